@@ -1,0 +1,45 @@
+/** A closed-loop load generator: N clients, each sending its next request when the last answers. */
+import { rng } from './synthetic.js';
+
+export interface Measurement {
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export async function measure(
+  baseUrl: string,
+  token: string,
+  nextPath: (random: () => number) => string,
+  opts: { seconds: number; concurrency: number; warmupSeconds?: number },
+): Promise<Measurement> {
+  const random = rng(7);
+  const headers = { authorization: `Bearer ${token}` };
+  const once = async () => {
+    const res = await fetch(baseUrl + nextPath(random), { headers });
+    await res.arrayBuffer();
+    return res.ok;
+  };
+  const warmupEnd = Date.now() + (opts.warmupSeconds ?? 0.5) * 1000;
+  await Promise.all(Array.from({ length: opts.concurrency }, async () => {
+    while (Date.now() < warmupEnd) await once();
+  }));
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + opts.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        if (!(await once())) errors++;
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { opsPerSec: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/** The `carewall` command: a thin shell over setup, runtime and the capabilities. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { isInitialised, loadSettings } from '../config.js';
+import { seedDemoClinic } from '../demo/seed.js';
+import { DatabaseUnavailableError } from '../db/database.js';
+import { rotateMasterKey, type RotationResult } from '../keys/rotate.js';
+import { requestRotation } from '../setup/control.js';
+import { createLogger } from '../log.js';
+import { openCarewall, type Carewall } from '../runtime.js';
+import { install } from '../setup/install.js';
+import { assertLoopback, serve } from '../setup/serve.js';
+import { VERSION } from '../version.js';
+import { progress } from './progress.js';
+import { registerUserCommand } from './userCommand.js';
+
+const DEFAULT_DATA_DIR = process.env.CAREWALL_DATA_DIR ?? './carewall-data';
+const DEMO_DATA_DIR = './demo-data';
+const DEMO_ADMIN = { username: 'admin', password: 'demo-admin-2026' };
+
+const program = new Command()
+  .name('carewall')
+  .description("Carewall: a clinic's protective circuit around its patient data")
+  .version(VERSION)
+  .showHelpAfterError();
+
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
+  return n;
+};
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number');
+  return n;
+};
+
+async function openExisting(dataDir: string): Promise<Carewall> {
+  if (!isInitialised(dataDir)) throw new Error(`${dataDir} is not a Carewall installation; run 'carewall init --data-dir ${dataDir}' first`);
+  return openCarewall(loadSettings(dataDir), createLogger(process.env.LOG_LEVEL ?? 'warn'));
+}
+
+program
+  .command('init')
+  .description('create a new installation: data folder, master key file (0600), database schema and the first administrator')
+  .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
+  .requiredOption('--admin-user <name>', "the administrator's username")
+  .option('--admin-password-stdin', "read the administrator's password from standard input")
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { dataDir: string; adminUser: string; adminPasswordStdin?: boolean; json?: boolean }) => {
+    if (!opts.adminPasswordStdin) throw new Error('give the password on standard input with --admin-password-stdin (never on the command line)');
+    const password = (await readStdin()).replace(/\r?\n$/, '');
+    const result = await install({ dataDir: opts.dataDir, adminUser: opts.adminUser, adminPassword: password, log: createLogger('warn') });
+    await result.cw.close();
+    const out = { username: result.username, totpUri: result.totpUri, dataDir: path.resolve(opts.dataDir) };
+    if (opts.json) console.log(JSON.stringify(out));
+    else {
+      console.log(`Initialised ${out.dataDir}`);
+      console.log(`Administrator: ${out.username}`);
+      console.log(`Add this to an authenticator app (second factor): ${out.totpUri}`);
+      console.log(`Keep ${path.join(out.dataDir, 'master.key')} safe and backed up apart from the database: without it no record can be read.`);
+    }
+  });
+
+program
+  .command('start')
+  .description('serve an installation (the embedded database in the data folder, or DATABASE_URL)')
+  .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
+  .option('--port <port>', 'TCP port', port, 8080)
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .action(async (opts: { dataDir: string; port: number; host: string }) => {
+    const cw = await openExisting(opts.dataDir);
+    const { url } = await serve(cw, opts.host, opts.port);
+    console.log(`Carewall ${VERSION} listening on ${url} (database: ${cw.db.kind})`);
+  });
+
+program
+  .command('demo')
+  .description('create (on first run) and serve a demo clinic with synthetic patients; loopback only')
+  .option('--data-dir <dir>', 'data folder for the demo', DEMO_DATA_DIR)
+  .option('--port <port>', 'TCP port', port, 8080)
+  .option('--host <host>', 'address to listen on (loopback only)', '127.0.0.1')
+  .option('--patients <n>', 'synthetic patients to generate', positive, 500)
+  .option('--seed <n>', 'random seed for the synthetic clinic', positive, 2026)
+  .action(async (opts: { dataDir: string; port: number; host: string; patients: number; seed: number }) => {
+    assertLoopback(opts.host); // before seeding: no point building a clinic that will not be served
+    const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+    const logins: Array<{ username: string; password: string; roles: string[]; totpUri?: string; description?: string }> = [];
+    let cw: Carewall;
+    if (!isInitialised(opts.dataDir)) {
+      console.log(`Creating a demo clinic in ${path.resolve(opts.dataDir)} ...`);
+      const created = await install({ dataDir: opts.dataDir, adminUser: DEMO_ADMIN.username, adminPassword: DEMO_ADMIN.password, demo: true, log });
+      cw = created.cw;
+      const bar = progress('Seeding demo patients');
+      const seeded = await seedDemoClinic(cw, { patients: opts.patients, seed: opts.seed, onProgress: (d, t) => bar.update(d, t) });
+      bar.stop();
+      logins.push({ username: DEMO_ADMIN.username, password: DEMO_ADMIN.password, roles: ['admin'], totpUri: created.totpUri, description: 'administrator' });
+      logins.push(...seeded.logins);
+      fs.writeFileSync(path.join(opts.dataDir, 'demo-logins.json'), JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
+    } else {
+      cw = await openCarewall(loadSettings(opts.dataDir), log);
+      if (!cw.settings.demo) throw new Error(`${opts.dataDir} is not a demo installation; use 'carewall start'`);
+      logins.push(...JSON.parse(fs.readFileSync(path.join(opts.dataDir, 'demo-logins.json'), 'utf8')));
+    }
+    const { url } = await serve(cw, opts.host, opts.port);
+    console.log(`\nCarewall demo clinic is running at ${url}`);
+    console.log(`FHIR API: ${url}/fhir  (log in with POST ${url}/api/session)\n`);
+    console.log('Demo logins (demo mode only; these passwords are public):');
+    for (const l of logins as Array<{ username: string; password: string; roles: string[]; totpUri?: string }>) {
+      console.log(`  ${l.username.padEnd(22)} ${l.password.padEnd(28)} ${l.roles.join(',')}${l.totpUri ? `  second factor: ${l.totpUri}` : ''}`);
+    }
+  });
+
+const keys = program.command('keys').description('master and data keys');
+keys
+  .command('rotate')
+  .description('make a new master key and re-wrap every data key under it; safe while the service runs')
+  .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
+  .action(async (opts: { dataDir: string }) => {
+    const bar = progress('Re-wrapping data keys');
+    let result: RotationResult;
+    try {
+      const cw = await openExisting(opts.dataDir);
+      try {
+        result = await rotateMasterKey(cw.keyring, opts.dataDir, (d, t) => bar.update(d, t));
+      } finally {
+        await cw.close();
+      }
+    } catch (err) {
+      // The embedded database is held by the running server: ask it to rotate instead.
+      if (!(err instanceof DatabaseUnavailableError)) throw err;
+      result = await requestRotation(opts.dataDir, (d, t) => bar.update(d, t));
+    }
+    bar.stop();
+    console.log(`Master key rotated: ${result.rewrapped} data keys re-wrapped under key ${result.currentKeyId}; retired: ${result.retired.join(', ') || 'none'}.`);
+  });
+
+registerUserCommand(program, openExisting);
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`carewall: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+/**
+ * One SQL dialect (PostgreSQL), two engines: embedded PGlite in the data folder by default,
+ * a PostgreSQL server when DATABASE_URL is set. Everything above this file sees only `Database`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { acquireProcessLock } from './processLock.js';
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; when absent the embedded database in `dataDir` is used. */
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+}
+
+export class DatabaseUnavailableError extends Error {}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  return openPglite(path.join(options.dataDir, 'pgdata'));
+}
+
+// pg returns int8 and numeric as strings by default; Carewall keeps counts in int4/int8 that fit a JS number.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', () => {
+    /* idle client errors surface on the next query; keep the process alive */
+  });
+  const run = async <T>(q: Queryable | pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => {
+    const r = await (q as pg.Pool).query(sql, params as unknown[]);
+    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+  };
+  await run(pool, 'select 1');
+  const exec = async (q: pg.Pool | pg.PoolClient, sql: string) => {
+    await q.query(sql); // without parameters pg uses the simple protocol, which accepts scripts
+  };
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    exec: (sql) => exec(pool, sql),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({ query: (sql, params) => run(client, sql, params), exec: (sql) => exec(client, sql) });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // PGlite is one process's database: a second process opening the same folder would corrupt it.
+  let release: () => void;
+  try {
+    release = acquireProcessLock(`${dir}.lock`);
+  } catch {
+    throw new DatabaseUnavailableError(
+      `the embedded database in ${dir} is in use by another Carewall process; stop it first, or use a PostgreSQL server (DATABASE_URL) to run several processes`,
+    );
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dir);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const adapt = <T>(r: { rows: unknown[]; affectedRows?: number }) => ({
+    rows: r.rows as T[],
+    rowCount: r.affectedRows ?? r.rows.length,
+  });
+  return {
+    kind: 'pglite',
+    query: async (sql, params) => adapt(await db.query(sql, params as unknown[])),
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[])),
+          exec: async (sql) => {
+            await tx.exec(sql);
+          },
+        }),
+      ),
+    async close() {
+      await db.close();
+      release();
+    },
+  };
+}
+
+/** Bytea columns come back as Buffer from pg and Uint8Array from PGlite. */
+export function toBuffer(value: unknown): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError('expected binary column');
+}

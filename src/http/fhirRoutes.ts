@@ -1,0 +1,93 @@
+/** /fhir: a thin shell over the FHIR service. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Resource } from '@medplum/fhirtypes';
+import { capabilityStatement, processBundle, type StoredVersion } from '../records/index.js';
+import type { Carewall } from '../runtime.js';
+import { FHIR_JSON, requireWho } from './server.js';
+import { VERSION } from '../version.js';
+
+type Params = { type: string; id: string; vid: string };
+
+export async function registerFhirRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+  const fhir = cw.fhir;
+
+  app.get('/fhir/metadata', async (req, reply) => send(reply, 200, capabilityStatement(origin(req), VERSION)));
+
+  app.post('/fhir', async (req, reply) => send(reply, 200, await processBundle(fhir, requireWho(req), req.body, selfUrl(req))));
+
+  app.get<{ Params: Params }>('/fhir/:type', async (req, reply) =>
+    send(reply, 200, await fhir.search(requireWho(req), req.params.type, queryOf(req), selfUrl(req))),
+  );
+
+  app.post<{ Params: Params }>('/fhir/:type/_search', async (req, reply) => {
+    // POST _search: parameters in the form body (and possibly the URL), answered like GET.
+    const query = queryOf(req);
+    const form = req.body && typeof req.body === 'object' ? (req.body as Record<string, string | string[]>) : {};
+    for (const [k, v] of Object.entries(form)) (query[k] ??= []).push(...(Array.isArray(v) ? v : [v]));
+    const url = new URL(`${origin(req)}/fhir/${req.params.type}`);
+    for (const [k, vs] of Object.entries(query)) for (const v of vs) url.searchParams.append(k, v);
+    return send(reply, 200, await fhir.search(requireWho(req), req.params.type, query, url));
+  });
+
+  app.get<{ Params: Params }>('/fhir/:type/_history', async (req, reply) =>
+    send(reply, 200, await fhir.history(requireWho(req), req.params.type, undefined, queryOf(req), selfUrl(req))),
+  );
+
+  app.post<{ Params: Params }>('/fhir/:type', async (req, reply) => {
+    const v = await fhir.create(requireWho(req), req.params.type, req.body);
+    reply.header('Location', `${origin(req)}/fhir/${v.resourceType}/${v.id}/_history/${v.versionId}`);
+    return sendVersion(reply, 201, v);
+  });
+
+  app.get<{ Params: Params }>('/fhir/:type/:id', async (req, reply) =>
+    sendVersion(reply, 200, await fhir.read(requireWho(req), req.params.type, req.params.id)),
+  );
+
+  app.put<{ Params: Params }>('/fhir/:type/:id', async (req, reply) => {
+    const v = await fhir.update(requireWho(req), req.params.type, req.params.id, req.body, header(req, 'if-match'));
+    return sendVersion(reply, 200, v);
+  });
+
+  app.delete<{ Params: Params }>('/fhir/:type/:id', async (req, reply) => {
+    const v = await fhir.delete(requireWho(req), req.params.type, req.params.id, header(req, 'if-match'));
+    if (v) reply.header('ETag', `W/"${v.versionId}"`);
+    return reply.status(204).send();
+  });
+
+  app.get<{ Params: Params }>('/fhir/:type/:id/_history', async (req, reply) =>
+    send(reply, 200, await fhir.history(requireWho(req), req.params.type, req.params.id, queryOf(req), selfUrl(req))),
+  );
+
+  app.get<{ Params: Params }>('/fhir/:type/:id/_history/:vid', async (req, reply) =>
+    sendVersion(reply, 200, await fhir.vread(requireWho(req), req.params.type, req.params.id, req.params.vid)),
+  );
+}
+
+function send(reply: FastifyReply, status: number, body: unknown) {
+  return reply.status(status).type(FHIR_JSON).send(body);
+}
+
+function sendVersion(reply: FastifyReply, status: number, v: StoredVersion) {
+  reply.header('ETag', `W/"${v.versionId}"`).header('Last-Modified', v.lastUpdated.toUTCString());
+  return send(reply, status, v.resource as Resource);
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function origin(req: FastifyRequest): string {
+  return `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+}
+
+function selfUrl(req: FastifyRequest): URL {
+  return new URL(req.url, origin(req));
+}
+
+/** Query parameters as name → every value given (repeated parameters are ANDed by search). */
+function queryOf(req: FastifyRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of new URL(req.url, 'http://x').searchParams) (out[k] ??= []).push(v);
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * The HTTP shell: parsing, authentication, error shapes. Every route hands its work to a capability
+ * (records, identity) which asks the enforcement point (access/authorize) before touching data.
+ */
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { AccessDeniedError, type Who } from '../access/authorize.js';
+import { DatabaseUnavailableError } from '../db/database.js';
+import { DecryptionError } from '../keys/envelope.js';
+import { FhirError, outcome } from '../records/outcome.js';
+import type { Carewall } from '../runtime.js';
+import { registerFhirRoutes } from './fhirRoutes.js';
+import { registerSessionRoutes } from './sessionRoutes.js';
+import { registerUserRoutes } from './userRoutes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    who?: Who;
+    /** The bearer token as presented, for logout. */
+    token?: string;
+  }
+}
+
+export const FHIR_JSON = 'application/fhir+json';
+
+export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: cw.log as FastifyBaseLogger,
+    bodyLimit: cw.settings.bodyLimitBytes,
+    disableRequestLogging: true,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  // FHIR clients send application/fhir+json; some send application/json. Both are parsed strictly.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', FHIR_JSON], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch {
+      done(new FhirError(400, 'structure', 'request body is not valid JSON'), undefined);
+    }
+  });
+  await app.register(formbody);
+
+  // Patient data may sit in query strings: log the path only.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const header = req.headers.authorization;
+    if (header?.startsWith('Bearer ')) {
+      req.token = header.slice('Bearer '.length).trim();
+      req.who = (await cw.identity.authenticate(req.token)) ?? undefined;
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const isFhir = req.url.startsWith('/fhir');
+    const send = (status: number, body: object, headers: Record<string, string> = {}) =>
+      reply
+        .status(status)
+        .headers(headers)
+        .type(isFhir ? FHIR_JSON : 'application/json')
+        .send(body);
+    if (err instanceof FhirError) {
+      return send(err.status, isFhir ? err.toOutcome() : { error: err.message }, err.headers);
+    }
+    if (err instanceof AccessDeniedError) {
+      const status = err.decision.reason === 'not authenticated' ? 401 : 403;
+      const text = status === 401 ? 'authentication required' : 'access denied';
+      return send(status, isFhir ? outcome(status === 401 ? 'login' : 'forbidden', text) : { error: text });
+    }
+    if (err instanceof DatabaseUnavailableError) {
+      return send(503, isFhir ? outcome('transient', 'storage unavailable') : { error: 'storage unavailable' });
+    }
+    if (err instanceof DecryptionError) {
+      // Stored bytes altered, moved between rows, or a wrong master key: never serve them.
+      req.log.error({ reqId: req.id, path: req.url.split('?')[0] }, 'stored record failed its integrity check');
+      const text = `a stored record failed its integrity check (request ${req.id})`;
+      return send(500, isFhir ? outcome('exception', text) : { error: text });
+    }
+    const e = err as { statusCode?: number; code?: string };
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(413, isFhir ? outcome('too-long', 'request body too large') : { error: 'request body too large' });
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      // Fastify's own 4xx (unsupported media type, bad headers): its message names no caller data.
+      return send(e.statusCode, isFhir ? outcome('invalid', (err as Error).message) : { error: (err as Error).message });
+    }
+    // The message is left out: database errors can quote the values they choked on.
+    const stack = ((err as Error).stack ?? '').split('\n').slice(1).join('\n');
+    req.log.error({ reqId: req.id, err: { type: (err as Error).name, code: e.code, stack } }, 'unhandled error');
+    return send(500, isFhir ? outcome('exception', `internal error (request ${req.id})`) : { error: `internal error (request ${req.id})` });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const isFhir = req.url.startsWith('/fhir');
+    reply
+      .status(404)
+      .type(isFhir ? FHIR_JSON : 'application/json')
+      .send(isFhir ? outcome('not-supported', 'unknown path') : { error: 'unknown path' });
+  });
+
+  await registerFhirRoutes(app, cw);
+  await registerSessionRoutes(app, cw);
+  await registerUserRoutes(app, cw);
+  return app;
+}
+
+/** The caller, or a 401 when there is none. */
+export function requireWho(req: FastifyRequest): Who {
+  if (!req.who) throw new AccessDeniedError({ allowed: false, reason: 'not authenticated' });
+  return req.who;
+}

@@ -1,0 +1,179 @@
+/**
+ * Data keys: one per patient (so that a patient's records can be crypto-shredded or re-keyed alone),
+ * one 'general' key for non-patient resources and account secrets, one 'index' key for blind indexes.
+ * Each is stored wrapped (AES-256-GCM) by the current master key. Unwrapped keys are cached in
+ * process memory: they never change once made, so a cache cannot go stale across processes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Database } from '../db/database.js';
+import { toBuffer } from '../db/database.js';
+import type { Migration } from '../db/migrations.js';
+import { BlindIndex } from './blindIndex.js';
+import { open, seal } from './envelope.js';
+import { loadMasterKeys, type MasterKeySet } from './masterKeys.js';
+
+export const keyMigrations: Migration[] = [
+  {
+    module: 'keys',
+    version: 1,
+    description: 'wrapped data keys',
+    sql: `create table keys_data_key (
+      scope text primary key,
+      master_key_id text not null,
+      wrapped bytea not null,
+      created_at timestamptz not null default now(),
+      rewrapped_at timestamptz)`,
+  },
+];
+
+export const GENERAL_SCOPE = 'general';
+const INDEX_SCOPE = 'index';
+const CACHE_LIMIT = 50_000;
+
+export function patientScope(patientId: string): string {
+  return `patient:${patientId}`;
+}
+
+export class Keyring {
+  private readonly cache = new Map<string, Buffer>();
+  private blind?: BlindIndex;
+  private keyFileMtime?: number;
+
+  constructor(
+    private readonly db: Database,
+    private masterKeys: MasterKeySet,
+    private readonly dataDir: string,
+  ) {}
+
+  /** Creates the shared keys; call once the migrations have run. */
+  async init(): Promise<void> {
+    await this.ensure([GENERAL_SCOPE, INDEX_SCOPE]);
+    this.blind = new BlindIndex(this.cached(INDEX_SCOPE));
+  }
+
+  get blindIndex(): BlindIndex {
+    if (!this.blind) throw new Error('keyring not initialised');
+    return this.blind;
+  }
+
+  /**
+   * Loads (or makes) the keys for these scopes. Runs outside any caller's transaction on purpose: a key
+   * cached in memory must already be committed, or a rolled-back transaction would leave this process
+   * encrypting with a key no other process has.
+   */
+  async ensure(scopes: Iterable<string>): Promise<void> {
+    const missing = [...new Set(scopes)].filter((s) => !this.cache.has(s));
+    if (missing.length === 0) return;
+    this.refreshMasterKeys();
+    const fresh = missing.map((scope) => {
+      const key = crypto.randomBytes(32);
+      return { scope, wrapped: seal(this.currentMasterKey(), key, `data-key:${scope}`) };
+    });
+    await this.db.query(
+      `insert into keys_data_key (scope, master_key_id, wrapped)
+       select s, $2, w from unnest($1::text[], $3::bytea[]) as t(s, w)
+       on conflict (scope) do nothing`,
+      [fresh.map((f) => f.scope), this.masterKeys.currentId, fresh.map((f) => f.wrapped)],
+    );
+    const rows = await this.db.query<{ scope: string; master_key_id: string; wrapped: unknown }>(
+      'select scope, master_key_id, wrapped from keys_data_key where scope = any($1)',
+      [missing],
+    );
+    for (const row of rows.rows) this.remember(row.scope, this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped)));
+  }
+
+  /** A key already loaded by `ensure`; usable inside transactions. */
+  cached(scope: string): Buffer {
+    const key = this.cache.get(scope);
+    if (!key) throw new Error(`data key ${scope} not loaded`);
+    return key;
+  }
+
+  async key(scope: string): Promise<Buffer> {
+    await this.ensure([scope]);
+    return this.cached(scope);
+  }
+
+  /**
+   * Re-wraps every data key under the current master key, in batches, while the service runs.
+   * Returns how many were re-wrapped. Other processes pick up the new master key from the key file
+   * the first time they meet a data key wrapped by it.
+   */
+  async rewrapAll(onProgress?: (done: number, total: number) => void): Promise<number> {
+    const current = this.masterKeys.currentId;
+    const total = (
+      await this.db.query<{ n: number }>('select count(*)::int as n from keys_data_key where master_key_id <> $1', [current])
+    ).rows[0].n;
+    let done = 0;
+    for (;;) {
+      const batch = await this.db.query<{ scope: string; master_key_id: string; wrapped: unknown }>(
+        'select scope, master_key_id, wrapped from keys_data_key where master_key_id <> $1 order by scope limit 500',
+        [current],
+      );
+      if (batch.rows.length === 0) break;
+      await this.db.transaction(async (tx) => {
+        for (const row of batch.rows) {
+          const key = this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped));
+          // The master_key_id condition makes a concurrent rotation or re-wrap harmless.
+          await tx.query(
+            'update keys_data_key set master_key_id = $1, wrapped = $2, rewrapped_at = now() where scope = $3 and master_key_id = $4',
+            [current, seal(this.currentMasterKey(), key, `data-key:${row.scope}`), row.scope, row.master_key_id],
+          );
+        }
+      });
+      done += batch.rows.length;
+      onProgress?.(Math.min(done, total), total);
+    }
+    return done;
+  }
+
+  async masterKeysInUse(): Promise<Set<string>> {
+    const rows = await this.db.query<{ id: string }>('select distinct master_key_id as id from keys_data_key');
+    return new Set(rows.rows.map((r) => r.id));
+  }
+
+  setMasterKeys(set: MasterKeySet): void {
+    this.masterKeys = set;
+  }
+
+  /**
+   * New data keys must be wrapped by the newest master key: if `keys rotate` changed the key file
+   * since this process read it, read it again (a stat per key creation, not per request).
+   */
+  private refreshMasterKeys(): void {
+    const source = this.masterKeys.source;
+    if (source.kind !== 'file') return;
+    const mtime = fs.statSync(source.path).mtimeMs;
+    if (this.keyFileMtime !== undefined && mtime !== this.keyFileMtime) this.masterKeys = loadMasterKeys(this.dataDir);
+    this.keyFileMtime = mtime;
+  }
+
+  private currentMasterKey(): Buffer {
+    return this.masterKeys.keys.get(this.masterKeys.currentId)!;
+  }
+
+  private unwrap(scope: string, masterKeyId: string, wrapped: Buffer): Buffer {
+    let master = this.masterKeys.keys.get(masterKeyId);
+    if (!master) {
+      // Another process rotated the master key since this one started: read the key file again.
+      this.masterKeys = loadMasterKeys(this.dataDir);
+      master = this.masterKeys.keys.get(masterKeyId);
+      if (!master) throw new Error(`data key ${scope} is wrapped by master key ${masterKeyId}, which this process does not have`);
+    }
+    return open(master, wrapped, `data-key:${scope}`);
+  }
+
+  private remember(scope: string, key: Buffer): void {
+    if (this.cache.size >= CACHE_LIMIT) {
+      // Evict the oldest non-shared key; Map iteration order is insertion order.
+      for (const s of this.cache.keys()) {
+        if (s !== GENERAL_SCOPE && s !== INDEX_SCOPE) {
+          this.cache.delete(s);
+          break;
+        }
+      }
+    }
+    this.cache.set(scope, key);
+  }
+}

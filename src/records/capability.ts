@@ -1,0 +1,43 @@
+/** The CapabilityStatement, generated from the same tables the server runs on. */
+import type { CapabilityStatement, ResourceType } from '@medplum/fhirtypes';
+import { SUPPORTED_TYPES } from './resourceTypes.js';
+import { paramsFor } from './searchParams.js';
+
+export function capabilityStatement(baseUrl: string, version: string): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    kind: 'instance',
+    software: { name: 'Carewall', version },
+    implementation: { description: 'Carewall FHIR R4 record service', url: `${baseUrl}/fhir` },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          description: 'Bearer tokens from POST /api/session; every interaction is authorized per user',
+        },
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        resource: SUPPORTED_TYPES.map((type) => ({
+          type: type as ResourceType,
+          versioning: 'versioned',
+          readHistory: true,
+          updateCreate: false,
+          conditionalCreate: false,
+          conditionalUpdate: false,
+          conditionalDelete: 'not-supported',
+          interaction: ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({
+            code: code as 'read',
+          })),
+          searchParam: [
+            { name: '_id', type: 'token', documentation: 'Resource id' },
+            { name: '_lastUpdated', type: 'date', documentation: 'When the current version was written' },
+            ...paramsFor(type).map((p) => ({ name: p.name, type: p.fhirType, documentation: p.documentation })),
+          ],
+        })),
+      },
+    ],
+  };
+}

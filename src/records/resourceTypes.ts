@@ -1,0 +1,84 @@
+/**
+ * The resource types Carewall serves and, for each, where its patient is named: every clinical
+ * resource is filed under its patient (the patient compartment) when written, so that access rules
+ * and encryption keys can follow the patient.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+
+/** Resources that describe the clinic, not a patient: encrypted under the general key. */
+export const ADMINISTRATIVE_TYPES = ['Practitioner', 'PractitionerRole', 'Organization', 'Location'] as const;
+
+/** Resources that belong to one patient, and the element(s) that name that patient. */
+export const PATIENT_REFERENCE_PATHS: Record<string, string[]> = {
+  Patient: [],
+  Encounter: ['subject'],
+  Appointment: ['participant.actor'],
+  EpisodeOfCare: ['patient'],
+  CareTeam: ['subject'],
+  ServiceRequest: ['subject'],
+  Observation: ['subject'],
+  Condition: ['subject'],
+  AllergyIntolerance: ['patient'],
+  MedicationRequest: ['subject'],
+  Procedure: ['subject'],
+  DiagnosticReport: ['subject'],
+  DocumentReference: ['subject'],
+  Consent: ['patient'],
+};
+
+export const SUPPORTED_TYPES: readonly string[] = [...ADMINISTRATIVE_TYPES, ...Object.keys(PATIENT_REFERENCE_PATHS)].sort();
+
+export function isSupportedType(type: unknown): type is string {
+  return typeof type === 'string' && SUPPORTED_TYPES.includes(type);
+}
+
+export function isPatientData(type: string): boolean {
+  return type in PATIENT_REFERENCE_PATHS;
+}
+
+/** FHIR id: 1-64 of A-Z a-z 0-9 - . */
+export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** Collects the values at a dotted path, flattening arrays at every step. */
+export function valuesAt(node: unknown, path: string): unknown[] {
+  let current: unknown[] = [node];
+  for (const step of path.split('.')) {
+    const next: unknown[] = [];
+    for (const item of current) {
+      if (item === null || typeof item !== 'object') continue;
+      const value = (item as Record<string, unknown>)[step];
+      if (Array.isArray(value)) next.push(...value);
+      else if (value !== undefined) next.push(value);
+    }
+    current = next;
+  }
+  return current;
+}
+
+export type CompartmentResult = { patientId: string | null } | { error: string };
+
+/**
+ * The patient a resource belongs to. Patient resources are their own compartment; clinical
+ * resources must name exactly one patient with a local 'Patient/<id>' reference.
+ */
+export function compartmentOf(resource: Resource & { id: string }): CompartmentResult {
+  const type = resource.resourceType;
+  if (type === 'Patient') return { patientId: resource.id };
+  const paths = PATIENT_REFERENCE_PATHS[type];
+  if (!paths) return { patientId: null };
+  const patients = new Set<string>();
+  for (const path of paths) {
+    for (const ref of valuesAt(resource, path)) {
+      const reference = (ref as { reference?: unknown }).reference;
+      if (typeof reference !== 'string') continue;
+      const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(reference);
+      if (m) patients.add(m[1]);
+      else if (reference.startsWith('Patient/') || /\/Patient\//.test(reference)) {
+        return { error: `${type}: patient references must have the form Patient/<id> on this server` };
+      }
+    }
+  }
+  if (patients.size === 0) return { error: `${type} must reference the patient it belongs to (${paths.join(', ')})` };
+  if (patients.size > 1) return { error: `${type} references more than one patient; a record belongs to exactly one` };
+  return { patientId: [...patients][0] };
+}

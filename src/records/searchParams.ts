@@ -1,0 +1,214 @@
+/**
+ * Search parameters: which ones each type supports, and how a resource's values are indexed.
+ * The CapabilityStatement is generated from this table, so it lists exactly what works.
+ *
+ * Index kinds:
+ *  - token:  exact-match codes and identifiers, stored as blind-index HMACs;
+ *  - string: names, stored as HMACs of every word prefix (case- and accent-insensitive "starts with");
+ *  - blind-date: birth dates, stored as HMACs of the year, month and day (equality only, since a
+ *    plaintext birth date would identify patients in a database copy);
+ *  - date:   clinical dates and periods, stored as plaintext ranges so that ge/le/gt/lt work;
+ *  - reference (patient/subject): the compartment column.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { PATIENT_REFERENCE_PATHS, valuesAt } from './resourceTypes.js';
+
+export type ParamKind = 'token' | 'string' | 'blind-date' | 'date' | 'reference';
+
+export interface SearchParamDef {
+  name: string;
+  kind: ParamKind;
+  /** FHIR search parameter type for the CapabilityStatement. */
+  fhirType: 'token' | 'string' | 'date' | 'reference';
+  paths: string[];
+  documentation: string;
+}
+
+const token = (name: string, paths: string[], documentation: string): SearchParamDef => ({
+  name,
+  kind: 'token',
+  fhirType: 'token',
+  paths,
+  documentation,
+});
+const str = (name: string, paths: string[], documentation: string): SearchParamDef => ({
+  name,
+  kind: 'string',
+  fhirType: 'string',
+  paths,
+  documentation,
+});
+const date = (name: string, paths: string[], documentation: string): SearchParamDef => ({
+  name,
+  kind: 'date',
+  fhirType: 'date',
+  paths,
+  documentation,
+});
+
+const IDENTIFIER = token('identifier', ['identifier'], 'An identifier (system|value, or value)');
+const STATUS = token('status', ['status'], 'Status code');
+const CODE = token('code', ['code'], 'A code (system|code, or code)');
+const PERSON_NAMES = [
+  str('name', ['name.family', 'name.given', 'name.prefix', 'name.suffix', 'name.text'], 'Any part of a name, starts-with, case- and accent-insensitive; several words must all match'),
+  str('family', ['name.family'], 'Family name, starts-with'),
+  str('given', ['name.given'], 'Given name, starts-with'),
+];
+
+function patientRefs(type: string): SearchParamDef[] {
+  const paths = PATIENT_REFERENCE_PATHS[type];
+  const defs: SearchParamDef[] = [
+    { name: 'patient', kind: 'reference', fhirType: 'reference', paths, documentation: 'The patient (Patient/<id> or <id>)' },
+  ];
+  if (paths.includes('subject')) {
+    defs.push({ name: 'subject', kind: 'reference', fhirType: 'reference', paths, documentation: 'The subject patient (Patient/<id> or <id>)' });
+  }
+  return defs;
+}
+
+const BY_TYPE: Record<string, SearchParamDef[]> = {
+  Patient: [
+    IDENTIFIER,
+    ...PERSON_NAMES,
+    { name: 'birthdate', kind: 'blind-date', fhirType: 'date', paths: ['birthDate'], documentation: 'Birth date: a year, year-month or full date, equality only' },
+    token('gender', ['gender'], 'Administrative gender'),
+  ],
+  Practitioner: [IDENTIFIER, ...PERSON_NAMES],
+  PractitionerRole: [IDENTIFIER, token('role', ['code'], 'A role code')],
+  Organization: [IDENTIFIER, str('name', ['name', 'alias'], 'Name, starts-with')],
+  Location: [IDENTIFIER, str('name', ['name', 'alias'], 'Name, starts-with'), STATUS],
+  Encounter: [IDENTIFIER, ...patientRefs('Encounter'), STATUS, date('date', ['period'], 'When the encounter took place')],
+  Appointment: [IDENTIFIER, ...patientRefs('Appointment'), STATUS, date('date', ['start'], 'Appointment start')],
+  EpisodeOfCare: [IDENTIFIER, ...patientRefs('EpisodeOfCare'), STATUS, date('date', ['period'], 'Period of the episode')],
+  CareTeam: [IDENTIFIER, ...patientRefs('CareTeam'), STATUS, date('date', ['period'], 'Period of the care team')],
+  ServiceRequest: [IDENTIFIER, ...patientRefs('ServiceRequest'), STATUS, CODE, date('authored', ['authoredOn'], 'When the request was made')],
+  Observation: [IDENTIFIER, ...patientRefs('Observation'), STATUS, CODE, date('date', ['effectiveDateTime', 'effectivePeriod', 'effectiveInstant'], 'Clinically relevant time')],
+  Condition: [
+    IDENTIFIER,
+    ...patientRefs('Condition'),
+    CODE,
+    token('clinical-status', ['clinicalStatus'], 'active | recurrence | relapse | inactive | remission | resolved'),
+    date('recorded-date', ['recordedDate'], 'When the condition was recorded'),
+  ],
+  AllergyIntolerance: [
+    IDENTIFIER,
+    ...patientRefs('AllergyIntolerance'),
+    CODE,
+    token('clinical-status', ['clinicalStatus'], 'active | inactive | resolved'),
+    date('date', ['recordedDate'], 'When recorded'),
+  ],
+  MedicationRequest: [
+    IDENTIFIER,
+    ...patientRefs('MedicationRequest'),
+    STATUS,
+    token('code', ['medicationCodeableConcept'], 'Medication code'),
+    date('authoredon', ['authoredOn'], 'When the prescription was written'),
+  ],
+  Procedure: [IDENTIFIER, ...patientRefs('Procedure'), STATUS, CODE, date('date', ['performedDateTime', 'performedPeriod'], 'When performed')],
+  DiagnosticReport: [IDENTIFIER, ...patientRefs('DiagnosticReport'), STATUS, CODE, date('date', ['effectiveDateTime', 'effectivePeriod'], 'Clinically relevant time')],
+  DocumentReference: [IDENTIFIER, ...patientRefs('DocumentReference'), STATUS, token('type', ['type'], 'Kind of document'), date('date', ['date'], 'When created')],
+  Consent: [IDENTIFIER, ...patientRefs('Consent'), STATUS, date('date', ['dateTime'], 'When the consent was agreed')],
+};
+
+/** Parameters every type supports, answered from columns rather than index tables. */
+export const COMMON_PARAMS = ['_id', '_lastUpdated'] as const;
+/** Result-control parameters. */
+export const CONTROL_PARAMS = ['_count', '_offset', '_total', '_summary', '_format', '_pretty'] as const;
+
+export function paramsFor(type: string): SearchParamDef[] {
+  return BY_TYPE[type] ?? [];
+}
+
+export function paramDef(type: string, name: string): SearchParamDef | undefined {
+  return paramsFor(type).find((p) => p.name === name);
+}
+
+/** The values a resource is indexed under. Blind-index digests are computed by the caller. */
+export interface IndexEntries {
+  tokens: Array<{ param: string; value: string }>;
+  strings: Array<{ param: string; text: string }>;
+  dates: Array<{ param: string; low: string; high: string }>;
+}
+
+export function indexEntries(resource: Resource): IndexEntries {
+  const out: IndexEntries = { tokens: [], strings: [], dates: [] };
+  for (const def of paramsFor(resource.resourceType)) {
+    for (const value of def.paths.flatMap((p) => valuesAt(resource, p))) {
+      if (def.kind === 'token') out.tokens.push(...tokenForms(value).map((v) => ({ param: def.name, value: v })));
+      else if (def.kind === 'string' && typeof value === 'string') out.strings.push({ param: def.name, text: value });
+      else if (def.kind === 'blind-date' && typeof value === 'string') {
+        for (const prefix of datePrecisions(value)) out.tokens.push({ param: def.name, value: prefix });
+      } else if (def.kind === 'date') {
+        const range = rangeOf(value);
+        if (range) out.dates.push({ param: def.name, ...range });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The forms a token can be searched by: `code` (any system), `system|code`, `|code` (no system)
+ * and `system|` (any code of that system).
+ */
+function tokenForms(value: unknown): string[] {
+  if (typeof value === 'string' || typeof value === 'boolean') return [String(value), `|${value}`];
+  if (!value || typeof value !== 'object') return [];
+  const v = value as { system?: string; value?: string; code?: string; coding?: unknown[] };
+  if (Array.isArray(v.coding)) return v.coding.flatMap(tokenForms);
+  const code = v.code ?? v.value;
+  if (typeof code !== 'string') return [];
+  return v.system ? [code, `${v.system}|${code}`, `${v.system}|`] : [code, `|${code}`];
+}
+
+/** '1980-05-12' is found by '1980', '1980-05' and '1980-05-12'. */
+export function datePrecisions(value: string): string[] {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value);
+  if (!m) return [];
+  const out = [m[1]];
+  if (m[2]) out.push(`${m[1]}-${m[2]}`);
+  if (m[3]) out.push(`${m[1]}-${m[2]}-${m[3]}`);
+  return out;
+}
+
+/** The half-open instant range [low, high) a FHIR date, dateTime, instant or Period covers. */
+export function rangeOf(value: unknown): { low: string; high: string } | undefined {
+  if (typeof value === 'string') return dateRange(value);
+  if (value && typeof value === 'object') {
+    const p = value as { start?: string; end?: string };
+    if (p.start === undefined && p.end === undefined) return undefined;
+    const low = p.start ? dateRange(p.start)?.low : '-infinity';
+    const high = p.end ? dateRange(p.end)?.high : 'infinity';
+    if (!low || !high) return undefined;
+    return { low, high };
+  }
+  return undefined;
+}
+
+/** A date at its own precision: '2024' covers the whole year, '2024-03-01T10:00:00Z' one second. */
+export function dateRange(text: string): { low: string; high: string } | undefined {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, tz] = m;
+  const year = Number(y);
+  let low: Date;
+  let high: Date;
+  if (!mo) {
+    low = new Date(Date.UTC(year, 0, 1));
+    high = new Date(Date.UTC(year + 1, 0, 1));
+  } else if (!d) {
+    low = new Date(Date.UTC(year, Number(mo) - 1, 1));
+    high = new Date(Date.UTC(year, Number(mo), 1));
+  } else if (!h) {
+    low = new Date(Date.UTC(year, Number(mo) - 1, Number(d)));
+    high = new Date(Date.UTC(year, Number(mo) - 1, Number(d) + 1));
+  } else {
+    const iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`;
+    low = new Date(iso);
+    if (Number.isNaN(low.getTime())) return undefined;
+    const step = s === undefined ? 60_000 : frac ? 1 : 1000;
+    high = new Date(low.getTime() + step);
+  }
+  if (Number.isNaN(low.getTime()) || Number.isNaN(high.getTime())) return undefined;
+  return { low: low.toISOString(), high: high.toISOString() };
+}

@@ -1,0 +1,40 @@
+/**
+ * Composition root: opens the database, applies every capability's migrations, and wires the
+ * capabilities together. The HTTP server and the CLI both start from here.
+ */
+import type { Settings } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrations.js';
+import { IdentityService, identityMigrations } from './identity/index.js';
+import { Keyring, keyMigrations } from './keys/keyring.js';
+import { loadMasterKeys } from './keys/masterKeys.js';
+import { createLogger, type Logger } from './log.js';
+import { FhirService, recordMigrations } from './records/index.js';
+
+export interface Carewall {
+  settings: Settings;
+  db: Database;
+  keyring: Keyring;
+  fhir: FhirService;
+  identity: IdentityService;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations];
+
+export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
+  const masterKeys = loadMasterKeys(settings.dataDir);
+  const db = await openDatabase({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl });
+  try {
+    await migrate(db, ALL_MIGRATIONS);
+    const keyring = new Keyring(db, masterKeys, settings.dataDir);
+    await keyring.init();
+    const fhir = new FhirService(db, keyring);
+    const identity = new IdentityService(db, keyring, settings);
+    return { settings, db, keyring, fhir, identity, log, close: () => db.close() };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

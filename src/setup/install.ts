@@ -1,0 +1,42 @@
+/** Making a new installation: data folder, master key file, settings, database schema, first admin. */
+import fs from 'node:fs';
+import { isInitialised, loadSettings, writeSettings } from '../config.js';
+import { createKeyFile, keyFilePath } from '../keys/masterKeys.js';
+import type { Logger } from '../log.js';
+import { openCarewall, type Carewall } from '../runtime.js';
+
+export interface InstallOptions {
+  dataDir: string;
+  adminUser: string;
+  adminPassword: string;
+  demo?: boolean;
+  log: Logger;
+}
+
+export interface InstallResult {
+  cw: Carewall;
+  username: string;
+  totpUri?: string;
+}
+
+export class AlreadyInitialisedError extends Error {}
+
+/** Creates the installation and returns it open, so a caller (demo) can keep using it. */
+export async function install(options: InstallOptions): Promise<InstallResult> {
+  const { dataDir } = options;
+  if (isInitialised(dataDir)) throw new AlreadyInitialisedError(`${dataDir} already holds a Carewall installation`);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // A key file left by an init that failed half-way is reused: nothing was encrypted for anyone else.
+  if (!process.env.CAREWALL_MASTER_KEY && !fs.existsSync(keyFilePath(dataDir))) createKeyFile(dataDir);
+  const settings = loadSettings(dataDir);
+  const cw = await openCarewall({ ...settings, demo: Boolean(options.demo) }, options.log);
+  try {
+    const admin = await cw.identity.createAccount({ username: options.adminUser, password: options.adminPassword, roles: ['admin'] });
+    // Written last: a folder without settings is not an installation, so a failed init can be re-run.
+    writeSettings(dataDir, { demo: Boolean(options.demo) });
+    return { cw, username: options.adminUser, totpUri: admin.totpUri };
+  } catch (err) {
+    await cw.close();
+    throw err;
+  }
+}

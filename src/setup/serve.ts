@@ -1,0 +1,33 @@
+/** Starts the HTTP server for an open installation and stops it cleanly on SIGINT/SIGTERM. */
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../http/server.js';
+import type { Carewall } from '../runtime.js';
+import { startControlSocket } from './control.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export class DemoExposureError extends Error {}
+
+export function assertLoopback(host: string): void {
+  if (!LOOPBACK.has(host)) throw new DemoExposureError(`demo mode refuses to listen on ${host}: demo logins are public, use a loopback address such as 127.0.0.1`);
+}
+
+export async function serve(cw: Carewall, host: string, port: number): Promise<{ app: FastifyInstance; url: string }> {
+  // Demo installations have published passwords: they must never be reachable from the network.
+  if (cw.settings.demo) assertLoopback(host);
+  const app = await buildServer(cw);
+  await app.listen({ host, port });
+  const stopControl = await startControlSocket(cw);
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  const stop = async () => {
+    await stopControl();
+    await app.close();
+    await cw.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return { app, url: `http://${shown}:${actualPort}` };
+}

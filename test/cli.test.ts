@@ -1,0 +1,91 @@
+/** The command-line contract: outside tools run exactly these commands. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { call, currentOtp, freshDatabase, PASSWORD, tempDir } from './helpers/harness.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { patient } from './helpers/fixtures.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+describe('carewall CLI', () => {
+  test('init --json prints the administrator and an otpauth URI; start serves; login needs the second factor; keys rotate works while serving', async () => {
+    const dataDir = path.join(tempDir(), 'install');
+    const db = await freshDatabase();
+    if (db) cleanups.push(db.drop);
+    const env = { DATABASE_URL: db?.url };
+    const init = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'it-admin', '--admin-password-stdin', '--json'], { env, input: `${PASSWORD}\n` });
+    assert.equal(init.code, 0, init.stderr);
+    const out = JSON.parse(init.stdout);
+    assert.equal(out.username, 'it-admin');
+    assert.match(out.totpUri, /^otpauth:\/\/totp\/.*secret=/);
+    assert.equal(fs.statSync(path.join(dataDir, 'master.key')).mode & 0o777, 0o600);
+    assert.ok(!init.stdout.includes(PASSWORD) && !init.stderr.includes(PASSWORD));
+
+    const again = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'x', '--admin-password-stdin', '--json'], { env, input: PASSWORD });
+    assert.notEqual(again.code, 0, 'a second init must not overwrite an installation');
+    assert.match(again.stderr, /already/);
+
+    const server = await startCli(['start', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], env);
+    cleanups.push(() => server.kill('SIGTERM'));
+    const login = (otp?: string) =>
+      call(server.url, 'POST', '/api/session', { body: { username: 'it-admin', password: PASSWORD, otp }, headers: { 'content-type': 'application/json' } });
+    assert.equal((await login()).status, 401, 'admin needs the second factor');
+    const ok = await login(currentOtp(out.totpUri));
+    assert.equal(ok.status, 201);
+    assert.ok(ok.body.token && ok.body.expiresAt);
+    const token = ok.body.token;
+    const p = await call(server.url, 'POST', '/fhir/Patient', { token, body: patient('Clitest') });
+    assert.equal(p.status, 201);
+
+    // The embedded database is held by the server: rotation goes through its control socket.
+    const before = JSON.parse(fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8')).current;
+    const rotate = await runCli(['keys', 'rotate', '--data-dir', dataDir], { env });
+    assert.equal(rotate.code, 0, rotate.stderr);
+    assert.match(rotate.stdout, /re-wrapped/);
+    const afterKey = JSON.parse(fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8'));
+    assert.notEqual(afterKey.current, before);
+    assert.equal((await call(server.url, 'GET', `/fhir/Patient/${p.body.id}`, { token })).status, 200);
+
+    // Restarted with only the new key, everything is still readable.
+    await server.kill('SIGTERM');
+    const again2 = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
+    cleanups.push(() => again2.kill('SIGTERM'));
+    const token2 = (await call(again2.url, 'POST', '/api/session', { body: { username: 'it-admin', password: PASSWORD, otp: currentOtp(out.totpUri, Date.now() + 30_000) }, headers: { 'content-type': 'application/json' } })).body.token;
+    assert.equal((await call(again2.url, 'GET', `/fhir/Patient/${p.body.id}`, { token: token2 })).body.name[0].family, 'Clitest');
+  });
+
+  test('init refuses a short password and leaves no installation', async () => {
+    const dataDir = path.join(tempDir(), 'weak');
+    const db = await freshDatabase();
+    if (db) cleanups.push(db.drop);
+    const res = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'a', '--admin-password-stdin', '--json'], { env: { DATABASE_URL: db?.url }, input: 'short' });
+    assert.notEqual(res.code, 0);
+    assert.ok(!fs.existsSync(path.join(dataDir, 'carewall.json')));
+  });
+
+  test('start on a folder that is not an installation explains what to do', async () => {
+    const res = await runCli(['start', '--data-dir', path.join(tempDir(), 'nothing')]);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /carewall init/);
+  });
+
+  test('demo mode refuses to listen on a non-loopback address', async () => {
+    const dataDir = path.join(tempDir(), 'demo');
+    const res = await runCli(['demo', '--data-dir', dataDir, '--host', '0.0.0.0', '--patients', '1']);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /loopback|127\.0\.0\.1/);
+  });
+
+  test('--help is there for every command', async () => {
+    for (const args of [['--help'], ['init', '--help'], ['start', '--help'], ['demo', '--help'], ['keys', 'rotate', '--help'], ['user', '--help']]) {
+      const res = await runCli(args);
+      assert.equal(res.code, 0, args.join(' '));
+      assert.match(res.stdout, /Usage: carewall/);
+    }
+  });
+});

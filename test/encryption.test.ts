@@ -1,0 +1,95 @@
+/** Encryption at rest: bodies are sealed per patient, bound to their row, and keys rotate while serving. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadSettings } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { openCarewall } from '../src/runtime.js';
+import { rotateMasterKey } from '../src/keys/rotate.js';
+import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { observation, patient } from './helpers/fixtures.js';
+
+describe('encryption at rest', () => {
+  let s: TestServer;
+  let token: string;
+  before(async () => {
+    s = await startTestServer();
+    token = await s.login(['physician']);
+  });
+  after(() => s.close());
+
+  test('bodies are ciphertext under a per-patient key; search columns hold no readable values', async () => {
+    const p = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Plaintextcheck', 'Wilhelmina') })).body;
+    const p2 = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Otherpatient') })).body;
+    const rows = await s.cw.db.query<{ body: Uint8Array; key_scope: string }>("select body, key_scope from records_version where resource_type = 'Patient' and id = any($1)", [
+      [p.id, p2.id],
+    ]);
+    assert.equal(rows.rows.length, 2);
+    assert.notEqual(rows.rows[0].key_scope, rows.rows[1].key_scope, 'each patient has a data key of their own');
+    for (const r of rows.rows) {
+      const text = Buffer.from(r.body).toString('latin1');
+      assert.ok(!text.includes('Plaintextcheck') && !text.includes('Wilhelmina') && !text.includes('1961-04-23') && !text.includes('resourceType'));
+    }
+    const tokens = await s.cw.db.query<{ hash: Uint8Array }>('select hash from records_token where id = $1', [p.id]);
+    assert.ok(tokens.rows.length > 5);
+    for (const t of tokens.rows) assert.equal(t.hash.length, 16);
+    const wrapped = await s.cw.db.query<{ wrapped: Uint8Array }>('select wrapped from keys_data_key');
+    assert.ok(wrapped.rows.every((r) => r.wrapped.length === 1 + 12 + 32 + 16), 'data keys are stored wrapped, never raw');
+  });
+
+  test('an altered body, or a body moved onto another record, is refused rather than served', async () => {
+    const a = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Tampered') })).body;
+    const b = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Victim') })).body;
+    await s.cw.db.query("update records_version set body = overlay(body placing '\\x00'::bytea from 20 for 1) where resource_type = 'Patient' and id = $1", [a.id]);
+    const altered = await call(s.url, 'GET', `/fhir/Patient/${a.id}`, { token });
+    assert.equal(altered.status, 500);
+    assert.equal(altered.body.resourceType, 'OperationOutcome');
+    // Same patient key, so only the binding to type/id/version stops this: give b's row a version-2 copy of itself.
+    await s.cw.db.query(
+      `insert into records_version (resource_type, id, version_id, last_updated, deleted, patient_id, key_scope, body)
+       select resource_type, id, 2, last_updated, deleted, patient_id, key_scope, body from records_version where resource_type = 'Patient' and id = $1 and version_id = 1`,
+      [b.id],
+    );
+    await s.cw.db.query("update records_resource set version_id = 2 where resource_type = 'Patient' and id = $1", [b.id]);
+    assert.equal((await call(s.url, 'GET', `/fhir/Patient/${b.id}`, { token })).status, 500);
+  });
+
+  test('keys rotate: every data key is re-wrapped under a new master key, the old key leaves the key file, records stay readable', async () => {
+    const p = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Rotation') })).body;
+    await call(s.url, 'POST', '/fhir/Observation', { token, body: observation(p.id) });
+    const keyFile = path.join(s.dataDir, 'master.key');
+    const before = JSON.parse(fs.readFileSync(keyFile, 'utf8'));
+    const result = await rotateMasterKey(s.cw.keyring, s.dataDir);
+    const afterFile = JSON.parse(fs.readFileSync(keyFile, 'utf8'));
+    assert.notEqual(afterFile.current, before.current);
+    assert.deepEqual(Object.keys(afterFile.keys), [afterFile.current]);
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+    assert.ok(result.rewrapped >= 3);
+    const ids = await s.cw.db.query<{ master_key_id: string }>('select distinct master_key_id from keys_data_key');
+    assert.deepEqual(ids.rows.map((r) => r.master_key_id), [afterFile.current]);
+    // The running server still serves, and a fresh process (no cached keys) can read with the new file only.
+    assert.equal((await call(s.url, 'GET', `/fhir/Patient/${p.id}`, { token })).status, 200);
+    if (s.databaseUrl) {
+      const other = await openCarewall(loadSettings(s.dataDir, { DATABASE_URL: s.databaseUrl }), createLogger('silent'));
+      try {
+        const v = await other.fhir.read({ accountId: 'x', username: 'x', roles: ['physician'] }, 'Patient', p.id);
+        assert.equal((v.resource as any).name[0].family, 'Rotation');
+      } finally {
+        await other.close();
+      }
+    }
+  });
+});
+
+test('a wrong master key opens nothing', async () => {
+  const s = await startTestServer();
+  await s.cw.close();
+  process.env.CAREWALL_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+  try {
+    await assert.rejects(openCarewall(loadSettings(s.dataDir, { DATABASE_URL: s.databaseUrl }), createLogger('silent')), /failed authentication/);
+  } finally {
+    delete process.env.CAREWALL_MASTER_KEY;
+    await s.close().catch(() => undefined);
+  }
+});

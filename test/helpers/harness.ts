@@ -1,0 +1,134 @@
+/**
+ * Test harness: a real Carewall on a real database. Without DATABASE_URL each server gets its own
+ * embedded PGlite folder; with it, each server gets a fresh database created on that PostgreSQL
+ * server (and dropped afterwards), so test files never see each other's data.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { Secret, TOTP } from 'otpauth';
+import { loadSettings, writeSettings, type Settings } from '../../src/config.js';
+import { createKeyFile } from '../../src/keys/masterKeys.js';
+import { createLogger } from '../../src/log.js';
+import { openCarewall, type Carewall } from '../../src/runtime.js';
+import { buildServer } from '../../src/http/server.js';
+import type { Role } from '../../src/access/authorize.js';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface TestServer {
+  url: string;
+  cw: Carewall;
+  dataDir: string;
+  databaseUrl?: string;
+  /** Creates an account with these roles and returns a bearer token for it. */
+  login(roles: Role[], username?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'carewall-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A fresh, empty database on the server named by DATABASE_URL, or undefined for PGlite. */
+export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return undefined;
+  const name = `carewall_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** An initialised data folder (key file and settings) and, on PostgreSQL, a fresh database. */
+export async function prepareInstallation(overrides: Partial<Settings> = {}) {
+  const dataDir = tempDir();
+  createKeyFile(dataDir);
+  const { dataDir: _d, databaseUrl: _u, ...rest } = overrides;
+  writeSettings(dataDir, rest);
+  const db = await freshDatabase();
+  const settings = loadSettings(dataDir, { DATABASE_URL: db?.url });
+  return {
+    dataDir,
+    settings,
+    databaseUrl: db?.url,
+    async cleanup() {
+      await db?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startTestServer(overrides: Partial<Settings> = {}): Promise<TestServer> {
+  const inst = await prepareInstallation(overrides);
+  const cw = await openCarewall(inst.settings, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const app = await buildServer(cw);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  let n = 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cw,
+    dataDir: inst.dataDir,
+    databaseUrl: inst.databaseUrl,
+    async login(roles, username = `${roles.join('-')}-${++n}`) {
+      const created = await cw.identity.createAccount({ username, password: PASSWORD, roles });
+      const otp = created.totpUri ? currentOtp(created.totpUri) : undefined;
+      const res = await fetch(`http://127.0.0.1:${port}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: PASSWORD, otp }),
+      });
+      if (res.status !== 201) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      await app.close();
+      await cw.close();
+      await inst.cleanup();
+    },
+  };
+}
+
+export function currentOtp(totpUri: string, timestamp = Date.now()): string {
+  const secret = new URL(totpUri).searchParams.get('secret')!;
+  return new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp });
+}
+
+/** fetch with JSON in and out. */
+export async function call(
+  base: string,
+  method: string,
+  pathname: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.raw !== undefined) body = opts.raw;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/fhir+json';
+  const res = await fetch(base + pathname, { method, headers, body });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
