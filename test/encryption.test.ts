@@ -87,7 +87,7 @@ test('a wrong master key opens nothing', async () => {
   await s.cw.close();
   process.env.CAREWALL_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
   try {
-    await assert.rejects(openCarewall(loadSettings(s.dataDir, { DATABASE_URL: s.databaseUrl }), createLogger('silent')), /failed authentication/);
+    await assert.rejects(openCarewall(loadSettings(s.dataDir, { DATABASE_URL: s.databaseUrl }), createLogger('silent')), /master key|failed authentication/);
   } finally {
     delete process.env.CAREWALL_MASTER_KEY;
     await s.close().catch(() => undefined);
