@@ -20,6 +20,9 @@ export interface Settings {
 
 export const SETTINGS_FILE = 'carewall.json';
 
+/** Where the CLI looks when --data-dir is not given. */
+export const DEFAULT_DATA_DIR = process.env.CAREWALL_DATA_DIR ?? './carewall-data';
+
 const DEFAULTS: Omit<Settings, 'dataDir'> = {
   sessionIdleMinutes: 15,
   sessionMaxHours: 12,

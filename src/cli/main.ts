@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { isInitialised, loadSettings } from '../config.js';
+import { DEFAULT_DATA_DIR, isInitialised, loadSettings } from '../config.js';
 import { seedDemoClinic } from '../demo/seed.js';
 import { DatabaseUnavailableError } from '../db/database.js';
 import { rotateMasterKey, type RotationResult } from '../keys/rotate.js';
@@ -16,7 +16,6 @@ import { VERSION } from '../version.js';
 import { progress } from './progress.js';
 import { registerUserCommand } from './userCommand.js';
 
-const DEFAULT_DATA_DIR = process.env.CAREWALL_DATA_DIR ?? './carewall-data';
 const DEMO_DATA_DIR = './demo-data';
 const DEMO_ADMIN = { username: 'admin', password: 'demo-admin-2026' };
 

@@ -85,7 +85,7 @@ async function openPglite(dir: string): Promise<Database> {
     release = acquireProcessLock(`${dir}.lock`);
   } catch {
     throw new DatabaseUnavailableError(
-      `the embedded database in ${dir} is in use by another Carewall process; stop it first, or use a PostgreSQL server (DATABASE_URL) to run several processes`,
+      `the embedded database in ${dir} is in use by another Carewall process (the embedded database serves one process): stop it first, use the running server's API, or use a PostgreSQL server (DATABASE_URL) to run several processes`,
     );
   }
   const { PGlite } = await import('@electric-sql/pglite');

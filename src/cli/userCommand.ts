@@ -1,0 +1,182 @@
+import { DEFAULT_DATA_DIR } from '../config.js';
+/**
+ * `carewall user add|disable|list`: account administration for whoever holds the data folder (and so
+ * the master key) — the root of trust, hence these act as the system. Passwords come from standard
+ * input or a hidden prompt, never from the command line (which other local users can read in `ps`),
+ * and are never printed.
+ */
+import { Command } from 'commander';
+import { SYSTEM } from '../access/authorize.js';
+import type { AccountSummary } from '../identity/index.js';
+import type { Carewall } from '../runtime.js';
+
+export interface UserCommandIo {
+  /** All of standard input (for --password-stdin). */
+  readStdin(): Promise<string>;
+  /** A password typed at a terminal without echo; undefined when there is no terminal. */
+  promptHidden?(question: string): Promise<string>;
+  out(text: string): void;
+}
+
+const defaultIo: UserCommandIo = {
+  async readStdin() {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  promptHidden: process.stdin.isTTY ? promptHidden : undefined,
+  out: (text) => process.stdout.write(text + '\n'),
+};
+
+export function registerUserCommand(
+  program: Command,
+  open: (dataDir: string) => Promise<Carewall>,
+  io: UserCommandIo = defaultIo,
+): void {
+  const withCarewall = async <T>(dataDir: string, fn: (cw: Carewall) => Promise<T>): Promise<T> => {
+    const cw = await open(dataDir);
+    try {
+      return await fn(cw);
+    } finally {
+      await cw.close();
+    }
+  };
+
+  const user = program.command('user').description('user accounts: add, disable, list');
+
+  user
+    .command('add')
+    .description('create an account; prints the second-factor enrolment URI when its roles require one')
+    .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
+    .requiredOption('--username <name>', 'login name (1-64 of letters, digits, . _ @ -; case-insensitive)')
+    .requiredOption('--roles <list>', 'comma-separated roles, e.g. physician,nurse')
+    .option('--practitioner <reference>', 'the linked FHIR practitioner, Practitioner/<id>')
+    .option('--password-stdin', 'read the password from standard input (otherwise it is asked for at the terminal)')
+    .option('--valid-until <iso>', 'last moment the account may be used (ISO 8601), e.g. a locum’s last day')
+    .option('--require-totp', 'ask for a second factor even when no role requires one')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: AddOptions) => {
+      const password = await readPassword(opts, io);
+      const roles = opts.roles.split(',').map((r) => r.trim()).filter(Boolean);
+      const created = await withCarewall(opts.dataDir, (cw) =>
+        cw.identity.createAccount(
+          { username: opts.username, password, roles, practitioner: opts.practitioner, validUntil: opts.validUntil, requireTotp: opts.requireTotp },
+          { who: SYSTEM },
+        ),
+      );
+      if (opts.json) {
+        io.out(JSON.stringify({ id: created.id, username: created.username, roles: created.roles, practitioner: created.practitioner ?? null, validUntil: created.validUntil ?? null, totpUri: created.totpUri }));
+        return;
+      }
+      io.out(`Created user ${created.username} (${created.id}) with roles ${created.roles.join(',')}`);
+      if (created.practitioner) io.out(`Linked to ${created.practitioner}`);
+      if (created.validUntil) io.out(`Valid until ${created.validUntil}`);
+      if (created.totpUri) {
+        io.out('A second factor is required. Add this to an authenticator app; it is shown only once:');
+        io.out(created.totpUri);
+      }
+    });
+
+  user
+    .command('disable')
+    .description('disable an account and end its sessions at once')
+    .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
+    .requiredOption('--username <name>', 'the account to disable')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { dataDir: string; username: string; json?: boolean }) => {
+      const result = await withCarewall(opts.dataDir, (cw) => cw.identity.disableAccount(opts.username, { who: SYSTEM }));
+      if (opts.json) io.out(JSON.stringify({ username: opts.username.toLowerCase(), ...result }));
+      else io.out(`Disabled ${opts.username.toLowerCase()}; ${result.revokedSessions} live session(s) ended.`);
+    });
+
+  user
+    .command('list')
+    .description('list accounts (no secrets)')
+    .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { dataDir: string; json?: boolean }) => {
+      const accounts = await withCarewall(opts.dataDir, (cw) => cw.identity.listAccounts({ who: SYSTEM }));
+      if (opts.json) io.out(JSON.stringify(accounts));
+      else io.out(formatTable(accounts));
+    });
+}
+
+interface AddOptions {
+  dataDir: string;
+  username: string;
+  roles: string;
+  practitioner?: string;
+  passwordStdin?: boolean;
+  validUntil?: string;
+  requireTotp?: boolean;
+  json?: boolean;
+}
+
+async function readPassword(opts: AddOptions, io: UserCommandIo): Promise<string> {
+  if (opts.passwordStdin) return (await io.readStdin()).replace(/\r?\n$/, '');
+  if (!io.promptHidden) throw new Error('no terminal to ask for the password: give it on standard input with --password-stdin');
+  const first = await io.promptHidden(`Password for ${opts.username}: `);
+  const second = await io.promptHidden('Again: ');
+  if (first !== second) throw new Error('the two passwords differ');
+  return first;
+}
+
+function status(a: AccountSummary, now = Date.now()): string {
+  if (a.disabled) return 'disabled';
+  if (a.validUntil && Date.parse(a.validUntil) <= now) return 'ended';
+  if (a.lockedUntil) return 'locked';
+  return 'active';
+}
+
+function formatTable(accounts: AccountSummary[]): string {
+  if (accounts.length === 0) return 'No accounts.';
+  const rows = [
+    ['USERNAME', 'ROLES', 'STATUS', '2FA', 'PRACTITIONER', 'VALID UNTIL', 'LAST LOGIN'],
+    ...accounts.map((a) => [
+      a.username,
+      a.roles.join(','),
+      status(a),
+      a.totpRequired ? 'yes' : 'no',
+      a.practitioner ?? '-',
+      a.validUntil ?? '-',
+      a.lastLoginAt ?? 'never',
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** Reads a line from the terminal in raw mode so that the typed characters are not echoed. */
+function promptHidden(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') {
+          finish();
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003' || ch === '\u0004') {
+          finish();
+          reject(new Error('cancelled'));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * POST /api/session (login) and DELETE /api/session (logout). The JSON shapes and status codes here
+ * are a published contract: outside tools log in through them.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AccountLockedError, IdentityError } from '../identity/index.js';
+import { FhirError } from '../records/outcome.js';
+import type { Carewall } from '../runtime.js';
+import { requireWho } from './server.js';
+
+/** Identity's typed failures as API errors; anything else is left for the server's error handler. */
+export function toApiError(err: unknown): unknown {
+  if (!(err instanceof IdentityError)) return err;
+  switch (err.kind) {
+    case 'invalid-credentials':
+      return new FhirError(401, 'login', err.message);
+    case 'locked': {
+      const seconds = err instanceof AccountLockedError ? Math.max(1, err.retryAfterSeconds) : 60;
+      return new FhirError(429, 'throttled', err.message, [], { 'retry-after': String(seconds) });
+    }
+    case 'invalid-input':
+      return new FhirError(400, 'invalid', err.message);
+    case 'duplicate':
+      return new FhirError(409, 'duplicate', err.message);
+    case 'not-found':
+      return new FhirError(404, 'not-found', err.message);
+  }
+}
+
+/** A JSON object body, or a 400. Form-encoded bodies are refused: the contract is JSON. */
+export function jsonObjectBody(req: FastifyRequest): Record<string, unknown> {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && type !== 'application/fhir+json') {
+    throw new FhirError(400, 'structure', 'request body must be JSON (content-type application/json)');
+  }
+  const body = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new FhirError(400, 'structure', 'request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+export async function registerSessionRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+  app.post('/api/session', async (req, reply) => {
+    const body = jsonObjectBody(req);
+    if (typeof body.username !== 'string' || typeof body.password !== 'string') {
+      throw new FhirError(400, 'required', 'username and password are required strings');
+    }
+    if (body.otp !== undefined && body.otp !== null && typeof body.otp !== 'string') {
+      throw new FhirError(400, 'invalid', 'otp must be a string');
+    }
+    let session;
+    try {
+      session = await cw.identity.login(
+        { username: body.username, password: body.password, otp: body.otp ?? undefined },
+        { ip: req.ip, userAgent: req.headers['user-agent'] },
+      );
+    } catch (err) {
+      throw toApiError(err);
+    }
+    // The token is a credential: no cache along the way may keep the response.
+    reply.header('cache-control', 'no-store');
+    return reply.status(201).send({ token: session.token, expiresAt: session.expiresAt.toISOString() });
+  });
+
+  app.delete('/api/session', async (req, reply) => {
+    requireWho(req);
+    await cw.identity.logout(req.token!);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,16 @@
+/** The identity capability: accounts, passwords, second factor, sessions. */
+export { IdentityService } from './service.js';
+export type { Acting, CreateAccountInput, CreatedAccount, LoginInput, Session } from './service.js';
+export type { AccountSummary } from './accounts.js';
+export type { ClientInfo } from './sessions.js';
+export { identityMigrations } from './schema.js';
+export {
+  AccountLockedError,
+  DuplicateUsernameError,
+  IdentityError,
+  InvalidCredentialsError,
+  InvalidInputError,
+  UnknownAccountError,
+} from './errors.js';
+export { PASSWORD_MAX, PASSWORD_MIN } from './passwords.js';
+export { ROLES_REQUIRING_TOTP, TOTP_ISSUER } from './totp.js';

@@ -1,0 +1,218 @@
+/**
+ * IdentityService: accounts, login, sessions. Stateless between calls — everything that decides
+ * access is read from and written to the database in single statements — so any number of processes
+ * can serve one database and agree on lock-outs, used TOTP steps and revoked sessions.
+ */
+import crypto from 'node:crypto';
+import { authorize, SYSTEM, type Role, type Who } from '../access/authorize.js';
+import type { Settings } from '../config.js';
+import type { Database } from '../db/database.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import * as accounts from './accounts.js';
+import type { AccountSummary, LoginRow } from './accounts.js';
+import { AccountLockedError, DuplicateUsernameError, InvalidCredentialsError, UnknownAccountError } from './errors.js';
+import { checkPractitioner, checkRoles, checkValidUntil, isWellFormedUsername, normaliseUsername } from './input.js';
+import { recordFailure, type LockoutPolicy } from './lockout.js';
+import { checkPasswordPolicy, hashPassword, needsRehash, PASSWORD_MAX, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import * as sessions from './sessions.js';
+import type { ClientInfo, SessionTiming } from './sessions.js';
+import { matchTotp, newTotpSecret, openTotpSecret, rolesRequireTotp, sealTotpSecret, totpUri } from './totp.js';
+
+export interface CreateAccountInput {
+  username: string;
+  password: string;
+  roles: readonly (Role | string)[];
+  /** 'Practitioner/<id>' */
+  practitioner?: string | null;
+  /** End of the account (e.g. a locum's last day); Date or ISO 8601 string. */
+  validUntil?: Date | string | null;
+  /** Ask for a second factor even when no role requires one. */
+  requireTotp?: boolean;
+}
+
+export interface CreatedAccount {
+  id: string;
+  username: string;
+  roles: Role[];
+  practitioner?: string;
+  validUntil?: string;
+  totpRequired: boolean;
+  /** Present when a second factor is required: the otpauth:// URI to enrol an authenticator. Shown once. */
+  totpUri?: string;
+}
+
+export interface LoginInput {
+  username: unknown;
+  password: unknown;
+  otp?: unknown;
+}
+
+export interface Session {
+  token: string;
+  expiresAt: Date;
+}
+
+/** Who asks. In-process callers (CLI, seeding, tests) that pass nobody act as the system. */
+export interface Acting {
+  who?: Who;
+}
+
+export class IdentityService {
+  constructor(
+    private readonly db: Database,
+    private readonly keyring: Keyring,
+    private readonly settings: Settings,
+  ) {}
+
+  async createAccount(input: CreateAccountInput, opts: Acting = {}): Promise<CreatedAccount> {
+    authorize(opts.who ?? SYSTEM, 'user.create');
+    const username = normaliseUsername(input.username);
+    const password = checkPasswordPolicy(input.password);
+    const roles = checkRoles(input.roles);
+    const practitioner = checkPractitioner(input.practitioner);
+    const validUntil = checkValidUntil(input.validUntil);
+    const totpRequired = rolesRequireTotp(roles) || input.requireTotp === true;
+    const id = crypto.randomUUID();
+    const secret = totpRequired ? newTotpSecret() : undefined;
+    const inserted = await accounts.insertAccount(this.db, {
+      id,
+      username,
+      passwordHash: await hashPassword(password),
+      roles,
+      practitioner,
+      totpSecretSealed: secret && sealTotpSecret(this.generalKey(), secret, id),
+      totpRequired,
+      validUntil,
+    });
+    if (!inserted) throw new DuplicateUsernameError();
+    return {
+      id,
+      username,
+      roles,
+      practitioner,
+      validUntil: validUntil?.toISOString(),
+      totpRequired,
+      totpUri: secret && totpUri(secret, username),
+    };
+  }
+
+  /**
+   * Gives the account a new TOTP secret (replacing any earlier one, e.g. after a lost phone) and
+   * requires it from the next login. Account administration, hence the 'user.create' permission.
+   */
+  async enrollTotp(accountId: string, opts: Acting = {}): Promise<string> {
+    authorize(opts.who ?? SYSTEM, 'user.create');
+    const secret = newTotpSecret();
+    const username = await accounts.setTotpSecret(this.db, accountId, sealTotpSecret(this.generalKey(), secret, accountId));
+    if (username === undefined) throw new UnknownAccountError();
+    return totpUri(secret, username);
+  }
+
+  /**
+   * Checks the credentials and opens a session. Every refusal except a lock-out is the same
+   * InvalidCredentialsError, and each counts towards the lock-out.
+   */
+  async login(input: LoginInput, client: ClientInfo = {}): Promise<Session> {
+    const { username, password, otp } = input;
+    if (typeof password !== 'string' || password.length > PASSWORD_MAX || !isWellFormedUsername(username)) {
+      if (typeof password === 'string') await verifyAgainstDummy(password);
+      throw new InvalidCredentialsError();
+    }
+    const account = await accounts.findForLogin(this.db, username.toLowerCase());
+    if (!account) {
+      await verifyAgainstDummy(password);
+      throw new InvalidCredentialsError();
+    }
+    // Checked before the password so that a locked account gives a guesser no further answers.
+    if (account.lockedForSeconds > 0) throw new AccountLockedError(account.lockedForSeconds);
+
+    let ok = (await verifyPassword(account.passwordHash, password)) && !account.inactive;
+    let step: number | null = null;
+    if (ok && this.needsTotp(account)) {
+      step = this.matchOtp(account, otp);
+      ok = step !== null;
+    }
+    if (!ok) return this.fail(account.id);
+
+    const session = await this.db.transaction(async (tx) => {
+      // Re-checks lock, activity and TOTP replay at this instant; another process may have moved first.
+      if (!(await accounts.recordSuccess(tx, account.id, step))) return undefined;
+      return sessions.createSession(tx, account.id, this.timing(), client);
+    });
+    if (!session) return this.fail(account.id);
+    await this.afterLogin(account, password);
+    return session;
+  }
+
+  /** The caller behind a bearer token, or null when it opens no live session of an active account. */
+  authenticate(token: string): Promise<Who | null> {
+    return sessions.sessionWho(this.db, token, this.timing());
+  }
+
+  /** Ends the session; false when the token named no live session. */
+  logout(token: string): Promise<boolean> {
+    return sessions.revokeSession(this.db, token);
+  }
+
+  /** Disables the account and ends all its sessions in the same transaction. */
+  async disableAccount(username: string, opts: Acting = {}): Promise<{ id: string; revokedSessions: number }> {
+    authorize(opts.who ?? SYSTEM, 'user.disable');
+    if (!isWellFormedUsername(username)) throw new UnknownAccountError();
+    return this.db.transaction(async (tx) => {
+      const id = await accounts.disableByUsername(tx, username.toLowerCase());
+      if (id === undefined) throw new UnknownAccountError();
+      return { id, revokedSessions: await sessions.revokeAccountSessions(tx, id) };
+    });
+  }
+
+  async listAccounts(opts: Acting = {}): Promise<AccountSummary[]> {
+    authorize(opts.who ?? SYSTEM, 'user.list');
+    return accounts.listAccounts(this.db);
+  }
+
+  /** Deletes sessions that ended long ago, for all accounts (logins already do it per account). */
+  purgeEndedSessions(): Promise<number> {
+    return sessions.purgeEndedSessions(this.db);
+  }
+
+  private needsTotp(account: LoginRow): boolean {
+    // The roles are checked too, so an account that gained such a role without enrolling cannot log in.
+    return account.totpRequired || account.totpSecretSealed !== undefined || rolesRequireTotp(account.roles);
+  }
+
+  private matchOtp(account: LoginRow, otp: unknown): number | null {
+    if (typeof otp !== 'string' || !account.totpSecretSealed) return null;
+    const secret = openTotpSecret(this.generalKey(), account.totpSecretSealed, account.id);
+    return matchTotp(secret, otp);
+  }
+
+  private async fail(accountId: string): Promise<never> {
+    await recordFailure(this.db, accountId, this.lockoutPolicy());
+    throw new InvalidCredentialsError();
+  }
+
+  /** Housekeeping that must not turn a successful login into an error: the session already exists. */
+  private async afterLogin(account: LoginRow, password: string): Promise<void> {
+    try {
+      await sessions.purgeEndedSessions(this.db, account.id);
+      if (needsRehash(account.passwordHash)) {
+        await accounts.updatePasswordHash(this.db, account.id, account.passwordHash, await hashPassword(password));
+      }
+    } catch {
+      /* retried at the next login */
+    }
+  }
+
+  private generalKey(): Buffer {
+    return this.keyring.cached(GENERAL_SCOPE);
+  }
+
+  private timing(): SessionTiming {
+    return { idleMinutes: this.settings.sessionIdleMinutes, maxHours: this.settings.sessionMaxHours };
+  }
+
+  private lockoutPolicy(): LockoutPolicy {
+    // A threshold below 1 would lock on every failure, including the first typo.
+    return { threshold: Math.max(1, Math.floor(this.settings.lockoutThreshold)), baseMinutes: this.settings.lockoutBaseMinutes };
+  }
+}
