@@ -16,8 +16,14 @@ export async function measure(
 ): Promise<Measurement> {
   const random = rng(7);
   const headers = { authorization: `Bearer ${token}` };
+  let reported = false;
   const once = async () => {
     const res = await fetch(baseUrl + nextPath(random), { headers });
+    if (!res.ok && !reported) {
+      reported = true;
+      process.stderr.write(`first error: ${res.status} ${(await res.text()).slice(0, 300)}\n`);
+      return false;
+    }
     await res.arrayBuffer();
     return res.ok;
   };

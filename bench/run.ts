@@ -35,8 +35,9 @@ interface Installation {
 }
 
 async function install(name: string, codec?: BodyCodec): Promise<Installation> {
-  const server = await startTestServer();
-  if (codec) server.cw.fhir = new FhirService(server.cw.db, server.cw.keyring, codec);
+  const server = await startTestServer({}, (cw) => {
+    if (codec) cw.fhir = new FhirService(cw.db, cw.keyring, codec);
+  });
   const random = rng(42); // same data in both installations
   const patientIds: string[] = [];
   const observationIds: string[] = [];

@@ -1,10 +1,10 @@
-import { DEFAULT_DATA_DIR } from '../config.js';
 /**
  * `carewall user add|disable|list`: account administration for whoever holds the data folder (and so
  * the master key) — the root of trust, hence these act as the system. Passwords come from standard
  * input or a hidden prompt, never from the command line (which other local users can read in `ps`),
  * and are never printed.
  */
+import { DEFAULT_DATA_DIR } from '../config.js';
 import { Command } from 'commander';
 import { SYSTEM } from '../access/authorize.js';
 import type { AccountSummary } from '../identity/index.js';

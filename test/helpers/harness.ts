@@ -72,9 +72,10 @@ export async function prepareInstallation(overrides: Partial<Settings> = {}) {
   };
 }
 
-export async function startTestServer(overrides: Partial<Settings> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Settings> = {}, configure?: (cw: Carewall) => void): Promise<TestServer> {
   const inst = await prepareInstallation(overrides);
   const cw = await openCarewall(inst.settings, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  configure?.(cw);
   const app = await buildServer(cw);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
