@@ -3,7 +3,7 @@
  * (records, identity) which asks the enforcement point (access/authorize) before touching data.
  */
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { AccessDeniedError, type Who } from '../access/authorize.js';
 import { DatabaseUnavailableError } from '../db/database.js';
 import { DecryptionError } from '../keys/envelope.js';
@@ -27,7 +27,8 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: cw.log as FastifyBaseLogger,
     bodyLimit: cw.settings.bodyLimitBytes,
-    disableRequestLogging: true,
+    // Fastify's own request lines carry the URL with its query string (patient data): ours don't.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
   });
 
