@@ -46,8 +46,10 @@ export async function registerSessionRoutes(app: FastifyInstance, cw: Carewall):
     if (typeof body.username !== 'string' || typeof body.password !== 'string') {
       throw new FhirError(400, 'required', 'username and password are required strings');
     }
+    // Codes are digits; a client that sends them as a JSON number has lost any leading zeros.
+    if (typeof body.otp === 'number' && Number.isInteger(body.otp) && body.otp >= 0) body.otp = String(body.otp).padStart(6, '0');
     if (body.otp !== undefined && body.otp !== null && typeof body.otp !== 'string') {
-      throw new FhirError(400, 'invalid', 'otp must be a string');
+      throw new FhirError(400, 'invalid', 'otp must be a string of digits');
     }
     let session;
     try {
