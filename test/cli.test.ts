@@ -81,6 +81,25 @@ describe('carewall CLI', () => {
     assert.match(res.stderr, /loopback|127\.0\.0\.1/);
   });
 
+  test('demo serves a seeded clinic with working logins, and rebuilds a set-up that was interrupted', async () => {
+    const dataDir = path.join(tempDir(), 'demo');
+    // What an interrupted first run leaves: a key file and a half-made database, no logins file.
+    fs.mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'master.key'), '{}', { mode: 0o600 });
+    const demo = await startCli(['demo', '--data-dir', dataDir, '--port', '0', '--patients', '3'], { DATABASE_URL: 'postgres://never-used.invalid/db' });
+    cleanups.push(() => demo.kill('SIGTERM'));
+    assert.match(demo.output(), /did not finish; starting it again/);
+    const logins = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-logins.json'), 'utf8'));
+    const doctor = logins.find((l: any) => l.roles.includes('physician'));
+    // The logins are printed right after the address; give the pipe a moment.
+    for (let i = 0; i < 50 && !demo.output().includes(doctor.password); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(demo.output().includes(doctor.username) && demo.output().includes(doctor.password), 'logins are printed');
+    const session = await call(demo.url, 'POST', '/api/session', { body: { username: doctor.username, password: doctor.password }, headers: { 'content-type': 'application/json' } });
+    assert.equal(session.status, 201);
+    const patients = await call(demo.url, 'GET', '/fhir/Patient', { token: session.body.token });
+    assert.equal(patients.body.total, 3);
+  });
+
   test('--help is there for every command', async () => {
     for (const args of [['--help'], ['init', '--help'], ['start', '--help'], ['demo', '--help'], ['keys', 'rotate', '--help'], ['user', '--help']]) {
       const res = await runCli(args);

@@ -18,6 +18,14 @@ import { registerUserCommand } from './userCommand.js';
 
 const DEMO_DATA_DIR = './demo-data';
 const DEMO_ADMIN = { username: 'admin', password: 'demo-admin-2026' };
+const DEMO_LOGINS_FILE = 'demo-logins.json';
+
+/** A folder holding only a demo (or nothing of anyone's): safe to rebuild. Never a real installation. */
+function isLeftoverDemo(dir: string): boolean {
+  if (isInitialised(dir)) return loadSettings(dir).demo;
+  const ours = new Set(['master.key', 'pgdata', 'pgdata.lock', 'control.sock']);
+  return fs.readdirSync(dir).every((f) => ours.has(f));
+}
 
 const program = new Command()
   .name('carewall')
@@ -30,7 +38,7 @@ const port = (v: string) => {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
   return n;
 };
-const positive = (v: string) => {
+const wholeNumber = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number');
   return n;
@@ -81,10 +89,21 @@ program
   .option('--data-dir <dir>', 'data folder for the demo', DEMO_DATA_DIR)
   .option('--port <port>', 'TCP port', port, 8080)
   .option('--host <host>', 'address to listen on (loopback only)', '127.0.0.1')
-  .option('--patients <n>', 'synthetic patients to generate', positive, 500)
-  .option('--seed <n>', 'random seed for the synthetic clinic', positive, 2026)
+  .option('--patients <n>', 'synthetic patients to generate', wholeNumber, 500)
+  .option('--seed <n>', 'random seed for the synthetic clinic', wholeNumber, 2026)
   .action(async (opts: { dataDir: string; port: number; host: string; patients: number; seed: number }) => {
     assertLoopback(opts.host); // before seeding: no point building a clinic that will not be served
+    if (process.env.DATABASE_URL) {
+      // The demo is the embedded database by definition; never seed synthetic patients into a real server.
+      console.log('DATABASE_URL is ignored in demo mode: the demo uses the embedded database.');
+      delete process.env.DATABASE_URL;
+    }
+    const loginsFile = path.join(opts.dataDir, DEMO_LOGINS_FILE);
+    if (fs.existsSync(opts.dataDir) && !fs.existsSync(loginsFile) && isLeftoverDemo(opts.dataDir)) {
+      // The logins file is written last: without it, an earlier demo set-up was interrupted.
+      console.log(`An earlier demo set-up in ${path.resolve(opts.dataDir)} did not finish; starting it again.`);
+      fs.rmSync(opts.dataDir, { recursive: true, force: true });
+    }
     const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
     const logins: Array<{ username: string; password: string; roles: string[]; totpUri?: string; description?: string }> = [];
     let cw: Carewall;
@@ -97,11 +116,11 @@ program
       bar.stop();
       logins.push({ username: DEMO_ADMIN.username, password: DEMO_ADMIN.password, roles: ['admin'], totpUri: created.totpUri, description: 'administrator' });
       logins.push(...seeded.logins);
-      fs.writeFileSync(path.join(opts.dataDir, 'demo-logins.json'), JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
+      fs.writeFileSync(loginsFile, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
     } else {
       cw = await openCarewall(loadSettings(opts.dataDir), log);
       if (!cw.settings.demo) throw new Error(`${opts.dataDir} is not a demo installation; use 'carewall start'`);
-      logins.push(...JSON.parse(fs.readFileSync(path.join(opts.dataDir, 'demo-logins.json'), 'utf8')));
+      logins.push(...JSON.parse(fs.readFileSync(loginsFile, 'utf8')));
     }
     const { url } = await serve(cw, opts.host, opts.port);
     console.log(`\nCarewall demo clinic is running at ${url}`);
