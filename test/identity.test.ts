@@ -6,37 +6,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Role } from '../src/access/authorize.js';
-import { call, currentOtp, PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
+import { call, currentOtp, PASSWORD } from './helpers/harness.js';
+import { GENERIC, identityFixture } from './helpers/identity.js';
 
-const GENERIC = 'invalid username, password or code';
 const THRESHOLD = 3;
 
 describe('identity', () => {
-  let s: TestServer;
-  let admin: string;
-  let n = 0;
-
-  before(async () => {
-    s = await startTestServer({ lockoutThreshold: THRESHOLD, lockoutBaseMinutes: 1 });
-    admin = await s.login(['admin'], 'root-admin');
-  });
-  after(async () => {
-    await s?.close();
-  });
-
-  const unique = (prefix: string) => `${prefix}-${++n}`;
-  const create = (username: string, roles: Role[], extra: { validUntil?: string; practitioner?: string; requireTotp?: boolean } = {}) =>
-    s.cw.identity.createAccount({ username, password: PASSWORD, roles, ...extra });
-  const login = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    call(s.url, 'POST', '/api/session', { body, headers });
+  const f = identityFixture({ lockoutThreshold: THRESHOLD, lockoutBaseMinutes: 1 });
+  const { unique, create, login, sql, loginOk } = f;
   const raw = (text: string, contentType = 'application/json') =>
-    call(s.url, 'POST', '/api/session', { raw: text, headers: { 'content-type': contentType } });
-  const sql = <T = Record<string, unknown>>(q: string, params: unknown[] = []) => s.cw.db.query<T>(q, params).then((r) => r.rows);
-  const loginOk = async (username: string, otp?: string) => {
-    const r = await login({ username, password: PASSWORD, otp });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.token as string;
-  };
+    call(f.s.url, 'POST', '/api/session', { raw: text, headers: { 'content-type': contentType } });
 
   describe('login', () => {
     test('success returns a token and expiry, and the token authenticates', async () => {
@@ -52,16 +31,16 @@ describe('identity', () => {
       const twelveHours = 12 * 3600_000;
       assert.ok(expires > before + twelveHours - 60_000 && expires < Date.now() + twelveHours + 60_000);
 
-      const who = await s.cw.identity.authenticate(r.body.token);
+      const who = await f.s.cw.identity.authenticate(r.body.token);
       assert.equal(who?.username, name);
       assert.deepEqual(who?.roles, ['physician']);
       // Authenticated but not an administrator: 403, where no token gives 401.
-      assert.equal((await call(s.url, 'GET', '/api/users', { token: r.body.token })).status, 403);
-      assert.equal((await call(s.url, 'GET', '/api/users')).status, 401);
+      assert.equal((await call(f.s.url, 'GET', '/api/users', { token: r.body.token })).status, 403);
+      assert.equal((await call(f.s.url, 'GET', '/api/users')).status, 401);
     });
 
     test('an admin token works on the admin endpoint', async () => {
-      const r = await call(s.url, 'GET', '/api/users', { token: admin });
+      const r = await call(f.s.url, 'GET', '/api/users', { token: f.admin });
       assert.equal(r.status, 200);
       assert.ok(r.body.users.some((u: { username: string }) => u.username === 'root-admin'));
     });
@@ -159,7 +138,7 @@ describe('identity', () => {
       const created = await create(name, ['receptionist']);
       assert.equal(created.totpUri, undefined);
       await loginOk(name);
-      const uri = await s.cw.identity.enrollTotp(created.id);
+      const uri = await f.s.cw.identity.enrollTotp(created.id);
       assert.equal((await login({ username: name, password: PASSWORD })).status, 401);
       await loginOk(name, currentOtp(uri));
     });

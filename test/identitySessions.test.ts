@@ -9,33 +9,12 @@ import { Secret } from 'otpauth';
 import { GENERAL_SCOPE } from '../src/keys/keyring.js';
 import { open } from '../src/keys/envelope.js';
 import type { Role } from '../src/access/authorize.js';
-import { call, currentOtp, PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
+import { call, currentOtp, PASSWORD } from './helpers/harness.js';
+import { GENERIC, identityFixture } from './helpers/identity.js';
 
-const GENERIC = 'invalid username, password or code';
 describe('identity sessions and administration', () => {
-  let s: TestServer;
-  let admin: string;
-  let n = 0;
-
-  before(async () => {
-    s = await startTestServer();
-    admin = await s.login(['admin'], 'root-admin');
-  });
-  after(async () => {
-    await s?.close();
-  });
-
-  const unique = (prefix: string) => `${prefix}-${++n}`;
-  const create = (username: string, roles: Role[], extra: { validUntil?: string; practitioner?: string; requireTotp?: boolean } = {}) =>
-    s.cw.identity.createAccount({ username, password: PASSWORD, roles, ...extra });
-  const login = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    call(s.url, 'POST', '/api/session', { body, headers });
-  const sql = <T = Record<string, unknown>>(q: string, params: unknown[] = []) => s.cw.db.query<T>(q, params).then((r) => r.rows);
-  const loginOk = async (username: string, otp?: string) => {
-    const r = await login({ username, password: PASSWORD, otp });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.token as string;
-  };
+  const f = identityFixture();
+  const { unique, create, login, sql, loginOk } = f;
   const tokenHash = (token: string) => crypto.createHash('sha256').update(token).digest();
 
   describe('sessions', () => {
@@ -47,10 +26,10 @@ describe('identity sessions and administration', () => {
 
     test('logout ends the session', async () => {
       const { token } = await newSession();
-      assert.equal((await call(s.url, 'DELETE', '/api/session', { token })).status, 204);
-      assert.equal(await s.cw.identity.authenticate(token), null);
-      assert.equal((await call(s.url, 'DELETE', '/api/session', { token })).status, 401);
-      assert.equal((await call(s.url, 'DELETE', '/api/session')).status, 401);
+      assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 204);
+      assert.equal(await f.s.cw.identity.authenticate(token), null);
+      assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 401);
+      assert.equal((await call(f.s.url, 'DELETE', '/api/session')).status, 401);
     });
 
     test('only the SHA-256 of the token is stored', async () => {
@@ -72,20 +51,20 @@ describe('identity sessions and administration', () => {
         token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'),
       ];
       for (const t of forged) {
-        assert.equal(await s.cw.identity.authenticate(t), null);
-        assert.equal((await call(s.url, 'GET', '/api/users', { token: t })).status, 401);
+        assert.equal(await f.s.cw.identity.authenticate(t), null);
+        assert.equal((await call(f.s.url, 'GET', '/api/users', { token: t })).status, 401);
       }
     });
 
     test('disabling an account ends its live sessions at once and blocks login', async () => {
       const { name, token } = await newSession();
       const second = await loginOk(name);
-      assert.ok(await s.cw.identity.authenticate(token));
-      const r = await call(s.url, 'POST', `/api/users/${name}/disable`, { token: admin });
+      assert.ok(await f.s.cw.identity.authenticate(token));
+      const r = await call(f.s.url, 'POST', `/api/users/${name}/disable`, { token: f.admin });
       assert.equal(r.status, 204);
-      assert.equal(await s.cw.identity.authenticate(token), null);
-      assert.equal(await s.cw.identity.authenticate(second), null);
-      assert.equal((await call(s.url, 'DELETE', '/api/session', { token })).status, 401);
+      assert.equal(await f.s.cw.identity.authenticate(token), null);
+      assert.equal(await f.s.cw.identity.authenticate(second), null);
+      assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 401);
       const open = await sql<{ n: number }>(
         'select count(*)::int as n from identity_session s join identity_account a on a.id = s.account_id where a.username = $1 and s.revoked_at is null',
         [name],
@@ -98,16 +77,16 @@ describe('identity sessions and administration', () => {
 
     test('a token of a disabled user is rejected even if its session row were live', async () => {
       const { name, token } = await newSession();
-      await s.cw.identity.disableAccount(name);
+      await f.s.cw.identity.disableAccount(name);
       await sql('update identity_session set revoked_at = null where token_hash = $1', [tokenHash(token)]);
-      assert.equal(await s.cw.identity.authenticate(token), null);
+      assert.equal(await f.s.cw.identity.authenticate(token), null);
     });
 
     test('an account reaching its end date loses its sessions', async () => {
       const { name, token } = await newSession();
       await sql(`update identity_account set valid_until = now() - interval '1 second' where username = $1`, [name]);
-      assert.equal(await s.cw.identity.authenticate(token), null);
-      assert.equal((await call(s.url, 'DELETE', '/api/session', { token })).status, 401);
+      assert.equal(await f.s.cw.identity.authenticate(token), null);
+      assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 401);
     });
 
     test('an idle session ends; a used one is kept alive', async () => {
@@ -115,25 +94,25 @@ describe('identity sessions and administration', () => {
       const h = tokenHash(token);
       // Stale enough to be refreshed, well inside the 15-minute idle limit.
       await sql(`update identity_session set last_seen = now() - interval '5 minutes' where token_hash = $1`, [h]);
-      assert.ok(await s.cw.identity.authenticate(token));
+      assert.ok(await f.s.cw.identity.authenticate(token));
       const [seen] = await sql<{ age: number }>('select extract(epoch from (now() - last_seen))::float8 as age from identity_session where token_hash = $1', [h]);
       assert.ok(seen.age < 60, `last_seen refreshed (age ${seen.age}s)`);
 
       await sql(`update identity_session set last_seen = now() - interval '16 minutes' where token_hash = $1`, [h]);
-      assert.equal(await s.cw.identity.authenticate(token), null);
-      assert.equal((await call(s.url, 'DELETE', '/api/session', { token })).status, 401);
+      assert.equal(await f.s.cw.identity.authenticate(token), null);
+      assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 401);
     });
 
     test('a session ends at its absolute lifetime however much it is used', async () => {
       const { token } = await newSession();
       await sql(`update identity_session set expires_at = now() - interval '1 second', last_seen = now() where token_hash = $1`, [tokenHash(token)]);
-      assert.equal(await s.cw.identity.authenticate(token), null);
+      assert.equal(await f.s.cw.identity.authenticate(token), null);
     });
   });
 
   describe('account administration', () => {
-    const post = (body: unknown, token: string | null = admin) =>
-      call(s.url, 'POST', '/api/users', { token: token ?? undefined, body, headers: { 'content-type': 'application/json' } });
+    const post = (body: unknown, token: string | null = f.admin) =>
+      call(f.s.url, 'POST', '/api/users', { token: token ?? undefined, body, headers: { 'content-type': 'application/json' } });
 
     test('an admin creates accounts; security-admin gets a TOTP URI', async () => {
       const name = unique('sec');
@@ -152,19 +131,19 @@ describe('identity sessions and administration', () => {
       assert.equal(d.body.totpUri, undefined);
       assert.equal(d.body.practitioner, 'Practitioner/abc-1');
       const token = await loginOk(doc);
-      assert.equal((await s.cw.identity.authenticate(token))?.practitioner, 'Practitioner/abc-1');
+      assert.equal((await f.s.cw.identity.authenticate(token))?.practitioner, 'Practitioner/abc-1');
     });
 
     test('non-admins get 403 and anonymous callers 401, whatever the body', async () => {
-      const nurse = await s.login(['nurse']);
+      const nurse = await f.s.login(['nurse']);
       const body = { username: unique('x'), password: PASSWORD, roles: ['admin'] };
       assert.equal((await post(body, nurse)).status, 403);
       assert.equal((await post({ nonsense: true }, nurse)).status, 403);
       assert.equal((await post(body, null)).status, 401);
-      assert.equal((await call(s.url, 'GET', '/api/users', { token: nurse })).status, 403);
-      assert.equal((await call(s.url, 'POST', '/api/users/root-admin/disable', { token: nurse })).status, 403);
-      assert.equal((await call(s.url, 'POST', '/api/users/root-admin/disable')).status, 401);
-      assert.ok(await s.cw.identity.authenticate(admin), 'the admin was not disabled');
+      assert.equal((await call(f.s.url, 'GET', '/api/users', { token: nurse })).status, 403);
+      assert.equal((await call(f.s.url, 'POST', '/api/users/root-admin/disable', { token: nurse })).status, 403);
+      assert.equal((await call(f.s.url, 'POST', '/api/users/root-admin/disable')).status, 401);
+      assert.ok(await f.s.cw.identity.authenticate(f.admin), 'the f.admin was not disabled');
     });
 
     test('duplicates give 409, case-insensitively', async () => {
@@ -200,14 +179,14 @@ describe('identity sessions and administration', () => {
     });
 
     test('listing shows no secrets; disabling an unknown account gives 404', async () => {
-      const r = await call(s.url, 'GET', '/api/users', { token: admin });
+      const r = await call(f.s.url, 'GET', '/api/users', { token: f.admin });
       assert.equal(r.status, 200);
       const text = JSON.stringify(r.body);
       assert.ok(!text.includes('$argon2') && !/secret|hash/i.test(text));
       const rootAdmin = r.body.users.find((u: { username: string }) => u.username === 'root-admin');
       assert.equal(rootAdmin.totpRequired, true);
       assert.equal(rootAdmin.disabled, false);
-      assert.equal((await call(s.url, 'POST', '/api/users/no-such-user/disable', { token: admin })).status, 404);
+      assert.equal((await call(f.s.url, 'POST', '/api/users/no-such-user/disable', { token: f.admin })).status, 404);
     });
 
     test('the password is stored as an argon2id hash and the TOTP secret sealed', async () => {
@@ -225,7 +204,7 @@ describe('identity sessions and administration', () => {
       const stored = Buffer.from(row.totp_secret);
       assert.ok(!stored.includes(secret), 'raw secret not stored');
       assert.ok(!stored.toString('latin1').includes(base32), 'base32 secret not stored');
-      const key = s.cw.keyring.cached(GENERAL_SCOPE);
+      const key = f.s.cw.keyring.cached(GENERAL_SCOPE);
       assert.deepEqual(open(key, stored, `totp:${row.id}`), secret);
       assert.throws(() => open(key, stored, `totp:${crypto.randomUUID()}`));
     });
