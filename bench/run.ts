@@ -37,7 +37,7 @@ interface Installation {
 
 async function install(name: string, codec?: BodyCodec): Promise<Installation> {
   const server = await startTestServer({}, (cw) => {
-    if (codec) cw.fhir = new FhirService(cw.db, cw.keyring, codec);
+    if (codec) cw.fhir = cw.fhir.withCodec(codec);
   });
   const random = rng(42); // same data in both installations
   const patientIds: string[] = [];
@@ -47,9 +47,9 @@ async function install(name: string, codec?: BodyCodec): Promise<Installation> {
   for (let i = 0; i < PATIENTS; i++) {
     const p = syntheticPatient(random, i);
     families.push(p.name[0].family);
-    const pw = server.cw.fhir.prepareCreate(SYSTEM, p, 'Patient');
+    const pw = await server.cw.fhir.prepareCreate(SYSTEM, p, 'Patient');
     const writes = [pw];
-    for (let k = 0; k < OBSERVATIONS_PER_PATIENT; k++) writes.push(server.cw.fhir.prepareCreate(SYSTEM, syntheticObservation(random, pw.id), 'Observation'));
+    for (let k = 0; k < OBSERVATIONS_PER_PATIENT; k++) writes.push(await server.cw.fhir.prepareCreate(SYSTEM, syntheticObservation(random, pw.id), 'Observation'));
     await server.cw.fhir.commit(writes);
     patientIds.push(pw.id);
     observationIds.push(...writes.slice(1).map((w) => w.id));

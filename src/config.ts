@@ -16,7 +16,43 @@ export interface Settings {
   bodyLimitBytes: number;
   /** Demo installations have known passwords and may only listen on loopback. */
   demo: boolean;
+  /** Care-relationship access rules (issue #3); see docs/access.md. */
+  access: AccessSettings;
 }
+
+export interface AccessSettings {
+  /** Days after an encounter ends during which its participants keep access (follow-up). */
+  encounterFollowUpDays: number;
+  /** Hours before a booked appointment starts, and after it ends, during which its participants have access. */
+  appointmentHoursBefore: number;
+  appointmentHoursAfter: number;
+  /** Length of a break-the-glass grant, and of a privacy officer's investigation. */
+  breakGlassMinutes: number;
+  investigationMinutes: number;
+  /** Roles that may break the glass: roles that never see clinical data cannot. */
+  breakGlassRoles: string[];
+  /** Whether an emergency grant also shows sensitive categories (it shows them to a direct carer only otherwise). */
+  breakGlassRevealsSensitive: boolean;
+  /** Sensitive categories (HL7 codes such as PSY, HIV) each role may see, over a direct care relationship. */
+  sensitiveByRole: Record<string, string[]>;
+  /** Sensitive categories the members of a department ('Organization/<id>') may see, over a direct care relationship. */
+  sensitiveByDepartment: Record<string, string[]>;
+  /** URLs that receive a JSON POST (no patient data) when someone breaks the glass. */
+  notifyWebhooks: string[];
+}
+
+export const DEFAULT_ACCESS: AccessSettings = {
+  encounterFollowUpDays: 30,
+  appointmentHoursBefore: 72,
+  appointmentHoursAfter: 24,
+  breakGlassMinutes: 60,
+  investigationMinutes: 120,
+  breakGlassRoles: ['physician', 'nurse'],
+  breakGlassRevealsSensitive: true,
+  sensitiveByRole: { physician: ['HIV', 'STD', 'SEX', 'SDV', 'GDIS', 'SCA'], nurse: [] },
+  sensitiveByDepartment: {},
+  notifyWebhooks: [],
+};
 
 export const SETTINGS_FILE = 'carewall.json';
 
@@ -30,20 +66,26 @@ const DEFAULTS: Omit<Settings, 'dataDir'> = {
   lockoutBaseMinutes: 1,
   bodyLimitBytes: 8 * 1024 * 1024,
   demo: false,
+  access: DEFAULT_ACCESS,
 };
 
 export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.env): Settings {
   const file = path.join(dataDir, SETTINGS_FILE);
-  const stored = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Settings>) : {};
+  const stored = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as StoredSettings) : {};
   return {
     ...DEFAULTS,
     ...stored,
+    // Nested: a carewall.json that sets one access option keeps the defaults of the others.
+    access: { ...DEFAULT_ACCESS, ...stored.access },
     dataDir: path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
   };
 }
 
-export function writeSettings(dataDir: string, values: Partial<Omit<Settings, 'dataDir' | 'databaseUrl'>>): void {
+/** What carewall.json may hold: any setting, nested access settings partially. */
+export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access'>> & { access?: Partial<AccessSettings> };
+
+export function writeSettings(dataDir: string, values: StoredSettings): void {
   fs.writeFileSync(path.join(dataDir, SETTINGS_FILE), JSON.stringify(values, null, 2) + '\n', { mode: 0o600 });
 }
 

@@ -2,6 +2,7 @@
  * Composition root: opens the database, applies every capability's migrations, and wires the
  * capabilities together. The HTTP server and the CLI both start from here.
  */
+import { AccessGrants, AccessPolicy, accessMigrations, projectWrite } from './access/index.js';
 import type { Settings } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -16,12 +17,14 @@ export interface Carewall {
   db: Database;
   keyring: Keyring;
   fhir: FhirService;
+  access: AccessPolicy;
+  grants: AccessGrants;
   identity: IdentityService;
   log: Logger;
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations];
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -30,9 +33,13 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     await migrate(db, ALL_MIGRATIONS);
     const keyring = new Keyring(db, masterKeys, settings.dataDir);
     await keyring.init();
-    const fhir = new FhirService(db, keyring);
+    const access = new AccessPolicy(db, () => keyring.blindIndex, settings.access);
+    const fhir = new FhirService(db, keyring, access);
+    // The access tables follow every write, in its transaction.
+    fhir.writeHooks.push(projectWrite);
+    const grants = new AccessGrants(db, keyring, access, settings.access, log);
     const identity = new IdentityService(db, keyring, settings);
-    return { settings, db, keyring, fhir, identity, log, close: () => db.close() };
+    return { settings, db, keyring, fhir, access, grants, identity, log, close: () => db.close() };
   } catch (err) {
     await db.close();
     throw err;

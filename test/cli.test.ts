@@ -5,7 +5,6 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { call, currentOtp, freshDatabase, PASSWORD, tempDir } from './helpers/harness.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { patient } from './helpers/fixtures.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -39,7 +38,8 @@ describe('carewall CLI', () => {
     assert.equal(ok.status, 201);
     assert.ok(ok.body.token && ok.body.expiresAt);
     const token = ok.body.token;
-    const p = await call(server.url, 'POST', '/fhir/Patient', { token, body: patient('Clitest') });
+    // An administrator sees no patient data; the clinic directory is theirs (and encrypted all the same).
+    const p = await call(server.url, 'POST', '/fhir/Practitioner', { token, body: { resourceType: 'Practitioner', name: [{ family: 'Clitest' }] } });
     assert.equal(p.status, 201);
 
     // The embedded database is held by the server: rotation goes through its control socket.
@@ -49,14 +49,14 @@ describe('carewall CLI', () => {
     assert.match(rotate.stdout, /re-wrapped/);
     const afterKey = JSON.parse(fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8'));
     assert.notEqual(afterKey.current, before);
-    assert.equal((await call(server.url, 'GET', `/fhir/Patient/${p.body.id}`, { token })).status, 200);
+    assert.equal((await call(server.url, 'GET', `/fhir/Practitioner/${p.body.id}`, { token })).status, 200);
 
     // Restarted with only the new key, everything is still readable.
     await server.kill('SIGTERM');
     const again2 = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
     cleanups.push(() => again2.kill('SIGTERM'));
     const token2 = (await call(again2.url, 'POST', '/api/session', { body: { username: 'it-admin', password: PASSWORD, otp: currentOtp(out.totpUri, Date.now() + 30_000) }, headers: { 'content-type': 'application/json' } })).body.token;
-    assert.equal((await call(again2.url, 'GET', `/fhir/Patient/${p.body.id}`, { token: token2 })).body.name[0].family, 'Clitest');
+    assert.equal((await call(again2.url, 'GET', `/fhir/Practitioner/${p.body.id}`, { token: token2 })).body.name[0].family, 'Clitest');
   });
 
   test('init refuses a short password and leaves no installation', async () => {
@@ -96,8 +96,18 @@ describe('carewall CLI', () => {
     assert.ok(demo.output().includes(doctor.username) && demo.output().includes(doctor.password), 'logins are printed');
     const session = await call(demo.url, 'POST', '/api/session', { body: { username: doctor.username, password: doctor.password }, headers: { 'content-type': 'application/json' } });
     assert.equal(session.status, 201);
-    const patients = await call(demo.url, 'GET', '/fhir/Patient', { token: session.body.token });
-    assert.equal(patients.body.total, 3);
+    // The front desk finds every patient; each physician only those in their care, and every patient has one.
+    const desk = logins.find((l: any) => l.roles.includes('receptionist'));
+    const deskSession = await call(demo.url, 'POST', '/api/session', { body: { username: desk.username, password: desk.password }, headers: { 'content-type': 'application/json' } });
+    assert.equal((await call(demo.url, 'GET', '/fhir/Patient', { token: deskSession.body.token })).body.total, 3);
+    const cared = new Set<string>();
+    for (const l of logins.filter((x: any) => x.roles.includes('physician'))) {
+      const s = await call(demo.url, 'POST', '/api/session', { body: { username: l.username, password: l.password }, headers: { 'content-type': 'application/json' } });
+      const seen = await call(demo.url, 'GET', '/fhir/Patient', { token: s.body.token });
+      assert.equal(seen.status, 200);
+      for (const e of seen.body.entry ?? []) cared.add(e.resource.id);
+    }
+    assert.equal(cared.size, 3);
   });
 
   test('--help is there for every command', async () => {

@@ -8,7 +8,7 @@ import { createLogger } from '../src/log.js';
 import { openCarewall } from '../src/runtime.js';
 import { rotateMasterKey } from '../src/keys/rotate.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
-import { observation, patient } from './helpers/fixtures.js';
+import { observation, patient, treatedBy } from './helpers/fixtures.js';
 
 describe('encryption at rest', () => {
   let s: TestServer;
@@ -16,6 +16,7 @@ describe('encryption at rest', () => {
   before(async () => {
     s = await startTestServer();
     token = await s.login(['physician']);
+    treatedBy(s.practitionerOf(token));
   });
   after(() => s.close());
 

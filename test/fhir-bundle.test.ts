@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
-import { observation, patient } from './helpers/fixtures.js';
+import { observation, patient, treatedBy } from './helpers/fixtures.js';
 
 describe('FHIR transaction and batch Bundles', () => {
   let s: TestServer;
@@ -12,6 +12,7 @@ describe('FHIR transaction and batch Bundles', () => {
   before(async () => {
     s = await startTestServer();
     token = await s.login(['physician']);
+    treatedBy(s.practitionerOf(token));
   });
   after(() => s.close());
 

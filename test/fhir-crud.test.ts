@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
-import { encounter, observation, patient } from './helpers/fixtures.js';
+import { encounter, observation, patient, treatedBy } from './helpers/fixtures.js';
 
 describe('FHIR read, vread, create, update, delete, history', () => {
   let s: TestServer;
@@ -11,6 +11,7 @@ describe('FHIR read, vread, create, update, delete, history', () => {
   before(async () => {
     s = await startTestServer();
     token = await s.login(['physician']);
+    treatedBy(s.practitionerOf(token));
   });
   after(() => s.close());
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
-import { patient } from './helpers/fixtures.js';
+import { patient, treatedBy } from './helpers/fixtures.js';
 
 /** Bad input gets a 4xx OperationOutcome, stores nothing and echoes none of what was sent. */
 describe('FHIR invalid input', () => {
@@ -13,6 +13,7 @@ describe('FHIR invalid input', () => {
   before(async () => {
     s = await startTestServer({ bodyLimitBytes: 64 * 1024 });
     token = await s.login(['physician']);
+    treatedBy(s.practitionerOf(token));
   });
   after(() => s.close());
 

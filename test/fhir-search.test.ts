@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
-import { encounter, observation, patient } from './helpers/fixtures.js';
+import { encounter, observation, patient, treatedBy } from './helpers/fixtures.js';
 
 describe('FHIR search', () => {
   let s: TestServer;
@@ -15,6 +15,7 @@ describe('FHIR search', () => {
   before(async () => {
     s = await startTestServer();
     token = await s.login(['physician']);
+    treatedBy(s.practitionerOf(token));
     mueller = (await fhir('POST', '/Patient', { body: patient('Müller-Lüdenscheidt', 'Zoë', { identifier: [{ system: 'urn:mrn', value: 'A-100' }], birthDate: '1970-06-15', gender: 'female' }) })).body;
     mullins = (await fhir('POST', '/Patient', { body: patient('Mullins', 'Xavier', { identifier: [{ system: 'urn:mrn', value: 'A-200' }], birthDate: '1970-11-02', gender: 'male' }) })).body;
     other = (await fhir('POST', '/Patient', { body: patient('Brandtner', 'Zoran', { identifier: [{ system: 'urn:other', value: 'A-100' }], birthDate: '1985-01-30', gender: 'male' }) })).body;

@@ -126,7 +126,7 @@ async function seedAndCopy(patients: number, codec?: BodyCodec): Promise<Scan> {
   const inst = await prepareInstallation();
   let cw: Carewall | undefined = await openCarewall(inst.settings, createLogger('silent'));
   try {
-    if (codec) cw.fhir = new FhirService(cw.db, cw.keyring, codec);
+    if (codec) cw.fhir = cw.fhir.withCodec(codec);
     const seeded = await seedDemoClinic(cw, { patients, seed: 4711 });
     const secrets = await patientSecrets(cw);
     const patientId = (await all(cw, 'Patient'))[0].id as string;

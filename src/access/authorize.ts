@@ -1,10 +1,7 @@
 /**
- * The one enforcement point. Every FHIR interaction and every API call asks `authorize` before any
- * data is touched; the FHIR service, the HTTP routes and the CLI have no other way in.
- *
- * Foundation rule (issue #2): an authenticated, enabled user may do everything that is not
- * administration; administration needs the admin role. The care-relationship rules replace the
- * body of `decide` without changing its callers.
+ * The enforcement point for administrative actions (accounts, keys, access reviews): which roles may
+ * do each. Patient data is decided by the care-relationship rules in policy.ts, which the FHIR
+ * service asks before any record is decrypted or written.
  */
 
 export const ROLES = [
@@ -36,7 +33,17 @@ export interface Who {
 }
 
 export type FhirAction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete';
-export type AdminAction = 'user.create' | 'user.disable' | 'user.list' | 'keys.rotate';
+export type AdminAction =
+  | 'user.create'
+  | 'user.disable'
+  | 'user.list'
+  | 'keys.rotate'
+  /** Ask whether and why a user can access a patient. */
+  | 'access.explain'
+  /** Read and review break-the-glass grants, investigations and flagged accesses; read notifications. */
+  | 'access.review'
+  /** Open an investigation into a patient's chart. */
+  | 'access.investigate';
 export type Action = FhirAction | AdminAction;
 
 export interface Target {
@@ -60,16 +67,28 @@ export class AccessDeniedError extends Error {
 
 export const SYSTEM: Who = { accountId: 'system', username: 'system', roles: ['admin'], system: true };
 
+/** Who may do each administrative action. */
+export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {
+  'user.create': ['admin'],
+  'user.disable': ['admin'],
+  'user.list': ['admin'],
+  'keys.rotate': ['admin'],
+  'access.explain': ['admin', 'privacy-officer'],
+  'access.review': ['privacy-officer'],
+  'access.investigate': ['privacy-officer'],
+};
+
 export function decide(who: Who | undefined, action: Action, target: Target = {}): Decision {
   void target;
   if (!who) return { allowed: false, reason: 'not authenticated' };
   if (who.system) return { allowed: true, reason: 'system process' };
   if (isAdminAction(action)) {
-    return who.roles.includes('admin')
-      ? { allowed: true, reason: 'admin role' }
-      : { allowed: false, reason: 'administration requires the admin role' };
+    const roles = ADMIN_ACTION_ROLES[action];
+    const role = who.roles.find((r) => roles.includes(r));
+    return role ? { allowed: true, reason: `${role} role` } : { allowed: false, reason: `${action} requires the role ${roles.join(' or ')}` };
   }
-  return { allowed: true, reason: 'authenticated user (foundation rule: all non-administrative access)' };
+  // Patient data is never decided here: the FHIR service asks the care-relationship policy.
+  return { allowed: false, reason: 'patient data is decided by the access policy' };
 }
 
 /** Throws AccessDeniedError unless allowed; returns the decision so callers can record its reason. */

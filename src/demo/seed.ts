@@ -79,7 +79,7 @@ export function clinicResources(clinic: Clinic): WithId<Resource>[] {
 
 /** Validates and authorizes every resource, then writes them all in one transaction, in order. */
 async function write(cw: Carewall, resources: WithId<Resource>[]): Promise<void> {
-  await cw.fhir.commit(resources.map((r) => cw.fhir.prepareCreate(SYSTEM, r, r.resourceType, r.id)));
+  await cw.fhir.commit(await Promise.all(resources.map((r) => cw.fhir.prepareCreate(SYSTEM, r, r.resourceType, r.id))));
 }
 
 async function createAccounts(cw: Carewall, clinic: Clinic): Promise<DemoLogin[]> {

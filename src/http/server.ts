@@ -9,6 +9,7 @@ import { DatabaseUnavailableError } from '../db/database.js';
 import { DecryptionError } from '../keys/envelope.js';
 import { FhirError, outcome } from '../records/outcome.js';
 import type { Carewall } from '../runtime.js';
+import { registerAccessRoutes } from './accessRoutes.js';
 import { registerFhirRoutes } from './fhirRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
@@ -109,6 +110,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerFhirRoutes(app, cw);
   await registerSessionRoutes(app, cw);
   await registerUserRoutes(app, cw);
+  await registerAccessRoutes(app, cw);
   return app;
 }
 

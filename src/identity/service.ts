@@ -170,6 +170,20 @@ export class IdentityService {
     return accounts.listAccounts(this.db);
   }
 
+  /**
+   * The account named `username` as the access rules see it, and whether it is active. For the
+   * access explanation; the caller has already been authorized for it.
+   */
+  async describeAccount(username: string): Promise<{ who: Who; active: boolean } | undefined> {
+    if (!isWellFormedUsername(username)) return undefined;
+    const found = (await accounts.listAccounts(this.db)).find((a) => a.username === username.toLowerCase());
+    if (!found) return undefined;
+    const who: Who = { accountId: found.id, username: found.username, roles: found.roles };
+    if (found.practitioner) who.practitioner = found.practitioner;
+    const expired = found.validUntil !== undefined && Date.parse(found.validUntil) <= Date.now();
+    return { who, active: !found.disabled && !expired };
+  }
+
   /** Deletes sessions that ended long ago, for all accounts (logins already do it per account). */
   purgeEndedSessions(): Promise<number> {
     return sessions.purgeEndedSessions(this.db);

@@ -52,4 +52,23 @@ export const recordMigrations: Migration[] = [
       create index records_date_lookup on records_date (resource_type, param, low, high);
     `,
   },
+  {
+    module: 'records',
+    version: 2,
+    description: 'security-label digests per version; reference index for _include, _revinclude and _has',
+    // Rows written before this migration carry no labels; Carewall had no labelled data before it.
+    sql: `
+      alter table records_resource add column labels text[] not null default '{}';
+      alter table records_version add column labels text[] not null default '{}';
+
+      create table records_reference (
+        resource_type text not null,
+        id text not null,
+        param text not null,
+        target_type text not null,
+        target_id text not null,
+        primary key (resource_type, id, param, target_type, target_id));
+      create index records_reference_target on records_reference (target_type, target_id, param, resource_type);
+    `,
+  },
 ];

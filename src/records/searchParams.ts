@@ -128,10 +128,12 @@ export interface IndexEntries {
   tokens: Array<{ param: string; value: string }>;
   strings: Array<{ param: string; text: string }>;
   dates: Array<{ param: string; low: string; high: string }>;
+  /** Local references ('Type/id') under reference search parameters, for _include, _revinclude and _has. */
+  references: Array<{ param: string; targetType: string; targetId: string }>;
 }
 
 export function indexEntries(resource: Resource): IndexEntries {
-  const out: IndexEntries = { tokens: [], strings: [], dates: [] };
+  const out: IndexEntries = { tokens: [], strings: [], dates: [], references: [] };
   for (const def of paramsFor(resource.resourceType)) {
     for (const value of def.paths.flatMap((p) => valuesAt(resource, p))) {
       if (def.kind === 'token') out.tokens.push(...tokenForms(value).map((v) => ({ param: def.name, value: v })));

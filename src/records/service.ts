@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { authorize, type FhirAction, type Who } from '../access/authorize.js';
+import { AccessDeniedError, type FhirAction, type Who } from '../access/authorize.js';
+import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/policy.js';
 import type { Database, Queryable } from '../db/database.js';
 import type { Keyring } from '../keys/keyring.js';
 import { badRequest, FhirError, notFound } from './outcome.js';
@@ -24,34 +25,46 @@ export interface PreparedWrite {
   ifMatch?: number;
 }
 
+/** Runs inside the transaction of every write, after the version is stored (the access projection). */
+export type WriteHook = (tx: Queryable, version: StoredVersion) => Promise<void>;
+
 export class FhirService {
   readonly store: RecordStore;
+  readonly writeHooks: WriteHook[] = [];
 
   constructor(
     readonly db: Database,
     private readonly keyring: Keyring,
+    readonly access: AccessPolicy,
     codec?: BodyCodec,
   ) {
     this.store = new RecordStore(keyring, codec);
   }
 
+  /** The same service with another body codec (the benchmark's plaintext baseline); hooks are kept. */
+  withCodec(codec: BodyCodec): FhirService {
+    const other = new FhirService(this.db, this.keyring, this.access, codec);
+    other.writeHooks.push(...this.writeHooks);
+    return other;
+  }
+
   async read(who: Who, type: string, id: string): Promise<StoredVersion> {
     requireType(type);
     const row = await this.store.currentRow(this.db, type, requireId(id));
-    this.check(who, 'read', type, id, row);
+    await this.check(who, 'read', 'read', type, id, row);
     return this.store.readable(row);
   }
 
   async vread(who: Who, type: string, id: string, version: string): Promise<StoredVersion> {
     requireType(type);
-    if (!/^\d{1,9}$/.test(version)) throw notFound('no such version');
-    const row = await this.store.versionRow(this.db, type, requireId(id), Number(version));
-    this.check(who, 'vread', type, id, row);
+    requireId(id);
+    const row = /^\d{1,9}$/.test(version) ? await this.store.versionRow(this.db, type, id, Number(version)) : undefined;
+    await this.check(who, 'vread', 'read', type, id, row);
     return this.store.readable(row);
   }
 
   async create(who: Who, type: string, body: unknown): Promise<StoredVersion> {
-    const write = this.prepareCreate(who, body, type);
+    const write = await this.prepareCreate(who, body, type);
     return this.commit([write]).then((r) => r[0]!);
   }
 
@@ -66,37 +79,40 @@ export class FhirService {
     return (await this.commit([write]))[0];
   }
 
-  prepareCreate(who: Who, body: unknown, type?: string, id: string = crypto.randomUUID()): PreparedWrite {
+  async prepareCreate(who: Who, body: unknown, type?: string, id: string = crypto.randomUUID()): Promise<PreparedWrite> {
     if (type) requireType(type);
+    // Refused before validation when the role may never create this type: its validator's verdict is not for them.
+    if (type) await this.requireRole(who, 'create', type);
     const parsed = validateBody(body, type);
     // A client-supplied id on create is ignored, as FHIR specifies: the server assigns ids.
     const resource = { ...parsed, id } as Resource & { id: string };
     const patientId = patientOf(resource);
-    authorize(who, 'create', { resourceType: resource.resourceType, id, patientId: patientId ?? undefined });
+    await this.checkNew(who, 'create', resource, patientId);
     return { method: 'POST', resourceType: resource.resourceType, id, resource, patientId };
   }
 
   async prepareUpdate(who: Who, type: string, id: string, body: unknown, ifMatch?: string): Promise<PreparedWrite> {
     requireType(type);
     requireId(id);
+    // The stored version first: whether it exists is not told to someone who may not change it.
+    const current = await this.store.currentRow(this.db, type, id);
+    await this.check(who, 'update', 'replace', type, id, current);
+    if (!current) throw notFound(`${type}/${id} does not exist; create it with POST`);
     const parsed = validateBody(body, type);
     if (parsed.id === undefined) throw badRequest('the resource must carry its id in an update');
     if (parsed.id !== id) throw badRequest('the resource id does not match the URL');
     const resource = parsed as Resource & { id: string };
     const patientId = patientOf(resource);
     // Both the compartment it leaves and the one it joins must allow the write.
-    const current = await this.store.currentRow(this.db, type, id);
-    if (!current) throw notFound(`${type}/${id} does not exist; create it with POST`);
-    this.check(who, 'update', type, id, current);
-    authorize(who, 'update', { resourceType: type, id, patientId: patientId ?? undefined });
+    await this.checkNew(who, 'update', resource, patientId);
     return { method: 'PUT', resourceType: type, id, resource, patientId, ifMatch: parseIfMatch(ifMatch) };
   }
 
   async prepareDelete(who: Who, type: string, id: string, ifMatch?: string): Promise<PreparedWrite> {
     requireType(type);
     const current = await this.store.currentRow(this.db, type, requireId(id));
+    await this.check(who, 'delete', 'delete', type, id, current);
     if (!current) throw notFound();
-    this.check(who, 'delete', type, id, current);
     return { method: 'DELETE', resourceType: type, id, patientId: current.patient_id, ifMatch: parseIfMatch(ifMatch) };
   }
 
@@ -110,16 +126,21 @@ export class FhirService {
     });
   }
 
-  private execute(tx: Queryable, w: PreparedWrite): Promise<StoredVersion | undefined> {
-    if (w.method === 'POST') return this.store.insert(tx, w.resource!, w.patientId);
-    if (w.method === 'PUT') return this.store.update(tx, w.resource!, w.patientId, w.ifMatch);
-    return this.store.delete(tx, w.resourceType, w.id, w.ifMatch);
+  private async execute(tx: Queryable, w: PreparedWrite): Promise<StoredVersion | undefined> {
+    let v: StoredVersion | undefined;
+    if (w.method === 'POST') v = await this.store.insert(tx, w.resource!, w.patientId);
+    else if (w.method === 'PUT') v = await this.store.update(tx, w.resource!, w.patientId, w.ifMatch);
+    else v = await this.store.delete(tx, w.resourceType, w.id, w.ifMatch);
+    if (v) for (const hook of this.writeHooks) await hook(tx, v);
+    return v;
   }
 
   async search(who: Who, type: string, query: SearchQuery, selfUrl: URL): Promise<Bundle> {
     requireType(type);
-    authorize(who, 'search', { resourceType: type });
+    await this.requireRole(who, 'search', type);
     const compiled = compileSearch(type, query, this.keyring.blindIndex);
+    // The access rule joins the WHERE clause: totals and pages count only what the caller may see.
+    compiled.where = `${compiled.where} and ${this.access.predicate(who, type, 'read', 'search', 'r', bindTo(compiled.params))}`;
     const total = (
       await this.db.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)
     ).rows[0].n;
@@ -137,7 +158,7 @@ export class FhirService {
         )
       ).rows;
     }
-    for (const row of rows) this.check(who, 'search', type, row.id, row);
+    await this.recordReads(who, 'search', rows);
     await this.store.loadKeys(rows);
     const entries: BundleEntry[] = rows.map((row) => {
       const v = this.store.decrypt(row);
@@ -166,11 +187,13 @@ export class FhirService {
       params.push(id);
       conds.push(`id = $${params.length}`);
       const current = await this.store.currentRow(this.db, type, id);
+      await this.check(who, 'history', 'read', type, id, current);
       if (!current) throw notFound();
-      this.check(who, 'history', type, id, current);
     } else {
-      authorize(who, 'history', { resourceType: type });
+      await this.requireRole(who, 'history', type);
     }
+    // Versions are filtered by the same rule: an old version may carry a label the current one does not.
+    conds.push(this.access.predicate(who, type, 'read', 'history', 'records_version', bindTo(params)));
     if (since !== undefined) {
       if (Number.isNaN(Date.parse(since))) throw badRequest('_since must be an instant');
       params.push(new Date(since));
@@ -184,7 +207,7 @@ export class FhirService {
         [...params, count, offset],
       )
     ).rows;
-    for (const row of rows) this.check(who, 'history', type, row.id, row);
+    await this.recordReads(who, 'history', rows);
     await this.store.loadKeys(rows);
     const entries: BundleEntry[] = rows.map((row) => {
       const v = this.store.decrypt(row);
@@ -199,10 +222,59 @@ export class FhirService {
     return { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'history', total, link: pageLinks(selfUrl, offset, count, total), entry: entries };
   }
 
-  /** Asks the enforcement point about a stored row (its compartment), before decrypting it. */
-  private check(who: Who, action: FhirAction, type: string, id: string, row: VersionRow | undefined): void {
-    authorize(who, action, { resourceType: type, id, patientId: row?.patient_id ?? undefined });
+  /**
+   * Asks the access rules about a stored row before decrypting or replacing it. A row that does not
+   * exist is decided like one of an unknown patient: guessing ids tells a caller nothing.
+   */
+  private async check(who: Who, action: FhirAction, mode: Mode, type: string, id: string, row: VersionRow | undefined): Promise<AccessDecision> {
+    const target: AccessTarget = { resourceType: type, id, patientId: row?.patient_id ?? null, labels: row?.labels ?? [] };
+    return this.enforce(who, action, mode, target);
   }
+
+  /** The new state of a write: the compartment it joins, and for lab results the orders they answer. */
+  private async checkNew(who: Who, action: FhirAction, resource: Resource & { id: string }, patientId: string | null): Promise<AccessDecision> {
+    const basedOn = ((resource as { basedOn?: Array<{ reference?: string }> }).basedOn ?? [])
+      .map((b) => /^ServiceRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(b.reference ?? '')?.[1])
+      .filter((x): x is string => x !== undefined);
+    return this.enforce(who, action, 'new', { resourceType: resource.resourceType, id: resource.id, patientId, labels: [], basedOn });
+  }
+
+  private async enforce(who: Who, action: FhirAction, mode: Mode, target: AccessTarget): Promise<AccessDecision> {
+    const decision = await this.access.decide(who, action, mode, target);
+    await this.access.record(who, action, target, decision);
+    if (!decision.allowed) throw new AccessDeniedError(decision);
+    return decision;
+  }
+
+  /** Type-level interactions (search, type history) need a role that may read the type at all. */
+  private async requireRole(who: Who, action: FhirAction, type: string): Promise<void> {
+    const interaction = action === 'create' ? 'create' : 'read';
+    if (!this.access.mayTouchType(who, interaction, type)) {
+      const decision: AccessDecision = { allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` };
+      await this.access.record(who, action, { resourceType: type }, decision);
+      throw new AccessDeniedError(decision);
+    }
+  }
+
+  /** Each patient whose data a search or history returns is one access: explained, and reviewed when it must be. */
+  private async recordReads(who: Who, action: FhirAction, rows: VersionRow[]): Promise<void> {
+    if (who.system) return;
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const key = row.patient_id ?? `${row.resource_type}/${row.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const target: AccessTarget = { resourceType: row.resource_type, id: row.id, patientId: row.patient_id, labels: row.labels };
+      await this.access.record(who, action, target, await this.access.decide(who, action, 'read', target));
+    }
+  }
+}
+
+function bindTo(params: unknown[]): (v: unknown) => string {
+  return (v) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
 }
 
 function patientOf(resource: Resource & { id: string }): string | null {

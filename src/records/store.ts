@@ -10,6 +10,7 @@ import { toBuffer } from '../db/database.js';
 import { open, seal } from '../keys/envelope.js';
 import { GENERAL_SCOPE, patientScope, type Keyring } from '../keys/keyring.js';
 import { gone, notFound, preconditionFailed, unprocessable } from './outcome.js';
+import { labelDigests } from '../access/labels.js';
 import { indexEntries } from './searchParams.js';
 
 export interface StoredVersion {
@@ -33,6 +34,8 @@ export interface VersionRow {
   patient_id: string | null;
   key_scope: string | null;
   body: unknown;
+  /** Blind-index digests of the version's meta.security codes (see access/labels). */
+  labels: string[];
 }
 
 /**
@@ -71,8 +74,8 @@ export class RecordStore {
     const now = new Date();
     const stored = withMeta(resource, 1, now);
     await tx.query(
-      'insert into records_resource (resource_type, id, version_id, last_updated, deleted, patient_id) values ($1, $2, 1, $3, false, $4)',
-      [resource.resourceType, resource.id, now, patientId],
+      'insert into records_resource (resource_type, id, version_id, last_updated, deleted, patient_id, labels) values ($1, $2, 1, $3, false, $4, $5)',
+      [resource.resourceType, resource.id, now, patientId, this.labelsOf(resource)],
     );
     await this.insertVersion(tx, stored, 1, now, patientId);
     await this.reindex(tx, stored);
@@ -94,8 +97,8 @@ export class RecordStore {
     const now = laterThan(current.last_updated);
     const stored = withMeta(resource, version, now);
     await tx.query(
-      'update records_resource set version_id = $3, last_updated = $4, deleted = false, patient_id = $5 where resource_type = $1 and id = $2',
-      [resource.resourceType, resource.id, version, now, patientId],
+      'update records_resource set version_id = $3, last_updated = $4, deleted = false, patient_id = $5, labels = $6 where resource_type = $1 and id = $2',
+      [resource.resourceType, resource.id, version, now, patientId, this.labelsOf(resource)],
     );
     await this.insertVersion(tx, stored, version, now, patientId);
     await this.reindex(tx, stored);
@@ -126,9 +129,9 @@ export class RecordStore {
       now,
     ]);
     await tx.query(
-      `insert into records_version (resource_type, id, version_id, last_updated, deleted, patient_id, key_scope, body)
-       values ($1, $2, $3, $4, true, $5, null, null)`,
-      [type, id, version, now, current.patient_id],
+      `insert into records_version (resource_type, id, version_id, last_updated, deleted, patient_id, key_scope, body, labels)
+       values ($1, $2, $3, $4, true, $5, null, null, $6)`,
+      [type, id, version, now, current.patient_id, current.labels],
     );
     await this.clearIndex(tx, type, id);
     return { resourceType: type, id, versionId: version, lastUpdated: now, deleted: true, patientId: current.patient_id };
@@ -180,9 +183,9 @@ export class RecordStore {
     const scope = scopeFor(patientId);
     const body = this.codec.seal(scope, Buffer.from(JSON.stringify(resource), 'utf8'), bodyContext(resource.resourceType, resource.id, version));
     await tx.query(
-      `insert into records_version (resource_type, id, version_id, last_updated, deleted, patient_id, key_scope, body)
-       values ($1, $2, $3, $4, false, $5, $6, $7)`,
-      [resource.resourceType, resource.id, version, now, patientId, scope, body],
+      `insert into records_version (resource_type, id, version_id, last_updated, deleted, patient_id, key_scope, body, labels)
+       values ($1, $2, $3, $4, false, $5, $6, $7, $8)`,
+      [resource.resourceType, resource.id, version, now, patientId, scope, body, this.labelsOf(resource)],
     );
   }
 
@@ -203,6 +206,19 @@ export class RecordStore {
         [...hashes.values()],
       ]);
     }
+    if (entries.references.length > 0) {
+      await tx.query(
+        `insert into records_reference (resource_type, id, param, target_type, target_id)
+         select distinct $1, $2, p, t, i from unnest($3::text[], $4::text[], $5::text[]) as x(p, t, i)`,
+        [
+          resource.resourceType,
+          resource.id,
+          entries.references.map((e) => e.param),
+          entries.references.map((e) => e.targetType),
+          entries.references.map((e) => e.targetId),
+        ],
+      );
+    }
     if (entries.dates.length > 0) {
       await tx.query(
         `insert into records_date (resource_type, id, param, low, high)
@@ -215,11 +231,17 @@ export class RecordStore {
   private async clearIndex(tx: Queryable, type: string, id: string): Promise<void> {
     await tx.query('delete from records_token where resource_type = $1 and id = $2', [type, id]);
     await tx.query('delete from records_date where resource_type = $1 and id = $2', [type, id]);
+    await tx.query('delete from records_reference where resource_type = $1 and id = $2', [type, id]);
+  }
+
+  /** Security labels as digests: the sensitivity of a row is visible to the access rules, not to a reader of the database. */
+  labelsOf(resource: Resource): string[] {
+    return labelDigests(this.keyring.blindIndex, resource);
   }
 
   private async lockCurrent(tx: Queryable, type: string, id: string) {
-    const r = await tx.query<{ version_id: number; deleted: boolean; patient_id: string | null; last_updated: Date }>(
-      'select version_id, deleted, patient_id, last_updated from records_resource where resource_type = $1 and id = $2 for update',
+    const r = await tx.query<{ version_id: number; deleted: boolean; patient_id: string | null; last_updated: Date; labels: string[] }>(
+      'select version_id, deleted, patient_id, last_updated, labels from records_resource where resource_type = $1 and id = $2 for update',
       [type, id],
     );
     return r.rows[0];

@@ -1,7 +1,19 @@
 /** Small, valid FHIR resources for tests. Names are unusual so that scans for them are meaningful. */
+
+let treating: string | undefined;
+
+/**
+ * Patients made by `patient()` from now on name this practitioner ('Practitioner/<id>') as their
+ * general practitioner: a care relationship, so the tests of record behaviour can see what they write.
+ */
+export function treatedBy(practitioner: string | undefined): void {
+  treating = practitioner;
+}
+
 export function patient(family = 'Quennell', given = 'Ottoline', extra: Record<string, unknown> = {}) {
   return {
     resourceType: 'Patient',
+    ...(treating ? { generalPractitioner: [{ reference: treating }] } : {}),
     identifier: [{ system: 'urn:carewall:test:mrn', value: `MRN-${Math.random().toString(36).slice(2, 10)}` }],
     name: [{ family, given: [given] }],
     gender: 'female',

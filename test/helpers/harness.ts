@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
-import { loadSettings, writeSettings, type Settings } from '../../src/config.js';
+import { loadSettings, writeSettings, type StoredSettings } from '../../src/config.js';
 import { createKeyFile } from '../../src/keys/masterKeys.js';
 import { createLogger } from '../../src/log.js';
 import { openCarewall, type Carewall } from '../../src/runtime.js';
 import { buildServer } from '../../src/http/server.js';
-import type { Role } from '../../src/access/authorize.js';
+import { SYSTEM, type Role } from '../../src/access/authorize.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -22,8 +22,13 @@ export interface TestServer {
   cw: Carewall;
   dataDir: string;
   databaseUrl?: string;
-  /** Creates an account with these roles and returns a bearer token for it. */
+  /**
+   * Creates an account with these roles, linked to a new Practitioner (so that care relationships
+   * can name it), and returns a bearer token for it.
+   */
   login(roles: Role[], username?: string): Promise<string>;
+  /** 'Practitioner/<id>' of the account a token from `login` belongs to. */
+  practitionerOf(token: string): string;
   close(): Promise<void>;
 }
 
@@ -54,10 +59,10 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
 }
 
 /** An initialised data folder (key file and settings) and, on PostgreSQL, a fresh database. */
-export async function prepareInstallation(overrides: Partial<Settings> = {}) {
+export async function prepareInstallation(overrides: StoredSettings = {}) {
   const dataDir = tempDir();
   createKeyFile(dataDir);
-  const { dataDir: _d, databaseUrl: _u, ...rest } = overrides;
+  const { ...rest } = overrides;
   writeSettings(dataDir, rest);
   const db = await freshDatabase();
   const settings = loadSettings(dataDir, { DATABASE_URL: db?.url });
@@ -72,7 +77,7 @@ export async function prepareInstallation(overrides: Partial<Settings> = {}) {
   };
 }
 
-export async function startTestServer(overrides: Partial<Settings> = {}, configure?: (cw: Carewall) => void): Promise<TestServer> {
+export async function startTestServer(overrides: StoredSettings = {}, configure?: (cw: Carewall) => void): Promise<TestServer> {
   const inst = await prepareInstallation(overrides);
   const cw = await openCarewall(inst.settings, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   configure?.(cw);
@@ -81,13 +86,16 @@ export async function startTestServer(overrides: Partial<Settings> = {}, configu
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   let n = 0;
+  const practitioners = new Map<string, string>();
   return {
     url: `http://127.0.0.1:${port}`,
     cw,
     dataDir: inst.dataDir,
     databaseUrl: inst.databaseUrl,
     async login(roles, username = `${roles.join('-')}-${++n}`) {
-      const created = await cw.identity.createAccount({ username, password: PASSWORD, roles });
+      const practitioner = await cw.fhir.create(SYSTEM, 'Practitioner', { resourceType: 'Practitioner', name: [{ family: username }] });
+      const practitionerRef = `Practitioner/${practitioner.id}`;
+      const created = await cw.identity.createAccount({ username, password: PASSWORD, roles, practitioner: practitionerRef });
       const otp = created.totpUri ? currentOtp(created.totpUri) : undefined;
       const res = await fetch(`http://127.0.0.1:${port}/api/session`, {
         method: 'POST',
@@ -95,7 +103,14 @@ export async function startTestServer(overrides: Partial<Settings> = {}, configu
         body: JSON.stringify({ username, password: PASSWORD, otp }),
       });
       if (res.status !== 201) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { token: string }).token;
+      const token = ((await res.json()) as { token: string }).token;
+      practitioners.set(token, practitionerRef);
+      return token;
+    },
+    practitionerOf(token) {
+      const ref = practitioners.get(token);
+      if (!ref) throw new Error('not a token from login()');
+      return ref;
     },
     async close() {
       await app.close();

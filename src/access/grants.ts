@@ -1,0 +1,302 @@
+/**
+ * Break-the-glass, privacy investigations and the review queue.
+ *
+ * A clinician who must treat a patient they have no relationship with (an emergency, a colleague's
+ * patient at night) opens a time-boxed grant with a reason code and a justification; privacy
+ * officers are notified at once, and every access under the grant enters the review queue. A
+ * privacy officer reaches chart content only the same way, through an investigation opened with a
+ * reason. Accesses to restricted patients (VIP, staff) enter the queue too.
+ */
+import crypto from 'node:crypto';
+import type { AccessSettings } from '../config.js';
+import type { Database } from '../db/database.js';
+import { toBuffer } from '../db/database.js';
+import { open, seal } from '../keys/envelope.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import type { Logger } from '../log.js';
+import { FhirError } from '../records/outcome.js';
+import { AccessDeniedError, authorize, type Who } from './authorize.js';
+import type { AccessPolicy } from './policy.js';
+import { ROLE_RIGHTS } from './roles.js';
+
+export const BREAK_GLASS_REASONS = ['emergency-treatment', 'patient-unable-to-consent', 'covering-clinician', 'urgent-result', 'other'] as const;
+export const REVIEW_DECISIONS = ['appropriate', 'inappropriate'] as const;
+export type GrantKind = 'break-glass' | 'investigation';
+
+export interface GrantSummary {
+  id: string;
+  kind: GrantKind;
+  username: string;
+  patient: string;
+  reason: string;
+  justification: string;
+  startedAt: string;
+  expiresAt: string;
+  active: boolean;
+  status: 'unreviewed' | 'reviewed';
+  review?: { by: string; at: string; decision: string; note: string };
+  uses: UseSummary[];
+}
+
+export interface UseSummary {
+  id: string;
+  kind: string;
+  username: string;
+  patient: string;
+  action: string;
+  resource: string;
+  at: string;
+  reviewed: boolean;
+  review?: { by: string; at: string; decision: string; note: string };
+}
+
+const JUSTIFICATION_MIN = 10;
+const TEXT_MAX = 2000;
+
+export class AccessGrants {
+  constructor(
+    private readonly db: Database,
+    private readonly keyring: Keyring,
+    private readonly policy: AccessPolicy,
+    private readonly settings: AccessSettings,
+    private readonly log: Logger,
+  ) {}
+
+  async breakGlass(who: Who, input: { patient?: unknown; reason?: unknown; justification?: unknown }): Promise<{ id: string; patient: string; expiresAt: string }> {
+    const allowedRole = who.roles.some((r) => this.settings.breakGlassRoles.includes(r) && ROLE_RIGHTS[r].scope === 'clinical');
+    if (!allowedRole) throw new AccessDeniedError({ allowed: false, reason: 'break-the-glass is for clinical roles only' });
+    const reason = input.reason;
+    if (typeof reason !== 'string' || !(BREAK_GLASS_REASONS as readonly string[]).includes(reason)) {
+      throw new FhirError(400, 'invalid', `reason must be one of ${BREAK_GLASS_REASONS.join(', ')}`);
+    }
+    const justification = requireText(input.justification, 'justification', JUSTIFICATION_MIN);
+    const patient = await this.requirePatient(input.patient);
+    const grant = await this.open('break-glass', who, patient, reason, justification, this.settings.breakGlassMinutes);
+    await this.notify(grant.id, `${who.username} broke the glass (reason: ${reason}); review grant ${grant.id}`);
+    return grant;
+  }
+
+  async investigate(who: Who, input: { patient?: unknown; reason?: unknown }): Promise<{ id: string; patient: string; expiresAt: string }> {
+    authorize(who, 'access.investigate');
+    const reason = requireText(input.reason, 'reason', JUSTIFICATION_MIN);
+    const patient = await this.requirePatient(input.patient);
+    const grant = await this.open('investigation', who, patient, 'investigation', reason, this.settings.investigationMinutes);
+    await this.notify(grant.id, `${who.username} opened a privacy investigation; grant ${grant.id}`);
+    return grant;
+  }
+
+  /** Grants of one kind with their uses; 'unreviewed' = not yet reviewed, or used since the review. */
+  async list(who: Who, kind: GrantKind, status: 'unreviewed' | 'reviewed' | 'all'): Promise<GrantSummary[]> {
+    authorize(who, 'access.review');
+    const r = await this.db.query<GrantRow>(
+      `select g.*, g.expires_at > now() as active,
+         (g.reviewed_at is null or exists (select 1 from access_use u where u.grant_id = g.id and u.reviewed_at is null)) as unreviewed
+       from access_grant g where g.kind = $1 order by g.starts_at desc limit 500`,
+      [kind],
+    );
+    const rows = r.rows.filter((g) => status === 'all' || (status === 'unreviewed') === g.unreviewed);
+    if (rows.length === 0) return [];
+    await this.keyring.ensure([GENERAL_SCOPE]);
+    const uses = await this.db.query<UseRow>('select * from access_use where grant_id = any($1::text[]) order by at', [rows.map((g) => g.id)]);
+    return rows.map((g) => ({
+      id: g.id,
+      kind: g.kind as GrantKind,
+      username: g.username,
+      patient: g.patient_id,
+      reason: g.reason_code,
+      justification: this.openText(g.justification, `access:grant:${g.id}`),
+      startedAt: iso(g.starts_at),
+      expiresAt: iso(g.expires_at),
+      active: g.active,
+      status: g.unreviewed ? 'unreviewed' : 'reviewed',
+      ...(g.reviewed_at ? { review: { by: g.reviewer!, at: iso(g.reviewed_at), decision: g.decision!, note: g.note ? this.openText(g.note, `access:review:${g.id}`) : '' } } : {}),
+      uses: uses.rows.filter((u) => u.grant_id === g.id).map((u) => this.useSummary(u)),
+    }));
+  }
+
+  /** Reviews a grant and every use of it so far. */
+  async reviewGrant(who: Who, grantId: string, input: { decision?: unknown; note?: unknown }): Promise<void> {
+    authorize(who, 'access.review');
+    const { decision, note } = reviewInput(input);
+    await this.keyring.ensure([GENERAL_SCOPE]);
+    await this.db.transaction(async (tx) => {
+      const r = await tx.query(
+        `update access_grant set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1 returning id`,
+        [grantId, who.username, decision, this.sealText(note, `access:review:${grantId}`)],
+      );
+      if (r.rows.length === 0) throw new FhirError(404, 'not-found', 'no such grant');
+      await tx.query(
+        `update access_use set reviewed_at = now(), reviewer = $2, decision = $3 where grant_id = $1 and reviewed_at is null`,
+        [grantId, who.username, decision],
+      );
+    });
+  }
+
+  /** Flagged accesses to restricted patients. */
+  async listFlagged(who: Who, status: 'unreviewed' | 'reviewed' | 'all'): Promise<UseSummary[]> {
+    authorize(who, 'access.review');
+    const r = await this.db.query<UseRow>(
+      `select * from access_use where kind = 'restricted-patient'
+         and ($1 = 'all' or ($1 = 'unreviewed') = (reviewed_at is null))
+       order by at desc limit 1000`,
+      [status],
+    );
+    if (r.rows.some((u) => u.note)) await this.keyring.ensure([GENERAL_SCOPE]);
+    return r.rows.map((u) => this.useSummary(u));
+  }
+
+  async reviewFlagged(who: Who, useId: string, input: { decision?: unknown; note?: unknown }): Promise<void> {
+    authorize(who, 'access.review');
+    const { decision, note } = reviewInput(input);
+    if (!/^\d{1,18}$/.test(useId)) throw new FhirError(404, 'not-found', 'no such flagged access');
+    await this.keyring.ensure([GENERAL_SCOPE]);
+    const r = await this.db.query(
+      `update access_use set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1 and kind = 'restricted-patient' returning id`,
+      [useId, who.username, decision, this.sealText(note, `access:use:${useId}`)],
+    );
+    if (r.rows.length === 0) throw new FhirError(404, 'not-found', 'no such flagged access');
+  }
+
+  async notifications(who: Who): Promise<Array<{ id: string; at: string; kind: string; grant: string | null; message: string }>> {
+    authorize(who, 'access.review');
+    const r = await this.db.query<{ id: string; created_at: Date; kind: string; grant_id: string | null; message: string }>(
+      `select id::text as id, created_at, kind, grant_id, message from access_notification order by created_at desc limit 200`,
+    );
+    return r.rows.map((n) => ({ id: n.id, at: iso(n.created_at), kind: n.kind, grant: n.grant_id, message: n.message }));
+  }
+
+  /** Whether and why `subject` can access `patient` now (for admins and privacy officers). */
+  async explain(who: Who, subject: { who: Who; active: boolean }, patient: string) {
+    authorize(who, 'access.explain');
+    if (!/^[A-Za-z0-9\-.]{1,64}$/.test(patient)) throw new FhirError(400, 'invalid', 'patient must be a patient id');
+    if (!subject.active) {
+      return { user: subject.who.username, patient, allowed: false, reason: 'the account is disabled or expired' };
+    }
+    const decision = await this.policy.decide(subject.who, 'read', 'read', { resourceType: 'Patient', id: patient, patientId: patient, labels: [] });
+    return {
+      user: subject.who.username,
+      roles: subject.who.roles,
+      practitioner: subject.who.practitioner ?? null,
+      patient,
+      allowed: decision.allowed,
+      reason: decision.reason,
+      ...(decision.grounds ? { grounds: decision.grounds } : {}),
+    };
+  }
+
+  private async open(kind: GrantKind, who: Who, patient: string, reason: string, justification: string, minutes: number) {
+    const id = crypto.randomUUID();
+    await this.keyring.ensure([GENERAL_SCOPE]);
+    const r = await this.db.query<{ expires_at: Date }>(
+      `insert into access_grant (id, kind, account_id, username, patient_id, reason_code, justification, expires_at)
+       values ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::float8)) returning expires_at`,
+      [id, kind, who.accountId, who.username, patient, reason, this.sealText(justification, `access:grant:${id}`), minutes * 60],
+    );
+    return { id, patient, expiresAt: iso(r.rows[0].expires_at) };
+  }
+
+  /** In-app list, a warning in the log, and the configured webhooks; none of them names the patient. */
+  private async notify(grantId: string, message: string): Promise<void> {
+    await this.db.query(`insert into access_notification (audience, kind, grant_id, message) values ('privacy-officer', $1, $2, $3)`, [
+      message.includes('investigation') ? 'investigation' : 'break-glass',
+      grantId,
+      message,
+    ]);
+    this.log.warn({ grant: grantId }, 'access grant opened: privacy officers notified');
+    for (const url of this.settings.notifyWebhooks) {
+      // Fire and forget: a slow receiver must not hold up an emergency.
+      void fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'carewall.access-grant', grant: grantId, message }),
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => this.log.error({ grant: grantId }, 'notification webhook failed'));
+    }
+  }
+
+  private async requirePatient(value: unknown): Promise<string> {
+    const ref = typeof value === 'string' ? value.replace(/^Patient\//, '') : '';
+    if (!/^[A-Za-z0-9\-.]{1,64}$/.test(ref)) throw new FhirError(400, 'invalid', 'patient must be Patient/<id> or <id>');
+    const r = await this.db.query('select 1 from access_patient where patient_id = $1', [ref]);
+    if (r.rows.length === 0) throw new FhirError(404, 'not-found', 'no such patient');
+    return ref;
+  }
+
+  private sealText(text: string, context: string): Buffer {
+    return seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(text, 'utf8'), context);
+  }
+
+  private openText(value: unknown, context: string): string {
+    return open(this.keyring.cached(GENERAL_SCOPE), toBuffer(value), context).toString('utf8');
+  }
+
+  private useSummary(u: UseRow): UseSummary {
+    return {
+      id: String(u.id),
+      kind: u.kind,
+      username: u.username,
+      patient: u.patient_id,
+      action: u.action,
+      resource: u.resource_id ? `${u.resource_type}/${u.resource_id}` : u.resource_type,
+      at: iso(u.at),
+      reviewed: u.reviewed_at !== null,
+      ...(u.reviewed_at
+        ? { review: { by: u.reviewer!, at: iso(u.reviewed_at), decision: u.decision!, note: u.note ? this.openText(u.note, `access:use:${u.id}`) : '' } }
+        : {}),
+    };
+  }
+}
+
+interface GrantRow {
+  id: string;
+  kind: string;
+  username: string;
+  patient_id: string;
+  reason_code: string;
+  justification: unknown;
+  starts_at: Date;
+  expires_at: Date;
+  reviewed_at: Date | null;
+  reviewer: string | null;
+  decision: string | null;
+  note: unknown;
+  active: boolean;
+  unreviewed: boolean;
+}
+
+interface UseRow {
+  id: string | number;
+  kind: string;
+  grant_id: string | null;
+  username: string;
+  patient_id: string;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  at: Date;
+  reviewed_at: Date | null;
+  reviewer: string | null;
+  decision: string | null;
+  note: unknown;
+}
+
+function requireText(value: unknown, name: string, min: number): string {
+  if (typeof value !== 'string' || value.trim().length < min || value.length > TEXT_MAX) {
+    throw new FhirError(400, 'invalid', `${name} must be a text of ${min} to ${TEXT_MAX} characters`);
+  }
+  return value.trim();
+}
+
+function reviewInput(input: { decision?: unknown; note?: unknown }): { decision: string; note: string } {
+  if (typeof input.decision !== 'string' || !(REVIEW_DECISIONS as readonly string[]).includes(input.decision)) {
+    throw new FhirError(400, 'invalid', `decision must be one of ${REVIEW_DECISIONS.join(', ')}`);
+  }
+  if (input.note !== undefined && (typeof input.note !== 'string' || input.note.length > TEXT_MAX)) {
+    throw new FhirError(400, 'invalid', `note must be a text of at most ${TEXT_MAX} characters`);
+  }
+  return { decision: input.decision, note: (input.note as string | undefined) ?? '' };
+}
+
+function iso(d: unknown): string {
+  return d instanceof Date ? d.toISOString() : new Date(String(d)).toISOString();
+}

@@ -1,0 +1,4 @@
+export { accessMigrations } from './schema.js';
+export { AccessPolicy, type AccessDecision, type AccessEvent, type AccessTarget, type Grounds, type Mode } from './policy.js';
+export { AccessGrants, BREAK_GLASS_REASONS, REVIEW_DECISIONS } from './grants.js';
+export { projectWrite } from './projection.js';

@@ -1,0 +1,389 @@
+/**
+ * The access rules for patient data. One predicate builder serves both the single decision (read,
+ * write: the predicate is evaluated over a one-row VALUES list) and the search filter (the same
+ * predicate in the WHERE clause), so a search can never show what a read would refuse: there is
+ * one rule, not two implementations of it.
+ *
+ * The predicate reads only the access module's own tables (relationships, memberships, consent
+ * rules, grants) and the columns every stored row has (resource_type, id, patient_id, labels). No
+ * cache: relationships and grants are read in the statement that uses them, so a revocation takes
+ * effect for every Carewall process with the next request.
+ */
+import type { AccessSettings } from '../config.js';
+import type { Database, Queryable } from '../db/database.js';
+import type { BlindIndex } from '../keys/blindIndex.js';
+import { AccessDeniedError, type Decision, type FhirAction, type Role, type Who } from './authorize.js';
+import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
+import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, type Interaction, type Scope } from './roles.js';
+
+export type Bind = (value: unknown) => string;
+
+/** What a decision is about. For writes, `basedOn` lists the orders a new result answers. */
+export interface AccessTarget {
+  resourceType: string;
+  id?: string;
+  patientId?: string | null;
+  /** Label digests of the stored version (reads, and the version a write replaces). */
+  labels?: string[];
+  basedOn?: string[];
+}
+
+/**
+ * Which state a decision is about: a stored version being read, the stored version a write
+ * replaces or deletes, or the new state a create or update would store (its labels do not restrict
+ * who may write it: a nurse may file a note a colleague labels sensitive).
+ */
+export type Mode = 'read' | 'replace' | 'delete' | 'new';
+
+export interface Grounds {
+  /** 'relationship', 'role', 'break-glass', 'investigation', 'registration', 'directory', 'system'. */
+  basis: string;
+  purposeOfUse?: string;
+  relationships?: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
+  grantId?: string;
+  /** The patient is very restricted or a staff member: the access is queued for review. */
+  flagged?: boolean;
+}
+
+export interface AccessDecision extends Decision {
+  grounds?: Grounds;
+}
+
+export interface AccessEvent {
+  who: Who;
+  action: FhirAction;
+  resourceType: string;
+  id?: string;
+  patientId?: string | null;
+  decision: AccessDecision;
+}
+
+const PATIENT_TYPES = new Set(CLINICAL_TYPES);
+
+export function interactionOf(mode: Mode, action: FhirAction): Interaction {
+  if (mode === 'read') return 'read';
+  if (mode === 'delete') return 'delete';
+  return action === 'create' ? 'create' : 'update';
+}
+
+export class AccessPolicy {
+  private readonly allSensitive: string[];
+  private readonly listeners: Array<(e: AccessEvent) => void> = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly blind: () => BlindIndex,
+    readonly settings: AccessSettings,
+  ) {
+    this.allSensitive = SENSITIVE_CATEGORIES.map((c) => labelDigest(this.blind(), c));
+  }
+
+  /** Every decision, with its grounds or reason, for the audit log. */
+  onEvent(listener: (e: AccessEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  emit(e: AccessEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /**
+   * SQL predicate over `alias` (a row with resource_type, id, patient_id, labels, and for 'new'
+   * also based_on) that is true exactly when `who` may see (or write) it. 'false' when nothing is.
+   */
+  predicate(who: Who, type: string, mode: Mode, action: FhirAction, alias: string, bind: Bind, opts: { withGrants?: boolean } = {}): string {
+    if (who.system) return 'true';
+    const withGrants = opts.withGrants ?? true;
+    if (DIRECTORY_TYPES.includes(type)) {
+      if (mode === 'read') return who.roles.length > 0 ? 'true' : 'false';
+      return who.roles.includes('admin') ? 'true' : 'false';
+    }
+    if (!PATIENT_TYPES.has(type)) return 'false';
+    const interaction = interactionOf(mode, action);
+    const roles = rolesAllowing(who.roles, interaction, type);
+    const b = new Builder(this, who, alias, bind, mode);
+    const parts: string[] = [];
+    // Registering a new patient: nothing stored yet to protect.
+    if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) return 'true';
+    const scopes = new Set(roles.map((r) => ROLE_RIGHTS[r].scope).filter((s): s is Scope => s !== undefined));
+    for (const scope of scopes) {
+      const rolesOfScope = roles.filter((r) => ROLE_RIGHTS[r].scope === scope);
+      const p = b.scopePredicate(scope, type, rolesOfScope, withGrants);
+      if (p !== 'false') parts.push(p);
+    }
+    return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
+  }
+
+  /** Decides on one row; records uses that need review. Never throws for a refusal. */
+  async decide(who: Who | undefined, action: FhirAction, mode: Mode, target: AccessTarget, q: Queryable = this.db): Promise<AccessDecision> {
+    if (!who) return { allowed: false, reason: 'not authenticated' };
+    if (who.system) return { allowed: true, reason: 'system process', grounds: { basis: 'system' } };
+    const type = target.resourceType;
+    if (DIRECTORY_TYPES.includes(type)) {
+      const allowed = this.predicate(who, type, mode, action, 'r', () => '') === 'true';
+      return allowed
+        ? { allowed, reason: 'clinic directory', grounds: { basis: 'directory' } }
+        : { allowed, reason: mode === 'read' ? 'no role' : 'changing the clinic directory requires the admin role' };
+    }
+    const interaction = interactionOf(mode, action);
+    const roles = rolesAllowing(who.roles, interaction, type);
+    if (roles.length === 0) return { allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` };
+
+    const params: unknown[] = [type, target.id ?? null, target.patientId ?? null, target.labels ?? [], target.basedOn ?? []];
+    const bind: Bind = (v) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const full = this.predicate(who, type, mode, action, 'r', bind);
+    const normal = this.predicate(who, type, mode, action, 'r', bind, { withGrants: false });
+    const b = new Builder(this, who, 'r', bind, mode);
+    const sql = `select (${full}) as allowed, (${normal}) as normal,
+        ${b.explainColumns()}
+      from (select $1::text as resource_type, $2::text as id, $3::text as patient_id, $4::text[] as labels, $5::text[] as based_on) r`;
+    const row = (await q.query<ExplainRow>(sql, params)).rows[0];
+    const purpose = ROLE_RIGHTS[roles[0]].purpose;
+    const relationships = (row.relationships ?? []) as Grounds['relationships'];
+    const flagged = Boolean(row.restricted);
+    if (!row.allowed) return { allowed: false, reason: refusalReason(row, mode) };
+    if (row.normal) {
+      const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : relationships && relationships.length > 0 ? 'relationship' : 'role';
+      return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships, flagged } };
+    }
+    const grant = (row.grants ?? [])[0];
+    const kind = grant?.kind ?? 'break-glass';
+    return {
+      allowed: true,
+      reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
+      grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: grant?.id, relationships, flagged },
+    };
+  }
+
+  /** Whether any of the caller's roles may do this kind of interaction on this type at all. */
+  mayTouchType(who: Who, interaction: Interaction, type: string): boolean {
+    if (who.system) return true;
+    if (DIRECTORY_TYPES.includes(type)) return interaction === 'read' ? who.roles.length > 0 : who.roles.includes('admin');
+    return rolesAllowing(who.roles, interaction, type).length > 0;
+  }
+
+  /**
+   * Hands the decision to the audit listeners and, when an allowed access needs a person to look at
+   * it (an emergency grant, an investigation, a restricted patient), files it in the review queue.
+   */
+  async record(who: Who | undefined, action: FhirAction, target: AccessTarget, decision: AccessDecision, q: Queryable = this.db): Promise<void> {
+    if (!who || who.system) return;
+    this.emit({ who, action, resourceType: target.resourceType, id: target.id, patientId: target.patientId, decision });
+    const g = decision.grounds;
+    if (!decision.allowed || !g || !target.patientId) return;
+    const kinds: Array<[string, string | null]> = [];
+    if (g.grantId && (g.basis === 'break-glass' || g.basis === 'investigation')) kinds.push([g.basis, g.grantId]);
+    if (g.flagged) kinds.push(['restricted-patient', null]);
+    for (const [kind, grantId] of kinds) {
+      await q.query(
+        `insert into access_use (kind, grant_id, account_id, username, patient_id, action, resource_type, resource_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [kind, grantId, who.accountId, who.username, target.patientId, action, target.resourceType, target.id ?? null],
+      );
+    }
+  }
+
+  /** Sensitive-category digests the given roles may see over a direct relationship. */
+  allowedSensitive(roles: readonly Role[]): string[] {
+    const codes = new Set<string>();
+    for (const r of roles) for (const c of this.settings.sensitiveByRole[r] ?? []) codes.add(c.toUpperCase());
+    return [...codes].map((c) => labelDigest(this.blind(), c));
+  }
+
+  /** (department, category digest) pairs from settings.sensitiveByDepartment. */
+  departmentAllowances(): Array<{ group: string; digest: string }> {
+    return Object.entries(this.settings.sensitiveByDepartment).flatMap(([group, codes]) => codes.map((c) => ({ group, digest: labelDigest(this.blind(), c) })));
+  }
+
+  get sensitiveDigests(): string[] {
+    return this.allSensitive;
+  }
+}
+
+interface ExplainRow {
+  allowed: boolean;
+  normal: boolean;
+  relationships: Array<{ kind: string; source: string; principal: string; direct: boolean }> | null;
+  grants: Array<{ id: string; kind: string }> | null;
+  restricted: boolean | null;
+  consent_blocks: boolean | null;
+  sensitive: boolean | null;
+}
+
+function refusalReason(row: ExplainRow, mode: Mode): string {
+  if (row.consent_blocks) return "the patient's consent does not permit this access";
+  if (row.sensitive && mode !== 'new') return "the record carries a sensitive-category label the caller's role and relationship do not allow";
+  if (row.restricted) return 'restricted patient: only a direct care relationship gives access';
+  return 'no active care relationship or grant gives access to this patient';
+}
+
+/** Builds the SQL of one predicate; parameters are bound once each. */
+class Builder {
+  private p?: string;
+  private a?: string;
+
+  constructor(
+    private readonly policy: AccessPolicy,
+    private readonly who: Who,
+    private readonly alias: string,
+    private readonly bind: Bind,
+    private readonly mode: Mode,
+  ) {}
+
+  private get practitioner(): string {
+    return (this.p ??= `${this.bind(this.who.practitioner ?? null)}::text`);
+  }
+
+  private get account(): string {
+    return (this.a ??= `${this.bind(this.who.accountId)}::text`);
+  }
+
+  private get isNurse(): boolean {
+    return this.who.roles.includes('nurse');
+  }
+
+  /** Time windows: numbers from validated settings, written into the SQL as literals. */
+  private activeRelationship(g: string): string {
+    const s = this.policy.settings;
+    const before = `make_interval(secs => ${seconds(s.appointmentHoursBefore * 3600)})`;
+    const followUp = `make_interval(secs => ${seconds(s.encounterFollowUpDays * 86400)})`;
+    const after = `make_interval(secs => ${seconds(s.appointmentHoursAfter * 3600)})`;
+    return `(${g}.starts_at is null or ${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end) <= now())
+      and (${g}.ends_at is null or ${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end) > now())`;
+  }
+
+  /** The caller's practitioner and the groups it belongs to now (wards only count for nurses). */
+  private principals(): string {
+    return `(select ${this.practitioner} as principal, true as direct
+      union all
+      select m.group_ref, m.direct from access_membership m
+      where m.member = ${this.practitioner} ${this.isNurse ? '' : "and m.kind <> 'ward'"}
+        and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))`;
+  }
+
+  private relatedPatients(directOnly: boolean): string {
+    const restriction = directOnly
+      ? 'g.direct and pr.direct'
+      : '((g.direct and pr.direct) or not exists (select 1 from access_patient ap where ap.patient_id = g.patient_id and ap.restricted))';
+    return `select g.patient_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+      where ${this.activeRelationship('g')} and ${restriction}`;
+  }
+
+  private assignedOrders(): string {
+    return `select g.source_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+      where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')}`;
+  }
+
+  private consentBlocks(purpose: string): string {
+    const a = this.alias;
+    const actors = `array(select x.principal from ${this.principals()} x)`;
+    return `exists (select 1 from access_consent c where c.patient_id = ${a}.patient_id
+      and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())
+      and (c.purposes is null or ${this.bind(purpose)}::text = any(c.purposes))
+      and (case c.effect when 'deny' then (c.actors is null or c.actors && ${actors}) else not coalesce(c.actors && ${actors}, false) end))`;
+  }
+
+  private notRestricted(): string {
+    return `not exists (select 1 from access_patient ap where ap.patient_id = ${this.alias}.patient_id and ap.restricted)`;
+  }
+
+  /**
+   * Unlabelled rows pass. A row with sensitive labels passes when `directCondition` holds and each
+   * of its sensitive categories is allowed to one of the caller's roles or to a department the
+   * caller's practitioner belongs to now.
+   */
+  private labels(allowedByRole: string[], directCondition: string): string {
+    if (this.mode === 'new') return 'true';
+    const a = this.alias;
+    const all = this.policy.sensitiveDigests;
+    const unlabelled = `not (${a}.labels && ${this.bind(all)}::text[])`;
+    const departments = this.policy.departmentAllowances();
+    if (allowedByRole.length === 0 && (departments.length === 0 || !this.who.practitioner)) return unlabelled;
+    let everyAllowed: string;
+    if (departments.length === 0 || !this.who.practitioner) {
+      everyAllowed = `not (${a}.labels && ${this.bind(all.filter((d) => !allowedByRole.includes(d)))}::text[])`;
+    } else {
+      everyAllowed = `not exists (select 1 from unnest(${a}.labels) l
+        where l = any(${this.bind(all)}::text[]) and not (l = any(${this.bind(allowedByRole)}::text[]))
+          and not exists (select 1 from unnest(${this.bind(departments.map((d) => d.group))}::text[], ${this.bind(departments.map((d) => d.digest))}::text[]) as da(grp, dg)
+            join access_membership m on m.group_ref = da.grp
+            where da.dg = l and m.member = ${this.practitioner} and m.kind = 'department'
+              and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())))`;
+    }
+    return `(${unlabelled} or (${everyAllowed} and ${directCondition}))`;
+  }
+
+  scopePredicate(scope: Scope, type: string, roles: Role[], withGrants: boolean): string {
+    const a = this.alias;
+    const s = this.policy.settings;
+    const allowed = this.policy.allowedSensitive(roles);
+    const hasPractitioner = this.who.practitioner !== undefined;
+    switch (scope) {
+      case 'clinical': {
+        const parts: string[] = [];
+        if (hasPractitioner) {
+          parts.push(`(${a}.patient_id in (${this.relatedPatients(false)})
+            and not ${this.consentBlocks('TREAT')}
+            and ${this.labels(allowed, `${a}.patient_id in (${this.relatedPatients(true)})`)})`);
+        }
+        if (withGrants && roles.some((r) => s.breakGlassRoles.includes(r))) {
+          const emergency = `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
+            and ag.kind = 'break-glass' and ag.starts_at <= now() and ag.expires_at > now())`;
+          parts.push(s.breakGlassRevealsSensitive ? emergency : `(${emergency} and ${this.labels(allowed, 'true')})`);
+        }
+        return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
+      }
+      case 'investigation':
+        if (!withGrants || this.mode !== 'read') return 'false';
+        return `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
+          and ag.kind = 'investigation' and ag.starts_at <= now() and ag.expires_at > now())`;
+      case 'front-desk':
+        return `(${this.notRestricted()} and not ${this.consentBlocks('HOPERAT')} and ${this.labels(allowed, 'true')})`;
+      case 'billing':
+        return `(exists (select 1 from access_patient ap where ap.patient_id = ${a}.patient_id and ap.has_encounter and not ap.restricted)
+          and not ${this.consentBlocks('HPAYMT')} and ${this.labels(allowed, 'true')})`;
+      case 'lab': {
+        if (!hasPractitioner) return 'false';
+        let scoped: string;
+        if (type === 'Patient') {
+          scoped = `${a}.patient_id in (select g.patient_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+            where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')})`;
+        } else if (type === 'ServiceRequest') {
+          scoped = `${a}.id in (${this.assignedOrders()})`;
+        } else if (this.mode === 'new') {
+          scoped = `${a}.based_on && array(${this.assignedOrders()})`;
+        } else {
+          scoped = `exists (select 1 from access_result_link l where l.resource_type = ${a}.resource_type and l.id = ${a}.id
+            and l.order_id in (${this.assignedOrders()}))`;
+        }
+        return `(${scoped} and not ${this.consentBlocks('TREAT')} and ${this.labels(allowed, 'true')})`;
+      }
+    }
+  }
+
+  /** Columns that say why: active relationships, grants, restriction, consent, sensitivity. */
+  explainColumns(): string {
+    const a = this.alias;
+    const rel = this.who.practitioner
+      ? `(select json_agg(json_build_object('kind', g.kind, 'source', g.source_type || '/' || g.source_id, 'principal', g.principal, 'direct', g.direct and pr.direct))
+          from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+          where g.patient_id = ${a}.patient_id and ${this.activeRelationship('g')})`
+      : 'null::json';
+    return `${rel} as relationships,
+      (select json_agg(json_build_object('id', ag.id, 'kind', ag.kind)) from access_grant ag
+        where ag.account_id = ${this.account} and ag.patient_id = ${a}.patient_id and ag.starts_at <= now() and ag.expires_at > now()) as grants,
+      (select ap.restricted from access_patient ap where ap.patient_id = ${a}.patient_id) as restricted,
+      ${this.who.practitioner ? this.consentBlocks('TREAT') : 'false'} as consent_blocks,
+      (${a}.labels && ${this.bind(this.policy.sensitiveDigests)}::text[]) as sensitive`;
+  }
+}
+
+function seconds(n: number): string {
+  if (!Number.isFinite(n) || n < 0) throw new Error('access settings: time windows must be non-negative numbers');
+  return String(Math.round(n));
+}
+
+export { AccessDeniedError };

@@ -1,0 +1,59 @@
+/**
+ * What kind of data each role may touch ("roles decide what kind of data, relationships decide
+ * whose"). Whose data is decided by the scope's predicate in policy.ts.
+ */
+import { ADMINISTRATIVE_TYPES, PATIENT_REFERENCE_PATHS } from '../records/resourceTypes.js';
+import type { Role } from './authorize.js';
+
+/** How a role reaches patients. */
+export type Scope =
+  /** Physician, nurse: related patients' whole chart (and break-the-glass). */
+  | 'clinical'
+  /** Receptionist: demographics and appointments across the clinic, except restricted patients. */
+  | 'front-desk'
+  /** Billing: encounters and diagnoses of patients who had an encounter. */
+  | 'billing'
+  /** Lab: orders assigned to the lab, their results, and the patient's demographics to label specimens. */
+  | 'lab'
+  /** Privacy officer: read-only, only within an investigation opened with a reason. */
+  | 'investigation';
+
+export interface RoleRights {
+  scope?: Scope;
+  /** HL7 PurposeOfUse of an access under this role. */
+  purpose: string;
+  read: readonly string[];
+  create: readonly string[];
+  update: readonly string[];
+  delete: readonly string[];
+}
+
+export const CLINICAL_TYPES: readonly string[] = Object.keys(PATIENT_REFERENCE_PATHS);
+export const DIRECTORY_TYPES: readonly string[] = ADMINISTRATIVE_TYPES;
+
+const NONE: RoleRights = { purpose: 'HOPERAT', read: [], create: [], update: [], delete: [] };
+
+export const ROLE_RIGHTS: Record<Role, RoleRights> = {
+  physician: { scope: 'clinical', purpose: 'TREAT', read: CLINICAL_TYPES, create: CLINICAL_TYPES, update: CLINICAL_TYPES, delete: CLINICAL_TYPES },
+  nurse: { scope: 'clinical', purpose: 'TREAT', read: CLINICAL_TYPES, create: CLINICAL_TYPES, update: CLINICAL_TYPES, delete: CLINICAL_TYPES },
+  receptionist: { scope: 'front-desk', purpose: 'HOPERAT', read: ['Patient', 'Appointment'], create: ['Patient', 'Appointment'], update: ['Patient', 'Appointment'], delete: ['Appointment'] },
+  billing: { scope: 'billing', purpose: 'HPAYMT', read: ['Patient', 'Encounter', 'Condition'], create: [], update: [], delete: [] },
+  lab: {
+    scope: 'lab',
+    purpose: 'TREAT',
+    read: ['Patient', 'ServiceRequest', 'Observation', 'DiagnosticReport'],
+    create: ['Observation', 'DiagnosticReport'],
+    update: ['ServiceRequest', 'Observation', 'DiagnosticReport'],
+    delete: [],
+  },
+  'privacy-officer': { scope: 'investigation', purpose: 'HCOMPL', read: CLINICAL_TYPES, create: [], update: [], delete: [] },
+  'biomedical-engineer': NONE,
+  'security-admin': NONE,
+  admin: NONE,
+};
+
+export type Interaction = 'read' | 'create' | 'update' | 'delete';
+
+export function rolesAllowing(roles: readonly Role[], interaction: Interaction, type: string): Role[] {
+  return roles.filter((r) => ROLE_RIGHTS[r][interaction].includes(type));
+}

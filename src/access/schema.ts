@@ -1,0 +1,111 @@
+/**
+ * The access module's tables. The first five are a projection of FHIR resources (kept by
+ * projection.ts in the transaction that writes the resource), so the rules run as indexed SQL and a
+ * search can be filtered in the database. The others are the access module's own records:
+ * emergency and investigation grants, the uses that need review, and notifications.
+ */
+import type { Migration } from '../db/migrations.js';
+
+export const accessMigrations: Migration[] = [
+  {
+    module: 'access',
+    version: 1,
+    description: 'care relationships, memberships, consent rules, grants and review queue',
+    sql: `
+      create table access_relationship (
+        source_type text not null,
+        source_id text not null,
+        patient_id text not null,
+        principal text not null,
+        kind text not null,
+        role text not null,
+        direct boolean not null,
+        starts_at timestamptz,
+        ends_at timestamptz,
+        primary key (source_type, source_id, principal, kind));
+      create index access_relationship_principal on access_relationship (principal, patient_id);
+      create index access_relationship_patient on access_relationship (patient_id, principal);
+
+      create table access_membership (
+        source_type text not null,
+        source_id text not null,
+        member text not null,
+        group_ref text not null,
+        kind text not null,
+        direct boolean not null,
+        starts_at timestamptz,
+        ends_at timestamptz,
+        primary key (source_type, source_id, member, group_ref));
+      create index access_membership_member on access_membership (member);
+
+      create table access_patient (
+        patient_id text primary key,
+        restricted boolean not null default false,
+        has_encounter boolean not null default false);
+
+      create table access_consent (
+        consent_id text not null,
+        seq int not null,
+        patient_id text not null,
+        effect text not null check (effect in ('deny', 'permit-only')),
+        actors text[],
+        purposes text[],
+        starts_at timestamptz,
+        ends_at timestamptz,
+        primary key (consent_id, seq));
+      create index access_consent_patient on access_consent (patient_id);
+
+      create table access_result_link (
+        resource_type text not null,
+        id text not null,
+        order_id text not null,
+        primary key (resource_type, id, order_id));
+      create index access_result_link_order on access_result_link (order_id);
+
+      create table access_grant (
+        id text primary key,
+        kind text not null check (kind in ('break-glass', 'investigation')),
+        account_id text not null,
+        username text not null,
+        patient_id text not null,
+        reason_code text not null,
+        -- free text may name the patient's condition: sealed with the general data key
+        justification bytea not null,
+        starts_at timestamptz not null default now(),
+        expires_at timestamptz not null,
+        reviewed_at timestamptz,
+        reviewer text,
+        decision text,
+        note bytea,
+        check (expires_at > starts_at));
+      create index access_grant_account on access_grant (account_id, patient_id, expires_at);
+
+      create table access_use (
+        id bigint generated always as identity primary key,
+        kind text not null check (kind in ('break-glass', 'investigation', 'restricted-patient')),
+        grant_id text references access_grant (id),
+        account_id text not null,
+        username text not null,
+        patient_id text not null,
+        action text not null,
+        resource_type text not null,
+        resource_id text,
+        at timestamptz not null default now(),
+        reviewed_at timestamptz,
+        reviewer text,
+        decision text,
+        note bytea);
+      create index access_use_unreviewed on access_use (kind, at) where reviewed_at is null;
+      create index access_use_grant on access_use (grant_id);
+
+      create table access_notification (
+        id bigint generated always as identity primary key,
+        created_at timestamptz not null default now(),
+        audience text not null,
+        kind text not null,
+        grant_id text,
+        -- names the user and the grant, never the patient or the justification
+        message text not null);
+    `,
+  },
+];
