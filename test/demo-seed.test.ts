@@ -83,11 +83,16 @@ describe('demo clinic seeding', () => {
       const otp = l.totpUri ? currentOtp(l.totpUri) : undefined;
       const res = await call(s.url, 'POST', '/api/session', { body: { username: l.username, password: l.password, otp }, headers: { 'content-type': 'application/json' } });
       assert.equal(res.status, 201, `${l.username} (${l.roles.join(',')}): ${JSON.stringify(res.body)}`);
-      assert.equal((await call(s.url, 'GET', '/fhir/Patient?_summary=count', { token: res.body.token })).status, 200);
+      // Roles with patient data may search patients (finding only whom they may see); the others may not.
+      const mayReadPatients = l.roles.some((r) => !['admin', 'security-admin', 'biomedical-engineer'].includes(r));
+      assert.equal((await call(s.url, 'GET', '/fhir/Patient?_summary=count', { token: res.body.token })).status, mayReadPatients ? 200 : 403, l.username);
     }
   });
 
   test('patients are found by identifier and by family-name prefix; their clinical data by patient', async () => {
+    // The front desk finds any patient; the patient's general practitioner reads the chart.
+    const desk = seeded.logins.find((l) => l.roles.includes('receptionist'))!;
+    token = (await call(s.url, 'POST', '/api/session', { body: { username: desk.username, password: desk.password }, headers: { 'content-type': 'application/json' } })).body.token;
     const all = (await fhir('/Patient?_summary=count')).body;
     assert.equal(all.total, PATIENTS);
     const byMrn = (await fhir(`/Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|MRN-000001`)}`)).body;
@@ -99,6 +104,10 @@ describe('demo clinic seeding', () => {
     const byFamily = (await fhir(`/Patient?family=${encodeURIComponent(p.name[0].family.slice(0, 4))}&_count=100`)).body;
     assert.ok(byFamily.entry.some((e: any) => e.resource.id === p.id), 'family name prefix finds the patient');
     assert.ok((await fhir(`/Patient?name=${encodeURIComponent(`${p.name[0].given[0]} ${p.name[0].family}`)}`)).body.entry.some((e: any) => e.resource.id === p.id));
+    assert.equal((await fhir(`/Observation?patient=${p.id}`)).status, 403, 'the front desk sees no clinical data');
+
+    const gp = seeded.logins.find((l) => l.practitioner === p.generalPractitioner[0].reference)!;
+    token = (await call(s.url, 'POST', '/api/session', { body: { username: gp.username, password: gp.password }, headers: { 'content-type': 'application/json' } })).body.token;
 
     const vitals = (await fhir(`/Observation?patient=Patient/${p.id}&_count=100`)).body;
     assert.ok(vitals.total >= 4, 'vital signs at every visit');

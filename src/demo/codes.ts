@@ -33,6 +33,15 @@ export interface ConditionCode {
   labs: string[];
   /** The youngest age at which the demo gives this condition, so children do not get heart failure. */
   minAge: number;
+  /** HL7 sensitivity category: the diagnosis and its prescriptions are labelled with it (meta.security). */
+  sensitivity?: string;
+}
+
+const SENSITIVITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
+/** meta.security for a record about a sensitive condition, or nothing. */
+export function sensitivityMeta(code: string | undefined): { meta?: { security: Array<{ system: string; code: string }> } } {
+  return code ? { meta: { security: [{ system: SENSITIVITY_SYSTEM, code }] } } : {};
 }
 
 export const CONDITIONS: ConditionCode[] = [
@@ -44,7 +53,7 @@ export const CONDITIONS: ConditionCode[] = [
   { snomed: '49436004', icd10: 'I48.91', display: 'Atrial fibrillation', chronic: true, medications: ['855332', '866412'], labs: ['58410-2'], minAge: 50 },
   { snomed: '42343007', icd10: 'I50.9', display: 'Congestive heart failure', chronic: true, medications: ['313988', '866412'], labs: ['24323-8'], minAge: 55 },
   { snomed: '40930008', icd10: 'E03.9', display: 'Hypothyroidism', chronic: true, medications: ['966222'], labs: ['3016-3'], minAge: 18 },
-  { snomed: '35489007', icd10: 'F32.9', display: 'Depressive disorder', chronic: true, medications: ['312938'], labs: [], minAge: 14 },
+  { snomed: '35489007', icd10: 'F32.9', display: 'Depressive disorder', chronic: true, medications: ['312938'], labs: [], minAge: 14, sensitivity: 'PSY' },
   { snomed: '396275006', icd10: 'M19.90', display: 'Osteoarthritis', chronic: true, medications: ['310965', '313782'], labs: [], minAge: 45 },
   { snomed: '233604007', icd10: 'J18.9', display: 'Pneumonia', chronic: false, medications: ['562251'], labs: ['58410-2'], minAge: 0 },
   { snomed: '68566005', icd10: 'N39.0', display: 'Urinary tract infectious disease', chronic: false, medications: ['308182'], labs: ['24356-8'], minAge: 3 },

@@ -45,6 +45,10 @@ export function generatePatient(faker: Faker, clinic: Clinic, n: number, now: Da
   const patient: WithId<Patient> = {
     resourceType: 'Patient',
     id: newId(),
+    // A few restricted charts, chosen by number so that the rest of the demo stays the same: staff
+    // members treated here (EMP) and a very restricted chart (V). Only direct carers see them.
+    ...(n % 40 === 0 ? { meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMP' }] } } : {}),
+    ...(n % 97 === 0 ? { meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'V' }] } } : {}),
     active: true,
     identifier: [
       {

@@ -5,7 +5,7 @@
 import type { Faker } from '@faker-js/faker';
 import type { AllergyIntolerance, Condition, DiagnosticReport, MedicationRequest, Patient, Procedure, Reference, ServiceRequest } from '@medplum/fhirtypes';
 import type { Clinic, StaffMember, WithId } from './clinic.js';
-import { concept, ICD10, LAB_TESTS, LOINC, MEDICATIONS, REACTIONS, RXNORM, SNOMED, type AllergyCode, type ConditionCode } from './codes.js';
+import { concept, ICD10, LAB_TESTS, LOINC, MEDICATIONS, REACTIONS, RXNORM, sensitivityMeta, SNOMED, type AllergyCode, type ConditionCode } from './codes.js';
 import { addDays, addMinutes, dateOnly, dateTime, newId, ref } from './util.js';
 import type { Visit } from './visits.js';
 
@@ -28,6 +28,7 @@ export function buildCondition(faker: Faker, patient: Reference<Patient>, visit:
   return {
     resourceType: 'Condition',
     id: newId(),
+    ...sensitivityMeta(code.sensitivity),
     clinicalStatus: concept(CONDITION_CLINICAL, resolved ? 'resolved' : 'active', resolved ? 'Resolved' : 'Active'),
     verificationStatus: concept(CONDITION_VERIFICATION, 'confirmed', 'Confirmed'),
     category: [
@@ -77,6 +78,8 @@ export function buildMedicationRequest(patient: Reference<Patient>, visit: Visit
   return {
     resourceType: 'MedicationRequest',
     id: newId(),
+    // A prescription for a sensitive condition is as sensitive as the diagnosis.
+    ...(reason.meta?.security ? { meta: { security: reason.meta.security } } : {}),
     status: finished ? 'completed' : 'active',
     intent: 'order',
     category: [concept('http://terminology.hl7.org/CodeSystem/medicationrequest-category', longTerm ? 'community' : 'outpatient', longTerm ? 'Community' : 'Outpatient')],
