@@ -114,48 +114,69 @@ export class AccessPolicy {
     return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
   }
 
-  /** Decides on one row; records uses that need review. Never throws for a refusal. */
+  /** Decides on one row. Never throws for a refusal. */
   async decide(who: Who | undefined, action: FhirAction, mode: Mode, target: AccessTarget, q: Queryable = this.db): Promise<AccessDecision> {
-    if (!who) return { allowed: false, reason: 'not authenticated' };
-    if (who.system) return { allowed: true, reason: 'system process', grounds: { basis: 'system' } };
-    const type = target.resourceType;
+    return (await this.decideMany(who, action, mode, [target], q))[0];
+  }
+
+  /**
+   * Decides on several rows of one type in one statement (a search page: each patient on it is one
+   * access, with its own grounds). The predicate is evaluated over the rows as a derived table.
+   */
+  async decideMany(who: Who | undefined, action: FhirAction, mode: Mode, targets: AccessTarget[], q: Queryable = this.db): Promise<AccessDecision[]> {
+    if (targets.length === 0) return [];
+    if (!who) return targets.map(() => ({ allowed: false, reason: 'not authenticated' }));
+    if (who.system) return targets.map(() => ({ allowed: true, reason: 'system process', grounds: { basis: 'system' } }));
+    const type = targets[0].resourceType;
+    if (targets.some((t) => t.resourceType !== type)) throw new Error('decideMany: one resource type per call');
     if (DIRECTORY_TYPES.includes(type)) {
       const allowed = this.predicate(who, type, mode, action, 'r', () => '') === 'true';
-      return allowed
+      const d: AccessDecision = allowed
         ? { allowed, reason: 'clinic directory', grounds: { basis: 'directory' } }
         : { allowed, reason: mode === 'read' ? 'no role' : 'changing the clinic directory requires the admin role' };
+      return targets.map(() => d);
     }
     const interaction = interactionOf(mode, action);
     const roles = rolesAllowing(who.roles, interaction, type);
-    if (roles.length === 0) return { allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` };
+    if (roles.length === 0) return targets.map(() => ({ allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` }));
 
-    const params: unknown[] = [type, target.id ?? null, target.patientId ?? null, target.labels ?? [], target.basedOn ?? []];
+    const params: unknown[] = [];
     const bind: Bind = (v) => {
       params.push(v);
       return `$${params.length}`;
     };
+    let rows: string;
+    if (targets.length === 1) {
+      const t = targets[0];
+      rows = `(select ${bind(type)}::text as resource_type, ${bind(t.id ?? null)}::text as id, ${bind(t.patientId ?? null)}::text as patient_id,
+        ${bind(t.labels ?? [])}::text[] as labels, ${bind(t.basedOn ?? [])}::text[] as based_on, 0 as n) r0`;
+    } else {
+      const json = targets.map((t, n) => ({ resource_type: type, id: t.id ?? null, patient_id: t.patientId ?? null, labels: t.labels ?? [], based_on: t.basedOn ?? [], n }));
+      rows = `jsonb_to_recordset(${bind(JSON.stringify(json))}::jsonb) as r0(resource_type text, id text, patient_id text, labels text[], based_on text[], n int)`;
+    }
     const full = this.predicate(who, type, mode, action, 'r', bind);
     const normal = this.predicate(who, type, mode, action, 'r', bind, { withGrants: false });
     const b = new Builder(this, who, 'r', bind, mode);
-    const sql = `select (${full}) as allowed, (${normal}) as normal,
-        ${b.explainColumns()}
-      from (select $1::text as resource_type, $2::text as id, $3::text as patient_id, $4::text[] as labels, $5::text[] as based_on) r`;
-    const row = (await q.query<ExplainRow>(sql, params)).rows[0];
+    const sql = `select r.n, (${full}) as allowed, (${normal}) as normal, ${b.explainColumns()}
+      from (select * from ${rows}) r order by r.n`;
+    const result = (await q.query<ExplainRow & { n: number }>(sql, params)).rows;
     const purpose = ROLE_RIGHTS[roles[0]].purpose;
-    const relationships = (row.relationships ?? []) as Grounds['relationships'];
-    const flagged = Boolean(row.restricted);
-    if (!row.allowed) return { allowed: false, reason: refusalReason(row, mode) };
-    if (row.normal) {
-      const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : relationships && relationships.length > 0 ? 'relationship' : 'role';
-      return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships, flagged } };
-    }
-    const grant = (row.grants ?? [])[0];
-    const kind = grant?.kind ?? 'break-glass';
-    return {
-      allowed: true,
-      reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
-      grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: grant?.id, relationships, flagged },
-    };
+    return result.map((row) => {
+      const relationships = (row.relationships ?? []) as Grounds['relationships'];
+      const flagged = Boolean(row.restricted);
+      if (!row.allowed) return { allowed: false, reason: refusalReason(row, mode) };
+      if (row.normal) {
+        const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : relationships && relationships.length > 0 ? 'relationship' : 'role';
+        return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships, flagged } };
+      }
+      const grant = (row.grants ?? [])[0];
+      const kind = grant?.kind ?? 'break-glass';
+      return {
+        allowed: true,
+        reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
+        grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: grant?.id, relationships, flagged },
+      };
+    });
   }
 
   /** Whether any of the caller's roles may do this kind of interaction on this type at all. */

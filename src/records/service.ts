@@ -259,13 +259,20 @@ export class FhirService {
   /** Each patient whose data a search or history returns is one access: explained, and reviewed when it must be. */
   private async recordReads(who: Who, action: FhirAction, rows: VersionRow[]): Promise<void> {
     if (who.system) return;
-    const seen = new Set<string>();
+    const firstPerPatient = new Map<string, VersionRow>();
     for (const row of rows) {
-      const key = row.patient_id ?? `${row.resource_type}/${row.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const target: AccessTarget = { resourceType: row.resource_type, id: row.id, patientId: row.patient_id, labels: row.labels };
-      await this.access.record(who, action, target, await this.access.decide(who, action, 'read', target));
+      const key = `${row.resource_type}:${row.patient_id ?? row.id}`;
+      if (!firstPerPatient.has(key)) firstPerPatient.set(key, row);
+    }
+    const byType = new Map<string, AccessTarget[]>();
+    for (const row of firstPerPatient.values()) {
+      const list = byType.get(row.resource_type) ?? [];
+      list.push({ resourceType: row.resource_type, id: row.id, patientId: row.patient_id, labels: row.labels });
+      byType.set(row.resource_type, list);
+    }
+    for (const targets of byType.values()) {
+      const decisions = await this.access.decideMany(who, action, 'read', targets);
+      for (let i = 0; i < targets.length; i++) await this.access.record(who, action, targets[i], decisions[i]);
     }
   }
 }
