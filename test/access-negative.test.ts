@@ -134,6 +134,20 @@ test('Bundle entries are decided one by one like the same requests on their own'
   });
   assert.equal(tx.status, 403);
   assertRevealsNothing(tx.body);
+  // A transaction is checked entry after entry against what the entries before it wrote: a care team
+  // naming the attacker, written in passing, opens nothing for the entries after it.
+  const sneaky = await call(s.url, 'POST', '/fhir', {
+    token: attacker,
+    body: {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { request: { method: 'POST', url: 'CareTeam' }, resource: { resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${victim.id}` }, participant: [{ member: { reference: s.practitionerOf(attacker) } }] } },
+        { request: { method: 'POST', url: 'Observation' }, resource: observation(victim.id, '8867-4', 3) },
+      ],
+    },
+  });
+  assert.equal(sneaky.status, 403);
   const stored = await s.cw.fhir.search(SYSTEM, 'Observation', { patient: [victim.id] }, new URL('http://x/fhir/Observation'));
   assert.equal(stored.total, 1, 'nothing was written into the chart');
 });

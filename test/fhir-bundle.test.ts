@@ -97,7 +97,8 @@ describe('FHIR transaction and batch Bundles', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.type, 'batch-response');
     const statuses = res.body.entry.map((e: any) => e.response.status.slice(0, 3));
-    assert.deepEqual(statuses, ['201', '400', '200', '200', '404', '422']);
+    // Patient/missing: patient data that does not exist is refused like hidden patient data.
+    assert.deepEqual(statuses, ['201', '400', '200', '200', '403', '422']);
     assert.equal(res.body.entry[1].response.outcome.resourceType, 'OperationOutcome');
     assert.equal(res.body.entry[2].resource.id, p.id);
     assert.equal(res.body.entry[3].resource.total, 1);

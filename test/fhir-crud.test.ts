@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SYSTEM } from '../src/access/authorize.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { encounter, observation, patient, treatedBy } from './helpers/fixtures.js';
 
@@ -98,7 +99,9 @@ describe('FHIR read, vread, create, update, delete, history', () => {
     const orphan = observation(p.id) as any;
     delete orphan.subject;
     assert.equal((await fhir('POST', '/Observation', { body: orphan })).status, 422);
-    assert.equal((await fhir('POST', '/Observation', { body: observation('does-not-exist') })).status, 422);
+    // A patient that does not exist is, to a caller, like one they are not related to: refused alike.
+    assert.equal((await fhir('POST', '/Observation', { body: observation('does-not-exist') })).status, 403);
+    assert.equal((await s.cw.fhir.create(SYSTEM, 'Observation', observation('does-not-exist')).catch((e) => e.status)), 422);
     assert.equal((await fhir('GET', '/Observation/_history')).body.total, before);
   });
 
@@ -143,8 +146,11 @@ describe('FHIR read, vread, create, update, delete, history', () => {
         patient: subject,
       },
     ];
+    // The clinic directory is written by an administrator, the chart by the patient's physician.
+    const admin = await s.login(['admin']);
+    const directory = ['Practitioner', 'PractitionerRole', 'Organization', 'Location'];
     for (const r of samples) {
-      const res = await fhir('POST', `/${r.resourceType}`, { body: r });
+      const res = await fhir('POST', `/${r.resourceType}`, { body: r, ...(directory.includes(r.resourceType) ? { token: admin } : {}) });
       assert.equal(res.status, 201, `${r.resourceType}: ${JSON.stringify(res.body)}`);
       assert.equal((await fhir('GET', `/${r.resourceType}/${res.body.id}`)).status, 200);
     }

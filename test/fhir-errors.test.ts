@@ -50,7 +50,8 @@ describe('FHIR invalid input', () => {
     assert.equal((await fhir('PUT', `/Patient/${p.id}`, { body: { ...p, id: 'another-id' } })).status, 400);
     const { id: _id, ...noId } = p;
     assert.equal((await fhir('PUT', `/Patient/${p.id}`, { body: noId })).status, 400);
-    assert.equal((await fhir('PUT', '/Patient/never-created', { body: { ...p, id: 'never-created' } })).status, 404);
+    // A chart that does not exist answers like one the caller may not touch: probing ids tells nothing.
+    assert.equal((await fhir('PUT', '/Patient/never-created', { body: { ...p, id: 'never-created' } })).status, 403);
     assert.equal((await fhir('PUT', `/Patient/${p.id}`, { body: p, headers: { 'if-match': 'banana' } })).status, 400);
     assert.equal((await fhir('PUT', `/Patient/${p.id}`, { body: { ...p, gender: 7 } })).status, 400);
     assert.equal(await versions(), before);
@@ -58,11 +59,14 @@ describe('FHIR invalid input', () => {
   });
 
   test('reads of things that do not exist', async () => {
-    assert.equal((await fhir('GET', '/Patient/nope')).status, 404);
+    // Patient data that does not exist is refused like patient data that is hidden (403), so that
+    // guessing ids tells a caller nothing; malformed ids, unknown types and the clinic directory say 404.
+    assert.equal((await fhir('GET', '/Patient/nope')).status, 403);
     assert.equal((await fhir('GET', '/Patient/bad id!')).status, 404);
     assert.equal((await fhir('GET', '/Spaceship/1')).status, 404);
-    assert.equal((await fhir('GET', '/Patient/nope/_history/1')).status, 404);
-    assert.equal((await fhir('DELETE', '/Patient/nope')).status, 404);
+    assert.equal((await fhir('GET', '/Practitioner/nope')).status, 404);
+    assert.equal((await fhir('GET', '/Patient/nope/_history/1')).status, 403);
+    assert.equal((await fhir('DELETE', '/Patient/nope')).status, 403);
     const res = await fhir('GET', '/Patient/nope');
     assert.equal(res.body.resourceType, 'OperationOutcome');
   });

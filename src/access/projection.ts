@@ -18,6 +18,10 @@ export interface WrittenVersion {
 const SOURCE_TABLES = ['access_relationship', 'access_membership'] as const;
 
 export async function projectWrite(tx: Queryable, v: WrittenVersion): Promise<void> {
+  // A deleted chart keeps the relationships its last version named (its general practitioner), so
+  // its carers still see that it was deleted (410) and its history; everything filed under it must
+  // have been deleted first, which ended those relationships.
+  if (v.deleted && v.resourceType === 'Patient') return;
   for (const table of SOURCE_TABLES) await tx.query(`delete from ${table} where source_type = $1 and source_id = $2`, [v.resourceType, v.id]);
   if (v.resourceType === 'Consent') await tx.query('delete from access_consent where consent_id = $1', [v.id]);
   if (v.resourceType === 'Observation' || v.resourceType === 'DiagnosticReport') {

@@ -15,7 +15,12 @@ import { compileSearch, type SearchQuery } from './search.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
 
-/** A write that has been validated and authorized, ready to run inside a transaction. */
+/**
+ * A write that has been validated and whose stored version the caller may replace, ready to run
+ * inside a transaction. The new state is checked in that transaction, after the writes before it,
+ * so a transaction registering a patient (naming its physician) may also file that patient's first
+ * records, while a relationship to someone else's patient can never be created in passing.
+ */
 export interface PreparedWrite {
   method: 'POST' | 'PUT' | 'DELETE';
   resourceType: string;
@@ -23,6 +28,7 @@ export interface PreparedWrite {
   resource?: Resource & { id: string };
   patientId: string | null;
   ifMatch?: number;
+  who: Who;
 }
 
 /** Runs inside the transaction of every write, after the version is stored (the access projection). */
@@ -59,7 +65,8 @@ export class FhirService {
     requireType(type);
     requireId(id);
     const row = /^\d{1,9}$/.test(version) ? await this.store.versionRow(this.db, type, id, Number(version)) : undefined;
-    await this.check(who, 'vread', 'read', type, id, row);
+    // A version that does not exist of a resource that does is decided on the resource: 404 to those who may see it.
+    await this.check(who, 'vread', 'read', type, id, row ?? (await this.store.currentRow(this.db, type, id)));
     return this.store.readable(row);
   }
 
@@ -87,8 +94,7 @@ export class FhirService {
     // A client-supplied id on create is ignored, as FHIR specifies: the server assigns ids.
     const resource = { ...parsed, id } as Resource & { id: string };
     const patientId = patientOf(resource);
-    await this.checkNew(who, 'create', resource, patientId);
-    return { method: 'POST', resourceType: resource.resourceType, id, resource, patientId };
+    return { method: 'POST', resourceType: resource.resourceType, id, resource, patientId, who };
   }
 
   async prepareUpdate(who: Who, type: string, id: string, body: unknown, ifMatch?: string): Promise<PreparedWrite> {
@@ -104,8 +110,7 @@ export class FhirService {
     const resource = parsed as Resource & { id: string };
     const patientId = patientOf(resource);
     // Both the compartment it leaves and the one it joins must allow the write.
-    await this.checkNew(who, 'update', resource, patientId);
-    return { method: 'PUT', resourceType: type, id, resource, patientId, ifMatch: parseIfMatch(ifMatch) };
+    return { method: 'PUT', resourceType: type, id, resource, patientId, ifMatch: parseIfMatch(ifMatch), who };
   }
 
   async prepareDelete(who: Who, type: string, id: string, ifMatch?: string): Promise<PreparedWrite> {
@@ -113,7 +118,7 @@ export class FhirService {
     const current = await this.store.currentRow(this.db, type, requireId(id));
     await this.check(who, 'delete', 'delete', type, id, current);
     if (!current) throw notFound();
-    return { method: 'DELETE', resourceType: type, id, patientId: current.patient_id, ifMatch: parseIfMatch(ifMatch) };
+    return { method: 'DELETE', resourceType: type, id, patientId: current.patient_id, ifMatch: parseIfMatch(ifMatch), who };
   }
 
   /** Runs prepared writes in one transaction, in the given order; all or nothing. */
@@ -127,6 +132,7 @@ export class FhirService {
   }
 
   private async execute(tx: Queryable, w: PreparedWrite): Promise<StoredVersion | undefined> {
+    if (w.resource) await this.checkNew(tx, w.who, w.method === 'POST' ? 'create' : 'update', w.resource, w.patientId);
     let v: StoredVersion | undefined;
     if (w.method === 'POST') v = await this.store.insert(tx, w.resource!, w.patientId);
     else if (w.method === 'PUT') v = await this.store.update(tx, w.resource!, w.patientId, w.ifMatch);
@@ -232,16 +238,16 @@ export class FhirService {
   }
 
   /** The new state of a write: the compartment it joins, and for lab results the orders they answer. */
-  private async checkNew(who: Who, action: FhirAction, resource: Resource & { id: string }, patientId: string | null): Promise<AccessDecision> {
+  private async checkNew(tx: Queryable, who: Who, action: FhirAction, resource: Resource & { id: string }, patientId: string | null): Promise<AccessDecision> {
     const basedOn = ((resource as { basedOn?: Array<{ reference?: string }> }).basedOn ?? [])
       .map((b) => /^ServiceRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(b.reference ?? '')?.[1])
       .filter((x): x is string => x !== undefined);
-    return this.enforce(who, action, 'new', { resourceType: resource.resourceType, id: resource.id, patientId, labels: [], basedOn });
+    return this.enforce(who, action, 'new', { resourceType: resource.resourceType, id: resource.id, patientId, labels: [], basedOn }, tx);
   }
 
-  private async enforce(who: Who, action: FhirAction, mode: Mode, target: AccessTarget): Promise<AccessDecision> {
-    const decision = await this.access.decide(who, action, mode, target);
-    await this.access.record(who, action, target, decision);
+  private async enforce(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, q: Queryable = this.db): Promise<AccessDecision> {
+    const decision = await this.access.decide(who, action, mode, target, q);
+    await this.access.record(who, action, target, decision, q);
     if (!decision.allowed) throw new AccessDeniedError(decision);
     return decision;
   }
