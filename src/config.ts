@@ -76,7 +76,7 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
     ...DEFAULTS,
     ...stored,
     // Nested: a carewall.json that sets one access option keeps the defaults of the others.
-    access: { ...DEFAULT_ACCESS, ...stored.access },
+    access: checkAccessSettings({ ...DEFAULT_ACCESS, ...stored.access }),
     dataDir: path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
   };
@@ -84,6 +84,24 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
 
 /** What carewall.json may hold: any setting, nested access settings partially. */
 export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access'>> & { access?: Partial<AccessSettings> };
+
+/** A mistyped carewall.json stops the start with a message naming the setting, not a failure later. */
+export function checkAccessSettings(a: AccessSettings): AccessSettings {
+  const fail = (name: string, what: string) => {
+    throw new Error(`${SETTINGS_FILE}: access.${name} must be ${what}`);
+  };
+  for (const name of ['encounterFollowUpDays', 'appointmentHoursBefore', 'appointmentHoursAfter', 'breakGlassMinutes', 'investigationMinutes'] as const) {
+    if (typeof a[name] !== 'number' || !Number.isFinite(a[name]) || a[name] < 0) fail(name, 'a number of at least 0');
+  }
+  if (typeof a.breakGlassRevealsSensitive !== 'boolean') fail('breakGlassRevealsSensitive', 'true or false');
+  if (!Array.isArray(a.breakGlassRoles) || a.breakGlassRoles.some((r) => typeof r !== 'string')) fail('breakGlassRoles', 'a list of role names');
+  if (!Array.isArray(a.notifyWebhooks) || a.notifyWebhooks.some((u) => typeof u !== 'string' || !/^https?:\/\//.test(u))) fail('notifyWebhooks', 'a list of http(s) URLs');
+  for (const name of ['sensitiveByRole', 'sensitiveByDepartment'] as const) {
+    const m = a[name];
+    if (!m || typeof m !== 'object' || Object.values(m).some((v) => !Array.isArray(v) || v.some((c) => typeof c !== 'string'))) fail(name, 'an object of lists of category codes');
+  }
+  return a;
+}
 
 export function writeSettings(dataDir: string, values: StoredSettings): void {
   fs.writeFileSync(path.join(dataDir, SETTINGS_FILE), JSON.stringify(values, null, 2) + '\n', { mode: 0o600 });
