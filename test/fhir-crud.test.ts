@@ -183,6 +183,7 @@ describe('FHIR read, vread, create, update, delete, history', () => {
     }
     assert.deepEqual(res.body.rest[0].interaction.map((i: any) => i.code).sort(), ['batch', 'transaction']);
     // What it claims about conditional interactions is what the server does.
-    assert.equal(patientCaps.conditionalCreate, false);
+    assert.equal(patientCaps.conditionalCreate, true);
+    assert.equal(patientCaps.conditionalUpdate, true);
   });
 });

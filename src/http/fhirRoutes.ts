@@ -1,7 +1,8 @@
 /** /fhir: a thin shell over the FHIR service. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from '@medplum/fhirtypes';
-import { capabilityStatement, processBundle, type StoredVersion } from '../records/index.js';
+import { capabilityStatement, FhirError, processBundle, type StoredVersion } from '../records/index.js';
+import { compartmentQuery, conditionQuery } from '../records/search.js';
 import type { Carewall } from '../runtime.js';
 import { FHIR_JSON, requireWho } from './server.js';
 import { VERSION } from '../version.js';
@@ -34,10 +35,40 @@ export async function registerFhirRoutes(app: FastifyInstance, cw: Carewall): Pr
   );
 
   app.post<{ Params: Params }>('/fhir/:type', async (req, reply) => {
+    const ifNoneExist = header(req, 'if-none-exist');
+    if (ifNoneExist !== undefined) {
+      const r = await fhir.conditionalCreate(requireWho(req), req.params.type, req.body, conditionQuery(ifNoneExist));
+      if (!r.created) return sendVersion(reply, 200, r.version);
+      reply.header('Location', `${origin(req)}/fhir/${r.version.resourceType}/${r.version.id}/_history/${r.version.versionId}`);
+      return sendVersion(reply, 201, r.version);
+    }
     const v = await fhir.create(requireWho(req), req.params.type, req.body);
     reply.header('Location', `${origin(req)}/fhir/${v.resourceType}/${v.id}/_history/${v.versionId}`);
     return sendVersion(reply, 201, v);
   });
+
+  // Conditional update: PUT /fhir/Type?criteria.
+  app.put<{ Params: Params }>('/fhir/:type', async (req, reply) => {
+    const search = new URL(req.url, 'http://x').searchParams;
+    if ([...search.keys()].length === 0) throw new FhirError(400, 'invalid', 'PUT needs a resource id (Type/id) or search criteria (Type?criteria)');
+    const r = await fhir.conditionalUpdate(requireWho(req), req.params.type, conditionQuery(search), req.body, header(req, 'if-match'));
+    if (r.created) reply.header('Location', `${origin(req)}/fhir/${r.version.resourceType}/${r.version.id}/_history/${r.version.versionId}`);
+    return sendVersion(reply, r.created ? 201 : 200, r.version);
+  });
+
+  // Patient compartment: /fhir/Patient/<id>/<type> searches <type> within that patient's records.
+  // The static `Patient` segment outranks `:type`, so find-my-way would hand /fhir/Patient/<id>/_history
+  // to the compartment route: Patient's history routes are repeated with a static `_history`.
+  app.get<{ Params: Params & { compartmentType: string } }>('/fhir/Patient/:id/:compartmentType', async (req, reply) => {
+    const query = compartmentQuery(req.params.id, req.params.compartmentType, queryOf(req));
+    return send(reply, 200, await fhir.search(requireWho(req), req.params.compartmentType, query, selfUrl(req)));
+  });
+  app.get<{ Params: Params }>('/fhir/Patient/:id/_history', async (req, reply) =>
+    send(reply, 200, await fhir.history(requireWho(req), 'Patient', req.params.id, queryOf(req), selfUrl(req))),
+  );
+  app.get<{ Params: Params }>('/fhir/Patient/:id/_history/:vid', async (req, reply) =>
+    sendVersion(reply, 200, await fhir.vread(requireWho(req), 'Patient', req.params.id, req.params.vid)),
+  );
 
   app.get<{ Params: Params }>('/fhir/:type/:id', async (req, reply) =>
     sendVersion(reply, 200, await fhir.read(requireWho(req), req.params.type, req.params.id)),

@@ -7,8 +7,9 @@ import crypto from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Who } from '../access/authorize.js';
 import { AccessDeniedError } from '../access/authorize.js';
-import { badRequest, FhirError, outcome } from './outcome.js';
-import type { PreparedWrite, FhirService } from './service.js';
+import { badRequest, FhirError, outcome, preconditionFailed } from './outcome.js';
+import { conditionQuery, type SearchQuery } from './search.js';
+import { withConditionalId, type PreparedWrite, type FhirService } from './service.js';
 import type { StoredVersion } from './store.js';
 
 const MAX_ENTRIES = 5000;
@@ -20,6 +21,10 @@ interface ParsedRequest {
   version?: string;
   query?: URLSearchParams;
   ifMatch?: string;
+  /** Conditional create (request.ifNoneExist) or update (PUT Type?criteria). */
+  criteria?: SearchQuery;
+  /** A conditional create whose criteria matched this resource: nothing is written. */
+  existing?: string;
 }
 
 export async function processBundle(fhir: FhirService, who: Who, body: unknown, selfUrl: URL): Promise<Bundle> {
@@ -34,15 +39,32 @@ export async function processBundle(fhir: FhirService, who: Who, body: unknown, 
 
 async function transaction(fhir: FhirService, who: Who, entries: BundleEntry[], selfUrl: URL): Promise<Bundle> {
   const requests = entries.map((e, i) => atEntry(i, () => parseRequest(e)));
+  // Conditions are settled first, against what the caller may see before the transaction: a
+  // conditional create that matches writes nothing, a conditional update becomes an update or a create.
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i];
+    if (!r.criteria) continue;
+    const found = await atEntry(i, async () => {
+      const rows = await fhir.conditionalMatches(who, r.type, r.criteria!);
+      if (rows.length > 1) throw preconditionFailed('the criteria match more than one resource');
+      return rows[0]?.id;
+    });
+    if (r.method === 'POST' && found) r.existing = found;
+    else if (r.method === 'PUT' && found) r.id = found;
+    else if (r.method === 'PUT') r.method = 'POST';
+  }
   // New resources get their ids up front so that urn:uuid references between entries resolve.
   const newIds = new Map<number, string>();
   const urnMap = new Map<string, string>();
   requests.forEach((r, i) => {
-    if (r.method !== 'POST') return;
-    const id = crypto.randomUUID();
-    newIds.set(i, id);
     const fullUrl = entries[i].fullUrl;
-    if (fullUrl) urnMap.set(fullUrl, `${r.type}/${id}`);
+    let target: string | undefined;
+    if (r.existing) target = r.existing;
+    else if (r.method === 'POST') {
+      target = crypto.randomUUID();
+      newIds.set(i, target);
+    } else if (r.method === 'PUT' && r.criteria) target = r.id;
+    if (fullUrl && target) urnMap.set(fullUrl, `${r.type}/${target}`);
   });
   const prepared: Array<PreparedWrite | undefined> = [];
   for (let i = 0; i < entries.length; i++) {
@@ -50,8 +72,9 @@ async function transaction(fhir: FhirService, who: Who, entries: BundleEntry[], 
     const resource = entries[i].resource ? resolveReferences(entries[i].resource, urnMap) : undefined;
     prepared.push(
       await atEntry(i, async () => {
+        if (r.existing) return undefined;
         if (r.method === 'POST') return fhir.prepareCreate(who, resource, r.type, newIds.get(i));
-        if (r.method === 'PUT') return fhir.prepareUpdate(who, r.type, r.id!, resource, r.ifMatch);
+        if (r.method === 'PUT') return fhir.prepareUpdate(who, r.type, r.id!, r.criteria ? withConditionalId(resource, r.id!) : resource, r.ifMatch);
         if (r.method === 'DELETE') return fhir.prepareDelete(who, r.type, r.id!, r.ifMatch);
         return undefined;
       }),
@@ -74,7 +97,8 @@ async function transaction(fhir: FhirService, who: Who, entries: BundleEntry[], 
   const responses: BundleEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
     const r = requests[i];
-    if (r.method === 'GET') responses.push(await atEntry(i, () => getEntry(fhir, who, r, selfUrl)));
+    if (r.existing) responses.push(await atEntry(i, async () => versionEntry(await fhir.read(who, r.type, r.existing!), '200 OK', selfUrl)));
+    else if (r.method === 'GET') responses.push(await atEntry(i, () => getEntry(fhir, who, r, selfUrl)));
     else responses.push(writeEntry(r, written.get(i), selfUrl));
   }
   return { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'transaction-response', entry: responses };
@@ -86,7 +110,10 @@ async function batch(fhir: FhirService, who: Who, entries: BundleEntry[], selfUr
     try {
       const r = parseRequest(entry);
       if (r.method === 'GET') responses.push(await getEntry(fhir, who, r, selfUrl));
-      else if (r.method === 'POST') responses.push(writeEntry(r, await fhir.create(who, r.type, entry.resource), selfUrl));
+      else if (r.criteria) {
+        const c = r.method === 'POST' ? await fhir.conditionalCreate(who, r.type, entry.resource, r.criteria) : await fhir.conditionalUpdate(who, r.type, r.criteria, entry.resource, r.ifMatch);
+        responses.push(versionEntry(c.version, c.created ? '201 Created' : '200 OK', selfUrl));
+      } else if (r.method === 'POST') responses.push(writeEntry(r, await fhir.create(who, r.type, entry.resource), selfUrl));
       else if (r.method === 'PUT') responses.push(writeEntry(r, await fhir.update(who, r.type, r.id!, entry.resource, r.ifMatch), selfUrl));
       else responses.push(writeEntry(r, await fhir.delete(who, r.type, r.id!, r.ifMatch), selfUrl));
     } catch (err) {
@@ -109,11 +136,15 @@ async function getEntry(fhir: FhirService, who: Who, r: ParsedRequest, selfUrl: 
 
 function writeEntry(r: ParsedRequest, v: StoredVersion | undefined, selfUrl: URL): BundleEntry {
   if (r.method === 'DELETE' || !v) return { response: { status: '204' } };
+  return versionEntry(v, r.method === 'POST' ? '201 Created' : '200 OK', selfUrl);
+}
+
+function versionEntry(v: StoredVersion, status: string, selfUrl: URL): BundleEntry {
   return {
     fullUrl: `${selfUrl.origin}/fhir/${v.resourceType}/${v.id}`,
     resource: v.resource,
     response: {
-      status: r.method === 'POST' ? '201 Created' : '200 OK',
+      status,
       location: `${v.resourceType}/${v.id}/_history/${v.versionId}`,
       etag: `W/"${v.versionId}"`,
       lastModified: v.lastUpdated.toISOString(),
@@ -139,11 +170,18 @@ function parseRequest(entry: BundleEntry): ParsedRequest {
   if (parts.length === 4 && parts[2] === '_history') r.version = parts[3];
   else if (parts.length > 2) throw badRequest('request.url is not a supported interaction');
   if (search !== undefined) {
-    if (method !== 'GET') throw badRequest('conditional create, update and delete are not supported');
-    r.query = new URLSearchParams(search);
+    if (method === 'GET') r.query = new URLSearchParams(search);
+    else if (method === 'PUT' && !r.id) r.criteria = conditionQuery(new URLSearchParams(search));
+    else throw badRequest('search criteria in request.url are supported on GET and on PUT Type?criteria (conditional update) only');
+  }
+  const ifNoneExist = entry.request?.ifNoneExist;
+  if (ifNoneExist !== undefined) {
+    if (method !== 'POST' || typeof ifNoneExist !== 'string') throw badRequest('request.ifNoneExist applies to POST entries');
+    r.criteria = conditionQuery(ifNoneExist);
   }
   if (method === 'POST' && r.id) throw badRequest('POST entries create: request.url must be the resource type');
-  if ((method === 'PUT' || method === 'DELETE') && !r.id) throw badRequest(`${method} entries need request.url Type/id`);
+  if (method === 'PUT' && !r.id && !r.criteria) throw badRequest('PUT entries need request.url Type/id or Type?criteria');
+  if (method === 'DELETE' && !r.id) throw badRequest('DELETE entries need request.url Type/id');
   if (method !== 'GET' && method !== 'DELETE' && !entry.resource) throw badRequest(`${method} entries need a resource`);
   return r;
 }

@@ -1,6 +1,7 @@
 /** The CapabilityStatement, generated from the same tables the server runs on. */
 import type { CapabilityStatement, ResourceType } from '@medplum/fhirtypes';
 import { SUPPORTED_TYPES } from './resourceTypes.js';
+import { includesFor, revIncludesFor } from './include.js';
 import { paramsFor } from './searchParams.js';
 
 export function capabilityStatement(baseUrl: string, version: string): CapabilityStatement {
@@ -20,17 +21,20 @@ export function capabilityStatement(baseUrl: string, version: string): Capabilit
           description: 'Bearer tokens from POST /api/session; every interaction is authorized per user',
         },
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
         resource: SUPPORTED_TYPES.map((type) => ({
           type: type as ResourceType,
           versioning: 'versioned',
           readHistory: true,
           updateCreate: false,
-          conditionalCreate: false,
-          conditionalUpdate: false,
+          conditionalCreate: true,
+          conditionalUpdate: true,
           conditionalDelete: 'not-supported',
           interaction: ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({
             code: code as 'read',
           })),
+          searchInclude: includesFor(type),
+          searchRevInclude: revIncludesFor(type),
           searchParam: [
             { name: '_id', type: 'token', documentation: 'Resource id' },
             { name: '_lastUpdated', type: 'date', documentation: 'When the current version was written' },

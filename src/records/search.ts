@@ -4,10 +4,15 @@
  */
 import type { BlindIndex } from '../keys/blindIndex.js';
 import { words } from '../keys/blindIndex.js';
-import { badRequest } from './outcome.js';
-import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions } from './searchParams.js';
+import { parseInclude, type IncludeSpec, type Visible } from './include.js';
+import { badRequest, notFound, notSupported } from './outcome.js';
+import { ID_PATTERN, isSupportedType } from './resourceTypes.js';
+import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions, localReference, type SearchParamDef } from './searchParams.js';
 
 export type SearchQuery = Record<string, string[]>;
+export type { Visible } from './include.js';
+
+export type TotalMode = 'none' | 'estimate' | 'accurate';
 
 export interface CompiledSearch {
   /** SQL condition over `r` (records_resource) and the parameters it uses. */
@@ -16,6 +21,8 @@ export interface CompiledSearch {
   count: number;
   offset: number;
   summaryCount: boolean;
+  total: TotalMode;
+  includes: IncludeSpec[];
 }
 
 export const DEFAULT_COUNT = 20;
@@ -24,7 +31,14 @@ export const MAX_COUNT = 1000;
 const DATE_PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb'] as const;
 type DatePrefix = (typeof DATE_PREFIXES)[number];
 
-export function compileSearch(type: string, query: SearchQuery, blind: BlindIndex): CompiledSearch {
+type Bind = (v: unknown) => string;
+
+/**
+ * `visible` returns the access predicate for a type over a row alias; every sub-query that decides
+ * whether a row matches by looking at other rows (_has) must apply it, or the match would tell the
+ * caller that a hidden row exists. Without it such sub-queries see nothing.
+ */
+export function compileSearch(type: string, query: SearchQuery, blind: BlindIndex, visible: Visible = () => 'false'): CompiledSearch {
   const params: unknown[] = [type];
   const conds: string[] = ['r.resource_type = $1', 'not r.deleted'];
   const bind = (v: unknown) => {
@@ -34,9 +48,21 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
   let count = DEFAULT_COUNT;
   let offset = 0;
   let summaryCount = false;
+  let total: TotalMode = 'accurate';
+  const includes: IncludeSpec[] = [];
+  let hasAliases = 0;
 
   for (const [rawName, values] of Object.entries(query)) {
-    const [name, modifier] = rawName.split(':', 2);
+    const [name, ...modifiers] = rawName.split(':');
+    if (name === '_has') {
+      for (const value of values) conds.push(hasCondition(type, modifiers, value, blind, bind, visible, `has${++hasAliases}`));
+      continue;
+    }
+    if (name === '_include' || name === '_revinclude') {
+      if (modifiers.length > 0) throw badRequest(`${name} modifiers (such as :iterate) are not supported`);
+      for (const value of values) includes.push(parseInclude(type, name, value));
+      continue;
+    }
     if ((CONTROL_PARAMS as readonly string[]).includes(name)) {
       const v = values[values.length - 1];
       if (name === '_count') count = intParam('_count', v, 0, MAX_COUNT);
@@ -44,38 +70,72 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
       else if (name === '_summary') {
         if (v === 'count') summaryCount = true;
         else if (v !== 'false') throw badRequest('_summary supports only count and false');
-      } else if (name === '_total' && !['none', 'estimate', 'accurate'].includes(v)) throw badRequest('_total must be none, estimate or accurate');
+      } else if (name === '_total') {
+        if (v !== 'none' && v !== 'estimate' && v !== 'accurate') throw badRequest('_total must be none, estimate or accurate');
+        total = v;
+      }
       continue;
     }
-    if (modifier !== undefined && modifier !== '') throw badRequest(`search modifiers are not supported (${rawName})`);
-    for (const value of values) {
-      // Repeating a parameter ANDs its occurrences; commas inside one occurrence OR the values.
-      const alternatives = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-      if (alternatives.length === 0) throw badRequest(`search parameter ${name} has no value`);
-      conds.push(condition(type, name, alternatives, blind, bind));
-    }
+    if (modifiers.length > 0) throw badRequest(`search modifiers are not supported (${rawName})`);
+    for (const value of values) conds.push(condition(type, name, splitValues(name, value), blind, bind, 'r'));
   }
-  return { where: conds.join(' and '), params, count, offset, summaryCount };
+  return { where: conds.join(' and '), params, count, offset, summaryCount, total, includes };
 }
 
-function condition(type: string, name: string, values: string[], blind: BlindIndex, bind: (v: unknown) => string): string {
-  if (name === '_id') return `r.id = any(${bind(values)}::text[])`;
+/** Repeating a parameter ANDs its occurrences; commas inside one occurrence OR the values. */
+function splitValues(name: string, value: string): string[] {
+  const alternatives = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (alternatives.length === 0) throw badRequest(`search parameter ${name} has no value`);
+  return alternatives;
+}
+
+/**
+ * `_has:Inner:ref:param=value` on `type`: rows of `type` that some visible `Inner` resource points
+ * to through `ref` and that matches `param=value`. One level only.
+ */
+function hasCondition(type: string, modifiers: string[], value: string, blind: BlindIndex, bind: Bind, visible: Visible, alias: string): string {
+  if (modifiers.includes('_has')) throw badRequest('_has may not be nested');
+  if (modifiers.length !== 3) throw badRequest('_has must be _has:Type:reference-parameter:parameter, without modifiers');
+  const [innerType, refName, innerParam] = modifiers;
+  if (!isSupportedType(innerType)) throw badRequest('_has names a resource type this server does not serve');
+  const ref = paramDef(innerType, refName);
+  if (!ref || (ref.kind !== 'compartment' && ref.kind !== 'reference')) throw badRequest(`_has: not a reference parameter of ${innerType}`);
+  if (!ref.targets!.includes(type)) throw badRequest(`_has: ${innerType}:${ref.name} does not point to ${type}`);
+  const link =
+    ref.kind === 'compartment'
+      ? `${alias}.patient_id = r.id`
+      : `${alias}.id in (select x.id from records_reference x where x.target_type = r.resource_type and x.target_id = r.id
+          and x.param = ${bind(ref.name)}::text and x.resource_type = ${alias}.resource_type)`;
+  const inner = condition(innerType, innerParam, splitValues(innerParam, value), blind, bind, alias);
+  return `exists (select 1 from records_resource ${alias}
+    where ${alias}.resource_type = ${bind(innerType)}::text and not ${alias}.deleted and ${link} and ${inner}
+      and ${visible(innerType, alias, bind)})`;
+}
+
+/** A condition on the row `a` (records_resource) for one occurrence of a parameter. */
+function condition(type: string, name: string, values: string[], blind: BlindIndex, bind: Bind, a: string): string {
+  if (name === '_id') return `${a}.id = any(${bind(values)}::text[])`;
   if (name === '_lastUpdated') {
-    return `(${values.map((v) => dateCondition('_lastUpdated', v, 'r.last_updated', `r.last_updated + interval '1 millisecond'`, bind)).join(' or ')})`;
+    return `(${values.map((v) => dateCondition('_lastUpdated', v, `${a}.last_updated`, `${a}.last_updated + interval '1 millisecond'`, bind)).join(' or ')})`;
   }
   const def = paramDef(type, name);
   if (!def) throw badRequest(`unknown search parameter for ${type}: ${name}`);
   const tokenMatch = (hashes: Buffer[]) =>
-    `exists (select 1 from records_token t where t.resource_type = r.resource_type and t.id = r.id and t.hash = any(${bind(hashes)}::bytea[]))`;
+    `exists (select 1 from records_token t where t.resource_type = ${a}.resource_type and t.id = ${a}.id and t.hash = any(${bind(hashes)}::bytea[]))`;
 
   switch (def.kind) {
-    case 'reference': {
+    case 'compartment': {
       const ids = values.map((v) => {
         const m = /(?:^|\/)(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(v);
         if (!m || (v.includes('/') && !/Patient\/[^/]+$/.test(v))) throw badRequest(`${name} must be Patient/<id> or <id>`);
         return m[1];
       });
-      return `r.patient_id = any(${bind(ids)}::text[])`;
+      return `${a}.patient_id = any(${bind(ids)}::text[])`;
+    }
+    case 'reference': {
+      const pairs = values.flatMap((v) => referenceTargets(def, v));
+      return `exists (select 1 from records_reference x where x.resource_type = ${a}.resource_type and x.id = ${a}.id
+        and x.param = ${bind(name)}::text and (x.target_type, x.target_id) in (select * from unnest(${bind(pairs.map((p) => p.type))}::text[], ${bind(pairs.map((p) => p.id))}::text[])))`;
     }
     case 'token':
       return tokenMatch(values.map((v) => blind.token(name, v)));
@@ -104,11 +164,55 @@ function condition(type: string, name: string, values: string[], blind: BlindInd
       return `(${values
         .map(
           (v) =>
-            `exists (select 1 from records_date d where d.resource_type = r.resource_type and d.id = r.id and d.param = ${p}::text and ${dateCondition(name, v, 'd.low', 'd.high', bind)})`,
+            `exists (select 1 from records_date d where d.resource_type = ${a}.resource_type and d.id = ${a}.id and d.param = ${p}::text and ${dateCondition(name, v, 'd.low', 'd.high', bind)})`,
         )
         .join(' or ')})`;
     }
   }
+}
+
+/** `Type/id` names one target; a bare id may be any of the parameter's target types. */
+function referenceTargets(def: SearchParamDef, value: string): Array<{ type: string; id: string }> {
+  const local = localReference(value);
+  if (local) {
+    if (!def.targets!.includes(local.type)) throw badRequest(`${def.name} cannot point to that resource type`);
+    return [local];
+  }
+  if (!ID_PATTERN.test(value)) throw badRequest(`${def.name} must be Type/<id> or <id>`);
+  return def.targets!.map((type) => ({ type, id: value }));
+}
+
+/**
+ * A search of `type` within one patient's compartment (GET /fhir/Patient/<id>/<type>): the patient
+ * itself for Patient, else the records filed under it.
+ */
+export function compartmentQuery(patientId: string, type: string, query: SearchQuery): SearchQuery {
+  if (!ID_PATTERN.test(patientId)) throw notFound();
+  const out: SearchQuery = Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [...v]]));
+  // A type this server does not serve is left to the search, which answers it like /fhir/<type> (404).
+  if (!isSupportedType(type)) return out;
+  if (type === 'Patient') (out._id ??= []).push(patientId);
+  else if (paramDef(type, 'patient')?.kind === 'compartment') (out.patient ??= []).push(patientId);
+  else throw notSupported('that resource type is not in the Patient compartment');
+  return out;
+}
+
+/**
+ * The criteria of a conditional create (If-None-Exist) or update (PUT Type?criteria): search
+ * parameters only, at least one, no paging or inclusion.
+ */
+export function conditionQuery(criteria: string | URLSearchParams): SearchQuery {
+  const params = typeof criteria === 'string' ? new URLSearchParams(criteria.replace(/^[A-Za-z]*\?/, '')) : criteria;
+  const out: SearchQuery = {};
+  for (const [k, v] of params) {
+    const name = k.split(':')[0];
+    if ((CONTROL_PARAMS as readonly string[]).includes(name) || name === '_include' || name === '_revinclude') {
+      throw badRequest('conditional criteria take search parameters only (no paging, totals or _include)');
+    }
+    (out[k] ??= []).push(v);
+  }
+  if (Object.keys(out).length === 0) throw badRequest('conditional create and update need search criteria');
+  return out;
 }
 
 /**

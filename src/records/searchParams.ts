@@ -8,12 +8,14 @@
  *  - blind-date: birth dates, stored as HMACs of the year, month and day (equality only, since a
  *    plaintext birth date would identify patients in a database copy);
  *  - date:   clinical dates and periods, stored as plaintext ranges so that ge/le/gt/lt work;
- *  - reference (patient/subject): the compartment column.
+ *  - compartment (patient/subject): the compartment column, records_resource.patient_id;
+ *  - reference: local 'Type/id' references to the listed target types, in records_reference
+ *    (server-assigned ids, not patient data; the compartment column is plaintext for the same reason).
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { PATIENT_REFERENCE_PATHS, valuesAt } from './resourceTypes.js';
+import { isSupportedType, PATIENT_REFERENCE_PATHS, valuesAt } from './resourceTypes.js';
 
-export type ParamKind = 'token' | 'string' | 'blind-date' | 'date' | 'reference';
+export type ParamKind = 'token' | 'string' | 'blind-date' | 'date' | 'compartment' | 'reference';
 
 export interface SearchParamDef {
   name: string;
@@ -22,6 +24,8 @@ export interface SearchParamDef {
   fhirType: 'token' | 'string' | 'date' | 'reference';
   paths: string[];
   documentation: string;
+  /** compartment and reference: the types a reference may point to (only types this server serves). */
+  targets?: string[];
 }
 
 const token = (name: string, paths: string[], documentation: string): SearchParamDef => ({
@@ -55,13 +59,27 @@ const PERSON_NAMES = [
   str('given', ['name.given'], 'Given name, starts-with'),
 ];
 
+const ref = (name: string, paths: string[], targets: string[], documentation: string): SearchParamDef => ({
+  name,
+  kind: 'reference',
+  fhirType: 'reference',
+  paths,
+  // Types this server does not serve can never be found locally, so they are not indexed.
+  targets: targets.filter(isSupportedType),
+  documentation: `${documentation} (Type/<id> or <id>)`,
+});
+
+const PEOPLE = ['Practitioner', 'PractitionerRole', 'Organization', 'CareTeam', 'Patient'];
+const ENCOUNTER = ref('encounter', ['encounter'], ['Encounter'], 'The encounter');
+const BASED_ON = ref('based-on', ['basedOn'], ['ServiceRequest'], 'The order this fulfils');
+
 function patientRefs(type: string): SearchParamDef[] {
   const paths = PATIENT_REFERENCE_PATHS[type];
   const defs: SearchParamDef[] = [
-    { name: 'patient', kind: 'reference', fhirType: 'reference', paths, documentation: 'The patient (Patient/<id> or <id>)' },
+    { name: 'patient', kind: 'compartment', fhirType: 'reference', paths, targets: ['Patient'], documentation: 'The patient (Patient/<id> or <id>)' },
   ];
   if (paths.includes('subject')) {
-    defs.push({ name: 'subject', kind: 'reference', fhirType: 'reference', paths, documentation: 'The subject patient (Patient/<id> or <id>)' });
+    defs.push({ name: 'subject', kind: 'compartment', fhirType: 'reference', paths, targets: ['Patient'], documentation: 'The subject patient (Patient/<id> or <id>)' });
   }
   return defs;
 }
@@ -72,23 +90,94 @@ const BY_TYPE: Record<string, SearchParamDef[]> = {
     ...PERSON_NAMES,
     { name: 'birthdate', kind: 'blind-date', fhirType: 'date', paths: ['birthDate'], documentation: 'Birth date: a year, year-month or full date, equality only' },
     token('gender', ['gender'], 'Administrative gender'),
+    ref('general-practitioner', ['generalPractitioner'], ['Practitioner', 'PractitionerRole', 'Organization'], "The patient's general practitioner"),
+    ref('organization', ['managingOrganization'], ['Organization'], 'The managing organization'),
   ],
   Practitioner: [IDENTIFIER, ...PERSON_NAMES],
-  PractitionerRole: [IDENTIFIER, token('role', ['code'], 'A role code')],
-  Organization: [IDENTIFIER, str('name', ['name', 'alias'], 'Name, starts-with')],
-  Location: [IDENTIFIER, str('name', ['name', 'alias'], 'Name, starts-with'), STATUS],
-  Encounter: [IDENTIFIER, ...patientRefs('Encounter'), STATUS, date('date', ['period'], 'When the encounter took place')],
-  Appointment: [IDENTIFIER, ...patientRefs('Appointment'), STATUS, date('date', ['start'], 'Appointment start')],
-  EpisodeOfCare: [IDENTIFIER, ...patientRefs('EpisodeOfCare'), STATUS, date('date', ['period'], 'Period of the episode')],
-  CareTeam: [IDENTIFIER, ...patientRefs('CareTeam'), STATUS, date('date', ['period'], 'Period of the care team')],
-  ServiceRequest: [IDENTIFIER, ...patientRefs('ServiceRequest'), STATUS, CODE, date('authored', ['authoredOn'], 'When the request was made')],
-  Observation: [IDENTIFIER, ...patientRefs('Observation'), STATUS, CODE, date('date', ['effectiveDateTime', 'effectivePeriod', 'effectiveInstant'], 'Clinically relevant time')],
+  PractitionerRole: [
+    IDENTIFIER,
+    token('role', ['code'], 'A role code'),
+    ref('practitioner', ['practitioner'], ['Practitioner'], 'The practitioner in the role'),
+    ref('organization', ['organization'], ['Organization'], 'The organization (department) of the role'),
+    ref('location', ['location'], ['Location'], 'Where the role is performed (ward)'),
+  ],
+  Organization: [IDENTIFIER, str('name', ['name', 'alias'], 'Name, starts-with'), ref('partof', ['partOf'], ['Organization'], 'The organization this is part of')],
+  Location: [
+    IDENTIFIER,
+    str('name', ['name', 'alias'], 'Name, starts-with'),
+    STATUS,
+    ref('organization', ['managingOrganization'], ['Organization'], 'The managing organization'),
+    ref('partof', ['partOf'], ['Location'], 'The location this is part of'),
+  ],
+  Encounter: [
+    IDENTIFIER,
+    ...patientRefs('Encounter'),
+    STATUS,
+    date('date', ['period'], 'When the encounter took place'),
+    ref('participant', ['participant.individual'], ['Practitioner', 'PractitionerRole'], 'A participant'),
+    ref('practitioner', ['participant.individual'], ['Practitioner'], 'A participating practitioner'),
+    ref('location', ['location.location'], ['Location'], 'Where the encounter took place'),
+    ref('episode-of-care', ['episodeOfCare'], ['EpisodeOfCare'], 'The episode of care'),
+    ref('appointment', ['appointment'], ['Appointment'], 'The appointment'),
+    ref('service-provider', ['serviceProvider'], ['Organization'], 'The organization responsible'),
+    BASED_ON,
+  ],
+  Appointment: [
+    IDENTIFIER,
+    ...patientRefs('Appointment'),
+    STATUS,
+    date('date', ['start'], 'Appointment start'),
+    ref('actor', ['participant.actor'], ['Patient', 'Practitioner', 'PractitionerRole', 'CareTeam', 'Location'], 'A participant'),
+    ref('practitioner', ['participant.actor'], ['Practitioner'], 'A participating practitioner'),
+    ref('location', ['participant.actor'], ['Location'], 'The location'),
+    BASED_ON,
+  ],
+  EpisodeOfCare: [
+    IDENTIFIER,
+    ...patientRefs('EpisodeOfCare'),
+    STATUS,
+    date('date', ['period'], 'Period of the episode'),
+    ref('care-manager', ['careManager'], ['Practitioner', 'PractitionerRole'], 'The care manager'),
+    ref('organization', ['managingOrganization'], ['Organization'], 'The managing organization'),
+  ],
+  CareTeam: [
+    IDENTIFIER,
+    ...patientRefs('CareTeam'),
+    STATUS,
+    date('date', ['period'], 'Period of the care team'),
+    ref('participant', ['participant.member'], PEOPLE, 'A member of the team'),
+    ENCOUNTER,
+  ],
+  ServiceRequest: [
+    IDENTIFIER,
+    ...patientRefs('ServiceRequest'),
+    STATUS,
+    CODE,
+    date('authored', ['authoredOn'], 'When the request was made'),
+    ref('requester', ['requester'], ['Practitioner', 'PractitionerRole', 'Organization', 'Patient'], 'Who asked for it'),
+    ref('performer', ['performer'], PEOPLE, 'Who is to perform it'),
+    ENCOUNTER,
+    BASED_ON,
+  ],
+  Observation: [
+    IDENTIFIER,
+    ...patientRefs('Observation'),
+    STATUS,
+    CODE,
+    date('date', ['effectiveDateTime', 'effectivePeriod', 'effectiveInstant'], 'Clinically relevant time'),
+    ENCOUNTER,
+    BASED_ON,
+    ref('performer', ['performer'], PEOPLE, 'Who performed it'),
+    ref('has-member', ['hasMember'], ['Observation'], 'A member observation of a panel'),
+  ],
   Condition: [
     IDENTIFIER,
     ...patientRefs('Condition'),
     CODE,
     token('clinical-status', ['clinicalStatus'], 'active | recurrence | relapse | inactive | remission | resolved'),
     date('recorded-date', ['recordedDate'], 'When the condition was recorded'),
+    ENCOUNTER,
+    ref('asserter', ['asserter'], ['Practitioner', 'PractitionerRole', 'Patient'], 'Who asserted it'),
   ],
   AllergyIntolerance: [
     IDENTIFIER,
@@ -103,10 +192,39 @@ const BY_TYPE: Record<string, SearchParamDef[]> = {
     STATUS,
     token('code', ['medicationCodeableConcept'], 'Medication code'),
     date('authoredon', ['authoredOn'], 'When the prescription was written'),
+    ENCOUNTER,
+    ref('requester', ['requester'], ['Practitioner', 'PractitionerRole', 'Organization', 'Patient'], 'Who prescribed it'),
   ],
-  Procedure: [IDENTIFIER, ...patientRefs('Procedure'), STATUS, CODE, date('date', ['performedDateTime', 'performedPeriod'], 'When performed')],
-  DiagnosticReport: [IDENTIFIER, ...patientRefs('DiagnosticReport'), STATUS, CODE, date('date', ['effectiveDateTime', 'effectivePeriod'], 'Clinically relevant time')],
-  DocumentReference: [IDENTIFIER, ...patientRefs('DocumentReference'), STATUS, token('type', ['type'], 'Kind of document'), date('date', ['date'], 'When created')],
+  Procedure: [
+    IDENTIFIER,
+    ...patientRefs('Procedure'),
+    STATUS,
+    CODE,
+    date('date', ['performedDateTime', 'performedPeriod'], 'When performed'),
+    ENCOUNTER,
+    BASED_ON,
+    ref('performer', ['performer.actor'], ['Practitioner', 'PractitionerRole', 'Organization', 'Patient'], 'Who performed it'),
+  ],
+  DiagnosticReport: [
+    IDENTIFIER,
+    ...patientRefs('DiagnosticReport'),
+    STATUS,
+    CODE,
+    date('date', ['effectiveDateTime', 'effectivePeriod'], 'Clinically relevant time'),
+    ENCOUNTER,
+    BASED_ON,
+    ref('result', ['result'], ['Observation'], 'An observation the report is about'),
+    ref('performer', ['performer'], ['Practitioner', 'PractitionerRole', 'Organization', 'CareTeam'], 'Who is responsible for the report'),
+  ],
+  DocumentReference: [
+    IDENTIFIER,
+    ...patientRefs('DocumentReference'),
+    STATUS,
+    token('type', ['type'], 'Kind of document'),
+    date('date', ['date'], 'When created'),
+    ref('encounter', ['context.encounter'], ['Encounter', 'EpisodeOfCare'], 'The encounter or episode the document belongs to'),
+    ref('author', ['author'], ['Practitioner', 'PractitionerRole', 'Organization', 'Patient'], 'Who wrote it'),
+  ],
   Consent: [IDENTIFIER, ...patientRefs('Consent'), STATUS, date('date', ['dateTime'], 'When the consent was agreed')],
 };
 
@@ -117,6 +235,18 @@ export const CONTROL_PARAMS = ['_count', '_offset', '_total', '_summary', '_form
 
 export function paramsFor(type: string): SearchParamDef[] {
   return BY_TYPE[type] ?? [];
+}
+
+/** Parameters that point at other resources: what `_include`, `_revinclude` and `_has` can follow. */
+export function linkParamsFor(type: string): SearchParamDef[] {
+  return paramsFor(type).filter((p) => p.kind === 'compartment' || p.kind === 'reference');
+}
+
+/** 'Encounter/123' (or 'Encounter/123/_history/2') as type and id; anything else (absolute URLs, urn:, contained) is not local. */
+export function localReference(reference: unknown): { type: string; id: string } | undefined {
+  if (typeof reference !== 'string') return undefined;
+  const m = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference);
+  return m ? { type: m[1], id: m[2] } : undefined;
 }
 
 export function paramDef(type: string, name: string): SearchParamDef | undefined {
@@ -143,6 +273,9 @@ export function indexEntries(resource: Resource): IndexEntries {
       } else if (def.kind === 'date') {
         const range = rangeOf(value);
         if (range) out.dates.push({ param: def.name, ...range });
+      } else if (def.kind === 'reference' && value && typeof value === 'object') {
+        const target = localReference((value as { reference?: unknown }).reference);
+        if (target && def.targets!.includes(target.type)) out.references.push({ param: def.name, targetType: target.type, targetId: target.id });
       }
     }
   }

@@ -9,9 +9,10 @@ import { AccessDeniedError, type FhirAction, type Who } from '../access/authoriz
 import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/policy.js';
 import type { Database, Queryable } from '../db/database.js';
 import type { Keyring } from '../keys/keyring.js';
-import { badRequest, FhirError, notFound } from './outcome.js';
+import { fetchIncluded, MAX_INCLUDED } from './include.js';
+import { badRequest, FhirError, notFound, outcome, preconditionFailed } from './outcome.js';
 import { compartmentOf, ID_PATTERN, isSupportedType } from './resourceTypes.js';
-import { compileSearch, type SearchQuery } from './search.js';
+import { compileSearch, type SearchQuery, type Visible } from './search.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
 
@@ -144,15 +145,21 @@ export class FhirService {
   async search(who: Who, type: string, query: SearchQuery, selfUrl: URL): Promise<Bundle> {
     requireType(type);
     await this.requireRole(who, 'search', type);
-    const compiled = compileSearch(type, query, this.keyring.blindIndex);
+    // One rule for every row a search looks at: the matches, _has sub-queries and inclusions.
+    const visible: Visible = (t, alias, bind) => this.access.predicate(who, t, 'read', 'search', alias, bind);
+    const compiled = compileSearch(type, query, this.keyring.blindIndex, visible);
     // The access rule joins the WHERE clause: totals and pages count only what the caller may see.
-    compiled.where = `${compiled.where} and ${this.access.predicate(who, type, 'read', 'search', 'r', bindTo(compiled.params))}`;
-    const total = (
-      await this.db.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)
-    ).rows[0].n;
+    compiled.where = `${compiled.where} and ${visible(type, 'r', bindTo(compiled.params))}`;
+    const wantTotal = compiled.total !== 'none' || compiled.summaryCount;
+    const total = wantTotal
+      ? (await this.db.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)).rows[0].n
+      : undefined;
     let rows: VersionRow[] = [];
+    let more = false;
     if (!compiled.summaryCount && compiled.count > 0) {
       const p = compiled.params.length;
+      // Without a total, one row beyond the page says whether there is a next page.
+      const limit = total === undefined ? compiled.count + 1 : compiled.count;
       rows = (
         await this.db.query<VersionRow>(
           `select v.* from records_resource r
@@ -160,24 +167,93 @@ export class FhirService {
            where ${compiled.where}
            order by r.last_updated desc, r.id
            limit $${p + 1} offset $${p + 2}`,
-          [...compiled.params, compiled.count, compiled.offset],
+          [...compiled.params, limit, compiled.offset],
         )
       ).rows;
+      more = total === undefined ? rows.length > compiled.count : compiled.offset + compiled.count < total;
+      rows = rows.slice(0, compiled.count);
     }
-    await this.recordReads(who, 'search', rows);
-    await this.store.loadKeys(rows);
-    const entries: BundleEntry[] = rows.map((row) => {
-      const v = this.store.decrypt(row);
-      return { fullUrl: resourceUrl(selfUrl, type, row.id), resource: v.resource, search: { mode: 'match' } };
+    const included = rows.length > 0 ? await fetchIncluded(this.db, compiled.includes, type, rows, visible) : { rows: [], truncated: false };
+    await this.recordReads(who, 'search', [...rows, ...included.rows]);
+    await this.store.loadKeys([...rows, ...included.rows]);
+    const entry = (row: VersionRow, mode: 'match' | 'include'): BundleEntry => ({
+      fullUrl: resourceUrl(selfUrl, row.resource_type, row.id),
+      resource: this.store.decrypt(row).resource,
+      search: { mode },
     });
+    const entries: BundleEntry[] = [...rows.map((row) => entry(row, 'match')), ...included.rows.map((row) => entry(row, 'include'))];
+    if (included.truncated) {
+      entries.push({ resource: outcome('informational', `more than ${MAX_INCLUDED} resources to include: the rest were left out`), search: { mode: 'outcome' } });
+    }
+    const reach = more ? compiled.offset + compiled.count + 1 : compiled.offset + rows.length;
     return {
       resourceType: 'Bundle',
       id: crypto.randomUUID(),
       type: 'searchset',
-      total,
-      link: pageLinks(selfUrl, compiled.offset, compiled.count, total),
+      ...(total === undefined ? {} : { total }),
+      link: pageLinks(selfUrl, compiled.offset, compiled.count, total ?? reach),
       entry: entries,
     };
+  }
+
+  /**
+   * The current resources of `type` that match conditional criteria and that the caller may see; at
+   * most two, since none, one or several is all a conditional interaction asks. Hidden records do
+   * not match, so a conditional request tells the caller nothing a search would not.
+   */
+  async conditionalMatches(who: Who, type: string, criteria: SearchQuery, q: Queryable = this.db): Promise<VersionRow[]> {
+    requireType(type);
+    const visible: Visible = (t, alias, bind) => this.access.predicate(who, t, 'read', 'search', alias, bind);
+    const compiled = compileSearch(type, criteria, this.keyring.blindIndex, visible);
+    const where = `${compiled.where} and ${visible(type, 'r', bindTo(compiled.params))}`;
+    return (
+      await q.query<VersionRow>(
+        `select v.* from records_resource r
+         join records_version v on v.resource_type = r.resource_type and v.id = r.id and v.version_id = r.version_id
+         where ${where} order by r.id limit 2`,
+        compiled.params,
+      )
+    ).rows;
+  }
+
+  /**
+   * Conditional create (If-None-Exist): creates unless the criteria match. The check and the write
+   * share one transaction, serialised with other conditional creates of the same criteria, so a
+   * client's retry does not make a duplicate. Returns the existing resource when exactly one matches.
+   */
+  async conditionalCreate(who: Who, type: string, body: unknown, criteria: SearchQuery): Promise<{ created: boolean; version: StoredVersion }> {
+    const write = await this.prepareCreate(who, body, type);
+    await this.keyring.ensure([scopeFor(write.patientId)]);
+    const lockKey = this.keyring.blindIndex.token('conditional-write', `${type}?${canonicalQuery(criteria)}`).readBigInt64BE(0).toString();
+    const result = await this.db.transaction(async (tx): Promise<{ created?: StoredVersion; found: VersionRow[] }> => {
+      await tx.query('select pg_advisory_xact_lock($1::bigint)', [lockKey]);
+      const found = await this.conditionalMatches(who, type, criteria, tx);
+      if (found.length > 0) return { found };
+      // The normal create check runs here: a record for a patient the caller may not write to is refused.
+      return { created: await this.execute(tx, write), found };
+    });
+    if (result.created) return { created: true, version: result.created };
+    if (result.found.length > 1) throw preconditionFailed('the criteria match more than one resource');
+    const row = result.found[0];
+    // Seen through the search rule; handing it back is still an access of its own, decided and recorded.
+    await this.check(who, 'read', 'read', type, row.id, row);
+    return { created: false, version: await this.store.readable(row) };
+  }
+
+  /**
+   * Conditional update (PUT Type?criteria): one visible match is updated through the normal update
+   * path (with its access checks); none creates a new resource with a server-assigned id; several
+   * is 412.
+   */
+  async conditionalUpdate(who: Who, type: string, criteria: SearchQuery, body: unknown, ifMatch?: string): Promise<{ created: boolean; version: StoredVersion }> {
+    requireType(type);
+    const found = await this.conditionalMatches(who, type, criteria);
+    if (found.length > 1) throw preconditionFailed('the criteria match more than one resource');
+    if (found.length === 1) return { created: false, version: await this.update(who, type, found[0].id, withConditionalId(body, found[0].id), ifMatch) };
+    const made = await this.conditionalCreate(who, type, body, criteria);
+    if (made.created) return made;
+    // Someone created a match between the look-up and the write: update that one instead.
+    return { created: false, version: await this.update(who, type, made.version.id, withConditionalId(body, made.version.id), ifMatch) };
   }
 
   /** Instance history (with id) or type history; newest first, deletions included. */
@@ -288,6 +364,19 @@ function bindTo(params: unknown[]): (v: unknown) => string {
     params.push(v);
     return `$${params.length}`;
   };
+}
+
+/** The body of a conditional update targets the resource found: a different id in it is a mistake, none is filled in. */
+export function withConditionalId(body: unknown, id: string): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const sent = (body as { id?: unknown }).id;
+  if (sent !== undefined && sent !== id) throw badRequest('the resource id does not match the resource the criteria found');
+  return { ...body, id };
+}
+
+/** Criteria in a stable order, so that the same conditional request always takes the same lock. */
+function canonicalQuery(query: SearchQuery): string {
+  return JSON.stringify(Object.entries(query).map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function patientOf(resource: Resource & { id: string }): string | null {
