@@ -149,34 +149,112 @@ export class AccessPolicy {
     if (targets.length === 1) {
       const t = targets[0];
       rows = `(select ${bind(type)}::text as resource_type, ${bind(t.id ?? null)}::text as id, ${bind(t.patientId ?? null)}::text as patient_id,
-        ${bind(t.labels ?? [])}::text[] as labels, ${bind(t.basedOn ?? [])}::text[] as based_on, 0 as n) r0`;
+        ${bind(t.basedOn ?? [])}::text[] as based_on, 0 as n) r0`;
     } else {
-      const json = targets.map((t, n) => ({ resource_type: type, id: t.id ?? null, patient_id: t.patientId ?? null, labels: t.labels ?? [], based_on: t.basedOn ?? [], n }));
-      rows = `jsonb_to_recordset(${bind(JSON.stringify(json))}::jsonb) as r0(resource_type text, id text, patient_id text, labels text[], based_on text[], n int)`;
+      const json = targets.map((t, n) => ({ resource_type: type, id: t.id ?? null, patient_id: t.patientId ?? null, based_on: t.basedOn ?? [], n }));
+      rows = `jsonb_to_recordset(${bind(JSON.stringify(json))}::jsonb) as r0(resource_type text, id text, patient_id text, based_on text[], n int)`;
     }
-    const full = this.predicate(who, type, mode, action, 'r', bind);
-    const normal = this.predicate(who, type, mode, action, 'r', bind, { withGrants: false });
     const b = new Builder(this, who, 'r', bind, mode);
-    const sql = `select r.n, (${full}) as allowed, (${normal}) as normal, ${b.explainColumns()}
+    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
+    const sql = `with pr as ${b.principalsQuery()}
+      select r.n, ${b.contextColumns(lab)}
       from (select * from ${rows}) r order by r.n`;
-    const result = (await q.query<ExplainRow & { n: number }>(sql, params)).rows;
-    const purpose = ROLE_RIGHTS[roles[0]].purpose;
-    return result.map((row) => {
-      const relationships = (row.relationships ?? []) as Grounds['relationships'];
-      const flagged = Boolean(row.restricted);
-      if (!row.allowed) return { allowed: false, reason: refusalReason(row, mode) };
-      if (row.normal) {
-        const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : relationships && relationships.length > 0 ? 'relationship' : 'role';
-        return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships, flagged } };
+    const result = (await q.query<ContextRow & { n: number }>(sql, params, { prepare: targets.length === 1 })).rows;
+    return result.map((row, i) => this.evaluate(who, action, mode, targets[i], roles, row));
+  }
+
+  /**
+   * The rules for one row, given its context (the caller's principals, the patient's active
+   * relationships to them, restriction, consent rules, grants). The same rules as \`predicate\`
+   * writes in SQL for sets of rows; the access tests ask both (read and search) for every cell.
+   * Two forms because a single decision must cost well under a millisecond: planning the set
+   * predicate for one row costs more than evaluating it here.
+   */
+  private evaluate(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, roles: Role[], ctx: ContextRow): AccessDecision {
+    const type = target.resourceType;
+    const principals = (ctx.principals ?? []).filter((p) => p.principal !== null);
+    const rels = ctx.relationships ?? [];
+    const restricted = Boolean(ctx.restricted);
+    const labels = mode === 'new' ? [] : (target.labels ?? []).filter((l) => this.allSensitive.includes(l));
+    const departments = principals.filter((p) => p.kind === 'department').map((p) => p.principal);
+    const deptAllowed = this.departmentAllowances().filter((d) => departments.includes(d.group)).map((d) => d.digest);
+    const labelsOk = (allowedByRole: string[], direct: boolean) =>
+      labels.length === 0 || (direct && labels.every((l) => allowedByRole.includes(l) || deptAllowed.includes(l)));
+    const actors = principals.map((p) => p.principal);
+    const consentBlocks = (purpose: string) =>
+      (ctx.consents ?? []).some((c) => {
+        if (c.purposes && !c.purposes.includes(purpose)) return false;
+        const named = (c.actors ?? []).some((a) => actors.includes(a));
+        return c.effect === 'deny' ? c.actors === null || named : !named;
+      });
+    const grants = ctx.grants ?? [];
+    const hasPractitioner = who.practitioner !== undefined;
+    const relationships = rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct }));
+    const reasons: string[] = [];
+    let normal = false;
+    let viaGrant: { id: string; kind: string } | undefined;
+
+    if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) normal = true;
+    const scopes = new Set(roles.map((r) => ROLE_RIGHTS[r].scope).filter((x): x is Scope => x !== undefined));
+    for (const scope of normal ? [] : scopes) {
+      const rolesOfScope = roles.filter((r) => ROLE_RIGHTS[r].scope === scope);
+      const allowed = this.allowedSensitive(rolesOfScope);
+      switch (scope) {
+        case 'clinical': {
+          const related = hasPractitioner && rels.some((g) => g.direct || !restricted);
+          const direct = rels.some((g) => g.direct);
+          if (related && !consentBlocks('TREAT') && labelsOk(allowed, direct)) normal = true;
+          else if (!related) reasons.push(restricted ? 'restricted patient: only a direct care relationship gives access' : 'no active care relationship or grant gives access to this patient');
+          else if (consentBlocks('TREAT')) reasons.push("the patient's consent does not permit this access");
+          else reasons.push("the record carries a sensitive-category label the caller's role and relationship do not allow");
+          if (!normal && rolesOfScope.some((r) => this.settings.breakGlassRoles.includes(r))) {
+            const g = grants.find((x) => x.kind === 'break-glass');
+            if (g && (this.settings.breakGlassRevealsSensitive || labelsOk(allowed, true))) viaGrant ??= g;
+          }
+          break;
+        }
+        case 'investigation': {
+          const g = grants.find((x) => x.kind === 'investigation');
+          if (mode === 'read' && g) viaGrant ??= g;
+          else reasons.push('chart content only within an open investigation');
+          break;
+        }
+        case 'front-desk':
+          if (!restricted && !consentBlocks('HOPERAT') && labelsOk(allowed, true)) normal = true;
+          else reasons.push(restricted ? 'restricted patient: only a direct care relationship gives access' : consentBlocks('HOPERAT') ? "the patient's consent does not permit this access" : 'sensitive record');
+          break;
+        case 'billing':
+          if (ctx.has_encounter && !restricted && !consentBlocks('HPAYMT') && labelsOk(allowed, true)) normal = true;
+          else reasons.push(consentBlocks('HPAYMT') ? "the patient's consent does not permit this access" : 'billing sees patients with encounters, except restricted ones');
+          break;
+        case 'lab': {
+          if (!hasPractitioner) break;
+          const orders = rels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
+          let scoped: boolean;
+          if (type === 'Patient') scoped = orders.length > 0;
+          else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === target.id);
+          else scoped = (ctx.assigned_orders ?? []).length > 0;
+          if (scoped && !consentBlocks('TREAT') && labelsOk(allowed, true)) normal = true;
+          else reasons.push('the lab sees the orders assigned to it and their results');
+          break;
+        }
       }
-      const grant = (row.grants ?? [])[0];
-      const kind = grant?.kind ?? 'break-glass';
+      if (normal) break;
+    }
+    const purpose = ROLE_RIGHTS[roles[0]].purpose;
+    if (normal) {
+      const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : relationships.length > 0 ? 'relationship' : 'role';
+      return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships, flagged: restricted } };
+    }
+    if (viaGrant) {
+      const kind = viaGrant.kind;
       return {
         allowed: true,
         reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
-        grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: grant?.id, relationships, flagged },
+        grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: viaGrant.id, relationships, flagged: restricted },
       };
-    });
+    }
+    return { allowed: false, reason: reasons[0] ?? 'no rule allows this access' };
   }
 
   /** Whether any of the caller's roles may do this kind of interaction on this type at all. */
@@ -224,21 +302,15 @@ export class AccessPolicy {
   }
 }
 
-interface ExplainRow {
-  allowed: boolean;
-  normal: boolean;
-  relationships: Array<{ kind: string; source: string; principal: string; direct: boolean }> | null;
-  grants: Array<{ id: string; kind: string }> | null;
+/** What a single decision needs to know, fetched in one statement (see Builder.contextColumns). */
+interface ContextRow {
+  principals: Array<{ principal: string | null; direct: boolean; kind: string }> | null;
+  relationships: Array<{ kind: string; source: string; source_type: string; source_id: string; principal: string; direct: boolean }> | null;
   restricted: boolean | null;
-  consent_blocks: boolean | null;
-  sensitive: boolean | null;
-}
-
-function refusalReason(row: ExplainRow, mode: Mode): string {
-  if (row.consent_blocks) return "the patient's consent does not permit this access";
-  if (row.sensitive && mode !== 'new') return "the record carries a sensitive-category label the caller's role and relationship do not allow";
-  if (row.restricted) return 'restricted patient: only a direct care relationship gives access';
-  return 'no active care relationship or grant gives access to this patient';
+  has_encounter: boolean | null;
+  consents: Array<{ effect: 'deny' | 'permit-only'; actors: string[] | null; purposes: string[] | null }> | null;
+  grants: Array<{ id: string; kind: string }> | null;
+  assigned_orders: string[] | null;
 }
 
 /** Builds the SQL of one predicate; parameters are bound once each. */
@@ -385,20 +457,35 @@ class Builder {
     }
   }
 
-  /** Columns that say why: active relationships, grants, restriction, consent, sensitivity. */
-  explainColumns(): string {
+  /** The caller's principals as a standalone query (a CTE for single decisions). */
+  principalsQuery(): string {
+    return `(select ${this.practitioner} as principal, true as direct, 'self'::text as kind
+      union all
+      select m.group_ref, m.direct, m.kind from access_membership m
+      where m.member = ${this.practitioner} ${this.isNurse ? '' : "and m.kind <> 'ward'"}
+        and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))`;
+  }
+
+  /** One decision's context, per row of \`alias\`, over the CTE \`pr\` of principalsQuery. */
+  contextColumns(lab: boolean): string {
     const a = this.alias;
-    const rel = this.who.practitioner
-      ? `(select json_agg(json_build_object('kind', g.kind, 'source', g.source_type || '/' || g.source_id, 'principal', g.principal, 'direct', g.direct and pr.direct))
-          from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
-          where g.patient_id = ${a}.patient_id and ${this.activeRelationship('g')})`
+    const orders = lab
+      ? `(select json_agg(g.source_id) from access_relationship g join pr on pr.principal = g.principal
+          where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')}
+            and g.source_id = any(${this.mode === 'new' ? `${a}.based_on` : `array(select l.order_id from access_result_link l where l.resource_type = ${a}.resource_type and l.id = ${a}.id)`}))`
       : 'null::json';
-    return `${rel} as relationships,
+    return `(select json_agg(json_build_object('principal', pr.principal, 'direct', pr.direct, 'kind', pr.kind)) from pr) as principals,
+      (select json_agg(json_build_object('kind', g.kind, 'source', g.source_type || '/' || g.source_id, 'source_type', g.source_type, 'source_id', g.source_id,
+          'principal', g.principal, 'direct', g.direct and pr.direct))
+        from access_relationship g join pr on pr.principal = g.principal
+        where g.patient_id = ${a}.patient_id and ${this.activeRelationship('g')}) as relationships,
+      (select ap.restricted from access_patient ap where ap.patient_id = ${a}.patient_id) as restricted,
+      (select ap.has_encounter from access_patient ap where ap.patient_id = ${a}.patient_id) as has_encounter,
+      (select json_agg(json_build_object('effect', c.effect, 'actors', c.actors, 'purposes', c.purposes)) from access_consent c
+        where c.patient_id = ${a}.patient_id and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())) as consents,
       (select json_agg(json_build_object('id', ag.id, 'kind', ag.kind)) from access_grant ag
         where ag.account_id = ${this.account} and ag.patient_id = ${a}.patient_id and ag.starts_at <= now() and ag.expires_at > now()) as grants,
-      (select ap.restricted from access_patient ap where ap.patient_id = ${a}.patient_id) as restricted,
-      ${this.who.practitioner ? this.consentBlocks('TREAT') : 'false'} as consent_blocks,
-      (${a}.labels && ${this.bind(this.policy.sensitiveDigests)}::text[]) as sensitive`;
+      ${orders} as assigned_orders`;
   }
 }
 

@@ -2,6 +2,7 @@
  * One SQL dialect (PostgreSQL), two engines: embedded PGlite in the data folder by default,
  * a PostgreSQL server when DATABASE_URL is set. Everything above this file sees only `Database`.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,8 +13,16 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * A statement run very often (an access decision): prepared once per connection where the driver
+   * can (PostgreSQL), so it is not planned again on every call. Ignored by the embedded database.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -34,6 +43,11 @@ export interface DatabaseOptions {
 
 export class DatabaseUnavailableError extends Error {}
 
+/** The same text always gets the same name, so pg prepares it once per connection. */
+function statementName(sql: string): string {
+  return `cw_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 40)}`;
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
   return openPglite(path.join(options.dataDir, 'pgdata'));
@@ -47,8 +61,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   pool.on('error', () => {
     /* idle client errors surface on the next query; keep the process alive */
   });
-  const run = async <T>(q: Queryable | pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => {
-    const r = await (q as pg.Pool).query(sql, params as unknown[]);
+  const run = async <T>(q: Queryable | pg.Pool | pg.PoolClient, sql: string, params?: unknown[], options?: QueryOptions) => {
+    const r = options?.prepare
+      ? await (q as pg.Pool).query({ name: statementName(sql), text: sql, values: params as unknown[] })
+      : await (q as pg.Pool).query(sql, params as unknown[]);
     return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
   };
   await run(pool, 'select 1');
@@ -57,13 +73,13 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
+    query: (sql, params, options) => run(pool, sql, params, options),
     exec: (sql) => exec(pool, sql),
     async transaction(fn) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn({ query: (sql, params) => run(client, sql, params), exec: (sql) => exec(client, sql) });
+        const result = await fn({ query: (sql, params, options) => run(client, sql, params, options), exec: (sql) => exec(client, sql) });
         await client.query('COMMIT');
         return result;
       } catch (err) {
