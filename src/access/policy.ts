@@ -156,11 +156,28 @@ export class AccessPolicy {
     }
     const b = new Builder(this, who, 'r', bind, mode);
     const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
-    const sql = `with pr as ${b.principalsQuery()}
-      select r.n, ${b.contextColumns(lab)}
-      from (select * from ${rows}) r order by r.n`;
-    const result = (await q.query<ContextRow & { n: number }>(sql, params, { prepare: targets.length === 1 })).rows;
-    return result.map((row, i) => this.evaluate(who, action, mode, targets[i], roles, row));
+    const sql = `select r.n, ${b.contextCall(lab)} from (select * from ${rows}) r order by r.n`;
+    const result = (await q.query<{ n: number; ctx: ContextRow }>(sql, params, { prepare: targets.length === 1 })).rows;
+    return result.map((row, i) => this.evaluate(who, action, mode, targets[i], roles, row.ctx));
+  }
+
+  /**
+   * For a read that fetches the row itself: the SQL that brings each row's decision context along
+   * (a CTE and select-list columns over `alias`), so the read costs no extra round trip. Undefined
+   * when the decision needs no context (the system, the clinic directory, a role without the type).
+   */
+  readContext(who: Who, type: string, alias: string, bind: Bind): { columns: string; roles: Role[] } | undefined {
+    if (who.system || DIRECTORY_TYPES.includes(type) || !PATIENT_TYPES.has(type)) return undefined;
+    const roles = rolesAllowing(who.roles, 'read', type);
+    if (roles.length === 0) return undefined;
+    const b = new Builder(this, who, alias, bind, 'read');
+    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
+    return { columns: b.contextCall(lab), roles };
+  }
+
+  /** The decision for a row fetched with `readContext`'s columns. */
+  decideFetched(who: Who, action: FhirAction, target: AccessTarget, roles: Role[], row: unknown): AccessDecision {
+    return this.evaluate(who, action, 'read', target, roles, (row as { ctx: ContextRow }).ctx);
   }
 
   /**
@@ -302,7 +319,7 @@ export class AccessPolicy {
   }
 }
 
-/** What a single decision needs to know, fetched in one statement (see Builder.contextColumns). */
+/** What a single decision needs to know: the JSON access_context() returns (contextFunction.ts). */
 interface ContextRow {
   principals: Array<{ principal: string | null; direct: boolean; kind: string }> | null;
   relationships: Array<{ kind: string; source: string; source_type: string; source_id: string; principal: string; direct: boolean }> | null;
@@ -341,11 +358,7 @@ class Builder {
   /** Time windows: numbers from validated settings, written into the SQL as literals. */
   private activeRelationship(g: string): string {
     const s = this.policy.settings;
-    const before = `make_interval(secs => ${seconds(s.appointmentHoursBefore * 3600)})`;
-    const followUp = `make_interval(secs => ${seconds(s.encounterFollowUpDays * 86400)})`;
-    const after = `make_interval(secs => ${seconds(s.appointmentHoursAfter * 3600)})`;
-    return `(${g}.starts_at is null or ${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end) <= now())
-      and (${g}.ends_at is null or ${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end) > now())`;
+    return activeRelationshipSql(g, seconds(s.appointmentHoursBefore * 3600), seconds(s.encounterFollowUpDays * 86400), seconds(s.appointmentHoursAfter * 3600));
   }
 
   /** The caller's practitioner and the groups it belongs to now (wards only count for nurses). */
@@ -457,36 +470,28 @@ class Builder {
     }
   }
 
-  /** The caller's principals as a standalone query (a CTE for single decisions). */
-  principalsQuery(): string {
-    return `(select ${this.practitioner} as principal, true as direct, 'self'::text as kind
-      union all
-      select m.group_ref, m.direct, m.kind from access_membership m
-      where m.member = ${this.practitioner} ${this.isNurse ? '' : "and m.kind <> 'ward'"}
-        and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))`;
-  }
-
-  /** One decision's context, per row of \`alias\`, over the CTE \`pr\` of principalsQuery. */
-  contextColumns(lab: boolean): string {
+  /** The decision context of each row of \`alias\` as one JSON column \`ctx\` (see contextFunction.ts). */
+  contextCall(lab: boolean): string {
     const a = this.alias;
-    const orders = lab
-      ? `(select json_agg(g.source_id) from access_relationship g join pr on pr.principal = g.principal
-          where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')}
-            and g.source_id = any(${this.mode === 'new' ? `${a}.based_on` : `array(select l.order_id from access_result_link l where l.resource_type = ${a}.resource_type and l.id = ${a}.id)`}))`
-      : 'null::json';
-    return `(select json_agg(json_build_object('principal', pr.principal, 'direct', pr.direct, 'kind', pr.kind)) from pr) as principals,
-      (select json_agg(json_build_object('kind', g.kind, 'source', g.source_type || '/' || g.source_id, 'source_type', g.source_type, 'source_id', g.source_id,
-          'principal', g.principal, 'direct', g.direct and pr.direct))
-        from access_relationship g join pr on pr.principal = g.principal
-        where g.patient_id = ${a}.patient_id and ${this.activeRelationship('g')}) as relationships,
-      (select ap.restricted from access_patient ap where ap.patient_id = ${a}.patient_id) as restricted,
-      (select ap.has_encounter from access_patient ap where ap.patient_id = ${a}.patient_id) as has_encounter,
-      (select json_agg(json_build_object('effect', c.effect, 'actors', c.actors, 'purposes', c.purposes)) from access_consent c
-        where c.patient_id = ${a}.patient_id and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())) as consents,
-      (select json_agg(json_build_object('id', ag.id, 'kind', ag.kind)) from access_grant ag
-        where ag.account_id = ${this.account} and ag.patient_id = ${a}.patient_id and ag.starts_at <= now() and ag.expires_at > now()) as grants,
-      ${orders} as assigned_orders`;
+    const st = this.policy.settings;
+    const basedOn = this.mode === 'new' ? `${a}.based_on` : `'{}'::text[]`;
+    return `access_context(${this.practitioner}, ${this.account}, ${a}.patient_id, ${a}.resource_type, ${a}.id, ${basedOn},
+      ${this.isNurse}, ${lab}, ${this.mode === 'new'}, ${seconds(st.appointmentHoursBefore * 3600)}, ${seconds(st.encounterFollowUpDays * 86400)},
+      ${seconds(st.appointmentHoursAfter * 3600)}) as ctx`;
   }
+}
+
+/**
+ * Whether relationship row \`g\` is in force now, with the windows (in seconds, SQL expressions)
+ * before an appointment, after an encounter and after an appointment. Shared by the search
+ * predicate and the decision-context function (contextFunction.ts).
+ */
+export function activeRelationshipSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): string {
+  const before = `make_interval(secs => ${beforeSecs})`;
+  const followUp = `make_interval(secs => ${followUpSecs})`;
+  const after = `make_interval(secs => ${afterSecs})`;
+  return `(${g}.starts_at is null or ${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end) <= now())
+      and (${g}.ends_at is null or ${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end) > now())`;
 }
 
 function seconds(n: number): string {

@@ -5,6 +5,7 @@
  * emergency and investigation grants, the uses that need review, and notifications.
  */
 import type { Migration } from '../db/migrations.js';
+import { contextFunctionSql } from './contextFunction.js';
 
 export const accessMigrations: Migration[] = [
   {
@@ -107,5 +108,11 @@ export const accessMigrations: Migration[] = [
         -- names the user and the grant, never the patient or the justification
         message text not null);
     `,
+  },
+  {
+    module: 'access',
+    version: 2,
+    description: 'access_context(): the context of one decision in one call',
+    sql: contextFunctionSql(),
   },
 ];

@@ -1,0 +1,46 @@
+/**
+ * access_context(): everything one access decision needs to know, as one JSON value, from a
+ * PL/pgSQL function. Why a function: the embedded database plans every statement it is sent, and
+ * planning this one cost more than running it; PL/pgSQL keeps the plans of its statements for the
+ * session, so a decision is one cheap call. The relationship-window SQL is the same function the
+ * search predicate uses (activeRelationshipSql), so the two cannot drift apart.
+ */
+import { activeRelationshipSql } from './policy.js';
+
+export function contextFunctionSql(): string {
+  const active = activeRelationshipSql('g', 'p_before', 'p_follow_up', 'p_after');
+  return `
+create or replace function access_context(
+  p_practitioner text, p_account text, p_patient text, p_type text, p_id text, p_based_on text[],
+  p_nurse boolean, p_lab boolean, p_new boolean, p_before float8, p_follow_up float8, p_after float8)
+returns json language plpgsql stable as $fn$
+declare
+  result json;
+begin
+  with pr as (
+    select p_practitioner as principal, true as direct, 'self'::text as kind
+    union all
+    select m.group_ref, m.direct, m.kind from access_membership m
+    where m.member = p_practitioner and (p_nurse or m.kind <> 'ward')
+      and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))
+  select json_build_object(
+    'principals', (select json_agg(json_build_object('principal', pr.principal, 'direct', pr.direct, 'kind', pr.kind)) from pr),
+    'relationships', (select json_agg(json_build_object('kind', g.kind, 'source', g.source_type || '/' || g.source_id, 'source_type', g.source_type,
+          'source_id', g.source_id, 'principal', g.principal, 'direct', g.direct and pr.direct))
+        from access_relationship g join pr on pr.principal = g.principal
+        where g.patient_id = p_patient and ${active}),
+    'restricted', (select ap.restricted from access_patient ap where ap.patient_id = p_patient),
+    'has_encounter', (select ap.has_encounter from access_patient ap where ap.patient_id = p_patient),
+    'consents', (select json_agg(json_build_object('effect', c.effect, 'actors', c.actors, 'purposes', c.purposes)) from access_consent c
+        where c.patient_id = p_patient and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())),
+    'grants', (select json_agg(json_build_object('id', ag.id, 'kind', ag.kind)) from access_grant ag
+        where ag.account_id = p_account and ag.patient_id = p_patient and ag.starts_at <= now() and ag.expires_at > now()),
+    'assigned_orders', case when p_lab then (select json_agg(g.source_id) from access_relationship g join pr on pr.principal = g.principal
+        where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${active}
+          and g.source_id = any(case when p_new then p_based_on
+            else array(select l.order_id from access_result_link l where l.resource_type = p_type and l.id = p_id) end)) end)
+  into result;
+  return result;
+end
+$fn$;`;
+}
