@@ -72,7 +72,7 @@ export class AccessGrants {
     const justification = requireText(input.justification, 'justification', JUSTIFICATION_MIN);
     const patient = await this.requirePatient(input.patient);
     const grant = await this.open('break-glass', who, patient, reason, justification, this.settings.breakGlassMinutes);
-    await this.notify(grant.id, `${who.username} broke the glass (reason: ${reason}); review grant ${grant.id}`);
+    await this.notify('break-glass', grant.id, `${who.username} broke the glass (reason: ${reason}); review grant ${grant.id}`);
     return grant;
   }
 
@@ -81,7 +81,7 @@ export class AccessGrants {
     const reason = requireText(input.reason, 'reason', JUSTIFICATION_MIN);
     const patient = await this.requirePatient(input.patient);
     const grant = await this.open('investigation', who, patient, 'investigation', reason, this.settings.investigationMinutes);
-    await this.notify(grant.id, `${who.username} opened a privacy investigation; grant ${grant.id}`);
+    await this.notify('investigation', grant.id, `${who.username} opened a privacy investigation; grant ${grant.id}`);
     return grant;
   }
 
@@ -114,17 +114,21 @@ export class AccessGrants {
     }));
   }
 
-  /** Reviews a grant and every use of it so far. */
-  async reviewGrant(who: Who, grantId: string, input: { decision?: unknown; note?: unknown }): Promise<void> {
+  /** Reviews a grant of `kind` and every use of it so far. Nobody reviews their own grant. */
+  async reviewGrant(who: Who, kind: GrantKind, grantId: string, input: { decision?: unknown; note?: unknown }): Promise<void> {
     authorize(who, 'access.review');
     const { decision, note } = reviewInput(input);
     await this.keyring.ensure([GENERAL_SCOPE]);
     await this.db.transaction(async (tx) => {
-      const r = await tx.query(
-        `update access_grant set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1 returning id`,
-        [grantId, who.username, decision, this.sealText(note, `access:review:${grantId}`)],
-      );
-      if (r.rows.length === 0) throw new FhirError(404, 'not-found', 'no such grant');
+      const found = await tx.query<{ account_id: string }>('select account_id from access_grant where id = $1 and kind = $2 for update', [grantId, kind]);
+      if (found.rows.length === 0) throw new FhirError(404, 'not-found', 'no such grant');
+      if (found.rows[0].account_id === who.accountId) throw new AccessDeniedError({ allowed: false, reason: 'a grant is reviewed by someone other than its holder' });
+      await tx.query(`update access_grant set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1`, [
+        grantId,
+        who.username,
+        decision,
+        this.sealText(note, `access:review:${grantId}`),
+      ]);
       await tx.query(
         `update access_use set reviewed_at = now(), reviewer = $2, decision = $3 where grant_id = $1 and reviewed_at is null`,
         [grantId, who.username, decision],
@@ -196,9 +200,9 @@ export class AccessGrants {
   }
 
   /** In-app list, a warning in the log, and the configured webhooks; none of them names the patient. */
-  private async notify(grantId: string, message: string): Promise<void> {
+  private async notify(kind: GrantKind, grantId: string, message: string): Promise<void> {
     await this.db.query(`insert into access_notification (audience, kind, grant_id, message) values ('privacy-officer', $1, $2, $3)`, [
-      message.includes('investigation') ? 'investigation' : 'break-glass',
+      kind,
       grantId,
       message,
     ]);

@@ -237,8 +237,9 @@ export class AccessPolicy {
           break;
         }
         case 'front-desk':
-          if (!restricted && !consentBlocks('HOPERAT') && labelsOk(allowed, true)) normal = true;
-          else reasons.push(restricted ? 'restricted patient: only a direct care relationship gives access' : consentBlocks('HOPERAT') ? "the patient's consent does not permit this access" : 'sensitive record');
+          // ctx.restricted is null for a patient not on file: refused like a hidden one (403), never told apart (404).
+          if (ctx.restricted === false && !consentBlocks('HOPERAT') && labelsOk(allowed, true)) normal = true;
+          else reasons.push(restricted ? 'restricted patient: only a direct care relationship gives access' : ctx.restricted == null ? 'no such patient' : consentBlocks('HOPERAT') ? "the patient's consent does not permit this access" : 'sensitive record');
           break;
         case 'billing':
           if (ctx.has_encounter && !restricted && !consentBlocks('HPAYMT') && labelsOk(allowed, true)) normal = true;
@@ -393,7 +394,8 @@ class Builder {
   }
 
   private notRestricted(): string {
-    return `not exists (select 1 from access_patient ap where ap.patient_id = ${this.alias}.patient_id and ap.restricted)`;
+    // A patient on file and not restricted (an unknown patient is refused like a hidden one).
+    return `exists (select 1 from access_patient ap where ap.patient_id = ${this.alias}.patient_id and not ap.restricted)`;
   }
 
   /**

@@ -21,7 +21,7 @@ export async function registerAccessRoutes(app: FastifyInstance, cw: Carewall): 
   });
   app.get('/api/break-glass', async (req) => ({ grants: await grants.list(requireWho(req), 'break-glass', statusOf(req)) }));
   app.post<{ Params: { id: string } }>('/api/break-glass/:id/review', async (req, reply) => {
-    await grants.reviewGrant(requireWho(req), req.params.id, jsonObjectBody(req));
+    await grants.reviewGrant(requireWho(req), 'break-glass', req.params.id, jsonObjectBody(req));
     return reply.status(204).send();
   });
 
@@ -32,7 +32,7 @@ export async function registerAccessRoutes(app: FastifyInstance, cw: Carewall): 
   });
   app.get('/api/investigations', async (req) => ({ grants: await grants.list(requireWho(req), 'investigation', statusOf(req)) }));
   app.post<{ Params: { id: string } }>('/api/investigations/:id/review', async (req, reply) => {
-    await grants.reviewGrant(requireWho(req), req.params.id, jsonObjectBody(req));
+    await grants.reviewGrant(requireWho(req), 'investigation', req.params.id, jsonObjectBody(req));
     return reply.status(204).send();
   });
 
