@@ -39,13 +39,16 @@ async function install(name: string, codec?: BodyCodec): Promise<Installation> {
   const server = await startTestServer({}, (cw) => {
     if (codec) cw.fhir = cw.fhir.withCodec(codec);
   });
+  // The reader is the patients' general practitioner: a care relationship, so the rules let them read.
+  const token = await server.login(['physician']);
+  const gp = { reference: server.practitionerOf(token) };
   const random = rng(42); // same data in both installations
   const patientIds: string[] = [];
   const observationIds: string[] = [];
   const families: string[] = [];
   const started = Date.now();
   for (let i = 0; i < PATIENTS; i++) {
-    const p = syntheticPatient(random, i);
+    const p = { ...syntheticPatient(random, i), generalPractitioner: [gp] };
     families.push(p.name[0].family);
     const pw = await server.cw.fhir.prepareCreate(SYSTEM, p, 'Patient');
     const writes = [pw];
@@ -55,7 +58,6 @@ async function install(name: string, codec?: BodyCodec): Promise<Installation> {
     observationIds.push(...writes.slice(1).map((w) => w.id));
   }
   process.stderr.write(`${name}: ${PATIENTS} patients, ${observationIds.length} observations loaded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  const token = await server.login(['physician']);
   return { name, server, token, patientIds, observationIds, families };
 }
 

@@ -21,14 +21,20 @@ begin
     select p_practitioner as principal, true as direct, 'self'::text as kind
     union all
     select m.group_ref, m.direct, m.kind from access_membership m
-    where m.member = p_practitioner and (p_nurse or m.kind <> 'ward')
-      and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))
+    where m.member = p_practitioner and (p_nurse or m.kind <> 'ward') and m.kind <> 'care-team'
+      and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())),
+  reach as (
+    select g.*, g.direct and pr.direct as reach_direct from access_relationship g join pr on pr.principal = g.principal
+    where g.patient_id = p_patient and ${active}
+    union all
+    -- care teams the caller is on, joined rather than listed among the principals (one per patient)
+    select g.*, g.direct and m.direct from access_relationship g join access_membership m on m.group_ref = g.principal
+    where g.patient_id = p_patient and m.member = p_practitioner and m.kind = 'care-team'
+      and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()) and ${active})
   select json_build_object(
     'principals', (select json_agg(json_build_object('principal', pr.principal, 'direct', pr.direct, 'kind', pr.kind)) from pr),
     'relationships', (select json_agg(json_build_object('kind', g.kind, 'source', g.source_type || '/' || g.source_id, 'source_type', g.source_type,
-          'source_id', g.source_id, 'principal', g.principal, 'direct', g.direct and pr.direct))
-        from access_relationship g join pr on pr.principal = g.principal
-        where g.patient_id = p_patient and ${active}),
+          'source_id', g.source_id, 'principal', g.principal, 'direct', g.reach_direct)) from reach g),
     'restricted', (select ap.restricted from access_patient ap where ap.patient_id = p_patient),
     'has_encounter', (select ap.has_encounter from access_patient ap where ap.patient_id = p_patient),
     'consents', (select json_agg(json_build_object('effect', c.effect, 'actors', c.actors, 'purposes', c.purposes)) from access_consent c

@@ -145,18 +145,21 @@ export class AccessPolicy {
       params.push(v);
       return `$${params.length}`;
     };
-    let rows: string;
+    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
+    let sql: string;
     if (targets.length === 1) {
+      // One row: the function called on bound values, the smallest statement there is to plan.
       const t = targets[0];
-      rows = `(select ${bind(type)}::text as resource_type, ${bind(t.id ?? null)}::text as id, ${bind(t.patientId ?? null)}::text as patient_id,
-        ${bind(t.basedOn ?? [])}::text[] as based_on, 0 as n) r0`;
+      const one = `(select ${bind(type)}::text as resource_type, ${bind(t.id ?? null)}::text as id, ${bind(t.patientId ?? null)}::text as patient_id,
+        ${bind(t.basedOn ?? [])}::text[] as based_on)`;
+      const b = new Builder(this, who, 'r', bind, mode);
+      sql = `select 0 as n, ${b.contextCall(lab)} from ${one} r`;
     } else {
       const json = targets.map((t, n) => ({ resource_type: type, id: t.id ?? null, patient_id: t.patientId ?? null, based_on: t.basedOn ?? [], n }));
-      rows = `jsonb_to_recordset(${bind(JSON.stringify(json))}::jsonb) as r0(resource_type text, id text, patient_id text, based_on text[], n int)`;
+      const rows = `jsonb_to_recordset(${bind(JSON.stringify(json))}::jsonb) as r(resource_type text, id text, patient_id text, based_on text[], n int)`;
+      const b = new Builder(this, who, 'r', bind, mode);
+      sql = `select r.n, ${b.contextCall(lab)} from ${rows} order by r.n`;
     }
-    const b = new Builder(this, who, 'r', bind, mode);
-    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
-    const sql = `select r.n, ${b.contextCall(lab)} from (select * from ${rows}) r order by r.n`;
     const result = (await q.query<{ n: number; ctx: ContextRow }>(sql, params, { prepare: targets.length === 1 })).rows;
     return result.map((row, i) => this.evaluate(who, action, mode, targets[i], roles, row.ctx));
   }
@@ -367,16 +370,30 @@ class Builder {
     return `(select ${this.practitioner} as principal, true as direct
       union all
       select m.group_ref, m.direct from access_membership m
-      where m.member = ${this.practitioner} ${this.isNurse ? '' : "and m.kind <> 'ward'"}
+      where m.member = ${this.practitioner} ${this.isNurse ? '' : "and m.kind <> 'ward'"} and m.kind <> 'care-team'
         and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))`;
+  }
+
+  /**
+   * Relationships (alias g, with \`direct\` the relationship's and the principal's) that reach the
+   * caller: through a principal, or through a care team the caller is a member of (an EpisodeOfCare
+   * naming the team). Care teams are joined, not listed among the principals: a physician is on a
+   * team per patient, and the principal list must stay short.
+   */
+  private reaching(where: string): string {
+    const member = `(m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())`;
+    return `(select g.*, g.direct and pr.direct as reach_direct from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+        where ${where} and ${this.activeRelationship('g')}
+      union all
+      select g.*, g.direct and m.direct from access_relationship g join access_membership m on m.group_ref = g.principal
+        where m.member = ${this.practitioner} and m.kind = 'care-team' and ${member} and ${where} and ${this.activeRelationship('g')})`;
   }
 
   private relatedPatients(directOnly: boolean): string {
     const restriction = directOnly
-      ? 'g.direct and pr.direct'
-      : '((g.direct and pr.direct) or not exists (select 1 from access_patient ap where ap.patient_id = g.patient_id and ap.restricted))';
-    return `select g.patient_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
-      where ${this.activeRelationship('g')} and ${restriction}`;
+      ? 'x.reach_direct'
+      : '(x.reach_direct or not exists (select 1 from access_patient ap where ap.patient_id = x.patient_id and ap.restricted))';
+    return `select x.patient_id from ${this.reaching('true')} x where ${restriction}`;
   }
 
   private assignedOrders(): string {

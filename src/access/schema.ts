@@ -115,4 +115,10 @@ export const accessMigrations: Migration[] = [
     description: 'access_context(): the context of one decision in one call',
     sql: contextFunctionSql(),
   },
+  {
+    module: 'access',
+    version: 3,
+    description: 'access_context(): care teams joined, not listed among the principals',
+    sql: contextFunctionSql(),
+  },
 ];
