@@ -385,7 +385,9 @@ class Builder {
     return `(select g.*, g.direct and pr.direct as reach_direct from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
         where ${where} and ${this.activeRelationship('g')}
       union all
-      select g.*, g.direct and m.direct from access_relationship g join access_membership m on m.group_ref = g.principal
+      -- lateral: one index probe per team the caller is on, never a scan of every relationship
+      select g.*, g.direct and m.direct from access_membership m
+        cross join lateral (select * from access_relationship g0 where g0.principal = m.group_ref) g
         where m.member = ${this.practitioner} and m.kind = 'care-team' and ${member} and ${where} and ${this.activeRelationship('g')})`;
   }
 

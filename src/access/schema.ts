@@ -121,4 +121,10 @@ export const accessMigrations: Migration[] = [
     description: 'access_context(): care teams joined, not listed among the principals',
     sql: contextFunctionSql(),
   },
+  {
+    module: 'access',
+    version: 4,
+    description: 'membership by (member, group): is the caller on this care team',
+    sql: `create index access_membership_member_group on access_membership (member, group_ref);`,
+  },
 ];
