@@ -385,18 +385,25 @@ class Builder {
     return `(select g.*, g.direct and pr.direct as reach_direct from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
         where ${where} and ${this.activeRelationship('g')}
       union all
-      -- lateral: one index probe per team the caller is on, never a scan of every relationship
+      -- only rows naming a team (a partial index holds them), never a scan of every relationship
       select g.*, g.direct and m.direct from access_membership m
-        cross join lateral (select * from access_relationship g0 where g0.principal = m.group_ref) g
+        cross join lateral (select * from access_relationship g0 where g0.principal like 'CareTeam/%' and g0.principal = m.group_ref) g
         where m.member = ${this.practitioner} and m.kind = 'care-team' and ${member} and ${where} and ${this.activeRelationship('g')})`;
   }
 
-  private relatedPatients(directOnly: boolean): string {
+  /**
+   * The row's patient is related to the caller. Correlated (probed per row through the patient
+   * index) rather than a set: a search touches few patients, and the set of a busy physician's
+   * patients is large.
+   */
+  private related(directOnly: boolean): string {
+    const a = this.alias;
     const restriction = directOnly
       ? 'x.reach_direct'
       : '(x.reach_direct or not exists (select 1 from access_patient ap where ap.patient_id = x.patient_id and ap.restricted))';
-    return `select x.patient_id from ${this.reaching('true')} x where ${restriction}`;
+    return `exists (select 1 from ${this.reaching(`g.patient_id = ${a}.patient_id`)} x where ${restriction})`;
   }
+
 
   private assignedOrders(): string {
     return `select g.source_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
@@ -452,9 +459,9 @@ class Builder {
       case 'clinical': {
         const parts: string[] = [];
         if (hasPractitioner) {
-          parts.push(`(${a}.patient_id in (${this.relatedPatients(false)})
+          parts.push(`(${this.related(false)}
             and not ${this.consentBlocks('TREAT')}
-            and ${this.labels(allowed, `${a}.patient_id in (${this.relatedPatients(true)})`)})`);
+            and ${this.labels(allowed, this.related(true))})`);
         }
         if (withGrants && roles.some((r) => s.breakGlassRoles.includes(r))) {
           const emergency = `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}

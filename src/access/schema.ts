@@ -127,4 +127,10 @@ export const accessMigrations: Migration[] = [
     description: 'membership by (member, group): is the caller on this care team',
     sql: `create index access_membership_member_group on access_membership (member, group_ref);`,
   },
+  {
+    module: 'access',
+    version: 5,
+    description: 'relationships that name a care team, for reaching a caller through the teams they are on',
+    sql: `create index access_relationship_team on access_relationship (principal) where principal like 'CareTeam/%';`,
+  },
 ];
