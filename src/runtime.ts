@@ -2,7 +2,7 @@
  * Composition root: opens the database, applies every capability's migrations, and wires the
  * capabilities together. The HTTP server and the CLI both start from here.
  */
-import { AccessGrants, AccessPolicy, accessMigrations, projectWrite } from './access/index.js';
+import { AccessGrants, AccessPolicy, accessMigrations } from './access/index.js';
 import type { Settings } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -36,10 +36,15 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     const access = new AccessPolicy(db, () => keyring.blindIndex, settings.access);
     const fhir = new FhirService(db, keyring, access);
     // The access tables follow every write, in its transaction.
-    fhir.writeHooks.push(projectWrite);
+    fhir.writeHooks.push(access.writeHook);
+    await access.start();
     const grants = new AccessGrants(db, keyring, access, settings.access, log);
     const identity = new IdentityService(db, keyring, settings);
-    return { settings, db, keyring, fhir, access, grants, identity, log, close: () => db.close() };
+    const close = async () => {
+      await access.stop();
+      await db.close();
+    };
+    return { settings, db, keyring, fhir, access, grants, identity, log, close };
   } catch (err) {
     await db.close();
     throw err;

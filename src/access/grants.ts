@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import { FhirError } from '../records/outcome.js';
 import { AccessDeniedError, authorize, type Who } from './authorize.js';
 import type { AccessPolicy } from './policy.js';
+import { announceAccessChange } from './projection.js';
 import { ROLE_RIGHTS } from './roles.js';
 
 export const BREAK_GLASS_REASONS = ['emergency-treatment', 'patient-unable-to-consent', 'covering-clinician', 'urgent-result', 'other'] as const;
@@ -196,6 +197,9 @@ export class AccessGrants {
        values ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::float8)) returning expires_at`,
       [id, kind, who.accountId, who.username, patient, reason, this.sealText(justification, `access:grant:${id}`), minutes * 60],
     );
+    // This process and the others may hold this patient's refusal in their decision caches.
+    this.policy.contexts.forget({ patients: [patient] });
+    await announceAccessChange(this.db, { patients: [patient] });
     return { id, patient, expiresAt: iso(r.rows[0].expires_at) };
   }
 

@@ -5,14 +5,17 @@
  * one rule, not two implementations of it.
  *
  * The predicate reads only the access module's own tables (relationships, memberships, consent
- * rules, grants) and the columns every stored row has (resource_type, id, patient_id, labels). No
- * cache: relationships and grants are read in the statement that uses them, so a revocation takes
- * effect for every Carewall process with the next request.
+ * rules, grants) and the columns every stored row has (resource_type, id, patient_id, labels).
+ * Single decisions keep their context in a process cache that every write invalidates through the
+ * database's notifications and that turns itself off when those could lag by a second
+ * (contextCache.ts); searches always read the tables in the statement.
  */
 import type { AccessSettings } from '../config.js';
 import type { Database, Queryable } from '../db/database.js';
 import type { BlindIndex } from '../keys/blindIndex.js';
 import { AccessDeniedError, type Decision, type FhirAction, type Role, type Who } from './authorize.js';
+import { ContextCache } from './contextCache.js';
+import { projectWrite, type WrittenVersion } from './projection.js';
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, type Interaction, type Scope } from './roles.js';
 
@@ -69,6 +72,11 @@ export function interactionOf(mode: Mode, action: FhirAction): Interaction {
 export class AccessPolicy {
   private readonly allSensitive: string[];
   private readonly listeners: Array<(e: AccessEvent) => void> = [];
+  /** Label digests per role set and department: settings and the blind-index key are fixed for the process. */
+  private readonly sensitiveOfRoles = new Map<string, string[]>();
+  private departmentDigests?: Array<{ group: string; digest: string }>;
+  /** Decision contexts of (caller, patient) pairs; see contextCache.ts for why this is safe. */
+  readonly contexts: ContextCache<ContextRow>;
 
   constructor(
     private readonly db: Database,
@@ -76,7 +84,23 @@ export class AccessPolicy {
     readonly settings: AccessSettings,
   ) {
     this.allSensitive = SENSITIVE_CATEGORIES.map((c) => labelDigest(this.blind(), c));
+    this.contexts = new ContextCache(db);
   }
+
+  /** Starts the context cache's listener (without it every decision reads the tables). */
+  async start(): Promise<void> {
+    await this.contexts.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.contexts.stop();
+  }
+
+  /** The FHIR service's write hook: access tables follow the write; this process's cache follows the commit. */
+  readonly writeHook = async (tx: Queryable, v: WrittenVersion): Promise<() => void> => {
+    const change = await projectWrite(tx, v);
+    return () => this.contexts.forget(change);
+  };
 
   /** Every decision, with its grounds or reason, for the audit log. */
   onEvent(listener: (e: AccessEvent) => void): void {
@@ -140,12 +164,32 @@ export class AccessPolicy {
     const roles = rolesAllowing(who.roles, interaction, type);
     if (roles.length === 0) return targets.map(() => ({ allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` }));
 
+    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
+    // The cache serves contexts that depend on the caller and the patient only (a lab's depends on
+    // the order), and never a write transaction's own view.
+    const cacheable = !lab && q === this.db;
+    const callerKey = `${who.accountId}|${who.practitioner ?? ''}|${who.roles.includes('nurse')}`;
+    const contexts: Array<ContextRow | undefined> = targets.map((t) => (cacheable && t.patientId ? this.contexts.get(callerKey, t.patientId) : undefined));
+    const missing = targets.map((t, i) => ({ t, i })).filter(({ i }) => contexts[i] === undefined);
+    if (missing.length > 0) {
+      const ticket = this.contexts.ticket();
+      const startedAt = performance.now();
+      const loaded = await this.loadContexts(who, mode, type, lab, missing.map((m) => m.t), q);
+      missing.forEach(({ t, i }, n) => {
+        contexts[i] = loaded[n];
+        if (cacheable && t.patientId) this.contexts.set(ticket, callerKey, who.practitioner ?? '', t.patientId, loaded[n], startedAt, loaded[n].valid_for ?? null);
+      });
+    }
+    return targets.map((t, i) => this.evaluate(who, action, mode, t, roles, contexts[i]!));
+  }
+
+  /** access_context() for each target, in one statement. */
+  private async loadContexts(who: Who, mode: Mode, type: string, lab: boolean, targets: AccessTarget[], q: Queryable): Promise<ContextRow[]> {
     const params: unknown[] = [];
     const bind: Bind = (v) => {
       params.push(v);
       return `$${params.length}`;
     };
-    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
     let sql: string;
     if (targets.length === 1) {
       // One row: the function called on bound values, the smallest statement there is to plan.
@@ -160,8 +204,7 @@ export class AccessPolicy {
       const b = new Builder(this, who, 'r', bind, mode);
       sql = `select r.n, ${b.contextCall(lab)} from ${rows} order by r.n`;
     }
-    const result = (await q.query<{ n: number; ctx: ContextRow }>(sql, params, { prepare: targets.length === 1 })).rows;
-    return result.map((row, i) => this.evaluate(who, action, mode, targets[i], roles, row.ctx));
+    return (await q.query<{ n: number; ctx: ContextRow }>(sql, params, { prepare: targets.length === 1 })).rows.map((r) => r.ctx);
   }
 
   /**
@@ -170,6 +213,9 @@ export class AccessPolicy {
    * when the decision needs no context (the system, the clinic directory, a role without the type).
    */
   readContext(who: Who, type: string, alias: string, bind: Bind): { columns: string; roles: Role[] } | undefined {
+    // With the cache working, a read fetches the row alone and decides through \`decide\` (its
+    // context most likely cached): cheaper than computing the context with every row.
+    if (this.contexts.live) return undefined;
     if (who.system || DIRECTORY_TYPES.includes(type) || !PATIENT_TYPES.has(type)) return undefined;
     const roles = rolesAllowing(who.roles, 'read', type);
     if (roles.length === 0) return undefined;
@@ -308,14 +354,22 @@ export class AccessPolicy {
 
   /** Sensitive-category digests the given roles may see over a direct relationship. */
   allowedSensitive(roles: readonly Role[]): string[] {
-    const codes = new Set<string>();
-    for (const r of roles) for (const c of this.settings.sensitiveByRole[r] ?? []) codes.add(c.toUpperCase());
-    return [...codes].map((c) => labelDigest(this.blind(), c));
+    const key = roles.join(',');
+    let digests = this.sensitiveOfRoles.get(key);
+    if (!digests) {
+      const codes = new Set<string>();
+      for (const r of roles) for (const c of this.settings.sensitiveByRole[r] ?? []) codes.add(c.toUpperCase());
+      digests = [...codes].map((c) => labelDigest(this.blind(), c));
+      this.sensitiveOfRoles.set(key, digests);
+    }
+    return digests;
   }
 
   /** (department, category digest) pairs from settings.sensitiveByDepartment. */
   departmentAllowances(): Array<{ group: string; digest: string }> {
-    return Object.entries(this.settings.sensitiveByDepartment).flatMap(([group, codes]) => codes.map((c) => ({ group, digest: labelDigest(this.blind(), c) })));
+    return (this.departmentDigests ??= Object.entries(this.settings.sensitiveByDepartment).flatMap(([group, codes]) =>
+      codes.map((c) => ({ group, digest: labelDigest(this.blind(), c) })),
+    ));
   }
 
   get sensitiveDigests(): string[] {
@@ -332,6 +386,7 @@ interface ContextRow {
   consents: Array<{ effect: 'deny' | 'permit-only'; actors: string[] | null; purposes: string[] | null }> | null;
   grants: Array<{ id: string; kind: string }> | null;
   assigned_orders: string[] | null;
+  valid_for?: number | null;
 }
 
 /** Builds the SQL of one predicate; parameters are bound once each. */
@@ -515,11 +570,19 @@ class Builder {
  * predicate and the decision-context function (contextFunction.ts).
  */
 export function activeRelationshipSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): string {
+  const { start, end } = relationshipWindowSql(g, beforeSecs, followUpSecs, afterSecs);
+  return `(${g}.starts_at is null or ${start} <= now()) and (${g}.ends_at is null or ${end} > now())`;
+}
+
+/** When relationship row \`g\` comes into force and when it lapses (SQL expressions, null: open-ended). */
+export function relationshipWindowSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): { start: string; end: string } {
   const before = `make_interval(secs => ${beforeSecs})`;
   const followUp = `make_interval(secs => ${followUpSecs})`;
   const after = `make_interval(secs => ${afterSecs})`;
-  return `(${g}.starts_at is null or ${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end) <= now())
-      and (${g}.ends_at is null or ${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end) > now())`;
+  return {
+    start: `(${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end))`,
+    end: `(${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end))`,
+  };
 }
 
 function seconds(n: number): string {

@@ -1,10 +1,12 @@
 /**
  * Keeps the access tables in step with the records: called by the FHIR service inside the
  * transaction of every write, so a relationship exists exactly as long as the resource recording it
- * says so, for every Carewall process at once (there is no cache to expire).
+ * says so, for every Carewall process at once. Each write that changes who may see a patient also
+ * notifies every process (delivered when it commits) so their decision caches drop what it changed.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/database.js';
+import { ACCESS_CHANNEL, changePayload, type AccessChange } from './contextCache.js';
 import { derive } from './relationships.js';
 
 export interface WrittenVersion {
@@ -15,21 +17,45 @@ export interface WrittenVersion {
   resource?: Resource;
 }
 
-const SOURCE_TABLES = ['access_relationship', 'access_membership'] as const;
+/** Projects one written version; returns what changed (for this process's cache, once committed). */
+export async function projectWrite(tx: Queryable, v: WrittenVersion): Promise<AccessChange> {
+  const patients = new Set<string>();
+  const members = new Set<string>();
+  await project(tx, v, patients, members);
+  const change = { patients, members };
+  await announceAccessChange(tx, change);
+  return change;
+}
 
-export async function projectWrite(tx: Queryable, v: WrittenVersion): Promise<void> {
+/** Tells every process that these patients' or practitioners' access changed (after the caller's transaction commits). */
+export async function announceAccessChange(q: Queryable, change: AccessChange): Promise<void> {
+  const payload = changePayload(change);
+  if (payload) await q.query('select pg_notify($1, $2)', [ACCESS_CHANNEL, payload]);
+}
+
+async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, members: Set<string>): Promise<void> {
   // A deleted chart keeps the relationships its last version named (its general practitioner), so
   // its carers still see that it was deleted (410) and its history; everything filed under it must
   // have been deleted first, which ended those relationships.
   if (v.deleted && v.resourceType === 'Patient') return;
-  for (const table of SOURCE_TABLES) await tx.query(`delete from ${table} where source_type = $1 and source_id = $2`, [v.resourceType, v.id]);
-  if (v.resourceType === 'Consent') await tx.query('delete from access_consent where consent_id = $1', [v.id]);
+  const gone = await tx.query<{ patient_id: string }>('delete from access_relationship where source_type = $1 and source_id = $2 returning patient_id', [v.resourceType, v.id]);
+  for (const r of gone.rows) patients.add(r.patient_id);
+  const left = await tx.query<{ member: string }>('delete from access_membership where source_type = $1 and source_id = $2 returning member', [v.resourceType, v.id]);
+  for (const r of left.rows) members.add(r.member);
+  if (v.resourceType === 'Consent') {
+    const revoked = await tx.query<{ patient_id: string }>('delete from access_consent where consent_id = $1 returning patient_id', [v.id]);
+    for (const r of revoked.rows) patients.add(r.patient_id);
+  }
   if (v.resourceType === 'Observation' || v.resourceType === 'DiagnosticReport') {
     await tx.query('delete from access_result_link where resource_type = $1 and id = $2', [v.resourceType, v.id]);
   }
   if (v.deleted || !v.resource) return;
   const d = derive(v.resource as Resource & { id: string }, v.lastUpdated);
 
+  for (const r of d.relationships) patients.add(r.patientId);
+  for (const m of d.memberships) members.add(m.member);
+  if (d.patient) patients.add(v.id);
+  if (d.encounterFor) patients.add(d.encounterFor);
   if (d.relationships.length > 0) {
     const r = d.relationships;
     await tx.query(
@@ -67,6 +93,7 @@ export async function projectWrite(tx: Queryable, v: WrittenVersion): Promise<vo
   if (d.consentRules.length > 0) {
     const patientId = patientOfConsent(v.resource);
     if (patientId) {
+      patients.add(patientId);
       let seq = 0;
       for (const rule of d.consentRules) {
         await tx.query(
@@ -139,4 +166,5 @@ export async function projectNewInBulk(tx: Queryable, versions: WrittenVersion[]
   for (const c of consents) {
     await tx.query('insert into access_consent (consent_id, seq, patient_id, effect, actors, purposes) values ($1, $2, $3, $4, $5, $6)', c);
   }
+  await announceAccessChange(tx, { all: true });
 }

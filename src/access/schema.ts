@@ -133,4 +133,17 @@ export const accessMigrations: Migration[] = [
     description: 'relationships that name a care team, for reaching a caller through the teams they are on',
     sql: `create index access_relationship_team on access_relationship (principal) where principal like 'CareTeam/%';`,
   },
+  {
+    module: 'access',
+    version: 6,
+    description: "a caller's own groups (wards, departments, organizations) without their care teams",
+    // A physician is on a care team per patient: the principal lookup must not wade through those.
+    sql: `create index access_membership_member_groups on access_membership (member) where kind <> 'care-team';`,
+  },
+  {
+    module: 'access',
+    version: 7,
+    description: 'access_context(): the patient row read once, generic plans kept, how long the context holds',
+    sql: contextFunctionSql(),
+  },
 ];

@@ -29,8 +29,16 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /** No other process can write to this database (the embedded one is locked to this process). */
+  readonly singleProcess: boolean;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on a channel: `onMessage` gets each payload NOTIFY sends there, after the sending
+   * transaction commits, in commit order. `onBroken` is called when the channel may have lost
+   * messages (connection lost; it reconnects by itself). Resolves to a function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onBroken: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -73,6 +81,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
   return {
     kind: 'postgres',
+    singleProcess: false,
     query: (sql, params, options) => run(pool, sql, params, options),
     exec: (sql) => exec(pool, sql),
     async transaction(fn) {
@@ -89,7 +98,49 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
         client.release();
       }
     },
+    listen: (channel, onMessage, onBroken) => listenPostgres(url, channel, onMessage, onBroken),
     close: () => pool.end(),
+  };
+}
+
+/** A connection of its own (a pooled one would be handed to other queries), reconnected when lost. */
+async function listenPostgres(url: string, channel: string, onMessage: (p: string) => void, onBroken: () => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error('listen: channel names are lower-case identifiers');
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (initial = false): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    const lost = () => {
+      if (client !== c) return;
+      client = undefined;
+      onBroken();
+      c.end().catch(() => undefined);
+      if (!stopped) retry = setTimeout(() => void connect().catch(() => undefined), 1000);
+    };
+    c.on('notification', (n) => {
+      if (n.channel === channel) onMessage(n.payload ?? '');
+    });
+    c.on('error', lost);
+    c.on('end', lost);
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+    } catch (err) {
+      c.end().catch(() => undefined);
+      if (initial) throw err;
+      if (!stopped) retry = setTimeout(() => void connect().catch(() => undefined), 1000);
+      return;
+    }
+    client = c;
+  };
+  await connect(true);
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = client;
+    client = undefined;
+    await c?.end().catch(() => undefined);
   };
 }
 
@@ -118,6 +169,7 @@ async function openPglite(dir: string): Promise<Database> {
   });
   return {
     kind: 'pglite',
+    singleProcess: true,
     query: async (sql, params) => adapt(await db.query(sql, params as unknown[])),
     exec: async (sql) => {
       await db.exec(sql);
@@ -131,6 +183,13 @@ async function openPglite(dir: string): Promise<Database> {
           },
         }),
       ),
+    listen: async (channel, onMessage) => {
+      // One process, one connection: nothing can break between the sender and this listener.
+      const unlisten = await db.listen(channel, onMessage);
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
     async close() {
       await db.close();
       release();

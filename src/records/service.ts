@@ -33,7 +33,11 @@ export interface PreparedWrite {
 }
 
 /** Runs inside the transaction of every write, after the version is stored (the access projection). */
-export type WriteHook = (tx: Queryable, version: StoredVersion) => Promise<void>;
+/**
+ * Runs inside the transaction of every write. It may hand back a function to run once the
+ * transaction has ended (a cache to drop entries from: only then can a reader see the change).
+ */
+export type WriteHook = (tx: Queryable, version: StoredVersion) => Promise<void | (() => void)>;
 
 export class FhirService {
   readonly store: RecordStore;
@@ -58,7 +62,8 @@ export class FhirService {
   async read(who: Who, type: string, id: string): Promise<StoredVersion> {
     requireType(type);
     requireId(id);
-    // The row and what its access decision needs come in one statement: a read costs one round trip.
+    // While the access cache serves, the row is fetched alone and decided from the cached context;
+    // otherwise the row and what its decision needs come in one statement (one round trip).
     const params: unknown[] = [type, id];
     const context = this.access.readContext(who, type, 'v', bindTo(params));
     if (!context) {
@@ -149,20 +154,35 @@ export class FhirService {
   /** Runs prepared writes in one transaction, in the given order; all or nothing. */
   async commit(writes: PreparedWrite[]): Promise<Array<StoredVersion | undefined>> {
     await this.keyring.ensure(writes.filter((w) => w.resource).map((w) => scopeFor(w.patientId)));
-    return this.db.transaction(async (tx) => {
+    return this.writeTransaction(async (tx, after) => {
       const results: Array<StoredVersion | undefined> = [];
-      for (const w of writes) results.push(await this.execute(tx, w));
+      for (const w of writes) results.push(await this.execute(tx, w, after));
       return results;
     });
   }
 
-  private async execute(tx: Queryable, w: PreparedWrite): Promise<StoredVersion | undefined> {
+  /** A transaction that writes: the hooks' after-functions run when it has ended, committed or not. */
+  private async writeTransaction<T>(fn: (tx: Queryable, after: Array<() => void>) => Promise<T>): Promise<T> {
+    const after: Array<() => void> = [];
+    try {
+      return await this.db.transaction((tx) => fn(tx, after));
+    } finally {
+      for (const f of after) f();
+    }
+  }
+
+  private async execute(tx: Queryable, w: PreparedWrite, after: Array<() => void>): Promise<StoredVersion | undefined> {
     if (w.resource) await this.checkNew(tx, w.who, w.method === 'POST' ? 'create' : 'update', w.resource, w.patientId);
     let v: StoredVersion | undefined;
     if (w.method === 'POST') v = await this.store.insert(tx, w.resource!, w.patientId);
     else if (w.method === 'PUT') v = await this.store.update(tx, w.resource!, w.patientId, w.ifMatch);
     else v = await this.store.delete(tx, w.resourceType, w.id, w.ifMatch);
-    if (v) for (const hook of this.writeHooks) await hook(tx, v);
+    if (v) {
+      for (const hook of this.writeHooks) {
+        const done = await hook(tx, v);
+        if (done) after.push(done);
+      }
+    }
     return v;
   }
 
@@ -249,12 +269,12 @@ export class FhirService {
     const write = await this.prepareCreate(who, body, type);
     await this.keyring.ensure([scopeFor(write.patientId)]);
     const lockKey = this.keyring.blindIndex.token('conditional-write', `${type}?${canonicalQuery(criteria)}`).readBigInt64BE(0).toString();
-    const result = await this.db.transaction(async (tx): Promise<{ created?: StoredVersion; found: VersionRow[] }> => {
+    const result = await this.writeTransaction(async (tx, after): Promise<{ created?: StoredVersion; found: VersionRow[] }> => {
       await tx.query('select pg_advisory_xact_lock($1::bigint)', [lockKey]);
       const found = await this.conditionalMatches(who, type, criteria, tx);
       if (found.length > 0) return { found };
       // The normal create check runs here: a record for a patient the caller may not write to is refused.
-      return { created: await this.execute(tx, write), found };
+      return { created: await this.execute(tx, write, after), found };
     });
     if (result.created) return { created: true, version: result.created };
     if (result.found.length > 1) throw preconditionFailed('the criteria match more than one resource');

@@ -1,0 +1,202 @@
+/**
+ * The decision contexts of (caller, patient) pairs, kept in this process so that a clinician going
+ * through a chart does not pay for the same relationships on every read.
+ *
+ * Why a cache is safe here, when rule 9 says a revocation takes effect for every process within a
+ * second:
+ *  - Every write that changes who may see a patient (relationships, memberships, consent,
+ *    restriction, grants) sends `pg_notify('carewall_access', ...)` inside its transaction; the
+ *    database delivers it to every listening process when, and only when, the write commits.
+ *    A notification drops the entries it names (a patient, a practitioner's memberships, or all).
+ *  - On the embedded database there is no other process: every change is this process's own,
+ *    dropped from the cache as its transaction ends, and nothing else needs checking.
+ *  - On a server, notifications can lag or a listening connection can break. So each process notifies
+ *    itself a heartbeat every quarter second; notifications reach a listener in commit order, so
+ *    once a heartbeat sent at time T has come back, every revocation committed before T has too.
+ *    An entry is used only while the last returned heartbeat is younger than a second: a broken or
+ *    lagging channel turns the cache off instead of letting it go stale.
+ *  - A load that overlaps a notification is used for its own decision but not kept (its snapshot
+ *    may predate the change the notification announced).
+ *  - An entry also ends when time alone would change the answer: access_context() returns the
+ *    number of seconds until the next start or end of any relationship, membership, consent or
+ *    grant it looked at (an appointment's window opening, an encounter's follow-up closing).
+ *  - Decisions inside a write transaction never use or fill it: the transaction may have changed
+ *    what the cache knows.
+ */
+import type { Database } from '../db/database.js';
+
+export const ACCESS_CHANNEL = 'carewall_access';
+const HEARTBEAT_MS = 250;
+/** Rule 9: no cached decision outlives a revocation by more than a second. */
+const FRESHNESS_MS = 1000;
+const MAX_ENTRIES = 50_000;
+
+interface Entry<T> {
+  value: T;
+  practitioner: string;
+  /** performance.now() after which time alone may have changed the context. */
+  until: number;
+}
+
+/** What one write changed: patients whose access changed, practitioners whose groups changed, or everything. */
+export interface AccessChange {
+  patients?: Iterable<string>;
+  members?: Iterable<string>;
+  all?: boolean;
+}
+
+/** The payload of one notification ('*' when it would not fit). Exported for the writers. */
+export function changePayload(change: AccessChange): string | undefined {
+  if (change.all) return '*';
+  const items = [...new Set([...[...(change.patients ?? [])].map((p) => `p:${p}`), ...[...(change.members ?? [])].map((m) => `m:${m}`)])];
+  if (items.length === 0) return undefined;
+  const payload = items.join(' ');
+  return payload.length > 7000 ? '*' : payload;
+}
+
+export class ContextCache<T> {
+  /** patient -> caller key -> entry */
+  private readonly byPatient = new Map<string, Map<string, Entry<T>>>();
+  private size = 0;
+  private generation = 0;
+  private beatSeq = 0;
+  private readonly beatsSent = new Map<number, number>();
+  private confirmedAt = -Infinity;
+  private started = false;
+  private timer?: NodeJS.Timeout;
+  private stopListening?: () => Promise<void>;
+  private readonly processTag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  constructor(private readonly db: Database) {}
+
+  /** Starts listening; until a heartbeat has come back, nothing is served from the cache. */
+  async start(): Promise<void> {
+    if (this.stopListening) return;
+    this.stopListening = await this.db.listen(ACCESS_CHANNEL, (payload) => this.onNotification(payload), () => this.onBroken());
+    this.started = true;
+    if (this.db.singleProcess) return;
+    this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.timer.unref();
+    await this.beat();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const stop = this.stopListening;
+    this.stopListening = undefined;
+    this.clear();
+    this.confirmedAt = -Infinity;
+    this.started = false;
+    await stop?.();
+  }
+
+  /** Whether entries may be served now (the channel has proven itself within the last second). */
+  get live(): boolean {
+    if (this.db.singleProcess) return this.started;
+    return performance.now() - this.confirmedAt < FRESHNESS_MS;
+  }
+
+  /** A token taken before a load: `set` keeps the loaded value only if nothing changed meanwhile. */
+  ticket(): number {
+    return this.generation;
+  }
+
+  get(callerKey: string, patientId: string): T | undefined {
+    if (!this.live) return undefined;
+    const e = this.byPatient.get(patientId)?.get(callerKey);
+    if (!e) return undefined;
+    if (performance.now() >= e.until) {
+      this.delete(callerKey, patientId);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  /**
+   * Keeps a loaded context. `startedAt` is performance.now() before the load; `validForSeconds` is
+   * how long time alone leaves it true (null: no boundary ahead).
+   */
+  set(ticket: number, callerKey: string, practitioner: string, patientId: string, value: T, startedAt: number, validForSeconds: number | null): void {
+    if (ticket !== this.generation || !this.live) return;
+    if (this.size >= MAX_ENTRIES) this.clear();
+    let m = this.byPatient.get(patientId);
+    if (!m) this.byPatient.set(patientId, (m = new Map()));
+    if (!m.has(callerKey)) this.size++;
+    const until = startedAt + (validForSeconds === null ? Infinity : Math.max(0, validForSeconds * 1000));
+    m.set(callerKey, { value, practitioner, until });
+  }
+
+  clear(): void {
+    this.byPatient.clear();
+    this.size = 0;
+  }
+
+  private delete(callerKey: string, patientId: string): void {
+    const m = this.byPatient.get(patientId);
+    if (m?.delete(callerKey)) {
+      this.size--;
+      if (m.size === 0) this.byPatient.delete(patientId);
+    }
+  }
+
+  private onNotification(payload: string): void {
+    if (payload.startsWith('beat:')) {
+      const [, tag, seq] = payload.split(':');
+      if (tag !== this.processTag) return;
+      const sentAt = this.beatsSent.get(Number(seq));
+      if (sentAt !== undefined) {
+        this.confirmedAt = Math.max(this.confirmedAt, sentAt);
+        for (const s of this.beatsSent.keys()) if (s <= Number(seq)) this.beatsSent.delete(s);
+      }
+      return;
+    }
+    const items = payload.split(' ');
+    this.forget({
+      all: items.includes('*'),
+      patients: items.filter((i) => i.startsWith('p:')).map((i) => i.slice(2)),
+      members: items.filter((i) => i.startsWith('m:')).map((i) => i.slice(2)),
+    });
+  }
+
+  /**
+   * Drops what a change makes stale, at once, in this process (its own writes and grants, before
+   * their responses leave); other processes drop it when the notification arrives.
+   */
+  forget(change: AccessChange): void {
+    this.generation++;
+    if (change.all) {
+      this.clear();
+      return;
+    }
+    for (const patient of change.patients ?? []) {
+      const m = this.byPatient.get(patient);
+      if (m) {
+        this.size -= m.size;
+        this.byPatient.delete(patient);
+      }
+    }
+    const members = new Set(change.members ?? []);
+    if (members.size === 0) return;
+    for (const [patient, m] of this.byPatient) {
+      for (const [key, e] of m) if (members.has(e.practitioner)) this.delete(key, patient);
+    }
+  }
+
+  private onBroken(): void {
+    this.generation++;
+    this.confirmedAt = -Infinity;
+    this.clear();
+  }
+
+  private async beat(): Promise<void> {
+    const seq = ++this.beatSeq;
+    this.beatsSent.set(seq, performance.now());
+    if (this.beatsSent.size > 64) this.beatsSent.delete(Math.min(...this.beatsSent.keys()));
+    try {
+      await this.db.query('select pg_notify($1, $2)', [ACCESS_CHANNEL, `beat:${this.processTag}:${seq}`]);
+    } catch {
+      // The database is unreachable: no heartbeat returns and the cache turns itself off.
+    }
+  }
+}

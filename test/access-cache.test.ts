@@ -1,0 +1,193 @@
+/**
+ * The decision cache (src/access/contextCache.ts) must never let a revoked relationship through:
+ * not in the process that revoked it, not after a relationship runs out on its own, not (within a
+ * second) in another process, and not when its notification channel stops answering.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Resource } from '@medplum/fhirtypes';
+import { SYSTEM, type Who } from '../src/access/authorize.js';
+import { ContextCache } from '../src/access/contextCache.js';
+import type { Database } from '../src/db/database.js';
+import { createLogger } from '../src/log.js';
+import { openCarewall, type Carewall } from '../src/runtime.js';
+import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { observation } from './helpers/fixtures.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('with the cache serving decisions', () => {
+  let s: TestServer;
+  let token: string;
+  let me: string;
+  const make = async (body: Resource) => (await s.cw.fhir.create(SYSTEM, body.resourceType, body)).resource as Resource & { id: string };
+  /** A patient with one observation; `team` adds a care team naming the physician. */
+  const chart = async (team?: (patientId: string) => Resource) => {
+    const p = await make({ resourceType: 'Patient', name: [{ family: 'Cachet' }] });
+    const t = team ? await make(team(p.id)) : undefined;
+    const o = await make(observation(p.id) as Resource);
+    return { patient: p.id, observation: o.id, team: t };
+  };
+  const read = async (path: string) => (await call(s.url, 'GET', path, { token })).status;
+
+  before(async () => {
+    // No lead time before an appointment, so that one starting in a second opens the chart then.
+    s = await startTestServer({ access: { appointmentHoursBefore: 0, appointmentHoursAfter: 0 } });
+    token = await s.login(['physician'], 'dr-cache');
+    me = s.practitionerOf(token);
+    for (let waited = 0; !s.cw.access.contexts.live && waited < 3000; waited += 50) await sleep(50);
+    assert.ok(s.cw.access.contexts.live, 'the cache is serving');
+  });
+  after(() => s?.close());
+
+  test('a care team left is refused at once by the process that recorded it, though the decision was cached', async () => {
+    const c = await chart((patient) => ({ resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${patient}` }, participant: [{ member: { reference: me } }] }));
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
+    await s.cw.fhir.update(SYSTEM, 'CareTeam', c.team!.id, { ...c.team!, status: 'inactive' });
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
+    assert.equal(await read(`/fhir/Patient/${c.patient}`), 403);
+  });
+
+  test('a membership that runs out closes the chart when it ends, with no write to announce it', async () => {
+    const ends = new Date(Date.now() + 1500).toISOString();
+    const c = await chart((patient) => ({
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: { reference: `Patient/${patient}` },
+      participant: [{ member: { reference: me }, period: { end: ends } }],
+    }));
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
+    await sleep(Date.parse(ends) - Date.now() + 200);
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
+  });
+
+  test('an appointment opens the chart when it starts, though a refusal was cached before', async () => {
+    const c = await chart();
+    const starts = new Date(Date.now() + 1500).toISOString();
+    await make({
+      resourceType: 'Appointment',
+      status: 'booked',
+      start: starts,
+      end: new Date(Date.now() + 3_600_000).toISOString(),
+      participant: [{ actor: { reference: `Patient/${c.patient}` }, status: 'accepted' }, { actor: { reference: me }, status: 'accepted' }],
+    });
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
+    await sleep(Date.parse(starts) - Date.now() + 200);
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
+  });
+
+  test('break-the-glass opens a chart whose refusal was cached', async () => {
+    const c = await chart();
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
+    const bg = await call(s.url, 'POST', '/api/break-glass', { token, body: { patient: c.patient, reason: 'emergency-treatment', justification: 'unconscious in the waiting room' } });
+    assert.equal(bg.status, 201, JSON.stringify(bg.body));
+    assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
+  });
+
+  test('another process sharing the database stops using its cached decision within a second of a revocation', { skip: !process.env.DATABASE_URL && 'the embedded database serves one process' }, async () => {
+    let other: Carewall | undefined;
+    try {
+      other = await openCarewall(s.cw.settings, createLogger('silent'));
+      const c = await chart((patient) => ({ resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${patient}` }, participant: [{ member: { reference: me } }] }));
+      const who: Who = { accountId: 'acct-cache', username: 'dr-cache', roles: ['physician'], practitioner: me };
+      const target = { resourceType: 'Observation', id: c.observation, patientId: c.patient, labels: [] };
+      for (let waited = 0; !other.access.contexts.live && waited < 3000; waited += 50) await sleep(50);
+      assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
+      assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
+      // The revocation is written by this process; the other learns of it only through the database.
+      await s.cw.fhir.update(SYSTEM, 'CareTeam', c.team!.id, { ...c.team!, status: 'inactive' });
+      await sleep(1000);
+      assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, false);
+    } finally {
+      await other?.close();
+    }
+  });
+});
+
+/** A stand-in database for the cache's own rules: notifications are delivered only while `deliver`. */
+function fakeDatabase(singleProcess = false) {
+  let listener: ((payload: string) => void) | undefined;
+  const fake = {
+    deliver: true,
+    db: {
+      kind: 'postgres',
+      singleProcess,
+      async query(_sql: string, params?: unknown[]) {
+        const payload = String(params?.[1] ?? '');
+        if (fake.deliver) setImmediate(() => listener?.(payload));
+        return { rows: [], rowCount: 0 };
+      },
+      async exec() {},
+      async transaction() {
+        throw new Error('not used');
+      },
+      async listen(_channel: string, onMessage: (p: string) => void) {
+        listener = onMessage;
+        return async () => {
+          listener = undefined;
+        };
+      },
+      async close() {},
+    } as unknown as Database,
+  };
+  return fake;
+}
+
+describe('the cache on its own', () => {
+  test('serves nothing once its heartbeat has not come back for a second', async () => {
+    const fake = fakeDatabase();
+    const cache = new ContextCache<string>(fake.db);
+    await cache.start();
+    await sleep(20);
+    assert.ok(cache.live);
+    cache.set(cache.ticket(), 'caller', 'Practitioner/a', 'p1', 'allowed', performance.now(), null);
+    assert.equal(cache.get('caller', 'p1'), 'allowed');
+    fake.deliver = false; // the channel lags or is cut
+    await sleep(1100);
+    assert.equal(cache.live, false);
+    assert.equal(cache.get('caller', 'p1'), undefined);
+    await cache.stop();
+  });
+
+  test('a load that overlapped a change is not kept', async () => {
+    const cache = new ContextCache<string>(fakeDatabase(true).db);
+    await cache.start();
+    const ticket = cache.ticket();
+    cache.forget({ patients: ['p1'] }); // a revocation lands while the context was being read
+    cache.set(ticket, 'caller', 'Practitioner/a', 'p1', 'allowed (stale)', performance.now(), null);
+    assert.equal(cache.get('caller', 'p1'), undefined);
+    await cache.stop();
+  });
+
+  test('a change drops the patients and practitioners it names, and only those', async () => {
+    const cache = new ContextCache<string>(fakeDatabase(true).db);
+    await cache.start();
+    const put = (caller: string, practitioner: string, patient: string) => cache.set(cache.ticket(), caller, practitioner, patient, `${caller}:${patient}`, performance.now(), null);
+    put('a', 'Practitioner/a', 'p1');
+    put('a', 'Practitioner/a', 'p2');
+    put('b', 'Practitioner/b', 'p2');
+    put('b', 'Practitioner/b', 'p3');
+    cache.forget({ patients: ['p1'] });
+    assert.equal(cache.get('a', 'p1'), undefined);
+    assert.equal(cache.get('a', 'p2'), 'a:p2');
+    cache.forget({ members: ['Practitioner/b'] });
+    assert.equal(cache.get('b', 'p2'), undefined);
+    assert.equal(cache.get('b', 'p3'), undefined);
+    assert.equal(cache.get('a', 'p2'), 'a:p2');
+    cache.forget({ all: true });
+    assert.equal(cache.get('a', 'p2'), undefined);
+    await cache.stop();
+  });
+
+  test('an entry ends when time alone would change it', async () => {
+    const cache = new ContextCache<string>(fakeDatabase(true).db);
+    await cache.start();
+    cache.set(cache.ticket(), 'a', 'Practitioner/a', 'p1', 'allowed', performance.now(), 0.05);
+    assert.equal(cache.get('a', 'p1'), 'allowed');
+    await sleep(80);
+    assert.equal(cache.get('a', 'p1'), undefined);
+    await cache.stop();
+  });
+});
