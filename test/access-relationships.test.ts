@@ -313,7 +313,6 @@ describe('care relationships: kind × state × access (read and search agree)', 
 
   test(
     'EpisodeOfCare team whose CareTeam names the user through a PractitionerRole',
-    { todo: 'memberships are one hop (Practitioner -> group): a team member named as a PractitionerRole is not reached through the episode' },
     async () => {
       const u = await user('physician');
       const patient = await newPatient('Tabulara');
@@ -323,6 +322,9 @@ describe('care relationships: kind × state × access (read and search agree)', 
       const team = await make({ resourceType: 'CareTeam', status: 'active', subject: ref(other), participant: [{ member: ref(role) }] } as Resource);
       await episode({ patient, subject: ref(patient), me: u.me }, 'active', { team: [ref(team)] });
       assertAccess(await observe(u.token, patient.id, obs.id), 200, 'episode team via role');
+      // The role ends: so does the reach through it.
+      await s.cw.fhir.update(SYSTEM, 'PractitionerRole', role.id, { ...role, active: false } as Resource);
+      assertAccess(await observe(u.token, patient.id, obs.id), 403, 'episode team via an ended role');
     },
   );
 

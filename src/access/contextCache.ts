@@ -178,6 +178,11 @@ export class ContextCache<T> {
     }
     const members = new Set(change.members ?? []);
     if (members.size === 0) return;
+    // A PractitionerRole named on a care team: which practitioner holds it is not known here.
+    if ([...members].some((m) => !m.startsWith('Practitioner/'))) {
+      this.clear();
+      return;
+    }
     for (const [patient, m] of this.byPatient) {
       for (const [key, e] of m) if (members.has(e.practitioner)) this.delete(key, patient);
     }

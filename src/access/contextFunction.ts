@@ -32,8 +32,9 @@ begin
     where g.patient_id = p_patient and ${active}
     union all
     -- care teams the caller is on, joined rather than listed among the principals (one per patient)
+    -- (the caller is on the team in person or through one of their PractitionerRoles)
     select g.*, g.direct and m.direct from access_relationship g join access_membership m on m.group_ref = g.principal
-    where g.patient_id = p_patient and m.member = p_practitioner and m.kind = 'care-team'
+    where g.patient_id = p_patient and m.member in (select pr.principal from pr where pr.kind in ('self', 'role')) and m.kind = 'care-team'
       and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()) and ${active})
   select json_build_object(
     'principals', (select json_agg(json_build_object('principal', pr.principal, 'direct', pr.direct, 'kind', pr.kind)) from pr),
@@ -57,7 +58,7 @@ begin
         select unnest(array[m.starts_at, m.ends_at]) from access_membership m where m.member = p_practitioner and m.kind <> 'care-team'
         union all
         select unnest(array[m.starts_at, m.ends_at]) from access_relationship g join access_membership m on m.group_ref = g.principal
-          where g.patient_id = p_patient and m.member = p_practitioner and m.kind = 'care-team'
+          where g.patient_id = p_patient and m.member in (select pr.principal from pr where pr.kind in ('self', 'role')) and m.kind = 'care-team'
         union all
         select unnest(array[c.starts_at, c.ends_at]) from access_consent c where c.patient_id = p_patient
         union all

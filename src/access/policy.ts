@@ -443,7 +443,9 @@ class Builder {
       -- only rows naming a team (a partial index holds them), never a scan of every relationship
       select g.*, g.direct and m.direct from access_membership m
         cross join lateral (select * from access_relationship g0 where g0.principal like 'CareTeam/%' and g0.principal = m.group_ref) g
-        where m.member = ${this.practitioner} and m.kind = 'care-team' and ${member} and ${where} and ${this.activeRelationship('g')})`;
+        where m.kind = 'care-team' and ${member} and ${where} and ${this.activeRelationship('g')}
+          and (m.member = ${this.practitioner} or m.member in (select r.group_ref from access_membership r
+            where r.member = ${this.practitioner} and r.kind = 'role' and (r.starts_at is null or r.starts_at <= now()) and (r.ends_at is null or r.ends_at > now()))))`;
   }
 
   /**

@@ -97,7 +97,10 @@ export function derive(resource: Resource & { id: string }, lastUpdated: Date): 
         const endsAt = earlier(t.period?.end, p.period?.end);
         rel(patientId, member, 'care-team', 'member', startsAt, endsAt);
         // Members of the team, so that an EpisodeOfCare naming the team reaches them.
-        if (member?.startsWith('Practitioner/')) out.memberships.push({ member, group: `CareTeam/${t.id}`, kind: 'care-team', direct: true, startsAt, endsAt });
+        // (a PractitionerRole member reaches its practitioner through the role's own membership)
+        if (member?.startsWith('Practitioner/') || member?.startsWith('PractitionerRole/')) {
+          out.memberships.push({ member, group: `CareTeam/${t.id}`, kind: 'care-team', direct: true, startsAt, endsAt });
+        }
       }
       break;
     }

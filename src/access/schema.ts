@@ -146,4 +146,10 @@ export const accessMigrations: Migration[] = [
     description: 'access_context(): the patient row read once, generic plans kept, how long the context holds',
     sql: contextFunctionSql(),
   },
+  {
+    module: 'access',
+    version: 8,
+    description: 'access_context(): care teams that name the caller through a PractitionerRole',
+    sql: contextFunctionSql(),
+  },
 ];
