@@ -185,8 +185,8 @@ ${RELATED.toLocaleString('en')} of them, whose records are stored encrypted.
 
 **Reads** over HTTP, ${CONCURRENCY} concurrent clients, ${SECONDS} s per cell in three interleaved rounds; the baseline is the same
 server with the foundation's rule (every authenticated user reads everything). A read with the rules on fetches the row, then
-decides with the caller's context for that patient (cached after the first look); a search adds the rule to its SQL and
-explains each patient of the page in one more statement.
+decides with the caller's context for that patient (cached after the first look); a search by patient adds that
+patient's rule (reduced to a condition on labels) to its SQL, a search across patients the general set predicate.
 
 | workload | foundation req/s | rules on req/s | ratio | foundation p50 / p99 ms | rules on p50 / p99 ms | errors |
 |---|---:|---:|---:|---:|---:|---:|

@@ -154,7 +154,7 @@ after(() => s?.close());
 const users = Object.keys(ROLE_OF) as User[];
 
 for (const user of users) {
-  test(`${user}: read, vread, history and search agree with the table`, async () => {
+  test(`${user}: read, vread, history, search and compartment search agree with the table`, async () => {
     const failures: string[] = [];
     for (const which of ['related', 'unrelated'] as const) {
       for (const type of TYPES) {
@@ -180,6 +180,13 @@ for (const user of users) {
         check('search', search.status, 200);
         if (search.body?.total !== (may ? 1 : 0)) failures.push(`${cell} search total ${search.body?.total}, expected ${may ? 1 : 0}`);
         if ((search.body?.entry ?? []).length !== (may ? 1 : 0)) failures.push(`${cell} search entries`);
+        // The same row through a search confined to its patient (a compartment search): the rule
+        // is then that patient's (AccessPolicy.pinnedPredicate), not the general set predicate.
+        if (type !== 'Patient') {
+          const inChart = await call(s.url, 'GET', `/fhir/Patient/${records[which].Patient.id}/${type}?_id=${r.id}`, { token: tokens[user] });
+          check('search in the patient compartment', inChart.status, 200);
+          if (inChart.body?.total !== (may ? 1 : 0)) failures.push(`${cell} compartment search total ${inChart.body?.total}, expected ${may ? 1 : 0}`);
+        }
         const inHistory = (typeHistory.body?.entry ?? []).some((e: { resource?: { id?: string } }) => e.resource?.id === r.id);
         if (inHistory !== may) failures.push(`${cell} type history shows it: ${inHistory}, expected ${may}`);
       }

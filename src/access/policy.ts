@@ -165,8 +165,16 @@ export class AccessPolicy {
     if (roles.length === 0) return targets.map(() => ({ allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` }));
 
     const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
-    // The cache serves contexts that depend on the caller and the patient only (a lab's depends on
-    // the order), and never a write transaction's own view.
+    const contexts = await this.contextsFor(who, mode, type, lab, targets, q);
+    return targets.map((t, i) => this.evaluate(who, action, mode, t, roles, contexts[i]));
+  }
+
+  /**
+   * The decision context of each target, from the cache where it holds one. The cache serves
+   * contexts that depend on the caller and the patient only (a lab's depends on the order), and
+   * never a write transaction's own view.
+   */
+  private async contextsFor(who: Who, mode: Mode, type: string, lab: boolean, targets: AccessTarget[], q: Queryable): Promise<ContextRow[]> {
     const cacheable = !lab && q === this.db;
     const callerKey = `${who.accountId}|${who.practitioner ?? ''}|${who.roles.includes('nurse')}`;
     const contexts: Array<ContextRow | undefined> = targets.map((t) => (cacheable && t.patientId ? this.contexts.get(callerKey, t.patientId) : undefined));
@@ -180,7 +188,7 @@ export class AccessPolicy {
         if (cacheable && t.patientId) this.contexts.set(ticket, callerKey, who.practitioner ?? '', t.patientId, loaded[n], startedAt, loaded[n].valid_for ?? null);
       });
     }
-    return targets.map((t, i) => this.evaluate(who, action, mode, t, roles, contexts[i]!));
+    return contexts as ContextRow[];
   }
 
   /** access_context() for each target, in one statement. */
@@ -230,22 +238,20 @@ export class AccessPolicy {
   }
 
   /**
-   * The rules for one row, given its context (the caller's principals, the patient's active
-   * relationships to them, restriction, consent rules, grants). The same rules as \`predicate\`
-   * writes in SQL for sets of rows; the access tests ask both (read and search) for every cell.
-   * Two forms because a single decision must cost well under a millisecond: planning the set
-   * predicate for one row costs more than evaluating it here.
+   * The ways into one patient's records for this caller (given the context access_context()
+   * returns: the caller's principals, the patient's active relationships to them, restriction,
+   * consent rules, grants), each with the sensitive labels it lets through. The rules for a single
+   * row (\`evaluate\`) and for a search confined to a few patients (\`pinnedPredicate\`) both apply
+   * these; \`predicate\` writes the same rules in SQL for searches across patients, and the access
+   * tests ask all three forms (read, search by patient, search by id) for every cell. Why more than
+   * one form: planning the set predicate costs more than a single decision may.
    */
-  private evaluate(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, roles: Role[], ctx: ContextRow): AccessDecision {
-    const type = target.resourceType;
+  private routes(who: Who, action: FhirAction, mode: Mode, type: string, targetId: string | undefined, basedOn: boolean, roles: Role[], ctx: ContextRow): Routes {
     const principals = (ctx.principals ?? []).filter((p) => p.principal !== null);
     const rels = ctx.relationships ?? [];
     const restricted = Boolean(ctx.restricted);
-    const labels = mode === 'new' ? [] : (target.labels ?? []).filter((l) => this.allSensitive.includes(l));
     const departments = principals.filter((p) => p.kind === 'department').map((p) => p.principal);
     const deptAllowed = this.departmentAllowances().filter((d) => departments.includes(d.group)).map((d) => d.digest);
-    const labelsOk = (allowedByRole: string[], direct: boolean) =>
-      labels.length === 0 || (direct && labels.every((l) => allowedByRole.includes(l) || deptAllowed.includes(l)));
     const actors = principals.map((p) => p.principal);
     const consentBlocks = (purpose: string) =>
       (ctx.consents ?? []).some((c) => {
@@ -255,73 +261,123 @@ export class AccessPolicy {
       });
     const grants = ctx.grants ?? [];
     const hasPractitioner = who.practitioner !== undefined;
-    const relationships = rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct }));
-    const reasons: string[] = [];
-    let normal = false;
-    let viaGrant: { id: string; kind: string } | undefined;
+    const out: Routes = { normal: [], grants: [], restricted, relationships: rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct })) };
+    // New states carry no labels that restrict who may write them.
+    const labels = (direct: boolean, allowed: string[]): LabelRule => (mode === 'new' ? 'any' : { direct, allowed: [...allowed, ...deptAllowed] });
 
-    if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) normal = true;
+    if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) {
+      out.normal.push({ labels: 'any', labelReason: '' });
+      return out;
+    }
     const scopes = new Set(roles.map((r) => ROLE_RIGHTS[r].scope).filter((x): x is Scope => x !== undefined));
-    for (const scope of normal ? [] : scopes) {
+    for (const scope of scopes) {
       const rolesOfScope = roles.filter((r) => ROLE_RIGHTS[r].scope === scope);
       const allowed = this.allowedSensitive(rolesOfScope);
       switch (scope) {
         case 'clinical': {
           const related = hasPractitioner && rels.some((g) => g.direct || !restricted);
           const direct = rels.some((g) => g.direct);
-          if (related && !consentBlocks('TREAT') && labelsOk(allowed, direct)) normal = true;
-          else if (!related) reasons.push(restricted ? 'restricted patient: only a direct care relationship gives access' : 'no active care relationship or grant gives access to this patient');
-          else if (consentBlocks('TREAT')) reasons.push("the patient's consent does not permit this access");
-          else reasons.push("the record carries a sensitive-category label the caller's role and relationship do not allow");
-          if (!normal && rolesOfScope.some((r) => this.settings.breakGlassRoles.includes(r))) {
+          if (!related) out.normal.push({ refused: restricted ? 'restricted patient: only a direct care relationship gives access' : 'no active care relationship or grant gives access to this patient' });
+          else if (consentBlocks('TREAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
+          else out.normal.push({ labels: labels(direct, allowed), labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow" });
+          if (rolesOfScope.some((r) => this.settings.breakGlassRoles.includes(r))) {
             const g = grants.find((x) => x.kind === 'break-glass');
-            if (g && (this.settings.breakGlassRevealsSensitive || labelsOk(allowed, true))) viaGrant ??= g;
+            if (g) out.grants.push({ grant: g, labels: this.settings.breakGlassRevealsSensitive ? 'any' : labels(true, allowed) });
           }
           break;
         }
         case 'investigation': {
           const g = grants.find((x) => x.kind === 'investigation');
-          if (mode === 'read' && g) viaGrant ??= g;
-          else reasons.push('chart content only within an open investigation');
+          if (mode === 'read' && g) out.grants.push({ grant: g, labels: 'any' });
+          else out.normal.push({ refused: 'chart content only within an open investigation' });
           break;
         }
         case 'front-desk':
           // ctx.restricted is null for a patient not on file: refused like a hidden one (403), never told apart (404).
-          if (ctx.restricted === false && !consentBlocks('HOPERAT') && labelsOk(allowed, true)) normal = true;
-          else reasons.push(restricted ? 'restricted patient: only a direct care relationship gives access' : ctx.restricted == null ? 'no such patient' : consentBlocks('HOPERAT') ? "the patient's consent does not permit this access" : 'sensitive record');
+          if (restricted) out.normal.push({ refused: 'restricted patient: only a direct care relationship gives access' });
+          else if (ctx.restricted == null) out.normal.push({ refused: 'no such patient' });
+          else if (consentBlocks('HOPERAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
+          else out.normal.push({ labels: labels(true, allowed), labelReason: 'sensitive record' });
           break;
         case 'billing':
-          if (ctx.has_encounter && !restricted && !consentBlocks('HPAYMT') && labelsOk(allowed, true)) normal = true;
-          else reasons.push(consentBlocks('HPAYMT') ? "the patient's consent does not permit this access" : 'billing sees patients with encounters, except restricted ones');
+          if (consentBlocks('HPAYMT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
+          else if (!ctx.has_encounter || restricted) out.normal.push({ refused: 'billing sees patients with encounters, except restricted ones' });
+          else out.normal.push({ labels: labels(true, allowed), labelReason: 'billing sees patients with encounters, except restricted ones' });
           break;
         case 'lab': {
           if (!hasPractitioner) break;
           const orders = rels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
           let scoped: boolean;
           if (type === 'Patient') scoped = orders.length > 0;
-          else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === target.id);
-          else scoped = (ctx.assigned_orders ?? []).length > 0;
-          if (scoped && !consentBlocks('TREAT') && labelsOk(allowed, true)) normal = true;
-          else reasons.push('the lab sees the orders assigned to it and their results');
+          else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === targetId);
+          else scoped = basedOn && (ctx.assigned_orders ?? []).length > 0;
+          if (scoped && !consentBlocks('TREAT')) out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results' });
+          else out.normal.push({ refused: 'the lab sees the orders assigned to it and their results' });
           break;
         }
       }
-      if (normal) break;
     }
+    return out;
+  }
+
+  /** The rules for one row: the first way in whose label rule lets the row's labels through. */
+  private evaluate(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, roles: Role[], ctx: ContextRow): AccessDecision {
+    const type = target.resourceType;
+    const r = this.routes(who, action, mode, type, target.id, true, roles, ctx);
+    const labels = mode === 'new' ? [] : (target.labels ?? []).filter((l) => this.allSensitive.includes(l));
+    const passes = (rule: LabelRule) => rule === 'any' || labels.length === 0 || (rule.direct && labels.every((l) => rule.allowed.includes(l)));
     const purpose = ROLE_RIGHTS[roles[0]].purpose;
-    if (normal) {
-      const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : relationships.length > 0 ? 'relationship' : 'role';
-      return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships, flagged: restricted } };
+    let reason: string | undefined;
+    for (const n of r.normal) {
+      if ('refused' in n) {
+        reason ??= n.refused;
+        continue;
+      }
+      if (!passes(n.labels)) {
+        reason ??= n.labelReason;
+        continue;
+      }
+      const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : r.relationships.length > 0 ? 'relationship' : 'role';
+      return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships: r.relationships, flagged: r.restricted } };
     }
-    if (viaGrant) {
-      const kind = viaGrant.kind;
+    const g = r.grants.find((x) => passes(x.labels));
+    if (g) {
+      const kind = g.grant.kind;
       return {
         allowed: true,
         reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
-        grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: viaGrant.id, relationships, flagged: restricted },
+        grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: g.grant.id, relationships: r.relationships, flagged: r.restricted },
       };
     }
-    return { allowed: false, reason: reasons[0] ?? 'no rule allows this access' };
+    return { allowed: false, reason: reason ?? 'no rule allows this access' };
+  }
+
+  /**
+   * The search rule for rows confined to a few patients (a search by patient, a compartment
+   * search): each patient's ways in, from their decision contexts (cached), reduced to a condition
+   * on the rows' labels. Much cheaper to plan than the set predicate; the same rules as a read.
+   * Undefined when the rows' own ids matter (a lab's orders and results): then use \`predicate\`.
+   */
+  async pinnedPredicate(who: Who, type: string, patientIds: string[], alias: string, bind: Bind): Promise<string | undefined> {
+    if (who.system || DIRECTORY_TYPES.includes(type) || !PATIENT_TYPES.has(type)) return undefined;
+    const roles = rolesAllowing(who.roles, 'read', type);
+    if (roles.length === 0) return 'false';
+    if (roles.some((r) => ROLE_RIGHTS[r].scope === 'lab')) return undefined;
+    const ids = [...new Set(patientIds)];
+    const contexts = await this.contextsFor(who, 'read', type, false, ids.map((patientId) => ({ resourceType: type, patientId })), this.db);
+    const all = this.allSensitive;
+    const parts: string[] = [];
+    ids.forEach((patientId, i) => {
+      const r = this.routes(who, 'search', 'read', type, undefined, false, roles, contexts[i]);
+      const rules = [...r.normal.flatMap((n) => ('refused' in n ? [] : [n.labels])), ...r.grants.map((g) => g.labels)];
+      if (rules.length === 0) return;
+      // Unlabelled rows pass any way in; labelled rows need a direct way whose categories cover them.
+      const conds = rules.some((x) => x === 'any')
+        ? ['true']
+        : [`not (${alias}.labels && ${bind(all)}::text[])`, ...rules.filter((x) => x !== 'any' && x.direct).map((x) => `not (${alias}.labels && ${bind(all.filter((d) => !(x as { allowed: string[] }).allowed.includes(d)))}::text[])`)];
+      parts.push(`(${alias}.patient_id = ${bind(patientId)}::text and (${conds.join(' or ')}))`);
+    });
+    return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
   }
 
   /** Whether any of the caller's roles may do this kind of interaction on this type at all. */
@@ -375,6 +431,17 @@ export class AccessPolicy {
   get sensitiveDigests(): string[] {
     return this.allSensitive;
   }
+}
+
+/** Which sensitive labels a way in lets through: any, or (over a direct relationship) these categories. */
+type LabelRule = 'any' | { direct: boolean; allowed: string[] };
+
+/** The ways into one patient's records, in the order the rules try them. */
+interface Routes {
+  normal: Array<{ refused: string } | { labels: LabelRule; labelReason: string }>;
+  grants: Array<{ grant: { id: string; kind: string }; labels: LabelRule }>;
+  restricted: boolean;
+  relationships: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
 }
 
 /** What a single decision needs to know: the JSON access_context() returns (contextFunction.ts). */

@@ -23,6 +23,11 @@ export interface CompiledSearch {
   summaryCount: boolean;
   total: TotalMode;
   includes: IncludeSpec[];
+  /**
+   * When a compartment parameter (patient=, subject=Patient/...) confines the matches to these
+   * patients: the access rule can then be the rule of those patients rather than the general one.
+   */
+  patientIds?: string[];
 }
 
 export const DEFAULT_COUNT = 20;
@@ -51,6 +56,7 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
   let total: TotalMode = 'accurate';
   const includes: IncludeSpec[] = [];
   let hasAliases = 0;
+  let patientIds: string[] | undefined;
 
   for (const [rawName, values] of Object.entries(query)) {
     const [name, ...modifiers] = rawName.split(':');
@@ -77,9 +83,24 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
       continue;
     }
     if (modifiers.length > 0) throw badRequest(`search modifiers are not supported (${rawName})`);
-    for (const value of values) conds.push(condition(type, name, splitValues(name, value), blind, bind, 'r'));
+    for (const value of values) {
+      conds.push(condition(type, name, splitValues(name, value), blind, bind, 'r'));
+      if (paramDef(type, name)?.kind === 'compartment') {
+        const ids = compartmentIds(name, splitValues(name, value));
+        patientIds = patientIds ? patientIds.filter((id) => ids.includes(id)) : ids;
+      }
+    }
   }
-  return { where: conds.join(' and '), params, count, offset, summaryCount, total, includes };
+  return { where: conds.join(' and '), params, count, offset, summaryCount, total, includes, ...(patientIds ? { patientIds } : {}) };
+}
+
+/** The patient ids of a compartment parameter's values (Patient/<id> or <id>). */
+function compartmentIds(name: string, values: string[]): string[] {
+  return values.map((v) => {
+    const m = /(?:^|\/)(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(v);
+    if (!m || (v.includes('/') && !/Patient\/[^/]+$/.test(v))) throw badRequest(`${name} must be Patient/<id> or <id>`);
+    return m[1];
+  });
 }
 
 /** Repeating a parameter ANDs its occurrences; commas inside one occurrence OR the values. */
@@ -124,14 +145,8 @@ function condition(type: string, name: string, values: string[], blind: BlindInd
     `exists (select 1 from records_token t where t.resource_type = ${a}.resource_type and t.id = ${a}.id and t.hash = any(${bind(hashes)}::bytea[]))`;
 
   switch (def.kind) {
-    case 'compartment': {
-      const ids = values.map((v) => {
-        const m = /(?:^|\/)(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(v);
-        if (!m || (v.includes('/') && !/Patient\/[^/]+$/.test(v))) throw badRequest(`${name} must be Patient/<id> or <id>`);
-        return m[1];
-      });
-      return `${a}.patient_id = any(${bind(ids)}::text[])`;
-    }
+    case 'compartment':
+      return `${a}.patient_id = any(${bind(compartmentIds(name, values))}::text[])`;
     case 'reference': {
       const pairs = values.flatMap((v) => referenceTargets(def, v));
       return `exists (select 1 from records_reference x where x.resource_type = ${a}.resource_type and x.id = ${a}.id
