@@ -38,6 +38,9 @@ class FoundationRule extends AccessPolicy {
   override readContext(): undefined {
     return undefined;
   }
+  override async pinnedPredicate(): Promise<undefined> {
+    return undefined;
+  }
   override async decideMany(_who: Who | undefined, _a: unknown, _m: unknown, targets: unknown[]): Promise<AccessDecision[]> {
     return targets.map(() => ({ allowed: true, reason: 'foundation rule' }));
   }
