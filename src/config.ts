@@ -18,7 +18,18 @@ export interface Settings {
   demo: boolean;
   /** Care-relationship access rules (issue #3); see docs/access.md. */
   access: AccessSettings;
+  /** The audit log's checkpoints (issue #4); see docs/audit.md. */
+  audit: AuditSettings;
 }
+
+export interface AuditSettings {
+  /** How often a new signed checkpoint is issued while records arrive, in seconds (0: only on demand). */
+  intervalSeconds: number;
+  /** C2SP tlog-witness base URLs that receive each new checkpoint (POST <url>/add-checkpoint). */
+  witnesses: string[];
+}
+
+export const DEFAULT_AUDIT: AuditSettings = { intervalSeconds: 5, witnesses: [] };
 
 export interface AccessSettings {
   /** Days after an encounter ends during which its participants keep access (follow-up). */
@@ -67,6 +78,7 @@ const DEFAULTS: Omit<Settings, 'dataDir'> = {
   bodyLimitBytes: 8 * 1024 * 1024,
   demo: false,
   access: DEFAULT_ACCESS,
+  audit: DEFAULT_AUDIT,
 };
 
 export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.env): Settings {
@@ -77,13 +89,24 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
     ...stored,
     // Nested: a carewall.json that sets one access option keeps the defaults of the others.
     access: checkAccessSettings({ ...DEFAULT_ACCESS, ...stored.access }),
+    audit: checkAuditSettings({ ...DEFAULT_AUDIT, ...stored.audit }),
     dataDir: path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
   };
 }
 
 /** What carewall.json may hold: any setting, nested access settings partially. */
-export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access'>> & { access?: Partial<AccessSettings> };
+export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access' | 'audit'>> & { access?: Partial<AccessSettings>; audit?: Partial<AuditSettings> };
+
+export function checkAuditSettings(a: AuditSettings): AuditSettings {
+  if (typeof a.intervalSeconds !== 'number' || !Number.isFinite(a.intervalSeconds) || a.intervalSeconds < 0) {
+    throw new Error(`${SETTINGS_FILE}: audit.intervalSeconds must be a number of at least 0`);
+  }
+  if (!Array.isArray(a.witnesses) || a.witnesses.some((u) => typeof u !== 'string' || !/^https?:\/\//.test(u))) {
+    throw new Error(`${SETTINGS_FILE}: audit.witnesses must be a list of http(s) URLs`);
+  }
+  return a;
+}
 
 /** A mistyped carewall.json stops the start with a message naming the setting, not a failure later. */
 export function checkAccessSettings(a: AccessSettings): AccessSettings {

@@ -3,6 +3,7 @@
  * capabilities together. The HTTP server and the CLI both start from here.
  */
 import { AccessGrants, AccessPolicy, accessMigrations } from './access/index.js';
+import { AuditService, auditMigrations } from './audit/index.js';
 import type { Settings } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -20,11 +21,12 @@ export interface Carewall {
   access: AccessPolicy;
   grants: AccessGrants;
   identity: IdentityService;
+  audit: AuditService;
   log: Logger;
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations];
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -40,11 +42,22 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     await access.start();
     const grants = new AccessGrants(db, keyring, access, settings.access, log);
     const identity = new IdentityService(db, keyring, settings);
+    // Every access decision is a record in the audit log before it is acted on.
+    const audit = new AuditService(db, keyring, settings.audit, log, settings.dataDir);
+    access.onEvent(audit.onAccess);
+    identity.onEvent(audit.onIdentity);
+    grants.onEvent(audit.onGrant);
+    // A write and its record commit together; the sequencer lock comes first in every write.
+    fhir.writePreludes.push(audit.writePrelude);
+    await audit.pinnedVerifierKey();
+    await audit.recordConfiguration(settings);
+    audit.start();
     const close = async () => {
+      audit.stop();
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, log, close };
+    return { settings, db, keyring, fhir, access, grants, identity, audit, log, close };
   } catch (err) {
     await db.close();
     throw err;

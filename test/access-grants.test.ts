@@ -63,7 +63,7 @@ describe('break-the-glass, investigations and explanations', () => {
   let officerName: string;
 
   before(async () => {
-    s = await startTestServer({}, (cw) => cw.access.onEvent((e) => events.push(e)));
+    s = await startTestServer({}, (cw) => cw.access.onEvent((e) => void events.push(e)));
     officerName = 'po-grants';
     officer = await s.login(['privacy-officer'], officerName);
   });

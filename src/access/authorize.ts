@@ -43,7 +43,11 @@ export type AdminAction =
   /** Read and review break-the-glass grants, investigations and flagged accesses; read notifications. */
   | 'access.review'
   /** Open an investigation into a patient's chart. */
-  | 'access.investigate';
+  | 'access.investigate'
+  /** Read the audit log: checkpoints, records, proofs. */
+  | 'audit.read'
+  /** Search the audit records as AuditEvents, and produce a patient's access report. */
+  | 'audit.events';
 export type Action = FhirAction | AdminAction;
 
 export interface Target {
@@ -76,6 +80,8 @@ export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {
   'access.explain': ['admin', 'privacy-officer'],
   'access.review': ['privacy-officer'],
   'access.investigate': ['privacy-officer'],
+  'audit.read': ['privacy-officer', 'security-admin'],
+  'audit.events': ['privacy-officer'],
 };
 
 export function decide(who: Who | undefined, action: Action, target: Target = {}): Decision {

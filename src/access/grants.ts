@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import type { AccessSettings } from '../config.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { open, seal } from '../keys/envelope.js';
 import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
@@ -51,10 +51,28 @@ export interface UseSummary {
   review?: { by: string; at: string; decision: string; note: string };
 }
 
+/**
+ * What the audit log is told about grants: opened (or refused), and reviewed. The free-text
+ * justification and review note stay sealed in the grant; the record names the grant.
+ */
+export interface GrantEvent {
+  action: 'break-glass.start' | 'investigation.start' | 'break-glass.review' | 'investigation.review' | 'flagged-access.review';
+  outcome: 'success' | 'denied';
+  who: Who;
+  patient?: string;
+  grantId?: string;
+  /** Reason code when opened; the review decision when reviewed; why it was refused. */
+  reason: string;
+  expiresAt?: string;
+  tx?: Queryable;
+}
+
 const JUSTIFICATION_MIN = 10;
 const TEXT_MAX = 2000;
 
 export class AccessGrants {
+  private readonly listeners: Array<(e: GrantEvent) => Promise<void>> = [];
+
   constructor(
     private readonly db: Database,
     private readonly keyring: Keyring,
@@ -63,9 +81,23 @@ export class AccessGrants {
     private readonly log: Logger,
   ) {}
 
+  /** Listeners are awaited: when one fails (the audit log is down) the grant is not opened. */
+  onEvent(listener: (e: GrantEvent) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  private async emit(e: GrantEvent): Promise<void> {
+    for (const l of this.listeners) await l(e);
+  }
+
   async breakGlass(who: Who, input: { patient?: unknown; reason?: unknown; justification?: unknown }): Promise<{ id: string; patient: string; expiresAt: string }> {
     const allowedRole = who.roles.some((r) => this.settings.breakGlassRoles.includes(r) && ROLE_RIGHTS[r].scope === 'clinical');
-    if (!allowedRole) throw new AccessDeniedError({ allowed: false, reason: 'break-the-glass is for clinical roles only' });
+    if (!allowedRole) {
+      const reason = 'break-the-glass is for clinical roles only';
+      const patient = typeof input.patient === 'string' && /^(Patient\/)?[A-Za-z0-9\-.]{1,64}$/.test(input.patient) ? input.patient.replace(/^Patient\//, '') : undefined;
+      await this.emit({ action: 'break-glass.start', outcome: 'denied', who, patient, reason });
+      throw new AccessDeniedError({ allowed: false, reason });
+    }
     const reason = input.reason;
     if (typeof reason !== 'string' || !(BREAK_GLASS_REASONS as readonly string[]).includes(reason)) {
       throw new FhirError(400, 'invalid', `reason must be one of ${BREAK_GLASS_REASONS.join(', ')}`);
@@ -121,7 +153,10 @@ export class AccessGrants {
     const { decision, note } = reviewInput(input);
     await this.keyring.ensure([GENERAL_SCOPE]);
     await this.db.transaction(async (tx) => {
-      const found = await tx.query<{ account_id: string }>('select account_id from access_grant where id = $1 and kind = $2 for update', [grantId, kind]);
+      const found = await tx.query<{ account_id: string; patient_id: string }>(
+        'select account_id, patient_id from access_grant where id = $1 and kind = $2 for update',
+        [grantId, kind],
+      );
       if (found.rows.length === 0) throw new FhirError(404, 'not-found', 'no such grant');
       if (found.rows[0].account_id === who.accountId) throw new AccessDeniedError({ allowed: false, reason: 'a grant is reviewed by someone other than its holder' });
       await tx.query(`update access_grant set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1`, [
@@ -134,6 +169,7 @@ export class AccessGrants {
         `update access_use set reviewed_at = now(), reviewer = $2, decision = $3 where grant_id = $1 and reviewed_at is null`,
         [grantId, who.username, decision],
       );
+      await this.emit({ action: kind === 'break-glass' ? 'break-glass.review' : 'investigation.review', outcome: 'success', who, patient: found.rows[0].patient_id, grantId, reason: decision, tx });
     });
   }
 
@@ -155,11 +191,14 @@ export class AccessGrants {
     const { decision, note } = reviewInput(input);
     if (!/^\d{1,18}$/.test(useId)) throw new FhirError(404, 'not-found', 'no such flagged access');
     await this.keyring.ensure([GENERAL_SCOPE]);
-    const r = await this.db.query(
-      `update access_use set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1 and kind = 'restricted-patient' returning id`,
-      [useId, who.username, decision, this.sealText(note, `access:use:${useId}`)],
-    );
-    if (r.rows.length === 0) throw new FhirError(404, 'not-found', 'no such flagged access');
+    await this.db.transaction(async (tx) => {
+      const r = await tx.query<{ patient_id: string }>(
+        `update access_use set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1 and kind = 'restricted-patient' returning patient_id`,
+        [useId, who.username, decision, this.sealText(note, `access:use:${useId}`)],
+      );
+      if (r.rows.length === 0) throw new FhirError(404, 'not-found', 'no such flagged access');
+      await this.emit({ action: 'flagged-access.review', outcome: 'success', who, patient: r.rows[0].patient_id, reason: decision, tx });
+    });
   }
 
   async notifications(who: Who): Promise<Array<{ id: string; at: string; kind: string; grant: string | null; message: string }>> {
@@ -192,15 +231,20 @@ export class AccessGrants {
   private async open(kind: GrantKind, who: Who, patient: string, reason: string, justification: string, minutes: number) {
     const id = crypto.randomUUID();
     await this.keyring.ensure([GENERAL_SCOPE]);
-    const r = await this.db.query<{ expires_at: Date }>(
-      `insert into access_grant (id, kind, account_id, username, patient_id, reason_code, justification, expires_at)
-       values ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::float8)) returning expires_at`,
-      [id, kind, who.accountId, who.username, patient, reason, this.sealText(justification, `access:grant:${id}`), minutes * 60],
-    );
+    const expiresAt = await this.db.transaction(async (tx) => {
+      const r = await tx.query<{ expires_at: Date }>(
+        `insert into access_grant (id, kind, account_id, username, patient_id, reason_code, justification, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::float8)) returning expires_at`,
+        [id, kind, who.accountId, who.username, patient, reason, this.sealText(justification, `access:grant:${id}`), minutes * 60],
+      );
+      const at = iso(r.rows[0].expires_at);
+      await this.emit({ action: kind === 'break-glass' ? 'break-glass.start' : 'investigation.start', outcome: 'success', who, patient, grantId: id, reason, expiresAt: at, tx });
+      return at;
+    });
     // This process and the others may hold this patient's refusal in their decision caches.
     this.policy.contexts.forget({ patients: [patient] });
     await announceAccessChange(this.db, { patients: [patient] });
-    return { id, patient, expiresAt: iso(r.rows[0].expires_at) };
+    return { id, patient, expiresAt };
   }
 
   /** In-app list, a warning in the log, and the configured webhooks; none of them names the patient. */

@@ -29,6 +29,8 @@ export interface AccessTarget {
   /** Label digests of the stored version (reads, and the version a write replaces). */
   labels?: string[];
   basedOn?: string[];
+  /** The version read, or written (for the audit record). */
+  version?: number;
 }
 
 /**
@@ -58,7 +60,13 @@ export interface AccessEvent {
   resourceType: string;
   id?: string;
   patientId?: string | null;
+  version?: number;
   decision: AccessDecision;
+  /**
+   * The write transaction the decision belongs to, when it was taken inside one: its record joins
+   * that transaction (committed or rolled back with the write).
+   */
+  tx?: Queryable;
 }
 
 const PATIENT_TYPES = new Set(CLINICAL_TYPES);
@@ -71,7 +79,7 @@ export function interactionOf(mode: Mode, action: FhirAction): Interaction {
 
 export class AccessPolicy {
   private readonly allSensitive: string[];
-  private readonly listeners: Array<(e: AccessEvent) => void> = [];
+  private readonly listeners: Array<(e: AccessEvent) => void | Promise<void>> = [];
   /** Label digests per role set and department: settings and the blind-index key are fixed for the process. */
   private readonly sensitiveOfRoles = new Map<string, string[]>();
   private departmentDigests?: Array<{ group: string; digest: string }>;
@@ -102,13 +110,16 @@ export class AccessPolicy {
     return () => this.contexts.forget(change);
   };
 
-  /** Every decision, with its grounds or reason, for the audit log. */
-  onEvent(listener: (e: AccessEvent) => void): void {
+  /**
+   * Every decision, with its grounds or reason, for the audit log. Listeners are awaited: a
+   * decision is acted on only once they have kept it (the audit log fails the request closed).
+   */
+  onEvent(listener: (e: AccessEvent) => void | Promise<void>): void {
     this.listeners.push(listener);
   }
 
-  emit(e: AccessEvent): void {
-    for (const l of this.listeners) l(e);
+  async emit(e: AccessEvent): Promise<void> {
+    for (const l of this.listeners) await l(e);
   }
 
   /**
@@ -393,7 +404,8 @@ export class AccessPolicy {
    */
   async record(who: Who | undefined, action: FhirAction, target: AccessTarget, decision: AccessDecision, q: Queryable = this.db): Promise<void> {
     if (!who || who.system) return;
-    this.emit({ who, action, resourceType: target.resourceType, id: target.id, patientId: target.patientId, decision });
+    const tx = q === this.db ? undefined : q;
+    await this.emit({ who, action, resourceType: target.resourceType, id: target.id, patientId: target.patientId, version: target.version, decision, tx });
     const g = decision.grounds;
     if (!decision.allowed || !g || !target.patientId) return;
     const kinds: Array<[string, string | null]> = [];

@@ -10,6 +10,7 @@ import { rotateMasterKey, type RotationResult } from '../keys/rotate.js';
 import { requestRotation } from '../setup/control.js';
 import { createLogger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
+import { registerAuditCommand } from './auditCommand.js';
 import { install } from '../setup/install.js';
 import { assertLoopback, serve } from '../setup/serve.js';
 import { VERSION } from '../version.js';
@@ -23,7 +24,7 @@ const DEMO_LOGINS_FILE = 'demo-logins.json';
 /** A folder holding only a demo (or nothing of anyone's): safe to rebuild. Never a real installation. */
 function isLeftoverDemo(dir: string): boolean {
   if (isInitialised(dir)) return loadSettings(dir).demo;
-  const ours = new Set(['master.key', 'pgdata', 'pgdata.lock', 'control.sock']);
+  const ours = new Set(['master.key', 'pgdata', 'pgdata.lock', 'control.sock', 'audit.vkey']);
   return fs.readdirSync(dir).every((f) => ours.has(f));
 }
 
@@ -156,6 +157,7 @@ keys
   });
 
 registerUserCommand(program, openExisting);
+registerAuditCommand(program, openExisting);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -5,11 +5,13 @@
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { AccessDeniedError, type Who } from '../access/authorize.js';
+import { AuditUnavailableError, withRequest } from '../audit/index.js';
 import { DatabaseUnavailableError } from '../db/database.js';
 import { DecryptionError } from '../keys/envelope.js';
 import { FhirError, outcome } from '../records/outcome.js';
 import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
+import { registerAuditRoutes } from './auditRoutes.js';
 import { registerFhirRoutes } from './fhirRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
@@ -52,6 +54,12 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     );
   });
 
+  // The request's context (client, request id, the search asked) follows it down to the audit log.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const q = req.url.indexOf('?');
+    withRequest({ requestId: req.id, ip: req.ip, userAgent: req.headers['user-agent'], query: q >= 0 ? req.url.slice(q + 1) : undefined }, done);
+  });
+
   app.addHook('onRequest', async (req) => {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
@@ -75,6 +83,11 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
       const status = err.decision.reason === 'not authenticated' ? 401 : 403;
       const text = status === 401 ? 'authentication required' : 'access denied';
       return send(status, isFhir ? outcome(status === 401 ? 'login' : 'forbidden', text) : { error: text });
+    }
+    if (err instanceof AuditUnavailableError) {
+      // Fail closed: nothing is served that the audit log could not record.
+      req.log.error({ reqId: req.id }, 'audit log unavailable: request refused');
+      return send(503, isFhir ? outcome('transient', 'audit log unavailable') : { error: 'audit log unavailable' });
     }
     if (err instanceof DatabaseUnavailableError) {
       return send(503, isFhir ? outcome('transient', 'storage unavailable') : { error: 'storage unavailable' });
@@ -111,6 +124,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerSessionRoutes(app, cw);
   await registerUserRoutes(app, cw);
   await registerAccessRoutes(app, cw);
+  await registerAuditRoutes(app, cw);
   return app;
 }
 

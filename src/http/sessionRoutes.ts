@@ -66,8 +66,7 @@ export async function registerSessionRoutes(app: FastifyInstance, cw: Carewall):
   });
 
   app.delete('/api/session', async (req, reply) => {
-    requireWho(req);
-    await cw.identity.logout(req.token!);
+    await cw.identity.logout(req.token!, requireWho(req));
     return reply.status(204).send();
   });
 }

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { authorize, SYSTEM, type Role, type Who } from '../access/authorize.js';
 import type { Settings } from '../config.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
@@ -52,17 +52,46 @@ export interface Session {
   expiresAt: Date;
 }
 
+/**
+ * What the audit log is told: sign-ins (and refused ones), sign-outs, accounts made or disabled and
+ * second factors (re)enrolled. Never a password, code or token; a refused sign-in names the account
+ * only when one exists (a mistyped user name is often a password).
+ */
+export interface IdentityEvent {
+  action: 'login' | 'logout' | 'user.create' | 'user.disable' | 'user.second-factor';
+  outcome: 'success' | 'denied';
+  /** Who acted: the administrator, or the account itself for sign-in and sign-out. */
+  actor?: Who;
+  /** The account acted on. */
+  account?: { id: string; username: string; roles?: string[]; practitioner?: string };
+  reason?: string;
+  client?: ClientInfo;
+  /** The transaction that made the change: the record joins it. */
+  tx?: Queryable;
+}
+
 /** Who asks. In-process callers (CLI, seeding, tests) that pass nobody act as the system. */
 export interface Acting {
   who?: Who;
 }
 
 export class IdentityService {
+  private readonly listeners: Array<(e: IdentityEvent) => Promise<void>> = [];
+
   constructor(
     private readonly db: Database,
     private readonly keyring: Keyring,
     private readonly settings: Settings,
   ) {}
+
+  /** Listeners are awaited: when one fails (the audit log is down) the change does not happen. */
+  onEvent(listener: (e: IdentityEvent) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  private async emit(e: IdentityEvent): Promise<void> {
+    for (const l of this.listeners) await l(e);
+  }
 
   async createAccount(input: CreateAccountInput, opts: Acting = {}): Promise<CreatedAccount> {
     authorize(opts.who ?? SYSTEM, 'user.create');
@@ -74,17 +103,21 @@ export class IdentityService {
     const totpRequired = rolesRequireTotp(roles) || input.requireTotp === true;
     const id = crypto.randomUUID();
     const secret = totpRequired ? newTotpSecret() : undefined;
-    const inserted = await accounts.insertAccount(this.db, {
-      id,
-      username,
-      passwordHash: await hashPassword(password),
-      roles,
-      practitioner,
-      totpSecretSealed: secret && sealTotpSecret(this.generalKey(), secret, id),
-      totpRequired,
-      validUntil,
+    const passwordHash = await hashPassword(password);
+    await this.db.transaction(async (tx) => {
+      const inserted = await accounts.insertAccount(tx, {
+        id,
+        username,
+        passwordHash,
+        roles,
+        practitioner,
+        totpSecretSealed: secret && sealTotpSecret(this.generalKey(), secret, id),
+        totpRequired,
+        validUntil,
+      });
+      if (!inserted) throw new DuplicateUsernameError();
+      await this.emit({ action: 'user.create', outcome: 'success', actor: opts.who, account: { id, username, roles, practitioner }, tx });
     });
-    if (!inserted) throw new DuplicateUsernameError();
     return {
       id,
       username,
@@ -103,8 +136,12 @@ export class IdentityService {
   async enrollTotp(accountId: string, opts: Acting = {}): Promise<string> {
     authorize(opts.who ?? SYSTEM, 'user.create');
     const secret = newTotpSecret();
-    const username = await accounts.setTotpSecret(this.db, accountId, sealTotpSecret(this.generalKey(), secret, accountId));
-    if (username === undefined) throw new UnknownAccountError();
+    const username = await this.db.transaction(async (tx) => {
+      const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.generalKey(), secret, accountId));
+      if (name === undefined) throw new UnknownAccountError();
+      await this.emit({ action: 'user.second-factor', outcome: 'success', actor: opts.who, account: { id: accountId, username: name }, reason: 'second factor enrolled', tx });
+      return name;
+    });
     return totpUri(secret, username);
   }
 
@@ -114,32 +151,52 @@ export class IdentityService {
    */
   async login(input: LoginInput, client: ClientInfo = {}): Promise<Session> {
     const { username, password, otp } = input;
+    const refused = async (reason: string, account?: LoginRow): Promise<void> => {
+      const named = account && { id: account.id, username: account.username, roles: [...account.roles] };
+      await this.emit({ action: 'login', outcome: 'denied', actor: named && { accountId: named.id, username: named.username, roles: account.roles }, account: named, reason, client });
+    };
     if (typeof password !== 'string' || password.length > PASSWORD_MAX || !isWellFormedUsername(username)) {
       if (typeof password === 'string') await verifyAgainstDummy(password);
+      await refused('malformed credentials');
       throw new InvalidCredentialsError();
     }
     const account = await accounts.findForLogin(this.db, username.toLowerCase());
     if (!account) {
       await verifyAgainstDummy(password);
+      await refused('no such account');
       throw new InvalidCredentialsError();
     }
     // Checked before the password so that a locked account gives a guesser no further answers.
-    if (account.lockedForSeconds > 0) throw new AccountLockedError(account.lockedForSeconds);
+    if (account.lockedForSeconds > 0) {
+      await refused('account locked', account);
+      throw new AccountLockedError(account.lockedForSeconds);
+    }
 
     let ok = (await verifyPassword(account.passwordHash, password)) && !account.inactive;
     let step: number | null = null;
+    let why = account.inactive ? 'account disabled or expired' : 'wrong password';
     if (ok && this.needsTotp(account)) {
       step = this.matchOtp(account, otp);
       ok = step !== null;
+      why = 'wrong or reused second-factor code';
     }
-    if (!ok) return this.fail(account.id);
+    if (!ok) {
+      await refused(why, account);
+      return this.fail(account.id);
+    }
 
     const session = await this.db.transaction(async (tx) => {
       // Re-checks lock, activity and TOTP replay at this instant; another process may have moved first.
       if (!(await accounts.recordSuccess(tx, account.id, step))) return undefined;
-      return sessions.createSession(tx, account.id, this.timing(), client);
+      const created = await sessions.createSession(tx, account.id, this.timing(), client);
+      const named = { id: account.id, username: account.username, roles: [...account.roles] };
+      await this.emit({ action: 'login', outcome: 'success', actor: { accountId: named.id, username: named.username, roles: account.roles }, account: named, client, tx });
+      return created;
     });
-    if (!session) return this.fail(account.id);
+    if (!session) {
+      await refused('refused at the last moment (locked, disabled or code reused)', account);
+      return this.fail(account.id);
+    }
     await this.afterLogin(account, password);
     return session;
   }
@@ -150,8 +207,12 @@ export class IdentityService {
   }
 
   /** Ends the session; false when the token named no live session. */
-  logout(token: string): Promise<boolean> {
-    return sessions.revokeSession(this.db, token);
+  async logout(token: string, who?: Who): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const ended = await sessions.revokeSession(tx, token);
+      if (ended && who) await this.emit({ action: 'logout', outcome: 'success', actor: who, account: { id: who.accountId, username: who.username }, tx });
+      return ended;
+    });
   }
 
   /** Disables the account and ends all its sessions in the same transaction. */
@@ -161,7 +222,9 @@ export class IdentityService {
     return this.db.transaction(async (tx) => {
       const id = await accounts.disableByUsername(tx, username.toLowerCase());
       if (id === undefined) throw new UnknownAccountError();
-      return { id, revokedSessions: await sessions.revokeAccountSessions(tx, id) };
+      const revokedSessions = await sessions.revokeAccountSessions(tx, id);
+      await this.emit({ action: 'user.disable', outcome: 'success', actor: opts.who, account: { id, username: username.toLowerCase() }, tx });
+      return { id, revokedSessions };
     });
   }
 

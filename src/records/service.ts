@@ -30,9 +30,10 @@ export interface PreparedWrite {
   patientId: string | null;
   ifMatch?: number;
   who: Who;
+  /** The decision on the stored version an update or delete replaces: recorded with the write. */
+  replaced?: AccessDecision;
 }
 
-/** Runs inside the transaction of every write, after the version is stored (the access projection). */
 /**
  * Runs inside the transaction of every write. It may hand back a function to run once the
  * transaction has ended (a cache to drop entries from: only then can a reader see the change).
@@ -45,6 +46,11 @@ const MAX_PINNED_PATIENTS = 20;
 export class FhirService {
   readonly store: RecordStore;
   readonly writeHooks: WriteHook[] = [];
+  /**
+   * Run first in every write transaction, before any row is locked (the audit log takes its
+   * sequencer lock here, so that every write transaction takes its locks in the same order).
+   */
+  readonly writePreludes: Array<(tx: Queryable) => Promise<void>> = [];
 
   constructor(
     readonly db: Database,
@@ -59,6 +65,7 @@ export class FhirService {
   withCodec(codec: BodyCodec): FhirService {
     const other = new FhirService(this.db, this.keyring, this.access, codec);
     other.writeHooks.push(...this.writeHooks);
+    other.writePreludes.push(...this.writePreludes);
     return other;
   }
 
@@ -87,7 +94,7 @@ export class FhirService {
       await this.check(who, 'read', 'read', type, id, undefined);
       throw notFound();
     }
-    const target: AccessTarget = { resourceType: type, id, patientId: row.patient_id, labels: row.labels };
+    const target: AccessTarget = { resourceType: type, id, patientId: row.patient_id, labels: row.labels, version: row.version_id };
     const decision = this.access.decideFetched(who, 'read', target, context.roles, row);
     await this.access.record(who, 'read', target, decision);
     if (!decision.allowed) throw new AccessDeniedError(decision);
@@ -135,7 +142,7 @@ export class FhirService {
     requireId(id);
     // The stored version first: whether it exists is not told to someone who may not change it.
     const current = await this.store.currentRow(this.db, type, id);
-    await this.check(who, 'update', 'replace', type, id, current);
+    const replaced = await this.check(who, 'update', 'replace', type, id, current, { recordAllowed: false });
     if (!current) throw notFound(`${type}/${id} does not exist; create it with POST`);
     const parsed = validateBody(body, type);
     if (parsed.id === undefined) throw badRequest('the resource must carry its id in an update');
@@ -143,44 +150,74 @@ export class FhirService {
     const resource = parsed as Resource & { id: string };
     const patientId = patientOf(resource);
     // Both the compartment it leaves and the one it joins must allow the write.
-    return { method: 'PUT', resourceType: type, id, resource, patientId, ifMatch: parseIfMatch(ifMatch), who };
+    return { method: 'PUT', resourceType: type, id, resource, patientId, ifMatch: parseIfMatch(ifMatch), who, replaced };
   }
 
   async prepareDelete(who: Who, type: string, id: string, ifMatch?: string): Promise<PreparedWrite> {
     requireType(type);
     const current = await this.store.currentRow(this.db, type, requireId(id));
-    await this.check(who, 'delete', 'delete', type, id, current);
+    const replaced = await this.check(who, 'delete', 'delete', type, id, current, { recordAllowed: false });
     if (!current) throw notFound();
-    return { method: 'DELETE', resourceType: type, id, patientId: current.patient_id, ifMatch: parseIfMatch(ifMatch), who };
+    return { method: 'DELETE', resourceType: type, id, patientId: current.patient_id, ifMatch: parseIfMatch(ifMatch), who, replaced };
   }
 
   /** Runs prepared writes in one transaction, in the given order; all or nothing. */
   async commit(writes: PreparedWrite[]): Promise<Array<StoredVersion | undefined>> {
     await this.keyring.ensure(writes.filter((w) => w.resource).map((w) => scopeFor(w.patientId)));
-    return this.writeTransaction(async (tx, after) => {
+    return this.writeTransaction(async (tx, after, refused) => {
       const results: Array<StoredVersion | undefined> = [];
-      for (const w of writes) results.push(await this.execute(tx, w, after));
+      for (const w of writes) results.push(await this.execute(tx, w, after, refused));
       return results;
     });
   }
 
-  /** A transaction that writes: the hooks' after-functions run when it has ended, committed or not. */
-  private async writeTransaction<T>(fn: (tx: Queryable, after: Array<() => void>) => Promise<T>): Promise<T> {
+  /**
+   * A transaction that writes. The hooks' after-functions run when it has ended, committed or not.
+   * A refusal met inside it is recorded once it has rolled back (a record appended inside would be
+   * rolled back with it), before the refusal reaches the caller.
+   */
+  private async writeTransaction<T>(
+    fn: (tx: Queryable, after: Array<() => void>, refused: Array<() => Promise<void>>) => Promise<T>,
+  ): Promise<T> {
     const after: Array<() => void> = [];
+    const refused: Array<() => Promise<void>> = [];
     try {
-      return await this.db.transaction((tx) => fn(tx, after));
+      return await this.db.transaction(async (tx) => {
+        for (const prelude of this.writePreludes) await prelude(tx);
+        return fn(tx, after, refused);
+      });
+    } catch (err) {
+      for (const record of refused) await record();
+      throw err;
     } finally {
       for (const f of after) f();
     }
   }
 
-  private async execute(tx: Queryable, w: PreparedWrite, after: Array<() => void>): Promise<StoredVersion | undefined> {
-    if (w.resource) await this.checkNew(tx, w.who, w.method === 'POST' ? 'create' : 'update', w.resource, w.patientId);
+  /**
+   * One write: the new state decided, the version stored, and the write recorded with its version
+   * in the same transaction, so that a stored version never lacks its audit record.
+   */
+  private async execute(tx: Queryable, w: PreparedWrite, after: Array<() => void>, refused: Array<() => Promise<void>>): Promise<StoredVersion | undefined> {
+    const action: FhirAction = w.method === 'POST' ? 'create' : w.method === 'PUT' ? 'update' : 'delete';
+    let decision = w.replaced;
+    let target: AccessTarget = { resourceType: w.resourceType, id: w.id, patientId: w.patientId };
+    if (w.resource) {
+      const checked = await this.checkNew(tx, w.who, action, w.resource, w.patientId);
+      target = checked.target;
+      decision = checked.decision;
+      if (!decision.allowed) {
+        const denied = decision;
+        refused.push(() => this.access.record(w.who, action, checked.target, denied));
+        throw new AccessDeniedError(denied);
+      }
+    }
     let v: StoredVersion | undefined;
     if (w.method === 'POST') v = await this.store.insert(tx, w.resource!, w.patientId);
     else if (w.method === 'PUT') v = await this.store.update(tx, w.resource!, w.patientId, w.ifMatch);
     else v = await this.store.delete(tx, w.resourceType, w.id, w.ifMatch);
     if (v) {
+      if (decision) await this.access.record(w.who, action, { ...target, version: v.versionId }, decision, tx);
       for (const hook of this.writeHooks) {
         const done = await hook(tx, v);
         if (done) after.push(done);
@@ -275,12 +312,12 @@ export class FhirService {
     const write = await this.prepareCreate(who, body, type);
     await this.keyring.ensure([scopeFor(write.patientId)]);
     const lockKey = this.keyring.blindIndex.token('conditional-write', `${type}?${canonicalQuery(criteria)}`).readBigInt64BE(0).toString();
-    const result = await this.writeTransaction(async (tx, after): Promise<{ created?: StoredVersion; found: VersionRow[] }> => {
+    const result = await this.writeTransaction(async (tx, after, refused): Promise<{ created?: StoredVersion; found: VersionRow[] }> => {
       await tx.query('select pg_advisory_xact_lock($1::bigint)', [lockKey]);
       const found = await this.conditionalMatches(who, type, criteria, tx);
       if (found.length > 0) return { found };
       // The normal create check runs here: a record for a patient the caller may not write to is refused.
-      return { created: await this.execute(tx, write, after), found };
+      return { created: await this.execute(tx, write, after, refused), found };
     });
     if (result.created) return { created: true, version: result.created };
     if (result.found.length > 1) throw preconditionFailed('the criteria match more than one resource');
@@ -358,22 +395,38 @@ export class FhirService {
    * Asks the access rules about a stored row before decrypting or replacing it. A row that does not
    * exist is decided like one of an unknown patient: guessing ids tells a caller nothing.
    */
-  private async check(who: Who, action: FhirAction, mode: Mode, type: string, id: string, row: VersionRow | undefined): Promise<AccessDecision> {
-    const target: AccessTarget = { resourceType: type, id, patientId: row?.patient_id ?? null, labels: row?.labels ?? [] };
-    return this.enforce(who, action, mode, target);
+  private async check(
+    who: Who,
+    action: FhirAction,
+    mode: Mode,
+    type: string,
+    id: string,
+    row: VersionRow | undefined,
+    opts: { recordAllowed?: boolean } = {},
+  ): Promise<AccessDecision> {
+    const target: AccessTarget = { resourceType: type, id, patientId: row?.patient_id ?? null, labels: row?.labels ?? [], version: row?.version_id };
+    return this.enforce(who, action, mode, target, this.db, opts.recordAllowed ?? true);
   }
 
   /** The new state of a write: the compartment it joins, and for lab results the orders they answer. */
-  private async checkNew(tx: Queryable, who: Who, action: FhirAction, resource: Resource & { id: string }, patientId: string | null): Promise<AccessDecision> {
+  private async checkNew(
+    tx: Queryable,
+    who: Who,
+    action: FhirAction,
+    resource: Resource & { id: string },
+    patientId: string | null,
+  ): Promise<{ target: AccessTarget; decision: AccessDecision }> {
     const basedOn = ((resource as { basedOn?: Array<{ reference?: string }> }).basedOn ?? [])
       .map((b) => /^ServiceRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(b.reference ?? '')?.[1])
       .filter((x): x is string => x !== undefined);
-    return this.enforce(who, action, 'new', { resourceType: resource.resourceType, id: resource.id, patientId, labels: [], basedOn }, tx);
+    const target: AccessTarget = { resourceType: resource.resourceType, id: resource.id, patientId, labels: [], basedOn };
+    return { target, decision: await this.access.decide(who, action, 'new', target, tx) };
   }
 
-  private async enforce(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, q: Queryable = this.db): Promise<AccessDecision> {
+  /** Decides, records (refusals always; allowed accesses unless their record comes later, with the write) and throws on refusal. */
+  private async enforce(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, q: Queryable, recordAllowed: boolean): Promise<AccessDecision> {
     const decision = await this.access.decide(who, action, mode, target, q);
-    await this.access.record(who, action, target, decision, q);
+    if (!decision.allowed || recordAllowed) await this.access.record(who, action, target, decision, q);
     if (!decision.allowed) throw new AccessDeniedError(decision);
     return decision;
   }
@@ -399,12 +452,13 @@ export class FhirService {
     const byType = new Map<string, AccessTarget[]>();
     for (const row of firstPerPatient.values()) {
       const list = byType.get(row.resource_type) ?? [];
-      list.push({ resourceType: row.resource_type, id: row.id, patientId: row.patient_id, labels: row.labels });
+      list.push({ resourceType: row.resource_type, id: row.id, patientId: row.patient_id, labels: row.labels, version: row.version_id });
       byType.set(row.resource_type, list);
     }
     for (const targets of byType.values()) {
       const decisions = await this.access.decideMany(who, action, 'read', targets);
-      for (let i = 0; i < targets.length; i++) await this.access.record(who, action, targets[i], decisions[i]);
+      // Recorded together: the audit log commits them in one batch.
+      await Promise.all(targets.map((t, i) => this.access.record(who, action, t, decisions[i])));
     }
   }
 }

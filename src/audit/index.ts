@@ -1,0 +1,4 @@
+export { AuditService } from './service.js';
+export { auditMigrations } from './schema.js';
+export { AuditUnavailableError } from './log.js';
+export { withRequest } from './context.js';

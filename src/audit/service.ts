@@ -1,0 +1,274 @@
+/**
+ * The audit capability: turns what happens (accesses decided by the access rules, sign-ins,
+ * grants, account changes, configuration changes, queries of the log itself) into records appended
+ * to the Merkle log, durably, before the response leaves. When the log cannot be written the
+ * caller gets AuditUnavailableError and the request fails closed (503, no patient data).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { GrantEvent } from '../access/grants.js';
+import type { AccessEvent } from '../access/policy.js';
+import type { Database, Queryable } from '../db/database.js';
+import type { IdentityEvent } from '../identity/service.js';
+import { open, seal } from '../keys/envelope.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import type { Logger } from '../log.js';
+import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
+import { currentRequest } from './context.js';
+import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
+import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
+
+/** The verifier key's copy in the data folder, written when the key is made. */
+export const VKEY_FILE = 'audit.vkey';
+const QUERY_CONTEXT = 'audit:query';
+
+/** A record as handed to readers: its index, exact leaf bytes, and the record (search text opened). */
+export interface AuditEntry {
+  index: number;
+  leaf: Buffer;
+  record: AuditRecord;
+}
+
+export interface AuditSearch {
+  patient?: string;
+  /** An account id, or a 'Practitioner/<id>' reference. */
+  agent?: string;
+  actions?: string[];
+  outcome?: string;
+  /** ISO instants, inclusive from, exclusive to. */
+  from?: string;
+  to?: string;
+  count: number;
+  offset: number;
+  /** Newest first (reports) or oldest first. */
+  newestFirst?: boolean;
+}
+
+export class AuditService {
+  readonly log: MerkleLog;
+  readonly checkpoints: Checkpointer;
+
+  constructor(
+    private readonly db: Database,
+    private readonly keyring: Keyring,
+    settings: CheckpointSettings,
+    logger: Logger,
+    private readonly dataDir: string,
+  ) {
+    this.log = new MerkleLog(db);
+    this.checkpoints = new Checkpointer(db, keyring, this.log, settings, logger);
+  }
+
+  /**
+   * Appends a record; resolves with its index once committed. Fills in time and the request's
+   * context. Given a transaction, the record joins it (and is kept only if it commits).
+   *
+   * A search's query text can hold a name, an identifier or a birth date: it goes into the leaf
+   * sealed (AES-256-GCM under the installation's general data key), so the log's bytes, which
+   * outside verifiers and backups copy, carry no patient data in clear.
+   */
+  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }, tx?: Queryable): Promise<number> {
+    const req = currentRequest();
+    const { query, ...rest } = partial;
+    const record: AuditRecord = {
+      ...rest,
+      time: partial.time ?? new Date().toISOString(),
+      requestId: partial.requestId ?? req?.requestId,
+      client: partial.client ?? (req ? { ip: req.ip, userAgent: req.userAgent } : undefined),
+    };
+    if (query !== undefined && query !== '') {
+      await this.keyring.ensure([GENERAL_SCOPE]);
+      record.querySealed = seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(query, 'utf8'), QUERY_CONTEXT).toString('base64');
+    }
+    const leaf = encodeLeaf(record);
+    const columns: EntryColumns = {
+      at: record.time,
+      patient: record.patient,
+      account: record.user?.account,
+      practitioner: record.user?.practitioner,
+      action: record.action,
+      outcome: record.outcome,
+    };
+    if (!tx) return this.log.append(leaf, columns);
+    try {
+      return await this.log.appendIn(tx, [leaf], [columns]);
+    } catch (err) {
+      throw new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`);
+    }
+  }
+
+  /** The access rules' decisions, one record each (a search: one per patient returned). */
+  readonly onAccess = async (e: AccessEvent): Promise<void> => {
+    const g = e.decision.grounds;
+    const req = currentRequest();
+    await this.record(
+      {
+        action: e.action,
+        outcome: e.decision.allowed ? 'success' : 'denied',
+        user: { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] },
+        patient: e.patientId ?? undefined,
+        resource: { type: e.resourceType, id: e.id, version: e.version === undefined ? undefined : String(e.version) },
+        query: e.action === 'search' || e.action === 'history' ? req?.query : undefined,
+        purposeOfUse: g?.purposeOfUse,
+        explanation: e.decision.allowed ? { reason: e.decision.reason, ...(g ?? {}) } : { reason: e.decision.reason },
+      },
+      e.tx,
+    );
+  };
+
+  /** Sign-ins, sign-outs, accounts made or disabled, second factors enrolled. */
+  readonly onIdentity = async (e: IdentityEvent): Promise<void> => {
+    const actor = e.actor;
+    await this.record(
+      {
+        action: e.action,
+        outcome: e.outcome,
+        user: actor ? { account: actor.accountId, username: actor.username, practitioner: actor.practitioner, roles: [...actor.roles] } : { username: 'system' },
+        client: e.client ? { ip: e.client.ip, userAgent: e.client.userAgent } : undefined,
+        resource: e.account ? { type: 'Account', id: e.account.id } : undefined,
+        explanation: {
+          ...(e.reason ? { reason: e.reason } : {}),
+          ...(e.account ? { account: e.account.username, ...(e.account.roles ? { roles: e.account.roles } : {}), ...(e.account.practitioner ? { practitioner: e.account.practitioner } : {}) } : {}),
+        },
+      },
+      e.tx,
+    );
+  };
+
+  /** Break-the-glass and investigations opened (or refused), and their reviews. */
+  readonly onGrant = async (e: GrantEvent): Promise<void> => {
+    await this.record(
+      {
+        action: e.action,
+        outcome: e.outcome,
+        user: { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] },
+        patient: e.patient,
+        resource: e.grantId ? { type: 'AccessGrant', id: e.grantId } : undefined,
+        purposeOfUse: e.action === 'break-glass.start' && e.outcome === 'success' ? 'ETREAT' : undefined,
+        explanation: { reason: e.reason, ...(e.expiresAt ? { expiresAt: e.expiresAt } : {}) },
+      },
+      e.tx,
+    );
+  };
+
+  /**
+   * Records the configuration when it differs from the one the last start recorded: which
+   * settings changed, from what to what. Secrets (the database address may hold a password) are
+   * recorded only as whether they changed.
+   */
+  async recordConfiguration(settings: object): Promise<void> {
+    const visible = publicSettings(settings);
+    const fingerprint = crypto.createHash('sha256').update(canonicalJson(visible)).digest('hex');
+    await this.db.transaction(async (tx) => {
+      await this.log.lockSequencer(tx);
+      const last = (await tx.query<{ fingerprint: string; settings: Record<string, unknown> }>('select fingerprint, settings from audit_config_seen where id = 1')).rows[0];
+      if (last?.fingerprint === fingerprint) return;
+      const before = last?.settings ?? {};
+      const changed = Object.keys({ ...before, ...visible })
+        .filter((k) => canonicalJson(before[k]) !== canonicalJson(visible[k]))
+        .sort()
+        .map((k) => ({ setting: k, from: before[k] ?? null, to: visible[k] ?? null }));
+      await this.record(
+        { action: 'configuration.change', outcome: 'success', user: { username: 'system' }, resource: { type: 'Configuration' }, explanation: { fingerprint, changed, first: !last } },
+        tx,
+      );
+      await tx.query(
+        `insert into audit_config_seen (id, fingerprint, settings, seen_at) values (1, $1, $2::jsonb, now())
+         on conflict (id) do update set fingerprint = excluded.fingerprint, settings = excluded.settings, seen_at = now()`,
+        [fingerprint, JSON.stringify(visible)],
+      );
+    });
+  }
+
+  async entry(index: number): Promise<AuditEntry | undefined> {
+    const leaf = await this.log.leaf(index);
+    return leaf ? { index, leaf, record: await this.opened(decodeLeaf(leaf)) } : undefined;
+  }
+
+  /** Records matching the filter, with their leaves, through the search columns; and how many match. */
+  async search(f: AuditSearch): Promise<{ total: number; entries: AuditEntry[] }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const bind = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (f.patient) where.push(`e.patient_id = ${bind(f.patient)}`);
+    if (f.agent) where.push(f.agent.startsWith('Practitioner/') ? `e.practitioner = ${bind(f.agent)}` : `e.account_id = ${bind(f.agent)}`);
+    if (f.actions && f.actions.length > 0) where.push(`e.action = any(${bind(f.actions)}::text[])`);
+    if (f.outcome) where.push(`e.outcome = ${bind(f.outcome)}`);
+    if (f.from) where.push(`e.at >= ${bind(f.from)}::timestamptz`);
+    if (f.to) where.push(`e.at < ${bind(f.to)}::timestamptz`);
+    const cond = where.length > 0 ? `where ${where.join(' and ')}` : '';
+    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n from audit_entry e ${cond}`, params)).rows[0].n;
+    const order = f.newestFirst ? 'desc' : 'asc';
+    const rows = await this.db.query<{ leaf_index: string | number; leaf: unknown }>(
+      `select e.leaf_index, l.leaf from audit_entry e join audit_leaf l on l.leaf_index = e.leaf_index ${cond}
+       order by e.at ${order}, e.leaf_index ${order} limit ${bind(f.count)} offset ${bind(f.offset)}`,
+      params,
+    );
+    const entries: AuditEntry[] = [];
+    for (const row of rows.rows) {
+      const leaf = Buffer.isBuffer(row.leaf) ? row.leaf : Buffer.from(row.leaf as Uint8Array);
+      entries.push({ index: Number(row.leaf_index), leaf, record: await this.opened(decodeLeaf(leaf)) });
+    }
+    return { total, entries };
+  }
+
+  /** The record with its sealed search text opened, for readers entitled to the log. */
+  private async opened(record: AuditRecord): Promise<AuditRecord> {
+    if (!record.querySealed) return record;
+    await this.keyring.ensure([GENERAL_SCOPE]);
+    try {
+      const query = open(this.keyring.cached(GENERAL_SCOPE), Buffer.from(record.querySealed, 'base64'), QUERY_CONTEXT).toString('utf8');
+      return { ...record, query };
+    } catch {
+      return record;
+    }
+  }
+
+  /**
+   * The verifier key to trust: the copy written into the data folder when the key was made (a
+   * database changed by an intruder could carry a key of their own), else the database's.
+   */
+  async pinnedVerifierKey(): Promise<string> {
+    const file = path.join(this.dataDir, VKEY_FILE);
+    const fromDb = await this.checkpoints.verifierKey();
+    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+    fs.writeFileSync(file, fromDb + '\n', { mode: 0o644 });
+    return fromDb;
+  }
+
+  /** The first step of every write transaction (see FhirService.writePreludes). */
+  readonly writePrelude = (tx: Queryable): Promise<void> => this.log.lockSequencer(tx);
+
+  start(): void {
+    this.checkpoints.start();
+  }
+
+  stop(): void {
+    this.checkpoints.stop();
+  }
+}
+
+/**
+ * Settings as recorded, one entry per setting by its dotted path (`access.breakGlassMinutes`):
+ * everything but the data folder, and the database address (which may hold a password) only as a
+ * digest.
+ */
+function publicSettings(settings: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const walk = (prefix: string, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value) && prefix.split('.').length < 2) {
+      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+    } else if (value !== undefined) out[prefix] = value;
+  };
+  for (const [k, v] of Object.entries(settings)) {
+    if (k === 'databaseUrl') out[k] = v ? `sha256:${crypto.createHash('sha256').update(String(v)).digest('hex').slice(0, 16)}` : null;
+    else if (k !== 'dataDir') walk(k, v);
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+const canonicalJson = (v: unknown) => encodeCanonical(v ?? null);

@@ -1,0 +1,178 @@
+/**
+ * /api/audit: the audit log for outside verifiers (contract in the README): the latest signed
+ * checkpoint exactly as signed, the verifier key, a record with its exact leaf bytes, and RFC 9162
+ * inclusion and consistency proofs. Readable by privacy officers and security admins; every query
+ * is itself a record in the log.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorize, type AdminAction, type Who } from '../access/authorize.js';
+import { parseAuditSearch, toAuditEvent } from '../audit/balp.js';
+import type { AuditRecord } from '../audit/record.js';
+import { FhirError } from '../records/outcome.js';
+import type { Carewall } from '../runtime.js';
+import { requireWho } from './server.js';
+
+export async function registerAuditRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+  const audit = cw.audit;
+  /** Authorises, and records the query of the log in the log. */
+  const reader = async (req: FastifyRequest, what: string, permission: AdminAction = 'audit.read', patient?: string): Promise<Who> => {
+    const who = requireWho(req);
+    const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
+    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : undefined;
+    try {
+      authorize(who, permission);
+    } catch (err) {
+      await audit.record({ action: `audit.${what}`, outcome: 'denied', user, patient, query, explanation: { reason: (err as Error).message } });
+      throw err;
+    }
+    await audit.record({ action: `audit.${what}`, outcome: 'success', user, patient, query });
+    return who;
+  };
+
+  // IHE BALP AuditEvents for privacy officers. Registered before the generic /fhir/:type routes
+  // take the path (Fastify prefers static segments).
+  app.get<{ Querystring: Record<string, string | string[]> }>('/fhir/AuditEvent', async (req, reply) => {
+    const filter = parseAuditSearch(req.query);
+    await reader(req, 'events', 'audit.events', filter.patient);
+    const { total, entries } = await audit.search(filter);
+    const base = `${req.protocol}://${req.host}/fhir/AuditEvent`;
+    const page = (offset: number) => {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.query)) for (const x of Array.isArray(v) ? v : [v]) if (k !== '_offset') q.append(k, x);
+      q.set('_offset', String(offset));
+      return `${base}?${q}`;
+    };
+    const link = [{ relation: 'self', url: page(filter.offset) }];
+    if (filter.offset + entries.length < total && filter.count > 0) link.push({ relation: 'next', url: page(filter.offset + filter.count) });
+    return reply.type('application/fhir+json').send({
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total,
+      link,
+      entry: entries.map((e) => ({ fullUrl: `${base}/${e.index}`, resource: toAuditEvent(e.index, e.record), search: { mode: 'match' } })),
+    });
+  });
+
+  app.get<{ Params: { id: string } }>('/fhir/AuditEvent/:id', async (req, reply) => {
+    await reader(req, 'events', 'audit.events');
+    const index = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : -1;
+    const entry = index >= 0 ? await audit.entry(index) : undefined;
+    if (!entry) throw new FhirError(404, 'not-found', 'no such AuditEvent');
+    return reply.type('application/fhir+json').send(toAuditEvent(entry.index, entry.record));
+  });
+
+  // Who accessed this patient's record, when, in which role and why: the patient's right of
+  // access (HIPAA accounting of disclosures, GDPR art. 15). Audit log queries are not accesses
+  // to the chart and are left out.
+  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>('/api/patients/:id/access-report', async (req) => {
+    const patient = req.params.id.replace(/^Patient\//, '');
+    if (!/^[A-Za-z0-9\-.]{1,64}$/.test(patient)) throw new FhirError(400, 'invalid', 'the patient id is malformed');
+    const dates: string[] = [];
+    if (req.query.from) dates.push(`ge${req.query.from}`);
+    if (req.query.to) dates.push(`le${req.query.to}`);
+    const filter = parseAuditSearch(dates.length > 0 ? { date: dates } : {});
+    await reader(req, 'access-report', 'audit.events', patient);
+    const accesses: ReturnType<typeof reportLine>[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const { entries } = await audit.search({ ...filter, patient, count: 1000, offset, actions: REPORTED_ACTIONS });
+      accesses.push(...entries.map((e) => reportLine(e.index, e.record)));
+      if (entries.length < 1000) break;
+    }
+    const byUser = new Map<string, { user: string; practitioner?: string; roles: string[]; accesses: number; refused: number; first: string; last: string }>();
+    for (const a of accesses) {
+      const u = byUser.get(a.user) ?? { user: a.user, practitioner: a.practitioner, roles: a.roles, accesses: 0, refused: 0, first: a.time, last: a.time };
+      if (a.outcome === 'success') u.accesses++;
+      else u.refused++;
+      u.last = a.time;
+      byUser.set(a.user, u);
+    }
+    return {
+      patient: `Patient/${patient}`,
+      generated: new Date().toISOString(),
+      period: { from: filter.from ?? null, to: filter.to ?? null },
+      total: accesses.length,
+      byUser: [...byUser.values()],
+      accesses,
+    };
+  });
+
+  app.get('/api/audit/checkpoint', async (req, reply) => {
+    await reader(req, 'checkpoint');
+    const note = await audit.checkpoints.checkpoint();
+    return reply.type('text/plain; charset=utf-8').send(note);
+  });
+
+  app.get('/api/audit/vkey', async (req, reply) => {
+    await reader(req, 'vkey');
+    return reply.type('text/plain; charset=utf-8').send(await audit.checkpoints.verifierKey());
+  });
+
+  app.get<{ Params: { index: string } }>('/api/audit/records/:index', async (req) => {
+    await reader(req, 'record');
+    const index = count('index', req.params.index);
+    const entry = await audit.entry(index);
+    if (!entry) throw new FhirError(404, 'not-found', 'no audit record at that index');
+    return { index, leaf: entry.leaf.toString('base64'), record: entry.record };
+  });
+
+  app.get<{ Querystring: { index?: string; size?: string } }>('/api/audit/proof/inclusion', async (req) => {
+    await reader(req, 'proof');
+    const index = count('index', req.query.index);
+    const size = count('size', req.query.size);
+    const head = await audit.log.head();
+    if (index >= size || size > head.size) throw new FhirError(400, 'invalid', 'need 0 <= index < size <= the size of the log');
+    return { hashes: (await audit.log.inclusionProof(index, size)).map((h) => h.toString('base64')) };
+  });
+
+  app.get<{ Querystring: { from?: string; to?: string } }>('/api/audit/proof/consistency', async (req) => {
+    await reader(req, 'proof');
+    const from = count('from', req.query.from);
+    const to = count('to', req.query.to);
+    const head = await audit.log.head();
+    if (from < 1 || from > to || to > head.size) throw new FhirError(400, 'invalid', 'need 1 <= from <= to <= the size of the log');
+    return { hashes: (await audit.log.consistencyProof(from, to)).map((h) => h.toString('base64')) };
+  });
+}
+
+function count(name: string, value: string | undefined): number {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) throw new FhirError(400, 'invalid', `${name} must be a whole number`);
+  return Number(value);
+}
+
+/** What touches a patient's record (reads, searches, writes, exports, prints, grants on it). */
+const REPORTED_ACTIONS = [
+  'read',
+  'vread',
+  'search',
+  'history',
+  'create',
+  'update',
+  'delete',
+  'export',
+  'print',
+  'break-glass.start',
+  'break-glass.review',
+  'investigation.start',
+  'investigation.review',
+  'flagged-access.review',
+];
+
+/** One line of an access report: who, when, in which role, what, and why in words. */
+function reportLine(index: number, r: AuditRecord) {
+  const ex = (r.explanation ?? {}) as { reason?: string; basis?: string; relationships?: Array<{ kind: string; source: string }>; grantId?: string };
+  const ways = (ex.relationships ?? []).map((rel) => `${rel.kind} (${rel.source})`);
+  return {
+    record: index,
+    time: r.time,
+    user: r.user?.username ?? 'unknown',
+    practitioner: r.user?.practitioner,
+    roles: r.user?.roles ?? [],
+    action: r.action,
+    resource: r.resource?.id ? `${r.resource.type}/${r.resource.id}${r.resource.version ? `/_history/${r.resource.version}` : ''}` : r.resource?.type,
+    outcome: r.outcome,
+    purposeOfUse: r.purposeOfUse,
+    why: ways.length > 0 ? ways.join('; ') : (ex.reason ?? ''),
+    ...(ex.basis ? { basis: ex.basis } : {}),
+    ...(ex.grantId ? { grant: ex.grantId } : {}),
+  };
+}

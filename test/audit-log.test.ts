@@ -1,0 +1,290 @@
+/**
+ * The audit log in the database: appends sequenced into an RFC 6962 tree, proofs that verify
+ * against signed checkpoints, every access recorded before it is served (and refused when it
+ * cannot be), and `verify` catching records changed, deleted, inserted or reordered behind the
+ * log's back, and a database rolled back behind an exported checkpoint.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Resource } from '@medplum/fhirtypes';
+import { SYSTEM } from '../src/access/authorize.js';
+import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
+import { openNote, parseCheckpoint } from '../src/audit/note.js';
+import { decodeLeaf, encodeLeaf } from '../src/audit/record.js';
+import { verifyLog } from '../src/audit/verify.js';
+import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { observation } from './helpers/fixtures.js';
+
+const leafOf = (n: number) => Buffer.from(`test leaf ${n}`);
+
+describe('the Merkle log in the database', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ audit: { intervalSeconds: 0 } });
+  });
+  after(() => s?.close());
+
+  test('appends in batches give the RFC 6962 root, and proofs from the stored hashes verify', async () => {
+    const log = s.cw.audit.log;
+    const start = (await log.head()).size;
+    const leaves: Buffer[] = [];
+    for (let i = 0; i < start; i++) leaves.push((await log.leaf(i))!);
+    // Batches of several sizes, and single appends through the group-commit queue.
+    for (const batch of [1, 2, 3, 7, 16, 5]) {
+      const mine = Array.from({ length: batch }, (_, i) => leafOf(leaves.length + i));
+      const first = await log.appendBatch(mine);
+      assert.equal(first, leaves.length);
+      leaves.push(...mine);
+    }
+    const singles = await Promise.all(Array.from({ length: 9 }, (_, i) => log.append(leafOf(1000 + i))));
+    assert.deepEqual([...singles].sort((a, b) => a - b), Array.from({ length: 9 }, (_, i) => leaves.length + i));
+    for (const index of singles.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0])) leaves.push(leafOf(1000 + index[1]));
+
+    const hashes = leaves.map(leafHash);
+    const head = await log.head();
+    assert.equal(head.size, leaves.length);
+    assert.ok(head.root.equals(rootFromLeafHashes(hashes)));
+    for (let size = 1; size <= leaves.length; size += 3) {
+      const root = rootFromLeafHashes(hashes.slice(0, size));
+      for (let index = 0; index < size; index += 2) {
+        const proof = await log.inclusionProof(index, size);
+        assert.ok(verifyInclusion(index, size, hashes[index], proof, root), `inclusion ${index} in ${size}`);
+        assert.ok(!verifyInclusion(index, size, leafHash(Buffer.from('forged')), proof, root));
+      }
+      for (let from = 1; from <= size; from += 4) {
+        const proof = await log.consistencyProof(from, size);
+        assert.ok(verifyConsistency(from, size, proof, rootFromLeafHashes(hashes.slice(0, from)), root), `consistency ${from} -> ${size}`);
+      }
+    }
+  });
+});
+
+describe('every access is recorded, and served only once recorded', () => {
+  let s: TestServer;
+  let doctor: string;
+  let officer: string;
+  let patientId: string;
+  let obsId: string;
+
+  before(async () => {
+    s = await startTestServer({ audit: { intervalSeconds: 0 } });
+    doctor = await s.login(['physician'], 'dr-audited');
+    officer = await s.login(['privacy-officer'], 'po-audit');
+    const make = async (body: Resource) => (await s.cw.fhir.create(SYSTEM, body.resourceType, body)).resource as Resource & { id: string };
+    const p = await make({ resourceType: 'Patient', name: [{ family: 'Auditata' }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] });
+    patientId = p.id;
+    obsId = (await make(observation(p.id) as Resource)).id;
+  });
+  after(() => s?.close());
+
+  const records = async () => {
+    const { size } = await s.cw.audit.log.head();
+    return (await s.cw.audit.log.leaves(0, size)).map((l) => ({ index: l.index, record: decodeLeaf(l.leaf) }));
+  };
+
+  test('a read is a record naming who, from where, which patient and resource, and why it was allowed', async () => {
+    const res = await fetch(`${s.url}/fhir/Observation/${obsId}`, { headers: { authorization: `Bearer ${doctor}`, 'user-agent': 'ward-tablet/1.0' } });
+    assert.equal(res.status, 200);
+    const mine = (await records()).filter((r) => r.record.action === 'read' && r.record.resource?.id === obsId);
+    assert.equal(mine.length, 1);
+    const r = mine[0].record;
+    assert.equal(r.outcome, 'success');
+    assert.equal(r.patient, patientId);
+    assert.equal(r.resource?.version, '1');
+    assert.equal(r.user?.username, 'dr-audited');
+    assert.deepEqual(r.user?.roles, ['physician']);
+    assert.equal(r.client?.userAgent, 'ward-tablet/1.0');
+    assert.ok(r.client?.ip);
+    assert.ok(r.requestId);
+    assert.equal(r.purposeOfUse, 'TREAT');
+    assert.match(JSON.stringify(r.explanation), /general-practitioner/);
+  });
+
+  test('a refusal is a record with its reason', async () => {
+    const other = await s.login(['physician'], 'dr-stranger');
+    assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: other })).status, 403);
+    const refused = (await records()).filter((r) => r.record.user?.username === 'dr-stranger' && r.record.outcome === 'denied');
+    assert.equal(refused.length, 1);
+    assert.match(JSON.stringify(refused[0].record.explanation), /no active care relationship/);
+  });
+
+  test('a search is one record per patient returned, with the search asked', async () => {
+    const res = await call(s.url, 'GET', `/fhir/Observation?patient=${patientId}`, { token: doctor });
+    assert.equal(res.status, 200);
+    const found = (await records()).filter((r) => r.record.action === 'search' && r.record.user?.username === 'dr-audited');
+    assert.equal(found.length, 1);
+    assert.equal(found[0].record.patient, patientId);
+    // The leaf holds the search sealed (it may name a patient); readers of the log see it opened.
+    assert.equal(found[0].record.query, undefined);
+    assert.ok(found[0].record.querySealed);
+    assert.equal((await s.cw.audit.entry(found[0].index))?.record.query, `patient=${patientId}`);
+    const byName = await call(s.url, 'GET', '/fhir/Patient?family=Auditata', { token: doctor });
+    assert.equal(byName.status, 200);
+    const leaves = await s.cw.audit.log.leaves(0, (await s.cw.audit.log.head()).size);
+    assert.ok(!leaves.some((l) => l.leaf.includes('Auditata')), 'no leaf carries the name searched for');
+    const nameSearch = (await records()).filter((r) => r.record.action === 'search' && r.record.resource?.type === 'Patient');
+    assert.equal((await s.cw.audit.entry(nameSearch[0].index))?.record.query, 'family=Auditata');
+  });
+
+  test('while the audit log cannot be written, requests for patient data fail closed (503) and show nothing', async () => {
+    await s.cw.db.exec('alter table audit_leaf rename to audit_leaf_away');
+    try {
+      const res = await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: doctor });
+      assert.equal(res.status, 503);
+      assert.equal(res.body.resourceType, 'OperationOutcome');
+      assert.ok(!JSON.stringify(res.body).includes(patientId));
+      const search = await call(s.url, 'GET', `/fhir/Observation?patient=${patientId}`, { token: doctor });
+      assert.equal(search.status, 503);
+      assert.ok(!JSON.stringify(search.body).includes(obsId));
+    } finally {
+      await s.cw.db.exec('alter table audit_leaf_away rename to audit_leaf');
+    }
+    assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: doctor })).status, 200);
+  });
+
+  test('the contract API: checkpoint, key, records and proofs, for privacy officers only', async () => {
+    const cp = await fetch(`${s.url}/api/audit/checkpoint`, { headers: { authorization: `Bearer ${officer}` } });
+    assert.equal(cp.status, 200);
+    assert.match(cp.headers.get('content-type') ?? '', /^text\/plain/);
+    const note = await cp.text();
+    const vkey = await (await fetch(`${s.url}/api/audit/vkey`, { headers: { authorization: `Bearer ${officer}` } })).text();
+    assert.match(vkey, /^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/);
+    const checkpoint = parseCheckpoint(openNote(note, [vkey]).text);
+    assert.ok(checkpoint.size > 3);
+
+    const rec = await call(s.url, 'GET', '/api/audit/records/1', { token: officer });
+    assert.equal(rec.status, 200);
+    const leaf = Buffer.from(rec.body.leaf, 'base64');
+    assert.deepEqual(encodeLeaf(rec.body.record), leaf);
+
+    const inc = await call(s.url, 'GET', `/api/audit/proof/inclusion?index=1&size=${checkpoint.size}`, { token: officer });
+    assert.equal(inc.status, 200);
+    const proof = (inc.body.hashes as string[]).map((h) => Buffer.from(h, 'base64'));
+    assert.ok(verifyInclusion(1, checkpoint.size, leafHash(leaf), proof, checkpoint.root));
+
+    // A later checkpoint is consistent with this one.
+    await call(s.url, 'GET', `/fhir/Patient/${patientId}`, { token: doctor });
+    const later = parseCheckpoint(openNote(await (await fetch(`${s.url}/api/audit/checkpoint`, { headers: { authorization: `Bearer ${officer}` } })).text(), [vkey]).text);
+    assert.ok(later.size > checkpoint.size);
+    const cons = await call(s.url, 'GET', `/api/audit/proof/consistency?from=${checkpoint.size}&to=${later.size}`, { token: officer });
+    assert.ok(verifyConsistency(checkpoint.size, later.size, (cons.body.hashes as string[]).map((h) => Buffer.from(h, 'base64')), checkpoint.root, later.root));
+
+    for (const path of ['/api/audit/checkpoint', '/api/audit/vkey', '/api/audit/records/0', '/api/audit/proof/inclusion?index=0&size=1']) {
+      assert.equal((await call(s.url, 'GET', path, { token: doctor })).status, 403, path);
+    }
+    assert.equal((await call(s.url, 'GET', '/api/audit/proof/inclusion?index=5&size=2', { token: officer })).status, 400);
+    assert.equal((await call(s.url, 'GET', '/api/audit/records/abc', { token: officer })).status, 400);
+    // Querying the log is itself in the log.
+    assert.ok((await records()).some((r) => r.record.action === 'audit.record' && r.record.user?.username === 'po-audit'));
+  });
+});
+
+describe('verify catches what was done to the log behind its back', () => {
+  let s: TestServer;
+  let vkey: string;
+  before(async () => {
+    s = await startTestServer({ audit: { intervalSeconds: 0 } });
+  });
+  after(() => s?.close());
+
+  /** A log of 40 records with checkpoints at 10, 25 and 40, restored from these before each test. */
+  const reset = async () => {
+    await s.cw.db.exec('truncate audit_leaf, audit_node, audit_tree, audit_checkpoint');
+    for (const upTo of [10, 25, 40]) {
+      const { size } = await s.cw.audit.log.head();
+      await s.cw.audit.log.appendBatch(Array.from({ length: upTo - size }, (_, i) => leafOf(size + i)));
+      await s.cw.audit.checkpoints.checkpoint();
+    }
+    vkey = await s.cw.audit.pinnedVerifierKey();
+  };
+  const verify = (files: Array<{ source: string; note: string }> = []) => verifyLog(s.cw.db, vkey, files);
+
+  test('an untouched log verifies', async () => {
+    await reset();
+    const report = await verify();
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
+    assert.equal(report.size, 40);
+    assert.equal(report.checkpointsChecked, 3);
+  });
+
+  test('a changed record is named', async () => {
+    await reset();
+    await s.cw.db.query('update audit_leaf set leaf = $1 where leaf_index = 17', [Buffer.from('nothing to see here')]);
+    const report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 17);
+  });
+
+  test('a deleted record is named', async () => {
+    await reset();
+    await s.cw.db.query('delete from audit_leaf where leaf_index = 12');
+    const report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 12);
+  });
+
+  test('an inserted record (the rest shifted up) is named', async () => {
+    await reset();
+    await s.cw.db.query('update audit_leaf set leaf_index = leaf_index + 1000 where leaf_index >= 30');
+    await s.cw.db.query('update audit_leaf set leaf_index = leaf_index - 999 where leaf_index >= 1030');
+    await s.cw.db.query('insert into audit_leaf (leaf_index, leaf) values (30, $1)', [Buffer.from('planted')]);
+    const report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 30);
+  });
+
+  test('two records swapped are named', async () => {
+    await reset();
+    await s.cw.db.query('update audit_leaf set leaf_index = -1 where leaf_index = 5');
+    await s.cw.db.query('update audit_leaf set leaf_index = 5 where leaf_index = 6');
+    await s.cw.db.query('update audit_leaf set leaf_index = 6 where leaf_index = -1');
+    const report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 5);
+  });
+
+  test('records rewritten with every tree hash recomputed are caught by the signed checkpoints', async () => {
+    await reset();
+    // The intruder rebuilds the whole tree consistently after changing record 20.
+    const { size } = await s.cw.audit.log.head();
+    const leaves = (await s.cw.audit.log.leaves(0, size)).map((l) => l.leaf);
+    leaves[20] = Buffer.from('rewritten');
+    const signed = (await s.cw.db.query<{ size: number; root: Buffer; note: string }>('select * from audit_checkpoint')).rows;
+    await s.cw.db.exec('truncate audit_leaf, audit_node, audit_tree, audit_checkpoint');
+    await s.cw.audit.log.appendBatch(leaves);
+    for (const c of signed) await s.cw.db.query('insert into audit_checkpoint (size, root, note) values ($1, $2, $3)', [c.size, c.root, c.note]);
+    const report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 10, 'between the last good checkpoint (10) and the first bad one (25)');
+    // And the log refuses to sign anything on top of it.
+    await assert.rejects(() => s.cw.audit.checkpoints.checkpoint().then(async () => {
+      await s.cw.audit.log.appendBatch([leafOf(99)]);
+      return s.cw.audit.checkpoints.checkpoint();
+    }), /no longer matches/);
+  });
+
+  test('a database rolled back behind an exported checkpoint fails against that checkpoint', async () => {
+    await reset();
+    const exported = await s.cw.audit.checkpoints.checkpoint(); // size 40, kept offline
+    // The database is restored from a copy taken at 25 records.
+    await s.cw.db.exec('delete from audit_leaf where leaf_index >= 25');
+    await s.cw.db.exec('delete from audit_checkpoint where size > 25');
+    await s.cw.db.exec('delete from audit_node where (idx + 1) * (1::bigint << level) > 25');
+    await s.cw.db.query('update audit_tree set size = 25, root = (select root from audit_checkpoint where size = 25)');
+    assert.equal((await verify()).ok, true, 'the copy is consistent in itself');
+    const report = await verify([{ source: 'offline.checkpoint', note: exported }]);
+    assert.equal(report.ok, false);
+    assert.match(report.problems.map((p) => p.message).join('\n'), /signed at size 40, but the log holds only 25/);
+  });
+
+  test('a forged checkpoint (signed by another key) is not accepted', async () => {
+    await reset();
+    const { generateSignerKey, signNote, formatCheckpoint } = await import('../src/audit/note.js');
+    const { signer } = generateSignerKey('carewall.local/audit/forger');
+    const head = await s.cw.audit.log.head();
+    const forged = signNote(formatCheckpoint({ origin: 'carewall.local/audit/forger', size: head.size, root: head.root }), signer);
+    const report = await verify([{ source: 'forged', note: forged }]);
+    assert.equal(report.ok, false);
+    assert.match(report.problems[0].message, /forged: not a checkpoint signed by this log's key/);
+  });
+});
