@@ -189,7 +189,7 @@ describe('verify catches what was done to the log behind its back', () => {
 
   /** A log of 40 records with checkpoints at 10, 25 and 40, restored from these before each test. */
   const reset = async () => {
-    await s.cw.db.exec('truncate audit_leaf, audit_node, audit_tree, audit_checkpoint');
+    await s.cw.db.exec('truncate audit_leaf, audit_tile, audit_tree, audit_checkpoint');
     for (const upTo of [10, 25, 40]) {
       const { size } = await s.cw.audit.log.head();
       await s.cw.audit.log.appendBatch(Array.from({ length: upTo - size }, (_, i) => leafOf(size + i)));
@@ -250,7 +250,7 @@ describe('verify catches what was done to the log behind its back', () => {
     const leaves = (await s.cw.audit.log.leaves(0, size)).map((l) => l.leaf);
     leaves[20] = Buffer.from('rewritten');
     const signed = (await s.cw.db.query<{ size: number; root: Buffer; note: string }>('select * from audit_checkpoint')).rows;
-    await s.cw.db.exec('truncate audit_leaf, audit_node, audit_tree, audit_checkpoint');
+    await s.cw.db.exec('truncate audit_leaf, audit_tile, audit_tree, audit_checkpoint');
     await s.cw.audit.log.appendBatch(leaves);
     for (const c of signed) await s.cw.db.query('insert into audit_checkpoint (size, root, note) values ($1, $2, $3)', [c.size, c.root, c.note]);
     const report = await verify();
@@ -269,12 +269,46 @@ describe('verify catches what was done to the log behind its back', () => {
     // The database is restored from a copy taken at 25 records.
     await s.cw.db.exec('delete from audit_leaf where leaf_index >= 25');
     await s.cw.db.exec('delete from audit_checkpoint where size > 25');
-    await s.cw.db.exec('delete from audit_node where (idx + 1) * (1::bigint << level) > 25');
+    // Each level keeps the subtrees complete at 25 leaves (floor(25 / 2^level)), 32 to a tile.
+    await s.cw.db.exec('delete from audit_tile where idx * 32 >= (25::bigint >> level)');
+    await s.cw.db.exec('update audit_tile set hashes = substring(hashes from 1 for ((25::bigint >> level) - idx * 32)::int * 32) where (idx + 1) * 32 > (25::bigint >> level)');
     await s.cw.db.query('update audit_tree set size = 25, root = (select root from audit_checkpoint where size = 25)');
     assert.equal((await verify()).ok, true, 'the copy is consistent in itself');
     const report = await verify([{ source: 'offline.checkpoint', note: exported }]);
     assert.equal(report.ok, false);
     assert.match(report.problems.map((p) => p.message).join('\n'), /signed at size 40, but the log holds only 25/);
+  });
+
+  test('a log of several chunks verifies on worker threads, and damage deep inside it is named exactly', async () => {
+    await s.cw.db.exec('truncate audit_leaf, audit_tile, audit_tree, audit_checkpoint');
+    const CHUNK = 8192;
+    const total = 3 * CHUNK + 300;
+    // Checkpoints inside a unit, on a unit boundary, on a chunk boundary, and inside later chunks.
+    for (const upTo of [100, 256, CHUNK, CHUNK + 777, 2 * CHUNK + 5000, total]) {
+      for (let size = (await s.cw.audit.log.head()).size; size < upTo; size = (await s.cw.audit.log.head()).size) {
+        await s.cw.audit.log.appendBatch(Array.from({ length: Math.min(5000, upTo - size) }, (_, i) => leafOf(size + i)));
+      }
+      await s.cw.audit.checkpoints.checkpoint();
+    }
+    vkey = await s.cw.audit.pinnedVerifierKey();
+    for (const workers of [0, 2]) {
+      const report = await verifyLog(s.cw.db, vkey, [], { workers });
+      assert.equal(report.ok, true, JSON.stringify(report.problems));
+      assert.equal(report.size, total);
+      assert.equal(report.checkpointsChecked, 6);
+    }
+    // A stored hash above the units: subtree 9/0, completed by record 511.
+    const tile = (await s.cw.db.query<{ hashes: Uint8Array }>('select hashes from audit_tile where level = 9 and idx = 0')).rows[0].hashes;
+    const damaged = Buffer.from(tile);
+    damaged[0] ^= 1;
+    await s.cw.db.query('update audit_tile set hashes = $1 where level = 9 and idx = 0', [damaged]);
+    assert.equal((await verifyLog(s.cw.db, vkey, [], { workers: 2 })).firstBadIndex, 511);
+    await s.cw.db.query('update audit_tile set hashes = $1 where level = 9 and idx = 0', [Buffer.from(tile)]);
+    // A record in the third chunk.
+    await s.cw.db.query('update audit_leaf set leaf = $1 where leaf_index = $2', [Buffer.from('changed'), 2 * CHUNK + 1234]);
+    const report = await verifyLog(s.cw.db, vkey, [], { workers: 2 });
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 2 * CHUNK + 1234);
   });
 
   test('a forged checkpoint (signed by another key) is not accepted', async () => {

@@ -13,6 +13,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type NodeSource } from './merkle.js';
+import { completeAt, fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, TileWrites, tileKey, tileOf, type TileKey } from './tiles.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
 const SEQUENCER_LOCK = 0x6175646974;
@@ -26,7 +27,7 @@ export interface TreeHead {
   root: Buffer;
 }
 
-/** A record's search columns, stored beside its leaf (see audit_entry). */
+/** A record's search columns, stored beside its leaf (audit_leaf, not hashed). */
 export interface EntryColumns {
   at: string;
   patient?: string;
@@ -61,6 +62,10 @@ export class MerkleLog {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
+        // Let the event loop turn once before each batch: callers that append from a tight loop
+        // (or an in-process database whose queries resolve without I/O) must not starve timers and
+        // sockets, and records arriving meanwhile join this batch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
           const first = await this.appendBatch(batch.map((p) => p.leaf), batch.map((p) => p.columns));
@@ -88,62 +93,53 @@ export class MerkleLog {
    * lock order the same in every transaction.
    */
   async appendIn(tx: Queryable, leaves: Buffer[], columns?: Array<EntryColumns | undefined>): Promise<number> {
-    {
-      await this.lockSequencer(tx);
-      const head = await readHead(tx);
-      const n = head.size;
-      // The left siblings the new leaves may complete: the tree's right frontier.
-      const frontier = new Map<string, Buffer>();
-      const wanted = frontierNodes(n);
-      if (wanted.length > 0) {
-        const r = await tx.query<{ level: number; idx: string | number; hash: unknown }>(
-          'select level, idx, hash from audit_node where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))',
-          [wanted.map((w) => w.level), wanted.map((w) => w.index)],
-        );
-        for (const row of r.rows) frontier.set(`${row.level}/${Number(row.idx)}`, toBuffer(row.hash));
-        if (frontier.size !== wanted.length) throw new Error('the stored tree is missing frontier nodes');
-      }
-      const f = new Frontier(n, (level, index) => frontier.get(`${level}/${index}`)!);
-      const levels: number[] = [];
-      const idxs: number[] = [];
-      const hashes: Buffer[] = [];
-      for (const leaf of leaves) {
-        f.append(leafHash(leaf), (level, index, hash) => {
-          levels.push(level);
-          idxs.push(index);
-          hashes.push(hash);
-        });
-      }
-      const size = f.size;
-      const root = f.root();
-      await tx.query(
-        'insert into audit_leaf (leaf_index, leaf) select * from unnest($1::bigint[], $2::bytea[])',
-        [leaves.map((_, i) => n + i), leaves],
-      );
-      await tx.query('insert into audit_node (level, idx, hash) select * from unnest($1::smallint[], $2::bigint[], $3::bytea[])', [levels, idxs, hashes]);
-      const described = (columns ?? []).flatMap((c, i) => (c ? [{ index: n + i, ...c }] : []));
-      if (described.length > 0) {
-        await tx.query(
-          `insert into audit_entry (leaf_index, at, patient_id, account_id, practitioner, action, outcome)
-           select * from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-          [
-            described.map((d) => d.index),
-            described.map((d) => d.at),
-            described.map((d) => d.patient ?? null),
-            described.map((d) => d.account ?? null),
-            described.map((d) => d.practitioner ?? null),
-            described.map((d) => d.action),
-            described.map((d) => d.outcome),
-          ],
-        );
-      }
-      await tx.query(
-        `insert into audit_tree (id, size, root, updated_at) values (1, $1, $2, now())
-         on conflict (id) do update set size = excluded.size, root = excluded.root, updated_at = now()`,
-        [size, root],
-      );
-      return n;
+    await this.lockSequencer(tx);
+    const head = await readHead(tx);
+    const n = head.size;
+    // The rightmost tile of every level the new hashes can reach (they grow), and the tiles of the
+    // tree's right frontier (the left siblings the new leaves may complete). Each rightmost tile
+    // must hold exactly the subtrees complete so far: appending to a damaged tree would bury the
+    // damage under new hashes, so the append is refused instead (and the request fails closed).
+    const growing: Array<TileKey & { length: number }> = [];
+    for (let level = 0; 2 ** level <= n + leaves.length; level++) {
+      const complete = completeAt(n, level);
+      growing.push({ level, idx: Math.floor(complete / TILE_WIDTH), length: (complete % TILE_WIDTH) * HASH_SIZE });
     }
+    const frontierKeys = frontierNodes(n).map((f) => tileOf(f.level, f.index));
+    const tiles = await fetchTiles(tx, [...growing, ...frontierKeys]);
+    for (const g of growing) {
+      const stored = tiles.get(tileKey(g.level, g.idx))?.length ?? 0;
+      if (stored !== g.length) throw new Error(`the stored tree is damaged (level ${g.level} holds ${stored / HASH_SIZE} hashes where ${g.length / HASH_SIZE} are due): run carewall audit verify`);
+    }
+    const f = new Frontier(n, (level, index) => {
+      const h = nodeIn(tiles, level, index);
+      if (!h) throw new Error('the stored tree is missing frontier hashes: run carewall audit verify');
+      return h;
+    });
+    const writes = new TileWrites();
+    for (const leaf of leaves) f.append(leafHash(leaf), (level, index, hash) => writes.add(level, index, hash));
+    const c = (i: number) => columns?.[i];
+    await tx.query(
+      `insert into audit_leaf (leaf_index, leaf, at, patient_id, account_id, practitioner, action, outcome)
+       select * from unnest($1::bigint[], $2::bytea[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+      [
+        leaves.map((_, i) => n + i),
+        leaves,
+        leaves.map((_, i) => c(i)?.at ?? null),
+        leaves.map((_, i) => c(i)?.patient ?? null),
+        leaves.map((_, i) => c(i)?.account ?? null),
+        leaves.map((_, i) => c(i)?.practitioner ?? null),
+        leaves.map((_, i) => c(i)?.action ?? null),
+        leaves.map((_, i) => c(i)?.outcome ?? null),
+      ],
+    );
+    await writes.write(tx);
+    await tx.query(
+      `insert into audit_tree (id, size, root, updated_at) values (1, $1, $2, now())
+       on conflict (id) do update set size = excluded.size, root = excluded.root, updated_at = now()`,
+      [f.size, f.root()],
+    );
+    return n;
   }
 
   /** Takes the sequencer lock for the rest of `tx` (re-entrant: a transaction may take it again). */
@@ -169,23 +165,50 @@ export class MerkleLog {
     return r.rows.map((row) => ({ index: Number(row.leaf_index), leaf: toBuffer(row.leaf) }));
   }
 
-  /** The stored complete-subtree hashes, as the proof functions read them. */
+  /** The stored complete-subtree hashes, as the proof functions read them (each tile fetched once). */
   nodes(q: Queryable = this.db): NodeSource {
+    const tiles = new Map<string, Buffer>();
     return {
       async node(level: number, index: number): Promise<Buffer> {
-        const r = await q.query<{ hash: unknown }>('select hash from audit_node where level = $1 and idx = $2', [level, index]);
-        if (!r.rows[0]) throw new Error(`audit log: no stored hash for subtree ${level}/${index}`);
-        return toBuffer(r.rows[0].hash);
+        const key = tileOf(level, index);
+        if (!tiles.has(tileKey(key.level, key.idx))) for (const [k, v] of await fetchTiles(q, [key])) tiles.set(k, v);
+        const h = nodeIn(tiles, level, index);
+        if (!h) throw new Error(`audit log: no stored hash for subtree ${level}/${index}`);
+        return h;
       },
     };
   }
 
   async inclusionProof(index: number, size: number): Promise<Buffer[]> {
-    return inclusionProof(this.nodes(), index, size);
+    return this.prefetched((src) => inclusionProof(src, index, size));
   }
 
   async consistencyProof(from: number, to: number): Promise<Buffer[]> {
-    return consistencyProof(this.nodes(), from, to);
+    return this.prefetched((src) => consistencyProof(src, from, to));
+  }
+
+  /**
+   * Runs a proof function twice: first against a source that only notes which stored hashes it
+   * asks for (which hashes a proof needs depends on the sizes alone, never on hash values), then
+   * against the tiles holding them, fetched in one query. One round trip per proof.
+   */
+  private async prefetched<T>(fn: (src: NodeSource) => Promise<T>): Promise<T> {
+    const wanted: TileKey[] = [];
+    const placeholder = Buffer.alloc(HASH_SIZE);
+    await fn({
+      async node(level, index) {
+        wanted.push(tileOf(level, index));
+        return placeholder;
+      },
+    });
+    const tiles = await fetchTiles(this.db, wanted);
+    return fn({
+      async node(level, index) {
+        const h = nodeIn(tiles, level, index);
+        if (!h) throw new Error(`audit log: no stored hash for subtree ${level}/${index}`);
+        return h;
+      },
+    });
   }
 }
 
@@ -225,6 +248,18 @@ export class Frontier {
     }
     this.nodes.set(`${level}/${index}`, hash);
     this.size++;
+  }
+
+  /** The stored hash of frontier node (level, index). */
+  node(level: number, index: number): Buffer {
+    const h = this.nodes.get(`${level}/${index}`);
+    if (!h) throw new Error(`frontier: no subtree ${level}/${index}`);
+    return h;
+  }
+
+  /** The complete subtrees of the right edge, largest (leftmost) first. */
+  parts(): Array<{ level: number; index: number; hash: Buffer }> {
+    return frontierNodes(this.size).map((p) => ({ ...p, hash: this.node(p.level, p.index) }));
   }
 
   root(): Buffer {

@@ -13,7 +13,7 @@
  */
 import crypto from 'node:crypto';
 
-const sha256 = (...parts: Buffer[]) => crypto.createHash('sha256').update(Buffer.concat(parts)).digest();
+const sha256 = (...parts: Buffer[]) => crypto.hash('sha256', Buffer.concat(parts), 'buffer');
 
 export const EMPTY_ROOT = sha256();
 const LEAF_PREFIX = Buffer.from([0]);

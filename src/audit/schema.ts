@@ -3,10 +3,10 @@
  * current size and root, the checkpoints it has signed, and its signing key (sealed).
  *
  * Why complete-subtree hashes: every inclusion or consistency proof, and the root at any size, is
- * made of O(log n) complete subtrees, so storing each one as it completes (about 2n rows) makes
- * every proof a handful of primary-key lookups however large the log grows. Tiles (C2SP
- * tlog-tiles) pack the same hashes 256 to a row; one row per hash keeps the SQL obvious, and the
- * table can be re-packed into tiles later without changing a single hash.
+ * made of O(log n) complete subtrees, so storing each one as it completes makes every proof one
+ * lookup of a handful of rows however large the log grows. Version 1 stored one row per hash;
+ * version 3 packs them into tiles (32 hashes of one level per row, see tiles.ts), the layout of
+ * C2SP tlog-tiles with height 1, without changing a single hash.
  */
 import type { Migration } from '../db/migrations.js';
 
@@ -76,6 +76,44 @@ export const auditMigrations: Migration[] = [
         fingerprint text not null,
         settings jsonb not null,
         seen_at timestamptz not null default now());
+    `,
+  },
+  {
+    module: 'audit',
+    version: 3,
+    description: 'Subtree hashes packed 32 to a row (tiles); search columns beside each leaf',
+    sql: `
+      -- Tiles: the hashes of one tree level, 32 consecutive subtrees to a row (1 KiB, stored
+      -- inline), so a million records take about 62,500 rows of hashes instead of two million.
+      -- Row (level, idx) holds the subtrees idx * 32 .. idx * 32 + 31 of that level in order; the
+      -- rightmost tile of a level is partial and grows as subtrees complete.
+      create table audit_tile (
+        level smallint not null,
+        idx bigint not null,
+        hashes bytea not null,
+        primary key (level, idx));
+      insert into audit_tile (level, idx, hashes)
+        select level, idx / 32, string_agg(hash, ''::bytea order by idx) from audit_node group by level, idx / 32;
+      drop table audit_node;
+
+      -- Search columns in the leaf's own row: one row written per record instead of two.
+      -- Derived from the leaf in the same transaction; not trusted for integrity (verification
+      -- reads the leaf bytes alone). Null for records appended without them.
+      alter table audit_leaf
+        add column at timestamptz,
+        add column patient_id text,
+        add column account_id text,
+        add column practitioner text,
+        add column action text,
+        add column outcome text;
+      update audit_leaf l set at = e.at, patient_id = e.patient_id, account_id = e.account_id,
+        practitioner = e.practitioner, action = e.action, outcome = e.outcome
+        from audit_entry e where e.leaf_index = l.leaf_index;
+      drop table audit_entry;
+      create index audit_leaf_patient on audit_leaf (patient_id, at) where patient_id is not null;
+      create index audit_leaf_account on audit_leaf (account_id, at) where account_id is not null;
+      create index audit_leaf_practitioner on audit_leaf (practitioner, at) where practitioner is not null;
+      create index audit_leaf_at on audit_leaf (at) where at is not null;
     `,
   },
 ];

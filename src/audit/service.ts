@@ -200,11 +200,12 @@ export class AuditService {
     if (f.outcome) where.push(`e.outcome = ${bind(f.outcome)}`);
     if (f.from) where.push(`e.at >= ${bind(f.from)}::timestamptz`);
     if (f.to) where.push(`e.at < ${bind(f.to)}::timestamptz`);
-    const cond = where.length > 0 ? `where ${where.join(' and ')}` : '';
-    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n from audit_entry e ${cond}`, params)).rows[0].n;
+    where.push('e.action is not null');
+    const cond = `where ${where.join(' and ')}`;
+    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n from audit_leaf e ${cond}`, params)).rows[0].n;
     const order = f.newestFirst ? 'desc' : 'asc';
     const rows = await this.db.query<{ leaf_index: string | number; leaf: unknown }>(
-      `select e.leaf_index, l.leaf from audit_entry e join audit_leaf l on l.leaf_index = e.leaf_index ${cond}
+      `select e.leaf_index, e.leaf from audit_leaf e ${cond}
        order by e.at ${order}, e.leaf_index ${order} limit ${bind(f.count)} offset ${bind(f.offset)}`,
       params,
     );

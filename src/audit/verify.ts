@@ -8,15 +8,24 @@
  *  - the tree head (size and root) matches the leaves;
  *  - no checkpoint file names a size larger than the log (a database rolled back to an earlier
  *    copy, or truncated).
- * It names the first bad index it can: exactly, when a stored hash disagrees with its leaf; as a
- * range between two checkpoints otherwise (the leaves and all hashes were rewritten consistently,
- * which only the signatures reveal).
+ *
+ * Two passes share that logic. The fast pass reads aligned chunks of leaves and tiles with binary
+ * COPY, has worker threads hash them (verifyChunk.ts) while the next chunk is read, and builds the
+ * levels above each chunk itself. At the first doubt (a gap, a hash that differs) the careful pass
+ * takes over from the start of that chunk, leaf by leaf, and names the first bad index: exactly,
+ * when a stored hash disagrees with its leaf; as a range between two checkpoints otherwise (leaves
+ * and hashes rewritten consistently, which only the signatures reveal).
  */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Database } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
-import { Frontier } from './log.js';
-import { leafHash } from './merkle.js';
+import { eachCopyRow, readInt8 } from './copyRows.js';
+import { Frontier, frontierNodes } from './log.js';
+import { EMPTY_ROOT, leafHash, nodeHash } from './merkle.js';
 import { openNote, parseCheckpoint } from './note.js';
+import { fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, type TileKey } from './tiles.js';
+import { CHUNK, hashChunk, leavesSelect, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
 
 export interface VerifyProblem {
   /** The first leaf index known to be wrong, or the start of the range it lies in. */
@@ -35,16 +44,51 @@ export interface VerifyReport {
   firstBadIndex?: number;
 }
 
+export interface VerifyOptions {
+  /**
+   * Worker threads hashing chunks; 0 hashes on the calling thread. Default: all cores but two (the
+   * reading thread and the database keep one each; on a 2-core machine workers measured no faster).
+   */
+  workers?: number;
+}
+
 interface CheckpointToCheck {
   source: string;
   size: number;
   root: Buffer;
 }
 
-const CHUNK = 20_000;
+/** What both passes keep: checkpoints still to check, what is known good, what is wrong. */
+class Findings {
+  cpAt = 0;
+  goodUpTo = 0;
+  exact: number | undefined;
+  readonly problems: VerifyProblem[] = [];
 
-export async function verifyLog(db: Database, vkey: string, extraCheckpoints: Array<{ source: string; note: string }> = []): Promise<VerifyReport> {
-  const problems: VerifyProblem[] = [];
+  constructor(readonly checkpoints: CheckpointToCheck[]) {}
+
+  /** Checkpoints at `size` whose root is `root()`. */
+  checkAt(size: number, root: () => Buffer): void {
+    while (this.cpAt < this.checkpoints.length && this.checkpoints[this.cpAt].size === size) {
+      const cp = this.checkpoints[this.cpAt++];
+      if (cp.size === 0 || root().equals(cp.root)) this.goodUpTo = Math.max(this.goodUpTo, cp.size);
+      else this.problems.push({ index: this.goodUpTo, before: cp.size, message: `${cp.source}: its root is not the root of the stored leaves 0..${cp.size - 1}; the first changed record lies in ${this.goodUpTo}..${cp.size - 1}` });
+    }
+  }
+
+  snapshot() {
+    return { cpAt: this.cpAt, goodUpTo: this.goodUpTo, problems: this.problems.length };
+  }
+
+  restore(s: ReturnType<Findings['snapshot']>): void {
+    this.cpAt = s.cpAt;
+    this.goodUpTo = s.goodUpTo;
+    this.problems.length = s.problems;
+  }
+}
+
+export async function verifyLog(db: Database, vkey: string, extraCheckpoints: Array<{ source: string; note: string }> = [], options: VerifyOptions = {}): Promise<VerifyReport> {
+  const setup: VerifyProblem[] = [];
   const checkpoints: CheckpointToCheck[] = [];
   const stored = await db.query<{ size: string | number; root: unknown; note: string }>('select size, root, note from audit_checkpoint order by size');
   const given: Array<{ source: string; note: string; beside?: { size: number; root: Buffer } }> = [
@@ -56,104 +100,244 @@ export async function verifyLog(db: Database, vkey: string, extraCheckpoints: Ar
       const opened = openNote(row.note, [vkey]);
       const cp = parseCheckpoint(opened.text);
       if (row.beside && (cp.size !== row.beside.size || !cp.root.equals(row.beside.root))) {
-        problems.push({ message: `${row.source}: the signed text does not match the size and root stored beside it` });
+        setup.push({ message: `${row.source}: the signed text does not match the size and root stored beside it` });
       }
       checkpoints.push({ source: row.source, size: cp.size, root: cp.root });
     } catch (err) {
-      problems.push({ message: `${row.source}: not a checkpoint signed by this log's key (${(err as Error).message})` });
+      setup.push({ message: `${row.source}: not a checkpoint signed by this log's key (${(err as Error).message})` });
     }
   }
   checkpoints.sort((a, b) => a.size - b.size);
+  const findings = new Findings(checkpoints);
+  findings.problems.push(...setup);
 
   const headRow = (await db.query<{ size: string | number; root: unknown }>('select size, root from audit_tree where id = 1')).rows[0];
-  const f = new Frontier();
-  let next = 0;
-  let goodUpTo = 0; // the largest checkpoint size known good
-  let exact: number | undefined;
-  let cpAt = 0;
-  // Stored subtree hashes, compared in the order they complete.
-  const storedNodes = new NodeStream(db);
-  const checkDue = () => {
-    while (cpAt < checkpoints.length && checkpoints[cpAt].size === f.size) {
-      const cp = checkpoints[cpAt++];
-      if (cp.size === 0 || f.root().equals(cp.root)) goodUpTo = Math.max(goodUpTo, cp.size);
-      else problems.push({ index: goodUpTo, before: cp.size, message: `${cp.source}: its root is not the root of the stored leaves 0..${cp.size - 1}; the first changed record lies in ${goodUpTo}..${cp.size - 1}` });
+  const headSize = headRow ? Number(headRow.size) : 0;
+  const fast = await fastPass(db, findings, headSize, options);
+  const result = fast.done ? fast.frontier : await carefulPass(db, findings, fast.frontier);
+
+  for (; findings.cpAt < checkpoints.length; findings.cpAt++) {
+    const cp = checkpoints[findings.cpAt];
+    findings.problems.push({ index: result.size, message: `${cp.source}: signed at size ${cp.size}, but the log holds only ${result.size} records (rolled back or truncated)` });
+  }
+  if (headRow && (headSize !== result.size || !toBuffer(headRow.root).equals(result.root()))) {
+    findings.problems.push({ index: Math.min(headSize, result.size), message: `the tree head says ${headSize} records; the log holds ${result.size} whose root differs` });
+  }
+  const problems = findings.problems;
+  const indexes = problems.map((p) => p.index).filter((i): i is number => i !== undefined);
+  const firstBadIndex = findings.exact ?? (indexes.length > 0 ? Math.min(...indexes) : undefined);
+  return { ok: problems.length === 0, size: result.size, checkpointsChecked: checkpoints.length, problems, ...(firstBadIndex !== undefined ? { firstBadIndex } : {}) };
+}
+
+/**
+ * Reads chunk after chunk; returns done with the tree's frontier when every leaf and hash held,
+ * or, at the first doubt, the frontier at the start of the doubtful chunk (findings as they were
+ * there) for the careful pass.
+ */
+async function fastPass(db: Database, findings: Findings, headSize: number, options: VerifyOptions): Promise<{ done: boolean; frontier: Frontier }> {
+  // The tiles at and above UNIT_LEVEL are few (1/UNIT of the hashes): read them all at once.
+  const upperTiles = new Map<string, Buffer>();
+  const upperCopy = await db.copyOut(`select level, idx, hashes from audit_tile where level >= ${UNIT_LEVEL}`);
+  eachCopyRow(upperCopy, (f) => upperTiles.set(tileKey(upperCopy.readInt16BE(f[0]), readInt8(upperCopy, f[2])), upperCopy.subarray(f[4], f[5])));
+  // The tree above the units, in units: its node (l, i) is the tree's node (l + UNIT_LEVEL, i).
+  const upper = new Frontier();
+  const sizes = [...findings.checkpoints.map((c) => c.size), headSize].filter((s) => s % UNIT !== 0).sort((a, b) => a - b);
+  // The tree's frontier at a chunk boundary: all of it lies at or above the units.
+  const atChunk = (from: number) => new Frontier(from, (level, index) => upper.node(level - UNIT_LEVEL, index));
+
+  const expectedChunks = Math.max(1, Math.ceil(headSize / CHUNK));
+  const pool = new HashPool(options.workers ?? (expectedChunks >= 4 ? Math.max(0, os.availableParallelism() - 2) : 0));
+  const inFlight: Array<Promise<ChunkResult & { from: number }>> = [];
+  const depth = Math.max(2, pool.size + 1);
+  let nextFrom = 0;
+  const start = (from: number) =>
+    (async () => {
+      const [leaves, tiles] = await Promise.all([
+        db.copyOut(leavesSelect(from)),
+        db.copyOut(tileSelect(from)),
+      ]);
+      const task: ChunkTask = { from, leaves, tiles, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
+      return { from, ...(await pool.run(task)) };
+    })();
+  try {
+    for (;;) {
+      while (inFlight.length < depth) {
+        inFlight.push(start(nextFrom));
+        nextFrom += CHUNK;
+      }
+      const result = await inFlight.shift()!;
+      const from = result.from;
+      const before = findings.snapshot();
+      const frontierBefore = atChunk(from);
+      const doubt = () => {
+        findings.restore(before);
+        return { done: false, frontier: frontierBefore };
+      };
+      if (!result.ok) return doubt();
+      const unitCount = result.units.length / HASH_SIZE;
+      const partials = new Map(result.partials.map((p) => [p.size, Buffer.from(p.parts)]));
+      const rootWith = (lower: Buffer) => () => foldRoot([...upper.parts().map((p) => p.hash), ...splitHashes(lower)]);
+      let mismatch = false;
+      for (let u = 0; u <= unitCount; u++) {
+        const unitStart = from + u * UNIT;
+        if (unitStart > from + result.count) break;
+        // Checkpoints inside this unit (before it completes), then at its end.
+        findings.checkAt(unitStart, rootWith(Buffer.alloc(0)));
+        for (const cp of findings.checkpoints.slice(findings.cpAt)) {
+          if (cp.size <= unitStart || cp.size >= unitStart + UNIT || cp.size > from + result.count) break;
+          const lower = partials.get(cp.size);
+          if (lower) findings.checkAt(cp.size, rootWith(lower));
+        }
+        if (u === unitCount) break;
+        const unitHash = Buffer.from(result.units.subarray(u * HASH_SIZE, (u + 1) * HASH_SIZE));
+        upper.append(unitHash, (level, index, hash) => {
+          const stored = nodeIn(upperTiles, level + UNIT_LEVEL, index);
+          if (!stored || !stored.equals(hash)) mismatch = true;
+        });
+        if (mismatch) return doubt();
+      }
+      if (result.count < CHUNK) {
+        // The last chunk: nothing may follow it.
+        const after = await db.query<{ n: number }>('select count(*)::int as n from audit_leaf where leaf_index >= $1', [from + result.count]);
+        if (after.rows[0].n > 0) return doubt();
+        const size = from + result.count;
+        const lower = size % UNIT === 0 ? Buffer.alloc(0) : partials.get(size);
+        if (!lower) return doubt();
+        const low = new Map<string, Buffer>();
+        const lowParts = splitHashes(lower);
+        frontierNodes(size)
+          .filter((p) => p.level < UNIT_LEVEL)
+          .forEach((p, i) => low.set(`${p.level}/${p.index}`, lowParts[i]));
+        const leafFrontier = new Frontier(size, (level, index) => {
+          if (level >= UNIT_LEVEL) return upper.node(level - UNIT_LEVEL, index);
+          const h = low.get(`${level}/${index}`);
+          if (!h) throw new Error('verify: a hash of the last unit is missing');
+          return h;
+        });
+        return { done: true, frontier: leafFrontier };
+      }
     }
-  };
-  checkDue();
+  } finally {
+    await Promise.allSettled(inFlight);
+    await pool.close();
+  }
+}
+
+/** The tiles below UNIT_LEVEL that cover the nodes of chunk [from, from + CHUNK), in (level, idx) order. */
+function tileSelect(from: number): string {
+  const ranges: string[] = [];
+  for (let level = 0; level < UNIT_LEVEL; level++) {
+    const lo = from / 2 ** level / TILE_WIDTH;
+    const hi = (from + CHUNK) / 2 ** level / TILE_WIDTH;
+    ranges.push(`(level = ${level} and idx >= ${lo} and idx < ${hi})`);
+  }
+  return `select level, idx, hashes from audit_tile where ${ranges.join(' or ')} order by level, idx`;
+}
+
+function splitHashes(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < b.length; at += HASH_SIZE) out.push(b.subarray(at, at + HASH_SIZE));
+  return out;
+}
+
+/** RFC 6962 root from the complete subtrees of a tree's right edge, largest first. */
+function foldRoot(parts: Buffer[]): Buffer {
+  if (parts.length === 0) return EMPTY_ROOT;
+  let acc = parts[parts.length - 1];
+  for (let i = parts.length - 2; i >= 0; i--) acc = nodeHash(parts[i], acc);
+  return acc;
+}
+
+/** Leaf by leaf from the frontier given, naming what is wrong. */
+async function carefulPass(db: Database, findings: Findings, f: Frontier): Promise<Frontier> {
+  let next = f.size;
+  const STEP = 20_000;
+  findings.checkAt(f.size, () => f.root());
   for (;;) {
-    const rows = (await db.query<{ leaf_index: string | number; leaf: unknown }>('select leaf_index, leaf from audit_leaf where leaf_index >= $1 order by leaf_index limit $2', [next, CHUNK])).rows;
+    const copy = await db.copyOut(`select leaf_index, leaf from audit_leaf where leaf_index >= ${next} order by leaf_index limit ${STEP}`);
+    const rows: Array<{ index: number; leaf: Buffer }> = [];
+    eachCopyRow(copy, (fl) => rows.push({ index: readInt8(copy, fl[0]), leaf: copy.subarray(fl[2], fl[3]) }));
     if (rows.length === 0) break;
-    await storedNodes.load(f.size, f.size + rows.length);
+    const tiles = await fetchTiles(db, completedTiles(f.size, f.size + rows.length));
     for (const row of rows) {
-      const index = Number(row.leaf_index);
-      if (index !== next) {
-        exact ??= next;
-        problems.push({ index: next, message: `record ${next} is missing (the next stored is ${index})` });
+      if (row.index !== next) {
+        findings.exact ??= next;
+        findings.problems.push({ index: next, message: `record ${next} is missing (the next stored is ${row.index})` });
         // Continue from what is there: later checkpoints will not match, and say so.
-        next = index;
+        next = row.index;
       }
       const mismatches: string[] = [];
-      f.append(leafHash(toBuffer(row.leaf)), (level, idx, hash) => {
-        const s = storedNodes.take(level, idx);
+      f.append(leafHash(row.leaf), (level, idx, hash) => {
+        const s = nodeIn(tiles, level, idx);
         if (!s || !s.equals(hash)) mismatches.push(`${level}/${idx}`);
       });
       if (mismatches.length > 0) {
-        exact ??= index;
-        if (problems.length < 100) problems.push({ index, message: `record ${index}: the stored tree hashes ${mismatches.join(', ')} are not what the records give` });
+        findings.exact ??= row.index;
+        if (findings.problems.length < 100) findings.problems.push({ index: row.index, message: `record ${row.index}: the stored tree hashes ${mismatches.join(', ')} are not what the records give` });
       }
       next++;
-      checkDue();
+      findings.checkAt(f.size, () => f.root());
     }
   }
-  for (; cpAt < checkpoints.length; cpAt++) {
-    problems.push({ index: f.size, message: `${checkpoints[cpAt].source}: signed at size ${checkpoints[cpAt].size}, but the log holds only ${f.size} records (rolled back or truncated)` });
-  }
-  if (headRow && (Number(headRow.size) !== f.size || !toBuffer(headRow.root).equals(f.root()))) {
-    problems.push({ index: Math.min(Number(headRow.size), f.size), message: `the tree head says ${Number(headRow.size)} records; the log holds ${f.size} whose root differs` });
-  }
-  const indexes = problems.map((p) => p.index).filter((i): i is number => i !== undefined);
-  const firstBadIndex = exact ?? (indexes.length > 0 ? Math.min(...indexes) : undefined);
-  return { ok: problems.length === 0, size: f.size, checkpointsChecked: checkpoints.length, problems, ...(firstBadIndex !== undefined ? { firstBadIndex } : {}) };
+  return f;
 }
 
-/** The stored subtree hashes completed by a range of leaf positions, fetched by primary key per level. */
-class NodeStream {
-  private buffer = new Map<string, Buffer>();
+/** The tiles holding the subtrees completed by leaf positions [from, to). */
+function completedTiles(from: number, to: number): TileKey[] {
+  const keys: TileKey[] = [];
+  for (let level = 0; 2 ** level <= to; level++) {
+    const span = 2 ** level;
+    // Subtree idx ends at leaf (idx + 1) * span - 1: those ending in [from, to).
+    const lo = Math.ceil((from + 1) / span) - 1;
+    const hi = Math.floor(to / span);
+    for (let t = Math.floor(lo / TILE_WIDTH); t * TILE_WIDTH < hi; t++) keys.push({ level, idx: t });
+  }
+  return keys;
+}
 
-  constructor(private readonly db: Database) {}
+/** Worker threads hashing chunks, or the calling thread when there are none. */
+class HashPool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
 
-  take(level: number, index: number): Buffer | undefined {
-    const key = `${level}/${index}`;
-    const h = this.buffer.get(key);
-    this.buffer.delete(key);
-    return h;
+  constructor(readonly size: number) {
+    // Built, this module is JavaScript and so is the worker. Under tsx (tests, development) it is
+    // TypeScript, and a worker's first module loads before `--import tsx` has registered its hooks
+    // in that thread (privatenumber/tsx#354): the worker registers tsx itself, then loads it.
+    const typescript = import.meta.url.endsWith('.ts');
+    const file = new URL(typescript ? './verifyWorker.ts' : './verifyWorker.js', import.meta.url);
+    for (let i = 0; i < size; i++) {
+      const w = typescript
+        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); })`, { eval: true, execArgv: [] })
+        : new Worker(file);
+      w.on('message', (msg: { id: number; result?: ChunkResult; error?: string }) => {
+        const p = this.waiting.get(msg.id);
+        this.waiting.delete(msg.id);
+        if (msg.result) p?.resolve(msg.result);
+        else p?.reject(new Error(msg.error ?? 'verify worker failed'));
+      });
+      w.on('error', (err) => {
+        for (const p of this.waiting.values()) p.reject(err);
+        this.waiting.clear();
+      });
+      this.workers.push(w);
+    }
   }
 
-  /**
-   * Loads the hashes whose last leaf is in [from, to): at level l, the subtree idx ends at leaf
-   * (idx + 1) * 2^l - 1, so idx runs from ceil((from + 1) / 2^l) - 1 to floor(to / 2^l), exclusive.
-   */
-  async load(from: number, to: number): Promise<void> {
-    this.buffer.clear();
-    const levels: number[] = [];
-    const lows: number[] = [];
-    const highs: number[] = [];
-    for (let level = 0; 2 ** level <= to; level++) {
-      const span = 2 ** level;
-      const lo = Math.ceil((from + 1) / span) - 1;
-      const hi = Math.floor(to / span);
-      if (hi > lo) {
-        levels.push(level);
-        lows.push(lo);
-        highs.push(hi);
-      }
-    }
-    const r = await this.db.query<{ level: number; idx: string | number; hash: unknown }>(
-      `select n.level, n.idx, n.hash from unnest($1::smallint[], $2::bigint[], $3::bigint[]) as w(l, lo, hi)
-       join audit_node n on n.level = w.l and n.idx >= w.lo and n.idx < w.hi`,
-      [levels, lows, highs],
-    );
-    for (const row of r.rows) this.buffer.set(`${row.level}/${Number(row.idx)}`, toBuffer(row.hash));
+  run(task: ChunkTask): Promise<ChunkResult> {
+    if (this.workers.length === 0) return Promise.resolve(hashChunk(task));
+    const id = this.nextId++;
+    const worker = this.workers[id % this.workers.length];
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      // Hand the chunk's buffers over rather than copy them, where they are not shared.
+      const owned = [task.leaves, task.tiles].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
+      worker.postMessage({ id, task }, owned);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

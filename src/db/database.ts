@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { acquireProcessLock } from './processLock.js';
 
 export interface QueryResult<T> {
@@ -39,6 +40,12 @@ export interface Database extends Queryable {
    * messages (connection lost; it reconnects by itself). Resolves to a function that stops listening.
    */
   listen(channel: string, onMessage: (payload: string) => void, onBroken: () => void): Promise<() => Promise<void>>;
+  /**
+   * The rows of `select` in PostgreSQL's binary COPY format, in one buffer: the fastest way either
+   * engine hands over many rows (no per-row result objects, bytea as raw bytes). The statement takes
+   * no parameters: callers inline only numbers they computed themselves.
+   */
+  copyOut(select: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -99,6 +106,16 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       }
     },
     listen: (channel, onMessage, onBroken) => listenPostgres(url, channel, onMessage, onBroken),
+    async copyOut(select) {
+      const client = await pool.connect();
+      try {
+        const parts: Buffer[] = [];
+        for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) parts.push(part as Buffer);
+        return Buffer.concat(parts);
+      } finally {
+        client.release();
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -189,6 +206,11 @@ async function openPglite(dir: string): Promise<Database> {
       return async () => {
         if (!db.closed) await unlisten();
       };
+    },
+    async copyOut(select) {
+      const r = await db.query(`copy (${select}) to '/dev/blob' with (format binary)`);
+      if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
+      return Buffer.from(await r.blob.arrayBuffer());
     },
     async close() {
       await db.close();

@@ -1,0 +1,76 @@
+/**
+ * How the log's complete-subtree hashes are stored: tiles of TILE_WIDTH consecutive hashes of one
+ * tree level per row (table audit_tile). Node (level, index) lives in tile (level, floor(index /
+ * TILE_WIDTH)) at byte offset (index mod TILE_WIDTH) * 32. The rightmost tile of a level is partial:
+ * it holds exactly the complete subtrees of that level so far, and grows as more complete.
+ *
+ * Sizes here can exceed 2^31, so positions are computed with Math.floor, never with bit shifts.
+ */
+import type { Queryable } from '../db/database.js';
+import { toBuffer } from '../db/database.js';
+
+export const TILE_WIDTH = 32;
+export const HASH_SIZE = 32;
+
+export interface TileKey {
+  level: number;
+  idx: number;
+}
+
+export const tileKey = (level: number, idx: number) => `${level}/${idx}`;
+
+export function tileOf(level: number, index: number): TileKey {
+  return { level, idx: Math.floor(index / TILE_WIDTH) };
+}
+
+/** Complete subtrees at `level` in a tree of `size` leaves. */
+export function completeAt(size: number, level: number): number {
+  return Math.floor(size / 2 ** level);
+}
+
+/** The stored hash of node (level, index) from fetched tiles, or undefined when it is not there. */
+export function nodeIn(tiles: Map<string, Buffer>, level: number, index: number): Buffer | undefined {
+  const tile = tiles.get(tileKey(level, Math.floor(index / TILE_WIDTH)));
+  if (!tile) return undefined;
+  const at = (index % TILE_WIDTH) * HASH_SIZE;
+  return tile.length >= at + HASH_SIZE ? tile.subarray(at, at + HASH_SIZE) : undefined;
+}
+
+/** Fetches tiles by key in one query. */
+export async function fetchTiles(q: Queryable, keys: TileKey[]): Promise<Map<string, Buffer>> {
+  const unique = new Map<string, TileKey>();
+  for (const k of keys) unique.set(tileKey(k.level, k.idx), k);
+  const found = new Map<string, Buffer>();
+  if (unique.size === 0) return found;
+  const list = [...unique.values()];
+  const r = await q.query<{ level: number; idx: string | number; hashes: unknown }>(
+    'select level, idx, hashes from audit_tile where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))',
+    [list.map((k) => k.level), list.map((k) => k.idx)],
+  );
+  for (const row of r.rows) found.set(tileKey(row.level, Number(row.idx)), toBuffer(row.hashes));
+  return found;
+}
+
+/** Collects the hashes completed by an append, per tile, in order. */
+export class TileWrites {
+  private readonly tiles = new Map<string, { level: number; idx: number; parts: Buffer[] }>();
+
+  add(level: number, index: number, hash: Buffer): void {
+    const idx = Math.floor(index / TILE_WIDTH);
+    const key = tileKey(level, idx);
+    let t = this.tiles.get(key);
+    if (!t) this.tiles.set(key, (t = { level, idx, parts: [] }));
+    t.parts.push(hash);
+  }
+
+  /** Appends the collected hashes to their tiles (a tile not yet stored is created). */
+  async write(tx: Queryable): Promise<void> {
+    const list = [...this.tiles.values()];
+    if (list.length === 0) return;
+    await tx.query(
+      `insert into audit_tile (level, idx, hashes) select * from unnest($1::smallint[], $2::bigint[], $3::bytea[])
+       on conflict (level, idx) do update set hashes = audit_tile.hashes || excluded.hashes`,
+      [list.map((t) => t.level), list.map((t) => t.idx), list.map((t) => Buffer.concat(t.parts))],
+    );
+  }
+}
