@@ -55,7 +55,7 @@ async function main() {
   const server = await startTestServer({ audit: { intervalSeconds: 5 } });
   const cw = server.cw;
   const kind = server.databaseUrl ? 'postgres' : 'pglite';
-  const version = (await cw.db.query<{ v: string }>('show server_version')).rows[0].v;
+  const version = (await cw.db.query<{ v: string }>("select current_setting('server_version') as v")).rows[0].v;
   const token = await server.login(['physician'], 'dr-audit-bench');
   const patient = await cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Benchata' }], generalPractitioner: [{ reference: server.practitionerOf(token) }] });
   const obs: string[] = [];
@@ -223,9 +223,12 @@ stored subtree hash compared, every checkpoint checked) against raw SHA-256 of t
 
 | | records/s | MB/s | seconds |
 |---|---:|---:|---:|
-| raw SHA-256 (RFC 6962 leaf hash, bytes already in memory) | ${r.rawRate.toFixed(0)} | ${(r.megabytes / r.hashSeconds).toFixed(0)} | ${r.hashSeconds.toFixed(1)} |
+| raw SHA-256 of each leaf (one core, bytes already in memory) | ${r.rawRate.toFixed(0)} | ${(r.megabytes / r.hashSeconds).toFixed(0)} | ${r.hashSeconds.toFixed(1)} |
 | full verification | ${r.verifyRate.toFixed(0)} | ${(r.megabytes / r.verifySeconds).toFixed(0)} | ${r.verifySeconds.toFixed(1)} |
 | **ratio** | **${(r.verifyRate / r.rawRate).toFixed(2)}** | | |
+| reading the leaves alone (binary COPY, a row per leaf, no hashing) | ${(r.size / r.readSeconds).toFixed(0)} | ${(r.megabytes / r.readSeconds).toFixed(0)} | ${r.readSeconds.toFixed(1)} |
+
+Targets: at least 10,000 appends/s (${r.appendRate.total >= 10_000 ? 'met' : 'not met'}); verification at least half the raw SHA-256 rate (${r.verifyRate / r.rawRate >= 0.5 ? 'met' : 'not met'}).
 `;
   const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'benchmarks.md');
   let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
