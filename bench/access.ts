@@ -11,10 +11,7 @@
  * BENCH_CLINIC_PATIENTS (default 100000), BENCH_RELATED (2000), BENCH_SECONDS (12),
  * BENCH_CONCURRENCY (8), DATABASE_URL for PostgreSQL.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM, type Who } from '../src/access/authorize.js';
 import { AccessPolicy, type AccessDecision } from '../src/access/policy.js';
@@ -22,6 +19,7 @@ import { projectNewInBulk, type WrittenVersion } from '../src/access/projection.
 import { startTestServer } from '../test/helpers/harness.js';
 import { measure, type Measurement } from './measure.js';
 import { randomPick, rng } from './synthetic.js';
+import { writeSection } from './report.js';
 
 const CLINIC = Number(process.env.BENCH_CLINIC_PATIENTS ?? 100_000);
 const RELATED = Number(process.env.BENCH_RELATED ?? 2000);
@@ -195,16 +193,7 @@ patient's rule (reduced to a condition on labels) to its SQL, a search across pa
 |---|---:|---:|---:|---:|---:|---:|
 ${table}
 `;
-  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'benchmarks.md');
-  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const title = section.split('\n')[0];
-  const start = doc.indexOf(title);
-  if (start >= 0) {
-    const next = doc.indexOf('\n## ', start + title.length);
-    doc = doc.slice(0, start) + section + (next >= 0 ? '\n' + doc.slice(next + 1) : '');
-  } else doc = doc.trimEnd() + '\n\n' + section;
-  fs.writeFileSync(file, doc);
-  process.stderr.write(`written to ${file}\n`);
+  writeSection(section);
 }
 
 main().catch((err) => {

@@ -14,10 +14,8 @@
  * DATABASE_URL for PostgreSQL.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/access/authorize.js';
 import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
@@ -26,6 +24,7 @@ import { verifyLog } from '../src/audit/verify.js';
 import { startTestServer } from '../test/helpers/harness.js';
 import { measure } from './measure.js';
 import { rng } from './synthetic.js';
+import { writeSection } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const RECORDS = Number(process.env.BENCH_AUDIT_RECORDS ?? 1_000_000);
@@ -230,16 +229,7 @@ stored subtree hash compared, every checkpoint checked) against raw SHA-256 of t
 
 Targets: at least 10,000 appends/s (${r.appendRate.total >= 10_000 ? 'met' : 'not met'}); verification at least half the raw SHA-256 rate (${r.verifyRate / r.rawRate >= 0.5 ? 'met' : 'not met'}).
 `;
-  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'benchmarks.md');
-  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const title = section.split('\n')[0];
-  const start = doc.indexOf(title);
-  if (start >= 0) {
-    const next = doc.indexOf('\n## ', start + title.length);
-    doc = doc.slice(0, start) + section + (next >= 0 ? '\n' + doc.slice(next + 1) : '');
-  } else doc = doc.trimEnd() + '\n\n' + section;
-  fs.writeFileSync(file, doc);
-  process.stderr.write(`written to ${file}\n`);
+  writeSection(section);
 }
 
 main().catch((err) => {
