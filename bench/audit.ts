@@ -15,7 +15,6 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/access/authorize.js';
 import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
