@@ -19,7 +19,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/access/authorize.js';
 import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
 import { leafHash, rootAt, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
-import { verifyLog } from '../src/audit/verify.js';
+import { CHUNK, leavesSelects } from '../src/audit/verifyChunk.js';
 import { startTestServer } from '../test/helpers/harness.js';
 import { measure } from './measure.js';
 import { rng } from './synthetic.js';
@@ -138,24 +138,34 @@ async function main() {
   process.stderr.write(`[${kind}] verifying ${head.size.toLocaleString('en')} records\n`);
   const vkey = await cw.audit.pinnedVerifierKey();
   const v0 = performance.now();
-  const report = await verifyLog(cw.db, vkey);
+  // The built code, as `carewall audit verify` runs it (npm run bench builds first): its worker
+  // threads then start without compiling TypeScript.
+  const built = (await import(new URL('../dist/audit/verify.js', import.meta.url).href)) as typeof import('../src/audit/verify.js');
+  const report = await built.verifyLog(cw.db, vkey);
   const verifySeconds = (performance.now() - v0) / 1000;
   if (!report.ok) throw new Error(`verification failed: ${JSON.stringify(report.problems.slice(0, 3))}`);
   // The same leaf bytes, read once into memory (not timed), then each hashed with SHA-256 on one
-  // core: the raw rate verification is held against.
+  // core: the raw rate verification is held against. Two ways, both measured: the digest as a
+  // Buffer (the usual call) and as a one-byte string (twice as fast: no ArrayBuffer per call; what
+  // verification itself uses). The target is held against the faster.
   let bytes = 0;
   let hashSeconds = 0;
+  let bufferHashSeconds = 0;
   for (let from = 0; from < head.size; from += 50_000) {
     const chunk = (await cw.audit.log.leaves(from, Math.min(head.size, from + 50_000))).map((l) => l.leaf);
     const h0 = performance.now();
-    for (const leaf of chunk) crypto.hash('sha256', leaf, 'buffer');
+    for (const leaf of chunk) crypto.hash('sha256', leaf, 'binary');
     hashSeconds += (performance.now() - h0) / 1000;
+    const h1 = performance.now();
+    for (const leaf of chunk) crypto.hash('sha256', leaf, 'buffer');
+    bufferHashSeconds += (performance.now() - h1) / 1000;
     for (const leaf of chunk) bytes += leaf.length;
   }
   // What reading the leaves alone costs (the same binary COPY verification uses), for context.
   const r0 = performance.now();
-  for (let from = 0; from < head.size; from += 8192) {
-    await cw.db.copyOut(`select leaf_index, '\\x00'::bytea || leaf from audit_leaf where leaf_index >= ${from} and leaf_index < ${from + 8192} order by leaf_index`);
+  for (let from = 0; from < head.size; from += CHUNK) {
+    const selects = leavesSelects(from);
+    await Promise.all([cw.db.copyOut(selects.bundles), cw.db.copyOut(selects.tail)]);
   }
   const readSeconds = (performance.now() - r0) / 1000;
   const verifyRate = head.size / verifySeconds;
@@ -174,6 +184,7 @@ async function main() {
     rawRate,
     megabytes: bytes / 1e6,
     hashSeconds,
+    bufferHashSeconds,
     readSeconds,
   });
 }
@@ -192,6 +203,7 @@ function writeReport(
     rawRate: number;
     megabytes: number;
     hashSeconds: number;
+    bufferHashSeconds: number;
     readSeconds: number;
   },
 ) {
@@ -221,10 +233,11 @@ stored subtree hash compared, every checkpoint checked) against raw SHA-256 of t
 
 | | records/s | MB/s | seconds |
 |---|---:|---:|---:|
-| raw SHA-256 of each leaf (one core, bytes already in memory) | ${r.rawRate.toFixed(0)} | ${(r.megabytes / r.hashSeconds).toFixed(0)} | ${r.hashSeconds.toFixed(1)} |
+| raw SHA-256 of each leaf, digest as a Buffer (one core, bytes in memory) | ${(r.size / r.bufferHashSeconds).toFixed(0)} | ${(r.megabytes / r.bufferHashSeconds).toFixed(0)} | ${r.bufferHashSeconds.toFixed(1)} |
+| **raw SHA-256 of each leaf, digest as a string** (one core, bytes in memory; the faster, held against) | ${r.rawRate.toFixed(0)} | ${(r.megabytes / r.hashSeconds).toFixed(0)} | ${r.hashSeconds.toFixed(1)} |
 | full verification | ${r.verifyRate.toFixed(0)} | ${(r.megabytes / r.verifySeconds).toFixed(0)} | ${r.verifySeconds.toFixed(1)} |
-| **ratio** | **${(r.verifyRate / r.rawRate).toFixed(2)}** | | |
-| reading the leaves alone (binary COPY, a row per leaf, no hashing) | ${(r.size / r.readSeconds).toFixed(0)} | ${(r.megabytes / r.readSeconds).toFixed(0)} | ${r.readSeconds.toFixed(1)} |
+| **ratio** (against the Buffer form: ${(r.verifyRate / (r.size / r.bufferHashSeconds)).toFixed(2)}) | **${(r.verifyRate / r.rawRate).toFixed(2)}** | | |
+| reading the leaves alone (binary COPY of their bundles, no hashing) | ${(r.size / r.readSeconds).toFixed(0)} | ${(r.megabytes / r.readSeconds).toFixed(0)} | ${r.readSeconds.toFixed(1)} |
 
 Targets: at least 10,000 appends/s (${r.appendRate.total >= 10_000 ? 'met' : 'not met'}); verification at least half the raw SHA-256 rate (${r.verifyRate / r.rawRate >= 0.5 ? 'met' : 'not met'}).
 `;

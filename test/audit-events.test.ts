@@ -16,6 +16,7 @@ import { createLogger } from '../src/log.js';
 import { runCli } from './helpers/cli.js';
 import { call, PASSWORD, prepareInstallation, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
+import { changeStoredLeaf } from './helpers/tamper.js';
 
 async function allRecords(s: TestServer): Promise<Array<{ index: number; record: AuditRecord }>> {
   const { size } = await s.cw.audit.log.head();
@@ -122,7 +123,7 @@ describe('what is recorded besides reads', () => {
   });
 
   test('while the log cannot be written, nobody signs in and no grant opens', async () => {
-    await s.cw.db.exec('alter table audit_leaf rename to audit_leaf_away');
+    await s.cw.db.exec('alter table audit_entry rename to audit_entry_away');
     try {
       const res = await call(s.url, 'POST', '/api/session', { body: { username: 'dr-writes', password: PASSWORD } });
       assert.equal(res.status, 503);
@@ -130,7 +131,7 @@ describe('what is recorded besides reads', () => {
       const bg = await call(s.url, 'POST', '/api/break-glass', { token: doctor, body: { patient: patientId, reason: 'emergency-treatment', justification: 'should not open at all' } });
       assert.equal(bg.status, 503);
     } finally {
-      await s.cw.db.exec('alter table audit_leaf_away rename to audit_leaf');
+      await s.cw.db.exec('alter table audit_entry_away rename to audit_entry');
     }
     const grants = await s.cw.db.query<{ n: number }>(`select count(*)::int as n from access_grant where account_id = (select id from identity_account where username = 'dr-writes')`);
     assert.equal(grants.rows[0].n, 0);
@@ -340,7 +341,7 @@ describe('carewall audit verify and checkpoint (the command)', () => {
       const leaf = (await cw.audit.log.leaf(victim))!;
       const changed = Buffer.from(leaf.toString('utf8').replace(/"i":\d+/, '"i":999'), 'utf8');
       assert.ok(!changed.equals(leaf));
-      await cw.db.query('update audit_leaf set leaf = $2 where leaf_index = $1', [victim, changed]);
+      await changeStoredLeaf(cw.db, victim, changed);
       await cw.close();
       const bad = await runCli(['audit', 'verify', '--data-dir', inst.dataDir], { env });
       assert.equal(bad.code, 1, bad.stdout);

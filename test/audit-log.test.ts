@@ -12,6 +12,7 @@ import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from
 import { openNote, parseCheckpoint } from '../src/audit/note.js';
 import { decodeLeaf, encodeLeaf } from '../src/audit/record.js';
 import { verifyLog } from '../src/audit/verify.js';
+import { changeStoredLeaf, relayoutLeaves } from './helpers/tamper.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
 
@@ -127,7 +128,7 @@ describe('every access is recorded, and served only once recorded', () => {
   });
 
   test('while the audit log cannot be written, requests for patient data fail closed (503) and show nothing', async () => {
-    await s.cw.db.exec('alter table audit_leaf rename to audit_leaf_away');
+    await s.cw.db.exec('alter table audit_entry rename to audit_entry_away');
     try {
       const res = await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: doctor });
       assert.equal(res.status, 503);
@@ -137,7 +138,7 @@ describe('every access is recorded, and served only once recorded', () => {
       assert.equal(search.status, 503);
       assert.ok(!JSON.stringify(search.body).includes(obsId));
     } finally {
-      await s.cw.db.exec('alter table audit_leaf_away rename to audit_leaf');
+      await s.cw.db.exec('alter table audit_entry_away rename to audit_entry');
     }
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: doctor })).status, 200);
   });
@@ -187,75 +188,116 @@ describe('verify catches what was done to the log behind its back', () => {
   });
   after(() => s?.close());
 
-  /** A log of 40 records with checkpoints at 10, 25 and 40, restored from these before each test. */
+  const TABLES = 'audit_entry, audit_bundle, audit_tail, audit_tile, audit_tree, audit_checkpoint';
+  const appendUpTo = async (upTo: number) => {
+    for (let size = (await s.cw.audit.log.head()).size; size < upTo; size = (await s.cw.audit.log.head()).size) {
+      await s.cw.audit.log.appendBatch(Array.from({ length: Math.min(5000, upTo - size) }, (_, i) => leafOf(size + i)));
+    }
+  };
+  /**
+   * A log of 600 records with checkpoints at 200, 400 and 600, restored before each test: records
+   * 0..511 sit in two bundles of 256, records 512..599 wait in audit_tail for the third.
+   */
   const reset = async () => {
-    await s.cw.db.exec('truncate audit_leaf, audit_tile, audit_tree, audit_checkpoint');
-    for (const upTo of [10, 25, 40]) {
-      const { size } = await s.cw.audit.log.head();
-      await s.cw.audit.log.appendBatch(Array.from({ length: upTo - size }, (_, i) => leafOf(size + i)));
+    await s.cw.db.exec(`truncate ${TABLES}`);
+    for (const upTo of [200, 400, 600]) {
+      await appendUpTo(upTo);
       await s.cw.audit.checkpoints.checkpoint();
     }
     vkey = await s.cw.audit.pinnedVerifierKey();
   };
   const verify = (files: Array<{ source: string; note: string }> = []) => verifyLog(s.cw.db, vkey, files);
+  const storedLeaves = async () => (await s.cw.audit.log.leaves(0, 600)).map((l) => l.leaf);
 
   test('an untouched log verifies', async () => {
     await reset();
+    assert.equal((await s.cw.db.query<{ n: number }>('select count(*)::int as n from audit_bundle')).rows[0].n, 2);
     const report = await verify();
     assert.equal(report.ok, true, JSON.stringify(report.problems));
-    assert.equal(report.size, 40);
+    assert.equal(report.size, 600);
     assert.equal(report.checkpointsChecked, 3);
   });
 
-  test('a changed record is named', async () => {
-    await reset();
-    await s.cw.db.query('update audit_leaf set leaf = $1 where leaf_index = 17', [Buffer.from('nothing to see here')]);
-    const report = await verify();
-    assert.equal(report.ok, false);
-    assert.equal(report.firstBadIndex, 17);
-  });
+  for (const victim of [17, 530]) {
+    test(`a changed record is named (record ${victim}, ${victim < 512 ? 'in a bundle' : 'waiting in audit_tail'})`, async () => {
+      await reset();
+      await changeStoredLeaf(s.cw.db, victim, Buffer.from('nothing to see here'));
+      const report = await verify();
+      assert.equal(report.ok, false);
+      assert.equal(report.firstBadIndex, victim);
+    });
+  }
 
-  test('a deleted record is named', async () => {
+  test('a deleted record, the rest renumbered to close the gap, is named', async () => {
     await reset();
-    await s.cw.db.query('delete from audit_leaf where leaf_index = 12');
+    const leaves = await storedLeaves();
+    leaves.splice(12, 1);
+    await relayoutLeaves(s.cw.db, leaves);
     const report = await verify();
     assert.equal(report.ok, false);
     assert.equal(report.firstBadIndex, 12);
   });
 
-  test('an inserted record (the rest shifted up) is named', async () => {
+  test('deleted rows leave gaps that are named: a record waiting in audit_tail, a whole bundle', async () => {
     await reset();
-    await s.cw.db.query('update audit_leaf set leaf_index = leaf_index + 1000 where leaf_index >= 30');
-    await s.cw.db.query('update audit_leaf set leaf_index = leaf_index - 999 where leaf_index >= 1030');
-    await s.cw.db.query('insert into audit_leaf (leaf_index, leaf) values (30, $1)', [Buffer.from('planted')]);
+    await s.cw.db.exec('delete from audit_tail where leaf_index = 550');
+    assert.equal((await verify()).firstBadIndex, 550);
+    await reset();
+    await s.cw.db.exec('delete from audit_bundle where idx = 1');
     const report = await verify();
-    assert.equal(report.ok, false);
-    assert.equal(report.firstBadIndex, 30);
+    assert.equal(report.firstBadIndex, 256);
+    assert.match(report.problems[0].message, /record 256 is missing/);
   });
 
-  test('two records swapped are named', async () => {
+  test('an inserted record (the rest shifted up) is named', async () => {
     await reset();
-    await s.cw.db.query('update audit_leaf set leaf_index = -1 where leaf_index = 5');
-    await s.cw.db.query('update audit_leaf set leaf_index = 5 where leaf_index = 6');
-    await s.cw.db.query('update audit_leaf set leaf_index = 6 where leaf_index = -1');
+    const leaves = await storedLeaves();
+    leaves.splice(300, 0, Buffer.from('planted'));
+    await relayoutLeaves(s.cw.db, leaves);
     const report = await verify();
     assert.equal(report.ok, false);
-    assert.equal(report.firstBadIndex, 5);
+    assert.equal(report.firstBadIndex, 300);
+  });
+
+  test('two records swapped are named, within a bundle and between a bundle and audit_tail', async () => {
+    for (const [a, b] of [[5, 6], [300, 520]]) {
+      await reset();
+      const leaves = await storedLeaves();
+      [leaves[a], leaves[b]] = [leaves[b], leaves[a]];
+      await relayoutLeaves(s.cw.db, leaves);
+      const report = await verify();
+      assert.equal(report.ok, false);
+      assert.equal(report.firstBadIndex, a);
+    }
+  });
+
+  test('a second copy of a record planted beside its bundle, or a bundle whose index is damaged, is named', async () => {
+    await reset();
+    await s.cw.db.query('insert into audit_tail (leaf_index, leaf) values (40, $1)', [Buffer.from('planted')]);
+    let report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 40);
+    assert.match(report.problems[0].message, /record 40 is stored twice/);
+    await reset();
+    await s.cw.db.exec("update audit_bundle set entries = overlay(entries placing '\\xffffffff'::bytea from 401 for 4) where idx = 1");
+    report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 256);
+    assert.match(report.problems[0].message, /bundle 1 .*index is inconsistent/);
   });
 
   test('records rewritten with every tree hash recomputed are caught by the signed checkpoints', async () => {
     await reset();
-    // The intruder rebuilds the whole tree consistently after changing record 20.
-    const { size } = await s.cw.audit.log.head();
-    const leaves = (await s.cw.audit.log.leaves(0, size)).map((l) => l.leaf);
-    leaves[20] = Buffer.from('rewritten');
+    // The intruder rebuilds the whole tree consistently after changing record 300.
+    const leaves = await storedLeaves();
+    leaves[300] = Buffer.from('rewritten');
     const signed = (await s.cw.db.query<{ size: number; root: Buffer; note: string }>('select * from audit_checkpoint')).rows;
-    await s.cw.db.exec('truncate audit_leaf, audit_tile, audit_tree, audit_checkpoint');
+    await s.cw.db.exec(`truncate ${TABLES}`);
     await s.cw.audit.log.appendBatch(leaves);
     for (const c of signed) await s.cw.db.query('insert into audit_checkpoint (size, root, note) values ($1, $2, $3)', [c.size, c.root, c.note]);
     const report = await verify();
     assert.equal(report.ok, false);
-    assert.equal(report.firstBadIndex, 10, 'between the last good checkpoint (10) and the first bad one (25)');
+    assert.equal(report.firstBadIndex, 200, 'between the last good checkpoint (200) and the first bad one (400)');
     // And the log refuses to sign anything on top of it.
     await assert.rejects(() => s.cw.audit.checkpoints.checkpoint().then(async () => {
       await s.cw.audit.log.appendBatch([leafOf(99)]);
@@ -264,30 +306,31 @@ describe('verify catches what was done to the log behind its back', () => {
   });
 
   test('a database rolled back behind an exported checkpoint fails against that checkpoint', async () => {
-    await reset();
-    const exported = await s.cw.audit.checkpoints.checkpoint(); // size 40, kept offline
-    // The database is restored from a copy taken at 25 records.
-    await s.cw.db.exec('delete from audit_leaf where leaf_index >= 25');
-    await s.cw.db.exec('delete from audit_checkpoint where size > 25');
-    // Each level keeps the subtrees complete at 25 leaves (floor(25 / 2^level)), 32 to a tile.
-    await s.cw.db.exec('delete from audit_tile where idx * 32 >= (25::bigint >> level)');
-    await s.cw.db.exec('update audit_tile set hashes = substring(hashes from 1 for ((25::bigint >> level) - idx * 32)::int * 32) where (idx + 1) * 32 > (25::bigint >> level)');
-    await s.cw.db.query('update audit_tree set size = 25, root = (select root from audit_checkpoint where size = 25)');
+    await s.cw.db.exec(`truncate ${TABLES}`);
+    await appendUpTo(400);
+    await s.cw.audit.checkpoints.checkpoint();
+    // A copy of the database taken at 400 records (the audit tables are all that matter here).
+    const tables = TABLES.split(', ');
+    for (const t of tables) await s.cw.db.exec(`create table copy_${t} as select * from ${t}`);
+    await appendUpTo(600);
+    const exported = await s.cw.audit.checkpoints.checkpoint(); // size 600, kept offline
+    // The database is restored from the copy.
+    await s.cw.db.exec(`truncate ${TABLES}`);
+    for (const t of tables) await s.cw.db.exec(`insert into ${t} select * from copy_${t}; drop table copy_${t}`);
+    vkey = await s.cw.audit.pinnedVerifierKey();
     assert.equal((await verify()).ok, true, 'the copy is consistent in itself');
     const report = await verify([{ source: 'offline.checkpoint', note: exported }]);
     assert.equal(report.ok, false);
-    assert.match(report.problems.map((p) => p.message).join('\n'), /signed at size 40, but the log holds only 25/);
+    assert.match(report.problems.map((p) => p.message).join('\n'), /signed at size 600, but the log holds only 400/);
   });
 
   test('a log of several chunks verifies on worker threads, and damage deep inside it is named exactly', async () => {
-    await s.cw.db.exec('truncate audit_leaf, audit_tile, audit_tree, audit_checkpoint');
+    await s.cw.db.exec(`truncate ${TABLES}`);
     const CHUNK = 8192;
     const total = 3 * CHUNK + 300;
     // Checkpoints inside a unit, on a unit boundary, on a chunk boundary, and inside later chunks.
     for (const upTo of [100, 256, CHUNK, CHUNK + 777, 2 * CHUNK + 5000, total]) {
-      for (let size = (await s.cw.audit.log.head()).size; size < upTo; size = (await s.cw.audit.log.head()).size) {
-        await s.cw.audit.log.appendBatch(Array.from({ length: Math.min(5000, upTo - size) }, (_, i) => leafOf(size + i)));
-      }
+      await appendUpTo(upTo);
       await s.cw.audit.checkpoints.checkpoint();
     }
     vkey = await s.cw.audit.pinnedVerifierKey();
@@ -304,11 +347,16 @@ describe('verify catches what was done to the log behind its back', () => {
     await s.cw.db.query('update audit_tile set hashes = $1 where level = 9 and idx = 0', [damaged]);
     assert.equal((await verifyLog(s.cw.db, vkey, [], { workers: 2 })).firstBadIndex, 511);
     await s.cw.db.query('update audit_tile set hashes = $1 where level = 9 and idx = 0', [Buffer.from(tile)]);
-    // A record in the third chunk.
-    await s.cw.db.query('update audit_leaf set leaf = $1 where leaf_index = $2', [Buffer.from('changed'), 2 * CHUNK + 1234]);
-    const report = await verifyLog(s.cw.db, vkey, [], { workers: 2 });
-    assert.equal(report.ok, false);
-    assert.equal(report.firstBadIndex, 2 * CHUNK + 1234);
+    // A record in the third chunk, and one in the last, partial unit.
+    for (const victim of [2 * CHUNK + 1234, total - 3]) {
+      const original = (await s.cw.audit.log.leaf(victim))!;
+      await changeStoredLeaf(s.cw.db, victim, Buffer.from('changed'));
+      const report = await verifyLog(s.cw.db, vkey, [], { workers: 2 });
+      assert.equal(report.ok, false);
+      assert.equal(report.firstBadIndex, victim);
+      await changeStoredLeaf(s.cw.db, victim, original);
+    }
+    assert.equal((await verifyLog(s.cw.db, vkey, [], { workers: 2 })).ok, true);
   });
 
   test('a forged checkpoint (signed by another key) is not accepted', async () => {

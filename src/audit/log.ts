@@ -13,6 +13,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type NodeSource } from './merkle.js';
+import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
 import { completeAt, fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, TileWrites, tileKey, tileOf, type TileKey } from './tiles.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
@@ -27,7 +28,7 @@ export interface TreeHead {
   root: Buffer;
 }
 
-/** A record's search columns, stored beside its leaf (audit_leaf, not hashed). */
+/** A record's search columns (audit_entry, one row per record, not hashed). */
 export interface EntryColumns {
   at: string;
   patient?: string;
@@ -119,12 +120,12 @@ export class MerkleLog {
     const writes = new TileWrites();
     for (const leaf of leaves) f.append(leafHash(leaf), (level, index, hash) => writes.add(level, index, hash));
     const c = (i: number) => columns?.[i];
+    await storeLeaves(tx, n, leaves);
     await tx.query(
-      `insert into audit_leaf (leaf_index, leaf, at, patient_id, account_id, practitioner, action, outcome)
-       select * from unnest($1::bigint[], $2::bytea[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+      `insert into audit_entry (leaf_index, at, patient_id, account_id, practitioner, action, outcome)
+       select * from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
       [
         leaves.map((_, i) => n + i),
-        leaves,
         leaves.map((_, i) => c(i)?.at ?? null),
         leaves.map((_, i) => c(i)?.patient ?? null),
         leaves.map((_, i) => c(i)?.account ?? null),
@@ -152,17 +153,17 @@ export class MerkleLog {
   }
 
   async leaf(index: number): Promise<Buffer | undefined> {
-    const r = await this.db.query<{ leaf: unknown }>('select leaf from audit_leaf where leaf_index = $1', [index]);
-    return r.rows[0] ? toBuffer(r.rows[0].leaf) : undefined;
+    return (await readLeavesAt(this.db, [index])).get(index);
   }
 
-  /** Leaves [from, to) in order, for verification and views. */
-  async leaves(from: number, to: number): Promise<Array<{ index: number; leaf: Buffer }>> {
-    const r = await this.db.query<{ leaf_index: string | number; leaf: unknown }>(
-      'select leaf_index, leaf from audit_leaf where leaf_index >= $1 and leaf_index < $2 order by leaf_index',
-      [from, to],
-    );
-    return r.rows.map((row) => ({ index: Number(row.leaf_index), leaf: toBuffer(row.leaf) }));
+  /** The leaves at these indexes (for search results), wherever they are stored. */
+  leavesAt(indexes: number[]): Promise<Map<number, Buffer>> {
+    return readLeavesAt(this.db, indexes);
+  }
+
+  /** Leaves [from, to) in order. */
+  leaves(from: number, to: number): Promise<Array<{ index: number; leaf: Buffer }>> {
+    return readLeaves(this.db, from, to);
   }
 
   /** The stored complete-subtree hashes, as the proof functions read them (each tile fetched once). */

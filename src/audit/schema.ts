@@ -116,4 +116,41 @@ export const auditMigrations: Migration[] = [
       create index audit_leaf_at on audit_leaf (at) where at is not null;
     `,
   },
+  {
+    module: 'audit',
+    version: 4,
+    description: 'Leaf bytes in bundles of 256 (entry bundles), the incomplete unit in audit_tail; search columns in audit_entry',
+    sql: `
+      -- Complete units of 256 leaves, in the bundle format of leafStore.ts (an index of 256
+      -- big-endian uint32 ends, then the leaves). Uncompressed and out of line, so that one leaf
+      -- is read as two small slices of its bundle.
+      create table audit_bundle (
+        idx bigint primary key,
+        entries bytea not null);
+      alter table audit_bundle alter column entries set storage external;
+      -- The leaves of the unit not yet complete; they move into its bundle when it completes.
+      create table audit_tail (
+        leaf_index bigint primary key,
+        leaf bytea not null);
+
+      insert into audit_bundle (idx, entries)
+        select unit, string_agg(int4send(ends), ''::bytea order by leaf_index) || string_agg(leaf, ''::bytea order by leaf_index)
+          from (select leaf_index, leaf_index / 256 as unit, leaf,
+                  (sum(length(leaf)) over (partition by leaf_index / 256 order by leaf_index))::int as ends
+                from audit_leaf) s
+          group by unit
+          having count(*) = 256 and min(leaf_index) = unit * 256 and max(leaf_index) = unit * 256 + 255;
+      insert into audit_tail (leaf_index, leaf)
+        select leaf_index, leaf from audit_leaf l where not exists (select 1 from audit_bundle b where b.idx = l.leaf_index / 256);
+
+      -- What stays is one row of search columns per record.
+      alter table audit_leaf drop column leaf;
+      alter table audit_leaf rename to audit_entry;
+      alter index audit_leaf_pkey rename to audit_entry_pkey;
+      alter index audit_leaf_patient rename to audit_entry_patient;
+      alter index audit_leaf_account rename to audit_entry_account;
+      alter index audit_leaf_practitioner rename to audit_entry_practitioner;
+      alter index audit_leaf_at rename to audit_entry_at;
+    `,
+  },
 ];

@@ -202,16 +202,18 @@ export class AuditService {
     if (f.to) where.push(`e.at < ${bind(f.to)}::timestamptz`);
     where.push('e.action is not null');
     const cond = `where ${where.join(' and ')}`;
-    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n from audit_leaf e ${cond}`, params)).rows[0].n;
+    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n from audit_entry e ${cond}`, params)).rows[0].n;
     const order = f.newestFirst ? 'desc' : 'asc';
-    const rows = await this.db.query<{ leaf_index: string | number; leaf: unknown }>(
-      `select e.leaf_index, e.leaf from audit_leaf e ${cond}
+    const rows = await this.db.query<{ leaf_index: string | number }>(
+      `select e.leaf_index from audit_entry e ${cond}
        order by e.at ${order}, e.leaf_index ${order} limit ${bind(f.count)} offset ${bind(f.offset)}`,
       params,
     );
+    const leaves = await this.log.leavesAt(rows.rows.map((r) => Number(r.leaf_index)));
     const entries: AuditEntry[] = [];
     for (const row of rows.rows) {
-      const leaf = Buffer.isBuffer(row.leaf) ? row.leaf : Buffer.from(row.leaf as Uint8Array);
+      const leaf = leaves.get(Number(row.leaf_index));
+      if (!leaf) throw new Error(`audit log: record ${row.leaf_index} is indexed but not stored: run carewall audit verify`);
       entries.push({ index: Number(row.leaf_index), leaf, record: await this.opened(decodeLeaf(leaf)) });
     }
     return { total, entries };

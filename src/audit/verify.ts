@@ -25,7 +25,8 @@ import { Frontier, frontierNodes } from './log.js';
 import { EMPTY_ROOT, leafHash, nodeHash } from './merkle.js';
 import { openNote, parseCheckpoint } from './note.js';
 import { fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, type TileKey } from './tiles.js';
-import { CHUNK, hashChunk, leavesSelect, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
+import { inspectLeaves, nextStoredIndex } from './leafStore.js';
+import { CHUNK, hashChunk, leavesSelects, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
 
 export interface VerifyProblem {
   /** The first leaf index known to be wrong, or the start of the range it lies in. */
@@ -46,8 +47,9 @@ export interface VerifyReport {
 
 export interface VerifyOptions {
   /**
-   * Worker threads hashing chunks; 0 hashes on the calling thread. Default: all cores but two (the
-   * reading thread and the database keep one each; on a 2-core machine workers measured no faster).
+   * Worker threads hashing chunks; 0 hashes on the calling thread. Default: one per core (up to 8)
+   * when the log spans four chunks or more. The reading thread and the database mostly wait on
+   * each other, so on 2 cores two workers measured fastest (docs/benchmarks.md).
    */
   workers?: number;
 }
@@ -146,17 +148,15 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
   const atChunk = (from: number) => new Frontier(from, (level, index) => upper.node(level - UNIT_LEVEL, index));
 
   const expectedChunks = Math.max(1, Math.ceil(headSize / CHUNK));
-  const pool = new HashPool(options.workers ?? (expectedChunks >= 4 ? Math.max(0, os.availableParallelism() - 2) : 0));
+  const pool = new HashPool(options.workers ?? (expectedChunks >= 4 ? Math.min(8, os.availableParallelism()) : 0));
   const inFlight: Array<Promise<ChunkResult & { from: number }>> = [];
   const depth = Math.max(2, pool.size + 1);
   let nextFrom = 0;
   const start = (from: number) =>
     (async () => {
-      const [leaves, tiles] = await Promise.all([
-        db.copyOut(leavesSelect(from)),
-        db.copyOut(tileSelect(from)),
-      ]);
-      const task: ChunkTask = { from, leaves, tiles, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
+      const selects = leavesSelects(from);
+      const [bundles, tail, tiles] = await Promise.all([db.copyOut(selects.bundles), db.copyOut(selects.tail), db.copyOut(tileSelect(from))]);
+      const task: ChunkTask = { from, bundles, tail, tiles, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
       return { from, ...(await pool.run(task)) };
     })();
   try {
@@ -198,8 +198,7 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
       }
       if (result.count < CHUNK) {
         // The last chunk: nothing may follow it.
-        const after = await db.query<{ n: number }>('select count(*)::int as n from audit_leaf where leaf_index >= $1', [from + result.count]);
-        if (after.rows[0].n > 0) return doubt();
+        if ((await nextStoredIndex(db, from + result.count)) !== undefined) return doubt();
         const size = from + result.count;
         const lower = size % UNIT === 0 ? Buffer.alloc(0) : partials.get(size);
         if (!lower) return doubt();
@@ -254,9 +253,17 @@ async function carefulPass(db: Database, findings: Findings, f: Frontier): Promi
   const STEP = 20_000;
   findings.checkAt(f.size, () => f.root());
   for (;;) {
-    const copy = await db.copyOut(`select leaf_index, leaf from audit_leaf where leaf_index >= ${next} order by leaf_index limit ${STEP}`);
-    const rows: Array<{ index: number; leaf: Buffer }> = [];
-    eachCopyRow(copy, (fl) => rows.push({ index: readInt8(copy, fl[0]), leaf: copy.subarray(fl[2], fl[3]) }));
+    let { leaves: rows, problems } = await inspectLeaves(db, next, next + STEP);
+    if (rows.length === 0) {
+      // A gap wider than a step: carry on from whatever is stored after it.
+      const after = await nextStoredIndex(db, next + STEP);
+      if (after === undefined) break;
+      ({ leaves: rows, problems } = await inspectLeaves(db, after, after + STEP));
+    }
+    for (const p of problems) {
+      findings.exact ??= p.index;
+      if (findings.problems.length < 100) findings.problems.push({ index: p.index, message: p.message });
+    }
     if (rows.length === 0) break;
     const tiles = await fetchTiles(db, completedTiles(f.size, f.size + rows.length));
     for (const row of rows) {
@@ -332,7 +339,7 @@ class HashPool {
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       // Hand the chunk's buffers over rather than copy them, where they are not shared.
-      const owned = [task.leaves, task.tiles].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
+      const owned = [task.bundles, task.tail, task.tiles].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
       worker.postMessage({ id, task }, owned);
     });
   }

@@ -7,28 +7,29 @@
  */
 import crypto from 'node:crypto';
 import { eachCopyRow, readInt8 } from './copyRows.js';
+import { BUNDLE_LEVEL, decodeBundle } from './leafStore.js';
 import { HASH_SIZE, TILE_WIDTH } from './tiles.js';
 
-export const UNIT_LEVEL = 8;
+export const UNIT_LEVEL = BUNDLE_LEVEL;
 export const UNIT = 2 ** UNIT_LEVEL;
 export const CHUNK_LEVEL = 13;
 export const CHUNK = 2 ** CHUNK_LEVEL;
 
-/** The COPY select for the leaves of chunk [from, from + CHUNK), one row per unit (see ChunkTask.leaves). */
-export function leavesSelect(from: number): string {
-  return `select leaf_index / ${UNIT} as unit, string_agg(int8send(leaf_index) || int4send(length(leaf) + 1) || '\\x00'::bytea || leaf, ''::bytea order by leaf_index)
-    from audit_leaf where leaf_index >= ${from} and leaf_index < ${from + CHUNK} group by 1 order by 1`;
+/** The COPY selects for the leaves of chunk [from, from + CHUNK): its bundles, and its leaves waiting in audit_tail. */
+export function leavesSelects(from: number): { bundles: string; tail: string } {
+  return {
+    bundles: `select idx, entries from audit_bundle where idx >= ${from / UNIT} and idx < ${(from + CHUNK) / UNIT} order by idx`,
+    tail: `select leaf_index, leaf from audit_tail where leaf_index >= ${from} and leaf_index < ${from + CHUNK} order by leaf_index`,
+  };
 }
 
 export interface ChunkTask {
   /** First leaf index of the chunk, a multiple of CHUNK. */
   from: number;
-  /**
-   * The leaves [from, from + CHUNK) in order, as COPY rows of one unit each (LEAVES_SELECT): per
-   * leaf its index (int8), the length of what follows (int4), then 0x00 || leaf. Whole units per
-   * row because a row per leaf costs more to receive than to hash.
-   */
-  leaves: Uint8Array;
+  /** COPY rows (idx, entries) of the chunk's bundles (leafStore.ts), in order. hashChunk overwrites the byte before each leaf in these buffers. */
+  bundles: Uint8Array;
+  /** COPY rows (leaf_index, leaf) of the chunk's leaves in audit_tail, in order. */
+  tail: Uint8Array;
   /** COPY rows (level, idx, hashes) of the tiles below UNIT_LEVEL covering the chunk, in order. */
   tiles: Uint8Array;
   /** Tree sizes inside the chunk, not multiples of UNIT, whose in-unit right edge is wanted (checkpoints, the head). */
@@ -51,7 +52,8 @@ const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLe
 
 export function hashChunk(task: ChunkTask): ChunkResult {
   const { from } = task;
-  const leaves = asBuffer(task.leaves);
+  const bundles = asBuffer(task.bundles);
+  const tail = asBuffer(task.tail);
   const tiles = asBuffer(task.tiles);
   // The stored hashes of each level below UNIT_LEVEL, as one run starting at the chunk's first node.
   const runs: Buffer[][] = Array.from({ length: UNIT_LEVEL }, () => []);
@@ -69,41 +71,43 @@ export function hashChunk(task: ChunkTask): ChunkResult {
     nextTile[level]++;
     runs[level].push(tiles.subarray(f[4], f[5]));
   });
-  const stored = runs.map((r) => Buffer.concat(r));
+  const stored = runs.map((r) => Buffer.concat(r).toString('latin1'));
 
-  const stack: Buffer[] = new Array(UNIT_LEVEL);
+  // Hashes are kept as one-byte strings (latin1) while the chunk is hashed: a digest returned as
+  // a string costs half what a Buffer does, which is most of verification's time.
+  const stack: string[] = new Array(UNIT_LEVEL);
   const scratch = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
   scratch[0] = 1;
   const units: Buffer[] = [];
   const partials: ChunkResult['partials'] = [];
   const sizes = [...task.sizes].sort((a, b) => a - b);
   let nextSize = 0;
-  const matches = (level: number, idx: number, hash: Buffer) => {
+  const matches = (level: number, idx: number, hash: string) => {
     const at = idx * HASH_SIZE;
-    return stored[level].length >= at + HASH_SIZE && hash.compare(stored[level], at, at + HASH_SIZE) === 0;
+    return stored[level].length >= at + HASH_SIZE && stored[level].startsWith(hash, at);
   };
   let i = 0;
-  const leaf = () => {
+  // RFC 6962 hashes 0x00 || leaf. The byte before each leaf in the task's buffers is part of a
+  // length or an index already read, so it is overwritten with the prefix and the leaf hashed in
+  // place (no copy per leaf).
+  const leaf = (body: Buffer) => {
     if (!ok) return;
-    if (readInt8(leaves, at) !== from + i) return fail(`leaf ${from + i} is missing or out of order`);
-    const length = leaves.readInt32BE(at + 8);
-    const body = leaves.subarray(at + 12, at + 12 + length);
-    at += 12 + length;
-    // RFC 6962 leaf hash: the database sent 0x00 || leaf, hashed as is.
-    let hash = crypto.hash('sha256', body, 'buffer');
+    const prefixed = Buffer.from(body.buffer, body.byteOffset - 1, body.length + 1);
+    prefixed[0] = 0;
+    let hash = crypto.hash('sha256', prefixed, 'binary');
     let level = 0;
     let idx = i;
     if (!matches(0, idx, hash)) return fail(`stored hash of leaf ${from + i} differs`);
     while (idx % 2 === 1) {
-      stack[level].copy(scratch, 1);
-      hash.copy(scratch, 1 + HASH_SIZE);
-      hash = crypto.hash('sha256', scratch, 'buffer');
+      scratch.write(stack[level], 1, 'latin1');
+      scratch.write(hash, 1 + HASH_SIZE, 'latin1');
+      hash = crypto.hash('sha256', scratch, 'binary');
       level++;
       idx = (idx - 1) / 2;
       if (level === UNIT_LEVEL) break;
       if (!matches(level, idx, hash)) return fail(`stored subtree hash ${level}/${from / 2 ** level + idx} differs`);
     }
-    if (level === UNIT_LEVEL) units.push(hash);
+    if (level === UNIT_LEVEL) units.push(Buffer.from(hash, 'latin1'));
     else stack[level] = hash;
     i++;
     while (nextSize < sizes.length && sizes[nextSize] <= from + i) {
@@ -111,15 +115,28 @@ export function hashChunk(task: ChunkTask): ChunkResult {
       if (size !== from + i) continue;
       const inUnit = i % UNIT;
       const parts: Buffer[] = [];
-      for (let l = UNIT_LEVEL - 1; l >= 0; l--) if (Math.floor(inUnit / 2 ** l) % 2 === 1) parts.push(stack[l]);
+      for (let l = UNIT_LEVEL - 1; l >= 0; l--) if (Math.floor(inUnit / 2 ** l) % 2 === 1) parts.push(Buffer.from(stack[l], 'latin1'));
       partials.push({ size, parts: Buffer.concat(parts) });
     }
   };
-  let at = 0;
-  eachCopyRow(leaves, (f) => {
-    at = f[2];
-    while (ok && at < f[3]) leaf();
-    if (at !== f[3]) fail('a unit of leaves is malformed');
-  });
+  // Leaf i's home is its bundle when there is one, else audit_tail (leafStore.ts); both lists are
+  // in order, so the chunk is a merge of the two. Whatever is left over is out of place.
+  const bundleRows: Array<{ first: number; entries: Buffer }> = [];
+  eachCopyRow(bundles, (f) => bundleRows.push({ first: readInt8(bundles, f[0]) * UNIT, entries: bundles.subarray(f[2], f[3]) }));
+  const tailRows: Array<{ index: number; leaf: Buffer }> = [];
+  eachCopyRow(tail, (f) => tailRows.push({ index: readInt8(tail, f[0]), leaf: tail.subarray(f[2], f[3]) }));
+  let b = 0;
+  let t = 0;
+  while (ok && i < CHUNK) {
+    if (b < bundleRows.length && bundleRows[b].first === from + i) {
+      const leaves = decodeBundle(bundleRows[b++].entries);
+      if (typeof leaves === 'string') fail(`bundle ${(from + i) / UNIT}: ${leaves}`);
+      else if (t < tailRows.length && tailRows[t].index < from + i + UNIT) fail(`record ${tailRows[t].index} is stored twice`);
+      else for (const body of leaves) leaf(body);
+    } else if (t < tailRows.length && tailRows[t].index === from + i) {
+      leaf(tailRows[t++].leaf);
+    } else break;
+  }
+  if (ok && (b < bundleRows.length || t < tailRows.length)) fail(`the records stored after ${from + i - 1} do not follow it`);
   return { ok, ...(problem ? { problem } : {}), count: i, units: Buffer.concat(units), partials };
 }

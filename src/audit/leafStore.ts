@@ -1,0 +1,186 @@
+/**
+ * Where the log's leaf bytes live. Leaves are kept in bundles of BUNDLE_SIZE consecutive leaves
+ * (table audit_bundle), the entry bundles of C2SP tlog-tiles: the leaves of a unit not yet
+ * complete wait in audit_tail, one row each, and move into their bundle, in the same transaction,
+ * when the append that completes the unit commits. Leaf i lives in bundle floor(i / BUNDLE_SIZE)
+ * when that bundle exists, else in audit_tail.
+ *
+ * Why bundles: verification reads every leaf, and reading a million rows of 650 bytes costs the
+ * database (and, embedded, the one thread Carewall runs on) more than hashing them; four thousand
+ * rows of 160 KB stream at memory speed. Each bundle starts with an index of its entries, so one
+ * leaf is two small slices of its bundle (the bundle column is stored uncompressed for that).
+ *
+ * Bundle bytes (docs/audit.md): BUNDLE_SIZE big-endian uint32, the end of each leaf counted from
+ * the start of the data, then the leaves concatenated. Leaf k of the bundle is data[end(k-1),
+ * end(k)), with end(-1) = 0. The ends never decrease and the last one is the data's length.
+ */
+import type { Queryable } from '../db/database.js';
+import { toBuffer } from '../db/database.js';
+
+export const BUNDLE_LEVEL = 8;
+export const BUNDLE_SIZE = 2 ** BUNDLE_LEVEL;
+export const BUNDLE_HEADER = 4 * BUNDLE_SIZE;
+
+/** The bytes of a bundle holding exactly BUNDLE_SIZE leaves, in order. */
+export function encodeBundle(leaves: Buffer[]): Buffer {
+  if (leaves.length !== BUNDLE_SIZE) throw new Error(`a bundle holds ${BUNDLE_SIZE} leaves, not ${leaves.length}`);
+  const header = Buffer.allocUnsafe(BUNDLE_HEADER);
+  let end = 0;
+  leaves.forEach((leaf, k) => {
+    end += leaf.length;
+    header.writeUInt32BE(end, 4 * k);
+  });
+  return Buffer.concat([header, ...leaves], BUNDLE_HEADER + end);
+}
+
+/**
+ * The leaves of a bundle's bytes, as views into them, or why the bytes are not a bundle. Anything
+ * that serves or verifies a leaf reads it through this layout, so what is verified is what is served.
+ */
+export function decodeBundle(bytes: Buffer): Buffer[] | string {
+  if (bytes.length < BUNDLE_HEADER) return 'the bundle is shorter than its index';
+  const data = bytes.length - BUNDLE_HEADER;
+  const leaves: Buffer[] = new Array(BUNDLE_SIZE);
+  let start = 0;
+  for (let k = 0; k < BUNDLE_SIZE; k++) {
+    const end = bytes.readUInt32BE(4 * k);
+    if (end < start || end > data) return `the bundle's index is inconsistent at entry ${k}`;
+    leaves[k] = bytes.subarray(BUNDLE_HEADER + start, BUNDLE_HEADER + end);
+    start = end;
+  }
+  if (start !== data) return 'the bundle holds bytes past its last entry';
+  return leaves;
+}
+
+/** Leaves [from, to) as stored, in index order; missing leaves are simply absent. */
+export async function readLeaves(q: Queryable, from: number, to: number): Promise<Array<{ index: number; leaf: Buffer }>> {
+  const { leaves, problems } = await inspectLeaves(q, from, to);
+  const damaged = problems.find((p) => p.damaged);
+  if (damaged) throw new Error(`audit log: ${damaged.message}: run carewall audit verify`);
+  return leaves;
+}
+
+/**
+ * Leaves [from, to) as readLeaves gives them, and what is out of place in their storage: a bundle
+ * whose bytes are not a bundle (damaged: its leaves are missing), or a leaf stored both in its
+ * bundle and in audit_tail (the bundle's copy is the leaf).
+ */
+export async function inspectLeaves(
+  q: Queryable,
+  from: number,
+  to: number,
+): Promise<{ leaves: Array<{ index: number; leaf: Buffer }>; problems: Array<{ index: number; message: string; damaged?: boolean }> }> {
+  const problems: Array<{ index: number; message: string; damaged?: boolean }> = [];
+  if (to <= from) return { leaves: [], problems };
+  const [bundles, tail] = await Promise.all([
+    q.query<{ idx: string | number; entries: unknown }>('select idx, entries from audit_bundle where idx >= $1 and idx < $2 order by idx', [
+      Math.floor(from / BUNDLE_SIZE),
+      Math.ceil(to / BUNDLE_SIZE),
+    ]),
+    q.query<{ leaf_index: string | number; leaf: unknown }>('select leaf_index, leaf from audit_tail where leaf_index >= $1 and leaf_index < $2 order by leaf_index', [from, to]),
+  ]);
+  const found = new Map<number, Buffer>();
+  for (const row of tail.rows) found.set(Number(row.leaf_index), toBuffer(row.leaf));
+  for (const row of bundles.rows) {
+    const first = Number(row.idx) * BUNDLE_SIZE;
+    const leaves = decodeBundle(toBuffer(row.entries));
+    if (typeof leaves === 'string') {
+      problems.push({ index: Math.max(first, from), message: `bundle ${row.idx} (records ${first}..${first + BUNDLE_SIZE - 1}): ${leaves}`, damaged: true });
+      for (let k = 0; k < BUNDLE_SIZE; k++) found.delete(first + k);
+      continue;
+    }
+    leaves.forEach((leaf, k) => {
+      if (first + k < from || first + k >= to) return;
+      if (found.has(first + k)) problems.push({ index: first + k, message: `record ${first + k} is stored twice (in its bundle and in audit_tail)` });
+      found.set(first + k, leaf);
+    });
+  }
+  return { leaves: [...found.entries()].sort((a, b) => a[0] - b[0]).map(([index, leaf]) => ({ index, leaf })), problems };
+}
+
+/** The first leaf index at or after `from` that is stored anywhere, if any. */
+export async function nextStoredIndex(q: Queryable, from: number): Promise<number | undefined> {
+  const r = await q.query<{ n: string | number | null }>(
+    `select least((select min(idx) * ${BUNDLE_SIZE} from audit_bundle where idx >= $2), (select min(leaf_index) from audit_tail where leaf_index >= $1)) as n`,
+    [from, Math.floor(from / BUNDLE_SIZE)],
+  );
+  const n = r.rows[0]?.n;
+  return n === null || n === undefined ? undefined : Math.max(from, Number(n));
+}
+
+/**
+ * The leaves at the given indexes (any order, any spread), reading from each bundle only its index
+ * and the entries wanted: two queries however many bundles they come from.
+ */
+export async function readLeavesAt(q: Queryable, indexes: number[]): Promise<Map<number, Buffer>> {
+  const found = new Map<number, Buffer>();
+  if (indexes.length === 0) return found;
+  const wanted = [...new Set(indexes)];
+  const units = [...new Set(wanted.map((i) => Math.floor(i / BUNDLE_SIZE)))];
+  const [headers, tail] = await Promise.all([
+    q.query<{ idx: string | number; header: unknown }>(`select idx, substring(entries from 1 for ${BUNDLE_HEADER}) as header from audit_bundle where idx = any($1::bigint[])`, [units]),
+    q.query<{ leaf_index: string | number; leaf: unknown }>('select leaf_index, leaf from audit_tail where leaf_index = any($1::bigint[])', [wanted]),
+  ]);
+  for (const row of tail.rows) found.set(Number(row.leaf_index), toBuffer(row.leaf));
+  const headerOf = new Map(headers.rows.map((r) => [Number(r.idx), toBuffer(r.header)]));
+  const slices: Array<{ index: number; unit: number; start: number; length: number }> = [];
+  for (const index of wanted) {
+    const unit = Math.floor(index / BUNDLE_SIZE);
+    const header = headerOf.get(unit);
+    if (!header) continue;
+    if (header.length < BUNDLE_HEADER) throw new Error(`audit log: bundle ${unit} is damaged: run carewall audit verify`);
+    const k = index - unit * BUNDLE_SIZE;
+    const start = k === 0 ? 0 : header.readUInt32BE(4 * (k - 1));
+    const end = header.readUInt32BE(4 * k);
+    if (end < start) throw new Error(`audit log: bundle ${unit} is damaged: run carewall audit verify`);
+    found.delete(index);
+    slices.push({ index, unit, start, length: end - start });
+  }
+  if (slices.length > 0) {
+    // substring of an uncompressed out-of-line value reads only the chunks it spans.
+    const r = await q.query<{ i: number; leaf: unknown }>(
+      `select s.i, substring(b.entries from ${BUNDLE_HEADER + 1} + s.start for s.length) as leaf
+         from unnest($1::int[], $2::bigint[], $3::int[], $4::int[]) as s(i, unit, start, length)
+         join audit_bundle b on b.idx = s.unit`,
+      [slices.map((_, i) => i), slices.map((s) => s.unit), slices.map((s) => s.start), slices.map((s) => s.length)],
+    );
+    for (const row of r.rows) found.set(slices[row.i].index, toBuffer(row.leaf));
+  }
+  return found;
+}
+
+/**
+ * Stores leaves [n, n + leaves.length) inside an append's transaction (the caller holds the
+ * sequencer lock): completed units become bundles (their earlier leaves are taken from
+ * audit_tail), the rest waits in audit_tail. Refuses when audit_tail does not hold exactly the
+ * current unit's earlier leaves, as for a damaged tree.
+ */
+export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[]): Promise<void> {
+  const end = n + leaves.length;
+  const unitStart = n - (n % BUNDLE_SIZE);
+  const completeUpTo = end - (end % BUNDLE_SIZE);
+  let pending: Buffer[] = [];
+  if (completeUpTo > unitStart && n > unitStart) {
+    const r = await tx.query<{ leaf_index: string | number; leaf: unknown }>('select leaf_index, leaf from audit_tail where leaf_index >= $1 order by leaf_index', [unitStart]);
+    if (r.rows.length !== n - unitStart || r.rows.some((row, i) => Number(row.leaf_index) !== unitStart + i)) {
+      throw new Error(`the stored log is damaged (the records waiting for bundle ${unitStart / BUNDLE_SIZE} are not ${unitStart}..${n - 1}): run carewall audit verify`);
+    }
+    pending = r.rows.map((row) => toBuffer(row.leaf));
+  }
+  const bundles: Array<{ idx: number; entries: Buffer }> = [];
+  let i = 0;
+  for (let unit = unitStart; unit < completeUpTo; unit += BUNDLE_SIZE) {
+    const take = unit + BUNDLE_SIZE - Math.max(n, unit);
+    const members = [...(unit === unitStart ? pending : []), ...leaves.slice(i, i + take)];
+    i += take;
+    bundles.push({ idx: unit / BUNDLE_SIZE, entries: encodeBundle(members) });
+  }
+  if (bundles.length > 0) {
+    await tx.query('insert into audit_bundle (idx, entries) select * from unnest($1::bigint[], $2::bytea[])', [bundles.map((b) => b.idx), bundles.map((b) => b.entries)]);
+    if (n > unitStart) await tx.query('delete from audit_tail where leaf_index >= $1 and leaf_index < $2', [unitStart, n]);
+  }
+  if (i < leaves.length) {
+    const rest = leaves.slice(i);
+    await tx.query('insert into audit_tail (leaf_index, leaf) select * from unnest($1::bigint[], $2::bytea[])', [rest.map((_, k) => n + i + k), rest]);
+  }
+}
