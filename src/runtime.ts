@@ -39,6 +39,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     const fhir = new FhirService(db, keyring, access);
     // The access tables follow every write, in its transaction.
     fhir.writeHooks.push(access.writeHook);
+    fhir.newVersionsHooks.push(access.newVersionsHook);
     await access.start();
     const grants = new AccessGrants(db, keyring, access, settings.access, log);
     const identity = new IdentityService(db, keyring, settings);

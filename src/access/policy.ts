@@ -15,7 +15,7 @@ import type { Database, Queryable } from '../db/database.js';
 import type { BlindIndex } from '../keys/blindIndex.js';
 import { AccessDeniedError, type Decision, type FhirAction, type Role, type Who } from './authorize.js';
 import { ContextCache } from './contextCache.js';
-import { projectWrite, type WrittenVersion } from './projection.js';
+import { projectNewInBulk, projectWrite, type WrittenVersion } from './projection.js';
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, type Interaction, type Scope } from './roles.js';
 
@@ -108,6 +108,12 @@ export class AccessPolicy {
   readonly writeHook = async (tx: Queryable, v: WrittenVersion): Promise<() => void> => {
     const change = await projectWrite(tx, v);
     return () => this.contexts.forget(change);
+  };
+
+  /** The same for many new resources at once (an import): every cached decision is dropped after. */
+  readonly newVersionsHook = async (tx: Queryable, versions: WrittenVersion[]): Promise<() => void> => {
+    await projectNewInBulk(tx, versions);
+    return () => this.contexts.forget({ all: true });
   };
 
   /**

@@ -118,15 +118,16 @@ function patientOfConsent(resource: Resource): string | undefined {
 }
 
 /**
- * Loads the access rows of many new resources at once (the benchmark's 100,000-patient clinic): the
- * same derivation as projectWrite, inserted in large batches. Only for resources never projected
+ * Loads the access rows of many new resources at once (an import; the benchmark's 100,000-patient
+ * clinic): the same derivation as projectWrite, inserted in large batches. Only for resources never projected
  * before: nothing is deleted first.
  */
 export async function projectNewInBulk(tx: Queryable, versions: WrittenVersion[]): Promise<void> {
   const rel: Array<[string, string, string, string, string, string, boolean, string | null, string | null]> = [];
   const mem: Array<[string, string, string, string, string, boolean, string | null, string | null]> = [];
   const patients = new Map<string, { restricted: boolean; encounter: boolean }>();
-  const consents: Array<[string, number, string, string, string[] | null, string[] | null]> = [];
+  const consents: Array<[string, number, string, string, string[] | null, string[] | null, string | null, string | null]> = [];
+  const results: Array<[string, string, string]> = [];
   for (const v of versions) {
     if (!v.resource) continue;
     const d = derive(v.resource as Resource & { id: string }, v.lastUpdated);
@@ -135,7 +136,8 @@ export async function projectNewInBulk(tx: Queryable, versions: WrittenVersion[]
     if (d.patient) patients.set(v.id, { restricted: d.patient.restricted, encounter: patients.get(v.id)?.encounter ?? false });
     if (d.encounterFor) patients.set(d.encounterFor, { restricted: patients.get(d.encounterFor)?.restricted ?? false, encounter: true });
     const patientId = patientOfConsent(v.resource);
-    if (patientId) d.consentRules.forEach((c, seq) => consents.push([v.id, seq, patientId, c.effect, c.actors, c.purposes]));
+    if (patientId) d.consentRules.forEach((c, seq) => consents.push([v.id, seq, patientId, c.effect, c.actors, c.purposes, c.startsAt ?? null, c.endsAt ?? null]));
+    for (const order of d.resultOf) results.push([v.resourceType, v.id, order]);
   }
   const col = <T>(rows: T[][], i: number) => rows.map((r) => r[i]);
   if (rel.length > 0) {
@@ -164,7 +166,13 @@ export async function projectNewInBulk(tx: Queryable, versions: WrittenVersion[]
   }
   // Consent rules hold arrays: one statement each (there are few).
   for (const c of consents) {
-    await tx.query('insert into access_consent (consent_id, seq, patient_id, effect, actors, purposes) values ($1, $2, $3, $4, $5, $6)', c);
+    await tx.query('insert into access_consent (consent_id, seq, patient_id, effect, actors, purposes, starts_at, ends_at) values ($1, $2, $3, $4, $5, $6, $7, $8)', c);
+  }
+  if (results.length > 0) {
+    await tx.query(
+      'insert into access_result_link (resource_type, id, order_id) select * from unnest($1::text[], $2::text[], $3::text[]) on conflict do nothing',
+      Array.from({ length: 3 }, (_, i) => col(results as unknown[][], i)),
+    );
   }
   await announceAccessChange(tx, { all: true });
 }

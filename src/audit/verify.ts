@@ -17,7 +17,8 @@
  * and hashes rewritten consistently, which only the signatures reveal).
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/workerThread.js';
 import type { Database } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { eachCopyRow, readInt8 } from './copyRows.js';
@@ -309,15 +310,8 @@ class HashPool {
   private nextId = 0;
 
   constructor(readonly size: number) {
-    // Built, this module is JavaScript and so is the worker. Under tsx (tests, development) it is
-    // TypeScript, and a worker's first module loads before `--import tsx` has registered its hooks
-    // in that thread (privatenumber/tsx#354): the worker registers tsx itself, then loads it.
-    const typescript = import.meta.url.endsWith('.ts');
-    const file = new URL(typescript ? './verifyWorker.ts' : './verifyWorker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
-      const w = typescript
-        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); })`, { eval: true, execArgv: [] })
-        : new Worker(file);
+      const w = startWorker(import.meta.url, 'verifyWorker');
       w.on('message', (msg: { id: number; result?: ChunkResult; error?: string }) => {
         const p = this.waiting.get(msg.id);
         this.waiting.delete(msg.id);

@@ -11,6 +11,7 @@ import { requestRotation } from '../setup/control.js';
 import { createLogger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
 import { registerAuditCommand } from './auditCommand.js';
+import { registerImportCommand } from './importCommand.js';
 import { install } from '../setup/install.js';
 import { assertLoopback, serve } from '../setup/serve.js';
 import { VERSION } from '../version.js';
@@ -158,6 +159,7 @@ keys
 
 registerUserCommand(program, openExisting);
 registerAuditCommand(program, openExisting);
+registerImportCommand(program, openExisting);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

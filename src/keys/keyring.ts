@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import type { Migration } from '../db/migrations.js';
 import { BlindIndex } from './blindIndex.js';
@@ -81,6 +81,32 @@ export class Keyring {
       [missing],
     );
     for (const row of rows.rows) this.remember(row.scope, this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped)));
+  }
+
+  /**
+   * `ensure` inside the caller's transaction (an import, whose new patients' keys should vanish
+   * with it if it rolls back). Returns the scopes whose keys this transaction created: should it
+   * roll back, the caller must `forget` them, or the cache would hold keys the database never kept.
+   */
+  async ensureWithin(tx: Queryable, scopes: Iterable<string>): Promise<string[]> {
+    const missing = [...new Set(scopes)].filter((s) => !this.cache.has(s));
+    if (missing.length === 0) return [];
+    this.refreshMasterKeys();
+    const fresh = missing.map((scope) => ({ scope, wrapped: seal(this.currentMasterKey(), crypto.randomBytes(32), `data-key:${scope}`) }));
+    const created = await tx.query<{ scope: string }>(
+      `insert into keys_data_key (scope, master_key_id, wrapped)
+       select s, $2, w from unnest($1::text[], $3::bytea[]) as t(s, w)
+       on conflict (scope) do nothing returning scope`,
+      [fresh.map((f) => f.scope), this.masterKeys.currentId, fresh.map((f) => f.wrapped)],
+    );
+    const rows = await tx.query<{ scope: string; master_key_id: string; wrapped: unknown }>('select scope, master_key_id, wrapped from keys_data_key where scope = any($1)', [missing]);
+    for (const row of rows.rows) this.remember(row.scope, this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped)));
+    return created.rows.map((r) => r.scope);
+  }
+
+  /** Drops cached keys (of a transaction that rolled back after `ensureWithin`). */
+  forget(scopes: Iterable<string>): void {
+    for (const scope of scopes) this.cache.delete(scope);
   }
 
   /** A key already loaded by `ensure`; usable inside transactions. */

@@ -10,7 +10,7 @@ import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access
 import type { Database, Queryable } from '../db/database.js';
 import type { Keyring } from '../keys/keyring.js';
 import { fetchIncluded, MAX_INCLUDED } from './include.js';
-import { badRequest, FhirError, notFound, outcome, preconditionFailed } from './outcome.js';
+import { badRequest, FhirError, notFound, outcome, preconditionFailed, unprocessable } from './outcome.js';
 import { compartmentOf, ID_PATTERN, isSupportedType } from './resourceTypes.js';
 import { compileSearch, type SearchQuery, type Visible } from './search.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
@@ -40,12 +40,16 @@ export interface PreparedWrite {
  */
 export type WriteHook = (tx: Queryable, version: StoredVersion) => Promise<void | (() => void)>;
 
+/** As WriteHook, for many new resources written at once (an import). */
+export type NewVersionsHook = (tx: Queryable, versions: StoredVersion[]) => Promise<void | (() => void)>;
+
 /** A search by more patients than this uses the general access rule (one context per patient otherwise). */
 const MAX_PINNED_PATIENTS = 20;
 
 export class FhirService {
   readonly store: RecordStore;
   readonly writeHooks: WriteHook[] = [];
+  readonly newVersionsHooks: NewVersionsHook[] = [];
   /**
    * Run first in every write transaction, before any row is locked (the audit log takes its
    * sequencer lock here, so that every write transaction takes its locks in the same order).
@@ -65,6 +69,7 @@ export class FhirService {
   withCodec(codec: BodyCodec): FhirService {
     const other = new FhirService(this.db, this.keyring, this.access, codec);
     other.writeHooks.push(...this.writeHooks);
+    other.newVersionsHooks.push(...this.newVersionsHooks);
     other.writePreludes.push(...this.writePreludes);
     return other;
   }
@@ -172,18 +177,62 @@ export class FhirService {
   }
 
   /**
+   * Stores new resources under the ids they carry, all in one transaction (an import): `feed`
+   * hands over batches, each resource already validated by the caller; a resource whose id is
+   * stored already refuses the whole import. A resource's patient may come in any batch, so that
+   * each names a stored or imported patient is checked once at the end. `finish` runs last, inside
+   * the transaction (the import's audit record). Nothing is stored unless all of it is.
+   */
+  async importResources<T>(
+    feed: (add: (batch: Array<Resource & { id: string }>) => Promise<void>) => Promise<T>,
+    finish: (tx: Queryable, result: T) => Promise<void>,
+  ): Promise<T> {
+    const createdKeys: string[] = [];
+    const run = async (tx: Queryable, after: Array<() => void>): Promise<T> => {
+      const patients = new Set<string>();
+      const result = await feed(async (batch) => {
+        const items = batch.map((resource) => ({ resource, patientId: patientOf(resource) }));
+        // New patients' keys are made in the import's transaction, to vanish with it.
+        createdKeys.push(...(await this.keyring.ensureWithin(tx, items.map((i) => scopeFor(i.patientId)))));
+        for (const i of items) if (i.patientId && i.resource.resourceType !== 'Patient') patients.add(i.patientId);
+        const versions = await this.store.insertMany(tx, items);
+        for (const hook of this.newVersionsHooks) {
+          const done = await hook(tx, versions);
+          if (done) after.push(done);
+        }
+      });
+      const missing = await this.store.missingPatients(tx, [...patients]);
+      if (missing.length > 0) {
+        throw unprocessable(`records name ${missing.length} patient(s) neither stored nor imported, among them Patient/${missing[0]}`);
+      }
+      await finish(tx, result);
+      return result;
+    };
+    try {
+      // Without the preludes: an import takes the audit log's sequencer lock only for its record at
+      // the end, so that a running server's audit appends do not wait for the whole import. The
+      // rows it inserts are new, so no other writer waits on them in between.
+      return await this.writeTransaction(run, false);
+    } catch (err) {
+      this.keyring.forget(createdKeys);
+      throw err;
+    }
+  }
+
+  /**
    * A transaction that writes. The hooks' after-functions run when it has ended, committed or not.
    * A refusal met inside it is recorded once it has rolled back (a record appended inside would be
    * rolled back with it), before the refusal reaches the caller.
    */
   private async writeTransaction<T>(
     fn: (tx: Queryable, after: Array<() => void>, refused: Array<() => Promise<void>>) => Promise<T>,
+    withPreludes = true,
   ): Promise<T> {
     const after: Array<() => void> = [];
     const refused: Array<() => Promise<void>> = [];
     try {
       return await this.db.transaction(async (tx) => {
-        for (const prelude of this.writePreludes) await prelude(tx);
+        if (withPreludes) for (const prelude of this.writePreludes) await prelude(tx);
         return fn(tx, after, refused);
       });
     } catch (err) {

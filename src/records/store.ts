@@ -9,7 +9,7 @@ import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { open, seal } from '../keys/envelope.js';
 import { GENERAL_SCOPE, patientScope, type Keyring } from '../keys/keyring.js';
-import { gone, notFound, preconditionFailed, unprocessable } from './outcome.js';
+import { conflict, gone, notFound, preconditionFailed, unprocessable } from './outcome.js';
 import { labelDigests } from '../access/labels.js';
 import { indexEntries } from './searchParams.js';
 
@@ -80,6 +80,58 @@ export class RecordStore {
     await this.insertVersion(tx, stored, 1, now, patientId);
     await this.reindex(tx, stored);
     return { resourceType: resource.resourceType, id: resource.id, versionId: 1, lastUpdated: now, deleted: false, patientId, resource: stored };
+  }
+
+  /**
+   * Writes version 1 of many new resources at once, with the ids they carry (an import): one
+   * statement per table for the whole batch. Refuses, naming it, a resource whose type and id are
+   * already stored (an import never overwrites). Unlike `insert`, does not check that each
+   * resource's patient exists: an import may bring a patient after their records, so the caller
+   * checks once at the end with `missingPatients`.
+   */
+  async insertMany(tx: Queryable, items: Array<{ resource: Resource & { id: string }; patientId: string | null }>): Promise<StoredVersion[]> {
+    if (items.length === 0) return [];
+    const existing = await tx.query<{ resource_type: string; id: string }>(
+      'select resource_type, id from records_resource where (resource_type, id) in (select * from unnest($1::text[], $2::text[]))',
+      [items.map((i) => i.resource.resourceType), items.map((i) => i.resource.id)],
+    );
+    if (existing.rows.length > 0) {
+      const first = existing.rows[0];
+      throw conflict(`${first.resource_type}/${first.id} is already stored; an import never replaces a stored resource`);
+    }
+    const now = new Date();
+    const stored = items.map((i) => withMeta(i.resource, 1, now));
+    const labels = items.map((i) => this.labelsOf(i.resource));
+    const scopes = items.map((i) => scopeFor(i.patientId));
+    const bodies = stored.map((r, k) => this.codec.seal(scopes[k], Buffer.from(JSON.stringify(r), 'utf8'), bodyContext(r.resourceType, r.id, 1)));
+    const types = stored.map((r) => r.resourceType);
+    const ids = stored.map((r) => r.id);
+    const patients = items.map((i) => i.patientId);
+    // Labels are text[] per row; unnest cannot take an array of arrays of differing lengths, so they travel as JSON.
+    const labelsJson = JSON.stringify(labels);
+    await tx.query(
+      `insert into records_resource (resource_type, id, version_id, last_updated, deleted, patient_id, labels)
+       select t, i, 1, $3, false, p, array(select jsonb_array_elements_text(l)) from unnest($1::text[], $2::text[], $4::text[], array(select jsonb_array_elements($5::jsonb))) as x(t, i, p, l)`,
+      [types, ids, now, patients, labelsJson],
+    );
+    await tx.query(
+      `insert into records_version (resource_type, id, version_id, last_updated, deleted, patient_id, key_scope, body, labels)
+       select t, i, 1, $3, false, p, s, b, array(select jsonb_array_elements_text(l)) from unnest($1::text[], $2::text[], $4::text[], $5::text[], $6::bytea[], array(select jsonb_array_elements($7::jsonb))) as x(t, i, p, s, b, l)`,
+      [types, ids, now, patients, scopes, bodies, labelsJson],
+    );
+    await this.indexMany(tx, stored);
+    return stored.map((resource, k) => ({ resourceType: resource.resourceType, id: resource.id, versionId: 1, lastUpdated: now, deleted: false, patientId: patients[k], resource }));
+  }
+
+  /** Of these patient ids, those that are not a stored, live Patient. */
+  async missingPatients(q: Queryable, patientIds: string[]): Promise<string[]> {
+    if (patientIds.length === 0) return [];
+    const r = await q.query<{ id: string }>(
+      `select p.id from unnest($1::text[]) as p(id)
+       where not exists (select 1 from records_resource r where r.resource_type = 'Patient' and r.id = p.id and not r.deleted)`,
+      [[...new Set(patientIds)]],
+    );
+    return r.rows.map((row) => row.id);
   }
 
   /**
@@ -191,39 +243,62 @@ export class RecordStore {
 
   private async reindex(tx: Queryable, resource: Resource & { id: string }): Promise<void> {
     await this.clearIndex(tx, resource.resourceType, resource.id);
-    const entries = indexEntries(resource);
+    await this.indexMany(tx, [resource]);
+  }
+
+  /** Writes the search index rows (blind tokens, references, dates) of resources not yet indexed. */
+  private async indexMany(tx: Queryable, resources: Array<Resource & { id: string }>): Promise<void> {
     const blind = this.keyring.blindIndex;
-    const hashes = new Map<string, Buffer>();
-    for (const t of entries.tokens) {
-      const h = blind.token(t.param, t.value);
-      hashes.set(h.toString('hex'), h);
+    const tokens = { t: [] as string[], i: [] as string[], h: [] as Buffer[] };
+    const refs = { t: [] as string[], i: [] as string[], p: [] as string[], tt: [] as string[], ti: [] as string[] };
+    const dates = { t: [] as string[], i: [] as string[], p: [] as string[], l: [] as string[], h: [] as string[] };
+    for (const resource of resources) {
+      const entries = indexEntries(resource);
+      const hashes = new Map<string, Buffer>();
+      for (const t of entries.tokens) {
+        const h = blind.token(t.param, t.value);
+        hashes.set(h.toString('hex'), h);
+      }
+      for (const s of entries.strings) for (const h of blind.prefixesOf(s.param, s.text)) hashes.set(h.toString('hex'), h);
+      for (const h of hashes.values()) {
+        tokens.t.push(resource.resourceType);
+        tokens.i.push(resource.id);
+        tokens.h.push(h);
+      }
+      const seen = new Set<string>();
+      for (const e of entries.references) {
+        const key = `${e.param}|${e.targetType}|${e.targetId}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        refs.t.push(resource.resourceType);
+        refs.i.push(resource.id);
+        refs.p.push(e.param);
+        refs.tt.push(e.targetType);
+        refs.ti.push(e.targetId);
+      }
+      for (const d of entries.dates) {
+        dates.t.push(resource.resourceType);
+        dates.i.push(resource.id);
+        dates.p.push(d.param);
+        dates.l.push(d.low);
+        dates.h.push(d.high);
+      }
     }
-    for (const s of entries.strings) for (const h of blind.prefixesOf(s.param, s.text)) hashes.set(h.toString('hex'), h);
-    if (hashes.size > 0) {
-      await tx.query('insert into records_token (resource_type, id, hash) select $1, $2, unnest($3::bytea[])', [
-        resource.resourceType,
-        resource.id,
-        [...hashes.values()],
-      ]);
+    if (tokens.h.length > 0) {
+      await tx.query('insert into records_token (resource_type, id, hash) select * from unnest($1::text[], $2::text[], $3::bytea[])', [tokens.t, tokens.i, tokens.h]);
     }
-    if (entries.references.length > 0) {
+    if (refs.p.length > 0) {
       await tx.query(
         `insert into records_reference (resource_type, id, param, target_type, target_id)
-         select distinct $1, $2, p, t, i from unnest($3::text[], $4::text[], $5::text[]) as x(p, t, i)`,
-        [
-          resource.resourceType,
-          resource.id,
-          entries.references.map((e) => e.param),
-          entries.references.map((e) => e.targetType),
-          entries.references.map((e) => e.targetId),
-        ],
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+        [refs.t, refs.i, refs.p, refs.tt, refs.ti],
       );
     }
-    if (entries.dates.length > 0) {
+    if (dates.p.length > 0) {
       await tx.query(
         `insert into records_date (resource_type, id, param, low, high)
-         select $1, $2, p, l::timestamptz, h::timestamptz from unnest($3::text[], $4::text[], $5::text[]) as t(p, l, h)`,
-        [resource.resourceType, resource.id, entries.dates.map((d) => d.param), entries.dates.map((d) => d.low), entries.dates.map((d) => d.high)],
+         select t, i, p, l::timestamptz, h::timestamptz from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as x(t, i, p, l, h)`,
+        [dates.t, dates.i, dates.p, dates.l, dates.h],
       );
     }
   }

@@ -1,0 +1,1 @@
+export { importFiles, ImportError, type ImportSummary, type ImportedFile } from './import.js';
