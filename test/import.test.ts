@@ -79,7 +79,8 @@ describe('import into a running Carewall', () => {
       entry: [{ resource: { resourceType: 'Condition', id: 'cond-imp-1', subject: { reference: 'Patient/pat-imp-1' }, code: { text: 'hypertension' } } }],
     });
 
-    const summary = await importFiles(s.cw, [ndjson, transaction, collection]);
+    // On a worker thread, as large imports validate (small ones validate inline, as the tests below).
+    const summary = await importFiles(s.cw, [ndjson, transaction, collection], { workers: 1 });
     assert.equal(summary.resources, 6);
     assert.deepEqual(summary.byType, { Observation: 2, Patient: 2, Encounter: 1, Condition: 1 });
     assert.deepEqual(summary.files.map((f) => [f.name, f.resources, f.sha256]), [
@@ -119,7 +120,7 @@ describe('import into a running Carewall', () => {
       { ...observation('obs-bad-3', 'pat-imp-1', 72), valueQuantity: { value: 'seventy-two' } },
       observation('obs-bad-4', 'pat-imp-1', 73),
     ]);
-    await assert.rejects(() => importFiles(s.cw, [file]), /bad\.ndjson:3: .*nothing was imported/);
+    await assert.rejects(() => importFiles(s.cw, [file], { workers: 1 }), /bad\.ndjson:3: .*nothing was imported/);
     for (const id of ['obs-bad-1', 'obs-bad-2', 'obs-bad-4']) await assert.rejects(() => s.cw.fhir.read(SYSTEM, 'Observation', id), /not found/);
     const broken = write(dir, 'broken.ndjson', [observation('obs-bad-5', 'pat-imp-1', 70), '{"resourceType": "Observation",']);
     await assert.rejects(() => importFiles(s.cw, [broken]), /broken\.ndjson:2: not valid JSON/);
