@@ -141,6 +141,9 @@ describe('import into a running Carewall', () => {
     assert.equal(patient.versionId, 1);
     await assert.rejects(() => s.cw.fhir.read(SYSTEM, 'Observation', 'obs-new-1'), /not found/);
 
+    const twice = write(dir, 'twice.ndjson', [observation('obs-twice', 'pat-imp-1', 1), observation('obs-twice', 'pat-imp-1', 2)]);
+    await assert.rejects(() => importFiles(s.cw, [twice]), /Observation\/obs-twice is given twice/);
+
     const orphan = write(dir, 'orphan.ndjson', [observation('obs-orphan-1', 'nobody-here', 1)]);
     await assert.rejects(() => importFiles(s.cw, [orphan]), /neither stored nor imported, among them Patient\/nobody-here/);
     await assert.rejects(() => s.cw.fhir.read(SYSTEM, 'Observation', 'obs-orphan-1'), /not found/);

@@ -91,6 +91,12 @@ export class RecordStore {
    */
   async insertMany(tx: Queryable, items: Array<{ resource: Resource & { id: string }; patientId: string | null }>): Promise<StoredVersion[]> {
     if (items.length === 0) return [];
+    const keys = new Set<string>();
+    for (const { resource } of items) {
+      const key = `${resource.resourceType}/${resource.id}`;
+      if (keys.has(key)) throw conflict(`${key} is given twice`);
+      keys.add(key);
+    }
     const existing = await tx.query<{ resource_type: string; id: string }>(
       'select resource_type, id from records_resource where (resource_type, id) in (select * from unnest($1::text[], $2::text[]))',
       [items.map((i) => i.resource.resourceType), items.map((i) => i.resource.id)],
