@@ -4,6 +4,7 @@
  */
 import { AccessGrants, AccessPolicy, accessMigrations } from './access/index.js';
 import { AuditService, auditMigrations } from './audit/index.js';
+import { ClientService, clientMigrations } from './clients/index.js';
 import type { Settings } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -21,12 +22,13 @@ export interface Carewall {
   access: AccessPolicy;
   grants: AccessGrants;
   identity: IdentityService;
+  clients: ClientService;
   audit: AuditService;
   log: Logger;
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations];
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -43,10 +45,12 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     await access.start();
     const grants = new AccessGrants(db, keyring, access, settings.access, log);
     const identity = new IdentityService(db, keyring, settings);
+    const clients = new ClientService(db);
     // Every access decision is a record in the audit log before it is acted on.
     const audit = new AuditService(db, keyring, settings.audit, log, settings.dataDir);
     access.onEvent(audit.onAccess);
     identity.onEvent(audit.onIdentity);
+    clients.onEvent(audit.onClient);
     grants.onEvent(audit.onGrant);
     // A write and its record commit together; the sequencer lock comes first in every write.
     fhir.writePreludes.push(audit.writePrelude);
@@ -58,7 +62,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, audit, log, close };
+    return { settings, db, keyring, fhir, access, grants, identity, clients, audit, log, close };
   } catch (err) {
     await db.close();
     throw err;

@@ -30,6 +30,11 @@ export interface Who {
   practitioner?: string;
   /** The system itself (seeding, migrations run by the CLI); never given to an HTTP caller. */
   system?: boolean;
+  /**
+   * A registered system client (SMART Backend Services) and the scopes its token carries: it has
+   * no roles, and may do exactly what the scopes say (systemScopes.ts).
+   */
+  client?: { id: string; scopes: string[] };
 }
 
 export type FhirAction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete';

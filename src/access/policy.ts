@@ -17,6 +17,7 @@ import { AccessDeniedError, type Decision, type FhirAction, type Role, type Who 
 import { ContextCache } from './contextCache.js';
 import { projectNewInBulk, projectWrite, type WrittenVersion } from './projection.js';
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
+import { scopeAllowing } from './systemScopes.js';
 import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, type Interaction, type Scope } from './roles.js';
 
 export type Bind = (value: unknown) => string;
@@ -41,8 +42,10 @@ export interface AccessTarget {
 export type Mode = 'read' | 'replace' | 'delete' | 'new';
 
 export interface Grounds {
-  /** 'relationship', 'role', 'break-glass', 'investigation', 'registration', 'directory', 'system'. */
+  /** 'relationship', 'role', 'break-glass', 'investigation', 'registration', 'directory', 'system', 'client-scope'. */
   basis: string;
+  /** For a system client: the scope that allowed it. */
+  scope?: string;
   purposeOfUse?: string;
   relationships?: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
   grantId?: string;
@@ -134,6 +137,7 @@ export class AccessPolicy {
    */
   predicate(who: Who, type: string, mode: Mode, action: FhirAction, alias: string, bind: Bind, opts: { withGrants?: boolean } = {}): string {
     if (who.system) return 'true';
+    if (who.client) return scopeAllowing(who.client.scopes, interactionOf(mode, action), type) ? 'true' : 'false';
     const withGrants = opts.withGrants ?? true;
     if (DIRECTORY_TYPES.includes(type)) {
       if (mode === 'read') return who.roles.length > 0 ? 'true' : 'false';
@@ -168,6 +172,13 @@ export class AccessPolicy {
     if (targets.length === 0) return [];
     if (!who) return targets.map(() => ({ allowed: false, reason: 'not authenticated' }));
     if (who.system) return targets.map(() => ({ allowed: true, reason: 'system process', grounds: { basis: 'system' } }));
+    if (who.client) {
+      const scope = scopeAllowing(who.client.scopes, interactionOf(mode, action), targets[0].resourceType);
+      const d: AccessDecision = scope
+        ? { allowed: true, reason: `system client scope ${scope}`, grounds: { basis: 'client-scope', scope } }
+        : { allowed: false, reason: `the client's scopes do not allow ${interactionOf(mode, action)} of ${targets[0].resourceType}` };
+      return targets.map(() => d);
+    }
     const type = targets[0].resourceType;
     if (targets.some((t) => t.resourceType !== type)) throw new Error('decideMany: one resource type per call');
     if (DIRECTORY_TYPES.includes(type)) {
@@ -376,7 +387,7 @@ export class AccessPolicy {
    * Undefined when the rows' own ids matter (a lab's orders and results): then use \`predicate\`.
    */
   async pinnedPredicate(who: Who, type: string, patientIds: string[], alias: string, bind: Bind): Promise<string | undefined> {
-    if (who.system || DIRECTORY_TYPES.includes(type) || !PATIENT_TYPES.has(type)) return undefined;
+    if (who.system || who.client || DIRECTORY_TYPES.includes(type) || !PATIENT_TYPES.has(type)) return undefined;
     const roles = rolesAllowing(who.roles, 'read', type);
     if (roles.length === 0) return 'false';
     if (roles.some((r) => ROLE_RIGHTS[r].scope === 'lab')) return undefined;
@@ -400,6 +411,7 @@ export class AccessPolicy {
   /** Whether any of the caller's roles may do this kind of interaction on this type at all. */
   mayTouchType(who: Who, interaction: Interaction, type: string): boolean {
     if (who.system) return true;
+    if (who.client) return scopeAllowing(who.client.scopes, interaction, type) !== undefined;
     if (DIRECTORY_TYPES.includes(type)) return interaction === 'read' ? who.roles.length > 0 : who.roles.includes('admin');
     return rolesAllowing(who.roles, interaction, type).length > 0;
   }

@@ -18,6 +18,7 @@ import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { currentRequest } from './context.js';
 import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
+import type { ClientEvent } from '../clients/index.js';
 
 /** The verifier key's copy in the data folder, written when the key is made. */
 export const VKEY_FILE = 'audit.vkey';
@@ -131,6 +132,20 @@ export class AuditService {
           ...(e.reason ? { reason: e.reason } : {}),
           ...(e.account ? { account: e.account.username, ...(e.account.roles ? { roles: e.account.roles } : {}), ...(e.account.practitioner ? { practitioner: e.account.practitioner } : {}) } : {}),
         },
+      },
+      e.tx,
+    );
+  };
+
+  /** System clients registered, disabled, and tokens issued (or refused) to them. */
+  readonly onClient = async (e: ClientEvent): Promise<void> => {
+    await this.record(
+      {
+        action: e.action,
+        outcome: e.outcome,
+        user: e.action === 'client.token' && e.client ? { account: `client:${e.client.id}`, username: `client:${e.client.name}` } : { username: 'system' },
+        resource: e.client ? { type: 'Client', id: e.client.id } : undefined,
+        explanation: { ...(e.client ? { client: e.client.name } : {}), ...(e.scopes ? { scopes: e.scopes } : {}), ...(e.reason ? { reason: e.reason } : {}) },
       },
       e.tx,
     );

@@ -12,6 +12,7 @@ import { createLogger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerImportCommand } from './importCommand.js';
+import { registerClientCommand } from './clientCommand.js';
 import { install } from '../setup/install.js';
 import { assertLoopback, serve } from '../setup/serve.js';
 import { VERSION } from '../version.js';
@@ -160,6 +161,7 @@ keys
 registerUserCommand(program, openExisting);
 registerAuditCommand(program, openExisting);
 registerImportCommand(program, openExisting);
+registerClientCommand(program, openExisting);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

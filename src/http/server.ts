@@ -12,6 +12,7 @@ import { FhirError, outcome } from '../records/outcome.js';
 import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
 import { registerAuditRoutes } from './auditRoutes.js';
+import { registerClientRoutes } from './clientRoutes.js';
 import { registerFhirRoutes } from './fhirRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
@@ -64,7 +65,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       req.token = header.slice('Bearer '.length).trim();
-      req.who = (await cw.identity.authenticate(req.token)) ?? undefined;
+      req.who = (await cw.identity.authenticate(req.token)) ?? (await cw.clients.authenticate(req.token)) ?? undefined;
     }
   });
 
@@ -125,6 +126,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerUserRoutes(app, cw);
   await registerAccessRoutes(app, cw);
   await registerAuditRoutes(app, cw);
+  await registerClientRoutes(app, cw);
   return app;
 }
 

@@ -3,6 +3,7 @@ export { IdentityService } from './service.js';
 export type { Acting, CreateAccountInput, CreatedAccount, LoginInput, Session } from './service.js';
 export type { AccountSummary } from './accounts.js';
 export type { ClientInfo } from './sessions.js';
+export { hashToken, isWellFormedToken, newToken } from './sessions.js';
 export { identityMigrations } from './schema.js';
 export {
   AccountLockedError,

@@ -1,0 +1,43 @@
+/**
+ * SMART Backend Services scopes: what a registered system client (a lab system, an admission feed,
+ * a reporting tool) may do, enforced at the same point as people's roles. System scopes cover every
+ * patient of the types they name: that is what a system integration is for, and why each client is
+ * registered with only the scopes it needs.
+ *
+ * Accepted forms (SMART App Launch 1 and 2): `system/<Type|*>.read`, `.write`, `.*`, and the v2
+ * letters `.c .r .u .d .s` in that order (`system/Observation.rs`, `system/Patient.cruds`).
+ */
+import type { Interaction } from './roles.js';
+import { isSupportedType } from '../records/resourceTypes.js';
+
+const SHAPE = /^system\/([A-Za-z]+|\*)\.(read|write|\*|c?r?u?d?s?)$/;
+
+/** The interactions a scope grants, or undefined when it is not a system scope this server knows. */
+function parse(scope: string): { type: string; interactions: Set<Interaction> } | undefined {
+  const m = SHAPE.exec(scope);
+  if (!m || m[2] === '') return undefined;
+  const [, type, what] = m;
+  if (type !== '*' && !isSupportedType(type)) return undefined;
+  const interactions = new Set<Interaction>();
+  if (what === 'read' || what === '*') interactions.add('read');
+  if (what === 'write' || what === '*') ['create', 'update', 'delete'].forEach((i) => interactions.add(i as Interaction));
+  if (!['read', 'write', '*'].includes(what)) {
+    if (what.includes('c')) interactions.add('create');
+    if (what.includes('r') || what.includes('s')) interactions.add('read');
+    if (what.includes('u')) interactions.add('update');
+    if (what.includes('d')) interactions.add('delete');
+  }
+  return { type, interactions };
+}
+
+export function isSystemScope(scope: string): boolean {
+  return parse(scope) !== undefined;
+}
+
+/** The scope that grants `interaction` on `type`, if any of `scopes` does. */
+export function scopeAllowing(scopes: readonly string[], interaction: Interaction, type: string): string | undefined {
+  return scopes.find((s) => {
+    const p = parse(s);
+    return p !== undefined && (p.type === '*' || p.type === type) && p.interactions.has(interaction);
+  });
+}
