@@ -4,6 +4,7 @@
  */
 import { AccessGrants, AccessPolicy, accessMigrations } from './access/index.js';
 import { AuditService, auditMigrations } from './audit/index.js';
+import { BulkExports, bulkMigrations } from './bulk/index.js';
 import { ClientService, clientMigrations } from './clients/index.js';
 import type { Settings } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -23,12 +24,13 @@ export interface Carewall {
   grants: AccessGrants;
   identity: IdentityService;
   clients: ClientService;
+  exports: BulkExports;
   audit: AuditService;
   log: Logger;
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations];
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -54,15 +56,17 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     grants.onEvent(audit.onGrant);
     // A write and its record commit together; the sequencer lock comes first in every write.
     fhir.writePreludes.push(audit.writePrelude);
+    const exports = new BulkExports(db, fhir, keyring, audit, log);
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
     const close = async () => {
+      await Promise.allSettled(exports.running.values());
       audit.stop();
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, clients, audit, log, close };
+    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, log, close };
   } catch (err) {
     await db.close();
     throw err;

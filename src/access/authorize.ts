@@ -52,7 +52,9 @@ export type AdminAction =
   /** Read the audit log: checkpoints, records, proofs. */
   | 'audit.read'
   /** Search the audit records as AuditEvents, and produce a patient's access report. */
-  | 'audit.events';
+  | 'audit.events'
+  /** Approve or reject someone else's bulk export (the second person a mass export needs). */
+  | 'export.approve';
 export type Action = FhirAction | AdminAction;
 
 export interface Target {
@@ -87,6 +89,7 @@ export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {
   'access.investigate': ['privacy-officer'],
   'audit.read': ['privacy-officer', 'security-admin'],
   'audit.events': ['privacy-officer'],
+  'export.approve': ['privacy-officer', 'security-admin'],
 };
 
 export function decide(who: Who | undefined, action: Action, target: Target = {}): Decision {

@@ -13,6 +13,7 @@ import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
 import { registerAuditRoutes } from './auditRoutes.js';
 import { registerClientRoutes } from './clientRoutes.js';
+import { registerExportRoutes } from './exportRoutes.js';
 import { registerFhirRoutes } from './fhirRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
@@ -121,6 +122,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
       .send(isFhir ? outcome('not-supported', 'unknown path') : { error: 'unknown path' });
   });
 
+  await registerExportRoutes(app, cw);
   await registerFhirRoutes(app, cw);
   await registerSessionRoutes(app, cw);
   await registerUserRoutes(app, cw);

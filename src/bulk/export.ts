@@ -1,0 +1,285 @@
+/**
+ * FHIR Bulk Data export (`$export`, system and patient level, NDJSON, the asynchronous kick-off /
+ * status / download pattern), guarded: a mass export is the classic leak, so every job waits for
+ * a second person (a privacy officer or security admin other than the requester) to approve it
+ * before it runs; it runs under the requester's own access rules, never wider; its files are sealed
+ * in the database and can be downloaded, by the requester only, for a limited time; and the
+ * request, the decision, the run (types, counts, patients) and every download are audit records.
+ */
+import crypto from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import { authorize, type Who } from '../access/authorize.js';
+import type { AuditService } from '../audit/index.js';
+import type { Database } from '../db/database.js';
+import { toBuffer } from '../db/database.js';
+import { open, seal } from '../keys/envelope.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import { FhirError, SUPPORTED_TYPES, isPatientData, type FhirService } from '../records/index.js';
+import type { Logger } from '../log.js';
+
+/** Resources per page read and per file written. */
+const PAGE = 1000;
+const FILE_MAX = 10_000;
+/** Patients per search in a patient-confined export (the rule for a few patients is their own). */
+const PATIENTS_PER_SEARCH = 20;
+
+export type ExportStatus = 'awaiting-approval' | 'running' | 'completed' | 'failed' | 'rejected';
+
+export interface ExportRequest {
+  level: 'system' | 'patient';
+  types?: string[];
+  since?: string;
+  patients?: string[];
+}
+
+export interface ExportJob {
+  id: string;
+  level: 'system' | 'patient';
+  types: string[];
+  since?: string;
+  patients?: string[];
+  requester: { account: string; username: string };
+  status: ExportStatus;
+  requestedAt: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  transactionTime?: string;
+  completedAt?: string;
+  expiresAt?: string;
+  error?: string;
+  files: Array<{ seq: number; type: string; count: number }>;
+}
+
+interface JobRow {
+  id: string;
+  level: 'system' | 'patient';
+  types: string[];
+  since: Date | null;
+  patients: string[] | null;
+  requester: Who;
+  status: ExportStatus;
+  requested_at: Date;
+  decided_by: string | null;
+  decided_at: Date | null;
+  transaction_time: Date | null;
+  completed_at: Date | null;
+  expires_at: Date | null;
+  error: string | null;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
+
+export class BulkExports {
+  /** Jobs running in this process (tests and shutdown wait for them). */
+  readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly fhir: FhirService,
+    private readonly keyring: Keyring,
+    private readonly audit: AuditService,
+    private readonly log: Logger,
+    /** How long files stay downloadable after a job completes. */
+    private readonly availableHours = 24,
+  ) {}
+
+  /** Kick-off: the job is stored awaiting approval; nothing is read yet. */
+  async request(who: Who, req: ExportRequest): Promise<ExportJob> {
+    const candidates = req.level === 'patient' ? SUPPORTED_TYPES.filter((t) => t === 'Patient' || isPatientData(t)) : SUPPORTED_TYPES;
+    const types = req.types && req.types.length > 0 ? [...new Set(req.types)] : candidates.filter((t) => this.fhir.access.mayTouchType(who, 'read', t));
+    const unknown = types.find((t) => !candidates.includes(t));
+    if (unknown) throw new FhirError(400, 'not-supported', `_type ${unknown} cannot be exported at ${req.level} level`);
+    const refused = types.find((t) => !this.fhir.access.mayTouchType(who, 'read', t));
+    if (refused || types.length === 0) throw new FhirError(403, 'forbidden', `the caller may not read ${refused ?? 'any exportable type'}`);
+    const since = req.since ? new Date(req.since) : undefined;
+    if (since && Number.isNaN(since.getTime())) throw new FhirError(400, 'invalid', '_since must be an instant');
+    const patients = req.patients?.map((p) => p.replace(/^Patient\//, ''));
+    if (patients?.some((p) => !/^[A-Za-z0-9\-.]{1,64}$/.test(p))) throw new FhirError(400, 'invalid', 'patient must list Patient references');
+    const id = crypto.randomUUID();
+    const requester: Who = { accountId: who.accountId, username: who.username, roles: who.roles, practitioner: who.practitioner, client: who.client };
+    await this.db.query(
+      `insert into bulk_export_job (id, level, types, since, patients, requester, status) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval')`,
+      [id, req.level, types, since ?? null, patients ?? null, JSON.stringify(requester)],
+    );
+    await this.record(who, 'export.request', 'success', id, { level: req.level, types, since: since?.toISOString(), patients: patients?.length });
+    return (await this.job(id))!;
+  }
+
+  /** A second person approves (the job starts) or rejects it. */
+  async decide(who: Who, id: string, approve: boolean, note?: string): Promise<ExportJob> {
+    const action = approve ? 'export.approve' : 'export.reject';
+    try {
+      authorize(who, 'export.approve');
+    } catch (err) {
+      await this.record(who, action, 'denied', id, { reason: (err as Error).message });
+      throw err;
+    }
+    const row = await this.row(id);
+    if (!row) throw new FhirError(404, 'not-found', 'no such export job');
+    if (row.requester.accountId === who.accountId) {
+      await this.record(who, action, 'denied', id, { reason: 'the requester may not decide on their own export' });
+      throw new FhirError(403, 'forbidden', 'a second person must approve an export: not the one who asked for it');
+    }
+    const r = await this.db.query(
+      `update bulk_export_job set status = $2, decided_by = $3, decided_at = now(), decision_note = $4
+       where id = $1 and status = 'awaiting-approval' returning id`,
+      [id, approve ? 'running' : 'rejected', who.username, note?.slice(0, 2000) ?? null],
+    );
+    if (r.rows.length === 0) throw new FhirError(409, 'conflict', `the job is ${row.status}, not awaiting approval`);
+    await this.record(who, action, 'success', id, { requester: row.requester.username, ...(note ? { note: note.slice(0, 2000) } : {}) });
+    if (approve) {
+      const run = this.run(id).finally(() => this.running.delete(id));
+      this.running.set(id, run);
+    }
+    return (await this.job(id))!;
+  }
+
+  /** The job, for its requester and for those who may approve exports. */
+  async status(who: Who, id: string): Promise<ExportJob> {
+    const row = await this.row(id);
+    if (!row || (row.requester.accountId !== who.accountId && !mayApprove(who))) throw new FhirError(404, 'not-found', 'no such export job');
+    return (await this.job(id))!;
+  }
+
+  async list(who: Who, status?: ExportStatus): Promise<ExportJob[]> {
+    authorize(who, 'export.approve');
+    const r = await this.db.query<{ id: string }>('select id from bulk_export_job where $1::text is null or status = $1 order by requested_at desc limit 500', [status ?? null]);
+    return Promise.all(r.rows.map(async (row) => (await this.job(row.id))!));
+  }
+
+  /** One output file, NDJSON, to its requester while the job's files are available. */
+  async file(who: Who, id: string, seq: number): Promise<{ type: string; count: number; body: Buffer }> {
+    const row = await this.row(id);
+    if (!row || row.requester.accountId !== who.accountId) throw new FhirError(404, 'not-found', 'no such export file');
+    if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) {
+      await this.db.query('delete from bulk_export_file where job_id = $1', [id]);
+      await this.record(who, 'export.download', 'denied', id, { file: seq, reason: 'the files have expired' });
+      throw new FhirError(410, 'deleted', 'the export files have expired; ask for a new export');
+    }
+    const f = (await this.db.query<{ resource_type: string; count: number; body: unknown }>('select resource_type, count, body from bulk_export_file where job_id = $1 and seq = $2', [id, seq])).rows[0];
+    if (!f) throw new FhirError(404, 'not-found', 'no such export file');
+    await this.keyring.ensure([GENERAL_SCOPE]);
+    const body = open(this.keyring.cached(GENERAL_SCOPE), toBuffer(f.body), fileContext(id, seq));
+    const patients = new Set<string>();
+    for (const line of body.toString('utf8').split('\n')) if (line) for (const p of patientsOf(JSON.parse(line) as Resource)) patients.add(p);
+    await this.record(who, 'export.download', 'success', id, { file: seq, type: f.resource_type, count: f.count, patients: patients.size });
+    return { type: f.resource_type, count: f.count, body };
+  }
+
+  private async run(id: string): Promise<void> {
+    const row = (await this.row(id))!;
+    const who = row.requester;
+    try {
+      const transactionTime = new Date();
+      await this.db.query('update bulk_export_job set transaction_time = $2 where id = $1', [id, transactionTime]);
+      await this.keyring.ensure([GENERAL_SCOPE]);
+      let seq = 0;
+      const counts: Record<string, number> = {};
+      const patients = new Set<string>();
+      for (const type of row.types) {
+        let lines: string[] = [];
+        const flush = async () => {
+          if (lines.length === 0) return;
+          const body = seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(lines.join('\n') + '\n', 'utf8'), fileContext(id, ++seq));
+          await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body) values ($1, $2, $3, $4, $5)', [id, seq, type, lines.length, body]);
+          lines = [];
+        };
+        for await (const resource of this.resources(who, type, row, transactionTime)) {
+          lines.push(JSON.stringify(resource));
+          counts[type] = (counts[type] ?? 0) + 1;
+          for (const p of patientsOf(resource)) patients.add(p);
+          if (lines.length >= FILE_MAX) await flush();
+        }
+        await flush();
+      }
+      await this.db.query(
+        `update bulk_export_job set status = 'completed', completed_at = now(), expires_at = now() + make_interval(secs => $2::float8), summary = $3::jsonb where id = $1`,
+        [id, this.availableHours * 3600, JSON.stringify({ counts, patients: patients.size })],
+      );
+      await this.record(who, 'export.run', 'success', id, { counts, patients: patients.size, files: seq });
+    } catch (err) {
+      const message = err instanceof FhirError ? err.message : 'the export failed';
+      this.log.error({ err: (err as Error).message, job: id }, 'bulk export failed');
+      await this.db.query(`update bulk_export_job set status = 'failed', error = $2, completed_at = now() where id = $1`, [id, message]);
+      await this.record(who, 'export.run', 'failure', id, { reason: message }).catch(() => undefined);
+    }
+  }
+
+  /** The resources of one type the requester may read, as of the transaction time, page by page. */
+  private async *resources(who: Who, type: string, row: JobRow, at: Date): AsyncGenerator<Resource> {
+    const base: Record<string, string[]> = { _lastUpdated: [`le${at.toISOString()}`, ...(row.since ? [`gt${new Date(row.since).toISOString()}`] : [])], _count: [String(PAGE)], _total: ['none'] };
+    const groups: Array<Record<string, string[]>> = row.patients ? chunks(row.patients, PATIENTS_PER_SEARCH).map((ids) => ({ [type === 'Patient' ? '_id' : 'patient']: [ids.join(',')] })) : [{}];
+    const self = new URL(`http://carewall.local/fhir/${type}`);
+    for (const confine of groups) {
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await this.fhir.search(who, type, { ...base, ...confine, _offset: [String(offset)] }, self);
+        const found = (page.entry ?? []).filter((e) => e.search?.mode === 'match' && e.resource).map((e) => e.resource!);
+        for (const r of found) yield r;
+        if (found.length < PAGE) break;
+      }
+    }
+  }
+
+  private async row(id: string): Promise<JobRow | undefined> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+    return (await this.db.query<JobRow>('select * from bulk_export_job where id = $1', [id])).rows[0];
+  }
+
+  private async job(id: string): Promise<ExportJob | undefined> {
+    const row = await this.row(id);
+    if (!row) return undefined;
+    const files = (await this.db.query<{ seq: number; resource_type: string; count: number }>('select seq, resource_type, count from bulk_export_file where job_id = $1 order by seq', [id])).rows;
+    return {
+      id: row.id,
+      level: row.level,
+      types: row.types,
+      ...(row.since ? { since: iso(row.since) } : {}),
+      ...(row.patients ? { patients: row.patients } : {}),
+      requester: { account: row.requester.accountId, username: row.requester.username },
+      status: row.status,
+      requestedAt: iso(row.requested_at)!,
+      ...(row.decided_by ? { decidedBy: row.decided_by, decidedAt: iso(row.decided_at) } : {}),
+      ...(row.transaction_time ? { transactionTime: iso(row.transaction_time) } : {}),
+      ...(row.completed_at ? { completedAt: iso(row.completed_at) } : {}),
+      ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
+      ...(row.error ? { error: row.error } : {}),
+      files: files.map((f) => ({ seq: f.seq, type: f.resource_type, count: f.count })),
+    };
+  }
+
+  private async record(who: Who, action: string, outcome: 'success' | 'denied' | 'failure', id: string, explanation: object): Promise<void> {
+    await this.audit.record({
+      action,
+      outcome,
+      user: { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
+      resource: { type: 'Bundle', id },
+      explanation,
+    });
+  }
+}
+
+function mayApprove(who: Who): boolean {
+  try {
+    authorize(who, 'export.approve');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fileContext(id: string, seq: number): string {
+  return `bulk-export:${id}:${seq}`;
+}
+
+/** The patients a resource belongs to, as far as its own references say. */
+function patientsOf(r: Resource): string[] {
+  if (r.resourceType === 'Patient') return r.id ? [r.id] : [];
+  const refs = [(r as { subject?: { reference?: string } }).subject?.reference, (r as { patient?: { reference?: string } }).patient?.reference];
+  return refs.filter((x): x is string => typeof x === 'string' && x.startsWith('Patient/')).map((x) => x.slice('Patient/'.length));
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

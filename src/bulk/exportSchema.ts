@@ -1,0 +1,42 @@
+/** The bulk module's tables: export jobs (with their approval) and the files they produced. */
+import type { Migration } from '../db/migrations.js';
+
+export const bulkMigrations: Migration[] = [
+  {
+    module: 'bulk',
+    version: 1,
+    description: 'Bulk Data export jobs, approved by a second person, and their files (sealed, for a limited time)',
+    sql: `
+      create table bulk_export_job (
+        id text primary key,
+        level text not null check (level in ('system', 'patient')),
+        -- a patient-level export confined to these patients (none: every patient the requester may see)
+        patients text[],
+        types text[] not null,
+        since timestamptz,
+        -- the requester as they were authenticated (account or client, roles, scopes): the export
+        -- runs under their access rules, never wider
+        requester jsonb not null,
+        status text not null check (status in ('awaiting-approval', 'running', 'completed', 'failed', 'rejected')),
+        requested_at timestamptz not null default now(),
+        decided_by text,
+        decided_at timestamptz,
+        decision_note text,
+        transaction_time timestamptz,
+        completed_at timestamptz,
+        expires_at timestamptz,
+        error text,
+        summary jsonb);
+
+      -- One NDJSON file per type (or per 10,000 resources), sealed under the general data key;
+      -- deleted once the job expires.
+      create table bulk_export_file (
+        job_id text not null references bulk_export_job (id),
+        seq int not null,
+        resource_type text not null,
+        count int not null,
+        body bytea not null,
+        primary key (job_id, seq));
+    `,
+  },
+];

@@ -1,0 +1,119 @@
+/**
+ * Bulk Data export: a job waits until a second person approves it, then produces NDJSON of what
+ * the requester may see (never more); the requester alone downloads it, until it expires; the
+ * requester cannot approve their own job; and all of it is in the audit log.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Resource } from '@medplum/fhirtypes';
+import { SYSTEM } from '../src/access/authorize.js';
+import { decodeLeaf } from '../src/audit/record.js';
+import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { observation } from './helpers/fixtures.js';
+
+describe('bulk export', () => {
+  let s: TestServer;
+  let doctor: string;
+  let officer: string;
+  let admin: string;
+  let mine: string;
+  let other: string;
+  before(async () => {
+    s = await startTestServer({ audit: { intervalSeconds: 0 } });
+    doctor = await s.login(['physician'], 'dr-exporter');
+    officer = await s.login(['privacy-officer'], 'po-approver');
+    admin = await s.login(['physician', 'privacy-officer'], 'dr-both');
+    mine = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Exportata' }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] })).id;
+    other = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Elsewhere' }] })).id;
+    for (const p of [mine, mine, other]) await s.cw.fhir.create(SYSTEM, 'Observation', observation(p) as Resource);
+  });
+  after(() => s?.close());
+
+  const kickOff = async (token: string, path: string) => {
+    const res = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${token}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
+    return { status: res.status, location: res.headers.get('content-location') ?? '' };
+  };
+  const jobId = (location: string) => location.split('/').pop()!;
+  const get = (token: string, url: string) => fetch(url, { headers: { authorization: `Bearer ${token}` } });
+
+  test('a job waits for a second person, then exports only what the requester may see, for them alone', async () => {
+    const started = await kickOff(doctor, '/fhir/$export?_type=Patient,Observation');
+    assert.equal(started.status, 202);
+    assert.match(started.location, /\/fhir\/\$export-status\/[0-9a-f-]{36}$/);
+    const id = jobId(started.location);
+    const waiting = await get(doctor, started.location);
+    assert.equal(waiting.status, 202);
+    assert.match(waiting.headers.get('x-progress') ?? '', /awaiting approval/);
+    // The requester has no say; a physician cannot approve anyone's.
+    assert.equal((await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: doctor, body: {} })).status, 403);
+    assert.equal((await get(doctor, started.location)).status, 202, 'still waiting');
+
+    const pending = await call(s.url, 'GET', '/api/exports?status=awaiting-approval', { token: officer });
+    assert.ok(pending.body.jobs.some((j: { id: string; requester: { username: string } }) => j.id === id && j.requester.username === 'dr-exporter'));
+    const approved = await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: { note: 'quarterly registry' } });
+    assert.equal(approved.status, 200);
+    await s.cw.exports.running.get(id);
+
+    const done = await get(doctor, started.location);
+    assert.equal(done.status, 200);
+    const manifest = (await done.json()) as { requiresAccessToken: boolean; output: Array<{ type: string; url: string; count: number }> };
+    assert.equal(manifest.requiresAccessToken, true);
+    assert.deepEqual(manifest.output.map((o) => [o.type, o.count]), [['Patient', 1], ['Observation', 2]]);
+    const patients = await get(doctor, manifest.output[0].url);
+    assert.equal(patients.status, 200);
+    assert.match(patients.headers.get('content-type') ?? '', /application\/fhir\+ndjson/);
+    const lines = (await patients.text()).trim().split('\n').map((l) => JSON.parse(l) as Resource);
+    assert.deepEqual(lines.map((r) => r.id), [mine], 'the unrelated patient did not leave');
+    const observations = (await (await get(doctor, manifest.output[1].url)).text()).trim().split('\n').map((l) => JSON.parse(l) as { subject: { reference: string } });
+    assert.ok(observations.every((o) => o.subject.reference === `Patient/${mine}`));
+    // Nobody else downloads it, not even the approver.
+    assert.equal((await get(officer, manifest.output[0].url)).status, 404);
+
+    // Files are available for a limited time only.
+    await s.cw.db.query(`update bulk_export_job set expires_at = now() - interval '1 second' where id = $1`, [id]);
+    assert.equal((await get(doctor, manifest.output[0].url)).status, 410);
+    assert.equal((await s.cw.db.query<{ n: number }>('select count(*)::int as n from bulk_export_file where job_id = $1', [id])).rows[0].n, 0);
+
+    // All of it is in the audit log: request, approval, what left, downloads (and the refused ones).
+    const { size } = await s.cw.audit.log.head();
+    const records = (await s.cw.audit.log.leaves(0, size)).map((l) => decodeLeaf(l.leaf)).filter((r) => r.action.startsWith('export.') && r.resource?.id === id);
+    const seen = records.map((r) => `${r.action}:${r.outcome}:${r.user?.username}`);
+    for (const want of ['export.request:success:dr-exporter', 'export.approve:denied:dr-exporter', 'export.approve:success:po-approver', 'export.run:success:dr-exporter', 'export.download:success:dr-exporter', 'export.download:denied:dr-exporter']) {
+      assert.ok(seen.includes(want), `${want} in ${seen.join(', ')}`);
+    }
+    const run = records.find((r) => r.action === 'export.run')!;
+    assert.deepEqual(run.explanation, { counts: { Patient: 1, Observation: 2 }, patients: 1, files: 2 });
+  });
+
+  test('nobody approves their own export; a rejected job says so', async () => {
+    const started = await kickOff(admin, '/fhir/$export?_type=Observation');
+    assert.equal(started.status, 202);
+    const id = jobId(started.location);
+    const self = await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: admin, body: {} });
+    assert.equal(self.status, 403);
+    assert.match(self.body.error, /second person/);
+    assert.equal((await call(s.url, 'POST', `/api/exports/${id}/reject`, { token: officer, body: { note: 'no purpose given' } })).status, 200);
+    const status = await get(admin, started.location);
+    assert.equal(status.status, 403);
+    assert.equal((await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} })).status, 409, 'a decided job stays decided');
+  });
+
+  test('a patient-level export confined to a group of patients, and kick-offs that are refused', async () => {
+    const started = await kickOff(admin, `/fhir/Patient/$export?_type=Observation&patient=Patient/${other}`);
+    assert.equal(started.status, 202);
+    const id = jobId(started.location);
+    await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} });
+    await s.cw.exports.running.get(id);
+    const manifest = (await (await get(admin, started.location)).json()) as { output: Array<{ type: string; count: number }> };
+    // dr-both has no relationship to that patient: nothing of theirs may leave.
+    assert.deepEqual(manifest.output, []);
+
+    const noPrefer = await fetch(`${s.url}/fhir/$export`, { headers: { authorization: `Bearer ${doctor}` } });
+    assert.equal(noPrefer.status, 400);
+    assert.equal((await kickOff(doctor, '/fhir/$export?_outputFormat=text/csv')).status, 400);
+    assert.equal((await kickOff(doctor, '/fhir/Patient/$export?_type=Practitioner')).status, 400, 'not patient data');
+    assert.equal((await kickOff(doctor, '/fhir/$export?_type=Nonsense')).status, 400);
+    const anonymous = await fetch(`${s.url}/fhir/$export`, { headers: { prefer: 'respond-async' } });
+    assert.equal(anonymous.status, 401);
+  });
+});
