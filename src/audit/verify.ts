@@ -17,8 +17,7 @@
  * and hashes rewritten consistently, which only the signatures reveal).
  */
 import os from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../util/workerThread.js';
+import { WorkerPool } from '../util/workerPool.js';
 import type { Database } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { eachCopyRow, readInt8 } from './copyRows.js';
@@ -149,7 +148,7 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
   const atChunk = (from: number) => new Frontier(from, (level, index) => upper.node(level - UNIT_LEVEL, index));
 
   const expectedChunks = Math.max(1, Math.ceil(headSize / CHUNK));
-  const pool = new HashPool(options.workers ?? (expectedChunks >= 4 ? Math.min(8, os.availableParallelism()) : 0));
+  const pool = new WorkerPool<ChunkTask, ChunkResult>(options.workers ?? (expectedChunks >= 4 ? Math.min(8, os.availableParallelism()) : 0), import.meta.url, 'verifyWorker', hashChunk);
   const inFlight: Array<Promise<ChunkResult & { from: number }>> = [];
   const depth = Math.max(2, pool.size + 1);
   let nextFrom = 0;
@@ -158,7 +157,9 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
       const selects = leavesSelects(from);
       const [bundles, tail, tiles] = await Promise.all([db.copyOut(selects.bundles), db.copyOut(selects.tail), db.copyOut(tileSelect(from))]);
       const task: ChunkTask = { from, bundles, tail, tiles, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
-      return { from, ...(await pool.run(task)) };
+      // Hand the chunk's buffers over rather than copy them, where they are not shared.
+      const owned = [bundles, tail, tiles].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
+      return { from, ...(await pool.run(task, owned)) };
     })();
   try {
     for (;;) {
@@ -301,44 +302,4 @@ function completedTiles(from: number, to: number): TileKey[] {
     for (let t = Math.floor(lo / TILE_WIDTH); t * TILE_WIDTH < hi; t++) keys.push({ level, idx: t });
   }
   return keys;
-}
-
-/** Worker threads hashing chunks, or the calling thread when there are none. */
-class HashPool {
-  private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-
-  constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) {
-      const w = startWorker(import.meta.url, 'verifyWorker');
-      w.on('message', (msg: { id: number; result?: ChunkResult; error?: string }) => {
-        const p = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
-        if (msg.result) p?.resolve(msg.result);
-        else p?.reject(new Error(msg.error ?? 'verify worker failed'));
-      });
-      w.on('error', (err) => {
-        for (const p of this.waiting.values()) p.reject(err);
-        this.waiting.clear();
-      });
-      this.workers.push(w);
-    }
-  }
-
-  run(task: ChunkTask): Promise<ChunkResult> {
-    if (this.workers.length === 0) return Promise.resolve(hashChunk(task));
-    const id = this.nextId++;
-    const worker = this.workers[id % this.workers.length];
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      // Hand the chunk's buffers over rather than copy them, where they are not shared.
-      const owned = [task.bundles, task.tail, task.tiles].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
-      worker.postMessage({ id, task }, owned);
-    });
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
 }

@@ -5,10 +5,9 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, validateBody } from '../records/index.js';
-import { startWorker } from '../util/workerThread.js';
+import { WorkerPool } from '../util/workerPool.js';
 
 /** A resource as read: its place in the files, and its JSON text (NDJSON) or parsed body (Bundle entries). */
 export interface ToValidate {
@@ -40,50 +39,18 @@ export function validateForImport(item: ToValidate): Validated {
   }
 }
 
-/** Worker threads validating batches in turn, or the calling thread when there are none. */
-export class ValidationPool {
-  private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: Validated[]) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-
+/** Worker threads validating batches of resources, or the calling thread when there are none. */
+export class ValidationPool extends WorkerPool<ToValidate[], Validated[]> {
   /** One worker per core but one (the main thread reads and stores), up to 4. */
   static defaultSize(): number {
     return Math.max(1, Math.min(4, os.availableParallelism() - 1));
   }
 
-  constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) {
-      const w = startWorker(import.meta.url, 'validationWorker');
-      w.on('message', (msg: { id: number; results?: Validated[]; error?: string }) => {
-        const p = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
-        if (msg.results) p?.resolve(msg.results);
-        else p?.reject(new Error(msg.error ?? 'validation worker failed'));
-      });
-      w.on('error', (err) => {
-        for (const p of this.waiting.values()) p.reject(err);
-        this.waiting.clear();
-      });
-      this.workers.push(w);
-    }
+  constructor(size: number) {
+    super(size, import.meta.url, 'validationWorker', (items) => items.map(validateForImport));
   }
 
   validate(items: ToValidate[]): Promise<Validated[]> {
-    if (this.workers.length === 0) {
-      try {
-        return Promise.resolve(items.map(validateForImport));
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-    }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.workers[id % this.workers.length].postMessage({ id, items });
-    });
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    return this.run(items);
   }
 }

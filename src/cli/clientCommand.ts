@@ -7,16 +7,10 @@ import { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../config.js';
 import type { ClientSummary } from '../clients/index.js';
 import type { Carewall } from '../runtime.js';
+import { opener } from './withCarewall.js';
 
 export function registerClientCommand(program: Command, open: (dataDir: string) => Promise<Carewall>): void {
-  const withCarewall = async <T>(dataDir: string, fn: (cw: Carewall) => Promise<T>): Promise<T> => {
-    const cw = await open(dataDir);
-    try {
-      return await fn(cw);
-    } finally {
-      await cw.close();
-    }
-  };
+  const withCarewall = opener(open);
   const show = (c: ClientSummary) => `${c.id}  ${c.name}  ${c.disabled ? 'DISABLED' : 'active'}  ${c.scopes.join(' ')}  (${c.keys} key${c.keys === 1 ? '' : 's'})`;
   const client = program.command('client').description('system clients (SMART Backend Services): add, list, disable');
 

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { SYSTEM } from '../access/authorize.js';
 import type { AccountSummary } from '../identity/index.js';
 import type { Carewall } from '../runtime.js';
+import { opener } from './withCarewall.js';
 
 export interface UserCommandIo {
   /** All of standard input (for --password-stdin). */
@@ -33,14 +34,7 @@ export function registerUserCommand(
   open: (dataDir: string) => Promise<Carewall>,
   io: UserCommandIo = defaultIo,
 ): void {
-  const withCarewall = async <T>(dataDir: string, fn: (cw: Carewall) => Promise<T>): Promise<T> => {
-    const cw = await open(dataDir);
-    try {
-      return await fn(cw);
-    } finally {
-      await cw.close();
-    }
-  };
+  const withCarewall = opener(open);
 
   const user = program.command('user').description('user accounts: add, disable, list');
 
