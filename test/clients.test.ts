@@ -130,6 +130,25 @@ describe('system clients', () => {
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: crypto.randomBytes(32).toString('base64url') })).status, 401);
   });
 
+  test('a reporting tool exports every patient its scope covers, once a privacy officer approves', async () => {
+    const k = await keyPair('report-1');
+    const reporting = await s.cw.clients.register({ name: 'reporting-tool', jwks: { keys: [k.jwk] }, scopes: ['system/Observation.read'] });
+    const granted = await requestToken(await assertion({ key: k.privateKey, kid: 'report-1', iss: reporting.id }));
+    const token = granted.body.access_token as string;
+    const kickOff = await fetch(`${s.url}/fhir/$export?_type=Observation`, { headers: { authorization: `Bearer ${token}`, prefer: 'respond-async' } });
+    assert.equal(kickOff.status, 202);
+    const id = (kickOff.headers.get('content-location') ?? '').split('/').pop()!;
+    const officer = await s.login(['privacy-officer'], 'po-reporting');
+    assert.equal((await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} })).status, 200);
+    await s.cw.exports.running.get(id);
+    const manifest = (await (await fetch(kickOff.headers.get('content-location')!, { headers: { authorization: `Bearer ${token}` } })).json()) as { output: Array<{ type: string; count: number }> };
+    const stored = (await s.cw.db.query<{ n: number }>("select count(*)::int as n from records_resource where resource_type = 'Observation' and not deleted")).rows[0].n;
+    assert.deepEqual(manifest.output.map((o) => [o.type, o.count]), [['Observation', stored]]);
+    // Its scope does not reach patients' demographics.
+    const patients = await fetch(`${s.url}/fhir/$export?_type=Patient`, { headers: { authorization: `Bearer ${token}`, prefer: 'respond-async' } });
+    assert.equal(patients.status, 403);
+  });
+
   test('registering a private key is refused; a disabled client loses its tokens at once', async () => {
     const k = await keyPair('feed-1');
     const privateJwk = await exportJWK(k.privateKey);

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/access/authorize.js';
 import { decodeLeaf } from '../src/audit/record.js';
+import { validateBody } from '../src/records/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
 
@@ -64,6 +65,7 @@ describe('bulk export', () => {
     assert.match(patients.headers.get('content-type') ?? '', /application\/fhir\+ndjson/);
     const lines = (await patients.text()).trim().split('\n').map((l) => JSON.parse(l) as Resource);
     assert.deepEqual(lines.map((r) => r.id), [mine], 'the unrelated patient did not leave');
+    for (const r of lines) validateBody(r); // valid FHIR R4, as the API would accept it
     const observations = (await (await get(doctor, manifest.output[1].url)).text()).trim().split('\n').map((l) => JSON.parse(l) as { subject: { reference: string } });
     assert.ok(observations.every((o) => o.subject.reference === `Patient/${mine}`));
     // Nobody else downloads it, not even the approver.
