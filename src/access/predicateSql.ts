@@ -1,0 +1,211 @@
+/**
+ * The SQL of the access rules: one predicate builder serves both the single decision and the
+ * search filter (policy.ts), so a search can never show what a read would refuse. Also the SQL of
+ * a relationship's time window, shared with the context function (contextFunction.ts).
+ */
+import type { Role, Who } from './authorize.js';
+import type { AccessPolicy, Bind, Mode } from './policy.js';
+import type { Scope } from './roles.js';
+
+/** Builds the SQL of one predicate; parameters are bound once each. */
+export class Builder {
+  private p?: string;
+  private a?: string;
+
+  constructor(
+    private readonly policy: AccessPolicy,
+    private readonly who: Who,
+    private readonly alias: string,
+    private readonly bind: Bind,
+    private readonly mode: Mode,
+  ) {}
+
+  private get practitioner(): string {
+    return (this.p ??= `${this.bind(this.who.practitioner ?? null)}::text`);
+  }
+
+  private get account(): string {
+    return (this.a ??= `${this.bind(this.who.accountId)}::text`);
+  }
+
+  private get isNurse(): boolean {
+    return this.who.roles.includes('nurse');
+  }
+
+  /** Time windows: numbers from validated settings, written into the SQL as literals. */
+  private activeRelationship(g: string): string {
+    const s = this.policy.settings;
+    return activeRelationshipSql(g, seconds(s.appointmentHoursBefore * 3600), seconds(s.encounterFollowUpDays * 86400), seconds(s.appointmentHoursAfter * 3600));
+  }
+
+  /** The caller's practitioner and the groups it belongs to now (wards only count for nurses). */
+  private principals(): string {
+    return `(select ${this.practitioner} as principal, true as direct
+      union all
+      select m.group_ref, m.direct from access_membership m
+      where m.member = ${this.practitioner} ${this.isNurse ? '' : "and m.kind <> 'ward'"} and m.kind <> 'care-team'
+        and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))`;
+  }
+
+  /**
+   * Relationships (alias g, with \`direct\` the relationship's and the principal's) that reach the
+   * caller: through a principal, or through a care team the caller is a member of (an EpisodeOfCare
+   * naming the team). Care teams are joined, not listed among the principals: a physician is on a
+   * team per patient, and the principal list must stay short.
+   */
+  private reaching(where: string): string {
+    const member = `(m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())`;
+    return `(select g.*, g.direct and pr.direct as reach_direct from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+        where ${where} and ${this.activeRelationship('g')}
+      union all
+      -- only rows naming a team (a partial index holds them), never a scan of every relationship
+      select g.*, g.direct and m.direct from access_membership m
+        cross join lateral (select * from access_relationship g0 where g0.principal like 'CareTeam/%' and g0.principal = m.group_ref) g
+        where m.kind = 'care-team' and ${member} and ${where} and ${this.activeRelationship('g')}
+          and (m.member = ${this.practitioner} or m.member in (select r.group_ref from access_membership r
+            where r.member = ${this.practitioner} and r.kind = 'role' and (r.starts_at is null or r.starts_at <= now()) and (r.ends_at is null or r.ends_at > now()))))`;
+  }
+
+  /**
+   * The row's patient is related to the caller. Correlated (probed per row through the patient
+   * index) rather than a set: a search touches few patients, and the set of a busy physician's
+   * patients is large.
+   */
+  private related(directOnly: boolean): string {
+    const a = this.alias;
+    const restriction = directOnly
+      ? 'x.reach_direct'
+      : '(x.reach_direct or not exists (select 1 from access_patient ap where ap.patient_id = x.patient_id and ap.restricted))';
+    return `exists (select 1 from ${this.reaching(`g.patient_id = ${a}.patient_id`)} x where ${restriction})`;
+  }
+
+
+  private assignedOrders(): string {
+    return `select g.source_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+      where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')}`;
+  }
+
+  private consentBlocks(purpose: string): string {
+    const a = this.alias;
+    const actors = `array(select x.principal from ${this.principals()} x)`;
+    return `exists (select 1 from access_consent c where c.patient_id = ${a}.patient_id
+      and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())
+      and (c.purposes is null or ${this.bind(purpose)}::text = any(c.purposes))
+      and (case c.effect when 'deny' then (c.actors is null or c.actors && ${actors}) else not coalesce(c.actors && ${actors}, false) end))`;
+  }
+
+  private notRestricted(): string {
+    // A patient on file and not restricted (an unknown patient is refused like a hidden one).
+    return `exists (select 1 from access_patient ap where ap.patient_id = ${this.alias}.patient_id and not ap.restricted)`;
+  }
+
+  /**
+   * Unlabelled rows pass. A row with sensitive labels passes when `directCondition` holds and each
+   * of its sensitive categories is allowed to one of the caller's roles or to a department the
+   * caller's practitioner belongs to now.
+   */
+  private labels(allowedByRole: string[], directCondition: string): string {
+    if (this.mode === 'new') return 'true';
+    const a = this.alias;
+    const all = this.policy.sensitiveDigests;
+    const unlabelled = `not (${a}.labels && ${this.bind(all)}::text[])`;
+    const departments = this.policy.departmentAllowances();
+    if (allowedByRole.length === 0 && (departments.length === 0 || !this.who.practitioner)) return unlabelled;
+    let everyAllowed: string;
+    if (departments.length === 0 || !this.who.practitioner) {
+      everyAllowed = `not (${a}.labels && ${this.bind(all.filter((d) => !allowedByRole.includes(d)))}::text[])`;
+    } else {
+      everyAllowed = `not exists (select 1 from unnest(${a}.labels) l
+        where l = any(${this.bind(all)}::text[]) and not (l = any(${this.bind(allowedByRole)}::text[]))
+          and not exists (select 1 from unnest(${this.bind(departments.map((d) => d.group))}::text[], ${this.bind(departments.map((d) => d.digest))}::text[]) as da(grp, dg)
+            join access_membership m on m.group_ref = da.grp
+            where da.dg = l and m.member = ${this.practitioner} and m.kind = 'department'
+              and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())))`;
+    }
+    return `(${unlabelled} or (${everyAllowed} and ${directCondition}))`;
+  }
+
+  scopePredicate(scope: Scope, type: string, roles: Role[], withGrants: boolean): string {
+    const a = this.alias;
+    const s = this.policy.settings;
+    const allowed = this.policy.allowedSensitive(roles);
+    const hasPractitioner = this.who.practitioner !== undefined;
+    switch (scope) {
+      case 'clinical': {
+        const parts: string[] = [];
+        if (hasPractitioner) {
+          parts.push(`(${this.related(false)}
+            and not ${this.consentBlocks('TREAT')}
+            and ${this.labels(allowed, this.related(true))})`);
+        }
+        if (withGrants && roles.some((r) => s.breakGlassRoles.includes(r))) {
+          const emergency = `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
+            and ag.kind = 'break-glass' and ag.starts_at <= now() and ag.expires_at > now())`;
+          parts.push(s.breakGlassRevealsSensitive ? emergency : `(${emergency} and ${this.labels(allowed, 'true')})`);
+        }
+        return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
+      }
+      case 'investigation':
+        if (!withGrants || this.mode !== 'read') return 'false';
+        return `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
+          and ag.kind = 'investigation' and ag.starts_at <= now() and ag.expires_at > now())`;
+      case 'front-desk':
+        return `(${this.notRestricted()} and not ${this.consentBlocks('HOPERAT')} and ${this.labels(allowed, 'true')})`;
+      case 'billing':
+        return `(exists (select 1 from access_patient ap where ap.patient_id = ${a}.patient_id and ap.has_encounter and not ap.restricted)
+          and not ${this.consentBlocks('HPAYMT')} and ${this.labels(allowed, 'true')})`;
+      case 'lab': {
+        if (!hasPractitioner) return 'false';
+        let scoped: string;
+        if (type === 'Patient') {
+          scoped = `${a}.patient_id in (select g.patient_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+            where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')})`;
+        } else if (type === 'ServiceRequest') {
+          scoped = `${a}.id in (${this.assignedOrders()})`;
+        } else if (this.mode === 'new') {
+          scoped = `${a}.based_on && array(${this.assignedOrders()})`;
+        } else {
+          scoped = `exists (select 1 from access_result_link l where l.resource_type = ${a}.resource_type and l.id = ${a}.id
+            and l.order_id in (${this.assignedOrders()}))`;
+        }
+        return `(${scoped} and not ${this.consentBlocks('TREAT')} and ${this.labels(allowed, 'true')})`;
+      }
+    }
+  }
+
+  /** The decision context of each row of \`alias\` as one JSON column \`ctx\` (see contextFunction.ts). */
+  contextCall(lab: boolean): string {
+    const a = this.alias;
+    const st = this.policy.settings;
+    const basedOn = this.mode === 'new' ? `${a}.based_on` : `'{}'::text[]`;
+    return `access_context(${this.practitioner}, ${this.account}, ${a}.patient_id, ${a}.resource_type, ${a}.id, ${basedOn},
+      ${this.isNurse}, ${lab}, ${this.mode === 'new'}, ${seconds(st.appointmentHoursBefore * 3600)}, ${seconds(st.encounterFollowUpDays * 86400)},
+      ${seconds(st.appointmentHoursAfter * 3600)}) as ctx`;
+  }
+}
+
+/**
+ * Whether relationship row \`g\` is in force now, with the windows (in seconds, SQL expressions)
+ * before an appointment, after an encounter and after an appointment. Shared by the search
+ * predicate and the decision-context function (contextFunction.ts).
+ */
+export function activeRelationshipSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): string {
+  const { start, end } = relationshipWindowSql(g, beforeSecs, followUpSecs, afterSecs);
+  return `(${g}.starts_at is null or ${start} <= now()) and (${g}.ends_at is null or ${end} > now())`;
+}
+
+/** When relationship row \`g\` comes into force and when it lapses (SQL expressions, null: open-ended). */
+export function relationshipWindowSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): { start: string; end: string } {
+  const before = `make_interval(secs => ${beforeSecs})`;
+  const followUp = `make_interval(secs => ${followUpSecs})`;
+  const after = `make_interval(secs => ${afterSecs})`;
+  return {
+    start: `(${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end))`,
+    end: `(${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end))`,
+  };
+}
+
+function seconds(n: number): string {
+  if (!Number.isFinite(n) || n < 0) throw new Error('access settings: time windows must be non-negative numbers');
+  return String(Math.round(n));
+}
