@@ -20,6 +20,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/merkle.js';
+import { batchHasher, nodeCryptoHasher } from '../src/audit/batchHash.js';
 
 const h = (hex: string) => Buffer.from(hex, 'hex');
 
@@ -249,3 +250,73 @@ describe('every tree up to 70 leaves against the RFC text', () => {
     }
   });
 });
+
+describe('batched hashing used by verification (src/audit/batchHash.ts)', () => {
+  const hashers = [nodeCryptoHasher, ...(batchHasher().native ? [batchHasher()] : [])];
+  const built = batchHasher().native || process.env.CAREWALL_NATIVE_HASH === '0';
+
+  test('the native addon is built by npm install (native/merkle.c)', { skip: built ? false : 'no C compiler or Node headers here: node:crypto is used' }, () => {
+    assert.equal(batchHasher().native, process.env.CAREWALL_NATIVE_HASH !== '0');
+  });
+
+  for (const hasher of hashers) {
+    const name = hasher.native ? 'native' : 'node:crypto';
+    test(`${name}: leaf and node hashes of the 8 standard leaves give the published subtrees`, () => {
+      // The leaves laid out in one buffer with junk between them, addressed by bounds.
+      const parts: Buffer[] = [];
+      const bounds = new Int32Array(2 * LEAVES.length);
+      let at = 0;
+      LEAVES.forEach((leaf, i) => {
+        parts.push(Buffer.from([0xee, 0xff]), leaf);
+        bounds[2 * i] = at + 2;
+        bounds[2 * i + 1] = at + 2 + leaf.length;
+        at += 2 + leaf.length;
+      });
+      const level0 = Buffer.alloc(32 * LEAVES.length);
+      hasher.sha256Each(Buffer.concat(parts), bounds, 0, level0);
+      let level = level0;
+      for (let l = 0; l < NODE_HASHES.length; l++) {
+        assert.deepEqual(splitHex(level), NODE_HASHES[l].map((x) => x.toString('hex')), `level ${l}`);
+        const up = Buffer.alloc(32 * Math.floor(level.length / 64));
+        assert.equal(hasher.parentLevel(level, up), Math.floor(level.length / 64));
+        level = up;
+      }
+      // No prefix (-1) is plain SHA-256; an odd child left over makes no parent.
+      const plain = Buffer.alloc(32);
+      hasher.sha256Each(LEAVES[3], Int32Array.of(0, LEAVES[3].length), -1, plain);
+      assert.deepEqual(plain, crypto.createHash('sha256').update(LEAVES[3]).digest());
+      assert.equal(hasher.parentLevel(level0.subarray(0, 96), Buffer.alloc(32)), 1);
+    });
+
+    test(`${name}: bounds outside the data and outputs too small are refused`, () => {
+      assert.throws(() => hasher.sha256Each(Buffer.alloc(4), Int32Array.of(0, 4), 0, Buffer.alloc(16)), RangeError);
+      assert.throws(() => hasher.parentLevel(Buffer.alloc(128), Buffer.alloc(32)), RangeError);
+      if (hasher.native) assert.throws(() => hasher.sha256Each(Buffer.alloc(4), Int32Array.of(2, 9), 0, Buffer.alloc(32)), RangeError);
+    });
+  }
+
+  test('both give the same bytes on random leaves', { skip: batchHasher().native ? false : 'native addon not built' }, () => {
+    const data = crypto.randomBytes(50_000);
+    const n = 300;
+    const bounds = new Int32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const s = crypto.randomInt(0, data.length - 1);
+      bounds[2 * i] = s;
+      bounds[2 * i + 1] = crypto.randomInt(s, Math.min(data.length, s + 2000));
+    }
+    const [a, b] = [Buffer.alloc(32 * n), Buffer.alloc(32 * n)];
+    nodeCryptoHasher.sha256Each(data, bounds, 0, a);
+    batchHasher().sha256Each(data, bounds, 0, b);
+    assert.deepEqual(a, b);
+    const [pa, pb] = [Buffer.alloc(16 * n), Buffer.alloc(16 * n)];
+    nodeCryptoHasher.parentLevel(a, pa);
+    batchHasher().parentLevel(a, pb);
+    assert.deepEqual(pa, pb);
+  });
+});
+
+function splitHex(level: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < level.length; at += 32) out.push(level.subarray(at, at + 32).toString('hex'));
+  return out;
+}

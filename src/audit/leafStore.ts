@@ -38,18 +38,33 @@ export function encodeBundle(leaves: Buffer[]): Buffer {
  * that serves or verifies a leaf reads it through this layout, so what is verified is what is served.
  */
 export function decodeBundle(bytes: Buffer): Buffer[] | string {
-  if (bytes.length < BUNDLE_HEADER) return 'the bundle is shorter than its index';
-  const data = bytes.length - BUNDLE_HEADER;
+  const bounds = new Int32Array(2 * BUNDLE_SIZE);
+  const bad = bundleLeafBounds(bytes, 0, bytes.length, bounds, 0);
+  if (bad) return bad;
   const leaves: Buffer[] = new Array(BUNDLE_SIZE);
-  let start = 0;
-  for (let k = 0; k < BUNDLE_SIZE; k++) {
-    const end = bytes.readUInt32BE(4 * k);
-    if (end < start || end > data) return `the bundle's index is inconsistent at entry ${k}`;
-    leaves[k] = bytes.subarray(BUNDLE_HEADER + start, BUNDLE_HEADER + end);
-    start = end;
-  }
-  if (start !== data) return 'the bundle holds bytes past its last entry';
+  for (let k = 0; k < BUNDLE_SIZE; k++) leaves[k] = bytes.subarray(bounds[2 * k], bounds[2 * k + 1]);
   return leaves;
+}
+
+/**
+ * The same layout read without a view per leaf (verification): writes the [start, end) of each of
+ * the bundle's leaves, as offsets into `buf`, where the bundle is buf[start, end), into
+ * bounds[at..at + 2 * BUNDLE_SIZE). Returns why the bytes are not a bundle, or undefined.
+ */
+export function bundleLeafBounds(buf: Buffer, start: number, end: number, bounds: Int32Array, at: number): string | undefined {
+  if (end - start < BUNDLE_HEADER) return 'the bundle is shorter than its index';
+  const data = end - start - BUNDLE_HEADER;
+  const base = start + BUNDLE_HEADER;
+  let previous = 0;
+  for (let k = 0; k < BUNDLE_SIZE; k++) {
+    const leafEnd = buf.readUInt32BE(start + 4 * k);
+    if (leafEnd < previous || leafEnd > data) return `the bundle's index is inconsistent at entry ${k}`;
+    bounds[at + 2 * k] = base + previous;
+    bounds[at + 2 * k + 1] = base + leafEnd;
+    previous = leafEnd;
+  }
+  if (previous !== data) return 'the bundle holds bytes past its last entry';
+  return undefined;
 }
 
 /** Leaves [from, to) as stored, in index order; missing leaves are simply absent. */

@@ -26,6 +26,7 @@ import { EMPTY_ROOT, leafHash, nodeHash } from './merkle.js';
 import { openNote, parseCheckpoint } from './note.js';
 import { fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, type TileKey } from './tiles.js';
 import { inspectLeaves, nextStoredIndex } from './leafStore.js';
+import { batchHasher } from './batchHash.js';
 import { CHUNK, hashChunk, leavesSelects, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
 
 export interface VerifyProblem {
@@ -43,6 +44,8 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** The first bad index, if any can be named. */
   firstBadIndex?: number;
+  /** What hashed the leaves: the native addon (batchHash.ts) or node:crypto. */
+  hashing: 'native' | 'node:crypto';
 }
 
 export interface VerifyOptions {
@@ -128,7 +131,7 @@ export async function verifyLog(db: Database, vkey: string, extraCheckpoints: Ar
   const problems = findings.problems;
   const indexes = problems.map((p) => p.index).filter((i): i is number => i !== undefined);
   const firstBadIndex = findings.exact ?? (indexes.length > 0 ? Math.min(...indexes) : undefined);
-  return { ok: problems.length === 0, size: result.size, checkpointsChecked: checkpoints.length, problems, ...(firstBadIndex !== undefined ? { firstBadIndex } : {}) };
+  return { ok: problems.length === 0, size: result.size, checkpointsChecked: checkpoints.length, problems, ...(firstBadIndex !== undefined ? { firstBadIndex } : {}), hashing: batchHasher().native ? 'native' : 'node:crypto' };
 }
 
 /**

@@ -5,9 +5,9 @@
  * function of its input, so it runs in a worker thread as well as inline: verification then
  * spreads over the machine's cores while the main thread reads the next chunk from the database.
  */
-import crypto from 'node:crypto';
 import { eachCopyRow, readInt8 } from './copyRows.js';
-import { BUNDLE_LEVEL, decodeBundle } from './leafStore.js';
+import { batchHasher } from './batchHash.js';
+import { BUNDLE_LEVEL, bundleLeafBounds } from './leafStore.js';
 import { HASH_SIZE, TILE_WIDTH } from './tiles.js';
 
 export const UNIT_LEVEL = BUNDLE_LEVEL;
@@ -26,7 +26,7 @@ export function leavesSelects(from: number): { bundles: string; tail: string } {
 export interface ChunkTask {
   /** First leaf index of the chunk, a multiple of CHUNK. */
   from: number;
-  /** COPY rows (idx, entries) of the chunk's bundles (leafStore.ts), in order. hashChunk overwrites the byte before each leaf in these buffers. */
+  /** COPY rows (idx, entries) of the chunk's bundles (leafStore.ts), in order. */
   bundles: Uint8Array;
   /** COPY rows (leaf_index, leaf) of the chunk's leaves in audit_tail, in order. */
   tail: Uint8Array;
@@ -58,85 +58,106 @@ export function hashChunk(task: ChunkTask): ChunkResult {
   // The stored hashes of each level below UNIT_LEVEL, as one run starting at the chunk's first node.
   const runs: Buffer[][] = Array.from({ length: UNIT_LEVEL }, () => []);
   const nextTile = Array.from({ length: UNIT_LEVEL }, (_, level) => from / 2 ** level / TILE_WIDTH);
-  let ok = true;
   let problem: string | undefined;
-  const fail = (why: string) => {
-    if (ok) problem = why;
-    ok = false;
-  };
+  const failed = (why: string): ChunkResult => ({ ok: false, problem: problem ?? why, count: 0, units: new Uint8Array(0), partials: [] });
   eachCopyRow(tiles, (f) => {
     const level = tiles.readInt16BE(f[0]);
     const idx = readInt8(tiles, f[2]);
-    if (level < 0 || level >= UNIT_LEVEL || idx !== nextTile[level]) return fail(`stored tiles out of sequence at level ${level}`);
-    nextTile[level]++;
-    runs[level].push(tiles.subarray(f[4], f[5]));
+    if (level < 0 || level >= UNIT_LEVEL || idx !== nextTile[level]) problem ??= `stored tiles out of sequence at level ${level}`;
+    else {
+      nextTile[level]++;
+      runs[level].push(tiles.subarray(f[4], f[5]));
+    }
   });
-  const stored = runs.map((r) => Buffer.concat(r).toString('latin1'));
+  if (problem) return failed(problem);
+  const stored = runs.map((r) => Buffer.concat(r));
 
-  // Hashes are kept as one-byte strings (latin1) while the chunk is hashed: a digest returned as
-  // a string costs half what a Buffer does, which is most of verification's time.
-  const stack: string[] = new Array(UNIT_LEVEL);
-  const scratch = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
-  scratch[0] = 1;
-  const units: Buffer[] = [];
-  const partials: ChunkResult['partials'] = [];
-  const sizes = [...task.sizes].sort((a, b) => a - b);
-  let nextSize = 0;
-  const matches = (level: number, idx: number, hash: string) => {
-    const at = idx * HASH_SIZE;
-    return stored[level].length >= at + HASH_SIZE && stored[level].startsWith(hash, at);
-  };
-  let i = 0;
-  // RFC 6962 hashes 0x00 || leaf. The byte before each leaf in the task's buffers is part of a
-  // length or an index already read, so it is overwritten with the prefix and the leaf hashed in
-  // place (no copy per leaf).
-  const leaf = (body: Buffer) => {
-    if (!ok) return;
-    const prefixed = Buffer.from(body.buffer, body.byteOffset - 1, body.length + 1);
-    prefixed[0] = 0;
-    let hash = crypto.hash('sha256', prefixed, 'binary');
-    let level = 0;
-    let idx = i;
-    if (!matches(0, idx, hash)) return fail(`stored hash of leaf ${from + i} differs`);
-    while (idx % 2 === 1) {
-      scratch.write(stack[level], 1, 'latin1');
-      scratch.write(hash, 1 + HASH_SIZE, 'latin1');
-      hash = crypto.hash('sha256', scratch, 'binary');
-      level++;
-      idx = (idx - 1) / 2;
-      if (level === UNIT_LEVEL) break;
-      if (!matches(level, idx, hash)) return fail(`stored subtree hash ${level}/${from / 2 ** level + idx} differs`);
-    }
-    if (level === UNIT_LEVEL) units.push(Buffer.from(hash, 'latin1'));
-    else stack[level] = hash;
-    i++;
-    while (nextSize < sizes.length && sizes[nextSize] <= from + i) {
-      const size = sizes[nextSize++];
-      if (size !== from + i) continue;
-      const inUnit = i % UNIT;
-      const parts: Buffer[] = [];
-      for (let l = UNIT_LEVEL - 1; l >= 0; l--) if (Math.floor(inUnit / 2 ** l) % 2 === 1) parts.push(Buffer.from(stack[l], 'latin1'));
-      partials.push({ size, parts: Buffer.concat(parts) });
-    }
-  };
   // Leaf i's home is its bundle when there is one, else audit_tail (leafStore.ts); both lists are
-  // in order, so the chunk is a merge of the two. Whatever is left over is out of place.
-  const bundleRows: Array<{ first: number; entries: Buffer }> = [];
-  eachCopyRow(bundles, (f) => bundleRows.push({ first: readInt8(bundles, f[0]) * UNIT, entries: bundles.subarray(f[2], f[3]) }));
-  const tailRows: Array<{ index: number; leaf: Buffer }> = [];
-  eachCopyRow(tail, (f) => tailRows.push({ index: readInt8(tail, f[0]), leaf: tail.subarray(f[2], f[3]) }));
+  // in order, so the chunk is a merge of the two. Whatever is left over is out of place. The merge
+  // only notes where each leaf's bytes are; the hashing is then one call per source.
+  const bundleRows: Array<{ first: number; start: number; end: number }> = [];
+  eachCopyRow(bundles, (f) => bundleRows.push({ first: readInt8(bundles, f[0]) * UNIT, start: f[2], end: f[3] }));
+  const tailRows: Array<{ index: number; start: number; end: number }> = [];
+  eachCopyRow(tail, (f) => tailRows.push({ index: readInt8(tail, f[0]), start: f[2], end: f[3] }));
+  const bundleBounds = new Int32Array(2 * bundleRows.length * UNIT);
+  const tailBounds = new Int32Array(2 * tailRows.length);
+  // Whether leaf i came from audit_tail; in a sound log the tail only ever follows the bundles.
+  const fromTail = new Uint8Array(CHUNK);
+  let inBundles = 0;
+  let inTail = 0;
+  let i = 0;
   let b = 0;
   let t = 0;
-  while (ok && i < CHUNK) {
+  while (i < CHUNK) {
     if (b < bundleRows.length && bundleRows[b].first === from + i) {
-      const leaves = decodeBundle(bundleRows[b++].entries);
-      if (typeof leaves === 'string') fail(`bundle ${(from + i) / UNIT}: ${leaves}`);
-      else if (t < tailRows.length && tailRows[t].index < from + i + UNIT) fail(`record ${tailRows[t].index} is stored twice`);
-      else for (const body of leaves) leaf(body);
+      const row = bundleRows[b++];
+      const bad = bundleLeafBounds(bundles, row.start, row.end, bundleBounds, 2 * inBundles);
+      if (bad) return failed(`bundle ${(from + i) / UNIT}: ${bad}`);
+      if (t < tailRows.length && tailRows[t].index < from + i + UNIT) return failed(`record ${tailRows[t].index} is stored twice`);
+      inBundles += UNIT;
+      i += UNIT;
     } else if (t < tailRows.length && tailRows[t].index === from + i) {
-      leaf(tailRows[t++].leaf);
+      const row = tailRows[t++];
+      tailBounds[2 * inTail] = row.start;
+      tailBounds[2 * inTail + 1] = row.end;
+      inTail++;
+      fromTail[i++] = 1;
     } else break;
   }
-  if (ok && (b < bundleRows.length || t < tailRows.length)) fail(`the records stored after ${from + i - 1} do not follow it`);
-  return { ok, ...(problem ? { problem } : {}), count: i, units: Buffer.concat(units), partials };
+  if (b < bundleRows.length || t < tailRows.length) return failed(`the records stored after ${from + i - 1} do not follow it`);
+  const count = i;
+
+  // RFC 6962: a leaf's hash is SHA-256(0x00 || leaf), a node's SHA-256(0x01 || left || right).
+  const hasher = batchHasher();
+  let level0 = Buffer.allocUnsafe(HASH_SIZE * count);
+  if (inTail === 0) hasher.sha256Each(bundles, bundleBounds.subarray(0, 2 * inBundles), 0, level0);
+  else {
+    const fromBundles = Buffer.allocUnsafe(HASH_SIZE * inBundles);
+    const fromTailRows = Buffer.allocUnsafe(HASH_SIZE * inTail);
+    hasher.sha256Each(bundles, bundleBounds.subarray(0, 2 * inBundles), 0, fromBundles);
+    hasher.sha256Each(tail, tailBounds.subarray(0, 2 * inTail), 0, fromTailRows);
+    if (inBundles > 0 && fromTail.indexOf(1) >= inBundles) level0 = Buffer.concat([fromBundles, fromTailRows]);
+    else {
+      let nb = 0;
+      let nt = 0;
+      for (let k = 0; k < count; k++) (fromTail[k] ? fromTailRows.subarray(HASH_SIZE * nt++, HASH_SIZE * nt) : fromBundles.subarray(HASH_SIZE * nb++, HASH_SIZE * nb)).copy(level0, HASH_SIZE * k);
+    }
+  }
+  // Each level computed whole, compared with what is stored for it (proofs are served from those).
+  const levels: Buffer[] = [level0];
+  for (let level = 0; level < UNIT_LEVEL; level++) {
+    const computed = levels[level];
+    const have = stored[level];
+    if (have.length < computed.length || !have.subarray(0, computed.length).equals(computed)) {
+      const k = firstDifference(computed, have);
+      return failed(level === 0 ? `stored hash of leaf ${from + k} differs` : `stored subtree hash ${level}/${from / 2 ** level + k} differs`);
+    }
+    const parents = Buffer.allocUnsafe(HASH_SIZE * Math.floor(computed.length / HASH_SIZE / 2));
+    hasher.parentLevel(computed, parents);
+    levels.push(parents);
+  }
+  // Per wanted size: the complete subtrees of its last, partial unit, largest first. The subtree of
+  // level l on a tree's right edge at size i (bit l of i set) is node (i >> l) - 1 of that level.
+  const partials: ChunkResult['partials'] = [];
+  for (const size of [...task.sizes].sort((x, y) => x - y)) {
+    const at = size - from;
+    if (at <= 0 || at > count) continue;
+    const parts: Buffer[] = [];
+    for (let l = UNIT_LEVEL - 1; l >= 0; l--) {
+      if (((at % UNIT) >> l) % 2 === 1) {
+        const node = (at >> l) - 1;
+        parts.push(levels[l].subarray(HASH_SIZE * node, HASH_SIZE * (node + 1)));
+      }
+    }
+    partials.push({ size, parts: Buffer.concat(parts) });
+  }
+  return { ok: true, count, units: levels[UNIT_LEVEL], partials };
+}
+
+/** The index of the first 32-byte hash where `computed` and `stored` differ (or where stored ends). */
+function firstDifference(computed: Buffer, stored: Buffer): number {
+  for (let k = 0; HASH_SIZE * k < computed.length; k++) {
+    if (HASH_SIZE * (k + 1) > stored.length || !computed.subarray(HASH_SIZE * k, HASH_SIZE * (k + 1)).equals(stored.subarray(HASH_SIZE * k, HASH_SIZE * (k + 1)))) return k;
+  }
+  return computed.length / HASH_SIZE;
 }
