@@ -1,0 +1,343 @@
+/**
+ * The one streaming pass over the access log. Each event updates bounded aggregates only: per user
+ * (24 hour-of-day counters, a row per network used, a row per active day), per unexplained
+ * (user, patient) pair, and the running state of the last few events per user (for sweeps and
+ * two-addresses-at-once). Nothing per event is kept, so memory follows users × days and the
+ * pairs the records do not explain, not the length of the log.
+ */
+import type { AccessEvent } from './events.js';
+import { networkOf } from './events.js';
+import { explain, underCareElsewhere, REASONS, type Reason } from './explain.js';
+import { DAY_MS, type Patient, type ReferenceData, type User } from './reference.js';
+
+/** Bounded samples: enough patients to name in an alert and to match an incident, never all. */
+export const SAMPLE = 400;
+const STEP_GAP_MS = 10 * 60_000;
+const SHORT_VIEW_MS = 15_000;
+const PING_PONG_MS = 5 * 60_000;
+/** Work this close to an access is the work it was for. */
+const WORK_WINDOW_MS = 12 * 3_600_000;
+/** A night shift that began on the last day of employment ends the next morning. */
+export const END_GRACE_MS = 12 * 3_600_000;
+/** Identifiers or names this close count as "next to each other" in a sweep. */
+const ADJACENT_RANKS = 3;
+
+export interface UserDay {
+  day: number;
+  events: number;
+  accesses: number;
+  distinct: number;
+  unexplained: number;
+  searches: number;
+  writes: number;
+  exported: number;
+  steps: number;
+  adjacent: number;
+  shortViews: number;
+  unexplainedPatients: number[];
+  unexplainedFirst: number;
+  unexplainedLast: number;
+  exportPatients: number[];
+  exportFirst: number;
+  exportLast: number;
+  sweepPatients: number[];
+  sweepFirst: number;
+  sweepLast: number;
+}
+
+export interface NetworkUse {
+  network: string;
+  events: number;
+  days: Set<number>;
+  hours: Uint32Array;
+  first: number;
+  last: number;
+  pingPong: number;
+  pingFirst: number;
+  pingLast: number;
+  /** Alternations of the last hour, and the most ever seen within one hour. */
+  recentPings: number[];
+  maxPingsPerHour: number;
+  patients: number[];
+}
+
+export interface Pair {
+  user: number;
+  patient: number;
+  first: number;
+  last: number;
+  accesses: number;
+  /** Accesses no care link or role explains (break-the-glass does not count as a link here). */
+  unexplained: number;
+  /**
+   * Times of accesses explained only by the role, ward or department that no work of the user
+   * (a write, export or print within 12 hours) accompanies; and the time of the last such work.
+   */
+  idleWeak: number[];
+  lastActT: number;
+  wrote: boolean;
+  /** The user wrote to, exported or printed the patient's record: the work a role-level explanation stands for. */
+  acted: boolean;
+  breakGlassUses: number;
+  firstBreakGlass: number;
+  actedAfterBreakGlass: boolean;
+  /** An unexplained access came while the patient was under care in another department. */
+  elsewhere: boolean;
+  days: number[];
+}
+
+export interface UserState {
+  user: User;
+  events: number;
+  accesses: number;
+  hours: Uint32Array;
+  days: Map<number, UserDay>;
+  networks: Map<string, NetworkUse>;
+  afterEnd: { count: number; first: number; last: number; patients: number[] };
+  // running state
+  openDay: number;
+  openDistinct: Set<number>;
+  openUnexplained: Set<number>;
+  openExported: Set<number>;
+  lastPatient: Patient | undefined;
+  lastAccessT: number;
+  prevAddress: string | undefined;
+  prevAddressT: number;
+  prevPrevAddress: string | undefined;
+  prevPrevAddressT: number;
+}
+
+export class Accumulator {
+  readonly states: UserState[] = [];
+  readonly pairs = new Map<number, Pair>();
+  events = 0;
+  accesses = 0;
+  explained = 0;
+  readonly byReason: Record<Reason, number> = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<Reason, number>;
+  eventsWithoutUser = 0;
+  firstT = Infinity;
+  lastT = -Infinity;
+
+  constructor(readonly ref: ReferenceData) {}
+
+  state(user: User): UserState {
+    let s = this.states[user.idx];
+    if (!s) {
+      s = {
+        user,
+        events: 0,
+        accesses: 0,
+        hours: new Uint32Array(24),
+        days: new Map(),
+        networks: new Map(),
+        afterEnd: { count: 0, first: Infinity, last: -Infinity, patients: [] },
+        openDay: -1,
+        openDistinct: new Set(),
+        openUnexplained: new Set(),
+        openExported: new Set(),
+        lastPatient: undefined,
+        lastAccessT: -Infinity,
+        prevAddress: undefined,
+        prevAddressT: -Infinity,
+        prevPrevAddress: undefined,
+        prevPrevAddressT: -Infinity,
+      };
+      this.states[user.idx] = s;
+    }
+    return s;
+  }
+
+  private dayOf(s: UserState, day: number): UserDay {
+    let d = s.days.get(day);
+    if (!d) {
+      d = {
+        day, events: 0, accesses: 0, distinct: 0, unexplained: 0, searches: 0, writes: 0, exported: 0, steps: 0, adjacent: 0, shortViews: 0,
+        unexplainedPatients: [], unexplainedFirst: Infinity, unexplainedLast: -Infinity,
+        exportPatients: [], exportFirst: Infinity, exportLast: -Infinity,
+        sweepPatients: [], sweepFirst: Infinity, sweepLast: -Infinity,
+      };
+      s.days.set(day, d);
+    }
+    if (day > s.openDay) {
+      // The log runs forward in time: a user's earlier day is finished once a later one begins.
+      s.openDay = day;
+      s.openDistinct.clear();
+      s.openUnexplained.clear();
+      s.openExported.clear();
+    }
+    return d;
+  }
+
+  /** Counts a patient once per user-day while the day is open; a late event for a closed day counts as new. */
+  private once(s: UserState, set: Set<number>, day: number, patient: number): boolean {
+    if (day !== s.openDay) return true;
+    if (set.has(patient)) return false;
+    set.add(patient);
+    return true;
+  }
+
+  add(e: AccessEvent): void {
+    this.events++;
+    if (e.t < this.firstT) this.firstT = e.t;
+    if (e.t > this.lastT) this.lastT = e.t;
+    const user = e.user ? this.ref.userFor(e.user) : undefined;
+    if (!user) {
+      this.eventsWithoutUser++;
+      return;
+    }
+    const s = this.state(user);
+    s.events++;
+    const day = Math.floor(e.t / DAY_MS);
+    const hour = Math.floor((e.t % DAY_MS) / 3_600_000);
+    s.hours[hour]++;
+    const d = this.dayOf(s, day);
+    d.events++;
+    if (e.interaction === 'search') d.searches++;
+    if (e.interaction === 'write') d.writes++;
+    const afterEnd = user.endMs !== undefined && e.t > user.endMs + END_GRACE_MS;
+    if (afterEnd) {
+      s.afterEnd.count++;
+      if (e.t < s.afterEnd.first) s.afterEnd.first = e.t;
+      if (e.t > s.afterEnd.last) s.afterEnd.last = e.t;
+    }
+    let net: NetworkUse | undefined;
+    if (e.address) net = this.network(s, e.address, e.t, day, hour);
+
+    for (const ref of e.patients) {
+      const patient = this.ref.patientFor(ref);
+      if (!patient) continue;
+      this.access(s, d, patient, e, day, net, afterEnd, e.patients.length === 1);
+    }
+  }
+
+  private network(s: UserState, address: string, t: number, day: number, hour: number): NetworkUse {
+    const key = networkOf(address);
+    let n = s.networks.get(key);
+    if (!n) {
+      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [] };
+      s.networks.set(key, n);
+    }
+    n.events++;
+    n.days.add(day);
+    n.hours[hour]++;
+    if (t < n.first) n.first = t;
+    if (t > n.last) n.last = t;
+    // Two networks alternating within minutes (A, B, A): one login in two places at once.
+    if (key !== s.prevAddress) {
+      if (s.prevAddress !== undefined && key === s.prevPrevAddress && t - s.prevPrevAddressT <= PING_PONG_MS) {
+        for (const k of [key, s.prevAddress]) {
+          const m = s.networks.get(k)!;
+          m.pingPong++;
+          if (s.prevPrevAddressT < m.pingFirst) m.pingFirst = s.prevPrevAddressT;
+          if (t > m.pingLast) m.pingLast = t;
+          while (m.recentPings.length > 0 && t - m.recentPings[0] > 3_600_000) m.recentPings.shift();
+          m.recentPings.push(t);
+          if (m.recentPings.length > m.maxPingsPerHour) m.maxPingsPerHour = m.recentPings.length;
+        }
+      }
+      s.prevPrevAddress = s.prevAddress;
+      s.prevPrevAddressT = s.prevAddressT;
+      s.prevAddress = key;
+    }
+    s.prevAddressT = t;
+    return n;
+  }
+
+  private access(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, day: number, net: NetworkUse | undefined, afterEnd: boolean, single: boolean): void {
+    const user = s.user;
+    this.accesses++;
+    s.accesses++;
+    d.accesses++;
+    const firstToday = this.once(s, s.openDistinct, day, patient.idx);
+    if (firstToday) d.distinct++;
+    if (afterEnd && s.afterEnd.patients.length < SAMPLE && !s.afterEnd.patients.includes(patient.idx)) s.afterEnd.patients.push(patient.idx);
+    if (net && net.patients.length < SAMPLE && !net.patients.includes(patient.idx)) net.patients.push(patient.idx);
+
+    if (e.interaction === 'export' || e.interaction === 'print') {
+      if (this.once(s, s.openExported, day, patient.idx)) {
+        d.exported++;
+        if (d.exportPatients.length < SAMPLE) d.exportPatients.push(patient.idx);
+      }
+      if (e.t < d.exportFirst) d.exportFirst = e.t;
+      if (e.t > d.exportLast) d.exportLast = e.t;
+    }
+
+    const reason = explain(user, patient, e.t);
+    // Going down one's own ward list or clinic list is work, even in identifier order; a sweep is of charts nothing ties the user to.
+    if (single) this.step(s, d, patient, e.t, firstToday, reason === undefined || reason === 'role' || reason === 'department');
+    const key = user.idx * 4_194_304 + patient.idx;
+    let pair = this.pairs.get(key);
+    if (reason) {
+      this.explained++;
+      this.byReason[reason]++;
+    } else if (e.breakGlass) {
+      this.explained++;
+      this.byReason['break-glass']++;
+    }
+    const weak = reason === 'ward' || reason === 'department' || reason === 'role';
+    const personal = user.selfPatients.has(patient.idx) || (weak && (patient.restricted || user.householdPatients.has(patient.idx)));
+    if (!reason || e.breakGlass || personal) {
+      if (!pair) {
+        pair = { user: user.idx, patient: patient.idx, first: e.t, last: e.t, accesses: 0, unexplained: 0, idleWeak: [], lastActT: -Infinity, wrote: false, acted: false, breakGlassUses: 0, firstBreakGlass: Infinity, actedAfterBreakGlass: false, elsewhere: false, days: [] };
+        this.pairs.set(key, pair);
+      }
+      if (!reason) {
+        pair.unexplained++;
+        if (!pair.elsewhere && underCareElsewhere(user, patient, e.t)) pair.elsewhere = true;
+        if (this.once(s, s.openUnexplained, day, patient.idx)) {
+          d.unexplained++;
+          if (d.unexplainedPatients.length < SAMPLE) d.unexplainedPatients.push(patient.idx);
+        }
+        if (e.t < d.unexplainedFirst) d.unexplainedFirst = e.t;
+        if (e.t > d.unexplainedLast) d.unexplainedLast = e.t;
+      }
+      if (weak && e.t - pair.lastActT > WORK_WINDOW_MS && pair.idleWeak.length < 16) pair.idleWeak.push(e.t);
+      if (e.breakGlass) {
+        pair.breakGlassUses++;
+        if (e.t < pair.firstBreakGlass) pair.firstBreakGlass = e.t;
+      }
+    }
+    if (pair) {
+      pair.accesses++;
+      if (e.t < pair.first) pair.first = e.t;
+      if (e.t > pair.last) pair.last = e.t;
+      if (pair.days.length < 64 && !pair.days.includes(day)) pair.days.push(day);
+      if (e.interaction === 'write' || e.interaction === 'export' || e.interaction === 'print') {
+        pair.acted = true;
+        pair.lastActT = e.t;
+        if (pair.idleWeak.length > 0) pair.idleWeak = pair.idleWeak.filter((w) => e.t - w > WORK_WINDOW_MS);
+      }
+      if (e.interaction === 'write') {
+        pair.wrote = true;
+        // Clinical action after emergency access: a write within a day of it.
+        if (e.t >= pair.firstBreakGlass && e.t - pair.firstBreakGlass <= DAY_MS) pair.actedAfterBreakGlass = true;
+      }
+    }
+  }
+
+  /** Sweeps: consecutive charts whose identifiers or names are next to each other. */
+  private step(s: UserState, d: UserDay, patient: Patient, t: number, firstToday: boolean, loose: boolean): void {
+    const prev = s.lastPatient;
+    const gap = t - s.lastAccessT;
+    // A sweep moves on to charts not yet opened that day; going back and forth between two is not one.
+    if (prev && prev !== patient && firstToday && gap <= STEP_GAP_MS && gap >= 0) {
+      d.steps++;
+      if (gap < SHORT_VIEW_MS) d.shortViews++;
+      const byId = prev.idRank >= 0 && patient.idRank >= 0 && Math.abs(prev.idRank - patient.idRank) <= ADJACENT_RANKS;
+      const byName = prev.nameRank >= 0 && patient.nameRank >= 0 && Math.abs(prev.nameRank - patient.nameRank) <= ADJACENT_RANKS;
+      if (loose && (byId || byName)) {
+        d.adjacent++;
+        if (d.sweepPatients.length < SAMPLE) {
+          if (!d.sweepPatients.includes(prev.idx)) d.sweepPatients.push(prev.idx);
+          d.sweepPatients.push(patient.idx);
+        }
+        if (s.lastAccessT < d.sweepFirst) d.sweepFirst = s.lastAccessT;
+        if (t > d.sweepLast) d.sweepLast = t;
+      }
+    }
+    if (prev !== patient || gap > 0) {
+      s.lastPatient = patient;
+      s.lastAccessT = t;
+    }
+  }
+}
