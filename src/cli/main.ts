@@ -13,6 +13,7 @@ import { openCarewall, type Carewall } from '../runtime.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerClientCommand } from './clientCommand.js';
+import { registerMonitorCommand } from './monitorCommand.js';
 import { install } from '../setup/install.js';
 import { assertLoopback, serve } from '../setup/serve.js';
 import { VERSION } from '../version.js';
@@ -162,6 +163,7 @@ registerUserCommand(program, openExisting);
 registerAuditCommand(program, openExisting);
 registerImportCommand(program, openExisting);
 registerClientCommand(program, openExisting);
+registerMonitorCommand(program);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
