@@ -13,6 +13,7 @@ import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
 import { registerAuditRoutes } from './auditRoutes.js';
 import { registerClientRoutes } from './clientRoutes.js';
+import { registerConsoleRoutes } from './consoleRoutes.js';
 import { registerExportRoutes } from './exportRoutes.js';
 import { registerFhirRoutes } from './fhirRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
@@ -129,6 +130,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerAccessRoutes(app, cw);
   await registerAuditRoutes(app, cw);
   await registerClientRoutes(app, cw);
+  await registerConsoleRoutes(app, cw);
   return app;
 }
 

@@ -1,0 +1,131 @@
+/**
+ * What the web console needs beyond the FHIR API and the administrative routes: who the caller is,
+ * "my patients" with the reason each is on the list, resetting a second factor, the audit log's
+ * health; and the console's own files (built by Vite into dist/web), with the single-page app's
+ * paths answered by its index.html.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import { authorize } from '../access/authorize.js';
+import type { Grounds } from '../access/policy.js';
+import { verifyLog } from '../audit/verify.js';
+import { FhirError } from '../records/outcome.js';
+import type { Carewall } from '../runtime.js';
+import { requireWho } from './server.js';
+import { toApiError } from './sessionRoutes.js';
+
+/** dist/web beside dist/http (built), or the same folder from src/http (tests under tsx). */
+export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
+
+const KIND_WORDS: Record<string, string> = {
+  'care-team': 'care team',
+  encounter: 'encounter',
+  ward: 'on your ward',
+  appointment: 'appointment',
+  'general-practitioner': 'general practitioner',
+  'service-request': 'order',
+  'episode-of-care': 'episode of care',
+};
+
+/** Why a patient is on the caller's list, in words a clinician reads at a glance. */
+export function reasonsOf(grounds: Grounds | undefined, reason: string): string[] {
+  if (!grounds) return [reason];
+  if (grounds.basis === 'break-glass') return ['emergency access (break-the-glass)'];
+  if (grounds.basis === 'relationship' && grounds.relationships?.length) {
+    return [...new Set(grounds.relationships.map((r) => KIND_WORDS[r.kind] ?? r.kind))];
+  }
+  return [reason];
+}
+
+export async function registerConsoleRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+  app.get('/api/me', async (req) => {
+    const who = requireWho(req);
+    return { username: who.username, roles: who.roles, practitioner: who.practitioner ?? null, idleMinutes: cw.settings.sessionIdleMinutes };
+  });
+
+  app.get<{ Querystring: { name?: string; count?: string; offset?: string } }>('/api/my-patients', async (req) => {
+    const who = requireWho(req);
+    const count = Math.min(100, Math.max(1, Number(req.query.count ?? 25) || 25));
+    const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
+    const query: Record<string, string[]> = { _count: [String(count)], _offset: [String(offset)] };
+    if (req.query.name) query.name = [req.query.name];
+    const url = new URL(`http://console${req.url}`);
+    // The search runs under the caller's access rules (and records each patient it returns).
+    const bundle = await cw.fhir.search(who, 'Patient', query, url);
+    const patients = (bundle.entry ?? []).map((e) => e.resource as { id: string; name?: Array<{ family?: string; given?: string[] }>; birthDate?: string; gender?: string });
+    const decisions = await cw.access.decideMany(who, 'read', 'read', patients.map((p) => ({ resourceType: 'Patient', id: p.id, patientId: p.id, labels: [] })));
+    return {
+      total: bundle.total ?? patients.length,
+      patients: patients.map((p, i) => ({
+        id: p.id,
+        name: [p.name?.[0]?.given?.join(' '), p.name?.[0]?.family].filter(Boolean).join(' '),
+        birthDate: p.birthDate ?? null,
+        gender: p.gender ?? null,
+        why: reasonsOf(decisions[i].grounds, decisions[i].reason),
+      })),
+    };
+  });
+
+  app.post<{ Params: { username: string } }>('/api/users/:username/second-factor', async (req, reply) => {
+    const who = requireWho(req);
+    authorize(who, 'user.create');
+    const account = await cw.identity.describeAccount(req.params.username);
+    if (!account) throw new FhirError(404, 'not-found', 'no such account');
+    let uri: string;
+    try {
+      uri = await cw.identity.enrollTotp(account.who.accountId, { who });
+    } catch (err) {
+      throw toApiError(err);
+    }
+    reply.header('cache-control', 'no-store');
+    return reply.status(201).send({ username: account.who.username, totpUri: uri });
+  });
+
+  // Runs `carewall audit verify` in the server, for the console's log health panel.
+  app.post('/api/audit/verify', async (req) => {
+    const who = requireWho(req);
+    authorize(who, 'audit.read');
+    const started = Date.now();
+    const report = await verifyLog(cw.db, await cw.audit.pinnedVerifierKey());
+    const latest = await cw.audit.checkpoints.latest();
+    await cw.audit.record({
+      action: 'audit.verify',
+      outcome: report.ok ? 'success' : 'failure',
+      user: { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
+    });
+    return {
+      ok: report.ok,
+      size: report.size,
+      checkpointsChecked: report.checkpointsChecked,
+      firstBadIndex: report.firstBadIndex ?? null,
+      problems: report.problems.slice(0, 10).map((p) => p.message),
+      seconds: (Date.now() - started) / 1000,
+      at: new Date().toISOString(),
+      latestCheckpointSize: latest?.size ?? 0,
+    };
+  });
+
+  if (fs.existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    // The console runs only its own scripts, talks only to this server, and is never framed.
+    app.addHook('onSend', async (req, reply) => {
+      if (/^\/(api|fhir|auth)(\/|$)/.test(req.url)) return;
+      reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+    });
+    await app.register(fastifyStatic, {
+      root: WEB_ROOT,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+    });
+    // The console's own routes (/patients/123, /privacy/...) are pages of the one app.
+    app.get('/*', (req, reply) => {
+      if (/^\/(api|fhir|auth)(\/|$)/.test(req.url)) return reply.status(404).send({ error: 'unknown path' });
+      return reply.header('cache-control', 'no-store').sendFile('index.html');
+    });
+  }
+}

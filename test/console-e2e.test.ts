@@ -1,0 +1,234 @@
+/**
+ * The web console end to end, in Debian's Chromium: sign-in with a second factor, a physician's
+ * patient list and chart, a refused chart, break-the-glass and its review by a privacy officer, an
+ * administrator adding a user and assigning a care team; and axe-core on each main screen.
+ * SCREENSHOTS=DIR also saves a picture of each main screen there (docs/screenshots).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SYSTEM } from '../src/access/authorize.js';
+import { WEB_ROOT } from '../src/http/consoleRoutes.js';
+import { call, currentOtp, PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
+import { haveChromium, launch, seriousViolations } from './helpers/browser.js';
+
+const skip = !haveChromium() ? 'Debian chromium is not installed (.ci/run installs it)' : !fs.existsSync(path.join(WEB_ROOT, 'index.html')) ? 'the console is not built (npm install builds it)' : false;
+const SHOTS = process.env.SCREENSHOTS;
+
+describe('web console', { skip }, () => {
+  let s: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  const accounts: Record<string, { username: string; totpUri?: string; practitioner?: string }> = {};
+  let related = '';
+  let unrelated = '';
+  const violations: Record<string, string[]> = {};
+
+  const account = async (username: string, roles: Array<'physician' | 'privacy-officer' | 'admin'>, family: string) => {
+    const p = await s.cw.fhir.create(SYSTEM, 'Practitioner', { resourceType: 'Practitioner', name: [{ family, given: ['Test'] }] });
+    const created = await s.cw.identity.createAccount({ username, password: PASSWORD, roles, practitioner: `Practitioner/${p.id}`, requireTotp: true });
+    accounts[username] = { username, totpUri: created.totpUri, practitioner: `Practitioner/${p.id}` };
+  };
+
+  const signIn = async (page: Page, username: string) => {
+    await page.goto(s.url + '/');
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Authenticator code').fill(currentOtp(accounts[username].totpUri!));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  };
+
+  // A code is accepted once (replay protection): each user signs in once, in a tab of their own.
+  const pages = new Map<string, Page>();
+  const pageOf = async (username: string) => {
+    let page = pages.get(username);
+    if (!page) {
+      page = await context.newPage();
+      await signIn(page, username);
+      pages.set(username, page);
+    }
+    return page;
+  };
+  const tokenOf = async (username: string) => (await pageOf(username)).evaluate(() => sessionStorage.getItem('carewall.token')!);
+
+  const check = async (page: Page, screen: string) => {
+    violations[screen] = await seriousViolations(page);
+    if (SHOTS) {
+      fs.mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SHOTS, `${screen}.png`), fullPage: true });
+    }
+  };
+
+  before(async () => {
+    s = await startTestServer();
+    await account('dr-hale', ['physician'], 'Hale');
+    await account('po-reyes', ['privacy-officer'], 'Reyes');
+    await account('admin-kim', ['admin'], 'Kim');
+    const mine = await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Okafor', given: ['Ada'] }], birthDate: '1961-04-02', gender: 'female', generalPractitioner: [{ reference: accounts['dr-hale'].practitioner! }] });
+    const other = await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Lindqvist', given: ['Bo'] }], birthDate: '1978-09-30', gender: 'male' });
+    related = mine.id;
+    unrelated = other.id;
+    for (let i = 0; i < 6; i++) {
+      await s.cw.fhir.create(SYSTEM, 'Observation', {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'Systolic blood pressure', coding: [{ system: 'http://loinc.org', code: '8480-6' }] },
+        subject: { reference: `Patient/${mine.id}` },
+        effectiveDateTime: new Date(Date.UTC(2026, 5 + i, 1)).toISOString(),
+        valueQuantity: { value: 150 - i * 4, unit: 'mmHg' },
+      } as never);
+    }
+    await s.cw.fhir.create(SYSTEM, 'Condition', { resourceType: 'Condition', subject: { reference: `Patient/${mine.id}` }, code: { text: 'Essential hypertension' }, clinicalStatus: { coding: [{ code: 'active' }], text: 'active' } } as never);
+    await s.cw.fhir.create(SYSTEM, 'Organization', { resourceType: 'Organization', name: 'Cardiology team' } as never);
+    await s.cw.fhir.create(SYSTEM, 'Location', { resourceType: 'Location', name: 'Ward 3 East' } as never);
+    browser = await launch();
+    // axe-core is injected as an inline script, which the console's CSP refuses (as it should).
+    context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 860 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  test('the console is served with a strict content security policy', async () => {
+    const r = await fetch(s.url + '/patients');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.match(await r.text(), /<div id="root">/);
+    // API paths are not swallowed by the app's fallback.
+    assert.equal((await fetch(s.url + '/api/nowhere')).status, 404);
+  });
+
+  test('sign-in needs the second factor; a wrong code is refused with a clear message', async () => {
+    const page = await context.newPage();
+    await page.goto(s.url + '/');
+    await check(page, 'sign-in');
+    await page.getByLabel('Username').fill('dr-hale');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Authenticator code').fill('000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Sign-in failed' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
+    await signIn(page, 'dr-hale');
+    pages.set('dr-hale', page);
+  });
+
+  test('a physician sees only related patients, with why, and opens a chart with a trend', async () => {
+    const page = await pageOf('dr-hale');
+    await page.getByRole('heading', { name: 'My patients' }).waitFor();
+    const row = page.getByRole('row', { name: /Ada Okafor/ });
+    await row.waitFor();
+    assert.match(await row.innerText(), /general practitioner/);
+    assert.equal(await page.getByText('Lindqvist').count(), 0, 'an unrelated patient is not listed');
+    await check(page, 'my-patients');
+    await page.getByRole('link', { name: 'Ada Okafor' }).click();
+    await page.getByRole('heading', { name: 'Ada Okafor' }).waitFor();
+    await page.getByRole('cell', { name: 'Essential hypertension' }).waitFor();
+    await page.getByRole('img', { name: /Systolic blood pressure: 6 values/ }).waitFor();
+    await check(page, 'chart');
+  });
+
+  test('a refused chart says why and reveals nothing; break-the-glass opens it with a countdown', async () => {
+    const page = await pageOf('dr-hale');
+    await page.goto(`${s.url}/patients/${unrelated}`);
+    await page.getByRole('heading', { name: 'Access to this chart is refused' }).waitFor();
+    assert.equal(await page.getByText('Lindqvist').count(), 0, 'nothing of the patient is shown');
+    assert.equal(await page.getByText('1978').count(), 0);
+    await check(page, 'refused-chart');
+    await page.getByRole('button', { name: 'Break the glass…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Emergency access (break the glass)' });
+    await dialog.getByLabel('Reason').selectOption('patient-unable-to-consent');
+    await dialog.getByLabel('Justification').fill('Unconscious on arrival, no next of kin reachable');
+    await check(page, 'break-the-glass');
+    await dialog.getByRole('button', { name: 'Open the chart' }).click();
+    await page.getByRole('heading', { name: 'Bo Lindqvist' }).waitFor();
+    await page.getByRole('timer').waitFor();
+    assert.match(await page.getByRole('status').first().innerText(), /break-the-glass/);
+  });
+
+  test('the privacy officer reviews the break-the-glass grant', async () => {
+    const page = await pageOf('po-reyes');
+    await page.getByRole('link', { name: 'Break-the-glass review' }).click();
+    const card = page.getByRole('listitem', { name: 'grant to dr-hale' });
+    await card.waitFor();
+    assert.match(await card.innerText(), /Unconscious on arrival/);
+    await check(page, 'break-the-glass-review');
+    await card.getByLabel('Review note').fill('Confirmed with the emergency department log');
+    await card.getByRole('button', { name: 'Appropriate', exact: true }).click();
+    await page.getByText('Nothing to review.').waitFor();
+    const reviewed = await call(s.url, 'GET', '/api/break-glass?status=reviewed', { token: await tokenOf('po-reyes') });
+    assert.equal(reviewed.body.grants[0].review.decision, 'appropriate');
+    // The audit search and the patient's access report show the emergency access.
+    await page.getByRole('link', { name: 'Access report' }).click();
+    await page.getByLabel('Patient id').fill(unrelated);
+    await page.getByRole('button', { name: 'Make report' }).click();
+    await page.getByRole('cell', { name: /dr-hale/ }).first().waitFor();
+    await check(page, 'access-report');
+    await page.getByRole('link', { name: 'Audit search' }).click();
+    await page.getByLabel('Patient id').fill(unrelated);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: `Patient/${unrelated}` }).first().waitFor();
+    await check(page, 'audit-search');
+    await page.getByRole('link', { name: 'Audit log health' }).click();
+    await page.getByRole('button', { name: 'Verify now' }).click();
+    await page.getByRole('status').filter({ hasText: /Verified .*records/ }).waitFor();
+    await check(page, 'audit-log-health');
+  });
+
+  test('an administrator adds a user, who gets a second factor, and assigns a care team and ward', async () => {
+    const page = await pageOf('admin-kim');
+    await page.getByRole('link', { name: 'Staff accounts' }).click();
+    await page.getByLabel('Given name').fill('Noor');
+    await page.getByLabel('Family name').fill('Haddad');
+    await page.getByLabel('Username').fill('nurse-haddad');
+    await page.getByLabel('Initial password').fill('a long passphrase for noor');
+    await page.getByRole('checkbox', { name: 'nurse' }).check();
+    await page.getByRole('button', { name: 'Add staff member' }).click();
+    await page.getByRole('img', { name: /QR code of the authenticator secret for nurse-haddad/ }).waitFor();
+    await page.getByRole('cell', { name: 'nurse-haddad', exact: true }).waitFor();
+    await check(page, 'staff-accounts');
+    await page.getByRole('link', { name: 'Teams and wards' }).click();
+    await page.getByLabel('Staff member').selectOption({ label: 'Noor Haddad' });
+    await page.getByLabel('Care team (department)').selectOption({ label: 'Cardiology team' });
+    await page.getByLabel('Ward').selectOption({ label: 'Ward 3 East' });
+    await page.getByRole('button', { name: 'Assign' }).click();
+    await page.getByRole('row', { name: /Noor Haddad.*Cardiology team.*Ward 3 East/ }).waitFor();
+    await check(page, 'teams-and-wards');
+    // Stored as the directory says: a PractitionerRole of the new nurse in that team and ward.
+    const admin = await tokenOf('admin-kim');
+    const roles = await call(s.url, 'GET', '/fhir/PractitionerRole', { token: admin });
+    const role = roles.body.entry.map((e: { resource: { organization?: { reference: string }; location?: unknown[] } }) => e.resource).find((r: { organization?: { reference: string } }) => r.organization);
+    assert.ok(role?.organization.reference.startsWith('Organization/'));
+    assert.equal(role.location.length, 1);
+    // The new account exists, requires a second factor, and signs in with it.
+    const users = await call(s.url, 'GET', '/api/users', { token: admin });
+    const nurse = users.body.users.find((u: { username: string }) => u.username === 'nurse-haddad');
+    assert.deepEqual(nurse.roles, ['nurse']);
+    assert.equal(nurse.totpRequired, true);
+    await page.getByRole('link', { name: 'Explain access' }).click();
+    await page.getByLabel('Username').fill('dr-hale');
+    await page.getByLabel('Patient id').fill(related);
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByRole('heading', { name: 'Allowed' }).waitFor();
+    await check(page, 'explain-access');
+  });
+
+  test('the accessibility check finds violations where there are some', async () => {
+    const page = await context.newPage();
+    await page.setContent('<html><body><img src="x.png"><input type="text"><button></button></body></html>');
+    const found = await seriousViolations(page);
+    assert.ok(found.some((v) => v.startsWith('image-alt')) && found.some((v) => v.startsWith('button-name')), found.join('; '));
+    await page.close();
+  });
+
+  test('no serious accessibility violations on any main screen (axe-core)', () => {
+    assert.ok(Object.keys(violations).length >= 8, `screens checked: ${Object.keys(violations).join(', ')}`);
+    const found = Object.entries(violations).filter(([, v]) => v.length > 0);
+    assert.deepEqual(found, []);
+  });
+
+});

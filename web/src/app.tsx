@@ -1,0 +1,163 @@
+/**
+ * The console: sign-in, then the screens of the caller's roles. The session ends visibly when the
+ * server's idle limit passes without activity (the server ends it then too), or on sign-out.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { activity, api, hasToken, setToken, whenUnauthorized, type Me } from './api';
+import { Link, navigate, usePath } from './router';
+import { Login } from './screens/login';
+import { MyPatients } from './screens/patients';
+import { Chart } from './screens/chart';
+import { ReviewQueue, AccessReport, AuditSearch, LogHealth } from './screens/privacy';
+import { Cases } from './screens/cases';
+import { Staff, TeamsAndWards, Explain } from './screens/admin';
+
+const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
+
+interface Section {
+  to: string;
+  label: string;
+  roles: string[];
+}
+const SECTIONS: Section[] = [
+  { to: '/patients', label: 'My patients', roles: CLINICAL },
+  { to: '/privacy/break-glass', label: 'Break-the-glass review', roles: ['privacy-officer'] },
+  { to: '/privacy/cases', label: 'Alerts and cases', roles: ['privacy-officer'] },
+  { to: '/privacy/audit', label: 'Audit search', roles: ['privacy-officer'] },
+  { to: '/privacy/access-report', label: 'Access report', roles: ['privacy-officer'] },
+  { to: '/privacy/log-health', label: 'Audit log health', roles: ['privacy-officer', 'security-admin'] },
+  { to: '/admin/staff', label: 'Staff accounts', roles: ['admin'] },
+  { to: '/admin/teams', label: 'Teams and wards', roles: ['admin'] },
+  { to: '/admin/explain', label: 'Explain access', roles: ['admin', 'privacy-officer'] },
+];
+
+export function App() {
+  const [me, setMe] = useState<Me | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const path = usePath();
+
+  const signOut = useCallback(async (why: string | null) => {
+    if (why === null) await api('/api/session', { method: 'DELETE' }).catch(() => undefined);
+    setToken(null);
+    setMe(null);
+    setNotice(why);
+    navigate('/');
+  }, []);
+
+  useEffect(() => {
+    whenUnauthorized(() => {
+      setMe(null);
+      setNotice('Your session has ended. Please sign in again.');
+    });
+    if (hasToken()) api<Me>('/api/me').then(setMe, () => setToken(null));
+  }, []);
+
+  if (!me) {
+    return (
+      <Login
+        notice={notice}
+        onSignedIn={(m) => {
+          setNotice(null);
+          setMe(m);
+          if (location.pathname === '/' || location.pathname === '') navigate(SECTIONS.find((s) => s.roles.some((r) => m.roles.includes(r)))?.to ?? '/');
+        }}
+      />
+    );
+  }
+  const mine = SECTIONS.filter((s) => s.roles.some((r) => me.roles.includes(r)));
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">Carewall</span>
+        <nav aria-label="sections">
+          <ul>
+            {mine.map((s) => (
+              <li key={s.to}>
+                <Link to={s.to}>{s.label}</Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>
+            {me.username} <span className="muted">({me.roles.join(', ')})</span>
+          </span>
+          <IdleTimer minutes={me.idleMinutes} onIdle={() => void signOut(`You were signed out after ${me.idleMinutes} minutes without activity.`)} />
+          <button type="button" onClick={() => void signOut(null)}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Screen path={path} me={me} first={mine[0]?.to} />
+      </main>
+    </div>
+  );
+}
+
+function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
+  const chart = /^\/patients\/([A-Za-z0-9\-.]+)$/.exec(path);
+  if (chart) return <Chart id={chart[1]} me={me} />;
+  const caseMatch = /^\/privacy\/cases\/([A-Za-z0-9\-.]+)$/.exec(path);
+  if (caseMatch) return <Cases caseId={caseMatch[1]} />;
+  switch (path) {
+    case '/patients':
+      return <MyPatients />;
+    case '/privacy/break-glass':
+      return <ReviewQueue />;
+    case '/privacy/cases':
+      return <Cases />;
+    case '/privacy/audit':
+      return <AuditSearch />;
+    case '/privacy/access-report':
+      return <AccessReport />;
+    case '/privacy/log-health':
+      return <LogHealth />;
+    case '/admin/staff':
+      return <Staff />;
+    case '/admin/teams':
+      return <TeamsAndWards />;
+    case '/admin/explain':
+      return <Explain />;
+    default:
+      if (first && path === '/') {
+        navigate(first);
+        return null;
+      }
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>There is no such page. Use the sections above.</p>
+        </section>
+      );
+  }
+}
+
+/** Shows the time left before the idle limit; every request to the server resets it. */
+function IdleTimer({ minutes, onIdle }: { minutes: number; onIdle: () => void }) {
+  const [left, setLeft] = useState(minutes * 60);
+  useEffect(() => {
+    const bump = () => (activity.last = Date.now());
+    window.addEventListener('keydown', bump);
+    window.addEventListener('pointerdown', bump);
+    const t = setInterval(() => {
+      const remaining = Math.round(minutes * 60 - (Date.now() - activity.last) / 1000);
+      setLeft(remaining);
+      if (remaining <= 0) onIdle();
+    }, 1000);
+    return () => {
+      clearInterval(t);
+      window.removeEventListener('keydown', bump);
+      window.removeEventListener('pointerdown', bump);
+    };
+  }, [minutes, onIdle]);
+  const warn = left <= 60;
+  return (
+    <span className={warn ? 'idle warn' : 'idle'} aria-live={warn ? 'assertive' : 'off'}>
+      {warn ? `Signing out in ${Math.max(0, left)} s` : `Session: ${Math.ceil(left / 60)} min`}
+    </span>
+  );
+}

@@ -1,0 +1,372 @@
+import QRCode from 'qrcode';
+import { useEffect, useState } from 'react';
+import { api, nameOf, resources, type Bundle, type HumanName } from '../api';
+import { ErrorNote, Loading, useLoad, when } from '../ui';
+
+const ROLES = ['physician', 'nurse', 'receptionist', 'billing', 'lab', 'biomedical-engineer', 'privacy-officer', 'security-admin', 'admin'];
+
+interface Account {
+  id: string;
+  username: string;
+  roles: string[];
+  practitioner?: string;
+  totpRequired: boolean;
+  disabled: boolean;
+  lockedUntil?: string;
+  lastLoginAt?: string;
+}
+
+/** The otpauth URI as a QR code to scan, and as text for typing in. */
+function Enrolment({ username, uri }: { username: string; uri: string }) {
+  const [img, setImg] = useState<string | null>(null);
+  useEffect(() => {
+    void QRCode.toDataURL(uri, { margin: 1, width: 180 }).then(setImg);
+  }, [uri]);
+  return (
+    <div className="card enrol" role="status">
+      <h3>Second factor for {username}</h3>
+      <p>Have {username} scan this with an authenticator app now; it is shown only once.</p>
+      {img ? <img src={img} alt={`QR code of the authenticator secret for ${username}`} width={180} height={180} /> : null}
+      <p className="mono break">{uri}</p>
+    </div>
+  );
+}
+
+export function Staff() {
+  const { data, error, loading, reload } = useLoad(() => api<{ users: Account[] }>('/api/users'), []);
+  const [form, setForm] = useState({ family: '', given: '', username: '', password: '', roles: [] as string[], requireTotp: true });
+  const [created, setCreated] = useState<{ username: string; uri?: string } | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+
+  const create = async () => {
+    setFormError(null);
+    try {
+      const practitioner = await api<{ id: string }>('/fhir/Practitioner', { body: { resourceType: 'Practitioner', active: true, name: [{ family: form.family, given: form.given ? [form.given] : [] }] } });
+      const account = await api<{ username: string; totpUri?: string }>('/api/users', {
+        body: { username: form.username, password: form.password, roles: form.roles, practitioner: `Practitioner/${practitioner.id}`, requireTotp: form.requireTotp },
+      });
+      setCreated({ username: account.username, uri: account.totpUri });
+      setForm({ family: '', given: '', username: '', password: '', roles: [], requireTotp: true });
+      reload();
+    } catch (err) {
+      setFormError((err as Error).message);
+    }
+  };
+  const act = async (path: string, username: string) => {
+    setActionError(null);
+    try {
+      const r = await api<{ totpUri?: string } | undefined>(path, { method: 'POST' });
+      if (r?.totpUri) setCreated({ username, uri: r.totpUri });
+      reload();
+    } catch (err) {
+      setActionError((err as Error).message);
+    }
+  };
+  return (
+    <section>
+      <h1>Staff accounts</h1>
+      <form
+        className="card"
+        aria-labelledby="new-user"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create();
+        }}
+      >
+        <h2 id="new-user">Add a staff member</h2>
+        <div className="row">
+          <label>
+            Given name
+            <input value={form.given} onChange={(e) => setForm({ ...form, given: e.target.value })} required />
+          </label>
+          <label>
+            Family name
+            <input value={form.family} onChange={(e) => setForm({ ...form, family: e.target.value })} required />
+          </label>
+          <label>
+            Username
+            <input value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} required autoComplete="off" />
+          </label>
+          <label>
+            Initial password
+            <input type="password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required autoComplete="new-password" minLength={12} />
+          </label>
+        </div>
+        <fieldset>
+          <legend>Roles</legend>
+          {ROLES.map((r) => (
+            <label key={r} className="check">
+              <input type="checkbox" checked={form.roles.includes(r)} onChange={(e) => setForm({ ...form, roles: e.target.checked ? [...form.roles, r] : form.roles.filter((x) => x !== r) })} />
+              {r}
+            </label>
+          ))}
+        </fieldset>
+        <label className="check">
+          <input type="checkbox" checked={form.requireTotp} onChange={(e) => setForm({ ...form, requireTotp: e.target.checked })} />
+          Require a second factor (always required for privacy, security and admin roles)
+        </label>
+        {formError ? (
+          <p role="alert" className="error">
+            {formError}
+          </p>
+        ) : null}
+        <button type="submit" className="primary">
+          Add staff member
+        </button>
+      </form>
+      {created?.uri ? <Enrolment username={created.username} uri={created.uri} /> : created ? <p role="status">Account {created.username} created.</p> : null}
+      <ErrorNote error={error} />
+      {actionError ? (
+        <p role="alert" className="error">
+          {actionError}
+        </p>
+      ) : null}
+      <Loading when={loading && !data} />
+      {data ? (
+        <table>
+          <caption className="sr-only">Staff accounts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Username</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Second factor</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last sign-in</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.users.map((u) => (
+              <tr key={u.id}>
+                <td>{u.username}</td>
+                <td>{u.roles.join(', ')}</td>
+                <td>{u.totpRequired ? 'required' : 'optional'}</td>
+                <td>{u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${when(u.lockedUntil)}` : 'active'}</td>
+                <td>{when(u.lastLoginAt)}</td>
+                <td className="actions">
+                  <button type="button" onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/second-factor`, u.username)} disabled={u.disabled} aria-label={`reset second factor of ${u.username}`}>
+                    Reset second factor
+                  </button>
+                  <button type="button" className="danger" onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/disable`, u.username)} disabled={u.disabled} aria-label={`disable ${u.username}`}>
+                    Disable
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}
+
+interface Named {
+  id: string;
+  name?: string | HumanName[];
+}
+interface Role {
+  id: string;
+  active?: boolean;
+  practitioner?: { reference?: string };
+  organization?: { reference?: string };
+  location?: Array<{ reference?: string }>;
+  period?: { start?: string; end?: string };
+}
+const display = (n?: Named) => (!n ? '—' : typeof n.name === 'string' ? n.name : Array.isArray(n.name) ? nameOf(n.name) : n.id);
+
+/**
+ * Which team (department) and ward each staff member works in: a PractitionerRole each. A ward
+ * assignment gives access to the patients admitted there, a team to its patients' care teams.
+ */
+export function TeamsAndWards() {
+  const all = useLoad(async () => {
+    const [people, orgs, places, roles] = await Promise.all([
+      api<Bundle<Named>>('/fhir/Practitioner?_count=500'),
+      api<Bundle<Named>>('/fhir/Organization?_count=200'),
+      api<Bundle<Named>>('/fhir/Location?_count=200'),
+      api<Bundle<Role>>('/fhir/PractitionerRole?_count=500'),
+    ]);
+    return { people: resources(people), orgs: resources(orgs), places: resources(places), roles: resources(roles) };
+  }, []);
+  const [form, setForm] = useState({ practitioner: '', organization: '', location: '' });
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  if (all.loading && !all.data) return <Loading when />;
+  if (all.error) return <ErrorNote error={all.error} />;
+  const d = all.data!;
+  const byRef = new Map<string, Named>([...d.people.map((p) => [`Practitioner/${p.id}`, p] as const), ...d.orgs.map((o) => [`Organization/${o.id}`, o] as const), ...d.places.map((l) => [`Location/${l.id}`, l] as const)]);
+  const assign = async () => {
+    setError(null);
+    setDone(null);
+    try {
+      await api('/fhir/PractitionerRole', {
+        body: {
+          resourceType: 'PractitionerRole',
+          active: true,
+          practitioner: { reference: form.practitioner },
+          ...(form.organization ? { organization: { reference: form.organization } } : {}),
+          ...(form.location ? { location: [{ reference: form.location }] } : {}),
+          period: { start: new Date().toISOString().slice(0, 10) },
+        },
+      });
+      setDone(`${display(byRef.get(form.practitioner))} assigned.`);
+      all.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const end = async (r: Role) => {
+    setError(null);
+    try {
+      await api(`/fhir/PractitionerRole/${r.id}`, { method: 'PUT', body: { ...r, resourceType: 'PractitionerRole', active: false, period: { ...r.period, end: new Date().toISOString().slice(0, 10) } } });
+      all.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <section>
+      <h1>Teams and wards</h1>
+      <form
+        className="card"
+        aria-labelledby="assign-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void assign();
+        }}
+      >
+        <h2 id="assign-title">New assignment</h2>
+        <div className="row">
+          <label>
+            Staff member
+            <select value={form.practitioner} onChange={(e) => setForm({ ...form, practitioner: e.target.value })} required>
+              <option value="">choose…</option>
+              {d.people.map((p) => (
+                <option key={p.id} value={`Practitioner/${p.id}`}>
+                  {display(p)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Care team (department)
+            <select value={form.organization} onChange={(e) => setForm({ ...form, organization: e.target.value })}>
+              <option value="">none</option>
+              {d.orgs.map((o) => (
+                <option key={o.id} value={`Organization/${o.id}`}>
+                  {display(o)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Ward
+            <select value={form.location} onChange={(e) => setForm({ ...form, location: e.target.value })}>
+              <option value="">none</option>
+              {d.places.map((l) => (
+                <option key={l.id} value={`Location/${l.id}`}>
+                  {display(l)}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        {error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
+        {done ? <p role="status">{done}</p> : null}
+        <button type="submit" className="primary">
+          Assign
+        </button>
+      </form>
+      <table>
+        <caption className="sr-only">Current assignments</caption>
+        <thead>
+          <tr>
+            <th scope="col">Staff member</th>
+            <th scope="col">Care team</th>
+            <th scope="col">Ward</th>
+            <th scope="col">Since</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {d.roles
+            .filter((r) => r.active !== false)
+            .map((r) => (
+              <tr key={r.id}>
+                <td>{display(byRef.get(r.practitioner?.reference ?? ''))}</td>
+                <td>{display(byRef.get(r.organization?.reference ?? ''))}</td>
+                <td>{(r.location ?? []).map((l) => display(byRef.get(l.reference ?? ''))).join(', ') || '—'}</td>
+                <td>{r.period?.start ?? '—'}</td>
+                <td>
+                  <button type="button" onClick={() => void end(r)}>
+                    End assignment
+                  </button>
+                </td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** "Can this user see this patient, and why?" */
+export function Explain() {
+  const [user, setUser] = useState('');
+  const [patient, setPatient] = useState('');
+  const [asked, setAsked] = useState<{ user: string; patient: string } | null>(null);
+  const { data, error, loading } = useLoad(
+    () => (asked ? api<{ allowed: boolean; reason: string; grounds?: { basis: string; relationships?: Array<{ kind: string; source: string }> } }>(`/api/access/explain?user=${encodeURIComponent(asked.user)}&patient=${encodeURIComponent(asked.patient)}`) : Promise.resolve(undefined)),
+    [asked],
+  );
+  return (
+    <section>
+      <h1>Explain access</h1>
+      <form
+        className="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAsked({ user: user.trim(), patient: patient.trim().replace(/^Patient\//, '') });
+        }}
+      >
+        <label>
+          Username
+          <input value={user} onChange={(e) => setUser(e.target.value)} required />
+        </label>
+        <label>
+          Patient id
+          <input value={patient} onChange={(e) => setPatient(e.target.value)} required />
+        </label>
+        <button type="submit" className="primary">
+          Explain
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      <Loading when={loading && asked !== null} />
+      {data ? (
+        <div className={`card ${data.allowed ? 'ok' : 'refusal'}`} role="status">
+          <h2>{data.allowed ? 'Allowed' : 'Refused'}</h2>
+          <p>{data.reason}</p>
+          {data.grounds?.relationships?.length ? (
+            <ul>
+              {data.grounds.relationships.map((r, i) => (
+                <li key={i}>
+                  {r.kind} through {r.source}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,88 @@
+import { useState } from 'react';
+import { api } from '../api';
+import { Link } from '../router';
+import { day, ErrorNote, Loading, Pager, useLoad } from '../ui';
+
+interface Row {
+  id: string;
+  name: string;
+  birthDate: string | null;
+  gender: string | null;
+  why: string[];
+}
+
+const PAGE = 25;
+
+/** The patients the access rules let the caller see, each with the relationship that lets them. */
+export function MyPatients() {
+  const [name, setName] = useState('');
+  const [query, setQuery] = useState('');
+  const [offset, setOffset] = useState(0);
+  const { data, error, loading } = useLoad(
+    () => api<{ total: number; patients: Row[] }>(`/api/my-patients?count=${PAGE}&offset=${offset}${query ? `&name=${encodeURIComponent(query)}` : ''}`),
+    [offset, query],
+  );
+  return (
+    <section>
+      <h1>My patients</h1>
+      <form
+        className="inline"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setOffset(0);
+          setQuery(name.trim());
+        }}
+      >
+        <label>
+          Name
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="family or given name" />
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      <ErrorNote error={error} />
+      <Loading when={loading && !data} />
+      {data ? (
+        <>
+          <table>
+            <caption className="sr-only">Patients you may see, and why</caption>
+            <thead>
+              <tr>
+                <th scope="col">Patient</th>
+                <th scope="col">Born</th>
+                <th scope="col">Sex</th>
+                <th scope="col">Why you see this patient</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.patients.map((p) => (
+                <tr key={p.id}>
+                  <td>
+                    <Link to={`/patients/${p.id}`}>{p.name || p.id}</Link>
+                  </td>
+                  <td>{day(p.birthDate)}</td>
+                  <td>{p.gender ?? '—'}</td>
+                  <td>
+                    {p.why.map((w) => (
+                      <span className="chip" key={w}>
+                        {w}
+                      </span>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+              {data.patients.length === 0 ? (
+                <tr>
+                  <td colSpan={4} className="muted">
+                    No patients: none is linked to you by a care team, encounter, appointment, ward or order.
+                  </td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+          <Pager offset={offset} count={PAGE} total={data.total} onChange={setOffset} />
+        </>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,392 @@
+import { useState } from 'react';
+import { api } from '../api';
+import { day, ErrorNote, Loading, Pager, useLoad, when } from '../ui';
+
+interface Grant {
+  id: string;
+  username: string;
+  patient: string;
+  reason: string;
+  justification: string;
+  startedAt: string;
+  expiresAt: string;
+  active: boolean;
+  status: 'unreviewed' | 'reviewed';
+  review?: { by: string; at: string; decision: string; note: string };
+  uses: Array<{ id: string; at?: string; action?: string; resource?: string }>;
+}
+
+/** Break-the-glass grants waiting for a privacy officer's decision, with what was done under them. */
+export function ReviewQueue() {
+  const [status, setStatus] = useState<'unreviewed' | 'reviewed' | 'all'>('unreviewed');
+  const { data, error, loading, reload } = useLoad(() => api<{ grants: Grant[] }>(`/api/break-glass?status=${status}`), [status]);
+  return (
+    <section>
+      <h1>Break-the-glass review</h1>
+      <label>
+        Show
+        <select value={status} onChange={(e) => setStatus(e.target.value as typeof status)}>
+          <option value="unreviewed">Waiting for review</option>
+          <option value="reviewed">Reviewed</option>
+          <option value="all">All</option>
+        </select>
+      </label>
+      <ErrorNote error={error} />
+      <Loading when={loading && !data} />
+      {data && data.grants.length === 0 ? <p className="muted">Nothing to review.</p> : null}
+      <ul className="cards">
+        {data?.grants.map((g) => <GrantCard key={g.id} grant={g} onReviewed={reload} />)}
+      </ul>
+    </section>
+  );
+}
+
+function GrantCard({ grant: g, onReviewed }: { grant: Grant; onReviewed: () => void }) {
+  const [note, setNote] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const review = async (decision: 'appropriate' | 'inappropriate') => {
+    try {
+      await api(`/api/break-glass/${g.id}/review`, { body: { decision, note } });
+      onReviewed();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <li className="card" aria-label={`grant to ${g.username}`}>
+      <h2>
+        {g.username} → Patient/{g.patient}
+      </h2>
+      <dl className="facts">
+        <div>
+          <dt>Reason</dt>
+          <dd>{g.reason}</dd>
+        </div>
+        <div>
+          <dt>Justification</dt>
+          <dd>{g.justification}</dd>
+        </div>
+        <div>
+          <dt>Opened</dt>
+          <dd>{when(g.startedAt)}</dd>
+        </div>
+        <div>
+          <dt>Ends</dt>
+          <dd>
+            {when(g.expiresAt)} {g.active ? '(active)' : ''}
+          </dd>
+        </div>
+        <div>
+          <dt>Accesses under it</dt>
+          <dd>{g.uses.length}</dd>
+        </div>
+      </dl>
+      {g.review ? (
+        <p>
+          Reviewed by {g.review.by} on {when(g.review.at)}: <strong>{g.review.decision}</strong>. {g.review.note}
+        </p>
+      ) : (
+        <form onSubmit={(e) => e.preventDefault()}>
+          <label>
+            Review note
+            <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={2} />
+          </label>
+          {error ? (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          ) : null}
+          <div className="actions">
+            <button type="button" onClick={() => void review('appropriate')}>
+              Appropriate
+            </button>
+            <button type="button" className="danger" onClick={() => void review('inappropriate')}>
+              Inappropriate
+            </button>
+          </div>
+        </form>
+      )}
+    </li>
+  );
+}
+
+interface AuditEvent {
+  id: string;
+  recorded: string;
+  subtype?: Array<{ code?: string; display?: string }>;
+  action?: string;
+  outcome?: { code?: { code?: string; display?: string } } | string;
+  agent?: Array<{ who?: { reference?: string; display?: string }; requestor?: boolean; role?: Array<{ text?: string; coding?: Array<{ code?: string }> }> }>;
+  entity?: Array<{ what?: { reference?: string } }>;
+}
+
+const PAGE = 50;
+
+/** AuditEvents by patient, user, date, action and outcome, a page at a time. */
+export function AuditSearch() {
+  const [form, setForm] = useState({ patient: '', agent: '', from: '', to: '', action: '', outcome: '' });
+  const [query, setQuery] = useState<string | null>(null);
+  const [offset, setOffset] = useState(0);
+  const { data, error, loading } = useLoad(
+    () => (query === null ? Promise.resolve(undefined) : api<{ total?: number; entry?: Array<{ resource: AuditEvent }> }>(`/fhir/AuditEvent?${query}&_count=${PAGE}&_offset=${offset}`)),
+    [query, offset],
+  );
+  const submit = () => {
+    const q = new URLSearchParams();
+    if (form.patient) q.set('patient', form.patient.startsWith('Patient/') ? form.patient : `Patient/${form.patient}`);
+    if (form.agent) q.set('agent', form.agent);
+    if (form.from) q.append('date', `ge${form.from}`);
+    if (form.to) q.append('date', `le${form.to}`);
+    if (form.action) q.set('action', form.action);
+    if (form.outcome) q.set('outcome', form.outcome);
+    setOffset(0);
+    setQuery(q.toString());
+  };
+  const field = (k: keyof typeof form, text: string, type = 'text') => (
+    <label>
+      {text}
+      <input type={type} value={form[k]} onChange={(e) => setForm({ ...form, [k]: e.target.value })} />
+    </label>
+  );
+  const events = data?.entry?.map((e) => e.resource) ?? [];
+  return (
+    <section>
+      <h1>Audit search</h1>
+      <form
+        className="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
+        }}
+      >
+        {field('patient', 'Patient id')}
+        {field('agent', 'User (Practitioner/… or account id)')}
+        {field('from', 'From', 'date')}
+        {field('to', 'To', 'date')}
+        <label>
+          Action
+          <select value={form.action} onChange={(e) => setForm({ ...form, action: e.target.value })}>
+            <option value="">any</option>
+            <option value="C">create</option>
+            <option value="R">read</option>
+            <option value="U">update</option>
+            <option value="D">delete</option>
+            <option value="E">execute (search, export, login)</option>
+          </select>
+        </label>
+        <label>
+          Outcome
+          <select value={form.outcome} onChange={(e) => setForm({ ...form, outcome: e.target.value })}>
+            <option value="">any</option>
+            <option value="0">success</option>
+            <option value="4">refused or failed</option>
+          </select>
+        </label>
+        <button type="submit" className="primary">
+          Search
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      <Loading when={loading && query !== null} />
+      {data ? (
+        <>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">User</th>
+                <th scope="col">What</th>
+                <th scope="col">Patient</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.map((e) => {
+                const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
+                const outcome = typeof e.outcome === 'string' ? e.outcome : e.outcome?.code?.display ?? e.outcome?.code?.code;
+                return (
+                  <tr key={e.id}>
+                    <td>{when(e.recorded)}</td>
+                    <td>{who?.who?.display ?? who?.who?.reference ?? '—'}</td>
+                    <td>{e.subtype?.[0]?.display ?? e.subtype?.[0]?.code ?? e.action}</td>
+                    <td>{e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference ?? '—'}</td>
+                    <td>{outcome ?? '—'}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <Pager offset={offset} count={PAGE} total={data.total ?? events.length} onChange={setOffset} />
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+interface Report {
+  patient: string;
+  generated: string;
+  total: number;
+  byUser: Array<{ user: string; practitioner?: string; roles: string[]; accesses: number; refused: number; first: string; last: string }>;
+  accesses: Array<{ record: number; time: string; user: string; roles: string[]; action: string; resource?: string; outcome: string; purposeOfUse?: string; why: string }>;
+}
+
+/** Who accessed one patient's record, when, in which role and why; printable for the patient. */
+export function AccessReport() {
+  const [patient, setPatient] = useState('');
+  const [asked, setAsked] = useState<string | null>(null);
+  const { data, error, loading } = useLoad(() => (asked ? api<Report>(`/api/patients/${encodeURIComponent(asked)}/access-report`) : Promise.resolve(undefined)), [asked]);
+  return (
+    <section>
+      <h1>Access report</h1>
+      <form
+        className="inline no-print"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAsked(patient.trim().replace(/^Patient\//, ''));
+        }}
+      >
+        <label>
+          Patient id
+          <input value={patient} onChange={(e) => setPatient(e.target.value)} required />
+        </label>
+        <button type="submit" className="primary">
+          Make report
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      <Loading when={loading && asked !== null} />
+      {data ? (
+        <div className="report">
+          <p>
+            Accesses to the record of {data.patient}, as recorded in the tamper-evident audit log. Generated {when(data.generated)}. {data.total} accesses.
+          </p>
+          <button type="button" className="no-print" onClick={() => window.print()}>
+            Print
+          </button>
+          <h2>By person</h2>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Accesses</th>
+                <th scope="col">Refused</th>
+                <th scope="col">First</th>
+                <th scope="col">Last</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.byUser.map((u) => (
+                <tr key={u.user}>
+                  <td>{u.user}</td>
+                  <td>{u.roles.join(', ')}</td>
+                  <td>{u.accesses}</td>
+                  <td>{u.refused}</td>
+                  <td>{day(u.first)}</td>
+                  <td>{day(u.last)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h2>Every access</h2>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">User</th>
+                <th scope="col">Action</th>
+                <th scope="col">Record</th>
+                <th scope="col">Why</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.accesses.slice(0, 500).map((a) => (
+                <tr key={a.record}>
+                  <td>{when(a.time)}</td>
+                  <td>
+                    {a.user} <span className="muted">({a.roles.join(', ')})</span>
+                  </td>
+                  <td>{a.action}</td>
+                  <td>{a.resource ?? '—'}</td>
+                  <td>{a.why || a.purposeOfUse || '—'}</td>
+                  <td>{a.outcome}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+interface Verification {
+  ok: boolean;
+  size: number;
+  checkpointsChecked: number;
+  firstBadIndex: number | null;
+  problems: string[];
+  seconds: number;
+  at: string;
+}
+
+/** The latest signed checkpoint, and a full verification on demand. */
+export function LogHealth() {
+  const checkpoint = useLoad(() => api<string>('/api/audit/checkpoint', { text: true }), []);
+  const [result, setResult] = useState<Verification | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | undefined>();
+  const size = checkpoint.data?.split('\n')[1];
+  return (
+    <section>
+      <h1>Audit log health</h1>
+      <div className="card">
+        <h2>Latest signed checkpoint</h2>
+        <ErrorNote error={checkpoint.error} />
+        {checkpoint.data ? (
+          <>
+            <p>
+              <strong>{size}</strong> records are covered by the log&apos;s signature.
+            </p>
+            <pre className="note" aria-label="checkpoint text">
+              {checkpoint.data}
+            </pre>
+          </>
+        ) : null}
+      </div>
+      <div className="card">
+        <h2>Verification</h2>
+        <p>Recomputes the whole tree from the stored records and checks every signed checkpoint.</p>
+        <button
+          type="button"
+          className="primary"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            setError(undefined);
+            try {
+              setResult(await api<Verification>('/api/audit/verify', { method: 'POST' }));
+            } catch (err) {
+              setError(err as Error);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          {busy ? 'Verifying…' : 'Verify now'}
+        </button>
+        <ErrorNote error={error} />
+        {result ? (
+          <p role="status" className={result.ok ? 'ok' : 'error'}>
+            {result.ok
+              ? `Verified ${when(result.at)}: all ${result.size} records and ${result.checkpointsChecked} checkpoints hold (${result.seconds.toFixed(1)} s).`
+              : `Verification FAILED ${when(result.at)}${result.firstBadIndex !== null ? `: first bad record ${result.firstBadIndex}` : ''}. ${result.problems.join(' ')}`}
+          </p>
+        ) : null}
+      </div>
+    </section>
+  );
+}
