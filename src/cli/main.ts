@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import * as OTPAuth from 'otpauth';
 import { DEFAULT_DATA_DIR, isInitialised, loadSettings } from '../config.js';
 import { seedDemoClinic } from '../demo/seed.js';
 import { DatabaseUnavailableError } from '../db/database.js';
@@ -23,6 +24,7 @@ import { registerUserCommand } from './userCommand.js';
 const DEMO_DATA_DIR = './demo-data';
 const DEMO_ADMIN = { username: 'admin', password: 'demo-admin-2026' };
 const DEMO_LOGINS_FILE = 'demo-logins.json';
+const TOTP_FROM = (uri: string) => (OTPAuth.URI.parse(uri) as OTPAuth.TOTP).generate();
 
 /** A folder holding only a demo (or nothing of anyone's): safe to rebuild. Never a real installation. */
 function isLeftoverDemo(dir: string): boolean {
@@ -88,6 +90,20 @@ program
   });
 
 program
+  .command('demo-code')
+  .description("a demo account's current second-factor code (demo installations only)")
+  .argument('<username>')
+  .option('--data-dir <dir>', 'data folder of the demo', DEMO_DATA_DIR)
+  .action((username: string, opts: { dataDir: string }) => {
+    const file = path.join(opts.dataDir, DEMO_LOGINS_FILE);
+    // Only a demo folder has this file: a real installation's secrets are nowhere in plain text.
+    if (!fs.existsSync(file)) throw new Error(`${opts.dataDir} is not a demo installation`);
+    const login = (JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ username: string; totpUri?: string }>).find((l) => l.username === username);
+    if (!login?.totpUri) throw new Error(`no demo account ${username} with a second factor`);
+    console.log(TOTP_FROM(login.totpUri));
+  });
+
+program
   .command('demo')
   .description('create (on first run) and serve a demo clinic with synthetic patients; loopback only')
   .option('--data-dir <dir>', 'data folder for the demo', DEMO_DATA_DIR)
@@ -128,7 +144,8 @@ program
     }
     const { url } = await serve(cw, opts.host, opts.port);
     console.log(`\nCarewall demo clinic is running at ${url}`);
-    console.log(`FHIR API: ${url}/fhir  (log in with POST ${url}/api/session)\n`);
+    console.log(`Web console: ${url}/   FHIR API: ${url}/fhir  (log in with POST ${url}/api/session)`);
+    console.log(`Second factor: add an account's otpauth URI to an authenticator app, or get its current code with\n  npx carewall demo-code USERNAME --data-dir ${opts.dataDir}\n`);
     console.log('Demo logins (demo mode only; these passwords are public):');
     for (const l of logins as Array<{ username: string; password: string; roles: string[]; totpUri?: string }>) {
       console.log(`  ${l.username.padEnd(22)} ${l.password.padEnd(28)} ${l.roles.join(',')}${l.totpUri ? `  second factor: ${l.totpUri}` : ''}`);
