@@ -15,6 +15,7 @@ import { registerAuditCommand } from './auditCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerClientCommand } from './clientCommand.js';
 import { registerMonitorCommand } from './monitorCommand.js';
+import { registerGuardCommand } from './guardCommand.js';
 import { install } from '../setup/install.js';
 import { assertLoopback, serve } from '../setup/serve.js';
 import { VERSION } from '../version.js';
@@ -181,6 +182,7 @@ registerAuditCommand(program, openExisting);
 registerImportCommand(program, openExisting);
 registerClientCommand(program, openExisting);
 registerMonitorCommand(program);
+registerGuardCommand(program);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

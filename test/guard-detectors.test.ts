@@ -1,0 +1,143 @@
+/**
+ * The guard's detectors, each on its pattern and on the benign counterpart: byte statistics,
+ * file kinds of real-structured clinic files, a changed file against its baseline (overwrite,
+ * intermittent, header-only, a few percent, base64), ransom notes against an IT memo, sizes and
+ * renames. No watcher here: the fingerprints are computed from bytes.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
+import { describe, test } from 'node:test';
+import { compareToBaseline, foreignExtension, similarSize } from '../src/guard/evidence.js';
+import { fingerprintOf, sampleOffsets, type Fingerprint } from '../src/guard/fingerprint.js';
+import { csv, dicom, docx, jpeg, pdf, Rng, txt } from '../src/guard/formats.js';
+import { isStrongNote, isWeakNote, scoreNote } from '../src/guard/notes.js';
+import { isBase64OfRandom, isText, looksRandom, looksStructured } from '../src/guard/stats.js';
+
+async function fp(data: Buffer): Promise<Fingerprint> {
+  const offsets = sampleOffsets(data.length);
+  return fingerprintOf(offsets.map((o) => data.subarray(o, o + 4096)), offsets, data.length, 0);
+}
+const enc = (b: Buffer) => {
+  const c = crypto.createCipheriv('aes-256-ctr', crypto.randomBytes(32), crypto.randomBytes(16));
+  return Buffer.concat([c.update(b), c.final()]);
+};
+const ranges = (b: Buffer, rs: Array<[number, number]>) => {
+  const out = Buffer.from(b);
+  for (const [o, l] of rs) enc(out.subarray(o, o + l)).copy(out, o);
+  return out;
+};
+const rng = new Rng(99);
+
+describe('byte statistics', () => {
+  test('random bytes look random, never structured; text and pixels are structured', () => {
+    let falseNegatives = 0;
+    for (let i = 0; i < 200; i++) if (!looksRandom(crypto.randomBytes(4096))) falseNegatives++;
+    assert.equal(falseNegatives, 0);
+    assert.equal(looksStructured(crypto.randomBytes(4096)), false);
+    assert.equal(looksRandom(txt(rng).subarray(0, 4096)), false);
+    assert.equal(looksStructured(txt(rng, 2000).subarray(0, 4096)), true);
+    assert.equal(looksStructured(dicom(rng, 256).subarray(8192, 12288)), true);
+  });
+  test('deflated data is near random but not structured (it may change without being evidence)', () => {
+    const d = zlib.deflateSync(txt(rng, 5000));
+    assert.equal(looksStructured(d.subarray(0, 4096)), false);
+  });
+  test('base64 of random bytes is told from base64-looking and ordinary text', () => {
+    assert.equal(isBase64OfRandom(Buffer.from(crypto.randomBytes(3000).toString('base64').replace(/.{76}/g, '$&\n'))), true);
+    assert.equal(isBase64OfRandom(Buffer.from(txt(rng, 2000).toString('base64'))), false, 'base64 of text decodes to structure');
+    assert.equal(isBase64OfRandom(txt(rng)), false);
+    assert.equal(isText(csv(rng)), true);
+    assert.equal(isText(jpeg(rng)), false);
+  });
+});
+
+describe('file kinds', () => {
+  test('generated clinic files are recognised by their magic bytes, text as text', async () => {
+    assert.equal((await fp(await docx(rng))).kind, 'zip');
+    assert.equal((await fp(pdf(rng))).kind, 'pdf');
+    assert.equal((await fp(jpeg(rng))).kind, 'jpg');
+    assert.equal((await fp(dicom(rng))).kind, 'dcm');
+    assert.equal((await fp(txt(rng))).kind, 'text');
+    assert.equal((await fp(csv(rng))).kind, 'text');
+    assert.equal((await fp(enc(pdf(rng)))).kind, 'opaque');
+  });
+});
+
+describe('a changed file against its baseline', () => {
+  const cases: Array<[string, () => Buffer | Promise<Buffer>]> = [
+    ['docx', () => docx(rng)],
+    ['pdf', () => pdf(rng)],
+    ['jpeg', () => jpeg(rng)],
+    ['dicom', () => dicom(rng)],
+    ['txt', () => txt(rng)],
+    ['csv', () => csv(rng)],
+  ];
+  for (const [name, make] of cases) {
+    test(`${name}: overwrite, every other 16 bytes, header only, 3% and base64 are destroyed (weight 1)`, async () => {
+      const orig = await make();
+      const base = await fp(orig);
+      const every16: Array<[number, number]> = [];
+      for (let o = 0; o < orig.length; o += 32) every16.push([o, 16]);
+      const few = Array.from({ length: 10 }, (_, i) => [Math.floor((i * orig.length) / 10), Math.max(16, Math.floor(orig.length * 0.003))] as [number, number]);
+      const variants: Record<string, Buffer> = {
+        overwrite: enc(orig),
+        intermittent: ranges(orig, every16),
+        header: ranges(orig, [[0, 4096]]),
+        'few-percent': ranges(orig, few),
+        base64: Buffer.from(enc(orig).toString('base64').replace(/.{76}/g, '$&\n')),
+      };
+      for (const [v, data] of Object.entries(variants)) {
+        const s = compareToBaseline(base, await fp(data));
+        assert.ok(s && s.weight >= 1, `${name} ${v}: ${JSON.stringify(s)}`);
+      }
+    });
+    test(`${name}: a benign rewrite (a new version of the same kind) is no evidence`, async () => {
+      const base = await fp(await make());
+      assert.equal(compareToBaseline(base, await fp(await make())), undefined);
+    });
+  }
+  test('text appended to stays text: no evidence', async () => {
+    const t = txt(rng);
+    assert.equal(compareToBaseline(await fp(t), await fp(Buffer.concat([t, Buffer.from('Seen again today, stable.\n')]))), undefined);
+  });
+  test('a DICOM whose pixel blocks turned random with its header intact (header-sparing encryption) is evidence', async () => {
+    const d = dicom(rng, 256);
+    const s = compareToBaseline(await fp(d), await fp(ranges(d, [[4096, d.length - 4096]])));
+    assert.ok(s && s.weight >= 0.5, JSON.stringify(s));
+  });
+  test('a document converted to another known format under its name is no evidence', async () => {
+    assert.equal(compareToBaseline(await fp(await docx(rng)), await fp(pdf(rng))), undefined);
+  });
+});
+
+describe('ransom notes', () => {
+  const note = 'YOUR FILES ARE ENCRYPTED. To get the decryption key pay 0.3 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh within 48 hours. Contact us via the Tor browser.';
+  test('a note with a payment channel is strong', () => assert.equal(isStrongNote(scoreNote(note)), true));
+  test('an onion address and a Tox id count as channels', () => {
+    assert.deepEqual(scoreNote(`decrypt your files at ${'a'.repeat(56)}.onion`).channels, ['onion address']);
+    assert.ok(scoreNote(`tox ${'A1'.repeat(38)} for your decryption key`).channels.includes('tox id'));
+  });
+  test('an IT memo about ransomware is not strong (no channel)', () => {
+    const memo = 'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom; report anything odd to IT. Backups restore our data.';
+    assert.equal(isStrongNote(scoreNote(memo)), false);
+    assert.equal(isWeakNote(scoreNote(memo)), true, 'weak: counts only when it turns up in several folders');
+    assert.equal(isWeakNote(scoreNote(txt(rng).toString())), false);
+  });
+});
+
+describe('sizes and renames', () => {
+  test('similar sizes: ciphertext with a header, base64; not a different file', () => {
+    assert.equal(similarSize(100000, 100512), true);
+    assert.equal(similarSize(100000, 135000), true);
+    assert.equal(similarSize(100000, 40000), false);
+    assert.equal(similarSize(100000, 200000), false);
+  });
+  test('a rename to an extension the content lacks counts; work files and matching extensions do not', async () => {
+    const f = await fp(await docx(rng));
+    assert.equal(foreignExtension('/s/a.docx.lockd', f, new Set(['docx', 'pdf'])), true);
+    assert.equal(foreignExtension('/s/~WRD0001.tmp', f, new Set()), false);
+    assert.equal(foreignExtension('/s/a.zip', f, new Set()), false);
+    assert.equal(foreignExtension('/s/a.jpeg', await fp(jpeg(rng)), new Set(['jpg'])), false);
+  });
+});
