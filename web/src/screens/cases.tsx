@@ -1,15 +1,295 @@
+import { useState } from 'react';
 import { api } from '../api';
-import { ErrorNote, Loading, useLoad } from '../ui';
+import { Link, navigate } from '../router';
+import { ErrorNote, Loading, useLoad, when } from '../ui';
 
-/** Placeholder until the monitor's case API is wired (replaced below). */
+interface Alert {
+  id: string;
+  user: string;
+  patients: string[];
+  scenario: string;
+  score: number;
+  firstAccess: string;
+  lastAccess: string;
+  evidence: string[];
+  caseId: string | null;
+  createdAt: string;
+}
+interface CaseSummary {
+  id: string;
+  title: string;
+  status: 'open' | 'investigating' | 'closed';
+  resolution: null | 'violation' | 'legitimate' | 'false-positive';
+  assignee: string | null;
+  user: string;
+  scenarios: string[];
+  alertCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+interface CaseDetail extends CaseSummary {
+  alerts: Alert[];
+  timeline: Array<{ at: string; by: string; kind: string; text: string }>;
+  accesses: Array<{ time: string; action: string; patient: string; resource?: string; outcome: string }>;
+}
+
+/** New alerts (to open cases from) and the cases, or one case's page. */
 export function Cases({ caseId }: { caseId?: string }) {
-  const { data, error, loading } = useLoad(() => api<unknown>(caseId ? `/api/monitor/cases/${caseId}` : '/api/monitor/cases'), [caseId]);
+  return caseId ? <CasePage id={caseId} /> : <CaseLists />;
+}
+
+function CaseLists() {
+  const [status, setStatus] = useState<'all' | 'open' | 'investigating' | 'closed'>('all');
+  const [scenario, setScenario] = useState('');
+  const alerts = useLoad(() => api<{ alerts: Alert[] }>('/api/monitor/alerts?status=new'), []);
+  const cases = useLoad(() => api<{ cases: CaseSummary[] }>(`/api/monitor/cases?status=${status}`), [status]);
+  const [error, setError] = useState<string | null>(null);
+  const open = async (a: Alert) => {
+    setError(null);
+    try {
+      const c = await api<{ id: string }>('/api/monitor/cases', { body: { alerts: [a.id] } });
+      navigate(`/privacy/cases/${c.id}`);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const shown = (alerts.data?.alerts ?? []).filter((a) => !scenario || a.scenario === scenario);
+  const scenarios = [...new Set((alerts.data?.alerts ?? []).map((a) => a.scenario))].sort();
   return (
     <section>
       <h1>Alerts and cases</h1>
-      <ErrorNote error={error} />
-      <Loading when={loading} />
-      <pre>{data ? JSON.stringify(data, null, 2) : null}</pre>
+      <h2>New alerts</h2>
+      <label>
+        Scenario
+        <select value={scenario} onChange={(e) => setScenario(e.target.value)}>
+          <option value="">all</option>
+          {scenarios.map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+      </label>
+      <ErrorNote error={alerts.error} />
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      <Loading when={alerts.loading && !alerts.data} />
+      {alerts.data && shown.length === 0 ? <p className="muted">No new alerts.</p> : null}
+      {shown.length > 0 ? (
+        <table>
+          <caption className="sr-only">New alerts</caption>
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col">Scenario</th>
+              <th scope="col">Score</th>
+              <th scope="col">Patients</th>
+              <th scope="col">Accesses</th>
+              <th scope="col">Evidence</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((a) => (
+              <tr key={a.id}>
+                <td>{a.user}</td>
+                <td>{a.scenario}</td>
+                <td>{a.score.toFixed(2)}</td>
+                <td>{a.patients.length}</td>
+                <td>
+                  {when(a.firstAccess)} – {when(a.lastAccess)}
+                </td>
+                <td>{a.evidence[0] ?? ''}</td>
+                <td>
+                  <button type="button" onClick={() => void open(a)} aria-label={`open a case for the ${a.scenario} alert on ${a.user}`}>
+                    Open case
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <h2>Cases</h2>
+      <label>
+        Status
+        <select value={status} onChange={(e) => setStatus(e.target.value as typeof status)}>
+          <option value="all">all</option>
+          <option value="open">open</option>
+          <option value="investigating">investigating</option>
+          <option value="closed">closed</option>
+        </select>
+      </label>
+      <ErrorNote error={cases.error} />
+      {cases.data && cases.data.cases.length === 0 ? <p className="muted">No cases.</p> : null}
+      {cases.data && cases.data.cases.length > 0 ? (
+        <table>
+          <caption className="sr-only">Cases</caption>
+          <thead>
+            <tr>
+              <th scope="col">Case</th>
+              <th scope="col">User</th>
+              <th scope="col">Status</th>
+              <th scope="col">Assignee</th>
+              <th scope="col">Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cases.data.cases.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  <Link to={`/privacy/cases/${c.id}`}>{c.title}</Link>
+                </td>
+                <td>{c.user}</td>
+                <td>{c.status === 'closed' ? `closed: ${c.resolution}` : c.status}</td>
+                <td>{c.assignee ?? '—'}</td>
+                <td>{when(c.updatedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
     </section>
+  );
+}
+
+function CasePage({ id }: { id: string }) {
+  const c = useLoad(() => api<CaseDetail>(`/api/monitor/cases/${id}`), [id]);
+  const [note, setNote] = useState('');
+  const [assignee, setAssignee] = useState('');
+  const [resolution, setResolution] = useState<'violation' | 'legitimate' | 'false-positive'>('violation');
+  const [error, setError] = useState<string | null>(null);
+  const act = async (path: string, body: unknown) => {
+    setError(null);
+    try {
+      await api(`/api/monitor/cases/${id}/${path}`, { body });
+      c.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  if (c.loading && !c.data) return <Loading when />;
+  if (c.error) return <ErrorNote error={c.error} />;
+  const d = c.data!;
+  return (
+    <article aria-labelledby="case-title">
+      <p>
+        <Link to="/privacy/cases">← All alerts and cases</Link>
+      </p>
+      <h1 id="case-title">{d.title}</h1>
+      <dl className="facts">
+        <div>
+          <dt>User</dt>
+          <dd>{d.user}</dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd>{d.status === 'closed' ? `closed: ${d.resolution}` : d.status}</dd>
+        </div>
+        <div>
+          <dt>Assignee</dt>
+          <dd>{d.assignee ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Scenarios</dt>
+          <dd>{d.scenarios.join(', ')}</dd>
+        </div>
+      </dl>
+      <div className="grid">
+        <section className="card" aria-labelledby="h-evidence">
+          <h2 id="h-evidence">Evidence</h2>
+          {d.alerts.map((a) => (
+            <div key={a.id}>
+              <h3>
+                {a.scenario} (score {a.score.toFixed(2)})
+              </h3>
+              <ul>
+                {a.evidence.map((e, i) => (
+                  <li key={i}>{e}</li>
+                ))}
+              </ul>
+            </div>
+          ))}
+        </section>
+        <section className="card" aria-labelledby="h-timeline">
+          <h2 id="h-timeline">Timeline</h2>
+          <ol className="timeline">
+            {d.timeline.map((t, i) => (
+              <li key={i}>
+                <strong>{when(t.at)}</strong> {t.by}: {t.kind}
+                {t.text ? ` — ${t.text}` : ''}
+              </li>
+            ))}
+          </ol>
+        </section>
+      </div>
+      <section className="card wide" aria-labelledby="h-accesses">
+        <h2 id="h-accesses">The accesses behind it</h2>
+        {d.accesses.length === 0 ? <p className="muted">No recorded accesses in the alerts&apos; windows.</p> : null}
+        <ol className="timeline">
+          {d.accesses.slice(0, 200).map((a, i) => (
+            <li key={i}>
+              <strong>{when(a.time)}</strong> {a.action} {a.resource ?? a.patient} ({a.outcome})
+            </li>
+          ))}
+        </ol>
+      </section>
+      {d.status !== 'closed' ? (
+        <section className="card" aria-labelledby="h-work">
+          <h2 id="h-work">Work on the case</h2>
+          {error ? (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          ) : null}
+          <form
+            className="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void act('assign', { assignee });
+            }}
+          >
+            <label>
+              Assign to
+              <input value={assignee} onChange={(e) => setAssignee(e.target.value)} placeholder="username" required />
+            </label>
+            <button type="submit">Assign</button>
+          </form>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void act('notes', { text: note }).then(() => setNote(''));
+            }}
+          >
+            <label>
+              Note
+              <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={2} required />
+            </label>
+            <button type="submit">Add note</button>
+          </form>
+          <div className="actions">
+            {d.status === 'open' ? (
+              <button type="button" onClick={() => void act('status', { status: 'investigating' })}>
+                Start investigating
+              </button>
+            ) : null}
+            <label>
+              Decision
+              <select value={resolution} onChange={(e) => setResolution(e.target.value as typeof resolution)}>
+                <option value="violation">violation</option>
+                <option value="legitimate">legitimate (stop flagging this)</option>
+                <option value="false-positive">false positive</option>
+              </select>
+            </label>
+            <button type="button" className="primary" onClick={() => void act('status', { status: 'closed', resolution })}>
+              Close case
+            </button>
+          </div>
+        </section>
+      ) : null}
+    </article>
   );
 }
