@@ -2,7 +2,8 @@
  * Ransomware guard: files lost before the alarm per behaviour and pace (median and maximum over
  * seeds), with and without decoys (without them, the content detectors alone), and false alarms
  * per benign workload. The guard runs in this process; each attack runs as its own process
- * (`carewall guard simulate`), as real ransomware would, and is killed at the alarm. A file counts
+ * (src/guard/simulate/run.ts, what `carewall guard simulate` runs), as real ransomware would, and is
+ * killed at the alarm. A file counts
  * as lost when its destruction began before the alarm's time. Writes its section of docs/benchmarks.md.
  *
  * GUARD_BENCH_QUICK=1 runs one seed and fewer paces (a development check, not the report).
@@ -32,6 +33,7 @@ interface Trial {
 }
 
 async function trial(base: string, behaviour: string, pace: number | undefined, seed: number, decoys: boolean, limit?: number): Promise<Trial> {
+  const t0 = Date.now();
   const t = fs.mkdtempSync(path.join(work, 't-'));
   const share = path.join(t, 'share');
   fs.cpSync(base, share, { recursive: true, preserveTimestamps: true });
@@ -58,9 +60,8 @@ async function trial(base: string, behaviour: string, pace: number | undefined, 
     },
   });
   await g.start();
-  const args = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'guard', 'simulate', '--dir', share, '--behaviour', behaviour, '--seed', String(seed), '--log', log];
-  if (pace !== undefined) args.push('--pace', String(pace));
-  if (limit !== undefined) args.push('--limit', String(limit));
+  const args = ['--import', 'tsx', path.join(ROOT, 'src/guard/simulate/run.ts'), share, behaviour, pace === undefined ? 'default' : String(pace), String(seed), log];
+  if (limit !== undefined) args.push(String(limit));
   const started = Date.now();
   await new Promise<void>((resolve) => {
     child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'ignore', detached: true });
@@ -77,7 +78,9 @@ async function trial(base: string, behaviour: string, pace: number | undefined, 
     .map((l) => JSON.parse(l) as { path: string; t: number })
     .filter((r) => !decoySet.has(r.path));
   fs.rmSync(t, { recursive: true, force: true });
+  if (process.env.GUARD_BENCH_TIMING) process.stderr.write(`  trial took ${Date.now() - t0} ms (attack ${Date.now() - started} ms)\n`);
   const lost = rows.filter((r) => alarmAt === undefined || r.t < alarmAt).length;
+  if (process.env.GUARD_BENCH_TIMING) process.stderr.write(`  destroyed at +${rows.slice(0, 6).map((r) => r.t - started).join(', +')} ms; alarm at +${alarmAt !== undefined ? alarmAt - started : '-'} ms\n`);
   return { lost, alarmed: alarmAt !== undefined, destroyed: rows.length, ms: alarmAt !== undefined ? alarmAt - started : undefined };
 }
 

@@ -16,7 +16,7 @@ import { isStrongNote, isWeakNote, scoreNote } from './notes.js';
 import { makeReadOnly, type ProtectiveSnapshot, type SnapshotResult } from './response.js';
 import { SHARE_MARKER } from './share.js';
 
-export type Severity = 'critical' | 'high' | 'medium';
+export type Severity = 'critical' | 'high';
 
 /** One line of the alerts file. */
 export interface Alarm {
@@ -59,7 +59,7 @@ const NOTE_FOLDERS = 3;
 /** Further alarm lines of the same incident at most this often. */
 const REPEAT_MS = 5000;
 const DECOY_MOVE_MS = 2000;
-const SEVERITY_RANK: Record<Severity, number> = { medium: 1, high: 2, critical: 3 };
+const SEVERITY_RANK: Record<Severity, number> = { high: 2, critical: 3 };
 
 interface Evidence {
   t: number;
@@ -278,7 +278,7 @@ export class Guard {
       // Empty or zero-filled: a write in progress (truncate, preallocate). Look again shortly.
       const n = (this.retries.get(p) ?? 0) + 1;
       this.retries.set(p, n);
-      if (n <= 20) setTimeout(() => this.enqueue(p), 50 * n).unref();
+      if (n <= 20) setTimeout(() => this.enqueue(p), 10 * n).unref(); // 10 ms, then longer: about 2 s in all
       return;
     }
     this.retries.delete(p);
@@ -430,6 +430,15 @@ export class Guard {
   }
 
   private add(p: string, s: Signal, paths: string[], now: number, reason?: string): void {
+    // One file under two names (judged, then renamed; an original and its encrypted copy) is one
+    // file of evidence: the entries of its other names merge into this one.
+    for (const q of paths) {
+      const other = q !== p ? this.evidence.get(q) : undefined;
+      if (!other) continue;
+      this.evidence.delete(q);
+      if (other.weight > s.weight) s = { weight: other.weight, signal: other.signal };
+      paths = [...new Set([...other.paths, ...paths])];
+    }
     const prev = this.evidence.get(p);
     if (!prev || prev.weight < s.weight) this.evidence.set(p, { t: now, weight: s.weight, signal: s.signal, paths });
     if (this.incident) for (const q of paths) this.incident.affected.add(q);
