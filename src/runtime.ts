@@ -4,6 +4,7 @@
  */
 import { AccessGrants, AccessPolicy, accessMigrations } from './access/index.js';
 import { AuditService, auditMigrations } from './audit/index.js';
+import { BackupService, MassChangeGuard, backupMigrations, massChangeSettings } from './backup/index.js';
 import { BulkExports, bulkMigrations } from './bulk/index.js';
 import { ClientService, clientMigrations } from './clients/index.js';
 import type { Settings } from './config.js';
@@ -26,11 +27,13 @@ export interface Carewall {
   clients: ClientService;
   exports: BulkExports;
   audit: AuditService;
+  backups: BackupService;
+  massChange: MassChangeGuard;
   log: Logger;
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations];
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations, ...backupMigrations];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -57,16 +60,24 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     // A write and its record commit together; the sequencer lock comes first in every write.
     fhir.writePreludes.push(audit.writePrelude);
     const exports = new BulkExports(db, fhir, keyring, audit, log);
+    // An account changing or deleting an unusual number of records is suspended and reported.
+    const massChange = new MassChangeGuard(db, massChangeSettings(settings), {
+      suspend: (username) => identity.disableAccount(username),
+      notify: (message) => grants.announce('mass-change', 'mass-change', message),
+    }, log);
+    fhir.writeHooks.push(massChange.writeHook);
+    const backups = new BackupService(db, settings, log);
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
     const close = async () => {
       await Promise.allSettled(exports.running.values());
+      await backups.stop();
       audit.stop();
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, log, close };
+    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, log, close };
   } catch (err) {
     await db.close();
     throw err;

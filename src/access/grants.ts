@@ -247,20 +247,29 @@ export class AccessGrants {
     return { id, patient, expiresAt };
   }
 
+  /**
+   * A notification to privacy officers from another capability (an account suspended for mass
+   * changes), through the same channels as a grant's: the message must not name a patient.
+   */
+  async announce(kind: string, ref: string, message: string): Promise<void> {
+    await this.notify(kind, ref, message);
+  }
+
   /** In-app list, a warning in the log, and the configured webhooks; none of them names the patient. */
-  private async notify(kind: GrantKind, grantId: string, message: string): Promise<void> {
+  private async notify(kind: GrantKind | string, grantId: string, message: string): Promise<void> {
     await this.db.query(`insert into access_notification (audience, kind, grant_id, message) values ('privacy-officer', $1, $2, $3)`, [
       kind,
       grantId,
       message,
     ]);
-    this.log.warn({ grant: grantId }, 'access grant opened: privacy officers notified');
+    const isGrant = kind === 'break-glass' || kind === 'investigation';
+    this.log.warn({ grant: grantId, kind }, isGrant ? 'access grant opened: privacy officers notified' : 'privacy officers notified');
     for (const url of this.settings.notifyWebhooks) {
       // Fire and forget: a slow receiver must not hold up an emergency.
       void fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'carewall.access-grant', grant: grantId, message }),
+        body: JSON.stringify(isGrant ? { type: 'carewall.access-grant', grant: grantId, message } : { type: `carewall.${kind}`, ref: grantId, message }),
         signal: AbortSignal.timeout(5000),
       }).catch(() => this.log.error({ grant: grantId }, 'notification webhook failed'));
     }

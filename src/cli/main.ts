@@ -12,6 +12,7 @@ import { requestRotation } from '../setup/control.js';
 import { createLogger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
 import { registerAuditCommand } from './auditCommand.js';
+import { registerBackupCommand } from './backupCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerClientCommand } from './clientCommand.js';
 import { registerMonitorCommand } from './monitorCommand.js';
@@ -182,6 +183,7 @@ registerAuditCommand(program, openExisting);
 registerImportCommand(program, openExisting);
 registerClientCommand(program, openExisting);
 registerMonitorCommand(program);
+registerBackupCommand(program, openExisting);
 registerGuardCommand(program);
 
 async function readStdin(): Promise<string> {

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { acquireProcessLock } from './processLock.js';
 
 export interface QueryResult<T> {
@@ -46,7 +46,22 @@ export interface Database extends Queryable {
    * no parameters: callers inline only numbers they computed themselves.
    */
   copyOut(select: string): Promise<Buffer>;
+  /**
+   * One consistent, read-only view of the whole database (a backup): every query and copyOut inside
+   * `fn` sees the same committed state, whatever commits meanwhile (REPEATABLE READ on PostgreSQL;
+   * the embedded database's single connection is held for the duration).
+   */
+  readSnapshot<T>(fn: (view: { query: Queryable['query']; copyOut(select: string): Promise<Buffer> }) => Promise<T>): Promise<T>;
+  /** Loads rows in binary COPY format (as copyOut gives them) into `table (columns)`; a restore's bulk path. */
+  copyIn(tx: Queryable, table: string, columns: string[], data: Buffer): Promise<void>;
   close(): Promise<void>;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+function copyInSql(table: string, columns: string[], source: string): string {
+  // Table and column names come from the backup's manifest: only plain identifiers are accepted.
+  if (!IDENT.test(table) || columns.some((c) => !IDENT.test(c))) throw new Error('copyIn: table and column names must be plain identifiers');
+  return `copy ${table} (${columns.join(', ')}) from ${source} with (format binary)`;
 }
 
 export interface DatabaseOptions {
@@ -95,7 +110,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn({ query: (sql, params, options) => run(client, sql, params, options), exec: (sql) => exec(client, sql) });
+        const q: Queryable & { client: pg.PoolClient } = { client, query: (sql, params, options) => run(client, sql, params, options), exec: (sql) => exec(client, sql) };
+        const result = await fn(q);
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -115,6 +131,38 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       } finally {
         client.release();
       }
+    },
+    async readSnapshot(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin isolation level repeatable read read only');
+        const result = await fn({
+          query: (sql, params, options) => run(client, sql, params, options),
+          async copyOut(select) {
+            const parts: Buffer[] = [];
+            for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) parts.push(part as Buffer);
+            return Buffer.concat(parts);
+          },
+        });
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async copyIn(tx, table, columns, data) {
+      // The transaction's own connection: the rows commit (or roll back) with the rest of the restore.
+      const client = (tx as unknown as { client?: pg.PoolClient }).client;
+      if (!client) throw new Error('copyIn: needs a transaction of this database');
+      const stream = client.query(copyFrom(copyInSql(table, columns, 'stdin')));
+      await new Promise<void>((resolve, reject) => {
+        stream.on('error', reject);
+        stream.on('finish', () => resolve());
+        stream.end(data);
+      });
     },
     close: () => pool.end(),
   };
@@ -215,8 +263,27 @@ async function openPglite(dir: string): Promise<Database> {
           exec: async (sql) => {
             await tx.exec(sql);
           },
-        }),
+          pgliteTx: tx,
+        } as Queryable),
       ),
+    readSnapshot: (fn) =>
+      // One connection: while this transaction is open no other statement runs, so it is a snapshot.
+      db.transaction(async (tx) => {
+        await tx.query('set transaction read only');
+        return fn({
+          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[])),
+          async copyOut(select) {
+            const r = await tx.query(`copy (${select}) to '/dev/blob' with (format binary)`);
+            if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
+            return Buffer.from(await r.blob.arrayBuffer());
+          },
+        });
+      }),
+    async copyIn(tx, table, columns, data) {
+      const inner = (tx as unknown as { pgliteTx?: { query: typeof db.query } }).pgliteTx;
+      if (!inner) throw new Error('copyIn: needs a transaction of this database');
+      await inner.query(copyInSql(table, columns, `'/dev/blob'`), [], { blob: new Blob([new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength)]) });
+    },
     listen: async (channel, onMessage) => {
       // One process, one connection: nothing can break between the sender and this listener.
       const unlisten = await db.listen(channel, onMessage);

@@ -38,7 +38,7 @@ export interface PreparedWrite {
  * Runs inside the transaction of every write. It may hand back a function to run once the
  * transaction has ended (a cache to drop entries from: only then can a reader see the change).
  */
-export type WriteHook = (tx: Queryable, version: StoredVersion) => Promise<void | (() => void)>;
+export type WriteHook = (tx: Queryable, version: StoredVersion, who: Who) => Promise<void | (() => void)>;
 
 /** As WriteHook, for many new resources written at once (an import). */
 export type NewVersionsHook = (tx: Queryable, versions: StoredVersion[]) => Promise<void | (() => void)>;
@@ -268,7 +268,7 @@ export class FhirService {
     if (v) {
       if (decision) await this.access.record(w.who, action, { ...target, version: v.versionId }, decision, tx);
       for (const hook of this.writeHooks) {
-        const done = await hook(tx, v);
+        const done = await hook(tx, v, w.who);
         if (done) after.push(done);
       }
     }

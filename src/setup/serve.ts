@@ -18,6 +18,8 @@ export async function serve(cw: Carewall, host: string, port: number): Promise<{
   const app = await buildServer(cw);
   await app.listen({ host, port });
   const stopControl = await startControlSocket(cw);
+  // Scheduled backups (carewall.json backup.everyHours, once `carewall backup init` has run).
+  cw.backups.startSchedule();
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;

@@ -1,0 +1,10 @@
+export { backupMigrations } from './schema.js';
+export { BackupService, CREDENTIAL_FILE } from './service.js';
+export { MassChangeGuard } from './massChange.js';
+export { backupSettings, massChangeSettings, type BackupSettings, type MassChangeSettings } from './settings.js';
+export { RepositoryReader, RepositoryWriter, initRepository, type Manifest, type WriterCredential } from './repository.js';
+export { parseRecoveryKey, WrongRecoveryKeyError, TamperedObjectError } from './crypto.js';
+export { openBackend, createBackend } from './open.js';
+export { restoreCarewall, restoreFiles, planUndo, snapshotAsOf, RestoreRefusedError } from './restore.js';
+export { runRestoreTest } from './restoreTest.js';
+export { verifyRepository } from './verify.js';

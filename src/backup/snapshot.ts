@@ -1,0 +1,150 @@
+/**
+ * One snapshot of Carewall: the whole database as of one moment, the installation's configuration
+ * and keys (encrypted like everything else: the recovery key alone must bring Carewall back), and
+ * the file shares named in carewall.json.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Database } from '../db/database.js';
+import { loadMasterKeys, MASTER_KEY_FILE } from '../keys/masterKeys.js';
+import { VERSION } from '../version.js';
+import type { DatabasePart, FileEntry, Manifest, RepositoryWriter } from './repository.js';
+import { FORMAT } from './repository.js';
+
+/** Files of the data folder that make an installation besides its database. */
+export const CONFIG_FILES = ['carewall.json', 'audit.vkey', 'backup.key'];
+
+export interface BackupInput {
+  db: Database;
+  dataDir: string;
+  shares: Record<string, string>;
+  reason: string;
+  /** Only these shares (a protective snapshot of one share); default all, with the database. */
+  onlyShares?: string[];
+}
+
+/** The database as of one moment: every table of the schema, through one read-only transaction. */
+export async function dumpDatabase(db: Database): Promise<{ part: Omit<DatabasePart, 'tables'>; tables: Array<{ name: string; columns: string[]; rows: number; data: Buffer }> }> {
+  return db.readSnapshot(async (view) => {
+    const tables = await view.query<{ table_name: string }>(
+      `select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`,
+    );
+    const out: Array<{ name: string; columns: string[]; rows: number; data: Buffer }> = [];
+    for (const { table_name: name } of tables.rows) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`backup: table ${JSON.stringify(name)} has a name Carewall does not make`);
+      const cols = await view.query<{ column_name: string }>(
+        `select column_name from information_schema.columns where table_schema = current_schema() and table_name = $1 and is_generated = 'NEVER' order by ordinal_position`,
+        [name],
+      );
+      const columns = cols.rows.map((c) => c.column_name);
+      const rows = (await view.query<{ n: number }>(`select count(*)::int as n from ${name}`)).rows[0].n;
+      const data = await view.copyOut(`select ${columns.map((c) => `"${c}"`).join(', ')} from ${name}`);
+      out.push({ name, columns, rows, data });
+    }
+    const migrations = (await view.query<{ module: string; version: number }>('select module, version from schema_migrations order by module, version')).rows;
+    return { part: { engine: db.kind, migrations }, tables: out };
+  });
+}
+
+/** The configuration and keys, as files of the data folder (a key given in the environment becomes a key file). */
+function configFiles(dataDir: string): Array<{ path: string; data: Buffer; mode: number }> {
+  const files: Array<{ path: string; data: Buffer; mode: number }> = [];
+  for (const f of CONFIG_FILES) {
+    const p = path.join(dataDir, f);
+    if (fs.existsSync(p)) files.push({ path: f, data: fs.readFileSync(p), mode: fs.statSync(p).mode & 0o777 });
+  }
+  const keys = loadMasterKeys(dataDir);
+  const content = { current: keys.currentId, keys: Object.fromEntries([...keys.keys].map(([id, k]) => [id, k.toString('base64')])) };
+  files.push({ path: MASTER_KEY_FILE, data: Buffer.from(JSON.stringify(content, null, 2) + '\n'), mode: 0o600 });
+  return files;
+}
+
+/** Every file and folder under `root`, depth first, names sorted; links and devices are not followed. */
+export async function* walk(root: string, rel = ''): AsyncGenerator<{ rel: string; abs: string; stat: fs.Stats }> {
+  const abs = path.join(root, rel);
+  const names = (await fs.promises.readdir(abs)).sort();
+  for (const name of names) {
+    const childRel = rel ? `${rel}/${name}` : name;
+    const childAbs = path.join(root, childRel);
+    const stat = await fs.promises.lstat(childAbs);
+    if (stat.isDirectory()) {
+      yield { rel: childRel, abs: childAbs, stat };
+      yield* walk(root, childRel);
+    } else if (stat.isFile()) yield { rel: childRel, abs: childAbs, stat };
+  }
+}
+
+export async function storeFile(writer: RepositoryWriter, abs: string): Promise<{ chunks: string[]; sha256: string; size: number }> {
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  const chunks = await writer.putStream(fs.createReadStream(abs, { highWaterMark: 1024 * 1024 }), (c) => {
+    hash.update(c);
+    size += c.length;
+  });
+  return { chunks, sha256: hash.digest('hex'), size };
+}
+
+export async function storeShare(writer: RepositoryWriter, root: string): Promise<{ root: string; tree: string[]; files: number; bytes: number }> {
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`backup: the share folder ${root} does not exist`);
+  const entries: FileEntry[] = [];
+  let files = 0;
+  let bytes = 0;
+  for await (const e of walk(root)) {
+    if (e.stat.isDirectory()) {
+      entries.push({ path: e.rel, type: 'dir', mode: e.stat.mode & 0o7777, mtimeMs: e.stat.mtimeMs, size: 0 });
+      continue;
+    }
+    let stored;
+    try {
+      stored = await storeFile(writer, e.abs);
+    } catch (err) {
+      // A file deleted while the walk went on is simply not in this snapshot.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    files++;
+    bytes += stored.size;
+    entries.push({ path: e.rel, type: 'file', mode: e.stat.mode & 0o7777, mtimeMs: e.stat.mtimeMs, size: stored.size, sha256: stored.sha256, chunks: stored.chunks });
+  }
+  // The list of files is itself chunked: names may be patient data, and it deduplicates between snapshots.
+  const tree = await writer.putStream([Buffer.from(JSON.stringify(entries))]);
+  return { root, tree, files, bytes };
+}
+
+export interface BackupResult {
+  snapshot: string;
+  manifest: Manifest;
+  seconds: number;
+}
+
+export async function runBackup(writer: RepositoryWriter, input: BackupInput): Promise<BackupResult> {
+  const started = performance.now();
+  const time = new Date();
+  let database: DatabasePart | undefined;
+  const config: FileEntry[] = [];
+  const wantDb = !input.onlyShares;
+  if (wantDb) {
+    // Rows are copied out first and stored after the read transaction ends: the embedded database
+    // serves nothing else while a transaction is open.
+    const dump = await dumpDatabase(input.db);
+    const tables: DatabasePart['tables'] = [];
+    for (const t of dump.tables) {
+      tables.push({ name: t.name, columns: t.columns, rows: t.rows, bytes: t.data.length, chunks: await writer.putStream([t.data]) });
+    }
+    database = { ...dump.part, tables };
+    for (const f of configFiles(input.dataDir)) {
+      const chunks = await writer.putStream([f.data]);
+      config.push({ path: f.path, type: 'file', mode: f.mode, mtimeMs: Date.now(), size: f.data.length, sha256: crypto.createHash('sha256').update(f.data).digest('hex'), chunks });
+    }
+  }
+  const shares: Manifest['shares'] = {};
+  for (const [name, dir] of Object.entries(input.shares)) {
+    if (input.onlyShares && !input.onlyShares.includes(name)) continue;
+    shares[name] = await storeShare(writer, dir);
+  }
+  const manifest: Manifest = { format: FORMAT, time: time.toISOString(), reason: input.reason, host: os.hostname(), carewallVersion: VERSION, database, config, shares, stats: { ...writer.stats } };
+  const snapshot = await writer.putSnapshot(manifest, time);
+  return { snapshot, manifest, seconds: (performance.now() - started) / 1000 };
+}
