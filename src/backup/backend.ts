@@ -11,6 +11,7 @@ export class ObjectExistsError extends Error {}
 export class ObjectNotFoundError extends Error {}
 
 export type Prefix = 'data/' | 'snapshots/' | 'evidence/';
+const PREFIXES: string[] = ['data/', 'snapshots/', 'evidence/'];
 
 export interface Backend {
   readonly description: string;
@@ -84,6 +85,7 @@ export class LocalBackend implements Backend {
   }
 
   async list(prefix: Prefix): Promise<string[]> {
+    if (!PREFIXES.includes(prefix)) throw new Error(`not a listing of the repository: ${JSON.stringify(prefix)}`);
     const base = path.join(this.dir, prefix.slice(0, -1));
     if (!fs.existsSync(base)) return [];
     if (prefix !== 'data/') return (await fs.promises.readdir(base)).map((f) => prefix + f).filter((n) => NAME.test(n)).sort();

@@ -78,7 +78,7 @@ export function formatRecoveryKey(secret: Buffer): string {
 
 /** Parses a typed or pasted recovery key; a typo is caught by its check bytes, not by a failed decryption later. */
 export function parseRecoveryKey(text: string): Buffer {
-  const cleaned = text.trim().toUpperCase().replace(/^CWRK-/, '').replace(/[\s-]/g, '');
+  const cleaned = text.trim().toUpperCase().replace(/^CWRK[\s-]*/, '').replace(/[\s-]/g, '');
   const bytes = unbase32(cleaned);
   if (bytes.length !== 34) throw new WrongRecoveryKeyError('that is not a recovery key: it has the wrong length (a recovery key starts with CWRK- and has 55 letters and digits)');
   const secret = bytes.subarray(0, 32);

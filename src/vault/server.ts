@@ -93,7 +93,8 @@ export async function buildVault(opts: VaultOptions): Promise<FastifyInstance> {
     const name = objectName(req, reply);
     if (!name) return reply;
     try {
-      return reply.type('application/octet-stream').send(await store.get(name));
+      const data = await store.get(name);
+      return reply.type('application/octet-stream').send(data);
     } catch (err) {
       if (err instanceof ObjectNotFoundError) return reply.code(404).send({ error: 'no such object' });
       throw err;
