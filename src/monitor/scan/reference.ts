@@ -225,6 +225,36 @@ export class ReferenceData {
       }
       if (type === 'PractitionerRole') data.takeRoles(roles);
     }
+    data.finish();
+    return data;
+  }
+
+  /**
+   * The same from resources already in memory: the live monitor reads them through the FHIR
+   * service rather than from files. Types other than the reference types are ignored.
+   */
+  static fromResources(resources: Iterable<Json>): ReferenceData {
+    const data = new ReferenceData();
+    const byType = new Map<string, Json[]>();
+    for (const r of resources) {
+      const list = byType.get(r.resourceType);
+      if (list) list.push(r);
+      else byType.set(r.resourceType, [r]);
+    }
+    // The order of REFERENCE_TYPES matters (roles need their practitioners, links their patients).
+    for (const type of REFERENCE_TYPES) {
+      const list = byType.get(type) ?? [];
+      data.counts[type] = list.length;
+      if (type === 'PractitionerRole') data.takeRoles(list);
+      else for (const r of list) data.take(type, r);
+    }
+    data.finish();
+    return data;
+  }
+
+  /** After every resource is in: ranks for sweeps, staff who are patients, households. */
+  private finish(): void {
+    const data = this;
     data.rank();
     for (const p of data.patients) {
       for (const u of data.staffMatching(p)) {
@@ -233,7 +263,6 @@ export class ReferenceData {
       }
     }
     data.linkHouseholds();
-    return data;
   }
 
   private take(type: string, r: Json): void {
