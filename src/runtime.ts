@@ -13,6 +13,7 @@ import { migrate } from './db/migrations.js';
 import { IdentityService, identityMigrations } from './identity/index.js';
 import { Keyring, keyMigrations } from './keys/keyring.js';
 import { loadMasterKeys } from './keys/masterKeys.js';
+import { MonitorService, monitorMigrations } from './monitor/live/index.js';
 import { createLogger, type Logger } from './log.js';
 import { FhirService, recordMigrations } from './records/index.js';
 
@@ -29,11 +30,12 @@ export interface Carewall {
   audit: AuditService;
   backups: BackupService;
   massChange: MassChangeGuard;
+  monitor: MonitorService;
   log: Logger;
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations, ...backupMigrations];
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations, ...backupMigrations, ...monitorMigrations];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -67,17 +69,20 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     }, log);
     fhir.writeHooks.push(massChange.writeHook);
     const backups = new BackupService(db, settings, log);
+    // The live insider-misuse monitor reads the audit log and the records; the server starts its job.
+    const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
     const close = async () => {
       await Promise.allSettled(exports.running.values());
       await backups.stop();
+      await monitor.stop();
       audit.stop();
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, log, close };
+    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, monitor, log, close };
   } catch (err) {
     await db.close();
     throw err;

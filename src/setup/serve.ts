@@ -20,6 +20,8 @@ export async function serve(cw: Carewall, host: string, port: number): Promise<{
   const stopControl = await startControlSocket(cw);
   // Scheduled backups (carewall.json backup.everyHours, once `carewall backup init` has run).
   cw.backups.startSchedule();
+  // The live misuse monitor (carewall.json monitor.intervalSeconds, 60 by default; 0 off).
+  cw.monitor.start();
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;
