@@ -167,6 +167,22 @@ describe('live insider-misuse monitor', () => {
     await assert.rejects(s.cw.monitor.addAlerts([{ ...a, id: 'x y', scenario: 'nope' as Alert['scenario'] }]));
   });
 
+  it('scans once at a time: another process holding the lease is waited out, not raced', async () => {
+    const cursor = async () => Number((await s.cw.db.query<{ next_index: string }>('select next_index from monitor_cursor')).rows[0].next_index);
+    // Another process's live lease: this one reads nothing and moves nothing.
+    await s.cw.db.query(`update monitor_cursor set lease_holder = 'other-process', lease_until = now() + interval '5 minutes'`);
+    const before = await cursor();
+    assert.deepEqual(await s.cw.monitor.scanNow(), { processed: 0, alerts: 0 });
+    assert.equal(await cursor(), before);
+    // Its lease expired (the process died): taken over.
+    await s.cw.db.query(`update monitor_cursor set lease_until = now() - interval '1 second'`);
+    const [a, b] = await Promise.all([s.cw.monitor.scanNow(), s.cw.monitor.scanNow()]);
+    assert.ok(a.processed > 0, 'the first run reads what came since');
+    assert.equal(a.alerts + b.alerts, 0, 'nothing new, nothing twice');
+    assert.ok((await cursor()) > before);
+    assert.equal((await s.cw.db.query<{ lease_holder: string | null }>('select lease_holder from monitor_cursor')).rows[0].lease_holder, null, 'released');
+  });
+
   it('is for privacy officers only, and every call is on the record', async () => {
     const doctor = await s.login(['physician']);
     const admin = await s.login(['admin']);
