@@ -22,7 +22,7 @@ const QUICK = process.env.GUARD_BENCH_QUICK === '1';
 const ONLY = process.env.GUARD_BENCH_ONLY?.split(',');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-bench-'));
 const SHARE_FILES = 300;
-const SEEDS = QUICK ? [1] : [1, 2, 3];
+const SEEDS = process.env.GUARD_BENCH_SEEDS ? process.env.GUARD_BENCH_SEEDS.split(',').map(Number) : QUICK ? [1] : [1, 2, 3];
 const PACES: Array<[string, number]> = QUICK ? [['40/s', 40], ['flat out', 0]] : [['40/s', 40], ['400/s', 400], ['flat out', 0]];
 
 interface Trial {

@@ -129,6 +129,30 @@ describe('guard watch', () => {
     assert.match(g.alarms[0].reason, /ransom note/);
   });
 
+  test('documents wiped with zeros in place are destroyed once no write follows (two seconds)', async () => {
+    const s = await share(12);
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
+    await g.start();
+    const victims = (await import('../src/guard/simulate/behaviours.js')).listTargets(s.dir, 'readdir', new Rng(1)).slice(0, 2);
+    for (const v of victims) fs.writeFileSync(v.path, Buffer.alloc(v.size));
+    for (let i = 0; i < 80 && g.alarms.length === 0; i++) await wait(50);
+    await g.stop();
+    assert.equal(g.alarms.length, 1);
+    assert.match(g.alarms[0].reason, /zeros/);
+  });
+
+  test('encrypted exports arriving (new unreadable files, nothing deleted) raise no alarm', async () => {
+    const s = await share(12);
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
+    await g.start();
+    fs.mkdirSync(path.join(s.dir, 'Lab exports'));
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(s.dir, 'Lab exports', `results-${i}.pgp`), (await import('node:crypto')).randomBytes(20000));
+    await wait(300);
+    await g.settle();
+    await g.stop();
+    assert.deepEqual(g.alarms.map((a) => a.reason), []);
+  });
+
   for (const name of ['office-save', 'user-edits', 'imaging-copy']) {
     test(`benign workload ${name}, with decoys planted, raises no alarm`, async () => {
       const s = await share(60);

@@ -68,8 +68,11 @@ export class MassChangeGuard {
       this.log.warn({ account: who.accountId, changes }, 'account suspended for mass changes');
     } catch (err) {
       this.log.error({ account: who.accountId, err: (err as Error).message }, 'suspending an account for mass changes failed');
-    } finally {
       this.suspending.delete(who.accountId);
+      return;
     }
+    // Kept for a window: a request authenticated just before the account was disabled is still
+    // refused here, and is not counted into a second suspension. Re-enabled later, it starts afresh.
+    setTimeout(() => this.suspending.delete(who.accountId), this.settings.windowSeconds * 1000).unref();
   }
 }

@@ -77,6 +77,8 @@ export async function restoreDatabase(reader: RepositoryReader, manifest: Manife
   const rowCounts: CarewallRestoreResult['rowCounts'] = {};
   let rows = 0;
   await db.transaction(async (tx) => {
+    // Rows a migration seeds (a cursor, a settings row) are in the snapshot too: the snapshot's win.
+    for (const name of [...order].reverse()) await tx.query(`delete from ${name}`);
     for (const name of order) {
       const t = byName.get(name)!;
       const data = await reader.readAll(t.chunks);

@@ -89,6 +89,8 @@ export async function runRestoreTest(reader: RepositoryReader, migrations: Migra
     const v = await verifyRepository(reader, [snap.name]);
     report.chunks = v.chunks;
     problems.push(...v.problems.map((p) => `${p.object}: ${p.problem}`));
+    // A snapshot whose chunks do not all hold cannot restore whole: the test has failed already.
+    if (!v.ok) throw new Error(`the snapshot does not verify (${v.problems.length} problem(s)); restore not attempted`);
     if (snap.manifest.database) {
       const restored = await restoreCarewall(reader, snap.name, { dataDir, databaseUrl: db?.url }, migrations);
       report.tables = restored.tables;

@@ -6,7 +6,7 @@
  * head is what makes a file unusable, and what every known "fast" mode encrypts first).
  */
 import crypto from 'node:crypto';
-import fsp from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
 import { isBase64OfRandom, isText, looksRandom, looksStructured, textShare } from './stats.js';
@@ -106,30 +106,41 @@ export function sampleOffsets(size: number): number[] {
   return [0, Math.floor((size - BLOCK) / 2 / 512) * 512, size - BLOCK];
 }
 
-/** Reads and fingerprints a file; undefined when it is not a regular file (or vanished meanwhile). */
+/**
+ * Reads and fingerprints a file; undefined when it is not a regular file (or vanished meanwhile).
+ * The reads are synchronous on purpose: 12 KiB from the page cache take microseconds, while the
+ * asynchronous path queues every read of every pending event on libuv's four threads, so that
+ * under a burst of events each file's judgement waits for all the others' reads, and the alarm
+ * waits with them. Judged one after the other, the second destroyed file raises it at once.
+ */
 export async function fingerprint(file: string): Promise<Fingerprint | undefined> {
-  let fh: fsp.FileHandle;
+  let fd: number;
   try {
-    fh = await fsp.open(file, 'r');
+    fd = fs.openSync(file, 'r');
   } catch {
     return undefined;
   }
+  let bufs: Buffer[];
+  let offsets: number[];
+  let st: fs.Stats;
   try {
-    const st = await fh.stat();
+    st = fs.fstatSync(fd);
     if (!st.isFile()) return undefined;
-    const offsets = sampleOffsets(st.size);
-    const bufs: Buffer[] = [];
-    for (const off of offsets) {
+    offsets = sampleOffsets(st.size);
+    bufs = offsets.map((off) => {
       const b = Buffer.allocUnsafe(Math.min(BLOCK, st.size - off));
-      const { bytesRead } = await fh.read(b, 0, b.length, off);
-      bufs.push(b.subarray(0, bytesRead));
-    }
-    return await fingerprintOf(bufs, offsets, st.size, st.mtimeMs);
+      return b.subarray(0, fs.readSync(fd, b, 0, b.length, off));
+    });
   } catch {
     return undefined;
   } finally {
-    await fh.close().catch(() => {});
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
   }
+  return fingerprintOf(bufs, offsets, st.size, st.mtimeMs);
 }
 
 export async function fingerprintOf(bufs: Buffer[], offsets: number[], size: number, mtimeMs: number): Promise<Fingerprint> {

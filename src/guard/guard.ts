@@ -214,10 +214,14 @@ export class Guard {
     this.inFlight.set(p, false);
     void (async () => {
       try {
-        do {
+        for (;;) {
           this.inFlight.set(p, false);
           await this.judge(p);
-        } while (this.inFlight.get(p));
+          if (!this.inFlight.get(p)) break;
+          // A file written in many small pieces fires an event per piece: let the other files'
+          // events be judged before this one again.
+          await new Promise((r) => setImmediate(r));
+        }
       } catch {
         // a file that vanished between steps; the next event or scan judges it again
       } finally {
@@ -250,6 +254,8 @@ export class Guard {
   }
 
   private async judge(p: string): Promise<void> {
+    // Known destroyed already: it can show nothing more, only still be there or not.
+    if ((this.evidence.get(p)?.weight ?? 0) >= 1 && this.pinned.has(p) && fs.existsSync(p)) return;
     const fp = await fingerprint(p);
     const now = Date.now();
     if (!fp) {
@@ -278,7 +284,27 @@ export class Guard {
       // Empty or zero-filled: a write in progress (truncate, preallocate). Look again shortly.
       const n = (this.retries.get(p) ?? 0) + 1;
       this.retries.set(p, n);
-      if (n <= 20) setTimeout(() => this.enqueue(p), 10 * n).unref(); // 10 ms, then longer: about 2 s in all
+      if (n <= 20) {
+        setTimeout(() => this.enqueue(p), 10 * n).unref(); // 10 ms, then longer: about 2 s in all
+        return;
+      }
+      this.retries.delete(p);
+      // Still empty or zeros after two seconds: no write is coming. A document wiped in place is
+      // destroyed; one emptied beside an unreadable copy of it is an original gone.
+      const old = this.baseline.get(p);
+      if (!old || UNJUDGED.has(old.kind) || this.pinned.has(p)) return;
+      if (fp.kind === 'zero' && fp.size >= old.size * 0.98) {
+        this.pinned.add(p);
+        this.add(p, { weight: 1, signal: `${old.kind} overwritten with zeros` }, [p], now);
+      } else if (fp.kind === 'empty') {
+        const copies = this.unreadableNew.get(path.dirname(p)) ?? [];
+        const i = copies.findIndex((c) => similarSize(old.size, c.size) && now - c.t < TOMBSTONE_MS);
+        if (i >= 0) {
+          const [copy] = copies.splice(i, 1);
+          this.pinned.add(p);
+          this.add(copy.path, { weight: 1, signal: `original ${old.kind} emptied after an unreadable copy of similar size was written` }, [p, copy.path], now);
+        }
+      }
       return;
     }
     this.retries.delete(p);
@@ -322,7 +348,10 @@ export class Guard {
         const list = this.unreadableNew.get(dir) ?? [];
         list.push({ path: p, size: fp.size, t: now });
         this.unreadableNew.set(dir, list);
-        this.add(p, { weight: WEAK, signal: `new unreadable file (${fp.kind})` }, [p], now);
+        // Alone, new unreadable files destroy nothing (an encrypted export, a container): they
+        // count only while files are vanishing without a pair, which is when they may be the
+        // copies of originals deleted elsewhere. Beside their originals, they pair (weight 1).
+        if (this.unpairedVanished(now) > 0) this.add(p, { weight: WEAK, signal: `new unreadable file (${fp.kind}) while files vanish` }, [p], now);
       }
       this.baseline.set(p, fp);
       this.pinned.add(p);
@@ -393,6 +422,12 @@ export class Guard {
     const fp = this.baseline.get(to);
     if (fp) this.baseline.set(to, fp);
     if (fs.existsSync(this.decoyStateFile)) saveDecoyState(this.decoyStateFile, { ...loadDecoyState(this.decoyStateFile), decoys: [...this.decoys] });
+  }
+
+  private unpairedVanished(now: number): number {
+    let n = 0;
+    for (const list of this.tombstones.values()) for (const t of list) if (now - t.t < WEAK_WINDOW_MS && !isUnreadable(t.fp)) n++;
+    return n;
   }
 
   private takeTombstone(dir: string | undefined, match: (t: Tombstone) => boolean): Tombstone | undefined {

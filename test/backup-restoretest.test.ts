@@ -1,0 +1,55 @@
+/** Restore tests: restored into scratch, checked, and their signed evidence recorded by the server. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { LocalBackend } from '../src/backup/backend.js';
+import { parseRecoveryKey } from '../src/backup/crypto.js';
+import { RepositoryReader } from '../src/backup/repository.js';
+import { runRestoreTest } from '../src/backup/restoreTest.js';
+import { ALL_MIGRATIONS } from '../src/runtime.js';
+import { backupFixture, type BackupFixture } from './helpers/backupFixture.js';
+
+let f: BackupFixture;
+let first: string;
+
+before(async () => {
+  f = await backupFixture();
+  first = (await f.server.cw.backups.run('manual')).snapshot;
+});
+after(async () => f.close());
+
+const reader = () => RepositoryReader.open(new LocalBackend(f.repoDir), parseRecoveryKey(f.recoveryKey));
+
+test('a restore test restores into scratch, checks everything, and its signed evidence is recorded by the server', async () => {
+  const report = await runRestoreTest(await reader(), ALL_MIGRATIONS, { snapshot: first, postgresUrl: process.env.DATABASE_URL });
+  assert.equal(report.ok, true, report.problems.join('; '));
+  assert.equal(report.auditVerified, true);
+  assert.ok(report.chunks > 5 && report.rows > 0 && report.files === Object.keys(f.hashes).length);
+  assert.ok(report.seconds > 0);
+  assert.equal(await f.server.cw.backups.importEvidence(), 1);
+  assert.equal(await f.server.cw.backups.importEvidence(), 0, 'recorded once');
+  const tests = await f.server.cw.backups.restoreTests();
+  assert.equal(tests.length, 1);
+  assert.equal((tests[0] as { ok: boolean }).ok, true);
+  const runs = await f.server.cw.backups.runs();
+  assert.ok(runs.length >= 1 && runs.every((x) => (x as { ok: boolean }).ok));
+});
+
+test('a restore test of a damaged repository fails and says why; the failure is recorded too', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const fan = fs.readdirSync(path.join(f.repoDir, 'data'))[0];
+  const file = path.join(f.repoDir, 'data', fan, fs.readdirSync(path.join(f.repoDir, 'data', fan))[0]);
+  const original = fs.readFileSync(file);
+  fs.chmodSync(file, 0o600);
+  fs.writeFileSync(file, Buffer.concat([original.subarray(0, 70), Buffer.from([original[70] ^ 1]), original.subarray(71)]));
+  try {
+    const report = await runRestoreTest(await reader(), ALL_MIGRATIONS, { snapshot: first, postgresUrl: process.env.DATABASE_URL });
+    assert.equal(report.ok, false);
+    assert.ok(report.problems.some((p) => p.includes(`data/${path.basename(file)}`)), report.problems.join('; '));
+    assert.equal(await f.server.cw.backups.importEvidence(), 1);
+    const failed = (await f.server.cw.backups.restoreTests()).filter((t) => !(t as { ok: boolean }).ok);
+    assert.equal(failed.length, 1);
+  } finally {
+    fs.writeFileSync(file, original);
+  }
+});
