@@ -217,6 +217,45 @@ describe('web console', { skip }, () => {
     await check(page, 'explain-access');
   });
 
+  test('an alert becomes a case, is investigated and closed', async () => {
+    // An alert as the live monitor raises it (src/monitor/live), for the physician's emergency access.
+    const [alert] = await s.cw.monitor.addAlerts([
+      {
+        id: 'e2e-curiosity-1',
+        user: accounts['dr-hale'].practitioner!,
+        patients: [`Patient/${unrelated}`],
+        scenario: 'curiosity',
+        score: 0.91,
+        firstAccess: new Date(Date.now() - 3_600_000).toISOString(),
+        lastAccess: new Date().toISOString(),
+        evidence: ['no appointment, encounter, care team or order links the user to the patient', 'no clinical action followed the access'],
+      },
+    ]);
+    assert.ok(alert);
+    const page = await pageOf('po-reyes');
+    await page.getByRole('link', { name: 'Alerts and cases' }).click();
+    await page.getByRole('button', { name: /open a case for the curiosity alert/ }).click();
+    await page.getByRole('heading', { name: 'Evidence' }).waitFor();
+    await page.getByText('no clinical action followed the access').waitFor();
+    await page.getByRole('button', { name: 'Start investigating' }).click();
+    await page.getByText('investigating', { exact: true }).first().waitFor();
+    await page.getByLabel('Assign to').fill('po-reyes');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    await page.getByLabel('Note').fill('Emergency department log confirms the patient was brought in unconscious');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByText(/Emergency department log confirms/).waitFor();
+    await check(page, 'case');
+    await page.getByLabel('Decision').selectOption('legitimate');
+    await page.getByRole('button', { name: 'Close case' }).click();
+    await page.getByText('closed: legitimate').first().waitFor();
+    const cases = await call(s.url, 'GET', '/api/monitor/cases?status=closed', { token: await tokenOf('po-reyes') });
+    assert.equal(cases.body.cases.length, 1);
+    assert.deepEqual([cases.body.cases[0].resolution, cases.body.cases[0].assignee], ['legitimate', 'po-reyes']);
+    await page.getByRole('link', { name: '← All alerts and cases' }).click();
+    await page.getByRole('heading', { name: 'Cases', exact: true }).waitFor();
+    await check(page, 'alerts-and-cases');
+  });
+
   test('the accessibility check finds violations where there are some', async () => {
     const page = await context.newPage();
     await page.setContent('<html><body><img src="x.png"><input type="text"><button></button></body></html>');
@@ -226,7 +265,7 @@ describe('web console', { skip }, () => {
   });
 
   test('no serious accessibility violations on any main screen (axe-core)', () => {
-    assert.ok(Object.keys(violations).length >= 8, `screens checked: ${Object.keys(violations).join(', ')}`);
+    assert.ok(Object.keys(violations).length >= 10, `screens checked: ${Object.keys(violations).join(', ')}`);
     const found = Object.entries(violations).filter(([, v]) => v.length > 0);
     assert.deepEqual(found, []);
   });
