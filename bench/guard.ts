@@ -153,7 +153,7 @@ async function main() {
   const section = [
     '## Ransomware guard: files lost before the alarm, false alarms',
     '',
-    `${os.cpus().length} cores, Node ${process.version}; a synthetic share of ${made.files} files (${(made.bytes / 1e6).toFixed(1)} MB, ${made.folders} folders: DOCX, PDF, JPEG, DICOM, TXT, CSV), copied afresh for every run. Each attack is its own process, killed at the alarm; a file is lost when its destruction began before the alarm. Median / maximum over ${SEEDS.length} seeds (traversal order and keys); "no decoys" is the content detectors alone. The decoys are two per folder, and this share has about ${(made.files / made.folders).toFixed(1)} files per folder, more decoys per real file than a real share: read the decoy column as the best case.`,
+    `${os.cpus().length} cores (load average over the run's last 15 minutes: ${os.loadavg()[2].toFixed(1)}; the machine is shared, and flat-out figures move with it), Node ${process.version}; a synthetic share of ${made.files} files (${(made.bytes / 1e6).toFixed(1)} MB, ${made.folders} folders: DOCX, PDF, JPEG, DICOM, TXT, CSV), copied afresh for every run. Each attack is its own process, killed at the alarm; a file is lost when its destruction began before the alarm. Median / maximum over ${SEEDS.length} seeds (traversal order and keys); "no decoys" is the content detectors alone. The decoys are two per folder, and this share has about ${(made.files / made.folders).toFixed(1)} files per folder, more decoys per real file than a real share: read the decoy column as the best case.`,
     '',
     '| Behaviour | Pace | Lost, no decoys (median / max) | Lost, with decoys (median / max) |',
     '|---|---|---|---|',
