@@ -20,11 +20,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T;
   return { ...state, reload: () => setTick((t) => t + 1) };
 }
 
-export function ErrorNote({ error }: { error?: Error }) {
+/** A failure, said where it happened: an error from the server or a message of the screen's own. */
+export function ErrorNote({ error }: { error?: Error | string | null }) {
   if (!error) return null;
   return (
     <p role="alert" className="error">
-      {error.message}
+      {typeof error === 'string' ? error : error.message}
     </p>
   );
 }

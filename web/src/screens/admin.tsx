@@ -106,22 +106,14 @@ export function Staff() {
           <input type="checkbox" checked={form.requireTotp} onChange={(e) => setForm({ ...form, requireTotp: e.target.checked })} />
           Require a second factor (always required for privacy, security and admin roles)
         </label>
-        {formError ? (
-          <p role="alert" className="error">
-            {formError}
-          </p>
-        ) : null}
+        <ErrorNote error={formError} />
         <button type="submit" className="primary">
           Add staff member
         </button>
       </form>
       {created?.uri ? <Enrolment username={created.username} uri={created.uri} /> : created ? <p role="status">Account {created.username} created.</p> : null}
       <ErrorNote error={error} />
-      {actionError ? (
-        <p role="alert" className="error">
-          {actionError}
-        </p>
-      ) : null}
+      <ErrorNote error={actionError} />
       <Loading when={loading && !data} />
       {data ? (
         <table>
@@ -274,11 +266,7 @@ export function TeamsAndWards() {
             </select>
           </label>
         </div>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
+        <ErrorNote error={error} />
         {done ? <p role="status">{done}</p> : null}
         <button type="submit" className="primary">
           Assign

@@ -69,11 +69,7 @@ function CaseLists() {
         </select>
       </label>
       <ErrorNote error={alerts.error} />
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
+      <ErrorNote error={error} />
       <Loading when={alerts.loading && !alerts.data} />
       {alerts.data && shown.length === 0 ? <p className="muted">No new alerts.</p> : null}
       {shown.length > 0 ? (
@@ -240,11 +236,7 @@ function CasePage({ id }: { id: string }) {
       {d.status !== 'closed' ? (
         <section className="card" aria-labelledby="h-work">
           <h2 id="h-work">Work on the case</h2>
-          {error ? (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          ) : null}
+          <ErrorNote error={error} />
           <form
             className="inline"
             onSubmit={(e) => {

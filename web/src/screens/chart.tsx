@@ -240,11 +240,7 @@ function Refused({ id, me, onGranted }: { id: string; me: Me; onGranted: (g: { e
             Justification
             <textarea value={justification} onChange={(e) => setJustification(e.target.value)} required minLength={10} rows={3} />
           </label>
-          {error ? (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          ) : null}
+          <ErrorNote error={error} />
           <div className="actions">
             <button type="button" onClick={() => setOpen(false)}>
               Cancel

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, setToken, type Me } from '../api';
+import { ErrorNote } from '../ui';
 
 /** Password and second factor in one form; the server tells locked from wrong, and nothing else. */
 export function Login({ notice, onSignedIn }: { notice: string | null; onSignedIn: (me: Me) => void }) {
@@ -57,11 +58,7 @@ export function Login({ notice, onSignedIn }: { notice: string | null; onSignedI
         <p id="otp-help" className="muted">
           The six digits from your authenticator app (required for clinical and administrative roles).
         </p>
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
+        <ErrorNote error={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

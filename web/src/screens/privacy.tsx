@@ -91,11 +91,7 @@ function GrantCard({ grant: g, onReviewed }: { grant: Grant; onReviewed: () => v
             Review note
             <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={2} />
           </label>
-          {error ? (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          ) : null}
+          <ErrorNote error={error} />
           <div className="actions">
             <button type="button" onClick={() => void review('appropriate')}>
               Appropriate
