@@ -38,6 +38,21 @@ export function Loading({ when }: { when: boolean }) {
   ) : null;
 }
 
+/** A table's column headings; an empty one is the column of a row's buttons, named for screen readers. */
+export function Heads({ cols }: { cols: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c, i) => (
+          <th scope="col" key={i}>
+            {c || <span className="sr-only">Actions</span>}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function Pager({ offset, count, total, onChange }: { offset: number; count: number; total: number; onChange: (offset: number) => void }) {
   const last = Math.min(total, offset + count);
   return (

@@ -1,7 +1,7 @@
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import { api, nameOf, resources, type Bundle, type HumanName } from '../api';
-import { ErrorNote, Loading, useLoad, when } from '../ui';
+import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
 const ROLES = ['physician', 'nurse', 'receptionist', 'billing', 'lab', 'biomedical-engineer', 'privacy-officer', 'security-admin', 'admin'];
 
@@ -118,18 +118,7 @@ export function Staff() {
       {data ? (
         <table>
           <caption className="sr-only">Staff accounts</caption>
-          <thead>
-            <tr>
-              <th scope="col">Username</th>
-              <th scope="col">Roles</th>
-              <th scope="col">Second factor</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last sign-in</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Heads cols={['Username', 'Roles', 'Second factor', 'Status', 'Last sign-in', '']} />
           <tbody>
             {data.users.map((u) => (
               <tr key={u.id}>
@@ -274,17 +263,7 @@ export function TeamsAndWards() {
       </form>
       <table>
         <caption className="sr-only">Current assignments</caption>
-        <thead>
-          <tr>
-            <th scope="col">Staff member</th>
-            <th scope="col">Care team</th>
-            <th scope="col">Ward</th>
-            <th scope="col">Since</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <Heads cols={['Staff member', 'Care team', 'Ward', 'Since', '']} />
         <tbody>
           {d.roles
             .filter((r) => r.active !== false)

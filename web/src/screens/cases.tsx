@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api';
 import { Link, navigate } from '../router';
-import { ErrorNote, Loading, useLoad, when } from '../ui';
+import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
 interface Alert {
   id: string;
@@ -75,19 +75,7 @@ function CaseLists() {
       {shown.length > 0 ? (
         <table>
           <caption className="sr-only">New alerts</caption>
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Scenario</th>
-              <th scope="col">Score</th>
-              <th scope="col">Patients</th>
-              <th scope="col">Accesses</th>
-              <th scope="col">Evidence</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Heads cols={['User', 'Scenario', 'Score', 'Patients', 'Accesses', 'Evidence', '']} />
           <tbody>
             {shown.map((a) => (
               <tr key={a.id}>
@@ -124,15 +112,7 @@ function CaseLists() {
       {cases.data && cases.data.cases.length > 0 ? (
         <table>
           <caption className="sr-only">Cases</caption>
-          <thead>
-            <tr>
-              <th scope="col">Case</th>
-              <th scope="col">User</th>
-              <th scope="col">Status</th>
-              <th scope="col">Assignee</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
+          <Heads cols={['Case', 'User', 'Status', 'Assignee', 'Updated']} />
           <tbody>
             {cases.data.cases.map((c) => (
               <tr key={c.id}>

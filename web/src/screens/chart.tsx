@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, ApiError, nameOf, resources, type Bundle, type HumanName, type Me } from '../api';
-import { Countdown, day, Dialog, ErrorNote, Loading, useLoad, when } from '../ui';
+import { Countdown, day, Dialog, ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 import { TrendChart } from './trend';
 
 interface Coding {
@@ -105,15 +105,7 @@ function Section<T>({ title, type, patient, render, heads }: { title: string; ty
       {data && rows.length === 0 ? <p className="muted">None recorded.</p> : null}
       {rows.length > 0 ? (
         <table>
-          <thead>
-            <tr>
-              {heads.map((h) => (
-                <th scope="col" key={h}>
-                  {h}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <Heads cols={heads} />
           <tbody>
             {rows.map((r, i) => (
               <tr key={i}>
@@ -162,13 +154,7 @@ function Observations({ patient }: { patient: string }) {
       {series.length > 0 ? <TrendChart title={current ?? ''} points={series} /> : null}
       {all.length > 0 ? (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Observation</th>
-              <th scope="col">Value</th>
-              <th scope="col">When</th>
-            </tr>
-          </thead>
+          <Heads cols={['Observation', 'Value', 'When']} />
           <tbody>
             {all.slice(0, 50).map((o) => (
               <tr key={o.id}>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api';
 import { Link } from '../router';
-import { day, ErrorNote, Loading, Pager, useLoad } from '../ui';
+import { day, ErrorNote, Heads, Loading, Pager, useLoad } from '../ui';
 
 interface Row {
   id: string;
@@ -46,14 +46,7 @@ export function MyPatients() {
         <>
           <table>
             <caption className="sr-only">Patients you may see, and why</caption>
-            <thead>
-              <tr>
-                <th scope="col">Patient</th>
-                <th scope="col">Born</th>
-                <th scope="col">Sex</th>
-                <th scope="col">Why you see this patient</th>
-              </tr>
-            </thead>
+            <Heads cols={['Patient', 'Born', 'Sex', 'Why you see this patient']} />
             <tbody>
               {data.patients.map((p) => (
                 <tr key={p.id}>

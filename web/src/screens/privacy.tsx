@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { day, ErrorNote, Loading, Pager, useLoad, when } from '../ui';
+import { day, ErrorNote, Heads, Loading, Pager, useLoad, when } from '../ui';
 
 interface Grant {
   id: string;
@@ -188,15 +188,7 @@ export function AuditSearch() {
       {data ? (
         <>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">User</th>
-                <th scope="col">What</th>
-                <th scope="col">Patient</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
+            <Heads cols={['When', 'User', 'What', 'Patient', 'Outcome']} />
             <tbody>
               {events.map((e) => {
                 const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
@@ -263,16 +255,7 @@ export function AccessReport() {
           </button>
           <h2>By person</h2>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Roles</th>
-                <th scope="col">Accesses</th>
-                <th scope="col">Refused</th>
-                <th scope="col">First</th>
-                <th scope="col">Last</th>
-              </tr>
-            </thead>
+            <Heads cols={['User', 'Roles', 'Accesses', 'Refused', 'First', 'Last']} />
             <tbody>
               {data.byUser.map((u) => (
                 <tr key={u.user}>
@@ -288,16 +271,7 @@ export function AccessReport() {
           </table>
           <h2>Every access</h2>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">User</th>
-                <th scope="col">Action</th>
-                <th scope="col">Record</th>
-                <th scope="col">Why</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
+            <Heads cols={['When', 'User', 'Action', 'Record', 'Why', 'Outcome']} />
             <tbody>
               {data.accesses.slice(0, 500).map((a) => (
                 <tr key={a.record}>
