@@ -5,7 +5,7 @@
  * session, so a decision is one cheap call. The relationship-window SQL is the same function the
  * search predicate uses (activeRelationshipSql), so the two cannot drift apart.
  */
-import { activeRelationshipSql, relationshipWindowSql } from './policy.js';
+import { activeRelationshipSql, relationshipWindowSql } from './predicateSql.js';
 
 export function contextFunctionSql(): string {
   const active = activeRelationshipSql('g', 'p_before', 'p_follow_up', 'p_after');

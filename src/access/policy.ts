@@ -9,79 +9,27 @@
  * Single decisions keep their context in a process cache that every write invalidates through the
  * database's notifications and that turns itself off when those could lag by a second
  * (contextCache.ts); searches always read the tables in the statement.
+ *
+ * The rules over one patient's context are in waysIn.ts, the words of a decision in decision.ts.
  */
 import type { AccessSettings } from '../config.js';
 import type { Database, Queryable } from '../db/database.js';
 import type { BlindIndex } from '../keys/blindIndex.js';
-import { AccessDeniedError, type Decision, type FhirAction, type Role, type Who } from './authorize.js';
+import { AccessDeniedError, type FhirAction, type Role, type Who } from './authorize.js';
 import { ContextCache } from './contextCache.js';
+import { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Mode, type RuleInputs } from './decision.js';
 import { projectNewInBulk, projectWrite, type WrittenVersion } from './projection.js';
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { Builder } from './predicateSql.js';
 import { scopeAllowing } from './systemScopes.js';
 import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, type Interaction, type Scope } from './roles.js';
+import { evaluate, routes, type ContextRow } from './waysIn.js';
 
-export type Bind = (value: unknown) => string;
-
-/** What a decision is about. For writes, `basedOn` lists the orders a new result answers. */
-export interface AccessTarget {
-  resourceType: string;
-  id?: string;
-  patientId?: string | null;
-  /** Label digests of the stored version (reads, and the version a write replaces). */
-  labels?: string[];
-  basedOn?: string[];
-  /** The version read, or written (for the audit record). */
-  version?: number;
-}
-
-/**
- * Which state a decision is about: a stored version being read, the stored version a write
- * replaces or deletes, or the new state a create or update would store (its labels do not restrict
- * who may write it: a nurse may file a note a colleague labels sensitive).
- */
-export type Mode = 'read' | 'replace' | 'delete' | 'new';
-
-export interface Grounds {
-  /** 'relationship', 'role', 'break-glass', 'investigation', 'registration', 'directory', 'system', 'client-scope'. */
-  basis: string;
-  /** For a system client: the scope that allowed it. */
-  scope?: string;
-  purposeOfUse?: string;
-  relationships?: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
-  grantId?: string;
-  /** The patient is very restricted or a staff member: the access is queued for review. */
-  flagged?: boolean;
-}
-
-export interface AccessDecision extends Decision {
-  grounds?: Grounds;
-}
-
-export interface AccessEvent {
-  who: Who;
-  action: FhirAction;
-  resourceType: string;
-  id?: string;
-  patientId?: string | null;
-  version?: number;
-  decision: AccessDecision;
-  /**
-   * The write transaction the decision belongs to, when it was taken inside one: its record joins
-   * that transaction (committed or rolled back with the write).
-   */
-  tx?: Queryable;
-}
+export { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Grounds, type Mode } from './decision.js';
 
 const PATIENT_TYPES = new Set(CLINICAL_TYPES);
 
-export function interactionOf(mode: Mode, action: FhirAction): Interaction {
-  if (mode === 'read') return 'read';
-  if (mode === 'delete') return 'delete';
-  return action === 'create' ? 'create' : 'update';
-}
-
-export class AccessPolicy {
+export class AccessPolicy implements RuleInputs {
   private readonly allSensitive: string[];
   private readonly listeners: Array<(e: AccessEvent) => void | Promise<void>> = [];
   /** Label digests per role set and department: settings and the blind-index key are fixed for the process. */
@@ -195,7 +143,7 @@ export class AccessPolicy {
 
     const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
     const contexts = await this.contextsFor(who, mode, type, lab, targets, q);
-    return targets.map((t, i) => this.evaluate(who, action, mode, t, roles, contexts[i]));
+    return targets.map((t, i) => evaluate(this, who, action, mode, t, roles, contexts[i]));
   }
 
   /**
@@ -263,122 +211,7 @@ export class AccessPolicy {
 
   /** The decision for a row fetched with `readContext`'s columns. */
   decideFetched(who: Who, action: FhirAction, target: AccessTarget, roles: Role[], row: unknown): AccessDecision {
-    return this.evaluate(who, action, 'read', target, roles, (row as { ctx: ContextRow }).ctx);
-  }
-
-  /**
-   * The ways into one patient's records for this caller (given the context access_context()
-   * returns: the caller's principals, the patient's active relationships to them, restriction,
-   * consent rules, grants), each with the sensitive labels it lets through. The rules for a single
-   * row (\`evaluate\`) and for a search confined to a few patients (\`pinnedPredicate\`) both apply
-   * these; \`predicate\` writes the same rules in SQL for searches across patients, and the access
-   * tests ask all three forms (read, search by patient, search by id) for every cell. Why more than
-   * one form: planning the set predicate costs more than a single decision may.
-   */
-  private routes(who: Who, action: FhirAction, mode: Mode, type: string, targetId: string | undefined, basedOn: boolean, roles: Role[], ctx: ContextRow): Routes {
-    const principals = (ctx.principals ?? []).filter((p) => p.principal !== null);
-    const rels = ctx.relationships ?? [];
-    const restricted = Boolean(ctx.restricted);
-    const departments = principals.filter((p) => p.kind === 'department').map((p) => p.principal);
-    const deptAllowed = this.departmentAllowances().filter((d) => departments.includes(d.group)).map((d) => d.digest);
-    const actors = principals.map((p) => p.principal);
-    const consentBlocks = (purpose: string) =>
-      (ctx.consents ?? []).some((c) => {
-        if (c.purposes && !c.purposes.includes(purpose)) return false;
-        const named = (c.actors ?? []).some((a) => actors.includes(a));
-        return c.effect === 'deny' ? c.actors === null || named : !named;
-      });
-    const grants = ctx.grants ?? [];
-    const hasPractitioner = who.practitioner !== undefined;
-    const out: Routes = { normal: [], grants: [], restricted, relationships: rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct })) };
-    // New states carry no labels that restrict who may write them.
-    const labels = (direct: boolean, allowed: string[]): LabelRule => (mode === 'new' ? 'any' : { direct, allowed: [...allowed, ...deptAllowed] });
-
-    if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) {
-      out.normal.push({ labels: 'any', labelReason: '' });
-      return out;
-    }
-    const scopes = new Set(roles.map((r) => ROLE_RIGHTS[r].scope).filter((x): x is Scope => x !== undefined));
-    for (const scope of scopes) {
-      const rolesOfScope = roles.filter((r) => ROLE_RIGHTS[r].scope === scope);
-      const allowed = this.allowedSensitive(rolesOfScope);
-      switch (scope) {
-        case 'clinical': {
-          const related = hasPractitioner && rels.some((g) => g.direct || !restricted);
-          const direct = rels.some((g) => g.direct);
-          if (!related) out.normal.push({ refused: restricted ? 'restricted patient: only a direct care relationship gives access' : 'no active care relationship or grant gives access to this patient' });
-          else if (consentBlocks('TREAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-          else out.normal.push({ labels: labels(direct, allowed), labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow" });
-          if (rolesOfScope.some((r) => this.settings.breakGlassRoles.includes(r))) {
-            const g = grants.find((x) => x.kind === 'break-glass');
-            if (g) out.grants.push({ grant: g, labels: this.settings.breakGlassRevealsSensitive ? 'any' : labels(true, allowed) });
-          }
-          break;
-        }
-        case 'investigation': {
-          const g = grants.find((x) => x.kind === 'investigation');
-          if (mode === 'read' && g) out.grants.push({ grant: g, labels: 'any' });
-          else out.normal.push({ refused: 'chart content only within an open investigation' });
-          break;
-        }
-        case 'front-desk':
-          // ctx.restricted is null for a patient not on file: refused like a hidden one (403), never told apart (404).
-          if (restricted) out.normal.push({ refused: 'restricted patient: only a direct care relationship gives access' });
-          else if (ctx.restricted == null) out.normal.push({ refused: 'no such patient' });
-          else if (consentBlocks('HOPERAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-          else out.normal.push({ labels: labels(true, allowed), labelReason: 'sensitive record' });
-          break;
-        case 'billing':
-          if (consentBlocks('HPAYMT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-          else if (!ctx.has_encounter || restricted) out.normal.push({ refused: 'billing sees patients with encounters, except restricted ones' });
-          else out.normal.push({ labels: labels(true, allowed), labelReason: 'billing sees patients with encounters, except restricted ones' });
-          break;
-        case 'lab': {
-          if (!hasPractitioner) break;
-          const orders = rels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
-          let scoped: boolean;
-          if (type === 'Patient') scoped = orders.length > 0;
-          else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === targetId);
-          else scoped = basedOn && (ctx.assigned_orders ?? []).length > 0;
-          if (scoped && !consentBlocks('TREAT')) out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results' });
-          else out.normal.push({ refused: 'the lab sees the orders assigned to it and their results' });
-          break;
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The rules for one row: the first way in whose label rule lets the row's labels through. */
-  private evaluate(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, roles: Role[], ctx: ContextRow): AccessDecision {
-    const type = target.resourceType;
-    const r = this.routes(who, action, mode, type, target.id, true, roles, ctx);
-    const labels = mode === 'new' ? [] : (target.labels ?? []).filter((l) => this.allSensitive.includes(l));
-    const passes = (rule: LabelRule) => rule === 'any' || labels.length === 0 || (rule.direct && labels.every((l) => rule.allowed.includes(l)));
-    const purpose = ROLE_RIGHTS[roles[0]].purpose;
-    let reason: string | undefined;
-    for (const n of r.normal) {
-      if ('refused' in n) {
-        reason ??= n.refused;
-        continue;
-      }
-      if (!passes(n.labels)) {
-        reason ??= n.labelReason;
-        continue;
-      }
-      const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : r.relationships.length > 0 ? 'relationship' : 'role';
-      return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships: r.relationships, flagged: r.restricted } };
-    }
-    const g = r.grants.find((x) => passes(x.labels));
-    if (g) {
-      const kind = g.grant.kind;
-      return {
-        allowed: true,
-        reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
-        grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: g.grant.id, relationships: r.relationships, flagged: r.restricted },
-      };
-    }
-    return { allowed: false, reason: reason ?? 'no rule allows this access' };
+    return evaluate(this, who, action, 'read', target, roles, (row as { ctx: ContextRow }).ctx);
   }
 
   /**
@@ -397,7 +230,7 @@ export class AccessPolicy {
     const all = this.allSensitive;
     const parts: string[] = [];
     ids.forEach((patientId, i) => {
-      const r = this.routes(who, 'search', 'read', type, undefined, false, roles, contexts[i]);
+      const r = routes(this, who, 'search', 'read', type, undefined, false, roles, contexts[i]);
       const rules = [...r.normal.flatMap((n) => ('refused' in n ? [] : [n.labels])), ...r.grants.map((g) => g.labels)];
       if (rules.length === 0) return;
       // Unlabelled rows pass any way in; labelled rows need a direct way whose categories cover them.
@@ -462,29 +295,6 @@ export class AccessPolicy {
   get sensitiveDigests(): string[] {
     return this.allSensitive;
   }
-}
-
-/** Which sensitive labels a way in lets through: any, or (over a direct relationship) these categories. */
-type LabelRule = 'any' | { direct: boolean; allowed: string[] };
-
-/** The ways into one patient's records, in the order the rules try them. */
-interface Routes {
-  normal: Array<{ refused: string } | { labels: LabelRule; labelReason: string }>;
-  grants: Array<{ grant: { id: string; kind: string }; labels: LabelRule }>;
-  restricted: boolean;
-  relationships: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
-}
-
-/** What a single decision needs to know: the JSON access_context() returns (contextFunction.ts). */
-interface ContextRow {
-  principals: Array<{ principal: string | null; direct: boolean; kind: string }> | null;
-  relationships: Array<{ kind: string; source: string; source_type: string; source_id: string; principal: string; direct: boolean }> | null;
-  restricted: boolean | null;
-  has_encounter: boolean | null;
-  consents: Array<{ effect: 'deny' | 'permit-only'; actors: string[] | null; purposes: string[] | null }> | null;
-  grants: Array<{ id: string; kind: string }> | null;
-  assigned_orders: string[] | null;
-  valid_for?: number | null;
 }
 
 export { activeRelationshipSql, relationshipWindowSql } from './predicateSql.js';

@@ -4,7 +4,7 @@
  * a relationship's time window, shared with the context function (contextFunction.ts).
  */
 import type { Role, Who } from './authorize.js';
-import type { AccessPolicy, Bind, Mode } from './policy.js';
+import type { Bind, Mode, RuleInputs } from './decision.js';
 import type { Scope } from './roles.js';
 
 /** Builds the SQL of one predicate; parameters are bound once each. */
@@ -13,7 +13,7 @@ export class Builder {
   private a?: string;
 
   constructor(
-    private readonly policy: AccessPolicy,
+    private readonly policy: RuleInputs,
     private readonly who: Who,
     private readonly alias: string,
     private readonly bind: Bind,

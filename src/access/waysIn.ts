@@ -1,0 +1,147 @@
+/**
+ * The access rules over one patient's decision context (the JSON access_context() returns,
+ * contextFunction.ts): the ways into the patient's records a caller has (`routes`) and the decision
+ * on one row (`evaluate`). AccessPolicy applies them to single decisions and to searches confined to
+ * a few patients; predicateSql.ts writes the same rules in SQL for searches across patients.
+ */
+import type { FhirAction, Role, Who } from './authorize.js';
+import type { AccessDecision, AccessTarget, Mode, RuleInputs } from './decision.js';
+import { ROLE_RIGHTS, type Scope } from './roles.js';
+
+/** Which sensitive labels a way in lets through: any, or (over a direct relationship) these categories. */
+export type LabelRule = 'any' | { direct: boolean; allowed: string[] };
+
+/** The ways into one patient's records, in the order the rules try them. */
+export interface Routes {
+  normal: Array<{ refused: string } | { labels: LabelRule; labelReason: string }>;
+  grants: Array<{ grant: { id: string; kind: string }; labels: LabelRule }>;
+  restricted: boolean;
+  relationships: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
+}
+
+/** What a single decision needs to know: the JSON access_context() returns (contextFunction.ts). */
+export interface ContextRow {
+  principals: Array<{ principal: string | null; direct: boolean; kind: string }> | null;
+  relationships: Array<{ kind: string; source: string; source_type: string; source_id: string; principal: string; direct: boolean }> | null;
+  restricted: boolean | null;
+  has_encounter: boolean | null;
+  consents: Array<{ effect: 'deny' | 'permit-only'; actors: string[] | null; purposes: string[] | null }> | null;
+  grants: Array<{ id: string; kind: string }> | null;
+  assigned_orders: string[] | null;
+  valid_for?: number | null;
+}
+
+/**
+ * The ways into one patient's records for this caller (given the context access_context()
+ * returns: the caller's principals, the patient's active relationships to them, restriction,
+ * consent rules, grants), each with the sensitive labels it lets through. The rules for a single
+ * row (\`evaluate\`) and for a search confined to a few patients (\`pinnedPredicate\`) both apply
+ * these; \`predicate\` writes the same rules in SQL for searches across patients, and the access
+ * tests ask all three forms (read, search by patient, search by id) for every cell. Why more than
+ * one form: planning the set predicate costs more than a single decision may.
+ */
+export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mode, type: string, targetId: string | undefined, basedOn: boolean, roles: Role[], ctx: ContextRow): Routes {
+  const principals = (ctx.principals ?? []).filter((p) => p.principal !== null);
+  const rels = ctx.relationships ?? [];
+  const restricted = Boolean(ctx.restricted);
+  const departments = principals.filter((p) => p.kind === 'department').map((p) => p.principal);
+  const deptAllowed = rules.departmentAllowances().filter((d) => departments.includes(d.group)).map((d) => d.digest);
+  const actors = principals.map((p) => p.principal);
+  const consentBlocks = (purpose: string) =>
+    (ctx.consents ?? []).some((c) => {
+      if (c.purposes && !c.purposes.includes(purpose)) return false;
+      const named = (c.actors ?? []).some((a) => actors.includes(a));
+      return c.effect === 'deny' ? c.actors === null || named : !named;
+    });
+  const grants = ctx.grants ?? [];
+  const hasPractitioner = who.practitioner !== undefined;
+  const out: Routes = { normal: [], grants: [], restricted, relationships: rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct })) };
+  // New states carry no labels that restrict who may write them.
+  const labels = (direct: boolean, allowed: string[]): LabelRule => (mode === 'new' ? 'any' : { direct, allowed: [...allowed, ...deptAllowed] });
+
+  if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) {
+    out.normal.push({ labels: 'any', labelReason: '' });
+    return out;
+  }
+  const scopes = new Set(roles.map((r) => ROLE_RIGHTS[r].scope).filter((x): x is Scope => x !== undefined));
+  for (const scope of scopes) {
+    const rolesOfScope = roles.filter((r) => ROLE_RIGHTS[r].scope === scope);
+    const allowed = rules.allowedSensitive(rolesOfScope);
+    switch (scope) {
+      case 'clinical': {
+        const related = hasPractitioner && rels.some((g) => g.direct || !restricted);
+        const direct = rels.some((g) => g.direct);
+        if (!related) out.normal.push({ refused: restricted ? 'restricted patient: only a direct care relationship gives access' : 'no active care relationship or grant gives access to this patient' });
+        else if (consentBlocks('TREAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
+        else out.normal.push({ labels: labels(direct, allowed), labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow" });
+        if (rolesOfScope.some((r) => rules.settings.breakGlassRoles.includes(r))) {
+          const g = grants.find((x) => x.kind === 'break-glass');
+          if (g) out.grants.push({ grant: g, labels: rules.settings.breakGlassRevealsSensitive ? 'any' : labels(true, allowed) });
+        }
+        break;
+      }
+      case 'investigation': {
+        const g = grants.find((x) => x.kind === 'investigation');
+        if (mode === 'read' && g) out.grants.push({ grant: g, labels: 'any' });
+        else out.normal.push({ refused: 'chart content only within an open investigation' });
+        break;
+      }
+      case 'front-desk':
+        // ctx.restricted is null for a patient not on file: refused like a hidden one (403), never told apart (404).
+        if (restricted) out.normal.push({ refused: 'restricted patient: only a direct care relationship gives access' });
+        else if (ctx.restricted == null) out.normal.push({ refused: 'no such patient' });
+        else if (consentBlocks('HOPERAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
+        else out.normal.push({ labels: labels(true, allowed), labelReason: 'sensitive record' });
+        break;
+      case 'billing':
+        if (consentBlocks('HPAYMT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
+        else if (!ctx.has_encounter || restricted) out.normal.push({ refused: 'billing sees patients with encounters, except restricted ones' });
+        else out.normal.push({ labels: labels(true, allowed), labelReason: 'billing sees patients with encounters, except restricted ones' });
+        break;
+      case 'lab': {
+        if (!hasPractitioner) break;
+        const orders = rels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
+        let scoped: boolean;
+        if (type === 'Patient') scoped = orders.length > 0;
+        else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === targetId);
+        else scoped = basedOn && (ctx.assigned_orders ?? []).length > 0;
+        if (scoped && !consentBlocks('TREAT')) out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results' });
+        else out.normal.push({ refused: 'the lab sees the orders assigned to it and their results' });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The rules for one row: the first way in whose label rule lets the row's labels through. */
+export function evaluate(rules: RuleInputs, who: Who, action: FhirAction, mode: Mode, target: AccessTarget, roles: Role[], ctx: ContextRow): AccessDecision {
+  const type = target.resourceType;
+  const r = routes(rules, who, action, mode, type, target.id, true, roles, ctx);
+  const labels = mode === 'new' ? [] : (target.labels ?? []).filter((l) => rules.sensitiveDigests.includes(l));
+  const passes = (rule: LabelRule) => rule === 'any' || labels.length === 0 || (rule.direct && labels.every((l) => rule.allowed.includes(l)));
+  const purpose = ROLE_RIGHTS[roles[0]].purpose;
+  let reason: string | undefined;
+  for (const n of r.normal) {
+    if ('refused' in n) {
+      reason ??= n.refused;
+      continue;
+    }
+    if (!passes(n.labels)) {
+      reason ??= n.labelReason;
+      continue;
+    }
+    const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : r.relationships.length > 0 ? 'relationship' : 'role';
+    return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships: r.relationships, flagged: r.restricted } };
+  }
+  const g = r.grants.find((x) => passes(x.labels));
+  if (g) {
+    const kind = g.grant.kind;
+    return {
+      allowed: true,
+      reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
+      grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: g.grant.id, relationships: r.relationships, flagged: r.restricted },
+    };
+  }
+  return { allowed: false, reason: reason ?? 'no rule allows this access' };
+}
