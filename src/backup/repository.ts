@@ -245,8 +245,20 @@ export interface Manifest {
   carewallVersion: string;
   database?: DatabasePart;
   config: FileEntry[];
-  shares: Record<string, { root: string; tree: string[]; files: number; bytes: number }>;
+  shares: Record<string, SharePart>;
   stats?: WriteStats;
+}
+
+export interface SharePart {
+  root: string;
+  tree: string[];
+  files: number;
+  bytes: number;
+  /**
+   * Only some of the share's files (a protective snapshot at a ransomware alarm holds the files the
+   * attack had not reached): never the snapshot a whole share or "undo the attack" is restored from.
+   */
+  partial?: true;
 }
 
 export interface DatabasePart {

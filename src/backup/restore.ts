@@ -18,7 +18,7 @@ export function snapshotAsOf(snapshots: SnapshotInfo[], at: Date, opts: { share?
   const found = snapshots
     .filter((s) => {
       const t = Date.parse(s.manifest.time);
-      return (opts.strictlyBefore ? t < at.getTime() : t <= at.getTime()) && (!opts.share || s.manifest.shares[opts.share]) && (!opts.withDatabase || s.manifest.database);
+      return (opts.strictlyBefore ? t < at.getTime() : t <= at.getTime()) && (!opts.share || (s.manifest.shares[opts.share] && !s.manifest.shares[opts.share].partial)) && (!opts.withDatabase || s.manifest.database);
     })
     .at(-1);
   if (!found) throw new RestoreRefusedError(`no snapshot${opts.share ? ` of share ${opts.share}` : ''} was taken ${opts.strictlyBefore ? 'before' : 'at or before'} ${at.toISOString()}`);

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { createBackend, openBackend } from './open.js';
 import { initRepository, RepositoryWriter, type WriterCredential } from './repository.js';
 import { backupSettings, type BackupSettings } from './settings.js';
-import { runBackup, type BackupResult } from './snapshot.js';
+import { runBackup, type BackupResult, type FileSelection } from './snapshot.js';
 import type { ChunkerParams } from './chunker.js';
 
 export const CREDENTIAL_FILE = 'backup.key';
@@ -62,13 +62,13 @@ export class BackupService {
   }
 
   /** One backup run, recorded in backup_run whether it succeeds or not (a failure's message, never a file's content). */
-  async run(reason: string, opts: { onlyShares?: string[] } = {}): Promise<BackupResult> {
+  async run(reason: string, opts: { onlyShares?: string[]; onlyFiles?: FileSelection } = {}): Promise<BackupResult> {
     const started = new Date();
     const t0 = performance.now();
     const credential = this.credential();
     try {
       const writer = await this.writer();
-      const result = await runBackup(writer, { db: this.db, dataDir: this.settings.dataDir, shares: this.config.shares, reason, onlyShares: opts.onlyShares });
+      const result = await runBackup(writer, { db: this.db, dataDir: this.settings.dataDir, shares: this.config.shares, reason, onlyShares: opts.onlyShares, onlyFiles: opts.onlyFiles });
       await this.db.query(`insert into backup_run (started_at, seconds, reason, repository, snapshot, ok, stats) values ($1, $2, $3, $4, $5, true, $6)`, [
         started,
         result.seconds,
@@ -88,6 +88,24 @@ export class BackupService {
       ]);
       throw err;
     }
+  }
+
+  /**
+   * The protective snapshot at a ransomware alarm: the named files of the shares (those the attack
+   * has not reached) into the append-only repository, each checked again once stored. Returns the
+   * shares it covered (by folder) so the caller can tell which files are outside every share.
+   */
+  async protect(files: string[], stillGood: (abs: string) => Promise<boolean>): Promise<{ snapshot: string; files: number; bytes: number; changedMeanwhile: string[] }> {
+    const shares = this.config.shares;
+    const inside = (dir: string, p: string) => p.startsWith(dir + path.sep);
+    const names = Object.entries(shares)
+      .filter(([, dir]) => files.some((f) => inside(dir, f)))
+      .map(([name]) => name);
+    if (names.length === 0) throw new Error('none of the files is in a backed-up share (carewall.json backup.shares)');
+    const selection: FileSelection = { paths: new Set(files), stillGood, changedMeanwhile: [] };
+    const r = await this.run('protective', { onlyShares: names, onlyFiles: selection });
+    const parts = Object.values(r.manifest.shares);
+    return { snapshot: r.snapshot, files: parts.reduce((n, s) => n + s.files, 0), bytes: parts.reduce((n, s) => n + s.bytes, 0), changedMeanwhile: selection.changedMeanwhile };
   }
 
   /** Records the restore tests found in the repository (signed by the recovery key's evidence key). */

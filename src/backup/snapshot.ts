@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Database } from '../db/database.js';
 import { loadMasterKeys, MASTER_KEY_FILE } from '../keys/masterKeys.js';
 import { VERSION } from '../version.js';
-import type { DatabasePart, FileEntry, Manifest, RepositoryWriter } from './repository.js';
+import type { DatabasePart, FileEntry, Manifest, RepositoryWriter, SharePart } from './repository.js';
 import { FORMAT } from './repository.js';
 
 /** Files of the data folder that make an installation besides its database. */
@@ -23,6 +23,20 @@ export interface BackupInput {
   reason: string;
   /** Only these shares (a protective snapshot of one share); default all, with the database. */
   onlyShares?: string[];
+  /** Only these files of the shares (absolute paths), each kept only if `stillGood` says so after it is stored. */
+  onlyFiles?: FileSelection;
+}
+
+/**
+ * A protective snapshot's choice of files: the ransomware guard names the files the attack has not
+ * reached and checks each one again once it is stored, so that a file the attacker got to during
+ * the backup is not kept in its damaged state as if it were good.
+ */
+export interface FileSelection {
+  paths: Set<string>;
+  stillGood?: (abs: string) => Promise<boolean>;
+  /** Filled in: files left out because they were gone or no longer good. */
+  changedMeanwhile: string[];
 }
 
 /** The database as of one moment: every table of the schema, through one read-only transaction. */
@@ -86,7 +100,7 @@ export async function storeFile(writer: RepositoryWriter, abs: string): Promise<
   return { chunks, sha256: hash.digest('hex'), size };
 }
 
-export async function storeShare(writer: RepositoryWriter, root: string): Promise<{ root: string; tree: string[]; files: number; bytes: number }> {
+export async function storeShare(writer: RepositoryWriter, root: string, only?: FileSelection): Promise<SharePart> {
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`backup: the share folder ${root} does not exist`);
   const entries: FileEntry[] = [];
   let files = 0;
@@ -96,13 +110,21 @@ export async function storeShare(writer: RepositoryWriter, root: string): Promis
       entries.push({ path: e.rel, type: 'dir', mode: e.stat.mode & 0o7777, mtimeMs: e.stat.mtimeMs, size: 0 });
       continue;
     }
+    if (only && !only.paths.has(e.abs)) continue;
     let stored;
     try {
       stored = await storeFile(writer, e.abs);
     } catch (err) {
       // A file deleted while the walk went on is simply not in this snapshot.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        only?.changedMeanwhile.push(e.abs);
+        continue;
+      }
       throw err;
+    }
+    if (only?.stillGood && !(await only.stillGood(e.abs))) {
+      only.changedMeanwhile.push(e.abs);
+      continue;
     }
     files++;
     bytes += stored.size;
@@ -110,7 +132,7 @@ export async function storeShare(writer: RepositoryWriter, root: string): Promis
   }
   // The list of files is itself chunked: names may be patient data, and it deduplicates between snapshots.
   const tree = await writer.putStream([Buffer.from(JSON.stringify(entries))]);
-  return { root, tree, files, bytes };
+  return only ? { root, tree, files, bytes, partial: true } : { root, tree, files, bytes };
 }
 
 export interface BackupResult {
@@ -142,7 +164,7 @@ export async function runBackup(writer: RepositoryWriter, input: BackupInput): P
   const shares: Manifest['shares'] = {};
   for (const [name, dir] of Object.entries(input.shares)) {
     if (input.onlyShares && !input.onlyShares.includes(name)) continue;
-    shares[name] = await storeShare(writer, dir);
+    shares[name] = await storeShare(writer, dir, input.onlyFiles);
   }
   const manifest: Manifest = { format: FORMAT, time: time.toISOString(), reason: input.reason, host: os.hostname(), carewallVersion: VERSION, database, config, shares, stats: { ...writer.stats } };
   const snapshot = await writer.putSnapshot(manifest, time);

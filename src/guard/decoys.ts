@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fingerprint, type Fingerprint } from './fingerprint.js';
 import { docx, prose, Rng } from './formats.js';
 
 export interface DecoyState {
@@ -70,5 +71,70 @@ export function renewDecoyTime(file: string, now = Date.now()): number | undefin
     return fs.statSync(file).mtimeMs;
   } catch {
     return undefined;
+  }
+}
+
+/** A decoy whose folder vanished gets this long to turn up elsewhere under its name (staff moving a folder). */
+export const DECOY_MOVE_MS = 2000;
+
+/** The decoys of one guard, and the ones on the move. */
+export class DecoySet {
+  private readonly paths = new Set<string>();
+  /** Decoys whose folder vanished, waiting to turn up elsewhere. */
+  private readonly moving = new Map<string, Fingerprint>();
+
+  constructor(private readonly stateFile: string) {}
+
+  has(p: string): boolean {
+    return this.paths.has(p);
+  }
+
+  get list(): string[] {
+    return [...this.paths];
+  }
+
+  /**
+   * Plants the decoys in every folder (but version-control and package folders) and hands each
+   * one's fingerprint to `learn` in the same step as it becomes a decoy: an event of the planting
+   * itself, judged meanwhile, then sees either an ordinary new file or a decoy with its baseline.
+   */
+  async plant(folders: string[], roots: string[], learn: (p: string, fp: Fingerprint) => void): Promise<void> {
+    const state = loadDecoyState(this.stateFile);
+    for (const d of folders) {
+      const root = roots.find((r) => d === r || d.startsWith(r + path.sep))!;
+      if (path.relative(root, d).split(path.sep).some((s) => NO_DECOY_DIRS.has(s))) continue;
+      for (const p of await plantDecoys(d, state.seed)) {
+        const fp = await fingerprint(p);
+        if (!fp) continue;
+        learn(p, fp);
+        this.paths.add(p);
+      }
+    }
+    state.decoys = this.list;
+    saveDecoyState(this.stateFile, state);
+  }
+
+  /** A new file that is a moving decoy arriving at its new place: the decoy's old path. */
+  arriving(p: string, fp: Fingerprint): string | undefined {
+    for (const [from, dfp] of this.moving) {
+      if (dfp.sample === fp.sample && dfp.size === fp.size && path.basename(from) === path.basename(p)) return from;
+    }
+    return undefined;
+  }
+
+  /** Its folder is gone: waits DECOY_MOVE_MS for it to arrive elsewhere, then calls `lost`. */
+  leaving(p: string, fp: Fingerprint, lost: () => void): void {
+    this.moving.set(p, fp);
+    setTimeout(() => {
+      if (this.moving.delete(p)) lost();
+    }, DECOY_MOVE_MS).unref();
+  }
+
+  /** The decoy moved from `from` to `to` with its folder. */
+  moved(from: string, to: string): void {
+    this.paths.delete(from);
+    this.paths.add(to);
+    this.moving.delete(from);
+    if (fs.existsSync(this.stateFile)) saveDecoyState(this.stateFile, { ...loadDecoyState(this.stateFile), decoys: this.list });
   }
 }

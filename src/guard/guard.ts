@@ -1,37 +1,20 @@
 /**
  * The ransomware guard: watches folders (fs.watch, recursive, plus a periodic scan for anything the
- * watcher missed), keeps a small fingerprint of every file, judges each change with the detectors
- * in evidence.ts, and raises an alarm when the evidence of distinct files adds up to ALARM_AT in
- * its window, at once on a decoy touch or a ransom note. An alarm is one NDJSON line appended to
- * the alerts file; the first alarm of an incident also makes the share read-only (if asked) and
- * takes the protective snapshot of the files not yet touched.
+ * watcher missed), keeps a small fingerprint of every file, and judges each change with the
+ * detectors in evidence.ts. What the evidence adds up to, the alarm and the response, is
+ * incident.ts's.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { loadDecoyState, NO_DECOY_DIRS, plantDecoys, renewDecoyTime, saveDecoyState } from './decoys.js';
+import { DECOY_MOVE_MS, DecoySet, renewDecoyTime } from './decoys.js';
 import { compareToBaseline, foreignExtension, isUnreadable, similarSize, WEAK, type Signal } from './evidence.js';
 import { fingerprint, UNJUDGED, type Fingerprint } from './fingerprint.js';
-import { isStrongNote, isWeakNote, scoreNote } from './notes.js';
-import { makeReadOnly, type ProtectiveSnapshot, type SnapshotResult } from './response.js';
+import { NoteTracker } from './notes.js';
+import { IncidentDesk, type Alarm, type Severity } from './incident.js';
+import type { ProtectiveSnapshot } from './response.js';
 import { SHARE_MARKER } from './share.js';
-
-export type Severity = 'critical' | 'high';
-
-/** One line of the alerts file. */
-export interface Alarm {
-  time: string;
-  /** The files whose changes raised this alarm. */
-  paths: string[];
-  reason: string;
-  severity: Severity;
-  /** Start of the incident: the first suspicious change the guard saw (for "undo the attack"). */
-  since: string;
-  /** Every file the incident has touched so far (destroyed, replaced, renamed); see also `affectedFile`. */
-  affected: string[];
-  /** Side file kept up to date with the growing affected list and the response's results. */
-  affectedFile: string;
-}
+import { listTree, mapLimit } from './tree.js';
 
 export interface GuardOptions {
   dirs: string[];
@@ -48,25 +31,10 @@ export interface GuardOptions {
   decoyStateFile?: string;
 }
 
-export const ALARM_AT = 2;
-/** Destroyed files count for an hour (one file a minute is caught too); weaker signs for ten minutes. */
-const STRONG_WINDOW_MS = 3600e3;
-const WEAK_WINDOW_MS = 600e3;
 /** How long a vanished file is remembered, to recognise it coming back encrypted. */
 const TOMBSTONE_MS = 600e3;
-/** Weak ransom notes: the same note in this many folders. */
-const NOTE_FOLDERS = 3;
-/** Further alarm lines of the same incident at most this often. */
-const REPEAT_MS = 5000;
-const DECOY_MOVE_MS = 2000;
-const SEVERITY_RANK: Record<Severity, number> = { high: 2, critical: 3 };
-
-interface Evidence {
-  t: number;
-  weight: number;
-  signal: string;
-  paths: string[];
-}
+/** Files vanished without a pair count for new unreadable files this long (incident.ts's window for weak signs). */
+const WEAK_WINDOW_MS = 600e3;
 
 interface Tombstone {
   path: string;
@@ -79,13 +47,10 @@ export class Guard {
   private readonly baseline = new Map<string, Fingerprint>();
   /** Baselines of files that showed evidence: never replaced by the damaged content. */
   private readonly pinned = new Set<string>();
-  private readonly decoys = new Set<string>();
-  /** Decoys whose folder vanished, waiting to turn up elsewhere. */
-  private readonly movingDecoys = new Map<string, Fingerprint>();
+  private readonly decoys: DecoySet;
   private readonly tombstones = new Map<string, Tombstone[]>(); // by folder
   private readonly unreadableNew = new Map<string, Array<{ path: string; size: number; t: number }>>(); // by folder
-  private readonly evidence = new Map<string, Evidence>(); // by path: the strongest
-  private readonly notes = new Map<string, Set<string>>(); // note key -> folders
+  private readonly notes = new NoteTracker();
   private readonly extensions = new Set<string>();
   /** Files that appeared under a new name lately, to pair with a vanished name judged after them. */
   private readonly recentNew: Array<{ path: string; fp: Fingerprint; t: number }> = [];
@@ -95,19 +60,37 @@ export class Guard {
   private readonly exclude: string[];
   private readonly own: Set<string>;
   private timer?: NodeJS.Timeout;
-  private incident?: { since: number; affected: Set<string>; lastLine: number; reported: number; severity: number; response?: Promise<void>; results: Record<string, unknown> };
   private stopped = false;
-  readonly alarms: Alarm[] = [];
+  private readonly desk: IncidentDesk;
   readonly affectedFile: string;
-  private readonly decoyStateFile: string;
+  /** Modes taken off by the read-only response, kept for `release` (see response.ts). */
+  readonly modesFile: string;
 
   constructor(private readonly opts: GuardOptions) {
     this.roots = opts.dirs.map((d) => fs.realpathSync(path.resolve(d)));
     this.exclude = (opts.exclude ?? []).map((d) => path.resolve(d));
     const alerts = path.resolve(opts.alertsFile);
     this.affectedFile = alerts.replace(/(\.ndjson|\.jsonl)?$/, '.affected.json');
-    this.decoyStateFile = path.resolve(opts.decoyStateFile ?? alerts.replace(/(\.ndjson|\.jsonl)?$/, '.decoys.json'));
-    this.own = new Set([alerts, this.affectedFile, this.decoyStateFile]);
+    const decoyStateFile = path.resolve(opts.decoyStateFile ?? alerts.replace(/(\.ndjson|\.jsonl)?$/, '.decoys.json'));
+    this.decoys = new DecoySet(decoyStateFile);
+    this.modesFile = alerts.replace(/(\.ndjson|\.jsonl)?$/, '.modes.json');
+    this.own = new Set([alerts, this.affectedFile, decoyStateFile, this.modesFile]);
+    this.desk = new IncidentDesk({
+      alertsFile: alerts,
+      affectedFile: this.affectedFile,
+      modesFile: this.modesFile,
+      roots: this.roots,
+      isDecoy: (p) => this.decoys.has(p),
+      untouched: () => [...this.baseline].filter(([p]) => !this.decoys.has(p) && !this.pinned.has(p)).map(([p, baseline]) => ({ path: p, baseline })),
+      leaveWritable: (p) => this.own.has(p) || this.exclude.some((e) => p === e || p.startsWith(e + path.sep)),
+      readOnlyOnAlarm: opts.readOnlyOnAlarm,
+      snapshot: opts.snapshot,
+      onAlarm: opts.onAlarm,
+    });
+  }
+
+  get alarms(): Alarm[] {
+    return this.desk.alarms;
   }
 
   /** Builds the baseline, plants decoys, starts watching; resolves when ready. */
@@ -131,25 +114,10 @@ export class Guard {
       const fp = await fingerprint(f);
       if (fp) this.learn(f, fp);
     });
-    if (this.opts.decoys) {
-      const state = loadDecoyState(this.decoyStateFile);
-      for (const d of folders) {
-        if (path.relative(this.roots.find((r) => d === r || d.startsWith(r + path.sep))!, d).split(path.sep).some((s) => NO_DECOY_DIRS.has(s))) continue;
-        for (const p of await plantDecoys(d, state.seed)) {
-          const fp = await fingerprint(p);
-          if (!fp) continue;
-          // Baseline and decoy status together, in one step: an event of the planting itself,
-          // judged meanwhile, then either sees an ordinary new file or a decoy with its baseline.
-          this.baseline.set(p, fp);
-          this.decoys.add(p);
-        }
-      }
-      state.decoys = [...this.decoys];
-      saveDecoyState(this.decoyStateFile, state);
-    }
+    if (this.opts.decoys) await this.decoys.plant(folders, this.roots, (p, fp) => this.baseline.set(p, fp));
     this.timer = setInterval(() => void this.scan(), this.opts.scanIntervalMs ?? 30000);
     this.timer.unref();
-    return { files: files.length, folders: folders.length, decoys: this.decoys.size };
+    return { files: files.length, folders: folders.length, decoys: this.decoys.list.length };
   }
 
   async stop(): Promise<void> {
@@ -157,12 +125,7 @@ export class Guard {
     for (const w of this.watchers) w.close();
     if (this.timer) clearInterval(this.timer);
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 5));
-    await this.incident?.response;
-    if (this.affectedTimer) {
-      clearTimeout(this.affectedTimer);
-      this.affectedTimer = undefined;
-      this.writeAffected();
-    }
+    await this.desk.settle();
   }
 
   /** Waits until the changes seen so far have been judged (tests, the bench). */
@@ -171,7 +134,7 @@ export class Guard {
   }
 
   get decoyPaths(): string[] {
-    return [...this.decoys];
+    return this.decoys.list;
   }
 
   private skip(p: string): boolean {
@@ -182,21 +145,8 @@ export class Guard {
     return p.split(path.sep).includes('.git');
   }
 
-  private async walk(dir: string, folders: string[], files: string[]): Promise<void> {
-    if (this.skip(dir)) return;
-    folders.push(dir);
-    let entries: fs.Dirent[];
-    try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (this.skip(p)) continue;
-      if (e.isDirectory()) await this.walk(p, folders, files);
-      else if (e.isFile()) files.push(p);
-    }
+  private walk(dir: string, folders: string[], files: string[]): Promise<void> {
+    return listTree(dir, (p) => this.skip(p), folders, files);
   }
 
   private learn(p: string, fp: Fingerprint): void {
@@ -245,7 +195,7 @@ export class Guard {
       }
     }
     for (const f of this.baseline.keys()) if (!present.has(f)) this.enqueue(f);
-    for (const d of this.decoys) {
+    for (const d of this.decoys.list) {
       const b = this.baseline.get(d);
       if (!b) continue;
       const renewed = renewDecoyTime(d);
@@ -255,7 +205,7 @@ export class Guard {
 
   private async judge(p: string): Promise<void> {
     // Known destroyed already: it can show nothing more, only still be there or not.
-    if ((this.evidence.get(p)?.weight ?? 0) >= 1 && this.pinned.has(p) && fs.existsSync(p)) return;
+    if (this.desk.weightOf(p) >= 1 && this.pinned.has(p) && fs.existsSync(p)) return;
     const fp = await fingerprint(p);
     const now = Date.now();
     if (!fp) {
@@ -326,12 +276,11 @@ export class Guard {
       return;
     }
     // A decoy whose folder was moved, arriving at its new place.
-    for (const [from, dfp] of this.movingDecoys) {
-      if (dfp.sample === fp.sample && dfp.size === fp.size && path.basename(from) === path.basename(p)) {
-        this.baseline.set(p, fp);
-        this.adoptDecoy(from, p);
-        return;
-      }
+    const from = this.decoys.arriving(p, fp);
+    if (from) {
+      this.baseline.set(p, fp);
+      this.decoys.moved(from, p);
+      return;
     }
     // A new name. A rename keeps the sampled bytes: find the name it had.
     const renamed = this.takeTombstone(undefined, (x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
@@ -402,26 +351,16 @@ export class Guard {
     const moved = (x: { path: string; fp: Fingerprint }) => x.fp.sample === fp.sample && x.fp.size === fp.size && path.basename(x.path) === path.basename(p);
     const r = this.recentNew.findIndex((x) => moved(x) && now - x.t < DECOY_MOVE_MS);
     if (r >= 0) {
-      this.adoptDecoy(p, this.recentNew.splice(r, 1)[0].path);
+      this.decoys.moved(p, this.recentNew.splice(r, 1)[0].path);
       return;
     }
     if (fs.existsSync(path.dirname(p))) {
       this.raise([p], 'decoy file deleted or renamed', 'critical', now);
       return;
     }
-    this.movingDecoys.set(p, fp);
-    setTimeout(() => {
-      if (this.movingDecoys.delete(p) && !this.stopped) this.raise([p], 'decoy file deleted with its folder', 'critical', Date.now());
-    }, DECOY_MOVE_MS).unref();
-  }
-
-  private adoptDecoy(from: string, to: string): void {
-    this.decoys.delete(from);
-    this.decoys.add(to);
-    this.movingDecoys.delete(from);
-    const fp = this.baseline.get(to);
-    if (fp) this.baseline.set(to, fp);
-    if (fs.existsSync(this.decoyStateFile)) saveDecoyState(this.decoyStateFile, { ...loadDecoyState(this.decoyStateFile), decoys: [...this.decoys] });
+    this.decoys.leaving(p, fp, () => {
+      if (!this.stopped) this.raise([p], 'decoy file deleted with its folder', 'critical', Date.now());
+    });
   }
 
   private unpairedVanished(now: number): number {
@@ -443,141 +382,15 @@ export class Guard {
   private async checkNote(p: string, now: number): Promise<void> {
     const b = this.baseline.get(p);
     if (!b || b.size > 65536) return;
-    let text: string;
-    try {
-      text = await fsp.readFile(p, 'utf8');
-    } catch {
-      return;
-    }
-    const s = scoreNote(text);
-    if (isStrongNote(s)) {
-      this.add(p, { weight: 2, signal: `ransom note (${s.channels.join(', ')})` }, [p], now, 'ransom note');
-      return;
-    }
-    if (!isWeakNote(s)) return;
-    // The same note in several folders: by name, and by content (names may be randomised).
-    for (const key of [`name:${path.basename(p).toLowerCase()}`, `text:${text.replace(/\s+/g, ' ').trim().slice(0, 2000)}`]) {
-      const dirs = this.notes.get(key) ?? new Set<string>();
-      dirs.add(path.dirname(p));
-      this.notes.set(key, dirs);
-      if (dirs.size >= NOTE_FOLDERS) this.add(p, { weight: 2, signal: `the same note with extortion vocabulary in ${dirs.size} folders` }, [p], now, 'ransom notes');
-    }
+    const found = await this.notes.judge(p);
+    if (found) this.add(p, { weight: 2, signal: found.signal }, [p], now, found.reason);
   }
 
   private add(p: string, s: Signal, paths: string[], now: number, reason?: string): void {
-    // One file under two names (judged, then renamed; an original and its encrypted copy) is one
-    // file of evidence: the entries of its other names merge into this one.
-    for (const q of paths) {
-      const other = q !== p ? this.evidence.get(q) : undefined;
-      if (!other) continue;
-      this.evidence.delete(q);
-      if (other.weight > s.weight) s = { weight: other.weight, signal: other.signal };
-      paths = [...new Set([...other.paths, ...paths])];
-    }
-    const prev = this.evidence.get(p);
-    if (!prev || prev.weight < s.weight) this.evidence.set(p, { t: now, weight: s.weight, signal: s.signal, paths });
-    if (this.incident) for (const q of paths) this.incident.affected.add(q);
-    let total = 0;
-    const recent: Evidence[] = [];
-    for (const [k, e] of this.evidence) {
-      const age = now - e.t;
-      if (age > STRONG_WINDOW_MS || (e.weight < 1 && age > WEAK_WINDOW_MS)) {
-        this.evidence.delete(k);
-        continue;
-      }
-      total += e.weight;
-      recent.push(e);
-    }
-    if (total >= ALARM_AT || this.incident) {
-      const signals = [...new Set(recent.sort((a, b) => b.weight - a.weight).map((e) => e.signal))].slice(0, 5);
-      this.raise(
-        recent.flatMap((e) => e.paths),
-        reason ?? `encryption activity: ${recent.length} files (${signals.join('; ')})`,
-        'high',
-        now,
-        Math.min(...recent.map((e) => e.t)),
-      );
-    }
+    this.desk.add(p, s, paths, now, reason);
   }
 
-  private raise(paths: string[], reason: string, severity: Severity, now: number, since = now): void {
-    const first = !this.incident;
-    if (!this.incident) this.incident = { since, affected: new Set(), lastLine: 0, reported: 0, severity: 0, results: {} };
-    const inc = this.incident;
-    inc.since = Math.min(inc.since, since);
-    for (const e of this.evidence.values()) for (const q of e.paths) inc.affected.add(q);
-    for (const q of paths) if (!this.decoys.has(q)) inc.affected.add(q);
-    // Later lines of one incident: when something new is known (or it got more severe), and not
-    // more often than REPEAT_MS; the affected file keeps up in between.
-    const rank = SEVERITY_RANK[severity];
-    if (!first && rank <= inc.severity && (now - inc.lastLine < REPEAT_MS || inc.affected.size === inc.reported)) {
-      this.writeAffectedSoon();
-      return;
-    }
-    inc.severity = Math.max(inc.severity, rank);
-    inc.lastLine = now;
-    inc.reported = inc.affected.size;
-    const alarm: Alarm = {
-      time: new Date(now).toISOString(),
-      paths: [...new Set(paths)],
-      reason,
-      severity,
-      since: new Date(inc.since).toISOString(),
-      affected: [...inc.affected].filter((q) => !this.decoys.has(q)),
-      affectedFile: this.affectedFile,
-    };
-    // Synchronous append: the line is on disk before anything else happens, in order.
-    fs.appendFileSync(this.opts.alertsFile, JSON.stringify(alarm) + '\n', { mode: 0o600 });
-    this.alarms.push(alarm);
-    this.writeAffected();
-    this.opts.onAlarm?.(alarm);
-    if (first) inc.response = this.respond(alarm);
+  private raise(paths: string[], reason: string, severity: Severity, now: number): void {
+    this.desk.raise(paths, reason, severity, now);
   }
-
-  private affectedTimer?: NodeJS.Timeout;
-  /** At most four writes a second of the affected list while an attack goes on. */
-  private writeAffectedSoon(): void {
-    if (this.affectedTimer) return;
-    this.affectedTimer = setTimeout(() => {
-      this.affectedTimer = undefined;
-      this.writeAffected();
-    }, 250);
-  }
-
-  private writeAffected(): void {
-    const inc = this.incident!;
-    const doc = { since: new Date(inc.since).toISOString(), updated: new Date().toISOString(), affected: [...inc.affected].filter((q) => !this.decoys.has(q)), ...inc.results };
-    fs.writeFileSync(this.affectedFile, JSON.stringify(doc, null, 1) + '\n', { mode: 0o600 });
-  }
-
-  private async respond(alarm: Alarm): Promise<void> {
-    const inc = this.incident!;
-    if (this.opts.readOnlyOnAlarm) {
-      try {
-        inc.results.readOnly = { entries: await makeReadOnly(this.roots, (p) => this.own.has(p) || this.exclude.some((e) => p === e || p.startsWith(e + path.sep))) };
-      } catch (err) {
-        inc.results.readOnly = { error: (err as Error).message };
-      }
-    }
-    if (this.opts.snapshot) {
-      const files = [...this.baseline]
-        .filter(([p]) => !inc.affected.has(p) && !this.decoys.has(p) && !this.pinned.has(p))
-        .map(([p, baseline]) => ({ path: p, baseline }));
-      try {
-        const r: SnapshotResult = await this.opts.snapshot({ roots: this.roots, files, alarmTime: alarm.time });
-        for (const q of r.changedMeanwhile) inc.affected.add(q);
-        inc.results.snapshot = { location: r.location, files: r.files, bytes: r.bytes, changedMeanwhile: r.changedMeanwhile.length };
-      } catch (err) {
-        inc.results.snapshot = { error: (err as Error).message };
-      }
-    }
-    this.writeAffected();
-  }
-}
-
-async function mapLimit<T>(xs: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, async () => {
-    while (i < xs.length) await fn(xs[i++]);
-  }));
 }

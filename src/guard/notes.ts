@@ -5,6 +5,11 @@
  * extortion. Those two together are the strong form; the vocabulary alone (an IT memo about
  * ransomware has it too) only counts when the same note appears in several folders.
  */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+/** Weak notes: the same note in this many folders. */
+const NOTE_FOLDERS = 3;
 
 const VOCABULARY: RegExp[] = [
   /\bencrypt(ed|ion)?\b/i,
@@ -45,3 +50,29 @@ export function scoreNote(text: string): NoteScore {
 export const isStrongNote = (s: NoteScore) => s.channels.length > 0 && s.vocabulary >= 3;
 /** Enough extortion terms to count when the same note turns up in several folders. */
 export const isWeakNote = (s: NoteScore) => s.vocabulary >= 4;
+
+/** Remembers the weak notes seen, by name and by content (names may be randomised), per folder. */
+export class NoteTracker {
+  private readonly seen = new Map<string, Set<string>>(); // note key -> folders
+
+  /** Judges a new or changed text file: a ransom note by itself, or the same weak note in NOTE_FOLDERS folders. */
+  async judge(p: string): Promise<{ signal: string; reason: string } | undefined> {
+    let text: string;
+    try {
+      text = await fsp.readFile(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const s = scoreNote(text);
+    if (isStrongNote(s)) return { signal: `ransom note (${s.channels.join(', ')})`, reason: 'ransom note' };
+    if (!isWeakNote(s)) return undefined;
+    let found: { signal: string; reason: string } | undefined;
+    for (const key of [`name:${path.basename(p).toLowerCase()}`, `text:${text.replace(/\s+/g, ' ').trim().slice(0, 2000)}`]) {
+      const dirs = this.seen.get(key) ?? new Set<string>();
+      dirs.add(path.dirname(p));
+      this.seen.set(key, dirs);
+      if (dirs.size >= NOTE_FOLDERS) found = { signal: `the same note with extortion vocabulary in ${dirs.size} folders`, reason: 'ransom notes' };
+    }
+    return found;
+  }
+}

@@ -82,14 +82,20 @@ export function copySnapshot(dir: string): ProtectiveSnapshot {
   };
 }
 
+/** A file or folder whose write bits the read-only response took off, with its mode before. */
+export interface SavedMode {
+  path: string;
+  mode: number;
+}
+
 /**
  * Takes the write bits off every file and folder of the share (a folder without them refuses new
  * files, renames and deletes). Processes that run as root, or as the owner and change the mode
- * back, are not stopped by it; the share's users (Samba's, say) are. Returns how many entries
- * were changed; `chmod -R u+w` (or the saved modes) undoes it after the clean-up.
+ * back, are not stopped by it; the share's users (Samba's, say) are. Returns the entries changed
+ * with their modes before, which `restoreWriteBits` gives back after the clean-up.
  */
-export async function makeReadOnly(roots: string[], skip: (p: string) => boolean): Promise<number> {
-  let n = 0;
+export async function makeReadOnly(roots: string[], skip: (p: string) => boolean): Promise<SavedMode[]> {
+  const saved: SavedMode[] = [];
   const walk = async (d: string) => {
     let entries: fs.Dirent[];
     try {
@@ -100,8 +106,7 @@ export async function makeReadOnly(roots: string[], skip: (p: string) => boolean
     // The folder first: from that moment it refuses new files, renames and deletes.
     const st = await fsp.stat(d).catch(() => undefined);
     if (st && st.mode & 0o222) {
-      await fsp.chmod(d, st.mode & 0o7555).catch(() => {});
-      n++;
+      await fsp.chmod(d, st.mode & 0o7555).then(() => saved.push({ path: d, mode: st.mode & 0o7777 }), () => {});
     }
     await Promise.all(
       entries.map(async (e) => {
@@ -111,13 +116,27 @@ export async function makeReadOnly(roots: string[], skip: (p: string) => boolean
         else if (e.isFile()) {
           const fst = await fsp.stat(p).catch(() => undefined);
           if (fst && fst.mode & 0o222) {
-            await fsp.chmod(p, fst.mode & 0o7555).catch(() => {});
-            n++;
+            await fsp.chmod(p, fst.mode & 0o7555).then(() => saved.push({ path: p, mode: fst.mode & 0o7777 }), () => {});
           }
         }
       }),
     );
   };
   for (const r of roots) await walk(r);
+  return saved;
+}
+
+/**
+ * Gives back the write bits the read-only response took (and only those: a mode changed since by
+ * someone else keeps its other bits). Entries that are gone, or that were replaced by a link,
+ * are skipped. Returns how many entries were given their write bits back.
+ */
+export async function restoreWriteBits(saved: SavedMode[]): Promise<number> {
+  let n = 0;
+  for (const m of saved) {
+    const st = await fsp.lstat(m.path).catch(() => undefined);
+    if (!st || st.isSymbolicLink()) continue;
+    await fsp.chmod(m.path, (st.mode & 0o7777) | (m.mode & 0o222)).then(() => n++, () => {});
+  }
   return n;
 }
