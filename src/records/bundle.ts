@@ -9,7 +9,8 @@ import type { Who } from '../access/authorize.js';
 import { AccessDeniedError } from '../access/authorize.js';
 import { badRequest, FhirError, outcome, preconditionFailed } from './outcome.js';
 import { conditionQuery, type SearchQuery } from './search.js';
-import { withConditionalId, type PreparedWrite, type FhirService } from './service.js';
+import { withConditionalId } from './requestChecks.js';
+import type { PreparedWrite, FhirService } from './service.js';
 import type { StoredVersion } from './store.js';
 
 const MAX_ENTRIES = 5000;

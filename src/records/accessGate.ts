@@ -1,0 +1,87 @@
+/**
+ * The FHIR service's side of the enforcement point: every access to a stored row, a new state or a
+ * type is decided by the access rules and recorded before any patient data is decrypted or written.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { AccessDeniedError, type FhirAction, type Who } from '../access/authorize.js';
+import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/policy.js';
+import type { Database, Queryable } from '../db/database.js';
+import type { VersionRow } from './store.js';
+
+export class AccessGate {
+  constructor(
+    private readonly db: Database,
+    private readonly access: AccessPolicy,
+  ) {}
+
+  /**
+   * Asks the access rules about a stored row before decrypting or replacing it. A row that does not
+   * exist is decided like one of an unknown patient: guessing ids tells a caller nothing.
+   */
+  async check(
+    who: Who,
+    action: FhirAction,
+    mode: Mode,
+    type: string,
+    id: string,
+    row: VersionRow | undefined,
+    opts: { recordAllowed?: boolean } = {},
+  ): Promise<AccessDecision> {
+    const target: AccessTarget = { resourceType: type, id, patientId: row?.patient_id ?? null, labels: row?.labels ?? [], version: row?.version_id };
+    return this.enforce(who, action, mode, target, this.db, opts.recordAllowed ?? true);
+  }
+
+  /** The new state of a write: the compartment it joins, and for lab results the orders they answer. */
+  async checkNew(
+    tx: Queryable,
+    who: Who,
+    action: FhirAction,
+    resource: Resource & { id: string },
+    patientId: string | null,
+  ): Promise<{ target: AccessTarget; decision: AccessDecision }> {
+    const basedOn = ((resource as { basedOn?: Array<{ reference?: string }> }).basedOn ?? [])
+      .map((b) => /^ServiceRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(b.reference ?? '')?.[1])
+      .filter((x): x is string => x !== undefined);
+    const target: AccessTarget = { resourceType: resource.resourceType, id: resource.id, patientId, labels: [], basedOn };
+    return { target, decision: await this.access.decide(who, action, 'new', target, tx) };
+  }
+
+  /** Decides, records (refusals always; allowed accesses unless their record comes later, with the write) and throws on refusal. */
+  private async enforce(who: Who, action: FhirAction, mode: Mode, target: AccessTarget, q: Queryable, recordAllowed: boolean): Promise<AccessDecision> {
+    const decision = await this.access.decide(who, action, mode, target, q);
+    if (!decision.allowed || recordAllowed) await this.access.record(who, action, target, decision, q);
+    if (!decision.allowed) throw new AccessDeniedError(decision);
+    return decision;
+  }
+
+  /** Type-level interactions (search, type history) need a role that may read the type at all. */
+  async requireRole(who: Who, action: FhirAction, type: string): Promise<void> {
+    const interaction = action === 'create' ? 'create' : 'read';
+    if (!this.access.mayTouchType(who, interaction, type)) {
+      const decision: AccessDecision = { allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` };
+      await this.access.record(who, action, { resourceType: type }, decision);
+      throw new AccessDeniedError(decision);
+    }
+  }
+
+  /** Each patient whose data a search or history returns is one access: explained, and reviewed when it must be. */
+  async recordReads(who: Who, action: FhirAction, rows: VersionRow[]): Promise<void> {
+    if (who.system) return;
+    const firstPerPatient = new Map<string, VersionRow>();
+    for (const row of rows) {
+      const key = `${row.resource_type}:${row.patient_id ?? row.id}`;
+      if (!firstPerPatient.has(key)) firstPerPatient.set(key, row);
+    }
+    const byType = new Map<string, AccessTarget[]>();
+    for (const row of firstPerPatient.values()) {
+      const list = byType.get(row.resource_type) ?? [];
+      list.push({ resourceType: row.resource_type, id: row.id, patientId: row.patient_id, labels: row.labels, version: row.version_id });
+      byType.set(row.resource_type, list);
+    }
+    for (const targets of byType.values()) {
+      const decisions = await this.access.decideMany(who, action, 'read', targets);
+      // Recorded together: the audit log commits them in one batch.
+      await Promise.all(targets.map((t, i) => this.access.record(who, action, t, decisions[i])));
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The FHIR interactions that answer with a Bundle of many rows (search, history) and the look-up of
+ * conditional interactions. The access rule joins each statement's WHERE clause, so totals, pages
+ * and matches count only what the caller may see; each patient returned is one recorded access.
+ */
+import crypto from 'node:crypto';
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { Who } from '../access/authorize.js';
+import type { AccessPolicy } from '../access/policy.js';
+import type { Database, Queryable } from '../db/database.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { AccessGate } from './accessGate.js';
+import { fetchIncluded, MAX_INCLUDED } from './include.js';
+import { badRequest, notFound, outcome } from './outcome.js';
+import { requireId, requireType } from './requestChecks.js';
+import { compileSearch, type SearchQuery, type Visible } from './search.js';
+import { bindTo } from './sqlParams.js';
+import type { RecordStore, VersionRow } from './store.js';
+
+/** What these interactions use of the FHIR service. */
+export interface ReadParts {
+  db: Database;
+  keyring: Keyring;
+  access: AccessPolicy;
+  store: RecordStore;
+  gate: AccessGate;
+}
+
+/** A search by more patients than this uses the general access rule (one context per patient otherwise). */
+const MAX_PINNED_PATIENTS = 20;
+
+export async function search(s: ReadParts, who: Who, type: string, query: SearchQuery, selfUrl: URL): Promise<Bundle> {
+  requireType(type);
+  await s.gate.requireRole(who, 'search', type);
+  // One rule for every row a search looks at: the matches, _has sub-queries and inclusions.
+  const visible: Visible = (t, alias, bind) => s.access.predicate(who, t, 'read', 'search', alias, bind);
+  const compiled = compileSearch(type, query, s.keyring.blindIndex, visible);
+  // The access rule joins the WHERE clause: totals and pages count only what the caller may see.
+  // Confined to a few patients (a chart's searches), the rule is those patients' own: cheaper to
+  // plan than the rule for every patient, and the same as a read of each row would apply.
+  const pinned = compiled.patientIds && compiled.patientIds.length <= MAX_PINNED_PATIENTS ? await s.access.pinnedPredicate(who, type, compiled.patientIds, 'r', bindTo(compiled.params)) : undefined;
+  compiled.where = `${compiled.where} and ${pinned ?? visible(type, 'r', bindTo(compiled.params))}`;
+  const wantTotal = compiled.total !== 'none' || compiled.summaryCount;
+  const total = wantTotal
+    ? (await s.db.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)).rows[0].n
+    : undefined;
+  let rows: VersionRow[] = [];
+  let more = false;
+  if (!compiled.summaryCount && compiled.count > 0) {
+    const p = compiled.params.length;
+    // Without a total, one row beyond the page says whether there is a next page.
+    const limit = total === undefined ? compiled.count + 1 : compiled.count;
+    rows = (
+      await s.db.query<VersionRow>(
+        `select v.* from records_resource r
+         join records_version v on v.resource_type = r.resource_type and v.id = r.id and v.version_id = r.version_id
+         where ${compiled.where}
+         order by r.last_updated desc, r.id
+         limit $${p + 1} offset $${p + 2}`,
+        [...compiled.params, limit, compiled.offset],
+      )
+    ).rows;
+    more = total === undefined ? rows.length > compiled.count : compiled.offset + compiled.count < total;
+    rows = rows.slice(0, compiled.count);
+  }
+  const included = rows.length > 0 ? await fetchIncluded(s.db, compiled.includes, type, rows, visible) : { rows: [], truncated: false };
+  await s.gate.recordReads(who, 'search', [...rows, ...included.rows]);
+  await s.store.loadKeys([...rows, ...included.rows]);
+  const entry = (row: VersionRow, mode: 'match' | 'include'): BundleEntry => ({
+    fullUrl: resourceUrl(selfUrl, row.resource_type, row.id),
+    resource: s.store.decrypt(row).resource,
+    search: { mode },
+  });
+  const entries: BundleEntry[] = [...rows.map((row) => entry(row, 'match')), ...included.rows.map((row) => entry(row, 'include'))];
+  if (included.truncated) {
+    entries.push({ resource: outcome('informational', `more than ${MAX_INCLUDED} resources to include: the rest were left out`), search: { mode: 'outcome' } });
+  }
+  const reach = more ? compiled.offset + compiled.count + 1 : compiled.offset + rows.length;
+  return {
+    resourceType: 'Bundle',
+    id: crypto.randomUUID(),
+    type: 'searchset',
+    ...(total === undefined ? {} : { total }),
+    link: pageLinks(selfUrl, compiled.offset, compiled.count, total ?? reach),
+    entry: entries,
+  };
+}
+
+/**
+ * The current resources of `type` that match conditional criteria and that the caller may see; at
+ * most two, since none, one or several is all a conditional interaction asks. Hidden records do
+ * not match, so a conditional request tells the caller nothing a search would not.
+ */
+export async function conditionalMatches(s: ReadParts, who: Who, type: string, criteria: SearchQuery, q: Queryable = s.db): Promise<VersionRow[]> {
+  requireType(type);
+  const visible: Visible = (t, alias, bind) => s.access.predicate(who, t, 'read', 'search', alias, bind);
+  const compiled = compileSearch(type, criteria, s.keyring.blindIndex, visible);
+  const where = `${compiled.where} and ${visible(type, 'r', bindTo(compiled.params))}`;
+  return (
+    await q.query<VersionRow>(
+      `select v.* from records_resource r
+       join records_version v on v.resource_type = r.resource_type and v.id = r.id and v.version_id = r.version_id
+       where ${where} order by r.id limit 2`,
+      compiled.params,
+    )
+  ).rows;
+}
+
+/** Instance history (with id) or type history; newest first, deletions included. */
+export async function history(s: ReadParts, who: Who, type: string, id: string | undefined, query: SearchQuery, selfUrl: URL): Promise<Bundle> {
+  requireType(type);
+  if (id !== undefined) requireId(id);
+  const count = Math.min(Number(query._count?.[0] ?? 20) || 20, 1000);
+  const offset = Number(query._offset?.[0] ?? 0) || 0;
+  const since = query._since?.[0];
+  const conds = ['resource_type = $1'];
+  const params: unknown[] = [type];
+  if (id !== undefined) {
+    params.push(id);
+    conds.push(`id = $${params.length}`);
+    const current = await s.store.currentRow(s.db, type, id);
+    await s.gate.check(who, 'history', 'read', type, id, current);
+    if (!current) throw notFound();
+  } else {
+    await s.gate.requireRole(who, 'history', type);
+  }
+  // Versions are filtered by the same rule: an old version may carry a label the current one does not.
+  conds.push(s.access.predicate(who, type, 'read', 'history', 'records_version', bindTo(params)));
+  if (since !== undefined) {
+    if (Number.isNaN(Date.parse(since))) throw badRequest('_since must be an instant');
+    params.push(new Date(since));
+    conds.push(`last_updated >= $${params.length}`);
+  }
+  const where = conds.join(' and ');
+  const total = (await s.db.query<{ n: number }>(`select count(*)::int as n from records_version where ${where}`, params)).rows[0].n;
+  const rows = (
+    await s.db.query<VersionRow>(
+      `select * from records_version where ${where} order by last_updated desc, id, version_id desc limit $${params.length + 1} offset $${params.length + 2}`,
+      [...params, count, offset],
+    )
+  ).rows;
+  await s.gate.recordReads(who, 'history', rows);
+  await s.store.loadKeys(rows);
+  const entries: BundleEntry[] = rows.map((row) => {
+    const v = s.store.decrypt(row);
+    const url = `${type}/${row.id}`;
+    return {
+      fullUrl: resourceUrl(selfUrl, type, row.id),
+      resource: v.resource,
+      request: { method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT', url: row.version_id === 1 ? type : url },
+      response: { status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200', etag: `W/"${row.version_id}"`, lastModified: new Date(row.last_updated).toISOString() },
+    };
+  });
+  return { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'history', total, link: pageLinks(selfUrl, offset, count, total), entry: entries };
+}
+
+function resourceUrl(selfUrl: URL, type: string, id: string): string {
+  return `${selfUrl.origin}/fhir/${type}/${id}`;
+}
+
+function pageLinks(selfUrl: URL, offset: number, count: number, total: number): Bundle['link'] {
+  const at = (o: number) => {
+    const u = new URL(selfUrl);
+    u.searchParams.set('_offset', String(o));
+    u.searchParams.set('_count', String(count));
+    return u.toString();
+  };
+  const links: NonNullable<Bundle['link']> = [{ relation: 'self', url: selfUrl.toString() }];
+  if (count > 0) {
+    links.push({ relation: 'first', url: at(0) });
+    if (offset > 0) links.push({ relation: 'previous', url: at(Math.max(0, offset - count)) });
+    if (offset + count < total) links.push({ relation: 'next', url: at(offset + count) });
+  }
+  return links;
+}
