@@ -16,6 +16,7 @@ import { loadMasterKeys } from './keys/masterKeys.js';
 import { MonitorService, monitorMigrations } from './monitor/live/index.js';
 import { createLogger, type Logger } from './log.js';
 import { FhirService, recordMigrations } from './records/index.js';
+import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
 
 export interface Carewall {
   settings: Settings;
@@ -31,11 +32,12 @@ export interface Carewall {
   backups: BackupService;
   massChange: MassChangeGuard;
   monitor: MonitorService;
+  guard: GuardService;
   log: Logger;
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations, ...backupMigrations, ...monitorMigrations];
+export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations, ...backupMigrations, ...monitorMigrations, ...guardMigrations];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -69,6 +71,19 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     }, log);
     fhir.writeHooks.push(massChange.writeHook);
     const backups = new BackupService(db, settings, log);
+    // The ransomware guard on the file shares: alarms go to the privacy officers, the protective
+    // snapshot into the backup repository. The server starts it.
+    const shares = backups.config.shares;
+    const guard = new GuardService({
+      db,
+      dataDir: settings.dataDir,
+      shares,
+      settings: guardSettings(settings, Object.keys(shares)),
+      exclude: () => [backups.localRepositoryFolder()].filter((f): f is string => !!f),
+      protect: () => (backups.isSetUp() ? (files, stillGood) => backups.protect(files, stillGood) : undefined),
+      notify: (message) => grants.announce('ransomware-alarm', 'guard', message),
+      log,
+    });
     // The live insider-misuse monitor reads the audit log and the records; the server starts its job.
     const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
     await audit.pinnedVerifierKey();
@@ -76,13 +91,14 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     audit.start();
     const close = async () => {
       await Promise.allSettled(exports.running.values());
+      await guard.stop();
       await backups.stop();
       await monitor.stop();
       audit.stop();
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, monitor, log, close };
+    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, monitor, guard, log, close };
   } catch (err) {
     await db.close();
     throw err;

@@ -54,7 +54,11 @@ export type AdminAction =
   /** Search the audit records as AuditEvents, and produce a patient's access report. */
   | 'audit.events'
   /** Approve or reject someone else's bulk export (the second person a mass export needs). */
-  | 'export.approve';
+  | 'export.approve'
+  /** See the ransomware guard's state and alarms (counts, never file names). */
+  | 'guard.read'
+  /** Give a share its write bits back after an alarm's clean-up, and start watching afresh. */
+  | 'guard.release';
 export type Action = FhirAction | AdminAction;
 
 export interface Target {
@@ -90,6 +94,8 @@ export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {
   'audit.read': ['privacy-officer', 'security-admin'],
   'audit.events': ['privacy-officer'],
   'export.approve': ['privacy-officer', 'security-admin'],
+  'guard.read': ['security-admin', 'privacy-officer', 'admin'],
+  'guard.release': ['security-admin', 'admin'],
 };
 
 export function decide(who: Who | undefined, action: Action, target: Target = {}): Decision {

@@ -56,6 +56,13 @@ export class BackupService {
     return { recoveryKey, repositoryId: credential.repositoryId };
   }
 
+  /** The repository's folder when it is a local or mounted folder (the guard leaves it alone). */
+  localRepositoryFolder(): string | undefined {
+    if (!this.isSetUp()) return undefined;
+    const address = this.credential().repository;
+    return /^(https?|s3):\/\//.test(address) ? undefined : address;
+  }
+
   async writer(): Promise<RepositoryWriter> {
     const credential = this.credential();
     return RepositoryWriter.open(await openBackend(credential.repository, { token: credential.token }), credential);

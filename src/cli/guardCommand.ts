@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { BEHAVIOURS, BENIGN, assertTestShare, copySnapshot, Guard, makeShare, runBehaviour } from '../guard/index.js';
+import { DEFAULT_DATA_DIR } from '../config.js';
+import { BEHAVIOURS, BENIGN, assertTestShare, copySnapshot, Guard, makeShare, releaseShares, runBehaviour } from '../guard/index.js';
+import { requestGuardRelease } from '../setup/control.js';
 import { Rng } from '../guard/formats.js';
 
 const wholeNumber = (v: string) => {
@@ -39,7 +41,7 @@ export function registerGuardCommand(program: Command): void {
     .argument('<dir...>', 'folders to watch (recursively)')
     .requiredOption('--alerts <file>', 'alerts NDJSON file (created 0600); <file>.affected.json keeps the affected list')
     .option('--decoys', 'plant two decoy files in every folder; any change to one is an alarm')
-    .option('--read-only-on-alarm', 'take the write bits off the watched folders at the first alarm')
+    .option('--read-only-on-alarm', "take the write bits off the watched folders at the first alarm ('guard release --alerts FILE' gives them back)")
     .option('--snapshot-dir <dir>', 'at the first alarm, copy the untouched files into a new read-only folder here (outside the watched folders)')
     .option('--exclude <dir...>', 'folders inside the watched ones to leave alone (a backup repository)')
     .option('--scan-interval <seconds>', 'periodic rescan, the fallback for missed events', wholeNumber, 30)
@@ -72,6 +74,25 @@ export function registerGuardCommand(program: Command): void {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       await new Promise(() => {}); // runs until stopped
+    });
+  guard
+    .command('release')
+    .description("after an alarm's clean-up: give the shares back the write bits the read-only response took (the server's guard then watches afresh)")
+    .option('--alerts <file>', "the alerts file of a 'guard watch' (default: the server's guard, in --data-dir)")
+    .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
+    .action(async (opts: { alerts?: string; dataDir: string }) => {
+      if (opts.alerts) {
+        console.log(`${await releaseShares(opts.alerts)} folder(s) and file(s) writable again. Restart 'guard watch' to watch the shares as they now are.`);
+        return;
+      }
+      // The running server holds the incident: it releases and starts watching afresh.
+      const viaServer = await requestGuardRelease(opts.dataDir);
+      if (viaServer) {
+        console.log(`${viaServer.writable} folder(s) and file(s) writable again; the guard watches afresh.${viaServer.incidentFile ? ` The incident's affected list is kept in ${viaServer.incidentFile}.` : ''}`);
+        return;
+      }
+      const alerts = path.join(opts.dataDir, 'guard', 'alerts.ndjson');
+      console.log(`${await releaseShares(alerts)} folder(s) and file(s) writable again (no server running; it watches afresh when started).`);
     });
   guard
     .command('simulate')

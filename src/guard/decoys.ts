@@ -103,7 +103,9 @@ export class DecoySet {
     for (const d of folders) {
       const root = roots.find((r) => d === r || d.startsWith(r + path.sep))!;
       if (path.relative(root, d).split(path.sep).some((s) => NO_DECOY_DIRS.has(s))) continue;
-      for (const p of await plantDecoys(d, state.seed)) {
+      // A folder that refuses the decoys (read-only after an alarm, not the guard's to write) goes without.
+      const planted = await plantDecoys(d, state.seed).catch(() => [] as string[]);
+      for (const p of planted) {
         const fp = await fingerprint(p);
         if (!fp) continue;
         learn(p, fp);

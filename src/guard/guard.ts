@@ -42,6 +42,12 @@ interface Tombstone {
   t: number;
 }
 
+/** The files kept beside the alerts file: the affected list, the decoy list, the modes the read-only response took. */
+export function sideFiles(alertsFile: string): { affected: string; decoys: string; modes: string } {
+  const base = path.resolve(alertsFile).replace(/(\.ndjson|\.jsonl)?$/, '');
+  return { affected: `${base}.affected.json`, decoys: `${base}.decoys.json`, modes: `${base}.modes.json` };
+}
+
 export class Guard {
   readonly roots: string[];
   private readonly baseline = new Map<string, Fingerprint>();
@@ -70,10 +76,11 @@ export class Guard {
     this.roots = opts.dirs.map((d) => fs.realpathSync(path.resolve(d)));
     this.exclude = (opts.exclude ?? []).map((d) => path.resolve(d));
     const alerts = path.resolve(opts.alertsFile);
-    this.affectedFile = alerts.replace(/(\.ndjson|\.jsonl)?$/, '.affected.json');
-    const decoyStateFile = path.resolve(opts.decoyStateFile ?? alerts.replace(/(\.ndjson|\.jsonl)?$/, '.decoys.json'));
+    const side = sideFiles(alerts);
+    this.affectedFile = side.affected;
+    const decoyStateFile = path.resolve(opts.decoyStateFile ?? side.decoys);
     this.decoys = new DecoySet(decoyStateFile);
-    this.modesFile = alerts.replace(/(\.ndjson|\.jsonl)?$/, '.modes.json');
+    this.modesFile = side.modes;
     this.own = new Set([alerts, this.affectedFile, decoyStateFile, this.modesFile]);
     this.desk = new IncidentDesk({
       alertsFile: alerts,

@@ -30,6 +30,11 @@ export interface SnapshotResult {
 /** Takes the protective snapshot; the guard calls it once per incident, at its first alarm. */
 export type ProtectiveSnapshot = (req: SnapshotRequest) => Promise<SnapshotResult>;
 
+/** Whether the file at `p` still has the content of its baseline (as far as the fingerprint tells). */
+export async function stillMatches(base: Fingerprint, p: string): Promise<boolean> {
+  return sameContent(base, await fingerprint(p));
+}
+
 function sameContent(base: Fingerprint, now: Fingerprint | undefined): boolean {
   if (!now) return false;
   if (isKnownFormat(base.kind) || base.kind === 'text') return now.kind === base.kind && now.sample === base.sample;

@@ -16,6 +16,7 @@ import { registerClientRoutes } from './clientRoutes.js';
 import { registerConsoleRoutes } from './consoleRoutes.js';
 import { registerExportRoutes } from './exportRoutes.js';
 import { registerFhirRoutes } from './fhirRoutes.js';
+import { registerGuardRoutes } from './guardRoutes.js';
 import { registerMonitorRoutes } from './monitorRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
@@ -132,6 +133,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerAuditRoutes(app, cw);
   await registerClientRoutes(app, cw);
   await registerMonitorRoutes(app, cw);
+  await registerGuardRoutes(app, cw);
   await registerConsoleRoutes(app, cw);
   return app;
 }

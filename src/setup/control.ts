@@ -19,6 +19,13 @@ export async function startControlSocket(cw: Carewall): Promise<() => Promise<vo
   const socketPath = controlSocketPath(cw.settings.dataDir);
   fs.rmSync(socketPath, { force: true }); // left by a process that was killed
   const server = http.createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/guard/release') {
+      cw.guard
+        .release()
+        .then((result) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result })))
+        .catch((err: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })));
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/keys/rotate') {
       res.writeHead(404).end();
       return;
@@ -52,6 +59,24 @@ export function requestRotation(dataDir: string, onProgress?: (done: number, tot
       res.on('end', () => reject(new Error('the running Carewall closed the control channel without an answer')));
     });
     req.on('error', (err) => reject(new Error(`cannot reach the running Carewall's control socket: ${err.message}`)));
+    req.end();
+  });
+}
+
+/** Asks the running server's guard to release the shares; undefined when no server is running here. */
+export function requestGuardRelease(dataDir: string): Promise<{ writable: number; incidentFile?: string } | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: controlSocketPath(dataDir), method: 'POST', path: '/guard/release' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        const msg = JSON.parse(body || '{}') as { result?: { writable: number; incidentFile?: string }; error?: string };
+        if (msg.result) resolve(msg.result);
+        else reject(new Error(msg.error ?? 'the running Carewall gave no answer'));
+      });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? resolve(undefined) : reject(err)));
     req.end();
   });
 }

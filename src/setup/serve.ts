@@ -22,6 +22,10 @@ export async function serve(cw: Carewall, host: string, port: number): Promise<{
   cw.backups.startSchedule();
   // The live misuse monitor (carewall.json monitor.intervalSeconds, 60 by default; 0 off).
   cw.monitor.start();
+  // The ransomware guard on the file shares (carewall.json backup.shares; guard.enabled false turns
+  // it off). A share that cannot be watched (not mounted yet) must not keep the records offline:
+  // the error is logged, and GET /api/guard shows that the guard is not watching.
+  await cw.guard.start().catch((err: Error) => cw.log.error({ err: err.message }, 'ransomware guard not started'));
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;

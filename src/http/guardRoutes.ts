@@ -1,0 +1,33 @@
+/**
+ * /api/guard: the ransomware guard's state and alarms (counts and share names; the paths stay in
+ * the alerts file on the watching machine), and the release after an alarm's clean-up. A thin
+ * shell over guard/service; every call, allowed or refused, is a record in the audit log.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorize, type AdminAction } from '../access/authorize.js';
+import type { Carewall } from '../runtime.js';
+import { requireWho } from './server.js';
+
+export async function registerGuardRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+  const allowed = async (req: FastifyRequest, action: AdminAction): Promise<void> => {
+    const who = requireWho(req);
+    const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
+    try {
+      authorize(who, action);
+    } catch (err) {
+      await cw.audit.record({ action, outcome: 'denied', user, explanation: { reason: (err as Error).message } });
+      throw err;
+    }
+    await cw.audit.record({ action, outcome: 'success', user });
+  };
+
+  app.get('/api/guard', async (req) => {
+    await allowed(req, 'guard.read');
+    return { ...cw.guard.status(), alarms: await cw.guard.alarms() };
+  });
+
+  app.post('/api/guard/release', async (req) => {
+    await allowed(req, 'guard.release');
+    return cw.guard.release();
+  });
+}
