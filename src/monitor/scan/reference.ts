@@ -7,6 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { forEachRecord, MonitorInputError } from '../ndjson.js';
+import { identityOf, nameBirthKey, normalise, type Identity } from './identity.js';
+
+export { nameBirthKey, normalise, type Identity } from './identity.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -41,15 +44,6 @@ export interface User {
   householdPatients: Set<number>;
 }
 
-export interface Identity {
-  family?: string;
-  given?: string;
-  birthDate?: string;
-  phones: string[];
-  addresses: string[];
-  streets: string[];
-}
-
 export type LinkKind = 'encounter' | 'appointment' | 'care-team' | 'order';
 
 export interface Link {
@@ -80,42 +74,6 @@ export interface Patient {
 const REFERENCE_TYPES = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Patient', 'Encounter', 'Appointment', 'CareTeam', 'ServiceRequest'] as const;
 
 type Json = Record<string, any>;
-
-export function normalise(s: unknown): string {
-  return typeof s === 'string' ? s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim() : '';
-}
-
-function phoneKey(v: unknown): string {
-  const digits = typeof v === 'string' ? v.replace(/\D/g, '') : '';
-  // The last nine digits: the same number written with or without a country or area prefix.
-  return digits.length >= 6 ? digits.slice(-9) : '';
-}
-
-function identityOf(r: Json): Identity {
-  const name = (r.name ?? []).find((n: Json) => n.use === 'official') ?? (r.name ?? [])[0];
-  const phones = new Set<string>();
-  for (const t of r.telecom ?? []) if (!t.system || t.system === 'phone' || t.system === 'sms') phones.add(phoneKey(t.value));
-  phones.delete('');
-  const addresses = new Set<string>();
-  const streets = new Set<string>();
-  for (const a of r.address ?? []) {
-    const line = normalise((a.line ?? []).join(' '));
-    const place = normalise(a.postalCode) || normalise(a.city);
-    if (!line || !place) continue;
-    addresses.add(`${line}|${place}`);
-    // The street without the house number: "12 Elm Street" and "40 Elm Street" are neighbours.
-    const street = line.replace(/\b\d+[a-z]?\b/g, '').replace(/\b(apt|flat|unit)\b.*$/, '').replace(/\s+/g, ' ').trim();
-    if (street) streets.add(`${street}|${normalise(a.city) || place}`);
-  }
-  return {
-    family: normalise(name?.family) || undefined,
-    given: normalise((name?.given ?? [])[0]) || undefined,
-    birthDate: typeof r.birthDate === 'string' ? r.birthDate : undefined,
-    phones: [...phones],
-    addresses: [...addresses],
-    streets: [...streets],
-  };
-}
 
 /** A FHIR instant or date as ms; a date alone is taken at its start (or end, for ends). */
 export function timeOf(v: unknown, atEnd = false): number | undefined {
@@ -393,10 +351,6 @@ export class ReferenceData {
     if (except !== undefined) found.delete(except);
     return [...found];
   }
-}
-
-export function nameBirthKey(id: Identity): string | undefined {
-  return id.family && id.given && id.birthDate ? `${id.family}|${id.given}|${id.birthDate}` : undefined;
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
