@@ -17,8 +17,8 @@ import { planUndo, shareEntries, snapshotAsOf } from '../src/backup/restore.js';
 import type { StoredSettings } from '../src/config.js';
 import { Guard, guardSettings, makeShare, runBehaviour, type Alarm } from '../src/guard/index.js';
 import { sha256File } from './helpers/backupFixture.js';
-import { runCli } from './helpers/cli.js';
-import { call, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { call, freshDatabase, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let s: TestServer;
@@ -183,4 +183,42 @@ test('carewall guard release --alerts gives back exactly the write bits a standa
   assert.notEqual(fs.statSync(dir).mode & 0o200, 0);
   assert.ok(!fs.existsSync(alerts.replace(/\.ndjson$/, '.modes.json')), 'the saved modes are used once');
   fs.rmSync(base, { recursive: true, force: true });
+});
+
+test('carewall start runs the guard on the configured share: an attack by another process is an alarm line; guard release goes through the running server', async () => {
+  const base = fs.realpathSync(tempDir('carewall-guard-start-'));
+  const dataDir = path.join(base, 'install');
+  const share = path.join(base, 'letters');
+  await makeShare(share, { files: 40, seed: 5 });
+  const db = await freshDatabase();
+  const env = { DATABASE_URL: db?.url };
+  try {
+    const init = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'it-admin', '--admin-password-stdin', '--json'], { env, input: `${PASSWORD}\n` });
+    assert.equal(init.code, 0, init.stderr);
+    const config = path.join(dataDir, 'carewall.json');
+    fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), backup: { shares: { letters: share }, everyHours: 0 }, guard: { readOnlyOnAlarm: true } }, null, 2));
+    const server = await startCli(['start', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], env);
+    try {
+      const alerts = path.join(dataDir, 'guard', 'alerts.ndjson');
+      // The server has built its baseline once it listens; the attack is a process of its own.
+      const sim = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'overwrite', '--pace', '40', '--limit', '8']);
+      assert.equal(sim.code, 0, sim.stderr);
+      for (let i = 0; i < 100 && !fs.existsSync(alerts); i++) await wait(50);
+      const [line] = fs.readFileSync(alerts, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Alarm);
+      assert.equal(line.severity, 'high');
+      for (let i = 0; i < 100 && fs.statSync(share).mode & 0o222; i++) await wait(50);
+      assert.equal(fs.statSync(share).mode & 0o222, 0, 'read-only after the alarm');
+      assert.ok(!server.output().includes(share), 'the server prints no path');
+      const release = await runCli(['guard', 'release', '--data-dir', dataDir]);
+      assert.equal(release.code, 0, release.stderr);
+      assert.match(release.stdout, /writable again; the guard watches afresh/);
+      assert.notEqual(fs.statSync(share).mode & 0o200, 0);
+    } finally {
+      await server.kill('SIGTERM');
+    }
+  } finally {
+    writable(base);
+    fs.rmSync(base, { recursive: true, force: true });
+    await db?.drop();
+  }
 });

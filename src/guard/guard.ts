@@ -135,9 +135,10 @@ export class Guard {
     await this.desk.settle();
   }
 
-  /** Waits until the changes seen so far have been judged (tests, the bench). */
+  /** Waits until the changes seen so far have been judged and an alarm's response is done (tests, the bench). */
   async settle(): Promise<void> {
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.desk.settle();
   }
 
   get decoyPaths(): string[] {
