@@ -22,8 +22,8 @@ import { projectNewInBulk, projectWrite, type WrittenVersion } from './projectio
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { Builder } from './predicateSql.js';
 import { scopeAllowing } from './systemScopes.js';
-import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, type Interaction, type Scope } from './roles.js';
-import { evaluate, routes, type ContextRow } from './waysIn.js';
+import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, rolesByScope, type Interaction } from './roles.js';
+import { decidedByOrder, evaluate, registersPatient, routes, type ContextRow } from './waysIn.js';
 
 export { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Grounds, type Mode } from './decision.js';
 
@@ -98,10 +98,8 @@ export class AccessPolicy implements RuleInputs {
     const b = new Builder(this, who, alias, bind, mode);
     const parts: string[] = [];
     // Registering a new patient: nothing stored yet to protect.
-    if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) return 'true';
-    const scopes = new Set(roles.map((r) => ROLE_RIGHTS[r].scope).filter((s): s is Scope => s !== undefined));
-    for (const scope of scopes) {
-      const rolesOfScope = roles.filter((r) => ROLE_RIGHTS[r].scope === scope);
+    if (registersPatient(mode, action, type, roles)) return 'true';
+    for (const [scope, rolesOfScope] of rolesByScope(roles)) {
       const p = b.scopePredicate(scope, type, rolesOfScope, withGrants);
       if (p !== 'false') parts.push(p);
     }
@@ -141,7 +139,7 @@ export class AccessPolicy implements RuleInputs {
     const roles = rolesAllowing(who.roles, interaction, type);
     if (roles.length === 0) return targets.map(() => ({ allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` }));
 
-    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
+    const lab = decidedByOrder(roles, type);
     const contexts = await this.contextsFor(who, mode, type, lab, targets, q);
     return targets.map((t, i) => evaluate(this, who, action, mode, t, roles, contexts[i]));
   }
@@ -205,7 +203,7 @@ export class AccessPolicy implements RuleInputs {
     const roles = rolesAllowing(who.roles, 'read', type);
     if (roles.length === 0) return undefined;
     const b = new Builder(this, who, alias, bind, 'read');
-    const lab = roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
+    const lab = decidedByOrder(roles, type);
     return { columns: b.contextCall(lab), roles };
   }
 

@@ -57,3 +57,16 @@ export type Interaction = 'read' | 'create' | 'update' | 'delete';
 export function rolesAllowing(roles: readonly Role[], interaction: Interaction, type: string): Role[] {
   return roles.filter((r) => ROLE_RIGHTS[r][interaction].includes(type));
 }
+
+/** The roles grouped by the scope of patients they reach, scopes in the order their first role comes. */
+export function rolesByScope(roles: readonly Role[]): Map<Scope, Role[]> {
+  const byScope = new Map<Scope, Role[]>();
+  for (const r of roles) {
+    const scope = ROLE_RIGHTS[r].scope;
+    if (scope === undefined) continue;
+    const list = byScope.get(scope) ?? [];
+    list.push(r);
+    byScope.set(scope, list);
+  }
+  return byScope;
+}

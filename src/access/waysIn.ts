@@ -6,7 +6,7 @@
  */
 import type { FhirAction, Role, Who } from './authorize.js';
 import type { AccessDecision, AccessTarget, Mode, RuleInputs } from './decision.js';
-import { ROLE_RIGHTS, type Scope } from './roles.js';
+import { ROLE_RIGHTS, rolesByScope } from './roles.js';
 
 /** Which sensitive labels a way in lets through: any, or (over a direct relationship) these categories. */
 export type LabelRule = 'any' | { direct: boolean; allowed: string[] };
@@ -29,6 +29,16 @@ export interface ContextRow {
   grants: Array<{ id: string; kind: string }> | null;
   assigned_orders: string[] | null;
   valid_for?: number | null;
+}
+
+/** Registering a new patient: nothing stored yet to protect (any role that may create one, but an investigator's). */
+export function registersPatient(mode: Mode, action: FhirAction, type: string, roles: readonly Role[]): boolean {
+  return mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation');
+}
+
+/** A lab's results are decided on the orders they answer: their context depends on the row, not on the patient alone. */
+export function decidedByOrder(roles: readonly Role[], type: string): boolean {
+  return roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
 }
 
 /**
@@ -59,13 +69,11 @@ export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mo
   // New states carry no labels that restrict who may write them.
   const labels = (direct: boolean, allowed: string[]): LabelRule => (mode === 'new' ? 'any' : { direct, allowed: [...allowed, ...deptAllowed] });
 
-  if (mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation')) {
+  if (registersPatient(mode, action, type, roles)) {
     out.normal.push({ labels: 'any', labelReason: '' });
     return out;
   }
-  const scopes = new Set(roles.map((r) => ROLE_RIGHTS[r].scope).filter((x): x is Scope => x !== undefined));
-  for (const scope of scopes) {
-    const rolesOfScope = roles.filter((r) => ROLE_RIGHTS[r].scope === scope);
+  for (const [scope, rolesOfScope] of rolesByScope(roles)) {
     const allowed = rules.allowedSensitive(rolesOfScope);
     switch (scope) {
       case 'clinical': {

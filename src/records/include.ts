@@ -7,6 +7,7 @@ import type { Queryable } from '../db/database.js';
 import { badRequest } from './outcome.js';
 import { isSupportedType, SUPPORTED_TYPES } from './resourceTypes.js';
 import { linkParamsFor, paramDef, paramsFor, type SearchParamDef } from './searchParams.js';
+import { bindTo } from './sqlParams.js';
 import type { VersionRow } from './store.js';
 
 /** Included resources per search page, all inclusions together: a page cannot fan out without bound. */
@@ -53,10 +54,7 @@ export function parseInclude(searchType: string, name: '_include' | '_revinclude
  */
 export function includeQuery(spec: IncludeSpec, searchType: string, ids: string[], visible: Visible, limit: number): { sql: string; params: unknown[] } | undefined {
   const params: unknown[] = [];
-  const bind = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const bind = bindTo(params);
   // Each fetched type under its own predicate: one type's rule never admits another type's rows.
   const allowed = spec.fetchTypes
     .map((t) => ({ t, p: visible(t, 'i', bind) }))

@@ -8,6 +8,7 @@ import { parseInclude, type IncludeSpec, type Visible } from './include.js';
 import { badRequest, notFound, notSupported } from './outcome.js';
 import { ID_PATTERN, isSupportedType } from './resourceTypes.js';
 import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions, localReference, type SearchParamDef } from './searchParams.js';
+import { bindTo } from './sqlParams.js';
 
 export type SearchQuery = Record<string, string[]>;
 export type { Visible } from './include.js';
@@ -46,10 +47,7 @@ type Bind = (v: unknown) => string;
 export function compileSearch(type: string, query: SearchQuery, blind: BlindIndex, visible: Visible = () => 'false'): CompiledSearch {
   const params: unknown[] = [type];
   const conds: string[] = ['r.resource_type = $1', 'not r.deleted'];
-  const bind = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const bind = bindTo(params);
   let count = DEFAULT_COUNT;
   let offset = 0;
   let summaryCount = false;
