@@ -11,7 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SYSTEM } from '../src/access/authorize.js';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
-import { call, currentOtp, PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
+import type { StoredSettings } from '../src/config.js';
+import { makeShare, runBehaviour } from '../src/guard/index.js';
+import { call, currentOtp, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 import { haveChromium, launch, seriousViolations } from './helpers/browser.js';
 
 const skip = !haveChromium() ? 'Debian chromium is not installed (.ci/run installs it)' : !fs.existsSync(path.join(WEB_ROOT, 'index.html')) ? 'the console is not built (npm install builds it)' : false;
@@ -23,6 +25,7 @@ describe('web console', { skip }, () => {
   let context: BrowserContext;
   const accounts: Record<string, { username: string; totpUri?: string; practitioner?: string }> = {};
   let related = '';
+  let shareDir = '';
   let unrelated = '';
   const violations: Record<string, string[]> = {};
 
@@ -63,7 +66,11 @@ describe('web console', { skip }, () => {
   };
 
   before(async () => {
-    s = await startTestServer();
+    // A file share watched by the ransomware guard, with the read-only response.
+    shareDir = path.join(fs.realpathSync(tempDir('carewall-e2e-share-')), 'documents');
+    await makeShare(shareDir, { files: 30, seed: 4 });
+    s = await startTestServer({ backup: { shares: { documents: shareDir }, everyHours: 0 }, guard: { readOnlyOnAlarm: true } } as StoredSettings);
+    await s.cw.guard.start();
     await account('dr-hale', ['physician'], 'Hale');
     await account('po-reyes', ['privacy-officer'], 'Reyes');
     await account('admin-kim', ['admin'], 'Kim');
@@ -92,6 +99,10 @@ describe('web console', { skip }, () => {
   after(async () => {
     await browser?.close();
     await s?.close();
+    if (shareDir) {
+      fs.chmodSync(shareDir, 0o755);
+      fs.rmSync(path.dirname(shareDir), { recursive: true, force: true });
+    }
   });
 
   test('the console is served with a strict content security policy', async () => {
@@ -254,6 +265,25 @@ describe('web console', { skip }, () => {
     await page.getByRole('link', { name: '← All alerts and cases' }).click();
     await page.getByRole('heading', { name: 'Cases', exact: true }).waitFor();
     await check(page, 'alerts-and-cases');
+  });
+
+  test('an attack on the watched share shows as an incident under File shares; the administrator releases the share', async () => {
+    const page = await pageOf('admin-kim');
+    await page.getByRole('link', { name: 'File shares' }).click();
+    await page.getByRole('status').filter({ hasText: 'Watching documents' }).waitFor();
+    await page.getByText('No alarm has been raised.').waitFor();
+    await runBehaviour('overwrite', { dir: shareDir, pace: 40, seed: 1, limit: 6 });
+    await s.cw.guard.settle();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Incident under way' }).waitFor();
+    await page.getByRole('cell', { name: 'documents' }).first().waitFor();
+    assert.equal(fs.statSync(shareDir).mode & 0o222, 0, 'read-only while the incident is open');
+    // Counts and share names only: no file name reaches the browser.
+    assert.ok(!(await page.content()).includes('.docx'), 'no file name on the page');
+    await check(page, 'file-shares');
+    await page.getByRole('button', { name: 'Clean-up done: release the shares' }).click();
+    await page.getByRole('status').filter({ hasText: /Released: \d+ folders and files writable again/ }).waitFor();
+    assert.notEqual(fs.statSync(shareDir).mode & 0o200, 0, 'writable again');
   });
 
   test('the accessibility check finds violations where there are some', async () => {

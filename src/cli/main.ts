@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import * as OTPAuth from 'otpauth';
 import { DEFAULT_DATA_DIR, isInitialised, loadSettings } from '../config.js';
+import { makeShare } from '../guard/index.js';
 import { seedDemoClinic } from '../demo/seed.js';
 import { DatabaseUnavailableError } from '../db/database.js';
 import { rotateMasterKey, type RotationResult } from '../keys/rotate.js';
@@ -26,12 +27,13 @@ import { registerUserCommand } from './userCommand.js';
 const DEMO_DATA_DIR = './demo-data';
 const DEMO_ADMIN = { username: 'admin', password: 'demo-admin-2026' };
 const DEMO_LOGINS_FILE = 'demo-logins.json';
+const DEMO_SHARE = 'documents';
 const TOTP_FROM = (uri: string) => (OTPAuth.URI.parse(uri) as OTPAuth.TOTP).generate();
 
 /** A folder holding only a demo (or nothing of anyone's): safe to rebuild. Never a real installation. */
 function isLeftoverDemo(dir: string): boolean {
   if (isInitialised(dir)) return loadSettings(dir).demo;
-  const ours = new Set(['master.key', 'pgdata', 'pgdata.lock', 'control.sock', 'audit.vkey']);
+  const ours = new Set(['master.key', 'pgdata', 'pgdata.lock', 'control.sock', 'audit.vkey', 'shares', 'guard']);
   return fs.readdirSync(dir).every((f) => ours.has(f));
 }
 
@@ -131,8 +133,12 @@ program
     let cw: Carewall;
     if (!isInitialised(opts.dataDir)) {
       console.log(`Creating a demo clinic in ${path.resolve(opts.dataDir)} ...`);
-      const created = await install({ dataDir: opts.dataDir, adminUser: DEMO_ADMIN.username, adminPassword: DEMO_ADMIN.password, demo: true, log });
+      // A synthetic file share of letters, scans and images, watched by the ransomware guard with
+      // decoys; it is a test share, so 'carewall guard simulate' may attack it.
+      const demoShare = { backup: { shares: { [DEMO_SHARE]: `shares/${DEMO_SHARE}` }, everyHours: 0 }, guard: { decoys: true, readOnlyOnAlarm: true } };
+      const created = await install({ dataDir: opts.dataDir, adminUser: DEMO_ADMIN.username, adminPassword: DEMO_ADMIN.password, demo: true, sections: demoShare, log });
       cw = created.cw;
+      await makeShare(path.join(opts.dataDir, 'shares', DEMO_SHARE), { files: 120, seed: opts.seed });
       const bar = progress('Seeding demo patients');
       const seeded = await seedDemoClinic(cw, { patients: opts.patients, seed: opts.seed, onProgress: (d, t) => bar.update(d, t) });
       bar.stop();
@@ -148,6 +154,10 @@ program
     console.log(`\nCarewall demo clinic is running at ${url}`);
     console.log(`Web console: ${url}/   FHIR API: ${url}/fhir  (log in with POST ${url}/api/session)`);
     console.log(`Second factor: add an account's otpauth URI to an authenticator app, or get its current code with\n  npx carewall demo-code USERNAME --data-dir ${opts.dataDir}\n`);
+    if (cw.guard.status().watching) {
+      const share = path.join(opts.dataDir, 'shares', DEMO_SHARE);
+      console.log(`Ransomware guard: watching the demo share ${share}. Attack it with\n  npx carewall guard simulate --dir ${share} --behaviour overwrite --limit 10\nand see the alarm under File shares (security-admin), then release the share there.\n`);
+    }
     console.log('Demo logins (demo mode only; these passwords are public):');
     for (const l of logins as Array<{ username: string; password: string; roles: string[]; totpUri?: string }>) {
       console.log(`  ${l.username.padEnd(22)} ${l.password.padEnd(28)} ${l.roles.join(',')}${l.totpUri ? `  second factor: ${l.totpUri}` : ''}`);

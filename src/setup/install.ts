@@ -1,6 +1,6 @@
 /** Making a new installation: data folder, master key file, settings, database schema, first admin. */
 import fs from 'node:fs';
-import { isInitialised, loadSettings, writeSettings } from '../config.js';
+import { isInitialised, loadSettings, writeSettings, type Settings, type StoredSettings } from '../config.js';
 import { createKeyFile, keyFilePath } from '../keys/masterKeys.js';
 import type { Logger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
@@ -10,6 +10,8 @@ export interface InstallOptions {
   adminUser: string;
   adminPassword: string;
   demo?: boolean;
+  /** Sections of carewall.json that their capabilities read as they are (the demo's file share). */
+  sections?: { backup?: unknown; guard?: unknown };
   log: Logger;
 }
 
@@ -29,11 +31,11 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   // A key file left by an init that failed half-way is reused: nothing was encrypted for anyone else.
   if (!process.env.CAREWALL_MASTER_KEY && !fs.existsSync(keyFilePath(dataDir))) createKeyFile(dataDir);
   const settings = loadSettings(dataDir);
-  const cw = await openCarewall({ ...settings, demo: Boolean(options.demo) }, options.log);
+  const cw = await openCarewall({ ...settings, ...options.sections, demo: Boolean(options.demo) } as Settings, options.log);
   try {
     const admin = await cw.identity.createAccount({ username: options.adminUser, password: options.adminPassword, roles: ['admin'] });
     // Written last: a folder without settings is not an installation, so a failed init can be re-run.
-    writeSettings(dataDir, { demo: Boolean(options.demo) });
+    writeSettings(dataDir, { ...options.sections, demo: Boolean(options.demo) } as StoredSettings);
     return { cw, username: options.adminUser, totpUri: admin.totpUri };
   } catch (err) {
     await cw.close();

@@ -11,6 +11,7 @@ import { Chart } from './screens/chart';
 import { ReviewQueue, AccessReport, AuditSearch, LogHealth } from './screens/privacy';
 import { Cases } from './screens/cases';
 import { Staff, TeamsAndWards, Explain } from './screens/admin';
+import { FileShares } from './screens/guard';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
 
@@ -29,6 +30,7 @@ const SECTIONS: Section[] = [
   { to: '/admin/staff', label: 'Staff accounts', roles: ['admin'] },
   { to: '/admin/teams', label: 'Teams and wards', roles: ['admin'] },
   { to: '/admin/explain', label: 'Explain access', roles: ['admin', 'privacy-officer'] },
+  { to: '/security/shares', label: 'File shares', roles: ['security-admin', 'privacy-officer', 'admin'] },
 ];
 
 export function App() {
@@ -116,6 +118,8 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <AccessReport />;
     case '/privacy/log-health':
       return <LogHealth />;
+    case '/security/shares':
+      return <FileShares canRelease={me.roles.some((r) => r === 'security-admin' || r === 'admin')} />;
     case '/admin/staff':
       return <Staff />;
     case '/admin/teams':

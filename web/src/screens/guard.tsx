@@ -1,0 +1,125 @@
+/**
+ * File shares: the ransomware guard's state and alarms for the security administrator (and the
+ * privacy officer, who is notified of each alarm). Counts and share names only: which files were
+ * hit is in the alerts file on the server, since file names can carry patients' names.
+ */
+import { useState } from 'react';
+import { api } from '../api';
+import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
+
+interface GuardAlarm {
+  id: string;
+  at: string;
+  severity: 'critical' | 'high';
+  reason: string;
+  since: string;
+  shares: string[];
+  files: number;
+  affected: number;
+}
+
+interface GuardView {
+  enabled: boolean;
+  watching: boolean;
+  shares: string[];
+  decoys: boolean;
+  readOnlyOnAlarm: boolean;
+  readOnly: boolean;
+  incident?: { since: string; affected: number; snapshot?: { location?: string; files?: number; error?: string } };
+  alarms: GuardAlarm[];
+}
+
+export function FileShares({ canRelease }: { canRelease: boolean }) {
+  const view = useLoad(() => api<GuardView>('/api/guard'), []);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | undefined>();
+  const [released, setReleased] = useState<string | null>(null);
+  const g = view.data;
+  return (
+    <section>
+      <h1>File shares</h1>
+      <ErrorNote error={view.error} />
+      <Loading when={view.loading} />
+      {g ? (
+        <>
+          <div className="card">
+            <h2>Ransomware guard</h2>
+            {!g.enabled ? (
+              <p>No share is watched: name the clinic&apos;s folders in carewall.json (backup.shares).</p>
+            ) : (
+              <p role="status" className={g.watching ? 'ok' : 'error'}>
+                {g.watching ? `Watching ${g.shares.join(', ')}` : `Not watching ${g.shares.join(', ')}: see the server log`}
+                {g.decoys ? ' with decoy files' : ''}
+                {g.readOnlyOnAlarm ? '; an alarm makes the shares read-only' : ''}.
+              </p>
+            )}
+          </div>
+          {g.incident ? (
+            <div className="card" role="alert">
+              <h2>Incident under way</h2>
+              <p>
+                Since {when(g.incident.since)}: <strong>{g.incident.affected}</strong> file(s) affected.{' '}
+                {g.incident.snapshot?.location ? `Protective snapshot: ${g.incident.snapshot.location} (${g.incident.snapshot.files ?? 0} untouched files).` : ''}
+                {g.incident.snapshot?.error ? `The protective snapshot failed: ${g.incident.snapshot.error}.` : ''}
+              </p>
+              <p>
+                The list of affected files is in the server&apos;s data folder (guard/alerts.affected.json). Restore them with{' '}
+                <code>
+                  carewall backup restore --repository REPOSITORY --recovery-key-file KEY --share {g.shares.length === 1 ? g.shares[0] : 'NAME'} --changed-since {g.incident.since} --to{' '}
+                  {'FOLDER'} --aside
+                </code>{' '}
+                on the machine that keeps the recovery key.
+              </p>
+              {g.readOnly ? <p>The shares are read-only.</p> : null}
+              {canRelease ? (
+                <button
+                  type="button"
+                  className="primary"
+                  disabled={busy}
+                  onClick={async () => {
+                    setBusy(true);
+                    setError(undefined);
+                    try {
+                      const r = await api<{ writable: number }>('/api/guard/release', { method: 'POST' });
+                      setReleased(`Released: ${r.writable} folders and files writable again; the guard watches afresh.`);
+                      view.reload();
+                    } catch (err) {
+                      setError(err as Error);
+                    } finally {
+                      setBusy(false);
+                    }
+                  }}
+                >
+                  {busy ? 'Releasing…' : 'Clean-up done: release the shares'}
+                </button>
+              ) : null}
+              <ErrorNote error={error} />
+            </div>
+          ) : null}
+          {released ? <p role="status">{released}</p> : null}
+          <div className="card">
+            <h2>Alarms</h2>
+            {g.alarms.length === 0 ? (
+              <p>No alarm has been raised.</p>
+            ) : (
+              <table>
+                <Heads cols={['Raised', 'Severity', 'Shares', 'What was seen', 'Files affected']} />
+                <tbody>
+                  {g.alarms.map((a) => (
+                    <tr key={a.id}>
+                      <td>{when(a.at)}</td>
+                      <td>{a.severity}</td>
+                      <td>{a.shares.join(', ')}</td>
+                      <td>{a.reason}</td>
+                      <td>{a.affected}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
+        </>
+      ) : null}
+    </section>
+  );
+}
