@@ -15,6 +15,8 @@ export const SAMPLE = 400;
 const STEP_GAP_MS = 10 * 60_000;
 const SHORT_VIEW_MS = 15_000;
 const PING_PONG_MS = 5 * 60_000;
+/** Half an hour without an event ends a session. */
+const SESSION_GAP_MS = 30 * 60_000;
 /** Work this close to an access is the work it was for. */
 const WORK_WINDOW_MS = 12 * 3_600_000;
 /** A night shift that began on the last day of employment ends the next morning. */
@@ -43,6 +45,20 @@ export interface UserDay {
   sweepPatients: number[];
   sweepFirst: number;
   sweepLast: number;
+  /** Accesses that carry no network address: the only credentials evidence is then the hour. */
+  blind: BlindHours | undefined;
+}
+
+/**
+ * A day's accesses without a network address, per hour of day, and their unexplained patients:
+ * the first access to each, and when the session it was part of began (a session ends after 30
+ * minutes without an event).
+ */
+export interface BlindHours {
+  accesses: Uint16Array;
+  patients: number[];
+  times: number[];
+  sessionStarts: number[];
 }
 
 export interface NetworkUse {
@@ -59,6 +75,10 @@ export interface NetworkUse {
   recentPings: number[];
   maxPingsPerHour: number;
   patients: number[];
+  /** Patient accesses from this network while employed, and the patients nothing explains (first access each). */
+  accesses: number;
+  unexplainedPatients: number[];
+  unexplainedTimes: number[];
 }
 
 export interface Pair {
@@ -91,6 +111,8 @@ export interface UserState {
   events: number;
   accesses: number;
   hours: Uint32Array;
+  /** Explained accesses per hour of day: the hours the user works (misuse, unexplained, does not shift them). */
+  workHours: Uint32Array;
   days: Map<number, UserDay>;
   networks: Map<string, NetworkUse>;
   afterEnd: { count: number; first: number; last: number; patients: number[] };
@@ -105,6 +127,8 @@ export interface UserState {
   prevAddressT: number;
   prevPrevAddress: string | undefined;
   prevPrevAddressT: number;
+  lastEventT: number;
+  sessionStart: number;
 }
 
 export class Accumulator {
@@ -128,6 +152,7 @@ export class Accumulator {
         events: 0,
         accesses: 0,
         hours: new Uint32Array(24),
+        workHours: new Uint32Array(24),
         days: new Map(),
         networks: new Map(),
         afterEnd: { count: 0, first: Infinity, last: -Infinity, patients: [] },
@@ -141,6 +166,8 @@ export class Accumulator {
         prevAddressT: -Infinity,
         prevPrevAddress: undefined,
         prevPrevAddressT: -Infinity,
+        lastEventT: -Infinity,
+        sessionStart: -Infinity,
       };
       this.states[user.idx] = s;
     }
@@ -155,6 +182,7 @@ export class Accumulator {
         unexplainedPatients: [], unexplainedFirst: Infinity, unexplainedLast: -Infinity,
         exportPatients: [], exportFirst: Infinity, exportLast: -Infinity,
         sweepPatients: [], sweepFirst: Infinity, sweepLast: -Infinity,
+        blind: undefined,
       };
       s.days.set(day, d);
     }
@@ -187,6 +215,8 @@ export class Accumulator {
     }
     const s = this.state(user);
     s.events++;
+    if (e.t - s.lastEventT > SESSION_GAP_MS || e.t < s.sessionStart) s.sessionStart = e.t;
+    if (e.t > s.lastEventT) s.lastEventT = e.t;
     const day = Math.floor(e.t / DAY_MS);
     const hour = Math.floor((e.t % DAY_MS) / 3_600_000);
     s.hours[hour]++;
@@ -200,13 +230,14 @@ export class Accumulator {
       if (e.t < s.afterEnd.first) s.afterEnd.first = e.t;
       if (e.t > s.afterEnd.last) s.afterEnd.last = e.t;
     }
+    // After employment ends every event is the terminated account's; before, where it came from is credentials evidence.
     let net: NetworkUse | undefined;
-    if (e.address) net = this.network(s, e.address, e.t, day, hour);
+    if (e.address && !afterEnd) net = this.network(s, e.address, e.t, day, hour);
 
     for (const ref of e.patients) {
       const patient = this.ref.patientFor(ref);
       if (!patient) continue;
-      this.access(s, d, patient, e, day, net, afterEnd, e.patients.length === 1);
+      this.access(s, d, patient, e, day, hour, net, afterEnd, e.patients.length === 1);
     }
   }
 
@@ -214,7 +245,7 @@ export class Accumulator {
     const key = networkOf(address);
     let n = s.networks.get(key);
     if (!n) {
-      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [] };
+      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [], accesses: 0, unexplainedPatients: [], unexplainedTimes: [] };
       s.networks.set(key, n);
     }
     n.events++;
@@ -243,7 +274,7 @@ export class Accumulator {
     return n;
   }
 
-  private access(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, day: number, net: NetworkUse | undefined, afterEnd: boolean, single: boolean): void {
+  private access(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, day: number, hour: number, net: NetworkUse | undefined, afterEnd: boolean, single: boolean): void {
     const user = s.user;
     this.accesses++;
     s.accesses++;
@@ -274,6 +305,8 @@ export class Accumulator {
       this.explained++;
       this.byReason['break-glass']++;
     }
+    if (reason || e.breakGlass) s.workHours[hour]++;
+    if (!afterEnd) this.where(s, d, patient, e, hour, net, !reason && !e.breakGlass);
     const weak = reason === 'ward' || reason === 'department' || reason === 'role';
     const personal = user.selfPatients.has(patient.idx) || (weak && (patient.restricted || user.householdPatients.has(patient.idx)));
     if (!reason || e.breakGlass || personal) {
@@ -312,6 +345,25 @@ export class Accumulator {
         // Clinical action after emergency access: a write within a day of it.
         if (e.t >= pair.firstBreakGlass && e.t - pair.firstBreakGlass <= DAY_MS) pair.actedAfterBreakGlass = true;
       }
+    }
+  }
+
+  /** Per network (or per hour, for accesses without an address): the accesses, and the unexplained patients among them. */
+  private where(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, hour: number, net: NetworkUse | undefined, unexplained: boolean): void {
+    if (net) {
+      net.accesses++;
+      if (unexplained && net.unexplainedPatients.length < SAMPLE && !net.unexplainedPatients.includes(patient.idx)) {
+        net.unexplainedPatients.push(patient.idx);
+        net.unexplainedTimes.push(e.t);
+      }
+      return;
+    }
+    const b = (d.blind ??= { accesses: new Uint16Array(24), patients: [], times: [], sessionStarts: [] });
+    if (b.accesses[hour] < 65_535) b.accesses[hour]++;
+    if (unexplained && b.patients.length < SAMPLE && !b.patients.includes(patient.idx)) {
+      b.patients.push(patient.idx);
+      b.times.push(e.t);
+      b.sessionStarts.push(s.sessionStart);
     }
   }
 

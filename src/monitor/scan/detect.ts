@@ -18,7 +18,7 @@ import { breakGlass, harvesting, terminated } from './accountDetectors.js';
 import type { Accumulator } from './accumulate.js';
 import { AlertSet } from './alerting.js';
 import { enumeration, massExport, volume } from './bulkDetectors.js';
-import { credentials } from './credentials.js';
+import { credentials, credentialsWithoutAddress } from './credentials.js';
 import { pairScenarios, repeatOffenders } from './pairDetectors.js';
 import { PeerBaselines } from './peers.js';
 import type { ReferenceData } from './reference.js';
@@ -50,6 +50,7 @@ export class Detection {
       massExport(ctx, s);
       volume(ctx, s);
       breakGlass(ctx, s);
+      credentialsWithoutAddress(ctx, s);
     }
     pairScenarios(ctx);
     repeatOffenders(ctx);

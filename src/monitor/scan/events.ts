@@ -67,6 +67,8 @@ export function toAccessEvent(r: Json): AccessEvent {
     if (hasEmergencyPurpose(chosen.purposeOfUse)) breakGlass = true;
   }
   if (!address) for (const a of agents) if (typeof a?.network?.address === 'string') address = a.network.address;
+  // No address, but the workstation's place (agent.location, a Location reference): the same evidence of where.
+  if (!address && typeof chosen?.location?.reference === 'string') address = chosen.location.reference;
   for (const s of r.subtype ?? []) if (s?.code === '110127') breakGlass = true;
   const patients: string[] = [];
   for (const e of Array.isArray(r.entity) ? r.entity : []) {

@@ -4,8 +4,8 @@
  * offenders among the peers do not raise the bar), and the facts about each user the detectors and
  * the baselines share (the user's unexplained, read-only pairs; their break-the-glass pairs).
  */
-import type { Accumulator, Pair, UserState } from './accumulate.js';
-import type { ReferenceData } from './reference.js';
+import type { Accumulator, NetworkUse, Pair, UserState } from './accumulate.js';
+import type { ReferenceData, User } from './reference.js';
 import { median, scaledMad } from './stats.js';
 import { MIN_DAYS, MIN_PEERS } from './thresholds.js';
 import { relation } from './ties.js';
@@ -21,6 +21,8 @@ export interface GroupBaseline {
   dailyDistinct: DailyStat;
   dailyExported: DailyStat;
   unexplainedPerDay: number;
+  /** Distinct unexplained patients (per day) per access: how often the peers' ordinary work is unexplained. */
+  unexplainedPerAccess: number;
   candidatesPerAccess: number;
   breakGlassPerDay: number;
   breakGlassIdlePerDay: number;
@@ -40,6 +42,15 @@ export function idleBreakGlass(p: Pair): boolean {
   return p.unexplained > 0 && !p.actedAfterBreakGlass;
 }
 
+/**
+ * A network the user works from: on several of their days, or for a good share of their events on
+ * more than one day (one day's use, however busy, is not where someone works, unless they were
+ * seen on only a day or two).
+ */
+export function usualNetwork(s: UserState, n: NetworkUse): boolean {
+  return n.days.size >= Math.max(3, 0.1 * s.days.size) || (n.events >= 0.2 * s.events && n.days.size >= Math.min(2, s.days.size));
+}
+
 export class PeerBaselines {
   readonly states: UserState[];
   private readonly groups = new Map<string, UserState[]>();
@@ -47,6 +58,7 @@ export class PeerBaselines {
   private readonly facts = new Map<number, UserFacts>();
   private readonly pairsByUser = new Map<number, Pair[]>();
   private networkUsers: Map<string, number> | undefined;
+  private homes: Map<string, User | undefined> | undefined;
 
   constructor(
     private readonly acc: Accumulator,
@@ -111,6 +123,7 @@ export class PeerBaselines {
     const distinct: number[] = [];
     const exported: number[] = [];
     const unexplained: number[] = [];
+    const unexplainedPerAccess: number[] = [];
     const candidates: number[] = [];
     const bg: number[] = [];
     const bgIdle: number[] = [];
@@ -132,6 +145,7 @@ export class PeerBaselines {
       }
       const days = Math.max(1, m.days.size);
       unexplained.push(unexplainedSum / days);
+      unexplainedPerAccess.push(unexplainedSum / Math.max(1, m.accesses));
       const f = this.factsOf(m.user.idx);
       candidates.push(f.candidates.length / Math.max(1, m.accesses));
       bg.push(f.breakGlassPairs.length / days);
@@ -148,6 +162,7 @@ export class PeerBaselines {
       dailyDistinct: stat(distinct),
       dailyExported: stat(exported),
       unexplainedPerDay: median(unexplained),
+      unexplainedPerAccess: median(unexplainedPerAccess),
       candidatesPerAccess: median(candidates),
       breakGlassPerDay: median(bg),
       breakGlassIdlePerDay: median(bgIdle),
@@ -164,5 +179,30 @@ export class PeerBaselines {
     }
     const n = this.networkUsers.get(network) ?? 0;
     return this.acc.states[except]?.networks.has(network) ? n - 1 : n;
+  }
+
+  /**
+   * Where a network is: the wards and departments of the users who work from it (for whom it is a
+   * usual network), as a stand-in user the records can explain accesses for; undefined when no one
+   * works from it (an address outside the clinic).
+   */
+  networkHome(network: string): User | undefined {
+    if (!this.homes) {
+      const homes = new Map<string, User | undefined>();
+      for (const st of this.states) {
+        for (const n of st.networks.values()) {
+          if (!usualNetwork(st, n)) continue;
+          let home = homes.get(n.network);
+          if (!home) {
+            home = { idx: -1, ref: `network:${n.network}`, roleKey: 'workstation', roleKind: 'clinical', peerKey: 'workstation', orgs: new Set(), locations: new Set(), inactive: false, identity: { phones: [], addresses: [], streets: [] }, known: false, selfPatients: new Set(), householdPatients: new Set() };
+            homes.set(n.network, home);
+          }
+          for (const o of st.user.orgs) home.orgs.add(o);
+          for (const l of st.user.locations) home.locations.add(l);
+        }
+      }
+      this.homes = homes;
+    }
+    return this.homes.get(network);
   }
 }
