@@ -81,9 +81,18 @@ export async function restoreDatabase(reader: RepositoryReader, manifest: Manife
     for (const name of [...order].reverse()) await tx.query(`delete from ${name}`);
     for (const name of order) {
       const t = byName.get(name)!;
-      const data = await reader.readAll(t.chunks);
-      if (data.length !== t.bytes) throw new RestoreRefusedError(`table ${name}: ${data.length} bytes read back, the manifest says ${t.bytes}`);
-      if (t.rows > 0) await db.copyIn(tx, name, t.columns, data);
+      // Streamed from the repository into the database: each chunk is authenticated as it is read,
+      // and a short or long table fails the whole transaction.
+      let bytes = 0;
+      const counted = async function* () {
+        for await (const c of reader.stream(t.chunks)) {
+          bytes += c.length;
+          yield c;
+        }
+      };
+      if (t.rows > 0) await db.copyIn(tx, name, t.columns, counted());
+      else for await (const c of counted()) void c;
+      if (bytes !== t.bytes) throw new RestoreRefusedError(`table ${name}: ${bytes} bytes read back, the manifest says ${t.bytes}`);
       const restored = (await tx.query<{ n: number }>(`select count(*)::int as n from ${name}`)).rows[0].n;
       rowCounts[name] = { expected: t.rows, restored };
       if (restored !== t.rows) throw new RestoreRefusedError(`table ${name}: ${restored} rows restored, the snapshot had ${t.rows}`);

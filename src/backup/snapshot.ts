@@ -39,14 +39,25 @@ export interface FileSelection {
   changedMeanwhile: string[];
 }
 
-/** The database as of one moment: every table of the schema, through one read-only transaction. */
-export async function dumpDatabase(db: Database): Promise<{ part: Omit<DatabasePart, 'tables'>; tables: Array<{ name: string; columns: string[]; rows: number; data: Buffer }> }> {
-  return db.readSnapshot(async (view) => {
-    const tables = await view.query<{ table_name: string }>(
+/**
+ * The database as of one moment: every table of the schema, through one read-only transaction,
+ * each table's rows (binary COPY) into the repository.
+ *
+ * On PostgreSQL the rows stream from the server into the chunker inside the transaction, so a
+ * table of any size passes through a few megabytes of memory, and other connections go on
+ * serving meanwhile. The embedded database serves nothing else while a transaction is open, so
+ * there every table is copied out first (PGlite's COPY fills a blob in memory anyway) and stored
+ * once the transaction has ended.
+ */
+export async function storeDatabase(writer: RepositoryWriter, db: Database): Promise<DatabasePart> {
+  const storeInside = db.kind === 'postgres';
+  const later: Array<{ entry: DatabasePart['tables'][number]; data: Buffer }> = [];
+  const part = await db.readSnapshot(async (view) => {
+    const names = await view.query<{ table_name: string }>(
       `select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`,
     );
-    const out: Array<{ name: string; columns: string[]; rows: number; data: Buffer }> = [];
-    for (const { table_name: name } of tables.rows) {
+    const tables: DatabasePart['tables'] = [];
+    for (const { table_name: name } of names.rows) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`backup: table ${JSON.stringify(name)} has a name Carewall does not make`);
       const cols = await view.query<{ column_name: string }>(
         `select column_name from information_schema.columns where table_schema = current_schema() and table_name = $1 and is_generated = 'NEVER' order by ordinal_position`,
@@ -54,12 +65,23 @@ export async function dumpDatabase(db: Database): Promise<{ part: Omit<DatabaseP
       );
       const columns = cols.rows.map((c) => c.column_name);
       const rows = (await view.query<{ n: number }>(`select count(*)::int as n from ${name}`)).rows[0].n;
-      const data = await view.copyOut(`select ${columns.map((c) => `"${c}"`).join(', ')} from ${name}`);
-      out.push({ name, columns, rows, data });
+      const select = `select ${columns.map((c) => `"${c}"`).join(', ')} from ${name}`;
+      const entry = { name, columns, rows, bytes: 0, chunks: [] as string[] };
+      tables.push(entry);
+      if (storeInside) {
+        entry.chunks = await writer.putStream(view.copyOutStream(select), (c) => (entry.bytes += c.length));
+      } else {
+        later.push({ entry, data: await view.copyOut(select) });
+      }
     }
     const migrations = (await view.query<{ module: string; version: number }>('select module, version from schema_migrations order by module, version')).rows;
-    return { part: { engine: db.kind, migrations }, tables: out };
+    return { engine: db.kind, migrations, tables };
   });
+  for (const { entry, data } of later.splice(0)) {
+    entry.bytes = data.length;
+    entry.chunks = await writer.putStream([data]);
+  }
+  return part;
 }
 
 /** The configuration and keys, as files of the data folder (a key given in the environment becomes a key file). */
@@ -148,14 +170,7 @@ export async function runBackup(writer: RepositoryWriter, input: BackupInput): P
   const config: FileEntry[] = [];
   const wantDb = !input.onlyShares;
   if (wantDb) {
-    // Rows are copied out first and stored after the read transaction ends: the embedded database
-    // serves nothing else while a transaction is open.
-    const dump = await dumpDatabase(input.db);
-    const tables: DatabasePart['tables'] = [];
-    for (const t of dump.tables) {
-      tables.push({ name: t.name, columns: t.columns, rows: t.rows, bytes: t.data.length, chunks: await writer.putStream([t.data]) });
-    }
-    database = { ...dump.part, tables };
+    database = await storeDatabase(writer, input.db);
     for (const f of configFiles(input.dataDir)) {
       const chunks = await writer.putStream([f.data]);
       config.push({ path: f.path, type: 'file', mode: f.mode, mtimeMs: Date.now(), size: f.data.length, sha256: crypto.createHash('sha256').update(f.data).digest('hex'), chunks });

@@ -5,6 +5,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { acquireProcessLock } from './processLock.js';
@@ -26,6 +28,18 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+}
+
+/** What a read snapshot offers: queries, and the rows of a select in binary COPY format. */
+export interface SnapshotView {
+  query: Queryable['query'];
+  copyOut(select: string): Promise<Buffer>;
+  /**
+   * The same rows as a stream of pieces, so a large table need not be held in memory: PostgreSQL
+   * sends them as they are read. The embedded database hands over one piece (its COPY writes into
+   * a blob in memory in any case).
+   */
+  copyOutStream(select: string): AsyncIterable<Buffer>;
 }
 
 export interface Database extends Queryable {
@@ -51,9 +65,13 @@ export interface Database extends Queryable {
    * `fn` sees the same committed state, whatever commits meanwhile (REPEATABLE READ on PostgreSQL;
    * the embedded database's single connection is held for the duration).
    */
-  readSnapshot<T>(fn: (view: { query: Queryable['query']; copyOut(select: string): Promise<Buffer> }) => Promise<T>): Promise<T>;
-  /** Loads rows in binary COPY format (as copyOut gives them) into `table (columns)`; a restore's bulk path. */
-  copyIn(tx: Queryable, table: string, columns: string[], data: Buffer): Promise<void>;
+  readSnapshot<T>(fn: (view: SnapshotView) => Promise<T>): Promise<T>;
+  /**
+   * Loads rows in binary COPY format (as copyOut gives them) into `table (columns)`; a restore's
+   * bulk path. Pieces of a stream go to PostgreSQL as they come (a table of any size in a few
+   * megabytes of memory); the embedded database takes them as one blob.
+   */
+  copyIn(tx: Queryable, table: string, columns: string[], data: Buffer | AsyncIterable<Buffer>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -143,6 +161,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
             for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) parts.push(part as Buffer);
             return Buffer.concat(parts);
           },
+          async *copyOutStream(select) {
+            for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) yield part as Buffer;
+          },
         });
         await client.query('commit');
         return result;
@@ -158,11 +179,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       const client = (tx as unknown as { client?: pg.PoolClient }).client;
       if (!client) throw new Error('copyIn: needs a transaction of this database');
       const stream = client.query(copyFrom(copyInSql(table, columns, 'stdin')));
-      await new Promise<void>((resolve, reject) => {
-        stream.on('error', reject);
-        stream.on('finish', () => resolve());
-        stream.end(data);
-      });
+      await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : Readable.from(data), stream);
     },
     close: () => pool.end(),
   };
@@ -272,17 +289,25 @@ async function openPglite(dir: string): Promise<Database> {
         await tx.query('set transaction read only');
         return fn({
           query: async (sql, params) => adapt(await tx.query(sql, params as unknown[])),
-          async copyOut(select) {
-            const r = await tx.query(`copy (${select}) to '/dev/blob' with (format binary)`);
-            if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
-            return Buffer.from(await r.blob.arrayBuffer());
+          copyOut: blobCopy,
+          async *copyOutStream(select) {
+            yield await blobCopy(select);
           },
         });
+        async function blobCopy(select: string): Promise<Buffer> {
+          const r = await tx.query(`copy (${select}) to '/dev/blob' with (format binary)`);
+          if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
+          return Buffer.from(await r.blob.arrayBuffer());
+        }
       }),
     async copyIn(tx, table, columns, data) {
       const inner = (tx as unknown as { pgliteTx?: { query: typeof db.query } }).pgliteTx;
       if (!inner) throw new Error('copyIn: needs a transaction of this database');
-      await inner.query(copyInSql(table, columns, `'/dev/blob'`), [], { blob: new Blob([new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength)]) });
+      const parts: Buffer[] = [];
+      if (Buffer.isBuffer(data)) parts.push(data);
+      else for await (const piece of data) parts.push(piece);
+      const blob = new Blob(parts.map((b) => new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength)));
+      await inner.query(copyInSql(table, columns, `'/dev/blob'`), [], { blob });
     },
     listen: async (channel, onMessage) => {
       // One process, one connection: nothing can break between the sender and this listener.
