@@ -74,6 +74,19 @@ describe('credentials: one account, someone else at the keyboard', () => {
     assert.deepEqual(forUser(await alertsOf(clinic), NURSE), []);
   });
 
+  test('where addresses come from a pool (no one has a usual network), a curious read from one of them is curiosity, not credentials', async () => {
+    const clinic = new TinyClinic();
+    clinic.events.forEach((e, i) => {
+      // Every event from a workstation handed an address anywhere in 10.9.0.0/16.
+      (e.agent as Array<{ network: { address: string } }>)[0].network.address = `10.9.${(i * 37) % 251}.${(i * 11) % 200 + 20}`;
+    });
+    // Four charts of strangers, read at one of those workstations.
+    strangers(clinic, 4).forEach((p, i) => clinic.access(NURSE, p, at(6, 10, 5 + i * 9), { address: '10.9.77.5' }));
+    const alerts = await alertsOf(clinic);
+    assert.deepEqual(credentialsOf(alerts), [], JSON.stringify(credentialsOf(alerts)));
+    assert.deepEqual(forUser(alerts, NURSE).map((a) => a.scenario), ['curiosity']);
+  });
+
   test('two distant addresses overlapping in time: the same ward patients, alternating within minutes, are one account in two places', async () => {
     const clinic = new TinyClinic();
     for (let k = 0; k < 10; k++) {

@@ -75,8 +75,9 @@ export interface NetworkUse {
   recentPings: number[];
   maxPingsPerHour: number;
   patients: number[];
-  /** Patient accesses from this network while employed, and the patients nothing explains (first access each). */
+  /** Patient accesses from this network while employed, those the records explain, and the patients nothing explains (first access each). */
   accesses: number;
+  explained: number;
   unexplainedPatients: number[];
   unexplainedTimes: number[];
 }
@@ -245,7 +246,7 @@ export class Accumulator {
     const key = networkOf(address);
     let n = s.networks.get(key);
     if (!n) {
-      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [], accesses: 0, unexplainedPatients: [], unexplainedTimes: [] };
+      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [], accesses: 0, explained: 0, unexplainedPatients: [], unexplainedTimes: [] };
       s.networks.set(key, n);
     }
     n.events++;
@@ -352,6 +353,7 @@ export class Accumulator {
   private where(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, hour: number, net: NetworkUse | undefined, unexplained: boolean): void {
     if (net) {
       net.accesses++;
+      if (!unexplained) net.explained++;
       if (unexplained && net.unexplainedPatients.length < SAMPLE && !net.unexplainedPatients.includes(patient.idx)) {
         net.unexplainedPatients.push(patient.idx);
         net.unexplainedTimes.push(e.t);

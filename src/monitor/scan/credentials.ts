@@ -20,6 +20,8 @@ const OFF_HOURS_SHARE = 0.05;
 const OFF_HOURS_OF_BUSIEST = 0.25;
 /** At least this many explained accesses before the user's hours say anything. */
 const MIN_WORK_ACCESSES = 100;
+/** The share of a user's explained work that must come from their usual networks for another network to be unusual. */
+const SETTLED_SHARE = 0.5;
 /** At least this many patients nothing explains, whatever the rates say. */
 const MIN_UNEXPLAINED = 3;
 
@@ -29,7 +31,16 @@ const hourOf = (t: number) => Math.floor((t % DAY_MS) / 3_600_000);
 export function credentials(ctx: DetectionContext, s: UserState): void {
   if (s.networks.size < 2) return;
   const rate = unexplainedRate(ctx, s);
-  for (const n of s.networks.values()) fromNetwork(ctx, s, n, rate);
+  // A network is unusual only for someone who has usual ones: where a user's own (explained) work
+  // comes from everywhere (addresses handed out from a pool), where it comes from says nothing.
+  let explained = 0;
+  let fromUsual = 0;
+  for (const n of s.networks.values()) {
+    explained += n.explained;
+    if (usualNetwork(s, n)) fromUsual += n.explained;
+  }
+  const settled = fromUsual >= SETTLED_SHARE * explained;
+  for (const n of s.networks.values()) fromNetwork(ctx, s, n, rate, settled);
 }
 
 /**
@@ -52,7 +63,7 @@ function unexplainedRate(ctx: DetectionContext, s: UserState): (exceptPatients: 
   return (exceptPatients, exceptAccesses) => Math.max(peers, Math.max(0, unexplained - exceptPatients) / Math.max(1, s.accesses - exceptAccesses));
 }
 
-function fromNetwork(ctx: DetectionContext, s: UserState, n: NetworkUse, rate: (p: number, a: number) => number): void {
+function fromNetwork(ctx: DetectionContext, s: UserState, n: NetworkUse, rate: (p: number, a: number) => number, settled: boolean): void {
   const usual = (m: NetworkUse) => usualNetwork(s, m);
   const evidence: string[] = [];
   let score = 0;
@@ -61,13 +72,13 @@ function fromNetwork(ctx: DetectionContext, s: UserState, n: NetworkUse, rate: (
   // Walking between two wards does not alternate four times within an hour; two people on one login do.
   // Where the peers' own logs alternate a lot (shared workstations, roaming), it takes much more.
   const simultaneous = Math.max(SIMULTANEOUS_PINGS_PER_HOUR, 3 * ctx.peers.baseline(s).pingsPerHour);
-  if ((n.pingPong >= 3 && !usual(n)) || n.maxPingsPerHour >= simultaneous) {
+  if ((settled && n.pingPong >= 3 && !usual(n)) || n.maxPingsPerHour >= simultaneous) {
     evidence.push(`${n.pingPong} alternations within 5 minutes (${n.maxPingsPerHour} in one hour) between ${usual(n) ? 'two networks' : 'a network the user rarely uses and another'}: one account in two places at once`);
     score = Math.max(score, 0.7 + 0.29 * (1 - Math.exp(-n.pingPong / 10)));
     first = n.pingFirst;
     last = n.pingLast;
   }
-  if (!usual(n)) {
+  if (settled && !usual(n)) {
     const usualHours = new Float64Array(24);
     let usualTotal = 0;
     for (const m of s.networks.values()) {
