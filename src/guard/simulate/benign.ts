@@ -69,12 +69,12 @@ export const BENIGN: Record<string, Benign> = {
     },
   },
   '7z-archive': {
-    description: 'archive a department folder into a .7z inside the share (needs 7z)',
-    available: () => has('7z'),
+    description: 'archive a department folder into a .7z inside the share (needs 7z or 7zz: Debian 7zip or p7zip-full)',
+    available: () => has('7z') || has('7zz'),
     run: async (dir) => {
       const dept = topFolders(dir)[0];
       await fsp.mkdir(path.join(dir, 'Archive'), { recursive: true });
-      execFileSync('7z', ['a', '-bd', '-y', path.join(dir, 'Archive', `${dept}-2025.7z`), dept], { cwd: dir, stdio: 'ignore' });
+      execFileSync(has('7z') ? '7z' : '7zz', ['a', '-bd', '-y', path.join(dir, 'Archive', `${dept}-2025.7z`), dept], { cwd: dir, stdio: 'ignore' });
       return 1;
     },
   },
