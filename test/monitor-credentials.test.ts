@@ -59,6 +59,22 @@ describe('credentials: one account, someone else at the keyboard', () => {
     assert.ok(c[0].evidence.some((e) => /a network no one else works from/.test(e)), c[0].evidence.join('; '));
   });
 
+  test('an outside address used on two nights for a good share of a part-timer\'s events is still not where she works', async () => {
+    const clinic = new TinyClinic();
+    clinic.staff('part-timer', { family: 'Parttime', given: 'Pia' }, { role: 'nurse', org: 'cardio', ward: true });
+    for (let d = 0; d < 4; d++) {
+      for (let k = 0; k < 3; k++) {
+        clinic.access('part-timer', clinic.wards.cardio.patients[k], at(d, 9, k * 10), { address: '10.1.1.10' });
+        clinic.access('part-timer', clinic.wards.cardio.patients[k], at(d, 9, k * 10 + 1), { subtype: 'create', address: '10.1.1.10' });
+      }
+    }
+    // 16 of her 40 events: two nights from home, charts nothing explains.
+    for (const night of [5, 6]) strangers(clinic, 8, `night${night}`).forEach((p, i) => clinic.access('part-timer', p, at(night, 2, i * 6), { address: '192.168.104.119' }));
+    const c = credentialsOf(await alertsOf(clinic), 'part-timer');
+    assert.equal(c.length, 1);
+    assert.ok(c[0].evidence.some((e) => /outside the hours the user works/.test(e)), c[0].evidence.join('; '));
+  });
+
   test('covering a shift on another ward from its workstation (its own patients) is not credentials', async () => {
     const clinic = new TinyClinic();
     const surgery = clinic.wards.surgery.patients;

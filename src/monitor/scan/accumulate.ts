@@ -78,6 +78,8 @@ export interface NetworkUse {
   /** Patient accesses from this network while employed, those the records explain, and the patients nothing explains (first access each). */
   accesses: number;
   explained: number;
+  /** Days with explained work from this network: where the user's own work happens (misuse does not make a network usual). */
+  explainedDays: Set<number>;
   unexplainedPatients: number[];
   unexplainedTimes: number[];
 }
@@ -130,6 +132,8 @@ export interface UserState {
   prevPrevAddressT: number;
   lastEventT: number;
   sessionStart: number;
+  /** Explained accesses that came with a network address. */
+  explainedFromNetworks: number;
 }
 
 export class Accumulator {
@@ -169,6 +173,7 @@ export class Accumulator {
         prevPrevAddressT: -Infinity,
         lastEventT: -Infinity,
         sessionStart: -Infinity,
+        explainedFromNetworks: 0,
       };
       this.states[user.idx] = s;
     }
@@ -246,7 +251,7 @@ export class Accumulator {
     const key = networkOf(address);
     let n = s.networks.get(key);
     if (!n) {
-      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [], accesses: 0, explained: 0, unexplainedPatients: [], unexplainedTimes: [] };
+      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [], accesses: 0, explained: 0, explainedDays: new Set(), unexplainedPatients: [], unexplainedTimes: [] };
       s.networks.set(key, n);
     }
     n.events++;
@@ -353,7 +358,11 @@ export class Accumulator {
   private where(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, hour: number, net: NetworkUse | undefined, unexplained: boolean): void {
     if (net) {
       net.accesses++;
-      if (!unexplained) net.explained++;
+      if (!unexplained) {
+        net.explained++;
+        net.explainedDays.add(d.day);
+        s.explainedFromNetworks++;
+      }
       if (unexplained && net.unexplainedPatients.length < SAMPLE && !net.unexplainedPatients.includes(patient.idx)) {
         net.unexplainedPatients.push(patient.idx);
         net.unexplainedTimes.push(e.t);

@@ -39,7 +39,7 @@ export function credentials(ctx: DetectionContext, s: UserState): void {
     explained += n.explained;
     if (usualNetwork(s, n)) fromUsual += n.explained;
   }
-  const settled = fromUsual >= SETTLED_SHARE * explained;
+  const settled = explained > 0 && fromUsual >= SETTLED_SHARE * explained;
   for (const n of s.networks.values()) fromNetwork(ctx, s, n, rate, settled);
 }
 

@@ -43,12 +43,13 @@ export function idleBreakGlass(p: Pair): boolean {
 }
 
 /**
- * A network the user works from: on several of their days, or for a good share of their events on
- * more than one day (one day's use, however busy, is not where someone works, unless they were
- * seen on only a day or two).
+ * A network the user works from: their explained (ordinary) work comes from it on several of their
+ * days, or a good share of it on more than one day (unless they were seen on only one). Misuse,
+ * which nothing explains, does not make the network it comes from usual, however busy.
  */
 export function usualNetwork(s: UserState, n: NetworkUse): boolean {
-  return n.days.size >= Math.max(3, 0.1 * s.days.size) || (n.events >= 0.2 * s.events && n.days.size >= Math.min(2, s.days.size));
+  const days = n.explainedDays.size;
+  return days >= Math.max(3, 0.1 * s.days.size) || (n.explained >= 0.2 * s.explainedFromNetworks && days >= Math.min(2, s.days.size));
 }
 
 export class PeerBaselines {
