@@ -7,12 +7,6 @@
  * later format coexist in the same tree; canonical JSON lets any verifier re-derive the bytes from
  * the decoded record.
  */
-import canonicalizeModule from 'canonicalize';
-
-// The package is CommonJS whose module.exports is the function; its typings say `export default`,
-// which NodeNext resolution reads as a namespace. At run time the default import is the function.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
-
 export const LEAF_PREFIX = 'carewall-audit-v1\n';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
@@ -39,15 +33,57 @@ export interface AuditRecord {
 
 /** RFC 8785 canonical JSON of a value (members sorted, no insignificant whitespace). */
 export function canonicalJson(value: unknown): string {
-  const json = canonicalize(stripUndefined(value));
+  const json = canonical(value);
   if (json === undefined) throw new Error('value cannot be encoded as JSON');
   return json;
 }
 
+/**
+ * RFC 8785 (JCS) by hand: every audit record is encoded on the request's path, and the
+ * \`canonicalize\` package (with the copy that dropped undefined members first) took a fifth of the
+ * append path's CPU (docs/benchmarks.md); this is the same algorithm in one pass, checked against
+ * that package on random values in test/audit-record.test.ts. Strings and numbers are written by
+ * JSON.stringify, whose escaping and number form are the ones JCS specifies; members are sorted by
+ * UTF-16 code units (the default sort); undefined, functions and symbols are left out of objects
+ * and become null in arrays, as in JSON.stringify.
+ */
+function canonical(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      if (!Number.isFinite(v)) throw new Error(`${v} is not allowed in canonical JSON`);
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (canonical(v[i]) ?? 'null');
+        return out + ']';
+      }
+      const o = v as Record<string, unknown> & { toJSON?: () => unknown };
+      if (typeof o.toJSON === 'function') return canonical(o.toJSON());
+      let out = '{';
+      for (const k of Object.keys(o).sort()) {
+        const member = canonical(o[k]);
+        if (member === undefined) continue;
+        out += (out.length === 1 ? '' : ',') + JSON.stringify(k) + ':' + member;
+      }
+      return out + '}';
+    }
+    case 'bigint':
+      throw new Error('a bigint cannot be encoded as JSON');
+    default:
+      return undefined;
+  }
+}
+
 export function encodeLeaf(record: AuditRecord): Buffer {
-  const json = canonicalize(stripUndefined(record));
+  const json = canonical(record);
   if (json === undefined) throw new Error('audit record cannot be encoded');
-  return Buffer.concat([Buffer.from(LEAF_PREFIX, 'ascii'), Buffer.from(json, 'utf8')]);
+  return Buffer.from(LEAF_PREFIX + json, 'utf8');
 }
 
 export function decodeLeaf(leaf: Buffer): AuditRecord {
@@ -56,11 +92,3 @@ export function decodeLeaf(leaf: Buffer): AuditRecord {
   return JSON.parse(leaf.subarray(prefix.length).toString('utf8')) as AuditRecord;
 }
 
-/** JSON has no undefined: dropped members, so that encode(decode(leaf)) gives the leaf back. */
-function stripUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripUndefined);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, stripUndefined(v)]));
-  }
-  return value;
-}
