@@ -12,7 +12,8 @@ export async function measure(
   baseUrl: string,
   token: string,
   nextPath: (random: () => number) => string,
-  opts: { seconds: number; concurrency: number; warmupSeconds?: number },
+  /** `ratePerSecond`: requests started at that total pace (a steady load) instead of back to back. */
+  opts: { seconds: number; concurrency: number; warmupSeconds?: number; ratePerSecond?: number },
 ): Promise<Measurement> {
   const random = rng(7);
   const headers = { authorization: `Bearer ${token}` };
@@ -35,9 +36,17 @@ export async function measure(
   let errors = 0;
   const start = performance.now();
   const end = start + opts.seconds * 1000;
+  let slot = 0;
   await Promise.all(
     Array.from({ length: opts.concurrency }, async () => {
       while (performance.now() < end) {
+        if (opts.ratePerSecond) {
+          // The next start time of the steady schedule; a request late for its slot starts at once.
+          const at = start + (slot++ * 1000) / opts.ratePerSecond;
+          if (at >= end) break;
+          const wait = at - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
         const t0 = performance.now();
         if (!(await once())) errors++;
         latencies.push(performance.now() - t0);
