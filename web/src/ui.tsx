@@ -20,6 +20,23 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data?: T;
   return { ...state, reload: () => setTick((t) => t + 1) };
 }
 
+/**
+ * A button's action against the server: `busy` while it runs (to disable the button and say so),
+ * then its result or its error, whichever the last run gave.
+ */
+export function useAction<T>(action: () => Promise<T>): { run: () => Promise<void>; busy: boolean; result?: T; error?: Error } {
+  const [state, setState] = useState<{ busy: boolean; result?: T; error?: Error }>({ busy: false });
+  const run = async () => {
+    setState({ busy: true });
+    try {
+      setState({ busy: false, result: await action() });
+    } catch (err) {
+      setState({ busy: false, error: err as Error });
+    }
+  };
+  return { run, ...state };
+}
+
 /** A failure, said where it happened: an error from the server or a message of the screen's own. */
 export function ErrorNote({ error }: { error?: Error | string | null }) {
   if (!error) return null;

@@ -3,9 +3,8 @@
  * privacy officer, who is notified of each alarm). Counts and share names only: which files were
  * hit is in the alerts file on the server, since file names can carry patients' names.
  */
-import { useState } from 'react';
 import { api } from '../api';
-import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
+import { ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
 
 interface GuardAlarm {
   id: string;
@@ -31,9 +30,11 @@ interface GuardView {
 
 export function FileShares({ canRelease }: { canRelease: boolean }) {
   const view = useLoad(() => api<GuardView>('/api/guard'), []);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | undefined>();
-  const [released, setReleased] = useState<string | null>(null);
+  const release = useAction(async () => {
+    const r = await api<{ writable: number }>('/api/guard/release', { method: 'POST' });
+    view.reload();
+    return r;
+  });
   const g = view.data;
   return (
     <section>
@@ -72,31 +73,14 @@ export function FileShares({ canRelease }: { canRelease: boolean }) {
               </p>
               {g.readOnly ? <p>The shares are read-only.</p> : null}
               {canRelease ? (
-                <button
-                  type="button"
-                  className="primary"
-                  disabled={busy}
-                  onClick={async () => {
-                    setBusy(true);
-                    setError(undefined);
-                    try {
-                      const r = await api<{ writable: number }>('/api/guard/release', { method: 'POST' });
-                      setReleased(`Released: ${r.writable} folders and files writable again; the guard watches afresh.`);
-                      view.reload();
-                    } catch (err) {
-                      setError(err as Error);
-                    } finally {
-                      setBusy(false);
-                    }
-                  }}
-                >
-                  {busy ? 'Releasing…' : 'Clean-up done: release the shares'}
+                <button type="button" className="primary" disabled={release.busy} onClick={() => void release.run()}>
+                  {release.busy ? 'Releasing…' : 'Clean-up done: release the shares'}
                 </button>
               ) : null}
-              <ErrorNote error={error} />
+              <ErrorNote error={release.error} />
             </div>
           ) : null}
-          {released ? <p role="status">{released}</p> : null}
+          {release.result ? <p role="status">Released: {release.result.writable} folders and files writable again; the guard watches afresh.</p> : null}
           <div className="card">
             <h2>Alarms</h2>
             {g.alarms.length === 0 ? (

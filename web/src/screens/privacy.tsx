@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { day, ErrorNote, Heads, Loading, Pager, useLoad, when } from '../ui';
+import { day, ErrorNote, Heads, Loading, Pager, useAction, useLoad, when } from '../ui';
 
 interface Grant {
   id: string;
@@ -306,9 +306,8 @@ interface Verification {
 /** The latest signed checkpoint, and a full verification on demand. */
 export function LogHealth() {
   const checkpoint = useLoad(() => api<string>('/api/audit/checkpoint', { text: true }), []);
-  const [result, setResult] = useState<Verification | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Error | undefined>();
+  const verify = useAction(() => api<Verification>('/api/audit/verify', { method: 'POST' }));
+  const result = verify.result;
   const size = checkpoint.data?.split('\n')[1];
   return (
     <section>
@@ -330,25 +329,10 @@ export function LogHealth() {
       <div className="card">
         <h2>Verification</h2>
         <p>Recomputes the whole tree from the stored records and checks every signed checkpoint.</p>
-        <button
-          type="button"
-          className="primary"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            setError(undefined);
-            try {
-              setResult(await api<Verification>('/api/audit/verify', { method: 'POST' }));
-            } catch (err) {
-              setError(err as Error);
-            } finally {
-              setBusy(false);
-            }
-          }}
-        >
-          {busy ? 'Verifying…' : 'Verify now'}
+        <button type="button" className="primary" disabled={verify.busy} onClick={() => void verify.run()}>
+          {verify.busy ? 'Verifying…' : 'Verify now'}
         </button>
-        <ErrorNote error={error} />
+        <ErrorNote error={verify.error} />
         {result ? (
           <p role="status" className={result.ok ? 'ok' : 'error'}>
             {result.ok
