@@ -13,7 +13,7 @@ export const SCENARIOS = {
   volume: 'volume outlier: far more distinct patients in a day than the user\'s own history and peer group',
   harvesting: 'harvesting before leaving: unexplained accesses pile up in the weeks before employment ends',
   terminated: 'terminated or inactive account: accesses after the employment end date',
-  credentials: 'shared or stolen credentials: one account on two addresses at once, or outside its shifts from an unusual address',
+  credentials: 'shared or stolen credentials: one account on two addresses at once, charts nothing explains from an address the user does not work from, or use outside the user\'s shifts',
   export: 'mass export or print: many patients exported or printed against peers and own history',
   enumeration: 'sequential enumeration: consecutive identifiers or an alphabetical sweep, many searches, very short views',
   'break-glass': 'break-the-glass abuse: emergency access used more than peers do, with no clinical action after',
