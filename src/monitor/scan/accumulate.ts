@@ -6,15 +6,16 @@
  * pairs the records do not explain, not the length of the log.
  */
 import type { AccessEvent } from './events.js';
-import { networkOf } from './events.js';
 import { explain, underCareElsewhere, REASONS, type Reason } from './explain.js';
 import { DAY_MS, type Patient, type ReferenceData, type User } from './reference.js';
+import { SAMPLE } from './thresholds.js';
+import { countWhere, useNetwork, type BlindHours, type NetworkUse } from './whereFrom.js';
 
-/** Bounded samples: enough patients to name in an alert and to match an incident, never all. */
-export const SAMPLE = 400;
+export { SAMPLE } from './thresholds.js';
+export type { BlindHours, NetworkUse } from './whereFrom.js';
+
 const STEP_GAP_MS = 10 * 60_000;
 const SHORT_VIEW_MS = 15_000;
-const PING_PONG_MS = 5 * 60_000;
 /** Half an hour without an event ends a session. */
 const SESSION_GAP_MS = 30 * 60_000;
 /** Work this close to an access is the work it was for. */
@@ -49,40 +50,6 @@ export interface UserDay {
   blind: BlindHours | undefined;
 }
 
-/**
- * A day's accesses without a network address, per hour of day, and their unexplained patients:
- * the first access to each, and when the session it was part of began (a session ends after 30
- * minutes without an event).
- */
-export interface BlindHours {
-  accesses: Uint16Array;
-  patients: number[];
-  times: number[];
-  sessionStarts: number[];
-}
-
-export interface NetworkUse {
-  network: string;
-  events: number;
-  days: Set<number>;
-  hours: Uint32Array;
-  first: number;
-  last: number;
-  pingPong: number;
-  pingFirst: number;
-  pingLast: number;
-  /** Alternations of the last hour, and the most ever seen within one hour. */
-  recentPings: number[];
-  maxPingsPerHour: number;
-  patients: number[];
-  /** Patient accesses from this network while employed, those the records explain, and the patients nothing explains (first access each). */
-  accesses: number;
-  explained: number;
-  /** Days with explained work from this network: where the user's own work happens (misuse does not make a network usual). */
-  explainedDays: Set<number>;
-  unexplainedPatients: number[];
-  unexplainedTimes: number[];
-}
 
 export interface Pair {
   user: number;
@@ -238,46 +205,13 @@ export class Accumulator {
     }
     // After employment ends every event is the terminated account's; before, where it came from is credentials evidence.
     let net: NetworkUse | undefined;
-    if (e.address && !afterEnd) net = this.network(s, e.address, e.t, day, hour);
+    if (e.address && !afterEnd) net = useNetwork(s, e.address, e.t, day, hour);
 
     for (const ref of e.patients) {
       const patient = this.ref.patientFor(ref);
       if (!patient) continue;
       this.access(s, d, patient, e, day, hour, net, afterEnd, e.patients.length === 1);
     }
-  }
-
-  private network(s: UserState, address: string, t: number, day: number, hour: number): NetworkUse {
-    const key = networkOf(address);
-    let n = s.networks.get(key);
-    if (!n) {
-      n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [], accesses: 0, explained: 0, explainedDays: new Set(), unexplainedPatients: [], unexplainedTimes: [] };
-      s.networks.set(key, n);
-    }
-    n.events++;
-    n.days.add(day);
-    n.hours[hour]++;
-    if (t < n.first) n.first = t;
-    if (t > n.last) n.last = t;
-    // Two networks alternating within minutes (A, B, A): one login in two places at once.
-    if (key !== s.prevAddress) {
-      if (s.prevAddress !== undefined && key === s.prevPrevAddress && t - s.prevPrevAddressT <= PING_PONG_MS) {
-        for (const k of [key, s.prevAddress]) {
-          const m = s.networks.get(k)!;
-          m.pingPong++;
-          if (s.prevPrevAddressT < m.pingFirst) m.pingFirst = s.prevPrevAddressT;
-          if (t > m.pingLast) m.pingLast = t;
-          while (m.recentPings.length > 0 && t - m.recentPings[0] > 3_600_000) m.recentPings.shift();
-          m.recentPings.push(t);
-          if (m.recentPings.length > m.maxPingsPerHour) m.maxPingsPerHour = m.recentPings.length;
-        }
-      }
-      s.prevPrevAddress = s.prevAddress;
-      s.prevPrevAddressT = s.prevAddressT;
-      s.prevAddress = key;
-    }
-    s.prevAddressT = t;
-    return n;
   }
 
   private access(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, day: number, hour: number, net: NetworkUse | undefined, afterEnd: boolean, single: boolean): void {
@@ -312,7 +246,7 @@ export class Accumulator {
       this.byReason['break-glass']++;
     }
     if (reason || e.breakGlass) s.workHours[hour]++;
-    if (!afterEnd) this.where(s, d, patient, e, hour, net, !reason && !e.breakGlass);
+    if (!afterEnd) countWhere(s, d, patient, e, hour, net, !reason && !e.breakGlass);
     const weak = reason === 'ward' || reason === 'department' || reason === 'role';
     const personal = user.selfPatients.has(patient.idx) || (weak && (patient.restricted || user.householdPatients.has(patient.idx)));
     if (!reason || e.breakGlass || personal) {
@@ -351,30 +285,6 @@ export class Accumulator {
         // Clinical action after emergency access: a write within a day of it.
         if (e.t >= pair.firstBreakGlass && e.t - pair.firstBreakGlass <= DAY_MS) pair.actedAfterBreakGlass = true;
       }
-    }
-  }
-
-  /** Per network (or per hour, for accesses without an address): the accesses, and the unexplained patients among them. */
-  private where(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, hour: number, net: NetworkUse | undefined, unexplained: boolean): void {
-    if (net) {
-      net.accesses++;
-      if (!unexplained) {
-        net.explained++;
-        net.explainedDays.add(d.day);
-        s.explainedFromNetworks++;
-      }
-      if (unexplained && net.unexplainedPatients.length < SAMPLE && !net.unexplainedPatients.includes(patient.idx)) {
-        net.unexplainedPatients.push(patient.idx);
-        net.unexplainedTimes.push(e.t);
-      }
-      return;
-    }
-    const b = (d.blind ??= { accesses: new Uint16Array(24), patients: [], times: [], sessionStarts: [] });
-    if (b.accesses[hour] < 65_535) b.accesses[hour]++;
-    if (unexplained && b.patients.length < SAMPLE && !b.patients.includes(patient.idx)) {
-      b.patients.push(patient.idx);
-      b.times.push(e.t);
-      b.sessionStarts.push(s.sessionStart);
     }
   }
 

@@ -25,3 +25,5 @@ export const INCIDENT_GAP_MS = 7 * DAY_MS;
 export const SIMULTANEOUS_PINGS_PER_HOUR = 4;
 /** Alerts at least this far apart are separate incidents of a repeat offender. */
 export const REPEAT_GAP_MS = 3 * DAY_MS;
+/** Bounded samples: enough patients to name in an alert and to match an incident, never all. */
+export const SAMPLE = 400;
