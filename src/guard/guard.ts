@@ -11,7 +11,7 @@ import { DECOY_MOVE_MS, DecoySet, renewDecoyTime } from './decoys.js';
 import { compareToBaseline, foreignExtension, isUnreadable, similarSize, WEAK, type Signal } from './evidence.js';
 import { fingerprint, UNJUDGED, type Fingerprint } from './fingerprint.js';
 import { NoteTracker } from './notes.js';
-import { IncidentDesk, type Alarm, type Severity } from './incident.js';
+import { IncidentDesk, sideFiles, type Alarm, type Severity } from './incident.js';
 import type { ProtectiveSnapshot } from './response.js';
 import { SHARE_MARKER } from './share.js';
 import { listTree, mapLimit } from './tree.js';
@@ -40,12 +40,6 @@ interface Tombstone {
   path: string;
   fp: Fingerprint;
   t: number;
-}
-
-/** The files kept beside the alerts file: the affected list, the decoy list, the modes the read-only response took. */
-export function sideFiles(alertsFile: string): { affected: string; decoys: string; modes: string } {
-  const base = path.resolve(alertsFile).replace(/(\.ndjson|\.jsonl)?$/, '');
-  return { affected: `${base}.affected.json`, decoys: `${base}.decoys.json`, modes: `${base}.modes.json` };
 }
 
 export class Guard {

@@ -6,6 +6,7 @@
  * The watcher (guard.ts) decides what a change means; this decides when that is an alarm.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Signal } from './evidence.js';
 import type { Fingerprint } from './fingerprint.js';
 import { makeReadOnly, type ProtectiveSnapshot, type SavedMode, type SnapshotResult } from './response.js';
@@ -25,6 +26,12 @@ export interface Alarm {
   affected: string[];
   /** Side file kept up to date with the growing affected list and the response's results. */
   affectedFile: string;
+}
+
+/** The files kept beside the alerts file: the affected list, the decoy list, the modes the read-only response took. */
+export function sideFiles(alertsFile: string): { affected: string; decoys: string; modes: string } {
+  const base = path.resolve(alertsFile).replace(/(\.ndjson|\.jsonl)?$/, '');
+  return { affected: `${base}.affected.json`, decoys: `${base}.decoys.json`, modes: `${base}.modes.json` };
 }
 
 export const ALARM_AT = 2;

@@ -1,6 +1,6 @@
 /** The ransomware guard on file shares (issue 8, point 4): see docs/guard.md. */
-export { Guard, sideFiles, type GuardOptions } from './guard.js';
-export { ALARM_AT, readSavedModes, type Alarm, type Severity } from './incident.js';
+export { Guard, type GuardOptions } from './guard.js';
+export { ALARM_AT, readSavedModes, sideFiles, type Alarm, type Severity } from './incident.js';
 export { copySnapshot, makeReadOnly, restoreWriteBits, type SavedMode, type ProtectiveSnapshot, type SnapshotRequest, type SnapshotResult } from './response.js';
 export { makeShare, assertTestShare, SHARE_MARKER } from './share.js';
 export { BEHAVIOURS, runBehaviour, type RunOptions, type RunResult } from './simulate/behaviours.js';

@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
-import { Guard, sideFiles } from './guard.js';
-import { readSavedModes, type Alarm } from './incident.js';
+import { Guard } from './guard.js';
+import { readSavedModes, sideFiles, type Alarm } from './incident.js';
 import { copySnapshot, restoreWriteBits, stillMatches, type ProtectiveSnapshot } from './response.js';
 import type { GuardSettings } from './settings.js';
 
