@@ -6,24 +6,12 @@
  * leaver's account after the end date) are not credentials alerts.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Alert } from '../src/monitor/catalog.js';
-import { scan } from '../src/monitor/scan/index.js';
-import { at, TinyClinic } from './helpers/monitorFixture.js';
+import { at, TinyClinic, alertsOf, forUser } from './helpers/monitorFixture.js';
 
 const NURSE = 'cardio-nurse-3';
 
-async function alertsOf(clinic: TinyClinic): Promise<Alert[]> {
-  const dir = clinic.write();
-  try {
-    return (await scan(dir)).alerts;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const forUser = (alerts: Alert[], user: string) => alerts.filter((a) => a.user === `Practitioner/${user}`);
 const credentialsOf = (alerts: Alert[], user = NURSE) => forUser(alerts, user).filter((a) => a.scenario === 'credentials');
 
 /** Patients on file with no care here at all: nothing in the records explains opening them. */

@@ -7,20 +7,10 @@ import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Alert } from '../src/monitor/catalog.js';
 import { scan } from '../src/monitor/scan/index.js';
-import { at, DAY, START, TinyClinic } from './helpers/monitorFixture.js';
+import { at, DAY, START, TinyClinic, alertsOf, forUser } from './helpers/monitorFixture.js';
 
 const NURSE = 'cardio-nurse-3';
 
-async function alertsOf(clinic: TinyClinic): Promise<Alert[]> {
-  const dir = clinic.write();
-  try {
-    return (await scan(dir)).alerts;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const forUser = (alerts: Alert[], user: string) => alerts.filter((a) => a.user === `Practitioner/${user}`);
 const scenarios = (alerts: Alert[], user = NURSE) => forUser(alerts, user).map((a) => a.scenario).sort();
 
 describe('monitor detectors on tiny hospitals', () => {

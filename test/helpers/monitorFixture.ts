@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Alert } from '../../src/monitor/catalog.js';
+import { scan } from '../../src/monitor/scan/index.js';
 
 export const DAY = 86_400_000;
 export const START = Date.parse('2025-03-03T00:00:00Z');
@@ -131,3 +133,15 @@ export class TinyClinic {
     return dir;
   }
 }
+
+/** The alerts a scan of the clinic's folder gives (the folder is removed afterwards). */
+export async function alertsOf(clinic: TinyClinic): Promise<Alert[]> {
+  const dir = clinic.write();
+  try {
+    return (await scan(dir)).alerts;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const forUser = (alerts: Alert[], user: string) => alerts.filter((a) => a.user === `Practitioner/${user}`);
