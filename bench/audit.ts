@@ -35,12 +35,15 @@ const READ_RATE = Number(process.env.BENCH_READ_RATE ?? 100);
 const PROOFS = 2000;
 const FILL_BATCH = 5000;
 
+/** The account of bench user u: one per user, as in a clinic (50 clinicians). */
+const accountOf = (u: number) => `00000000-0000-4000-8000-${String(u).padStart(12, '0')}`;
+
 /** A record shaped like a chart read's, varied by n. */
 function readRecord(n: number, patient: string): Omit<AuditRecord, 'time'> {
   return {
     action: 'read',
     outcome: 'success',
-    user: { account: crypto.randomUUID(), username: `dr-${n % 50}`, practitioner: `Practitioner/${n % 50}`, roles: ['physician'] },
+    user: { account: accountOf(n % 50), username: `dr-${n % 50}`, practitioner: `Practitioner/${n % 50}`, roles: ['physician'] },
     client: { ip: '10.0.0.17', userAgent: 'ward-tablet/1.0' },
     requestId: `req-${n}`,
     patient,

@@ -16,6 +16,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
+import { packBytes } from '../db/packedBytes.js';
 
 export const BUNDLE_LEVEL = 8;
 export const BUNDLE_SIZE = 2 ** BUNDLE_LEVEL;
@@ -191,11 +192,23 @@ export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[]): P
     bundles.push({ idx: unit / BUNDLE_SIZE, entries: encodeBundle(members) });
   }
   if (bundles.length > 0) {
-    await tx.query('insert into audit_bundle (idx, entries) select * from unnest($1::bigint[], $2::bytea[])', [bundles.map((b) => b.idx), bundles.map((b) => b.entries)]);
+    const packed = packBytes(bundles.map((b) => b.entries));
+    await tx.query('insert into audit_bundle (idx, entries) select i, substring($2::bytea from s for l) from unnest($1::bigint[], $3::int4[], $4::int4[]) as x(i, s, l)', [
+      bundles.map((b) => b.idx),
+      packed.bytes,
+      packed.starts,
+      packed.lengths,
+    ]);
     if (n > unitStart) await tx.query('delete from audit_tail where leaf_index >= $1 and leaf_index < $2', [unitStart, n]);
   }
   if (i < leaves.length) {
     const rest = leaves.slice(i);
-    await tx.query('insert into audit_tail (leaf_index, leaf) select * from unnest($1::bigint[], $2::bytea[])', [rest.map((_, k) => n + i + k), rest]);
+    const packed = packBytes(rest);
+    await tx.query('insert into audit_tail (leaf_index, leaf) select $1::bigint + k - 1, substring($2::bytea from s for l) from unnest($3::int4[], $4::int4[]) with ordinality as x(s, l, k)', [
+      n + i,
+      packed.bytes,
+      packed.starts,
+      packed.lengths,
+    ]);
   }
 }

@@ -8,6 +8,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
+import { packBytes } from '../db/packedBytes.js';
 
 export const TILE_WIDTH = 32;
 export const HASH_SIZE = 32;
@@ -67,10 +68,12 @@ export class TileWrites {
   async write(tx: Queryable): Promise<void> {
     const list = [...this.tiles.values()];
     if (list.length === 0) return;
+    const packed = packBytes(list.map((t) => Buffer.concat(t.parts)));
     await tx.query(
-      `insert into audit_tile (level, idx, hashes) select * from unnest($1::smallint[], $2::bigint[], $3::bytea[])
+      `insert into audit_tile (level, idx, hashes)
+         select level, idx, substring($3::bytea from s for l) from unnest($1::smallint[], $2::bigint[], $4::int4[], $5::int4[]) as x(level, idx, s, l)
        on conflict (level, idx) do update set hashes = audit_tile.hashes || excluded.hashes`,
-      [list.map((t) => t.level), list.map((t) => t.idx), list.map((t) => Buffer.concat(t.parts))],
+      [list.map((t) => t.level), list.map((t) => t.idx), packed.bytes, packed.starts, packed.lengths],
     );
   }
 }

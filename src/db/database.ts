@@ -243,6 +243,21 @@ export function serializeByteaHex(value: unknown): string {
   return '\\x' + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
 }
 
+/**
+ * Per query, a bytea parameter goes to PGlite as the bytes themselves (the binary parameter
+ * format), not as hex text: no string twice the value's size to build, measure and encode, and no
+ * hex to decode inside the database. Arrays of bytea still go as text (PGlite builds array
+ * parameters as text from the element serializer above, which must therefore stay hex).
+ */
+const BINARY_BYTEA = {
+  serializers: {
+    [BYTEA_OID]: (value: unknown) => {
+      if (!(value instanceof Uint8Array)) throw new Error('bytea: expected a Buffer or Uint8Array');
+      return value;
+    },
+  },
+} as unknown as { serializers: Record<number, (v: unknown) => string> };
+
 async function openPglite(dir: string): Promise<Database> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // PGlite is one process's database: a second process opening the same folder would corrupt it.
@@ -269,14 +284,14 @@ async function openPglite(dir: string): Promise<Database> {
   return {
     kind: 'pglite',
     singleProcess: true,
-    query: async (sql, params) => adapt(await db.query(sql, params as unknown[])),
+    query: async (sql, params) => adapt(await db.query(sql, params as unknown[], BINARY_BYTEA)),
     exec: async (sql) => {
       await db.exec(sql);
     },
     transaction: (fn) =>
       db.transaction((tx) =>
         fn({
-          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[])),
+          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[], BINARY_BYTEA)),
           exec: async (sql) => {
             await tx.exec(sql);
           },
@@ -288,7 +303,7 @@ async function openPglite(dir: string): Promise<Database> {
       db.transaction(async (tx) => {
         await tx.query('set transaction read only');
         return fn({
-          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[])),
+          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[], BINARY_BYTEA)),
           copyOut: blobCopy,
           async *copyOutStream(select) {
             yield await blobCopy(select);

@@ -1,0 +1,53 @@
+/**
+ * Binary values reach either engine byte for byte: one bytea parameter (sent as the bytes
+ * themselves to the embedded database) and many values packed into one (db/packedBytes.ts), which
+ * the audit log's appends use for leaves, bundles and tiles.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { openDatabase, toBuffer, type Database } from '../src/db/database.js';
+import { packBytes } from '../src/db/packedBytes.js';
+import { freshDatabase, tempDir } from './helpers/harness.js';
+
+let db: Database;
+let drop: (() => Promise<void>) | undefined;
+
+before(async () => {
+  const fresh = await freshDatabase();
+  drop = fresh?.drop;
+  db = await openDatabase({ databaseUrl: fresh?.url, dataDir: tempDir() });
+  await db.query('create table bytes_probe (k int primary key, v bytea not null)');
+});
+
+after(async () => {
+  await db.close();
+  await drop?.();
+});
+
+// Every byte value, the ones text formats escape (NUL, backslash, quote) among them, and an empty value.
+const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+const samples = [allBytes, Buffer.from('\\x00"\\\\', 'latin1'), Buffer.alloc(0), crypto.randomBytes(70_000), Buffer.from('{"é":"日本"}')];
+
+test('a bytea parameter is stored exactly, and a non-binary value for it is refused', async () => {
+  for (const [k, v] of samples.entries()) await db.query('insert into bytes_probe (k, v) values ($1, $2)', [k, v]);
+  const rows = (await db.query<{ k: number; v: unknown }>('select k, v from bytes_probe order by k')).rows;
+  assert.deepEqual(rows.map((r) => toBuffer(r.v).toString('hex')), samples.map((s) => s.toString('hex')));
+  // A view into a larger buffer is stored as the view, not the buffer behind it.
+  await db.query('insert into bytes_probe (k, v) values (100, $1)', [allBytes.subarray(10, 20)]);
+  assert.deepEqual(toBuffer((await db.query<{ v: unknown }>('select v from bytes_probe where k = 100')).rows[0].v), allBytes.subarray(10, 20));
+  if (db.kind === 'pglite') await assert.rejects(db.query('insert into bytes_probe (k, v) values (101, $1)', ['not bytes']), /bytea/);
+});
+
+test('values packed into one parameter come out of substring unchanged and in order', async () => {
+  await db.query('delete from bytes_probe');
+  const packed = packBytes(samples);
+  await db.query('insert into bytes_probe (k, v) select k, substring($1::bytea from s for l) from unnest($2::int4[], $3::int4[]) with ordinality as x(s, l, k)', [
+    packed.bytes,
+    packed.starts,
+    packed.lengths,
+  ]);
+  const rows = (await db.query<{ k: number; v: unknown }>('select k, v from bytes_probe order by k')).rows;
+  assert.deepEqual(rows.map((r) => Number(r.k)), [1, 2, 3, 4, 5]);
+  assert.deepEqual(rows.map((r) => toBuffer(r.v).toString('hex')), samples.map((s) => s.toString('hex')));
+});
