@@ -30,6 +30,10 @@ test('members that are undefined are left out, as in arrays they become null', (
 function randomValue(r: () => number, depth: number): unknown {
   const pick = Math.floor(r() * (depth > 3 ? 5 : 8));
   const str = () => Array.from({ length: Math.floor(r() * 8) }, () => String.fromCharCode([32 + Math.floor(r() * 95), Math.floor(r() * 0x30), 0x80 + Math.floor(r() * 0x780), 0xd800 + Math.floor(r() * 0x800), 0xe000 + Math.floor(r() * 0x2000)][Math.floor(r() * 5)])).join('');
+  const key = () => {
+    const k = r();
+    return k < 0.1 ? String(Math.floor(r() * 20)) : k < 0.12 ? '__proto__' : k < 0.14 ? String(Math.floor(r() * 2 ** 33)) : str();
+  };
   switch (pick) {
     case 0:
       return null;
@@ -43,7 +47,8 @@ function randomValue(r: () => number, depth: number): unknown {
     case 5:
       return Array.from({ length: Math.floor(r() * 5) }, () => (r() < 0.1 ? undefined : randomValue(r, depth + 1)));
     default:
-      return Object.fromEntries(Array.from({ length: Math.floor(r() * 6) }, () => [str(), r() < 0.1 ? undefined : randomValue(r, depth + 1)]));
+      // Keys JavaScript orders or treats apart (integer-like, "__proto__") among the random ones.
+      return Object.fromEntries(Array.from({ length: r() < 0.03 ? 17 + Math.floor(r() * 10) : Math.floor(r() * 6) }, () => [key(), r() < 0.1 ? undefined : randomValue(r, depth + 1)]));
   }
 }
 
