@@ -17,6 +17,7 @@
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { packBytes } from '../db/packedBytes.js';
+import type { WriteBatch } from '../db/writeBatch.js';
 
 export const BUNDLE_LEVEL = 8;
 export const BUNDLE_SIZE = 2 ** BUNDLE_LEVEL;
@@ -166,12 +167,12 @@ export async function readLeavesAt(q: Queryable, indexes: number[]): Promise<Map
 }
 
 /**
- * Stores leaves [n, n + leaves.length) inside an append's transaction (the caller holds the
- * sequencer lock): completed units become bundles (their earlier leaves are taken from
- * audit_tail), the rest waits in audit_tail. Refuses when audit_tail does not hold exactly the
- * current unit's earlier leaves, as for a damaged tree.
+ * Adds to `writes` the storing of leaves [n, n + leaves.length), inside an append's transaction (the
+ * caller holds the sequencer lock): completed units become bundles (their earlier leaves are taken
+ * from audit_tail), the rest waits in audit_tail. Reads the current unit's earlier leaves first, and
+ * refuses when audit_tail does not hold exactly those, as for a damaged tree.
  */
-export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[]): Promise<void> {
+export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[], writes: WriteBatch): Promise<void> {
   const end = n + leaves.length;
   const unitStart = n - (n % BUNDLE_SIZE);
   const completeUpTo = end - (end % BUNDLE_SIZE);
@@ -191,24 +192,19 @@ export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[]): P
     i += take;
     bundles.push({ idx: unit / BUNDLE_SIZE, entries: encodeBundle(members) });
   }
+  const b = writes.bind;
   if (bundles.length > 0) {
-    const packed = packBytes(bundles.map((b) => b.entries));
-    await tx.query('insert into audit_bundle (idx, entries) select i, substring($2::bytea from s for l) from unnest($1::bigint[], $3::int4[], $4::int4[]) as x(i, s, l)', [
-      bundles.map((b) => b.idx),
-      packed.bytes,
-      packed.starts,
-      packed.lengths,
-    ]);
-    if (n > unitStart) await tx.query('delete from audit_tail where leaf_index >= $1 and leaf_index < $2', [unitStart, n]);
+    const packed = packBytes(bundles.map((x) => x.entries));
+    writes.add(
+      `insert into audit_bundle (idx, entries) select i, substring(${b(packed.bytes)}::bytea from s for l) from unnest(${b(bundles.map((x) => x.idx))}::bigint[], ${b(packed.starts)}::int4[], ${b(packed.lengths)}::int4[]) as x(i, s, l)`,
+    );
+    // The rows deleted are the ones read above; the rows inserted below lie past completeUpTo.
+    if (n > unitStart) writes.add(`delete from audit_tail where leaf_index >= ${b(unitStart)} and leaf_index < ${b(n)}`);
   }
   if (i < leaves.length) {
-    const rest = leaves.slice(i);
-    const packed = packBytes(rest);
-    await tx.query('insert into audit_tail (leaf_index, leaf) select $1::bigint + k - 1, substring($2::bytea from s for l) from unnest($3::int4[], $4::int4[]) with ordinality as x(s, l, k)', [
-      n + i,
-      packed.bytes,
-      packed.starts,
-      packed.lengths,
-    ]);
+    const packed = packBytes(leaves.slice(i));
+    writes.add(
+      `insert into audit_tail (leaf_index, leaf) select ${b(n + i)}::bigint + k - 1, substring(${b(packed.bytes)}::bytea from s for l) from unnest(${b(packed.starts)}::int4[], ${b(packed.lengths)}::int4[]) with ordinality as x(s, l, k)`,
+    );
   }
 }

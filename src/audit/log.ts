@@ -12,6 +12,7 @@
  */
 import type { Database, Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
+import { WriteBatch } from '../db/writeBatch.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type NodeSource } from './merkle.js';
 import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
 import { completeAt, fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, TileWrites, tileKey, tileOf, type TileKey } from './tiles.js';
@@ -120,26 +121,22 @@ export class MerkleLog {
     const writes = new TileWrites();
     for (const leaf of leaves) f.append(leafHash(leaf), (level, index, hash) => writes.add(level, index, hash));
     const c = (i: number) => columns?.[i];
-    await storeLeaves(tx, n, leaves);
-    await tx.query(
+    // Everything the append writes goes in one statement (WriteBatch): the leaves, their search
+    // columns, the subtree hashes and the new tree head touch different rows.
+    const batch = new WriteBatch();
+    await storeLeaves(tx, n, leaves, batch);
+    const b = batch.bind;
+    batch.add(
       `insert into audit_entry (leaf_index, at, patient_id, account_id, practitioner, action, outcome)
-       select * from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-      [
-        leaves.map((_, i) => n + i),
-        leaves.map((_, i) => c(i)?.at ?? null),
-        leaves.map((_, i) => c(i)?.patient ?? null),
-        leaves.map((_, i) => c(i)?.account ?? null),
-        leaves.map((_, i) => c(i)?.practitioner ?? null),
-        leaves.map((_, i) => c(i)?.action ?? null),
-        leaves.map((_, i) => c(i)?.outcome ?? null),
-      ],
+       select * from unnest(${b(leaves.map((_, i) => n + i))}::bigint[], ${b(leaves.map((_, i) => c(i)?.at ?? null))}::timestamptz[], ${b(leaves.map((_, i) => c(i)?.patient ?? null))}::text[],
+         ${b(leaves.map((_, i) => c(i)?.account ?? null))}::text[], ${b(leaves.map((_, i) => c(i)?.practitioner ?? null))}::text[], ${b(leaves.map((_, i) => c(i)?.action ?? null))}::text[], ${b(leaves.map((_, i) => c(i)?.outcome ?? null))}::text[])`,
     );
-    await writes.write(tx);
-    await tx.query(
-      `insert into audit_tree (id, size, root, updated_at) values (1, $1, $2, now())
+    writes.addTo(batch);
+    batch.add(
+      `insert into audit_tree (id, size, root, updated_at) values (1, ${b(f.size)}, ${b(f.root())}, now())
        on conflict (id) do update set size = excluded.size, root = excluded.root, updated_at = now()`,
-      [f.size, f.root()],
     );
+    await batch.run(tx);
     return n;
   }
 

@@ -4,6 +4,7 @@
  * to the Merkle log, durably, before the response leaves. When the log cannot be written the
  * caller gets AuditUnavailableError and the request fails closed (503, no patient data).
  */
+import { bindTo } from '../db/sqlParams.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -205,10 +206,7 @@ export class AuditService {
   async search(f: AuditSearch): Promise<{ total: number; entries: AuditEntry[] }> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const bind = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const bind = bindTo(params);
     if (f.patient) where.push(`e.patient_id = ${bind(f.patient)}`);
     if (f.agent) where.push(f.agent.startsWith('Practitioner/') ? `e.practitioner = ${bind(f.agent)}` : `e.account_id = ${bind(f.agent)}`);
     if (f.actions && f.actions.length > 0) where.push(`e.action = any(${bind(f.actions)}::text[])`);

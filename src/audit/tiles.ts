@@ -9,6 +9,7 @@
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { packBytes } from '../db/packedBytes.js';
+import { WriteBatch } from '../db/writeBatch.js';
 
 export const TILE_WIDTH = 32;
 export const HASH_SIZE = 32;
@@ -64,16 +65,23 @@ export class TileWrites {
     t.parts.push(hash);
   }
 
-  /** Appends the collected hashes to their tiles (a tile not yet stored is created). */
-  async write(tx: Queryable): Promise<void> {
+  /** Adds to `writes` the appending of the collected hashes to their tiles (a tile not yet stored is created). */
+  addTo(writes: WriteBatch): void {
     const list = [...this.tiles.values()];
     if (list.length === 0) return;
     const packed = packBytes(list.map((t) => Buffer.concat(t.parts)));
-    await tx.query(
+    const b = writes.bind;
+    writes.add(
       `insert into audit_tile (level, idx, hashes)
-         select level, idx, substring($3::bytea from s for l) from unnest($1::smallint[], $2::bigint[], $4::int4[], $5::int4[]) as x(level, idx, s, l)
+         select level, idx, substring(${b(packed.bytes)}::bytea from s for l) from unnest(${b(list.map((t) => t.level))}::smallint[], ${b(list.map((t) => t.idx))}::bigint[], ${b(packed.starts)}::int4[], ${b(packed.lengths)}::int4[]) as x(level, idx, s, l)
        on conflict (level, idx) do update set hashes = audit_tile.hashes || excluded.hashes`,
-      [list.map((t) => t.level), list.map((t) => t.idx), packed.bytes, packed.starts, packed.lengths],
     );
+  }
+
+  /** The same, as a statement of its own. */
+  async write(tx: Queryable): Promise<void> {
+    const writes = new WriteBatch();
+    this.addTo(writes);
+    await writes.run(tx);
   }
 }

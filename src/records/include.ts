@@ -7,7 +7,7 @@ import type { Queryable } from '../db/database.js';
 import { badRequest } from './outcome.js';
 import { isSupportedType, SUPPORTED_TYPES } from './resourceTypes.js';
 import { linkParamsFor, paramDef, paramsFor, type SearchParamDef } from './searchParams.js';
-import { bindTo } from './sqlParams.js';
+import { bindTo } from '../db/sqlParams.js';
 import type { VersionRow } from './store.js';
 
 /** Included resources per search page, all inclusions together: a page cannot fan out without bound. */

@@ -8,7 +8,7 @@ import { parseInclude, type IncludeSpec, type Visible } from './include.js';
 import { badRequest, notFound, notSupported } from './outcome.js';
 import { ID_PATTERN, isSupportedType } from './resourceTypes.js';
 import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions, localReference, type SearchParamDef } from './searchParams.js';
-import { bindTo } from './sqlParams.js';
+import { bindTo } from '../db/sqlParams.js';
 
 export type SearchQuery = Record<string, string[]>;
 export type { Visible } from './include.js';

@@ -14,7 +14,7 @@ import { fetchIncluded, MAX_INCLUDED } from './include.js';
 import { badRequest, notFound, outcome } from './outcome.js';
 import { requireId, requireType } from './requestChecks.js';
 import { compileSearch, type SearchQuery, type Visible } from './search.js';
-import { bindTo } from './sqlParams.js';
+import { bindTo } from '../db/sqlParams.js';
 import type { RecordStore, VersionRow } from './store.js';
 
 /** What these interactions use of the FHIR service. */

@@ -17,7 +17,7 @@ import { badRequest, notFound, preconditionFailed, unprocessable } from './outco
 import { canonicalQuery, parseIfMatch, patientOf, requireId, requireType, withConditionalId } from './requestChecks.js';
 import type { SearchQuery } from './search.js';
 import * as searches from './searchInteractions.js';
-import { bindTo } from './sqlParams.js';
+import { bindTo } from '../db/sqlParams.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
 
