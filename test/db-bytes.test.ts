@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { openDatabase, toBuffer, type Database } from '../src/db/database.js';
-import { packBytes } from '../src/db/packedBytes.js';
+import { bindPacked } from '../src/db/packedBytes.js';
+import { bindTo } from '../src/db/sqlParams.js';
 import { freshDatabase, tempDir } from './helpers/harness.js';
 
 let db: Database;
@@ -41,12 +42,9 @@ test('a bytea parameter is stored exactly, and a non-binary value for it is refu
 
 test('values packed into one parameter come out of substring unchanged and in order', async () => {
   await db.query('delete from bytes_probe');
-  const packed = packBytes(samples);
-  await db.query('insert into bytes_probe (k, v) select k, substring($1::bytea from s for l) from unnest($2::int4[], $3::int4[]) with ordinality as x(s, l, k)', [
-    packed.bytes,
-    packed.starts,
-    packed.lengths,
-  ]);
+  const params: unknown[] = [];
+  const packed = bindPacked(bindTo(params), samples);
+  await db.query(`insert into bytes_probe (k, v) select k, ${packed.value} from unnest(${packed.unnest}) with ordinality as x(s, l, k)`, params);
   const rows = (await db.query<{ k: number; v: unknown }>('select k, v from bytes_probe order by k')).rows;
   assert.deepEqual(rows.map((r) => Number(r.k)), [1, 2, 3, 4, 5]);
   assert.deepEqual(rows.map((r) => toBuffer(r.v).toString('hex')), samples.map((s) => s.toString('hex')));

@@ -16,7 +16,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
-import { packBytes } from '../db/packedBytes.js';
+import { bindPacked } from '../db/packedBytes.js';
 import type { WriteBatch } from '../db/writeBatch.js';
 
 export const BUNDLE_LEVEL = 8;
@@ -194,17 +194,13 @@ export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[], wr
   }
   const b = writes.bind;
   if (bundles.length > 0) {
-    const packed = packBytes(bundles.map((x) => x.entries));
-    writes.add(
-      `insert into audit_bundle (idx, entries) select i, substring(${b(packed.bytes)}::bytea from s for l) from unnest(${b(bundles.map((x) => x.idx))}::bigint[], ${b(packed.starts)}::int4[], ${b(packed.lengths)}::int4[]) as x(i, s, l)`,
-    );
+    const entries = bindPacked(b, bundles.map((x) => x.entries));
+    writes.add(`insert into audit_bundle (idx, entries) select i, ${entries.value} from unnest(${b(bundles.map((x) => x.idx))}::bigint[], ${entries.unnest}) as x(i, s, l)`);
     // The rows deleted are the ones read above; the rows inserted below lie past completeUpTo.
     if (n > unitStart) writes.add(`delete from audit_tail where leaf_index >= ${b(unitStart)} and leaf_index < ${b(n)}`);
   }
   if (i < leaves.length) {
-    const packed = packBytes(leaves.slice(i));
-    writes.add(
-      `insert into audit_tail (leaf_index, leaf) select ${b(n + i)}::bigint + k - 1, substring(${b(packed.bytes)}::bytea from s for l) from unnest(${b(packed.starts)}::int4[], ${b(packed.lengths)}::int4[]) with ordinality as x(s, l, k)`,
-    );
+    const rest = bindPacked(b, leaves.slice(i));
+    writes.add(`insert into audit_tail (leaf_index, leaf) select ${b(n + i)}::bigint + k - 1, ${rest.value} from unnest(${rest.unnest}) with ordinality as x(s, l, k)`);
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
-import { packBytes } from '../db/packedBytes.js';
+import { bindPacked } from '../db/packedBytes.js';
 import { WriteBatch } from '../db/writeBatch.js';
 
 export const TILE_WIDTH = 32;
@@ -69,11 +69,11 @@ export class TileWrites {
   addTo(writes: WriteBatch): void {
     const list = [...this.tiles.values()];
     if (list.length === 0) return;
-    const packed = packBytes(list.map((t) => Buffer.concat(t.parts)));
     const b = writes.bind;
+    const hashes = bindPacked(b, list.map((t) => Buffer.concat(t.parts)));
     writes.add(
       `insert into audit_tile (level, idx, hashes)
-         select level, idx, substring(${b(packed.bytes)}::bytea from s for l) from unnest(${b(list.map((t) => t.level))}::smallint[], ${b(list.map((t) => t.idx))}::bigint[], ${b(packed.starts)}::int4[], ${b(packed.lengths)}::int4[]) as x(level, idx, s, l)
+         select level, idx, ${hashes.value} from unnest(${b(list.map((t) => t.level))}::smallint[], ${b(list.map((t) => t.idx))}::bigint[], ${hashes.unnest}) as x(level, idx, s, l)
        on conflict (level, idx) do update set hashes = audit_tile.hashes || excluded.hashes`,
     );
   }

@@ -6,13 +6,13 @@
  * `substring(bytes from start for length)`, a copy of each value and nothing else. Measured on the
  * audit log's appends (docs/benchmarks.md).
  */
-export interface PackedBytes {
+interface PackedBytes {
   bytes: Buffer;
   starts: number[];
   lengths: number[];
 }
 
-export function packBytes(values: Buffer[]): PackedBytes {
+function packBytes(values: Buffer[]): PackedBytes {
   const starts = new Array<number>(values.length);
   const lengths = new Array<number>(values.length);
   let at = 1;
@@ -22,4 +22,18 @@ export function packBytes(values: Buffer[]): PackedBytes {
     at += v.length;
   });
   return { bytes: Buffer.concat(values), starts, lengths };
+}
+
+/**
+ * `values` bound packed, as SQL for a statement that unnests them: `unnest` is the two unnest
+ * arguments (starts, lengths), to be named `s` and `l` in the unnest's column list, and `value` is
+ * the expression giving each row's value. For example
+ * `select k, ${p.value} from unnest(${keys}::bigint[], ${p.unnest}) as x(k, s, l)`.
+ */
+export function bindPacked(bind: (v: unknown) => string, values: Buffer[]): { unnest: string; value: string } {
+  const packed = packBytes(values);
+  return {
+    unnest: `${bind(packed.starts)}::int4[], ${bind(packed.lengths)}::int4[]`,
+    value: `substring(${bind(packed.bytes)}::bytea from s for l)`,
+  };
 }
