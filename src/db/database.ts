@@ -277,21 +277,25 @@ async function openPglite(dir: string): Promise<Database> {
     release();
     throw err;
   }
-  const adapt = <T>(r: { rows: unknown[]; affectedRows?: number }) => ({
-    rows: r.rows as T[],
-    rowCount: r.affectedRows ?? r.rows.length,
-  });
+  // The database, a transaction and a snapshot all query the same way: bytea parameters as bytes,
+  // rows and counts in the shape pg gives.
+  const queryOn =
+    (q: Pick<typeof db, 'query'>): Queryable['query'] =>
+    async <T>(sql: string, params?: unknown[]) => {
+      const r = await q.query(sql, params, BINARY_BYTEA);
+      return { rows: r.rows as T[], rowCount: r.affectedRows ?? r.rows.length };
+    };
   return {
     kind: 'pglite',
     singleProcess: true,
-    query: async (sql, params) => adapt(await db.query(sql, params as unknown[], BINARY_BYTEA)),
+    query: queryOn(db),
     exec: async (sql) => {
       await db.exec(sql);
     },
     transaction: (fn) =>
       db.transaction((tx) =>
         fn({
-          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[], BINARY_BYTEA)),
+          query: queryOn(tx),
           exec: async (sql) => {
             await tx.exec(sql);
           },
@@ -303,7 +307,7 @@ async function openPglite(dir: string): Promise<Database> {
       db.transaction(async (tx) => {
         await tx.query('set transaction read only');
         return fn({
-          query: async (sql, params) => adapt(await tx.query(sql, params as unknown[], BINARY_BYTEA)),
+          query: queryOn(tx),
           copyOut: blobCopy,
           async *copyOutStream(select) {
             yield await blobCopy(select);
