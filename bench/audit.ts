@@ -19,7 +19,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/access/authorize.js';
 import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
 import { leafHash, rootAt, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
-import { CHUNK, leavesSelects } from '../src/audit/verifyChunk.js';
+import { CHUNK, chunkSelects } from '../src/audit/verifyChunk.js';
 import { batchHasher } from '../src/audit/batchHash.js';
 import { startTestServer } from '../test/helpers/harness.js';
 import { measure } from './measure.js';
@@ -190,12 +190,9 @@ async function main() {
     }
     for (const leaf of chunk) bytes += leaf.length;
   }
-  // What reading the leaves alone costs (the same binary COPY verification uses), for context.
+  // What reading alone costs (the same binary COPY of bundles, tail and tiles verification uses), for context.
   const r0 = performance.now();
-  for (let from = 0; from < head.size; from += CHUNK) {
-    const selects = leavesSelects(from);
-    await Promise.all([cw.db.copyOut(selects.bundles), cw.db.copyOut(selects.tail)]);
-  }
+  for (let from = 0; from < head.size; from += CHUNK) await Promise.all(chunkSelects(from).map((select) => cw.db.copyOut(select)));
   const readSeconds = (performance.now() - r0) / 1000;
   const verifyRate = head.size / verifySeconds;
   // Held against the fastest raw form measured, so that the ratio is not flattered.
@@ -278,11 +275,11 @@ stored subtree hash compared, every checkpoint checked) against raw SHA-256 of t
 ${r.native ? `| raw SHA-256 of each leaf through the native addon, 50,000 leaves a call (one core, bytes in memory) | ${(r.size / r.nativeHashSeconds).toFixed(0)} | ${(r.megabytes / r.nativeHashSeconds).toFixed(0)} | ${r.nativeHashSeconds.toFixed(2)} |
 ` : ''}| full verification (${r.verifyNative ? 'native batched hashing' : 'node:crypto: the native addon was not built'}; worker threads: ${Math.min(8, os.availableParallelism())}) | ${r.verifyRate.toFixed(0)} | ${(r.megabytes / r.verifySeconds).toFixed(0)} | ${r.verifySeconds.toFixed(2)} |
 | **ratio against the fastest raw form** | **${(r.verifyRate / r.rawRate).toFixed(2)}** | | |
-| reading the leaves alone (binary COPY of their bundles, no hashing) | ${(r.size / r.readSeconds).toFixed(0)} | ${(r.megabytes / r.readSeconds).toFixed(0)} | ${r.readSeconds.toFixed(2)} |
+| reading alone (the binary COPY of bundles, tail and tiles verification makes, no inflating or hashing) | ${(r.size / r.readSeconds).toFixed(0)} | ${(r.megabytes / r.readSeconds).toFixed(0)} | ${r.readSeconds.toFixed(2)} |
 
 Targets: at least 10,000 appends/s (with readers back to back: ${r.appendRate.total >= 10_000 ? 'met' : 'not met'}; with ${READ_RATE} reads/s: ${r.pacedRate.total >= 10_000 ? 'met' : 'not met'}); verification at least half the raw SHA-256 rate (${r.verifyRate / r.rawRate >= 0.5 ? 'met' : 'not met'}).
 
-Verification can go no faster than its reading of the leaves alone (the row above), whatever the hashing overlaps with: that
+Verification can go no faster than its reading alone (the row above), whatever the hashing overlaps with: that
 ceiling is ${(r.size / r.readSeconds / r.rawRate).toFixed(2)} of the raw rate here, where the database, the thread receiving its rows and the hashing share the same ${os.cpus().length} cores.
 `;
   writeSection(section);

@@ -12,6 +12,7 @@ import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from
 import { openNote, parseCheckpoint } from '../src/audit/note.js';
 import { decodeLeaf, encodeLeaf } from '../src/audit/record.js';
 import { verifyLog } from '../src/audit/verify.js';
+import { DEFLATED, encodeBundle, PLAIN } from '../src/audit/leafStore.js';
 import { changeStoredLeaf, relayoutLeaves } from './helpers/tamper.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
@@ -271,7 +272,7 @@ describe('verify catches what was done to the log behind its back', () => {
     }
   });
 
-  test('a second copy of a record planted beside its bundle, or a bundle whose index is damaged, is named', async () => {
+  test('a second copy of a record planted beside its bundle, or a bundle that does not inflate or whose index is damaged, is named', async () => {
     await reset();
     await s.cw.db.query('insert into audit_tail (leaf_index, leaf) values (40, $1)', [Buffer.from('planted')]);
     let report = await verify();
@@ -279,6 +280,16 @@ describe('verify catches what was done to the log behind its back', () => {
     assert.equal(report.firstBadIndex, 40);
     assert.match(report.problems[0].message, /record 40 is stored twice/);
     await reset();
+    assert.deepEqual((await s.cw.db.query<{ codec: number }>('select codec from audit_bundle order by idx')).rows.map((r) => r.codec), [DEFLATED, DEFLATED]);
+    await s.cw.db.exec('update audit_bundle set entries = substring(entries from 1 for length(entries) / 2) where idx = 1');
+    report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 256);
+    assert.match(report.problems[0].message, /bundle 1 .*does not inflate/);
+    // A bundle kept plain (written before audit migration 5) with its index overwritten.
+    await reset();
+    await relayoutLeaves(s.cw.db, await storedLeaves(), PLAIN);
+    assert.equal((await verify()).ok, true, 'plain bundles verify as well');
     await s.cw.db.exec("update audit_bundle set entries = overlay(entries placing '\\xffffffff'::bytea from 401 for 4) where idx = 1");
     report = await verify();
     assert.equal(report.ok, false);
@@ -356,6 +367,16 @@ describe('verify catches what was done to the log behind its back', () => {
       assert.equal(report.firstBadIndex, victim);
       await changeStoredLeaf(s.cw.db, victim, original);
     }
+    assert.equal((await verifyLog(s.cw.db, vkey, [], { workers: 2 })).ok, true);
+    // The same log with half its bundles kept plain, as a log upgraded from before audit migration 5 holds them.
+    const leaves = (await s.cw.audit.log.leaves(0, total)).map((l) => l.leaf);
+    await relayoutLeaves(s.cw.db, leaves, DEFLATED);
+    await s.cw.db.transaction(async (tx) => {
+      const old = await tx.query<{ idx: number }>('select idx from audit_bundle where idx % 2 = 0');
+      for (const { idx } of old.rows) {
+        await tx.query('update audit_bundle set codec = $2, entries = $3 where idx = $1', [idx, PLAIN, encodeBundle(leaves.slice(Number(idx) * 256, Number(idx) * 256 + 256))]);
+      }
+    });
     assert.equal((await verifyLog(s.cw.db, vkey, [], { workers: 2 })).ok, true);
   });
 

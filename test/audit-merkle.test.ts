@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import {
   EMPTY_ROOT,
@@ -20,7 +21,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/merkle.js';
-import { batchHasher, nodeCryptoHasher } from '../src/audit/batchHash.js';
+import { batchHasher, nodeCryptoHasher, nodeZlibInflater, rawInflater, type InflateRawInto } from '../src/audit/batchHash.js';
 
 const h = (hex: string) => Buffer.from(hex, 'hex');
 
@@ -312,6 +313,41 @@ describe('batched hashing used by verification (src/audit/batchHash.ts)', () => 
     nodeCryptoHasher.parentLevel(a, pa);
     batchHasher().parentLevel(a, pb);
     assert.deepEqual(pa, pb);
+  });
+});
+
+describe('inflating compressed bundles (src/audit/batchHash.ts rawInflater)', () => {
+  const inflaters: Array<[string, InflateRawInto]> = [['node:zlib', nodeZlibInflater], ...(batchHasher().native ? [['native', rawInflater()] as [string, InflateRawInto]] : [])];
+  const plain = Buffer.from(Array.from({ length: 400 }, (_, i) => `{"record":${i},"who":"dr-${i % 7}"}`).join(''));
+  const stream = zlib.deflateRawSync(plain);
+  for (const [name, inflate] of inflaters) {
+    test(`${name}: a stream inflates into exactly the room given, and nothing else does`, () => {
+      const room = Buffer.alloc(plain.length);
+      assert.equal(inflate(stream, room), plain.length);
+      assert.deepEqual(room, plain);
+      // Bytes after the stream's end are ignored; more room than needed is fine.
+      assert.equal(inflate(Buffer.concat([stream, Buffer.from('trailing')]), Buffer.alloc(plain.length + 10)), plain.length);
+      // Refused: output past the room, a stream cut short, bytes that are no stream.
+      assert.equal(inflate(stream, Buffer.alloc(plain.length - 1)), -1);
+      assert.equal(inflate(stream.subarray(0, stream.length - 1), Buffer.alloc(plain.length)), -1);
+      assert.equal(inflate(stream.subarray(0, stream.length >> 1), Buffer.alloc(plain.length)), -1);
+      assert.equal(inflate(Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.alloc(plain.length)), -1);
+    });
+  }
+
+  test('both inflate random streams to the same bytes, and refuse the same damaged ones', { skip: batchHasher().native ? false : 'native addon not built' }, () => {
+    for (let round = 0; round < 50; round++) {
+      const bytes = Buffer.concat([crypto.randomBytes(crypto.randomInt(0, 300)), Buffer.alloc(crypto.randomInt(0, 3000), round)]);
+      const deflated = zlib.deflateRawSync(bytes, { level: crypto.randomInt(1, 10) });
+      const damaged = Buffer.from(deflated);
+      damaged[crypto.randomInt(0, damaged.length)] ^= 1 << crypto.randomInt(0, 8);
+      for (const input of [deflated, damaged]) {
+        const [a, b] = [Buffer.alloc(bytes.length), Buffer.alloc(bytes.length)];
+        const [na, nb] = [nodeZlibInflater(input, a), rawInflater()(input, b)];
+        assert.equal(na, nb);
+        if (na >= 0) assert.deepEqual(a, b);
+      }
+    }
   });
 });
 

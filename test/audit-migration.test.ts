@@ -50,7 +50,7 @@ test('a version-3 log of 600 records moves into 2 bundles and a tail of 88, veri
     await tx.query('insert into audit_tree (id, size, root) values (1, $1, $2)', [600, f.root()]);
   });
 
-  assert.deepEqual(await migrate(db, auditMigrations), ['audit:4']);
+  assert.deepEqual(await migrate(db, auditMigrations), ['audit:4', 'audit:5']);
   const counts = await db.query<{ bundles: number; tail: number; entries: number }>(
     'select (select count(*)::int from audit_bundle) as bundles, (select count(*)::int from audit_tail) as tail, (select count(*)::int from audit_entry where patient_id is not null) as entries',
   );
@@ -70,5 +70,10 @@ test('a version-3 log of 600 records moves into 2 bundles and a tail of 88, veri
   assert.equal(await log.appendBatch(more), 600);
   assert.ok((await log.head()).root.equals(rootFromLeafHashes([...leaves, ...more].map(leafHash))));
   assert.equal((await db.query<{ n: number }>('select count(*)::int as n from audit_tail')).rows[0].n, 800 - 768);
+  // The migrated bundles stay as they were; the one completed since is compressed. Both are read.
+  assert.deepEqual((await db.query<{ codec: number }>('select codec from audit_bundle order by idx')).rows.map((r) => r.codec), [0, 0, 1]);
+  const across = await log.leavesAt([255, 256, 600, 767, 768]);
+  assert.deepEqual([255, 256, 600, 767, 768].map((i) => across.get(i)?.toString()), [leaves[255], leaves[256], more[0], more[167], more[168]].map(String));
+  assert.deepEqual((await log.leaves(500, 800)).map((l) => l.leaf.toString()), [...leaves, ...more].slice(500, 800).map(String));
   assert.equal((await verifyLog(db, vkey)).ok, true);
 });

@@ -5,10 +5,14 @@
  * one call per hash. Both give the same bytes; the addon only saves the per-call crossing from
  * JavaScript into OpenSSL, which is most of what verification cost (docs/benchmarks.md).
  *
+ * The addon also inflates raw DEFLATE into a buffer the caller keeps (inflateRawInto, for the
+ * compressed bundles verification reads), where node:zlib allocates per call.
+ *
  * CAREWALL_NATIVE_HASH=0 turns the addon off (the tests check both give the same results).
  */
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
 
 export interface BatchHasher {
   readonly native: boolean;
@@ -46,25 +50,57 @@ const viaNodeCrypto: BatchHasher = {
   },
 };
 
-let addon: BatchHasher | null | undefined;
+/**
+ * Inflates the raw DEFLATE stream at the start of `src` into `dst`: the bytes written, or -1 when
+ * `src` holds no complete stream whose output fits in `dst` (bytes after the stream are ignored).
+ */
+export type InflateRawInto = (src: Uint8Array, dst: Uint8Array) => number;
 
-function loadAddon(): BatchHasher | null {
+const inflateViaNodeZlib: InflateRawInto = (src, dst) => {
+  try {
+    // One output buffer of the room given, and an error past it: the addon's limits exactly.
+    const out = zlib.inflateRawSync(src, { chunkSize: Math.max(64, dst.length + 64), maxOutputLength: Math.max(1, dst.length) });
+    if (out.length > dst.length) return -1;
+    dst.set(out);
+    return out.length;
+  } catch {
+    return -1;
+  }
+};
+
+interface Addon {
+  hasher: BatchHasher;
+  inflateRawInto: InflateRawInto;
+}
+
+let addon: Addon | null | undefined;
+
+function loadAddon(): Addon | null {
   if (addon !== undefined) return addon;
   try {
     // src/audit and dist/audit are both two folders below the project root, where native/ is.
-    const loaded = createRequire(import.meta.url)('../../native/build/Release/merkle.node') as Omit<BatchHasher, 'native'>;
-    addon = { native: true, sha256Each: loaded.sha256Each, parentLevel: loaded.parentLevel };
+    const loaded = createRequire(import.meta.url)('../../native/build/Release/merkle.node') as Omit<BatchHasher, 'native'> & { inflateRawInto?: InflateRawInto };
+    // An addon built before inflateRawInto was added still hashes; inflation then goes through node:zlib.
+    addon = { hasher: { native: true, sha256Each: loaded.sha256Each, parentLevel: loaded.parentLevel }, inflateRawInto: loaded.inflateRawInto ?? inflateViaNodeZlib };
   } catch {
     addon = null;
   }
   return addon;
 }
 
+const addonOn = () => (process.env.CAREWALL_NATIVE_HASH === '0' ? null : loadAddon());
+
 /** The addon where it was built and is not turned off, else node:crypto. */
 export function batchHasher(): BatchHasher {
-  if (process.env.CAREWALL_NATIVE_HASH === '0') return viaNodeCrypto;
-  return loadAddon() ?? viaNodeCrypto;
+  return addonOn()?.hasher ?? viaNodeCrypto;
+}
+
+/** The addon's inflation where it was built and is not turned off, else node:zlib's. */
+export function rawInflater(): InflateRawInto {
+  return addonOn()?.inflateRawInto ?? inflateViaNodeZlib;
 }
 
 /** The node:crypto form, whatever is built (tests compare the two). */
 export const nodeCryptoHasher = viaNodeCrypto;
+/** The node:zlib form, whatever is built (tests compare the two). */
+export const nodeZlibInflater = inflateViaNodeZlib;

@@ -7,21 +7,80 @@
  *
  * Why bundles: verification reads every leaf, and reading a million rows of 650 bytes costs the
  * database (and, embedded, the one thread Carewall runs on) more than hashing them; four thousand
- * rows of 160 KB stream at memory speed. Each bundle starts with an index of its entries, so one
- * leaf is two small slices of its bundle (the bundle column is stored uncompressed for that).
+ * rows of 160 KB stream at memory speed.
  *
  * Bundle bytes (docs/audit.md): BUNDLE_SIZE big-endian uint32, the end of each leaf counted from
  * the start of the data, then the leaves concatenated. Leaf k of the bundle is data[end(k-1),
  * end(k)), with end(-1) = 0. The ends never decrease and the last one is the data's length.
+ *
+ * How they are stored (audit_bundle.codec): DEFLATED, their length (uint32, big-endian) then their
+ * raw DEFLATE (RFC 1951), for every bundle written since audit migration 5; PLAIN, the bytes as they are, for bundles written
+ * before it. Why compress: the records repeat their keys and most of their values, so a bundle
+ * shrinks about tenfold, and PostgreSQL sends a large value to its client at some 600 MB/s, slower
+ * than SHA-256 hashes it (docs/benchmarks.md); inflating in the verifier's worker threads costs
+ * less than the sending saved. The price is on reading single leaves: a whole bundle (some 15 KB)
+ * is fetched and inflated (about 0.1 ms) for any of its leaves.
  */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { bindPacked } from '../db/packedBytes.js';
+import { rawInflater, type InflateRawInto } from './batchHash.js';
 import type { WriteBatch } from '../db/writeBatch.js';
 
 export const BUNDLE_LEVEL = 8;
 export const BUNDLE_SIZE = 2 ** BUNDLE_LEVEL;
 export const BUNDLE_HEADER = 4 * BUNDLE_SIZE;
+
+/** audit_bundle.codec: how a bundle's bytes are stored. */
+export const PLAIN = 0;
+export const DEFLATED = 1;
+/**
+ * No bundle inflates past this: a bundle of 256 records of 1 MiB each. Only a damaged or planted
+ * value could; it is then reported as damaged instead of exhausting the verifier's memory.
+ */
+export const MAX_BUNDLE_BYTES = BUNDLE_HEADER + BUNDLE_SIZE * 2 ** 20;
+/** zlib's own default: measured against levels 1 and 9 on appends and verification (docs/benchmarks.md). */
+const DEFLATE_LEVEL = 6;
+const deflateRaw = promisify(zlib.deflateRaw);
+
+/**
+ * A bundle's bytes as stored (DEFLATED): the length of its bytes (uint32, big-endian), then their
+ * raw DEFLATE. Compressed on libuv's thread pool, off the event loop.
+ */
+export async function packBundle(leaves: Buffer[]): Promise<Buffer> {
+  const bytes = encodeBundle(leaves);
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, await deflateRaw(bytes, { level: DEFLATE_LEVEL })]);
+}
+
+/** The length a DEFLATED bundle says its bytes have, or why it cannot be one. */
+export function deflatedLength(stored: Buffer): number | string {
+  if (stored.length < 4) return 'the bundle is shorter than its length';
+  const length = stored.readUInt32BE(0);
+  return length > MAX_BUNDLE_BYTES ? 'the bundle states a length no bundle has' : length;
+}
+
+/**
+ * Inflates a DEFLATED bundle into `into` (at least deflatedLength long): its bytes' length, or
+ * why they are not there.
+ */
+export function inflateBundle(stored: Buffer, length: number, into: Uint8Array, inflate: InflateRawInto = rawInflater()): number | string {
+  return inflate(stored.subarray(4), into.subarray(0, length)) === length ? length : 'the bundle does not inflate to its stated length';
+}
+
+/** A stored bundle's bytes (encodeBundle's form) from its codec and stored bytes, or why they cannot be. */
+export function unpackBundle(codec: number, stored: Buffer): Buffer | string {
+  if (codec === PLAIN) return stored;
+  if (codec !== DEFLATED) return `the bundle's codec ${codec} is unknown`;
+  const length = deflatedLength(stored);
+  if (typeof length === 'string') return length;
+  const bytes = Buffer.allocUnsafe(length);
+  const inflated = inflateBundle(stored, length, bytes);
+  return typeof inflated === 'string' ? inflated : bytes;
+}
 
 /** The bytes of a bundle holding exactly BUNDLE_SIZE leaves, in order. */
 export function encodeBundle(leaves: Buffer[]): Buffer {
@@ -90,7 +149,7 @@ export async function inspectLeaves(
   const problems: Array<{ index: number; message: string; damaged?: boolean }> = [];
   if (to <= from) return { leaves: [], problems };
   const [bundles, tail] = await Promise.all([
-    q.query<{ idx: string | number; entries: unknown }>('select idx, entries from audit_bundle where idx >= $1 and idx < $2 order by idx', [
+    q.query<{ idx: string | number; codec: number; entries: unknown }>('select idx, codec, entries from audit_bundle where idx >= $1 and idx < $2 order by idx', [
       Math.floor(from / BUNDLE_SIZE),
       Math.ceil(to / BUNDLE_SIZE),
     ]),
@@ -100,7 +159,8 @@ export async function inspectLeaves(
   for (const row of tail.rows) found.set(Number(row.leaf_index), toBuffer(row.leaf));
   for (const row of bundles.rows) {
     const first = Number(row.idx) * BUNDLE_SIZE;
-    const leaves = decodeBundle(toBuffer(row.entries));
+    const bytes = unpackBundle(row.codec, toBuffer(row.entries));
+    const leaves = typeof bytes === 'string' ? bytes : decodeBundle(bytes);
     if (typeof leaves === 'string') {
       problems.push({ index: Math.max(first, from), message: `bundle ${row.idx} (records ${first}..${first + BUNDLE_SIZE - 1}): ${leaves}`, damaged: true });
       for (let k = 0; k < BUNDLE_SIZE; k++) found.delete(first + k);
@@ -126,30 +186,53 @@ export async function nextStoredIndex(q: Queryable, from: number): Promise<numbe
 }
 
 /**
- * The leaves at the given indexes (any order, any spread), reading from each bundle only its index
- * and the entries wanted: two queries however many bundles they come from.
+ * The leaves at the given indexes (any order, any spread): two queries however many bundles they
+ * come from. Each compressed bundle wanted is fetched and inflated once; from a plain one only its
+ * index and the entries wanted are read.
  */
 export async function readLeavesAt(q: Queryable, indexes: number[]): Promise<Map<number, Buffer>> {
   const found = new Map<number, Buffer>();
   if (indexes.length === 0) return found;
   const wanted = [...new Set(indexes)];
   const units = [...new Set(wanted.map((i) => Math.floor(i / BUNDLE_SIZE)))];
-  const [headers, tail] = await Promise.all([
-    q.query<{ idx: string | number; header: unknown }>(`select idx, substring(entries from 1 for ${BUNDLE_HEADER}) as header from audit_bundle where idx = any($1::bigint[])`, [units]),
+  const [heads, tail] = await Promise.all([
+    q.query<{ idx: string | number; codec: number; head: unknown }>(
+      `select idx, codec, case when codec = ${PLAIN} then substring(entries from 1 for ${BUNDLE_HEADER}) else entries end as head from audit_bundle where idx = any($1::bigint[])`,
+      [units],
+    ),
     q.query<{ leaf_index: string | number; leaf: unknown }>('select leaf_index, leaf from audit_tail where leaf_index = any($1::bigint[])', [wanted]),
   ]);
   for (const row of tail.rows) found.set(Number(row.leaf_index), toBuffer(row.leaf));
-  const headerOf = new Map(headers.rows.map((r) => [Number(r.idx), toBuffer(r.header)]));
+  const damaged = (unit: number) => new Error(`audit log: bundle ${unit} is damaged: run carewall audit verify`);
+  // Per bundle: its plain header (substrings of the leaves are then read), or all its leaves.
+  const headerOf = new Map<number, Buffer>();
+  const leavesOf = new Map<number, Buffer[]>();
+  for (const row of heads.rows) {
+    const unit = Number(row.idx);
+    if (row.codec === PLAIN) {
+      headerOf.set(unit, toBuffer(row.head));
+      continue;
+    }
+    const bytes = unpackBundle(row.codec, toBuffer(row.head));
+    const leaves = typeof bytes === 'string' ? bytes : decodeBundle(bytes);
+    if (typeof leaves === 'string') throw damaged(unit);
+    leavesOf.set(unit, leaves);
+  }
   const slices: Array<{ index: number; unit: number; start: number; length: number }> = [];
   for (const index of wanted) {
     const unit = Math.floor(index / BUNDLE_SIZE);
+    const k = index - unit * BUNDLE_SIZE;
+    const leaves = leavesOf.get(unit);
+    if (leaves) {
+      found.set(index, Buffer.from(leaves[k])); // a copy: the bundle's 160 KB are not kept for one leaf
+      continue;
+    }
     const header = headerOf.get(unit);
     if (!header) continue;
-    if (header.length < BUNDLE_HEADER) throw new Error(`audit log: bundle ${unit} is damaged: run carewall audit verify`);
-    const k = index - unit * BUNDLE_SIZE;
+    if (header.length < BUNDLE_HEADER) throw damaged(unit);
     const start = k === 0 ? 0 : header.readUInt32BE(4 * (k - 1));
     const end = header.readUInt32BE(4 * k);
-    if (end < start) throw new Error(`audit log: bundle ${unit} is damaged: run carewall audit verify`);
+    if (end < start) throw damaged(unit);
     found.delete(index);
     slices.push({ index, unit, start, length: end - start });
   }
@@ -190,12 +273,12 @@ export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[], wr
     const take = unit + BUNDLE_SIZE - Math.max(n, unit);
     const members = [...(unit === unitStart ? pending : []), ...leaves.slice(i, i + take)];
     i += take;
-    bundles.push({ idx: unit / BUNDLE_SIZE, entries: encodeBundle(members) });
+    bundles.push({ idx: unit / BUNDLE_SIZE, entries: await packBundle(members) });
   }
   const b = writes.bind;
   if (bundles.length > 0) {
     const entries = bindPacked(b, bundles.map((x) => x.entries));
-    writes.add(`insert into audit_bundle (idx, entries) select i, ${entries.value} from unnest(${b(bundles.map((x) => x.idx))}::bigint[], ${entries.unnest}) as x(i, s, l)`);
+    writes.add(`insert into audit_bundle (idx, codec, entries) select i, ${DEFLATED}, ${entries.value} from unnest(${b(bundles.map((x) => x.idx))}::bigint[], ${entries.unnest}) as x(i, s, l)`);
     // The rows deleted are the ones read above; the rows inserted below lie past completeUpTo.
     if (n > unitStart) writes.add(`delete from audit_tail where leaf_index >= ${b(unitStart)} and leaf_index < ${b(n)}`);
   }

@@ -153,4 +153,15 @@ export const auditMigrations: Migration[] = [
       alter index audit_leaf_at rename to audit_entry_at;
     `,
   },
+  {
+    module: 'audit',
+    version: 5,
+    description: 'Bundles stored compressed (raw DEFLATE); those written before stay plain',
+    sql: `
+      -- 0: the bundle bytes as they are (every bundle written before this step); 1: raw DEFLATE
+      -- (RFC 1951) of them (leafStore.ts). Still out of line and never compressed by the database,
+      -- which would inflate them again before sending.
+      alter table audit_bundle add column codec smallint not null default 0 check (codec in (0, 1));
+    `,
+  },
 ];

@@ -27,7 +27,7 @@ import { openNote, parseCheckpoint } from './note.js';
 import { fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, type TileKey } from './tiles.js';
 import { inspectLeaves, nextStoredIndex } from './leafStore.js';
 import { batchHasher } from './batchHash.js';
-import { CHUNK, hashChunk, leavesSelects, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
+import { CHUNK, chunkSelects, hashChunk, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
 
 export interface VerifyProblem {
   /** The first leaf index known to be wrong, or the start of the range it lies in. */
@@ -157,11 +157,10 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
   let nextFrom = 0;
   const start = (from: number) =>
     (async () => {
-      const selects = leavesSelects(from);
-      const [bundles, tail, tiles] = await Promise.all([db.copyOut(selects.bundles), db.copyOut(selects.tail), db.copyOut(tileSelect(from))]);
-      const task: ChunkTask = { from, bundles, tail, tiles, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
+      const copies = await Promise.all(chunkSelects(from).map((select) => db.copyOut(select)));
+      const task: ChunkTask = { from, copies, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
       // Hand the chunk's buffers over rather than copy them, where they are not shared.
-      const owned = [bundles, tail, tiles].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
+      const owned = copies.filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
       return { from, ...(await pool.run(task, owned)) };
     })();
   try {
@@ -225,17 +224,6 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
     await Promise.allSettled(inFlight);
     await pool.close();
   }
-}
-
-/** The tiles below UNIT_LEVEL that cover the nodes of chunk [from, from + CHUNK), in (level, idx) order. */
-function tileSelect(from: number): string {
-  const ranges: string[] = [];
-  for (let level = 0; level < UNIT_LEVEL; level++) {
-    const lo = from / 2 ** level / TILE_WIDTH;
-    const hi = (from + CHUNK) / 2 ** level / TILE_WIDTH;
-    ranges.push(`(level = ${level} and idx >= ${lo} and idx < ${hi})`);
-  }
-  return `select level, idx, hashes from audit_tile where ${ranges.join(' or ')} order by level, idx`;
 }
 
 function splitHashes(b: Buffer): Buffer[] {

@@ -7,7 +7,7 @@
  */
 import { eachCopyRow, readInt8 } from './copyRows.js';
 import { batchHasher } from './batchHash.js';
-import { BUNDLE_LEVEL, bundleLeafBounds } from './leafStore.js';
+import { BUNDLE_LEVEL, bundleLeafBounds, deflatedLength, DEFLATED, inflateBundle, unpackBundle } from './leafStore.js';
 import { HASH_SIZE, TILE_WIDTH } from './tiles.js';
 
 export const UNIT_LEVEL = BUNDLE_LEVEL;
@@ -15,23 +15,34 @@ export const UNIT = 2 ** UNIT_LEVEL;
 export const CHUNK_LEVEL = 13;
 export const CHUNK = 2 ** CHUNK_LEVEL;
 
-/** The COPY selects for the leaves of chunk [from, from + CHUNK): its bundles, and its leaves waiting in audit_tail. */
-export function leavesSelects(from: number): { bundles: string; tail: string } {
-  return {
-    bundles: `select idx, entries from audit_bundle where idx >= ${from / UNIT} and idx < ${(from + CHUNK) / UNIT} order by idx`,
-    tail: `select leaf_index, leaf from audit_tail where leaf_index >= ${from} and leaf_index < ${from + CHUNK} order by leaf_index`,
-  };
+/** What a row of chunkSelect is: its `kind` column. */
+const BUNDLE_ROW = 0;
+const TAIL_ROW = 1;
+const TILE_ROW = 2;
+
+/**
+ * The COPY selects of everything chunk [from, from + CHUNK) is verified from, all as rows (kind,
+ * at, sub, bytes) in no particular order: its bundles (idx, codec, entries), its leaves waiting in
+ * audit_tail (leaf_index, 0, leaf) and the tiles below UNIT_LEVEL covering it (idx, level, hashes).
+ * Three statements, run side by side on three connections.
+ */
+export function chunkSelects(from: number): string[] {
+  const tiles: string[] = [];
+  for (let level = 0; level < UNIT_LEVEL; level++) {
+    tiles.push(`(level = ${level} and idx >= ${from / 2 ** level / TILE_WIDTH} and idx < ${(from + CHUNK) / 2 ** level / TILE_WIDTH})`);
+  }
+  return [
+    `select ${BUNDLE_ROW}::int2 as kind, idx as at, codec as sub, entries as bytes from audit_bundle where idx >= ${from / UNIT} and idx < ${(from + CHUNK) / UNIT}`,
+    `select ${TAIL_ROW}::int2, leaf_index, 0::int2, leaf from audit_tail where leaf_index >= ${from} and leaf_index < ${from + CHUNK}`,
+    `select ${TILE_ROW}::int2, idx, level, hashes from audit_tile where ${tiles.join(' or ')}`,
+  ];
 }
 
 export interface ChunkTask {
   /** First leaf index of the chunk, a multiple of CHUNK. */
   from: number;
-  /** COPY rows (idx, entries) of the chunk's bundles (leafStore.ts), in order. */
-  bundles: Uint8Array;
-  /** COPY rows (leaf_index, leaf) of the chunk's leaves in audit_tail, in order. */
-  tail: Uint8Array;
-  /** COPY rows (level, idx, hashes) of the tiles below UNIT_LEVEL covering the chunk, in order. */
-  tiles: Uint8Array;
+  /** The COPY rows of chunkSelects(from), one buffer per select. */
+  copies: Uint8Array[];
   /** Tree sizes inside the chunk, not multiples of UNIT, whose in-unit right edge is wanted (checkpoints, the head). */
   sizes: number[];
 }
@@ -52,72 +63,97 @@ const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLe
 
 export function hashChunk(task: ChunkTask): ChunkResult {
   const { from } = task;
-  const bundles = asBuffer(task.bundles);
-  const tail = asBuffer(task.tail);
-  const tiles = asBuffer(task.tiles);
-  // The stored hashes of each level below UNIT_LEVEL, as one run starting at the chunk's first node.
-  const runs: Buffer[][] = Array.from({ length: UNIT_LEVEL }, () => []);
-  const nextTile = Array.from({ length: UNIT_LEVEL }, (_, level) => from / 2 ** level / TILE_WIDTH);
+
+  // Each row put in its place (they come in no particular order, which spares the database a
+  // sort): bundles by unit, tail leaves by index, tiles by level and index.
+  const unitCount = CHUNK / UNIT;
+  const bundleAt: Array<{ codec: number; bytes: Buffer } | undefined> = new Array(unitCount);
+  const tailStart = new Int32Array(CHUNK).fill(-1);
+  const tailEnd = new Int32Array(CHUNK);
+  const firstTile = Array.from({ length: UNIT_LEVEL }, (_, level) => from / 2 ** level / TILE_WIDTH);
+  const tileSlots = Array.from({ length: UNIT_LEVEL }, (_, level) => CHUNK / 2 ** level / TILE_WIDTH);
+  const placed: Buffer[][] = tileSlots.map((n) => new Array<Buffer>(n));
   let problem: string | undefined;
   const failed = (why: string): ChunkResult => ({ ok: false, problem: problem ?? why, count: 0, units: new Uint8Array(0), partials: [] });
-  eachCopyRow(tiles, (f) => {
-    const level = tiles.readInt16BE(f[0]);
-    const idx = readInt8(tiles, f[2]);
-    if (level < 0 || level >= UNIT_LEVEL || idx !== nextTile[level]) problem ??= `stored tiles out of sequence at level ${level}`;
-    else {
-      nextTile[level]++;
-      runs[level].push(tiles.subarray(f[4], f[5]));
+  // Tail leaves are hashed after the merge, from the buffers they arrived in.
+  const tailCopy = new Uint8Array(CHUNK);
+  const copies = task.copies.map(asBuffer);
+  copies.forEach((rows, c) => eachCopyRow(rows, (f) => {
+    const kind = rows.readInt16BE(f[0]);
+    const at = readInt8(rows, f[2]);
+    const sub = f[4] < 0 ? -1 : rows.readInt16BE(f[4]);
+    if (kind === BUNDLE_ROW) {
+      const slot = at - from / UNIT;
+      if (slot < 0 || slot >= unitCount || bundleAt[slot]) problem ??= `bundle ${at} is out of place`;
+      else bundleAt[slot] = { codec: sub, bytes: rows.subarray(f[6], f[7]) };
+    } else if (kind === TAIL_ROW) {
+      const slot = at - from;
+      if (slot < 0 || slot >= CHUNK || tailStart[slot] >= 0) problem ??= `record ${at} is out of place in audit_tail`;
+      else {
+        tailStart[slot] = f[6];
+        tailEnd[slot] = f[7];
+        tailCopy[slot] = c;
+      }
+    } else {
+      const slot = at - firstTile[sub];
+      if (!(sub >= 0 && sub < UNIT_LEVEL && slot >= 0 && slot < tileSlots[sub]) || placed[sub][slot]) problem ??= `stored tiles out of place at level ${sub}`;
+      else placed[sub][slot] = rows.subarray(f[6], f[7]);
     }
-  });
+  }));
   if (problem) return failed(problem);
-  const stored = runs.map((r) => Buffer.concat(r));
+  // The stored hashes of each level below UNIT_LEVEL, as one run starting at the chunk's first
+  // node, cut at the first tile missing or partial.
+  const stored = placed.map((tilesOf) => {
+    const run: Buffer[] = [];
+    for (const tile of tilesOf) {
+      if (!tile) break;
+      run.push(tile);
+      if (tile.length < TILE_WIDTH * HASH_SIZE) break;
+    }
+    return Buffer.concat(run);
+  });
 
-  // Leaf i's home is its bundle when there is one, else audit_tail (leafStore.ts); both lists are
-  // in order, so the chunk is a merge of the two. Whatever is left over is out of place. The merge
-  // only notes where each leaf's bytes are; the hashing is then one call per source.
-  const bundleRows: Array<{ first: number; start: number; end: number }> = [];
-  eachCopyRow(bundles, (f) => bundleRows.push({ first: readInt8(bundles, f[0]) * UNIT, start: f[2], end: f[3] }));
-  const tailRows: Array<{ index: number; start: number; end: number }> = [];
-  eachCopyRow(tail, (f) => tailRows.push({ index: readInt8(tail, f[0]), start: f[2], end: f[3] }));
-  const bundleBounds = new Int32Array(2 * bundleRows.length * UNIT);
-  const tailBounds = new Int32Array(2 * tailRows.length);
+  // Leaf i's home is its bundle when there is one, else audit_tail (leafStore.ts). Leaves are
+  // taken in order from their homes until one is missing; whatever is stored past that is out of
+  // place. Each bundle is hashed as it is reached (inflated into one buffer reused for every
+  // bundle); the tail's leaves are noted and hashed in one call after.
+  // RFC 6962: a leaf's hash is SHA-256(0x00 || leaf), a node's SHA-256(0x01 || left || right).
+  const hasher = batchHasher();
+  const fromBundles = Buffer.allocUnsafe(HASH_SIZE * CHUNK);
+  const bundleBounds = new Int32Array(2 * UNIT);
+  const tailAt: number[] = [];
   // Whether leaf i came from audit_tail; in a sound log the tail only ever follows the bundles.
   const fromTail = new Uint8Array(CHUNK);
   let inBundles = 0;
   let inTail = 0;
   let i = 0;
-  let b = 0;
-  let t = 0;
   while (i < CHUNK) {
-    if (b < bundleRows.length && bundleRows[b].first === from + i) {
-      const row = bundleRows[b++];
-      const bad = bundleLeafBounds(bundles, row.start, row.end, bundleBounds, 2 * inBundles);
+    const bundle = i % UNIT === 0 ? bundleAt[i / UNIT] : undefined;
+    if (bundle) {
+      const bytes = bundleBytes(bundle.codec, bundle.bytes);
+      const bad = typeof bytes === 'string' ? bytes : bundleLeafBounds(bytes, 0, bytes.length, bundleBounds, 0);
       if (bad) return failed(`bundle ${(from + i) / UNIT}: ${bad}`);
-      if (t < tailRows.length && tailRows[t].index < from + i + UNIT) return failed(`record ${tailRows[t].index} is stored twice`);
+      hasher.sha256Each(bytes as Buffer, bundleBounds, 0, fromBundles.subarray(HASH_SIZE * inBundles));
+      for (let k = i; k < i + UNIT; k++) if (tailStart[k] >= 0) return failed(`record ${from + k} is stored twice`);
       inBundles += UNIT;
       i += UNIT;
-    } else if (t < tailRows.length && tailRows[t].index === from + i) {
-      const row = tailRows[t++];
-      tailBounds[2 * inTail] = row.start;
-      tailBounds[2 * inTail + 1] = row.end;
+    } else if (tailStart[i] >= 0) {
+      tailAt.push(i);
       inTail++;
       fromTail[i++] = 1;
     } else break;
   }
-  if (b < bundleRows.length || t < tailRows.length) return failed(`the records stored after ${from + i - 1} do not follow it`);
   const count = i;
+  if (bundleAt.some((b, u) => b && u * UNIT >= count) || tailStart.subarray(count).some((s) => s >= 0)) return failed(`the records stored after ${from + count - 1} do not follow it`);
 
-  // RFC 6962: a leaf's hash is SHA-256(0x00 || leaf), a node's SHA-256(0x01 || left || right).
-  const hasher = batchHasher();
-  let level0 = Buffer.allocUnsafe(HASH_SIZE * count);
-  if (inTail === 0) hasher.sha256Each(bundles, bundleBounds.subarray(0, 2 * inBundles), 0, level0);
-  else {
-    const fromBundles = Buffer.allocUnsafe(HASH_SIZE * inBundles);
+  let level0 = fromBundles.subarray(0, HASH_SIZE * inBundles);
+  if (inTail > 0) {
     const fromTailRows = Buffer.allocUnsafe(HASH_SIZE * inTail);
-    hasher.sha256Each(bundles, bundleBounds.subarray(0, 2 * inBundles), 0, fromBundles);
-    hasher.sha256Each(tail, tailBounds.subarray(0, 2 * inTail), 0, fromTailRows);
-    if (inBundles > 0 && fromTail.indexOf(1) >= inBundles) level0 = Buffer.concat([fromBundles, fromTailRows]);
+    // At most the UNIT - 1 leaves of the log's last unit: one call each.
+    tailAt.forEach((k, n) => hasher.sha256Each(copies[tailCopy[k]], Int32Array.of(tailStart[k], tailEnd[k]), 0, fromTailRows.subarray(HASH_SIZE * n)));
+    if (inBundles === 0 || fromTail.indexOf(1) >= inBundles) level0 = Buffer.concat([level0, fromTailRows]);
     else {
+      level0 = Buffer.allocUnsafe(HASH_SIZE * count);
       let nb = 0;
       let nt = 0;
       for (let k = 0; k < count; k++) (fromTail[k] ? fromTailRows.subarray(HASH_SIZE * nt++, HASH_SIZE * nt) : fromBundles.subarray(HASH_SIZE * nb++, HASH_SIZE * nb)).copy(level0, HASH_SIZE * k);
@@ -152,6 +188,19 @@ export function hashChunk(task: ChunkTask): ChunkResult {
     partials.push({ size, parts: Buffer.concat(parts) });
   }
   return { ok: true, count, units: levels[UNIT_LEVEL], partials };
+}
+
+/** Where this thread inflates bundles: grown to the largest seen, reused for every one. */
+let inflated = Buffer.alloc(0);
+
+/** A bundle's bytes from its row: the stored bytes themselves when plain, else inflated into `inflated`. */
+function bundleBytes(codec: number, stored: Buffer): Buffer | string {
+  if (codec !== DEFLATED) return unpackBundle(codec, stored);
+  const length = deflatedLength(stored);
+  if (typeof length === 'string') return length;
+  if (inflated.length < length) inflated = Buffer.allocUnsafe(Math.max(length, 2 * inflated.length));
+  const done = inflateBundle(stored, length, inflated);
+  return typeof done === 'string' ? done : inflated.subarray(0, length);
 }
 
 /** The index of the first 32-byte hash where `computed` and `stored` differ (or where stored ends). */
