@@ -27,7 +27,7 @@ import { openNote, parseCheckpoint } from './note.js';
 import { fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, type TileKey } from './tiles.js';
 import { inspectLeaves, nextStoredIndex } from './leafStore.js';
 import { batchHasher } from './batchHash.js';
-import { CHUNK, chunkSelects, hashChunk, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
+import { CHUNK, chunkSelect, hashChunk, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
 
 export interface VerifyProblem {
   /** The first leaf index known to be wrong, or the start of the range it lies in. */
@@ -157,10 +157,10 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
   let nextFrom = 0;
   const start = (from: number) =>
     (async () => {
-      const copies = await Promise.all(chunkSelects(from).map((select) => db.copyOut(select)));
-      const task: ChunkTask = { from, copies, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
-      // Hand the chunk's buffers over rather than copy them, where they are not shared.
-      const owned = copies.filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength).map((b) => b.buffer as ArrayBuffer);
+      const rows = await db.copyOut(chunkSelect(from));
+      const task: ChunkTask = { from, rows, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
+      // Hand the chunk's buffer over rather than copy it, where it is not shared.
+      const owned = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength ? [rows.buffer as ArrayBuffer] : [];
       return { from, ...(await pool.run(task, owned)) };
     })();
   try {

@@ -18,31 +18,37 @@ export const CHUNK = 2 ** CHUNK_LEVEL;
 /** What a row of chunkSelect is: its `kind` column. */
 const BUNDLE_ROW = 0;
 const TAIL_ROW = 1;
-const TILE_ROW = 2;
+const TILES_ROW = 2;
 
 /**
- * The COPY selects of everything chunk [from, from + CHUNK) is verified from, all as rows (kind,
- * at, sub, bytes) in no particular order: its bundles (idx, codec, entries), its leaves waiting in
- * audit_tail (leaf_index, 0, leaf) and the tiles below UNIT_LEVEL covering it (idx, level, hashes).
- * Three statements, run side by side on three connections.
+ * The COPY select of everything chunk [from, from + CHUNK) is verified from, as rows (kind, at,
+ * sub, bytes, indexes, lengths) in no particular order: its bundles (idx, codec, entries), its
+ * leaves waiting in audit_tail (leaf_index, 0, leaf), and per level below UNIT_LEVEL the tiles
+ * covering it, joined (0, the level, their hashes, each tile's idx, each tile's length; the three
+ * aggregates see the tiles in the same order, whatever it is). One row per level rather than per
+ * tile, and one statement: on the embedded database every row and every statement costs well above
+ * its bytes (measured: verification 30% faster there than with three statements and a row per
+ * tile; on a PostgreSQL server no different).
  */
-export function chunkSelects(from: number): string[] {
+export function chunkSelect(from: number): string {
   const tiles: string[] = [];
   for (let level = 0; level < UNIT_LEVEL; level++) {
     tiles.push(`(level = ${level} and idx >= ${from / 2 ** level / TILE_WIDTH} and idx < ${(from + CHUNK) / 2 ** level / TILE_WIDTH})`);
   }
-  return [
-    `select ${BUNDLE_ROW}::int2 as kind, idx as at, codec as sub, entries as bytes from audit_bundle where idx >= ${from / UNIT} and idx < ${(from + CHUNK) / UNIT}`,
-    `select ${TAIL_ROW}::int2, leaf_index, 0::int2, leaf from audit_tail where leaf_index >= ${from} and leaf_index < ${from + CHUNK}`,
-    `select ${TILE_ROW}::int2, idx, level, hashes from audit_tile where ${tiles.join(' or ')}`,
-  ];
+  return `select ${BUNDLE_ROW}::int2 as kind, idx as at, codec as sub, entries as bytes, null::int8[] as indexes, null::int4[] as lengths
+      from audit_bundle where idx >= ${from / UNIT} and idx < ${(from + CHUNK) / UNIT}
+    union all
+    select ${TAIL_ROW}::int2, leaf_index, 0::int2, leaf, null, null from audit_tail where leaf_index >= ${from} and leaf_index < ${from + CHUNK}
+    union all
+    select ${TILES_ROW}::int2, 0::int8, level, string_agg(hashes, ''::bytea), array_agg(idx), array_agg(length(hashes))
+      from audit_tile where ${tiles.join(' or ')} group by level`;
 }
 
 export interface ChunkTask {
   /** First leaf index of the chunk, a multiple of CHUNK. */
   from: number;
-  /** The COPY rows of chunkSelects(from), one buffer per select. */
-  copies: Uint8Array[];
+  /** The COPY rows of chunkSelect(from). */
+  rows: Uint8Array;
   /** Tree sizes inside the chunk, not multiples of UNIT, whose in-unit right edge is wanted (checkpoints, the head). */
   sizes: number[];
 }
@@ -75,10 +81,8 @@ export function hashChunk(task: ChunkTask): ChunkResult {
   const placed: Buffer[][] = tileSlots.map((n) => new Array<Buffer>(n));
   let problem: string | undefined;
   const failed = (why: string): ChunkResult => ({ ok: false, problem: problem ?? why, count: 0, units: new Uint8Array(0), partials: [] });
-  // Tail leaves are hashed after the merge, from the buffers they arrived in.
-  const tailCopy = new Uint8Array(CHUNK);
-  const copies = task.copies.map(asBuffer);
-  copies.forEach((rows, c) => eachCopyRow(rows, (f) => {
+  const rows = asBuffer(task.rows);
+  eachCopyRow(rows, (f) => {
     const kind = rows.readInt16BE(f[0]);
     const at = readInt8(rows, f[2]);
     const sub = f[4] < 0 ? -1 : rows.readInt16BE(f[4]);
@@ -92,25 +96,42 @@ export function hashChunk(task: ChunkTask): ChunkResult {
       else {
         tailStart[slot] = f[6];
         tailEnd[slot] = f[7];
-        tailCopy[slot] = c;
       }
     } else {
-      const slot = at - firstTile[sub];
-      if (!(sub >= 0 && sub < UNIT_LEVEL && slot >= 0 && slot < tileSlots[sub]) || placed[sub][slot]) problem ??= `stored tiles out of place at level ${sub}`;
-      else placed[sub][slot] = rows.subarray(f[6], f[7]);
+      // A level's tiles, joined, each placed by its idx.
+      const indexes = intArray(rows, f[8], f[9], 8);
+      const lengths = intArray(rows, f[10], f[11], 4);
+      if (!(sub >= 0 && sub < UNIT_LEVEL) || !indexes || !lengths || indexes.length !== lengths.length) {
+        problem ??= `stored tiles out of place at level ${sub}`;
+        return;
+      }
+      let offset = f[6];
+      for (let k = 0; k < indexes.length; k++) {
+        const slot = indexes[k] - firstTile[sub];
+        const end = offset + lengths[k];
+        if (slot < 0 || slot >= tileSlots[sub] || placed[sub][slot] || lengths[k] < 0 || end > f[7]) {
+          problem ??= `stored tiles out of place at level ${sub}`;
+          return;
+        }
+        placed[sub][slot] = rows.subarray(offset, end);
+        offset = end;
+      }
+      if (offset !== f[7]) problem ??= `stored tiles out of place at level ${sub}`;
     }
-  }));
+  });
   if (problem) return failed(problem);
   // The stored hashes of each level below UNIT_LEVEL, as one run starting at the chunk's first
-  // node, cut at the first tile missing or partial.
-  const stored = placed.map((tilesOf) => {
+  // node, cut at the first tile missing and after the first not full (only the rightmost tile of
+  // a level may be partial). Tiles that arrived in order are one slice already; others are copied.
+  const stored = placed.map((tiles) => {
     const run: Buffer[] = [];
-    for (const tile of tilesOf) {
+    for (const tile of tiles) {
       if (!tile) break;
       run.push(tile);
-      if (tile.length < TILE_WIDTH * HASH_SIZE) break;
+      if (tile.length !== TILE_WIDTH * HASH_SIZE) break;
     }
-    return Buffer.concat(run);
+    const contiguous = run.every((tile, k) => k === 0 || (tile.buffer === run[k - 1].buffer && tile.byteOffset === run[k - 1].byteOffset + run[k - 1].length));
+    return contiguous && run.length > 0 ? Buffer.from(run[0].buffer, run[0].byteOffset, run.reduce((n, t) => n + t.length, 0)) : Buffer.concat(run);
   });
 
   // Leaf i's home is its bundle when there is one, else audit_tail (leafStore.ts). Leaves are
@@ -149,8 +170,12 @@ export function hashChunk(task: ChunkTask): ChunkResult {
   let level0 = fromBundles.subarray(0, HASH_SIZE * inBundles);
   if (inTail > 0) {
     const fromTailRows = Buffer.allocUnsafe(HASH_SIZE * inTail);
-    // At most the UNIT - 1 leaves of the log's last unit: one call each.
-    tailAt.forEach((k, n) => hasher.sha256Each(copies[tailCopy[k]], Int32Array.of(tailStart[k], tailEnd[k]), 0, fromTailRows.subarray(HASH_SIZE * n)));
+    const tailBounds = new Int32Array(2 * inTail);
+    tailAt.forEach((k, n) => {
+      tailBounds[2 * n] = tailStart[k];
+      tailBounds[2 * n + 1] = tailEnd[k];
+    });
+    hasher.sha256Each(rows, tailBounds, 0, fromTailRows);
     if (inBundles === 0 || fromTail.indexOf(1) >= inBundles) level0 = Buffer.concat([level0, fromTailRows]);
     else {
       level0 = Buffer.allocUnsafe(HASH_SIZE * count);
@@ -188,6 +213,26 @@ export function hashChunk(task: ChunkTask): ChunkResult {
     partials.push({ size, parts: Buffer.concat(parts) });
   }
   return { ok: true, count, units: levels[UNIT_LEVEL], partials };
+}
+
+/**
+ * A one-dimensional int4[] or int8[] (`width` 4 or 8) without nulls, in PostgreSQL's binary array
+ * form (ndim, has-null flag, element type, per dimension its size and lower bound, then each
+ * element as length and value), or undefined when the bytes are not one.
+ */
+function intArray(buf: Buffer, start: number, end: number, width: 4 | 8): number[] | undefined {
+  if (start < 0 || end - start < 12) return undefined;
+  const ndim = buf.readInt32BE(start);
+  if (ndim === 0) return [];
+  if (ndim !== 1 || end - start < 20) return undefined;
+  const n = buf.readInt32BE(start + 12);
+  if (n < 0 || end - start !== 20 + (4 + width) * n) return undefined;
+  const out = new Array<number>(n);
+  for (let k = 0, at = start + 20; k < n; k++, at += 4 + width) {
+    if (buf.readInt32BE(at) !== width) return undefined;
+    out[k] = width === 4 ? buf.readInt32BE(at + 4) : readInt8(buf, at + 4);
+  }
+  return out;
 }
 
 /** Where this thread inflates bundles: grown to the largest seen, reused for every one. */
