@@ -100,7 +100,8 @@ static napi_value parentLevel(napi_env env, napi_callback_info info) {
  * inflateRawInto(src: Uint8Array, dst: Uint8Array): number
  * Inflates the raw DEFLATE stream (RFC 1951) at the start of src into dst; returns the bytes
  * written, or -1 when src does not hold a complete stream whose output fits in dst. Bytes after
- * the stream's end are ignored, as node:zlib ignores them.
+ * the stream's end are ignored, as node:zlib ignores them. What dst holds past the bytes written
+ * is unspecified (zlib may copy in wide chunks within the room given).
  */
 static napi_value inflateRawInto(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -118,7 +119,8 @@ static napi_value inflateRawInto(napi_env env, napi_callback_info info) {
   if (inflateInit2(&zs, -15) != Z_OK) { napi_throw_error(env, NULL, "inflateRawInto: zlib could not start"); return NULL; }
   zs.next_in = src;
   zs.avail_in = (uInt)srcLen;
-  zs.next_out = dst;
+  uint8_t none; /* zlib refuses a null output pointer, even for no room */
+  zs.next_out = dstLen > 0 ? dst : &none;
   zs.avail_out = (uInt)dstLen;
   int rc = inflate(&zs, Z_FINISH);
   double written = rc == Z_STREAM_END ? (double)zs.total_out : -1;

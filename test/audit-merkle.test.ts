@@ -332,11 +332,14 @@ describe('inflating compressed bundles (src/audit/batchHash.ts rawInflater)', ()
       assert.equal(inflate(stream.subarray(0, stream.length - 1), Buffer.alloc(plain.length)), -1);
       assert.equal(inflate(stream.subarray(0, stream.length >> 1), Buffer.alloc(plain.length)), -1);
       assert.equal(inflate(Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.alloc(plain.length)), -1);
+      // No room: only a stream of nothing fits.
+      assert.equal(inflate(zlib.deflateRawSync(Buffer.alloc(0)), Buffer.alloc(0)), 0);
+      assert.equal(inflate(stream, Buffer.alloc(0)), -1);
     });
   }
 
   test('both inflate random streams to the same bytes, and refuse the same damaged ones', { skip: batchHasher().native ? false : 'native addon not built' }, () => {
-    for (let round = 0; round < 50; round++) {
+    for (let round = 0; round < 300; round++) {
       const bytes = Buffer.concat([crypto.randomBytes(crypto.randomInt(0, 300)), Buffer.alloc(crypto.randomInt(0, 3000), round)]);
       const deflated = zlib.deflateRawSync(bytes, { level: crypto.randomInt(1, 10) });
       const damaged = Buffer.from(deflated);
@@ -345,7 +348,8 @@ describe('inflating compressed bundles (src/audit/batchHash.ts rawInflater)', ()
         const [a, b] = [Buffer.alloc(bytes.length), Buffer.alloc(bytes.length)];
         const [na, nb] = [nodeZlibInflater(input, a), rawInflater()(input, b)];
         assert.equal(na, nb);
-        if (na >= 0) assert.deepEqual(a, b);
+        // Only the bytes written count (zlib may copy wide chunks past them, within the room).
+        if (na >= 0) assert.deepEqual(a.subarray(0, na), b.subarray(0, nb));
       }
     }
   });

@@ -53,6 +53,7 @@ const viaNodeCrypto: BatchHasher = {
 /**
  * Inflates the raw DEFLATE stream at the start of `src` into `dst`: the bytes written, or -1 when
  * `src` holds no complete stream whose output fits in `dst` (bytes after the stream are ignored).
+ * What `dst` holds past the bytes written is unspecified.
  */
 export type InflateRawInto = (src: Uint8Array, dst: Uint8Array) => number;
 

@@ -67,21 +67,31 @@ export interface ChunkResult {
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-export function hashChunk(task: ChunkTask): ChunkResult {
-  const { from } = task;
+/** A chunk's rows, each in its place. */
+interface PlacedRows {
+  /** Per unit of the chunk, its bundle's codec and stored bytes. */
+  bundleAt: Array<{ codec: number; bytes: Buffer } | undefined>;
+  /** Per leaf of the chunk, where its bytes in audit_tail lie in the rows (-1: none there). */
+  tailStart: Int32Array;
+  tailEnd: Int32Array;
+  /** Per level below UNIT_LEVEL, the stored hashes from the chunk's first node on. */
+  stored: Buffer[];
+}
 
-  // Each row put in its place (they come in no particular order, which spares the database a
-  // sort): bundles by unit, tail leaves by index, tiles by level and index.
+/**
+ * Puts each row of chunkSelect(from) in its place (they come in no particular order, which spares
+ * the database a sort): bundles by unit, tail leaves by index, tiles by level and index. Returns
+ * why the rows cannot be placed, when one is out of place.
+ */
+function placeRows(from: number, rows: Buffer): PlacedRows | string {
   const unitCount = CHUNK / UNIT;
-  const bundleAt: Array<{ codec: number; bytes: Buffer } | undefined> = new Array(unitCount);
+  const bundleAt: PlacedRows['bundleAt'] = new Array(unitCount);
   const tailStart = new Int32Array(CHUNK).fill(-1);
   const tailEnd = new Int32Array(CHUNK);
   const firstTile = Array.from({ length: UNIT_LEVEL }, (_, level) => from / 2 ** level / TILE_WIDTH);
   const tileSlots = Array.from({ length: UNIT_LEVEL }, (_, level) => CHUNK / 2 ** level / TILE_WIDTH);
   const placed: Buffer[][] = tileSlots.map((n) => new Array<Buffer>(n));
   let problem: string | undefined;
-  const failed = (why: string): ChunkResult => ({ ok: false, problem: problem ?? why, count: 0, units: new Uint8Array(0), partials: [] });
-  const rows = asBuffer(task.rows);
   eachCopyRow(rows, (f) => {
     const kind = rows.readInt16BE(f[0]);
     const at = readInt8(rows, f[2]);
@@ -119,10 +129,10 @@ export function hashChunk(task: ChunkTask): ChunkResult {
       if (offset !== f[7]) problem ??= `stored tiles out of place at level ${sub}`;
     }
   });
-  if (problem) return failed(problem);
-  // The stored hashes of each level below UNIT_LEVEL, as one run starting at the chunk's first
-  // node, cut at the first tile missing and after the first not full (only the rightmost tile of
-  // a level may be partial). Tiles that arrived in order are one slice already; others are copied.
+  if (problem) return problem;
+  // Each level's stored hashes as one run, cut at the first tile missing and after the first not
+  // full (only the rightmost tile of a level may be partial). Tiles that arrived in order are one
+  // slice already; others are copied.
   const stored = placed.map((tiles) => {
     const run: Buffer[] = [];
     for (const tile of tiles) {
@@ -133,6 +143,16 @@ export function hashChunk(task: ChunkTask): ChunkResult {
     const contiguous = run.every((tile, k) => k === 0 || (tile.buffer === run[k - 1].buffer && tile.byteOffset === run[k - 1].byteOffset + run[k - 1].length));
     return contiguous && run.length > 0 ? Buffer.from(run[0].buffer, run[0].byteOffset, run.reduce((n, t) => n + t.length, 0)) : Buffer.concat(run);
   });
+  return { bundleAt, tailStart, tailEnd, stored };
+}
+
+export function hashChunk(task: ChunkTask): ChunkResult {
+  const { from } = task;
+  const failed = (problem: string): ChunkResult => ({ ok: false, problem, count: 0, units: new Uint8Array(0), partials: [] });
+  const rows = asBuffer(task.rows);
+  const placed = placeRows(from, rows);
+  if (typeof placed === 'string') return failed(placed);
+  const { bundleAt, tailStart, tailEnd, stored } = placed;
 
   // Leaf i's home is its bundle when there is one, else audit_tail (leafStore.ts). Leaves are
   // taken in order from their homes until one is missing; whatever is stored past that is out of
