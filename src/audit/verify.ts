@@ -153,11 +153,25 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
   const expectedChunks = Math.max(1, Math.ceil(headSize / CHUNK));
   const pool = new WorkerPool<ChunkTask, ChunkResult>(options.workers ?? (expectedChunks >= 4 ? Math.min(8, os.availableParallelism()) : 0), import.meta.url, 'verifyWorker', hashChunk);
   const inFlight: Array<Promise<ChunkResult & { from: number }>> = [];
-  const depth = Math.max(2, pool.size + 1);
+  // Chunks read ahead of the one being checked: reading goes on while a worker is slow on one chunk
+  // and the others wait their turn to be checked in order (about 1 MB each; measured on 2 cores:
+  // 16 ahead verified 12 to 20% faster than 3, on both engines). The statements themselves run
+  // READERS at a time, so verification holds two of the database's connections, not 16.
+  const depth = pool.size === 0 ? 2 : Math.min(32, 8 * pool.size);
+  const READERS = 2;
   let nextFrom = 0;
+  // Each chunk is read by the next reader in turn, after that reader's previous chunk.
+  const readers: Array<Promise<unknown>> = Array.from({ length: READERS }, () => Promise.resolve());
+  let turn = 0;
+  const read = (from: number): Promise<Buffer> => {
+    const k = turn++ % READERS;
+    const rows = readers[k].then(() => db.copyOut(chunkSelect(from)));
+    readers[k] = rows.catch(() => undefined);
+    return rows;
+  };
   const start = (from: number) =>
     (async () => {
-      const rows = await db.copyOut(chunkSelect(from));
+      const rows = await read(from);
       const task: ChunkTask = { from, rows, sizes: sizes.filter((s) => s > from && s <= from + CHUNK) };
       // Hand the chunk's buffer over rather than copy it, where it is not shared.
       const owned = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength ? [rows.buffer as ArrayBuffer] : [];
