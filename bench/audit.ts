@@ -215,7 +215,7 @@ async function main() {
   }
   // What reading alone costs (the same binary COPY of bundles, tail and tiles verification uses), for context.
   const r0 = performance.now();
-  for (let from = 0; from < head.size; from += CHUNK) await cw.db.copyOut(chunkSelect(from));
+  for (let from = 0; from < head.size; from += CHUNK) await cw.db.copyOut(chunkSelect(from, cw.db.kind === 'postgres'));
   const readSeconds = (performance.now() - r0) / 1000;
   const verifyRate = head.size / verifySeconds;
   // Held against the fastest raw form measured, so that the ratio is not flattered.

@@ -297,6 +297,22 @@ describe('verify catches what was done to the log behind its back', () => {
     assert.match(report.problems[0].message, /bundle 1 .*index is inconsistent/);
   });
 
+  test('a stored subtree hash below the units changed, or a tile of them deleted, is named', async () => {
+    await reset();
+    // Level 2, tile 1 holds nodes 32..63 of that level; node 32 is completed by record 131.
+    await s.cw.db.exec('update audit_tile set hashes = set_byte(hashes, 0, 255 - get_byte(hashes, 0)) where level = 2 and idx = 1');
+    let report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 131);
+    assert.match(report.problems[0].message, /tree hashes 2\/32 /);
+    // The leaf hashes of records 64..95 gone: the first is named.
+    await reset();
+    await s.cw.db.exec('delete from audit_tile where level = 0 and idx = 2');
+    report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 64);
+  });
+
   test('records rewritten with every tree hash recomputed are caught by the signed checkpoints', async () => {
     await reset();
     // The intruder rebuilds the whole tree consistently after changing record 300.

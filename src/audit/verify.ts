@@ -159,13 +159,14 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
   // READERS at a time, so verification holds two of the database's connections, not 16.
   const depth = pool.size === 0 ? 2 : Math.min(32, 8 * pool.size);
   const READERS = 2;
+  const tileRows = db.kind === 'postgres'; // see chunkSelect
   let nextFrom = 0;
   // Each chunk is read by the next reader in turn, after that reader's previous chunk.
   const readers: Array<Promise<unknown>> = Array.from({ length: READERS }, () => Promise.resolve());
   let turn = 0;
   const read = (from: number): Promise<Buffer> => {
     const k = turn++ % READERS;
-    const rows = readers[k].then(() => db.copyOut(chunkSelect(from)));
+    const rows = readers[k].then(() => db.copyOut(chunkSelect(from, tileRows)));
     readers[k] = rows.catch(() => undefined);
     return rows;
   };
