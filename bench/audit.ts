@@ -168,10 +168,10 @@ async function main() {
   // The built code, as `carewall audit verify` runs it (npm run bench builds first): its worker
   // threads then start without compiling TypeScript.
   const built = (await import(new URL('../dist/audit/verify.js', import.meta.url).href)) as typeof import('../src/audit/verify.js');
-  // Twice: the first reading of rows just written also writes them back (PostgreSQL sets their
-  // hint bits; on a server autovacuum would have done it in time), so the first verification of a
-  // freshly filled log is slower than any later one. The target is held against the second: a
-  // log verified nightly has all but its newest rows read before.
+  // Three times: the first reading of rows just written also writes them back (PostgreSQL sets
+  // their hint bits; on a server autovacuum would have done it in time), so the first verification
+  // of a freshly filled log is slower than any later one. The target is held against the later
+  // ones: a log verified nightly has all but its newest rows read before.
   const verifyOnce = async () => {
     const v0 = performance.now();
     const report = await built.verifyLog(cw.db, vkey);
@@ -179,11 +179,13 @@ async function main() {
     return { report, seconds: (performance.now() - v0) / 1000 };
   };
   const firstVerifySeconds = (await verifyOnce()).seconds;
-  const { report, seconds: verifySeconds } = await verifyOnce();
+  // The faster of two settled runs, as the raw rate below is the fastest of three passes.
+  const settled = [await verifyOnce(), await verifyOnce()].sort((a, b) => a.seconds - b.seconds);
+  const { report, seconds: verifySeconds } = settled[0];
   // The same leaf bytes, read once into memory (not timed), then each hashed with SHA-256 on one
-  // core: the raw rate verification is held against. Two ways, both measured: the digest as a
-  // Buffer (the usual call) and as a one-byte string (twice as fast: no ArrayBuffer per call; what
-  // verification itself uses). The target is held against the faster.
+  // core: the raw rate verification is held against. Three ways, all measured: the digest as a
+  // Buffer (the usual call), as a one-byte string (no ArrayBuffer per call), and through the native
+  // addon verification uses. The target is held against the fastest.
   let bytes = 0;
   let hashSeconds = 0;
   let bufferHashSeconds = 0;
@@ -191,12 +193,23 @@ async function main() {
   const hasher = batchHasher();
   for (let from = 0; from < head.size; from += 50_000) {
     const chunk = (await cw.audit.log.leaves(from, Math.min(head.size, from + 50_000))).map((l) => l.leaf);
-    const h0 = performance.now();
-    for (const leaf of chunk) crypto.hash('sha256', leaf, 'binary');
-    hashSeconds += (performance.now() - h0) / 1000;
-    const h1 = performance.now();
-    for (const leaf of chunk) crypto.hash('sha256', leaf, 'buffer');
-    bufferHashSeconds += (performance.now() - h1) / 1000;
+    // Each form's fastest of three passes over the chunk: the rate is not held down by a moment
+    // in which the machine was busy elsewhere (that would flatter the ratio).
+    const fastest = (pass: () => void) => {
+      let best = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t = performance.now();
+        pass();
+        best = Math.min(best, (performance.now() - t) / 1000);
+      }
+      return best;
+    };
+    hashSeconds += fastest(() => {
+      for (const leaf of chunk) crypto.hash('sha256', leaf, 'binary');
+    });
+    bufferHashSeconds += fastest(() => {
+      for (const leaf of chunk) crypto.hash('sha256', leaf, 'buffer');
+    });
     if (hasher.native) {
       // The addon verification uses, plain SHA-256 of each leaf: one call for the whole batch.
       const joined = Buffer.concat(chunk);
@@ -207,9 +220,7 @@ async function main() {
         bounds[2 * k + 1] = at += leaf.length;
       });
       const out = Buffer.allocUnsafe(32 * chunk.length);
-      const h2 = performance.now();
-      hasher.sha256Each(joined, bounds, -1, out);
-      nativeHashSeconds += (performance.now() - h2) / 1000;
+      nativeHashSeconds += fastest(() => hasher.sha256Each(joined, bounds, -1, out));
     }
     for (const leaf of chunk) bytes += leaf.length;
   }
@@ -306,7 +317,7 @@ ${r.storedMegabytes.toFixed(0)} MB of compressed bundles):
 | raw SHA-256 of each leaf through node:crypto, digest as a Buffer (one core, bytes in memory) | ${(r.size / r.bufferHashSeconds).toFixed(0)} | ${(r.megabytes / r.bufferHashSeconds).toFixed(0)} | ${r.bufferHashSeconds.toFixed(2)} |
 | raw SHA-256 of each leaf through node:crypto, digest as a string (one core, bytes in memory) | ${(r.size / r.hashSeconds).toFixed(0)} | ${(r.megabytes / r.hashSeconds).toFixed(0)} | ${r.hashSeconds.toFixed(2)} |
 ${r.native ? `| raw SHA-256 of each leaf through the native addon, 50,000 leaves a call (one core, bytes in memory) | ${(r.size / r.nativeHashSeconds).toFixed(0)} | ${(r.megabytes / r.nativeHashSeconds).toFixed(0)} | ${r.nativeHashSeconds.toFixed(2)} |
-` : ''}| full verification, run again (${r.verifyNative ? 'native batched hashing' : 'node:crypto: the native addon was not built'}; worker threads: ${Math.min(8, os.availableParallelism())}) | ${r.verifyRate.toFixed(0)} | ${(r.megabytes / r.verifySeconds).toFixed(0)} | ${r.verifySeconds.toFixed(2)} |
+` : ''}| full verification, the faster of two runs after the first (${r.verifyNative ? 'native batched hashing' : 'node:crypto: the native addon was not built'}; worker threads: ${Math.min(8, os.availableParallelism())}) | ${r.verifyRate.toFixed(0)} | ${(r.megabytes / r.verifySeconds).toFixed(0)} | ${r.verifySeconds.toFixed(2)} |
 | **ratio against the fastest raw form** | **${(r.verifyRate / r.rawRate).toFixed(2)}** | | |
 | the first verification after filling (the rows' first reading also writes their hint bits) | ${(r.size / r.firstVerifySeconds).toFixed(0)} | ${(r.megabytes / r.firstVerifySeconds).toFixed(0)} | ${r.firstVerifySeconds.toFixed(2)} |
 | reading alone (the binary COPY of bundles, tail and tiles verification makes, no inflating or hashing) | ${(r.size / r.readSeconds).toFixed(0)} | ${(r.megabytes / r.readSeconds).toFixed(0)} | ${r.readSeconds.toFixed(2)} |
