@@ -26,7 +26,7 @@ import zlib from 'node:zlib';
 import type { Queryable } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import { bindPacked } from '../db/packedBytes.js';
-import { rawInflater, type InflateRawInto } from './batchHash.js';
+import { rawInflater } from './batchHash.js';
 import type { WriteBatch } from '../db/writeBatch.js';
 
 export const BUNDLE_LEVEL = 8;
@@ -60,30 +60,19 @@ export async function packBundle(leaves: Buffer[]): Promise<Buffer> {
   return Buffer.concat([length, await deflateRaw(bytes, { level: DEFLATE_LEVEL })]);
 }
 
-/** The length a DEFLATED bundle says its bytes have, or why it cannot be one. */
-export function deflatedLength(stored: Buffer): number | string {
-  if (stored.length < 4) return 'the bundle is shorter than its length';
-  const length = stored.readUInt32BE(0);
-  return length > MAX_BUNDLE_BYTES ? 'the bundle states a length no bundle has' : length;
-}
-
 /**
- * Inflates a DEFLATED bundle into `into` (at least deflatedLength long): its bytes' length, or
- * why they are not there.
+ * A stored bundle's bytes (encodeBundle's form) from its codec and stored bytes, or why they cannot
+ * be. A DEFLATED one is inflated into `room(length)` (a buffer at least that long; by default a
+ * new one), of which the bytes returned are the start.
  */
-export function inflateBundle(stored: Buffer, length: number, into: Uint8Array, inflate: InflateRawInto = rawInflater()): number | string {
-  return inflate(stored.subarray(4), into.subarray(0, length)) === length ? length : 'the bundle does not inflate to its stated length';
-}
-
-/** A stored bundle's bytes (encodeBundle's form) from its codec and stored bytes, or why they cannot be. */
-export function unpackBundle(codec: number, stored: Buffer): Buffer | string {
+export function unpackBundle(codec: number, stored: Buffer, room: (length: number) => Buffer = Buffer.allocUnsafe): Buffer | string {
   if (codec === PLAIN) return stored;
   if (codec !== DEFLATED) return `the bundle's codec ${codec} is unknown`;
-  const length = deflatedLength(stored);
-  if (typeof length === 'string') return length;
-  const bytes = Buffer.allocUnsafe(length);
-  const inflated = inflateBundle(stored, length, bytes);
-  return typeof inflated === 'string' ? inflated : bytes;
+  if (stored.length < 4) return 'the bundle is shorter than its length';
+  const length = stored.readUInt32BE(0);
+  if (length > MAX_BUNDLE_BYTES) return 'the bundle states a length no bundle has';
+  const bytes = room(length).subarray(0, length);
+  return rawInflater()(stored.subarray(4), bytes) === length ? bytes : 'the bundle does not inflate to its stated length';
 }
 
 /** The bytes of a bundle holding exactly BUNDLE_SIZE leaves, in order. */

@@ -7,7 +7,7 @@
  */
 import { eachCopyRow, readInt8 } from './copyRows.js';
 import { batchHasher } from './batchHash.js';
-import { BUNDLE_LEVEL, bundleLeafBounds, deflatedLength, DEFLATED, inflateBundle, unpackBundle } from './leafStore.js';
+import { BUNDLE_LEVEL, bundleLeafBounds, unpackBundle } from './leafStore.js';
 import { HASH_SIZE, TILE_WIDTH } from './tiles.js';
 
 export const UNIT_LEVEL = BUNDLE_LEVEL;
@@ -180,7 +180,7 @@ export function hashChunk(task: ChunkTask): ChunkResult {
   while (i < CHUNK) {
     const bundle = i % UNIT === 0 ? bundleAt[i / UNIT] : undefined;
     if (bundle) {
-      const bytes = bundleBytes(bundle.codec, bundle.bytes);
+      const bytes = unpackBundle(bundle.codec, bundle.bytes, reusedRoom);
       const bad = typeof bytes === 'string' ? bytes : bundleLeafBounds(bytes, 0, bytes.length, bundleBounds, 0);
       if (bad) return failed(`bundle ${(from + i) / UNIT}: ${bad}`);
       hasher.sha256Each(bytes as Buffer, bundleBounds, 0, fromBundles.subarray(HASH_SIZE * inBundles));
@@ -266,16 +266,10 @@ function intArray(buf: Buffer, start: number, end: number, width: 4 | 8): number
 
 /** Where this thread inflates bundles: grown to the largest seen, reused for every one. */
 let inflated = Buffer.alloc(0);
-
-/** A bundle's bytes from its row: the stored bytes themselves when plain, else inflated into `inflated`. */
-function bundleBytes(codec: number, stored: Buffer): Buffer | string {
-  if (codec !== DEFLATED) return unpackBundle(codec, stored);
-  const length = deflatedLength(stored);
-  if (typeof length === 'string') return length;
+const reusedRoom = (length: number) => {
   if (inflated.length < length) inflated = Buffer.allocUnsafe(Math.max(length, 2 * inflated.length));
-  const done = inflateBundle(stored, length, inflated);
-  return typeof done === 'string' ? done : inflated.subarray(0, length);
-}
+  return inflated;
+};
 
 /** The index of the first 32-byte hash where `computed` and `stored` differ (or where stored ends). */
 function firstDifference(computed: Buffer, stored: Buffer): number {
