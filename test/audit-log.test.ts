@@ -12,7 +12,7 @@ import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from
 import { openNote, parseCheckpoint } from '../src/audit/note.js';
 import { decodeLeaf, encodeLeaf } from '../src/audit/record.js';
 import { verifyLog } from '../src/audit/verify.js';
-import { DEFLATED, encodeBundle, PLAIN } from '../src/audit/leafStore.js';
+import { DEFLATED, encodeBundle, PLAIN } from '../src/audit/bundles.js';
 import { changeStoredLeaf, relayoutLeaves } from './helpers/tamper.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';

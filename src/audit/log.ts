@@ -15,7 +15,8 @@ import { toBuffer } from '../db/database.js';
 import { WriteBatch } from '../db/writeBatch.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type NodeSource } from './merkle.js';
 import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
-import { completeAt, fetchTiles, HASH_SIZE, nodeIn, TILE_WIDTH, TileWrites, tileKey, tileOf, type TileKey } from './tiles.js';
+import { fetchTiles, TileWrites } from './tiles.js';
+import { completeAt, HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, tileOf, type TileKey } from './tileLayout.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
 const SEQUENCER_LOCK = 0x6175646974;

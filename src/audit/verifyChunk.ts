@@ -7,8 +7,8 @@
  */
 import { eachCopyRow, readInt8 } from './copyRows.js';
 import { batchHasher } from './batchHash.js';
-import { BUNDLE_LEVEL, bundleLeafBounds, unpackBundle } from './leafStore.js';
-import { HASH_SIZE, TILE_WIDTH } from './tiles.js';
+import { BUNDLE_LEVEL, bundleLeafBounds, unpackBundle } from './bundles.js';
+import { HASH_SIZE, TILE_WIDTH } from './tileLayout.js';
 
 export const UNIT_LEVEL = BUNDLE_LEVEL;
 export const UNIT = 2 ** UNIT_LEVEL;

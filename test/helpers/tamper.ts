@@ -4,7 +4,7 @@
  */
 import type { Database } from '../../src/db/database.js';
 import { toBuffer } from '../../src/db/database.js';
-import { BUNDLE_SIZE, DEFLATED, decodeBundle, encodeBundle, packBundle, PLAIN, unpackBundle } from '../../src/audit/leafStore.js';
+import { BUNDLE_SIZE, DEFLATED, decodeBundle, encodeBundle, packBundle, PLAIN, unpackBundle } from '../../src/audit/bundles.js';
 
 /** A bundle's stored bytes in the given codec, as the log writes them. */
 export async function storedBundle(leaves: Buffer[], codec: number): Promise<Buffer> {
