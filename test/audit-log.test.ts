@@ -297,14 +297,22 @@ describe('verify catches what was done to the log behind its back', () => {
     assert.match(report.problems[0].message, /bundle 1 .*index is inconsistent/);
   });
 
-  test('a stored subtree hash below the units changed, or a tile of them deleted, is named', async () => {
+  test('a stored subtree hash changed, or a tile of them deleted, is named', async () => {
     await reset();
-    // Level 2, tile 1 holds nodes 32..63 of that level; node 32 is completed by record 131.
-    await s.cw.db.exec('update audit_tile set hashes = set_byte(hashes, 0, 255 - get_byte(hashes, 0)) where level = 2 and idx = 1');
+    // Only every eighth level is stored. Level 0, tile 4 holds the leaf hashes of records
+    // 128..159; the fourth is record 131's.
+    await s.cw.db.exec('update audit_tile set hashes = set_byte(hashes, 96, 255 - get_byte(hashes, 96)) where level = 0 and idx = 4');
     let report = await verify();
     assert.equal(report.ok, false);
     assert.equal(report.firstBadIndex, 131);
-    assert.match(report.problems[0].message, /tree hashes 2\/32 /);
+    assert.match(report.problems[0].message, /tree hashes 0\/131 /);
+    // Level 8 node 1, the subtree of records 256..511, is completed by record 511.
+    await reset();
+    await s.cw.db.exec('update audit_tile set hashes = set_byte(hashes, 32, 255 - get_byte(hashes, 32)) where level = 8 and idx = 0');
+    report = await verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.firstBadIndex, 511);
+    assert.match(report.problems[0].message, /tree hashes 8\/1 /);
     // The leaf hashes of records 64..95 gone: the first is named.
     await reset();
     await s.cw.db.exec('delete from audit_tile where level = 0 and idx = 2');
@@ -367,13 +375,14 @@ describe('verify catches what was done to the log behind its back', () => {
       assert.equal(report.size, total);
       assert.equal(report.checkpointsChecked, 6);
     }
-    // A stored hash above the units: subtree 9/0, completed by record 511.
-    const tile = (await s.cw.db.query<{ hashes: Uint8Array }>('select hashes from audit_tile where level = 9 and idx = 0')).rows[0].hashes;
+    // A stored unit hash (level 8, where the main thread builds the tree on): subtree 8/1,
+    // completed by record 511.
+    const tile = (await s.cw.db.query<{ hashes: Uint8Array }>('select hashes from audit_tile where level = 8 and idx = 0')).rows[0].hashes;
     const damaged = Buffer.from(tile);
-    damaged[0] ^= 1;
-    await s.cw.db.query('update audit_tile set hashes = $1 where level = 9 and idx = 0', [damaged]);
+    damaged[32] ^= 1;
+    await s.cw.db.query('update audit_tile set hashes = $1 where level = 8 and idx = 0', [damaged]);
     assert.equal((await verifyLog(s.cw.db, vkey, [], { workers: 2 })).firstBadIndex, 511);
-    await s.cw.db.query('update audit_tile set hashes = $1 where level = 9 and idx = 0', [Buffer.from(tile)]);
+    await s.cw.db.query('update audit_tile set hashes = $1 where level = 8 and idx = 0', [Buffer.from(tile)]);
     // A record in the third chunk, and one in the last, partial unit.
     for (const victim of [2 * CHUNK + 1234, total - 3]) {
       const original = (await s.cw.audit.log.leaf(victim))!;

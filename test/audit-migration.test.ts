@@ -1,6 +1,7 @@
 /**
- * Upgrading a log kept in the version-3 layout (leaf bytes in one row per record) to bundles:
- * every record, hash and search column survives, and the upgraded log verifies and keeps growing.
+ * Upgrading a log kept in the version-3 layout (leaf bytes in one row per record, a tile for every
+ * tree level) to bundles and tiles of every eighth level: every record, search column and proof
+ * survives, and the upgraded log verifies and keeps growing.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,7 +12,7 @@ import { openDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { auditMigrations } from '../src/audit/schema.js';
 import { Frontier, MerkleLog } from '../src/audit/log.js';
-import { leafHash, rootFromLeafHashes } from '../src/audit/merkle.js';
+import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
 import { TileWrites } from '../src/audit/tiles.js';
 import { generateSignerKey } from '../src/audit/note.js';
 import { verifyLog } from '../src/audit/verify.js';
@@ -50,7 +51,11 @@ test('a version-3 log of 600 records moves into 2 bundles and a tail of 88, veri
     await tx.query('insert into audit_tree (id, size, root) values (1, $1, $2)', [600, f.root()]);
   });
 
-  assert.deepEqual(await migrate(db, auditMigrations), ['audit:4', 'audit:5']);
+  const levelsBefore = (await db.query<{ level: number }>('select distinct level from audit_tile order by level')).rows.map((r) => r.level);
+  assert.deepEqual(levelsBefore, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(await migrate(db, auditMigrations), ['audit:4', 'audit:5', 'audit:6']);
+  // Only every eighth level is kept; proofs through the levels between still verify.
+  assert.deepEqual((await db.query<{ level: number }>('select distinct level from audit_tile order by level')).rows.map((r) => r.level), [0, 8]);
   const counts = await db.query<{ bundles: number; tail: number; entries: number }>(
     'select (select count(*)::int from audit_bundle) as bundles, (select count(*)::int from audit_tail) as tail, (select count(*)::int from audit_entry where patient_id is not null) as entries',
   );
@@ -59,6 +64,11 @@ test('a version-3 log of 600 records moves into 2 bundles and a tail of 88, veri
   assert.deepEqual((await log.leaves(0, 600)).map((l) => l.leaf.toString()), leaves.map((l) => l.toString()));
   const some = await log.leavesAt([0, 255, 256, 511, 512, 599]);
   for (const i of [0, 255, 256, 511, 512, 599]) assert.equal(some.get(i)?.toString(), leaves[i].toString());
+
+  const root600 = f.root();
+  for (const i of [0, 131, 255, 256, 511, 599]) assert.ok(verifyInclusion(i, 600, leafHash(leaves[i]), await log.inclusionProof(i, 600), root600), `inclusion of ${i}`);
+  const root300 = rootFromLeafHashes(leaves.slice(0, 300).map(leafHash));
+  assert.ok(verifyConsistency(300, 600, await log.consistencyProof(300, 600), root300, root600));
 
   const vkey = generateSignerKey('carewall.test/audit').verifier;
   const report = await verifyLog(db, vkey);

@@ -16,7 +16,7 @@ import { WriteBatch } from '../db/writeBatch.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type NodeSource } from './merkle.js';
 import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
 import { fetchTiles, TileWrites } from './tiles.js';
-import { completeAt, HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, tileOf, type TileKey } from './tileLayout.js';
+import { completeAt, HASH_SIZE, isStoredLevel, nodeFromTiles, TILE_WIDTH, tileKey, tilesForNode, type TileKey } from './tileLayout.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
 const SEQUENCER_LOCK = 0x6175646974;
@@ -99,28 +99,33 @@ export class MerkleLog {
     await this.lockSequencer(tx);
     const head = await readHead(tx);
     const n = head.size;
-    // The rightmost tile of every level the new hashes can reach (they grow), and the tiles of the
-    // tree's right frontier (the left siblings the new leaves may complete). Each rightmost tile
-    // must hold exactly the subtrees complete so far: appending to a damaged tree would bury the
-    // damage under new hashes, so the append is refused instead (and the request fails closed).
+    // The rightmost tile of every stored level the new hashes can reach (they grow), and the tiles
+    // the tree's right frontier is read or hashed from (the left siblings the new leaves may
+    // complete). Each rightmost tile must hold exactly the subtrees complete so far: appending to a
+    // damaged tree would bury the damage under new hashes, so the append is refused instead (and
+    // the request fails closed).
     const growing: Array<TileKey & { length: number }> = [];
     for (let level = 0; 2 ** level <= n + leaves.length; level++) {
+      if (!isStoredLevel(level)) continue;
       const complete = completeAt(n, level);
       growing.push({ level, idx: Math.floor(complete / TILE_WIDTH), length: (complete % TILE_WIDTH) * HASH_SIZE });
     }
-    const frontierKeys = frontierNodes(n).map((f) => tileOf(f.level, f.index));
+    const frontierKeys = frontierNodes(n).flatMap((f) => tilesForNode(f.level, f.index));
     const tiles = await fetchTiles(tx, [...growing, ...frontierKeys]);
     for (const g of growing) {
       const stored = tiles.get(tileKey(g.level, g.idx))?.length ?? 0;
       if (stored !== g.length) throw new Error(`the stored tree is damaged (level ${g.level} holds ${stored / HASH_SIZE} hashes where ${g.length / HASH_SIZE} are due): run carewall audit verify`);
     }
     const f = new Frontier(n, (level, index) => {
-      const h = nodeIn(tiles, level, index);
+      const h = nodeFromTiles(tiles, level, index);
       if (!h) throw new Error('the stored tree is missing frontier hashes: run carewall audit verify');
       return h;
     });
     const writes = new TileWrites();
-    for (const leaf of leaves) f.append(leafHash(leaf), (level, index, hash) => writes.add(level, index, hash));
+    const store = (level: number, index: number, hash: Buffer) => {
+      if (isStoredLevel(level)) writes.add(level, index, hash);
+    };
+    for (const leaf of leaves) f.append(leafHash(leaf), store);
     const c = (i: number) => columns?.[i];
     // Everything the append writes goes in one statement (WriteBatch): the leaves, their search
     // columns, the subtree hashes and the new tree head touch different rows.
@@ -164,14 +169,14 @@ export class MerkleLog {
     return readLeaves(this.db, from, to);
   }
 
-  /** The stored complete-subtree hashes, as the proof functions read them (each tile fetched once). */
+  /** The complete-subtree hashes, as the proof functions read them (each tile fetched once). */
   nodes(q: Queryable = this.db): NodeSource {
     const tiles = new Map<string, Buffer>();
     return {
       async node(level: number, index: number): Promise<Buffer> {
-        const key = tileOf(level, index);
-        if (!tiles.has(tileKey(key.level, key.idx))) for (const [k, v] of await fetchTiles(q, [key])) tiles.set(k, v);
-        const h = nodeIn(tiles, level, index);
+        const keys = tilesForNode(level, index).filter((key) => !tiles.has(tileKey(key.level, key.idx)));
+        if (keys.length > 0) for (const [k, v] of await fetchTiles(q, keys)) tiles.set(k, v);
+        const h = nodeFromTiles(tiles, level, index);
         if (!h) throw new Error(`audit log: no stored hash for subtree ${level}/${index}`);
         return h;
       },
@@ -196,14 +201,14 @@ export class MerkleLog {
     const placeholder = Buffer.alloc(HASH_SIZE);
     await fn({
       async node(level, index) {
-        wanted.push(tileOf(level, index));
+        wanted.push(...tilesForNode(level, index));
         return placeholder;
       },
     });
     const tiles = await fetchTiles(this.db, wanted);
     return fn({
       async node(level, index) {
-        const h = nodeIn(tiles, level, index);
+        const h = nodeFromTiles(tiles, level, index);
         if (!h) throw new Error(`audit log: no stored hash for subtree ${level}/${index}`);
         return h;
       },

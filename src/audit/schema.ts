@@ -6,7 +6,8 @@
  * made of O(log n) complete subtrees, so storing each one as it completes makes every proof one
  * lookup of a handful of rows however large the log grows. Version 1 stored one row per hash;
  * version 3 packs them into tiles (32 hashes of one level per row, see tiles.ts), the layout of
- * C2SP tlog-tiles with height 1, without changing a single hash.
+ * C2SP tlog-tiles with height 1, without changing a single hash; version 6 keeps only every eighth
+ * level (tlog-tiles' height 8), the levels between hashed from the one below when needed.
  */
 import type { Migration } from '../db/migrations.js';
 
@@ -162,6 +163,17 @@ export const auditMigrations: Migration[] = [
       -- (RFC 1951) of them (leafStore.ts). Still out of line and never compressed by the database,
       -- which would inflate them again before sending.
       alter table audit_bundle add column codec smallint not null default 0 check (codec in (0, 1));
+    `,
+  },
+  {
+    module: 'audit',
+    version: 6,
+    description: 'Subtree hashes stored for every eighth tree level only (tlog-tiles height 8)',
+    sql: `
+      -- Levels 0, 8, 16, ... stay; a node of a level in between is hashed from the stored level
+      -- below it (tileLayout.ts). What goes is derived data: every hash removed is recomputed from
+      -- the hashes kept, and verification recomputes all of them from the records.
+      delete from audit_tile where level % 8 <> 0;
     `,
   },
 ];

@@ -4,14 +4,29 @@
  * TILE_WIDTH)) at byte offset (index mod TILE_WIDTH) * 32. The rightmost tile of a level is partial:
  * it holds exactly the complete subtrees of that level so far, and grows as more complete.
  *
+ * Only every TILE_HEIGHT-th level is stored (0, 8, 16, ...), as in C2SP tlog-tiles: a node of a
+ * level in between is hashed, when a proof or an append needs it, from the at most 2^7 stored
+ * hashes below it (at most four tiles, under 130 SHA-256 calls). Why: the levels in between held
+ * half of all the stored hash bytes (levels 1-7: 32 MB per million records), which every append
+ * wrote and every verification read, for proofs that need seven of them at a time.
+ *
  * Pure addressing, apart from the database code in tiles.ts, so that the verifier's worker threads
  * load this and not the database drivers.
  *
  * Sizes here can exceed 2^31, so positions are computed with Math.floor, never with bit shifts.
  */
 
+import { nodeHash } from './merkle.js';
+
 export const TILE_WIDTH = 32;
 export const HASH_SIZE = 32;
+export const TILE_HEIGHT = 8;
+
+/** Whether the hashes of this tree level are stored (levels 0, 8, 16, ...). */
+export const isStoredLevel = (level: number) => level % TILE_HEIGHT === 0;
+
+/** The stored level below `level` whose hashes node (level, index) is made of (itself when stored). */
+const baseLevel = (level: number) => level - (level % TILE_HEIGHT);
 
 export interface TileKey {
   level: number;
@@ -35,4 +50,38 @@ export function nodeIn(tiles: Map<string, Buffer>, level: number, index: number)
   if (!tile) return undefined;
   const at = (index % TILE_WIDTH) * HASH_SIZE;
   return tile.length >= at + HASH_SIZE ? tile.subarray(at, at + HASH_SIZE) : undefined;
+}
+
+/** The stored tiles node (level, index) is read or hashed from. */
+export function tilesForNode(level: number, index: number): TileKey[] {
+  const base = baseLevel(level);
+  const span = 2 ** (level - base);
+  const first = Math.floor((index * span) / TILE_WIDTH);
+  const last = Math.floor(((index + 1) * span - 1) / TILE_WIDTH);
+  const keys: TileKey[] = [];
+  for (let idx = first; idx <= last; idx++) keys.push({ level: base, idx });
+  return keys;
+}
+
+/**
+ * The hash of complete subtree (level, index) from fetched tiles (tilesForNode): read where its
+ * level is stored, else hashed from the stored level below it. Undefined when a hash it needs is
+ * not there.
+ */
+export function nodeFromTiles(tiles: Map<string, Buffer>, level: number, index: number): Buffer | undefined {
+  const base = baseLevel(level);
+  if (base === level) return nodeIn(tiles, level, index);
+  const span = 2 ** (level - base);
+  let row: Buffer[] = [];
+  for (let k = index * span; k < (index + 1) * span; k++) {
+    const h = nodeIn(tiles, base, k);
+    if (!h) return undefined;
+    row.push(h);
+  }
+  while (row.length > 1) {
+    const up: Buffer[] = [];
+    for (let k = 0; k < row.length; k += 2) up.push(nodeHash(row[k], row[k + 1]));
+    row = up;
+  }
+  return row[0];
 }

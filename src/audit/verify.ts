@@ -2,7 +2,8 @@
  * `carewall audit verify`: recomputes the whole tree from the stored leaves and checks, in one
  * pass over the log, that
  *  - the leaves are numbered 0, 1, 2, ... without a gap;
- *  - every stored subtree hash (what proofs are made of) is the hash the leaves give;
+ *  - every stored subtree hash (levels 0, 8, 16, ...: what proofs are made of) is the hash the
+ *    leaves give;
  *  - every stored checkpoint, and any checkpoint file given, is signed by the log's key and its
  *    root is the root the leaves give at its size;
  *  - the tree head (size and root) matches the leaves;
@@ -25,7 +26,7 @@ import { Frontier, frontierNodes } from './log.js';
 import { EMPTY_ROOT, leafHash, nodeHash } from './merkle.js';
 import { openNote, parseCheckpoint } from './note.js';
 import { fetchTiles } from './tiles.js';
-import { HASH_SIZE, nodeIn, TILE_WIDTH, tileKey, type TileKey } from './tileLayout.js';
+import { HASH_SIZE, isStoredLevel, nodeIn, TILE_WIDTH, tileKey, type TileKey } from './tileLayout.js';
 import { inspectLeaves, nextStoredIndex } from './leafStore.js';
 import { batchHasher } from './batchHash.js';
 import { CHUNK, chunkSelect, hashChunk, UNIT, UNIT_LEVEL, type ChunkResult, type ChunkTask } from './verifyChunk.js';
@@ -211,6 +212,7 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
         if (u === unitCount) break;
         const unitHash = Buffer.from(result.units.subarray(u * HASH_SIZE, (u + 1) * HASH_SIZE));
         upper.append(unitHash, (level, index, hash) => {
+          if (!isStoredLevel(level + UNIT_LEVEL)) return;
           const stored = nodeIn(upperTiles, level + UNIT_LEVEL, index);
           if (!stored || !stored.equals(hash)) mismatch = true;
         });
@@ -284,6 +286,7 @@ async function carefulPass(db: Database, findings: Findings, f: Frontier): Promi
       }
       const mismatches: string[] = [];
       f.append(leafHash(row.leaf), (level, idx, hash) => {
+        if (!isStoredLevel(level)) return;
         const s = nodeIn(tiles, level, idx);
         if (!s || !s.equals(hash)) mismatches.push(`${level}/${idx}`);
       });
@@ -298,10 +301,11 @@ async function carefulPass(db: Database, findings: Findings, f: Frontier): Promi
   return f;
 }
 
-/** The tiles holding the subtrees completed by leaf positions [from, to). */
+/** The stored tiles holding the subtrees completed by leaf positions [from, to). */
 function completedTiles(from: number, to: number): TileKey[] {
   const keys: TileKey[] = [];
   for (let level = 0; 2 ** level <= to; level++) {
+    if (!isStoredLevel(level)) continue;
     const span = 2 ** level;
     // Subtree idx ends at leaf (idx + 1) * span - 1: those ending in [from, to).
     const lo = Math.ceil((from + 1) / span) - 1;

@@ -1,6 +1,6 @@
 /**
  * The hashing half of `carewall audit verify`, one aligned chunk of CHUNK leaves at a time: hashes
- * every leaf, builds every subtree below UNIT_LEVEL, compares each with the stored tile hash, and
+ * every leaf, builds every subtree below UNIT_LEVEL, compares the stored levels' with their tiles, and
  * hands back the chunk's UNIT_LEVEL subtree hashes (the main thread builds the levels above). A pure
  * function of its input, so it runs in a worker thread as well as inline: verification then
  * spreads over the machine's cores while the main thread reads the next chunk from the database.
@@ -8,7 +8,7 @@
 import { eachCopyRow, readInt8 } from './copyRows.js';
 import { batchHasher } from './batchHash.js';
 import { BUNDLE_LEVEL, bundleLeafBounds, unpackBundle } from './bundles.js';
-import { HASH_SIZE, TILE_WIDTH } from './tileLayout.js';
+import { HASH_SIZE, isStoredLevel, TILE_WIDTH } from './tileLayout.js';
 
 export const UNIT_LEVEL = BUNDLE_LEVEL;
 export const UNIT = 2 ** UNIT_LEVEL;
@@ -24,18 +24,21 @@ const TILE_ROW = 3;
 /**
  * The COPY select of everything chunk [from, from + CHUNK) is verified from, as rows (kind, at,
  * sub, bytes, indexes, lengths) in no particular order: its bundles (idx, codec, entries), its
- * leaves waiting in audit_tail (leaf_index, 0, leaf), and the tiles below UNIT_LEVEL covering it.
- * The tiles come either a row each (`tileRows`: idx, level, hashes) or per level joined into one
- * row (0, the level, their hashes, each tile's idx, each tile's length; the three aggregates see
- * the tiles in the same order, whatever it is). One statement either way. Which is faster depends
- * on the engine (measured, median of 5 verifications of 1M records on 2 cores): on the embedded
- * database every row and every statement costs well above its bytes, and joined tiles verified in
- * 1.06-1.10 s against 1.37-1.45 s; a PostgreSQL server sends rows cheaply and joining them costs
- * it more, so there a row per tile verified in 1.14 s against 1.25-1.29 s.
+ * leaves waiting in audit_tail (leaf_index, 0, leaf), and the stored tiles below UNIT_LEVEL covering
+ * it (level 0's: tileLayout.ts). The tiles come either a row each (`tileRows`: idx, level, hashes)
+ * or per level joined into one row (0, the level, their hashes, each tile's idx, each tile's
+ * length; the three aggregates see the tiles in the same order, whatever it is). One statement
+ * either way. Which is faster depends on the engine (measured, median of 5 verifications of 1M
+ * records on 2 cores, when every level was stored): on the embedded database every row and every
+ * statement costs well above its bytes, and joined tiles verified in 1.06-1.10 s against 1.37-1.45
+ * s; a PostgreSQL server sends rows cheaply and joining them costs it more, so there a row per tile
+ * verified in 1.14 s against 1.25-1.29 s. With level 0 alone the two forms measured within the
+ * noise of each other on both engines.
  */
 export function chunkSelect(from: number, tileRows: boolean): string {
   const tiles: string[] = [];
   for (let level = 0; level < UNIT_LEVEL; level++) {
+    if (!isStoredLevel(level)) continue;
     tiles.push(`(level = ${level} and idx >= ${from / 2 ** level / TILE_WIDTH} and idx < ${(from + CHUNK) / 2 ** level / TILE_WIDTH})`);
   }
   return `select ${BUNDLE_ROW}::int2 as kind, idx as at, codec as sub, entries as bytes, null::int8[] as indexes, null::int4[] as lengths
@@ -79,7 +82,7 @@ interface PlacedRows {
   /** Per leaf of the chunk, where its bytes in audit_tail lie in the rows (-1: none there). */
   tailStart: Int32Array;
   tailEnd: Int32Array;
-  /** Per level below UNIT_LEVEL, the stored hashes from the chunk's first node on. */
+  /** Per level below UNIT_LEVEL, the stored hashes from the chunk's first node on (none for a level not stored). */
   stored: Buffer[];
 }
 
@@ -213,12 +216,13 @@ export function hashChunk(task: ChunkTask): ChunkResult {
       for (let k = 0; k < count; k++) (fromTail[k] ? fromTailRows.subarray(HASH_SIZE * nt++, HASH_SIZE * nt) : fromBundles.subarray(HASH_SIZE * nb++, HASH_SIZE * nb)).copy(level0, HASH_SIZE * k);
     }
   }
-  // Each level computed whole, compared with what is stored for it (proofs are served from those).
+  // Each level computed whole; a stored one compared with what is stored for it (proofs are served
+  // from those).
   const levels: Buffer[] = [level0];
   for (let level = 0; level < UNIT_LEVEL; level++) {
     const computed = levels[level];
     const have = stored[level];
-    if (have.length < computed.length || !have.subarray(0, computed.length).equals(computed)) {
+    if (isStoredLevel(level) && (have.length < computed.length || !have.subarray(0, computed.length).equals(computed))) {
       const k = firstDifference(computed, have);
       return failed(level === 0 ? `stored hash of leaf ${from + k} differs` : `stored subtree hash ${level}/${from / 2 ** level + k} differs`);
     }
