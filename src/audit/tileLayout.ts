@@ -6,7 +6,7 @@
  *
  * Only every TILE_HEIGHT-th level is stored (0, 8, 16, ...), as in C2SP tlog-tiles: a node of a
  * level in between is hashed, when a proof or an append needs it, from the at most 2^7 stored
- * hashes below it (at most four tiles, under 130 SHA-256 calls). Why: the levels in between held
+ * hashes below it (at most four tiles, under 130 SHA-256 computations). Why: the levels in between held
  * half of all the stored hash bytes (levels 1-7: 32 MB per million records), which every append
  * wrote and every verification read, for proofs that need seven of them at a time.
  *
@@ -16,7 +16,7 @@
  * Sizes here can exceed 2^31, so positions are computed with Math.floor, never with bit shifts.
  */
 
-import { nodeHash } from './merkle.js';
+import { batchHasher } from './batchHash.js';
 
 export const TILE_WIDTH = 32;
 export const HASH_SIZE = 32;
@@ -71,17 +71,25 @@ export function tilesForNode(level: number, index: number): TileKey[] {
 export function nodeFromTiles(tiles: Map<string, Buffer>, level: number, index: number): Buffer | undefined {
   const base = baseLevel(level);
   if (base === level) return nodeIn(tiles, level, index);
+  // The stored hashes below it copied side by side a tile at a time, then one call per level up
+  // through the batched hasher: a proof at a million records hashes some 500 nodes this way, and
+  // a lookup and a node:crypto call per hash put 1.5 ms on each proof (measured, 2 cores).
   const span = 2 ** (level - base);
-  let row: Buffer[] = [];
-  for (let k = index * span; k < (index + 1) * span; k++) {
-    const h = nodeIn(tiles, base, k);
-    if (!h) return undefined;
-    row.push(h);
+  let row = Buffer.allocUnsafe(span * HASH_SIZE);
+  for (let filled = 0; filled < span; ) {
+    const k = index * span + filled;
+    const tile = tiles.get(tileKey(base, Math.floor(k / TILE_WIDTH)));
+    const take = Math.min(span - filled, TILE_WIDTH - (k % TILE_WIDTH));
+    const at = (k % TILE_WIDTH) * HASH_SIZE;
+    if (!tile || tile.length < at + take * HASH_SIZE) return undefined;
+    tile.copy(row, filled * HASH_SIZE, at, at + take * HASH_SIZE);
+    filled += take;
   }
-  while (row.length > 1) {
-    const up: Buffer[] = [];
-    for (let k = 0; k < row.length; k += 2) up.push(nodeHash(row[k], row[k + 1]));
+  const hasher = batchHasher();
+  for (let n = span; n > 1; n /= 2) {
+    const up = Buffer.allocUnsafe((n / 2) * HASH_SIZE);
+    hasher.parentLevel(row, up);
     row = up;
   }
-  return row[0];
+  return row;
 }
