@@ -35,6 +35,10 @@ const READ_RATE = Number(process.env.BENCH_READ_RATE ?? 100);
 const PROOFS = 2000;
 const READS = 300;
 const FILL_BATCH = 5000;
+const FILL_PATIENTS = 10_000;
+const SEARCHES = 100;
+/** The patient of fill record k (not a stored Patient: only the log is searched). */
+const fillPatient = (k: number) => `00000000-0000-4000-9000-${String(k % FILL_PATIENTS).padStart(12, '0')}`;
 
 /** The account of bench user u: one per user, as in a clinic (50 clinicians). */
 const accountOf = (u: number) => `00000000-0000-4000-8000-${String(u).padStart(12, '0')}`;
@@ -109,11 +113,20 @@ async function main() {
   let size = (await cw.audit.log.head()).size;
   process.stderr.write(`[${kind}] filling the log to ${RECORDS.toLocaleString('en')} records\n`);
   const fillStart = performance.now();
+  const fillStartTime = Date.now();
   let n = size;
   while (size < RECORDS) {
     const count = Math.min(FILL_BATCH, RECORDS - size);
-    const leaves = Array.from({ length: count }, () => encodeLeaf({ ...readRecord(n++, patient.id), time: new Date().toISOString() }));
-    await cw.audit.log.appendBatch(leaves);
+    // With their search columns, as the service appends them: 1M accesses over FILL_PATIENTS
+    // patients by the 50 clinicians, so that searching the filled log is measured too.
+    const records = Array.from({ length: count }, () => {
+      const k = n++;
+      return { ...readRecord(k, fillPatient(k)), time: new Date().toISOString() };
+    });
+    await cw.audit.log.appendBatch(
+      records.map((r) => encodeLeaf(r)),
+      records.map((r) => ({ at: r.time, patient: r.patient, account: r.user?.account, practitioner: r.user?.practitioner, action: r.action, outcome: r.outcome })),
+    );
     size += count;
     if (size % 100_000 === 0) process.stderr.write(`  ${size.toLocaleString('en')}\n`);
   }
@@ -161,6 +174,29 @@ async function main() {
     }
     recordReads[name].sort((a, b) => a - b);
   }
+
+  // Searches of the filled log, as the AuditEvent search and the access report make them: a page
+  // of 50 newest first with the total count. A patient's accesses (about 100 each here), a
+  // clinician's (about 20,000 each: every batch of this fill names every clinician, so all of
+  // them are unpacked), and one second in the middle of the fill.
+  const searches: Record<'patient' | 'agent' | 'date', number[]> = { patient: [], agent: [], date: [] };
+  const middle = fillStartTime + (fillSeconds * 1000) / 2;
+  for (const [name, runs] of [['patient', SEARCHES], ['agent', 10], ['date', 10]] as const) {
+    for (let i = 0; i < runs; i++) {
+      const filter =
+        name === 'patient'
+          ? { patient: fillPatient(Math.floor(random() * FILL_PATIENTS)) }
+          : name === 'agent'
+            ? { agent: accountOf(Math.floor(random() * 50)) }
+            : { from: new Date(middle - 500).toISOString(), to: new Date(middle + 500).toISOString() };
+      const t = performance.now();
+      const found = await cw.audit.search({ ...filter, count: 50, offset: 0, newestFirst: true });
+      searches[name].push(performance.now() - t);
+      if (found.total === 0 || found.entries.length === 0) throw new Error(`a ${name} search found nothing`);
+    }
+    searches[name].sort((a, b) => a - b);
+  }
+  process.stderr.write(`  search p50: patient ${pct(searches.patient, 0.5).toFixed(1)} ms, agent ${pct(searches.agent, 0.5).toFixed(1)} ms, date ${pct(searches.date, 0.5).toFixed(1)} ms\n`);
 
   // 3. Full verification against raw SHA-256 of the same bytes.
   process.stderr.write(`[${kind}] verifying ${head.size.toLocaleString('en')} records\n`);
@@ -248,6 +284,7 @@ async function main() {
     rawRate,
     storedMegabytes,
     recordReads: { one: { p50: pct(recordReads.one, 0.5), p99: pct(recordReads.one, 0.99) }, page: { p50: pct(recordReads.page, 0.5), p99: pct(recordReads.page, 0.99) } },
+    searches: Object.fromEntries(Object.entries(searches).map(([k, v]) => [k, { p50: pct(v, 0.5), p99: pct(v, 0.99) }])) as Record<'patient' | 'agent' | 'date', { p50: number; p99: number }>,
     megabytes: bytes / 1e6,
     hashSeconds,
     bufferHashSeconds,
@@ -273,6 +310,7 @@ function writeReport(
     verifyRate: number;
     rawRate: number;
     recordReads: { one: { p50: number; p99: number }; page: { p50: number; p99: number } };
+    searches: Record<'patient' | 'agent' | 'date', { p50: number; p99: number }>;
     storedMegabytes: number;
     megabytes: number;
     hashSeconds: number;
@@ -307,6 +345,9 @@ of each kind, from the stored subtree hashes, and records read back:
 | consistency proof from a random size to the whole tree | **${r.consistency.p50.toFixed(2)}** | ${r.consistency.p99.toFixed(2)} |
 | reading back one random record (its bundle fetched and inflated), ${READS} times | ${r.recordReads.one.p50.toFixed(2)} | ${r.recordReads.one.p99.toFixed(2)} |
 | reading back 50 random records (a page of search results, 50 bundles), ${READS} times | ${r.recordReads.page.p50.toFixed(2)} | ${r.recordReads.page.p99.toFixed(2)} |
+| search: one patient's accesses (about ${Math.round(r.size / FILL_PATIENTS)}), newest 50 and the count, ${SEARCHES} patients | ${r.searches.patient.p50.toFixed(2)} | ${r.searches.patient.p99.toFixed(2)} |
+| search: one clinician's accesses (about ${Math.round(r.size / 50).toLocaleString('en')}, named by every append batch of this fill), newest 50 and the count, 10 clinicians | ${r.searches.agent.p50.toFixed(2)} | ${r.searches.agent.p99.toFixed(2)} |
+| search: one second of the fill, newest 50 and the count, 10 times | ${r.searches.date.p50.toFixed(2)} | ${r.searches.date.p99.toFixed(2)} |
 
 **Full verification** (\`verifyLog\`, what \`carewall audit verify\` runs: every leaf read from the database and hashed, every
 stored subtree hash compared, every checkpoint checked) against raw SHA-256 of the same ${r.megabytes.toFixed(0)} MB of leaf bytes in memory (stored as

@@ -123,7 +123,7 @@ describe('what is recorded besides reads', () => {
   });
 
   test('while the log cannot be written, nobody signs in and no grant opens', async () => {
-    await s.cw.db.exec('alter table audit_entry rename to audit_entry_away');
+    await s.cw.db.exec('alter table audit_entry_batch rename to audit_entry_away');
     try {
       const res = await call(s.url, 'POST', '/api/session', { body: { username: 'dr-writes', password: PASSWORD } });
       assert.equal(res.status, 503);
@@ -131,7 +131,7 @@ describe('what is recorded besides reads', () => {
       const bg = await call(s.url, 'POST', '/api/break-glass', { token: doctor, body: { patient: patientId, reason: 'emergency-treatment', justification: 'should not open at all' } });
       assert.equal(bg.status, 503);
     } finally {
-      await s.cw.db.exec('alter table audit_entry_away rename to audit_entry');
+      await s.cw.db.exec('alter table audit_entry_away rename to audit_entry_batch');
     }
     const grants = await s.cw.db.query<{ n: number }>(`select count(*)::int as n from access_grant where account_id = (select id from identity_account where username = 'dr-writes')`);
     assert.equal(grants.rows[0].n, 0);

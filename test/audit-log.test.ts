@@ -129,7 +129,7 @@ describe('every access is recorded, and served only once recorded', () => {
   });
 
   test('while the audit log cannot be written, requests for patient data fail closed (503) and show nothing', async () => {
-    await s.cw.db.exec('alter table audit_entry rename to audit_entry_away');
+    await s.cw.db.exec('alter table audit_entry_batch rename to audit_entry_away');
     try {
       const res = await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: doctor });
       assert.equal(res.status, 503);
@@ -139,7 +139,7 @@ describe('every access is recorded, and served only once recorded', () => {
       assert.equal(search.status, 503);
       assert.ok(!JSON.stringify(search.body).includes(obsId));
     } finally {
-      await s.cw.db.exec('alter table audit_entry_away rename to audit_entry');
+      await s.cw.db.exec('alter table audit_entry_away rename to audit_entry_batch');
     }
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: doctor })).status, 200);
   });
@@ -189,7 +189,7 @@ describe('verify catches what was done to the log behind its back', () => {
   });
   after(() => s?.close());
 
-  const TABLES = 'audit_entry, audit_bundle, audit_tail, audit_tile, audit_tree, audit_checkpoint';
+  const TABLES = 'audit_entry_batch, audit_bundle, audit_tail, audit_tile, audit_tree, audit_checkpoint';
   const appendUpTo = async (upTo: number) => {
     for (let size = (await s.cw.audit.log.head()).size; size < upTo; size = (await s.cw.audit.log.head()).size) {
       await s.cw.audit.log.appendBatch(Array.from({ length: Math.min(5000, upTo - size) }, (_, i) => leafOf(size + i)));

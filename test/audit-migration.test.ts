@@ -1,7 +1,7 @@
 /**
  * Upgrading a log kept in the version-3 layout (leaf bytes in one row per record, a tile for every
- * tree level) to bundles and tiles of every eighth level: every record, search column and proof
- * survives, and the upgraded log verifies and keeps growing.
+ * tree level) to bundles, tiles of every eighth level and search columns a row per 256 records:
+ * every record, search column and proof survives, and the upgraded log verifies and keeps growing.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -53,13 +53,19 @@ test('a version-3 log of 600 records moves into 2 bundles and a tail of 88, veri
 
   const levelsBefore = (await db.query<{ level: number }>('select distinct level from audit_tile order by level')).rows.map((r) => r.level);
   assert.deepEqual(levelsBefore, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(await migrate(db, auditMigrations), ['audit:4', 'audit:5', 'audit:6']);
+  assert.deepEqual(await migrate(db, auditMigrations), ['audit:4', 'audit:5', 'audit:6', 'audit:7']);
   // Only every eighth level is kept; proofs through the levels between still verify.
   assert.deepEqual((await db.query<{ level: number }>('select distinct level from audit_tile order by level')).rows.map((r) => r.level), [0, 8]);
   const counts = await db.query<{ bundles: number; tail: number; entries: number }>(
-    'select (select count(*)::int from audit_bundle) as bundles, (select count(*)::int from audit_tail) as tail, (select count(*)::int from audit_entry where patient_id is not null) as entries',
+    'select (select count(*)::int from audit_bundle) as bundles, (select count(*)::int from audit_tail) as tail, (select count(*)::int from audit_entry_batch g, unnest(g.patients) p where p is not null) as entries',
   );
   assert.deepEqual(counts.rows[0], { bundles: 2, tail: 88, entries: 600 });
+  // The search columns moved into rows of 256 consecutive records (one account here), each still found at its own index.
+  assert.deepEqual((await db.query<{ first_index: number }>('select first_index from audit_entry_batch order by first_index')).rows.map((r) => Number(r.first_index)), [0, 256, 512]);
+  const ofPatient3 = await db.query<{ i: number }>(
+    `select u.i::int as i from audit_entry_batch g, unnest(g.idxs, g.patients) as u(i, p) where g.keys @> array['ppatient-3'] and u.p = 'patient-3' order by 1`,
+  );
+  assert.deepEqual(ofPatient3.rows.map((r) => r.i), leaves.map((_, i) => i).filter((i) => i % 7 === 3));
   const log = new MerkleLog(db);
   assert.deepEqual((await log.leaves(0, 600)).map((l) => l.leaf.toString()), leaves.map((l) => l.toString()));
   const some = await log.leavesAt([0, 255, 256, 511, 512, 599]);

@@ -16,6 +16,7 @@ import { WriteBatch } from '../db/writeBatch.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type NodeSource } from './merkle.js';
 import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
 import { fetchTiles, TileWrites } from './tiles.js';
+import { addSearchColumns } from './searchColumns.js';
 import { completeAt, HASH_SIZE, isStoredLevel, nodeFromTiles, TILE_WIDTH, tileKey, tilesForNode, type TileKey } from './tileLayout.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
@@ -30,7 +31,7 @@ export interface TreeHead {
   root: Buffer;
 }
 
-/** A record's search columns (audit_entry, one row per record, not hashed). */
+/** A record's search columns (searchColumns.ts; not hashed). */
 export interface EntryColumns {
   at: string;
   patient?: string;
@@ -126,18 +127,13 @@ export class MerkleLog {
       if (isStoredLevel(level)) writes.add(level, index, hash);
     };
     for (const leaf of leaves) f.append(leafHash(leaf), store);
-    const c = (i: number) => columns?.[i];
     // Everything the append writes goes in one statement (WriteBatch): the leaves, their search
     // columns, the subtree hashes and the new tree head touch different rows.
     const batch = new WriteBatch();
     await storeLeaves(tx, n, leaves, batch);
-    const b = batch.bind;
-    batch.add(
-      `insert into audit_entry (leaf_index, at, patient_id, account_id, practitioner, action, outcome)
-       select * from unnest(${b(leaves.map((_, i) => n + i))}::bigint[], ${b(leaves.map((_, i) => c(i)?.at ?? null))}::timestamptz[], ${b(leaves.map((_, i) => c(i)?.patient ?? null))}::text[],
-         ${b(leaves.map((_, i) => c(i)?.account ?? null))}::text[], ${b(leaves.map((_, i) => c(i)?.practitioner ?? null))}::text[], ${b(leaves.map((_, i) => c(i)?.action ?? null))}::text[], ${b(leaves.map((_, i) => c(i)?.outcome ?? null))}::text[])`,
-    );
+    addSearchColumns(batch, n, columns ?? []);
     writes.addTo(batch);
+    const b = batch.bind;
     batch.add(
       `insert into audit_tree (id, size, root, updated_at) values (1, ${b(f.size)}, ${b(f.root())}, now())
        on conflict (id) do update set size = excluded.size, root = excluded.root, updated_at = now()`,

@@ -176,4 +176,39 @@ export const auditMigrations: Migration[] = [
       delete from audit_tile where level % 8 <> 0;
     `,
   },
+  {
+    module: 'audit',
+    version: 7,
+    description: 'Search columns one row per user and append (at most 256 records, as arrays), found by GIN over patients and users',
+    sql: `
+      -- searchColumns.ts: a row of search columns per user (account) and append, of at most 256
+      -- records, instead of a row and five index entries per record. idxs: the records' indexes;
+      -- the columns as arrays in the same order; keys: each patient ('p' || id), account
+      -- ('a' || id) and practitioner ('r' || reference) the row names. Derived data, as before.
+      create table audit_entry_batch (
+        first_index bigint primary key,
+        at_min timestamptz,
+        at_max timestamptz,
+        keys text[] not null,
+        idxs bigint[] not null,
+        ats timestamptz[] not null,
+        patients text[] not null,
+        accounts text[] not null,
+        practitioners text[] not null,
+        actions text[] not null,
+        outcomes text[] not null);
+      create index audit_entry_batch_keys on audit_entry_batch using gin (keys);
+      create index audit_entry_batch_at on audit_entry_batch (at_max, at_min);
+      -- The rows so far: per 256 consecutive records, a row per account.
+      insert into audit_entry_batch (first_index, at_min, at_max, keys, idxs, ats, patients, accounts, practitioners, actions, outcomes)
+        select min(leaf_index), min(at), max(at),
+            array_remove(array_agg(distinct 'p' || patient_id) || array_agg(distinct 'a' || account_id) || array_agg(distinct 'r' || practitioner), null),
+            array_agg(leaf_index order by leaf_index), array_agg(at order by leaf_index), array_agg(patient_id order by leaf_index),
+            array_agg(account_id order by leaf_index), array_agg(practitioner order by leaf_index), array_agg(action order by leaf_index),
+            array_agg(outcome order by leaf_index)
+          from audit_entry where action is not null
+          group by leaf_index / 256, account_id;
+      drop table audit_entry;
+    `,
+  },
 ];

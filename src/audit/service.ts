@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { currentRequest } from './context.js';
 import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
+import { searchFrom, type SearchFilter } from './searchColumns.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
 import type { ClientEvent } from '../clients/index.js';
 
@@ -32,15 +33,7 @@ export interface AuditEntry {
   record: AuditRecord;
 }
 
-export interface AuditSearch {
-  patient?: string;
-  /** An account id, or a 'Practitioner/<id>' reference. */
-  agent?: string;
-  actions?: string[];
-  outcome?: string;
-  /** ISO instants, inclusive from, exclusive to. */
-  from?: string;
-  to?: string;
+export interface AuditSearch extends SearchFilter {
   count: number;
   offset: number;
   /** Newest first (reports) or oldest first. */
@@ -204,21 +197,13 @@ export class AuditService {
 
   /** Records matching the filter, with their leaves, through the search columns; and how many match. */
   async search(f: AuditSearch): Promise<{ total: number; entries: AuditEntry[] }> {
-    const where: string[] = [];
     const params: unknown[] = [];
     const bind = bindTo(params);
-    if (f.patient) where.push(`e.patient_id = ${bind(f.patient)}`);
-    if (f.agent) where.push(f.agent.startsWith('Practitioner/') ? `e.practitioner = ${bind(f.agent)}` : `e.account_id = ${bind(f.agent)}`);
-    if (f.actions && f.actions.length > 0) where.push(`e.action = any(${bind(f.actions)}::text[])`);
-    if (f.outcome) where.push(`e.outcome = ${bind(f.outcome)}`);
-    if (f.from) where.push(`e.at >= ${bind(f.from)}::timestamptz`);
-    if (f.to) where.push(`e.at < ${bind(f.to)}::timestamptz`);
-    where.push('e.action is not null');
-    const cond = `where ${where.join(' and ')}`;
-    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n from audit_entry e ${cond}`, params)).rows[0].n;
+    const from = searchFrom(f, bind);
+    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n ${from}`, params)).rows[0].n;
     const order = f.newestFirst ? 'desc' : 'asc';
     const rows = await this.db.query<{ leaf_index: string | number }>(
-      `select e.leaf_index from audit_entry e ${cond}
+      `select e.leaf_index ${from}
        order by e.at ${order}, e.leaf_index ${order} limit ${bind(f.count)} offset ${bind(f.offset)}`,
       params,
     );
