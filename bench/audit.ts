@@ -176,9 +176,9 @@ async function main() {
   }
 
   // Searches of the filled log, as the AuditEvent search and the access report make them: a page
-  // of 50 newest first with the total count. A patient's accesses (about 100 each here), a
-  // clinician's (about 20,000 each: every batch of this fill names every clinician, so all of
-  // them are unpacked), and one second in the middle of the fill.
+  // of 50 newest first with the total count: a patient's accesses (about 100 each here, spread
+  // over as many rows of search columns), a clinician's (about 20,000 each, in rows of their own),
+  // and one second in the middle of the fill.
   const searches: Record<'patient' | 'agent' | 'date', number[]> = { patient: [], agent: [], date: [] };
   const middle = fillStartTime + (fillSeconds * 1000) / 2;
   for (const [name, runs] of [['patient', SEARCHES], ['agent', 10], ['date', 10]] as const) {
