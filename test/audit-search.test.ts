@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
 import type { AuditSearch } from '../src/audit/service.js';
-import type { EntryColumns } from '../src/audit/log.js';
+import { searchColumnsOf } from '../src/audit/searchColumns.js';
 import { startTestServer, type TestServer } from './helpers/harness.js';
 
 let s: TestServer;
@@ -33,7 +33,6 @@ function recordOf(k: number): AuditRecord {
     requestId: `req-${k}`,
   };
 }
-const columnsOf = (r: AuditRecord): EntryColumns => ({ at: r.time, patient: r.patient, account: r.user?.account, practitioner: r.user?.practitioner, action: r.action, outcome: r.outcome });
 
 test('every filter finds what a scan of all records finds, in order, page by page', async () => {
   const first = (await s.cw.audit.log.head()).size;
@@ -42,7 +41,7 @@ test('every filter finds what a scan of all records finds, in order, page by pag
   // Appends of 1, 3 and 700 records (a row per user and append; more than 256 of one user in the last) and 40 without columns.
   for (const [count, withColumns] of [[1, true], [3, true], [700, true], [40, false], [2000, true]] as const) {
     const records = Array.from({ length: count }, () => recordOf(k++));
-    const at = await s.cw.audit.log.appendBatch(records.map((r) => encodeLeaf(r)), withColumns ? records.map(columnsOf) : undefined);
+    const at = await s.cw.audit.log.appendBatch(records.map((r) => encodeLeaf(r)), withColumns ? records.map(searchColumnsOf) : undefined);
     records.forEach((record, i) => all.push({ index: at + i, record, searchable: withColumns }));
   }
   assert.equal(all[0].index, first);

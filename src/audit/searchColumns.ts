@@ -16,9 +16,15 @@
  */
 import type { WriteBatch } from '../db/writeBatch.js';
 import type { EntryColumns } from './log.js';
+import type { AuditRecord } from './record.js';
 
 /** At most this many records' columns to a row. */
 export const BATCH_ROWS = 256;
+
+/** A record's search columns, as every append stores them. */
+export function searchColumnsOf(record: AuditRecord): EntryColumns {
+  return { at: record.time, patient: record.patient, account: record.user?.account, practitioner: record.user?.practitioner, action: record.action, outcome: record.outcome };
+}
 
 /** What a search filters by. */
 export interface SearchFilter {

@@ -17,8 +17,8 @@ import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
 import type { Logger } from '../log.js';
 import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { currentRequest } from './context.js';
-import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
-import { searchFrom, type SearchFilter } from './searchColumns.js';
+import { AuditUnavailableError, MerkleLog } from './log.js';
+import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
 import type { ClientEvent } from '../clients/index.js';
 
@@ -77,14 +77,7 @@ export class AuditService {
       record.querySealed = seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(query, 'utf8'), QUERY_CONTEXT).toString('base64');
     }
     const leaf = encodeLeaf(record);
-    const columns: EntryColumns = {
-      at: record.time,
-      patient: record.patient,
-      account: record.user?.account,
-      practitioner: record.user?.practitioner,
-      action: record.action,
-      outcome: record.outcome,
-    };
+    const columns = searchColumnsOf(record);
     if (!tx) return this.log.append(leaf, columns);
     try {
       return await this.log.appendIn(tx, [leaf], [columns]);
