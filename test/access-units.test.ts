@@ -67,3 +67,16 @@ test('a mistyped access setting stops the start with the name of the setting', (
   }
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('an appointment relationship is bounded: none without a start, at most a day of its stated length', async () => {
+  const { derive } = await import('../src/access/relationships.js');
+  const appointment = (extra: Record<string, unknown>) =>
+    derive({ resourceType: 'Appointment', id: 'a1', status: 'booked', participant: [{ actor: { reference: 'Patient/p1' }, status: 'accepted' }, { actor: { reference: 'Practitioner/d' }, status: 'accepted' }], ...extra } as never, new Date());
+  // The validator refuses a booked appointment without a start; the projection must not open an unbounded window if one is stored anyway.
+  assert.deepEqual(appointment({}).relationships, []);
+  const long = appointment({ start: '2026-01-01T09:00:00Z', end: '2036-01-01T09:00:00Z' }).relationships[0];
+  assert.equal(long.startsAt, '2026-01-01T09:00:00Z');
+  assert.equal(long.endsAt, '2026-01-02T09:00:00.000Z');
+  const short = appointment({ start: '2026-01-01T09:00:00Z', end: '2026-01-01T09:30:00Z' }).relationships[0];
+  assert.equal(short.endsAt, '2026-01-01T09:30:00Z');
+});

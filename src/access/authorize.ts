@@ -35,6 +35,11 @@ export interface Who {
    * no roles, and may do exactly what the scopes say (systemScopes.ts).
    */
   client?: { id: string; scopes: string[] };
+  /**
+   * Reads on this caller's behalf that no one watches at the screen (a bulk export): they follow
+   * care relationships only, never a break-the-glass grant or an investigation.
+   */
+  withoutGrants?: boolean;
 }
 
 export type FhirAction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete';

@@ -5,10 +5,14 @@
  * session, so a decision is one cheap call. The relationship-window SQL is the same function the
  * search predicate uses (activeRelationshipSql), so the two cannot drift apart.
  */
-import { activeRelationshipSql, relationshipWindowSql } from './predicateSql.js';
+import { activeRelationshipSql, consentNamesCallerSql, membershipInForceSql, relationshipNotSelfMadeSql, relationshipWindowSql } from './predicateSql.js';
 
 export function contextFunctionSql(): string {
   const active = activeRelationshipSql('g', 'p_before', 'p_follow_up', 'p_after');
+  // Relationships the caller made for themselves are returned marked (the rules leave them out:
+  // waysIn.ts), so that the clinical and the lab reach can each apply their own rule.
+  const mine = (reach: 'clinical' | 'lab') => `not ${relationshipNotSelfMadeSql('g', 'p_practitioner', reach)}`;
+  const member = (m: string) => membershipInForceSql(m);
   const win = relationshipWindowSql('g', 'p_before', 'p_follow_up', 'p_after');
   return `
 create or replace function access_context(
@@ -25,8 +29,7 @@ begin
     select p_practitioner as principal, true as direct, 'self'::text as kind
     union all
     select m.group_ref, m.direct, m.kind from access_membership m
-    where m.member = p_practitioner and (p_nurse or m.kind <> 'ward') and m.kind <> 'care-team'
-      and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())),
+    where m.member = p_practitioner and (p_nurse or m.kind <> 'ward') and m.kind <> 'care-team' and ${member('m')}),
   reach as (
     select g.*, g.direct and pr.direct as reach_direct from access_relationship g join pr on pr.principal = g.principal
     where g.patient_id = p_patient and ${active}
@@ -35,19 +38,20 @@ begin
     -- (the caller is on the team in person or through one of their PractitionerRoles)
     select g.*, g.direct and m.direct from access_relationship g join access_membership m on m.group_ref = g.principal
     where g.patient_id = p_patient and m.member in (select pr.principal from pr where pr.kind in ('self', 'role')) and m.kind = 'care-team'
-      and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()) and ${active})
+      and ${member('m')} and ${active})
   select json_build_object(
     'principals', (select json_agg(json_build_object('principal', pr.principal, 'direct', pr.direct, 'kind', pr.kind)) from pr),
     'relationships', (select json_agg(json_build_object('kind', g.kind, 'source', g.source_type || '/' || g.source_id, 'source_type', g.source_type,
-          'source_id', g.source_id, 'principal', g.principal, 'direct', g.reach_direct)) from reach g),
+          'source_id', g.source_id, 'principal', g.principal, 'direct', g.reach_direct, 'mine', ${mine('clinical')}, 'mine_lab', ${mine('lab')})) from reach g),
     'restricted', ap.restricted,
     'has_encounter', ap.has_encounter,
-    'consents', (select json_agg(json_build_object('effect', c.effect, 'actors', c.actors, 'purposes', c.purposes)) from access_consent c
+    'consents', (select json_agg(json_build_object('effect', c.effect, 'actors', c.actors, 'purposes', c.purposes,
+          'named', ${consentNamesCallerSql('c', 'p_practitioner')})) from access_consent c
         where c.patient_id = p_patient and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())),
     'grants', (select json_agg(json_build_object('id', ag.id, 'kind', ag.kind)) from access_grant ag
         where ag.account_id = p_account and ag.patient_id = p_patient and ag.starts_at <= now() and ag.expires_at > now()),
     'assigned_orders', case when p_lab then (select json_agg(g.source_id) from access_relationship g join pr on pr.principal = g.principal
-        where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${active}
+        where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and g.patient_id = p_patient and ${active} and not ${mine('lab')}
           and g.source_id = any(case when p_new then p_based_on
             else array(select l.order_id from access_result_link l where l.resource_type = p_type and l.id = p_id) end)) end,
     -- Seconds until time alone could change this context: the next start or end of anything above

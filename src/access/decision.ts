@@ -35,6 +35,8 @@ export interface Grounds {
   basis: string;
   /** For a system client: the scope that allowed it. */
   scope?: string;
+  /** For a person: which reach of their roles let them in ('clinical', 'front-desk', 'lab', ...; 'registration'). */
+  roleScope?: string;
   purposeOfUse?: string;
   relationships?: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
   grantId?: string;

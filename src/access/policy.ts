@@ -18,7 +18,7 @@ import type { BlindIndex } from '../keys/blindIndex.js';
 import { AccessDeniedError, type FhirAction, type Role, type Who } from './authorize.js';
 import { ContextCache } from './contextCache.js';
 import { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Mode, type RuleInputs } from './decision.js';
-import { projectNewInBulk, projectWrite, type WrittenVersion } from './projection.js';
+import { projectNewInBulk, projectWrite, type SelfMade, type WrittenVersion } from './projection.js';
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { Builder } from './predicateSql.js';
 import { scopeAllowing } from './systemScopes.js';
@@ -28,6 +28,22 @@ import { decidedByOrder, evaluate, registersPatient, routes, type ContextRow } f
 export { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Grounds, type Mode } from './decision.js';
 
 const PATIENT_TYPES = new Set(CLINICAL_TYPES);
+/** The cache key of rows that belong to no patient (patient ids are never empty). */
+const NO_PATIENT = '';
+
+/**
+ * Whose own way in a write would be, if it recorded one: the author's practitioner, unless the
+ * author wrote it from within the patient's care (a clinician's relationship) or registered a new
+ * patient (whose chart is empty). A receptionist's booking, an administrator's PractitionerRole, a
+ * write under a break-the-glass grant or a lab's order update then gives their author nothing.
+ */
+export function selfMadeBy(who: Who | undefined, decision: AccessDecision | undefined): SelfMade | null {
+  if (!who?.practitioner) return null;
+  const scope = decision?.grounds?.roleScope;
+  if (scope === 'clinical' || scope === 'registration') return null;
+  // `as`: what let the author write it; a lab's own order update still counts for the lab's reach.
+  return { by: who.practitioner, as: scope ?? decision?.grounds?.basis ?? 'unknown' };
+}
 
 export class AccessPolicy implements RuleInputs {
   private readonly allSensitive: string[];
@@ -56,9 +72,13 @@ export class AccessPolicy implements RuleInputs {
     await this.contexts.stop();
   }
 
-  /** The FHIR service's write hook: access tables follow the write; this process's cache follows the commit. */
-  readonly writeHook = async (tx: Queryable, v: WrittenVersion): Promise<() => void> => {
-    const change = await projectWrite(tx, v);
+  /**
+   * The FHIR service's write hook: access tables follow the write; this process's cache follows the
+   * commit. What the write records is marked as made by its author unless the author wrote it from
+   * within the patient's care (see selfMadeBy).
+   */
+  readonly writeHook = async (tx: Queryable, v: WrittenVersion, who?: Who, decision?: AccessDecision): Promise<() => void> => {
+    const change = await projectWrite(tx, { ...v, selfMade: selfMadeBy(who, decision) });
     return () => this.contexts.forget(change);
   };
 
@@ -87,7 +107,7 @@ export class AccessPolicy implements RuleInputs {
   predicate(who: Who, type: string, mode: Mode, action: FhirAction, alias: string, bind: Bind, opts: { withGrants?: boolean } = {}): string {
     if (who.system) return 'true';
     if (who.client) return scopeAllowing(who.client.scopes, interactionOf(mode, action), type) ? 'true' : 'false';
-    const withGrants = opts.withGrants ?? true;
+    const withGrants = (opts.withGrants ?? true) && !who.withoutGrants;
     if (DIRECTORY_TYPES.includes(type)) {
       if (mode === 'read') return who.roles.length > 0 ? 'true' : 'false';
       return who.roles.includes('admin') ? 'true' : 'false';
@@ -152,7 +172,9 @@ export class AccessPolicy implements RuleInputs {
   private async contextsFor(who: Who, mode: Mode, type: string, lab: boolean, targets: AccessTarget[], q: Queryable): Promise<ContextRow[]> {
     const cacheable = !lab && q === this.db;
     const callerKey = `${who.accountId}|${who.practitioner ?? ''}|${who.roles.includes('nurse')}`;
-    const contexts: Array<ContextRow | undefined> = targets.map((t) => (cacheable && t.patientId ? this.contexts.get(callerKey, t.patientId) : undefined));
+    // A row of no patient (an id that does not exist) is kept under NO_PATIENT like any patient's:
+    // a made-up id must cost what a hidden one does, or the time of a refusal tells them apart.
+    const contexts: Array<ContextRow | undefined> = targets.map((t) => (cacheable ? this.contexts.get(callerKey, t.patientId ?? NO_PATIENT) : undefined));
     const missing = targets.map((t, i) => ({ t, i })).filter(({ i }) => contexts[i] === undefined);
     if (missing.length > 0) {
       const ticket = this.contexts.ticket();
@@ -160,7 +182,7 @@ export class AccessPolicy implements RuleInputs {
       const loaded = await this.loadContexts(who, mode, type, lab, missing.map((m) => m.t), q);
       missing.forEach(({ t, i }, n) => {
         contexts[i] = loaded[n];
-        if (cacheable && t.patientId) this.contexts.set(ticket, callerKey, who.practitioner ?? '', t.patientId, loaded[n], startedAt, loaded[n].valid_for ?? null);
+        if (cacheable) this.contexts.set(ticket, callerKey, who.practitioner ?? '', t.patientId ?? NO_PATIENT, loaded[n], startedAt, loaded[n].valid_for ?? null);
       });
     }
     return contexts as ContextRow[];

@@ -38,13 +38,21 @@ export class Builder {
     return activeRelationshipSql(g, seconds(s.appointmentHoursBefore * 3600), seconds(s.encounterFollowUpDays * 86400), seconds(s.appointmentHoursAfter * 3600));
   }
 
+  /**
+   * A relationship row in force for this caller: its window now, and not made by the caller for
+   * themselves (`reach` 'lab': unless the caller made it as the lab, whose reach it stays within).
+   */
+  private relationshipInForce(g: string, reach: 'clinical' | 'lab' = 'clinical'): string {
+    return `${this.activeRelationship(g)} and ${relationshipNotSelfMadeSql(g, this.practitioner, reach)}`;
+  }
+
   /** The caller's practitioner and the groups it belongs to now (wards only count for nurses). */
   private principals(): string {
     return `(select ${this.practitioner} as principal, true as direct
       union all
       select m.group_ref, m.direct from access_membership m
       where m.member = ${this.practitioner} ${this.isNurse ? '' : "and m.kind <> 'ward'"} and m.kind <> 'care-team'
-        and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now()))`;
+        and ${membershipInForceSql('m')})`;
   }
 
   /**
@@ -54,16 +62,15 @@ export class Builder {
    * team per patient, and the principal list must stay short.
    */
   private reaching(where: string): string {
-    const member = `(m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())`;
     return `(select g.*, g.direct and pr.direct as reach_direct from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
-        where ${where} and ${this.activeRelationship('g')}
+        where ${where} and ${this.relationshipInForce('g')}
       union all
       -- only rows naming a team (a partial index holds them), never a scan of every relationship
       select g.*, g.direct and m.direct from access_membership m
         cross join lateral (select * from access_relationship g0 where g0.principal like 'CareTeam/%' and g0.principal = m.group_ref) g
-        where m.kind = 'care-team' and ${member} and ${where} and ${this.activeRelationship('g')}
+        where m.kind = 'care-team' and ${membershipInForceSql('m')} and ${where} and ${this.relationshipInForce('g')}
           and (m.member = ${this.practitioner} or m.member in (select r.group_ref from access_membership r
-            where r.member = ${this.practitioner} and r.kind = 'role' and (r.starts_at is null or r.starts_at <= now()) and (r.ends_at is null or r.ends_at > now()))))`;
+            where r.member = ${this.practitioner} and r.kind = 'role' and ${membershipInForceSql('r')})))`;
   }
 
   /**
@@ -80,18 +87,18 @@ export class Builder {
   }
 
 
+  /** Orders assigned to the caller (or their department) about the row's own patient: a result belongs to its order's patient. */
   private assignedOrders(): string {
     return `select g.source_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
-      where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')}`;
+      where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and g.patient_id = ${this.alias}.patient_id and ${this.relationshipInForce('g', 'lab')}`;
   }
 
   private consentBlocks(purpose: string): string {
     const a = this.alias;
-    const actors = `array(select x.principal from ${this.principals()} x)`;
     return `exists (select 1 from access_consent c where c.patient_id = ${a}.patient_id
       and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())
       and (c.purposes is null or ${this.bind(purpose)}::text = any(c.purposes))
-      and (case c.effect when 'deny' then (c.actors is null or c.actors && ${actors}) else not coalesce(c.actors && ${actors}, false) end))`;
+      and ${consentBlocksCallerSql('c', this.practitioner)})`;
   }
 
   private notRestricted(): string {
@@ -119,8 +126,7 @@ export class Builder {
         where l = any(${this.bind(all)}::text[]) and not (l = any(${this.bind(allowedByRole)}::text[]))
           and not exists (select 1 from unnest(${this.bind(departments.map((d) => d.group))}::text[], ${this.bind(departments.map((d) => d.digest))}::text[]) as da(grp, dg)
             join access_membership m on m.group_ref = da.grp
-            where da.dg = l and m.member = ${this.practitioner} and m.kind = 'department'
-              and (m.starts_at is null or m.starts_at <= now()) and (m.ends_at is null or m.ends_at > now())))`;
+            where da.dg = l and m.member = ${this.practitioner} and m.kind = 'department' and ${membershipInForceSql('m')}))`;
     }
     return `(${unlabelled} or (${everyAllowed} and ${directCondition}))`;
   }
@@ -159,7 +165,7 @@ export class Builder {
         let scoped: string;
         if (type === 'Patient') {
           scoped = `${a}.patient_id in (select g.patient_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
-            where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.activeRelationship('g')})`;
+            where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.relationshipInForce('g', 'lab')})`;
         } else if (type === 'ServiceRequest') {
           scoped = `${a}.id in (${this.assignedOrders()})`;
         } else if (this.mode === 'new') {
@@ -182,6 +188,49 @@ export class Builder {
       ${this.isNurse}, ${lab}, ${this.mode === 'new'}, ${seconds(st.appointmentHoursBefore * 3600)}, ${seconds(st.encounterFollowUpDays * 86400)},
       ${seconds(st.appointmentHoursAfter * 3600)}) as ctx`;
   }
+}
+
+/**
+ * Whether membership row `m` holds now: within its period, and not made by its own member (an
+ * administrator who is also a clinician cannot place themselves in a ward or department). With
+ * `trusted` false, memberships the member made themselves count too: for a Consent's deny, which
+ * only ever narrows access, belonging is enough.
+ */
+export function membershipInForceSql(m: string, trusted = true): string {
+  const window = `(${m}.starts_at is null or ${m}.starts_at <= now()) and (${m}.ends_at is null or ${m}.ends_at > now())`;
+  return trusted ? `${window} and coalesce(${m}.made_by <> ${m}.member, true)` : window;
+}
+
+/**
+ * Relationship row `g` was not made by the caller for themselves: a relationship a user records
+ * without already being in the patient's care (as a receptionist, an administrator, under an
+ * emergency grant) carries their practitioner in `made_by` and gives them nothing (docs/access.md).
+ */
+export function relationshipNotSelfMadeSql(g: string, practitioner: string, reach: 'clinical' | 'lab' = 'clinical'): string {
+  const mine = `coalesce(${g}.made_by <> ${practitioner}, true)`;
+  // A lab updating an order assigned to it keeps the order: what it made as the lab counts for the lab.
+  return reach === 'lab' ? `(${mine} or ${g}.made_as = 'lab')` : mine;
+}
+
+/**
+ * Everything a Consent may name that stands for the caller: their Practitioner, their
+ * PractitionerRoles, and every group those belong to (departments, wards, care teams).
+ */
+function callerGroupsSql(practitioner: string, trusted: boolean): string {
+  return `array(select ${practitioner} union all select m.group_ref from access_membership m
+    where (m.member = ${practitioner} or m.member in (select r.group_ref from access_membership r
+      where r.member = ${practitioner} and r.kind = 'role' and ${membershipInForceSql('r', trusted)})) and ${membershipInForceSql('m', trusted)})`;
+}
+
+/** Whether consent rule `c` names the caller, directly or through a group they are in (see membershipInForceSql for `trusted`). */
+export function consentNamesCallerSql(c: string, practitioner: string): string {
+  return `(case ${c}.effect when 'deny' then coalesce(${c}.actors && ${callerGroupsSql(practitioner, false)}, false)
+    else coalesce(${c}.actors && ${callerGroupsSql(practitioner, true)}, false) end)`;
+}
+
+/** Whether consent rule `c` keeps the caller out: a deny naming them (or anyone), a permit-only not naming them. */
+export function consentBlocksCallerSql(c: string, practitioner: string): string {
+  return `(case ${c}.effect when 'deny' then (${c}.actors is null or ${consentNamesCallerSql(c, practitioner)}) else not ${consentNamesCallerSql(c, practitioner)} end)`;
 }
 
 /**

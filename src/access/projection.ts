@@ -15,6 +15,14 @@ export interface WrittenVersion {
   lastUpdated: Date;
   deleted: boolean;
   resource?: Resource;
+  /** Set when what the version records would be its author's own way in (policy.selfMadeBy). */
+  selfMade?: SelfMade | null;
+}
+
+/** The author's practitioner, and the reach of their roles that let them write it ('front-desk', 'lab', 'directory', 'break-glass', ...). */
+export interface SelfMade {
+  by: string;
+  as: string;
 }
 
 /** Projects one written version; returns what changed (for this process's cache, once committed). */
@@ -59,21 +67,21 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
   if (d.relationships.length > 0) {
     const r = d.relationships;
     await tx.query(
-      `insert into access_relationship (source_type, source_id, patient_id, principal, kind, role, direct, starts_at, ends_at)
-       select $1, $2, p, pr, k, ro, di, s::timestamptz, e::timestamptz
+      `insert into access_relationship (source_type, source_id, patient_id, principal, kind, role, direct, starts_at, ends_at, made_by, made_as)
+       select $1, $2, p, pr, k, ro, di, s::timestamptz, e::timestamptz, $10, $11
        from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[], $9::text[]) as t(p, pr, k, ro, di, s, e)
        on conflict do nothing`,
-      [v.resourceType, v.id, r.map((x) => x.patientId), r.map((x) => x.principal), r.map((x) => x.kind), r.map((x) => x.role), r.map((x) => x.direct), r.map((x) => x.startsAt ?? null), r.map((x) => x.endsAt ?? null)],
+      [v.resourceType, v.id, r.map((x) => x.patientId), r.map((x) => x.principal), r.map((x) => x.kind), r.map((x) => x.role), r.map((x) => x.direct), r.map((x) => x.startsAt ?? null), r.map((x) => x.endsAt ?? null), v.selfMade?.by ?? null, v.selfMade?.as ?? null],
     );
   }
   if (d.memberships.length > 0) {
     const m = d.memberships;
     await tx.query(
-      `insert into access_membership (source_type, source_id, member, group_ref, kind, direct, starts_at, ends_at)
-       select $1, $2, mb, g, k, di, s::timestamptz, e::timestamptz
+      `insert into access_membership (source_type, source_id, member, group_ref, kind, direct, starts_at, ends_at, made_by)
+       select $1, $2, mb, g, k, di, s::timestamptz, e::timestamptz, $9
        from unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::text[]) as t(mb, g, k, di, s, e)
        on conflict do nothing`,
-      [v.resourceType, v.id, m.map((x) => x.member), m.map((x) => x.group), m.map((x) => x.kind), m.map((x) => x.direct), m.map((x) => x.startsAt ?? null), m.map((x) => x.endsAt ?? null)],
+      [v.resourceType, v.id, m.map((x) => x.member), m.map((x) => x.group), m.map((x) => x.kind), m.map((x) => x.direct), m.map((x) => x.startsAt ?? null), m.map((x) => x.endsAt ?? null), v.selfMade?.by ?? null],
     );
   }
   if (d.patient) {

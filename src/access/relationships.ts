@@ -125,11 +125,13 @@ export function derive(resource: Resource & { id: string }, lastUpdated: Date): 
     }
     case 'Appointment': {
       const a = resource as Appointment;
-      if (!APPOINTMENT_BOOKED.includes(a.status ?? '')) break;
+      // Without a start there is no window to bound (the validator refuses a booked one anyway).
+      if (!APPOINTMENT_BOOKED.includes(a.status ?? '') || !a.start || Number.isNaN(Date.parse(a.start))) break;
       const actors = (a.participant ?? []).map((p) => p.actor);
       const patientId = actors.map(patientIdOf).find((id) => id);
+      const endsAt = appointmentEnd(a.start, a.end);
       for (const actor of actors) {
-        rel(patientId, principalRef(actor, ['Practitioner', 'PractitionerRole', 'CareTeam', 'Organization']), 'appointment', 'participant', a.start, a.end ?? a.start);
+        rel(patientId, principalRef(actor, ['Practitioner', 'PractitionerRole', 'CareTeam', 'Organization']), 'appointment', 'participant', a.start, endsAt);
       }
       break;
     }
@@ -174,6 +176,20 @@ export function derive(resource: Resource & { id: string }, lastUpdated: Date): 
       break;
   }
   return out;
+}
+
+/**
+ * An appointment grants access around its time, not for the length it claims: reception books
+ * appointments without being in the patient's care, and an "appointment" ending in ten years would
+ * otherwise be a standing key to the chart. Longer stays are encounters, recorded by clinicians.
+ */
+export const APPOINTMENT_LONGEST_HOURS = 24;
+
+function appointmentEnd(start: string, end: string | undefined): string {
+  if (end === undefined) return start;
+  const longest = Date.parse(start) + APPOINTMENT_LONGEST_HOURS * 3600_000;
+  const stated = Date.parse(end);
+  return !Number.isNaN(stated) && stated <= longest ? end : new Date(longest).toISOString();
 }
 
 function later(a?: string, b?: string): string | undefined {

@@ -152,4 +152,19 @@ export const accessMigrations: Migration[] = [
     description: 'access_context(): care teams that name the caller through a PractitionerRole',
     sql: contextFunctionSql(),
   },
+  {
+    module: 'access',
+    version: 9,
+    description: 'self-made relationships and memberships give their author nothing; appointments bounded; results belong to their order\'s patient; consents naming groups',
+    // made_by, made_as: the author's practitioner, and what let them write it, when the write was not
+    // made from within the patient's care (policy.selfMadeBy). Rows already stored have no known author and keep counting. Appointments
+    // already stored are cut to the window relationships.ts now gives them.
+    sql: `
+      alter table access_relationship add column made_by text, add column made_as text;
+      alter table access_membership add column made_by text;
+      delete from access_relationship where kind = 'appointment' and starts_at is null;
+      update access_relationship set ends_at = starts_at + interval '24 hours'
+        where kind = 'appointment' and (ends_at is null or ends_at > starts_at + interval '24 hours');
+      ${contextFunctionSql()}`,
+  },
 ];

@@ -6,14 +6,14 @@
  */
 import type { FhirAction, Role, Who } from './authorize.js';
 import type { AccessDecision, AccessTarget, Mode, RuleInputs } from './decision.js';
-import { ROLE_RIGHTS, rolesByScope } from './roles.js';
+import { ROLE_RIGHTS, rolesByScope, type Scope } from './roles.js';
 
 /** Which sensitive labels a way in lets through: any, or (over a direct relationship) these categories. */
 export type LabelRule = 'any' | { direct: boolean; allowed: string[] };
 
 /** The ways into one patient's records, in the order the rules try them. */
 export interface Routes {
-  normal: Array<{ refused: string } | { labels: LabelRule; labelReason: string }>;
+  normal: Array<{ refused: string } | { labels: LabelRule; labelReason: string; scope: Scope | 'registration' }>;
   grants: Array<{ grant: { id: string; kind: string }; labels: LabelRule }>;
   restricted: boolean;
   relationships: Array<{ kind: string; source: string; principal: string; direct: boolean }>;
@@ -22,10 +22,12 @@ export interface Routes {
 /** What a single decision needs to know: the JSON access_context() returns (contextFunction.ts). */
 export interface ContextRow {
   principals: Array<{ principal: string | null; direct: boolean; kind: string }> | null;
-  relationships: Array<{ kind: string; source: string; source_type: string; source_id: string; principal: string; direct: boolean }> | null;
+  /** `mine`, `mine_lab`: the caller made it for themselves, so it counts for neither their clinical nor (`mine_lab`) their lab reach. */
+  relationships: Array<{ kind: string; source: string; source_type: string; source_id: string; principal: string; direct: boolean; mine: boolean; mine_lab: boolean }> | null;
   restricted: boolean | null;
   has_encounter: boolean | null;
-  consents: Array<{ effect: 'deny' | 'permit-only'; actors: string[] | null; purposes: string[] | null }> | null;
+  /** `named`: the rule names the caller, in person or through a group they are in (decided in SQL: contextFunction.ts). */
+  consents: Array<{ effect: 'deny' | 'permit-only'; actors: string[] | null; purposes: string[] | null; named: boolean }> | null;
   grants: Array<{ id: string; kind: string }> | null;
   assigned_orders: string[] | null;
   valid_for?: number | null;
@@ -52,25 +54,26 @@ export function decidedByOrder(roles: readonly Role[], type: string): boolean {
  */
 export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mode, type: string, targetId: string | undefined, basedOn: boolean, roles: Role[], ctx: ContextRow): Routes {
   const principals = (ctx.principals ?? []).filter((p) => p.principal !== null);
-  const rels = ctx.relationships ?? [];
+  // A relationship the caller made for themselves is no way in (docs/access.md, "Nobody makes their own way in").
+  const rels = (ctx.relationships ?? []).filter((g) => !g.mine);
+  const labRels = (ctx.relationships ?? []).filter((g) => !g.mine_lab);
   const restricted = Boolean(ctx.restricted);
   const departments = principals.filter((p) => p.kind === 'department').map((p) => p.principal);
   const deptAllowed = rules.departmentAllowances().filter((d) => departments.includes(d.group)).map((d) => d.digest);
-  const actors = principals.map((p) => p.principal);
   const consentBlocks = (purpose: string) =>
     (ctx.consents ?? []).some((c) => {
       if (c.purposes && !c.purposes.includes(purpose)) return false;
-      const named = (c.actors ?? []).some((a) => actors.includes(a));
-      return c.effect === 'deny' ? c.actors === null || named : !named;
+      return c.effect === 'deny' ? c.actors === null || c.named : !c.named;
     });
-  const grants = ctx.grants ?? [];
+  // Bulk reads (exports) follow care relationships only: a grant is for the person at the screen.
+  const grants = who.withoutGrants ? [] : (ctx.grants ?? []);
   const hasPractitioner = who.practitioner !== undefined;
   const out: Routes = { normal: [], grants: [], restricted, relationships: rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct })) };
   // New states carry no labels that restrict who may write them.
   const labels = (direct: boolean, allowed: string[]): LabelRule => (mode === 'new' ? 'any' : { direct, allowed: [...allowed, ...deptAllowed] });
 
   if (registersPatient(mode, action, type, roles)) {
-    out.normal.push({ labels: 'any', labelReason: '' });
+    out.normal.push({ labels: 'any', labelReason: '', scope: 'registration' });
     return out;
   }
   for (const [scope, rolesOfScope] of rolesByScope(roles)) {
@@ -81,7 +84,7 @@ export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mo
         const direct = rels.some((g) => g.direct);
         if (!related) out.normal.push({ refused: restricted ? 'restricted patient: only a direct care relationship gives access' : 'no active care relationship or grant gives access to this patient' });
         else if (consentBlocks('TREAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-        else out.normal.push({ labels: labels(direct, allowed), labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow" });
+        else out.normal.push({ labels: labels(direct, allowed), labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow", scope });
         if (rolesOfScope.some((r) => rules.settings.breakGlassRoles.includes(r))) {
           const g = grants.find((x) => x.kind === 'break-glass');
           if (g) out.grants.push({ grant: g, labels: rules.settings.breakGlassRevealsSensitive ? 'any' : labels(true, allowed) });
@@ -99,21 +102,21 @@ export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mo
         if (restricted) out.normal.push({ refused: 'restricted patient: only a direct care relationship gives access' });
         else if (ctx.restricted == null) out.normal.push({ refused: 'no such patient' });
         else if (consentBlocks('HOPERAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-        else out.normal.push({ labels: labels(true, allowed), labelReason: 'sensitive record' });
+        else out.normal.push({ labels: labels(true, allowed), labelReason: 'sensitive record', scope });
         break;
       case 'billing':
         if (consentBlocks('HPAYMT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
         else if (!ctx.has_encounter || restricted) out.normal.push({ refused: 'billing sees patients with encounters, except restricted ones' });
-        else out.normal.push({ labels: labels(true, allowed), labelReason: 'billing sees patients with encounters, except restricted ones' });
+        else out.normal.push({ labels: labels(true, allowed), labelReason: 'billing sees patients with encounters, except restricted ones', scope });
         break;
       case 'lab': {
         if (!hasPractitioner) break;
-        const orders = rels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
+        const orders = labRels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
         let scoped: boolean;
         if (type === 'Patient') scoped = orders.length > 0;
         else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === targetId);
         else scoped = basedOn && (ctx.assigned_orders ?? []).length > 0;
-        if (scoped && !consentBlocks('TREAT')) out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results' });
+        if (scoped && !consentBlocks('TREAT')) out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results', scope });
         else out.normal.push({ refused: 'the lab sees the orders assigned to it and their results' });
         break;
       }
@@ -128,7 +131,6 @@ export function evaluate(rules: RuleInputs, who: Who, action: FhirAction, mode: 
   const r = routes(rules, who, action, mode, type, target.id, true, roles, ctx);
   const labels = mode === 'new' ? [] : (target.labels ?? []).filter((l) => rules.sensitiveDigests.includes(l));
   const passes = (rule: LabelRule) => rule === 'any' || labels.length === 0 || (rule.direct && labels.every((l) => rule.allowed.includes(l)));
-  const purpose = ROLE_RIGHTS[roles[0]].purpose;
   let reason: string | undefined;
   for (const n of r.normal) {
     if ('refused' in n) {
@@ -139,8 +141,16 @@ export function evaluate(rules: RuleInputs, who: Who, action: FhirAction, mode: 
       reason ??= n.labelReason;
       continue;
     }
-    const basis = action === 'create' && type === 'Patient' && mode === 'new' ? 'registration' : r.relationships.length > 0 ? 'relationship' : 'role';
-    return { allowed: true, reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`, grounds: { basis, purposeOfUse: purpose, relationships: r.relationships, flagged: r.restricted } };
+    // What let the caller in: their care of the patient (clinicians; a lab through its orders), a
+    // role's reach across the clinic (reception, billing), or registering a new patient.
+    const basis = n.scope === 'registration' ? 'registration' : n.scope === 'clinical' || n.scope === 'lab' ? 'relationship' : 'role';
+    // The purpose of use is that of the role that let the caller in (a receptionist's booking is HOPERAT even for a physician-receptionist).
+    const purpose = ROLE_RIGHTS[roles.find((role) => ROLE_RIGHTS[role].scope === n.scope) ?? roles[0]].purpose;
+    return {
+      allowed: true,
+      reason: basis === 'relationship' ? 'care relationship' : `role ${roles.join(', ')}`,
+      grounds: { basis, roleScope: n.scope, purposeOfUse: purpose, relationships: r.relationships, flagged: r.restricted },
+    };
   }
   const g = r.grants.find((x) => passes(x.labels));
   if (g) {

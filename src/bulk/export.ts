@@ -48,6 +48,8 @@ export interface ExportJob {
   expiresAt?: string;
   error?: string;
   files: Array<{ seq: number; type: string; count: number }>;
+  /** Once run: how many resources of each type and which patients the files hold (for the requester and the approvers). */
+  contents?: { counts: Record<string, number>; patients: string[] };
 }
 
 interface JobRow {
@@ -65,6 +67,7 @@ interface JobRow {
   completed_at: Date | null;
   expires_at: Date | null;
   error: string | null;
+  summary: { counts?: Record<string, number>; patients?: number; patientRefs?: string[] } | null;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
@@ -168,7 +171,8 @@ export class BulkExports {
 
   private async run(id: string): Promise<void> {
     const row = (await this.row(id))!;
-    const who = row.requester;
+    // Files no one watches at a screen: care relationships only, never an emergency grant.
+    const who: Who = { ...row.requester, withoutGrants: true };
     try {
       const transactionTime = new Date();
       await this.db.query('update bulk_export_job set transaction_time = $2 where id = $1', [id, transactionTime]);
@@ -194,7 +198,7 @@ export class BulkExports {
       }
       await this.db.query(
         `update bulk_export_job set status = 'completed', completed_at = now(), expires_at = now() + make_interval(secs => $2::float8), summary = $3::jsonb where id = $1`,
-        [id, this.availableHours * 3600, JSON.stringify({ counts, patients: patients.size })],
+        [id, this.availableHours * 3600, JSON.stringify({ counts, patients: patients.size, patientRefs: [...patients].sort().map((p) => `Patient/${p}`) })],
       );
       await this.record(who, 'export.run', 'success', id, { counts, patients: patients.size, files: seq });
     } catch (err) {
@@ -244,6 +248,7 @@ export class BulkExports {
       ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
       ...(row.error ? { error: row.error } : {}),
       files: files.map((f) => ({ seq: f.seq, type: f.resource_type, count: f.count })),
+      ...(row.summary?.patientRefs ? { contents: { counts: row.summary.counts ?? {}, patients: row.summary.patientRefs } } : {}),
     };
   }
 

@@ -53,6 +53,8 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Carewall): 
   });
 
   app.get<{ Querystring: { status?: ExportStatus } }>('/api/exports', async (req) => ({ jobs: await cw.exports.list(requireWho(req), req.query.status) }));
+  // One job: its requester and those who approve exports see its state and, once run, what it holds.
+  app.get<{ Params: { id: string } }>('/api/exports/:id', async (req) => cw.exports.status(requireWho(req), req.params.id));
   for (const [path, approve] of [['approve', true], ['reject', false]] as const) {
     app.post<{ Params: { id: string }; Body: { note?: unknown } }>(`/api/exports/:id/${path}`, async (req) => {
       const note = typeof req.body?.note === 'string' ? req.body.note : undefined;

@@ -45,7 +45,7 @@ export interface PreparedWrite {
  * Runs inside the transaction of every write. It may hand back a function to run once the
  * transaction has ended (a cache to drop entries from: only then can a reader see the change).
  */
-export type WriteHook = (tx: Queryable, version: StoredVersion, who: Who) => Promise<void | (() => void)>;
+export type WriteHook = (tx: Queryable, version: StoredVersion, who: Who, decision?: AccessDecision) => Promise<void | (() => void)>;
 
 /** As WriteHook, for many new resources written at once (an import). */
 export type NewVersionsHook = (tx: Queryable, versions: StoredVersion[]) => Promise<void | (() => void)>;
@@ -94,23 +94,23 @@ export class FhirService {
       await this.gate.check(who, 'read', 'read', type, id, row);
       return this.store.readable(row);
     }
+    // Left joins: an id that does not exist still gives a row (of no patient) and its context, so a
+    // made-up id is decided by the same statement, in the same time, as a hidden one.
     const row = (
       await this.db.query<VersionRow>(
-        `select v.*, ${context.columns} from records_resource r
-         join records_version v on v.resource_type = r.resource_type and v.id = r.id and v.version_id = r.version_id
-         where r.resource_type = $1 and r.id = $2`,
+        `select v.*, ${context.columns} from (select $1::text as resource_type, $2::text as id) k
+         left join records_resource r on r.resource_type = k.resource_type and r.id = k.id
+         left join records_version v on v.resource_type = r.resource_type and v.id = r.id and v.version_id = r.version_id`,
         params,
         { prepare: true },
       )
     ).rows[0];
-    if (!row) {
-      await this.gate.check(who, 'read', 'read', type, id, undefined);
-      throw notFound();
-    }
-    const target: AccessTarget = { resourceType: type, id, patientId: row.patient_id, labels: row.labels, version: row.version_id };
+    const found = row.id !== null;
+    const target: AccessTarget = { resourceType: type, id, patientId: row.patient_id, labels: row.labels ?? [], version: found ? row.version_id : undefined };
     const decision = this.access.decideFetched(who, 'read', target, context.roles, row);
     await this.access.record(who, 'read', target, decision);
     if (!decision.allowed) throw new AccessDeniedError(decision);
+    if (!found) throw notFound();
     return this.store.readable(row);
   }
 
@@ -276,7 +276,7 @@ export class FhirService {
     if (v) {
       if (decision) await this.access.record(w.who, action, { ...target, version: v.versionId }, decision, tx);
       for (const hook of this.writeHooks) {
-        const done = await hook(tx, v, w.who);
+        const done = await hook(tx, v, w.who, decision);
         if (done) after.push(done);
       }
     }
