@@ -14,6 +14,8 @@ export interface Settings {
   lockoutBaseMinutes: number;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
+  /** Seconds within which a request (headers and body) must have arrived whole; 408 after. */
+  requestTimeoutSeconds: number;
   /** Demo installations have known passwords and may only listen on loopback. */
   demo: boolean;
   /** Care-relationship access rules (issue #3); see docs/access.md. */
@@ -76,6 +78,7 @@ const DEFAULTS: Omit<Settings, 'dataDir'> = {
   lockoutThreshold: 5,
   lockoutBaseMinutes: 1,
   bodyLimitBytes: 8 * 1024 * 1024,
+  requestTimeoutSeconds: 60,
   demo: false,
   access: DEFAULT_ACCESS,
   audit: DEFAULT_AUDIT,

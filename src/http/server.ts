@@ -11,6 +11,7 @@ import { DecryptionError } from '../keys/envelope.js';
 import { FhirError, outcome } from '../records/outcome.js';
 import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
+import { registerAdmission } from './admission.js';
 import { registerAuditRoutes } from './auditRoutes.js';
 import { registerClientRoutes } from './clientRoutes.js';
 import { registerConsoleRoutes } from './consoleRoutes.js';
@@ -35,6 +36,15 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: cw.log as FastifyBaseLogger,
     bodyLimit: cw.settings.bodyLimitBytes,
+    // A request must arrive whole within this time: a stalled body holds memory (admission.ts).
+    requestTimeout: cw.settings.requestTimeoutSeconds * 1000,
+    // Node applies the request timeout only when the headers' own timeout is no longer (measured:
+    // with its default 60 s and a shorter request timeout, a stalled body was never cut off), and
+    // looks for requests past their time every 30 s by default: a tenth of the limit instead.
+    http: {
+      headersTimeout: Math.min(60_000, cw.settings.requestTimeoutSeconds * 1000),
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, cw.settings.requestTimeoutSeconds * 100)),
+    },
     // Fastify's own request lines carry the URL with its query string (patient data): ours don't.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
@@ -72,6 +82,8 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
       req.who = (await cw.identity.authenticate(req.token)) ?? (await cw.clients.authenticate(req.token)) ?? undefined;
     }
   });
+  // Before any body is read: strangers' bodies only where a stranger may send one, small, and few at a time.
+  registerAdmission(app);
 
   app.setErrorHandler((err, req, reply) => {
     const isFhir = req.url.startsWith('/fhir');
