@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { openDatabase } from '../src/db/database.js';
-import { classifyDatabaseError, DatabaseUnavailableError, isConnectionFailure } from '../src/db/errors.js';
+import { classifyDatabaseError, DatabaseUnavailableError, fromDatabaseAway, isConnectionFailure } from '../src/db/errors.js';
+import { retryWhileAway } from '../src/db/retry.js';
 import { tempDir } from './helpers/harness.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
@@ -100,3 +101,49 @@ describe('real driver failures leave the database layer as DatabaseUnavailableEr
   });
 });
 
+describe('background work waits out an outage (retryWhileAway)', () => {
+  const quick = { attempts: 4, delayMs: 1, maxDelayMs: 2 };
+
+  test('what an error wraps counts: an audit failure over a lost connection is the database away', () => {
+    const wrapped = new Error('the audit log could not be written', { cause: new DatabaseUnavailableError('away', { cause: withCode('ECONNRESET') }) });
+    assert.equal(fromDatabaseAway(wrapped), true);
+    assert.equal(isConnectionFailure(wrapped), false, 'the wrapper itself is not reclassified');
+    assert.equal(fromDatabaseAway(new Error('bug', { cause: new TypeError('x') })), false);
+  });
+
+  test('tries again while the database is away, and returns what the first success returns', async () => {
+    let calls = 0;
+    const result = await retryWhileAway(async () => {
+      if (++calls < 3) throw withCode('ECONNREFUSED');
+      return 'done';
+    }, quick);
+    assert.equal(result, 'done');
+    assert.equal(calls, 3);
+  });
+
+  test('any other failure is thrown at once', async () => {
+    let calls = 0;
+    const bug = new TypeError('bug');
+    await assert.rejects(
+      retryWhileAway(async () => {
+        calls++;
+        throw bug;
+      }, quick),
+      (err) => err === bug,
+    );
+    assert.equal(calls, 1);
+  });
+
+  test('gives up after its tries, and at once when stopped', async () => {
+    let calls = 0;
+    const away = withCode('57P03');
+    await assert.rejects(retryWhileAway(async () => (calls++, Promise.reject(away)), quick), (err) => err === away);
+    assert.equal(calls, quick.attempts);
+    const stop = new AbortController();
+    calls = 0;
+    const stopped = retryWhileAway(async () => (calls++, Promise.reject(away)), { attempts: 10, delayMs: 60_000, maxDelayMs: 60_000, signal: stop.signal });
+    stop.abort();
+    await assert.rejects(stopped, (err) => err === away);
+    assert.equal(calls, 1);
+  });
+});
