@@ -32,6 +32,8 @@ declare module 'fastify' {
 export const FHIR_JSON = 'application/fhir+json';
 /** Retry-After of a 503 while the database or the audit log is away: a restart or failover takes seconds. */
 export const RETRY_AFTER_SECONDS = 3;
+/** Answers with patient data, tokens or accounts: never kept by a browser or a proxy. */
+const NOT_CACHED = /^\/(fhir|api|auth)(\/|\?|$)/;
 
 export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   const app = Fastify({
@@ -52,6 +54,12 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     }
   });
   await app.register(formbody);
+
+  // On every answer of these paths, errors and 404s included (onSend runs for them all); a route
+  // that sets its own Cache-Control sets the same.
+  app.addHook('onSend', async (req, reply) => {
+    if (NOT_CACHED.test(req.url)) reply.header('cache-control', 'no-store');
+  });
 
   // Patient data may sit in query strings: log the path only.
   app.addHook('onResponse', async (req, reply) => {
