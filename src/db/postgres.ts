@@ -25,6 +25,12 @@ import { classifyDatabaseError, DatabaseUnavailableError, isConnectionFailure } 
 export const CONNECT_TIMEOUT_MS = 5000;
 /** Between attempts to reconnect a LISTEN connection. */
 const LISTEN_RETRY_MS = 1000;
+/**
+ * TCP keepalive after this much silence: a server host that vanished without a reset (powered off,
+ * a network partition) is then found dead in minutes (the system's probe interval and count
+ * decide), not the system default's two hours.
+ */
+const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
 // pg returns int8 and numeric as strings by default; Carewall keeps counts in int4/int8 that fit a JS number.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -79,7 +85,7 @@ async function lease(pool: pg.Pool): Promise<Lease> {
 }
 
 export async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
   pool.on('error', () => {
     /* an idle connection broke: the pool drops it, and the next query opens a new one */
   });
@@ -179,7 +185,7 @@ async function listenPostgres(url: string, channel: string, onMessage: (p: strin
     if (!stopped) retry = setTimeout(() => void connect().catch(() => undefined), LISTEN_RETRY_MS);
   };
   const connect = async (initial = false): Promise<void> => {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
     const lost = () => {
       if (client !== c) return;
       client = undefined;
