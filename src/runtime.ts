@@ -90,6 +90,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     await audit.recordConfiguration(settings);
     audit.start();
     const close = async () => {
+      exports.stop(); // a job waiting for the database to come back ends now, as failed
       await Promise.allSettled(exports.running.values());
       await guard.stop();
       await backups.stop();

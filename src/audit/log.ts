@@ -75,7 +75,7 @@ export class MerkleLog {
           const first = await this.appendBatch(batch.map((p) => p.leaf), batch.map((p) => p.columns));
           batch.forEach((p, i) => p.resolve(first + i));
         } catch (err) {
-          const e = new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`);
+          const e = new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`, { cause: err });
           for (const p of batch) p.reject(e);
         }
       }

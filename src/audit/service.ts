@@ -82,7 +82,7 @@ export class AuditService {
     try {
       return await this.log.appendIn(tx, [leaf], [columns]);
     } catch (err) {
-      throw new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`);
+      throw new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`, { cause: err });
     }
   }
 

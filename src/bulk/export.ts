@@ -11,6 +11,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import { authorize, type Who } from '../access/authorize.js';
 import type { AuditService } from '../audit/index.js';
 import type { Database } from '../db/database.js';
+import { fromDatabaseAway } from '../db/errors.js';
+import { retryWhileAway } from '../db/retry.js';
 import { toBuffer } from '../db/database.js';
 import { open, seal } from '../keys/envelope.js';
 import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
@@ -70,11 +72,15 @@ interface JobRow {
   summary: { counts?: Record<string, number>; patients?: number; patientRefs?: string[] } | null;
 }
 
+/** A job the database walked out on: tried again after 2, 4, 8, 16 and 30 s. */
+const EXPORT_RETRY = { attempts: 6, delayMs: 2000, maxDelayMs: 30_000 };
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
 
 export class BulkExports {
   /** Jobs running in this process (tests and shutdown wait for them). */
   readonly running = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly db: Database,
@@ -131,7 +137,7 @@ export class BulkExports {
     if (r.rows.length === 0) throw new FhirError(409, 'conflict', `the job is ${row.status}, not awaiting approval`);
     await this.record(who, action, 'success', id, { requester: row.requester.username, ...(note ? { note: note.slice(0, 2000) } : {}) });
     if (approve) {
-      const run = this.run(id).finally(() => this.running.delete(id));
+      const run = this.runRetrying(id).finally(() => this.running.delete(id));
       this.running.set(id, run);
     }
     return (await this.job(id))!;
@@ -169,7 +175,29 @@ export class BulkExports {
     return { type: f.resource_type, count: f.count, body };
   }
 
-  private async run(id: string): Promise<void> {
+  /** Stops waiting for the database to come back for a job (shutdown). */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /**
+   * A job cut off by the database going away (a restart, a failover) runs again from the start once
+   * it is back, its partial files deleted first: the second person's approval stands. The last try
+   * (about a minute on) ends the job as failed. Never rejects: nothing waits on a job but
+   * shutdown, and an unhandled rejection would end the process.
+   */
+  private async runRetrying(id: string): Promise<void> {
+    let tries = 0;
+    await retryWhileAway(
+      async () => {
+        if (tries++ > 0) await this.db.query('delete from bulk_export_file where job_id = $1', [id]);
+        await this.run(id, tries >= EXPORT_RETRY.attempts);
+      },
+      { ...EXPORT_RETRY, signal: this.stopping.signal, onRetry: () => this.log.warn({ job: id }, 'bulk export: the database is unavailable; the job runs again when it is back') },
+    ).catch((err: Error) => this.log.error({ job: id, err: err.name }, 'bulk export: the job could not be run or ended'));
+  }
+
+  private async run(id: string, lastTry = true): Promise<void> {
     const row = (await this.row(id))!;
     // Files no one watches at a screen: care relationships only, never an emergency grant.
     const who: Who = { ...row.requester, withoutGrants: true };
@@ -202,9 +230,12 @@ export class BulkExports {
       );
       await this.record(who, 'export.run', 'success', id, { counts, patients: patients.size, files: seq });
     } catch (err) {
-      const message = err instanceof FhirError ? err.message : 'the export failed';
+      if (!lastTry && fromDatabaseAway(err)) throw err; // runRetrying runs the job again
+      const message = err instanceof FhirError ? err.message : fromDatabaseAway(err) ? 'the database was unavailable' : 'the export failed';
       this.log.error({ err: (err as Error).message, job: id }, 'bulk export failed');
-      await this.db.query(`update bulk_export_job set status = 'failed', error = $2, completed_at = now() where id = $1`, [id, message]);
+      // Stored even if the database is still on its way back.
+      const fail = () => this.db.query(`update bulk_export_job set status = 'failed', error = $2, completed_at = now() where id = $1`, [id, message]);
+      await retryWhileAway(fail, { ...EXPORT_RETRY, signal: this.stopping.signal }).catch(() => this.log.error({ job: id }, 'bulk export: its failure could not be stored'));
       await this.record(who, 'export.run', 'failure', id, { reason: message }).catch(() => undefined);
     }
   }

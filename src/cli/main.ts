@@ -7,7 +7,7 @@ import * as OTPAuth from 'otpauth';
 import { DEFAULT_DATA_DIR, isInitialised, loadSettings } from '../config.js';
 import { makeShare } from '../guard/index.js';
 import { seedDemoClinic } from '../demo/seed.js';
-import { DatabaseUnavailableError } from '../db/database.js';
+import { DatabaseInUseError } from '../db/database.js';
 import { rotateMasterKey, type RotationResult } from '../keys/rotate.js';
 import { requestRotation } from '../setup/control.js';
 import { createLogger } from '../log.js';
@@ -181,7 +181,7 @@ keys
       }
     } catch (err) {
       // The embedded database is held by the running server: ask it to rotate instead.
-      if (!(err instanceof DatabaseUnavailableError)) throw err;
+      if (!(err instanceof DatabaseInUseError)) throw err;
       result = await requestRotation(opts.dataDir, (d, t) => bar.update(d, t));
     }
     bar.stop();

@@ -2,14 +2,14 @@
  * One SQL dialect (PostgreSQL), two engines: embedded PGlite in the data folder by default,
  * a PostgreSQL server when DATABASE_URL is set. Everything above this file sees only `Database`.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { copyInSql } from './copySql.js';
+import { DatabaseUnavailableError } from './errors.js';
+import { openPostgres } from './postgres.js';
 import { acquireProcessLock } from './processLock.js';
+
+export { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -75,13 +75,6 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-const IDENT = /^[a-z_][a-z0-9_]*$/;
-function copyInSql(table: string, columns: string[], source: string): string {
-  // Table and column names come from the backup's manifest: only plain identifiers are accepted.
-  if (!IDENT.test(table) || columns.some((c) => !IDENT.test(c))) throw new Error('copyIn: table and column names must be plain identifiers');
-  return `copy ${table} (${columns.join(', ')}) from ${source} with (format binary)`;
-}
-
 export interface DatabaseOptions {
   /** PostgreSQL connection string; when absent the embedded database in `dataDir` is used. */
   databaseUrl?: string;
@@ -89,141 +82,12 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
-export class DatabaseUnavailableError extends Error {}
-
-/** The same text always gets the same name, so pg prepares it once per connection. */
-function statementName(sql: string): string {
-  return `cw_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 40)}`;
-}
+/** The embedded database's folder is held by another process (the embedded database serves one). */
+export class DatabaseInUseError extends DatabaseUnavailableError {}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
   return openPglite(path.join(options.dataDir, 'pgdata'));
-}
-
-// pg returns int8 and numeric as strings by default; Carewall keeps counts in int4/int8 that fit a JS number.
-pg.types.setTypeParser(20, (v) => Number(v));
-
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  pool.on('error', () => {
-    /* idle client errors surface on the next query; keep the process alive */
-  });
-  const run = async <T>(q: Queryable | pg.Pool | pg.PoolClient, sql: string, params?: unknown[], options?: QueryOptions) => {
-    const r = options?.prepare
-      ? await (q as pg.Pool).query({ name: statementName(sql), text: sql, values: params as unknown[] })
-      : await (q as pg.Pool).query(sql, params as unknown[]);
-    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
-  };
-  await run(pool, 'select 1');
-  const exec = async (q: pg.Pool | pg.PoolClient, sql: string) => {
-    await q.query(sql); // without parameters pg uses the simple protocol, which accepts scripts
-  };
-  return {
-    kind: 'postgres',
-    singleProcess: false,
-    query: (sql, params, options) => run(pool, sql, params, options),
-    exec: (sql) => exec(pool, sql),
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const q: Queryable & { client: pg.PoolClient } = { client, query: (sql, params, options) => run(client, sql, params, options), exec: (sql) => exec(client, sql) };
-        const result = await fn(q);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-    listen: (channel, onMessage, onBroken) => listenPostgres(url, channel, onMessage, onBroken),
-    async copyOut(select) {
-      const client = await pool.connect();
-      try {
-        const parts: Buffer[] = [];
-        for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) parts.push(part as Buffer);
-        return Buffer.concat(parts);
-      } finally {
-        client.release();
-      }
-    },
-    async readSnapshot(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('begin isolation level repeatable read read only');
-        const result = await fn({
-          query: (sql, params, options) => run(client, sql, params, options),
-          async copyOut(select) {
-            const parts: Buffer[] = [];
-            for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) parts.push(part as Buffer);
-            return Buffer.concat(parts);
-          },
-          async *copyOutStream(select) {
-            for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) yield part as Buffer;
-          },
-        });
-        await client.query('commit');
-        return result;
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-    async copyIn(tx, table, columns, data) {
-      // The transaction's own connection: the rows commit (or roll back) with the rest of the restore.
-      const client = (tx as unknown as { client?: pg.PoolClient }).client;
-      if (!client) throw new Error('copyIn: needs a transaction of this database');
-      const stream = client.query(copyFrom(copyInSql(table, columns, 'stdin')));
-      await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : Readable.from(data), stream);
-    },
-    close: () => pool.end(),
-  };
-}
-
-/** A connection of its own (a pooled one would be handed to other queries), reconnected when lost. */
-async function listenPostgres(url: string, channel: string, onMessage: (p: string) => void, onBroken: () => void): Promise<() => Promise<void>> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error('listen: channel names are lower-case identifiers');
-  let stopped = false;
-  let client: pg.Client | undefined;
-  let retry: NodeJS.Timeout | undefined;
-  const connect = async (initial = false): Promise<void> => {
-    const c = new pg.Client({ connectionString: url });
-    const lost = () => {
-      if (client !== c) return;
-      client = undefined;
-      onBroken();
-      c.end().catch(() => undefined);
-      if (!stopped) retry = setTimeout(() => void connect().catch(() => undefined), 1000);
-    };
-    c.on('notification', (n) => {
-      if (n.channel === channel) onMessage(n.payload ?? '');
-    });
-    c.on('error', lost);
-    c.on('end', lost);
-    try {
-      await c.connect();
-      await c.query(`listen ${channel}`);
-    } catch (err) {
-      c.end().catch(() => undefined);
-      if (initial) throw err;
-      if (!stopped) retry = setTimeout(() => void connect().catch(() => undefined), 1000);
-      return;
-    }
-    client = c;
-  };
-  await connect(true);
-  return async () => {
-    stopped = true;
-    if (retry) clearTimeout(retry);
-    const c = client;
-    client = undefined;
-    await c?.end().catch(() => undefined);
-  };
 }
 
 const BYTEA_OID = 17;
@@ -265,7 +129,7 @@ async function openPglite(dir: string): Promise<Database> {
   try {
     release = acquireProcessLock(`${dir}.lock`);
   } catch {
-    throw new DatabaseUnavailableError(
+    throw new DatabaseInUseError(
       `the embedded database in ${dir} is in use by another Carewall process (the embedded database serves one process): stop it first, use the running server's API, or use a PostgreSQL server (DATABASE_URL) to run several processes`,
     );
   }

@@ -6,7 +6,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { AccessDeniedError, type Who } from '../access/authorize.js';
 import { AuditUnavailableError, withRequest } from '../audit/index.js';
-import { DatabaseUnavailableError } from '../db/database.js';
+import { classifyDatabaseError, DatabaseUnavailableError } from '../db/errors.js';
 import { DecryptionError } from '../keys/envelope.js';
 import { FhirError, outcome } from '../records/outcome.js';
 import type { Carewall } from '../runtime.js';
@@ -31,6 +31,10 @@ declare module 'fastify' {
 }
 
 export const FHIR_JSON = 'application/fhir+json';
+/** Retry-After of a 503 while the database or the audit log is away: a restart or failover takes seconds. */
+export const RETRY_AFTER_SECONDS = 3;
+/** Answers with patient data, tokens or accounts: never kept by a browser or a proxy. */
+const NOT_CACHED = /^\/(fhir|api|auth)(\/|\?|$)/;
 
 export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   const app = Fastify({
@@ -61,6 +65,12 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   });
   await app.register(formbody);
 
+  // On every answer of these paths, errors and 404s included (onSend runs for them all); a route
+  // that sets its own Cache-Control sets the same.
+  app.addHook('onSend', async (req, reply) => {
+    if (NOT_CACHED.test(req.url)) reply.header('cache-control', 'no-store');
+  });
+
   // Patient data may sit in query strings: log the path only.
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
@@ -85,7 +95,9 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   // Before any body is read: strangers' bodies only where a stranger may send one, small, and few at a time.
   registerAdmission(app);
 
-  app.setErrorHandler((err, req, reply) => {
+  app.setErrorHandler((raised, req, reply) => {
+    // A connection failure that reached here unclassified is still the database being away.
+    const err = classifyDatabaseError(raised) as typeof raised;
     const isFhir = req.url.startsWith('/fhir');
     const send = (status: number, body: object, headers: Record<string, string> = {}) =>
       reply
@@ -101,13 +113,17 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
       const text = status === 401 ? 'authentication required' : 'access denied';
       return send(status, isFhir ? outcome(status === 401 ? 'login' : 'forbidden', text) : { error: text });
     }
+    // Both are passing (the database restarting, a failover): 503, and when to try again. Only the
+    // cause's code is logged: a database error's text can quote values.
+    const retry = { 'retry-after': String(RETRY_AFTER_SECONDS) };
     if (err instanceof AuditUnavailableError) {
       // Fail closed: nothing is served that the audit log could not record.
-      req.log.error({ reqId: req.id }, 'audit log unavailable: request refused');
-      return send(503, isFhir ? outcome('transient', 'audit log unavailable') : { error: 'audit log unavailable' });
+      req.log.error({ reqId: req.id, cause: causeCode(err) }, 'audit log unavailable: request refused');
+      return send(503, isFhir ? outcome('transient', 'audit log unavailable') : { error: 'audit log unavailable' }, retry);
     }
     if (err instanceof DatabaseUnavailableError) {
-      return send(503, isFhir ? outcome('transient', 'storage unavailable') : { error: 'storage unavailable' });
+      req.log.warn({ reqId: req.id, cause: causeCode(err) }, 'database unavailable: request refused');
+      return send(503, isFhir ? outcome('transient', 'storage unavailable') : { error: 'storage unavailable' }, retry);
     }
     if (err instanceof DecryptionError) {
       // Stored bytes altered, moved between rows, or a wrong master key: never serve them.
@@ -148,6 +164,15 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerGuardRoutes(app, cw);
   await registerConsoleRoutes(app, cw);
   return app;
+}
+
+/** The code (ECONNRESET, 57P01) of what an error wraps, however deep, for the log. */
+function causeCode(err: Error): string | undefined {
+  let cause = err.cause as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; cause && depth < 4; depth++, cause = cause.cause as typeof cause) {
+    if (typeof cause.code === 'string') return cause.code;
+  }
+  return undefined;
 }
 
 /** The caller, or a 401 when there is none. */

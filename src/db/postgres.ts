@@ -1,0 +1,225 @@
+/**
+ * The PostgreSQL server engine (DATABASE_URL): a pool of connections, and a connection of its own
+ * for each LISTEN.
+ *
+ * The server can go away at any moment (a restart, a failover, a cut network path) and come back.
+ * Every failure that means "away" leaves here as DatabaseUnavailableError (errors.ts), which the
+ * HTTP layer answers with 503 and Retry-After; no connection's 'error' event may go unheard (an
+ * unheard one ends the process); a broken connection is destroyed, never handed to the next caller;
+ * and new connections are tried again on each request, so service resumes when the server is back.
+ */
+import crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { copyInSql } from './copySql.js';
+import type { Database, Queryable, QueryOptions } from './database.js';
+import { classifyDatabaseError, DatabaseUnavailableError, isConnectionFailure } from './errors.js';
+
+/**
+ * How long a request waits for a connection (a new one, or a turn in the full pool) before it is
+ * answered 503: a server that does not answer (a host gone, packets dropped) would otherwise hold
+ * every request until TCP gives up, minutes later.
+ */
+export const CONNECT_TIMEOUT_MS = 5000;
+/** Between attempts to reconnect a LISTEN connection. */
+const LISTEN_RETRY_MS = 1000;
+/**
+ * TCP keepalive after this much silence: a server host that vanished without a reset (powered off,
+ * a network partition) is then found dead in minutes (the system's probe interval and count
+ * decide), not the system default's two hours.
+ */
+const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
+
+// pg returns int8 and numeric as strings by default; Carewall keeps counts in int4/int8 that fit a JS number.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** The same text always gets the same name, so pg prepares it once per connection. */
+function statementName(sql: string): string {
+  return `cw_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 40)}`;
+}
+
+/** Runs `op`; a connection failure leaves it as DatabaseUnavailableError, anything else unchanged. */
+async function classified<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw classifyDatabaseError(err);
+  }
+}
+
+/** A connection taken from the pool for a transaction, a COPY or a snapshot. */
+interface Lease {
+  client: pg.PoolClient;
+  /** The connection's own error, if it broke while held. */
+  readonly lost: Error | undefined;
+  /** Back to the pool, or destroyed when it broke (or `err` says it did). */
+  release(err?: unknown): void;
+}
+
+async function lease(pool: pg.Pool): Promise<Lease> {
+  const client = await classified(() => pool.connect());
+  let lost: Error | undefined;
+  // pg-pool removes its own 'error' listener while a client is checked out, and a connection that
+  // breaks then (the server restarting under a transaction) emits 'error' on the client: with no
+  // listener that ends the process. The failure itself reaches the caller through its query.
+  const onError = (err: Error) => {
+    lost ??= err;
+  };
+  client.on('error', onError);
+  let released = false;
+  return {
+    client,
+    get lost() {
+      return lost;
+    },
+    release(err) {
+      if (released) return;
+      released = true;
+      client.off('error', onError);
+      const broken = lost ?? (isConnectionFailure(err) ? (err as Error) : undefined);
+      client.release(broken);
+    },
+  };
+}
+
+export async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
+  pool.on('error', () => {
+    /* an idle connection broke: the pool drops it, and the next query opens a new one */
+  });
+  const run = <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: unknown[], options?: QueryOptions) =>
+    classified(async () => {
+      const r = options?.prepare
+        ? await (q as pg.Pool).query({ name: statementName(sql), text: sql, values: params as unknown[] })
+        : await (q as pg.Pool).query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    });
+  await run(pool, 'select 1');
+  const exec = async (q: pg.Pool | pg.PoolClient, sql: string) => {
+    await classified(() => q.query(sql)); // without parameters pg uses the simple protocol, which accepts scripts
+  };
+  const copyOutOn = async (client: pg.PoolClient, select: string) => {
+    const parts: Buffer[] = [];
+    for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  };
+  /** Runs `fn` inside `begin` … `commit` on a leased connection, rolled back when it throws. */
+  const inTransaction = async <T>(begin: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const held = await lease(pool);
+    let failure: unknown;
+    try {
+      await held.client.query(begin);
+      const result = await fn(held.client);
+      await held.client.query('commit');
+      return result;
+    } catch (err) {
+      failure = err;
+      // On a broken connection there is nothing to roll back: the server has already done so.
+      if (!held.lost && !isConnectionFailure(err)) await held.client.query('rollback').catch(() => undefined);
+      // Whatever `fn` made of it, a transaction whose connection broke did not complete: the caller
+      // hears "unavailable, try again". (A COMMIT cut off may still have committed; it is never
+      // reported as done, so nothing unacknowledged is promised and nothing acknowledged is lost.)
+      if (held.lost && !(err instanceof DatabaseUnavailableError)) throw new DatabaseUnavailableError('the database connection was lost during a transaction', { cause: held.lost });
+      throw classifyDatabaseError(err);
+    } finally {
+      held.release(failure);
+    }
+  };
+  return {
+    kind: 'postgres',
+    singleProcess: false,
+    query: (sql, params, options) => run(pool, sql, params, options),
+    exec: (sql) => exec(pool, sql),
+    transaction: (fn) =>
+      inTransaction('begin', (client) => {
+        const q: Queryable & { client: pg.PoolClient } = { client, query: (sql, params, options) => run(client, sql, params, options), exec: (sql) => exec(client, sql) };
+        return fn(q);
+      }),
+    listen: (channel, onMessage, onBroken) => classified(() => listenPostgres(url, channel, onMessage, onBroken)),
+    async copyOut(select) {
+      const held = await lease(pool);
+      let failure: unknown;
+      try {
+        return await classified(() => copyOutOn(held.client, select));
+      } catch (err) {
+        failure = err;
+        throw err;
+      } finally {
+        held.release(failure);
+      }
+    },
+    readSnapshot: (fn) =>
+      inTransaction('begin isolation level repeatable read read only', (client) =>
+        fn({
+          query: (sql, params, options) => run(client, sql, params, options),
+          copyOut: (select) => classified(() => copyOutOn(client, select)),
+          async *copyOutStream(select) {
+            try {
+              for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) yield part as Buffer;
+            } catch (err) {
+              throw classifyDatabaseError(err);
+            }
+          },
+        }),
+      ),
+    async copyIn(tx, table, columns, data) {
+      // The transaction's own connection: the rows commit (or roll back) with the rest of the restore.
+      const client = (tx as unknown as { client?: pg.PoolClient }).client;
+      if (!client) throw new Error('copyIn: needs a transaction of this database');
+      const stream = client.query(copyFrom(copyInSql(table, columns, 'stdin')));
+      await classified(() => pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : Readable.from(data), stream));
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** A connection of its own (a pooled one would be handed to other queries), reconnected when lost. */
+async function listenPostgres(url: string, channel: string, onMessage: (p: string) => void, onBroken: () => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error('listen: channel names are lower-case identifiers');
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const again = () => {
+    if (!stopped) retry = setTimeout(() => void connect().catch(() => undefined), LISTEN_RETRY_MS);
+  };
+  const connect = async (initial = false): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
+    const lost = () => {
+      if (client !== c) return;
+      client = undefined;
+      onBroken();
+      c.end().catch(() => undefined);
+      again();
+    };
+    c.on('notification', (n) => {
+      if (n.channel === channel) onMessage(n.payload ?? '');
+    });
+    // Heard from the first moment: a connection that fails while connecting emits 'error' too.
+    c.on('error', lost);
+    c.on('end', lost);
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+    } catch (err) {
+      c.end().catch(() => undefined);
+      if (initial) throw err;
+      again();
+      return;
+    }
+    if (stopped) {
+      await c.end().catch(() => undefined);
+      return;
+    }
+    client = c;
+  };
+  await connect(true);
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = client;
+    client = undefined;
+    await c?.end().catch(() => undefined);
+  };
+}
