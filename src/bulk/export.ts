@@ -232,7 +232,7 @@ export class BulkExports {
     } catch (err) {
       if (!lastTry && fromDatabaseAway(err)) throw err; // runRetrying runs the job again
       const message = err instanceof FhirError ? err.message : fromDatabaseAway(err) ? 'the database was unavailable' : 'the export failed';
-      this.log.error({ err: (err as Error).message, job: id }, 'bulk export failed');
+      this.log.error({ err: (err as Error).name, job: id }, 'bulk export failed');
       // Stored even if the database is still on its way back.
       const fail = () => this.db.query(`update bulk_export_job set status = 'failed', error = $2, completed_at = now() where id = $1`, [id, message]);
       await retryWhileAway(fail, { ...EXPORT_RETRY, signal: this.stopping.signal }).catch(() => this.log.error({ job: id }, 'bulk export: its failure could not be stored'));
