@@ -12,12 +12,21 @@ export interface Settings {
   /** Failed logins after which an account is locked for a while (doubling each further failure). */
   lockoutThreshold: number;
   lockoutBaseMinutes: number;
+  /** Failed sign-ins from one address (any user names) within the window after which it is refused for a window. */
+  loginAddressFailures: number;
+  loginAddressWindowMinutes: number;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
   /** Seconds within which a request (headers and body) must have arrived whole; 408 after. */
   requestTimeoutSeconds: number;
   /** Demo installations have known passwords and may only listen on loopback. */
   demo: boolean;
+  /**
+   * The address clients reach this server at (https://carewall.clinic.example), set at install:
+   * what a system client's signed assertion must name as its audience. Never taken from a request's
+   * Host header, which the sender chooses.
+   */
+  publicUrl?: string;
   /** Care-relationship access rules (issue #3); see docs/access.md. */
   access: AccessSettings;
   /** The audit log's checkpoints (issue #4); see docs/audit.md. */
@@ -77,6 +86,8 @@ const DEFAULTS: Omit<Settings, 'dataDir'> = {
   sessionMaxHours: 12,
   lockoutThreshold: 5,
   lockoutBaseMinutes: 1,
+  loginAddressFailures: 30,
+  loginAddressWindowMinutes: 15,
   bodyLimitBytes: 8 * 1024 * 1024,
   requestTimeoutSeconds: 60,
   demo: false,
@@ -92,6 +103,7 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
     ...stored,
     // Nested: a carewall.json that sets one access option keeps the defaults of the others.
     access: checkAccessSettings({ ...DEFAULT_ACCESS, ...stored.access }),
+    ...(stored.publicUrl !== undefined ? { publicUrl: checkPublicUrl(stored.publicUrl) } : {}),
     audit: checkAuditSettings({ ...DEFAULT_AUDIT, ...stored.audit }),
     dataDir: path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
@@ -100,6 +112,20 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
 
 /** What carewall.json may hold: any setting, nested access settings partially. */
 export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access' | 'audit'>> & { access?: Partial<AccessSettings>; audit?: Partial<AuditSettings> };
+
+/** An absolute http(s) URL without query or fragment, kept without a trailing slash. */
+export function checkPublicUrl(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new Error(`${SETTINGS_FILE}: publicUrl must be the server's absolute http(s) address, without query or fragment (https://carewall.example.org)`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
 
 export function checkAuditSettings(a: AuditSettings): AuditSettings {
   if (typeof a.intervalSeconds !== 'number' || !Number.isFinite(a.intervalSeconds) || a.intervalSeconds < 0) {

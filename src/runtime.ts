@@ -53,7 +53,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     fhir.newVersionsHooks.push(access.newVersionsHook);
     await access.start();
     const grants = new AccessGrants(db, keyring, access, settings.access, log);
-    const identity = new IdentityService(db, keyring, settings);
+    // Requests to act as a practitioner bound before, and their decisions, go to the privacy officers.
+    const identity = new IdentityService(db, keyring, settings, (kind, ref, message) => grants.announce(kind, ref, message));
     const clients = new ClientService(db);
     // Every access decision is a record in the audit log before it is acted on.
     const audit = new AuditService(db, keyring, settings.audit, log, settings.dataDir);

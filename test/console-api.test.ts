@@ -37,10 +37,13 @@ describe('console routes', () => {
     assert.equal(r.status, 201);
     assert.match(r.body.totpUri, /^otpauth:\/\/totp\//);
     assert.equal(r.headers.get('cache-control'), 'no-store');
+    // Sessions opened with the old factor end with it.
+    assert.equal((await call(s.url, 'GET', '/api/me', { token: doctor })).status, 401);
   });
 
   test('verifying the audit log from the console is for privacy and security staff', async () => {
-    assert.equal((await call(s.url, 'POST', '/api/audit/verify', { token: doctor })).status, 403);
+    const physician = await s.login(['physician'], 'dr-verify');
+    assert.equal((await call(s.url, 'POST', '/api/audit/verify', { token: physician })).status, 403);
     const security = await s.login(['security-admin'], 'sec-console');
     const r = await call(s.url, 'POST', '/api/audit/verify', { token: security });
     assert.equal(r.status, 200);

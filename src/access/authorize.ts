@@ -47,6 +47,8 @@ export type AdminAction =
   | 'user.create'
   | 'user.disable'
   | 'user.list'
+  /** Approve or reject an account's request to act as a practitioner bound before (the second person). */
+  | 'user.approve-binding'
   | 'keys.rotate'
   /** Ask whether and why a user can access a patient. */
   | 'access.explain'
@@ -92,6 +94,7 @@ export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {
   'user.create': ['admin'],
   'user.disable': ['admin'],
   'user.list': ['admin'],
+  'user.approve-binding': ['admin', 'privacy-officer'],
   'keys.rotate': ['admin'],
   'access.explain': ['admin', 'privacy-officer'],
   'access.review': ['privacy-officer'],

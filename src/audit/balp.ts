@@ -192,7 +192,7 @@ export function parseAuditSearch(query: Record<string, string | string[] | undef
         const actions = values.flatMap((v) => v.split(',')).flatMap((v) => {
           const code = v.replace(/^[^|]*\|/, '');
           if (name === 'action' && code in FHIR_TO_ACTIONS) return FHIR_TO_ACTIONS[code];
-          if (name === 'action' && code === 'E') return ['search', 'login', 'logout', 'break-glass.start', 'break-glass.review', 'investigation.start', 'investigation.review', 'flagged-access.review', 'user.create', 'user.disable', 'user.second-factor', 'configuration.change', 'audit.checkpoint', 'audit.vkey', 'audit.record', 'audit.proof', 'audit.events', 'audit.access-report'];
+          if (name === 'action' && code === 'E') return ['search', 'login', 'logout', 'break-glass.start', 'break-glass.review', 'investigation.start', 'investigation.review', 'flagged-access.review', 'user.create', 'user.disable', 'user.second-factor', 'user.practitioner-request', 'user.practitioner-approve', 'user.practitioner-reject', 'configuration.change', 'audit.checkpoint', 'audit.vkey', 'audit.record', 'audit.proof', 'audit.events', 'audit.access-report'];
           if (/^[a-z][a-z.\-]{1,40}$/.test(code)) return [code];
           throw new FhirError(400, 'invalid', `unknown ${name} code`);
         });

@@ -65,11 +65,12 @@ program
   .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
   .requiredOption('--admin-user <name>', "the administrator's username")
   .option('--admin-password-stdin', "read the administrator's password from standard input")
+  .option('--public-url <url>', 'the address clients reach this server at (https://carewall.clinic.example): what system clients sign their token requests for')
   .option('--json', 'print the result as JSON')
-  .action(async (opts: { dataDir: string; adminUser: string; adminPasswordStdin?: boolean; json?: boolean }) => {
+  .action(async (opts: { dataDir: string; adminUser: string; adminPasswordStdin?: boolean; publicUrl?: string; json?: boolean }) => {
     if (!opts.adminPasswordStdin) throw new Error('give the password on standard input with --admin-password-stdin (never on the command line)');
     const password = (await readStdin()).replace(/\r?\n$/, '');
-    const result = await install({ dataDir: opts.dataDir, adminUser: opts.adminUser, adminPassword: password, log: createLogger('warn') });
+    const result = await install({ dataDir: opts.dataDir, adminUser: opts.adminUser, adminPassword: password, publicUrl: opts.publicUrl, log: createLogger('warn') });
     await result.cw.close();
     const out = { username: result.username, totpUri: result.totpUri, dataDir: path.resolve(opts.dataDir) };
     if (opts.json) console.log(JSON.stringify(out));

@@ -44,7 +44,7 @@ export function registerUserCommand(
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .requiredOption('--username <name>', 'login name (1-64 of letters, digits, . _ @ -; case-insensitive)')
     .requiredOption('--roles <list>', 'comma-separated roles, e.g. physician,nurse')
-    .option('--practitioner <reference>', 'the linked FHIR practitioner, Practitioner/<id>')
+    .option('--practitioner <reference>', 'the linked FHIR practitioner, Practitioner/<id> (one linked before waits for a second person\'s approval)')
     .option('--password-stdin', 'read the password from standard input (otherwise it is asked for at the terminal)')
     .option('--valid-until <iso>', 'last moment the account may be used (ISO 8601), e.g. a locum’s last day')
     .option('--require-totp', 'ask for a second factor even when no role requires one')
@@ -59,11 +59,14 @@ export function registerUserCommand(
         ),
       );
       if (opts.json) {
-        io.out(JSON.stringify({ id: created.id, username: created.username, roles: created.roles, practitioner: created.practitioner ?? null, validUntil: created.validUntil ?? null, totpUri: created.totpUri }));
+        io.out(JSON.stringify({ id: created.id, username: created.username, roles: created.roles, practitioner: created.practitioner ?? null, ...(created.pendingPractitioner ? { pendingPractitioner: created.pendingPractitioner } : {}), validUntil: created.validUntil ?? null, totpUri: created.totpUri }));
         return;
       }
       io.out(`Created user ${created.username} (${created.id}) with roles ${created.roles.join(',')}`);
       if (created.practitioner) io.out(`Linked to ${created.practitioner}`);
+      if (created.pendingPractitioner) {
+        io.out(`Not linked yet: ${created.pendingPractitioner} is or was linked to another account. Another administrator or a privacy officer must approve it (POST /api/users/${created.username}/practitioner/approve); privacy officers have been told.`);
+      }
       if (created.validUntil) io.out(`Valid until ${created.validUntil}`);
       if (created.totpUri) {
         io.out('A second factor is required. Add this to an authenticator app; it is shown only once:');

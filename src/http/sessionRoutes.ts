@@ -24,6 +24,10 @@ export function toApiError(err: unknown): unknown {
       return new FhirError(409, 'duplicate', err.message);
     case 'not-found':
       return new FhirError(404, 'not-found', err.message);
+    case 'conflict':
+      return new FhirError(409, 'conflict', err.message);
+    case 'forbidden':
+      return new FhirError(403, 'forbidden', err.message);
   }
 }
 

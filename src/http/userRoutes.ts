@@ -46,13 +46,32 @@ export async function registerUserRoutes(app: FastifyInstance, cw: Carewall): Pr
     }
     // The TOTP URI carries the secret.
     reply.header('cache-control', 'no-store');
-    return reply.status(201).send({
+    // 202: the account exists, its practitioner waits for a second person's approval.
+    return reply.status(created.pendingPractitioner ? 202 : 201).send({
       id: created.id,
       username: created.username,
       roles: created.roles,
       practitioner: created.practitioner ?? null,
+      ...(created.pendingPractitioner ? { pendingPractitioner: created.pendingPractitioner } : {}),
       ...(created.totpUri ? { totpUri: created.totpUri } : {}),
     });
+  });
+
+  // The second person on a request to act as a practitioner bound before (another admin, a privacy officer).
+  app.post<{ Params: { username: string } }>('/api/users/:username/practitioner/approve', async (req) => {
+    try {
+      return await cw.identity.decideBinding(req.params.username, true, { who: requireWho(req) });
+    } catch (err) {
+      throw toApiError(err);
+    }
+  });
+  app.post<{ Params: { username: string } }>('/api/users/:username/practitioner/reject', async (req, reply) => {
+    try {
+      await cw.identity.decideBinding(req.params.username, false, { who: requireWho(req) });
+    } catch (err) {
+      throw toApiError(err);
+    }
+    return reply.status(204).send();
   });
 
   app.get('/api/users', async (req) => {

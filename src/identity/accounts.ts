@@ -9,6 +9,8 @@ export interface AccountSummary {
   username: string;
   roles: Role[];
   practitioner?: string;
+  /** A binding to this practitioner waiting for a second person's approval (binding.ts). */
+  pendingPractitioner?: string;
   totpRequired: boolean;
   disabled: boolean;
   validUntil?: string;
@@ -25,6 +27,8 @@ export interface NewAccountRow {
   passwordHash: string;
   roles: Role[];
   practitioner?: string;
+  /** Requested instead of bound, and by whom (an account id, or 'system' for the command line). */
+  pendingPractitioner?: { practitioner: string; requestedBy: string };
   totpSecretSealed?: Buffer;
   totpRequired: boolean;
   validUntil?: Date;
@@ -50,11 +54,11 @@ const iso = (value: unknown): string | undefined => (value instanceof Date ? val
 export async function insertAccount(q: Queryable, a: NewAccountRow): Promise<boolean> {
   const r = await q.query(
     `insert into identity_account
-       (id, username, password_hash, roles, practitioner, totp_secret, totp_required, valid_until)
-     values ($1, $2, $3, $4::text[], $5, $6, $7, $8)
+       (id, username, password_hash, roles, practitioner, totp_secret, totp_required, valid_until, practitioner_pending, practitioner_requested_by)
+     values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10)
      on conflict (username) do nothing
      returning id`,
-    [a.id, a.username, a.passwordHash, a.roles, a.practitioner ?? null, a.totpSecretSealed ?? null, a.totpRequired, a.validUntil ?? null],
+    [a.id, a.username, a.passwordHash, a.roles, a.practitioner ?? null, a.totpSecretSealed ?? null, a.totpRequired, a.validUntil ?? null, a.pendingPractitioner?.practitioner ?? null, a.pendingPractitioner?.requestedBy ?? null],
   );
   return r.rows.length === 1;
 }
@@ -146,6 +150,7 @@ export async function listAccounts(q: Queryable): Promise<AccountSummary[]> {
     username: string;
     roles: unknown;
     practitioner: string | null;
+    practitioner_pending: string | null;
     totp_required: boolean;
     disabled: boolean;
     valid_until: unknown;
@@ -154,7 +159,7 @@ export async function listAccounts(q: Queryable): Promise<AccountSummary[]> {
     last_login_at: unknown;
     created_at: unknown;
   }>(
-    `select id, username, roles, practitioner, totp_required, disabled, valid_until,
+    `select id, username, roles, practitioner, practitioner_pending, totp_required, disabled, valid_until,
        case when locked_until > now() then locked_until end as locked_until,
        failed_count, last_login_at, created_at
      from identity_account order by username`,
@@ -164,6 +169,7 @@ export async function listAccounts(q: Queryable): Promise<AccountSummary[]> {
     username: row.username,
     roles: asRoles(row.roles),
     practitioner: row.practitioner ?? undefined,
+    ...(row.practitioner_pending ? { pendingPractitioner: row.practitioner_pending } : {}),
     totpRequired: row.totp_required,
     disabled: row.disabled,
     validUntil: iso(row.valid_until),

@@ -4,7 +4,7 @@
  */
 
 export abstract class IdentityError extends Error {
-  abstract readonly kind: 'invalid-credentials' | 'locked' | 'invalid-input' | 'duplicate' | 'not-found';
+  abstract readonly kind: 'invalid-credentials' | 'locked' | 'invalid-input' | 'duplicate' | 'not-found' | 'conflict' | 'forbidden';
 }
 
 /**
@@ -40,5 +40,18 @@ export class UnknownAccountError extends IdentityError {
   readonly kind = 'not-found';
   constructor() {
     super('no such account');
+  }
+}
+
+/** A decision that cannot be taken in the account's present state (nothing pending, another holder). */
+export class BindingConflictError extends IdentityError {
+  readonly kind = 'conflict';
+}
+
+/** A second person's decision asked of the person who made the request. */
+export class NotYoursToDecideError extends IdentityError {
+  readonly kind = 'forbidden';
+  constructor() {
+    super('a second person must decide: not the one who asked');
   }
 }

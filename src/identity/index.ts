@@ -7,10 +7,12 @@ export { hashToken, isWellFormedToken, newToken } from './sessions.js';
 export { identityMigrations } from './schema.js';
 export {
   AccountLockedError,
+  BindingConflictError,
   DuplicateUsernameError,
   IdentityError,
   InvalidCredentialsError,
   InvalidInputError,
+  NotYoursToDecideError,
   UnknownAccountError,
 } from './errors.js';
 export { PASSWORD_MAX, PASSWORD_MIN } from './passwords.js';

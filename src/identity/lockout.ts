@@ -35,10 +35,7 @@ export async function recordFailure(q: Queryable, accountId: string, policy: Loc
   const r = await q.query<{ failed_count: number; locked_for: number | null }>(
     `update identity_account set
        failed_count = failed_count + 1,
-       locked_until = case
-         when failed_count + 1 >= $2::int then now() + make_interval(secs => least(
-           $4::float8, $3::float8 * 60 * power(2::float8, least(failed_count + 1 - $2::int, 30))))
-         else locked_until end
+       locked_until = ${lockedUntilSql('failed_count + 1', 'locked_until')}
      where id = $1
      returning failed_count,
        ceil(extract(epoch from (locked_until - now())))::int as locked_for`,
@@ -47,4 +44,14 @@ export async function recordFailure(q: Queryable, accountId: string, policy: Loc
   const row = r.rows[0];
   if (!row) return { failedCount: 0, lockedForSeconds: 0 };
   return { failedCount: row.failed_count, lockedForSeconds: Math.max(0, row.locked_for ?? 0) };
+}
+
+/**
+ * The lock after a failure that brings the count to `count` (SQL over parameters $2 threshold, $3
+ * base minutes, $4 cap in seconds), else `current`: the same lock for accounts and for user names
+ * that name no account (throttle.ts), so a lock-out does not tell the two apart.
+ */
+export function lockedUntilSql(count: string, current: string): string {
+  return `case when ${count} >= $2::int then now() + make_interval(secs => least(
+           $4::float8, $3::float8 * 60 * power(2::float8, least(${count} - $2::int, 30)))) else ${current} end`;
 }

@@ -45,4 +45,22 @@ export const identityMigrations: Migration[] = [
       create index identity_session_account on identity_session (account_id);
     `,
   },
+  {
+    module: 'identity',
+    version: 2,
+    description: 'practitioner bindings that wait for a second person; sign-in throttles for unknown names and addresses',
+    sql: `
+      alter table identity_account add column practitioner_pending text, add column practitioner_requested_by text;
+      create index identity_account_practitioner on identity_account (practitioner);
+      create index identity_account_practitioner_pending on identity_account (practitioner_pending) where practitioner_pending is not null;
+
+      -- key: HMAC of a user name that names no account, or of an address (throttle.ts)
+      create table identity_login_throttle (
+        key bytea primary key,
+        failed_count int not null default 0 check (failed_count >= 0),
+        window_start timestamptz not null default now(),
+        locked_until timestamptz
+      );
+    `,
+  },
 ];

@@ -10,9 +10,11 @@ import type { Database, Queryable } from '../db/database.js';
 import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
-import { AccountLockedError, DuplicateUsernameError, InvalidCredentialsError, UnknownAccountError } from './errors.js';
+import { activeHolder, everBound, lockPractitioner, pendingOf, settle } from './binding.js';
+import { AccountLockedError, BindingConflictError, DuplicateUsernameError, InvalidCredentialsError, NotYoursToDecideError, UnknownAccountError } from './errors.js';
 import { checkPractitioner, checkRoles, checkValidUntil, isWellFormedUsername, normaliseUsername } from './input.js';
 import { recordFailure, type LockoutPolicy } from './lockout.js';
+import { lockedForSeconds, purgeQuietThrottles, recordAddressFailure, recordUnknownNameFailure, throttleKey, type AddressPolicy } from './throttle.js';
 import { checkPasswordPolicy, hashPassword, needsRehash, PASSWORD_MAX, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.js';
 import type { ClientInfo, SessionTiming } from './sessions.js';
@@ -35,6 +37,8 @@ export interface CreatedAccount {
   username: string;
   roles: Role[];
   practitioner?: string;
+  /** The practitioner asked for, when it was bound before: waiting for a second person (binding.ts). */
+  pendingPractitioner?: string;
   validUntil?: string;
   totpRequired: boolean;
   /** Present when a second factor is required: the otpauth:// URI to enrol an authenticator. Shown once. */
@@ -58,7 +62,7 @@ export interface Session {
  * only when one exists (a mistyped user name is often a password).
  */
 export interface IdentityEvent {
-  action: 'login' | 'logout' | 'user.create' | 'user.disable' | 'user.second-factor';
+  action: 'login' | 'logout' | 'user.create' | 'user.disable' | 'user.second-factor' | 'user.practitioner-request' | 'user.practitioner-approve' | 'user.practitioner-reject';
   outcome: 'success' | 'denied';
   /** Who acted: the administrator, or the account itself for sign-in and sign-out. */
   actor?: Who;
@@ -82,6 +86,8 @@ export class IdentityService {
     private readonly db: Database,
     private readonly keyring: Keyring,
     private readonly settings: Settings,
+    /** Tells privacy officers (the access module's notifications, wired in runtime.ts); never names a patient. */
+    private readonly notify: (kind: string, ref: string, message: string) => Promise<void> = async () => undefined,
   ) {}
 
   /** Listeners are awaited: when one fails (the audit log is down) the change does not happen. */
@@ -104,25 +110,40 @@ export class IdentityService {
     const id = crypto.randomUUID();
     const secret = totpRequired ? newTotpSecret() : undefined;
     const passwordHash = await hashPassword(password);
-    await this.db.transaction(async (tx) => {
+    const requester = (opts.who ?? SYSTEM).accountId;
+    const pending = await this.db.transaction(async (tx) => {
+      // A practitioner bound before is only requested (binding.ts), decided under its lock.
+      if (practitioner) await lockPractitioner(tx, practitioner);
+      const requested = practitioner !== undefined && (await everBound(tx, practitioner));
       const inserted = await accounts.insertAccount(tx, {
         id,
         username,
         passwordHash,
         roles,
-        practitioner,
+        practitioner: requested ? undefined : practitioner,
+        pendingPractitioner: requested ? { practitioner, requestedBy: requester } : undefined,
         totpSecretSealed: secret && sealTotpSecret(this.generalKey(), secret, id),
         totpRequired,
         validUntil,
       });
       if (!inserted) throw new DuplicateUsernameError();
-      await this.emit({ action: 'user.create', outcome: 'success', actor: opts.who, account: { id, username, roles, practitioner }, tx });
+      await this.emit({ action: 'user.create', outcome: 'success', actor: opts.who, account: { id, username, roles, practitioner: requested ? undefined : practitioner }, tx });
+      if (requested) {
+        const reason = 'the practitioner is or was bound to another account: a second person must approve';
+        await this.emit({ action: 'user.practitioner-request', outcome: 'success', actor: opts.who, account: { id, username, roles, practitioner }, reason, tx });
+      }
+      return requested ? practitioner : undefined;
     });
+    if (pending) {
+      const by = opts.who?.username ?? 'the command line';
+      await this.notify('practitioner-binding', id, `account ${username} asks to act as ${pending} (requested by ${by}); another administrator or a privacy officer must approve or reject it`);
+    }
     return {
       id,
       username,
       roles,
-      practitioner,
+      practitioner: pending ? undefined : practitioner,
+      ...(pending ? { pendingPractitioner: pending } : {}),
       validUntil: validUntil?.toISOString(),
       totpRequired,
       totpUri: secret && totpUri(secret, username),
@@ -139,7 +160,10 @@ export class IdentityService {
     const username = await this.db.transaction(async (tx) => {
       const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.generalKey(), secret, accountId));
       if (name === undefined) throw new UnknownAccountError();
-      await this.emit({ action: 'user.second-factor', outcome: 'success', actor: opts.who, account: { id: accountId, username: name }, reason: 'second factor enrolled', tx });
+      // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
+      // factor must sign in again with the new one.
+      const ended = await sessions.revokeAccountSessions(tx, accountId);
+      await this.emit({ action: 'user.second-factor', outcome: 'success', actor: opts.who, account: { id: accountId, username: name }, reason: `second factor enrolled; ${ended} session(s) ended`, tx });
       return name;
     });
     return totpUri(secret, username);
@@ -155,16 +179,35 @@ export class IdentityService {
       const named = account && { id: account.id, username: account.username, roles: [...account.roles] };
       await this.emit({ action: 'login', outcome: 'denied', actor: named && { accountId: named.id, username: named.username, roles: account.roles }, account: named, reason, client });
     };
+    const address = client.ip ? throttleKey(this.generalKey(), 'address', client.ip) : undefined;
+    // An address that failed too often is refused before anything else is looked at (spraying).
+    const addressLock = address ? await lockedForSeconds(this.db, address) : 0;
+    if (addressLock > 0) {
+      await refused('too many failed sign-ins from this address');
+      throw new AccountLockedError(addressLock);
+    }
+    const failed = async (recordOwn: () => Promise<unknown>): Promise<never> => {
+      await recordOwn();
+      if (address) await recordAddressFailure(this.db, address, this.addressPolicy());
+      throw new InvalidCredentialsError();
+    };
     if (typeof password !== 'string' || password.length > PASSWORD_MAX || !isWellFormedUsername(username)) {
       if (typeof password === 'string') await verifyAgainstDummy(password);
       await refused('malformed credentials');
-      throw new InvalidCredentialsError();
+      return failed(async () => undefined);
     }
     const account = await accounts.findForLogin(this.db, username.toLowerCase());
     if (!account) {
+      // Locked out and counted as an account would be: a 429 must not tell real names from unknown ones.
+      const nameKey = throttleKey(this.generalKey(), 'name', username.toLowerCase());
+      const locked = await lockedForSeconds(this.db, nameKey);
+      if (locked > 0) {
+        await refused('account locked');
+        throw new AccountLockedError(locked);
+      }
       await verifyAgainstDummy(password);
       await refused('no such account');
-      throw new InvalidCredentialsError();
+      return failed(() => recordUnknownNameFailure(this.db, nameKey, this.lockoutPolicy()));
     }
     // Checked before the password so that a locked account gives a guesser no further answers.
     if (account.lockedForSeconds > 0) {
@@ -182,7 +225,7 @@ export class IdentityService {
     }
     if (!ok) {
       await refused(why, account);
-      return this.fail(account.id);
+      return failed(() => recordFailure(this.db, account.id, this.lockoutPolicy()));
     }
 
     const session = await this.db.transaction(async (tx) => {
@@ -195,7 +238,7 @@ export class IdentityService {
     });
     if (!session) {
       await refused('refused at the last moment (locked, disabled or code reused)', account);
-      return this.fail(account.id);
+      return failed(() => recordFailure(this.db, account.id, this.lockoutPolicy()));
     }
     await this.afterLogin(account, password);
     return session;
@@ -226,6 +269,42 @@ export class IdentityService {
       await this.emit({ action: 'user.disable', outcome: 'success', actor: opts.who, account: { id, username: username.toLowerCase() }, tx });
       return { id, revokedSessions };
     });
+  }
+
+  /**
+   * A second person approves (or rejects) an account's request to act as a practitioner bound
+   * before (binding.ts): never the one who asked; an approval only while no other active account
+   * holds that practitioner. Returns the account's binding after the decision.
+   */
+  async decideBinding(username: string, approve: boolean, opts: Acting = {}): Promise<{ username: string; practitioner: string | null }> {
+    const who = opts.who ?? SYSTEM;
+    authorize(who, 'user.approve-binding');
+    if (!isWellFormedUsername(username)) throw new UnknownAccountError();
+    const action = approve ? 'user.practitioner-approve' : 'user.practitioner-reject';
+    let refusal: { reason: string; error: Error; account: { id: string; username: string; practitioner: string } } | undefined;
+    const result = await this.db.transaction(async (tx) => {
+      const pending = await pendingOf(tx, username.toLowerCase());
+      if (!pending) throw new BindingConflictError('the account has no practitioner binding waiting for a decision');
+      const account = { id: pending.id, username: pending.username, practitioner: pending.practitioner };
+      await lockPractitioner(tx, pending.practitioner);
+      if (pending.requestedBy === who.accountId) {
+        refusal = { reason: 'the requester may not decide on their own request', error: new NotYoursToDecideError(), account };
+      } else if (approve && !pending.active) {
+        refusal = { reason: 'the account is disabled or expired', error: new BindingConflictError('the account is disabled or expired'), account };
+      } else if (approve && (await activeHolder(tx, pending.practitioner, pending.id))) {
+        refusal = { reason: 'another active account is bound to the practitioner', error: new BindingConflictError('another active account acts as this practitioner: disable it first'), account };
+      }
+      if (refusal) return undefined;
+      await settle(tx, pending.id, approve);
+      await this.emit({ action, outcome: 'success', actor: opts.who, account, tx });
+      return { username: pending.username, practitioner: approve ? pending.practitioner : null };
+    });
+    if (refusal) {
+      await this.emit({ action, outcome: 'denied', actor: opts.who, account: refusal.account, reason: refusal.reason });
+      throw refusal.error;
+    }
+    await this.notify('practitioner-binding', result!.username, `${who.username} ${approve ? 'approved' : 'rejected'} account ${result!.username} acting as ${approve ? result!.practitioner : 'the practitioner it asked for'}`);
+    return result!;
   }
 
   async listAccounts(opts: Acting = {}): Promise<AccountSummary[]> {
@@ -263,15 +342,11 @@ export class IdentityService {
     return matchTotp(secret, otp);
   }
 
-  private async fail(accountId: string): Promise<never> {
-    await recordFailure(this.db, accountId, this.lockoutPolicy());
-    throw new InvalidCredentialsError();
-  }
-
   /** Housekeeping that must not turn a successful login into an error: the session already exists. */
   private async afterLogin(account: LoginRow, password: string): Promise<void> {
     try {
       await sessions.purgeEndedSessions(this.db, account.id);
+      await purgeQuietThrottles(this.db);
       if (needsRehash(account.passwordHash)) {
         await accounts.updatePasswordHash(this.db, account.id, account.passwordHash, await hashPassword(password));
       }
@@ -286,6 +361,10 @@ export class IdentityService {
 
   private timing(): SessionTiming {
     return { idleMinutes: this.settings.sessionIdleMinutes, maxHours: this.settings.sessionMaxHours };
+  }
+
+  private addressPolicy(): AddressPolicy {
+    return { failures: Math.max(1, Math.floor(this.settings.loginAddressFailures)), windowMinutes: this.settings.loginAddressWindowMinutes };
   }
 
   private lockoutPolicy(): LockoutPolicy {

@@ -1,6 +1,6 @@
 /** Making a new installation: data folder, master key file, settings, database schema, first admin. */
 import fs from 'node:fs';
-import { isInitialised, loadSettings, writeSettings, type Settings, type StoredSettings } from '../config.js';
+import { checkPublicUrl, isInitialised, loadSettings, writeSettings, type Settings, type StoredSettings } from '../config.js';
 import { createKeyFile, keyFilePath } from '../keys/masterKeys.js';
 import type { Logger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
@@ -10,6 +10,8 @@ export interface InstallOptions {
   adminUser: string;
   adminPassword: string;
   demo?: boolean;
+  /** The server's public address (carewall.json publicUrl): the audience system clients' assertions name. */
+  publicUrl?: string;
   /** Sections of carewall.json that their capabilities read as they are (the demo's file share). */
   sections?: { backup?: unknown; guard?: unknown };
   log: Logger;
@@ -27,6 +29,7 @@ export class AlreadyInitialisedError extends Error {}
 export async function install(options: InstallOptions): Promise<InstallResult> {
   const { dataDir } = options;
   if (isInitialised(dataDir)) throw new AlreadyInitialisedError(`${dataDir} already holds a Carewall installation`);
+  const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // A key file left by an init that failed half-way is reused: nothing was encrypted for anyone else.
   if (!process.env.CAREWALL_MASTER_KEY && !fs.existsSync(keyFilePath(dataDir))) createKeyFile(dataDir);
@@ -35,7 +38,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   try {
     const admin = await cw.identity.createAccount({ username: options.adminUser, password: options.adminPassword, roles: ['admin'] });
     // Written last: a folder without settings is not an installation, so a failed init can be re-run.
-    writeSettings(dataDir, { ...options.sections, demo: Boolean(options.demo) } as StoredSettings);
+    writeSettings(dataDir, { ...options.sections, demo: Boolean(options.demo), ...(publicUrl ? { publicUrl } : {}) } as StoredSettings);
     return { cw, username: options.adminUser, totpUri: admin.totpUri };
   } catch (err) {
     await cw.close();

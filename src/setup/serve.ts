@@ -29,6 +29,9 @@ export async function serve(cw: Carewall, host: string, port: number): Promise<{
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;
+  // A demo is reached on its loopback address; a real installation names its address at init.
+  if (cw.settings.demo && !cw.settings.publicUrl) cw.settings.publicUrl = `http://${shown}:${actualPort}`;
+  if (!cw.settings.publicUrl) cw.log.warn('publicUrl is not set (carewall.json): system clients cannot get tokens until it is');
   const stop = async () => {
     await stopControl();
     await app.close();

@@ -85,6 +85,8 @@ export async function startTestServer(overrides: StoredSettings = {}, configure?
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  // As a demo does: the server's public address is the one it listens on, unless a test sets one.
+  cw.settings.publicUrl ??= `http://127.0.0.1:${port}`;
   let n = 0;
   const practitioners = new Map<string, string>();
   return {

@@ -10,6 +10,8 @@ interface Account {
   username: string;
   roles: string[];
   practitioner?: string;
+  /** Asked to act as a practitioner another account acted as: waits for a second person. */
+  pendingPractitioner?: string;
   totpRequired: boolean;
   disabled: boolean;
   lockedUntil?: string;
@@ -125,9 +127,26 @@ export function Staff() {
                 <td>{u.username}</td>
                 <td>{u.roles.join(', ')}</td>
                 <td>{u.totpRequired ? 'required' : 'optional'}</td>
-                <td>{u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${when(u.lockedUntil)}` : 'active'}</td>
+                <td>
+                  {u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${when(u.lockedUntil)}` : 'active'}
+                  {u.pendingPractitioner ? <span className="muted"> · waits for a second person to approve acting as a practitioner another account acted as</span> : null}
+                </td>
                 <td>{when(u.lastLoginAt)}</td>
                 <td className="actions">
+                  {u.pendingPractitioner ? (
+                    <>
+                      <button
+                        type="button"
+                        onClick={() => window.confirm(`Let ${u.username} act as the practitioner it asked for, and see that practitioner's patients?`) && void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/approve`, u.username)}
+                        aria-label={`approve ${u.username} acting as the practitioner`}
+                      >
+                        Approve
+                      </button>
+                      <button type="button" onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/reject`, u.username)} aria-label={`reject ${u.username} acting as the practitioner`}>
+                        Reject
+                      </button>
+                    </>
+                  ) : null}
                   <button type="button" onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/second-factor`, u.username)} disabled={u.disabled} aria-label={`reset second factor of ${u.username}`}>
                     Reset second factor
                   </button>
