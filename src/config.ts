@@ -27,6 +27,11 @@ export interface Settings {
    * Host header, which the sender chooses.
    */
   publicUrl?: string;
+  /**
+   * Addresses of the TLS proxies in front (e.g. ["127.0.0.1"]): their X-Forwarded-For names the
+   * caller's address, which the audit log records and the sign-in throttle counts by. Unset: none.
+   */
+  trustProxy?: string[];
   /** Care-relationship access rules (issue #3); see docs/access.md. */
   access: AccessSettings;
   /** The audit log's checkpoints (issue #4); see docs/audit.md. */

@@ -52,6 +52,9 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     // Fastify's own request lines carry the URL with its query string (patient data): ours don't.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
+    // Behind the clinic's TLS proxy every request comes from the proxy: only its forwarded address
+    // tells callers apart (the audit log, the sign-in throttle per address).
+    ...(cw.settings.trustProxy?.length ? { trustProxy: cw.settings.trustProxy } : {}),
   });
 
   // FHIR clients send application/fhir+json; some send application/json. Both are parsed strictly.
