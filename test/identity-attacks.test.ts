@@ -214,3 +214,18 @@ test('resetting a second factor ends the sessions opened with the old one', asyn
   // The new factor signs in.
   await signIn(victim.username, reset.body.totpUri);
 });
+
+test("behind a trusted proxy the throttle counts the caller's forwarded address, not the proxy's", async () => {
+  const proxied = await startTestServer({ loginAddressFailures: 3, trustProxy: ['127.0.0.1'] });
+  try {
+    const attempt = (forwardedFor: string) =>
+      call(proxied.url, 'POST', '/api/session', { body: { username: 'nobody-at-all', password: 'not this one either' }, headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor } });
+    const sprayer = [];
+    for (let i = 0; i < 4; i++) sprayer.push((await attempt('203.0.113.7')).status);
+    assert.deepEqual(sprayer, [401, 401, 401, 429]);
+    // Another caller behind the same proxy is not the sprayer.
+    assert.equal((await attempt('203.0.113.8')).status, 401);
+  } finally {
+    await proxied.close();
+  }
+});
