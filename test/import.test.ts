@@ -130,6 +130,26 @@ describe('import into a running Carewall', () => {
     assert.match(JSON.stringify(failures[0].explanation), /bad\.ndjson:3/);
   });
 
+  test('what cannot be kept exactly is refused, naming the line: invalid UTF-8, a 30-digit decimal, a __proto__ member', async () => {
+    const good = JSON.stringify(observation('obs-exact-1', 'pat-imp-1', 70));
+    const lines = {
+      'utf8.ndjson': (() => {
+        const text = Buffer.from(`${good}\n${JSON.stringify(observation('obs-exact-2', 'pat-imp-1', 71))}\n`);
+        const at = text.lastIndexOf('final');
+        text[at] = 0xff; // a byte that is no UTF-8 at all, inside a string
+        return text;
+      })(),
+      'decimal.ndjson': Buffer.from(`${good}\n${JSON.stringify(observation('obs-exact-3', 'pat-imp-1', 72)).replace('"value":72', '"value":123456789012345678901234567890')}\n`),
+      'proto.ndjson': Buffer.from(`${good}\n${JSON.stringify(observation('obs-exact-4', 'pat-imp-1', 73)).replace('{', '{"__proto__":{"x":1},')}\n`),
+    };
+    for (const [name, bytes] of Object.entries(lines)) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, bytes);
+      await assert.rejects(() => importFiles(s.cw, [file], { workers: 1 }), new RegExp(`${name.replace('.', '\\.')}.*nothing was imported`), name);
+    }
+    await assert.rejects(() => s.cw.fhir.read(SYSTEM, 'Observation', 'obs-exact-1'), /not found/);
+  });
+
   test('nothing stored is overwritten, and records of an unknown patient are refused', async () => {
     const again = write(dir, 'again.ndjson', [
       observation('obs-new-1', 'pat-imp-1', 80),

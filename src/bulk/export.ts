@@ -16,7 +16,7 @@ import { retryWhileAway } from '../db/retry.js';
 import { toBuffer } from '../db/database.js';
 import { open, seal } from '../keys/envelope.js';
 import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
-import { FhirError, SUPPORTED_TYPES, isPatientData, type FhirService } from '../records/index.js';
+import { FhirError, SUPPORTED_TYPES, instantParam, isPatientData, type FhirService } from '../records/index.js';
 import type { Logger } from '../log.js';
 
 /** Resources per page read and per file written. */
@@ -97,11 +97,10 @@ export class BulkExports {
     const candidates = req.level === 'patient' ? SUPPORTED_TYPES.filter((t) => t === 'Patient' || isPatientData(t)) : SUPPORTED_TYPES;
     const types = req.types && req.types.length > 0 ? [...new Set(req.types)] : candidates.filter((t) => this.fhir.access.mayTouchType(who, 'read', t));
     const unknown = types.find((t) => !candidates.includes(t));
-    if (unknown) throw new FhirError(400, 'not-supported', `_type ${unknown} cannot be exported at ${req.level} level`);
+    if (unknown) throw new FhirError(400, 'not-supported', `_type names a type that cannot be exported at ${req.level} level`);
     const refused = types.find((t) => !this.fhir.access.mayTouchType(who, 'read', t));
     if (refused || types.length === 0) throw new FhirError(403, 'forbidden', `the caller may not read ${refused ?? 'any exportable type'}`);
-    const since = req.since ? new Date(req.since) : undefined;
-    if (since && Number.isNaN(since.getTime())) throw new FhirError(400, 'invalid', '_since must be an instant');
+    const since = req.since ? instantParam('_since', req.since) : undefined;
     const patients = req.patients?.map((p) => p.replace(/^Patient\//, ''));
     if (patients?.some((p) => !/^[A-Za-z0-9\-.]{1,64}$/.test(p))) throw new FhirError(400, 'invalid', 'patient must list Patient references');
     const id = crypto.randomUUID();

@@ -16,6 +16,7 @@ import readline from 'node:readline';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { AuditService } from '../audit/index.js';
 import { FhirError, type FhirService } from '../records/index.js';
+import { parseStrictJson, StrictJsonError } from '../util/strictJson.js';
 import { ValidationPool, type ToValidate, type Validated } from './validation.js';
 
 /** Resources handed to the records per statement batch. */
@@ -147,10 +148,27 @@ async function readFile(file: string, emit: Emit, progress: (bytes: number) => v
   const hash = crypto.createHash('sha256');
   let bytes = 0;
   const stream = fs.createReadStream(file);
+  // Lines are decoded leniently by readline: the bytes are checked here, as they pass, so that no
+  // invalid UTF-8 is stored as replacement characters.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const badBytes = () => new ImportError(`${file}: not valid UTF-8 (after byte ${bytes})`);
   stream.on('data', (chunk) => {
     hash.update(chunk);
+    try {
+      utf8.decode(chunk as Buffer, { stream: true });
+    } catch {
+      stream.destroy(badBytes());
+      return;
+    }
     bytes += chunk.length;
     progress(bytes);
+  });
+  stream.on('end', () => {
+    try {
+      utf8.decode();
+    } catch {
+      stream.destroy(badBytes());
+    }
   });
   if (isNdjson(file)) {
     let line = 0;
@@ -165,9 +183,9 @@ async function readFile(file: string, emit: Emit, progress: (bytes: number) => v
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new ImportError(`${file}: not valid JSON (NDJSON files must end in .ndjson or .jsonl)`);
+      body = parseStrictJson(Buffer.concat(chunks));
+    } catch (err) {
+      throw new ImportError(`${file}: ${err instanceof StrictJsonError ? err.message : 'not valid JSON'} (NDJSON files must end in .ndjson or .jsonl)`);
     }
     if ((body as Resource | null)?.resourceType === 'Bundle') {
       for (const [where, resource] of bundleResources(body as Bundle, file)) await emit({ where, body: resource });

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError, validateBody } from '../records/index.js';
+import { parseStrictJson, StrictJsonError } from '../util/strictJson.js';
 import { WorkerPool } from '../util/workerPool.js';
 
 /** A resource as read: its place in the files, and its JSON text (NDJSON) or parsed body (Bundle entries). */
@@ -23,9 +24,9 @@ export function validateForImport(item: ToValidate): Validated {
   let body = item.body;
   if (item.text !== undefined) {
     try {
-      body = JSON.parse(item.text);
-    } catch {
-      return { error: `${item.where}: not valid JSON` };
+      body = parseStrictJson(item.text);
+    } catch (err) {
+      return { error: `${item.where}: ${err instanceof StrictJsonError ? err.message : 'not valid JSON'}` };
     }
     if ((body as Resource | null)?.resourceType === 'Bundle') return { error: `${item.where}: a Bundle inside NDJSON; put Bundles in files of their own` };
   }

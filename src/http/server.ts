@@ -8,6 +8,7 @@ import { AccessDeniedError, type Who } from '../access/authorize.js';
 import { AuditUnavailableError, withRequest } from '../audit/index.js';
 import { classifyDatabaseError, DatabaseUnavailableError } from '../db/errors.js';
 import { DecryptionError } from '../keys/envelope.js';
+import { parseStrictJson, StrictJsonError } from '../util/strictJson.js';
 import { FhirError, outcome } from '../records/outcome.js';
 import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
@@ -57,13 +58,14 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     ...(cw.settings.trustProxy?.length ? { trustProxy: cw.settings.trustProxy } : {}),
   });
 
-  // FHIR clients send application/fhir+json; some send application/json. Both are parsed strictly.
+  // FHIR clients send application/fhir+json; some send application/json. Both are read strictly, as
+  // bytes (util/strictJson.ts: what cannot be kept exactly is refused, never silently altered).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', FHIR_JSON], { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(['application/json', FHIR_JSON], { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch {
-      done(new FhirError(400, 'structure', 'request body is not valid JSON'), undefined);
+      done(null, (body as Buffer).length === 0 ? undefined : parseStrictJson(body as Buffer));
+    } catch (err) {
+      done(new FhirError(400, 'structure', `request body: ${err instanceof StrictJsonError ? err.message : 'not valid JSON'}`), undefined);
     }
   });
   await app.register(formbody);

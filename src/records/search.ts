@@ -56,7 +56,11 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
   let hasAliases = 0;
   let patientIds: string[] | undefined;
 
+  let position = 0;
   for (const [rawName, values] of Object.entries(query)) {
+    // Errors name a parameter by its position, never by what was sent: a name typed into the
+    // wrong place may be a patient's name.
+    const nth = `search parameter ${++position}`;
     const [name, ...modifiers] = rawName.split(':');
     if (name === '_has') {
       for (const value of values) conds.push(hasCondition(type, modifiers, value, blind, bind, visible, `has${++hasAliases}`));
@@ -69,8 +73,9 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
     }
     if ((CONTROL_PARAMS as readonly string[]).includes(name)) {
       const v = values[values.length - 1];
-      if (name === '_count') count = intParam('_count', v, 0, MAX_COUNT);
-      else if (name === '_offset') offset = intParam('_offset', v, 0, 1_000_000);
+      // A larger page than the server gives is a smaller page (FHIR allows it); an offset is exact or refused.
+      if (name === '_count') count = Math.min(intParam('_count', v, 0, Number.MAX_SAFE_INTEGER), MAX_COUNT);
+      else if (name === '_offset') offset = intParam('_offset', v, 0, MAX_OFFSET);
       else if (name === '_summary') {
         if (v === 'count') summaryCount = true;
         else if (v !== 'false') throw badRequest('_summary supports only count and false');
@@ -80,9 +85,10 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
       }
       continue;
     }
-    if (modifiers.length > 0) throw badRequest(`search modifiers are not supported (${rawName})`);
+    if (modifiers.length > 0) throw badRequest(`${nth}: search modifiers are not supported`);
+    if (name !== '_id' && name !== '_lastUpdated' && !paramDef(type, name)) throw badRequest(`${nth} is not a search parameter of ${type}`);
     for (const value of values) {
-      conds.push(condition(type, name, splitValues(name, value), blind, bind, 'r'));
+      conds.push(condition(type, name, splitValues(nth, value), blind, bind, 'r'));
       if (paramDef(type, name)?.kind === 'compartment') {
         const ids = compartmentIds(name, splitValues(name, value));
         patientIds = patientIds ? patientIds.filter((id) => ids.includes(id)) : ids;
@@ -102,9 +108,9 @@ function compartmentIds(name: string, values: string[]): string[] {
 }
 
 /** Repeating a parameter ANDs its occurrences; commas inside one occurrence OR the values. */
-function splitValues(name: string, value: string): string[] {
+function splitValues(which: string, value: string): string[] {
   const alternatives = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (alternatives.length === 0) throw badRequest(`search parameter ${name} has no value`);
+  if (alternatives.length === 0) throw badRequest(`${which} has no value`);
   return alternatives;
 }
 
@@ -125,7 +131,7 @@ function hasCondition(type: string, modifiers: string[], value: string, blind: B
       ? `${alias}.patient_id = r.id`
       : `${alias}.id in (select x.id from records_reference x where x.target_type = r.resource_type and x.target_id = r.id
           and x.param = ${bind(ref.name)}::text and x.resource_type = ${alias}.resource_type)`;
-  const inner = condition(innerType, innerParam, splitValues(innerParam, value), blind, bind, alias);
+  const inner = condition(innerType, innerParam, splitValues('_has', value), blind, bind, alias);
   return `exists (select 1 from records_resource ${alias}
     where ${alias}.resource_type = ${bind(innerType)}::text and not ${alias}.deleted and ${link} and ${inner}
       and ${visible(innerType, alias, bind)})`;
@@ -138,7 +144,7 @@ function condition(type: string, name: string, values: string[], blind: BlindInd
     return `(${values.map((v) => dateCondition('_lastUpdated', v, `${a}.last_updated`, `${a}.last_updated + interval '1 millisecond'`, bind)).join(' or ')})`;
   }
   const def = paramDef(type, name);
-  if (!def) throw badRequest(`unknown search parameter for ${type}: ${name}`);
+  if (!def) throw badRequest(`a search parameter that ${type} does not have`);
   const tokenMatch = (hashes: Buffer[]) =>
     `exists (select 1 from records_token t where t.resource_type = ${a}.resource_type and t.id = ${a}.id and t.hash = any(${bind(hashes)}::bytea[]))`;
 
@@ -260,7 +266,19 @@ function dateCondition(name: string, value: string, lo: string, hi: string, bind
   }
 }
 
-function intParam(name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value)) throw badRequest(`${name} must be a whole number`);
-  return Math.min(Math.max(Number(value), min), max);
+/** A whole number within [min, max], or a 400 naming the control (never the value). */
+export function intParam(name: string, value: string | undefined, min: number, max: number): number {
+  const n = value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw badRequest(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
 }
+
+/** The instant a FHIR dateTime (an `_since`) starts at, or a 400 naming the control. */
+export function instantParam(name: string, value: string): Date {
+  const range = dateRange(value);
+  if (!range || range.low.endsWith('infinity')) throw badRequest(`${name} must be a FHIR instant such as 2024-03-01T10:00:00Z, within the years 0001-9999`);
+  return new Date(range.low);
+}
+
+/** The furthest a page may start: beyond it paging is not how to read a table (an export is). */
+export const MAX_OFFSET = 10_000_000;

@@ -11,9 +11,9 @@ import type { Database, Queryable } from '../db/database.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { AccessGate } from './accessGate.js';
 import { fetchIncluded, MAX_INCLUDED } from './include.js';
-import { badRequest, notFound, outcome } from './outcome.js';
+import { notFound, outcome } from './outcome.js';
 import { requireId, requireType } from './requestChecks.js';
-import { compileSearch, type SearchQuery, type Visible } from './search.js';
+import { compileSearch, instantParam, intParam, MAX_COUNT, MAX_OFFSET, type SearchQuery, type Visible } from './search.js';
 import { bindTo } from '../db/sqlParams.js';
 import type { RecordStore, VersionRow } from './store.js';
 
@@ -110,9 +110,9 @@ export async function conditionalMatches(s: ReadParts, who: Who, type: string, c
 export async function history(s: ReadParts, who: Who, type: string, id: string | undefined, query: SearchQuery, selfUrl: URL): Promise<Bundle> {
   requireType(type);
   if (id !== undefined) requireId(id);
-  const count = Math.min(Number(query._count?.[0] ?? 20) || 20, 1000);
-  const offset = Number(query._offset?.[0] ?? 0) || 0;
-  const since = query._since?.[0];
+  const count = query._count ? Math.min(intParam('_count', query._count[0], 0, Number.MAX_SAFE_INTEGER), MAX_COUNT) : 20;
+  const offset = query._offset ? intParam('_offset', query._offset[0], 0, MAX_OFFSET) : 0;
+  const since = query._since ? instantParam('_since', query._since[0]) : undefined;
   const conds = ['resource_type = $1'];
   const params: unknown[] = [type];
   if (id !== undefined) {
@@ -127,8 +127,7 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
   // Versions are filtered by the same rule: an old version may carry a label the current one does not.
   conds.push(s.access.predicate(who, type, 'read', 'history', 'records_version', bindTo(params)));
   if (since !== undefined) {
-    if (Number.isNaN(Date.parse(since))) throw badRequest('_since must be an instant');
-    params.push(new Date(since));
+    params.push(since);
     conds.push(`last_updated >= $${params.length}`);
   }
   const where = conds.join(' and ');

@@ -322,28 +322,43 @@ export function rangeOf(value: unknown): { low: string; high: string } | undefin
 
 /** A date at its own precision: '2024' covers the whole year, '2024-03-01T10:00:00Z' one second. */
 export function dateRange(text: string): { low: string; high: string } | undefined {
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(text);
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, tz] = m;
   const year = Number(y);
-  let low: Date;
-  let high: Date;
-  if (!mo) {
-    low = new Date(Date.UTC(year, 0, 1));
-    high = new Date(Date.UTC(year + 1, 0, 1));
-  } else if (!d) {
-    low = new Date(Date.UTC(year, Number(mo) - 1, 1));
-    high = new Date(Date.UTC(year, Number(mo), 1));
-  } else if (!h) {
-    low = new Date(Date.UTC(year, Number(mo) - 1, Number(d)));
-    high = new Date(Date.UTC(year, Number(mo) - 1, Number(d) + 1));
+  const month = mo === undefined ? 1 : Number(mo);
+  const day = d === undefined ? 1 : Number(d);
+  // FHIR's years are 0001-9999; a day must exist in its month (Date would roll 02-30 into March).
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59)) return undefined;
+  if (tz !== undefined && tz !== 'Z' && (Number(tz.slice(1, 3)) > 14 || Number(tz.slice(4)) > 59)) return undefined;
+  let low: number;
+  let high: number;
+  if (h === undefined) {
+    low = utc(year, month - 1, day);
+    high = !mo ? utc(year + 1, 0, 1) : !d ? utc(year, month, 1) : utc(year, month - 1, day + 1);
   } else {
-    const iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`;
-    low = new Date(iso);
-    if (Number.isNaN(low.getTime())) return undefined;
-    const step = s === undefined ? 60_000 : frac ? 1 : 1000;
-    high = new Date(low.getTime() + step);
+    const offset = tz === undefined || tz === 'Z' ? 0 : (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4))) * 60_000;
+    low = utc(year, month - 1, day, Number(h), Number(mi), Number(s ?? 0), frac ? Math.floor(Number(frac) * 1000) : 0) - offset;
+    high = low + (s === undefined ? 60_000 : frac ? 1 : 1000);
   }
-  if (Number.isNaN(low.getTime()) || Number.isNaN(high.getTime())) return undefined;
-  return { low: low.toISOString(), high: high.toISOString() };
+  return { low: instantText(low), high: instantText(high) };
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(utc(year, month, 0)).getUTCDate();
+}
+
+/** Date.UTC reads years 0-99 as 1900-1999: set the full year instead. */
+function utc(year: number, month: number, day: number, h = 0, mi = 0, s = 0, ms = 0): number {
+  const t = new Date(Date.UTC(2000, month, day, h, mi, s, ms));
+  t.setUTCFullYear(year + (t.getUTCFullYear() - 2000));
+  return t.getTime();
+}
+
+/** Instants past FHIR's last year (a range ending at the end of 9999, or a time zone beyond it) are PostgreSQL's infinities. */
+function instantText(ms: number): string {
+  if (ms >= utc(10000, 0, 1)) return 'infinity';
+  if (ms < utc(1, 0, 1)) return '-infinity';
+  return new Date(ms).toISOString();
 }

@@ -42,11 +42,18 @@ export function validateBody(body: unknown, expectedType?: string): Resource {
 }
 
 /**
- * Keeps the path and Medplum's description of the problem, drops anything that could quote the
- * submitted value (which may be patient data): quoted text is replaced unless it is a property name.
+ * Keeps the path and Medplum's description of the problem, drops anything that could quote what
+ * was sent (it may be patient data): quoted text is replaced, and an element the type does not
+ * define is named by where it is (its parent's path), never by its name, which is the sender's
+ * text ("JOHN SMITH 1970-01-01" typed as a member name) and appears in both the message and the path.
  */
 function sanitiseIssue(issue: OperationOutcomeIssue): OperationOutcomeIssue {
   const text = issue.details?.text ?? issue.diagnostics ?? 'invalid';
-  const safe = /additional property/i.test(text) ? text : text.replace(/"[^"]*"|'[^']*'/g, '(value)');
-  return { severity: 'error', code: issue.code ?? 'invalid', diagnostics: safe, expression: issue.expression };
+  const extra = /^Invalid additional property "([\s\S]*)"$/.exec(text);
+  if (extra) {
+    const path = issue.expression?.[0] ?? '';
+    const parent = path.endsWith(`.${extra[1]}`) ? path.slice(0, path.length - extra[1].length - 1) : path.split('.')[0];
+    return { severity: 'error', code: issue.code ?? 'structure', diagnostics: `an element that ${parent} does not define`, expression: [parent] };
+  }
+  return { severity: 'error', code: issue.code ?? 'invalid', diagnostics: text.replace(/"[^"]*"|'[^']*'/g, '(value)'), expression: issue.expression };
 }
