@@ -3,6 +3,8 @@
  * (or `POST /api/monitor/scan`) reads the records appended since the last run, and runs the
  * offline detectors (scan/accumulate, scan/detect) in memory over a bounded recent window of the
  * log together with the clinic's reference resources, read through the FHIR service as the system.
+ * The reads stay on this thread (they wait on the database); the detectors run in a worker thread
+ * with a deadline, so that however long they take the server keeps answering and can shut down.
  * New alerts are stored and privacy officers notified; alerts are grouped into cases with a
  * workflow, and a case closed as legitimate suppresses its (user, patient, scenario) from then on.
  */
@@ -18,20 +20,30 @@ import type { Logger } from '../../log.js';
 import type { FhirService } from '../../records/index.js';
 import { FhirError } from '../../records/outcome.js';
 import { SCENARIO_CODES, type Alert } from '../catalog.js';
-import { Accumulator } from '../scan/accumulate.js';
-import { Detection } from '../scan/detect.js';
 import type { AccessEvent } from '../scan/events.js';
-import { ReferenceData } from '../scan/reference.js';
+import { realTimer, runWorkerTask, WorkerDeadlineError, WorkerStoppedError, type DeadlineTimer, type WorkerModule } from '../../util/workerTask.js';
 import { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
 import { ID, MonitorCases, type AlertRow, type AlertStatus, type CaseDetail, type CaseStatus, type CaseSummary, type StoredAlert } from './cases.js';
-import { monitorSettings, type MonitorSettings } from './settings.js';
+import type { DetectTask } from './detection.js';
+import { LEASE_MINUTES, monitorSettings, type MonitorSettings } from './settings.js';
 
 export { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
 export { RESOLUTIONS, type AlertStatus, type CaseDetail, type CaseStatus, type CaseSummary, type Resolution, type StoredAlert } from './cases.js';
 export { DEFAULT_MONITOR, monitorSettings, type MonitorSettings } from './settings.js';
+export type { DetectTask } from './detection.js';
+export type { DeadlineTimer, WorkerModule } from '../../util/workerTask.js';
 
-const LEASE_MINUTES = 10;
 const PAGE = 1000;
+
+/** What a deployment never changes; tests replace the detection worker and the deadline's clock. */
+export interface MonitorOptions {
+  /** The worker module answering a DetectTask: detectWorker beside this file. */
+  detector?: WorkerModule;
+  deadlineTimer?: DeadlineTimer;
+}
+
+/** Detection did not finish (deadline, shutdown, or the worker failed): already logged, without data. */
+class DetectionFailed extends FhirError {}
 
 export class MonitorService {
   readonly settings: MonitorSettings;
@@ -40,6 +52,10 @@ export class MonitorService {
   private running: Promise<unknown> = Promise.resolve();
   private readonly holder = `${process.pid}:${crypto.randomUUID()}`;
   private readonly cases: MonitorCases;
+  private readonly detector: WorkerModule;
+  private readonly deadlineTimer: DeadlineTimer;
+  /** Fired by stop(): a running detection worker is terminated at once. */
+  private stopping = new AbortController();
 
   constructor(
     private readonly db: Database,
@@ -49,24 +65,32 @@ export class MonitorService {
     private readonly grants: AccessGrants,
     settings: Settings,
     private readonly log: Logger,
+    options: MonitorOptions = {},
   ) {
     this.settings = monitorSettings(settings);
     this.cases = new MonitorCases(db, keyring, audit);
+    this.detector = options.detector ?? { callerUrl: import.meta.url, baseName: 'detectWorker' };
+    this.deadlineTimer = options.deadlineTimer ?? realTimer;
   }
 
   /** The periodic live scan (the server starts it; tests call scanNow instead). */
   start(): void {
     if (this.timer || this.settings.intervalSeconds <= 0) return;
     this.timer = setInterval(() => {
-      this.scanNow().catch((err) => this.log.error({ err: { type: (err as Error).name } }, 'monitor: live scan failed'));
+      this.scanNow().catch((err) => {
+        if (!(err instanceof DetectionFailed)) this.log.error({ err: { type: (err as Error).name } }, 'monitor: live scan failed');
+      });
     }, this.settings.intervalSeconds * 1000);
     this.timer.unref();
   }
 
+  /** Stops the job and a scan under way (its detection worker is terminated; the cursor stays). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping.abort();
     await this.running.catch(() => undefined);
+    this.stopping = new AbortController();
   }
 
   /** Runs the live detection once: how many audit records were read, how many alerts are new. */
@@ -127,10 +151,24 @@ export class MonitorService {
     }
     events.reverse();
     if (events.length === 0) return [];
-    const ref = await this.reference(new Set(events.flatMap((e) => e.patients)));
-    const acc = new Accumulator(ref);
-    for (const e of events) acc.add(e);
-    return new Detection(acc, ref).run().filter((a) => users.has(a.user));
+    const resources = await this.reference(new Set(events.flatMap((e) => e.patients)));
+    const task: DetectTask = { events, resources, users: [...users] };
+    const seconds = this.settings.detectSeconds;
+    try {
+      return await runWorkerTask<DetectTask, Alert[]>(this.detector, task, { deadlineMs: seconds * 1000, signal: this.stopping.signal, timer: this.deadlineTimer });
+    } catch (err) {
+      // Logged here, once, by kind only: a worker's own error text could quote the records.
+      if (err instanceof WorkerDeadlineError) {
+        this.log.error({ detectSeconds: seconds, events: events.length }, 'monitor: live scan failed: detection stopped at its deadline; the same records are scanned again next time');
+        throw new DetectionFailed(503, 'timeout', `the monitor's detection did not finish within ${seconds} s; the same records are scanned again next time`);
+      }
+      if (err instanceof WorkerStoppedError) {
+        this.log.info('monitor: live scan stopped for shutdown; the same records are scanned again next time');
+        throw new DetectionFailed(503, 'transient', 'the monitor is stopping');
+      }
+      this.log.error({ err: { type: (err as Error).name } }, 'monitor: live scan failed: detection failed; the same records are scanned again next time');
+      throw new DetectionFailed(500, 'exception', "the monitor's detection failed");
+    }
   }
 
   /**
@@ -138,7 +176,7 @@ export class MonitorService {
    * the window's patients with their encounters, appointments, care teams and orders. Read as the
    * system (whose reads are not accesses to charts and are not audit records).
    */
-  private async reference(patients: Set<string>): Promise<ReferenceData> {
+  private async reference(patients: Set<string>): Promise<Array<Record<string, unknown>>> {
     const resources: Array<Record<string, unknown>> = [];
     const all = async (type: string, query: Record<string, string[]> = {}) => {
       for (let offset = 0; ; offset += PAGE) {
@@ -155,7 +193,7 @@ export class MonitorService {
       await all('Patient', { _id: [chunk] });
       for (const type of ['Encounter', 'Appointment', 'CareTeam', 'ServiceRequest']) await all(type, { patient: [chunk] });
     }
-    return ReferenceData.fromResources(resources);
+    return resources;
   }
 
   /**

@@ -33,7 +33,8 @@ function trendingPairs(ctx: DetectionContext): Set<Pair> {
     if (list.length < 3) continue;
     list.sort((a, b) => a.first - b.first);
     for (let i = 0, j = 0; j < list.length; j++) {
-      while (list[j].first - list[i].first > DAY_MS) i++;
+      // The window's start catches up with its end at most: i never passes j.
+      while (i < j && list[j].first - list[i].first > DAY_MS) i++;
       const n = j - i + 1;
       if (n >= 3 && poissonTail(n, rate) < ALPHA_DAY) for (let k = i; k <= j; k++) out.add(list[k]);
     }

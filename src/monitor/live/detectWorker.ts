@@ -1,0 +1,5 @@
+/** The live monitor's detection worker: answers the MonitorService's DetectTask (detection.ts). */
+import { serveWorker } from '../../util/workerPool.js';
+import { detectAlerts } from './detection.js';
+
+serveWorker(detectAlerts);

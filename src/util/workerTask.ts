@@ -1,0 +1,78 @@
+/**
+ * One task in a worker thread of its own, for CPU-bound work that must never hold up the main
+ * thread nor outlive its welcome: the worker is terminated once it has answered, at a deadline, or
+ * when the caller gives up (an AbortSignal, e.g. the server shutting down). Terminating a thread
+ * stops even a loop that never returns, which nothing inside the thread could. The worker module
+ * answers with `serveWorker` (workerPool.ts).
+ */
+import { startWorker } from './workerThread.js';
+
+/** A worker module: its base name beside `callerUrl` (see startWorker). */
+export interface WorkerModule {
+  callerUrl: string;
+  baseName: string;
+}
+
+/** Calls `expire` after `ms` unless the returned cancel function is called first. */
+export type DeadlineTimer = (ms: number, expire: () => void) => () => void;
+
+export const realTimer: DeadlineTimer = (ms, expire) => {
+  const t = setTimeout(expire, ms);
+  return () => clearTimeout(t);
+};
+
+/** The task was still running at its deadline, and was stopped. */
+export class WorkerDeadlineError extends Error {
+  constructor(readonly ms: number) {
+    super(`the worker had not answered within ${ms} ms and was stopped`);
+    this.name = 'WorkerDeadlineError';
+  }
+}
+
+/** The caller gave up (its AbortSignal fired), and the task was stopped. */
+export class WorkerStoppedError extends Error {
+  constructor() {
+    super('the worker was stopped before it answered');
+    this.name = 'WorkerStoppedError';
+  }
+}
+
+export interface WorkerTaskOptions {
+  deadlineMs: number;
+  signal?: AbortSignal;
+  /** The deadline's clock: tests inject one they can fire. */
+  timer?: DeadlineTimer;
+}
+
+/**
+ * Runs `task` in a new worker running `module`, and settles once the worker has been terminated:
+ * with its answer, or with WorkerDeadlineError, WorkerStoppedError, or the worker's own failure.
+ */
+export function runWorkerTask<Task, Result>(module: WorkerModule, task: Task, options: WorkerTaskOptions): Promise<Result> {
+  if (options.signal?.aborted) return Promise.reject(new WorkerStoppedError());
+  return new Promise<Result>((resolve, reject) => {
+    const worker = startWorker(module.callerUrl, module.baseName);
+    let settled = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      cancelDeadline();
+      options.signal?.removeEventListener('abort', onAbort);
+      // Settled only once the thread is gone: after a stop, nothing of the task runs on.
+      worker.terminate().then(outcome, outcome);
+    };
+    const onAbort = () => finish(() => reject(new WorkerStoppedError()));
+    const cancelDeadline = (options.timer ?? realTimer)(options.deadlineMs, () => finish(() => reject(new WorkerDeadlineError(options.deadlineMs))));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (msg: { id: number; result?: Result; error?: string }) => {
+      finish(() => (msg.error === undefined ? resolve(msg.result as Result) : reject(new Error(msg.error))));
+    });
+    worker.on('error', (err) => finish(() => reject(err)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`the worker exited (code ${code}) before it answered`))));
+    try {
+      worker.postMessage({ id: 0, task });
+    } catch (err) {
+      finish(() => reject(err as Error));
+    }
+  });
+}
