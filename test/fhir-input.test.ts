@@ -157,6 +157,20 @@ describe('search controls out of range answer 400, never 500', () => {
     }
   });
 
+  test("parameters named like Object.prototype's members are parameters like any other", async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const answers = [
+        await call(s.url, 'GET', `/fhir/Patient?${name}=x`, { token }),
+        await call(s.url, 'GET', `/fhir/Patient/_history?${name}=x`, { token }),
+        await call(s.url, 'POST', '/fhir/Patient/_search', { token, raw: `${name}=x`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        await call(s.url, 'PUT', `/fhir/Patient?${name}=x`, { token, body: { resourceType: 'Patient', name: [{ family: 'Protoson' }] } }),
+        await call(s.url, 'POST', '/fhir/Patient', { token, body: { resourceType: 'Patient', name: [{ family: 'Protoson' }] }, headers: { 'if-none-exist': `${name}=1` } }),
+      ];
+      // An unknown parameter on a search is refused (400); history ignores what it does not read.
+      assert.deepEqual(answers.map((a) => a.status), [400, 200, 400, 400, 400], name);
+    }
+  });
+
   test('an unknown parameter or modifier is named by its position, not its text', async () => {
     const res = await search(`status=final&${encodeURIComponent(MARKER)}=1`);
     assert.equal(res.status, 400);

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from '@medplum/fhirtypes';
 import { capabilityStatement, FhirError, processBundle, type StoredVersion } from '../records/index.js';
-import { compartmentQuery, conditionQuery } from '../records/search.js';
+import { compartmentQuery, conditionQuery, searchQuery } from '../records/search.js';
 import type { Carewall } from '../runtime.js';
 import { FHIR_JSON, requireWho } from './server.js';
 import { VERSION } from '../version.js';
@@ -118,7 +118,5 @@ function selfUrl(req: FastifyRequest): URL {
 
 /** Query parameters as name → every value given (repeated parameters are ANDed by search). */
 function queryOf(req: FastifyRequest): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of new URL(req.url, 'http://x').searchParams) (out[k] ??= []).push(v);
-  return out;
+  return searchQuery(new URL(req.url, 'http://x').searchParams);
 }

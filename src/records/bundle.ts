@@ -8,7 +8,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Who } from '../access/authorize.js';
 import { AccessDeniedError } from '../access/authorize.js';
 import { badRequest, FhirError, outcome, preconditionFailed } from './outcome.js';
-import { conditionQuery, type SearchQuery } from './search.js';
+import { conditionQuery, searchQuery, type SearchQuery } from './search.js';
 import { withConditionalId } from './requestChecks.js';
 import type { PreparedWrite, FhirService } from './service.js';
 import type { StoredVersion } from './store.js';
@@ -126,8 +126,7 @@ async function batch(fhir: FhirService, who: Who, entries: BundleEntry[], selfUr
 
 async function getEntry(fhir: FhirService, who: Who, r: ParsedRequest, selfUrl: URL): Promise<BundleEntry> {
   if (!r.id) {
-    const query: Record<string, string[]> = {};
-    for (const [k, v] of r.query ?? []) (query[k] ??= []).push(v);
+    const query = searchQuery(r.query ?? []);
     const url = new URL(`${selfUrl.origin}/fhir/${r.type}?${r.query?.toString() ?? ''}`);
     return { resource: await fhir.search(who, r.type, query, url), response: { status: '200' } };
   }

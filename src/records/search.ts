@@ -11,6 +11,17 @@ import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions, localReference, ty
 import { bindTo } from '../db/sqlParams.js';
 
 export type SearchQuery = Record<string, string[]>;
+
+/**
+ * Search parameters by name, from what a caller sent: an object without a prototype, so that a
+ * parameter named `constructor`, `toString` or `__proto__` is a name like any other (on a plain
+ * object it found Object.prototype's member, and the search failed with a 500).
+ */
+export function searchQuery(entries: Iterable<[string, string]> = []): SearchQuery {
+  const out: SearchQuery = Object.create(null) as SearchQuery;
+  for (const [k, v] of entries) (out[k] ??= []).push(v);
+  return out;
+}
 export type { Visible } from './include.js';
 
 export type TotalMode = 'none' | 'estimate' | 'accurate';
@@ -207,7 +218,7 @@ function referenceTargets(def: SearchParamDef, value: string): Array<{ type: str
  */
 export function compartmentQuery(patientId: string, type: string, query: SearchQuery): SearchQuery {
   if (!ID_PATTERN.test(patientId)) throw notFound();
-  const out: SearchQuery = Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [...v]]));
+  const out: SearchQuery = searchQuery(Object.entries(query).flatMap(([k, vs]) => vs.map((v): [string, string] => [k, v])));
   // A type this server does not serve is left to the search, which answers it like /fhir/<type> (404).
   if (!isSupportedType(type)) return out;
   if (type === 'Patient') (out._id ??= []).push(patientId);
@@ -222,14 +233,13 @@ export function compartmentQuery(patientId: string, type: string, query: SearchQ
  */
 export function conditionQuery(criteria: string | URLSearchParams): SearchQuery {
   const params = typeof criteria === 'string' ? new URLSearchParams(criteria.replace(/^[A-Za-z]*\?/, '')) : criteria;
-  const out: SearchQuery = {};
-  for (const [k, v] of params) {
+  for (const [k] of params) {
     const name = k.split(':')[0];
     if ((CONTROL_PARAMS as readonly string[]).includes(name) || name === '_include' || name === '_revinclude') {
       throw badRequest('conditional criteria take search parameters only (no paging, totals or _include)');
     }
-    (out[k] ??= []).push(v);
   }
+  const out = searchQuery(params);
   if (Object.keys(out).length === 0) throw badRequest('conditional create and update need search criteria');
   return out;
 }
