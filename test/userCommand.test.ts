@@ -1,16 +1,13 @@
 /** `carewall user add|disable|list` against a real installation, with standard input and output captured. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
-import { registerUserCommand, type UserCommandIo } from '../src/cli/userCommand.js';
-import type { Carewall } from '../src/runtime.js';
+import { runCli, type InProcessOptions } from './helpers/cli.js';
 import { call, currentOtp, startTestServer, type TestServer } from './helpers/harness.js';
 
 const SECRET = 'a long cli password 42';
 
 describe('user command', () => {
   let s: TestServer;
-  let opened: string[];
   before(async () => {
     s = await startTestServer();
   });
@@ -18,27 +15,18 @@ describe('user command', () => {
     await s?.close();
   });
 
-  /** Runs one command line; `open` hands out the test server's Carewall without letting the command close it. */
-  async function run(args: string[], stdin = `${SECRET}\n`, io: Partial<UserCommandIo> = {}): Promise<string> {
-    const lines: string[] = [];
-    opened = [];
-    const program = new Command().exitOverride().configureOutput({ writeOut: (t) => lines.push(t), writeErr: () => undefined });
-    const cw: Carewall = { ...s.cw, close: async () => undefined };
-    registerUserCommand(
-      program,
-      async (dataDir) => {
-        opened.push(dataDir);
-        return cw;
-      },
-      { readStdin: async () => stdin, out: (t) => lines.push(t), ...io },
-    );
-    await program.parseAsync(['node', 'carewall', 'user', ...args]);
-    return lines.join('\n');
+  /**
+   * Runs one command line inside the test server, as the server runs a command handed to it by a
+   * `carewall` beside it; resolves with standard output, rejects with standard error.
+   */
+  async function run(args: string[], stdin = `${SECRET}\n`, opts: Pick<InProcessOptions, 'promptHidden'> = {}): Promise<string> {
+    const r = await runCli(['user', ...args, '--data-dir', s.dataDir], { input: stdin, insideServer: s.cw, ...opts });
+    if (r.code !== 0) throw new Error(r.stderr);
+    return r.stdout.trimEnd();
   }
 
   test('add creates an account that can log in, and never prints the password', async () => {
-    const out = await run(['add', '--data-dir', '/some/dir', '--username', 'Dr.Who', '--roles', 'physician, nurse', '--practitioner', 'Practitioner/p1', '--password-stdin']);
-    assert.deepEqual(opened, ['/some/dir']);
+    const out = await run(['add', '--username', 'Dr.Who', '--roles', 'physician, nurse', '--practitioner', 'Practitioner/p1', '--password-stdin']);
     assert.match(out, /Created user dr\.who .* with roles physician,nurse/);
     assert.ok(!out.includes(SECRET));
     assert.ok(!out.includes('otpauth://'));
@@ -66,7 +54,7 @@ describe('user command', () => {
   });
 
   test('add without --password-stdin asks at the terminal, or refuses when there is none', async () => {
-    await assert.rejects(run(['add', '--username', 'noterm', '--roles', 'nurse'], '', { promptHidden: undefined }), /--password-stdin/);
+    await assert.rejects(run(['add', '--username', 'noterm', '--roles', 'nurse'], ''), /--password-stdin/);
     const answers = [SECRET, 'something else'];
     await assert.rejects(run(['add', '--username', 'mismatch', '--roles', 'nurse'], '', { promptHidden: async () => answers.shift()! }), /differ/);
     const out = await run(['add', '--username', 'prompted', '--roles', 'nurse'], '', { promptHidden: async () => SECRET });
@@ -91,11 +79,10 @@ describe('user command', () => {
 
   test('each subcommand has --help naming --data-dir', async () => {
     for (const sub of ['add', 'disable', 'list']) {
-      const lines: string[] = [];
-      const program = new Command().exitOverride().configureOutput({ writeOut: (t) => lines.push(t), writeErr: (t) => lines.push(t) });
-      registerUserCommand(program, async () => s.cw, { readStdin: async () => '', out: () => undefined });
-      await assert.rejects(program.parseAsync(['node', 'carewall', 'user', sub, '--help']), { code: 'commander.helpDisplayed' });
-      assert.match(lines.join(''), /--data-dir/);
+      const help = await runCli(['user', sub, '--help']);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /--data-dir/);
+      assert.match(help.stdout, /Works while `carewall start` serves the same data folder/);
     }
   });
 });

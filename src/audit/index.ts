@@ -2,3 +2,4 @@ export { AuditService } from './service.js';
 export { auditMigrations } from './schema.js';
 export { AuditUnavailableError } from './log.js';
 export { withRequest } from './context.js';
+export { verifyLog, type VerifyReport, type VerifyProblem } from './verify.js';

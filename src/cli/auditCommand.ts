@@ -7,10 +7,12 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../config.js';
-import { verifyLog } from '../audit/verify.js';
-import type { Carewall } from '../runtime.js';
+import { verifyLog } from '../audit/index.js';
+import { WHILE_SERVING, type CommandContext } from './context.js';
+import { resolvePath } from './io.js';
 
-export function registerAuditCommand(program: Command, open: (dataDir: string) => Promise<Carewall>, out: (text: string) => void = (t) => process.stdout.write(t + '\n')): void {
+export function registerAuditCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
   const audit = program.command('audit').description('the tamper-evident audit log');
   audit
     .command('verify')
@@ -18,39 +20,32 @@ export function registerAuditCommand(program: Command, open: (dataDir: string) =
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .option('--checkpoint <file...>', 'also check these exported checkpoints (files written by `audit checkpoint --out`)')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { dataDir: string; checkpoint?: string[]; json?: boolean }) => {
-      const files = (opts.checkpoint ?? []).map((f) => ({ source: f, note: fs.readFileSync(f, 'utf8') }));
-      const cw = await open(opts.dataDir);
-      let ok = false;
-      try {
-        const vkey = await cw.audit.pinnedVerifierKey();
-        const report = await verifyLog(cw.db, vkey, files);
-        ok = report.ok;
-        if (opts.json) out(JSON.stringify(report, null, 2));
-        else if (report.ok) out(`audit log verified: ${report.size} records, ${report.checkpointsChecked} signed checkpoints hold`);
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(
+      ctx.onDataFolder(async (opts: { dataDir: string; checkpoint?: string[]; json?: boolean }) => {
+        const files = (opts.checkpoint ?? []).map((f) => ({ source: f, note: fs.readFileSync(resolvePath(io, f), 'utf8') }));
+        const report = await ctx.withCarewall(opts.dataDir, async (cw) => verifyLog(cw.db, await cw.audit.pinnedVerifierKey(), files));
+        if (opts.json) io.out(JSON.stringify(report, null, 2));
+        else if (report.ok) io.out(`audit log verified: ${report.size} records, ${report.checkpointsChecked} signed checkpoints hold`);
         else {
-          out(`audit log verification FAILED${report.firstBadIndex !== undefined ? `: first bad index ${report.firstBadIndex}` : ''}`);
-          for (const p of report.problems.slice(0, 20)) out(`  ${p.message}`);
-          if (report.problems.length > 20) out(`  ... and ${report.problems.length - 20} more`);
+          io.out(`audit log verification FAILED${report.firstBadIndex !== undefined ? `: first bad index ${report.firstBadIndex}` : ''}`);
+          for (const p of report.problems.slice(0, 20)) io.out(`  ${p.message}`);
+          if (report.problems.length > 20) io.out(`  ... and ${report.problems.length - 20} more`);
         }
-      } finally {
-        await cw.close();
-      }
-      if (!ok) process.exitCode = 1;
-    });
+        if (!report.ok) ctx.fail();
+      }),
+    );
   audit
     .command('checkpoint')
     .description('write the latest signed checkpoint (signing one of the current log first) to a file')
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .requiredOption('--out <file>', 'where to write it')
-    .action(async (opts: { dataDir: string; out: string }) => {
-      const cw = await open(opts.dataDir);
-      try {
-        const note = await cw.audit.checkpoints.checkpoint();
-        fs.writeFileSync(opts.out, note);
-        out(`checkpoint written to ${opts.out}: ${note.split('\n')[1]} records`);
-      } finally {
-        await cw.close();
-      }
-    });
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(
+      ctx.onDataFolder(async (opts: { dataDir: string; out: string }) => {
+        const note = await ctx.withCarewall(opts.dataDir, (cw) => cw.audit.checkpoints.checkpoint());
+        fs.writeFileSync(resolvePath(io, opts.out), note);
+        io.out(`checkpoint written to ${opts.out}: ${note.split('\n')[1]} records`);
+      }),
+    );
 }

@@ -5,36 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../config.js';
-import { openBackend } from '../backup/open.js';
-import { parseRecoveryKey } from '../backup/crypto.js';
-import { RepositoryReader } from '../backup/repository.js';
-import { planUndo, restoreCarewall, restoreFiles, snapshotAsOf } from '../backup/restore.js';
-import { runRestoreTest } from '../backup/restoreTest.js';
-import { verifyRepository } from '../backup/verify.js';
-import { addCredential } from '../vault/credentials.js';
-import { buildVault } from '../vault/server.js';
-import { ALL_MIGRATIONS, type Carewall } from '../runtime.js';
-
-type Out = (text: string) => void;
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').trim();
-}
-
-const when = (v: string) => {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidArgumentError('not a date and time (ISO 8601, e.g. 2026-03-01T08:00:00Z)');
-  return new Date(t);
-};
-const port = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
-  return n;
-};
+import { port, when } from './argParsers.js';
+import { WHILE_SERVING, type CommandContext } from './context.js';
+import { resolvePath, type CommandIo } from './io.js';
+import { openBackend, parseRecoveryKey, planUndo, RepositoryReader, restoreCarewall, restoreFiles, runRestoreTest, snapshotAsOf, verifyRepository } from '../backup/index.js';
+import { addCredential, buildVault } from '../vault/index.js';
+import { ALL_MIGRATIONS } from '../runtime.js';
 
 interface ReadOpts {
   repository: string;
@@ -42,13 +20,16 @@ interface ReadOpts {
   recoveryKeyStdin?: boolean;
 }
 
-async function openReader(opts: ReadOpts): Promise<RepositoryReader> {
+/** A repository address as given: a folder is relative to where the command was typed. */
+const repositoryAt = (io: CommandIo, address: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : resolvePath(io, address));
+
+async function openReader(opts: ReadOpts, io: CommandIo): Promise<RepositoryReader> {
   let text: string;
-  if (opts.recoveryKeyFile) text = fs.readFileSync(opts.recoveryKeyFile, 'utf8');
-  else if (opts.recoveryKeyStdin) text = await readStdin();
+  if (opts.recoveryKeyFile) text = fs.readFileSync(resolvePath(io, opts.recoveryKeyFile), 'utf8');
+  else if (opts.recoveryKeyStdin) text = (await io.readStdin()).trim();
   else throw new Error('give the recovery key with --recovery-key-file FILE or --recovery-key-stdin (never on the command line)');
   const secret = parseRecoveryKey(text);
-  const backend = await openBackend(opts.repository, { token: process.env.CAREWALL_VAULT_TOKEN });
+  const backend = await openBackend(repositoryAt(io, opts.repository), { token: io.env.CAREWALL_VAULT_TOKEN });
   return RepositoryReader.open(backend, secret);
 }
 
@@ -58,7 +39,9 @@ const withReader = (c: Command) =>
     .option('--recovery-key-file <file>', 'a file holding the recovery key')
     .option('--recovery-key-stdin', 'read the recovery key from standard input');
 
-export function registerBackupCommand(program: Command, open: (dataDir: string) => Promise<Carewall>, out: Out = (t) => process.stdout.write(t + '\n')): void {
+export function registerBackupCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  const out = io.out;
   const backup = program.command('backup').description('encrypted, deduplicated, append-only backups of Carewall and its file shares');
 
   backup
@@ -68,11 +51,12 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
     .requiredOption('--repository <address>', 'an empty folder, http(s)://vault-host:port, or s3://bucket/prefix?endpoint=...')
     .option('--token-stdin', "read the vault's writer credential from standard input")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { dataDir: string; repository: string; tokenStdin?: boolean; json?: boolean }) => {
-      const token = opts.tokenStdin ? await readStdin() : process.env.CAREWALL_VAULT_TOKEN;
-      const cw = await open(opts.dataDir);
-      try {
-        const r = await cw.backups.init(opts.repository, { token });
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(
+      ctx.onDataFolder(async (opts: { dataDir: string; repository: string; tokenStdin?: boolean; json?: boolean }) => {
+      const token = opts.tokenStdin ? (await io.readStdin()).trim() : io.env.CAREWALL_VAULT_TOKEN;
+      await ctx.withCarewall(opts.dataDir, async (cw) => {
+        const r = await cw.backups.init(repositoryAt(io, opts.repository), { token });
         if (opts.json) out(JSON.stringify({ repositoryId: r.repositoryId, recoveryKey: r.recoveryKey }));
         else {
           out(`Backup repository ${r.repositoryId} created at ${opts.repository}.`);
@@ -82,10 +66,9 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
           out('This is shown once and stored nowhere. Write it down or print it and keep it offline, apart from');
           out('this server: without it no backup can be restored; the server itself can only add backups.');
         }
-      } finally {
-        await cw.close();
-      }
-    });
+      });
+      }),
+    );
 
   backup
     .command('run')
@@ -93,22 +76,22 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .option('--share <name...>', 'only these shares (no database)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { dataDir: string; share?: string[]; json?: boolean }) => {
-      const cw = await open(opts.dataDir);
-      try {
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(
+      ctx.onDataFolder(async (opts: { dataDir: string; share?: string[]; json?: boolean }) => {
+      await ctx.withCarewall(opts.dataDir, async (cw) => {
         const r = await cw.backups.run('manual', { onlyShares: opts.share });
         const s = r.manifest.stats!;
         if (opts.json) out(JSON.stringify({ snapshot: r.snapshot, seconds: r.seconds, stats: s }));
         else out(`snapshot ${r.snapshot}: ${(s.bytesRead / 1e6).toFixed(1)} MB read, ${(s.bytesNew / 1e6).toFixed(1)} MB new, ${(s.bytesStored / 1e6).toFixed(1)} MB stored, ${r.seconds.toFixed(1)} s`);
-      } finally {
-        await cw.close();
-      }
-    });
+      });
+      }),
+    );
 
   withReader(backup.command('list').description('the snapshots (needs the recovery key: manifests are encrypted)'))
     .option('--json', 'print as JSON')
     .action(async (opts: ReadOpts & { json?: boolean }) => {
-      const reader = await openReader(opts);
+      const reader = await openReader(opts, io);
       const { snapshots, problems } = await reader.snapshots();
       const rows = snapshots.map((s) => ({
         snapshot: s.name,
@@ -122,20 +105,20 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
         for (const r of rows) out(`${r.snapshot}  ${r.time}  ${r.reason}${r.database ? '  database' : ''}  ${Object.entries(r.shares).map(([n, v]) => `${n}: ${v.files} files`).join(', ')}`);
         for (const p of problems) out(`BAD ${p.name}: ${p.problem}`);
       }
-      if (problems.length > 0) process.exitCode = 1;
+      if (problems.length > 0) ctx.fail();
     });
 
   withReader(backup.command('verify').description('check every manifest signature and every chunk (opened and hashed); exit code 0 only if all holds'))
     .option('--json', 'print the report as JSON')
     .action(async (opts: ReadOpts & { json?: boolean }) => {
-      const report = await verifyRepository(await openReader(opts));
+      const report = await verifyRepository(await openReader(opts, io));
       if (opts.json) out(JSON.stringify(report));
       else if (report.ok) out(`repository verified: ${report.snapshots} snapshots, ${report.chunks} chunks hold`);
       else {
         out(`repository verification FAILED: ${report.problems.length} problem(s)`);
         for (const p of report.problems.slice(0, 20)) out(`  ${p.object}: ${p.problem}`);
       }
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok) ctx.fail();
     });
 
   withReader(
@@ -154,7 +137,7 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
     .option('--aside', 'rename files in the way to <name>.carewall-aside-<time> instead of stopping')
     .option('--json', 'print the result as JSON')
     .action(async (opts: ReadOpts & { dataDir?: string; snapshot?: string; asOf?: Date; share?: string; path?: string[]; changedSince?: Date; current?: string; to?: string; aside?: boolean; json?: boolean }) => {
-      const reader = await openReader(opts);
+      const reader = await openReader(opts, io);
       const { snapshots } = await reader.snapshots();
       const pick = (share?: string) => (opts.snapshot ? snapshots.find((s) => s.name === opts.snapshot) : snapshotAsOf(snapshots, opts.asOf ?? new Date(), { share, withDatabase: !share }));
       if (opts.share) {
@@ -163,7 +146,7 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
         let snap = pick(opts.share);
         let added: string[] = [];
         if (opts.changedSince) {
-          const plan = await planUndo(reader, snapshots, opts.share, path.resolve(opts.current ?? opts.to), opts.changedSince);
+          const plan = await planUndo(reader, snapshots, opts.share, resolvePath(io, opts.current ?? opts.to), opts.changedSince);
           snap = plan.snapshot;
           only = new Set(plan.changed);
           added = plan.added;
@@ -173,7 +156,7 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
           }
         }
         if (!snap) throw new Error(`no snapshot ${opts.snapshot}`);
-        const r = await restoreFiles(reader, snap, opts.share, { to: opts.to, paths: opts.path, only, aside: opts.aside });
+        const r = await restoreFiles(reader, snap, opts.share, { to: resolvePath(io, opts.to), paths: opts.path, only, aside: opts.aside });
         if (opts.json) out(JSON.stringify({ ...r, added }));
         else {
           out(`restored ${r.restored.length} file(s), ${(r.bytes / 1e6).toFixed(1)} MB, from ${r.snapshot} (${r.time}) into ${opts.to}`);
@@ -185,7 +168,7 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
       if (!opts.dataDir) throw new Error('give --data-dir NEWDIR (a whole restore) or --share NAME --to DIR (files)');
       const snap = pick();
       if (!snap) throw new Error(`no snapshot ${opts.snapshot}`);
-      const r = await restoreCarewall(reader, snap.name, { dataDir: opts.dataDir, databaseUrl: process.env.DATABASE_URL || undefined }, ALL_MIGRATIONS);
+      const r = await restoreCarewall(reader, snap.name, { dataDir: resolvePath(io, opts.dataDir), databaseUrl: io.env.DATABASE_URL || undefined }, ALL_MIGRATIONS);
       if (opts.json) out(JSON.stringify(r));
       else out(`restored ${r.snapshot}: ${r.tables} tables, ${r.rows} rows in ${r.seconds.toFixed(1)} s into ${opts.dataDir}; run 'carewall audit verify --data-dir ${opts.dataDir}', then start it`);
     });
@@ -195,13 +178,13 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
     .option('--postgres-url <url>', 'restore into a scratch database on this PostgreSQL server (default: DATABASE_URL, else the embedded database)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: ReadOpts & { snapshot?: string; postgresUrl?: string; json?: boolean }) => {
-      const report = await runRestoreTest(await openReader(opts), ALL_MIGRATIONS, { snapshot: opts.snapshot, postgresUrl: opts.postgresUrl ?? (process.env.DATABASE_URL || undefined) });
+      const report = await runRestoreTest(await openReader(opts, io), ALL_MIGRATIONS, { snapshot: opts.snapshot, postgresUrl: opts.postgresUrl ?? (io.env.DATABASE_URL || undefined) });
       if (opts.json) out(JSON.stringify(report));
       else {
         out(`restore test of ${report.snapshot}: ${report.ok ? 'PASSED' : 'FAILED'} in ${report.seconds.toFixed(1)} s (${report.chunks} chunks, ${report.tables} tables, ${report.rows} rows, ${report.auditRecords} audit records ${report.auditVerified ? 'verified' : 'NOT verified'}, ${report.files} files)`);
         for (const p of report.problems) out(`  ${p}`);
       }
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok) ctx.fail();
     });
 
   const vault = program.command('vault').description('an append-only backup repository server, for a second machine');
@@ -212,9 +195,9 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port', port, 8090)
     .action(async (opts: { dir: string; host: string; port: number }) => {
-      const app = await buildVault({ dir: opts.dir, logger: true });
+      const app = await buildVault({ dir: resolvePath(io, opts.dir), logger: true });
       const url = await app.listen({ host: opts.host, port: opts.port });
-      out(`Carewall vault (append-only) serving ${path.resolve(opts.dir)} on ${url}`);
+      out(`Carewall vault (append-only) serving ${resolvePath(io, opts.dir)} on ${url}`);
       const stop = () => void app.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -226,7 +209,7 @@ export function registerBackupCommand(program: Command, open: (dataDir: string) 
     .requiredOption('--role <role>', 'writer or admin')
     .requiredOption('--name <name>', 'who holds it')
     .action((opts: { dir: string; role: 'writer' | 'admin'; name: string }) => {
-      const token = addCredential(opts.dir, opts.role, opts.name);
+      const token = addCredential(resolvePath(io, opts.dir), opts.role, opts.name);
       out(`${opts.role} credential ${opts.name}: ${token}`);
       out('Shown once; the vault keeps only its hash.');
     });

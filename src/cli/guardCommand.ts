@@ -6,16 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { wholeNumber } from './argParsers.js';
 import { DEFAULT_DATA_DIR } from '../config.js';
-import { BEHAVIOURS, BENIGN, assertTestShare, copySnapshot, Guard, makeShare, releaseShares, runBehaviour } from '../guard/index.js';
-import { requestGuardRelease } from '../setup/control.js';
-import { Rng } from '../guard/formats.js';
+import { BEHAVIOURS, BENIGN, assertTestShare, copySnapshot, Guard, makeShare, releaseShares, Rng, runBehaviour } from '../guard/index.js';
+import { WHILE_SERVING, type CommandContext } from './context.js';
+import { resolvePath } from './io.js';
 
-const wholeNumber = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number');
-  return n;
-};
 const pace = (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('not a number of files per second (0 is flat out)');
@@ -33,7 +29,8 @@ function listing(): string {
   return rows.join('\n');
 }
 
-export function registerGuardCommand(program: Command): void {
+export function registerGuardCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
   const guard = program.command('guard').description('ransomware guard on file shares: watch folders, raise alarms on encryption activity');
   guard
     .command('watch')
@@ -46,54 +43,59 @@ export function registerGuardCommand(program: Command): void {
     .option('--exclude <dir...>', 'folders inside the watched ones to leave alone (a backup repository)')
     .option('--scan-interval <seconds>', 'periodic rescan, the fallback for missed events', wholeNumber, 30)
     .action(async (dirs: string[], opts: { alerts: string; decoys?: boolean; readOnlyOnAlarm?: boolean; snapshotDir?: string; exclude?: string[]; scanInterval: number }) => {
+      dirs = dirs.map((d) => resolvePath(io, d));
       const roots = dirs.map((d) => {
         if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new Error(`${d} is not a folder`);
         return fs.realpathSync(d);
       });
-      const alertsDir = path.dirname(path.resolve(opts.alerts));
+      const alertsFile = resolvePath(io, opts.alerts);
+      const alertsDir = path.dirname(alertsFile);
       if (!fs.existsSync(alertsDir)) throw new Error(`the folder of the alerts file (${alertsDir}) does not exist`);
       if (opts.snapshotDir) {
-        const snap = path.resolve(opts.snapshotDir);
+        const snap = resolvePath(io, opts.snapshotDir);
         fs.mkdirSync(snap, { recursive: true, mode: 0o700 });
         const real = fs.realpathSync(snap);
         if (roots.some((r) => isInside(real, r))) throw new Error('--snapshot-dir must be outside the watched folders (an attacker on the share could reach it)');
       }
       const g = new Guard({
         dirs: roots,
-        alertsFile: opts.alerts,
+        alertsFile,
         decoys: opts.decoys,
         readOnlyOnAlarm: opts.readOnlyOnAlarm,
-        snapshot: opts.snapshotDir ? copySnapshot(opts.snapshotDir) : undefined,
-        exclude: opts.exclude?.map((e) => path.resolve(e)),
+        snapshot: opts.snapshotDir ? copySnapshot(resolvePath(io, opts.snapshotDir)) : undefined,
+        exclude: opts.exclude?.map((e) => resolvePath(io, e)),
         scanIntervalMs: Math.max(1, opts.scanInterval) * 1000,
-        onAlarm: (a) => process.stderr.write(`ALARM ${a.time} ${a.severity}: ${a.paths.length} file(s) in this alarm, ${a.affected.length} affected so far; see ${opts.alerts}\n`),
+        onAlarm: (a) => io.err(`ALARM ${a.time} ${a.severity}: ${a.paths.length} file(s) in this alarm, ${a.affected.length} affected so far; see ${opts.alerts}`),
       });
       const s = await g.start();
-      process.stderr.write(`guard: watching ${s.files} files in ${s.folders} folders${opts.decoys ? `, ${s.decoys} decoys planted` : ''}; alarms to ${path.resolve(opts.alerts)}\n`);
+      io.err(`guard: watching ${s.files} files in ${s.folders} folders${opts.decoys ? `, ${s.decoys} decoys planted` : ''}; alarms to ${alertsFile}`);
+      // Runs until stopped: the watchers keep the process alive.
       const stop = () => void g.stop().then(() => process.exit(0));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      await new Promise(() => {}); // runs until stopped
     });
   guard
     .command('release')
     .description("after an alarm's clean-up: give the shares back the write bits the read-only response took (the server's guard then watches afresh)")
     .option('--alerts <file>', "the alerts file of a 'guard watch' (default: the server's guard, in --data-dir)")
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
-    .action(async (opts: { alerts?: string; dataDir: string }) => {
-      if (opts.alerts) {
-        console.log(`${await releaseShares(opts.alerts)} folder(s) and file(s) writable again. Restart 'guard watch' to watch the shares as they now are.`);
-        return;
-      }
-      // The running server holds the incident: it releases and starts watching afresh.
-      const viaServer = await requestGuardRelease(opts.dataDir);
-      if (viaServer) {
-        console.log(`${viaServer.writable} folder(s) and file(s) writable again; the guard watches afresh.${viaServer.incidentFile ? ` The incident's affected list is kept in ${viaServer.incidentFile}.` : ''}`);
-        return;
-      }
-      const alerts = path.join(opts.dataDir, 'guard', 'alerts.ndjson');
-      console.log(`${await releaseShares(alerts)} folder(s) and file(s) writable again (no server running; it watches afresh when started).`);
-    });
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(
+      ctx.onDataFolder(async (opts: { alerts?: string; dataDir: string }) => {
+        if (opts.alerts) {
+          io.out(`${await releaseShares(resolvePath(io, opts.alerts))} folder(s) and file(s) writable again. Restart 'guard watch' to watch the shares as they now are.`);
+          return;
+        }
+        if (ctx.insideServer) {
+          // The running server holds the incident: it releases and starts watching afresh.
+          const released = await ctx.withCarewall(opts.dataDir, (cw) => cw.guard.release());
+          io.out(`${released.writable} folder(s) and file(s) writable again; the guard watches afresh.${released.incidentFile ? ` The incident's affected list is kept in ${released.incidentFile}.` : ''}`);
+          return;
+        }
+        const alerts = path.join(resolvePath(io, opts.dataDir), 'guard', 'alerts.ndjson');
+        io.out(`${await releaseShares(alerts)} folder(s) and file(s) writable again (no server running; it watches afresh when started).`);
+      }),
+    );
   guard
     .command('simulate')
     .description('reproduce a ransomware behaviour or a benign workload on a test share (made by make-share; it destroys files)')
@@ -106,25 +108,26 @@ export function registerGuardCommand(program: Command): void {
     .option('--list', 'list the behaviours and benign workloads')
     .action(async (opts: { dir?: string; behaviour?: string; pace?: number; seed: number; limit?: number; log?: string; list?: boolean }) => {
       if (opts.list) {
-        console.log(listing());
+        io.out(listing());
         return;
       }
       if (!opts.dir || !opts.behaviour) throw new Error("give --dir DIR and --behaviour NAME ('--list' lists the behaviours)");
-      if (!fs.existsSync(opts.dir)) throw new Error(`${opts.dir} does not exist`);
-      assertTestShare(opts.dir);
-      const dir = fs.realpathSync(opts.dir);
+      const given = resolvePath(io, opts.dir);
+      if (!fs.existsSync(given)) throw new Error(`${opts.dir} does not exist`);
+      assertTestShare(given);
+      const dir = fs.realpathSync(given);
       const benign = BENIGN[opts.behaviour];
       if (benign) {
         if (benign.available && !benign.available()) throw new Error(`${opts.behaviour} needs a tool that is not installed here`);
         const rng = new Rng(opts.seed);
         await benign.prepare?.(dir, rng);
         const n = await benign.run(dir, rng);
-        console.log(JSON.stringify({ workload: opts.behaviour, operations: n }));
+        io.out(JSON.stringify({ workload: opts.behaviour, operations: n }));
         return;
       }
       if (!BEHAVIOURS[opts.behaviour]) throw new Error(`unknown behaviour '${opts.behaviour}'; '--list' lists them`);
-      const r = await runBehaviour(opts.behaviour, { dir, pace: opts.pace, seed: opts.seed, limit: opts.limit, log: opts.log });
-      console.log(JSON.stringify(r));
+      const r = await runBehaviour(opts.behaviour, { dir, pace: opts.pace, seed: opts.seed, limit: opts.limit, log: opts.log && resolvePath(io, opts.log) });
+      io.out(JSON.stringify(r));
     });
   guard
     .command('make-share')
@@ -133,7 +136,7 @@ export function registerGuardCommand(program: Command): void {
     .option('--files <n>', 'number of files', wholeNumber, 300)
     .option('--seed <n>', 'random seed', wholeNumber, 1)
     .action(async (opts: { dir: string; files: number; seed: number }) => {
-      const s = await makeShare(opts.dir, { files: opts.files, seed: opts.seed });
-      console.log(JSON.stringify(s));
+      const s = await makeShare(resolvePath(io, opts.dir), { files: opts.files, seed: opts.seed });
+      io.out(JSON.stringify(s));
     });
 }

@@ -2,17 +2,16 @@
  * `carewall monitor scan|simulate`: thin shells over src/monitor. Neither needs an installation:
  * they read and write folders of FHIR NDJSON.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { wholeNumber } from './argParsers.js';
 import { scanToFile } from '../monitor/scan/index.js';
 import { simulate } from '../monitor/simulate/index.js';
+import type { CommandContext } from './context.js';
+import { resolvePath } from './io.js';
 
-const wholeNumber = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number');
-  return n;
-};
 
-export function registerMonitorCommand(program: Command): void {
+export function registerMonitorCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
   const monitor = program.command('monitor').description('insider-misuse monitoring over FHIR AuditEvent logs');
   monitor
     .command('scan')
@@ -21,10 +20,10 @@ export function registerMonitorCommand(program: Command): void {
     .requiredOption('--out <file>', 'alerts NDJSON file to write')
     .option('--json', 'print the summary as JSON on standard output')
     .action(async (opts: { input: string; out: string; json?: boolean }) => {
-      const s = await scanToFile(opts.input, opts.out);
-      if (opts.json) console.log(JSON.stringify(s));
+      const s = await scanToFile(resolvePath(io, opts.input), resolvePath(io, opts.out));
+      if (opts.json) io.out(JSON.stringify(s));
       const scenarios = Object.entries(s.byScenario).map(([k, v]) => `${k} ${v}`).join(', ');
-      process.stderr.write(
+      io.writeErr(
         `scanned ${s.events} events (${s.accesses} patient accesses) in ${s.seconds.toFixed(1)} s, ${s.eventsPerSecond} events/s\n` +
           `explained: ${(100 * s.explainedShare).toFixed(1)}% of accesses (${Object.entries(s.byReason).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})\n` +
           `${s.alerts} alerts${scenarios ? `: ${scenarios}` : ''} -> ${opts.out}\n`,
@@ -40,7 +39,7 @@ export function registerMonitorCommand(program: Command): void {
     .requiredOption('--out <dir>', 'folder to write')
     .option('--start <date>', 'first day (YYYY-MM-DD, UTC)', '2025-03-03')
     .action(async (opts: { seed: number; users: number; patients: number; days: number; out: string; start: string }) => {
-      const s = await simulate(opts);
-      process.stderr.write(`wrote ${s.events} AuditEvents and ${s.incidents} incidents (${Object.entries(s.byScenario).map(([k, v]) => `${k} ${v}`).join(', ')}) to ${opts.out}\n`);
+      const s = await simulate({ ...opts, out: resolvePath(io, opts.out) });
+      io.writeErr(`wrote ${s.events} AuditEvents and ${s.incidents} incidents (${Object.entries(s.byScenario).map(([k, v]) => `${k} ${v}`).join(', ')}) to ${opts.out}\n`);
     });
 }

@@ -4,38 +4,15 @@
  * input or a hidden prompt, never from the command line (which other local users can read in `ps`),
  * and are never printed.
  */
-import { DEFAULT_DATA_DIR } from '../config.js';
 import { Command } from 'commander';
+import { DEFAULT_DATA_DIR } from '../config.js';
 import { SYSTEM } from '../access/authorize.js';
 import type { AccountSummary } from '../identity/index.js';
-import type { Carewall } from '../runtime.js';
-import { opener } from './withCarewall.js';
+import { WHILE_SERVING, type CommandContext } from './context.js';
+import type { CommandIo } from './io.js';
 
-export interface UserCommandIo {
-  /** All of standard input (for --password-stdin). */
-  readStdin(): Promise<string>;
-  /** A password typed at a terminal without echo; undefined when there is no terminal. */
-  promptHidden?(question: string): Promise<string>;
-  out(text: string): void;
-}
-
-const defaultIo: UserCommandIo = {
-  async readStdin() {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
-  promptHidden: process.stdin.isTTY ? promptHidden : undefined,
-  out: (text) => process.stdout.write(text + '\n'),
-};
-
-export function registerUserCommand(
-  program: Command,
-  open: (dataDir: string) => Promise<Carewall>,
-  io: UserCommandIo = defaultIo,
-): void {
-  const withCarewall = opener(open);
-
+export function registerUserCommand(program: Command, ctx: CommandContext): void {
+  const { io, withCarewall } = ctx;
   const user = program.command('user').description('user accounts: add, disable, list');
 
   user
@@ -49,7 +26,8 @@ export function registerUserCommand(
     .option('--valid-until <iso>', 'last moment the account may be used (ISO 8601), e.g. a locum’s last day')
     .option('--require-totp', 'ask for a second factor even when no role requires one')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: AddOptions) => {
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(ctx.onDataFolder(async (opts: AddOptions) => {
       const password = await readPassword(opts, io);
       const roles = opts.roles.split(',').map((r) => r.trim()).filter(Boolean);
       const created = await withCarewall(opts.dataDir, (cw) =>
@@ -72,7 +50,7 @@ export function registerUserCommand(
         io.out('A second factor is required. Add this to an authenticator app; it is shown only once:');
         io.out(created.totpUri);
       }
-    });
+    }));
 
   user
     .command('disable')
@@ -80,22 +58,24 @@ export function registerUserCommand(
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .requiredOption('--username <name>', 'the account to disable')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { dataDir: string; username: string; json?: boolean }) => {
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(ctx.onDataFolder(async (opts: { dataDir: string; username: string; json?: boolean }) => {
       const result = await withCarewall(opts.dataDir, (cw) => cw.identity.disableAccount(opts.username, { who: SYSTEM }));
       if (opts.json) io.out(JSON.stringify({ username: opts.username.toLowerCase(), ...result }));
       else io.out(`Disabled ${opts.username.toLowerCase()}; ${result.revokedSessions} live session(s) ended.`);
-    });
+    }));
 
   user
     .command('list')
     .description('list accounts (no secrets)')
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { dataDir: string; json?: boolean }) => {
+    .addHelpText('after', `\n${WHILE_SERVING}`)
+    .action(ctx.onDataFolder(async (opts: { dataDir: string; json?: boolean }) => {
       const accounts = await withCarewall(opts.dataDir, (cw) => cw.identity.listAccounts({ who: SYSTEM }));
       if (opts.json) io.out(JSON.stringify(accounts));
       else io.out(formatTable(accounts));
-    });
+    }));
 }
 
 interface AddOptions {
@@ -109,7 +89,7 @@ interface AddOptions {
   json?: boolean;
 }
 
-async function readPassword(opts: AddOptions, io: UserCommandIo): Promise<string> {
+async function readPassword(opts: AddOptions, io: CommandIo): Promise<string> {
   if (opts.passwordStdin) return (await io.readStdin()).replace(/\r?\n$/, '');
   if (!io.promptHidden) throw new Error('no terminal to ask for the password: give it on standard input with --password-stdin');
   const first = await io.promptHidden(`Password for ${opts.username}: `);
@@ -141,39 +121,4 @@ function formatTable(accounts: AccountSummary[]): string {
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-}
-
-/** Reads a line from the terminal in raw mode so that the typed characters are not echoed. */
-function promptHidden(question: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(question);
-  stdin.setRawMode(true);
-  stdin.resume();
-  stdin.setEncoding('utf8');
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = () => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-    };
-    const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') {
-          finish();
-          resolve(value);
-          return;
-        }
-        if (ch === '\u0003' || ch === '\u0004') {
-          finish();
-          reject(new Error('cancelled'));
-          return;
-        }
-        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
-        else value += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
 }

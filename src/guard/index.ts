@@ -3,6 +3,7 @@ export { Guard, type GuardOptions } from './guard.js';
 export { ALARM_AT, readSavedModes, sideFiles, type Alarm, type Severity } from './incident.js';
 export { copySnapshot, makeReadOnly, restoreWriteBits, type SavedMode, type ProtectiveSnapshot, type SnapshotRequest, type SnapshotResult } from './response.js';
 export { makeShare, assertTestShare, SHARE_MARKER } from './share.js';
+export { Rng } from './formats.js';
 export { BEHAVIOURS, runBehaviour, type RunOptions, type RunResult } from './simulate/behaviours.js';
 export { BENIGN, type Benign } from './simulate/benign.js';
 export { GuardService, releaseShares, type GuardAlarmRow, type GuardStatus, type ProtectFiles } from './service.js';

@@ -15,6 +15,8 @@ export interface InstallOptions {
   /** Sections of carewall.json that their capabilities read as they are (the demo's file share). */
   sections?: { backup?: unknown; guard?: unknown };
   log: Logger;
+  /** The environment to read DATABASE_URL from (the command's, which may not be this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface InstallResult {
@@ -33,7 +35,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // A key file left by an init that failed half-way is reused: nothing was encrypted for anyone else.
   if (!process.env.CAREWALL_MASTER_KEY && !fs.existsSync(keyFilePath(dataDir))) createKeyFile(dataDir);
-  const settings = loadSettings(dataDir);
+  const settings = loadSettings(dataDir, options.env);
   const cw = await openCarewall({ ...settings, ...options.sections, demo: Boolean(options.demo) } as Settings, options.log);
   try {
     const admin = await cw.identity.createAccount({ username: options.adminUser, password: options.adminPassword, roles: ['admin'] });

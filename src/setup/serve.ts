@@ -2,7 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../http/server.js';
 import type { Carewall } from '../runtime.js';
-import { startControlSocket } from './control.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -12,12 +11,17 @@ export function assertLoopback(host: string): void {
   if (!LOOPBACK.has(host)) throw new DemoExposureError(`demo mode refuses to listen on ${host}: demo logins are public, use a loopback address such as 127.0.0.1`);
 }
 
-export async function serve(cw: Carewall, host: string, port: number): Promise<{ app: FastifyInstance; url: string }> {
+export interface ServeOptions {
+  /** Starts the local control channel (the CLI's way in while the server holds the data folder); returns its stop. */
+  startControl?: (cw: Carewall) => Promise<() => Promise<void>>;
+}
+
+export async function serve(cw: Carewall, host: string, port: number, options: ServeOptions = {}): Promise<{ app: FastifyInstance; url: string }> {
   // Demo installations have published passwords: they must never be reachable from the network.
   if (cw.settings.demo) assertLoopback(host);
   const app = await buildServer(cw);
   await app.listen({ host, port });
-  const stopControl = await startControlSocket(cw);
+  const stopControl = (await options.startControl?.(cw)) ?? (async () => {});
   // Scheduled backups (carewall.json backup.everyHours, once `carewall backup init` has run).
   cw.backups.startSchedule();
   // The live misuse monitor (carewall.json monitor.intervalSeconds, 60 by default; 0 off).
