@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { call, currentOtp, freshDatabase, PASSWORD, tempDir } from './helpers/harness.js';
-import { runCli, startCli } from './helpers/cli.js';
+import { runBinary, runCli, startCli } from './helpers/cli.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -17,7 +17,7 @@ describe('carewall CLI', () => {
     const db = await freshDatabase();
     if (db) cleanups.push(db.drop);
     const env = { DATABASE_URL: db?.url };
-    const init = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'it-admin', '--admin-password-stdin', '--json'], { env, input: `${PASSWORD}\n` });
+    const init = await runBinary(['init', '--data-dir', dataDir, '--admin-user', 'it-admin', '--admin-password-stdin', '--json'], { env, input: `${PASSWORD}\n` });
     assert.equal(init.code, 0, init.stderr);
     const out = JSON.parse(init.stdout);
     assert.equal(out.username, 'it-admin');
@@ -42,7 +42,7 @@ describe('carewall CLI', () => {
     const p = await call(server.url, 'POST', '/fhir/Practitioner', { token, body: { resourceType: 'Practitioner', name: [{ family: 'Clitest' }] } });
     assert.equal(p.status, 201);
 
-    // The embedded database is held by the server: rotation goes through its control socket.
+    // The embedded database is held by the server: the server rotates, asked through its control socket.
     const before = JSON.parse(fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8')).current;
     const rotate = await runCli(['keys', 'rotate', '--data-dir', dataDir], { env });
     assert.equal(rotate.code, 0, rotate.stderr);
@@ -110,11 +110,14 @@ describe('carewall CLI', () => {
     assert.equal(cared.size, 3);
   });
 
-  test('--help is there for every command', async () => {
-    for (const args of [['--help'], ['init', '--help'], ['start', '--help'], ['demo', '--help'], ['keys', 'rotate', '--help'], ['user', '--help']]) {
-      const res = await runCli(args);
+  test('--help is there for every command; the real binary answers it', async () => {
+    const binary = await runBinary(['--help']);
+    assert.equal(binary.code, 0, binary.stderr);
+    assert.match(binary.stdout, /Usage: carewall/);
+    for (const args of [['init'], ['start'], ['demo'], ['demo-code'], ['keys', 'rotate'], ['user'], ['user', 'add'], ['audit', 'verify'], ['import'], ['client', 'add'], ['backup', 'run'], ['backup', 'restore'], ['guard', 'watch'], ['monitor', 'scan'], ['vault', 'serve']]) {
+      const res = await runCli([...args, '--help']);
       assert.equal(res.code, 0, args.join(' '));
-      assert.match(res.stdout, /Usage: carewall/);
+      assert.match(res.stdout, new RegExp(`Usage: carewall ${args.join(' ')}`));
     }
   });
 });

@@ -178,7 +178,7 @@ describe('import into a running Carewall', () => {
 });
 
 describe('carewall import on the command line', () => {
-  test('imports into an installation and prints the counts; refuses the embedded folder while a server holds it', async () => {
+  test('imports into an installation and prints the counts; while a server holds the folder, the server imports', async () => {
     const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } });
     const env = { DATABASE_URL: inst.databaseUrl };
     const dir = tempDir('carewall-import-cli-');
@@ -195,19 +195,15 @@ describe('carewall import on the command line', () => {
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /bad\.ndjson:2: .*nothing was imported/);
 
-      // A server holding the installation: the embedded folder is refused, a PostgreSQL server is shared.
+      // A server holding the installation (the embedded database is one process's): the command is
+      // handed to the server, which imports (issue 24).
       const { startCli } = await import('./helpers/cli.js');
       const server = await startCli(['start', '--data-dir', inst.dataDir, '--port', '0'], env);
       try {
         const more = write(dir, 'more.ndjson', [observation('cli-obs-5', 'cli-pat-1', 66)]);
         const during = await runCli(['import', '--data-dir', inst.dataDir, more], { env });
-        if (inst.databaseUrl) {
-          assert.equal(during.code, 0, during.stderr);
-          assert.match(during.stdout, /Imported 1 resources/);
-        } else {
-          assert.equal(during.code, 1);
-          assert.match(during.stderr, /in use by another Carewall process/);
-        }
+        assert.equal(during.code, 0, during.stderr);
+        assert.match(during.stdout, /Imported 1 resources/);
       } finally {
         await server.kill('SIGTERM');
       }

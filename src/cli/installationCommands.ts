@@ -36,6 +36,19 @@ function isLeftoverDemo(dir: string): boolean {
   return fs.readdirSync(dir).every((f) => ours.has(f));
 }
 
+/**
+ * The demo's synthetic-data generator (faker) is a development dependency: a clinic's server is
+ * installed without it (npm install --omit=dev), so it is loaded here, only by the demo.
+ */
+async function loadDemo(): Promise<typeof import('../demo/index.js')> {
+  try {
+    return await import('../demo/index.js');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error('the demo clinic needs the development dependencies (its synthetic-data generator): run npm install without --omit=dev');
+  }
+}
+
 export function registerInstallationCommands(program: Command, ctx: CommandContext, run: Run): void {
   const { io } = ctx;
   // The server answers the commands a `carewall` beside it hands over for its data folder.
@@ -127,8 +140,7 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
       let cw: Carewall;
       if (!isInitialised(dataDir)) {
         io.out(`Creating a demo clinic in ${dataDir} ...`);
-        // Loaded here, not at the top: only the demo needs the synthetic-data generator.
-        const { seedDemoClinic } = await import('../demo/index.js');
+        const { seedDemoClinic } = await loadDemo();
         // A synthetic file share of letters, scans and images, watched by the ransomware guard with
         // decoys; it is a test share, so 'carewall guard simulate' may attack it.
         const demoShare = { backup: { shares: { [DEMO_SHARE]: `shares/${DEMO_SHARE}` }, everyHours: 0 }, guard: { decoys: true, readOnlyOnAlarm: true } };

@@ -130,7 +130,7 @@ async function openPglite(dir: string): Promise<Database> {
     release = acquireProcessLock(`${dir}.lock`);
   } catch {
     throw new DatabaseInUseError(
-      `the embedded database in ${dir} is in use by another Carewall process (the embedded database serves one process): stop it first, use the running server's API, or use a PostgreSQL server (DATABASE_URL) to run several processes`,
+      `the embedded database in ${dir} is in use by another process (the embedded database serves one process). A carewall command given this data folder is run by the server serving it; this one did not answer on control.sock: if a server is starting, try again in a moment, otherwise stop the other process`,
     );
   }
   const { PGlite } = await import('@electric-sql/pglite');
