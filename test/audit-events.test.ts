@@ -140,7 +140,7 @@ describe('what is recorded besides reads', () => {
 
 describe('configuration changes', () => {
   test('the first start and each changed setting are recorded, an unchanged restart is not', async () => {
-    const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } });
+    const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } }, { neverStarted: true });
     const log = createLogger('silent');
     const changes = async () => {
       const cw = await openCarewall({ ...inst.settings }, log);

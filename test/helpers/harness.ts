@@ -9,11 +9,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
 import { loadSettings, writeSettings, type StoredSettings } from '../../src/config.js';
-import { createKeyFile } from '../../src/keys/masterKeys.js';
 import { createLogger } from '../../src/log.js';
 import { openCarewall, type Carewall } from '../../src/runtime.js';
 import { buildServer } from '../../src/http/server.js';
 import { SYSTEM, type Role } from '../../src/access/authorize.js';
+import { copyTemplate } from './installationTemplate.js';
+import { createKeyFile } from '../../src/keys/masterKeys.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -41,40 +42,59 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   const base = process.env.DATABASE_URL;
   if (!base) return undefined;
   const name = `carewall_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  await createDatabase(base, name);
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+    drop: () => dropDatabase(base, name),
+  };
+}
+
+/**
+ * An initialised data folder (key file and settings) and, on PostgreSQL, a fresh database: both
+ * copies of an installation already migrated (installationTemplate.ts), as a first start leaves it.
+ */
+export async function prepareInstallation(overrides: StoredSettings = {}, options: { neverStarted?: boolean } = {}) {
+  const dataDir = tempDir();
+  const base = process.env.DATABASE_URL;
+  const name = base ? `carewall_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}` : undefined;
+  if (options.neverStarted) {
+    // For what only a first start does: a key file and an empty database, as before `init`.
+    createKeyFile(dataDir);
+    if (base && name) await createDatabase(base, name);
+  } else await copyTemplate(dataDir, base && name ? { name, adminUrl: base } : undefined);
+  writeSettings(dataDir, overrides);
+  let databaseUrl: string | undefined;
+  if (base && name) {
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+  }
+  const settings = loadSettings(dataDir, { DATABASE_URL: databaseUrl });
+  return {
+    dataDir,
+    settings,
+    databaseUrl,
+    async cleanup() {
+      if (base && name) await dropDatabase(base, name);
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** An initialised data folder (key file and settings) and, on PostgreSQL, a fresh database. */
-export async function prepareInstallation(overrides: StoredSettings = {}) {
-  const dataDir = tempDir();
-  createKeyFile(dataDir);
-  const { ...rest } = overrides;
-  writeSettings(dataDir, rest);
-  const db = await freshDatabase();
-  const settings = loadSettings(dataDir, { DATABASE_URL: db?.url });
-  return {
-    dataDir,
-    settings,
-    databaseUrl: db?.url,
-    async cleanup() {
-      await db?.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+async function createDatabase(base: string, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: base });
+  await c.connect();
+  await c.query(`create database ${name}`);
+  await c.end();
+}
+
+async function dropDatabase(base: string, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: base });
+  await c.connect();
+  await c.query(`drop database if exists ${name} with (force)`);
+  await c.end();
 }
 
 export async function startTestServer(overrides: StoredSettings = {}, configure?: (cw: Carewall) => void): Promise<TestServer> {
