@@ -65,7 +65,8 @@ describe('carewall CLI', () => {
     if (db) cleanups.push(db.drop);
     const res = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'a', '--admin-password-stdin', '--json'], { env: { DATABASE_URL: db?.url }, input: 'short' });
     assert.notEqual(res.code, 0);
-    assert.ok(!fs.existsSync(path.join(dataDir, 'carewall.json')));
+    assert.match(res.stderr, /at least 10 characters/);
+    assert.ok(!fs.existsSync(dataDir), 'refused before anything is made');
   });
 
   test('start on a folder that is not an installation explains what to do', async () => {

@@ -15,5 +15,6 @@ export {
   NotYoursToDecideError,
   UnknownAccountError,
 } from './errors.js';
-export { PASSWORD_MAX, PASSWORD_MIN } from './passwords.js';
+export { PASSWORD_MAX, PASSWORD_MIN, checkPasswordPolicy } from './passwords.js';
+export { normaliseUsername } from './input.js';
 export { ROLES_REQUIRING_TOTP, TOTP_ISSUER } from './totp.js';

@@ -1,6 +1,7 @@
 /** Making a new installation: data folder, master key file, settings, database schema, first admin. */
 import fs from 'node:fs';
 import { checkPublicUrl, isInitialised, loadSettings, writeSettings, type Settings, type StoredSettings } from '../config.js';
+import { checkPasswordPolicy, normaliseUsername } from '../identity/index.js';
 import { createKeyFile, keyFilePath } from '../keys/masterKeys.js';
 import type { Logger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
@@ -32,6 +33,9 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   const { dataDir } = options;
   if (isInitialised(dataDir)) throw new AlreadyInitialisedError(`${dataDir} already holds a Carewall installation`);
   const publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
+  // Refused before anything is made: a weak password leaves no folder, key or database behind.
+  normaliseUsername(options.adminUser);
+  checkPasswordPolicy(options.adminPassword);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // A key file left by an init that failed half-way is reused: nothing was encrypted for anyone else.
   if (!process.env.CAREWALL_MASTER_KEY && !fs.existsSync(keyFilePath(dataDir))) createKeyFile(dataDir);
