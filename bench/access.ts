@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM, type Who } from '../src/access/authorize.js';
+import { SYSTEM, type Who } from '../src/shared/index.js';
 import { AccessPolicy, type AccessDecision } from '../src/access/policy.js';
 import { projectNewInBulk, type WrittenVersion } from '../src/access/projection.js';
 import { startTestServer } from '../test/helpers/harness.js';

@@ -16,7 +16,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
 import { leafHash, rootAt, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
 import { CHUNK, chunkSelect } from '../src/audit/verifyChunk.js';

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { importFiles } from '../src/bulk/index.js';
 import { startTestServer, tempDir } from '../test/helpers/harness.js';
 import { rng, syntheticObservation, syntheticPatient } from './synthetic.js';

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { FhirService } from '../src/records/index.js';
 import type { BodyCodec } from '../src/records/store.js';
 import { startTestServer, type TestServer } from '../test/helpers/harness.js';

@@ -8,12 +8,12 @@ import { BackupService, MassChangeGuard, backupMigrations, massChangeSettings } 
 import { BulkExports, bulkMigrations } from './bulk/index.js';
 import { ClientService, clientMigrations } from './clients/index.js';
 import type { Settings } from './config.js';
-import { openDatabase, type Database } from './db/database.js';
-import { migrate } from './db/migrations.js';
+import { openDatabase, type Database } from './db/index.js';
+import { migrate } from './db/index.js';
 import { IdentityService, identityMigrations } from './identity/index.js';
-import { Keyring, keyMigrations } from './keys/keyring.js';
-import { loadMasterKeys } from './keys/masterKeys.js';
-import { MonitorService, monitorMigrations } from './monitor/live/index.js';
+import { Keyring, keyMigrations } from './keys/index.js';
+import { loadMasterKeys } from './keys/index.js';
+import { MonitorService, monitorMigrations } from './monitor/index.js';
 import { createLogger, type Logger } from './log.js';
 import { FhirService, recordMigrations } from './records/index.js';
 import { GuardService, guardMigrations, guardSettings } from './guard/index.js';

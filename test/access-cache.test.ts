@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM, type Who } from '../src/access/authorize.js';
+import { SYSTEM, type Who } from '../src/shared/index.js';
 import { ContextCache } from '../src/access/contextCache.js';
 import type { Database } from '../src/db/database.js';
 import { createLogger } from '../src/log.js';

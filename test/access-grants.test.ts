@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Reference, Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import type { AccessEvent } from '../src/access/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM, type Role } from '../src/access/authorize.js';
+import { SYSTEM, type Role } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 
 type User = 'physician' | 'otherPhysician' | 'nurse' | 'receptionist' | 'billing' | 'lab' | 'privacyOfficer' | 'bioEngineer' | 'securityAdmin' | 'admin';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Reference, Resource } from '@medplum/fhirtypes';
-import { SYSTEM, type Role } from '../src/access/authorize.js';
+import { SYSTEM, type Role } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
 

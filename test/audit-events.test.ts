@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { openNote } from '../src/audit/note.js';
 import { decodeLeaf, type AuditRecord } from '../src/audit/record.js';
 import { verifyLog } from '../src/audit/verify.js';

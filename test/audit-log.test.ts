@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
 import { openNote, parseCheckpoint } from '../src/audit/note.js';
 import { decodeLeaf, encodeLeaf } from '../src/audit/record.js';

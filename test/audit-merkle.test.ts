@@ -9,18 +9,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
-import {
-  EMPTY_ROOT,
-  MemoryNodes,
-  consistencyProof,
-  inclusionProof,
-  leafHash,
-  nodeHash,
-  rootAt,
-  rootFromLeafHashes,
-  verifyConsistency,
-  verifyInclusion,
-} from '../src/audit/merkle.js';
+import { EMPTY_ROOT, MemoryNodes, consistencyProof, inclusionProof, leafHash, nodeHash, rootAt, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
 import { batchHasher, nodeCryptoHasher, nodeZlibInflater, rawInflater, type InflateRawInto } from '../src/audit/batchHash.js';
 
 const h = (hex: string) => Buffer.from(hex, 'hex');

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import type { StoredSettings } from '../src/config.js';
 import { observation, patient, treatedBy } from './helpers/fixtures.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { verifyLog } from '../src/audit/verify.js';
 import { LocalBackend } from '../src/backup/backend.js';
 import { parseRecoveryKey } from '../src/backup/crypto.js';

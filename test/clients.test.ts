@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import type { ClientSummary } from '../src/clients/index.js';
 import { decodeLeaf } from '../src/audit/record.js';
 import { call, prepareInstallation, startTestServer, tempDir, type TestServer } from './helpers/harness.js';

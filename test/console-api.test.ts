@@ -1,7 +1,7 @@
 /** The routes the console adds: who may call them, and what they say. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 
 describe('console routes', () => {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
 import type { StoredSettings } from '../src/config.js';
 import { makeShare, runBehaviour } from '../src/guard/index.js';

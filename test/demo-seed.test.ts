@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ROLES, SYSTEM } from '../src/access/authorize.js';
+import { ROLES, SYSTEM } from '../src/shared/index.js';
 import { generateClinic } from '../src/demo/clinic.js';
 import { generatePatient, MRN_SYSTEM } from '../src/demo/patientRecord.js';
 import { demoFaker, isClinicSeeded, seedDemoClinic, type SeedResult } from '../src/demo/seed.js';
 import { createLogger } from '../src/log.js';
-import { SUPPORTED_TYPES } from '../src/records/resourceTypes.js';
+import { SUPPORTED_TYPES } from '../src/shared/resourceTypes.js';
 import { openCarewall, type Carewall } from '../src/runtime.js';
 import { call, currentOtp, prepareInstallation, startTestServer, type TestServer } from './helpers/harness.js';
 

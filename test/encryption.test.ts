@@ -1,6 +1,6 @@
 /** Encryption at rest: bodies are sealed per patient, bound to their row, and keys rotate while serving. */
 import assert from 'node:assert/strict';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM, type Who } from '../src/access/authorize.js';
+import { SYSTEM, type Who } from '../src/shared/index.js';
 import { BulkExports } from '../src/bulk/index.js';
 import type { Database } from '../src/db/database.js';
 import { DatabaseUnavailableError } from '../src/db/errors.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { decodeLeaf } from '../src/audit/record.js';
 import { validateBody } from '../src/records/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';

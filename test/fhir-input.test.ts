@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { encounter, observation, patient, treatedBy } from './helpers/fixtures.js';
 

@@ -11,7 +11,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { SYSTEM, type Role } from '../src/access/authorize.js';
+import { SYSTEM, type Role } from '../src/shared/index.js';
 import { decodeLeaf } from '../src/audit/record.js';
 import { call, currentOtp, PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';

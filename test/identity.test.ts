@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Role } from '../src/access/authorize.js';
+import type { Role } from '../src/shared/index.js';
 import { call, currentOtp, PASSWORD } from './helpers/harness.js';
 import { GENERIC, identityFixture } from './helpers/identity.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Secret } from 'otpauth';
 import { GENERAL_SCOPE } from '../src/keys/keyring.js';
 import { open } from '../src/keys/envelope.js';
-import type { Role } from '../src/access/authorize.js';
+import type { Role } from '../src/shared/index.js';
 import { call, currentOtp, PASSWORD } from './helpers/harness.js';
 import { GENERIC, identityFixture } from './helpers/identity.js';
 

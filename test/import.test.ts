@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { decodeLeaf } from '../src/audit/record.js';
 import { importFiles } from '../src/bulk/index.js';
 import { call, prepareInstallation, startTestServer, tempDir, type TestServer } from './helpers/harness.js';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import type { Alert } from '../src/monitor/catalog.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 

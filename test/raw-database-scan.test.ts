@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { SYSTEM } from '../src/access/authorize.js';
+import { SYSTEM } from '../src/shared/index.js';
 import { seedDemoClinic } from '../src/demo/seed.js';
 import { createLogger } from '../src/log.js';
 import { FhirService } from '../src/records/service.js';

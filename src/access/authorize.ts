@@ -4,43 +4,7 @@
  * service asks before any record is decrypted or written.
  */
 
-export const ROLES = [
-  'physician',
-  'nurse',
-  'receptionist',
-  'billing',
-  'lab',
-  'biomedical-engineer',
-  'privacy-officer',
-  'security-admin',
-  'admin',
-] as const;
-export type Role = (typeof ROLES)[number];
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
-
-/** The authenticated caller. */
-export interface Who {
-  accountId: string;
-  username: string;
-  roles: Role[];
-  /** 'Practitioner/<id>' when the account is linked to one. */
-  practitioner?: string;
-  /** The system itself (seeding, migrations run by the CLI); never given to an HTTP caller. */
-  system?: boolean;
-  /**
-   * A registered system client (SMART Backend Services) and the scopes its token carries: it has
-   * no roles, and may do exactly what the scopes say (systemScopes.ts).
-   */
-  client?: { id: string; scopes: string[] };
-  /**
-   * Reads on this caller's behalf that no one watches at the screen (a bulk export): they follow
-   * care relationships only, never a break-the-glass grant or an investigation.
-   */
-  withoutGrants?: boolean;
-}
+import type { Role, Who } from '../shared/index.js';
 
 export type FhirAction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete';
 export type AdminAction =
@@ -86,8 +50,6 @@ export class AccessDeniedError extends Error {
     super(decision.reason);
   }
 }
-
-export const SYSTEM: Who = { accountId: 'system', username: 'system', roles: ['admin'], system: true };
 
 /** Who may do each administrative action. */
 export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {

@@ -23,7 +23,7 @@
  *  - Decisions inside a write transaction never use or fill it: the transaction may have changed
  *    what the cache knows.
  */
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/index.js';
 
 export const ACCESS_CHANNEL = 'carewall_access';
 const HEARTBEAT_MS = 250;

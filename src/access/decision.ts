@@ -5,8 +5,9 @@
  * one context (waysIn.ts) and their SQL form (predicateSql.ts) are given the same inputs.
  */
 import type { AccessSettings } from '../config.js';
-import type { Queryable } from '../db/database.js';
-import type { Decision, FhirAction, Role, Who } from './authorize.js';
+import type { Queryable } from '../db/index.js';
+import type { Decision, FhirAction } from './authorize.js';
+import type { Role, Who } from '../shared/index.js';
 import type { Interaction } from './roles.js';
 
 export type Bind = (value: unknown) => string;

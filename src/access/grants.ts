@@ -9,13 +9,14 @@
  */
 import crypto from 'node:crypto';
 import type { AccessSettings } from '../config.js';
-import type { Database, Queryable } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import { open, seal } from '../keys/envelope.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import type { Database, Queryable } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { open, seal } from '../keys/index.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
-import { FhirError } from '../records/outcome.js';
-import { AccessDeniedError, authorize, type Who } from './authorize.js';
+import { FhirError } from '../shared/index.js';
+import { AccessDeniedError, authorize } from './authorize.js';
+import { type Who } from '../shared/index.js';
 import type { AccessPolicy } from './policy.js';
 import { announceAccessChange } from './projection.js';
 import { ROLE_RIGHTS } from './roles.js';

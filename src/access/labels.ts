@@ -12,7 +12,7 @@
  * not see against them.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { BlindIndex } from '../keys/blindIndex.js';
+import type { BlindIndex } from '../keys/index.js';
 
 export const SENSITIVE_CATEGORIES = [
   'ETH', // substance abuse (HL7: ethanol/ETH)

@@ -13,9 +13,10 @@
  * The rules over one patient's context are in waysIn.ts, the words of a decision in decision.ts.
  */
 import type { AccessSettings } from '../config.js';
-import type { Database, Queryable } from '../db/database.js';
-import type { BlindIndex } from '../keys/blindIndex.js';
-import { AccessDeniedError, type FhirAction, type Role, type Who } from './authorize.js';
+import type { Database, Queryable } from '../db/index.js';
+import type { BlindIndex } from '../keys/index.js';
+import { AccessDeniedError, type FhirAction } from './authorize.js';
+import { type Role, type Who } from '../shared/index.js';
 import { ContextCache } from './contextCache.js';
 import { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Mode, type RuleInputs } from './decision.js';
 import { projectNewInBulk, projectWrite, type SelfMade, type WrittenVersion } from './projection.js';

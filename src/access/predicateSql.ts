@@ -3,7 +3,7 @@
  * search filter (policy.ts), so a search can never show what a read would refuse. Also the SQL of
  * a relationship's time window, shared with the context function (contextFunction.ts).
  */
-import type { Role, Who } from './authorize.js';
+import type { Role, Who } from '../shared/index.js';
 import type { Bind, Mode, RuleInputs } from './decision.js';
 import type { Scope } from './roles.js';
 

@@ -5,7 +5,7 @@
  * notifies every process (delivered when it commits) so their decision caches drop what it changed.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/index.js';
 import { ACCESS_CHANNEL, changePayload, type AccessChange } from './contextCache.js';
 import { derive } from './relationships.js';
 

@@ -2,8 +2,8 @@
  * What kind of data each role may touch ("roles decide what kind of data, relationships decide
  * whose"). Whose data is decided by the scope's predicate in policy.ts.
  */
-import { ADMINISTRATIVE_TYPES, PATIENT_REFERENCE_PATHS } from '../records/resourceTypes.js';
-import type { Role } from './authorize.js';
+import { ADMINISTRATIVE_TYPES, PATIENT_REFERENCE_PATHS } from '../shared/index.js';
+import type { Role } from '../shared/index.js';
 
 /** How a role reaches patients. */
 export type Scope =

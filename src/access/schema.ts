@@ -4,7 +4,7 @@
  * search can be filtered in the database. The others are the access module's own records:
  * emergency and investigation grants, the uses that need review, and notifications.
  */
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 import { contextFunctionSql } from './contextFunction.js';
 
 export const accessMigrations: Migration[] = [

@@ -8,7 +8,7 @@
  * letters `.c .r .u .d .s` in that order (`system/Observation.rs`, `system/Patient.cruds`).
  */
 import type { Interaction } from './roles.js';
-import { isSupportedType } from '../records/resourceTypes.js';
+import { isSupportedType } from '../shared/index.js';
 
 const SHAPE = /^system\/([A-Za-z]+|\*)\.(read|write|\*|c?r?u?d?s?)$/;
 

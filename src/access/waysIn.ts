@@ -4,7 +4,8 @@
  * on one row (`evaluate`). AccessPolicy applies them to single decisions and to searches confined to
  * a few patients; predicateSql.ts writes the same rules in SQL for searches across patients.
  */
-import type { FhirAction, Role, Who } from './authorize.js';
+import type { FhirAction } from './authorize.js';
+import type { Role, Who } from '../shared/index.js';
 import type { AccessDecision, AccessTarget, Mode, RuleInputs } from './decision.js';
 import { ROLE_RIGHTS, rolesByScope, type Scope } from './roles.js';
 

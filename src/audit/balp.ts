@@ -10,7 +10,7 @@
  * BALP and FHIR R4 value sets named beside each.
  */
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
-import { FhirError } from '../records/outcome.js';
+import { FhirError } from '../shared/index.js';
 import type { AuditRecord } from './record.js';
 import type { AuditSearch } from './service.js';
 

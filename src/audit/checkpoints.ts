@@ -9,10 +9,10 @@
  * is signed until a person has looked (`carewall audit verify` names the first bad index).
  */
 import crypto from 'node:crypto';
-import type { Database } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import { open, seal } from '../keys/envelope.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import type { Database } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { open, seal } from '../keys/index.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import type { MerkleLog } from './log.js';
 import { rootAt } from './merkle.js';

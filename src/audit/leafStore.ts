@@ -11,11 +11,11 @@
  *
  * The bytes of a bundle, and how they are stored compressed: bundles.ts.
  */
-import type { Queryable } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import { bindPacked } from '../db/packedBytes.js';
+import type { Queryable } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { bindPacked } from '../db/index.js';
 import { BUNDLE_HEADER, BUNDLE_SIZE, decodeBundle, DEFLATED, packBundle, PLAIN, unpackBundle } from './bundles.js';
-import type { WriteBatch } from '../db/writeBatch.js';
+import type { WriteBatch } from '../db/index.js';
 
 /** Leaves [from, to) as stored, in index order; missing leaves are simply absent. */
 export async function readLeaves(q: Queryable, from: number, to: number): Promise<Array<{ index: number; leaf: Buffer }>> {

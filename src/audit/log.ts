@@ -10,9 +10,9 @@
  * next one, so one transaction and one lock cover many records, and each caller's promise resolves
  * only when its record is committed (durable) with its index.
  */
-import type { Database, Queryable } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import { WriteBatch } from '../db/writeBatch.js';
+import type { Database, Queryable } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { WriteBatch } from '../db/index.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type NodeSource } from './merkle.js';
 import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
 import { fetchTiles, TileWrites } from './tiles.js';

@@ -9,7 +9,7 @@
  * C2SP tlog-tiles with height 1, without changing a single hash; version 6 keeps only every eighth
  * level (tlog-tiles' height 8), the levels between hashed from the one below when needed.
  */
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 
 export const auditMigrations: Migration[] = [
   {

@@ -14,7 +14,7 @@
  * what it returns), and up to BATCH_ROWS of one user's under heavy load; per user, so that a search
  * for one user's records unpacks theirs alone (measured in docs/benchmarks.md).
  */
-import type { WriteBatch } from '../db/writeBatch.js';
+import type { WriteBatch } from '../db/index.js';
 import type { EntryColumns } from './log.js';
 import type { AuditRecord } from './record.js';
 

@@ -4,16 +4,16 @@
  * to the Merkle log, durably, before the response leaves. When the log cannot be written the
  * caller gets AuditUnavailableError and the request fails closed (503, no patient data).
  */
-import { bindTo } from '../db/sqlParams.js';
+import { bindTo } from '../db/index.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GrantEvent } from '../access/grants.js';
-import type { AccessEvent } from '../access/policy.js';
-import type { Database, Queryable } from '../db/database.js';
-import type { IdentityEvent } from '../identity/service.js';
-import { open, seal } from '../keys/envelope.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import type { GrantEvent } from '../access/index.js';
+import type { AccessEvent } from '../access/index.js';
+import type { Database, Queryable } from '../db/index.js';
+import type { IdentityEvent } from '../identity/index.js';
+import { open, seal } from '../keys/index.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { currentRequest } from './context.js';

@@ -1,10 +1,10 @@
 /**
  * Reading and writing the log's tiles (table audit_tile); their addressing is in tileLayout.ts.
  */
-import type { Queryable } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import { bindPacked } from '../db/packedBytes.js';
-import { WriteBatch } from '../db/writeBatch.js';
+import type { Queryable } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { bindPacked } from '../db/index.js';
+import { WriteBatch } from '../db/index.js';
 import { HASH_SIZE, TILE_WIDTH, tileKey, type TileKey } from './tileLayout.js';
 
 /** Fetches tiles by key in one query. */

@@ -18,9 +18,9 @@
  * and hashes rewritten consistently, which only the signatures reveal).
  */
 import os from 'node:os';
-import { WorkerPool } from '../util/workerPool.js';
-import type { Database } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
+import { WorkerPool } from '../util/index.js';
+import type { Database } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
 import { eachCopyRow, readInt8 } from './copyRows.js';
 import { Frontier, frontierNodes } from './log.js';
 import { EMPTY_ROOT, leafHash, nodeHash } from './merkle.js';

@@ -1,5 +1,5 @@
 /** A worker thread of `carewall audit verify`: hashes the chunks the main thread reads (verifyChunk.ts). */
-import { serveWorker } from '../util/workerPool.js';
+import { serveWorker } from '../util/index.js';
 import { hashChunk } from './verifyChunk.js';
 
 serveWorker(hashChunk);

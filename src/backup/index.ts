@@ -8,3 +8,5 @@ export { openBackend, createBackend } from './open.js';
 export { restoreCarewall, restoreFiles, planUndo, snapshotAsOf, RestoreRefusedError } from './restore.js';
 export { runRestoreTest } from './restoreTest.js';
 export { verifyRepository } from './verify.js';
+export { LocalBackend, ObjectExistsError, ObjectNotFoundError, checkObjectName } from './backend.js';
+export type { Prefix } from './backend.js';

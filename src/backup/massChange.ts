@@ -8,11 +8,11 @@
  * (identity's disableAccount: its sessions end at once) right after the write that crosses the
  * limit commits; writes of an account being suspended are refused meanwhile.
  */
-import type { Who } from '../access/authorize.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { Who } from '../shared/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import type { Logger } from '../log.js';
-import { FhirError } from '../records/outcome.js';
-import type { StoredVersion } from '../records/store.js';
+import { FhirError } from '../shared/index.js';
+import type { StoredVersion } from '../records/index.js';
 import type { MassChangeSettings } from './settings.js';
 
 

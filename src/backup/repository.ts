@@ -8,22 +8,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { ObjectExistsError, type Backend } from './backend.js';
 import { Chunker, checkChunkerParams, DEFAULT_CHUNKER, type ChunkerParams } from './chunker.js';
-import {
-  ed25519Private,
-  ed25519Public,
-  newRecoverySecret,
-  newRunKey,
-  ObjectOpener,
-  rawPublic,
-  recoveryKeys,
-  sealObject,
-  sealTo,
-  TamperedObjectError,
-  WrongRecoveryKeyError,
-  formatRecoveryKey,
-  type RecoveryKeys,
-  type RunKey,
-} from './crypto.js';
+import { ed25519Private, ed25519Public, newRecoverySecret, newRunKey, ObjectOpener, rawPublic, recoveryKeys, sealObject, sealTo, TamperedObjectError, WrongRecoveryKeyError, formatRecoveryKey, type RecoveryKeys, type RunKey } from './crypto.js';
 
 export const FORMAT = 'carewall-backup/1';
 const SNAPSHOT_MAGIC = Buffer.from('CWS1');

@@ -7,8 +7,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDatabase, type Database } from '../db/database.js';
-import { migrate, type Migration } from '../db/migrations.js';
+import { openDatabase, type Database } from '../db/index.js';
+import { migrate, type Migration } from '../db/index.js';
 import type { FileEntry, Manifest, RepositoryReader, SnapshotInfo } from './repository.js';
 
 export class RestoreRefusedError extends Error {}

@@ -1,5 +1,5 @@
 /** The backup module's tables: runs, restore-test evidence, and the mass-change counters. */
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 
 export const backupMigrations: Migration[] = [
   {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../config.js';
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { createBackend, openBackend } from './open.js';
 import { initRepository, RepositoryWriter, type WriterCredential } from './repository.js';

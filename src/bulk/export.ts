@@ -8,15 +8,17 @@
  */
 import crypto from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
-import { authorize, type Who } from '../access/authorize.js';
+import { authorize } from '../access/index.js';
+import { type Who } from '../shared/index.js';
 import type { AuditService } from '../audit/index.js';
-import type { Database } from '../db/database.js';
-import { fromDatabaseAway } from '../db/errors.js';
-import { retryWhileAway } from '../db/retry.js';
-import { toBuffer } from '../db/database.js';
-import { open, seal } from '../keys/envelope.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
-import { FhirError, SUPPORTED_TYPES, instantParam, isPatientData, type FhirService } from '../records/index.js';
+import type { Database } from '../db/index.js';
+import { fromDatabaseAway } from '../db/index.js';
+import { retryWhileAway } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { open, seal } from '../keys/index.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
+import { instantParam, type FhirService } from '../records/index.js';
+import { FhirError, SUPPORTED_TYPES, isPatientData } from '../shared/index.js';
 import type { Logger } from '../log.js';
 
 /** Resources per page read and per file written. */

@@ -1,5 +1,5 @@
 /** The bulk module's tables: export jobs (with their approval) and the files they produced. */
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 
 export const bulkMigrations: Migration[] = [
   {

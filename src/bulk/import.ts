@@ -15,8 +15,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { AuditService } from '../audit/index.js';
-import { FhirError, type FhirService } from '../records/index.js';
-import { parseStrictJson, StrictJsonError } from '../util/strictJson.js';
+import { type FhirService } from '../records/index.js';
+import { FhirError } from '../shared/index.js';
+import { parseStrictJson, StrictJsonError } from '../util/index.js';
 import { ValidationPool, type ToValidate, type Validated } from './validation.js';
 
 /** Resources handed to the records per statement batch. */

@@ -6,9 +6,10 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Resource } from '@medplum/fhirtypes';
-import { FhirError, validateBody } from '../records/index.js';
-import { parseStrictJson, StrictJsonError } from '../util/strictJson.js';
-import { WorkerPool } from '../util/workerPool.js';
+import { validateBody } from '../records/index.js';
+import { FhirError } from '../shared/index.js';
+import { parseStrictJson, StrictJsonError } from '../util/index.js';
+import { WorkerPool } from '../util/index.js';
 
 /** A resource as read: its place in the files, and its JSON text (NDJSON) or parsed body (Bundle entries). */
 export interface ToValidate {

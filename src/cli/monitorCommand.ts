@@ -4,8 +4,7 @@
  */
 import { Command } from 'commander';
 import { wholeNumber } from './argParsers.js';
-import { scanToFile } from '../monitor/scan/index.js';
-import { simulate } from '../monitor/simulate/index.js';
+import { scanToFile, simulate } from '../monitor/index.js';
 import type { CommandContext } from './context.js';
 import { resolvePath } from './io.js';
 

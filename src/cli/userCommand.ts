@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../config.js';
-import { SYSTEM } from '../access/authorize.js';
+import { SYSTEM } from '../shared/index.js';
 import type { AccountSummary } from '../identity/index.js';
 import { WHILE_SERVING, type CommandContext } from './context.js';
 import type { CommandIo } from './io.js';

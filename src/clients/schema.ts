@@ -1,5 +1,5 @@
 /** The clients module's tables: registered system clients, the assertions they have used, their tokens. */
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 
 export const clientMigrations: Migration[] = [
   {

@@ -8,9 +8,9 @@
  */
 import crypto from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
-import type { Database, Queryable } from '../db/database.js';
-import type { Who } from '../access/authorize.js';
-import { isSystemScope } from '../access/systemScopes.js';
+import type { Database, Queryable } from '../db/index.js';
+import type { Who } from '../shared/index.js';
+import { isSystemScope } from '../access/index.js';
 import { hashToken, isWellFormedToken, newToken } from '../identity/index.js';
 
 /** Access tokens live five minutes (SMART Backend Services' recommendation). */

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import type { Faker } from '@faker-js/faker';
 import type { Location, Organization, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
-import type { Role } from '../access/authorize.js';
+import type { Role } from '../shared/index.js';
 import { concept, SNOMED } from './codes.js';
 
 export type WithId<T> = T & { id: string };

@@ -9,7 +9,7 @@
  */
 import { en, Faker } from '@faker-js/faker';
 import type { Resource } from '@medplum/fhirtypes';
-import { SYSTEM } from '../access/authorize.js';
+import { SYSTEM } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { generateClinic, type Clinic, type DemoLogin, type WithId } from './clinic.js';
 import { generatePatient } from './patientRecord.js';

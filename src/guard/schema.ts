@@ -3,7 +3,7 @@
  * can show them (the console, the posture dashboard). Counts and share names only: file paths can
  * carry patients' names and stay in the alerts file (0600) on the machine that watches.
  */
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 
 export const guardMigrations: Migration[] = [
   {

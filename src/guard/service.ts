@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { Guard } from './guard.js';
 import { readSavedModes, sideFiles, type Alarm } from './incident.js';

@@ -3,8 +3,8 @@
  * authenticates first; the grants service decides who may do what.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize } from '../access/authorize.js';
-import { FhirError } from '../records/outcome.js';
+import { authorize } from '../access/index.js';
+import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 import { jsonObjectBody } from './sessionRoutes.js';

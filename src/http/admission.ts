@@ -10,8 +10,8 @@
  * The counts are per process: they bound what one process holds, which is what they protect.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AccessDeniedError } from '../access/authorize.js';
-import { FhirError } from '../records/outcome.js';
+import { AccessDeniedError } from '../access/index.js';
+import { FhirError } from '../shared/index.js';
 
 /** Routes that take a body from a caller who is not signed in yet. */
 const PUBLIC_WITH_BODY = new Set(['POST /api/session', 'POST /auth/token']);

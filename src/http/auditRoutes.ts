@@ -5,10 +5,11 @@
  * is itself a record in the log.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize, type AdminAction, type Who } from '../access/authorize.js';
-import { parseAuditSearch, toAuditEvent } from '../audit/balp.js';
-import type { AuditRecord } from '../audit/record.js';
-import { FhirError } from '../records/outcome.js';
+import { authorize, type AdminAction } from '../access/index.js';
+import { type Who } from '../shared/index.js';
+import { parseAuditSearch, toAuditEvent } from '../audit/index.js';
+import type { AuditRecord } from '../audit/index.js';
+import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ExportStatus } from '../bulk/index.js';
-import { FhirError } from '../records/index.js';
+import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 

@@ -1,8 +1,9 @@
 /** /fhir: a thin shell over the FHIR service. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from '@medplum/fhirtypes';
-import { capabilityStatement, FhirError, processBundle, type StoredVersion } from '../records/index.js';
-import { compartmentQuery, conditionQuery, searchQuery } from '../records/search.js';
+import { capabilityStatement, processBundle, type StoredVersion } from '../records/index.js';
+import { FhirError } from '../shared/index.js';
+import { compartmentQuery, conditionQuery, searchQuery } from '../records/index.js';
 import type { Carewall } from '../runtime.js';
 import { FHIR_JSON, requireWho } from './server.js';
 import { VERSION } from '../version.js';

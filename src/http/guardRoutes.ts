@@ -4,7 +4,7 @@
  * shell over guard/service; every call, allowed or refused, is a record in the audit log.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize, type AdminAction } from '../access/authorize.js';
+import { authorize, type AdminAction } from '../access/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 

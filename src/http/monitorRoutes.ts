@@ -4,8 +4,9 @@
  * refused) is itself a record in the audit log, so who looked at which case is on the record too.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize, type Who } from '../access/authorize.js';
-import { FhirError } from '../records/outcome.js';
+import { authorize } from '../access/index.js';
+import { type Who } from '../shared/index.js';
+import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 import { jsonObjectBody } from './sessionRoutes.js';

@@ -4,12 +4,13 @@
  */
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { AccessDeniedError, type Who } from '../access/authorize.js';
+import { AccessDeniedError } from '../access/index.js';
+import { type Who } from '../shared/index.js';
 import { AuditUnavailableError, withRequest } from '../audit/index.js';
-import { classifyDatabaseError, DatabaseUnavailableError } from '../db/errors.js';
-import { DecryptionError } from '../keys/envelope.js';
-import { parseStrictJson, StrictJsonError } from '../util/strictJson.js';
-import { FhirError, outcome } from '../records/outcome.js';
+import { classifyDatabaseError, DatabaseUnavailableError } from '../db/index.js';
+import { DecryptionError } from '../keys/index.js';
+import { parseStrictJson, StrictJsonError } from '../util/index.js';
+import { FhirError, outcome } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
 import { registerAdmission } from './admission.js';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccountLockedError, IdentityError } from '../identity/index.js';
-import { FhirError } from '../records/outcome.js';
+import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 

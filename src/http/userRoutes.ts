@@ -3,8 +3,8 @@
  * before reading the body, so a non-admin learns nothing about what would have been accepted.
  */
 import type { FastifyInstance } from 'fastify';
-import { authorize } from '../access/authorize.js';
-import { FhirError } from '../records/outcome.js';
+import { authorize } from '../access/index.js';
+import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 import { jsonObjectBody, toApiError } from './sessionRoutes.js';

@@ -1,7 +1,7 @@
 /** Rows of identity_account: the statements, and the shapes the rest of the module sees. */
-import type { Queryable } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import { isRole, type Role } from '../access/authorize.js';
+import type { Queryable } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { isRole, type Role } from '../shared/index.js';
 
 /** What an administrator may see about an account: no hash, no secret. */
 export interface AccountSummary {

@@ -9,7 +9,7 @@
  * Requests and decisions are audit records, and privacy officers are told of each request.
  */
 import crypto from 'node:crypto';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/index.js';
 
 /** Serialises every binding decision about one practitioner, across processes (until the transaction ends). */
 export async function lockPractitioner(tx: Queryable, practitioner: string): Promise<void> {

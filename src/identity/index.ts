@@ -18,3 +18,4 @@ export {
 export { PASSWORD_MAX, PASSWORD_MIN, checkPasswordPolicy } from './passwords.js';
 export { normaliseUsername } from './input.js';
 export { ROLES_REQUIRING_TOTP, TOTP_ISSUER } from './totp.js';
+export type { IdentityEvent } from './service.js';

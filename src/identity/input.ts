@@ -1,5 +1,5 @@
 /** Validation of account fields. Messages name the field and the rule, never the value given. */
-import { isRole, type Role } from '../access/authorize.js';
+import { isRole, type Role } from '../shared/index.js';
 import { InvalidInputError } from './errors.js';
 
 const USERNAME = /^[a-zA-Z0-9._@-]{1,64}$/;

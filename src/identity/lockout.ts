@@ -4,7 +4,7 @@
  * user who mistyped a few times waits a minute. The cap bounds how long anyone who knows a username
  * can keep its owner out.
  */
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/index.js';
 
 export const LOCK_CAP_SECONDS = 3600;
 

@@ -3,7 +3,7 @@
  * lock-outs, last TOTP step, sessions) lives here rather than in process memory, because several
  * Carewall processes may serve one database and each must see what the others decided.
  */
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 
 export const identityMigrations: Migration[] = [
   {

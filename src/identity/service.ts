@@ -4,10 +4,11 @@
  * can serve one database and agree on lock-outs, used TOTP steps and revoked sessions.
  */
 import crypto from 'node:crypto';
-import { authorize, SYSTEM, type Role, type Who } from '../access/authorize.js';
+import { authorize } from '../access/index.js';
+import { SYSTEM, type Role, type Who } from '../shared/index.js';
 import type { Settings } from '../config.js';
-import type { Database, Queryable } from '../db/database.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/keyring.js';
+import type { Database, Queryable } from '../db/index.js';
+import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
 import { activeHolder, everBound, lockPractitioner, pendingOf, settle } from './binding.js';

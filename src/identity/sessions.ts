@@ -4,8 +4,8 @@
  * token has 256 bits of entropy, so there is nothing to brute-force and no need for a slow hash.)
  */
 import crypto from 'node:crypto';
-import type { Queryable } from '../db/database.js';
-import type { Who } from '../access/authorize.js';
+import type { Queryable } from '../db/index.js';
+import type { Who } from '../shared/index.js';
 import { asRoles } from './accounts.js';
 
 const TOKEN_BYTES = 32;

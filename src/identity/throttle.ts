@@ -8,7 +8,7 @@
  * under the general key: a user name typed wrongly is often a password, and is never stored as typed.
  */
 import crypto from 'node:crypto';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/index.js';
 import { LOCK_CAP_SECONDS, lockedUntilSql, type LockoutPolicy } from './lockout.js';
 
 export interface AddressPolicy {

@@ -6,8 +6,8 @@
  */
 import crypto from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import type { Role } from '../access/authorize.js';
-import { open, seal } from '../keys/envelope.js';
+import type { Role } from '../shared/index.js';
+import { open, seal } from '../keys/index.js';
 
 export const TOTP_ISSUER = 'Carewall';
 const PERIOD = 30;

@@ -6,9 +6,9 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { Database, Queryable } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import type { Migration } from '../db/migrations.js';
+import type { Database, Queryable } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import type { Migration } from '../db/index.js';
 import { BlindIndex } from './blindIndex.js';
 import { open, seal } from './envelope.js';
 import { loadMasterKeys, type MasterKeySet } from './masterKeys.js';

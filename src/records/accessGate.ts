@@ -3,9 +3,10 @@
  * type is decided by the access rules and recorded before any patient data is decrypted or written.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { AccessDeniedError, type FhirAction, type Who } from '../access/authorize.js';
-import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/policy.js';
-import type { Database, Queryable } from '../db/database.js';
+import { AccessDeniedError, type FhirAction } from '../access/index.js';
+import { type Who } from '../shared/index.js';
+import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import type { VersionRow } from './store.js';
 
 export class AccessGate {

@@ -5,9 +5,9 @@
  */
 import crypto from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import type { Who } from '../access/authorize.js';
-import { AccessDeniedError } from '../access/authorize.js';
-import { badRequest, FhirError, outcome, preconditionFailed } from './outcome.js';
+import type { Who } from '../shared/index.js';
+import { AccessDeniedError } from '../access/index.js';
+import { badRequest, FhirError, outcome, preconditionFailed } from '../shared/index.js';
 import { conditionQuery, searchQuery, type SearchQuery } from './search.js';
 import { withConditionalId } from './requestChecks.js';
 import type { PreparedWrite, FhirService } from './service.js';

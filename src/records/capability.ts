@@ -1,6 +1,6 @@
 /** The CapabilityStatement, generated from the same tables the server runs on. */
 import type { CapabilityStatement, ResourceType } from '@medplum/fhirtypes';
-import { SUPPORTED_TYPES } from './resourceTypes.js';
+import { SUPPORTED_TYPES } from '../shared/index.js';
 import { includesFor, revIncludesFor } from './include.js';
 import { paramsFor } from './searchParams.js';
 

@@ -3,11 +3,11 @@
  * Each inclusion is fetched by its own query under the access predicate of the type it fetches, so
  * an included resource is only ever one the caller could have read or searched for directly.
  */
-import type { Queryable } from '../db/database.js';
-import { badRequest } from './outcome.js';
-import { isSupportedType, SUPPORTED_TYPES } from './resourceTypes.js';
+import type { Queryable } from '../db/index.js';
+import { badRequest } from '../shared/index.js';
+import { isSupportedType, SUPPORTED_TYPES } from '../shared/index.js';
 import { linkParamsFor, paramDef, paramsFor, type SearchParamDef } from './searchParams.js';
-import { bindTo } from '../db/sqlParams.js';
+import { bindTo } from '../db/index.js';
 import type { VersionRow } from './store.js';
 
 /** Included resources per search page, all inclusions together: a page cannot fan out without bound. */

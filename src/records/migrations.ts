@@ -1,4 +1,4 @@
-import type { Migration } from '../db/migrations.js';
+import type { Migration } from '../db/index.js';
 
 /**
  * records_version keeps every version, encrypted; records_resource points at the current one. The

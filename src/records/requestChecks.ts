@@ -3,8 +3,8 @@
  * If-Match version, the id in a conditional update's body, the compartment of a body.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { badRequest, FhirError, notFound } from './outcome.js';
-import { compartmentOf, ID_PATTERN, isSupportedType } from './resourceTypes.js';
+import { badRequest, FhirError, notFound } from '../shared/index.js';
+import { compartmentOf, ID_PATTERN, isSupportedType } from '../shared/index.js';
 import type { SearchQuery } from './search.js';
 
 /** The body of a conditional update targets the resource found: a different id in it is a mistake, none is filled in. */

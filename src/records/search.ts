@@ -2,13 +2,13 @@
  * Turns FHIR search parameters into one SQL query over the index tables. Values are matched as
  * blind-index digests, so the query never carries a readable name or identifier to the database.
  */
-import type { BlindIndex } from '../keys/blindIndex.js';
-import { words } from '../keys/blindIndex.js';
+import type { BlindIndex } from '../keys/index.js';
+import { words } from '../keys/index.js';
 import { parseInclude, type IncludeSpec, type Visible } from './include.js';
-import { badRequest, notFound, notSupported } from './outcome.js';
-import { ID_PATTERN, isSupportedType } from './resourceTypes.js';
+import { badRequest, notFound, notSupported } from '../shared/index.js';
+import { ID_PATTERN, isSupportedType } from '../shared/index.js';
 import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions, localReference, type SearchParamDef } from './searchParams.js';
-import { bindTo } from '../db/sqlParams.js';
+import { bindTo } from '../db/index.js';
 
 export type SearchQuery = Record<string, string[]>;
 

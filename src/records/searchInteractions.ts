@@ -5,16 +5,16 @@
  */
 import crypto from 'node:crypto';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import type { Who } from '../access/authorize.js';
-import type { AccessPolicy } from '../access/policy.js';
-import type { Database, Queryable } from '../db/database.js';
-import type { Keyring } from '../keys/keyring.js';
+import type { Who } from '../shared/index.js';
+import type { AccessPolicy } from '../access/index.js';
+import type { Database, Queryable } from '../db/index.js';
+import type { Keyring } from '../keys/index.js';
 import type { AccessGate } from './accessGate.js';
 import { fetchIncluded, MAX_INCLUDED } from './include.js';
-import { notFound, outcome } from './outcome.js';
+import { notFound, outcome } from '../shared/index.js';
 import { requireId, requireType } from './requestChecks.js';
 import { compileSearch, instantParam, intParam, MAX_COUNT, MAX_OFFSET, type SearchQuery, type Visible } from './search.js';
-import { bindTo } from '../db/sqlParams.js';
+import { bindTo } from '../db/index.js';
 import type { RecordStore, VersionRow } from './store.js';
 
 /** What these interactions use of the FHIR service. */

@@ -13,7 +13,7 @@
  *    (server-assigned ids, not patient data; the compartment column is plaintext for the same reason).
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { isSupportedType, PATIENT_REFERENCE_PATHS, valuesAt } from './resourceTypes.js';
+import { isSupportedType, PATIENT_REFERENCE_PATHS, valuesAt } from '../shared/index.js';
 
 export type ParamKind = 'token' | 'string' | 'blind-date' | 'date' | 'compartment' | 'reference';
 

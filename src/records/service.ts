@@ -8,16 +8,17 @@
  */
 import crypto from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { AccessDeniedError, type FhirAction, type Who } from '../access/authorize.js';
-import type { AccessDecision, AccessPolicy, AccessTarget } from '../access/policy.js';
-import type { Database, Queryable } from '../db/database.js';
-import type { Keyring } from '../keys/keyring.js';
+import { AccessDeniedError, type FhirAction } from '../access/index.js';
+import { type Who } from '../shared/index.js';
+import type { AccessDecision, AccessPolicy, AccessTarget } from '../access/index.js';
+import type { Database, Queryable } from '../db/index.js';
+import type { Keyring } from '../keys/index.js';
 import { AccessGate } from './accessGate.js';
-import { badRequest, notFound, preconditionFailed, unprocessable } from './outcome.js';
+import { badRequest, notFound, preconditionFailed, unprocessable } from '../shared/index.js';
 import { canonicalQuery, parseIfMatch, patientOf, requireId, requireType, withConditionalId } from './requestChecks.js';
 import type { SearchQuery } from './search.js';
 import * as searches from './searchInteractions.js';
-import { bindTo } from '../db/sqlParams.js';
+import { bindTo } from '../db/index.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
 

@@ -5,12 +5,12 @@
  * transaction, then call these functions inside one.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Queryable } from '../db/database.js';
-import { toBuffer } from '../db/database.js';
-import { open, seal } from '../keys/envelope.js';
-import { GENERAL_SCOPE, patientScope, type Keyring } from '../keys/keyring.js';
-import { conflict, gone, notFound, preconditionFailed, unprocessable } from './outcome.js';
-import { labelDigests } from '../access/labels.js';
+import type { Queryable } from '../db/index.js';
+import { toBuffer } from '../db/index.js';
+import { open, seal } from '../keys/index.js';
+import { GENERAL_SCOPE, patientScope, type Keyring } from '../keys/index.js';
+import { conflict, gone, notFound, preconditionFailed, unprocessable } from '../shared/index.js';
+import { labelDigests } from '../access/index.js';
 import { indexEntries } from './searchParams.js';
 
 export interface StoredVersion {

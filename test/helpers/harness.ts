@@ -12,7 +12,7 @@ import { loadSettings, writeSettings, type StoredSettings } from '../../src/conf
 import { createLogger } from '../../src/log.js';
 import { openCarewall, type Carewall } from '../../src/runtime.js';
 import { buildServer } from '../../src/http/server.js';
-import { SYSTEM, type Role } from '../../src/access/authorize.js';
+import { SYSTEM, type Role } from '../../src/shared/index.js';
 import { copyTemplate } from './installationTemplate.js';
 import { createKeyFile } from '../../src/keys/masterKeys.js';
 

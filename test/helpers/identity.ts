@@ -1,7 +1,7 @@
 /** Shared helpers for the identity tests: one server, accounts made directly, logins over HTTP. */
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import type { Role } from '../../src/access/authorize.js';
+import type { Role } from '../../src/shared/index.js';
 import type { Settings } from '../../src/config.js';
 import { call, PASSWORD, startTestServer, type TestServer } from './harness.js';
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { loadDefinitions, validateBody } from '../../src/records/validate.js';
-import { FhirError } from '../../src/records/outcome.js';
+import { FhirError } from '../../src/shared/fhirError.js';
 
 const [which, corpusFile] = process.argv.slice(2);
 loadDefinitions({ full: which === 'full' });

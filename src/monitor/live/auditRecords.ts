@@ -2,7 +2,7 @@
  * Carewall's own audit records as the detectors' events: which audit actions are a user touching
  * a chart, and how each becomes the scan's event shape.
  */
-import type { AuditRecord } from '../../audit/record.js';
+import type { AuditRecord } from '../../audit/index.js';
 import type { AccessEvent, Interaction } from '../scan/events.js';
 
 /** Audit actions that are a user touching a chart: the monitor's events. */

@@ -5,12 +5,13 @@
  * legitimate (a suppression per user, patient and scenario). Privacy officers only.
  */
 import crypto from 'node:crypto';
-import { authorize, type Who } from '../../access/authorize.js';
+import { authorize } from '../../access/index.js';
+import { type Who } from '../../shared/index.js';
 import type { AuditService } from '../../audit/index.js';
-import type { Database, Queryable } from '../../db/database.js';
-import { open, seal } from '../../keys/envelope.js';
-import { GENERAL_SCOPE, type Keyring } from '../../keys/keyring.js';
-import { FhirError } from '../../records/outcome.js';
+import type { Database, Queryable } from '../../db/index.js';
+import { open, seal } from '../../keys/index.js';
+import { GENERAL_SCOPE, type Keyring } from '../../keys/index.js';
+import { FhirError } from '../../shared/index.js';
 import type { Alert, Scenario } from '../catalog.js';
 import { ACCESS_ACTIONS } from './auditRecords.js';
 

@@ -2,7 +2,7 @@
  * The live monitor's tables: the cursor into the audit log, alerts, cases with their timeline, and
  * the suppressions that cases closed as legitimate leave behind.
  */
-import type { Migration } from '../../db/migrations.js';
+import type { Migration } from '../../db/index.js';
 
 export const monitorMigrations: Migration[] = [
   {

@@ -9,19 +9,19 @@
  * workflow, and a case closed as legitimate suppresses its (user, patient, scenario) from then on.
  */
 import crypto from 'node:crypto';
-import { SYSTEM, type Who } from '../../access/authorize.js';
-import type { AccessGrants } from '../../access/grants.js';
+import { SYSTEM, type Who } from '../../shared/index.js';
+import type { AccessGrants } from '../../access/index.js';
 import type { AuditService } from '../../audit/index.js';
-import { decodeLeaf } from '../../audit/record.js';
+import { decodeLeaf } from '../../audit/index.js';
 import type { Settings } from '../../config.js';
-import type { Database, Queryable } from '../../db/database.js';
-import type { Keyring } from '../../keys/keyring.js';
+import type { Database, Queryable } from '../../db/index.js';
+import type { Keyring } from '../../keys/index.js';
 import type { Logger } from '../../log.js';
 import type { FhirService } from '../../records/index.js';
-import { FhirError } from '../../records/outcome.js';
+import { FhirError } from '../../shared/index.js';
 import { SCENARIO_CODES, type Alert } from '../catalog.js';
 import type { AccessEvent } from '../scan/events.js';
-import { realTimer, runWorkerTask, WorkerDeadlineError, WorkerStoppedError, type DeadlineTimer, type WorkerModule } from '../../util/workerTask.js';
+import { realTimer, runWorkerTask, WorkerDeadlineError, WorkerStoppedError, type DeadlineTimer, type WorkerModule } from '../../util/index.js';
 import { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
 import { ID, MonitorCases, type AlertRow, type AlertStatus, type CaseDetail, type CaseStatus, type CaseSummary, type StoredAlert } from './cases.js';
 import type { DetectTask } from './detection.js';
@@ -31,7 +31,7 @@ export { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
 export { RESOLUTIONS, type AlertStatus, type CaseDetail, type CaseStatus, type CaseSummary, type Resolution, type StoredAlert } from './cases.js';
 export { DEFAULT_MONITOR, monitorSettings, type MonitorSettings } from './settings.js';
 export type { DetectTask } from './detection.js';
-export type { DeadlineTimer, WorkerModule } from '../../util/workerTask.js';
+export type { DeadlineTimer, WorkerModule } from '../../util/index.js';
 
 const PAGE = 1000;
 

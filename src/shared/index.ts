@@ -1,0 +1,18 @@
+/**
+ * What every capability speaks: the caller (Who, roles), the resource types Carewall keeps, and the
+ * FHIR error every layer throws and the HTTP layer answers with. It imports no capability, which is
+ * what keeps access and records from importing each other.
+ */
+export { ROLES, SYSTEM, isRole, type Role, type Who } from './who.js';
+export {
+  ADMINISTRATIVE_TYPES,
+  ID_PATTERN,
+  PATIENT_REFERENCE_PATHS,
+  SUPPORTED_TYPES,
+  compartmentOf,
+  isPatientData,
+  isSupportedType,
+  valuesAt,
+  type CompartmentResult,
+} from './resourceTypes.js';
+export { FhirError, badRequest, conflict, gone, notFound, notSupported, outcome, preconditionFailed, unprocessable, type IssueCode } from './fhirError.js';

@@ -1,0 +1,45 @@
+/**
+ * Who is asking: the caller every capability acts for, and the roles an account can hold. Shared by
+ * every capability (records, access, identity, audit...), so it belongs to none of them.
+ */
+
+export const ROLES = [
+  'physician',
+  'nurse',
+  'receptionist',
+  'billing',
+  'lab',
+  'biomedical-engineer',
+  'privacy-officer',
+  'security-admin',
+  'admin',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** The authenticated caller. */
+export interface Who {
+  accountId: string;
+  username: string;
+  roles: Role[];
+  /** 'Practitioner/<id>' when the account is linked to one. */
+  practitioner?: string;
+  /** The system itself (seeding, migrations run by the CLI); never given to an HTTP caller. */
+  system?: boolean;
+  /**
+   * A registered system client (SMART Backend Services) and the scopes its token carries: it has
+   * no roles, and may do exactly what the scopes say (systemScopes.ts).
+   */
+  client?: { id: string; scopes: string[] };
+  /**
+   * Reads on this caller's behalf that no one watches at the screen (a bulk export): they follow
+   * care relationships only, never a break-the-glass grant or an investigation.
+   */
+  withoutGrants?: boolean;
+}
+
+/** The system itself: the CLI acting for whoever holds the data folder, seeding, migrations. */
+export const SYSTEM: Who = { accountId: 'system', username: 'system', roles: ['admin'], system: true };
