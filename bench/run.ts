@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYSTEM } from '../src/shared/index.js';
-import { FhirService } from '../src/records/index.js';
 import type { BodyCodec } from '../src/records/store.js';
 import { startTestServer, type TestServer } from '../test/helpers/harness.js';
 import { measureBodyCrypto } from './bodyCrypto.js';

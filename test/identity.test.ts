@@ -3,9 +3,8 @@
  * administration are in identitySessions.test.ts. Runs on PGlite by default and on PostgreSQL when
  * DATABASE_URL is set.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Role } from '../src/shared/index.js';
 import { call, currentOtp, PASSWORD } from './helpers/harness.js';
 import { GENERIC, identityFixture } from './helpers/identity.js';
 

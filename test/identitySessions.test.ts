@@ -3,7 +3,7 @@
  * administration over HTTP. Runs on PGlite by default and on PostgreSQL when DATABASE_URL is set.
  */
 import crypto from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secret } from 'otpauth';
 import { GENERAL_SCOPE } from '../src/keys/keyring.js';

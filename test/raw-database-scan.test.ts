@@ -15,7 +15,6 @@ import { test } from 'node:test';
 import { SYSTEM } from '../src/shared/index.js';
 import { seedDemoClinic } from '../src/demo/seed.js';
 import { createLogger } from '../src/log.js';
-import { FhirService } from '../src/records/service.js';
 import type { BodyCodec } from '../src/records/store.js';
 import { openCarewall, type Carewall } from '../src/runtime.js';
 import { prepareInstallation } from './helpers/harness.js';

@@ -17,7 +17,6 @@ import type { AuditSearch } from './service.js';
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 const RESTFUL = 'http://hl7.org/fhir/restful-interaction';
-const OUTCOME = 'http://terminology.hl7.org/CodeSystem/audit-event-outcome';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
@@ -193,7 +192,7 @@ export function parseAuditSearch(query: Record<string, string | string[] | undef
           const code = v.replace(/^[^|]*\|/, '');
           if (name === 'action' && code in FHIR_TO_ACTIONS) return FHIR_TO_ACTIONS[code];
           if (name === 'action' && code === 'E') return ['search', 'login', 'logout', 'break-glass.start', 'break-glass.review', 'investigation.start', 'investigation.review', 'flagged-access.review', 'user.create', 'user.disable', 'user.second-factor', 'user.practitioner-request', 'user.practitioner-approve', 'user.practitioner-reject', 'configuration.change', 'audit.checkpoint', 'audit.vkey', 'audit.record', 'audit.proof', 'audit.events', 'audit.access-report'];
-          if (/^[a-z][a-z.\-]{1,40}$/.test(code)) return [code];
+          if (/^[a-z][a-z.-]{1,40}$/.test(code)) return [code];
           throw new FhirError(400, 'invalid', `unknown ${name} code`);
         });
         f.actions = [...(f.actions ?? []), ...actions];

@@ -5,7 +5,7 @@ import type { Queryable } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import { bindPacked } from '../db/index.js';
 import { WriteBatch } from '../db/index.js';
-import { HASH_SIZE, TILE_WIDTH, tileKey, type TileKey } from './tileLayout.js';
+import { TILE_WIDTH, tileKey, type TileKey } from './tileLayout.js';
 
 /** Fetches tiles by key in one query. */
 export async function fetchTiles(q: Queryable, keys: TileKey[]): Promise<Map<string, Buffer>> {

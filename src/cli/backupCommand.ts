@@ -4,7 +4,6 @@
  * line; a vault token comes from CAREWALL_VAULT_TOKEN or standard input.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../config.js';
 import { port, when } from './argParsers.js';

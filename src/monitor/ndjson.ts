@@ -9,6 +9,13 @@ import path from 'node:path';
 export class MonitorInputError extends Error {}
 
 /**
+ * A FHIR resource as read from a log written by someone else: any field may be missing or of any
+ * shape, and the readers check each one they use (BALP allows several shapes), so `any` is honest.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+/**
  * Calls `onRecord` for each non-empty line's parsed JSON, in order. Splitting chunks by hand is
  * several times cheaper per line than node:readline's async iterator, and the scan reads millions.
  */

@@ -114,8 +114,12 @@ export const BENIGN: Record<string, Benign> = {
     run: async (dir, rng) => {
       const src = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-imaging-'));
       let n = 0;
-      for (let s = 1; s <= 3; s++) for (let i = 1; i <= 12; i++, n++) fs.mkdirSync(path.join(src, `Series${s}`), { recursive: true }), fs.writeFileSync(path.join(src, `Series${s}`, `IM${String(i).padStart(5, '0')}`), dicom(rng, 256));
-      for (let i = 1; i <= 20; i++, n++) fs.mkdirSync(path.join(src, 'Photos'), { recursive: true }), fs.writeFileSync(path.join(src, 'Photos', `IMG_${1000 + i}.JPG`), jpeg(rng));
+      for (let s = 1; s <= 3; s++) {
+        fs.mkdirSync(path.join(src, `Series${s}`), { recursive: true });
+        for (let i = 1; i <= 12; i++, n++) fs.writeFileSync(path.join(src, `Series${s}`, `IM${String(i).padStart(5, '0')}`), dicom(rng, 256));
+      }
+      fs.mkdirSync(path.join(src, 'Photos'), { recursive: true });
+      for (let i = 1; i <= 20; i++, n++) fs.writeFileSync(path.join(src, 'Photos', `IMG_${1000 + i}.JPG`), jpeg(rng));
       await fsp.cp(src, path.join(dir, topFolders(dir)[0], 'Incoming', `Study-${rng.int(1000, 9999)}`), { recursive: true });
       fs.rmSync(src, { recursive: true, force: true });
       return n;
@@ -194,10 +198,22 @@ export const BENIGN: Record<string, Benign> = {
     description: 'a day of staff work: notes and lab exports appended to, letters re-saved in place, photos renamed .JPG to .jpeg, files deleted, a folder moved',
     run: async (dir, rng) => {
       let n = 0;
-      for (const t of [...files(dir, '.txt').slice(0, 10), ...files(dir, '.csv').slice(0, 5)]) await fsp.appendFile(t.path, prose(rng, 30) + '\n'), n++;
-      for (const t of files(dir, '.docx').slice(25, 31)) await fsp.writeFile(t.path, await docx(rng)), n++;
-      for (const t of files(dir, '.jpg').slice(0, 6)) await fsp.rename(t.path, t.path.replace(/\.jpg$/, '.jpeg')), n++;
-      for (const t of files(dir, '.pdf').slice(0, 5)) await fsp.unlink(t.path), n++;
+      for (const t of [...files(dir, '.txt').slice(0, 10), ...files(dir, '.csv').slice(0, 5)]) {
+        await fsp.appendFile(t.path, prose(rng, 30) + '\n');
+        n++;
+      }
+      for (const t of files(dir, '.docx').slice(25, 31)) {
+        await fsp.writeFile(t.path, await docx(rng));
+        n++;
+      }
+      for (const t of files(dir, '.jpg').slice(0, 6)) {
+        await fsp.rename(t.path, t.path.replace(/\.jpg$/, '.jpeg'));
+        n++;
+      }
+      for (const t of files(dir, '.pdf').slice(0, 5)) {
+        await fsp.unlink(t.path);
+        n++;
+      }
       const dept = topFolders(dir)[0];
       const patients = fs.existsSync(path.join(dir, dept, 'Patients')) ? fs.readdirSync(path.join(dir, dept, 'Patients')) : [];
       if (patients[0]) {

@@ -15,7 +15,7 @@ export interface AccessEvent {
   patients: string[];
 }
 
-type Json = Record<string, any>;
+import type { Json } from '../ndjson.js';
 
 const EMERGENCY_PURPOSES = new Set(['ETREAT', 'BTG', 'ERTREAT', 'EMERGENCY']);
 const READS = new Set(['read', 'vread', 'history', 'history-instance', 'history-type', 'history-system', '110110']);

@@ -3,7 +3,7 @@
  * normalised so that the same person (or household, or street) written two ways compares equal.
  * Staff and patients are read alike: personal ties are matches between the two.
  */
-type Json = Record<string, any>;
+import type { Json } from '../ndjson.js';
 
 export interface Identity {
   family?: string;

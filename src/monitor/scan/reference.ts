@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { forEachRecord, MonitorInputError } from '../ndjson.js';
 import { identityOf, nameBirthKey, normalise, type Identity } from './identity.js';
+import type { Json } from '../ndjson.js';
 
 export { nameBirthKey, normalise, type Identity } from './identity.js';
 
@@ -73,7 +74,6 @@ export interface Patient {
 /** Reference resources by type; AuditEvent files are the stream and are read apart. */
 const REFERENCE_TYPES = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Patient', 'Encounter', 'Appointment', 'CareTeam', 'ServiceRequest'] as const;
 
-type Json = Record<string, any>;
 
 /** A FHIR instant or date as ms; a date alone is taken at its start (or end, for ends). */
 export function timeOf(v: unknown, atEnd = false): number | undefined {
@@ -212,15 +212,14 @@ export class ReferenceData {
 
   /** After every resource is in: ranks for sweeps, staff who are patients, households. */
   private finish(): void {
-    const data = this;
-    data.rank();
-    for (const p of data.patients) {
-      for (const u of data.staffMatching(p)) {
-        data.users[u].selfPatients.add(p.idx);
+    this.rank();
+    for (const p of this.patients) {
+      for (const u of this.staffMatching(p)) {
+        this.users[u].selfPatients.add(p.idx);
         p.restricted = true;
       }
     }
-    data.linkHouseholds();
+    this.linkHouseholds();
   }
 
   private take(type: string, r: Json): void {

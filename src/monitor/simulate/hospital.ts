@@ -255,7 +255,9 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
   }
   // Legitimate leavers and joiners: they work normally inside their employment period.
   for (const s of staff) {
-    if (rng.chance(0.02)) s.end = start + rng.int(Math.floor(opts.days / 3), opts.days - 1) * DAY + DAY - 1;
+    // Two draws, the second only when the first says no: one in fifty leaves, one in fifty of the rest joins.
+    const leaves = rng.chance(0.02);
+    if (leaves) s.end = start + rng.int(Math.floor(opts.days / 3), opts.days - 1) * DAY + DAY - 1;
     else if (rng.chance(0.02)) s.start = start + rng.int(1, Math.floor(opts.days / 2)) * DAY;
   }
 
