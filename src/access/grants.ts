@@ -11,8 +11,7 @@ import crypto from 'node:crypto';
 import type { AccessSettings } from '../config.js';
 import type { Database, Queryable } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
-import { open, seal } from '../keys/index.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
+import type { Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { FhirError } from '../shared/index.js';
 import { AccessDeniedError, authorize } from './authorize.js';
@@ -130,7 +129,6 @@ export class AccessGrants {
     );
     const rows = r.rows.filter((g) => status === 'all' || (status === 'unreviewed') === g.unreviewed);
     if (rows.length === 0) return [];
-    await this.keyring.ensure([GENERAL_SCOPE]);
     const uses = await this.db.query<UseRow>('select * from access_use where grant_id = any($1::text[]) order by at', [rows.map((g) => g.id)]);
     return rows.map((g) => ({
       id: g.id,
@@ -152,7 +150,6 @@ export class AccessGrants {
   async reviewGrant(who: Who, kind: GrantKind, grantId: string, input: { decision?: unknown; note?: unknown }): Promise<void> {
     authorize(who, 'access.review');
     const { decision, note } = reviewInput(input);
-    await this.keyring.ensure([GENERAL_SCOPE]);
     await this.db.transaction(async (tx) => {
       const found = await tx.query<{ account_id: string; patient_id: string }>(
         'select account_id, patient_id from access_grant where id = $1 and kind = $2 for update',
@@ -183,7 +180,6 @@ export class AccessGrants {
        order by at desc limit 1000`,
       [status],
     );
-    if (r.rows.some((u) => u.note)) await this.keyring.ensure([GENERAL_SCOPE]);
     return r.rows.map((u) => this.useSummary(u));
   }
 
@@ -191,7 +187,6 @@ export class AccessGrants {
     authorize(who, 'access.review');
     const { decision, note } = reviewInput(input);
     if (!/^\d{1,18}$/.test(useId)) throw new FhirError(404, 'not-found', 'no such flagged access');
-    await this.keyring.ensure([GENERAL_SCOPE]);
     await this.db.transaction(async (tx) => {
       const r = await tx.query<{ patient_id: string }>(
         `update access_use set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1 and kind = 'restricted-patient' returning patient_id`,
@@ -231,7 +226,6 @@ export class AccessGrants {
 
   private async open(kind: GrantKind, who: Who, patient: string, reason: string, justification: string, minutes: number) {
     const id = crypto.randomUUID();
-    await this.keyring.ensure([GENERAL_SCOPE]);
     const expiresAt = await this.db.transaction(async (tx) => {
       const r = await tx.query<{ expires_at: Date }>(
         `insert into access_grant (id, kind, account_id, username, patient_id, reason_code, justification, expires_at)
@@ -285,11 +279,11 @@ export class AccessGrants {
   }
 
   private sealText(text: string, context: string): Buffer {
-    return seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(text, 'utf8'), context);
+    return this.keyring.sealGeneral(text, context);
   }
 
   private openText(value: unknown, context: string): string {
-    return open(this.keyring.cached(GENERAL_SCOPE), toBuffer(value), context).toString('utf8');
+    return this.keyring.openGeneral(toBuffer(value), context).toString('utf8');
   }
 
   private useSummary(u: UseRow): UseSummary {

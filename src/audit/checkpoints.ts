@@ -11,8 +11,7 @@
 import crypto from 'node:crypto';
 import type { Database } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
-import { open, seal } from '../keys/index.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
+import type { Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import type { MerkleLog } from './log.js';
 import { rootAt } from './merkle.js';
@@ -53,8 +52,6 @@ export class Checkpointer {
   /** The signing key, made (once, for the whole installation) if there is none yet. */
   async signer(): Promise<Signer> {
     if (this.signerCache) return this.signerCache;
-    await this.keyring.ensure([GENERAL_SCOPE]);
-    const key = this.keyring.cached(GENERAL_SCOPE);
     let row = (await this.db.query<{ name: string; vkey: string; sealed_key: unknown }>('select name, vkey, sealed_key from audit_signer where id = 1')).rows[0];
     if (!row) {
       // The origin names this installation's log: unique, so checkpoints of two clinics never mix.
@@ -63,11 +60,11 @@ export class Checkpointer {
       await this.db.query('insert into audit_signer (id, name, vkey, sealed_key) values (1, $1, $2, $3) on conflict (id) do nothing', [
         name,
         verifier,
-        seal(key, Buffer.from(signer, 'utf8'), SIGNER_CONTEXT),
+        this.keyring.sealGeneral(signer, SIGNER_CONTEXT),
       ]);
       row = (await this.db.query<{ name: string; vkey: string; sealed_key: unknown }>('select name, vkey, sealed_key from audit_signer where id = 1')).rows[0];
     }
-    const skey = open(key, toBuffer(row.sealed_key), SIGNER_CONTEXT).toString('utf8');
+    const skey = this.keyring.openGeneral(toBuffer(row.sealed_key), SIGNER_CONTEXT).toString('utf8');
     this.signerCache = { name: row.name, vkey: row.vkey, skey };
     return this.signerCache;
   }

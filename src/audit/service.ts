@@ -12,8 +12,7 @@ import type { GrantEvent } from '../access/index.js';
 import type { AccessEvent } from '../access/index.js';
 import type { Database, Queryable } from '../db/index.js';
 import type { IdentityEvent } from '../identity/index.js';
-import { open, seal } from '../keys/index.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
+import type { Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { currentRequest } from './context.js';
@@ -73,8 +72,7 @@ export class AuditService {
       client: partial.client ?? (req ? { ip: req.ip, userAgent: req.userAgent } : undefined),
     };
     if (query !== undefined && query !== '') {
-      await this.keyring.ensure([GENERAL_SCOPE]);
-      record.querySealed = seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(query, 'utf8'), QUERY_CONTEXT).toString('base64');
+      record.querySealed = this.keyring.sealGeneral(query, QUERY_CONTEXT).toString('base64');
     }
     const leaf = encodeLeaf(record);
     const columns = searchColumnsOf(record);
@@ -213,9 +211,8 @@ export class AuditService {
   /** The record with its sealed search text opened, for readers entitled to the log. */
   private async opened(record: AuditRecord): Promise<AuditRecord> {
     if (!record.querySealed) return record;
-    await this.keyring.ensure([GENERAL_SCOPE]);
     try {
-      const query = open(this.keyring.cached(GENERAL_SCOPE), Buffer.from(record.querySealed, 'base64'), QUERY_CONTEXT).toString('utf8');
+      const query = this.keyring.openGeneral(Buffer.from(record.querySealed, 'base64'), QUERY_CONTEXT).toString('utf8');
       return { ...record, query };
     } catch {
       return record;

@@ -15,8 +15,7 @@ import type { Database } from '../db/index.js';
 import { fromDatabaseAway } from '../db/index.js';
 import { retryWhileAway } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
-import { open, seal } from '../keys/index.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
+import type { Keyring } from '../keys/index.js';
 import { instantParam, type FhirService } from '../records/index.js';
 import { FhirError, SUPPORTED_TYPES, isPatientData } from '../shared/index.js';
 import type { Logger } from '../log.js';
@@ -168,8 +167,7 @@ export class BulkExports {
     }
     const f = (await this.db.query<{ resource_type: string; count: number; body: unknown }>('select resource_type, count, body from bulk_export_file where job_id = $1 and seq = $2', [id, seq])).rows[0];
     if (!f) throw new FhirError(404, 'not-found', 'no such export file');
-    await this.keyring.ensure([GENERAL_SCOPE]);
-    const body = open(this.keyring.cached(GENERAL_SCOPE), toBuffer(f.body), fileContext(id, seq));
+    const body = this.keyring.openGeneral(toBuffer(f.body), fileContext(id, seq));
     const patients = new Set<string>();
     for (const line of body.toString('utf8').split('\n')) if (line) for (const p of patientsOf(JSON.parse(line) as Resource)) patients.add(p);
     await this.record(who, 'export.download', 'success', id, { file: seq, type: f.resource_type, count: f.count, patients: patients.size });
@@ -205,7 +203,6 @@ export class BulkExports {
     try {
       const transactionTime = new Date();
       await this.db.query('update bulk_export_job set transaction_time = $2 where id = $1', [id, transactionTime]);
-      await this.keyring.ensure([GENERAL_SCOPE]);
       let seq = 0;
       const counts: Record<string, number> = {};
       const patients = new Set<string>();
@@ -213,7 +210,7 @@ export class BulkExports {
         let lines: string[] = [];
         const flush = async () => {
           if (lines.length === 0) return;
-          const body = seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(lines.join('\n') + '\n', 'utf8'), fileContext(id, ++seq));
+          const body = this.keyring.sealGeneral(lines.join('\n') + '\n', fileContext(id, ++seq));
           await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body) values ($1, $2, $3, $4, $5)', [id, seq, type, lines.length, body]);
           lines = [];
         };

@@ -8,7 +8,7 @@ import { authorize } from '../access/index.js';
 import { SYSTEM, type Role, type Who } from '../shared/index.js';
 import type { Settings } from '../config.js';
 import type { Database, Queryable } from '../db/index.js';
-import { GENERAL_SCOPE, type Keyring } from '../keys/index.js';
+import type { Keyring } from '../keys/index.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
 import { activeHolder, everBound, lockPractitioner, pendingOf, settle } from './binding.js';
@@ -123,7 +123,7 @@ export class IdentityService {
         roles,
         practitioner: requested ? undefined : practitioner,
         pendingPractitioner: requested ? { practitioner, requestedBy: requester } : undefined,
-        totpSecretSealed: secret && sealTotpSecret(this.generalKey(), secret, id),
+        totpSecretSealed: secret && sealTotpSecret(this.keyring.generalKey(), secret, id),
         totpRequired,
         validUntil,
       });
@@ -159,7 +159,7 @@ export class IdentityService {
     authorize(opts.who ?? SYSTEM, 'user.create');
     const secret = newTotpSecret();
     const username = await this.db.transaction(async (tx) => {
-      const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.generalKey(), secret, accountId));
+      const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.keyring.generalKey(), secret, accountId));
       if (name === undefined) throw new UnknownAccountError();
       // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
       // factor must sign in again with the new one.
@@ -180,7 +180,7 @@ export class IdentityService {
       const named = account && { id: account.id, username: account.username, roles: [...account.roles] };
       await this.emit({ action: 'login', outcome: 'denied', actor: named && { accountId: named.id, username: named.username, roles: account.roles }, account: named, reason, client });
     };
-    const address = client.ip ? throttleKey(this.generalKey(), 'address', client.ip) : undefined;
+    const address = client.ip ? throttleKey(this.keyring.generalKey(), 'address', client.ip) : undefined;
     // An address that failed too often is refused before anything else is looked at (spraying).
     const addressLock = address ? await lockedForSeconds(this.db, address) : 0;
     if (addressLock > 0) {
@@ -200,7 +200,7 @@ export class IdentityService {
     const account = await accounts.findForLogin(this.db, username.toLowerCase());
     if (!account) {
       // Locked out and counted as an account would be: a 429 must not tell real names from unknown ones.
-      const nameKey = throttleKey(this.generalKey(), 'name', username.toLowerCase());
+      const nameKey = throttleKey(this.keyring.generalKey(), 'name', username.toLowerCase());
       const locked = await lockedForSeconds(this.db, nameKey);
       if (locked > 0) {
         await refused('account locked');
@@ -339,7 +339,7 @@ export class IdentityService {
 
   private matchOtp(account: LoginRow, otp: unknown): number | null {
     if (typeof otp !== 'string' || !account.totpSecretSealed) return null;
-    const secret = openTotpSecret(this.generalKey(), account.totpSecretSealed, account.id);
+    const secret = openTotpSecret(this.keyring.generalKey(), account.totpSecretSealed, account.id);
     return matchTotp(secret, otp);
   }
 
@@ -354,10 +354,6 @@ export class IdentityService {
     } catch {
       /* retried at the next login */
     }
-  }
-
-  private generalKey(): Buffer {
-    return this.keyring.cached(GENERAL_SCOPE);
   }
 
   private timing(): SessionTiming {

@@ -116,6 +116,25 @@ export class Keyring {
     return key;
   }
 
+  /**
+   * Seals with the installation's general key (for what belongs to no patient: justifications,
+   * notes, audit queries, export files, signing keys). That key is loaded by `init` and never
+   * evicted, so this works anywhere, inside a transaction too.
+   */
+  sealGeneral(plain: Buffer | string, context: string): Buffer {
+    return seal(this.cached(GENERAL_SCOPE), typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain, context);
+  }
+
+  /** Opens what `sealGeneral` sealed under the same context; throws DecryptionError otherwise. */
+  openGeneral(sealed: Buffer, context: string): Buffer {
+    return open(this.cached(GENERAL_SCOPE), sealed, context);
+  }
+
+  /** The general key itself, for keyed hashes of things that belong to no patient (sign-in throttles). */
+  generalKey(): Buffer {
+    return this.cached(GENERAL_SCOPE);
+  }
+
   async key(scope: string): Promise<Buffer> {
     await this.ensure([scope]);
     return this.cached(scope);

@@ -9,8 +9,7 @@ import { authorize } from '../../access/index.js';
 import { type Who } from '../../shared/index.js';
 import type { AuditService } from '../../audit/index.js';
 import type { Database, Queryable } from '../../db/index.js';
-import { open, seal } from '../../keys/index.js';
-import { GENERAL_SCOPE, type Keyring } from '../../keys/index.js';
+import type { Keyring } from '../../keys/index.js';
 import { FhirError } from '../../shared/index.js';
 import type { Alert, Scenario } from '../catalog.js';
 import { ACCESS_ACTIONS } from './auditRecords.js';
@@ -99,7 +98,6 @@ export class MonitorCases {
       throw new FhirError(400, 'invalid', 'title must be a non-empty string of at most 200 characters');
     }
     const unique = [...new Set(ids as string[])];
-    await this.keyring.ensure([GENERAL_SCOPE]);
     const id = `case-${crypto.randomUUID()}`;
     await this.db.transaction(async (tx) => {
       const rows = (await tx.query<AlertRow>('select * from monitor_alert where id = any($1::text[]) for update', [unique])).rows;
@@ -131,7 +129,6 @@ export class MonitorCases {
       'select id::text as id, at, by_user, kind, text_sealed from monitor_case_event where case_id = $1 order by id',
       [id],
     );
-    await this.keyring.ensure([GENERAL_SCOPE]);
     const timeline = events.rows.map((e) => ({ at: iso(e.at), by: e.by_user, kind: e.kind, text: this.open(e.text_sealed, `monitor:case-event:${id}`) }));
     return { ...summary, alerts, timeline, accesses: await this.accessesBehind(alerts) };
   }
@@ -206,7 +203,6 @@ export class MonitorCases {
   /** Runs `fn` on a case row locked for update; 404 when there is no such case. */
   private async change(id: string, fn: (tx: Queryable, row: { status: CaseStatus }) => Promise<void>): Promise<void> {
     if (!ID.test(id)) throw new FhirError(404, 'not-found', 'no such case');
-    await this.keyring.ensure([GENERAL_SCOPE]);
     await this.db.transaction(async (tx) => {
       const row = (await tx.query<{ status: CaseStatus }>('select status from monitor_case where id = $1 for update', [id])).rows[0];
       if (!row) throw new FhirError(404, 'not-found', 'no such case');
@@ -225,7 +221,6 @@ export class MonitorCases {
        from monitor_case c ${where} order by c.updated_at desc, c.id limit 1000`,
       params,
     );
-    await this.keyring.ensure([GENERAL_SCOPE]);
     return rows.rows.map((c) => ({
       id: c.id,
       title: this.open(c.title_sealed, `monitor:case:${c.id}`),
@@ -241,11 +236,11 @@ export class MonitorCases {
   }
 
   private seal(text: string, context: string): Buffer {
-    return seal(this.keyring.cached(GENERAL_SCOPE), Buffer.from(text, 'utf8'), context);
+    return this.keyring.sealGeneral(text, context);
   }
 
   private open(value: Uint8Array, context: string): string {
-    return open(this.keyring.cached(GENERAL_SCOPE), Buffer.from(value), context).toString('utf8');
+    return this.keyring.openGeneral(Buffer.from(value), context).toString('utf8');
   }
 }
 
