@@ -18,7 +18,7 @@ import type { StoredSettings } from '../src/config.js';
 import { Guard, guardSettings, makeShare, runBehaviour, type Alarm } from '../src/guard/index.js';
 import { sha256File } from './helpers/backupFixture.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { call, freshDatabase, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
+import { call, prepareInstallation, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let s: TestServer;
@@ -187,16 +187,12 @@ test('carewall guard release --alerts gives back exactly the write bits a standa
 
 test('carewall start runs the guard on the configured share: an attack by another process is an alarm line; guard release goes through the running server', async () => {
   const base = fs.realpathSync(tempDir('carewall-guard-start-'));
-  const dataDir = path.join(base, 'install');
   const share = path.join(base, 'letters');
   await makeShare(share, { files: 40, seed: 5 });
-  const db = await freshDatabase();
-  const env = { DATABASE_URL: db?.url };
+  const inst = await prepareInstallation({ backup: { shares: { letters: share }, everyHours: 0 }, guard: { readOnlyOnAlarm: true } } as StoredSettings);
+  const dataDir = inst.dataDir;
+  const env = { DATABASE_URL: inst.databaseUrl };
   try {
-    const init = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'it-admin', '--admin-password-stdin', '--json'], { env, input: `${PASSWORD}\n` });
-    assert.equal(init.code, 0, init.stderr);
-    const config = path.join(dataDir, 'carewall.json');
-    fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), backup: { shares: { letters: share }, everyHours: 0 }, guard: { readOnlyOnAlarm: true } }, null, 2));
     const server = await startCli(['start', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], env);
     try {
       const alerts = path.join(dataDir, 'guard', 'alerts.ndjson');
@@ -219,6 +215,6 @@ test('carewall start runs the guard on the configured share: an attack by anothe
   } finally {
     writable(base);
     fs.rmSync(base, { recursive: true, force: true });
-    await db?.drop();
+    await inst.cleanup();
   }
 });
