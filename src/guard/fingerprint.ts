@@ -88,10 +88,15 @@ async function magic(head: Buffer): Promise<string | undefined> {
   }
 }
 
+/** Every sampled block is base64 whose decoding looks uniformly random (short tails aside). */
+function isBase64OfRandomFile(head: Buffer, blocks: Buffer[]): boolean {
+  return isBase64OfRandom(head) && blocks.every((b) => isBase64OfRandom(b) || b.length < 1024);
+}
+
 export function classifyFormatless(head: Buffer, blocks: Buffer[]): Kind {
   if (head.length === 0) return 'empty';
   if (head.every((b) => b === 0)) return 'zero';
-  if (isBase64OfRandom(head) && blocks.every((b) => isBase64OfRandom(b) || b.length < 1024)) return 'base64-random';
+  if (isBase64OfRandomFile(head, blocks)) return 'base64-random';
   if (isText(head) && blocks.every((b) => textShare(b) >= 0.95 && !b.includes(0))) return 'text';
   // The head decides: partial encryption always leaves a random head somewhere in the first block.
   const sampleHead = head.subarray(0, BLOCK);
@@ -145,7 +150,11 @@ export async function fingerprint(file: string): Promise<Fingerprint | undefined
 
 export async function fingerprintOf(bufs: Buffer[], offsets: number[], size: number, mtimeMs: number): Promise<Fingerprint> {
   const head = bufs[0] ?? Buffer.alloc(0);
-  const known = head.length > 0 ? await magic(head) : undefined;
+  // Base64 comes first: some magic numbers are plain letters ('BM' a bitmap, 'MZ' a Windows
+  // program, 'G' every 188 bytes an MPEG transport stream), and base64 of ciphertext begins with
+  // them by chance (about one file in a thousand). No file of those formats is nothing but base64
+  // of random bytes, so such a file is what it looks like, not a "conversion" to a bitmap.
+  const known = head.length > 0 && !isBase64OfRandomFile(head, bufs.slice(1)) ? await magic(head) : undefined;
   const kind = known ?? classifyFormatless(head, bufs.slice(1));
   const h = crypto.createHash('sha256');
   for (const b of bufs) h.update(b);
