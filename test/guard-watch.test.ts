@@ -38,14 +38,14 @@ const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'ut
 describe('guard watch', () => {
   test('touching a decoy raises a critical alarm at once, in the documented line format', async () => {
     const s = await share(20);
-    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
+    // No periodic scan during the test: an alarm can only come from the file-system event.
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true, scanIntervalMs: 24 * 3600_000 });
     const st = await g.start();
     assert.ok(st.decoys >= 2);
     const decoy = g.decoyPaths[0];
     assert.ok(fs.existsSync(decoy), 'decoys are real files in the share');
-    const t0 = Date.now();
     fs.appendFileSync(decoy, 'x');
-    for (let i = 0; i < 100 && g.alarms.length === 0; i++) await wait(5);
+    for (let i = 0; i < 1000 && g.alarms.length === 0; i++) await wait(10); // up to 10 s for what takes milliseconds
     await g.stop();
     const [a] = lines(s.alerts);
     assert.ok(a, 'an alarm line');
@@ -53,7 +53,6 @@ describe('guard watch', () => {
     assert.equal(a.severity, 'critical');
     assert.deepEqual(a.paths, [decoy]);
     assert.match(a.reason, /decoy/);
-    assert.ok(Date.parse(a.time) - t0 < 500, 'within milliseconds, not at the periodic scan');
     assert.ok(!a.affected.includes(decoy), 'decoys are not in the list of files to restore');
     assert.equal(fs.statSync(s.alerts).mode & 0o777, 0o600, 'the alerts file names files: owner only');
     assert.ok(fs.existsSync(a.affectedFile));
@@ -66,8 +65,7 @@ describe('guard watch', () => {
     const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, readOnlyOnAlarm: true, snapshot: copySnapshot(snapDir) });
     await g.start();
     await runBehaviour('overwrite', { dir: s.dir, pace: 40, seed: 1, limit: 12, log });
-    await wait(300);
-    await g.settle();
+    await g.sync();
     await g.stop();
     const [a] = lines(s.alerts);
     assert.ok(a, 'alarm raised');
@@ -105,8 +103,7 @@ describe('guard watch', () => {
     const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
     await g.start();
     await runBehaviour('copy-delete', { dir: s.dir, pace: 40, seed: 2, limit: 10, log });
-    await wait(300);
-    await g.settle();
+    await g.sync();
     await g.stop();
     const [a] = lines(s.alerts);
     assert.ok(a, 'alarm raised');
@@ -119,11 +116,10 @@ describe('guard watch', () => {
     const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
     await g.start();
     fs.writeFileSync(path.join(s.dir, 'Security memo.txt'), 'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom. Backups restore our data.\n');
-    await wait(200);
-    await g.settle();
+    await g.sync();
     assert.equal(g.alarms.length, 0);
     fs.writeFileSync(path.join(s.dir, 'HOW-TO-DECRYPT.txt'), 'All your files are encrypted. Pay 0.5 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh for the decryption key.\n');
-    for (let i = 0; i < 100 && g.alarms.length === 0; i++) await wait(5);
+    await g.sync();
     await g.stop();
     assert.equal(g.alarms.length, 1);
     assert.match(g.alarms[0].reason, /ransom note/);
@@ -147,8 +143,7 @@ describe('guard watch', () => {
     await g.start();
     fs.mkdirSync(path.join(s.dir, 'Lab exports'));
     for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(s.dir, 'Lab exports', `results-${i}.pgp`), (await import('node:crypto')).randomBytes(20000));
-    await wait(300);
-    await g.settle();
+    await g.sync();
     await g.stop();
     assert.deepEqual(g.alarms.map((a) => a.reason), []);
   });
@@ -159,8 +154,7 @@ describe('guard watch', () => {
       const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
       await g.start();
       await BENIGN[name].run(s.dir, new Rng(3));
-      await wait(400);
-      await g.settle();
+      await g.sync();
       await g.stop();
       assert.deepEqual(g.alarms.map((a) => a.reason), []);
     });

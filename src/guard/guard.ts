@@ -16,6 +16,9 @@ import type { ProtectiveSnapshot } from './response.js';
 import { SHARE_MARKER } from './share.js';
 import { listTree, mapLimit } from './tree.js';
 
+/** The name `sync()` gives its marker files. */
+const SYNC_MARKER = '.carewall-guard-sync-';
+
 export interface GuardOptions {
   dirs: string[];
   alertsFile: string;
@@ -61,6 +64,9 @@ export class Guard {
   private readonly own: Set<string>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** Markers of `sync()` waiting for their own event, by path. */
+  private readonly syncWaiters = new Map<string, () => void>();
+  private syncs = 0;
   private readonly desk: IncidentDesk;
   readonly affectedFile: string;
   /** Modes taken off by the read-only response, kept for `release` (see response.ts). */
@@ -100,7 +106,15 @@ export class Guard {
     for (const root of this.roots) {
       try {
         const w = fs.watch(root, { recursive: true }, (_event, name) => {
-          if (name) this.enqueue(path.join(root, name.toString()));
+          if (!name) return;
+          const p = path.join(root, name.toString());
+          const synced = this.syncWaiters.get(p);
+          if (synced) {
+            this.syncWaiters.delete(p);
+            synced();
+            return;
+          }
+          this.enqueue(p);
         });
         w.on('error', () => {}); // a vanished subfolder; the periodic scan covers the rest
         this.watchers.push(w);
@@ -135,13 +149,44 @@ export class Guard {
     await this.desk.settle();
   }
 
+  /**
+   * Waits until the watchers have delivered every change made before this call, and each has been
+   * judged (tests, the bench: "nothing happened" is then a fact, not a guess after a pause). A
+   * marker file is made in every watched folder and removed once its event is here, so events in
+   * flight have arrived; then the periodic scan runs once, which finds any change whose event has
+   * not (Node's recursive watcher on Linux learns of changes to existing files by polling their
+   * status). Markers are never judged.
+   */
+  async sync(timeoutMs = 10_000): Promise<void> {
+    await Promise.all(
+      this.roots.map(
+        (root) =>
+          new Promise<void>((resolve, reject) => {
+            const marker = path.join(root, `${SYNC_MARKER}${process.pid}-${++this.syncs}`);
+            const timer = setTimeout(() => {
+              this.syncWaiters.delete(marker);
+              reject(new Error('the file-system watcher did not deliver its events'));
+            }, timeoutMs);
+            this.syncWaiters.set(marker, () => {
+              clearTimeout(timer);
+              fs.rmSync(marker, { force: true }); // after its event: a file made and removed at once may raise none
+              resolve();
+            });
+            fs.writeFileSync(marker, '');
+          }),
+      ),
+    );
+    await this.scan();
+    await this.settle();
+  }
+
   get decoyPaths(): string[] {
     return this.decoys.list;
   }
 
   private skip(p: string): boolean {
     if (this.own.has(p)) return true;
-    if (path.basename(p) === SHARE_MARKER) return true;
+    if (path.basename(p) === SHARE_MARKER || path.basename(p).startsWith(SYNC_MARKER)) return true;
     if (this.exclude.some((e) => p === e || p.startsWith(e + path.sep))) return true;
     // Version-control internals are compressed objects that tools rewrite by the thousand.
     return p.split(path.sep).includes('.git');
