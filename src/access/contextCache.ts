@@ -34,7 +34,7 @@ const MAX_ENTRIES = 50_000;
 interface Entry<T> {
   value: T;
   practitioner: string;
-  /** performance.now() after which time alone may have changed the context. */
+  /** The clock's time after which time alone may have changed the context. */
   until: number;
 }
 
@@ -66,8 +66,14 @@ export class ContextCache<T> {
   private timer?: NodeJS.Timeout;
   private stopListening?: () => Promise<void>;
   private readonly processTag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private confirmedSeq = 0;
+  private readonly catchingUp = new Set<{ seq: number; done: () => void }>();
 
-  constructor(private readonly db: Database) {}
+  /** `clock` is performance's by default; tests give their own, to move time without waiting for it. */
+  constructor(
+    private readonly db: Database,
+    private readonly clock: { now(): number } = performance,
+  ) {}
 
   /** Starts listening; until a heartbeat has come back, nothing is served from the cache. */
   async start(): Promise<void> {
@@ -94,7 +100,27 @@ export class ContextCache<T> {
   /** Whether entries may be served now (the channel has proven itself within the last second). */
   get live(): boolean {
     if (this.db.singleProcess) return this.started;
-    return performance.now() - this.confirmedAt < FRESHNESS_MS;
+    return this.clock.now() - this.confirmedAt < FRESHNESS_MS;
+  }
+
+  /**
+   * Resolves once a heartbeat sent after this call has come back. Notifications travel on one
+   * channel, in commit order, so every change committed before the call has then been applied here.
+   */
+  async caughtUp(): Promise<void> {
+    if (this.db.singleProcess) return;
+    const seq = this.beatSeq + 1;
+    const arrived = new Promise<void>((resolve) => {
+      const waiter = { seq, done: () => (this.catchingUp.delete(waiter), resolve()) };
+      this.catchingUp.add(waiter);
+    });
+    await this.beat();
+    await arrived;
+  }
+
+  /** The cache's clock: a load's `startedAt`. */
+  now(): number {
+    return this.clock.now();
   }
 
   /** A token taken before a load: `set` keeps the loaded value only if nothing changed meanwhile. */
@@ -106,7 +132,7 @@ export class ContextCache<T> {
     if (!this.live) return undefined;
     const e = this.byPatient.get(patientId)?.get(callerKey);
     if (!e) return undefined;
-    if (performance.now() >= e.until) {
+    if (this.clock.now() >= e.until) {
       this.delete(callerKey, patientId);
       return undefined;
     }
@@ -114,7 +140,7 @@ export class ContextCache<T> {
   }
 
   /**
-   * Keeps a loaded context. `startedAt` is performance.now() before the load; `validForSeconds` is
+   * Keeps a loaded context. `startedAt` is `now()` before the load; `validForSeconds` is
    * how long time alone leaves it true (null: no boundary ahead).
    */
   set(ticket: number, callerKey: string, practitioner: string, patientId: string, value: T, startedAt: number, validForSeconds: number | null): void {
@@ -149,6 +175,8 @@ export class ContextCache<T> {
         this.confirmedAt = Math.max(this.confirmedAt, sentAt);
         for (const s of this.beatsSent.keys()) if (s <= Number(seq)) this.beatsSent.delete(s);
       }
+      this.confirmedSeq = Math.max(this.confirmedSeq, Number(seq));
+      for (const w of this.catchingUp) if (w.seq <= this.confirmedSeq) w.done();
       return;
     }
     const items = payload.split(' ');
@@ -196,7 +224,7 @@ export class ContextCache<T> {
 
   private async beat(): Promise<void> {
     const seq = ++this.beatSeq;
-    this.beatsSent.set(seq, performance.now());
+    this.beatsSent.set(seq, this.clock.now());
     if (this.beatsSent.size > 64) this.beatsSent.delete(Math.min(...this.beatsSent.keys()));
     try {
       await this.db.query('select pg_notify($1, $2)', [ACCESS_CHANNEL, `beat:${this.processTag}:${seq}`]);

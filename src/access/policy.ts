@@ -179,7 +179,7 @@ export class AccessPolicy implements RuleInputs {
     const missing = targets.map((t, i) => ({ t, i })).filter(({ i }) => contexts[i] === undefined);
     if (missing.length > 0) {
       const ticket = this.contexts.ticket();
-      const startedAt = performance.now();
+      const startedAt = this.contexts.now();
       const loaded = await this.loadContexts(who, mode, type, lab, missing.map((m) => m.t), q);
       missing.forEach(({ t, i }, n) => {
         contexts[i] = loaded[n];
