@@ -355,7 +355,7 @@ describe('carewall audit verify and checkpoint (the command)', () => {
 });
 
 describe('appends from several processes', () => {
-  test('two Carewall processes appending at once give one gap-free sequence that verifies', { skip: !process.env.DATABASE_URL && 'the embedded database serves one process' }, async () => {
+  test('two Carewall processes appending at once give one gap-free sequence that verifies', { skip: !process.env.DATABASE_URL && 'runs on PostgreSQL only (DATABASE_URL=... npm test, as .ci/run does): the embedded database serves one process' }, async () => {
     const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } });
     const log = createLogger('silent');
     try {

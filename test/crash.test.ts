@@ -38,6 +38,7 @@ test('SIGKILL during a burst of writes loses no acknowledged write and leaves no
 
   // Four writers in parallel, each recording what the server acknowledged.
   const acked: Array<{ id: string; value: number }> = [];
+  const refused: number[] = [];
   let stop = false;
   let n = 0;
   const writer = async () => {
@@ -46,13 +47,21 @@ test('SIGKILL during a burst of writes loses no acknowledged write and leaves no
       try {
         const res = await call(server.url, 'POST', '/fhir/Observation', { token, body: observation(p.body.id, '8867-4', value) });
         if (res.status === 201) acked.push({ id: res.body.id, value });
+        else refused.push(res.status);
       } catch {
         return; // connection cut by the kill: not acknowledged
       }
     }
   };
   const writers = [writer(), writer(), writer(), writer()];
-  while (acked.length < 40) await new Promise((r) => setTimeout(r, 20));
+  // Bounded: writes that are all refused, or a server that stopped answering, end the test.
+  for (let i = 0; acked.length < 40; i++) {
+    if (i >= 3000 || refused.length > 100) {
+      stop = true;
+      assert.fail(`only ${acked.length} writes acknowledged (${refused.length} refused: ${[...new Set(refused)].join(', ')})`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
   await server.kill('SIGKILL');
   stop = true;
   await Promise.all(writers);
