@@ -69,10 +69,36 @@ async function main() {
     const resources: Resource[] = [
       { resourceType: 'Patient', id, ...(n % 50 === 0 ? { meta: { security: [{ code: 'V' }] } } : {}), generalPractitioner: [colleague()] },
       { resourceType: 'CareTeam', id: `ct-${n}`, status: 'active', subject, participant: [{ member: colleague() }, { member: colleague() }] },
-      { resourceType: 'Encounter', id: `e-${n}`, status: 'finished', class: { code: 'AMB' }, subject, participant: [{ individual: colleague() }], period: { start: new Date(now.getTime() - random() * 400 * day).toISOString(), end: new Date(now.getTime() - random() * 300 * day).toISOString() } },
+      {
+        resourceType: 'Encounter',
+        id: `e-${n}`,
+        status: 'finished',
+        class: { code: 'AMB' },
+        subject,
+        participant: [{ individual: colleague() }],
+        period: { start: new Date(now.getTime() - random() * 400 * day).toISOString(), end: new Date(now.getTime() - random() * 300 * day).toISOString() },
+      },
     ];
-    if (n % 3 === 0) resources.push({ resourceType: 'Appointment', id: `a-${n}`, status: 'booked', start: new Date(now.getTime() + random() * 60 * day).toISOString(), participant: [{ actor: subject, status: 'accepted' }, { actor: colleague(), status: 'accepted' }] });
-    if (n % 100 === 0) resources.push({ resourceType: 'Consent', id: `c-${n}`, status: 'active', scope: { coding: [{ code: 'patient-privacy' }] }, patient: subject, provision: { type: 'deny', actor: [{ role: {}, reference: colleague() }] } } as Resource);
+    if (n % 3 === 0)
+      resources.push({
+        resourceType: 'Appointment',
+        id: `a-${n}`,
+        status: 'booked',
+        start: new Date(now.getTime() + random() * 60 * day).toISOString(),
+        participant: [
+          { actor: subject, status: 'accepted' },
+          { actor: colleague(), status: 'accepted' },
+        ],
+      });
+    if (n % 100 === 0)
+      resources.push({
+        resourceType: 'Consent',
+        id: `c-${n}`,
+        status: 'active',
+        scope: { coding: [{ code: 'patient-privacy' }] },
+        patient: subject,
+        provision: { type: 'deny', actor: [{ role: {}, reference: colleague() }] },
+      } as Resource);
     for (const r of resources) batch.push({ resourceType: r.resourceType, id: (r as { id: string }).id, lastUpdated: now, deleted: false, resource: r });
     if (batch.length >= 8000) await flush();
   }
@@ -82,10 +108,28 @@ async function main() {
   const related: string[] = [];
   const observations: string[] = [];
   for (let n = 0; n < RELATED; n++) {
-    const patient = await cw.fhir.prepareCreate(SYSTEM, { resourceType: 'Patient', name: [{ family: `Bench${n}` }], generalPractitioner: [{ reference: me }] }, 'Patient');
+    const patient = await cw.fhir.prepareCreate(
+      SYSTEM,
+      { resourceType: 'Patient', name: [{ family: `Bench${n}` }], generalPractitioner: [{ reference: me }] },
+      'Patient',
+    );
     const subject = { reference: `Patient/${patient.id}` };
-    const team = await cw.fhir.prepareCreate(SYSTEM, { resourceType: 'CareTeam', status: 'active', subject, participant: [{ member: { reference: me } }, { member: colleague() }] }, 'CareTeam');
-    const obs = await cw.fhir.prepareCreate(SYSTEM, { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, subject, valueQuantity: { value: 60 + n % 40 } }, 'Observation');
+    const team = await cw.fhir.prepareCreate(
+      SYSTEM,
+      { resourceType: 'CareTeam', status: 'active', subject, participant: [{ member: { reference: me } }, { member: colleague() }] },
+      'CareTeam',
+    );
+    const obs = await cw.fhir.prepareCreate(
+      SYSTEM,
+      {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+        subject,
+        valueQuantity: { value: 60 + (n % 40) },
+      },
+      'Observation',
+    );
     await cw.fhir.commit([patient, team, obs]);
     related.push(patient.id);
     observations.push(obs.id);
@@ -123,7 +167,9 @@ async function main() {
   const allowedCached = await timeDecisions(related, true, true);
   const refusedCached = await timeDecisions(unrelated, false, true);
   const fmt = (x: { p50: number; p99: number }) => `${x.p50.toFixed(3)}/${x.p99.toFixed(3)}`;
-  process.stderr.write(`decision p50/p99 uncached: related ${fmt(allowed)} ms, unrelated ${fmt(refused)} ms; cached: ${fmt(allowedCached)}, ${fmt(refusedCached)} ms\n`);
+  process.stderr.write(
+    `decision p50/p99 uncached: related ${fmt(allowed)} ms, unrelated ${fmt(refused)} ms; cached: ${fmt(allowedCached)}, ${fmt(refusedCached)} ms\n`,
+  );
 
   // 2. Reads through HTTP: rules on against the foundation rule, same server, interleaved.
   const rules = cw.fhir.access;
@@ -170,7 +216,10 @@ function writeReport(
 ) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const table = results
-    .map((r) => `| ${r.name} | ${r.base.opsPerSec.toFixed(0)} | ${r.on.opsPerSec.toFixed(0)} | **${(r.on.opsPerSec / r.base.opsPerSec).toFixed(2)}** | ${r.base.p50.toFixed(1)} / ${r.base.p99.toFixed(1)} | ${r.on.p50.toFixed(1)} / ${r.on.p99.toFixed(1)} | ${r.base.errors + r.on.errors} |`)
+    .map(
+      (r) =>
+        `| ${r.name} | ${r.base.opsPerSec.toFixed(0)} | ${r.on.opsPerSec.toFixed(0)} | **${(r.on.opsPerSec / r.base.opsPerSec).toFixed(2)}** | ${r.base.p50.toFixed(1)} / ${r.base.p99.toFixed(1)} | ${r.on.p50.toFixed(1)} / ${r.on.p99.toFixed(1)} | ${r.base.errors + r.on.errors} |`,
+    )
     .join('\n');
   const section = `## Access rules: decision cost and reads against the foundation rule (${kind})
 

@@ -55,7 +55,11 @@ function readRecord(n: number, patient: string): Omit<AuditRecord, 'time'> {
     patient,
     resource: { type: 'Observation', id: crypto.randomUUID(), version: '1' },
     purposeOfUse: 'TREAT',
-    explanation: { reason: 'care relationship', basis: 'relationship', relationships: [{ kind: 'care-team', source: `CareTeam/${n % 997}`, principal: `Practitioner/${n % 50}`, direct: true }] },
+    explanation: {
+      reason: 'care relationship',
+      basis: 'relationship',
+      relationships: [{ kind: 'care-team', source: `CareTeam/${n % 997}`, principal: `Practitioner/${n % 50}`, direct: true }],
+    },
   };
 }
 
@@ -67,7 +71,11 @@ async function main() {
   const kind = server.databaseUrl ? 'postgres' : 'pglite';
   const version = (await cw.db.query<{ v: string }>("select current_setting('server_version') as v")).rows[0].v;
   const token = await server.login(['physician'], 'dr-audit-bench');
-  const patient = await cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Benchata' }], generalPractitioner: [{ reference: server.practitionerOf(token) }] });
+  const patient = await cw.fhir.create(SYSTEM, 'Patient', {
+    resourceType: 'Patient',
+    name: [{ family: 'Benchata' }],
+    generalPractitioner: [{ reference: server.practitionerOf(token) }],
+  });
   const obs: string[] = [];
   for (let i = 0; i < 50; i++) {
     const o = await cw.fhir.create(SYSTEM, 'Observation', {
@@ -97,12 +105,24 @@ async function main() {
       }
     });
     const t0 = performance.now();
-    const reads = await measure(server.url, token, (random) => `/fhir/Observation/${obs[Math.floor(random() * obs.length)]}`, { seconds: SECONDS, concurrency: CONCURRENCY, warmupSeconds: 0, ratePerSecond });
+    const reads = await measure(server.url, token, (random) => `/fhir/Observation/${obs[Math.floor(random() * obs.length)]}`, {
+      seconds: SECONDS,
+      concurrency: CONCURRENCY,
+      warmupSeconds: 0,
+      ratePerSecond,
+    });
     stop = true;
     await Promise.all(appenders);
     const elapsed = (performance.now() - t0) / 1000;
     const committed = (await cw.audit.log.head()).size - startSize;
-    const rate = { total: committed / elapsed, appenders: appended / elapsed, reads: reads.opsPerSec, readP50: reads.p50, readP99: reads.p99, errors: reads.errors };
+    const rate = {
+      total: committed / elapsed,
+      appenders: appended / elapsed,
+      reads: reads.opsPerSec,
+      readP50: reads.p50,
+      readP99: reads.p99,
+      errors: reads.errors,
+    };
     process.stderr.write(`  ${rate.total.toFixed(0)} records/s committed (${rate.appenders.toFixed(0)} by appenders), ${reads.opsPerSec.toFixed(0)} reads/s\n`);
     return rate;
   };
@@ -156,7 +176,8 @@ async function main() {
     const proof = await cw.audit.log.consistencyProof(from, head.size);
     consistency.push(performance.now() - t);
     if (i < 5) {
-      if (!verifyConsistency(from, head.size, proof, await rootAt(cw.audit.log.nodes(), from), head.root)) throw new Error('a consistency proof did not verify');
+      if (!verifyConsistency(from, head.size, proof, await rootAt(cw.audit.log.nodes(), from), head.root))
+        throw new Error('a consistency proof did not verify');
     }
   }
   inclusion.sort((a, b) => a - b);
@@ -166,7 +187,10 @@ async function main() {
   // search results, each record from another bundle): each compressed bundle is fetched and
   // inflated whole for the records it holds.
   const recordReads: Record<'one' | 'page', number[]> = { one: [], page: [] };
-  for (const [name, n] of [['one', 1], ['page', 50]] as const) {
+  for (const [name, n] of [
+    ['one', 1],
+    ['page', 50],
+  ] as const) {
     for (let i = 0; i < READS; i++) {
       const indexes = Array.from({ length: n }, () => Math.floor(random() * head.size));
       const t = performance.now();
@@ -183,7 +207,11 @@ async function main() {
   // and one second in the middle of the fill.
   const searches: Record<'patient' | 'agent' | 'date', number[]> = { patient: [], agent: [], date: [] };
   const middle = fillStartTime + (fillSeconds * 1000) / 2;
-  for (const [name, runs] of [['patient', SEARCHES], ['agent', 10], ['date', 10]] as const) {
+  for (const [name, runs] of [
+    ['patient', SEARCHES],
+    ['agent', 10],
+    ['date', 10],
+  ] as const) {
     for (let i = 0; i < runs; i++) {
       const filter =
         name === 'patient'
@@ -198,7 +226,9 @@ async function main() {
     }
     searches[name].sort((a, b) => a - b);
   }
-  process.stderr.write(`  search p50: patient ${pct(searches.patient, 0.5).toFixed(1)} ms, agent ${pct(searches.agent, 0.5).toFixed(1)} ms, date ${pct(searches.date, 0.5).toFixed(1)} ms\n`);
+  process.stderr.write(
+    `  search p50: patient ${pct(searches.patient, 0.5).toFixed(1)} ms, agent ${pct(searches.agent, 0.5).toFixed(1)} ms, date ${pct(searches.date, 0.5).toFixed(1)} ms\n`,
+  );
 
   // 3. Full verification against raw SHA-256 of the same bytes.
   process.stderr.write(`[${kind}] verifying ${head.size.toLocaleString('en')} records\n`);
@@ -269,7 +299,9 @@ async function main() {
   const verifyRate = head.size / verifySeconds;
   // Held against the fastest raw form measured, so that the ratio is not flattered.
   const rawRate = head.size / Math.min(hashSeconds, bufferHashSeconds, nativeHashSeconds || Infinity);
-  process.stderr.write(`  verify ${verifyRate.toFixed(0)} records/s (first ${(head.size / firstVerifySeconds).toFixed(0)}), raw SHA-256 ${rawRate.toFixed(0)} leaves/s: ${(verifyRate / rawRate).toFixed(2)}; reading alone ${(head.size / readSeconds).toFixed(0)} records/s\n`);
+  process.stderr.write(
+    `  verify ${verifyRate.toFixed(0)} records/s (first ${(head.size / firstVerifySeconds).toFixed(0)}), raw SHA-256 ${rawRate.toFixed(0)} leaves/s: ${(verifyRate / rawRate).toFixed(2)}; reading alone ${(head.size / readSeconds).toFixed(0)} records/s\n`,
+  );
 
   const storedMegabytes = (await cw.db.query<{ n: number }>('select coalesce(sum(length(entries)), 0)::float8 as n from audit_bundle')).rows[0].n / 1e6;
   await server.close();
@@ -285,8 +317,14 @@ async function main() {
     verifyRate,
     rawRate,
     storedMegabytes,
-    recordReads: { one: { p50: pct(recordReads.one, 0.5), p99: pct(recordReads.one, 0.99) }, page: { p50: pct(recordReads.page, 0.5), p99: pct(recordReads.page, 0.99) } },
-    searches: Object.fromEntries(Object.entries(searches).map(([k, v]) => [k, { p50: pct(v, 0.5), p99: pct(v, 0.99) }])) as Record<'patient' | 'agent' | 'date', { p50: number; p99: number }>,
+    recordReads: {
+      one: { p50: pct(recordReads.one, 0.5), p99: pct(recordReads.one, 0.99) },
+      page: { p50: pct(recordReads.page, 0.5), p99: pct(recordReads.page, 0.99) },
+    },
+    searches: Object.fromEntries(Object.entries(searches).map(([k, v]) => [k, { p50: pct(v, 0.5), p99: pct(v, 0.99) }])) as Record<
+      'patient' | 'agent' | 'date',
+      { p50: number; p99: number }
+    >,
     megabytes: bytes / 1e6,
     hashSeconds,
     bufferHashSeconds,
@@ -359,8 +397,12 @@ ${r.storedMegabytes.toFixed(0)} MB of compressed bundles):
 |---|---:|---:|---:|
 | raw SHA-256 of each leaf through node:crypto, digest as a Buffer (one core, bytes in memory) | ${(r.size / r.bufferHashSeconds).toFixed(0)} | ${(r.megabytes / r.bufferHashSeconds).toFixed(0)} | ${r.bufferHashSeconds.toFixed(2)} |
 | raw SHA-256 of each leaf through node:crypto, digest as a string (one core, bytes in memory) | ${(r.size / r.hashSeconds).toFixed(0)} | ${(r.megabytes / r.hashSeconds).toFixed(0)} | ${r.hashSeconds.toFixed(2)} |
-${r.native ? `| raw SHA-256 of each leaf through the native addon, 50,000 leaves a call (one core, bytes in memory) | ${(r.size / r.nativeHashSeconds).toFixed(0)} | ${(r.megabytes / r.nativeHashSeconds).toFixed(0)} | ${r.nativeHashSeconds.toFixed(2)} |
-` : ''}| full verification, the faster of two runs after the first (${r.verifyNative ? 'native batched hashing' : 'node:crypto: the native addon was not built'}; worker threads: ${Math.min(8, os.availableParallelism())}) | ${r.verifyRate.toFixed(0)} | ${(r.megabytes / r.verifySeconds).toFixed(0)} | ${r.verifySeconds.toFixed(2)} |
+${
+  r.native
+    ? `| raw SHA-256 of each leaf through the native addon, 50,000 leaves a call (one core, bytes in memory) | ${(r.size / r.nativeHashSeconds).toFixed(0)} | ${(r.megabytes / r.nativeHashSeconds).toFixed(0)} | ${r.nativeHashSeconds.toFixed(2)} |
+`
+    : ''
+}| full verification, the faster of two runs after the first (${r.verifyNative ? 'native batched hashing' : 'node:crypto: the native addon was not built'}; worker threads: ${Math.min(8, os.availableParallelism())}) | ${r.verifyRate.toFixed(0)} | ${(r.megabytes / r.verifySeconds).toFixed(0)} | ${r.verifySeconds.toFixed(2)} |
 | **ratio against the fastest raw form** | **${(r.verifyRate / r.rawRate).toFixed(2)}** | | |
 | the first verification after filling (the rows' first reading also writes their hint bits) | ${(r.size / r.firstVerifySeconds).toFixed(0)} | ${(r.megabytes / r.firstVerifySeconds).toFixed(0)} | ${r.firstVerifySeconds.toFixed(2)} |
 | reading alone (the binary COPY of bundles, tail and tiles verification makes, no inflating or hashing) | ${(r.size / r.readSeconds).toFixed(0)} | ${(r.megabytes / r.readSeconds).toFixed(0)} | ${r.readSeconds.toFixed(2)} |

@@ -71,7 +71,10 @@ async function carewall(): Promise<{ first: number; second: number; restore: num
   const snap = async () => {
     const w = await RepositoryWriter.open(new LocalBackend(repo), init.credential);
     const s = await storeShare(w, share);
-    await w.putSnapshot({ format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'bench', host: 'b', carewallVersion: 'b', config: [], shares: { share: s } }, new Date());
+    await w.putSnapshot(
+      { format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'bench', host: 'b', carewallVersion: 'b', config: [], shares: { share: s } },
+      new Date(),
+    );
     read += w.stats.bytesRead;
   };
   const first = await time(snap);
@@ -109,7 +112,12 @@ const rs = restic();
 const cw = await carewall();
 if (rs) {
   // restic's second snapshot after the same change (the share is now in its day-2 state).
-  const env = { ...process.env, RESTIC_PASSWORD: 'bench-only-not-a-secret', RESTIC_REPOSITORY: path.join(root, 'restic-repo'), RESTIC_CACHE_DIR: path.join(root, 'restic-cache') };
+  const env = {
+    ...process.env,
+    RESTIC_PASSWORD: 'bench-only-not-a-secret',
+    RESTIC_REPOSITORY: path.join(root, 'restic-repo'),
+    RESTIC_CACHE_DIR: path.join(root, 'restic-cache'),
+  };
   const t = (args: string[]) => {
     const s = performance.now();
     const r = spawnSync('restic', args, { env, stdio: 'ignore' });

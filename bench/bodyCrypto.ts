@@ -15,9 +15,9 @@ export interface BodyCryptoResult {
 
 export function measureBodyCrypto(iterations = 50_000): BodyCryptoResult {
   const random = rng(3);
-  const bodies = Array.from({ length: 100 }, (_, i) =>
-    i % 2 ? syntheticPatient(random, i) : syntheticObservation(random, crypto.randomUUID()),
-  ).map((r) => JSON.stringify(r));
+  const bodies = Array.from({ length: 100 }, (_, i) => (i % 2 ? syntheticPatient(random, i) : syntheticObservation(random, crypto.randomUUID()))).map((r) =>
+    JSON.stringify(r),
+  );
   const key = crypto.randomBytes(32);
   const time = (fn: (i: number) => void) => {
     for (let i = 0; i < 2000; i++) fn(i); // warm-up

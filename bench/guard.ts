@@ -23,7 +23,16 @@ const ONLY = process.env.GUARD_BENCH_ONLY?.split(',');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-bench-'));
 const SHARE_FILES = 300;
 const SEEDS = process.env.GUARD_BENCH_SEEDS ? process.env.GUARD_BENCH_SEEDS.split(',').map(Number) : QUICK ? [1] : [1, 2, 3];
-const PACES: Array<[string, number]> = QUICK ? [['40/s', 40], ['flat out', 0]] : [['40/s', 40], ['400/s', 400], ['flat out', 0]];
+const PACES: Array<[string, number]> = QUICK
+  ? [
+      ['40/s', 40],
+      ['flat out', 0],
+    ]
+  : [
+      ['40/s', 40],
+      ['400/s', 400],
+      ['flat out', 0],
+    ];
 
 interface Trial {
   lost: number;
@@ -60,7 +69,16 @@ async function trial(base: string, behaviour: string, pace: number | undefined, 
     },
   });
   await g.start();
-  const args = ['--import', 'tsx', path.join(ROOT, 'src/guard/simulate/run.ts'), share, behaviour, pace === undefined ? 'default' : String(pace), String(seed), log];
+  const args = [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'src/guard/simulate/run.ts'),
+    share,
+    behaviour,
+    pace === undefined ? 'default' : String(pace),
+    String(seed),
+    log,
+  ];
   if (limit !== undefined) args.push(String(limit));
   const started = Date.now();
   await new Promise<void>((resolve) => {
@@ -80,7 +98,13 @@ async function trial(base: string, behaviour: string, pace: number | undefined, 
   fs.rmSync(t, { recursive: true, force: true });
   if (process.env.GUARD_BENCH_TIMING) process.stderr.write(`  trial took ${Date.now() - t0} ms (attack ${Date.now() - started} ms)\n`);
   const lost = rows.filter((r) => alarmAt === undefined || r.t < alarmAt).length;
-  if (process.env.GUARD_BENCH_TIMING) process.stderr.write(`  destroyed at +${rows.slice(0, 6).map((r) => r.t - started).join(', +')} ms; alarm at +${alarmAt !== undefined ? alarmAt - started : '-'} ms\n`);
+  if (process.env.GUARD_BENCH_TIMING)
+    process.stderr.write(
+      `  destroyed at +${rows
+        .slice(0, 6)
+        .map((r) => r.t - started)
+        .join(', +')} ms; alarm at +${alarmAt !== undefined ? alarmAt - started : '-'} ms\n`,
+    );
   return { lost, alarmed: alarmAt !== undefined, destroyed: rows.length, ms: alarmAt !== undefined ? alarmAt - started : undefined };
 }
 

@@ -30,7 +30,11 @@ async function main() {
     return path.join(dir, name);
   };
   const practitioners = Array.from({ length: 50 }, (_, i) => ({ resourceType: 'Practitioner', id: `bench-pr-${i}`, name: [{ family: `Doctor${i}` }] }));
-  const patients = Array.from({ length: PATIENTS }, (_, i) => ({ ...syntheticPatient(random, i), id: `bench-pat-${i}`, generalPractitioner: [{ reference: `Practitioner/bench-pr-${i % 50}` }] }));
+  const patients = Array.from({ length: PATIENTS }, (_, i) => ({
+    ...syntheticPatient(random, i),
+    id: `bench-pat-${i}`,
+    generalPractitioner: [{ reference: `Practitioner/bench-pr-${i % 50}` }],
+  }));
   const encounters = patients.map((p, i) => ({
     resourceType: 'Encounter',
     id: `bench-enc-${i}`,
@@ -42,7 +46,12 @@ async function main() {
   }));
   const observations = patients.flatMap((p, i) => Array.from({ length: 4 }, (_, k) => ({ ...syntheticObservation(random, p.id), id: `bench-obs-${i}-${k}` })));
   // Files in the order an export lists them; the observations come before nothing depends on order.
-  const files = [lines('Observation.ndjson', observations), lines('Encounter.ndjson', encounters), lines('Practitioner.ndjson', practitioners), lines('Patient.ndjson', patients)];
+  const files = [
+    lines('Observation.ndjson', observations),
+    lines('Encounter.ndjson', encounters),
+    lines('Practitioner.ndjson', practitioners),
+    lines('Patient.ndjson', patients),
+  ];
   const resources = observations.length + encounters.length + practitioners.length + patients.length;
   const megabytes = files.reduce((a, f) => a + fs.statSync(f).size, 0) / 1e6;
 
@@ -56,7 +65,10 @@ async function main() {
   // The API path: the same kind of resources, one create (one transaction, one audit record) each.
   const b0 = performance.now();
   for (let i = 0; i < BASELINE / 5; i++) {
-    const patient = await cw.fhir.create(SYSTEM, 'Patient', { ...syntheticPatient(random, PATIENTS + i), generalPractitioner: [{ reference: 'Practitioner/bench-pr-0' }] });
+    const patient = await cw.fhir.create(SYSTEM, 'Patient', {
+      ...syntheticPatient(random, PATIENTS + i),
+      generalPractitioner: [{ reference: 'Practitioner/bench-pr-0' }],
+    });
     for (let k = 0; k < 4; k++) await cw.fhir.create(SYSTEM, 'Observation', syntheticObservation(random, patient.id));
   }
   const apiRate = BASELINE / ((performance.now() - b0) / 1000);

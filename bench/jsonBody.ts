@@ -15,7 +15,8 @@ export interface BodyReadingResult {
 export function measureBodyReading(): BodyReadingResult {
   const random = rng(5);
   const entries = [];
-  for (let i = 0; entries.length === 0 || JSON.stringify(entries).length < 1_000_000; i++) entries.push({ resource: syntheticObservation(random, `patient-${i % 50}`) });
+  for (let i = 0; entries.length === 0 || JSON.stringify(entries).length < 1_000_000; i++)
+    entries.push({ resource: syntheticObservation(random, `patient-${i % 50}`) });
   const body = Buffer.from(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries }));
   const time = (fn: () => unknown) => {
     const t0 = process.hrtime.bigint();
@@ -25,8 +26,14 @@ export function measureBodyReading(): BodyReadingResult {
   let parseMs = Infinity;
   let strictMs = Infinity;
   for (let round = 0; round < 5; round++) {
-    parseMs = Math.min(parseMs, time(() => JSON.parse(body.toString('utf8'))));
-    strictMs = Math.min(strictMs, time(() => parseStrictJson(body)));
+    parseMs = Math.min(
+      parseMs,
+      time(() => JSON.parse(body.toString('utf8'))),
+    );
+    strictMs = Math.min(
+      strictMs,
+      time(() => parseStrictJson(body)),
+    );
   }
   return { bytes: body.length, parseMs, strictMs };
 }

@@ -29,9 +29,11 @@ export async function measure(
     return res.ok;
   };
   const warmupEnd = Date.now() + (opts.warmupSeconds ?? 0.5) * 1000;
-  await Promise.all(Array.from({ length: opts.concurrency }, async () => {
-    while (Date.now() < warmupEnd) await once();
-  }));
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (Date.now() < warmupEnd) await once();
+    }),
+  );
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();

@@ -53,12 +53,33 @@ async function run(label: string, opts: Omit<SimulateOptions, 'out'>, noAddresse
   const sim = await simulate({ ...opts, out });
   if (noAddresses) await stripAddresses(path.join(out, 'AuditEvent.ndjson'));
   process.stderr.write(`scanning ${label} (${sim.events} events) ...\n`);
-  const child = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/monitorScan.ts'), out], { cwd: ROOT, maxBuffer: 1 << 30, encoding: 'utf8' });
+  const child = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/monitorScan.ts'), out], {
+    cwd: ROOT,
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
+  });
   const result = JSON.parse(child);
   const auditBytes = fs.statSync(path.join(out, 'AuditEvent.ndjson')).size;
-  const truth = fs.readFileSync(path.join(out, 'truth.ndjson'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const truth = fs
+    .readFileSync(path.join(out, 'truth.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   fs.rmSync(out, { recursive: true, force: true });
-  return { label, opts: { ...opts, out }, events: sim.events, users: opts.users, days: opts.days, alerts: result.alerts, truth, summary: result.summary, peakHeapBytes: result.peakHeapBytes, peakRssBytes: result.peakRssBytes, auditBytes };
+  return {
+    label,
+    opts: { ...opts, out },
+    events: sim.events,
+    users: opts.users,
+    days: opts.days,
+    alerts: result.alerts,
+    truth,
+    summary: result.summary,
+    peakHeapBytes: result.peakHeapBytes,
+    peakRssBytes: result.peakRssBytes,
+    auditBytes,
+  };
 }
 
 const runs: Run[] = [];
@@ -91,7 +112,9 @@ for (const r of runs) {
   userDays += r.users * r.days;
   explained += r.summary.explained;
   accesses += r.summary.accesses;
-  perRun.push(`| ${r.label} | ${r.users} / ${r.opts.patients} / ${r.days} | ${r.events.toLocaleString('en')} | ${e.found}/${e.incidents} | ${e.falseAlerts} | ${((1000 * e.falseAlerts) / (r.users * r.days)).toFixed(2)} | ${((100 * r.summary.explained) / r.summary.accesses).toFixed(1)}% |`);
+  perRun.push(
+    `| ${r.label} | ${r.users} / ${r.opts.patients} / ${r.days} | ${r.events.toLocaleString('en')} | ${e.found}/${e.incidents} | ${e.falseAlerts} | ${((1000 * e.falseAlerts) / (r.users * r.days)).toFixed(2)} | ${((100 * r.summary.explained) / r.summary.accesses).toFixed(1)}% |`,
+  );
 }
 const falsePerThousand = (1000 * falseAlerts) / userDays;
 const rows = SCENARIO_CODES.map((s) => {
@@ -129,7 +152,14 @@ Without network addresses (seed 9808, 400 users / 6000 patients / 28 days, \`age
 tables above): credentials ${blindEval.byScenario.credentials.found}/${blindEval.byScenario.credentials.incidents} found (the incidents outside the user's hours; one account in two places at once
 needs addresses), all scenarios ${blindEval.found}/${blindEval.incidents}, ${blindEval.falseAlerts} false alert${blindEval.falseAlerts === 1 ? '' : 's'} (${((1000 * blindEval.falseAlerts) / (blind.users * blind.days)).toFixed(2)} per 1,000 user-days).
 
-Targets: every scenario at least 95% recall: **${allRecall ? 'met' : `not met (${rows.filter((r) => r.recall < 0.95).map((r) => r.s).join(', ')})`}**; at most 1 false alert per
+Targets: every scenario at least 95% recall: **${
+  allRecall
+    ? 'met'
+    : `not met (${rows
+        .filter((r) => r.recall < 0.95)
+        .map((r) => r.s)
+        .join(', ')})`
+}**; at most 1 false alert per
 1,000 users per day: **${falsePerThousand <= 1 ? 'met' : 'not met'}**; at least 50,000 events/s on one core: **${big.events / big.summary.seconds >= 50_000 ? 'met' : 'not met'}**.
 These are the simulator's own hospitals: the detectors were written against the same simulator (other seeds), so
 hospitals from other simulators will score lower; docs/monitor.md says what each detector assumes.

@@ -15,4 +15,6 @@ const timer = setInterval(sample, 50);
 const { alerts, summary } = await scan(process.argv[2]);
 sample();
 clearInterval(timer);
-process.stdout.write(JSON.stringify({ summary, alerts, peakHeapBytes: peakHeap, peakRssBytes: Math.max(peakRss, process.resourceUsage().maxRSS * 1024) }) + '\n');
+process.stdout.write(
+  JSON.stringify({ summary, alerts, peakHeapBytes: peakHeap, peakRssBytes: Math.max(peakRss, process.resourceUsage().maxRSS * 1024) }) + '\n',
+);

@@ -52,7 +52,8 @@ async function install(name: string, codec?: BodyCodec): Promise<Installation> {
     families.push(p.name[0].family);
     const pw = await server.cw.fhir.prepareCreate(SYSTEM, p, 'Patient');
     const writes = [pw];
-    for (let k = 0; k < OBSERVATIONS_PER_PATIENT; k++) writes.push(await server.cw.fhir.prepareCreate(SYSTEM, syntheticObservation(random, pw.id), 'Observation'));
+    for (let k = 0; k < OBSERVATIONS_PER_PATIENT; k++)
+      writes.push(await server.cw.fhir.prepareCreate(SYSTEM, syntheticObservation(random, pw.id), 'Observation'));
     await server.cw.fhir.commit(writes);
     patientIds.push(pw.id);
     observationIds.push(...writes.slice(1).map((w) => w.id));
@@ -79,8 +80,7 @@ async function main() {
   const rows: Array<{ workload: string; plain: Measurement; enc: Measurement }> = [];
   for (const w of WORKLOADS) {
     // Interleaved, two rounds each, so that drift on a shared machine hits both alike.
-    const run = (inst: Installation) =>
-      measure(inst.server.url, inst.token, (r) => w.path(inst, r), { seconds: SECONDS / 2, concurrency: CONCURRENCY });
+    const run = (inst: Installation) => measure(inst.server.url, inst.token, (r) => w.path(inst, r), { seconds: SECONDS / 2, concurrency: CONCURRENCY });
     const p1 = await run(plain);
     const e1 = await run(enc);
     const p2 = await run(plain);

@@ -16,7 +16,30 @@ export function randomPick<T>(random: () => number, items: T[]): T {
   return items[Math.floor(random() * items.length)];
 }
 
-const SYLLABLES = ['an', 'ber', 'co', 'dal', 'en', 'fra', 'gu', 'hol', 'is', 'jan', 'ka', 'lin', 'mor', 'ne', 'ost', 'pe', 'ri', 'sa', 'tor', 'ul', 'ven', 'wi'];
+const SYLLABLES = [
+  'an',
+  'ber',
+  'co',
+  'dal',
+  'en',
+  'fra',
+  'gu',
+  'hol',
+  'is',
+  'jan',
+  'ka',
+  'lin',
+  'mor',
+  'ne',
+  'ost',
+  'pe',
+  'ri',
+  'sa',
+  'tor',
+  'ul',
+  'ven',
+  'wi',
+];
 
 function word(random: () => number, parts: number): string {
   let w = '';

@@ -36,7 +36,12 @@ if (!gyp || !headers) {
   console.log(`carewall: native hashing not built (${!gyp ? 'node-gyp not found' : "Node's headers not found"}); audit verification uses node:crypto`);
   process.exit(0);
 }
-const run = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`, '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000, encoding: 'utf8' });
+const run = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`, '--loglevel=error'], {
+  cwd: dir,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  timeout: 120_000,
+  encoding: 'utf8',
+});
 if (run.status !== 0) {
   const why = (run.stderr || run.stdout || String(run.error ?? '')).split('\n').find((l) => /error/i.test(l)) ?? 'the build failed';
   console.log(`carewall: native hashing not built (${why.trim().slice(0, 200)}); audit verification uses node:crypto`);

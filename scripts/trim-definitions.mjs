@@ -17,7 +17,18 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'definitions', 'fhir-r4-structure.json');
 
 /** Element fields the validator never reads: prose and mappings to other standards. */
-const PROSE = new Set(['definition', 'comment', 'requirements', 'alias', 'mapping', 'short', 'meaningWhenMissing', 'orderMeaning', 'isModifierReason', 'example']);
+const PROSE = new Set([
+  'definition',
+  'comment',
+  'requirements',
+  'alias',
+  'mapping',
+  'short',
+  'meaningWhenMissing',
+  'orderMeaning',
+  'isModifierReason',
+  'example',
+]);
 
 const entries = [];
 for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {

@@ -116,7 +116,10 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
 }
 
 /** What carewall.json may hold: any setting, nested access settings partially. */
-export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access' | 'audit'>> & { access?: Partial<AccessSettings>; audit?: Partial<AuditSettings> };
+export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access' | 'audit'>> & {
+  access?: Partial<AccessSettings>;
+  audit?: Partial<AuditSettings>;
+};
 
 /** An absolute http(s) URL without query or fragment, kept without a trailing slash. */
 export function checkPublicUrl(value: unknown): string {
@@ -152,10 +155,12 @@ export function checkAccessSettings(a: AccessSettings): AccessSettings {
   }
   if (typeof a.breakGlassRevealsSensitive !== 'boolean') fail('breakGlassRevealsSensitive', 'true or false');
   if (!Array.isArray(a.breakGlassRoles) || a.breakGlassRoles.some((r) => typeof r !== 'string')) fail('breakGlassRoles', 'a list of role names');
-  if (!Array.isArray(a.notifyWebhooks) || a.notifyWebhooks.some((u) => typeof u !== 'string' || !/^https?:\/\//.test(u))) fail('notifyWebhooks', 'a list of http(s) URLs');
+  if (!Array.isArray(a.notifyWebhooks) || a.notifyWebhooks.some((u) => typeof u !== 'string' || !/^https?:\/\//.test(u)))
+    fail('notifyWebhooks', 'a list of http(s) URLs');
   for (const name of ['sensitiveByRole', 'sensitiveByDepartment'] as const) {
     const m = a[name];
-    if (!m || typeof m !== 'object' || Object.values(m).some((v) => !Array.isArray(v) || v.some((c) => typeof c !== 'string'))) fail(name, 'an object of lists of category codes');
+    if (!m || typeof m !== 'object' || Object.values(m).some((v) => !Array.isArray(v) || v.some((c) => typeof c !== 'string')))
+      fail(name, 'an object of lists of category codes');
   }
   return a;
 }

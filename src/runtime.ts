@@ -37,7 +37,18 @@ export interface Carewall {
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...keyMigrations, ...recordMigrations, ...identityMigrations, ...accessMigrations, ...auditMigrations, ...clientMigrations, ...bulkMigrations, ...backupMigrations, ...monitorMigrations, ...guardMigrations];
+export const ALL_MIGRATIONS = [
+  ...keyMigrations,
+  ...recordMigrations,
+  ...identityMigrations,
+  ...accessMigrations,
+  ...auditMigrations,
+  ...clientMigrations,
+  ...bulkMigrations,
+  ...backupMigrations,
+  ...monitorMigrations,
+  ...guardMigrations,
+];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
@@ -66,10 +77,15 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     fhir.writePreludes.push(audit.writePrelude);
     const exports = new BulkExports(db, fhir, keyring, audit, log);
     // An account changing or deleting an unusual number of records is suspended and reported.
-    const massChange = new MassChangeGuard(db, massChangeSettings(settings), {
-      suspend: (username) => identity.disableAccount(username),
-      notify: (message) => grants.announce('mass-change', 'mass-change', message),
-    }, log);
+    const massChange = new MassChangeGuard(
+      db,
+      massChangeSettings(settings),
+      {
+        suspend: (username) => identity.disableAccount(username),
+        notify: (message) => grants.announce('mass-change', 'mass-change', message),
+      },
+      log,
+    );
     fhir.writeHooks.push(massChange.writeHook);
     const backups = new BackupService(db, settings, log);
     // The ransomware guard on the file shares: alarms go to the privacy officers, the protective

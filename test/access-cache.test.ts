@@ -41,7 +41,12 @@ describe('with the cache serving decisions', () => {
   after(() => s?.close());
 
   test('a care team left is refused at once by the process that recorded it, though the decision was cached', async () => {
-    const c = await chart((patient) => ({ resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${patient}` }, participant: [{ member: { reference: me } }] }));
+    const c = await chart((patient) => ({
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: { reference: `Patient/${patient}` },
+      participant: [{ member: { reference: me } }],
+    }));
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
     await s.cw.fhir.update(SYSTEM, 'CareTeam', c.team!.id, { ...c.team!, status: 'inactive' });
@@ -70,7 +75,10 @@ describe('with the cache serving decisions', () => {
       status: 'booked',
       start: starts,
       end: new Date(Date.now() + 3_600_000).toISOString(),
-      participant: [{ actor: { reference: `Patient/${c.patient}` }, status: 'accepted' }, { actor: { reference: me }, status: 'accepted' }],
+      participant: [
+        { actor: { reference: `Patient/${c.patient}` }, status: 'accepted' },
+        { actor: { reference: me }, status: 'accepted' },
+      ],
     });
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
@@ -81,33 +89,45 @@ describe('with the cache serving decisions', () => {
   test('break-the-glass opens a chart whose refusal was cached', async () => {
     const c = await chart();
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
-    const bg = await call(s.url, 'POST', '/api/break-glass', { token, body: { patient: c.patient, reason: 'emergency-treatment', justification: 'unconscious in the waiting room' } });
+    const bg = await call(s.url, 'POST', '/api/break-glass', {
+      token,
+      body: { patient: c.patient, reason: 'emergency-treatment', justification: 'unconscious in the waiting room' },
+    });
     assert.equal(bg.status, 201, JSON.stringify(bg.body));
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
   });
 
-  test('another process sharing the database stops using its cached decision once the revocation reaches it', { skip: !process.env.DATABASE_URL && 'runs on PostgreSQL only (DATABASE_URL=... npm test, as .ci/run does): the embedded database serves one process' }, async () => {
-    let other: Carewall | undefined;
-    try {
-      other = await openCarewall(s.cw.settings, createLogger('silent'));
-      const c = await chart((patient) => ({ resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${patient}` }, participant: [{ member: { reference: me } }] }));
-      const who: Who = { accountId: 'acct-cache', username: 'dr-cache', roles: ['physician'], practitioner: me };
-      const target = { resourceType: 'Observation', id: c.observation, patientId: c.patient, labels: [] };
-      await other.access.contexts.caughtUp();
-      assert.ok(other.access.contexts.live);
-      assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
-      assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
-      // The revocation is written by this process; the other learns of it only through the database.
-      await s.cw.fhir.update(SYSTEM, 'CareTeam', c.team!.id, { ...c.team!, status: 'inactive' });
-      // Once a heartbeat sent after the commit has come back, the revocation's notification (sent
-      // before it on the same channel) has been applied. How long that may take at most is the
-      // cache's own rule, tried with a clock below.
-      await other.access.contexts.caughtUp();
-      assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, false);
-    } finally {
-      await other?.close();
-    }
-  });
+  test(
+    'another process sharing the database stops using its cached decision once the revocation reaches it',
+    { skip: !process.env.DATABASE_URL && 'runs on PostgreSQL only (DATABASE_URL=... npm test, as .ci/run does): the embedded database serves one process' },
+    async () => {
+      let other: Carewall | undefined;
+      try {
+        other = await openCarewall(s.cw.settings, createLogger('silent'));
+        const c = await chart((patient) => ({
+          resourceType: 'CareTeam',
+          status: 'active',
+          subject: { reference: `Patient/${patient}` },
+          participant: [{ member: { reference: me } }],
+        }));
+        const who: Who = { accountId: 'acct-cache', username: 'dr-cache', roles: ['physician'], practitioner: me };
+        const target = { resourceType: 'Observation', id: c.observation, patientId: c.patient, labels: [] };
+        await other.access.contexts.caughtUp();
+        assert.ok(other.access.contexts.live);
+        assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
+        assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
+        // The revocation is written by this process; the other learns of it only through the database.
+        await s.cw.fhir.update(SYSTEM, 'CareTeam', c.team!.id, { ...c.team!, status: 'inactive' });
+        // Once a heartbeat sent after the commit has come back, the revocation's notification (sent
+        // before it on the same channel) has been applied. How long that may take at most is the
+        // cache's own rule, tried with a clock below.
+        await other.access.contexts.caughtUp();
+        assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, false);
+      } finally {
+        await other?.close();
+      }
+    },
+  );
 });
 
 /** A stand-in database for the cache's own rules: notifications are delivered only while `deliver`. */
@@ -170,7 +190,8 @@ describe('the cache on its own', () => {
   test('a change drops the patients and practitioners it names, and only those', async () => {
     const cache = new ContextCache<string>(fakeDatabase(true).db);
     await cache.start();
-    const put = (caller: string, practitioner: string, patient: string) => cache.set(cache.ticket(), caller, practitioner, patient, `${caller}:${patient}`, performance.now(), null);
+    const put = (caller: string, practitioner: string, patient: string) =>
+      cache.set(cache.ticket(), caller, practitioner, patient, `${caller}:${patient}`, performance.now(), null);
     put('a', 'Practitioner/a', 'p1');
     put('a', 'Practitioner/a', 'p2');
     put('b', 'Practitioner/b', 'p2');

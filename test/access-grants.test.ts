@@ -257,7 +257,12 @@ describe('break-the-glass, investigations and explanations', () => {
     const carer = await s.login(['physician'], 'dr-carer');
     await s.login(['physician'], 'dr-stranger');
     const { patient } = await chart(s);
-    const team = await make(s, { resourceType: 'CareTeam', status: 'active', subject: ref(patient), participant: [{ member: { reference: s.practitionerOf(carer) } }] } as Resource);
+    const team = await make(s, {
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: ref(patient),
+      participant: [{ member: { reference: s.practitionerOf(carer) } }],
+    } as Resource);
 
     const yes = await get(`/api/access/explain?user=dr-carer&patient=${patient.id}`, officer);
     assert.equal(yes.status, 200, JSON.stringify(yes.body));
@@ -295,7 +300,10 @@ describe('break-the-glass, investigations and explanations', () => {
     const doctor = await s.login(['physician'], 'dr-override');
     const me = { reference: s.practitionerOf(doctor) };
     const { patient, obs } = await chart(s);
-    const psy = await make(s, { ...observation(patient.id), meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }] } } as Resource);
+    const psy = await make(s, {
+      ...observation(patient.id),
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }] },
+    } as Resource);
     await make(s, { resourceType: 'CareTeam', status: 'active', subject: ref(patient), participant: [{ member: me }] } as Resource);
     assert.equal((await get(`/fhir/Observation/${obs.id}`, doctor)).status, 200);
     assert.equal((await get(`/fhir/Observation/${psy.id}`, doctor)).status, 403, 'PSY is not for physicians by default');
@@ -306,7 +314,10 @@ describe('break-the-glass, investigations and explanations', () => {
       category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
       patient: ref(patient),
       policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-      provision: { type: 'deny', actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRCP' }] }, reference: me }] },
+      provision: {
+        type: 'deny',
+        actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRCP' }] }, reference: me }],
+      },
     } as Resource);
     assert.equal((await get(`/fhir/Observation/${obs.id}`, doctor)).status, 403, 'the consent denies this physician');
 
@@ -317,7 +328,11 @@ describe('break-the-glass, investigations and explanations', () => {
     assert.equal((await get(`/fhir/Observation?patient=${patient.id}`, doctor)).body.total, 2);
 
     // A restricted patient reached by breaking the glass: a grant use and a flagged access.
-    const vip = await make(s, { resourceType: 'Patient', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'V' }] }, name: [{ family: 'Secreta' }] } as Resource);
+    const vip = await make(s, {
+      resourceType: 'Patient',
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'V' }] },
+      name: [{ family: 'Secreta' }],
+    } as Resource);
     assert.equal((await post('/api/break-glass', { patient: vip.id, reason: 'other', justification: JUSTIFICATION }, doctor)).status, 201);
     assert.equal((await get(`/fhir/Patient/${vip.id}`, doctor)).status, 200);
     const flags = (await get('/api/access/flags?status=unreviewed', officer)).body.uses as Array<{ patient: string; username: string }>;
@@ -401,7 +416,11 @@ describe('short grants and notification webhooks', () => {
   });
 
   const breakGlass = (token: string, patient: string, reason = 'emergency-treatment') =>
-    call(s.url, 'POST', '/api/break-glass', { token, body: { patient, reason, justification: JUSTIFICATION }, headers: { 'content-type': 'application/json' } });
+    call(s.url, 'POST', '/api/break-glass', {
+      token,
+      body: { patient, reason, justification: JUSTIFICATION },
+      headers: { 'content-type': 'application/json' },
+    });
 
   test('read under the grant, refused once it has expired; the grant stays in the review queue', async () => {
     const doctor = await s.login(['physician'], 'dr-brief');

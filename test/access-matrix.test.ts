@@ -133,9 +133,20 @@ before(async () => {
     records[which] = {
       Patient: patient,
       Encounter: encounter,
-      Observation: await make({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, subject, valueQuantity: { value: 70 } }),
+      Observation: await make({
+        resourceType: 'Observation',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+        subject,
+        valueQuantity: { value: 70 },
+      }),
       Condition: await make({ resourceType: 'Condition', subject, code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] } }),
-      DocumentReference: await make({ resourceType: 'DocumentReference', status: 'current', subject, content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('note').toString('base64') } }] }),
+      DocumentReference: await make({
+        resourceType: 'DocumentReference',
+        status: 'current',
+        subject,
+        content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('note').toString('base64') } }],
+      }),
       Appointment: await make({
         resourceType: 'Appointment',
         status: 'booked',
@@ -144,7 +155,13 @@ before(async () => {
         participant: [{ actor: subject, status: 'accepted' }],
       }),
       ServiceRequest: order,
-      DiagnosticReport: await make({ resourceType: 'DiagnosticReport', status: 'final', basedOn: [ref(order)], subject, code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] } }),
+      DiagnosticReport: await make({
+        resourceType: 'DiagnosticReport',
+        status: 'final',
+        basedOn: [ref(order)],
+        subject,
+        code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] },
+      }),
     };
   }
 });
@@ -216,7 +233,8 @@ for (const user of users) {
         const wantDelete = DELETE[user][which].includes(type) ? 204 : 403;
         if (del.status !== wantDelete) failures.push(`${cell} delete: ${del.status}, expected ${wantDelete}`);
         // A refused write changed nothing.
-        if (wantPut === 403 && (await s.cw.fhir.read(SYSTEM, type, stored.id)).versionId !== Number(current.meta?.versionId)) failures.push(`${cell} refused update wrote a version`);
+        if (wantPut === 403 && (await s.cw.fhir.read(SYSTEM, type, stored.id)).versionId !== Number(current.meta?.versionId))
+          failures.push(`${cell} refused update wrote a version`);
       }
     }
     assert.deepEqual(failures, []);

@@ -31,7 +31,12 @@ before(async () => {
     birthDate: '1955-07-14',
   });
   // The attacker was on the victim's care team once: the relationship has ended since.
-  const team = await make({ resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${victim.id}` }, participant: [{ member: { reference: s.practitionerOf(attacker) } }] });
+  const team = await make({
+    resourceType: 'CareTeam',
+    status: 'active',
+    subject: { reference: `Patient/${victim.id}` },
+    participant: [{ member: { reference: s.practitionerOf(attacker) } }],
+  });
   teamId = team.id;
   victimObservation = await make(observation(victim.id, '8867-4', 88) as Resource);
 });
@@ -99,7 +104,7 @@ test('searching by name, identifier, birth date or patient finds nothing, and co
   assert.equal(control.total, 1);
 });
 
-test('type-level history shows none of the victim\'s versions', async () => {
+test("type-level history shows none of the victim's versions", async () => {
   for (const type of ['Patient', 'Observation', 'CareTeam']) {
     const res = await get(`/fhir/${type}/_history?_count=1000`);
     assert.equal(res.status, 200);
@@ -130,7 +135,11 @@ test('Bundle entries are decided one by one like the same requests on their own'
 
   const tx = await call(s.url, 'POST', '/fhir', {
     token: attacker,
-    body: { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Observation' }, resource: observation(victim.id, '8867-4', 2) }] },
+    body: {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'POST', url: 'Observation' }, resource: observation(victim.id, '8867-4', 2) }],
+    },
   });
   assert.equal(tx.status, 403);
   assertRevealsNothing(tx.body);
@@ -142,7 +151,15 @@ test('Bundle entries are decided one by one like the same requests on their own'
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { request: { method: 'POST', url: 'CareTeam' }, resource: { resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${victim.id}` }, participant: [{ member: { reference: s.practitionerOf(attacker) } }] } },
+        {
+          request: { method: 'POST', url: 'CareTeam' },
+          resource: {
+            resourceType: 'CareTeam',
+            status: 'active',
+            subject: { reference: `Patient/${victim.id}` },
+            participant: [{ member: { reference: s.practitionerOf(attacker) } }],
+          },
+        },
         { request: { method: 'POST', url: 'Observation' }, resource: observation(victim.id, '8867-4', 3) },
       ],
     },
@@ -157,19 +174,31 @@ test('writing into the chart is refused and changes nothing: create, update, del
   const create = await call(s.url, 'POST', '/fhir/Observation', { token: attacker, body: observation(victim.id, '8867-4', 3) });
   assert.equal(create.status, 403);
   const current = (await s.cw.fhir.read(SYSTEM, 'Observation', victimObservation.id)).resource!;
-  assert.equal((await call(s.url, 'PUT', `/fhir/Observation/${victimObservation.id}`, { token: attacker, body: { ...current, status: 'entered-in-error' } })).status, 403);
+  assert.equal(
+    (await call(s.url, 'PUT', `/fhir/Observation/${victimObservation.id}`, { token: attacker, body: { ...current, status: 'entered-in-error' } })).status,
+    403,
+  );
   assert.equal((await call(s.url, 'DELETE', `/fhir/Observation/${victimObservation.id}`, { token: attacker })).status, 403);
   assert.equal((await s.cw.fhir.read(SYSTEM, 'Observation', victimObservation.id)).versionId, before);
 
   // Moving one of the attacker's own patient's records into the victim's chart is a write there too.
-  const own = await call(s.url, 'POST', '/fhir/Patient', { token: attacker, body: { resourceType: 'Patient', name: [{ family: 'Ownpatient' }], generalPractitioner: [{ reference: s.practitionerOf(attacker) }] } });
+  const own = await call(s.url, 'POST', '/fhir/Patient', {
+    token: attacker,
+    body: { resourceType: 'Patient', name: [{ family: 'Ownpatient' }], generalPractitioner: [{ reference: s.practitionerOf(attacker) }] },
+  });
   assert.equal(own.status, 201);
   const ownObs = await call(s.url, 'POST', '/fhir/Observation', { token: attacker, body: observation(own.body.id) });
   assert.equal(ownObs.status, 201);
-  const moved = await call(s.url, 'PUT', `/fhir/Observation/${ownObs.body.id}`, { token: attacker, body: { ...ownObs.body, subject: { reference: `Patient/${victim.id}` } } });
+  const moved = await call(s.url, 'PUT', `/fhir/Observation/${ownObs.body.id}`, {
+    token: attacker,
+    body: { ...ownObs.body, subject: { reference: `Patient/${victim.id}` } },
+  });
   assert.equal(moved.status, 403);
   assert.equal((await s.cw.fhir.read(SYSTEM, 'Observation', ownObs.body.id)).resource!.id, ownObs.body.id);
-  assert.equal(((await s.cw.fhir.read(SYSTEM, 'Observation', ownObs.body.id)).resource as { subject: { reference: string } }).subject.reference, `Patient/${own.body.id}`);
+  assert.equal(
+    ((await s.cw.fhir.read(SYSTEM, 'Observation', ownObs.body.id)).resource as { subject: { reference: string } }).subject.reference,
+    `Patient/${own.body.id}`,
+  );
 });
 
 test('an insider cannot create the relationship that would let them in', async () => {
@@ -177,11 +206,18 @@ test('an insider cannot create the relationship that would let them in', async (
   const subject = { reference: `Patient/${victim.id}` };
   const attempts: Resource[] = [
     { resourceType: 'CareTeam', status: 'active', subject, participant: [{ member: me }] },
-    { resourceType: 'Encounter', status: 'in-progress', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject, participant: [{ individual: me }] },
+    {
+      resourceType: 'Encounter',
+      status: 'in-progress',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+      subject,
+      participant: [{ individual: me }],
+    },
     { resourceType: 'EpisodeOfCare', status: 'active', patient: subject, careManager: me },
     { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject, performer: [me], code: { text: 'referral' } },
   ];
-  for (const body of attempts) assert.equal((await call(s.url, 'POST', `/fhir/${body.resourceType}`, { token: attacker, body })).status, 403, body.resourceType);
+  for (const body of attempts)
+    assert.equal((await call(s.url, 'POST', `/fhir/${body.resourceType}`, { token: attacker, body })).status, 403, body.resourceType);
   // Nor join a ward or department: the directory is the administrator's.
   const role = await call(s.url, 'POST', '/fhir/PractitionerRole', { token: attacker, body: { resourceType: 'PractitionerRole', practitioner: me } });
   assert.equal(role.status, 403);
@@ -194,7 +230,12 @@ test('an insider cannot create the relationship that would let them in', async (
 test('the token of a disabled user opens nothing', async () => {
   const token = await s.login(['physician'], 'dr-leaving');
   const subject = { reference: `Patient/${victim.id}` };
-  await s.cw.fhir.create(SYSTEM, 'CareTeam', { resourceType: 'CareTeam', status: 'active', subject, participant: [{ member: { reference: s.practitionerOf(token) } }] });
+  await s.cw.fhir.create(SYSTEM, 'CareTeam', {
+    resourceType: 'CareTeam',
+    status: 'active',
+    subject,
+    participant: [{ member: { reference: s.practitionerOf(token) } }],
+  });
   assert.equal((await get(`/fhir/Patient/${victim.id}`, token)).status, 200);
   await s.cw.identity.disableAccount('dr-leaving');
   const res = await get(`/fhir/Patient/${victim.id}`, token);

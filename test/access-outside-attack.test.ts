@@ -75,7 +75,14 @@ describe('a lab writes results only into the chart of the order it answers', () 
     vip = await newPatient('Famous', { generalPractitioner: [physician.me], meta: { security: [{ system: ACT_CODE, code: 'VIP' }] } });
     const placed = await call(s.url, 'POST', '/fhir/ServiceRequest', {
       token: physician.token,
-      body: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: ref(p1), code: { text: 'Full blood count' }, performer: [ref(labDept)] },
+      body: {
+        resourceType: 'ServiceRequest',
+        status: 'active',
+        intent: 'order',
+        subject: ref(p1),
+        code: { text: 'Full blood count' },
+        performer: [ref(labDept)],
+      },
     });
     assert.equal(placed.status, 201);
     order = placed.body;
@@ -130,7 +137,10 @@ describe('nobody makes their own way into a chart', () => {
     const victim = await newPatient('Unrelated');
     const obs = await make(observation(victim.id) as Resource);
     assert.equal(await sees(attacker.token, victim.id, obs.id), false, 'before');
-    const booked = await call(s.url, 'POST', '/fhir/Appointment', { token: attacker.token, body: appointment(victim, attacker.me, at(0), at(10 * 365 * 24 * HOUR)) });
+    const booked = await call(s.url, 'POST', '/fhir/Appointment', {
+      token: attacker.token,
+      body: appointment(victim, attacker.me, at(0), at(10 * 365 * 24 * HOUR)),
+    });
     // Booking itself is reception's work and stays allowed.
     assert.equal(booked.status, 201);
     assert.equal(await sees(attacker.token, victim.id, obs.id), false, 'after booking their own appointment');
@@ -160,14 +170,36 @@ describe('nobody makes their own way into a chart', () => {
 
   test('an administrator who is also a physician puts themselves in a ward or department: no access through it', async () => {
     const attacker = await user(['physician', 'nurse', 'admin']);
-    const ward = await make({ resourceType: 'Location', name: 'Ward 9', physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: 'wa' }] } } as Resource);
+    const ward = await make({
+      resourceType: 'Location',
+      name: 'Ward 9',
+      physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: 'wa' }] },
+    } as Resource);
     const dept = await make({ resourceType: 'Organization', name: 'Cardiology' } as Resource);
     const patient = await newPatient('Warded');
     const obs = await make(observation(patient.id) as Resource);
-    await make({ resourceType: 'Encounter', status: 'in-progress', class: { system: ACT_CODE, code: 'IMP' }, subject: ref(patient), location: [{ location: ref(ward), status: 'active' }] } as Resource);
-    await make({ resourceType: 'Appointment', status: 'booked', start: at(0), end: at(HOUR), participant: [{ actor: ref(patient), status: 'accepted' }, { actor: ref(dept), status: 'accepted' }] } as Resource);
+    await make({
+      resourceType: 'Encounter',
+      status: 'in-progress',
+      class: { system: ACT_CODE, code: 'IMP' },
+      subject: ref(patient),
+      location: [{ location: ref(ward), status: 'active' }],
+    } as Resource);
+    await make({
+      resourceType: 'Appointment',
+      status: 'booked',
+      start: at(0),
+      end: at(HOUR),
+      participant: [
+        { actor: ref(patient), status: 'accepted' },
+        { actor: ref(dept), status: 'accepted' },
+      ],
+    } as Resource);
     assert.equal(await sees(attacker.token, patient.id, obs.id), false, 'before');
-    const role = await call(s.url, 'POST', '/fhir/PractitionerRole', { token: attacker.token, body: { resourceType: 'PractitionerRole', practitioner: attacker.me, organization: ref(dept), location: [ref(ward)] } });
+    const role = await call(s.url, 'POST', '/fhir/PractitionerRole', {
+      token: attacker.token,
+      body: { resourceType: 'PractitionerRole', practitioner: attacker.me, organization: ref(dept), location: [ref(ward)] },
+    });
     assert.equal(role.status, 201);
     assert.equal(await sees(attacker.token, patient.id, obs.id), false, 'after placing themselves');
     // The same role written by another administrator does place them.
@@ -183,7 +215,10 @@ describe('nobody makes their own way into a chart', () => {
     const patient = await newPatient('Longbooked');
     const obs = await make(observation(patient.id) as Resource);
     // Booked by reception, started a week ago, "ending" in ten years.
-    const booked = await call(s.url, 'POST', '/fhir/Appointment', { token: receptionist.token, body: appointment(patient, physician.me, at(-7 * 24 * HOUR), at(10 * 365 * 24 * HOUR)) });
+    const booked = await call(s.url, 'POST', '/fhir/Appointment', {
+      token: receptionist.token,
+      body: appointment(patient, physician.me, at(-7 * 24 * HOUR), at(10 * 365 * 24 * HOUR)),
+    });
     assert.equal(booked.status, 201);
     assert.equal(await sees(physician.token, patient.id, obs.id), false);
   });
@@ -194,12 +229,25 @@ describe('nobody makes their own way into a chart', () => {
     await make({ resourceType: 'PractitionerRole', practitioner: attacker.me, organization: ref(labDept) } as Resource);
     const patient = await newPatient('Sampled');
     const obs = await make(observation(patient.id) as Resource);
-    const order = await make({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: ref(patient), code: { text: 'Lipids' }, performer: [ref(labDept)] } as Resource);
-    const updated = await call(s.url, 'PUT', `/fhir/ServiceRequest/${order.id}`, { token: attacker.token, body: { ...order, performer: [ref(labDept), attacker.me] } });
+    const order = await make({
+      resourceType: 'ServiceRequest',
+      status: 'active',
+      intent: 'order',
+      subject: ref(patient),
+      code: { text: 'Lipids' },
+      performer: [ref(labDept)],
+    } as Resource);
+    const updated = await call(s.url, 'PUT', `/fhir/ServiceRequest/${order.id}`, {
+      token: attacker.token,
+      body: { ...order, performer: [ref(labDept), attacker.me] },
+    });
     assert.equal(updated.status, 200);
     assert.equal(await sees(attacker.token, patient.id, obs.id), false, 'the chart beyond the order');
     assert.equal((await call(s.url, 'GET', `/fhir/ServiceRequest/${order.id}`, { token: attacker.token })).status, 200, 'the order itself');
-    const res = await call(s.url, 'POST', '/fhir/Observation', { token: attacker.token, body: { ...observation(patient.id, '2093-3', 5), basedOn: [ref(order)] } });
+    const res = await call(s.url, 'POST', '/fhir/Observation', {
+      token: attacker.token,
+      body: { ...observation(patient.id, '2093-3', 5), basedOn: [ref(order)] },
+    });
     assert.equal(res.status, 201, 'its result');
   });
 
@@ -207,11 +255,20 @@ describe('nobody makes their own way into a chart', () => {
     const physician = await user(['physician']);
     const patient = await newPatient('Emergent');
     const obs = await make(observation(patient.id) as Resource);
-    const bg = await call(s.url, 'POST', '/api/break-glass', { token: physician.token, body: { patient: `Patient/${patient.id}`, reason: 'emergency-treatment', justification: 'collapsed in the waiting room' } });
+    const bg = await call(s.url, 'POST', '/api/break-glass', {
+      token: physician.token,
+      body: { patient: `Patient/${patient.id}`, reason: 'emergency-treatment', justification: 'collapsed in the waiting room' },
+    });
     assert.equal(bg.status, 201);
     const enc = await call(s.url, 'POST', '/fhir/Encounter', {
       token: physician.token,
-      body: { resourceType: 'Encounter', status: 'in-progress', class: { system: ACT_CODE, code: 'EMER' }, subject: ref(patient), participant: [{ individual: physician.me }] },
+      body: {
+        resourceType: 'Encounter',
+        status: 'in-progress',
+        class: { system: ACT_CODE, code: 'EMER' },
+        subject: ref(patient),
+        participant: [{ individual: physician.me }],
+      },
     });
     assert.equal(enc.status, 201);
     assert.equal(await sees(physician.token, patient.id, obs.id), true, 'under the grant');
@@ -229,7 +286,13 @@ describe('nobody makes their own way into a chart', () => {
     await call(s.url, 'POST', '/fhir/Appointment', { token: receptionist.token, body: appointment(patient, physician.me, at(0), at(HOUR)) });
     const enc = await call(s.url, 'POST', '/fhir/Encounter', {
       token: physician.token,
-      body: { resourceType: 'Encounter', status: 'in-progress', class: { system: ACT_CODE, code: 'AMB' }, subject: ref(patient), participant: [{ individual: physician.me }] },
+      body: {
+        resourceType: 'Encounter',
+        status: 'in-progress',
+        class: { system: ACT_CODE, code: 'AMB' },
+        subject: ref(patient),
+        participant: [{ individual: physician.me }],
+      },
     });
     assert.equal(enc.status, 201);
     // The appointment is cancelled: the encounter the physician recorded keeps them in the patient's care.
@@ -257,7 +320,12 @@ describe('a Consent naming a group holds against its members', () => {
     const bRole = await make({ resourceType: 'PractitionerRole', practitioner: b.me } as Resource);
     const patient = await newPatient('Teamed');
     const obs = await make(observation(patient.id) as Resource);
-    const team = await make({ resourceType: 'CareTeam', status: 'active', subject: ref(patient), participant: [{ member: a.me }, { member: ref(bRole) }] } as Resource);
+    const team = await make({
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: ref(patient),
+      participant: [{ member: a.me }, { member: ref(bRole) }],
+    } as Resource);
     assert.equal(await sees(a.token, patient.id, obs.id), true, 'A before');
     assert.equal(await sees(b.token, patient.id, obs.id), true, 'B before');
     await make(consent(patient, ref(team)) as Resource);
@@ -279,7 +347,7 @@ describe('a Consent naming a group holds against its members', () => {
     assert.equal(await sees(b.token, patient.id, obs.id), false, 'holder of the role');
   });
 
-  test("a deny naming a ward blocks a physician placed there, though wards give physicians no access", async () => {
+  test('a deny naming a ward blocks a physician placed there, though wards give physicians no access', async () => {
     const a = await user(['physician']);
     const ward = await make({ resourceType: 'Location', name: 'Ward 3' } as Resource);
     await make({ resourceType: 'PractitionerRole', practitioner: a.me, location: [ref(ward)] } as Resource);
@@ -299,12 +367,17 @@ describe('bulk export after a break-the-glass', () => {
     const emergency = await newPatient('Emergencyonly');
     await make(observation(mine.id) as Resource);
     await make(observation(emergency.id) as Resource);
-    const bg = await call(s.url, 'POST', '/api/break-glass', { token: doctor.token, body: { patient: `Patient/${emergency.id}`, reason: 'emergency-treatment', justification: 'unconscious on arrival, no relative reachable' } });
+    const bg = await call(s.url, 'POST', '/api/break-glass', {
+      token: doctor.token,
+      body: { patient: `Patient/${emergency.id}`, reason: 'emergency-treatment', justification: 'unconscious on arrival, no relative reachable' },
+    });
     assert.equal(bg.status, 201);
     // The grant works at the screen.
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${emergency.id}`, { token: doctor.token })).status, 200);
 
-    const res = await fetch(`${s.url}/fhir/$export?_type=Patient,Observation`, { headers: { authorization: `Bearer ${doctor.token}`, prefer: 'respond-async' } });
+    const res = await fetch(`${s.url}/fhir/$export?_type=Patient,Observation`, {
+      headers: { authorization: `Bearer ${doctor.token}`, prefer: 'respond-async' },
+    });
     assert.equal(res.status, 202);
     const id = (res.headers.get('content-location') ?? '').split('/').pop()!;
     assert.equal((await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer.token, body: {} })).status, 200);
@@ -314,7 +387,9 @@ describe('bulk export after a break-the-glass', () => {
     assert.equal(job.status, 200);
     assert.equal(job.body.status, 'completed');
     assert.deepEqual(job.body.contents.patients, [`Patient/${mine.id}`], 'the approver sees the patients the files hold');
-    const manifest = (await (await fetch(`${s.url}/fhir/$export-status/${id}`, { headers: { authorization: `Bearer ${doctor.token}` } })).json()) as { output: Array<{ url: string }> };
+    const manifest = (await (await fetch(`${s.url}/fhir/$export-status/${id}`, { headers: { authorization: `Bearer ${doctor.token}` } })).json()) as {
+      output: Array<{ url: string }>;
+    };
     for (const out of manifest.output) {
       const text = await (await fetch(out.url, { headers: { authorization: `Bearer ${doctor.token}` } })).text();
       assert.ok(!text.includes(emergency.id), 'the break-the-glass patient is not in the files');

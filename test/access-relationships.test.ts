@@ -107,7 +107,15 @@ const careTeam = (ctx: Ctx, extra: Record<string, unknown> = {}, participant: Re
   make({ resourceType: 'CareTeam', status: 'active', subject: ctx.subject, participant: [{ member: ctx.me, ...participant }], ...extra } as Resource);
 
 const enc = (ctx: Ctx, status: string, period: Record<string, string>, extra: Record<string, unknown> = {}) =>
-  make({ resourceType: 'Encounter', status, class: ENCOUNTER_CLASS, subject: ctx.subject, participant: [{ individual: ctx.me }], period, ...extra } as Resource);
+  make({
+    resourceType: 'Encounter',
+    status,
+    class: ENCOUNTER_CLASS,
+    subject: ctx.subject,
+    participant: [{ individual: ctx.me }],
+    period,
+    ...extra,
+  } as Resource);
 
 const appointment = (ctx: Ctx, status: string, start: string, end: string) =>
   make({
@@ -124,7 +132,8 @@ const appointment = (ctx: Ctx, status: string, start: string, end: string) =>
 const order = (ctx: Ctx, status: string, performer: Reference) =>
   make({ resourceType: 'ServiceRequest', status, intent: 'order', subject: ctx.subject, code: { text: 'referral' }, performer: [performer] } as Resource);
 
-const episode = (ctx: Ctx, status: string, extra: Record<string, unknown>) => make({ resourceType: 'EpisodeOfCare', status, patient: ctx.subject, ...extra } as Resource);
+const episode = (ctx: Ctx, status: string, extra: Record<string, unknown>) =>
+  make({ resourceType: 'EpisodeOfCare', status, patient: ctx.subject, ...extra } as Resource);
 
 /** A ward with the user on its staff (PractitionerRole.location) and the patient's encounter there. */
 async function onWard(ctx: Ctx, status: string, opts: { role?: Record<string, unknown>; locationStatus?: string } = {}) {
@@ -144,9 +153,19 @@ async function onWard(ctx: Ctx, status: string, opts: { role?: Record<string, un
 const ROWS: Row[] = [
   // Care team
   { name: 'CareTeam active, user a member', user: 'physician', build: (c) => careTeam(c), expect: 200 },
-  { name: 'CareTeam whose period has ended', user: 'physician', build: (c) => careTeam(c, { period: { start: at(-60 * DAY), end: at(-1 * DAY) } }), expect: 403 },
+  {
+    name: 'CareTeam whose period has ended',
+    user: 'physician',
+    build: (c) => careTeam(c, { period: { start: at(-60 * DAY), end: at(-1 * DAY) } }),
+    expect: 403,
+  },
   { name: 'CareTeam inactive', user: 'physician', build: (c) => careTeam(c, { status: 'inactive' }), expect: 403 },
-  { name: "CareTeam active, the user's participation ended", user: 'physician', build: (c) => careTeam(c, {}, { period: { start: at(-60 * DAY), end: at(-1 * DAY) } }), expect: 403 },
+  {
+    name: "CareTeam active, the user's participation ended",
+    user: 'physician',
+    build: (c) => careTeam(c, {}, { period: { start: at(-60 * DAY), end: at(-1 * DAY) } }),
+    expect: 403,
+  },
   { name: 'CareTeam active, participation not yet begun', user: 'physician', build: (c) => careTeam(c, {}, { period: { start: at(2 * DAY) } }), expect: 403 },
   {
     name: 'CareTeam active, the user named through their PractitionerRole',
@@ -166,11 +185,31 @@ const ROWS: Row[] = [
   { name: 'Encounter planned', user: 'physician', build: (c) => enc(c, 'planned', { start: at(2 * DAY) }), expect: 200 },
 
   // Appointment (72 h before, 24 h after)
-  { name: 'Appointment booked, starting in 24 h', user: 'physician', build: (c) => appointment(c, 'booked', at(24 * HOUR), at(24 * HOUR + 30 * 60_000)), expect: 200 },
-  { name: 'Appointment booked, starting in 10 days', user: 'physician', build: (c) => appointment(c, 'booked', at(10 * DAY), at(10 * DAY + 30 * 60_000)), expect: 403 },
-  { name: 'Appointment booked, ended 3 days ago', user: 'physician', build: (c) => appointment(c, 'booked', at(-3 * DAY - 30 * 60_000), at(-3 * DAY)), expect: 403 },
+  {
+    name: 'Appointment booked, starting in 24 h',
+    user: 'physician',
+    build: (c) => appointment(c, 'booked', at(24 * HOUR), at(24 * HOUR + 30 * 60_000)),
+    expect: 200,
+  },
+  {
+    name: 'Appointment booked, starting in 10 days',
+    user: 'physician',
+    build: (c) => appointment(c, 'booked', at(10 * DAY), at(10 * DAY + 30 * 60_000)),
+    expect: 403,
+  },
+  {
+    name: 'Appointment booked, ended 3 days ago',
+    user: 'physician',
+    build: (c) => appointment(c, 'booked', at(-3 * DAY - 30 * 60_000), at(-3 * DAY)),
+    expect: 403,
+  },
   { name: 'Appointment booked, ended 12 hours ago', user: 'physician', build: (c) => appointment(c, 'booked', at(-13 * HOUR), at(-12 * HOUR)), expect: 200 },
-  { name: 'Appointment cancelled, starting in 24 h', user: 'physician', build: (c) => appointment(c, 'cancelled', at(24 * HOUR), at(24 * HOUR + 30 * 60_000)), expect: 403 },
+  {
+    name: 'Appointment cancelled, starting in 24 h',
+    user: 'physician',
+    build: (c) => appointment(c, 'cancelled', at(24 * HOUR), at(24 * HOUR + 30 * 60_000)),
+    expect: 403,
+  },
 
   // Orders and referrals
   { name: 'ServiceRequest active, user the performer', user: 'physician', build: (c) => order(c, 'active', c.me), expect: 200 },
@@ -179,7 +218,12 @@ const ROWS: Row[] = [
   // Episode of care
   { name: 'EpisodeOfCare active, user the care manager', user: 'physician', build: (c) => episode(c, 'active', { careManager: c.me }), expect: 200 },
   { name: 'EpisodeOfCare finished', user: 'physician', build: (c) => episode(c, 'finished', { careManager: c.me }), expect: 403 },
-  { name: 'EpisodeOfCare active, its period ended', user: 'physician', build: (c) => episode(c, 'active', { careManager: c.me, period: { start: at(-90 * DAY), end: at(-DAY) } }), expect: 403 },
+  {
+    name: 'EpisodeOfCare active, its period ended',
+    user: 'physician',
+    build: (c) => episode(c, 'active', { careManager: c.me, period: { start: at(-90 * DAY), end: at(-DAY) } }),
+    expect: 403,
+  },
   {
     name: 'EpisodeOfCare active, care manager named through a PractitionerRole',
     user: 'physician',
@@ -187,7 +231,7 @@ const ROWS: Row[] = [
     expect: 200,
   },
   {
-    name: "EpisodeOfCare active, its team a CareTeam (of another patient) the user belongs to",
+    name: 'EpisodeOfCare active, its team a CareTeam (of another patient) the user belongs to',
     user: 'physician',
     build: async (c) => {
       const other = await newPatient('Elsewhere');
@@ -218,11 +262,21 @@ const ROWS: Row[] = [
 
   // Ward (nurses only)
   { name: "Ward: nurse on the ward of the patient's in-progress encounter", user: 'nurse', build: (c) => onWard(c, 'in-progress'), expect: 200 },
-  { name: "Ward: physician on that ward (wards count for nurses only)", user: 'physician', build: (c) => onWard(c, 'in-progress'), expect: 403 },
+  { name: 'Ward: physician on that ward (wards count for nurses only)', user: 'physician', build: (c) => onWard(c, 'in-progress'), expect: 403 },
   { name: 'Ward: nurse on the ward, encounter finished', user: 'nurse', build: (c) => onWard(c, 'finished'), expect: 403 },
-  { name: 'Ward: nurse on the ward, the patient has left it (location completed)', user: 'nurse', build: (c) => onWard(c, 'in-progress', { locationStatus: 'completed' }), expect: 403 },
+  {
+    name: 'Ward: nurse on the ward, the patient has left it (location completed)',
+    user: 'nurse',
+    build: (c) => onWard(c, 'in-progress', { locationStatus: 'completed' }),
+    expect: 403,
+  },
   { name: 'Ward: nurse whose PractitionerRole is inactive', user: 'nurse', build: (c) => onWard(c, 'in-progress', { role: { active: false } }), expect: 403 },
-  { name: "Ward: nurse whose PractitionerRole's period has ended", user: 'nurse', build: (c) => onWard(c, 'in-progress', { role: { period: { start: at(-90 * DAY), end: at(-DAY) } } }), expect: 403 },
+  {
+    name: "Ward: nurse whose PractitionerRole's period has ended",
+    user: 'nurse',
+    build: (c) => onWard(c, 'in-progress', { role: { period: { start: at(-90 * DAY), end: at(-DAY) } } }),
+    expect: 403,
+  },
 
   // Department
   {
@@ -311,22 +365,19 @@ describe('care relationships: kind × state × access (read and search agree)', 
     });
   }
 
-  test(
-    'EpisodeOfCare team whose CareTeam names the user through a PractitionerRole',
-    async () => {
-      const u = await user('physician');
-      const patient = await newPatient('Tabulara');
-      const obs = await make(observation(patient.id) as Resource);
-      const other = await newPatient('Elsewhere');
-      const role = await make({ resourceType: 'PractitionerRole', practitioner: u.me } as Resource);
-      const team = await make({ resourceType: 'CareTeam', status: 'active', subject: ref(other), participant: [{ member: ref(role) }] } as Resource);
-      await episode({ patient, subject: ref(patient), me: u.me }, 'active', { team: [ref(team)] });
-      assertAccess(await observe(u.token, patient.id, obs.id), 200, 'episode team via role');
-      // The role ends: so does the reach through it.
-      await s.cw.fhir.update(SYSTEM, 'PractitionerRole', role.id, { ...role, active: false } as Resource);
-      assertAccess(await observe(u.token, patient.id, obs.id), 403, 'episode team via an ended role');
-    },
-  );
+  test('EpisodeOfCare team whose CareTeam names the user through a PractitionerRole', async () => {
+    const u = await user('physician');
+    const patient = await newPatient('Tabulara');
+    const obs = await make(observation(patient.id) as Resource);
+    const other = await newPatient('Elsewhere');
+    const role = await make({ resourceType: 'PractitionerRole', practitioner: u.me } as Resource);
+    const team = await make({ resourceType: 'CareTeam', status: 'active', subject: ref(other), participant: [{ member: ref(role) }] } as Resource);
+    await episode({ patient, subject: ref(patient), me: u.me }, 'active', { team: [ref(team)] });
+    assertAccess(await observe(u.token, patient.id, obs.id), 200, 'episode team via role');
+    // The role ends: so does the reach through it.
+    await s.cw.fhir.update(SYSTEM, 'PractitionerRole', role.id, { ...role, active: false } as Resource);
+    assertAccess(await observe(u.token, patient.id, obs.id), 403, 'episode team via an ended role');
+  });
 
   test('a flagged restricted-patient access is not flagged for an ordinary patient', async () => {
     const u = await user('physician');
@@ -361,7 +412,13 @@ describe('revocation takes effect at once', () => {
     const obs = await make(observation(patient.id) as Resource);
     const ward = await make({ resourceType: 'Location', name: `Ward ${++seq}` } as Resource);
     const role = await make({ resourceType: 'PractitionerRole', practitioner: u.me, location: [ref(ward)] } as Resource);
-    await make({ resourceType: 'Encounter', status: 'in-progress', class: ENCOUNTER_CLASS, subject: ref(patient), location: [{ location: ref(ward), status: 'active' }] } as Resource);
+    await make({
+      resourceType: 'Encounter',
+      status: 'in-progress',
+      class: ENCOUNTER_CLASS,
+      subject: ref(patient),
+      location: [{ location: ref(ward), status: 'active' }],
+    } as Resource);
     assertAccess(await observe(u.token, patient.id, obs.id), 200, 'while on the ward');
     await s.cw.fhir.delete(SYSTEM, 'PractitionerRole', role.id);
     assertAccess(await observe(u.token, patient.id, obs.id), 403, 'after the role was deleted');
@@ -397,14 +454,22 @@ describe('sensitive labels', () => {
   /** Which of the chart's Observations a user sees, by read and by search; the two must agree. */
   async function visible(token: string, c: Awaited<ReturnType<typeof chart>>): Promise<string[]> {
     const byRead: string[] = [];
-    for (const [name, o] of [['plain', c.plain], ['HIV', c.hiv], ['PSY', c.psy]] as const) {
+    for (const [name, o] of [
+      ['plain', c.plain],
+      ['HIV', c.hiv],
+      ['PSY', c.psy],
+    ] as const) {
       const r = await call(s.url, 'GET', `/fhir/Observation/${o.id}`, { token });
       assert.ok(r.status === 200 || r.status === 403, `${name}: ${r.status}`);
       if (r.status === 200) byRead.push(name);
     }
     const search = await call(s.url, 'GET', `/fhir/Observation?patient=${c.patient.id}`, { token });
     assert.equal(search.status, 200);
-    const names = new Map([[c.plain.id, 'plain'], [c.hiv.id, 'HIV'], [c.psy.id, 'PSY']]);
+    const names = new Map([
+      [c.plain.id, 'plain'],
+      [c.hiv.id, 'HIV'],
+      [c.psy.id, 'PSY'],
+    ]);
     const bySearch = (search.body.entry ?? []).map((e: { resource: { id: string } }) => names.get(e.resource.id)).sort();
     assert.deepEqual(bySearch, [...byRead].sort(), 'search shows exactly what reads show');
     assert.equal(search.body.total, byRead.length, 'the search total counts only what may be seen');
@@ -429,8 +494,19 @@ describe('sensitive labels', () => {
     const u = await user('nurse');
     const c = await chart('Sensibilis');
     const ward = await make({ resourceType: 'Location', name: `Ward ${++seq}` } as Resource);
-    await make({ resourceType: 'PractitionerRole', practitioner: u.me, organization: { reference: `Organization/${PSYCH}` }, location: [ref(ward)] } as Resource);
-    await make({ resourceType: 'Encounter', status: 'in-progress', class: ENCOUNTER_CLASS, subject: ref(c.patient), location: [{ location: ref(ward), status: 'active' }] } as Resource);
+    await make({
+      resourceType: 'PractitionerRole',
+      practitioner: u.me,
+      organization: { reference: `Organization/${PSYCH}` },
+      location: [ref(ward)],
+    } as Resource);
+    await make({
+      resourceType: 'Encounter',
+      status: 'in-progress',
+      class: ENCOUNTER_CLASS,
+      subject: ref(c.patient),
+      location: [{ location: ref(ward), status: 'active' }],
+    } as Resource);
     assert.deepEqual(await visible(u.token, c), ['plain'], 'ward only: not direct');
     await careTeam({ patient: c.patient, subject: ref(c.patient), me: u.me });
     assert.deepEqual(await visible(u.token, c), ['PSY', 'plain'], 'direct: the department allows PSY; nurses never see HIV');
@@ -498,7 +574,13 @@ describe('patient privacy Consent', () => {
   test('deny for the purpose of payment (HPAYMT): billing refused, the physician still allowed', async () => {
     const { a, patient, obs } = await shared();
     const billing = await user('billing');
-    const encounter = await make({ resourceType: 'Encounter', status: 'finished', class: ENCOUNTER_CLASS, subject: ref(patient), period: { start: at(-3 * DAY), end: at(-2 * DAY) } } as Resource);
+    const encounter = await make({
+      resourceType: 'Encounter',
+      status: 'finished',
+      class: ENCOUNTER_CLASS,
+      subject: ref(patient),
+      period: { start: at(-3 * DAY), end: at(-2 * DAY) },
+    } as Resource);
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${patient.id}`, { token: billing.token })).status, 200, 'billing before the consent');
     assert.equal((await call(s.url, 'GET', `/fhir/Encounter/${encounter.id}`, { token: billing.token })).status, 200, 'billing before the consent');
     await make(consent(patient.id, { type: 'deny', purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HPAYMT' }] }));
@@ -539,7 +621,10 @@ describe('reception, billing and lab', () => {
     const found = await call(s.url, 'GET', `/fhir/Patient?name=${family}`, { token });
     assert.equal(found.status, 200);
     assert.equal(found.body.total, 1);
-    assert.deepEqual(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id), [open.id]);
+    assert.deepEqual(
+      found.body.entry.map((e: { resource: { id: string } }) => e.resource.id),
+      [open.id],
+    );
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${open.id}`, { token })).status, 200);
     // A restricted patient is refused, and refused exactly like an id that does not exist.
     const hidden = await call(s.url, 'GET', `/fhir/Patient/${restricted.id}`, { token });
@@ -547,7 +632,13 @@ describe('reception, billing and lab', () => {
     assert.equal(hidden.status, 403);
     assert.equal(invented.status, 403);
     assert.deepEqual(hidden.body, invented.body);
-    const hiddenVisit = await make({ resourceType: 'Appointment', status: 'booked', start: at(DAY), end: at(DAY + HOUR), participant: [{ actor: ref(restricted), status: 'accepted' }] } as Resource);
+    const hiddenVisit = await make({
+      resourceType: 'Appointment',
+      status: 'booked',
+      start: at(DAY),
+      end: at(DAY + HOUR),
+      participant: [{ actor: ref(restricted), status: 'accepted' }],
+    } as Resource);
     assert.equal((await call(s.url, 'GET', `/fhir/Appointment/${hiddenVisit.id}`, { token })).status, 403);
     assert.equal((await call(s.url, 'GET', `/fhir/Appointment/${crypto.randomUUID()}`, { token })).status, 403);
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obs.id}`, { token })).status, 403);
@@ -557,10 +648,25 @@ describe('reception, billing and lab', () => {
   test('billing: encounters and diagnoses of a patient with an encounter; no observations or documents', async () => {
     const { token } = await user('billing');
     const patient = await newPatient('Billabong');
-    const encounter = await make({ resourceType: 'Encounter', status: 'finished', class: ENCOUNTER_CLASS, subject: ref(patient), period: { start: at(-100 * DAY), end: at(-99 * DAY) } } as Resource);
-    const condition = await make({ resourceType: 'Condition', subject: ref(patient), code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] } } as Resource);
+    const encounter = await make({
+      resourceType: 'Encounter',
+      status: 'finished',
+      class: ENCOUNTER_CLASS,
+      subject: ref(patient),
+      period: { start: at(-100 * DAY), end: at(-99 * DAY) },
+    } as Resource);
+    const condition = await make({
+      resourceType: 'Condition',
+      subject: ref(patient),
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] },
+    } as Resource);
     const obs = await make(observation(patient.id) as Resource);
-    const doc = await make({ resourceType: 'DocumentReference', status: 'current', subject: ref(patient), content: [{ attachment: { contentType: 'text/plain', data: 'aGk=' } }] } as Resource);
+    const doc = await make({
+      resourceType: 'DocumentReference',
+      status: 'current',
+      subject: ref(patient),
+      content: [{ attachment: { contentType: 'text/plain', data: 'aGk=' } }],
+    } as Resource);
     assert.equal((await call(s.url, 'GET', `/fhir/Encounter/${encounter.id}`, { token })).status, 200);
     assert.equal((await call(s.url, 'GET', `/fhir/Condition/${condition.id}`, { token })).status, 200);
     assert.equal((await call(s.url, 'GET', `/fhir/Condition?patient=${patient.id}`, { token })).body.total, 1);
@@ -569,7 +675,11 @@ describe('reception, billing and lab', () => {
 
     // A patient who never had an encounter: nothing to bill.
     const other = await newPatient('Unbilled');
-    const otherCondition = await make({ resourceType: 'Condition', subject: ref(other), code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] } } as Resource);
+    const otherCondition = await make({
+      resourceType: 'Condition',
+      subject: ref(other),
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] },
+    } as Resource);
     assert.equal((await call(s.url, 'GET', `/fhir/Condition/${otherCondition.id}`, { token })).status, 403);
     assert.equal((await call(s.url, 'GET', `/fhir/Condition?patient=${other.id}`, { token })).body.total, 0);
   });
@@ -580,7 +690,14 @@ describe('reception, billing and lab', () => {
     await make({ resourceType: 'PractitionerRole', practitioner: lab.me, organization: ref(dept) } as Resource);
     const patient = await newPatient('Laboratoria');
     const subject = ref(patient);
-    const assigned = await make({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject, code: { text: 'potassium' }, performer: [ref(dept)] } as Resource);
+    const assigned = await make({
+      resourceType: 'ServiceRequest',
+      status: 'active',
+      intent: 'order',
+      subject,
+      code: { text: 'potassium' },
+      performer: [ref(dept)],
+    } as Resource);
     const elsewhere = await make({ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject, code: { text: 'x-ray' } } as Resource);
     const unrelatedObs = await make(observation(patient.id) as Resource);
 

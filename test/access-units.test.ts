@@ -21,31 +21,50 @@ test('consent shapes become deny and permit-only rules', () => {
   assert.deepEqual(consentRules({ ...base, provision: { type: 'deny', actor: [actor('Practitioner/a')] } }), [
     { effect: 'deny', actors: ['Practitioner/a'], purposes: null, startsAt: undefined, endsAt: undefined },
   ]);
-  assert.deepEqual(consentRules({ ...base, provision: { type: 'deny', provision: [{ type: 'permit', actor: [actor('Practitioner/b'), actor('Organization/o')] }] } })[0], {
-    effect: 'permit-only',
-    actors: ['Practitioner/b', 'Organization/o'],
-    purposes: null,
-    startsAt: undefined,
-    endsAt: undefined,
-  });
+  assert.deepEqual(
+    consentRules({ ...base, provision: { type: 'deny', provision: [{ type: 'permit', actor: [actor('Practitioner/b'), actor('Organization/o')] }] } })[0],
+    {
+      effect: 'permit-only',
+      actors: ['Practitioner/b', 'Organization/o'],
+      purposes: null,
+      startsAt: undefined,
+      endsAt: undefined,
+    },
+  );
   assert.equal(consentRules({ ...base, provision: { type: 'deny' } })[0].actors, null, 'deny without actors denies everyone');
   const nested = consentRules({
     ...base,
-    provision: { type: 'permit', provision: [{ type: 'deny', actor: [actor('Practitioner/c')], purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HPAYMT' }] }] },
+    provision: {
+      type: 'permit',
+      provision: [
+        { type: 'deny', actor: [actor('Practitioner/c')], purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HPAYMT' }] },
+      ],
+    },
   });
-  assert.deepEqual(nested.map((r) => [r.effect, r.actors, r.purposes]), [['deny', ['Practitioner/c'], ['HPAYMT']]]);
-  assert.deepEqual(consentRules({ ...base, provision: { type: 'permit', actor: [actor('Practitioner/d')], period: { start: '2026-01-01', end: '2027-01-01' } } }), [
-    { effect: 'permit-only', actors: ['Practitioner/d'], purposes: null, startsAt: '2026-01-01', endsAt: '2027-01-01' },
-  ]);
+  assert.deepEqual(
+    nested.map((r) => [r.effect, r.actors, r.purposes]),
+    [['deny', ['Practitioner/c'], ['HPAYMT']]],
+  );
+  assert.deepEqual(
+    consentRules({ ...base, provision: { type: 'permit', actor: [actor('Practitioner/d')], period: { start: '2026-01-01', end: '2027-01-01' } } }),
+    [{ effect: 'permit-only', actors: ['Practitioner/d'], purposes: null, startsAt: '2026-01-01', endsAt: '2027-01-01' }],
+  );
 });
 
 test('only active privacy consents count', () => {
   const deny = { type: 'deny' as const, actor: [actor('Practitioner/a')] };
   assert.deepEqual(consentRules({ ...base, status: 'inactive', provision: deny }), []);
   assert.deepEqual(consentRules({ ...base, status: 'draft', provision: deny }), []);
-  assert.deepEqual(consentRules({ ...base, scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'treatment' }] }, provision: deny }), []);
+  assert.deepEqual(
+    consentRules({ ...base, scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'treatment' }] }, provision: deny }),
+    [],
+  );
   assert.deepEqual(consentRules({ ...base }), [], 'no provision, no rule');
-  assert.deepEqual(consentRules({ ...base, provision: { type: 'deny', actor: [actor('https://elsewhere.example/Practitioner/a')] } })[0].actors, null, 'an actor that is not a local reference cannot be matched: the denial applies to everyone (fails closed)');
+  assert.deepEqual(
+    consentRules({ ...base, provision: { type: 'deny', actor: [actor('https://elsewhere.example/Practitioner/a')] } })[0].actors,
+    null,
+    'an actor that is not a local reference cannot be matched: the denial applies to everyone (fails closed)',
+  );
 });
 
 test('a mistyped access setting stops the start with the name of the setting', () => {
@@ -71,7 +90,19 @@ test('a mistyped access setting stops the start with the name of the setting', (
 test('an appointment relationship is bounded: none without a start, at most a day of its stated length', async () => {
   const { derive } = await import('../src/access/relationships.js');
   const appointment = (extra: Record<string, unknown>) =>
-    derive({ resourceType: 'Appointment', id: 'a1', status: 'booked', participant: [{ actor: { reference: 'Patient/p1' }, status: 'accepted' }, { actor: { reference: 'Practitioner/d' }, status: 'accepted' }], ...extra } as never, new Date());
+    derive(
+      {
+        resourceType: 'Appointment',
+        id: 'a1',
+        status: 'booked',
+        participant: [
+          { actor: { reference: 'Patient/p1' }, status: 'accepted' },
+          { actor: { reference: 'Practitioner/d' }, status: 'accepted' },
+        ],
+        ...extra,
+      } as never,
+      new Date(),
+    );
   // The validator refuses a booked appointment without a start; the projection must not open an unbounded window if one is stored anyway.
   assert.deepEqual(appointment({}).relationships, []);
   const long = appointment({ start: '2026-01-01T09:00:00Z', end: '2036-01-01T09:00:00Z' }).relationships[0];

@@ -35,7 +35,11 @@ describe('what is recorded besides reads', () => {
     admin = await s.login(['admin'], 'it-admin');
     doctor = await s.login(['physician'], 'dr-writes');
     officer = await s.login(['privacy-officer'], 'po-events');
-    const p = await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Recordata' }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] });
+    const p = await s.cw.fhir.create(SYSTEM, 'Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Recordata' }],
+      generalPractitioner: [{ reference: s.practitionerOf(doctor) }],
+    });
     patientId = p.id;
   });
   after(() => s?.close());
@@ -70,7 +74,10 @@ describe('what is recorded besides reads', () => {
     const account = (await s.cw.identity.listAccounts()).find((a) => a.username === 'nurse-new')!;
     await s.cw.identity.enrollTotp(account.id);
     const recs = (await allRecords(s)).filter((r) => r.record.resource?.id === account.id).map((r) => r.record);
-    assert.deepEqual(recs.map((r) => r.action), ['user.create', 'user.disable', 'user.second-factor']);
+    assert.deepEqual(
+      recs.map((r) => r.action),
+      ['user.create', 'user.disable', 'user.second-factor'],
+    );
     assert.equal(recs[0].user?.username, 'it-admin');
     assert.deepEqual((recs[0].explanation as { roles: string[] }).roles, ['nurse']);
     assert.equal(recs[2].user?.username, 'system');
@@ -97,16 +104,26 @@ describe('what is recorded besides reads', () => {
     assert.equal(denied.length, 1);
     assert.equal(denied[0].record.outcome, 'denied');
     assert.equal(denied[0].record.patient, patientId);
-    const stored = await s.cw.db.query<{ n: number }>(`select count(*)::int as n from records_resource where resource_type = 'Observation' and patient_id = $1`, [patientId]);
+    const stored = await s.cw.db.query<{ n: number }>(
+      `select count(*)::int as n from records_resource where resource_type = 'Observation' and patient_id = $1`,
+      [patientId],
+    );
     assert.equal(stored.rows[0].n, 1);
   });
 
   test('break-the-glass: its start (ETREAT), each use, and its review', async () => {
     const nurse = await s.login(['physician'], 'dr-night');
-    const opened = await call(s.url, 'POST', '/api/break-glass', { token: nurse, body: { patient: patientId, reason: 'emergency-treatment', justification: 'unconscious on arrival, no GP reachable' } });
+    const opened = await call(s.url, 'POST', '/api/break-glass', {
+      token: nurse,
+      body: { patient: patientId, reason: 'emergency-treatment', justification: 'unconscious on arrival, no GP reachable' },
+    });
     assert.equal(opened.status, 201);
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${patientId}`, { token: nurse })).status, 200);
-    assert.equal((await call(s.url, 'POST', `/api/break-glass/${opened.body.id}/review`, { token: officer, body: { decision: 'appropriate', note: 'confirmed by ward' } })).status, 204);
+    assert.equal(
+      (await call(s.url, 'POST', `/api/break-glass/${opened.body.id}/review`, { token: officer, body: { decision: 'appropriate', note: 'confirmed by ward' } }))
+        .status,
+      204,
+    );
     const recs = (await allRecords(s)).map((r) => r.record);
     const start = recs.find((r) => r.action === 'break-glass.start' && r.user?.username === 'dr-night')!;
     assert.equal(start.purposeOfUse, 'ETREAT');
@@ -128,12 +145,17 @@ describe('what is recorded besides reads', () => {
       const res = await call(s.url, 'POST', '/api/session', { body: { username: 'dr-writes', password: PASSWORD } });
       assert.equal(res.status, 503);
       assert.ok(!res.body.token);
-      const bg = await call(s.url, 'POST', '/api/break-glass', { token: doctor, body: { patient: patientId, reason: 'emergency-treatment', justification: 'should not open at all' } });
+      const bg = await call(s.url, 'POST', '/api/break-glass', {
+        token: doctor,
+        body: { patient: patientId, reason: 'emergency-treatment', justification: 'should not open at all' },
+      });
       assert.equal(bg.status, 503);
     } finally {
       await s.cw.db.exec('alter table audit_entry_away rename to audit_entry_batch');
     }
-    const grants = await s.cw.db.query<{ n: number }>(`select count(*)::int as n from access_grant where account_id = (select id from identity_account where username = 'dr-writes')`);
+    const grants = await s.cw.db.query<{ n: number }>(
+      `select count(*)::int as n from access_grant where account_id = (select id from identity_account where username = 'dr-writes')`,
+    );
     assert.equal(grants.rows[0].n, 0);
   });
 });
@@ -158,7 +180,10 @@ describe('configuration changes', () => {
       const after = await changes();
       assert.equal(after.length, 2);
       const changed = (after[1].explanation as { changed: Array<{ setting: string; to: unknown }> }).changed;
-      assert.deepEqual(changed.map((c) => [c.setting, c.to]), [['lockoutThreshold', 3]]);
+      assert.deepEqual(
+        changed.map((c) => [c.setting, c.to]),
+        [['lockoutThreshold', 3]],
+      );
     } finally {
       await inst.cleanup();
     }
@@ -216,7 +241,10 @@ describe('AuditEvent (IHE BALP) and the access report', () => {
     const patient = read.entity!.find((x) => x.role?.code === '1')!;
     assert.equal(patient.what?.reference, `Patient/${patientId}`);
     assert.equal(read.source.type?.[0].code, '4');
-    assert.ok(bundle.entry!.every((e) => e.resource!.entity!.some((x) => x.what?.reference === `Patient/${patientId}`)), 'only this patient');
+    assert.ok(
+      bundle.entry!.every((e) => e.resource!.entity!.some((x) => x.what?.reference === `Patient/${patientId}`)),
+      'only this patient',
+    );
   });
 
   test('a search as a BALP query (action E, subtype search-type, the query as a base64 entity); refusals by outcome', async () => {
@@ -257,7 +285,11 @@ describe('AuditEvent (IHE BALP) and the access report', () => {
   test("the patient's access report: who, when, in which role and why; nobody else's accesses", async () => {
     const res = await call(s.url, 'GET', `/api/patients/${patientId}/access-report`, { token: officer });
     assert.equal(res.status, 200);
-    const report = res.body as { patient: string; accesses: Array<{ user: string; roles: string[]; action: string; why: string; outcome: string; resource: string }>; byUser: Array<{ user: string; accesses: number; refused: number }> };
+    const report = res.body as {
+      patient: string;
+      accesses: Array<{ user: string; roles: string[]; action: string; why: string; outcome: string; resource: string }>;
+      byUser: Array<{ user: string; accesses: number; refused: number }>;
+    };
     assert.equal(report.patient, `Patient/${patientId}`);
     const read = report.accesses.find((a) => a.action === 'read' && a.user === 'dr-balp')!;
     assert.deepEqual(read.roles, ['physician']);
@@ -346,7 +378,10 @@ describe('carewall audit verify and checkpoint (the command)', () => {
       const bad = await runCli(['audit', 'verify', '--data-dir', inst.dataDir], { env });
       assert.equal(bad.code, 1, bad.stdout);
       assert.match(bad.stdout, new RegExp(`first bad index ${victim}\\b`));
-      const report = JSON.parse((await runCli(['audit', 'verify', '--data-dir', inst.dataDir, '--json'], { env })).stdout) as { ok: boolean; firstBadIndex: number };
+      const report = JSON.parse((await runCli(['audit', 'verify', '--data-dir', inst.dataDir, '--json'], { env })).stdout) as {
+        ok: boolean;
+        firstBadIndex: number;
+      };
       assert.deepEqual([report.ok, report.firstBadIndex], [false, victim]);
     } finally {
       await inst.cleanup();
@@ -355,31 +390,37 @@ describe('carewall audit verify and checkpoint (the command)', () => {
 });
 
 describe('appends from several processes', () => {
-  test('two Carewall processes appending at once give one gap-free sequence that verifies', { skip: !process.env.DATABASE_URL && 'runs on PostgreSQL only (DATABASE_URL=... npm test, as .ci/run does): the embedded database serves one process' }, async () => {
-    const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } });
-    const log = createLogger('silent');
-    try {
-      const a = await openCarewall(inst.settings, log);
-      const b = await openCarewall(inst.settings, log);
+  test(
+    'two Carewall processes appending at once give one gap-free sequence that verifies',
+    { skip: !process.env.DATABASE_URL && 'runs on PostgreSQL only (DATABASE_URL=... npm test, as .ci/run does): the embedded database serves one process' },
+    async () => {
+      const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } });
+      const log = createLogger('silent');
       try {
-        const before = (await a.audit.log.head()).size;
-        const burst = (cw: typeof a, tag: string) => Promise.all(Array.from({ length: 300 }, (_, i) => cw.audit.record({ action: 'test', outcome: 'success', explanation: { tag, i } })));
-        const [ia, ib] = await Promise.all([burst(a, 'a'), burst(b, 'b')]);
-        const indexes = [...ia, ...ib].sort((x, y) => x - y);
-        assert.equal(new Set(indexes).size, 600, 'no index given twice');
-        assert.equal(indexes[0], before);
-        assert.equal(indexes[599], before + 599, 'no gap');
-        const leaves = await a.audit.log.leaves(before, before + 600);
-        for (const [i, idx] of ia.entries()) assert.deepEqual((decodeLeaf(leaves[idx - before].leaf).explanation as { tag: string; i: number }), { tag: 'a', i });
-        await a.audit.checkpoints.checkpoint();
-        const report = await verifyLog(a.db, await a.audit.pinnedVerifierKey(), []);
-        assert.equal(report.ok, true, JSON.stringify(report.problems));
+        const a = await openCarewall(inst.settings, log);
+        const b = await openCarewall(inst.settings, log);
+        try {
+          const before = (await a.audit.log.head()).size;
+          const burst = (cw: typeof a, tag: string) =>
+            Promise.all(Array.from({ length: 300 }, (_, i) => cw.audit.record({ action: 'test', outcome: 'success', explanation: { tag, i } })));
+          const [ia, ib] = await Promise.all([burst(a, 'a'), burst(b, 'b')]);
+          const indexes = [...ia, ...ib].sort((x, y) => x - y);
+          assert.equal(new Set(indexes).size, 600, 'no index given twice');
+          assert.equal(indexes[0], before);
+          assert.equal(indexes[599], before + 599, 'no gap');
+          const leaves = await a.audit.log.leaves(before, before + 600);
+          for (const [i, idx] of ia.entries())
+            assert.deepEqual(decodeLeaf(leaves[idx - before].leaf).explanation as { tag: string; i: number }, { tag: 'a', i });
+          await a.audit.checkpoints.checkpoint();
+          const report = await verifyLog(a.db, await a.audit.pinnedVerifierKey(), []);
+          assert.equal(report.ok, true, JSON.stringify(report.problems));
+        } finally {
+          await a.close();
+          await b.close();
+        }
       } finally {
-        await a.close();
-        await b.close();
+        await inst.cleanup();
       }
-    } finally {
-      await inst.cleanup();
-    }
-  });
+    },
+  );
 });

@@ -39,7 +39,10 @@ describe('the Merkle log in the database', () => {
       leaves.push(...mine);
     }
     const singles = await Promise.all(Array.from({ length: 9 }, (_, i) => log.append(leafOf(1000 + i))));
-    assert.deepEqual([...singles].sort((a, b) => a - b), Array.from({ length: 9 }, (_, i) => leaves.length + i));
+    assert.deepEqual(
+      [...singles].sort((a, b) => a - b),
+      Array.from({ length: 9 }, (_, i) => leaves.length + i),
+    );
     for (const index of singles.map((x, i) => [x, i]).sort((a, b) => a[0] - b[0])) leaves.push(leafOf(1000 + index[1]));
 
     const hashes = leaves.map(leafHash);
@@ -166,10 +169,20 @@ describe('every access is recorded, and served only once recorded', () => {
 
     // A later checkpoint is consistent with this one.
     await call(s.url, 'GET', `/fhir/Patient/${patientId}`, { token: doctor });
-    const later = parseCheckpoint(openNote(await (await fetch(`${s.url}/api/audit/checkpoint`, { headers: { authorization: `Bearer ${officer}` } })).text(), [vkey]).text);
+    const later = parseCheckpoint(
+      openNote(await (await fetch(`${s.url}/api/audit/checkpoint`, { headers: { authorization: `Bearer ${officer}` } })).text(), [vkey]).text,
+    );
     assert.ok(later.size > checkpoint.size);
     const cons = await call(s.url, 'GET', `/api/audit/proof/consistency?from=${checkpoint.size}&to=${later.size}`, { token: officer });
-    assert.ok(verifyConsistency(checkpoint.size, later.size, (cons.body.hashes as string[]).map((h) => Buffer.from(h, 'base64')), checkpoint.root, later.root));
+    assert.ok(
+      verifyConsistency(
+        checkpoint.size,
+        later.size,
+        (cons.body.hashes as string[]).map((h) => Buffer.from(h, 'base64')),
+        checkpoint.root,
+        later.root,
+      ),
+    );
 
     for (const path of ['/api/audit/checkpoint', '/api/audit/vkey', '/api/audit/records/0', '/api/audit/proof/inclusion?index=0&size=1']) {
       assert.equal((await call(s.url, 'GET', path, { token: doctor })).status, 403, path);
@@ -261,7 +274,10 @@ describe('verify catches what was done to the log behind its back', () => {
   });
 
   test('two records swapped are named, within a bundle and between a bundle and audit_tail', async () => {
-    for (const [a, b] of [[5, 6], [300, 520]]) {
+    for (const [a, b] of [
+      [5, 6],
+      [300, 520],
+    ]) {
       await reset();
       const leaves = await storedLeaves();
       [leaves[a], leaves[b]] = [leaves[b], leaves[a]];
@@ -280,7 +296,10 @@ describe('verify catches what was done to the log behind its back', () => {
     assert.equal(report.firstBadIndex, 40);
     assert.match(report.problems[0].message, /record 40 is stored twice/);
     await reset();
-    assert.deepEqual((await s.cw.db.query<{ codec: number }>('select codec from audit_bundle order by idx')).rows.map((r) => r.codec), [DEFLATED, DEFLATED]);
+    assert.deepEqual(
+      (await s.cw.db.query<{ codec: number }>('select codec from audit_bundle order by idx')).rows.map((r) => r.codec),
+      [DEFLATED, DEFLATED],
+    );
     await s.cw.db.exec('update audit_bundle set entries = substring(entries from 1 for length(entries) / 2) where idx = 1');
     report = await verify();
     assert.equal(report.ok, false);
@@ -334,10 +353,14 @@ describe('verify catches what was done to the log behind its back', () => {
     assert.equal(report.ok, false);
     assert.equal(report.firstBadIndex, 200, 'between the last good checkpoint (200) and the first bad one (400)');
     // And the log refuses to sign anything on top of it.
-    await assert.rejects(() => s.cw.audit.checkpoints.checkpoint().then(async () => {
-      await s.cw.audit.log.appendBatch([leafOf(99)]);
-      return s.cw.audit.checkpoints.checkpoint();
-    }), /no longer matches/);
+    await assert.rejects(
+      () =>
+        s.cw.audit.checkpoints.checkpoint().then(async () => {
+          await s.cw.audit.log.appendBatch([leafOf(99)]);
+          return s.cw.audit.checkpoints.checkpoint();
+        }),
+      /no longer matches/,
+    );
   });
 
   test('a database rolled back behind an exported checkpoint fails against that checkpoint', async () => {
@@ -399,7 +422,11 @@ describe('verify catches what was done to the log behind its back', () => {
     await s.cw.db.transaction(async (tx) => {
       const old = await tx.query<{ idx: number }>('select idx from audit_bundle where idx % 2 = 0');
       for (const { idx } of old.rows) {
-        await tx.query('update audit_bundle set codec = $2, entries = $3 where idx = $1', [idx, PLAIN, encodeBundle(leaves.slice(Number(idx) * 256, Number(idx) * 256 + 256))]);
+        await tx.query('update audit_bundle set codec = $2, entries = $3 where idx = $1', [
+          idx,
+          PLAIN,
+          encodeBundle(leaves.slice(Number(idx) * 256, Number(idx) * 256 + 256)),
+        ]);
       }
     });
     assert.equal((await verifyLog(s.cw.db, vkey, [], { workers: 2 })).ok, true);

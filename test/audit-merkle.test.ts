@@ -12,7 +12,18 @@ import nodePath from 'node:path';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
-import { EMPTY_ROOT, MemoryNodes, consistencyProof, inclusionProof, leafHash, nodeHash, rootAt, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../src/audit/merkle.js';
+import {
+  EMPTY_ROOT,
+  MemoryNodes,
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  nodeHash,
+  rootAt,
+  rootFromLeafHashes,
+  verifyConsistency,
+  verifyInclusion,
+} from '../src/audit/merkle.js';
 import { batchHasher, nodeCryptoHasher, nodeZlibInflater, rawInflater, type InflateRawInto } from '../src/audit/batchHash.js';
 
 const h = (hex: string) => Buffer.from(hex, 'hex');
@@ -53,18 +64,70 @@ const ROOTS = [
 
 // transparency-dev/merkle proof/verify_test.go: leaf numbers there are 1-based.
 const INCLUSION: Array<{ leaf: number; size: number; proof: string[] }> = [
-  { leaf: 1, size: 8, proof: ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'] },
-  { leaf: 6, size: 8, proof: ['bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
+  {
+    leaf: 1,
+    size: 8,
+    proof: [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  },
+  {
+    leaf: 6,
+    size: 8,
+    proof: [
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
   { leaf: 3, size: 3, proof: ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125'] },
-  { leaf: 2, size: 5, proof: ['6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'] },
+  {
+    leaf: 2,
+    size: 5,
+    proof: [
+      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  },
   { leaf: 1, size: 1, proof: [] },
 ];
 const CONSISTENCY: Array<{ from: number; to: number; proof: string[] }> = [
   { from: 1, to: 1, proof: [] },
-  { from: 1, to: 8, proof: ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'] },
-  { from: 6, to: 8, proof: ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
-  { from: 2, to: 5, proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'] },
-  { from: 6, to: 7, proof: ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'] },
+  {
+    from: 1,
+    to: 8,
+    proof: [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  },
+  {
+    from: 6,
+    to: 8,
+    proof: [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
+  {
+    from: 2,
+    to: 5,
+    proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'],
+  },
+  {
+    from: 6,
+    to: 7,
+    proof: [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  },
 ];
 const SOME_HASH = h('abacaba000000000000000000000000000000000000000000060061e00123456');
 
@@ -127,7 +190,12 @@ describe('RFC 6962 vectors (transparency-dev/merkle)', () => {
   });
 
   test('inclusion: impossible positions and hashes of the wrong size fail', () => {
-    for (const [index, size] of [[0, 0], [0, 1], [1, 0], [2, 1]]) {
+    for (const [index, size] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [2, 1],
+    ]) {
       assert.equal(verifyInclusion(index, size, SOME_HASH, [], Buffer.alloc(0)), false);
       assert.equal(verifyInclusion(index, size, Buffer.alloc(0), [], EMPTY_ROOT), false);
       assert.equal(verifyInclusion(index, size, SOME_HASH, [], EMPTY_ROOT), false);
@@ -238,7 +306,8 @@ describe('every tree up to 70 leaves against the RFC text', () => {
         const proof = await consistencyProof(nodes, from, size);
         assert.deepEqual(hexes(proof), from === size ? [] : hexes(subproof(from, leaves.slice(0, size), true)), `PROOF(${from}, ${size})`);
         assert.ok(verifyConsistency(from, size, proof, roots[from - 1], root), `consistent ${from} -> ${size}`);
-        if (from < size) assert.equal(verifyConsistency(from, size, proof, roots[size - 2] ?? root, root), from === size - 1, 'a proof for another first root fails');
+        if (from < size)
+          assert.equal(verifyConsistency(from, size, proof, roots[size - 2] ?? root, root), from === size - 1, 'a proof for another first root fails');
       }
     }
   });
@@ -252,9 +321,13 @@ describe('batched hashing used by verification (src/audit/batchHash.ts)', () => 
   const compiler = ['cc', 'gcc', 'c++', 'g++'].some((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
   const canBuild = nodeHeaders && compiler;
 
-  test('the native addon is built by npm install (native/merkle.c)', { skip: canBuild ? false : `no ${nodeHeaders ? 'C compiler' : "Node headers"} on this machine: node:crypto is used, with the same results` }, () => {
-    assert.equal(batchHasher().native, process.env.CAREWALL_NATIVE_HASH !== '0');
-  });
+  test(
+    'the native addon is built by npm install (native/merkle.c)',
+    { skip: canBuild ? false : `no ${nodeHeaders ? 'C compiler' : 'Node headers'} on this machine: node:crypto is used, with the same results` },
+    () => {
+      assert.equal(batchHasher().native, process.env.CAREWALL_NATIVE_HASH !== '0');
+    },
+  );
 
   for (const hasher of hashers) {
     const name = hasher.native ? 'native' : 'node:crypto';
@@ -273,7 +346,11 @@ describe('batched hashing used by verification (src/audit/batchHash.ts)', () => 
       hasher.sha256Each(Buffer.concat(parts), bounds, 0, level0);
       let level = level0;
       for (let l = 0; l < NODE_HASHES.length; l++) {
-        assert.deepEqual(splitHex(level), NODE_HASHES[l].map((x) => x.toString('hex')), `level ${l}`);
+        assert.deepEqual(
+          splitHex(level),
+          NODE_HASHES[l].map((x) => x.toString('hex')),
+          `level ${l}`,
+        );
         const up = Buffer.alloc(32 * Math.floor(level.length / 64));
         assert.equal(hasher.parentLevel(level, up), Math.floor(level.length / 64));
         level = up;
@@ -313,7 +390,10 @@ describe('batched hashing used by verification (src/audit/batchHash.ts)', () => 
 });
 
 describe('inflating compressed bundles (src/audit/batchHash.ts rawInflater)', () => {
-  const inflaters: Array<[string, InflateRawInto]> = [['node:zlib', nodeZlibInflater], ...(batchHasher().native ? [['native', rawInflater()] as [string, InflateRawInto]] : [])];
+  const inflaters: Array<[string, InflateRawInto]> = [
+    ['node:zlib', nodeZlibInflater],
+    ...(batchHasher().native ? [['native', rawInflater()] as [string, InflateRawInto]] : []),
+  ];
   const plain = Buffer.from(Array.from({ length: 400 }, (_, i) => `{"record":${i},"who":"dr-${i % 7}"}`).join(''));
   const stream = zlib.deflateRawSync(plain);
   for (const [name, inflate] of inflaters) {
@@ -334,21 +414,25 @@ describe('inflating compressed bundles (src/audit/batchHash.ts rawInflater)', ()
     });
   }
 
-  test('both inflate random streams to the same bytes, and refuse the same damaged ones', { skip: batchHasher().native ? false : 'native addon not built' }, () => {
-    for (let round = 0; round < 300; round++) {
-      const bytes = Buffer.concat([crypto.randomBytes(crypto.randomInt(0, 300)), Buffer.alloc(crypto.randomInt(0, 3000), round)]);
-      const deflated = zlib.deflateRawSync(bytes, { level: crypto.randomInt(1, 10) });
-      const damaged = Buffer.from(deflated);
-      damaged[crypto.randomInt(0, damaged.length)] ^= 1 << crypto.randomInt(0, 8);
-      for (const input of [deflated, damaged]) {
-        const [a, b] = [Buffer.alloc(bytes.length), Buffer.alloc(bytes.length)];
-        const [na, nb] = [nodeZlibInflater(input, a), rawInflater()(input, b)];
-        assert.equal(na, nb);
-        // Only the bytes written count (zlib may copy wide chunks past them, within the room).
-        if (na >= 0) assert.deepEqual(a.subarray(0, na), b.subarray(0, nb));
+  test(
+    'both inflate random streams to the same bytes, and refuse the same damaged ones',
+    { skip: batchHasher().native ? false : 'native addon not built' },
+    () => {
+      for (let round = 0; round < 300; round++) {
+        const bytes = Buffer.concat([crypto.randomBytes(crypto.randomInt(0, 300)), Buffer.alloc(crypto.randomInt(0, 3000), round)]);
+        const deflated = zlib.deflateRawSync(bytes, { level: crypto.randomInt(1, 10) });
+        const damaged = Buffer.from(deflated);
+        damaged[crypto.randomInt(0, damaged.length)] ^= 1 << crypto.randomInt(0, 8);
+        for (const input of [deflated, damaged]) {
+          const [a, b] = [Buffer.alloc(bytes.length), Buffer.alloc(bytes.length)];
+          const [na, nb] = [nodeZlibInflater(input, a), rawInflater()(input, b)];
+          assert.equal(na, nb);
+          // Only the bytes written count (zlib may copy wide chunks past them, within the room).
+          if (na >= 0) assert.deepEqual(a.subarray(0, na), b.subarray(0, nb));
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 function splitHex(level: Buffer): string[] {

@@ -55,24 +55,37 @@ test('a version-3 log of 600 records moves into 2 bundles and a tail of 88, veri
   assert.deepEqual(levelsBefore, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(await migrate(db, auditMigrations), ['audit:4', 'audit:5', 'audit:6', 'audit:7']);
   // Only every eighth level is kept; proofs through the levels between still verify.
-  assert.deepEqual((await db.query<{ level: number }>('select distinct level from audit_tile order by level')).rows.map((r) => r.level), [0, 8]);
+  assert.deepEqual(
+    (await db.query<{ level: number }>('select distinct level from audit_tile order by level')).rows.map((r) => r.level),
+    [0, 8],
+  );
   const counts = await db.query<{ bundles: number; tail: number; entries: number }>(
     'select (select count(*)::int from audit_bundle) as bundles, (select count(*)::int from audit_tail) as tail, (select count(*)::int from audit_entry_batch g, unnest(g.patients) p where p is not null) as entries',
   );
   assert.deepEqual(counts.rows[0], { bundles: 2, tail: 88, entries: 600 });
   // The search columns moved into rows of 256 consecutive records (one account here), each still found at its own index.
-  assert.deepEqual((await db.query<{ first_index: number }>('select first_index from audit_entry_batch order by first_index')).rows.map((r) => Number(r.first_index)), [0, 256, 512]);
+  assert.deepEqual(
+    (await db.query<{ first_index: number }>('select first_index from audit_entry_batch order by first_index')).rows.map((r) => Number(r.first_index)),
+    [0, 256, 512],
+  );
   const ofPatient3 = await db.query<{ i: number }>(
     `select u.i::int as i from audit_entry_batch g, unnest(g.idxs, g.patients) as u(i, p) where g.keys @> array['ppatient-3'] and u.p = 'patient-3' order by 1`,
   );
-  assert.deepEqual(ofPatient3.rows.map((r) => r.i), leaves.map((_, i) => i).filter((i) => i % 7 === 3));
+  assert.deepEqual(
+    ofPatient3.rows.map((r) => r.i),
+    leaves.map((_, i) => i).filter((i) => i % 7 === 3),
+  );
   const log = new MerkleLog(db);
-  assert.deepEqual((await log.leaves(0, 600)).map((l) => l.leaf.toString()), leaves.map((l) => l.toString()));
+  assert.deepEqual(
+    (await log.leaves(0, 600)).map((l) => l.leaf.toString()),
+    leaves.map((l) => l.toString()),
+  );
   const some = await log.leavesAt([0, 255, 256, 511, 512, 599]);
   for (const i of [0, 255, 256, 511, 512, 599]) assert.equal(some.get(i)?.toString(), leaves[i].toString());
 
   const root600 = f.root();
-  for (const i of [0, 131, 255, 256, 511, 599]) assert.ok(verifyInclusion(i, 600, leafHash(leaves[i]), await log.inclusionProof(i, 600), root600), `inclusion of ${i}`);
+  for (const i of [0, 131, 255, 256, 511, 599])
+    assert.ok(verifyInclusion(i, 600, leafHash(leaves[i]), await log.inclusionProof(i, 600), root600), `inclusion of ${i}`);
   const root300 = rootFromLeafHashes(leaves.slice(0, 300).map(leafHash));
   assert.ok(verifyConsistency(300, 600, await log.consistencyProof(300, 600), root300, root600));
 
@@ -87,9 +100,18 @@ test('a version-3 log of 600 records moves into 2 bundles and a tail of 88, veri
   assert.ok((await log.head()).root.equals(rootFromLeafHashes([...leaves, ...more].map(leafHash))));
   assert.equal((await db.query<{ n: number }>('select count(*)::int as n from audit_tail')).rows[0].n, 800 - 768);
   // The migrated bundles stay as they were; the one completed since is compressed. Both are read.
-  assert.deepEqual((await db.query<{ codec: number }>('select codec from audit_bundle order by idx')).rows.map((r) => r.codec), [0, 0, 1]);
+  assert.deepEqual(
+    (await db.query<{ codec: number }>('select codec from audit_bundle order by idx')).rows.map((r) => r.codec),
+    [0, 0, 1],
+  );
   const across = await log.leavesAt([255, 256, 600, 767, 768]);
-  assert.deepEqual([255, 256, 600, 767, 768].map((i) => across.get(i)?.toString()), [leaves[255], leaves[256], more[0], more[167], more[168]].map(String));
-  assert.deepEqual((await log.leaves(500, 800)).map((l) => l.leaf.toString()), [...leaves, ...more].slice(500, 800).map(String));
+  assert.deepEqual(
+    [255, 256, 600, 767, 768].map((i) => across.get(i)?.toString()),
+    [leaves[255], leaves[256], more[0], more[167], more[168]].map(String),
+  );
+  assert.deepEqual(
+    (await log.leaves(500, 800)).map((l) => l.leaf.toString()),
+    [...leaves, ...more].slice(500, 800).map(String),
+  );
   assert.equal((await verifyLog(db, vkey)).ok, true);
 });

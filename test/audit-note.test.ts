@@ -45,21 +45,30 @@ describe('signed notes (golang.org/x/mod/sumdb/note vectors)', () => {
     const both = `${TEXT}\n${PETER_SIG}${ENOCH_SIG}`;
     const one = openNote(both, [PETER_VKEY]);
     assert.equal(one.text, TEXT);
-    assert.deepEqual(one.signatures.map((s) => [s.name, s.keyId, s.verified]), [
-      ['PeterNeumann', 0xc74f20a3, true],
-      ['EnochRoot', 0xaf0cfe78, false],
-    ]);
-    assert.deepEqual(openNote(both, [PETER_VKEY, ENOCH_VKEY]).signatures.map((s) => s.verified), [true, true]);
+    assert.deepEqual(
+      one.signatures.map((s) => [s.name, s.keyId, s.verified]),
+      [
+        ['PeterNeumann', 0xc74f20a3, true],
+        ['EnochRoot', 0xaf0cfe78, false],
+      ],
+    );
+    assert.deepEqual(
+      openNote(both, [PETER_VKEY, ENOCH_VKEY]).signatures.map((s) => s.verified),
+      [true, true],
+    );
     assert.throws(() => openNote(both, []), /no signature by a known key/);
     assert.throws(() => openNote(`${TEXT}\n${PETER_SIG.slice(0, 60)}ABCD${PETER_SIG.slice(60)}`, [PETER_VKEY]), /invalid signature/);
     assert.throws(() => openNote(`${TEXT}\n${PETER_SIG.repeat(101)}`, [PETER_VKEY]), NoteError, 'over 100 signatures');
     // Repeated lines count once; a mangled signature by an unknown key is merely unverified.
     const repeated = openNote(`${TEXT}\n${PETER_SIG}${PETER_SIG}${ENOCH_SIG}${ENOCH_SIG}${ENOCH_SIG.slice(0, 60)}ABCD${ENOCH_SIG.slice(60)}`, [PETER_VKEY]);
-    assert.deepEqual(repeated.signatures.map((s) => [s.name, s.verified]), [
-      ['PeterNeumann', true],
-      ['EnochRoot', false],
-      ['EnochRoot', false],
-    ]);
+    assert.deepEqual(
+      repeated.signatures.map((s) => [s.name, s.verified]),
+      [
+        ['PeterNeumann', true],
+        ['EnochRoot', false],
+        ['EnochRoot', false],
+      ],
+    );
   });
 
   test('malformed notes are refused', () => {
@@ -94,7 +103,16 @@ describe('checkpoints (C2SP tlog-checkpoint)', () => {
   });
   test('bad sizes, roots and layouts are refused', () => {
     const r = root.toString('base64');
-    for (const text of ['o\n42\n' + r, 'o\n042\n' + r + '\n', 'o\n-1\n' + r + '\n', 'o\n1.5\n' + r + '\n', 'o\n1\n' + Buffer.alloc(31).toString('base64') + '\n', '\n1\n' + r + '\n', 'o\n1\n' + r + '\n\n', 'o\n1\n']) {
+    for (const text of [
+      'o\n42\n' + r,
+      'o\n042\n' + r + '\n',
+      'o\n-1\n' + r + '\n',
+      'o\n1.5\n' + r + '\n',
+      'o\n1\n' + Buffer.alloc(31).toString('base64') + '\n',
+      '\n1\n' + r + '\n',
+      'o\n1\n' + r + '\n\n',
+      'o\n1\n',
+    ]) {
       assert.throws(() => parseCheckpoint(text), NoteError, JSON.stringify(text));
     }
   });

@@ -39,9 +39,18 @@ test('every filter finds what a scan of all records finds, in order, page by pag
   const all: Array<{ index: number; record: AuditRecord; searchable: boolean }> = [];
   let k = 0;
   // Appends of 1, 3 and 700 records (a row per user and append; more than 256 of one user in the last) and 40 without columns.
-  for (const [count, withColumns] of [[1, true], [3, true], [700, true], [40, false], [2000, true]] as const) {
+  for (const [count, withColumns] of [
+    [1, true],
+    [3, true],
+    [700, true],
+    [40, false],
+    [2000, true],
+  ] as const) {
     const records = Array.from({ length: count }, () => recordOf(k++));
-    const at = await s.cw.audit.log.appendBatch(records.map((r) => encodeLeaf(r)), withColumns ? records.map(searchColumnsOf) : undefined);
+    const at = await s.cw.audit.log.appendBatch(
+      records.map((r) => encodeLeaf(r)),
+      withColumns ? records.map(searchColumnsOf) : undefined,
+    );
     records.forEach((record, i) => all.push({ index: at + i, record, searchable: withColumns }));
   }
   assert.equal(all[0].index, first);
@@ -87,7 +96,11 @@ test('every filter finds what a scan of all records finds, in order, page by pag
       if (page.entries.length < pageSize) break;
     }
     assert.equal(total, want.length, `total for ${JSON.stringify(f)}`);
-    assert.deepEqual(got, want.map((w) => w.index), `records for ${JSON.stringify(f)}`);
+    assert.deepEqual(
+      got,
+      want.map((w) => w.index),
+      `records for ${JSON.stringify(f)}`,
+    );
   }
   // The search of everything counts every searchable record appended here (and those before).
   const everything = await s.cw.audit.search({ count: 1, offset: 0 });

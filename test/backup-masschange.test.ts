@@ -40,9 +40,16 @@ test('an account deleting and changing records past the limit is suspended, repo
     if (r.status === 401) break;
   }
   // Writes that were already under way when the account was disabled are refused (403); then 401.
-  assert.ok(statuses.slice(LIMIT + 1, -1).every((x) => x === 403), statuses.join(','));
+  assert.ok(
+    statuses.slice(LIMIT + 1, -1).every((x) => x === 403),
+    statuses.join(','),
+  );
   // The first LIMIT+1 go through (the one that crosses the limit commits, then the account is disabled).
-  assert.deepEqual(statuses.slice(0, LIMIT + 1).every((x) => x === 200 || x === 204), true, statuses.join(','));
+  assert.deepEqual(
+    statuses.slice(0, LIMIT + 1).every((x) => x === 200 || x === 204),
+    true,
+    statuses.join(','),
+  );
   assert.equal(statuses.at(-1), 401, `later writes end: ${statuses.join(',')}`);
   assert.ok(statuses.length <= LIMIT + 3);
   // The account is disabled and cannot sign in again.
@@ -70,7 +77,8 @@ test('an account at the limit, and creations of any number, are not suspended', 
   // Creations do not count: a clinic enters many results.
   const ids = await chart(token, 2);
   const pid = ((await s.cw.fhir.read(SYSTEM, 'Observation', ids[0])).resource as { subject: { reference: string } }).subject.reference.slice(8);
-  for (let i = 0; i < LIMIT + 3; i++) assert.equal((await call(s.url, 'POST', '/fhir/Observation', { token, body: observation(pid, '8867-4', 70 + i) })).status, 201);
+  for (let i = 0; i < LIMIT + 3; i++)
+    assert.equal((await call(s.url, 'POST', '/fhir/Observation', { token, body: observation(pid, '8867-4', 70 + i) })).status, 201);
   for (let i = 0; i < LIMIT; i++) assert.equal((await put(token, ids[i % 2], pid, 80 + i)).status, 200);
   const accounts = await s.cw.identity.listAccounts();
   assert.equal(accounts.find((a) => a.username === 'busy-but-normal')?.disabled, false);

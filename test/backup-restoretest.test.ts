@@ -45,7 +45,10 @@ test('a restore test of a damaged repository fails and says why; the failure is 
   try {
     const report = await runRestoreTest(await reader(), ALL_MIGRATIONS, { snapshot: first, postgresUrl: process.env.DATABASE_URL });
     assert.equal(report.ok, false);
-    assert.ok(report.problems.some((p) => p.includes(`data/${path.basename(file)}`)), report.problems.join('; '));
+    assert.ok(
+      report.problems.some((p) => p.includes(`data/${path.basename(file)}`)),
+      report.problems.join('; '),
+    );
     assert.equal(await f.server.cw.backups.importEvidence(), 1);
     const failed = (await f.server.cw.backups.restoreTests()).filter((t) => !(t as { ok: boolean }).ok);
     assert.equal(failed.length, 1);

@@ -73,7 +73,10 @@ test('a backup and a restore through S3', async () => {
   const init = await initRepository(backend, address, TEST_CHUNKER);
   const w = await RepositoryWriter.open(backend, init.credential);
   const stored = await storeShare(w, share);
-  await w.putSnapshot({ format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'test', host: 'h', carewallVersion: 't', config: [], shares: { docs: stored } }, new Date());
+  await w.putSnapshot(
+    { format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'test', host: 'h', carewallVersion: 't', config: [], shares: { docs: stored } },
+    new Date(),
+  );
   const reader = await RepositoryReader.open(backend, parseRecoveryKey(init.recoveryKey));
   assert.equal((await verifyRepository(reader)).ok, true);
   const { snapshots } = await reader.snapshots();

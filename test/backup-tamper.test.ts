@@ -34,12 +34,16 @@ before(async () => {
   const writer = await RepositoryWriter.open(new LocalBackend(repoDir), credential);
   const share = await storeShare(writer, path.join(root, 'share'));
   treeChunks = new Set(share.tree);
-  snapshot = await writer.putSnapshot({ format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'test', host: 'h', carewallVersion: 't', config: [], shares: { s: share } }, new Date());
+  snapshot = await writer.putSnapshot(
+    { format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'test', host: 'h', carewallVersion: 't', config: [], shares: { s: share } },
+    new Date(),
+  );
 });
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const reader = () => RepositoryReader.open(new LocalBackend(repoDir), parseRecoveryKey(recoveryKey));
-const chunkFiles = () => fs.readdirSync(path.join(repoDir, 'data')).flatMap((fan) => fs.readdirSync(path.join(repoDir, 'data', fan)).map((f) => path.join(repoDir, 'data', fan, f)));
+const chunkFiles = () =>
+  fs.readdirSync(path.join(repoDir, 'data')).flatMap((fan) => fs.readdirSync(path.join(repoDir, 'data', fan)).map((f) => path.join(repoDir, 'data', fan, f)));
 
 /** Changes a stored object for the length of `fn`, then puts it back. */
 async function tampered(file: string, change: (b: Buffer) => Buffer, fn: () => Promise<void>) {
@@ -62,31 +66,43 @@ test('an untouched repository verifies', async () => {
 test('a chunk changed by one bit is found by verify, naming the chunk', async () => {
   // A chunk of a file's content (a chunk of the share's list of files would also make that list unreadable: two problems).
   const file = chunkFiles().filter((f) => !treeChunks.has(path.basename(f)))[3];
-  await tampered(file, (b) => ((b[b.length - 1] ^= 1), b), async () => {
-    const report = await verifyRepository(await reader());
-    assert.equal(report.ok, false);
-    assert.equal(report.problems.length, 1);
-    assert.equal(report.problems[0].object, `data/${path.basename(file)}`);
-    assert.match(report.problems[0].problem, /fails authentication/);
-  });
+  await tampered(
+    file,
+    (b) => ((b[b.length - 1] ^= 1), b),
+    async () => {
+      const report = await verifyRepository(await reader());
+      assert.equal(report.ok, false);
+      assert.equal(report.problems.length, 1);
+      assert.equal(report.problems[0].object, `data/${path.basename(file)}`);
+      assert.match(report.problems[0].problem, /fails authentication/);
+    },
+  );
 });
 
 test('a chunk swapped for another chunk (both genuine) is found', async () => {
   const [a, b] = chunkFiles();
-  await tampered(a, () => fs.readFileSync(b), async () => {
-    const report = await verifyRepository(await reader());
-    assert.equal(report.ok, false);
-    assert.ok(report.problems.some((p) => p.object === `data/${path.basename(a)}`));
-  });
+  await tampered(
+    a,
+    () => fs.readFileSync(b),
+    async () => {
+      const report = await verifyRepository(await reader());
+      assert.equal(report.ok, false);
+      assert.ok(report.problems.some((p) => p.object === `data/${path.basename(a)}`));
+    },
+  );
 });
 
 test('a changed manifest is found: its signature fails', async () => {
   const file = path.join(repoDir, snapshot);
-  await tampered(file, (b) => ((b[100] ^= 0x40), b), async () => {
-    const report = await verifyRepository(await reader());
-    assert.equal(report.ok, false);
-    assert.match(report.problems[0].problem, /signature does not hold/);
-  });
+  await tampered(
+    file,
+    (b) => ((b[100] ^= 0x40), b),
+    async () => {
+      const report = await verifyRepository(await reader());
+      assert.equal(report.ok, false);
+      assert.match(report.problems[0].problem, /signature does not hold/);
+    },
+  );
 });
 
 test('a manifest forged with another signing key is refused', async () => {
@@ -118,7 +134,10 @@ test('an object is never overwritten: put on an existing name fails and the cont
 
 test('a wrong recovery key fails clearly, before any data is read; a mistyped one is caught by its check letters', async () => {
   const wrong = formatRecoveryKey(newRecoverySecret());
-  await assert.rejects(RepositoryReader.open(new LocalBackend(repoDir), parseRecoveryKey(wrong)), (err: Error) => err instanceof WrongRecoveryKeyError && /does not open the repository/.test(err.message));
+  await assert.rejects(
+    RepositoryReader.open(new LocalBackend(repoDir), parseRecoveryKey(wrong)),
+    (err: Error) => err instanceof WrongRecoveryKeyError && /does not open the repository/.test(err.message),
+  );
   const typo = recoveryKey.slice(0, 12) + (recoveryKey[12] === 'A' ? 'B' : 'A') + recoveryKey.slice(13);
   assert.throws(() => parseRecoveryKey(typo), /mistyped: its check letters do not match/);
   assert.throws(() => parseRecoveryKey('CWRK-ABCDE'), /wrong length/);
@@ -129,9 +148,13 @@ test('a wrong recovery key fails clearly, before any data is read; a mistyped on
 
 test("a config replaced by one with an attacker's key is refused by the writer", async () => {
   const file = path.join(repoDir, 'config');
-  await tampered(file, (b) => Buffer.from(b.toString().replace(/"recipient": "[^"]+"/, `"recipient": "${crypto.randomBytes(32).toString('base64')}"`)), async () => {
-    await assert.rejects(RepositoryWriter.open(new LocalBackend(repoDir), credential), /not the one this installation was set up with/);
-  });
+  await tampered(
+    file,
+    (b) => Buffer.from(b.toString().replace(/"recipient": "[^"]+"/, `"recipient": "${crypto.randomBytes(32).toString('base64')}"`)),
+    async () => {
+      await assert.rejects(RepositoryWriter.open(new LocalBackend(repoDir), credential), /not the one this installation was set up with/);
+    },
+  );
 });
 
 test('chunk boundaries depend on the key: the same data cuts differently under another key', () => {

@@ -41,16 +41,25 @@ describe('the CLI while the server runs on the same data folder', () => {
   });
 
   test('user add (password from standard input, asked for by the server) and user list', async () => {
-    const added = await runCli(['user', 'add', '--data-dir', dataDir, '--username', 'dr.desk', '--roles', 'nurse', '--password-stdin', '--json'], { env, input: `${SECRET}\n` });
+    const added = await runCli(['user', 'add', '--data-dir', dataDir, '--username', 'dr.desk', '--roles', 'nurse', '--password-stdin', '--json'], {
+      env,
+      input: `${SECRET}\n`,
+    });
     assert.equal(added.code, 0, added.stderr);
     assert.equal(JSON.parse(added.stdout).username, 'dr.desk');
     assert.ok(!added.stdout.includes(SECRET) && !server.output().includes(SECRET), 'the password is printed nowhere');
     // The account exists in the running server at once.
-    const login = await call(server.url, 'POST', '/api/session', { body: { username: 'dr.desk', password: SECRET }, headers: { 'content-type': 'application/json' } });
+    const login = await call(server.url, 'POST', '/api/session', {
+      body: { username: 'dr.desk', password: SECRET },
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(login.status, 201);
     const list = await runCli(['user', 'list', '--data-dir', dataDir, '--json'], { env });
     assert.equal(list.code, 0, list.stderr);
-    assert.deepEqual((JSON.parse(list.stdout) as Array<{ username: string }>).map((a) => a.username), ['dr.desk']);
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as Array<{ username: string }>).map((a) => a.username),
+      ['dr.desk'],
+    );
   });
 
   test('a password typed at the terminal is asked for here, on behalf of the server', async () => {
@@ -64,7 +73,10 @@ describe('the CLI while the server runs on the same data folder', () => {
   });
 
   test('a refusal comes back as the command’s error and exit code, and changes nothing', async () => {
-    const refused = await runCli(['user', 'add', '--data-dir', dataDir, '--username', 'weak', '--roles', 'nurse', '--password-stdin'], { env, input: 'short\n' });
+    const refused = await runCli(['user', 'add', '--data-dir', dataDir, '--username', 'weak', '--roles', 'nurse', '--password-stdin'], {
+      env,
+      input: 'short\n',
+    });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /at least 10 characters/);
     const list = await runCli(['user', 'list', '--data-dir', dataDir, '--json'], { env });
@@ -94,7 +106,10 @@ describe('the CLI while the server runs on the same data folder', () => {
     fs.writeFileSync(keyFile, recoveryKey, { mode: 0o600 });
     const list = await runCli(['backup', 'list', '--repository', repo, '--recovery-key-file', keyFile, '--json'], { env });
     assert.equal(list.code, 0, list.stderr);
-    assert.equal((JSON.parse(list.stdout) as { snapshots: Array<{ snapshot: string; database: boolean }> }).snapshots[0].snapshot, JSON.parse(run.stdout).snapshot);
+    assert.equal(
+      (JSON.parse(list.stdout) as { snapshots: Array<{ snapshot: string; database: boolean }> }).snapshots[0].snapshot,
+      JSON.parse(run.stdout).snapshot,
+    );
   });
 
   test('client add, list and disable', async () => {
@@ -102,7 +117,10 @@ describe('the CLI while the server runs on the same data folder', () => {
     const { publicKey } = await generateKeyPair('ES384');
     const jwks = path.join(work, 'jwks.json');
     fs.writeFileSync(jwks, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384' }] }));
-    const added = await runCli(['client', 'add', '--data-dir', dataDir, '--name', 'lab-feed', '--jwks', jwks, '--scopes', 'system/Observation.write', '--json'], { env });
+    const added = await runCli(
+      ['client', 'add', '--data-dir', dataDir, '--name', 'lab-feed', '--jwks', jwks, '--scopes', 'system/Observation.write', '--json'],
+      { env },
+    );
     assert.equal(added.code, 0, added.stderr);
     const disabled = await runCli(['client', 'disable', '--data-dir', dataDir, 'lab-feed'], { env });
     assert.equal(disabled.code, 0, disabled.stderr);
@@ -119,7 +137,21 @@ describe('the CLI while the server runs on the same data folder', () => {
   });
 
   test('every data-folder command says in --help that it works while the server runs', async () => {
-    const commands = [['user', 'add'], ['user', 'list'], ['user', 'disable'], ['audit', 'verify'], ['audit', 'checkpoint'], ['backup', 'init'], ['backup', 'run'], ['client', 'add'], ['client', 'list'], ['client', 'disable'], ['import'], ['keys', 'rotate'], ['guard', 'release']];
+    const commands = [
+      ['user', 'add'],
+      ['user', 'list'],
+      ['user', 'disable'],
+      ['audit', 'verify'],
+      ['audit', 'checkpoint'],
+      ['backup', 'init'],
+      ['backup', 'run'],
+      ['client', 'add'],
+      ['client', 'list'],
+      ['client', 'disable'],
+      ['import'],
+      ['keys', 'rotate'],
+      ['guard', 'release'],
+    ];
     for (const c of commands) {
       const help = await runCli([...c, '--help']);
       assert.equal(help.code, 0, c.join(' '));
@@ -135,7 +167,10 @@ describe('the CLI while the server runs on the same data folder', () => {
     // Started again, the server has everything the commands did through it.
     const again = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
     cleanups.push(() => again.kill('SIGTERM'));
-    const login = await call(again.url, 'POST', '/api/session', { body: { username: 'dr.desk', password: SECRET }, headers: { 'content-type': 'application/json' } });
+    const login = await call(again.url, 'POST', '/api/session', {
+      body: { username: 'dr.desk', password: SECRET },
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(login.status, 201);
   });
 });

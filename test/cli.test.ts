@@ -17,7 +17,10 @@ describe('carewall CLI', () => {
     const db = await freshDatabase();
     if (db) cleanups.push(db.drop);
     const env = { DATABASE_URL: db?.url };
-    const init = await runBinary(['init', '--data-dir', dataDir, '--admin-user', 'it-admin', '--admin-password-stdin', '--json'], { env, input: `${PASSWORD}\n` });
+    const init = await runBinary(['init', '--data-dir', dataDir, '--admin-user', 'it-admin', '--admin-password-stdin', '--json'], {
+      env,
+      input: `${PASSWORD}\n`,
+    });
     assert.equal(init.code, 0, init.stderr);
     const out = JSON.parse(init.stdout);
     assert.equal(out.username, 'it-admin');
@@ -55,7 +58,12 @@ describe('carewall CLI', () => {
     await server.kill('SIGTERM');
     const again2 = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
     cleanups.push(() => again2.kill('SIGTERM'));
-    const token2 = (await call(again2.url, 'POST', '/api/session', { body: { username: 'it-admin', password: PASSWORD, otp: currentOtp(out.totpUri, Date.now() + 30_000) }, headers: { 'content-type': 'application/json' } })).body.token;
+    const token2 = (
+      await call(again2.url, 'POST', '/api/session', {
+        body: { username: 'it-admin', password: PASSWORD, otp: currentOtp(out.totpUri, Date.now() + 30_000) },
+        headers: { 'content-type': 'application/json' },
+      })
+    ).body.token;
     assert.equal((await call(again2.url, 'GET', `/fhir/Practitioner/${p.body.id}`, { token: token2 })).body.name[0].family, 'Clitest');
   });
 
@@ -63,7 +71,10 @@ describe('carewall CLI', () => {
     const dataDir = path.join(tempDir(), 'weak');
     const db = await freshDatabase();
     if (db) cleanups.push(db.drop);
-    const res = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'a', '--admin-password-stdin', '--json'], { env: { DATABASE_URL: db?.url }, input: 'short' });
+    const res = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'a', '--admin-password-stdin', '--json'], {
+      env: { DATABASE_URL: db?.url },
+      input: 'short',
+    });
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /at least 10 characters/);
     assert.ok(!fs.existsSync(dataDir), 'refused before anything is made');
@@ -95,15 +106,24 @@ describe('carewall CLI', () => {
     // The logins are printed right after the address; give the pipe a moment.
     for (let i = 0; i < 50 && !demo.output().includes(doctor.password); i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(demo.output().includes(doctor.username) && demo.output().includes(doctor.password), 'logins are printed');
-    const session = await call(demo.url, 'POST', '/api/session', { body: { username: doctor.username, password: doctor.password }, headers: { 'content-type': 'application/json' } });
+    const session = await call(demo.url, 'POST', '/api/session', {
+      body: { username: doctor.username, password: doctor.password },
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(session.status, 201);
     // The front desk finds every patient; each physician only those in their care, and every patient has one.
     const desk = logins.find((l: any) => l.roles.includes('receptionist'));
-    const deskSession = await call(demo.url, 'POST', '/api/session', { body: { username: desk.username, password: desk.password }, headers: { 'content-type': 'application/json' } });
+    const deskSession = await call(demo.url, 'POST', '/api/session', {
+      body: { username: desk.username, password: desk.password },
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal((await call(demo.url, 'GET', '/fhir/Patient', { token: deskSession.body.token })).body.total, 3);
     const cared = new Set<string>();
     for (const l of logins.filter((x: any) => x.roles.includes('physician'))) {
-      const s = await call(demo.url, 'POST', '/api/session', { body: { username: l.username, password: l.password }, headers: { 'content-type': 'application/json' } });
+      const s = await call(demo.url, 'POST', '/api/session', {
+        body: { username: l.username, password: l.password },
+        headers: { 'content-type': 'application/json' },
+      });
       const seen = await call(demo.url, 'GET', '/fhir/Patient', { token: s.body.token });
       assert.equal(seen.status, 200);
       for (const e of seen.body.entry ?? []) cared.add(e.resource.id);
@@ -115,7 +135,23 @@ describe('carewall CLI', () => {
     const binary = await runBinary(['--help']);
     assert.equal(binary.code, 0, binary.stderr);
     assert.match(binary.stdout, /Usage: carewall/);
-    for (const args of [['init'], ['start'], ['demo'], ['demo-code'], ['keys', 'rotate'], ['user'], ['user', 'add'], ['audit', 'verify'], ['import'], ['client', 'add'], ['backup', 'run'], ['backup', 'restore'], ['guard', 'watch'], ['monitor', 'scan'], ['vault', 'serve']]) {
+    for (const args of [
+      ['init'],
+      ['start'],
+      ['demo'],
+      ['demo-code'],
+      ['keys', 'rotate'],
+      ['user'],
+      ['user', 'add'],
+      ['audit', 'verify'],
+      ['import'],
+      ['client', 'add'],
+      ['backup', 'run'],
+      ['backup', 'restore'],
+      ['guard', 'watch'],
+      ['monitor', 'scan'],
+      ['vault', 'serve'],
+    ]) {
       const res = await runCli([...args, '--help']);
       assert.equal(res.code, 0, args.join(' '));
       assert.match(res.stdout, new RegExp(`Usage: carewall ${args.join(' ')}`));

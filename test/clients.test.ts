@@ -141,9 +141,15 @@ describe('system clients', () => {
     const officer = await s.login(['privacy-officer'], 'po-reporting');
     assert.equal((await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} })).status, 200);
     await s.cw.exports.running.get(id);
-    const manifest = (await (await fetch(kickOff.headers.get('content-location')!, { headers: { authorization: `Bearer ${token}` } })).json()) as { output: Array<{ type: string; count: number }> };
-    const stored = (await s.cw.db.query<{ n: number }>("select count(*)::int as n from records_resource where resource_type = 'Observation' and not deleted")).rows[0].n;
-    assert.deepEqual(manifest.output.map((o) => [o.type, o.count]), [['Observation', stored]]);
+    const manifest = (await (await fetch(kickOff.headers.get('content-location')!, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      output: Array<{ type: string; count: number }>;
+    };
+    const stored = (await s.cw.db.query<{ n: number }>("select count(*)::int as n from records_resource where resource_type = 'Observation' and not deleted"))
+      .rows[0].n;
+    assert.deepEqual(
+      manifest.output.map((o) => [o.type, o.count]),
+      [['Observation', stored]],
+    );
     // Its scope does not reach patients' demographics.
     const patients = await fetch(`${s.url}/fhir/$export?_type=Patient`, { headers: { authorization: `Bearer ${token}`, prefer: 'respond-async' } });
     assert.equal(patients.status, 403);
@@ -176,12 +182,30 @@ describe('carewall client on the command line', () => {
       const k = await keyPair('cli-1');
       const jwksFile = path.join(dir, 'jwks.json');
       fs.writeFileSync(jwksFile, JSON.stringify({ keys: [k.jwk] }));
-      const added = await runCli(['client', 'add', '--data-dir', inst.dataDir, '--name', 'reporting', '--jwks', jwksFile, '--scopes', 'system/Observation.read,system/Patient.read', '--json'], { env });
+      const added = await runCli(
+        [
+          'client',
+          'add',
+          '--data-dir',
+          inst.dataDir,
+          '--name',
+          'reporting',
+          '--jwks',
+          jwksFile,
+          '--scopes',
+          'system/Observation.read,system/Patient.read',
+          '--json',
+        ],
+        { env },
+      );
       assert.equal(added.code, 0, added.stderr);
       const client = JSON.parse(added.stdout) as ClientSummary;
       assert.deepEqual(client.scopes, ['system/Observation.read', 'system/Patient.read']);
       const listed = await runCli(['client', 'list', '--data-dir', inst.dataDir, '--json'], { env });
-      assert.deepEqual((JSON.parse(listed.stdout) as ClientSummary[]).map((c) => [c.id, c.disabled]), [[client.id, false]]);
+      assert.deepEqual(
+        (JSON.parse(listed.stdout) as ClientSummary[]).map((c) => [c.id, c.disabled]),
+        [[client.id, false]],
+      );
       const disabled = await runCli(['client', 'disable', '--data-dir', inst.dataDir, 'reporting'], { env });
       assert.equal(disabled.code, 0, disabled.stderr);
       const after = await runCli(['client', 'list', '--data-dir', inst.dataDir, '--json'], { env });

@@ -38,7 +38,7 @@ after(async () => {
 
 test('two updates with the same If-Match: one 200, one 412, and the loser changed nothing', async () => {
   const token = await s.login(['physician']);
-    treatedBy(s.practitionerOf(token));
+  treatedBy(s.practitionerOf(token));
   for (let round = 0; round < 5; round++) {
     const p = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Racer') })).body;
     const [a, b] = await Promise.all([
@@ -56,7 +56,7 @@ test('two updates with the same If-Match: one 200, one 412, and the loser change
 
 test('concurrent updates without If-Match are serialised: every one becomes its own version', async () => {
   const token = await s.login(['physician']);
-    treatedBy(s.practitionerOf(token));
+  treatedBy(s.practitionerOf(token));
   const p = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Serial') })).body;
   const results = await Promise.all(
     Array.from({ length: 8 }, (_, i) =>

@@ -13,7 +13,13 @@ describe('console routes', () => {
     s = await startTestServer();
     doctor = await s.login(['physician'], 'dr-console');
     admin = await s.login(['admin'], 'admin-console');
-    mine = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Mine', given: ['Ann'] }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] })).id;
+    mine = (
+      await s.cw.fhir.create(SYSTEM, 'Patient', {
+        resourceType: 'Patient',
+        name: [{ family: 'Mine', given: ['Ann'] }],
+        generalPractitioner: [{ reference: s.practitionerOf(doctor) }],
+      })
+    ).id;
     await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Other' }] });
   });
   after(() => s?.close());
@@ -21,7 +27,10 @@ describe('console routes', () => {
   test('my patients lists only related patients, each with why; nothing without a session', async () => {
     const r = await call(s.url, 'GET', '/api/my-patients', { token: doctor });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.patients.map((p: { id: string }) => p.id), [mine]);
+    assert.deepEqual(
+      r.body.patients.map((p: { id: string }) => p.id),
+      [mine],
+    );
     assert.deepEqual(r.body.patients[0].why, ['general practitioner']);
     assert.equal(r.body.patients[0].name, 'Ann Mine');
     assert.equal((await call(s.url, 'GET', '/api/my-patients')).status, 401);

@@ -16,7 +16,11 @@ import { makeShare, runBehaviour } from '../src/guard/index.js';
 import { call, currentOtp, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 import { haveChromium, launch, seriousViolations } from './helpers/browser.js';
 
-const skip = !haveChromium() ? 'Debian chromium is not installed (.ci/run installs it)' : !fs.existsSync(path.join(WEB_ROOT, 'index.html')) ? 'the console is not built (npm install builds it)' : false;
+const skip = !haveChromium()
+  ? 'Debian chromium is not installed (.ci/run installs it)'
+  : !fs.existsSync(path.join(WEB_ROOT, 'index.html'))
+    ? 'the console is not built (npm install builds it)'
+    : false;
 const SHOTS = process.env.SCREENSHOTS;
 
 describe('web console', { skip }, () => {
@@ -74,8 +78,19 @@ describe('web console', { skip }, () => {
     await account('dr-hale', ['physician'], 'Hale');
     await account('po-reyes', ['privacy-officer'], 'Reyes');
     await account('admin-kim', ['admin'], 'Kim');
-    const mine = await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Okafor', given: ['Ada'] }], birthDate: '1961-04-02', gender: 'female', generalPractitioner: [{ reference: accounts['dr-hale'].practitioner! }] });
-    const other = await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Lindqvist', given: ['Bo'] }], birthDate: '1978-09-30', gender: 'male' });
+    const mine = await s.cw.fhir.create(SYSTEM, 'Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Okafor', given: ['Ada'] }],
+      birthDate: '1961-04-02',
+      gender: 'female',
+      generalPractitioner: [{ reference: accounts['dr-hale'].practitioner! }],
+    });
+    const other = await s.cw.fhir.create(SYSTEM, 'Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Lindqvist', given: ['Bo'] }],
+      birthDate: '1978-09-30',
+      gender: 'male',
+    });
     related = mine.id;
     unrelated = other.id;
     for (let i = 0; i < 6; i++) {
@@ -88,7 +103,12 @@ describe('web console', { skip }, () => {
         valueQuantity: { value: 150 - i * 4, unit: 'mmHg' },
       } as never);
     }
-    await s.cw.fhir.create(SYSTEM, 'Condition', { resourceType: 'Condition', subject: { reference: `Patient/${mine.id}` }, code: { text: 'Essential hypertension' }, clinicalStatus: { coding: [{ code: 'active' }], text: 'active' } } as never);
+    await s.cw.fhir.create(SYSTEM, 'Condition', {
+      resourceType: 'Condition',
+      subject: { reference: `Patient/${mine.id}` },
+      code: { text: 'Essential hypertension' },
+      clinicalStatus: { coding: [{ code: 'active' }], text: 'active' },
+    } as never);
     await s.cw.fhir.create(SYSTEM, 'Organization', { resourceType: 'Organization', name: 'Cardiology team' } as never);
     await s.cw.fhir.create(SYSTEM, 'Location', { resourceType: 'Location', name: 'Ward 3 East' } as never);
     browser = await launch();
@@ -177,16 +197,25 @@ describe('web console', { skip }, () => {
     await page.getByRole('link', { name: 'Access report' }).click();
     await page.getByLabel('Patient id').fill(unrelated);
     await page.getByRole('button', { name: 'Make report' }).click();
-    await page.getByRole('cell', { name: /dr-hale/ }).first().waitFor();
+    await page
+      .getByRole('cell', { name: /dr-hale/ })
+      .first()
+      .waitFor();
     await check(page, 'access-report');
     await page.getByRole('link', { name: 'Audit search' }).click();
     await page.getByLabel('Patient id').fill(unrelated);
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('cell', { name: `Patient/${unrelated}` }).first().waitFor();
+    await page
+      .getByRole('cell', { name: `Patient/${unrelated}` })
+      .first()
+      .waitFor();
     await check(page, 'audit-search');
     await page.getByRole('link', { name: 'Audit log health' }).click();
     await page.getByRole('button', { name: 'Verify now' }).click();
-    await page.getByRole('status').filter({ hasText: /Verified .*records/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Verified .*records/ })
+      .waitFor();
     await check(page, 'audit-log-health');
   });
 
@@ -212,7 +241,9 @@ describe('web console', { skip }, () => {
     // Stored as the directory says: a PractitionerRole of the new nurse in that team and ward.
     const admin = await tokenOf('admin-kim');
     const roles = await call(s.url, 'GET', '/fhir/PractitionerRole', { token: admin });
-    const role = roles.body.entry.map((e: { resource: { organization?: { reference: string }; location?: unknown[] } }) => e.resource).find((r: { organization?: { reference: string } }) => r.organization);
+    const role = roles.body.entry
+      .map((e: { resource: { organization?: { reference: string }; location?: unknown[] } }) => e.resource)
+      .find((r: { organization?: { reference: string } }) => r.organization);
     assert.ok(role?.organization.reference.startsWith('Organization/'));
     assert.equal(role.location.length, 1);
     // The new account exists, requires a second factor, and signs in with it.
@@ -282,7 +313,10 @@ describe('web console', { skip }, () => {
     assert.ok(!(await page.content()).includes('.docx'), 'no file name on the page');
     await check(page, 'file-shares');
     await page.getByRole('button', { name: 'Clean-up done: release the shares' }).click();
-    await page.getByRole('status').filter({ hasText: /Released: \d+ folders and files writable again/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Released: \d+ folders and files writable again/ })
+      .waitFor();
     assert.notEqual(fs.statSync(shareDir).mode & 0o200, 0, 'writable again');
   });
 
@@ -299,5 +333,4 @@ describe('web console', { skip }, () => {
     const found = Object.entries(violations).filter(([, v]) => v.length > 0);
     assert.deepEqual(found, []);
   });
-
 });

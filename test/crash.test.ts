@@ -24,13 +24,21 @@ test('SIGKILL during a burst of writes loses no acknowledged write and leaves no
 
   let server = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
   const login = async (username: string, otp?: string) =>
-    (await call(server.url, 'POST', '/api/session', { body: { username, password: PASSWORD, otp }, headers: { 'content-type': 'application/json' } })).body.token as string;
+    (await call(server.url, 'POST', '/api/session', { body: { username, password: PASSWORD, otp }, headers: { 'content-type': 'application/json' } })).body
+      .token as string;
   const admin = await login('root-admin', currentOtp(totpUri));
   // The clinic directory is the admin's; the physician is the patient's general practitioner (a care relationship).
-  const practitioner = await call(server.url, 'POST', '/fhir/Practitioner', { token: admin, body: { resourceType: 'Practitioner', name: [{ family: 'Burst' }] } });
+  const practitioner = await call(server.url, 'POST', '/fhir/Practitioner', {
+    token: admin,
+    body: { resourceType: 'Practitioner', name: [{ family: 'Burst' }] },
+  });
   assert.equal(practitioner.status, 201);
   const gp = `Practitioner/${practitioner.body.id}`;
-  const created = await call(server.url, 'POST', '/api/users', { token: admin, body: { username: 'dr-burst', password: PASSWORD, roles: ['physician'], practitioner: gp }, headers: { 'content-type': 'application/json' } });
+  const created = await call(server.url, 'POST', '/api/users', {
+    token: admin,
+    body: { username: 'dr-burst', password: PASSWORD, roles: ['physician'], practitioner: gp },
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const token = await login('dr-burst');
   const p = await call(server.url, 'POST', '/fhir/Patient', { token, body: patient('Crashtest', 'Ottoline', { generalPractitioner: [{ reference: gp }] }) });

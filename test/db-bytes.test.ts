@@ -33,7 +33,10 @@ const samples = [allBytes, Buffer.from('\\x00"\\\\', 'latin1'), Buffer.alloc(0),
 test('a bytea parameter is stored exactly, and a non-binary value for it is refused', async () => {
   for (const [k, v] of samples.entries()) await db.query('insert into bytes_probe (k, v) values ($1, $2)', [k, v]);
   const rows = (await db.query<{ k: number; v: unknown }>('select k, v from bytes_probe order by k')).rows;
-  assert.deepEqual(rows.map((r) => toBuffer(r.v).toString('hex')), samples.map((s) => s.toString('hex')));
+  assert.deepEqual(
+    rows.map((r) => toBuffer(r.v).toString('hex')),
+    samples.map((s) => s.toString('hex')),
+  );
   // A view into a larger buffer is stored as the view, not the buffer behind it.
   await db.query('insert into bytes_probe (k, v) values (100, $1)', [allBytes.subarray(10, 20)]);
   assert.deepEqual(toBuffer((await db.query<{ v: unknown }>('select v from bytes_probe where k = 100')).rows[0].v), allBytes.subarray(10, 20));
@@ -46,6 +49,12 @@ test('values packed into one parameter come out of substring unchanged and in or
   const packed = bindPacked(bindTo(params), samples);
   await db.query(`insert into bytes_probe (k, v) select k, ${packed.value} from unnest(${packed.unnest}) with ordinality as x(s, l, k)`, params);
   const rows = (await db.query<{ k: number; v: unknown }>('select k, v from bytes_probe order by k')).rows;
-  assert.deepEqual(rows.map((r) => Number(r.k)), [1, 2, 3, 4, 5]);
-  assert.deepEqual(rows.map((r) => toBuffer(r.v).toString('hex')), samples.map((s) => s.toString('hex')));
+  assert.deepEqual(
+    rows.map((r) => Number(r.k)),
+    [1, 2, 3, 4, 5],
+  );
+  assert.deepEqual(
+    rows.map((r) => toBuffer(r.v).toString('hex')),
+    samples.map((s) => s.toString('hex')),
+  );
 });

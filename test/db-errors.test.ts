@@ -137,7 +137,10 @@ describe('background work waits out an outage (retryWhileAway)', () => {
   test('gives up after its tries, and at once when stopped', async () => {
     let calls = 0;
     const away = withCode('57P03');
-    await assert.rejects(retryWhileAway(async () => (calls++, Promise.reject(away)), quick), (err) => err === away);
+    await assert.rejects(
+      retryWhileAway(async () => (calls++, Promise.reject(away)), quick),
+      (err) => err === away,
+    );
     assert.equal(calls, quick.attempts);
     const stop = new AbortController();
     calls = 0;

@@ -12,7 +12,18 @@ import fs from 'node:fs';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { observation } from './helpers/fixtures.js';
 import { call, freshDatabase } from './helpers/harness.js';
-import { alive, assertAllReadable, assertAuditVerifies, awaitBackgroundJobsCaughtUp, backgroundJobsFailedSince, checkUnavailable, Load, startClinic, waitFor, type Clinic } from './helpers/outageLoad.js';
+import {
+  alive,
+  assertAllReadable,
+  assertAuditVerifies,
+  awaitBackgroundJobsCaughtUp,
+  backgroundJobsFailedSince,
+  checkUnavailable,
+  Load,
+  startClinic,
+  waitFor,
+  type Clinic,
+} from './helpers/outageLoad.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/privatePostgres.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcpProxy.js';
 

@@ -57,7 +57,11 @@ describe('demo clinic seeding', () => {
     for (const l of seeded.logins) {
       assert.match(l.username, /^[a-z0-9.-]+$/);
       assert.ok(l.password.length >= 10);
-      assert.equal(Boolean(l.totpUri), l.roles.some((r) => TOTP_ROLES.includes(r)), `${l.username}: second factor exactly for ${TOTP_ROLES.join(', ')}`);
+      assert.equal(
+        Boolean(l.totpUri),
+        l.roles.some((r) => TOTP_ROLES.includes(r)),
+        `${l.username}: second factor exactly for ${TOTP_ROLES.join(', ')}`,
+      );
       const [, id] = l.practitioner.split('/');
       const practitioner = (await s.cw.fhir.read(SYSTEM, 'Practitioner', id)).resource as any;
       assert.ok(practitioner.name[0].family);
@@ -81,7 +85,10 @@ describe('demo clinic seeding', () => {
   test('every demo login can log in (with its second factor where the role requires one)', async () => {
     for (const l of seeded.logins) {
       const otp = l.totpUri ? currentOtp(l.totpUri) : undefined;
-      const res = await call(s.url, 'POST', '/api/session', { body: { username: l.username, password: l.password, otp }, headers: { 'content-type': 'application/json' } });
+      const res = await call(s.url, 'POST', '/api/session', {
+        body: { username: l.username, password: l.password, otp },
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(res.status, 201, `${l.username} (${l.roles.join(',')}): ${JSON.stringify(res.body)}`);
       // Roles with patient data may search patients (finding only whom they may see); the others may not.
       const mayReadPatients = l.roles.some((r) => !['admin', 'security-admin', 'biomedical-engineer'].includes(r));
@@ -92,7 +99,9 @@ describe('demo clinic seeding', () => {
   test('patients are found by identifier and by family-name prefix; their clinical data by patient', async () => {
     // The front desk finds any patient; the patient's general practitioner reads the chart.
     const desk = seeded.logins.find((l) => l.roles.includes('receptionist'))!;
-    token = (await call(s.url, 'POST', '/api/session', { body: { username: desk.username, password: desk.password }, headers: { 'content-type': 'application/json' } })).body.token;
+    token = (
+      await call(s.url, 'POST', '/api/session', { body: { username: desk.username, password: desk.password }, headers: { 'content-type': 'application/json' } })
+    ).body.token;
     const all = (await fhir('/Patient?_summary=count')).body;
     assert.equal(all.total, PATIENTS);
     const byMrn = (await fhir(`/Patient?identifier=${encodeURIComponent(`${MRN_SYSTEM}|MRN-000001`)}`)).body;
@@ -102,12 +111,19 @@ describe('demo clinic seeding', () => {
     assert.match(p.birthDate, /^\d{4}-\d{2}-\d{2}$/);
     assert.ok(p.address[0].line[0] && p.address[0].city && p.telecom[0].value && p.gender);
     const byFamily = (await fhir(`/Patient?family=${encodeURIComponent(p.name[0].family.slice(0, 4))}&_count=100`)).body;
-    assert.ok(byFamily.entry.some((e: any) => e.resource.id === p.id), 'family name prefix finds the patient');
-    assert.ok((await fhir(`/Patient?name=${encodeURIComponent(`${p.name[0].given[0]} ${p.name[0].family}`)}`)).body.entry.some((e: any) => e.resource.id === p.id));
+    assert.ok(
+      byFamily.entry.some((e: any) => e.resource.id === p.id),
+      'family name prefix finds the patient',
+    );
+    assert.ok(
+      (await fhir(`/Patient?name=${encodeURIComponent(`${p.name[0].given[0]} ${p.name[0].family}`)}`)).body.entry.some((e: any) => e.resource.id === p.id),
+    );
     assert.equal((await fhir(`/Observation?patient=${p.id}`)).status, 403, 'the front desk sees no clinical data');
 
     const gp = seeded.logins.find((l) => l.practitioner === p.generalPractitioner[0].reference)!;
-    token = (await call(s.url, 'POST', '/api/session', { body: { username: gp.username, password: gp.password }, headers: { 'content-type': 'application/json' } })).body.token;
+    token = (
+      await call(s.url, 'POST', '/api/session', { body: { username: gp.username, password: gp.password }, headers: { 'content-type': 'application/json' } })
+    ).body.token;
 
     const vitals = (await fhir(`/Observation?patient=Patient/${p.id}&_count=100`)).body;
     assert.ok(vitals.total >= 4, 'vital signs at every visit');
@@ -145,12 +161,18 @@ describe('demo clinic seeding', () => {
     assert.ok(references.length > PATIENTS * 20);
     for (const { from, to } of references) assert.ok(ids.has(to), `${from} references ${to}, which does not exist`);
     const encounters = await everything(s.cw, 'Encounter');
-    assert.ok(encounters.every((e) => e.participant[0].individual.reference.startsWith('Practitioner/') && e.location[0].location.reference.startsWith('Location/')));
+    assert.ok(
+      encounters.every((e) => e.participant[0].individual.reference.startsWith('Practitioner/') && e.location[0].location.reference.startsWith('Location/')),
+    );
     assert.ok(encounters.every((e) => ['finished', 'in-progress'].includes(e.status)));
     const conditions = await everything(s.cw, 'Condition');
-    assert.ok(conditions.every((c) => c.code.coding.some((x: any) => ['http://snomed.info/sct', 'http://hl7.org/fhir/sid/icd-10'].includes(x.system)) && c.code.text));
+    assert.ok(
+      conditions.every((c) => c.code.coding.some((x: any) => ['http://snomed.info/sct', 'http://hl7.org/fhir/sid/icd-10'].includes(x.system)) && c.code.text),
+    );
     const prescriptions = await everything(s.cw, 'MedicationRequest');
-    assert.ok(prescriptions.every((m) => m.intent === 'order' && m.medicationCodeableConcept.coding[0].system === 'http://www.nlm.nih.gov/research/umls/rxnorm'));
+    assert.ok(
+      prescriptions.every((m) => m.intent === 'order' && m.medicationCodeableConcept.coding[0].system === 'http://www.nlm.nih.gov/research/umls/rxnorm'),
+    );
   });
 
   test('the same seed gives the same clinic; another seed gives another', async () => {
@@ -158,7 +180,10 @@ describe('demo clinic seeding', () => {
     const other = await openCarewall(inst.settings, createLogger('silent'));
     try {
       const again = await seedDemoClinic(other, { patients: 5, seed: SEED, referenceDate: DAY });
-      assert.deepEqual(again.logins.map((l) => l.username), seeded.logins.map((l) => l.username));
+      assert.deepEqual(
+        again.logins.map((l) => l.username),
+        seeded.logins.map((l) => l.username),
+      );
       const first = await patientNamesByMrn(s.cw);
       const second = await patientNamesByMrn(other);
       assert.equal(second.size, 5);

@@ -24,9 +24,10 @@ describe('encryption at rest', () => {
   test('bodies are ciphertext under a per-patient key; search columns hold no readable values', async () => {
     const p = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Plaintextcheck', 'Wilhelmina') })).body;
     const p2 = (await call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Otherpatient') })).body;
-    const rows = await s.cw.db.query<{ body: Uint8Array; key_scope: string }>("select body, key_scope from records_version where resource_type = 'Patient' and id = any($1)", [
-      [p.id, p2.id],
-    ]);
+    const rows = await s.cw.db.query<{ body: Uint8Array; key_scope: string }>(
+      "select body, key_scope from records_version where resource_type = 'Patient' and id = any($1)",
+      [[p.id, p2.id]],
+    );
     assert.equal(rows.rows.length, 2);
     assert.notEqual(rows.rows[0].key_scope, rows.rows[1].key_scope, 'each patient has a data key of their own');
     for (const r of rows.rows) {
@@ -37,7 +38,10 @@ describe('encryption at rest', () => {
     assert.ok(tokens.rows.length > 5);
     for (const t of tokens.rows) assert.equal(t.hash.length, 16);
     const wrapped = await s.cw.db.query<{ wrapped: Uint8Array }>('select wrapped from keys_data_key');
-    assert.ok(wrapped.rows.every((r) => r.wrapped.length === 1 + 12 + 32 + 16), 'data keys are stored wrapped, never raw');
+    assert.ok(
+      wrapped.rows.every((r) => r.wrapped.length === 1 + 12 + 32 + 16),
+      'data keys are stored wrapped, never raw',
+    );
   });
 
   test('an altered body, or a body moved onto another record, is refused rather than served', async () => {
@@ -70,7 +74,10 @@ describe('encryption at rest', () => {
     assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
     assert.ok(result.rewrapped >= 3);
     const ids = await s.cw.db.query<{ master_key_id: string }>('select distinct master_key_id from keys_data_key');
-    assert.deepEqual(ids.rows.map((r) => r.master_key_id), [afterFile.current]);
+    assert.deepEqual(
+      ids.rows.map((r) => r.master_key_id),
+      [afterFile.current],
+    );
     // The running server still serves, and a fresh process (no cached keys) can read with the new file only.
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${p.id}`, { token })).status, 200);
     if (s.databaseUrl) {

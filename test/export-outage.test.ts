@@ -23,7 +23,13 @@ before(async () => {
   const doctorToken = await s.login(['physician'], 'dr-exporter');
   doctor = await who(doctorToken);
   officer = await who(await s.login(['privacy-officer'], 'po-approver'));
-  const mine = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Exportata' }], generalPractitioner: [{ reference: s.practitionerOf(doctorToken) }] })).id;
+  const mine = (
+    await s.cw.fhir.create(SYSTEM, 'Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Exportata' }],
+      generalPractitioner: [{ reference: s.practitionerOf(doctorToken) }],
+    })
+  ).id;
   for (let i = 0; i < 3; i++) await s.cw.fhir.create(SYSTEM, 'Observation', observation(mine) as Resource);
 });
 after(() => s?.close());
@@ -37,7 +43,11 @@ test('a job the database went away under runs again when it is back, and complet
         return (sql: string, params?: unknown[]) => {
           if (away > 0 && sql.startsWith('insert into bulk_export_file')) {
             away--;
-            return Promise.reject(new DatabaseUnavailableError('the database is unavailable (ECONNRESET)', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }));
+            return Promise.reject(
+              new DatabaseUnavailableError('the database is unavailable (ECONNRESET)', {
+                cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+              }),
+            );
           }
           return target.query(sql, params);
         };
@@ -54,5 +64,11 @@ test('a job the database went away under runs again when it is back, and complet
   const done = await exports.status(doctor, job.id);
   assert.equal(done.status, 'completed', JSON.stringify(done));
   // Whole: each file once, none left over from the try that was cut off.
-  assert.deepEqual(done.files.map((f) => [f.type, f.count]), [['Patient', 1], ['Observation', 3]]);
+  assert.deepEqual(
+    done.files.map((f) => [f.type, f.count]),
+    [
+      ['Patient', 1],
+      ['Observation', 3],
+    ],
+  );
 });

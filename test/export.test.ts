@@ -24,7 +24,13 @@ describe('bulk export', () => {
     doctor = await s.login(['physician'], 'dr-exporter');
     officer = await s.login(['privacy-officer'], 'po-approver');
     admin = await s.login(['physician', 'privacy-officer'], 'dr-both');
-    mine = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Exportata' }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] })).id;
+    mine = (
+      await s.cw.fhir.create(SYSTEM, 'Patient', {
+        resourceType: 'Patient',
+        name: [{ family: 'Exportata' }],
+        generalPractitioner: [{ reference: s.practitionerOf(doctor) }],
+      })
+    ).id;
     other = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Elsewhere' }] })).id;
     for (const p of [mine, mine, other]) await s.cw.fhir.create(SYSTEM, 'Observation', observation(p) as Resource);
   });
@@ -59,14 +65,30 @@ describe('bulk export', () => {
     assert.equal(done.status, 200);
     const manifest = (await done.json()) as { requiresAccessToken: boolean; output: Array<{ type: string; url: string; count: number }> };
     assert.equal(manifest.requiresAccessToken, true);
-    assert.deepEqual(manifest.output.map((o) => [o.type, o.count]), [['Patient', 1], ['Observation', 2]]);
+    assert.deepEqual(
+      manifest.output.map((o) => [o.type, o.count]),
+      [
+        ['Patient', 1],
+        ['Observation', 2],
+      ],
+    );
     const patients = await get(doctor, manifest.output[0].url);
     assert.equal(patients.status, 200);
     assert.match(patients.headers.get('content-type') ?? '', /application\/fhir\+ndjson/);
-    const lines = (await patients.text()).trim().split('\n').map((l) => JSON.parse(l) as Resource);
-    assert.deepEqual(lines.map((r) => r.id), [mine], 'the unrelated patient did not leave');
+    const lines = (await patients.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Resource);
+    assert.deepEqual(
+      lines.map((r) => r.id),
+      [mine],
+      'the unrelated patient did not leave',
+    );
     for (const r of lines) validateBody(r); // valid FHIR R4, as the API would accept it
-    const observations = (await (await get(doctor, manifest.output[1].url)).text()).trim().split('\n').map((l) => JSON.parse(l) as { subject: { reference: string } });
+    const observations = (await (await get(doctor, manifest.output[1].url)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { subject: { reference: string } });
     assert.ok(observations.every((o) => o.subject.reference === `Patient/${mine}`));
     // Nobody else downloads it, not even the approver.
     assert.equal((await get(officer, manifest.output[0].url)).status, 404);
@@ -78,9 +100,18 @@ describe('bulk export', () => {
 
     // All of it is in the audit log: request, approval, what left, downloads (and the refused ones).
     const { size } = await s.cw.audit.log.head();
-    const records = (await s.cw.audit.log.leaves(0, size)).map((l) => decodeLeaf(l.leaf)).filter((r) => r.action.startsWith('export.') && r.resource?.id === id);
+    const records = (await s.cw.audit.log.leaves(0, size))
+      .map((l) => decodeLeaf(l.leaf))
+      .filter((r) => r.action.startsWith('export.') && r.resource?.id === id);
     const seen = records.map((r) => `${r.action}:${r.outcome}:${r.user?.username}`);
-    for (const want of ['export.request:success:dr-exporter', 'export.approve:denied:dr-exporter', 'export.approve:success:po-approver', 'export.run:success:dr-exporter', 'export.download:success:dr-exporter', 'export.download:denied:dr-exporter']) {
+    for (const want of [
+      'export.request:success:dr-exporter',
+      'export.approve:denied:dr-exporter',
+      'export.approve:success:po-approver',
+      'export.run:success:dr-exporter',
+      'export.download:success:dr-exporter',
+      'export.download:denied:dr-exporter',
+    ]) {
       assert.ok(seen.includes(want), `${want} in ${seen.join(', ')}`);
     }
     const run = records.find((r) => r.action === 'export.run')!;

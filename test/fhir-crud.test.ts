@@ -45,7 +45,10 @@ describe('FHIR read, vread, create, update, delete, history', () => {
     const hist = await fhir('GET', `/Patient/${created.id}/_history`);
     assert.equal(hist.body.type, 'history');
     assert.equal(hist.body.total, 2);
-    assert.deepEqual(hist.body.entry.map((e: any) => e.resource.meta.versionId), ['2', '1']);
+    assert.deepEqual(
+      hist.body.entry.map((e: any) => e.resource.meta.versionId),
+      ['2', '1'],
+    );
   });
 
   test('If-Match: the current version succeeds, a stale one gets 412 and changes nothing', async () => {
@@ -101,7 +104,7 @@ describe('FHIR read, vread, create, update, delete, history', () => {
     assert.equal((await fhir('POST', '/Observation', { body: orphan })).status, 422);
     // A patient that does not exist is, to a caller, like one they are not related to: refused alike.
     assert.equal((await fhir('POST', '/Observation', { body: observation('does-not-exist') })).status, 403);
-    assert.equal((await s.cw.fhir.create(SYSTEM, 'Observation', observation('does-not-exist')).catch((e) => e.status)), 422);
+    assert.equal(await s.cw.fhir.create(SYSTEM, 'Observation', observation('does-not-exist')).catch((e) => e.status), 422);
     assert.equal((await fhir('GET', '/Observation/_history')).body.total, before);
   });
 
@@ -126,13 +129,23 @@ describe('FHIR read, vread, create, update, delete, history', () => {
       { resourceType: 'Organization', name: 'Test clinic' },
       { resourceType: 'Location', name: 'Ward T' },
       encounter(p.id),
-      { resourceType: 'Appointment', status: 'booked', start: '2024-05-01T09:00:00Z', end: '2024-05-01T09:20:00Z', participant: [{ actor: subject, status: 'accepted' }] },
+      {
+        resourceType: 'Appointment',
+        status: 'booked',
+        start: '2024-05-01T09:00:00Z',
+        end: '2024-05-01T09:20:00Z',
+        participant: [{ actor: subject, status: 'accepted' }],
+      },
       { resourceType: 'EpisodeOfCare', status: 'active', patient: subject },
       { resourceType: 'CareTeam', status: 'active', subject },
       { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject },
       observation(p.id),
       { resourceType: 'Condition', subject, code: { text: 'x' } },
-      { resourceType: 'AllergyIntolerance', patient: subject, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] } },
+      {
+        resourceType: 'AllergyIntolerance',
+        patient: subject,
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+      },
       { resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject, medicationCodeableConcept: { text: 'x' } },
       { resourceType: 'Procedure', status: 'completed', subject },
       { resourceType: 'DiagnosticReport', status: 'final', code: { text: 'x' }, subject },
@@ -173,13 +186,31 @@ describe('FHIR read, vread, create, update, delete, history', () => {
     assert.equal(res.body.fhirVersion, '4.0.1');
     const types = res.body.rest[0].resource.map((r: any) => r.type).sort();
     assert.deepEqual(types, [
-      'AllergyIntolerance', 'Appointment', 'CareTeam', 'Condition', 'Consent', 'DiagnosticReport', 'DocumentReference', 'Encounter',
-      'EpisodeOfCare', 'Location', 'MedicationRequest', 'Observation', 'Organization', 'Patient', 'Practitioner', 'PractitionerRole',
-      'Procedure', 'ServiceRequest',
+      'AllergyIntolerance',
+      'Appointment',
+      'CareTeam',
+      'Condition',
+      'Consent',
+      'DiagnosticReport',
+      'DocumentReference',
+      'Encounter',
+      'EpisodeOfCare',
+      'Location',
+      'MedicationRequest',
+      'Observation',
+      'Organization',
+      'Patient',
+      'Practitioner',
+      'PractitionerRole',
+      'Procedure',
+      'ServiceRequest',
     ]);
     const patientCaps = res.body.rest[0].resource.find((r: any) => r.type === 'Patient');
     for (const p of ['_id', '_lastUpdated', 'identifier', 'name', 'family', 'given', 'birthdate', 'gender']) {
-      assert.ok(patientCaps.searchParam.some((sp: any) => sp.name === p), p);
+      assert.ok(
+        patientCaps.searchParam.some((sp: any) => sp.name === p),
+        p,
+      );
     }
     assert.deepEqual(res.body.rest[0].interaction.map((i: any) => i.code).sort(), ['batch', 'transaction']);
     // What it claims about conditional interactions is what the server does.

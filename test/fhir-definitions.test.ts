@@ -39,21 +39,29 @@ function corpus(): unknown[] {
   return [...records, ...damaged];
 }
 
-test('the trimmed FHIR definitions give the same verdict as the published ones on every resource', { skip: !fs.existsSync(TRIMMED) && 'definitions/ is made by npm run build (npm install runs it)' }, () => {
-  const file = path.join(tempDir('carewall-definitions-'), 'corpus.json');
-  const resources = corpus();
-  fs.writeFileSync(file, JSON.stringify(resources));
-  const verdicts = (which: string) => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/validateCorpus.ts'), which, file], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
-    assert.equal(run.status, 0, run.stderr);
-    return JSON.parse(run.stdout) as string[];
-  };
-  const full = verdicts('full');
-  const trimmed = verdicts('trimmed');
-  assert.equal(full.length, resources.length);
-  // The corpus means something: most records valid, most damaged copies refused.
-  const refused = full.filter((v) => v !== 'valid').length;
-  assert.ok(refused > resources.length / 4, `${refused} of ${resources.length} refused`);
-  assert.ok(!full.some((v) => v.startsWith('crash')));
-  for (let i = 0; i < full.length; i++) assert.equal(trimmed[i], full[i], `resource ${i} (${(resources[i] as { resourceType: string }).resourceType})`);
-});
+test(
+  'the trimmed FHIR definitions give the same verdict as the published ones on every resource',
+  { skip: !fs.existsSync(TRIMMED) && 'definitions/ is made by npm run build (npm install runs it)' },
+  () => {
+    const file = path.join(tempDir('carewall-definitions-'), 'corpus.json');
+    const resources = corpus();
+    fs.writeFileSync(file, JSON.stringify(resources));
+    const verdicts = (which: string) => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/validateCorpus.ts'), which, file], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      return JSON.parse(run.stdout) as string[];
+    };
+    const full = verdicts('full');
+    const trimmed = verdicts('trimmed');
+    assert.equal(full.length, resources.length);
+    // The corpus means something: most records valid, most damaged copies refused.
+    const refused = full.filter((v) => v !== 'valid').length;
+    assert.ok(refused > resources.length / 4, `${refused} of ${resources.length} refused`);
+    assert.ok(!full.some((v) => v.startsWith('crash')));
+    for (let i = 0; i < full.length; i++) assert.equal(trimmed[i], full[i], `resource ${i} (${(resources[i] as { resourceType: string }).resourceType})`);
+  },
+);

@@ -28,7 +28,13 @@ describe('FHIR invalid input', () => {
     ['bad date', 'POST', '/Patient', { body: { resourceType: 'Patient', birthDate: '1961-13-45' } }, 400],
     ['missing required element', 'POST', '/Observation', { body: { resourceType: 'Observation', code: { text: 'x' } } }, 400],
     ['unsupported type in the URL', 'POST', '/Spaceship', { body: { resourceType: 'Spaceship' } }, 404],
-    ['oversized body', 'POST', '/Patient', { body: { ...patient(), text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(100_000)}</div>` } } }, 413],
+    [
+      'oversized body',
+      'POST',
+      '/Patient',
+      { body: { ...patient(), text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(100_000)}</div>` } } },
+      413,
+    ],
     ['invalid id in body', 'POST', '/Patient', { body: { resourceType: 'Patient', id: 'no spaces allowed' } }, 400],
   ];
   for (const [name, method, path, opts, status] of cases) {

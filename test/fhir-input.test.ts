@@ -18,13 +18,23 @@ const MARKER = 'JOHN SMITH 1970-01-01';
 before(async () => {
   s = await startTestServer();
   token = await s.login(['physician']);
-  patientId = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Inputova' }], generalPractitioner: [{ reference: s.practitionerOf(token) }] })).id;
+  patientId = (
+    await s.cw.fhir.create(SYSTEM, 'Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Inputova' }],
+      generalPractitioner: [{ reference: s.practitionerOf(token) }],
+    })
+  ).id;
 });
 after(() => s?.close());
 
 /** Sends raw bytes as a FHIR body. */
 async function send(method: string, path: string, body: string | Buffer): Promise<{ status: number; text: string; json: any }> {
-  const res = await fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  const res = await fetch(`${s.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -122,13 +132,24 @@ describe('bodies that cannot be kept exactly are refused, and nothing is stored'
 
 describe('search controls out of range answer 400, never 500', () => {
   const search = (query: string) => call(s.url, 'GET', `/fhir/Observation?${query}`, { token });
-  const controls = ['_count=-1', '_offset=1e30', '_offset=-5', '_count=1.5', `_since=${encodeURIComponent('99999-01-01T00:00:00Z')}`, `_since=${encodeURIComponent('9999-12-31T23:59:59Z')}`, '_since=yesterday'];
+  const controls = [
+    '_count=-1',
+    '_offset=1e30',
+    '_offset=-5',
+    '_count=1.5',
+    `_since=${encodeURIComponent('99999-01-01T00:00:00Z')}`,
+    `_since=${encodeURIComponent('9999-12-31T23:59:59Z')}`,
+    '_since=yesterday',
+  ];
   for (const path of ['/fhir/Observation?', '/fhir/Observation/_history?', `/fhir/Patient/${'PATIENT'}/_history?`]) {
     test(`${path} ${controls.join(' ')}`, async () => {
       for (const query of controls) {
         if (path === '/fhir/Observation?' && query.startsWith('_since')) continue; // not a search parameter
         const res = await call(s.url, 'GET', path.replace('PATIENT', patientId) + query, { token });
-        assert.ok(res.status === 400 || (res.status === 200 && query === `_since=${encodeURIComponent('9999-12-31T23:59:59Z')}`), `${path}${query}: ${res.status}`);
+        assert.ok(
+          res.status === 400 || (res.status === 200 && query === `_since=${encodeURIComponent('9999-12-31T23:59:59Z')}`),
+          `${path}${query}: ${res.status}`,
+        );
         if (res.status === 400) assert.equal(res.body.resourceType, 'OperationOutcome');
       }
     });
@@ -141,7 +162,11 @@ describe('search controls out of range answer 400, never 500', () => {
       if (res.status === 200) assert.equal(res.body.total, 0, q);
       else assert.equal(res.body.resourceType, 'OperationOutcome');
     }
-    for (const path of [`/fhir/Observation/_history?_since=${encodeURIComponent('9999-12-31T23:59:59Z')}`, `/fhir/Observation/_history?_since=0000-01-01`, `/fhir/$export?_since=99999-01-01`]) {
+    for (const path of [
+      `/fhir/Observation/_history?_since=${encodeURIComponent('9999-12-31T23:59:59Z')}`,
+      `/fhir/Observation/_history?_since=0000-01-01`,
+      `/fhir/$export?_since=99999-01-01`,
+    ]) {
       const res = await call(s.url, 'GET', path, { token });
       assert.ok(res.status < 500, `${path}: ${res.status}`);
     }
@@ -153,7 +178,10 @@ describe('search controls out of range answer 400, never 500', () => {
       assert.equal(made.status, 201, `${when}: ${made.text.slice(0, 200)}`);
       const found = await search(`patient=${patientId}&date=${encodeURIComponent(when)}`);
       assert.equal(found.status, 200);
-      assert.ok(found.body.entry.some((e: { resource: { id: string } }) => e.resource.id === made.json.id), when);
+      assert.ok(
+        found.body.entry.some((e: { resource: { id: string } }) => e.resource.id === made.json.id),
+        when,
+      );
     }
   });
 
@@ -164,10 +192,18 @@ describe('search controls out of range answer 400, never 500', () => {
         await call(s.url, 'GET', `/fhir/Patient/_history?${name}=x`, { token }),
         await call(s.url, 'POST', '/fhir/Patient/_search', { token, raw: `${name}=x`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
         await call(s.url, 'PUT', `/fhir/Patient?${name}=x`, { token, body: { resourceType: 'Patient', name: [{ family: 'Protoson' }] } }),
-        await call(s.url, 'POST', '/fhir/Patient', { token, body: { resourceType: 'Patient', name: [{ family: 'Protoson' }] }, headers: { 'if-none-exist': `${name}=1` } }),
+        await call(s.url, 'POST', '/fhir/Patient', {
+          token,
+          body: { resourceType: 'Patient', name: [{ family: 'Protoson' }] },
+          headers: { 'if-none-exist': `${name}=1` },
+        }),
       ];
       // An unknown parameter on a search is refused (400); history ignores what it does not read.
-      assert.deepEqual(answers.map((a) => a.status), [400, 200, 400, 400, 400], name);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [400, 200, 400, 400, 400],
+        name,
+      );
     }
   });
 

@@ -37,8 +37,15 @@ describe('FHIR advanced search and conditional writes', () => {
   let sharedPsy: Res;
   let sharedPlain: Res;
 
-  const as = (token: string) => (method: string, path: string, opts: Parameters<typeof call>[3] = {}) => call(s.url, method, `/fhir${path}`, { token, ...opts });
-  const ids = (bundle: any, mode = 'match') => (bundle.entry ?? []).filter((e: any) => e.search?.mode === mode).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+  const as =
+    (token: string) =>
+    (method: string, path: string, opts: Parameters<typeof call>[3] = {}) =>
+      call(s.url, method, `/fhir${path}`, { token, ...opts });
+  const ids = (bundle: any, mode = 'match') =>
+    (bundle.entry ?? [])
+      .filter((e: any) => e.search?.mode === mode)
+      .map((e: any) => `${e.resource.resourceType}/${e.resource.id}`)
+      .sort();
   const sys = async (type: string, query: Record<string, string[]>) => s.cw.fhir.search(SYSTEM, type, query, new URL(`http://x/fhir/${type}`));
   const versions = async () => (await s.cw.db.query<{ n: number }>('select count(*)::int as n from records_version')).rows[0].n;
   const ok = (res: { status: number; body: any }, status = 200) => {
@@ -63,12 +70,29 @@ describe('FHIR advanced search and conditional writes', () => {
     const d = as(doc);
     p = ok(await d('POST', '/Patient', { body: patient(SECRET.family, SECRET.given, { identifier: [{ system: MRN, value: SECRET.mrn }] }) }), 201);
     p2 = ok(await d('POST', '/Patient', { body: patient('Quastenflosser', 'Ida', { identifier: [{ system: MRN, value: 'ADV-2' }] }) }), 201);
-    enc = ok(await d('POST', '/Encounter', { body: { ...encounter(p.id, '2024-02-01T08:00:00Z', '2024-02-01T09:00:00Z'), participant: [{ individual: { reference: docPrac } }] } }), 201);
-    o1 = ok(await d('POST', '/Observation', { body: { ...observation(p.id, '1234-5'), encounter: { reference: `Encounter/${enc.id}` }, performer: [{ reference: docPrac }] } }), 201);
+    enc = ok(
+      await d('POST', '/Encounter', {
+        body: { ...encounter(p.id, '2024-02-01T08:00:00Z', '2024-02-01T09:00:00Z'), participant: [{ individual: { reference: docPrac } }] },
+      }),
+      201,
+    );
+    o1 = ok(
+      await d('POST', '/Observation', {
+        body: { ...observation(p.id, '1234-5'), encounter: { reference: `Encounter/${enc.id}` }, performer: [{ reference: docPrac }] },
+      }),
+      201,
+    );
     o2 = ok(await d('POST', '/Observation', { body: { ...observation(p.id, '8867-4'), encounter: { reference: `Encounter/${enc.id}` } } }), 201);
     sr = ok(
       await d('POST', '/ServiceRequest', {
-        body: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', code: { text: 'panel' }, subject: { reference: `Patient/${p.id}` }, requester: { reference: docPrac } },
+        body: {
+          resourceType: 'ServiceRequest',
+          status: 'active',
+          intent: 'order',
+          code: { text: 'panel' },
+          subject: { reference: `Patient/${p.id}` },
+          requester: { reference: docPrac },
+        },
       }),
       201,
     );
@@ -104,9 +128,16 @@ describe('FHIR advanced search and conditional writes', () => {
       assert.deepEqual(ids(ok(await d('GET', `/DiagnosticReport?based-on=${sr.id}`))), [`DiagnosticReport/${dr.id}`]);
       assert.deepEqual(ids(ok(await d('GET', `/ServiceRequest?requester=${docPrac}`))), [`ServiceRequest/${sr.id}`]);
       assert.deepEqual(ids(ok(await d('GET', `/Encounter?practitioner=${docPrac}`))), [`Encounter/${enc.id}`]);
-      assert.deepEqual(ids(ok(await d('GET', `/Patient?general-practitioner=${docPrac}`))), [`Patient/${p.id}`, `Patient/${p2.id}`, `Patient/${shared.id}`].sort());
+      assert.deepEqual(
+        ids(ok(await d('GET', `/Patient?general-practitioner=${docPrac}`))),
+        [`Patient/${p.id}`, `Patient/${p2.id}`, `Patient/${shared.id}`].sort(),
+      );
       assert.equal(ok(await d('GET', `/Observation?encounter=Encounter/not-there`)).total, 0);
-      for (const bad of [`/Observation?encounter=Patient/${p.id}`, '/Observation?encounter=http://elsewhere.example/fhir/Encounter/1', '/Observation?performer:Practitioner=x']) {
+      for (const bad of [
+        `/Observation?encounter=Patient/${p.id}`,
+        '/Observation?encounter=http://elsewhere.example/fhir/Encounter/1',
+        '/Observation?performer:Practitioner=x',
+      ]) {
         const res = await d('GET', bad);
         assert.equal(res.status, 400, bad);
         assert.equal(res.body.resourceType, 'OperationOutcome');
@@ -128,7 +159,9 @@ describe('FHIR advanced search and conditional writes', () => {
 
     test('_include adds what the matches point to, marked include and not counted', async () => {
       const d = as(doc);
-      const b = ok(await d('GET', '/Observation?code=1234-5&_include=Observation:encounter&_include=Observation:patient&_include=Observation:performer:Practitioner'));
+      const b = ok(
+        await d('GET', '/Observation?code=1234-5&_include=Observation:encounter&_include=Observation:patient&_include=Observation:performer:Practitioner'),
+      );
       assert.equal(b.total, 1);
       assert.deepEqual(ids(b), [`Observation/${o1.id}`]);
       assert.deepEqual(ids(b, 'include'), [`Encounter/${enc.id}`, `Patient/${p.id}`, docPrac].sort());
@@ -258,10 +291,14 @@ describe('FHIR advanced search and conditional writes', () => {
       assert.equal(updated.body.gender, 'other');
       const wrongId = await d('PUT', `/Patient?identifier=${encodeURIComponent(`${MRN}|ADV-2`)}`, { body: { ...withoutId, id: p.id } });
       assert.equal(wrongId.status, 400);
-      const created = await d('PUT', `/Patient?identifier=${encodeURIComponent(`${MRN}|ADV-NEW`)}`, { body: patient('Neuling', 'Ada', { identifier: [{ system: MRN, value: 'ADV-NEW' }] }) });
+      const created = await d('PUT', `/Patient?identifier=${encodeURIComponent(`${MRN}|ADV-NEW`)}`, {
+        body: patient('Neuling', 'Ada', { identifier: [{ system: MRN, value: 'ADV-NEW' }] }),
+      });
       assert.equal(created.status, 201);
       assert.notEqual(created.body.id, p2.id);
-      const twice = await d('PUT', `/Patient?identifier=${encodeURIComponent(`${MRN}|ADV-NEW`)}`, { body: patient('Neuling', 'Ada', { identifier: [{ system: MRN, value: 'ADV-NEW' }] }) });
+      const twice = await d('PUT', `/Patient?identifier=${encodeURIComponent(`${MRN}|ADV-NEW`)}`, {
+        body: patient('Neuling', 'Ada', { identifier: [{ system: MRN, value: 'ADV-NEW' }] }),
+      });
       assert.equal(twice.status, 200);
       assert.equal(twice.body.id, created.body.id);
       const many = await d('PUT', `/Patient?general-practitioner=${docPrac}`, { body: patient('Viele') });
@@ -301,7 +338,10 @@ describe('FHIR advanced search and conditional writes', () => {
             type: 'batch',
             entry: [
               { resource: patient('Stapel'), request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${MRN}|${SECRET.mrn}` } },
-              { resource: patient('Stapel', 'Neu', { identifier: [{ system: MRN, value: 'ADV-BATCH' }] }), request: { method: 'PUT', url: `Patient?identifier=${MRN}|ADV-BATCH` } },
+              {
+                resource: patient('Stapel', 'Neu', { identifier: [{ system: MRN, value: 'ADV-BATCH' }] }),
+                request: { method: 'PUT', url: `Patient?identifier=${MRN}|ADV-BATCH` },
+              },
               { resource: patient('Stapel'), request: { method: 'POST', url: 'Patient', ifNoneExist: `general-practitioner=${docPrac}` } },
               { request: { method: 'DELETE', url: `Patient?identifier=${MRN}|ADV-BATCH` } },
             ],
@@ -321,7 +361,11 @@ describe('FHIR advanced search and conditional writes', () => {
       const pat = res.rest[0].resource.find((r: any) => r.type === 'Patient');
       assert.equal(obs.conditionalCreate, true);
       assert.equal(obs.conditionalUpdate, true);
-      for (const name of ['encounter', 'based-on', 'performer']) assert.ok(obs.searchParam.some((sp: any) => sp.name === name && sp.type === 'reference'), name);
+      for (const name of ['encounter', 'based-on', 'performer'])
+        assert.ok(
+          obs.searchParam.some((sp: any) => sp.name === name && sp.type === 'reference'),
+          name,
+        );
       assert.ok(obs.searchInclude.includes('Observation:encounter'));
       assert.ok(obs.searchInclude.includes('Observation:patient'));
       assert.ok(pat.searchRevInclude.includes('Observation:subject'));
@@ -356,13 +400,21 @@ describe('FHIR advanced search and conditional writes', () => {
 
     test('an included resource is decided on its own: a visible record pointing at a hidden one includes nothing', async () => {
       const o = as(other);
-      const own = ok(await o('POST', '/Patient', { body: { resourceType: 'Patient', name: [{ family: 'Eigen' }], generalPractitioner: [{ reference: otherPrac }] } }), 201);
+      const own = ok(
+        await o('POST', '/Patient', { body: { resourceType: 'Patient', name: [{ family: 'Eigen' }], generalPractitioner: [{ reference: otherPrac }] } }),
+        201,
+      );
       const obs = ok(await o('POST', '/Observation', { body: { ...observation(own.id, '7777-7'), encounter: { reference: `Encounter/${enc.id}` } } }), 201);
       const b = ok(await o('GET', `/Observation?_id=${obs.id}&_include=Observation:encounter&_include=Observation:patient`));
       assert.deepEqual(ids(b), [`Observation/${obs.id}`]);
       assert.deepEqual(ids(b, 'include'), [`Patient/${own.id}`], 'the encounter of the other patient is not included');
       // The same include for doc, who may see the encounter, does include it: the reference is indexed.
-      const control = await s.cw.fhir.search(SYSTEM, 'Observation', { _id: [obs.id], _include: ['Observation:encounter'] }, new URL('http://x/fhir/Observation'));
+      const control = await s.cw.fhir.search(
+        SYSTEM,
+        'Observation',
+        { _id: [obs.id], _include: ['Observation:encounter'] },
+        new URL('http://x/fhir/Observation'),
+      );
       assert.ok(control.entry!.some((e) => e.resource?.id === enc.id));
     });
 
@@ -423,13 +475,16 @@ describe('FHIR advanced search and conditional writes', () => {
       revealsNothing(matching.body);
       assert.equal(await versions(), before, 'nothing was written');
       // A Patient with the hidden patient's identifier: the hidden one does not match, a new chart is registered.
-      const reg = await o('POST', '/Patient', { body: { resourceType: 'Patient', name: [{ family: 'Probe' }] }, headers: { 'if-none-exist': `identifier=${MRN}|${SECRET.mrn}` } });
+      const reg = await o('POST', '/Patient', {
+        body: { resourceType: 'Patient', name: [{ family: 'Probe' }] },
+        headers: { 'if-none-exist': `identifier=${MRN}|${SECRET.mrn}` },
+      });
       assert.equal(reg.status, 201);
       assert.notEqual(reg.body.id, p.id);
       revealsNothing(reg.body);
     });
 
-    test('conditional update probing with a hidden patient\'s identifier does not touch it', async () => {
+    test("conditional update probing with a hidden patient's identifier does not touch it", async () => {
       const o = as(other);
       const before = await s.cw.fhir.read(SYSTEM, 'Patient', p.id);
       const res = await o('PUT', `/Patient?identifier=${encodeURIComponent(`${MRN}|${SECRET.mrn}`)}`, {
@@ -460,7 +515,9 @@ describe('FHIR advanced search and conditional writes', () => {
         body: {
           resourceType: 'Bundle',
           type: 'transaction',
-          entry: [{ resource: { ...observation(p.id, '1234-5') }, request: { method: 'POST', url: 'Observation', ifNoneExist: `patient=${p.id}&code=1234-5` } }],
+          entry: [
+            { resource: { ...observation(p.id, '1234-5') }, request: { method: 'POST', url: 'Observation', ifNoneExist: `patient=${p.id}&code=1234-5` } },
+          ],
         },
       });
       assert.equal(tx.status, 403);

@@ -16,9 +16,21 @@ describe('FHIR search', () => {
     s = await startTestServer();
     token = await s.login(['physician']);
     treatedBy(s.practitionerOf(token));
-    mueller = (await fhir('POST', '/Patient', { body: patient('Müller-Lüdenscheidt', 'Zoë', { identifier: [{ system: 'urn:mrn', value: 'A-100' }], birthDate: '1970-06-15', gender: 'female' }) })).body;
-    mullins = (await fhir('POST', '/Patient', { body: patient('Mullins', 'Xavier', { identifier: [{ system: 'urn:mrn', value: 'A-200' }], birthDate: '1970-11-02', gender: 'male' }) })).body;
-    other = (await fhir('POST', '/Patient', { body: patient('Brandtner', 'Zoran', { identifier: [{ system: 'urn:other', value: 'A-100' }], birthDate: '1985-01-30', gender: 'male' }) })).body;
+    mueller = (
+      await fhir('POST', '/Patient', {
+        body: patient('Müller-Lüdenscheidt', 'Zoë', { identifier: [{ system: 'urn:mrn', value: 'A-100' }], birthDate: '1970-06-15', gender: 'female' }),
+      })
+    ).body;
+    mullins = (
+      await fhir('POST', '/Patient', {
+        body: patient('Mullins', 'Xavier', { identifier: [{ system: 'urn:mrn', value: 'A-200' }], birthDate: '1970-11-02', gender: 'male' }),
+      })
+    ).body;
+    other = (
+      await fhir('POST', '/Patient', {
+        body: patient('Brandtner', 'Zoran', { identifier: [{ system: 'urn:other', value: 'A-100' }], birthDate: '1985-01-30', gender: 'male' }),
+      })
+    ).body;
     await fhir('POST', '/Observation', { body: observation(mueller.id, '8867-4', 70, '2024-03-01T10:00:00Z') });
     await fhir('POST', '/Observation', { body: observation(mueller.id, '29463-7', 80, '2024-05-10T10:00:00Z') });
     await fhir('POST', '/Observation', { body: observation(mullins.id, '8867-4', 90, '2023-12-31T23:00:00Z') });

@@ -20,7 +20,24 @@ describe('carewall guard (CLI)', () => {
   test('--list names the behaviours and the benign workloads', async () => {
     const r = await runCli(['guard', 'simulate', '--list']);
     assert.equal(r.code, 0, r.stderr);
-    for (const name of ['overwrite', 'move-encrypt-back', 'copy-delete', 'intermittent', 'base64', 'slow', 'threads', 'processes', 'smallest-first', 'newest-first', 'ransom-note', 'office-save', 'git-checkout', 'npm-install', 'backup-inside']) assert.match(r.stdout, new RegExp(`\\b${name}\\b`));
+    for (const name of [
+      'overwrite',
+      'move-encrypt-back',
+      'copy-delete',
+      'intermittent',
+      'base64',
+      'slow',
+      'threads',
+      'processes',
+      'smallest-first',
+      'newest-first',
+      'ransom-note',
+      'office-save',
+      'git-checkout',
+      'npm-install',
+      'backup-inside',
+    ])
+      assert.match(r.stdout, new RegExp(`\\b${name}\\b`));
   });
 
   test('simulate refuses a folder that is not a test share, and unknown behaviours', async () => {
@@ -62,7 +79,10 @@ describe('carewall guard (CLI)', () => {
     const share = path.join(work, 'e2e');
     assert.equal((await runCli(['guard', 'make-share', '--dir', share, '--files', '40'])).code, 0);
     const alerts = path.join(work, 'e2e-alerts.ndjson');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'guard', 'watch', share, '--alerts', alerts, '--decoys'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'guard', 'watch', share, '--alerts', alerts, '--decoys'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     try {

@@ -16,7 +16,12 @@ import { isBase64OfRandom, isText, looksRandom, looksStructured } from '../src/g
 
 async function fp(data: Buffer): Promise<Fingerprint> {
   const offsets = sampleOffsets(data.length);
-  return fingerprintOf(offsets.map((o) => data.subarray(o, o + 4096)), offsets, data.length, 0);
+  return fingerprintOf(
+    offsets.map((o) => data.subarray(o, o + 4096)),
+    offsets,
+    data.length,
+    0,
+  );
 }
 /** Seeded: the same keys on every run, so that a miss is a failure that repeats. */
 const keys = new Rng(2024);
@@ -58,7 +63,8 @@ describe('byte statistics', () => {
 
 describe('file kinds', () => {
   test('a real bitmap and a real Windows program are still known by their magic numbers', async () => {
-    const header = (magic: string) => Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from([0x36, 0x10, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0]), seededBytes(6000)]);
+    const header = (magic: string) =>
+      Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from([0x36, 0x10, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0]), seededBytes(6000)]);
     assert.equal((await fp(header('BM'))).kind, 'bmp');
     assert.equal((await fp(header('MZ'))).kind, 'exe');
   });
@@ -135,14 +141,16 @@ describe('a changed file against its baseline', () => {
 });
 
 describe('ransom notes', () => {
-  const note = 'YOUR FILES ARE ENCRYPTED. To get the decryption key pay 0.3 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh within 48 hours. Contact us via the Tor browser.';
+  const note =
+    'YOUR FILES ARE ENCRYPTED. To get the decryption key pay 0.3 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh within 48 hours. Contact us via the Tor browser.';
   test('a note with a payment channel is strong', () => assert.equal(isStrongNote(scoreNote(note)), true));
   test('an onion address and a Tox id count as channels', () => {
     assert.deepEqual(scoreNote(`decrypt your files at ${'a'.repeat(56)}.onion`).channels, ['onion address']);
     assert.ok(scoreNote(`tox ${'A1'.repeat(38)} for your decryption key`).channels.includes('tox id'));
   });
   test('an IT memo about ransomware is not strong (no channel)', () => {
-    const memo = 'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom; report anything odd to IT. Backups restore our data.';
+    const memo =
+      'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom; report anything odd to IT. Backups restore our data.';
     assert.equal(isStrongNote(scoreNote(memo)), false);
     assert.equal(isWeakNote(scoreNote(memo)), true, 'weak: counts only when it turns up in several folders');
     assert.equal(isWeakNote(scoreNote(txt(rng).toString())), false);

@@ -29,7 +29,8 @@ const before0: Record<string, string> = {};
 
 function files(dir: string): string[] {
   const out: string[] = [];
-  const walk = (d: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.isFile() && out.push(path.join(d, e.name))));
+  const walk = (d: string) =>
+    fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.isFile() && out.push(path.join(d, e.name))));
   walk(dir);
   return out;
 }
@@ -66,12 +67,20 @@ async function attack(behaviour: string, limit: number, seed: number): Promise<A
   await runBehaviour(behaviour, { dir: shareDir, pace: 40, seed, limit, log });
   await wait(300);
   await s.cw.guard.settle();
-  return fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; t: number });
+  return fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { path: string; t: number });
 }
 
 test('an attack on a watched share: alarm recorded and reported without file names, protective snapshot in the repository, share read-only, undo finds every destroyed file; release and a second incident', async () => {
   const destroyed = await attack('overwrite', 10, 1);
-  const lines = fs.readFileSync(s.cw.guard.alertsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Alarm);
+  const lines = fs
+    .readFileSync(s.cw.guard.alertsFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Alarm);
   assert.ok(lines.length >= 1, 'an alarm line in DATA_DIR/guard/alerts.ndjson');
   const lost = destroyed.filter((d) => d.t < Date.parse(lines[0].time));
   assert.ok(lost.length <= 3, `lost ${lost.length} before the alarm`);
@@ -80,7 +89,13 @@ test('an attack on a watched share: alarm recorded and reported without file nam
   const admin = await s.login(['security-admin']);
   const view = await call(s.url, 'GET', '/api/guard', { token: admin });
   assert.equal(view.status, 200);
-  const body = view.body as { watching: boolean; readOnly: boolean; shares: string[]; alarms: Array<{ shares: string[]; severity: string; affected: number }>; incident: { affected: number; snapshot: { location: string; files: number } } };
+  const body = view.body as {
+    watching: boolean;
+    readOnly: boolean;
+    shares: string[];
+    alarms: Array<{ shares: string[]; severity: string; affected: number }>;
+    incident: { affected: number; snapshot: { location: string; files: number } };
+  };
   assert.equal(body.watching, true);
   assert.deepEqual(body.shares, ['scans']);
   assert.equal(body.readOnly, true, 'the share was made read-only');
@@ -145,7 +160,11 @@ test('an attack on a watched share: alarm recorded and reported without file nam
   const alarmsBefore = (await s.cw.guard.alarms()).length;
   const second = await attack('smallest-first', 6, 2);
   assert.ok(second.length > 0);
-  const now = (await call(s.url, 'GET', '/api/guard', { token: admin })).body as { readOnly: boolean; alarms: unknown[]; incident: { snapshot: { location: string } } };
+  const now = (await call(s.url, 'GET', '/api/guard', { token: admin })).body as {
+    readOnly: boolean;
+    alarms: unknown[];
+    incident: { snapshot: { location: string } };
+  };
   assert.ok(now.alarms.length > alarmsBefore, 'the second attack raised an alarm');
   assert.equal(now.readOnly, true, 'and made the share read-only again');
   assert.match(now.incident.snapshot.location, /^backup snapshot /);
@@ -200,7 +219,11 @@ test('carewall start runs the guard on the configured share: an attack by anothe
       const sim = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'overwrite', '--pace', '40', '--limit', '8']);
       assert.equal(sim.code, 0, sim.stderr);
       for (let i = 0; i < 100 && !fs.existsSync(alerts); i++) await wait(50);
-      const [line] = fs.readFileSync(alerts, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Alarm);
+      const [line] = fs
+        .readFileSync(alerts, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Alarm);
       assert.equal(line.severity, 'high');
       for (let i = 0; i < 100 && fs.statSync(share).mode & 0o222; i++) await wait(50);
       assert.equal(fs.statSync(share).mode & 0o222, 0, 'read-only after the alarm');

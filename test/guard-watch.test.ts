@@ -33,7 +33,14 @@ async function share(files = 60): Promise<{ dir: string; alerts: string; base: s
   return { dir: fs.realpathSync(dir), alerts: path.join(base, 'alerts.ndjson'), base };
 }
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Alarm) : []);
+const lines = (file: string) =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Alarm)
+    : [];
 
 describe('guard watch', () => {
   test('touching a decoy raises a critical alarm at once, in the documented line format', async () => {
@@ -70,19 +77,32 @@ describe('guard watch', () => {
     const [a] = lines(s.alerts);
     assert.ok(a, 'alarm raised');
     assert.equal(a.severity, 'high');
-    const destroyed = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; t: number });
+    const destroyed = fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { path: string; t: number });
     const lost = destroyed.filter((d) => d.t < Date.parse(a.time));
     assert.ok(lost.length <= 3, `lost ${lost.length}`);
-    const side = JSON.parse(fs.readFileSync(a.affectedFile, 'utf8')) as { affected: string[]; since: string; snapshot: { location: string; files: number }; readOnly: { entries: number } };
+    const side = JSON.parse(fs.readFileSync(a.affectedFile, 'utf8')) as {
+      affected: string[];
+      since: string;
+      snapshot: { location: string; files: number };
+      readOnly: { entries: number };
+    };
     for (const d of lost) assert.ok(side.affected.includes(d.path), 'every file lost before the alarm is in the affected list');
     assert.ok(Date.parse(side.since) <= Date.parse(a.time));
     assert.ok(side.readOnly.entries > 0);
-    const anyFile = path.join(s.dir, fs.readdirSync(s.dir).find((f) => !f.startsWith('.'))!);
+    const anyFile = path.join(
+      s.dir,
+      fs.readdirSync(s.dir).find((f) => !f.startsWith('.'))!,
+    );
     assert.equal(fs.statSync(anyFile).mode & 0o222, 0, 'the share is read-only');
     // The snapshot: copies of untouched files only, read-only, none of them damaged.
     assert.ok(side.snapshot.files > 30, `snapshot of ${side.snapshot.files} files`);
     const snapFiles: string[] = [];
-    const walk = (d: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : snapFiles.push(path.join(d, e.name))));
+    const walk = (d: string) =>
+      fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : snapFiles.push(path.join(d, e.name))));
     walk(side.snapshot.location);
     assert.equal(snapFiles.length, side.snapshot.files);
     // (Tests run as root, whom the read-only bits do not stop: the attack goes on after the alarm,
@@ -107,7 +127,12 @@ describe('guard watch', () => {
     await g.stop();
     const [a] = lines(s.alerts);
     assert.ok(a, 'alarm raised');
-    const lost = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: number }).filter((d) => d.t < Date.parse(a.time));
+    const lost = fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { t: number })
+      .filter((d) => d.t < Date.parse(a.time));
     assert.ok(lost.length <= 3, `lost ${lost.length}`);
   });
 
@@ -115,10 +140,16 @@ describe('guard watch', () => {
     const s = await share(10);
     const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
     await g.start();
-    fs.writeFileSync(path.join(s.dir, 'Security memo.txt'), 'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom. Backups restore our data.\n');
+    fs.writeFileSync(
+      path.join(s.dir, 'Security memo.txt'),
+      'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom. Backups restore our data.\n',
+    );
     await g.sync();
     assert.equal(g.alarms.length, 0);
-    fs.writeFileSync(path.join(s.dir, 'HOW-TO-DECRYPT.txt'), 'All your files are encrypted. Pay 0.5 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh for the decryption key.\n');
+    fs.writeFileSync(
+      path.join(s.dir, 'HOW-TO-DECRYPT.txt'),
+      'All your files are encrypted. Pay 0.5 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh for the decryption key.\n',
+    );
     await g.sync();
     await g.stop();
     assert.equal(g.alarms.length, 1);
@@ -145,7 +176,10 @@ describe('guard watch', () => {
     for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(s.dir, 'Lab exports', `results-${i}.pgp`), (await import('node:crypto')).randomBytes(20000));
     await g.sync();
     await g.stop();
-    assert.deepEqual(g.alarms.map((a) => a.reason), []);
+    assert.deepEqual(
+      g.alarms.map((a) => a.reason),
+      [],
+    );
   });
 
   for (const name of ['office-save', 'user-edits', 'imaging-copy']) {
@@ -156,7 +190,10 @@ describe('guard watch', () => {
       await BENIGN[name].run(s.dir, new Rng(3));
       await g.sync();
       await g.stop();
-      assert.deepEqual(g.alarms.map((a) => a.reason), []);
+      assert.deepEqual(
+        g.alarms.map((a) => a.reason),
+        [],
+      );
     });
   }
 });

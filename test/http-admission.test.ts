@@ -28,10 +28,24 @@ after(async () => {
  * resolves with what the server answers (its status line), or 'closed' when it closes without one.
  * Waits for the server's move, never for a fixed time: the test's own timeout ends a hang.
  */
-function stall(method: string, path: string, length: number, sent: number, headers: Record<string, string> = {}): { answer: Promise<string>; socket: net.Socket } {
+function stall(
+  method: string,
+  path: string,
+  length: number,
+  sent: number,
+  headers: Record<string, string> = {},
+): { answer: Promise<string>; socket: net.Socket } {
   const socket = net.connect(port, '127.0.0.1');
   sockets.push(socket);
-  const head = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Type: application/json', `Content-Length: ${length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+  const head = [
+    `${method} ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Content-Type: application/json',
+    `Content-Length: ${length}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    '',
+    '',
+  ].join('\r\n');
   socket.write(head);
   if (sent > 0) socket.write(Buffer.alloc(sent, 0x20));
   const answer = new Promise<string>((resolve) => {
@@ -74,7 +88,10 @@ test('one address may have only a few sign-ins in flight; once they end, it sign
   const answers = await Promise.all(attempts.map((a) => a.answer));
   assert.equal(answers.filter((a) => /^HTTP\/1\.1 429 /.test(a)).length, over, answers.join(' | '));
   assert.equal(answers.filter((a) => /^HTTP\/1\.1 408 |^closed$/.test(a)).length, PUBLIC_IN_FLIGHT_PER_ADDRESS, answers.join(' | '));
-  const res = await call(s.url, 'POST', '/api/session', { body: { username: 'nobody-here', password: 'wrong password here' }, headers: { 'content-type': 'application/json' } });
+  const res = await call(s.url, 'POST', '/api/session', {
+    body: { username: 'nobody-here', password: 'wrong password here' },
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(res.status, 401);
 });
 

@@ -32,11 +32,21 @@ function loginFrom(address: string, body: Record<string, unknown>): Promise<{ st
   const data = JSON.stringify(body);
   const url = new URL(`${s.url}/api/session`);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: text }));
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress: address,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -44,7 +54,8 @@ function loginFrom(address: string, body: Record<string, unknown>): Promise<{ st
 
 async function account(roles: Role[], practitioner?: string): Promise<{ username: string; token: string; practitioner: string }> {
   const username = `${roles.join('-')}-ia-${++seq}`;
-  const ref = practitioner ?? `Practitioner/${(await s.cw.fhir.create(SYSTEM, 'Practitioner', { resourceType: 'Practitioner', name: [{ family: username }] })).id}`;
+  const ref =
+    practitioner ?? `Practitioner/${(await s.cw.fhir.create(SYSTEM, 'Practitioner', { resourceType: 'Practitioner', name: [{ family: username }] })).id}`;
   const created = await s.cw.identity.createAccount({ username, password: PASSWORD, roles, practitioner: ref });
   const otp = created.totpUri ? currentOtp(created.totpUri) : undefined;
   const res = await call(s.url, 'POST', '/api/session', { body: { username, password: PASSWORD, otp }, headers: { 'content-type': 'application/json' } });
@@ -53,7 +64,10 @@ async function account(roles: Role[], practitioner?: string): Promise<{ username
 }
 
 async function signIn(username: string, totpUri?: string): Promise<string> {
-  const res = await call(s.url, 'POST', '/api/session', { body: { username, password: PASSWORD, otp: totpUri ? currentOtp(totpUri) : undefined }, headers: { 'content-type': 'application/json' } });
+  const res = await call(s.url, 'POST', '/api/session', {
+    body: { username, password: PASSWORD, otp: totpUri ? currentOtp(totpUri) : undefined },
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body.token;
 }
@@ -70,13 +84,21 @@ describe("an administrator cannot take over a doctor's identity", () => {
     admin = await account(['admin']);
     secondAdmin = await account(['admin']);
     officer = await account(['privacy-officer']);
-    const p = await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Bpatient' }], generalPractitioner: [{ reference: drB.practitioner }] });
+    const p = await s.cw.fhir.create(SYSTEM, 'Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Bpatient' }],
+      generalPractitioner: [{ reference: drB.practitioner }],
+    });
     obsId = (await s.cw.fhir.create(SYSTEM, 'Observation', observation(p.id) as Resource)).id;
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token: drB.token })).status, 200);
   });
 
   const addUser = (token: string, username: string, practitioner: string) =>
-    call(s.url, 'POST', '/api/users', { token, body: { username, password: PASSWORD, roles: ['physician'], practitioner }, headers: { 'content-type': 'application/json' } });
+    call(s.url, 'POST', '/api/users', {
+      token,
+      body: { username, password: PASSWORD, roles: ['physician'], practitioner },
+      headers: { 'content-type': 'application/json' },
+    });
 
   test("a second account bound to Dr B's Practitioner is held for a second person, and reads nothing meanwhile", async () => {
     const made = await addUser(admin.token, 'shadow-b', drB.practitioner);
@@ -97,7 +119,11 @@ describe("an administrator cannot take over a doctor's identity", () => {
 
     // Privacy officers were told, without a patient in the message.
     const notes = await call(s.url, 'GET', '/api/notifications', { token: officer.token });
-    assert.ok(notes.body.notifications.some((n: { kind: string; message: string }) => n.kind === 'practitioner-binding' && n.message.includes('shadow-b') && n.message.includes(drB.practitioner)));
+    assert.ok(
+      notes.body.notifications.some(
+        (n: { kind: string; message: string }) => n.kind === 'practitioner-binding' && n.message.includes('shadow-b') && n.message.includes(drB.practitioner),
+      ),
+    );
   });
 
   test("disabling Dr B first does not let one administrator bind the identity alone; a privacy officer's approval does, audited", async () => {
@@ -147,16 +173,36 @@ describe('the token endpoint checks assertions against its configured address', 
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384' };
     const client = await s.cw.clients.register({ name: 'elsewhere-feed', jwks: { keys: [jwk] }, scopes: ['system/Observation.rs'] });
     const assertion = (aud: string) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: 'k1' }).setIssuer(client.id).setSubject(client.id).setAudience(aud).setExpirationTime('4m').setJti(crypto.randomUUID()).sign(privateKey);
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
+        .setIssuer(client.id)
+        .setSubject(client.id)
+        .setAudience(aud)
+        .setExpirationTime('4m')
+        .setJti(crypto.randomUUID())
+        .sign(privateKey);
     const post = (jwt: string, host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt }).toString();
+        const form = new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: jwt,
+        }).toString();
         const url = new URL(s.url);
-        const req = http.request({ host: url.hostname, port: url.port, path: '/auth/token', method: 'POST', headers: { host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) } }, (res) => {
-          let text = '';
-          res.on('data', (d) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/auth/token',
+            method: 'POST',
+            headers: { host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
         req.on('error', reject);
         req.end(form);
       });
@@ -197,8 +243,14 @@ describe('sign-in refusals tell nothing about which accounts exist', () => {
     for (const guess of ['Summer2026!', 'Winter2026!']) {
       for (const t of targets) statuses.push((await loginFrom('127.0.0.31', { username: t.username, password: guess })).status);
     }
-    assert.ok(statuses.slice(0, ADDRESS_FAILURES).every((st) => st === 401), statuses.join(','));
-    assert.ok(statuses.slice(ADDRESS_FAILURES).every((st) => st === 429), statuses.join(','));
+    assert.ok(
+      statuses.slice(0, ADDRESS_FAILURES).every((st) => st === 401),
+      statuses.join(','),
+    );
+    assert.ok(
+      statuses.slice(ADDRESS_FAILURES).every((st) => st === 429),
+      statuses.join(','),
+    );
     // The sprayer's address is refused even with a right password; the account's owner elsewhere is not.
     assert.equal((await loginFrom('127.0.0.31', { username: targets[0].username, password: PASSWORD })).status, 429);
     assert.equal((await loginFrom('127.0.0.32', { username: targets[0].username, password: PASSWORD })).status, 201);
@@ -221,7 +273,10 @@ test("behind a trusted proxy the throttle counts the caller's forwarded address,
   const proxied = await startTestServer({ loginAddressFailures: 3, trustProxy: ['127.0.0.1'] });
   try {
     const attempt = (forwardedFor: string) =>
-      call(proxied.url, 'POST', '/api/session', { body: { username: 'nobody-at-all', password: 'not this one either' }, headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor } });
+      call(proxied.url, 'POST', '/api/session', {
+        body: { username: 'nobody-at-all', password: 'not this one either' },
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      });
     const sprayer = [];
     for (let i = 0; i < 4; i++) sprayer.push((await attempt('203.0.113.7')).status);
     assert.deepEqual(sprayer, [401, 401, 401, 429]);

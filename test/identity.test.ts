@@ -188,10 +188,9 @@ describe('identity', () => {
 
       await sql(`update identity_account set failed_count = 40, locked_until = now() - interval '1 second' where username = $1`, [name]);
       await fail(name);
-      const [row] = await sql<{ secs: number }>(
-        'select extract(epoch from (locked_until - now()))::float8 as secs from identity_account where username = $1',
-        [name],
-      );
+      const [row] = await sql<{ secs: number }>('select extract(epoch from (locked_until - now()))::float8 as secs from identity_account where username = $1', [
+        name,
+      ]);
       assert.ok(row.secs > 3500 && row.secs <= 3600, `locked for ${row.secs}s`);
     });
 

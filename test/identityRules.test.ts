@@ -10,7 +10,10 @@ import { InvalidInputError } from '../src/identity/errors.js';
 
 test('lock duration doubles from the threshold and is capped at an hour', () => {
   const policy = { threshold: 5, baseMinutes: 1 };
-  assert.deepEqual([4, 5, 6, 7, 8].map((n) => lockSeconds(n, policy)), [0, 60, 120, 240, 480]);
+  assert.deepEqual(
+    [4, 5, 6, 7, 8].map((n) => lockSeconds(n, policy)),
+    [0, 60, 120, 240, 480],
+  );
   assert.equal(lockSeconds(12, policy), 3600);
   assert.equal(lockSeconds(1000, policy), 3600);
 });

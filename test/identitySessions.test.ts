@@ -95,7 +95,9 @@ describe('identity sessions and administration', () => {
       // Stale enough to be refreshed, well inside the 15-minute idle limit.
       await sql(`update identity_session set last_seen = now() - interval '5 minutes' where token_hash = $1`, [h]);
       assert.ok(await f.s.cw.identity.authenticate(token));
-      const [seen] = await sql<{ age: number }>('select extract(epoch from (now() - last_seen))::float8 as age from identity_session where token_hash = $1', [h]);
+      const [seen] = await sql<{ age: number }>('select extract(epoch from (now() - last_seen))::float8 as age from identity_session where token_hash = $1', [
+        h,
+      ]);
       assert.ok(seen.age < 60, `last_seen refreshed (age ${seen.age}s)`);
 
       await sql(`update identity_session set last_seen = now() - interval '16 minutes' where token_hash = $1`, [h]);

@@ -26,7 +26,10 @@ const observation = (id: string, patient: string, value: number) => ({
 
 function write(dir: string, name: string, content: unknown[] | object): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, Array.isArray(content) ? content.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n' : JSON.stringify(content, null, 2));
+  fs.writeFileSync(
+    file,
+    Array.isArray(content) ? content.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n' : JSON.stringify(content, null, 2),
+  );
   return file;
 }
 
@@ -62,13 +65,28 @@ describe('import into a running Carewall', () => {
       entry: [
         {
           fullUrl: 'https://old-ehr.example/Patient/pat-imp-1',
-          resource: { resourceType: 'Patient', id: 'pat-imp-1', name: [{ family: 'Importata' }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] },
+          resource: {
+            resourceType: 'Patient',
+            id: 'pat-imp-1',
+            name: [{ family: 'Importata' }],
+            generalPractitioner: [{ reference: s.practitionerOf(doctor) }],
+          },
           request: { method: 'PUT', url: 'Patient/pat-imp-1' },
         },
         // No id: it gets one, and the Encounter's urn:uuid reference follows it.
-        { fullUrl: 'urn:uuid:4f2f4b1e-1111-4c8e-9d1e-000000000001', resource: { resourceType: 'Patient', name: [{ family: 'Newcomer' }] }, request: { method: 'POST', url: 'Patient' } },
         {
-          resource: { resourceType: 'Encounter', id: 'enc-imp-1', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'urn:uuid:4f2f4b1e-1111-4c8e-9d1e-000000000001' } },
+          fullUrl: 'urn:uuid:4f2f4b1e-1111-4c8e-9d1e-000000000001',
+          resource: { resourceType: 'Patient', name: [{ family: 'Newcomer' }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
+        {
+          resource: {
+            resourceType: 'Encounter',
+            id: 'enc-imp-1',
+            status: 'finished',
+            class: { code: 'AMB' },
+            subject: { reference: 'urn:uuid:4f2f4b1e-1111-4c8e-9d1e-000000000001' },
+          },
           request: { method: 'POST', url: 'Encounter' },
         },
       ],
@@ -83,11 +101,14 @@ describe('import into a running Carewall', () => {
     const summary = await importFiles(s.cw, [ndjson, transaction, collection], { workers: 1 });
     assert.equal(summary.resources, 6);
     assert.deepEqual(summary.byType, { Observation: 2, Patient: 2, Encounter: 1, Condition: 1 });
-    assert.deepEqual(summary.files.map((f) => [f.name, f.resources, f.sha256]), [
-      ['Observation.ndjson', 2, sha256(ndjson)],
-      ['clinic.json', 3, sha256(transaction)],
-      ['conditions.json', 1, sha256(collection)],
-    ]);
+    assert.deepEqual(
+      summary.files.map((f) => [f.name, f.resources, f.sha256]),
+      [
+        ['Observation.ndjson', 2, sha256(ndjson)],
+        ['clinic.json', 3, sha256(transaction)],
+        ['conditions.json', 1, sha256(collection)],
+      ],
+    );
 
     // Read back through the API with the ids the files gave; the access rules know the imported
     // patient's physician (and nobody else).
@@ -110,7 +131,10 @@ describe('import into a running Carewall', () => {
     assert.equal(records[0].user?.username, 'system');
     const explained = records[0].explanation as { resources: number; files: Array<{ name: string; sha256: string }> };
     assert.equal(explained.resources, 6);
-    assert.deepEqual(explained.files.map((f) => f.sha256), [sha256(ndjson), sha256(transaction), sha256(collection)]);
+    assert.deepEqual(
+      explained.files.map((f) => f.sha256),
+      [sha256(ndjson), sha256(transaction), sha256(collection)],
+    );
   });
 
   test('one invalid resource imports nothing, and its file and line are named', async () => {
@@ -139,7 +163,9 @@ describe('import into a running Carewall', () => {
         text[at] = 0xff; // a byte that is no UTF-8 at all, inside a string
         return text;
       })(),
-      'decimal.ndjson': Buffer.from(`${good}\n${JSON.stringify(observation('obs-exact-3', 'pat-imp-1', 72)).replace('"value":72', '"value":123456789012345678901234567890')}\n`),
+      'decimal.ndjson': Buffer.from(
+        `${good}\n${JSON.stringify(observation('obs-exact-3', 'pat-imp-1', 72)).replace('"value":72', '"value":123456789012345678901234567890')}\n`,
+      ),
       'proto.ndjson': Buffer.from(`${good}\n${JSON.stringify(observation('obs-exact-4', 'pat-imp-1', 73)).replace('{', '{"__proto__":{"x":1},')}\n`),
     };
     for (const [name, bytes] of Object.entries(lines)) {
@@ -170,7 +196,11 @@ describe('import into a running Carewall', () => {
   });
 
   test('a Bundle entry that is not a store is refused', async () => {
-    const file = write(dir, 'delete.json', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Patient/pat-imp-1' }, resource: { resourceType: 'Patient' } }] });
+    const file = write(dir, 'delete.json', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'DELETE', url: 'Patient/pat-imp-1' }, resource: { resourceType: 'Patient' } }],
+    });
     await assert.rejects(() => importFiles(s.cw, [file]), /delete\.json: entry 0: a DELETE entry/);
     const searchset = write(dir, 'searchset.json', { resourceType: 'Bundle', type: 'searchset', entry: [] });
     await assert.rejects(() => importFiles(s.cw, [searchset]), /only transaction, batch and collection/);

@@ -24,13 +24,21 @@ test('request, error and login logs hold no names, identifiers, birth dates or p
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   try {
     await cw.identity.createAccount({ username: 'log-doc', password: PASSWORD, roles: ['physician'] });
-    const token = (await call(url, 'POST', '/api/session', { body: { username: 'log-doc', password: PASSWORD }, headers: { 'content-type': 'application/json' } })).body.token;
-    const p = await call(url, 'POST', '/fhir/Patient', { token, body: patient('Loggable', 'Secretgiven', { identifier: [{ system: 'urn:mrn', value: 'MRN-LOGCHECK-77' }] }) });
+    const token = (
+      await call(url, 'POST', '/api/session', { body: { username: 'log-doc', password: PASSWORD }, headers: { 'content-type': 'application/json' } })
+    ).body.token;
+    const p = await call(url, 'POST', '/fhir/Patient', {
+      token,
+      body: patient('Loggable', 'Secretgiven', { identifier: [{ system: 'urn:mrn', value: 'MRN-LOGCHECK-77' }] }),
+    });
     assert.equal(p.status, 201);
     await call(url, 'GET', '/fhir/Patient?family=Loggable&identifier=MRN-LOGCHECK-77&birthdate=1961-04-23', { token });
     await call(url, 'POST', '/fhir/Patient', { token, body: { resourceType: 'Patient', name: 'Loggable Secretgiven' } });
     await call(url, 'POST', '/fhir/Patient', { token, raw: '{"name": "Loggable' });
-    await call(url, 'POST', '/api/session', { body: { username: 'log-doc', password: 'Loggable-wrong-password' }, headers: { 'content-type': 'application/json' } });
+    await call(url, 'POST', '/api/session', {
+      body: { username: 'log-doc', password: 'Loggable-wrong-password' },
+      headers: { 'content-type': 'application/json' },
+    });
     await call(url, 'GET', '/fhir/Patient?family=Loggable&unknownparam=MRN-LOGCHECK-77', { token });
     // Positive control: requests are logged at all, with their paths.
     assert.match(logged, /"path":"\/fhir\/Patient"/);

@@ -49,7 +49,11 @@ describe('carewall monitor', () => {
     const dir = clinic.write(fresh());
     const file = path.join(dir, 'AuditEvent.ndjson');
     const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines.splice(2, 0, '{"resourceType":"AuditEvent", "recorded": "2025-03-03T10:00:00Z", "agent": [{"who": {"reference": "Practitioner/x"}}], "entity": [{"what": {"reference": "Patient/Secret-Name"');
+    lines.splice(
+      2,
+      0,
+      '{"resourceType":"AuditEvent", "recorded": "2025-03-03T10:00:00Z", "agent": [{"who": {"reference": "Practitioner/x"}}], "entity": [{"what": {"reference": "Patient/Secret-Name"',
+    );
     fs.writeFileSync(file, lines.join('\n'));
     const outDir = fresh();
     const out = path.join(outDir, 'alerts.ndjson');
@@ -85,18 +89,43 @@ describe('carewall monitor', () => {
     const b = fresh();
     const c = fresh();
     const args = (out: string, seed: string) => ['monitor', 'simulate', '--seed', seed, '--users', '40', '--patients', '600', '--days', '10', '--out', out];
-    for (const [out, seed] of [[a, '5'], [b, '5'], [c, '6']] as const) assert.equal((await runCli(args(out, seed))).code, 0);
-    const files = ['AuditEvent', 'Practitioner', 'PractitionerRole', 'Patient', 'Encounter', 'Appointment', 'CareTeam', 'ServiceRequest', 'Location', 'Organization', 'truth'].map((t) => `${t}.ndjson`);
+    for (const [out, seed] of [
+      [a, '5'],
+      [b, '5'],
+      [c, '6'],
+    ] as const)
+      assert.equal((await runCli(args(out, seed))).code, 0);
+    const files = [
+      'AuditEvent',
+      'Practitioner',
+      'PractitionerRole',
+      'Patient',
+      'Encounter',
+      'Appointment',
+      'CareTeam',
+      'ServiceRequest',
+      'Location',
+      'Organization',
+      'truth',
+    ].map((t) => `${t}.ndjson`);
     assert.deepEqual(fs.readdirSync(a).sort(), [...files].sort());
     for (const f of files) assert.ok(fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))), `${f} differs between two runs of one seed`);
     assert.ok(!fs.readFileSync(path.join(a, 'AuditEvent.ndjson')).equals(fs.readFileSync(path.join(c, 'AuditEvent.ndjson'))));
-    const truth = fs.readFileSync(path.join(a, 'truth.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const truth = fs
+      .readFileSync(path.join(a, 'truth.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     for (const t of truth) {
       assert.match(t.user, /^Practitioner\//);
       assert.ok(t.patients.every((p: string) => p.startsWith('Patient/')));
       assert.ok(t.window.start <= t.window.end);
     }
-    const roles = fs.readFileSync(path.join(a, 'PractitionerRole.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const roles = fs
+      .readFileSync(path.join(a, 'PractitionerRole.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(roles.every((r) => r.organization?.reference && r.period?.start && typeof r.active === 'boolean'));
     const patients = fs.readFileSync(path.join(a, 'Patient.ndjson'), 'utf8');
     assert.match(patients, /"code":"EMP"/);
@@ -113,7 +142,16 @@ describe('carewall monitor', () => {
     let chunk: string[] = [];
     for (let i = 0; i < total; i++) {
       const t = new Date(at(Math.floor((i / total) * 14), 8) + (i % 20000) * 1000).toISOString();
-      chunk.push(JSON.stringify({ resourceType: 'AuditEvent', id: `e${i}`, subtype: [{ code: 'read' }], recorded: t, agent: [{ who: { reference: `Practitioner/${nurses[i % nurses.length]}` }, requestor: true, network: { address: hosts[i % 2] } }], entity: [{ what: { reference: `Patient/${patients[(i * 7) % patients.length]}` } }] }));
+      chunk.push(
+        JSON.stringify({
+          resourceType: 'AuditEvent',
+          id: `e${i}`,
+          subtype: [{ code: 'read' }],
+          recorded: t,
+          agent: [{ who: { reference: `Practitioner/${nurses[i % nurses.length]}` }, requestor: true, network: { address: hosts[i % 2] } }],
+          entity: [{ what: { reference: `Patient/${patients[(i * 7) % patients.length]}` } }],
+        }),
+      );
       if (chunk.length === 5000) {
         if (!stream.write(chunk.join('\n') + '\n')) await new Promise<void>((r) => stream.once('drain', () => r()));
         chunk = [];
@@ -122,7 +160,10 @@ describe('carewall monitor', () => {
     await new Promise<void>((r) => stream.end(() => r()));
     const bytes = fs.statSync(file).size;
     assert.ok(bytes > 100 * 2 ** 20, `${bytes} bytes`);
-    const child = spawn(process.execPath, ['--max-old-space-size=96', '--import', 'tsx', path.join(ROOT, 'test/helpers/monitorMemoryChild.ts'), dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--max-old-space-size=96', '--import', 'tsx', path.join(ROOT, 'test/helpers/monitorMemoryChild.ts'), dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

@@ -16,7 +16,15 @@ const credentialsOf = (alerts: Alert[], user = NURSE) => forUser(alerts, user).f
 
 /** Patients on file with no care here at all: nothing in the records explains opening them. */
 function strangers(clinic: TinyClinic, n: number, prefix = 'stranger'): string[] {
-  return Array.from({ length: n }, (_, i) => clinic.patient(`${prefix}-${i}`, { family: `Stranger${prefix}${i}`, given: 'Al', birthDate: `19${40 + i}-04-04`, line: `${i + 1} Remote Road`, city: 'Farfield' }));
+  return Array.from({ length: n }, (_, i) =>
+    clinic.patient(`${prefix}-${i}`, {
+      family: `Stranger${prefix}${i}`,
+      given: 'Al',
+      birthDate: `19${40 + i}-04-04`,
+      line: `${i + 1} Remote Road`,
+      city: 'Farfield',
+    }),
+  );
 }
 
 /** The log as another EHR may write it: no agent.network at all. */
@@ -25,29 +33,38 @@ function withoutAddresses(clinic: TinyClinic): void {
 }
 
 describe('credentials: one account, someone else at the keyboard', () => {
-  test('a login used at another department\'s workstation in the owner\'s shift, opening charts nothing explains, is flagged (no alternation needed)', async () => {
+  test("a login used at another department's workstation in the owner's shift, opening charts nothing explains, is flagged (no alternation needed)", async () => {
     const clinic = new TinyClinic();
     // The surgery ward's workstation (its nurses work from it every day), 10:05-10:50 on day 6, while the owner works on cardiology.
     strangers(clinic, 7).forEach((p, i) => clinic.access(NURSE, p, at(6, 10, 5 + i * 7), { address: '10.2.1.11' }));
     const alerts = await alertsOf(clinic);
     const c = credentialsOf(alerts);
     assert.equal(c.length, 1, JSON.stringify(forUser(alerts, NURSE)));
-    assert.ok(c[0].evidence.some((e) => /7 patients nothing explains opened from a network the user used on 1 day/.test(e)), c[0].evidence.join('; '));
+    assert.ok(
+      c[0].evidence.some((e) => /7 patients nothing explains opened from a network the user used on 1 day/.test(e)),
+      c[0].evidence.join('; '),
+    );
     assert.ok(c[0].evidence.some((e) => /none of them under care where that network's own staff work/.test(e)));
     assert.equal(c[0].firstAccess, new Date(at(6, 10, 5)).toISOString());
     // One incident, not seven curiosities besides.
-    assert.deepEqual(forUser(alerts, NURSE).map((a) => a.scenario), ['credentials']);
+    assert.deepEqual(
+      forUser(alerts, NURSE).map((a) => a.scenario),
+      ['credentials'],
+    );
   });
 
-  test('an outside address in the owner\'s own hours, opening charts nothing explains, is flagged', async () => {
+  test("an outside address in the owner's own hours, opening charts nothing explains, is flagged", async () => {
     const clinic = new TinyClinic();
     strangers(clinic, 5).forEach((p, i) => clinic.access(NURSE, p, at(9, 11, i * 6), { address: '192.168.50.7' }));
     const c = credentialsOf(await alertsOf(clinic));
     assert.equal(c.length, 1);
-    assert.ok(c[0].evidence.some((e) => /a network no one else works from/.test(e)), c[0].evidence.join('; '));
+    assert.ok(
+      c[0].evidence.some((e) => /a network no one else works from/.test(e)),
+      c[0].evidence.join('; '),
+    );
   });
 
-  test('an outside address used on two nights for a good share of a part-timer\'s events is still not where she works', async () => {
+  test("an outside address used on two nights for a good share of a part-timer's events is still not where she works", async () => {
     const clinic = new TinyClinic();
     clinic.staff('part-timer', { family: 'Parttime', given: 'Pia' }, { role: 'nurse', org: 'cardio', ward: true });
     for (let d = 0; d < 4; d++) {
@@ -57,10 +74,14 @@ describe('credentials: one account, someone else at the keyboard', () => {
       }
     }
     // 16 of her 40 events: two nights from home, charts nothing explains.
-    for (const night of [5, 6]) strangers(clinic, 8, `night${night}`).forEach((p, i) => clinic.access('part-timer', p, at(night, 2, i * 6), { address: '192.168.104.119' }));
+    for (const night of [5, 6])
+      strangers(clinic, 8, `night${night}`).forEach((p, i) => clinic.access('part-timer', p, at(night, 2, i * 6), { address: '192.168.104.119' }));
     const c = credentialsOf(await alertsOf(clinic), 'part-timer');
     assert.equal(c.length, 1);
-    assert.ok(c[0].evidence.some((e) => /outside the hours the user works/.test(e)), c[0].evidence.join('; '));
+    assert.ok(
+      c[0].evidence.some((e) => /outside the hours the user works/.test(e)),
+      c[0].evidence.join('; '),
+    );
   });
 
   test('covering a shift on another ward from its workstation (its own patients) is not credentials', async () => {
@@ -82,13 +103,16 @@ describe('credentials: one account, someone else at the keyboard', () => {
     const clinic = new TinyClinic();
     clinic.events.forEach((e, i) => {
       // Every event from a workstation handed an address anywhere in 10.9.0.0/16.
-      (e.agent as Array<{ network: { address: string } }>)[0].network.address = `10.9.${(i * 37) % 251}.${(i * 11) % 200 + 20}`;
+      (e.agent as Array<{ network: { address: string } }>)[0].network.address = `10.9.${(i * 37) % 251}.${((i * 11) % 200) + 20}`;
     });
     // Four charts of strangers, read at one of those workstations.
     strangers(clinic, 4).forEach((p, i) => clinic.access(NURSE, p, at(6, 10, 5 + i * 9), { address: '10.9.77.5' }));
     const alerts = await alertsOf(clinic);
     assert.deepEqual(credentialsOf(alerts), [], JSON.stringify(credentialsOf(alerts)));
-    assert.deepEqual(forUser(alerts, NURSE).map((a) => a.scenario), ['curiosity']);
+    assert.deepEqual(
+      forUser(alerts, NURSE).map((a) => a.scenario),
+      ['curiosity'],
+    );
   });
 
   test('two distant addresses overlapping in time: the same ward patients, alternating within minutes, are one account in two places', async () => {
@@ -111,7 +135,10 @@ describe('credentials: one account, someone else at the keyboard', () => {
     }
     strangers(clinic, 6).forEach((p, i) => clinic.access('leaver', p, at(11, 2, i * 5), { address: '100.64.3.7' }));
     const alerts = await alertsOf(clinic);
-    assert.deepEqual(forUser(alerts, 'leaver').map((a) => a.scenario), ['terminated']);
+    assert.deepEqual(
+      forUser(alerts, 'leaver').map((a) => a.scenario),
+      ['terminated'],
+    );
   });
 });
 
@@ -122,7 +149,12 @@ describe('credentials without network addresses', () => {
     withoutAddresses(clinic);
     const c = credentialsOf(await alertsOf(clinic));
     assert.equal(c.length, 1);
-    assert.ok(c[0].evidence.some((e) => /5 patients nothing explains opened between 2:00 and 3:00 on 2025-03-11 in a session that began outside the user's hours/.test(e)), c[0].evidence.join('; '));
+    assert.ok(
+      c[0].evidence.some((e) =>
+        /5 patients nothing explains opened between 2:00 and 3:00 on 2025-03-11 in a session that began outside the user's hours/.test(e),
+      ),
+      c[0].evidence.join('; '),
+    );
     assert.ok(c[0].evidence.some((e) => /no network address/.test(e)));
   });
 
@@ -141,7 +173,7 @@ describe('credentials without network addresses', () => {
     assert.deepEqual(credentialsOf(alerts, 'cardio-nurse-6'), [], JSON.stringify(forUser(alerts, 'cardio-nurse-6')));
   });
 
-  test('agent.location stands in for the address: two wards\' workstations alternating within minutes', async () => {
+  test("agent.location stands in for the address: two wards' workstations alternating within minutes", async () => {
     const clinic = new TinyClinic();
     for (let k = 0; k < 10; k++) {
       clinic.access(NURSE, 'cardio-pt-001', at(7, 9, k * 4));

@@ -11,7 +11,10 @@ import { at, DAY, START, TinyClinic, alertsOf, forUser } from './helpers/monitor
 
 const NURSE = 'cardio-nurse-3';
 
-const scenarios = (alerts: Alert[], user = NURSE) => forUser(alerts, user).map((a) => a.scenario).sort();
+const scenarios = (alerts: Alert[], user = NURSE) =>
+  forUser(alerts, user)
+    .map((a) => a.scenario)
+    .sort();
 
 describe('monitor detectors on tiny hospitals', () => {
   test('the baseline alone (explained ward work) gives no alerts and explains every access', async () => {
@@ -27,14 +30,24 @@ describe('monitor detectors on tiny hospitals', () => {
   test('family: a household member (same address and phone) is flagged; same surname elsewhere is not family', async () => {
     const clinic = new TinyClinic();
     clinic.patient('relative', { family: 'Nursecardio3', given: 'Kim', birthDate: '1950-01-01', line: '3 Nursecardio3 Road', phone: '+1-555-011-003' });
-    clinic.patient('namesake', { family: 'Nursecardio3', given: 'Lou', birthDate: '1960-01-01', line: '9 Far Away Lane', city: 'Elsewhere', phone: '+1-555-999-999' });
+    clinic.patient('namesake', {
+      family: 'Nursecardio3',
+      given: 'Lou',
+      birthDate: '1960-01-01',
+      line: '9 Far Away Lane',
+      city: 'Elsewhere',
+      phone: '+1-555-999-999',
+    });
     clinic.access(NURSE, 'relative', at(5, 10));
     clinic.access(NURSE, 'relative', at(6, 11));
     const alerts = await alertsOf(clinic);
     const family = forUser(alerts, NURSE).find((a) => a.scenario === 'family');
     assert.ok(family, JSON.stringify(alerts));
     assert.deepEqual(family.patients, ['Patient/relative']);
-    assert.ok(family.evidence.some((e) => /same family name, address and phone number as the user/.test(e)), family.evidence.join('; '));
+    assert.ok(
+      family.evidence.some((e) => /same family name, address and phone number as the user/.test(e)),
+      family.evidence.join('; '),
+    );
     assert.ok(family.evidence.some((e) => /no appointment, encounter, care team or order/.test(e)));
     assert.ok(family.score >= 0.5 && family.score <= 1);
     assert.equal(family.firstAccess, new Date(at(5, 10)).toISOString());
@@ -42,7 +55,7 @@ describe('monitor detectors on tiny hospitals', () => {
     assert.ok(!alerts.some((a) => a.patients.includes('Patient/namesake')), 'the namesake was never opened');
   });
 
-  test('family: a relative on the nurse\'s own ward, cared for with clinical work, is not flagged', async () => {
+  test("family: a relative on the nurse's own ward, cared for with clinical work, is not flagged", async () => {
     const clinic = new TinyClinic();
     clinic.patient('relative', { family: 'Nursecardio3', given: 'Kim', birthDate: '1950-01-01', line: '3 Nursecardio3 Road', phone: '+1-555-011-003' });
     clinic.encounter('relative', 'cardio', at(4, 8), at(8, 12));
@@ -68,7 +81,11 @@ describe('monitor detectors on tiny hospitals', () => {
     clinic.access('cardio-nurse-3', 'own', at(2, 9));
     clinic.access('cardio-nurse-4', 'colleague', at(3, 9));
     clinic.access('cardio-nurse-5', 'neighbour', at(4, 9));
-    clinic.staff('neighbour-nurse', { family: 'Nursey', given: 'Ann', birthDate: '1990-01-01', line: '20 Lilac Road', phone: '+1-555-444-444' }, { role: 'nurse', org: 'cardio', ward: true });
+    clinic.staff(
+      'neighbour-nurse',
+      { family: 'Nursey', given: 'Ann', birthDate: '1990-01-01', line: '20 Lilac Road', phone: '+1-555-444-444' },
+      { role: 'nurse', org: 'cardio', ward: true },
+    );
     clinic.access('neighbour-nurse', 'neighbour', at(4, 10));
     clinic.access('cardio-nurse-6', 'star', at(5, 9));
     const alerts = await alertsOf(clinic);
@@ -142,7 +159,11 @@ describe('monitor detectors on tiny hospitals', () => {
 
   test('mass export: 60 patients exported in a day against peers who export none; a few letters printed are not', async () => {
     const clinic = new TinyClinic();
-    const many = [...clinic.wards.cardio.patients, ...clinic.wards.surgery.patients, ...Array.from({ length: 12 }, (_, i) => clinic.patient(`extra-${i}`, { family: `Extra${i}`, given: 'X' }))];
+    const many = [
+      ...clinic.wards.cardio.patients,
+      ...clinic.wards.surgery.patients,
+      ...Array.from({ length: 12 }, (_, i) => clinic.patient(`extra-${i}`, { family: `Extra${i}`, given: 'X' })),
+    ];
     clinic.access(NURSE, many, at(7, 14), { subtype: 'export' });
     clinic.access('cardio-nurse-4', ['cardio-pt-001', 'cardio-pt-002', 'cardio-pt-003'], at(7, 14), { subtype: 'print' });
     const alerts = await alertsOf(clinic);
@@ -155,7 +176,9 @@ describe('monitor detectors on tiny hospitals', () => {
 
   test('sequential enumeration: consecutive identifiers opened seconds apart; the same number of ward charts is not', async () => {
     const clinic = new TinyClinic();
-    const ids = Array.from({ length: 40 }, (_, i) => clinic.patient(`seq-${String(i).padStart(4, '0')}`, { family: `Zed${String(i).padStart(3, '0')}`, given: 'Q' }));
+    const ids = Array.from({ length: 40 }, (_, i) =>
+      clinic.patient(`seq-${String(i).padStart(4, '0')}`, { family: `Zed${String(i).padStart(3, '0')}`, given: 'Q' }),
+    );
     ids.forEach((id, i) => clinic.access(NURSE, id, at(8, 10) + i * 6000));
     const alerts = await alertsOf(clinic);
     const e = forUser(alerts, NURSE).find((a) => a.scenario === 'enumeration');
@@ -167,7 +190,8 @@ describe('monitor detectors on tiny hospitals', () => {
 
   test('volume outlier: one day with many unexplained charts; an explained busy day is not', async () => {
     const clinic = new TinyClinic();
-    for (let i = 0; i < 45; i++) clinic.access(NURSE, clinic.patient(`v-${i}`, { family: `Vol${i}`, given: 'R', birthDate: '1990-01-01' }), at(9, 9) + ((i * 7919) % 400) * 60_000);
+    for (let i = 0; i < 45; i++)
+      clinic.access(NURSE, clinic.patient(`v-${i}`, { family: `Vol${i}`, given: 'R', birthDate: '1990-01-01' }), at(9, 9) + ((i * 7919) % 400) * 60_000);
     // Nurse 2 sees every ward patient twice that day, all explained.
     for (let i = 0; i < 24; i++) {
       clinic.access('cardio-nurse-2', clinic.wards.cardio.patients[i], at(9, 8) + i * 600_000);

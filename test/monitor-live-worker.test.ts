@@ -81,12 +81,18 @@ describe('live monitor: detection in a worker thread, with a deadline', () => {
       resource: { type: 'Patient', id: patient },
       client: { ip: '10.9.0.7' },
     }));
-    await s.cw.audit.log.appendBatch(records.map((r) => encodeLeaf(r)), records.map(searchColumnsOf));
+    await s.cw.audit.log.appendBatch(
+      records.map((r) => encodeLeaf(r)),
+      records.map(searchColumnsOf),
+    );
   }
 
   /** The server still answering: a physician files a new chart for her own patient and opens it. */
   async function serverAnswers(family: string): Promise<void> {
-    const created = await call(s.url, 'POST', '/fhir/Patient', { token: doctor, body: { resourceType: 'Patient', name: [{ family }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] } });
+    const created = await call(s.url, 'POST', '/fhir/Patient', {
+      token: doctor,
+      body: { resourceType: 'Patient', name: [{ family }], generalPractitioner: [{ reference: s.practitionerOf(doctor) }] },
+    });
     assert.equal(created.status, 201);
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${created.body.id}`, { token: doctor })).status, 200);
   }
@@ -128,7 +134,10 @@ describe('live monitor: detection in a worker thread, with a deadline', () => {
 
   test("the server's own monitor scans another such day to the end", async () => {
     const now = Date.now();
-    await seedReads(BUSY, Array.from({ length: CHARTS_A_DAY }, (_, i) => ({ patient: `busy-pt-${(i * 104_729) % CHARTS_A_DAY}`, time: now - 3_600_000 + i * 2000 })));
+    await seedReads(
+      BUSY,
+      Array.from({ length: CHARTS_A_DAY }, (_, i) => ({ patient: `busy-pt-${(i * 104_729) % CHARTS_A_DAY}`, time: now - 3_600_000 + i * 2000 })),
+    );
     const end = await logSize();
     const result = await s.cw.monitor.scanNow();
     assert.ok(result.processed >= CHARTS_A_DAY);
@@ -184,7 +193,10 @@ describe('live monitor: detection in a worker thread, with a deadline', () => {
     await beforeScanEnds(spinning, scan);
     await monitor.stop();
     assert.equal(await settled, 'rejected 503', 'the scan ended with the stop, not at a deadline');
-    assert.ok(deadline.pending.every((d) => d.cancelled), 'the deadline was not what ended it');
+    assert.ok(
+      deadline.pending.every((d) => d.cancelled),
+      'the deadline was not what ended it',
+    );
     assert.equal(await cursor(), from);
     assert.equal(await leaseHolder(), null);
   });

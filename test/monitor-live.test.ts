@@ -20,7 +20,8 @@ describe('live insider-misuse monitor', () => {
   let colleague: string;
   let staffPatient: string;
   let ordinaryPatient: string;
-  const api = (method: string, path: string, token?: string, body?: unknown) => call(s.url, method, path, { token, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+  const api = (method: string, path: string, token?: string, body?: unknown) =>
+    call(s.url, method, path, { token, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
 
   before(async () => {
     s = await startTestServer();
@@ -36,7 +37,9 @@ describe('live insider-misuse monitor', () => {
         birthDate: '1979-05-02',
       })
     ).id;
-    ordinaryPatient = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Ordinaryfolk', given: ['Tom'] }], birthDate: '1950-01-01' })).id;
+    ordinaryPatient = (
+      await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Ordinaryfolk', given: ['Tom'] }], birthDate: '1950-01-01' })
+    ).id;
     const start = new Date(Date.now() - 3_600_000).toISOString();
     const encounter = (patient: string, practitioner: string) =>
       s.cw.fhir.create(SYSTEM, 'Encounter', {
@@ -59,7 +62,11 @@ describe('live insider-misuse monitor', () => {
     assert.equal((await api('GET', `/fhir/Patient/${ordinaryPatient}`, snooper)).status, 200);
     // Misuse: no relationship to the staff member's chart, so he claims an emergency and reads it.
     assert.equal((await api('GET', `/fhir/Patient/${staffPatient}`, snooper)).status, 403);
-    assert.equal((await api('POST', '/api/break-glass', snooper, { patient: `Patient/${staffPatient}`, reason: 'emergency-treatment', justification: JUSTIFICATION })).status, 201);
+    assert.equal(
+      (await api('POST', '/api/break-glass', snooper, { patient: `Patient/${staffPatient}`, reason: 'emergency-treatment', justification: JUSTIFICATION }))
+        .status,
+      201,
+    );
     assert.equal((await api('GET', `/fhir/Patient/${staffPatient}`, snooper)).status, 200);
     assert.equal((await api('GET', `/fhir/Encounter?patient=${staffPatient}`, snooper)).status, 200);
 
@@ -109,7 +116,11 @@ describe('live insider-misuse monitor', () => {
     assert.equal(created.body.alertCount, 1);
     assert.equal((await api('POST', '/api/monitor/cases', officer, { alerts: [alert.id] })).status, 409, 'an alert belongs to one case');
     assert.ok(!(await api('GET', '/api/monitor/alerts', officer)).body.alerts.some((a: Alert) => a.id === alert.id), 'no longer new');
-    assert.ok((await api('GET', '/api/monitor/alerts?status=cased', officer)).body.alerts.some((a: { id: string; caseId: string }) => a.id === alert.id && a.caseId === id));
+    assert.ok(
+      (await api('GET', '/api/monitor/alerts?status=cased', officer)).body.alerts.some(
+        (a: { id: string; caseId: string }) => a.id === alert.id && a.caseId === id,
+      ),
+    );
 
     assert.equal((await api('POST', `/api/monitor/cases/${id}/assign`, officer, { assignee: 'po-live' })).status, 204);
     assert.equal((await api('POST', `/api/monitor/cases/${id}/notes`, officer, { text: `Asked ${STAFF_FAMILY}'s manager about the rota` })).status, 204);
@@ -117,7 +128,11 @@ describe('live insider-misuse monitor', () => {
     assert.equal((await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'investigating' })).status, 204);
     assert.equal((await api('GET', '/api/monitor/cases?status=investigating', officer)).body.cases.length, 1);
     assert.equal((await api('GET', '/api/monitor/cases?status=open', officer)).body.cases.length, 0);
-    assert.equal((await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed', resolution: 'legitimate', note: 'covering the ward that night' })).status, 204);
+    assert.equal(
+      (await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed', resolution: 'legitimate', note: 'covering the ward that night' }))
+        .status,
+      204,
+    );
     assert.equal((await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'investigating' })).status, 409, 'a closed case stays closed');
     assert.equal((await api('POST', `/api/monitor/cases/${id}/assign`, officer, { assignee: 'someone' })).status, 409);
 
@@ -126,14 +141,27 @@ describe('live insider-misuse monitor', () => {
     assert.equal(detail.body.status, 'closed');
     assert.equal(detail.body.resolution, 'legitimate');
     assert.equal(detail.body.assignee, 'po-live');
-    assert.deepEqual(detail.body.alerts.map((a: Alert) => a.id), [alert.id]);
-    assert.deepEqual(detail.body.timeline.map((t: { kind: string }) => t.kind), ['opened', 'assigned', 'note', 'status', 'status', 'note']);
+    assert.deepEqual(
+      detail.body.alerts.map((a: Alert) => a.id),
+      [alert.id],
+    );
+    assert.deepEqual(
+      detail.body.timeline.map((t: { kind: string }) => t.kind),
+      ['opened', 'assigned', 'note', 'status', 'status', 'note'],
+    );
     assert.ok(detail.body.timeline.every((t: { by: string; at: string }) => t.by === 'po-live' && !Number.isNaN(Date.parse(t.at))));
     assert.equal(detail.body.timeline[2].text, `Asked ${STAFF_FAMILY}'s manager about the rota`, 'notes are sealed at rest, opened for officers');
     assert.equal(detail.body.timeline[4].text, 'closed as legitimate');
     const accesses = detail.body.accesses as Array<{ time: string; action: string; patient: string; resource: string | null; outcome: string }>;
-    assert.ok(accesses.some((a) => a.action === 'read' && a.patient === `Patient/${staffPatient}` && a.resource === `Patient/${staffPatient}` && a.outcome === 'success'));
-    assert.ok(accesses.every((a) => a.patient === `Patient/${staffPatient}`), 'only the alerts’ patients');
+    assert.ok(
+      accesses.some(
+        (a) => a.action === 'read' && a.patient === `Patient/${staffPatient}` && a.resource === `Patient/${staffPatient}` && a.outcome === 'success',
+      ),
+    );
+    assert.ok(
+      accesses.every((a) => a.patient === `Patient/${staffPatient}`),
+      'only the alerts’ patients',
+    );
     const listed = (await api('GET', '/api/monitor/cases', officer)).body.cases.find((c: { id: string }) => c.id === id);
     assert.equal(listed.status, 'closed');
     assert.ok(Date.parse(listed.updatedAt) >= Date.parse(listed.createdAt));
@@ -144,21 +172,44 @@ describe('live insider-misuse monitor', () => {
     // And directly, with no overlap to hide behind: a new alert of that user, patient and scenario
     // a month later is dropped, while the same user on another staff patient is still stored.
     const later = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
-    const seed = (id: string, patient: string): Alert => ({ id, user: alert.user, patients: [patient], scenario: 'coworker', score: 0.7, firstAccess: later(30), lastAccess: later(30), evidence: ['the patient is a member of staff'] });
+    const seed = (id: string, patient: string): Alert => ({
+      id,
+      user: alert.user,
+      patients: [patient],
+      scenario: 'coworker',
+      score: 0.7,
+      firstAccess: later(30),
+      lastAccess: later(30),
+      evidence: ['the patient is a member of staff'],
+    });
     assert.equal((await s.cw.monitor.addAlerts([seed('mon-suppressed', `Patient/${staffPatient}`)])).length, 0);
     assert.equal((await s.cw.monitor.addAlerts([seed('mon-other', 'Patient/someone-else')])).length, 1);
     assert.ok(!(await api('GET', '/api/monitor/alerts?status=all', officer)).body.alerts.some((a: Alert) => a.id === 'mon-suppressed'));
 
     // Another user doing the same to that chart is flagged: the suppression is per user.
     const other = await s.login(['physician'], 'dr-other');
-    assert.equal((await api('POST', '/api/break-glass', other, { patient: `Patient/${staffPatient}`, reason: 'other', justification: JUSTIFICATION })).status, 201);
+    assert.equal(
+      (await api('POST', '/api/break-glass', other, { patient: `Patient/${staffPatient}`, reason: 'other', justification: JUSTIFICATION })).status,
+      201,
+    );
     assert.equal((await api('GET', `/fhir/Patient/${staffPatient}`, other)).status, 200);
     assert.ok((await api('POST', '/api/monitor/scan', officer)).body.alerts >= 1);
-    assert.ok((await api('GET', '/api/monitor/alerts', officer)).body.alerts.some((a: Alert) => a.user === s.practitionerOf(other) && a.scenario === 'coworker'));
+    assert.ok(
+      (await api('GET', '/api/monitor/alerts', officer)).body.alerts.some((a: Alert) => a.user === s.practitionerOf(other) && a.scenario === 'coworker'),
+    );
   });
 
   it('addAlerts stores and notifies like the live scan, once', async () => {
-    const a: Alert = { id: 'mon-seeded-1', user: s.practitionerOf(colleague), patients: [`Patient/${ordinaryPatient}`], scenario: 'curiosity', score: 0.6, firstAccess: new Date(Date.now() - 60_000).toISOString(), lastAccess: new Date().toISOString(), evidence: ['no clinical action and nothing else in the records explains it'] };
+    const a: Alert = {
+      id: 'mon-seeded-1',
+      user: s.practitionerOf(colleague),
+      patients: [`Patient/${ordinaryPatient}`],
+      scenario: 'curiosity',
+      score: 0.6,
+      firstAccess: new Date(Date.now() - 60_000).toISOString(),
+      lastAccess: new Date().toISOString(),
+      evidence: ['no clinical action and nothing else in the records explains it'],
+    };
     assert.equal((await s.cw.monitor.addAlerts([a])).length, 1);
     assert.equal((await s.cw.monitor.addAlerts([a])).length, 0, 'the same alert is not stored twice');
     const listed = (await api('GET', '/api/monitor/alerts', officer)).body.alerts.find((x: Alert) => x.id === a.id);
@@ -201,7 +252,11 @@ describe('live insider-misuse monitor', () => {
       assert.equal((await api(method, path, doctor, body)).status, 403, `${method} ${path} physician`);
       assert.equal((await api(method, path, admin, body)).status, 403, `${method} ${path} admin`);
     }
-    assert.equal((await api('GET', '/api/monitor/alerts?status=new', officer)).body.alerts.some((x: Alert) => x.id === 'mon-seeded-1'), true, 'nothing was cased by the refused calls');
+    assert.equal(
+      (await api('GET', '/api/monitor/alerts?status=new', officer)).body.alerts.some((x: Alert) => x.id === 'mon-seeded-1'),
+      true,
+      'nothing was cased by the refused calls',
+    );
     const refused = await s.cw.audit.search({ actions: ['monitor.case.create'], outcome: 'denied', count: 10, offset: 0 });
     assert.equal(refused.total, 2, 'the physician and the admin');
     const allowed = await s.cw.audit.search({ actions: ['monitor.alerts'], outcome: 'success', count: 1, offset: 0 });
@@ -222,7 +277,10 @@ describe('live insider-misuse monitor', () => {
     await bad('POST', '/api/monitor/cases', { alerts: ['mon-seeded-1'], title: 7 });
     const raw = await call(s.url, 'POST', '/api/monitor/cases', { token: officer, raw: '{not json', headers: { 'content-type': 'application/json' } });
     assert.equal(raw.status, 400);
-    assert.ok((await api('GET', '/api/monitor/alerts', officer)).body.alerts.some((x: Alert) => x.id === 'mon-seeded-1'), 'still new');
+    assert.ok(
+      (await api('GET', '/api/monitor/alerts', officer)).body.alerts.some((x: Alert) => x.id === 'mon-seeded-1'),
+      'still new',
+    );
     const created = await api('POST', '/api/monitor/cases', officer, { alerts: ['mon-seeded-1'] });
     assert.equal(created.status, 201);
     const id = created.body.id as string;
@@ -236,8 +294,15 @@ describe('live insider-misuse monitor', () => {
     const detail = (await api('GET', `/api/monitor/cases/${id}`, officer)).body;
     assert.equal(detail.status, 'open');
     assert.equal(detail.assignee, null);
-    assert.deepEqual(detail.timeline.map((t: { kind: string }) => t.kind), ['opened']);
+    assert.deepEqual(
+      detail.timeline.map((t: { kind: string }) => t.kind),
+      ['opened'],
+    );
     assert.match(detail.title, /curiosity/);
-    assert.equal((await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed', resolution: 'violation' })).status, 204, 'open may be closed directly');
+    assert.equal(
+      (await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed', resolution: 'violation' })).status,
+      204,
+      'open may be closed directly',
+    );
   });
 });

@@ -26,7 +26,11 @@ describe('simulated hospitals', () => {
       const users = 160;
       const days = 21;
       await simulate({ seed, users, patients: 2500, days, out });
-      const truth: TruthIncident[] = fs.readFileSync(path.join(out, 'truth.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const truth: TruthIncident[] = fs
+        .readFileSync(path.join(out, 'truth.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const { alerts, summary } = await scan(out);
       assert.ok(summary.explainedShare > 0.95, `explained ${summary.explainedShare}`);
       const e = evaluate(alerts, truth);
@@ -58,8 +62,23 @@ describe('simulated hospitals', () => {
   });
 
   test('the matching rule: same user and scenario, and a shared patient or an overlapping window', () => {
-    const incident: TruthIncident = { id: 'i', user: 'Practitioner/a', patients: ['Patient/p'], scenario: 'family', window: { start: '2025-03-03T10:00:00.000Z', end: '2025-03-03T11:00:00.000Z' } };
-    const alert = { id: 'x', user: 'Practitioner/a', patients: ['Patient/q'], scenario: 'family' as const, score: 0.9, firstAccess: '2025-03-03T10:30:00.000Z', lastAccess: '2025-03-03T10:40:00.000Z', evidence: ['e'] };
+    const incident: TruthIncident = {
+      id: 'i',
+      user: 'Practitioner/a',
+      patients: ['Patient/p'],
+      scenario: 'family',
+      window: { start: '2025-03-03T10:00:00.000Z', end: '2025-03-03T11:00:00.000Z' },
+    };
+    const alert = {
+      id: 'x',
+      user: 'Practitioner/a',
+      patients: ['Patient/q'],
+      scenario: 'family' as const,
+      score: 0.9,
+      firstAccess: '2025-03-03T10:30:00.000Z',
+      lastAccess: '2025-03-03T10:40:00.000Z',
+      evidence: ['e'],
+    };
     assert.ok(matches(alert, incident));
     assert.ok(matches({ ...alert, firstAccess: '2025-03-05T10:00:00.000Z', lastAccess: '2025-03-05T10:00:00.000Z', patients: ['Patient/p'] }, incident));
     assert.ok(!matches({ ...alert, firstAccess: '2025-03-05T10:00:00.000Z', lastAccess: '2025-03-05T10:00:00.000Z' }, incident));

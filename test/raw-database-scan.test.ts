@@ -140,7 +140,19 @@ async function seedAndCopy(patients: number, codec?: BodyCodec): Promise<Scan> {
   }
 }
 
-const KINDS = ['family name', 'given name', 'full name', 'identifier', 'birth date', 'address line', 'city', 'phone', 'condition text', 'note text', 'note (base64)'];
+const KINDS = [
+  'family name',
+  'given name',
+  'full name',
+  'identifier',
+  'birth date',
+  'address line',
+  'city',
+  'phone',
+  'condition text',
+  'note text',
+  'note (base64)',
+];
 const where = process.env.DATABASE_URL ? 'pg_dump' : 'database files';
 
 test(`a raw copy of the database (${where}) holds no patient name, identifier, birth date, address, phone or clinical text`, async () => {
@@ -153,7 +165,9 @@ test(`a raw copy of the database (${where}) holds no patient name, identifier, b
   // Staff usernames are stored readably (they are not patient data); a patient sharing a staff
   // member's name would be "found" in them, so such single names are left to the full-name checks.
   const staff = scan.usernames.join(' ');
-  const checked = scan.secrets.filter((s) => s.value.length >= MIN_LENGTH && !(/ name$/.test(s.what) && s.what !== 'full name' && staff.includes(s.value.toLowerCase())));
+  const checked = scan.secrets.filter(
+    (s) => s.value.length >= MIN_LENGTH && !(/ name$/.test(s.what) && s.what !== 'full name' && staff.includes(s.value.toLowerCase())),
+  );
   const kinds = new Set(checked.map((s) => s.what));
   for (const k of KINDS) assert.ok(kinds.has(k), `the scan checks some ${k}`);
   assert.ok(checked.length > PATIENTS * 10);
@@ -170,7 +184,11 @@ test(`control: the same scan finds the patient data when bodies are stored unenc
   // base64 attachment data): those checks are for other shapes of leak (a display column, a log).
   const inJson = checked.filter((s) => !['full name', 'name as filed', 'note text'].includes(s.what));
   const seen = inJson.filter((s) => scan.found(s.value));
-  for (const k of KINDS.filter((k) => k !== 'full name' && k !== 'note text')) assert.ok(seen.some((s) => s.what === k), `the scan detects a readable ${k}`);
+  for (const k of KINDS.filter((k) => k !== 'full name' && k !== 'note text'))
+    assert.ok(
+      seen.some((s) => s.what === k),
+      `the scan detects a readable ${k}`,
+    );
   // Large bodies may be compressed by the database (TOAST), which hides them from a byte scan; most are not.
   assert.ok(seen.length >= inJson.length * 0.8, `found ${seen.length} of ${inJson.length}`);
 });

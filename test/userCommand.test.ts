@@ -35,7 +35,9 @@ describe('user command', () => {
   });
 
   test('add --json prints the TOTP URI when a role requires one', async () => {
-    const out = JSON.parse(await run(['add', '--username', 'sec1', '--roles', 'security-admin', '--password-stdin', '--json', '--valid-until', '2099-01-01T00:00:00Z']));
+    const out = JSON.parse(
+      await run(['add', '--username', 'sec1', '--roles', 'security-admin', '--password-stdin', '--json', '--valid-until', '2099-01-01T00:00:00Z']),
+    );
     assert.equal(out.username, 'sec1');
     assert.equal(out.validUntil, '2099-01-01T00:00:00.000Z');
     assert.match(out.totpUri, /^otpauth:\/\/totp\//);

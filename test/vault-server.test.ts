@@ -114,7 +114,10 @@ test('a backup and a restore through the vault; the writer credential cannot ove
   const init = await initRepository(backend, url, TEST_CHUNKER, writer);
   const w = await RepositoryWriter.open(backend, init.credential);
   const stored = await storeShare(w, share);
-  const snap = await w.putSnapshot({ format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'test', host: 'h', carewallVersion: 't', config: [], shares: { docs: stored } }, new Date());
+  const snap = await w.putSnapshot(
+    { format: 'carewall-backup/1', time: new Date().toISOString(), reason: 'test', host: 'h', carewallVersion: 't', config: [], shares: { docs: stored } },
+    new Date(),
+  );
   await assert.rejects(backend.put(snap, Buffer.from('replacement')), ObjectExistsError);
   await assert.rejects(backend.put('config', Buffer.from('{}')), ObjectExistsError);
   const reader = await RepositoryReader.open(backend, parseRecoveryKey(init.recoveryKey));

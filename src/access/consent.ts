@@ -43,12 +43,20 @@ export function consentRules(consent: Consent): ConsentRule[] {
     if (actors) rules.push({ effect: 'deny', actors, purposes, ...period });
     else {
       const permitted = nested.filter((p) => p.type === 'permit').flatMap((p) => actorsOf(p) ?? []);
-      rules.push(permitted.length > 0 ? { effect: 'permit-only', actors: permitted, purposes, ...period } : { effect: 'deny', actors: null, purposes, ...period });
+      rules.push(
+        permitted.length > 0 ? { effect: 'permit-only', actors: permitted, purposes, ...period } : { effect: 'deny', actors: null, purposes, ...period },
+      );
     }
   } else {
     if (actors) rules.push({ effect: 'permit-only', actors, purposes, ...period });
     for (const p of nested.filter((n) => n.type === 'deny')) {
-      rules.push({ effect: 'deny', actors: actorsOf(p), purposes: purposesOf(p) ?? purposes, startsAt: p.period?.start ?? period.startsAt, endsAt: p.period?.end ?? period.endsAt });
+      rules.push({
+        effect: 'deny',
+        actors: actorsOf(p),
+        purposes: purposesOf(p) ?? purposes,
+        startsAt: p.period?.start ?? period.startsAt,
+        endsAt: p.period?.end ?? period.endsAt,
+      });
     }
   }
   return rules;

@@ -78,7 +78,11 @@ export class ContextCache<T> {
   /** Starts listening; until a heartbeat has come back, nothing is served from the cache. */
   async start(): Promise<void> {
     if (this.stopListening) return;
-    this.stopListening = await this.db.listen(ACCESS_CHANNEL, (payload) => this.onNotification(payload), () => this.onBroken());
+    this.stopListening = await this.db.listen(
+      ACCESS_CHANNEL,
+      (payload) => this.onNotification(payload),
+      () => this.onBroken(),
+    );
     this.started = true;
     if (this.db.singleProcess) return;
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);

@@ -90,11 +90,15 @@ export class AccessGrants {
     for (const l of this.listeners) await l(e);
   }
 
-  async breakGlass(who: Who, input: { patient?: unknown; reason?: unknown; justification?: unknown }): Promise<{ id: string; patient: string; expiresAt: string }> {
+  async breakGlass(
+    who: Who,
+    input: { patient?: unknown; reason?: unknown; justification?: unknown },
+  ): Promise<{ id: string; patient: string; expiresAt: string }> {
     const allowedRole = who.roles.some((r) => this.settings.breakGlassRoles.includes(r) && ROLE_RIGHTS[r].scope === 'clinical');
     if (!allowedRole) {
       const reason = 'break-the-glass is for clinical roles only';
-      const patient = typeof input.patient === 'string' && /^(Patient\/)?[A-Za-z0-9\-.]{1,64}$/.test(input.patient) ? input.patient.replace(/^Patient\//, '') : undefined;
+      const patient =
+        typeof input.patient === 'string' && /^(Patient\/)?[A-Za-z0-9\-.]{1,64}$/.test(input.patient) ? input.patient.replace(/^Patient\//, '') : undefined;
       await this.emit({ action: 'break-glass.start', outcome: 'denied', who, patient, reason });
       throw new AccessDeniedError({ allowed: false, reason });
     }
@@ -141,7 +145,9 @@ export class AccessGrants {
       expiresAt: iso(g.expires_at),
       active: g.active,
       status: g.unreviewed ? 'unreviewed' : 'reviewed',
-      ...(g.reviewed_at ? { review: { by: g.reviewer!, at: iso(g.reviewed_at), decision: g.decision!, note: g.note ? this.openText(g.note, `access:review:${g.id}`) : '' } } : {}),
+      ...(g.reviewed_at
+        ? { review: { by: g.reviewer!, at: iso(g.reviewed_at), decision: g.decision!, note: g.note ? this.openText(g.note, `access:review:${g.id}`) : '' } }
+        : {}),
       uses: uses.rows.filter((u) => u.grant_id === g.id).map((u) => this.useSummary(u)),
     }));
   }
@@ -156,18 +162,28 @@ export class AccessGrants {
         [grantId, kind],
       );
       if (found.rows.length === 0) throw new FhirError(404, 'not-found', 'no such grant');
-      if (found.rows[0].account_id === who.accountId) throw new AccessDeniedError({ allowed: false, reason: 'a grant is reviewed by someone other than its holder' });
+      if (found.rows[0].account_id === who.accountId)
+        throw new AccessDeniedError({ allowed: false, reason: 'a grant is reviewed by someone other than its holder' });
       await tx.query(`update access_grant set reviewed_at = now(), reviewer = $2, decision = $3, note = $4 where id = $1`, [
         grantId,
         who.username,
         decision,
         this.sealText(note, `access:review:${grantId}`),
       ]);
-      await tx.query(
-        `update access_use set reviewed_at = now(), reviewer = $2, decision = $3 where grant_id = $1 and reviewed_at is null`,
-        [grantId, who.username, decision],
-      );
-      await this.emit({ action: kind === 'break-glass' ? 'break-glass.review' : 'investigation.review', outcome: 'success', who, patient: found.rows[0].patient_id, grantId, reason: decision, tx });
+      await tx.query(`update access_use set reviewed_at = now(), reviewer = $2, decision = $3 where grant_id = $1 and reviewed_at is null`, [
+        grantId,
+        who.username,
+        decision,
+      ]);
+      await this.emit({
+        action: kind === 'break-glass' ? 'break-glass.review' : 'investigation.review',
+        outcome: 'success',
+        who,
+        patient: found.rows[0].patient_id,
+        grantId,
+        reason: decision,
+        tx,
+      });
     });
   }
 
@@ -233,7 +249,16 @@ export class AccessGrants {
         [id, kind, who.accountId, who.username, patient, reason, this.sealText(justification, `access:grant:${id}`), minutes * 60],
       );
       const at = iso(r.rows[0].expires_at);
-      await this.emit({ action: kind === 'break-glass' ? 'break-glass.start' : 'investigation.start', outcome: 'success', who, patient, grantId: id, reason, expiresAt: at, tx });
+      await this.emit({
+        action: kind === 'break-glass' ? 'break-glass.start' : 'investigation.start',
+        outcome: 'success',
+        who,
+        patient,
+        grantId: id,
+        reason,
+        expiresAt: at,
+        tx,
+      });
       return at;
     });
     // This process and the others may hold this patient's refusal in their decision caches.
@@ -252,11 +277,7 @@ export class AccessGrants {
 
   /** In-app list, a warning in the log, and the configured webhooks; none of them names the patient. */
   private async notify(kind: GrantKind | string, grantId: string, message: string): Promise<void> {
-    await this.db.query(`insert into access_notification (audience, kind, grant_id, message) values ('privacy-officer', $1, $2, $3)`, [
-      kind,
-      grantId,
-      message,
-    ]);
+    await this.db.query(`insert into access_notification (audience, kind, grant_id, message) values ('privacy-officer', $1, $2, $3)`, [kind, grantId, message]);
     const isGrant = kind === 'break-glass' || kind === 'investigation';
     this.log.warn({ grant: grantId, kind }, isGrant ? 'access grant opened: privacy officers notified' : 'privacy officers notified');
     for (const url of this.settings.notifyWebhooks) {

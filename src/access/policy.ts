@@ -180,10 +180,18 @@ export class AccessPolicy implements RuleInputs {
     if (missing.length > 0) {
       const ticket = this.contexts.ticket();
       const startedAt = this.contexts.now();
-      const loaded = await this.loadContexts(who, mode, type, lab, missing.map((m) => m.t), q);
+      const loaded = await this.loadContexts(
+        who,
+        mode,
+        type,
+        lab,
+        missing.map((m) => m.t),
+        q,
+      );
       missing.forEach(({ t, i }, n) => {
         contexts[i] = loaded[n];
-        if (cacheable) this.contexts.set(ticket, callerKey, who.practitioner ?? '', t.patientId ?? NO_PATIENT, loaded[n], startedAt, loaded[n].valid_for ?? null);
+        if (cacheable)
+          this.contexts.set(ticket, callerKey, who.practitioner ?? '', t.patientId ?? NO_PATIENT, loaded[n], startedAt, loaded[n].valid_for ?? null);
       });
     }
     return contexts as ContextRow[];
@@ -247,7 +255,14 @@ export class AccessPolicy implements RuleInputs {
     if (roles.length === 0) return 'false';
     if (roles.some((r) => ROLE_RIGHTS[r].scope === 'lab')) return undefined;
     const ids = [...new Set(patientIds)];
-    const contexts = await this.contextsFor(who, 'read', type, false, ids.map((patientId) => ({ resourceType: type, patientId })), this.db);
+    const contexts = await this.contextsFor(
+      who,
+      'read',
+      type,
+      false,
+      ids.map((patientId) => ({ resourceType: type, patientId })),
+      this.db,
+    );
     const all = this.allSensitive;
     const parts: string[] = [];
     ids.forEach((patientId, i) => {
@@ -257,7 +272,12 @@ export class AccessPolicy implements RuleInputs {
       // Unlabelled rows pass any way in; labelled rows need a direct way whose categories cover them.
       const conds = rules.some((x) => x === 'any')
         ? ['true']
-        : [`not (${alias}.labels && ${bind(all)}::text[])`, ...rules.filter((x) => x !== 'any' && x.direct).map((x) => `not (${alias}.labels && ${bind(all.filter((d) => !(x as { allowed: string[] }).allowed.includes(d)))}::text[])`)];
+        : [
+            `not (${alias}.labels && ${bind(all)}::text[])`,
+            ...rules
+              .filter((x) => x !== 'any' && x.direct)
+              .map((x) => `not (${alias}.labels && ${bind(all.filter((d) => !(x as { allowed: string[] }).allowed.includes(d)))}::text[])`),
+          ];
       parts.push(`(${alias}.patient_id = ${bind(patientId)}::text and (${conds.join(' or ')}))`);
     });
     return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;

@@ -35,7 +35,12 @@ export class Builder {
   /** Time windows: numbers from validated settings, written into the SQL as literals. */
   private activeRelationship(g: string): string {
     const s = this.policy.settings;
-    return activeRelationshipSql(g, seconds(s.appointmentHoursBefore * 3600), seconds(s.encounterFollowUpDays * 86400), seconds(s.appointmentHoursAfter * 3600));
+    return activeRelationshipSql(
+      g,
+      seconds(s.appointmentHoursBefore * 3600),
+      seconds(s.encounterFollowUpDays * 86400),
+      seconds(s.appointmentHoursAfter * 3600),
+    );
   }
 
   /**
@@ -85,7 +90,6 @@ export class Builder {
       : '(x.reach_direct or not exists (select 1 from access_patient ap where ap.patient_id = x.patient_id and ap.restricted))';
     return `exists (select 1 from ${this.reaching(`g.patient_id = ${a}.patient_id`)} x where ${restriction})`;
   }
-
 
   /** Orders assigned to the caller (or their department) about the row's own patient: a result belongs to its order's patient. */
   private assignedOrders(): string {

@@ -46,9 +46,15 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
   // its carers still see that it was deleted (410) and its history; everything filed under it must
   // have been deleted first, which ended those relationships.
   if (v.deleted && v.resourceType === 'Patient') return;
-  const gone = await tx.query<{ patient_id: string }>('delete from access_relationship where source_type = $1 and source_id = $2 returning patient_id', [v.resourceType, v.id]);
+  const gone = await tx.query<{ patient_id: string }>('delete from access_relationship where source_type = $1 and source_id = $2 returning patient_id', [
+    v.resourceType,
+    v.id,
+  ]);
   for (const r of gone.rows) patients.add(r.patient_id);
-  const left = await tx.query<{ member: string }>('delete from access_membership where source_type = $1 and source_id = $2 returning member', [v.resourceType, v.id]);
+  const left = await tx.query<{ member: string }>('delete from access_membership where source_type = $1 and source_id = $2 returning member', [
+    v.resourceType,
+    v.id,
+  ]);
   for (const r of left.rows) members.add(r.member);
   if (v.resourceType === 'Consent') {
     const revoked = await tx.query<{ patient_id: string }>('delete from access_consent where consent_id = $1 returning patient_id', [v.id]);
@@ -71,7 +77,19 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
        select $1, $2, p, pr, k, ro, di, s::timestamptz, e::timestamptz, $10, $11
        from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[], $9::text[]) as t(p, pr, k, ro, di, s, e)
        on conflict do nothing`,
-      [v.resourceType, v.id, r.map((x) => x.patientId), r.map((x) => x.principal), r.map((x) => x.kind), r.map((x) => x.role), r.map((x) => x.direct), r.map((x) => x.startsAt ?? null), r.map((x) => x.endsAt ?? null), v.selfMade?.by ?? null, v.selfMade?.as ?? null],
+      [
+        v.resourceType,
+        v.id,
+        r.map((x) => x.patientId),
+        r.map((x) => x.principal),
+        r.map((x) => x.kind),
+        r.map((x) => x.role),
+        r.map((x) => x.direct),
+        r.map((x) => x.startsAt ?? null),
+        r.map((x) => x.endsAt ?? null),
+        v.selfMade?.by ?? null,
+        v.selfMade?.as ?? null,
+      ],
     );
   }
   if (d.memberships.length > 0) {
@@ -81,7 +99,17 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
        select $1, $2, mb, g, k, di, s::timestamptz, e::timestamptz, $9
        from unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::text[]) as t(mb, g, k, di, s, e)
        on conflict do nothing`,
-      [v.resourceType, v.id, m.map((x) => x.member), m.map((x) => x.group), m.map((x) => x.kind), m.map((x) => x.direct), m.map((x) => x.startsAt ?? null), m.map((x) => x.endsAt ?? null), v.selfMade?.by ?? null],
+      [
+        v.resourceType,
+        v.id,
+        m.map((x) => x.member),
+        m.map((x) => x.group),
+        m.map((x) => x.kind),
+        m.map((x) => x.direct),
+        m.map((x) => x.startsAt ?? null),
+        m.map((x) => x.endsAt ?? null),
+        v.selfMade?.by ?? null,
+      ],
     );
   }
   if (d.patient) {
@@ -113,10 +141,11 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
     }
   }
   if (d.resultOf.length > 0) {
-    await tx.query(
-      'insert into access_result_link (resource_type, id, order_id) select $1, $2, unnest($3::text[]) on conflict do nothing',
-      [v.resourceType, v.id, d.resultOf],
-    );
+    await tx.query('insert into access_result_link (resource_type, id, order_id) select $1, $2, unnest($3::text[]) on conflict do nothing', [
+      v.resourceType,
+      v.id,
+      d.resultOf,
+    ]);
   }
 }
 
@@ -144,7 +173,8 @@ export async function projectNewInBulk(tx: Queryable, versions: WrittenVersion[]
     if (d.patient) patients.set(v.id, { restricted: d.patient.restricted, encounter: patients.get(v.id)?.encounter ?? false });
     if (d.encounterFor) patients.set(d.encounterFor, { restricted: patients.get(d.encounterFor)?.restricted ?? false, encounter: true });
     const patientId = patientOfConsent(v.resource);
-    if (patientId) d.consentRules.forEach((c, seq) => consents.push([v.id, seq, patientId, c.effect, c.actors, c.purposes, c.startsAt ?? null, c.endsAt ?? null]));
+    if (patientId)
+      d.consentRules.forEach((c, seq) => consents.push([v.id, seq, patientId, c.effect, c.actors, c.purposes, c.startsAt ?? null, c.endsAt ?? null]));
     for (const order of d.resultOf) results.push([v.resourceType, v.id, order]);
   }
   const col = <T>(rows: T[][], i: number) => rows.map((r) => r[i]);
@@ -174,7 +204,10 @@ export async function projectNewInBulk(tx: Queryable, versions: WrittenVersion[]
   }
   // Consent rules hold arrays: one statement each (there are few).
   for (const c of consents) {
-    await tx.query('insert into access_consent (consent_id, seq, patient_id, effect, actors, purposes, starts_at, ends_at) values ($1, $2, $3, $4, $5, $6, $7, $8)', c);
+    await tx.query(
+      'insert into access_consent (consent_id, seq, patient_id, effect, actors, purposes, starts_at, ends_at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
+      c,
+    );
   }
   if (results.length > 0) {
     await tx.query(

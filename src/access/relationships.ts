@@ -12,7 +12,18 @@
  * PractitionerRole itself, or a CareTeam (its members, so that an EpisodeOfCare naming the team
  * reaches them).
  */
-import type { CareTeam, Consent, Encounter, EpisodeOfCare, Patient, PractitionerRole, Reference, Resource, ServiceRequest, Appointment } from '@medplum/fhirtypes';
+import type {
+  CareTeam,
+  Consent,
+  Encounter,
+  EpisodeOfCare,
+  Patient,
+  PractitionerRole,
+  Reference,
+  Resource,
+  ServiceRequest,
+  Appointment,
+} from '@medplum/fhirtypes';
 import { consentRules, type ConsentRule } from './consent.js';
 import { isRestrictedPatient } from './labels.js';
 

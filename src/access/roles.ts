@@ -36,7 +36,14 @@ const NONE: RoleRights = { purpose: 'HOPERAT', read: [], create: [], update: [],
 export const ROLE_RIGHTS: Record<Role, RoleRights> = {
   physician: { scope: 'clinical', purpose: 'TREAT', read: CLINICAL_TYPES, create: CLINICAL_TYPES, update: CLINICAL_TYPES, delete: CLINICAL_TYPES },
   nurse: { scope: 'clinical', purpose: 'TREAT', read: CLINICAL_TYPES, create: CLINICAL_TYPES, update: CLINICAL_TYPES, delete: CLINICAL_TYPES },
-  receptionist: { scope: 'front-desk', purpose: 'HOPERAT', read: ['Patient', 'Appointment'], create: ['Patient', 'Appointment'], update: ['Patient', 'Appointment'], delete: ['Appointment'] },
+  receptionist: {
+    scope: 'front-desk',
+    purpose: 'HOPERAT',
+    read: ['Patient', 'Appointment'],
+    create: ['Patient', 'Appointment'],
+    update: ['Patient', 'Appointment'],
+    delete: ['Appointment'],
+  },
   billing: { scope: 'billing', purpose: 'HPAYMT', read: ['Patient', 'Encounter', 'Condition'], create: [], update: [], delete: [] },
   lab: {
     scope: 'lab',

@@ -155,7 +155,8 @@ export const accessMigrations: Migration[] = [
   {
     module: 'access',
     version: 9,
-    description: 'self-made relationships and memberships give their author nothing; appointments bounded; results belong to their order\'s patient; consents naming groups',
+    description:
+      "self-made relationships and memberships give their author nothing; appointments bounded; results belong to their order's patient; consents naming groups",
     // made_by, made_as: the author's practitioner, and what let them write it, when the write was not
     // made from within the patient's care (policy.selfMadeBy). Rows already stored have no known author and keep counting. Appointments
     // already stored are cut to the window relationships.ts now gives them.

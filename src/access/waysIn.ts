@@ -24,7 +24,16 @@ export interface Routes {
 export interface ContextRow {
   principals: Array<{ principal: string | null; direct: boolean; kind: string }> | null;
   /** `mine`, `mine_lab`: the caller made it for themselves, so it counts for neither their clinical nor (`mine_lab`) their lab reach. */
-  relationships: Array<{ kind: string; source: string; source_type: string; source_id: string; principal: string; direct: boolean; mine: boolean; mine_lab: boolean }> | null;
+  relationships: Array<{
+    kind: string;
+    source: string;
+    source_type: string;
+    source_id: string;
+    principal: string;
+    direct: boolean;
+    mine: boolean;
+    mine_lab: boolean;
+  }> | null;
   restricted: boolean | null;
   has_encounter: boolean | null;
   /** `named`: the rule names the caller, in person or through a group they are in (decided in SQL: contextFunction.ts). */
@@ -53,14 +62,27 @@ export function decidedByOrder(roles: readonly Role[], type: string): boolean {
  * tests ask all three forms (read, search by patient, search by id) for every cell. Why more than
  * one form: planning the set predicate costs more than a single decision may.
  */
-export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mode, type: string, targetId: string | undefined, basedOn: boolean, roles: Role[], ctx: ContextRow): Routes {
+export function routes(
+  rules: RuleInputs,
+  who: Who,
+  action: FhirAction,
+  mode: Mode,
+  type: string,
+  targetId: string | undefined,
+  basedOn: boolean,
+  roles: Role[],
+  ctx: ContextRow,
+): Routes {
   const principals = (ctx.principals ?? []).filter((p) => p.principal !== null);
   // A relationship the caller made for themselves is no way in (docs/access.md, "Nobody makes their own way in").
   const rels = (ctx.relationships ?? []).filter((g) => !g.mine);
   const labRels = (ctx.relationships ?? []).filter((g) => !g.mine_lab);
   const restricted = Boolean(ctx.restricted);
   const departments = principals.filter((p) => p.kind === 'department').map((p) => p.principal);
-  const deptAllowed = rules.departmentAllowances().filter((d) => departments.includes(d.group)).map((d) => d.digest);
+  const deptAllowed = rules
+    .departmentAllowances()
+    .filter((d) => departments.includes(d.group))
+    .map((d) => d.digest);
   const consentBlocks = (purpose: string) =>
     (ctx.consents ?? []).some((c) => {
       if (c.purposes && !c.purposes.includes(purpose)) return false;
@@ -69,7 +91,12 @@ export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mo
   // Bulk reads (exports) follow care relationships only: a grant is for the person at the screen.
   const grants = who.withoutGrants ? [] : (ctx.grants ?? []);
   const hasPractitioner = who.practitioner !== undefined;
-  const out: Routes = { normal: [], grants: [], restricted, relationships: rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct })) };
+  const out: Routes = {
+    normal: [],
+    grants: [],
+    restricted,
+    relationships: rels.map(({ kind, source, principal, direct }) => ({ kind, source, principal, direct })),
+  };
   // New states carry no labels that restrict who may write them.
   const labels = (direct: boolean, allowed: string[]): LabelRule => (mode === 'new' ? 'any' : { direct, allowed: [...allowed, ...deptAllowed] });
 
@@ -83,9 +110,19 @@ export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mo
       case 'clinical': {
         const related = hasPractitioner && rels.some((g) => g.direct || !restricted);
         const direct = rels.some((g) => g.direct);
-        if (!related) out.normal.push({ refused: restricted ? 'restricted patient: only a direct care relationship gives access' : 'no active care relationship or grant gives access to this patient' });
+        if (!related)
+          out.normal.push({
+            refused: restricted
+              ? 'restricted patient: only a direct care relationship gives access'
+              : 'no active care relationship or grant gives access to this patient',
+          });
         else if (consentBlocks('TREAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-        else out.normal.push({ labels: labels(direct, allowed), labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow", scope });
+        else
+          out.normal.push({
+            labels: labels(direct, allowed),
+            labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow",
+            scope,
+          });
         if (rolesOfScope.some((r) => rules.settings.breakGlassRoles.includes(r))) {
           const g = grants.find((x) => x.kind === 'break-glass');
           if (g) out.grants.push({ grant: g, labels: rules.settings.breakGlassRevealsSensitive ? 'any' : labels(true, allowed) });
@@ -117,7 +154,8 @@ export function routes(rules: RuleInputs, who: Who, action: FhirAction, mode: Mo
         if (type === 'Patient') scoped = orders.length > 0;
         else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === targetId);
         else scoped = basedOn && (ctx.assigned_orders ?? []).length > 0;
-        if (scoped && !consentBlocks('TREAT')) out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results', scope });
+        if (scoped && !consentBlocks('TREAT'))
+          out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results', scope });
         else out.normal.push({ refused: 'the lab sees the orders assigned to it and their results' });
         break;
       }
@@ -159,7 +197,13 @@ export function evaluate(rules: RuleInputs, who: Who, action: FhirAction, mode: 
     return {
       allowed: true,
       reason: kind === 'investigation' ? 'privacy investigation' : 'break-the-glass',
-      grounds: { basis: kind, purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT', grantId: g.grant.id, relationships: r.relationships, flagged: r.restricted },
+      grounds: {
+        basis: kind,
+        purposeOfUse: kind === 'investigation' ? 'HCOMPL' : 'ETREAT',
+        grantId: g.grant.id,
+        relationships: r.relationships,
+        flagged: r.restricted,
+      },
     };
   }
   return { allowed: false, reason: reason ?? 'no rule allows this access' };

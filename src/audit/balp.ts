@@ -65,7 +65,9 @@ function dicomEvent(action: string): { type: Coding; subtype?: Coding } {
 /** One record (at `index` in the log) as an AuditEvent; its id is the index. */
 export function toAuditEvent(index: number, r: AuditRecord): AuditEvent {
   const rest = REST_SUBTYPE[r.action];
-  const event = rest ? { type: { system: EVENT_TYPE, code: 'rest', display: 'RESTful Operation' }, subtype: { system: RESTFUL, code: rest } } : dicomEvent(r.action);
+  const event = rest
+    ? { type: { system: EVENT_TYPE, code: 'rest', display: 'RESTful Operation' }, subtype: { system: RESTFUL, code: rest } }
+    : dicomEvent(r.action);
   const purpose = r.purposeOfUse ? [{ coding: [{ system: ACT_REASON, code: r.purposeOfUse }] }] : undefined;
   const explanation = r.explanation as { reason?: string } | undefined;
 
@@ -188,13 +190,38 @@ export function parseAuditSearch(query: Record<string, string | string[] | undef
       }
       case 'action':
       case 'subtype': {
-        const actions = values.flatMap((v) => v.split(',')).flatMap((v) => {
-          const code = v.replace(/^[^|]*\|/, '');
-          if (name === 'action' && code in FHIR_TO_ACTIONS) return FHIR_TO_ACTIONS[code];
-          if (name === 'action' && code === 'E') return ['search', 'login', 'logout', 'break-glass.start', 'break-glass.review', 'investigation.start', 'investigation.review', 'flagged-access.review', 'user.create', 'user.disable', 'user.second-factor', 'user.practitioner-request', 'user.practitioner-approve', 'user.practitioner-reject', 'configuration.change', 'audit.checkpoint', 'audit.vkey', 'audit.record', 'audit.proof', 'audit.events', 'audit.access-report'];
-          if (/^[a-z][a-z.-]{1,40}$/.test(code)) return [code];
-          throw new FhirError(400, 'invalid', `unknown ${name} code`);
-        });
+        const actions = values
+          .flatMap((v) => v.split(','))
+          .flatMap((v) => {
+            const code = v.replace(/^[^|]*\|/, '');
+            if (name === 'action' && code in FHIR_TO_ACTIONS) return FHIR_TO_ACTIONS[code];
+            if (name === 'action' && code === 'E')
+              return [
+                'search',
+                'login',
+                'logout',
+                'break-glass.start',
+                'break-glass.review',
+                'investigation.start',
+                'investigation.review',
+                'flagged-access.review',
+                'user.create',
+                'user.disable',
+                'user.second-factor',
+                'user.practitioner-request',
+                'user.practitioner-approve',
+                'user.practitioner-reject',
+                'configuration.change',
+                'audit.checkpoint',
+                'audit.vkey',
+                'audit.record',
+                'audit.proof',
+                'audit.events',
+                'audit.access-report',
+              ];
+            if (/^[a-z][a-z.-]{1,40}$/.test(code)) return [code];
+            throw new FhirError(400, 'invalid', `unknown ${name} code`);
+          });
         f.actions = [...(f.actions ?? []), ...actions];
         break;
       }

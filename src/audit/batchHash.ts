@@ -80,9 +80,14 @@ function loadAddon(): Addon | null {
   if (addon !== undefined) return addon;
   try {
     // src/audit and dist/audit are both two folders below the project root, where native/ is.
-    const loaded = createRequire(import.meta.url)('../../native/build/Release/merkle.node') as Omit<BatchHasher, 'native'> & { inflateRawInto?: InflateRawInto };
+    const loaded = createRequire(import.meta.url)('../../native/build/Release/merkle.node') as Omit<BatchHasher, 'native'> & {
+      inflateRawInto?: InflateRawInto;
+    };
     // An addon built before inflateRawInto was added still hashes; inflation then goes through node:zlib.
-    addon = { hasher: { native: true, sha256Each: loaded.sha256Each, parentLevel: loaded.parentLevel }, inflateRawInto: loaded.inflateRawInto ?? inflateViaNodeZlib };
+    addon = {
+      hasher: { native: true, sha256Each: loaded.sha256Each, parentLevel: loaded.parentLevel },
+      inflateRawInto: loaded.inflateRawInto ?? inflateViaNodeZlib,
+    };
   } catch {
     addon = null;
   }

@@ -52,7 +52,8 @@ export class Checkpointer {
   /** The signing key, made (once, for the whole installation) if there is none yet. */
   async signer(): Promise<Signer> {
     if (this.signerCache) return this.signerCache;
-    let row = (await this.db.query<{ name: string; vkey: string; sealed_key: unknown }>('select name, vkey, sealed_key from audit_signer where id = 1')).rows[0];
+    let row = (await this.db.query<{ name: string; vkey: string; sealed_key: unknown }>('select name, vkey, sealed_key from audit_signer where id = 1'))
+      .rows[0];
     if (!row) {
       // The origin names this installation's log: unique, so checkpoints of two clinics never mix.
       const name = `carewall.local/audit/${crypto.randomBytes(6).toString('hex')}`;
@@ -75,7 +76,9 @@ export class Checkpointer {
 
   /** The latest signed checkpoint, exactly as signed. */
   async latest(): Promise<{ size: number; root: Buffer; note: string } | undefined> {
-    const r = await this.db.query<{ size: string | number; root: unknown; note: string }>('select size, root, note from audit_checkpoint order by size desc limit 1');
+    const r = await this.db.query<{ size: string | number; root: unknown; note: string }>(
+      'select size, root, note from audit_checkpoint order by size desc limit 1',
+    );
     const row = r.rows[0];
     return row ? { size: Number(row.size), root: toBuffer(row.root), note: row.note } : undefined;
   }
@@ -89,7 +92,9 @@ export class Checkpointer {
     const note = await this.db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1::bigint)', [SIGNING_LOCK.toString()]);
       const head = await this.log.head(tx);
-      const last = (await tx.query<{ size: string | number; root: unknown; note: string }>('select size, root, note from audit_checkpoint order by size desc limit 1')).rows[0];
+      const last = (
+        await tx.query<{ size: string | number; root: unknown; note: string }>('select size, root, note from audit_checkpoint order by size desc limit 1')
+      ).rows[0];
       if (last && Number(last.size) >= head.size) return last.note;
       if (last) {
         const rootThen = await rootAt(this.log.nodes(tx), Number(last.size));

@@ -38,11 +38,14 @@ export async function inspectLeaves(
   const problems: Array<{ index: number; message: string; damaged?: boolean }> = [];
   if (to <= from) return { leaves: [], problems };
   const [bundles, tail] = await Promise.all([
-    q.query<{ idx: string | number; codec: number; entries: unknown }>('select idx, codec, entries from audit_bundle where idx >= $1 and idx < $2 order by idx', [
-      Math.floor(from / BUNDLE_SIZE),
-      Math.ceil(to / BUNDLE_SIZE),
-    ]),
-    q.query<{ leaf_index: string | number; leaf: unknown }>('select leaf_index, leaf from audit_tail where leaf_index >= $1 and leaf_index < $2 order by leaf_index', [from, to]),
+    q.query<{ idx: string | number; codec: number; entries: unknown }>(
+      'select idx, codec, entries from audit_bundle where idx >= $1 and idx < $2 order by idx',
+      [Math.floor(from / BUNDLE_SIZE), Math.ceil(to / BUNDLE_SIZE)],
+    ),
+    q.query<{ leaf_index: string | number; leaf: unknown }>(
+      'select leaf_index, leaf from audit_tail where leaf_index >= $1 and leaf_index < $2 order by leaf_index',
+      [from, to],
+    ),
   ]);
   const found = new Map<number, Buffer>();
   for (const row of tail.rows) found.set(Number(row.leaf_index), toBuffer(row.leaf));
@@ -150,9 +153,14 @@ export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[], wr
   const completeUpTo = end - (end % BUNDLE_SIZE);
   let pending: Buffer[] = [];
   if (completeUpTo > unitStart && n > unitStart) {
-    const r = await tx.query<{ leaf_index: string | number; leaf: unknown }>('select leaf_index, leaf from audit_tail where leaf_index >= $1 order by leaf_index', [unitStart]);
+    const r = await tx.query<{ leaf_index: string | number; leaf: unknown }>(
+      'select leaf_index, leaf from audit_tail where leaf_index >= $1 order by leaf_index',
+      [unitStart],
+    );
     if (r.rows.length !== n - unitStart || r.rows.some((row, i) => Number(row.leaf_index) !== unitStart + i)) {
-      throw new Error(`the stored log is damaged (the records waiting for bundle ${unitStart / BUNDLE_SIZE} are not ${unitStart}..${n - 1}): run carewall audit verify`);
+      throw new Error(
+        `the stored log is damaged (the records waiting for bundle ${unitStart / BUNDLE_SIZE} are not ${unitStart}..${n - 1}): run carewall audit verify`,
+      );
     }
     pending = r.rows.map((row) => toBuffer(row.leaf));
   }
@@ -166,13 +174,20 @@ export async function storeLeaves(tx: Queryable, n: number, leaves: Buffer[], wr
   }
   const b = writes.bind;
   if (bundles.length > 0) {
-    const entries = bindPacked(b, bundles.map((x) => x.entries));
-    writes.add(`insert into audit_bundle (idx, codec, entries) select i, ${DEFLATED}, ${entries.value} from unnest(${b(bundles.map((x) => x.idx))}::bigint[], ${entries.unnest}) as x(i, s, l)`);
+    const entries = bindPacked(
+      b,
+      bundles.map((x) => x.entries),
+    );
+    writes.add(
+      `insert into audit_bundle (idx, codec, entries) select i, ${DEFLATED}, ${entries.value} from unnest(${b(bundles.map((x) => x.idx))}::bigint[], ${entries.unnest}) as x(i, s, l)`,
+    );
     // The rows deleted are the ones read above; the rows inserted below lie past completeUpTo.
     if (n > unitStart) writes.add(`delete from audit_tail where leaf_index >= ${b(unitStart)} and leaf_index < ${b(n)}`);
   }
   if (i < leaves.length) {
     const rest = bindPacked(b, leaves.slice(i));
-    writes.add(`insert into audit_tail (leaf_index, leaf) select ${b(n + i)}::bigint + k - 1, ${rest.value} from unnest(${rest.unnest}) with ordinality as x(s, l, k)`);
+    writes.add(
+      `insert into audit_tail (leaf_index, leaf) select ${b(n + i)}::bigint + k - 1, ${rest.value} from unnest(${rest.unnest}) with ordinality as x(s, l, k)`,
+    );
   }
 }

@@ -72,7 +72,10 @@ export class MerkleLog {
         await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const first = await this.appendBatch(batch.map((p) => p.leaf), batch.map((p) => p.columns));
+          const first = await this.appendBatch(
+            batch.map((p) => p.leaf),
+            batch.map((p) => p.columns),
+          );
           batch.forEach((p, i) => p.resolve(first + i));
         } catch (err) {
           const e = new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`, { cause: err });
@@ -115,7 +118,10 @@ export class MerkleLog {
     const tiles = await fetchTiles(tx, [...growing, ...frontierKeys]);
     for (const g of growing) {
       const stored = tiles.get(tileKey(g.level, g.idx))?.length ?? 0;
-      if (stored !== g.length) throw new Error(`the stored tree is damaged (level ${g.level} holds ${stored / HASH_SIZE} hashes where ${g.length / HASH_SIZE} are due): run carewall audit verify`);
+      if (stored !== g.length)
+        throw new Error(
+          `the stored tree is damaged (level ${g.level} holds ${stored / HASH_SIZE} hashes where ${g.length / HASH_SIZE} are due): run carewall audit verify`,
+        );
     }
     const f = new Frontier(n, (level, index) => {
       const h = nodeFromTiles(tiles, level, index);

@@ -20,7 +20,11 @@ function checkName(name: string): void {
 }
 
 function keyId(name: string, publicKey: Buffer): number {
-  return crypto.createHash('sha256').update(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0x0a, ED25519]), publicKey])).digest().readUInt32BE(0);
+  return crypto
+    .createHash('sha256')
+    .update(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0x0a, ED25519]), publicKey]))
+    .digest()
+    .readUInt32BE(0);
 }
 
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');

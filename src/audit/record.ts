@@ -154,4 +154,3 @@ export function decodeLeaf(leaf: Buffer): AuditRecord {
   if (!leaf.subarray(0, prefix.length).equals(prefix)) throw new Error('not a carewall-audit-v1 leaf');
   return JSON.parse(leaf.subarray(prefix.length).toString('utf8')) as AuditRecord;
 }
-

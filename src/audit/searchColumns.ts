@@ -23,7 +23,14 @@ export const BATCH_ROWS = 256;
 
 /** A record's search columns, as every append stores them. */
 export function searchColumnsOf(record: AuditRecord): EntryColumns {
-  return { at: record.time, patient: record.patient, account: record.user?.account, practitioner: record.user?.practitioner, action: record.action, outcome: record.outcome };
+  return {
+    at: record.time,
+    patient: record.patient,
+    account: record.user?.account,
+    practitioner: record.user?.practitioner,
+    action: record.action,
+    outcome: record.outcome,
+  };
 }
 
 /** What a search filters by. */

@@ -110,12 +110,20 @@ export class AuditService {
       {
         action: e.action,
         outcome: e.outcome,
-        user: actor ? { account: actor.accountId, username: actor.username, practitioner: actor.practitioner, roles: [...actor.roles] } : { username: 'system' },
+        user: actor
+          ? { account: actor.accountId, username: actor.username, practitioner: actor.practitioner, roles: [...actor.roles] }
+          : { username: 'system' },
         client: e.client ? { ip: e.client.ip, userAgent: e.client.userAgent } : undefined,
         resource: e.account ? { type: 'Account', id: e.account.id } : undefined,
         explanation: {
           ...(e.reason ? { reason: e.reason } : {}),
-          ...(e.account ? { account: e.account.username, ...(e.account.roles ? { roles: e.account.roles } : {}), ...(e.account.practitioner ? { practitioner: e.account.practitioner } : {}) } : {}),
+          ...(e.account
+            ? {
+                account: e.account.username,
+                ...(e.account.roles ? { roles: e.account.roles } : {}),
+                ...(e.account.practitioner ? { practitioner: e.account.practitioner } : {}),
+              }
+            : {}),
         },
       },
       e.tx,
@@ -162,7 +170,9 @@ export class AuditService {
     const fingerprint = crypto.createHash('sha256').update(canonicalJson(visible)).digest('hex');
     await this.db.transaction(async (tx) => {
       await this.log.lockSequencer(tx);
-      const last = (await tx.query<{ fingerprint: string; settings: Record<string, unknown> }>('select fingerprint, settings from audit_config_seen where id = 1')).rows[0];
+      const last = (
+        await tx.query<{ fingerprint: string; settings: Record<string, unknown> }>('select fingerprint, settings from audit_config_seen where id = 1')
+      ).rows[0];
       if (last?.fingerprint === fingerprint) return;
       const before = last?.settings ?? {};
       const changed = Object.keys({ ...before, ...visible })
@@ -170,7 +180,13 @@ export class AuditService {
         .sort()
         .map((k) => ({ setting: k, from: before[k] ?? null, to: visible[k] ?? null }));
       await this.record(
-        { action: 'configuration.change', outcome: 'success', user: { username: 'system' }, resource: { type: 'Configuration' }, explanation: { fingerprint, changed, first: !last } },
+        {
+          action: 'configuration.change',
+          outcome: 'success',
+          user: { username: 'system' },
+          resource: { type: 'Configuration' },
+          explanation: { fingerprint, changed, first: !last },
+        },
         tx,
       );
       await tx.query(

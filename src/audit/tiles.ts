@@ -39,7 +39,10 @@ export class TileWrites {
     const list = [...this.tiles.values()];
     if (list.length === 0) return;
     const b = writes.bind;
-    const hashes = bindPacked(b, list.map((t) => Buffer.concat(t.parts)));
+    const hashes = bindPacked(
+      b,
+      list.map((t) => Buffer.concat(t.parts)),
+    );
     writes.add(
       `insert into audit_tile (level, idx, hashes)
          select level, idx, ${hashes.value} from unnest(${b(list.map((t) => t.level))}::smallint[], ${b(list.map((t) => t.idx))}::bigint[], ${hashes.unnest}) as x(level, idx, s, l)

@@ -79,7 +79,12 @@ class Findings {
     while (this.cpAt < this.checkpoints.length && this.checkpoints[this.cpAt].size === size) {
       const cp = this.checkpoints[this.cpAt++];
       if (cp.size === 0 || root().equals(cp.root)) this.goodUpTo = Math.max(this.goodUpTo, cp.size);
-      else this.problems.push({ index: this.goodUpTo, before: cp.size, message: `${cp.source}: its root is not the root of the stored leaves 0..${cp.size - 1}; the first changed record lies in ${this.goodUpTo}..${cp.size - 1}` });
+      else
+        this.problems.push({
+          index: this.goodUpTo,
+          before: cp.size,
+          message: `${cp.source}: its root is not the root of the stored leaves 0..${cp.size - 1}; the first changed record lies in ${this.goodUpTo}..${cp.size - 1}`,
+        });
     }
   }
 
@@ -94,12 +99,21 @@ class Findings {
   }
 }
 
-export async function verifyLog(db: Database, vkey: string, extraCheckpoints: Array<{ source: string; note: string }> = [], options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyLog(
+  db: Database,
+  vkey: string,
+  extraCheckpoints: Array<{ source: string; note: string }> = [],
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const setup: VerifyProblem[] = [];
   const checkpoints: CheckpointToCheck[] = [];
   const stored = await db.query<{ size: string | number; root: unknown; note: string }>('select size, root, note from audit_checkpoint order by size');
   const given: Array<{ source: string; note: string; beside?: { size: number; root: Buffer } }> = [
-    ...stored.rows.map((r) => ({ source: `stored checkpoint at size ${Number(r.size)}`, note: r.note, beside: { size: Number(r.size), root: toBuffer(r.root) } })),
+    ...stored.rows.map((r) => ({
+      source: `stored checkpoint at size ${Number(r.size)}`,
+      note: r.note,
+      beside: { size: Number(r.size), root: toBuffer(r.root) },
+    })),
     ...extraCheckpoints,
   ];
   for (const row of given) {
@@ -125,15 +139,28 @@ export async function verifyLog(db: Database, vkey: string, extraCheckpoints: Ar
 
   for (; findings.cpAt < checkpoints.length; findings.cpAt++) {
     const cp = checkpoints[findings.cpAt];
-    findings.problems.push({ index: result.size, message: `${cp.source}: signed at size ${cp.size}, but the log holds only ${result.size} records (rolled back or truncated)` });
+    findings.problems.push({
+      index: result.size,
+      message: `${cp.source}: signed at size ${cp.size}, but the log holds only ${result.size} records (rolled back or truncated)`,
+    });
   }
   if (headRow && (headSize !== result.size || !toBuffer(headRow.root).equals(result.root()))) {
-    findings.problems.push({ index: Math.min(headSize, result.size), message: `the tree head says ${headSize} records; the log holds ${result.size} whose root differs` });
+    findings.problems.push({
+      index: Math.min(headSize, result.size),
+      message: `the tree head says ${headSize} records; the log holds ${result.size} whose root differs`,
+    });
   }
   const problems = findings.problems;
   const indexes = problems.map((p) => p.index).filter((i): i is number => i !== undefined);
   const firstBadIndex = findings.exact ?? (indexes.length > 0 ? Math.min(...indexes) : undefined);
-  return { ok: problems.length === 0, size: result.size, checkpointsChecked: checkpoints.length, problems, ...(firstBadIndex !== undefined ? { firstBadIndex } : {}), hashing: batchHasher().native ? 'native' : 'node:crypto' };
+  return {
+    ok: problems.length === 0,
+    size: result.size,
+    checkpointsChecked: checkpoints.length,
+    problems,
+    ...(firstBadIndex !== undefined ? { firstBadIndex } : {}),
+    hashing: batchHasher().native ? 'native' : 'node:crypto',
+  };
 }
 
 /**
@@ -153,7 +180,12 @@ async function fastPass(db: Database, findings: Findings, headSize: number, opti
   const atChunk = (from: number) => new Frontier(from, (level, index) => upper.node(level - UNIT_LEVEL, index));
 
   const expectedChunks = Math.max(1, Math.ceil(headSize / CHUNK));
-  const pool = new WorkerPool<ChunkTask, ChunkResult>(options.workers ?? (expectedChunks >= 4 ? Math.min(8, os.availableParallelism()) : 0), import.meta.url, 'verifyWorker', hashChunk);
+  const pool = new WorkerPool<ChunkTask, ChunkResult>(
+    options.workers ?? (expectedChunks >= 4 ? Math.min(8, os.availableParallelism()) : 0),
+    import.meta.url,
+    'verifyWorker',
+    hashChunk,
+  );
   const inFlight: Array<Promise<ChunkResult & { from: number }>> = [];
   // Chunks read ahead of the one being checked: reading goes on while a worker is slow on one chunk
   // and the others wait their turn to be checked in order (about 1 MB each; measured on 2 cores:
@@ -292,7 +324,11 @@ async function carefulPass(db: Database, findings: Findings, f: Frontier): Promi
       });
       if (mismatches.length > 0) {
         findings.exact ??= row.index;
-        if (findings.problems.length < 100) findings.problems.push({ index: row.index, message: `record ${row.index}: the stored tree hashes ${mismatches.join(', ')} are not what the records give` });
+        if (findings.problems.length < 100)
+          findings.problems.push({
+            index: row.index,
+            message: `record ${row.index}: the stored tree hashes ${mismatches.join(', ')} are not what the records give`,
+          });
       }
       next++;
       findings.checkAt(f.size, () => f.root());

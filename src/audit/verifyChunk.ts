@@ -46,10 +46,12 @@ export function chunkSelect(from: number, tileRows: boolean): string {
     union all
     select ${TAIL_ROW}::int2, leaf_index, 0::int2, leaf, null, null from audit_tail where leaf_index >= ${from} and leaf_index < ${from + CHUNK}
     union all
-    ${tileRows
-      ? `select ${TILE_ROW}::int2, idx, level, hashes, null, null from audit_tile where ${tiles.join(' or ')}`
-      : `select ${TILES_ROW}::int2, 0::int8, level, string_agg(hashes, ''::bytea), array_agg(idx), array_agg(length(hashes))
-      from audit_tile where ${tiles.join(' or ')} group by level`}`;
+    ${
+      tileRows
+        ? `select ${TILE_ROW}::int2, idx, level, hashes, null, null from audit_tile where ${tiles.join(' or ')}`
+        : `select ${TILES_ROW}::int2, 0::int8, level, string_agg(hashes, ''::bytea), array_agg(idx), array_agg(length(hashes))
+      from audit_tile where ${tiles.join(' or ')} group by level`
+    }`;
 }
 
 export interface ChunkTask {
@@ -153,7 +155,13 @@ function placeRows(from: number, rows: Buffer): PlacedRows | string {
       if (tile.length !== TILE_WIDTH * HASH_SIZE) break;
     }
     const contiguous = run.every((tile, k) => k === 0 || (tile.buffer === run[k - 1].buffer && tile.byteOffset === run[k - 1].byteOffset + run[k - 1].length));
-    return contiguous && run.length > 0 ? Buffer.from(run[0].buffer, run[0].byteOffset, run.reduce((n, t) => n + t.length, 0)) : Buffer.concat(run);
+    return contiguous && run.length > 0
+      ? Buffer.from(
+          run[0].buffer,
+          run[0].byteOffset,
+          run.reduce((n, t) => n + t.length, 0),
+        )
+      : Buffer.concat(run);
   });
   return { bundleAt, tailStart, tailEnd, stored };
 }
@@ -197,7 +205,8 @@ export function hashChunk(task: ChunkTask): ChunkResult {
     } else break;
   }
   const count = i;
-  if (bundleAt.some((b, u) => b && u * UNIT >= count) || tailStart.subarray(count).some((s) => s >= 0)) return failed(`the records stored after ${from + count - 1} do not follow it`);
+  if (bundleAt.some((b, u) => b && u * UNIT >= count) || tailStart.subarray(count).some((s) => s >= 0))
+    return failed(`the records stored after ${from + count - 1} do not follow it`);
 
   let level0 = fromBundles.subarray(0, HASH_SIZE * inBundles);
   if (inTail > 0) {
@@ -213,7 +222,11 @@ export function hashChunk(task: ChunkTask): ChunkResult {
       level0 = Buffer.allocUnsafe(HASH_SIZE * count);
       let nb = 0;
       let nt = 0;
-      for (let k = 0; k < count; k++) (fromTail[k] ? fromTailRows.subarray(HASH_SIZE * nt++, HASH_SIZE * nt) : fromBundles.subarray(HASH_SIZE * nb++, HASH_SIZE * nb)).copy(level0, HASH_SIZE * k);
+      for (let k = 0; k < count; k++)
+        (fromTail[k] ? fromTailRows.subarray(HASH_SIZE * nt++, HASH_SIZE * nt) : fromBundles.subarray(HASH_SIZE * nb++, HASH_SIZE * nb)).copy(
+          level0,
+          HASH_SIZE * k,
+        );
     }
   }
   // Each level computed whole; a stored one compared with what is stored for it (proofs are served
@@ -278,7 +291,11 @@ const reusedRoom = (length: number) => {
 /** The index of the first 32-byte hash where `computed` and `stored` differ (or where stored ends). */
 function firstDifference(computed: Buffer, stored: Buffer): number {
   for (let k = 0; HASH_SIZE * k < computed.length; k++) {
-    if (HASH_SIZE * (k + 1) > stored.length || !computed.subarray(HASH_SIZE * k, HASH_SIZE * (k + 1)).equals(stored.subarray(HASH_SIZE * k, HASH_SIZE * (k + 1)))) return k;
+    if (
+      HASH_SIZE * (k + 1) > stored.length ||
+      !computed.subarray(HASH_SIZE * k, HASH_SIZE * (k + 1)).equals(stored.subarray(HASH_SIZE * k, HASH_SIZE * (k + 1)))
+    )
+      return k;
   }
   return computed.length / HASH_SIZE;
 }

@@ -88,7 +88,11 @@ export class LocalBackend implements Backend {
     if (!PREFIXES.includes(prefix)) throw new Error(`not a listing of the repository: ${JSON.stringify(prefix)}`);
     const base = path.join(this.dir, prefix.slice(0, -1));
     if (!fs.existsSync(base)) return [];
-    if (prefix !== 'data/') return (await fs.promises.readdir(base)).map((f) => prefix + f).filter((n) => NAME.test(n)).sort();
+    if (prefix !== 'data/')
+      return (await fs.promises.readdir(base))
+        .map((f) => prefix + f)
+        .filter((n) => NAME.test(n))
+        .sort();
     const out: string[] = [];
     for (const fan of await fs.promises.readdir(base)) {
       for (const f of await fs.promises.readdir(path.join(base, fan))) if (NAME.test(prefix + f)) out.push(prefix + f);

@@ -27,7 +27,8 @@ export const x25519Private = (raw: Buffer) => crypto.createPrivateKey({ key: Buf
 export const ed25519Private = (raw: Buffer) => crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, raw]), format: 'der', type: 'pkcs8' });
 const x25519Public = (raw: Buffer) => crypto.createPublicKey({ key: Buffer.concat([SPKI_X25519, raw]), format: 'der', type: 'spki' });
 export const ed25519Public = (raw: Buffer) => crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' });
-export const rawPublic = (k: crypto.KeyObject): Buffer => ((k.type === 'public' ? k : crypto.createPublicKey(k)).export({ format: 'der', type: 'spki' }) as Buffer).subarray(-32);
+export const rawPublic = (k: crypto.KeyObject): Buffer =>
+  ((k.type === 'public' ? k : crypto.createPublicKey(k)).export({ format: 'der', type: 'spki' }) as Buffer).subarray(-32);
 
 // ---- the recovery key: 32 random bytes and a 2-byte check, in base32 groups ----
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -78,9 +79,14 @@ export function formatRecoveryKey(secret: Buffer): string {
 
 /** Parses a typed or pasted recovery key; a typo is caught by its check bytes, not by a failed decryption later. */
 export function parseRecoveryKey(text: string): Buffer {
-  const cleaned = text.trim().toUpperCase().replace(/^CWRK[\s-]*/, '').replace(/[\s-]/g, '');
+  const cleaned = text
+    .trim()
+    .toUpperCase()
+    .replace(/^CWRK[\s-]*/, '')
+    .replace(/[\s-]/g, '');
   const bytes = unbase32(cleaned);
-  if (bytes.length !== 34) throw new WrongRecoveryKeyError('that is not a recovery key: it has the wrong length (a recovery key starts with CWRK- and has 55 letters and digits)');
+  if (bytes.length !== 34)
+    throw new WrongRecoveryKeyError('that is not a recovery key: it has the wrong length (a recovery key starts with CWRK- and has 55 letters and digits)');
   const secret = bytes.subarray(0, 32);
   if (!check(secret).equals(bytes.subarray(32))) throw new WrongRecoveryKeyError('the recovery key is mistyped: its check letters do not match');
   return Buffer.from(secret);

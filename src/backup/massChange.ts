@@ -15,7 +15,6 @@ import { FhirError } from '../shared/index.js';
 import type { StoredVersion } from '../records/index.js';
 import type { MassChangeSettings } from './settings.js';
 
-
 export interface MassChangeActions {
   suspend(username: string): Promise<unknown>;
   notify(message: string): Promise<unknown>;
@@ -45,7 +44,8 @@ export class MassChangeGuard {
       [who.accountId, this.settings.windowSeconds],
     );
     // Counters older than a window are of no use; dropped now and then, in passing.
-    if (Math.random() < 0.002) await tx.query(`delete from backup_change_count where bucket < now() - make_interval(secs => $1::float8)`, [this.settings.windowSeconds + 60]);
+    if (Math.random() < 0.002)
+      await tx.query(`delete from backup_change_count where bucket < now() - make_interval(secs => $1::float8)`, [this.settings.windowSeconds + 60]);
     const n = r.rows[0].n;
     if (n <= this.settings.maxChanges) return;
     this.suspending.add(who.accountId);

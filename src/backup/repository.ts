@@ -8,7 +8,22 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { ObjectExistsError, type Backend } from './backend.js';
 import { Chunker, checkChunkerParams, DEFAULT_CHUNKER, type ChunkerParams } from './chunker.js';
-import { ed25519Private, ed25519Public, newRecoverySecret, newRunKey, ObjectOpener, rawPublic, recoveryKeys, sealObject, sealTo, TamperedObjectError, WrongRecoveryKeyError, formatRecoveryKey, type RecoveryKeys, type RunKey } from './crypto.js';
+import {
+  ed25519Private,
+  ed25519Public,
+  newRecoverySecret,
+  newRunKey,
+  ObjectOpener,
+  rawPublic,
+  recoveryKeys,
+  sealObject,
+  sealTo,
+  TamperedObjectError,
+  WrongRecoveryKeyError,
+  formatRecoveryKey,
+  type RecoveryKeys,
+  type RunKey,
+} from './crypto.js';
 
 export const FORMAT = 'carewall-backup/1';
 const SNAPSHOT_MAGIC = Buffer.from('CWS1');
@@ -59,7 +74,11 @@ export async function initRepository(backend: Backend, repository: string, chunk
   const secret = newRecoverySecret();
   const rk = recoveryKeys(secret);
   const signing = crypto.randomBytes(32);
-  const secrets: WriterSecrets = { idKey: crypto.randomBytes(32).toString('base64'), gearKey: crypto.randomBytes(32).toString('base64'), signingKey: signing.toString('base64') };
+  const secrets: WriterSecrets = {
+    idKey: crypto.randomBytes(32).toString('base64'),
+    gearKey: crypto.randomBytes(32).toString('base64'),
+    signingKey: signing.toString('base64'),
+  };
   const config: RepoConfig = {
     format: FORMAT,
     id: crypto.randomUUID(),
@@ -209,7 +228,9 @@ export class RepositoryWriter {
     for (const name of await this.backend.list('evidence/')) {
       const b = await this.backend.get(name);
       const body = b.subarray(68);
-      const ok = b.subarray(0, 4).equals(EVIDENCE_MAGIC) && crypto.verify(null, Buffer.concat([Buffer.from(`carewall-evidence\n${name}\n`), body]), key, b.subarray(4, 68));
+      const ok =
+        b.subarray(0, 4).equals(EVIDENCE_MAGIC) &&
+        crypto.verify(null, Buffer.concat([Buffer.from(`carewall-evidence\n${name}\n`), body]), key, b.subarray(4, 68));
       if (ok) out.push({ name, evidence: JSON.parse(body.toString('utf8')) });
     }
     return out;

@@ -14,14 +14,25 @@ import type { FileEntry, Manifest, RepositoryReader, SnapshotInfo } from './repo
 export class RestoreRefusedError extends Error {}
 
 /** The newest snapshot taken at or before `at` (holding `share`, when given). */
-export function snapshotAsOf(snapshots: SnapshotInfo[], at: Date, opts: { share?: string; strictlyBefore?: boolean; withDatabase?: boolean } = {}): SnapshotInfo {
+export function snapshotAsOf(
+  snapshots: SnapshotInfo[],
+  at: Date,
+  opts: { share?: string; strictlyBefore?: boolean; withDatabase?: boolean } = {},
+): SnapshotInfo {
   const found = snapshots
     .filter((s) => {
       const t = Date.parse(s.manifest.time);
-      return (opts.strictlyBefore ? t < at.getTime() : t <= at.getTime()) && (!opts.share || (s.manifest.shares[opts.share] && !s.manifest.shares[opts.share].partial)) && (!opts.withDatabase || s.manifest.database);
+      return (
+        (opts.strictlyBefore ? t < at.getTime() : t <= at.getTime()) &&
+        (!opts.share || (s.manifest.shares[opts.share] && !s.manifest.shares[opts.share].partial)) &&
+        (!opts.withDatabase || s.manifest.database)
+      );
     })
     .at(-1);
-  if (!found) throw new RestoreRefusedError(`no snapshot${opts.share ? ` of share ${opts.share}` : ''} was taken ${opts.strictlyBefore ? 'before' : 'at or before'} ${at.toISOString()}`);
+  if (!found)
+    throw new RestoreRefusedError(
+      `no snapshot${opts.share ? ` of share ${opts.share}` : ''} was taken ${opts.strictlyBefore ? 'before' : 'at or before'} ${at.toISOString()}`,
+    );
   return found;
 }
 
@@ -63,17 +74,32 @@ async function isEmptyDatabase(db: Database): Promise<boolean> {
  * had applied (no more: later ones run when Carewall opens it, as after any upgrade), then every
  * table's rows in one transaction, then the identity sequences are moved past the restored rows.
  */
-export async function restoreDatabase(reader: RepositoryReader, manifest: Manifest, db: Database, migrations: Migration[]): Promise<Pick<CarewallRestoreResult, 'tables' | 'rows' | 'rowCounts'>> {
+export async function restoreDatabase(
+  reader: RepositoryReader,
+  manifest: Manifest,
+  db: Database,
+  migrations: Migration[],
+): Promise<Pick<CarewallRestoreResult, 'tables' | 'rows' | 'rowCounts'>> {
   const part = manifest.database;
   if (!part) throw new RestoreRefusedError('this snapshot holds no database (it is a snapshot of file shares only)');
-  if (!(await isEmptyDatabase(db))) throw new RestoreRefusedError('the target database is not empty: a restore goes into a new, empty database and never over one in use');
+  if (!(await isEmptyDatabase(db)))
+    throw new RestoreRefusedError('the target database is not empty: a restore goes into a new, empty database and never over one in use');
   const known = new Set(migrations.map((m) => `${m.module}:${m.version}`));
   const unknown = part.migrations.filter((m) => !known.has(`${m.module}:${m.version}`));
-  if (unknown.length > 0) throw new RestoreRefusedError(`the snapshot was made by a newer Carewall (schema ${unknown.map((m) => `${m.module}:${m.version}`).join(', ')}): restore it with that version or later`);
+  if (unknown.length > 0)
+    throw new RestoreRefusedError(
+      `the snapshot was made by a newer Carewall (schema ${unknown.map((m) => `${m.module}:${m.version}`).join(', ')}): restore it with that version or later`,
+    );
   const had = new Set(part.migrations.map((m) => `${m.module}:${m.version}`));
-  await migrate(db, migrations.filter((m) => had.has(`${m.module}:${m.version}`)));
+  await migrate(
+    db,
+    migrations.filter((m) => had.has(`${m.module}:${m.version}`)),
+  );
   const byName = new Map(part.tables.map((t) => [t.name, t]));
-  const order = await loadOrder(db, part.tables.map((t) => t.name).filter((n) => n !== 'schema_migrations'));
+  const order = await loadOrder(
+    db,
+    part.tables.map((t) => t.name).filter((n) => n !== 'schema_migrations'),
+  );
   const rowCounts: CarewallRestoreResult['rowCounts'] = {};
   let rows = 0;
   await db.transaction(async (tx) => {
@@ -165,7 +191,12 @@ export async function restoreCarewall(
   const settingsLast = [...manifest.config].sort((a, b) => Number(a.path === 'carewall.json') - Number(b.path === 'carewall.json'));
   for (const f of settingsLast) {
     if (!/^[a-z0-9.]+$/.test(f.path)) throw new RestoreRefusedError(`${snapshot}: unexpected configuration file name`);
-    await writeNewFile(path.join(target.dataDir, f.path), reader.stream(f.chunks ?? []), f.path === 'audit.vkey' || f.path === 'carewall.json' ? f.mode & 0o644 : 0o600, f.sha256);
+    await writeNewFile(
+      path.join(target.dataDir, f.path),
+      reader.stream(f.chunks ?? []),
+      f.path === 'audit.vkey' || f.path === 'carewall.json' ? f.mode & 0o644 : 0o600,
+      f.sha256,
+    );
   }
   return { snapshot, ...counts, seconds: (performance.now() - started) / 1000 };
 }
@@ -218,7 +249,9 @@ export async function restoreFiles(
     if (fs.existsSync(target)) inTheWay.push(target);
   }
   if (inTheWay.length > 0 && !opts.aside) {
-    throw new RestoreRefusedError(`${inTheWay.length} file(s) already exist at the destination (first: ${inTheWay[0]}); nothing was written. Restore elsewhere, or move them aside with --aside`);
+    throw new RestoreRefusedError(
+      `${inTheWay.length} file(s) already exist at the destination (first: ${inTheWay[0]}); nothing was written. Restore elsewhere, or move them aside with --aside`,
+    );
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const movedAside: string[] = [];
@@ -267,7 +300,10 @@ export async function planUndo(reader: RepositoryReader, snapshots: SnapshotInfo
       continue;
     }
     if (f.stat.mtimeMs < since.getTime() && f.stat.ctimeMs < since.getTime() && f.stat.size === was.size) continue;
-    const sha = crypto.createHash('sha256').update(await fs.promises.readFile(f.abs)).digest('hex');
+    const sha = crypto
+      .createHash('sha256')
+      .update(await fs.promises.readFile(f.abs))
+      .digest('hex');
     if (sha !== was.sha256) changed.push(f.rel);
   }
   for (const p of before.keys()) if (!present.has(p)) changed.push(p);

@@ -59,7 +59,11 @@ async function scratchDatabase(baseUrl?: string): Promise<{ url: string; drop: (
   };
 }
 
-export async function runRestoreTest(reader: RepositoryReader, migrations: Migration[], opts: { snapshot?: string; postgresUrl?: string; record?: boolean } = {}): Promise<RestoreTestReport> {
+export async function runRestoreTest(
+  reader: RepositoryReader,
+  migrations: Migration[],
+  opts: { snapshot?: string; postgresUrl?: string; record?: boolean } = {},
+): Promise<RestoreTestReport> {
   const started = performance.now();
   const { snapshots } = await reader.snapshots();
   const withDb = snapshots.filter((s) => s.manifest.database);

@@ -9,14 +9,7 @@
  * Address: s3://bucket/prefix?endpoint=http://host:port&region=us-east-1&retentionDays=90;
  * credentials from the usual AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
  */
-import {
-  GetObjectCommand,
-  GetObjectLockConfigurationCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectLockConfigurationCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { checkObjectName, ObjectExistsError, ObjectNotFoundError, type Backend, type Prefix } from './backend.js';
 
 export class S3Backend implements Backend {

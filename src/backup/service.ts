@@ -75,7 +75,14 @@ export class BackupService {
     const credential = this.credential();
     try {
       const writer = await this.writer();
-      const result = await runBackup(writer, { db: this.db, dataDir: this.settings.dataDir, shares: this.config.shares, reason, onlyShares: opts.onlyShares, onlyFiles: opts.onlyFiles });
+      const result = await runBackup(writer, {
+        db: this.db,
+        dataDir: this.settings.dataDir,
+        shares: this.config.shares,
+        reason,
+        onlyShares: opts.onlyShares,
+        onlyFiles: opts.onlyFiles,
+      });
       await this.db.query(`insert into backup_run (started_at, seconds, reason, repository, snapshot, ok, stats) values ($1, $2, $3, $4, $5, true, $6)`, [
         started,
         result.seconds,
@@ -102,7 +109,10 @@ export class BackupService {
    * has not reached) into the append-only repository, each checked again once stored. Returns the
    * shares it covered (by folder) so the caller can tell which files are outside every share.
    */
-  async protect(files: string[], stillGood: (abs: string) => Promise<boolean>): Promise<{ snapshot: string; files: number; bytes: number; changedMeanwhile: string[] }> {
+  async protect(
+    files: string[],
+    stillGood: (abs: string) => Promise<boolean>,
+  ): Promise<{ snapshot: string; files: number; bytes: number; changedMeanwhile: string[] }> {
     const shares = this.config.shares;
     const inside = (dir: string, p: string) => p.startsWith(dir + path.sep);
     const names = Object.entries(shares)
@@ -112,7 +122,12 @@ export class BackupService {
     const selection: FileSelection = { paths: new Set(files), stillGood, changedMeanwhile: [] };
     const r = await this.run('protective', { onlyShares: names, onlyFiles: selection });
     const parts = Object.values(r.manifest.shares);
-    return { snapshot: r.snapshot, files: parts.reduce((n, s) => n + s.files, 0), bytes: parts.reduce((n, s) => n + s.bytes, 0), changedMeanwhile: selection.changedMeanwhile };
+    return {
+      snapshot: r.snapshot,
+      files: parts.reduce((n, s) => n + s.files, 0),
+      bytes: parts.reduce((n, s) => n + s.bytes, 0),
+      changedMeanwhile: selection.changedMeanwhile,
+    };
   }
 
   /** Records the restore tests found in the repository (signed by the recovery key's evidence key). */
@@ -135,7 +150,8 @@ export class BackupService {
   }
 
   async restoreTests(limit = 50) {
-    return (await this.db.query(`select evidence, snapshot, tested_at, ok, seconds, report from backup_restore_test order by tested_at desc limit $1`, [limit])).rows;
+    return (await this.db.query(`select evidence, snapshot, tested_at, ok, seconds, report from backup_restore_test order by tested_at desc limit $1`, [limit]))
+      .rows;
   }
 
   /**

@@ -39,7 +39,8 @@ export function backupSettings(settings: Settings): BackupSettings {
 export function massChangeSettings(settings: Settings): MassChangeSettings {
   const raw = { ...DEFAULT_MASS_CHANGE, ...((settings as unknown as { massChange?: Partial<MassChangeSettings> }).massChange ?? {}) };
   for (const k of ['maxChanges', 'windowSeconds'] as const) {
-    if (typeof raw[k] !== 'number' || !Number.isInteger(raw[k]) || raw[k] < 0) throw new Error(`carewall.json: massChange.${k} must be a whole number of at least 0`);
+    if (typeof raw[k] !== 'number' || !Number.isInteger(raw[k]) || raw[k] < 0)
+      throw new Error(`carewall.json: massChange.${k} must be a whole number of at least 0`);
   }
   if (raw.maxChanges > 0 && raw.windowSeconds < 1) throw new Error('carewall.json: massChange.windowSeconds must be at least 1');
   return raw;

@@ -150,7 +150,15 @@ export async function storeShare(writer: RepositoryWriter, root: string, only?: 
     }
     files++;
     bytes += stored.size;
-    entries.push({ path: e.rel, type: 'file', mode: e.stat.mode & 0o7777, mtimeMs: e.stat.mtimeMs, size: stored.size, sha256: stored.sha256, chunks: stored.chunks });
+    entries.push({
+      path: e.rel,
+      type: 'file',
+      mode: e.stat.mode & 0o7777,
+      mtimeMs: e.stat.mtimeMs,
+      size: stored.size,
+      sha256: stored.sha256,
+      chunks: stored.chunks,
+    });
   }
   // The list of files is itself chunked: names may be patient data, and it deduplicates between snapshots.
   const tree = await writer.putStream([Buffer.from(JSON.stringify(entries))]);
@@ -173,7 +181,15 @@ export async function runBackup(writer: RepositoryWriter, input: BackupInput): P
     database = await storeDatabase(writer, input.db);
     for (const f of configFiles(input.dataDir)) {
       const chunks = await writer.putStream([f.data]);
-      config.push({ path: f.path, type: 'file', mode: f.mode, mtimeMs: Date.now(), size: f.data.length, sha256: crypto.createHash('sha256').update(f.data).digest('hex'), chunks });
+      config.push({
+        path: f.path,
+        type: 'file',
+        mode: f.mode,
+        mtimeMs: Date.now(),
+        size: f.data.length,
+        sha256: crypto.createHash('sha256').update(f.data).digest('hex'),
+        chunks,
+      });
     }
   }
   const shares: Manifest['shares'] = {};
@@ -181,7 +197,17 @@ export async function runBackup(writer: RepositoryWriter, input: BackupInput): P
     if (input.onlyShares && !input.onlyShares.includes(name)) continue;
     shares[name] = await storeShare(writer, dir, input.onlyFiles);
   }
-  const manifest: Manifest = { format: FORMAT, time: time.toISOString(), reason: input.reason, host: os.hostname(), carewallVersion: VERSION, database, config, shares, stats: { ...writer.stats } };
+  const manifest: Manifest = {
+    format: FORMAT,
+    time: time.toISOString(),
+    reason: input.reason,
+    host: os.hostname(),
+    carewallVersion: VERSION,
+    database,
+    config,
+    shares,
+    stats: { ...writer.stats },
+  };
   const snapshot = await writer.putSnapshot(manifest, time);
   return { snapshot, manifest, seconds: (performance.now() - started) / 1000 };
 }

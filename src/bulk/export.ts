@@ -152,7 +152,9 @@ export class BulkExports {
 
   async list(who: Who, status?: ExportStatus): Promise<ExportJob[]> {
     authorize(who, 'export.approve');
-    const r = await this.db.query<{ id: string }>('select id from bulk_export_job where $1::text is null or status = $1 order by requested_at desc limit 500', [status ?? null]);
+    const r = await this.db.query<{ id: string }>('select id from bulk_export_job where $1::text is null or status = $1 order by requested_at desc limit 500', [
+      status ?? null,
+    ]);
     return Promise.all(r.rows.map(async (row) => (await this.job(row.id))!));
   }
 
@@ -165,7 +167,12 @@ export class BulkExports {
       await this.record(who, 'export.download', 'denied', id, { file: seq, reason: 'the files have expired' });
       throw new FhirError(410, 'deleted', 'the export files have expired; ask for a new export');
     }
-    const f = (await this.db.query<{ resource_type: string; count: number; body: unknown }>('select resource_type, count, body from bulk_export_file where job_id = $1 and seq = $2', [id, seq])).rows[0];
+    const f = (
+      await this.db.query<{ resource_type: string; count: number; body: unknown }>(
+        'select resource_type, count, body from bulk_export_file where job_id = $1 and seq = $2',
+        [id, seq],
+      )
+    ).rows[0];
     if (!f) throw new FhirError(404, 'not-found', 'no such export file');
     const body = this.keyring.openGeneral(toBuffer(f.body), fileContext(id, seq));
     const patients = new Set<string>();
@@ -192,7 +199,11 @@ export class BulkExports {
         if (tries++ > 0) await this.db.query('delete from bulk_export_file where job_id = $1', [id]);
         await this.run(id, tries >= EXPORT_RETRY.attempts);
       },
-      { ...EXPORT_RETRY, signal: this.stopping.signal, onRetry: () => this.log.warn({ job: id }, 'bulk export: the database is unavailable; the job runs again when it is back') },
+      {
+        ...EXPORT_RETRY,
+        signal: this.stopping.signal,
+        onRetry: () => this.log.warn({ job: id }, 'bulk export: the database is unavailable; the job runs again when it is back'),
+      },
     ).catch((err: Error) => this.log.error({ job: id, err: err.name }, 'bulk export: the job could not be run or ended'));
   }
 
@@ -211,7 +222,13 @@ export class BulkExports {
         const flush = async () => {
           if (lines.length === 0) return;
           const body = this.keyring.sealGeneral(lines.join('\n') + '\n', fileContext(id, ++seq));
-          await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body) values ($1, $2, $3, $4, $5)', [id, seq, type, lines.length, body]);
+          await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body) values ($1, $2, $3, $4, $5)', [
+            id,
+            seq,
+            type,
+            lines.length,
+            body,
+          ]);
           lines = [];
         };
         for await (const resource of this.resources(who, type, row, transactionTime)) {
@@ -233,15 +250,23 @@ export class BulkExports {
       this.log.error({ err: (err as Error).name, job: id }, 'bulk export failed');
       // Stored even if the database is still on its way back.
       const fail = () => this.db.query(`update bulk_export_job set status = 'failed', error = $2, completed_at = now() where id = $1`, [id, message]);
-      await retryWhileAway(fail, { ...EXPORT_RETRY, signal: this.stopping.signal }).catch(() => this.log.error({ job: id }, 'bulk export: its failure could not be stored'));
+      await retryWhileAway(fail, { ...EXPORT_RETRY, signal: this.stopping.signal }).catch(() =>
+        this.log.error({ job: id }, 'bulk export: its failure could not be stored'),
+      );
       await this.record(who, 'export.run', 'failure', id, { reason: message }).catch(() => undefined);
     }
   }
 
   /** The resources of one type the requester may read, as of the transaction time, page by page. */
   private async *resources(who: Who, type: string, row: JobRow, at: Date): AsyncGenerator<Resource> {
-    const base: Record<string, string[]> = { _lastUpdated: [`le${at.toISOString()}`, ...(row.since ? [`gt${new Date(row.since).toISOString()}`] : [])], _count: [String(PAGE)], _total: ['none'] };
-    const groups: Array<Record<string, string[]>> = row.patients ? chunks(row.patients, PATIENTS_PER_SEARCH).map((ids) => ({ [type === 'Patient' ? '_id' : 'patient']: [ids.join(',')] })) : [{}];
+    const base: Record<string, string[]> = {
+      _lastUpdated: [`le${at.toISOString()}`, ...(row.since ? [`gt${new Date(row.since).toISOString()}`] : [])],
+      _count: [String(PAGE)],
+      _total: ['none'],
+    };
+    const groups: Array<Record<string, string[]>> = row.patients
+      ? chunks(row.patients, PATIENTS_PER_SEARCH).map((ids) => ({ [type === 'Patient' ? '_id' : 'patient']: [ids.join(',')] }))
+      : [{}];
     const self = new URL(`http://carewall.local/fhir/${type}`);
     for (const confine of groups) {
       for (let offset = 0; ; offset += PAGE) {
@@ -261,7 +286,12 @@ export class BulkExports {
   private async job(id: string): Promise<ExportJob | undefined> {
     const row = await this.row(id);
     if (!row) return undefined;
-    const files = (await this.db.query<{ seq: number; resource_type: string; count: number }>('select seq, resource_type, count from bulk_export_file where job_id = $1 order by seq', [id])).rows;
+    const files = (
+      await this.db.query<{ seq: number; resource_type: string; count: number }>(
+        'select seq, resource_type, count from bulk_export_file where job_id = $1 order by seq',
+        [id],
+      )
+    ).rows;
     return {
       id: row.id,
       level: row.level,

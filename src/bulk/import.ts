@@ -127,7 +127,13 @@ export async function importFiles(cw: { fhir: FhirService; audit: AuditService }
       },
       async (tx, summary) => {
         await cw.audit.record(
-          { action: 'import', outcome: 'success', user: { username: 'system' }, resource: { type: 'Bundle' }, explanation: { resources: summary.resources, byType: summary.byType, files: summary.files } },
+          {
+            action: 'import',
+            outcome: 'success',
+            user: { username: 'system' },
+            resource: { type: 'Bundle' },
+            explanation: { resources: summary.resources, byType: summary.byType, files: summary.files },
+          },
           tx,
         );
       },
@@ -136,7 +142,13 @@ export async function importFiles(cw: { fhir: FhirService; audit: AuditService }
     const reason = err instanceof ImportError ? err.message : err instanceof FhirError ? `refused: ${err.message}` : (err as Error).message;
     // The refusal is recorded once the transaction has rolled back (nothing of it was stored).
     await cw.audit
-      .record({ action: 'import', outcome: 'failure', user: { username: 'system' }, resource: { type: 'Bundle' }, explanation: { reason, files: reported.map(({ name, bytes }) => ({ name, bytes })) } })
+      .record({
+        action: 'import',
+        outcome: 'failure',
+        user: { username: 'system' },
+        resource: { type: 'Bundle' },
+        explanation: { reason, files: reported.map(({ name, bytes }) => ({ name, bytes })) },
+      })
       .catch(() => undefined);
     throw new ImportError(`${reason}; nothing was imported`);
   } finally {
@@ -217,7 +229,8 @@ function bundleResources(bundle: Bundle, file: string): Array<[string, unknown]>
     const resource = entry?.resource as (Resource & { id?: string }) | undefined;
     if (!resource || typeof resource !== 'object') throw new ImportError(`${where}: has no resource`);
     const method = entry.request?.method;
-    if (method !== undefined && method !== 'POST' && method !== 'PUT') throw new ImportError(`${where}: a ${method} entry; an import only stores resources (POST or PUT)`);
+    if (method !== undefined && method !== 'POST' && method !== 'PUT')
+      throw new ImportError(`${where}: a ${method} entry; an import only stores resources (POST or PUT)`);
     let id = resource.id;
     if (method === 'PUT') {
       const fromUrl = /^[A-Za-z]+\/([A-Za-z0-9\-.]{1,64})$/.exec(entry.request?.url ?? '')?.[1];

@@ -9,7 +9,17 @@ import { DEFAULT_DATA_DIR } from '../config.js';
 import { port, when } from './argParsers.js';
 import { WHILE_SERVING, type CommandContext } from './context.js';
 import { resolvePath, type CommandIo } from './io.js';
-import { openBackend, parseRecoveryKey, planUndo, RepositoryReader, restoreCarewall, restoreFiles, runRestoreTest, snapshotAsOf, verifyRepository } from '../backup/index.js';
+import {
+  openBackend,
+  parseRecoveryKey,
+  planUndo,
+  RepositoryReader,
+  restoreCarewall,
+  restoreFiles,
+  runRestoreTest,
+  snapshotAsOf,
+  verifyRepository,
+} from '../backup/index.js';
 import { addCredential, buildVault } from '../vault/index.js';
 import { ALL_MIGRATIONS } from '../runtime.js';
 
@@ -53,19 +63,19 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
     .addHelpText('after', `\n${WHILE_SERVING}`)
     .action(
       ctx.onDataFolder(async (opts: { dataDir: string; repository: string; tokenStdin?: boolean; json?: boolean }) => {
-      const token = opts.tokenStdin ? (await io.readStdin()).trim() : io.env.CAREWALL_VAULT_TOKEN;
-      await ctx.withCarewall(opts.dataDir, async (cw) => {
-        const r = await cw.backups.init(repositoryAt(io, opts.repository), { token });
-        if (opts.json) out(JSON.stringify({ repositoryId: r.repositoryId, recoveryKey: r.recoveryKey }));
-        else {
-          out(`Backup repository ${r.repositoryId} created at ${opts.repository}.`);
-          out('');
-          out(`  Recovery key: ${r.recoveryKey}`);
-          out('');
-          out('This is shown once and stored nowhere. Write it down or print it and keep it offline, apart from');
-          out('this server: without it no backup can be restored; the server itself can only add backups.');
-        }
-      });
+        const token = opts.tokenStdin ? (await io.readStdin()).trim() : io.env.CAREWALL_VAULT_TOKEN;
+        await ctx.withCarewall(opts.dataDir, async (cw) => {
+          const r = await cw.backups.init(repositoryAt(io, opts.repository), { token });
+          if (opts.json) out(JSON.stringify({ repositoryId: r.repositoryId, recoveryKey: r.recoveryKey }));
+          else {
+            out(`Backup repository ${r.repositoryId} created at ${opts.repository}.`);
+            out('');
+            out(`  Recovery key: ${r.recoveryKey}`);
+            out('');
+            out('This is shown once and stored nowhere. Write it down or print it and keep it offline, apart from');
+            out('this server: without it no backup can be restored; the server itself can only add backups.');
+          }
+        });
       }),
     );
 
@@ -78,12 +88,15 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
     .addHelpText('after', `\n${WHILE_SERVING}`)
     .action(
       ctx.onDataFolder(async (opts: { dataDir: string; share?: string[]; json?: boolean }) => {
-      await ctx.withCarewall(opts.dataDir, async (cw) => {
-        const r = await cw.backups.run('manual', { onlyShares: opts.share });
-        const s = r.manifest.stats!;
-        if (opts.json) out(JSON.stringify({ snapshot: r.snapshot, seconds: r.seconds, stats: s }));
-        else out(`snapshot ${r.snapshot}: ${(s.bytesRead / 1e6).toFixed(1)} MB read, ${(s.bytesNew / 1e6).toFixed(1)} MB new, ${(s.bytesStored / 1e6).toFixed(1)} MB stored, ${r.seconds.toFixed(1)} s`);
-      });
+        await ctx.withCarewall(opts.dataDir, async (cw) => {
+          const r = await cw.backups.run('manual', { onlyShares: opts.share });
+          const s = r.manifest.stats!;
+          if (opts.json) out(JSON.stringify({ snapshot: r.snapshot, seconds: r.seconds, stats: s }));
+          else
+            out(
+              `snapshot ${r.snapshot}: ${(s.bytesRead / 1e6).toFixed(1)} MB read, ${(s.bytesNew / 1e6).toFixed(1)} MB new, ${(s.bytesStored / 1e6).toFixed(1)} MB stored, ${r.seconds.toFixed(1)} s`,
+            );
+        });
       }),
     );
 
@@ -101,7 +114,12 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
       }));
       if (opts.json) out(JSON.stringify({ snapshots: rows, problems }));
       else {
-        for (const r of rows) out(`${r.snapshot}  ${r.time}  ${r.reason}${r.database ? '  database' : ''}  ${Object.entries(r.shares).map(([n, v]) => `${n}: ${v.files} files`).join(', ')}`);
+        for (const r of rows)
+          out(
+            `${r.snapshot}  ${r.time}  ${r.reason}${r.database ? '  database' : ''}  ${Object.entries(r.shares)
+              .map(([n, v]) => `${n}: ${v.files} files`)
+              .join(', ')}`,
+          );
         for (const p of problems) out(`BAD ${p.name}: ${p.problem}`);
       }
       if (problems.length > 0) ctx.fail();
@@ -121,9 +139,7 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
     });
 
   withReader(
-    backup
-      .command('restore')
-      .description('restore a whole Carewall into an empty data folder (--data-dir), or files of a share (--share ... --to DIR)'),
+    backup.command('restore').description('restore a whole Carewall into an empty data folder (--data-dir), or files of a share (--share ... --to DIR)'),
   )
     .option('--data-dir <dir>', 'whole restore: the new, empty data folder (DATABASE_URL: an empty database to restore into)')
     .option('--snapshot <name>', 'this snapshot (default: the newest, or the newest at --as-of)')
@@ -135,52 +151,85 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
     .option('--to <dir>', 'where restored files go')
     .option('--aside', 'rename files in the way to <name>.carewall-aside-<time> instead of stopping')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: ReadOpts & { dataDir?: string; snapshot?: string; asOf?: Date; share?: string; path?: string[]; changedSince?: Date; current?: string; to?: string; aside?: boolean; json?: boolean }) => {
-      const reader = await openReader(opts, io);
-      const { snapshots } = await reader.snapshots();
-      const pick = (share?: string) => (opts.snapshot ? snapshots.find((s) => s.name === opts.snapshot) : snapshotAsOf(snapshots, opts.asOf ?? new Date(), { share, withDatabase: !share }));
-      if (opts.share) {
-        if (!opts.to) throw new Error('give --to DIR: where the restored files go');
-        let only: Set<string> | undefined;
-        let snap = pick(opts.share);
-        let added: string[] = [];
-        if (opts.changedSince) {
-          const plan = await planUndo(reader, snapshots, opts.share, resolvePath(io, opts.current ?? opts.to), opts.changedSince);
-          snap = plan.snapshot;
-          only = new Set(plan.changed);
-          added = plan.added;
-          if (plan.changed.length === 0) {
-            out(`nothing in share ${opts.share} changed since ${opts.changedSince.toISOString()} (compared with ${plan.snapshot.name})`);
-            return;
+    .action(
+      async (
+        opts: ReadOpts & {
+          dataDir?: string;
+          snapshot?: string;
+          asOf?: Date;
+          share?: string;
+          path?: string[];
+          changedSince?: Date;
+          current?: string;
+          to?: string;
+          aside?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const reader = await openReader(opts, io);
+        const { snapshots } = await reader.snapshots();
+        const pick = (share?: string) =>
+          opts.snapshot ? snapshots.find((s) => s.name === opts.snapshot) : snapshotAsOf(snapshots, opts.asOf ?? new Date(), { share, withDatabase: !share });
+        if (opts.share) {
+          if (!opts.to) throw new Error('give --to DIR: where the restored files go');
+          let only: Set<string> | undefined;
+          let snap = pick(opts.share);
+          let added: string[] = [];
+          if (opts.changedSince) {
+            const plan = await planUndo(reader, snapshots, opts.share, resolvePath(io, opts.current ?? opts.to), opts.changedSince);
+            snap = plan.snapshot;
+            only = new Set(plan.changed);
+            added = plan.added;
+            if (plan.changed.length === 0) {
+              out(`nothing in share ${opts.share} changed since ${opts.changedSince.toISOString()} (compared with ${plan.snapshot.name})`);
+              return;
+            }
           }
+          if (!snap) throw new Error(`no snapshot ${opts.snapshot}`);
+          const r = await restoreFiles(reader, snap, opts.share, { to: resolvePath(io, opts.to), paths: opts.path, only, aside: opts.aside });
+          if (opts.json) out(JSON.stringify({ ...r, added }));
+          else {
+            out(`restored ${r.restored.length} file(s), ${(r.bytes / 1e6).toFixed(1)} MB, from ${r.snapshot} (${r.time}) into ${opts.to}`);
+            if (r.movedAside.length) out(`moved aside: ${r.movedAside.length} file(s) (renamed, not deleted)`);
+            if (added.length) out(`${added.length} file(s) appeared since then and were left alone (first: ${added[0]})`);
+          }
+          return;
         }
+        if (!opts.dataDir) throw new Error('give --data-dir NEWDIR (a whole restore) or --share NAME --to DIR (files)');
+        const snap = pick();
         if (!snap) throw new Error(`no snapshot ${opts.snapshot}`);
-        const r = await restoreFiles(reader, snap, opts.share, { to: resolvePath(io, opts.to), paths: opts.path, only, aside: opts.aside });
-        if (opts.json) out(JSON.stringify({ ...r, added }));
-        else {
-          out(`restored ${r.restored.length} file(s), ${(r.bytes / 1e6).toFixed(1)} MB, from ${r.snapshot} (${r.time}) into ${opts.to}`);
-          if (r.movedAside.length) out(`moved aside: ${r.movedAside.length} file(s) (renamed, not deleted)`);
-          if (added.length) out(`${added.length} file(s) appeared since then and were left alone (first: ${added[0]})`);
-        }
-        return;
-      }
-      if (!opts.dataDir) throw new Error('give --data-dir NEWDIR (a whole restore) or --share NAME --to DIR (files)');
-      const snap = pick();
-      if (!snap) throw new Error(`no snapshot ${opts.snapshot}`);
-      const r = await restoreCarewall(reader, snap.name, { dataDir: resolvePath(io, opts.dataDir), databaseUrl: io.env.DATABASE_URL || undefined }, ALL_MIGRATIONS);
-      if (opts.json) out(JSON.stringify(r));
-      else out(`restored ${r.snapshot}: ${r.tables} tables, ${r.rows} rows in ${r.seconds.toFixed(1)} s into ${opts.dataDir}; run 'carewall audit verify --data-dir ${opts.dataDir}', then start it`);
-    });
+        const r = await restoreCarewall(
+          reader,
+          snap.name,
+          { dataDir: resolvePath(io, opts.dataDir), databaseUrl: io.env.DATABASE_URL || undefined },
+          ALL_MIGRATIONS,
+        );
+        if (opts.json) out(JSON.stringify(r));
+        else
+          out(
+            `restored ${r.snapshot}: ${r.tables} tables, ${r.rows} rows in ${r.seconds.toFixed(1)} s into ${opts.dataDir}; run 'carewall audit verify --data-dir ${opts.dataDir}', then start it`,
+          );
+      },
+    );
 
-  withReader(backup.command('test').description('a restore test: restore into a scratch database and folder, check everything, record signed evidence in the repository'))
+  withReader(
+    backup
+      .command('test')
+      .description('a restore test: restore into a scratch database and folder, check everything, record signed evidence in the repository'),
+  )
     .option('--snapshot <name>', 'this snapshot (default: the newest with a database)')
     .option('--postgres-url <url>', 'restore into a scratch database on this PostgreSQL server (default: DATABASE_URL, else the embedded database)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: ReadOpts & { snapshot?: string; postgresUrl?: string; json?: boolean }) => {
-      const report = await runRestoreTest(await openReader(opts, io), ALL_MIGRATIONS, { snapshot: opts.snapshot, postgresUrl: opts.postgresUrl ?? (io.env.DATABASE_URL || undefined) });
+      const report = await runRestoreTest(await openReader(opts, io), ALL_MIGRATIONS, {
+        snapshot: opts.snapshot,
+        postgresUrl: opts.postgresUrl ?? (io.env.DATABASE_URL || undefined),
+      });
       if (opts.json) out(JSON.stringify(report));
       else {
-        out(`restore test of ${report.snapshot}: ${report.ok ? 'PASSED' : 'FAILED'} in ${report.seconds.toFixed(1)} s (${report.chunks} chunks, ${report.tables} tables, ${report.rows} rows, ${report.auditRecords} audit records ${report.auditVerified ? 'verified' : 'NOT verified'}, ${report.files} files)`);
+        out(
+          `restore test of ${report.snapshot}: ${report.ok ? 'PASSED' : 'FAILED'} in ${report.seconds.toFixed(1)} s (${report.chunks} chunks, ${report.tables} tables, ${report.rows} rows, ${report.auditRecords} audit records ${report.auditVerified ? 'verified' : 'NOT verified'}, ${report.files} files)`,
+        );
         for (const p of report.problems) out(`  ${p}`);
       }
       if (!report.ok) ctx.fail();

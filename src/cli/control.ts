@@ -144,7 +144,15 @@ export function forwardToServer(dataDir: string, argv: string[], io: CommandIo):
     const reply = (msg: object) => socket.write(JSON.stringify(msg) + '\n');
     const lines = readline.createInterface({ input: socket, crlfDelay: Infinity });
     lines.on('line', (line) => {
-      const msg = JSON.parse(line) as { out?: string; err?: string; progress?: [string, number, number]; progressEnd?: string; ask?: string; question?: string; exit?: number };
+      const msg = JSON.parse(line) as {
+        out?: string;
+        err?: string;
+        progress?: [string, number, number];
+        progressEnd?: string;
+        ask?: string;
+        question?: string;
+        exit?: number;
+      };
       if (msg.out !== undefined) io.writeOut(msg.out);
       if (msg.err !== undefined) io.writeErr(msg.err);
       if (msg.progress) {
@@ -156,8 +164,16 @@ export function forwardToServer(dataDir: string, argv: string[], io: CommandIo):
         bars.get(msg.progressEnd)?.stop();
         bars.delete(msg.progressEnd);
       }
-      if (msg.ask === 'stdin') io.readStdin().then((stdin) => reply({ stdin }), () => socket.end());
-      if (msg.ask === 'prompt' && io.promptHidden) io.promptHidden(msg.question ?? '').then((answer) => reply({ answer }), () => socket.end());
+      if (msg.ask === 'stdin')
+        io.readStdin().then(
+          (stdin) => reply({ stdin }),
+          () => socket.end(),
+        );
+      if (msg.ask === 'prompt' && io.promptHidden)
+        io.promptHidden(msg.question ?? '').then(
+          (answer) => reply({ answer }),
+          () => socket.end(),
+        );
       if (msg.exit !== undefined) exit = msg.exit;
     });
     lines.on('close', () => {

@@ -42,38 +42,45 @@ export function registerGuardCommand(program: Command, ctx: CommandContext): voi
     .option('--snapshot-dir <dir>', 'at the first alarm, copy the untouched files into a new read-only folder here (outside the watched folders)')
     .option('--exclude <dir...>', 'folders inside the watched ones to leave alone (a backup repository)')
     .option('--scan-interval <seconds>', 'periodic rescan, the fallback for missed events', wholeNumber, 30)
-    .action(async (dirs: string[], opts: { alerts: string; decoys?: boolean; readOnlyOnAlarm?: boolean; snapshotDir?: string; exclude?: string[]; scanInterval: number }) => {
-      dirs = dirs.map((d) => resolvePath(io, d));
-      const roots = dirs.map((d) => {
-        if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new Error(`${d} is not a folder`);
-        return fs.realpathSync(d);
-      });
-      const alertsFile = resolvePath(io, opts.alerts);
-      const alertsDir = path.dirname(alertsFile);
-      if (!fs.existsSync(alertsDir)) throw new Error(`the folder of the alerts file (${alertsDir}) does not exist`);
-      if (opts.snapshotDir) {
-        const snap = resolvePath(io, opts.snapshotDir);
-        fs.mkdirSync(snap, { recursive: true, mode: 0o700 });
-        const real = fs.realpathSync(snap);
-        if (roots.some((r) => isInside(real, r))) throw new Error('--snapshot-dir must be outside the watched folders (an attacker on the share could reach it)');
-      }
-      const g = new Guard({
-        dirs: roots,
-        alertsFile,
-        decoys: opts.decoys,
-        readOnlyOnAlarm: opts.readOnlyOnAlarm,
-        snapshot: opts.snapshotDir ? copySnapshot(resolvePath(io, opts.snapshotDir)) : undefined,
-        exclude: opts.exclude?.map((e) => resolvePath(io, e)),
-        scanIntervalMs: Math.max(1, opts.scanInterval) * 1000,
-        onAlarm: (a) => io.err(`ALARM ${a.time} ${a.severity}: ${a.paths.length} file(s) in this alarm, ${a.affected.length} affected so far; see ${opts.alerts}`),
-      });
-      const s = await g.start();
-      io.err(`guard: watching ${s.files} files in ${s.folders} folders${opts.decoys ? `, ${s.decoys} decoys planted` : ''}; alarms to ${alertsFile}`);
-      // Runs until stopped: the watchers keep the process alive.
-      const stop = () => void g.stop().then(() => process.exit(0));
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    .action(
+      async (
+        dirs: string[],
+        opts: { alerts: string; decoys?: boolean; readOnlyOnAlarm?: boolean; snapshotDir?: string; exclude?: string[]; scanInterval: number },
+      ) => {
+        dirs = dirs.map((d) => resolvePath(io, d));
+        const roots = dirs.map((d) => {
+          if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new Error(`${d} is not a folder`);
+          return fs.realpathSync(d);
+        });
+        const alertsFile = resolvePath(io, opts.alerts);
+        const alertsDir = path.dirname(alertsFile);
+        if (!fs.existsSync(alertsDir)) throw new Error(`the folder of the alerts file (${alertsDir}) does not exist`);
+        if (opts.snapshotDir) {
+          const snap = resolvePath(io, opts.snapshotDir);
+          fs.mkdirSync(snap, { recursive: true, mode: 0o700 });
+          const real = fs.realpathSync(snap);
+          if (roots.some((r) => isInside(real, r)))
+            throw new Error('--snapshot-dir must be outside the watched folders (an attacker on the share could reach it)');
+        }
+        const g = new Guard({
+          dirs: roots,
+          alertsFile,
+          decoys: opts.decoys,
+          readOnlyOnAlarm: opts.readOnlyOnAlarm,
+          snapshot: opts.snapshotDir ? copySnapshot(resolvePath(io, opts.snapshotDir)) : undefined,
+          exclude: opts.exclude?.map((e) => resolvePath(io, e)),
+          scanIntervalMs: Math.max(1, opts.scanInterval) * 1000,
+          onAlarm: (a) =>
+            io.err(`ALARM ${a.time} ${a.severity}: ${a.paths.length} file(s) in this alarm, ${a.affected.length} affected so far; see ${opts.alerts}`),
+        });
+        const s = await g.start();
+        io.err(`guard: watching ${s.files} files in ${s.folders} folders${opts.decoys ? `, ${s.decoys} decoys planted` : ''}; alarms to ${alertsFile}`);
+        // Runs until stopped: the watchers keep the process alive.
+        const stop = () => void g.stop().then(() => process.exit(0));
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      },
+    );
   guard
     .command('release')
     .description("after an alarm's clean-up: give the shares back the write bits the read-only response took (the server's guard then watches afresh)")
@@ -83,13 +90,17 @@ export function registerGuardCommand(program: Command, ctx: CommandContext): voi
     .action(
       ctx.onDataFolder(async (opts: { alerts?: string; dataDir: string }) => {
         if (opts.alerts) {
-          io.out(`${await releaseShares(resolvePath(io, opts.alerts))} folder(s) and file(s) writable again. Restart 'guard watch' to watch the shares as they now are.`);
+          io.out(
+            `${await releaseShares(resolvePath(io, opts.alerts))} folder(s) and file(s) writable again. Restart 'guard watch' to watch the shares as they now are.`,
+          );
           return;
         }
         if (ctx.insideServer) {
           // The running server holds the incident: it releases and starts watching afresh.
           const released = await ctx.withCarewall(opts.dataDir, (cw) => cw.guard.release());
-          io.out(`${released.writable} folder(s) and file(s) writable again; the guard watches afresh.${released.incidentFile ? ` The incident's affected list is kept in ${released.incidentFile}.` : ''}`);
+          io.out(
+            `${released.writable} folder(s) and file(s) writable again; the guard watches afresh.${released.incidentFile ? ` The incident's affected list is kept in ${released.incidentFile}.` : ''}`,
+          );
           return;
         }
         const alerts = path.join(resolvePath(io, opts.dataDir), 'guard', 'alerts.ndjson');

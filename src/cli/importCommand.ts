@@ -22,7 +22,13 @@ export function registerImportCommand(program: Command, ctx: CommandContext): vo
         const bar = io.progress('Importing (bytes)');
         const started = performance.now();
         const summary = await ctx
-          .withCarewall(opts.dataDir, (cw) => importFiles(cw, files.map((f) => resolvePath(io, f)), { onProgress: (done, total) => bar.update(done, total) }))
+          .withCarewall(opts.dataDir, (cw) =>
+            importFiles(
+              cw,
+              files.map((f) => resolvePath(io, f)),
+              { onProgress: (done, total) => bar.update(done, total) },
+            ),
+          )
           .finally(() => bar.stop());
         const seconds = (performance.now() - started) / 1000;
         if (opts.json) {

@@ -28,7 +28,6 @@ const DEMO_LOGINS_FILE = 'demo-logins.json';
 const DEMO_SHARE = 'documents';
 const TOTP_FROM = (uri: string) => (OTPAuth.URI.parse(uri) as OTPAuth.TOTP).generate();
 
-
 /** A folder holding only a demo (or nothing of anyone's): safe to rebuild. Never a real installation. */
 function isLeftoverDemo(dir: string): boolean {
   if (isInitialised(dir)) return loadSettings(dir).demo;
@@ -68,13 +67,23 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .requiredOption('--admin-user <name>', "the administrator's username")
     .option('--admin-password-stdin', "read the administrator's password from standard input")
-    .option('--public-url <url>', 'the address clients reach this server at (https://carewall.clinic.example): what system clients sign their token requests for')
+    .option(
+      '--public-url <url>',
+      'the address clients reach this server at (https://carewall.clinic.example): what system clients sign their token requests for',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (opts: { dataDir: string; adminUser: string; adminPasswordStdin?: boolean; publicUrl?: string; json?: boolean }) => {
       if (!opts.adminPasswordStdin) throw new Error('give the password on standard input with --admin-password-stdin (never on the command line)');
       const password = (await io.readStdin()).replace(/\r?\n$/, '');
       const dataDir = resolvePath(io, opts.dataDir);
-      const result = await install({ dataDir, adminUser: opts.adminUser, adminPassword: password, publicUrl: opts.publicUrl, env: io.env, log: createLogger('warn') });
+      const result = await install({
+        dataDir,
+        adminUser: opts.adminUser,
+        adminPassword: password,
+        publicUrl: opts.publicUrl,
+        env: io.env,
+        log: createLogger('warn'),
+      });
       await result.cw.close();
       const out = { username: result.username, totpUri: result.totpUri, dataDir };
       if (opts.json) io.out(JSON.stringify(out));
@@ -144,7 +153,15 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
         // A synthetic file share of letters, scans and images, watched by the ransomware guard with
         // decoys; it is a test share, so 'carewall guard simulate' may attack it.
         const demoShare = { backup: { shares: { [DEMO_SHARE]: `shares/${DEMO_SHARE}` }, everyHours: 0 }, guard: { decoys: true, readOnlyOnAlarm: true } };
-        const created = await install({ dataDir, adminUser: DEMO_ADMIN.username, adminPassword: DEMO_ADMIN.password, demo: true, sections: demoShare, env, log });
+        const created = await install({
+          dataDir,
+          adminUser: DEMO_ADMIN.username,
+          adminPassword: DEMO_ADMIN.password,
+          demo: true,
+          sections: demoShare,
+          env,
+          log,
+        });
         cw = created.cw;
         await makeShare(path.join(dataDir, 'shares', DEMO_SHARE), { files: 120, seed: opts.seed });
         const bar = io.progress('Seeding demo patients');
@@ -161,10 +178,14 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
       const { url } = await serveHere(cw, opts.host, opts.port);
       io.out(`\nCarewall demo clinic is running at ${url}`);
       io.out(`Web console: ${url}/   FHIR API: ${url}/fhir  (log in with POST ${url}/api/session)`);
-      io.out(`Second factor: add an account's otpauth URI to an authenticator app, or get its current code with\n  npx carewall demo-code USERNAME --data-dir ${opts.dataDir}\n`);
+      io.out(
+        `Second factor: add an account's otpauth URI to an authenticator app, or get its current code with\n  npx carewall demo-code USERNAME --data-dir ${opts.dataDir}\n`,
+      );
       if (cw.guard.status().watching) {
         const share = path.join(opts.dataDir, 'shares', DEMO_SHARE);
-        io.out(`Ransomware guard: watching the demo share ${share}. Attack it with\n  npx carewall guard simulate --dir ${share} --behaviour overwrite --limit 10\nand see the alarm under File shares (security-admin), then release the share there.\n`);
+        io.out(
+          `Ransomware guard: watching the demo share ${share}. Attack it with\n  npx carewall guard simulate --dir ${share} --behaviour overwrite --limit 10\nand see the alarm under File shares (security-admin), then release the share there.\n`,
+        );
       }
       io.out('Demo logins (demo mode only; these passwords are public):');
       for (const l of logins) {
@@ -183,7 +204,9 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
         const bar = io.progress('Re-wrapping data keys');
         const result = await ctx.withCarewall(opts.dataDir, (cw) => rotateMasterKey(cw.keyring, cw.settings.dataDir, (d, t) => bar.update(d, t)));
         bar.stop();
-        io.out(`Master key rotated: ${result.rewrapped} data keys re-wrapped under key ${result.currentKeyId}; retired: ${result.retired.join(', ') || 'none'}.`);
+        io.out(
+          `Master key rotated: ${result.rewrapped} data keys re-wrapped under key ${result.currentKeyId}; retired: ${result.retired.join(', ') || 'none'}.`,
+        );
       }),
     );
 }

@@ -8,7 +8,6 @@ import { scanToFile, simulate } from '../monitor/index.js';
 import type { CommandContext } from './context.js';
 import { resolvePath } from './io.js';
 
-
 export function registerMonitorCommand(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   const monitor = program.command('monitor').description('insider-misuse monitoring over FHIR AuditEvent logs');
@@ -21,10 +20,15 @@ export function registerMonitorCommand(program: Command, ctx: CommandContext): v
     .action(async (opts: { input: string; out: string; json?: boolean }) => {
       const s = await scanToFile(resolvePath(io, opts.input), resolvePath(io, opts.out));
       if (opts.json) io.out(JSON.stringify(s));
-      const scenarios = Object.entries(s.byScenario).map(([k, v]) => `${k} ${v}`).join(', ');
+      const scenarios = Object.entries(s.byScenario)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       io.writeErr(
         `scanned ${s.events} events (${s.accesses} patient accesses) in ${s.seconds.toFixed(1)} s, ${s.eventsPerSecond} events/s\n` +
-          `explained: ${(100 * s.explainedShare).toFixed(1)}% of accesses (${Object.entries(s.byReason).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})\n` +
+          `explained: ${(100 * s.explainedShare).toFixed(1)}% of accesses (${Object.entries(s.byReason)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})\n` +
           `${s.alerts} alerts${scenarios ? `: ${scenarios}` : ''} -> ${opts.out}\n`,
       );
     });
@@ -39,6 +43,10 @@ export function registerMonitorCommand(program: Command, ctx: CommandContext): v
     .option('--start <date>', 'first day (YYYY-MM-DD, UTC)', '2025-03-03')
     .action(async (opts: { seed: number; users: number; patients: number; days: number; out: string; start: string }) => {
       const s = await simulate({ ...opts, out: resolvePath(io, opts.out) });
-      io.writeErr(`wrote ${s.events} AuditEvents and ${s.incidents} incidents (${Object.entries(s.byScenario).map(([k, v]) => `${k} ${v}`).join(', ')}) to ${opts.out}\n`);
+      io.writeErr(
+        `wrote ${s.events} AuditEvents and ${s.incidents} incidents (${Object.entries(s.byScenario)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}) to ${opts.out}\n`,
+      );
     });
 }

@@ -21,36 +21,53 @@ export function registerUserCommand(program: Command, ctx: CommandContext): void
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .requiredOption('--username <name>', 'login name (1-64 of letters, digits, . _ @ -; case-insensitive)')
     .requiredOption('--roles <list>', 'comma-separated roles, e.g. physician,nurse')
-    .option('--practitioner <reference>', 'the linked FHIR practitioner, Practitioner/<id> (one linked before waits for a second person\'s approval)')
+    .option('--practitioner <reference>', "the linked FHIR practitioner, Practitioner/<id> (one linked before waits for a second person's approval)")
     .option('--password-stdin', 'read the password from standard input (otherwise it is asked for at the terminal)')
     .option('--valid-until <iso>', 'last moment the account may be used (ISO 8601), e.g. a locum’s last day')
     .option('--require-totp', 'ask for a second factor even when no role requires one')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `\n${WHILE_SERVING}`)
-    .action(ctx.onDataFolder(async (opts: AddOptions) => {
-      const password = await readPassword(opts, io);
-      const roles = opts.roles.split(',').map((r) => r.trim()).filter(Boolean);
-      const created = await withCarewall(opts.dataDir, (cw) =>
-        cw.identity.createAccount(
-          { username: opts.username, password, roles, practitioner: opts.practitioner, validUntil: opts.validUntil, requireTotp: opts.requireTotp },
-          { who: SYSTEM },
-        ),
-      );
-      if (opts.json) {
-        io.out(JSON.stringify({ id: created.id, username: created.username, roles: created.roles, practitioner: created.practitioner ?? null, ...(created.pendingPractitioner ? { pendingPractitioner: created.pendingPractitioner } : {}), validUntil: created.validUntil ?? null, totpUri: created.totpUri }));
-        return;
-      }
-      io.out(`Created user ${created.username} (${created.id}) with roles ${created.roles.join(',')}`);
-      if (created.practitioner) io.out(`Linked to ${created.practitioner}`);
-      if (created.pendingPractitioner) {
-        io.out(`Not linked yet: ${created.pendingPractitioner} is or was linked to another account. Another administrator or a privacy officer must approve it (POST /api/users/${created.username}/practitioner/approve); privacy officers have been told.`);
-      }
-      if (created.validUntil) io.out(`Valid until ${created.validUntil}`);
-      if (created.totpUri) {
-        io.out('A second factor is required. Add this to an authenticator app; it is shown only once:');
-        io.out(created.totpUri);
-      }
-    }));
+    .action(
+      ctx.onDataFolder(async (opts: AddOptions) => {
+        const password = await readPassword(opts, io);
+        const roles = opts.roles
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean);
+        const created = await withCarewall(opts.dataDir, (cw) =>
+          cw.identity.createAccount(
+            { username: opts.username, password, roles, practitioner: opts.practitioner, validUntil: opts.validUntil, requireTotp: opts.requireTotp },
+            { who: SYSTEM },
+          ),
+        );
+        if (opts.json) {
+          io.out(
+            JSON.stringify({
+              id: created.id,
+              username: created.username,
+              roles: created.roles,
+              practitioner: created.practitioner ?? null,
+              ...(created.pendingPractitioner ? { pendingPractitioner: created.pendingPractitioner } : {}),
+              validUntil: created.validUntil ?? null,
+              totpUri: created.totpUri,
+            }),
+          );
+          return;
+        }
+        io.out(`Created user ${created.username} (${created.id}) with roles ${created.roles.join(',')}`);
+        if (created.practitioner) io.out(`Linked to ${created.practitioner}`);
+        if (created.pendingPractitioner) {
+          io.out(
+            `Not linked yet: ${created.pendingPractitioner} is or was linked to another account. Another administrator or a privacy officer must approve it (POST /api/users/${created.username}/practitioner/approve); privacy officers have been told.`,
+          );
+        }
+        if (created.validUntil) io.out(`Valid until ${created.validUntil}`);
+        if (created.totpUri) {
+          io.out('A second factor is required. Add this to an authenticator app; it is shown only once:');
+          io.out(created.totpUri);
+        }
+      }),
+    );
 
   user
     .command('disable')
@@ -59,11 +76,13 @@ export function registerUserCommand(program: Command, ctx: CommandContext): void
     .requiredOption('--username <name>', 'the account to disable')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `\n${WHILE_SERVING}`)
-    .action(ctx.onDataFolder(async (opts: { dataDir: string; username: string; json?: boolean }) => {
-      const result = await withCarewall(opts.dataDir, (cw) => cw.identity.disableAccount(opts.username, { who: SYSTEM }));
-      if (opts.json) io.out(JSON.stringify({ username: opts.username.toLowerCase(), ...result }));
-      else io.out(`Disabled ${opts.username.toLowerCase()}; ${result.revokedSessions} live session(s) ended.`);
-    }));
+    .action(
+      ctx.onDataFolder(async (opts: { dataDir: string; username: string; json?: boolean }) => {
+        const result = await withCarewall(opts.dataDir, (cw) => cw.identity.disableAccount(opts.username, { who: SYSTEM }));
+        if (opts.json) io.out(JSON.stringify({ username: opts.username.toLowerCase(), ...result }));
+        else io.out(`Disabled ${opts.username.toLowerCase()}; ${result.revokedSessions} live session(s) ended.`);
+      }),
+    );
 
   user
     .command('list')
@@ -71,11 +90,13 @@ export function registerUserCommand(program: Command, ctx: CommandContext): void
     .option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `\n${WHILE_SERVING}`)
-    .action(ctx.onDataFolder(async (opts: { dataDir: string; json?: boolean }) => {
-      const accounts = await withCarewall(opts.dataDir, (cw) => cw.identity.listAccounts({ who: SYSTEM }));
-      if (opts.json) io.out(JSON.stringify(accounts));
-      else io.out(formatTable(accounts));
-    }));
+    .action(
+      ctx.onDataFolder(async (opts: { dataDir: string; json?: boolean }) => {
+        const accounts = await withCarewall(opts.dataDir, (cw) => cw.identity.listAccounts({ who: SYSTEM }));
+        if (opts.json) io.out(JSON.stringify(accounts));
+        else io.out(formatTable(accounts));
+      }),
+    );
 }
 
 interface AddOptions {
@@ -120,5 +141,12 @@ function formatTable(accounts: AccountSummary[]): string {
     ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -82,7 +82,12 @@ export class ClientService {
     return this.db.transaction(async (tx) => {
       const taken = await tx.query('select 1 from clients_registration where name = $1', [input.name]);
       if (taken.rows.length > 0) throw new ClientInputError(`a client named ${input.name} is already registered`);
-      await tx.query('insert into clients_registration (id, name, jwks, scopes) values ($1, $2, $3::jsonb, $4)', [id, input.name, JSON.stringify(jwks), scopes]);
+      await tx.query('insert into clients_registration (id, name, jwks, scopes) values ($1, $2, $3::jsonb, $4)', [
+        id,
+        input.name,
+        JSON.stringify(jwks),
+        scopes,
+      ]);
       await this.emit({ action: 'client.add', outcome: 'success', client: { id, name: input.name }, scopes, tx });
       const r = await tx.query<ClientRow>('select * from clients_registration where id = $1', [id]);
       return summary(r.rows[0]);
@@ -97,7 +102,10 @@ export class ClientService {
   /** Disables a client by id or name and ends its tokens at once. */
   async disable(idOrName: string): Promise<ClientSummary> {
     return this.db.transaction(async (tx) => {
-      const r = await tx.query<ClientRow>('update clients_registration set disabled = true, disabled_at = coalesce(disabled_at, now()) where id = $1 or name = $1 returning *', [idOrName]);
+      const r = await tx.query<ClientRow>(
+        'update clients_registration set disabled = true, disabled_at = coalesce(disabled_at, now()) where id = $1 or name = $1 returning *',
+        [idOrName],
+      );
       if (r.rows.length === 0) throw new ClientInputError(`no client ${idOrName}`);
       await tx.query('delete from clients_token where client_id = $1', [r.rows[0].id]);
       await this.emit({ action: 'client.disable', outcome: 'success', client: { id: r.rows[0].id, name: r.rows[0].name }, tx });
@@ -115,7 +123,8 @@ export class ClientService {
     try {
       if (req.grant_type !== 'client_credentials') throw new ClientAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
       if (req.client_assertion_type !== ASSERTION_TYPE) throw new ClientAuthError('invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
-      if (typeof req.client_assertion !== 'string' || req.client_assertion.length > 16_384) throw new ClientAuthError('invalid_request', 'client_assertion is missing');
+      if (typeof req.client_assertion !== 'string' || req.client_assertion.length > 16_384)
+        throw new ClientAuthError('invalid_request', 'client_assertion is missing');
       let claimed: string | undefined;
       try {
         claimed = decodeJwt(req.client_assertion).iss;
@@ -136,11 +145,13 @@ export class ClientService {
         }));
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) throw new ClientAuthError('invalid_client', 'the assertion has expired');
-        if (err instanceof joseErrors.JWTClaimValidationFailed) throw new ClientAuthError('invalid_client', `the assertion's ${err.claim} claim is not as required`);
+        if (err instanceof joseErrors.JWTClaimValidationFailed)
+          throw new ClientAuthError('invalid_client', `the assertion's ${err.claim} claim is not as required`);
         throw new ClientAuthError('invalid_client', 'the assertion is not signed by a key registered for this client');
       }
       const exp = payload.exp!;
-      if (exp - Date.now() / 1000 > MAX_ASSERTION_SECONDS + 5) throw new ClientAuthError('invalid_client', 'the assertion may be valid for at most five minutes');
+      if (exp - Date.now() / 1000 > MAX_ASSERTION_SECONDS + 5)
+        throw new ClientAuthError('invalid_client', 'the assertion may be valid for at most five minutes');
       const scopes = grantedScopes(req.scope, client.scopes);
       const token = newToken();
       await this.db.transaction(async (tx) => {
@@ -151,7 +162,10 @@ export class ClientService {
         );
         if (fresh.rows.length === 0) throw new ClientAuthError('invalid_grant', 'this assertion was used before');
         await tx.query('delete from clients_token where expires_at < now()');
-        await tx.query(`insert into clients_token (token_hash, client_id, scopes, expires_at) values ($1, $2, $3, now() + interval '${TOKEN_SECONDS} seconds')`, [hashToken(token), client!.id, scopes]);
+        await tx.query(
+          `insert into clients_token (token_hash, client_id, scopes, expires_at) values ($1, $2, $3, now() + interval '${TOKEN_SECONDS} seconds')`,
+          [hashToken(token), client!.id, scopes],
+        );
         await this.emit({ action: 'client.token', outcome: 'success', client: { id: client!.id, name: client!.name }, scopes, tx });
       });
       return { access_token: token, token_type: 'bearer', expires_in: TOKEN_SECONDS, scope: scopes.join(' ') };

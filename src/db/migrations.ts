@@ -28,11 +28,7 @@ export async function migrate(db: Database, migrations: Migration[]): Promise<st
     for (const m of migrations) {
       if (have.has(`${m.module}:${m.version}`)) continue;
       await tx.exec(m.sql);
-      await tx.query('insert into schema_migrations (module, version, description) values ($1, $2, $3)', [
-        m.module,
-        m.version,
-        m.description,
-      ]);
+      await tx.query('insert into schema_migrations (module, version, description) values ($1, $2, $3)', [m.module, m.version, m.description]);
       applied.push(`${m.module}:${m.version}`);
     }
   });

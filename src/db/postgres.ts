@@ -121,7 +121,8 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
       // Whatever `fn` made of it, a transaction whose connection broke did not complete: the caller
       // hears "unavailable, try again". (A COMMIT cut off may still have committed; it is never
       // reported as done, so nothing unacknowledged is promised and nothing acknowledged is lost.)
-      if (held.lost && !(err instanceof DatabaseUnavailableError)) throw new DatabaseUnavailableError('the database connection was lost during a transaction', { cause: held.lost });
+      if (held.lost && !(err instanceof DatabaseUnavailableError))
+        throw new DatabaseUnavailableError('the database connection was lost during a transaction', { cause: held.lost });
       throw classifyDatabaseError(err);
     } finally {
       held.release(failure);
@@ -134,7 +135,11 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     exec: (sql) => exec(pool, sql),
     transaction: (fn) =>
       inTransaction('begin', (client) => {
-        const q: Queryable & { client: pg.PoolClient } = { client, query: (sql, params, options) => run(client, sql, params, options), exec: (sql) => exec(client, sql) };
+        const q: Queryable & { client: pg.PoolClient } = {
+          client,
+          query: (sql, params, options) => run(client, sql, params, options),
+          exec: (sql) => exec(client, sql),
+        };
         return fn(q);
       }),
     listen: (channel, onMessage, onBroken) => classified(() => listenPostgres(url, channel, onMessage, onBroken)),

@@ -121,7 +121,16 @@ export function generateClinic(faker: Faker): Clinic {
     type: [{ coding: [{ system: ORG_TYPE, code: 'prov', display: 'Healthcare Provider' }] }],
     name: `${city} Community Clinic`,
     telecom: [{ system: 'phone', value: faker.phone.number({ style: 'national' }), use: 'work' }],
-    address: [{ use: 'work', line: [faker.location.streetAddress()], city, state: faker.location.state({ abbreviated: true }), postalCode: faker.location.zipCode('#####'), country: 'US' }],
+    address: [
+      {
+        use: 'work',
+        line: [faker.location.streetAddress()],
+        city,
+        state: faker.location.state({ abbreviated: true }),
+        postalCode: faker.location.zipCode('#####'),
+        country: 'US',
+      },
+    ],
   };
   const departments = Object.fromEntries(
     (Object.keys(DEPARTMENTS) as DepartmentKey[]).map((key) => [
@@ -186,7 +195,13 @@ function staffMember(
           qualification: [
             {
               code: {
-                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0360', code: plan.role === 'physician' ? 'MD' : 'RN', display: plan.role === 'physician' ? 'Doctor of Medicine' : 'Registered Nurse' }],
+                coding: [
+                  {
+                    system: 'http://terminology.hl7.org/CodeSystem/v2-0360',
+                    code: plan.role === 'physician' ? 'MD' : 'RN',
+                    display: plan.role === 'physician' ? 'Doctor of Medicine' : 'Registered Nurse',
+                  },
+                ],
               },
             },
           ],
@@ -196,7 +211,9 @@ function staffMember(
   const standard = ROLE_CODINGS[plan.role];
   const specialty = SPECIALTIES[plan.department];
   const clinical = plan.role === 'physician' || plan.role === 'nurse';
-  const locations = clinical ? wards.filter((w) => w.department === plan.department).map((w) => ({ reference: `Location/${w.location.id}`, display: w.location.name })) : [];
+  const locations = clinical
+    ? wards.filter((w) => w.department === plan.department).map((w) => ({ reference: `Location/${w.location.id}`, display: w.location.name }))
+    : [];
   const practitionerRole: WithId<PractitionerRole> = {
     resourceType: 'PractitionerRole',
     id: crypto.randomUUID(),

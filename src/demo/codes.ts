@@ -45,7 +45,15 @@ export function sensitivityMeta(code: string | undefined): { meta?: { security: 
 }
 
 export const CONDITIONS: ConditionCode[] = [
-  { snomed: '59621000', icd10: 'I10', display: 'Essential hypertension', chronic: true, medications: ['314076', '197361', '310798'], labs: ['24323-8'], minAge: 30 },
+  {
+    snomed: '59621000',
+    icd10: 'I10',
+    display: 'Essential hypertension',
+    chronic: true,
+    medications: ['314076', '197361', '310798'],
+    labs: ['24323-8'],
+    minAge: 30,
+  },
   { snomed: '44054006', icd10: 'E11.9', display: 'Type 2 diabetes mellitus', chronic: true, medications: ['860975'], labs: ['4548-4', '57698-3'], minAge: 25 },
   { snomed: '55822004', icd10: 'E78.5', display: 'Hyperlipidemia', chronic: true, medications: ['259255'], labs: ['57698-3'], minAge: 30 },
   { snomed: '195967001', icd10: 'J45.909', display: 'Asthma', chronic: true, medications: ['895994', '745679'], labs: [], minAge: 3 },
@@ -75,7 +83,11 @@ export const MEDICATIONS: Record<string, MedicationCode> = Object.fromEntries(
     { rxnorm: '860975', display: '24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet', dosage: 'Take 1 tablet by mouth with the evening meal' },
     { rxnorm: '259255', display: 'atorvastatin 80 MG Oral Tablet', dosage: 'Take 1 tablet by mouth at bedtime' },
     { rxnorm: '895994', display: '120 ACTUAT fluticasone propionate 0.044 MG/ACTUAT Metered Dose Inhaler', dosage: 'Inhale 2 puffs twice daily' },
-    { rxnorm: '745679', display: '200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler', dosage: 'Inhale 2 puffs every 4 to 6 hours as needed for wheezing' },
+    {
+      rxnorm: '745679',
+      display: '200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler',
+      dosage: 'Inhale 2 puffs every 4 to 6 hours as needed for wheezing',
+    },
     { rxnorm: '855332', display: 'warfarin sodium 5 MG Oral Tablet', dosage: 'Take as directed according to INR' },
     { rxnorm: '866412', display: '24 HR metoprolol succinate 100 MG Extended Release Oral Tablet', dosage: 'Take 1 tablet by mouth once daily' },
     { rxnorm: '313988', display: 'furosemide 40 MG Oral Tablet', dosage: 'Take 1 tablet by mouth every morning' },
@@ -116,12 +128,34 @@ export const REACTIONS = [
 
 /** Lab orders (LOINC) and the conclusions a report on them might give. */
 export const LAB_TESTS: Record<string, { display: string; conclusions: string[] }> = {
-  '58410-2': { display: 'CBC panel - Blood by Automated count', conclusions: ['Blood count within normal limits.', 'Mild normocytic anaemia.', 'Leukocytosis with neutrophilia, consistent with bacterial infection.'] },
-  '24323-8': { display: 'Comprehensive metabolic 2000 panel - Serum or Plasma', conclusions: ['Electrolytes and renal function within normal limits.', 'Mildly reduced eGFR; recheck in three months.', 'Potassium slightly low; supplement and recheck.'] },
-  '4548-4': { display: 'Hemoglobin A1c/Hemoglobin.total in Blood', conclusions: ['HbA1c 6.8 %, near target.', 'HbA1c 8.1 %, above target; intensify treatment.', 'HbA1c 7.2 %, improved since last measurement.'] },
-  '57698-3': { display: 'Lipid panel with direct LDL - Serum or Plasma', conclusions: ['LDL cholesterol at target.', 'LDL cholesterol above target on current statin dose.'] },
-  '3016-3': { display: 'Thyrotropin [Units/volume] in Serum or Plasma', conclusions: ['TSH within reference range on current dose.', 'TSH elevated; increase levothyroxine.'] },
-  '24356-8': { display: 'Urinalysis complete panel - Urine', conclusions: ['Leukocytes and nitrite positive, consistent with urinary tract infection.', 'Urinalysis unremarkable.'] },
+  '58410-2': {
+    display: 'CBC panel - Blood by Automated count',
+    conclusions: ['Blood count within normal limits.', 'Mild normocytic anaemia.', 'Leukocytosis with neutrophilia, consistent with bacterial infection.'],
+  },
+  '24323-8': {
+    display: 'Comprehensive metabolic 2000 panel - Serum or Plasma',
+    conclusions: [
+      'Electrolytes and renal function within normal limits.',
+      'Mildly reduced eGFR; recheck in three months.',
+      'Potassium slightly low; supplement and recheck.',
+    ],
+  },
+  '4548-4': {
+    display: 'Hemoglobin A1c/Hemoglobin.total in Blood',
+    conclusions: ['HbA1c 6.8 %, near target.', 'HbA1c 8.1 %, above target; intensify treatment.', 'HbA1c 7.2 %, improved since last measurement.'],
+  },
+  '57698-3': {
+    display: 'Lipid panel with direct LDL - Serum or Plasma',
+    conclusions: ['LDL cholesterol at target.', 'LDL cholesterol above target on current statin dose.'],
+  },
+  '3016-3': {
+    display: 'Thyrotropin [Units/volume] in Serum or Plasma',
+    conclusions: ['TSH within reference range on current dose.', 'TSH elevated; increase levothyroxine.'],
+  },
+  '24356-8': {
+    display: 'Urinalysis complete panel - Urine',
+    conclusions: ['Leukocytes and nitrite positive, consistent with urinary tract infection.', 'Urinalysis unremarkable.'],
+  },
 };
 
 /** Routine labs ordered without a specific condition (check-ups). */

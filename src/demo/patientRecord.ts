@@ -83,15 +83,27 @@ export function generatePatient(faker: Faker, clinic: Clinic, n: number, now: Da
 
   // What is wrong with them: chronic problems by age, perhaps one acute illness.
   const eligible = CONDITIONS.filter((c) => c.minAge <= age);
-  const chronicCount = age < 18 ? (faker.datatype.boolean({ probability: 0.15 }) ? 1 : 0) : age < 50 ? faker.number.int({ min: 0, max: 2 }) : faker.number.int({ min: 1, max: 3 });
-  const chronic = faker.helpers.arrayElements(eligible.filter((c) => c.chronic), chronicCount);
-  const acute = chronic.length < 3 && faker.datatype.boolean({ probability: 0.45 }) ? faker.helpers.arrayElement(eligible.filter((c) => !c.chronic)) : undefined;
+  const chronicCount =
+    age < 18 ? (faker.datatype.boolean({ probability: 0.15 }) ? 1 : 0) : age < 50 ? faker.number.int({ min: 0, max: 2 }) : faker.number.int({ min: 1, max: 3 });
+  const chronic = faker.helpers.arrayElements(
+    eligible.filter((c) => c.chronic),
+    chronicCount,
+  );
+  const acute =
+    chronic.length < 3 && faker.datatype.boolean({ probability: 0.45 }) ? faker.helpers.arrayElement(eligible.filter((c) => !c.chronic)) : undefined;
   const cardiac = chronic.some((c) => CARDIAC.has(c.snomed));
-  const baseline = baselineFor(faker, age, sex, chronic.some((c) => c.snomed === '59621000'));
+  const baseline = baselineFor(
+    faker,
+    age,
+    sex,
+    chronic.some((c) => c.snomed === '59621000'),
+  );
 
   // When they came: one to three visit days, oldest first; the last may be an admission still going on.
   const visitCount = faker.number.int({ min: 1, max: 3 });
-  const days = Array.from({ length: visitCount }, () => startOfDay(faker.date.between({ from: addDays(now, -HISTORY_DAYS), to: addDays(now, -8) }))).sort((a, b) => a.getTime() - b.getTime());
+  const days = Array.from({ length: visitCount }, () => startOfDay(faker.date.between({ from: addDays(now, -HISTORY_DAYS), to: addDays(now, -8) }))).sort(
+    (a, b) => a.getTime() - b.getTime(),
+  );
   const admittedNow = faker.datatype.boolean({ probability: 0.06 });
   const acuteAt = faker.number.int({ min: 0, max: visitCount - 1 });
 
@@ -104,8 +116,16 @@ export function generatePatient(faker: Faker, clinic: Clinic, n: number, now: Da
     subject,
     period: { start: dateOnly(days[0]) },
     participant: [
-      { role: [concept(SNOMED, '446050000', 'Primary care physician')], member: ref(primary.practitioner, primary.name), onBehalfOf: ref(clinic.departments.internal) },
-      { role: [concept(SNOMED, '224535009', 'Registered nurse')], member: ref(primaryNurse.practitioner, primaryNurse.name), onBehalfOf: ref(clinic.departments.internal) },
+      {
+        role: [concept(SNOMED, '446050000', 'Primary care physician')],
+        member: ref(primary.practitioner, primary.name),
+        onBehalfOf: ref(clinic.departments.internal),
+      },
+      {
+        role: [concept(SNOMED, '224535009', 'Registered nurse')],
+        member: ref(primaryNurse.practitioner, primaryNurse.name),
+        onBehalfOf: ref(clinic.departments.internal),
+      },
     ],
     managingOrganization: [ref(clinic.departments.internal, clinic.departments.internal.name)],
   };
@@ -135,9 +155,22 @@ export function generatePatient(faker: Faker, clinic: Clinic, n: number, now: Da
   days.forEach((day, i) => {
     const last = i === visitCount - 1;
     const isAcute = acute !== undefined && i === acuteAt;
-    const kind = last && admittedNow ? kindOf('IMP') : isAcute ? faker.helpers.arrayElement([kindOf('AMB', '185345009'), kindOf('EMER')]) : faker.helpers.weightedArrayElement(ENCOUNTER_KINDS.map((k) => ({ weight: k.weight, value: k })));
+    const kind =
+      last && admittedNow
+        ? kindOf('IMP')
+        : isAcute
+          ? faker.helpers.arrayElement([kindOf('AMB', '185345009'), kindOf('EMER')])
+          : faker.helpers.weightedArrayElement(ENCOUNTER_KINDS.map((k) => ({ weight: k.weight, value: k })));
     const department: DepartmentKey =
-      kind.class.code === 'EMER' ? 'emergency' : kind.class.code === 'IMP' ? (cardiac ? 'cardiology' : faker.helpers.arrayElement(['internal', 'surgery'] as const)) : cardiac && i > 0 ? 'cardiology' : 'internal';
+      kind.class.code === 'EMER'
+        ? 'emergency'
+        : kind.class.code === 'IMP'
+          ? cardiac
+            ? 'cardiology'
+            : faker.helpers.arrayElement(['internal', 'surgery'] as const)
+          : cardiac && i > 0
+            ? 'cardiology'
+            : 'internal';
     const ward = wardOf(clinic, department, kind.class.code === 'AMB' && department === 'internal' ? 'area' : 'wa');
     const physician = department === 'internal' && kind.class.code === 'AMB' ? primary : faker.helpers.arrayElement(staffWith(clinic, 'physician', department));
     const nurse = faker.helpers.arrayElement(staffWith(clinic, 'nurse', department));
@@ -146,7 +179,16 @@ export function generatePatient(faker: Faker, clinic: Clinic, n: number, now: Da
 
     const appointment =
       kind.class.code === 'AMB'
-        ? buildAppointment(subject, physician, ward, start, Math.round((end!.getTime() - start.getTime()) / 60_000), 'fulfilled', kind.type.text!, APPOINTMENT_TYPE[kind.type.coding![0].code!] ?? 'ROUTINE')
+        ? buildAppointment(
+            subject,
+            physician,
+            ward,
+            start,
+            Math.round((end!.getTime() - start.getTime()) / 60_000),
+            'fulfilled',
+            kind.type.text!,
+            APPOINTMENT_TYPE[kind.type.coding![0].code!] ?? 'ROUTINE',
+          )
         : undefined;
     const partial = { kind, ward, physician, nurse, start, end };
     const visit: Visit = { ...partial, encounter: buildEncounter(subject, clinic, partial, appointment) };
@@ -159,14 +201,31 @@ export function generatePatient(faker: Faker, clinic: Clinic, n: number, now: Da
       condition: buildCondition(faker, subject, visit, code, birth, now),
     }));
     if (diagnosed.length > 0) visit.encounter.diagnosis = diagnosed.map((d, rank) => ({ condition: ref(d.condition, d.code.display), rank: rank + 1 }));
-    const allergies = i === 0 ? faker.helpers.arrayElements(ALLERGIES, faker.helpers.weightedArrayElement([{ weight: 15, value: 0 }, { weight: 4, value: 1 }, { weight: 1, value: 2 }])) : [];
-    const prescriptions = diagnosed.map((d) => buildMedicationRequest(subject, visit, faker.helpers.arrayElement(d.code.medications), d.condition, d.code.chronic, now));
+    const allergies =
+      i === 0
+        ? faker.helpers.arrayElements(
+            ALLERGIES,
+            faker.helpers.weightedArrayElement([
+              { weight: 15, value: 0 },
+              { weight: 4, value: 1 },
+              { weight: 1, value: 2 },
+            ]),
+          )
+        : [];
+    const prescriptions = diagnosed.map((d) =>
+      buildMedicationRequest(subject, visit, faker.helpers.arrayElement(d.code.medications), d.condition, d.code.chronic, now),
+    );
 
     const labCodes = new Map<string, WithId<Condition> | undefined>();
     for (const d of diagnosed) if (d.code.labs.length > 0) labCodes.set(d.code.labs[0], d.condition);
-    if (kind.type.coding![0].code === '185349003' && faker.datatype.boolean({ probability: 0.5 })) labCodes.set(faker.helpers.arrayElement(ROUTINE_LABS), undefined);
-    const orders = [...labCodes].slice(0, 2).map(([loinc, reason]) => buildLabOrder(subject, clinic, visit, loinc, end !== undefined && faker.datatype.boolean({ probability: 0.7 }), reason));
-    const reports = orders.filter((o) => o.status === 'completed').map((o) => buildLabReport(faker, subject, clinic, visit, o, faker.helpers.arrayElement(staffWith(clinic, 'lab'))));
+    if (kind.type.coding![0].code === '185349003' && faker.datatype.boolean({ probability: 0.5 }))
+      labCodes.set(faker.helpers.arrayElement(ROUTINE_LABS), undefined);
+    const orders = [...labCodes]
+      .slice(0, 2)
+      .map(([loinc, reason]) => buildLabOrder(subject, clinic, visit, loinc, end !== undefined && faker.datatype.boolean({ probability: 0.7 }), reason));
+    const reports = orders
+      .filter((o) => o.status === 'completed')
+      .map((o) => buildLabReport(faker, subject, clinic, visit, o, faker.helpers.arrayElement(staffWith(clinic, 'lab'))));
 
     const procedureCode = procedureFor(faker, kind, department);
     const procedures = procedureCode ? [buildProcedure(subject, visit, procedureCode, diagnosed[0]?.condition)] : [];
@@ -198,13 +257,19 @@ export function generatePatient(faker: Faker, clinic: Clinic, n: number, now: Da
   for (const id of teamMembers) {
     if (id === primary.practitioner.id || id === primaryNurse.practitioner.id) continue;
     const member = clinic.staff.find((s) => s.practitioner.id === id)!;
-    careTeam.participant!.push({ role: [concept(SNOMED, '309343006', 'Physician')], member: ref(member.practitioner, member.name), onBehalfOf: ref(clinic.departments[member.department]) });
+    careTeam.participant!.push({
+      role: [concept(SNOMED, '309343006', 'Physician')],
+      member: ref(member.practitioner, member.name),
+      onBehalfOf: ref(clinic.departments[member.department]),
+    });
   }
 
   if (!admittedNow && faker.datatype.boolean({ probability: 0.35 })) {
     const when = addMinutes(addDays(now, faker.number.int({ min: 1, max: 60 })), faker.number.int({ min: 16, max: 32 }) * 30);
     const reason = chronic.length > 0 ? `Follow-up: ${faker.helpers.arrayElement(chronic).display.toLowerCase()}` : 'Annual check-up';
-    resources.push(buildAppointment(subject, primary, wardOf(clinic, 'internal', 'area'), when, 20, 'booked', reason, chronic.length > 0 ? 'FOLLOWUP' : 'CHECKUP'));
+    resources.push(
+      buildAppointment(subject, primary, wardOf(clinic, 'internal', 'area'), when, 20, 'booked', reason, chronic.length > 0 ? 'FOLLOWUP' : 'CHECKUP'),
+    );
   }
   return { patient, resources };
 }
@@ -222,7 +287,11 @@ function kindOf(classCode: string, typeCode?: string): EncounterKind {
 function baselineFor(faker: Faker, age: number, sex: 'female' | 'male', hypertensive: boolean): Baseline {
   const child = age < 18;
   return {
-    weightKg: child ? 3 * age + 8 + faker.number.float({ min: -3, max: 3 }) : sex === 'female' ? faker.number.float({ min: 52, max: 95 }) : faker.number.float({ min: 62, max: 112 }),
+    weightKg: child
+      ? 3 * age + 8 + faker.number.float({ min: -3, max: 3 })
+      : sex === 'female'
+        ? faker.number.float({ min: 52, max: 95 })
+        : faker.number.float({ min: 62, max: 112 }),
     heartRate: child ? faker.number.int({ min: 78, max: 105 }) : faker.number.int({ min: 58, max: 86 }),
     systolic: (child ? faker.number.int({ min: 95, max: 112 }) : faker.number.int({ min: 108, max: 132 })) + (hypertensive ? 18 : 0),
     diastolic: (child ? faker.number.int({ min: 58, max: 70 }) : faker.number.int({ min: 68, max: 84 })) + (hypertensive ? 8 : 0),

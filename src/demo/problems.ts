@@ -36,7 +36,13 @@ export function buildCondition(faker: Faker, patient: Reference<Patient>, visit:
         ? concept(CONDITION_CATEGORY, 'problem-list-item', 'Problem List Item')
         : concept(CONDITION_CATEGORY, 'encounter-diagnosis', 'Encounter Diagnosis'),
     ],
-    code: { coding: [{ system: SNOMED, code: code.snomed, display: code.display }, { system: ICD10, code: code.icd10 }], text: code.display },
+    code: {
+      coding: [
+        { system: SNOMED, code: code.snomed, display: code.display },
+        { system: ICD10, code: code.icd10 },
+      ],
+      text: code.display,
+    },
     subject: patient,
     encounter: ref(visit.encounter),
     onsetDateTime: dateOnly(onset < birth ? birth : onset),
@@ -72,7 +78,14 @@ export function buildAllergy(faker: Faker, patient: Reference<Patient>, visit: V
 }
 
 /** A prescription: long-term ones stay active, a short course for an acute problem is completed. */
-export function buildMedicationRequest(patient: Reference<Patient>, visit: Visit, rxnorm: string, reason: WithId<Condition>, longTerm: boolean, now: Date): WithId<MedicationRequest> {
+export function buildMedicationRequest(
+  patient: Reference<Patient>,
+  visit: Visit,
+  rxnorm: string,
+  reason: WithId<Condition>,
+  longTerm: boolean,
+  now: Date,
+): WithId<MedicationRequest> {
   const med = MEDICATIONS[rxnorm];
   const finished = !longTerm && addDays(visit.start, 14) < now;
   return {
@@ -82,20 +95,33 @@ export function buildMedicationRequest(patient: Reference<Patient>, visit: Visit
     ...(reason.meta?.security ? { meta: { security: reason.meta.security } } : {}),
     status: finished ? 'completed' : 'active',
     intent: 'order',
-    category: [concept('http://terminology.hl7.org/CodeSystem/medicationrequest-category', longTerm ? 'community' : 'outpatient', longTerm ? 'Community' : 'Outpatient')],
+    category: [
+      concept('http://terminology.hl7.org/CodeSystem/medicationrequest-category', longTerm ? 'community' : 'outpatient', longTerm ? 'Community' : 'Outpatient'),
+    ],
     medicationCodeableConcept: concept(RXNORM, med.rxnorm, med.display),
     subject: patient,
     encounter: ref(visit.encounter),
     authoredOn: dateTime(addMinutes(visit.start, 25)),
     requester: ref(visit.physician.practitioner, visit.physician.name),
     reasonReference: [ref(reason)],
-    courseOfTherapyType: concept('http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy', longTerm ? 'continuous' : 'acute', longTerm ? 'Continuous long term therapy' : 'Short course (acute) therapy'),
+    courseOfTherapyType: concept(
+      'http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy',
+      longTerm ? 'continuous' : 'acute',
+      longTerm ? 'Continuous long term therapy' : 'Short course (acute) therapy',
+    ),
     dosageInstruction: [{ sequence: 1, text: med.dosage }],
   };
 }
 
 /** A lab order; the laboratory department is the performer. */
-export function buildLabOrder(patient: Reference<Patient>, clinic: Clinic, visit: Visit, loinc: string, done: boolean, reason?: WithId<Condition>): WithId<ServiceRequest> {
+export function buildLabOrder(
+  patient: Reference<Patient>,
+  clinic: Clinic,
+  visit: Visit,
+  loinc: string,
+  done: boolean,
+  reason?: WithId<Condition>,
+): WithId<ServiceRequest> {
   return {
     resourceType: 'ServiceRequest',
     id: newId(),
@@ -112,7 +138,14 @@ export function buildLabOrder(patient: Reference<Patient>, clinic: Clinic, visit
   };
 }
 
-export function buildLabReport(faker: Faker, patient: Reference<Patient>, clinic: Clinic, visit: Visit, order: WithId<ServiceRequest>, technician: StaffMember): WithId<DiagnosticReport> {
+export function buildLabReport(
+  faker: Faker,
+  patient: Reference<Patient>,
+  clinic: Clinic,
+  visit: Visit,
+  order: WithId<ServiceRequest>,
+  technician: StaffMember,
+): WithId<DiagnosticReport> {
   const loinc = order.code!.coding![0].code!;
   const collected = addMinutes(visit.start, 45);
   return {

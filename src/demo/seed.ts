@@ -86,7 +86,12 @@ async function createAccounts(cw: Carewall, clinic: Clinic): Promise<DemoLogin[]
   // In parallel: password hashing (argon2id) runs on libuv's thread pool. Results keep staff order.
   return Promise.all(
     clinic.staff.map(async ({ login }) => {
-      const created = await cw.identity.createAccount({ username: login.username, password: login.password, roles: login.roles, practitioner: login.practitioner });
+      const created = await cw.identity.createAccount({
+        username: login.username,
+        password: login.password,
+        roles: login.roles,
+        practitioner: login.practitioner,
+      });
       return created.totpUri ? { ...login, totpUri: created.totpUri } : { ...login };
     }),
   );

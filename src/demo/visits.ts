@@ -41,7 +41,12 @@ export interface VitalSigns {
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 const VITAL_CATEGORY = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs', display: 'Vital Signs' }] }];
 
-export function buildEncounter(patient: Reference<Patient>, clinic: Clinic, visit: Omit<Visit, 'encounter'>, appointment?: WithId<Appointment>): WithId<Encounter> {
+export function buildEncounter(
+  patient: Reference<Patient>,
+  clinic: Clinic,
+  visit: Omit<Visit, 'encounter'>,
+  appointment?: WithId<Appointment>,
+): WithId<Encounter> {
   const department = clinic.departments[visit.ward.department];
   return {
     resourceType: 'Encounter',
@@ -51,7 +56,10 @@ export function buildEncounter(patient: Reference<Patient>, clinic: Clinic, visi
     type: [visit.kind.type],
     subject: patient,
     participant: [
-      { type: [{ coding: [{ system: PARTICIPATION, code: 'ATND', display: 'attender' }] }], individual: ref(visit.physician.practitioner, visit.physician.name) },
+      {
+        type: [{ coding: [{ system: PARTICIPATION, code: 'ATND', display: 'attender' }] }],
+        individual: ref(visit.physician.practitioner, visit.physician.name),
+      },
       { type: [{ coding: [{ system: PARTICIPATION, code: 'PART', display: 'Participation' }] }], individual: ref(visit.nurse.practitioner, visit.nurse.name) },
     ],
     ...(appointment ? { appointment: [ref(appointment)] } : {}),
@@ -79,7 +87,11 @@ export function buildAppointment(
     resourceType: 'Appointment',
     id: newId(),
     status,
-    appointmentType: concept('http://terminology.hl7.org/CodeSystem/v2-0276', kind, { ROUTINE: 'Routine appointment', FOLLOWUP: 'A follow up visit', CHECKUP: 'A routine check-up' }[kind]),
+    appointmentType: concept(
+      'http://terminology.hl7.org/CodeSystem/v2-0276',
+      kind,
+      { ROUTINE: 'Routine appointment', FOLLOWUP: 'A follow up visit', CHECKUP: 'A routine check-up' }[kind],
+    ),
     description,
     start: dateTime(start),
     end: dateTime(addMinutes(start, minutes)),
@@ -152,7 +164,9 @@ export function noteText(faker: Faker, visit: Visit, f: NoteFacts): string {
     `Assessment: ${faker.helpers.arrayElement(assessments(f))}`,
   ];
   const plan = [...f.prescribed.map((m) => `start ${m}`), ...f.ordered.map((t) => `order ${t}`)];
-  lines.push(`Plan: ${plan.length > 0 ? plan.join('; ') : 'no change to current treatment'}; ${faker.helpers.arrayElement(['review in 3 months', 'review in 6 weeks', 'return if symptoms worsen', 'annual review'])}.`);
+  lines.push(
+    `Plan: ${plan.length > 0 ? plan.join('; ') : 'no change to current treatment'}; ${faker.helpers.arrayElement(['review in 3 months', 'review in 6 weeks', 'return if symptoms worsen', 'annual review'])}.`,
+  );
   lines.push(`Signed: ${visit.physician.name}`);
   return lines.join('\n');
 }
@@ -167,7 +181,12 @@ function assessments(f: NoteFacts): string[] {
 
 /** A clinical note as a DocumentReference with the text inline (base64 attachment data). */
 export function buildNote(patient: Reference<Patient>, clinic: Clinic, visit: Visit, text: string): WithId<DocumentReference> {
-  const type = visit.kind.class.code === 'IMP' && visit.end ? DOCUMENT_TYPES.discharge : visit.kind.class.code === 'EMER' ? DOCUMENT_TYPES.emergency : DOCUMENT_TYPES.progress;
+  const type =
+    visit.kind.class.code === 'IMP' && visit.end
+      ? DOCUMENT_TYPES.discharge
+      : visit.kind.class.code === 'EMER'
+        ? DOCUMENT_TYPES.emergency
+        : DOCUMENT_TYPES.progress;
   const written = visit.end ?? addMinutes(visit.start, 45);
   return {
     resourceType: 'DocumentReference',

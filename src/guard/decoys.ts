@@ -102,7 +102,13 @@ export class DecoySet {
     const state = loadDecoyState(this.stateFile);
     for (const d of folders) {
       const root = roots.find((r) => d === r || d.startsWith(r + path.sep))!;
-      if (path.relative(root, d).split(path.sep).some((s) => NO_DECOY_DIRS.has(s))) continue;
+      if (
+        path
+          .relative(root, d)
+          .split(path.sep)
+          .some((s) => NO_DECOY_DIRS.has(s))
+      )
+        continue;
       // A folder that refuses the decoys (read-only after an alarm, not the guard's to write) goes without.
       const planted = await plantDecoys(d, state.seed).catch(() => [] as string[]);
       for (const p of planted) {

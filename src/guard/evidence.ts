@@ -42,7 +42,8 @@ export function compareToBaseline(old: Fingerprint, now: Fingerprint): Signal | 
   }
   // A binary the guard could not read before (unknown format) gives no baseline to judge against,
   // except that base64 of random bytes replacing it is never an edit.
-  if ((old.kind === 'data' || old.kind === 'opaque') && now.kind === 'base64-random') return { weight: DESTROYED, signal: `binary replaced by base64 of random bytes` };
+  if ((old.kind === 'data' || old.kind === 'opaque') && now.kind === 'base64-random')
+    return { weight: DESTROYED, signal: `binary replaced by base64 of random bytes` };
   return undefined;
 }
 

@@ -50,17 +50,76 @@ export interface Fingerprint {
 
 /** Formats that share a container are one family: a DOCX saved as .zip is not a change of type. */
 const FAMILY: Record<string, string> = {
-  docx: 'zip', xlsx: 'zip', pptx: 'zip', odt: 'zip', ods: 'zip', odp: 'zip', epub: 'zip', jar: 'zip', apk: 'zip', zip: 'zip',
-  vsdx: 'zip', '3mf': 'zip', kmz: 'zip', xpi: 'zip',
-  jpg: 'jpg', jpeg: 'jpg', jxl: 'jxl', tif: 'tif', tiff: 'tif', dcm: 'dcm',
-  doc: 'cfb', xls: 'cfb', ppt: 'cfb', msi: 'cfb', cfb: 'cfb', msg: 'cfb',
-  gz: 'gz', tgz: 'gz', '7z': '7z', xz: 'xz', bz2: 'bz2', zst: 'zst', rar: 'rar', tar: 'tar',
-  mp4: 'mp4', m4a: 'mp4', m4v: 'mp4', mov: 'mov', heic: 'heic', avif: 'heic',
+  docx: 'zip',
+  xlsx: 'zip',
+  pptx: 'zip',
+  odt: 'zip',
+  ods: 'zip',
+  odp: 'zip',
+  epub: 'zip',
+  jar: 'zip',
+  apk: 'zip',
+  zip: 'zip',
+  vsdx: 'zip',
+  '3mf': 'zip',
+  kmz: 'zip',
+  xpi: 'zip',
+  jpg: 'jpg',
+  jpeg: 'jpg',
+  jxl: 'jxl',
+  tif: 'tif',
+  tiff: 'tif',
+  dcm: 'dcm',
+  doc: 'cfb',
+  xls: 'cfb',
+  ppt: 'cfb',
+  msi: 'cfb',
+  cfb: 'cfb',
+  msg: 'cfb',
+  gz: 'gz',
+  tgz: 'gz',
+  '7z': '7z',
+  xz: 'xz',
+  bz2: 'bz2',
+  zst: 'zst',
+  rar: 'rar',
+  tar: 'tar',
+  mp4: 'mp4',
+  m4a: 'mp4',
+  m4v: 'mp4',
+  mov: 'mov',
+  heic: 'heic',
+  avif: 'heic',
 };
 export const family = (ext: string): string => FAMILY[ext] ?? ext;
 
 /** The family an extension promises, when the guard knows it (`text` for plain-text extensions). */
-const TEXT_EXT = new Set(['txt', 'csv', 'tsv', 'md', 'json', 'xml', 'html', 'htm', 'log', 'ini', 'cfg', 'conf', 'yml', 'yaml', 'js', 'mjs', 'cjs', 'ts', 'css', 'hl7', 'rtf', 'svg', 'sh', 'py']);
+const TEXT_EXT = new Set([
+  'txt',
+  'csv',
+  'tsv',
+  'md',
+  'json',
+  'xml',
+  'html',
+  'htm',
+  'log',
+  'ini',
+  'cfg',
+  'conf',
+  'yml',
+  'yaml',
+  'js',
+  'mjs',
+  'cjs',
+  'ts',
+  'css',
+  'hl7',
+  'rtf',
+  'svg',
+  'sh',
+  'py',
+]);
 export function familyOfExtension(name: string): string | undefined {
   const ext = path.extname(name).slice(1).toLowerCase();
   if (!ext) return undefined;
@@ -74,7 +133,25 @@ export function familyOfExtension(name: string): string | undefined {
  * Extensions that any program uses for work files (safe-saves, downloads, backups): renaming to
  * them is normal and is never counted as a rename to a new extension.
  */
-export const WORK_EXTENSIONS = new Set(['tmp', 'temp', 'bak', 'old', 'orig', 'swp', 'swx', 'part', 'partial', 'crdownload', 'download', 'lock', 'wbk', 'asd', 'sav', 'new', '~']);
+export const WORK_EXTENSIONS = new Set([
+  'tmp',
+  'temp',
+  'bak',
+  'old',
+  'orig',
+  'swp',
+  'swx',
+  'part',
+  'partial',
+  'crdownload',
+  'download',
+  'lock',
+  'wbk',
+  'asd',
+  'sav',
+  'new',
+  '~',
+]);
 
 async function magic(head: Buffer): Promise<string | undefined> {
   // DICOM Part 10: a 128-byte preamble then "DICM" (file-type knows it too; this keeps the guard
@@ -164,7 +241,15 @@ export async function fingerprintOf(bufs: Buffer[], offsets: number[], size: num
     kind,
     blocks: bufs.map((b, i) => {
       const text = textShare(b);
-      return { offset: offsets[i], length: b.length, random: looksRandom(b), structured: looksStructured(b), text, nonText: Math.round((1 - text) * b.length), controls: controlBytes(b) };
+      return {
+        offset: offsets[i],
+        length: b.length,
+        random: looksRandom(b),
+        structured: looksStructured(b),
+        text,
+        nonText: Math.round((1 - text) * b.length),
+        controls: controlBytes(b),
+      };
     }),
     sample: h.digest('base64url').slice(0, 22),
   };

@@ -70,7 +70,10 @@ function zipOf(entries: Array<[string, Buffer]>): Promise<Buffer> {
     const when = new Date(2025, 2, 3, 9, 0, 0);
     for (const [name, data] of entries) z.addBuffer(data, name, { mtime: when });
     const chunks: Buffer[] = [];
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    z.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => resolve(Buffer.concat(chunks)))
+      .on('error', reject);
     z.end();
   });
 }
@@ -81,10 +84,30 @@ export { zipOf };
 export function docx(rng: Rng, paragraphs = rng.int(5, 120)): Promise<Buffer> {
   const body = Array.from({ length: paragraphs }, () => `<w:p><w:r><w:t>${prose(rng, rng.int(10, 60))}</w:t></w:r></w:p>`).join('');
   return zipOf([
-    ['[Content_Types].xml', Buffer.from('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')],
-    ['_rels/.rels', Buffer.from('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')],
-    ['word/document.xml', Buffer.from(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`)],
-    ['docProps/core.xml', Buffer.from('<?xml version="1.0" encoding="UTF-8"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"/>')],
+    [
+      '[Content_Types].xml',
+      Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+      ),
+    ],
+    [
+      '_rels/.rels',
+      Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+      ),
+    ],
+    [
+      'word/document.xml',
+      Buffer.from(
+        `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
+      ),
+    ],
+    [
+      'docProps/core.xml',
+      Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"/>',
+      ),
+    ],
   ]);
 }
 
@@ -102,7 +125,15 @@ export function pdf(rng: Rng, pages = rng.int(1, 6)): Buffer {
     const text = zlib.deflateSync(Buffer.from(`BT /F1 11 Tf 72 720 Td (${prose(rng, rng.int(80, 400)).replace(/[()\\]/g, '')}) Tj ET`));
     const c = add(Buffer.concat([Buffer.from(`<< /Length ${text.length} /Filter /FlateDecode >>\nstream\n`), text, Buffer.from('\nendstream')]));
     const img = zlib.deflateSync(noiseImage(rng, 96, 96));
-    const im = add(Buffer.concat([Buffer.from(`<< /Type /XObject /Subtype /Image /Width 96 /Height 96 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length ${img.length} /Filter /FlateDecode >>\nstream\n`), img, Buffer.from('\nendstream')]));
+    const im = add(
+      Buffer.concat([
+        Buffer.from(
+          `<< /Type /XObject /Subtype /Image /Width 96 /Height 96 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length ${img.length} /Filter /FlateDecode >>\nstream\n`,
+        ),
+        img,
+        Buffer.from('\nendstream'),
+      ]),
+    );
     kids.push(`${add(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${c} 0 R /Resources << /XObject << /Im1 ${im} 0 R >> >> >>`)} 0 R`);
   }
   objs[1] = Buffer.from(`<< /Type /Pages /Kids [${kids.join(' ')}] /Count ${pages} >>`);
@@ -125,7 +156,8 @@ function noiseImage(rng: Rng, w: number, h: number): Buffer {
   const b = Buffer.alloc(w * h);
   const fx = rng.next() * 0.2;
   const fy = rng.next() * 0.2;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) b[y * w + x] = Math.max(0, Math.min(255, 128 + 60 * Math.sin(x * fx) * Math.cos(y * fy) + (rng.next() - 0.5) * 24));
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) b[y * w + x] = Math.max(0, Math.min(255, 128 + 60 * Math.sin(x * fx) * Math.cos(y * fy) + (rng.next() - 0.5) * 24));
   return b;
 }
 
@@ -139,7 +171,10 @@ export function jpeg(rng: Rng, side = rng.int(200, 520)): Buffer {
   const app0 = seg(0xe0, Buffer.from([0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 72, 0, 72, 0, 0]));
   const dqt = seg(0xdb, Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: 64 }, (_, i) => 2 + Math.floor(i / 3)))]));
   const sof = seg(0xc0, Buffer.from([8, side >> 8, side & 0xff, side >> 8, side & 0xff, 1, 1, 0x11, 0]));
-  const dht = seg(0xc4, Buffer.concat([Buffer.from([0x00, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])]));
+  const dht = seg(
+    0xc4,
+    Buffer.concat([Buffer.from([0x00, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])]),
+  );
   const sos = seg(0xda, Buffer.from([1, 1, 0, 0, 63, 0]));
   const raw = zlib.deflateSync(noiseImage(rng, side, side), { level: 6 });
   const scan: number[] = [];

@@ -332,7 +332,8 @@ export class Guard {
     // A new name. A rename keeps the sampled bytes: find the name it had.
     const renamed = this.takeTombstone(undefined, (x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
     if (renamed) {
-      if (foreignExtension(p, fp, this.extensions)) this.add(p, { weight: WEAK, signal: `renamed to a new extension .${path.extname(p).slice(1)}` }, [renamed.path, p], now);
+      if (foreignExtension(p, fp, this.extensions))
+        this.add(p, { weight: WEAK, signal: `renamed to a new extension .${path.extname(p).slice(1)}` }, [renamed.path, p], now);
       if (this.pinned.delete(renamed.path)) this.pinned.add(p);
       this.baseline.set(p, fp);
       return;
@@ -371,7 +372,8 @@ export class Guard {
     const r = this.recentNew.findIndex((x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
     if (r >= 0) {
       const [moved] = this.recentNew.splice(r, 1);
-      if (foreignExtension(moved.path, moved.fp, this.extensions)) this.add(moved.path, { weight: WEAK, signal: `renamed to a new extension .${path.extname(moved.path).slice(1)}` }, [p, moved.path], now);
+      if (foreignExtension(moved.path, moved.fp, this.extensions))
+        this.add(moved.path, { weight: WEAK, signal: `renamed to a new extension .${path.extname(moved.path).slice(1)}` }, [p, moved.path], now);
       if (this.pinned.delete(p)) this.pinned.add(moved.path);
       return;
     }

@@ -68,7 +68,15 @@ export interface IncidentContext {
 
 export class IncidentDesk {
   private readonly evidence = new Map<string, Evidence>(); // by path: the strongest
-  private incident?: { since: number; affected: Set<string>; lastLine: number; reported: number; severity: number; response?: Promise<void>; results: Record<string, unknown> };
+  private incident?: {
+    since: number;
+    affected: Set<string>;
+    lastLine: number;
+    reported: number;
+    severity: number;
+    response?: Promise<void>;
+    results: Record<string, unknown>;
+  };
   private affectedTimer?: NodeJS.Timeout;
   readonly alarms: Alarm[] = [];
 

@@ -111,7 +111,10 @@ export async function makeReadOnly(roots: string[], skip: (p: string) => boolean
     // The folder first: from that moment it refuses new files, renames and deletes.
     const st = await fsp.stat(d).catch(() => undefined);
     if (st && st.mode & 0o222) {
-      await fsp.chmod(d, st.mode & 0o7555).then(() => saved.push({ path: d, mode: st.mode & 0o7777 }), () => {});
+      await fsp.chmod(d, st.mode & 0o7555).then(
+        () => saved.push({ path: d, mode: st.mode & 0o7777 }),
+        () => {},
+      );
     }
     await Promise.all(
       entries.map(async (e) => {
@@ -121,7 +124,10 @@ export async function makeReadOnly(roots: string[], skip: (p: string) => boolean
         else if (e.isFile()) {
           const fst = await fsp.stat(p).catch(() => undefined);
           if (fst && fst.mode & 0o222) {
-            await fsp.chmod(p, fst.mode & 0o7555).then(() => saved.push({ path: p, mode: fst.mode & 0o7777 }), () => {});
+            await fsp.chmod(p, fst.mode & 0o7555).then(
+              () => saved.push({ path: p, mode: fst.mode & 0o7777 }),
+              () => {},
+            );
           }
         }
       }),
@@ -141,7 +147,10 @@ export async function restoreWriteBits(saved: SavedMode[]): Promise<number> {
   for (const m of saved) {
     const st = await fsp.lstat(m.path).catch(() => undefined);
     if (!st || st.isSymbolicLink()) continue;
-    await fsp.chmod(m.path, (st.mode & 0o7777) | (m.mode & 0o222)).then(() => n++, () => {});
+    await fsp.chmod(m.path, (st.mode & 0o7777) | (m.mode & 0o222)).then(
+      () => n++,
+      () => {},
+    );
   }
   return n;
 }

@@ -18,7 +18,10 @@ import { copySnapshot, restoreWriteBits, stillMatches, type ProtectiveSnapshot }
 import type { GuardSettings } from './settings.js';
 
 /** The backup module's protective snapshot of chosen files (BackupService.protect). */
-export type ProtectFiles = (files: string[], stillGood: (abs: string) => Promise<boolean>) => Promise<{ snapshot: string; files: number; bytes: number; changedMeanwhile: string[] }>;
+export type ProtectFiles = (
+  files: string[],
+  stillGood: (abs: string) => Promise<boolean>,
+) => Promise<{ snapshot: string; files: number; bytes: number; changedMeanwhile: string[] }>;
 
 export interface GuardServiceDeps {
   db: Database;
@@ -172,21 +175,48 @@ export class GuardService {
   }
 
   async alarms(limit = 100): Promise<GuardAlarmRow[]> {
-    const r = await this.deps.db.query<{ id: string; raised_at: Date; severity: string; reason: string; incident_since: Date; shares: string[]; files: number; affected: number }>(
-      `select id::text as id, raised_at, severity, reason, incident_since, shares, files, affected from guard_alarm order by id desc limit $1`,
-      [limit],
-    );
-    return r.rows.map((x) => ({ id: x.id, at: new Date(x.raised_at).toISOString(), severity: x.severity, reason: x.reason, since: new Date(x.incident_since).toISOString(), shares: x.shares, files: x.files, affected: x.affected }));
+    const r = await this.deps.db.query<{
+      id: string;
+      raised_at: Date;
+      severity: string;
+      reason: string;
+      incident_since: Date;
+      shares: string[];
+      files: number;
+      affected: number;
+    }>(`select id::text as id, raised_at, severity, reason, incident_since, shares, files, affected from guard_alarm order by id desc limit $1`, [limit]);
+    return r.rows.map((x) => ({
+      id: x.id,
+      at: new Date(x.raised_at).toISOString(),
+      severity: x.severity,
+      reason: x.reason,
+      since: new Date(x.incident_since).toISOString(),
+      shares: x.shares,
+      files: x.files,
+      affected: x.affected,
+    }));
   }
 
   status(): GuardStatus {
     const s = this.deps.settings;
     let incident: GuardStatus['incident'];
     if (fs.existsSync(this.affectedFile)) {
-      const doc = JSON.parse(fs.readFileSync(this.affectedFile, 'utf8')) as { since: string; affected: string[]; snapshot?: { location?: string; files?: number; error?: string } };
+      const doc = JSON.parse(fs.readFileSync(this.affectedFile, 'utf8')) as {
+        since: string;
+        affected: string[];
+        snapshot?: { location?: string; files?: number; error?: string };
+      };
       incident = { since: doc.since, affected: doc.affected.length, snapshot: doc.snapshot };
     }
-    return { enabled: this.enabled, watching: !!this.guard, shares: Object.keys(this.watched), decoys: s.decoys, readOnlyOnAlarm: s.readOnlyOnAlarm, readOnly: fs.existsSync(this.modesFile), incident };
+    return {
+      enabled: this.enabled,
+      watching: !!this.guard,
+      shares: Object.keys(this.watched),
+      decoys: s.decoys,
+      readOnlyOnAlarm: s.readOnlyOnAlarm,
+      readOnly: fs.existsSync(this.modesFile),
+      incident,
+    };
   }
 
   /**

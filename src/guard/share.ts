@@ -51,7 +51,8 @@ export async function makeShare(dir: string, opts: { files: number; seed: number
     for (let i = take(rng.int(0, 3)); i > 0; i--) await put(`${p}/Photos/IMG_${rng.int(1000, 99999)}.jpg`, jpeg(rng));
     if (rng.next() < 0.5) {
       const s = rng.int(1, 9);
-      for (let i = take(rng.int(3, 10)); i > 0; i--) await put(`${p}/Imaging/Series${s}/IM${String(i).padStart(5, '0')}.dcm`, dicom(rng, rng.pick([128, 256, 256])));
+      for (let i = take(rng.int(3, 10)); i > 0; i--)
+        await put(`${p}/Imaging/Series${s}/IM${String(i).padStart(5, '0')}.dcm`, dicom(rng, rng.pick([128, 256, 256])));
     }
     for (let i = take(rng.int(1, 5)); i > 0; i--) await put(`${p}/Notes/note-${rng.int(1, 99999)}.txt`, txt(rng));
     if (rng.next() < 0.2) for (let i = take(1); i > 0; i--) await put(`${dept}/Lab/export-${rng.int(1, 99999)}.csv`, csv(rng));

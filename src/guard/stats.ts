@@ -118,7 +118,9 @@ export function isBase64OfRandom(buf: Uint8Array): boolean {
   }
   if (chars < 700) return false;
   // Decode whole 4-character groups only: a sample may start in the middle of a line.
-  const text = Buffer.from(buf).toString('latin1').replace(/[\r\n=]/g, '');
+  const text = Buffer.from(buf)
+    .toString('latin1')
+    .replace(/[\r\n=]/g, '');
   const usable = text.length - (text.length % 4);
   const decoded = Buffer.from(text.slice(0, usable).replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   return decoded.length >= MIN_RANDOM_SAMPLE && looksRandom(decoded);

@@ -35,7 +35,8 @@ export async function registerClientRoutes(app: FastifyInstance, cw: Carewall): 
 
 const NOT_CONFIGURED = {
   error: 'temporarily_unavailable',
-  error_description: "this server's public address is not configured (carewall.json publicUrl, or carewall init --public-url): client assertions cannot be checked",
+  error_description:
+    "this server's public address is not configured (carewall.json publicUrl, or carewall init --public-url): client assertions cannot be checked",
 };
 
 function discovery(tokenEndpoint: string) {

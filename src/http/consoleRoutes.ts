@@ -55,8 +55,15 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Carewall):
     const url = new URL(`http://console${req.url}`);
     // The search runs under the caller's access rules (and records each patient it returns).
     const bundle = await cw.fhir.search(who, 'Patient', query, url);
-    const patients = (bundle.entry ?? []).map((e) => e.resource as { id: string; name?: Array<{ family?: string; given?: string[] }>; birthDate?: string; gender?: string });
-    const decisions = await cw.access.decideMany(who, 'read', 'read', patients.map((p) => ({ resourceType: 'Patient', id: p.id, patientId: p.id, labels: [] })));
+    const patients = (bundle.entry ?? []).map(
+      (e) => e.resource as { id: string; name?: Array<{ family?: string; given?: string[] }>; birthDate?: string; gender?: string },
+    );
+    const decisions = await cw.access.decideMany(
+      who,
+      'read',
+      'read',
+      patients.map((p) => ({ resourceType: 'Patient', id: p.id, patientId: p.id, labels: [] })),
+    );
     return {
       total: bundle.total ?? patients.length,
       patients: patients.map((p, i) => ({
@@ -112,7 +119,10 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Carewall):
     // The console runs only its own scripts, talks only to this server, and is never framed.
     app.addHook('onSend', async (req, reply) => {
       if (/^\/(api|fhir|auth)(\/|$)/.test(req.url)) return;
-      reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+      reply.header(
+        'content-security-policy',
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
     });

@@ -79,10 +79,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
 
   // Patient data may sit in query strings: log the path only.
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      { reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
+    req.log.info({ reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   // The request's context (client, request id, the search asked) follows it down to the audit log.

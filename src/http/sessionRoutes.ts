@@ -33,7 +33,10 @@ export function toApiError(err: unknown): unknown {
 
 /** A JSON object body, or a 400. Form-encoded bodies are refused: the contract is JSON. */
 export function jsonObjectBody(req: FastifyRequest): Record<string, unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type !== 'application/json' && type !== 'application/fhir+json') {
     throw new FhirError(400, 'structure', 'request body must be JSON (content-type application/json)');
   }

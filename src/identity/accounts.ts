@@ -58,7 +58,18 @@ export async function insertAccount(q: Queryable, a: NewAccountRow): Promise<boo
      values ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10)
      on conflict (username) do nothing
      returning id`,
-    [a.id, a.username, a.passwordHash, a.roles, a.practitioner ?? null, a.totpSecretSealed ?? null, a.totpRequired, a.validUntil ?? null, a.pendingPractitioner?.practitioner ?? null, a.pendingPractitioner?.requestedBy ?? null],
+    [
+      a.id,
+      a.username,
+      a.passwordHash,
+      a.roles,
+      a.practitioner ?? null,
+      a.totpSecretSealed ?? null,
+      a.totpRequired,
+      a.validUntil ?? null,
+      a.pendingPractitioner?.practitioner ?? null,
+      a.pendingPractitioner?.requestedBy ?? null,
+    ],
   );
   return r.rows.length === 1;
 }

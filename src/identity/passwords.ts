@@ -59,12 +59,7 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
 export function needsRehash(stored: string): boolean {
   try {
     const o = parseOptions(stored);
-    return (
-      o.algorithm !== POLICY.algorithm ||
-      o.memoryCost < POLICY.memoryCost ||
-      o.timeCost < POLICY.timeCost ||
-      o.parallelism !== POLICY.parallelism
-    );
+    return o.algorithm !== POLICY.algorithm || o.memoryCost < POLICY.memoryCost || o.timeCost < POLICY.timeCost || o.parallelism !== POLICY.parallelism;
   } catch {
     return false;
   }

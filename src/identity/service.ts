@@ -12,7 +12,14 @@ import type { Keyring } from '../keys/index.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
 import { activeHolder, everBound, lockPractitioner, pendingOf, settle } from './binding.js';
-import { AccountLockedError, BindingConflictError, DuplicateUsernameError, InvalidCredentialsError, NotYoursToDecideError, UnknownAccountError } from './errors.js';
+import {
+  AccountLockedError,
+  BindingConflictError,
+  DuplicateUsernameError,
+  InvalidCredentialsError,
+  NotYoursToDecideError,
+  UnknownAccountError,
+} from './errors.js';
 import { checkPractitioner, checkRoles, checkValidUntil, isWellFormedUsername, normaliseUsername } from './input.js';
 import { recordFailure, type LockoutPolicy } from './lockout.js';
 import { lockedForSeconds, purgeQuietThrottles, recordAddressFailure, recordUnknownNameFailure, throttleKey, type AddressPolicy } from './throttle.js';
@@ -63,7 +70,15 @@ export interface Session {
  * only when one exists (a mistyped user name is often a password).
  */
 export interface IdentityEvent {
-  action: 'login' | 'logout' | 'user.create' | 'user.disable' | 'user.second-factor' | 'user.practitioner-request' | 'user.practitioner-approve' | 'user.practitioner-reject';
+  action:
+    | 'login'
+    | 'logout'
+    | 'user.create'
+    | 'user.disable'
+    | 'user.second-factor'
+    | 'user.practitioner-request'
+    | 'user.practitioner-approve'
+    | 'user.practitioner-reject';
   outcome: 'success' | 'denied';
   /** Who acted: the administrator, or the account itself for sign-in and sign-out. */
   actor?: Who;
@@ -128,16 +143,33 @@ export class IdentityService {
         validUntil,
       });
       if (!inserted) throw new DuplicateUsernameError();
-      await this.emit({ action: 'user.create', outcome: 'success', actor: opts.who, account: { id, username, roles, practitioner: requested ? undefined : practitioner }, tx });
+      await this.emit({
+        action: 'user.create',
+        outcome: 'success',
+        actor: opts.who,
+        account: { id, username, roles, practitioner: requested ? undefined : practitioner },
+        tx,
+      });
       if (requested) {
         const reason = 'the practitioner is or was bound to another account: a second person must approve';
-        await this.emit({ action: 'user.practitioner-request', outcome: 'success', actor: opts.who, account: { id, username, roles, practitioner }, reason, tx });
+        await this.emit({
+          action: 'user.practitioner-request',
+          outcome: 'success',
+          actor: opts.who,
+          account: { id, username, roles, practitioner },
+          reason,
+          tx,
+        });
       }
       return requested ? practitioner : undefined;
     });
     if (pending) {
       const by = opts.who?.username ?? 'the command line';
-      await this.notify('practitioner-binding', id, `account ${username} asks to act as ${pending} (requested by ${by}); another administrator or a privacy officer must approve or reject it`);
+      await this.notify(
+        'practitioner-binding',
+        id,
+        `account ${username} asks to act as ${pending} (requested by ${by}); another administrator or a privacy officer must approve or reject it`,
+      );
     }
     return {
       id,
@@ -164,7 +196,14 @@ export class IdentityService {
       // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
       // factor must sign in again with the new one.
       const ended = await sessions.revokeAccountSessions(tx, accountId);
-      await this.emit({ action: 'user.second-factor', outcome: 'success', actor: opts.who, account: { id: accountId, username: name }, reason: `second factor enrolled; ${ended} session(s) ended`, tx });
+      await this.emit({
+        action: 'user.second-factor',
+        outcome: 'success',
+        actor: opts.who,
+        account: { id: accountId, username: name },
+        reason: `second factor enrolled; ${ended} session(s) ended`,
+        tx,
+      });
       return name;
     });
     return totpUri(secret, username);
@@ -178,7 +217,14 @@ export class IdentityService {
     const { username, password, otp } = input;
     const refused = async (reason: string, account?: LoginRow): Promise<void> => {
       const named = account && { id: account.id, username: account.username, roles: [...account.roles] };
-      await this.emit({ action: 'login', outcome: 'denied', actor: named && { accountId: named.id, username: named.username, roles: account.roles }, account: named, reason, client });
+      await this.emit({
+        action: 'login',
+        outcome: 'denied',
+        actor: named && { accountId: named.id, username: named.username, roles: account.roles },
+        account: named,
+        reason,
+        client,
+      });
     };
     const address = client.ip ? throttleKey(this.keyring.generalKey(), 'address', client.ip) : undefined;
     // An address that failed too often is refused before anything else is looked at (spraying).
@@ -234,7 +280,14 @@ export class IdentityService {
       if (!(await accounts.recordSuccess(tx, account.id, step))) return undefined;
       const created = await sessions.createSession(tx, account.id, this.timing(), client);
       const named = { id: account.id, username: account.username, roles: [...account.roles] };
-      await this.emit({ action: 'login', outcome: 'success', actor: { accountId: named.id, username: named.username, roles: account.roles }, account: named, client, tx });
+      await this.emit({
+        action: 'login',
+        outcome: 'success',
+        actor: { accountId: named.id, username: named.username, roles: account.roles },
+        account: named,
+        client,
+        tx,
+      });
       return created;
     });
     if (!session) {
@@ -293,7 +346,11 @@ export class IdentityService {
       } else if (approve && !pending.active) {
         refusal = { reason: 'the account is disabled or expired', error: new BindingConflictError('the account is disabled or expired'), account };
       } else if (approve && (await activeHolder(tx, pending.practitioner, pending.id))) {
-        refusal = { reason: 'another active account is bound to the practitioner', error: new BindingConflictError('another active account acts as this practitioner: disable it first'), account };
+        refusal = {
+          reason: 'another active account is bound to the practitioner',
+          error: new BindingConflictError('another active account acts as this practitioner: disable it first'),
+          account,
+        };
       }
       if (refusal) return undefined;
       await settle(tx, pending.id, approve);
@@ -304,7 +361,11 @@ export class IdentityService {
       await this.emit({ action, outcome: 'denied', actor: opts.who, account: refusal.account, reason: refusal.reason });
       throw refusal.error;
     }
-    await this.notify('practitioner-binding', result!.username, `${who.username} ${approve ? 'approved' : 'rejected'} account ${result!.username} acting as ${approve ? result!.practitioner : 'the practitioner it asked for'}`);
+    await this.notify(
+      'practitioner-binding',
+      result!.username,
+      `${who.username} ${approve ? 'approved' : 'rejected'} account ${result!.username} acting as ${approve ? result!.practitioner : 'the practitioner it asked for'}`,
+    );
     return result!;
   }
 

@@ -38,12 +38,7 @@ export function isWellFormedToken(token: unknown): token is string {
   return typeof token === 'string' && TOKEN_SHAPE.test(token);
 }
 
-export async function createSession(
-  q: Queryable,
-  accountId: string,
-  timing: SessionTiming,
-  client: ClientInfo,
-): Promise<{ token: string; expiresAt: Date }> {
+export async function createSession(q: Queryable, accountId: string, timing: SessionTiming, client: ClientInfo): Promise<{ token: string; expiresAt: Date }> {
   const token = newToken();
   const r = await q.query<{ expires_at: Date }>(
     `insert into identity_session (token_hash, account_id, expires_at, client_ip, user_agent)
@@ -98,9 +93,7 @@ export async function revokeSession(q: Queryable, token: string): Promise<boolea
 }
 
 export async function revokeAccountSessions(q: Queryable, accountId: string): Promise<number> {
-  const r = await q.query('update identity_session set revoked_at = now() where account_id = $1 and revoked_at is null returning account_id', [
-    accountId,
-  ]);
+  const r = await q.query('update identity_session set revoked_at = now() where account_id = $1 and revoked_at is null returning account_id', [accountId]);
   return r.rows.length;
 }
 

@@ -99,7 +99,10 @@ export class Keyring {
        on conflict (scope) do nothing returning scope`,
       [fresh.map((f) => f.scope), this.masterKeys.currentId, fresh.map((f) => f.wrapped)],
     );
-    const rows = await tx.query<{ scope: string; master_key_id: string; wrapped: unknown }>('select scope, master_key_id, wrapped from keys_data_key where scope = any($1)', [missing]);
+    const rows = await tx.query<{ scope: string; master_key_id: string; wrapped: unknown }>(
+      'select scope, master_key_id, wrapped from keys_data_key where scope = any($1)',
+      [missing],
+    );
     for (const row of rows.rows) this.remember(row.scope, this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped)));
     return created.rows.map((r) => r.scope);
   }
@@ -147,9 +150,7 @@ export class Keyring {
    */
   async rewrapAll(onProgress?: (done: number, total: number) => void): Promise<number> {
     const current = this.masterKeys.currentId;
-    const total = (
-      await this.db.query<{ n: number }>('select count(*)::int as n from keys_data_key where master_key_id <> $1', [current])
-    ).rows[0].n;
+    const total = (await this.db.query<{ n: number }>('select count(*)::int as n from keys_data_key where master_key_id <> $1', [current])).rows[0].n;
     let done = 0;
     for (;;) {
       const batch = await this.db.query<{ scope: string; master_key_id: string; wrapped: unknown }>(
@@ -161,10 +162,12 @@ export class Keyring {
         for (const row of batch.rows) {
           const key = this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped));
           // The master_key_id condition makes a concurrent rotation or re-wrap harmless.
-          await tx.query(
-            'update keys_data_key set master_key_id = $1, wrapped = $2, rewrapped_at = now() where scope = $3 and master_key_id = $4',
-            [current, seal(this.currentMasterKey(), key, `data-key:${row.scope}`), row.scope, row.master_key_id],
-          );
+          await tx.query('update keys_data_key set master_key_id = $1, wrapped = $2, rewrapped_at = now() where scope = $3 and master_key_id = $4', [
+            current,
+            seal(this.currentMasterKey(), key, `data-key:${row.scope}`),
+            row.scope,
+            row.master_key_id,
+          ]);
         }
       });
       done += batch.rows.length;

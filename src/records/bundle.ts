@@ -86,7 +86,10 @@ async function transaction(fhir: FhirService, who: Who, entries: BundleEntry[], 
     const m = requests[i].method;
     return (m === 'DELETE' ? 0 : m === 'POST' ? (requests[i].type === 'Patient' ? 1 : 2) : 3) * MAX_ENTRIES + i;
   };
-  const order = prepared.map((_, i) => i).filter((i) => prepared[i]).sort((a, b) => rank(a) - rank(b));
+  const order = prepared
+    .map((_, i) => i)
+    .filter((i) => prepared[i])
+    .sort((a, b) => rank(a) - rank(b));
   const written = new Map<number, StoredVersion | undefined>();
   let results: Array<StoredVersion | undefined>;
   try {
@@ -112,7 +115,10 @@ async function batch(fhir: FhirService, who: Who, entries: BundleEntry[], selfUr
       const r = parseRequest(entry);
       if (r.method === 'GET') responses.push(await getEntry(fhir, who, r, selfUrl));
       else if (r.criteria) {
-        const c = r.method === 'POST' ? await fhir.conditionalCreate(who, r.type, entry.resource, r.criteria) : await fhir.conditionalUpdate(who, r.type, r.criteria, entry.resource, r.ifMatch);
+        const c =
+          r.method === 'POST'
+            ? await fhir.conditionalCreate(who, r.type, entry.resource, r.criteria)
+            : await fhir.conditionalUpdate(who, r.type, r.criteria, entry.resource, r.ifMatch);
         responses.push(versionEntry(c.version, c.created ? '201 Created' : '200 OK', selfUrl));
       } else if (r.method === 'POST') responses.push(writeEntry(r, await fhir.create(who, r.type, entry.resource), selfUrl));
       else if (r.method === 'PUT') responses.push(writeEntry(r, await fhir.update(who, r.type, r.id!, entry.resource, r.ifMatch), selfUrl));

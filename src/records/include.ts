@@ -52,7 +52,13 @@ export function parseInclude(searchType: string, name: '_include' | '_revinclude
  * The query for one inclusion, given the ids of the page's matches; undefined when the caller may
  * see none of the types it would fetch. Rows are records_version rows of current versions.
  */
-export function includeQuery(spec: IncludeSpec, searchType: string, ids: string[], visible: Visible, limit: number): { sql: string; params: unknown[] } | undefined {
+export function includeQuery(
+  spec: IncludeSpec,
+  searchType: string,
+  ids: string[],
+  visible: Visible,
+  limit: number,
+): { sql: string; params: unknown[] } | undefined {
   const params: unknown[] = [];
   const bind = bindTo(params);
   // Each fetched type under its own predicate: one type's rule never admits another type's rows.

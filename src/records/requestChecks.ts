@@ -17,7 +17,11 @@ export function withConditionalId(body: unknown, id: string): unknown {
 
 /** Criteria in a stable order, so that the same conditional request always takes the same lock. */
 export function canonicalQuery(query: SearchQuery): string {
-  return JSON.stringify(Object.entries(query).map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify(
+    Object.entries(query)
+      .map(([k, v]) => [k, [...v].sort()])
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
 }
 
 export function patientOf(resource: Resource & { id: string }): string | null {

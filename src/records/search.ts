@@ -120,7 +120,10 @@ function compartmentIds(name: string, values: string[]): string[] {
 
 /** Repeating a parameter ANDs its occurrences; commas inside one occurrence OR the values. */
 function splitValues(which: string, value: string): string[] {
-  const alternatives = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const alternatives = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (alternatives.length === 0) throw badRequest(`${which} has no value`);
   return alternatives;
 }
@@ -174,7 +177,9 @@ function condition(type: string, name: string, values: string[], blind: BlindInd
         values.map((v) => {
           const prefixed = /^(eq)?(\d{4}(-\d{2}(-\d{2})?)?)$/.exec(v);
           if (!prefixed || datePrecisions(prefixed[2]).length === 0) {
-            throw badRequest(`${name} matches a year, year-month or full date (YYYY, YYYY-MM, YYYY-MM-DD); ranges are not supported because birth dates are stored only as blind indexes`);
+            throw badRequest(
+              `${name} matches a year, year-month or full date (YYYY, YYYY-MM, YYYY-MM-DD); ranges are not supported because birth dates are stored only as blind indexes`,
+            );
           }
           return blind.token(name, prefixed[2]);
         }),

@@ -38,7 +38,10 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   // The access rule joins the WHERE clause: totals and pages count only what the caller may see.
   // Confined to a few patients (a chart's searches), the rule is those patients' own: cheaper to
   // plan than the rule for every patient, and the same as a read of each row would apply.
-  const pinned = compiled.patientIds && compiled.patientIds.length <= MAX_PINNED_PATIENTS ? await s.access.pinnedPredicate(who, type, compiled.patientIds, 'r', bindTo(compiled.params)) : undefined;
+  const pinned =
+    compiled.patientIds && compiled.patientIds.length <= MAX_PINNED_PATIENTS
+      ? await s.access.pinnedPredicate(who, type, compiled.patientIds, 'r', bindTo(compiled.params))
+      : undefined;
   compiled.where = `${compiled.where} and ${pinned ?? visible(type, 'r', bindTo(compiled.params))}`;
   const wantTotal = compiled.total !== 'none' || compiled.summaryCount;
   const total = wantTotal
@@ -147,7 +150,11 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
       fullUrl: resourceUrl(selfUrl, type, row.id),
       resource: v.resource,
       request: { method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT', url: row.version_id === 1 ? type : url },
-      response: { status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200', etag: `W/"${row.version_id}"`, lastModified: new Date(row.last_updated).toISOString() },
+      response: {
+        status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200',
+        etag: `W/"${row.version_id}"`,
+        lastModified: new Date(row.last_updated).toISOString(),
+      },
     };
   });
   return { resourceType: 'Bundle', id: crypto.randomUUID(), type: 'history', total, link: pageLinks(selfUrl, offset, count, total), entry: entries };

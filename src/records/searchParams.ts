@@ -54,7 +54,11 @@ const IDENTIFIER = token('identifier', ['identifier'], 'An identifier (system|va
 const STATUS = token('status', ['status'], 'Status code');
 const CODE = token('code', ['code'], 'A code (system|code, or code)');
 const PERSON_NAMES = [
-  str('name', ['name.family', 'name.given', 'name.prefix', 'name.suffix', 'name.text'], 'Any part of a name, starts-with, case- and accent-insensitive; several words must all match'),
+  str(
+    'name',
+    ['name.family', 'name.given', 'name.prefix', 'name.suffix', 'name.text'],
+    'Any part of a name, starts-with, case- and accent-insensitive; several words must all match',
+  ),
   str('family', ['name.family'], 'Family name, starts-with'),
   str('given', ['name.given'], 'Given name, starts-with'),
 ];
@@ -79,7 +83,14 @@ function patientRefs(type: string): SearchParamDef[] {
     { name: 'patient', kind: 'compartment', fhirType: 'reference', paths, targets: ['Patient'], documentation: 'The patient (Patient/<id> or <id>)' },
   ];
   if (paths.includes('subject')) {
-    defs.push({ name: 'subject', kind: 'compartment', fhirType: 'reference', paths, targets: ['Patient'], documentation: 'The subject patient (Patient/<id> or <id>)' });
+    defs.push({
+      name: 'subject',
+      kind: 'compartment',
+      fhirType: 'reference',
+      paths,
+      targets: ['Patient'],
+      documentation: 'The subject patient (Patient/<id> or <id>)',
+    });
   }
   return defs;
 }
@@ -88,7 +99,13 @@ const BY_TYPE: Record<string, SearchParamDef[]> = {
   Patient: [
     IDENTIFIER,
     ...PERSON_NAMES,
-    { name: 'birthdate', kind: 'blind-date', fhirType: 'date', paths: ['birthDate'], documentation: 'Birth date: a year, year-month or full date, equality only' },
+    {
+      name: 'birthdate',
+      kind: 'blind-date',
+      fhirType: 'date',
+      paths: ['birthDate'],
+      documentation: 'Birth date: a year, year-month or full date, equality only',
+    },
     token('gender', ['gender'], 'Administrative gender'),
     ref('general-practitioner', ['generalPractitioner'], ['Practitioner', 'PractitionerRole', 'Organization'], "The patient's general practitioner"),
     ref('organization', ['managingOrganization'], ['Organization'], 'The managing organization'),
@@ -101,7 +118,11 @@ const BY_TYPE: Record<string, SearchParamDef[]> = {
     ref('organization', ['organization'], ['Organization'], 'The organization (department) of the role'),
     ref('location', ['location'], ['Location'], 'Where the role is performed (ward)'),
   ],
-  Organization: [IDENTIFIER, str('name', ['name', 'alias'], 'Name, starts-with'), ref('partof', ['partOf'], ['Organization'], 'The organization this is part of')],
+  Organization: [
+    IDENTIFIER,
+    str('name', ['name', 'alias'], 'Name, starts-with'),
+    ref('partof', ['partOf'], ['Organization'], 'The organization this is part of'),
+  ],
   Location: [
     IDENTIFIER,
     str('name', ['name', 'alias'], 'Name, starts-with'),

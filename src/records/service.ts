@@ -202,7 +202,12 @@ export class FhirService {
       const result = await feed(async (batch) => {
         const items = batch.map((resource) => ({ resource, patientId: patientOf(resource) }));
         // New patients' keys are made in the import's transaction, to vanish with it.
-        createdKeys.push(...(await this.keyring.ensureWithin(tx, items.map((i) => scopeFor(i.patientId)))));
+        createdKeys.push(
+          ...(await this.keyring.ensureWithin(
+            tx,
+            items.map((i) => scopeFor(i.patientId)),
+          )),
+        );
         for (const i of items) if (i.patientId && i.resource.resourceType !== 'Patient') patients.add(i.patientId);
         const versions = await this.store.insertMany(tx, items);
         for (const hook of this.newVersionsHooks) {
@@ -306,7 +311,10 @@ export class FhirService {
   async conditionalCreate(who: Who, type: string, body: unknown, criteria: SearchQuery): Promise<{ created: boolean; version: StoredVersion }> {
     const write = await this.prepareCreate(who, body, type);
     await this.keyring.ensure([scopeFor(write.patientId)]);
-    const lockKey = this.keyring.blindIndex.token('conditional-write', `${type}?${canonicalQuery(criteria)}`).readBigInt64BE(0).toString();
+    const lockKey = this.keyring.blindIndex
+      .token('conditional-write', `${type}?${canonicalQuery(criteria)}`)
+      .readBigInt64BE(0)
+      .toString();
     const result = await this.writeTransaction(async (tx, after, refused): Promise<{ created?: StoredVersion; found: VersionRow[] }> => {
       await tx.query('select pg_advisory_xact_lock($1::bigint)', [lockKey]);
       const found = await this.conditionalMatches(who, type, criteria, tx);
@@ -327,7 +335,13 @@ export class FhirService {
    * path (with its access checks); none creates a new resource with a server-assigned id; several
    * is 412.
    */
-  async conditionalUpdate(who: Who, type: string, criteria: SearchQuery, body: unknown, ifMatch?: string): Promise<{ created: boolean; version: StoredVersion }> {
+  async conditionalUpdate(
+    who: Who,
+    type: string,
+    criteria: SearchQuery,
+    body: unknown,
+    ifMatch?: string,
+  ): Promise<{ created: boolean; version: StoredVersion }> {
     requireType(type);
     const found = await this.conditionalMatches(who, type, criteria);
     if (found.length > 1) throw preconditionFailed('the criteria match more than one resource');

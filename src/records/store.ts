@@ -126,7 +126,15 @@ export class RecordStore {
       [types, ids, now, patients, scopes, bodies, labelsJson],
     );
     await this.indexMany(tx, stored);
-    return stored.map((resource, k) => ({ resourceType: resource.resourceType, id: resource.id, versionId: 1, lastUpdated: now, deleted: false, patientId: patients[k], resource }));
+    return stored.map((resource, k) => ({
+      resourceType: resource.resourceType,
+      id: resource.id,
+      versionId: 1,
+      lastUpdated: now,
+      deleted: false,
+      patientId: patients[k],
+      resource,
+    }));
   }
 
   /** Of these patient ids, those that are not a stored, live Patient. */
@@ -291,7 +299,11 @@ export class RecordStore {
       }
     }
     if (tokens.h.length > 0) {
-      await tx.query('insert into records_token (resource_type, id, hash) select * from unnest($1::text[], $2::text[], $3::bytea[])', [tokens.t, tokens.i, tokens.h]);
+      await tx.query('insert into records_token (resource_type, id, hash) select * from unnest($1::text[], $2::text[], $3::bytea[])', [
+        tokens.t,
+        tokens.i,
+        tokens.h,
+      ]);
     }
     if (refs.p.length > 0) {
       await tx.query(

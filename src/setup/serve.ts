@@ -8,7 +8,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export class DemoExposureError extends Error {}
 
 export function assertLoopback(host: string): void {
-  if (!LOOPBACK.has(host)) throw new DemoExposureError(`demo mode refuses to listen on ${host}: demo logins are public, use a loopback address such as 127.0.0.1`);
+  if (!LOOPBACK.has(host))
+    throw new DemoExposureError(`demo mode refuses to listen on ${host}: demo logins are public, use a loopback address such as 127.0.0.1`);
 }
 
 export interface ServeOptions {

@@ -128,7 +128,8 @@ function checkNumber(lexeme: string, position: number): void {
   // Up to 15 significant digits of a normal double's range always survive the round trip.
   if (mine.digits.length <= 15 && mine.exponent > -290 && mine.exponent < 300) return;
   const kept = decimal(String(value));
-  if (!kept || kept.digits !== mine.digits || kept.exponent !== mine.exponent) throw new StrictJsonError('a number with more precision than can be kept', position);
+  if (!kept || kept.digits !== mine.digits || kept.exponent !== mine.exponent)
+    throw new StrictJsonError('a number with more precision than can be kept', position);
 }
 
 /** Significant digits (no leading or trailing zeros) and the exponent of the first of them. */
@@ -143,7 +144,7 @@ function decimal(lexeme: string): { digits: string; exponent: number } | undefin
 
 /** Where the first byte that breaks UTF-8 is (a position for the error; the decoder does not say). */
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  for (let lo = 0, hi = bytes.length; ; ) {
+  for (let lo = 0, hi = bytes.length; ;) {
     if (hi - lo <= 1) return lo;
     const mid = (lo + hi) >>> 1;
     try {

@@ -13,7 +13,10 @@ export function startWorker(callerUrl: string, baseName: string): Worker {
   const typescript = callerUrl.endsWith('.ts');
   const file = new URL(`./${baseName}.${typescript ? 'ts' : 'js'}`, callerUrl);
   return typescript
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); })`, { eval: true, execArgv: [] })
+    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); })`, {
+        eval: true,
+        execArgv: [],
+      })
     : new Worker(file, { execArgv: withoutTsx(process.execArgv) });
 }
 

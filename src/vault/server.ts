@@ -125,7 +125,8 @@ export async function buildVault(opts: VaultOptions): Promise<FastifyInstance> {
     const body = req.body as { objects?: unknown; reason?: unknown } | undefined;
     const names = Array.isArray(body?.objects) ? body.objects : [];
     const reason = typeof body?.reason === 'string' ? body.reason.trim() : '';
-    if (names.length === 0 || names.length > 100_000 || !reason || reason.length > 500) return reply.code(400).send({ error: 'give "objects" (a list of object names) and a "reason"' });
+    if (names.length === 0 || names.length > 100_000 || !reason || reason.length > 500)
+      return reply.code(400).send({ error: 'give "objects" (a list of object names) and a "reason"' });
     for (const n of names) {
       try {
         checkObjectName(String(n));
@@ -134,7 +135,13 @@ export async function buildVault(opts: VaultOptions): Promise<FastifyInstance> {
       }
       if (n === 'config') return reply.code(400).send({ error: "the repository's config is never pruned" });
     }
-    const request: PruneRequest = { id: crypto.randomUUID(), objects: [...new Set(names as string[])], reason, requestedBy: cred.name, requestedAt: new Date().toISOString() };
+    const request: PruneRequest = {
+      id: crypto.randomUUID(),
+      objects: [...new Set(names as string[])],
+      reason,
+      requestedBy: cred.name,
+      requestedAt: new Date().toISOString(),
+    };
     fs.writeFileSync(requestFile(request.id), JSON.stringify(request, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
     req.log.warn({ prune: request.id, by: cred.name, objects: request.objects.length }, 'prune requested');
     return reply.code(201).send(request);
@@ -142,7 +149,10 @@ export async function buildVault(opts: VaultOptions): Promise<FastifyInstance> {
 
   app.get('/v1/prune-requests', async (req, reply) => {
     if (!who(req, reply, ['admin'])) return reply;
-    const all = fs.readdirSync(pruneDir).filter((f) => f.endsWith('.json')).map((f) => readRequest(f.slice(0, -5))!);
+    const all = fs
+      .readdirSync(pruneDir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => readRequest(f.slice(0, -5))!);
     return { requests: all.filter(Boolean).map((r) => ({ ...r, objects: r.objects.length })) };
   });
 
@@ -166,7 +176,10 @@ export async function buildVault(opts: VaultOptions): Promise<FastifyInstance> {
       req.log.warn({ prune: id, requestedBy: request.requestedBy, approvedBy: cred.name, deleted }, 'prune approved and carried out');
       return { status: 200, body: { id, deleted } };
     });
-    approving = run.then(() => undefined, () => undefined);
+    approving = run.then(
+      () => undefined,
+      () => undefined,
+    );
     const result = await run;
     return reply.code(result.status).send(result.body);
   });

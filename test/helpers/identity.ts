@@ -16,7 +16,8 @@ export function identityFixture(settings: Partial<Settings> = {}) {
     unique: (prefix: string) => `${prefix}-${++f.n}`,
     create: (username: string, roles: Role[], extra: { validUntil?: string; practitioner?: string; requireTotp?: boolean } = {}) =>
       f.s.cw.identity.createAccount({ username, password: PASSWORD, roles, ...extra }),
-    login: (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) => call(f.s.url, 'POST', '/api/session', { body, headers }),
+    login: (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+      call(f.s.url, 'POST', '/api/session', { body, headers }),
     sql: <T = Record<string, unknown>>(q: string, params: unknown[] = []) => f.s.cw.db.query<T>(q, params).then((r) => r.rows),
     async loginOk(username: string, otp?: string) {
       const r = await f.login({ username, password: PASSWORD, otp });

@@ -128,7 +128,8 @@ function removeStale(current: string): void {
     if (now - fs.statSync(full).mtimeMs < STALE_MS) continue;
     const database = readTemplate(full)?.database;
     fs.rmSync(full, { recursive: true, force: true });
-    if (database && process.env.DATABASE_URL) void withAdmin(process.env.DATABASE_URL, (admin) => admin.query(`drop database if exists ${database}`)).catch(() => undefined);
+    if (database && process.env.DATABASE_URL)
+      void withAdmin(process.env.DATABASE_URL, (admin) => admin.query(`drop database if exists ${database}`)).catch(() => undefined);
   }
 }
 

@@ -35,7 +35,17 @@ function personFields(p: Person): Json {
 }
 
 export class TinyClinic {
-  readonly files: Record<string, Json[]> = { Organization: [], Location: [], Practitioner: [], PractitionerRole: [], Patient: [], Encounter: [], Appointment: [], CareTeam: [], ServiceRequest: [] };
+  readonly files: Record<string, Json[]> = {
+    Organization: [],
+    Location: [],
+    Practitioner: [],
+    PractitionerRole: [],
+    Patient: [],
+    Encounter: [],
+    Appointment: [],
+    CareTeam: [],
+    ServiceRequest: [],
+  };
   readonly events: Json[] = [];
   private n = 0;
   /** Nurses of the two wards, and the inpatients each ward has throughout. */
@@ -45,17 +55,42 @@ export class TinyClinic {
   };
 
   constructor(readonly days = 14) {
-    for (const [org, name] of [['cardio', 'Cardiology'], ['surgery', 'Surgery']] as const) {
+    for (const [org, name] of [
+      ['cardio', 'Cardiology'],
+      ['surgery', 'Surgery'],
+    ] as const) {
       this.files.Organization.push({ resourceType: 'Organization', id: `org-${org}`, name });
-      this.files.Location.push({ resourceType: 'Location', id: `ward-${org}`, name: `${name} ward`, managingOrganization: { reference: `Organization/org-${org}` } });
+      this.files.Location.push({
+        resourceType: 'Location',
+        id: `ward-${org}`,
+        name: `${name} ward`,
+        managingOrganization: { reference: `Organization/org-${org}` },
+      });
       for (let i = 1; i <= 8; i++) {
         const id = `${org}-nurse-${i}`;
-        this.staff(id, { family: `Nurse${org}${i}`, given: 'Pat', birthDate: `198${i}-0${i}-1${i}`, line: `${i} Nurse${org}${i} Road`, phone: `+1-555-01${org === 'cardio' ? 1 : 2}-00${i}` }, { role: 'nurse', org, ward: true });
+        this.staff(
+          id,
+          {
+            family: `Nurse${org}${i}`,
+            given: 'Pat',
+            birthDate: `198${i}-0${i}-1${i}`,
+            line: `${i} Nurse${org}${i} Road`,
+            phone: `+1-555-01${org === 'cardio' ? 1 : 2}-00${i}`,
+          },
+          { role: 'nurse', org, ward: true },
+        );
         this.wards[org].nurses.push(id);
       }
       for (let i = 1; i <= 24; i++) {
         const id = `${org}-pt-${String(i).padStart(3, '0')}`;
-        this.patient(id, { family: `Resident${org}${i}`, given: 'Sam', birthDate: `19${50 + i}-02-03`, line: `${100 + i} Long ${org} Street`, city: `${org}ville`, phone: `+1-555-2${org === 'cardio' ? 1 : 2}${String(i).padStart(2, '0')}-000` });
+        this.patient(id, {
+          family: `Resident${org}${i}`,
+          given: 'Sam',
+          birthDate: `19${50 + i}-02-03`,
+          line: `${100 + i} Long ${org} Street`,
+          city: `${org}ville`,
+          phone: `+1-555-2${org === 'cardio' ? 1 : 2}${String(i).padStart(2, '0')}-000`,
+        });
         this.encounter(id, org, START - DAY, START + days * DAY);
         this.wards[org].patients.push(id);
       }
@@ -76,7 +111,11 @@ export class TinyClinic {
     }
   }
 
-  staff(id: string, p: Person, role: { role: string; org: 'cardio' | 'surgery' | string; ward?: boolean; start?: string; end?: string; active?: boolean }): string {
+  staff(
+    id: string,
+    p: Person,
+    role: { role: string; org: 'cardio' | 'surgery' | string; ward?: boolean; start?: string; end?: string; active?: boolean },
+  ): string {
     this.files.Practitioner.push({ resourceType: 'Practitioner', id, ...personFields(p) });
     this.files.PractitionerRole.push({
       resourceType: 'PractitionerRole',
@@ -92,7 +131,12 @@ export class TinyClinic {
   }
 
   patient(id: string, p: Person, labels: string[] = []): string {
-    this.files.Patient.push({ resourceType: 'Patient', id, ...(labels.length ? { meta: { security: labels.map((code) => ({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code })) } } : {}), ...personFields(p) });
+    this.files.Patient.push({
+      resourceType: 'Patient',
+      id,
+      ...(labels.length ? { meta: { security: labels.map((code) => ({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code })) } } : {}),
+      ...personFields(p),
+    });
     return id;
   }
 
@@ -127,7 +171,8 @@ export class TinyClinic {
 
   /** Writes the folder (events in time order) and returns its path. */
   write(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-monitor-'))): string {
-    for (const [type, list] of Object.entries(this.files)) fs.writeFileSync(path.join(dir, `${type}.ndjson`), list.map((r) => JSON.stringify(r)).join('\n') + (list.length ? '\n' : ''));
+    for (const [type, list] of Object.entries(this.files))
+      fs.writeFileSync(path.join(dir, `${type}.ndjson`), list.map((r) => JSON.stringify(r)).join('\n') + (list.length ? '\n' : ''));
     const sorted = [...this.events].sort((a, b) => String(a.recorded).localeCompare(String(b.recorded)));
     fs.writeFileSync(path.join(dir, 'AuditEvent.ndjson'), sorted.map((r) => JSON.stringify(r)).join('\n') + '\n');
     return dir;

@@ -39,10 +39,17 @@ export async function startClinic(databaseUrl: string): Promise<Clinic> {
     return res.body.token as string;
   };
   const admin = await login('root-admin', currentOtp(totpUri));
-  const practitioner = await call(server.url, 'POST', '/fhir/Practitioner', { token: admin, body: { resourceType: 'Practitioner', name: [{ family: 'Outage' }] } });
+  const practitioner = await call(server.url, 'POST', '/fhir/Practitioner', {
+    token: admin,
+    body: { resourceType: 'Practitioner', name: [{ family: 'Outage' }] },
+  });
   assert.equal(practitioner.status, 201);
   const gp = `Practitioner/${practitioner.body.id}`;
-  const user = await call(server.url, 'POST', '/api/users', { token: admin, body: { username: 'dr-outage', password: PASSWORD, roles: ['physician'], practitioner: gp }, headers: json });
+  const user = await call(server.url, 'POST', '/api/users', {
+    token: admin,
+    body: { username: 'dr-outage', password: PASSWORD, roles: ['physician'], practitioner: gp },
+    headers: json,
+  });
   assert.equal(user.status, 201, JSON.stringify(user.body));
   const token = await login('dr-outage');
   const p = await call(server.url, 'POST', '/fhir/Patient', { token, body: patient('Outagetest', 'Philippa', { generalPractitioner: [{ reference: gp }] }) });

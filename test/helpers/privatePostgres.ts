@@ -63,7 +63,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | { unavai
   if (owner) fs.chownSync(dir, owner.uid, owner.gid);
   const data = path.join(dir, 'data');
   const logFile = path.join(dir, 'server.log');
-  const pgCommand = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args));
+  const pgCommand = (cmd: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args);
   const port = await freePort();
   // fsync off: the tests crash the server process, never the machine, so the kernel keeps what was written.
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`;

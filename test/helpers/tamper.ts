@@ -23,7 +23,13 @@ export async function changeStoredLeaf(db: Database, index: number, bytes: Buffe
   const leaves = typeof plain === 'string' ? plain : decodeBundle(plain);
   if (typeof leaves === 'string') throw new Error(leaves);
   leaves[index - unit * BUNDLE_SIZE] = bytes;
-  await db.query('update audit_bundle set entries = $2 where idx = $1', [unit, await storedBundle(leaves.map((l) => Buffer.from(l)), row.codec)]);
+  await db.query('update audit_bundle set entries = $2 where idx = $1', [
+    unit,
+    await storedBundle(
+      leaves.map((l) => Buffer.from(l)),
+      row.codec,
+    ),
+  ]);
 }
 
 /**
@@ -35,7 +41,11 @@ export async function relayoutLeaves(db: Database, leaves: Buffer[], codec = DEF
   await db.exec('delete from audit_bundle; delete from audit_tail');
   const whole = leaves.length - (leaves.length % BUNDLE_SIZE);
   for (let at = 0; at < whole; at += BUNDLE_SIZE) {
-    await db.query('insert into audit_bundle (idx, codec, entries) values ($1, $2, $3)', [at / BUNDLE_SIZE, codec, await storedBundle(leaves.slice(at, at + BUNDLE_SIZE), codec)]);
+    await db.query('insert into audit_bundle (idx, codec, entries) values ($1, $2, $3)', [
+      at / BUNDLE_SIZE,
+      codec,
+      await storedBundle(leaves.slice(at, at + BUNDLE_SIZE), codec),
+    ]);
   }
   for (let i = whole; i < leaves.length; i++) await db.query('insert into audit_tail (leaf_index, leaf) values ($1, $2)', [i, leaves[i]]);
 }

@@ -42,7 +42,11 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
   const headers: Record<string, string> = { accept: 'application/json, application/fhir+json, text/plain' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (init.body !== undefined) headers['content-type'] = path.startsWith('/fhir') ? 'application/fhir+json' : 'application/json';
-  const res = await fetch(path, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const res = await fetch(path, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
   activity.last = Date.now();
   if (res.status === 401 && token) {
     setToken(null);
@@ -73,10 +77,10 @@ export interface HumanName {
   given?: string[];
   text?: string;
 }
-export const nameOf = (n?: HumanName[]) => (n?.[0] ? n[0].text ?? [n[0].given?.join(' '), n[0].family].filter(Boolean).join(' ') : '(no name)');
+export const nameOf = (n?: HumanName[]) => (n?.[0] ? (n[0].text ?? [n[0].given?.join(' '), n[0].family].filter(Boolean).join(' ')) : '(no name)');
 
 export interface Bundle<T> {
   total?: number;
   entry?: Array<{ resource: T }>;
 }
-export const resources = <T,>(b: Bundle<T>): T[] => (b.entry ?? []).map((e) => e.resource);
+export const resources = <T>(b: Bundle<T>): T[] => (b.entry ?? []).map((e) => e.resource);

@@ -77,9 +77,7 @@ export function Pager({ offset, count, total, onChange }: { offset: number; coun
       <button type="button" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - count))}>
         Previous
       </button>
-      <span>
-        {total === 0 ? 'none' : `${offset + 1}–${last} of ${total}`}
-      </span>
+      <span>{total === 0 ? 'none' : `${offset + 1}–${last} of ${total}`}</span>
       <button type="button" disabled={last >= total} onClick={() => onChange(offset + count)}>
         Next
       </button>

@@ -81,22 +81,24 @@ const overwrite: Attack = async (t, lost) => {
 };
 
 /** Encrypts byte ranges in place (no truncation), as intermittent modes do. */
-const inPlaceRanges = (ranges: (size: number) => Array<[number, number]>): Attack => async (t, lost) => {
-  const fh = await fsp.open(t.path, 'r+');
-  try {
-    let first = true;
-    for (const [off, len] of ranges(t.size)) {
-      const b = Buffer.alloc(Math.min(len, t.size - off));
-      if (b.length <= 0) continue;
-      await fh.read(b, 0, b.length, off);
-      if (first) lost();
-      first = false;
-      await fh.write(encrypt(b), 0, b.length, off);
+const inPlaceRanges =
+  (ranges: (size: number) => Array<[number, number]>): Attack =>
+  async (t, lost) => {
+    const fh = await fsp.open(t.path, 'r+');
+    try {
+      let first = true;
+      for (const [off, len] of ranges(t.size)) {
+        const b = Buffer.alloc(Math.min(len, t.size - off));
+        if (b.length <= 0) continue;
+        await fh.read(b, 0, b.length, off);
+        if (first) lost();
+        first = false;
+        await fh.write(encrypt(b), 0, b.length, off);
+      }
+    } finally {
+      await fh.close();
     }
-  } finally {
-    await fh.close();
-  }
-};
+  };
 
 const everyOther16 = inPlaceRanges((size) => {
   const r: Array<[number, number]> = [];
@@ -116,10 +118,12 @@ const base64InPlace: Attack = async (t, lost) => {
   await fsp.writeFile(t.path, encrypt(data).toString('base64').replace(/.{76}/g, '$&\n'));
 };
 
-const overwriteRename = (ext: string): Attack => async (t, lost) => {
-  await overwrite(t, lost);
-  await fsp.rename(t.path, t.path + ext);
-};
+const overwriteRename =
+  (ext: string): Attack =>
+  async (t, lost) => {
+    await overwrite(t, lost);
+    await fsp.rename(t.path, t.path + ext);
+  };
 
 const moveOutEncryptBack: Attack = async (t, lost) => {
   const tmp = path.join(os.tmpdir(), `cw-sim-${crypto.randomBytes(6).toString('hex')}`);
@@ -167,7 +171,11 @@ interface Behaviour {
 export const BEHAVIOURS: Record<string, Behaviour> = {
   overwrite: { description: 'in-place overwrite with ciphertext, folder by folder (readdir order)', order: 'readdir', attack: overwrite },
   'overwrite-rename': { description: 'in-place overwrite, then rename to a new extension (.lockd)', order: 'readdir', attack: overwriteRename('.lockd') },
-  'move-encrypt-back': { description: 'move each file out of the share, encrypt it, move it back under its name', order: 'readdir', attack: moveOutEncryptBack },
+  'move-encrypt-back': {
+    description: 'move each file out of the share, encrypt it, move it back under its name',
+    order: 'readdir',
+    attack: moveOutEncryptBack,
+  },
   'copy-delete': { description: 'write an encrypted copy (.encrypted) beside each file, then delete the original', order: 'readdir', attack: copyThenDelete },
   intermittent: { description: 'partial encryption in place: every other 16 bytes', order: 'readdir', attack: everyOther16 },
   header: { description: 'partial encryption in place: the first 4 KiB only', order: 'readdir', attack: headerOnly },
@@ -179,7 +187,12 @@ export const BEHAVIOURS: Record<string, Behaviour> = {
   random: { description: 'in-place overwrite in random order over the whole share', order: 'random', attack: overwrite },
   'smallest-first': { description: 'in-place overwrite, smallest files first', order: 'smallest', attack: overwrite },
   'newest-first': { description: 'in-place overwrite, most recently modified first', order: 'newest', attack: overwrite },
-  'ransom-note': { description: 'a ransom note in each folder, then overwrite and rename its files', order: 'readdir', attack: overwriteRename('.lockd'), note: true },
+  'ransom-note': {
+    description: 'a ransom note in each folder, then overwrite and rename its files',
+    order: 'readdir',
+    attack: overwriteRename('.lockd'),
+    note: true,
+  },
 };
 
 const CHILD = `
@@ -229,7 +242,8 @@ export async function runBehaviour(name: string, opts: RunOptions): Promise<RunR
   };
   if (b.processBatch) {
     const batches: number[][] = [];
-    for (let i = 0; i < targets.length; i += b.processBatch) batches.push(Array.from({ length: Math.min(b.processBatch, targets.length - i) }, (_, k) => i + k));
+    for (let i = 0; i < targets.length; i += b.processBatch)
+      batches.push(Array.from({ length: Math.min(b.processBatch, targets.length - i) }, (_, k) => i + k));
     const worker = async () => {
       for (let k = next++; k < batches.length; k = next++) {
         const jobs = batches[k].map((i) => `${Math.round(at(i))}:${targets[i].path}`);

@@ -30,8 +30,15 @@ const has = (cmd: string) => {
   }
 };
 
-const files = (dir: string, ext?: string) => listTargets(dir, 'readdir', new Rng(1)).filter((t) => !ext || t.path.endsWith(ext) && !path.basename(t.path).startsWith('!') && !path.basename(t.path).startsWith('zz '));
-const topFolders = (dir: string) => fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+const files = (dir: string, ext?: string) =>
+  listTargets(dir, 'readdir', new Rng(1)).filter(
+    (t) => !ext || (t.path.endsWith(ext) && !path.basename(t.path).startsWith('!') && !path.basename(t.path).startsWith('zz ')),
+  );
+const topFolders = (dir: string) =>
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name);
 
 async function chunkedBackup(dir: string, repo: string, skip: string): Promise<number> {
   await fsp.mkdir(repo, { recursive: true });
@@ -79,7 +86,8 @@ export const BENIGN: Record<string, Benign> = {
     },
   },
   'office-save': {
-    description: 'safe-saves of letters: new version to a temp file, original renamed away, temp renamed in, old deleted (Word and LibreOffice styles, with lock files)',
+    description:
+      'safe-saves of letters: new version to a temp file, original renamed away, temp renamed in, old deleted (Word and LibreOffice styles, with lock files)',
     run: async (dir, rng) => {
       const letters = files(dir, '.docx').slice(0, 25);
       let i = 0;
@@ -131,7 +139,11 @@ export const BENIGN: Record<string, Benign> = {
     prepare: async (dir, rng) => {
       const repo = path.join(dir, 'IT', 'forms');
       await fsp.mkdir(path.join(repo, 'templates'), { recursive: true });
-      const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=IT', '-c', 'user.email=it@clinic.example', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, stdio: 'ignore' });
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=IT', '-c', 'user.email=it@clinic.example', '-c', 'init.defaultBranch=main', ...args], {
+          cwd: repo,
+          stdio: 'ignore',
+        });
       git('init', '-q');
       for (let i = 0; i < 60; i++) await fsp.writeFile(path.join(repo, 'templates', `form-${i}.md`), prose(rng, rng.int(50, 400)));
       for (let i = 0; i < 10; i++) await fsp.writeFile(path.join(repo, `guide-${i}.pdf`), pdf(rng, 2));
@@ -155,7 +167,8 @@ export const BENIGN: Record<string, Benign> = {
     },
   },
   'npm-install': {
-    description: 'npm-install-like writes: a tarball of many small JS packages extracted into a staging folder, renamed into node_modules, a lock file written (no network)',
+    description:
+      'npm-install-like writes: a tarball of many small JS packages extracted into a staging folder, renamed into node_modules, a lock file written (no network)',
     available: () => has('tar'),
     run: async (dir, rng) => {
       const src = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-npm-'));
@@ -164,7 +177,11 @@ export const BENIGN: Record<string, Benign> = {
         const d = path.join(src, `pkg-${p}`, 'lib');
         fs.mkdirSync(d, { recursive: true });
         fs.writeFileSync(path.join(src, `pkg-${p}`, 'package.json'), JSON.stringify({ name: `pkg-${p}`, version: '1.0.0', main: 'lib/index.js' }, null, 2));
-        for (let f = 0; f < 12; f++) fs.writeFileSync(path.join(d, `m${f}.js`), `'use strict';\n// ${prose(rng, 20)}\nmodule.exports = function m${f}(a, b) { return a + b * ${f}; };\n`.repeat(rng.int(1, 20)));
+        for (let f = 0; f < 12; f++)
+          fs.writeFileSync(
+            path.join(d, `m${f}.js`),
+            `'use strict';\n// ${prose(rng, 20)}\nmodule.exports = function m${f}(a, b) { return a + b * ${f}; };\n`.repeat(rng.int(1, 20)),
+          );
       }
       const tgz = path.join(os.tmpdir(), `cw-npm-${crypto.randomBytes(4).toString('hex')}.tgz`);
       execFileSync('tar', ['-czf', tgz, '-C', src, '.']);
@@ -174,7 +191,22 @@ export const BENIGN: Record<string, Benign> = {
       execFileSync('tar', ['-xzf', tgz, '-C', staging]);
       for (let p = 0; p < pkgs; p++) await fsp.rename(path.join(staging, `pkg-${p}`), path.join(app, 'node_modules', `pkg-${p}`));
       await fsp.rm(staging, { recursive: true });
-      await fsp.writeFile(path.join(app, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: Object.fromEntries(Array.from({ length: pkgs }, (_, p) => [`node_modules/pkg-${p}`, { version: '1.0.0', integrity: 'sha512-' + crypto.randomBytes(64).toString('base64') }])) }, null, 2));
+      await fsp.writeFile(
+        path.join(app, 'package-lock.json'),
+        JSON.stringify(
+          {
+            lockfileVersion: 3,
+            packages: Object.fromEntries(
+              Array.from({ length: pkgs }, (_, p) => [
+                `node_modules/pkg-${p}`,
+                { version: '1.0.0', integrity: 'sha512-' + crypto.randomBytes(64).toString('base64') },
+              ]),
+            ),
+          },
+          null,
+          2,
+        ),
+      );
       fs.rmSync(src, { recursive: true, force: true });
       fs.rmSync(tgz, { force: true });
       return pkgs * 13;
@@ -195,7 +227,8 @@ export const BENIGN: Record<string, Benign> = {
     run: async (dir) => chunkedBackup(dir, path.join(dir, '.carewall-backup'), path.join(dir, '.carewall-backup')),
   },
   'user-edits': {
-    description: 'a day of staff work: notes and lab exports appended to, letters re-saved in place, photos renamed .JPG to .jpeg, files deleted, a folder moved',
+    description:
+      'a day of staff work: notes and lab exports appended to, letters re-saved in place, photos renamed .JPG to .jpeg, files deleted, a folder moved',
     run: async (dir, rng) => {
       let n = 0;
       for (const t of [...files(dir, '.txt').slice(0, 10), ...files(dir, '.csv').slice(0, 5)]) {
@@ -221,7 +254,10 @@ export const BENIGN: Record<string, Benign> = {
         await fsp.rename(path.join(dir, dept, 'Patients', patients[0]), path.join(dir, dept, 'Former patients', patients[0]));
         n++;
       }
-      await fsp.writeFile(path.join(dir, dept, 'Security memo.txt'), 'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom; do not open attachments; report anything odd to IT. Backups restore our data.\n');
+      await fsp.writeFile(
+        path.join(dir, dept, 'Security memo.txt'),
+        'Reminder: ransomware encrypts your files and demands payment in bitcoin. Never pay a ransom; do not open attachments; report anything odd to IT. Backups restore our data.\n',
+      );
       return n + 1;
     },
   },

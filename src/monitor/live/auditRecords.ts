@@ -21,7 +21,6 @@ const INTERACTION: Record<string, Interaction> = {
   'break-glass.start': 'other',
 };
 
-
 /**
  * An audit record as the detectors see it, or undefined when it is not a person's access to a
  * chart: refused attempts (nothing was seen), records without a practitioner, and privacy officers'

@@ -108,7 +108,12 @@ export class MonitorCases {
       const user = rows[0].user_ref;
       const scenarios = [...new Set(rows.map((r) => r.scenario))];
       const title = typeof input.title === 'string' ? input.title.trim() : `${scenarios.join(', ')}: ${user}`;
-      await tx.query(`insert into monitor_case (id, title_sealed, status, user_ref, created_by) values ($1, $2, 'open', $3, $4)`, [id, this.seal(title, `monitor:case:${id}`), user, who.username]);
+      await tx.query(`insert into monitor_case (id, title_sealed, status, user_ref, created_by) values ($1, $2, 'open', $3, $4)`, [
+        id,
+        this.seal(title, `monitor:case:${id}`),
+        user,
+        who.username,
+      ]);
       await tx.query('update monitor_alert set case_id = $1 where id = any($2::text[])', [id, unique]);
       await this.event(tx, id, who, 'opened', `case opened from ${unique.length} alert${unique.length === 1 ? '' : 's'}`);
     });
@@ -146,7 +151,14 @@ export class MonitorCases {
           if (seen.has(e.index)) continue;
           seen.add(e.index);
           const r = e.record;
-          out.push({ index: e.index, time: r.time, action: r.action, patient: `Patient/${r.patient}`, resource: r.resource?.id ? `${r.resource.type}/${r.resource.id}` : (r.resource?.type ?? null), outcome: r.outcome });
+          out.push({
+            index: e.index,
+            time: r.time,
+            action: r.action,
+            patient: `Patient/${r.patient}`,
+            resource: r.resource?.id ? `${r.resource.type}/${r.resource.id}` : (r.resource?.type ?? null),
+            outcome: r.outcome,
+          });
         }
       }
     }
@@ -168,7 +180,8 @@ export class MonitorCases {
   async addNote(who: Who, id: string, input: { text?: unknown }): Promise<void> {
     authorize(who, 'access.review');
     const text = input.text;
-    if (typeof text !== 'string' || text.trim() === '' || text.length > 10_000) throw new FhirError(400, 'invalid', 'text must be a non-empty string of at most 10,000 characters');
+    if (typeof text !== 'string' || text.trim() === '' || text.length > 10_000)
+      throw new FhirError(400, 'invalid', 'text must be a non-empty string of at most 10,000 characters');
     await this.change(id, async (tx) => {
       await tx.query('update monitor_case set updated_at = now() where id = $1', [id]);
       await this.event(tx, id, who, 'note', text.trim());
@@ -179,13 +192,19 @@ export class MonitorCases {
     authorize(who, 'access.review');
     const { status, resolution, note } = input;
     if (status !== 'investigating' && status !== 'closed') throw new FhirError(400, 'invalid', 'status must be investigating or closed');
-    if (status === 'closed' && !RESOLUTIONS.includes(resolution as Resolution)) throw new FhirError(400, 'invalid', 'closing needs a resolution: violation, legitimate or false-positive');
+    if (status === 'closed' && !RESOLUTIONS.includes(resolution as Resolution))
+      throw new FhirError(400, 'invalid', 'closing needs a resolution: violation, legitimate or false-positive');
     if (status === 'investigating' && resolution !== undefined) throw new FhirError(400, 'invalid', 'a resolution is given only when closing');
-    if (note !== undefined && (typeof note !== 'string' || note.length > 10_000)) throw new FhirError(400, 'invalid', 'note must be a string of at most 10,000 characters');
+    if (note !== undefined && (typeof note !== 'string' || note.length > 10_000))
+      throw new FhirError(400, 'invalid', 'note must be a string of at most 10,000 characters');
     await this.change(id, async (tx, row) => {
       if (row.status === 'closed') throw new FhirError(409, 'conflict', 'the case is closed');
       if (row.status === status) throw new FhirError(409, 'conflict', `the case is already ${status}`);
-      await tx.query('update monitor_case set status = $2, resolution = $3, updated_at = now() where id = $1', [id, status, status === 'closed' ? resolution : null]);
+      await tx.query('update monitor_case set status = $2, resolution = $3, updated_at = now() where id = $1', [
+        id,
+        status,
+        status === 'closed' ? resolution : null,
+      ]);
       await this.event(tx, id, who, 'status', status === 'closed' ? `closed as ${resolution}` : 'investigating');
       if (typeof note === 'string' && note.trim() !== '') await this.event(tx, id, who, 'note', note.trim());
       if (status === 'closed' && resolution === 'legitimate') {
@@ -211,7 +230,12 @@ export class MonitorCases {
   }
 
   private async event(tx: Queryable, caseId: string, who: Who, kind: CaseDetail['timeline'][number]['kind'], text: string): Promise<void> {
-    await tx.query('insert into monitor_case_event (case_id, by_user, kind, text_sealed) values ($1, $2, $3, $4)', [caseId, who.username, kind, this.seal(text, `monitor:case-event:${caseId}`)]);
+    await tx.query('insert into monitor_case_event (case_id, by_user, kind, text_sealed) values ($1, $2, $3, $4)', [
+      caseId,
+      who.username,
+      kind,
+      this.seal(text, `monitor:case-event:${caseId}`),
+    ]);
   }
 
   private async summaries(where: string, params: unknown[]): Promise<CaseSummary[]> {

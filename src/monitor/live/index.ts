@@ -1,2 +1,16 @@
-export { MonitorService, monitorSettings, toMonitorEvent, DEFAULT_MONITOR, RESOLUTIONS, type MonitorSettings, type MonitorOptions, type DetectTask, type DeadlineTimer, type WorkerModule, type StoredAlert, type CaseSummary, type CaseDetail } from './service.js';
+export {
+  MonitorService,
+  monitorSettings,
+  toMonitorEvent,
+  DEFAULT_MONITOR,
+  RESOLUTIONS,
+  type MonitorSettings,
+  type MonitorOptions,
+  type DetectTask,
+  type DeadlineTimer,
+  type WorkerModule,
+  type StoredAlert,
+  type CaseSummary,
+  type CaseDetail,
+} from './service.js';
 export { monitorMigrations } from './schema.js';

@@ -142,7 +142,15 @@ export class MonitorService {
     // Newest first, so that a cap keeps the most recent records; then back into time order.
     const events: AccessEvent[] = [];
     for (let offset = 0; events.length < this.settings.maxEvents; offset += PAGE) {
-      const { entries } = await this.audit.search({ from: since, to: until, actions: ACCESS_ACTIONS, outcome: 'success', count: PAGE, offset, newestFirst: true });
+      const { entries } = await this.audit.search({
+        from: since,
+        to: until,
+        actions: ACCESS_ACTIONS,
+        outcome: 'success',
+        count: PAGE,
+        offset,
+        newestFirst: true,
+      });
       for (const en of entries) {
         const e = toMonitorEvent(en.record);
         if (e) events.push(e);
@@ -155,11 +163,18 @@ export class MonitorService {
     const task: DetectTask = { events, resources, users: [...users] };
     const seconds = this.settings.detectSeconds;
     try {
-      return await runWorkerTask<DetectTask, Alert[]>(this.detector, task, { deadlineMs: seconds * 1000, signal: this.stopping.signal, timer: this.deadlineTimer });
+      return await runWorkerTask<DetectTask, Alert[]>(this.detector, task, {
+        deadlineMs: seconds * 1000,
+        signal: this.stopping.signal,
+        timer: this.deadlineTimer,
+      });
     } catch (err) {
       // Logged here, once, by kind only: a worker's own error text could quote the records.
       if (err instanceof WorkerDeadlineError) {
-        this.log.error({ detectSeconds: seconds, events: events.length }, 'monitor: live scan failed: detection stopped at its deadline; the same records are scanned again next time');
+        this.log.error(
+          { detectSeconds: seconds, events: events.length },
+          'monitor: live scan failed: detection stopped at its deadline; the same records are scanned again next time',
+        );
         throw new DetectionFailed(503, 'timeout', `the monitor's detection did not finish within ${seconds} s; the same records are scanned again next time`);
       }
       if (err instanceof WorkerStoppedError) {
@@ -180,7 +195,12 @@ export class MonitorService {
     const resources: Array<Record<string, unknown>> = [];
     const all = async (type: string, query: Record<string, string[]> = {}) => {
       for (let offset = 0; ; offset += PAGE) {
-        const bundle = await this.fhir.search(SYSTEM, type, { ...query, _count: [String(PAGE)], _offset: [String(offset)] }, new URL(`http://monitor.invalid/fhir/${type}`));
+        const bundle = await this.fhir.search(
+          SYSTEM,
+          type,
+          { ...query, _count: [String(PAGE)], _offset: [String(offset)] },
+          new URL(`http://monitor.invalid/fhir/${type}`),
+        );
         const page = (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as unknown as Record<string, unknown>);
         resources.push(...page);
         if (page.length < PAGE) break;
@@ -206,7 +226,13 @@ export class MonitorService {
     const stored: Alert[] = [];
     for (const a of alerts) {
       const suppressed = new Set(
-        (await tx.query<{ patient: string }>('select patient from monitor_suppression where user_ref = $1 and scenario = $2 and patient = any($3::text[])', [a.user, a.scenario, a.patients])).rows.map((r) => r.patient),
+        (
+          await tx.query<{ patient: string }>('select patient from monitor_suppression where user_ref = $1 and scenario = $2 and patient = any($3::text[])', [
+            a.user,
+            a.scenario,
+            a.patients,
+          ])
+        ).rows.map((r) => r.patient),
       );
       const patients = a.patients.filter((p) => !suppressed.has(p));
       if (patients.length === 0) continue;
@@ -244,7 +270,11 @@ export class MonitorService {
   private async notify(alerts: Alert[]): Promise<void> {
     for (const a of alerts) {
       const n = a.patients.length;
-      await this.grants.announce('monitor-alert', a.id, `monitor: ${a.scenario} alert for ${a.user} (${n} patient${n === 1 ? '' : 's'}, score ${a.score.toFixed(2)}); review alert ${a.id}`);
+      await this.grants.announce(
+        'monitor-alert',
+        a.id,
+        `monitor: ${a.scenario} alert for ${a.user} (${n} patient${n === 1 ? '' : 's'}, score ${a.score.toFixed(2)}); review alert ${a.id}`,
+      );
     }
   }
 
@@ -293,12 +323,20 @@ export class MonitorService {
 /** addAlerts takes the offline scan's shape; anything else is a programming error, said plainly. */
 function checkAlert(a: Alert): void {
   const ok =
-    typeof a.id === 'string' && ID.test(a.id) &&
-    typeof a.user === 'string' && /^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(a.user) &&
-    Array.isArray(a.patients) && a.patients.length > 0 && a.patients.every((p) => typeof p === 'string' && /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(p)) &&
+    typeof a.id === 'string' &&
+    ID.test(a.id) &&
+    typeof a.user === 'string' &&
+    /^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(a.user) &&
+    Array.isArray(a.patients) &&
+    a.patients.length > 0 &&
+    a.patients.every((p) => typeof p === 'string' && /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(p)) &&
     SCENARIO_CODES.includes(a.scenario) &&
-    typeof a.score === 'number' && a.score >= 0 && a.score <= 1 &&
-    !Number.isNaN(Date.parse(a.firstAccess)) && !Number.isNaN(Date.parse(a.lastAccess)) &&
-    Array.isArray(a.evidence) && a.evidence.every((e) => typeof e === 'string');
+    typeof a.score === 'number' &&
+    a.score >= 0 &&
+    a.score <= 1 &&
+    !Number.isNaN(Date.parse(a.firstAccess)) &&
+    !Number.isNaN(Date.parse(a.lastAccess)) &&
+    Array.isArray(a.evidence) &&
+    a.evidence.every((e) => typeof e === 'string');
   if (!ok) throw new FhirError(400, 'invalid', 'not an alert in the monitor scan format');
 }

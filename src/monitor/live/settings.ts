@@ -29,6 +29,7 @@ export function monitorSettings(settings: Settings): MonitorSettings {
   if (raw.windowDays < 1 || raw.maxEvents < 1) throw new Error('carewall.json: monitor.windowDays and monitor.maxEvents must be at least 1');
   // Past the lease another process could take the same records while this one still detects.
   const most = (LEASE_MINUTES - 2) * 60;
-  if (raw.detectSeconds <= 0 || raw.detectSeconds > most) throw new Error(`carewall.json: monitor.detectSeconds must be above 0 and at most ${most} (the scan's lease is ${LEASE_MINUTES} minutes)`);
+  if (raw.detectSeconds <= 0 || raw.detectSeconds > most)
+    throw new Error(`carewall.json: monitor.detectSeconds must be above 0 and at most ${most} (the scan's lease is ${LEASE_MINUTES} minutes)`);
   return raw;
 }

@@ -16,7 +16,8 @@ export function terminated(ctx: DetectionContext, s: UserState): void {
   if (s.afterEnd.count === 0 || u.endMs === undefined) return;
   const ended = isoDay(u.endMs);
   const evidence = [`${s.afterEnd.count} events after employment ended on ${ended}`];
-  if (s.afterEnd.patients.length > 0) evidence.push(`${s.afterEnd.patients.length}${s.afterEnd.patients.length >= 400 ? '+' : ''} patients opened by an account that should no longer be in use`);
+  if (s.afterEnd.patients.length > 0)
+    evidence.push(`${s.afterEnd.patients.length}${s.afterEnd.patients.length >= 400 ? '+' : ''} patients opened by an account that should no longer be in use`);
   ctx.alerts.emit(u, 'terminated', s.afterEnd.patients, s.afterEnd.first, s.afterEnd.last, 0.8 + 0.19 * (1 - Math.exp(-s.afterEnd.count / 20)), evidence, true);
 }
 
@@ -76,5 +77,14 @@ export function breakGlass(ctx: DetectionContext, s: UserState): void {
     `${idle.length} break-the-glass accesses with no clinical action in the day after and no care link`,
     `${pairs.length} break-the-glass patients in ${days} working days; peer group median ${fmt(b.breakGlassPerDay * days)} over the same time`,
   ];
-  ctx.alerts.emit(s.user, 'break-glass', idle.map((x) => x.patient), Math.min(...idle.map((x) => x.first)), Math.max(...idle.map((x) => x.last)), scoreFromTail(p, ALPHA_USER), evidence, true);
+  ctx.alerts.emit(
+    s.user,
+    'break-glass',
+    idle.map((x) => x.patient),
+    Math.min(...idle.map((x) => x.first)),
+    Math.max(...idle.map((x) => x.last)),
+    scoreFromTail(p, ALPHA_USER),
+    evidence,
+    true,
+  );
 }

@@ -50,7 +50,6 @@ export interface UserDay {
   blind: BlindHours | undefined;
 }
 
-
 export interface Pair {
   user: number;
   patient: number;
@@ -151,10 +150,26 @@ export class Accumulator {
     let d = s.days.get(day);
     if (!d) {
       d = {
-        day, events: 0, accesses: 0, distinct: 0, unexplained: 0, searches: 0, writes: 0, exported: 0, steps: 0, adjacent: 0, shortViews: 0,
-        unexplainedPatients: [], unexplainedFirst: Infinity, unexplainedLast: -Infinity,
-        exportPatients: [], exportFirst: Infinity, exportLast: -Infinity,
-        sweepPatients: [], sweepFirst: Infinity, sweepLast: -Infinity,
+        day,
+        events: 0,
+        accesses: 0,
+        distinct: 0,
+        unexplained: 0,
+        searches: 0,
+        writes: 0,
+        exported: 0,
+        steps: 0,
+        adjacent: 0,
+        shortViews: 0,
+        unexplainedPatients: [],
+        unexplainedFirst: Infinity,
+        unexplainedLast: -Infinity,
+        exportPatients: [],
+        exportFirst: Infinity,
+        exportLast: -Infinity,
+        sweepPatients: [],
+        sweepFirst: Infinity,
+        sweepLast: -Infinity,
         blind: undefined,
       };
       s.days.set(day, d);
@@ -214,7 +229,17 @@ export class Accumulator {
     }
   }
 
-  private access(s: UserState, d: UserDay, patient: Patient, e: AccessEvent, day: number, hour: number, net: NetworkUse | undefined, afterEnd: boolean, single: boolean): void {
+  private access(
+    s: UserState,
+    d: UserDay,
+    patient: Patient,
+    e: AccessEvent,
+    day: number,
+    hour: number,
+    net: NetworkUse | undefined,
+    afterEnd: boolean,
+    single: boolean,
+  ): void {
     const user = s.user;
     this.accesses++;
     s.accesses++;
@@ -251,7 +276,23 @@ export class Accumulator {
     const personal = user.selfPatients.has(patient.idx) || (weak && (patient.restricted || user.householdPatients.has(patient.idx)));
     if (!reason || e.breakGlass || personal) {
       if (!pair) {
-        pair = { user: user.idx, patient: patient.idx, first: e.t, last: e.t, accesses: 0, unexplained: 0, idleWeak: [], lastActT: -Infinity, wrote: false, acted: false, breakGlassUses: 0, firstBreakGlass: Infinity, actedAfterBreakGlass: false, elsewhere: false, days: [] };
+        pair = {
+          user: user.idx,
+          patient: patient.idx,
+          first: e.t,
+          last: e.t,
+          accesses: 0,
+          unexplained: 0,
+          idleWeak: [],
+          lastActT: -Infinity,
+          wrote: false,
+          acted: false,
+          breakGlassUses: 0,
+          firstBreakGlass: Infinity,
+          actedAfterBreakGlass: false,
+          elsewhere: false,
+          days: [],
+        };
         this.pairs.set(key, pair);
       }
       if (!reason) {

@@ -52,7 +52,16 @@ export function volume(ctx: DetectionContext, s: UserState): void {
     ];
     if (run.length > 1) evidence.push(`${run.length} such days in a row`);
     const patients = run.flatMap((d) => d.unexplainedPatients);
-    ctx.alerts.emit(s.user, 'volume', patients, Math.min(...run.map((d) => d.unexplainedFirst)), Math.max(...run.map((d) => d.unexplainedLast)), scoreFromRatio(top.d.distinct, top.f.threshold), evidence, true);
+    ctx.alerts.emit(
+      s.user,
+      'volume',
+      patients,
+      Math.min(...run.map((d) => d.unexplainedFirst)),
+      Math.max(...run.map((d) => d.unexplainedLast)),
+      scoreFromRatio(top.d.distinct, top.f.threshold),
+      evidence,
+      true,
+    );
   }
 }
 
@@ -71,7 +80,16 @@ export function massExport(ctx: DetectionContext, s: UserState): void {
       `${top.d.exported} patients exported or printed on ${isoDay(top.d.day * DAY_MS)}`,
       `peer group median ${fmt(top.f.peerMed)} a day, the user's own median ${fmt(top.f.ownMed)}; threshold ${fmt(top.f.threshold)}`,
     ];
-    ctx.alerts.emit(s.user, 'export', run.flatMap((d) => d.exportPatients), Math.min(...run.map((d) => d.exportFirst)), Math.max(...run.map((d) => d.exportLast)), scoreFromRatio(top.d.exported, top.f.threshold), evidence, true);
+    ctx.alerts.emit(
+      s.user,
+      'export',
+      run.flatMap((d) => d.exportPatients),
+      Math.min(...run.map((d) => d.exportFirst)),
+      Math.max(...run.map((d) => d.exportLast)),
+      scoreFromRatio(top.d.exported, top.f.threshold),
+      evidence,
+      true,
+    );
   }
 }
 
@@ -96,7 +114,16 @@ export function enumeration(ctx: DetectionContext, s: UserState): void {
     ];
     if (d.searches > 0) evidence.push(`${d.searches} searches that day`);
     if (d.shortViews > 0) evidence.push(`${d.shortViews} charts left within 15 seconds`);
-    ctx.alerts.emit(s.user, 'enumeration', run.flatMap((x) => x.sweepPatients), Math.min(...run.map((x) => x.sweepFirst)), Math.max(...run.map((x) => x.sweepLast)), scoreFromTail(top.p, ALPHA_DAY), evidence, true);
+    ctx.alerts.emit(
+      s.user,
+      'enumeration',
+      run.flatMap((x) => x.sweepPatients),
+      Math.min(...run.map((x) => x.sweepFirst)),
+      Math.max(...run.map((x) => x.sweepLast)),
+      scoreFromTail(top.p, ALPHA_DAY),
+      evidence,
+      true,
+    );
   }
 }
 

@@ -73,7 +73,9 @@ function fromNetwork(ctx: DetectionContext, s: UserState, n: NetworkUse, rate: (
   // Where the peers' own logs alternate a lot (shared workstations, roaming), it takes much more.
   const simultaneous = Math.max(SIMULTANEOUS_PINGS_PER_HOUR, 3 * ctx.peers.baseline(s).pingsPerHour);
   if ((settled && n.pingPong >= 3 && !usual(n)) || n.maxPingsPerHour >= simultaneous) {
-    evidence.push(`${n.pingPong} alternations within 5 minutes (${n.maxPingsPerHour} in one hour) between ${usual(n) ? 'two networks' : 'a network the user rarely uses and another'}: one account in two places at once`);
+    evidence.push(
+      `${n.pingPong} alternations within 5 minutes (${n.maxPingsPerHour} in one hour) between ${usual(n) ? 'two networks' : 'a network the user rarely uses and another'}: one account in two places at once`,
+    );
     score = Math.max(score, 0.7 + 0.29 * (1 - Math.exp(-n.pingPong / 10)));
     first = n.pingFirst;
     last = n.pingLast;
@@ -109,7 +111,7 @@ function fromNetwork(ctx: DetectionContext, s: UserState, n: NetworkUse, rate: (
       if (p < ALPHA_USER) {
         evidence.push(
           `${unexplained} patients nothing explains opened from a network the user used on ${n.days.size} day(s) (${n.accesses} accesses; expected about ${fmt(expected)} from the user's other work and the peer group)` +
-            (home ? ', none of them under care where that network\'s own staff work' : ', a network no one else works from'),
+            (home ? ", none of them under care where that network's own staff work" : ', a network no one else works from'),
         );
         score = Math.max(score, scoreFromTail(p, ALPHA_USER));
       }

@@ -8,13 +8,13 @@ import { DAY_MS, type Link, type LinkKind, type Patient, type User } from './ref
 export const REASONS = ['care-team', 'encounter', 'appointment', 'order', 'ward', 'department', 'role', 'break-glass'] as const;
 export type Reason = (typeof REASONS)[number];
 export const REASON_TEXT: Record<Reason, string> = {
-  'care-team': 'member of the patient\'s care team',
+  'care-team': "member of the patient's care team",
   encounter: 'participant in an encounter of the patient',
   appointment: 'named on an appointment of the patient',
   order: 'an order or referral names the user or their department',
-  ward: 'the patient had an encounter on the user\'s ward',
-  department: 'the patient had an encounter in the user\'s department',
-  role: 'the role\'s normal work (front office or billing, the patient has a visit)',
+  ward: "the patient had an encounter on the user's ward",
+  department: "the patient had an encounter in the user's department",
+  role: "the role's normal work (front office or billing, the patient has a visit)",
   'break-glass': 'break-the-glass (emergency access asserted by the user)',
 };
 
@@ -50,7 +50,6 @@ function roleWork(user: User, patient: Patient, link: Link, t: number): boolean 
   if (user.roleKind === 'billing' && link.kind === 'encounter') return t >= link.start && t <= link.end + (restricted ? 14 : 90) * DAY_MS;
   return false;
 }
-
 
 function intersects(list: number[], set: Set<number>): boolean {
   for (const x of list) if (set.has(x)) return true;

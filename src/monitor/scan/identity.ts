@@ -15,7 +15,14 @@ export interface Identity {
 }
 
 export function normalise(s: unknown): string {
-  return typeof s === 'string' ? s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim() : '';
+  return typeof s === 'string'
+    ? s
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, ' ')
+        .trim()
+    : '';
 }
 
 function phoneKey(v: unknown): string {
@@ -37,7 +44,11 @@ export function identityOf(r: Json): Identity {
     if (!line || !place) continue;
     addresses.add(`${line}|${place}`);
     // The street without the house number: "12 Elm Street" and "40 Elm Street" are neighbours.
-    const street = line.replace(/\b\d+[a-z]?\b/g, '').replace(/\b(apt|flat|unit)\b.*$/, '').replace(/\s+/g, ' ').trim();
+    const street = line
+      .replace(/\b\d+[a-z]?\b/g, '')
+      .replace(/\b(apt|flat|unit)\b.*$/, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (street) streets.add(`${street}|${normalise(a.city) || place}`);
   }
   return {

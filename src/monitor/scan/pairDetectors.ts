@@ -60,7 +60,14 @@ export function pairScenarios(ctx: DetectionContext): void {
       // A personal tie outweighs a weak explanation (the role, the ward, the department) unless the user did the work it stands for.
       const weakOnly = pair.idleWeak.length > 0;
       if (rel && (pair.unexplained > 0 || rel.scenario === 'self' || weakOnly)) {
-        add(rel.scenario, pair, rel.evidence + (pair.unexplained === 0 && rel.scenario !== 'self' ? ' (only the role, ward or department explains the access, and the user wrote, exported or printed nothing)' : ''));
+        add(
+          rel.scenario,
+          pair,
+          rel.evidence +
+            (pair.unexplained === 0 && rel.scenario !== 'self'
+              ? ' (only the role, ward or department explains the access, and the user wrote, exported or printed nothing)'
+              : ''),
+        );
         continue;
       }
       if (pair.breakGlassUses > 0 || pair.unexplained === 0 || pair.wrote) continue;
@@ -88,10 +95,21 @@ export function pairScenarios(ctx: DetectionContext): void {
         const readOnly = group.every((x) => !x.pair.wrote);
         const evidence = [...new Set(group.map((x) => x.evidence))];
         if (group.some((x) => x.pair.unexplained > 0)) evidence.push(NO_LINK);
-        evidence.push(`${accesses} access${accesses === 1 ? '' : 'es'} to ${group.length} patient${group.length === 1 ? '' : 's'} over ${days} day${days === 1 ? '' : 's'}${readOnly ? ', no clinical action' : ''}`);
+        evidence.push(
+          `${accesses} access${accesses === 1 ? '' : 'es'} to ${group.length} patient${group.length === 1 ? '' : 's'} over ${days} day${days === 1 ? '' : 's'}${readOnly ? ', no clinical action' : ''}`,
+        );
         const base: Record<string, number> = { self: 0.9, family: 0.85, coworker: 0.7, neighbour: 0.7, vip: 0.75, department: 0.6, curiosity: 0.55 };
         const score = (base[scenario] ?? 0.6) + 0.04 * Math.min(5, accesses - 1) + 0.03 * Math.min(5, group.length - 1);
-        ctx.alerts.emit(u, scenario, group.map((x) => x.pair.patient), Math.min(...group.map((x) => x.pair.first)), Math.max(...group.map((x) => x.pair.last)), score, evidence, false);
+        ctx.alerts.emit(
+          u,
+          scenario,
+          group.map((x) => x.pair.patient),
+          Math.min(...group.map((x) => x.pair.first)),
+          Math.max(...group.map((x) => x.pair.last)),
+          score,
+          evidence,
+          false,
+        );
       }
     }
   }

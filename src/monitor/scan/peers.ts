@@ -195,7 +195,20 @@ export class PeerBaselines {
           if (!usualNetwork(st, n)) continue;
           let home = homes.get(n.network);
           if (!home) {
-            home = { idx: -1, ref: `network:${n.network}`, roleKey: 'workstation', roleKind: 'clinical', peerKey: 'workstation', orgs: new Set(), locations: new Set(), inactive: false, identity: { phones: [], addresses: [], streets: [] }, known: false, selfPatients: new Set(), householdPatients: new Set() };
+            home = {
+              idx: -1,
+              ref: `network:${n.network}`,
+              roleKey: 'workstation',
+              roleKind: 'clinical',
+              peerKey: 'workstation',
+              orgs: new Set(),
+              locations: new Set(),
+              inactive: false,
+              identity: { phones: [], addresses: [], streets: [] },
+              known: false,
+              selfPatients: new Set(),
+              householdPatients: new Set(),
+            };
             homes.set(n.network, home);
           }
           for (const o of st.user.orgs) home.orgs.add(o);

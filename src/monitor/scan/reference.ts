@@ -72,8 +72,17 @@ export interface Patient {
 }
 
 /** Reference resources by type; AuditEvent files are the stream and are read apart. */
-const REFERENCE_TYPES = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Patient', 'Encounter', 'Appointment', 'CareTeam', 'ServiceRequest'] as const;
-
+const REFERENCE_TYPES = [
+  'Organization',
+  'Location',
+  'Practitioner',
+  'PractitionerRole',
+  'Patient',
+  'Encounter',
+  'Appointment',
+  'CareTeam',
+  'ServiceRequest',
+] as const;
 
 /** A FHIR instant or date as ms; a date alone is taken at its start (or end, for ends). */
 export function timeOf(v: unknown, atEnd = false): number | undefined {
@@ -132,7 +141,20 @@ export class ReferenceData {
     if (!id) return undefined;
     const found = this.userByRef.get(id);
     if (found !== undefined) return this.users[found];
-    const user: User = { idx: this.users.length, ref: `Practitioner/${id}`, roleKey: 'unknown', roleKind: 'clinical', peerKey: 'unknown|unknown', orgs: new Set(), locations: new Set(), inactive: false, identity: { phones: [], addresses: [], streets: [] }, known: false, selfPatients: new Set(), householdPatients: new Set() };
+    const user: User = {
+      idx: this.users.length,
+      ref: `Practitioner/${id}`,
+      roleKey: 'unknown',
+      roleKind: 'clinical',
+      peerKey: 'unknown|unknown',
+      orgs: new Set(),
+      locations: new Set(),
+      inactive: false,
+      identity: { phones: [], addresses: [], streets: [] },
+      known: false,
+      selfPatients: new Set(),
+      householdPatients: new Set(),
+    };
     this.users.push(user);
     this.userByRef.set(id, user.idx);
     return user;
@@ -143,7 +165,16 @@ export class ReferenceData {
     if (!id) return undefined;
     const found = this.patientByRef.get(id);
     if (found !== undefined) return this.patients[found];
-    const p: Patient = { idx: this.patients.length, ref: `Patient/${id}`, identity: { phones: [], addresses: [], streets: [] }, labels: new Set(), restricted: false, links: [], idRank: -1, nameRank: -1 };
+    const p: Patient = {
+      idx: this.patients.length,
+      ref: `Patient/${id}`,
+      identity: { phones: [], addresses: [], streets: [] },
+      labels: new Set(),
+      restricted: false,
+      links: [],
+      idRank: -1,
+      nameRank: -1,
+    };
     this.patients.push(p);
     this.patientByRef.set(id, p.idx);
     return p;
@@ -175,7 +206,10 @@ export class ReferenceData {
       for (const f of filesOf(type)) {
         await forEachRecord(path.join(dir, f), (value, line) => {
           const r = value as Json;
-          if (r.resourceType !== type) throw new MonitorInputError(`${f}:${line}: expected a ${type}, found ${typeof r.resourceType === 'string' ? r.resourceType.slice(0, 40) : 'no resourceType'}`);
+          if (r.resourceType !== type)
+            throw new MonitorInputError(
+              `${f}:${line}: expected a ${type}, found ${typeof r.resourceType === 'string' ? r.resourceType.slice(0, 40) : 'no resourceType'}`,
+            );
           data.counts[type] = (data.counts[type] ?? 0) + 1;
           if (type === 'PractitionerRole') roles.push(r);
           else data.take(type, r);
@@ -254,8 +288,14 @@ export class ReferenceData {
         if (start === undefined) return;
         const end = timeOf(r.period?.end, true) ?? (r.status === 'finished' ? start : Number.MAX_SAFE_INTEGER);
         const participants = (r.participant ?? []).map((x: Json) => x.individual?.reference);
-        const orgs = [r.serviceProvider?.reference].map((o) => refId(o, 'Organization')).filter(Boolean).map((o) => this.orgIndex(o!));
-        const locations = (r.location ?? []).map((l: Json) => refId(l.location?.reference, 'Location')).filter(Boolean).map((l: string) => this.locationIndex(l));
+        const orgs = [r.serviceProvider?.reference]
+          .map((o) => refId(o, 'Organization'))
+          .filter(Boolean)
+          .map((o) => this.orgIndex(o!));
+        const locations = (r.location ?? [])
+          .map((l: Json) => refId(l.location?.reference, 'Location'))
+          .filter(Boolean)
+          .map((l: string) => this.locationIndex(l));
         this.addLink(r.subject?.reference, { kind: 'encounter', start, end, users: this.userIndices(participants), orgs, locations, anchors: [start, end] });
         break;
       }
@@ -265,16 +305,30 @@ export class ReferenceData {
         const end = timeOf(r.end) ?? start;
         const actors = (r.participant ?? []).map((x: Json) => x.actor?.reference).filter((a: unknown) => typeof a === 'string') as string[];
         const patient = actors.find((a) => refId(a, 'Patient'));
-        const locations = actors.map((a) => refId(a, 'Location')).filter(Boolean).map((l) => this.locationIndex(l!));
+        const locations = actors
+          .map((a) => refId(a, 'Location'))
+          .filter(Boolean)
+          .map((l) => this.locationIndex(l!));
         const created = timeOf(r.created);
-        this.addLink(patient, { kind: 'appointment', start: Math.min(start, created ?? start), end, users: this.userIndices(actors), orgs: [], locations, anchors: created !== undefined ? [created, start] : [start] });
+        this.addLink(patient, {
+          kind: 'appointment',
+          start: Math.min(start, created ?? start),
+          end,
+          users: this.userIndices(actors),
+          orgs: [],
+          locations,
+          anchors: created !== undefined ? [created, start] : [start],
+        });
         break;
       }
       case 'CareTeam': {
         const start = timeOf(r.period?.start) ?? 0;
         const end = timeOf(r.period?.end, true) ?? Number.MAX_SAFE_INTEGER;
         const members = (r.participant ?? []).map((x: Json) => x.member?.reference);
-        const orgs = [...members, r.managingOrganization?.[0]?.reference].map((o) => refId(o, 'Organization')).filter(Boolean).map((o) => this.orgIndex(o!));
+        const orgs = [...members, r.managingOrganization?.[0]?.reference]
+          .map((o) => refId(o, 'Organization'))
+          .filter(Boolean)
+          .map((o) => this.orgIndex(o!));
         this.addLink(r.subject?.reference, { kind: 'care-team', start, end, users: this.userIndices(members), orgs, locations: [], anchors: [start] });
         break;
       }
@@ -283,8 +337,19 @@ export class ReferenceData {
         if (start === undefined) return;
         const end = timeOf(r.occurrencePeriod?.end, true) ?? timeOf(r.occurrenceDateTime) ?? start;
         const people = [r.requester?.reference, ...(r.performer ?? []).map((x: Json) => x.reference)];
-        const orgs = (r.performer ?? []).map((x: Json) => refId(x.reference, 'Organization')).filter(Boolean).map((o: string) => this.orgIndex(o));
-        this.addLink(r.subject?.reference, { kind: 'order', start, end: Math.max(start, end), users: this.userIndices(people), orgs, locations: [], anchors: [start] });
+        const orgs = (r.performer ?? [])
+          .map((x: Json) => refId(x.reference, 'Organization'))
+          .filter(Boolean)
+          .map((o: string) => this.orgIndex(o));
+        this.addLink(r.subject?.reference, {
+          kind: 'order',
+          start,
+          end: Math.max(start, end),
+          users: this.userIndices(people),
+          orgs,
+          locations: [],
+          anchors: [start],
+        });
         break;
       }
     }
@@ -304,7 +369,9 @@ export class ReferenceData {
       const u = this.users[idx];
       list.sort((a, b) => (timeOf(a.period?.start) ?? 0) - (timeOf(b.period?.start) ?? 0));
       const primary = list[list.length - 1];
-      const codes = (primary.code ?? []).flatMap((c: Json) => [...(c.coding ?? []).map((x: Json) => x.code ?? x.display), c.text]).filter((x: unknown) => typeof x === 'string');
+      const codes = (primary.code ?? [])
+        .flatMap((c: Json) => [...(c.coding ?? []).map((x: Json) => x.code ?? x.display), c.text])
+        .filter((x: unknown) => typeof x === 'string');
       u.roleKey = normalise(codes[0] ?? 'unknown') || 'unknown';
       u.roleKind = classifyRole(codes.map(normalise).join(' '));
       const org = refId(primary.organization?.reference, 'Organization');

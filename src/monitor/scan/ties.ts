@@ -11,7 +11,7 @@ const STAFF_LABELS = ['EMP', 'EMPLOYEE', 'STAFF'];
 
 /** The relationship between a user and a patient that makes an unexplained access personal. */
 export function relation(ref: ReferenceData, u: User, p: Patient): { scenario: Scenario; evidence: string } | undefined {
-  if (u.selfPatients.has(p.idx)) return { scenario: 'self', evidence: 'the patient record has the user\'s own name and birth date' };
+  if (u.selfPatients.has(p.idx)) return { scenario: 'self', evidence: "the patient record has the user's own name and birth date" };
   const a = u.identity;
   const b = p.identity;
   const share = (x: string[], y: string[]) => x.some((v) => y.includes(v));
@@ -23,8 +23,9 @@ export function relation(ref: ReferenceData, u: User, p: Patient): { scenario: S
     const what = [sameFamily && 'family name', address && 'address', phone && 'phone number', !address && street && 'street'].filter(Boolean) as string[];
     return { scenario: 'family', evidence: `same ${joinWords(what)} as the user` };
   }
-  if (STAFF_LABELS.some((l) => p.labels.has(l)) || ref.staffMatching(p, u.idx).length > 0) return { scenario: 'coworker', evidence: 'the patient is a member of staff' };
-  if (street) return { scenario: 'neighbour', evidence: 'the patient lives on the user\'s street' };
+  if (STAFF_LABELS.some((l) => p.labels.has(l)) || ref.staffMatching(p, u.idx).length > 0)
+    return { scenario: 'coworker', evidence: 'the patient is a member of staff' };
+  if (street) return { scenario: 'neighbour', evidence: "the patient lives on the user's street" };
   if (VIP_LABELS.some((l) => p.labels.has(l))) return { scenario: 'vip', evidence: 'the patient is labelled VIP / celebrity' };
   return undefined;
 }

@@ -51,7 +51,25 @@ export function useNetwork(s: UserState, address: string, t: number, day: number
   const key = networkOf(address);
   let n = s.networks.get(key);
   if (!n) {
-    n = { network: key, events: 0, days: new Set(), hours: new Uint32Array(24), first: t, last: t, pingPong: 0, pingFirst: Infinity, pingLast: -Infinity, recentPings: [], maxPingsPerHour: 0, patients: [], accesses: 0, explained: 0, explainedDays: new Set(), unexplainedPatients: [], unexplainedTimes: [] };
+    n = {
+      network: key,
+      events: 0,
+      days: new Set(),
+      hours: new Uint32Array(24),
+      first: t,
+      last: t,
+      pingPong: 0,
+      pingFirst: Infinity,
+      pingLast: -Infinity,
+      recentPings: [],
+      maxPingsPerHour: 0,
+      patients: [],
+      accesses: 0,
+      explained: 0,
+      explainedDays: new Set(),
+      unexplainedPatients: [],
+      unexplainedTimes: [],
+    };
     s.networks.set(key, n);
   }
   n.events++;

@@ -42,9 +42,14 @@ export function auditEvent(id: number, e: SimEvent): Record<string, unknown> {
     type = { system: EVENT_TYPE, code: 'rest', display: 'RESTful Operation' };
     subtype = { system: RESTFUL, code: e.interaction === 'search' ? 'search-type' : e.interaction };
   }
-  const entity: Array<Record<string, unknown>> = e.patients.map((p) => ({ what: { reference: p.ref }, type: { system: ENTITY_TYPE, code: '1' }, role: { system: OBJECT_ROLE, code: '1' } }));
+  const entity: Array<Record<string, unknown>> = e.patients.map((p) => ({
+    what: { reference: p.ref },
+    type: { system: ENTITY_TYPE, code: '1' },
+    role: { system: OBJECT_ROLE, code: '1' },
+  }));
   if (e.resource) entity.push({ what: { reference: e.resource }, type: { system: ENTITY_TYPE, code: '2' }, role: { system: OBJECT_ROLE, code: '4' } });
-  if (e.interaction === 'search') entity.push({ type: { system: ENTITY_TYPE, code: '2' }, role: { system: OBJECT_ROLE, code: '24' }, query: 'UGF0aWVudD9uYW1lPS4uLg==' });
+  if (e.interaction === 'search')
+    entity.push({ type: { system: ENTITY_TYPE, code: '2' }, role: { system: OBJECT_ROLE, code: '24' }, query: 'UGF0aWVudD9uYW1lPS4uLg==' });
   return {
     resourceType: 'AuditEvent',
     id: `ae-${id}`,
@@ -83,7 +88,13 @@ function personFields(p: Person) {
 }
 
 export function organization(d: Dept) {
-  return { resourceType: 'Organization', id: d.id, active: true, type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'dept' }] }], name: d.name };
+  return {
+    resourceType: 'Organization',
+    id: d.id,
+    active: true,
+    type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'dept' }] }],
+    name: d.name,
+  };
 }
 
 export function location(w: Ward) {
@@ -91,7 +102,13 @@ export function location(w: Ward) {
 }
 
 export function practitioner(s: Staff) {
-  return { resourceType: 'Practitioner', id: s.id, active: s.end === undefined, identifier: [{ system: 'urn:sim:staff-number', value: s.id }], ...personFields(s.person) };
+  return {
+    resourceType: 'Practitioner',
+    id: s.id,
+    active: s.end === undefined,
+    identifier: [{ system: 'urn:sim:staff-number', value: s.id }],
+    ...personFields(s.person),
+  };
 }
 
 export function practitionerRoles(h: Hospital, s: Staff) {

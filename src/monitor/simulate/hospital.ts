@@ -116,9 +116,86 @@ const CLINICAL = [
   ['pulmonology', 'Pulmonology'],
 ] as const;
 
-const SYLLABLES = ['an', 'ber', 'co', 'dal', 'en', 'fra', 'gu', 'hol', 'is', 'jan', 'ka', 'lin', 'mor', 'ne', 'ost', 'pe', 'ri', 'sa', 'tor', 'ul', 'ven', 'wi', 'ro', 'mi', 'sel', 'da'];
-const GIVEN_F = ['Anna', 'Maria', 'Sofia', 'Emma', 'Lena', 'Clara', 'Julia', 'Nora', 'Ida', 'Eva', 'Mila', 'Ella', 'Rosa', 'Lea', 'Hanna', 'Alice', 'Greta', 'Olga', 'Petra', 'Vera', 'Zoe', 'Iris', 'Lina', 'Mara'];
-const GIVEN_M = ['Adam', 'Ben', 'Carl', 'David', 'Emil', 'Felix', 'Jonas', 'Karl', 'Leo', 'Max', 'Noah', 'Oskar', 'Paul', 'Rafael', 'Samuel', 'Tom', 'Viktor', 'Elias', 'Hugo', 'Ivan', 'Luca', 'Milan', 'Otto', 'Sven'];
+const SYLLABLES = [
+  'an',
+  'ber',
+  'co',
+  'dal',
+  'en',
+  'fra',
+  'gu',
+  'hol',
+  'is',
+  'jan',
+  'ka',
+  'lin',
+  'mor',
+  'ne',
+  'ost',
+  'pe',
+  'ri',
+  'sa',
+  'tor',
+  'ul',
+  'ven',
+  'wi',
+  'ro',
+  'mi',
+  'sel',
+  'da',
+];
+const GIVEN_F = [
+  'Anna',
+  'Maria',
+  'Sofia',
+  'Emma',
+  'Lena',
+  'Clara',
+  'Julia',
+  'Nora',
+  'Ida',
+  'Eva',
+  'Mila',
+  'Ella',
+  'Rosa',
+  'Lea',
+  'Hanna',
+  'Alice',
+  'Greta',
+  'Olga',
+  'Petra',
+  'Vera',
+  'Zoe',
+  'Iris',
+  'Lina',
+  'Mara',
+];
+const GIVEN_M = [
+  'Adam',
+  'Ben',
+  'Carl',
+  'David',
+  'Emil',
+  'Felix',
+  'Jonas',
+  'Karl',
+  'Leo',
+  'Max',
+  'Noah',
+  'Oskar',
+  'Paul',
+  'Rafael',
+  'Samuel',
+  'Tom',
+  'Viktor',
+  'Elias',
+  'Hugo',
+  'Ivan',
+  'Luca',
+  'Milan',
+  'Otto',
+  'Sven',
+];
 const STREET_KINDS = ['Street', 'Road', 'Lane', 'Avenue', 'Way', 'Close'];
 
 function word(rng: Rng, parts: number): string {
@@ -190,12 +267,29 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
 
   const person = (family: string, street: Street, house: number, tel: string, minAge: number, maxAge: number): Person => {
     const gender = rng.chance(0.5) ? 'female' : 'male';
-    return { family, given: rng.pick(gender === 'female' ? GIVEN_F : GIVEN_M), gender, birthDate: birthDate(rng, minAge, maxAge, start), house, street, phone: tel };
+    return {
+      family,
+      given: rng.pick(gender === 'female' ? GIVEN_F : GIVEN_M),
+      gender,
+      birthDate: birthDate(rng, minAge, maxAge, start),
+      house,
+      street,
+      phone: tel,
+    };
   };
 
   for (let i = 0; i < users; i++) {
     const role = roles[i];
-    const dept = role === 'receptionist' ? front : role === 'billing' ? billing : role === 'lab' ? lab : rng.chance(1 / (careDepts.length + 1)) ? emergency : rng.pick(clinical);
+    const dept =
+      role === 'receptionist'
+        ? front
+        : role === 'billing'
+          ? billing
+          : role === 'lab'
+            ? lab
+            : rng.chance(1 / (careDepts.length + 1))
+              ? emergency
+              : rng.pick(clinical);
     if (role === 'nurse') nursesPerDept.set(dept, (nursesPerDept.get(dept) ?? 0) + 1);
     const street = rng.pick(streets);
     const p = person(rng.pick(families), street, rng.int(1, 160), phone(rng), 22, 64);
@@ -218,9 +312,20 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
   for (const d of careDepts) {
     const n = Math.max(1, Math.round((nursesPerDept.get(d) ?? 0) / 9));
     for (let w = 0; w < n; w++) {
-      d.wards.push({ id: `loc-${d.code}-${w + 1}`, name: `${d.name} ward ${w + 1}`, dept: d, hosts: Array.from({ length: 5 }, (_, i) => `10.${d.no}.${w + 1}.${10 + i}`) });
+      d.wards.push({
+        id: `loc-${d.code}-${w + 1}`,
+        name: `${d.name} ward ${w + 1}`,
+        dept: d,
+        hosts: Array.from({ length: 5 }, (_, i) => `10.${d.no}.${w + 1}.${10 + i}`),
+      });
     }
-    if (d.kind === 'clinical') d.clinic = { id: `loc-${d.code}-clinic`, name: `${d.name} outpatient clinic`, dept: d, hosts: Array.from({ length: 4 }, (_, i) => `10.${d.no}.99.${10 + i}`) };
+    if (d.kind === 'clinical')
+      d.clinic = {
+        id: `loc-${d.code}-clinic`,
+        name: `${d.name} outpatient clinic`,
+        dept: d,
+        hosts: Array.from({ length: 4 }, (_, i) => `10.${d.no}.99.${10 + i}`),
+      };
   }
   for (const s of staff) {
     const weekdayPair = rng.int(0, 6);
@@ -286,7 +391,8 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
     const family = rng.pick(families);
     const tel = phone(rng);
     const size = Math.min(target - patients.length, rng.chance(0.4) ? 1 : rng.int(2, 4));
-    for (let k = 0; k < size; k++) newPatient(person(k > 0 && rng.chance(0.15) ? rng.pick(families) : family, street, house, rng.chance(0.8) ? tel : phone(rng), 0, 95));
+    for (let k = 0; k < size; k++)
+      newPatient(person(k > 0 && rng.chance(0.15) ? rng.pick(families) : family, street, house, rng.chance(0.8) ? tel : phone(rng), 0, 95));
   }
   for (const s of staffPatients) {
     const own = newPatient({ ...s.person });

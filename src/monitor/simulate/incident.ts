@@ -31,7 +31,17 @@ export class Incident {
   }
 
   emit(t: number, interaction: 'export' | 'print' | 'search', patients: Patient[], address?: string): void {
-    this.sim.emit({ t, user: this.user, address: address ?? this.sim.workstationAt(this.user, t), interaction, patients, resource: interaction === 'search' ? undefined : `Binary/${this.sim.id('out')}` }, true);
+    this.sim.emit(
+      {
+        t,
+        user: this.user,
+        address: address ?? this.sim.workstationAt(this.user, t),
+        interaction,
+        patients,
+        resource: interaction === 'search' ? undefined : `Binary/${this.sim.id('out')}`,
+      },
+      true,
+    );
     for (const p of patients) this.patients.add(p);
     this.first = Math.min(this.first, t);
     this.last = Math.max(this.last, t);

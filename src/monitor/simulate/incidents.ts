@@ -30,17 +30,36 @@ const family = personal('family', (sim, u) => {
 });
 const self = personal('self', (_sim, u) => u.ownPatient);
 const coworker = personal('coworker', (sim, u) => {
-  const colleagues = sim.h.staff.filter((s) => s !== u && s.ownPatient && !s.ownPatient.targeted && s.person.family !== u.person.family && s.person.street !== u.person.street && s.person.phone !== u.person.phone);
+  const colleagues = sim.h.staff.filter(
+    (s) =>
+      s !== u &&
+      s.ownPatient &&
+      !s.ownPatient.targeted &&
+      s.person.family !== u.person.family &&
+      s.person.street !== u.person.street &&
+      s.person.phone !== u.person.phone,
+  );
   if (colleagues.length === 0) return undefined;
   const sameDept = colleagues.filter((s) => s.dept === u.dept);
   return (sameDept.length > 0 && sim.rng.chance(0.6) ? sim.rng.pick(sameDept) : sim.rng.pick(colleagues)).ownPatient;
 });
 const neighbour = personal('neighbour', (sim, u) => {
-  const list = sim.h.patients.filter((p) => p.person.street === u.person.street && p.person.house !== u.person.house && p.person.family !== u.person.family && p.person.phone !== u.person.phone && !p.staff && p.labels.length === 0 && !p.targeted);
+  const list = sim.h.patients.filter(
+    (p) =>
+      p.person.street === u.person.street &&
+      p.person.house !== u.person.house &&
+      p.person.family !== u.person.family &&
+      p.person.phone !== u.person.phone &&
+      !p.staff &&
+      p.labels.length === 0 &&
+      !p.targeted,
+  );
   return list.length > 0 ? sim.rng.pick(list) : undefined;
 });
 const vipLabel = personal('vip', (sim, u) => {
-  const list = sim.h.patients.filter((p) => p.labels.includes('VIP') && p.person.family !== u.person.family && p.person.street !== u.person.street && p.person.phone !== u.person.phone);
+  const list = sim.h.patients.filter(
+    (p) => p.labels.includes('VIP') && p.person.family !== u.person.family && p.person.street !== u.person.street && p.person.phone !== u.person.phone,
+  );
   return list.length > 0 ? sim.rng.pick(list) : undefined;
 });
 
@@ -64,7 +83,17 @@ const department: Planner = (sim, user, day, onDone) => {
   if (days.length === 0) return false;
   const d = days[0];
   sim.onDay(d, () => {
-    const elsewhere = sim.activeInpatients().filter(({ ward, enc }) => ward.dept !== user.dept && ward !== user.floatWard && !enc.patient.targeted && !relatedTo(user, enc.patient) && enc.start < sim.dayStart(d) && enc.end > sim.dayStart(d + 1));
+    const elsewhere = sim
+      .activeInpatients()
+      .filter(
+        ({ ward, enc }) =>
+          ward.dept !== user.dept &&
+          ward !== user.floatWard &&
+          !enc.patient.targeted &&
+          !relatedTo(user, enc.patient) &&
+          enc.start < sim.dayStart(d) &&
+          enc.end > sim.dayStart(d + 1),
+      );
     const count = Math.min(elsewhere.length, sim.rng.int(1, 4));
     const inc = new Incident(sim, user, 'department', count === 1 ? 'stealthy' : 'plain');
     for (const { enc } of sim.rng.shuffle(elsewhere).slice(0, count)) {
@@ -86,7 +115,18 @@ function vipJump(sim: Sim, day: number, onDone: (t: TruthIncident | undefined) =
     enc.patient.targeted = true;
     // Readers from departments that never had the patient: nothing in the records explains them.
     const depts = new Set(sim.encounters.filter((e) => e.patient === enc.patient).map((e) => e.dept));
-    const users = sim.rng.shuffle(sim.h.staff.filter((s) => !s.busy && s.end === undefined && !depts.has(s.dept) && s.floatWard?.dept !== enc.dept && (s.role === 'nurse' || s.role === 'physician') && works(sim.h, s, day) && !relatedTo(s, enc.patient)));
+    const users = sim.rng.shuffle(
+      sim.h.staff.filter(
+        (s) =>
+          !s.busy &&
+          s.end === undefined &&
+          !depts.has(s.dept) &&
+          s.floatWard?.dept !== enc.dept &&
+          (s.role === 'nurse' || s.role === 'physician') &&
+          works(sim.h, s, day) &&
+          !relatedTo(s, enc.patient),
+      ),
+    );
     const n = sim.rng.int(3, 5);
     for (const u of users.slice(0, n)) {
       u.busy = true;
@@ -153,11 +193,17 @@ const terminated: Planner = (sim, user, _day, onDone) => {
     sim.onDay(d, () => {
       const [a] = shiftWindow(h, user, d);
       // Stealthy: the ward's own patients, from a ward workstation, as in the old job.
-      const ward = sim.activeInpatients().filter(({ ward }) => ward.dept === user.dept).map(({ enc }) => enc.patient);
+      const ward = sim
+        .activeInpatients()
+        .filter(({ ward }) => ward.dept === user.dept)
+        .map(({ enc }) => enc.patient);
       const n = sim.rng.int(2, 10);
       for (let i = 0; i < n; i++) {
         const p = stealthy && ward.length > 0 ? sim.rng.pick(ward) : quietPatient(sim, user, false);
-        if (p) inc.touch(p, a + HOUR + sim.rng.next() * 5 * HOUR, sim.rng.int(0, 2), { address: stealthy ? user.workstations[0] : `100.64.${user.idx % 250}.${7 + v}` });
+        if (p)
+          inc.touch(p, a + HOUR + sim.rng.next() * 5 * HOUR, sim.rng.int(0, 2), {
+            address: stealthy ? user.workstations[0] : `100.64.${user.idx % 250}.${7 + v}`,
+          });
       }
       if (--pending === 0) onDone(inc.done());
     });
@@ -183,7 +229,10 @@ const credentials: Planner = (sim, user, day, onDone) => {
       const [a, b] = shiftWindow(h, user, d);
       const from = a + HOUR + sim.rng.next() * Math.max(0, b - a - 4 * HOUR);
       const to = from + sim.rng.int(30, 90) * MINUTE;
-      const mine = sim.activeInpatients().filter(({ ward }) => ward.dept === user.dept).map(({ enc }) => enc.patient);
+      const mine = sim
+        .activeInpatients()
+        .filter(({ ward }) => ward.dept === user.dept)
+        .map(({ enc }) => enc.patient);
       for (let t = from; t < to; t += sim.rng.int(3, 7) * MINUTE) if (mine.length > 0) sim.touch(user, sim.rng.pick(mine), t, 0, 1);
       for (let t = from + MINUTE; t < to; t += sim.rng.int(1, 4) * MINUTE) {
         const p = quietPatient(sim, user, false);
@@ -222,7 +271,8 @@ const massExport: Planner = (sim, user, day, onDone) => {
   if (oneByOne) patients.forEach((p, i) => inc.emit(a + 30 * MINUTE + ((b - a - HOUR) * i) / n, 'print', [p]));
   else {
     const parts = sim.rng.int(1, 3);
-    for (let k = 0; k < parts; k++) inc.emit(a + HOUR + k * 40 * MINUTE, 'export', patients.slice(Math.floor((k * n) / parts), Math.floor(((k + 1) * n) / parts)));
+    for (let k = 0; k < parts; k++)
+      inc.emit(a + HOUR + k * 40 * MINUTE, 'export', patients.slice(Math.floor((k * n) / parts), Math.floor(((k + 1) * n) / parts)));
   }
   onDone(inc.done());
   return true;
@@ -265,7 +315,20 @@ const breakGlass: Planner = (sim, user, day, onDone) => {
 };
 
 const PLANNERS: Partial<Record<Scenario, Planner>> = {
-  family, coworker, neighbour, vip: vipLabel, self, curiosity, department, volume, harvesting, terminated, credentials, export: massExport, enumeration, 'break-glass': breakGlass,
+  family,
+  coworker,
+  neighbour,
+  vip: vipLabel,
+  self,
+  curiosity,
+  department,
+  volume,
+  harvesting,
+  terminated,
+  credentials,
+  export: massExport,
+  enumeration,
+  'break-glass': breakGlass,
 };
 /** What a repeat offender does again and again: the small, personal kinds. */
 const REPEATABLE: Scenario[] = ['family', 'coworker', 'neighbour', 'curiosity', 'department', 'self', 'vip', 'break-glass', 'export'];
@@ -304,8 +367,18 @@ export function planIncidents(sim: Sim): void {
     const finish = () => {
       if (parts.length < 2 || parts.length < expected) return;
       const start = parts.map((p) => p.window.start).sort()[0];
-      const end = parts.map((p) => p.window.end).sort().reverse()[0];
-      sim.truth.push({ id: `inc-${sim.truth.length + 1}`, user: user.ref, patients: [...new Set(parts.flatMap((p) => p.patients))], scenario: 'repeat', window: { start, end }, stealth: 'plain' });
+      const end = parts
+        .map((p) => p.window.end)
+        .sort()
+        .reverse()[0];
+      sim.truth.push({
+        id: `inc-${sim.truth.length + 1}`,
+        user: user.ref,
+        patients: [...new Set(parts.flatMap((p) => p.patients))],
+        scenario: 'repeat',
+        window: { start, end },
+        stealth: 'plain',
+      });
     };
     const kinds = rng.shuffle([...REPEATABLE]);
     for (let i = 0, done = 0; i < kinds.length && done < times; i++) {

@@ -67,9 +67,15 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   await write('Organization', h.depts.map(organization));
   await write('Location', h.depts.flatMap((d) => [...d.wards, ...(d.clinic ? [d.clinic] : [])]).map(location));
   await write('Practitioner', h.staff.map(practitioner));
-  await write('PractitionerRole', h.staff.flatMap((s) => practitionerRoles(h, s)));
+  await write(
+    'PractitionerRole',
+    h.staff.flatMap((s) => practitionerRoles(h, s)),
+  );
   await write('Patient', h.patients.map(patient));
-  await write('Encounter', sim.encounters.filter((e) => e.start < now).map((e) => encounter(e, now)));
+  await write(
+    'Encounter',
+    sim.encounters.filter((e) => e.start < now).map((e) => encounter(e, now)),
+  );
   await write('Appointment', sim.appointments.filter((a) => a.created < now).map(appointment));
   await write('CareTeam', sim.careTeams.map(careTeam));
   await write('ServiceRequest', sim.serviceRequests.filter((r) => r.authored < now).map(serviceRequest));

@@ -70,7 +70,14 @@ export class Sim {
    * One look at a chart: the patient, some of the record, and any writes, a few tens of seconds
    * apart. Returns the time of the last event.
    */
-  touch(s: Staff, p: Patient, t: number, reads: number, writes: number, opts: { address?: string; emergency?: boolean; patientRead?: boolean; misuse?: boolean } = {}): number {
+  touch(
+    s: Staff,
+    p: Patient,
+    t: number,
+    reads: number,
+    writes: number,
+    opts: { address?: string; emergency?: boolean; patientRead?: boolean; misuse?: boolean } = {},
+  ): number {
     // Staff do not do their own paperwork or care: a colleague does (self-lookups are incidents only).
     if (p.staff && p.staff.idx === s.idx && !opts.misuse) return t;
     let time = t;
@@ -145,7 +152,13 @@ export class Sim {
       const doctor = rng.pick(clinicians);
       const nurse = this.h.byRole.nurse.find((n) => n.dept === doctor.dept && rng.chance(0.3));
       if (c.staff && c.staff.dept === doctor.dept) continue;
-      this.careTeams.push({ id: this.id('ct'), patient: c, members: nurse ? [doctor, nurse] : [doctor], dept: doctor.dept, start: h.start - rng.int(30, 400) * DAY });
+      this.careTeams.push({
+        id: this.id('ct'),
+        patient: c,
+        members: nurse ? [doctor, nurse] : [doctor],
+        dept: doctor.dept,
+        start: h.start - rng.int(30, 400) * DAY,
+      });
     }
   }
 
@@ -279,7 +292,14 @@ export class Sim {
       }
       for (const [b, list] of batches) {
         const [, shiftEnd] = shiftWindow(h, b, day);
-        this.emit({ t: shiftEnd - 30 * MINUTE, user: b, address: this.workstationAt(b, shiftEnd - 30 * MINUTE), interaction: 'export', patients: list, resource: `Claim/${this.id('claims')}` });
+        this.emit({
+          t: shiftEnd - 30 * MINUTE,
+          user: b,
+          address: this.workstationAt(b, shiftEnd - 30 * MINUTE),
+          interaction: 'export',
+          patients: list,
+          resource: `Claim/${this.id('claims')}`,
+        });
       }
     } else if (day + 1 < h.days) this.pendingBilling.set(day + 1, [...(this.pendingBilling.get(day + 1) ?? []), ...due]);
   }
@@ -323,9 +343,18 @@ export class Sim {
       const doc = rng.pick(doctor);
       const p = this.careablePatient(ed);
       if (!p) continue;
-      const enc: EncounterRec = { id: this.id('enc'), patient: p, cls: 'EMER', dept: ed, location: ed.wards[0], start: t, end: t + rng.int(2, 6) * HOUR, participants: [doc] };
+      const enc: EncounterRec = {
+        id: this.id('enc'),
+        patient: p,
+        cls: 'EMER',
+        dept: ed,
+        location: ed.wards[0],
+        start: t,
+        end: t + rng.int(2, 6) * HOUR,
+        participants: [doc],
+      };
       this.encounters.push(enc);
-      const night = ((t - start) / HOUR < 7 || (t - start) / HOUR >= 19);
+      const night = (t - start) / HOUR < 7 || (t - start) / HOUR >= 19;
       // Break the glass: the chart is needed before the visit is registered.
       if (rng.chance(night ? 0.3 : 0.1)) this.touch(doc, p, Math.max(start, t - rng.int(5, 20) * MINUTE), 2, 2, { emergency: true });
       else this.touch(doc, p, t + 2 * MINUTE, rng.int(2, 3), rng.int(1, 2));
@@ -362,7 +391,16 @@ export class Sim {
         this.emit({ t: a.start - 10 * MINUTE, user: r, address, interaction: 'read', patients: [a.patient], resource: a.patient.ref });
         this.emit({ t: a.start - 9 * MINUTE, user: r, address, interaction: 'update', patients: [a.patient], resource: `Appointment/${a.id}` });
       }
-      const enc: EncounterRec = { id: this.id('enc'), patient: a.patient, cls: 'AMB', dept: a.dept, location: a.dept.clinic, start: a.start, end: a.start + 30 * MINUTE, participants: [a.physician] };
+      const enc: EncounterRec = {
+        id: this.id('enc'),
+        patient: a.patient,
+        cls: 'AMB',
+        dept: a.dept,
+        location: a.dept.clinic,
+        start: a.start,
+        end: a.start + 30 * MINUTE,
+        participants: [a.physician],
+      };
       this.encounters.push(enc);
       this.touch(a.physician, a.patient, a.start + MINUTE, rng.int(1, 3), rng.int(1, 2));
       if (rng.chance(0.3)) this.labOrder(a.patient, a.physician, a.start + 20 * MINUTE);
@@ -370,7 +408,14 @@ export class Sim {
         const other = h.depts.filter((d) => d.kind === 'clinical' && d !== a.dept);
         if (other.length > 0) {
           const to = rng.pick(other);
-          this.serviceRequests.push({ id: this.id('sr'), patient: a.patient, requester: a.physician, performer: { dept: to }, authored: a.start + 25 * MINUTE, category: 'referral' });
+          this.serviceRequests.push({
+            id: this.id('sr'),
+            patient: a.patient,
+            requester: a.physician,
+            performer: { dept: to },
+            authored: a.start + 25 * MINUTE,
+            category: 'referral',
+          });
           const team = h.byRole.physician.filter((s) => s.dept === to);
           if (team.length > 0) {
             const d = day + rng.int(1, 5);

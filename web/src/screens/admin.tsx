@@ -44,9 +44,17 @@ export function Staff() {
   const create = async () => {
     setFormError(null);
     try {
-      const practitioner = await api<{ id: string }>('/fhir/Practitioner', { body: { resourceType: 'Practitioner', active: true, name: [{ family: form.family, given: form.given ? [form.given] : [] }] } });
+      const practitioner = await api<{ id: string }>('/fhir/Practitioner', {
+        body: { resourceType: 'Practitioner', active: true, name: [{ family: form.family, given: form.given ? [form.given] : [] }] },
+      });
       const account = await api<{ username: string; totpUri?: string }>('/api/users', {
-        body: { username: form.username, password: form.password, roles: form.roles, practitioner: `Practitioner/${practitioner.id}`, requireTotp: form.requireTotp },
+        body: {
+          username: form.username,
+          password: form.password,
+          roles: form.roles,
+          practitioner: `Practitioner/${practitioner.id}`,
+          requireTotp: form.requireTotp,
+        },
       });
       setCreated({ username: account.username, uri: account.totpUri });
       setForm({ family: '', given: '', username: '', password: '', roles: [], requireTotp: true });
@@ -92,14 +100,25 @@ export function Staff() {
           </label>
           <label>
             Initial password
-            <input type="password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required autoComplete="new-password" minLength={12} />
+            <input
+              type="password"
+              value={form.password}
+              onChange={(e) => setForm({ ...form, password: e.target.value })}
+              required
+              autoComplete="new-password"
+              minLength={12}
+            />
           </label>
         </div>
         <fieldset>
           <legend>Roles</legend>
           {ROLES.map((r) => (
             <label key={r} className="check">
-              <input type="checkbox" checked={form.roles.includes(r)} onChange={(e) => setForm({ ...form, roles: e.target.checked ? [...form.roles, r] : form.roles.filter((x) => x !== r) })} />
+              <input
+                type="checkbox"
+                checked={form.roles.includes(r)}
+                onChange={(e) => setForm({ ...form, roles: e.target.checked ? [...form.roles, r] : form.roles.filter((x) => x !== r) })}
+              />
               {r}
             </label>
           ))}
@@ -129,7 +148,9 @@ export function Staff() {
                 <td>{u.totpRequired ? 'required' : 'optional'}</td>
                 <td>
                   {u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${when(u.lockedUntil)}` : 'active'}
-                  {u.pendingPractitioner ? <span className="muted"> · waits for a second person to approve acting as a practitioner another account acted as</span> : null}
+                  {u.pendingPractitioner ? (
+                    <span className="muted"> · waits for a second person to approve acting as a practitioner another account acted as</span>
+                  ) : null}
                 </td>
                 <td>{when(u.lastLoginAt)}</td>
                 <td className="actions">
@@ -137,20 +158,38 @@ export function Staff() {
                     <>
                       <button
                         type="button"
-                        onClick={() => window.confirm(`Let ${u.username} act as the practitioner it asked for, and see that practitioner's patients?`) && void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/approve`, u.username)}
+                        onClick={() =>
+                          window.confirm(`Let ${u.username} act as the practitioner it asked for, and see that practitioner's patients?`) &&
+                          void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/approve`, u.username)
+                        }
                         aria-label={`approve ${u.username} acting as the practitioner`}
                       >
                         Approve
                       </button>
-                      <button type="button" onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/reject`, u.username)} aria-label={`reject ${u.username} acting as the practitioner`}>
+                      <button
+                        type="button"
+                        onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/reject`, u.username)}
+                        aria-label={`reject ${u.username} acting as the practitioner`}
+                      >
                         Reject
                       </button>
                     </>
                   ) : null}
-                  <button type="button" onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/second-factor`, u.username)} disabled={u.disabled} aria-label={`reset second factor of ${u.username}`}>
+                  <button
+                    type="button"
+                    onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/second-factor`, u.username)}
+                    disabled={u.disabled}
+                    aria-label={`reset second factor of ${u.username}`}
+                  >
                     Reset second factor
                   </button>
-                  <button type="button" className="danger" onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/disable`, u.username)} disabled={u.disabled} aria-label={`disable ${u.username}`}>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/disable`, u.username)}
+                    disabled={u.disabled}
+                    aria-label={`disable ${u.username}`}
+                  >
                     Disable
                   </button>
                 </td>
@@ -197,7 +236,11 @@ export function TeamsAndWards() {
   if (all.loading && !all.data) return <Loading when />;
   if (all.error) return <ErrorNote error={all.error} />;
   const d = all.data!;
-  const byRef = new Map<string, Named>([...d.people.map((p) => [`Practitioner/${p.id}`, p] as const), ...d.orgs.map((o) => [`Organization/${o.id}`, o] as const), ...d.places.map((l) => [`Location/${l.id}`, l] as const)]);
+  const byRef = new Map<string, Named>([
+    ...d.people.map((p) => [`Practitioner/${p.id}`, p] as const),
+    ...d.orgs.map((o) => [`Organization/${o.id}`, o] as const),
+    ...d.places.map((l) => [`Location/${l.id}`, l] as const),
+  ]);
   const assign = async () => {
     setError(null);
     setDone(null);
@@ -221,7 +264,10 @@ export function TeamsAndWards() {
   const end = async (r: Role) => {
     setError(null);
     try {
-      await api(`/fhir/PractitionerRole/${r.id}`, { method: 'PUT', body: { ...r, resourceType: 'PractitionerRole', active: false, period: { ...r.period, end: new Date().toISOString().slice(0, 10) } } });
+      await api(`/fhir/PractitionerRole/${r.id}`, {
+        method: 'PUT',
+        body: { ...r, resourceType: 'PractitionerRole', active: false, period: { ...r.period, end: new Date().toISOString().slice(0, 10) } },
+      });
       all.reload();
     } catch (err) {
       setError((err as Error).message);
@@ -311,7 +357,12 @@ export function Explain() {
   const [patient, setPatient] = useState('');
   const [asked, setAsked] = useState<{ user: string; patient: string } | null>(null);
   const { data, error, loading } = useLoad(
-    () => (asked ? api<{ allowed: boolean; reason: string; grounds?: { basis: string; relationships?: Array<{ kind: string; source: string }> } }>(`/api/access/explain?user=${encodeURIComponent(asked.user)}&patient=${encodeURIComponent(asked.patient)}`) : Promise.resolve(undefined)),
+    () =>
+      asked
+        ? api<{ allowed: boolean; reason: string; grounds?: { basis: string; relationships?: Array<{ kind: string; source: string }> } }>(
+            `/api/access/explain?user=${encodeURIComponent(asked.user)}&patient=${encodeURIComponent(asked.patient)}`,
+          )
+        : Promise.resolve(undefined),
     [asked],
   );
   return (

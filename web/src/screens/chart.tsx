@@ -78,16 +78,55 @@ export function Chart({ id, me }: { id: string; me: Me }) {
         </dl>
         {grant ? (
           <p className="banner warn" role="status">
-            Emergency access: this chart is open under break-the-glass for <Countdown until={grant.expiresAt} onEnd={() => setTick((t) => t + 1)} />. Every view is recorded and will be reviewed.
+            Emergency access: this chart is open under break-the-glass for <Countdown until={grant.expiresAt} onEnd={() => setTick((t) => t + 1)} />. Every view
+            is recorded and will be reviewed.
           </p>
         ) : null}
       </header>
       <div className="grid">
-        <Section title="Problems" type="Condition" patient={id} render={(c: { code?: Concept; clinicalStatus?: Concept; onsetDateTime?: string }) => [label(c.code), label(c.clinicalStatus), day(c.onsetDateTime)]} heads={['Problem', 'Status', 'Onset']} />
-        <Section title="Allergies" type="AllergyIntolerance" patient={id} render={(a: { code?: Concept; criticality?: string }) => [label(a.code), a.criticality ?? '—']} heads={['Substance', 'Criticality']} />
-        <Section title="Medications" type="MedicationRequest" patient={id} render={(m: { medicationCodeableConcept?: Concept; status?: string; authoredOn?: string }) => [label(m.medicationCodeableConcept), m.status ?? '—', day(m.authoredOn)]} heads={['Medication', 'Status', 'Prescribed']} />
-        <Section title="Encounters" type="Encounter" patient={id} render={(e: { class?: Coding; status?: string; period?: { start?: string } }) => [e.class?.display ?? e.class?.code ?? '—', e.status ?? '—', when(e.period?.start)]} heads={['Kind', 'Status', 'Start']} />
-        <Section title="Documents" type="DocumentReference" patient={id} render={(d: { type?: Concept; date?: string; description?: string }) => [label(d.type), d.description ?? '—', day(d.date)]} heads={['Type', 'Description', 'Date']} />
+        <Section
+          title="Problems"
+          type="Condition"
+          patient={id}
+          render={(c: { code?: Concept; clinicalStatus?: Concept; onsetDateTime?: string }) => [label(c.code), label(c.clinicalStatus), day(c.onsetDateTime)]}
+          heads={['Problem', 'Status', 'Onset']}
+        />
+        <Section
+          title="Allergies"
+          type="AllergyIntolerance"
+          patient={id}
+          render={(a: { code?: Concept; criticality?: string }) => [label(a.code), a.criticality ?? '—']}
+          heads={['Substance', 'Criticality']}
+        />
+        <Section
+          title="Medications"
+          type="MedicationRequest"
+          patient={id}
+          render={(m: { medicationCodeableConcept?: Concept; status?: string; authoredOn?: string }) => [
+            label(m.medicationCodeableConcept),
+            m.status ?? '—',
+            day(m.authoredOn),
+          ]}
+          heads={['Medication', 'Status', 'Prescribed']}
+        />
+        <Section
+          title="Encounters"
+          type="Encounter"
+          patient={id}
+          render={(e: { class?: Coding; status?: string; period?: { start?: string } }) => [
+            e.class?.display ?? e.class?.code ?? '—',
+            e.status ?? '—',
+            when(e.period?.start),
+          ]}
+          heads={['Kind', 'Status', 'Start']}
+        />
+        <Section
+          title="Documents"
+          type="DocumentReference"
+          patient={id}
+          render={(d: { type?: Concept; date?: string; description?: string }) => [label(d.type), d.description ?? '—', day(d.date)]}
+          heads={['Type', 'Description', 'Date']}
+        />
       </div>
       <Observations patient={id} />
     </article>
@@ -101,7 +140,11 @@ function Section<T>({ title, type, patient, render, heads }: { title: string; ty
     <section className="card" aria-labelledby={`h-${type}`}>
       <h2 id={`h-${type}`}>{title}</h2>
       <Loading when={loading && !data} />
-      {error ? <p className="muted">{error instanceof ApiError && error.status === 403 ? 'Not shown: your role or the patient’s consent does not allow this section.' : error.message}</p> : null}
+      {error ? (
+        <p className="muted">
+          {error instanceof ApiError && error.status === 403 ? 'Not shown: your role or the patient’s consent does not allow this section.' : error.message}
+        </p>
+      ) : null}
       {data && rows.length === 0 ? <p className="muted">None recorded.</p> : null}
       {rows.length > 0 ? (
         <table>
@@ -132,7 +175,7 @@ function Observations({ patient }: { patient: string }) {
   }
   const numeric = [...byCode.entries()].filter(([, os]) => os.some((o) => typeof o.valueQuantity?.value === 'number'));
   const current = chosen ?? numeric[0]?.[0] ?? null;
-  const series = (current ? byCode.get(current) ?? [] : [])
+  const series = (current ? (byCode.get(current) ?? []) : [])
     .filter((o) => typeof o.valueQuantity?.value === 'number' && o.effectiveDateTime)
     .map((o) => ({ t: new Date(o.effectiveDateTime!).getTime(), v: o.valueQuantity!.value!, unit: o.valueQuantity!.unit ?? '' }))
     .sort((a, b) => a.t - b.t);
@@ -159,7 +202,7 @@ function Observations({ patient }: { patient: string }) {
             {all.slice(0, 50).map((o) => (
               <tr key={o.id}>
                 <td>{label(o.code)}</td>
-                <td>{o.valueQuantity ? `${o.valueQuantity.value} ${o.valueQuantity.unit ?? ''}` : o.valueString ?? label(o.valueCodeableConcept)}</td>
+                <td>{o.valueQuantity ? `${o.valueQuantity.value} ${o.valueQuantity.unit ?? ''}` : (o.valueString ?? label(o.valueCodeableConcept))}</td>
                 <td>{when(o.effectiveDateTime)}</td>
               </tr>
             ))}
@@ -191,13 +234,17 @@ function Refused({ id, me, onGranted }: { id: string; me: Me; onGranted: (g: { e
     <section className="refused" aria-labelledby="refused-title">
       <h1 id="refused-title">Access to this chart is refused</h1>
       <p>
-        Nothing links you to this patient: no care team, encounter, appointment, ward admission or order names you, so the access rules do not let you see the record. This attempt has been
-        recorded.
+        Nothing links you to this patient: no care team, encounter, appointment, ward admission or order names you, so the access rules do not let you see the
+        record. This attempt has been recorded.
       </p>
       <h2>How to get access</h2>
       <ul>
         <li>If you are treating this patient, ask the care team or the ward to add you; access follows at once.</li>
-        {clinical ? <li>In an emergency, break the glass: you get the chart for a limited time, and a privacy officer reviews why.</li> : <li>Your role cannot break the glass; ask a clinician or your manager.</li>}
+        {clinical ? (
+          <li>In an emergency, break the glass: you get the chart for a limited time, and a privacy officer reviews why.</li>
+        ) : (
+          <li>Your role cannot break the glass; ask a clinician or your manager.</li>
+        )}
       </ul>
       {clinical ? (
         <button type="button" className="danger" onClick={() => setOpen(true)}>

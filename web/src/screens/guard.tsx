@@ -60,14 +60,16 @@ export function FileShares({ canRelease }: { canRelease: boolean }) {
               <h2>Incident under way</h2>
               <p>
                 Since {when(g.incident.since)}: <strong>{g.incident.affected}</strong> file(s) affected.{' '}
-                {g.incident.snapshot?.location ? `Protective snapshot: ${g.incident.snapshot.location} (${g.incident.snapshot.files ?? 0} untouched files).` : ''}
+                {g.incident.snapshot?.location
+                  ? `Protective snapshot: ${g.incident.snapshot.location} (${g.incident.snapshot.files ?? 0} untouched files).`
+                  : ''}
                 {g.incident.snapshot?.error ? `The protective snapshot failed: ${g.incident.snapshot.error}.` : ''}
               </p>
               <p>
                 The list of affected files is in the server&apos;s data folder (guard/alerts.affected.json). Restore them with{' '}
                 <code>
-                  carewall backup restore --repository REPOSITORY --recovery-key-file KEY --share {g.shares.length === 1 ? g.shares[0] : 'NAME'} --changed-since {g.incident.since} --to{' '}
-                  {'FOLDER'} --aside
+                  carewall backup restore --repository REPOSITORY --recovery-key-file KEY --share {g.shares.length === 1 ? g.shares[0] : 'NAME'} --changed-since{' '}
+                  {g.incident.since} --to {'FOLDER'} --aside
                 </code>{' '}
                 on the machine that keeps the recovery key.
               </p>

@@ -53,7 +53,16 @@ export function Login({ notice, onSignedIn }: { notice: string | null; onSignedI
         </label>
         <label>
           Authenticator code
-          <input name="otp" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6} value={otp} onChange={(e) => setOtp(e.target.value.replace(/\D/g, ''))} aria-describedby="otp-help" />
+          <input
+            name="otp"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            pattern="[0-9]{6}"
+            maxLength={6}
+            value={otp}
+            onChange={(e) => setOtp(e.target.value.replace(/\D/g, ''))}
+            aria-describedby="otp-help"
+          />
         </label>
         <p id="otp-help" className="muted">
           The six digits from your authenticator app (required for clinical and administrative roles).

@@ -35,7 +35,9 @@ export function ReviewQueue() {
       <Loading when={loading && !data} />
       {data && data.grants.length === 0 ? <p className="muted">Nothing to review.</p> : null}
       <ul className="cards">
-        {data?.grants.map((g) => <GrantCard key={g.id} grant={g} onReviewed={reload} />)}
+        {data?.grants.map((g) => (
+          <GrantCard key={g.id} grant={g} onReviewed={reload} />
+        ))}
       </ul>
     </section>
   );
@@ -124,7 +126,10 @@ export function AuditSearch() {
   const [query, setQuery] = useState<string | null>(null);
   const [offset, setOffset] = useState(0);
   const { data, error, loading } = useLoad(
-    () => (query === null ? Promise.resolve(undefined) : api<{ total?: number; entry?: Array<{ resource: AuditEvent }> }>(`/fhir/AuditEvent?${query}&_count=${PAGE}&_offset=${offset}`)),
+    () =>
+      query === null
+        ? Promise.resolve(undefined)
+        : api<{ total?: number; entry?: Array<{ resource: AuditEvent }> }>(`/fhir/AuditEvent?${query}&_count=${PAGE}&_offset=${offset}`),
     [query, offset],
   );
   const submit = () => {
@@ -192,7 +197,7 @@ export function AuditSearch() {
             <tbody>
               {events.map((e) => {
                 const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
-                const outcome = typeof e.outcome === 'string' ? e.outcome : e.outcome?.code?.display ?? e.outcome?.code?.code;
+                const outcome = typeof e.outcome === 'string' ? e.outcome : (e.outcome?.code?.display ?? e.outcome?.code?.code);
                 return (
                   <tr key={e.id}>
                     <td>{when(e.recorded)}</td>
@@ -217,14 +222,27 @@ interface Report {
   generated: string;
   total: number;
   byUser: Array<{ user: string; practitioner?: string; roles: string[]; accesses: number; refused: number; first: string; last: string }>;
-  accesses: Array<{ record: number; time: string; user: string; roles: string[]; action: string; resource?: string; outcome: string; purposeOfUse?: string; why: string }>;
+  accesses: Array<{
+    record: number;
+    time: string;
+    user: string;
+    roles: string[];
+    action: string;
+    resource?: string;
+    outcome: string;
+    purposeOfUse?: string;
+    why: string;
+  }>;
 }
 
 /** Who accessed one patient's record, when, in which role and why; printable for the patient. */
 export function AccessReport() {
   const [patient, setPatient] = useState('');
   const [asked, setAsked] = useState<string | null>(null);
-  const { data, error, loading } = useLoad(() => (asked ? api<Report>(`/api/patients/${encodeURIComponent(asked)}/access-report`) : Promise.resolve(undefined)), [asked]);
+  const { data, error, loading } = useLoad(
+    () => (asked ? api<Report>(`/api/patients/${encodeURIComponent(asked)}/access-report`) : Promise.resolve(undefined)),
+    [asked],
+  );
   return (
     <section>
       <h1>Access report</h1>

@@ -19,7 +19,11 @@ export function TrendChart({ title, points }: { title: string; points: Array<{ t
   const unit = points[0].unit;
   return (
     <figure className="trend">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}: ${points.length} values from ${lo} to ${hi} ${unit}, latest ${points[points.length - 1].v} ${unit}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`${title}: ${points.length} values from ${lo} to ${hi} ${unit}, latest ${points[points.length - 1].v} ${unit}`}
+      >
         <line x1={pad} y1={H - pad} x2={W - pad} y2={H - pad} className="axis" />
         <line x1={pad} y1={pad} x2={pad} y2={H - pad} className="axis" />
         <text x={4} y={y(hi) + 4} className="tick">
