@@ -8,6 +8,8 @@ import { loadSettings } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { openCarewall } from '../src/runtime.js';
 import { rotateMasterKey } from '../src/keys/rotate.js';
+import { Keyring, patientScope } from '../src/keys/keyring.js';
+import { loadMasterKeys } from '../src/keys/masterKeys.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation, patient, treatedBy } from './helpers/fixtures.js';
 
@@ -101,5 +103,29 @@ test('a wrong master key opens nothing', async () => {
   } finally {
     delete process.env.CAREWALL_MASTER_KEY;
     await s.close().catch(() => undefined);
+  }
+});
+
+test('patient keys held in memory: the least recently used go first, the shared keys never', async () => {
+  const s = await startTestServer();
+  try {
+    // A keyring holding two patients' keys, on the server's database and master key.
+    const keyring = new Keyring(s.cw.db, loadMasterKeys(s.dataDir), s.dataDir, { patientKeysCached: 2 });
+    await keyring.init();
+    await keyring.ensure([patientScope('p1'), patientScope('p2')]);
+    const p2Key = Buffer.from(keyring.cached(patientScope('p2')));
+    keyring.cached(patientScope('p1')); // p1 used again: p2 is now the least recently used
+    await keyring.ensure([patientScope('p3')]);
+    assert.ok(keyring.cached(patientScope('p1')));
+    assert.ok(keyring.cached(patientScope('p3')));
+    assert.throws(() => keyring.cached(patientScope('p2')), /not loaded/);
+    // The general key outlives any number of patients.
+    await keyring.ensure([patientScope('p4'), patientScope('p5')]);
+    assert.ok(keyring.openGeneral(keyring.sealGeneral('kept', 'ctx'), 'ctx').toString() === 'kept');
+    // An evicted key is read again, the same key as before.
+    await keyring.ensure([patientScope('p2')]);
+    assert.deepEqual(keyring.cached(patientScope('p2')), p2Key);
+  } finally {
+    await s.close();
   }
 });

@@ -12,6 +12,7 @@ import type { Migration } from '../db/index.js';
 import { BlindIndex } from './blindIndex.js';
 import { open, seal } from './envelope.js';
 import { loadMasterKeys, type MasterKeySet } from './masterKeys.js';
+import { LRUCache } from 'lru-cache';
 
 export const keyMigrations: Migration[] = [
   {
@@ -36,7 +37,10 @@ export function patientScope(patientId: string): string {
 }
 
 export class Keyring {
-  private readonly cache = new Map<string, Buffer>();
+  /** The installation's shared keys (general, blind index): loaded by `init`, never evicted. */
+  private readonly shared = new Map<string, Buffer>();
+  /** Patients' keys: the least recently used go past CACHE_LIMIT (and are read again when needed). */
+  private readonly patientKeys: LRUCache<string, Buffer>;
   private blind?: BlindIndex;
   private keyFileMtime?: number;
 
@@ -44,7 +48,10 @@ export class Keyring {
     private readonly db: Database,
     private masterKeys: MasterKeySet,
     private readonly dataDir: string,
-  ) {}
+    options: { patientKeysCached?: number } = {},
+  ) {
+    this.patientKeys = new LRUCache<string, Buffer>({ max: options.patientKeysCached ?? CACHE_LIMIT });
+  }
 
   /** Creates the shared keys; call once the migrations have run. */
   async init(): Promise<void> {
@@ -63,7 +70,7 @@ export class Keyring {
    * encrypting with a key no other process has.
    */
   async ensure(scopes: Iterable<string>): Promise<void> {
-    const missing = [...new Set(scopes)].filter((s) => !this.cache.has(s));
+    const missing = [...new Set(scopes)].filter((s) => !this.isLoaded(s));
     if (missing.length === 0) return;
     this.refreshMasterKeys();
     const fresh = missing.map((scope) => {
@@ -89,7 +96,7 @@ export class Keyring {
    * roll back, the caller must `forget` them, or the cache would hold keys the database never kept.
    */
   async ensureWithin(tx: Queryable, scopes: Iterable<string>): Promise<string[]> {
-    const missing = [...new Set(scopes)].filter((s) => !this.cache.has(s));
+    const missing = [...new Set(scopes)].filter((s) => !this.isLoaded(s));
     if (missing.length === 0) return [];
     this.refreshMasterKeys();
     const fresh = missing.map((scope) => ({ scope, wrapped: seal(this.currentMasterKey(), crypto.randomBytes(32), `data-key:${scope}`) }));
@@ -109,12 +116,15 @@ export class Keyring {
 
   /** Drops cached keys (of a transaction that rolled back after `ensureWithin`). */
   forget(scopes: Iterable<string>): void {
-    for (const scope of scopes) this.cache.delete(scope);
+    for (const scope of scopes) {
+      this.shared.delete(scope);
+      this.patientKeys.delete(scope);
+    }
   }
 
   /** A key already loaded by `ensure`; usable inside transactions. */
   cached(scope: string): Buffer {
-    const key = this.cache.get(scope);
+    const key = this.shared.get(scope) ?? this.patientKeys.get(scope);
     if (!key) throw new Error(`data key ${scope} not loaded`);
     return key;
   }
@@ -212,16 +222,12 @@ export class Keyring {
     return open(master, wrapped, `data-key:${scope}`);
   }
 
+  private isLoaded(scope: string): boolean {
+    return this.shared.has(scope) || this.patientKeys.has(scope);
+  }
+
   private remember(scope: string, key: Buffer): void {
-    if (this.cache.size >= CACHE_LIMIT) {
-      // Evict the oldest non-shared key; Map iteration order is insertion order.
-      for (const s of this.cache.keys()) {
-        if (s !== GENERAL_SCOPE && s !== INDEX_SCOPE) {
-          this.cache.delete(s);
-          break;
-        }
-      }
-    }
-    this.cache.set(scope, key);
+    if (scope === GENERAL_SCOPE || scope === INDEX_SCOPE) this.shared.set(scope, key);
+    else this.patientKeys.set(scope, key);
   }
 }
