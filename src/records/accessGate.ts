@@ -6,8 +6,15 @@ import type { Resource } from '@medplum/fhirtypes';
 import { AccessDeniedError, type FhirAction } from '../access/index.js';
 import { type Who } from '../shared/index.js';
 import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/index.js';
-import type { Database, Queryable } from '../db/index.js';
+import { bindTo, type Database, type Queryable } from '../db/index.js';
+import { notFound } from '../shared/index.js';
 import type { VersionRow } from './store.js';
+
+/** How a read fetches its row: alone, or with the access context's columns beside it (one statement). */
+export interface RowFetch {
+  alone(): Promise<VersionRow | undefined>;
+  withContext(columns: string, params: unknown[]): Promise<VersionRow>;
+}
 
 export class AccessGate {
   constructor(
@@ -30,6 +37,32 @@ export class AccessGate {
   ): Promise<AccessDecision> {
     const target: AccessTarget = { resourceType: type, id, patientId: row?.patient_id ?? null, labels: row?.labels ?? [], version: row?.version_id };
     return this.enforce(who, action, mode, target, this.db, opts.recordAllowed ?? true);
+  }
+
+  /**
+   * The one path of a read by id, top to bottom: the caller's context for the row (from the
+   * process's cache, or fetched with the row in one statement), the decision, its audit record,
+   * then the refusal, the 404, or the row to open. The caller only says how to fetch.
+   */
+  async readById(who: Who, action: FhirAction, type: string, id: string, fetch: RowFetch): Promise<VersionRow> {
+    const params: unknown[] = [type, id];
+    const context = this.access.readContext(who, type, 'v', bindTo(params));
+    const row = context ? await fetch.withContext(context.columns, params) : await fetch.alone();
+    const found = row !== undefined && row.id !== null;
+    const target: AccessTarget = {
+      resourceType: type,
+      id,
+      patientId: row?.patient_id ?? null,
+      labels: row?.labels ?? [],
+      version: found ? row.version_id : undefined,
+    };
+    const decision = context
+      ? this.access.decideFetched(who, action, target, context.roles, row!)
+      : await this.access.decide(who, action, 'read', target, this.db);
+    await this.access.record(who, action, target, decision);
+    if (!decision.allowed) throw new AccessDeniedError(decision);
+    if (!found) throw notFound();
+    return row;
   }
 
   /** The new state of a write: the compartment it joins, and for lab results the orders they answer. */

@@ -18,7 +18,6 @@ import { badRequest, notFound, preconditionFailed, unprocessable } from '../shar
 import { canonicalQuery, parseIfMatch, patientOf, requireId, requireType, withConditionalId } from './requestChecks.js';
 import type { SearchQuery } from './search.js';
 import * as searches from './searchInteractions.js';
-import { bindTo } from '../db/index.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
 
@@ -86,32 +85,10 @@ export class FhirService {
   async read(who: Who, type: string, id: string): Promise<StoredVersion> {
     requireType(type);
     requireId(id);
-    // While the access cache serves, the row is fetched alone and decided from the cached context;
-    // otherwise the row and what its decision needs come in one statement (one round trip).
-    const params: unknown[] = [type, id];
-    const context = this.access.readContext(who, type, 'v', bindTo(params));
-    if (!context) {
-      const row = await this.store.currentRow(this.db, type, id);
-      await this.gate.check(who, 'read', 'read', type, id, row);
-      return this.store.readable(row);
-    }
-    // Left joins: an id that does not exist still gives a row (of no patient) and its context, so a
-    // made-up id is decided by the same statement, in the same time, as a hidden one.
-    const row = (
-      await this.db.query<VersionRow>(
-        `select v.*, ${context.columns} from (select $1::text as resource_type, $2::text as id) k
-         left join records_resource r on r.resource_type = k.resource_type and r.id = k.id
-         left join records_version v on v.resource_type = r.resource_type and v.id = r.id and v.version_id = r.version_id`,
-        params,
-        { prepare: true },
-      )
-    ).rows[0];
-    const found = row.id !== null;
-    const target: AccessTarget = { resourceType: type, id, patientId: row.patient_id, labels: row.labels ?? [], version: found ? row.version_id : undefined };
-    const decision = this.access.decideFetched(who, 'read', target, context.roles, row);
-    await this.access.record(who, 'read', target, decision);
-    if (!decision.allowed) throw new AccessDeniedError(decision);
-    if (!found) throw notFound();
+    const row = await this.gate.readById(who, 'read', type, id, {
+      alone: () => this.store.currentRow(this.db, type, id),
+      withContext: (columns, params) => this.store.currentRowWith(this.db, columns, params),
+    });
     return this.store.readable(row);
   }
 
