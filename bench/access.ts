@@ -173,10 +173,9 @@ async function main() {
 
   // 2. Reads through HTTP: rules on against the foundation rule, same server, interleaved.
   const rules = cw.fhir.access;
-  const foundation = new FoundationRule(cw.db, () => cw.keyring.blindIndex, cw.settings.access);
   // Every access is recorded in the audit log whichever rule decides it (issue #4): the baseline
   // records its decisions too, so that the comparison is of the rules alone.
-  foundation.onEvent((e) => rules.emit(e));
+  const foundation = new FoundationRule(cw.db, () => cw.keyring.blindIndex, cw.settings.access, cw.audit.onAccess);
   const use = (policy: AccessPolicy) => Object.defineProperty(cw.fhir, 'access', { value: policy, configurable: true, writable: true });
   const workloads = [
     { name: 'read Observation by id', path: (r: () => number) => `/fhir/Observation/${randomPick(r, observations)}` },

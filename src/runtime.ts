@@ -57,7 +57,9 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     await migrate(db, ALL_MIGRATIONS);
     const keyring = new Keyring(db, masterKeys, settings.dataDir);
     await keyring.init();
-    const access = new AccessPolicy(db, () => keyring.blindIndex, settings.access);
+    // The audit log comes first: every access decision is a record in it before it is acted on.
+    const audit = new AuditService(db, keyring, settings.audit, log, settings.dataDir);
+    const access = new AccessPolicy(db, () => keyring.blindIndex, settings.access, audit.onAccess);
     const fhir = new FhirService(db, keyring, access);
     // The access tables follow every write, in its transaction.
     fhir.writeHooks.push(access.writeHook);
@@ -67,9 +69,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     // Requests to act as a practitioner bound before, and their decisions, go to the privacy officers.
     const identity = new IdentityService(db, keyring, settings, (kind, ref, message) => grants.announce(kind, ref, message));
     const clients = new ClientService(db);
-    // Every access decision is a record in the audit log before it is acted on.
-    const audit = new AuditService(db, keyring, settings.audit, log, settings.dataDir);
-    access.onEvent(audit.onAccess);
+    // Accounts, clients and grants report to the audit log too.
     identity.onEvent(audit.onIdentity);
     clients.onEvent(audit.onClient);
     grants.onEvent(audit.onGrant);

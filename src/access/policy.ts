@@ -25,6 +25,7 @@ import { Builder } from './predicateSql.js';
 import { scopeAllowing } from './systemScopes.js';
 import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, rolesByScope, type Interaction } from './roles.js';
 import { decidedByOrder, evaluate, registersPatient, routes, type ContextRow } from './waysIn.js';
+import { queueForReview } from './reviewQueue.js';
 
 export { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Grounds, type Mode } from './decision.js';
 
@@ -55,10 +56,15 @@ export class AccessPolicy implements RuleInputs {
   /** Decision contexts of (caller, patient) pairs; see contextCache.ts for why this is safe. */
   readonly contexts: ContextCache<ContextRow>;
 
+  /**
+   * `audit` keeps every decision (the audit log): awaited, so a decision is acted on only once it
+   * has been kept, and a failing audit log fails the request closed.
+   */
   constructor(
     private readonly db: Database,
     private readonly blind: () => BlindIndex,
     readonly settings: AccessSettings,
+    private readonly audit: (e: AccessEvent) => Promise<void>,
   ) {
     this.allSensitive = SENSITIVE_CATEGORIES.map((c) => labelDigest(this.blind(), c));
     this.contexts = new ContextCache(db);
@@ -89,16 +95,9 @@ export class AccessPolicy implements RuleInputs {
     return () => this.contexts.forget({ all: true });
   };
 
-  /**
-   * Every decision, with its grounds or reason, for the audit log. Listeners are awaited: a
-   * decision is acted on only once they have kept it (the audit log fails the request closed).
-   */
+  /** Watches every decision besides the audit log (tests, diagnostics); awaited like the audit log. */
   onEvent(listener: (e: AccessEvent) => void | Promise<void>): void {
     this.listeners.push(listener);
-  }
-
-  async emit(e: AccessEvent): Promise<void> {
-    for (const l of this.listeners) await l(e);
   }
 
   /**
@@ -292,25 +291,26 @@ export class AccessPolicy implements RuleInputs {
   }
 
   /**
-   * Hands the decision to the audit listeners and, when an allowed access needs a person to look at
+   * Hands the decision to the audit log and, when an allowed access needs a person to look at
    * it (an emergency grant, an investigation, a restricted patient), files it in the review queue.
    */
   async record(who: Who | undefined, action: FhirAction, target: AccessTarget, decision: AccessDecision, q: Queryable = this.db): Promise<void> {
     if (!who || who.system) return;
     const tx = q === this.db ? undefined : q;
-    await this.emit({ who, action, resourceType: target.resourceType, id: target.id, patientId: target.patientId, version: target.version, decision, tx });
-    const g = decision.grounds;
-    if (!decision.allowed || !g || !target.patientId) return;
-    const kinds: Array<[string, string | null]> = [];
-    if (g.grantId && (g.basis === 'break-glass' || g.basis === 'investigation')) kinds.push([g.basis, g.grantId]);
-    if (g.flagged) kinds.push(['restricted-patient', null]);
-    for (const [kind, grantId] of kinds) {
-      await q.query(
-        `insert into access_use (kind, grant_id, account_id, username, patient_id, action, resource_type, resource_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [kind, grantId, who.accountId, who.username, target.patientId, action, target.resourceType, target.id ?? null],
-      );
-    }
+    const event: AccessEvent = {
+      who,
+      action,
+      resourceType: target.resourceType,
+      id: target.id,
+      patientId: target.patientId,
+      version: target.version,
+      decision,
+      tx,
+    };
+    // First the audit log, then what a person must look at: the review queue (reviewQueue.ts).
+    await this.audit(event);
+    for (const l of this.listeners) await l(event);
+    await queueForReview(q, who, action, target, decision);
   }
 
   /** Sensitive-category digests the given roles may see over a direct relationship. */
