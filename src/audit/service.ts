@@ -15,6 +15,7 @@ import type { IdentityEvent } from '../identity/index.js';
 import type { Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
+import { verifyLog, type VerifyReport } from './verify.js';
 import { currentRequest } from './context.js';
 import { AuditUnavailableError, MerkleLog } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
@@ -245,6 +246,14 @@ export class AuditService {
     if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
     fs.writeFileSync(file, fromDb + '\n', { mode: 0o644 });
     return fromDb;
+  }
+
+  /**
+   * Recomputes the whole log from its records and checks every signed checkpoint (and these
+   * exported ones) against the pinned key: `carewall audit verify` and the console's button.
+   */
+  async verify(extraCheckpoints: Array<{ source: string; note: string }> = []): Promise<VerifyReport> {
+    return verifyLog(this.db, await this.pinnedVerifierKey(), extraCheckpoints);
   }
 
   /** The first step of every write transaction (see FhirService.writePreludes). */

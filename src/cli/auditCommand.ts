@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { DEFAULT_DATA_DIR } from '../config.js';
-import { verifyLog } from '../audit/index.js';
 import { WHILE_SERVING, type CommandContext } from './context.js';
 import { resolvePath } from './io.js';
 
@@ -24,7 +23,7 @@ export function registerAuditCommand(program: Command, ctx: CommandContext): voi
     .action(
       ctx.onDataFolder(async (opts: { dataDir: string; checkpoint?: string[]; json?: boolean }) => {
         const files = (opts.checkpoint ?? []).map((f) => ({ source: f, note: fs.readFileSync(resolvePath(io, f), 'utf8') }));
-        const report = await ctx.withCarewall(opts.dataDir, async (cw) => verifyLog(cw.db, await cw.audit.pinnedVerifierKey(), files));
+        const report = await ctx.withCarewall(opts.dataDir, (cw) => cw.audit.verify(files));
         if (opts.json) io.out(JSON.stringify(report, null, 2));
         else if (report.ok) io.out(`audit log verified: ${report.size} records, ${report.checkpointsChecked} signed checkpoints hold`);
         else {

@@ -11,7 +11,7 @@ import { jsonObjectBody } from './sessionRoutes.js';
 
 type Status = 'unreviewed' | 'reviewed' | 'all';
 
-export async function registerAccessRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewall, 'grants' | 'identity'>): Promise<void> {
   const grants = cw.grants;
 
   app.post('/api/break-glass', async (req, reply) => {

@@ -13,7 +13,7 @@ import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 
-export async function registerAuditRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit'>): Promise<void> {
   const audit = cw.audit;
   /** Authorises, and records the query of the log in the log. */
   const reader = async (req: FastifyRequest, what: string, permission: AdminAction = 'audit.read', patient?: string): Promise<Who> => {

@@ -9,7 +9,7 @@ import type { Carewall } from '../runtime.js';
 
 const TOKEN_PATH = '/auth/token';
 
-export async function registerClientRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerClientRoutes(app: FastifyInstance, cw: Pick<Carewall, 'clients' | 'settings'>): Promise<void> {
   // The configured address, never the request's Host header: an assertion made for another server
   // must not be accepted here because its sender named that server as the host.
   const tokenUrl = () => (cw.settings.publicUrl ? `${cw.settings.publicUrl}${TOKEN_PATH}` : undefined);

@@ -11,7 +11,6 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
 import type { Grounds } from '../access/index.js';
-import { verifyLog } from '../audit/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
@@ -40,7 +39,7 @@ export function reasonsOf(grounds: Grounds | undefined, reason: string): string[
   return [reason];
 }
 
-export async function registerConsoleRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carewall, 'access' | 'audit' | 'fhir' | 'identity' | 'settings'>): Promise<void> {
   app.get('/api/me', async (req) => {
     const who = requireWho(req);
     return { username: who.username, roles: who.roles, practitioner: who.practitioner ?? null, idleMinutes: cw.settings.sessionIdleMinutes };
@@ -96,7 +95,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Carewall):
     const who = requireWho(req);
     authorize(who, 'audit.read');
     const started = Date.now();
-    const report = await verifyLog(cw.db, await cw.audit.pinnedVerifierKey());
+    const report = await cw.audit.verify();
     const latest = await cw.audit.checkpoints.latest();
     await cw.audit.record({
       action: 'audit.verify',

@@ -18,7 +18,7 @@ const list = (v: string | string[] | undefined) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-export async function registerExportRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewall, 'exports'>): Promise<void> {
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
   const kickOff = (level: 'system' | 'patient') => async (req: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) => {

@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 
 type Params = { type: string; id: string; vid: string };
 
-export async function registerFhirRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerFhirRoutes(app: FastifyInstance, cw: Pick<Carewall, 'fhir'>): Promise<void> {
   const fhir = cw.fhir;
 
   app.get('/fhir/metadata', async (req, reply) => send(reply, 200, capabilityStatement(origin(req), VERSION)));

@@ -8,7 +8,7 @@ import { authorize, type AdminAction } from '../access/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 
-export async function registerGuardRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerGuardRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit' | 'guard'>): Promise<void> {
   const allowed = async (req: FastifyRequest, action: AdminAction): Promise<void> => {
     const who = requireWho(req);
     const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };

@@ -11,7 +11,7 @@ import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 import { jsonObjectBody } from './sessionRoutes.js';
 
-export async function registerMonitorRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit' | 'monitor'>): Promise<void> {
   const monitor = cw.monitor;
   /** Authenticates, authorises (privacy officers: 'access.review') and records the call. */
   const officer = async (req: FastifyRequest, what: string, caseId?: string): Promise<Who> => {

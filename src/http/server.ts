@@ -156,16 +156,17 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
       .send(isFhir ? outcome('not-supported', 'unknown path') : { error: 'unknown path' });
   });
 
-  await registerExportRoutes(app, cw);
-  await registerFhirRoutes(app, cw);
-  await registerSessionRoutes(app, cw);
-  await registerUserRoutes(app, cw);
-  await registerAccessRoutes(app, cw);
-  await registerAuditRoutes(app, cw);
-  await registerClientRoutes(app, cw);
-  await registerMonitorRoutes(app, cw);
-  await registerGuardRoutes(app, cw);
-  await registerConsoleRoutes(app, cw);
+  // Each route plugin gets only the services it uses (its type says which).
+  await registerExportRoutes(app, { exports: cw.exports });
+  await registerFhirRoutes(app, { fhir: cw.fhir });
+  await registerSessionRoutes(app, { identity: cw.identity });
+  await registerUserRoutes(app, { identity: cw.identity });
+  await registerAccessRoutes(app, { grants: cw.grants, identity: cw.identity });
+  await registerAuditRoutes(app, { audit: cw.audit });
+  await registerClientRoutes(app, { clients: cw.clients, settings: cw.settings });
+  await registerMonitorRoutes(app, { audit: cw.audit, monitor: cw.monitor });
+  await registerGuardRoutes(app, { audit: cw.audit, guard: cw.guard });
+  await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }
 

@@ -47,7 +47,7 @@ export function jsonObjectBody(req: FastifyRequest): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export async function registerSessionRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerSessionRoutes(app: FastifyInstance, cw: Pick<Carewall, 'identity'>): Promise<void> {
   app.post('/api/session', async (req, reply) => {
     const body = jsonObjectBody(req);
     if (typeof body.username !== 'string' || typeof body.password !== 'string') {

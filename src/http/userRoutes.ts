@@ -11,7 +11,7 @@ import { jsonObjectBody, toApiError } from './sessionRoutes.js';
 
 const FIELDS = new Set(['username', 'password', 'roles', 'practitioner', 'validUntil', 'requireTotp']);
 
-export async function registerUserRoutes(app: FastifyInstance, cw: Carewall): Promise<void> {
+export async function registerUserRoutes(app: FastifyInstance, cw: Pick<Carewall, 'identity'>): Promise<void> {
   app.post('/api/users', async (req, reply) => {
     const who = requireWho(req);
     authorize(who, 'user.create');
