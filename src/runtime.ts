@@ -16,6 +16,7 @@ import { loadMasterKeys } from './keys/index.js';
 import { MonitorService, monitorMigrations } from './monitor/index.js';
 import { createLogger, type Logger } from './log.js';
 import { FhirService, recordMigrations } from './records/index.js';
+import { Webhooks } from './notify/index.js';
 import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
 
 export interface Carewall {
@@ -65,7 +66,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     fhir.writeHooks.push(access.writeHook);
     fhir.newVersionsHooks.push(access.newVersionsHook);
     await access.start();
-    const grants = new AccessGrants(db, keyring, access, settings.access, log);
+    const grants = new AccessGrants(db, keyring, access, settings.access, log, new Webhooks(settings.access.notifyWebhooks, log));
     // Requests to act as a practitioner bound before, and their decisions, go to the privacy officers.
     const identity = new IdentityService(db, keyring, settings, (kind, ref, message) => grants.announce(kind, ref, message));
     const clients = new ClientService(db);

@@ -19,6 +19,7 @@ import { type Who } from '../shared/index.js';
 import type { AccessPolicy } from './policy.js';
 import { announceAccessChange } from './projection.js';
 import { ROLE_RIGHTS } from './roles.js';
+import type { Webhooks } from '../notify/index.js';
 
 export const BREAK_GLASS_REASONS = ['emergency-treatment', 'patient-unable-to-consent', 'covering-clinician', 'urgent-result', 'other'] as const;
 export const REVIEW_DECISIONS = ['appropriate', 'inappropriate'] as const;
@@ -79,6 +80,7 @@ export class AccessGrants {
     private readonly policy: AccessPolicy,
     private readonly settings: AccessSettings,
     private readonly log: Logger,
+    private readonly webhooks: Webhooks,
   ) {}
 
   /** Listeners are awaited: when one fails (the audit log is down) the grant is not opened. */
@@ -280,15 +282,8 @@ export class AccessGrants {
     await this.db.query(`insert into access_notification (audience, kind, grant_id, message) values ('privacy-officer', $1, $2, $3)`, [kind, grantId, message]);
     const isGrant = kind === 'break-glass' || kind === 'investigation';
     this.log.warn({ grant: grantId, kind }, isGrant ? 'access grant opened: privacy officers notified' : 'privacy officers notified');
-    for (const url of this.settings.notifyWebhooks) {
-      // Fire and forget: a slow receiver must not hold up an emergency.
-      void fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(isGrant ? { type: 'carewall.access-grant', grant: grantId, message } : { type: `carewall.${kind}`, ref: grantId, message }),
-        signal: AbortSignal.timeout(5000),
-      }).catch(() => this.log.error({ grant: grantId }, 'notification webhook failed'));
-    }
+    // Delivered beside the request (retried with back-off): a slow receiver must not hold up an emergency.
+    this.webhooks.send(isGrant ? { type: 'carewall.access-grant', grant: grantId, message } : { type: `carewall.${kind}`, ref: grantId, message });
   }
 
   private async requirePatient(value: unknown): Promise<string> {
