@@ -136,6 +136,24 @@ describe('the CLI while the server runs on the same data folder', () => {
     assert.equal(JSON.parse(r.stdout).resources, 1);
   });
 
+  test('through the control socket the server runs data-folder commands only', async () => {
+    const { forwardToServer } = await import('../src/cli/control.js');
+    let err = '';
+    const io = {
+      out: () => {},
+      err: () => {},
+      writeOut: () => {},
+      writeErr: (t: string) => void (err += t),
+      readStdin: async () => '',
+      progress: () => ({ update: () => {}, stop: () => {} }),
+      env: {},
+      cwd: work,
+    };
+    const code = await forwardToServer(dataDir, ['vault', 'serve', '--dir', work, '--port', '0'], io);
+    assert.equal(code, 1);
+    assert.match(err, /runs only the commands that work on its data folder/);
+  });
+
   test('every data-folder command says in --help that it works while the server runs', async () => {
     const commands = [
       ['user', 'add'],

@@ -27,7 +27,14 @@ export interface RunOptions {
   insideServer?: Carewall;
 }
 
+/** What a server runs for a `carewall` beside it: the commands that work on its data folder, no other. */
+const RUN_BY_THE_SERVER = ['user', 'audit', 'import', 'client', 'backup init', 'backup run', 'keys rotate', 'guard release'];
+
 export async function runCommand(argv: string[], io: CommandIo, options: RunOptions = {}): Promise<number> {
+  if (options.insideServer && !RUN_BY_THE_SERVER.some((c) => c.split(' ').every((word, i) => argv[i] === word))) {
+    io.err('carewall: the running server runs only the commands that work on its data folder');
+    return 1;
+  }
   let exitCode = 0;
   const ctx: CommandContext = {
     io,
