@@ -1,6 +1,6 @@
 /** The identity capability: accounts, passwords, second factor, sessions. */
 export { IdentityService } from './service.js';
-export type { Acting, CreateAccountInput, CreatedAccount, LoginInput, Session } from './service.js';
+export type { Acting, CreateAccountInput, CreatedAccount, IdentityEvent, LoginInput, Session } from './types.js';
 export type { AccountSummary } from './accounts.js';
 export type { ClientInfo } from './sessions.js';
 export { hashToken, isWellFormedToken, newToken } from './sessions.js';
@@ -18,4 +18,3 @@ export {
 export { PASSWORD_MAX, PASSWORD_MIN, checkPasswordPolicy } from './passwords.js';
 export { normaliseUsername } from './input.js';
 export { ROLES_REQUIRING_TOTP, TOTP_ISSUER } from './totp.js';
-export type { IdentityEvent } from './service.js';

@@ -5,9 +5,9 @@
  */
 import crypto from 'node:crypto';
 import { authorize } from '../access/index.js';
-import { SYSTEM, type Role, type Who } from '../shared/index.js';
+import { SYSTEM, type Who } from '../shared/index.js';
 import type { Settings } from '../config.js';
-import type { Database, Queryable } from '../db/index.js';
+import type { Database } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
@@ -25,75 +25,9 @@ import { recordFailure, type LockoutPolicy } from './lockout.js';
 import { lockedForSeconds, purgeQuietThrottles, recordAddressFailure, recordUnknownNameFailure, throttleKey, type AddressPolicy } from './throttle.js';
 import { checkPasswordPolicy, hashPassword, needsRehash, PASSWORD_MAX, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.js';
+import type { Acting, CreateAccountInput, CreatedAccount, IdentityEvent, LoginInput, Session } from './types.js';
 import type { ClientInfo, SessionTiming } from './sessions.js';
 import { matchTotp, newTotpSecret, openTotpSecret, rolesRequireTotp, sealTotpSecret, totpUri } from './totp.js';
-
-export interface CreateAccountInput {
-  username: string;
-  password: string;
-  roles: readonly (Role | string)[];
-  /** 'Practitioner/<id>' */
-  practitioner?: string | null;
-  /** End of the account (e.g. a locum's last day); Date or ISO 8601 string. */
-  validUntil?: Date | string | null;
-  /** Ask for a second factor even when no role requires one. */
-  requireTotp?: boolean;
-}
-
-export interface CreatedAccount {
-  id: string;
-  username: string;
-  roles: Role[];
-  practitioner?: string;
-  /** The practitioner asked for, when it was bound before: waiting for a second person (binding.ts). */
-  pendingPractitioner?: string;
-  validUntil?: string;
-  totpRequired: boolean;
-  /** Present when a second factor is required: the otpauth:// URI to enrol an authenticator. Shown once. */
-  totpUri?: string;
-}
-
-export interface LoginInput {
-  username: unknown;
-  password: unknown;
-  otp?: unknown;
-}
-
-export interface Session {
-  token: string;
-  expiresAt: Date;
-}
-
-/**
- * What the audit log is told: sign-ins (and refused ones), sign-outs, accounts made or disabled and
- * second factors (re)enrolled. Never a password, code or token; a refused sign-in names the account
- * only when one exists (a mistyped user name is often a password).
- */
-export interface IdentityEvent {
-  action:
-    | 'login'
-    | 'logout'
-    | 'user.create'
-    | 'user.disable'
-    | 'user.second-factor'
-    | 'user.practitioner-request'
-    | 'user.practitioner-approve'
-    | 'user.practitioner-reject';
-  outcome: 'success' | 'denied';
-  /** Who acted: the administrator, or the account itself for sign-in and sign-out. */
-  actor?: Who;
-  /** The account acted on. */
-  account?: { id: string; username: string; roles?: string[]; practitioner?: string };
-  reason?: string;
-  client?: ClientInfo;
-  /** The transaction that made the change: the record joins it. */
-  tx?: Queryable;
-}
-
-/** Who asks. In-process callers (CLI, seeding, tests) that pass nobody act as the system. */
-export interface Acting {
-  who?: Who;
-}
 
 export class IdentityService {
   private readonly listeners: Array<(e: IdentityEvent) => Promise<void>> = [];
