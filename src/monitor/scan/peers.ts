@@ -5,7 +5,7 @@
  * the baselines share (the user's unexplained, read-only pairs; their break-the-glass pairs).
  */
 import type { Accumulator, NetworkUse, Pair, UserState } from './accumulate.js';
-import type { ReferenceData, User } from './reference.js';
+import { unknownUser, type ReferenceData, type User } from './reference.js';
 import { median, scaledMad } from './stats.js';
 import { MIN_DAYS, MIN_PEERS } from './thresholds.js';
 import { relation } from './ties.js';
@@ -195,20 +195,7 @@ export class PeerBaselines {
           if (!usualNetwork(st, n)) continue;
           let home = homes.get(n.network);
           if (!home) {
-            home = {
-              idx: -1,
-              ref: `network:${n.network}`,
-              roleKey: 'workstation',
-              roleKind: 'clinical',
-              peerKey: 'workstation',
-              orgs: new Set(),
-              locations: new Set(),
-              inactive: false,
-              identity: { phones: [], addresses: [], streets: [] },
-              known: false,
-              selfPatients: new Set(),
-              householdPatients: new Set(),
-            };
+            home = unknownUser(-1, `network:${n.network}`, 'workstation', 'workstation');
             homes.set(n.network, home);
           }
           for (const o of st.user.orgs) home.orgs.add(o);

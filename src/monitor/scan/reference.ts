@@ -45,6 +45,24 @@ export interface User {
   householdPatients: Set<number>;
 }
 
+/** A user the reference data does not describe (seen only in the log, or a network standing in for one): no facts beyond its name. */
+export function unknownUser(idx: number, ref: string, roleKey: string, peerKey: string): User {
+  return {
+    idx,
+    ref,
+    roleKey,
+    roleKind: 'clinical',
+    peerKey,
+    orgs: new Set(),
+    locations: new Set(),
+    inactive: false,
+    identity: { phones: [], addresses: [], streets: [] },
+    known: false,
+    selfPatients: new Set(),
+    householdPatients: new Set(),
+  };
+}
+
 export type LinkKind = 'encounter' | 'appointment' | 'care-team' | 'order';
 
 export interface Link {
@@ -141,20 +159,7 @@ export class ReferenceData {
     if (!id) return undefined;
     const found = this.userByRef.get(id);
     if (found !== undefined) return this.users[found];
-    const user: User = {
-      idx: this.users.length,
-      ref: `Practitioner/${id}`,
-      roleKey: 'unknown',
-      roleKind: 'clinical',
-      peerKey: 'unknown|unknown',
-      orgs: new Set(),
-      locations: new Set(),
-      inactive: false,
-      identity: { phones: [], addresses: [], streets: [] },
-      known: false,
-      selfPatients: new Set(),
-      householdPatients: new Set(),
-    };
+    const user = unknownUser(this.users.length, `Practitioner/${id}`, 'unknown', 'unknown|unknown');
     this.users.push(user);
     this.userByRef.set(id, user.idx);
     return user;
