@@ -21,6 +21,7 @@ import {
   verifyRepository,
 } from '../backup/index.js';
 import { addCredential, buildVault } from '../vault/index.js';
+import { exitOnSignal } from '../util/index.js';
 import { ALL_MIGRATIONS } from '../runtime.js';
 
 interface ReadOpts {
@@ -246,9 +247,7 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
       const app = await buildVault({ dir: resolvePath(io, opts.dir), logger: true });
       const url = await app.listen({ host: opts.host, port: opts.port });
       out(`Carewall vault (append-only) serving ${resolvePath(io, opts.dir)} on ${url}`);
-      const stop = () => void app.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      exitOnSignal(() => app.close());
     });
   vault
     .command('add-credential')

@@ -11,6 +11,7 @@ import { DEFAULT_DATA_DIR } from '../config.js';
 import { BEHAVIOURS, BENIGN, assertTestShare, copySnapshot, Guard, makeShare, releaseShares, Rng, runBehaviour } from '../guard/index.js';
 import { WHILE_SERVING, type CommandContext } from './context.js';
 import { resolvePath } from './io.js';
+import { exitOnSignal } from '../util/index.js';
 
 const pace = (v: string) => {
   const n = Number(v);
@@ -76,9 +77,7 @@ export function registerGuardCommand(program: Command, ctx: CommandContext): voi
         const s = await g.start();
         io.err(`guard: watching ${s.files} files in ${s.folders} folders${opts.decoys ? `, ${s.decoys} decoys planted` : ''}; alarms to ${alertsFile}`);
         // Runs until stopped: the watchers keep the process alive.
-        const stop = () => void g.stop().then(() => process.exit(0));
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+        exitOnSignal(() => g.stop());
       },
     );
   guard

@@ -1,6 +1,7 @@
 /** Starts the HTTP server for an open installation and stops it cleanly on SIGINT/SIGTERM. */
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../http/index.js';
+import { exitOnSignal } from '../util/index.js';
 import type { Carewall } from '../runtime.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -37,13 +38,10 @@ export async function serve(cw: Carewall, host: string, port: number, options: S
   // A demo is reached on its loopback address; a real installation names its address at init.
   if (cw.settings.demo && !cw.settings.publicUrl) cw.settings.publicUrl = `http://${shown}:${actualPort}`;
   if (!cw.settings.publicUrl) cw.log.warn('publicUrl is not set (carewall.json): system clients cannot get tokens until it is');
-  const stop = async () => {
+  exitOnSignal(async () => {
     await stopControl();
     await app.close();
     await cw.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
   return { app, url: `http://${shown}:${actualPort}` };
 }

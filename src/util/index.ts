@@ -3,3 +3,4 @@ export { StrictJsonError, parseStrictJson } from './strictJson.js';
 export { WorkerPool, serveWorker } from './workerPool.js';
 export { WorkerDeadlineError, WorkerStoppedError, realTimer, runWorkerTask } from './workerTask.js';
 export type { DeadlineTimer, WorkerModule } from './workerTask.js';
+export { exitOnSignal } from './signals.js';
