@@ -338,5 +338,4 @@ export class AccessPolicy implements RuleInputs {
   }
 }
 
-export { activeRelationshipSql, relationshipWindowSql } from './predicateSql.js';
 export { AccessDeniedError };

@@ -1,11 +1,12 @@
 /**
  * The SQL of the access rules: one predicate builder serves both the single decision and the
  * search filter (policy.ts), so a search can never show what a read would refuse. Also the SQL of
- * a relationship's time window, shared with the context function (contextFunction.ts).
+ * the facts the context function shares (contextFunction.ts); time windows are windowSql.ts's.
  */
 import type { Role, Who } from '../shared/index.js';
 import type { Bind, Mode, RuleInputs } from './decision.js';
 import type { Scope } from './roles.js';
+import { activeRelationshipSql, CONSENT_WINDOW, GRANT_WINDOW, inForceSql, MEMBERSHIP_WINDOW } from './windowSql.js';
 
 /** Builds the SQL of one predicate; parameters are bound once each. */
 export class Builder {
@@ -100,7 +101,7 @@ export class Builder {
   private consentBlocks(purpose: string): string {
     const a = this.alias;
     return `exists (select 1 from access_consent c where c.patient_id = ${a}.patient_id
-      and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())
+      and ${inForceSql('c', CONSENT_WINDOW)}
       and (c.purposes is null or ${this.bind(purpose)}::text = any(c.purposes))
       and ${consentBlocksCallerSql('c', this.practitioner)})`;
   }
@@ -150,7 +151,7 @@ export class Builder {
         }
         if (withGrants && roles.some((r) => s.breakGlassRoles.includes(r))) {
           const emergency = `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
-            and ag.kind = 'break-glass' and ag.starts_at <= now() and ag.expires_at > now())`;
+            and ag.kind = 'break-glass' and ${inForceSql('ag', GRANT_WINDOW)})`;
           parts.push(s.breakGlassRevealsSensitive ? emergency : `(${emergency} and ${this.labels(allowed, 'true')})`);
         }
         return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
@@ -158,7 +159,7 @@ export class Builder {
       case 'investigation':
         if (!withGrants || this.mode !== 'read') return 'false';
         return `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
-          and ag.kind = 'investigation' and ag.starts_at <= now() and ag.expires_at > now())`;
+          and ag.kind = 'investigation' and ${inForceSql('ag', GRANT_WINDOW)})`;
       case 'front-desk':
         return `(${this.notRestricted()} and not ${this.consentBlocks('HOPERAT')} and ${this.labels(allowed, 'true')})`;
       case 'billing':
@@ -201,7 +202,7 @@ export class Builder {
  * only ever narrows access, belonging is enough.
  */
 export function membershipInForceSql(m: string, trusted = true): string {
-  const window = `(${m}.starts_at is null or ${m}.starts_at <= now()) and (${m}.ends_at is null or ${m}.ends_at > now())`;
+  const window = inForceSql(m, MEMBERSHIP_WINDOW);
   return trusted ? `${window} and coalesce(${m}.made_by <> ${m}.member, true)` : window;
 }
 
@@ -237,27 +238,6 @@ export function consentNamesCallerSql(c: string, practitioner: string): string {
 /** Whether consent rule `c` keeps the caller out: a deny naming them (or anyone), a permit-only not naming them. */
 export function consentBlocksCallerSql(c: string, practitioner: string): string {
   return `(case ${c}.effect when 'deny' then (${c}.actors is null or ${consentNamesCallerSql(c, practitioner)}) else not ${consentNamesCallerSql(c, practitioner)} end)`;
-}
-
-/**
- * Whether relationship row \`g\` is in force now, with the windows (in seconds, SQL expressions)
- * before an appointment, after an encounter and after an appointment. Shared by the search
- * predicate and the decision-context function (contextFunction.ts).
- */
-export function activeRelationshipSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): string {
-  const { start, end } = relationshipWindowSql(g, beforeSecs, followUpSecs, afterSecs);
-  return `(${g}.starts_at is null or ${start} <= now()) and (${g}.ends_at is null or ${end} > now())`;
-}
-
-/** When relationship row \`g\` comes into force and when it lapses (SQL expressions, null: open-ended). */
-export function relationshipWindowSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): { start: string; end: string } {
-  const before = `make_interval(secs => ${beforeSecs})`;
-  const followUp = `make_interval(secs => ${followUpSecs})`;
-  const after = `make_interval(secs => ${afterSecs})`;
-  return {
-    start: `(${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end))`,
-    end: `(${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end))`,
-  };
 }
 
 function seconds(n: number): string {
