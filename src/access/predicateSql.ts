@@ -184,6 +184,8 @@ export class Builder {
         case 'consent-permits':
           consents.push(`not ${this.consentBlocks(c.purpose)}`);
           break;
+        default:
+          return unknownFact(c);
       }
     }
     const direct = way.sensitive.needs === 'direct-relationship' ? this.related(true) : 'true';
@@ -192,15 +194,29 @@ export class Builder {
 
   /** The patient's row says all of `facts`: one probe of access_patient (a patient not on file has no row). */
   private patientRow(facts: readonly PatientFact[]): string {
-    const a = this.alias;
-    const conds = new Set(facts);
-    if (!conds.has('on-file') && !conds.has('has-encounter')) {
-      // Only 'not-restricted': holds for a patient not on file too.
-      return `not exists (select 1 from access_patient ap where ap.patient_id = ${a}.patient_id and ap.restricted)`;
+    const where = [`ap.patient_id = ${this.alias}.patient_id`];
+    let onFile = false;
+    let notRestricted = false;
+    for (const fact of new Set(facts)) {
+      switch (fact) {
+        case 'on-file':
+          onFile = true;
+          break;
+        case 'has-encounter':
+          onFile = true;
+          where.push('ap.has_encounter');
+          break;
+        case 'not-restricted':
+          notRestricted = true;
+          where.push('not ap.restricted');
+          break;
+        default:
+          return unknownFact(fact);
+      }
     }
-    const where = [`ap.patient_id = ${a}.patient_id`];
-    if (conds.has('has-encounter')) where.push('ap.has_encounter');
-    if (conds.has('not-restricted')) where.push('not ap.restricted');
+    // Without a fact that needs the row, 'not-restricted' holds for a patient not on file too.
+    if (!onFile)
+      return notRestricted ? `not exists (select 1 from access_patient ap where ap.patient_id = ${this.alias}.patient_id and ap.restricted)` : 'true';
     return `exists (select 1 from access_patient ap where ${where.join(' and ')})`;
   }
 
@@ -274,6 +290,11 @@ export function consentNamesCallerSql(c: string, practitioner: string): string {
 /** Whether consent rule `c` keeps the caller out: a deny naming them (or anyone), a permit-only not naming them. */
 export function consentBlocksCallerSql(c: string, practitioner: string): string {
   return `(case ${c}.effect when 'deny' then (${c}.actors is null or ${consentNamesCallerSql(c, practitioner)}) else not ${consentNamesCallerSql(c, practitioner)} end)`;
+}
+
+/** A condition or fact this interpreter has no SQL for: a type error where it is reached, and never run. */
+function unknownFact(x: never): never {
+  throw new Error(`access rules: no SQL for ${JSON.stringify(x)}`);
 }
 
 /** A grant kind as an SQL literal: a constant of the rules, never input (a literal keeps the statement's plan per kind). */
