@@ -2,10 +2,22 @@
  * access_context(): everything one access decision needs to know, as one JSON value, from a
  * PL/pgSQL function. Why a function: the embedded database plans every statement it is sent, and
  * planning this one cost more than running it; PL/pgSQL keeps the plans of its statements for the
- * session, so a decision is one cheap call. The relationship-window SQL is the same function the
- * search predicate uses (activeRelationshipSql), so the two cannot drift apart.
+ * session, so a decision is one cheap call. It gathers facts only; the rules over them are
+ * rules.ts's, applied in waysIn.ts. The facts' SQL (relationship, membership, consent and grant
+ * windows: windowSql.ts; who a consent names: predicateSql.ts) is the same the search predicate
+ * uses, so the two cannot drift apart.
  */
-import { activeRelationshipSql, consentNamesCallerSql, membershipInForceSql, relationshipNotSelfMadeSql, relationshipWindowSql } from './predicateSql.js';
+import { consentNamesCallerSql, membershipInForceSql, relationshipNotSelfMadeSql } from './predicateSql.js';
+import {
+  activeRelationshipSql,
+  CONSENT_WINDOW,
+  GRANT_WINDOW,
+  inForceSql,
+  MEMBERSHIP_WINDOW,
+  RELATIONSHIP_WINDOW,
+  relationshipWindowSql,
+  windowBoundsSql,
+} from './windowSql.js';
 
 export function contextFunctionSql(): string {
   const active = activeRelationshipSql('g', 'p_before', 'p_follow_up', 'p_after');
@@ -47,9 +59,9 @@ begin
     'has_encounter', ap.has_encounter,
     'consents', (select json_agg(json_build_object('effect', c.effect, 'actors', c.actors, 'purposes', c.purposes,
           'named', ${consentNamesCallerSql('c', 'p_practitioner')})) from access_consent c
-        where c.patient_id = p_patient and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())),
+        where c.patient_id = p_patient and ${inForceSql('c', CONSENT_WINDOW)}),
     'grants', (select json_agg(json_build_object('id', ag.id, 'kind', ag.kind)) from access_grant ag
-        where ag.account_id = p_account and ag.patient_id = p_patient and ag.starts_at <= now() and ag.expires_at > now()),
+        where ag.account_id = p_account and ag.patient_id = p_patient and ${inForceSql('ag', GRANT_WINDOW)}),
     'assigned_orders', case when p_lab then (select json_agg(g.source_id) from access_relationship g join pr on pr.principal = g.principal
         where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and g.patient_id = p_patient and ${active} and not ${mine('lab')}
           and g.source_id = any(case when p_new then p_based_on
@@ -57,16 +69,16 @@ begin
     -- Seconds until time alone could change this context: the next start or end of anything above
     -- (null: nothing ahead). The process cache (contextCache.ts) keeps the context no longer.
     'valid_for', (select extract(epoch from min(b.t) - now()) from (
-        select unnest(array[${win.start}, ${win.end}]) as t from access_relationship g where g.patient_id = p_patient
+        select unnest(${windowBoundsSql('g', RELATIONSHIP_WINDOW, win)}) as t from access_relationship g where g.patient_id = p_patient
         union all
-        select unnest(array[m.starts_at, m.ends_at]) from access_membership m where m.member = p_practitioner and m.kind <> 'care-team'
+        select unnest(${windowBoundsSql('m', MEMBERSHIP_WINDOW)}) from access_membership m where m.member = p_practitioner and m.kind <> 'care-team'
         union all
-        select unnest(array[m.starts_at, m.ends_at]) from access_relationship g join access_membership m on m.group_ref = g.principal
+        select unnest(${windowBoundsSql('m', MEMBERSHIP_WINDOW)}) from access_relationship g join access_membership m on m.group_ref = g.principal
           where g.patient_id = p_patient and m.member in (select pr.principal from pr where pr.kind in ('self', 'role')) and m.kind = 'care-team'
         union all
-        select unnest(array[c.starts_at, c.ends_at]) from access_consent c where c.patient_id = p_patient
+        select unnest(${windowBoundsSql('c', CONSENT_WINDOW)}) from access_consent c where c.patient_id = p_patient
         union all
-        select unnest(array[ag.starts_at, ag.expires_at]) from access_grant ag where ag.account_id = p_account and ag.patient_id = p_patient
+        select unnest(${windowBoundsSql('ag', GRANT_WINDOW)}) from access_grant ag where ag.account_id = p_account and ag.patient_id = p_patient
       ) b where b.t > now()))
   into result
   from (select 1) one left join access_patient ap on ap.patient_id = p_patient;

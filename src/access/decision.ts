@@ -9,6 +9,7 @@ import type { Queryable } from '../db/index.js';
 import type { Decision, FhirAction } from './authorize.js';
 import type { Role, Who } from '../shared/index.js';
 import type { Interaction } from './roles.js';
+import type { ScopeRules } from './rules.js';
 
 export type Bind = (value: unknown) => string;
 
@@ -67,6 +68,8 @@ export interface AccessEvent {
 /** What the rules read besides a patient's context; AccessPolicy provides it (digests cached per process). */
 export interface RuleInputs {
   readonly settings: AccessSettings;
+  /** The rules of each scope (rules.ts), read by both interpreters. */
+  readonly scopeRules: ScopeRules;
   /** Digests of every sensitive category. */
   readonly sensitiveDigests: string[];
   /** Sensitive-category digests the given roles may see over a direct relationship. */

@@ -1,8 +1,9 @@
 /**
- * The access rules for patient data. One predicate builder (predicateSql.ts) serves both the single decision (read,
- * write: the predicate is evaluated over a one-row VALUES list) and the search filter (the same
- * predicate in the WHERE clause), so a search can never show what a read would refuse: there is
- * one rule, not two implementations of it.
+ * The access rules for patient data. The rules are one table (rules.ts) with two interpreters:
+ * over one patient's decision context (waysIn.ts: reads, writes, searches confined to a few
+ * patients) and as one SQL predicate (predicateSql.ts: the WHERE clause of searches across
+ * patients). Both read the table and the same facts (contextFunction.ts, windowSql.ts), and the
+ * access tests hold them to each other, so a search can never show what a read would refuse.
  *
  * The predicate reads only the access module's own tables (relationships, memberships, consent
  * rules, grants) and the columns every stored row has (resource_type, id, patient_id, labels).
@@ -10,7 +11,7 @@
  * database's notifications and that turns itself off when those could lag by a second
  * (contextCache.ts); searches always read the tables in the statement.
  *
- * The rules over one patient's context are in waysIn.ts, the words of a decision in decision.ts.
+ * The words of a decision are in decision.ts.
  */
 import type { AccessSettings } from '../config.js';
 import type { Database, Queryable } from '../db/index.js';
@@ -23,8 +24,9 @@ import { projectNewInBulk, projectWrite, type SelfMade, type WrittenVersion } fr
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { Builder } from './predicateSql.js';
 import { scopeAllowing } from './systemScopes.js';
-import { CLINICAL_TYPES, DIRECTORY_TYPES, ROLE_RIGHTS, rolesAllowing, rolesByScope, type Interaction } from './roles.js';
-import { decidedByOrder, evaluate, registersPatient, routes, type ContextRow } from './waysIn.js';
+import { CLINICAL_TYPES, DIRECTORY_TYPES, rolesAllowing, rolesByScope, type Interaction } from './roles.js';
+import { asksAboutTheRow, decidedByOrder, evaluate, registersPatient, routes, type ContextRow } from './waysIn.js';
+import { SCOPE_RULES, type ScopeRules } from './rules.js';
 import { queueForReview } from './reviewQueue.js';
 
 export { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Grounds, type Mode } from './decision.js';
@@ -58,13 +60,15 @@ export class AccessPolicy implements RuleInputs {
 
   /**
    * `audit` keeps every decision (the audit log): awaited, so a decision is acted on only once it
-   * has been kept, and a failing audit log fails the request closed.
+   * has been kept, and a failing audit log fails the request closed. `scopeRules`: the rules
+   * (rules.ts); another table only in tests that prove both forms follow it.
    */
   constructor(
     private readonly db: Database,
     private readonly blind: () => BlindIndex,
     readonly settings: AccessSettings,
     private readonly audit: (e: AccessEvent) => Promise<void>,
+    readonly scopeRules: ScopeRules = SCOPE_RULES,
   ) {
     this.allSensitive = SENSITIVE_CATEGORIES.map((c) => labelDigest(this.blind(), c));
     this.contexts = new ContextCache(db);
@@ -118,7 +122,7 @@ export class AccessPolicy implements RuleInputs {
     const b = new Builder(this, who, alias, bind, mode);
     const parts: string[] = [];
     // Registering a new patient: nothing stored yet to protect.
-    if (registersPatient(mode, action, type, roles)) return 'true';
+    if (registersPatient(this, mode, action, type, roles)) return 'true';
     for (const [scope, rolesOfScope] of rolesByScope(roles)) {
       const p = b.scopePredicate(scope, type, rolesOfScope, withGrants);
       if (p !== 'false') parts.push(p);
@@ -159,7 +163,7 @@ export class AccessPolicy implements RuleInputs {
     const roles = rolesAllowing(who.roles, interaction, type);
     if (roles.length === 0) return targets.map(() => ({ allowed: false, reason: `the caller's roles may not ${interaction} ${type} resources` }));
 
-    const lab = decidedByOrder(roles, type);
+    const lab = decidedByOrder(this, roles, type);
     const contexts = await this.contextsFor(who, mode, type, lab, targets, q);
     return targets.map((t, i) => evaluate(this, who, action, mode, t, roles, contexts[i]));
   }
@@ -233,7 +237,7 @@ export class AccessPolicy implements RuleInputs {
     const roles = rolesAllowing(who.roles, 'read', type);
     if (roles.length === 0) return undefined;
     const b = new Builder(this, who, alias, bind, 'read');
-    const lab = decidedByOrder(roles, type);
+    const lab = decidedByOrder(this, roles, type);
     return { columns: b.contextCall(lab), roles };
   }
 
@@ -252,7 +256,7 @@ export class AccessPolicy implements RuleInputs {
     if (who.system || who.client || DIRECTORY_TYPES.includes(type) || !PATIENT_TYPES.has(type)) return undefined;
     const roles = rolesAllowing(who.roles, 'read', type);
     if (roles.length === 0) return 'false';
-    if (roles.some((r) => ROLE_RIGHTS[r].scope === 'lab')) return undefined;
+    if (asksAboutTheRow(this, roles)) return undefined;
     const ids = [...new Set(patientIds)];
     const contexts = await this.contextsFor(
       who,
@@ -338,5 +342,4 @@ export class AccessPolicy implements RuleInputs {
   }
 }
 
-export { activeRelationshipSql, relationshipWindowSql } from './predicateSql.js';
 export { AccessDeniedError };

@@ -1,11 +1,15 @@
 /**
- * The SQL of the access rules: one predicate builder serves both the single decision and the
- * search filter (policy.ts), so a search can never show what a read would refuse. Also the SQL of
- * a relationship's time window, shared with the context function (contextFunction.ts).
+ * The access rules (rules.ts) as one SQL predicate over a row, for searches across patients
+ * (policy.ts \`predicate\`), and the SQL of the facts they rest on (memberships, self-made rows,
+ * consents naming the caller), which the decision-context function shares (contextFunction.ts).
+ * Time windows are windowSql.ts's.
  */
 import type { Role, Who } from '../shared/index.js';
+import type { GrantKind } from './grants.js';
 import type { Bind, Mode, RuleInputs } from './decision.js';
 import type { Scope } from './roles.js';
+import { grantApplies, grantRevealsSensitive, orderReach, type PatientFact, type Way } from './rules.js';
+import { activeRelationshipSql, CONSENT_WINDOW, GRANT_WINDOW, inForceSql, MEMBERSHIP_WINDOW } from './windowSql.js';
 
 /** Builds the SQL of one predicate; parameters are bound once each. */
 export class Builder {
@@ -100,14 +104,9 @@ export class Builder {
   private consentBlocks(purpose: string): string {
     const a = this.alias;
     return `exists (select 1 from access_consent c where c.patient_id = ${a}.patient_id
-      and (c.starts_at is null or c.starts_at <= now()) and (c.ends_at is null or c.ends_at > now())
+      and ${inForceSql('c', CONSENT_WINDOW)}
       and (c.purposes is null or ${this.bind(purpose)}::text = any(c.purposes))
       and ${consentBlocksCallerSql('c', this.practitioner)})`;
-  }
-
-  private notRestricted(): string {
-    // A patient on file and not restricted (an unknown patient is refused like a hidden one).
-    return `exists (select 1 from access_patient ap where ap.patient_id = ${this.alias}.patient_id and not ap.restricted)`;
   }
 
   /**
@@ -135,51 +134,105 @@ export class Builder {
     return `(${unlabelled} or (${everyAllowed} and ${directCondition}))`;
   }
 
+  /**
+   * The rules of `scope` (rules.ts) as SQL over the row: the interpreter of the rules for searches
+   * across patients, as `routes` (waysIn.ts) is over one patient's context. The way in is its
+   * conditions on the patient (care relationship, patient row, assigned order) first, then the
+   * consent purposes, then the label rule; or a grant.
+   */
   scopePredicate(scope: Scope, type: string, roles: Role[], withGrants: boolean): string {
-    const a = this.alias;
-    const s = this.policy.settings;
-    const allowed = this.policy.allowedSensitive(roles);
+    const rule = this.policy.scopeRules[scope];
     const hasPractitioner = this.who.practitioner !== undefined;
-    switch (scope) {
-      case 'clinical': {
-        const parts: string[] = [];
-        if (hasPractitioner) {
-          parts.push(`(${this.related(false)}
-            and not ${this.consentBlocks('TREAT')}
-            and ${this.labels(allowed, this.related(true))})`);
-        }
-        if (withGrants && roles.some((r) => s.breakGlassRoles.includes(r))) {
-          const emergency = `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
-            and ag.kind = 'break-glass' and ag.starts_at <= now() and ag.expires_at > now())`;
-          parts.push(s.breakGlassRevealsSensitive ? emergency : `(${emergency} and ${this.labels(allowed, 'true')})`);
-        }
-        return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
+    if (rule.needsPractitioner && !hasPractitioner) return 'false';
+    const allowed = this.policy.allowedSensitive(roles);
+    const parts: string[] = [];
+    if ('conditions' in rule.way) {
+      const way = this.way(rule.way, type, allowed);
+      if (way !== 'false') parts.push(way);
+    }
+    const g = rule.grant;
+    if (g && withGrants && grantApplies(this.policy, g, roles, this.mode)) {
+      const granted = `${this.alias}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
+            and ag.kind = ${grantKindSql(g.kind)} and ${inForceSql('ag', GRANT_WINDOW)})`;
+      parts.push(grantRevealsSensitive(this.policy, g) ? granted : `(${granted} and ${this.labels(allowed, 'true')})`);
+    }
+    if (parts.length === 0) return 'false';
+    return parts.length === 1 ? parts[0] : `(${parts.join(' or ')})`;
+  }
+
+  /** A way in as SQL; 'false' when one of its conditions can never hold for this caller. */
+  private way(way: Way, type: string, allowed: string[]): string {
+    const reach: string[] = [];
+    const consents: string[] = [];
+    // One probe of the patient's row for all its facts (the row is unique per patient), where the first asks.
+    const patientFacts = way.conditions.flatMap((c) => (c.holds === 'patient' ? c.facts : []));
+    let patientProbed = false;
+    for (const c of way.conditions) {
+      switch (c.holds) {
+        case 'care-relationship':
+          if (this.who.practitioner === undefined) return 'false';
+          reach.push(this.related(false));
+          break;
+        case 'patient':
+          if (!patientProbed) reach.push(this.patientRow(patientFacts));
+          patientProbed = true;
+          break;
+        case 'assigned-order':
+          if (this.who.practitioner === undefined) return 'false';
+          reach.push(this.assignedOrderCovers(type));
+          break;
+        case 'consent-permits':
+          consents.push(`not ${this.consentBlocks(c.purpose)}`);
+          break;
+        default:
+          return unknownFact(c);
       }
-      case 'investigation':
-        if (!withGrants || this.mode !== 'read') return 'false';
-        return `${a}.patient_id in (select ag.patient_id from access_grant ag where ag.account_id = ${this.account}
-          and ag.kind = 'investigation' and ag.starts_at <= now() and ag.expires_at > now())`;
-      case 'front-desk':
-        return `(${this.notRestricted()} and not ${this.consentBlocks('HOPERAT')} and ${this.labels(allowed, 'true')})`;
-      case 'billing':
-        return `(exists (select 1 from access_patient ap where ap.patient_id = ${a}.patient_id and ap.has_encounter and not ap.restricted)
-          and not ${this.consentBlocks('HPAYMT')} and ${this.labels(allowed, 'true')})`;
-      case 'lab': {
-        if (!hasPractitioner) return 'false';
-        let scoped: string;
-        if (type === 'Patient') {
-          scoped = `${a}.patient_id in (select g.patient_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
+    }
+    const direct = way.sensitive.needs === 'direct-relationship' ? this.related(true) : 'true';
+    return `(${[...reach, ...consents, this.labels(allowed, direct)].join('\n            and ')})`;
+  }
+
+  /** The patient's row says all of `facts`: one probe of access_patient (a patient not on file has no row). */
+  private patientRow(facts: readonly PatientFact[]): string {
+    const where = [`ap.patient_id = ${this.alias}.patient_id`];
+    let onFile = false;
+    let notRestricted = false;
+    for (const fact of new Set(facts)) {
+      switch (fact) {
+        case 'on-file':
+          onFile = true;
+          break;
+        case 'has-encounter':
+          onFile = true;
+          where.push('ap.has_encounter');
+          break;
+        case 'not-restricted':
+          notRestricted = true;
+          where.push('not ap.restricted');
+          break;
+        default:
+          return unknownFact(fact);
+      }
+    }
+    // Without a fact that needs the row, 'not-restricted' holds for a patient not on file too.
+    if (!onFile)
+      return notRestricted ? `not exists (select 1 from access_patient ap where ap.patient_id = ${this.alias}.patient_id and ap.restricted)` : 'true';
+    return `exists (select 1 from access_patient ap where ${where.join(' and ')})`;
+  }
+
+  /** An order assigned to the caller covers the row (rules.ts orderReach). */
+  private assignedOrderCovers(type: string): string {
+    const a = this.alias;
+    switch (orderReach(type)) {
+      case 'patient':
+        return `${a}.patient_id in (select g.patient_id from access_relationship g join ${this.principals()} pr on pr.principal = g.principal
             where g.source_type = 'ServiceRequest' and g.kind = 'service-request' and ${this.relationshipInForce('g', 'lab')})`;
-        } else if (type === 'ServiceRequest') {
-          scoped = `${a}.id in (${this.assignedOrders()})`;
-        } else if (this.mode === 'new') {
-          scoped = `${a}.based_on && array(${this.assignedOrders()})`;
-        } else {
-          scoped = `exists (select 1 from access_result_link l where l.resource_type = ${a}.resource_type and l.id = ${a}.id
+      case 'order':
+        return `${a}.id in (${this.assignedOrders()})`;
+      case 'result':
+        if (this.mode === 'new') return `${a}.based_on && array(${this.assignedOrders()})`;
+        return `exists (select 1 from access_result_link l where l.resource_type = ${a}.resource_type and l.id = ${a}.id
             and l.order_id in (${this.assignedOrders()}))`;
-        }
-        return `(${scoped} and not ${this.consentBlocks('TREAT')} and ${this.labels(allowed, 'true')})`;
-      }
     }
   }
 
@@ -201,7 +254,7 @@ export class Builder {
  * only ever narrows access, belonging is enough.
  */
 export function membershipInForceSql(m: string, trusted = true): string {
-  const window = `(${m}.starts_at is null or ${m}.starts_at <= now()) and (${m}.ends_at is null or ${m}.ends_at > now())`;
+  const window = inForceSql(m, MEMBERSHIP_WINDOW);
   return trusted ? `${window} and coalesce(${m}.made_by <> ${m}.member, true)` : window;
 }
 
@@ -239,25 +292,15 @@ export function consentBlocksCallerSql(c: string, practitioner: string): string 
   return `(case ${c}.effect when 'deny' then (${c}.actors is null or ${consentNamesCallerSql(c, practitioner)}) else not ${consentNamesCallerSql(c, practitioner)} end)`;
 }
 
-/**
- * Whether relationship row \`g\` is in force now, with the windows (in seconds, SQL expressions)
- * before an appointment, after an encounter and after an appointment. Shared by the search
- * predicate and the decision-context function (contextFunction.ts).
- */
-export function activeRelationshipSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): string {
-  const { start, end } = relationshipWindowSql(g, beforeSecs, followUpSecs, afterSecs);
-  return `(${g}.starts_at is null or ${start} <= now()) and (${g}.ends_at is null or ${end} > now())`;
+/** A condition or fact this interpreter has no SQL for: a type error where it is reached, and never run. */
+function unknownFact(x: never): never {
+  throw new Error(`access rules: no SQL for ${JSON.stringify(x)}`);
 }
 
-/** When relationship row \`g\` comes into force and when it lapses (SQL expressions, null: open-ended). */
-export function relationshipWindowSql(g: string, beforeSecs: string, followUpSecs: string, afterSecs: string): { start: string; end: string } {
-  const before = `make_interval(secs => ${beforeSecs})`;
-  const followUp = `make_interval(secs => ${followUpSecs})`;
-  const after = `make_interval(secs => ${afterSecs})`;
-  return {
-    start: `(${g}.starts_at - (case when ${g}.kind = 'appointment' then ${before} else interval '0' end))`,
-    end: `(${g}.ends_at + (case ${g}.kind when 'encounter' then ${followUp} when 'appointment' then ${after} else interval '0' end))`,
-  };
+/** A grant kind as an SQL literal: a constant of the rules, never input (a literal keeps the statement's plan per kind). */
+function grantKindSql(kind: GrantKind): string {
+  if (!/^[a-z-]+$/.test(kind)) throw new Error(`access rules: not a grant kind: ${kind}`);
+  return `'${kind}'`;
 }
 
 function seconds(n: number): string {

@@ -1,13 +1,15 @@
 /**
- * The access rules over one patient's decision context (the JSON access_context() returns,
- * contextFunction.ts): the ways into the patient's records a caller has (`routes`) and the decision
- * on one row (`evaluate`). AccessPolicy applies them to single decisions and to searches confined to
- * a few patients; predicateSql.ts writes the same rules in SQL for searches across patients.
+ * The access rules (rules.ts) over one patient's decision context (the JSON access_context()
+ * returns, contextFunction.ts): the ways into the patient's records a caller has (`routes`, the
+ * table's interpreter in code) and the decision on one row (`evaluate`). AccessPolicy applies them
+ * to single decisions and to searches confined to a few patients; predicateSql.ts interprets the
+ * same table in SQL for searches across patients.
  */
 import type { FhirAction } from './authorize.js';
 import type { Role, Who } from '../shared/index.js';
 import type { AccessDecision, AccessTarget, Mode, RuleInputs } from './decision.js';
 import { ROLE_RIGHTS, rolesByScope, type Scope } from './roles.js';
+import { grantApplies, grantRevealsSensitive, orderReach, ruleAsksAboutTheRow, type Condition, type PatientFact, type ScopeRule } from './rules.js';
 
 /** Which sensitive labels a way in lets through: any, or (over a direct relationship) these categories. */
 export type LabelRule = 'any' | { direct: boolean; allowed: string[] };
@@ -43,24 +45,37 @@ export interface ContextRow {
   valid_for?: number | null;
 }
 
-/** Registering a new patient: nothing stored yet to protect (any role that may create one, but an investigator's). */
-export function registersPatient(mode: Mode, action: FhirAction, type: string, roles: readonly Role[]): boolean {
-  return mode === 'new' && action === 'create' && type === 'Patient' && roles.some((r) => ROLE_RIGHTS[r].scope !== 'investigation');
+/** Registering a new patient: nothing stored yet to protect (any role that may create one whose scope registers patients). */
+export function registersPatient(rules: RuleInputs, mode: Mode, action: FhirAction, type: string, roles: readonly Role[]): boolean {
+  if (mode !== 'new' || action !== 'create' || type !== 'Patient') return false;
+  return roles.some((r) => {
+    const scope = ROLE_RIGHTS[r].scope;
+    return scope !== undefined && rules.scopeRules[scope].registersPatients;
+  });
 }
 
-/** A lab's results are decided on the orders they answer: their context depends on the row, not on the patient alone. */
-export function decidedByOrder(roles: readonly Role[], type: string): boolean {
-  return roles.some((r) => ROLE_RIGHTS[r].scope === 'lab') && (type === 'Observation' || type === 'DiagnosticReport');
+/** Whether the decision depends on the row, not on the patient alone (a lab's results are decided on the orders they answer). */
+export function decidedByOrder(rules: RuleInputs, roles: readonly Role[], type: string): boolean {
+  return orderReach(type) === 'result' && asksAboutTheRow(rules, roles);
+}
+
+/** Whether one of these roles' ways in asks about the row itself (an order assigned to the caller), not only about its patient. */
+export function asksAboutTheRow(rules: RuleInputs, roles: readonly Role[]): boolean {
+  return roles.some((r) => {
+    const scope = ROLE_RIGHTS[r].scope;
+    return scope !== undefined && ruleAsksAboutTheRow(rules.scopeRules[scope]);
+  });
 }
 
 /**
  * The ways into one patient's records for this caller (given the context access_context()
  * returns: the caller's principals, the patient's active relationships to them, restriction,
- * consent rules, grants), each with the sensitive labels it lets through. The rules for a single
- * row (\`evaluate\`) and for a search confined to a few patients (\`pinnedPredicate\`) both apply
- * these; \`predicate\` writes the same rules in SQL for searches across patients, and the access
- * tests ask all three forms (read, search by patient, search by id) for every cell. Why more than
- * one form: planning the set predicate costs more than a single decision may.
+ * consent rules, grants), each with the sensitive labels it lets through: the interpreter of the
+ * rules (rules.ts) over one context. The rules for a single row (\`evaluate\`) and for a search
+ * confined to a few patients (\`pinnedPredicate\`) both apply these; \`Builder.scopePredicate\`
+ * interprets the same rules in SQL for searches across patients, and the access tests ask all
+ * three forms (read, search by patient, search by id) for every cell. Why more than one form:
+ * planning the set predicate costs more than a single decision may.
  */
 export function routes(
   rules: RuleInputs,
@@ -83,11 +98,6 @@ export function routes(
     .departmentAllowances()
     .filter((d) => departments.includes(d.group))
     .map((d) => d.digest);
-  const consentBlocks = (purpose: string) =>
-    (ctx.consents ?? []).some((c) => {
-      if (c.purposes && !c.purposes.includes(purpose)) return false;
-      return c.effect === 'deny' ? c.actors === null || c.named : !c.named;
-    });
   // Bulk reads (exports) follow care relationships only: a grant is for the person at the screen.
   const grants = who.withoutGrants ? [] : (ctx.grants ?? []);
   const hasPractitioner = who.practitioner !== undefined;
@@ -100,68 +110,75 @@ export function routes(
   // New states carry no labels that restrict who may write them.
   const labels = (direct: boolean, allowed: string[]): LabelRule => (mode === 'new' ? 'any' : { direct, allowed: [...allowed, ...deptAllowed] });
 
-  if (registersPatient(mode, action, type, roles)) {
+  const patientFact = (fact: PatientFact): boolean => {
+    switch (fact) {
+      case 'on-file':
+        // ctx.restricted is null for a patient not on file.
+        return ctx.restricted != null;
+      case 'not-restricted':
+        return !restricted;
+      case 'has-encounter':
+        return Boolean(ctx.has_encounter);
+    }
+  };
+  const assignedOrderCovers = (): boolean => {
+    const orders = labRels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
+    switch (orderReach(type)) {
+      case 'patient':
+        return orders.length > 0;
+      case 'order':
+        return orders.some((g) => g.source_id === targetId);
+      case 'result':
+        return basedOn && (ctx.assigned_orders ?? []).length > 0;
+    }
+  };
+  const holds = (c: Condition): boolean => {
+    switch (c.holds) {
+      case 'care-relationship':
+        return hasPractitioner && rels.some((g) => g.direct || !restricted);
+      case 'patient':
+        return c.facts.every(patientFact);
+      case 'assigned-order':
+        return assignedOrderCovers();
+      case 'consent-permits':
+        return !(ctx.consents ?? []).some((rule) => {
+          if (rule.purposes && !rule.purposes.includes(c.purpose)) return false;
+          return rule.effect === 'deny' ? rule.actors === null || rule.named : !rule.named;
+        });
+    }
+  };
+  const refusal = (c: Condition): string => (c.holds === 'care-relationship' ? (restricted ? c.refusal.restricted : c.refusal.unrelated) : c.refusal);
+
+  if (registersPatient(rules, mode, action, type, roles)) {
     out.normal.push({ labels: 'any', labelReason: '', scope: 'registration' });
     return out;
   }
   for (const [scope, rolesOfScope] of rolesByScope(roles)) {
+    const rule = rules.scopeRules[scope];
+    if (rule.needsPractitioner && !hasPractitioner) continue;
     const allowed = rules.allowedSensitive(rolesOfScope);
-    switch (scope) {
-      case 'clinical': {
-        const related = hasPractitioner && rels.some((g) => g.direct || !restricted);
-        const direct = rels.some((g) => g.direct);
-        if (!related)
-          out.normal.push({
-            refused: restricted
-              ? 'restricted patient: only a direct care relationship gives access'
-              : 'no active care relationship or grant gives access to this patient',
-          });
-        else if (consentBlocks('TREAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-        else
-          out.normal.push({
-            labels: labels(direct, allowed),
-            labelReason: "the record carries a sensitive-category label the caller's role and relationship do not allow",
-            scope,
-          });
-        if (rolesOfScope.some((r) => rules.settings.breakGlassRoles.includes(r))) {
-          const g = grants.find((x) => x.kind === 'break-glass');
-          if (g) out.grants.push({ grant: g, labels: rules.settings.breakGlassRevealsSensitive ? 'any' : labels(true, allowed) });
-        }
-        break;
+    const way = rule.way;
+    if ('refusal' in way) out.normal.push({ refused: way.refusal });
+    else {
+      const failed = way.conditions.find((c) => !holds(c));
+      if (failed) out.normal.push({ refused: refusal(failed) });
+      else {
+        const direct = way.sensitive.needs === 'role-alone' || rels.some((g) => g.direct);
+        out.normal.push({ labels: labels(direct, allowed), labelReason: way.sensitive.refusal, scope });
       }
-      case 'investigation': {
-        const g = grants.find((x) => x.kind === 'investigation');
-        if (mode === 'read' && g) out.grants.push({ grant: g, labels: 'any' });
-        else out.normal.push({ refused: 'chart content only within an open investigation' });
-        break;
-      }
-      case 'front-desk':
-        // ctx.restricted is null for a patient not on file: refused like a hidden one (403), never told apart (404).
-        if (restricted) out.normal.push({ refused: 'restricted patient: only a direct care relationship gives access' });
-        else if (ctx.restricted == null) out.normal.push({ refused: 'no such patient' });
-        else if (consentBlocks('HOPERAT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-        else out.normal.push({ labels: labels(true, allowed), labelReason: 'sensitive record', scope });
-        break;
-      case 'billing':
-        if (consentBlocks('HPAYMT')) out.normal.push({ refused: "the patient's consent does not permit this access" });
-        else if (!ctx.has_encounter || restricted) out.normal.push({ refused: 'billing sees patients with encounters, except restricted ones' });
-        else out.normal.push({ labels: labels(true, allowed), labelReason: 'billing sees patients with encounters, except restricted ones', scope });
-        break;
-      case 'lab': {
-        if (!hasPractitioner) break;
-        const orders = labRels.filter((g) => g.source_type === 'ServiceRequest' && g.kind === 'service-request');
-        let scoped: boolean;
-        if (type === 'Patient') scoped = orders.length > 0;
-        else if (type === 'ServiceRequest') scoped = orders.some((g) => g.source_id === targetId);
-        else scoped = basedOn && (ctx.assigned_orders ?? []).length > 0;
-        if (scoped && !consentBlocks('TREAT'))
-          out.normal.push({ labels: labels(true, allowed), labelReason: 'the lab sees the orders assigned to it and their results', scope });
-        else out.normal.push({ refused: 'the lab sees the orders assigned to it and their results' });
-        break;
-      }
+    }
+    const grantRule = rule.grant;
+    if (grantRule && grantApplies(rules, grantRule, rolesOfScope, mode)) {
+      const g = grants.find((x) => x.kind === grantRule.kind);
+      if (g) out.grants.push({ grant: g, labels: grantRevealsSensitive(rules, grantRule) ? 'any' : labels(true, allowed) });
     }
   }
   return out;
+}
+
+/** What a way in rests on, for the grounds: the caller's care of the patient or their role's reach ('role' for a grant-only scope, which a way in never names). */
+function wayBasis(rule: ScopeRule): string {
+  return 'basis' in rule.way ? rule.way.basis : 'role';
 }
 
 /** The rules for one row: the first way in whose label rule lets the row's labels through. */
@@ -182,7 +199,7 @@ export function evaluate(rules: RuleInputs, who: Who, action: FhirAction, mode: 
     }
     // What let the caller in: their care of the patient (clinicians; a lab through its orders), a
     // role's reach across the clinic (reception, billing), or registering a new patient.
-    const basis = n.scope === 'registration' ? 'registration' : n.scope === 'clinical' || n.scope === 'lab' ? 'relationship' : 'role';
+    const basis = n.scope === 'registration' ? 'registration' : wayBasis(rules.scopeRules[n.scope]);
     // The purpose of use is that of the role that let the caller in (a receptionist's booking is HOPERAT even for a physician-receptionist).
     const purpose = ROLE_RIGHTS[roles.find((role) => ROLE_RIGHTS[role].scope === n.scope) ?? roles[0]].purpose;
     return {
