@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { Guard } from './guard.js';
-import { readSavedModes, sideFiles, type Alarm } from './incident.js';
+import { readSavedModes, sideFiles, type Alarm, type Severity } from './incident.js';
 import { copySnapshot, restoreWriteBits, stillMatches, type ProtectiveSnapshot } from './response.js';
 import type { GuardSettings } from './settings.js';
 
@@ -41,12 +41,21 @@ export interface GuardServiceDeps {
 export interface GuardAlarmRow {
   id: string;
   at: string;
-  severity: string;
+  severity: Severity;
   reason: string;
   since: string;
   shares: string[];
   files: number;
   affected: number;
+}
+
+/** The protective snapshot as the incident's side file keeps it: counts, never paths (incident.ts). */
+export interface IncidentSnapshot {
+  location?: string;
+  files?: number;
+  bytes?: number;
+  changedMeanwhile?: number;
+  error?: string;
 }
 
 export interface GuardStatus {
@@ -58,7 +67,7 @@ export interface GuardStatus {
   /** The write bits are off (an alarm's response) until `release`. */
   readOnly: boolean;
   /** The incident under way since the last release, in counts. */
-  incident?: { since: string; affected: number; snapshot?: unknown };
+  incident?: { since: string; affected: number; snapshot?: IncidentSnapshot };
 }
 
 export class GuardService {
@@ -178,7 +187,8 @@ export class GuardService {
     const r = await this.deps.db.query<{
       id: string;
       raised_at: Date;
-      severity: string;
+      // The table's check constraint holds it to these (schema.ts).
+      severity: Severity;
       reason: string;
       incident_since: Date;
       shares: string[];
@@ -204,7 +214,7 @@ export class GuardService {
       const doc = JSON.parse(fs.readFileSync(this.affectedFile, 'utf8')) as {
         since: string;
         affected: string[];
-        snapshot?: { location?: string; files?: number; error?: string };
+        snapshot?: IncidentSnapshot;
       };
       incident = { since: doc.since, affected: doc.affected.length, snapshot: doc.snapshot };
     }

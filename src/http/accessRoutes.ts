@@ -2,61 +2,58 @@
  * /api/break-glass, /api/investigations, /api/access: a thin shell over access/grants. Every route
  * authenticates first; the grants service decides who may do what.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
 import { FhirError } from '../shared/index.js';
+import { Explanation, ExplainQuery, GrantBody, GrantList, GrantOpened, IdParams, ReviewBody, ReviewStatusQuery } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
-import { jsonObjectBody } from './sessionRoutes.js';
-
-type Status = 'unreviewed' | 'reviewed' | 'all';
+import { jsonBody } from './sessionRoutes.js';
 
 export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewall, 'grants' | 'identity'>): Promise<void> {
   const grants = cw.grants;
 
-  app.post('/api/break-glass', async (req, reply) => {
-    const who = requireWho(req);
-    const grant = await grants.breakGlass(who, jsonObjectBody(req));
-    return reply.status(201).send(grant);
-  });
-  app.get('/api/break-glass', async (req) => ({ grants: await grants.list(requireWho(req), 'break-glass', statusOf(req)) }));
-  app.post<{ Params: { id: string } }>('/api/break-glass/:id/review', async (req, reply) => {
-    await grants.reviewGrant(requireWho(req), 'break-glass', req.params.id, jsonObjectBody(req));
+  // Inputs and answers are the schemas' of src/api/access.ts; what the words mean (reason codes,
+  // decisions, lengths) is the grants service's to check.
+  type Open = { Body: GrantBody; Reply: GrantOpened };
+  type List = { Querystring: ReviewStatusQuery; Reply: GrantList };
+  type Review = { Params: IdParams; Body: ReviewBody };
+  const open = { schema: { body: GrantBody, response: { 201: GrantOpened } }, preValidation: jsonBody() };
+  const list = { schema: { querystring: ReviewStatusQuery, response: { 200: GrantList } } };
+  const review = { schema: { params: IdParams, body: ReviewBody }, preValidation: jsonBody() };
+
+  app.post<Open>('/api/break-glass', open, async (req, reply) => reply.status(201).send(await grants.breakGlass(requireWho(req), req.body)));
+  app.get<List>('/api/break-glass', list, async (req) => ({ grants: await grants.list(requireWho(req), 'break-glass', req.query.status ?? 'unreviewed') }));
+  app.post<Review>('/api/break-glass/:id/review', review, async (req, reply) => {
+    await grants.reviewGrant(requireWho(req), 'break-glass', req.params.id, req.body);
     return reply.status(204).send();
   });
 
-  app.post('/api/investigations', async (req, reply) => {
-    const who = requireWho(req);
-    const grant = await grants.investigate(who, jsonObjectBody(req));
-    return reply.status(201).send(grant);
-  });
-  app.get('/api/investigations', async (req) => ({ grants: await grants.list(requireWho(req), 'investigation', statusOf(req)) }));
-  app.post<{ Params: { id: string } }>('/api/investigations/:id/review', async (req, reply) => {
-    await grants.reviewGrant(requireWho(req), 'investigation', req.params.id, jsonObjectBody(req));
+  app.post<Open>('/api/investigations', open, async (req, reply) => reply.status(201).send(await grants.investigate(requireWho(req), req.body)));
+  app.get<List>('/api/investigations', list, async (req) => ({
+    grants: await grants.list(requireWho(req), 'investigation', req.query.status ?? 'unreviewed'),
+  }));
+  app.post<Review>('/api/investigations/:id/review', review, async (req, reply) => {
+    await grants.reviewGrant(requireWho(req), 'investigation', req.params.id, req.body);
     return reply.status(204).send();
   });
 
-  app.get('/api/access/flags', async (req) => ({ uses: await grants.listFlagged(requireWho(req), statusOf(req)) }));
-  app.post<{ Params: { id: string } }>('/api/access/flags/:id/review', async (req, reply) => {
-    await grants.reviewFlagged(requireWho(req), req.params.id, jsonObjectBody(req));
+  app.get<{ Querystring: ReviewStatusQuery }>('/api/access/flags', { schema: { querystring: ReviewStatusQuery } }, async (req) => ({
+    uses: await grants.listFlagged(requireWho(req), req.query.status ?? 'unreviewed'),
+  }));
+  app.post<Review>('/api/access/flags/:id/review', review, async (req, reply) => {
+    await grants.reviewFlagged(requireWho(req), req.params.id, req.body);
     return reply.status(204).send();
   });
 
   app.get('/api/notifications', async (req) => ({ notifications: await grants.notifications(requireWho(req)) }));
 
-  app.get<{ Querystring: { user?: string; patient?: string } }>('/api/access/explain', async (req) => {
+  const explain = { querystring: ExplainQuery, response: { 200: Explanation } };
+  app.get<{ Querystring: ExplainQuery; Reply: Explanation }>('/api/access/explain', { schema: explain }, async (req) => {
     const who = requireWho(req);
     authorize(who, 'access.explain');
-    const { user, patient } = req.query;
-    if (typeof user !== 'string' || typeof patient !== 'string') throw new FhirError(400, 'required', 'user and patient are required');
-    const subject = await cw.identity.describeAccount(user);
+    const subject = await cw.identity.describeAccount(req.query.user);
     if (!subject) throw new FhirError(404, 'not-found', 'no such user');
-    return grants.explain(who, subject, patient.replace(/^Patient\//, ''));
+    return grants.explain(who, subject, req.query.patient.replace(/^Patient\//, ''));
   });
-}
-
-function statusOf(req: FastifyRequest): Status {
-  const s = (req.query as { status?: string }).status ?? 'unreviewed';
-  if (s !== 'unreviewed' && s !== 'reviewed' && s !== 'all') throw new FhirError(400, 'invalid', 'status must be unreviewed, reviewed or all');
-  return s;
 }

@@ -10,6 +10,7 @@ import { type Who } from '../shared/index.js';
 import { parseAuditSearch, toAuditEvent } from '../audit/index.js';
 import type { AuditRecord } from '../audit/index.js';
 import { FhirError } from '../shared/index.js';
+import { AccessReport, AccessReportQuery, type IdParams } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 
@@ -65,7 +66,8 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
   // Who accessed this patient's record, when, in which role and why: the patient's right of
   // access (HIPAA accounting of disclosures, GDPR art. 15). Audit log queries are not accesses
   // to the chart and are left out.
-  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>('/api/patients/:id/access-report', async (req) => {
+  const report = { querystring: AccessReportQuery, response: { 200: AccessReport } };
+  app.get<{ Params: IdParams; Querystring: AccessReportQuery; Reply: AccessReport }>('/api/patients/:id/access-report', { schema: report }, async (req) => {
     const patient = req.params.id.replace(/^Patient\//, '');
     if (!/^[A-Za-z0-9\-.]{1,64}$/.test(patient)) throw new FhirError(400, 'invalid', 'the patient id is malformed');
     const dates: string[] = [];

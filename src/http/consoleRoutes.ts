@@ -11,6 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
 import type { Grounds } from '../access/index.js';
+import { AuditVerification, Me, MyPatients, MyPatientsQuery, SecondFactorReset, type UsernameParams } from '../api/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
@@ -40,15 +41,17 @@ export function reasonsOf(grounds: Grounds | undefined, reason: string): string[
 }
 
 export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carewall, 'access' | 'audit' | 'fhir' | 'identity' | 'settings'>): Promise<void> {
-  app.get('/api/me', async (req) => {
+  // Each route's answer is its schema's (src/api), which the console checks it against.
+  app.get<{ Reply: Me }>('/api/me', { schema: { response: { 200: Me } } }, async (req) => {
     const who = requireWho(req);
     return { username: who.username, roles: who.roles, practitioner: who.practitioner ?? null, idleMinutes: cw.settings.sessionIdleMinutes };
   });
 
-  app.get<{ Querystring: { name?: string; count?: string; offset?: string } }>('/api/my-patients', async (req) => {
+  const myPatients = { querystring: MyPatientsQuery, response: { 200: MyPatients } };
+  app.get<{ Querystring: MyPatientsQuery; Reply: MyPatients }>('/api/my-patients', { schema: myPatients }, async (req) => {
     const who = requireWho(req);
-    const count = Math.min(100, Math.max(1, Number(req.query.count ?? 25) || 25));
-    const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
+    const count = Math.min(100, Math.max(1, Number(req.query.count ?? 25)));
+    const offset = Number(req.query.offset ?? 0);
     const query: Record<string, string[]> = { _count: [String(count)], _offset: [String(offset)] };
     if (req.query.name) query.name = [req.query.name];
     const url = new URL(`http://console${req.url}`);
@@ -75,7 +78,8 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     };
   });
 
-  app.post<{ Params: { username: string } }>('/api/users/:username/second-factor', async (req, reply) => {
+  const secondFactor = { response: { 201: SecondFactorReset } };
+  app.post<{ Params: UsernameParams; Reply: SecondFactorReset }>('/api/users/:username/second-factor', { schema: secondFactor }, async (req, reply) => {
     const who = requireWho(req);
     authorize(who, 'user.create');
     const account = await cw.identity.describeAccount(req.params.username);
@@ -91,7 +95,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
   });
 
   // Runs `carewall audit verify` in the server, for the console's log health panel.
-  app.post('/api/audit/verify', async (req) => {
+  app.post<{ Reply: AuditVerification }>('/api/audit/verify', { schema: { response: { 200: AuditVerification } } }, async (req) => {
     const who = requireWho(req);
     authorize(who, 'audit.read');
     const started = Date.now();

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize, type AdminAction } from '../access/index.js';
+import { GuardReleased, GuardView } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 
@@ -21,12 +22,12 @@ export async function registerGuardRoutes(app: FastifyInstance, cw: Pick<Carewal
     await cw.audit.record({ action, outcome: 'success', user });
   };
 
-  app.get('/api/guard', async (req) => {
+  app.get<{ Reply: GuardView }>('/api/guard', { schema: { response: { 200: GuardView } } }, async (req) => {
     await allowed(req, 'guard.read');
     return { ...cw.guard.status(), alarms: await cw.guard.alarms() };
   });
 
-  app.post('/api/guard/release', async (req) => {
+  app.post<{ Reply: GuardReleased }>('/api/guard/release', { schema: { response: { 200: GuardReleased } } }, async (req) => {
     await allowed(req, 'guard.release');
     return cw.guard.release();
   });

@@ -6,10 +6,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize } from '../access/index.js';
 import { type Who } from '../shared/index.js';
-import { FhirError } from '../shared/index.js';
+import type { TSchema } from '@sinclair/typebox';
+import {
+  AlertList,
+  AlertsQuery,
+  AssignBody,
+  CaseDetail,
+  CaseList,
+  CasesQuery,
+  CaseStatusBody,
+  CaseSummary,
+  NewCaseBody,
+  NoteBody,
+  type IdParams,
+} from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
-import { jsonObjectBody } from './sessionRoutes.js';
+import { jsonBody } from './sessionRoutes.js';
 
 export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit' | 'monitor'>): Promise<void> {
   const monitor = cw.monitor;
@@ -28,9 +41,12 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
     return who;
   };
 
-  app.get('/api/monitor/alerts', async (req) => {
+  // Inputs and answers are the schemas' of src/api/monitor.ts. A route with a body authorises (and
+  // records) in preValidation, before its body is checked: a caller who may not learns nothing.
+  const alerts = { querystring: AlertsQuery, response: { 200: AlertList } };
+  app.get<{ Querystring: AlertsQuery; Reply: AlertList }>('/api/monitor/alerts', { schema: alerts }, async (req) => {
     const who = await officer(req, 'alerts');
-    return { alerts: await monitor.listAlerts(who, oneOf(req, 'new', ['new', 'cased', 'all'] as const)) };
+    return { alerts: await monitor.listAlerts(who, req.query.status ?? 'new') };
   });
 
   app.post('/api/monitor/scan', async (req) => {
@@ -38,42 +54,40 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
     return monitor.scanNow();
   });
 
-  app.post('/api/monitor/cases', async (req, reply) => {
-    const who = await officer(req, 'case.create');
-    return reply.status(201).send(await monitor.createCase(who, jsonObjectBody(req)));
+  const newCase = { schema: { body: NewCaseBody, response: { 201: CaseSummary } }, preValidation: jsonBody((req) => officer(req, 'case.create')) };
+  app.post<{ Body: NewCaseBody; Reply: CaseSummary }>('/api/monitor/cases', newCase, async (req, reply) => {
+    return reply.status(201).send(await monitor.createCase(requireWho(req), req.body));
   });
 
-  app.get('/api/monitor/cases', async (req) => {
+  const cases = { querystring: CasesQuery, response: { 200: CaseList } };
+  app.get<{ Querystring: CasesQuery; Reply: CaseList }>('/api/monitor/cases', { schema: cases }, async (req) => {
     const who = await officer(req, 'cases');
-    return { cases: await monitor.listCases(who, oneOf(req, 'all', ['open', 'investigating', 'closed', 'all'] as const)) };
+    return { cases: await monitor.listCases(who, req.query.status ?? 'all') };
   });
 
-  app.get<{ Params: { id: string } }>('/api/monitor/cases/:id', async (req) => {
+  app.get<{ Params: IdParams; Reply: CaseDetail }>('/api/monitor/cases/:id', { schema: { response: { 200: CaseDetail } } }, async (req) => {
     const who = await officer(req, 'case', req.params.id);
     return monitor.caseDetail(who, req.params.id);
   });
 
-  app.post<{ Params: { id: string } }>('/api/monitor/cases/:id/assign', async (req, reply) => {
-    const who = await officer(req, 'case.assign', req.params.id);
-    await monitor.assign(who, req.params.id, jsonObjectBody(req));
+  /** A change to a case: a body of `shape`, recorded as monitor.<what> on the case. */
+  const change = <S extends TSchema>(what: string, shape: S) => ({
+    schema: { body: shape },
+    preValidation: jsonBody((req) => officer(req, what, (req.params as IdParams).id)),
+  });
+
+  app.post<{ Params: IdParams; Body: AssignBody }>('/api/monitor/cases/:id/assign', change('case.assign', AssignBody), async (req, reply) => {
+    await monitor.assign(requireWho(req), req.params.id, req.body);
     return reply.status(204).send();
   });
 
-  app.post<{ Params: { id: string } }>('/api/monitor/cases/:id/notes', async (req, reply) => {
-    const who = await officer(req, 'case.note', req.params.id);
-    await monitor.addNote(who, req.params.id, jsonObjectBody(req));
+  app.post<{ Params: IdParams; Body: NoteBody }>('/api/monitor/cases/:id/notes', change('case.note', NoteBody), async (req, reply) => {
+    await monitor.addNote(requireWho(req), req.params.id, req.body);
     return reply.status(204).send();
   });
 
-  app.post<{ Params: { id: string } }>('/api/monitor/cases/:id/status', async (req, reply) => {
-    const who = await officer(req, 'case.status', req.params.id);
-    await monitor.setStatus(who, req.params.id, jsonObjectBody(req));
+  app.post<{ Params: IdParams; Body: CaseStatusBody }>('/api/monitor/cases/:id/status', change('case.status', CaseStatusBody), async (req, reply) => {
+    await monitor.setStatus(requireWho(req), req.params.id, req.body);
     return reply.status(204).send();
   });
-}
-
-function oneOf<T extends string>(req: FastifyRequest, fallback: T, allowed: readonly T[]): T {
-  const s = (req.query as { status?: unknown }).status ?? fallback;
-  if (typeof s !== 'string' || !allowed.includes(s as T)) throw new FhirError(400, 'invalid', `status must be ${allowed.join(', ')}`);
-  return s as T;
 }

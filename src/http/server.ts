@@ -23,6 +23,7 @@ import { registerGuardRoutes } from './guardRoutes.js';
 import { registerMonitorRoutes } from './monitorRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
+import { describeSchemaErrors } from './schemaErrors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,6 +58,11 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     // Behind the clinic's TLS proxy every request comes from the proxy: only its forwarded address
     // tells callers apart (the audit log, the sign-in throttle per address).
     ...(cw.settings.trustProxy?.length ? { trustProxy: cw.settings.trustProxy } : {}),
+    // Route schemas (src/api) check what was sent as sent: Fastify's defaults would coerce a number
+    // to a string and silently drop an unknown field where the schema refuses it. Verbose errors
+    // carry the schema, for the allowed field names in the refusal (schemaErrors.ts).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
+    schemaErrorFormatter: (errors, dataVar) => new FhirError(400, 'invalid', describeSchemaErrors(errors, dataVar)),
   });
 
   // FHIR clients send application/fhir+json; some send application/json. Both are read strictly, as

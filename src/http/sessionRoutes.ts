@@ -3,6 +3,7 @@
  * are a published contract: outside tools log in through them.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LoginBody, SessionCreated } from '../api/index.js';
 import { AccountLockedError, IdentityError } from '../identity/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
@@ -31,8 +32,8 @@ export function toApiError(err: unknown): unknown {
   }
 }
 
-/** A JSON object body, or a 400. Form-encoded bodies are refused: the contract is JSON. */
-export function jsonObjectBody(req: FastifyRequest): Record<string, unknown> {
+/** A 400 unless the body is JSON. Form-encoded bodies are refused: the contract is JSON. */
+function requireJsonType(req: FastifyRequest): void {
   const type = String(req.headers['content-type'] ?? '')
     .split(';')[0]
     .trim()
@@ -40,6 +41,11 @@ export function jsonObjectBody(req: FastifyRequest): Record<string, unknown> {
   if (type !== 'application/json' && type !== 'application/fhir+json') {
     throw new FhirError(400, 'structure', 'request body must be JSON (content-type application/json)');
   }
+}
+
+/** A JSON object body, or a 400 (routes whose body has no schema of its own yet). */
+export function jsonObjectBody(req: FastifyRequest): Record<string, unknown> {
+  requireJsonType(req);
   const body = req.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FhirError(400, 'structure', 'request body must be a JSON object');
@@ -47,23 +53,28 @@ export function jsonObjectBody(req: FastifyRequest): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/**
+ * The preValidation of a route whose body has a schema (src/api): first who may call it (`allowed`,
+ * so that a caller who may not learns nothing of what would have been accepted), then JSON only;
+ * the schema is checked after it.
+ */
+export function jsonBody(allowed?: (req: FastifyRequest) => unknown): (req: FastifyRequest) => Promise<void> {
+  return async (req) => {
+    await allowed?.(req);
+    requireJsonType(req);
+  };
+}
+
 export async function registerSessionRoutes(app: FastifyInstance, cw: Pick<Carewall, 'identity'>): Promise<void> {
-  app.post('/api/session', async (req, reply) => {
-    const body = jsonObjectBody(req);
-    if (typeof body.username !== 'string' || typeof body.password !== 'string') {
-      throw new FhirError(400, 'required', 'username and password are required strings');
-    }
+  // The body's shape is the route's schema (src/api/session.ts), checked before this runs.
+  const schema = { body: LoginBody, response: { 201: SessionCreated } };
+  app.post<{ Body: LoginBody; Reply: SessionCreated }>('/api/session', { schema, preValidation: jsonBody() }, async (req, reply) => {
+    const body = req.body;
     // Codes are digits; a client that sends them as a JSON number has lost any leading zeros.
-    if (typeof body.otp === 'number' && Number.isInteger(body.otp) && body.otp >= 0) body.otp = String(body.otp).padStart(6, '0');
-    if (body.otp !== undefined && body.otp !== null && typeof body.otp !== 'string') {
-      throw new FhirError(400, 'invalid', 'otp must be a string of digits');
-    }
+    const otp = typeof body.otp === 'number' ? String(body.otp).padStart(6, '0') : (body.otp ?? undefined);
     let session;
     try {
-      session = await cw.identity.login(
-        { username: body.username, password: body.password, otp: body.otp ?? undefined },
-        { ip: req.ip, userAgent: req.headers['user-agent'] },
-      );
+      session = await cw.identity.login({ username: body.username, password: body.password, otp }, { ip: req.ip, userAgent: req.headers['user-agent'] });
     } catch (err) {
       throw toApiError(err);
     }

@@ -1,7 +1,19 @@
 /**
  * The console's one way to the server: bearer token in memory (and sessionStorage, so a reload
  * keeps the session but closing the tab ends it), JSON in and out, errors as readable text.
+ *
+ * Every answer the console uses is checked against its route's shape before a screen sees it: the
+ * shapes are the server's own route schemas (src/api), and a FHIR answer's envelope is checked for
+ * the resource type asked for. An answer of another shape is a ShapeError with a sentence for the
+ * user, not a screen that breaks on a missing field.
  */
+import type { ExtractResource, ResourceType } from '@medplum/fhirtypes';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ApiErrorBody, checkShape, FhirResource, FhirSearchset } from '../../src/api/index.js';
+
+export { ShapeError } from '../../src/api/index.js';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -28,17 +40,22 @@ export function whenUnauthorized(f: () => void): void {
 /** Activity seen by the idle timer: every call to the server counts, as it does for the server. */
 export const activity = { last: Date.now() };
 
+/** The FHIR API's errors: an OperationOutcome, whose first diagnostics say what went wrong. */
+const Outcome = Type.Object({ resourceType: Type.Literal('OperationOutcome'), issue: Type.Array(Type.Object({ diagnostics: Type.Optional(Type.String()) })) });
+
 function messageOf(body: unknown, status: number): string {
-  if (body && typeof body === 'object') {
-    const b = body as { error?: string; issue?: Array<{ diagnostics?: string }> };
-    if (typeof b.error === 'string') return b.error;
-    const d = b.issue?.[0]?.diagnostics;
-    if (d) return d;
-  }
+  if (Value.Check(ApiErrorBody, body)) return body.error;
+  if (Value.Check(Outcome, body) && body.issue[0]?.diagnostics) return body.issue[0].diagnostics;
   return `the server answered ${status}`;
 }
 
-export async function api<T = unknown>(path: string, init: { method?: string; body?: unknown; text?: boolean } = {}): Promise<T> {
+interface Init {
+  method?: string;
+  body?: unknown;
+}
+
+/** The answer's body (JSON parsed, else its text), or an ApiError for an answer that is not 2xx. */
+async function request(path: string, init: Init = {}): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json, application/fhir+json, text/plain' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (init.body !== undefined) headers['content-type'] = path.startsWith('/fhir') ? 'application/fhir+json' : 'application/json';
@@ -52,35 +69,62 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
     setToken(null);
     onUnauthorized();
   }
-  if (res.status === 204) return undefined as T;
-  const raw = await res.text();
-  if (init.text && res.ok) return raw as T;
-  let body: unknown;
-  try {
-    body = raw ? JSON.parse(raw) : undefined;
-  } catch {
-    body = raw;
+  const raw = res.status === 204 ? '' : await res.text();
+  let body: unknown = raw;
+  if (raw && (res.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      // Said as a shape problem by whoever expected JSON; as an error, by its status.
+    }
   }
   if (!res.ok) throw new ApiError(res.status, messageOf(body, res.status), body);
-  return body as T;
+  return body;
 }
 
-export interface Me {
-  username: string;
-  roles: string[];
-  practitioner: string | null;
-  idleMinutes: number;
+/** Names a route for the user without its query string (which may name a patient). */
+const routeOf = (path: string) => path.split('?')[0];
+
+/** A GET whose answer is `shape` (a route schema of src/api), checked. */
+export async function get<S extends TSchema>(shape: S, path: string): Promise<Static<S>> {
+  return checkShape(shape, await request(path), routeOf(path));
 }
 
-export interface HumanName {
-  family?: string;
-  given?: string[];
-  text?: string;
+/** A POST (with `body`, if any) whose answer is `shape`, checked. */
+export async function post<S extends TSchema>(shape: S, path: string, body?: unknown): Promise<Static<S>> {
+  return checkShape(shape, await request(path, { method: 'POST', body }), routeOf(path));
 }
-export const nameOf = (n?: HumanName[]) => (n?.[0] ? (n[0].text ?? [n[0].given?.join(' '), n[0].family].filter(Boolean).join(' ')) : '(no name)');
 
-export interface Bundle<T> {
-  total?: number;
-  entry?: Array<{ resource: T }>;
+/** A request whose answer the console does not use (204s, and answers it only waits for). */
+export async function send(path: string, init: Init = {}): Promise<void> {
+  await request(path, { method: init.method ?? 'POST', body: init.body });
 }
-export const resources = <T>(b: Bundle<T>): T[] => (b.entry ?? []).map((e) => e.resource);
+
+/** A plain-text answer (the signed checkpoint). */
+export async function getText(path: string): Promise<string> {
+  const body = await request(path);
+  if (typeof body !== 'string') throw new ApiError(200, `the server's answer to ${routeOf(path)} is not text`);
+  return body;
+}
+
+/**
+ * One FHIR resource of `type`. The check is of its resource type; its content is FHIR R4, which
+ * the server validated when it was written, typed as the server types it (@medplum/fhirtypes).
+ */
+export async function fhirRead<K extends ResourceType>(type: K, path: string): Promise<ExtractResource<K>> {
+  return checkShape(FhirResource(type), await request(path), routeOf(path)) as ExtractResource<K>;
+}
+
+/** A resource created (POST /fhir/<type>), as the server stored it. */
+export async function fhirCreate<K extends ResourceType>(type: K, resource: ExtractResource<K>): Promise<ExtractResource<K>> {
+  return checkShape(FhirResource(type), await request(`/fhir/${type}`, { body: resource }), `/fhir/${type}`) as ExtractResource<K>;
+}
+
+/** A search: a searchset Bundle whose entries are all of `type`. */
+export async function fhirSearch<K extends ResourceType>(type: K, path: string): Promise<{ total?: number; resources: Array<ExtractResource<K>> }> {
+  const bundle = checkShape(FhirSearchset(type), await request(path), routeOf(path));
+  return { total: bundle.total, resources: (bundle.entry ?? []).map((e) => e.resource as ExtractResource<K>) };
+}
+
+export const nameOf = (n?: Array<{ family?: string; given?: string[]; text?: string }>) =>
+  n?.[0] ? (n[0].text ?? [n[0].given?.join(' '), n[0].family].filter(Boolean).join(' ')) : '(no name)';

@@ -3,7 +3,8 @@
  * server's idle limit passes without activity (the server ends it then too), or on sign-out.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { activity, api, hasToken, setToken, whenUnauthorized, type Me } from './api';
+import { Me } from '../../src/api/index.js';
+import { activity, get, hasToken, send, setToken, whenUnauthorized } from './api';
 import { Link, navigate, usePath } from './router';
 import { Login } from './screens/login';
 import { MyPatients } from './screens/patients';
@@ -39,7 +40,7 @@ export function App() {
   const path = usePath();
 
   const signOut = useCallback(async (why: string | null) => {
-    if (why === null) await api('/api/session', { method: 'DELETE' }).catch(() => undefined);
+    if (why === null) await send('/api/session', { method: 'DELETE' }).catch(() => undefined);
     setToken(null);
     setMe(null);
     setNotice(why);
@@ -51,7 +52,7 @@ export function App() {
       setMe(null);
       setNotice('Your session has ended. Please sign in again.');
     });
-    if (hasToken()) api<Me>('/api/me').then(setMe, () => setToken(null));
+    if (hasToken()) get(Me, '/api/me').then(setMe, () => setToken(null));
   }, []);
 
   if (!me) {

@@ -1,22 +1,11 @@
+import type { Location, Organization, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
-import { api, nameOf, resources, type Bundle, type HumanName } from '../api';
+import { AccountCreated, AccountList, Explanation, SecondFactorReset, type NewAccountBody } from '../../../src/api/index.js';
+import { fhirCreate, fhirSearch, get, nameOf, post, send } from '../api';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
 const ROLES = ['physician', 'nurse', 'receptionist', 'billing', 'lab', 'biomedical-engineer', 'privacy-officer', 'security-admin', 'admin'];
-
-interface Account {
-  id: string;
-  username: string;
-  roles: string[];
-  practitioner?: string;
-  /** Asked to act as a practitioner another account acted as: waits for a second person. */
-  pendingPractitioner?: string;
-  totpRequired: boolean;
-  disabled: boolean;
-  lockedUntil?: string;
-  lastLoginAt?: string;
-}
 
 /** The otpauth URI as a QR code to scan, and as text for typing in. */
 function Enrolment({ username, uri }: { username: string; uri: string }) {
@@ -35,7 +24,7 @@ function Enrolment({ username, uri }: { username: string; uri: string }) {
 }
 
 export function Staff() {
-  const { data, error, loading, reload } = useLoad(() => api<{ users: Account[] }>('/api/users'), []);
+  const { data, error, loading, reload } = useLoad(() => get(AccountList, '/api/users'), []);
   const [form, setForm] = useState({ family: '', given: '', username: '', password: '', roles: [] as string[], requireTotp: true });
   const [created, setCreated] = useState<{ username: string; uri?: string } | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -44,18 +33,18 @@ export function Staff() {
   const create = async () => {
     setFormError(null);
     try {
-      const practitioner = await api<{ id: string }>('/fhir/Practitioner', {
-        body: { resourceType: 'Practitioner', active: true, name: [{ family: form.family, given: form.given ? [form.given] : [] }] },
+      const practitioner = await fhirCreate('Practitioner', {
+        resourceType: 'Practitioner',
+        active: true,
+        name: [{ family: form.family, given: form.given ? [form.given] : [] }],
       });
-      const account = await api<{ username: string; totpUri?: string }>('/api/users', {
-        body: {
-          username: form.username,
-          password: form.password,
-          roles: form.roles,
-          practitioner: `Practitioner/${practitioner.id}`,
-          requireTotp: form.requireTotp,
-        },
-      });
+      const account = await post(AccountCreated, '/api/users', {
+        username: form.username,
+        password: form.password,
+        roles: form.roles,
+        practitioner: `Practitioner/${practitioner.id}`,
+        requireTotp: form.requireTotp,
+      } satisfies NewAccountBody);
       setCreated({ username: account.username, uri: account.totpUri });
       setForm({ family: '', given: '', username: '', password: '', roles: [], requireTotp: true });
       reload();
@@ -63,11 +52,11 @@ export function Staff() {
       setFormError((err as Error).message);
     }
   };
-  const act = async (path: string, username: string) => {
+  const userPath = (username: string, what: string) => `/api/users/${encodeURIComponent(username)}/${what}`;
+  const act = async (action: () => Promise<void>) => {
     setActionError(null);
     try {
-      const r = await api<{ totpUri?: string } | undefined>(path, { method: 'POST' });
-      if (r?.totpUri) setCreated({ username, uri: r.totpUri });
+      await action();
       reload();
     } catch (err) {
       setActionError((err as Error).message);
@@ -160,7 +149,7 @@ export function Staff() {
                         type="button"
                         onClick={() =>
                           window.confirm(`Let ${u.username} act as the practitioner it asked for, and see that practitioner's patients?`) &&
-                          void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/approve`, u.username)
+                          void act(() => send(userPath(u.username, 'practitioner/approve')))
                         }
                         aria-label={`approve ${u.username} acting as the practitioner`}
                       >
@@ -168,7 +157,7 @@ export function Staff() {
                       </button>
                       <button
                         type="button"
-                        onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/practitioner/reject`, u.username)}
+                        onClick={() => void act(() => send(userPath(u.username, 'practitioner/reject')))}
                         aria-label={`reject ${u.username} acting as the practitioner`}
                       >
                         Reject
@@ -177,7 +166,12 @@ export function Staff() {
                   ) : null}
                   <button
                     type="button"
-                    onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/second-factor`, u.username)}
+                    onClick={() =>
+                      void act(async () => {
+                        const r = await post(SecondFactorReset, userPath(u.username, 'second-factor'));
+                        setCreated({ username: r.username, uri: r.totpUri });
+                      })
+                    }
                     disabled={u.disabled}
                     aria-label={`reset second factor of ${u.username}`}
                   >
@@ -186,7 +180,7 @@ export function Staff() {
                   <button
                     type="button"
                     className="danger"
-                    onClick={() => void act(`/api/users/${encodeURIComponent(u.username)}/disable`, u.username)}
+                    onClick={() => void act(() => send(userPath(u.username, 'disable')))}
                     disabled={u.disabled}
                     aria-label={`disable ${u.username}`}
                   >
@@ -202,19 +196,8 @@ export function Staff() {
   );
 }
 
-interface Named {
-  id: string;
-  name?: string | HumanName[];
-}
-interface Role {
-  id: string;
-  active?: boolean;
-  practitioner?: { reference?: string };
-  organization?: { reference?: string };
-  location?: Array<{ reference?: string }>;
-  period?: { start?: string; end?: string };
-}
-const display = (n?: Named) => (!n ? '—' : typeof n.name === 'string' ? n.name : Array.isArray(n.name) ? nameOf(n.name) : n.id);
+type Named = Practitioner | Organization | Location;
+const display = (n?: Named) => (!n ? '—' : typeof n.name === 'string' ? n.name : Array.isArray(n.name) ? nameOf(n.name) : (n.id ?? '—'));
 
 /**
  * Which team (department) and ward each staff member works in: a PractitionerRole each. A ward
@@ -223,12 +206,12 @@ const display = (n?: Named) => (!n ? '—' : typeof n.name === 'string' ? n.name
 export function TeamsAndWards() {
   const all = useLoad(async () => {
     const [people, orgs, places, roles] = await Promise.all([
-      api<Bundle<Named>>('/fhir/Practitioner?_count=500'),
-      api<Bundle<Named>>('/fhir/Organization?_count=200'),
-      api<Bundle<Named>>('/fhir/Location?_count=200'),
-      api<Bundle<Role>>('/fhir/PractitionerRole?_count=500'),
+      fhirSearch('Practitioner', '/fhir/Practitioner?_count=500'),
+      fhirSearch('Organization', '/fhir/Organization?_count=200'),
+      fhirSearch('Location', '/fhir/Location?_count=200'),
+      fhirSearch('PractitionerRole', '/fhir/PractitionerRole?_count=500'),
     ]);
-    return { people: resources(people), orgs: resources(orgs), places: resources(places), roles: resources(roles) };
+    return { people: people.resources, orgs: orgs.resources, places: places.resources, roles: roles.resources };
   }, []);
   const [form, setForm] = useState({ practitioner: '', organization: '', location: '' });
   const [error, setError] = useState<string | null>(null);
@@ -245,15 +228,13 @@ export function TeamsAndWards() {
     setError(null);
     setDone(null);
     try {
-      await api('/fhir/PractitionerRole', {
-        body: {
-          resourceType: 'PractitionerRole',
-          active: true,
-          practitioner: { reference: form.practitioner },
-          ...(form.organization ? { organization: { reference: form.organization } } : {}),
-          ...(form.location ? { location: [{ reference: form.location }] } : {}),
-          period: { start: new Date().toISOString().slice(0, 10) },
-        },
+      await fhirCreate('PractitionerRole', {
+        resourceType: 'PractitionerRole',
+        active: true,
+        practitioner: { reference: form.practitioner },
+        ...(form.organization ? { organization: { reference: form.organization } } : {}),
+        ...(form.location ? { location: [{ reference: form.location }] } : {}),
+        period: { start: new Date().toISOString().slice(0, 10) },
       });
       setDone(`${display(byRef.get(form.practitioner))} assigned.`);
       all.reload();
@@ -261,12 +242,12 @@ export function TeamsAndWards() {
       setError((err as Error).message);
     }
   };
-  const end = async (r: Role) => {
+  const end = async (r: PractitionerRole) => {
     setError(null);
     try {
-      await api(`/fhir/PractitionerRole/${r.id}`, {
+      await send(`/fhir/PractitionerRole/${r.id}`, {
         method: 'PUT',
-        body: { ...r, resourceType: 'PractitionerRole', active: false, period: { ...r.period, end: new Date().toISOString().slice(0, 10) } },
+        body: { ...r, active: false, period: { ...r.period, end: new Date().toISOString().slice(0, 10) } } satisfies PractitionerRole,
       });
       all.reload();
     } catch (err) {
@@ -359,9 +340,7 @@ export function Explain() {
   const { data, error, loading } = useLoad(
     () =>
       asked
-        ? api<{ allowed: boolean; reason: string; grounds?: { basis: string; relationships?: Array<{ kind: string; source: string }> } }>(
-            `/api/access/explain?user=${encodeURIComponent(asked.user)}&patient=${encodeURIComponent(asked.patient)}`,
-          )
+        ? get(Explanation, `/api/access/explain?user=${encodeURIComponent(asked.user)}&patient=${encodeURIComponent(asked.patient)}`)
         : Promise.resolve(undefined),
     [asked],
   );

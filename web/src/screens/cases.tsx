@@ -1,37 +1,8 @@
 import { useState } from 'react';
-import { api } from '../api';
+import { AlertList, CaseDetail, CaseList, CaseSummary, type AssignBody, type CaseStatusBody, type NoteBody, type StoredAlert } from '../../../src/api/index.js';
+import { get, post, send } from '../api';
 import { Link, navigate } from '../router';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
-
-interface Alert {
-  id: string;
-  user: string;
-  patients: string[];
-  scenario: string;
-  score: number;
-  firstAccess: string;
-  lastAccess: string;
-  evidence: string[];
-  caseId: string | null;
-  createdAt: string;
-}
-interface CaseSummary {
-  id: string;
-  title: string;
-  status: 'open' | 'investigating' | 'closed';
-  resolution: null | 'violation' | 'legitimate' | 'false-positive';
-  assignee: string | null;
-  user: string;
-  scenarios: string[];
-  alertCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-interface CaseDetail extends CaseSummary {
-  alerts: Alert[];
-  timeline: Array<{ at: string; by: string; kind: string; text: string }>;
-  accesses: Array<{ time: string; action: string; patient: string; resource?: string; outcome: string }>;
-}
 
 /** New alerts (to open cases from) and the cases, or one case's page. */
 export function Cases({ caseId }: { caseId?: string }) {
@@ -41,13 +12,13 @@ export function Cases({ caseId }: { caseId?: string }) {
 function CaseLists() {
   const [status, setStatus] = useState<'all' | 'open' | 'investigating' | 'closed'>('all');
   const [scenario, setScenario] = useState('');
-  const alerts = useLoad(() => api<{ alerts: Alert[] }>('/api/monitor/alerts?status=new'), []);
-  const cases = useLoad(() => api<{ cases: CaseSummary[] }>(`/api/monitor/cases?status=${status}`), [status]);
+  const alerts = useLoad(() => get(AlertList, '/api/monitor/alerts?status=new'), []);
+  const cases = useLoad(() => get(CaseList, `/api/monitor/cases?status=${status}`), [status]);
   const [error, setError] = useState<string | null>(null);
-  const open = async (a: Alert) => {
+  const open = async (a: StoredAlert) => {
     setError(null);
     try {
-      const c = await api<{ id: string }>('/api/monitor/cases', { body: { alerts: [a.id] } });
+      const c = await post(CaseSummary, '/api/monitor/cases', { alerts: [a.id] });
       navigate(`/privacy/cases/${c.id}`);
     } catch (err) {
       setError((err as Error).message);
@@ -133,15 +104,15 @@ function CaseLists() {
 }
 
 function CasePage({ id }: { id: string }) {
-  const c = useLoad(() => api<CaseDetail>(`/api/monitor/cases/${id}`), [id]);
+  const c = useLoad(() => get(CaseDetail, `/api/monitor/cases/${id}`), [id]);
   const [note, setNote] = useState('');
   const [assignee, setAssignee] = useState('');
   const [resolution, setResolution] = useState<'violation' | 'legitimate' | 'false-positive'>('violation');
   const [error, setError] = useState<string | null>(null);
-  const act = async (path: string, body: unknown) => {
+  const act = async (path: 'assign' | 'notes' | 'status', body: AssignBody | NoteBody | CaseStatusBody) => {
     setError(null);
     try {
-      await api(`/api/monitor/cases/${id}/${path}`, { body });
+      await send(`/api/monitor/cases/${id}/${path}`, { body });
       c.reload();
     } catch (err) {
       setError((err as Error).message);

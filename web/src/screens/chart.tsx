@@ -1,36 +1,12 @@
+import type { CodeableConcept, ExtractResource, ResourceType } from '@medplum/fhirtypes';
 import { useState } from 'react';
-import { api, ApiError, nameOf, resources, type Bundle, type HumanName, type Me } from '../api';
+import type { Me } from '../../../src/api/index.js';
+import { GrantOpened } from '../../../src/api/index.js';
+import { ApiError, fhirRead, fhirSearch, nameOf, post } from '../api';
 import { Countdown, day, Dialog, ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 import { TrendChart } from './trend';
 
-interface Coding {
-  system?: string;
-  code?: string;
-  display?: string;
-}
-interface Concept {
-  text?: string;
-  coding?: Coding[];
-}
-const label = (c?: Concept) => c?.text ?? c?.coding?.[0]?.display ?? c?.coding?.[0]?.code ?? '—';
-
-interface Patient {
-  id: string;
-  name?: HumanName[];
-  birthDate?: string;
-  gender?: string;
-  telecom?: Array<{ system?: string; value?: string }>;
-  address?: Array<{ line?: string[]; city?: string; postalCode?: string }>;
-  identifier?: Array<{ system?: string; value?: string }>;
-}
-interface Observation {
-  id: string;
-  code?: Concept;
-  effectiveDateTime?: string;
-  valueQuantity?: { value?: number; unit?: string };
-  valueString?: string;
-  valueCodeableConcept?: Concept;
-}
+const label = (c?: CodeableConcept) => c?.text ?? c?.coding?.[0]?.display ?? c?.coding?.[0]?.code ?? '—';
 
 const REASONS: Array<[string, string]> = [
   ['emergency-treatment', 'Emergency treatment'],
@@ -44,7 +20,7 @@ const REASONS: Array<[string, string]> = [
 export function Chart({ id, me }: { id: string; me: Me }) {
   const [grant, setGrant] = useState<{ expiresAt: string } | null>(null);
   const [tick, setTick] = useState(0);
-  const patient = useLoad(() => api<Patient>(`/fhir/Patient/${id}`), [id, tick]);
+  const patient = useLoad(() => fhirRead('Patient', `/fhir/Patient/${id}`), [id, tick]);
   const refused = patient.error instanceof ApiError && (patient.error.status === 403 || patient.error.status === 404);
   if (patient.loading && !patient.data) return <Loading when />;
   if (refused) return <Refused id={id} me={me} onGranted={(g) => (setGrant(g), setTick((t) => t + 1))} />;
@@ -65,7 +41,7 @@ export function Chart({ id, me }: { id: string; me: Me }) {
           </div>
           <div>
             <dt>Record number</dt>
-            <dd>{p.identifier?.[0]?.value ?? p.id}</dd>
+            <dd>{p.identifier?.[0]?.value ?? p.id ?? '—'}</dd>
           </div>
           <div>
             <dt>Phone</dt>
@@ -88,43 +64,35 @@ export function Chart({ id, me }: { id: string; me: Me }) {
           title="Problems"
           type="Condition"
           patient={id}
-          render={(c: { code?: Concept; clinicalStatus?: Concept; onsetDateTime?: string }) => [label(c.code), label(c.clinicalStatus), day(c.onsetDateTime)]}
+          render={(c) => [label(c.code), label(c.clinicalStatus), day(c.onsetDateTime)]}
           heads={['Problem', 'Status', 'Onset']}
         />
         <Section
           title="Allergies"
           type="AllergyIntolerance"
           patient={id}
-          render={(a: { code?: Concept; criticality?: string }) => [label(a.code), a.criticality ?? '—']}
+          render={(a) => [label(a.code), a.criticality ?? '—']}
           heads={['Substance', 'Criticality']}
         />
         <Section
           title="Medications"
           type="MedicationRequest"
           patient={id}
-          render={(m: { medicationCodeableConcept?: Concept; status?: string; authoredOn?: string }) => [
-            label(m.medicationCodeableConcept),
-            m.status ?? '—',
-            day(m.authoredOn),
-          ]}
+          render={(m) => [label(m.medicationCodeableConcept), m.status ?? '—', day(m.authoredOn)]}
           heads={['Medication', 'Status', 'Prescribed']}
         />
         <Section
           title="Encounters"
           type="Encounter"
           patient={id}
-          render={(e: { class?: Coding; status?: string; period?: { start?: string } }) => [
-            e.class?.display ?? e.class?.code ?? '—',
-            e.status ?? '—',
-            when(e.period?.start),
-          ]}
+          render={(e) => [e.class?.display ?? e.class?.code ?? '—', e.status ?? '—', when(e.period?.start)]}
           heads={['Kind', 'Status', 'Start']}
         />
         <Section
           title="Documents"
           type="DocumentReference"
           patient={id}
-          render={(d: { type?: Concept; date?: string; description?: string }) => [label(d.type), d.description ?? '—', day(d.date)]}
+          render={(d) => [label(d.type), d.description ?? '—', day(d.date)]}
           heads={['Type', 'Description', 'Date']}
         />
       </div>
@@ -133,9 +101,17 @@ export function Chart({ id, me }: { id: string; me: Me }) {
   );
 }
 
-function Section<T>({ title, type, patient, render, heads }: { title: string; type: string; patient: string; render: (r: T) => string[]; heads: string[] }) {
-  const { data, error, loading } = useLoad(() => api<Bundle<T>>(`/fhir/Patient/${patient}/${type}?_count=50`), [patient, type]);
-  const rows = data ? resources(data) : [];
+interface SectionProps<K extends ResourceType> {
+  title: string;
+  type: K;
+  patient: string;
+  render: (r: ExtractResource<K>) => string[];
+  heads: string[];
+}
+
+function Section<K extends ResourceType>({ title, type, patient, render, heads }: SectionProps<K>) {
+  const { data, error, loading } = useLoad(() => fhirSearch(type, `/fhir/Patient/${patient}/${type}?_count=50`), [patient, type]);
+  const rows = data?.resources ?? [];
   return (
     <section className="card" aria-labelledby={`h-${type}`}>
       <h2 id={`h-${type}`}>{title}</h2>
@@ -165,10 +141,10 @@ function Section<T>({ title, type, patient, render, heads }: { title: string; ty
 }
 
 function Observations({ patient }: { patient: string }) {
-  const { data, error } = useLoad(() => api<Bundle<Observation>>(`/fhir/Patient/${patient}/Observation?_count=200`), [patient]);
+  const { data, error } = useLoad(() => fhirSearch('Observation', `/fhir/Patient/${patient}/Observation?_count=200`), [patient]);
   const [chosen, setChosen] = useState<string | null>(null);
-  const all = data ? resources(data) : [];
-  const byCode = new Map<string, Observation[]>();
+  const all = data?.resources ?? [];
+  const byCode = new Map<string, typeof all>();
   for (const o of all) {
     const k = label(o.code);
     byCode.set(k, [...(byCode.get(k) ?? []), o]);
@@ -223,7 +199,7 @@ function Refused({ id, me, onGranted }: { id: string; me: Me; onGranted: (g: { e
   const submit = async () => {
     setError(null);
     try {
-      const g = await api<{ expiresAt: string }>('/api/break-glass', { body: { patient: id, reason, justification } });
+      const g = await post(GrantOpened, '/api/break-glass', { patient: id, reason, justification });
       setOpen(false);
       onGranted(g);
     } catch (err) {

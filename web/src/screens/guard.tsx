@@ -3,35 +3,14 @@
  * privacy officer, who is notified of each alarm). Counts and share names only: which files were
  * hit is in the alerts file on the server, since file names can carry patients' names.
  */
-import { api } from '../api';
+import { GuardReleased, GuardView } from '../../../src/api/index.js';
+import { get, post } from '../api';
 import { ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
 
-interface GuardAlarm {
-  id: string;
-  at: string;
-  severity: 'critical' | 'high';
-  reason: string;
-  since: string;
-  shares: string[];
-  files: number;
-  affected: number;
-}
-
-interface GuardView {
-  enabled: boolean;
-  watching: boolean;
-  shares: string[];
-  decoys: boolean;
-  readOnlyOnAlarm: boolean;
-  readOnly: boolean;
-  incident?: { since: string; affected: number; snapshot?: { location?: string; files?: number; error?: string } };
-  alarms: GuardAlarm[];
-}
-
 export function FileShares({ canRelease }: { canRelease: boolean }) {
-  const view = useLoad(() => api<GuardView>('/api/guard'), []);
+  const view = useLoad(() => get(GuardView, '/api/guard'), []);
   const release = useAction(async () => {
-    const r = await api<{ writable: number }>('/api/guard/release', { method: 'POST' });
+    const r = await post(GuardReleased, '/api/guard/release');
     view.reload();
     return r;
   });

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, setToken, type Me } from '../api';
+import { Me, SessionCreated, type LoginBody } from '../../../src/api/index.js';
+import { ApiError, get, post, setToken } from '../api';
 import { ErrorNote } from '../ui';
 
 /** Password and second factor in one form; the server tells locked from wrong, and nothing else. */
@@ -15,9 +16,9 @@ export function Login({ notice, onSignedIn }: { notice: string | null; onSignedI
     setBusy(true);
     setError(null);
     try {
-      const s = await api<{ token: string }>('/api/session', { body: { username, password, ...(otp ? { otp } : {}) } });
+      const s = await post(SessionCreated, '/api/session', { username, password, ...(otp ? { otp } : {}) } satisfies LoginBody);
       setToken(s.token);
-      onSignedIn(await api<Me>('/api/me'));
+      onSignedIn(await get(Me, '/api/me'));
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 0;
       setError(

@@ -1,15 +1,8 @@
 import { useState } from 'react';
-import { api } from '../api';
+import { MyPatients as MyPatientList } from '../../../src/api/index.js';
+import { get } from '../api';
 import { Link } from '../router';
 import { day, ErrorNote, Heads, Loading, Pager, useLoad } from '../ui';
-
-interface Row {
-  id: string;
-  name: string;
-  birthDate: string | null;
-  gender: string | null;
-  why: string[];
-}
 
 const PAGE = 25;
 
@@ -19,7 +12,7 @@ export function MyPatients() {
   const [query, setQuery] = useState('');
   const [offset, setOffset] = useState(0);
   const { data, error, loading } = useLoad(
-    () => api<{ total: number; patients: Row[] }>(`/api/my-patients?count=${PAGE}&offset=${offset}${query ? `&name=${encodeURIComponent(query)}` : ''}`),
+    () => get(MyPatientList, `/api/my-patients?count=${PAGE}&offset=${offset}${query ? `&name=${encodeURIComponent(query)}` : ''}`),
     [offset, query],
   );
   return (

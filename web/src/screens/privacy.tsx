@@ -1,25 +1,12 @@
 import { useState } from 'react';
-import { api } from '../api';
+import { AccessReport as AccessReportShape, AuditVerification, GrantList, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
+import { fhirSearch, get, getText, post, send } from '../api';
 import { day, ErrorNote, Heads, Loading, Pager, useAction, useLoad, when } from '../ui';
-
-interface Grant {
-  id: string;
-  username: string;
-  patient: string;
-  reason: string;
-  justification: string;
-  startedAt: string;
-  expiresAt: string;
-  active: boolean;
-  status: 'unreviewed' | 'reviewed';
-  review?: { by: string; at: string; decision: string; note: string };
-  uses: Array<{ id: string; at?: string; action?: string; resource?: string }>;
-}
 
 /** Break-the-glass grants waiting for a privacy officer's decision, with what was done under them. */
 export function ReviewQueue() {
   const [status, setStatus] = useState<'unreviewed' | 'reviewed' | 'all'>('unreviewed');
-  const { data, error, loading, reload } = useLoad(() => api<{ grants: Grant[] }>(`/api/break-glass?status=${status}`), [status]);
+  const { data, error, loading, reload } = useLoad(() => get(GrantList, `/api/break-glass?status=${status}`), [status]);
   return (
     <section>
       <h1>Break-the-glass review</h1>
@@ -43,12 +30,12 @@ export function ReviewQueue() {
   );
 }
 
-function GrantCard({ grant: g, onReviewed }: { grant: Grant; onReviewed: () => void }) {
+function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: () => void }) {
   const [note, setNote] = useState('');
   const [error, setError] = useState<string | null>(null);
   const review = async (decision: 'appropriate' | 'inappropriate') => {
     try {
-      await api(`/api/break-glass/${g.id}/review`, { body: { decision, note } });
+      await send(`/api/break-glass/${g.id}/review`, { body: { decision, note } satisfies ReviewBody });
       onReviewed();
     } catch (err) {
       setError((err as Error).message);
@@ -108,16 +95,6 @@ function GrantCard({ grant: g, onReviewed }: { grant: Grant; onReviewed: () => v
   );
 }
 
-interface AuditEvent {
-  id: string;
-  recorded: string;
-  subtype?: Array<{ code?: string; display?: string }>;
-  action?: string;
-  outcome?: { code?: { code?: string; display?: string } } | string;
-  agent?: Array<{ who?: { reference?: string; display?: string }; requestor?: boolean; role?: Array<{ text?: string; coding?: Array<{ code?: string }> }> }>;
-  entity?: Array<{ what?: { reference?: string } }>;
-}
-
 const PAGE = 50;
 
 /** AuditEvents by patient, user, date, action and outcome, a page at a time. */
@@ -126,10 +103,7 @@ export function AuditSearch() {
   const [query, setQuery] = useState<string | null>(null);
   const [offset, setOffset] = useState(0);
   const { data, error, loading } = useLoad(
-    () =>
-      query === null
-        ? Promise.resolve(undefined)
-        : api<{ total?: number; entry?: Array<{ resource: AuditEvent }> }>(`/fhir/AuditEvent?${query}&_count=${PAGE}&_offset=${offset}`),
+    () => (query === null ? Promise.resolve(undefined) : fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_count=${PAGE}&_offset=${offset}`)),
     [query, offset],
   );
   const submit = () => {
@@ -149,7 +123,7 @@ export function AuditSearch() {
       <input type={type} value={form[k]} onChange={(e) => setForm({ ...form, [k]: e.target.value })} />
     </label>
   );
-  const events = data?.entry?.map((e) => e.resource) ?? [];
+  const events = data?.resources ?? [];
   return (
     <section>
       <h1>Audit search</h1>
@@ -197,14 +171,13 @@ export function AuditSearch() {
             <tbody>
               {events.map((e) => {
                 const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
-                const outcome = typeof e.outcome === 'string' ? e.outcome : (e.outcome?.code?.display ?? e.outcome?.code?.code);
                 return (
                   <tr key={e.id}>
                     <td>{when(e.recorded)}</td>
                     <td>{who?.who?.display ?? who?.who?.reference ?? '—'}</td>
                     <td>{e.subtype?.[0]?.display ?? e.subtype?.[0]?.code ?? e.action}</td>
                     <td>{e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference ?? '—'}</td>
-                    <td>{outcome ?? '—'}</td>
+                    <td>{e.outcome ?? '—'}</td>
                   </tr>
                 );
               })}
@@ -217,30 +190,12 @@ export function AuditSearch() {
   );
 }
 
-interface Report {
-  patient: string;
-  generated: string;
-  total: number;
-  byUser: Array<{ user: string; practitioner?: string; roles: string[]; accesses: number; refused: number; first: string; last: string }>;
-  accesses: Array<{
-    record: number;
-    time: string;
-    user: string;
-    roles: string[];
-    action: string;
-    resource?: string;
-    outcome: string;
-    purposeOfUse?: string;
-    why: string;
-  }>;
-}
-
 /** Who accessed one patient's record, when, in which role and why; printable for the patient. */
 export function AccessReport() {
   const [patient, setPatient] = useState('');
   const [asked, setAsked] = useState<string | null>(null);
   const { data, error, loading } = useLoad(
-    () => (asked ? api<Report>(`/api/patients/${encodeURIComponent(asked)}/access-report`) : Promise.resolve(undefined)),
+    () => (asked ? get(AccessReportShape, `/api/patients/${encodeURIComponent(asked)}/access-report`) : Promise.resolve(undefined)),
     [asked],
   );
   return (
@@ -311,20 +266,10 @@ export function AccessReport() {
   );
 }
 
-interface Verification {
-  ok: boolean;
-  size: number;
-  checkpointsChecked: number;
-  firstBadIndex: number | null;
-  problems: string[];
-  seconds: number;
-  at: string;
-}
-
 /** The latest signed checkpoint, and a full verification on demand. */
 export function LogHealth() {
-  const checkpoint = useLoad(() => api<string>('/api/audit/checkpoint', { text: true }), []);
-  const verify = useAction(() => api<Verification>('/api/audit/verify', { method: 'POST' }));
+  const checkpoint = useLoad(() => getText('/api/audit/checkpoint'), []);
+  const verify = useAction(() => post(AuditVerification, '/api/audit/verify'));
   const result = verify.result;
   const size = checkpoint.data?.split('\n')[1];
   return (

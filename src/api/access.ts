@@ -1,0 +1,110 @@
+/** Access to patients: my patients, break-the-glass and its review, explaining a decision (http/accessRoutes, consoleRoutes). */
+import { Type, type Static } from '@sinclair/typebox';
+import { Digits, Nullable, OneOf, Time } from './shapes.js';
+
+/** GET /api/my-patients */
+export const MyPatientsQuery = Type.Object({ name: Type.Optional(Type.String()), count: Type.Optional(Digits), offset: Type.Optional(Digits) });
+export type MyPatientsQuery = Static<typeof MyPatientsQuery>;
+
+export const MyPatients = Type.Object({
+  total: Type.Integer(),
+  patients: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      birthDate: Nullable(Type.String()),
+      gender: Nullable(Type.String()),
+      /** Why the patient is on the caller's list, in words a clinician reads at a glance. */
+      why: Type.Array(Type.String()),
+    }),
+  ),
+});
+export type MyPatients = Static<typeof MyPatients>;
+
+/** ?status= of the review lists. */
+export const ReviewStatusQuery = Type.Object({ status: Type.Optional(OneOf(['unreviewed', 'reviewed', 'all'])) });
+export type ReviewStatusQuery = Static<typeof ReviewStatusQuery>;
+
+/**
+ * POST /api/break-glass and /api/investigations. Types only: the reason codes, lengths and the
+ * patient's existence are the grants service's to check (the CLI calls it too).
+ */
+export const GrantBody = Type.Object({
+  patient: Type.String(),
+  reason: Type.String(),
+  justification: Type.Optional(Type.String()),
+});
+export type GrantBody = Static<typeof GrantBody>;
+
+export const GrantOpened = Type.Object({ id: Type.String(), patient: Type.String(), expiresAt: Time });
+export type GrantOpened = Static<typeof GrantOpened>;
+
+const Review = Type.Object({ by: Type.String(), at: Time, decision: Type.String(), note: Type.String() });
+
+/** One access made under a grant, or to a restricted patient. */
+export const UseSummary = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  username: Type.String(),
+  patient: Type.String(),
+  action: Type.String(),
+  resource: Type.String(),
+  at: Time,
+  reviewed: Type.Boolean(),
+  review: Type.Optional(Review),
+});
+export type UseSummary = Static<typeof UseSummary>;
+
+export const GrantSummary = Type.Object({
+  id: Type.String(),
+  kind: OneOf(['break-glass', 'investigation']),
+  username: Type.String(),
+  patient: Type.String(),
+  reason: Type.String(),
+  justification: Type.String(),
+  startedAt: Time,
+  expiresAt: Time,
+  active: Type.Boolean(),
+  status: OneOf(['unreviewed', 'reviewed']),
+  review: Type.Optional(Review),
+  uses: Type.Array(UseSummary),
+});
+export type GrantSummary = Static<typeof GrantSummary>;
+
+/** GET /api/break-glass, /api/investigations */
+export const GrantList = Type.Object({ grants: Type.Array(GrantSummary) });
+export type GrantList = Static<typeof GrantList>;
+
+/** POST /api/break-glass/:id/review (and the other reviews): the decision's words are the service's to check. */
+export const ReviewBody = Type.Object({ decision: Type.String(), note: Type.Optional(Type.String()) });
+export type ReviewBody = Static<typeof ReviewBody>;
+
+export const IdParams = Type.Object({ id: Type.String() });
+export type IdParams = Static<typeof IdParams>;
+
+/** Why an access was allowed (access/decision.ts Grounds). */
+export const Grounds = Type.Object({
+  basis: Type.String(),
+  scope: Type.Optional(Type.String()),
+  roleScope: Type.Optional(Type.String()),
+  purposeOfUse: Type.Optional(Type.String()),
+  relationships: Type.Optional(Type.Array(Type.Object({ kind: Type.String(), source: Type.String(), principal: Type.String(), direct: Type.Boolean() }))),
+  grantId: Type.Optional(Type.String()),
+  flagged: Type.Optional(Type.Boolean()),
+});
+
+/** GET /api/access/explain?user=&patient= */
+export const ExplainQuery = Type.Object({ user: Type.String(), patient: Type.String() });
+export type ExplainQuery = Static<typeof ExplainQuery>;
+
+export const Explanation = Type.Object({
+  user: Type.String(),
+  /** Absent when the account is disabled or expired. */
+  roles: Type.Optional(Type.Array(Type.String())),
+  practitioner: Type.Optional(Nullable(Type.String())),
+  patient: Type.String(),
+  allowed: Type.Boolean(),
+  reason: Type.String(),
+  grounds: Type.Optional(Grounds),
+});
+export type Explanation = Static<typeof Explanation>;

@@ -1,0 +1,42 @@
+/** The ransomware guard's state and alarms: counts and share names, never paths (http/guardRoutes). */
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Time } from './shapes.js';
+
+export const GuardAlarm = Type.Object({
+  id: Type.String(),
+  at: Time,
+  severity: OneOf(['critical', 'high']),
+  reason: Type.String(),
+  since: Time,
+  shares: Type.Array(Type.String()),
+  files: Type.Integer(),
+  affected: Type.Integer(),
+});
+export type GuardAlarm = Static<typeof GuardAlarm>;
+
+/** Where the protective snapshot went (or why it failed), in counts. */
+export const GuardSnapshot = Type.Object({
+  location: Type.Optional(Type.String()),
+  files: Type.Optional(Type.Integer()),
+  bytes: Type.Optional(Type.Integer()),
+  changedMeanwhile: Type.Optional(Type.Integer()),
+  error: Type.Optional(Type.String()),
+});
+export type GuardSnapshot = Static<typeof GuardSnapshot>;
+
+/** GET /api/guard */
+export const GuardView = Type.Object({
+  enabled: Type.Boolean(),
+  watching: Type.Boolean(),
+  shares: Type.Array(Type.String()),
+  decoys: Type.Boolean(),
+  readOnlyOnAlarm: Type.Boolean(),
+  readOnly: Type.Boolean(),
+  incident: Type.Optional(Type.Object({ since: Time, affected: Type.Integer(), snapshot: Type.Optional(GuardSnapshot) })),
+  alarms: Type.Array(GuardAlarm),
+});
+export type GuardView = Static<typeof GuardView>;
+
+/** POST /api/guard/release */
+export const GuardReleased = Type.Object({ writable: Type.Integer(), incidentFile: Type.Optional(Type.String()) });
+export type GuardReleased = Static<typeof GuardReleased>;

@@ -1,0 +1,77 @@
+/** The live insider-misuse monitor's alerts and cases, for privacy officers (http/monitorRoutes). */
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, OneOf, Time } from './shapes.js';
+
+export const StoredAlert = Type.Object({
+  id: Type.String(),
+  user: Type.String(),
+  patients: Type.Array(Type.String()),
+  scenario: Type.String(),
+  score: Type.Number(),
+  firstAccess: Time,
+  lastAccess: Time,
+  evidence: Type.Array(Type.String()),
+  caseId: Nullable(Type.String()),
+  createdAt: Time,
+});
+export type StoredAlert = Static<typeof StoredAlert>;
+
+/** GET /api/monitor/alerts?status= */
+export const AlertsQuery = Type.Object({ status: Type.Optional(OneOf(['new', 'cased', 'all'])) });
+export type AlertsQuery = Static<typeof AlertsQuery>;
+export const AlertList = Type.Object({ alerts: Type.Array(StoredAlert) });
+export type AlertList = Static<typeof AlertList>;
+
+export const CaseStatus = OneOf(['open', 'investigating', 'closed']);
+export const Resolution = OneOf(['violation', 'legitimate', 'false-positive']);
+
+export const CaseSummary = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  status: CaseStatus,
+  resolution: Nullable(Resolution),
+  assignee: Nullable(Type.String()),
+  user: Type.String(),
+  scenarios: Type.Array(Type.String()),
+  alertCount: Type.Integer(),
+  createdAt: Time,
+  updatedAt: Time,
+});
+export type CaseSummary = Static<typeof CaseSummary>;
+
+/** GET /api/monitor/cases?status= */
+export const CasesQuery = Type.Object({ status: Type.Optional(OneOf(['open', 'investigating', 'closed', 'all'])) });
+export type CasesQuery = Static<typeof CasesQuery>;
+export const CaseList = Type.Object({ cases: Type.Array(CaseSummary) });
+export type CaseList = Static<typeof CaseList>;
+
+/** GET /api/monitor/cases/:id */
+export const CaseDetail = Type.Composite([
+  CaseSummary,
+  Type.Object({
+    alerts: Type.Array(StoredAlert),
+    timeline: Type.Array(Type.Object({ at: Time, by: Type.String(), kind: OneOf(['opened', 'assigned', 'status', 'note']), text: Type.String() })),
+    accesses: Type.Array(Type.Object({ time: Time, action: Type.String(), patient: Type.String(), resource: Nullable(Type.String()), outcome: Type.String() })),
+  }),
+]);
+export type CaseDetail = Static<typeof CaseDetail>;
+
+/** POST /api/monitor/cases: the alerts' existence and their one user are the service's to check. */
+export const NewCaseBody = Type.Object({ alerts: Type.Array(Type.String(), { minItems: 1 }), title: Type.Optional(Type.String()) });
+export type NewCaseBody = Static<typeof NewCaseBody>;
+
+/** POST /api/monitor/cases/:id/assign */
+export const AssignBody = Type.Object({ assignee: Type.String() });
+export type AssignBody = Static<typeof AssignBody>;
+
+/** POST /api/monitor/cases/:id/notes */
+export const NoteBody = Type.Object({ text: Type.String() });
+export type NoteBody = Static<typeof NoteBody>;
+
+/** POST /api/monitor/cases/:id/status: which combinations are allowed is the service's to check. */
+export const CaseStatusBody = Type.Object({
+  status: OneOf(['investigating', 'closed']),
+  resolution: Type.Optional(Resolution),
+  note: Type.Optional(Type.String()),
+});
+export type CaseStatusBody = Static<typeof CaseStatusBody>;
