@@ -36,6 +36,11 @@ function writeNew(io: CommandIo, file: string, text: string): void {
   }
 }
 
+/** Checked before a proposal is made: a refused --out must leave nothing proposed. */
+function mustBeNew(io: CommandIo, file: string): void {
+  if (fs.existsSync(resolvePath(io, file))) throw new Error(`${file} exists already; it is not replaced`);
+}
+
 export function registerUpdatesCommand(program: Command, ctx: CommandContext): void {
   const { io, withCarewall } = ctx;
   const keys = (files: string[]) => files.map((f) => parsePublicKey(readText(io, f), f));
@@ -62,6 +67,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
     .requiredOption('--in <file>', 'the unsigned metadata the server prepared')
     .requiredOption('--out <file>', 'signature file to create')
     .action(async (opts: { key: string; in: string; out: string }) => {
+      mustBeNew(io, opts.out);
       const { summary, signature } = signProposal(readText(io, opts.in), opts.in, readPrivateKeyFile(resolvePath(io, opts.key)));
       for (const line of summary) io.err(line);
       writeNew(io, opts.out, JSON.stringify(signature, null, 2) + '\n');
@@ -87,6 +93,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
       .action(
         ctx.onDataFolder(
           async (opts: { dataDir: string; rootKey: string[]; rootThreshold: number; targetsKey: string[]; targetsThreshold: number; out: string }) => {
+            mustBeNew(io, opts.out);
             const plan = {
               rootKeys: keys(opts.rootKey),
               rootThreshold: opts.rootThreshold,
@@ -113,6 +120,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
     .requiredOption('--out <file>', 'unsigned targets metadata to create')
     .action(
       ctx.onDataFolder(async (opts: { dataDir: string; class: string; engineerKey: string[]; lifeCritical?: boolean; out: string }) => {
+        mustBeNew(io, opts.out);
         const plan = { deviceClass: opts.class, engineerKeys: keys(opts.engineerKey), lifeCritical: Boolean(opts.lifeCritical) };
         handOut(await withCarewall(opts.dataDir, (cw) => cw.updates.proposeDelegation(plan)), opts.out);
       }),
@@ -138,6 +146,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
           minUpgradeFrom: string;
           out: string;
         }) => {
+          mustBeNew(io, opts.out);
           const file = resolvePath(io, opts.file);
           if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new Error(`${opts.file} is not a file`);
           const plan = {
