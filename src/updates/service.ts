@@ -154,13 +154,6 @@ export class UpdatesService {
     };
   }
 
-  /** The unsigned file of an open proposal, again (for a holder who lost it). */
-  async proposal(id: string): Promise<Proposal> {
-    const p = await this.openProposal(id);
-    const signed = p.role === 'root' ? Root.fromJSON(JSON.parse(p.signed)) : Targets.fromJSON(JSON.parse(p.signed));
-    return { id, role: p.role, version: p.version, unsigned: unsignedFile(p.role, signed) };
-  }
-
   // ---- signatures and publication ----
 
   /** Adds one holder's signature; publishes the proposal once its threshold verifies. */
