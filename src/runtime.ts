@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { FhirService, recordMigrations } from './records/index.js';
 import { Webhooks } from './notify/index.js';
 import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
+import { UpdatesService, updatesMigrations } from './updates/index.js';
 
 export interface Carewall {
   settings: Settings;
@@ -34,6 +35,7 @@ export interface Carewall {
   massChange: MassChangeGuard;
   monitor: MonitorService;
   guard: GuardService;
+  updates: UpdatesService;
   log: Logger;
   close(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export const ALL_MIGRATIONS = [
   ...backupMigrations,
   ...monitorMigrations,
   ...guardMigrations,
+  ...updatesMigrations,
 ];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
@@ -104,6 +107,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     });
     // The live insider-misuse monitor reads the audit log and the records; the server starts its job.
     const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
+    // The equipment update repository (TUF): its online keys are sealed with the general key.
+    const updates = new UpdatesService(db, keyring, log);
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
@@ -113,11 +118,12 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       await guard.stop();
       await backups.stop();
       await monitor.stop();
+      updates.stop();
       audit.stop();
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, monitor, guard, log, close };
+    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, monitor, guard, updates, log, close };
   } catch (err) {
     await db.close();
     throw err;

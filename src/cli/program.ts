@@ -20,6 +20,7 @@ import { registerImportCommand } from './importCommand.js';
 import { registerInstallationCommands } from './installationCommands.js';
 import { resolvePath, type CommandIo } from './io.js';
 import { registerMonitorCommand } from './monitorCommand.js';
+import { registerUpdatesCommand } from './updatesCommand.js';
 import { registerUserCommand } from './userCommand.js';
 
 export interface RunOptions {
@@ -28,7 +29,17 @@ export interface RunOptions {
 }
 
 /** What a server runs for a `carewall` beside it: the commands that work on its data folder, no other. */
-const RUN_BY_THE_SERVER = ['user', 'audit', 'import', 'client', 'backup init', 'backup run', 'keys rotate', 'guard release'];
+const RUN_BY_THE_SERVER = [
+  'user',
+  'audit',
+  'import',
+  'client',
+  'backup init',
+  'backup run',
+  'keys rotate',
+  'guard release',
+  ...['root', 'init-root', 'rotate-root', 'delegate', 'stage', 'add-signature', 'status', 'withdraw'].map((c) => `updates ${c}`),
+];
 
 export async function runCommand(argv: string[], io: CommandIo, options: RunOptions = {}): Promise<number> {
   if (options.insideServer && !RUN_BY_THE_SERVER.some((c) => c.split(' ').every((word, i) => argv[i] === word))) {
@@ -92,6 +103,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerMonitorCommand(program, ctx);
   registerBackupCommand(program, ctx);
   registerGuardCommand(program, ctx);
+  registerUpdatesCommand(program, ctx);
   return program;
 }
 

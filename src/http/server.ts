@@ -24,6 +24,7 @@ import { registerMonitorRoutes } from './monitorRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
 import { describeSchemaErrors } from './schemaErrors.js';
+import { registerUpdatesRoutes } from './updatesRoutes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -172,6 +173,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerClientRoutes(app, { clients: cw.clients, settings: cw.settings });
   await registerMonitorRoutes(app, { audit: cw.audit, monitor: cw.monitor });
   await registerGuardRoutes(app, { audit: cw.audit, guard: cw.guard });
+  await registerUpdatesRoutes(app, { updates: cw.updates });
   await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }

@@ -1,0 +1,5 @@
+/** The TUF image repository for clinical equipment updates (issue 25): see docs/updates.md. */
+export { UpdatesService, type Clock, type Proposal, type SignatureResult, type UpdatesStatus } from './service.js';
+export { parsePublicKey, readPrivateKeyFile, writeKeyFiles, type PublicKeyFile } from './keys.js';
+export { parseSignatureFile, signProposal, type SignatureFile } from './offline.js';
+export { updatesMigrations } from './schema.js';

@@ -1,0 +1,71 @@
+/**
+ * The updates capability's tables: the TUF repository lives in the database, so any Carewall
+ * process serves it and none keeps state of its own. Metadata and images are written once: a new
+ * version is a new row, never an update of an old one.
+ */
+import type { Migration } from '../db/index.js';
+
+export const updatesMigrations: Migration[] = [
+  {
+    module: 'updates',
+    version: 1,
+    description: 'TUF image repository: published metadata, staged metadata and its signatures, online keys (sealed), images',
+    sql: `
+      -- Every published metadata file, exactly as served (the bytes snapshot and timestamp hash).
+      create table updates_metadata (
+        role text not null,
+        version int not null check (version >= 1),
+        body bytea not null,
+        expires_at timestamptz not null,
+        published_at timestamptz not null default now(),
+        primary key (role, version));
+
+      -- Metadata prepared by the server and waiting for offline signatures (root, targets, a class).
+      -- id: SHA-256 of the canonical JSON of its signed part, the very bytes the holders sign.
+      create table updates_pending (
+        id text primary key,
+        role text not null,
+        version int not null,
+        signed text not null,
+        created_at timestamptz not null default now(),
+        published_at timestamptz,
+        withdrawn_at timestamptz);
+      -- One open proposal per role: a second could never be published after the first.
+      create unique index updates_pending_open on updates_pending (role) where published_at is null and withdrawn_at is null;
+
+      create table updates_signature (
+        pending_id text not null references updates_pending (id),
+        keyid text not null,
+        sig text not null,
+        added_at timestamptz not null default now(),
+        primary key (pending_id, keyid));
+
+      -- The snapshot and timestamp keys: generated here, private halves sealed with the general key.
+      create table updates_online_key (
+        keyid text primary key,
+        role text not null check (role in ('snapshot', 'timestamp')),
+        public_hex text not null,
+        sealed_private bytea not null,
+        created_at timestamptz not null default now());
+
+      -- Images, content-addressed (SHA-256), in chunks so that no row is huge.
+      create table updates_blob (
+        sha256 text primary key,
+        length bigint not null,
+        created_at timestamptz not null default now());
+      create table updates_blob_chunk (
+        sha256 text not null references updates_blob (sha256),
+        n int not null,
+        bytes bytea not null,
+        primary key (sha256, n));
+
+      -- Targets of published class metadata: only these images are served.
+      create table updates_release (
+        path text not null,
+        sha256 text not null references updates_blob (sha256),
+        role text not null,
+        version int not null,
+        primary key (path, sha256, role, version));
+    `,
+  },
+];
