@@ -13,9 +13,8 @@ import { createLogger } from '../src/log.js';
 import { openCarewall, type Carewall } from '../src/runtime.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
+import { databaseClockPast } from './helpers/poll.js';
 import { sharedPostgres, sharedPostgresUnavailable } from './helpers/sharedPostgres.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('with the cache serving decisions', () => {
   let s: TestServer;
@@ -64,7 +63,7 @@ describe('with the cache serving decisions', () => {
       participant: [{ member: { reference: me }, period: { end: ends } }],
     }));
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
-    await sleep(Date.parse(ends) - Date.now() + 200);
+    await databaseClockPast(s.cw.db, ends);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
   });
 
@@ -83,7 +82,7 @@ describe('with the cache serving decisions', () => {
     });
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
-    await sleep(Date.parse(starts) - Date.now() + 200);
+    await databaseClockPast(s.cw.db, starts);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
   });
 

@@ -42,3 +42,15 @@ export async function fileClockPast(dir: string, t: Date): Promise<void> {
     fs.rmSync(probe, { force: true });
   }
 }
+
+/**
+ * Resolves once the database's clock, the one access rules are decided by (now() in SQL), is past
+ * `t`: what time alone changes is then changed, with no margin guessed for how far apart the clocks are.
+ */
+export async function databaseClockPast(db: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> }, t: string | Date): Promise<void> {
+  const iso = typeof t === 'string' ? t : t.toISOString();
+  await until(`the database clock to pass ${iso}`, async () => {
+    const { rows } = await db.query('select clock_timestamp() > $1::timestamptz as past', [iso]);
+    return (rows[0] as { past: boolean }).past;
+  });
+}
