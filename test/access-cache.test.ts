@@ -13,8 +13,8 @@ import { createLogger } from '../src/log.js';
 import { openCarewall, type Carewall } from '../src/runtime.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { databaseClockPast } from './helpers/poll.js';
+import { sharedPostgres, sharedPostgresUnavailable } from './helpers/sharedPostgres.js';
 
 describe('with the cache serving decisions', () => {
   let s: TestServer;
@@ -63,7 +63,7 @@ describe('with the cache serving decisions', () => {
       participant: [{ member: { reference: me }, period: { end: ends } }],
     }));
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
-    await sleep(Date.parse(ends) - Date.now() + 200);
+    await databaseClockPast(s.cw.db, ends);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
   });
 
@@ -82,7 +82,7 @@ describe('with the cache serving decisions', () => {
     });
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
-    await sleep(Date.parse(starts) - Date.now() + 200);
+    await databaseClockPast(s.cw.db, starts);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
   });
 
@@ -99,25 +99,31 @@ describe('with the cache serving decisions', () => {
 
   test(
     'another process sharing the database stops using its cached decision once the revocation reaches it',
-    { skip: !process.env.DATABASE_URL && 'runs on PostgreSQL only (DATABASE_URL=... npm test, as .ci/run does): the embedded database serves one process' },
+    { skip: sharedPostgresUnavailable() },
     async () => {
+      // Its own server, on PostgreSQL even under the default command: two processes share its database.
+      const own = await startTestServer({}, undefined, { postgres: await sharedPostgres() });
       let other: Carewall | undefined;
       try {
-        other = await openCarewall(s.cw.settings, createLogger('silent'));
-        const c = await chart((patient) => ({
+        const doctor = own.practitionerOf(await own.login(['physician'], 'dr-cache'));
+        other = await openCarewall(own.cw.settings, createLogger('silent'));
+        const ownMake = async (body: Resource) => (await own.cw.fhir.create(SYSTEM, body.resourceType, body)).resource as Resource & { id: string };
+        const patient = (await ownMake({ resourceType: 'Patient', name: [{ family: 'Cachet' }] })).id;
+        const team = await ownMake({
           resourceType: 'CareTeam',
           status: 'active',
           subject: { reference: `Patient/${patient}` },
-          participant: [{ member: { reference: me } }],
-        }));
-        const who: Who = { accountId: 'acct-cache', username: 'dr-cache', roles: ['physician'], practitioner: me };
-        const target = { resourceType: 'Observation', id: c.observation, patientId: c.patient, labels: [] };
+          participant: [{ member: { reference: doctor } }],
+        });
+        const obs = (await ownMake(observation(patient) as Resource)).id;
+        const who: Who = { accountId: 'acct-cache', username: 'dr-cache', roles: ['physician'], practitioner: doctor };
+        const target = { resourceType: 'Observation', id: obs, patientId: patient, labels: [] };
         await other.access.contexts.caughtUp();
         assert.ok(other.access.contexts.live);
         assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
         assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, true);
         // The revocation is written by this process; the other learns of it only through the database.
-        await s.cw.fhir.update(SYSTEM, 'CareTeam', c.team!.id, { ...c.team!, status: 'inactive' });
+        await own.cw.fhir.update(SYSTEM, 'CareTeam', team.id, { ...team, status: 'inactive' });
         // Once a heartbeat sent after the commit has come back, the revocation's notification (sent
         // before it on the same channel) has been applied. How long that may take at most is the
         // cache's own rule, tried with a clock below.
@@ -125,6 +131,7 @@ describe('with the cache serving decisions', () => {
         assert.equal((await other.access.decide(who, 'read', 'read', target)).allowed, false);
       } finally {
         await other?.close();
+        await own.close();
       }
     },
   );

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Reference, Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/shared/index.js';
 import type { AccessEvent } from '../src/access/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
+import { databaseClockPast } from './helpers/poll.js';
 
 type Stored = Resource & { id: string };
 
@@ -430,8 +430,7 @@ describe('short grants and notification webhooks', () => {
     assert.equal(bg.status, 201);
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obs.id}`, { token: doctor })).status, 200);
 
-    const wait = Date.parse(bg.body.expiresAt) - Date.now() + 500;
-    if (wait > 0) await sleep(wait);
+    await databaseClockPast(s.cw.db, bg.body.expiresAt);
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obs.id}`, { token: doctor })).status, 403);
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${patient.id}`, { token: doctor })).status, 403);
     assert.equal((await call(s.url, 'GET', `/fhir/Observation?patient=${patient.id}`, { token: doctor })).body.total, 0);

@@ -17,6 +17,7 @@ import { runCli } from './helpers/cli.js';
 import { call, PASSWORD, prepareInstallation, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
 import { changeStoredLeaf } from './helpers/tamper.js';
+import { sharedPostgres, sharedPostgresUnavailable } from './helpers/sharedPostgres.js';
 
 async function allRecords(s: TestServer): Promise<Array<{ index: number; record: AuditRecord }>> {
   const { size } = await s.cw.audit.log.head();
@@ -390,37 +391,33 @@ describe('carewall audit verify and checkpoint (the command)', () => {
 });
 
 describe('appends from several processes', () => {
-  test(
-    'two Carewall processes appending at once give one gap-free sequence that verifies',
-    { skip: !process.env.DATABASE_URL && 'runs on PostgreSQL only (DATABASE_URL=... npm test, as .ci/run does): the embedded database serves one process' },
-    async () => {
-      const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } });
-      const log = createLogger('silent');
+  test('two Carewall processes appending at once give one gap-free sequence that verifies', { skip: sharedPostgresUnavailable() }, async () => {
+    // On PostgreSQL even under the default command: the embedded database serves one process.
+    const inst = await prepareInstallation({ audit: { intervalSeconds: 0 } }, { postgres: await sharedPostgres() });
+    const log = createLogger('silent');
+    try {
+      const a = await openCarewall(inst.settings, log);
+      const b = await openCarewall(inst.settings, log);
       try {
-        const a = await openCarewall(inst.settings, log);
-        const b = await openCarewall(inst.settings, log);
-        try {
-          const before = (await a.audit.log.head()).size;
-          const burst = (cw: typeof a, tag: string) =>
-            Promise.all(Array.from({ length: 300 }, (_, i) => cw.audit.record({ action: 'test', outcome: 'success', explanation: { tag, i } })));
-          const [ia, ib] = await Promise.all([burst(a, 'a'), burst(b, 'b')]);
-          const indexes = [...ia, ...ib].sort((x, y) => x - y);
-          assert.equal(new Set(indexes).size, 600, 'no index given twice');
-          assert.equal(indexes[0], before);
-          assert.equal(indexes[599], before + 599, 'no gap');
-          const leaves = await a.audit.log.leaves(before, before + 600);
-          for (const [i, idx] of ia.entries())
-            assert.deepEqual(decodeLeaf(leaves[idx - before].leaf).explanation as { tag: string; i: number }, { tag: 'a', i });
-          await a.audit.checkpoints.checkpoint();
-          const report = await verifyLog(a.db, await a.audit.pinnedVerifierKey(), []);
-          assert.equal(report.ok, true, JSON.stringify(report.problems));
-        } finally {
-          await a.close();
-          await b.close();
-        }
+        const before = (await a.audit.log.head()).size;
+        const burst = (cw: typeof a, tag: string) =>
+          Promise.all(Array.from({ length: 300 }, (_, i) => cw.audit.record({ action: 'test', outcome: 'success', explanation: { tag, i } })));
+        const [ia, ib] = await Promise.all([burst(a, 'a'), burst(b, 'b')]);
+        const indexes = [...ia, ...ib].sort((x, y) => x - y);
+        assert.equal(new Set(indexes).size, 600, 'no index given twice');
+        assert.equal(indexes[0], before);
+        assert.equal(indexes[599], before + 599, 'no gap');
+        const leaves = await a.audit.log.leaves(before, before + 600);
+        for (const [i, idx] of ia.entries()) assert.deepEqual(decodeLeaf(leaves[idx - before].leaf).explanation as { tag: string; i: number }, { tag: 'a', i });
+        await a.audit.checkpoints.checkpoint();
+        const report = await verifyLog(a.db, await a.audit.pinnedVerifierKey(), []);
+        assert.equal(report.ok, true, JSON.stringify(report.problems));
       } finally {
-        await inst.cleanup();
+        await a.close();
+        await b.close();
       }
-    },
-  );
+    } finally {
+      await inst.cleanup();
+    }
+  });
 });

@@ -24,6 +24,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/merkle.js';
+import { Seeded, testSeed } from './helpers/seeded.js';
 import { batchHasher, nodeCryptoHasher, nodeZlibInflater, rawInflater, type InflateRawInto } from '../src/audit/batchHash.js';
 
 const h = (hex: string) => Buffer.from(hex, 'hex');
@@ -370,22 +371,23 @@ describe('batched hashing used by verification (src/audit/batchHash.ts)', () => 
   }
 
   test('both give the same bytes on random leaves', { skip: batchHasher().native ? false : 'native addon not built' }, () => {
-    const data = crypto.randomBytes(50_000);
+    const rng = new Seeded(testSeed(24));
+    const data = rng.bytes(50_000);
     const n = 300;
     const bounds = new Int32Array(2 * n);
     for (let i = 0; i < n; i++) {
-      const s = crypto.randomInt(0, data.length - 1);
+      const s = rng.int(0, data.length - 1);
       bounds[2 * i] = s;
-      bounds[2 * i + 1] = crypto.randomInt(s, Math.min(data.length, s + 2000));
+      bounds[2 * i + 1] = rng.int(s, Math.min(data.length, s + 2000));
     }
     const [a, b] = [Buffer.alloc(32 * n), Buffer.alloc(32 * n)];
     nodeCryptoHasher.sha256Each(data, bounds, 0, a);
     batchHasher().sha256Each(data, bounds, 0, b);
-    assert.deepEqual(a, b);
+    assert.deepEqual(a, b, `seed ${rng.seed}`);
     const [pa, pb] = [Buffer.alloc(16 * n), Buffer.alloc(16 * n)];
     nodeCryptoHasher.parentLevel(a, pa);
     batchHasher().parentLevel(a, pb);
-    assert.deepEqual(pa, pb);
+    assert.deepEqual(pa, pb, `seed ${rng.seed}`);
   });
 });
 
@@ -418,17 +420,19 @@ describe('inflating compressed bundles (src/audit/batchHash.ts rawInflater)', ()
     'both inflate random streams to the same bytes, and refuse the same damaged ones',
     { skip: batchHasher().native ? false : 'native addon not built' },
     () => {
+      const rng = new Seeded(testSeed(8));
       for (let round = 0; round < 300; round++) {
-        const bytes = Buffer.concat([crypto.randomBytes(crypto.randomInt(0, 300)), Buffer.alloc(crypto.randomInt(0, 3000), round)]);
-        const deflated = zlib.deflateRawSync(bytes, { level: crypto.randomInt(1, 10) });
+        const bytes = Buffer.concat([rng.bytes(rng.int(0, 300)), Buffer.alloc(rng.int(0, 3000), round)]);
+        const deflated = zlib.deflateRawSync(bytes, { level: rng.int(1, 10) });
         const damaged = Buffer.from(deflated);
-        damaged[crypto.randomInt(0, damaged.length)] ^= 1 << crypto.randomInt(0, 8);
+        damaged[rng.int(0, damaged.length)] ^= 1 << rng.int(0, 8);
+        const where = `seed ${rng.seed}, round ${round}`;
         for (const input of [deflated, damaged]) {
           const [a, b] = [Buffer.alloc(bytes.length), Buffer.alloc(bytes.length)];
           const [na, nb] = [nodeZlibInflater(input, a), rawInflater()(input, b)];
-          assert.equal(na, nb);
+          assert.equal(na, nb, where);
           // Only the bytes written count (zlib may copy wide chunks past them, within the room).
-          if (na >= 0) assert.deepEqual(a.subarray(0, na), b.subarray(0, nb));
+          if (na >= 0) assert.deepEqual(a.subarray(0, na), b.subarray(0, nb), where);
         }
       }
     },

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { SYSTEM } from '../src/shared/index.js';
@@ -18,6 +19,7 @@ import { createLogger } from '../src/log.js';
 import { ALL_MIGRATIONS, openCarewall } from '../src/runtime.js';
 import { backupFixture, sha256File, type BackupFixture } from './helpers/backupFixture.js';
 import { freshDatabase, tempDir } from './helpers/harness.js';
+import { fileClockPast, nextMillisecond } from './helpers/poll.js';
 
 let f: BackupFixture;
 let first: string;
@@ -94,9 +96,10 @@ test('files, a folder or a whole share come back as of a chosen time; nothing in
 });
 
 test('"undo the attack" restores exactly the files changed or deleted since a moment, from the snapshot before it', async () => {
-  await new Promise((r) => setTimeout(r, 20));
+  // The moment is strictly after the last snapshot, and the attack's changes strictly after it.
+  await nextMillisecond();
   const attack = new Date();
-  await new Promise((r) => setTimeout(r, 20));
+  await fileClockPast(os.tmpdir(), attack);
   // The attack: one file encrypted in place, one encrypted copy written and the original deleted, a note.
   fs.writeFileSync(path.join(f.shareDir, 'letters/referral-0001.txt'), Buffer.alloc(88000, 7));
   fs.writeFileSync(path.join(f.shareDir, 'scans/2026/ct-0001.dcm.locked'), Buffer.alloc(1000, 1));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { call, currentOtp, freshDatabase, PASSWORD, tempDir } from './helpers/harness.js';
 import { runBinary, runCli, startCli } from './helpers/cli.js';
+import { until } from './helpers/poll.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -103,8 +104,8 @@ describe('carewall CLI', () => {
     assert.match(demo.output(), /did not finish; starting it again/);
     const logins = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-logins.json'), 'utf8'));
     const doctor = logins.find((l: any) => l.roles.includes('physician'));
-    // The logins are printed right after the address; give the pipe a moment.
-    for (let i = 0; i < 50 && !demo.output().includes(doctor.password); i++) await new Promise((r) => setTimeout(r, 100));
+    // The logins are printed right after the address: they must come through the pipe.
+    await until('the demo logins printed', () => demo.output().includes(doctor.password));
     assert.ok(demo.output().includes(doctor.username) && demo.output().includes(doctor.password), 'logins are printed');
     const session = await call(demo.url, 'POST', '/api/session', {
       body: { username: doctor.username, password: doctor.password },

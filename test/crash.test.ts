@@ -23,72 +23,77 @@ test('SIGKILL during a burst of writes loses no acknowledged write and leaves no
   const { totpUri } = JSON.parse(init.stdout);
 
   let server = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
-  const login = async (username: string, otp?: string) =>
-    (await call(server.url, 'POST', '/api/session', { body: { username, password: PASSWORD, otp }, headers: { 'content-type': 'application/json' } })).body
-      .token as string;
-  const admin = await login('root-admin', currentOtp(totpUri));
-  // The clinic directory is the admin's; the physician is the patient's general practitioner (a care relationship).
-  const practitioner = await call(server.url, 'POST', '/fhir/Practitioner', {
-    token: admin,
-    body: { resourceType: 'Practitioner', name: [{ family: 'Burst' }] },
-  });
-  assert.equal(practitioner.status, 201);
-  const gp = `Practitioner/${practitioner.body.id}`;
-  const created = await call(server.url, 'POST', '/api/users', {
-    token: admin,
-    body: { username: 'dr-burst', password: PASSWORD, roles: ['physician'], practitioner: gp },
-    headers: { 'content-type': 'application/json' },
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  const token = await login('dr-burst');
-  const p = await call(server.url, 'POST', '/fhir/Patient', { token, body: patient('Crashtest', 'Ottoline', { generalPractitioner: [{ reference: gp }] }) });
-  assert.equal(p.status, 201);
-
-  // Four writers in parallel, each recording what the server acknowledged.
-  const acked: Array<{ id: string; value: number }> = [];
-  const refused: number[] = [];
+  // Whatever fails, the server running then is stopped and the writers end: none outlives the test.
   let stop = false;
-  let n = 0;
-  const writer = async () => {
-    while (!stop) {
-      const value = ++n;
-      try {
-        const res = await call(server.url, 'POST', '/fhir/Observation', { token, body: observation(p.body.id, '8867-4', value) });
-        if (res.status === 201) acked.push({ id: res.body.id, value });
-        else refused.push(res.status);
-      } catch {
-        return; // connection cut by the kill: not acknowledged
-      }
-    }
-  };
-  const writers = [writer(), writer(), writer(), writer()];
-  // Bounded: writes that are all refused, or a server that stopped answering, end the test.
-  for (let i = 0; acked.length < 40; i++) {
-    if (i >= 3000 || refused.length > 100) {
-      stop = true;
-      assert.fail(`only ${acked.length} writes acknowledged (${refused.length} refused: ${[...new Set(refused)].join(', ')})`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await server.kill('SIGKILL');
-  stop = true;
-  await Promise.all(writers);
-  assert.ok(acked.length >= 40);
+  let writers: Array<Promise<void>> = [];
+  try {
+    const login = async (username: string, otp?: string) =>
+      (await call(server.url, 'POST', '/api/session', { body: { username, password: PASSWORD, otp }, headers: { 'content-type': 'application/json' } })).body
+        .token as string;
+    const admin = await login('root-admin', currentOtp(totpUri));
+    // The clinic directory is the admin's; the physician is the patient's general practitioner (a care relationship).
+    const practitioner = await call(server.url, 'POST', '/fhir/Practitioner', {
+      token: admin,
+      body: { resourceType: 'Practitioner', name: [{ family: 'Burst' }] },
+    });
+    assert.equal(practitioner.status, 201);
+    const gp = `Practitioner/${practitioner.body.id}`;
+    const created = await call(server.url, 'POST', '/api/users', {
+      token: admin,
+      body: { username: 'dr-burst', password: PASSWORD, roles: ['physician'], practitioner: gp },
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const token = await login('dr-burst');
+    const p = await call(server.url, 'POST', '/fhir/Patient', { token, body: patient('Crashtest', 'Ottoline', { generalPractitioner: [{ reference: gp }] }) });
+    assert.equal(p.status, 201);
 
-  server = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
-  cleanups.unshift(() => server.kill('SIGTERM'));
-  const token2 = await login('dr-burst');
-  for (const a of acked) {
-    const res = await call(server.url, 'GET', `/fhir/Observation/${a.id}`, { token: token2 });
-    assert.equal(res.status, 200, `acknowledged write ${a.id} lost`);
-    assert.equal(res.body.valueQuantity.value, a.value);
+    // Four writers in parallel, each recording what the server acknowledged.
+    const acked: Array<{ id: string; value: number }> = [];
+    const refused: number[] = [];
+    let n = 0;
+    const writer = async () => {
+      while (!stop) {
+        const value = ++n;
+        try {
+          const res = await call(server.url, 'POST', '/fhir/Observation', { token, body: observation(p.body.id, '8867-4', value) });
+          if (res.status === 201) acked.push({ id: res.body.id, value });
+          else refused.push(res.status);
+        } catch {
+          return; // connection cut by the kill: not acknowledged
+        }
+      }
+    };
+    writers = [writer(), writer(), writer(), writer()];
+    // Bounded: writes that are all refused, or a server that stopped answering, end the test.
+    for (let i = 0; acked.length < 40; i++) {
+      if (i >= 3000 || refused.length > 100) {
+        assert.fail(`only ${acked.length} writes acknowledged (${refused.length} refused: ${[...new Set(refused)].join(', ')})`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await server.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    assert.ok(acked.length >= 40);
+
+    server = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
+    const token2 = await login('dr-burst');
+    for (const a of acked) {
+      const res = await call(server.url, 'GET', `/fhir/Observation/${a.id}`, { token: token2 });
+      assert.equal(res.status, 200, `acknowledged write ${a.id} lost`);
+      assert.equal(res.body.valueQuantity.value, a.value);
+    }
+    // Nothing half-written: every stored Observation is whole, readable and findable.
+    const all = await call(server.url, 'GET', `/fhir/Observation?patient=${p.body.id}&_count=1000`, { token: token2 });
+    assert.equal(all.status, 200);
+    assert.ok(all.body.total >= acked.length);
+    assert.equal(all.body.entry.length, all.body.total);
+    const history = await call(server.url, 'GET', '/fhir/Observation/_history?_count=1000', { token: token2 });
+    assert.equal(history.body.total, all.body.total, 'one version per stored Observation, none orphaned');
+  } finally {
+    stop = true;
+    await server.kill('SIGTERM');
+    await Promise.all(writers);
   }
-  // Nothing half-written: every stored Observation is whole, readable and findable.
-  const all = await call(server.url, 'GET', `/fhir/Observation?patient=${p.body.id}&_count=1000`, { token: token2 });
-  assert.equal(all.status, 200);
-  assert.ok(all.body.total >= acked.length);
-  assert.equal(all.body.entry.length, all.body.total);
-  const history = await call(server.url, 'GET', '/fhir/Observation/_history?_count=1000', { token: token2 });
-  assert.equal(history.body.total, all.body.total, 'one version per stored Observation, none orphaned');
-  await server.kill('SIGTERM');
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { runCli } from './helpers/cli.js';
+import { until } from './helpers/poll.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-cli-'));
@@ -85,19 +86,25 @@ describe('carewall guard (CLI)', () => {
     });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      for (let i = 0; i < 300 && !/guard: watching/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+      await until('guard watch says it is watching', () => /guard: watching/.test(err) || child.exitCode !== null);
       assert.match(err, /guard: watching \d+ files in \d+ folders, \d+ decoys planted/);
       const r = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'random', '--pace', '40', '--limit', '10']);
       assert.equal(r.code, 0, r.stderr);
-      for (let i = 0; i < 100 && !fs.existsSync(alerts); i++) await new Promise((r) => setTimeout(r, 50));
+      await until(`an ALARM line on the console (so far: ${err})`, () => /ALARM/.test(err) || child.exitCode !== null);
       const line = JSON.parse(fs.readFileSync(alerts, 'utf8').split('\n')[0]);
       assert.ok(['critical', 'high'].includes(line.severity));
-      await new Promise((r) => setTimeout(r, 100));
-      assert.match(err, /ALARM/);
-      assert.doesNotMatch(err, /\.docx|\.pdf|\.dcm|\.jpg|\.txt|Patients/, 'no file names on the console');
     } finally {
       child.kill('SIGTERM');
     }
+    // Stopped, it has judged every change in flight and printed all it will: the whole output is here.
+    assert.equal(await exited, 0, err);
+    const lines = err.split('\n').filter(Boolean);
+    assert.match(lines[0], /^guard: watching \d+ files in \d+ folders, \d+ decoys planted; alarms to /);
+    const alarms = lines.slice(1);
+    assert.ok(alarms.length >= 1, err);
+    for (const l of alarms) assert.match(l, /^ALARM \S+ (critical|high): \d+ file\(s\) in this alarm, \d+ affected so far; see /);
+    assert.doesNotMatch(err, /\.docx|\.pdf|\.dcm|\.jpg|\.txt|Patients/, 'no file names on the console');
   });
 });

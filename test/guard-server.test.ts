@@ -18,9 +18,9 @@ import type { StoredSettings } from '../src/config.js';
 import { Guard, guardSettings, makeShare, runBehaviour, type Alarm } from '../src/guard/index.js';
 import { sha256File } from './helpers/backupFixture.js';
 import { runCli, startCli } from './helpers/cli.js';
+import { nextMillisecond, until } from './helpers/poll.js';
 import { call, prepareInstallation, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let s: TestServer;
 let shareDir: string;
 let repoDir: string;
@@ -50,7 +50,7 @@ before(async () => {
   ({ recoveryKey } = await s.cw.backups.init(repoDir, { chunker: { min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 } }));
   // The nightly backup, before the attack: what "undo the attack" restores from.
   await s.cw.backups.run('scheduled');
-  await wait(20); // the attack's first change comes strictly after this snapshot's time
+  await nextMillisecond(); // the attack's first change comes strictly after this snapshot's time
   const started = await s.cw.guard.start();
   assert.ok(started && started.files >= 60, 'the server guard watches the share');
 });
@@ -65,8 +65,8 @@ after(async () => {
 async function attack(behaviour: string, limit: number, seed: number): Promise<Array<{ path: string; t: number }>> {
   const log = path.join(path.dirname(repoDir), `destroyed-${seed}.ndjson`);
   await runBehaviour(behaviour, { dir: shareDir, pace: 40, seed, limit, log });
-  await wait(300);
-  await s.cw.guard.settle();
+  // Every change the attack made has been seen and judged, and the response is done.
+  await s.cw.guard.sync();
   return fs
     .readFileSync(log, 'utf8')
     .split('\n')
@@ -191,7 +191,7 @@ test('carewall guard release --alerts gives back exactly the write bits a standa
   const g = new Guard({ dirs: [dir], alertsFile: alerts, decoys: true, readOnlyOnAlarm: true });
   await g.start();
   fs.appendFileSync(g.decoyPaths[0], 'touched');
-  for (let i = 0; i < 100 && g.alarms.length === 0; i++) await wait(10);
+  await g.sync(); // the decoy's change has been seen and judged
   await g.stop();
   assert.equal(g.alarms[0]?.severity, 'critical');
   assert.equal(fs.statSync(odd).mode & 0o222, 0, 'read-only after the alarm');
@@ -218,14 +218,15 @@ test('carewall start runs the guard on the configured share: an attack by anothe
       // The server has built its baseline once it listens; the attack is a process of its own.
       const sim = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'overwrite', '--pace', '40', '--limit', '8']);
       assert.equal(sim.code, 0, sim.stderr);
-      for (let i = 0; i < 100 && !fs.existsSync(alerts); i++) await wait(50);
+      // The server is another process: its alarm is waited for, as it must come.
+      await until('an alarm line from the server', () => fs.existsSync(alerts));
       const [line] = fs
         .readFileSync(alerts, 'utf8')
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Alarm);
       assert.equal(line.severity, 'high');
-      for (let i = 0; i < 100 && fs.statSync(share).mode & 0o222; i++) await wait(50);
+      await until('the share made read-only by the server', () => (fs.statSync(share).mode & 0o222) === 0);
       assert.equal(fs.statSync(share).mode & 0o222, 0, 'read-only after the alarm');
       assert.ok(!server.output().includes(share), 'the server prints no path');
       const release = await runCli(['guard', 'release', '--data-dir', dataDir]);

@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import { BENIGN, copySnapshot, Guard, makeShare, runBehaviour, type Alarm } from '../src/guard/index.js';
 import { Rng } from '../src/guard/formats.js';
 import { fingerprint, isKnownFormat } from '../src/guard/fingerprint.js';
+import { until } from './helpers/poll.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-test-'));
 after(() => {
@@ -32,7 +33,6 @@ async function share(files = 60): Promise<{ dir: string; alerts: string; base: s
   await makeShare(dir, { files, seed: 7 + n });
   return { dir: fs.realpathSync(dir), alerts: path.join(base, 'alerts.ndjson'), base };
 }
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lines = (file: string) =>
   fs.existsSync(file)
     ? fs
@@ -52,7 +52,8 @@ describe('guard watch', () => {
     const decoy = g.decoyPaths[0];
     assert.ok(fs.existsSync(decoy), 'decoys are real files in the share');
     fs.appendFileSync(decoy, 'x');
-    for (let i = 0; i < 1000 && g.alarms.length === 0; i++) await wait(10); // up to 10 s for what takes milliseconds
+    // Not sync(): its scan would find the change too, and this alarm must come from the event alone.
+    await until('an alarm from the decoy change event', () => g.alarms.length > 0);
     await g.stop();
     const [a] = lines(s.alerts);
     assert.ok(a, 'an alarm line');
@@ -162,7 +163,8 @@ describe('guard watch', () => {
     await g.start();
     const victims = (await import('../src/guard/simulate/behaviours.js')).listTargets(s.dir, 'readdir', new Rng(1)).slice(0, 2);
     for (const v of victims) fs.writeFileSync(v.path, Buffer.alloc(v.size));
-    for (let i = 0; i < 80 && g.alarms.length === 0; i++) await wait(50);
+    // The guard's own rule waits about two seconds of quiet (retries on its timers) before judging.
+    await until('an alarm for the documents wiped with zeros', () => g.alarms.length > 0);
     await g.stop();
     assert.equal(g.alarms.length, 1);
     assert.match(g.alarms[0].reason, /zeros/);

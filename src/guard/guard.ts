@@ -172,7 +172,14 @@ export class Guard {
               fs.rmSync(marker, { force: true }); // after its event: a file made and removed at once may raise none
               resolve();
             });
-            fs.writeFileSync(marker, '');
+            try {
+              fs.writeFileSync(marker, '');
+            } catch {
+              // A folder made read-only by an alarm takes no marker; the scan below still finds its changes.
+              clearTimeout(timer);
+              this.syncWaiters.delete(marker);
+              resolve();
+            }
           }),
       ),
     );

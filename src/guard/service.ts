@@ -133,6 +133,15 @@ export class GuardService {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
+  /**
+   * Waits until every change made to the shares before this call has been seen and judged, and the
+   * alarms' records and notifications are done (tests: "nothing more happened" is then a fact).
+   */
+  async sync(): Promise<void> {
+    await this.guard?.sync();
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
   private track(p: Promise<unknown>): void {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));

@@ -51,15 +51,23 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   };
 }
 
+export interface InstallationOptions {
+  /** Only what a first start does is left to do: a key file and an empty database, as before `init`. */
+  neverStarted?: boolean;
+  /** A PostgreSQL server (a connection string to create databases with) to use instead of DATABASE_URL's or the embedded database. */
+  postgres?: string;
+}
+
 /**
  * An initialised data folder (key file and settings) and, on PostgreSQL, a fresh database: both
  * copies of an installation already migrated (installationTemplate.ts), as a first start leaves it.
  */
-export async function prepareInstallation(overrides: StoredSettings = {}, options: { neverStarted?: boolean } = {}) {
+export async function prepareInstallation(overrides: StoredSettings = {}, options: InstallationOptions = {}) {
   const dataDir = tempDir();
-  const base = process.env.DATABASE_URL;
+  const base = options.postgres ?? process.env.DATABASE_URL;
   const name = base ? `carewall_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}` : undefined;
-  if (options.neverStarted) {
+  // The template belongs with DATABASE_URL's server; on another, the first opening migrates instead.
+  if (options.neverStarted || base !== process.env.DATABASE_URL) {
     // For what only a first start does: a key file and an empty database, as before `init`.
     createKeyFile(dataDir);
     if (base && name) await createDatabase(base, name);
@@ -97,8 +105,12 @@ async function dropDatabase(base: string, name: string): Promise<void> {
   await c.end();
 }
 
-export async function startTestServer(overrides: StoredSettings = {}, configure?: (cw: Carewall) => void): Promise<TestServer> {
-  const inst = await prepareInstallation(overrides);
+export async function startTestServer(
+  overrides: StoredSettings = {},
+  configure?: (cw: Carewall) => void,
+  options: Pick<InstallationOptions, 'postgres'> = {},
+): Promise<TestServer> {
+  const inst = await prepareInstallation(overrides, options);
   const cw = await openCarewall(inst.settings, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   configure?.(cw);
   const app = await buildServer(cw);

@@ -47,18 +47,32 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts an instance, or explains why none can be started here (the caller skips with that reason). */
-export async function startPrivatePostgres(): Promise<PrivatePostgres | { unavailable: string }> {
+/** What is needed before starting: the binaries and, as root, a user to run them as; or why not. */
+function prerequisites(): { bin: string; owner?: { uid: number; gid: number } } | { unavailable: string } {
   const bin = binDir();
   if (!bin) return { unavailable: 'no PostgreSQL server binaries under /usr/lib/postgresql/*/bin' };
-  const asRoot = process.getuid?.() === 0;
-  let owner: { uid: number; gid: number } | undefined;
-  if (asRoot) {
-    const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    if (uid.status !== 0 || gid.status !== 0) return { unavailable: 'running as root and there is no postgres user to run the server as' };
-    owner = { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  }
+  if (process.getuid?.() !== 0) return { bin };
+  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (uid.status !== 0 || gid.status !== 0) return { unavailable: 'running as root and there is no postgres user to run the server as' };
+  return { bin, owner: { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } };
+}
+
+/**
+ * Why no instance can be started here, or undefined: known without starting one, so that a test can
+ * be declared skipped with this reason while the instance itself is started only when it runs.
+ */
+export function privatePostgresUnavailable(): string | undefined {
+  const found = prerequisites();
+  return 'unavailable' in found ? found.unavailable : undefined;
+}
+
+/** Starts an instance, or explains why none can be started here (the caller skips with that reason). */
+export async function startPrivatePostgres(): Promise<PrivatePostgres | { unavailable: string }> {
+  const found = prerequisites();
+  if ('unavailable' in found) return found;
+  const { bin, owner } = found;
+  const asRoot = owner !== undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-pg-'));
   if (owner) fs.chownSync(dir, owner.uid, owner.gid);
   const data = path.join(dir, 'data');
