@@ -51,8 +51,8 @@ export const MIN_SMALL_SAMPLE = 64;
  * random), computed exactly from the multinomial distribution by dynamic programming over the
  * 256 byte values, are 2.3e-7 at n = 64, 1.0e-8 at 128, 4.8e-10 at 256 and 3.5e-11 at 511; the
  * cut-off meets the large-sample rule's (457 at n = 512) almost continuously. False positives
- * (structured bytes judged random) need fewer than 31 equal pairs in 64 bytes where English text
- * has about 130, and chi-square in the thousands at 256 bytes: none for text, CSV, XML or headers.
+ * (structured bytes judged random) need fewer than 32 equal pairs in 64 bytes where English prose
+ * has about 120, and chi-square in the thousands at 256 bytes: none for text, CSV, XML or headers.
  * The fixed entropy rule this replaces missed 84% of 200-byte and all but 0.01% of 256-byte
  * ciphertexts (a sample of n < 256 random bytes cannot show 256 distinct values).
  */
