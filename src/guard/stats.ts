@@ -45,16 +45,17 @@ export const MIN_SMALL_SAMPLE = 64;
 
 /**
  * The small-sample cut-off (64 to 511 bytes): the chi-square(255) quantile at 1 - 1e-12, 447.5.
- * With under two expected counts per byte value the statistic is discrete (for n = 64 it is
- * 192 + 8 x the number of equal pairs) and its right tail is heavier than chi-square's, so the
- * nominal 1e-12 is not the real rate. The real false-negative rates (random bytes judged not
- * random), computed exactly from the multinomial distribution by dynamic programming over the
- * 256 byte values (scripts/guard-cutoff-rates.ts), are 2.3e-7 at n = 64, 1.0e-8 at 128, 4.8e-10
- * at 256 and 3.5e-11 at 511; the cut-off meets the large-sample rule's (457 at n = 512) almost continuously. False positives
- * (structured bytes judged random) need fewer than 32 equal pairs in 64 bytes where English prose
- * has about 120, and chi-square in the thousands at 256 bytes: none for text, CSV, XML or headers.
- * The fixed entropy rule this replaces missed 84% of 200-byte and all but 0.01% of 256-byte
- * ciphertexts (a sample of n < 256 random bytes cannot show 256 distinct values).
+ * With under two expected counts per byte value the statistic is discrete (for n = 64 it is 192 + 8
+ * x the number of equal pairs) and its right tail is heavier than chi-square's, so the nominal
+ * 1e-12 is not the real rate. The real false-negative rates (random bytes judged not random),
+ * computed exactly from the multinomial distribution by dynamic programming over the 256 byte
+ * values (scripts/guard-cutoff-rates.ts), are 2.3e-7 at n = 64, 1.0e-8 at 128, 4.8e-10 at 256 and
+ * 3.5e-11 at 511; the cut-off meets the large-sample rule's (457 at n = 512) almost continuously.
+ * False positives (structured bytes judged random) need fewer than 32 equal pairs in 64 bytes where
+ * English prose has about 120, and chi-square in the thousands at 256 bytes: none for text, CSV,
+ * XML or headers. The fixed entropy rule this replaces missed 84% of 200-byte and all but 0.01% of
+ * 256-byte ciphertexts (it asked 256 bytes for 7.36 bits a byte; 256 random bytes show about 7.17,
+ * since a third of the byte values never occur in so few).
  */
 const SMALL_SAMPLE_CUT = jStat.chisquare.inv(1 - 1e-12, 255);
 
