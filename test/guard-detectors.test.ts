@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import { compareToBaseline, foreignExtension, similarSize } from '../src/guard/evidence.js';
 import { fingerprintOf, sampleOffsets, type Fingerprint } from '../src/guard/fingerprint.js';
-import { csv, dicom, docx, jpeg, pdf, Rng, txt } from '../src/guard/formats.js';
+import { csv, dicom, docx, jpeg, pdf, png, Rng, txt } from '../src/guard/formats.js';
 import { isStrongNote, isWeakNote, scoreNote } from '../src/guard/notes.js';
 import { isBase64OfRandom, isText, looksRandom, looksStructured } from '../src/guard/stats.js';
 
@@ -137,6 +137,79 @@ describe('a changed file against its baseline', () => {
   });
   test('a document converted to another known format under its name is no evidence', async () => {
     assert.equal(compareToBaseline(await fp(await docx(rng)), await fp(pdf(rng))), undefined);
+  });
+});
+
+describe('small files and short base64', () => {
+  // Own seeded streams, so these tests neither shift nor depend on the keys drawn above.
+  const keyRng = new Rng(525);
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(keyRng.next() * 256)));
+  const aes = (b: Buffer) => {
+    const c = crypto.createCipheriv('aes-256-ctr', bytes(32), bytes(16));
+    return Buffer.concat([c.update(b), c.final()]);
+  };
+  const chacha = (b: Buffer) => {
+    const c = crypto.createCipheriv('chacha20-poly1305', bytes(32), bytes(12), { authTagLength: 16 });
+    return Buffer.concat([c.update(b), c.final(), c.getAuthTag()]); // ciphertext then tag, as on disk
+  };
+  const local = new Rng(342);
+  const note = (n: number) => txt(local, 400).subarray(0, n);
+
+  test('ciphertext of 64 to 511 bytes looks random under every one of 400 keys a size (AES-CTR and ChaCha20)', () => {
+    const missed: string[] = [];
+    for (const n of [64, 100, 128, 200, 256, 300, 400, 511])
+      for (let k = 0; k < 400; k++) {
+        if (!looksRandom(aes(note(n)))) missed.push(`aes ${n}`);
+        if (!looksRandom(chacha(note(n - 16)))) missed.push(`chacha ${n}`);
+      }
+    assert.deepEqual(missed, []);
+  });
+  test('small structured samples do not look random: text, CSV, the heads of a PNG, DICOM and PDF', () => {
+    for (const n of [64, 128, 256, 511]) {
+      assert.equal(looksRandom(note(n)), false, `text ${n}`);
+      assert.equal(looksRandom(csv(local).subarray(0, n)), false, `csv ${n}`);
+      // A PNG's framing is in its first 128 bytes; past them its deflate stream dilutes it (why
+      // base64 is also judged on its first 128 decoded bytes).
+      if (n <= 128) assert.equal(looksRandom(png(local, 64).subarray(0, n)), false, `png ${n}`);
+      assert.equal(looksRandom(dicom(local, 128).subarray(0, n)), false, `dicom ${n}`);
+      assert.equal(looksRandom(pdf(local).subarray(0, n)), false, `pdf ${n}`);
+    }
+  });
+  test('base64 of ciphertext from 256 bytes (342 symbols) up is base64 of random under every one of 300 keys a size', () => {
+    const missed: string[] = [];
+    for (const n of [256, 257, 300, 384, 400, 511, 524, 600, 1000, 3000])
+      for (let k = 0; k < 300; k++) {
+        if (!isBase64OfRandom(Buffer.from(aes(note(n)).toString('base64')))) missed.push(`aes ${n}`);
+        if (!isBase64OfRandom(asBase64(chacha(note(n - 16))))) missed.push(`chacha ${n} wrapped`);
+        if (!isBase64OfRandom(Buffer.from(chacha(note(n - 16)).toString('base64url')))) missed.push(`chacha ${n} url-safe`);
+      }
+    assert.deepEqual(missed, []);
+  });
+  test('a small note or PNG replaced by base64 of its ciphertext is destroyed (weight 1) under every one of 200 keys', async () => {
+    for (const orig of [note(256), note(300), note(450), note(524), png(local, 20), png(local, 28)]) {
+      const base = await fp(orig);
+      const missed: number[] = [];
+      for (let k = 0; k < 200; k++) {
+        const s = compareToBaseline(base, await fp(asBase64(k % 2 ? aes(orig) : chacha(orig))));
+        if (!(s && s.weight >= 1)) missed.push(k);
+      }
+      assert.deepEqual(missed, [], `${base.kind} of ${orig.length} bytes`);
+    }
+  });
+  test('base64 of a small text, CSV or PNG is not base64 of random: the file stays text', async () => {
+    const benign = [note(260), note(400), note(700), csv(local, 8), csv(local, 20)];
+    for (let side = 6; side <= 96; side += 3) benign.push(png(local, side));
+    for (const b of benign) {
+      for (const encoded of [Buffer.from(b.toString('base64')), asBase64(b)]) {
+        assert.equal(isBase64OfRandom(encoded), false, `${b.subarray(1, 4).toString('latin1')} of ${b.length} bytes`);
+        assert.equal((await fp(encoded)).kind, 'text');
+      }
+    }
+  });
+  test('under the floor (255 bytes, 340 symbols) no verdict is claimed, even for ciphertext', () => {
+    // A short base64 string is a token or a key as often as a file: below 342 symbols the symbol
+    // counts cannot tell (under 5.3 expected a symbol), so it stays text.
+    assert.equal(isBase64OfRandom(Buffer.from(aes(note(255)).toString('base64'))), false);
   });
 });
 

@@ -151,6 +151,35 @@ export function pdf(rng: Rng, pages = rng.int(1, 6)): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * A PNG: signature, IHDR, one IDAT (the zlib-deflated, filter-0 scanlines of a grayscale image with
+ * sensor noise) and IEND, each chunk with its CRC. Small ones are icons, signatures and stamps:
+ * what a clinic stores base64-encoded inside exports.
+ */
+export function png(rng: Rng, side = rng.int(8, 64)): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 8; // bit depth; colour type 0 (grayscale), deflate, filter method 0, no interlace
+  const pixels = noiseImage(rng, side, side);
+  const scanlines = Buffer.alloc(side * (side + 1));
+  for (let y = 0; y < side; y++) pixels.copy(scanlines, y * (side + 1) + 1, y * side, (y + 1) * side);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(scanlines, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 /** A smooth image with sensor noise: what scans and photos look like before compression. */
 function noiseImage(rng: Rng, w: number, h: number): Buffer {
   const b = Buffer.alloc(w * h);
