@@ -1,5 +1,4 @@
-/** A worker thread of `carewall audit verify`: hashes the chunks the main thread reads (verifyChunk.ts). */
-import { serveWorker } from '../util/index.js';
+/** A worker thread of `carewall audit verify`: hashes the chunks the main thread reads (verifyChunk.ts; a WorkerPool's module). */
 import { hashChunk } from './verifyChunk.js';
 
-serveWorker(hashChunk);
+export default hashChunk;

@@ -1,5 +1,4 @@
-/** A worker thread of `carewall import`: validates the batches the main thread reads (validation.ts). */
-import { serveWorker } from '../util/index.js';
+/** A worker thread of `carewall import`: validates the batches the main thread reads (validation.ts; a WorkerPool's module). */
 import { validateForImport, type ToValidate } from './validation.js';
 
-serveWorker((items: ToValidate[]) => items.map(validateForImport));
+export default (items: ToValidate[]) => items.map(validateForImport);

@@ -3,8 +3,10 @@
  * thread nor outlive its welcome: the worker is terminated once it has answered, at a deadline, or
  * when the caller gives up (an AbortSignal, e.g. the server shutting down). Terminating a thread
  * stops even a loop that never returns, which nothing inside the thread could. The worker module
- * answers with `serveWorker` (workerPool.ts).
+ * answers with `serveWorker` (below). A thread of its own per task, not a WorkerPool's: a pool's
+ * threads are shared and kept, and a task stopped at its deadline must take its thread with it.
  */
+import { parentPort } from 'node:worker_threads';
 import { startWorker } from './workerThread.js';
 
 /** A worker module: its base name beside `callerUrl` (see startWorker). */
@@ -73,6 +75,17 @@ export function runWorkerTask<Task, Result>(module: WorkerModule, task: Task, op
       worker.postMessage({ id: 0, task });
     } catch (err) {
       finish(() => reject(err as Error));
+    }
+  });
+}
+
+/** In a worker module run by runWorkerTask: answers the request (`{id, task}`) with `handle`. */
+export function serveWorker<Task, Result>(handle: (task: Task) => Result): void {
+  parentPort?.on('message', (msg: { id: number; task: Task }) => {
+    try {
+      parentPort?.postMessage({ id: msg.id, result: handle(msg.task) });
+    } catch (err) {
+      parentPort?.postMessage({ id: msg.id, error: (err as Error).message || 'the worker failed' });
     }
   });
 }
