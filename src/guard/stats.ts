@@ -138,7 +138,7 @@ const BASE64_SYMBOL_CUT = jStat.chisquare.inv(1 - 1e-12, 63);
  * File formats keep their structure at the head (signature, fixed header, first chunk or entry
  * table); in a small file compressed content can dilute it below what the whole sample's test
  * sees. A PNG's 57 bytes of signature and chunk framing, 17 of them zero, vanish in 400 bytes of
- * deflate (chi-square about 400, under the cut-off) but not in 128 (80 equal pairs are the most
+ * deflate (chi-square about 400, under the cut-off) but not in 128 (79 equal pairs are the most
  * the cut-off allows; the zeros alone make 136). Random bytes pass on 128 bytes but for 1.0e-8.
  */
 const HEAD_WINDOW = 128;
@@ -153,7 +153,7 @@ const HEAD_WINDOW = 128;
  * fails at its head. All must pass, so the false-negative rate is at most the sum, 1.1e-8 a sample
  * (4.7e-11 + 4.8e-10 + 1.0e-8) at the 342-symbol floor and about 1e-8 on 4 KiB samples, at most
  * 3e-8 for a file of three samples. What passes that is not ciphertext is base64 of data with no
- * structure: headerless compressed data, a key. Below the floor no verdict is given: a short
+ * structure: compressed data whose header is a few bytes (gzip's ten, deflate's none), a key. Below the floor no verdict is given: a short
  * base64 string is a token or a key as often as a file.
  */
 export function isBase64OfRandom(buf: Uint8Array): boolean {
