@@ -59,6 +59,8 @@ export class Guard {
   private readonly recentNew: Array<{ path: string; fp: Fingerprint; t: number }> = [];
   private readonly inFlight = new Map<string, boolean>(); // path -> dirty again
   private readonly retries = new Map<string, number>();
+  /** Timers of files looked at again once their write has finished (judge: empty or zeros). */
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly watchers: fs.FSWatcher[] = [];
   private readonly exclude: string[];
   private readonly own: Set<string>;
@@ -139,6 +141,8 @@ export class Guard {
     this.stopped = true;
     for (const w of this.watchers) w.close();
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 5));
     await this.desk.settle();
   }
@@ -155,7 +159,9 @@ export class Guard {
    * marker file is made in every watched folder and removed once its event is here, so events in
    * flight have arrived; then the periodic scan runs once, which finds any change whose event has
    * not (Node's recursive watcher on Linux learns of changes to existing files by polling their
-   * status). Markers are never judged.
+   * status). Markers are never judged. A file left empty or zero-filled is looked at again until
+   * its write is over (about two seconds): sync() waits for that verdict too, so a wiped document
+   * has then raised its alarm and a write still under way raised none.
    */
   async sync(timeoutMs = 10_000): Promise<void> {
     await Promise.all(
@@ -184,6 +190,8 @@ export class Guard {
       ),
     );
     await this.scan();
+    // A retry's timer hands its file to enqueue() (in flight at once), so the two never both read 0 early.
+    while (this.inFlight.size > 0 || this.retryTimers.size > 0) await new Promise((r) => setTimeout(r, 5));
     await this.settle();
   }
 
@@ -289,7 +297,11 @@ export class Guard {
       const n = (this.retries.get(p) ?? 0) + 1;
       this.retries.set(p, n);
       if (n <= 20) {
-        setTimeout(() => this.enqueue(p), 10 * n).unref(); // 10 ms, then longer: about 2 s in all
+        const t = setTimeout(() => {
+          this.retryTimers.delete(t);
+          this.enqueue(p);
+        }, 10 * n).unref(); // 10 ms, then longer: about 2 s in all
+        this.retryTimers.add(t);
         return;
       }
       this.retries.delete(p);
