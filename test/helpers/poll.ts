@@ -7,13 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 
-/** Polls `check` until it holds; after `tries` checks `every` ms apart, fails saying `what` did not happen. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, { tries = 200, every = 50 } = {}): Promise<void> {
+/**
+ * Polls `check` until it holds; after `tries` checks `every` ms apart, fails saying `what` did not
+ * happen. `what` may be a function, read only then: a message quoting output so far needs the
+ * output at the failure, not at the call.
+ */
+export async function until(what: string | (() => string), check: () => boolean | Promise<boolean>, { tries = 200, every = 50 } = {}): Promise<void> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return;
     await pause(every);
   }
-  throw new Error(`${what}: still not so after ${tries} checks`);
+  throw new Error(`${typeof what === 'function' ? what() : what}: still not so after ${tries} checks`);
 }
 
 /** Resolves once Date.now() is past the millisecond it was at when called: what comes after is strictly later. */
