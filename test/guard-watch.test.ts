@@ -13,6 +13,7 @@ import { BENIGN, copySnapshot, Guard, makeShare, runBehaviour, type Alarm } from
 import { Rng } from '../src/guard/formats.js';
 import { fingerprint, isKnownFormat } from '../src/guard/fingerprint.js';
 import { until } from './helpers/poll.js';
+import { Seeded, testSeed } from './helpers/seeded.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-test-'));
 after(() => {
@@ -188,7 +189,9 @@ describe('guard watch', () => {
     const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
     await g.start();
     fs.mkdirSync(path.join(s.dir, 'Lab exports'));
-    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(s.dir, 'Lab exports', `results-${i}.pgp`), (await import('node:crypto')).randomBytes(20000));
+    // Seeded noise stands in for ciphertext: the same files on every run (helpers/seeded.ts).
+    const noise = new Seeded(testSeed(30));
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(s.dir, 'Lab exports', `results-${i}.pgp`), noise.bytes(20000));
     await g.sync();
     await g.stop();
     assert.deepEqual(
