@@ -14,10 +14,8 @@ import { NoteTracker } from './notes.js';
 import { IncidentDesk, sideFiles, type Alarm, type Severity } from './incident.js';
 import type { ProtectiveSnapshot } from './response.js';
 import { SHARE_MARKER } from './share.js';
+import { SyncMarkers } from './syncMarkers.js';
 import { listTree, mapLimit } from './tree.js';
-
-/** The name `sync()` gives its marker files. */
-const SYNC_MARKER = '.carewall-guard-sync-';
 
 export interface GuardOptions {
   dirs: string[];
@@ -66,9 +64,7 @@ export class Guard {
   private readonly own: Set<string>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
-  /** Markers of `sync()` waiting for their own event, by path. */
-  private readonly syncWaiters = new Map<string, () => void>();
-  private syncs = 0;
+  private readonly markers = new SyncMarkers();
   private readonly desk: IncidentDesk;
   readonly affectedFile: string;
   /** Modes taken off by the read-only response, kept for `release` (see response.ts). */
@@ -110,13 +106,7 @@ export class Guard {
         const w = fs.watch(root, { recursive: true }, (_event, name) => {
           if (!name) return;
           const p = path.join(root, name.toString());
-          const synced = this.syncWaiters.get(p);
-          if (synced) {
-            this.syncWaiters.delete(p);
-            synced();
-            return;
-          }
-          this.enqueue(p);
+          if (!this.markers.arrived(p)) this.enqueue(p);
         });
         w.on('error', () => {}); // a vanished subfolder; the periodic scan covers the rest
         this.watchers.push(w);
@@ -164,31 +154,7 @@ export class Guard {
    * has then raised its alarm and a write still under way raised none.
    */
   async sync(timeoutMs = 10_000): Promise<void> {
-    await Promise.all(
-      this.roots.map(
-        (root) =>
-          new Promise<void>((resolve, reject) => {
-            const marker = path.join(root, `${SYNC_MARKER}${process.pid}-${++this.syncs}`);
-            const timer = setTimeout(() => {
-              this.syncWaiters.delete(marker);
-              reject(new Error('the file-system watcher did not deliver its events'));
-            }, timeoutMs);
-            this.syncWaiters.set(marker, () => {
-              clearTimeout(timer);
-              fs.rmSync(marker, { force: true }); // after its event: a file made and removed at once may raise none
-              resolve();
-            });
-            try {
-              fs.writeFileSync(marker, '');
-            } catch {
-              // A folder made read-only by an alarm takes no marker; the scan below still finds its changes.
-              clearTimeout(timer);
-              this.syncWaiters.delete(marker);
-              resolve();
-            }
-          }),
-      ),
-    );
+    await this.markers.passThrough(this.roots, timeoutMs);
     await this.scan();
     // A retry's timer hands its file to enqueue() (in flight at once), so the two never both read 0 early.
     while (this.inFlight.size > 0 || this.retryTimers.size > 0) await new Promise((r) => setTimeout(r, 5));
@@ -201,7 +167,7 @@ export class Guard {
 
   private skip(p: string): boolean {
     if (this.own.has(p)) return true;
-    if (path.basename(p) === SHARE_MARKER || path.basename(p).startsWith(SYNC_MARKER)) return true;
+    if (path.basename(p) === SHARE_MARKER || SyncMarkers.isMarker(p)) return true;
     if (this.exclude.some((e) => p === e || p.startsWith(e + path.sep))) return true;
     // Version-control internals are compressed objects that tools rewrite by the thousand.
     return p.split(path.sep).includes('.git');
