@@ -13,7 +13,7 @@ import { createLogger } from '../src/log.js';
 import { openCarewall, type Carewall } from '../src/runtime.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation } from './helpers/fixtures.js';
-import { databaseClockPast } from './helpers/poll.js';
+import { aheadOfDatabaseClock, databaseClockPast } from './helpers/poll.js';
 import { sharedPostgres, sharedPostgresUnavailable } from './helpers/sharedPostgres.js';
 
 describe('with the cache serving decisions', () => {
@@ -55,33 +55,38 @@ describe('with the cache serving decisions', () => {
   });
 
   test('a membership that runs out closes the chart when it ends, with no write to announce it', async () => {
-    const ends = new Date(Date.now() + 1500).toISOString();
-    const c = await chart((patient) => ({
-      resourceType: 'CareTeam',
-      status: 'active',
-      subject: { reference: `Patient/${patient}` },
-      participant: [{ member: { reference: me }, period: { end: ends } }],
-    }));
-    assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
+    // The first read counts only if made while the membership held (aheadOfDatabaseClock checks).
+    const { at: ends, seen: c } = await aheadOfDatabaseClock(s.cw.db, async (ends) => {
+      const c = await chart((patient) => ({
+        resourceType: 'CareTeam',
+        status: 'active',
+        subject: { reference: `Patient/${patient}` },
+        participant: [{ member: { reference: me }, period: { end: ends } }],
+      }));
+      return { ...c, before: await read(`/fhir/Observation/${c.observation}`) };
+    });
+    assert.equal(c.before, 200);
     await databaseClockPast(s.cw.db, ends);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
   });
 
   test('an appointment opens the chart when it starts, though a refusal was cached before', async () => {
-    const c = await chart();
-    const starts = new Date(Date.now() + 1500).toISOString();
-    await make({
-      resourceType: 'Appointment',
-      status: 'booked',
-      start: starts,
-      end: new Date(Date.now() + 3_600_000).toISOString(),
-      participant: [
-        { actor: { reference: `Patient/${c.patient}` }, status: 'accepted' },
-        { actor: { reference: me }, status: 'accepted' },
-      ],
+    // The refusals count only if given before the appointment began (aheadOfDatabaseClock checks).
+    const { at: starts, seen: c } = await aheadOfDatabaseClock(s.cw.db, async (starts) => {
+      const c = await chart();
+      await make({
+        resourceType: 'Appointment',
+        status: 'booked',
+        start: starts,
+        end: new Date(Date.now() + 3_600_000).toISOString(),
+        participant: [
+          { actor: { reference: `Patient/${c.patient}` }, status: 'accepted' },
+          { actor: { reference: me }, status: 'accepted' },
+        ],
+      });
+      return { ...c, before: [await read(`/fhir/Observation/${c.observation}`), await read(`/fhir/Observation/${c.observation}`)] };
     });
-    assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
-    assert.equal(await read(`/fhir/Observation/${c.observation}`), 403);
+    assert.deepEqual(c.before, [403, 403]);
     await databaseClockPast(s.cw.db, starts);
     assert.equal(await read(`/fhir/Observation/${c.observation}`), 200);
   });
@@ -189,7 +194,7 @@ describe('the cache on its own', () => {
     await cache.start();
     const ticket = cache.ticket();
     cache.forget({ patients: ['p1'] }); // a revocation lands while the context was being read
-    cache.set(ticket, 'caller', 'Practitioner/a', 'p1', 'allowed (stale)', performance.now(), null);
+    cache.set(ticket, 'caller', 'Practitioner/a', 'p1', 'allowed (stale)', cache.now(), null);
     assert.equal(cache.get('caller', 'p1'), undefined);
     await cache.stop();
   });
@@ -198,7 +203,7 @@ describe('the cache on its own', () => {
     const cache = new ContextCache<string>(fakeDatabase(true).db);
     await cache.start();
     const put = (caller: string, practitioner: string, patient: string) =>
-      cache.set(cache.ticket(), caller, practitioner, patient, `${caller}:${patient}`, performance.now(), null);
+      cache.set(cache.ticket(), caller, practitioner, patient, `${caller}:${patient}`, cache.now(), null);
     put('a', 'Practitioner/a', 'p1');
     put('a', 'Practitioner/a', 'p2');
     put('b', 'Practitioner/b', 'p2');

@@ -92,7 +92,11 @@ describe('carewall guard (CLI)', () => {
       assert.match(err, /guard: watching \d+ files in \d+ folders, \d+ decoys planted/);
       const r = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'random', '--pace', '40', '--limit', '10']);
       assert.equal(r.code, 0, r.stderr);
-      await until(`an ALARM line on the console (so far: ${err})`, () => /ALARM/.test(err) || child.exitCode !== null);
+      await until(
+        () => `an ALARM line on the console (so far: ${err})`,
+        () => /ALARM/.test(err) || child.exitCode !== null,
+      );
+      assert.match(err, /ALARM/, 'the watcher ended without an alarm');
       const line = JSON.parse(fs.readFileSync(alerts, 'utf8').split('\n')[0]);
       assert.ok(['critical', 'high'].includes(line.severity));
     } finally {

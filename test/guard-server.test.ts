@@ -222,8 +222,9 @@ test('carewall start runs the guard on the configured share: an attack by anothe
       // The server has built its baseline once it listens; the attack is a process of its own.
       const sim = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'overwrite', '--pace', '40', '--limit', '8']);
       assert.equal(sim.code, 0, sim.stderr);
-      // The server is another process: its alarm is waited for, as it must come.
-      await until('an alarm line from the server', () => fs.existsSync(alerts));
+      // The server is another process: its alarm is waited for, as it must come. The file exists a
+      // moment before its first line is written: a whole line (up to its newline) is waited for.
+      await until('an alarm line from the server', () => fs.existsSync(alerts) && fs.readFileSync(alerts, 'utf8').includes('\n'));
       const [line] = fs
         .readFileSync(alerts, 'utf8')
         .split('\n')

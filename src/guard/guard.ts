@@ -14,10 +14,8 @@ import { NoteTracker } from './notes.js';
 import { IncidentDesk, sideFiles, type Alarm, type Severity } from './incident.js';
 import type { ProtectiveSnapshot } from './response.js';
 import { SHARE_MARKER } from './share.js';
+import { SyncMarkers } from './syncMarkers.js';
 import { listTree, mapLimit } from './tree.js';
-
-/** The name `sync()` gives its marker files. */
-const SYNC_MARKER = '.carewall-guard-sync-';
 
 export interface GuardOptions {
   dirs: string[];
@@ -59,14 +57,14 @@ export class Guard {
   private readonly recentNew: Array<{ path: string; fp: Fingerprint; t: number }> = [];
   private readonly inFlight = new Map<string, boolean>(); // path -> dirty again
   private readonly retries = new Map<string, number>();
+  /** Timers of files looked at again once their write has finished (judge: empty or zeros). */
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly watchers: fs.FSWatcher[] = [];
   private readonly exclude: string[];
   private readonly own: Set<string>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
-  /** Markers of `sync()` waiting for their own event, by path. */
-  private readonly syncWaiters = new Map<string, () => void>();
-  private syncs = 0;
+  private readonly markers = new SyncMarkers();
   private readonly desk: IncidentDesk;
   readonly affectedFile: string;
   /** Modes taken off by the read-only response, kept for `release` (see response.ts). */
@@ -108,13 +106,7 @@ export class Guard {
         const w = fs.watch(root, { recursive: true }, (_event, name) => {
           if (!name) return;
           const p = path.join(root, name.toString());
-          const synced = this.syncWaiters.get(p);
-          if (synced) {
-            this.syncWaiters.delete(p);
-            synced();
-            return;
-          }
-          this.enqueue(p);
+          if (!this.markers.arrived(p)) this.enqueue(p);
         });
         w.on('error', () => {}); // a vanished subfolder; the periodic scan covers the rest
         this.watchers.push(w);
@@ -139,6 +131,8 @@ export class Guard {
     this.stopped = true;
     for (const w of this.watchers) w.close();
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 5));
     await this.desk.settle();
   }
@@ -155,35 +149,15 @@ export class Guard {
    * marker file is made in every watched folder and removed once its event is here, so events in
    * flight have arrived; then the periodic scan runs once, which finds any change whose event has
    * not (Node's recursive watcher on Linux learns of changes to existing files by polling their
-   * status). Markers are never judged.
+   * status). Markers are never judged. A file left empty or zero-filled is looked at again until
+   * its write is over (about two seconds): sync() waits for that verdict too, so a wiped document
+   * has then raised its alarm and a write still under way raised none.
    */
   async sync(timeoutMs = 10_000): Promise<void> {
-    await Promise.all(
-      this.roots.map(
-        (root) =>
-          new Promise<void>((resolve, reject) => {
-            const marker = path.join(root, `${SYNC_MARKER}${process.pid}-${++this.syncs}`);
-            const timer = setTimeout(() => {
-              this.syncWaiters.delete(marker);
-              reject(new Error('the file-system watcher did not deliver its events'));
-            }, timeoutMs);
-            this.syncWaiters.set(marker, () => {
-              clearTimeout(timer);
-              fs.rmSync(marker, { force: true }); // after its event: a file made and removed at once may raise none
-              resolve();
-            });
-            try {
-              fs.writeFileSync(marker, '');
-            } catch {
-              // A folder made read-only by an alarm takes no marker; the scan below still finds its changes.
-              clearTimeout(timer);
-              this.syncWaiters.delete(marker);
-              resolve();
-            }
-          }),
-      ),
-    );
+    await this.markers.passThrough(this.roots, timeoutMs);
     await this.scan();
+    // A retry's timer hands its file to enqueue() (in flight at once), so the two never both read 0 early.
+    while (this.inFlight.size > 0 || this.retryTimers.size > 0) await new Promise((r) => setTimeout(r, 5));
     await this.settle();
   }
 
@@ -193,7 +167,7 @@ export class Guard {
 
   private skip(p: string): boolean {
     if (this.own.has(p)) return true;
-    if (path.basename(p) === SHARE_MARKER || path.basename(p).startsWith(SYNC_MARKER)) return true;
+    if (path.basename(p) === SHARE_MARKER || SyncMarkers.isMarker(p)) return true;
     if (this.exclude.some((e) => p === e || p.startsWith(e + path.sep))) return true;
     // Version-control internals are compressed objects that tools rewrite by the thousand.
     return p.split(path.sep).includes('.git');
@@ -289,7 +263,11 @@ export class Guard {
       const n = (this.retries.get(p) ?? 0) + 1;
       this.retries.set(p, n);
       if (n <= 20) {
-        setTimeout(() => this.enqueue(p), 10 * n).unref(); // 10 ms, then longer: about 2 s in all
+        const t = setTimeout(() => {
+          this.retryTimers.delete(t);
+          this.enqueue(p);
+        }, 10 * n).unref(); // 10 ms, then longer: about 2 s in all
+        this.retryTimers.add(t);
         return;
       }
       this.retries.delete(p);

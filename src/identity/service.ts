@@ -31,6 +31,12 @@ import { matchTotp, newTotpSecret, openTotpSecret, rolesRequireTotp, sealTotpSec
 
 export class IdentityService {
   private readonly listeners: Array<(e: IdentityEvent) => Promise<void>> = [];
+  /**
+   * The clock TOTP codes are matched by (the rest of sign-in time is the database's now()). Tests
+   * hold it at a moment, as with updates.clock, so "the previous step" cannot become two steps old
+   * between computing a code and its check.
+   */
+  clock: { now(): number } = Date;
 
   constructor(
     private readonly db: Database,
@@ -335,7 +341,7 @@ export class IdentityService {
   private matchOtp(account: LoginRow, otp: unknown): number | null {
     if (typeof otp !== 'string' || !account.totpSecretSealed) return null;
     const secret = openTotpSecret(this.keyring.generalKey(), account.totpSecretSealed, account.id);
-    return matchTotp(secret, otp);
+    return matchTotp(secret, otp, this.clock.now());
   }
 
   /** Housekeeping that must not turn a successful login into an error: the session already exists. */

@@ -7,13 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 
-/** Polls `check` until it holds; after `tries` checks `every` ms apart, fails saying `what` did not happen. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, { tries = 200, every = 50 } = {}): Promise<void> {
+/**
+ * Polls `check` until it holds; after `tries` checks `every` ms apart, fails saying `what` did not
+ * happen. `what` may be a function, read only then: a message quoting output so far needs the
+ * output at the failure, not at the call.
+ */
+export async function until(what: string | (() => string), check: () => boolean | Promise<boolean>, { tries = 200, every = 50 } = {}): Promise<void> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return;
     await pause(every);
   }
-  throw new Error(`${what}: still not so after ${tries} checks`);
+  throw new Error(`${typeof what === 'function' ? what() : what}: still not so after ${tries} checks`);
 }
 
 /** Resolves once Date.now() is past the millisecond it was at when called: what comes after is strictly later. */
@@ -53,4 +57,25 @@ export async function databaseClockPast(db: { query(sql: string, params?: unknow
     const { rows } = await db.query('select clock_timestamp() > $1::timestamptz as past', [iso]);
     return (rows[0] as { past: boolean }).past;
   });
+}
+
+/**
+ * For a test of what time alone changes at a moment `at`: runs `setup(at)` with `at` `margin` ms
+ * ahead, and gives back what it returned once the database clock is still before `at` after it,
+ * so that what `setup` saw was seen before the moment. A machine too loaded to finish in the margin
+ * sets the case up again with twice the margin (a fresh case: `setup` must make its own records),
+ * rather than failing on a premise that did not hold; after `tries` such runs it fails saying so.
+ */
+export async function aheadOfDatabaseClock<T>(
+  db: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> },
+  setup: (at: string) => Promise<T>,
+  { margin = 500, tries = 4 } = {},
+): Promise<{ at: string; seen: T }> {
+  for (let i = 0; i < tries; i++, margin *= 2) {
+    const at = new Date(Date.now() + margin).toISOString();
+    const seen = await setup(at);
+    const { rows } = await db.query('select clock_timestamp() < $1::timestamptz as before', [at]);
+    if ((rows[0] as { before: boolean }).before) return { at, seen };
+  }
+  throw new Error(`the case was not set up before its moment in ${tries} tries (the last with ${margin / 2} ms)`);
 }
