@@ -133,6 +133,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
     .requiredOption('--hardware-id <id...>', 'hardware ids the image is for')
     .requiredOption('--release-counter <n>', 'above every earlier release of the class (devices refuse to go back)', wholeNumber)
     .requiredOption('--min-upgrade-from <version>', 'the lowest installed version that may upgrade to it')
+    .option('--image-version <version>', 'the version the image installs (devices report it; the device agent needs it)')
     .requiredOption('--out <file>', 'unsigned class metadata to create')
     .action(
       ctx.onDataFolder(
@@ -144,6 +145,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
           hardwareId: string[];
           releaseCounter: number;
           minUpgradeFrom: string;
+          imageVersion?: string;
           out: string;
         }) => {
           mustBeNew(io, opts.out);
@@ -156,6 +158,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
             hardwareIds: opts.hardwareId,
             releaseCounter: opts.releaseCounter,
             minUpgradeFrom: opts.minUpgradeFrom,
+            version: opts.imageVersion,
           };
           handOut(await withCarewall(opts.dataDir, (cw) => cw.updates.stage(plan)), opts.out);
         },
