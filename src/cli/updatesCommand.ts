@@ -11,6 +11,7 @@ import { parsePublicKey, parseSignatureFile, readPrivateKeyFile, signProposal, w
 import { wholeNumber } from './argParsers.js';
 import { WHILE_SERVING, type CommandContext } from './context.js';
 import { resolvePath, type CommandIo } from './io.js';
+import { registerUpdatesDeviceCommands } from './updatesDeviceCommand.js';
 
 const threshold = (v: string) => {
   const n = wholeNumber(v);
@@ -74,8 +75,8 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
       io.out(`signed ${signature.role} version ${signature.version} with key ${signature.keyid}: ${opts.out}`);
     });
 
-  const dataCommand = (name: string, description: string) =>
-    updates.command(name).description(description).option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR).addHelpText('after', `\n${WHILE_SERVING}`);
+  const dataCommand = (name: string, description: string, parent: Command = updates) =>
+    parent.command(name).description(description).option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR).addHelpText('after', `\n${WHILE_SERVING}`);
 
   dataCommand('root', "the repository's current root metadata (JSON), to provision devices with").action(
     ctx.onDataFolder(async (opts: { dataDir: string }) => {
@@ -202,4 +203,6 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
         io.out(`proposal ${opts.id} withdrawn`);
       }),
     );
+
+  registerUpdatesDeviceCommands(updates, dataCommand, ctx);
 }

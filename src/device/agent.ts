@@ -50,9 +50,8 @@ export type AgentResult =
 const SAFE_PATH = /^[a-z0-9]+(-[a-z0-9]+)*\.[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 export const newestForHardware: Chooser = (targets, device) =>
-  targets
-    .filter((t) => hardwareIdsOf(t).includes(device.hardwareId))
-    .sort((a, b) => Number(b.custom.releaseCounter) - Number(a.custom.releaseCounter))[0]?.path;
+  targets.filter((t) => hardwareIdsOf(t).includes(device.hardwareId)).sort((a, b) => Number(b.custom.releaseCounter) - Number(a.custom.releaseCounter))[0]
+    ?.path;
 
 function hardwareIdsOf(t: TargetFile): string[] {
   const ids = t.custom.hardwareIds;
