@@ -166,6 +166,7 @@ describe('carewall device-agent', () => {
     const signed = signManifest(manifest(), key);
     assert.equal((await post(d.id, { ...signed, manifest: signed.manifest.replace('2.0"', '9.0"') })).status, 403, 'altered after signing');
     assert.equal((await post(d.id, { manifest: signed.manifest })).status, 400);
+    assert.equal((await post(d.id, { ...signed, padding: 'x'.repeat(100 * 1024) })).status, 413, 'a stranger’s body stays small');
     assert.equal(await stored(), before, 'nothing refused is kept');
     assert.equal((await post(d.id, signed)).status, 201);
     assert.equal((await post(d.id, signed)).status, 409, 'the same manifest again');
