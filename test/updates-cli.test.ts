@@ -121,4 +121,18 @@ describe('carewall updates while the server runs on the same data folder', () =>
     cleanups.push(() => d.cleanup());
     assert.deepEqual(await d.fetch('pump.fw-1.img'), imageBytes('pump 1', 10_000));
   });
+
+  test('a device registered through the running server is listed, flagged as never reported; its id keeps its key', async () => {
+    await c.run(['device', 'init', '--device-key', 'pump-1.key', '--class', 'pump', '--hardware-id', 'P1', '--image-version', '1.0']);
+    assert.equal(fs.statSync(path.join(work, 'pump-1.key')).mode & 0o777, 0o600);
+    const add = ['updates', 'device', 'add', '--id', 'pump-1', '--public-key', 'pump-1.key.pub', '--hardware-id', 'P1', '--class', 'pump'];
+    assert.match((await c.data([...add.slice(0, 6), 'pump-1.key', ...add.slice(7)], 1)).stderr, /not JSON/, 'a private key is not a public key file');
+    await c.data(add);
+    assert.match((await c.data(add, 1)).stderr, /registered already/);
+    const listed = JSON.parse((await c.data(['updates', 'device', 'list', '--json'])).stdout).devices;
+    assert.deepEqual(
+      listed.map((d: Record<string, unknown>) => [d.id, d.deviceClass, d.hardwareId, d.lastReport, d.flags]),
+      [['pump-1', 'pump', 'P1', null, ['never-reported']]],
+    );
+  });
 });

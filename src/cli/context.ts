@@ -9,8 +9,8 @@ export interface CommandContext {
    * it is the server's own installation, left open.
    */
   withCarewall<T>(dataDir: string, fn: (cw: Carewall) => Promise<T>): Promise<T>;
-  /** The command failed without an error of its own to show (a verification that did not hold). */
-  fail(): void;
+  /** The command failed without an error of its own to show (a verification that did not hold); exit code 1 unless given. */
+  fail(code?: number): void;
   /**
    * Wraps the action of a command that works on a data folder (--data-dir): when a server runs on
    * that folder, the server runs the command (src/cli/control.ts); otherwise it runs here.

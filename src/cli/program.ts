@@ -13,6 +13,7 @@ import { VERSION } from '../version.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerBackupCommand } from './backupCommand.js';
 import { registerClientCommand } from './clientCommand.js';
+import { registerDeviceCommands } from './deviceCommand.js';
 import type { CommandContext } from './context.js';
 import { forwardToServer } from './control.js';
 import { registerGuardCommand } from './guardCommand.js';
@@ -38,7 +39,7 @@ const RUN_BY_THE_SERVER = [
   'backup run',
   'keys rotate',
   'guard release',
-  ...['root', 'init-root', 'rotate-root', 'delegate', 'stage', 'add-signature', 'status', 'withdraw'].map((c) => `updates ${c}`),
+  ...['root', 'init-root', 'rotate-root', 'delegate', 'stage', 'add-signature', 'status', 'withdraw', 'device add', 'device list'].map((c) => `updates ${c}`),
 ];
 
 export async function runCommand(argv: string[], io: CommandIo, options: RunOptions = {}): Promise<number> {
@@ -50,7 +51,7 @@ export async function runCommand(argv: string[], io: CommandIo, options: RunOpti
   const ctx: CommandContext = {
     io,
     insideServer: Boolean(options.insideServer),
-    fail: () => (exitCode = 1),
+    fail: (code = 1) => (exitCode = code),
     withCarewall: async (dataDir, fn) => {
       if (options.insideServer) return fn(serversOwn(options.insideServer, resolvePath(io, dataDir)));
       const cw = await openExisting(resolvePath(io, dataDir), io);
@@ -104,6 +105,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerBackupCommand(program, ctx);
   registerGuardCommand(program, ctx);
   registerUpdatesCommand(program, ctx);
+  registerDeviceCommands(program, ctx);
   return program;
 }
 

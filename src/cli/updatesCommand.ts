@@ -11,6 +11,7 @@ import { parsePublicKey, parseSignatureFile, readPrivateKeyFile, signProposal, w
 import { wholeNumber } from './argParsers.js';
 import { WHILE_SERVING, type CommandContext } from './context.js';
 import { resolvePath, type CommandIo } from './io.js';
+import { registerUpdatesDeviceCommands } from './updatesDeviceCommand.js';
 
 const threshold = (v: string) => {
   const n = wholeNumber(v);
@@ -74,8 +75,8 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
       io.out(`signed ${signature.role} version ${signature.version} with key ${signature.keyid}: ${opts.out}`);
     });
 
-  const dataCommand = (name: string, description: string) =>
-    updates.command(name).description(description).option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR).addHelpText('after', `\n${WHILE_SERVING}`);
+  const dataCommand = (name: string, description: string, parent: Command = updates) =>
+    parent.command(name).description(description).option('--data-dir <dir>', 'data folder', DEFAULT_DATA_DIR).addHelpText('after', `\n${WHILE_SERVING}`);
 
   dataCommand('root', "the repository's current root metadata (JSON), to provision devices with").action(
     ctx.onDataFolder(async (opts: { dataDir: string }) => {
@@ -133,6 +134,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
     .requiredOption('--hardware-id <id...>', 'hardware ids the image is for')
     .requiredOption('--release-counter <n>', 'above every earlier release of the class (devices refuse to go back)', wholeNumber)
     .requiredOption('--min-upgrade-from <version>', 'the lowest installed version that may upgrade to it')
+    .option('--image-version <version>', 'the version the image installs (devices report it; the device agent needs it)')
     .requiredOption('--out <file>', 'unsigned class metadata to create')
     .action(
       ctx.onDataFolder(
@@ -144,6 +146,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
           hardwareId: string[];
           releaseCounter: number;
           minUpgradeFrom: string;
+          imageVersion?: string;
           out: string;
         }) => {
           mustBeNew(io, opts.out);
@@ -156,6 +159,7 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
             hardwareIds: opts.hardwareId,
             releaseCounter: opts.releaseCounter,
             minUpgradeFrom: opts.minUpgradeFrom,
+            version: opts.imageVersion,
           };
           handOut(await withCarewall(opts.dataDir, (cw) => cw.updates.stage(plan)), opts.out);
         },
@@ -199,4 +203,6 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
         io.out(`proposal ${opts.id} withdrawn`);
       }),
     );
+
+  registerUpdatesDeviceCommands(updates, dataCommand, ctx);
 }

@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Carewall } from '../runtime.js';
+import { ManifestRefused } from '../updates/index.js';
 
 const VERSIONED = /^([1-9][0-9]{0,9})\.([a-z0-9-]{1,64})\.json$/;
 const TARGET = /^([0-9a-f]{64})\.(.+)$/;
@@ -37,5 +38,17 @@ export async function registerUpdatesRoutes(app: FastifyInstance, cw: Pick<Carew
       .header('content-length', String(blob.length))
       .header('cache-control', 'public, max-age=31536000, immutable')
       .send(Readable.from(blob.chunks));
+  });
+
+  // A device's report of what it runs. No login: the device signs it with its own registered key
+  // (admission.ts lets a stranger send this one small body, like a sign-in).
+  app.post<{ Params: { id: string } }>('/updates/devices/:id/manifest', async (req, reply) => {
+    try {
+      const r = await cw.updates.devices.receive(req.params.id, req.body);
+      return reply.status(201).send({ accepted: true, knownImage: r.knownImage });
+    } catch (err) {
+      if (err instanceof ManifestRefused) return reply.status(err.status).send({ error: err.message });
+      throw err;
+    }
   });
 }

@@ -3,3 +3,4 @@ export { UpdatesService, type Clock, type Proposal, type SignatureResult, type U
 export { parsePublicKey, readPrivateKeyFile, writeKeyFiles, type PublicKeyFile } from './keys.js';
 export { parseSignatureFile, signProposal, type SignatureFile } from './offline.js';
 export { updatesMigrations } from './schema.js';
+export { DeviceRegistry, ManifestRefused, type DeviceStatus } from './devices.js';

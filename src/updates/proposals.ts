@@ -114,6 +114,8 @@ export interface ReleasePlan {
   hardwareIds: string[];
   releaseCounter: number;
   minUpgradeFrom: string;
+  /** The version the image installs: what a device reports and compares min-upgrade-from with. */
+  version?: string;
   expires: string;
 }
 
@@ -129,6 +131,7 @@ export function checkRelease(current: Targets | undefined, p: Omit<ReleasePlan, 
     throw new Error('give at least one hardware id (printable, no spaces)');
   if (!Number.isSafeInteger(p.releaseCounter) || p.releaseCounter < 1) throw new Error('the release counter is a whole number from 1');
   if (!p.minUpgradeFrom || p.minUpgradeFrom.length > 64) throw new Error('give the minimum version a device may upgrade from');
+  if (p.version !== undefined && (!p.version || p.version.length > 64)) throw new Error('the version is 1 to 64 characters');
   if (current?.targets[path]) throw new Error(`${path} is already released; an image is never replaced (give the new image a new name)`);
   const highest = Math.max(0, ...Object.values(current?.targets ?? {}).map((t) => Number(t.custom.releaseCounter) || 0));
   if (p.releaseCounter <= highest)
@@ -142,7 +145,14 @@ export function buildRelease(current: Targets | undefined, p: ReleasePlan): Targ
     path,
     length: p.length,
     hashes: { sha256: p.sha256 },
-    unrecognizedFields: { custom: { hardwareIds: p.hardwareIds, releaseCounter: p.releaseCounter, minUpgradeFrom: p.minUpgradeFrom } },
+    unrecognizedFields: {
+      custom: {
+        hardwareIds: p.hardwareIds,
+        releaseCounter: p.releaseCounter,
+        minUpgradeFrom: p.minUpgradeFrom,
+        ...(p.version === undefined ? {} : { version: p.version }),
+      },
+    },
   });
   return new Targets({
     version: (current?.version ?? 0) + 1,

@@ -68,4 +68,39 @@ export const updatesMigrations: Migration[] = [
         primary key (path, sha256, role, version));
     `,
   },
+  {
+    module: 'updates',
+    version: 2,
+    description: 'devices: registered device keys and the signed manifests they report (write-once)',
+    sql: `
+      create table updates_device (
+        id text primary key,
+        device_class text not null,
+        hardware_id text not null,
+        public_hex text not null,
+        registered_at timestamptz not null default now());
+
+      -- Each report as the device signed it: the manifest text, its signature, and what the server
+      -- made of it (known_image: the repository released that image for the device's class).
+      create table updates_device_manifest (
+        device_id text not null references updates_device (id),
+        n bigint generated always as identity,
+        manifest text not null,
+        signature text not null,
+        target text,
+        sha256 text,
+        device_time timestamptz not null,
+        known_image boolean not null,
+        received_at timestamptz not null default now(),
+        primary key (device_id, n));
+
+      -- Written once: a report is evidence of what ran, so no one changes or removes it afterwards.
+      create function updates_manifest_write_once() returns trigger language plpgsql as $$
+      begin
+        raise exception 'updates_device_manifest rows are written once';
+      end $$;
+      create trigger updates_manifest_write_once before update or delete on updates_device_manifest
+        for each row execute function updates_manifest_write_once();
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
+import { DeviceRegistry } from './devices.js';
 import { generateKey, signerFor, tufKey } from './keys.js';
 import { pendingIdOf, type SignatureFile } from './offline.js';
 import {
@@ -61,6 +62,8 @@ const md = {
 
 export class UpdatesService {
   private timer?: NodeJS.Timeout;
+  /** Registered devices and their signed manifests (devices.ts). */
+  readonly devices: DeviceRegistry;
 
   /** `clock` signs expiries; tests give their own to move time without waiting for it. */
   constructor(
@@ -68,7 +71,9 @@ export class UpdatesService {
     private readonly keyring: Keyring,
     private readonly log: Logger,
     public clock: Clock = { now: () => new Date() },
-  ) {}
+  ) {
+    this.devices = new DeviceRegistry(db, () => this.clock.now());
+  }
 
   // ---- reading (the HTTP routes, `updates root`) ----
 
