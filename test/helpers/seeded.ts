@@ -1,22 +1,20 @@
 /**
  * Seeded randomness for tests that compare two implementations on random inputs: the same seed
- * gives the same inputs, so a failure names the seed and round that reproduce it. mulberry32, as
- * in src/monitor/simulate/random.ts: not for secrets, only for repeatable variety.
+ * gives the same inputs, so a failure names the seed and round that reproduce it. The guard's
+ * mulberry32 draws the numbers: not for secrets, only for repeatable variety.
  */
+import { Rng } from '../../src/guard/index.js';
+
 export class Seeded {
-  private a: number;
+  private readonly rng: Rng;
 
   constructor(readonly seed: number) {
-    this.a = seed >>> 0;
+    this.rng = new Rng(seed);
   }
 
   /** In [0, 1). */
   next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.rng.next();
   }
 
   /** An integer in [min, max), as crypto.randomInt(min, max). */
