@@ -21,6 +21,7 @@ import { AuditUnavailableError, MerkleLog } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
 import type { ClientEvent } from '../clients/index.js';
+import type { EquipmentEvent } from '../shared/index.js';
 
 /** The verifier key's copy in the data folder, written when the key is made. */
 export const VKEY_FILE = 'audit.vkey';
@@ -156,6 +157,24 @@ export class AuditService {
         resource: e.grantId ? { type: 'AccessGrant', id: e.grantId } : undefined,
         purposeOfUse: e.action === 'break-glass.start' && e.outcome === 'success' ? 'ETREAT' : undefined,
         explanation: { reason: e.reason, ...(e.expiresAt ? { expiresAt: e.expiresAt } : {}) },
+      },
+      e.tx,
+    );
+  };
+
+  /** Equipment: inventory imports, update releases and approvals, rollouts, advisories, device reports. */
+  readonly onEquipment = async (e: EquipmentEvent): Promise<void> => {
+    const user =
+      'device' in e.who
+        ? { account: `device:${e.who.device}`, username: `device:${e.who.device}` }
+        : { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] };
+    await this.record(
+      {
+        action: e.action,
+        outcome: e.outcome,
+        user,
+        resource: e.resource,
+        explanation: { ...(e.reason ? { reason: e.reason } : {}), ...(e.details ?? {}) },
       },
       e.tx,
     );

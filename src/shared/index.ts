@@ -16,3 +16,4 @@ export {
   type CompartmentResult,
 } from './resourceTypes.js';
 export { FhirError, badRequest, conflict, gone, notFound, notSupported, outcome, preconditionFailed, unprocessable, type IssueCode } from './fhirError.js';
+export type { EquipmentAudit, EquipmentEvent } from './equipmentEvent.js';
