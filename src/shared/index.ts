@@ -17,3 +17,4 @@ export {
 } from './resourceTypes.js';
 export { FhirError, badRequest, conflict, gone, notFound, notSupported, outcome, preconditionFailed, unprocessable, type IssueCode } from './fhirError.js';
 export type { EquipmentAudit, EquipmentEvent } from './equipmentEvent.js';
+export { WEEKDAYS, maintenanceWindowProblem, type MaintenanceWindow, type Weekday } from './maintenanceWindow.js';
