@@ -41,7 +41,7 @@ describe('releasing equipment updates over the console', () => {
     const res = await fetch(`${s.url}/updates/releases/${id}/image`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/octet-stream' },
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
     return { status: res.status, body: (await res.json()) as any };
   };
