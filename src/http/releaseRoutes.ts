@@ -183,7 +183,8 @@ export async function registerReleaseRoutes(app: FastifyInstance, cw: Pick<Carew
 
   app.get<{ Params: ReleaseIdParams }>('/updates/releases/:id/unsigned', { schema: { params: ReleaseIdParams } }, async (req, reply) => {
     const text = await run(() => pipe.unsigned(requireWho(req), req.params.id));
-    return reply.type('application/json').header('content-disposition', 'attachment; filename="release.unsigned.json"').send(text);
+    // Plain text: the file is handed on as it is, to be signed offline, not read by the console.
+    return reply.type('text/plain; charset=utf-8').header('content-disposition', 'attachment; filename="release.unsigned.json"').send(text);
   });
 
   app.post<{ Params: ReleaseIdParams; Body: SignatureBody; Reply: Release }>(

@@ -188,7 +188,8 @@ export class ReleasePipeline {
     ]);
     if (open.rows.length > 0) throw new ReleaseRefused(409, 'a release of that name is on its way or published already');
     try {
-      await this.updates.checkStage({ ...input });
+      // Another release of the class may be awaiting approval: this one is proposed only at its sign-off.
+      await this.updates.checkStage({ ...input }, { whileProposalOpen: true });
     } catch (err) {
       throw new ReleaseRefused(409, (err as Error).message);
     }
