@@ -14,6 +14,7 @@ import { Cases } from './screens/cases';
 import { Staff, TeamsAndWards, Explain } from './screens/admin';
 import { FileShares } from './screens/guard';
 import { Releases } from './screens/equipment';
+import { EquipmentClasses } from './screens/equipmentAdmin';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
 
@@ -34,6 +35,7 @@ const SECTIONS: Section[] = [
   { to: '/admin/explain', label: 'Explain access', roles: ['admin', 'privacy-officer'] },
   { to: '/security/shares', label: 'File shares', roles: ['security-admin', 'privacy-officer', 'admin'] },
   { to: '/equipment/releases', label: 'Equipment releases', roles: ['biomedical-engineer', 'security-admin'] },
+  { to: '/equipment/classes', label: 'Equipment classes', roles: ['admin', 'security-admin'] },
 ];
 
 export function App() {
@@ -123,6 +125,8 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <LogHealth />;
     case '/security/shares':
       return <FileShares canRelease={me.roles.some((r) => r === 'security-admin' || r === 'admin')} />;
+    case '/equipment/classes':
+      return <EquipmentClasses />;
     case '/equipment/releases':
       return <Releases me={me.username} />;
     case '/admin/staff':
