@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeLeaf } from '../src/audit/index.js';
 import { call, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 import { Ceremony, device, imageBytes } from './helpers/updates.js';
+import { runAgent } from '../src/device/index.js';
 
 const SBOM = {
   bomFormat: 'CycloneDX',
@@ -265,5 +266,49 @@ describe('releasing equipment updates over the console', () => {
         ['ventilator', ['alice', 'bob'], 2],
       ],
     );
+  });
+
+  test("the device checks the vendor's signature again, against the vendor keys it was provisioned with", async () => {
+    // Provisioned with the vendor's key: the release approved above installs.
+    fs.writeFileSync(path.join(work, 'acme.pem'), vendor.publicKey.export({ type: 'spki', format: 'pem' }));
+    fs.writeFileSync(path.join(work, 'other.pem'), otherVendor.publicKey.export({ type: 'spki', format: 'pem' }));
+    fs.writeFileSync(path.join(work, 'root.json'), root);
+    const provision = async (id: string, vendorPem: string) => {
+      await c.run([
+        'device',
+        'init',
+        '--device-key',
+        `${id}.key`,
+        '--class',
+        'ventilator',
+        '--hardware-id',
+        'HW-REV-B',
+        '--image-version',
+        '1.0',
+        '--vendor-key',
+        vendorPem,
+      ]);
+      await c.data(['updates', 'device', 'add', '--id', id, '--public-key', `${id}.key.pub`, '--hardware-id', 'HW-REV-B', '--class', 'ventilator']);
+      const installDir = path.join(work, `${id}-install`);
+      fs.mkdirSync(installDir);
+      return {
+        installDir,
+        options: { server: s.url, rootFile: path.join(work, 'root.json'), deviceKeyFile: path.join(work, `${id}.key`), deviceId: id, installDir },
+      };
+    };
+    const good = await provision('vent-1', 'acme.pem');
+    assert.deepEqual(await runAgent(good.options), { installed: 'ventilator.fw-2.0.img', version: '2.0', releaseCounter: 2, reported: true });
+    // A device that trusts another vendor refuses the same release, engineers' signatures or not.
+    const other = await provision('vent-2', 'other.pem');
+    assert.match(((await runAgent(other.options)) as { refused: string }).refused, /signed by a vendor key this device does not know/);
+    assert.deepEqual(fs.readdirSync(other.installDir), []);
+    // A release staged from the data folder (no vendor check at the server), signed by both
+    // engineers all the same: a device provisioned with vendor keys refuses it.
+    const file = c.writeImage('unvendored.img', imageBytes('no vendor', 3000));
+    const stage = ['updates', 'stage', '--class', 'ventilator', '--file', file, '--name', 'fw-9.img', '--hardware-id', 'HW-REV-B'];
+    stage.push('--release-counter', '50', '--min-upgrade-from', '1.0', '--image-version', '9.0');
+    assert.match(await c.approve(await c.propose(stage, 'vent-cli.json'), ['alice', 'bob']), /published/);
+    assert.match(((await runAgent(good.options)) as { refused: string }).refused, /carries no vendor signature/);
+    assert.deepEqual(fs.readdirSync(good.installDir), ['ventilator.fw-2.0.img']);
   });
 });
