@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { FhirService, recordMigrations } from './records/index.js';
 import { Webhooks } from './notify/index.js';
 import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
-import { UpdatesService, updatesMigrations } from './updates/index.js';
+import { Engineers, ReleasePipeline, UpdatesService, updatesMigrations } from './updates/index.js';
 
 export interface Carewall {
   settings: Settings;
@@ -36,6 +36,8 @@ export interface Carewall {
   monitor: MonitorService;
   guard: GuardService;
   updates: UpdatesService;
+  /** Equipment releases staged, signed off and approved by the classes' engineers. */
+  releases: ReleasePipeline;
   log: Logger;
   close(): Promise<void>;
 }
@@ -109,6 +111,9 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
     // The equipment update repository (TUF): its online keys are sealed with the general key.
     const updates = new UpdatesService(db, keyring, log);
+    // Who releases for which equipment, and the steps of a release; approvals go to the officers.
+    const engineers = new Engineers(db, audit.onEquipment, (username) => identity.describeAccount(username));
+    const releases = new ReleasePipeline(db, updates, engineers, audit.onEquipment, (message) => grants.announce('equipment-release', 'updates', message));
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
@@ -123,7 +128,26 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       await access.stop();
       await db.close();
     };
-    return { settings, db, keyring, fhir, access, grants, identity, clients, exports, audit, backups, massChange, monitor, guard, updates, log, close };
+    return {
+      settings,
+      db,
+      keyring,
+      fhir,
+      access,
+      grants,
+      identity,
+      clients,
+      exports,
+      audit,
+      backups,
+      massChange,
+      monitor,
+      guard,
+      updates,
+      releases,
+      log,
+      close,
+    };
   } catch (err) {
     await db.close();
     throw err;

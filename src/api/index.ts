@@ -12,3 +12,4 @@ export * from './access.js';
 export * from './monitor.js';
 export * from './guard.js';
 export * from './audit.js';
+export * from './releases.js';

@@ -5,7 +5,8 @@
  * Exit codes of the agent: 0 installed or up to date (the report's fate in `reported`), 3 refused.
  */
 import { Command } from 'commander';
-import { provisionDevice, runAgent, type AgentResult } from '../device/index.js';
+import fs from 'node:fs';
+import { provisionDevice, runAgent, vendorKeyId, type AgentResult } from '../device/index.js';
 import type { CommandContext } from './context.js';
 import { resolvePath } from './io.js';
 
@@ -24,8 +25,19 @@ export function registerDeviceCommands(program: Command, ctx: CommandContext): v
     .requiredOption('--class <name>', 'device class, as the repository delegates it')
     .requiredOption('--hardware-id <id>', "the device's hardware id")
     .requiredOption('--image-version <version>', 'the version the device runs now (its factory image)')
-    .action(async (opts: { deviceKey: string; class: string; hardwareId: string; imageVersion: string }) => {
-      const files = provisionDevice(resolvePath(io, opts.deviceKey), { deviceClass: opts.class, hardwareId: opts.hardwareId, version: opts.imageVersion });
+    .option('--vendor-key <file...>', "the equipment vendor's public key(s) (PEM): then every image must carry a valid signature of one")
+    .action(async (opts: { deviceKey: string; class: string; hardwareId: string; imageVersion: string; vendorKey?: string[] }) => {
+      const vendorKeys = (opts.vendorKey ?? []).map((f) => {
+        const pem = fs.readFileSync(resolvePath(io, f), 'utf8');
+        vendorKeyId(pem); // a clear error now rather than a refusal at every run
+        return pem;
+      });
+      const files = provisionDevice(resolvePath(io, opts.deviceKey), {
+        deviceClass: opts.class,
+        hardwareId: opts.hardwareId,
+        version: opts.imageVersion,
+        ...(vendorKeys.length > 0 ? { vendorKeys } : {}),
+      });
       io.out(`device key: ${opts.deviceKey} (keep it on the device)\npublic key: ${files.publicKeyFile}\nconfig: ${files.configFile}`);
     });
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Metadata, MetadataKind, type TargetFile } from '@tufjs/models';
 import { Updater } from 'tuf-js';
 import { signManifest, type DeviceManifest } from './manifest.js';
+import { vendorKeyId, vendorSignatureHolds } from './vendorSignature.js';
 import {
   agentPaths,
   compareVersions,
@@ -136,9 +137,8 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
       throw new Refusal(`${info.path} did not verify: ${(err as Error).message}`);
     }
     // Checked again as it lies in staging: these are the bytes the rename will install.
-    const bytes = fs.readFileSync(staged);
-    if (bytes.length !== info.length || crypto.createHash('sha256').update(bytes).digest('hex') !== sha256)
-      throw new Refusal(`${info.path} changed after it was verified`);
+    if (!(await sameBytes(staged, info.length, sha256))) throw new Refusal(`${info.path} changed after it was verified`);
+    await checkVendorSignature(info, staged, device);
     const fd = fs.openSync(staged, 'r');
     fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -152,6 +152,32 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** Length and SHA-256 of the file as it lies, read as a stream (an image can be hundreds of megabytes). */
+async function sameBytes(file: string, length: number, sha256: string | undefined): Promise<boolean> {
+  const hash = crypto.createHash('sha256');
+  let seen = 0;
+  for await (const piece of fs.createReadStream(file)) {
+    hash.update(piece as Buffer);
+    seen += (piece as Buffer).length;
+  }
+  return seen === length && hash.digest('hex') === sha256;
+}
+
+/**
+ * The vendor's own signature, checked on the device against the vendor keys it was provisioned
+ * with (not the server's list): a release the engineers signed over a vendor image that is not the
+ * vendor's is still refused. A device provisioned without vendor keys skips this check.
+ */
+async function checkVendorSignature(info: TargetFile, staged: string, device: DeviceConfig): Promise<void> {
+  const keys = device.vendorKeys ?? [];
+  if (keys.length === 0) return;
+  const v = info.custom.vendor as { keyid?: unknown; signature?: unknown } | undefined;
+  if (typeof v?.keyid !== 'string' || typeof v.signature !== 'string') throw new Refusal(`${info.path} carries no vendor signature`);
+  const key = keys.find((pem) => vendorKeyId(pem) === v.keyid);
+  if (!key) throw new Refusal(`${info.path} is signed by a vendor key this device does not know`);
+  if (!(await vendorSignatureHolds(staged, Buffer.from(v.signature, 'base64'), key))) throw new Refusal(`${info.path}: the vendor signature does not verify`);
 }
 
 /**

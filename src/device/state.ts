@@ -20,6 +20,11 @@ export interface DeviceConfig {
   hardwareId: string;
   /** The version the device shipped with: what min-upgrade-from is compared with until the agent installs something. */
   version: string;
+  /**
+   * The equipment vendor's public keys (PEM), provisioned with the device: when given, every image
+   * must carry a valid signature of one of them (target custom `vendor`), checked on the device.
+   */
+  vendorKeys?: string[];
 }
 
 export interface Installed {
@@ -57,6 +62,8 @@ export function readDeviceConfig(deviceKeyFile: string): DeviceConfig {
   const c = readJson(file, 'device config');
   for (const k of ['deviceClass', 'hardwareId', 'version'])
     if (typeof c[k] !== 'string' || !c[k]) throw new Refusal(`device config ${file}: ${k} is missing (carewall device init writes it)`);
+  if (c.vendorKeys !== undefined && (!Array.isArray(c.vendorKeys) || !c.vendorKeys.every((k) => typeof k === 'string')))
+    throw new Refusal(`device config ${file}: vendorKeys is a list of PEM public keys`);
   return c as unknown as DeviceConfig;
 }
 

@@ -25,6 +25,7 @@ import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
 import { describeSchemaErrors } from './schemaErrors.js';
 import { registerUpdatesRoutes } from './updatesRoutes.js';
+import { registerReleaseRoutes } from './releaseRoutes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -174,6 +175,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerMonitorRoutes(app, { audit: cw.audit, monitor: cw.monitor });
   await registerGuardRoutes(app, { audit: cw.audit, guard: cw.guard });
   await registerUpdatesRoutes(app, { updates: cw.updates });
+  await registerReleaseRoutes(app, { releases: cw.releases, updates: cw.updates });
   await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }

@@ -116,6 +116,8 @@ export interface ReleasePlan {
   minUpgradeFrom: string;
   /** The version the image installs: what a device reports and compares min-upgrade-from with. */
   version?: string;
+  /** The vendor's own signature of the image, checked on import and again by the device. */
+  vendor?: { name: string; keyid: string; signature: string };
   expires: string;
 }
 
@@ -151,6 +153,7 @@ export function buildRelease(current: Targets | undefined, p: ReleasePlan): Targ
         releaseCounter: p.releaseCounter,
         minUpgradeFrom: p.minUpgradeFrom,
         ...(p.version === undefined ? {} : { version: p.version }),
+        ...(p.vendor === undefined ? {} : { vendor: p.vendor }),
       },
     },
   });

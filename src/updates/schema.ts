@@ -103,4 +103,72 @@ export const updatesMigrations: Migration[] = [
         for each row execute function updates_manifest_write_once();
     `,
   },
+  {
+    module: 'updates',
+    version: 3,
+    description: 'release pipeline: device classes, engineers and their keys, class assignments, vendor keys, release candidates and their steps',
+    sql: `
+      -- A device class (a delegated role) and whether it is life-critical (then two engineers sign).
+      create table updates_class (
+        name text primary key,
+        life_critical boolean not null,
+        created_by text not null,
+        created_at timestamptz not null default now());
+
+      -- An engineer's own public signing key (TUF Ed25519), registered by the engineer; the private
+      -- key never reaches the server. One key per account: a key is never replaced in place.
+      create table updates_engineer_key (
+        account_id text primary key,
+        username text not null,
+        keyid text not null unique,
+        public_hex text not null,
+        registered_at timestamptz not null default now());
+
+      -- Which engineers release for which class: assigned by someone else, ended (never deleted).
+      create table updates_assignment (
+        n bigint generated always as identity primary key,
+        class text not null references updates_class (name),
+        account_id text not null references updates_engineer_key (account_id),
+        assigned_by text not null,
+        assigned_at timestamptz not null default now(),
+        ended_by text,
+        ended_at timestamptz);
+      create unique index updates_assignment_open on updates_assignment (class, account_id) where ended_at is null;
+
+      -- Vendors' public keys (PEM) against which their image signatures are checked on import.
+      create table updates_vendor_key (
+        keyid text primary key,
+        vendor text not null,
+        public_pem text not null,
+        added_by text not null,
+        added_at timestamptz not null default now());
+
+      -- A release on its way: uploaded (quarantined), checked, signed off by the test lab, proposed
+      -- to the engineers, published or rejected. Each step's who and when is kept on the row.
+      create table updates_candidate (
+        id text primary key,
+        class text not null references updates_class (name),
+        name text not null,
+        image_version text not null,
+        hardware_ids text[] not null,
+        release_counter int not null,
+        min_upgrade_from text not null,
+        vendor_keyid text not null references updates_vendor_key (keyid),
+        vendor_signature text not null,
+        state text not null check (state in ('awaiting-image', 'quarantined', 'awaiting-approval', 'published', 'rejected', 'withdrawn')),
+        sha256 text references updates_blob (sha256),
+        length bigint,
+        sbom jsonb,
+        advisories jsonb,
+        created_by text not null,
+        created_at timestamptz not null default now(),
+        lab_by text,
+        lab_at timestamptz,
+        lab_note text,
+        proposal_id text references updates_pending (id),
+        closed_reason text,
+        closed_at timestamptz);
+      create unique index updates_candidate_name on updates_candidate (class, name) where state not in ('rejected', 'withdrawn');
+    `,
+  },
 ];

@@ -127,16 +127,34 @@ export class UpdatesService {
 
   /** Keeps the image and proposes the class's next targets with it: the engineers' release. */
   async stage(p: Omit<ReleasePlan, 'sha256' | 'length' | 'expires'> & { file: string }): Promise<Proposal> {
+    await this.checkStage(p);
+    const { sha256, length } = await putBlobFromFile(this.db, p.file);
+    return this.stageStored({ ...p, sha256, length });
+  }
+
+  /** Proposes the class's next targets with an image kept already (the release pipeline's quarantine). */
+  async stageStored(p: Omit<ReleasePlan, 'expires'>): Promise<Proposal> {
+    const current = await this.checkStage(p);
+    const next = buildRelease(current, { ...p, expires: expiresAfter(this.clock.now(), LIFETIME_MS.targets) });
+    return this.propose(p.deviceClass, next);
+  }
+
+  /** Refuses a release the class could not publish, before anything is kept; the class's current targets. */
+  async checkStage(p: Omit<ReleasePlan, 'sha256' | 'length' | 'expires'>, opts: { whileProposalOpen?: boolean } = {}): Promise<Targets | undefined> {
     checkClassName(p.deviceClass);
     const delegations = (await this.current('targets', md.targets))?.signed.delegations?.roles ?? {};
     if (!delegations[p.deviceClass])
       throw new Error(`no engineers are assigned device class '${p.deviceClass}' (carewall updates delegate, signed by the targets key)`);
     const current = (await this.current(p.deviceClass, md.targets))?.signed;
     checkRelease(current, p); // before the image is kept: bad input changes nothing
-    await this.requireNoOpenProposal(p.deviceClass);
-    const { sha256, length } = await putBlobFromFile(this.db, p.file);
-    const next = buildRelease(current, { ...p, sha256, length, expires: expiresAfter(this.clock.now(), LIFETIME_MS.targets) });
-    return this.propose(p.deviceClass, next);
+    if (!opts.whileProposalOpen) await this.requireNoOpenProposal(p.deviceClass);
+    return current;
+  }
+
+  /** The unsigned file of an open proposal (to hand to its signers again). */
+  async unsignedOf(id: string): Promise<string> {
+    const p = await this.openProposal(id);
+    return unsignedFile(p.role, this.signable(p.role, p.signed, {}).signed);
   }
 
   async withdraw(id: string): Promise<void> {

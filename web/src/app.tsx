@@ -13,6 +13,8 @@ import { ReviewQueue, AccessReport, AuditSearch, LogHealth } from './screens/pri
 import { Cases } from './screens/cases';
 import { Staff, TeamsAndWards, Explain } from './screens/admin';
 import { FileShares } from './screens/guard';
+import { Releases } from './screens/equipment';
+import { EquipmentClasses } from './screens/equipmentAdmin';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
 
@@ -32,6 +34,8 @@ const SECTIONS: Section[] = [
   { to: '/admin/teams', label: 'Teams and wards', roles: ['admin'] },
   { to: '/admin/explain', label: 'Explain access', roles: ['admin', 'privacy-officer'] },
   { to: '/security/shares', label: 'File shares', roles: ['security-admin', 'privacy-officer', 'admin'] },
+  { to: '/equipment/releases', label: 'Equipment releases', roles: ['biomedical-engineer', 'security-admin'] },
+  { to: '/equipment/classes', label: 'Equipment classes', roles: ['admin', 'security-admin'] },
 ];
 
 export function App() {
@@ -121,6 +125,10 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <LogHealth />;
     case '/security/shares':
       return <FileShares canRelease={me.roles.some((r) => r === 'security-admin' || r === 'admin')} />;
+    case '/equipment/classes':
+      return <EquipmentClasses />;
+    case '/equipment/releases':
+      return <Releases me={me.username} />;
     case '/admin/staff':
       return <Staff />;
     case '/admin/teams':
