@@ -116,8 +116,9 @@ async function main(): Promise<void> {
       t = performance.now();
       const res = await fetch(imageUrl);
       const out = fs.createWriteStream(path.join(work, 'fetched.img'));
-      for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) if (!out.write(piece)) await new Promise((ok) => out.once('drain', ok));
-      await new Promise((ok) => out.end(ok));
+      for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>)
+        if (!out.write(piece)) await new Promise<void>((ok) => out.once('drain', () => ok()));
+      await new Promise<void>((ok) => out.end(() => ok()));
       fetchMs.push(performance.now() - t);
       t = performance.now();
       const result = await runAgent({

@@ -19,6 +19,7 @@ import { FhirService, recordMigrations } from './records/index.js';
 import { Webhooks } from './notify/index.js';
 import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
 import { Engineers, ReleasePipeline, UpdatesService, updatesMigrations } from './updates/index.js';
+import { DirectorService, directorMigrations } from './director/index.js';
 
 export interface Carewall {
   settings: Settings;
@@ -38,6 +39,8 @@ export interface Carewall {
   updates: UpdatesService;
   /** Equipment releases staged, signed off and approved by the classes' engineers. */
   releases: ReleasePipeline;
+  /** Which device installs which release, when (rollouts in waves, maintenance windows). */
+  director: DirectorService;
   log: Logger;
   close(): Promise<void>;
 }
@@ -54,6 +57,7 @@ export const ALL_MIGRATIONS = [
   ...monitorMigrations,
   ...guardMigrations,
   ...updatesMigrations,
+  ...directorMigrations,
 ];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
@@ -114,6 +118,15 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     // Who releases for which equipment, and the steps of a release; approvals go to the officers.
     const engineers = new Engineers(db, audit.onEquipment, (username) => identity.describeAccount(username));
     const releases = new ReleasePipeline(db, updates, engineers, audit.onEquipment, (message) => grants.announce('equipment-release', 'updates', message));
+    const director = new DirectorService({
+      db,
+      keyring,
+      updates,
+      mayRelease: (who, deviceClass) => engineers.mayRelease(who, deviceClass),
+      audit: audit.onEquipment,
+      notify: (message) => grants.announce('equipment-rollout', 'director', message),
+      windowsOf: async () => [],
+    });
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
@@ -145,6 +158,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       guard,
       updates,
       releases,
+      director,
       log,
       close,
     };

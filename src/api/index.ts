@@ -13,3 +13,4 @@ export * from './monitor.js';
 export * from './guard.js';
 export * from './audit.js';
 export * from './releases.js';
+export * from './director.js';

@@ -25,18 +25,29 @@ export function registerDeviceCommands(program: Command, ctx: CommandContext): v
     .requiredOption('--class <name>', 'device class, as the repository delegates it')
     .requiredOption('--hardware-id <id>', "the device's hardware id")
     .requiredOption('--image-version <version>', 'the version the device runs now (its factory image)')
+    .option('--director-root <file>', "the director's root (carewall director root): then the device installs only what the director instructs")
     .option('--vendor-key <file...>', "the equipment vendor's public key(s) (PEM): then every image must carry a valid signature of one")
-    .action(async (opts: { deviceKey: string; class: string; hardwareId: string; imageVersion: string; vendorKey?: string[] }) => {
+    .action(async (opts: { deviceKey: string; class: string; hardwareId: string; imageVersion: string; vendorKey?: string[]; directorRoot?: string }) => {
       const vendorKeys = (opts.vendorKey ?? []).map((f) => {
         const pem = fs.readFileSync(resolvePath(io, f), 'utf8');
         vendorKeyId(pem); // a clear error now rather than a refusal at every run
         return pem;
       });
+      let directorRoot: unknown;
+      if (opts.directorRoot) {
+        try {
+          directorRoot = JSON.parse(fs.readFileSync(resolvePath(io, opts.directorRoot), 'utf8'));
+        } catch {
+          throw new Error(`${opts.directorRoot}: not a root metadata file (carewall director root writes one)`);
+        }
+        if ((directorRoot as { signed?: { _type?: unknown } })?.signed?._type !== 'root') throw new Error(`${opts.directorRoot}: not root metadata`);
+      }
       const files = provisionDevice(resolvePath(io, opts.deviceKey), {
         deviceClass: opts.class,
         hardwareId: opts.hardwareId,
         version: opts.imageVersion,
         ...(vendorKeys.length > 0 ? { vendorKeys } : {}),
+        ...(directorRoot ? { directorRoot } : {}),
       });
       io.out(`device key: ${opts.deviceKey} (keep it on the device)\npublic key: ${files.publicKeyFile}\nconfig: ${files.configFile}`);
     });

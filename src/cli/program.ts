@@ -22,6 +22,7 @@ import { registerInstallationCommands } from './installationCommands.js';
 import { resolvePath, type CommandIo } from './io.js';
 import { registerMonitorCommand } from './monitorCommand.js';
 import { registerUpdatesCommand } from './updatesCommand.js';
+import { registerDirectorCommand } from './directorCommand.js';
 import { registerUserCommand } from './userCommand.js';
 
 export interface RunOptions {
@@ -40,6 +41,7 @@ const RUN_BY_THE_SERVER = [
   'keys rotate',
   'guard release',
   ...['root', 'init-root', 'rotate-root', 'delegate', 'stage', 'add-signature', 'status', 'withdraw', 'device add', 'device list'].map((c) => `updates ${c}`),
+  'director',
 ];
 
 export async function runCommand(argv: string[], io: CommandIo, options: RunOptions = {}): Promise<number> {
@@ -105,6 +107,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerBackupCommand(program, ctx);
   registerGuardCommand(program, ctx);
   registerUpdatesCommand(program, ctx);
+  registerDirectorCommand(program, ctx);
   registerDeviceCommands(program, ctx);
   return program;
 }

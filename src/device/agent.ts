@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Metadata, MetadataKind, type TargetFile } from '@tufjs/models';
 import { Updater } from 'tuf-js';
+import { directorTarget, mustAgree } from './director.js';
 import { signManifest, type DeviceManifest } from './manifest.js';
 import { vendorKeyId, vendorSignatureHolds } from './vendorSignature.js';
 import {
@@ -107,15 +108,27 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
       targetBaseUrl: `${server}/updates/targets`,
       config: { fetchRetry: 1 },
     });
-    const targets = await classTargets(updater, paths.metadata, device.deviceClass);
-    const chosen = (o.choose ?? newestForHardware)(targets, device);
-    if (!chosen) {
-      if (targets.length > 0) throw new Refusal(`no release of class ${device.deviceClass} is for hardware ${device.hardwareId}`);
-      return { result: { upToDate: true, reported: false }, installed };
+    let chosen: string | undefined;
+    let instructed: TargetFile | undefined;
+    if (device.directorRoot !== undefined && !o.choose) {
+      // Provisioned with a director: it alone says which image, and when (Uptane full verification).
+      const now = (o.now ?? (() => new Date()))();
+      instructed = await directorTarget({ server, deviceId: o.deviceId, stateDir: paths.state, directorRoot: device.directorRoot, now });
+      chosen = instructed?.path;
+      if (!chosen) return { result: { upToDate: true, reported: false }, installed };
+      await updater.refresh();
+    } else {
+      const targets = await classTargets(updater, paths.metadata, device.deviceClass);
+      chosen = (o.choose ?? newestForHardware)(targets, device);
+      if (!chosen) {
+        if (targets.length > 0) throw new Refusal(`no release of class ${device.deviceClass} is for hardware ${device.hardwareId}`);
+        return { result: { upToDate: true, reported: false }, installed };
+      }
     }
     // The target as tuf-js verified it (signatures, thresholds, delegation): the source of every check.
     const info = await updater.getTargetInfo(chosen);
     if (!info) throw new Refusal(`${chosen} is not a verified target of the repository`);
+    if (instructed) mustAgree(instructed, info);
     const sha256 = info.hashes.sha256;
     if (!SAFE_PATH.test(info.path) || !info.path.startsWith(`${device.deviceClass}.`))
       throw new Refusal(`${info.path} is not an image of class ${device.deviceClass}`);

@@ -25,6 +25,11 @@ export interface DeviceConfig {
    * must carry a valid signature of one of them (target custom `vendor`), checked on the device.
    */
   vendorKeys?: string[];
+  /**
+   * The director's root metadata (carewall director root), provisioned with the device: when given,
+   * the device installs only what the director instructs and the image repository agrees with.
+   */
+  directorRoot?: unknown;
 }
 
 export interface Installed {

@@ -26,6 +26,7 @@ import { registerUserRoutes } from './userRoutes.js';
 import { describeSchemaErrors } from './schemaErrors.js';
 import { registerUpdatesRoutes } from './updatesRoutes.js';
 import { registerReleaseRoutes } from './releaseRoutes.js';
+import { registerDirectorRoutes } from './directorRoutes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -176,6 +177,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerGuardRoutes(app, { audit: cw.audit, guard: cw.guard });
   await registerUpdatesRoutes(app, { updates: cw.updates });
   await registerReleaseRoutes(app, { releases: cw.releases, updates: cw.updates });
+  await registerDirectorRoutes(app, { director: cw.director });
   await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }

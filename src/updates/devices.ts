@@ -85,7 +85,8 @@ export class DeviceRegistry {
     });
   }
 
-  async list(): Promise<DeviceStatus[]> {
+  /** Every registered device, or those of one class, or with these ids. */
+  async list(filter: { deviceClass?: string; ids?: string[] } = {}): Promise<DeviceStatus[]> {
     const r = await this.db.query<{
       id: string;
       device_class: string;
@@ -99,7 +100,9 @@ export class DeviceRegistry {
          from updates_device d
          left join lateral (select manifest, known_image, received_at from updates_device_manifest
                              where device_id = d.id order by n desc limit 1) m on true
+        where ($1::text is null or d.device_class = $1) and ($2::text[] is null or d.id = any($2))
         order by d.id`,
+      [filter.deviceClass ?? null, filter.ids ?? null],
     );
     const now = this.now().getTime();
     return r.rows.map((row) => {

@@ -7,3 +7,7 @@ export { DeviceRegistry, ManifestRefused, type DeviceStatus } from './devices.js
 export { Engineers, ReleaseRefused, isEngineer, type AccountLookup, type DeviceClass } from './engineers.js';
 export { ReleasePipeline, type AdvisoryCheck, type Candidate, type CandidateInput, type CandidateState, type OpenAdvisory } from './releases.js';
 export { checkSbom, type SbomComponent } from './sbom.js';
+// The director (src/director) keeps a second TUF repository with the same keys, files and ceremonies.
+export { generateKey, signerFor, tufKey } from './keys.js';
+export { pendingIdOf } from './offline.js';
+export { SPEC_VERSION, expiresAfter, unsignedFile } from './proposals.js';

@@ -92,6 +92,14 @@ export class UpdatesService {
     return root.body.toString();
   }
 
+  /** A target as the class's newest published metadata lists it (what the director copies), or undefined. */
+  async releasedTarget(path: string): Promise<{ path: string; length: number; sha256: string; custom: Record<string, unknown> } | undefined> {
+    const cls = path.split('.')[0];
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(cls) || ['root', 'targets', 'snapshot', 'timestamp'].includes(cls)) return undefined;
+    const t = (await this.current(cls, md.targets))?.signed.targets[path];
+    return t && { path: t.path, length: t.length, sha256: t.hashes.sha256, custom: t.custom };
+  }
+
   target(path: string, sha256: string) {
     return releasedBlob(this.db, path, sha256);
   }
