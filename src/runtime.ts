@@ -20,6 +20,7 @@ import { Webhooks } from './notify/index.js';
 import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
 import { Engineers, ReleasePipeline, UpdatesService, updatesMigrations } from './updates/index.js';
 import { DirectorService, directorMigrations } from './director/index.js';
+import { InventoryService } from './inventory/index.js';
 
 export interface Carewall {
   settings: Settings;
@@ -41,6 +42,8 @@ export interface Carewall {
   releases: ReleasePipeline;
   /** Which device installs which release, when (rollouts in waves, maintenance windows). */
   director: DirectorService;
+  /** The equipment inventory (FHIR Device and DeviceDefinition through the records service). */
+  inventory: InventoryService;
   log: Logger;
   close(): Promise<void>;
 }
@@ -118,6 +121,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     // Who releases for which equipment, and the steps of a release; approvals go to the officers.
     const engineers = new Engineers(db, audit.onEquipment, (username) => identity.describeAccount(username));
     const releases = new ReleasePipeline(db, updates, engineers, audit.onEquipment, (message) => grants.announce('equipment-release', 'updates', message));
+    const inventory = new InventoryService(fhir, updates, audit.onEquipment);
     const director = new DirectorService({
       db,
       keyring,
@@ -125,7 +129,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       mayRelease: (who, deviceClass) => engineers.mayRelease(who, deviceClass),
       audit: audit.onEquipment,
       notify: (message) => grants.announce('equipment-rollout', 'director', message),
-      windowsOf: async () => [],
+      // The maintenance windows the inventory keeps for each device.
+      windowsOf: (deviceId) => inventory.maintenanceWindows(deviceId),
     });
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
@@ -159,6 +164,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       updates,
       releases,
       director,
+      inventory,
       log,
       close,
     };

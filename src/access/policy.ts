@@ -24,7 +24,7 @@ import { projectNewInBulk, projectWrite, type SelfMade, type WrittenVersion } fr
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { Builder } from './predicateSql.js';
 import { scopeAllowing } from './systemScopes.js';
-import { CLINICAL_TYPES, DIRECTORY_TYPES, rolesAllowing, rolesByScope, type Interaction } from './roles.js';
+import { byRoleAlone, CLINICAL_TYPES, DIRECTORY_TYPES, rolesAllowing, rolesByScope, type Interaction } from './roles.js';
 import { asksAboutTheRow, decidedByOrder, evaluate, registersPatient, routes, type ContextRow } from './waysIn.js';
 import { SCOPE_RULES, type ScopeRules } from './rules.js';
 import { queueForReview } from './reviewQueue.js';
@@ -112,10 +112,8 @@ export class AccessPolicy implements RuleInputs {
     if (who.system) return 'true';
     if (who.client) return scopeAllowing(who.client.scopes, interactionOf(mode, action), type) ? 'true' : 'false';
     const withGrants = (opts.withGrants ?? true) && !who.withoutGrants;
-    if (DIRECTORY_TYPES.includes(type)) {
-      if (mode === 'read') return who.roles.length > 0 ? 'true' : 'false';
-      return who.roles.includes('admin') ? 'true' : 'false';
-    }
+    const alone = byRoleAlone(type, who.roles, interactionOf(mode, action));
+    if (alone) return alone.allowed ? 'true' : 'false';
     if (!PATIENT_TYPES.has(type)) return 'false';
     const interaction = interactionOf(mode, action);
     const roles = rolesAllowing(who.roles, interaction, type);
@@ -152,11 +150,11 @@ export class AccessPolicy implements RuleInputs {
     }
     const type = targets[0].resourceType;
     if (targets.some((t) => t.resourceType !== type)) throw new Error('decideMany: one resource type per call');
-    if (DIRECTORY_TYPES.includes(type)) {
-      const allowed = this.predicate(who, type, mode, action, 'r', () => '') === 'true';
-      const d: AccessDecision = allowed
-        ? { allowed, reason: 'clinic directory', grounds: { basis: 'directory' } }
-        : { allowed, reason: mode === 'read' ? 'no role' : 'changing the clinic directory requires the admin role' };
+    const alone = byRoleAlone(type, who.roles, interactionOf(mode, action));
+    if (alone) {
+      const d: AccessDecision = alone.allowed
+        ? { allowed: true, reason: alone.reason, grounds: { basis: alone.basis } }
+        : { allowed: false, reason: alone.reason };
       return targets.map(() => d);
     }
     const interaction = interactionOf(mode, action);
@@ -290,7 +288,8 @@ export class AccessPolicy implements RuleInputs {
   mayTouchType(who: Who, interaction: Interaction, type: string): boolean {
     if (who.system) return true;
     if (who.client) return scopeAllowing(who.client.scopes, interaction, type) !== undefined;
-    if (DIRECTORY_TYPES.includes(type)) return interaction === 'read' ? who.roles.length > 0 : who.roles.includes('admin');
+    const alone = byRoleAlone(type, who.roles, interaction);
+    if (alone) return alone.allowed;
     return rolesAllowing(who.roles, interaction, type).length > 0;
   }
 

@@ -2,7 +2,7 @@
  * What kind of data each role may touch ("roles decide what kind of data, relationships decide
  * whose"). Whose data is decided by the scope's predicate in policy.ts.
  */
-import { ADMINISTRATIVE_TYPES, PATIENT_REFERENCE_PATHS } from '../shared/index.js';
+import { ADMINISTRATIVE_TYPES, EQUIPMENT_TYPES, PATIENT_REFERENCE_PATHS } from '../shared/index.js';
 import type { Role } from '../shared/index.js';
 
 /** How a role reaches patients. */
@@ -30,6 +30,32 @@ export interface RoleRights {
 
 export const CLINICAL_TYPES: readonly string[] = Object.keys(PATIENT_REFERENCE_PATHS);
 export const DIRECTORY_TYPES: readonly string[] = ADMINISTRATIVE_TYPES;
+
+/**
+ * Types reached by role alone, whoever the patient (they belong to none): the clinic's directory
+ * (every role reads it, admins change it) and its equipment inventory (biomedical engineers read
+ * and keep it, security admins read it; nobody deletes a device: it is retired, kept). Undefined
+ * for a patient's data, which care relationships decide.
+ */
+export function byRoleAlone(type: string, roles: readonly Role[], interaction: Interaction): { allowed: boolean; reason: string; basis: string } | undefined {
+  if (DIRECTORY_TYPES.includes(type)) {
+    const allowed = interaction === 'read' ? roles.length > 0 : roles.includes('admin');
+    return {
+      allowed,
+      basis: 'directory',
+      reason: allowed ? 'clinic directory' : interaction === 'read' ? 'no role' : 'changing the clinic directory requires the admin role',
+    };
+  }
+  if ((EQUIPMENT_TYPES as readonly string[]).includes(type)) {
+    const allowed = roles.includes('biomedical-engineer') ? interaction !== 'delete' : roles.includes('security-admin') && interaction === 'read';
+    return {
+      allowed,
+      basis: 'equipment',
+      reason: allowed ? 'equipment inventory' : 'the equipment inventory is kept by biomedical engineers; devices are retired, not deleted',
+    };
+  }
+  return undefined;
+}
 
 const NONE: RoleRights = { purpose: 'HOPERAT', read: [], create: [], update: [], delete: [] };
 

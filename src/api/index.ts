@@ -14,3 +14,4 @@ export * from './guard.js';
 export * from './audit.js';
 export * from './releases.js';
 export * from './director.js';
+export * from './inventory.js';

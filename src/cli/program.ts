@@ -23,6 +23,7 @@ import { resolvePath, type CommandIo } from './io.js';
 import { registerMonitorCommand } from './monitorCommand.js';
 import { registerUpdatesCommand } from './updatesCommand.js';
 import { registerDirectorCommand } from './directorCommand.js';
+import { registerInventoryCommand } from './inventoryCommand.js';
 import { registerUserCommand } from './userCommand.js';
 
 export interface RunOptions {
@@ -42,6 +43,7 @@ const RUN_BY_THE_SERVER = [
   'guard release',
   ...['root', 'init-root', 'rotate-root', 'delegate', 'stage', 'add-signature', 'status', 'withdraw', 'device add', 'device list'].map((c) => `updates ${c}`),
   'director',
+  'inventory',
 ];
 
 export async function runCommand(argv: string[], io: CommandIo, options: RunOptions = {}): Promise<number> {
@@ -108,6 +110,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerGuardCommand(program, ctx);
   registerUpdatesCommand(program, ctx);
   registerDirectorCommand(program, ctx);
+  registerInventoryCommand(program, ctx);
   registerDeviceCommands(program, ctx);
   return program;
 }

@@ -27,6 +27,7 @@ import { describeSchemaErrors } from './schemaErrors.js';
 import { registerUpdatesRoutes } from './updatesRoutes.js';
 import { registerReleaseRoutes } from './releaseRoutes.js';
 import { registerDirectorRoutes } from './directorRoutes.js';
+import { registerInventoryRoutes } from './inventoryRoutes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -178,6 +179,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerUpdatesRoutes(app, { updates: cw.updates });
   await registerReleaseRoutes(app, { releases: cw.releases, updates: cw.updates });
   await registerDirectorRoutes(app, { director: cw.director });
+  await registerInventoryRoutes(app, { inventory: cw.inventory });
   await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }

@@ -247,6 +247,16 @@ const BY_TYPE: Record<string, SearchParamDef[]> = {
     ref('author', ['author'], ['Practitioner', 'PractitionerRole', 'Organization', 'Patient'], 'Who wrote it'),
   ],
   Consent: [IDENTIFIER, ...patientRefs('Consent'), STATUS, date('date', ['dateTime'], 'When the consent was agreed')],
+  Device: [
+    IDENTIFIER,
+    STATUS,
+    token('type', ['type'], 'Device class (the update class code)'),
+    str('manufacturer', ['manufacturer'], 'Manufacturer, starts-with'),
+    str('model', ['modelNumber'], 'Model number, starts-with'),
+    ref('location', ['location'], ['Location'], 'Where the device is'),
+    ref('definition', ['definition'], ['DeviceDefinition'], 'Its model'),
+  ],
+  DeviceDefinition: [IDENTIFIER, token('type', ['type'], 'Device class')],
 };
 
 /** Parameters every type supports, answered from columns rather than index tables. */

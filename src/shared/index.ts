@@ -6,6 +6,7 @@
 export { ROLES, SYSTEM, isRole, type Role, type Who } from './who.js';
 export {
   ADMINISTRATIVE_TYPES,
+  EQUIPMENT_TYPES,
   ID_PATTERN,
   PATIENT_REFERENCE_PATHS,
   SUPPORTED_TYPES,

@@ -8,6 +8,12 @@ import type { Resource } from '@medplum/fhirtypes';
 /** Resources that describe the clinic, not a patient: encrypted under the general key. */
 export const ADMINISTRATIVE_TYPES = ['Practitioner', 'PractitionerRole', 'Organization', 'Location'] as const;
 
+/**
+ * The clinic's equipment inventory (issue 25): devices and their models. No patient's: encrypted
+ * under the general key like the directory, and reached by role (biomedical engineers), not by care.
+ */
+export const EQUIPMENT_TYPES = ['Device', 'DeviceDefinition'] as const;
+
 /** Resources that belong to one patient, and the element(s) that name that patient. */
 export const PATIENT_REFERENCE_PATHS: Record<string, string[]> = {
   Patient: [],
@@ -26,7 +32,7 @@ export const PATIENT_REFERENCE_PATHS: Record<string, string[]> = {
   Consent: ['patient'],
 };
 
-export const SUPPORTED_TYPES: readonly string[] = [...ADMINISTRATIVE_TYPES, ...Object.keys(PATIENT_REFERENCE_PATHS)].sort();
+export const SUPPORTED_TYPES: readonly string[] = [...ADMINISTRATIVE_TYPES, ...EQUIPMENT_TYPES, ...Object.keys(PATIENT_REFERENCE_PATHS)].sort();
 
 export function isSupportedType(type: unknown): type is string {
   return typeof type === 'string' && SUPPORTED_TYPES.includes(type);
@@ -64,6 +70,9 @@ export type CompartmentResult = { patientId: string | null } | { error: string }
 export function compartmentOf(resource: Resource & { id: string }): CompartmentResult {
   const type = resource.resourceType;
   if (type === 'Patient') return { patientId: resource.id };
+  // Equipment names no patient: a device's patient link would put a patient where engineers read.
+  if (type === 'Device' && (resource as { patient?: unknown }).patient !== undefined)
+    return { error: 'Device: the equipment inventory names no patient (patient is not accepted)' };
   const paths = PATIENT_REFERENCE_PATHS[type];
   if (!paths) return { patientId: null };
   const patients = new Set<string>();
