@@ -21,6 +21,7 @@ import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
 import { Engineers, ReleasePipeline, UpdatesService, updatesMigrations } from './updates/index.js';
 import { DirectorService, directorMigrations } from './director/index.js';
 import { InventoryService } from './inventory/index.js';
+import { AdvisoryService, advisoriesMigrations } from './advisories/index.js';
 
 export interface Carewall {
   settings: Settings;
@@ -44,6 +45,8 @@ export interface Carewall {
   director: DirectorService;
   /** The equipment inventory (FHIR Device and DeviceDefinition through the records service). */
   inventory: InventoryService;
+  /** CSAF advisories matched to the inventory, with VEX per device. */
+  advisories: AdvisoryService;
   log: Logger;
   close(): Promise<void>;
 }
@@ -61,6 +64,7 @@ export const ALL_MIGRATIONS = [
   ...guardMigrations,
   ...updatesMigrations,
   ...directorMigrations,
+  ...advisoriesMigrations,
 ];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
@@ -122,6 +126,15 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     const engineers = new Engineers(db, audit.onEquipment, (username) => identity.describeAccount(username));
     const releases = new ReleasePipeline(db, updates, engineers, audit.onEquipment, (message) => grants.announce('equipment-release', 'updates', message));
     const inventory = new InventoryService(fhir, updates, audit.onEquipment);
+    const advisories = new AdvisoryService(
+      db,
+      () => inventory.fleetItems(),
+      audit.onEquipment,
+      (message) => grants.announce('equipment-advisory', 'advisories', message),
+    );
+    // The fleet shows each device's open advisories; a release's SBOM is checked against them.
+    inventory.vulnerabilities = (deviceIds) => advisories.stateOf(deviceIds);
+    releases.advisoryCheck = (release) => advisories.checkRelease(release);
     const director = new DirectorService({
       db,
       keyring,
@@ -165,6 +178,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       releases,
       director,
       inventory,
+      advisories,
       log,
       close,
     };

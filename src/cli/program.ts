@@ -24,6 +24,7 @@ import { registerMonitorCommand } from './monitorCommand.js';
 import { registerUpdatesCommand } from './updatesCommand.js';
 import { registerDirectorCommand } from './directorCommand.js';
 import { registerInventoryCommand } from './inventoryCommand.js';
+import { registerAdvisoryCommand } from './advisoryCommand.js';
 import { registerUserCommand } from './userCommand.js';
 
 export interface RunOptions {
@@ -44,6 +45,7 @@ const RUN_BY_THE_SERVER = [
   ...['root', 'init-root', 'rotate-root', 'delegate', 'stage', 'add-signature', 'status', 'withdraw', 'device add', 'device list'].map((c) => `updates ${c}`),
   'director',
   'inventory',
+  'advisories',
 ];
 
 export async function runCommand(argv: string[], io: CommandIo, options: RunOptions = {}): Promise<number> {
@@ -111,6 +113,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerUpdatesCommand(program, ctx);
   registerDirectorCommand(program, ctx);
   registerInventoryCommand(program, ctx);
+  registerAdvisoryCommand(program, ctx);
   registerDeviceCommands(program, ctx);
   return program;
 }

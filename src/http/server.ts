@@ -28,6 +28,7 @@ import { registerUpdatesRoutes } from './updatesRoutes.js';
 import { registerReleaseRoutes } from './releaseRoutes.js';
 import { registerDirectorRoutes } from './directorRoutes.js';
 import { registerInventoryRoutes } from './inventoryRoutes.js';
+import { registerAdvisoryRoutes } from './advisoryRoutes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -180,6 +181,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerReleaseRoutes(app, { releases: cw.releases, updates: cw.updates });
   await registerDirectorRoutes(app, { director: cw.director });
   await registerInventoryRoutes(app, { inventory: cw.inventory });
+  await registerAdvisoryRoutes(app, { advisories: cw.advisories });
   await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }
