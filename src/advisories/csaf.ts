@@ -66,6 +66,8 @@ const STATUS_OF: Record<string, VexStatus> = {
   under_investigation: 'under_investigation',
 };
 
+// A validated CSAF document: its shape is the schema's, checked by validateCsaf before it is read here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 /** The parts of a validated document that matching uses. */
