@@ -95,11 +95,12 @@ function versionVerdict(p: Product, version: string | undefined): 'equal' | 'in-
 export class ProductIndex {
   private readonly byCpe = new Map<string, Array<[string, Product]>>();
   private readonly byPurl = new Map<string, Array<[string, Product]>>();
-  private readonly byVendor = new Map<string, Array<[string, Product]>>();
+  /** By normalised vendor, each product with its normalised name (normalised once, here). */
+  private readonly byVendor = new Map<string, Array<[string, Product, string]>>();
   private readonly byName = new Map<string, Array<[string, Product]>>();
 
   constructor(advisories: Iterable<Advisory>) {
-    const add = (m: Map<string, Array<[string, Product]>>, k: string, v: [string, Product]) => {
+    const add = <T>(m: Map<string, T[]>, k: string, v: T) => {
       const list = m.get(k);
       if (list) list.push(v);
       else m.set(k, [v]);
@@ -111,7 +112,7 @@ export class ProductIndex {
         if (cpe) add(this.byCpe, cpe.key, entry);
         const purl = p.purl ? purlParts(p.purl) : undefined;
         if (purl) add(this.byPurl, purl.key, entry);
-        if (p.vendor) add(this.byVendor, normaliseName(p.vendor), entry);
+        if (p.vendor) add(this.byVendor, normaliseName(p.vendor), [a.id, p, normaliseName(p.name ?? '')] as [string, Product, string]);
         else if (p.name) add(this.byName, normaliseName(p.name), entry);
       }
   }
@@ -142,9 +143,8 @@ export class ProductIndex {
     byIdentifier(item.cpe, item.purl, item.reportedVersion, 'device');
     // By name: the same vendor; the product's name the model's, or close to it.
     const model = normaliseName(item.model);
-    for (const [a, p] of this.byVendor.get(normaliseName(item.vendor)) ?? []) {
+    for (const [a, p, name] of this.byVendor.get(normaliseName(item.vendor)) ?? []) {
       if (!p.name) continue;
-      const name = normaliseName(p.name);
       const same = name === model;
       if (!same && !similar(name, model)) continue;
       const v = versionVerdict(p, item.reportedVersion);
