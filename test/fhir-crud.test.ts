@@ -191,6 +191,8 @@ describe('FHIR read, vread, create, update, delete, history', () => {
       'CareTeam',
       'Condition',
       'Consent',
+      'Device',
+      'DeviceDefinition',
       'DiagnosticReport',
       'DocumentReference',
       'Encounter',

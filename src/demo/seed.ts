@@ -10,6 +10,7 @@
 import { en, Faker } from '@faker-js/faker';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../shared/index.js';
+import { seedEquipment } from './equipment.js';
 import type { Carewall } from '../runtime.js';
 import { generateClinic, type Clinic, type DemoLogin, type WithId } from './clinic.js';
 import { generatePatient } from './patientRecord.js';
@@ -52,6 +53,7 @@ export async function seedDemoClinic(cw: Carewall, options: SeedOptions = {}): P
   const clinic = generateClinic(faker);
 
   await write(cw, clinicResources(clinic));
+  await seedEquipment(cw, clinic.wards.map((w) => w.location.name ?? '').filter(Boolean));
   const logins = await createAccounts(cw, clinic);
 
   options.onProgress?.(0, total);
