@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
-import type { Who } from '../src/shared/index.js';
+import { SYSTEM, type Who } from '../src/shared/index.js';
+import { fileURLToPath } from 'node:url';
 import { currentOtp, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 import { haveChromium, launch, seriousViolations } from './helpers/browser.js';
 import { Ceremony, imageBytes } from './helpers/updates.js';
@@ -198,8 +199,71 @@ describe('equipment screens in the console', { skip }, () => {
     assert.equal(await s.cw.releases.engineers.mayRelease(who.bob, 'infusion-pump'), false);
   });
 
+  test('the fleet shows each device in words; an uncertain advisory match is rejected with a reason', async () => {
+    await s.cw.inventory.importCsv(
+      SYSTEM,
+      'device_id,vendor,model,hardware_id,class,life_critical,maintenance_days,maintenance_start,maintenance_end,time_zone\n' +
+        'vent-a,Breathe Systems,AirLife 2,HW-V2,ventilator,yes,daily,00:00,00:00,UTC\n' +
+        'vent-b,Breathe Systems,AirLife 2,HW-V2,ventilator,yes,daily,00:00,00:00,UTC\n' +
+        'pump-x,Acme Medical,Infusa 500,HW-A,infusion-pump,yes,,,,\n',
+    );
+    for (const id of ['vent-a', 'vent-b']) {
+      const { publicKey } = crypto.generateKeyPairSync('ed25519');
+      await s.cw.updates.devices.add({
+        id,
+        deviceClass: 'ventilator',
+        hardwareId: 'HW-V2',
+        publicHex: publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('hex'),
+      });
+    }
+    await s.cw.advisories.import(
+      SYSTEM,
+      JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'csaf', 'icsma-pump.json'), 'utf8')),
+    );
+    const page = await pageOf('alice');
+    await page.goto(s.url + '/equipment'); // a fresh screen: no dialog left open from before
+    const pump = page.getByRole('row').filter({ hasText: 'pump-x' });
+    await pump.getByText('Acme Medical Infusa 500').waitFor();
+    await pump.getByText('not registered for updates').waitFor();
+    await pump.getByText('1 open, up to high').waitFor();
+    await pump.getByRole('button', { name: 'Advisories for pump-x' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('possible match: please check').first().waitFor();
+    violations['fleet'] = await seriousViolations(page);
+    await dialog.getByRole('button', { name: 'Decide on CVE-2026-10001' }).first().click();
+    await dialog.getByRole('combobox', { name: /^Decision/ }).selectOption('rejected');
+    const record = dialog.getByRole('button', { name: 'Record my decision' });
+    assert.equal(await record.isDisabled(), true, 'a reason is needed first');
+    await dialog.getByLabel('Your reasons (kept with the decision)').fill('this pump runs the 700 board, checked on site');
+    await record.click();
+    await dialog.getByText('rejected by an engineer').first().waitFor();
+  });
+
+  test('a rollout starts with its canary, confirmed; the halt switch stops it and says why', async () => {
+    const page = await pageOf('alice');
+    await page.goto(s.url + '/equipment');
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByLabel('Released update').selectOption('ventilator.fw-2.0.img');
+    await page.getByLabel('Canary: the device that installs it first').selectOption('vent-a');
+    await page.getByRole('button', { name: 'Start…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Start the rollout' }).click();
+    const card = page.locator('.card').filter({ hasText: 'fw-2.0.img to ventilators' });
+    await card.getByText('Canary (open): vent-a').waitFor();
+    await card.getByText('Wave 2 (waiting): vent-b').waitFor();
+    violations['rollouts'] = await seriousViolations(page);
+    await card.getByRole('button', { name: 'Halt this rollout' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('No device will be told to install this update').waitFor();
+    await dialog.getByLabel('Why (kept with the rollout)').fill('alarm fatigue reports from the ward');
+    await dialog.getByRole('button', { name: 'Halt now' }).click();
+    await page.getByRole('alert').filter({ hasText: 'HALTED' }).waitFor();
+    const [rollout] = await s.cw.director.rollouts.list();
+    assert.equal(rollout.state, 'halted');
+    assert.equal(await s.cw.director.rollouts.assignedTo({ id: 'vent-a', deviceClass: 'ventilator' }), undefined);
+  });
+
   test('no serious accessibility violations on the equipment screens (axe-core)', () => {
-    assert.ok(Object.keys(violations).length >= 3, 'the screens were checked');
+    assert.ok(Object.keys(violations).length >= 5, 'the screens were checked');
     assert.deepEqual(violations, Object.fromEntries(Object.keys(violations).map((k) => [k, []])));
   });
 });

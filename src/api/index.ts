@@ -15,3 +15,4 @@ export * from './audit.js';
 export * from './releases.js';
 export * from './director.js';
 export * from './inventory.js';
+export * from './advisories.js';

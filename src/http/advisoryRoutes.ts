@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { AdvisoryList, DeviceAdvisories } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 
@@ -32,8 +33,8 @@ const FixedBy = Type.Object({ target: Type.String({ maxLength: 200 }) }, { addit
 
 export async function registerAdvisoryRoutes(app: FastifyInstance, cw: Pick<Carewall, 'advisories'>): Promise<void> {
   app.post('/advisories', { bodyLimit: 8 * 1024 * 1024 }, async (req, reply) => reply.status(201).send(await cw.advisories.import(requireWho(req), req.body)));
-  app.get('/advisories', async (req) => cw.advisories.list(requireWho(req)));
-  app.get<{ Params: { id: string } }>('/advisories/devices/:id', async (req) => ({
+  app.get<{ Reply: AdvisoryList }>('/advisories', { schema: { response: { 200: AdvisoryList } } }, async (req) => cw.advisories.list(requireWho(req)));
+  app.get<{ Params: { id: string }; Reply: DeviceAdvisories }>('/advisories/devices/:id', { schema: { response: { 200: DeviceAdvisories } } }, async (req) => ({
     advisories: await cw.advisories.forDevice(requireWho(req), req.params.id),
     history: await cw.advisories.vexHistory(requireWho(req), req.params.id),
   }));

@@ -15,6 +15,8 @@ import { Staff, TeamsAndWards, Explain } from './screens/admin';
 import { FileShares } from './screens/guard';
 import { Releases } from './screens/equipment';
 import { EquipmentClasses } from './screens/equipmentAdmin';
+import { Fleet } from './screens/fleet';
+import { Rollouts } from './screens/rollouts';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
 
@@ -34,7 +36,9 @@ const SECTIONS: Section[] = [
   { to: '/admin/teams', label: 'Teams and wards', roles: ['admin'] },
   { to: '/admin/explain', label: 'Explain access', roles: ['admin', 'privacy-officer'] },
   { to: '/security/shares', label: 'File shares', roles: ['security-admin', 'privacy-officer', 'admin'] },
+  { to: '/equipment', label: 'Equipment', roles: ['biomedical-engineer', 'security-admin'] },
   { to: '/equipment/releases', label: 'Equipment releases', roles: ['biomedical-engineer', 'security-admin'] },
+  { to: '/equipment/rollouts', label: 'Rollouts', roles: ['biomedical-engineer', 'security-admin'] },
   { to: '/equipment/classes', label: 'Equipment classes', roles: ['admin', 'security-admin'] },
 ];
 
@@ -125,6 +129,10 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <LogHealth />;
     case '/security/shares':
       return <FileShares canRelease={me.roles.some((r) => r === 'security-admin' || r === 'admin')} />;
+    case '/equipment':
+      return <Fleet canDecide={me.roles.includes('biomedical-engineer')} />;
+    case '/equipment/rollouts':
+      return <Rollouts canAct={me.roles.includes('biomedical-engineer')} />;
     case '/equipment/classes':
       return <EquipmentClasses />;
     case '/equipment/releases':
