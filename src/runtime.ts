@@ -122,6 +122,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
     // The equipment update repository (TUF): its online keys are sealed with the general key.
     const updates = new UpdatesService(db, keyring, log);
+    // Each device report (or refused one) goes to the audit log.
+    updates.devices.audit = audit.onEquipment;
     // Who releases for which equipment, and the steps of a release; approvals go to the officers.
     const engineers = new Engineers(db, audit.onEquipment, (username) => identity.describeAccount(username));
     const releases = new ReleasePipeline(db, updates, engineers, audit.onEquipment, (message) => grants.announce('equipment-release', 'updates', message));

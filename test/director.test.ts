@@ -180,6 +180,15 @@ describe('the director: waves, windows and full verification', () => {
       ['rollout.create alice', 'rollout.advance alice', 'rollout.advance alice'],
     );
     assert.ok(records.some((r) => r.action === 'director.instruct' && r.resource?.id === 'pump-1'));
+    // Each device's signed report is in the log too, and so is a refused one.
+    assert.ok(records.some((r) => r.action === 'device.manifest' && r.outcome === 'success' && r.user?.username === 'device:pump-1'));
+    const forged = await call(s.url, 'POST', '/updates/devices/pump-1/manifest', {
+      body: { manifest: '{}', signature: 'AAAA' },
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(forged.status, 403);
+    const after = (await s.cw.audit.log.leaves(0, (await s.cw.audit.log.head()).size)).map((l) => decodeLeaf(l.leaf));
+    assert.ok(after.some((r) => r.action === 'device.manifest' && r.outcome === 'denied' && r.user?.username === 'device:pump-1'));
   });
 
   test('who may not roll out: an engineer of another class, a nurse; refused and recorded', async () => {

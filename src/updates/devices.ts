@@ -7,6 +7,7 @@
 import type { Database } from '../db/index.js';
 import { manifestSignatureHolds, parseManifest, type SignedManifest } from '../device/index.js';
 import { parseStrictJson } from '../util/index.js';
+import type { EquipmentAudit } from '../shared/index.js';
 import { checkClassName } from './proposals.js';
 
 /** A device that runs the agent daily has reported within a week unless something is wrong. */
@@ -33,6 +34,9 @@ export interface DeviceStatus {
 }
 
 export class DeviceRegistry {
+  /** Where each report and refusal is recorded (the audit log in the server). */
+  audit: EquipmentAudit = async () => undefined;
+
   constructor(
     private readonly db: Database,
     private readonly now: () => Date,
@@ -50,8 +54,19 @@ export class DeviceRegistry {
     if (r.rowCount === 0) throw new Error(`device ${d.id} is registered already; its key is not replaced`);
   }
 
-  /** Verifies and keeps a manifest POSTed by device `id`; returns whether it names a released image. */
+  /** Verifies and keeps a manifest POSTed by device `id`; returns whether it names a released image. Recorded either way. */
   async receive(id: string, body: unknown): Promise<{ knownImage: boolean }> {
+    try {
+      const r = await this.accept(id, body);
+      return r;
+    } catch (err) {
+      if (err instanceof ManifestRefused)
+        await this.audit({ action: 'device.manifest', outcome: 'denied', who: { device: DEVICE_ID.test(id) ? id : 'unknown' }, reason: err.message });
+      throw err;
+    }
+  }
+
+  private async accept(id: string, body: unknown): Promise<{ knownImage: boolean }> {
     const s = body as Partial<SignedManifest> | null;
     if (typeof s !== 'object' || s === null || typeof s.manifest !== 'string' || typeof s.signature !== 'string')
       throw new ManifestRefused(400, 'send {"manifest": "<JSON text>", "signature": "<base64>"}');
@@ -81,6 +96,14 @@ export class DeviceRegistry {
          values ($1, $2, $3, $4, $5, $6, $7)`,
         [id, s.manifest, s.signature, m.target, m.sha256, m.time, known],
       );
+      await this.audit({
+        action: 'device.manifest',
+        outcome: 'success',
+        who: { device: id },
+        resource: { type: 'Device', id },
+        details: { target: m.target ?? 'factory image', version: m.version, knownImage: known },
+        tx,
+      });
       return { knownImage: known };
     });
   }
