@@ -16,6 +16,7 @@ import { SYSTEM } from '../src/shared/index.js';
 import { seedDemoClinic } from '../src/demo/seed.js';
 import { createLogger } from '../src/log.js';
 import type { BodyCodec } from '../src/records/store.js';
+import { InventoryService } from '../src/inventory/index.js';
 import { openCarewall, type Carewall } from '../src/runtime.js';
 import { prepareInstallation } from './helpers/harness.js';
 
@@ -125,7 +126,11 @@ async function seedAndCopy(patients: number, codec?: BodyCodec): Promise<Scan> {
   const inst = await prepareInstallation();
   let cw: Carewall | undefined = await openCarewall(inst.settings, createLogger('silent'));
   try {
-    if (codec) cw.fhir = cw.fhir.withCodec(codec);
+    if (codec) {
+      cw.fhir = cw.fhir.withCodec(codec);
+      // The demo's equipment goes through the inventory, which must write with the same codec.
+      cw.inventory = new InventoryService(cw.fhir, cw.updates, async () => undefined);
+    }
     const seeded = await seedDemoClinic(cw, { patients, seed: 4711 });
     const secrets = await patientSecrets(cw);
     const patientId = (await all(cw, 'Patient'))[0].id as string;
