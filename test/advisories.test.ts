@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { decodeLeaf } from '../src/audit/index.js';
 import { signManifest } from '../src/device/index.js';
 import { SYSTEM } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
@@ -86,6 +87,11 @@ describe('security advisories matched to the equipment', () => {
     assert.deepEqual((await as('eng', 'GET', '/advisories')).body, []);
     assert.equal((await as('nurse', 'POST', '/advisories', ADVISORY)).status, 403);
     assert.equal((await as('sec', 'POST', '/advisories', ADVISORY)).status, 403);
+    const denied = (await s.cw.audit.log.leaves(0, (await s.cw.audit.log.head()).size)).map((l) => decodeLeaf(l.leaf)).filter((r) => r.outcome === 'denied');
+    assert.deepEqual(
+      denied.filter((r) => r.action === 'advisory.import').map((r) => r.user?.username),
+      ['nurse-n', 'sec-s'],
+    );
     const r = await as('eng', 'POST', '/advisories', ADVISORY);
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.deepEqual(r.body, { id: 'ICSMA-26-101-01', version: '1', devices: 6 });

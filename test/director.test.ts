@@ -306,6 +306,36 @@ describe('the director: waves, windows and full verification', () => {
     assert.deepEqual(device('pump-4').contents(), []);
   });
 
+  test("the director's root rotates (old and new holders sign); devices follow; a key left out no longer counts", async () => {
+    await c.keygen('dir-d');
+    const dd = { insideServer: s.cw };
+    await c.run(
+      ['director', 'init-root', '--root-key', 'dir-b.key.pub', 'dir-c.key.pub', 'dir-d.key.pub', '--out', 'director-root-2.json', '--data-dir', s.dataDir],
+      0,
+      dd,
+    );
+    // dir-b and dir-c are old keys and new ones: their two signatures are a threshold of both.
+    assert.match(
+      (await c.run(['director', 'add-signature', '--in', await c.sign('dir-b', 'director-root-2.json'), '--data-dir', s.dataDir], 0, dd)).stdout,
+      /not yet enough/,
+    );
+    assert.match(
+      (await c.run(['director', 'add-signature', '--in', await c.sign('dir-c', 'director-root-2.json'), '--data-dir', s.dataDir], 0, dd)).stdout,
+      /version 2 published/,
+    );
+    // pump-3 was provisioned with version 1: it walks to version 2 and installs what it is told.
+    assert.equal(((await device('pump-3').run()) as { installed: string }).installed, 'pump.fw-3.img');
+    // dir-a was left out: its signature on a next root is refused.
+    await c.run(
+      ['director', 'init-root', '--root-key', 'dir-b.key.pub', 'dir-c.key.pub', 'dir-d.key.pub', '--out', 'director-root-3.json', '--data-dir', s.dataDir],
+      0,
+      dd,
+    );
+    const revoked = await c.run(['director', 'add-signature', '--in', await c.sign('dir-a', 'director-root-3.json'), '--data-dir', s.dataDir], 1, dd);
+    assert.match(revoked.stderr, /is not a root key of the director/);
+    await c.run(['director', 'withdraw-root', '--data-dir', s.dataDir], 0, dd);
+  });
+
   test('the director serves nothing for a device it does not know', async () => {
     assert.equal((await call(s.url, 'GET', '/updates/director/ghost-1/metadata/timestamp.json')).status, 404);
     assert.equal((await call(s.url, 'GET', '/updates/director/..%2Fetc/metadata/timestamp.json')).status, 404);

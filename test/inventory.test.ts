@@ -155,7 +155,10 @@ describe('the equipment inventory', () => {
     const items = await s.cw.inventory.fleetItems();
     assert.deepEqual(items.find((i) => i.deviceId === 'mon-1')?.components, [{ name: 'openssl', version: '1.1.1k', purl: 'pkg:generic/openssl@1.1.1k' }]);
     const records = (await s.cw.audit.log.leaves(0, (await s.cw.audit.log.head()).size)).map((l) => decodeLeaf(l.leaf));
-    const steps = records.filter((r) => r.action.startsWith('inventory.')).map((r) => `${r.action} ${r.user?.username}`);
+    const steps = records.filter((r) => r.action.startsWith('inventory.') && r.outcome === 'success').map((r) => `${r.action} ${r.user?.username}`);
     assert.deepEqual(steps, ['inventory.import-csv eng-e', 'inventory.import-csv eng-e', 'inventory.import-cyclonedx eng-e', 'inventory.attach-sbom eng-e']);
+    // The refusals are recorded too: who tried what.
+    const denied = records.filter((r) => r.action.startsWith('inventory.') && r.outcome === 'denied').map((r) => `${r.action} ${r.user?.username}`);
+    for (const u of ['dr-d', 'nurse-n', 'admin-a']) assert.ok(denied.includes(`inventory.import-csv ${u}`) && denied.includes(`inventory.fleet ${u}`), u);
   });
 });

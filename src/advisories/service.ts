@@ -57,7 +57,7 @@ export class AdvisoryService {
 
   /** Imports one CSAF document (a new advisory, or a newer revision of one). */
   async import(who: Who, doc: unknown): Promise<{ id: string; version: string; devices: number }> {
-    this.requireEngineer(who);
+    await this.requireEngineer(who, 'advisory.import');
     try {
       await validateCsaf(doc);
     } catch (err) {
@@ -98,7 +98,7 @@ export class AdvisoryService {
   }
 
   async list(who: Who): Promise<Array<{ id: string; version: string; title: string; severity: string | null; vulnerabilities: number; devices: number }>> {
-    this.requireReader(who);
+    await this.requireReader(who, 'advisory.list');
     const { advisories, index } = await this.current();
     const items = await this.inventory();
     const devicesOf = new Map<string, Set<string>>();
@@ -116,7 +116,7 @@ export class AdvisoryService {
 
   /** Every advisory hitting one device, per vulnerability, with its current VEX status. */
   async forDevice(who: Who, deviceId: string): Promise<DeviceAdvisory[]> {
-    this.requireReader(who);
+    await this.requireReader(who, 'advisory.read');
     const item = (await this.inventory()).find((i) => i.deviceId === deviceId);
     if (!item) throw new FhirError(404, 'not-found', 'no such device in the inventory');
     return this.assess(item);
@@ -153,7 +153,7 @@ export class AdvisoryService {
   }
 
   async decide(who: Who, d: { advisory: string; device: string; productId: string; decision: 'confirmed' | 'rejected'; note: string }): Promise<void> {
-    this.requireEngineer(who);
+    await this.requireEngineer(who, 'advisory.match-decision');
     if (d.note.trim().length < NOTE_MIN) throw new FhirError(400, 'invalid', `say why (at least ${NOTE_MIN} characters)`);
     const match = (await this.forDevice(who, d.device)).find((m) => m.advisory === d.advisory && m.productId === d.productId);
     if (!match) throw new FhirError(404, 'not-found', 'no such match');
@@ -179,7 +179,7 @@ export class AdvisoryService {
     who: Who,
     v: { advisory: string; vulnerability: string; device: string; status: VexStatus; justification?: string; note: string },
   ): Promise<void> {
-    this.requireEngineer(who);
+    await this.requireEngineer(who, 'advisory.vex');
     if (v.note.trim().length < NOTE_MIN) throw new FhirError(400, 'invalid', `say why (at least ${NOTE_MIN} characters)`);
     if (v.status === 'not_affected' && !VEX_JUSTIFICATIONS.includes(v.justification ?? ''))
       throw new FhirError(400, 'invalid', `"not affected" needs one of CSAF's justifications: ${VEX_JUSTIFICATIONS.join(', ')}`);
@@ -204,7 +204,7 @@ export class AdvisoryService {
     who: Who,
     deviceId: string,
   ): Promise<Array<{ advisory: string; vulnerability: string; status: string; justification: string | null; note: string; by: string; at: string }>> {
-    this.requireReader(who);
+    await this.requireReader(who, 'advisory.read');
     const r = await this.db.query<{
       advisory: string;
       vulnerability: string;
@@ -219,7 +219,7 @@ export class AdvisoryService {
 
   /** The update release (a target such as `infusion-pump.fw-2.1.img`) that fixes the advisory. */
   async linkFix(who: Who, advisory: string, target: string): Promise<void> {
-    this.requireEngineer(who);
+    await this.requireEngineer(who, 'advisory.fixed-by');
     if (!(await this.current()).advisories.has(advisory)) throw new FhirError(404, 'not-found', 'no such advisory');
     if (!/^[a-z0-9]+(-[a-z0-9]+)*\.[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(target))
       throw new FhirError(400, 'invalid', 'a release is named <class>.<image name>');
@@ -295,12 +295,19 @@ export class AdvisoryService {
     return this.cache;
   }
 
-  private requireEngineer(who: Who): void {
-    if (!who.system && !who.roles.includes('biomedical-engineer')) throw new FhirError(403, 'forbidden', 'advisories are handled by biomedical engineers');
+  /** Refusals are recorded like every step (who tried what), then answered 403. */
+  private async requireEngineer(who: Who, action: string): Promise<void> {
+    if (who.system || who.roles.includes('biomedical-engineer')) return;
+    await this.refuse(who, action, 'advisories are handled by biomedical engineers');
   }
 
-  private requireReader(who: Who): void {
-    if (!who.system && !who.roles.some((r) => r === 'biomedical-engineer' || r === 'security-admin'))
-      throw new FhirError(403, 'forbidden', 'advisories are shown to biomedical engineers and security admins');
+  private async requireReader(who: Who, action: string): Promise<void> {
+    if (who.system || who.roles.some((r) => r === 'biomedical-engineer' || r === 'security-admin')) return;
+    await this.refuse(who, action, 'advisories are shown to biomedical engineers and security admins');
+  }
+
+  private async refuse(who: Who, action: string, reason: string): Promise<never> {
+    await this.audit({ action, outcome: 'denied', who, reason });
+    throw new FhirError(403, 'forbidden', reason);
   }
 }

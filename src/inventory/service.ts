@@ -95,6 +95,7 @@ export class InventoryService {
 
   /** A CSV file, one device per row: all rows are written, or none (a FHIR transaction). */
   async importCsv(who: Who, text: string): Promise<{ created: number; updated: number }> {
+    await this.requireRole(who, 'keep', 'inventory.import-csv');
     let rows: Array<Record<string, string>>;
     try {
       rows = parse(text, {
@@ -126,6 +127,7 @@ export class InventoryService {
 
   /** A CycloneDX BOM whose components of type "device" are devices (docs/inventory.md); their nested components are the model's SBOM. */
   async importCycloneDx(who: Who, bom: unknown): Promise<{ created: number; updated: number }> {
+    await this.requireRole(who, 'keep', 'inventory.import-cyclonedx');
     checkSbom(bom); // a CycloneDX document, or a clear refusal
     const devices = ((bom as { components?: unknown[] }).components ?? []).filter((c) => (c as { type?: unknown }).type === 'device') as Array<
       Record<string, unknown>
@@ -154,6 +156,7 @@ export class InventoryService {
 
   /** A FHIR Bundle of Device and DeviceDefinition resources, as a transaction (all or nothing). */
   async importFhir(who: Who, bundle: unknown): Promise<{ created: number; updated: number }> {
+    await this.requireRole(who, 'keep', 'inventory.import-fhir');
     const b = bundle as Bundle;
     if (b?.resourceType !== 'Bundle' || !Array.isArray(b.entry)) throw badRequest('a FHIR Bundle with entries is expected');
     b.entry.forEach((e, i) => {
@@ -169,6 +172,7 @@ export class InventoryService {
 
   /** A model's SBOM (CycloneDX JSON) or MDS2 form, kept whole on its DeviceDefinition (encrypted like it). */
   async attach(who: Who, modelId: string, kind: 'sbom' | 'mds2', file: { contentType: string; data: Buffer }): Promise<void> {
+    await this.requireRole(who, 'keep', `inventory.attach-${kind}`);
     if (kind === 'sbom') {
       let doc: unknown;
       try {
@@ -203,6 +207,7 @@ export class InventoryService {
 
   /** The fleet as the caller may see it (the records' access rules decide), with what each device reported. */
   async fleet(who: Who): Promise<FleetDevice[]> {
+    await this.requireRole(who, 'read', 'inventory.fleet');
     const devices = await this.all<Device>(who, 'Device');
     const reports = new Map((await this.updates.devices.list()).map((d) => [d.id, d]));
     const ids = devices.map((d) => identifierOf(d, DEVICE_ID_SYSTEM) ?? '');
@@ -250,6 +255,18 @@ export class InventoryService {
   }
 
   // ---- inside ----
+
+  /**
+   * Said early and in words, and recorded: the records service would refuse these callers too
+   * (roles.ts, byRoleAlone), one record at a time.
+   */
+  private async requireRole(who: Who, need: 'keep' | 'read', action: string): Promise<void> {
+    const roles = need === 'keep' ? ['biomedical-engineer'] : ['biomedical-engineer', 'security-admin'];
+    if (who.system || who.roles.some((r) => roles.includes(r))) return;
+    const reason = 'the equipment inventory is for biomedical engineers';
+    await this.audit({ action, outcome: 'denied', who, reason });
+    throw new FhirError(403, 'forbidden', reason);
+  }
 
   private async write(who: Who, facts: DeviceFacts[], action: string): Promise<{ created: number; updated: number }> {
     const existing = new Map((await this.all<Device>(who, 'Device')).map((d) => [identifierOf(d, DEVICE_ID_SYSTEM), d]));
