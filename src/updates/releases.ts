@@ -17,84 +17,15 @@ import type { EquipmentAudit, Who } from '../shared/index.js';
 import { Engineers, ReleaseRefused } from './engineers.js';
 import { tufKey } from './keys.js';
 import { parseSignatureFile } from './offline.js';
-import { targetPath } from './proposals.js';
 import { putBlobFromFile } from './store.js';
 import type { UpdatesService } from './service.js';
 import { checkSbom, type SbomComponent } from './sbom.js';
+import { toCandidate, type AdvisoryCheck, type Candidate, type CandidateInput, type CandidateRow, type CandidateState } from './candidates.js';
 
-export type CandidateState = 'awaiting-image' | 'quarantined' | 'awaiting-approval' | 'published' | 'rejected' | 'withdrawn';
-
-export interface CandidateInput {
-  deviceClass: string;
-  name: string;
-  version: string;
-  hardwareIds: string[];
-  releaseCounter: number;
-  minUpgradeFrom: string;
-  vendorKeyId: string;
-  /** The vendor's detached signature of the image (base64). */
-  vendorSignature: string;
-}
-
-export interface Candidate {
-  id: string;
-  deviceClass: string;
-  name: string;
-  path: string;
-  version: string;
-  hardwareIds: string[];
-  releaseCounter: number;
-  minUpgradeFrom: string;
-  vendor: string;
-  state: CandidateState;
-  sha256: string | null;
-  length: number | null;
-  sbomComponents: number | null;
-  advisories: OpenAdvisory[];
-  createdBy: string;
-  createdAt: string;
-  labSignoff: { by: string; at: string; note: string } | null;
-  approvals: { signedBy: string[]; needed: number } | null;
-  closedReason: string | null;
-}
-
-/** An advisory that the release's version or components are affected by (advisories capability). */
-export interface OpenAdvisory {
-  id: string;
-  title: string;
-  severity?: string;
-}
-
-/** Asks the advisories which open advisories hit this release; wired in runtime.ts, none by default. */
-export type AdvisoryCheck = (release: { deviceClass: string; vendor: string; version: string; components: SbomComponent[] }) => Promise<OpenAdvisory[]>;
+export type { AdvisoryCheck, Candidate, CandidateInput, CandidateState, OpenAdvisory } from './candidates.js';
 
 const NOTE_MIN = 10;
 const READERS = ['biomedical-engineer', 'security-admin', 'admin', 'privacy-officer'] as const;
-
-interface Row {
-  id: string;
-  class: string;
-  name: string;
-  image_version: string;
-  hardware_ids: string[];
-  release_counter: number;
-  min_upgrade_from: string;
-  vendor: string;
-  vendor_keyid: string;
-  vendor_signature: string;
-  state: CandidateState;
-  sha256: string | null;
-  length: string | null;
-  sbom: { components?: unknown[] } | null;
-  advisories: OpenAdvisory[] | null;
-  created_by: string;
-  created_at: Date;
-  lab_by: string | null;
-  lab_at: Date | null;
-  lab_note: string | null;
-  proposal_id: string | null;
-  closed_reason: string | null;
-}
 
 export class ReleasePipeline {
   constructor(
@@ -353,27 +284,7 @@ export class ReleasePipeline {
       const cls = (await this.engineers.classes()).find((x) => x.name === c.class);
       approvals = { signedBy: signed.rows.map((s) => s.username ?? `key ${s.keyid.slice(0, 12)}`), needed: cls?.threshold ?? 1 };
     }
-    return {
-      id: c.id,
-      deviceClass: c.class,
-      name: c.name,
-      path: targetPath(c.class, c.name),
-      version: c.image_version,
-      hardwareIds: c.hardware_ids,
-      releaseCounter: c.release_counter,
-      minUpgradeFrom: c.min_upgrade_from,
-      vendor: c.vendor,
-      state: c.state,
-      sha256: c.sha256,
-      length: c.length === null ? null : Number(c.length),
-      sbomComponents: c.sbom ? (c.sbom.components?.length ?? 0) : null,
-      advisories: c.advisories ?? [],
-      createdBy: c.created_by,
-      createdAt: new Date(c.created_at).toISOString(),
-      labSignoff: c.lab_by && c.lab_at ? { by: c.lab_by, at: new Date(c.lab_at).toISOString(), note: c.lab_note ?? '' } : null,
-      approvals,
-      closedReason: c.closed_reason,
-    };
+    return toCandidate(c, approvals);
   }
 
   // ---- inside ----
@@ -383,16 +294,17 @@ export class ReleasePipeline {
       throw new ReleaseRefused(403, 'releases are shown to engineers and officers');
   }
 
-  private async row(id: string): Promise<Row | undefined> {
+  private async row(id: string): Promise<CandidateRow | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
-    const r = await this.db.query<Row>(`select c.*, v.vendor from updates_candidate c join updates_vendor_key v on v.keyid = c.vendor_keyid where c.id = $1`, [
-      id,
-    ]);
+    const r = await this.db.query<CandidateRow>(
+      `select c.*, v.vendor from updates_candidate c join updates_vendor_key v on v.keyid = c.vendor_keyid where c.id = $1`,
+      [id],
+    );
     return r.rows[0];
   }
 
   /** The candidate, when the caller may act on its class and it is in one of `states`. */
-  private async step(who: Who, id: string, action: string, states: CandidateState[]): Promise<Row> {
+  private async step(who: Who, id: string, action: string, states: CandidateState[]): Promise<CandidateRow> {
     const c = await this.row(id);
     if (!c) throw new ReleaseRefused(404, 'no such release');
     await this.engineers.requireRelease(who, c.class, action);
