@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Consent } from '@medplum/fhirtypes';
 import { loadSettings } from '../src/config.js';
 import { consentRules } from '../src/access/consent.js';
+import { scopeAllowing } from '../src/access/systemScopes.js';
 import { tempDir } from './helpers/harness.js';
 
 const base: Consent = {
@@ -110,4 +111,12 @@ test('an appointment relationship is bounded: none without a start, at most a da
   assert.equal(long.endsAt, '2026-01-02T09:00:00.000Z');
   const short = appointment({ start: '2026-01-01T09:00:00Z', end: '2026-01-01T09:30:00Z' }).relationships[0];
   assert.equal(short.endsAt, '2026-01-01T09:30:00Z');
+});
+
+test('system clients: a wildcard scope does not reach the equipment inventory, a scope naming it does, and no scope deletes a device', () => {
+  assert.equal(scopeAllowing(['system/*.*'], 'read', 'Device'), undefined);
+  assert.equal(scopeAllowing(['system/*.cruds'], 'update', 'DeviceDefinition'), undefined);
+  assert.equal(scopeAllowing(['system/*.read'], 'read', 'Observation'), 'system/*.read');
+  assert.equal(scopeAllowing(['system/Device.rs'], 'read', 'Device'), 'system/Device.rs');
+  assert.equal(scopeAllowing(['system/Device.cruds', 'system/*.*'], 'delete', 'Device'), undefined);
 });

@@ -8,7 +8,7 @@
  * letters `.c .r .u .d .s` in that order (`system/Observation.rs`, `system/Patient.cruds`).
  */
 import type { Interaction } from './roles.js';
-import { isSupportedType } from '../shared/index.js';
+import { EQUIPMENT_TYPES, isSupportedType } from '../shared/index.js';
 
 const SHAPE = /^system\/([A-Za-z]+|\*)\.(read|write|\*|c?r?u?d?s?)$/;
 
@@ -34,10 +34,17 @@ export function isSystemScope(scope: string): boolean {
   return parse(scope) !== undefined;
 }
 
-/** The scope that grants `interaction` on `type`, if any of `scopes` does. */
+/**
+ * The scope that grants `interaction` on `type`, if any of `scopes` does. The equipment inventory
+ * (Device, DeviceDefinition) is no patient's data: a wildcard given for patients' data does not
+ * reach it, a client is given it by name (`system/Device.rs`), and no scope deletes a device (a
+ * retired device is kept, as byRoleAlone in roles.ts keeps it for people).
+ */
 export function scopeAllowing(scopes: readonly string[], interaction: Interaction, type: string): string | undefined {
+  const equipment = (EQUIPMENT_TYPES as readonly string[]).includes(type);
+  if (equipment && interaction === 'delete') return undefined;
   return scopes.find((s) => {
     const p = parse(s);
-    return p !== undefined && (p.type === '*' || p.type === type) && p.interactions.has(interaction);
+    return p !== undefined && (p.type === type || (p.type === '*' && !equipment)) && p.interactions.has(interaction);
   });
 }

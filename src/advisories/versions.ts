@@ -61,8 +61,10 @@ export function parseRange(text: string): Array<{ op: Op; version: string }> | u
 
 /**
  * Whether `version` is in the range: true, false, or undefined when it cannot be decided. vers
- * semantics: equalities and exclusions first; then the version must satisfy a lower and an upper
- * bound pair around it (constraints sorted by version, as vers requires).
+ * semantics: equalities and exclusions first; then, with the bounds sorted by version, the version
+ * lies between two neighbouring bounds (or beyond the outermost): inside when the bound below it
+ * opens an interval (> or >=) and the bound above closes one (< or <=), so `>=1.0|<1.5|>=2.0|<2.3`
+ * holds 1.2 and 2.1 but not 1.7.
  */
 export function inRange(version: string, range: string): boolean | undefined {
   const cs = parseRange(range);
@@ -74,14 +76,12 @@ export function inRange(version: string, range: string): boolean | undefined {
   if (cs.some((c, i) => c.op === '!=' && cmp[i] === 0)) return false;
   const bounds = cs.map((c, i) => ({ ...c, cmp: cmp[i]! })).filter((c) => c.op !== '=' && c.op !== '!=');
   if (bounds.length === 0) return false;
-  const holds = (c: { op: Op; cmp: number }) =>
-    (c.op === '<' && c.cmp < 0) || (c.op === '<=' && c.cmp <= 0) || (c.op === '>' && c.cmp > 0) || (c.op === '>=' && c.cmp >= 0);
-  const lowers = bounds.filter((c) => c.op === '>' || c.op === '>=');
-  const uppers = bounds.filter((c) => c.op === '<' || c.op === '<=');
-  // The nearest bound on each side decides (vers: the version falls in one interval).
-  const lower = lowers.filter((c) => c.cmp >= 0).sort((a, b) => compareVersions(b.version, a.version) ?? 0)[0];
-  const upper = uppers.filter((c) => c.cmp <= 0).sort((a, b) => compareVersions(a.version, b.version) ?? 0)[0];
-  if (lowers.length > 0 && (!lower || !holds(lower))) return false;
-  if (uppers.length > 0 && (!upper || !holds(upper))) return false;
-  return true;
+  if (bounds.some((b) => b.cmp === 0)) return bounds.some((b) => b.cmp === 0 && (b.op === '>=' || b.op === '<='));
+  const below = bounds.filter((b) => b.cmp > 0).sort((x, y) => compareVersions(y.version, x.version) ?? 0)[0];
+  const above = bounds.filter((b) => b.cmp < 0).sort((x, y) => compareVersions(x.version, y.version) ?? 0)[0];
+  const opens = (b?: { op: string }) => b?.op === '>' || b?.op === '>=';
+  const closes = (b?: { op: string }) => b?.op === '<' || b?.op === '<=';
+  if (below && above) return opens(below) && closes(above);
+  if (below) return opens(below); // beyond the highest bound: inside only if it opens an unbounded interval
+  return closes(above); // below the lowest bound
 }
