@@ -88,7 +88,8 @@ describe('carewall guard (CLI)', () => {
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await until('guard watch says it is watching', () => /guard: watching/.test(err) || child.exitCode !== null);
+      // A process starting under tsx and scanning the share: bounded generously (a loaded CI machine took over 10 s).
+      await until('guard watch says it is watching', () => /guard: watching/.test(err) || child.exitCode !== null, { tries: 1200 });
       assert.match(err, /guard: watching \d+ files in \d+ folders, \d+ decoys planted/);
       const r = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'random', '--pace', '40', '--limit', '10']);
       assert.equal(r.code, 0, r.stderr);
