@@ -5,8 +5,6 @@
  * purl) and, per vulnerability, which products are affected, fixed or not affected, its severity
  * and the vendor's fixes.
  */
-import validate from '@secvisogram/csaf-validator-lib/validate.js';
-import * as basic from '@secvisogram/csaf-validator-lib/basic.js';
 
 export interface Product {
   id: string;
@@ -46,8 +44,27 @@ export interface Advisory {
 /** Thrown for a document that is not valid CSAF 2.0: which rule failed and where, never a value from it. */
 export class InvalidAdvisory extends Error {}
 
+/**
+ * The validator is loaded on first use: it compiles its JSON schemas when imported (about 2.4 s on
+ * this project's CI machine), a price every CLI command, server start and test process paid before
+ * even one advisory was imported.
+ */
+type Test = import('@secvisogram/csaf-validator-lib/validate.js').Test;
+let validator: Promise<(doc: unknown) => ReturnType<typeof import('@secvisogram/csaf-validator-lib/validate.js').default>> | undefined;
+function loadValidator() {
+  validator ??= Promise.all([import('@secvisogram/csaf-validator-lib/validate.js'), import('@secvisogram/csaf-validator-lib/basic.js')]).then(
+    ([{ default: validate }, basic]) =>
+      (doc: unknown) =>
+        validate(
+          Object.values(basic as Record<string, unknown>).filter((test): test is Test => typeof test === 'function'),
+          doc,
+        ),
+  );
+  return validator;
+}
+
 export async function validateCsaf(doc: unknown): Promise<void> {
-  const result = await validate(Object.values(basic), doc);
+  const result = await (await loadValidator())(doc);
   if (result.isValid) return;
   const failures = result.tests.filter((t) => !t.isValid);
   const first = failures[0]?.errors[0];
