@@ -211,6 +211,20 @@ describe('security advisories matched to the equipment', () => {
     assert.equal((await as('eng', 'GET', '/advisories')).body[0].version, '2');
   });
 
+  test('the same new revision sent twice at once: one is imported, the other refused as a conflict', async () => {
+    const rev3 = structuredClone(ADVISORY);
+    rev3.document.tracking.version = '3';
+    rev3.document.tracking.current_release_date = '2026-06-01T12:00:00.000Z';
+    rev3.document.tracking.revision_history.push(
+      { number: '2', date: '2026-05-01T12:00:00.000Z', summary: 'Infusa 700 3.1 added' },
+      { number: '3', date: '2026-06-01T12:00:00.000Z', summary: 'Fixes listed' },
+    );
+    const answers = await Promise.all([as('eng', 'POST', '/advisories', rev3), as('eng', 'POST', '/advisories', rev3)]);
+    assert.deepEqual(answers.map((r) => r.status).sort(), [201, 409], JSON.stringify(answers.map((r) => r.body)));
+    const rows = await s.cw.db.query("select version from advisories_document where version = '3'");
+    assert.equal(rows.rows.length, 1);
+  });
+
   test("a release's SBOM is checked against the advisories", async () => {
     const hits = await s.cw.advisories.checkRelease({
       vendor: 'Vista Monitors',

@@ -65,18 +65,30 @@ function purlParts(purl: string): { key: string; version?: string } | undefined 
 const tokens = (s: string) => new Set(s.split(' ').filter(Boolean));
 function similar(a: string, b: string): boolean {
   if (!a || !b) return false;
-  if (a.includes(b) || b.includes(a) || a.replace(/ /g, '') === b.replace(/ /g, '')) return true;
   const x = tokens(a);
   const y = tokens(b);
-  // Model numbers tell products apart: Infusa 500 and Infusa 700 are not variants of one name.
+  // Model numbers tell products apart, before anything else: Infusa 500 and Infusa 700 are not
+  // variants of one name, and neither are Infusa 50 and Infusa 500 (one name inside the other).
   const numbers = (t: Set<string>) =>
     [...t]
       .filter((w) => /\d/.test(w))
       .sort()
       .join(' ');
   if (numbers(x) !== numbers(y)) return false;
+  if (a.includes(b) || b.includes(a) || a.replace(/ /g, '') === b.replace(/ /g, '')) return true;
   const common = [...x].filter((t) => y.has(t)).length;
   return common / Math.max(x.size, y.size) >= 0.5;
+}
+
+/**
+ * The product as far as versions go: an advisory may name the version only inside the product's
+ * CPE or purl. Without this, a name match saw "no version" and marked every component or device of
+ * that name uncertain, whatever version it runs.
+ */
+function withIdentifierVersion(p: Product): Product {
+  if (p.version || p.range) return p;
+  const version = (p.cpe ? cpeParts(p.cpe)?.version : undefined) ?? (p.purl ? purlParts(p.purl)?.version : undefined);
+  return version ? { ...p, version } : p;
 }
 
 /** The version verdict: the product's own version or range against the item's. */
@@ -147,7 +159,7 @@ export class ProductIndex {
       if (!p.name) continue;
       const same = name === model;
       if (!same && !similar(name, model)) continue;
-      const v = versionVerdict(p, item.reportedVersion);
+      const v = versionVerdict(withIdentifierVersion(p), item.reportedVersion);
       if (v === 'out') continue;
       keep(a, p, same && v === 'equal' ? 'exact' : same && v === 'in-range' ? 'range' : 'uncertain', 'device');
     }
@@ -156,7 +168,7 @@ export class ProductIndex {
       const via = `component ${comp.name}${comp.version ? ` ${comp.version}` : ''}`;
       byIdentifier(comp.cpe, comp.purl, comp.version, via);
       for (const [a, p] of this.byName.get(normaliseName(comp.name)) ?? []) {
-        const v = versionVerdict(p, comp.version);
+        const v = versionVerdict(withIdentifierVersion(p), comp.version);
         if (v !== 'out') keep(a, p, 'uncertain', via);
       }
     }

@@ -65,19 +65,26 @@ export class AdvisoryService {
       throw err;
     }
     const a = readAdvisory(doc as Record<string, never>);
-    const known = await this.db.query<{ version: string }>('select version from advisories_document where id = $1', [a.id]);
-    for (const k of known.rows) {
-      const c = compareVersions(a.version, k.version) ?? (a.version === k.version ? 0 : undefined);
-      if (c === undefined || c <= 0) throw new FhirError(409, 'conflict', 'this advisory is imported already in this or a later revision; nothing was changed');
-    }
-    await this.db.query('insert into advisories_document (id, version, title, severity, document, imported_by) values ($1, $2, $3, $4, $5, $6)', [
-      a.id,
-      a.version,
-      a.title,
-      a.severity ?? null,
-      JSON.stringify(doc),
-      who.username,
-    ]);
+    // Compared and inserted under a lock on the advisory's id: two imports of one revision at once
+    // (two engineers, a retried upload) would otherwise both pass the comparison, and the second
+    // insert fail on the primary key as a server error instead of the conflict it is.
+    await this.db.transaction(async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(hashtext('carewall.advisory:' || $1))`, [a.id]);
+      const known = await tx.query<{ version: string }>('select version from advisories_document where id = $1', [a.id]);
+      for (const k of known.rows) {
+        const c = compareVersions(a.version, k.version) ?? (a.version === k.version ? 0 : undefined);
+        if (c === undefined || c <= 0)
+          throw new FhirError(409, 'conflict', 'this advisory is imported already in this or a later revision; nothing was changed');
+      }
+      await tx.query('insert into advisories_document (id, version, title, severity, document, imported_by) values ($1, $2, $3, $4, $5, $6)', [
+        a.id,
+        a.version,
+        a.title,
+        a.severity ?? null,
+        JSON.stringify(doc),
+        who.username,
+      ]);
+    });
     this.cache = undefined;
     const items = await this.inventory();
     const hits = new ProductIndex([a]);
@@ -119,17 +126,18 @@ export class AdvisoryService {
     await this.requireReader(who, 'advisory.read');
     const item = (await this.inventory()).find((i) => i.deviceId === deviceId);
     if (!item) throw new FhirError(404, 'not-found', 'no such device in the inventory');
-    return this.assess(item);
+    return (await this.assess([item])).get(deviceId) ?? [];
   }
 
-  /** Open advisories per device (affected or under investigation, not rejected): the fleet's vulnerability state. */
+  /** Open advisories per device (affected or under investigation, not rejected): the fleet's vulnerability state. Devices no advisory hits are left out (none open). */
   async stateOf(deviceIds: string[]): Promise<Map<string, { open: number; highestSeverity?: string }>> {
     const wanted = new Set(deviceIds);
     const out = new Map<string, { open: number; highestSeverity?: string }>();
-    for (const item of (await this.inventory()).filter((i) => wanted.has(i.deviceId))) {
-      const open = (await this.assess(item)).filter((x) => x.decision !== 'rejected' && (x.status === 'affected' || x.status === 'under_investigation'));
+    const assessed = await this.assess((await this.inventory()).filter((i) => wanted.has(i.deviceId)));
+    for (const [deviceId, found] of assessed) {
+      const open = found.filter((x) => x.decision !== 'rejected' && (x.status === 'affected' || x.status === 'under_investigation'));
       const severity = highest(open.map((x) => x.severity).filter((s): s is string => !!s));
-      out.set(item.deviceId, { open: new Set(open.map((x) => `${x.advisory}|${x.vulnerability}`)).size, ...(severity ? { highestSeverity: severity } : {}) });
+      out.set(deviceId, { open: new Set(open.map((x) => `${x.advisory}|${x.vulnerability}`)).size, ...(severity ? { highestSeverity: severity } : {}) });
     }
     return out;
   }
@@ -229,29 +237,53 @@ export class AdvisoryService {
 
   // ---- inside ----
 
-  private async assess(item: InventoryItem): Promise<DeviceAdvisory[]> {
+  /**
+   * What the advisories say of each item, with the engineers' decisions and VEX statements: three
+   * queries for any number of devices (the fleet view asks for all of them at once).
+   */
+  private async assess(items: InventoryItem[]): Promise<Map<string, DeviceAdvisory[]>> {
     const { advisories, index } = await this.current();
-    const matches = index.matches(item);
-    if (matches.length === 0) return [];
-    const decisions = await this.db.query<{ advisory: string; product_id: string; decision: 'confirmed' | 'rejected' }>(
-      'select distinct on (advisory, product_id) advisory, product_id, decision from advisories_decision where device_id = $1 order by advisory, product_id, n desc',
-      [item.deviceId],
+    const matched = items.map((item) => ({ item, matches: index.matches(item) })).filter((x) => x.matches.length > 0);
+    const result = new Map<string, DeviceAdvisory[]>();
+    if (matched.length === 0) return result;
+    const deviceIds = matched.map((x) => x.item.deviceId);
+    const decisions = await this.db.query<{ device_id: string; advisory: string; product_id: string; decision: 'confirmed' | 'rejected' }>(
+      'select distinct on (device_id, advisory, product_id) device_id, advisory, product_id, decision from advisories_decision where device_id = any($1) order by device_id, advisory, product_id, n desc',
+      [deviceIds],
     );
-    const vex = await this.db.query<{ advisory: string; vulnerability: string; status: VexStatus; justification: string | null }>(
-      'select distinct on (advisory, vulnerability) advisory, vulnerability, status, justification from advisories_vex where device_id = $1 order by advisory, vulnerability, n desc',
-      [item.deviceId],
+    const vex = await this.db.query<{ device_id: string; advisory: string; vulnerability: string; status: VexStatus; justification: string | null }>(
+      'select distinct on (device_id, advisory, vulnerability) device_id, advisory, vulnerability, status, justification from advisories_vex where device_id = any($1) order by device_id, advisory, vulnerability, n desc',
+      [deviceIds],
     );
     const fixes = await this.db.query<{ advisory: string; target: string }>('select advisory, target from advisories_fix where advisory = any($1)', [
-      [...new Set(matches.map((m) => m.advisory))],
+      [...new Set(matched.flatMap((x) => x.matches.map((m) => m.advisory)))],
     ]);
+    const fixedByOf = new Map<string, string[]>();
+    for (const f of fixes.rows) fixedByOf.set(f.advisory, [...(fixedByOf.get(f.advisory) ?? []), f.target]);
+    for (const { item, matches } of matched) {
+      const decided = decisions.rows.filter((d) => d.device_id === item.deviceId);
+      const statements = vex.rows.filter((x) => x.device_id === item.deviceId);
+      result.set(item.deviceId, this.assessOne(item, matches, advisories, decided, statements, fixedByOf));
+    }
+    return result;
+  }
+
+  private assessOne(
+    item: InventoryItem,
+    matches: ReturnType<ProductIndex['matches']>,
+    advisories: Map<string, Advisory>,
+    decisions: Array<{ advisory: string; product_id: string; decision: 'confirmed' | 'rejected' }>,
+    vex: Array<{ advisory: string; vulnerability: string; status: VexStatus; justification: string | null }>,
+    fixedByOf: Map<string, string[]>,
+  ): DeviceAdvisory[] {
     const out: DeviceAdvisory[] = [];
     for (const m of matches) {
       const a = advisories.get(m.advisory)!;
-      const fixedBy = fixes.rows.filter((f) => f.advisory === a.id).map((f) => f.target);
+      const fixedBy = fixedByOf.get(a.id) ?? [];
       for (const v of a.vulnerabilities) {
         const listed = v.status.get(m.productId);
         if (!listed) continue;
-        const stated = vex.rows.find((x) => x.advisory === a.id && x.vulnerability === v.key);
+        const stated = vex.find((x) => x.advisory === a.id && x.vulnerability === v.key);
         const runsFix = item.reportedTarget != null && fixedBy.includes(item.reportedTarget);
         const [status, from, justification]: [VexStatus, DeviceAdvisory['statusFrom'], string | null] = stated
           ? [stated.status, 'engineer', stated.justification]
@@ -265,7 +297,7 @@ export class AdvisoryService {
           vulnerabilityTitle: v.title,
           severity: v.severity ?? a.severity ?? null,
           certainty: m.certainty,
-          decision: decisions.rows.find((d) => d.advisory === a.id && d.product_id === m.productId)?.decision ?? null,
+          decision: decisions.find((d) => d.advisory === a.id && d.product_id === m.productId)?.decision ?? null,
           via: m.via,
           productId: m.productId,
           status,
