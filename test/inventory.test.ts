@@ -126,6 +126,28 @@ describe('the equipment inventory', () => {
     assert.equal((await fleet()).length, 2);
   });
 
+  test('the software a device runs cannot be typed in: only its signed manifest says it', async () => {
+    const pump = (await fleet()).find((d) => d.deviceId === 'pump-1')!;
+    const stored = (await as('eng', 'GET', `/fhir/Device/${pump.id}`)).body;
+    const typedIn = { ...stored, version: [...(stored.version ?? []), { type: { text: 'firmware' }, value: '9.9' }] };
+    const r = await as('eng', 'PUT', `/fhir/Device/${pump.id}`, typedIn, 'application/fhir+json');
+    assert.equal(r.status, 422);
+    assert.equal(r.body.resourceType, 'OperationOutcome');
+    assert.match(r.body.issue[0].diagnostics, /signed manifest/);
+    assert.doesNotMatch(JSON.stringify(r.body), /9\.9/, 'the value sent is not echoed');
+    const untyped = await as(
+      'eng',
+      'POST',
+      '/fhir/Device',
+      { resourceType: 'Device', manufacturer: 'X', version: [{ value: '1.0' }] },
+      'application/fhir+json',
+    );
+    assert.equal(untyped.status, 422, 'a version of no stated kind is not the hardware revision either');
+    const after = (await as('eng', 'GET', `/fhir/Device/${pump.id}`)).body;
+    assert.equal(after.meta.versionId, stored.meta.versionId, 'nothing changed');
+    assert.equal((await fleet()).length, 2);
+  });
+
   test('a CycloneDX BOM of devices; a model SBOM attached; what is not CycloneDX is refused', async () => {
     const bom = {
       bomFormat: 'CycloneDX',

@@ -4,7 +4,7 @@
  * and identifier systems (urn:carewall:...) otherwise. Pure: no database here.
  */
 import type { Device, DeviceDefinition, Extension } from '@medplum/fhirtypes';
-import { WEEKDAYS, maintenanceWindowProblem, type MaintenanceWindow, type Weekday } from '../shared/index.js';
+import { HARDWARE_REVISION, WEEKDAYS, maintenanceWindowProblem, type MaintenanceWindow, type Weekday } from '../shared/index.js';
 
 /** The id the device agent and the update registry know it by (`carewall updates device add --id`). */
 export const DEVICE_ID_SYSTEM = 'urn:carewall:device-id';
@@ -44,7 +44,8 @@ export const modelKey = (vendor: string, model: string) => `${vendor.trim().toLo
 export function deviceResource(f: DeviceFacts, definitionRef: string, existing?: Device): Device {
   const keepIds = (existing?.identifier ?? []).filter((i) => i.system !== DEVICE_ID_SYSTEM && i.system !== HARDWARE_ID_SYSTEM);
   const keepExt = (existing?.extension ?? []).filter((e) => e.url !== EXT.networkZone && e.url !== EXT.maintenanceWindow);
-  const keepVersions = (existing?.version ?? []).filter((v) => v.type?.text !== 'hardware-revision');
+  // The only version a device's record holds (the software's comes from its signed manifests).
+  const revision = f.hardwareRevision ?? existing?.version?.find((v) => v.type?.text === HARDWARE_REVISION)?.value;
   const keepSafety = (existing?.safety ?? []).filter((s) => !s.coding?.some((c) => c.system === SAFETY_SYSTEM));
   return {
     ...(existing ?? {}),
@@ -57,9 +58,7 @@ export function deviceResource(f: DeviceFacts, definitionRef: string, existing?:
     ...(f.serial ? { serialNumber: f.serial } : {}),
     type: { coding: [{ system: CLASS_SYSTEM, code: f.deviceClass }], text: f.deviceClass },
     safety: [...(f.lifeCritical ? [{ coding: [{ system: SAFETY_SYSTEM, code: 'life-critical' }], text: 'life-critical' }] : []), ...keepSafety],
-    ...(f.hardwareRevision || keepVersions.length
-      ? { version: [...(f.hardwareRevision ? [{ type: { text: 'hardware-revision' }, value: f.hardwareRevision }] : []), ...keepVersions] }
-      : {}),
+    ...(revision ? { version: [{ type: { text: HARDWARE_REVISION }, value: revision }] } : {}),
     ...(f.location ? { location: { reference: f.location.reference, display: f.location.name } } : {}),
     extension: [...(f.networkZone ? [{ url: EXT.networkZone, valueString: f.networkZone }] : []), ...f.windows.map(windowExtension), ...keepExt],
   };

@@ -7,6 +7,7 @@ export { ROLES, SYSTEM, isRole, type Role, type Who } from './who.js';
 export {
   ADMINISTRATIVE_TYPES,
   EQUIPMENT_TYPES,
+  HARDWARE_REVISION,
   ID_PATTERN,
   PATIENT_REFERENCE_PATHS,
   SUPPORTED_TYPES,

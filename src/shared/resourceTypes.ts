@@ -3,7 +3,7 @@
  * resource is filed under its patient (the patient compartment) when written, so that access rules
  * and encryption keys can follow the patient.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { Device, Resource } from '@medplum/fhirtypes';
 
 /** Resources that describe the clinic, not a patient: encrypted under the general key. */
 export const ADMINISTRATIVE_TYPES = ['Practitioner', 'PractitionerRole', 'Organization', 'Location'] as const;
@@ -13,6 +13,8 @@ export const ADMINISTRATIVE_TYPES = ['Practitioner', 'PractitionerRole', 'Organi
  * under the general key like the directory, and reached by role (biomedical engineers), not by care.
  */
 export const EQUIPMENT_TYPES = ['Device', 'DeviceDefinition'] as const;
+/** `Device.version.type.text` of the one version a device's record holds (the software's comes from its manifests). */
+export const HARDWARE_REVISION = 'hardware-revision';
 
 /** Resources that belong to one patient, and the element(s) that name that patient. */
 export const PATIENT_REFERENCE_PATHS: Record<string, string[]> = {
@@ -73,6 +75,10 @@ export function compartmentOf(resource: Resource & { id: string }): CompartmentR
   // Equipment names no patient: a device's patient link would put a patient where engineers read.
   if (type === 'Device' && (resource as { patient?: unknown }).patient !== undefined)
     return { error: 'Device: the equipment inventory names no patient (patient is not accepted)' };
+  // The software a device runs is what its signed manifest reports (docs/inventory.md), never a
+  // version typed in: a device's record holds its hardware revision only.
+  if (type === 'Device' && ((resource as Device).version ?? []).some((v) => v.type?.text !== HARDWARE_REVISION))
+    return { error: `Device: only the ${HARDWARE_REVISION} version is written here; the software version is what the device reports in its signed manifest` };
   const paths = PATIENT_REFERENCE_PATHS[type];
   if (!paths) return { patientId: null };
   const patients = new Set<string>();
