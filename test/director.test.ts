@@ -266,6 +266,18 @@ describe('the director: waves, windows and full verification', () => {
     // (pump-2's clock is past 03:59 since the window test)
     assert.deepEqual(await device('pump-2').run(new Date('2026-12-07T03:59:30Z')), { upToDate: true, reported: true });
     assert.ok(!device('pump-2').contents().includes('pump.fw-4.img'));
+    // Nor does a chooser handed to the agent: a device provisioned with a director takes no other word.
+    const chosen = await runAgent({
+      server: s.url,
+      rootFile: path.join(work, 'root.json'),
+      deviceKeyFile: path.join(work, 'pump-2.key'),
+      deviceId: 'pump-2',
+      installDir: device('pump-2').installDir,
+      now: () => new Date('2026-12-07T03:59:40Z'),
+      choose: () => 'pump.fw-4.img',
+    });
+    assert.ok(!('installed' in chosen), JSON.stringify(chosen));
+    assert.ok(!device('pump-2').contents().includes('pump.fw-4.img'));
   });
 
   test('the wrong hardware: a director told to send it is still refused by the device', async () => {

@@ -34,9 +34,10 @@ export interface AgentOptions {
   /** The manifest's time; tests give their own. */
   now?: () => Date;
   /**
-   * Which of the class's verified targets is meant for this device. Until the director exists, the
-   * newest release for the device's hardware (`newestForHardware`); a director will answer from its
-   * own signed instructions. Whatever it picks, the agent's checks below still decide.
+   * For a device provisioned without a director (`device init` without `--director-root`): which of
+   * its class's verified targets it takes; by default the newest release for its hardware
+   * (`newestForHardware`). Whatever it picks, the agent's checks below still decide. A device
+   * provisioned with a director ignores it: only the director's signed instruction names its image.
    */
   choose?: Chooser;
 }
@@ -110,7 +111,7 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
     });
     let chosen: string | undefined;
     let instructed: TargetFile | undefined;
-    if (device.directorRoot !== undefined && !o.choose) {
+    if (device.directorRoot !== undefined) {
       // Provisioned with a director: it alone says which image, and when (Uptane full verification).
       const now = (o.now ?? (() => new Date()))();
       instructed = await directorTarget({ server, deviceId: o.deviceId, stateDir: paths.state, directorRoot: device.directorRoot, now });
