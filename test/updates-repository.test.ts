@@ -302,4 +302,50 @@ describe('the update repository, as tuf-js devices see it', () => {
     assert.match(await c.approve(r3, ['root-a', 'root-d']), /root version 3 published/);
     assert.deepEqual(await newDevice(root1).fetch(VENT_1), vent1);
   });
+
+  test('online keys replaced after a theft: what the stolen timestamp key signs is refused, and the server no longer holds it', async () => {
+    const stolen = await server.cw.db.query<{ keyid: string; sealed_private: Buffer }>(
+      "select keyid, sealed_private from updates_online_key where role = 'timestamp'",
+    );
+    const stolenKey = server.cw.keyring.openGeneral(Buffer.from(stolen.rows[0].sealed_private), `updates:online:${stolen.rows[0].keyid}`);
+    const root3Snapshot = (await latestSigned('root')).roles.snapshot.keyids[0];
+    const follower = newDevice(root1);
+    assert.deepEqual(await follower.fetch(VENT_1), vent1, 'a device that saw the old online signatures');
+    const args = ['updates', 'rotate-root', '--new-online-keys', '--root-key', 'root-a.key.pub', 'root-b.key.pub', 'root-d.key.pub'];
+    const r4 = await c.propose([...args, '--targets-key', 'targets.key.pub'], 'root-4.json');
+    assert.match(await c.approve(r4, ['root-a', 'root-d']), /root version 4 published/);
+    const root4 = await latestSigned('root');
+    assert.notEqual(root4.roles.timestamp.keyids[0], stolen.rows[0].keyid);
+    assert.ok(
+      !stolen.rows.some((r) => r.keyid === root4.roles.snapshot.keyids[0]) && root4.roles.snapshot.keyids[0] !== root3Snapshot,
+      'a new snapshot key too',
+    );
+    const kept = await server.cw.db.query<{ keyid: string }>('select keyid from updates_online_key order by keyid');
+    assert.deepEqual(
+      kept.rows.map((r) => r.keyid).sort(),
+      [root4.roles.snapshot.keyids[0], root4.roles.timestamp.keyids[0]].sort(),
+      'the replaced keys are destroyed',
+    );
+    // Both the device that saw the old online signatures (its next run) and a new one follow the rotation.
+    follower.reboot();
+    assert.deepEqual(await follower.fetch(VENT_1), vent1);
+    assert.deepEqual(await newDevice(root1).fetch(VENT_1), vent1);
+    // The thief signs a newer timestamp with the stolen key and gets it served: refused.
+    const current = await latestSigned('timestamp');
+    const forged = Metadata.fromJSON(MetadataKind.Timestamp, { signed: { ...current, version: current.version + 1 }, signatures: [] } as never);
+    forged.sign(signerFor(stolenKey));
+    await server.cw.db.query('insert into updates_metadata (role, version, body, expires_at) values ($1, $2, $3, $4)', [
+      'timestamp',
+      current.version + 1,
+      Buffer.from(JSON.stringify(forged.toJSON())),
+      current.expires,
+    ]);
+    try {
+      follower.reboot();
+      await assert.rejects(follower.updater.refresh(), /timestamp was signed by 0\/1 keys/);
+      await assert.rejects(newDevice(root1).updater.refresh(), /timestamp was signed by 0\/1 keys/);
+    } finally {
+      await server.cw.db.query("delete from updates_metadata where role = 'timestamp' and version = $1", [current.version + 1]);
+    }
+  });
 });

@@ -93,9 +93,18 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
       .requiredOption('--out <file>', 'unsigned root metadata to create, for the holders to sign')
       .action(
         ctx.onDataFolder(
-          async (opts: { dataDir: string; rootKey: string[]; rootThreshold: number; targetsKey: string[]; targetsThreshold: number; out: string }) => {
+          async (opts: {
+            dataDir: string;
+            rootKey: string[];
+            rootThreshold: number;
+            targetsKey: string[];
+            targetsThreshold: number;
+            newOnlineKeys?: boolean;
+            out: string;
+          }) => {
             mustBeNew(io, opts.out);
             const plan = {
+              newOnlineKeys: Boolean(opts.newOnlineKeys),
               rootKeys: keys(opts.rootKey),
               rootThreshold: opts.rootThreshold,
               targetsKeys: keys(opts.targetsKey),
@@ -112,7 +121,10 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
         ),
       );
   rootCeremony('init-root', 'first ceremony: propose root version 1 (online snapshot and timestamp keys are made now, sealed)');
-  rootCeremony('rotate-root', 'propose the next root (new keys, or the same renewed): signed by a threshold of the old AND the new root keys');
+  rootCeremony('rotate-root', 'propose the next root (new keys, or the same renewed): signed by a threshold of the old AND the new root keys').option(
+    '--new-online-keys',
+    'replace the server’s snapshot and timestamp keys (a suspected theft): once published, the old ones sign nothing a device accepts',
+  );
 
   dataCommand('delegate', 'propose top-level targets assigning a device class to its engineers’ keys (signed by the targets key)')
     .requiredOption('--class <name>', 'device class, e.g. infusion-pump')

@@ -107,12 +107,20 @@ export class UpdatesService {
   // ---- proposals (each becomes metadata only with its holders' signatures) ----
 
   /** Root v1 (with new online keys) or the next root: the rotation ceremony (TUF 5.3.4). */
-  async proposeRoot(keys: { rootKeys: Key[]; rootThreshold: number; targetsKeys: Key[]; targetsThreshold: number }): Promise<Proposal> {
+  async proposeRoot(keys: {
+    rootKeys: Key[];
+    rootThreshold: number;
+    targetsKeys: Key[];
+    targetsThreshold: number;
+    newOnlineKeys?: boolean;
+  }): Promise<Proposal> {
     await this.requireNoOpenProposal('root'); // before new online keys are made for nothing
     const current = await this.current('root', md.root);
     let snapshotKey: Key;
     let timestampKey: Key;
-    if (current) {
+    // New online keys after a suspected theft: once this root is published, devices that follow it
+    // take no snapshot or timestamp signed by the old ones (TUF 5.3.11 discards what they signed).
+    if (current && !keys.newOnlineKeys) {
       const onlineKey = (role: string) => current.signed.keys[current.signed.roles[role].keyIDs[0]];
       [snapshotKey, timestampKey] = [onlineKey('snapshot'), onlineKey('timestamp')];
     } else [snapshotKey, timestampKey] = [await this.newOnlineKey('snapshot'), await this.newOnlineKey('timestamp')];
@@ -332,6 +340,11 @@ export class UpdatesService {
       if ((latest?.version ?? 0) + 1 !== p.version)
         throw new Error(`${p.role} version ${latest?.version} is published already; this proposal (version ${p.version}) is stale: withdraw it`);
       await insertMetadata(tx, p.role, p.version, Buffer.from(JSON.stringify(proposal.toJSON())), proposal.signed.expires);
+      if (p.role === 'root') {
+        // Online keys the published root no longer names are destroyed: replaced keys sign nothing again.
+        const roles = (proposal.signed as Root).roles;
+        await tx.query('delete from updates_online_key where not (keyid = any($1))', [[...roles.snapshot.keyIDs, ...roles.timestamp.keyIDs]]);
+      }
       await tx.query('update updates_pending set published_at = now() where id = $1', [id]);
       if (p.role !== 'root' && p.role !== 'targets') {
         for (const t of Object.values((proposal.signed as Targets).targets))
