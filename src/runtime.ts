@@ -147,6 +147,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       // The maintenance windows the inventory keeps for each device.
       windowsOf: (deviceId) => inventory.maintenanceWindows(deviceId),
     });
+    // A device refusing the release it was told to install halts that rollout.
+    updates.devices.onRefusal = (refusal) => director.rollouts.haltOnRefusal(refusal);
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();

@@ -259,6 +259,21 @@ describe('the director: waves, windows and full verification', () => {
       s.cw.director.instructionFor = honest;
     }
     assert.deepEqual(d.contents(), ['pump.fw-2.img']);
+    // The device told the server of each refusal: the rollout halted at the first, and said why.
+    const rollout = (await as('alice', 'GET', '/updates/rollouts')).body[0];
+    assert.equal(rollout.target, 'pump.fw-3.img');
+    assert.equal(rollout.state, 'halted');
+    const halt = rollout.events.find((e: { action: string; by: string }) => e.action === 'halted' && e.by === 'device:pump-3');
+    assert.match(halt.reason, /^device pump-3 refused it: pump.implant.img is not a verified target/);
+    const notes = await s.cw.grants.notifications(who.officer);
+    assert.ok(notes.some((n) => n.message.startsWith('The rollout of pump.fw-3.img was halted: device pump-3 refused it')));
+    const records = (await s.cw.audit.log.leaves(0, (await s.cw.audit.log.head()).size)).map((l) => decodeLeaf(l.leaf));
+    assert.equal(records.filter((r) => r.action === 'device.refused-update' && r.user?.username === 'device:pump-3').length, 4);
+    // While halted nobody else is told; an engineer resumes it, saying why.
+    const resumed = await as('alice', 'POST', `/updates/rollouts/${rollout.id}/resume`, {
+      reason: "the director's online key was replaced after the incident",
+    });
+    assert.equal(resumed.body.state, 'active');
   });
 
   test('a release the director did not assign is not installed, however well signed (a compromised image repository alone)', async () => {
@@ -316,6 +331,14 @@ describe('the director: waves, windows and full verification', () => {
       clock.at = T0;
     }
     assert.deepEqual(device('pump-4').contents(), []);
+    // Both devices reported what they refused: the first report halted the rollout.
+    const rollout = (await as('alice', 'GET', '/updates/rollouts')).body[0];
+    assert.equal(rollout.state, 'halted');
+    assert.match(rollout.events.at(-1).reason, /^device pump-1 refused it: the director did not verify/);
+    assert.equal(
+      (await as('alice', 'POST', `/updates/rollouts/${rollout.id}/resume`, { reason: 'the replayed and stale metadata were traced and removed' })).body.state,
+      'active',
+    );
   });
 
   test("the director's root rotates (old and new holders sign); devices follow; a key left out no longer counts", async () => {

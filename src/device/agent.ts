@@ -70,7 +70,15 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
     result = r.result;
   } catch (err) {
     // A refusal's reason, or what tuf-js said; never a key or a file's contents.
-    return { refused: err instanceof Error ? err.message : String(err) };
+    const reason = err instanceof Error ? err.message : String(err);
+    // Told to the server too (best effort: the refusal stands either way), so that a rollout whose
+    // release devices refuse halts instead of waiting for reports that never come.
+    if (err instanceof Refusal && !err.notNow && err.installed)
+      await sendManifest(o.server, { deviceKeyFile: o.deviceKeyFile, deviceId: o.deviceId }, err.installed, o.now ?? (() => new Date()), {
+        target: err.target ?? null,
+        reason: reason.slice(0, 500),
+      }).catch(() => undefined);
+    return { refused: reason };
   }
   const device = { deviceKeyFile: o.deviceKeyFile, deviceId: o.deviceId };
   try {
@@ -88,6 +96,20 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
   readDeviceKey(o.deviceKeyFile); // a device that cannot sign its report is refused before anything changes
   const paths = agentPaths(path.resolve(o.installDir));
   const installed = readInstalled(paths.installed, device);
+  try {
+    return await verifyAndInstall(o, device, paths, installed);
+  } catch (err) {
+    if (err instanceof Refusal) err.installed ??= installed;
+    throw err;
+  }
+}
+
+async function verifyAndInstall(
+  o: AgentOptions,
+  device: DeviceConfig,
+  paths: ReturnType<typeof agentPaths>,
+  installed: Installed,
+): Promise<{ result: AgentResult & { reported: boolean }; installed: Installed }> {
   fs.mkdirSync(paths.metadata, { recursive: true });
   fs.mkdirSync(paths.staging, { recursive: true });
   // The provisioned root is trusted once; later runs start from the newest root verified since.
@@ -100,6 +122,7 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
     }
   }
   const staging = fs.mkdtempSync(path.join(paths.staging, 'run-'));
+  let chosen: string | undefined;
   try {
     const server = o.server.replace(/\/+$/, '');
     const updater = new Updater({
@@ -109,7 +132,6 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
       targetBaseUrl: `${server}/updates/targets`,
       config: { fetchRetry: 1 },
     });
-    let chosen: string | undefined;
     let instructed: TargetFile | undefined;
     if (device.directorRoot !== undefined) {
       // Provisioned with a director: it alone says which image, and when (Uptane full verification).
@@ -161,8 +183,9 @@ async function bringUpToDate(o: AgentOptions): Promise<{ result: AgentResult & {
     writeInstalled(paths.installed, now);
     return { result: { installed: info.path, version, releaseCounter: now.releaseCounter, reported: false }, installed: now };
   } catch (err) {
-    if (err instanceof Refusal) throw err;
-    throw new Refusal(`the repository did not verify: ${(err as Error).message}`);
+    const refusal = err instanceof Refusal ? err : new Refusal(`the repository did not verify: ${(err as Error).message}`);
+    refusal.target ??= chosen;
+    throw refusal;
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
@@ -209,7 +232,13 @@ async function classTargets(updater: Updater, metadataDir: string, deviceClass: 
   return Object.values(role.signed.targets);
 }
 
-async function sendManifest(server: string, device: { deviceKeyFile: string; deviceId: string }, now: Installed, clock: () => Date): Promise<void> {
+async function sendManifest(
+  server: string,
+  device: { deviceKeyFile: string; deviceId: string },
+  now: Installed,
+  clock: () => Date,
+  refusal?: DeviceManifest['refusal'],
+): Promise<void> {
   const manifest: DeviceManifest = {
     deviceId: device.deviceId,
     target: now.target,
@@ -217,6 +246,7 @@ async function sendManifest(server: string, device: { deviceKeyFile: string; dev
     version: now.version,
     releaseCounter: now.releaseCounter,
     time: clock().toISOString(),
+    ...(refusal ? { refusal } : {}),
   };
   const body = JSON.stringify(signManifest(manifest, readDeviceKey(device.deviceKeyFile)));
   const url = `${server.replace(/\/+$/, '')}/updates/devices/${encodeURIComponent(device.deviceId)}/manifest`;

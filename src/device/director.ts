@@ -49,8 +49,8 @@ export async function directorTarget(o: {
   if (t.custom.deviceId !== o.deviceId) throw new Refusal("the director's instruction is for another device");
   const notBefore = typeof t.custom.notBefore === 'string' ? Date.parse(t.custom.notBefore) : NaN;
   if (Number.isNaN(notBefore)) throw new Refusal("the director's instruction names no maintenance window");
-  if (o.now.getTime() < notBefore) throw new Refusal(`outside the maintenance window: it opens at ${new Date(notBefore).toISOString()}`);
-  if (o.now.getTime() >= Date.parse(md.signed.expires)) throw new Refusal(`outside the maintenance window: it closed at ${md.signed.expires}`);
+  if (o.now.getTime() < notBefore) throw new Refusal(`outside the maintenance window: it opens at ${new Date(notBefore).toISOString()}`, true);
+  if (o.now.getTime() >= Date.parse(md.signed.expires)) throw new Refusal(`outside the maintenance window: it closed at ${md.signed.expires}`, true);
   return t;
 }
 

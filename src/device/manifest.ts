@@ -17,6 +17,8 @@ export interface DeviceManifest {
   releaseCounter: number;
   /** ISO 8601, the device's clock: each manifest of a device must be later than its last. */
   time: string;
+  /** The agent refused an image (a check failed; timing aside): which, and why. What runs is unchanged. */
+  refusal?: { target: string | null; reason: string };
 }
 
 /** What is POSTed to `/updates/devices/{id}/manifest`. */
@@ -62,5 +64,11 @@ export function parseManifest(value: unknown): DeviceManifest {
   if (typeof m!.version !== 'string' || m!.version.length > 64) fail('version');
   if (!Number.isSafeInteger(m!.releaseCounter) || m!.releaseCounter! < 0) fail('releaseCounter');
   if (typeof m!.time !== 'string' || Number.isNaN(Date.parse(m!.time))) fail('time');
+  if (m!.refusal !== undefined) {
+    const r = m!.refusal as Partial<NonNullable<DeviceManifest['refusal']>> | null;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) fail('refusal');
+    if (r!.target !== null && (typeof r!.target !== 'string' || r!.target.length > 200)) fail('refusal.target');
+    if (typeof r!.reason !== 'string' || r!.reason.length === 0 || r!.reason.length > 500) fail('refusal.reason');
+  }
   return m as DeviceManifest;
 }

@@ -12,8 +12,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { publicKeyHex } from './manifest.js';
 
-/** A check did not hold: the agent refuses, exit code 3, nothing written into the install folder. */
-export class Refusal extends Error {}
+/**
+ * A check did not hold: the agent refuses, exit code 3, nothing written into the install folder.
+ * `notNow` marks a refusal of timing (outside the maintenance window), not of the release; the
+ * others are reported to the server (`refusal` in the manifest), which halts the release's rollout.
+ */
+export class Refusal extends Error {
+  /** The image the refusal is about, when the agent knew which. */
+  target?: string;
+  /** What the device runs (unchanged by the refusal), when the agent had read it. */
+  installed?: Installed;
+  constructor(
+    message: string,
+    readonly notNow = false,
+  ) {
+    super(message);
+  }
+}
 
 export interface DeviceConfig {
   deviceClass: string;

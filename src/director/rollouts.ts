@@ -119,6 +119,36 @@ export class Rollouts {
     return this.view(id);
   }
 
+  /**
+   * A device of an open wave refused the rollout's release (a check failed on the device): the
+   * rollout halts at once, nobody else is told to install it, and the engineers see why. Whatever
+   * image the refusal names: a device told to install something else than the release, or whose
+   * metadata did not verify, is as much a reason to stop as a release that fails its checks.
+   */
+  async haltOnRefusal(refusal: { deviceId: string; deviceClass: string; target: string | null; reason: string }): Promise<void> {
+    const live = (await this.db.query<Row>(`select * from director_rollout where class = $1 and state = 'active'`, [refusal.deviceClass])).rows[0];
+    if (!live || !live.waves.slice(0, live.open_waves).some((w) => w.includes(refusal.deviceId))) return;
+    const halted = await this.db.query(`update director_rollout set state = 'halted' where id = $1 and state = 'active'`, [live.id]);
+    if (halted.rowCount === 0) return; // halted meanwhile, by a person or another device
+    const device = { device: refusal.deviceId };
+    const reason = `device ${refusal.deviceId} refused it: ${refusal.reason}`;
+    await this.db.query('insert into director_rollout_event (rollout_id, action, by_user, reason) values ($1, $2, $3, $4)', [
+      live.id,
+      'halted',
+      `device:${refusal.deviceId}`,
+      reason,
+    ]);
+    await this.audit({
+      action: 'rollout.halt',
+      outcome: 'success',
+      who: device,
+      resource: { type: 'Rollout', id: live.id },
+      details: { target: live.target },
+      reason,
+    });
+    await this.notify(`The rollout of ${live.target} was halted: ${reason}`);
+  }
+
   async resume(who: Who, id: string, reason: string): Promise<RolloutView> {
     const r = await this.row(id);
     await this.requireRelease(who, r.class, 'rollout.resume');

@@ -33,9 +33,19 @@ export interface DeviceStatus {
   flags: Array<'never-reported' | 'unknown-image' | 'silent'>;
 }
 
+/** A device's signed word that it refused an image (a check failed), after it was recorded. */
+export interface DeviceRefusal {
+  deviceId: string;
+  deviceClass: string;
+  target: string | null;
+  reason: string;
+}
+
 export class DeviceRegistry {
   /** Where each report and refusal is recorded (the audit log in the server). */
   audit: EquipmentAudit = async () => undefined;
+  /** Told of each refusal a device reports (the director halts the release's rollout). */
+  onRefusal: (refusal: DeviceRefusal) => Promise<void> = async () => undefined;
 
   constructor(
     private readonly db: Database,
@@ -57,8 +67,9 @@ export class DeviceRegistry {
   /** Verifies and keeps a manifest POSTed by device `id`; returns whether it names a released image. Recorded either way. */
   async receive(id: string, body: unknown): Promise<{ knownImage: boolean }> {
     try {
-      const r = await this.accept(id, body);
-      return r;
+      const { knownImage, refusal } = await this.accept(id, body);
+      if (refusal) await this.onRefusal(refusal);
+      return { knownImage };
     } catch (err) {
       if (err instanceof ManifestRefused)
         await this.audit({ action: 'device.manifest', outcome: 'denied', who: { device: DEVICE_ID.test(id) ? id : 'unknown' }, reason: err.message });
@@ -66,7 +77,7 @@ export class DeviceRegistry {
     }
   }
 
-  private async accept(id: string, body: unknown): Promise<{ knownImage: boolean }> {
+  private async accept(id: string, body: unknown): Promise<{ knownImage: boolean; refusal?: DeviceRefusal }> {
     const s = body as Partial<SignedManifest> | null;
     if (typeof s !== 'object' || s === null || typeof s.manifest !== 'string' || typeof s.signature !== 'string')
       throw new ManifestRefused(400, 'send {"manifest": "<JSON text>", "signature": "<base64>"}');
@@ -104,7 +115,17 @@ export class DeviceRegistry {
         details: { target: m.target ?? 'factory image', version: m.version, knownImage: known },
         tx,
       });
-      return { knownImage: known };
+      if (!m.refusal) return { knownImage: known };
+      await this.audit({
+        action: 'device.refused-update',
+        outcome: 'failure',
+        who: { device: id },
+        resource: { type: 'Device', id },
+        reason: m.refusal.reason,
+        details: { target: m.refusal.target ?? 'not known' },
+        tx,
+      });
+      return { knownImage: known, refusal: { deviceId: id, deviceClass: device.rows[0].device_class, ...m.refusal } };
     });
   }
 

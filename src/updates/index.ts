@@ -3,7 +3,7 @@ export { UpdatesService, type Clock, type Proposal, type SignatureResult, type U
 export { parsePublicKey, readPrivateKeyFile, writeKeyFiles, type PublicKeyFile } from './keys.js';
 export { parseSignatureFile, signProposal, type SignatureFile } from './offline.js';
 export { updatesMigrations } from './schema.js';
-export { DeviceRegistry, ManifestRefused, type DeviceStatus } from './devices.js';
+export { DeviceRegistry, ManifestRefused, type DeviceRefusal, type DeviceStatus } from './devices.js';
 export { Engineers, ReleaseRefused, isEngineer, type AccountLookup, type DeviceClass } from './engineers.js';
 export { ReleasePipeline, type AdvisoryCheck, type Candidate, type CandidateInput, type CandidateState, type OpenAdvisory } from './releases.js';
 export { checkSbom, type SbomComponent } from './sbom.js';
