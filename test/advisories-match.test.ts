@@ -54,3 +54,24 @@ test("a product's version given only in its CPE or purl decides a name match", (
     [['V1', 'exact']],
   );
 });
+
+test('CPE 2.2 URIs and CPE 2.3 strings name the same product', () => {
+  const index = new ProductIndex([advisory('A-3', [{ id: 'C1', vendor: 'Acme', name: 'Infusa 700', cpe: 'cpe:/h:acme_medical:infusa_700:3.0' }])]);
+  const withCpe = (cpe: string, reportedVersion?: string) => device('Pump', reportedVersion, { vendor: 'Someone Else', cpe });
+  assert.deepEqual(
+    index.matches(withCpe('cpe:2.3:h:acme_medical:infusa_700:3\\.0:*:*:*:*:*:*:*')).map((m) => [m.productId, m.certainty]),
+    [['C1', 'exact']],
+  );
+  assert.deepEqual(
+    index.matches(withCpe('cpe:2.3:h:acme_medical:infusa_700:*:*:*:*:*:*:*:*', '3.0')).map((m) => m.certainty),
+    ['exact'],
+  );
+  assert.deepEqual(index.matches(withCpe('cpe:2.3:h:acme_medical:infusa_700:2.9:*:*:*:*:*:*:*')), []);
+  assert.deepEqual(index.matches(withCpe('cpe:/h:acme_medical:infusa_700:2.9')), []);
+  assert.deepEqual(
+    index.matches(withCpe('cpe:/h:acme_medical:infusa_700')).map((m) => m.certainty),
+    ['uncertain'],
+    'no version on either side: unknown',
+  );
+  assert.deepEqual(index.matches(withCpe('cpe:/h:acme_medical:infusa_70')), []);
+});

@@ -244,4 +244,13 @@ describe('security advisories matched to the equipment', () => {
       [],
     );
   });
+
+  test("a model's SBOM replaced: the next view matches what the new one lists, not the old", async () => {
+    assert.equal((await of('mon-1')).length, 1);
+    const models = (await s.cw.fhir.search(SYSTEM, 'DeviceDefinition', { _count: ['50'] }, new URL('http://x/fhir'))).entry!.map((e) => e.resource as any);
+    const vista = models.find((m) => m.modelNumber === 'Vista 12');
+    const sbom = { bomFormat: 'CycloneDX', specVersion: '1.5', components: [{ name: 'zlib', version: '1.3.1', purl: 'pkg:generic/zlib@1.3.1' }] };
+    assert.equal((await as('eng', 'PUT', `/inventory/models/${vista.id}/sbom`, sbom)).status, 204);
+    assert.deepEqual(await of('mon-1'), []);
+  });
 });

@@ -49,11 +49,33 @@ export function normaliseName(name: string): string {
     .trim();
 }
 
-/** CPE 2.3 `cpe:2.3:part:vendor:product:version:...` → vendor:product and version. */
+/**
+ * A CPE → vendor:product and version, so that both bindings of one product meet: CPE 2.3's formatted
+ * string `cpe:2.3:part:vendor:product:version:...` (backslash escapes, e.g. `1\.0`) and CPE 2.2's URI
+ * `cpe:/part:vendor:product:version...` (percent-encoding), which CSAF 2.0 accepts as well and older
+ * advisories and SBOMs still use.
+ */
 function cpeParts(cpe: string): { key: string; version?: string } | undefined {
-  const p = cpe.toLowerCase().split(':');
-  if (p[0] !== 'cpe' || p[1] !== '2.3' || p.length < 6) return undefined;
-  return { key: `${p[3]}:${p[4]}`, ...(p[5] && p[5] !== '*' && p[5] !== '-' ? { version: p[5] } : {}) };
+  const text = cpe.trim().toLowerCase();
+  let vendor: string | undefined;
+  let product: string | undefined;
+  let version: string | undefined;
+  if (text.startsWith('cpe:2.3:')) {
+    // Split on colons that are not escaped, then drop the escapes.
+    const p = text.split(/(?<!\\):/).map((x) => x.replace(/\\(.)/g, '$1'));
+    if (p.length < 6) return undefined;
+    [vendor, product, version] = [p[3], p[4], p[5]];
+  } else if (text.startsWith('cpe:/')) {
+    const p = text.slice('cpe:/'.length).split(':');
+    if (p.length < 3) return undefined;
+    try {
+      [vendor, product, version] = [decodeURIComponent(p[1]), decodeURIComponent(p[2]), p[3] === undefined ? undefined : decodeURIComponent(p[3])];
+    } catch {
+      return undefined; // a malformed escape: not a CPE to match on
+    }
+  } else return undefined;
+  if (!vendor || !product || vendor === '*' || product === '*') return undefined;
+  return { key: `${vendor}:${product}`, ...(version && version !== '*' && version !== '-' ? { version } : {}) };
 }
 
 /** purl `pkg:type/namespace/name@version?...` → type/namespace/name and version. */

@@ -7,6 +7,7 @@
  */
 import type { Bundle, BundleEntry, Device, DeviceDefinition, Location } from '@medplum/fhirtypes';
 import { parse } from 'csv-parse/sync';
+import { LRUCache } from 'lru-cache';
 import { processBundle, type FhirService } from '../records/index.js';
 import { FhirError, SYSTEM, badRequest, maintenanceWindowProblem, type EquipmentAudit, type MaintenanceWindow, type Who } from '../shared/index.js';
 import type { DeviceStatus, SbomComponent, UpdatesService } from '../updates/index.js';
@@ -86,6 +87,11 @@ export type VulnerabilityState = (deviceIds: string[]) => Promise<Map<string, { 
 export class InventoryService {
   /** Filled in by the advisories capability (runtime.ts); none known by default. */
   vulnerabilities: VulnerabilityState = async () => new Map();
+  /**
+   * Each model version's SBOM components, read once: the advisories ask for the whole fleet on every
+   * view, and a device's CycloneDX SBOM runs to megabytes. A model's new version is a new key.
+   */
+  private readonly components = new LRUCache<string, SbomComponent[]>({ max: 2000 });
 
   constructor(
     private readonly fhir: FhirService,
@@ -248,7 +254,7 @@ export class InventoryService {
           ...(report ? { reportedVersion: report.version, reportedTarget: report.target } : {}),
           ...(model && identifierOf(model, CPE_SYSTEM) ? { cpe: identifierOf(model, CPE_SYSTEM) } : {}),
           ...(model && identifierOf(model, PURL_SYSTEM) ? { purl: identifierOf(model, PURL_SYSTEM) } : {}),
-          components: model ? sbomComponentsOf(model) : [],
+          components: model ? this.componentsOf(model) : [],
         },
       ];
     });
@@ -298,6 +304,16 @@ export class InventoryService {
     const counts = { created: facts.length - updated, updated };
     await this.audit({ action, outcome: 'success', who, details: counts });
     return counts;
+  }
+
+  private componentsOf(model: DeviceDefinition): SbomComponent[] {
+    if (!model.meta?.versionId) return sbomComponentsOf(model);
+    const key = `${model.id}/${model.meta.versionId}`;
+    const known = this.components.get(key);
+    if (known) return known;
+    const read = sbomComponentsOf(model);
+    this.components.set(key, read);
+    return read;
   }
 
   private async all<T>(who: Who, type: 'Device' | 'DeviceDefinition' | 'Location'): Promise<T[]> {
