@@ -183,4 +183,64 @@ describe('the equipment inventory', () => {
     const denied = records.filter((r) => r.action.startsWith('inventory.') && r.outcome === 'denied').map((r) => `${r.action} ${r.user?.username}`);
     for (const u of ['dr-d', 'nurse-n', 'admin-a']) assert.ok(denied.includes(`inventory.import-csv ${u}`) && denied.includes(`inventory.fleet ${u}`), u);
   });
+
+  test('a FHIR Bundle of devices: checked like a row, matched by device id when imported again, its model identifiers kept', async () => {
+    const device = (serial: string) => ({
+      resourceType: 'Device',
+      identifier: [
+        { system: 'urn:carewall:device-id', value: 'lab-1' },
+        { system: 'urn:carewall:hardware-id', value: 'HW-L' },
+      ],
+      manufacturer: 'Analyt AG',
+      modelNumber: 'Chem 9',
+      serialNumber: serial,
+      type: { coding: [{ system: 'urn:carewall:device-class', code: 'lab-analyser' }] },
+      location: { display: 'Ward 3 East' },
+      extension: [
+        {
+          url: 'urn:carewall:extension:maintenance-window',
+          extension: [
+            { url: 'day', valueCode: 'sun' },
+            { url: 'start', valueTime: '22:00:00' },
+            { url: 'end', valueTime: '23:30:00' },
+            { url: 'timeZone', valueCode: 'Europe/Berlin' },
+          ],
+        },
+      ],
+    });
+    const model = {
+      resourceType: 'DeviceDefinition',
+      manufacturerString: 'Analyt AG',
+      modelNumber: 'Chem 9',
+      identifier: [{ system: 'urn:carewall:cpe', value: 'cpe:2.3:h:analyt:chem_9:*:*:*:*:*:*:*:*' }],
+    };
+    const bundle = (serial: string) => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: model, request: { method: 'POST', url: 'DeviceDefinition' } },
+        { resource: device(serial), request: { method: 'POST', url: 'Device' } },
+      ],
+    });
+    assert.deepEqual((await as('eng', 'POST', '/inventory/import', bundle('SN-L1'))).body, { created: 1, updated: 0 });
+    // The same file again (its entries still say POST), with a new serial: the same device, updated.
+    assert.deepEqual((await as('eng', 'POST', '/inventory/import', bundle('SN-L2'))).body, { created: 0, updated: 1 });
+    const lab = (await fleet()).filter((d) => d.deviceId === 'lab-1');
+    assert.equal(lab.length, 1);
+    assert.equal(lab[0].serial, 'SN-L2');
+    assert.equal(lab[0].location, 'Ward 3 East');
+    assert.deepEqual(lab[0].windows, [{ days: ['sun'], start: '22:00', end: '23:30', timeZone: 'Europe/Berlin' }]);
+    const models = (await as('eng', 'GET', '/fhir/DeviceDefinition?_count=50')).body.entry
+      .map((e: any) => e.resource)
+      .filter((m: any) => m.modelNumber === 'Chem 9');
+    assert.equal(models.length, 1, 'one model, not one per import');
+    assert.ok(models[0].identifier.some((i: any) => i.system === 'urn:carewall:cpe'));
+    // An entry without what every import needs is refused by its number, and nothing is written.
+    const broken = bundle('SN-L3');
+    delete (broken.entry[1].resource as { identifier?: unknown }).identifier;
+    const refused = await as('eng', 'POST', '/inventory/import', broken);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error, /entry 2: device_id: required/);
+    assert.equal((await fleet()).find((d) => d.deviceId === 'lab-1')!.serial, 'SN-L2');
+  });
 });

@@ -103,6 +103,28 @@ export function windowsOf(device: Device): MaintenanceWindow[] {
     });
 }
 
+/**
+ * A Device from an imported FHIR file, read as an import row (the CSV's columns): the same checks
+ * and the same matching by device id as every other import. Its maintenance windows come with it.
+ */
+export function rowOfDevice(d: Device): { row: Record<string, string>; windows: MaintenanceWindow[] } {
+  return {
+    row: {
+      device_id: identifierOf(d, DEVICE_ID_SYSTEM) ?? '',
+      vendor: d.manufacturer ?? '',
+      model: d.modelNumber ?? d.deviceName?.[0]?.name ?? '',
+      serial: d.serialNumber ?? '',
+      hardware_id: identifierOf(d, HARDWARE_ID_SYSTEM) ?? '',
+      hardware_revision: d.version?.find((v) => v.type?.text === HARDWARE_REVISION)?.value ?? '',
+      class: d.type?.coding?.find((c) => c.system === CLASS_SYSTEM)?.code ?? '',
+      life_critical: (d.safety ?? []).some((s) => s.coding?.some((c) => c.system === SAFETY_SYSTEM && c.code === 'life-critical')) ? 'yes' : '',
+      location: d.location?.display ?? '',
+      network_zone: d.extension?.find((e) => e.url === EXT.networkZone)?.valueString ?? '',
+    },
+    windows: windowsOf(d),
+  };
+}
+
 export function identifierOf(r: { identifier?: Array<{ system?: string; value?: string }> }, system: string): string | undefined {
   return r.identifier?.find((i) => i.system === system)?.value;
 }

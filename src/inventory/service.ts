@@ -9,9 +9,10 @@ import type { Bundle, BundleEntry, Device, DeviceDefinition, Location } from '@m
 import { parse } from 'csv-parse/sync';
 import { LRUCache } from 'lru-cache';
 import { processBundle, type FhirService } from '../records/index.js';
-import { FhirError, SYSTEM, badRequest, maintenanceWindowProblem, type EquipmentAudit, type MaintenanceWindow, type Who } from '../shared/index.js';
+import { FhirError, SYSTEM, badRequest, type EquipmentAudit, type MaintenanceWindow, type Who } from '../shared/index.js';
 import type { DeviceStatus, SbomComponent, UpdatesService } from '../updates/index.js';
 import { checkSbom } from '../updates/index.js';
+import { CSV_COLUMNS, MAX_ROWS, REQUIRED, rowFacts } from './rows.js';
 import {
   CLASS_SYSTEM,
   CPE_SYSTEM,
@@ -25,30 +26,10 @@ import {
   deviceResource,
   identifierOf,
   modelKey,
-  parseDays,
+  rowOfDevice,
   windowsOf,
   type DeviceFacts,
 } from './device.js';
-
-/** The columns of a CSV import (docs/inventory.md); a header row names them, in any order. */
-export const CSV_COLUMNS = [
-  'device_id',
-  'vendor',
-  'model',
-  'serial',
-  'hardware_id',
-  'hardware_revision',
-  'class',
-  'life_critical',
-  'location',
-  'network_zone',
-  'maintenance_days',
-  'maintenance_start',
-  'maintenance_end',
-  'time_zone',
-] as const;
-const REQUIRED = ['device_id', 'vendor', 'model', 'hardware_id', 'class'] as const;
-const MAX_ROWS = 5000;
 
 export interface FleetDevice {
   id: string;
@@ -160,7 +141,12 @@ export class InventoryService {
     return this.write(who, facts, 'inventory.import-cyclonedx');
   }
 
-  /** A FHIR Bundle of Device and DeviceDefinition resources, as a transaction (all or nothing). */
+  /**
+   * A FHIR Bundle of Device (and DeviceDefinition) resources: each Device read as an import row, so
+   * it is checked like one and matched by its Carewall device id like every import (run as sent, a
+   * file of POSTs imported twice would make every device twice). Models follow from the devices'
+   * vendor and model; a DeviceDefinition in the file adds its identifiers (CPE, purl) to its model.
+   */
   async importFhir(who: Who, bundle: unknown): Promise<{ created: number; updated: number }> {
     await this.requireRole(who, 'keep', 'inventory.import-fhir');
     const b = bundle as Bundle;
@@ -169,11 +155,16 @@ export class InventoryService {
       const type = e.resource?.resourceType;
       if (type !== 'Device' && type !== 'DeviceDefinition') throw badRequest(`entry ${i + 1}: only Device and DeviceDefinition are imported here`);
     });
-    const result = await processBundle(this.fhir, who, { ...b, type: 'transaction' }, new URL('http://carewall/fhir'));
-    const statuses = (result.entry ?? []).map((e) => e.response?.status ?? '');
-    const counts = { created: statuses.filter((s) => s.startsWith('201')).length, updated: statuses.filter((s) => s.startsWith('200')).length };
-    await this.audit({ action: 'inventory.import-fhir', outcome: 'success', who, details: counts });
-    return counts;
+    const locations = await this.locationsByName(who);
+    const facts = b.entry.flatMap((e, i) => {
+      if (e.resource?.resourceType !== 'Device') return [];
+      const { row, windows } = rowOfDevice(e.resource as Device);
+      const f = rowFacts(row, i + 1, locations, 'entry');
+      return [windows.length > 0 ? { ...f, windows } : f];
+    });
+    if (facts.length === 0) throw badRequest('the Bundle lists no Device');
+    const models = b.entry.flatMap((e) => (e.resource?.resourceType === 'DeviceDefinition' ? [e.resource as DeviceDefinition] : []));
+    return this.write(who, facts, 'inventory.import-fhir', models);
   }
 
   /** A model's SBOM (CycloneDX JSON) or MDS2 form, kept whole on its DeviceDefinition (encrypted like it). */
@@ -274,20 +265,41 @@ export class InventoryService {
     throw new FhirError(403, 'forbidden', reason);
   }
 
-  private async write(who: Who, facts: DeviceFacts[], action: string): Promise<{ created: number; updated: number }> {
+  private async write(who: Who, facts: DeviceFacts[], action: string, modelsInFile: DeviceDefinition[] = []): Promise<{ created: number; updated: number }> {
     const existing = new Map((await this.all<Device>(who, 'Device')).map((d) => [identifierOf(d, DEVICE_ID_SYSTEM), d]));
     const models = new Map((await this.all<DeviceDefinition>(who, 'DeviceDefinition')).map((m) => [identifierOf(m, MODEL_SYSTEM), m]));
     const entries: BundleEntry[] = [];
     const newModels = new Map<string, string>();
     let n = 0;
+    // Identifiers a file gives for a model (CPE, purl), by the model's vendor and model number.
+    const fileIdentifiers = new Map<string, NonNullable<DeviceDefinition['identifier']>>();
+    for (const m of modelsInFile) {
+      const ids = (m.identifier ?? []).filter((i) => i.system === CPE_SYSTEM || i.system === PURL_SYSTEM);
+      if (m.manufacturerString && m.modelNumber && ids.length > 0) fileIdentifiers.set(modelKey(m.manufacturerString, m.modelNumber), ids);
+    }
+    const withIdentifiers = (model: DeviceDefinition, key: string): DeviceDefinition => {
+      const add = (fileIdentifiers.get(key) ?? []).filter((i) => !(model.identifier ?? []).some((x) => x.system === i.system && x.value === i.value));
+      return add.length > 0 ? { ...model, identifier: [...(model.identifier ?? []), ...add] } : model;
+    };
     const modelRef = (f: DeviceFacts) => {
       const key = modelKey(f.vendor, f.model);
       const known = models.get(key);
-      if (known) return `DeviceDefinition/${known.id}`;
+      if (known) {
+        const next = withIdentifiers(known, key);
+        if (next !== known && !newModels.has(key)) {
+          newModels.set(key, `DeviceDefinition/${known.id}`);
+          entries.push({ resource: next, request: { method: 'PUT', url: `DeviceDefinition/${known.id}`, ifMatch: `W/"${known.meta?.versionId}"` } });
+        }
+        return `DeviceDefinition/${known.id}`;
+      }
       if (!newModels.has(key)) {
         const fullUrl = `urn:uuid:00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
         newModels.set(key, fullUrl);
-        entries.push({ fullUrl, resource: definitionResource(f.vendor, f.model, f.deviceClass), request: { method: 'POST', url: 'DeviceDefinition' } });
+        entries.push({
+          fullUrl,
+          resource: withIdentifiers(definitionResource(f.vendor, f.model, f.deviceClass), key),
+          request: { method: 'POST', url: 'DeviceDefinition' },
+        });
       }
       return newModels.get(key)!;
     };
@@ -329,47 +341,6 @@ export class InventoryService {
   private async locationsByName(who: Who): Promise<Map<string, string>> {
     return new Map((await this.all<Location>(who, 'Location')).map((l) => [(l.name ?? '').trim().toLowerCase(), `Location/${l.id}`]));
   }
-}
-
-/** One row's facts; a clear error naming the row and the column, never the value. */
-function rowFacts(r: Record<string, string>, row: number, locations: Map<string, string>, what = 'row'): DeviceFacts {
-  const at = (col: string, problem: string) => new FhirError(400, 'invalid', `${what} ${row}: ${col}: ${problem}`);
-  const v = (c: string) => (r[c] ?? '').trim();
-  for (const c of REQUIRED) if (!v(c)) throw at(c, 'required');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v('device_id'))) throw at('device_id', 'letters, digits, . _ - (up to 64)');
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(v('class')) || v('class').length > 64) throw at('class', 'lower-case letters, digits and hyphens (the update class)');
-  if (!/^[\x21-\x7e]{1,128}$/.test(v('hardware_id'))) throw at('hardware_id', 'printable, no spaces, up to 128');
-  for (const c of ['vendor', 'model', 'serial', 'hardware_revision', 'network_zone']) if (v(c).length > 200) throw at(c, 'at most 200 characters');
-  const lc = v('life_critical').toLowerCase();
-  if (!['', 'yes', 'no', 'true', 'false'].includes(lc)) throw at('life_critical', 'yes or no');
-  let location: DeviceFacts['location'];
-  if (v('location')) {
-    const ref = locations.get(v('location').toLowerCase());
-    if (!ref) throw at('location', 'no location of that name in the clinic directory');
-    location = { reference: ref, name: v('location') };
-  }
-  const windows: MaintenanceWindow[] = [];
-  if (v('maintenance_days') || v('maintenance_start') || v('maintenance_end') || v('time_zone')) {
-    const days = parseDays(v('maintenance_days'));
-    if (!days) throw at('maintenance_days', 'days as mon tue wed thu fri sat sun, or daily');
-    const w = { days, start: v('maintenance_start'), end: v('maintenance_end'), timeZone: v('time_zone') };
-    const problem = maintenanceWindowProblem(w);
-    if (problem) throw at('maintenance window', problem);
-    windows.push(w);
-  }
-  return {
-    deviceId: v('device_id'),
-    vendor: v('vendor'),
-    model: v('model'),
-    ...(v('serial') ? { serial: v('serial') } : {}),
-    hardwareId: v('hardware_id'),
-    ...(v('hardware_revision') ? { hardwareRevision: v('hardware_revision') } : {}),
-    deviceClass: v('class'),
-    lifeCritical: lc === 'yes' || lc === 'true',
-    ...(location ? { location } : {}),
-    ...(v('network_zone') ? { networkZone: v('network_zone') } : {}),
-    windows,
-  };
 }
 
 function isLifeCritical(d: Device): boolean {
