@@ -1,15 +1,10 @@
 /** Deterministic synthetic data for benchmarks (no faker: the same bytes in every run). */
+import { Rng } from '../src/util/index.js';
 
-/** mulberry32: small, fast, seeded. */
+/** The project's seeded generator (src/util/random.ts), as a function. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export function randomPick<T>(random: () => number, items: T[]): T {

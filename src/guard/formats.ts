@@ -6,25 +6,10 @@
 import zlib from 'node:zlib';
 import yazl from 'yazl';
 
-/** Small seeded generator (mulberry32): the same seed gives the same share. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)];
-  }
-}
+import { Rng } from '../util/index.js';
+
+/** The seeded generator every synthetic file is drawn with (src/util/random.ts). */
+export { Rng };
 
 const WORDS = (
   'patient reports mild pain since last visit blood pressure stable heart rate normal follow up in two weeks ' +
