@@ -3,7 +3,7 @@
  * gives the same inputs, so a failure names the seed and round that reproduce it. The guard's
  * mulberry32 draws the numbers: not for secrets, only for repeatable variety.
  */
-import { Rng } from '../../src/guard/index.js';
+import { Rng } from '../../src/util/index.js';
 
 export class Seeded {
   private readonly rng: Rng;
