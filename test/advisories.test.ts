@@ -245,6 +245,26 @@ describe('security advisories matched to the equipment', () => {
     );
   });
 
+  test("a revision that numbers its products anew keeps the engineers' decisions with the products", async () => {
+    const latest = (await as('eng', 'GET', '/advisories')).body.find((a: { id: string }) => a.id === 'ICSMA-26-101-01');
+    const renumbered = JSON.parse(JSON.stringify(ADVISORY).replaceAll('CSAFPID-', 'CSAFPID-9'));
+    const next = String(Number(latest.version) + 1);
+    renumbered.document.tracking.version = next;
+    const dates = ['2026-04-11', '2026-05-01', '2026-06-01', '2026-07-01', '2026-08-01'].map((d) => `${d}T12:00:00.000Z`);
+    renumbered.document.tracking.revision_history = dates.slice(0, Number(next)).map((date, i) => ({
+      number: String(i + 1),
+      date,
+      summary: i === 0 ? 'Initial publication' : 'Revised',
+    }));
+    renumbered.document.tracking.current_release_date = dates[Number(next) - 1];
+    const r = await as('eng', 'POST', '/advisories', renumbered);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const hub = await of('hub-1');
+    assert.equal(hub[0].productId, 'CSAFPID-90004');
+    assert.equal(hub[0].decision, 'rejected', 'the rejection made on CSAFPID-0004 stays with the product');
+    assert.equal((await s.cw.advisories.stateOf(['hub-1'])).get('hub-1')!.open, 0);
+  });
+
   test("a model's SBOM replaced: the next view matches what the new one lists, not the old", async () => {
     assert.equal((await of('mon-1')).length, 1);
     const models = (await s.cw.fhir.search(SYSTEM, 'DeviceDefinition', { _count: ['50'] }, new URL('http://x/fhir'))).entry!.map((e) => e.resource as any);

@@ -84,6 +84,14 @@ function purlParts(purl: string): { key: string; version?: string } | undefined 
   return m ? { key: `${m[1].toLowerCase()}/${decodeURIComponent(m[2]).toLowerCase()}`, ...(m[3] ? { version: decodeURIComponent(m[3]) } : {}) } : undefined;
 }
 
+/**
+ * What a product is, independent of the id one revision gives it: an engineer's decision on a match
+ * stays with the product when a later revision numbers its products anew.
+ */
+export function productKey(p: Product): string {
+  return JSON.stringify([normaliseName(p.vendor ?? ''), normaliseName(p.name ?? ''), p.version ?? '', p.range ?? '', p.cpe ?? '', p.purl ?? '']);
+}
+
 const tokens = (s: string) => new Set(s.split(' ').filter(Boolean));
 function similar(a: string, b: string): boolean {
   if (!a || !b) return false;

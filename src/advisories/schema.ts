@@ -48,4 +48,14 @@ export const advisoriesMigrations: Migration[] = [
         primary key (advisory, target));
     `,
   },
+  {
+    module: 'advisories',
+    version: 2,
+    description: 'a match decision names the product by what it is, not only by its id in one revision',
+    sql: `
+      -- A later revision may number its products anew: the decision follows the product (vendor,
+      -- name, version or range, CPE, purl), not the number. Null on decisions made before.
+      alter table advisories_decision add column product_key text;
+    `,
+  },
 ];

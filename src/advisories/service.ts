@@ -8,7 +8,7 @@
 import type { Database } from '../db/index.js';
 import { FhirError, type EquipmentAudit, type Who } from '../shared/index.js';
 import { InvalidAdvisory, highest, readAdvisory, validateCsaf, type Advisory, type VexStatus } from './csaf.js';
-import { ProductIndex, type Certainty, type MatchItem } from './match.js';
+import { ProductIndex, productKey, type Certainty, type MatchItem } from './match.js';
 import { compareVersions } from './versions.js';
 
 export interface InventoryItem extends MatchItem {
@@ -165,14 +165,11 @@ export class AdvisoryService {
     if (d.note.trim().length < NOTE_MIN) throw new FhirError(400, 'invalid', `say why (at least ${NOTE_MIN} characters)`);
     const match = (await this.forDevice(who, d.device)).find((m) => m.advisory === d.advisory && m.productId === d.productId);
     if (!match) throw new FhirError(404, 'not-found', 'no such match');
-    await this.db.query('insert into advisories_decision (advisory, device_id, product_id, decision, note, by_user) values ($1, $2, $3, $4, $5, $6)', [
-      d.advisory,
-      d.device,
-      d.productId,
-      d.decision,
-      d.note.trim(),
-      who.username,
-    ]);
+    const product = (await this.current()).advisories.get(d.advisory)?.products.get(d.productId);
+    await this.db.query(
+      'insert into advisories_decision (advisory, device_id, product_id, product_key, decision, note, by_user) values ($1, $2, $3, $4, $5, $6, $7)',
+      [d.advisory, d.device, d.productId, product ? productKey(product) : null, d.decision, d.note.trim(), who.username],
+    );
     await this.audit({
       action: `advisory.match-${d.decision}`,
       outcome: 'success',
@@ -247,10 +244,14 @@ export class AdvisoryService {
     const result = new Map<string, DeviceAdvisory[]>();
     if (matched.length === 0) return result;
     const deviceIds = matched.map((x) => x.item.deviceId);
-    const decisions = await this.db.query<{ device_id: string; advisory: string; product_id: string; decision: 'confirmed' | 'rejected' }>(
-      'select distinct on (device_id, advisory, product_id) device_id, advisory, product_id, decision from advisories_decision where device_id = any($1) order by device_id, advisory, product_id, n desc',
-      [deviceIds],
-    );
+    // Newest first: the first decision found for a product is the one that counts.
+    const decisions = await this.db.query<{
+      device_id: string;
+      advisory: string;
+      product_id: string;
+      product_key: string | null;
+      decision: 'confirmed' | 'rejected';
+    }>('select device_id, advisory, product_id, product_key, decision from advisories_decision where device_id = any($1) order by n desc', [deviceIds]);
     const vex = await this.db.query<{ device_id: string; advisory: string; vulnerability: string; status: VexStatus; justification: string | null }>(
       'select distinct on (device_id, advisory, vulnerability) device_id, advisory, vulnerability, status, justification from advisories_vex where device_id = any($1) order by device_id, advisory, vulnerability, n desc',
       [deviceIds],
@@ -272,7 +273,7 @@ export class AdvisoryService {
     item: InventoryItem,
     matches: ReturnType<ProductIndex['matches']>,
     advisories: Map<string, Advisory>,
-    decisions: Array<{ advisory: string; product_id: string; decision: 'confirmed' | 'rejected' }>,
+    decisions: Array<{ advisory: string; product_id: string; product_key: string | null; decision: 'confirmed' | 'rejected' }>,
     vex: Array<{ advisory: string; vulnerability: string; status: VexStatus; justification: string | null }>,
     fixedByOf: Map<string, string[]>,
   ): DeviceAdvisory[] {
@@ -297,7 +298,12 @@ export class AdvisoryService {
           vulnerabilityTitle: v.title,
           severity: v.severity ?? a.severity ?? null,
           certainty: m.certainty,
-          decision: decisions.find((d) => d.advisory === a.id && d.product_id === m.productId)?.decision ?? null,
+          // By what the product is; decisions made before that was kept, by its id.
+          decision:
+            decisions.find(
+              (d) =>
+                d.advisory === a.id && (d.product_key === null ? d.product_id === m.productId : d.product_key === productKey(a.products.get(m.productId)!)),
+            )?.decision ?? null,
           via: m.via,
           productId: m.productId,
           status,
