@@ -43,7 +43,19 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(work, 'delegation.json'), (await r.proposeDelegation(admin, 'infusion-pump')).unsigned);
     await c.approve('delegation.json', ['targets']);
     const image = c.writeImage('fw.img', imageBytes('bench', 4096));
-    const stage = ['updates', 'stage', '--class', 'infusion-pump', '--file', image, '--name', 'fw-2.img', '--hardware-id', 'HW-A'];
+    const stage = [
+      'updates',
+      'stage',
+      '--without-vendor-signature',
+      '--class',
+      'infusion-pump',
+      '--file',
+      image,
+      '--name',
+      'fw-2.img',
+      '--hardware-id',
+      'HW-A',
+    ];
     stage.push('--release-counter', '2', '--min-upgrade-from', '1.0', '--image-version', '2.0');
     await c.approve(await c.propose(stage, 'release.json'), ['alice']);
 

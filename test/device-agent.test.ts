@@ -49,7 +49,7 @@ describe('carewall device-agent', () => {
 
   async function release(name: string, bytes: Buffer, counter: number, minUpgradeFrom: string, version: string) {
     const file = c.writeImage(name, bytes);
-    const args = ['updates', 'stage', '--class', 'pump', '--file', file, '--name', name, '--hardware-id', 'HW-A', 'HW-A2'];
+    const args = ['updates', 'stage', '--without-vendor-signature', '--class', 'pump', '--file', file, '--name', name, '--hardware-id', 'HW-A', 'HW-A2'];
     args.push('--release-counter', String(counter), '--min-upgrade-from', minUpgradeFrom, '--image-version', version);
     assert.match(await c.approve(await c.propose(args, `pump-${counter}.json`), ['eng-1']), /published/);
   }

@@ -95,6 +95,7 @@ describe('carewall updates while the server runs on the same data folder', () =>
     const stage = (name: string, counter: string) => [
       'updates',
       'stage',
+      '--without-vendor-signature',
       '--class',
       'pump',
       '--file',

@@ -305,10 +305,43 @@ describe('releasing equipment updates over the console', () => {
     // A release staged from the data folder (no vendor check at the server), signed by both
     // engineers all the same: a device provisioned with vendor keys refuses it.
     const file = c.writeImage('unvendored.img', imageBytes('no vendor', 3000));
-    const stage = ['updates', 'stage', '--class', 'ventilator', '--file', file, '--name', 'fw-9.img', '--hardware-id', 'HW-REV-B'];
+    const stage = [
+      'updates',
+      'stage',
+      '--without-vendor-signature',
+      '--class',
+      'ventilator',
+      '--file',
+      file,
+      '--name',
+      'fw-9.img',
+      '--hardware-id',
+      'HW-REV-B',
+    ];
     stage.push('--release-counter', '50', '--min-upgrade-from', '1.0', '--image-version', '9.0');
     assert.match(await c.approve(await c.propose(stage, 'vent-cli.json'), ['alice', 'bob']), /published/);
     assert.match(((await runAgent(good.options)) as { refused: string }).refused, /carries no vendor signature/);
     assert.deepEqual(fs.readdirSync(good.installDir), ['ventilator.fw-2.0.img']);
+
+    // From the data folder with the vendor's signature: checked on import as the console checks it.
+    const vendoredFile = c.writeImage('vendored.img', imageBytes('vendor 10', 3000));
+    const vendoredBytes = fs.readFileSync(path.join(work, vendoredFile));
+    fs.writeFileSync(path.join(work, 'vendored.sig'), vendorSign(vendoredBytes));
+    fs.writeFileSync(path.join(work, 'forged.sig'), vendorSign(vendoredBytes, otherVendor.privateKey));
+    const base = ['updates', 'stage', '--class', 'ventilator', '--file', vendoredFile, '--name', 'fw-10.img', '--hardware-id', 'HW-REV-B'];
+    base.push('--release-counter', '51', '--min-upgrade-from', '1.0', '--image-version', '10.0');
+    // Neither a signature nor a word that there is none: refused before anything is kept.
+    const unsaid = await c.data([...base, '--out', 'unsaid.json'], 1);
+    assert.match(unsaid.stderr, /give --vendor-key-id and --vendor-signature .*or say --without-vendor-signature/);
+    // Another vendor's signature under this vendor's key id: refused, the image not kept.
+    const forged = await c.data([...base, '--vendor-key-id', vendorKeyId, '--vendor-signature', 'forged.sig', '--out', 'forged.json'], 1);
+    assert.match(forged.stderr, /the vendor signature does not verify over the image; nothing was kept/);
+    const sha = crypto.createHash('sha256').update(vendoredBytes).digest('hex');
+    assert.equal((await s.cw.db.query('select 1 from updates_blob where sha256 = $1', [sha])).rows.length, 0);
+    assert.ok(!fs.existsSync(path.join(work, 'unsaid.json')) && !fs.existsSync(path.join(work, 'forged.json')));
+    // The vendor's own: staged, approved by both engineers, and the device checks it again and installs it.
+    const vendored = await c.propose([...base, '--vendor-key-id', vendorKeyId, '--vendor-signature', 'vendored.sig'], 'vent-cli-10.json');
+    assert.match(await c.approve(vendored, ['alice', 'bob']), /published/);
+    assert.deepEqual(await runAgent(good.options), { installed: 'ventilator.fw-10.img', version: '10.0', releaseCounter: 51, reported: true });
   });
 });

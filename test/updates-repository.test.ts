@@ -68,6 +68,7 @@ describe('the update repository, as tuf-js devices see it', () => {
   const stageArgs = (cls: string, file: string, name: string, counter: number) => [
     'updates',
     'stage',
+    '--without-vendor-signature',
     '--class',
     cls,
     '--file',

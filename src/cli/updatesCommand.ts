@@ -19,6 +19,18 @@ const threshold = (v: string) => {
   return n;
 };
 
+/** A detached signature as vendors publish it: the raw bytes, or the same in base64 text. */
+function readVendorSignature(io: CommandIo, file: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(resolvePath(io, file));
+  } catch {
+    throw new Error(`${file}: cannot be read`);
+  }
+  const text = bytes.toString('latin1').trim();
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : bytes;
+}
+
 function readText(io: CommandIo, file: string): string {
   try {
     return fs.readFileSync(resolvePath(io, file), 'utf8');
@@ -147,6 +159,9 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
     .requiredOption('--release-counter <n>', 'above every earlier release of the class (devices refuse to go back)', wholeNumber)
     .requiredOption('--min-upgrade-from <version>', 'the lowest installed version that may upgrade to it')
     .option('--image-version <version>', 'the version the image installs (devices report it; the device agent needs it)')
+    .option('--vendor-key-id <id>', 'the recorded vendor key (GET /updates/vendors) whose signature comes with the image')
+    .option('--vendor-signature <file>', 'the vendor’s detached signature of the image (checked now, and again by devices)')
+    .option('--without-vendor-signature', 'an image no vendor signed (an in-house package): devices provisioned with vendor keys refuse it')
     .requiredOption('--out <file>', 'unsigned class metadata to create')
     .action(
       ctx.onDataFolder(
@@ -159,11 +174,19 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
           releaseCounter: number;
           minUpgradeFrom: string;
           imageVersion?: string;
+          vendorKeyId?: string;
+          vendorSignature?: string;
+          withoutVendorSignature?: boolean;
           out: string;
         }) => {
           mustBeNew(io, opts.out);
           const file = resolvePath(io, opts.file);
           if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new Error(`${opts.file} is not a file`);
+          // The vendor's signature is checked on import, here as in the console; leaving it out is said, not assumed.
+          const signed = opts.vendorKeyId !== undefined || opts.vendorSignature !== undefined;
+          if (signed === Boolean(opts.withoutVendorSignature) || (signed && (!opts.vendorKeyId || !opts.vendorSignature)))
+            throw new Error('give --vendor-key-id and --vendor-signature (the vendor’s signature is checked now), or say --without-vendor-signature');
+          const signature = opts.vendorSignature ? readVendorSignature(io, opts.vendorSignature) : undefined;
           const plan = {
             deviceClass: opts.class,
             file,
@@ -173,7 +196,13 @@ export function registerUpdatesCommand(program: Command, ctx: CommandContext): v
             minUpgradeFrom: opts.minUpgradeFrom,
             version: opts.imageVersion,
           };
-          handOut(await withCarewall(opts.dataDir, (cw) => cw.updates.stage(plan)), opts.out);
+          const staged = await withCarewall(opts.dataDir, async (cw) =>
+            cw.updates.stage({
+              ...plan,
+              ...(signature ? { vendor: await cw.releases.vendorSignatureOf(opts.vendorKeyId!, signature, file) } : {}),
+            }),
+          );
+          handOut(staged, opts.out);
         },
       ),
     );

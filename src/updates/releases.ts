@@ -63,6 +63,18 @@ export class ReleasePipeline {
     return { keyid };
   }
 
+  /**
+   * The vendor's signature on an image staged from the data folder (`carewall updates stage`),
+   * checked as the console's upload checks it; what the target carries so that devices check it again.
+   */
+  async vendorSignatureOf(keyid: string, signature: Buffer, file: string): Promise<{ name: string; keyid: string; signature: string }> {
+    const key = await this.db.query<{ vendor: string; public_pem: string }>('select vendor, public_pem from updates_vendor_key where keyid = $1', [keyid]);
+    if (!key.rows[0]) throw new ReleaseRefused(400, 'no vendor key with that id is recorded (carewall updates vendors, or the console)');
+    if (!(await vendorSignatureHolds(file, signature, key.rows[0].public_pem)))
+      throw new ReleaseRefused(400, 'the vendor signature does not verify over the image; nothing was kept');
+    return { name: key.rows[0].vendor, keyid, signature: signature.toString('base64') };
+  }
+
   async vendorKeys(): Promise<Array<{ keyid: string; vendor: string; addedBy: string; addedAt: string; publicPem: string }>> {
     const r = await this.db.query<{ keyid: string; vendor: string; added_by: string; added_at: Date; public_pem: string }>(
       'select keyid, vendor, added_by, added_at, public_pem from updates_vendor_key order by vendor, added_at',
