@@ -13,6 +13,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeLeaf } from '../src/audit/index.js';
 import { runAgent, type AgentResult } from '../src/device/index.js';
+import { Metadata, MetadataKind } from '@tufjs/models';
+import { signerFor } from '../src/updates/keys.js';
 import type { MaintenanceWindow, Who } from '../src/shared/index.js';
 import { call, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 import { Ceremony, imageBytes } from './helpers/updates.js';
@@ -369,6 +371,38 @@ describe('the director: waves, windows and full verification', () => {
     const revoked = await c.run(['director', 'add-signature', '--in', await c.sign('dir-a', 'director-root-3.json'), '--data-dir', s.dataDir], 1, dd);
     assert.match(revoked.stderr, /is not a root key of the director/);
     await c.run(['director', 'withdraw-root', '--data-dir', s.dataDir], 0, dd);
+  });
+
+  test("the director's online key replaced after a theft: devices follow, and what the stolen key signs is refused", async () => {
+    const dd = { insideServer: s.cw };
+    const stolenRow = (await s.cw.db.query<{ keyid: string; sealed_private: Buffer }>('select keyid, sealed_private from director_online_key')).rows;
+    assert.equal(stolenRow.length, 1);
+    const stolen = s.cw.keyring.openGeneral(Buffer.from(stolenRow[0].sealed_private), `director:online:${stolenRow[0].keyid}`);
+    const args = ['director', 'init-root', '--new-online-key', '--root-key', 'dir-b.key.pub', 'dir-c.key.pub', 'dir-d.key.pub'];
+    await c.run([...args, '--out', 'director-root-4.json', '--data-dir', s.dataDir], 0, dd);
+    for (const h of ['dir-b', 'dir-c'])
+      await c.run(['director', 'add-signature', '--in', await c.sign(h, 'director-root-4.json'), '--data-dir', s.dataDir], 0, dd);
+    const kept = (await s.cw.db.query<{ keyid: string }>('select keyid from director_online_key')).rows.map((r) => r.keyid);
+    assert.equal(kept.length, 1);
+    assert.notEqual(kept[0], stolenRow[0].keyid, 'the replaced key is destroyed');
+    // pump-1 follows the new root; its files are signed again with the new key.
+    assert.deepEqual(await device('pump-1').run(), { upToDate: true, reported: true });
+    // The thief signs a newer timestamp for pump-1 with the old key and gets it served: refused.
+    const latest = await s.cw.db.query<{ version: number; body: Buffer }>(
+      `select version, body from director_device_metadata where device_id = 'pump-1' and role = 'timestamp' order by version desc limit 1`,
+    );
+    const current = JSON.parse(Buffer.from(latest.rows[0].body).toString('utf8')).signed;
+    const forged = Metadata.fromJSON(MetadataKind.Timestamp, { signed: { ...current, version: current.version + 1 }, signatures: [] } as never);
+    forged.sign(signerFor(stolen));
+    const honest = s.cw.director.file.bind(s.cw.director);
+    s.cw.director.file = async (id, role, version) =>
+      id === 'pump-1' && role === 'timestamp' ? Buffer.from(JSON.stringify(forged.toJSON())) : honest(id, role, version);
+    try {
+      assert.match(refused(await device('pump-1').run()), /the director did not verify: .*timestamp was signed by 0\/1 keys/);
+    } finally {
+      s.cw.director.file = honest;
+    }
+    assert.deepEqual(device('pump-1').contents(), ['pump.fw-2.img', 'pump.fw-3.img']);
   });
 
   test('the director serves nothing for a device it does not know', async () => {

@@ -45,12 +45,13 @@ export function registerDirectorCommand(program: Command, ctx: CommandContext): 
       },
       2,
     )
+    .option('--new-online-key', 'replace the director’s online key (a suspected theft): once published, devices take nothing the old one signs')
     .requiredOption('--out <file>', 'unsigned root metadata to create')
     .action(
-      ctx.onDataFolder(async (opts: { dataDir: string; rootKey: string[]; rootThreshold: number; out: string }) => {
+      ctx.onDataFolder(async (opts: { dataDir: string; rootKey: string[]; rootThreshold: number; newOnlineKey?: boolean; out: string }) => {
         if (fs.existsSync(resolvePath(io, opts.out))) throw new Error(`${opts.out} exists already; it is not replaced`);
         const keys = opts.rootKey.map((f) => parsePublicKey(read(f), f));
-        const p = await withCarewall(opts.dataDir, (cw) => cw.director.root.propose(keys, opts.rootThreshold));
+        const p = await withCarewall(opts.dataDir, (cw) => cw.director.root.propose(keys, opts.rootThreshold, { newOnlineKey: Boolean(opts.newOnlineKey) }));
         fs.writeFileSync(resolvePath(io, opts.out), p.unsigned, { flag: 'wx' });
         io.out(`director root version ${p.version} awaits signatures: ${opts.out} (proposal ${p.id})`);
         io.out(

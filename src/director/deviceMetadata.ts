@@ -71,15 +71,17 @@ export class DeviceMetadata {
       const now = this.now().getTime();
       const halfGone = last !== undefined && (last.timestampExpires.getTime() - now) * 2 < DAY_MS && !want.target;
       const expired = last !== undefined && last.timestampExpires.getTime() <= now;
-      if (!changed && !halfGone && !expired) return { signed: false, changed: false };
+      // The root names another online key (rotated): what the old one signed no longer verifies.
+      const rekeyed = last !== undefined && !root.signed.roles.timestamp.keyIDs.includes(last.timestampKeyId ?? '');
+      if (!changed && !halfGone && !expired && !rekeyed) return { signed: false, changed: false };
       await this.sign(tx, deviceId, want, root.signed, last);
       return { signed: true, changed };
     });
   }
 
   private async latest(q: Queryable, deviceId: string) {
-    const r = await q.query<{ role: string; version: number; instruction: Instruction | null; expires_at: Date }>(
-      `select distinct on (role) role, version, instruction, expires_at from director_device_metadata
+    const r = await q.query<{ role: string; version: number; instruction: Instruction | null; expires_at: Date; body: Buffer }>(
+      `select distinct on (role) role, version, instruction, expires_at, body from director_device_metadata
         where device_id = $1 order by role, version desc`,
       [deviceId],
     );
@@ -91,6 +93,8 @@ export class DeviceMetadata {
       instruction: t.instruction,
       versions: { targets: t.version, snapshot: by.get('snapshot')!.version, timestamp: ts.version },
       timestampExpires: new Date(ts.expires_at),
+      /** The key that signed the last timestamp (one online key signs all three). */
+      timestampKeyId: (JSON.parse(Buffer.from(ts.body).toString('utf8')) as { signatures?: Array<{ keyid?: string }> }).signatures?.[0]?.keyid,
     };
   }
 

@@ -31,15 +31,19 @@ export class DirectorRoot {
     return r.rows[0] && Buffer.from(r.rows[0].body);
   }
 
-  /** Root N+1 (or 1) with these offline root keys; the online key is made on the first, kept after. */
-  async propose(rootKeys: Key[], threshold: number): Promise<{ id: string; version: number; unsigned: string }> {
+  /**
+   * Root N+1 (or 1) with these offline root keys; the online key is made on the first and kept
+   * after, unless a new one is asked for (a suspected theft): once that root is published, every
+   * device's files are signed again with the new key and the old one is destroyed.
+   */
+  async propose(rootKeys: Key[], threshold: number, opts: { newOnlineKey?: boolean } = {}): Promise<{ id: string; version: number; unsigned: string }> {
     if (threshold < 2) throw new Error("the director's root threshold must be at least 2");
     if (new Set(rootKeys.map((k) => k.keyID)).size !== rootKeys.length) throw new Error('the same root key is given twice');
     if (rootKeys.length < threshold) throw new Error(`a root threshold of ${threshold} needs at least that many root keys`);
     const open = await this.db.query('select 1 from director_root_pending where published_at is null and withdrawn_at is null');
     if (open.rows.length > 0) throw new Error('a director root awaits signatures; publish or withdraw it first (carewall director withdraw-root)');
     const current = await this.current();
-    const online = current ? current.signed.keys[current.signed.roles.targets.keyIDs[0]] : await this.newOnlineKey();
+    const online = current && !opts.newOnlineKey ? current.signed.keys[current.signed.roles.targets.keyIDs[0]] : await this.newOnlineKey();
     if (rootKeys.some((k) => k.keyID === online.keyID)) throw new Error('a root key cannot be the online key');
     const keys: Record<string, unknown> = {};
     for (const k of [...rootKeys, online]) keys[k.keyID] = k.toJSON();
@@ -96,6 +100,8 @@ export class DirectorRoot {
         proposal.expires,
       ]);
       await tx.query('update director_root_pending set published_at = now() where id = $1', [pending.id]);
+      // An online key the published root no longer names is destroyed: a replaced key signs nothing again.
+      await tx.query('delete from director_online_key where keyid <> $1', [proposal.roles.targets.keyIDs[0]]);
       return { version: pending.version, published: true };
     });
   }
