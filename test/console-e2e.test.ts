@@ -57,6 +57,9 @@ describe('web console', { skip }, () => {
       await signIn(page, username);
       pages.set(username, page);
     }
+    // The tab in front, as for the person using it: Chromium throttles a background tab's
+    // animation frames, and each action then waits about two seconds for the page to be stable.
+    await page.bringToFront();
     return page;
   };
   const tokenOf = async (username: string) => (await pageOf(username)).evaluate(() => sessionStorage.getItem('carewall.token')!);

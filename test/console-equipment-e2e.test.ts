@@ -50,6 +50,9 @@ describe('equipment screens in the console', { skip }, () => {
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       pages.set(username, page);
     }
+    // The tab in front, as for the person using it: Chromium throttles a background tab's
+    // animation frames, and each action then waits about two seconds for the page to be stable.
+    await page.bringToFront();
     return page;
   };
 
