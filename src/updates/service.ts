@@ -4,13 +4,12 @@
  * class's targets are published only once the offline keys' signatures, added one by one, reach
  * the threshold that the trusted metadata sets: the same check a device makes.
  */
-import { Key, Metadata, MetadataKind, Root, Signature, Snapshot, Targets, Timestamp, MetaFile } from '@tufjs/models';
-import crypto from 'node:crypto';
+import { Key, Metadata, MetadataKind, Root, Signature, Targets } from '@tufjs/models';
 import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { DeviceRegistry } from './devices.js';
-import { generateKey, signerFor, tufKey } from './keys.js';
+import { OnlineRoles } from './online.js';
 import { pendingIdOf, type SignatureFile } from './offline.js';
 import {
   buildDelegation,
@@ -64,15 +63,18 @@ export class UpdatesService {
   private timer?: NodeJS.Timeout;
   /** Registered devices and their signed manifests (devices.ts). */
   readonly devices: DeviceRegistry;
+  /** Snapshot and timestamp, signed by the server (online.ts). */
+  private readonly online: OnlineRoles;
 
   /** `clock` signs expiries; tests give their own to move time without waiting for it. */
   constructor(
     private readonly db: Database,
-    private readonly keyring: Keyring,
+    keyring: Keyring,
     private readonly log: Logger,
     public clock: Clock = { now: () => new Date() },
   ) {
     this.devices = new DeviceRegistry(db, () => this.clock.now());
+    this.online = new OnlineRoles(db, keyring, () => this.clock.now());
   }
 
   // ---- reading (the HTTP routes, `updates root`) ----
@@ -123,7 +125,7 @@ export class UpdatesService {
     if (current && !keys.newOnlineKeys) {
       const onlineKey = (role: string) => current.signed.keys[current.signed.roles[role].keyIDs[0]];
       [snapshotKey, timestampKey] = [onlineKey('snapshot'), onlineKey('timestamp')];
-    } else [snapshotKey, timestampKey] = [await this.newOnlineKey('snapshot'), await this.newOnlineKey('timestamp')];
+    } else [snapshotKey, timestampKey] = [await this.online.newKey('snapshot'), await this.online.newKey('timestamp')];
     const root = buildRoot({
       ...keys,
       version: (current?.signed.version ?? 0) + 1,
@@ -218,7 +220,7 @@ export class UpdatesService {
   async refresh(force = false): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [PUBLISH_LOCK]);
-      return this.signOnline(tx, force);
+      return this.online.sign(tx, force);
     });
   }
 
@@ -340,11 +342,7 @@ export class UpdatesService {
       if ((latest?.version ?? 0) + 1 !== p.version)
         throw new Error(`${p.role} version ${latest?.version} is published already; this proposal (version ${p.version}) is stale: withdraw it`);
       await insertMetadata(tx, p.role, p.version, Buffer.from(JSON.stringify(proposal.toJSON())), proposal.signed.expires);
-      if (p.role === 'root') {
-        // Online keys the published root no longer names are destroyed: replaced keys sign nothing again.
-        const roles = (proposal.signed as Root).roles;
-        await tx.query('delete from updates_online_key where not (keyid = any($1))', [[...roles.snapshot.keyIDs, ...roles.timestamp.keyIDs]]);
-      }
+      if (p.role === 'root') await this.online.forgetReplaced(tx, proposal.signed as Root);
       await tx.query('update updates_pending set published_at = now() where id = $1', [id]);
       if (p.role !== 'root' && p.role !== 'targets') {
         for (const t of Object.values((proposal.signed as Targets).targets))
@@ -355,73 +353,8 @@ export class UpdatesService {
             p.version,
           ]);
       }
-      await this.signOnline(tx, true);
+      await this.online.sign(tx, true);
       return true;
     });
   }
-
-  /** A new snapshot (every published targets role) and timestamp, with the online keys. */
-  private async signOnline(tx: Queryable, force: boolean): Promise<boolean> {
-    const rootRow = await latestMetadata(tx, 'root');
-    const targetsRow = await latestMetadata(tx, 'targets');
-    if (!rootRow || !targetsRow) return false; // nothing a device could use yet
-    const now = this.clock.now();
-    const stale = async (role: string, lifetime: number) => {
-      const row = await latestMetadata(tx, role);
-      return !row || row.expiresAt.getTime() - now.getTime() < lifetime / 2;
-    };
-    const newSnapshot = force || (await stale('snapshot', LIFETIME_MS.snapshot));
-    if (!newSnapshot && !(await stale('timestamp', LIFETIME_MS.timestamp))) return false;
-    const root = md.root(rootRow.body).signed;
-    let snapshotRow = await latestMetadata(tx, 'snapshot');
-    if (newSnapshot) {
-      // Every targets role ever published, delegated still or not: a device refuses a snapshot that
-      // drops a file an earlier one listed.
-      const roles = await tx.query<{ role: string; version: number }>(
-        `select role, max(version) as version from updates_metadata where role not in ('root', 'snapshot', 'timestamp') group by role`,
-      );
-      const meta: Record<string, MetaFile> = {};
-      for (const r of roles.rows) meta[`${r.role}.json`] = new MetaFile({ version: r.version });
-      const snapshot = new Metadata(
-        new Snapshot({ version: (snapshotRow?.version ?? 0) + 1, specVersion: root.specVersion, expires: expiresAfter(now, LIFETIME_MS.snapshot), meta }),
-      );
-      snapshot.sign(await this.onlineSigner(tx, root, 'snapshot'));
-      await insertMetadata(tx, 'snapshot', snapshot.signed.version, Buffer.from(JSON.stringify(snapshot.toJSON())), snapshot.signed.expires);
-      snapshotRow = await latestMetadata(tx, 'snapshot');
-    }
-    const body = snapshotRow!.body;
-    const timestampRow = await latestMetadata(tx, 'timestamp');
-    const timestamp = new Metadata(
-      new Timestamp({
-        version: (timestampRow?.version ?? 0) + 1,
-        specVersion: root.specVersion,
-        expires: expiresAfter(now, LIFETIME_MS.timestamp),
-        snapshotMeta: new MetaFile({ version: snapshotRow!.version, length: body.length, hashes: { sha256: sha256(body) } }),
-      }),
-    );
-    timestamp.sign(await this.onlineSigner(tx, root, 'timestamp'));
-    await insertMetadata(tx, 'timestamp', timestamp.signed.version, Buffer.from(JSON.stringify(timestamp.toJSON())), timestamp.signed.expires);
-    return true;
-  }
-
-  private async newOnlineKey(role: 'snapshot' | 'timestamp'): Promise<Key> {
-    const k = generateKey();
-    const sealed = this.keyring.sealGeneral(k.privateDer, `updates:online:${k.keyid}`);
-    await this.db.query('insert into updates_online_key (keyid, role, public_hex, sealed_private) values ($1, $2, $3, $4)', [
-      k.keyid,
-      role,
-      k.publicHex,
-      sealed,
-    ]);
-    return tufKey(k.publicHex);
-  }
-
-  private async onlineSigner(q: Queryable, root: Root, role: 'snapshot' | 'timestamp') {
-    const ids = root.roles[role].keyIDs;
-    const r = await q.query<{ keyid: string; sealed_private: Buffer }>('select keyid, sealed_private from updates_online_key where keyid = any($1)', [ids]);
-    if (!r.rows[0]) throw new Error(`the ${role} key named by the root is not kept here`);
-    return signerFor(this.keyring.openGeneral(Buffer.from(r.rows[0].sealed_private), `updates:online:${r.rows[0].keyid}`));
-  }
 }
-
-const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
