@@ -117,12 +117,16 @@ export function rowOfDevice(d: Device): { row: Record<string, string>; windows: 
       hardware_id: identifierOf(d, HARDWARE_ID_SYSTEM) ?? '',
       hardware_revision: d.version?.find((v) => v.type?.text === HARDWARE_REVISION)?.value ?? '',
       class: d.type?.coding?.find((c) => c.system === CLASS_SYSTEM)?.code ?? '',
-      life_critical: (d.safety ?? []).some((s) => s.coding?.some((c) => c.system === SAFETY_SYSTEM && c.code === 'life-critical')) ? 'yes' : '',
+      life_critical: isLifeCritical(d) ? 'yes' : '',
       location: d.location?.display ?? '',
       network_zone: d.extension?.find((e) => e.url === EXT.networkZone)?.valueString ?? '',
     },
     windows: windowsOf(d),
   };
+}
+
+export function isLifeCritical(d: Device): boolean {
+  return (d.safety ?? []).some((s) => s.coding?.some((c) => c.system === SAFETY_SYSTEM && c.code === 'life-critical'));
 }
 
 export function identifierOf(r: { identifier?: Array<{ system?: string; value?: string }> }, system: string): string | undefined {

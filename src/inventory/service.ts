@@ -21,10 +21,10 @@ import {
   HARDWARE_ID_SYSTEM,
   MODEL_SYSTEM,
   PURL_SYSTEM,
-  SAFETY_SYSTEM,
   definitionResource,
   deviceResource,
   identifierOf,
+  isLifeCritical,
   modelKey,
   rowOfDevice,
   windowsOf,
@@ -341,10 +341,6 @@ export class InventoryService {
   private async locationsByName(who: Who): Promise<Map<string, string>> {
     return new Map((await this.all<Location>(who, 'Location')).map((l) => [(l.name ?? '').trim().toLowerCase(), `Location/${l.id}`]));
   }
-}
-
-function isLifeCritical(d: Device): boolean {
-  return (d.safety ?? []).some((s) => s.coding?.some((c) => c.system === SAFETY_SYSTEM && c.code === 'life-critical'));
 }
 
 function sbomComponentsOf(model: DeviceDefinition): SbomComponent[] {
