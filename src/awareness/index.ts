@@ -1,3 +1,20 @@
 /** Staff awareness (issue 26): phishing simulations with training built in, the report button, triage of reported mail. */
 export type { Difficulty, Tell, PhishTemplate, LandingPage, Lesson, QuizQuestion, Placeholder } from './library/types.js';
 export { PLACEHOLDERS } from './library/types.js';
+export type { PlaceholderValues, RenderedMessage } from './library/render.js';
+export { renderTemplate, renderMessage, placeholdersIn, validateTemplate, trackerPixel, SAMPLE_VALUES, sampleValuesFor } from './library/render.js';
+export { prepareLandingPage } from './library/landing.js';
+export type { GophishTemplateOptions } from './library/gophish.js';
+export { importGophishTemplate, importGophishPage, GophishImportError } from './library/gophish.js';
+export {
+  SHIPPED_TEMPLATES,
+  SHIPPED_PAGES,
+  SHIPPED_LESSONS,
+  COURSE_LESSONS,
+  GENERAL_LESSON_ID,
+  GENERAL_PAGE_ID,
+  templateById,
+  pageById,
+  lessonById,
+  shippedIds,
+} from './library/catalog.js';
