@@ -10,7 +10,7 @@
  * GoPhish (often a copy of a real sign-in page) goes through the same steps.
  */
 import { serialize } from 'parse5';
-import { attr, childrenOf, elementsIn, isElement, parseDocument, type Element, type Node } from './html.js';
+import { attr, childrenOf, elementsIn, parseDocument, type Element, type Node } from './html.js';
 
 /** Elements removed with everything inside them. */
 const REMOVED = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'base', 'link', 'portal', 'noscript', 'animate', 'set']);
@@ -92,9 +92,4 @@ export function prepareLandingPage(html: string, submitUrl: string): string {
   const hasDoctype = childrenOf(doc).some((n) => n.nodeName === '#documentType');
   const out = serialize(doc);
   return hasDoctype ? out : `<!DOCTYPE html>${out}`;
-}
-
-/** For tests and the library's own checks: the elements of a prepared page. */
-export function formFieldsIn(html: string): Element[] {
-  return elementsIn(parseDocument(html)).filter((el) => isElement(el) && FIELDS.has(el.tagName));
 }
