@@ -27,7 +27,9 @@ import {
   sampleValuesFor,
   shippedIds,
   templateById,
+  validateLesson,
   validateTemplate,
+  type Lesson,
   type PhishTemplate,
 } from '../src/awareness/index.js';
 
@@ -140,6 +142,7 @@ test('every lesson: three questions with the answer in range, plain HTML, five m
     assert.equal(l.minutes, Math.max(1, Math.ceil(words / 200)), `${l.id}: minutes from ${words} words`);
     assert.ok(l.minutes <= 5);
   }
+  for (const l of SHIPPED_LESSONS) assert.deepEqual(validateLesson(l), [], l.id);
   assert.ok(COURSE_LESSONS.length >= 4);
   assert.ok(lessonById(GENERAL_LESSON_ID) && pageById(GENERAL_PAGE_ID));
   const topics = [
@@ -152,6 +155,25 @@ test('every lesson: three questions with the answer in range, plain HTML, five m
     'parcel-scams',
   ];
   for (const id of [...topics, 'reporting-suspicious-mail', 'password-expiry-and-mfa']) assert.ok(lessonById(id), id);
+});
+
+test('validateLesson refuses what would run, load or style inside the console, and dishonest minutes', () => {
+  const good = lessonById('parcel-scams') as Lesson;
+  const hostile: Lesson = {
+    ...good,
+    html: `${good.html}<script>x()</script><p onclick="x()" style="color:red">a</p><img src="https://tracker.example/p.gif"><style>p{}</style>`,
+    minutes: 4,
+    quiz: [...good.quiz.slice(0, 2), { ...good.quiz[2], answer: 7 }],
+  };
+  assert.deepEqual(validateLesson(hostile), [
+    'html: elements not allowed in a lesson: img, script, style',
+    'html: attributes not allowed in a lesson: onclick, src, style',
+    `minutes: 4, but the text reads in ${good.minutes}`,
+    'quiz[2]: answer is not one of the choices',
+  ]);
+  assert.deepEqual(validateLesson({ ...good, quiz: good.quiz.slice(0, 2) }), ['quiz: not exactly three questions']);
+  const long = { ...good, html: `<p>${'word '.repeat(1001)}</p>` };
+  assert.deepEqual(validateLesson({ ...long, minutes: 6 }), ['html: 6 minutes of reading (five at most)']);
 });
 
 test('renderTemplate: values fill {{.Name}} and {{ .Name }}, escaped in HTML, unknown text left alone', () => {

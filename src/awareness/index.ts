@@ -4,6 +4,7 @@ export { PLACEHOLDERS } from './library/types.js';
 export type { PlaceholderValues, RenderedMessage } from './library/render.js';
 export { renderTemplate, renderMessage, placeholdersIn, validateTemplate, trackerPixel, SAMPLE_VALUES, sampleValuesFor } from './library/render.js';
 export { prepareLandingPage } from './library/landing.js';
+export { validateLesson } from './library/lesson-check.js';
 export type { GophishTemplateOptions } from './library/gophish.js';
 export { importGophishTemplate, importGophishPage, GophishImportError } from './library/gophish.js';
 export {
