@@ -238,10 +238,10 @@ test('prepareLandingPage: no field keeps a name, passwords lose their value, scr
 <button formaction="https://elsewhere.example/y" onclick="go()">Go</button></form>
 <a href=" JaVaScRiPt:alert(1)">x</a><svg><script>alert(1)</script></svg><object data="x.swf"></object><embed src="x">
 <base href="https://elsewhere.example/"><meta http-equiv="refresh" content="0;url=https://elsewhere.example/">
-<img src="logo.png" onerror="alert(1)"><template><script>alert(2)</script><input name="hidden"></template>`;
+<img src="logo.png" onerror="alert(1)"><!--[if IE]><p>old</p><![endif]--><template><script>alert(2)</script><input name="hidden"></template>`;
   const out = prepareLandingPage(hostile, '/a/s/R1');
   const els = assertPrepared(out, '/a/s/R1');
-  assert.ok(!out.includes('secret') && !out.includes('alert('), 'nothing of the password or the scripts is left');
+  assert.ok(!out.includes('secret') && !out.includes('alert(') && !out.includes('<!--'), 'nothing of the password, the scripts or the comments is left');
   assert.ok(
     els.some((el) => el.tagName === 'img' && attrOf(el, 'src') === 'logo.png'),
     'harmless content stays',

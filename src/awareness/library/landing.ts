@@ -89,6 +89,13 @@ export function prepareLandingPage(html: string, submitUrl: string): string {
     }
   }
 
+  // Comments go too: old conditional comments could carry markup, and a copied page's comments may hold the original site's notes.
+  const dropComments = (node: Node): void => {
+    if ('childNodes' in node) node.childNodes = node.childNodes.filter((child) => child.nodeName !== '#comment');
+    for (const child of childrenOf(node)) dropComments(child);
+  };
+  dropComments(doc);
+
   const hasDoctype = childrenOf(doc).some((n) => n.nodeName === '#documentType');
   const out = serialize(doc);
   return hasDoctype ? out : `<!DOCTYPE html>${out}`;
