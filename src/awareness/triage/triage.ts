@@ -1,0 +1,95 @@
+/**
+ * Triage of a reported message: parse it, run every check, add up the reasons' weights into a
+ * score, and read the verdict off two thresholds (docs/awareness.md, "Triage").
+ */
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { checkAttachments } from './attachments.js';
+import { checkAuthentication } from './authentication.js';
+import { registrableDomain } from './domains.js';
+import { checkLinks, extractLinks } from './links.js';
+import { PHISHING_AT, reason, SUSPICIOUS_AT } from './reasons.js';
+import { checkLanguage, checkSender } from './sender.js';
+import { summarise } from './summary.js';
+import { NotAMailMessage, type Reason, type TriageOptions, type TriageResult, type Verdict } from './types.js';
+
+const LANGUAGE_CODES = new Set(['urgency-language', 'credential-lure']);
+
+/**
+ * Whether the bytes start with an RFC 822 header block naming at least one of From, Date or Subject.
+ * Checked before parsing because a parser makes a "message" of anything (a PDF, a JSON file).
+ */
+export function looksLikeMail(raw: Buffer): boolean {
+  let head = raw.subarray(0, 64 * 1024).toString('latin1');
+  if (head.startsWith('From ')) head = head.slice(head.indexOf('\n') + 1); // an mbox separator line
+  const end = head.search(/\r?\n\r?\n/);
+  const block = end >= 0 ? head.slice(0, end) : head;
+  if (!block || block.includes('\u0000')) return false;
+  const lines = block.split(/\r?\n/);
+  // Every line is a field ("Name: value") or the continuation of one (starting with white space).
+  if (!/^[!-9;-~]+:/.test(lines[0])) return false;
+  if (lines.some((l) => l !== '' && !/^[!-9;-~]+:/.test(l) && !/^[ \t]/.test(l))) return false;
+  return lines.some((l) => /^(from|date|subject):/i.test(l));
+}
+
+function addresses(field: AddressObject | AddressObject[] | undefined): Array<{ name: string; address?: string }> {
+  const list = Array.isArray(field) ? field : field ? [field] : [];
+  return list.flatMap((a) => a.value.flatMap((v) => (v.group ? v.group : [v])));
+}
+
+function headerText(mail: ParsedMail, name: string): string[] {
+  return mail.headerLines.filter((h) => h.key === name).map((h) => h.line.slice(h.line.indexOf(':') + 1).trim());
+}
+
+export async function triageMessage(raw: Buffer, options: TriageOptions): Promise<TriageResult> {
+  if (!looksLikeMail(raw)) throw new NotAMailMessage();
+  const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 2_000_000 });
+  const trusted = [...new Set(options.domains.map((d) => registrableDomain(d.trim()) ?? d.trim().toLowerCase()).filter(Boolean))];
+  const staff = options.staff ?? [];
+
+  const from = addresses(mail.from)[0];
+  const fromAddress = from?.address?.toLowerCase();
+  const fromDomain = fromAddress ? registrableDomain(fromAddress.split('@').pop() ?? '') : undefined;
+  const replyTo = addresses(mail.replyTo)
+    .map((a) => a.address ?? '')
+    .filter(Boolean);
+  const returnPath = headerText(mail, 'return-path')[0]?.replace(/[<>]/g, '').trim();
+  const received = headerText(mail, 'received');
+
+  const auth = await checkAuthentication(raw, fromDomain, returnPath || fromAddress, received, { ...options, domains: trusted });
+  const reasons: Reason[] = [...auth.reasons];
+  if (fromDomain && trusted.includes(fromDomain)) {
+    if (auth.fromFailed) reasons.push(reason('spoofed-known-domain'));
+    else if (auth.fromAuthenticated) reasons.push(reason('known-sender-authenticated'));
+  }
+  reasons.push(...checkSender({ fromAddress, fromName: from?.name, fromDomain, replyTo }, trusted, staff));
+
+  const html = typeof mail.html === 'string' ? mail.html : undefined;
+  const links = extractLinks(html, mail.text);
+  reasons.push(...checkLinks(links, trusted, auth.fromAuthenticated));
+  if (html && /<form\b/i.test(html)) reasons.push(reason('html-form'));
+
+  const bodyText = `${mail.text ?? ''}`;
+  const attachments = checkAttachments(
+    mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+    bodyText,
+  );
+  reasons.push(...attachments.reasons);
+  reasons.push(...checkLanguage(mail.subject ?? '', bodyText));
+
+  const score = reasons.reduce((sum, r) => sum + r.weight, 0);
+  // Language alone never makes a verdict: without any other positive finding it is not counted.
+  const strong = reasons.some((r) => r.weight > 0 && !LANGUAGE_CODES.has(r.code));
+  const verdict: Verdict = strong && score >= PHISHING_AT ? 'phishing' : strong && score >= SUSPICIOUS_AT ? 'suspicious' : 'clean';
+
+  const recipients = [...addresses(mail.to), ...addresses(mail.cc)];
+  const summary = summarise({
+    fromAddress,
+    fromDomain,
+    subject: mail.subject,
+    messageId: mail.messageId,
+    recipientNames: recipients.flatMap((r) => [r.name, r.address?.split('@')[0] ?? '']),
+    links,
+    attachments: attachments.summaries,
+  });
+  return { verdict, triagedAt: (options.now ?? new Date()).toISOString(), score, reasons, authentication: auth.summary, summary };
+}
