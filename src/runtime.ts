@@ -22,6 +22,9 @@ import { Engineers, ReleasePipeline, UpdatesService, updatesMigrations } from '.
 import { DirectorService, directorMigrations } from './director/index.js';
 import { InventoryService } from './inventory/index.js';
 import { AdvisoryService, advisoriesMigrations } from './advisories/index.js';
+import { AwarenessService, awarenessMigrations, staffDirectory } from './awareness/index.js';
+import { SYSTEM } from './shared/index.js';
+import type { Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 
 export interface Carewall {
   settings: Settings;
@@ -47,6 +50,8 @@ export interface Carewall {
   inventory: InventoryService;
   /** CSAF advisories matched to the inventory, with VEX per device. */
   advisories: AdvisoryService;
+  /** Staff awareness: phishing simulations, lessons, the report button, triage of reported mail. */
+  awareness: AwarenessService;
   log: Logger;
   close(): Promise<void>;
 }
@@ -65,6 +70,7 @@ export const ALL_MIGRATIONS = [
   ...updatesMigrations,
   ...directorMigrations,
   ...advisoriesMigrations,
+  ...awarenessMigrations,
 ];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
@@ -149,12 +155,32 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     });
     // A device refusing the release it was told to install halts that rollout.
     updates.devices.onRefusal = (refusal) => director.rollouts.haltOnRefusal(refusal);
+    // Staff awareness: its people come from the accounts and their practitioners; its steps go to the audit log.
+    const awareness = new AwarenessService({
+      db,
+      settings,
+      audit: audit.onEquipment,
+      notify: (message) => grants.announce('reported-phishing', 'awareness', message),
+      directory: () =>
+        staffDirectory({
+          accounts: () => identity.listAccounts(),
+          practitioner: async (id) => (await fhir.read(SYSTEM, 'Practitioner', id).catch(() => undefined))?.resource as Practitioner | undefined,
+          rolesOf: async (ref) =>
+            ((await fhir.search(SYSTEM, 'PractitionerRole', { practitioner: [ref] }, new URL('http://carewall.local/fhir/PractitionerRole'))).entry ?? []).map(
+              (e) => e.resource as PractitionerRole,
+            ),
+        }),
+      seal: (plain, context) => keyring.sealGeneral(plain, context),
+      open: (sealed, context) => keyring.openGeneral(sealed, context),
+      log,
+    });
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
     const close = async () => {
       exports.stop(); // a job waiting for the database to come back ends now, as failed
       await Promise.allSettled(exports.running.values());
+      awareness.stop();
       await guard.stop();
       await backups.stop();
       await monitor.stop();
@@ -183,6 +209,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       director,
       inventory,
       advisories,
+      awareness,
       log,
       close,
     };

@@ -17,7 +17,7 @@ import { call, currentOtp, prepareInstallation, startTestServer, type TestServer
 const PATIENTS = 20;
 const SEED = 2026;
 const DAY = new Date('2026-01-15T00:00:00Z');
-const TOTP_ROLES = ['privacy-officer', 'security-admin', 'admin'];
+const TOTP_ROLES = ['privacy-officer', 'security-admin', 'awareness-officer', 'admin'];
 
 async function everything(cw: Carewall, type: string): Promise<any[]> {
   const bundle = await cw.fhir.search(SYSTEM, type, { _count: ['1000'] }, new URL(`http://localhost/fhir/${type}`));

@@ -82,6 +82,7 @@ export const ROLE_RIGHTS: Record<Role, RoleRights> = {
   'privacy-officer': { scope: 'investigation', purpose: 'HCOMPL', read: CLINICAL_TYPES, create: [], update: [], delete: [] },
   'biomedical-engineer': NONE,
   'security-admin': NONE,
+  'awareness-officer': NONE,
   admin: NONE,
 };
 

@@ -16,3 +16,4 @@ export * from './releases.js';
 export * from './director.js';
 export * from './inventory.js';
 export * from './advisories.js';
+export * from './awareness.js';

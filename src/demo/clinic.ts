@@ -96,6 +96,7 @@ const STAFF_PLAN: Array<{ role: Role; department: DepartmentKey; count: number; 
   { role: 'biomedical-engineer', department: 'administration', count: 1, description: 'biomedical engineer: devices and integrations' },
   { role: 'privacy-officer', department: 'administration', count: 1, description: 'privacy officer: access reviews, consents' },
   { role: 'security-admin', department: 'administration', count: 1, description: 'security administrator: keys, audit' },
+  { role: 'awareness-officer', department: 'administration', count: 1, description: 'awareness officer: phishing simulations and staff training' },
   { role: 'admin', department: 'administration', count: 1, description: 'clinic administrator: user accounts' },
 ];
 
@@ -108,6 +109,7 @@ const ROLE_CODINGS: Record<Role, { system: string; code: string; display: string
   billing: undefined,
   lab: undefined,
   'privacy-officer': undefined,
+  'awareness-officer': undefined,
   admin: undefined,
 };
 

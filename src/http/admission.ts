@@ -13,8 +13,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessDeniedError } from '../access/index.js';
 import { FhirError } from '../shared/index.js';
 
-/** Routes that take a body from a caller who is not signed in yet (a device signs its manifest instead). */
-const PUBLIC_WITH_BODY = new Set(['POST /api/session', 'POST /auth/token', 'POST /updates/devices/:id/manifest']);
+/** Routes that take a body from a caller who is not signed in yet (a device signs its manifest instead; a simulation's quiz answers carry its token). */
+const PUBLIC_WITH_BODY = new Set(['POST /api/session', 'POST /auth/token', 'POST /updates/devices/:id/manifest', 'POST /aw/q/:token']);
 /** A sign-in or a token request is a few hundred bytes; a client assertion a few kilobytes. */
 export const PUBLIC_BODY_LIMIT = 64 * 1024;
 /** Requests with a body from strangers in flight per address: a few browsers behind one address sign in at once. */

@@ -121,7 +121,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
   if (fs.existsSync(path.join(WEB_ROOT, 'index.html'))) {
     // The console runs only its own scripts, talks only to this server, and is never framed.
     app.addHook('onSend', async (req, reply) => {
-      if (/^\/(api|fhir|auth|updates)(\/|$)/.test(req.url)) return;
+      if (/^\/(api|fhir|auth|updates|aw)(\/|$)/.test(req.url)) return;
       reply.header(
         'content-security-policy',
         "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -137,7 +137,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     });
     // The console's own routes (/patients/123, /privacy/...) are pages of the one app.
     app.get('/*', (req, reply) => {
-      if (/^\/(api|fhir|auth|updates)(\/|$)/.test(req.url)) return reply.status(404).send({ error: 'unknown path' });
+      if (/^\/(api|fhir|auth|updates|aw)(\/|$)/.test(req.url)) return reply.status(404).send({ error: 'unknown path' });
       return reply.header('cache-control', 'no-store').sendFile('index.html');
     });
   }

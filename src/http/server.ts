@@ -29,6 +29,7 @@ import { registerReleaseRoutes } from './releaseRoutes.js';
 import { registerDirectorRoutes } from './directorRoutes.js';
 import { registerInventoryRoutes } from './inventoryRoutes.js';
 import { registerAdvisoryRoutes } from './advisoryRoutes.js';
+import { registerAwarenessRoutes } from './awarenessRoutes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -182,6 +183,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerDirectorRoutes(app, { director: cw.director });
   await registerInventoryRoutes(app, { inventory: cw.inventory });
   await registerAdvisoryRoutes(app, { advisories: cw.advisories });
+  await registerAwarenessRoutes(app, { awareness: cw.awareness });
   await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }

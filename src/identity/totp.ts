@@ -18,7 +18,7 @@ const WINDOW = 1;
 const SECRET_BYTES = 20;
 
 /** Roles whose holders can change who may see what: a stolen password alone must not be enough. */
-export const ROLES_REQUIRING_TOTP: readonly Role[] = ['privacy-officer', 'security-admin', 'admin'];
+export const ROLES_REQUIRING_TOTP: readonly Role[] = ['privacy-officer', 'security-admin', 'awareness-officer', 'admin'];
 
 export function rolesRequireTotp(roles: readonly string[]): boolean {
   return roles.some((r) => (ROLES_REQUIRING_TOTP as readonly string[]).includes(r));

@@ -15,19 +15,86 @@ export interface AttachmentInput {
 }
 
 const EXECUTABLE = new Set([
-  'exe', 'scr', 'com', 'pif', 'cpl', 'msi', 'msp', 'msc', 'dll', 'js', 'jse', 'vbs', 'vbe', 'wsf', 'wsh', 'ws', 'bat', 'cmd', 'ps1', 'psm1', 'hta', 'jar',
-  'lnk', 'reg', 'iso', 'img', 'vhd', 'vhdx', 'appx', 'appxbundle', 'msix', 'application', 'gadget', 'scf', 'url', 'chm', 'sh', 'apk', 'app', 'dmg', 'pkg',
-  'xll', 'library-ms', 'settingcontent-ms', 'one',
+  'exe',
+  'scr',
+  'com',
+  'pif',
+  'cpl',
+  'msi',
+  'msp',
+  'msc',
+  'dll',
+  'js',
+  'jse',
+  'vbs',
+  'vbe',
+  'wsf',
+  'wsh',
+  'ws',
+  'bat',
+  'cmd',
+  'ps1',
+  'psm1',
+  'hta',
+  'jar',
+  'lnk',
+  'reg',
+  'iso',
+  'img',
+  'vhd',
+  'vhdx',
+  'appx',
+  'appxbundle',
+  'msix',
+  'application',
+  'gadget',
+  'scf',
+  'url',
+  'chm',
+  'sh',
+  'apk',
+  'app',
+  'dmg',
+  'pkg',
+  'xll',
+  'library-ms',
+  'settingcontent-ms',
+  'one',
 ]);
 const MACRO = new Set(['docm', 'dotm', 'xlsm', 'xltm', 'xlam', 'pptm', 'potm', 'ppam', 'ppsm', 'sldm']);
 const ARCHIVE = new Set(['zip', 'rar', '7z', 'gz', 'tgz', 'tar', 'cab', 'ace', 'arj', 'lzh', 'z', 'xz', 'bz2']);
 const HTML = new Set(['htm', 'html', 'shtml', 'xhtml', 'mht', 'mhtml', 'svg']);
 /** Extensions a document is disguised as in front of the real one (invoice.pdf.exe). */
-const DOCUMENT_LOOK = new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'txt', 'jpg', 'jpeg', 'png', 'gif', 'rtf', 'csv', 'ppt', 'pptx', 'zip', 'html', 'htm', 'mp3', 'mp4']);
+const DOCUMENT_LOOK = new Set([
+  'pdf',
+  'doc',
+  'docx',
+  'xls',
+  'xlsx',
+  'txt',
+  'jpg',
+  'jpeg',
+  'png',
+  'gif',
+  'rtf',
+  'csv',
+  'ppt',
+  'pptx',
+  'zip',
+  'html',
+  'htm',
+  'mp3',
+  'mp4',
+]);
 
 function extensions(name: string): string[] {
   // Trailing dots and spaces are dropped by Windows when the file is saved; so are they here.
-  return name.toLowerCase().replace(/[.\s]+$/, '').split('.').slice(1).map((e) => e.trim());
+  return name
+    .toLowerCase()
+    .replace(/[.\s]+$/, '')
+    .split('.')
+    .slice(1)
+    .map((e) => e.trim());
 }
 
 /** Names of the files in a zip, read from its local file headers; and whether any is encrypted. */

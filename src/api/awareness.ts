@@ -1,0 +1,118 @@
+/** Staff awareness (http/awarenessRoutes): campaigns, their figures, reports and the triage queue. */
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, OneOf, Time } from './shapes.js';
+
+/** The contract of GET /api/awareness/campaigns/{id}/results (README). */
+export const AwarenessResults = Type.Object({
+  sent: Type.Integer(),
+  delivered: Type.Integer(),
+  opened: Type.Integer(),
+  clicked: Type.Integer(),
+  clickedByScanners: Type.Integer(),
+  submitted: Type.Integer(),
+  reported: Type.Integer(),
+  trained: Type.Integer(),
+  phishProne: Type.Number(),
+  reportRate: Type.Number(),
+  medianMinutesToFirstReport: Nullable(Type.Number()),
+});
+export type AwarenessResults = Static<typeof AwarenessResults>;
+
+const Reason = Type.Object({ code: Type.String(), text: Type.String() });
+
+/** The contract of POST /api/awareness/reports (README). */
+export const AwarenessReportAnswer = Type.Object({
+  id: Type.String(),
+  verdict: OneOf(['phishing', 'suspicious', 'clean']),
+  reasons: Type.Array(Reason),
+  simulation: Type.Optional(Type.Boolean()),
+});
+export type AwarenessReportAnswer = Static<typeof AwarenessReportAnswer>;
+
+export const AwarenessCampaigns = Type.Array(
+  Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    groupId: Type.String(),
+    groupName: Type.String(),
+    templates: Type.Array(Type.String()),
+    plan: Type.Object({
+      window: Type.Object({ start: Type.String(), end: Type.String(), from: Type.String(), to: Type.String(), days: Type.Array(Type.Integer()) }),
+      landingPage: Type.Boolean(),
+      dryRun: Type.Boolean(),
+    }),
+    state: OneOf(['scheduled', 'sending', 'finished', 'cancelled']),
+    createdBy: Type.String(),
+    createdAt: Time,
+    targets: Type.Integer(),
+  }),
+);
+export type AwarenessCampaigns = Static<typeof AwarenessCampaigns>;
+
+export const AwarenessTrend = Type.Array(
+  Type.Intersect([Type.Object({ campaign: Type.String(), name: Type.String(), sentFrom: Type.Optional(Time), trainedShare: Type.Number() }), AwarenessResults]),
+);
+export type AwarenessTrend = Static<typeof AwarenessTrend>;
+
+export const AwarenessDepartments = Type.Array(Type.Intersect([Type.Object({ department: Type.String(), people: Type.Integer() }), AwarenessResults]));
+export type AwarenessDepartments = Static<typeof AwarenessDepartments>;
+
+const PersonLine = Type.Object({
+  sentAt: Nullable(Time),
+  delivered: Type.Boolean(),
+  opened: Type.Boolean(),
+  clicked: Type.Boolean(),
+  submitted: Type.Boolean(),
+  reported: Type.Boolean(),
+  trained: Type.Boolean(),
+  scannerClicks: Type.Integer(),
+});
+
+export const AwarenessPeopleResults = Type.Array(
+  Type.Intersect([Type.Object({ person: Type.Object({ name: Type.String(), email: Type.String(), department: Type.String() }) }), PersonLine]),
+);
+export type AwarenessPeopleResults = Static<typeof AwarenessPeopleResults>;
+
+export const AwarenessMine = Type.Object({
+  enrolled: Type.Boolean(),
+  coursePassed: Type.Boolean(),
+  history: Type.Array(Type.Intersect([Type.Object({ campaign: Type.String(), message: Type.String() }), PersonLine])),
+});
+export type AwarenessMine = Static<typeof AwarenessMine>;
+
+export const AwarenessReport = Type.Object({
+  id: Type.String(),
+  reporter: Type.String(),
+  receivedAt: Time,
+  via: OneOf(['button', 'mailbox']),
+  simulation: Type.Boolean(),
+  verdict: Type.String(),
+  score: Type.Number(),
+  reasons: Type.Array(Reason),
+  sender: Type.String(),
+  subject: Type.String(),
+  links: Type.Array(Type.String()),
+  fingerprint: Type.String(),
+  outcome: Type.Optional(Type.String()),
+  outcomeNote: Type.Optional(Type.String()),
+  decidedBy: Type.Optional(Type.String()),
+  decidedAt: Type.Optional(Time),
+});
+export type AwarenessReport = Static<typeof AwarenessReport>;
+
+export const AwarenessQueue = Type.Object({
+  reports: Type.Array(AwarenessReport),
+  clusters: Type.Array(
+    Type.Object({
+      fingerprint: Type.String(),
+      reports: Type.Integer(),
+      reporters: Type.Integer(),
+      first: Time,
+      verdict: Type.String(),
+      subject: Type.String(),
+      sender: Type.String(),
+      ids: Type.Array(Type.String()),
+    }),
+  ),
+});
+export type AwarenessQueue = Static<typeof AwarenessQueue>;
