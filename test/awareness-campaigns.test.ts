@@ -291,3 +291,81 @@ describe('phishing simulation campaigns', () => {
     assert.equal(mine.history.length, 1);
   });
 });
+
+describe('reported real mail: triage, clusters, the decision told to the reporter', () => {
+  let s: TestServer;
+  const tokens: Record<string, string> = {};
+  const as = (u: string, method: string, url: string, body?: unknown, type = 'application/json') =>
+    call(s.url, method, url, {
+      token: tokens[u],
+      ...(typeof body === 'string' ? { raw: body } : { body }),
+      headers: body === undefined ? {} : { 'content-type': type },
+    });
+  // A look-alike of the clinic's domain, a link whose text names the clinic's portal, a credential lure.
+  const PHISH = [
+    'From: "IT Service Desk" <helpdesk@clinic-test-support.com>',
+    'To: staff@clinic.test',
+    'Subject: Your mailbox will be closed today',
+    'Date: Thu, 03 Dec 2026 09:12:00 +0000',
+    'Message-ID: <a1b2c3@clinic-test-support.com>',
+    'MIME-Version: 1.0',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<p>Your mailbox is full and will be closed today. Confirm your password now:</p>',
+    '<p><a href="http://198.51.100.7/owa/login.php">https://mail.clinic.test/owa</a></p>',
+    '',
+  ].join('\r\n');
+
+  before(async () => {
+    s = await startTestServer({ awareness: { domains: ['clinic.test'] } } as never);
+    // No DNS here: every lookup fails at once, as on a machine without network (authentication then reads temperror).
+    s.cw.awareness.resolver = async () => {
+      throw Object.assign(new Error('no DNS in the test'), { code: 'ENOTFOUND' });
+    };
+    tokens.nurse = await s.login(['nurse'], 'nurse-rita');
+    tokens.porter = await s.login(['receptionist'], 'desk-sam');
+    tokens.sec = await s.login(['security-admin'], 'sec-ivo');
+  });
+  after(async () => s?.close());
+
+  test('two people report the same message: one cluster, a verdict with reasons; the decision reaches both', async () => {
+    const first = await as('nurse', 'POST', '/api/awareness/reports', PHISH, 'message/rfc822');
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.notEqual(first.body.verdict, 'clean', 'a credential lure from a look-alike domain behind a disguised link');
+    assert.ok(first.body.reasons.length > 0);
+    for (const r of first.body.reasons) assert.deepEqual(Object.keys(r).sort(), ['code', 'text']);
+    const second = await as('porter', 'POST', '/api/awareness/reports', PHISH.replace('staff@clinic.test', 'desk@clinic.test'), 'message/rfc822');
+    assert.equal(second.status, 201);
+
+    assert.equal((await as('nurse', 'GET', '/api/awareness/reports')).status, 403, 'the queue is for security');
+    const queue = (await as('sec', 'GET', '/api/awareness/reports')).body;
+    assert.equal(queue.clusters.length, 1);
+    assert.equal(queue.clusters[0].reporters, 2);
+    const found = (await as('sec', 'GET', `/api/awareness/reports?subject=${encodeURIComponent('mailbox will be closed')}`)).body;
+    assert.equal(found.reports.length, 2);
+    const byLink = (await as('sec', 'GET', `/api/awareness/reports?link=198.51.100.7`)).body;
+    assert.equal(byLink.reports.length, 2, 'found by the link it carries');
+    assert.equal((await as('sec', 'GET', `/api/awareness/reports?sender=nobody-sends-this`)).body.reports.length, 0);
+
+    const decided = await as('sec', 'POST', `/api/awareness/reports/${first.body.id}/decision`, {
+      outcome: 'phishing',
+      note: 'Blocked the domain at the gateway',
+    });
+    assert.equal(decided.status, 200);
+    assert.equal(decided.body.decided, 2, 'every open report of the same message');
+    for (const who of ['nurse', 'porter']) {
+      const mine = (await as(who, 'GET', '/api/awareness/reports/mine')).body;
+      assert.equal(mine[0].outcome, 'phishing');
+      assert.equal(mine[0].outcomeNote, 'Blocked the domain at the gateway');
+    }
+    // The message is kept sealed: its body is nowhere in the clear.
+    const stored = await s.cw.db.query<{ t: string }>(`select string_agg(x::text, ' ') as t from awareness_report x`);
+    assert.ok(!stored.rows[0].t.includes('Confirm your password'), 'the body is sealed');
+  });
+
+  test('a file that is not a mail message is refused, without echo', async () => {
+    const r = await as('nurse', 'POST', '/api/awareness/reports', '\u0000\u0001binary-secret-payload', 'message/rfc822');
+    assert.equal(r.status, 400);
+    assert.doesNotMatch(JSON.stringify(r.body), /binary-secret-payload/);
+  });
+});

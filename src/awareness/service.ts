@@ -51,6 +51,8 @@ export class AwarenessService {
   private readonly ranges: BlockList;
   private readonly transport?: MailTransport;
   private timers: NodeJS.Timeout[] = [];
+  /** DNS for triage's SPF, DKIM, DMARC and ARC checks: node's own unless set (tests answer from a table). */
+  resolver?: IntakeDeps['resolver'];
 
   constructor(private readonly deps: AwarenessDeps) {
     this.config = awarenessSettings(deps.settings);
@@ -60,6 +62,7 @@ export class AwarenessService {
     this.catalogue = new Catalogue(deps.db);
     this.tracking = new Tracking(deps.db, this.catalogue, () => this.trackingUrl());
     this.transport = deps.transport ?? (this.config.smtp ? smtpTransport(this.config.smtp) : undefined);
+    this.resolver = deps.resolver;
   }
 
   /** Where the tracked links point: the setting, or this server's own public address. */
@@ -252,7 +255,7 @@ export class AwarenessService {
       domains: () => this.config.domains,
       staff: async () => (await listPeople(this.deps.db)).map((p) => ({ name: `${p.firstName} ${p.lastName}`, email: p.email })),
       seal: (raw, id) => this.deps.seal(raw, `awareness-report:${id}`),
-      ...(this.deps.resolver ? { resolver: this.deps.resolver } : {}),
+      ...(this.resolver ? { resolver: this.resolver } : {}),
     };
   }
 
