@@ -91,7 +91,7 @@ describe('demo clinic seeding', () => {
       });
       assert.equal(res.status, 201, `${l.username} (${l.roles.join(',')}): ${JSON.stringify(res.body)}`);
       // Roles with patient data may search patients (finding only whom they may see); the others may not.
-      const mayReadPatients = l.roles.some((r) => !['admin', 'security-admin', 'biomedical-engineer'].includes(r));
+      const mayReadPatients = l.roles.some((r) => !['admin', 'security-admin', 'biomedical-engineer', 'awareness-officer'].includes(r));
       assert.equal((await call(s.url, 'GET', '/fhir/Patient?_summary=count', { token: res.body.token })).status, mayReadPatients ? 200 : 403, l.username);
     }
   });
