@@ -6,6 +6,9 @@
  * crediting a simulation; the figures, and who may see names.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -127,6 +130,29 @@ describe('phishing simulation campaigns', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /row 2, column email/);
     assert.doesNotMatch(bad.body.error, /not-an-address/, 'the value is not echoed');
+    // A clinic moving from GoPhish keeps its template and page.
+    const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'gophish');
+    const gophish = {
+      template: JSON.parse(fs.readFileSync(path.join(fixtures, 'template.json'), 'utf8')),
+      page: JSON.parse(fs.readFileSync(path.join(fixtures, 'page.json'), 'utf8')),
+      id: 'car-park',
+    };
+    assert.equal((await as('nurse', 'POST', '/api/awareness/templates/gophish', gophish)).status, 403);
+    const imported2 = await as('officer', 'POST', '/api/awareness/templates/gophish', gophish);
+    assert.equal(imported2.status, 201, JSON.stringify(imported2.body));
+    assert.equal(imported2.body.template.landingPage, 'car-park-page');
+    const templates = (await as('officer', 'GET', '/api/awareness/templates')).body as Array<{ id: string; shipped: boolean }>;
+    assert.deepEqual(
+      templates.filter((t) => !t.shipped).map((t) => t.id),
+      ['car-park'],
+    );
+    assert.equal((await as('officer', 'POST', '/api/awareness/templates/gophish', gophish)).status, 409, 'an identifier is never taken twice');
+    const logic = await as('officer', 'POST', '/api/awareness/templates/gophish', {
+      template: { ...gophish.template, html: '{{if .FirstName}}secret-logic{{end}}' },
+      id: 'other',
+    });
+    assert.equal(logic.status, 400);
+    assert.doesNotMatch(logic.body.error, /secret-logic/);
     const group = await as('officer', 'POST', '/api/awareness/groups', { name: 'Ward A and pharmacy', departments: ['Ward A', 'Pharmacy'] });
     assert.equal(group.status, 201);
     assert.equal(group.body.members, 7);

@@ -6,7 +6,7 @@
 import type { Queryable } from '../db/index.js';
 import { FhirError } from '../shared/index.js';
 import { SHIPPED_LESSONS, SHIPPED_PAGES, SHIPPED_TEMPLATES } from './library/catalog.js';
-import { importGophishPage, importGophishTemplate } from './library/gophish.js';
+import { GophishImportError, importGophishPage, importGophishTemplate } from './library/gophish.js';
 import { validateTemplate } from './library/render.js';
 import type { LandingPage, Lesson, PhishTemplate } from './library/types.js';
 
@@ -60,13 +60,32 @@ export class Catalogue {
     return page;
   }
 
-  /** GoPhish's exported template (and, optionally, page) JSON, kept under Carewall's shapes. */
-  async importGophish(input: { template?: unknown; page?: unknown; id?: string }, by: string): Promise<{ template?: PhishTemplate; page?: LandingPage }> {
+  /**
+   * GoPhish's exported template (and, optionally, its page) JSON, kept under Carewall's shapes.
+   * `from` is the sender when the template has none (GoPhish keeps it in the sending profile).
+   */
+  async importGophish(
+    input: { template?: unknown; page?: unknown; id?: string; from?: string },
+    by: string,
+  ): Promise<{ template?: PhishTemplate; page?: LandingPage }> {
     const out: { template?: PhishTemplate; page?: LandingPage } = {};
-    if (input.page !== undefined) out.page = await this.addPage(withId(importGophishPage(input.page), input.id && `${input.id}-page`), by);
-    if (input.template !== undefined) {
-      const t = withId(importGophishTemplate(input.template), input.id);
-      out.template = await this.addTemplate(out.page ? { ...t, landingPage: out.page.id } : t, by);
+    try {
+      const page = input.page !== undefined ? importGophishPage(input.page, input.id ? { id: `${input.id}-page` } : {}) : undefined;
+      const template =
+        input.template !== undefined
+          ? importGophishTemplate(input.template, {
+              ...(input.id ? { id: input.id } : {}),
+              ...(input.from ? { from: input.from } : {}),
+              ...(page ? { landingPage: page.id } : {}),
+              known: { pages: [...(await this.pages()).map((p) => p.id), ...(page ? [page.id] : [])], lessons: SHIPPED_LESSONS.map((l) => l.id) },
+            })
+          : undefined;
+      if (page) out.page = await this.addPage(page, by);
+      if (template) out.template = await this.addTemplate(template, by);
+    } catch (err) {
+      // Its message names the field and a position, never the content.
+      if (err instanceof GophishImportError) throw new FhirError(400, 'invalid', err.message);
+      throw err;
     }
     return out;
   }
@@ -87,8 +106,4 @@ export class Catalogue {
     const r = await this.db.query<{ body: T }>('select body from awareness_template where kind = $1 and id = $2', [kind, id]);
     return r.rows[0]?.body;
   }
-}
-
-function withId<T extends { id: string }>(item: T, id: string | undefined): T {
-  return id ? { ...item, id } : item;
 }

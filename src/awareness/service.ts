@@ -138,7 +138,7 @@ export class AwarenessService {
     return this.catalogue.lessons();
   }
 
-  async importGophish(who: Who, input: { template?: unknown; page?: unknown; id?: string }) {
+  async importGophish(who: Who, input: { template?: unknown; page?: unknown; id?: string; from?: string }) {
     await this.allow(who, 'manage', 'awareness.template.import');
     const r = await this.catalogue.importGophish(input, who.username);
     await this.record(who, 'awareness.template.import', undefined, { template: r.template?.id ?? '', page: r.page?.id ?? '' });
