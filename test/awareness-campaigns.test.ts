@@ -75,7 +75,7 @@ describe('phishing simulation campaigns', () => {
     });
   let campaign = '';
   const linkOf = async (address: string) => {
-    const m = received.find((r) => r.to.includes(address));
+    const m = [...received].reverse().find((r) => r.to.includes(address));
     assert.ok(m, `a message reached ${address}`);
     const parsed = await simpleParser(m.raw);
     const url = /href="([^"]+\/aw\/c\/[^"]+)"/.exec(String(parsed.html))?.[1];
@@ -315,6 +315,53 @@ describe('phishing simulation campaigns', () => {
     // Nora's own page: what she was sent and what she did.
     const mine = (await as('nurse', 'GET', '/api/awareness/me')).body;
     assert.equal(mine.history.length, 1);
+  });
+
+  test('mistakes in two of the last three simulations enrol a person in the course; only plain lures until it is passed', async () => {
+    const solo = await as('officer', 'POST', '/api/awareness/groups', { name: 'Ada alone', emails: ['ada.lindqvist@clinic.test'] });
+    const allTemplates = ((await as('officer', 'GET', '/api/awareness/templates')).body as Array<{ id: string; difficulty: number }>).map((t) => t.id);
+    const round = async (name: string, start: string, end: string) => {
+      const c = await as('officer', 'POST', '/api/awareness/campaigns', {
+        name,
+        group: solo.body.id,
+        templates: allTemplates,
+        window: { start, end },
+        landingPage: false,
+      });
+      assert.equal(c.status, 201, JSON.stringify(c.body));
+      assert.equal(await s.cw.awareness.sendDue(new Date(end)), 1);
+      return c.body.id as string;
+    };
+    const enrolled = async () =>
+      ((await as('officer', 'GET', '/api/awareness/people')).body as Array<{ email: string; courseEnrolledAt?: string; coursePassedAt?: string }>).find(
+        (p) => p.email === 'ada.lindqvist@clinic.test',
+      )!;
+    assert.equal((await enrolled()).courseEnrolledAt, undefined, 'one mistake is not yet a pattern');
+    await round('December round', '2026-12-02T00:00:00Z', '2026-12-04T00:00:00Z');
+    const ada = await linkOf('ada.lindqvist@clinic.test');
+    const page = String((await call(s.url, 'GET', ada.url, { headers: { 'user-agent': BROWSER } })).body);
+    const beacon = /"([^"]*\/aw\/b\/[^"]+)"/.exec(page)![1].replace(/^https?:\/\/[^/]+/, '');
+    await call(s.url, 'POST', beacon, { headers: { 'user-agent': BROWSER } });
+    assert.ok((await enrolled()).courseEnrolledAt, 'a second mistake enrols her');
+    const lesson = String((await call(s.url, 'GET', `/aw/l/${ada.token}`)).body);
+    assert.match(lesson, /Your course/);
+
+    const third = await round('January round', '2026-12-07T00:00:00Z', '2026-12-09T00:00:00Z');
+    const drawn = (await s.cw.db.query<{ template_id: string }>('select template_id from awareness_target where campaign_id = $1', [third])).rows[0]
+      .template_id;
+    assert.equal((await s.cw.awareness.catalogue.template(drawn))!.difficulty, 1, 'while enrolled, only plain lures');
+
+    // She takes every lesson of the course and passes each quiz.
+    const lessons = (await as('nurse', 'GET', '/api/awareness/lessons')).body as Array<{ id: string; course?: boolean; quiz: Array<{ answer: number }> }>;
+    for (const l of lessons.filter((x) => x.course)) {
+      const answers = l.quiz.map((q, i) => `q${i}=${q.answer}`).join('&');
+      const r = await call(s.url, 'POST', `/aw/q/${ada.token}?lesson=${l.id}`, {
+        raw: answers,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assert.match(String(r.body), /you passed/, l.id);
+    }
+    assert.ok((await enrolled()).coursePassedAt, 'the course is passed');
   });
 });
 

@@ -85,7 +85,7 @@ export async function createCampaign(
   if (input.templates.length === 0 || input.templates.length > 20) throw new FhirError(400, 'invalid', 'a campaign uses between 1 and 20 templates');
   const templates: PhishTemplate[] = [];
   for (const id of new Set(input.templates)) {
-    const t = await catalogue.template(id);
+    const t = await catalogue.template(id, tx);
     if (!t) throw new FhirError(400, 'invalid', 'one of the templates named does not exist');
     templates.push(t);
   }

@@ -33,8 +33,9 @@ export class Catalogue {
     return SHIPPED_LESSONS.find((l) => l.id === id);
   }
 
-  async template(id: string): Promise<PhishTemplate | undefined> {
-    return SHIPPED_TEMPLATES.find((t) => t.id === id) ?? (await this.storedOne<PhishTemplate>('template', id));
+  /** `q`: the transaction the caller is in (the embedded database has one connection: a query outside it would wait for it). */
+  async template(id: string, q: Queryable = this.db): Promise<PhishTemplate | undefined> {
+    return SHIPPED_TEMPLATES.find((t) => t.id === id) ?? (await this.storedOne<PhishTemplate>('template', id, q));
   }
 
   async page(id: string): Promise<LandingPage | undefined> {
@@ -102,8 +103,8 @@ export class Catalogue {
     return r.rows.map((row) => row.body);
   }
 
-  private async storedOne<T>(kind: 'template' | 'page', id: string): Promise<T | undefined> {
-    const r = await this.db.query<{ body: T }>('select body from awareness_template where kind = $1 and id = $2', [kind, id]);
+  private async storedOne<T>(kind: 'template' | 'page', id: string, q: Queryable = this.db): Promise<T | undefined> {
+    const r = await q.query<{ body: T }>('select body from awareness_template where kind = $1 and id = $2', [kind, id]);
     return r.rows[0]?.body;
   }
 }

@@ -22,7 +22,11 @@ export interface OutgoingMessage {
 /** The relay's answer for one message: accepted, refused for good (bounced), or not now (deferred). */
 export type SendOutcome = { status: 'accepted' } | { status: 'bounced'; code?: number } | { status: 'deferred'; code?: number | string };
 
-export type MailTransport = (message: OutgoingMessage) => Promise<SendOutcome>;
+export interface MailTransport {
+  (message: OutgoingMessage): Promise<SendOutcome>;
+  /** Ends the pooled connection (the server stopping). */
+  close?: () => void;
+}
 
 export function smtpTransport(s: SmtpSettings): MailTransport {
   const transporter = nodemailer.createTransport({
@@ -36,7 +40,7 @@ export function smtpTransport(s: SmtpSettings): MailTransport {
     pool: true,
     maxConnections: 1,
   });
-  return async (m) => {
+  const send: MailTransport = async (m) => {
     try {
       const info = await transporter.sendMail(m);
       return info.rejected.length > 0 ? { status: 'bounced' } : { status: 'accepted' };
@@ -47,6 +51,8 @@ export function smtpTransport(s: SmtpSettings): MailTransport {
       return { status: 'deferred', code: e.responseCode ?? e.code };
     }
   };
+  send.close = () => transporter.close();
+  return send;
 }
 
 export interface Rendered {
@@ -135,7 +141,7 @@ export async function sendDue(deps: SendDeps, now: Date): Promise<number> {
 async function sendOne(tx: Queryable, deps: SendDeps, row: DueRow, now: Date): Promise<void> {
   const event = (kind: string, facts: object = {}) =>
     tx.query('insert into awareness_event (target_id, kind, at, facts) values ($1, $2, $3, $4)', [row.target_id, kind, now, JSON.stringify(facts)]);
-  const template = await deps.catalogue.template(row.template_id);
+  const template = await deps.catalogue.template(row.template_id, tx);
   const person = toPerson({
     ...row.person,
     course_enrolled_at: dateOrNull(row.person.course_enrolled_at),

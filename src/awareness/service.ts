@@ -330,6 +330,7 @@ export class AwarenessService {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.transport?.close?.();
   }
 }
 

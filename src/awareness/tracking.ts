@@ -106,14 +106,21 @@ export class Tracking {
     if (!t || !Number.isSafeInteger(click)) return;
     // Only a click of this very message counts: a beacon naming another's click is ignored.
     const own = await this.db.query(`select 1 from awareness_event where n = $1 and target_id = $2 and kind = 'clicked'`, [click, t.id]);
-    if (own.rows.length > 0) await this.event(this.db, t.id, 'beacon', visit.at, { ...visitFacts(visit), click });
+    if (own.rows.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      await this.event(tx, t.id, 'beacon', visit.at, { ...visitFacts(visit), click });
+      await this.updateCourse(tx, t.personValue, visit.at);
+    });
   }
 
   /** The form was sent: recorded as a fact, with nothing of what was in it. Returns where to go next. */
   async submitted(token: string, visit: Visit): Promise<string | undefined> {
     const t = await this.target(this.db, token);
     if (!t) return undefined;
-    await this.event(this.db, t.id, 'submitted', visit.at, visitFacts(visit));
+    await this.db.transaction(async (tx) => {
+      await this.event(tx, t.id, 'submitted', visit.at, visitFacts(visit));
+      await this.updateCourse(tx, t.personValue, visit.at);
+    });
     return this.urls(token).lesson();
   }
 
@@ -122,7 +129,8 @@ export class Tracking {
     const t = await this.target(this.db, token);
     const template = t && (await this.catalogue.template(t.template_id));
     if (!t || !template) return notFoundPage();
-    const course = t.personValue.courseEnrolledAt && !t.personValue.coursePassedAt ? this.catalogue.lessons().filter((l) => l.course) : [];
+    // Once enrolled, the course's lessons stay open to the person, passed or not.
+    const course = t.personValue.courseEnrolledAt ? this.catalogue.lessons().filter((l) => l.course) : [];
     const lesson = this.chosenLesson(template.lesson, lessonId, course);
     if (!lesson) return notFoundPage();
     const base = this.trackingUrl() ?? '';
@@ -133,7 +141,7 @@ export class Tracking {
       lesson,
       quizUrl: urls.quiz(lessonId),
       ...(outcome ? { outcome } : {}),
-      course: { lessons: course.filter((l) => l.id !== lesson.id), quizUrl: (id) => urls.lesson(id) },
+      course: { lessons: t.personValue.coursePassedAt ? [] : course.filter((l) => l.id !== lesson.id), quizUrl: (id) => urls.lesson(id) },
     });
   }
 
@@ -151,7 +159,8 @@ export class Tracking {
     const t = await this.target(this.db, token);
     const template = t && (await this.catalogue.template(t.template_id));
     if (!t || !template) return notFoundPage();
-    const course = t.personValue.courseEnrolledAt && !t.personValue.coursePassedAt ? this.catalogue.lessons().filter((l) => l.course) : [];
+    // Once enrolled, the course's lessons stay open to the person, passed or not.
+    const course = t.personValue.courseEnrolledAt ? this.catalogue.lessons().filter((l) => l.course) : [];
     const lesson = this.chosenLesson(template.lesson, lessonId, course);
     if (!lesson) return notFoundPage();
     const correct = lesson.quiz.map((q, i) => String(answers[`q${i}`] ?? '') === String(q.answer));
@@ -163,6 +172,7 @@ export class Tracking {
     return this.lesson(token, lessonId, { passed, correct });
   }
 
+  /** Enrols after repeated mistakes (called as each mistake is recorded); completes the course as its lessons are passed. */
   private async updateCourse(tx: Queryable, person: Person, at: Date): Promise<void> {
     if (!person.courseEnrolledAt) {
       const last = await tx.query<{ mistake: boolean }>(
