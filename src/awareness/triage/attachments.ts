@@ -15,19 +15,86 @@ export interface AttachmentInput {
 }
 
 const EXECUTABLE = new Set([
-  'exe', 'scr', 'com', 'pif', 'cpl', 'msi', 'msp', 'msc', 'dll', 'js', 'jse', 'vbs', 'vbe', 'wsf', 'wsh', 'ws', 'bat', 'cmd', 'ps1', 'psm1', 'hta', 'jar',
-  'lnk', 'reg', 'iso', 'img', 'vhd', 'vhdx', 'appx', 'appxbundle', 'msix', 'application', 'gadget', 'scf', 'url', 'chm', 'sh', 'apk', 'app', 'dmg', 'pkg',
-  'xll', 'library-ms', 'settingcontent-ms', 'one',
+  'exe',
+  'scr',
+  'com',
+  'pif',
+  'cpl',
+  'msi',
+  'msp',
+  'msc',
+  'dll',
+  'js',
+  'jse',
+  'vbs',
+  'vbe',
+  'wsf',
+  'wsh',
+  'ws',
+  'bat',
+  'cmd',
+  'ps1',
+  'psm1',
+  'hta',
+  'jar',
+  'lnk',
+  'reg',
+  'iso',
+  'img',
+  'vhd',
+  'vhdx',
+  'appx',
+  'appxbundle',
+  'msix',
+  'application',
+  'gadget',
+  'scf',
+  'url',
+  'chm',
+  'sh',
+  'apk',
+  'app',
+  'dmg',
+  'pkg',
+  'xll',
+  'library-ms',
+  'settingcontent-ms',
+  'one',
 ]);
 const MACRO = new Set(['docm', 'dotm', 'xlsm', 'xltm', 'xlam', 'pptm', 'potm', 'ppam', 'ppsm', 'sldm']);
 const ARCHIVE = new Set(['zip', 'rar', '7z', 'gz', 'tgz', 'tar', 'cab', 'ace', 'arj', 'lzh', 'z', 'xz', 'bz2']);
 const HTML = new Set(['htm', 'html', 'shtml', 'xhtml', 'mht', 'mhtml', 'svg']);
 /** Extensions a document is disguised as in front of the real one (invoice.pdf.exe). */
-const DOCUMENT_LOOK = new Set(['pdf', 'doc', 'docx', 'xls', 'xlsx', 'txt', 'jpg', 'jpeg', 'png', 'gif', 'rtf', 'csv', 'ppt', 'pptx', 'zip', 'html', 'htm', 'mp3', 'mp4']);
+const DOCUMENT_LOOK = new Set([
+  'pdf',
+  'doc',
+  'docx',
+  'xls',
+  'xlsx',
+  'txt',
+  'jpg',
+  'jpeg',
+  'png',
+  'gif',
+  'rtf',
+  'csv',
+  'ppt',
+  'pptx',
+  'zip',
+  'html',
+  'htm',
+  'mp3',
+  'mp4',
+]);
 
 function extensions(name: string): string[] {
   // Trailing dots and spaces are dropped by Windows when the file is saved; so are they here.
-  return name.toLowerCase().replace(/[.\s]+$/, '').split('.').slice(1).map((e) => e.trim());
+  return name
+    .toLowerCase()
+    .replace(/[.\s]+$/, '')
+    .split('.')
+    .slice(1)
+    .map((e) => e.trim());
 }
 
 /** Names of the files in a zip, read from its local file headers; and whether any is encrypted. */
@@ -63,6 +130,14 @@ function hasMacros(ext: string, content: Buffer): boolean {
   return false;
 }
 
+/** A file name's verdicts: a program, or a program (or web page) dressed as a document. */
+function judgeName(name: string, found: Set<ReasonCode>): void {
+  const exts = extensions(name);
+  const last = exts[exts.length - 1] ?? '';
+  if (EXECUTABLE.has(last)) found.add('attachment-executable');
+  if (exts.length >= 2 && DOCUMENT_LOOK.has(exts[exts.length - 2]) && (EXECUTABLE.has(last) || HTML.has(last))) found.add('attachment-double-extension');
+}
+
 export function checkAttachments(attachments: AttachmentInput[], bodyText: string): { reasons: Reason[]; summaries: AttachmentSummary[] } {
   const found = new Set<ReasonCode>();
   const summaries: AttachmentSummary[] = [];
@@ -72,14 +147,13 @@ export function checkAttachments(attachments: AttachmentInput[], bodyText: strin
     summaries.push({ filename, contentType: a.contentType, size: a.content.length, sha256: createHash('sha256').update(a.content).digest('hex') });
     const exts = extensions(filename);
     const last = exts[exts.length - 1] ?? '';
-    if (EXECUTABLE.has(last)) found.add('attachment-executable');
-    if (exts.length >= 2 && DOCUMENT_LOOK.has(exts[exts.length - 2]) && (EXECUTABLE.has(last) || HTML.has(last))) found.add('attachment-double-extension');
+    judgeName(filename, found);
     if (a.content.length >= 8 ? hasMacros(last, a.content) : MACRO.has(last)) found.add('attachment-macro');
     const zip = zipEntries(a.content);
     if (ARCHIVE.has(last) || zip) {
       archives++;
       if (zip?.encrypted) found.add('attachment-encrypted-archive');
-      if (zip?.names.some((n) => EXECUTABLE.has(extensions(n.split('/').pop() ?? '').pop() ?? ''))) found.add('attachment-executable');
+      for (const name of zip?.names ?? []) judgeName(name.split('/').pop() ?? '', found);
     }
     if (HTML.has(last) || /^text\/html\b|^image\/svg\+xml\b/i.test(a.contentType)) {
       found.add('attachment-html');

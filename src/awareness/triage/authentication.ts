@@ -49,8 +49,8 @@ function guarded(base: DnsResolver, state: DnsState): DnsResolver {
       const answer = await Promise.race([
         base(name, rrtype),
         new Promise<never>((_, reject) => {
+          // Not unref'd: a lookup that never settles must still end triage, not the process.
           timer = setTimeout(() => reject(timeoutError()), left);
-          timer.unref();
         }),
       ]);
       state.answered = true;
@@ -158,7 +158,14 @@ export async function checkAuthentication(
   }
   const dnsAvailable = state.answered || !state.failed;
   if (!result || !dnsAvailable) {
-    const summary: AuthenticationSummary = { spf: 'temperror', spfSource: hop ? (options.clientIp ? 'connection' : 'received') : 'none', dkim: 'temperror', dmarc: 'temperror', arc: 'temperror', dnsAvailable: false };
+    const summary: AuthenticationSummary = {
+      spf: 'temperror',
+      spfSource: hop ? (options.clientIp ? 'connection' : 'received') : 'none',
+      dkim: 'temperror',
+      dmarc: 'temperror',
+      arc: 'temperror',
+      dnsAvailable: false,
+    };
     return {
       summary,
       reasons: [reason('dns-unavailable'), reason('spf-temperror'), reason('dkim-temperror'), reason('dmarc-temperror')],
@@ -203,7 +210,8 @@ export async function checkAuthentication(
   else if (arc === 'fail' || arc === 'permerror') reasons.push(reason('arc-fail'));
 
   const fromAuthenticated = dmarc === 'pass' || (dmarc === 'none' && !unverifiable && (alignedDkim || alignedSpf));
-  const fromFailed = !vouched && (dmarc === 'fail' || (dmarc === 'none' && !unverifiable && !fromAuthenticated && (spf === 'fail' || spf === 'softfail' || dkim === 'fail')));
+  const fromFailed =
+    !vouched && (dmarc === 'fail' || (dmarc === 'none' && !unverifiable && !fromAuthenticated && (spf === 'fail' || spf === 'softfail' || dkim === 'fail')));
   return { summary: { spf: hop ? spf : 'none', spfSource, dkim, dmarc, arc, dnsAvailable: true }, reasons, fromAuthenticated, fromFailed };
 }
 

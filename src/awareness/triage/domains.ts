@@ -22,17 +22,81 @@ function nameOf(domain: string): string {
 }
 
 export function isPunycode(host: string): boolean {
-  return host.toLowerCase().split('.').some((label) => label.startsWith('xn--'));
+  return host
+    .toLowerCase()
+    .split('.')
+    .some((label) => label.startsWith('xn--'));
 }
 
 // Characters that read as another in a mail client's font. Latin look-alikes from Cyrillic and
 // Greek are what IDN homograph attacks use; digit-for-letter and letter pairs are the ASCII kind.
 const CONFUSABLE: Record<string, string> = {
-  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w', һ: 'h', ӏ: 'l', к: 'k', м: 'm', т: 't', в: 'b', н: 'h',
-  α: 'a', ο: 'o', ρ: 'p', ν: 'v', τ: 't', ι: 'i', κ: 'k', υ: 'u', ε: 'e',
-  ɡ: 'g', ı: 'i', ł: 'l', ß: 'ss', à: 'a', á: 'a', â: 'a', ä: 'a', å: 'a', è: 'e', é: 'e', ê: 'e', ë: 'e', ì: 'i', í: 'i', î: 'i', ï: 'i',
-  ò: 'o', ó: 'o', ô: 'o', ö: 'o', ù: 'u', ú: 'u', û: 'u', ü: 'u', ç: 'c', ñ: 'n', ý: 'y',
-  '0': 'o', '1': 'l', '3': 'e', '5': 's', '7': 't', '8': 'b', '9': 'g', i: 'l', '|': 'l',
+  а: 'a',
+  е: 'e',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  һ: 'h',
+  ӏ: 'l',
+  к: 'k',
+  м: 'm',
+  т: 't',
+  в: 'b',
+  н: 'h',
+  α: 'a',
+  ο: 'o',
+  ρ: 'p',
+  ν: 'v',
+  τ: 't',
+  ι: 'i',
+  κ: 'k',
+  υ: 'u',
+  ε: 'e',
+  ɡ: 'g',
+  ı: 'i',
+  ł: 'l',
+  ß: 'ss',
+  à: 'a',
+  á: 'a',
+  â: 'a',
+  ä: 'a',
+  å: 'a',
+  è: 'e',
+  é: 'e',
+  ê: 'e',
+  ë: 'e',
+  ì: 'i',
+  í: 'i',
+  î: 'i',
+  ï: 'i',
+  ò: 'o',
+  ó: 'o',
+  ô: 'o',
+  ö: 'o',
+  ù: 'u',
+  ú: 'u',
+  û: 'u',
+  ü: 'u',
+  ç: 'c',
+  ñ: 'n',
+  ý: 'y',
+  '0': 'o',
+  '1': 'l',
+  '3': 'e',
+  '5': 's',
+  '7': 't',
+  '8': 'b',
+  '9': 'g',
+  i: 'l',
+  '|': 'l',
 };
 
 /** Folds look-alike characters together, and drops hyphens (stmarys-clinic and stmarysclinic read the same). */
@@ -61,7 +125,22 @@ export function editDistance(a: string, b: string, max = 3): number {
 
 // Words attackers add to a trusted name; one of them next to the name makes containment count
 // even for short names. Generic words of the trade are never a "distinctive" part on their own.
-const GENERIC = new Set(['clinic', 'clinics', 'health', 'hospital', 'medical', 'care', 'lab', 'labs', 'diagnostics', 'mail', 'group', 'online', 'services', 'service']);
+const GENERIC = new Set([
+  'clinic',
+  'clinics',
+  'health',
+  'hospital',
+  'medical',
+  'care',
+  'lab',
+  'labs',
+  'diagnostics',
+  'mail',
+  'group',
+  'online',
+  'services',
+  'service',
+]);
 
 export type LookalikeKind = 'edit-distance' | 'homoglyph' | 'added-words' | 'other-suffix';
 
@@ -72,7 +151,7 @@ export type LookalikeKind = 'edit-distance' | 'homoglyph' | 'added-words' | 'oth
 export function lookalikeOf(domain: string, trusted: readonly string[]): { target: string; kind: LookalikeKind } | undefined {
   const reg = registrableDomain(domain) ?? domain.toLowerCase();
   if (trusted.includes(reg)) return undefined;
-  const name = nameOf(domain2ascii(reg));
+  const name = nameOf(reg);
   const unicodeName = nameOf(domainToUnicode(reg) || reg);
   const candidateSkeleton = skeleton(unicodeName);
   for (const t of trusted) {
@@ -90,8 +169,4 @@ export function lookalikeOf(domain: string, trusted: readonly string[]): { targe
     if (distinctive.some((w) => words.includes(w)) && words.length > 1) return { target: t, kind: 'added-words' };
   }
   return undefined;
-}
-
-function domain2ascii(d: string): string {
-  return d.toLowerCase();
 }

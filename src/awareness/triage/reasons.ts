@@ -19,7 +19,7 @@ const CATALOGUE = {
   'dkim-pass': [0, 'DKIM: a signature on the message verifies.'],
   'dkim-fail': [1, 'DKIM fail: a signature does not verify (the message was changed after signing, or the signature is forged).'],
   'dkim-none': [0, 'DKIM none: the message is not signed.'],
-  'dkim-permerror': [1, "DKIM permerror: a signature cannot be checked (missing or broken key, unsupported form)."],
+  'dkim-permerror': [1, 'DKIM permerror: a signature cannot be checked (missing or broken key, unsupported form).'],
   'dkim-temperror': [0, 'DKIM temperror: DNS did not answer; signatures could not be checked.'],
   'dmarc-pass': [0, "DMARC pass: the From domain's authentication is aligned."],
   'dmarc-fail': [3, 'DMARC fail: neither SPF nor DKIM authenticates the domain shown in From.'],

@@ -8,8 +8,31 @@ import type { Reason, StaffMember } from './types.js';
 
 // Free mail services: an organisation's mail whose replies go there is a classic fraud set-up.
 const FREEMAIL = new Set([
-  'gmail.com', 'googlemail.com', 'yahoo.com', 'yahoo.co.uk', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com',
-  'mail.com', 'gmx.com', 'gmx.net', 'gmx.de', 'web.de', 'proton.me', 'protonmail.com', 'yandex.com', 'yandex.ru', 'mail.ru', 'zoho.com', 't-online.de', 'orange.fr', 'libero.it',
+  'gmail.com',
+  'googlemail.com',
+  'yahoo.com',
+  'yahoo.co.uk',
+  'outlook.com',
+  'hotmail.com',
+  'live.com',
+  'msn.com',
+  'aol.com',
+  'icloud.com',
+  'me.com',
+  'mail.com',
+  'gmx.com',
+  'gmx.net',
+  'gmx.de',
+  'web.de',
+  'proton.me',
+  'protonmail.com',
+  'yandex.com',
+  'yandex.ru',
+  'mail.ru',
+  'zoho.com',
+  't-online.de',
+  'orange.fr',
+  'libero.it',
 ]);
 
 export interface SenderFacts {
