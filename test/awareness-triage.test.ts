@@ -17,7 +17,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dkimSign } from 'mailauth';
-import { NotAMailMessage, TRIAGE_REASONS, triageMessage, type DnsResolver, type TriageResult } from '../src/awareness/index.js';
+import {
+  NotAMailMessage,
+  TRIAGE_PHISHING_AT,
+  TRIAGE_REASONS,
+  TRIAGE_SUSPICIOUS_AT,
+  triageMessage,
+  type DnsResolver,
+  type TriageResult,
+} from '../src/awareness/index.js';
 import { lookalikeOf } from '../src/awareness/triage/domains.js';
 import { runCli } from './helpers/cli.js';
 import { Seeded } from './helpers/seeded.js';
@@ -389,4 +397,14 @@ test('the stub DNS answers as DNS does: NXDOMAIN for unknown names, no data for 
   await assert.rejects(resolve('nowhere.invalid', 'TXT'), { code: 'ENOTFOUND' });
   await assert.rejects(resolve('city-pharmacy.net', 'TXT'), { code: 'ENODATA' });
   assert.ok((await resolve('medsupply.com', 'TXT')).length > 0);
+});
+
+test('docs/awareness.md lists every reason code with its weight, and the thresholds', () => {
+  const doc = fs.readFileSync(new URL('../docs/awareness.md', import.meta.url), 'utf8');
+  const triageSection = doc.slice(doc.indexOf('## Triage'));
+  for (const r of TRIAGE_REASONS) {
+    const weight = `${r.weight > 0 ? '+' : ''}${r.weight}`;
+    assert.ok(triageSection.includes(`| \`${r.code}\` | ${weight} |`), `${r.code} (${weight}) documented`);
+  }
+  assert.match(triageSection, new RegExp(`\`phishing\` at ${TRIAGE_PHISHING_AT} or more, \`suspicious\`\\s+at ${TRIAGE_SUSPICIOUS_AT} or more`));
 });
