@@ -26,6 +26,7 @@ import {
   type DnsResolver,
   type TriageResult,
 } from '../src/awareness/index.js';
+import { boundaryHop } from '../src/awareness/triage/authentication.js';
 import { lookalikeOf } from '../src/awareness/triage/domains.js';
 import { runCli } from './helpers/cli.js';
 import { Seeded } from './helpers/seeded.js';
@@ -108,6 +109,18 @@ describe('the corpus', () => {
     const microR = tpAll / (tpAll + fnAll);
     t.diagnostic(`all reasons: precision ${microP.toFixed(3)} recall ${microR.toFixed(3)}`);
     assert.ok(microP >= 0.95 && microR >= 0.95);
+  });
+
+  test("words of care are not pressure: 'disabled parking', 'terminated lease'", async () => {
+    const raw = [
+      'From: Facilities <facilities@stmarys-clinic.org>',
+      'Subject: Disabled parking and the terminated lease of building C',
+      'Date: Tue, 01 Dec 2026 10:00:00 +0100',
+      '',
+      'The disabled parking spaces move to the north entrance; the lease of building C was terminated.',
+      '',
+    ].join('\r\n');
+    assert.ok(!codes(await triage(raw)).includes('urgency-language'));
   });
 
   test('language alone never makes a message suspicious, let alone phishing', async () => {
@@ -205,9 +218,12 @@ describe('attacks on the checks', () => {
       'medsupply-billing.com',
       'xn--medsuply-bch.com',
       'labcorp-diagnostic.com',
+      'stmarys-it.org',
+      'medsupply.com.invoice-view.net',
     ]) {
       assert.ok(lookalikeOf(d, CLINIC_DOMAINS), d);
     }
+    assert.equal(lookalikeOf('stmarys-clinic.org.account-check.com', CLINIC_DOMAINS)?.kind, 'subdomain');
     for (const d of [
       'stmarys-clinic.org',
       'mail.medsupply.com',
@@ -217,9 +233,45 @@ describe('attacks on the checks', () => {
       'gmail.com',
       'supply.com',
       'stmary.org',
+      'stmarys-hospital.org', // another place sharing a word of the name is not an imitation
     ]) {
       assert.equal(lookalikeOf(d, CLINIC_DOMAINS), undefined, d);
     }
+  });
+});
+
+describe('the sending server, from the Received headers', () => {
+  const postfix = (from: string, ip: string, by: string) =>
+    `from ${from} (${from} [${ip}]) by ${by} (Postfix) with ESMTPS id 1; Tue, 01 Dec 2026 09:00:00 +0100`;
+
+  test('the first hop from outside the receiving side; relays on private addresses and inside the receiving domain are skipped', () => {
+    const hops = [
+      postfix('mx1.stmarys-clinic.org', '10.0.0.25', 'mail.stmarys-clinic.org'),
+      postfix('gw.stmarys-clinic.org', '198.51.100.9', 'mx1.stmarys-clinic.org'),
+      postfix('mail.medsupply.com', '203.0.113.10', 'gw.stmarys-clinic.org'),
+      postfix('internal.medsupply.com', '203.0.113.99', 'mail.medsupply.com'),
+    ];
+    assert.deepEqual(boundaryHop(hops), { ip: '203.0.113.10', helo: 'mail.medsupply.com' });
+  });
+
+  test("Exchange's form (address in parentheses) and a provider's internal hops", () => {
+    const hops = [
+      'from AM6PR04MB1234.eurprd04.prod.outlook.com (2603:10a6:20b:123::45) by AM6PR04MB5678.eurprd04.prod.outlook.com (2603:10a6:20b:124::46) with Microsoft SMTP Server; Tue, 01 Dec 2026 09:00:02 +0000',
+      'from DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com (2603:10a6:10:1::4) by AM6PR04MB1234.eurprd04.prod.outlook.com (2603:10a6:20b:123::45) with Microsoft SMTP Server; Tue, 01 Dec 2026 09:00:01 +0000',
+      'from mail-sor-f41.google.com (209.85.220.41) by DB5EUR03FT012.mail.protection.outlook.com (10.152.20.208) with Microsoft SMTP Server; Tue, 01 Dec 2026 09:00:00 +0000',
+    ];
+    assert.equal(boundaryHop(hops)?.ip, '209.85.220.41');
+  });
+
+  test('headers below the boundary are never used, even when the boundary names no address', () => {
+    const forged = postfix('mail.medsupply.com', '203.0.113.10', 'mx1.stmarys-clinic.org');
+    assert.equal(boundaryHop(['from unknown-host.example.net by mx1.stmarys-clinic.org with SMTP; Tue, 01 Dec 2026 09:00:00 +0100', forged]), undefined);
+    assert.equal(boundaryHop([postfix('vps.attacker.example', '185.220.101.7', 'mx1.stmarys-clinic.org'), forged])?.ip, '185.220.101.7');
+  });
+
+  test('mail that never left the private network has no boundary (SPF is reported as not checked)', () => {
+    assert.equal(boundaryHop([postfix('ws-reception-02.stmarys.local', '10.0.4.17', 'mail.stmarys-clinic.org')]), undefined);
+    assert.equal(results.get('l01-internal-memo.eml')!.authentication.spfSource, 'none');
   });
 });
 

@@ -123,8 +123,8 @@ export function editDistance(a: string, b: string, max = 3): number {
   return prev[b.length];
 }
 
-// Words attackers add to a trusted name; one of them next to the name makes containment count
-// even for short names. Generic words of the trade are never a "distinctive" part on their own.
+// Generic words of the trade never make a trusted name's word "distinctive" (St Mary's Clinic and St
+// Mary's Hospital are different places); words attackers add to a trusted name are what count.
 const GENERIC = new Set([
   'clinic',
   'clinics',
@@ -141,16 +141,55 @@ const GENERIC = new Set([
   'services',
   'service',
 ]);
+const ATTACKER_WORDS = new Set([
+  'secure',
+  'security',
+  'login',
+  'logon',
+  'signin',
+  'verify',
+  'verification',
+  'account',
+  'accounts',
+  'billing',
+  'invoice',
+  'invoices',
+  'payment',
+  'payments',
+  'pay',
+  'support',
+  'helpdesk',
+  'help',
+  'portal',
+  'update',
+  'it',
+  'hr',
+  'team',
+  'auth',
+  'sso',
+  'webmail',
+  'office',
+  'docs',
+  'share',
+  'files',
+  'online',
+  'mail',
+  'service',
+]);
 
-export type LookalikeKind = 'edit-distance' | 'homoglyph' | 'added-words' | 'other-suffix';
+export type LookalikeKind = 'edit-distance' | 'homoglyph' | 'added-words' | 'other-suffix' | 'subdomain';
 
 /**
  * Whether `domain` imitates one of `trusted` (registrable domains). The trusted domains themselves
  * and their subdomains are never imitations. Returns the imitated domain and how.
  */
 export function lookalikeOf(domain: string, trusted: readonly string[]): { target: string; kind: LookalikeKind } | undefined {
-  const reg = registrableDomain(domain) ?? domain.toLowerCase();
+  const host = domain.toLowerCase().replace(/\.$/, '');
+  const reg = registrableDomain(host) ?? host;
   if (trusted.includes(reg)) return undefined;
+  // stmarys-clinic.org.account-check.com: the trusted name in front of someone else's domain.
+  const embedded = trusted.find((t) => host.startsWith(`${t}.`) || host.includes(`.${t}.`));
+  if (embedded) return { target: embedded, kind: 'subdomain' };
   const name = nameOf(reg);
   const unicodeName = nameOf(domainToUnicode(reg) || reg);
   const candidateSkeleton = skeleton(unicodeName);
@@ -166,7 +205,7 @@ export function lookalikeOf(domain: string, trusted: readonly string[]): { targe
     if (tSkeleton.length >= 6 && candidateSkeleton.includes(tSkeleton)) return { target: t, kind: 'added-words' };
     const distinctive = tName.split('-').filter((w) => w.length >= 5 && !GENERIC.has(w));
     const words = name.split('-');
-    if (distinctive.some((w) => words.includes(w)) && words.length > 1) return { target: t, kind: 'added-words' };
+    if (distinctive.some((w) => words.includes(w)) && words.some((w) => ATTACKER_WORDS.has(w))) return { target: t, kind: 'added-words' };
   }
   return undefined;
 }

@@ -131,7 +131,8 @@ export function extractLinks(html: string | undefined, text: string | undefined)
     links.push({ href, text: shown, host });
   };
   if (html) {
-    const anchor = /<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi;
+    // Bounded: an anchor's text is short, and an unclosed <a> must not make the scan quadratic.
+    const anchor = /<a\b([^>]{0,4000})>([\s\S]{0,2000}?)<\/a\s*>/gi;
     for (let m = anchor.exec(html); m; m = anchor.exec(html)) {
       const href = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(m[1]);
       if (!href) continue;
@@ -175,7 +176,7 @@ export function checkLinks(links: Link[], trusted: string[], fromAuthenticated: 
     if (isIpHost(link.host)) found.add('link-ip-address');
     if (target && SHORTENERS.has(target)) found.add('link-shortener');
     if (isPunycode(link.host)) found.add('link-punycode');
-    if (target && lookalikeOf(target, trusted)) found.add('link-lookalike');
+    if (target && lookalikeOf(link.host, trusted)) found.add('link-lookalike');
     if (/^https?:\/\/[^/?#]*@/i.test(link.href)) found.add('link-userinfo');
   }
   return [...found].map((code) => reason(code as Parameters<typeof reason>[0]));

@@ -76,7 +76,7 @@ export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffM
   const fromOutside = !fromDomain || !ownDomains.includes(fromDomain);
 
   if (fromDomain) {
-    if (lookalikeOf(fromDomain, ownDomains)) found.add('lookalike-sender-domain');
+    if (lookalikeOf(fromAddress.split('@').pop() || fromDomain, ownDomains)) found.add('lookalike-sender-domain');
     if (isPunycode(fromAddress.split('@').pop() ?? '')) found.add('punycode-sender-domain');
   }
 
@@ -105,7 +105,8 @@ const URGENCY = [
   /\bwithin (24|48|12) hours\b/i,
   /\b(today|now) or\b/i,
   /\bfinal (notice|warning|reminder)\b/i,
-  /\b(suspend|suspended|suspension|deactivat\w+|terminat\w+|locked|disabled)\b/i,
+  // About the reader's account or access, not any use of the words ("disabled parking", "termination of pregnancy").
+  /\b(account|mailbox|access|password|e-?mail)\b[^.\n]{0,40}\b(suspended|deactivated|disabled|locked|closed|terminated|blocked)\b/i,
   /\b(expire[sd]?|expiring|expiration) (today|soon|in)\b/i,
   /\baction required\b/i,
   /\bas soon as possible\b|\basap\b/i,

@@ -20,6 +20,7 @@ const LANGUAGE_CODES = new Set(['urgency-language', 'credential-lure']);
  */
 export function looksLikeMail(raw: Buffer): boolean {
   let head = raw.subarray(0, 64 * 1024).toString('latin1');
+  if (head.startsWith('\u00ef\u00bb\u00bf')) head = head.slice(3); // a UTF-8 byte order mark, as some tools save
   if (head.startsWith('From ')) head = head.slice(head.indexOf('\n') + 1); // an mbox separator line
   const end = head.search(/\r?\n\r?\n/);
   const block = end >= 0 ? head.slice(0, end) : head;
