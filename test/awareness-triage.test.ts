@@ -123,6 +123,22 @@ describe('the corpus', () => {
     assert.ok(!codes(await triage(raw)).includes('urgency-language'));
   });
 
+  test('a byte order mark or an mbox "From " line before the headers changes nothing', async () => {
+    const raw = message('l03-supplier-invoice-pdf.eml');
+    for (const prefix of ['\ufeff', 'From billing@medsupply.com Tue Dec  1 09:10:44 2026\n']) {
+      const r = await triage(Buffer.concat([Buffer.from(prefix), raw]));
+      assert.equal(r.authentication.dkim, 'pass');
+      assert.equal(r.summary.from, 'billing@medsupply.com');
+    }
+  });
+
+  test("a mailing list's Reply-To (the list itself) is not another organisation", () => {
+    const r = results.get('l08-mailing-list-arc.eml')!;
+    assert.match(message('l08-mailing-list-arc.eml').toString(), /^Reply-To: .*@lists\.medinfo-society\.org>$/m);
+    assert.ok(!codes(r).includes('reply-to-mismatch'));
+    assert.equal(r.verdict, 'clean');
+  });
+
   test('language alone never makes a message suspicious, let alone phishing', async () => {
     const raw = [
       'From: Reception <reception@city-pharmacy.net>',

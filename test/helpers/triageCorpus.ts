@@ -8,7 +8,8 @@
  * Directives in a fixture's header block, removed before use:
  *   X-Test-Dkim: <domain>          sign with that domain's key (after any list handling, see below)
  *   X-Test-List: <domain>          the message passes through that domain's mailing list: the list tags
- *                                  the subject, appends a footer, re-signs with its own key and ARC-seals
+ *                                  the subject, sets Reply-To to itself, appends a footer, re-signs with
+ *                                  its own key and ARC-seals
  *   X-Test-Tamper: <old>=><new>    after signing, replace text in the body (the DKIM body hash then fails)
  * Placeholders in bodies: {{file:<kind>}} becomes the base64 of a generated file (see FILES).
  */
@@ -229,7 +230,7 @@ async function throughList(message: string, list: string, author: string, keys: 
   let head = message.slice(0, end);
   const body = message.slice(end + 4);
   head = head.replace(/^Subject: /im, 'Subject: [MedInfo] ');
-  head += `\r\nList-Id: MedInfo discussion <medinfo.lists.${list}>\r\nList-Unsubscribe: <mailto:leave-medinfo@lists.${list}>`;
+  head += `\r\nReply-To: MedInfo discussion <medinfo@lists.${list}>\r\nList-Id: MedInfo discussion <medinfo.lists.${list}>\r\nList-Unsubscribe: <mailto:leave-medinfo@lists.${list}>`;
   const modified = `${head}\r\n\r\n${body}\r\n-- \r\nYou receive this as a member of the MedInfo list (lists.${list}).\r\n`;
   const signed = await sign(modified, list, keys);
   const authResults = `lists.${list}; dkim=pass header.d=${author} header.s=${ZONE[author]?.selector}; spf=pass smtp.mailfrom=${author}; dmarc=pass header.from=${author}`;

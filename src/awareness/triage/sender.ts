@@ -40,6 +40,8 @@ export interface SenderFacts {
   fromName?: string;
   fromDomain?: string;
   replyTo: string[];
+  /** The registrable domain of the List-Id, for mail from a mailing list (whose replies go to the list). */
+  listDomain?: string;
 }
 
 /** Lower case letters and digits only, accents dropped: "Dr. Anna-Maria Keller" → annamariakeller. */
@@ -82,7 +84,7 @@ export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffM
 
   for (const r of facts.replyTo) {
     const d = registrableDomain(r.split('@').pop() ?? '');
-    if (!d || d === fromDomain) continue;
+    if (!d || d === fromDomain || d === facts.listDomain) continue;
     found.add('reply-to-mismatch');
     if (FREEMAIL.has(d) && fromDomain && !FREEMAIL.has(fromDomain)) found.add('reply-to-freemail');
   }
