@@ -285,6 +285,30 @@ describe('the sending server, from the Received headers', () => {
     assert.equal(boundaryHop([postfix('vps.attacker.example', '185.220.101.7', 'mx1.stmarys-clinic.org'), forged])?.ip, '185.220.101.7');
   });
 
+  test('without a sending server, DMARC fails only on a signature of the From domain that fails', async () => {
+    const withoutHops = (file: string) =>
+      message(file)
+        .toString()
+        .replace(/^Received: .*\r\n(\t.*\r\n)*/gm, '');
+    // A newsletter signed only by its mailing service: without SPF nothing says its From domain failed.
+    const unsignedNewsletter = withoutHops('l06-newsletter-tracked.eml').replace(/^DKIM-Signature: .*\r\n(\s.*\r\n)*/m, '');
+    const { signatures } = await dkimSign(unsignedNewsletter, {
+      signatureData: [{ signingDomain: 'esp-mailer.net', selector: 'esp', privateKey: corpus.privateKeys.get('esp-mailer.net')! }],
+    } as Parameters<typeof dkimSign>[1]);
+    const viaService = await triage(signatures + unsignedNewsletter);
+    assert.equal(viaService.authentication.dkim, 'pass');
+    assert.ok(codes(viaService).includes('dmarc-unverifiable') && !codes(viaService).includes('dmarc-fail'), codes(viaService).join(' '));
+    assert.equal(viaService.verdict, 'clean');
+    const unsignedInternal = await triage(withoutHops('l01-internal-memo.eml'));
+    assert.equal(unsignedInternal.authentication.spfSource, 'none');
+    assert.ok(codes(unsignedInternal).includes('dmarc-unverifiable'));
+    // The supplier's own signature, broken by a change: conclusive.
+    const altered = withoutHops('l03-supplier-invoice-pdf.eml').replace('Payment terms: 30 days net', 'Payment terms: pay today');
+    const r = await triage(altered);
+    assert.equal(r.authentication.spfSource, 'none');
+    assert.ok(codes(r).includes('dmarc-fail') && codes(r).includes('spoofed-known-domain'));
+  });
+
   test('mail that never left the private network has no boundary (SPF is reported as not checked)', () => {
     assert.equal(boundaryHop([postfix('ws-reception-02.stmarys.local', '10.0.4.17', 'mail.stmarys-clinic.org')]), undefined);
     assert.equal(results.get('l01-internal-memo.eml')!.authentication.spfSource, 'none');

@@ -215,8 +215,10 @@ export async function checkAuthentication(
 
   let dmarc: AuthResult = result.dmarc ? normalise(result.dmarc.status.result) : 'none';
   const arc: AuthResult = result.arc ? normalise(result.arc.status.result) : 'none';
-  // Without a sending server and without a signature, DMARC's "fail" only says nothing could be checked.
-  const unverifiable = dmarc === 'fail' && spfSource === 'none' && dkim === 'none';
+  // Without a sending server, SPF's half of DMARC is unknown: its "fail" is conclusive only when a
+  // signature in the From domain's name was there to check and failed (forged or altered).
+  const fromSignature = signatures.some((r) => fromDomain && registrableDomain(r.signingDomain) === fromDomain);
+  const unverifiable = dmarc === 'fail' && spfSource === 'none' && !fromSignature;
   const vouched = dmarc === 'fail' && arc === 'pass' && arcVouches(result, fromDomain, options.domains);
 
   const reasons: Reason[] = [];
