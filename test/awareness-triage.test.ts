@@ -28,6 +28,7 @@ import {
 } from '../src/awareness/index.js';
 import { boundaryHop } from '../src/awareness/triage/authentication.js';
 import { lookalikeOf } from '../src/awareness/triage/domains.js';
+import { checkLinks } from '../src/awareness/triage/links.js';
 import { runCli } from './helpers/cli.js';
 import { Seeded } from './helpers/seeded.js';
 import { buildCorpus, CLINIC_DOMAINS, STAFF, stubResolver, type Corpus } from './helpers/triageCorpus.js';
@@ -254,6 +255,17 @@ describe('attacks on the checks', () => {
       assert.equal(lookalikeOf(d, CLINIC_DOMAINS), undefined, d);
     }
   });
+});
+
+test('link text: an address shown counts, a file name that happens to be a domain does not', () => {
+  const mismatch = (text: string, href: string) =>
+    checkLinks([{ text, href, host: new URL(href).hostname }], CLINIC_DOMAINS, false).some((r) => r.code === 'link-text-mismatch');
+  assert.ok(mismatch('www.medsupply.com.', 'https://pay-medsupply.example.net/'));
+  assert.ok(mismatch('https://portal.stmarys-clinic.org/login', 'http://198.51.100.77/login'));
+  assert.ok(mismatch('www.report.zip', 'https://files.medsupply.com/report.zip'));
+  assert.ok(!mismatch('report.zip', 'https://files.medsupply.com/report.zip'));
+  assert.ok(!mismatch('Portal.MedSupply.com', 'https://portal.medsupply.com/orders'));
+  assert.ok(!mismatch('Download the invoice', 'https://pay-medsupply.example.net/'));
 });
 
 describe('the sending server, from the Received headers', () => {

@@ -153,11 +153,17 @@ export function extractLinks(html: string | undefined, text: string | undefined)
 
 /** The host a link's visible text names, when the text reads as an address (www.x.org, https://x.org/…). */
 function hostShown(text: string): string | undefined {
-  const t = text.trim().toLowerCase();
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/[.,;:!?)\]]+$/, '');
   if (!t || /\s/.test(t.replace(/^https?:\/\//, '').replace(/\/.*$/, ''))) return undefined;
-  const m = /^(?:https?:\/\/)?([a-z0-9\u00a1-\uffff-]+(?:\.[a-z0-9\u00a1-\uffff-]+)+)(?:[/:?#].*)?$/i.exec(t);
+  const m = /^(https?:\/\/)?([a-z0-9\u00a1-\uffff-]+(?:\.[a-z0-9\u00a1-\uffff-]+)+)(?:[/:?#].*)?$/i.exec(t);
   if (!m) return undefined;
-  return registrableDomain(m[1]) ? m[1] : undefined;
+  // "report.zip" and "clip.mov" are file names as often as hosts (.zip and .mov are also top-level
+  // domains): they count as addresses only written as one (https://…, www.…).
+  if (!m[1] && !m[2].startsWith('www.') && /\.(zip|mov)$/.test(m[2])) return undefined;
+  return registrableDomain(m[2]) ? m[2] : undefined;
 }
 
 function isIpHost(host: string): boolean {
