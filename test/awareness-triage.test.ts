@@ -27,7 +27,7 @@ import {
   type TriageResult,
 } from '../src/awareness/index.js';
 import { boundaryHop } from '../src/awareness/triage/authentication.js';
-import { lookalikeOf } from '../src/awareness/triage/domains.js';
+import { isMixedScript, lookalikeOf } from '../src/awareness/triage/domains.js';
 import { checkLinks } from '../src/awareness/triage/links.js';
 import { runCli } from './helpers/cli.js';
 import { Seeded } from './helpers/seeded.js';
@@ -266,6 +266,23 @@ test('link text: an address shown counts, a file name that happens to be a domai
   assert.ok(!mismatch('report.zip', 'https://files.medsupply.com/report.zip'));
   assert.ok(!mismatch('Portal.MedSupply.com', 'https://portal.medsupply.com/orders'));
   assert.ok(!mismatch('Download the invoice', 'https://pay-medsupply.example.net/'));
+});
+
+test('internationalised names: mixed or Latin-looking alphabets are flagged, genuine ones are not', async () => {
+  for (const host of ['medsupрly.com', 'xn--medsuply-bch.com', 'аррӏе.com', 'pаypal.com']) assert.ok(isMixedScript(host), host);
+  for (const host of ['müller.de', 'xn--mller-kva.de', 'почта.рф', 'bäckerei-müller.de', 'medsupply.com']) assert.ok(!isMixedScript(host), host);
+  const raw = [
+    'From: Bäckerei Müller <info@bäckerei-müller.de>',
+    'To: ward3@stmarys-clinic.org',
+    'Subject: Christmas order',
+    'Date: Tue, 01 Dec 2026 10:00:00 +0100',
+    '',
+    'Your order of 40 Stollen is ready for pick-up on 18 December.',
+    '',
+  ].join('\r\n');
+  const r = await triage(raw);
+  assert.ok(codes(r).includes('punycode-sender-domain'));
+  assert.equal(r.verdict, 'clean', 'an internationalised name alone is no finding of phishing');
 });
 
 describe('the sending server, from the Received headers', () => {

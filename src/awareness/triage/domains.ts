@@ -21,11 +21,32 @@ function nameOf(domain: string): string {
   return r.domainWithoutSuffix ?? domain.split('.')[0];
 }
 
+/** An internationalised name, as punycode (xn--) or already decoded (parsers decode addresses). */
 export function isPunycode(host: string): boolean {
-  return host
-    .toLowerCase()
-    .split('.')
-    .some((label) => label.startsWith('xn--'));
+  return (
+    /[^ -~]/.test(host) ||
+    host
+      .toLowerCase()
+      .split('.')
+      .some((label) => label.startsWith('xn--'))
+  );
+}
+
+/**
+ * A label that mixes Latin letters with Cyrillic or Greek ones (medsupрly), or is written wholly in
+ * Cyrillic or Greek letters that all look Latin (аррӏе): browsers show such names as punycode for
+ * that reason. Genuine internationalised names (müller.de, почта.рф) are neither.
+ */
+export function isMixedScript(host: string): boolean {
+  const unicode = domainToUnicode(host.toLowerCase()) || host.toLowerCase();
+  const labels = unicode.split('.');
+  const tld = labels[labels.length - 1] ?? '';
+  return labels.slice(0, -1).some((label) => {
+    const foreign = label.match(/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]/g) ?? [];
+    if (foreign.length === 0) return false;
+    if (/[a-z]/.test(label)) return true;
+    return /^[a-z]+$/.test(tld) && foreign.every((ch) => ch in CONFUSABLE);
+  });
 }
 
 // Characters that read as another in a mail client's font. Latin look-alikes from Cyrillic and

@@ -5,7 +5,7 @@
  * a phishing link behind a scanner is still seen and a tracker's own domain is not held against it.
  */
 import net from 'node:net';
-import { isPunycode, lookalikeOf, registrableDomain } from './domains.js';
+import { isMixedScript, isPunycode, lookalikeOf, registrableDomain } from './domains.js';
 import { reason } from './reasons.js';
 import type { Reason } from './types.js';
 
@@ -182,6 +182,7 @@ export function checkLinks(links: Link[], trusted: string[], fromAuthenticated: 
     if (isIpHost(link.host)) found.add('link-ip-address');
     if (target && SHORTENERS.has(target)) found.add('link-shortener');
     if (isPunycode(link.host)) found.add('link-punycode');
+    if (isMixedScript(link.host)) found.add('mixed-script-domain');
     if (target && lookalikeOf(link.host, trusted)) found.add('link-lookalike');
     if (/^https?:\/\/[^/?#]*@/i.test(link.href)) found.add('link-userinfo');
   }

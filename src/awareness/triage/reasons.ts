@@ -35,7 +35,9 @@ const CATALOGUE = {
   'known-sender-authenticated': [-2, "Authenticated mail from the clinic's or a supplier's domain."],
   // The sender.
   'lookalike-sender-domain': [7, "The sender's domain imitates the clinic's or a supplier's domain."],
-  'punycode-sender-domain': [3, "The sender's domain is an internationalised (punycode) name."],
+  // Internationalised names are ordinary in many languages: alone they need company; mixed alphabets do not.
+  'punycode-sender-domain': [2, "The sender's domain is an internationalised (punycode) name."],
+  'mixed-script-domain': [4, 'A sender or link domain mixes alphabets, or is written in letters that only look Latin.'],
   'reply-to-mismatch': [2, "Replies go to another organisation than the sender's."],
   'reply-to-freemail': [1, 'Replies go to a free mail service although the sender is an organisation.'],
   'display-name-staff': [5, 'The sender shows the name of a staff member but writes from an address outside the clinic.'],
@@ -45,7 +47,7 @@ const CATALOGUE = {
   'link-text-mismatch': [4, 'A link shows one address but leads to another domain.'],
   'link-ip-address': [3, 'A link leads to a bare IP address.'],
   'link-shortener': [2, 'A link goes through a URL shortener, which hides its destination.'],
-  'link-punycode': [3, 'A link leads to an internationalised (punycode) host name.'],
+  'link-punycode': [2, 'A link leads to an internationalised (punycode) host name.'],
   'link-lookalike': [5, "A link leads to a domain imitating the clinic's or a supplier's domain."],
   'link-userinfo': [4, 'A link hides its real host behind a user name (https://trusted.example@other.host/).'],
   'html-form': [3, 'The message body contains a form (a login page inside the mail).'],

@@ -2,7 +2,7 @@
  * Who the message claims to be from: the sender's domain against the trusted ones, the display name
  * against the staff and the trusted organisations, and where replies would go.
  */
-import { isPunycode, lookalikeOf, registrableDomain } from './domains.js';
+import { isMixedScript, isPunycode, lookalikeOf, registrableDomain } from './domains.js';
 import { reason, type ReasonCode } from './reasons.js';
 import type { Reason, StaffMember } from './types.js';
 
@@ -79,7 +79,9 @@ export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffM
 
   if (fromDomain) {
     if (lookalikeOf(fromAddress.split('@').pop() || fromDomain, ownDomains)) found.add('lookalike-sender-domain');
-    if (isPunycode(fromAddress.split('@').pop() ?? '')) found.add('punycode-sender-domain');
+    const host = fromAddress.split('@').pop() ?? '';
+    if (isPunycode(host)) found.add('punycode-sender-domain');
+    if (isMixedScript(host)) found.add('mixed-script-domain');
   }
 
   for (const r of facts.replyTo) {
