@@ -285,6 +285,28 @@ test('internationalised names: mixed or Latin-looking alphabets are flagged, gen
   assert.equal(r.verdict, 'clean', 'an internationalised name alone is no finding of phishing');
 });
 
+test("display names: a service's or an internal function's name from elsewhere; ordinary words are not services", async () => {
+  const from = async (display: string, address: string) => {
+    const raw = [
+      `From: ${display} <${address}>`,
+      'To: ward3@stmarys-clinic.org',
+      'Subject: Notice',
+      'Date: Tue, 01 Dec 2026 10:00:00 +0100',
+      '',
+      'Hello.',
+      '',
+    ].join('\r\n');
+    return codes(await triage(raw));
+  };
+  assert.ok((await from('Microsoft 365', 'alert@mailer-notify.example.net')).includes('display-name-service'));
+  assert.ok((await from('DocuSign via Partner', 'sign@docs-sign.example.com')).includes('display-name-service'));
+  assert.ok(!(await from('Microsoft 365', 'no-reply@microsoft.com')).includes('display-name-service'));
+  assert.ok(!(await from('Health Outlook 2027', 'news@healthtech-weekly.com')).includes('display-name-service'));
+  assert.ok(!(await from('UPS monitoring', 'alerts@city-pharmacy.net')).includes('display-name-service'));
+  assert.ok((await from('IT Service Desk', 'desk@it-helpers.example.net')).includes('display-name-internal-role'));
+  assert.ok(!(await from('IT Service Desk', 'it-service@stmarys-clinic.org')).includes('display-name-internal-role'));
+});
+
 describe('the sending server, from the Received headers', () => {
   const postfix = (from: string, ip: string, by: string) =>
     `from ${from} (${from} [${ip}]) by ${by} (Postfix) with ESMTPS id 1; Tue, 01 Dec 2026 09:00:00 +0100`;

@@ -43,6 +43,14 @@ const CATALOGUE = {
   'display-name-staff': [5, 'The sender shows the name of a staff member but writes from an address outside the clinic.'],
   'display-name-address': [3, 'The sender shows an address from another domain as the display name.'],
   'display-name-brand': [3, "The sender shows the clinic's or a supplier's name but writes from another domain."],
+  'display-name-service': [
+    3,
+    'The sender shows the name of a well-known service (Microsoft 365, DocuSign, DHL ...) but writes from a domain that service does not use.',
+  ],
+  'display-name-internal-role': [
+    2,
+    'The sender presents itself as an internal function (IT support, mail administrator, HR, payroll) but writes from outside.',
+  ],
   // Links.
   'link-text-mismatch': [4, 'A link shows one address but leads to another domain.'],
   'link-ip-address': [3, 'A link leads to a bare IP address.'],
@@ -62,6 +70,8 @@ const CATALOGUE = {
   // Language: weak on purpose, and capped (two points at most), so it never decides a verdict alone.
   'urgency-language': [1, 'The message presses for immediate action.'],
   'credential-lure': [1, 'The message asks to sign in, verify an account or confirm a password.'],
+  // The combination is structural: legitimate sign-in requests link to the sender's own domain.
+  'lure-link-elsewhere': [2, "The message asks to sign in or confirm details, and its links lead away from the sender's domain."],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ReasonCode = keyof typeof CATALOGUE;

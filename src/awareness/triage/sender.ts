@@ -35,6 +35,34 @@ const FREEMAIL = new Set([
   'libero.it',
 ]);
 
+// The functions inside an organisation that staff obey without asking: shown by mail from outside, an impersonation.
+const INTERNAL_ROLE =
+  /\b(it[- ]?(support|service|department|team|security|helpdesk|help desk)|service ?desk|help ?desk|(mail|email|e-mail|system|mailbox|network)[- ]?(admin|administrator|administration)|postmaster|webmaster|hr[- ]?(department|team)|human resources|payroll)\b/i;
+
+/**
+ * Services whose names phishing borrows most, with the registrable domains they really send from. The
+ * name shown from any other domain is an impersonation (their own notifications pass this check).
+ */
+const SERVICE_BRANDS: Array<[RegExp, string[]]> = [
+  // Names that are also ordinary words ("Health Outlook", "sales teams", a UPS power supply) only in their service's form.
+  [
+    /\b(microsoft|office ?365|onedrive|sharepoint|outlook (web|team|support)|outlook\.com)\b/i,
+    ['microsoft.com', 'office.com', 'office365.com', 'outlook.com', 'sharepointonline.com', 'microsoftonline.com', 'live.com'],
+  ],
+  [/\bdocusign\b/i, ['docusign.net', 'docusign.com']],
+  [/\bdropbox\b/i, ['dropbox.com', 'dropboxmail.com']],
+  [/\badobe\b/i, ['adobe.com', 'adobesign.com']],
+  [/\bpaypal\b/i, ['paypal.com', 'paypal.de', 'paypal.co.uk']],
+  [/\b(dhl)\b/i, ['dhl.com', 'dhl.de']],
+  [/\bfedex\b/i, ['fedex.com']],
+  [/\bamazon\b/i, ['amazon.com', 'amazon.de', 'amazon.co.uk', 'amazonses.com']],
+  [/\bapple (id|support)\b|\bicloud\b/i, ['apple.com', 'icloud.com']],
+  [/\b(google|gmail|google drive)\b/i, ['google.com', 'gmail.com', 'googlemail.com']],
+  [/\bwetransfer\b/i, ['wetransfer.com']],
+  [/\bzoom\b/i, ['zoom.us', 'zoom.com']],
+  [/\blinkedin\b/i, ['linkedin.com']],
+];
+
 export interface SenderFacts {
   fromAddress?: string;
   fromName?: string;
@@ -95,6 +123,8 @@ export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffM
     if (staff.some((s) => s.email.toLowerCase() !== fromAddress.toLowerCase() && showsStaffName(fromName, s))) found.add('display-name-staff');
     const shownAddresses = fromName.match(/[^\s<>"'@]+@[a-z0-9.-]+\.[a-z]{2,}/gi) ?? [];
     if (shownAddresses.some((a) => registrableDomain(a.split('@').pop() ?? '') !== fromDomain)) found.add('display-name-address');
+    if (INTERNAL_ROLE.test(fromName)) found.add('display-name-internal-role');
+    if (fromDomain && SERVICE_BRANDS.some(([name, domains]) => name.test(fromName) && !domains.includes(fromDomain))) found.add('display-name-service');
     // "St Mary's Clinic IT", "MedSupply Billing": the organisation's name shown, its domain not used.
     const squashed = squash(fromName);
     const brands = ownDomains.map((d) => squash(d.split('.')[0])).filter((b) => b.length >= 6);

@@ -88,7 +88,11 @@ export async function triageMessage(input: Buffer, options: TriageOptions): Prom
     bodyText,
   );
   reasons.push(...attachments.reasons);
-  reasons.push(...checkLanguage(mail.subject ?? '', bodyText));
+  const language = checkLanguage(mail.subject ?? '', bodyText);
+  reasons.push(...language);
+  if (language.some((r) => r.code === 'credential-lure') && links.some((l) => registrableDomain(l.host) !== fromDomain)) {
+    reasons.push(reason('lure-link-elsewhere'));
+  }
 
   const score = reasons.reduce((sum, r) => sum + r.weight, 0);
   // Language alone never makes a verdict: without any other positive finding it is not counted.
