@@ -171,6 +171,14 @@ function isIpHost(host: string): boolean {
   return net.isIP(host) !== 0 || /^(0x[0-9a-f]+|\d{8,10})$/i.test(host);
 }
 
+/** Whether a link leads away from the sender's domain (a mailing service's tracker on authenticated mail does not count). */
+export function leadsElsewhere(links: Link[], fromDomain: string | undefined, fromAuthenticated: boolean): boolean {
+  return links.some((l) => {
+    const target = registrableDomain(l.host);
+    return target !== fromDomain && !(fromAuthenticated && !!target && CLICK_TRACKERS.has(target));
+  });
+}
+
 /** `fromAuthenticated`: the From domain is authenticated (then a click tracker between text and target is expected). */
 export function checkLinks(links: Link[], trusted: string[], fromAuthenticated: boolean): Reason[] {
   const found = new Set<string>();

@@ -6,7 +6,7 @@ import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { checkAttachments } from './attachments.js';
 import { checkAuthentication } from './authentication.js';
 import { registrableDomain } from './domains.js';
-import { checkLinks, extractLinks } from './links.js';
+import { checkLinks, extractLinks, leadsElsewhere } from './links.js';
 import { PHISHING_AT, reason, SUSPICIOUS_AT } from './reasons.js';
 import { checkLanguage, checkSender } from './sender.js';
 import { summarise } from './summary.js';
@@ -90,7 +90,7 @@ export async function triageMessage(input: Buffer, options: TriageOptions): Prom
   reasons.push(...attachments.reasons);
   const language = checkLanguage(mail.subject ?? '', bodyText);
   reasons.push(...language);
-  if (language.some((r) => r.code === 'credential-lure') && links.some((l) => registrableDomain(l.host) !== fromDomain)) {
+  if (language.some((r) => r.code === 'credential-lure') && leadsElsewhere(links, fromDomain, auth.fromAuthenticated)) {
     reasons.push(reason('lure-link-elsewhere'));
   }
 
