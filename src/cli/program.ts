@@ -26,6 +26,7 @@ import { registerDirectorCommand } from './directorCommand.js';
 import { registerInventoryCommand } from './inventoryCommand.js';
 import { registerAdvisoryCommand } from './advisoryCommand.js';
 import { registerUserCommand } from './userCommand.js';
+import { registerAwarenessCommand } from './awarenessCommand.js';
 
 export interface RunOptions {
   /** The command runs inside this server, on its open installation (never forwarded again). */
@@ -115,6 +116,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerInventoryCommand(program, ctx);
   registerAdvisoryCommand(program, ctx);
   registerDeviceCommands(program, ctx);
+  registerAwarenessCommand(program, ctx);
   return program;
 }
 

@@ -130,6 +130,14 @@ function hasMacros(ext: string, content: Buffer): boolean {
   return false;
 }
 
+/** A file name's verdicts: a program, or a program (or web page) dressed as a document. */
+function judgeName(name: string, found: Set<ReasonCode>): void {
+  const exts = extensions(name);
+  const last = exts[exts.length - 1] ?? '';
+  if (EXECUTABLE.has(last)) found.add('attachment-executable');
+  if (exts.length >= 2 && DOCUMENT_LOOK.has(exts[exts.length - 2]) && (EXECUTABLE.has(last) || HTML.has(last))) found.add('attachment-double-extension');
+}
+
 export function checkAttachments(attachments: AttachmentInput[], bodyText: string): { reasons: Reason[]; summaries: AttachmentSummary[] } {
   const found = new Set<ReasonCode>();
   const summaries: AttachmentSummary[] = [];
@@ -139,14 +147,13 @@ export function checkAttachments(attachments: AttachmentInput[], bodyText: strin
     summaries.push({ filename, contentType: a.contentType, size: a.content.length, sha256: createHash('sha256').update(a.content).digest('hex') });
     const exts = extensions(filename);
     const last = exts[exts.length - 1] ?? '';
-    if (EXECUTABLE.has(last)) found.add('attachment-executable');
-    if (exts.length >= 2 && DOCUMENT_LOOK.has(exts[exts.length - 2]) && (EXECUTABLE.has(last) || HTML.has(last))) found.add('attachment-double-extension');
+    judgeName(filename, found);
     if (a.content.length >= 8 ? hasMacros(last, a.content) : MACRO.has(last)) found.add('attachment-macro');
     const zip = zipEntries(a.content);
     if (ARCHIVE.has(last) || zip) {
       archives++;
       if (zip?.encrypted) found.add('attachment-encrypted-archive');
-      if (zip?.names.some((n) => EXECUTABLE.has(extensions(n.split('/').pop() ?? '').pop() ?? ''))) found.add('attachment-executable');
+      for (const name of zip?.names ?? []) judgeName(name.split('/').pop() ?? '', found);
     }
     if (HTML.has(last) || /^text\/html\b|^image\/svg\+xml\b/i.test(a.contentType)) {
       found.add('attachment-html');

@@ -49,8 +49,8 @@ function guarded(base: DnsResolver, state: DnsState): DnsResolver {
       const answer = await Promise.race([
         base(name, rrtype),
         new Promise<never>((_, reject) => {
+          // Not unref'd: a lookup that never settles must still end triage, not the process.
           timer = setTimeout(() => reject(timeoutError()), left);
-          timer.unref();
         }),
       ]);
       state.answered = true;
@@ -88,19 +88,40 @@ function isPublicIp(ip: string): boolean {
   return family !== 0 && !PRIVATE_RANGES.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** The boundary hop's address and name, from the Received headers (topmost first). */
+/** A Received header's sending host, the name its address resolved to, its address, and the receiving host. */
+function parseHop(header: string): { fromHost?: string; rdns?: string; ip?: string; byHost?: string } {
+  const text = header.replace(/\s+/g, ' ');
+  const fromHost = /\bfrom\s+([^\s(;]+)/i.exec(text)?.[1];
+  const byHost = /\bby\s+([^\s(;]+)/i.exec(text)?.[1];
+  // Postfix and Sendmail write "(rdns [ip])", Exim "([ip] helo=x)", Exchange "(ip)"; some write "from [ip]".
+  const paren = /\bfrom\s+[^\s(;]+\s+\(([^)]*)\)/i.exec(text)?.[1] ?? '';
+  const candidates = [/\[(?:IPv6:)?([0-9a-f:.]+)\]/i.exec(paren)?.[1], paren.trim(), /^\[(?:IPv6:)?([0-9a-f:.]+)\]$/i.exec(fromHost ?? '')?.[1]];
+  const ip = candidates.find((c): c is string => !!c && net.isIP(c) !== 0);
+  const rdns = /^([a-z0-9-]+(?:\.[a-z0-9-]+)+)\s*(?:\[|$)/i.exec(paren.trim())?.[1];
+  return { fromHost, rdns: rdns && net.isIP(rdns) === 0 ? rdns : undefined, ip, byHost };
+}
+
+/**
+ * The hop where the message entered the receiving organisation, from the Received headers (topmost
+ * first): hops from private addresses and hops between hosts of the receiving side's own domain are
+ * its relays; the first hop from outside is the boundary. The walk stops there even when that hop
+ * names no usable address: every header below it was written by the sender and may be forged.
+ */
 export function boundaryHop(received: string[]): { ip: string; helo?: string } | undefined {
-  for (const header of received) {
-    const text = header.replace(/\s+/g, ' ');
-    const ipMatch = /\bfrom\s+\S+\s+\([^)]*?\[(?:IPv6:)?([0-9a-fA-F:.]+)\]/i.exec(text) ?? /\bfrom\s+\[(?:IPv6:)?([0-9a-fA-F:.]+)\]/i.exec(text);
-    if (!ipMatch || !isPublicIp(ipMatch[1])) continue;
-    const fromHost = /\bfrom\s+([^\s(;]+)/i.exec(text)?.[1];
-    const fromRdns = /\(([a-z0-9.-]+\.[a-z]{2,})\s+\[/i.exec(text)?.[1];
-    const byHost = /\bby\s+([^\s(;]+)/i.exec(text)?.[1];
-    const byDomain = byHost && registrableDomain(byHost);
-    const senderDomain = registrableDomain(fromRdns ?? '') ?? registrableDomain(fromHost ?? '');
-    if (byDomain && senderDomain === byDomain) continue; // a relay inside the receiving provider
-    return { ip: ipMatch[1], helo: fromHost && !fromHost.startsWith('[') ? fromHost : undefined };
+  const hops = received.map(parseHop);
+  const receiving = new Set([registrableDomain(hops[0]?.byHost ?? '')].filter((d): d is string => !!d));
+  for (const hop of hops) {
+    if (!hop.fromHost) continue; // "Received: by ..." alone: a local hand-over
+    if (hop.ip && !isPublicIp(hop.ip)) continue;
+    const fromDomain = registrableDomain(hop.rdns ?? '') ?? registrableDomain(hop.fromHost);
+    const byDomain = registrableDomain(hop.byHost ?? '');
+    if (!hop.ip && !fromDomain) continue; // a bare host name without address: inside a private network
+    if (fromDomain && (fromDomain === byDomain || receiving.has(fromDomain))) {
+      if (byDomain) receiving.add(byDomain);
+      continue;
+    }
+    if (!hop.ip) return undefined;
+    return { ip: hop.ip, helo: hop.fromHost.startsWith('[') ? undefined : hop.fromHost };
   }
   return undefined;
 }
@@ -194,8 +215,10 @@ export async function checkAuthentication(
 
   let dmarc: AuthResult = result.dmarc ? normalise(result.dmarc.status.result) : 'none';
   const arc: AuthResult = result.arc ? normalise(result.arc.status.result) : 'none';
-  // Without a sending server and without a signature, DMARC's "fail" only says nothing could be checked.
-  const unverifiable = dmarc === 'fail' && spfSource === 'none' && dkim === 'none';
+  // Without a sending server, SPF's half of DMARC is unknown: its "fail" is conclusive only when a
+  // signature in the From domain's name was there to check and failed (forged or altered).
+  const fromSignature = signatures.some((r) => fromDomain && registrableDomain(r.signingDomain) === fromDomain);
+  const unverifiable = dmarc === 'fail' && spfSource === 'none' && !fromSignature;
   const vouched = dmarc === 'fail' && arc === 'pass' && arcVouches(result, fromDomain, options.domains);
 
   const reasons: Reason[] = [];

@@ -21,11 +21,32 @@ function nameOf(domain: string): string {
   return r.domainWithoutSuffix ?? domain.split('.')[0];
 }
 
+/** An internationalised name, as punycode (xn--) or already decoded (parsers decode addresses). */
 export function isPunycode(host: string): boolean {
-  return host
-    .toLowerCase()
-    .split('.')
-    .some((label) => label.startsWith('xn--'));
+  return (
+    /[^ -~]/.test(host) ||
+    host
+      .toLowerCase()
+      .split('.')
+      .some((label) => label.startsWith('xn--'))
+  );
+}
+
+/**
+ * A label that mixes Latin letters with Cyrillic or Greek ones (medsupрly), or is written wholly in
+ * Cyrillic or Greek letters that all look Latin (аррӏе): browsers show such names as punycode for
+ * that reason. Genuine internationalised names (müller.de, почта.рф) are neither.
+ */
+export function isMixedScript(host: string): boolean {
+  const unicode = domainToUnicode(host.toLowerCase()) || host.toLowerCase();
+  const labels = unicode.split('.');
+  const tld = labels[labels.length - 1] ?? '';
+  return labels.slice(0, -1).some((label) => {
+    const foreign = label.match(/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]/g) ?? [];
+    if (foreign.length === 0) return false;
+    if (/[a-z]/.test(label)) return true;
+    return /^[a-z]+$/.test(tld) && foreign.every((ch) => ch in CONFUSABLE);
+  });
 }
 
 // Characters that read as another in a mail client's font. Latin look-alikes from Cyrillic and
@@ -123,8 +144,8 @@ export function editDistance(a: string, b: string, max = 3): number {
   return prev[b.length];
 }
 
-// Words attackers add to a trusted name; one of them next to the name makes containment count
-// even for short names. Generic words of the trade are never a "distinctive" part on their own.
+// Generic words of the trade never make a trusted name's word "distinctive" (St Mary's Clinic and St
+// Mary's Hospital are different places); words attackers add to a trusted name are what count.
 const GENERIC = new Set([
   'clinic',
   'clinics',
@@ -141,17 +162,56 @@ const GENERIC = new Set([
   'services',
   'service',
 ]);
+const ATTACKER_WORDS = new Set([
+  'secure',
+  'security',
+  'login',
+  'logon',
+  'signin',
+  'verify',
+  'verification',
+  'account',
+  'accounts',
+  'billing',
+  'invoice',
+  'invoices',
+  'payment',
+  'payments',
+  'pay',
+  'support',
+  'helpdesk',
+  'help',
+  'portal',
+  'update',
+  'it',
+  'hr',
+  'team',
+  'auth',
+  'sso',
+  'webmail',
+  'office',
+  'docs',
+  'share',
+  'files',
+  'online',
+  'mail',
+  'service',
+]);
 
-export type LookalikeKind = 'edit-distance' | 'homoglyph' | 'added-words' | 'other-suffix';
+export type LookalikeKind = 'edit-distance' | 'homoglyph' | 'added-words' | 'other-suffix' | 'subdomain';
 
 /**
  * Whether `domain` imitates one of `trusted` (registrable domains). The trusted domains themselves
  * and their subdomains are never imitations. Returns the imitated domain and how.
  */
 export function lookalikeOf(domain: string, trusted: readonly string[]): { target: string; kind: LookalikeKind } | undefined {
-  const reg = registrableDomain(domain) ?? domain.toLowerCase();
+  const host = domain.toLowerCase().replace(/\.$/, '');
+  const reg = registrableDomain(host) ?? host;
   if (trusted.includes(reg)) return undefined;
-  const name = nameOf(domain2ascii(reg));
+  // stmarys-clinic.org.account-check.com: the trusted name in front of someone else's domain.
+  const embedded = trusted.find((t) => host.startsWith(`${t}.`) || host.includes(`.${t}.`));
+  if (embedded) return { target: embedded, kind: 'subdomain' };
+  const name = nameOf(reg);
   const unicodeName = nameOf(domainToUnicode(reg) || reg);
   const candidateSkeleton = skeleton(unicodeName);
   for (const t of trusted) {
@@ -166,11 +226,7 @@ export function lookalikeOf(domain: string, trusted: readonly string[]): { targe
     if (tSkeleton.length >= 6 && candidateSkeleton.includes(tSkeleton)) return { target: t, kind: 'added-words' };
     const distinctive = tName.split('-').filter((w) => w.length >= 5 && !GENERIC.has(w));
     const words = name.split('-');
-    if (distinctive.some((w) => words.includes(w)) && words.length > 1) return { target: t, kind: 'added-words' };
+    if (distinctive.some((w) => words.includes(w)) && words.some((w) => ATTACKER_WORDS.has(w))) return { target: t, kind: 'added-words' };
   }
   return undefined;
-}
-
-function domain2ascii(d: string): string {
-  return d.toLowerCase();
 }

@@ -5,7 +5,7 @@
  * a phishing link behind a scanner is still seen and a tracker's own domain is not held against it.
  */
 import net from 'node:net';
-import { isPunycode, lookalikeOf, registrableDomain } from './domains.js';
+import { isMixedScript, isPunycode, lookalikeOf, registrableDomain } from './domains.js';
 import { reason } from './reasons.js';
 import type { Reason } from './types.js';
 
@@ -131,7 +131,8 @@ export function extractLinks(html: string | undefined, text: string | undefined)
     links.push({ href, text: shown, host });
   };
   if (html) {
-    const anchor = /<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi;
+    // Bounded: an anchor's text is short, and an unclosed <a> must not make the scan quadratic.
+    const anchor = /<a\b([^>]{0,4000})>([\s\S]{0,2000}?)<\/a\s*>/gi;
     for (let m = anchor.exec(html); m; m = anchor.exec(html)) {
       const href = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(m[1]);
       if (!href) continue;
@@ -152,16 +153,30 @@ export function extractLinks(html: string | undefined, text: string | undefined)
 
 /** The host a link's visible text names, when the text reads as an address (www.x.org, https://x.org/…). */
 function hostShown(text: string): string | undefined {
-  const t = text.trim().toLowerCase();
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/[.,;:!?)\]]+$/, '');
   if (!t || /\s/.test(t.replace(/^https?:\/\//, '').replace(/\/.*$/, ''))) return undefined;
-  const m = /^(?:https?:\/\/)?([a-z0-9\u00a1-\uffff-]+(?:\.[a-z0-9\u00a1-\uffff-]+)+)(?:[/:?#].*)?$/i.exec(t);
+  const m = /^(https?:\/\/)?([a-z0-9\u00a1-\uffff-]+(?:\.[a-z0-9\u00a1-\uffff-]+)+)(?:[/:?#].*)?$/i.exec(t);
   if (!m) return undefined;
-  return registrableDomain(m[1]) ? m[1] : undefined;
+  // "report.zip" and "clip.mov" are file names as often as hosts (.zip and .mov are also top-level
+  // domains): they count as addresses only written as one (https://…, www.…).
+  if (!m[1] && !m[2].startsWith('www.') && /\.(zip|mov)$/.test(m[2])) return undefined;
+  return registrableDomain(m[2]) ? m[2] : undefined;
 }
 
 function isIpHost(host: string): boolean {
   // Browsers also read 3232235777 and 0xC0A80101 as addresses.
   return net.isIP(host) !== 0 || /^(0x[0-9a-f]+|\d{8,10})$/i.test(host);
+}
+
+/** Whether a link leads away from the sender's domain (a mailing service's tracker on authenticated mail does not count). */
+export function leadsElsewhere(links: Link[], fromDomain: string | undefined, fromAuthenticated: boolean): boolean {
+  return links.some((l) => {
+    const target = registrableDomain(l.host);
+    return target !== fromDomain && !(fromAuthenticated && !!target && CLICK_TRACKERS.has(target));
+  });
 }
 
 /** `fromAuthenticated`: the From domain is authenticated (then a click tracker between text and target is expected). */
@@ -175,7 +190,8 @@ export function checkLinks(links: Link[], trusted: string[], fromAuthenticated: 
     if (isIpHost(link.host)) found.add('link-ip-address');
     if (target && SHORTENERS.has(target)) found.add('link-shortener');
     if (isPunycode(link.host)) found.add('link-punycode');
-    if (target && lookalikeOf(target, trusted)) found.add('link-lookalike');
+    if (isMixedScript(link.host)) found.add('mixed-script-domain');
+    if (target && lookalikeOf(link.host, trusted)) found.add('link-lookalike');
     if (/^https?:\/\/[^/?#]*@/i.test(link.href)) found.add('link-userinfo');
   }
   return [...found].map((code) => reason(code as Parameters<typeof reason>[0]));

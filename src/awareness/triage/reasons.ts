@@ -35,17 +35,27 @@ const CATALOGUE = {
   'known-sender-authenticated': [-2, "Authenticated mail from the clinic's or a supplier's domain."],
   // The sender.
   'lookalike-sender-domain': [7, "The sender's domain imitates the clinic's or a supplier's domain."],
-  'punycode-sender-domain': [3, "The sender's domain is an internationalised (punycode) name."],
+  // Internationalised names are ordinary in many languages: alone they need company; mixed alphabets do not.
+  'punycode-sender-domain': [2, "The sender's domain is an internationalised (punycode) name."],
+  'mixed-script-domain': [4, 'A sender or link domain mixes alphabets, or is written in letters that only look Latin.'],
   'reply-to-mismatch': [2, "Replies go to another organisation than the sender's."],
   'reply-to-freemail': [1, 'Replies go to a free mail service although the sender is an organisation.'],
   'display-name-staff': [5, 'The sender shows the name of a staff member but writes from an address outside the clinic.'],
   'display-name-address': [3, 'The sender shows an address from another domain as the display name.'],
   'display-name-brand': [3, "The sender shows the clinic's or a supplier's name but writes from another domain."],
+  'display-name-service': [
+    3,
+    'The sender shows the name of a well-known service (Microsoft 365, DocuSign, DHL ...) but writes from a domain that service does not use.',
+  ],
+  'display-name-internal-role': [
+    2,
+    'The sender presents itself as an internal function (IT support, mail administrator, HR, payroll) but writes from outside.',
+  ],
   // Links.
   'link-text-mismatch': [4, 'A link shows one address but leads to another domain.'],
   'link-ip-address': [3, 'A link leads to a bare IP address.'],
   'link-shortener': [2, 'A link goes through a URL shortener, which hides its destination.'],
-  'link-punycode': [3, 'A link leads to an internationalised (punycode) host name.'],
+  'link-punycode': [2, 'A link leads to an internationalised (punycode) host name.'],
   'link-lookalike': [5, "A link leads to a domain imitating the clinic's or a supplier's domain."],
   'link-userinfo': [4, 'A link hides its real host behind a user name (https://trusted.example@other.host/).'],
   'html-form': [3, 'The message body contains a form (a login page inside the mail).'],
@@ -60,6 +70,8 @@ const CATALOGUE = {
   // Language: weak on purpose, and capped (two points at most), so it never decides a verdict alone.
   'urgency-language': [1, 'The message presses for immediate action.'],
   'credential-lure': [1, 'The message asks to sign in, verify an account or confirm a password.'],
+  // The combination is structural: legitimate sign-in requests link to the sender's own domain.
+  'lure-link-elsewhere': [2, "The message asks to sign in or confirm details, and its links lead away from the sender's domain."],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ReasonCode = keyof typeof CATALOGUE;

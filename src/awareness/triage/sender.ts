@@ -2,7 +2,7 @@
  * Who the message claims to be from: the sender's domain against the trusted ones, the display name
  * against the staff and the trusted organisations, and where replies would go.
  */
-import { isPunycode, lookalikeOf, registrableDomain } from './domains.js';
+import { isMixedScript, isPunycode, lookalikeOf, registrableDomain } from './domains.js';
 import { reason, type ReasonCode } from './reasons.js';
 import type { Reason, StaffMember } from './types.js';
 
@@ -35,11 +35,41 @@ const FREEMAIL = new Set([
   'libero.it',
 ]);
 
+// The functions inside an organisation that staff obey without asking: shown by mail from outside, an impersonation.
+const INTERNAL_ROLE =
+  /\b(it[- ]?(support|service|department|team|security|helpdesk|help desk)|service ?desk|help ?desk|(mail|email|e-mail|system|mailbox|network)[- ]?(admin|administrator|administration)|postmaster|webmaster|hr[- ]?(department|team)|human resources|payroll)\b/i;
+
+/**
+ * Services whose names phishing borrows most, with the registrable domains they really send from. The
+ * name shown from any other domain is an impersonation (their own notifications pass this check).
+ */
+const SERVICE_BRANDS: Array<[RegExp, string[]]> = [
+  // Names that are also ordinary words ("Health Outlook", "sales teams", a UPS power supply) only in their service's form.
+  [
+    /\b(microsoft|office ?365|onedrive|sharepoint|outlook (web|team|support)|outlook\.com)\b/i,
+    ['microsoft.com', 'office.com', 'office365.com', 'outlook.com', 'sharepointonline.com', 'microsoftonline.com', 'live.com'],
+  ],
+  [/\bdocusign\b/i, ['docusign.net', 'docusign.com']],
+  [/\bdropbox\b/i, ['dropbox.com', 'dropboxmail.com']],
+  [/\badobe\b/i, ['adobe.com', 'adobesign.com']],
+  [/\bpaypal\b/i, ['paypal.com', 'paypal.de', 'paypal.co.uk']],
+  [/\b(dhl)\b/i, ['dhl.com', 'dhl.de']],
+  [/\bfedex\b/i, ['fedex.com']],
+  [/\bamazon\b/i, ['amazon.com', 'amazon.de', 'amazon.co.uk', 'amazonses.com']],
+  [/\bapple (id|support)\b|\bicloud\b/i, ['apple.com', 'icloud.com']],
+  [/\b(google|gmail|google drive)\b/i, ['google.com', 'gmail.com', 'googlemail.com']],
+  [/\bwetransfer\b/i, ['wetransfer.com']],
+  [/\bzoom\b/i, ['zoom.us', 'zoom.com']],
+  [/\blinkedin\b/i, ['linkedin.com']],
+];
+
 export interface SenderFacts {
   fromAddress?: string;
   fromName?: string;
   fromDomain?: string;
   replyTo: string[];
+  /** The registrable domain of the List-Id, for mail from a mailing list (whose replies go to the list). */
+  listDomain?: string;
 }
 
 /** Lower case letters and digits only, accents dropped: "Dr. Anna-Maria Keller" → annamariakeller. */
@@ -76,13 +106,15 @@ export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffM
   const fromOutside = !fromDomain || !ownDomains.includes(fromDomain);
 
   if (fromDomain) {
-    if (lookalikeOf(fromDomain, ownDomains)) found.add('lookalike-sender-domain');
-    if (isPunycode(fromAddress.split('@').pop() ?? '')) found.add('punycode-sender-domain');
+    if (lookalikeOf(fromAddress.split('@').pop() || fromDomain, ownDomains)) found.add('lookalike-sender-domain');
+    const host = fromAddress.split('@').pop() ?? '';
+    if (isPunycode(host)) found.add('punycode-sender-domain');
+    if (isMixedScript(host)) found.add('mixed-script-domain');
   }
 
   for (const r of facts.replyTo) {
     const d = registrableDomain(r.split('@').pop() ?? '');
-    if (!d || d === fromDomain) continue;
+    if (!d || d === fromDomain || d === facts.listDomain) continue;
     found.add('reply-to-mismatch');
     if (FREEMAIL.has(d) && fromDomain && !FREEMAIL.has(fromDomain)) found.add('reply-to-freemail');
   }
@@ -91,6 +123,8 @@ export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffM
     if (staff.some((s) => s.email.toLowerCase() !== fromAddress.toLowerCase() && showsStaffName(fromName, s))) found.add('display-name-staff');
     const shownAddresses = fromName.match(/[^\s<>"'@]+@[a-z0-9.-]+\.[a-z]{2,}/gi) ?? [];
     if (shownAddresses.some((a) => registrableDomain(a.split('@').pop() ?? '') !== fromDomain)) found.add('display-name-address');
+    if (INTERNAL_ROLE.test(fromName)) found.add('display-name-internal-role');
+    if (fromDomain && SERVICE_BRANDS.some(([name, domains]) => name.test(fromName) && !domains.includes(fromDomain))) found.add('display-name-service');
     // "St Mary's Clinic IT", "MedSupply Billing": the organisation's name shown, its domain not used.
     const squashed = squash(fromName);
     const brands = ownDomains.map((d) => squash(d.split('.')[0])).filter((b) => b.length >= 6);
@@ -105,7 +139,8 @@ const URGENCY = [
   /\bwithin (24|48|12) hours\b/i,
   /\b(today|now) or\b/i,
   /\bfinal (notice|warning|reminder)\b/i,
-  /\b(suspend|suspended|suspension|deactivat\w+|terminat\w+|locked|disabled)\b/i,
+  // About the reader's account or access, not any use of the words ("disabled parking", "termination of pregnancy").
+  /\b(account|mailbox|access|password|e-?mail)\b[^.\n]{0,40}\b(suspended|deactivated|disabled|locked|closed|terminated|blocked)\b/i,
   /\b(expire[sd]?|expiring|expiration) (today|soon|in)\b/i,
   /\baction required\b/i,
   /\bas soon as possible\b|\basap\b/i,

@@ -6,7 +6,7 @@ import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { checkAttachments } from './attachments.js';
 import { checkAuthentication } from './authentication.js';
 import { registrableDomain } from './domains.js';
-import { checkLinks, extractLinks } from './links.js';
+import { checkLinks, extractLinks, leadsElsewhere } from './links.js';
 import { PHISHING_AT, reason, SUSPICIOUS_AT } from './reasons.js';
 import { checkLanguage, checkSender } from './sender.js';
 import { summarise } from './summary.js';
@@ -19,8 +19,9 @@ const LANGUAGE_CODES = new Set(['urgency-language', 'credential-lure']);
  * Checked before parsing because a parser makes a "message" of anything (a PDF, a JSON file).
  */
 export function looksLikeMail(raw: Buffer): boolean {
-  let head = raw.subarray(0, 64 * 1024).toString('latin1');
-  if (head.startsWith('From ')) head = head.slice(head.indexOf('\n') + 1); // an mbox separator line
+  const head = fromFirstHeader(raw)
+    .subarray(0, 64 * 1024)
+    .toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const block = end >= 0 ? head.slice(0, end) : head;
   if (!block || block.includes('\u0000')) return false;
@@ -40,7 +41,18 @@ function headerText(mail: ParsedMail, name: string): string[] {
   return mail.headerLines.filter((h) => h.key === name).map((h) => h.line.slice(h.line.indexOf(':') + 1).trim());
 }
 
-export async function triageMessage(raw: Buffer, options: TriageOptions): Promise<TriageResult> {
+/** Drops what some tools put before the header block (a UTF-8 byte order mark, an mbox "From " line): the checks read from the first header. */
+function fromFirstHeader(raw: Buffer): Buffer {
+  let at = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+  if (raw.subarray(at, at + 5).toString('latin1') === 'From ') {
+    const eol = raw.indexOf(0x0a, at);
+    at = eol < 0 ? raw.length : eol + 1;
+  }
+  return at === 0 ? raw : raw.subarray(at);
+}
+
+export async function triageMessage(input: Buffer, options: TriageOptions): Promise<TriageResult> {
+  const raw = fromFirstHeader(input);
   if (!looksLikeMail(raw)) throw new NotAMailMessage();
   const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 2_000_000 });
   const trusted = [...new Set(options.domains.map((d) => registrableDomain(d.trim()) ?? d.trim().toLowerCase()).filter(Boolean))];
@@ -61,7 +73,9 @@ export async function triageMessage(raw: Buffer, options: TriageOptions): Promis
     if (auth.fromFailed) reasons.push(reason('spoofed-known-domain'));
     else if (auth.fromAuthenticated) reasons.push(reason('known-sender-authenticated'));
   }
-  reasons.push(...checkSender({ fromAddress, fromName: from?.name, fromDomain, replyTo }, trusted, staff));
+  const listId = /<([^>]+)>/.exec(headerText(mail, 'list-id')[0] ?? '')?.[1];
+  const listDomain = listId ? registrableDomain(listId) : undefined;
+  reasons.push(...checkSender({ fromAddress, fromName: from?.name, fromDomain, replyTo, listDomain }, trusted, staff));
 
   const html = typeof mail.html === 'string' ? mail.html : undefined;
   const links = extractLinks(html, mail.text);
@@ -74,7 +88,11 @@ export async function triageMessage(raw: Buffer, options: TriageOptions): Promis
     bodyText,
   );
   reasons.push(...attachments.reasons);
-  reasons.push(...checkLanguage(mail.subject ?? '', bodyText));
+  const language = checkLanguage(mail.subject ?? '', bodyText);
+  reasons.push(...language);
+  if (language.some((r) => r.code === 'credential-lure') && leadsElsewhere(links, fromDomain, auth.fromAuthenticated)) {
+    reasons.push(reason('lure-link-elsewhere'));
+  }
 
   const score = reasons.reduce((sum, r) => sum + r.weight, 0);
   // Language alone never makes a verdict: without any other positive finding it is not counted.
