@@ -129,7 +129,9 @@ function Exports({ id, seesNames }: { id: string; seesNames: boolean }) {
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
     a.download = `campaign-${by}.csv`;
     a.click();
-    URL.revokeObjectURL(a.href);
+    // Released once the browser has surely taken the file (revoking at once can cancel the download).
+    const href = a.href;
+    setTimeout(() => URL.revokeObjectURL(href), 60_000);
   };
   const byDepartment = useAction(save('department'));
   const byPerson = useAction(save('person'));

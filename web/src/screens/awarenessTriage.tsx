@@ -93,7 +93,7 @@ export function ReportedMail() {
 }
 
 const CHOICES = [
-  { value: 'phishing', label: 'Phishing: warn staff and block the sender' },
+  { value: 'phishing', label: 'Phishing: a real attack' },
   { value: 'harmless', label: 'Harmless: a genuine message' },
   { value: 'spam', label: 'Spam: unwanted, not dangerous' },
 ] as const;
