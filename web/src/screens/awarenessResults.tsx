@@ -108,14 +108,16 @@ function PeopleTable({ people }: { people: PeopleT }) {
     <table>
       <Heads cols={['Name', 'Department', 'What happened', 'Link visits by mail scanners']} />
       <tbody>
-        {people.map((p) => (
-          <tr key={p.person.email}>
-            <td>{p.person.name}</td>
-            <td>{p.person.department || '—'}</td>
-            <td>{didWhat(p)}</td>
-            <td>{p.scannerClicks}</td>
-          </tr>
-        ))}
+        {[...people]
+          .sort((a, b) => a.person.name.localeCompare(b.person.name))
+          .map((p) => (
+            <tr key={p.person.email}>
+              <td>{p.person.name}</td>
+              <td>{p.person.department || '—'}</td>
+              <td>{didWhat(p)}</td>
+              <td>{p.scannerClicks}</td>
+            </tr>
+          ))}
       </tbody>
     </table>
   );

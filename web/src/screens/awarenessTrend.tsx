@@ -10,7 +10,7 @@ import { pct } from './awarenessWords';
 
 const W = 640;
 const H = 220;
-const PAD = { left: 48, right: 16, top: 16, bottom: 40 };
+const PAD = { left: 80, right: 80, top: 16, bottom: 40 };
 
 export function TrendOverCampaigns({ trend }: { trend: AwarenessTrend }) {
   if (trend.length === 0) return <p>No campaign has sent anything yet: the trend starts with the first one.</p>;
