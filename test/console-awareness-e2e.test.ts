@@ -224,7 +224,7 @@ describe('staff awareness screens in the console', { skip }, () => {
     await question(0).getByRole('radio', { name: lesson.quiz[0].choices[lesson.quiz[0].answer], exact: true }).check();
     await page.getByRole('button', { name: 'Check my answers' }).click();
     await page.getByRole('status').filter({ hasText: 'you passed' }).waitFor();
-    await check(page, 'lesson');
+    await check(page, 'lesson', 'lesson');
   });
 
   test('the awareness officer reads the results in words, by department and by person, with the trend', async () => {
