@@ -149,6 +149,14 @@ describe('staff awareness screens in the console', { skip }, () => {
     await october.getByRole('cell', { name: 'Finished' }).waitFor();
     await october.getByRole('cell', { name: 'Whole clinic' }).waitFor();
 
+    // A staff file imported in the console: its department is offered for groups at once.
+    const staffFile = path.join(work, 'reception.csv');
+    fs.writeFileSync(staffFile, 'email,first_name,last_name,department,position,time_zone\nhal.berg@clinic.test,Hal,Berg,Reception,receptionist,UTC\n');
+    await page.getByLabel('Staff file (CSV)').setInputFiles(staffFile);
+    await page.getByRole('button', { name: 'Import the staff file' }).click();
+    await page.getByRole('status').filter({ hasText: 'From the staff file: 1 added, 0 updated.' }).waitFor();
+    await page.getByRole('checkbox', { name: 'Reception (1 person)' }).waitFor();
+
     await page.getByLabel('Group name').fill('Ward A');
     await page.getByRole('checkbox', { name: 'Ward A (4 people)' }).check();
     await page.getByRole('button', { name: 'Create the group' }).click();
@@ -185,10 +193,12 @@ describe('staff awareness screens in the console', { skip }, () => {
     await dialog.getByRole('button', { name: 'Cancel the campaign' }).click();
     await page.getByRole('row').filter({ hasText: 'Rehearsal' }).getByRole('cell', { name: 'Cancelled' }).waitFor();
     assert.equal((await s.cw.awareness.campaigns(who.amy)).find((c) => c.id === rehearsal.id)?.state, 'cancelled');
-    await check(page, 'campaigns', 'campaigns');
 
-    // The December messages fall due: the relay gets one for each of the four.
+    // The December messages fall due: the relay gets one for each of the four, and the campaign is finished.
     assert.equal(await s.cw.awareness.sendDue(new Date()), 4);
+    await page.reload();
+    await december.getByRole('cell', { name: 'Finished' }).waitFor();
+    await check(page, 'campaigns', 'campaigns');
   });
 
   test('a nurse reports the simulation she received and is told "Well spotted"; she practises a quiz', async () => {

@@ -15,7 +15,7 @@ import {
 import { get, post, send } from '../api';
 import { Link } from '../router';
 import { Dialog, ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
-import { CAMPAIGN_STATE, DIFFICULTY, WEEKDAYS } from './awarenessWords';
+import { CAMPAIGN_STATE, DIFFICULTY, people, WEEKDAYS } from './awarenessWords';
 import { NewGroup } from './awarenessGroups';
 
 type Campaign = CampaignsT[number];
@@ -122,7 +122,7 @@ function NewCampaign({ groups, onDone }: { groups: GroupsT; onDone: () => void }
       dryRun,
     });
     setConfirming(false);
-    setDone(`${name} is planned: ${r.targets} people will get a message${dryRun ? ' (dry run: nothing is sent)' : ''}.`);
+    setDone(`${name} is planned: ${people(r.targets)} will get a message${dryRun ? ' (dry run: nothing is sent)' : ''}.`);
     setName('');
     setChosen([]);
     onDone();
@@ -152,7 +152,7 @@ function NewCampaign({ groups, onDone }: { groups: GroupsT; onDone: () => void }
           <option value="">Choose…</option>
           {groups.map((g) => (
             <option key={g.id} value={g.id}>
-              {g.name} ({g.members} people)
+              {g.name} ({people(g.members)})
             </option>
           ))}
         </select>
@@ -203,8 +203,8 @@ function NewCampaign({ groups, onDone }: { groups: GroupsT; onDone: () => void }
       </button>
       <Dialog title={`Create ${name || 'the campaign'}`} open={confirming} onClose={() => setConfirming(false)}>
         <p>
-          {target ? `${target.members} people in ${target.name}` : 'The group'} will each get one of {chosen.length} message{chosen.length === 1 ? '' : 's'}, at
-          random times between {when(instant(start))} and {when(instant(end))}, {from}–{to} in their own time zone.
+          {target ? `${people(target.members)} in ${target.name}` : 'The group'} will each get one of {chosen.length} message{chosen.length === 1 ? '' : 's'},
+          at random times between {when(instant(start))} and {when(instant(end))}, {from}–{to} in their own time zone.
         </p>
         {dryRun ? <p>Dry run: no message will actually be sent.</p> : <p>The messages go out through the clinic&apos;s mail relay as they fall due.</p>}
         <ErrorNote error={create.error} />

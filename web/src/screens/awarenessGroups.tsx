@@ -5,8 +5,9 @@
  */
 import { useState } from 'react';
 import { AwarenessGroup, AwarenessPeople, AwarenessSynced } from '../../../src/api/index.js';
-import { get, post } from '../api';
+import { get, post, postFile } from '../api';
 import { ErrorNote, useAction, useLoad } from '../ui';
+import { people as count } from './awarenessWords';
 
 export function NewGroup({ onDone }: { onDone: () => void }) {
   const people = useLoad(() => get(AwarenessPeople, '/api/awareness/people'), []);
@@ -23,6 +24,12 @@ export function NewGroup({ onDone }: { onDone: () => void }) {
     setChosen([]);
     onDone();
   });
+  const [staffFile, setStaffFile] = useState<File | null>(null);
+  const importFile = useAction(async () => {
+    const r = await postFile(AwarenessSynced, '/api/awareness/people/import', staffFile!, 'text/csv');
+    setSaid(`From the staff file: ${r.added} added, ${r.updated} updated.`);
+    people.reload();
+  });
   const sync = useAction(async () => {
     const r = await post(AwarenessSynced, '/api/awareness/people/sync');
     setSaid(`From the staff accounts: ${r.added} added, ${r.updated} updated.`);
@@ -38,7 +45,7 @@ export function NewGroup({ onDone }: { onDone: () => void }) {
       }}
     >
       <h2 id="new-group">New group</h2>
-      <ErrorNote error={people.error ?? create.error ?? sync.error} />
+      <ErrorNote error={people.error ?? create.error ?? sync.error ?? importFile.error} />
       {said ? <p role="status">{said}</p> : null}
       <label>
         Group name <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />
@@ -53,7 +60,7 @@ export function NewGroup({ onDone }: { onDone: () => void }) {
               checked={chosen.includes(d)}
               onChange={() => setChosen(chosen.includes(d) ? chosen.filter((x) => x !== d) : [...chosen, d])}
             />{' '}
-            {d} <span className="muted">({counts.get(d)} people)</span>
+            {d} <span className="muted">({count(counts.get(d) ?? 0)})</span>
           </label>
         ))}
       </fieldset>
@@ -63,6 +70,18 @@ export function NewGroup({ onDone }: { onDone: () => void }) {
         </button>
         <button type="button" disabled={sync.busy} onClick={() => void sync.run()}>
           Bring in the staff accounts
+        </button>
+      </div>
+      <p className="muted">
+        Or import a staff file: CSV with the columns email, first_name, last_name, department, position, time_zone (a file with the same addresses updates
+        them).
+      </p>
+      <div className="inline">
+        <label>
+          Staff file (CSV) <input type="file" accept=".csv,text/csv" onChange={(e) => setStaffFile(e.target.files?.[0] ?? null)} />
+        </label>
+        <button type="button" disabled={!staffFile || importFile.busy} onClick={() => void importFile.run()}>
+          Import the staff file
         </button>
       </div>
     </form>

@@ -41,7 +41,7 @@ export function Results({ campaignId, seesNames }: { campaignId?: string; seesNa
           </select>
         </label>
       ) : null}
-      {id && campaign ? <CampaignFigures id={id} name={campaign.name} seesNames={seesNames} /> : null}
+      {id && campaign ? <CampaignFigures id={id} name={campaign.name} dryRun={campaign.plan.dryRun} seesNames={seesNames} /> : null}
       <div className="card wide">
         <h2>Trend over the campaigns</h2>
         <ErrorNote error={trend.error} />
@@ -51,7 +51,7 @@ export function Results({ campaignId, seesNames }: { campaignId?: string; seesNa
   );
 }
 
-function CampaignFigures({ id, name, seesNames }: { id: string; name: string; seesNames: boolean }) {
+function CampaignFigures({ id, name, dryRun, seesNames }: { id: string; name: string; dryRun: boolean; seesNames: boolean }) {
   const results = useLoad(() => get(AwarenessResults, `/api/awareness/campaigns/${id}/results`), [id]);
   const departments = useLoad(() => get(AwarenessDepartments, `/api/awareness/campaigns/${id}/departments`), [id]);
   const people = useLoad(() => (seesNames ? get(AwarenessPeopleResults, `/api/awareness/campaigns/${id}/people`) : Promise.resolve(null)), [id, seesNames]);
@@ -63,7 +63,7 @@ function CampaignFigures({ id, name, seesNames }: { id: string; name: string; se
         <Loading when={results.loading} />
         {results.data ? (
           <ul className="figures">
-            {figureSentences(results.data).map((s) => (
+            {figureSentences(results.data, dryRun).map((s) => (
               <li key={s}>{s}</li>
             ))}
           </ul>

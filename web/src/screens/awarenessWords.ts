@@ -52,17 +52,26 @@ export function didWhat(p: {
   return s[0].toUpperCase() + s.slice(1);
 }
 
-/** The figures of a campaign as sentences. */
-export function figureSentences(r: AwarenessResults): string[] {
-  const base = r.delivered > 0 ? `${r.delivered} of ${r.sent} messages delivered` : `${r.sent} messages written (dry run: none delivered)`;
+/** The figures of a campaign as sentences (a dry run writes its messages without delivering them). */
+export function figureSentences(r: AwarenessResults, dryRun: boolean): string[] {
+  if (r.sent === 0) return ['Nothing has been sent yet.'];
+  const base =
+    r.delivered > 0
+      ? `${r.delivered} of ${r.sent} messages delivered`
+      : dryRun
+        ? `${r.sent} messages written (dry run: none delivered)`
+        : `${r.sent} messages sent, none delivered yet`;
   return [
     base,
     `${pct(r.phishProne)} clicked or typed something (scanner clicks excluded)`,
     `${pct(r.reportRate)} reported it`,
     r.medianMinutesToFirstReport === null ? 'Nobody has reported it yet' : `Median ${Math.round(r.medianMinutesToFirstReport)} minutes to the first report`,
     `${r.clickedByScanners} link visit${r.clickedByScanners === 1 ? '' : 's'} by mail scanners set apart`,
-    `${r.trained} ${r.trained === 1 ? 'person' : 'people'} passed the lesson afterwards`,
+    `${people(r.trained)} passed the lesson afterwards`,
   ];
 }
+
+/** "1 person", "3 people". */
+export const people = (n: number) => `${n} ${n === 1 ? 'person' : 'people'}`;
 
 export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
