@@ -116,3 +116,54 @@ export const AwarenessQueue = Type.Object({
   ),
 });
 export type AwarenessQueue = Static<typeof AwarenessQueue>;
+
+/** GET /api/awareness/reports/mine: what one has reported and what became of it. */
+export const AwarenessMyReports = Type.Array(AwarenessReport);
+export type AwarenessMyReports = Static<typeof AwarenessMyReports>;
+
+/** POST /api/awareness/reports/{id}/decision: how many reports of the same message were decided. */
+export const AwarenessDecided = Type.Object({ decided: Type.Integer() });
+
+const Group = Type.Object({ id: Type.String(), name: Type.String(), members: Type.Integer(), departments: Type.Array(Type.String()) });
+/** GET and POST /api/awareness/groups. */
+export const AwarenessGroups = Type.Array(Group);
+export type AwarenessGroups = Static<typeof AwarenessGroups>;
+export const AwarenessGroup = Group;
+
+/** POST /api/awareness/campaigns: the campaign made and how many people it will reach. */
+export const AwarenessCreated = Type.Object({ id: Type.String(), targets: Type.Integer() });
+
+/** GET /api/awareness/people (the awareness officer's): what the console uses of each person. */
+export const AwarenessPeople = Type.Array(Type.Object({ id: Type.String(), department: Type.String(), active: Type.Boolean() }));
+
+/** GET /api/awareness/templates: what the console shows of each template. */
+export const AwarenessTemplates = Type.Array(
+  Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    difficulty: Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)]),
+    subject: Type.String(),
+    fromName: Type.String(),
+    fromAddress: Type.String(),
+    lesson: Type.String(),
+    landingPage: Type.String(),
+    shipped: Type.Boolean(),
+  }),
+);
+export type AwarenessTemplates = Static<typeof AwarenessTemplates>;
+
+/** GET /api/awareness/lessons: the lessons (trusted HTML fragments shipped with Carewall) and their quizzes. */
+export const AwarenessLessons = Type.Array(
+  Type.Object({
+    id: Type.String(),
+    title: Type.String(),
+    minutes: Type.Number(),
+    html: Type.String(),
+    quiz: Type.Array(Type.Object({ question: Type.String(), choices: Type.Array(Type.String()), answer: Type.Integer(), why: Type.String() })),
+    course: Type.Optional(Type.Boolean()),
+  }),
+);
+export type AwarenessLessons = Static<typeof AwarenessLessons>;
+
+/** POST /api/awareness/people/sync and /import: how many people were added and updated. */
+export const AwarenessSynced = Type.Object({ added: Type.Integer(), updated: Type.Integer() });

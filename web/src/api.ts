@@ -52,6 +52,8 @@ function messageOf(body: unknown, status: number): string {
 interface Init {
   method?: string;
   body?: unknown;
+  /** A file sent as it is (a reported message), with its media type, instead of JSON. */
+  file?: { bytes: Blob; type: string };
 }
 
 /** The answer's body (JSON parsed, else its text), or an ApiError for an answer that is not 2xx. */
@@ -59,10 +61,11 @@ async function request(path: string, init: Init = {}): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json, application/fhir+json, text/plain' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (init.body !== undefined) headers['content-type'] = path.startsWith('/fhir') ? 'application/fhir+json' : 'application/json';
+  if (init.file) headers['content-type'] = init.file.type;
   const res = await fetch(path, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    method: init.method ?? (init.body === undefined && !init.file ? 'GET' : 'POST'),
     headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    body: init.file ? init.file.bytes : init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   activity.last = Date.now();
   if (res.status === 401 && token) {
@@ -93,6 +96,11 @@ export async function get<S extends TSchema>(shape: S, path: string): Promise<St
 /** A POST (with `body`, if any) whose answer is `shape`, checked. */
 export async function post<S extends TSchema>(shape: S, path: string, body?: unknown): Promise<Static<S>> {
   return checkShape(shape, await request(path, { method: 'POST', body }), routeOf(path));
+}
+
+/** A POST of a file as it is (`type` its media type), whose answer is `shape`, checked. */
+export async function postFile<S extends TSchema>(shape: S, path: string, bytes: Blob, type: string): Promise<Static<S>> {
+  return checkShape(shape, await request(path, { file: { bytes, type } }), routeOf(path));
 }
 
 /** A request whose answer the console does not use (204s, and answers it only waits for). */

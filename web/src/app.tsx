@@ -17,8 +17,16 @@ import { Releases } from './screens/equipment';
 import { EquipmentClasses } from './screens/equipmentAdmin';
 import { Fleet } from './screens/fleet';
 import { Rollouts } from './screens/rollouts';
+import { Campaigns } from './screens/awarenessCampaigns';
+import { Results } from './screens/awarenessResults';
+import { Lessons } from './screens/awarenessLessons';
+import { ReportedMail } from './screens/awarenessTriage';
+import { MyAwareness } from './screens/awarenessMine';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
+/** Every role: staff awareness (one's own history, reporting, lessons) is for everyone signed in. */
+const EVERYONE = [...CLINICAL, 'biomedical-engineer', 'privacy-officer', 'security-admin', 'awareness-officer', 'admin'];
+const AWARENESS_FIGURES = ['awareness-officer', 'admin', 'security-admin'];
 
 interface Section {
   to: string;
@@ -40,6 +48,11 @@ const SECTIONS: Section[] = [
   { to: '/equipment/releases', label: 'Equipment releases', roles: ['biomedical-engineer', 'security-admin'] },
   { to: '/equipment/rollouts', label: 'Rollouts', roles: ['biomedical-engineer', 'security-admin'] },
   { to: '/equipment/classes', label: 'Equipment classes', roles: ['admin', 'security-admin'] },
+  { to: '/awareness/campaigns', label: 'Phishing campaigns', roles: AWARENESS_FIGURES },
+  { to: '/awareness/results', label: 'Awareness results', roles: AWARENESS_FIGURES },
+  { to: '/awareness/reported', label: 'Reported mail', roles: ['security-admin', 'awareness-officer'] },
+  { to: '/awareness/me', label: 'My awareness', roles: EVERYONE },
+  { to: '/awareness/lessons', label: 'Lessons', roles: EVERYONE },
 ];
 
 export function App() {
@@ -114,7 +127,21 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
   if (chart) return <Chart id={chart[1]} me={me} />;
   const caseMatch = /^\/privacy\/cases\/([A-Za-z0-9\-.]+)$/.exec(path);
   if (caseMatch) return <Cases caseId={caseMatch[1]} />;
+  const results = /^\/awareness\/results\/([A-Za-z0-9-]+)$/.exec(path);
+  if (results) return <Results campaignId={results[1]} seesNames={me.roles.includes('awareness-officer')} />;
+  const lesson = /^\/awareness\/lessons\/([a-z0-9-]+)$/.exec(path);
+  if (lesson) return <Lessons lessonId={lesson[1]} />;
   switch (path) {
+    case '/awareness/campaigns':
+      return <Campaigns canManage={me.roles.includes('awareness-officer')} />;
+    case '/awareness/results':
+      return <Results seesNames={me.roles.includes('awareness-officer')} />;
+    case '/awareness/reported':
+      return <ReportedMail />;
+    case '/awareness/me':
+      return <MyAwareness />;
+    case '/awareness/lessons':
+      return <Lessons />;
     case '/patients':
       return <MyPatients />;
     case '/privacy/break-glass':
