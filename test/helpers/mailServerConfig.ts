@@ -135,6 +135,8 @@ ${ssl.join('\n')}
 # Plain-text login on loopback is accepted (with or without STARTTLS): these are test mailboxes.
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# A wrong password is answered at once (Dovecot waits 2 s by default, against guessing): tests try one on purpose.
+auth_failure_delay = 0
 mail_uid = mail
 mail_gid = mail
 first_valid_uid = 1

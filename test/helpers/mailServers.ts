@@ -19,8 +19,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { until } from './poll.ts';
-import { dirs, dovecotConf, postfixMain, postfixMaster, recipientTable, reportAcl, type MailLayout } from './mailServerConfig.ts';
+import { until } from './poll.js';
+import { dirs, dovecotConf, postfixMain, postfixMaster, recipientTable, reportAcl, type MailLayout } from './mailServerConfig.js';
 
 const run = promisify(execFile);
 
@@ -40,6 +40,8 @@ export interface MailServers {
   report: MailAccount;
   /** The shared folder every user may MOVE a message into (and not read), as seen over IMAP. */
   reportFolder: string;
+  /** The temporary folder holding both daemons' configuration, queue, mail and logs (removed by stop()). */
+  folder: string;
   /** Both daemons' logs so far, for a failing test's message. */
   logs(): string;
   stop(): Promise<void>;
@@ -274,6 +276,7 @@ export async function startMailServers(options: MailServerOptions): Promise<Mail
       users,
       report,
       reportFolder: 'Public/Report',
+      folder: root,
       logs,
       stop,
     };
