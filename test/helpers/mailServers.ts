@@ -154,18 +154,40 @@ async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
  * Starts `command` under a watchdog: `sh` keeps the pipe from this process as fd 3 and runs the
  * daemon with stdin from /dev/null; a background `cat` reads fd 3 until end of file, which comes
  * when stop() closes it or when this process dies, and then sends the daemon SIGTERM. The watchdog
- * exits when the daemon has exited.
+ * exits once both the daemon and the `cat` are done; given `cleanup`, it then removes that folder,
+ * so that a test process that died leaves no files behind either (a daemon that failed on its own
+ * leaves its logs until stop(), for the error message).
  */
-function watched(command: string[], log: string[]): ChildProcess {
-  const script = 'exec 3<&0 </dev/null; "$@" & child=$!; { cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null; } & wait "$child"';
-  const child = spawn('sh', ['-c', script, 'watchdog', ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const keep = (chunk: Buffer) => void log.push(chunk.toString('utf8'));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return child;
+interface Watched {
+  process: ChildProcess;
+  /** The daemon's exit status once it has exited (the watchdog says so on stderr). */
+  daemonExit(): number | undefined;
 }
 
-async function stopWatched(child: ChildProcess): Promise<void> {
+function watched(command: string[], log: string[], cleanup = ''): Watched {
+  const script = [
+    'cleanup=$1; shift; exec 3<&0 </dev/null',
+    '"$@" & child=$!',
+    '{ cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null; } &',
+    // In a subshell: with this process gone, the write raises SIGPIPE, which must not end the watchdog before its cleanup.
+    'wait "$child"; rc=$?; (echo "watchdog: daemon exited $rc" >&2)',
+    'wait',
+    'if [ -n "$cleanup" ]; then rm -rf -- "$cleanup"; fi; exit $rc',
+  ].join('\n');
+  const child = spawn('sh', ['-c', script, 'watchdog', cleanup, ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let exit: number | undefined;
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    const said = /watchdog: daemon exited (\d+)/.exec(text);
+    if (said) exit = Number(said[1]);
+    log.push(text);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { process: child, daemonExit: () => exit };
+}
+
+async function stopWatched({ process: child }: Watched): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stdin?.end();
@@ -183,7 +205,7 @@ export async function startMailServers(options: MailServerOptions): Promise<Mail
   fs.chmodSync(root, 0o711);
   const d = dirs(root);
   const output: string[] = [];
-  const children: ChildProcess[] = [];
+  const children: Watched[] = [];
   const readLog = (name: string) => {
     try {
       return fs.readFileSync(path.join(root, name), 'utf8');
@@ -228,12 +250,13 @@ export async function startMailServers(options: MailServerOptions): Promise<Mail
     for (const p of [d.mail, d.publicMail, path.join(d.publicMail, '.Report')]) fs.chownSync(p, mail.uid, mail.gid);
     for (const sub of ['cur', 'new', 'tmp', 'dovecot-acl']) fs.chownSync(path.join(d.publicMail, '.Report', sub), mail.uid, mail.gid);
 
-    children.push(watched([DOVECOT, '-F', '-c', path.join(d.dovecot, 'dovecot.conf')], output));
+    // Dovecot is stopped last (and takes longest, about a second): its watchdog removes the folder.
+    children.push(watched([DOVECOT, '-F', '-c', path.join(d.dovecot, 'dovecot.conf')], output, root));
     const dovecot = children[0]!;
     await until(
       () => `Dovecot to greet on 127.0.0.1:${imapPort}\n${logs()}`,
       async () => {
-        if (dovecot.exitCode !== null) throw new Error(`Dovecot exited (${dovecot.exitCode}) before greeting\n${logs()}`);
+        if (dovecot.daemonExit() !== undefined) throw new Error(`Dovecot exited (${dovecot.daemonExit()}) before greeting\n${logs()}`);
         return (await greeting(imapPort))?.startsWith('* OK') ?? false;
       },
     );
@@ -264,7 +287,7 @@ export async function startMailServers(options: MailServerOptions): Promise<Mail
     await until(
       () => `Postfix to greet on 127.0.0.1:${smtpPort}\n${logs()}`,
       async () => {
-        if (postfix.exitCode !== null) throw new Error(`Postfix exited (${postfix.exitCode}) before greeting\n${logs()}`);
+        if (postfix.daemonExit() !== undefined) throw new Error(`Postfix exited (${postfix.daemonExit()}) before greeting\n${logs()}`);
         return (await greeting(smtpPort))?.startsWith('220 ') ?? false;
       },
     );
