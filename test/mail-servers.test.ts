@@ -181,3 +181,38 @@ test('stop() ends both daemons and removes their folder', async () => {
     assert.ok(refused, `nothing answers on ${port} any more`);
   }
 });
+
+async function listening(): Promise<net.Server> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+test('a port taken between choosing it and binding it: started again on new ports', async () => {
+  const taken = await listening();
+  const busy = (taken.address() as net.AddressInfo).port;
+  // A port free now for the other daemon: listened on, then let go.
+  const spare = await listening();
+  const free = (spare.address() as net.AddressInfo).port;
+  await new Promise((resolve) => spare.close(resolve));
+  try {
+    for (const firstPorts of [
+      { smtp: busy, imap: free },
+      { smtp: free, imap: busy },
+    ]) {
+      const servers = await startMailServers({ domain: 'ports.test', mailboxes: ['finn'], tls: false, firstPorts });
+      try {
+        assert.notEqual(servers.smtp.port, busy);
+        assert.notEqual(servers.imap.port, busy);
+        const info = await nodemailer
+          .createTransport({ host: servers.smtp.host, port: servers.smtp.port, secure: false, ignoreTLS: true })
+          .sendMail({ from: 'it@ports.test', to: servers.users[0]!.address, subject: 'ports', text: 'x' });
+        assert.deepEqual(info.accepted, [servers.users[0]!.address]);
+      } finally {
+        await servers.stop();
+      }
+    }
+  } finally {
+    taken.close();
+  }
+});

@@ -19,6 +19,8 @@ export interface MailLayout {
   tls?: { cert: string; key: string };
   /** The Dovecot user whose mailbox is the shared Report folder's reader. */
   reportUser: string;
+  /** A random word both greetings carry: readiness is this instance answering, not whatever took the port. */
+  instance: string;
 }
 
 export const dirs = (root: string) => ({
@@ -71,7 +73,7 @@ export function postfixMain(l: MailLayout): string {
     // An unknown mailbox is refused at RCPT (550, "User unknown"): the sender learns it at once, as a bounce.
     `smtpd_recipient_restrictions = reject_unlisted_recipient, ${l.requireAuth ? 'permit_sasl_authenticated, reject' : 'permit_mynetworks, reject'}`,
     ...tls,
-    `smtpd_banner = $myhostname ESMTP carewall-test`,
+    `smtpd_banner = $myhostname ESMTP carewall-test ${l.instance}`,
     `biff = no`,
     `append_dot_mydomain = no`,
     `delay_warning_time = 0`,
@@ -130,6 +132,7 @@ base_dir = ${d.dovecotRun}
 state_dir = ${path.join(d.dovecot, 'state')}
 log_path = ${path.join(l.root, 'dovecot.log')}
 protocols = imap lmtp
+login_greeting = carewall-test ${l.instance}
 listen = 127.0.0.1
 ${ssl.join('\n')}
 # Plain-text login on loopback is accepted (with or without STARTTLS): these are test mailboxes.

@@ -55,6 +55,8 @@ export interface MailServerOptions {
   requireAuth?: boolean;
   /** Offer STARTTLS on SMTP and IMAP with a self-signed certificate made here. Default true. */
   tls?: boolean;
+  /** Ports to try first instead of free ones (for proving that a taken port is retried on new ones). */
+  firstPorts?: { smtp: number; imap: number };
 }
 
 const MASTER = '/usr/lib/postfix/sbin/master';
@@ -81,8 +83,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The first line a server sends on connecting, or undefined if nothing listens (yet). */
-function greeting(port: number): Promise<string | undefined> {
+/** The first line a server sends on connecting (with `connectOnly`, '' once connected), or undefined if nothing listens (yet). */
+function greeting(port: number, connectOnly = false): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let data = '';
@@ -92,6 +94,7 @@ function greeting(port: number): Promise<string | undefined> {
     };
     socket.setTimeout(2000, () => done(undefined));
     socket.on('error', () => done(undefined));
+    if (connectOnly) socket.on('connect', () => done(''));
     socket.on('data', (chunk) => {
       data += chunk.toString('latin1');
       const end = data.indexOf('\n');
@@ -196,6 +199,17 @@ async function stopWatched({ process: child }: Watched): Promise<void> {
 
 export async function startMailServers(options: MailServerOptions): Promise<MailServers> {
   checkPrerequisites();
+  // A port found free may be taken by another process before the daemon binds it: then again, on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, attempt === 1 ? options.firstPorts : undefined);
+    } catch (error) {
+      if (attempt === 3 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(options: MailServerOptions, ports?: { smtp: number; imap: number }): Promise<MailServers> {
   const { domain, mailboxes } = options;
   if (!/^[a-z0-9.-]+$/i.test(domain) || mailboxes.some((m) => !/^[a-z0-9._-]+$/i.test(m)))
     throw new Error('mail servers: plain ASCII domain and local parts only');
@@ -225,11 +239,12 @@ export async function startMailServers(options: MailServerOptions): Promise<Mail
     const postfixUser = ids('postfix');
     const dovecotUser = ids('dovecot');
     const tls = options.tls === false ? undefined : await selfSigned(root);
-    const [smtpPort, imapPort] = [await freePort(), await freePort()];
+    const [smtpPort, imapPort] = ports ? [ports.smtp, ports.imap] : [await freePort(), await freePort()];
     const users = mailboxes.map((local) => ({ address: `${local}@${domain}`, password: password() }));
     const report = { address: `${REPORT_LOCAL}@${domain}`, password: password() };
     const sender = { address: `${SENDER_LOCAL}@${domain}`, password: password() };
-    const layout: MailLayout = { root, domain, smtpPort, imapPort, requireAuth, tls, reportUser: report.address };
+    const instance = randomBytes(6).toString('hex');
+    const layout: MailLayout = { root, domain, smtpPort, imapPort, requireAuth, tls, reportUser: report.address, instance };
 
     // Dovecot: configuration, the passwd-file (readable by the auth process's group only), and the
     // shared Report folder with its ACL, all owned by `mail` like every mailbox.
@@ -257,7 +272,7 @@ export async function startMailServers(options: MailServerOptions): Promise<Mail
       () => `Dovecot to greet on 127.0.0.1:${imapPort}\n${logs()}`,
       async () => {
         if (dovecot.daemonExit() !== undefined) throw new Error(`Dovecot exited (${dovecot.daemonExit()}) before greeting\n${logs()}`);
-        return (await greeting(imapPort))?.startsWith('* OK') ?? false;
+        return (await greeting(imapPort))?.includes(instance) ?? false;
       },
     );
 
@@ -287,8 +302,12 @@ export async function startMailServers(options: MailServerOptions): Promise<Mail
     await until(
       () => `Postfix to greet on 127.0.0.1:${smtpPort}\n${logs()}`,
       async () => {
-        if (postfix.daemonExit() !== undefined) throw new Error(`Postfix exited (${postfix.daemonExit()}) before greeting\n${logs()}`);
-        return (await greeting(smtpPort))?.startsWith('220 ') ?? false;
+        if (postfix.daemonExit() !== undefined) {
+          // The master's own complaints go to syslog only (its log file needs postlogd, which it starts later): a taken port is recognised here.
+          const taken = (await greeting(smtpPort, true)) !== undefined ? ` (127.0.0.1:${smtpPort}: Address already in use)` : '';
+          throw new Error(`Postfix exited (${postfix.daemonExit()}) before greeting${taken}\n${logs()}`);
+        }
+        return (await greeting(smtpPort))?.startsWith(`220 mx.${domain} ESMTP carewall-test ${instance}`) ?? false;
       },
     );
 
