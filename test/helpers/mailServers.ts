@@ -7,7 +7,8 @@
  *
  * Both daemons run in the foreground as children of a small watchdog shell that holds the read end
  * of a pipe from this process: when this process ends in any way (even SIGKILL), the pipe closes and
- * the watchdog terminates its daemon, so a crashed test leaves no mail server behind.
+ * the watchdog terminates its daemon (and Dovecot's removes the folder), so a crashed test leaves no
+ * mail server and no files behind. Startup takes about 0.2 s; stop() about 1 s (Dovecot's shutdown).
  *
  * Runs as root (as CI does): Postfix's master and Dovecot drop privileges themselves (to the
  * `postfix`, `dovecot`, `dovenull` users their packages create, and `mail` for mailboxes).
