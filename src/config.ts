@@ -40,9 +40,14 @@ export interface Settings {
   awareness?: AwarenessSettings;
 }
 
+/**
+ * carewall.json's `awareness` object as written: the awareness capability reads and checks it
+ * (src/awareness/settings.ts), at start and for `carewall awareness triage`.
+ */
 export interface AwarenessSettings {
   /** The clinic's own and its suppliers' mail domains: what triage of reported mail protects against imitation. */
   domains?: string[];
+  [setting: string]: unknown;
 }
 
 export interface AuditSettings {
@@ -117,7 +122,6 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
     access: checkAccessSettings({ ...DEFAULT_ACCESS, ...stored.access }),
     ...(stored.publicUrl !== undefined ? { publicUrl: checkPublicUrl(stored.publicUrl) } : {}),
     audit: checkAuditSettings({ ...DEFAULT_AUDIT, ...stored.audit }),
-    ...(stored.awareness !== undefined ? { awareness: checkAwarenessSettings(stored.awareness) } : {}),
     dataDir: path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
   };
@@ -141,18 +145,6 @@ export function checkPublicUrl(value: unknown): string {
     throw new Error(`${SETTINGS_FILE}: publicUrl must be the server's absolute http(s) address, without query or fragment (https://carewall.example.org)`);
   }
   return url.toString().replace(/\/+$/, '');
-}
-
-export function checkAwarenessSettings(a: unknown): AwarenessSettings {
-  const domains = (a as AwarenessSettings | null)?.domains;
-  if (
-    !a ||
-    typeof a !== 'object' ||
-    (domains !== undefined && (!Array.isArray(domains) || domains.some((d) => typeof d !== 'string' || !/^[a-z0-9.-]+\.[a-z0-9-]+$/i.test(d))))
-  ) {
-    throw new Error(`${SETTINGS_FILE}: awareness.domains must be a list of domain names (["stmarys-clinic.org"])`);
-  }
-  return domains === undefined ? {} : { domains: domains.map((d) => d.toLowerCase()) };
 }
 
 export function checkAuditSettings(a: AuditSettings): AuditSettings {

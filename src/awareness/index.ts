@@ -41,3 +41,4 @@ export type { MailTransport, OutgoingMessage, SendOutcome } from './sending.js';
 export { judgeClicks, machineAgent, scannerRanges } from './automatic.js';
 export { sendingTimes, businessIntervals } from './schedule.js';
 export { staffDirectory, type DirectorySources } from './directory.js';
+export { awarenessSettings, type AwarenessSettings } from './settings.js';

@@ -14,7 +14,17 @@ import { cancelCampaign, createCampaign, getCampaign, listCampaigns, type Campai
 import { Catalogue } from './catalogue.js';
 import { byDepartment, outcomes, summarise, toCsv, type CampaignResults, type Outcome } from './figures.js';
 import { pollReportMailbox } from './mailbox.js';
-import { createGroup, listGroups, listPeople, personByUsername, readStaffCsv, upsertPeople, type GroupInput, type StaffEntry } from './people.js';
+import {
+  createGroup,
+  listGroups,
+  listPeople,
+  personByEmail,
+  personByUsername,
+  readStaffCsv,
+  upsertPeople,
+  type GroupInput,
+  type StaffEntry,
+} from './people.js';
 import { clusters, decide, intake, reportsOf, searchReports, type IntakeDeps, type ReportAnswer, type ReportOutcome } from './reports.js';
 import { sendDue, smtpTransport, type MailTransport } from './sending.js';
 import { awarenessSettings, type AwarenessSettings } from './settings.js';
@@ -295,7 +305,9 @@ export class AwarenessService {
   /** Reads the report mailbox once (the server's job calls it). */
   async pollMailbox(at: () => Date = () => new Date()): Promise<number> {
     if (!this.config.reportMailbox) return 0;
-    return pollReportMailbox(this.config.reportMailbox, async (reporter, raw) => {
+    return pollReportMailbox(this.config.reportMailbox, async (address, raw) => {
+      // Reports by mail are kept under the reporter's account when they have one (their own page shows them).
+      const reporter = (await personByEmail(this.deps.db, address))?.username ?? address;
       const answer = await intake(this.intakeDeps(), reporter, raw, 'mailbox', at());
       await this.deps.audit({
         action: 'awareness.report',

@@ -28,6 +28,11 @@ export interface MailboxSettings {
   verifyCertificate: boolean;
   /** Seconds between looks into the mailbox. */
   pollSeconds: number;
+  /**
+   * A shared folder staff move suspicious messages into (Dovecot's public namespace, e.g.
+   * "Public/Report"), read besides the INBOX where forwarded reports arrive.
+   */
+  sharedFolder?: string;
 }
 
 export interface AwarenessSettings {
@@ -59,6 +64,8 @@ export function awarenessSettings(settings: Settings, env: NodeJS.ProcessEnv = p
     if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) fail(`${k} must be a list of strings`);
     return v as string[];
   };
+  const domains = strings('domains');
+  if (domains.some((d) => !/^[a-z0-9.-]+\.[a-z0-9-]+$/i.test(d))) fail('domains must be a list of domain names (["stmarys-clinic.org"])');
   const timeZone = raw.timeZone ?? 'UTC';
   if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) fail('timeZone must be a time zone such as Europe/Berlin');
   const sendPerMinute = raw.sendPerMinute ?? 60;
@@ -67,7 +74,7 @@ export function awarenessSettings(settings: Settings, env: NodeJS.ProcessEnv = p
   if (trackingUrl !== undefined && (typeof trackingUrl !== 'string' || !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(trackingUrl)))
     fail('trackingUrl must be an http(s) address');
   return {
-    domains: strings('domains').map((d) => d.toLowerCase()),
+    domains: domains.map((d) => d.toLowerCase()),
     timeZone: timeZone as string,
     ...(trackingUrl ? { trackingUrl: (trackingUrl as string).replace(/\/+$/, '') } : {}),
     ...(raw.smtp !== undefined ? { smtp: smtp(raw.smtp, env, fail) } : {}),
@@ -106,6 +113,7 @@ function mailbox(value: unknown, env: NodeJS.ProcessEnv, fail: (w: string) => ne
   const v = value as Record<string, unknown>;
   const { host, port } = endpoint(v, 'reportMailbox', fail);
   if (typeof v.user !== 'string' || !v.user) fail('reportMailbox.user is required');
+  if (v.sharedFolder !== undefined && (typeof v.sharedFolder !== 'string' || !v.sharedFolder)) fail('reportMailbox.sharedFolder must be a folder name');
   const poll = v.pollSeconds ?? 60;
   if (typeof poll !== 'number' || !Number.isInteger(poll) || poll < 5) fail('reportMailbox.pollSeconds must be a whole number of at least 5');
   return {
@@ -116,5 +124,6 @@ function mailbox(value: unknown, env: NodeJS.ProcessEnv, fail: (w: string) => ne
     password: env.CAREWALL_REPORT_MAILBOX_PASSWORD,
     verifyCertificate: (v.verifyCertificate as boolean | undefined) ?? true,
     pollSeconds: poll as number,
+    ...(v.sharedFolder ? { sharedFolder: v.sharedFolder as string } : {}),
   };
 }

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { triageMessage, NotAMailMessage } from '../awareness/index.js';
+import { awarenessSettings, triageMessage, NotAMailMessage } from '../awareness/index.js';
 import { DEFAULT_DATA_DIR, loadSettings } from '../config.js';
 import type { CommandContext } from './context.js';
 import { resolvePath } from './io.js';
@@ -40,7 +40,7 @@ export function registerAwarenessCommand(program: Command, ctx: CommandContext):
     .option('--data-dir <dir>', 'data folder whose carewall.json gives awareness.domains', DEFAULT_DATA_DIR)
     .addHelpText('after', '\nReads only the file and carewall.json: no database, no running server needed. DNS lookups give up after a few seconds.')
     .action(async (opts: { eml: string; json?: boolean; domains?: string[]; dataDir: string }) => {
-      const domains = opts.domains ?? loadSettings(resolvePath(io, opts.dataDir), io.env).awareness?.domains ?? [];
+      const domains = opts.domains ?? awarenessSettings(loadSettings(resolvePath(io, opts.dataDir), io.env), io.env).domains;
       let raw: Buffer;
       try {
         const file = resolvePath(io, opts.eml);

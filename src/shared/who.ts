@@ -3,7 +3,18 @@
  * every capability (records, access, identity, audit...), so it belongs to none of them.
  */
 
-export const ROLES = ['physician', 'nurse', 'receptionist', 'billing', 'lab', 'biomedical-engineer', 'privacy-officer', 'security-admin', 'awareness-officer', 'admin'] as const;
+export const ROLES = [
+  'physician',
+  'nurse',
+  'receptionist',
+  'billing',
+  'lab',
+  'biomedical-engineer',
+  'privacy-officer',
+  'security-admin',
+  'awareness-officer',
+  'admin',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: unknown): value is Role {

@@ -5,7 +5,18 @@ import { AccountCreated, AccountList, Explanation, SecondFactorReset, type NewAc
 import { fhirCreate, fhirSearch, get, nameOf, post, send } from '../api';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
-const ROLES = ['physician', 'nurse', 'receptionist', 'billing', 'lab', 'biomedical-engineer', 'privacy-officer', 'security-admin', 'awareness-officer', 'admin'];
+const ROLES = [
+  'physician',
+  'nurse',
+  'receptionist',
+  'billing',
+  'lab',
+  'biomedical-engineer',
+  'privacy-officer',
+  'security-admin',
+  'awareness-officer',
+  'admin',
+];
 
 /** The otpauth URI as a QR code to scan, and as text for typing in. */
 function Enrolment({ username, uri }: { username: string; uri: string }) {

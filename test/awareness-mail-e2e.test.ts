@@ -1,0 +1,219 @@
+/**
+ * Staff awareness end to end with the clinic's real parts (issue 26): a campaign to a group of 20
+ * sent through Debian's Postfix (STARTTLS, AUTH) into 20 Dovecot mailboxes; a person's Chromium
+ * reads the message (the pixel), clicks, lands on the lesson and passes the quiz; another moves the
+ * message into the shared report folder and the server, reading it over IMAP, credits her; a
+ * third forwards it as an attachment to the report address; a mail scanner fetches a fourth's link
+ * and is set apart; the figures show each. Deliveries pass Postfix's queue: arrival is polled for.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import { simpleParser } from 'mailparser';
+import nodemailer from 'nodemailer';
+import type { Browser } from 'playwright-core';
+import { launch } from './helpers/browser.js';
+import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { startMailServers, type MailAccount, type MailServers } from './helpers/mailServers.js';
+import { until } from './helpers/poll.js';
+
+const DOMAIN = 'clinic.test';
+const PEOPLE = Array.from({ length: 20 }, (_, i) => `staff${String(i + 1).padStart(2, '0')}`);
+// What a member of staff's browser says it is. Chromium run headless says "HeadlessChrome", which
+// the click judgement counts as a sign of a machine; the person here is not one.
+const DESKTOP = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+describe('a campaign through Postfix into Dovecot, read in Chromium, reported over IMAP', () => {
+  let mail: MailServers;
+  let s: TestServer;
+  let browser: Browser;
+  let campaign = '';
+  let officer = '';
+  const imap = async (account: MailAccount) => {
+    const client = new ImapFlow({
+      host: mail.imap.host,
+      port: mail.imap.port,
+      secure: false,
+      tls: { ca: mail.ca },
+      auth: { user: account.address, pass: account.password },
+      logger: false,
+    });
+    await client.connect();
+    return client;
+  };
+  /** The simulation in `account`'s INBOX, polled for until it has arrived. */
+  const inbox = async (account: MailAccount): Promise<{ uid: number; source: Buffer }> => {
+    const client = await imap(account);
+    try {
+      let found: { uid: number; source: Buffer } | undefined;
+      await until(
+        () => `the simulation to arrive for ${account.address}\n${mail.logs().slice(-2000)}`,
+        async () => {
+          await client.mailboxOpen('INBOX');
+          for await (const m of client.fetch('1:*', { source: true, uid: true })) if (m.source) found = { uid: m.uid, source: m.source };
+          await client.mailboxClose();
+          return found !== undefined;
+        },
+        { tries: 150, every: 100 },
+      );
+      return found!;
+    } finally {
+      await client.logout();
+    }
+  };
+  const account = (local: string) => mail.users.find((u) => u.address === `${local}@${DOMAIN}`)!;
+  const results = async () => (await call(s.url, 'GET', `/api/awareness/campaigns/${campaign}/results`, { token: officer })).body;
+
+  before(async () => {
+    mail = await startMailServers({ domain: DOMAIN, mailboxes: PEOPLE, requireAuth: true });
+    process.env.CAREWALL_SMTP_PASSWORD = mail.smtp.pass;
+    process.env.CAREWALL_REPORT_MAILBOX_PASSWORD = mail.report.password;
+    s = await startTestServer({
+      awareness: {
+        domains: [DOMAIN],
+        timeZone: 'Europe/Berlin',
+        sendPerMinute: 100,
+        // The test's relay has a self-signed certificate: TLS is required, the certificate not checked.
+        smtp: { host: mail.smtp.host, port: mail.smtp.port, user: mail.smtp.user, requireTls: true, verifyCertificate: false },
+        reportMailbox: {
+          host: mail.imap.host,
+          port: mail.imap.port,
+          secure: false,
+          user: mail.report.address,
+          verifyCertificate: false,
+          sharedFolder: mail.reportFolder,
+        },
+      },
+    } as never);
+    delete process.env.CAREWALL_SMTP_PASSWORD;
+    delete process.env.CAREWALL_REPORT_MAILBOX_PASSWORD;
+    officer = await s.login(['awareness-officer'], 'awareness-olga');
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await s?.close();
+    await mail?.stop();
+  });
+
+  test('twenty people, twenty real mailboxes', async () => {
+    const csv = [
+      'email,first_name,last_name,department,time_zone',
+      ...PEOPLE.map((p, i) => `${p}@${DOMAIN},Staff,Member ${i + 1},${i < 10 ? 'Ward A' : 'Ward B'},Europe/Berlin`),
+    ].join('\n');
+    const imported = await call(s.url, 'POST', '/api/awareness/people/import', { token: officer, raw: csv, headers: { 'content-type': 'text/csv' } });
+    assert.equal(imported.status, 200, JSON.stringify(imported.body));
+    const group = await call(s.url, 'POST', '/api/awareness/groups', {
+      token: officer,
+      body: { name: 'Wards', departments: ['Ward A', 'Ward B'] },
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(group.body.members, 20);
+    const created = await call(s.url, 'POST', '/api/awareness/campaigns', {
+      token: officer,
+      body: {
+        name: 'Lab results',
+        group: group.body.id,
+        templates: ['lab-result-ready'],
+        window: { start: '2026-11-30T00:00:00Z', end: '2026-12-02T00:00:00Z' },
+        landingPage: false,
+      },
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    campaign = created.body.id;
+    assert.equal(await s.cw.awareness.sendDue(new Date('2026-12-02T00:00:00Z')), 20);
+    for (const p of PEOPLE) await inbox(account(p));
+    const r = await results();
+    assert.equal(r.sent, 20);
+    assert.equal(r.delivered, 20);
+  });
+
+  test('a person reads the message in Chromium, clicks, lands on the lesson and passes the quiz', async () => {
+    const message = await inbox(account('staff01'));
+    const html = (await simpleParser(message.source)).html;
+    assert.ok(typeof html === 'string', 'the message has an HTML part');
+    const context = await browser.newContext({ userAgent: DESKTOP });
+    try {
+      const page = await context.newPage();
+      // The mail client shows the message: its pixel is fetched.
+      await page.setContent(html, { waitUntil: 'load' });
+      await until('the pixel to be fetched', async () => (await results()).opened >= 1);
+      await page.locator('a[href*="/aw/c/"]').first().click();
+      await page.waitForURL(/\/aw\/l\//);
+      await page.getByRole('heading', { name: 'This was a simulated phishing message' }).waitFor();
+      const lessonId = (await s.cw.awareness.catalogue.template('lab-result-ready'))!.lesson;
+      const lesson = s.cw.awareness.lessons().find((l) => l.id === lessonId)!;
+      for (const [i, q] of lesson.quiz.entries()) await page.locator(`#q${i}c${q.answer}`).check();
+      await page.getByRole('button', { name: 'Check my answers' }).click();
+      await page.getByText('Well done: you passed.').waitFor();
+    } finally {
+      await context.close();
+    }
+    const r = await results();
+    assert.equal(r.clicked, 1);
+    assert.equal(r.trained, 1);
+  });
+
+  test('one moves it into the shared report folder, another forwards it as an attachment: both credited over IMAP', async () => {
+    const mover = account('staff02');
+    const client = await imap(mover);
+    try {
+      const message = await inbox(mover);
+      await client.mailboxOpen('INBOX');
+      assert.ok(await client.messageMove(String(message.uid), mail.reportFolder, { uid: true }));
+    } finally {
+      await client.logout();
+    }
+    const forwarder = account('staff03');
+    const original = await inbox(forwarder);
+    const transport = nodemailer.createTransport({
+      host: mail.smtp.host,
+      port: mail.smtp.port,
+      secure: false,
+      requireTLS: true,
+      tls: { ca: mail.ca },
+      auth: { user: mail.smtp.user!, pass: mail.smtp.pass! },
+    });
+    await transport.sendMail({
+      from: forwarder.address,
+      to: mail.report.address,
+      subject: 'Suspicious message',
+      text: 'This looks wrong.',
+      attachments: [{ filename: 'suspicious.eml', content: original.source, contentType: 'message/rfc822' }],
+    });
+    transport.close();
+    await until(
+      () => `both reports read from the report mailbox\n${mail.logs().slice(-2000)}`,
+      async () => {
+        await s.cw.awareness.pollMailbox();
+        return (await results()).reported >= 2;
+      },
+      { tries: 100, every: 100 },
+    );
+    const people = (await call(s.url, 'GET', `/api/awareness/campaigns/${campaign}/people`, { token: officer })).body as Array<{
+      person: { email: string };
+      reported: boolean;
+    }>;
+    assert.deepEqual(
+      people
+        .filter((p) => p.reported)
+        .map((p) => p.person.email)
+        .sort(),
+      [mover.address, forwarder.address],
+    );
+  });
+
+  test("a mail scanner's fetch of a link is recorded as automatic; the figures show all of it", async () => {
+    const message = String((await simpleParser((await inbox(account('staff04'))).source)).html);
+    const link = /href="https?:\/\/[^/"]+(\/aw\/c\/[A-Za-z0-9_-]{43})"/.exec(message)![1];
+    await call(s.url, 'GET', link, { headers: { 'user-agent': 'Mozilla/5.0 (compatible; Barracuda Sentinel (EE))' } });
+    const r = await results();
+    assert.deepEqual(
+      { sent: r.sent, delivered: r.delivered, clicked: r.clicked, clickedByScanners: r.clickedByScanners, reported: r.reported, trained: r.trained },
+      { sent: 20, delivered: 20, clicked: 1, clickedByScanners: 1, reported: 2, trained: 1 },
+    );
+    assert.equal(r.phishProne, 0.05);
+    assert.equal(r.reportRate, 0.1);
+  });
+});
