@@ -29,6 +29,7 @@ describe('a campaign through Postfix into Dovecot, read in Chromium, reported ov
   let browser: Browser;
   let campaign = '';
   let officer = '';
+  let security = '';
   const imap = async (account: MailAccount) => {
     const client = new ImapFlow({
       host: mail.imap.host,
@@ -68,6 +69,7 @@ describe('a campaign through Postfix into Dovecot, read in Chromium, reported ov
     mail = await startMailServers({ domain: DOMAIN, mailboxes: PEOPLE, requireAuth: true });
     process.env.CAREWALL_SMTP_PASSWORD = mail.smtp.pass;
     process.env.CAREWALL_REPORT_MAILBOX_PASSWORD = mail.report.password;
+    process.env.CAREWALL_MAILBOX_SEARCH_PASSWORD = mail.master.password;
     s = await startTestServer({
       awareness: {
         domains: [DOMAIN],
@@ -83,11 +85,14 @@ describe('a campaign through Postfix into Dovecot, read in Chromium, reported ov
           verifyCertificate: false,
           sharedFolder: mail.reportFolder,
         },
+        mailboxSearch: { host: mail.imap.host, port: mail.imap.port, secure: false, masterUser: mail.master.user, verifyCertificate: false },
       },
     } as never);
     delete process.env.CAREWALL_SMTP_PASSWORD;
     delete process.env.CAREWALL_REPORT_MAILBOX_PASSWORD;
+    delete process.env.CAREWALL_MAILBOX_SEARCH_PASSWORD;
     officer = await s.login(['awareness-officer'], 'awareness-olga');
+    security = await s.login(['security-admin'], 'security-sven');
     browser = await launch();
   });
   after(async () => {
@@ -215,5 +220,22 @@ describe('a campaign through Postfix into Dovecot, read in Chromium, reported ov
     );
     assert.equal(r.phishProne, 0.05);
     assert.equal(r.reportRate, 0.1);
+  });
+
+  test('the security administrator finds every mailbox the message still sits in (list only)', async () => {
+    const subject = (await s.cw.awareness.catalogue.template('lab-result-ready'))!.subject.split('{{')[0].trim();
+    assert.ok(subject.length > 3, 'a fixed part of the subject to search for');
+    const search = (query: string, token = security) => call(s.url, 'GET', `/api/awareness/mailboxes/search?${query}`, { token });
+    assert.equal((await search(`subject=${encodeURIComponent(subject)}`, officer)).status, 403, "it opens everyone's mailbox: security only");
+    const bySubject = await search(`subject=${encodeURIComponent(subject)}`);
+    assert.equal(bySubject.status, 200, JSON.stringify(bySubject.body));
+    assert.equal(bySubject.body.searched, 20);
+    const mailboxes = new Set((bySubject.body.hits as Array<{ mailbox: string }>).map((h) => h.mailbox));
+    assert.equal(mailboxes.size, 19, 'every mailbox but the one whose copy was moved into the report folder');
+    assert.ok(!mailboxes.has(account('staff02').address));
+    const sender = (await s.cw.awareness.catalogue.template('lab-result-ready'))!.fromAddress;
+    assert.equal(new Set((await search(`sender=${encodeURIComponent(sender)}`)).body.hits.map((h: { mailbox: string }) => h.mailbox)).size, 19);
+    assert.equal((await search('link=nowhere-to-be-found.example')).body.hits.length, 0);
+    assert.equal((await search('')).status, 400);
   });
 });

@@ -14,6 +14,7 @@ import { cancelCampaign, createCampaign, getCampaign, listCampaigns, type Campai
 import { Catalogue } from './catalogue.js';
 import { byDepartment, outcomes, summarise, toCsv, type CampaignResults, type Outcome } from './figures.js';
 import { pollReportMailbox } from './mailbox.js';
+import { searchMailboxes, type SearchFilter } from './mailboxSearch.js';
 import {
   createGroup,
   listGroups,
@@ -300,6 +301,23 @@ export class AwarenessService {
     const n = await decide(this.deps.db, id, outcome, note, who.username, at);
     await this.record(who, 'awareness.report.decide', { type: 'awareness-report', id }, { outcome, reports: n });
     return n;
+  }
+
+  /**
+   * Every member of staff's mailbox searched for a message, by sender, subject or link: a list of
+   * where it sits (security administrator only: it opens everyone's mailbox, read-only).
+   */
+  async searchMailboxes(who: Who, filter: SearchFilter) {
+    if (!who.system && !who.roles.includes('security-admin')) {
+      await this.deps.audit({ action: 'awareness.mailboxes.search', outcome: 'denied', who, reason: 'requires the role security-admin' });
+      throw new FhirError(403, 'forbidden', 'access denied');
+    }
+    if (!filter.sender && !filter.subject && !filter.link) throw new FhirError(400, 'invalid', 'search by sender, subject or link');
+    if (!this.config.mailboxSearch) throw new FhirError(409, 'conflict', 'no mail server account for searching mailboxes is set (awareness.mailboxSearch)');
+    const mailboxes = (await listPeople(this.deps.db)).filter((p) => p.active).map((p) => p.email);
+    const r = await searchMailboxes(this.config.mailboxSearch, mailboxes, filter);
+    await this.record(who, 'awareness.mailboxes.search', undefined, { searched: r.searched, failed: r.failed, found: r.hits.length });
+    return r;
   }
 
   /** Reads the report mailbox once (the server's job calls it). */

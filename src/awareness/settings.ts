@@ -1,7 +1,8 @@
 /**
  * carewall.json's `awareness` settings (docs/awareness.md). Passwords never sit in the file (it is
  * copied into backups and read by support): the relay's and the report mailbox's come from the
- * environment, CAREWALL_SMTP_PASSWORD and CAREWALL_REPORT_MAILBOX_PASSWORD.
+ * environment, CAREWALL_SMTP_PASSWORD, CAREWALL_REPORT_MAILBOX_PASSWORD and
+ * CAREWALL_MAILBOX_SEARCH_PASSWORD.
  */
 import type { Settings } from '../config.js';
 import { isTimeZone } from './people.js';
@@ -35,6 +36,16 @@ export interface MailboxSettings {
   sharedFolder?: string;
 }
 
+/** An administrator account of the mail server that may open every mailbox, read-only (Dovecot's master user). */
+export interface MailboxSearchSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  masterUser: string;
+  password?: string;
+  verifyCertificate: boolean;
+}
+
 export interface AwarenessSettings {
   /** The clinic's own and its suppliers' domains (triage's look-alike check). */
   domains: string[];
@@ -49,9 +60,11 @@ export interface AwarenessSettings {
   reportMailbox?: MailboxSettings;
   /** Address ranges (CIDR) of the mail scanners that follow links (Safe Links and the like). */
   scannerRanges: string[];
+  /** For the security administrator's search of every mailbox. */
+  mailboxSearch?: MailboxSearchSettings;
 }
 
-const KNOWN = ['domains', 'timeZone', 'trackingUrl', 'smtp', 'sendPerMinute', 'reportMailbox', 'scannerRanges'];
+const KNOWN = ['domains', 'timeZone', 'trackingUrl', 'smtp', 'sendPerMinute', 'reportMailbox', 'scannerRanges', 'mailboxSearch'];
 
 export function awarenessSettings(settings: Settings, env: NodeJS.ProcessEnv = process.env): AwarenessSettings {
   const raw = ((settings as unknown as { awareness?: Record<string, unknown> }).awareness ?? {}) as Record<string, unknown>;
@@ -81,6 +94,22 @@ export function awarenessSettings(settings: Settings, env: NodeJS.ProcessEnv = p
     sendPerMinute: sendPerMinute as number,
     ...(raw.reportMailbox !== undefined ? { reportMailbox: mailbox(raw.reportMailbox, env, fail) } : {}),
     scannerRanges: strings('scannerRanges'),
+    ...(raw.mailboxSearch !== undefined ? { mailboxSearch: mailboxSearch(raw.mailboxSearch, env, fail) } : {}),
+  };
+}
+
+function mailboxSearch(value: unknown, env: NodeJS.ProcessEnv, fail: (w: string) => never): MailboxSearchSettings {
+  if (!value || typeof value !== 'object') fail('mailboxSearch must be an object');
+  const v = value as Record<string, unknown>;
+  const { host, port } = endpoint(v, 'mailboxSearch', fail);
+  if (typeof v.masterUser !== 'string' || !v.masterUser) fail('mailboxSearch.masterUser is required');
+  return {
+    host,
+    port,
+    secure: (v.secure as boolean | undefined) ?? port === 993,
+    masterUser: v.masterUser as string,
+    password: env.CAREWALL_MAILBOX_SEARCH_PASSWORD,
+    verifyCertificate: (v.verifyCertificate as boolean | undefined) ?? true,
   };
 }
 

@@ -90,6 +90,10 @@ export async function registerAwarenessRoutes(app: FastifyInstance, cw: Pick<Car
     { schema: { querystring: QueueQuery, response: { 200: AwarenessQueue } } },
     async (req) => aw.queue(requireWho(req), { ...req.query, open: req.query.open === 'true' }),
   );
+  // Every staff mailbox searched for a message (security admin): where it still sits, as a list.
+  app.get<{ Querystring: Static<typeof QueueQuery> }>('/api/awareness/mailboxes/search', { schema: { querystring: QueueQuery } }, async (req) =>
+    aw.searchMailboxes(requireWho(req), { sender: req.query.sender, subject: req.query.subject, link: req.query.link }),
+  );
   app.post<{ Params: { id: string }; Body: Static<typeof DecisionBody> }>(
     '/api/awareness/reports/:id/decision',
     { schema: { body: DecisionBody } },

@@ -41,6 +41,8 @@ export interface MailServers {
   report: MailAccount;
   /** The shared folder every user may MOVE a message into (and not read), as seen over IMAP. */
   reportFolder: string;
+  /** Dovecot's master user: opens any mailbox with SASL PLAIN, the mailbox as authorisation identity. */
+  master: { user: string; password: string };
   /** The temporary folder holding both daemons' configuration, queue, mail and logs (removed by stop()). */
   folder: string;
   /** Both daemons' logs so far, for a failing test's message. */
@@ -262,6 +264,10 @@ async function startOnce(options: MailServerOptions, ports?: { smtp: number; ima
     const passwd = path.join(d.dovecot, 'passwd');
     fs.writeFileSync(passwd, [...users, report, sender].map((u) => `${u.address}:{PLAIN}${u.password}\n`).join(''), { mode: 0o640 });
     fs.chownSync(passwd, 0, dovecotUser.gid);
+    const master = { user: 'carewall-search', password: password() };
+    const masterFile = path.join(d.dovecot, 'master-passwd');
+    fs.writeFileSync(masterFile, `${master.user}:{PLAIN}${master.password}\n`, { mode: 0o640 });
+    fs.chownSync(masterFile, 0, dovecotUser.gid);
     fs.writeFileSync(path.join(d.publicMail, '.Report', 'dovecot-acl'), reportAcl(report.address));
     for (const p of [d.mail, d.publicMail, path.join(d.publicMail, '.Report')]) fs.chownSync(p, mail.uid, mail.gid);
     for (const sub of ['cur', 'new', 'tmp', 'dovecot-acl']) fs.chownSync(path.join(d.publicMail, '.Report', sub), mail.uid, mail.gid);
@@ -318,6 +324,7 @@ async function startOnce(options: MailServerOptions, ports?: { smtp: number; ima
       ca: tls ? fs.readFileSync(tls.cert, 'utf8') : undefined,
       users,
       report,
+      master,
       reportFolder: 'Public/Report',
       folder: root,
       logs,
