@@ -63,7 +63,8 @@ describe('a campaign through Postfix into Dovecot, read in Chromium, reported ov
     }
   };
   const account = (local: string) => mail.users.find((u) => u.address === `${local}@${DOMAIN}`)!;
-  const results = async () => (await call(s.url, 'GET', `/api/awareness/campaigns/${campaign}/results`, { token: officer })).body;
+  const results2 = async (id: string) => (await call(s.url, 'GET', `/api/awareness/campaigns/${id}/results`, { token: officer })).body;
+  const results = () => results2(campaign);
 
   before(async () => {
     mail = await startMailServers({ domain: DOMAIN, mailboxes: PEOPLE, requireAuth: true });
@@ -237,5 +238,72 @@ describe('a campaign through Postfix into Dovecot, read in Chromium, reported ov
     assert.equal(new Set((await search(`sender=${encodeURIComponent(sender)}`)).body.hits.map((h: { mailbox: string }) => h.mailbox)).size, 19);
     assert.equal((await search('link=nowhere-to-be-found.example')).body.hits.length, 0);
     assert.equal((await search('')).status, 400);
+  });
+
+  test('typed into the imitation page in Chromium, a password never leaves the browser: no request carries it, nothing stores it', async () => {
+    const typed = 'Tr0ub4dor&3-typed-in-chromium';
+    const group = await call(s.url, 'POST', '/api/awareness/groups', {
+      token: officer,
+      body: { name: 'One nurse', emails: [account('staff05').address] },
+      headers: { 'content-type': 'application/json' },
+    });
+    const created = await call(s.url, 'POST', '/api/awareness/campaigns', {
+      token: officer,
+      body: {
+        name: 'Sign-in page',
+        group: group.body.id,
+        templates: ['password-expiry'],
+        window: { start: '2026-12-02T00:00:00Z', end: '2026-12-04T00:00:00Z' },
+        landingPage: true,
+      },
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(await s.cw.awareness.sendDue(new Date('2026-12-04T00:00:00Z')), 1);
+    // Her INBOX holds the first campaign's message too: this one is the second to arrive.
+    const client = await imap(account('staff05'));
+    let html = '';
+    try {
+      await until(
+        'the sign-in simulation to arrive',
+        async () => {
+          const box = await client.mailboxOpen('INBOX');
+          const newest = box.exists >= 2 ? await client.fetchOne('*', { source: true }) : false;
+          if (newest && newest.source) html = String((await simpleParser(newest.source)).html);
+          await client.mailboxClose();
+          return html !== '';
+        },
+        { tries: 150, every: 100 },
+      );
+    } finally {
+      await client.logout();
+    }
+    const link = /href="https?:\/\/[^/"]+(\/aw\/c\/[A-Za-z0-9_-]{43})"/.exec(html)![1];
+    const context = await browser.newContext({ userAgent: DESKTOP });
+    const bodies: string[] = [];
+    try {
+      const page = await context.newPage();
+      page.on('request', (r) => bodies.push(r.postData() ?? ''));
+      await page.goto(s.url + link);
+      const password = page.locator('input[type="password"]').first();
+      await password.fill(typed);
+      const email = page.locator('input[type="email"], input[type="text"]').first();
+      if (await email.count()) await email.fill('nurse@clinic.test');
+      await page.locator('form button, form input[type="submit"]').first().click();
+      await page.getByRole('heading', { name: 'This was a simulated phishing message' }).waitFor();
+    } finally {
+      await context.close();
+    }
+    assert.ok(
+      bodies.every((b) => !b.includes(typed) && !b.includes(encodeURIComponent(typed))),
+      'no request the browser sent carried the password',
+    );
+    assert.equal((await results2(created.body.id)).submitted, 1, 'the submission itself is recorded');
+    for (const table of ['awareness_event', 'awareness_target', 'awareness_report', 'audit_record']) {
+      const dump = await s.cw.db
+        .query<{ t: string }>(`select coalesce(string_agg(x::text, ' '), '') as t from ${table} x`)
+        .catch(() => ({ rows: [{ t: '' }] }));
+      assert.ok(!dump.rows[0].t.includes(typed), `${table} holds nothing typed`);
+    }
   });
 });
