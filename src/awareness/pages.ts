@@ -5,12 +5,9 @@
  * scripts are stripped (library/landing.ts) and would not run anyway.
  */
 import crypto from 'node:crypto';
+import { escapeHtml } from './library/html.js';
 import type { Lesson, PhishTemplate } from './library/types.js';
 import type { OutgoingMessage } from './sending.js';
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 export interface Page {
   html: string;

@@ -97,6 +97,12 @@ interface PersonRow {
   course_passed_at: Date | null;
 }
 
+/** A person as `to_jsonb(awareness_person)` gives them (timestamps as text), for queries that join them in. */
+export function personFromJson(p: Record<string, unknown>): Person {
+  const date = (v: unknown) => (v ? new Date(v as string) : null);
+  return toPerson({ ...(p as unknown as PersonRow), course_enrolled_at: date(p.course_enrolled_at), course_passed_at: date(p.course_passed_at) });
+}
+
 export function toPerson(r: PersonRow): Person {
   return {
     id: r.id,

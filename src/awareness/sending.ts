@@ -8,7 +8,7 @@ import type { Database, Queryable } from '../db/index.js';
 import type { Catalogue } from './catalogue.js';
 import { renderTemplate } from './library/render.js';
 import type { PhishTemplate } from './library/types.js';
-import { toPerson, type Person } from './people.js';
+import { personFromJson, type Person } from './people.js';
 import type { SmtpSettings } from './settings.js';
 
 export interface OutgoingMessage {
@@ -97,7 +97,7 @@ interface DueRow {
   token_sealed: Buffer;
   dry_run: boolean;
   deferrals: string;
-  person: Parameters<typeof toPerson>[0];
+  person: Record<string, unknown>;
 }
 
 export interface SendDeps {
@@ -142,11 +142,7 @@ async function sendOne(tx: Queryable, deps: SendDeps, row: DueRow, now: Date): P
   const event = (kind: string, facts: object = {}) =>
     tx.query('insert into awareness_event (target_id, kind, at, facts) values ($1, $2, $3, $4)', [row.target_id, kind, now, JSON.stringify(facts)]);
   const template = await deps.catalogue.template(row.template_id, tx);
-  const person = toPerson({
-    ...row.person,
-    course_enrolled_at: dateOrNull(row.person.course_enrolled_at),
-    course_passed_at: dateOrNull(row.person.course_passed_at),
-  });
+  const person = personFromJson(row.person);
   if (!template || !deps.trackingUrl) {
     // Nothing to send it with: recorded, never retried silently for ever.
     await event('bounced', { why: !template ? 'the template no longer exists' : 'no trackingUrl or publicUrl is set' });
@@ -173,8 +169,4 @@ async function sendOne(tx: Queryable, deps: SendDeps, row: DueRow, now: Date): P
   await event('sent');
   await event(outcome.status === 'accepted' ? 'delivered' : 'bounced', outcome.status === 'accepted' ? {} : { code: outcome.code ?? null });
   await tx.query('update awareness_target set sent_at = $2 where id = $1', [row.target_id, now]);
-}
-
-function dateOrNull(v: unknown): Date | null {
-  return v ? new Date(v as string) : null;
 }

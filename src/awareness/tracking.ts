@@ -10,7 +10,7 @@ import { prepareLandingPage } from './library/landing.js';
 import { renderTemplate } from './library/render.js';
 import type { Lesson } from './library/types.js';
 import { landingPage, lessonPage, notFoundPage, toLessonPage, type Page, type QuizOutcome } from './pages.js';
-import { toPerson, type Person } from './people.js';
+import { personFromJson, type Person } from './people.js';
 import { renderFor } from './sending.js';
 import { tokenHash } from './campaigns.js';
 
@@ -25,7 +25,7 @@ interface TargetRow {
   campaign_id: string;
   template_id: string;
   landing_page: boolean;
-  person: Parameters<typeof toPerson>[0];
+  person: Record<string, unknown>;
 }
 
 /** Of every quiz, this many answers right pass it: all three. */
@@ -50,8 +50,7 @@ export class Tracking {
     );
     const row = r.rows[0];
     if (!row) return undefined;
-    const p = row.person;
-    return { ...row, personValue: toPerson({ ...p, course_enrolled_at: dateOrNull(p.course_enrolled_at), course_passed_at: dateOrNull(p.course_passed_at) }) };
+    return { ...row, personValue: personFromJson(row.person) };
   }
 
   private async event(q: Queryable, targetId: string, kind: string, at: Date, facts: object = {}): Promise<number> {
@@ -205,8 +204,4 @@ export class Tracking {
 
 function visitFacts(v: Visit): Record<string, string> {
   return { ...(v.ip ? { ip: v.ip } : {}), ...(v.userAgent ? { ua: v.userAgent.slice(0, 300) } : {}) };
-}
-
-function dateOrNull(v: unknown): Date | null {
-  return v ? new Date(v as string) : null;
 }
