@@ -167,3 +167,13 @@ export type AwarenessLessons = Static<typeof AwarenessLessons>;
 
 /** POST /api/awareness/people/sync and /import: how many people were added and updated. */
 export const AwarenessSynced = Type.Object({ added: Type.Integer(), updated: Type.Integer() });
+
+/** GET /api/awareness/mailboxes/search: where a message still sits (security admin). */
+export const AwarenessMailboxHits = Type.Object({
+  hits: Type.Array(
+    Type.Object({ mailbox: Type.String(), date: Type.Optional(Time), from: Type.Optional(Type.String()), subject: Type.Optional(Type.String()) }),
+  ),
+  searched: Type.Integer(),
+  failed: Type.Integer(),
+});
+export type AwarenessMailboxHits = Static<typeof AwarenessMailboxHits>;

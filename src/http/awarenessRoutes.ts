@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AwarenessCampaigns,
   AwarenessDepartments,
+  AwarenessMailboxHits,
   AwarenessMine,
   AwarenessPeopleResults,
   AwarenessQueue,
@@ -91,8 +92,10 @@ export async function registerAwarenessRoutes(app: FastifyInstance, cw: Pick<Car
     async (req) => aw.queue(requireWho(req), { ...req.query, open: req.query.open === 'true' }),
   );
   // Every staff mailbox searched for a message (security admin): where it still sits, as a list.
-  app.get<{ Querystring: Static<typeof QueueQuery> }>('/api/awareness/mailboxes/search', { schema: { querystring: QueueQuery } }, async (req) =>
-    aw.searchMailboxes(requireWho(req), { sender: req.query.sender, subject: req.query.subject, link: req.query.link }),
+  app.get<{ Querystring: Static<typeof QueueQuery>; Reply: AwarenessMailboxHits }>(
+    '/api/awareness/mailboxes/search',
+    { schema: { querystring: QueueQuery, response: { 200: AwarenessMailboxHits } } },
+    async (req) => aw.searchMailboxes(requireWho(req), { sender: req.query.sender, subject: req.query.subject, link: req.query.link }),
   );
   app.post<{ Params: { id: string }; Body: Static<typeof DecisionBody> }>(
     '/api/awareness/reports/:id/decision',

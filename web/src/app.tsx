@@ -137,7 +137,7 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
     case '/awareness/results':
       return <Results seesNames={me.roles.includes('awareness-officer')} />;
     case '/awareness/reported':
-      return <ReportedMail />;
+      return <ReportedMail canSearchMailboxes={me.roles.includes('security-admin')} />;
     case '/awareness/me':
       return <MyAwareness />;
     case '/awareness/lessons':

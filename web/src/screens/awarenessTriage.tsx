@@ -8,11 +8,12 @@ import { useState } from 'react';
 import { AwarenessDecided, AwarenessQueue, type AwarenessQueue as QueueT } from '../../../src/api/index.js';
 import { get, post } from '../api';
 import { Dialog, ErrorNote, Loading, useAction, useLoad, when } from '../ui';
+import { MailboxSearch } from './awarenessMailboxes';
 import { outcomeWords, verdictWords } from './awarenessWords';
 
 type Cluster = QueueT['clusters'][number];
 
-export function ReportedMail() {
+export function ReportedMail({ canSearchMailboxes = false }: { canSearchMailboxes?: boolean }) {
   const [form, setForm] = useState({ sender: '', subject: '', link: '', open: true });
   const [query, setQuery] = useState(form);
   const params = new URLSearchParams();
@@ -88,6 +89,7 @@ export function ReportedMail() {
         );
       })}
       {deciding ? <Decide cluster={deciding} onClose={() => setDeciding(null)} onDone={queue.reload} /> : null}
+      {canSearchMailboxes ? <MailboxSearch /> : null}
     </section>
   );
 }
