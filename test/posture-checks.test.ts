@@ -1,0 +1,97 @@
+/**
+ * Each measured posture check (issue 27) against the situation it detects and the one it accepts,
+ * built as facts: an administrator without a second factor, a restore test older than its limit,
+ * an account of someone who left, and their good counterparts.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CHECKS, DORMANT_DAYS, RESTORE_TEST_DAYS, runChecks, type AccountFact, type PostureFacts } from '../src/posture/checks.js';
+
+const NOW = new Date('2026-12-05T12:00:00Z');
+const ago = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
+const account = (over: Partial<AccountFact>): AccountFact => ({
+  username: 'u',
+  roles: ['nurse'],
+  totpRequired: false,
+  disabled: false,
+  lastLoginAt: ago(1),
+  createdAt: ago(400),
+  practitionerActive: true,
+  ...over,
+});
+const facts = (over: Partial<PostureFacts> = {}): PostureFacts => ({
+  now: NOW,
+  accounts: [account({ username: 'admin', roles: ['admin'], totpRequired: true }), account({ username: 'nurse' })],
+  backups: { setUp: true, everyHours: 24, lastSuccess: ago(1), lastRestoreTest: { at: ago(10), ok: true } },
+  guard: { enabled: true, watching: true, shares: 2, configuredShares: 2, decoys: true },
+  awareness: { lastCampaign: { name: 'November', sentFrom: ago(20), delivered: 100, phishProne: 0.03, reportRate: 0.6, trainedShare: 0.9 } },
+  ...over,
+});
+const result = (f: PostureFacts, id: string) => runChecks(f).find((r) => r.id === id)!;
+
+describe('measured posture checks', () => {
+  test('a clinic doing everything right is compliant on every check, and every check says what it cannot prove', () => {
+    for (const r of runChecks(facts())) {
+      assert.equal(r.status, 'compliant', `${r.id}: ${r.text}`);
+      assert.ok(r.proves.length > 20 && r.cannot.length > 20, r.id);
+      assert.equal(r.next, undefined);
+    }
+    assert.equal(new Set(CHECKS.map((c) => c.id)).size, CHECKS.length);
+  });
+
+  test('an administrator without a second factor makes the check partial, naming how many', () => {
+    const r = result(
+      facts({ accounts: [account({ username: 'a1', roles: ['admin'], totpRequired: true }), account({ username: 'a2', roles: ['security-admin'] })] }),
+      'identity.privileged-second-factor',
+    );
+    assert.equal(r.status, 'partial');
+    assert.match(r.text, /1 of 2 privileged accounts/);
+    assert.ok(r.next);
+    // A disabled administrator without it does not count.
+    assert.equal(result(facts({ accounts: [account({ roles: ['admin'], disabled: true })] }), 'identity.privileged-second-factor').status, 'not-applicable');
+  });
+
+  test('an active account of someone who left is missing; one past its end date is partial', () => {
+    assert.equal(result(facts({ accounts: [account({ practitionerActive: false })] }), 'identity.departed-staff').status, 'missing');
+    assert.equal(result(facts({ accounts: [account({ validUntil: ago(3) })] }), 'identity.departed-staff').status, 'partial');
+    assert.equal(result(facts({ accounts: [account({ practitionerActive: false, disabled: true })] }), 'identity.departed-staff').status, 'compliant');
+  });
+
+  test(`accounts unused for ${DORMANT_DAYS} days are found`, () => {
+    const many = Array.from({ length: 10 }, (_, i) => account({ username: `n${i}`, lastLoginAt: i < 3 ? ago(DORMANT_DAYS + 1) : ago(2) }));
+    const r = result(facts({ accounts: many }), 'identity.dormant-accounts');
+    assert.equal(r.status, 'missing');
+    assert.equal(r.figures.dormant, 3);
+    assert.equal(
+      result(facts({ accounts: [account({ lastLoginAt: undefined, createdAt: ago(5) })] }), 'identity.dormant-accounts').status,
+      'compliant',
+      'a new account is not dormant',
+    );
+  });
+
+  test(`a restore test older than ${RESTORE_TEST_DAYS} days, or failed, turns the item missing; stale or absent backups too`, () => {
+    const base = facts().backups;
+    assert.equal(
+      result(facts({ backups: { ...base, lastRestoreTest: { at: ago(RESTORE_TEST_DAYS + 1), ok: true } } }), 'backup.restore-tested').status,
+      'missing',
+    );
+    assert.equal(result(facts({ backups: { ...base, lastRestoreTest: { at: ago(1), ok: false } } }), 'backup.restore-tested').status, 'missing');
+    assert.equal(result(facts({ backups: { ...base, lastSuccess: ago(3) } }), 'backup.fresh').status, 'missing');
+    assert.equal(result(facts({ backups: { setUp: false, everyHours: 24 } }), 'backup.fresh').status, 'missing');
+  });
+
+  test('the guard without decoys is partial; not watching is missing; no shares is not applicable', () => {
+    const g = facts().guard;
+    assert.equal(result(facts({ guard: { ...g, decoys: false } }), 'guard.watching').status, 'partial');
+    assert.equal(result(facts({ guard: { ...g, watching: false } }), 'guard.watching').status, 'missing');
+    assert.equal(result(facts({ guard: { ...g, configuredShares: 0, shares: 0 } }), 'guard.watching').status, 'not-applicable');
+  });
+
+  test('phishing simulations: none in a year is missing; a high phish-prone share is not compliant', () => {
+    const c = facts().awareness.lastCampaign!;
+    assert.equal(result(facts({ awareness: {} }), 'awareness.simulations').status, 'missing');
+    assert.equal(result(facts({ awareness: { lastCampaign: { ...c, sentFrom: ago(400) } } }), 'awareness.simulations').status, 'missing');
+    assert.equal(result(facts({ awareness: { lastCampaign: { ...c, phishProne: 0.15 } } }), 'awareness.simulations').status, 'partial');
+    assert.equal(result(facts({ awareness: { lastCampaign: { ...c, phishProne: 0.35 } } }), 'awareness.simulations').status, 'missing');
+  });
+});
