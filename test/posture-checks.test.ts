@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CHECKS, DORMANT_DAYS, RESTORE_TEST_DAYS, runChecks, type AccountFact, type PostureFacts } from '../src/posture/checks.js';
+import { combine, nextSteps, score, type Attestation } from '../src/posture/scoring.js';
+import type { Framework } from '../src/posture/index.js';
 
 const NOW = new Date('2026-12-05T12:00:00Z');
 const ago = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
@@ -93,5 +95,94 @@ describe('measured posture checks', () => {
     assert.equal(result(facts({ awareness: { lastCampaign: { ...c, sentFrom: ago(400) } } }), 'awareness.simulations').status, 'missing');
     assert.equal(result(facts({ awareness: { lastCampaign: { ...c, phishProne: 0.15 } } }), 'awareness.simulations').status, 'partial');
     assert.equal(result(facts({ awareness: { lastCampaign: { ...c, phishProne: 0.35 } } }), 'awareness.simulations').status, 'missing');
+  });
+});
+
+describe('scores', () => {
+  const framework: Framework = {
+    id: 'test',
+    edition: '1',
+    title: 'test',
+    practices: [
+      {
+        id: 'hicp-1',
+        title: 'Identity',
+        source: 's',
+        items: [
+          { id: 'hicp-1.s.a', title: 'Second factor', sizes: ['small', 'medium'], source: 's', checks: ['identity.privileged-second-factor'] },
+          { id: 'hicp-1.s.b', title: 'Leavers', sizes: ['small'], source: 's', checks: [] },
+          { id: 'hicp-1.l.a', title: 'Large only', sizes: ['large'], source: 's', checks: [] },
+        ],
+      },
+      { id: 'hicp-2', title: 'Backups', source: 's', items: [{ id: 'hicp-2.s.a', title: 'Restore tested', sizes: ['small'], source: 's', checks: [] }] },
+    ],
+    threats: [
+      { id: 'ransomware', title: 'Ransomware', source: 's', practices: ['hicp-2'] },
+      { id: 'insider', title: 'Insider', source: 's', practices: ['hicp-1', 'hicp-2'] },
+    ],
+    goals: [],
+  };
+  const attestation = (item: string, expiresInDays: number): Attestation => ({
+    item,
+    status: 'compliant',
+    owner: 'it-lead',
+    note: 'checked the leavers list with HR',
+    attestedAt: ago(10),
+    expiresAt: new Date(NOW.getTime() + expiresInDays * 86_400_000).toISOString(),
+  });
+
+  test('measured, attested and unknown items; sizes; threats; the plain summary', () => {
+    const findings = runChecks(facts());
+    const card = score({
+      framework,
+      size: 'small',
+      findings,
+      itemChecks: { 'hicp-2.s.a': ['backup.restore-tested'] },
+      attestations: [attestation('hicp-1.s.b', 30)],
+      now: NOW,
+    });
+    assert.deepEqual(
+      card.practices[0].items.map((i) => [i.id, i.status, i.source]),
+      [
+        ['hicp-1.s.a', 'compliant', 'measured'],
+        ['hicp-1.s.b', 'compliant', 'attested'],
+      ],
+      'the large-only item is not asked of a small clinic',
+    );
+    assert.equal(card.summary.inPlace, 2);
+    assert.match(card.summary.text, /^2 of 2 practices in place/);
+    assert.deepEqual(
+      card.threats.map((t) => t.score),
+      [1, 1],
+    );
+  });
+
+  test('an expired attestation counts as missing and says so; a failing check lowers the practice and its threats; next steps come worst first', () => {
+    const findings = runChecks(facts({ backups: { setUp: true, everyHours: 24, lastSuccess: ago(1), lastRestoreTest: { at: ago(200), ok: true } } }));
+    const card = score({
+      framework,
+      size: 'small',
+      findings,
+      itemChecks: { 'hicp-2.s.a': ['backup.restore-tested'] },
+      attestations: [attestation('hicp-1.s.b', -1)],
+      now: NOW,
+    });
+    const leavers = card.practices[0].items[1];
+    assert.equal(leavers.status, 'missing');
+    assert.match(leavers.evidence[0].text, /expired/);
+    assert.equal(card.practices[0].score, 0.5);
+    assert.equal(card.practices[1].score, 0);
+    assert.equal(card.summary.inPlace, 0);
+    assert.deepEqual(
+      card.threats.map((t) => [t.id, t.score]),
+      [
+        ['ransomware', 0],
+        ['insider', 0.25],
+      ],
+    );
+    const steps = nextSteps(card, framework);
+    assert.equal(steps[0].item, 'hicp-2.s.a', 'the practice that mitigates both threats first');
+    assert.equal(combine(['compliant', 'not-applicable']), 'compliant');
+    assert.equal(combine(['compliant', 'missing']), 'partial');
   });
 });
