@@ -24,6 +24,7 @@ import { InventoryService } from './inventory/index.js';
 import { AdvisoryService, advisoriesMigrations } from './advisories/index.js';
 import { AwarenessService, awarenessMigrations, staffDirectory } from './awareness/index.js';
 import { SYSTEM } from './shared/index.js';
+import { ITEM_CHECKS, PostureService, frameworkById, postureMigrations } from './posture/index.js';
 import type { Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 
 export interface Carewall {
@@ -52,6 +53,8 @@ export interface Carewall {
   advisories: AdvisoryService;
   /** Staff awareness: phishing simulations, lessons, the report button, triage of reported mail. */
   awareness: AwarenessService;
+  /** Where the clinic stands against HHS 405(d) HICP, from Carewall's own evidence and attestations. */
+  posture: PostureService;
   log: Logger;
   close(): Promise<void>;
 }
@@ -71,6 +74,7 @@ export const ALL_MIGRATIONS = [
   ...directorMigrations,
   ...advisoriesMigrations,
   ...awarenessMigrations,
+  ...postureMigrations,
 ];
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
@@ -174,6 +178,69 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       open: (sealed, context) => keyring.openGeneral(sealed, context),
       log,
     });
+    // The posture scorecard reads every other capability's state through what each offers publicly.
+    const framework = frameworkById('hicp', '2023');
+    if (!framework) throw new Error('the HICP 2023 framework data is missing from the installation');
+    const posture = new PostureService({
+      db,
+      settings,
+      framework: () => framework,
+      itemChecks: ITEM_CHECKS,
+      audit: audit.onEquipment,
+      seal: (plain, context) => keyring.sealGeneral(plain, context),
+      log,
+      sources: {
+        accounts: async () =>
+          (await identity.listAccounts()).map((a) => ({
+            username: a.username,
+            roles: a.roles,
+            totpRequired: a.totpRequired,
+            disabled: a.disabled,
+            createdAt: a.createdAt,
+            ...(a.lastLoginAt ? { lastLoginAt: a.lastLoginAt } : {}),
+            ...(a.validUntil ? { validUntil: a.validUntil } : {}),
+            ...(a.practitioner ? { practitioner: a.practitioner } : {}),
+          })),
+        practitionerActive: async (ref) => {
+          const found = await fhir.read(SYSTEM, 'Practitioner', ref.replace(/^Practitioner\//, '')).catch(() => undefined);
+          const active = (found?.resource as Practitioner | undefined)?.active;
+          return found?.deleted ? false : active;
+        },
+        backups: async () => {
+          const last = (await backups.runs(50)).find((r) => r.ok === true) as { started_at?: Date } | undefined;
+          const test = (await backups.restoreTests(1))[0] as { tested_at?: Date; ok?: boolean } | undefined;
+          return {
+            setUp: backups.isSetUp(),
+            everyHours: backups.config.everyHours,
+            ...(last?.started_at ? { lastSuccess: new Date(last.started_at).toISOString() } : {}),
+            ...(test?.tested_at ? { lastRestoreTest: { at: new Date(test.tested_at).toISOString(), ok: test.ok === true } } : {}),
+          };
+        },
+        guard: () => {
+          const g = guard.status();
+          return {
+            enabled: g.enabled,
+            watching: g.watching,
+            shares: g.shares.length,
+            configuredShares: Object.keys(backups.config.shares).length,
+            decoys: g.decoys,
+          };
+        },
+        lastCampaign: async () => {
+          const last = (await awareness.trend(SYSTEM)).at(-1);
+          return last?.sentFrom
+            ? {
+                name: last.name,
+                sentFrom: last.sentFrom,
+                delivered: last.delivered || last.sent,
+                phishProne: last.phishProne,
+                reportRate: last.reportRate,
+                trainedShare: last.trainedShare,
+              }
+            : undefined;
+        },
+      },
+    });
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
     audit.start();
@@ -181,6 +248,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       exports.stop(); // a job waiting for the database to come back ends now, as failed
       await Promise.allSettled(exports.running.values());
       awareness.stop();
+      posture.stop();
       await guard.stop();
       await backups.stop();
       await monitor.stop();
@@ -210,6 +278,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       inventory,
       advisories,
       awareness,
+      posture,
       log,
       close,
     };

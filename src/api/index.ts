@@ -17,3 +17,4 @@ export * from './director.js';
 export * from './inventory.js';
 export * from './advisories.js';
 export * from './awareness.js';
+export * from './posture.js';

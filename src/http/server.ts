@@ -30,6 +30,7 @@ import { registerDirectorRoutes } from './directorRoutes.js';
 import { registerInventoryRoutes } from './inventoryRoutes.js';
 import { registerAdvisoryRoutes } from './advisoryRoutes.js';
 import { registerAwarenessRoutes } from './awarenessRoutes.js';
+import { registerPostureRoutes } from './postureRoutes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -184,6 +185,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerInventoryRoutes(app, { inventory: cw.inventory });
   await registerAdvisoryRoutes(app, { advisories: cw.advisories });
   await registerAwarenessRoutes(app, { awareness: cw.awareness });
+  await registerPostureRoutes(app, { posture: cw.posture });
   await registerConsoleRoutes(app, { access: cw.access, audit: cw.audit, fhir: cw.fhir, identity: cw.identity, settings: cw.settings });
   return app;
 }

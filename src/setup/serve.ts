@@ -29,6 +29,7 @@ export async function serve(cw: Carewall, host: string, port: number, options: S
   // The live misuse monitor (carewall.json monitor.intervalSeconds, 60 by default; 0 off).
   cw.monitor.start();
   cw.awareness.start();
+  cw.posture.start();
   // The update repository's timestamp lives a day: the server re-signs it (and the snapshot) in time.
   cw.updates.start();
   // The ransomware guard on the file shares (carewall.json backup.shares; guard.enabled false turns

@@ -1,0 +1,23 @@
+/**
+ * Which of Carewall's measured checks bear on which HICP sub-practice. Kept apart from the
+ * framework's data so that a new edition (a new data file) needs only a new mapping here, and so
+ * that a reader sees in one place what Carewall claims to measure. Anything not listed is attested.
+ */
+export const ITEM_CHECKS: Record<string, string[]> = {
+  // 1 Email protection: staff taught, tested, reporting.
+  'hicp-1.s.b': ['awareness.simulations'],
+  'hicp-1.s.c': ['awareness.simulations'],
+  'hicp-1.m.d': ['awareness.simulations'],
+  // 2 Endpoint protection: the ransomware guard on the file shares is the part Carewall runs.
+  'hicp-2.s.a': ['guard.watching'],
+  'hicp-2.m.a': ['guard.watching'],
+  // 3 Identity and access: one account per person, leavers removed, a second factor where it matters.
+  'hicp-3.s.a': ['identity.privileged-second-factor', 'identity.departed-staff', 'identity.dormant-accounts'],
+  'hicp-3.m.b': ['identity.departed-staff', 'identity.dormant-accounts'],
+  'hicp-3.m.c': ['identity.privileged-second-factor'],
+  // 4 Data protection: backups that restore.
+  'hicp-4.s.a': ['backup.fresh', 'backup.restore-tested'],
+  'hicp-4.m.d': ['backup.fresh', 'backup.restore-tested'],
+  // 8 Watching for attacks: the guard's alarms are one of the eyes.
+  'hicp-8.m.a': ['guard.watching'],
+};
