@@ -226,6 +226,27 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
             decoys: g.decoys,
           };
         },
+        breakGlass: async (now) => {
+          const grants90 = (await grants.list(SYSTEM, 'break-glass', 'all')).filter((g) => now.getTime() - Date.parse(g.startedAt) <= 90 * 86_400_000);
+          const overdue = grants90.filter((g) => g.status === 'unreviewed' && now.getTime() - Date.parse(g.startedAt) > 7 * 86_400_000);
+          return { last90Days: grants90.length, unreviewedOverWeek: overdue.length };
+        },
+        insiderCases: async (now) => {
+          const open = (await monitor.listCases(SYSTEM, 'all')).filter((c) => c.status !== 'closed');
+          const oldest = open.reduce((min, c) => Math.min(min, Date.parse(c.createdAt)), now.getTime());
+          return { open: open.length, oldestOpenDays: Math.floor((now.getTime() - oldest) / 86_400_000) };
+        },
+        audit: () => ({ witnesses: settings.audit.witnesses.length, checkpointSeconds: settings.audit.intervalSeconds }),
+        equipment: async () => {
+          const fleet = await inventory.fleet(SYSTEM);
+          const open = fleet.filter((d) => d.vulnerabilities.open > 0);
+          return {
+            devices: fleet.length,
+            withOpenAdvisories: open.length,
+            lifeCriticalWithOpenAdvisories: open.filter((d) => d.lifeCritical).length,
+            neverReported: fleet.filter((d) => d.flags.includes('never-reported')).length,
+          };
+        },
         lastCampaign: async () => {
           const last = (await awareness.trend(SYSTEM)).at(-1);
           return last?.sentFrom

@@ -27,6 +27,10 @@ const facts = (over: Partial<PostureFacts> = {}): PostureFacts => ({
   backups: { setUp: true, everyHours: 24, lastSuccess: ago(1), lastRestoreTest: { at: ago(10), ok: true } },
   guard: { enabled: true, watching: true, shares: 2, configuredShares: 2, decoys: true },
   awareness: { lastCampaign: { name: 'November', sentFrom: ago(20), delivered: 100, phishProne: 0.03, reportRate: 0.6, trainedShare: 0.9 } },
+  breakGlass: { last90Days: 4, unreviewedOverWeek: 0 },
+  insiderCases: { open: 1, oldestOpenDays: 5 },
+  audit: { witnesses: 1, checkpointSeconds: 5 },
+  equipment: { devices: 12, withOpenAdvisories: 0, lifeCriticalWithOpenAdvisories: 0, neverReported: 0 },
   ...over,
 });
 const result = (f: PostureFacts, id: string) => runChecks(f).find((r) => r.id === id)!;
@@ -95,6 +99,27 @@ describe('measured posture checks', () => {
     assert.equal(result(facts({ awareness: { lastCampaign: { ...c, sentFrom: ago(400) } } }), 'awareness.simulations').status, 'missing');
     assert.equal(result(facts({ awareness: { lastCampaign: { ...c, phishProne: 0.15 } } }), 'awareness.simulations').status, 'partial');
     assert.equal(result(facts({ awareness: { lastCampaign: { ...c, phishProne: 0.35 } } }), 'awareness.simulations').status, 'missing');
+  });
+});
+
+describe('more measured checks', () => {
+  test('emergency accesses left unreviewed after a week', () => {
+    assert.equal(result(facts({ breakGlass: { last90Days: 9, unreviewedOverWeek: 2 } }), 'access.break-glass-reviewed').status, 'partial');
+    assert.equal(result(facts({ breakGlass: { last90Days: 9, unreviewedOverWeek: 6 } }), 'access.break-glass-reviewed').status, 'missing');
+  });
+  test('a misuse case left open for months', () => {
+    assert.equal(result(facts({ insiderCases: { open: 2, oldestOpenDays: 45 } }), 'monitor.cases-worked').status, 'partial');
+    assert.equal(result(facts({ insiderCases: { open: 2, oldestOpenDays: 120 } }), 'monitor.cases-worked').status, 'missing');
+  });
+  test('an audit log without an outside witness, or signed only on demand', () => {
+    assert.equal(result(facts({ audit: { witnesses: 0, checkpointSeconds: 5 } }), 'audit.witnessed').status, 'partial');
+    assert.equal(result(facts({ audit: { witnesses: 0, checkpointSeconds: 0 } }), 'audit.witnessed').status, 'missing');
+  });
+  test('equipment: a life-critical device with an open advisory is missing; a silent device is partial; none known is missing', () => {
+    const e = facts().equipment;
+    assert.equal(result(facts({ equipment: { ...e, withOpenAdvisories: 1, lifeCriticalWithOpenAdvisories: 1 } }), 'equipment.advisories').status, 'missing');
+    assert.equal(result(facts({ equipment: { ...e, neverReported: 2 } }), 'equipment.advisories').status, 'partial');
+    assert.equal(result(facts({ equipment: { ...e, devices: 0 } }), 'equipment.advisories').status, 'missing');
   });
 });
 

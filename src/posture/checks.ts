@@ -25,6 +25,14 @@ export interface PostureFacts {
   backups: { setUp: boolean; everyHours: number; lastSuccess?: string; lastRestoreTest?: { at: string; ok: boolean } };
   guard: { enabled: boolean; watching: boolean; shares: number; configuredShares: number; decoys: boolean };
   awareness: { lastCampaign?: { name: string; sentFrom: string; delivered: number; phishProne: number; reportRate: number; trainedShare: number } };
+  /** Break-the-glass grants: how many in the last 90 days, how many still unreviewed after a week. */
+  breakGlass: { last90Days: number; unreviewedOverWeek: number };
+  /** Insider-monitor cases: open ones and the age in days of the oldest. */
+  insiderCases: { open: number; oldestOpenDays: number };
+  /** The audit log: outside witnesses configured, and how often checkpoints are signed (0: only on demand). */
+  audit: { witnesses: number; checkpointSeconds: number };
+  /** Equipment: devices, those with open advisories (life-critical among them), those that never reported. */
+  equipment: { devices: number; withOpenAdvisories: number; lifeCriticalWithOpenAdvisories: number; neverReported: number };
 }
 
 export interface CheckResult {
@@ -203,6 +211,75 @@ export const CHECKS: Check[] = [
         text: `The last campaign (${c.name}): ${pct(c.phishProne)} phish-prone, ${pct(c.reportRate)} reported it, ${pct(c.trainedShare)} passed the lesson.`,
         figures: { phishProne: c.phishProne, reportRate: c.reportRate, trainedShare: c.trainedShare, ageDays: age },
         ...(good ? {} : { next: 'Keep a steady rhythm of campaigns and promote the report button (Phishing campaigns, Awareness results).' }),
+      };
+    },
+  },
+  {
+    id: 'access.break-glass-reviewed',
+    title: 'Every break-the-glass access is reviewed within a week',
+    proves: 'How many emergency accesses the privacy officers have not yet reviewed a week after they began.',
+    cannot: 'Whether the reviews were careful: only that they were done.',
+    run(f): Finding {
+      const b = f.breakGlass;
+      return {
+        status: b.unreviewedOverWeek === 0 ? 'compliant' : b.unreviewedOverWeek <= 3 ? 'partial' : 'missing',
+        text: `${b.last90Days} emergency access(es) in 90 days; ${b.unreviewedOverWeek} still unreviewed after a week.`,
+        figures: { last90Days: b.last90Days, unreviewedOverWeek: b.unreviewedOverWeek },
+        ...(b.unreviewedOverWeek ? { next: 'Review the open emergency accesses (Review queue).' } : {}),
+      };
+    },
+  },
+  {
+    id: 'monitor.cases-worked',
+    title: 'Insider-misuse cases are worked within 30 days',
+    proves: 'How many misuse cases are open, and how long the oldest has waited.',
+    cannot: 'Misuse the monitor does not detect.',
+    run(f): Finding {
+      const c = f.insiderCases;
+      return {
+        status: c.open === 0 || c.oldestOpenDays <= 30 ? 'compliant' : c.oldestOpenDays <= 60 ? 'partial' : 'missing',
+        text: c.open === 0 ? 'No insider-misuse case is open.' : `${c.open} case(s) open; the oldest for ${c.oldestOpenDays} day(s).`,
+        figures: { open: c.open, oldestOpenDays: c.oldestOpenDays },
+        ...(c.open && c.oldestOpenDays > 30 ? { next: 'Work the oldest misuse cases (Misuse cases).' } : {}),
+      };
+    },
+  },
+  {
+    id: 'audit.witnessed',
+    title: 'The audit log is signed regularly and witnessed outside the clinic',
+    proves: 'Checkpoints of the tamper-evident log are signed on a schedule and sent to outside witnesses, so even an administrator cannot rewrite it unseen.',
+    cannot: 'That the witnesses are independent of whoever runs this server.',
+    run(f): Finding {
+      const a = f.audit;
+      const scheduled = a.checkpointSeconds > 0;
+      return {
+        status: scheduled && a.witnesses > 0 ? 'compliant' : scheduled ? 'partial' : 'missing',
+        text: `${scheduled ? `Checkpoints every ${a.checkpointSeconds} s` : 'Checkpoints only on demand'}; ${a.witnesses} outside witness(es).`,
+        figures: { witnesses: a.witnesses, checkpointSeconds: a.checkpointSeconds },
+        ...(scheduled && a.witnesses > 0 ? {} : { next: 'Name an outside witness: carewall.json "audit": {"witnesses": ["https://…"]}.' }),
+      };
+    },
+  },
+  {
+    id: 'equipment.advisories',
+    title: 'Connected equipment is known, reporting, and free of open advisories',
+    proves: 'The inventory’s devices that have open security advisories (life-critical ones apart) and those that never reported their software.',
+    cannot: 'Devices missing from the inventory.',
+    run(f): Finding {
+      const e = f.equipment;
+      if (e.devices === 0)
+        return {
+          status: 'missing',
+          text: 'No connected equipment is in the inventory.',
+          figures: { devices: 0 },
+          next: 'Import the equipment inventory (Equipment).',
+        };
+      const status = e.lifeCriticalWithOpenAdvisories > 0 ? 'missing' : e.withOpenAdvisories > 0 || e.neverReported > 0 ? 'partial' : 'compliant';
+      return {
+        status,
+        text: `${e.devices} device(s); ${e.withOpenAdvisories} with open advisories (${e.lifeCriticalWithOpenAdvisories} life-critical); ${e.neverReported} never reported.`,
+        figures: { ...e },
+        ...(status === 'compliant' ? {} : { next: 'Decide on the open advisories and roll out the fixing releases (Equipment, Rollouts).' }),
       };
     },
   },

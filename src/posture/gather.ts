@@ -13,6 +13,10 @@ export interface FactSources {
   backups: () => Promise<PostureFacts['backups']>;
   guard: () => PostureFacts['guard'];
   lastCampaign: () => Promise<PostureFacts['awareness']['lastCampaign']>;
+  breakGlass: (now: Date) => Promise<PostureFacts['breakGlass']>;
+  insiderCases: (now: Date) => Promise<PostureFacts['insiderCases']>;
+  audit: () => PostureFacts['audit'];
+  equipment: () => Promise<PostureFacts['equipment']>;
 }
 
 export async function gatherFacts(src: FactSources, now: Date): Promise<PostureFacts> {
@@ -23,5 +27,15 @@ export async function gatherFacts(src: FactSources, now: Date): Promise<PostureF
     accounts.push({ ...rest, ...(practitionerActive !== undefined ? { practitionerActive } : {}) });
   }
   const lastCampaign = await src.lastCampaign();
-  return { now, accounts, backups: await src.backups(), guard: src.guard(), awareness: lastCampaign ? { lastCampaign } : {} };
+  return {
+    now,
+    accounts,
+    backups: await src.backups(),
+    guard: src.guard(),
+    awareness: lastCampaign ? { lastCampaign } : {},
+    breakGlass: await src.breakGlass(now),
+    insiderCases: await src.insiderCases(now),
+    audit: src.audit(),
+    equipment: await src.equipment(),
+  };
 }

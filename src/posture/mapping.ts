@@ -15,9 +15,18 @@ export const ITEM_CHECKS: Record<string, string[]> = {
   'hicp-3.s.a': ['identity.privileged-second-factor', 'identity.departed-staff', 'identity.dormant-accounts'],
   'hicp-3.m.b': ['identity.departed-staff', 'identity.dormant-accounts'],
   'hicp-3.m.c': ['identity.privileged-second-factor'],
+  // 3 (large) Access governance: emergency accesses reviewed.
+  'hicp-3.l.c': ['access.break-glass-reviewed'],
   // 4 Data protection: backups that restore.
   'hicp-4.s.a': ['backup.fresh', 'backup.restore-tested'],
   'hicp-4.m.d': ['backup.fresh', 'backup.restore-tested'],
-  // 8 Watching for attacks: the guard's alarms are one of the eyes.
-  'hicp-8.m.a': ['guard.watching'],
+  // 5 Asset management: the equipment inventory.
+  'hicp-5.s.a': ['equipment.advisories'],
+  // 8 Watching for attacks: the guard's alarms, the insider monitor's cases, a log nobody can rewrite.
+  'hicp-8.m.a': ['guard.watching', 'monitor.cases-worked', 'audit.witnessed'],
+  'hicp-8.l.e': ['monitor.cases-worked'],
+  // 9 Connected medical devices: known, reporting, advisories decided.
+  'hicp-9.s.a': ['equipment.advisories'],
+  'hicp-9.m.a': ['equipment.advisories'],
+  'hicp-9.m.d': ['equipment.advisories'],
 };
