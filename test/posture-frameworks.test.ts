@@ -38,6 +38,8 @@ test('the shipped folder loads and checks; HICP 2023 is found by id, with or wit
   assert.equal(frameworkById('hicp', '1999'), undefined);
   assert.equal(frameworkById('nist-csf'), undefined);
   assert.ok(!JSON.stringify(hicp).includes('$comment'), 'annotations are dropped on load');
+  assert.throws(() => (hicp.practices as unknown as unknown[]).push({}), TypeError, 'the shared copy is frozen');
+  assert.equal(loadFrameworks(), all, 'read once');
 });
 
 test('ten practices in the document order, each with items for small and medium organisations and well-formed ids', () => {
@@ -153,6 +155,10 @@ test('the checks refuse a broken framework and say what is wrong', () => {
       /is not of the form/.test(err.message) &&
       /"tiny" is not one of small, medium, large/.test(err.message),
   );
+
+  const wrongKind = fresh();
+  (wrongKind.goals as Array<Record<string, unknown>>)[0].kind = 'enhanced';
+  assert.throws(() => validateFramework(wrongKind), /goals\[0\]\.kind: "hph-cpg-e1" is enhanced but its id says essential/);
 
   assert.throws(() => parseFramework('{ "id": ', 'broken.json'), /^FrameworkError: broken\.json: not valid JSON/);
   assert.throws(() => validateFramework([]), /does not hold a JSON object/);
