@@ -156,10 +156,10 @@ export function validateFramework(value: unknown, origin = 'framework'): Framewo
     const gid = str(g, 'id', path, /^[a-z][a-z0-9-]*-[ex][1-9][0-9]*$/);
     claim(gid, `${path}.id`);
     const kind = g.kind;
+    const letter = /-([ex])[0-9]+$/.exec(gid)?.[1];
     if (kind !== 'essential' && kind !== 'enhanced') fault(`${path}.kind`, 'must be "essential" or "enhanced"');
-    else if (/-[ex][0-9]+$/.test(gid) && (gid.match(/-([ex])[0-9]+$/)?.[1] === 'e') !== (kind === 'essential')) {
-      fault(`${path}.kind`, `"${gid}" is ${kind} but its id says ${kind === 'essential' ? 'enhanced (x)' : 'essential (e)'}`);
-    }
+    else if (letter && letter !== (kind === 'essential' ? 'e' : 'x'))
+      fault(`${path}.kind`, `"${gid}" is ${kind} but its id says ${letter === 'e' ? 'essential' : 'enhanced'}`);
     return {
       id: gid,
       kind: kind === 'enhanced' ? 'enhanced' : 'essential',
@@ -206,8 +206,17 @@ export function loadFrameworks(dir: URL = FRAMEWORKS_DIR): Framework[] {
     return framework;
   });
   out.sort((a, b) => a.id.localeCompare(b.id) || compareEditions(a.edition, b.edition));
-  if (isShipped) shipped = out;
-  return out;
+  if (isShipped) shipped = out.map(deepFreeze);
+  return isShipped ? (shipped as Framework[]) : out;
+}
+
+/** The shipped frameworks are shared by every caller: frozen, so that no caller can change them for the others. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Editions compare by their numbers where they have them ('2023' < '2026', '2.1' < '2.10'). */
