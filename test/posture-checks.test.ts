@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CHECKS, DORMANT_DAYS, RESTORE_TEST_DAYS, runChecks, type AccountFact, type PostureFacts } from '../src/posture/checks.js';
 import { combine, nextSteps, score, type Attestation } from '../src/posture/scoring.js';
-import type { Framework } from '../src/posture/index.js';
+import { ITEM_CHECKS, frameworkById, type Framework } from '../src/posture/index.js';
 
 const NOW = new Date('2026-12-05T12:00:00Z');
 const ago = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
@@ -209,5 +209,22 @@ describe('scores', () => {
     assert.equal(steps[0].item, 'hicp-2.s.a', 'the practice that mitigates both threats first');
     assert.equal(combine(['compliant', 'not-applicable']), 'compliant');
     assert.equal(combine(['compliant', 'missing']), 'partial');
+  });
+});
+
+describe('the mapping of checks to HICP items', () => {
+  test('every mapped item is in the shipped framework, every mapped check exists, and every check bears on some item', () => {
+    const framework = frameworkById('hicp', '2023')!;
+    const items = new Set(framework.practices.flatMap((p) => p.items.map((i) => i.id)));
+    const checks = new Set(CHECKS.map((c) => c.id));
+    for (const [item, ids] of Object.entries(ITEM_CHECKS)) {
+      assert.ok(items.has(item), `${item} is an item of HICP 2023`);
+      for (const id of ids) assert.ok(checks.has(id), `${id} is a check`);
+    }
+    for (const c of checks)
+      assert.ok(
+        Object.values(ITEM_CHECKS).some((ids) => ids.includes(c)),
+        `${c} bears on an item`,
+      );
   });
 });
