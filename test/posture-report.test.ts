@@ -34,9 +34,17 @@ const tools: Array<[string, string[], string]> = [
 ];
 
 let dir = '';
-before(() => {
+let toolsChecked = false;
+/** Fails the calling test (rather than cancelling the file from a hook) with the Debian package to install. */
+function requireTools(): void {
+  if (toolsChecked) return;
   const missing = tools.filter(([cmd, args]) => spawnSync(cmd, args).error).map(([cmd, , pkg]) => `${cmd} (Debian package ${pkg})`);
   assert.deepEqual(missing, [], `the board report's test needs ${missing.join(', ')}: apt-get install poppler-utils tesseract-ocr (.ci/run does)`);
+  const langs = spawnSync('tesseract', ['--list-langs'], { encoding: 'utf8' }).stdout;
+  assert.match(langs, /^eng$/m, 'Tesseract has no English data: apt-get install tesseract-ocr-eng (.ci/run does)');
+  toolsChecked = true;
+}
+before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-report-'));
 });
 after(() => {
@@ -45,6 +53,7 @@ after(() => {
 
 let serial = 0;
 async function render(card: Scorecard, history: ScorecardHistoryPoint[]): Promise<{ pdf: Buffer; file: string }> {
+  requireTools();
   const pdf = await renderBoardReport(card, history, clinic);
   const file = path.join(dir, `report-${serial++}.pdf`);
   fs.writeFileSync(file, pdf);
