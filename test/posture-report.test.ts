@@ -61,11 +61,21 @@ async function render(card: Scorecard, history: ScorecardHistoryPoint[]): Promis
 }
 
 const pages = (file: string) => Number(/^Pages:\s+(\d+)/m.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))?.[1]);
-/** One page's text with runs of whitespace folded, so that a wrapped line still matches. */
-const pageText = (file: string, n: number) =>
-  execFileSync('pdftotext', ['-f', String(n), '-l', String(n), file, '-'], { encoding: 'utf8' })
-    .replace(/\s+/g, ' ')
-    .trim();
+/**
+ * Every page's text, whitespace runs folded so that a wrapped line still matches; one pdftotext run
+ * for the whole file (pages end with a form feed), cached, since the checks read many pages.
+ */
+const texts = new Map<string, string[]>();
+function pageText(file: string, n: number): string {
+  let all = texts.get(file);
+  if (!all) {
+    all = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' })
+      .split('\f')
+      .map((t) => t.replace(/\s+/g, ' ').trim());
+    texts.set(file, all);
+  }
+  return all[n - 1] ?? '';
+}
 
 /** Reads a binary PPM (P6) as written by pdftoppm: width, height and RGB bytes. */
 function readPpm(file: string): { width: number; height: number; rgb: Buffer } {
@@ -170,6 +180,22 @@ describe('board report', () => {
       }
     });
     assert.match(pageText(file, 3), /Not in place: Local administrator rights removed Attested by staff - No evidence recorded yet\./);
+  });
+
+  test('a practice too long for its page continues on a page that names it, items kept whole, and every page has its footer', async () => {
+    const card = fixtureScorecard();
+    const template = card.practices[0].items[1];
+    card.practices[0].items = Array.from({ length: 40 }, (_, i) => ({ ...template, id: `hicp-1.x.${i}`, title: `Phishing exercise round ${i + 1}` }));
+    const { file } = await render(card, fixtureHistory());
+    const total = pages(file);
+    assert.ok(total > 11, `40 items do not fit on one page: ${total} pages`);
+    const extra = total - 11;
+    for (let n = 3; n < 3 + extra; n++) {
+      // A continued page starts with its heading and then a whole item, never the tail of one.
+      assert.match(pageText(file, n), new RegExp(`^${practiceTitles[0]} \\(continued\\) Partly in place: Phishing exercise round \\d+ Measured by Carewall`));
+    }
+    assert.ok(pageText(file, 3 + extra).startsWith(practiceTitles[1]), 'the next practice starts on its own page');
+    for (let n = 1; n <= total; n++) assert.ok(pageText(file, n).includes(`Page ${n} of ${total}.`), `page ${n} has its footer`);
   });
 
   test('no trend or no threats yet: an honest note in place of a chart', async () => {

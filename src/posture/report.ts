@@ -142,6 +142,31 @@ function summaryPage(doc: Doc, card: Scorecard, history: ScorecardHistoryPoint[]
   });
 }
 
+/** The lines of one item on a practice page, as practicePage writes them, without writing them. */
+function itemLines(item: ScoredItem): Array<{ font: string; size: number; text: string; indent: number }> {
+  return [
+    { font: 'Helvetica-Bold', size: 10.5, text: printable(`${statusWords[item.status]}: ${item.title}`), indent: 0 },
+    { font: 'Helvetica', size: 9, text: item.source === 'measured' ? 'Measured by Carewall' : 'Attested by staff', indent: 0 },
+    ...(item.evidence.length === 0
+      ? [{ font: 'Helvetica', size: 9, text: '- No evidence recorded yet.', indent: 12 }]
+      : item.evidence.map((evidence) => ({ font: 'Helvetica', size: 9, text: printable(`- ${evidence.text} (${day(evidence.at)})`), indent: 12 }))),
+    ...(item.next ? [{ font: 'Helvetica-Oblique', size: 9, text: printable(`Next step: ${item.next}`), indent: 12 }] : []),
+  ];
+}
+
+function itemHeight(doc: Doc, item: ScoredItem, width: number): number {
+  const lines = itemLines(item).reduce(
+    (sum, line) =>
+      sum +
+      doc
+        .font(line.font)
+        .fontSize(line.size)
+        .heightOfString(line.text, { width: width - line.indent }),
+    0,
+  );
+  return lines + doc.font('Helvetica').fontSize(9).currentLineHeight(true) * 0.6;
+}
+
 function practicePage(doc: Doc, practice: Scorecard['practices'][number]): void {
   const left = page.margin;
   const width = doc.page.width - 2 * page.margin;
@@ -163,23 +188,22 @@ function practicePage(doc: Doc, practice: Scorecard['practices'][number]): void 
       { width },
     );
   doc.moveDown(0.8);
+  const bottom = doc.page.height - page.margin;
   for (const item of practice.items) {
-    doc
-      .font('Helvetica-Bold')
-      .fontSize(10.5)
-      .fillColor(colours.ink)
-      .text(printable(`${statusWords[item.status]}: ${item.title}`), left, doc.y, { width });
-    doc
-      .font('Helvetica')
-      .fontSize(9)
-      .fillColor(colours.muted)
-      .text(item.source === 'measured' ? 'Measured by Carewall' : 'Attested by staff', { width });
-    doc.fillColor(colours.ink);
-    for (const evidence of item.evidence) {
-      doc.text(printable(`- ${evidence.text} (${day(evidence.at)})`), left + 12, doc.y, { width: width - 12 });
+    // An item is kept whole: one that would not fit goes to a further page that says whose it is.
+    if (doc.y + itemHeight(doc, item, width) > bottom && doc.y > page.margin + 60) {
+      doc.addPage();
+      doc.x = left;
+      heading(doc, `${practice.title} (continued)`, 12);
+      doc.moveDown(0.6);
     }
-    if (item.evidence.length === 0) doc.text('- No evidence recorded yet.', left + 12, doc.y, { width: width - 12 });
-    if (item.next) doc.font('Helvetica-Oblique').text(printable(`Next step: ${item.next}`), left + 12, doc.y, { width: width - 12 });
+    for (const line of itemLines(item)) {
+      doc
+        .font(line.font)
+        .fontSize(line.size)
+        .fillColor(line.font === 'Helvetica' && line.indent === 0 ? colours.muted : colours.ink)
+        .text(line.text, left + line.indent, doc.y, { width: width - line.indent });
+    }
     doc.moveDown(0.6);
   }
 }
