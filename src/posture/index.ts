@@ -7,3 +7,4 @@ export { score, nextSteps, combine, type Attestation } from './scoring.js';
 export type { FactSources } from './gather.js';
 export { ITEM_CHECKS } from './mapping.js';
 export { FRAMEWORKS_DIR, FrameworkError, frameworkById, loadFrameworks, parseFramework, validateFramework } from './frameworks.js';
+export { renderBoardReport, scorecardJson, type ScorecardExport, type ScorecardHistoryPoint } from './report.js';
