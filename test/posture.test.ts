@@ -5,10 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeLeaf } from '../src/audit/index.js';
 import { SYSTEM } from '../src/shared/index.js';
-import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { runCli } from './helpers/cli.js';
+import { call, prepareInstallation, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 
 describe('the posture scorecard', () => {
   let s: TestServer;
@@ -121,5 +124,30 @@ describe('the posture scorecard', () => {
     const next = await as('admin', 'GET', '/api/posture/next');
     assert.equal(next.status, 200);
     assert.ok(next.body.length > 0 && next.body.every((n: { next: string }) => n.next.length > 0));
+  });
+});
+
+describe('carewall posture report', () => {
+  test('writes the board report (a PDF) and the JSON export from a data folder; show prints the summary', async () => {
+    const inst = await prepareInstallation();
+    try {
+      const env = { DATABASE_URL: inst.databaseUrl };
+      const dir = tempDir();
+      const r = await runCli(
+        ['posture', 'report', '--data-dir', inst.dataDir, '--out', path.join(dir, 'board.pdf'), '--json', path.join(dir, 'board.json'), '--clinic', 'St Test'],
+        { env },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /board report written to .*: \d+ of 10 practices in place/);
+      assert.equal(fs.readFileSync(path.join(dir, 'board.pdf')).subarray(0, 5).toString(), '%PDF-');
+      const exported = JSON.parse(fs.readFileSync(path.join(dir, 'board.json'), 'utf8'));
+      assert.equal(exported.format, 'carewall.posture-scorecard');
+      assert.equal(exported.scorecard.practices.length, 10);
+      const shown = await runCli(['posture', 'show', '--data-dir', inst.dataDir, '--json'], { env });
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(JSON.parse(shown.stdout).practices[0].id, 'hicp-1');
+    } finally {
+      await inst.cleanup();
+    }
   });
 });

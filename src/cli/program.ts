@@ -25,6 +25,7 @@ import { registerUpdatesCommand } from './updatesCommand.js';
 import { registerDirectorCommand } from './directorCommand.js';
 import { registerInventoryCommand } from './inventoryCommand.js';
 import { registerAdvisoryCommand } from './advisoryCommand.js';
+import { registerPostureCommand } from './postureCommand.js';
 import { registerUserCommand } from './userCommand.js';
 import { registerAwarenessCommand } from './awarenessCommand.js';
 
@@ -47,6 +48,7 @@ const RUN_BY_THE_SERVER = [
   'director',
   'inventory',
   'advisories',
+  'posture',
 ];
 
 export async function runCommand(argv: string[], io: CommandIo, options: RunOptions = {}): Promise<number> {
@@ -115,6 +117,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerDirectorCommand(program, ctx);
   registerInventoryCommand(program, ctx);
   registerAdvisoryCommand(program, ctx);
+  registerPostureCommand(program, ctx);
   registerDeviceCommands(program, ctx);
   registerAwarenessCommand(program, ctx);
   return program;
