@@ -82,6 +82,20 @@ describe('demo clinic seeding', () => {
     assert.ok(wards.entry.some((e: any) => e.resource.name === 'Ward A - Internal medicine' && e.resource.physicalType.coding[0].code === 'wa'));
   });
 
+  test('the demo clinic’s posture is realistic and imperfect, with a trend that rises over its seeded history', async () => {
+    const history = await s.cw.posture.history(SYSTEM);
+    assert.ok(history.length >= 10, `a snapshot every five days over two months (${history.length})`);
+    assert.ok(history.at(-1)!.inPlace > history[0].inPlace, `the trend rises: ${history.map((h) => h.inPlace).join(', ')}`);
+    const card = await s.cw.posture.scorecard(SYSTEM, new Date(history.at(-1)!.at));
+    assert.ok(card.summary.inPlace < card.summary.total, 'not everything is in place');
+    const statuses = new Set(card.practices.flatMap((p) => p.items.map((i) => i.status)));
+    assert.ok(statuses.has('compliant') && statuses.has('missing'), [...statuses].join(', '));
+    assert.ok(
+      card.practices.flatMap((p) => p.items).some((i) => i.source === 'attested' && i.status !== 'missing'),
+      'some items are attested by their owners',
+    );
+  });
+
   test('every demo login can log in (with its second factor where the role requires one)', async () => {
     for (const l of seeded.logins) {
       const otp = l.totpUri ? currentOtp(l.totpUri) : undefined;

@@ -7,6 +7,7 @@
  * Everything goes through the FHIR service's validation and authorization like any other write,
  * as the system caller; the demo writes nothing the API would refuse.
  */
+import { seedPosture } from './posture.js';
 import { en, Faker } from '@faker-js/faker';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../shared/index.js';
@@ -55,6 +56,7 @@ export async function seedDemoClinic(cw: Carewall, options: SeedOptions = {}): P
   await write(cw, clinicResources(clinic));
   await seedEquipment(cw, clinic.wards.map((w) => w.location.name ?? '').filter(Boolean));
   const logins = await createAccounts(cw, clinic);
+  await seedPosture(cw, options.referenceDate ?? new Date());
 
   options.onProgress?.(0, total);
   for (let n = 1; n <= total; n++) {

@@ -48,8 +48,10 @@ export function score(opts: {
 }): Scorecard {
   const { framework, size, findings, itemChecks, now } = opts;
   const byCheck = new Map(findings.map((f) => [f.id, f]));
-  const attested = new Map(opts.attestations.filter((a) => Date.parse(a.expiresAt) > now.getTime()).map((a) => [a.item, a]));
-  const expired = new Map(opts.attestations.filter((a) => Date.parse(a.expiresAt) <= now.getTime()).map((a) => [a.item, a]));
+  // As things stood at `now`: an attestation made later did not exist yet (a snapshot of a past day).
+  const made = opts.attestations.filter((a) => Date.parse(a.attestedAt) <= now.getTime());
+  const attested = new Map(made.filter((a) => Date.parse(a.expiresAt) > now.getTime()).map((a) => [a.item, a]));
+  const expired = new Map(made.filter((a) => Date.parse(a.expiresAt) <= now.getTime()).map((a) => [a.item, a]));
   const practices = framework.practices.map((p) => {
     const items: ScoredItem[] = p.items
       .filter((i) => i.sizes.includes(size))
