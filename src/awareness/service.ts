@@ -324,8 +324,15 @@ export class AwarenessService {
   async pollMailbox(at: () => Date = () => new Date()): Promise<number> {
     if (!this.config.reportMailbox) return 0;
     return pollReportMailbox(this.config.reportMailbox, async (address, raw) => {
+      // Anyone on the internet can write to the report address: only staff's reports are taken (an
+      // outsider's would fill the queue, or credit a simulation whose link they were given).
+      const person = await personByEmail(this.deps.db, address);
+      if (!person || !person.active) {
+        this.deps.log.info('awareness: a message in the report mailbox from someone not among the staff was set aside');
+        return;
+      }
       // Reports by mail are kept under the reporter's account when they have one (their own page shows them).
-      const reporter = (await personByEmail(this.deps.db, address))?.username ?? address;
+      const reporter = person.username ?? address;
       const answer = await intake(this.intakeDeps(), reporter, raw, 'mailbox', at());
       await this.deps.audit({
         action: 'awareness.report',
