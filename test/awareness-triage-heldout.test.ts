@@ -108,6 +108,24 @@ describe('the held-out corpus', () => {
     assert.ok(codes(r).includes('spoofed-known-domain'));
   });
 
+  test('a staff surname counts with an office ("Medical Director"), not with an academic title from another practice', async () => {
+    const from = async (display: string) => {
+      const message = [
+        'From: ' + display + ' <office@northfield-dental.com>',
+        'To: ward3@stmarys-clinic.org',
+        'Subject: Referral',
+        'Date: Wed, 02 Dec 2026 10:00:00 +0100',
+        '',
+        'See you Thursday.',
+        '',
+      ];
+      return codes(await triage(message.join('\r\n')));
+    };
+    assert.ok((await from('Keller - Medical Director')).includes('display-name-staff'));
+    assert.ok(!(await from('Dr. Keller')).includes('display-name-staff'));
+    assert.ok(!(await from('Dr. Brandt-Meyer')).includes('display-name-staff'));
+  });
+
   test('"via DocuSign" is excused only from the service\'s own authenticated domain', async () => {
     assert.ok(!codes(results.get('hl08-docusign-genuine-via.eml')!).includes('display-name-staff'));
     const forged = raw('hl11-supplier-invoice-pdf-link.eml')
@@ -171,7 +189,8 @@ describe('the readers the held-out corpus called for', () => {
     assert.ok(pageRunsScript('<svg><script>x()</script></svg>'));
     assert.ok(pageRunsScript('<svg><image onload="x()"/></svg>'));
     assert.ok(pageRunsScript('<meta http-equiv="refresh" content="0; url=https://x.example/">'));
-    assert.ok(!pageRunsScript('<svg><text>Onboarding javascripts course</text></svg>'.replace('javascripts', 'java scripts')));
+    assert.ok(pageRunsScript('<a href="javascript:go()">open</a>'));
+    assert.ok(!pageRunsScript('<svg><text>JavaScript: a course for the ward</text></svg>'));
     assert.ok(!pageRunsScript('<html><body><p>Receipt</p></body></html>'));
   });
 

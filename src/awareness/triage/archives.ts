@@ -103,7 +103,7 @@ export function pageRunsScript(page: string): boolean {
   return (
     /<script\b/i.test(page) ||
     /<[a-z][^>]*\son[a-z]+\s*=/i.test(page) ||
-    /\bjavascript\s*:/i.test(page) ||
+    /=\s*["']?\s*javascript\s*:/i.test(page) ||
     /<meta\b[^>]*http-equiv\s*=\s*["']?refresh[^>]*url\s*=/i.test(page)
   );
 }

@@ -40,10 +40,11 @@ export function isFreemail(domain: string | undefined): boolean {
   return !!domain && FREEMAIL.has(domain);
 }
 
-// Titles and offices that carry authority over payments: with a staff member's surname, enough to name them.
-const EXECUTIVE = /\b(dr|prof|professor|director|ceo|cfo|coo|chief|president|chair(man|woman|person)?|head of|managing|medical director|executive)\b/i;
+// Offices that carry authority over payments: with a staff member's surname, enough to name them. Academic
+// titles alone are not (a clinic corresponds daily with other practices' "Dr. Brandt").
+const EXECUTIVE = /\b(director|ceo|cfo|coo|chief|president|chair(man|woman|person)?|head of|managing partner|executive)\b/i;
 
-/** A display name presenting an executive or a titled person ("Dr. Keller - Medical Director", "CEO"). */
+/** A display name presenting an executive ("Medical Director", "CEO", "Head of Finance"). */
 export function showsExecutive(display: string): boolean {
   return EXECUTIVE.test(withoutHiddenCharacters(display));
 }
@@ -113,7 +114,7 @@ function showsStaffName(display: string, staff: StaffMember): boolean {
   if (wanted.length < 2) return false;
   const shown = new Set(nameTokens(display));
   if (wanted.every((t) => shown.has(t))) return true;
-  // "Dr. Keller", "Keller (Medical Director)": the surname with a title or an office names the person as well.
+  // "Keller (Medical Director)", "CEO Keller": the surname with an office names the person as well.
   const surname = wanted[wanted.length - 1];
   return surname.length >= 4 && shown.has(surname) && showsExecutive(display);
 }
