@@ -126,6 +126,33 @@ describe('the held-out corpus', () => {
     assert.ok(!(await from('Dr. Brandt-Meyer')).includes('display-name-staff'));
   });
 
+  test('a QR request needs a code to scan: a one-time code sent to the phone, with a logo, is not one', async () => {
+    const mail = (line: string) =>
+      [
+        'From: Accounts <accounts@rotaplan-app.com>',
+        'To: m.lopez@stmarys-clinic.org',
+        'Subject: Sign-in',
+        'Date: Wed, 02 Dec 2026 10:00:00 +0100',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        `${line} Verify your account to continue.`,
+        '--b',
+        'Content-Type: image/png; name="logo.png"',
+        'Content-Disposition: inline; filename="logo.png"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'iVBORw0KGgo=',
+        '--b--',
+        '',
+      ].join('\r\n');
+    assert.ok(codes(await triage(mail('Scan the QR code with your phone.'))).includes('qr-code-lure'));
+    assert.ok(!codes(await triage(mail('Enter the code we sent to your phone.'))).includes('qr-code-lure'));
+  });
+
   test('"via DocuSign" is excused only from the service\'s own authenticated domain', async () => {
     assert.ok(!codes(results.get('hl08-docusign-genuine-via.eml')!).includes('display-name-staff'));
     const forged = raw('hl11-supplier-invoice-pdf-link.eml')

@@ -62,8 +62,9 @@ function fromFirstHeader(raw: Buffer): Buffer {
   return at === 0 ? raw : raw.subarray(at);
 }
 
-// "Scan the QR code", "scan the code below with your phone": asked of the reader, about a code in the mail.
-const SCAN_REQUEST = /\bscan\b[^.\n]{0,40}\b(qr|code|barcode)\b|\b(qr|code)\b[^.\n]{0,40}\b(smartphone|phone|camera)\b/i;
+// "Scan the QR code", "scan the code below with your phone": a code the reader is asked to scan. Not "the
+// code sent to your phone": one-time codes are typed, and their mails often carry a logo image.
+const SCAN_REQUEST = /\bscan\b[^.\n]{0,40}\b(qr|code|barcode)\b|\bqr[- ]?codes?\b/i;
 
 export async function triageMessage(input: Buffer, options: TriageOptions): Promise<TriageResult> {
   return judge(input, options, true);
