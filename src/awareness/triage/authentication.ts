@@ -35,9 +35,14 @@ function timeoutError(): Error {
   return Object.assign(new Error('DNS deadline passed'), { code: 'ETIMEOUT' });
 }
 
-/** Wraps a resolver: one deadline for all lookups, and a record of whether DNS answered at all. */
-function guarded(base: DnsResolver, state: DnsState): DnsResolver {
-  const deadline = Date.now() + DNS_DEADLINE_MS;
+/**
+ * Wraps a resolver: one deadline for all lookups, and a record of whether DNS answered at all. The
+ * deadline is for the network: a resolver the caller hands in (a table in a test, a cache in front
+ * of the network) answers for itself, and a clock must not decide a verdict when the machine is
+ * merely busy (`deadlineMs` Infinity).
+ */
+function guarded(base: DnsResolver, state: DnsState, deadlineMs: number): DnsResolver {
+  const deadline = Date.now() + deadlineMs;
   return async (name, rrtype) => {
     const left = deadline - Date.now();
     if (left <= 0) {
@@ -46,13 +51,15 @@ function guarded(base: DnsResolver, state: DnsState): DnsResolver {
     }
     let timer: NodeJS.Timeout | undefined;
     try {
-      const answer = await Promise.race([
-        base(name, rrtype),
-        new Promise<never>((_, reject) => {
-          // Not unref'd: a lookup that never settles must still end triage, not the process.
-          timer = setTimeout(() => reject(timeoutError()), left);
-        }),
-      ]);
+      const answer = !Number.isFinite(left)
+        ? await base(name, rrtype)
+        : await Promise.race([
+            base(name, rrtype),
+            new Promise<never>((_, reject) => {
+              // Not unref'd: a lookup that never settles must still end triage, not the process.
+              timer = setTimeout(() => reject(timeoutError()), left);
+            }),
+          ]);
       state.answered = true;
       return answer;
     } catch (err) {
@@ -162,7 +169,7 @@ export async function checkAuthentication(
   options: TriageOptions,
 ): Promise<AuthenticationOutcome> {
   const state: DnsState = { answered: false, failed: false };
-  const resolver = guarded(options.resolver ?? systemResolver(), state);
+  const resolver = guarded(options.resolver ?? systemResolver(), state, options.resolver ? Infinity : DNS_DEADLINE_MS);
   const hop = options.clientIp ? { ip: options.clientIp, helo: options.helo } : boundaryHop(received);
   let result: AuthenticateResult | undefined;
   try {
