@@ -106,7 +106,7 @@ export function Posture() {
                       <Link to={`/posture/practices/${p.id}`}>{p.title}</Link>
                     </td>
                     <td>{pct(p.score)}</td>
-                    <td>{practiceWords(p.score)}</td>
+                    <td>{practiceWords(p.score, p.items)}</td>
                     <td>{itemCounts(p.items)}</td>
                   </tr>
                 ))}

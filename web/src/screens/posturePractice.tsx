@@ -37,9 +37,9 @@ export function PosturePractice({ id, username }: { id: string; username: string
         <>
           <h1>{practice.title}</h1>
           <p>
-            Score {pct(practice.score)}: <strong>{practiceWords(practice.score).toLowerCase()}</strong>.
+            Score {pct(practice.score)}: <strong>{practiceWords(practice.score, practice.items).toLowerCase()}</strong>.
           </p>
-          <MeasureNow generatedAt={card.data.generatedAt} onMeasured={card.reload} />
+          <MeasureNow generatedAt={card.data.generatedAt} onMeasured={() => (setRecorded(null), card.reload())} />
           {recorded ? <p role="status">{recorded}</p> : null}
           {practice.items.map((i) => {
             const held = attestations.data?.find((a) => a.item === i.id);

@@ -43,8 +43,15 @@ export function PostureTrend({ history }: { history: PostureHistory }) {
         {history.map((h, i) => (
           <circle key={h.at} cx={x(times[i])} cy={y(h.inPlace)} r={4} className="dot" />
         ))}
-        {labels.map((h) => (
-          <text key={h.at} x={x(Date.parse(h.at))} y={H - PAD.bottom + 18} className="tick" textAnchor="middle">
+        {labels.map((h, i) => (
+          // The first date starts at its point and the last ends at its own, so neither runs off the drawing.
+          <text
+            key={h.at}
+            x={x(Date.parse(h.at))}
+            y={H - PAD.bottom + 18}
+            className="tick"
+            textAnchor={labels.length === 1 ? 'middle' : i === 0 ? 'start' : 'end'}
+          >
             {day(h.at)}
           </text>
         ))}

@@ -23,7 +23,15 @@ export const pct = (share: number) => `${Math.round(share * 100)}%`;
 
 /** The scoring's threshold (src/posture/scoring.ts IN_PLACE): a practice at 75% or more is in place. */
 export const IN_PLACE = 0.75;
-export const practiceWords = (score: number) => (score >= IN_PLACE ? 'In place' : score > 0 ? 'Under way' : 'Not started');
+/** A practice's state; one whose every item is not applicable is said so (the server scores it 0, having nothing to average). */
+export const practiceWords = (score: number, items: Array<Pick<Item, 'status'>>) =>
+  items.length > 0 && items.every((i) => i.status === 'not-applicable')
+    ? 'Not applicable'
+    : score >= IN_PLACE
+      ? 'In place'
+      : score > 0
+        ? 'Under way'
+        : 'Not started';
 
 /** An attestation's own statuses (it cannot attest "missing"), as the dialog offers them. */
 export const ATTEST_CHOICES = [
