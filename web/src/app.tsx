@@ -22,11 +22,15 @@ import { Results } from './screens/awarenessResults';
 import { Lessons } from './screens/awarenessLessons';
 import { ReportedMail } from './screens/awarenessTriage';
 import { MyAwareness } from './screens/awarenessMine';
+import { Posture } from './screens/posture';
+import { PosturePractice } from './screens/posturePractice';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
 /** Every role: staff awareness (one's own history, reporting, lessons) is for everyone signed in. */
 const EVERYONE = [...CLINICAL, 'biomedical-engineer', 'privacy-officer', 'security-admin', 'awareness-officer', 'admin'];
 const AWARENESS_FIGURES = ['awareness-officer', 'admin', 'security-admin'];
+/** The posture scorecard's readers (src/posture/service.ts READERS). */
+const POSTURE = ['admin', 'privacy-officer', 'security-admin'];
 
 interface Section {
   to: string;
@@ -51,6 +55,7 @@ const SECTIONS: Section[] = [
   { to: '/awareness/campaigns', label: 'Phishing campaigns', roles: AWARENESS_FIGURES },
   { to: '/awareness/results', label: 'Awareness results', roles: AWARENESS_FIGURES },
   { to: '/awareness/reported', label: 'Reported mail', roles: ['security-admin', 'awareness-officer'] },
+  { to: '/posture', label: 'Posture', roles: POSTURE },
   { to: '/awareness/me', label: 'My awareness', roles: EVERYONE },
   { to: '/awareness/lessons', label: 'Lessons', roles: EVERYONE },
 ];
@@ -131,7 +136,11 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
   if (results) return <Results campaignId={results[1]} seesNames={me.roles.includes('awareness-officer')} />;
   const lesson = /^\/awareness\/lessons\/([a-z0-9-]+)$/.exec(path);
   if (lesson) return <Lessons lessonId={lesson[1]} />;
+  const practice = /^\/posture\/practices\/(hicp-[0-9]+)$/.exec(path);
+  if (practice) return <PosturePractice id={practice[1]} username={me.username} />;
   switch (path) {
+    case '/posture':
+      return <Posture />;
     case '/awareness/campaigns':
       return <Campaigns canManage={me.roles.includes('awareness-officer')} />;
     case '/awareness/results':
