@@ -212,6 +212,53 @@ describe('scores', () => {
   });
 });
 
+describe('scores when a check or a practice does not apply', () => {
+  const framework: Framework = {
+    id: 'test',
+    edition: '1',
+    title: 'test',
+    practices: [
+      {
+        id: 'hicp-1',
+        title: 'Identity',
+        source: 's',
+        items: [{ id: 'hicp-1.s.a', title: 'Second factor', sizes: ['small'], source: 's', checks: ['identity.privileged-second-factor'] }],
+      },
+      {
+        id: 'hicp-2',
+        title: 'Endpoints',
+        source: 's',
+        items: [{ id: 'hicp-2.s.a', title: 'Endpoints protected', sizes: ['small'], source: 's', checks: ['guard.watching'] }],
+      },
+    ],
+    threats: [{ id: 'ransomware', title: 'Ransomware', source: 's', practices: ['hicp-1', 'hicp-2'] }],
+    goals: [],
+  };
+  const noShares = runChecks(facts({ guard: { enabled: false, watching: false, shares: 0, configuredShares: 0, decoys: false } }));
+
+  test('a check that does not apply says nothing of its item: the item is left to its owner to attest', () => {
+    const card = score({ framework, size: 'small', findings: noShares, itemChecks: {}, attestations: [], now: NOW });
+    const item = card.practices[1].items[0];
+    assert.deepEqual([item.status, item.source], ['missing', 'attested']);
+    assert.equal(card.summary.total, 2);
+  });
+
+  test('a practice none of whose items applies is left out of the count and of the threats', () => {
+    const na: Attestation = {
+      item: 'hicp-2.s.a',
+      status: 'not-applicable',
+      owner: 'it',
+      note: 'no computers of our own',
+      attestedAt: ago(1),
+      expiresAt: ago(-30),
+    };
+    const card = score({ framework, size: 'small', findings: noShares, itemChecks: {}, attestations: [na], now: NOW });
+    assert.equal(card.summary.total, 1);
+    assert.equal(card.summary.inPlace, 1);
+    assert.equal(card.threats[0].score, 1, 'the threat is as covered as the practices that apply');
+  });
+});
+
 describe('the mapping of checks to HICP items', () => {
   test('every mapped item is in the shipped framework, every mapped check exists, and every check bears on some item', () => {
     const framework = frameworkById('hicp', '2023')!;

@@ -37,5 +37,7 @@ export type PostureAttestation = Static<typeof PostureAttestation>;
 export const PostureAttestations = Type.Array(PostureAttestation);
 export type PostureAttestations = Static<typeof PostureAttestations>;
 
-export const PostureNext = Type.Array(Type.Object({ item: Type.String(), title: Type.String(), next: Type.String(), practice: Type.String() }));
+export const PostureNext = Type.Array(
+  Type.Object({ item: Type.String(), title: Type.String(), next: Type.String(), practice: Type.String(), practiceId: Type.String() }),
+);
 export type PostureNext = Static<typeof PostureNext>;

@@ -57,7 +57,9 @@ export function score(opts: {
       .filter((i) => i.sizes.includes(size))
       .map((i) => {
         const checks = [...new Set([...i.checks, ...(itemChecks[i.id] ?? [])])].map((c) => byCheck.get(c)).filter((c): c is CheckResult => c !== undefined);
-        if (checks.length > 0) {
+        // A check that does not apply here (no file share to watch) says nothing of the item, which
+        // is wider than the check: the item is then the owner's to attest, as if nothing measured it.
+        if (checks.some((c) => c.status !== 'not-applicable')) {
           const status = combine(checks.map((c) => c.status));
           const evidence: Evidence[] = checks.map((c) => ({ kind: c.id, text: `${c.text} (${c.proves} It cannot show: ${c.cannot})`, at: now.toISOString() }));
           const next = checks.find((c) => c.next && c.status !== 'compliant')?.next;
@@ -92,30 +94,47 @@ export function score(opts: {
         };
       });
     const applicable = items.filter((i) => i.status !== 'not-applicable');
-    return { id: p.id, title: p.title, score: mean(applicable.map((i) => VALUE[i.status as keyof typeof VALUE])), items };
+    // A practice none of whose items applies to this clinic scores 1 (nothing is left to do) and is
+    // left out of the count and of the threats' means.
+    return {
+      id: p.id,
+      title: p.title,
+      score: applicable.length ? mean(applicable.map((i) => VALUE[i.status as keyof typeof VALUE])) : 1,
+      items,
+      applies: applicable.length > 0,
+    };
   });
-  const scoreOf = new Map(practices.map((p) => [p.id, p.score]));
-  const threats = framework.threats.map((t) => ({ id: t.id, title: t.title, score: mean(t.practices.map((id) => scoreOf.get(id) ?? 0)) }));
-  const inPlace = practices.filter((p) => p.score >= IN_PLACE).length;
+  const applying = practices.filter((p) => p.applies);
+  const scoreOf = new Map(applying.map((p) => [p.id, p.score]));
+  const threats = framework.threats.map((t) => ({
+    id: t.id,
+    title: t.title,
+    score: mean(t.practices.filter((id) => scoreOf.has(id)).map((id) => scoreOf.get(id)!)),
+  }));
+  const inPlace = applying.filter((p) => p.score >= IN_PLACE).length;
   const covered = threats.map((t) => `${t.title.toLowerCase()} ${Math.round(t.score * 100)}%`).join(', ');
   return {
     generatedAt: now.toISOString(),
     summary: {
       inPlace,
-      total: practices.length,
-      text: `${inPlace} of ${practices.length} practices in place; the threats are covered as follows: ${covered}.`,
+      total: applying.length,
+      text: `${inPlace} of ${applying.length} practices in place; the threats are covered as follows: ${covered}.`,
     },
     threats,
-    practices,
+    practices: practices.map(({ applies: _applies, ...p }) => p),
   };
 }
 
 /** The next steps, most threat reduction first: missing before partial, then by how many threats the practice mitigates. */
-export function nextSteps(card: Scorecard, framework: Framework, limit = 10): Array<{ item: string; title: string; next: string; practice: string }> {
+export function nextSteps(
+  card: Scorecard,
+  framework: Framework,
+  limit = 10,
+): Array<{ item: string; title: string; next: string; practice: string; practiceId: string }> {
   const mitigates = (practice: string) => framework.threats.filter((t) => t.practices.includes(practice)).length;
   return card.practices
     .flatMap((p) => p.items.filter((i) => i.next && i.status !== 'compliant' && i.status !== 'not-applicable').map((i) => ({ i, p })))
     .sort((a, b) => VALUE[a.i.status as keyof typeof VALUE] - VALUE[b.i.status as keyof typeof VALUE] || mitigates(b.p.id) - mitigates(a.p.id))
     .slice(0, limit)
-    .map(({ i, p }) => ({ item: i.id, title: i.title, next: i.next!, practice: p.title }));
+    .map(({ i, p }) => ({ item: i.id, title: i.title, next: i.next!, practice: p.title, practiceId: p.id }));
 }

@@ -172,6 +172,8 @@ export class PostureService {
       resource: { type: 'posture-item', id: item.id },
       details: { status: input.status, expiresAt: expires.toISOString(), ...(sha256 ? { evidenceSha256: sha256 } : {}) },
     });
+    // The scorecard counts it at once (a snapshot taken now), rather than at tomorrow's.
+    await this.measure(now);
     return {
       item: item.id,
       status: input.status,

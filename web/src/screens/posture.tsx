@@ -50,7 +50,6 @@ export function Posture() {
   const history = useLoad(() => get(PostureHistory, '/api/posture/history'), []);
   const attestations = useLoad(() => get(PostureAttestations, '/api/posture/attestations'), []);
   const c = card.data;
-  const idOf = new Map((c?.practices ?? []).map((p) => [p.title, p.id]));
   const reload = () => [card, next, history, attestations].forEach((l) => l.reload());
   return (
     <section>
@@ -89,8 +88,7 @@ export function Posture() {
             <ol className="next-steps">
               {next.data?.map((n) => (
                 <li key={n.item}>
-                  <strong>{n.title}</strong>: {n.next}{' '}
-                  {idOf.get(n.practice) ? <Link to={`/posture/practices/${idOf.get(n.practice)}`}>Go to {n.practice}</Link> : `(${n.practice})`}
+                  <strong>{n.title}</strong>: {n.next} <Link to={`/posture/practices/${n.practiceId}`}>Go to {n.practice}</Link>
                 </li>
               ))}
             </ol>
