@@ -32,14 +32,22 @@ try {
   log(`importing ${PATIENTS.toLocaleString('en')} patients`);
   for (let start = 0; start < PATIENTS; start += 20_000) {
     const file = path.join(dir, `Patient-${start}.ndjson`);
-    const rows = Array.from({ length: Math.min(20_000, PATIENTS - start) }, (_, i) => ({ ...syntheticPatient(random, start + i), id: `bench-pat-${start + i}` }));
+    const rows = Array.from({ length: Math.min(20_000, PATIENTS - start) }, (_, i) => ({
+      ...syntheticPatient(random, start + i),
+      id: `bench-pat-${start + i}`,
+    }));
     fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     await importFiles(cw, [file]);
   }
   log(`creating ${STAFF.toLocaleString('en')} staff accounts with their practitioners`);
   for (let i = 0; i < STAFF; i++) {
     const practitioner = await cw.fhir.create(SYSTEM, 'Practitioner', { resourceType: 'Practitioner', active: i % 97 !== 0, name: [{ family: `Staff${i}` }] });
-    await cw.identity.createAccount({ username: `staff-${i}`, password: `bench password ${i} long enough`, roles: [ROLES[i % ROLES.length]], practitioner: `Practitioner/${practitioner.id}` });
+    await cw.identity.createAccount({
+      username: `staff-${i}`,
+      password: `bench password ${i} long enough`,
+      roles: [ROLES[i % ROLES.length]],
+      practitioner: `Practitioner/${practitioner.id}`,
+    });
   }
   log(`appending ${AUDIT.toLocaleString('en')} audit records`);
   let next = 0;
