@@ -35,12 +35,7 @@ function timeoutError(): Error {
   return Object.assign(new Error('DNS deadline passed'), { code: 'ETIMEOUT' });
 }
 
-/**
- * Wraps a resolver: one deadline for all lookups, and a record of whether DNS answered at all. The
- * deadline is for the network: a resolver the caller hands in (a table in a test, a cache in front
- * of the network) answers for itself, and a clock must not decide a verdict when the machine is
- * merely busy (`deadlineMs` Infinity).
- */
+/** Wraps a resolver: one deadline for all lookups, and a record of whether DNS answered at all. */
 function guarded(base: DnsResolver, state: DnsState, deadlineMs: number): DnsResolver {
   const deadline = Date.now() + deadlineMs;
   return async (name, rrtype) => {
@@ -169,7 +164,7 @@ export async function checkAuthentication(
   options: TriageOptions,
 ): Promise<AuthenticationOutcome> {
   const state: DnsState = { answered: false, failed: false };
-  const resolver = guarded(options.resolver ?? systemResolver(), state, options.resolver ? Infinity : DNS_DEADLINE_MS);
+  const resolver = guarded(options.resolver ?? systemResolver(), state, options.dnsDeadlineMs ?? DNS_DEADLINE_MS);
   const hop = options.clientIp ? { ip: options.clientIp, helo: options.helo } : boundaryHop(received);
   let result: AuthenticateResult | undefined;
   try {

@@ -15,6 +15,12 @@ export interface TriageOptions {
   staff?: StaffMember[];
   /** DNS for SPF, DKIM, DMARC and ARC; node's own (with a short deadline) when not given. */
   resolver?: DnsResolver;
+  /**
+   * One deadline for all of a message's lookups, in milliseconds (3,000 by default, for the
+   * network). A caller whose resolver answers from a table may give a long one, so that a busy
+   * machine never turns a lookup into a temporary error and so a verdict.
+   */
+  dnsDeadlineMs?: number;
   /** The moment of triage, recorded in the result (`triagedAt`); the clock when not given. */
   now?: Date;
   /** The connection the message arrived on, when known (an MTA hook knows it; the report button does not). */
