@@ -178,7 +178,10 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       open: (sealed, context) => keyring.openGeneral(sealed, context),
       log,
     });
-    // The posture scorecard reads every other capability's state through what each offers publicly.
+    // The posture scorecard reads every other capability's state through what each offers publicly:
+    // the services of the installation as it is at the time (`wired`, set below), so that a record
+    // service or inventory replaced after opening (a test's plaintext codec) is the one it reads.
+    const wired: { cw?: Carewall } = {};
     const framework = frameworkById('hicp', '2023');
     if (!framework) throw new Error('the HICP 2023 framework data is missing from the installation');
     const posture = new PostureService({
@@ -202,7 +205,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
             ...(a.practitioner ? { practitioner: a.practitioner } : {}),
           })),
         practitionerActive: async (ref) => {
-          const found = await fhir.read(SYSTEM, 'Practitioner', ref.replace(/^Practitioner\//, '')).catch(() => undefined);
+          const found = await (wired.cw?.fhir ?? fhir).read(SYSTEM, 'Practitioner', ref.replace(/^Practitioner\//, '')).catch(() => undefined);
           const active = (found?.resource as Practitioner | undefined)?.active;
           return found?.deleted ? false : active;
         },
@@ -238,7 +241,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
         },
         audit: () => ({ witnesses: settings.audit.witnesses.length, checkpointSeconds: settings.audit.intervalSeconds }),
         equipment: async () => {
-          const fleet = await inventory.fleet(SYSTEM);
+          const fleet = await (wired.cw?.inventory ?? inventory).fleet(SYSTEM);
           const open = fleet.filter((d) => d.vulnerabilities.open > 0);
           return {
             devices: fleet.length,
@@ -278,7 +281,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       await access.stop();
       await db.close();
     };
-    return {
+    return (wired.cw = {
       settings,
       db,
       keyring,
@@ -302,7 +305,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       posture,
       log,
       close,
-    };
+    });
   } catch (err) {
     await db.close();
     throw err;
