@@ -8,6 +8,7 @@ import { SYSTEM } from '../src/shared/index.js';
 import type { StoredSettings } from '../src/config.js';
 import { observation, patient, treatedBy } from './helpers/fixtures.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { until } from './helpers/poll.js';
 
 let s: TestServer;
 const LIMIT = 6;
@@ -42,22 +43,22 @@ test('an account deleting and changing records past the limit is suspended, repo
     statuses.push(r.status);
     if (r.status === 401) break;
   }
-  // Writes that were already under way when the account was disabled are refused (403); then 401.
-  assert.ok(
-    statuses.slice(LIMIT + 1, -1).every((x) => x === 403),
-    statuses.join(','),
-  );
   // The first LIMIT+1 go through (the one that crosses the limit commits, then the account is disabled).
   assert.deepEqual(
     statuses.slice(0, LIMIT + 1).every((x) => x === 200 || x === 204),
     true,
     statuses.join(','),
   );
-  assert.equal(statuses.at(-1), 401, `later writes end: ${statuses.join(',')}`);
-  assert.ok(statuses.length <= LIMIT + 3);
-  // The account is disabled and cannot sign in again.
-  const accounts = await s.cw.identity.listAccounts();
-  assert.equal(accounts.find((a) => a.username === 'mass-deleter')?.disabled, true);
+  // While the suspension is being carried out, every further write is refused (403), however many
+  // arrive (how many depends on the machine's load, never on luck: none of them goes through); once
+  // done, the session is gone (401).
+  assert.ok(
+    statuses.slice(LIMIT + 1).every((x) => x === 403 || x === 401),
+    statuses.join(','),
+  );
+  // The account ends up disabled and its session ended.
+  await until('the account to be disabled', async () => (await s.cw.identity.listAccounts()).find((a) => a.username === 'mass-deleter')?.disabled === true);
+  assert.equal((await put(token, ids[1], pid, 2)).status, 401, `later writes end: ${statuses.join(',')}`);
   // Reported to privacy officers, naming the account and not the patient.
   const po = await s.login(['privacy-officer']);
   const notes = await call(s.url, 'GET', '/api/notifications', { token: po });
