@@ -16,8 +16,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
 import { SYSTEM, type Who } from '../src/shared/index.js';
 import type { StoredSettings } from '../src/config.js';
-import { call, currentOtp, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
-import { allViolations, haveChromium, launch } from './helpers/browser.js';
+import { call, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
+import { allViolations, haveChromium, launch, signedInTabs } from './helpers/browser.js';
 import { FOREIGN_LURE, messageTo, relay, STAFF_CSV, type Received } from './helpers/awarenessFixture.js';
 
 const skip = !haveChromium()
@@ -41,26 +41,17 @@ describe('staff awareness screens in the console', { skip }, () => {
   const received: Received[] = [];
   const totp: Record<string, string> = {};
   const who: Record<string, Who> = {};
-  const pages = new Map<string, Page>();
   const violations: Record<string, string[]> = {};
 
-  // A code is accepted once (replay protection): each user signs in once, in a tab of their own.
-  const pageOf = async (username: string) => {
-    let page = pages.get(username);
-    if (!page) {
-      page = await context.newPage();
-      await page.goto(s.url + '/');
-      await page.getByLabel('Username').fill(username);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByLabel('Authenticator code').fill(currentOtp(totp[username]));
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: 'Sign out' }).waitFor();
-      pages.set(username, page);
-    }
-    // The tab in front: Chromium throttles a background tab's animation frames.
-    await page.bringToFront();
-    return page;
-  };
+  // Each user signs in once, in a tab of their own (helpers/browser.ts).
+  let tabs: ((username: string) => Promise<Page>) | undefined;
+  const pageOf = (username: string) =>
+    (tabs ??= signedInTabs(
+      context,
+      () => s.url,
+      PASSWORD,
+      (u) => totp[u],
+    ))(username);
 
   const check = async (page: Page, screen: string, shot?: string) => {
     violations[screen] = await allViolations(page);

@@ -13,8 +13,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
 import { SYSTEM, type Who } from '../src/shared/index.js';
 import { fileURLToPath } from 'node:url';
-import { currentOtp, PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
-import { haveChromium, launch, seriousViolations } from './helpers/browser.js';
+import { PASSWORD, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
+import { haveChromium, launch, seriousViolations, signedInTabs } from './helpers/browser.js';
 import { Ceremony, imageBytes } from './helpers/updates.js';
 
 const skip = !haveChromium()
@@ -33,28 +33,19 @@ describe('equipment screens in the console', { skip }, () => {
   let c: Ceremony;
   const totp: Record<string, string> = {};
   const who: Record<string, Who> = {};
-  const pages = new Map<string, Page>();
   const violations: Record<string, string[]> = {};
   let awaiting = '';
   let quarantined = '';
 
-  const pageOf = async (username: string) => {
-    let page = pages.get(username);
-    if (!page) {
-      page = await context.newPage();
-      await page.goto(s.url + '/');
-      await page.getByLabel('Username').fill(username);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByLabel('Authenticator code').fill(currentOtp(totp[username]));
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: 'Sign out' }).waitFor();
-      pages.set(username, page);
-    }
-    // The tab in front, as for the person using it: Chromium throttles a background tab's
-    // animation frames, and each action then waits about two seconds for the page to be stable.
-    await page.bringToFront();
-    return page;
-  };
+  // Each user signs in once, in a tab of their own (helpers/browser.ts).
+  let tabs: ((username: string) => Promise<Page>) | undefined;
+  const pageOf = (username: string) =>
+    (tabs ??= signedInTabs(
+      context,
+      () => s.url,
+      PASSWORD,
+      (u) => totp[u],
+    ))(username);
 
   before(async () => {
     s = await startTestServer();

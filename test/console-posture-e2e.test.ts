@@ -16,8 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
 import type { Who } from '../src/shared/index.js';
-import { currentOtp, PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
-import { allViolations, haveChromium, launch } from './helpers/browser.js';
+import { PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
+import { allViolations, haveChromium, launch, signedInTabs } from './helpers/browser.js';
 
 const skip = !haveChromium()
   ? 'Debian chromium is not installed (.ci/run installs it)'
@@ -36,27 +36,18 @@ describe('posture screens in the console', { skip }, () => {
   let context: BrowserContext;
   const totp: Record<string, string> = {};
   const who: Record<string, Who> = {};
-  const pages = new Map<string, Page>();
   const violations: Record<string, string[]> = {};
   const p = () => s.cw.posture;
 
-  // A code is accepted once (replay protection): each user signs in once, in a tab of their own.
-  const pageOf = async (username: string) => {
-    let page = pages.get(username);
-    if (!page) {
-      page = await context.newPage();
-      await page.goto(s.url + '/');
-      await page.getByLabel('Username').fill(username);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByLabel('Authenticator code').fill(currentOtp(totp[username]));
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: 'Sign out' }).waitFor();
-      pages.set(username, page);
-    }
-    // The tab in front: Chromium throttles a background tab's animation frames.
-    await page.bringToFront();
-    return page;
-  };
+  // Each user signs in once, in a tab of their own (helpers/browser.ts).
+  let tabs: ((username: string) => Promise<Page>) | undefined;
+  const pageOf = (username: string) =>
+    (tabs ??= signedInTabs(
+      context,
+      () => s.url,
+      PASSWORD,
+      (u) => totp[u],
+    ))(username);
 
   const check = async (page: Page, screen: string, shot?: string) => {
     violations[screen] = await allViolations(page);

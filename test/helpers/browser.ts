@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { currentOtp } from './harness.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const haveChromium = () => fs.existsSync(CHROMIUM);
@@ -51,4 +52,30 @@ async function axeRun(page: Page): Promise<Array<{ id: string; impact: string; t
     const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
   });
+}
+
+/**
+ * One signed-in tab per user, opened on first use: a second-factor code is accepted once (replay
+ * protection), so each user signs in once. The tab asked for is brought to the front, as for the
+ * person using it: Chromium throttles a background tab's animation frames, and each action then
+ * waits about two seconds for the page to be stable.
+ */
+export function signedInTabs(context: BrowserContext, url: () => string, password: string, totpOf: (username: string) => string | undefined) {
+  const pages = new Map<string, Page>();
+  return async (username: string): Promise<Page> => {
+    let page = pages.get(username);
+    if (!page) {
+      page = await context.newPage();
+      await page.goto(url() + '/');
+      await page.getByLabel('Username').fill(username);
+      await page.getByLabel('Password').fill(password);
+      const totp = totpOf(username);
+      if (totp) await page.getByLabel('Authenticator code').fill(currentOtp(totp));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      pages.set(username, page);
+    }
+    await page.bringToFront();
+    return page;
+  };
 }
