@@ -15,7 +15,7 @@ import { TRIAGE_REASONS, triageMessage, type TriageResult } from '../src/awarene
 import { hasHiddenCharacters, pageRunsScript, pdfRunsSomething, rarEncrypted, sevenZipEncrypted } from '../src/awareness/triage/archives.js';
 import { isFreeHosting } from '../src/awareness/triage/links.js';
 import { runCli } from './helpers/cli.js';
-import { buildCorpus, CLINIC_DOMAINS, HELDOUT, STAFF, type Corpus } from './helpers/triageCorpus.js';
+import { buildCorpus, CLINIC_DOMAINS, HELDOUT, reasonCounts, STAFF, type Corpus } from './helpers/triageCorpus.js';
 
 let corpus: Corpus;
 const results = new Map<string, TriageResult>();
@@ -67,19 +67,14 @@ describe('the held-out corpus', () => {
     let tpAll = 0;
     let fpAll = 0;
     let fnAll = 0;
-    for (const { code } of TRIAGE_REASONS) {
-      let tp = 0;
-      let fp = 0;
-      let fn = 0;
-      for (const m of corpus.messages) {
-        // Authentication results are listed only where a message's point is its authentication.
-        if (/^(spf|dkim|dmarc|arc)-/.test(code)) continue;
-        const want = corpus.expectations[m.file].codes.includes(code);
-        const got = codes(results.get(m.file)!).includes(code);
-        if (want && got) tp++;
-        else if (got) fp++;
-        else if (want) fn++;
-      }
+    // Authentication results are listed only where a message's point is its authentication.
+    const counts = reasonCounts(
+      corpus,
+      results,
+      TRIAGE_REASONS.map((r) => r.code),
+      (code) => /^(spf|dkim|dmarc|arc)-/.test(code),
+    );
+    for (const { code, tp, fp, fn } of counts) {
       tpAll += tp;
       fpAll += fp;
       fnAll += fn;

@@ -31,7 +31,7 @@ import { isMixedScript, lookalikeOf } from '../src/awareness/triage/domains.js';
 import { checkLinks } from '../src/awareness/triage/links.js';
 import { runCli } from './helpers/cli.js';
 import { Seeded } from './helpers/seeded.js';
-import { buildCorpus, CLINIC_DOMAINS, STAFF, stubResolver, type Corpus } from './helpers/triageCorpus.js';
+import { buildCorpus, CLINIC_DOMAINS, reasonCounts, STAFF, stubResolver, type Corpus } from './helpers/triageCorpus.js';
 
 let corpus: Corpus;
 const results = new Map<string, TriageResult>();
@@ -89,17 +89,11 @@ describe('the corpus', () => {
     let tpAll = 0;
     let fpAll = 0;
     let fnAll = 0;
-    for (const { code } of TRIAGE_REASONS) {
-      let tp = 0;
-      let fp = 0;
-      let fn = 0;
-      for (const m of corpus.messages) {
-        const want = corpus.expectations[m.file].codes.includes(code);
-        const got = codes(results.get(m.file)!).includes(code);
-        if (want && got) tp++;
-        else if (got) fp++;
-        else if (want) fn++;
-      }
+    for (const { code, tp, fp, fn } of reasonCounts(
+      corpus,
+      results,
+      TRIAGE_REASONS.map((r) => r.code),
+    )) {
       tpAll += tp;
       fpAll += fp;
       fnAll += fn;

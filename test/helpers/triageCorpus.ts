@@ -344,3 +344,31 @@ export async function buildCorpus(dir: string = FIXTURES): Promise<Corpus> {
   }
   return { messages, expectations, resolver: stubResolver(records), records, privateKeys };
 }
+
+/**
+ * Per reason code, how the results compare with the expectations: found and expected (tp), found
+ * but not expected (fp), expected but not found (fn). `skip` leaves codes out (authentication
+ * results a corpus lists only where they are a message's point).
+ */
+export function reasonCounts(
+  corpus: Corpus,
+  results: Map<string, { reasons: Array<{ code: string }> }>,
+  reasonCodes: string[],
+  skip: (code: string) => boolean = () => false,
+): Array<{ code: string; tp: number; fp: number; fn: number }> {
+  return reasonCodes
+    .filter((code) => !skip(code))
+    .map((code) => {
+      let tp = 0;
+      let fp = 0;
+      let fn = 0;
+      for (const m of corpus.messages) {
+        const want = corpus.expectations[m.file].codes.includes(code);
+        const got = results.get(m.file)!.reasons.some((r) => r.code === code);
+        if (want && got) tp++;
+        else if (got) fp++;
+        else if (want) fn++;
+      }
+      return { code, tp, fp, fn };
+    });
+}
