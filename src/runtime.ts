@@ -10,6 +10,7 @@ import { ClientService, clientMigrations } from './clients/index.js';
 import type { Settings } from './config.js';
 import { openDatabase, type Database } from './db/index.js';
 import { migrate } from './db/index.js';
+import { VERSION } from './version.js';
 import { IdentityService, identityMigrations } from './identity/index.js';
 import { Keyring, keyMigrations } from './keys/index.js';
 import { loadMasterKeys } from './keys/index.js';
@@ -24,7 +25,7 @@ import { InventoryService } from './inventory/index.js';
 import { AdvisoryService, advisoriesMigrations } from './advisories/index.js';
 import { AwarenessService, awarenessMigrations, staffDirectory } from './awareness/index.js';
 import { SYSTEM } from './shared/index.js';
-import { ITEM_CHECKS, PostureService, frameworkById, postureMigrations } from './posture/index.js';
+import { ITEM_CHECKS, PostureService, frameworkById, postureMigrations, readReleaseFeed } from './posture/index.js';
 import type { Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 
 export interface Carewall {
@@ -191,8 +192,21 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       itemChecks: ITEM_CHECKS,
       audit: audit.onEquipment,
       seal: (plain, context) => keyring.sealGeneral(plain, context),
+      open: (sealed, context) => keyring.openGeneral(sealed, context),
       log,
       sources: {
+        sessions: (since) => identity.sessionsSince(since),
+        keys: () => keyring.masterKeyFacts(),
+        version: VERSION,
+        latestRelease: (feed) => readReleaseFeed(feed),
+        chartAccess: async (since) => {
+          const reads = await audit.search({ actions: ['read', 'vread', 'history'], outcome: 'success', from: since.toISOString(), count: 0, offset: 0 });
+          const grants30 = (await grants.list(SYSTEM, 'break-glass', 'all')).filter((g) => Date.parse(g.expiresAt) >= since.getTime());
+          const emergency = grants30
+            .flatMap((g) => g.uses)
+            .filter((u) => ['read', 'vread', 'history'].includes(u.action) && Date.parse(u.at) >= since.getTime());
+          return { reads30Days: reads.total, emergencyReads30Days: emergency.length };
+        },
         accounts: async () =>
           (await identity.listAccounts()).map((a) => ({
             username: a.username,
@@ -211,12 +225,20 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
         },
         backups: async () => {
           const last = (await backups.runs(50)).find((r) => r.ok === true) as { started_at?: Date } | undefined;
-          const test = (await backups.restoreTests(1))[0] as { tested_at?: Date; ok?: boolean } | undefined;
+          const test = (await backups.restoreTests(1))[0] as { tested_at?: Date; ok?: boolean; seconds?: number } | undefined;
           return {
             setUp: backups.isSetUp(),
             everyHours: backups.config.everyHours,
             ...(last?.started_at ? { lastSuccess: new Date(last.started_at).toISOString() } : {}),
-            ...(test?.tested_at ? { lastRestoreTest: { at: new Date(test.tested_at).toISOString(), ok: test.ok === true } } : {}),
+            ...(test?.tested_at
+              ? {
+                  lastRestoreTest: {
+                    at: new Date(test.tested_at).toISOString(),
+                    ok: test.ok === true,
+                    ...(test.seconds ? { seconds: Number(test.seconds) } : {}),
+                  },
+                }
+              : {}),
           };
         },
         guard: () => {
@@ -239,7 +261,14 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
           const oldest = open.reduce((min, c) => Math.min(min, Date.parse(c.createdAt)), now.getTime());
           return { open: open.length, oldestOpenDays: Math.floor((now.getTime() - oldest) / 86_400_000) };
         },
-        audit: () => ({ witnesses: settings.audit.witnesses.length, checkpointSeconds: settings.audit.intervalSeconds }),
+        audit: async () => {
+          const lastVerification = await audit.lastVerification();
+          return {
+            witnesses: settings.audit.witnesses.length,
+            checkpointSeconds: settings.audit.intervalSeconds,
+            ...(lastVerification ? { lastVerification } : {}),
+          };
+        },
         equipment: async () => {
           const fleet = await (wired.cw?.inventory ?? inventory).fleet(SYSTEM);
           const open = fleet.filter((d) => d.vulnerabilities.open > 0);

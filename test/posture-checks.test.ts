@@ -5,7 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CHECKS, DORMANT_DAYS, RESTORE_TEST_DAYS, runChecks, type AccountFact, type PostureFacts } from '../src/posture/checks.js';
+import {
+  CHECKS,
+  DORMANT_DAYS,
+  RESTORE_TEST_DAYS,
+  SHARED_ADDRESSES_AT_ONCE,
+  VERIFY_DAYS,
+  olderRelease,
+  runChecks,
+  type AccountFact,
+  type PostureFacts,
+} from '../src/posture/checks.js';
 import { combine, nextSteps, score, type Attestation } from '../src/posture/scoring.js';
 import { ITEM_CHECKS, frameworkById, type Framework } from '../src/posture/index.js';
 
@@ -23,14 +33,18 @@ const account = (over: Partial<AccountFact>): AccountFact => ({
 });
 const facts = (over: Partial<PostureFacts> = {}): PostureFacts => ({
   now: NOW,
+  targets: { recoveryHours: 24, keyRotationDays: 365 },
   accounts: [account({ username: 'admin', roles: ['admin'], totpRequired: true }), account({ username: 'nurse' })],
-  backups: { setUp: true, everyHours: 24, lastSuccess: ago(1), lastRestoreTest: { at: ago(10), ok: true } },
+  backups: { setUp: true, everyHours: 24, lastSuccess: ago(1), lastRestoreTest: { at: ago(10), ok: true, seconds: 3 * 3600 } },
   guard: { enabled: true, watching: true, shares: 2, configuredShares: 2, decoys: true },
   awareness: { lastCampaign: { name: 'November', sentFrom: ago(20), delivered: 100, phishProne: 0.03, reportRate: 0.6, trainedShare: 0.9 } },
   breakGlass: { last90Days: 4, unreviewedOverWeek: 0 },
+  chartAccess: { reads30Days: 20_000, emergencyReads30Days: 40 },
   insiderCases: { open: 1, oldestOpenDays: 5 },
-  audit: { witnesses: 1, checkpointSeconds: 5 },
+  audit: { witnesses: 1, checkpointSeconds: 5, lastVerification: { at: ago(3), ok: true } },
+  keys: { source: 'file', keyFilePrivate: true, currentKeySince: ago(100) },
   equipment: { devices: 12, withOpenAdvisories: 0, lifeCriticalWithOpenAdvisories: 0, neverReported: 0 },
+  software: { version: '1.4.2', feed: 'read', latest: '1.4.2' },
   ...over,
 });
 const result = (f: PostureFacts, id: string) => runChecks(f).find((r) => r.id === id)!;
@@ -114,6 +128,15 @@ describe('more measured checks', () => {
   test('an audit log without an outside witness, or signed only on demand', () => {
     assert.equal(result(facts({ audit: { witnesses: 0, checkpointSeconds: 5 } }), 'audit.witnessed').status, 'partial');
     assert.equal(result(facts({ audit: { witnesses: 0, checkpointSeconds: 0 } }), 'audit.witnessed').status, 'missing');
+  });
+  test(`an audit log never verified, verified over ${VERIFY_DAYS} days ago, or whose verification failed`, () => {
+    const a = facts().audit;
+    assert.equal(result(facts({ audit: { ...a, lastVerification: undefined } }), 'audit.verified').status, 'missing');
+    assert.equal(result(facts({ audit: { ...a, lastVerification: { at: ago(VERIFY_DAYS + 1), ok: true } } }), 'audit.verified').status, 'partial');
+    const failed = result(facts({ audit: { ...a, lastVerification: { at: ago(1), ok: false } } }), 'audit.verified');
+    assert.equal(failed.status, 'missing');
+    assert.match(failed.text, /FAILED/);
+    assert.match(failed.next!, /incident/);
   });
   test('equipment: a life-critical device with an open advisory is missing; a silent device is partial; none known is missing', () => {
     const e = facts().equipment;
@@ -273,5 +296,86 @@ describe('the mapping of checks to HICP items', () => {
         Object.values(ITEM_CHECKS).some((ids) => ids.includes(c)),
         `${c} bears on an item`,
       );
+  });
+});
+
+describe('the checks of remote access, shared accounts, recovery time, keys, care-bound access and software', () => {
+  test('an account that signed in from outside the clinic without a second factor', () => {
+    const remote = (over: Partial<AccountFact>) => account({ signIns: { remote: 2, mostAddressesAtOnce: 1 }, ...over });
+    const many = Array.from({ length: 12 }, (_, i) => remote({ username: `r${i}`, totpRequired: i > 0 }));
+    const one = result(facts({ accounts: many }), 'identity.remote-second-factor');
+    assert.equal(one.status, 'partial', 'one of twelve');
+    assert.equal(one.figures.withoutSecondFactor, 1);
+    assert.equal(
+      result(facts({ accounts: [remote({ username: 'a' }), remote({ username: 'b', totpRequired: true })] }), 'identity.remote-second-factor').status,
+      'missing',
+    );
+    assert.equal(result(facts({ accounts: [remote({ totpRequired: true })] }), 'identity.remote-second-factor').status, 'compliant');
+    // Signing in only from inside the clinic, or a disabled account, asks nothing.
+    assert.equal(
+      result(facts({ accounts: [account({ signIns: { remote: 0, mostAddressesAtOnce: 1 } })] }), 'identity.remote-second-factor').status,
+      'compliant',
+    );
+    assert.equal(result(facts({ accounts: [remote({ disabled: true })] }), 'identity.remote-second-factor').status, 'compliant');
+  });
+
+  test('a generic chart-reading account bound to nobody, and one signed in from several places at once', () => {
+    const staff = Array.from({ length: 10 }, (_, i) => account({ username: `s${i}`, boundToPerson: true }));
+    const generic = result(facts({ accounts: [...staff, account({ username: 'ward3', roles: ['nurse'], boundToPerson: false })] }), 'identity.shared-accounts');
+    assert.equal(generic.status, 'partial');
+    assert.equal(generic.figures.generic, 1);
+    const shared = result(
+      facts({
+        accounts: [...staff, account({ username: 'desk', boundToPerson: true, signIns: { remote: 0, mostAddressesAtOnce: SHARED_ADDRESSES_AT_ONCE } })],
+      }),
+      'identity.shared-accounts',
+    );
+    assert.equal(shared.figures.shared, 1);
+    assert.notEqual(shared.status, 'compliant');
+    // An administrator bound to no practitioner is not a generic chart account; a desk and a phone at once is one person.
+    const fine = [...staff, account({ username: 'it', roles: ['admin'], boundToPerson: false, signIns: { remote: 0, mostAddressesAtOnce: 2 } })];
+    assert.equal(result(facts({ accounts: fine }), 'identity.shared-accounts').status, 'compliant');
+    const lots = Array.from({ length: 4 }, (_, i) => account({ username: `g${i}`, boundToPerson: false }));
+    assert.equal(result(facts({ accounts: [...staff, ...lots] }), 'identity.shared-accounts').status, 'missing');
+  });
+
+  test('a restore slower than the recovery-time objective is missing; over half of it is partial; no timed restore is missing', () => {
+    const b = facts().backups;
+    const at = (hours: number) => facts({ backups: { ...b, lastRestoreTest: { at: ago(5), ok: true, seconds: hours * 3600 } } });
+    assert.equal(result(at(30), 'backup.restore-time').status, 'missing');
+    assert.equal(result(at(18), 'backup.restore-time').status, 'partial');
+    assert.equal(result(at(2), 'backup.restore-time').status, 'compliant');
+    assert.equal(result(facts({ backups: { ...b, lastRestoreTest: { at: ago(5), ok: false, seconds: 60 } } }), 'backup.restore-time').status, 'missing');
+    assert.equal(result(facts({ targets: { recoveryHours: 4, keyRotationDays: 365 } }), 'backup.restore-time').status, 'partial', '3 h of a 4 h objective');
+  });
+
+  test('a master key older than its rotation period, or a key file others can read', () => {
+    const k = facts().keys;
+    assert.equal(result(facts({ keys: { ...k, currentKeySince: ago(400) } }), 'keys.encryption-at-rest').status, 'partial');
+    assert.equal(result(facts({ keys: { ...k, currentKeySince: ago(800) } }), 'keys.encryption-at-rest').status, 'missing');
+    const exposed = result(facts({ keys: { ...k, keyFilePrivate: false } }), 'keys.encryption-at-rest');
+    assert.equal(exposed.status, 'missing');
+    assert.match(exposed.next!, /chmod 600/);
+  });
+
+  test('charts opened under break-the-glass beyond 1% of openings', () => {
+    const at = (emergency: number) => result(facts({ chartAccess: { reads30Days: 10_000, emergencyReads30Days: emergency } }), 'access.bound-to-care');
+    assert.equal(at(100).status, 'compliant');
+    assert.equal(at(300).status, 'partial');
+    assert.equal(at(900).status, 'missing');
+    assert.match(at(300).text, /97% of 10000 chart openings/);
+    assert.equal(result(facts({ chartAccess: { reads30Days: 0, emergencyReads30Days: 0 } }), 'access.bound-to-care').status, 'not-applicable');
+  });
+
+  test('Carewall behind its release feed: a minor release behind is partial, a major one missing; no feed is not measured', () => {
+    const at = (software: PostureFacts['software']) => result(facts({ software }), 'software.current').status;
+    assert.equal(at({ version: '1.4.2', feed: 'read', latest: '1.10.0' }), 'partial', '1.10 comes after 1.4');
+    assert.equal(at({ version: '1.4.2', feed: 'read', latest: '2.0.0' }), 'missing');
+    assert.equal(at({ version: '1.4.2', feed: 'read', latest: '1.4.2' }), 'compliant');
+    assert.equal(at({ version: '1.4.2', feed: 'unreachable' }), 'partial');
+    assert.equal(at({ version: '1.4.2', feed: 'none' }), 'not-applicable');
+    assert.equal(olderRelease('1.9.3', '1.10.0'), true);
+    assert.equal(olderRelease('1.10.0', '1.9.3'), false);
+    assert.equal(olderRelease('2.0.0-rc.1', '2.0.0'), false, 'a pre-release of the same numbers is not behind');
   });
 });

@@ -101,6 +101,13 @@ describe('the posture scorecard', () => {
     const expired = item(later, 'hicp-6.s.a');
     assert.equal(expired.status, 'missing');
     assert.match(expired.evidence[0].text, /expired/);
+    // The evidence file comes back as it was given, to management only, and the reading is audited.
+    const file = await fetch(`${s.url}/api/posture/attestations/hicp-6.s.a/evidence`, { headers: { authorization: `Bearer ${tokens.privacy}` } });
+    assert.equal(file.status, 200);
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), evidence);
+    assert.match(file.headers.get('content-disposition') ?? '', /filename="network\.pdf"/);
+    assert.equal((await as('nurse', 'GET', '/api/posture/attestations/hicp-6.s.a/evidence')).status, 403);
+    assert.equal((await as('admin', 'GET', '/api/posture/attestations/hicp-1.s.a/evidence')).status, 404);
     // The evidence file is kept sealed, never in the clear.
     const stored = await s.cw.db.query<{ t: string }>(`select string_agg(x::text, ' ') as t from posture_attestation x`);
     assert.ok(!stored.rows[0].t.includes('firewall rules reviewed'));
@@ -124,6 +131,41 @@ describe('the posture scorecard', () => {
     const next = await as('admin', 'GET', '/api/posture/next');
     assert.equal(next.status, 200);
     assert.ok(next.body.length > 0 && next.body.every((n: { next: string }) => n.next.length > 0));
+  });
+});
+
+describe('the posture scorecard measures the running clinic', () => {
+  let s: TestServer;
+  before(async () => {
+    // The clinic's own network is 10.99/16: this test's sign-ins from 127.0.0.1 come from outside it.
+    s = await startTestServer({ posture: { size: 'medium', clinicNetworks: ['10.99.0.0/16'], keyRotationDays: 30 } } as never);
+  });
+  after(async () => s?.close());
+  const evidence = (card: { practices: Array<{ items: Array<{ id: string; evidence: Array<{ kind: string; text: string }> }> }> }, kind: string) =>
+    card.practices.flatMap((p) => p.items.flatMap((i) => i.evidence)).find((e) => e.kind === kind)?.text ?? '';
+
+  test('a remote sign-in without a second factor, the audit log verified, the master key protected', async () => {
+    const admin = await s.login(['admin'], 'admin-ida');
+    const refresh = async () => (await call(s.url, 'POST', '/api/posture/refresh', { token: admin })).body;
+    let card = await refresh();
+    assert.match(evidence(card, 'audit.verified'), /never been verified/);
+    assert.match(evidence(card, 'keys.encryption-at-rest'), /private key file; the current key is 0 day\(s\) old \(rotate every 30\)/);
+    // The administrator has a second factor; a nurse signing in from outside has none.
+    assert.match(evidence(card, 'identity.remote-second-factor'), /All 1 account\(s\) that signed in from outside/);
+    await s.login(['nurse'], 'nurse-home');
+    // The console's verify button (the security administrator's): its outcome goes into the log, and the scorecard reads it there.
+    const security = await s.login(['security-admin'], 'security-sam');
+    const verified = await call(s.url, 'POST', '/api/audit/verify', { token: security });
+    assert.equal(verified.body.ok, true, JSON.stringify(verified.body));
+    card = await refresh();
+    assert.match(
+      evidence(card, 'identity.remote-second-factor'),
+      /1 of 3 account\(s\) that signed in from outside the clinic in the last 30 days have no second factor/,
+    );
+    assert.match(evidence(card, 'audit.verified'), /The last full verification, 0 day\(s\) ago, held/);
+    // Sixty days on, the key is past its rotation period.
+    const later = await s.cw.posture.measure(new Date(Date.now() + 60 * 86_400_000));
+    assert.match(evidence(later, 'keys.encryption-at-rest'), /60 day\(s\) old/);
   });
 });
 

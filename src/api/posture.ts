@@ -15,6 +15,7 @@ export const PostureScorecard = Type.Object({
   generatedAt: Time,
   summary: Type.Object({ inPlace: Type.Integer(), total: Type.Integer(), text: Type.String() }),
   threats: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), score: Type.Number() })),
+  goals: Type.Optional(Type.Array(Type.Object({ id: Type.String(), kind: OneOf(['essential', 'enhanced']), title: Type.String(), score: Type.Number() }))),
   practices: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), score: Type.Number(), items: Type.Array(Item) })),
 });
 export type PostureScorecard = Static<typeof PostureScorecard>;

@@ -275,6 +275,23 @@ export class AuditService {
     return verifyLog(this.db, await this.pinnedVerifierKey(), extraCheckpoints);
   }
 
+  /**
+   * `verify`, with its outcome written into the log itself ('audit.verify'): the console's button,
+   * the CLI and the posture scorecard's "verified end to end" check all see the same history.
+   */
+  async verifyAndRecord(user: NonNullable<AuditRecord['user']>, extraCheckpoints: Array<{ source: string; note: string }> = []): Promise<VerifyReport> {
+    const report = await this.verify(extraCheckpoints);
+    await this.record({ action: 'audit.verify', outcome: report.ok ? 'success' : 'failure', user });
+    return report;
+  }
+
+  /** When the log was last verified end to end, and whether it held. */
+  async lastVerification(): Promise<{ at: string; ok: boolean } | undefined> {
+    const found = await this.search({ actions: ['audit.verify'], count: 1, offset: 0, newestFirst: true });
+    const record = found.entries[0]?.record;
+    return record ? { at: record.time, ok: record.outcome === 'success' } : undefined;
+  }
+
   /** The first step of every write transaction (see FhirService.writePreludes). */
   readonly writePrelude = (tx: Queryable): Promise<void> => this.log.lockSequencer(tx);
 

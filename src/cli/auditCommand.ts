@@ -23,7 +23,9 @@ export function registerAuditCommand(program: Command, ctx: CommandContext): voi
     .action(
       ctx.onDataFolder(async (opts: { dataDir: string; checkpoint?: string[]; json?: boolean }) => {
         const files = (opts.checkpoint ?? []).map((f) => ({ source: f, note: fs.readFileSync(resolvePath(io, f), 'utf8') }));
-        const report = await ctx.withCarewall(opts.dataDir, (cw) => cw.audit.verify(files));
+        const report = await ctx.withCarewall(opts.dataDir, (cw) =>
+          cw.audit.verifyAndRecord({ account: 'system', username: 'system', roles: ['admin'] }, files),
+        );
         if (opts.json) io.out(JSON.stringify(report, null, 2));
         else if (report.ok) io.out(`audit log verified: ${report.size} records, ${report.checkpointsChecked} signed checkpoints hold`);
         else {

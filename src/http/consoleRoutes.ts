@@ -99,13 +99,8 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     const who = requireWho(req);
     authorize(who, 'audit.read');
     const started = Date.now();
-    const report = await cw.audit.verify();
+    const report = await cw.audit.verifyAndRecord({ account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] });
     const latest = await cw.audit.checkpoints.latest();
-    await cw.audit.record({
-      action: 'audit.verify',
-      outcome: report.ok ? 'success' : 'failure',
-      user: { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
-    });
     return {
       ok: report.ok,
       size: report.size,

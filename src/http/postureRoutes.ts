@@ -37,6 +37,17 @@ export async function registerPostureRoutes(app: FastifyInstance, cw: Pick<Carew
   app.get<{ Reply: PostureAttestations }>('/api/posture/attestations', { schema: { response: { 200: PostureAttestations } } }, async (req) =>
     cw.posture.listAttestations(requireWho(req)),
   );
+  // The evidence file behind an item's current attestation, as it was given (for an auditor or the next owner).
+  app.get<{ Params: { item: string } }>('/api/posture/attestations/:item/evidence', async (req, reply) => {
+    const found = await cw.posture.evidence(requireWho(req), req.params.item);
+    if (!found) throw new FhirError(404, 'not-found', 'that item has no attestation with an evidence file');
+    const safeName = found.name.replace(/[^\w.-]+/g, '_').slice(0, 100) || 'evidence';
+    return reply
+      .header('content-type', 'application/octet-stream')
+      .header('content-disposition', `attachment; filename="${safeName}"`)
+      .header('x-evidence-sha256', found.sha256)
+      .send(found.content);
+  });
   app.post<{ Body: Static<typeof AttestBody>; Reply: PostureAttestation }>(
     '/api/posture/attestations',
     { bodyLimit: 16 * 1024 * 1024, schema: { body: AttestBody, response: { 201: PostureAttestation } } },

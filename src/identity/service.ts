@@ -314,6 +314,12 @@ export class IdentityService {
     return accounts.listAccounts(this.db);
   }
 
+  /** Sessions in use since `since`: who signed in from where, and when (the posture's remote and shared sign-in checks). */
+  async sessionsSince(since: Date, opts: Acting = {}): Promise<sessions.SessionSpan[]> {
+    authorize(opts.who ?? SYSTEM, 'user.list');
+    return sessions.sessionsSince(this.db, since);
+  }
+
   /**
    * The account named `username` as the access rules see it, and whether it is active. For the
    * access explanation; the caller has already been authorized for it.

@@ -97,6 +97,31 @@ export async function revokeAccountSessions(q: Queryable, accountId: string): Pr
   return r.rows.length;
 }
 
+/** A session as the posture's sign-in facts see it: whose, from where, and when it was in use. */
+export interface SessionSpan {
+  username: string;
+  address?: string;
+  from: Date;
+  to: Date;
+}
+
+/** Sessions in use at any time since `since` (kept for RETENTION_DAYS after they end), oldest first. */
+export async function sessionsSince(q: Queryable, since: Date): Promise<SessionSpan[]> {
+  const r = await q.query<{ username: string; client_ip: string | null; created_at: Date; ended: Date }>(
+    `select a.username, s.client_ip, s.created_at, least(s.last_seen, coalesce(s.revoked_at, s.expires_at), s.expires_at) as ended
+     from identity_session s join identity_account a on a.id = s.account_id
+     where s.last_seen >= $1
+     order by s.created_at`,
+    [since],
+  );
+  return r.rows.map((row) => ({
+    username: row.username,
+    ...(row.client_ip ? { address: row.client_ip } : {}),
+    from: new Date(row.created_at),
+    to: new Date(row.ended),
+  }));
+}
+
 /**
  * Deletes sessions that ended more than the retention period ago. Called for one account at each of its
  * logins (so the table stays bounded without a scheduler) or for all accounts by maintenance.

@@ -191,6 +191,18 @@ export class Keyring {
     return new Set(rows.rows.map((r) => r.id));
   }
 
+  /**
+   * Encryption at rest as the posture scorecard measures it: where the master key comes from,
+   * whether its file is still private to Carewall (checked now: a later chmod shows), and since
+   * when the current key wraps the data keys (each rotation re-wraps the general key).
+   */
+  async masterKeyFacts(): Promise<{ source: 'file' | 'env'; keyFilePrivate: boolean; currentKeySince: string }> {
+    const source = this.masterKeys.source;
+    const keyFilePrivate = source.kind === 'env' || (fs.statSync(source.path).mode & 0o077) === 0;
+    const r = await this.db.query<{ since: Date }>(`select coalesce(rewrapped_at, created_at) as since from keys_data_key where scope = $1`, [GENERAL_SCOPE]);
+    return { source: source.kind, keyFilePrivate, currentKeySince: new Date(r.rows[0]?.since ?? Date.now()).toISOString() };
+  }
+
   setMasterKeys(set: MasterKeySet): void {
     this.masterKeys = set;
   }

@@ -4,7 +4,8 @@ export { PostureService, type PostureDeps, type AttestationInput } from './servi
 export { postureMigrations } from './schema.js';
 export { CHECKS, runChecks, type CheckResult, type PostureFacts, type AccountFact } from './checks.js';
 export { score, nextSteps, combine, type Attestation } from './scoring.js';
-export type { FactSources } from './gather.js';
+export { readReleaseFeed, signInFacts, type FactSources, type SessionSpan } from './gather.js';
+export { postureSettings, insideNetworks, DEFAULT_CLINIC_NETWORKS, type PostureSettings } from './settings.js';
 export { ITEM_CHECKS } from './mapping.js';
 export { FRAMEWORKS_DIR, FrameworkError, frameworkById, loadFrameworks, parseFramework, validateFramework } from './frameworks.js';
 export { renderBoardReport, scorecardJson, type ScorecardExport, type ScorecardHistoryPoint } from './report.js';

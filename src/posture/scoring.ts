@@ -111,6 +111,13 @@ export function score(opts: {
     title: t.title,
     score: mean(t.practices.filter((id) => scoreOf.has(id)).map((id) => scoreOf.get(id)!)),
   }));
+  // The HPH performance goals, each through the practices it maps to (the mapping is Carewall's, said in the data).
+  const goals = framework.goals.map((g) => ({
+    id: g.id,
+    kind: g.kind,
+    title: g.title,
+    score: mean(g.practices.filter((id) => scoreOf.has(id)).map((id) => scoreOf.get(id)!)),
+  }));
   const inPlace = applying.filter((p) => p.score >= IN_PLACE).length;
   const covered = threats.map((t) => `${t.title.toLowerCase()} ${Math.round(t.score * 100)}%`).join(', ');
   return {
@@ -121,6 +128,7 @@ export function score(opts: {
       text: `${inPlace} of ${applying.length} practices in place; the threats are covered as follows: ${covered}.`,
     },
     threats,
+    goals,
     practices: practices.map(({ applies: _applies, ...p }) => p),
   };
 }

@@ -6,12 +6,13 @@
  */
 import crypto from 'node:crypto';
 import type { Settings } from '../config.js';
-import type { Database } from '../db/index.js';
+import { toBuffer, type Database } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { FhirError, type EquipmentAudit, type Who } from '../shared/index.js';
 import { runChecks } from './checks.js';
 import { gatherFacts, type FactSources } from './gather.js';
 import { nextSteps, score, type Attestation } from './scoring.js';
+import { postureSettings, type PostureSettings } from './settings.js';
 import type { ClinicSize, Framework, Scorecard } from './types.js';
 
 const READERS = ['admin', 'privacy-officer', 'security-admin'];
@@ -27,6 +28,7 @@ export interface PostureDeps {
   sources: FactSources;
   audit: EquipmentAudit;
   seal: (plain: Buffer, context: string) => Buffer;
+  open: (sealed: Buffer, context: string) => Buffer;
   log: Logger;
 }
 
@@ -41,13 +43,14 @@ export interface AttestationInput {
 
 export class PostureService {
   private timer?: NodeJS.Timeout;
+  private readonly settings: PostureSettings;
 
-  constructor(private readonly deps: PostureDeps) {}
+  constructor(private readonly deps: PostureDeps) {
+    this.settings = postureSettings(deps.settings);
+  }
 
   private size(): ClinicSize {
-    const size = (this.deps.settings as unknown as { posture?: { size?: string } }).posture?.size ?? 'small';
-    if (size !== 'small' && size !== 'medium' && size !== 'large') throw new Error('carewall.json: posture.size must be small, medium or large');
-    return size;
+    return this.settings.size;
   }
 
   private async allow(who: Who, action: string): Promise<void> {
@@ -79,7 +82,7 @@ export class PostureService {
 
   /** Measures everything now and keeps the result as a snapshot (its hash in the audit log). */
   async measure(now: Date = new Date()): Promise<Scorecard> {
-    const facts = await gatherFacts(this.deps.sources, now);
+    const facts = await gatherFacts(this.deps.sources, now, this.settings);
     const card = score({
       framework: this.deps.framework(),
       size: this.size(),
@@ -183,6 +186,29 @@ export class PostureService {
       expiresAt: expires.toISOString(),
       ...(sha256 ? { evidenceSha256: sha256 } : {}),
     };
+  }
+
+  /**
+   * The evidence file of an item's current attestation, opened, for whoever reviews it (an auditor,
+   * the next owner); the reading is audited. undefined when the attestation carries none.
+   */
+  async evidence(who: Who, item: string): Promise<{ name: string; content: Buffer; sha256: string } | undefined> {
+    await this.allow(who, 'posture.evidence');
+    const r = await this.deps.db.query<{ evidence_sealed: Buffer | null; evidence_name: string | null; evidence_sha256: string | null }>(
+      `select evidence_sealed, evidence_name, evidence_sha256 from posture_attestation where item = $1 order by n desc limit 1`,
+      [item],
+    );
+    const row = r.rows[0];
+    if (!row?.evidence_sealed || !row.evidence_sha256) return undefined;
+    const content = this.deps.open(toBuffer(row.evidence_sealed), `posture-evidence:${item}`);
+    await this.deps.audit({
+      action: 'posture.evidence',
+      outcome: 'success',
+      who,
+      resource: { type: 'posture-item', id: item },
+      details: { evidenceSha256: row.evidence_sha256 },
+    });
+    return { name: row.evidence_name ?? `${item}-evidence`, content, sha256: row.evidence_sha256 };
   }
 
   async listAttestations(who: Who): Promise<Attestation[]> {

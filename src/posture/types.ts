@@ -82,5 +82,7 @@ export interface Scorecard {
   generatedAt: string;
   summary: { inPlace: number; total: number; text: string };
   threats: Array<{ id: string; title: string; score: number }>;
+  /** The HPH Cybersecurity Performance Goals, scored through their practices (absent from snapshots taken before they were added). */
+  goals?: Array<{ id: string; kind: 'essential' | 'enhanced'; title: string; score: number }>;
   practices: Array<{ id: string; title: string; score: number; items: ScoredItem[] }>;
 }

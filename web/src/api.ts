@@ -108,6 +108,15 @@ export async function send(path: string, init: Init = {}): Promise<void> {
   await request(path, { method: init.method ?? 'POST', body: init.body });
 }
 
+/** A file as it was stored (an attestation's evidence): its bytes and the name it was given, for the browser to save. */
+export async function getFile(path: string): Promise<{ blob: Blob; name: string }> {
+  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  activity.last = Date.now();
+  if (!res.ok) throw new ApiError(res.status, messageOf(await res.json().catch(() => undefined), res.status), undefined);
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'evidence';
+  return { blob: await res.blob(), name };
+}
+
 /** A plain-text answer (the signed checkpoint). */
 export async function getText(path: string): Promise<string> {
   const body = await request(path);

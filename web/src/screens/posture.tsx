@@ -6,7 +6,7 @@
  * only measures and keeps a snapshot, changing nothing in the clinic.
  */
 import { PostureAttestations, PostureHistory, PostureNext, PostureScorecard, type PostureAttestations as AttestationsT } from '../../../src/api/index.js';
-import { ApiError, get, post } from '../api';
+import { ApiError, get, getFile, post } from '../api';
 import { Link } from '../router';
 import { day, ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
 import { practiceWords, pct, reviewDay, STATUS } from './postureWords';
@@ -81,6 +81,24 @@ export function Posture() {
               ))}
             </ul>
           </div>
+          {c.goals?.length ? (
+            <div className="card">
+              <h2 id="goals-title">HHS performance goals</h2>
+              <p className="muted">The essential and enhanced goals for health care, each through the practices that meet it.</p>
+              <table aria-labelledby="goals-title">
+                <Heads cols={['Goal', 'Kind', 'In place']} />
+                <tbody>
+                  {c.goals.map((g) => (
+                    <tr key={g.id}>
+                      <td>{g.title}</td>
+                      <td>{g.kind === 'essential' ? 'Essential' : 'Enhanced'}</td>
+                      <td>{pct(g.score)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
           <div className="card">
             <h2>Next steps</h2>
             <Refusal error={next.error} />
@@ -140,6 +158,16 @@ function itemCounts(items: Array<{ status: keyof typeof STATUS }>): string {
   return [...counts].map(([s, n]) => `${n} ${s.toLowerCase()}`).join(', ');
 }
 
+/** Saves an attestation's evidence file under the name it was given. */
+async function saveEvidence(item: string): Promise<void> {
+  const { blob, name } = await getFile(`/api/posture/attestations/${encodeURIComponent(item)}/evidence`);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  URL.revokeObjectURL(a.href);
+}
+
 export function AttestationList({ list, titleOf }: { list: AttestationsT; titleOf: (item: string) => string }) {
   if (list.length === 0) return <p>No attestation yet.</p>;
   const now = Date.now();
@@ -156,7 +184,14 @@ export function AttestationList({ list, titleOf }: { list: AttestationsT; titleO
               <td>{a.owner}</td>
               <td>
                 {a.note}
-                {a.evidenceSha256 ? <span className="muted"> (evidence file kept, SHA-256 {a.evidenceSha256.slice(0, 12)}…)</span> : null}
+                {a.evidenceSha256 ? (
+                  <>
+                    <span className="muted"> (evidence file kept, SHA-256 {a.evidenceSha256.slice(0, 12)}…) </span>
+                    <button type="button" onClick={() => void saveEvidence(a.item)}>
+                      Download the evidence
+                    </button>
+                  </>
+                ) : null}
               </td>
               <td>{day(a.attestedAt)}</td>
               <td>
