@@ -127,6 +127,15 @@ describe('posture screens in the console', { skip }, () => {
       .filter({ has: page.getByRole('link', { name: 'Cybersecurity oversight and governance', exact: true }) })
       .getByRole('cell', { name: 'In place', exact: true })
       .waitFor();
+    // The HHS performance goals, essential and enhanced, each with its share in place.
+    const goals = page.getByRole('table', { name: 'HHS performance goals' });
+    assert.equal(await goals.locator('tbody tr').count(), card.goals!.length);
+    const mfa = card.goals!.find((g) => /multifactor/i.test(g.title))!;
+    await goals
+      .getByRole('row')
+      .filter({ hasText: mfa.title })
+      .getByRole('cell', { name: `${Math.round(mfa.score * 100)}%`, exact: true })
+      .waitFor();
     await check(page, 'scorecard', 'scorecard');
   });
 
@@ -195,6 +204,10 @@ describe('posture screens in the console', { skip }, () => {
     const network = attestations.getByRole('row').filter({ hasText: 'Separate and protect the network' });
     await network.getByRole('cell', { name: 'ann', exact: true }).waitFor();
     assert.equal(await network.getByText('Expired').count(), 0);
+    // The evidence file behind the administrator's attestation, downloaded as she gave it.
+    const [download] = await Promise.all([page.waitForEvent('download'), network.getByRole('button', { name: 'Download the evidence' }).click()]);
+    assert.equal(download.suggestedFilename(), 'network-check.txt');
+    assert.deepEqual(fs.readFileSync(await download.path()), EVIDENCE);
     await check(page, 'trend and attestations (privacy officer)');
   });
 
