@@ -188,6 +188,7 @@ describe('FHIR read, vread, create, update, delete, history', () => {
     assert.deepEqual(types, [
       'AllergyIntolerance',
       'Appointment',
+      'AuditEvent',
       'CareTeam',
       'Condition',
       'Consent',

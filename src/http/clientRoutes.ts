@@ -14,10 +14,12 @@ export async function registerClientRoutes(app: FastifyInstance, cw: Pick<Carewa
   // must not be accepted here because its sender named that server as the host.
   const tokenUrl = () => (cw.settings.publicUrl ? `${cw.settings.publicUrl}${TOKEN_PATH}` : undefined);
 
-  app.get('/.well-known/smart-configuration', async (_req, reply) => {
-    if (!tokenUrl()) return reply.status(503).send(NOT_CONFIGURED);
-    return discovery(tokenUrl()!);
-  });
+  // Discovery at the server's root and at the FHIR base, where SMART clients look for it.
+  for (const path of ['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration'])
+    app.get(path, async (_req, reply) => {
+      if (!tokenUrl()) return reply.status(503).send(NOT_CONFIGURED);
+      return discovery(tokenUrl()!);
+    });
 
   app.post<{ Body: TokenRequest }>(TOKEN_PATH, async (req, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');

@@ -132,7 +132,8 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     });
     // The console's own routes (/patients/123, /privacy/...) are pages of the one app.
     app.get('/*', (req, reply) => {
-      if (/^\/(api|fhir|auth|updates|aw)(\/|$)/.test(req.url)) return reply.status(404).send({ error: 'unknown path' });
+      // The API's paths, with or without a query, are never the console: their own unknown-path answer (FHIR's is an OperationOutcome).
+      if (/^\/(api|fhir|auth|updates|aw)(\/|\?|$)/.test(req.url)) return reply.callNotFound();
       return reply.header('cache-control', 'no-store').sendFile('index.html');
     });
   }

@@ -10,12 +10,25 @@ import { VERSION } from '../version.js';
 
 type Params = { type: string; id: string; vid: string };
 
-export async function registerFhirRoutes(app: FastifyInstance, cw: Pick<Carewall, 'fhir'>): Promise<void> {
+export async function registerFhirRoutes(app: FastifyInstance, cw: Pick<Carewall, 'fhir' | 'settings'>): Promise<void> {
   const fhir = cw.fhir;
 
-  app.get('/fhir/metadata', async (req, reply) => send(reply, 200, capabilityStatement(origin(req), VERSION)));
+  // JSON is the one format served: a client asking for XML alone is told so (406), never handed JSON.
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/fhir')) return;
+    if (wantsXmlOnly(req)) throw new FhirError(406, 'not-supported', 'this server answers FHIR JSON only (application/fhir+json)');
+    // PATCH is not implemented: said as 405 with what is allowed (before any body is read, whatever its type), not as an unknown path.
+    if (req.method === 'PATCH')
+      throw new FhirError(405, 'not-supported', 'PATCH is not supported: read the resource and PUT it whole', [], { allow: 'GET, PUT, DELETE' });
+  });
 
-  app.post('/fhir', async (req, reply) => send(reply, 200, await processBundle(fhir, requireWho(req), req.body, selfUrl(req))));
+  app.get('/fhir/metadata', async (req, reply) =>
+    send(reply, 200, capabilityStatement(origin(req), VERSION, cw.settings.publicUrl ? `${cw.settings.publicUrl}/auth/token` : undefined)),
+  );
+
+  // Batches and transactions at the base, with or without its trailing slash (clients post to both).
+  for (const base of ['/fhir', '/fhir/'])
+    app.post(base, async (req, reply) => send(reply, 200, await processBundle(fhir, requireWho(req), req.body, selfUrl(req))));
 
   app.get<{ Params: Params }>('/fhir/:type', async (req, reply) =>
     send(reply, 200, await fhir.search(requireWho(req), req.params.type, queryOf(req), selfUrl(req))),
@@ -107,6 +120,19 @@ function sendVersion(reply: FastifyReply, status: number, v: StoredVersion) {
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+const XML = /^(application\/fhir\+xml|application\/xml|text\/xml|xml)$/i;
+const JSON_OK = /^(application\/fhir\+json|application\/json|application\/json\+fhir|json|text\/json|\*\/\*|application\/\*)$/i;
+
+/** `_format=xml`, or an Accept header that names XML and nothing this server can answer with. */
+function wantsXmlOnly(req: FastifyRequest): boolean {
+  const format = new URLSearchParams(req.url.split('?')[1] ?? '').get('_format');
+  if (format) return XML.test(format.trim());
+  const accept = req.headers.accept;
+  if (!accept) return false;
+  const types = accept.split(',').map((t) => t.split(';')[0].trim());
+  return types.some((t) => XML.test(t)) && !types.some((t) => JSON_OK.test(t));
 }
 
 function origin(req: FastifyRequest): string {

@@ -171,7 +171,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
 
   // Each route plugin gets only the services it uses (its type says which).
   await registerExportRoutes(app, { exports: cw.exports });
-  await registerFhirRoutes(app, { fhir: cw.fhir });
+  await registerFhirRoutes(app, { fhir: cw.fhir, settings: cw.settings });
   await registerSessionRoutes(app, { identity: cw.identity });
   await registerUserRoutes(app, { identity: cw.identity });
   await registerAccessRoutes(app, { grants: cw.grants, identity: cw.identity });
