@@ -307,6 +307,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       await monitor.stop();
       updates.stop();
       audit.stop();
+      await audit.flushTileReads().catch(() => undefined); // the last counts of tile fetches
       await access.stop();
       await db.close();
     };

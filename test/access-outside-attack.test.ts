@@ -192,7 +192,7 @@ describe('nobody makes their own way into a chart', () => {
       end: at(HOUR),
       participant: [
         { actor: ref(patient), status: 'accepted' },
-        { actor: ref(dept), status: 'accepted' },
+        { actor: ref(ward), status: 'accepted' },
       ],
     } as Resource);
     assert.equal(await sees(attacker.token, patient.id, obs.id), false, 'before');
@@ -347,14 +347,18 @@ describe('a Consent naming a group holds against its members', () => {
     assert.equal(await sees(b.token, patient.id, obs.id), false, 'holder of the role');
   });
 
-  test('a deny naming a ward blocks a physician placed there, though wards give physicians no access', async () => {
+  test('a deny naming a department blocks a physician placed there; one naming a ward is not valid R4 and is refused', async () => {
     const a = await user(['physician']);
     const ward = await make({ resourceType: 'Location', name: 'Ward 3' } as Resource);
-    await make({ resourceType: 'PractitionerRole', practitioner: a.me, location: [ref(ward)] } as Resource);
+    const dept = await make({ resourceType: 'Organization', name: 'Oncology' } as Resource);
+    await make({ resourceType: 'PractitionerRole', practitioner: a.me, organization: ref(dept), location: [ref(ward)] } as Resource);
     const patient = await newPatient('Quiet', { generalPractitioner: [a.me] });
     const obs = await make(observation(patient.id) as Resource);
     assert.equal(await sees(a.token, patient.id, obs.id), true, 'before');
-    await make(consent(patient, ref(ward)) as Resource);
+    // R4's Consent names people, teams, groups and organisations, not places: refused, nothing stored.
+    await assert.rejects(make(consent(patient, ref(ward)) as Resource), /not valid FHIR R4/);
+    assert.equal(await sees(a.token, patient.id, obs.id), true, 'the refused consent changed nothing');
+    await make(consent(patient, ref(dept)) as Resource);
     assert.equal(await sees(a.token, patient.id, obs.id), false, 'after');
   });
 });

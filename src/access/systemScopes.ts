@@ -10,6 +10,13 @@
 import type { Interaction } from './roles.js';
 import { EQUIPMENT_TYPES, isSupportedType } from '../shared/index.js';
 
+const AUDIT_TYPE = 'AuditEvent';
+
+/** Whether a caller is a client registered to read the audit log (an outside verifier or witness). */
+export function isAuditorClient(who: { client?: { scopes: readonly string[] } }): boolean {
+  return who.client !== undefined && scopeAllowing(who.client.scopes, 'read', AUDIT_TYPE) !== undefined;
+}
+
 const SHAPE = /^system\/([A-Za-z]+|\*)\.(read|write|\*|c?r?u?d?s?)$/;
 
 /** The interactions a scope grants, or undefined when it is not a system scope this server knows. */
@@ -17,6 +24,8 @@ function parse(scope: string): { type: string; interactions: Set<Interaction> } 
   const m = SHAPE.exec(scope);
   if (!m || m[2] === '') return undefined;
   const [, type, what] = m;
+  // The audit log is read, never written, by a client: an outside verifier or witness (`system/AuditEvent.read` or `.rs`).
+  if (type === AUDIT_TYPE) return ['read', 'r', 's', 'rs'].includes(what) ? { type, interactions: new Set<Interaction>(['read']) } : undefined;
   if (type !== '*' && !isSupportedType(type)) return undefined;
   const interactions = new Set<Interaction>();
   if (what === 'read' || what === '*') interactions.add('read');
@@ -41,7 +50,8 @@ export function isSystemScope(scope: string): boolean {
  * retired device is kept, as byRoleAlone in roles.ts keeps it for people).
  */
 export function scopeAllowing(scopes: readonly string[], interaction: Interaction, type: string): string | undefined {
-  const equipment = (EQUIPMENT_TYPES as readonly string[]).includes(type);
+  // A wildcard for patients' data does not reach the equipment inventory or the audit log.
+  const equipment = (EQUIPMENT_TYPES as readonly string[]).includes(type) || type === AUDIT_TYPE;
   if (equipment && interaction === 'delete') return undefined;
   return scopes.find((s) => {
     const p = parse(s);

@@ -110,6 +110,24 @@ export class Checkpointer {
     return note;
   }
 
+  /**
+   * The signature lines a witness answered ("— <name> <base64 signature>"), kept with the size they
+   * cosign. Not checked here: which witnesses to trust, and their keys, is the verifier's choice.
+   */
+  private async keepCosignatures(witness: string, size: number, body: string): Promise<void> {
+    const lines = body.split('\n').filter((l) => /^\u2014 [^\s]{1,200} [A-Za-z0-9+/]{20,400}={0,2}$/.test(l));
+    for (const line of lines.slice(0, 8))
+      await this.db.query('insert into audit_cosignature (size, witness, line) values ($1, $2, $3) on conflict do nothing', [size, witness, line]);
+  }
+
+  /** The latest checkpoint with every witness's cosignature on it appended (C2SP tlog-cosignature), or undefined before the first. */
+  async cosigned(): Promise<string | undefined> {
+    const latest = await this.latest();
+    if (!latest) return undefined;
+    const lines = await this.db.query<{ line: string }>('select line from audit_cosignature where size = $1 order by witness, line', [latest.size]);
+    return latest.note + lines.rows.map((r) => `${r.line}\n`).join('');
+  }
+
   /** Every few seconds: a new checkpoint if records arrived, handed to the witnesses. */
   start(): void {
     if (this.timer || this.settings.intervalSeconds <= 0) return;
@@ -152,6 +170,7 @@ export class Checkpointer {
           const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
           if (res.ok) {
             this.witnessSizes.set(url, cp.size);
+            await this.keepCosignatures(url, cp.size, await res.text());
             break;
           }
           if (res.status === 409) {

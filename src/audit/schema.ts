@@ -211,4 +211,20 @@ export const auditMigrations: Migration[] = [
       drop table audit_entry;
     `,
   },
+  {
+    module: 'audit',
+    version: 8,
+    description: 'Witness cosignatures kept with the checkpoint they sign (C2SP tlog-cosignature)',
+    sql: `
+      -- Each signature line a witness answered to add-checkpoint ("— <name> <base64>"), kept as
+      -- given: the log serves them appended to its checkpoint, and a verifier checks those it trusts.
+      create table audit_cosignature (
+        size bigint not null,
+        witness text not null,
+        line text not null,
+        received_at timestamptz not null default now(),
+        primary key (size, witness, line)
+      );
+    `,
+  },
 ];

@@ -16,6 +16,7 @@ import type { Keyring } from '../keys/index.js';
 import type { Logger } from '../log.js';
 import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { verifyLog, type VerifyReport } from './verify.js';
+import { C2SP_TILE_WIDTH, encodeEntryBundle, readHashTile, tileExists, type TilePath } from './tlogTiles.js';
 import { currentRequest } from './context.js';
 import { AuditUnavailableError, MerkleLog } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
@@ -41,9 +42,14 @@ export interface AuditSearch extends SearchFilter {
   newestFirst?: boolean;
 }
 
+/** How often the counts of tile fetches go into the log. */
+const TILE_COUNT_SECONDS = 600;
+
 export class AuditService {
   readonly log: MerkleLog;
   readonly checkpoints: Checkpointer;
+  private readonly tileReads = new Map<string, { user: NonNullable<AuditRecord['user']>; checkpoint: number; hash: number; entries: number; since: string }>();
+  private tileTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly db: Database,
@@ -292,15 +298,52 @@ export class AuditService {
     return record ? { at: record.time, ok: record.outcome === 'success' } : undefined;
   }
 
+  /** A C2SP tile (tlogTiles.ts), or undefined while the log does not hold all of it. */
+  async tile(tile: TilePath): Promise<Buffer | undefined> {
+    const { size } = await this.log.head();
+    if (!tileExists(tile, size)) return undefined;
+    if (tile.kind === 'hash') return readHashTile(this.db, tile.level, tile.index, tile.width);
+    const from = tile.index * C2SP_TILE_WIDTH;
+    return encodeEntryBundle((await this.log.leaves(from, from + tile.width)).map((l) => l.leaf));
+  }
+
+  /**
+   * Tile fetches are counted, not recorded one by one: an outside verifier reads thousands, and a
+   * record for each would double the log it verifies. The counts go into the log as one record per
+   * reader every TILE_COUNT_SECONDS (and when the server stops).
+   */
+  countTileRead(user: NonNullable<AuditRecord['user']>, kind: 'checkpoint' | 'hash' | 'entries'): void {
+    const key = user.username ?? user.account ?? 'unknown';
+    const c = this.tileReads.get(key) ?? { user, checkpoint: 0, hash: 0, entries: 0, since: new Date().toISOString() };
+    c[kind]++;
+    this.tileReads.set(key, c);
+  }
+
+  async flushTileReads(): Promise<void> {
+    const counts = [...this.tileReads.values()];
+    this.tileReads.clear();
+    for (const c of counts)
+      await this.record({
+        action: 'audit.tiles',
+        outcome: 'success',
+        user: c.user,
+        explanation: { checkpoints: c.checkpoint, hashTiles: c.hash, entryBundles: c.entries, since: c.since },
+      });
+  }
+
   /** The first step of every write transaction (see FhirService.writePreludes). */
   readonly writePrelude = (tx: Queryable): Promise<void> => this.log.lockSequencer(tx);
 
   start(): void {
     this.checkpoints.start();
+    this.tileTimer ??= setInterval(() => void this.flushTileReads().catch(() => undefined), TILE_COUNT_SECONDS * 1000);
+    this.tileTimer.unref();
   }
 
   stop(): void {
     this.checkpoints.stop();
+    if (this.tileTimer) clearInterval(this.tileTimer);
+    this.tileTimer = undefined;
   }
 }
 

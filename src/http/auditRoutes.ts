@@ -5,9 +5,9 @@
  * is itself a record in the log.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize, type AdminAction } from '../access/index.js';
+import { authorize, isAuditorClient, type AdminAction } from '../access/index.js';
 import { type Who } from '../shared/index.js';
-import { parseAuditSearch, toAuditEvent } from '../audit/index.js';
+import { parseAuditSearch, parseTilePath, toAuditEvent } from '../audit/index.js';
 import type { AuditRecord } from '../audit/index.js';
 import { FhirError } from '../shared/index.js';
 import { AccessReport, AccessReportQuery, type IdParams } from '../api/index.js';
@@ -97,6 +97,35 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
       byUser: [...byUser.values()],
       accesses,
     };
+  });
+
+  // The log as C2SP tlog-tiles (src/audit/tlogTiles.ts): the checkpoint with its witnesses'
+  // cosignatures, hash tiles and entry bundles. Readers: privacy officers and auditor clients (a
+  // client registered with system/AuditEvent.read, for an outside verifier or witness); security
+  // administrators too for the checkpoint and hashes, which name nobody. Fetches are counted, not
+  // recorded one by one; a refusal is recorded.
+  const tileReader = async (req: FastifyRequest, kind: 'checkpoint' | 'hash' | 'entries'): Promise<void> => {
+    const who = requireWho(req);
+    const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
+    const roles = kind === 'entries' ? ['privacy-officer'] : ['privacy-officer', 'security-admin'];
+    if (!isAuditorClient(who) && !who.roles.some((r) => roles.includes(r))) {
+      await audit.record({ action: 'audit.tiles', outcome: 'denied', user, explanation: { reason: `reading ${kind} tiles` } });
+      throw new FhirError(403, 'forbidden', 'access denied');
+    }
+    audit.countTileRead(user, kind);
+  };
+  app.get('/audit/log/checkpoint', async (req, reply) => {
+    await tileReader(req, 'checkpoint');
+    const note = (await audit.checkpoints.cosigned()) ?? (await audit.checkpoints.checkpoint());
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(note);
+  });
+  app.get<{ Params: { '*': string } }>('/audit/log/tile/*', async (req, reply) => {
+    const tile = parseTilePath(req.params['*']);
+    await tileReader(req, tile?.kind ?? 'hash');
+    const bytes = tile ? await audit.tile(tile) : undefined;
+    if (!bytes) throw new FhirError(404, 'not-found', 'no such tile (yet)');
+    // A tile never changes once it exists (a partial one holds the first hashes of the full one).
+    return reply.type('application/octet-stream').header('cache-control', 'private, max-age=31536000, immutable').send(bytes);
   });
 
   app.get('/api/audit/checkpoint', async (req, reply) => {

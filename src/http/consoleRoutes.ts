@@ -40,6 +40,9 @@ export function reasonsOf(grounds: Grounds | undefined, reason: string): string[
   return [reason];
 }
 
+/** The server's own paths, with or without a query: never the console's page or its headers. */
+const API_PATHS = /^\/(api|fhir|auth|updates|aw|audit)(\/|\?|$)/;
+
 export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carewall, 'access' | 'audit' | 'fhir' | 'identity' | 'settings'>): Promise<void> {
   // Each route's answer is its schema's (src/api), which the console checks it against.
   app.get<{ Reply: Me }>('/api/me', { schema: { response: { 200: Me } } }, async (req) => {
@@ -116,7 +119,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
   if (fs.existsSync(path.join(WEB_ROOT, 'index.html'))) {
     // The console runs only its own scripts, talks only to this server, and is never framed.
     app.addHook('onSend', async (req, reply) => {
-      if (/^\/(api|fhir|auth|updates|aw)(\/|$)/.test(req.url)) return;
+      if (API_PATHS.test(req.url)) return;
       reply.header(
         'content-security-policy',
         "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -133,7 +136,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     // The console's own routes (/patients/123, /privacy/...) are pages of the one app.
     app.get('/*', (req, reply) => {
       // The API's paths, with or without a query, are never the console: their own unknown-path answer (FHIR's is an OperationOutcome).
-      if (/^\/(api|fhir|auth|updates|aw)(\/|\?|$)/.test(req.url)) return reply.callNotFound();
+      if (API_PATHS.test(req.url)) return reply.callNotFound();
       return reply.header('cache-control', 'no-store').sendFile('index.html');
     });
   }
