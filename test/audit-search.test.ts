@@ -105,4 +105,15 @@ test('every filter finds what a scan of all records finds, in order, page by pag
   // The search of everything counts every searchable record appended here (and those before).
   const everything = await s.cw.audit.search({ count: 1, offset: 0 });
   assert.ok(everything.total >= all.filter((a) => a.searchable).length);
+  // The posture's count of actions since an instant (no unpacking of rows wholly inside it) agrees with the search.
+  for (const [actions, from] of [
+    [['read'], base + 200_000],
+    [['read', 'update'], base + 1_234_500],
+    [['login'], base - 10_000],
+    [['search'], base + 10_000_000],
+  ] as Array<[string[], number]>) {
+    const searched = await s.cw.audit.search({ actions, from: new Date(from).toISOString(), count: 0, offset: 0 });
+    assert.equal(await s.cw.audit.countSince(actions, new Date(from)), searched.total, `${actions.join(',')} since ${new Date(from).toISOString()}`);
+    assert.equal(searched.total, expected({ actions, from: new Date(from).toISOString() } as AuditSearch).length);
+  }
 });

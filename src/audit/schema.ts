@@ -227,4 +227,19 @@ export const auditMigrations: Migration[] = [
       );
     `,
   },
+  {
+    module: 'audit',
+    version: 9,
+    description: 'Each full verification of the log and its outcome, for the posture scorecard',
+    sql: `
+      -- Also a record in the log itself ('audit.verify'); kept here too so that "when was it last
+      -- verified" is one row to read, not a search through a year of records.
+      create table audit_verification (
+        at timestamptz not null default now(),
+        ok boolean not null,
+        size bigint not null
+      );
+      create index audit_verification_at on audit_verification (at desc);
+    `,
+  },
 ];

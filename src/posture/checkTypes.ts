@@ -36,7 +36,7 @@ export interface PostureFacts {
   awareness: { lastCampaign?: { name: string; sentFrom: string; delivered: number; phishProne: number; reportRate: number; trainedShare: number } };
   /** Break-the-glass grants: how many in the last 90 days, how many still unreviewed after a week. */
   breakGlass: { last90Days: number; unreviewedOverWeek: number };
-  /** Chart openings (read, version read, history) in the last 30 days, and how many of them were made under an emergency grant. */
+  /** Chart openings (read, version read, history; refused attempts too) in the last 30 days, and how many of them were made under an emergency grant. */
   chartAccess: { reads30Days: number; emergencyReads30Days: number };
   /** Insider-monitor cases: open ones and the age in days of the oldest. */
   insiderCases: { open: number; oldestOpenDays: number };
