@@ -55,9 +55,10 @@ describe('system clients', () => {
       .setExpirationTime(opts.exp ?? '4m')
       .setJti(opts.jti ?? crypto.randomUUID())
       .sign(opts.key ?? labKey);
-  const requestToken = async (jwt: string, scope?: string) => {
+  /** A token request; the scope asked is a read of observations, which every client here is registered for, unless said. */
+  const requestToken = async (jwt: string, scope: string | null = 'system/Observation.read') => {
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt });
-    if (scope) form.set('scope', scope);
+    if (scope !== null) form.set('scope', scope);
     const res = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
@@ -70,7 +71,7 @@ describe('system clients', () => {
   });
 
   test('a signed assertion gets a short-lived token, and the token does what its scopes allow and nothing else', async () => {
-    const granted = await requestToken(await assertion());
+    const granted = await requestToken(await assertion(), 'system/Observation.rs system/Observation.write');
     assert.equal(granted.status, 200, JSON.stringify(granted.body));
     assert.equal(granted.body.token_type, 'bearer');
     assert.equal(granted.body.expires_in, 300);
@@ -105,6 +106,40 @@ describe('system clients', () => {
     assert.equal(narrow.body.scope, 'system/Observation.rs');
     const token = narrow.body.access_token as string;
     assert.equal((await call(s.url, 'POST', '/fhir/Observation', { token, body: observation(patientId) })).status, 403);
+  });
+
+  test('no scope asked, nothing granted: refused; SMART v1 and v2 forms are one scope, and a client may narrow a wildcard', async () => {
+    const none = await requestToken(await assertion(), null);
+    assert.deepEqual([none.status, none.body.error], [400, 'invalid_scope']);
+    // Registered system/Observation.rs: the v1 form of the same scope is granted as asked.
+    const v1 = await requestToken(await assertion(), 'system/Observation.read');
+    assert.deepEqual([v1.status, v1.body.scope], [200, 'system/Observation.read']);
+    // A client registered for every type's reads may ask for one type, in either form; not for writes, nor the equipment.
+    const k = await keyPair('wide-1');
+    const wide = await s.cw.clients.register({ name: 'wide-reader', jwks: { keys: [k.jwk] }, scopes: ['system/*.read'] });
+    const ask = async (scope: string) => requestToken(await assertion({ key: k.privateKey, kid: 'wide-1', iss: wide.id }), scope);
+    const narrowed = await ask('system/Patient.rs');
+    assert.deepEqual([narrowed.status, narrowed.body.scope], [200, 'system/Patient.rs']);
+    const token = narrowed.body.access_token as string;
+    assert.equal((await call(s.url, 'GET', `/fhir/Patient/${patientId}`, { token })).status, 200);
+    assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token })).status, 403, 'the token carries what was asked, no more');
+    assert.deepEqual([(await ask('system/Patient.cruds')).body.error], ['invalid_scope']);
+    assert.deepEqual([(await ask('system/Device.rs')).body.error], ['invalid_scope']);
+  });
+
+  test('an assertion naming where to fetch its key (jku, x5u, jwk) is refused, whatever it points to', async () => {
+    for (const extra of [{ jku: 'https://attacker.example/jwks.json' }, { x5u: 'https://attacker.example/cert.pem' }, { jwk: { kty: 'EC' } }]) {
+      const jwt = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES384', kid: 'lab-1', typ: 'JWT', ...extra } as never)
+        .setIssuer(lab.id)
+        .setSubject(lab.id)
+        .setAudience(tokenUrl)
+        .setExpirationTime('4m')
+        .setJti(crypto.randomUUID())
+        .sign(labKey);
+      const r = await requestToken(jwt);
+      assert.deepEqual([r.status, r.body.error], [401, 'invalid_client'], JSON.stringify(extra));
+    }
   });
 
   test('replayed, expired, over-long, misaddressed and foreign-signed assertions are refused', async () => {

@@ -187,6 +187,7 @@ describe('the token endpoint checks assertions against its configured address', 
           grant_type: 'client_credentials',
           client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
           client_assertion: jwt,
+          scope: 'system/Observation.read',
         }).toString();
         const url = new URL(s.url);
         const req = http.request(

@@ -6,4 +6,4 @@ export { AccessDeniedError, authorize } from './authorize.js';
 export type { AdminAction, FhirAction } from './authorize.js';
 export type { GrantEvent } from './grants.js';
 export { labelDigests } from './labels.js';
-export { isAuditorClient, isSystemScope } from './systemScopes.js';
+export { isAuditorClient, isSystemScope, scopeWithin } from './systemScopes.js';

@@ -12,6 +12,15 @@ import { EQUIPMENT_TYPES, isSupportedType } from '../shared/index.js';
 
 const AUDIT_TYPE = 'AuditEvent';
 
+/** Whether a scope asks for no more than one of `registered` grants (the same type or a wildcard covering it, and no more interactions). */
+export function scopeWithin(asked: string, registered: readonly string[]): boolean {
+  const a = parse(asked);
+  if (!a) return false;
+  return [...a.interactions].every((i) =>
+    a.type !== '*' ? scopeAllowing(registered, i, a.type) !== undefined : registered.some((r) => parse(r)?.type === '*' && parse(r)!.interactions.has(i)),
+  );
+}
+
 /** Whether a caller is a client registered to read the audit log (an outside verifier or witness). */
 export function isAuditorClient(who: { client?: { scopes: readonly string[] } }): boolean {
   return who.client !== undefined && scopeAllowing(who.client.scopes, 'read', AUDIT_TYPE) !== undefined;

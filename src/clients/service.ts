@@ -7,10 +7,10 @@
  * jose's, a well-kept implementation of the JOSE standards.
  */
 import crypto from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Database, Queryable } from '../db/index.js';
 import type { Who } from '../shared/index.js';
-import { isSystemScope } from '../access/index.js';
+import { isSystemScope, scopeWithin } from '../access/index.js';
 import { hashToken, isWellFormedToken, newToken } from '../identity/index.js';
 
 /** Access tokens live five minutes (SMART Backend Services' recommendation). */
@@ -128,7 +128,12 @@ export class ClientService {
       let claimed: string | undefined;
       try {
         claimed = decodeJwt(req.client_assertion).iss;
-      } catch {
+        // Keys are the ones registered with the client, never fetched from where an assertion points.
+        const header = decodeProtectedHeader(req.client_assertion);
+        if (header.jku !== undefined || header.x5u !== undefined || header.jwk !== undefined)
+          throw new ClientAuthError('invalid_client', 'the assertion may not name its own keys (jku, x5u, jwk): its key is registered with the client');
+      } catch (err) {
+        if (err instanceof ClientAuthError) throw err;
         throw new ClientAuthError('invalid_client', 'the assertion is not a JWT');
       }
       if (typeof claimed !== 'string') throw new ClientAuthError('invalid_client', 'the assertion names no issuer');
@@ -206,10 +211,16 @@ function summary(row: ClientRow): ClientSummary {
 }
 
 /** The requested scopes, each of which must be registered; all registered ones when none is asked. */
+/**
+ * The scopes a token carries: exactly those asked for, each within what the client is registered
+ * for (SMART v1 and v2 forms alike: `system/Patient.read` is `system/Patient.rs`; a client registered
+ * for `system/*.read` may ask for `system/Patient.rs`). Nothing asked, nothing granted: refused,
+ * rather than handed every registered scope.
+ */
 function grantedScopes(requested: string | undefined, registered: string[]): string[] {
-  if (!requested || requested.trim() === '') return registered;
+  if (!requested || requested.trim() === '') throw new ClientAuthError('invalid_scope', 'scope is required: ask for the scopes this request needs');
   const asked = [...new Set(requested.trim().split(/\s+/))];
-  const refused = asked.filter((s) => !registered.includes(s));
+  const refused = asked.filter((s) => !scopeWithin(s, registered));
   if (refused.length > 0) throw new ClientAuthError('invalid_scope', `not registered for this client: ${refused.join(' ')}`);
   return asked;
 }
