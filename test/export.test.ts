@@ -148,5 +148,49 @@ describe('bulk export', () => {
     assert.equal((await kickOff(doctor, '/fhir/$export?_type=Nonsense')).status, 400);
     const anonymous = await fetch(`${s.url}/fhir/$export`, { headers: { prefer: 'respond-async' } });
     assert.equal(anonymous.status, 401);
+    // What this export does not implement is refused, never silently ignored.
+    for (const unsupported of ['_elements=Patient.id', '_typeFilter=Observation%3Fstatus%3Dfinal', 'includeAssociatedData=LatestProvenanceResources']) {
+      const r = await kickOff(doctor, `/fhir/$export?_type=Observation&${unsupported}`);
+      assert.equal(r.status, 400, unsupported);
+    }
+  });
+
+  test('a POST kick-off with a Parameters body, patients included; the manifest repeats the request as sent', async () => {
+    const post = (token: string, path: string, body: unknown) =>
+      fetch(`${s.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, prefer: 'respond-async', 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(body),
+      });
+    const started = await post(admin, '/fhir/Patient/$export', {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: '_type', valueString: 'Observation' },
+        { name: '_outputFormat', valueString: 'application/fhir+ndjson' },
+        { name: 'patient', valueReference: { reference: `Patient/${mine}` } },
+      ],
+    });
+    assert.equal(started.status, 202);
+    const location = started.headers.get('content-location')!;
+    const id = jobId(location);
+    const job = (await call(s.url, 'GET', `/api/exports/${id}`, { token: officer })).body;
+    assert.deepEqual([job.level, job.types, job.patients], ['patient', ['Observation'], [mine]]);
+    await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} });
+    await s.cw.exports.running.get(id);
+    const manifest = (await (await get(admin, location)).json()) as { request: string };
+    assert.equal(manifest.request, `${s.url}/fhir/Patient/$export`);
+    // A GET kick-off's manifest names its query exactly.
+    const viaGet = await kickOff(doctor, '/fhir/$export?_type=Observation&_since=2020-01-01T00:00:00Z');
+    const getId = jobId(viaGet.location);
+    await call(s.url, 'POST', `/api/exports/${getId}/approve`, { token: officer, body: {} });
+    await s.cw.exports.running.get(getId);
+    assert.equal(
+      ((await (await get(doctor, viaGet.location)).json()) as { request: string }).request,
+      `${s.url}/fhir/$export?_type=Observation&_since=2020-01-01T00:00:00Z`,
+    );
+    // A body that is not Parameters, or a parameter without a value, is refused.
+    assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Patient' })).status, 400);
+    assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Parameters', parameter: [{ name: '_type' }] })).status, 400);
+    assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Parameters', parameter: [{ name: '_elements', valueString: 'id' }] })).status, 400);
   });
 });

@@ -33,6 +33,8 @@ export interface ExportRequest {
   types?: string[];
   since?: string;
   patients?: string[];
+  /** The kick-off URL as sent (the manifest repeats it). */
+  request?: string;
 }
 
 export interface ExportJob {
@@ -51,6 +53,8 @@ export interface ExportJob {
   expiresAt?: string;
   error?: string;
   files: Array<{ seq: number; type: string; count: number }>;
+  /** The kick-off URL as sent. */
+  request?: string;
   /** Once run: how many resources of each type and which patients the files hold (for the requester and the approvers). */
   contents?: { counts: Record<string, number>; patients: string[] };
 }
@@ -71,6 +75,7 @@ interface JobRow {
   expires_at: Date | null;
   error: string | null;
   summary: { counts?: Record<string, number>; patients?: number; patientRefs?: string[] } | null;
+  request: string | null;
 }
 
 /** A job the database walked out on: tried again after 2, 4, 8, 16 and 30 s. */
@@ -107,8 +112,8 @@ export class BulkExports {
     const id = crypto.randomUUID();
     const requester: Who = { accountId: who.accountId, username: who.username, roles: who.roles, practitioner: who.practitioner, client: who.client };
     await this.db.query(
-      `insert into bulk_export_job (id, level, types, since, patients, requester, status) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval')`,
-      [id, req.level, types, since ?? null, patients ?? null, JSON.stringify(requester)],
+      `insert into bulk_export_job (id, level, types, since, patients, requester, status, request) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval', $7)`,
+      [id, req.level, types, since ?? null, patients ?? null, JSON.stringify(requester), req.request?.slice(0, 4000) ?? null],
     );
     await this.record(who, 'export.request', 'success', id, { level: req.level, types, since: since?.toISOString(), patients: patients?.length });
     return (await this.job(id))!;
@@ -307,6 +312,7 @@ export class BulkExports {
       ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
       ...(row.error ? { error: row.error } : {}),
       files: files.map((f) => ({ seq: f.seq, type: f.resource_type, count: f.count })),
+      ...(row.request ? { request: row.request } : {}),
       ...(row.summary?.patientRefs ? { contents: { counts: row.summary.counts ?? {}, patients: row.summary.patientRefs } } : {}),
     };
   }

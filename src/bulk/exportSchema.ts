@@ -39,4 +39,10 @@ export const bulkMigrations: Migration[] = [
         primary key (job_id, seq));
     `,
   },
+  {
+    module: 'bulk',
+    version: 2,
+    description: 'The kick-off request as sent, for the manifest',
+    sql: `alter table bulk_export_job add column request text;`,
+  },
 ];

@@ -18,20 +18,46 @@ const list = (v: string | string[] | undefined) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/**
+ * A kick-off's Parameters body as the query it stands for: each parameter's value (string, code,
+ * instant, or a reference's text for patient), repeated parameters in order.
+ */
+function parametersOf(body: unknown): Query {
+  const b = body as { resourceType?: unknown; parameter?: unknown } | null;
+  if (!b || b.resourceType !== 'Parameters' || (b.parameter !== undefined && !Array.isArray(b.parameter)))
+    throw new FhirError(400, 'invalid', 'a POST kick-off sends a Parameters resource');
+  const out: Record<string, string[]> = {};
+  for (const p of (b.parameter ?? []) as Array<Record<string, unknown>>) {
+    if (typeof p?.name !== 'string') throw new FhirError(400, 'invalid', 'each parameter needs a name');
+    const ref = p.valueReference as { reference?: unknown } | undefined;
+    const value = ref ? ref.reference : (p.valueString ?? p.valueCode ?? p.valueInstant ?? p.valueDateTime ?? p.valueBoolean);
+    if (value === undefined || (typeof value !== 'string' && typeof value !== 'boolean'))
+      throw new FhirError(400, 'invalid', 'a parameter has no value this server reads (valueString, valueCode, valueInstant or valueReference)');
+    (out[p.name] ??= []).push(String(value));
+  }
+  return out;
+}
+
 export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewall, 'exports'>): Promise<void> {
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
-  const kickOff = (level: 'system' | 'patient') => async (req: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) => {
+  const kickOff = (level: 'system' | 'patient') => async (req: FastifyRequest<{ Querystring: Query; Body: unknown }>, reply: FastifyReply) => {
     const who = requireWho(req);
     if (!/respond-async/.test(String(req.headers.prefer ?? ''))) throw new FhirError(400, 'invalid', 'a bulk export needs the header Prefer: respond-async');
-    const format = last(req.query._outputFormat);
+    // GET passes the parameters in the query; POST (Bulk Data 2) in a Parameters body, the only way to pass patient.
+    const query = req.method === 'POST' ? parametersOf(req.body) : req.query;
+    // Parameters this server does not implement are refused, never silently ignored.
+    for (const name of ['_elements', '_typeFilter', 'includeAssociatedData', '_until'])
+      if (query[name] !== undefined) throw new FhirError(400, 'not-supported', `${name} is not supported by this server's export`);
+    const format = last(query._outputFormat);
     if (format && !NDJSON_FORMATS.includes(format)) throw new FhirError(400, 'not-supported', '_outputFormat must be application/fhir+ndjson');
-    if (level === 'system' && req.query.patient) throw new FhirError(400, 'invalid', 'patient applies to Patient/$export only');
+    if (level === 'system' && query.patient) throw new FhirError(400, 'invalid', 'patient applies to Patient/$export only');
     const job = await cw.exports.request(who, {
       level,
-      types: list(req.query._type),
-      since: last(req.query._since),
-      ...(req.query.patient ? { patients: list(req.query.patient) } : {}),
+      types: list(query._type),
+      since: last(query._since),
+      ...(query.patient ? { patients: list(query.patient) } : {}),
+      request: `${base(req)}${req.url}`,
     });
     return reply
       .status(202)
@@ -40,6 +66,8 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
   };
   app.get('/fhir/$export', kickOff('system'));
   app.get('/fhir/Patient/$export', kickOff('patient'));
+  app.post('/fhir/$export', kickOff('system'));
+  app.post('/fhir/Patient/$export', kickOff('patient'));
 
   app.get<{ Params: { id: string } }>('/fhir/$export-status/:id', async (req, reply) => {
     const job = await cw.exports.status(requireWho(req), req.params.id);
@@ -54,7 +82,7 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
     if (job.status === 'failed') throw new FhirError(500, 'exception', job.error ?? 'the export failed');
     return reply.header('expires', new Date(job.expiresAt!).toUTCString()).send({
       transactionTime: job.transactionTime,
-      request: `${base(req)}/fhir/${job.level === 'patient' ? 'Patient/' : ''}$export?_type=${job.types.join(',')}`,
+      request: job.request ?? `${base(req)}/fhir/${job.level === 'patient' ? 'Patient/' : ''}$export?_type=${job.types.join(',')}`,
       requiresAccessToken: true,
       output: job.files.map((f) => ({ type: f.type, url: `${base(req)}/fhir/$export-file/${job.id}/${f.seq}`, count: f.count })),
       error: [],
