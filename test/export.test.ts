@@ -188,6 +188,19 @@ describe('bulk export', () => {
       ((await (await get(doctor, viaGet.location)).json()) as { request: string }).request,
       `${s.url}/fhir/$export?_type=Observation&_since=2020-01-01T00:00:00Z`,
     );
+    // The requester cancels: 202, the files gone, the job gone from its status URL; a second cancel finds nothing.
+    const cancel = (token: string, url: string) => fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await cancel(officer, location)).status, 404, 'only the requester cancels');
+    assert.equal((await cancel(admin, location)).status, 202);
+    assert.equal((await get(admin, location)).status, 404);
+    assert.equal((await s.cw.db.query<{ n: number }>('select count(*)::int as n from bulk_export_file where job_id = $1', [id])).rows[0].n, 0);
+    assert.equal((await cancel(admin, location)).status, 404);
+    // A job still awaiting approval leaves the approvers' queue.
+    const waiting = await kickOff(doctor, '/fhir/$export?_type=Observation');
+    assert.equal((await cancel(doctor, waiting.location)).status, 202);
+    const queue = (await call(s.url, 'GET', '/api/exports?status=awaiting-approval', { token: officer })).body.jobs as Array<{ id: string }>;
+    assert.ok(!queue.some((j) => j.id === jobId(waiting.location)));
+    assert.equal((await call(s.url, 'POST', `/api/exports/${jobId(waiting.location)}/approve`, { token: officer, body: {} })).status, 409);
     // A body that is not Parameters, or a parameter without a value, is refused.
     assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Patient' })).status, 400);
     assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Parameters', parameter: [{ name: '_type' }] })).status, 400);

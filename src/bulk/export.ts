@@ -26,7 +26,7 @@ const FILE_MAX = 10_000;
 /** Patients per search in a patient-confined export (the rule for a few patients is their own). */
 const PATIENTS_PER_SEARCH = 20;
 
-export type ExportStatus = 'awaiting-approval' | 'running' | 'completed' | 'failed' | 'rejected';
+export type ExportStatus = 'awaiting-approval' | 'running' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
 export interface ExportRequest {
   level: 'system' | 'patient';
@@ -148,6 +148,23 @@ export class BulkExports {
     return (await this.job(id))!;
   }
 
+  /**
+   * The requester cancels (DELETE on the status URL): a job awaiting approval leaves the approvers'
+   * queue, a running one stops counting, and every file it wrote is deleted at once.
+   */
+  async cancel(who: Who, id: string): Promise<void> {
+    const row = await this.row(id);
+    if (!row || row.requester.accountId !== who.accountId) throw new FhirError(404, 'not-found', 'no such export job');
+    const r = await this.db.query(
+      `update bulk_export_job set status = 'cancelled', completed_at = coalesce(completed_at, now())
+       where id = $1 and status in ('awaiting-approval', 'running', 'completed') returning id`,
+      [id],
+    );
+    if (r.rows.length === 0) throw new FhirError(404, 'not-found', `the job is ${row.status}: nothing to cancel`);
+    await this.db.query('delete from bulk_export_file where job_id = $1', [id]);
+    await this.record(who, 'export.cancel', 'success', id, { was: row.status });
+  }
+
   /** The job, for its requester and for those who may approve exports. */
   async status(who: Who, id: string): Promise<ExportJob> {
     const row = await this.row(id);
@@ -244,10 +261,15 @@ export class BulkExports {
         }
         await flush();
       }
-      await this.db.query(
-        `update bulk_export_job set status = 'completed', completed_at = now(), expires_at = now() + make_interval(secs => $2::float8), summary = $3::jsonb where id = $1`,
+      const done = await this.db.query(
+        `update bulk_export_job set status = 'completed', completed_at = now(), expires_at = now() + make_interval(secs => $2::float8), summary = $3::jsonb where id = $1 and status = 'running' returning id`,
         [id, this.availableHours * 3600, JSON.stringify({ counts, patients: patients.size, patientRefs: [...patients].sort().map((p) => `Patient/${p}`) })],
       );
+      // Cancelled while it ran: what it wrote goes too.
+      if (done.rows.length === 0) {
+        await this.db.query('delete from bulk_export_file where job_id = $1', [id]);
+        return;
+      }
       await this.record(who, 'export.run', 'success', id, { counts, patients: patients.size, files: seq });
     } catch (err) {
       if (!lastTry && fromDatabaseAway(err)) throw err; // runRetrying runs the job again

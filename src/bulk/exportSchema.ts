@@ -45,4 +45,14 @@ export const bulkMigrations: Migration[] = [
     description: 'The kick-off request as sent, for the manifest',
     sql: `alter table bulk_export_job add column request text;`,
   },
+  {
+    module: 'bulk',
+    version: 3,
+    description: 'A job its requester cancelled (DELETE on the status URL): files gone, approval request withdrawn',
+    sql: `
+      alter table bulk_export_job drop constraint bulk_export_job_status_check;
+      alter table bulk_export_job add constraint bulk_export_job_status_check
+        check (status in ('awaiting-approval', 'running', 'completed', 'failed', 'rejected', 'cancelled'));
+    `,
+  },
 ];

@@ -79,6 +79,7 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
         .send();
     }
     if (job.status === 'rejected') throw new FhirError(403, 'forbidden', `the export was rejected by ${job.decidedBy}`);
+    if (job.status === 'cancelled') throw new FhirError(404, 'not-found', 'the export was cancelled');
     if (job.status === 'failed') throw new FhirError(500, 'exception', job.error ?? 'the export failed');
     return reply.header('expires', new Date(job.expiresAt!).toUTCString()).send({
       transactionTime: job.transactionTime,
@@ -87,6 +88,12 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
       output: job.files.map((f) => ({ type: f.type, url: `${base(req)}/fhir/$export-file/${job.id}/${f.seq}`, count: f.count })),
       error: [],
     });
+  });
+
+  // Cancelling (Bulk Data: DELETE on the status URL): 202, the files gone, the approval request withdrawn.
+  app.delete<{ Params: { id: string } }>('/fhir/$export-status/:id', async (req, reply) => {
+    await cw.exports.cancel(requireWho(req), req.params.id);
+    return reply.status(202).send();
   });
 
   app.get<{ Params: { id: string; seq: string } }>('/fhir/$export-file/:id/:seq', async (req, reply) => {
