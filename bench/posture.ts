@@ -69,6 +69,7 @@ try {
   await Promise.all(Array.from({ length: 64 }, appender));
 
   const runs = 3;
+  const loadAtStart = os.loadavg()[0];
   const timeOf = async (f: () => Promise<unknown>) => {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -88,7 +89,7 @@ try {
   const section = `## Posture: the scorecard on a clinic of ${PATIENTS.toLocaleString('en')} patients (${kind})
 
 Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (bench/posture.ts) on ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB,
-Node ${process.version}. ${PATIENTS.toLocaleString('en')} patients (imported), ${STAFF.toLocaleString('en')} staff accounts each with a practitioner (one in 97
+Node ${process.version}${loadAtStart >= 0.5 ? `; the machine was shared (load average ${loadAtStart.toFixed(2)} when the timing began: the ratio is the figure to read)` : ''}. ${PATIENTS.toLocaleString('en')} patients (imported), ${STAFF.toLocaleString('en')} staff accounts each with a practitioner (one in 97
 no longer active), ${AUDIT.toLocaleString('en')} audit records. The median of ${runs} runs.
 
 | what | time | ratio |
@@ -96,9 +97,9 @@ no longer active), ${AUDIT.toLocaleString('en')} audit records. The median of ${
 | baseline: the accounts listed and each one's practitioner read | ${(baseline / 1000).toFixed(2)} s | 1.00 |
 | the whole scorecard: facts from every capability, ${card.practices.length} practices scored, the snapshot and its audit record | ${(scorecard / 1000).toFixed(2)} s | ${(scorecard / baseline).toFixed(2)} |
 
-The scorecard reads each account's practitioner (to find staff who left): that is most of its time, and it grows with the
-staff, not with the patients or the audit log, which it does not read (counts of grants and cases, the equipment fleet and
-the awareness figures are small). The server measures once a day and on demand; \`GET /api/posture\` answers from the last
+The scorecard reads each account's practitioner (to find staff who left), and counts the last 30 days' chart openings
+in the audit log from its search columns (all ${AUDIT.toLocaleString('en')} records here, appended just now: a clinic's month is a twelfth of its
+year); the rest (grants and cases, sessions, the last verification, the equipment fleet, the awareness figures) is small. The server measures once a day and on demand; \`GET /api/posture\` answers from the last
 snapshot when it is under a day old. Headline on this clinic: ${card.summary.text.split(';')[0]}.
 `;
   process.stdout.write(section);
