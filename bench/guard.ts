@@ -23,16 +23,20 @@ const ONLY = process.env.GUARD_BENCH_ONLY?.split(',');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-bench-'));
 const SHARE_FILES = 300;
 const SEEDS = process.env.GUARD_BENCH_SEEDS ? process.env.GUARD_BENCH_SEEDS.split(',').map(Number) : QUICK ? [1] : [1, 2, 3];
-const PACES: Array<[string, number]> = QUICK
-  ? [
-      ['40/s', 40],
-      ['flat out', 0],
-    ]
-  : [
-      ['40/s', 40],
-      ['400/s', 400],
-      ['flat out', 0],
-    ];
+const label = (pace: number): [string, number] => [pace === 0 ? 'flat out' : `${pace}/s`, pace];
+/** GUARD_BENCH_PACES=40,0 runs only those paces (files per second, 0 flat out). */
+const PACES: Array<[string, number]> = process.env.GUARD_BENCH_PACES
+  ? process.env.GUARD_BENCH_PACES.split(',').map((x) => label(Number(x)))
+  : QUICK
+    ? [
+        ['40/s', 40],
+        ['flat out', 0],
+      ]
+    : [
+        ['40/s', 40],
+        ['400/s', 400],
+        ['flat out', 0],
+      ];
 
 interface Trial {
   lost: number;
