@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { DECOY_MOVE_MS, DecoySet, renewDecoyTime } from './decoys.js';
+import { Destruction, transient, wipeSignal } from './destruction.js';
 import { compareToBaseline, foreignExtension, isUnreadable, similarSize, WEAK, type Signal } from './evidence.js';
 import { fingerprint, UNJUDGED, type Fingerprint } from './fingerprint.js';
 import { NoteTracker } from './notes.js';
@@ -65,6 +66,7 @@ export class Guard {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly markers = new SyncMarkers();
+  private readonly destruction: Destruction;
   private readonly desk: IncidentDesk;
   readonly affectedFile: string;
   /** Modes taken off by the read-only response, kept for `release` (see response.ts). */
@@ -73,6 +75,7 @@ export class Guard {
   constructor(private readonly opts: GuardOptions) {
     this.roots = opts.dirs.map((d) => fs.realpathSync(path.resolve(d)));
     this.exclude = (opts.exclude ?? []).map((d) => path.resolve(d));
+    this.destruction = new Destruction(this.roots);
     const alerts = path.resolve(opts.alertsFile);
     const side = sideFiles(alerts);
     this.affectedFile = side.affected;
@@ -177,7 +180,9 @@ export class Guard {
     return listTree(dir, (p) => this.skip(p), folders, files);
   }
 
-  private learn(p: string, fp: Fingerprint): void {
+  /** `now`: a change judged (not the first scan), which a burst of deletions is weighed against. */
+  private learn(p: string, fp: Fingerprint, now?: number): void {
+    if (now !== undefined) this.destruction.changed(now);
     this.baseline.set(p, fp);
     const ext = path.extname(p).slice(1).toLowerCase();
     if (ext) this.extensions.add(ext);
@@ -258,33 +263,34 @@ export class Guard {
       if (!b || b.sample !== fp.sample || b.size !== fp.size || b.mtimeMs !== fp.mtimeMs) this.raise([p], 'decoy file modified', 'critical', now);
       return;
     }
-    if (UNJUDGED.has(fp.kind)) {
-      // Empty or zero-filled: a write in progress (truncate, preallocate). Look again shortly.
+    const base = this.baseline.get(p);
+    const wipe = base && !this.pinned.has(p) && !transient(p, this.roots) && !this.copiedBeside(p, base) ? wipeSignal(base, fp) : undefined;
+    if (wipe) for (const c of this.destruction.wiped(p, fp, wipe, now)) this.destroyed(c.path, c.signal, now);
+    else this.destruction.refilled(p);
+    if (UNJUDGED.has(fp.kind) || wipe) {
+      // Empty, zeros, or cut short: a write in progress (truncate, preallocate) or a wipe. Look
+      // again shortly (10 ms, then longer: about 2 s in all); a second wiped file decides sooner.
       const n = (this.retries.get(p) ?? 0) + 1;
       this.retries.set(p, n);
       if (n <= 20) {
         const t = setTimeout(() => {
           this.retryTimers.delete(t);
           this.enqueue(p);
-        }, 10 * n).unref(); // 10 ms, then longer: about 2 s in all
+        }, 10 * n).unref();
         this.retryTimers.add(t);
         return;
       }
       this.retries.delete(p);
-      // Still empty or zeros after two seconds: no write is coming. A document wiped in place is
-      // destroyed; one emptied beside an unreadable copy of it is an original gone.
-      const old = this.baseline.get(p);
-      if (!old || UNJUDGED.has(old.kind) || this.pinned.has(p)) return;
-      if (fp.kind === 'zero' && fp.size >= old.size * 0.98) {
-        this.pinned.add(p);
-        this.add(p, { weight: 1, signal: `${old.kind} overwritten with zeros` }, [p], now);
-      } else if (fp.kind === 'empty') {
+      // Still so after two seconds: no write is coming. A document wiped in place is destroyed;
+      // one emptied beside an unreadable copy of it is an original gone.
+      if (wipe) this.destroyed(p, wipe, now);
+      else if (fp.kind === 'empty' && base && !UNJUDGED.has(base.kind) && !this.pinned.has(p)) {
         const copies = this.unreadableNew.get(path.dirname(p)) ?? [];
-        const i = copies.findIndex((c) => similarSize(old.size, c.size) && now - c.t < TOMBSTONE_MS);
+        const i = copies.findIndex((c) => similarSize(base.size, c.size) && now - c.t < TOMBSTONE_MS);
         if (i >= 0) {
           const [copy] = copies.splice(i, 1);
           this.pinned.add(p);
-          this.add(copy.path, { weight: 1, signal: `original ${old.kind} emptied after an unreadable copy of similar size was written` }, [p, copy.path], now);
+          this.add(copy.path, { weight: 1, signal: `original ${base.kind} emptied after an unreadable copy of similar size was written` }, [p, copy.path], now);
         }
       }
       return;
@@ -303,7 +309,7 @@ export class Guard {
         this.pinned.add(p);
         this.baseline.set(p, old);
         this.add(p, s, [p], now);
-      } else if (!this.pinned.has(p)) this.learn(p, fp);
+      } else if (!this.pinned.has(p)) this.learn(p, fp, now);
       if (fp.kind === 'text') void this.checkNote(p, now);
       return;
     }
@@ -321,6 +327,7 @@ export class Guard {
         this.add(p, { weight: WEAK, signal: `renamed to a new extension .${path.extname(p).slice(1)}` }, [renamed.path, p], now);
       if (this.pinned.delete(renamed.path)) this.pinned.add(p);
       this.baseline.set(p, fp);
+      this.destruction.undelete(renamed.path, now);
       return;
     }
     if (isUnreadable(fp)) {
@@ -339,7 +346,7 @@ export class Guard {
       this.pinned.add(p);
       return;
     }
-    this.learn(p, fp);
+    this.learn(p, fp, now);
     this.recentNew.push({ path: p, fp, t: now });
     if (this.recentNew.length > 256) this.recentNew.shift();
     if (fp.kind === 'text') void this.checkNote(p, now);
@@ -371,6 +378,7 @@ export class Guard {
       this.add(copy.path, { weight: 1, signal: `original ${fp.kind} deleted after an unreadable copy of similar size was written` }, [p, copy.path], now);
       return;
     }
+    for (const c of this.destruction.deleted(p, fp, now)) this.add(c.path, { weight: 1, signal: c.signal }, [c.path], now);
     const list = (this.tombstones.get(dir) ?? []).filter((t) => now - t.t < TOMBSTONE_MS);
     list.push({ path: p, fp, t: now });
     this.tombstones.set(dir, list);
@@ -395,6 +403,16 @@ export class Guard {
     this.decoys.leaving(p, fp, () => {
       if (!this.stopped) this.raise([p], 'decoy file deleted with its folder', 'critical', Date.now());
     });
+  }
+
+  private destroyed(p: string, signal: string, now: number): void {
+    this.pinned.add(p);
+    this.add(p, { weight: 1, signal }, [p], now);
+  }
+
+  /** Emptied after its content was copied beside it (copytruncate rotation): nothing is lost. */
+  private copiedBeside(p: string, old: Fingerprint): boolean {
+    return this.recentNew.some((x) => x.fp.sample === old.sample && x.fp.size === old.size && path.dirname(x.path) === path.dirname(p));
   }
 
   private unpairedVanished(now: number): number {
