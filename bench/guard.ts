@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BEHAVIOURS, BENIGN, Guard, makeShare } from '../src/guard/index.js';
+import { BEHAVIOURS, BENIGN, DECOY_MOVE_MS, Guard, makeShare } from '../src/guard/index.js';
 import { Rng } from '../src/guard/formats.js';
 import { writeSection } from './report.js';
 
@@ -122,7 +122,9 @@ async function benign(base: string, name: string, seed: number, decoys: boolean)
   const g = new Guard({ dirs: [share], alertsFile: path.join(t, 'alerts.ndjson'), decoys, exclude: w.exclude?.map((e) => path.join(share, e)) });
   await g.start();
   await w.run(share, rng);
-  await new Promise((r) => setTimeout(r, 500));
+  // With decoys, long enough for a decoy whose folder went to be missed (DECOY_MOVE_MS): a folder
+  // deleted with its decoys is an alarm by design, and the table must show it.
+  await new Promise((r) => setTimeout(r, decoys ? DECOY_MOVE_MS + 500 : 500));
   await g.settle();
   await g.stop();
   const n = g.alarms.length;
