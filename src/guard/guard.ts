@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { BurstMeter } from './burst.js';
 import { DECOY_MOVE_MS, DecoySet, renewDecoyTime } from './decoys.js';
 import { Destruction, transient, wipeSignal } from './destruction.js';
 import { compareToBaseline, foreignExtension, isUnreadable, similarSize, WEAK, type Signal } from './evidence.js';
@@ -67,6 +68,7 @@ export class Guard {
   private stopped = false;
   private readonly markers = new SyncMarkers();
   private readonly destruction: Destruction;
+  private readonly burst = new BurstMeter();
   private readonly desk: IncidentDesk;
   readonly affectedFile: string;
   /** Modes taken off by the read-only response, kept for `release` (see response.ts). */
@@ -109,7 +111,9 @@ export class Guard {
         const w = fs.watch(root, { recursive: true }, (_event, name) => {
           if (!name) return;
           const p = path.join(root, name.toString());
-          if (!this.markers.arrived(p)) this.enqueue(p);
+          if (this.markers.arrived(p)) return;
+          if (this.baseline.has(p)) this.burst.saw(p, Date.now());
+          this.enqueue(p);
         });
         w.on('error', () => {}); // a vanished subfolder; the periodic scan covers the rest
         this.watchers.push(w);
@@ -440,6 +444,8 @@ export class Guard {
 
   private add(p: string, s: Signal, paths: string[], now: number, reason?: string): void {
     this.desk.add(p, s, paths, now, reason);
+    const n = s.weight >= 1 ? this.burst.burst(now) : 0;
+    if (n > 0) this.raise(paths, `destruction during a burst of ${n} files changed in one second (${s.signal})`, 'high', now);
   }
 
   private raise(paths: string[], reason: string, severity: Severity, now: number): void {
