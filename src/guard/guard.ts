@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { BurstMeter } from './burst.js';
+import { Retries } from './retry.js';
 import { DECOY_MOVE_MS, DecoySet, renewDecoyTime } from './decoys.js';
 import { Destruction, transient, wipeSignal } from './destruction.js';
 import { compareToBaseline, foreignExtension, isUnreadable, similarSize, WEAK, type Signal } from './evidence.js';
@@ -17,6 +18,7 @@ import { IncidentDesk, sideFiles, type Alarm, type Severity } from './incident.j
 import type { ProtectiveSnapshot } from './response.js';
 import { SHARE_MARKER } from './share.js';
 import { SyncMarkers } from './syncMarkers.js';
+import { TOMBSTONE_MS, Tombstones } from './tombstones.js';
 import { listTree, mapLimit } from './tree.js';
 
 export interface GuardOptions {
@@ -34,33 +36,20 @@ export interface GuardOptions {
   decoyStateFile?: string;
 }
 
-/** How long a vanished file is remembered, to recognise it coming back encrypted. */
-const TOMBSTONE_MS = 600e3;
-/** Files vanished without a pair count for new unreadable files this long (incident.ts's window for weak signs). */
-const WEAK_WINDOW_MS = 600e3;
-
-interface Tombstone {
-  path: string;
-  fp: Fingerprint;
-  t: number;
-}
-
 export class Guard {
   readonly roots: string[];
   private readonly baseline = new Map<string, Fingerprint>();
   /** Baselines of files that showed evidence: never replaced by the damaged content. */
   private readonly pinned = new Set<string>();
   private readonly decoys: DecoySet;
-  private readonly tombstones = new Map<string, Tombstone[]>(); // by folder
+  private readonly tombstones = new Tombstones();
   private readonly unreadableNew = new Map<string, Array<{ path: string; size: number; t: number }>>(); // by folder
   private readonly notes = new NoteTracker();
   private readonly extensions = new Set<string>();
   /** Files that appeared under a new name lately, to pair with a vanished name judged after them. */
   private readonly recentNew: Array<{ path: string; fp: Fingerprint; t: number }> = [];
   private readonly inFlight = new Map<string, boolean>(); // path -> dirty again
-  private readonly retries = new Map<string, number>();
-  /** Timers of files looked at again once their write has finished (judge: empty or zeros). */
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retries = new Retries();
   private readonly watchers: fs.FSWatcher[] = [];
   private readonly exclude: string[];
   private readonly own: Set<string>;
@@ -138,8 +127,7 @@ export class Guard {
     this.stopped = true;
     for (const w of this.watchers) w.close();
     if (this.timer) clearInterval(this.timer);
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
+    this.retries.clear();
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 5));
     await this.desk.settle();
   }
@@ -164,7 +152,7 @@ export class Guard {
     await this.markers.passThrough(this.roots, timeoutMs);
     await this.scan();
     // A retry's timer hands its file to enqueue() (in flight at once), so the two never both read 0 early.
-    while (this.inFlight.size > 0 || this.retryTimers.size > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight.size > 0 || this.retries.waiting > 0) await new Promise((r) => setTimeout(r, 5));
     await this.settle();
   }
 
@@ -274,17 +262,7 @@ export class Guard {
     if (UNJUDGED.has(fp.kind) || wipe) {
       // Empty, zeros, or cut short: a write in progress (truncate, preallocate) or a wipe. Look
       // again shortly (10 ms, then longer: about 2 s in all); a second wiped file decides sooner.
-      const n = (this.retries.get(p) ?? 0) + 1;
-      this.retries.set(p, n);
-      if (n <= 20) {
-        const t = setTimeout(() => {
-          this.retryTimers.delete(t);
-          this.enqueue(p);
-        }, 10 * n).unref();
-        this.retryTimers.add(t);
-        return;
-      }
-      this.retries.delete(p);
+      if (this.retries.again(p, (q) => this.enqueue(q))) return;
       // Still so after two seconds: no write is coming. A document wiped in place is destroyed;
       // one emptied beside an unreadable copy of it is an original gone.
       if (wipe) this.destroyed(p, wipe, now);
@@ -299,12 +277,12 @@ export class Guard {
       }
       return;
     }
-    this.retries.delete(p);
+    this.retries.done(p);
     const dir = path.dirname(p);
     let old = this.baseline.get(p);
     if (!old) {
       // Back under its old name (moved out, encrypted, moved back)?
-      const t = this.takeTombstone(dir, (x) => x.path === p);
+      const t = this.tombstones.take(dir, (x) => x.path === p);
       if (t) old = t.fp;
     }
     if (old) {
@@ -325,7 +303,7 @@ export class Guard {
       return;
     }
     // A new name. A rename keeps the sampled bytes: find the name it had.
-    const renamed = this.takeTombstone(undefined, (x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
+    const renamed = this.tombstones.take(undefined, (x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
     if (renamed) {
       if (foreignExtension(p, fp, this.extensions))
         this.add(p, { weight: WEAK, signal: `renamed to a new extension .${path.extname(p).slice(1)}` }, [renamed.path, p], now);
@@ -335,7 +313,7 @@ export class Guard {
       return;
     }
     if (isUnreadable(fp)) {
-      const original = this.takeTombstone(dir, (x) => similarSize(x.fp.size, fp.size) && !isUnreadable(x.fp));
+      const original = this.tombstones.take(dir, (x) => similarSize(x.fp.size, fp.size) && !isUnreadable(x.fp));
       if (original) this.add(p, { weight: 1, signal: `${original.fp.kind} replaced by an unreadable file of similar size` }, [original.path, p], now);
       else {
         const list = this.unreadableNew.get(dir) ?? [];
@@ -344,7 +322,7 @@ export class Guard {
         // Alone, new unreadable files destroy nothing (an encrypted export, a container): they
         // count only while files are vanishing without a pair, which is when they may be the
         // copies of originals deleted elsewhere. Beside their originals, they pair (weight 1).
-        if (this.unpairedVanished(now) > 0) this.add(p, { weight: WEAK, signal: `new unreadable file (${fp.kind}) while files vanish` }, [p], now);
+        if (this.tombstones.unpaired(now) > 0) this.add(p, { weight: WEAK, signal: `new unreadable file (${fp.kind}) while files vanish` }, [p], now);
       }
       this.baseline.set(p, fp);
       this.pinned.add(p);
@@ -383,9 +361,7 @@ export class Guard {
       return;
     }
     for (const c of this.destruction.deleted(p, fp, now)) this.add(c.path, { weight: 1, signal: c.signal }, [c.path], now);
-    const list = (this.tombstones.get(dir) ?? []).filter((t) => now - t.t < TOMBSTONE_MS);
-    list.push({ path: p, fp, t: now });
-    this.tombstones.set(dir, list);
+    this.tombstones.add(dir, { path: p, fp, t: now });
   }
 
   /**
@@ -417,22 +393,6 @@ export class Guard {
   /** Emptied after its content was copied beside it (copytruncate rotation): nothing is lost. */
   private copiedBeside(p: string, old: Fingerprint): boolean {
     return this.recentNew.some((x) => x.fp.sample === old.sample && x.fp.size === old.size && path.dirname(x.path) === path.dirname(p));
-  }
-
-  private unpairedVanished(now: number): number {
-    let n = 0;
-    for (const list of this.tombstones.values()) for (const t of list) if (now - t.t < WEAK_WINDOW_MS && !isUnreadable(t.fp)) n++;
-    return n;
-  }
-
-  private takeTombstone(dir: string | undefined, match: (t: Tombstone) => boolean): Tombstone | undefined {
-    const now = Date.now();
-    const lists = dir === undefined ? [...this.tombstones.values()] : [this.tombstones.get(dir) ?? []];
-    for (const list of lists) {
-      const i = list.findIndex((t) => now - t.t < TOMBSTONE_MS && match(t));
-      if (i >= 0) return list.splice(i, 1)[0];
-    }
-    return undefined;
   }
 
   private async checkNote(p: string, now: number): Promise<void> {
