@@ -234,7 +234,8 @@ export class Guard {
     const fp = await fingerprint(p);
     const now = Date.now();
     if (!fp) {
-      const st = await fsp.stat(p).catch(() => undefined);
+      // Synchronous, as the reads: under a burst of deletions the thread pool's queue would hold the verdict back.
+      const st = fs.statSync(p, { throwIfNoEntry: false });
       if (st?.isDirectory()) {
         // A folder created or moved in: its files may have arrived without events of their own.
         const folders: string[] = [];
@@ -262,6 +263,8 @@ export class Guard {
     if (UNJUDGED.has(fp.kind) || wipe) {
       // Empty, zeros, or cut short: a write in progress (truncate, preallocate) or a wipe. Look
       // again shortly (10 ms, then longer: about 2 s in all); a second wiped file decides sooner.
+      // In a burst, a file seen wiped on two looks (10 ms apart) is destroyed: waiting costs dozens.
+      if (wipe && this.retries.looks(p) > 0 && this.burst.burst(now) > 0) return this.destroyed(p, wipe, now);
       if (this.retries.again(p, (q) => this.enqueue(q))) return;
       // Still so after two seconds: no write is coming. A document wiped in place is destroyed;
       // one emptied beside an unreadable copy of it is an original gone.

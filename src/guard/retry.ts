@@ -25,6 +25,11 @@ export class Retries {
     return true;
   }
 
+  /** Looks already scheduled for `p` since it was last seen with content. */
+  looks(p: string): number {
+    return this.counts.get(p) ?? 0;
+  }
+
   /** The file has content again: its next emptying starts afresh. */
   done(p: string): void {
     this.counts.delete(p);
