@@ -137,26 +137,49 @@ describe('wiped files and deletions confirmed against the disk', () => {
 
   const old: Fingerprint = { size: 50_000, mtimeMs: 0, kind: 'pdf', blocks: [], sample: 'x' };
 
-  test('deletions only, from two folders still there: destroyed at the fourth', () => {
+  /** The deferred verdict runs when the test says (an injected clock), not after a sleep. */
+  const manual = () => {
+    const due: Array<() => void> = [];
+    const t = new Destruction([work], (fn) => {
+      due.push(fn);
+      return () => due.splice(due.indexOf(fn), 1);
+    });
+    const confirmed: string[] = [];
+    const del = (p: string, at: number) => t.deleted(p, old, at, (cs) => confirmed.push(...cs.map((c) => c.path)));
+    const settle = () => due.splice(0).forEach((fn) => fn());
+    return { t, del, settle, confirmed, due };
+  };
+
+  test('deletions only, from two folders still there: destroyed at the fourth, once the folders are seen to stay', () => {
     const [d1, d2] = [folder('del/one'), folder('del/two')];
-    const t = new Destruction([work]);
-    const got = [path.join(d1, 'a.pdf'), path.join(d1, 'b.pdf'), path.join(d2, 'c.pdf'), path.join(d2, 'd.pdf')].map((p, i) => t.deleted(p, old, 1000 + i));
-    assert.deepEqual(
-      got.map((c) => c.length),
-      [0, 0, 0, 4],
-    );
+    const m = manual();
+    const files = [path.join(d1, 'a.pdf'), path.join(d1, 'b.pdf'), path.join(d2, 'c.pdf')];
+    files.forEach((p, i) => m.del(p, 1000 + i));
+    assert.equal(m.due.length, 0, 'three deletions are no burst');
+    m.del(path.join(d2, 'd.pdf'), 1003);
+    assert.equal(m.due.length, 1);
+    m.settle();
+    assert.deepEqual(m.confirmed, [...files, path.join(d2, 'd.pdf')]);
   });
 
-  test('deletions inside one folder, in a removed folder, or among more writes: none confirmed', () => {
+  test('deletions inside one folder, in folders removed before the verdict, or among more writes: none confirmed', () => {
     const one = folder('del1/only');
-    const a = new Destruction([work]);
-    for (let i = 0; i < 10; i++) assert.deepEqual(a.deleted(path.join(one, `${i}.csv.gz`), old, 1000 + i), [], 'a prune in its own folder');
-    const b = new Destruction([work]);
-    for (let i = 0; i < 10; i++) assert.deepEqual(b.deleted(path.join(work, 'gone', `Q${i % 4}`, `${i}.csv`), old, 1000 + i), [], 'a folder removed whole');
+    const a = manual();
+    for (let i = 0; i < 10; i++) a.del(path.join(one, `${i}.csv.gz`), 1000 + i);
+    a.settle();
+    assert.deepEqual(a.confirmed, [], 'a prune in its own folder');
+    const [q1, q2] = [folder('del3/2019/Q1'), folder('del3/2019/Q2')];
+    const b = manual();
+    for (let i = 0; i < 8; i++) b.del(path.join(i % 2 ? q1 : q2, `${i}.csv`), 1000 + i);
+    fs.rmSync(path.join(work, 'del3/2019'), { recursive: true }); // the folder went too: removed whole
+    b.settle();
+    assert.deepEqual(b.confirmed, [], 'a folder removed whole');
     const [d1, d2] = [folder('del2/one'), folder('del2/two')];
-    const c = new Destruction([work]);
-    for (let i = 0; i < 6; i++) c.changed(1000);
-    for (let i = 0; i < 6; i++) assert.deepEqual(c.deleted(path.join(i % 2 ? d1 : d2, `${i}.md`), old, 1001 + i), [], 'a checkout: deletions among writes');
+    const c = manual();
+    for (let i = 0; i < 6; i++) c.t.changed(1000);
+    for (let i = 0; i < 6; i++) c.del(path.join(i % 2 ? d1 : d2, `${i}.md`), 1001 + i);
+    c.settle();
+    assert.deepEqual(c.confirmed, [], 'a checkout: deletions among writes');
   });
 });
 

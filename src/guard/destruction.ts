@@ -24,6 +24,7 @@ import { UNJUDGED, WORK_EXTENSIONS, type Fingerprint } from './fingerprint.js';
 /** A wiped file stays pending this long; after it, only the retry's verdict counts. */
 const PENDING_MS = 60e3;
 const DELETE_WINDOW_MS = 10e3;
+const DELETE_SETTLE_MS = 100;
 export const DELETE_BURST = 4;
 const SUBSTANCE = 128;
 
@@ -73,10 +74,18 @@ export interface Confirmed {
 }
 
 export class Destruction {
-  constructor(private readonly roots: string[]) {}
+  /** `later` runs the deferred deletion verdict (a timer; tests inject their own clock). */
+  constructor(
+    private readonly roots: string[],
+    private readonly later: (fn: () => void) => () => void = (fn) => {
+      const timer = setTimeout(fn, DELETE_SETTLE_MS).unref();
+      return () => clearTimeout(timer);
+    },
+  ) {}
   private readonly pending = new Map<string, Pending>();
   private readonly deletions: Array<{ path: string; dir: string; t: number }> = [];
   private readonly changes: number[] = [];
+  private verdict?: () => void; // cancels the pending verdict
 
   /**
    * A file judged wiped: the files now known destroyed (it and every other still wiped), or none
@@ -112,11 +121,35 @@ export class Destruction {
     this.changed(t);
   }
 
-  /** A file of the baseline deleted (not renamed): the deletions now known destructive, if any. */
-  deleted(p: string, old: Fingerprint, t: number): Confirmed[] {
-    if (old.size < SUBSTANCE || UNJUDGED.has(old.kind) || transient(p, this.roots)) return [];
+  /**
+   * A file of the baseline deleted (not renamed). When the deletions make a burst, the verdict
+   * waits DELETE_SETTLE_MS: a folder being removed whole (its children deleted in parallel, the
+   * folder last) is gone by then, and its deletions no longer count. Confirmed deletions go to
+   * `confirm`.
+   */
+  deleted(p: string, old: Fingerprint, t: number, confirm: (c: Confirmed[]) => void): void {
+    if (old.size < SUBSTANCE || UNJUDGED.has(old.kind) || transient(p, this.roots)) return;
     this.deletions.push({ path: p, dir: path.dirname(p), t });
     while (this.deletions.length > 0 && t - this.deletions[0].t > DELETE_WINDOW_MS) this.deletions.shift();
+    if (this.verdict || this.burstOfDeletions(t).length === 0) return;
+    this.verdict = this.later(() => {
+      this.verdict = undefined;
+      const live = this.burstOfDeletions(t);
+      if (live.length > 0) confirm(live);
+    });
+  }
+
+  /** A deletion verdict still to come (sync() waits for it). */
+  get waiting(): boolean {
+    return this.verdict !== undefined;
+  }
+
+  clear(): void {
+    this.verdict?.();
+    this.verdict = undefined;
+  }
+
+  private burstOfDeletions(t: number): Confirmed[] {
     // Folders removed meanwhile were removed whole: someone deleting a folder, not files.
     const live = this.deletions.filter((d) => fs.existsSync(d.dir));
     const folders = new Set(live.map((d) => d.dir));

@@ -128,6 +128,7 @@ export class Guard {
     for (const w of this.watchers) w.close();
     if (this.timer) clearInterval(this.timer);
     this.retries.clear();
+    this.destruction.clear();
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 5));
     await this.desk.settle();
   }
@@ -152,7 +153,7 @@ export class Guard {
     await this.markers.passThrough(this.roots, timeoutMs);
     await this.scan();
     // A retry's timer hands its file to enqueue() (in flight at once), so the two never both read 0 early.
-    while (this.inFlight.size > 0 || this.retries.waiting > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight.size > 0 || this.retries.waiting > 0 || this.destruction.waiting) await new Promise((r) => setTimeout(r, 5));
     await this.settle();
   }
 
@@ -363,7 +364,9 @@ export class Guard {
       this.add(copy.path, { weight: 1, signal: `original ${fp.kind} deleted after an unreadable copy of similar size was written` }, [p, copy.path], now);
       return;
     }
-    for (const c of this.destruction.deleted(p, fp, now)) this.add(c.path, { weight: 1, signal: c.signal }, [c.path], now);
+    this.destruction.deleted(p, fp, now, (cs) => {
+      if (!this.stopped) for (const c of cs) this.add(c.path, { weight: 1, signal: c.signal }, [c.path], Date.now());
+    });
     this.tombstones.add(dir, { path: p, fp, t: now });
   }
 
