@@ -3,7 +3,8 @@
  * a weight; the guard adds the weights of distinct files in a time window and raises an alarm at
  * 2. The weights follow how often benign software produces the pattern:
  *
- * - 1 (destroyed): a file of a known format (magic bytes) stops being any known format; a text
+ * - 1 (destroyed): a file of a known format (magic bytes) stops being any known format, or keeps
+ *   its header while the structure behind it (structure.ts) no longer parses; a text
  *   file turns binary; a file is replaced by base64 of random bytes; an original disappears next to
  *   a similar-sized unreadable file. No ordinary program rewrites a PDF, a DICOM image or a letter
  *   under its own name into bytes that no format claims: editors write a valid file of the same (or
@@ -31,7 +32,7 @@ export const WEAK = 0.25;
 /** A changed file against its own baseline (same path, or a file that reappeared under its old name). */
 export function compareToBaseline(old: Fingerprint, now: Fingerprint): Signal | undefined {
   if (isKnownFormat(old.kind)) {
-    if (isKnownFormat(now.kind)) return sameFormatBlocks(old, now);
+    if (isKnownFormat(now.kind)) return brokenBody(old, now) ?? sameFormatBlocks(old, now);
     if (now.kind === 'text') return undefined; // a document replaced by plain text is readable; the note detector looks at it
     return { weight: DESTROYED, signal: `format ${old.kind} lost (now ${now.kind})` };
   }
@@ -61,6 +62,17 @@ function binaryInText(old: Fingerprint, now: Fingerprint): Signal | undefined {
     if (o.nonText === 0 && o.controls === 0 && n.controls >= 1 && n.nonText >= 8) return { weight: DESTROYED, signal: 'binary bytes inside text' };
   }
   return undefined;
+}
+
+/**
+ * The header survived, the body's structure did not (structure.ts): header-keeping encryption.
+ * Judged only at the size the file had (encryption keeps it): a file of another size whose tail
+ * is not yet written is a rewrite in progress, and destruction.ts judges files cut short.
+ */
+function brokenBody(old: Fingerprint, now: Fingerprint): Signal | undefined {
+  if (old.intact !== true || now.intact !== false || old.kind !== now.kind) return undefined;
+  if (Math.abs(now.size - old.size) > 0.02 * old.size + 64) return undefined;
+  return { weight: DESTROYED, signal: `${now.kind} header intact but its structure broken` };
 }
 
 function sameFormatBlocks(old: Fingerprint, now: Fingerprint): Signal | undefined {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
 import { isBase64OfRandom, isText, looksRandom, looksStructured, textShare } from './stats.js';
+import { bodyIntact } from './structure.js';
 
 /** Sample length: 4 KiB gives 16 expected counts per byte value, where chi-square is reliable. */
 export const BLOCK = 4096;
@@ -22,10 +23,11 @@ export const BLOCK = 4096;
  * - `opaque`: no known format, and the head is uniformly random (ciphertext, or headerless compressed data);
  * - `data`: no known format, not text, not random (partly overwritten, or some unknown binary);
  * - `empty` / `zero`: nothing to judge yet (a write in progress truncates first, preallocation writes zeros).
+ * - `constant`: every sampled byte the same non-zero value (a wiper's fill; no program's output).
  */
 export type Kind = string;
 export const UNJUDGED = new Set(['empty', 'zero']);
-export const FORMATLESS = new Set(['text', 'base64-random', 'opaque', 'data', 'empty', 'zero']);
+export const FORMATLESS = new Set(['text', 'base64-random', 'opaque', 'data', 'empty', 'zero', 'constant']);
 
 export interface BlockStat {
   offset: number;
@@ -46,6 +48,8 @@ export interface Fingerprint {
   blocks: BlockStat[];
   /** SHA-256 (truncated) of the sampled bytes: equal for a renamed file, so a rename is told from a rewrite. */
   sample: string;
+  /** Whether the body still has its format's structure (structure.ts); undefined: cannot tell. */
+  intact?: boolean;
 }
 
 /** Formats that share a container are one family: a DOCX saved as .zip is not a change of type. */
@@ -231,8 +235,10 @@ export async function fingerprintOf(bufs: Buffer[], offsets: number[], size: num
   // program, 'G' every 188 bytes an MPEG transport stream), and base64 of ciphertext begins with
   // them by chance (about one file in a thousand). No file of those formats is nothing but base64
   // of random bytes, so such a file is what it looks like, not a "conversion" to a bitmap.
-  const known = head.length > 0 && !isBase64OfRandomFile(head, bufs.slice(1)) ? await magic(head) : undefined;
-  const kind = known ?? classifyFormatless(head, bufs.slice(1));
+  // One byte repeated throughout is checked first too: a fill matches no format, whatever its byte.
+  const fill = head.length > 0 && head[0] !== 0 && bufs.every((b) => b.every((x) => x === head[0]));
+  const known = head.length > 0 && !fill && !isBase64OfRandomFile(head, bufs.slice(1)) ? await magic(head) : undefined;
+  const kind = fill ? 'constant' : (known ?? classifyFormatless(head, bufs.slice(1)));
   const h = crypto.createHash('sha256');
   for (const b of bufs) h.update(b);
   return {
@@ -252,6 +258,7 @@ export async function fingerprintOf(bufs: Buffer[], offsets: number[], size: num
       };
     }),
     sample: h.digest('base64url').slice(0, 22),
+    intact: known ? bodyIntact(kind, bufs, size) : undefined,
   };
 }
 

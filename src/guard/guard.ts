@@ -7,7 +7,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { BurstMeter } from './burst.js';
+import { Retries } from './retry.js';
 import { DECOY_MOVE_MS, DecoySet, renewDecoyTime } from './decoys.js';
+import { Destruction, transient, wipeSignal } from './destruction.js';
 import { compareToBaseline, foreignExtension, isUnreadable, similarSize, WEAK, type Signal } from './evidence.js';
 import { fingerprint, UNJUDGED, type Fingerprint } from './fingerprint.js';
 import { NoteTracker } from './notes.js';
@@ -15,6 +18,7 @@ import { IncidentDesk, sideFiles, type Alarm, type Severity } from './incident.j
 import type { ProtectiveSnapshot } from './response.js';
 import { SHARE_MARKER } from './share.js';
 import { SyncMarkers } from './syncMarkers.js';
+import { TOMBSTONE_MS, Tombstones } from './tombstones.js';
 import { listTree, mapLimit } from './tree.js';
 
 export interface GuardOptions {
@@ -32,39 +36,28 @@ export interface GuardOptions {
   decoyStateFile?: string;
 }
 
-/** How long a vanished file is remembered, to recognise it coming back encrypted. */
-const TOMBSTONE_MS = 600e3;
-/** Files vanished without a pair count for new unreadable files this long (incident.ts's window for weak signs). */
-const WEAK_WINDOW_MS = 600e3;
-
-interface Tombstone {
-  path: string;
-  fp: Fingerprint;
-  t: number;
-}
-
 export class Guard {
   readonly roots: string[];
   private readonly baseline = new Map<string, Fingerprint>();
   /** Baselines of files that showed evidence: never replaced by the damaged content. */
   private readonly pinned = new Set<string>();
   private readonly decoys: DecoySet;
-  private readonly tombstones = new Map<string, Tombstone[]>(); // by folder
+  private readonly tombstones = new Tombstones();
   private readonly unreadableNew = new Map<string, Array<{ path: string; size: number; t: number }>>(); // by folder
   private readonly notes = new NoteTracker();
   private readonly extensions = new Set<string>();
   /** Files that appeared under a new name lately, to pair with a vanished name judged after them. */
   private readonly recentNew: Array<{ path: string; fp: Fingerprint; t: number }> = [];
   private readonly inFlight = new Map<string, boolean>(); // path -> dirty again
-  private readonly retries = new Map<string, number>();
-  /** Timers of files looked at again once their write has finished (judge: empty or zeros). */
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retries = new Retries();
   private readonly watchers: fs.FSWatcher[] = [];
   private readonly exclude: string[];
   private readonly own: Set<string>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly markers = new SyncMarkers();
+  private readonly destruction: Destruction;
+  private readonly burst = new BurstMeter();
   private readonly desk: IncidentDesk;
   readonly affectedFile: string;
   /** Modes taken off by the read-only response, kept for `release` (see response.ts). */
@@ -73,6 +66,7 @@ export class Guard {
   constructor(private readonly opts: GuardOptions) {
     this.roots = opts.dirs.map((d) => fs.realpathSync(path.resolve(d)));
     this.exclude = (opts.exclude ?? []).map((d) => path.resolve(d));
+    this.destruction = new Destruction(this.roots);
     const alerts = path.resolve(opts.alertsFile);
     const side = sideFiles(alerts);
     this.affectedFile = side.affected;
@@ -106,7 +100,9 @@ export class Guard {
         const w = fs.watch(root, { recursive: true }, (_event, name) => {
           if (!name) return;
           const p = path.join(root, name.toString());
-          if (!this.markers.arrived(p)) this.enqueue(p);
+          if (this.markers.arrived(p)) return;
+          if (this.baseline.has(p)) this.burst.saw(p, Date.now());
+          this.enqueue(p);
         });
         w.on('error', () => {}); // a vanished subfolder; the periodic scan covers the rest
         this.watchers.push(w);
@@ -131,8 +127,8 @@ export class Guard {
     this.stopped = true;
     for (const w of this.watchers) w.close();
     if (this.timer) clearInterval(this.timer);
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
+    this.retries.clear();
+    this.destruction.clear();
     while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 5));
     await this.desk.settle();
   }
@@ -157,7 +153,7 @@ export class Guard {
     await this.markers.passThrough(this.roots, timeoutMs);
     await this.scan();
     // A retry's timer hands its file to enqueue() (in flight at once), so the two never both read 0 early.
-    while (this.inFlight.size > 0 || this.retryTimers.size > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight.size > 0 || this.retries.waiting > 0 || this.destruction.waiting) await new Promise((r) => setTimeout(r, 5));
     await this.settle();
   }
 
@@ -177,7 +173,9 @@ export class Guard {
     return listTree(dir, (p) => this.skip(p), folders, files);
   }
 
-  private learn(p: string, fp: Fingerprint): void {
+  /** `now`: a change judged (not the first scan), which a burst of deletions is weighed against. */
+  private learn(p: string, fp: Fingerprint, now?: number): void {
+    if (now !== undefined) this.destruction.changed(now);
     this.baseline.set(p, fp);
     const ext = path.extname(p).slice(1).toLowerCase();
     if (ext) this.extensions.add(ext);
@@ -237,7 +235,8 @@ export class Guard {
     const fp = await fingerprint(p);
     const now = Date.now();
     if (!fp) {
-      const st = await fsp.stat(p).catch(() => undefined);
+      // Synchronous, as the reads: under a burst of deletions the thread pool's queue would hold the verdict back.
+      const st = fs.statSync(p, { throwIfNoEntry: false });
       if (st?.isDirectory()) {
         // A folder created or moved in: its files may have arrived without events of their own.
         const folders: string[] = [];
@@ -258,43 +257,36 @@ export class Guard {
       if (!b || b.sample !== fp.sample || b.size !== fp.size || b.mtimeMs !== fp.mtimeMs) this.raise([p], 'decoy file modified', 'critical', now);
       return;
     }
-    if (UNJUDGED.has(fp.kind)) {
-      // Empty or zero-filled: a write in progress (truncate, preallocate). Look again shortly.
-      const n = (this.retries.get(p) ?? 0) + 1;
-      this.retries.set(p, n);
-      if (n <= 20) {
-        const t = setTimeout(() => {
-          this.retryTimers.delete(t);
-          this.enqueue(p);
-        }, 10 * n).unref(); // 10 ms, then longer: about 2 s in all
-        this.retryTimers.add(t);
-        return;
-      }
-      this.retries.delete(p);
-      // Still empty or zeros after two seconds: no write is coming. A document wiped in place is
-      // destroyed; one emptied beside an unreadable copy of it is an original gone.
-      const old = this.baseline.get(p);
-      if (!old || UNJUDGED.has(old.kind) || this.pinned.has(p)) return;
-      if (fp.kind === 'zero' && fp.size >= old.size * 0.98) {
-        this.pinned.add(p);
-        this.add(p, { weight: 1, signal: `${old.kind} overwritten with zeros` }, [p], now);
-      } else if (fp.kind === 'empty') {
+    const base = this.baseline.get(p);
+    const wipe = base && !this.pinned.has(p) && !transient(p, this.roots) && !this.copiedBeside(p, base) ? wipeSignal(base, fp) : undefined;
+    if (wipe) for (const c of this.destruction.wiped(p, fp, wipe, now)) this.destroyed(c.path, c.signal, now);
+    else this.destruction.refilled(p);
+    if (UNJUDGED.has(fp.kind) || wipe) {
+      // Empty, zeros, or cut short: a write in progress (truncate, preallocate) or a wipe. Look
+      // again shortly (10 ms, then longer: about 2 s in all); a second wiped file decides sooner.
+      // In a burst, a file seen wiped on two looks (10 ms apart) is destroyed: waiting costs dozens.
+      if (wipe && this.retries.looks(p) > 0 && this.burst.burst(now) > 0) return this.destroyed(p, wipe, now);
+      if (this.retries.again(p, (q) => this.enqueue(q))) return;
+      // Still so after two seconds: no write is coming. A document wiped in place is destroyed;
+      // one emptied beside an unreadable copy of it is an original gone.
+      if (wipe) this.destroyed(p, wipe, now);
+      else if (fp.kind === 'empty' && base && !UNJUDGED.has(base.kind) && !this.pinned.has(p)) {
         const copies = this.unreadableNew.get(path.dirname(p)) ?? [];
-        const i = copies.findIndex((c) => similarSize(old.size, c.size) && now - c.t < TOMBSTONE_MS);
+        const i = copies.findIndex((c) => similarSize(base.size, c.size) && now - c.t < TOMBSTONE_MS);
         if (i >= 0) {
           const [copy] = copies.splice(i, 1);
           this.pinned.add(p);
-          this.add(copy.path, { weight: 1, signal: `original ${old.kind} emptied after an unreadable copy of similar size was written` }, [p, copy.path], now);
+          this.add(copy.path, { weight: 1, signal: `original ${base.kind} emptied after an unreadable copy of similar size was written` }, [p, copy.path], now);
         }
       }
       return;
     }
-    this.retries.delete(p);
+    this.retries.done(p);
     const dir = path.dirname(p);
     let old = this.baseline.get(p);
     if (!old) {
       // Back under its old name (moved out, encrypted, moved back)?
-      const t = this.takeTombstone(dir, (x) => x.path === p);
+      const t = this.tombstones.take(dir, (x) => x.path === p);
       if (t) old = t.fp;
     }
     if (old) {
@@ -303,7 +295,7 @@ export class Guard {
         this.pinned.add(p);
         this.baseline.set(p, old);
         this.add(p, s, [p], now);
-      } else if (!this.pinned.has(p)) this.learn(p, fp);
+      } else if (!this.pinned.has(p)) this.learn(p, fp, now);
       if (fp.kind === 'text') void this.checkNote(p, now);
       return;
     }
@@ -315,16 +307,17 @@ export class Guard {
       return;
     }
     // A new name. A rename keeps the sampled bytes: find the name it had.
-    const renamed = this.takeTombstone(undefined, (x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
+    const renamed = this.tombstones.take(undefined, (x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
     if (renamed) {
       if (foreignExtension(p, fp, this.extensions))
         this.add(p, { weight: WEAK, signal: `renamed to a new extension .${path.extname(p).slice(1)}` }, [renamed.path, p], now);
       if (this.pinned.delete(renamed.path)) this.pinned.add(p);
       this.baseline.set(p, fp);
+      this.destruction.undelete(renamed.path, now);
       return;
     }
     if (isUnreadable(fp)) {
-      const original = this.takeTombstone(dir, (x) => similarSize(x.fp.size, fp.size) && !isUnreadable(x.fp));
+      const original = this.tombstones.take(dir, (x) => similarSize(x.fp.size, fp.size) && !isUnreadable(x.fp));
       if (original) this.add(p, { weight: 1, signal: `${original.fp.kind} replaced by an unreadable file of similar size` }, [original.path, p], now);
       else {
         const list = this.unreadableNew.get(dir) ?? [];
@@ -333,13 +326,13 @@ export class Guard {
         // Alone, new unreadable files destroy nothing (an encrypted export, a container): they
         // count only while files are vanishing without a pair, which is when they may be the
         // copies of originals deleted elsewhere. Beside their originals, they pair (weight 1).
-        if (this.unpairedVanished(now) > 0) this.add(p, { weight: WEAK, signal: `new unreadable file (${fp.kind}) while files vanish` }, [p], now);
+        if (this.tombstones.unpaired(now) > 0) this.add(p, { weight: WEAK, signal: `new unreadable file (${fp.kind}) while files vanish` }, [p], now);
       }
       this.baseline.set(p, fp);
       this.pinned.add(p);
       return;
     }
-    this.learn(p, fp);
+    this.learn(p, fp, now);
     this.recentNew.push({ path: p, fp, t: now });
     if (this.recentNew.length > 256) this.recentNew.shift();
     if (fp.kind === 'text') void this.checkNote(p, now);
@@ -371,9 +364,10 @@ export class Guard {
       this.add(copy.path, { weight: 1, signal: `original ${fp.kind} deleted after an unreadable copy of similar size was written` }, [p, copy.path], now);
       return;
     }
-    const list = (this.tombstones.get(dir) ?? []).filter((t) => now - t.t < TOMBSTONE_MS);
-    list.push({ path: p, fp, t: now });
-    this.tombstones.set(dir, list);
+    this.destruction.deleted(p, fp, now, (cs) => {
+      if (!this.stopped) for (const c of cs) this.add(c.path, { weight: 1, signal: c.signal }, [c.path], Date.now());
+    });
+    this.tombstones.add(dir, { path: p, fp, t: now });
   }
 
   /**
@@ -397,20 +391,14 @@ export class Guard {
     });
   }
 
-  private unpairedVanished(now: number): number {
-    let n = 0;
-    for (const list of this.tombstones.values()) for (const t of list) if (now - t.t < WEAK_WINDOW_MS && !isUnreadable(t.fp)) n++;
-    return n;
+  private destroyed(p: string, signal: string, now: number): void {
+    this.pinned.add(p);
+    this.add(p, { weight: 1, signal }, [p], now);
   }
 
-  private takeTombstone(dir: string | undefined, match: (t: Tombstone) => boolean): Tombstone | undefined {
-    const now = Date.now();
-    const lists = dir === undefined ? [...this.tombstones.values()] : [this.tombstones.get(dir) ?? []];
-    for (const list of lists) {
-      const i = list.findIndex((t) => now - t.t < TOMBSTONE_MS && match(t));
-      if (i >= 0) return list.splice(i, 1)[0];
-    }
-    return undefined;
+  /** Emptied after its content was copied beside it (copytruncate rotation): nothing is lost. */
+  private copiedBeside(p: string, old: Fingerprint): boolean {
+    return this.recentNew.some((x) => x.fp.sample === old.sample && x.fp.size === old.size && path.dirname(x.path) === path.dirname(p));
   }
 
   private async checkNote(p: string, now: number): Promise<void> {
@@ -422,6 +410,8 @@ export class Guard {
 
   private add(p: string, s: Signal, paths: string[], now: number, reason?: string): void {
     this.desk.add(p, s, paths, now, reason);
+    const n = s.weight >= 1 ? this.burst.burst(now) : 0;
+    if (n > 0) this.raise(paths, `destruction during a burst of ${n} files changed in one second (${s.signal})`, 'high', now);
   }
 
   private raise(paths: string[], reason: string, severity: Severity, now: number): void {

@@ -1,5 +1,6 @@
 /** The ransomware guard on file shares (issue 8, point 4): see docs/guard.md. */
 export { Guard, type GuardOptions } from './guard.js';
+export { DECOY_MOVE_MS } from './decoys.js';
 export { ALARM_AT, readSavedModes, sideFiles, type Alarm, type Severity } from './incident.js';
 export {
   copySnapshot,

@@ -149,6 +149,41 @@ const copyThenDelete: Attack = async (t, lost) => {
   await fsp.unlink(t.path);
 };
 
+/**
+ * Wipers: the content is destroyed rather than held to ransom. Each keeps the file's name; the
+ * destruction is a truncation, an overwrite of the same size, or the file's removal.
+ */
+const truncateToZero: Attack = async (t, lost) => {
+  lost();
+  await fsp.truncate(t.path, 0);
+};
+
+const fillInPlace =
+  (fill: (size: number) => Buffer): Attack =>
+  async (t, lost) => {
+    const fh = await fsp.open(t.path, 'r+');
+    try {
+      lost();
+      await fh.write(fill(t.size), 0, t.size, 0);
+    } finally {
+      await fh.close();
+    }
+  };
+
+/** Keeps the first fifth of a percent (at least 512 bytes): enough for any header, not the document. */
+const shrink: Attack = async (t, lost) => {
+  lost();
+  await fsp.truncate(t.path, Math.min(t.size, Math.max(512, Math.floor(t.size * 0.002))));
+};
+
+const remove: Attack = async (t, lost) => {
+  lost();
+  await fsp.unlink(t.path);
+};
+
+/** Encrypts everything after the first `keep` bytes, in place: the magic number (and a DICOM preamble) survive. */
+const keepHead = (keep: number): Attack => inPlaceRanges((size) => [[Math.min(keep, size), size]]);
+
 const NOTE = (id: string) =>
   `YOUR FILES ARE ENCRYPTED\n\nAll your documents, databases and images have been encrypted with a strong algorithm.\n` +
   `Do not rename or modify the files: you will lose them for good. To get the decryption key, pay 0.5 BTC to\n` +
@@ -187,6 +222,33 @@ export const BEHAVIOURS: Record<string, Behaviour> = {
   random: { description: 'in-place overwrite in random order over the whole share', order: 'random', attack: overwrite },
   'smallest-first': { description: 'in-place overwrite, smallest files first', order: 'smallest', attack: overwrite },
   'newest-first': { description: 'in-place overwrite, most recently modified first', order: 'newest', attack: overwrite },
+  truncate: { description: 'wiper: each file truncated to zero length, one after another', order: 'readdir', attack: truncateToZero },
+  'zero-fill': { description: 'wiper: each file overwritten with zeros, same size', order: 'readdir', attack: fillInPlace((n) => Buffer.alloc(n)) },
+  'constant-fill': {
+    description: 'wiper: each file overwritten with one constant byte (0xCC), same size',
+    order: 'random',
+    attack: fillInPlace((n) => Buffer.alloc(n, 0xcc)),
+  },
+  'random-fill': {
+    description: 'wiper: each file overwritten with random bytes, same size',
+    order: 'readdir',
+    attack: fillInPlace((n) => crypto.randomBytes(n)),
+  },
+  'bulk-delete': { description: 'wiper: files deleted one after another, their folders left in place', order: 'readdir', attack: remove },
+  shrink: { description: 'wiper: each file cut to its first 0.2% (at least 512 bytes), header intact', order: 'newest', attack: shrink },
+  'keep-head': {
+    description: 'encryption of everything after the first 512 bytes, in place: magic numbers and DICOM preambles survive',
+    order: 'readdir',
+    attack: keepHead(512),
+  },
+  'keep-head-16': { description: 'encryption of everything after the first 16 bytes, in place', order: 'random', attack: keepHead(16) },
+  'four-writers': {
+    description: 'in-place overwrite flat out with four workers (no pace unless one is given)',
+    order: 'random',
+    attack: overwrite,
+    concurrency: 4,
+    pace: 0,
+  },
   'ransom-note': {
     description: 'a ransom note in each folder, then overwrite and rename its files',
     order: 'readdir',

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { dicom, docx, jpeg, pdf, prose, Rng, zipOf } from '../formats.js';
 import { listTargets } from './behaviours.js';
+import { HOUSEKEEPING } from './housekeeping.js';
 
 export interface Benign {
   description: string;
@@ -261,4 +262,6 @@ export const BENIGN: Record<string, Benign> = {
       return n + 1;
     },
   },
+  // Housekeeping that empties, shrinks and deletes (log rotation, databases, temp files, prunes).
+  ...HOUSEKEEPING,
 };

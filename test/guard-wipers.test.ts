@@ -1,0 +1,259 @@
+/**
+ * Issue 32: wipers and header-keeping encryption. The detectors on bytes (body structure, what a
+ * wipe looks like against the fingerprint), the burst and deletion rules on injected times and
+ * real files, then the guard end to end: each new attack tried and caught, each housekeeping
+ * workload (log rotation, database rewrite, temp files, backup prune, export folder) quiet.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { BurstMeter, BURST_FILES } from '../src/guard/burst.js';
+import { Destruction, transient, wipeSignal } from '../src/guard/destruction.js';
+import { compareToBaseline } from '../src/guard/evidence.js';
+import { fingerprintOf, sampleOffsets, type Fingerprint } from '../src/guard/fingerprint.js';
+import { dicom, docx, jpeg, pdf, png, Rng, txt } from '../src/guard/formats.js';
+import { BENIGN, Guard, makeShare, runBehaviour } from '../src/guard/index.js';
+import { HOUSEKEEPING } from '../src/guard/simulate/housekeeping.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-wipers-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+async function fp(data: Buffer): Promise<Fingerprint> {
+  const offsets = sampleOffsets(data.length);
+  return fingerprintOf(
+    offsets.map((o) => data.subarray(o, o + 4096)),
+    offsets,
+    data.length,
+    0,
+  );
+}
+const keys = new Rng(3232);
+const seededBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(keys.next() * 256)));
+/** Encrypts everything after the first `keep` bytes (seeded key: the same bytes every run). */
+const keepHead = (b: Buffer, keep: number) => {
+  const c = crypto.createCipheriv('aes-256-ctr', seededBytes(32), seededBytes(16));
+  return Buffer.concat([b.subarray(0, keep), c.update(b.subarray(keep)), c.final()]);
+};
+const rng = new Rng(32);
+
+describe('body structure behind an intact header', () => {
+  const samples: Array<[string, () => Promise<Buffer> | Buffer]> = [
+    ['pdf', () => pdf(rng, 3)],
+    ['zip', () => docx(rng, 80)],
+    ['jpg', () => jpeg(rng, 300)],
+    ['png', () => png(rng, 64)],
+    ['dcm', () => dicom(rng, 256)],
+  ];
+  for (const [kind, make] of samples) {
+    test(`${kind}: intact when written, broken when all but its first bytes are encrypted (16 and 512 kept)`, async () => {
+      const file = await make();
+      const before = await fp(file);
+      assert.equal(before.kind, kind);
+      assert.equal(before.intact, true);
+      for (const keep of [16, 512]) {
+        const after = await fp(keepHead(file, keep));
+        if (after.kind !== kind) continue; // the header itself went (a DICOM preamble with 16 kept): another detector's case
+        const s = compareToBaseline(before, after);
+        assert.ok(s && s.weight >= 1, `${kind} with ${keep} bytes kept is destroyed`);
+      }
+    });
+  }
+  test('a document re-saved as a new valid file of its format is no evidence', async () => {
+    for (const [a, b] of [
+      [pdf(rng, 2), pdf(rng, 2)],
+      [await docx(rng, 40), await docx(rng, 41)],
+      [jpeg(rng, 300), jpeg(rng, 301)],
+      [dicom(rng, 256), dicom(rng, 256)],
+    ]) {
+      const s = compareToBaseline(await fp(a), await fp(b));
+      assert.equal(s, undefined, (await fp(a)).kind);
+    }
+  });
+});
+
+describe('what a wipe looks like', () => {
+  test('emptied, zero-filled, one byte repeated, or cut to a sliver: each is a wipe', async () => {
+    const doc = await fp(pdf(rng, 4));
+    const letter = await fp(txt(rng, 2000));
+    assert.match(wipeSignal(doc, await fp(Buffer.alloc(0)))!, /emptied/);
+    assert.match(wipeSignal(doc, await fp(Buffer.alloc(doc.size)))!, /zeros/);
+    assert.match(wipeSignal(letter, await fp(Buffer.alloc(letter.size, 0xcc)))!, /repeated/);
+    assert.match(wipeSignal(doc, await fp(pdf(rng, 4).subarray(0, 512)))!, /cut/);
+  });
+  test('edits, growth, a small file, a file that was empty: none is a wipe', async () => {
+    const letter = txt(rng, 2000);
+    assert.equal(wipeSignal(await fp(letter), await fp(Buffer.concat([letter, txt(rng, 50)]))), undefined);
+    assert.equal(wipeSignal(await fp(letter), await fp(letter.subarray(0, letter.length - 300))), undefined, 'text shortened by an edit');
+    assert.equal(wipeSignal(await fp(Buffer.from('lock\n')), await fp(Buffer.alloc(0))), undefined, 'a tiny file emptied');
+    assert.equal(wipeSignal(await fp(Buffer.alloc(0)), await fp(Buffer.alloc(0))), undefined);
+  });
+  test('logs, temp and cache files are emptied by their programs; folders count inside the share only', () => {
+    const root = path.join(os.tmpdir(), 'share');
+    assert.equal(transient(path.join(root, 'IT', 'app.log'), [root]), true);
+    assert.equal(transient(path.join(root, 'IT', 'app.log.1'), [root]), true);
+    assert.equal(transient(path.join(root, 'IT', 'cache', 'x.bin'), [root]), true);
+    assert.equal(transient(path.join(root, 'Scans', 'upload.tmp'), [root]), true);
+    assert.equal(transient(path.join(root, 'Patients', 'letter.docx'), [root]), false, 'a share under /tmp is no temp folder');
+  });
+});
+
+describe('wiped files and deletions confirmed against the disk', () => {
+  const folder = (name: string) => {
+    const d = path.join(work, name);
+    fs.mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const wipedNow = (p: string): Fingerprint => {
+    const st = fs.statSync(p);
+    return { size: st.size, mtimeMs: st.mtimeMs, kind: 'empty', blocks: [], sample: '' };
+  };
+
+  test('a second file wiped while the first still is: both destroyed', () => {
+    const d = folder('wipe-two');
+    const t = new Destruction([work]);
+    const [a, b] = ['a.pdf', 'b.pdf'].map((n) => path.join(d, n));
+    fs.writeFileSync(a, '');
+    fs.writeFileSync(b, '');
+    assert.deepEqual(t.wiped(a, wipedNow(a), 'emptied', 1000), [], 'one wiped file is only pending');
+    assert.deepEqual(
+      t.wiped(b, wipedNow(b), 'emptied', 1010).map((c) => c.path),
+      [a, b],
+    );
+  });
+
+  test('a file rewritten (emptied, then written) before the next is emptied: nothing confirmed', () => {
+    const d = folder('rewrite');
+    const t = new Destruction([work]);
+    const [a, b] = ['a.db', 'b.db'].map((n) => path.join(d, n));
+    fs.writeFileSync(a, '');
+    assert.deepEqual(t.wiped(a, wipedNow(a), 'emptied', 1000), []);
+    fs.writeFileSync(a, 'SQLite format 3\0' + 'x'.repeat(5000)); // its write finished
+    fs.writeFileSync(b, '');
+    assert.deepEqual(t.wiped(b, wipedNow(b), 'emptied', 1010), []);
+  });
+
+  const old: Fingerprint = { size: 50_000, mtimeMs: 0, kind: 'pdf', blocks: [], sample: 'x' };
+
+  /** The deferred verdict runs when the test says (an injected clock), not after a sleep. */
+  const manual = () => {
+    const due: Array<() => void> = [];
+    const t = new Destruction([work], (fn) => {
+      due.push(fn);
+      return () => due.splice(due.indexOf(fn), 1);
+    });
+    const confirmed: string[] = [];
+    const del = (p: string, at: number) => t.deleted(p, old, at, (cs) => confirmed.push(...cs.map((c) => c.path)));
+    const settle = () => due.splice(0).forEach((fn) => fn());
+    return { t, del, settle, confirmed, due };
+  };
+
+  test('deletions only, from two folders still there: destroyed at the fourth, once the folders are seen to stay', () => {
+    const [d1, d2] = [folder('del/one'), folder('del/two')];
+    const m = manual();
+    const files = [path.join(d1, 'a.pdf'), path.join(d1, 'b.pdf'), path.join(d2, 'c.pdf')];
+    files.forEach((p, i) => m.del(p, 1000 + i));
+    assert.equal(m.due.length, 0, 'three deletions are no burst');
+    m.del(path.join(d2, 'd.pdf'), 1003);
+    assert.equal(m.due.length, 1);
+    m.settle();
+    assert.deepEqual(m.confirmed, [...files, path.join(d2, 'd.pdf')]);
+  });
+
+  test('deletions inside one folder, in folders removed before the verdict, or among more writes: none confirmed', () => {
+    const one = folder('del1/only');
+    const a = manual();
+    for (let i = 0; i < 10; i++) a.del(path.join(one, `${i}.csv.gz`), 1000 + i);
+    a.settle();
+    assert.deepEqual(a.confirmed, [], 'a prune in its own folder');
+    const [q1, q2] = [folder('del3/2019/Q1'), folder('del3/2019/Q2')];
+    const b = manual();
+    for (let i = 0; i < 8; i++) b.del(path.join(i % 2 ? q1 : q2, `${i}.csv`), 1000 + i);
+    fs.rmSync(path.join(work, 'del3/2019'), { recursive: true }); // the folder went too: removed whole
+    b.settle();
+    assert.deepEqual(b.confirmed, [], 'a folder removed whole');
+    const [d1, d2] = [folder('del2/one'), folder('del2/two')];
+    const c = manual();
+    for (let i = 0; i < 6; i++) c.t.changed(1000);
+    for (let i = 0; i < 6; i++) c.del(path.join(i % 2 ? d1 : d2, `${i}.md`), 1001 + i);
+    c.settle();
+    assert.deepEqual(c.confirmed, [], 'a checkout: deletions among writes');
+  });
+});
+
+describe('the burst', () => {
+  test(`${BURST_FILES} files changed within a second is a burst; the same spread over seconds is not`, () => {
+    const m = new BurstMeter();
+    for (let i = 0; i < BURST_FILES; i++) m.saw(`/s/${i}`, 10_000 + i * 10);
+    assert.equal(m.burst(10_000 + BURST_FILES * 10), BURST_FILES);
+    const slow = new BurstMeter();
+    for (let i = 0; i < BURST_FILES; i++) slow.saw(`/s/${i}`, 10_000 + i * 200);
+    assert.equal(slow.burst(10_000 + BURST_FILES * 200), 0);
+    const same = new BurstMeter();
+    for (let i = 0; i < 100; i++) same.saw('/s/one-file', 10_000 + i);
+    assert.equal(same.burst(10_100), 0, 'one file written in many pieces is one file');
+  });
+});
+
+let n = 0;
+async function share(files: number): Promise<{ dir: string; alerts: string; base: string }> {
+  const base = path.join(work, `case-${n++}`);
+  fs.mkdirSync(base);
+  const dir = path.join(base, 'share');
+  await makeShare(dir, { files, seed: 320 + n });
+  return { dir: fs.realpathSync(dir), alerts: path.join(base, 'alerts.ndjson'), base };
+}
+
+describe('guard watch: wipers caught', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['truncate', /emptied/],
+    ['zero-fill', /zeros/],
+    ['constant-fill', /repeated byte/],
+    ['random-fill', /format .* lost|text turned/],
+    ['bulk-delete', /deleted/],
+    ['shrink', /cut to/],
+    ['keep-head', /structure broken|turned random|text turned/],
+  ];
+  for (const [behaviour, reason] of cases) {
+    test(`${behaviour} at 40 files/s (8 files, no decoys) raises the alarm on the files it destroyed`, async () => {
+      const s = await share(40);
+      const log = path.join(s.base, 'destroyed.ndjson');
+      const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
+      await g.start();
+      await runBehaviour(behaviour, { dir: s.dir, pace: 40, seed: 1, limit: 8, log });
+      await g.sync();
+      await g.stop();
+      const destroyed = fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { path: string }).path);
+      assert.ok(g.alarms.length > 0, `${behaviour}: no alarm`);
+      assert.match(g.alarms[0].reason, reason);
+      for (const p of g.alarms[0].paths) assert.ok(destroyed.includes(p), `${p} was destroyed by the attack`);
+    });
+  }
+});
+
+describe('guard watch: housekeeping stays quiet', () => {
+  for (const name of Object.keys(HOUSEKEEPING)) {
+    // Deleting a folder with decoys in it is an alarm by design (docs/guard.md): that workload runs without.
+    const decoys = name !== 'export-folder-delete';
+    test(`${name}${decoys ? ', with decoys planted,' : ''} raises no alarm`, async () => {
+      const s = await share(40);
+      const w = BENIGN[name];
+      await w.prepare?.(s.dir, new Rng(5));
+      const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys });
+      await g.start();
+      assert.ok((await w.run(s.dir, new Rng(6))) > 0);
+      await g.sync();
+      await g.stop();
+      assert.deepEqual(
+        g.alarms.map((a) => a.reason),
+        [],
+      );
+    });
+  }
+});
