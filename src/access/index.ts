@@ -7,3 +7,4 @@ export type { AdminAction, FhirAction } from './authorize.js';
 export type { GrantEvent } from './grants.js';
 export { labelDigests } from './labels.js';
 export { isSystemScope } from './systemScopes.js';
+export { identifyDecision, IDENTIFY_ROLES } from './identify.js';
