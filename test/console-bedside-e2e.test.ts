@@ -2,7 +2,9 @@
  * The console at the bedside, in Debian's Chromium: a chart's observations as people write them
  * (blood pressure "120/80 mmHg", °C, an age beside the birth date, abnormal values said in words,
  * blood pressure's two lines in the trend); a clinician finding any patient in an emergency and
- * breaking the glass two clicks from the result; and every role landing on a screen of its own.
+ * breaking the glass two clicks from the result; a privacy officer finding that access
+ * inappropriate (confirmed, with a note, and the access ends); and every role landing on a screen of
+ * its own.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -190,6 +192,26 @@ describe('the console at the bedside', { skip }, () => {
     assert.equal(await reception.getByRole('search', { name: 'Find any patient' }).count(), 0);
   });
 
+  test('finding an emergency access inappropriate is confirmed, needs a note, and ends the access', async () => {
+    const page = await pageOf('home-privacy-officer');
+    await page.getByRole('link', { name: 'Break-the-glass review' }).click();
+    const card = page.getByRole('listitem', { name: 'grant to home-physician' });
+    await card.getByRole('button', { name: 'Inappropriate…' }).click();
+    const dialog = page.getByRole('dialog', { name: "Find home-physician's emergency access inappropriate" });
+    await dialog.getByText('The grant ends at once').waitFor();
+    violations.inappropriate = await seriousViolations(page);
+    // Without a note the form does not go: the field is required.
+    await dialog.getByRole('button', { name: 'End the access and record the finding' }).click();
+    assert.equal(await dialog.getByLabel(/Why the access was inappropriate/).evaluate((el) => (el as HTMLTextAreaElement).validity.valid), false);
+    await dialog.getByLabel(/Why the access was inappropriate/).fill('No emergency recorded for this patient that day');
+    await dialog.getByRole('button', { name: 'End the access and record the finding' }).click();
+    await page.getByRole('status').filter({ hasText: 'the grant has ended' }).waitFor();
+    await page.getByText('Nothing to review.').waitFor();
+    const doctor = await pageOf('home-physician');
+    await doctor.goto(`${s.url}/patients/${stranger}`);
+    await doctor.getByRole('heading', { name: 'Access to this chart is refused' }).waitFor();
+  });
+
   test('every role lands on a screen of its own, never "Not found"', async () => {
     for (const role of ROLES) {
       const page = await pageOf(`home-${role}`);
@@ -201,7 +223,7 @@ describe('the console at the bedside', { skip }, () => {
   });
 
   test('no serious accessibility violations on the new screens (axe-core)', () => {
-    assert.deepEqual(Object.keys(violations).sort(), ['chart', 'lookup']);
+    assert.deepEqual(Object.keys(violations).sort(), ['chart', 'inappropriate', 'lookup']);
     assert.deepEqual(
       Object.entries(violations).filter(([, v]) => v.length > 0),
       [],
