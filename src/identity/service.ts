@@ -266,6 +266,27 @@ export class IdentityService {
   }
 
   /**
+   * Enables a disabled account again (an administrator's decision, recorded). Refused while another
+   * active account acts as its practitioner: two accounts never hold one practitioner.
+   */
+  async enableAccount(username: string, opts: Acting = {}): Promise<{ id: string }> {
+    authorize(opts.who ?? SYSTEM, 'user.disable');
+    if (!isWellFormedUsername(username)) throw new UnknownAccountError();
+    const name = username.toLowerCase();
+    return this.db.transaction(async (tx) => {
+      const row = await accounts.lockForEnable(tx, name);
+      if (!row) throw new UnknownAccountError();
+      if (!row.disabled) throw new BindingConflictError('the account is not disabled');
+      if (row.practitioner && (await activeHolder(tx, row.practitioner, row.id))) {
+        throw new BindingConflictError('another active account acts as this practitioner: disable it first');
+      }
+      await accounts.enableById(tx, row.id);
+      await this.emit({ action: 'user.enable', outcome: 'success', actor: opts.who, account: { id: row.id, username: name }, tx });
+      return { id: row.id };
+    });
+  }
+
+  /**
    * A second person approves (or rejects) an account's request to act as a practitioner bound
    * before (binding.ts): never the one who asked; an approval only while no other active account
    * holds that practitioner. Returns the account's binding after the decision.
