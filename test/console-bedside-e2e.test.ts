@@ -3,8 +3,8 @@
  * (blood pressure "120/80 mmHg", °C, an age beside the birth date, abnormal values said in words,
  * blood pressure's two lines in the trend); a clinician finding any patient in an emergency and
  * breaking the glass two clicks from the result; a privacy officer finding that access
- * inappropriate (confirmed, with a note, and the access ends); and every role landing on a screen of
- * its own.
+ * inappropriate (confirmed, with a note, and the access ends); every role landing on a screen of its
+ * own; and an administrator's account decisions asked for confirmation, a disabled account enabled again.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -220,6 +220,40 @@ describe('the console at the bedside', { skip }, () => {
       await page.locator('main h1').first().waitFor();
       assert.equal(await page.getByRole('heading', { name: 'Not found' }).count(), 0, role);
     }
+  });
+
+  test('disabling, enabling again and resetting a second factor each say what follows and ask first', async () => {
+    const page = await pageOf('home-admin');
+    await page.getByRole('link', { name: 'Staff accounts' }).click();
+    const row = page.getByRole('row', { name: /home-lab/ });
+    await row.waitFor();
+    const answer = (accept: boolean, expected: RegExp) =>
+      new Promise<void>((resolve, reject) =>
+        page.once('dialog', (d) => {
+          if (!expected.test(d.message())) reject(new Error(`unexpected question: ${d.message()}`));
+          void (accept ? d.accept() : d.dismiss()).then(resolve, reject);
+        }),
+      );
+    // Declined: nothing happens.
+    let asked = answer(false, /Reset home-lab's second factor\? .*old one stops working/);
+    await row.getByRole('button', { name: 'reset second factor of home-lab' }).click();
+    await asked;
+    asked = answer(false, /Disable home-lab\? They are signed out everywhere/);
+    await row.getByRole('button', { name: 'disable home-lab' }).click();
+    await asked;
+    assert.match(await row.innerText(), /active/);
+    asked = answer(true, /Disable home-lab\?/);
+    await row.getByRole('button', { name: 'disable home-lab' }).click();
+    await asked;
+    await row.getByRole('button', { name: 'enable home-lab again' }).waitFor();
+    assert.match(await row.innerText(), /disabled/);
+    asked = answer(true, /Enable home-lab again\? .*recorded/);
+    await row.getByRole('button', { name: 'enable home-lab again' }).click();
+    await asked;
+    await row.getByRole('button', { name: 'disable home-lab' }).waitFor();
+    assert.match(await row.innerText(), /active/);
+    const enabled = await s.cw.audit.search({ actions: ['user.enable'], count: 10, offset: 0 });
+    assert.equal(enabled.total, 1);
   });
 
   test('no serious accessibility violations on the new screens (axe-core)', () => {
