@@ -8,3 +8,4 @@ export type { GrantEvent } from './grants.js';
 export { labelDigests } from './labels.js';
 export { isSystemScope } from './systemScopes.js';
 export { identifyDecision, IDENTIFY_ROLES } from './identify.js';
+export { assignmentRules, type OnlyDisabledAccounts } from './assignments.js';

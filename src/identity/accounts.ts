@@ -169,6 +169,15 @@ export async function enableById(q: Queryable, id: string): Promise<void> {
   await q.query('update identity_account set disabled = false, disabled_at = null, failed_count = 0, locked_until = null where id = $1', [id]);
 }
 
+/** Whether the practitioner has accounts and every one is disabled. */
+export async function onlyDisabled(q: Queryable, practitioner: string): Promise<boolean> {
+  const r = await q.query<{ n: number; active: number }>(
+    'select count(*)::int as n, count(*) filter (where not disabled)::int as active from identity_account where practitioner = $1',
+    [practitioner],
+  );
+  return r.rows[0].n > 0 && r.rows[0].active === 0;
+}
+
 export async function listAccounts(q: Queryable): Promise<AccountSummary[]> {
   const r = await q.query<{
     id: string;

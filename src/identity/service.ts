@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { authorize } from '../access/index.js';
 import { SYSTEM, type Who } from '../shared/index.js';
 import type { Settings } from '../config.js';
-import type { Database } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
@@ -265,10 +265,10 @@ export class IdentityService {
     });
   }
 
-  /**
-   * Enables a disabled account again (an administrator's decision, recorded). Refused while another
-   * active account acts as its practitioner: two accounts never hold one practitioner.
-   */
+  /** Whether a practitioner has accounts and every one of them is disabled (no assignment then). */
+  onlyDisabledAccounts = (practitioner: string, q: Queryable = this.db) => accounts.onlyDisabled(q, practitioner);
+
+  /** Enables a disabled account (recorded); refused while another active account acts as its practitioner. */
   async enableAccount(username: string, opts: Acting = {}): Promise<{ id: string }> {
     authorize(opts.who ?? SYSTEM, 'user.disable');
     if (!isWellFormedUsername(username)) throw new UnknownAccountError();
