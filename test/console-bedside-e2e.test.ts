@@ -120,6 +120,8 @@ describe('the console at the bedside', { skip }, () => {
       valueQuantity: { value: 2.9, unit: 'mmol/L', system: UCUM, code: 'mmol/L' },
       referenceRange: [{ low: { value: 3.5, unit: 'mmol/L' }, high: { value: 5.1, unit: 'mmol/L' } }],
     });
+    await s.cw.fhir.create(SYSTEM, 'Organization', { resourceType: 'Organization', name: 'Cardiology team' } as never);
+    await s.cw.fhir.create(SYSTEM, 'Location', { resourceType: 'Location', name: 'Ward 3 East' } as never);
     browser = await launch();
     // axe-core is injected as an inline script, which the console's CSP refuses (as it should).
     context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 860 } });
@@ -254,6 +256,22 @@ describe('the console at the bedside', { skip }, () => {
     assert.match(await row.innerText(), /active/);
     const enabled = await s.cw.audit.search({ actions: ['user.enable'], count: 10, offset: 0 });
     assert.equal(enabled.total, 1);
+  });
+
+  test('the same team and ward assignment cannot be added twice', async () => {
+    const page = await pageOf('home-admin');
+    await page.getByRole('link', { name: 'Teams and wards' }).click();
+    const form = page.getByRole('form', { name: 'New assignment' });
+    await form.getByLabel('Staff member').selectOption({ label: 'Ines Moreau' });
+    await form.getByLabel('Care team (department)').selectOption({ label: 'Cardiology team' });
+    await form.getByLabel('Ward').selectOption({ label: 'Ward 3 East' });
+    await form.getByRole('button', { name: /assign/i }).click();
+    await page.getByText('Ines Moreau assigned.').waitFor();
+    await form.getByLabel('Staff member').selectOption({ label: 'Ines Moreau' });
+    await form.getByLabel('Care team (department)').selectOption({ label: 'Cardiology team' });
+    await form.getByLabel('Ward').selectOption({ label: 'Ward 3 East' });
+    await form.getByRole('button', { name: /assign/i }).click();
+    await page.getByRole('alert').filter({ hasText: 'already has this team and ward assignment' }).waitFor();
   });
 
   test('no serious accessibility violations on the new screens (axe-core)', () => {
