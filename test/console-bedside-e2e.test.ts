@@ -174,6 +174,7 @@ describe('the console at the bedside', { skip }, () => {
     await dialog.getByLabel('Justification').fill('Collapsed in the waiting room, unresponsive');
     await dialog.getByRole('button', { name: 'Open the chart' }).click();
     await page.getByRole('heading', { name: 'Bo Lindqvist' }).waitFor();
+    await page.getByText('MRN-55120').waitFor();
     // The look-up is in the audit log, naming the patient it found.
     const found = await s.cw.audit.search({ patient: stranger, actions: ['lookup'], count: 10, offset: 0 });
     assert.equal(found.total, 1);

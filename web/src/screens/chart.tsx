@@ -43,7 +43,7 @@ export function Chart({ id, me }: { id: string; me: Me }) {
           </div>
           <div>
             <dt>Record number</dt>
-            <dd>{p.identifier?.[0]?.value ?? p.id ?? '—'}</dd>
+            <dd>{(p.identifier?.find((i) => i.type?.coding?.some((c) => c.code === 'MR')) ?? p.identifier?.[0])?.value ?? p.id ?? '—'}</dd>
           </div>
           <div>
             <dt>Phone</dt>
