@@ -2,7 +2,7 @@
  * Composition root: opens the database, applies every capability's migrations, and wires the
  * capabilities together. The HTTP server and the CLI both start from here.
  */
-import { AccessGrants, AccessPolicy, accessMigrations } from './access/index.js';
+import { AccessGrants, AccessPolicy, accessMigrations, assignmentRules } from './access/index.js';
 import { AuditService, auditMigrations } from './audit/index.js';
 import { BackupService, MassChangeGuard, backupMigrations, massChangeSettings } from './backup/index.js';
 import { BulkExports, bulkMigrations } from './bulk/index.js';
@@ -96,6 +96,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     const grants = new AccessGrants(db, keyring, access, settings.access, log, new Webhooks(settings.access.notifyWebhooks, log));
     // Requests to act as a practitioner bound before, and their decisions, go to the privacy officers.
     const identity = new IdentityService(db, keyring, settings, (kind, ref, message) => grants.announce(kind, ref, message));
+    // Team and ward assignments: not twice, and not to staff whose accounts are all disabled.
+    fhir.writeHooks.push(assignmentRules((practitioner, q) => identity.onlyDisabledAccounts(practitioner, q)));
     const clients = new ClientService(db);
     // Accounts, clients and grants report to the audit log too.
     identity.onEvent(audit.onIdentity);

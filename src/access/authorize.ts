@@ -6,7 +6,8 @@
 
 import type { Role, Who } from '../shared/index.js';
 
-export type FhirAction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete';
+/** 'lookup': identifying a patient (name, birth date, record number) for emergency care (identify.ts). */
+export type FhirAction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete' | 'lookup';
 export type AdminAction =
   | 'user.create'
   | 'user.disable'

@@ -33,7 +33,7 @@ export interface AccessTarget {
 export type Mode = 'read' | 'replace' | 'delete' | 'new';
 
 export interface Grounds {
-  /** 'relationship', 'role', 'break-glass', 'investigation', 'registration', 'directory', 'system', 'client-scope'. */
+  /** 'relationship', 'role', 'break-glass', 'investigation', 'registration', 'directory', 'identify', 'system', 'client-scope'. */
   basis: string;
   /** For a system client: the scope that allowed it. */
   scope?: string;

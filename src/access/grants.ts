@@ -172,6 +172,12 @@ export class AccessGrants {
         decision,
         this.sealText(note, `access:review:${grantId}`),
       ]);
+      // An inappropriate access ends at once: the grant's window closes now (it never reopens).
+      if (decision === 'inappropriate') {
+        await tx.query(`update access_grant set expires_at = greatest(starts_at + interval '1 millisecond', now()) where id = $1 and expires_at > now()`, [
+          grantId,
+        ]);
+      }
       await tx.query(`update access_use set reviewed_at = now(), reviewer = $2, decision = $3 where grant_id = $1 and reviewed_at is null`, [
         grantId,
         who.username,
@@ -187,6 +193,12 @@ export class AccessGrants {
         tx,
       });
     });
+    if (decision === 'inappropriate') {
+      const patient = (await this.db.query<{ patient_id: string }>('select patient_id from access_grant where id = $1', [grantId])).rows[0].patient_id;
+      // Every process forgets what the ended grant let its holder see.
+      this.policy.contexts.forget({ patients: [patient] });
+      await announceAccessChange(this.db, { patients: [patient] });
+    }
   }
 
   /** Flagged accesses to restricted patients. */
@@ -359,6 +371,9 @@ function requireText(value: unknown, name: string, min: number): string {
   return value.trim();
 }
 
+/** The shortest note that explains a finding of inappropriate access. */
+const NOTE_MIN = 10;
+
 function reviewInput(input: { decision?: unknown; note?: unknown }): { decision: string; note: string } {
   if (typeof input.decision !== 'string' || !(REVIEW_DECISIONS as readonly string[]).includes(input.decision)) {
     throw new FhirError(400, 'invalid', `decision must be one of ${REVIEW_DECISIONS.join(', ')}`);
@@ -366,7 +381,12 @@ function reviewInput(input: { decision?: unknown; note?: unknown }): { decision:
   if (input.note !== undefined && (typeof input.note !== 'string' || input.note.length > TEXT_MAX)) {
     throw new FhirError(400, 'invalid', `note must be a text of at most ${TEXT_MAX} characters`);
   }
-  return { decision: input.decision, note: (input.note as string | undefined) ?? '' };
+  const note = (input.note as string | undefined) ?? '';
+  // A finding of misuse has consequences (the grant ends, a case may follow): it is never made without saying why.
+  if (input.decision === 'inappropriate' && note.trim().length < NOTE_MIN) {
+    throw new FhirError(400, 'invalid', `an inappropriate access needs a note of at least ${NOTE_MIN} characters saying why`);
+  }
+  return { decision: input.decision, note };
 }
 
 function iso(d: unknown): string {

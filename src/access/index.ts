@@ -7,3 +7,5 @@ export type { AdminAction, FhirAction } from './authorize.js';
 export type { GrantEvent } from './grants.js';
 export { labelDigests } from './labels.js';
 export { isAuditorClient, isSystemScope, scopeWithin } from './systemScopes.js';
+export { identifyDecision, IDENTIFY_ROLES } from './identify.js';
+export { assignmentRules, type OnlyDisabledAccounts } from './assignments.js';

@@ -21,6 +21,27 @@ export const MyPatients = Type.Object({
 });
 export type MyPatients = Static<typeof MyPatients>;
 
+/** GET /api/patients/lookup?q= : a name (3 letters or more), a full birth date (YYYY-MM-DD) or a record number. */
+export const PatientLookupQuery = Type.Object({ q: Type.String({ maxLength: 100 }) });
+export type PatientLookupQuery = Static<typeof PatientLookupQuery>;
+
+/** Who each matching person is, and nothing clinical: at most 20, each look-up recorded. */
+export const PatientLookup = Type.Object({
+  patients: Type.Array(
+    Type.Object(
+      {
+        id: Type.String(),
+        name: Type.String(),
+        birthDate: Nullable(Type.String()),
+        /** The medical record number. */
+        mrn: Nullable(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+});
+export type PatientLookup = Static<typeof PatientLookup>;
+
 /** ?status= of the review lists. */
 export const ReviewStatusQuery = Type.Object({ status: Type.Optional(OneOf(['unreviewed', 'reviewed', 'all'])) });
 export type ReviewStatusQuery = Static<typeof ReviewStatusQuery>;

@@ -207,6 +207,7 @@ export function parseAuditSearch(query: Record<string, string | string[] | undef
                 'flagged-access.review',
                 'user.create',
                 'user.disable',
+                'user.enable',
                 'user.second-factor',
                 'user.practitioner-request',
                 'user.practitioner-approve',

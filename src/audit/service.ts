@@ -103,7 +103,7 @@ export class AuditService {
         user: { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] },
         patient: e.patientId ?? undefined,
         resource: { type: e.resourceType, id: e.id, version: e.version === undefined ? undefined : String(e.version) },
-        query: e.action === 'search' || e.action === 'history' ? req?.query : undefined,
+        query: e.action === 'search' || e.action === 'history' || e.action === 'lookup' ? req?.query : undefined,
         purposeOfUse: g?.purposeOfUse,
         explanation: e.decision.allowed ? { reason: e.decision.reason, ...(g ?? {}) } : { reason: e.decision.reason },
       },

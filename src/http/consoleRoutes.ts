@@ -1,6 +1,6 @@
 /**
  * What the web console needs beyond the FHIR API and the administrative routes: who the caller is,
- * "my patients" with the reason each is on the list, resetting a second factor, the audit log's
+ * "my patients" with the reason each is on the list, a clinician's emergency look-up of any patient, resetting a second factor, the audit log's
  * health; and the console's own files (built by Vite into dist/web), with the single-page app's
  * paths answered by its index.html.
  */
@@ -11,7 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
 import type { Grounds } from '../access/index.js';
-import { AuditVerification, Me, MyPatients, MyPatientsQuery, SecondFactorReset, type UsernameParams } from '../api/index.js';
+import { AuditVerification, Me, MyPatients, MyPatientsQuery, PatientLookup, PatientLookupQuery, SecondFactorReset, type UsernameParams } from '../api/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
@@ -79,6 +79,14 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
         why: reasonsOf(decisions[i].grounds, decisions[i].reason),
       })),
     };
+  });
+
+  // A clinician's emergency look-up of anyone: who they are, never their chart (records/identify.ts).
+  const lookup = { querystring: PatientLookupQuery, response: { 200: PatientLookup } };
+  app.get<{ Querystring: PatientLookupQuery; Reply: PatientLookup }>('/api/patients/lookup', { schema: lookup }, async (req, reply) => {
+    const who = requireWho(req);
+    reply.header('cache-control', 'no-store');
+    return { patients: await cw.fhir.identify(who, req.query.q) };
   });
 
   const secondFactor = { response: { 201: SecondFactorReset } };

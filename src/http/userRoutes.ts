@@ -86,4 +86,16 @@ export async function registerUserRoutes(app: FastifyInstance, cw: Pick<Carewall
     }
     return reply.status(204).send();
   });
+
+  // Enabling again is the administrator's as disabling is; recorded as 'user.enable'.
+  app.post<{ Params: { username: string } }>('/api/users/:username/enable', async (req, reply) => {
+    const who = requireWho(req);
+    authorize(who, 'user.disable');
+    try {
+      await cw.identity.enableAccount(req.params.username, { who });
+    } catch (err) {
+      throw toApiError(err);
+    }
+    return reply.status(204).send();
+  });
 }

@@ -155,6 +155,29 @@ export async function disableByUsername(q: Queryable, username: string): Promise
   return r.rows[0]?.id;
 }
 
+/** The account row an enabling locks: whether it is disabled, and the practitioner it acts as. */
+export async function lockForEnable(q: Queryable, username: string): Promise<{ id: string; disabled: boolean; practitioner: string | null } | undefined> {
+  const r = await q.query<{ id: string; disabled: boolean; practitioner: string | null }>(
+    'select id, disabled, practitioner from identity_account where username = $1 for update',
+    [username],
+  );
+  return r.rows[0];
+}
+
+/** Enables a disabled account; failed sign-ins counted before are forgotten. */
+export async function enableById(q: Queryable, id: string): Promise<void> {
+  await q.query('update identity_account set disabled = false, disabled_at = null, failed_count = 0, locked_until = null where id = $1', [id]);
+}
+
+/** Whether the practitioner has accounts and every one is disabled. */
+export async function onlyDisabled(q: Queryable, practitioner: string): Promise<boolean> {
+  const r = await q.query<{ n: number; active: number }>(
+    'select count(*)::int as n, count(*) filter (where not disabled)::int as active from identity_account where practitioner = $1',
+    [practitioner],
+  );
+  return r.rows[0].n > 0 && r.rows[0].active === 0;
+}
+
 export async function listAccounts(q: Queryable): Promise<AccountSummary[]> {
   const r = await q.query<{
     id: string;

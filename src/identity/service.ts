@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { authorize } from '../access/index.js';
 import { SYSTEM, type Who } from '../shared/index.js';
 import type { Settings } from '../config.js';
-import type { Database } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import * as accounts from './accounts.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
@@ -262,6 +262,27 @@ export class IdentityService {
       const revokedSessions = await sessions.revokeAccountSessions(tx, id);
       await this.emit({ action: 'user.disable', outcome: 'success', actor: opts.who, account: { id, username: username.toLowerCase() }, tx });
       return { id, revokedSessions };
+    });
+  }
+
+  /** Whether a practitioner has accounts and every one of them is disabled (no assignment then). */
+  onlyDisabledAccounts = (practitioner: string, q: Queryable = this.db) => accounts.onlyDisabled(q, practitioner);
+
+  /** Enables a disabled account (recorded); refused while another active account acts as its practitioner. */
+  async enableAccount(username: string, opts: Acting = {}): Promise<{ id: string }> {
+    authorize(opts.who ?? SYSTEM, 'user.disable');
+    if (!isWellFormedUsername(username)) throw new UnknownAccountError();
+    const name = username.toLowerCase();
+    return this.db.transaction(async (tx) => {
+      const row = await accounts.lockForEnable(tx, name);
+      if (!row) throw new UnknownAccountError();
+      if (!row.disabled) throw new BindingConflictError('the account is not disabled');
+      if (row.practitioner && (await activeHolder(tx, row.practitioner, row.id))) {
+        throw new BindingConflictError('another active account acts as this practitioner: disable it first');
+      }
+      await accounts.enableById(tx, row.id);
+      await this.emit({ action: 'user.enable', outcome: 'success', actor: opts.who, account: { id: row.id, username: name }, tx });
+      return { id: row.id };
     });
   }
 

@@ -53,6 +53,7 @@ export interface IdentityEvent {
     | 'logout'
     | 'user.create'
     | 'user.disable'
+    | 'user.enable'
     | 'user.second-factor'
     | 'user.practitioner-request'
     | 'user.practitioner-approve'

@@ -3,7 +3,7 @@
  * type is decided by the access rules and recorded before any patient data is decrypted or written.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { AccessDeniedError, type FhirAction } from '../access/index.js';
+import { AccessDeniedError, identifyDecision, type FhirAction } from '../access/index.js';
 import { type Who } from '../shared/index.js';
 import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/index.js';
 import { bindTo, type Database, type Queryable } from '../db/index.js';
@@ -96,6 +96,29 @@ export class AccessGate {
       await this.access.record(who, action, { resourceType: type }, decision);
       throw new AccessDeniedError(decision);
     }
+  }
+
+  /**
+   * Identifying patients outside the caller's care (records/identify.ts): a role-level decision,
+   * recorded when refused; the caller then records each patient it names (recordIdentified).
+   */
+  async requireIdentify(who: Who): Promise<AccessDecision> {
+    const decision = identifyDecision(who);
+    if (!decision.allowed) {
+      await this.access.record(who, 'lookup', { resourceType: 'Patient' }, decision);
+      throw new AccessDeniedError(decision);
+    }
+    return decision;
+  }
+
+  /** Each patient a look-up named is one recorded 'lookup'; a look-up that named none is recorded too. */
+  async recordIdentified(who: Who, decision: AccessDecision, rows: VersionRow[]): Promise<void> {
+    if (who.system) return;
+    const targets: AccessTarget[] =
+      rows.length === 0
+        ? [{ resourceType: 'Patient' }]
+        : rows.map((r) => ({ resourceType: 'Patient', id: r.id, patientId: r.patient_id ?? r.id, labels: r.labels, version: r.version_id }));
+    await Promise.all(targets.map((t) => this.access.record(who, 'lookup', t, decision)));
   }
 
   /** Each patient whose data a search or history returns is one access: explained, and reviewed when it must be. */

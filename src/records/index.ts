@@ -6,3 +6,4 @@ export { validateBody } from './validate.js';
 export { instantParam } from './search.js';
 export type { StoredVersion } from './store.js';
 export { compartmentQuery, conditionQuery, searchQuery } from './search.js';
+export { MAX_IDENTIFIED, type Identified } from './identify.js';

@@ -18,6 +18,7 @@ import { badRequest, notFound, preconditionFailed, unprocessable } from '../shar
 import { canonicalQuery, parseIfMatch, patientOf, requireId, requireType, withConditionalId } from './requestChecks.js';
 import type { SearchQuery } from './search.js';
 import * as searches from './searchInteractions.js';
+import { identify, type Identified } from './identify.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
 
@@ -268,6 +269,14 @@ export class FhirService {
 
   async search(who: Who, type: string, query: SearchQuery, selfUrl: URL): Promise<Bundle> {
     return searches.search(this.parts, who, type, query, selfUrl);
+  }
+
+  /**
+   * Who a patient is (name, birth date, record number), for a clinician's emergency look-up by
+   * name, full birth date or record number: at most 20, each recorded (identify.ts).
+   */
+  async identify(who: Who, query: string): Promise<Identified[]> {
+    return identify(this.parts, who, query);
   }
 
   /** The visible current resources that match conditional criteria, at most two (searchInteractions.ts says why). */

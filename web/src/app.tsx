@@ -11,7 +11,8 @@ import { MyPatients } from './screens/patients';
 import { Chart } from './screens/chart';
 import { ReviewQueue, AccessReport, AuditSearch, LogHealth } from './screens/privacy';
 import { Cases } from './screens/cases';
-import { Staff, TeamsAndWards, Explain } from './screens/admin';
+import { Staff, TeamsAndWards } from './screens/admin';
+import { Explain } from './screens/explain';
 import { FileShares } from './screens/guard';
 import { Releases } from './screens/equipment';
 import { EquipmentClasses } from './screens/equipmentAdmin';
@@ -60,6 +61,24 @@ const SECTIONS: Section[] = [
   { to: '/awareness/lessons', label: 'Lessons', roles: EVERYONE },
 ];
 
+/**
+ * Where each role lands after signing in: the screen of its daily work. Someone with several roles
+ * lands on the first of theirs in this order (a clinician's patients before anything else).
+ */
+const HOME: Array<[string, string]> = [
+  ['physician', '/patients'],
+  ['nurse', '/patients'],
+  ['receptionist', '/patients'],
+  ['lab', '/patients'],
+  ['billing', '/patients'],
+  ['privacy-officer', '/privacy/break-glass'],
+  ['biomedical-engineer', '/equipment'],
+  ['security-admin', '/posture'],
+  ['awareness-officer', '/awareness/campaigns'],
+  ['admin', '/admin/staff'],
+];
+const homeOf = (roles: string[]) => HOME.find(([role]) => roles.includes(role))?.[1] ?? '/awareness/me';
+
 export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -88,7 +107,7 @@ export function App() {
         onSignedIn={(m) => {
           setNotice(null);
           setMe(m);
-          if (location.pathname === '/' || location.pathname === '') navigate(SECTIONS.find((s) => s.roles.some((r) => m.roles.includes(r)))?.to ?? '/');
+          if (location.pathname === '/' || location.pathname === '') navigate(homeOf(m.roles));
         }}
       />
     );
@@ -121,7 +140,7 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Screen path={path} me={me} first={mine[0]?.to} />
+        <Screen path={path} me={me} first={homeOf(me.roles)} />
       </main>
     </div>
   );
@@ -152,7 +171,7 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
     case '/awareness/lessons':
       return <Lessons />;
     case '/patients':
-      return <MyPatients />;
+      return <MyPatients clinician={me.roles.some((r) => r === 'physician' || r === 'nurse')} />;
     case '/privacy/break-glass':
       return <ReviewQueue />;
     case '/privacy/cases':

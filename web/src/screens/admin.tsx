@@ -1,7 +1,7 @@
 import type { Location, Organization, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
-import { AccountCreated, AccountList, Explanation, SecondFactorReset, type NewAccountBody } from '../../../src/api/index.js';
+import { AccountCreated, AccountList, SecondFactorReset, type NewAccountBody } from '../../../src/api/index.js';
 import { fhirCreate, fhirSearch, get, nameOf, post, send } from '../api';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
@@ -178,6 +178,9 @@ export function Staff() {
                   <button
                     type="button"
                     onClick={() =>
+                      window.confirm(
+                        `Reset ${u.username}'s second factor? A new authenticator secret is made now: the old one stops working, ${u.username} is signed out everywhere, and must enrol the new code shown here before signing in again.`,
+                      ) &&
                       void act(async () => {
                         const r = await post(SecondFactorReset, userPath(u.username, 'second-factor'));
                         setCreated({ username: r.username, uri: r.totpUri });
@@ -188,15 +191,30 @@ export function Staff() {
                   >
                     Reset second factor
                   </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    onClick={() => void act(() => send(userPath(u.username, 'disable')))}
-                    disabled={u.disabled}
-                    aria-label={`disable ${u.username}`}
-                  >
-                    Disable
-                  </button>
+                  {u.disabled ? (
+                    <button
+                      type="button"
+                      onClick={() =>
+                        window.confirm(`Enable ${u.username} again? They can sign in at once with their password and second factor; this is recorded.`) &&
+                        void act(() => send(userPath(u.username, 'enable')))
+                      }
+                      aria-label={`enable ${u.username} again`}
+                    >
+                      Enable again
+                    </button>
+                  ) : (
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() =>
+                        window.confirm(`Disable ${u.username}? They are signed out everywhere and cannot sign in until enabled again.`) &&
+                        void act(() => send(userPath(u.username, 'disable')))
+                      }
+                      aria-label={`disable ${u.username}`}
+                    >
+                      Disable
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -339,61 +357,6 @@ export function TeamsAndWards() {
             ))}
         </tbody>
       </table>
-    </section>
-  );
-}
-
-/** "Can this user see this patient, and why?" */
-export function Explain() {
-  const [user, setUser] = useState('');
-  const [patient, setPatient] = useState('');
-  const [asked, setAsked] = useState<{ user: string; patient: string } | null>(null);
-  const { data, error, loading } = useLoad(
-    () =>
-      asked
-        ? get(Explanation, `/api/access/explain?user=${encodeURIComponent(asked.user)}&patient=${encodeURIComponent(asked.patient)}`)
-        : Promise.resolve(undefined),
-    [asked],
-  );
-  return (
-    <section>
-      <h1>Explain access</h1>
-      <form
-        className="inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setAsked({ user: user.trim(), patient: patient.trim().replace(/^Patient\//, '') });
-        }}
-      >
-        <label>
-          Username
-          <input value={user} onChange={(e) => setUser(e.target.value)} required />
-        </label>
-        <label>
-          Patient id
-          <input value={patient} onChange={(e) => setPatient(e.target.value)} required />
-        </label>
-        <button type="submit" className="primary">
-          Explain
-        </button>
-      </form>
-      <ErrorNote error={error} />
-      <Loading when={loading && asked !== null} />
-      {data ? (
-        <div className={`card ${data.allowed ? 'ok' : 'refusal'}`} role="status">
-          <h2>{data.allowed ? 'Allowed' : 'Refused'}</h2>
-          <p>{data.reason}</p>
-          {data.grounds?.relationships?.length ? (
-            <ul>
-              {data.grounds.relationships.map((r, i) => (
-                <li key={i}>
-                  {r.kind} through {r.source}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
-      ) : null}
     </section>
   );
 }

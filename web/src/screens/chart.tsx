@@ -1,12 +1,11 @@
-import type { CodeableConcept, ExtractResource, ResourceType } from '@medplum/fhirtypes';
+import type { ExtractResource, ResourceType } from '@medplum/fhirtypes';
 import { useState } from 'react';
 import type { Me } from '../../../src/api/index.js';
 import { GrantOpened } from '../../../src/api/index.js';
 import { ApiError, fhirRead, fhirSearch, nameOf, post } from '../api';
 import { Countdown, day, Dialog, ErrorNote, Heads, Loading, useLoad, when } from '../ui';
-import { TrendChart } from './trend';
-
-const label = (c?: CodeableConcept) => c?.text ?? c?.coding?.[0]?.display ?? c?.coding?.[0]?.code ?? '—';
+import { ageOf, label } from './clinicalWords';
+import { Observations } from './observations';
 
 const REASONS: Array<[string, string]> = [
   ['emergency-treatment', 'Emergency treatment'],
@@ -33,7 +32,10 @@ export function Chart({ id, me }: { id: string; me: Me }) {
         <dl className="facts">
           <div>
             <dt>Born</dt>
-            <dd>{day(p.birthDate)}</dd>
+            <dd>
+              {day(p.birthDate)}
+              {ageOf(p.birthDate) ? ` (age ${ageOf(p.birthDate)})` : ''}
+            </dd>
           </div>
           <div>
             <dt>Sex</dt>
@@ -41,7 +43,7 @@ export function Chart({ id, me }: { id: string; me: Me }) {
           </div>
           <div>
             <dt>Record number</dt>
-            <dd>{p.identifier?.[0]?.value ?? p.id ?? '—'}</dd>
+            <dd>{(p.identifier?.find((i) => i.type?.coding?.some((c) => c.code === 'MR')) ?? p.identifier?.[0])?.value ?? p.id ?? '—'}</dd>
           </div>
           <div>
             <dt>Phone</dt>
@@ -131,55 +133,6 @@ function Section<K extends ResourceType>({ title, type, patient, render, heads }
                 {render(r).map((c, j) => (
                   <td key={j}>{c}</td>
                 ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-    </section>
-  );
-}
-
-function Observations({ patient }: { patient: string }) {
-  const { data, error } = useLoad(() => fhirSearch('Observation', `/fhir/Patient/${patient}/Observation?_count=200`), [patient]);
-  const [chosen, setChosen] = useState<string | null>(null);
-  const all = data?.resources ?? [];
-  const byCode = new Map<string, typeof all>();
-  for (const o of all) {
-    const k = label(o.code);
-    byCode.set(k, [...(byCode.get(k) ?? []), o]);
-  }
-  const numeric = [...byCode.entries()].filter(([, os]) => os.some((o) => typeof o.valueQuantity?.value === 'number'));
-  const current = chosen ?? numeric[0]?.[0] ?? null;
-  const series = (current ? (byCode.get(current) ?? []) : [])
-    .filter((o) => typeof o.valueQuantity?.value === 'number' && o.effectiveDateTime)
-    .map((o) => ({ t: new Date(o.effectiveDateTime!).getTime(), v: o.valueQuantity!.value!, unit: o.valueQuantity!.unit ?? '' }))
-    .sort((a, b) => a.t - b.t);
-  return (
-    <section className="card wide" aria-labelledby="h-obs">
-      <h2 id="h-obs">Observations</h2>
-      <ErrorNote error={error} />
-      {data && all.length === 0 ? <p className="muted">None recorded.</p> : null}
-      {numeric.length > 0 ? (
-        <label>
-          Trend of
-          <select value={current ?? ''} onChange={(e) => setChosen(e.target.value)}>
-            {numeric.map(([k]) => (
-              <option key={k}>{k}</option>
-            ))}
-          </select>
-        </label>
-      ) : null}
-      {series.length > 0 ? <TrendChart title={current ?? ''} points={series} /> : null}
-      {all.length > 0 ? (
-        <table>
-          <Heads cols={['Observation', 'Value', 'When']} />
-          <tbody>
-            {all.slice(0, 50).map((o) => (
-              <tr key={o.id}>
-                <td>{label(o.code)}</td>
-                <td>{o.valueQuantity ? `${o.valueQuantity.value} ${o.valueQuantity.unit ?? ''}` : (o.valueString ?? label(o.valueCodeableConcept))}</td>
-                <td>{when(o.effectiveDateTime)}</td>
               </tr>
             ))}
           </tbody>

@@ -3,11 +3,15 @@ import { MyPatients as MyPatientList } from '../../../src/api/index.js';
 import { get } from '../api';
 import { Link } from '../router';
 import { day, ErrorNote, Heads, Loading, Pager, useLoad } from '../ui';
+import { EmergencyLookup } from './lookup';
 
 const PAGE = 25;
 
-/** The patients the access rules let the caller see, each with the relationship that lets them. */
-export function MyPatients() {
+/**
+ * The patients the access rules let the caller see, each with the relationship that lets them; for
+ * clinicians, the emergency look-up of anyone too.
+ */
+export function MyPatients({ clinician }: { clinician: boolean }) {
   const [name, setName] = useState('');
   const [query, setQuery] = useState('');
   const [offset, setOffset] = useState(0);
@@ -69,6 +73,7 @@ export function MyPatients() {
           <Pager offset={offset} count={PAGE} total={data.total} onChange={setOffset} />
         </>
       ) : null}
+      {clinician ? <EmergencyLookup /> : null}
     </section>
   );
 }

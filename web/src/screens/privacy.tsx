@@ -1,12 +1,14 @@
 import { useState } from 'react';
 import { AccessReport as AccessReportShape, AuditVerification, GrantList, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
 import { fhirSearch, get, getText, post, send } from '../api';
-import { day, ErrorNote, Heads, Loading, Pager, useAction, useLoad, when } from '../ui';
+import { Link } from '../router';
+import { day, Dialog, ErrorNote, Heads, Loading, Pager, useAction, useLoad, when } from '../ui';
 
 /** Break-the-glass grants waiting for a privacy officer's decision, with what was done under them. */
 export function ReviewQueue() {
   const [status, setStatus] = useState<'unreviewed' | 'reviewed' | 'all'>('unreviewed');
   const { data, error, loading, reload } = useLoad(() => get(GrantList, `/api/break-glass?status=${status}`), [status]);
+  const [ended, setEnded] = useState<string | null>(null);
   return (
     <section>
       <h1>Break-the-glass review</h1>
@@ -20,23 +22,44 @@ export function ReviewQueue() {
       </label>
       <ErrorNote error={error} />
       <Loading when={loading && !data} />
+      {ended ? (
+        <div className="banner warn" role="status">
+          <p>
+            The emergency access of {ended} was found inappropriate: the grant has ended and the finding is recorded. To investigate further, open a case from
+            the alerts in <Link to="/privacy/cases">Alerts and cases</Link>.
+          </p>
+        </div>
+      ) : null}
       {data && data.grants.length === 0 ? <p className="muted">Nothing to review.</p> : null}
       <ul className="cards">
         {data?.grants.map((g) => (
-          <GrantCard key={g.id} grant={g} onReviewed={reload} />
+          <GrantCard
+            key={g.id}
+            grant={g}
+            onReviewed={(decision) => {
+              setEnded(decision === 'inappropriate' ? g.username : null);
+              reload();
+            }}
+          />
         ))}
       </ul>
     </section>
   );
 }
 
-function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: () => void }) {
+/** The shortest note that explains a finding of inappropriate access (the server's rule, access/grants.ts). */
+const NOTE_MIN = 10;
+
+function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: (decision: 'appropriate' | 'inappropriate') => void }) {
   const [note, setNote] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
   const review = async (decision: 'appropriate' | 'inappropriate') => {
+    setError(null);
     try {
       await send(`/api/break-glass/${g.id}/review`, { body: { decision, note } satisfies ReviewBody });
-      onReviewed();
+      setConfirming(false);
+      onReviewed(decision);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -85,12 +108,40 @@ function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: 
             <button type="button" onClick={() => void review('appropriate')}>
               Appropriate
             </button>
-            <button type="button" className="danger" onClick={() => void review('inappropriate')}>
-              Inappropriate
+            <button type="button" className="danger" onClick={() => (setError(null), setConfirming(true))}>
+              Inappropriate…
             </button>
           </div>
         </form>
       )}
+      {confirming ? (
+        <Dialog title={`Find ${g.username}'s emergency access inappropriate`} open onClose={() => setConfirming(false)}>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void review('inappropriate');
+            }}
+          >
+            <p>
+              The grant ends at once{g.active ? ` (it was open until ${when(g.expiresAt)})` : ''}, every access under it is marked inappropriate, and the
+              finding is recorded in the audit log. Say why: the note is kept with the finding.
+            </p>
+            <label>
+              Why the access was inappropriate (at least {NOTE_MIN} characters)
+              <textarea value={note} onChange={(e) => setNote(e.target.value)} required minLength={NOTE_MIN} rows={3} />
+            </label>
+            <ErrorNote error={error} />
+            <div className="actions">
+              <button type="button" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+              <button type="submit" className="danger">
+                End the access and record the finding
+              </button>
+            </div>
+          </form>
+        </Dialog>
+      ) : null}
     </li>
   );
 }

@@ -1,0 +1,59 @@
+import { useState } from 'react';
+import { Explanation } from '../../../src/api/index.js';
+import { get } from '../api';
+import { ErrorNote, Loading, useLoad } from '../ui';
+
+/** "Can this user see this patient, and why?" */
+export function Explain() {
+  const [user, setUser] = useState('');
+  const [patient, setPatient] = useState('');
+  const [asked, setAsked] = useState<{ user: string; patient: string } | null>(null);
+  const { data, error, loading } = useLoad(
+    () =>
+      asked
+        ? get(Explanation, `/api/access/explain?user=${encodeURIComponent(asked.user)}&patient=${encodeURIComponent(asked.patient)}`)
+        : Promise.resolve(undefined),
+    [asked],
+  );
+  return (
+    <section>
+      <h1>Explain access</h1>
+      <form
+        className="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAsked({ user: user.trim(), patient: patient.trim().replace(/^Patient\//, '') });
+        }}
+      >
+        <label>
+          Username
+          <input value={user} onChange={(e) => setUser(e.target.value)} required />
+        </label>
+        <label>
+          Patient id
+          <input value={patient} onChange={(e) => setPatient(e.target.value)} required />
+        </label>
+        <button type="submit" className="primary">
+          Explain
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      <Loading when={loading && asked !== null} />
+      {data ? (
+        <div className={`card ${data.allowed ? 'ok' : 'refusal'}`} role="status">
+          <h2>{data.allowed ? 'Allowed' : 'Refused'}</h2>
+          <p>{data.reason}</p>
+          {data.grounds?.relationships?.length ? (
+            <ul>
+              {data.grounds.relationships.map((r, i) => (
+                <li key={i}>
+                  {r.kind} through {r.source}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
