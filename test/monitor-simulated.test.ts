@@ -34,6 +34,12 @@ describe('simulated hospitals', () => {
       const { alerts, summary } = await scan(out);
       assert.ok(summary.explainedShare > 0.95, `explained ${summary.explainedShare}`);
       const e = evaluate(alerts, truth);
+      // A personal tie the budget did not make an alert is on the watch list, never dropped.
+      for (const m of e.missed.filter((t) => ['self', 'family', 'coworker', 'neighbour', 'vip'].includes(t.scenario) && t.stealth === 'stealthy'))
+        assert.ok(
+          summary.watchList.some((w) => w.user === m.user && w.scenario === m.scenario),
+          `${m.scenario} by ${m.user}: neither an alert nor on the watch list`,
+        );
       for (const [s, v] of Object.entries(e.byScenario)) {
         const acc = found.get(s) ?? { incidents: 0, found: 0 };
         acc.incidents += v.incidents;
@@ -57,7 +63,10 @@ describe('simulated hospitals', () => {
       total += v.incidents;
       hits += v.found;
     }
-    assert.ok(hits / total >= 0.95, `overall recall ${hits}/${total}`);
+    // A single look at a neighbour or a VIP, in a hospital where about 1% of the charts opened in
+    // explained work are of neighbours or VIPs, is a watch-list item, not an alert: recall is lower
+    // than when every tie alerted, the price of not flooding hospitals where ties are common.
+    assert.ok(hits / total >= 0.9, `overall recall ${hits}/${total}`);
     assert.ok((1000 * falseAlerts) / userDays <= 1, `${falseAlerts} false alerts in ${userDays} user-days`);
   });
 
