@@ -13,6 +13,7 @@
  * back to the role, then to everyone, when a group is too small to say.
  */
 import type { Scenario } from '../catalog.js';
+import type { Pair } from './accumulate.js';
 import type { Reason } from './explain.js';
 import type { Patient, ReferenceData, User } from './reference.js';
 import { relation } from './ties.js';
@@ -59,8 +60,8 @@ const WEAK_BIT = 2;
 export class TieBaseRates {
   /** Per explained (user, patient) pair: which contexts it was counted in (bits). */
   private readonly seen = new Map<number, number>();
-  private readonly byUser = new Map<number, { strong: Counts; weak: Counts }>();
-  private readonly cache = new Map<string, { any: Counts; weak: Counts; users: number }>();
+  private readonly byUser = new Map<number, { strong: Counts; weak: Counts; unexplained: Counts }>();
+  private readonly cache = new Map<string, { any: Counts; weak: Counts; unexplained: Counts; users: number }>();
 
   constructor(private readonly ref: ReferenceData) {}
 
@@ -72,7 +73,7 @@ export class TieBaseRates {
     if (had & bit) return;
     this.seen.set(key, had | bit);
     let c = this.byUser.get(u.idx);
-    if (!c) this.byUser.set(u.idx, (c = { strong: empty(), weak: empty() }));
+    if (!c) this.byUser.set(u.idx, (c = { strong: empty(), weak: empty(), unexplained: empty() }));
     const counts = bit === WEAK_BIT ? c.weak : c.strong;
     counts.pairs++;
     // Only patients who can have a tie at all are looked at closely: the cheap test first.
@@ -96,12 +97,33 @@ export class TieBaseRates {
   }
 
   /** Sums of the users' counts for a group (users whose key is `key` at `level`). */
-  private group(level: 'peer' | 'role' | 'all', key: string): { any: Counts; weak: Counts; users: number } {
+  /**
+   * The other reference: ties among the unexplained pairs of the log (after the pass). Where
+   * unlinked work goes to some patients more than explained work does (colleagues looking in on
+   * colleagues), the peers' unexplained work shows it; a tie must be improbable under both.
+   */
+  learnUnexplained(pairs: Iterable<Pair>): void {
+    for (const p of pairs) {
+      if (p.unexplained === 0) continue;
+      const u = this.ref.users[p.user];
+      let c = this.byUser.get(u.idx);
+      if (!c) this.byUser.set(u.idx, (c = { strong: empty(), weak: empty(), unexplained: empty() }));
+      c.unexplained.pairs++;
+      const patient = this.ref.patients[p.patient];
+      if (!patient.restricted && !u.householdPatients.has(patient.idx) && !u.selfPatients.has(patient.idx)) continue;
+      const tie = relation(this.ref, u, patient)?.scenario;
+      if (tie && isTie(tie)) c.unexplained.ties[tieKey(this.ref, u, patient, tie)]++;
+    }
+    this.cache.clear();
+  }
+
+  private group(level: 'peer' | 'role' | 'all', key: string): { any: Counts; weak: Counts; unexplained: Counts; users: number } {
     const id = `${level}:${key}`;
     const hit = this.cache.get(id);
     if (hit) return hit;
     const any = empty();
     const weak = empty();
+    const unexplained = empty();
     let users = 0;
     for (const [idx, c] of this.byUser) {
       const u = this.ref.users[idx];
@@ -112,10 +134,12 @@ export class TieBaseRates {
         any.pairs += part.pairs;
         for (const t of TIE_KEYS) any.ties[t] += part.ties[t];
       }
+      unexplained.pairs += c.unexplained.pairs;
+      for (const t of TIE_KEYS) unexplained.ties[t] += c.unexplained.ties[t];
       weak.pairs += c.weak.pairs;
       for (const t of TIE_KEYS) weak.ties[t] += c.weak.ties[t];
     }
-    const out = { any, weak, users };
+    const out = { any, weak, unexplained, users };
     this.cache.set(id, out);
     return out;
   }
@@ -126,7 +150,7 @@ export class TieBaseRates {
    * rate, worth PRIOR_PAIRS pairs (empirical Bayes: role × department within the role within the
    * hospital); the hospital's own rate starts from half a pair (Jeffreys): rare, not impossible.
    */
-  rate(u: User, tie: TieKey, context: Context): TieRate {
+  rate(u: User, tie: TieKey, context: Context | 'unexplained', prior?: number): TieRate {
     const levels: Array<['peer' | 'role' | 'all', string, string]> = [
       ['all', '', 'whole hospital'],
       ['role', u.roleKey, 'role'],
@@ -135,14 +159,21 @@ export class TieBaseRates {
     let out: TieRate | undefined;
     // The user's own pairs are left out: they are what is being judged, not the baseline.
     const own = this.byUser.get(u.idx);
-    const ownPairs = own ? (context === 'weak' ? own.weak.pairs : own.weak.pairs + own.strong.pairs) : 0;
-    const ownTies = own ? (context === 'weak' ? own.weak.ties[tie] : own.weak.ties[tie] + own.strong.ties[tie]) : 0;
+    const part = (c: { strong: Counts; weak: Counts; unexplained: Counts }, f: (x: Counts) => number) =>
+      context === 'weak' ? f(c.weak) : context === 'unexplained' ? f(c.unexplained) : f(c.weak) + f(c.strong);
+    const ownPairs = own ? part(own, (x) => x.pairs) : 0;
+    const ownTies = own ? part(own, (x) => x.ties[tie]) : 0;
     for (const [level, key, label] of levels) {
       const g = this.group(level, key);
-      const whole = context === 'weak' ? g.weak : g.any;
+      const whole = context === 'weak' ? g.weak : context === 'unexplained' ? g.unexplained : g.any;
       const c = { pairs: whole.pairs - ownPairs, ties: { ...whole.ties, [tie]: whole.ties[tie] - ownTies } };
       const n = c.ties[tie];
-      if (!out) out = { rate: (n + 0.5) / (c.pairs + 1), pairs: c.pairs, withTie: n, group: label };
+      // The hospital's own rate starts from `prior` (worth PRIOR_PAIRS pairs) when one is given, else from half a pair.
+      if (!out)
+        out =
+          prior === undefined
+            ? { rate: (n + 0.5) / (c.pairs + 1), pairs: c.pairs, withTie: n, group: label }
+            : { rate: (n + PRIOR_PAIRS * prior) / (c.pairs + PRIOR_PAIRS), pairs: c.pairs, withTie: n, group: label };
       else if (c.pairs > 0) out = { rate: (n + PRIOR_PAIRS * out.rate) / (c.pairs + PRIOR_PAIRS), pairs: c.pairs, withTie: n, group: label };
     }
     return out!;

@@ -84,6 +84,16 @@ export class AlertBudget {
     this.candidates.push(c);
   }
 
+  /**
+   * Tests whose p-value falls to α or below with probability at most α (empirical tails), each
+   * firing for as many users as `alertsAt(α)` says (a crowd of readers is one alert per reader).
+   */
+  private uniformTests: Array<{ tests: number; alertsAt: (alpha: number) => number }> = [];
+
+  uniform(tests: number, alertsAt: (alpha: number) => number = () => 1): void {
+    this.uniformTests.push({ tests, alertsAt });
+  }
+
   /** One test made: the count it compares with is Poisson(λ) when the user's work is ordinary. */
   test(lambda: number, givenOne = false): void {
     if (lambda > 0) (givenOne ? this.given : this.nulls).push(lambda);
@@ -91,7 +101,10 @@ export class AlertBudget {
 
   /** Expected false alerts at level α: for each test, the probability its p-value falls to α or below. */
   expectedFalse(alpha: number): number {
+    if (!(alpha > 0)) return 0;
     let sum = 0;
+    // An empirical share is never below 1/tests: at most ⌊α·tests⌋ of them fall to α.
+    for (const u of this.uniformTests) sum += Math.floor(alpha * u.tests) * u.alertsAt(alpha);
     for (const lambda of this.nulls) {
       // The smallest count whose tail is within α; its tail is the chance of a false alert.
       const k = lambda < 1 ? smallK(lambda, alpha) : poissonQuantile(lambda, alpha);
@@ -121,7 +134,7 @@ export class AlertBudget {
     }
     this.level = lo >= 0 ? ps[lo] : 0;
     this.expected = lo >= 0 ? this.expectedFalse(this.level) : 0;
-    const m = this.nulls.length + this.given.length;
+    const m = this.nulls.length + this.given.length + this.uniformTests.reduce((n, u) => n + u.tests, 0);
     const pct = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toPrecision(2));
     for (const c of ranked) {
       const why = `${c.checked}; p = ${pct(c.p)}, the scan's level ${pct(this.level)} (${m} tests, expected false alerts ${this.expected.toFixed(1)} within a budget of ${budget.toFixed(1)}: ${per1000} per 1,000 user-days)`;

@@ -7,7 +7,7 @@ import type { Alert, Scenario } from '../catalog.js';
 import type { Pair } from './accumulate.js';
 import { fmt, NO_LINK } from './alerting.js';
 import type { DetectionContext } from './detect.js';
-import { isTie, TIE_KEYS, tieKey, type Context, type Tie, type TieKey } from './baseRates.js';
+import { isTie, TIE_KEYS, tieKey, type Context, type Tie, type TieKey, type TieRate } from './baseRates.js';
 import { DAY_MS, type User } from './reference.js';
 import { poissonTail, scoreFromTail } from './stats.js';
 import { MAX_LEVEL } from './budget.js';
@@ -45,16 +45,17 @@ function trendingPairs(ctx: DetectionContext): Map<Pair, number> {
   // A stratum of a few cells would learn its rate from the crowd it is to judge: PRIOR_CELLS cells
   // of one reader each (the fewest a cell has) are added to each.
   const rates = strata.map((cells, k) => truncatedPoissonLambda((totals[k] + PRIOR_CELLS) / (cells.size + PRIOR_CELLS)));
-  // Every reader's crowd: the readers of the same chart within a day before them (them included).
-  const crowds: number[] = [];
-  for (const list of byPatient.values()) {
+  // Every chart-day's largest crowd: the most readers of the chart within one day.
+  const largest = new Map<number, number>();
+  for (const [patient, list] of byPatient) {
     list.sort((a, b) => a.first - b.first);
     for (let i = 0, j = 0; j < list.length; j++) {
       while (i < j && list[j].first - list[i].first > DAY_MS) i++;
-      crowds.push(j - i + 1);
+      const cell = patient * 100_000 + Math.floor(list[j].first / DAY_MS);
+      largest.set(cell, Math.max(largest.get(cell) ?? 0, j - i + 1));
     }
   }
-  const counts = Float64Array.from(crowds).sort();
+  const counts = Float64Array.from(largest.values()).sort();
   const atLeast = (n: number) => {
     let lo = 0;
     let hi = counts.length;
@@ -65,10 +66,26 @@ function trendingPairs(ctx: DetectionContext): Map<Pair, number> {
     }
     return counts.length - lo;
   };
-  // Every chart-day with a reader is a test, charged to the budget.
-  strata.forEach((cells, k) => {
-    for (let i = 0; i < cells.size; i++) ctx.budget.test(rates[k], true);
-  });
+  // Readers crowd on some charts more than a Poisson allows (admissions, wards that share work):
+  // with enough chart-days, the share of them with a crowd this big bounds the tail too. Every
+  // chart-day is then a test whose p falls to α with probability at most α, charged as such; with
+  // fewer, every chart-day is charged as the Poisson test it is.
+  // Crowds are over-dispersed when far more chart-days reach three readers than the Poisson fit
+  // predicts (more than twice as many, and three more): then the log's own crowds are the null.
+  const all = truncatedPoissonLambda((totals[0] + totals[1] + PRIOR_CELLS) / (strata[0].size + strata[1].size + PRIOR_CELLS));
+  const predicted = (counts.length * poissonTail(3, all)) / -Math.expm1(-all);
+  const empirical = counts.length >= EMPIRICAL_CELLS && atLeast(3) > 2 * predicted + 3;
+  // A crowd that fires is one alert per reader: the smallest crowd whose share is within α.
+  const crowdAt = (alpha: number) => {
+    let n = 3;
+    while (n < 10_000 && atLeast(n) / counts.length > alpha) n++;
+    return n;
+  };
+  if (empirical) ctx.budget.uniform(counts.length, crowdAt);
+  else
+    strata.forEach((cells, k) => {
+      for (let i = 0; i < cells.size; i++) ctx.budget.test(rates[k], true);
+    });
   const out = new Map<Pair, number>();
   for (const list of byPatient.values()) {
     if (list.length < 3) continue;
@@ -80,9 +97,7 @@ function trendingPairs(ctx: DetectionContext): Map<Pair, number> {
       let rate = rates[0];
       for (let k = i; k <= j; k++) if (list[k].elsewhere) rate = Math.max(rate, rates[1]);
       let p = n >= 3 ? poissonTail(n, rate) / -Math.expm1(-rate) : 1;
-      // Readers crowd on some charts more than a Poisson allows (admissions, wards that share
-      // work): with enough readers, the share of them who were in a crowd this big bounds the tail too.
-      if (p < MAX_LEVEL && counts.length >= EMPIRICAL_READERS) p = Math.max(p, atLeast(n) / counts.length);
+      if (empirical) p = Math.max(p, atLeast(n) / counts.length);
       if (p < MAX_LEVEL) for (let k = i; k <= j; k++) out.set(list[k], Math.min(p, out.get(list[k]) ?? 1));
     }
   }
@@ -91,8 +106,8 @@ function trendingPairs(ctx: DetectionContext): Map<Pair, number> {
 
 /** Cells of one reader each that every stratum of the trending null starts from. */
 const PRIOR_CELLS = 20;
-/** From this many unexplained readers on, the log's own crowds bound the trending tail. */
-const EMPIRICAL_READERS = 200;
+/** From this many chart-days with unexplained readers on, their own crowds bound the trending tail. */
+const EMPIRICAL_CELLS = 200;
 
 /** λ of a Poisson whose zero-truncated mean is m (≥ 1): λ / (1 − e^−λ) = m, by bisection. */
 export function truncatedPoissonLambda(m: number): number {
@@ -165,7 +180,7 @@ function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { a
   }
   let best = { p: Infinity, checked: '' };
   for (const { key, context, k, again } of cells.values()) {
-    const r = ctx.acc.ties.rate(u, key, context);
+    const r = rateFor(ctx, u, key, context);
     const pairs = context === 'weak' ? n.weak : key === 'self' ? Math.max(1, n.any) : n.any;
     const expected = pairs * r.rate;
     const tests: Array<[number, number, string]> = [[k, expected, '']];
@@ -177,7 +192,7 @@ function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { a
         best = {
           p,
           checked:
-            `base rate: ${r.withTie} of ${r.pairs} patients the user's ${r.group} peers opened ${context === 'weak' ? 'explained only by the ward, department or role' : 'with an explanation'} are ${TIE_WORDS[key]}` +
+            `base rate: ${r.withTie} of ${r.pairs} patients the user's ${r.group} peers opened ${r.reference} are ${TIE_WORDS[key]}` +
             ` (pooled with the wider hospital: rate ${r.rate.toPrecision(2)}); about ${lambda.toPrecision(2)} expected${what} among the user's ${pairs} ${context === 'weak' ? 'weakly explained' : 'unexplained'} patients, ${seen} seen`,
         };
     }
@@ -185,10 +200,19 @@ function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { a
   return best;
 }
 
+/** The rate to test against: for unexplained pairs, the higher of explained work's and the peers' unexplained work's. */
+function rateFor(ctx: DetectionContext, u: User, key: TieKey, context: Context): TieRate & { reference: string } {
+  const r = ctx.acc.ties.rate(u, key, context);
+  if (context === 'weak') return { ...r, reference: 'explained only by the ward, department or role' };
+  // Little unexplained work says little: it is pooled with explained work's rate.
+  const unx = ctx.acc.ties.rate(u, key, 'unexplained', r.rate);
+  return unx.rate > r.rate ? { ...unx, reference: 'with no explanation' } : { ...r, reference: 'with an explanation' };
+}
+
 /** The tie tests made for a user, one per kind of tie, context and revisit level: what the budget charges. */
 function nullTests(ctx: DetectionContext, u: User, n: { any: number; weak: number }, back: Revisits): void {
   for (const key of TIE_KEYS) {
-    const any = (key === 'self' ? Math.max(1, n.any) : n.any) * ctx.acc.ties.rate(u, key, 'any').rate;
+    const any = (key === 'self' ? Math.max(1, n.any) : n.any) * rateFor(ctx, u, key, 'any').rate;
     ctx.budget.test(any);
     ctx.budget.test(any * back.any);
     if (key === 'self') continue;
@@ -206,6 +230,7 @@ function nullTests(ctx: DetectionContext, u: User, n: { any: number; weak: numbe
 export function pairScenarios(ctx: DetectionContext): void {
   const trending = trendingPairs(ctx);
   const back = revisits(ctx);
+  ctx.acc.ties.learnUnexplained(ctx.acc.pairs.values());
   for (const s of ctx.peers.states) {
     const u = s.user;
     const personal = new Map<Scenario, Item[]>();
