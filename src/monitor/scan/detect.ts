@@ -6,8 +6,9 @@
  *
  * Thresholds are significance levels, not counts: a count is flagged when it is improbable under
  * the rate the peers show (Poisson tail below α), or when it lies beyond a robust fence (median +
- * K scaled MADs) of both the user's own days and the peers' days. α follows from the false-alert
- * budget (one per 1,000 user-days, spread over about ten tests per user-day): thresholds.ts.
+ * K scaled MADs) of both the user's own days and the peers' days. For the account and bulk
+ * detectors α is fixed (thresholds.ts); the pair detectors hand their candidates to the scan's
+ * alert budget (budget.ts), which sets one level for all of them and keeps the rest as a watch list.
  *
  * The detectors: accountDetectors (terminated, harvesting, break-the-glass), credentials,
  * bulkDetectors (volume, mass export, enumeration), pairDetectors (personal ties, curiosity,
