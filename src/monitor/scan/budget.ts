@@ -46,6 +46,8 @@ export interface Candidate {
   first: number;
   last: number;
   evidence: string[];
+  /** An account-level candidate (credentials): when it alerts, its window is no longer the pair detectors'. */
+  covers?: boolean;
 }
 
 export interface WatchItem {
@@ -136,10 +138,14 @@ export class AlertBudget {
     this.expected = lo >= 0 ? this.expectedFalse(this.level) : 0;
     const m = this.nulls.length + this.given.length + this.uniformTests.reduce((n, u) => n + u.tests, 0);
     const pct = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toPrecision(2));
+    const why = (c: Candidate) =>
+      `${c.checked}; p = ${pct(c.p)}, the scan's level ${pct(this.level)} (${m} tests, expected false alerts ${this.expected.toFixed(1)} within a budget of ${budget.toFixed(1)}: ${per1000} per 1,000 user-days)`;
+    // Account-level alerts first, as outside the budget: the pairs inside their window are theirs.
+    for (const c of ranked) if (c.covers && c.p <= this.level) c.emit(why(c));
     for (const c of ranked) {
-      const why = `${c.checked}; p = ${pct(c.p)}, the scan's level ${pct(this.level)} (${m} tests, expected false alerts ${this.expected.toFixed(1)} within a budget of ${budget.toFixed(1)}: ${per1000} per 1,000 user-days)`;
-      if (c.p <= this.level) c.emit(why);
-      else if (c.p < WATCH_P && this.watch.length < WATCH_MAX)
+      if (c.p <= this.level) {
+        if (!c.covers) c.emit(why(c));
+      } else if (c.p < WATCH_P && this.watch.length < WATCH_MAX)
         this.watch.push({
           user: c.user.ref,
           scenario: c.scenario,
@@ -147,7 +153,7 @@ export class AlertBudget {
           p: Number(c.p.toPrecision(3)),
           firstAccess: new Date(c.first).toISOString(),
           lastAccess: new Date(c.last).toISOString(),
-          evidence: [...c.evidence, why],
+          evidence: [...c.evidence, why(c)],
         });
     }
   }

@@ -224,6 +224,8 @@ function propose(ctx: DetectionContext, u: User, scenario: Scenario, items: Item
     evidence: evidenceOf(items).evidence,
     emit: (why) => {
       for (const group of groups) {
+        // A credentials alert the budget raised first covers this window: someone else's work.
+        if (ctx.alerts.covered(u.idx, Math.min(...group.map((x) => x.pair.first)), Math.max(...group.map((x) => x.pair.last)))) continue;
         const { evidence, accesses } = evidenceOf(group);
         const score =
           Math.max(BASE_SCORE[scenario] ?? 0.6, scoreFromTail(p, ctx.budget.level)) + 0.04 * Math.min(5, accesses - 1) + 0.03 * Math.min(5, group.length - 1);
