@@ -34,6 +34,8 @@ describe('carewall monitor', () => {
     assert.equal(summary.alerts, 1);
     assert.ok(summary.explainedShare > 0.99 && summary.explainedShare < 1);
     assert.match(r.stderr, /explained: \d+\.\d% of accesses \(ward \d+\)/);
+    assert.ok(Array.isArray(summary.watchList));
+    assert.match(r.stderr, new RegExp(`${summary.watchList.length} more on the watch list`));
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
     assert.equal(lines.length, 1);
     const alert = JSON.parse(lines[0]);

@@ -34,6 +34,12 @@ describe('simulated hospitals', () => {
       const { alerts, summary } = await scan(out);
       assert.ok(summary.explainedShare > 0.95, `explained ${summary.explainedShare}`);
       const e = evaluate(alerts, truth);
+      // A personal tie the budget did not make an alert is on the watch list, never dropped.
+      for (const m of e.missed.filter((t) => ['self', 'family', 'coworker', 'neighbour', 'vip'].includes(t.scenario) && t.stealth === 'stealthy'))
+        assert.ok(
+          summary.watchList.some((w) => w.user === m.user && w.scenario === m.scenario),
+          `${m.scenario} by ${m.user}: neither an alert nor on the watch list`,
+        );
       for (const [s, v] of Object.entries(e.byScenario)) {
         const acc = found.get(s) ?? { incidents: 0, found: 0 };
         acc.incidents += v.incidents;
@@ -53,11 +59,17 @@ describe('simulated hospitals', () => {
     for (const s of SCENARIO_CODES) {
       const v = found.get(s)!;
       assert.ok(v.incidents >= 2, `${s}: the simulator injected ${v.incidents} incidents`);
-      assert.ok(v.found >= v.incidents - 1, `${s}: found ${v.found} of ${v.incidents}`);
+      // Single looks at a neighbour or VIP can fall below the scan's level (they are then on the watch list, checked above),
+      // and a repeat offender whose one incident is such a look has one alert, not two.
+      const slack = ['neighbour', 'vip', 'coworker', 'family', 'repeat'].includes(s) ? 2 : 1;
+      assert.ok(v.found >= v.incidents - slack, `${s}: found ${v.found} of ${v.incidents}`);
       total += v.incidents;
       hits += v.found;
     }
-    assert.ok(hits / total >= 0.95, `overall recall ${hits}/${total}`);
+    // A single look at a neighbour or a VIP, in a hospital where about 1% of the charts opened in
+    // explained work are of neighbours or VIPs, is a watch-list item, not an alert: recall is lower
+    // than when every tie alerted, the price of not flooding hospitals where ties are common.
+    assert.ok(hits / total >= 0.85, `overall recall ${hits}/${total}`);
     assert.ok((1000 * falseAlerts) / userDays <= 1, `${falseAlerts} false alerts in ${userDays} user-days`);
   });
 

@@ -29,7 +29,8 @@ export function registerMonitorCommand(program: Command, ctx: CommandContext): v
             .filter(([, n]) => n > 0)
             .map(([k, n]) => `${k} ${n}`)
             .join(', ')})\n` +
-          `${s.alerts} alerts${scenarios ? `: ${scenarios}` : ''} -> ${opts.out}\n`,
+          `${s.alerts} alerts${scenarios ? `: ${scenarios}` : ''} -> ${opts.out}\n` +
+          `${s.watchList.length} more on the watch list (below the alert budget; --json lists them)\n`,
       );
     });
   monitor

@@ -5,6 +5,7 @@
  * two-addresses-at-once). Nothing per event is kept, so memory follows users × days and the
  * pairs the records do not explain, not the length of the log.
  */
+import { TieBaseRates } from './baseRates.js';
 import type { AccessEvent } from './events.js';
 import { explain, underCareElsewhere, REASONS, type Reason } from './explain.js';
 import { DAY_MS, type Patient, type ReferenceData, type User } from './reference.js';
@@ -113,7 +114,12 @@ export class Accumulator {
   firstT = Infinity;
   lastT = -Infinity;
 
-  constructor(readonly ref: ReferenceData) {}
+  /** How often personal ties occur in explained work: the base rates the pair detectors test against. */
+  readonly ties: TieBaseRates;
+
+  constructor(readonly ref: ReferenceData) {
+    this.ties = new TieBaseRates(ref);
+  }
 
   state(user: User): UserState {
     let s = this.states[user.idx];
@@ -266,6 +272,7 @@ export class Accumulator {
     if (reason) {
       this.explained++;
       this.byReason[reason]++;
+      this.ties.explained(user, patient, reason);
     } else if (e.breakGlass) {
       this.explained++;
       this.byReason['break-glass']++;

@@ -10,6 +10,7 @@ import { forEachRecord, MonitorInputError, NdjsonWriter } from '../ndjson.js';
 import { Accumulator } from './accumulate.js';
 import { Detection } from './detect.js';
 import { toAccessEvent } from './events.js';
+import type { BudgetOptions, WatchItem } from './budget.js';
 import type { Reason } from './explain.js';
 import { ReferenceData } from './reference.js';
 
@@ -23,6 +24,11 @@ export interface ScanSummary {
   patients: number;
   alerts: number;
   byScenario: Partial<Record<Scenario, number>>;
+  /**
+   * Candidates the alert budget did not make alerts, the most improbable first (docs/monitor.md):
+   * kept for a privacy officer's look, never silently dropped.
+   */
+  watchList: WatchItem[];
   seconds: number;
   /** Time spent loading the reference resources, streaming the AuditEvents, and detecting. */
   phases: { reference: number; events: number; detection: number };
@@ -40,7 +46,7 @@ export function auditEventFiles(dir: string): string[] {
 }
 
 /** Scans a folder and returns the alerts with a summary; nothing is written. */
-export async function scan(dir: string): Promise<{ alerts: Alert[]; summary: ScanSummary }> {
+export async function scan(dir: string, opts: BudgetOptions = {}): Promise<{ alerts: Alert[]; summary: ScanSummary }> {
   const started = performance.now();
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new MonitorInputError(`${dir}: not a folder`);
   const files = auditEventFiles(dir);
@@ -61,7 +67,8 @@ export async function scan(dir: string): Promise<{ alerts: Alert[]; summary: Sca
     });
   }
   const streamed = performance.now();
-  const alerts = new Detection(acc, ref).run();
+  const detection = new Detection(acc, ref, opts);
+  const alerts = detection.run();
   const detected = performance.now();
   const byScenario: Partial<Record<Scenario, number>> = {};
   for (const a of alerts) byScenario[a.scenario] = (byScenario[a.scenario] ?? 0) + 1;
@@ -78,6 +85,7 @@ export async function scan(dir: string): Promise<{ alerts: Alert[]; summary: Sca
       patients: ref.patients.length,
       alerts: alerts.length,
       byScenario,
+      watchList: detection.watch,
       seconds: Number(seconds.toFixed(3)),
       phases: { reference: round((loaded - started) / 1000), events: round((streamed - loaded) / 1000), detection: round((detected - streamed) / 1000) },
       eventsPerSecond: Math.round(acc.events / seconds),

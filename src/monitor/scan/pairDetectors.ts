@@ -1,60 +1,144 @@
 /**
  * Pair scenarios, from the (user, patient) aggregates: personal ties (self, family, co-worker,
- * neighbour, VIP), charts many unrelated users open at once, curiosity and department mismatch
- * against the peers' rate; then repeat offenders over every alert of the run.
+ * neighbour, VIP) tested against the hospital's own base rates (baseRates.ts), charts many
+ * unrelated users open at once (trending.ts), curiosity and department mismatch against the peers'
+ * rate. Each is a candidate with a p-value for the alert budget (budget.ts), which decides what
+ * becomes an alert and what the watch list; then repeat offenders over every alert of the run.
  */
 import type { Alert, Scenario } from '../catalog.js';
 import type { Pair } from './accumulate.js';
-import { NO_LINK } from './alerting.js';
+import { fmt, NO_LINK } from './alerting.js';
 import type { DetectionContext } from './detect.js';
-import { DAY_MS } from './reference.js';
-import { poissonTail } from './stats.js';
-import { ALPHA_DAY, ALPHA_USER, INCIDENT_GAP_MS, REPEAT_GAP_MS } from './thresholds.js';
+import { isTie, TIE_KEYS, tieKey, type Context, type Tie, type TieKey, type TieRate } from './baseRates.js';
+import type { User } from './reference.js';
+import { poissonTail, scoreFromTail } from './stats.js';
+import { INCIDENT_GAP_MS, REPEAT_GAP_MS } from './thresholds.js';
 import { relation } from './ties.js';
+import { trendingPairs } from './trending.js';
 
-/**
- * Pairs of patients many unrelated users opened within a day of each other: news travels, a chart
- * becomes famous. The rate to beat is the log's own: unexplained readers per patient per day.
- */
-function trendingPairs(ctx: DetectionContext): Set<Pair> {
-  const byPatient = new Map<number, Pair[]>();
-  let total = 0;
-  for (const p of ctx.acc.pairs.values()) {
-    if (p.unexplained === 0 || p.wrote) continue;
-    const list = byPatient.get(p.patient);
-    if (list) list.push(p);
-    else byPatient.set(p.patient, [p]);
-    total++;
-  }
-  const days = Math.max(1, (ctx.acc.lastT - ctx.acc.firstT) / DAY_MS);
-  const rate = total / Math.max(1, ctx.ref.patients.length * days);
-  const out = new Set<Pair>();
-  for (const list of byPatient.values()) {
-    if (list.length < 3) continue;
-    list.sort((a, b) => a.first - b.first);
-    for (let i = 0, j = 0; j < list.length; j++) {
-      // The window's start catches up with its end at most: i never passes j.
-      while (i < j && list[j].first - list[i].first > DAY_MS) i++;
-      const n = j - i + 1;
-      if (n >= 3 && poissonTail(n, rate) < ALPHA_DAY) for (let k = i; k <= j; k++) out.add(list[k]);
-    }
-  }
-  return out;
+interface Item {
+  pair: Pair;
+  evidence: string;
 }
 
+const TIE_WORDS: Record<TieKey, string> = {
+  self: "the user's own chart",
+  family: 'of their household or family',
+  coworker: 'members of staff of another department',
+  'coworker-own-department': "members of staff of the user's own department",
+  neighbour: 'neighbours (same street)',
+  vip: 'labelled VIP / celebrity',
+};
+
+/**
+ * How often the log's own unexplained pairs (and idle weakly explained ones) come back on a second
+ * day: ordinary unlinked work is mostly one look; a tie opened again and again is the rarer thing.
+ */
+export interface Revisits {
+  any: number;
+  weak: number;
+}
+
+function revisits(ctx: DetectionContext): Revisits {
+  const n = { any: 0, weak: 0 };
+  const again = { any: 0, weak: 0 };
+  for (const p of ctx.acc.pairs.values()) {
+    const c: Context | undefined = p.unexplained > 0 ? 'any' : p.idleWeak.length > 0 ? 'weak' : undefined;
+    if (!c) continue;
+    n[c]++;
+    if (p.days.length >= 2) again[c]++;
+  }
+  return { any: (again.any + 0.5) / (n.any + 1), weak: (again.weak + 0.5) / (n.weak + 1) };
+}
+
+/**
+ * A personal tie against the hospital's base rate: per kind of tie and context (unexplained
+ * pairs against all explained pairs, idle weakly explained pairs against weakly explained ones),
+ * how many tied patients the user's pairs would hold if they were like their peers' explained
+ * work (Poisson tail); and the same for tied patients opened on two days or more, at that rate
+ * times the log's share of such pairs that come back. The smallest tail; every cell is a test of
+ * its own, charged to the budget by nullTests whether it found anything or not.
+ */
+function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { any: number; weak: number }, back: Revisits): { p: number; checked: string } {
+  if (!ctx.acc.ties.learned())
+    return { p: 0, checked: 'too little explained work in the log to learn how common such ties are here: flagged on the tie alone' };
+  const cells = new Map<string, { key: TieKey; context: Context; k: number; again: number }>();
+  for (const x of items) {
+    const key = tieKey(ctx.ref, u, ctx.ref.patients[x.pair.patient], tie);
+    const context: Context = x.pair.unexplained > 0 || tie === 'self' ? 'any' : 'weak';
+    const id = `${key}|${context}`;
+    const cell = cells.get(id) ?? { key, context, k: 0, again: 0 };
+    cell.k++;
+    if (x.pair.days.length >= 2) cell.again++;
+    cells.set(id, cell);
+  }
+  let best = { p: Infinity, checked: '' };
+  for (const { key, context, k, again } of cells.values()) {
+    const r = rateFor(ctx, u, key, context);
+    const pairs = context === 'weak' ? n.weak : key === 'self' ? Math.max(1, n.any) : n.any;
+    const expected = pairs * r.rate;
+    const tests: Array<[number, number, string]> = [[k, expected, '']];
+    if (again > 0)
+      tests.push([again, expected * back[context], ` on two days or more (${(100 * back[context]).toFixed(0)}% of such pairs in this log come back)`]);
+    for (const [seen, lambda, what] of tests) {
+      const p = poissonTail(seen, lambda);
+      if (p < best.p)
+        best = {
+          p,
+          checked:
+            `base rate: ${r.withTie} of ${r.pairs} patients the user's ${r.group} peers opened ${r.reference} are ${TIE_WORDS[key]}` +
+            ` (pooled with the wider hospital: rate ${r.rate.toPrecision(2)}); about ${lambda.toPrecision(2)} expected${what} among the user's ${pairs} ${context === 'weak' ? 'weakly explained' : 'unexplained'} patients, ${seen} seen`,
+        };
+    }
+  }
+  return best;
+}
+
+/** The rate to test against: for unexplained pairs, the higher of explained work's and the peers' unexplained work's. */
+function rateFor(ctx: DetectionContext, u: User, key: TieKey, context: Context): TieRate & { reference: string } {
+  const r = ctx.acc.ties.rate(u, key, context);
+  if (context === 'weak') return { ...r, reference: 'explained only by the ward, department or role' };
+  // Little unexplained work says little: it is pooled with explained work's rate.
+  const unx = ctx.acc.ties.rate(u, key, 'unexplained', r.rate);
+  return unx.rate > r.rate ? { ...unx, reference: 'with no explanation' } : { ...r, reference: 'with an explanation' };
+}
+
+/** The tie tests made for a user, one per kind of tie, context and revisit level: what the budget charges. */
+function nullTests(ctx: DetectionContext, u: User, n: { any: number; weak: number }, back: Revisits): void {
+  for (const key of TIE_KEYS) {
+    const any = (key === 'self' ? Math.max(1, n.any) : n.any) * rateFor(ctx, u, key, 'any').rate;
+    ctx.budget.test(any);
+    ctx.budget.test(any * back.any);
+    if (key === 'self') continue;
+    const weak = n.weak * ctx.acc.ties.rate(u, key, 'weak').rate;
+    ctx.budget.test(weak);
+    ctx.budget.test(weak * back.weak);
+  }
+}
+
+/**
+ * Each user's pairs become candidates for the alert budget (budget.ts): personal ties tested
+ * against the hospital's own base rates (baseRates.ts), charts in the news, and curiosity and
+ * department mismatch against the peers' rate.
+ */
 export function pairScenarios(ctx: DetectionContext): void {
   const trending = trendingPairs(ctx);
+  const back = revisits(ctx);
+  ctx.acc.ties.learnUnexplained(ctx.acc.pairs.values());
   for (const s of ctx.peers.states) {
     const u = s.user;
-    const personal = new Map<Scenario, Array<{ pair: Pair; evidence: string }>>();
+    const personal = new Map<Scenario, Item[]>();
     const add = (scenario: Scenario, pair: Pair, evidence: string) => {
       const list = personal.get(scenario) ?? [];
       list.push({ pair, evidence });
       personal.set(scenario, list);
     };
     const candidates: Pair[] = [];
+    const news: Item[] = [];
+    let unexplained = 0;
     for (const pair of ctx.peers.pairsOf(u.idx)) {
       if (ctx.alerts.isConsumed(pair)) continue;
+      if (pair.unexplained > 0) unexplained++;
       const patient = ctx.ref.patients[pair.patient];
       const rel = relation(ctx.ref, u, patient);
       // A personal tie outweighs a weak explanation (the role, the ward, the department) unless the user did the work it stands for.
@@ -72,34 +156,79 @@ export function pairScenarios(ctx: DetectionContext): void {
       }
       if (pair.breakGlassUses > 0 || pair.unexplained === 0 || pair.wrote) continue;
       if (trending.has(pair)) {
-        add('vip', pair, 'many users with no care link opened this chart on the same day');
+        news.push({ pair, evidence: 'many users with no care link opened this chart on the same day' });
         continue;
       }
       candidates.push(pair);
     }
-    // Curiosity and department mismatch: more unexplained, read-only patients than the peers' rate makes likely.
-    if (candidates.length > 0) {
-      const rate = ctx.peers.baseline(s).candidatesPerAccess;
-      const p = poissonTail(candidates.length, rate * s.accesses);
-      if (p < ALPHA_USER) {
-        for (const pair of candidates) {
-          if (pair.elsewhere) add('department', pair, 'the patient was under care in another department at the time');
-          else add('curiosity', pair, 'no clinical action and nothing else in the records explains it');
-        }
-      }
-    }
+    const n = { any: unexplained, weak: ctx.acc.ties.weakPairsOf(u.idx) };
+    nullTests(ctx, u, n, back);
     for (const [scenario, items] of personal) {
-      for (const group of groupByTime(items)) {
-        const accesses = group.reduce((n, x) => n + x.pair.accesses, 0);
-        const days = new Set(group.flatMap((x) => x.pair.days)).size;
-        const readOnly = group.every((x) => !x.pair.wrote);
-        const evidence = [...new Set(group.map((x) => x.evidence))];
-        if (group.some((x) => x.pair.unexplained > 0)) evidence.push(NO_LINK);
-        evidence.push(
-          `${accesses} access${accesses === 1 ? '' : 'es'} to ${group.length} patient${group.length === 1 ? '' : 's'} over ${days} day${days === 1 ? '' : 's'}${readOnly ? ', no clinical action' : ''}`,
-        );
-        const base: Record<string, number> = { self: 0.9, family: 0.85, coworker: 0.7, neighbour: 0.7, vip: 0.75, department: 0.6, curiosity: 0.55 };
-        const score = (base[scenario] ?? 0.6) + 0.04 * Math.min(5, accesses - 1) + 0.03 * Math.min(5, group.length - 1);
+      if (!isTie(scenario)) continue;
+      const t = tieTest(ctx, u, scenario, items, n, back);
+      propose(ctx, u, scenario, items, t.p, t.checked);
+    }
+    if (news.length > 0) {
+      const p = Math.min(...news.map((x) => trending.get(x.pair) ?? 1));
+      propose(
+        ctx,
+        u,
+        'vip',
+        news,
+        p,
+        "many users with no care link opened the same chart within a day: more than the log's own rate of unexplained readers per chart makes likely",
+      );
+    }
+    // Curiosity and department mismatch: more unexplained, read-only patients than the peers' rate makes likely.
+    const expected = ctx.peers.baseline(s).candidatesPerAccess * s.accesses;
+    ctx.budget.test(expected);
+    if (candidates.length > 0) {
+      const p = poissonTail(candidates.length, expected);
+      const checked = `${candidates.length} unexplained, read-only patients against about ${fmt(expected)} at the peer group's rate`;
+      const elsewhere = candidates
+        .filter((x) => x.elsewhere)
+        .map((pair) => ({ pair, evidence: 'the patient was under care in another department at the time' }));
+      const quiet = candidates
+        .filter((x) => !x.elsewhere)
+        .map((pair) => ({ pair, evidence: 'no clinical action and nothing else in the records explains it' }));
+      if (elsewhere.length > 0) propose(ctx, u, 'department', elsewhere, p, checked);
+      if (quiet.length > 0) propose(ctx, u, 'curiosity', quiet, p, checked);
+    }
+  }
+}
+
+const BASE_SCORE: Record<string, number> = { self: 0.9, family: 0.85, coworker: 0.7, neighbour: 0.7, vip: 0.75, department: 0.6, curiosity: 0.55 };
+
+/** One candidate for the budget: the user's pairs of one scenario, alerted one incident window at a time. */
+function propose(ctx: DetectionContext, u: User, scenario: Scenario, items: Item[], p: number, checked: string): void {
+  const groups = groupByTime(items);
+  const evidenceOf = (group: Item[]) => {
+    const accesses = group.reduce((n, x) => n + x.pair.accesses, 0);
+    const days = new Set(group.flatMap((x) => x.pair.days)).size;
+    const readOnly = group.every((x) => !x.pair.wrote);
+    const evidence = [...new Set(group.map((x) => x.evidence))];
+    if (group.some((x) => x.pair.unexplained > 0)) evidence.push(NO_LINK);
+    evidence.push(
+      `${accesses} access${accesses === 1 ? '' : 'es'} to ${group.length} patient${group.length === 1 ? '' : 's'} over ${days} day${days === 1 ? '' : 's'}${readOnly ? ', no clinical action' : ''}`,
+    );
+    return { evidence, accesses };
+  };
+  ctx.budget.add({
+    user: u,
+    scenario,
+    p,
+    checked,
+    patients: [...new Set(items.map((x) => ctx.ref.patients[x.pair.patient].ref))],
+    first: Math.min(...items.map((x) => x.pair.first)),
+    last: Math.max(...items.map((x) => x.pair.last)),
+    evidence: evidenceOf(items).evidence,
+    emit: (why) => {
+      for (const group of groups) {
+        // A credentials alert the budget raised first covers this window: someone else's work.
+        if (ctx.alerts.covered(u.idx, Math.min(...group.map((x) => x.pair.first)), Math.max(...group.map((x) => x.pair.last)))) continue;
+        const { evidence, accesses } = evidenceOf(group);
+        const score =
+          Math.max(BASE_SCORE[scenario] ?? 0.6, scoreFromTail(p, ctx.budget.level)) + 0.04 * Math.min(5, accesses - 1) + 0.03 * Math.min(5, group.length - 1);
         ctx.alerts.emit(
           u,
           scenario,
@@ -107,12 +236,12 @@ export function pairScenarios(ctx: DetectionContext): void {
           Math.min(...group.map((x) => x.pair.first)),
           Math.max(...group.map((x) => x.pair.last)),
           score,
-          evidence,
+          [...evidence, why],
           false,
         );
       }
-    }
-  }
+    },
+  });
 }
 
 export function repeatOffenders(ctx: DetectionContext): void {

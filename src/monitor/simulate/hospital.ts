@@ -4,11 +4,11 @@
  * Some staff are patients too, some have relatives and neighbours among the patients: the
  * legitimate counterparts of the personal scenarios.
  */
+import { nearbyStreets, type Conventions } from './conventions.js';
 import { hashUnit, Rng } from './random.js';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
-
 export type RoleCode = 'physician' | 'nurse' | 'receptionist' | 'billing' | 'lab';
 export type DeptKind = 'clinical' | 'emergency' | 'front-office' | 'billing' | 'lab';
 /** Hours since midnight of the shift's start and end (an end past 24 runs into the next day). */
@@ -231,8 +231,8 @@ export function shiftWindow(h: Hospital, s: Staff, day: number): [number, number
   return [base + a * HOUR, base + b * HOUR];
 }
 
-export function buildHospital(rng: Rng, opts: { users: number; patients: number; days: number; start: number; seed: number }): Hospital {
-  const { users, start } = opts;
+export function buildHospital(rng: Rng, opts: { users: number; patients: number; days: number; start: number; seed: number; conv: Conventions }): Hospital {
+  const { users, start, conv } = opts;
   const depts: Dept[] = [];
   const addDept = (code: string, name: string, kind: DeptKind): Dept => {
     const no = depts.length + 1;
@@ -263,7 +263,7 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
     city: cities[i % cities.length],
     postalCode: String(10000 + Math.floor(i / 3) * 7).padStart(5, '0'),
   }));
-  const families = Array.from({ length: Math.max(40, Math.round(opts.patients / 12)) }, () => word(rng, 2 + (rng.chance(0.5) ? 1 : 0)));
+  const families = Array.from({ length: Math.max(40, Math.round(opts.patients / conv.perSurname)) }, () => word(rng, 2 + (rng.chance(0.5) ? 1 : 0)));
 
   const person = (family: string, street: Street, house: number, tel: string, minAge: number, maxAge: number): Person => {
     const gender = rng.chance(0.5) ? 'female' : 'male';
@@ -291,7 +291,7 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
               ? emergency
               : rng.pick(clinical);
     if (role === 'nurse') nursesPerDept.set(dept, (nursesPerDept.get(dept) ?? 0) + 1);
-    const street = rng.pick(streets);
+    const street = conv.nearby > 0 && rng.chance(conv.nearby) ? rng.pick(streets.slice(0, nearbyStreets({ streets }))) : rng.pick(streets);
     const p = person(rng.pick(families), street, rng.int(1, 160), phone(rng), 22, 64);
     const s: Staff = {
       idx: i,
@@ -316,7 +316,7 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
         id: `loc-${d.code}-${w + 1}`,
         name: `${d.name} ward ${w + 1}`,
         dept: d,
-        hosts: Array.from({ length: 5 }, (_, i) => `10.${d.no}.${w + 1}.${10 + i}`),
+        hosts: Array.from({ length: conv.wardHosts }, (_, i) => `10.${d.no}.${w + 1}.${10 + i}`),
       });
     }
     if (d.kind === 'clinical')
@@ -337,7 +337,7 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
         s.offWeekdays = [weekdayPair, (weekdayPair + 1) % 7];
         s.workstations = rng.shuffle([...s.ward.hosts]).slice(0, rng.int(2, 3));
         const others = careDepts.flatMap((d) => d.wards).filter((w) => w !== s.ward);
-        if (others.length > 0 && rng.chance(0.12)) s.floatWard = rng.pick(others);
+        if (others.length > 0 && rng.chance(conv.float)) s.floatWard = rng.pick(others);
         break;
       }
       case 'physician': {
@@ -373,7 +373,7 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
     patients.push(pat);
     return pat;
   };
-  const staffPatients = staff.filter(() => rng.chance(0.35));
+  const staffPatients = staff.filter(() => rng.chance(conv.staffPatients));
   const target = opts.patients - staffPatients.length;
   for (const s of staff) {
     if (patients.length >= target || !rng.chance(0.5)) continue;
@@ -386,7 +386,7 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
     }
   }
   while (patients.length < target) {
-    const street = rng.pick(streets);
+    const street = conv.nearby > 0 && rng.chance(conv.nearby / 3) ? rng.pick(streets.slice(0, nearbyStreets({ streets }))) : rng.pick(streets);
     const house = rng.int(1, 160);
     const family = rng.pick(families);
     const tel = phone(rng);
@@ -407,7 +407,7 @@ export function buildHospital(rng: Rng, opts: { users: number; patients: number;
     p.id = `pt-${String(i + 1).padStart(6, '0')}`;
     p.ref = `Patient/${p.id}`;
     p.visiting = rng.chance(0.65);
-    if (!p.staff && rng.chance(0.006)) p.labels.push('VIP');
+    if (!p.staff && rng.chance(conv.vip)) p.labels.push('VIP');
   });
 
   const byRole = { physician: [], nurse: [], receptionist: [], billing: [], lab: [] } as Record<RoleCode, Staff[]>;

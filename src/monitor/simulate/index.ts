@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NdjsonWriter } from '../ndjson.js';
 import { appointment, careTeam, encounter, location, organization, patient, practitioner, practitionerRoles, serviceRequest } from './fhir.js';
+import { DEFAULT_CONVENTIONS, drawConventions, unlinkedWork, type Conventions } from './conventions.js';
 import { buildHospital, DAY } from './hospital.js';
 import { planIncidents } from './incidents.js';
 import { Rng } from './random.js';
@@ -20,6 +21,8 @@ export interface SimulateOptions {
   out: string;
   /** The first simulated day (UTC); a Monday by default. */
   start?: string;
+  /** The hospital's conventions, or a draw number for drawConventions; the original hospital by default. */
+  conventions?: Conventions | number;
 }
 
 export interface SimulateSummary {
@@ -37,11 +40,13 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateSummary> 
   if (Number.isNaN(start)) throw new Error('start must be a date (YYYY-MM-DD)');
   fs.mkdirSync(opts.out, { recursive: true });
   const rng = new Rng(opts.seed * 2654435761 + 12345);
-  const h = buildHospital(rng, { users: opts.users, patients: opts.patients, days: opts.days, start, seed: opts.seed });
+  const conv = typeof opts.conventions === 'number' ? drawConventions(opts.conventions) : (opts.conventions ?? DEFAULT_CONVENTIONS);
+  const h = buildHospital(rng, { users: opts.users, patients: opts.patients, days: opts.days, start, seed: opts.seed, conv });
   const sim = new Sim(h, rng);
   // Incidents first: they set the end dates of leavers, which the appointment book must respect.
   planIncidents(sim);
   sim.planAppointments();
+  for (let d = 0; d < h.days; d++) sim.onDay(d, () => unlinkedWork(sim, conv, d));
 
   const files: Record<string, number> = {};
   const audit = new NdjsonWriter(path.join(opts.out, 'AuditEvent.ndjson'));
