@@ -306,3 +306,19 @@ describe('live insider-misuse monitor', () => {
     );
   });
 });
+
+describe('which audit records the live monitor reads', () => {
+  it('an emergency look-up is a search over the people it found, never a chart opened; a refused one is nothing seen', async () => {
+    const { toMonitorEvent } = await import('../src/monitor/live/auditRecords.js');
+    const lookup = {
+      time: '2026-12-01T10:00:00.000Z',
+      action: 'lookup',
+      outcome: 'success' as const,
+      user: { account: 'a1', username: 'dr', practitioner: 'Practitioner/p1', roles: ['physician'] },
+      patient: 'pat-9',
+    };
+    assert.equal(toMonitorEvent(lookup)?.interaction, 'search');
+    assert.equal(toMonitorEvent({ ...lookup, action: 'read' })?.interaction, 'read');
+    assert.equal(toMonitorEvent({ ...lookup, outcome: 'denied' as const }), undefined);
+  });
+});

@@ -6,12 +6,14 @@ import type { AuditRecord } from '../../audit/index.js';
 import type { AccessEvent, Interaction } from '../scan/events.js';
 
 /** Audit actions that are a user touching a chart: the monitor's events. */
-export const ACCESS_ACTIONS = ['read', 'vread', 'history', 'search', 'create', 'update', 'patch', 'delete', 'export', 'print', 'break-glass.start'];
+export const ACCESS_ACTIONS = ['read', 'vread', 'history', 'search', 'lookup', 'create', 'update', 'patch', 'delete', 'export', 'print', 'break-glass.start'];
 const INTERACTION: Record<string, Interaction> = {
   read: 'read',
   vread: 'read',
   history: 'read',
   search: 'search',
+  // A clinician's emergency look-up names the people it found: a search, not a chart opened.
+  lookup: 'search',
   create: 'write',
   update: 'write',
   patch: 'write',
