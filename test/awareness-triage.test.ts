@@ -31,7 +31,7 @@ import { isMixedScript, lookalikeOf } from '../src/awareness/triage/domains.js';
 import { checkLinks } from '../src/awareness/triage/links.js';
 import { runCli } from './helpers/cli.js';
 import { Seeded } from './helpers/seeded.js';
-import { buildCorpus, CLINIC_DOMAINS, reasonCounts, STAFF, stubResolver, type Corpus } from './helpers/triageCorpus.js';
+import { buildCorpus, CLINIC_DOMAINS, reasonCounts, signedAMinuteAgo, STAFF, stubResolver, type Corpus } from './helpers/triageCorpus.js';
 
 let corpus: Corpus;
 const results = new Map<string, TriageResult>();
@@ -188,9 +188,10 @@ describe('attacks on the checks', () => {
       '',
     ].join('\r\n');
     const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const { signatures } = await dkimSign(body, { signatureData: [{ signingDomain: 'medsupply.com', selector: 'mail', privateKey: key }] } as Parameters<
-      typeof dkimSign
-    >[1]);
+    const { signatures } = await dkimSign(body, {
+      signTime: signedAMinuteAgo(),
+      signatureData: [{ signingDomain: 'medsupply.com', selector: 'mail', privateKey: key }],
+    } as Parameters<typeof dkimSign>[1]);
     const r = await triage(signatures + body);
     assert.equal(r.authentication.dkim, 'fail');
     assert.ok(codes(r).includes('spoofed-known-domain'));
@@ -217,6 +218,7 @@ describe('attacks on the checks', () => {
       '',
     ].join('\r\n');
     const { signatures } = await dkimSign(text, {
+      signTime: signedAMinuteAgo(),
       signatureData: [{ signingDomain: 'medsupply-billing.com', selector: 'default', privateKey: corpus.privateKeys.get('medsupply-billing.com')! }],
     } as Parameters<typeof dkimSign>[1]);
     const signed = await triage(signatures + text);
@@ -345,6 +347,7 @@ describe('the sending server, from the Received headers', () => {
     // A newsletter signed only by its mailing service: without SPF nothing says its From domain failed.
     const unsignedNewsletter = withoutHops('l06-newsletter-tracked.eml').replace(/^DKIM-Signature: .*\r\n(\s.*\r\n)*/m, '');
     const { signatures } = await dkimSign(unsignedNewsletter, {
+      signTime: signedAMinuteAgo(),
       signatureData: [{ signingDomain: 'esp-mailer.net', selector: 'esp', privateKey: corpus.privateKeys.get('esp-mailer.net')! }],
     } as Parameters<typeof dkimSign>[1]);
     const viaService = await triage(signatures + unsignedNewsletter);
