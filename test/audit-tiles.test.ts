@@ -28,7 +28,9 @@ function mth(hashes: Buffer[]): Buffer {
 }
 /** C2SP signed-note: the body, and its signature lines by key name. */
 function verifyNote(note: string, vkey: string): { body: string; cosignatures: string[] } {
-  const [name, keyHash, key] = vkey.split('+');
+  // name+hash+key: the key is base64, which may itself hold '+'.
+  const [name, keyHash, ...rest] = vkey.trim().split('+');
+  const key = rest.join('+');
   const raw = Buffer.from(key, 'base64'); // 0x01 (Ed25519) then the public key
   const pub = crypto.createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw.subarray(1)]), format: 'der', type: 'spki' });
   const split = note.indexOf('\n\n');
