@@ -9,20 +9,12 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import { compareToBaseline, foreignExtension, similarSize } from '../src/guard/evidence.js';
-import { fingerprintOf, sampleOffsets, type Fingerprint } from '../src/guard/fingerprint.js';
 import { csv, dicom, docx, jpeg, pdf, png, Rng, txt } from '../src/guard/formats.js';
 import { isStrongNote, isWeakNote, scoreNote } from '../src/guard/notes.js';
 import { isBase64OfRandom, isText, looksRandom, looksStructured } from '../src/guard/stats.js';
+import { fingerprintOfBytes } from './helpers/guardFingerprint.js';
 
-async function fp(data: Buffer): Promise<Fingerprint> {
-  const offsets = sampleOffsets(data.length);
-  return fingerprintOf(
-    offsets.map((o) => data.subarray(o, o + 4096)),
-    offsets,
-    data.length,
-    0,
-  );
-}
+const fp = fingerprintOfBytes;
 /** Seeded: the same keys on every run, so that a miss is a failure that repeats. */
 const keys = new Rng(2024);
 const seededBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(keys.next() * 256)));

@@ -13,23 +13,16 @@ import { after, describe, test } from 'node:test';
 import { BurstMeter, BURST_FILES } from '../src/guard/burst.js';
 import { Destruction, transient, wipeSignal } from '../src/guard/destruction.js';
 import { compareToBaseline } from '../src/guard/evidence.js';
-import { fingerprintOf, sampleOffsets, type Fingerprint } from '../src/guard/fingerprint.js';
 import { dicom, docx, jpeg, pdf, png, Rng, txt } from '../src/guard/formats.js';
 import { BENIGN, Guard, makeShare, runBehaviour } from '../src/guard/index.js';
 import { HOUSEKEEPING } from '../src/guard/simulate/housekeeping.js';
+import { fingerprintOfBytes } from './helpers/guardFingerprint.js';
+import type { Fingerprint } from '../src/guard/fingerprint.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-guard-wipers-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-async function fp(data: Buffer): Promise<Fingerprint> {
-  const offsets = sampleOffsets(data.length);
-  return fingerprintOf(
-    offsets.map((o) => data.subarray(o, o + 4096)),
-    offsets,
-    data.length,
-    0,
-  );
-}
+const fp = fingerprintOfBytes;
 const keys = new Rng(3232);
 const seededBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(keys.next() * 256)));
 /** Encrypts everything after the first `keep` bytes (seeded key: the same bytes every run). */
