@@ -5,6 +5,10 @@ import path from 'node:path';
 export interface Settings {
   dataDir: string;
   databaseUrl?: string;
+  /** DATABASE_LISTEN_URL: session connections for LISTEN when DATABASE_URL is a transaction pooler (docs/scale-out.md). */
+  databaseListenUrl?: string;
+  /** DATABASE_POOLER=transaction: DATABASE_URL is a transaction-pooling PgBouncer (docs/scale-out.md). */
+  databasePooler?: 'transaction';
   /** Minutes without a request before a session ends. */
   sessionIdleMinutes: number;
   /** Hours after login after which a session ends regardless of use. */
@@ -124,11 +128,20 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
     audit: checkAuditSettings({ ...DEFAULT_AUDIT, ...stored.audit }),
     dataDir: path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseListenUrl: env.DATABASE_LISTEN_URL || undefined,
+    databasePooler: checkPooler(env.DATABASE_POOLER),
   };
 }
 
+/** DATABASE_POOLER: unset (a direct connection, or PgBouncer in session mode) or 'transaction'. */
+export function checkPooler(value: string | undefined): 'transaction' | undefined {
+  if (!value || value === 'session') return undefined;
+  if (value === 'transaction') return 'transaction';
+  throw new Error("DATABASE_POOLER must be 'transaction' (PgBouncer's transaction pooling) or 'session', or unset");
+}
+
 /** What carewall.json may hold: any setting, nested access settings partially. */
-export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'access' | 'audit'>> & {
+export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'databaseListenUrl' | 'databasePooler' | 'access' | 'audit'>> & {
   access?: Partial<AccessSettings>;
   audit?: Partial<AuditSettings>;
 };

@@ -80,7 +80,12 @@ export const ALL_MIGRATIONS = [
 
 export async function openCarewall(settings: Settings, log: Logger = createLogger()): Promise<Carewall> {
   const masterKeys = loadMasterKeys(settings.dataDir);
-  const db = await openDatabase({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl });
+  const db = await openDatabase({
+    dataDir: settings.dataDir,
+    databaseUrl: settings.databaseUrl,
+    listenUrl: settings.databaseListenUrl,
+    pooler: settings.databasePooler,
+  });
   try {
     await migrate(db, ALL_MIGRATIONS);
     const keyring = new Keyring(db, masterKeys, settings.dataDir);

@@ -368,7 +368,7 @@ export class AuditService {
 
 /**
  * Settings as recorded, one entry per setting by its dotted path (`access.breakGlassMinutes`):
- * everything but the data folder, and the database address (which may hold a password) only as a
+ * everything but the data folder, and the database addresses (which may hold a password) only as a
  * digest.
  */
 function publicSettings(settings: object): Record<string, unknown> {
@@ -379,7 +379,8 @@ function publicSettings(settings: object): Record<string, unknown> {
     } else if (value !== undefined) out[prefix] = value;
   };
   for (const [k, v] of Object.entries(settings)) {
-    if (k === 'databaseUrl') out[k] = v ? `sha256:${crypto.createHash('sha256').update(String(v)).digest('hex').slice(0, 16)}` : null;
+    // Connection strings may hold a password: recorded only as a digest (a change still shows).
+    if (k === 'databaseUrl' || k === 'databaseListenUrl') out[k] = v ? `sha256:${crypto.createHash('sha256').update(String(v)).digest('hex').slice(0, 16)}` : null;
     else if (k !== 'dataDir') walk(k, v);
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));

@@ -78,6 +78,17 @@ export interface Database extends Queryable {
 export interface DatabaseOptions {
   /** PostgreSQL connection string; when absent the embedded database in `dataDir` is used. */
   databaseUrl?: string;
+  /**
+   * A connection string whose connections are sessions of their own, for LISTEN (DATABASE_LISTEN_URL):
+   * needed when `databaseUrl` goes through a transaction-pooling PgBouncer, which hands each
+   * transaction to any server connection and so cannot keep a LISTEN. Default: `databaseUrl`.
+   */
+  listenUrl?: string;
+  /**
+   * 'transaction' when `databaseUrl` is a transaction-pooling PgBouncer (DATABASE_POOLER): no named
+   * prepared statements, which live on one server connection and would be missing on the next.
+   */
+  pooler?: 'transaction';
   dataDir: string;
   poolSize?: number;
 }
@@ -86,7 +97,8 @@ export interface DatabaseOptions {
 export class DatabaseInUseError extends DatabaseUnavailableError {}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl)
+    return openPostgres(options.databaseUrl, options.poolSize ?? 10, { listenUrl: options.listenUrl, pooler: options.pooler });
   return openPglite(path.join(options.dataDir, 'pgdata'));
 }
 

@@ -84,15 +84,26 @@ async function lease(pool: pg.Pool): Promise<Lease> {
   };
 }
 
-export async function openPostgres(url: string, poolSize: number): Promise<Database> {
+export interface PostgresOptions {
+  /** Where LISTEN connections go (a session each); default `url`. */
+  listenUrl?: string;
+  /** 'transaction': `url` is a transaction-pooling PgBouncer, so statements are never named. */
+  pooler?: 'transaction';
+}
+
+export async function openPostgres(url: string, poolSize: number, options: PostgresOptions = {}): Promise<Database> {
+  // Behind a transaction pooler a statement prepared on one server connection is unknown on the
+  // next one the pooler picks (PgBouncer before 1.21 keeps no track of them): plan every time.
+  const prepareAllowed = options.pooler !== 'transaction';
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
   pool.on('error', () => {
     /* an idle connection broke: the pool drops it, and the next query opens a new one */
   });
   const run = <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: unknown[], options?: QueryOptions) =>
     classified(async () => {
-      const r = options?.prepare
-        ? await (q as pg.Pool).query({ name: statementName(sql), text: sql, values: params as unknown[] })
+      const r =
+        options?.prepare && prepareAllowed
+          ? await (q as pg.Pool).query({ name: statementName(sql), text: sql, values: params as unknown[] })
         : await (q as pg.Pool).query(sql, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     });
@@ -142,7 +153,7 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
         };
         return fn(q);
       }),
-    listen: (channel, onMessage, onBroken) => classified(() => listenPostgres(url, channel, onMessage, onBroken)),
+    listen: (channel, onMessage, onBroken) => classified(() => listenPostgres(options.listenUrl ?? url, channel, onMessage, onBroken)),
     async copyOut(select) {
       const held = await lease(pool);
       let failure: unknown;
