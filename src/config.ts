@@ -7,6 +7,8 @@ export interface Settings {
   databaseUrl?: string;
   /** DATABASE_LISTEN_URL: session connections for LISTEN when DATABASE_URL is a transaction pooler (docs/scale-out.md). */
   databaseListenUrl?: string;
+  /** DATABASE_REPLICA_URL: a streaming replica for searches and histories (docs/scale-out.md). */
+  databaseReplicaUrl?: string;
   /** DATABASE_POOLER=transaction: DATABASE_URL is a transaction-pooling PgBouncer (docs/scale-out.md). */
   databasePooler?: 'transaction';
   /** Minutes without a request before a session ends. */
@@ -129,6 +131,7 @@ export function loadSettings(dataDir: string, env: NodeJS.ProcessEnv = process.e
     dataDir: path.resolve(dataDir),
     databaseUrl: env.DATABASE_URL || undefined,
     databaseListenUrl: env.DATABASE_LISTEN_URL || undefined,
+    databaseReplicaUrl: env.DATABASE_REPLICA_URL || undefined,
     databasePooler: checkPooler(env.DATABASE_POOLER),
   };
 }
@@ -141,7 +144,9 @@ export function checkPooler(value: string | undefined): 'transaction' | undefine
 }
 
 /** What carewall.json may hold: any setting, nested access settings partially. */
-export type StoredSettings = Partial<Omit<Settings, 'dataDir' | 'databaseUrl' | 'databaseListenUrl' | 'databasePooler' | 'access' | 'audit'>> & {
+export type StoredSettings = Partial<
+  Omit<Settings, 'dataDir' | 'databaseUrl' | 'databaseListenUrl' | 'databaseReplicaUrl' | 'databasePooler' | 'access' | 'audit'>
+> & {
   access?: Partial<AccessSettings>;
   audit?: Partial<AuditSettings>;
 };

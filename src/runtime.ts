@@ -84,6 +84,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     dataDir: settings.dataDir,
     databaseUrl: settings.databaseUrl,
     listenUrl: settings.databaseListenUrl,
+    replicaUrl: settings.databaseReplicaUrl,
     pooler: settings.databasePooler,
   });
   try {

@@ -1,15 +1,19 @@
 /**
- * What lets Carewall run through a transaction-pooling PgBouncer (docs/scale-out.md), short of the
- * cluster itself (test/cluster/, `npm run test:cluster`):
+ * What lets Carewall run through a transaction-pooling PgBouncer and read from a streaming replica
+ * (docs/scale-out.md), short of the cluster itself (test/cluster/, `npm run test:cluster`):
  *  - DATABASE_POOLER=transaction: no statement is ever prepared under a name (a pooler hands the
  *    next transaction to another server connection, where the name does not exist);
  *  - DATABASE_LISTEN_URL: LISTEN goes to a session connection of its own, at that address;
- *  - neither connection string is kept in the audit log in the clear (they may hold a password).
+ *  - neither connection string is kept in the audit log in the clear (they may hold a password);
+ *  - a replica answers a caller only while it is within a second of the primary and has replayed
+ *    the caller's own last write (the bookkeeping, with a clock of the test's own).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { checkPooler, loadSettings } from '../src/config.js';
+import { parseLsn, ReplicaFreshness, ReplicaRoute, REPLICA_FRESHNESS_MS } from '../src/db/replica.js';
+import { DatabaseUnavailableError } from '../src/db/index.js';
 import { openDatabase, type Database } from '../src/db/index.js';
 import { decodeLeaf } from '../src/audit/record.js';
 import { openCarewall } from '../src/runtime.js';
@@ -77,7 +81,11 @@ describe('through a pooler, on a PostgreSQL server', { skip: sharedPostgresUnava
     const db = await openDatabase({ databaseUrl: url, dataDir: tempDir(), listenUrl: listenUrl.toString(), pooler: 'transaction' });
     let resolveHeard: (p: string) => void = () => undefined;
     const heard = new Promise<string>((r) => (resolveHeard = r));
-    const stop = await db.listen('carewall_probe', (p) => resolveHeard(p), () => undefined);
+    const stop = await db.listen(
+      'carewall_probe',
+      (p) => resolveHeard(p),
+      () => undefined,
+    );
     try {
       const sessions = await db.query<{ query: string }>(
         "select query from pg_stat_activity where application_name = 'carewall_listen_probe' and datname = current_database()",
@@ -125,4 +133,92 @@ test('the database addresses are recorded as digests only: a password in them ne
     await cw.close();
     await inst.cleanup();
   }
+});
+
+describe('when a replica may answer', () => {
+  const lsn = (n: number) => `${Math.floor(n / 2 ** 32).toString(16)}/${(n % 2 ** 32).toString(16)}`;
+
+  test('WAL positions compare as numbers across the high word; anything else is not a position', () => {
+    assert.ok(parseLsn('0/FFFFFFFF') < parseLsn('1/0'));
+    assert.equal(parseLsn('16/B374D848'), (0x16n << 32n) + 0xb374d848n);
+    assert.throws(() => parseLsn('0/0; drop table x'), /not a WAL position/);
+  });
+
+  test("only while the replica holds what the primary had at most a second ago, and only after the caller's own writes", () => {
+    let now = 10_000;
+    const f = new ReplicaFreshness(() => now);
+    assert.equal(f.usableAfter('0/0'), false, 'nothing known yet');
+    f.primaryAt(10_000, 100n);
+    f.replicaAt(100n);
+    assert.equal(f.usableAfter('0/0'), true, 'caught up with the primary as of now');
+    assert.equal(f.usableAfter(lsn(100)), true, "the caller's write is replayed");
+    assert.equal(f.usableAfter(lsn(101)), false, "the caller's own write is not replayed yet: the primary");
+    assert.equal(f.usableAfter(undefined), false, 'a caller whose writes are unknown: the primary');
+    assert.equal(f.usableAfter('nonsense'), false);
+
+    // The primary moves on; the replica stops replaying (a long query on it, a cut network).
+    for (let t = 10_200; t <= 12_000; t += 200) {
+      now = t;
+      f.primaryAt(t, BigInt(100 + t));
+      f.replicaAt(100n);
+      const withinASecond = t - 10_000 <= REPLICA_FRESHNESS_MS;
+      assert.equal(f.usableAfter('0/0'), withinASecond, `${t - 10_000} ms after the replica last caught up`);
+    }
+    // It catches up with the sample taken at 11,800: fresh as of then.
+    f.replicaAt(BigInt(100 + 11_800));
+    now = 12_500;
+    assert.equal(f.usableAfter('0/0'), true);
+    now = 11_800 + REPLICA_FRESHNESS_MS + 1;
+    assert.equal(f.usableAfter('0/0'), false, 'with no newer sample, freshness ages out by itself');
+
+    f.replicaAt(undefined); // unreachable, or promoted (no longer in recovery)
+    now = 11_900;
+    assert.equal(f.usableAfter('0/0'), false);
+  });
+
+  test('the route samples both servers, sends reads to the replica while usable, and falls back to the primary when it fails', async () => {
+    let now = 50_000;
+    const asked: string[] = [];
+    let primaryPosition = '0/500';
+    let replicaReplay: string | null = '0/500';
+    let replicaDown = false;
+    const primary = {
+      query: async <T>(sql: string) => {
+        asked.push(`primary: ${sql}`);
+        return { rows: [{ p: primaryPosition } as T], rowCount: 1 };
+      },
+      exec: async () => undefined,
+    };
+    const replica = async <T>(sql: string) => {
+      asked.push(`replica: ${sql}`);
+      if (replicaDown) throw new DatabaseUnavailableError('replica away');
+      return { rows: [{ p: replicaReplay } as T], rowCount: 1 };
+    };
+    const route = new ReplicaRoute(primary, replica, () => now);
+    await route.sample();
+    asked.length = 0;
+    await route.reader('0/400').query('select 1');
+    assert.deepEqual(asked, ['replica: select 1'], 'caught up: the replica answers');
+
+    asked.length = 0;
+    await route.reader('0/600').query('select 2');
+    assert.deepEqual(asked, ['primary: select 2'], "not yet the caller's own write: the primary");
+
+    replicaDown = true;
+    asked.length = 0;
+    await route.reader('0/400').query('select 3');
+    assert.deepEqual(asked, ['replica: select 3', 'primary: select 3'], 'a replica that fails hands the read to the primary');
+    asked.length = 0;
+    await route.reader('0/400').query('select 4');
+    assert.deepEqual(asked, ['primary: select 4'], 'and is left alone until a sample finds it again');
+
+    replicaDown = false;
+    replicaReplay = null; // promoted: no longer replaying anything
+    primaryPosition = '0/700';
+    now += 200;
+    await route.sample();
+    asked.length = 0;
+    await route.reader('0/400').query('select 5');
+    assert.deepEqual(asked, ['primary: select 5'], 'a replica that left recovery is not read as one');
+  });
 });

@@ -55,6 +55,17 @@ export interface Database extends Queryable {
    */
   listen(channel: string, onMessage: (payload: string) => void, onBroken: () => void): Promise<() => Promise<void>>;
   /**
+   * Where a read that may lag by up to a second may run for a caller whose own last write ended at
+   * WAL position `after` (Who.readsAfter): a streaming replica (DATABASE_REPLICA_URL) when it has
+   * replayed that far and is at most a second behind (replica.ts), this database otherwise.
+   */
+  reader(after: string | undefined): Queryable;
+  /**
+   * The primary's WAL position now, after a caller's write committed: noted as that caller's, so
+   * that their next read waits for a replica to catch up. Undefined when there is no replica.
+   */
+  writePosition(): Promise<string | undefined>;
+  /**
    * The rows of `select` in PostgreSQL's binary COPY format, in one buffer: the fastest way either
    * engine hands over many rows (no per-row result objects, bytea as raw bytes). The statement takes
    * no parameters: callers inline only numbers they computed themselves.
@@ -84,6 +95,8 @@ export interface DatabaseOptions {
    * transaction to any server connection and so cannot keep a LISTEN. Default: `databaseUrl`.
    */
   listenUrl?: string;
+  /** A streaming replica of that database for searches and histories (DATABASE_REPLICA_URL; replica.ts). */
+  replicaUrl?: string;
   /**
    * 'transaction' when `databaseUrl` is a transaction-pooling PgBouncer (DATABASE_POOLER): no named
    * prepared statements, which live on one server connection and would be missing on the next.
@@ -98,7 +111,11 @@ export class DatabaseInUseError extends DatabaseUnavailableError {}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl)
-    return openPostgres(options.databaseUrl, options.poolSize ?? 10, { listenUrl: options.listenUrl, pooler: options.pooler });
+    return openPostgres(options.databaseUrl, options.poolSize ?? 10, {
+      listenUrl: options.listenUrl,
+      pooler: options.pooler,
+      replicaUrl: options.replicaUrl,
+    });
   return openPglite(path.join(options.dataDir, 'pgdata'));
 }
 
@@ -161,10 +178,13 @@ async function openPglite(dir: string): Promise<Database> {
       const r = await q.query(sql, params, BINARY_BYTEA);
       return { rows: r.rows as T[], rowCount: r.affectedRows ?? r.rows.length };
     };
-  return {
+  const self: Database = {
     kind: 'pglite',
     singleProcess: true,
     query: queryOn(db),
+    // One process, one database: there is no replica to read from.
+    reader: () => self,
+    writePosition: () => Promise.resolve(undefined),
     exec: async (sql) => {
       await db.exec(sql);
     },
@@ -221,6 +241,7 @@ async function openPglite(dir: string): Promise<Database> {
       release();
     },
   };
+  return self;
 }
 
 /** Bytea columns come back as Buffer from pg and Uint8Array from PGlite. */

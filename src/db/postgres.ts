@@ -16,6 +16,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { copyInSql } from './copySql.js';
 import type { Database, Queryable, QueryOptions } from './database.js';
 import { classifyDatabaseError, DatabaseUnavailableError, isConnectionFailure } from './errors.js';
+import { ReplicaRoute } from './replica.js';
 
 /**
  * How long a request waits for a connection (a new one, or a turn in the full pool) before it is
@@ -89,22 +90,29 @@ export interface PostgresOptions {
   listenUrl?: string;
   /** 'transaction': `url` is a transaction-pooling PgBouncer, so statements are never named. */
   pooler?: 'transaction';
+  /** A streaming replica for reads that may lag by up to a second (replica.ts). */
+  replicaUrl?: string;
+}
+
+function newPool(url: string, poolSize: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
+  pool.on('error', () => {
+    /* an idle connection broke: the pool drops it, and the next query opens a new one */
+  });
+  return pool;
 }
 
 export async function openPostgres(url: string, poolSize: number, options: PostgresOptions = {}): Promise<Database> {
   // Behind a transaction pooler a statement prepared on one server connection is unknown on the
   // next one the pooler picks (PgBouncer before 1.21 keeps no track of them): plan every time.
   const prepareAllowed = options.pooler !== 'transaction';
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
-  pool.on('error', () => {
-    /* an idle connection broke: the pool drops it, and the next query opens a new one */
-  });
+  const pool = newPool(url, poolSize);
   const run = <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: unknown[], options?: QueryOptions) =>
     classified(async () => {
       const r =
         options?.prepare && prepareAllowed
           ? await (q as pg.Pool).query({ name: statementName(sql), text: sql, values: params as unknown[] })
-        : await (q as pg.Pool).query(sql, params as unknown[]);
+          : await (q as pg.Pool).query(sql, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     });
   await run(pool, 'select 1');
@@ -139,10 +147,19 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
       held.release(failure);
     }
   };
+  const primary: Queryable = { query: (sql, params, options) => run(pool, sql, params, options), exec: (sql) => exec(pool, sql) };
+  const replicaPool = options.replicaUrl ? newPool(options.replicaUrl, poolSize) : undefined;
+  const replica = replicaPool && new ReplicaRoute(primary, (sql, params, o) => run(replicaPool, sql, params, o));
+  replica?.start();
   return {
     kind: 'postgres',
     singleProcess: false,
-    query: (sql, params, options) => run(pool, sql, params, options),
+    query: primary.query,
+    reader: (after) => (replica ? replica.reader(after) : primary),
+    async writePosition() {
+      if (!replica) return undefined;
+      return (await run<{ p: string }>(pool, 'select pg_current_wal_lsn()::text as p')).rows[0].p;
+    },
     exec: (sql) => exec(pool, sql),
     transaction: (fn) =>
       inTransaction('begin', (client) => {
@@ -187,7 +204,11 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
       const stream = client.query(copyFrom(copyInSql(table, columns, 'stdin')));
       await classified(() => pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : Readable.from(data), stream));
     },
-    close: () => pool.end(),
+    async close() {
+      replica?.stop();
+      await replicaPool?.end();
+      await pool.end();
+    },
   };
 }
 

@@ -40,6 +40,8 @@ declare module 'fastify' {
   }
 }
 
+/** Methods that never write: nothing to note for read-your-writes. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const FHIR_JSON = 'application/fhir+json';
 /** Retry-After of a 503 while the database or the audit log is away: a restart or failover takes seconds. */
 export const RETRY_AFTER_SECONDS = 3;
@@ -88,6 +90,18 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   // that sets its own Cache-Control sets the same.
   app.addHook('onSend', async (req, reply) => {
     if (NOT_CACHED.test(req.url)) reply.header('cache-control', 'no-store');
+  });
+
+  // Read-your-writes with a replica: a caller's write is noted before they hear it succeeded, so
+  // that their next read, in whichever process, waits for the replica or goes to the primary.
+  // A note that fails (the database gone that instant) costs only that guarantee, never the answer:
+  // the write itself is committed, and answering it as failed would invite a duplicate.
+  app.addHook('onSend', async (req, reply) => {
+    // System clients never read from the replica (their reads carry no position), so nothing to note for them.
+    if (!req.who || req.who.client || READ_METHODS.has(req.method) || reply.statusCode >= 400) return;
+    await cw.identity
+      .noteWrite(req.who)
+      .catch((err: unknown) => req.log.warn({ code: (err as { code?: string }).code }, 'read-your-writes: the write position was not noted'));
   });
 
   // Patient data may sit in query strings: log the path only.

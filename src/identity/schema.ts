@@ -63,4 +63,15 @@ export const identityMigrations: Migration[] = [
       );
     `,
   },
+  {
+    module: 'identity',
+    version: 3,
+    description: "each account's WAL position after its last write: reads from a replica wait for it (read-your-writes)",
+    sql: `
+      create table identity_write_position (
+        account_id text primary key,
+        wal_position pg_lsn not null
+      );
+    `,
+  },
 ];

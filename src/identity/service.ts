@@ -243,6 +243,21 @@ export class IdentityService {
     return sessions.sessionWho(this.db, token, this.timing());
   }
 
+  /**
+   * After a caller's write was committed, and before it is answered: the primary's WAL position as
+   * theirs, so that none of their later reads, in any process, goes to a replica that has not
+   * replayed it (docs/scale-out.md). Nothing to note without a replica. Never moves backwards.
+   */
+  async noteWrite(who: Who): Promise<void> {
+    const position = await this.db.writePosition();
+    if (!position) return;
+    await this.db.query(
+      `insert into identity_write_position (account_id, wal_position) values ($1, $2::pg_lsn)
+       on conflict (account_id) do update set wal_position = greatest(identity_write_position.wal_position, excluded.wal_position)`,
+      [who.accountId, position],
+    );
+  }
+
   /** Ends the session; false when the token named no live session. */
   async logout(token: string, who?: Who): Promise<boolean> {
     return this.db.transaction(async (tx) => {

@@ -60,10 +60,12 @@ export async function sessionWho(q: Queryable, token: string, timing: SessionTim
   const hash = hashToken(token);
   const idleSeconds = timing.idleMinutes * 60;
   const touchSeconds = Math.min(TOUCH_SECONDS, idleSeconds / 4);
-  const r = await q.query<{ account_id: string; username: string; roles: unknown; practitioner: string | null; stale: boolean }>(
+  const r = await q.query<{ account_id: string; username: string; roles: unknown; practitioner: string | null; stale: boolean; reads_after: string }>(
     `select s.account_id, a.username, a.roles, a.practitioner,
-       s.last_seen < now() - make_interval(secs => $3::float8) as stale
+       s.last_seen < now() - make_interval(secs => $3::float8) as stale,
+       coalesce(w.wal_position, '0/0')::text as reads_after
      from identity_session s join identity_account a on a.id = s.account_id
+       left join identity_write_position w on w.account_id = s.account_id
      where s.token_hash = $1
        and s.revoked_at is null
        and s.expires_at > now()
@@ -78,7 +80,7 @@ export async function sessionWho(q: Queryable, token: string, timing: SessionTim
     // greatest(): a process with an older view never moves last_seen backwards.
     await q.query('update identity_session set last_seen = greatest(last_seen, now()) where token_hash = $1 and revoked_at is null', [hash]);
   }
-  const who: Who = { accountId: row.account_id, username: row.username, roles: asRoles(row.roles) };
+  const who: Who = { accountId: row.account_id, username: row.username, roles: asRoles(row.roles), readsAfter: row.reads_after };
   if (row.practitioner) who.practitioner = row.practitioner;
   return who;
 }

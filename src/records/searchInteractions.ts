@@ -43,9 +43,11 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
       ? await s.access.pinnedPredicate(who, type, compiled.patientIds, 'r', bindTo(compiled.params))
       : undefined;
   compiled.where = `${compiled.where} and ${pinned ?? visible(type, 'r', bindTo(compiled.params))}`;
+  // A replica when one may answer for this caller (db/replica.ts: within a second, after their own writes).
+  const reader = s.db.reader(who.readsAfter);
   const wantTotal = compiled.total !== 'none' || compiled.summaryCount;
   const total = wantTotal
-    ? (await s.db.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)).rows[0].n
+    ? (await reader.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)).rows[0].n
     : undefined;
   let rows: VersionRow[] = [];
   let more = false;
@@ -54,7 +56,7 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
     // Without a total, one row beyond the page says whether there is a next page.
     const limit = total === undefined ? compiled.count + 1 : compiled.count;
     rows = (
-      await s.db.query<VersionRow>(
+      await reader.query<VersionRow>(
         `select v.* from records_resource r
          join records_version v on v.resource_type = r.resource_type and v.id = r.id and v.version_id = r.version_id
          where ${compiled.where}
@@ -66,7 +68,7 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
     more = total === undefined ? rows.length > compiled.count : compiled.offset + compiled.count < total;
     rows = rows.slice(0, compiled.count);
   }
-  const included = rows.length > 0 ? await fetchIncluded(s.db, compiled.includes, type, rows, visible) : { rows: [], truncated: false };
+  const included = rows.length > 0 ? await fetchIncluded(reader, compiled.includes, type, rows, visible) : { rows: [], truncated: false };
   await s.gate.recordReads(who, 'search', [...rows, ...included.rows]);
   await s.store.loadKeys([...rows, ...included.rows]);
   const entry = (row: VersionRow, mode: 'match' | 'include'): BundleEntry => ({
@@ -134,9 +136,10 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
     conds.push(`last_updated >= $${params.length}`);
   }
   const where = conds.join(' and ');
-  const total = (await s.db.query<{ n: number }>(`select count(*)::int as n from records_version where ${where}`, params)).rows[0].n;
+  const reader = s.db.reader(who.readsAfter);
+  const total = (await reader.query<{ n: number }>(`select count(*)::int as n from records_version where ${where}`, params)).rows[0].n;
   const rows = (
-    await s.db.query<VersionRow>(
+    await reader.query<VersionRow>(
       `select * from records_version where ${where} order by last_updated desc, id, version_id desc limit $${params.length + 1} offset $${params.length + 2}`,
       [...params, count, offset],
     )

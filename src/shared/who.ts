@@ -40,6 +40,12 @@ export interface Who {
    * care relationships only, never a break-the-glass grant or an investigation.
    */
   withoutGrants?: boolean;
+  /**
+   * The primary's WAL position after this caller's last write (their session knows it): a search
+   * may run on a streaming replica only once it has replayed this far (read-your-writes; db/replica.ts).
+   * Unset: not known, so the primary.
+   */
+  readsAfter?: string;
 }
 
 /** The system itself: the CLI acting for whoever holds the data folder, seeding, migrations. */

@@ -4,6 +4,9 @@
  * killed and the replica promoted in the middle. Run by `npm run test:cluster`, which starts the
  * cluster first and removes it after (CI: .ci/run); never part of `npm test`, which needs no root.
  *
+ * Before the failover: searches run on the replica, yet a caller always finds their own write and a
+ * revocation holds within a second, even with the replica's replay stopped.
+ *
  * What a hospital relies on, checked after the failover:
  *  - no acknowledged write is lost (every 201 the load saw is there on the new primary),
  *  - every process serves again by itself (nothing restarted),
@@ -17,6 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
+import pg from 'pg';
 import { loadSettings } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { openCarewall, type Carewall } from '../../src/runtime.js';
@@ -31,6 +35,7 @@ const CLUSTER_DIR = process.env.CLUSTER_DIR ?? '/tmp/carewall-cluster';
 
 interface ClusterDescription {
   balancer: string;
+  replica: string;
   processes: Array<{ url: string; dataDir: string }>;
   bouncer: string;
   bouncerSession: string;
@@ -38,7 +43,12 @@ interface ClusterDescription {
 }
 
 const cluster = JSON.parse(fs.readFileSync(path.join(CLUSTER_DIR, 'cluster.json'), 'utf8')) as ClusterDescription;
-const env = { DATABASE_URL: cluster.bouncer, DATABASE_LISTEN_URL: cluster.bouncerSession, DATABASE_POOLER: 'transaction' };
+const env = {
+  DATABASE_URL: cluster.bouncer,
+  DATABASE_LISTEN_URL: cluster.bouncerSession,
+  DATABASE_POOLER: 'transaction',
+  DATABASE_REPLICA_URL: cluster.replica,
+};
 
 /** How many requests the load makes, and after how many of them the primary dies. */
 const REQUESTS = 1200;
@@ -95,6 +105,88 @@ before(async () => {
 
 after(async () => {
   await cw?.close();
+});
+
+/** Index and sequential scans of the record tables on the replica: rises when searches run there. */
+async function replicaScans(): Promise<number> {
+  const c = new pg.Client({ connectionString: cluster.replica });
+  await c.connect();
+  try {
+    const r = await c.query<{ n: string }>(
+      "select coalesce(sum(coalesce(idx_scan, 0) + coalesce(seq_scan, 0)), 0)::text as n from pg_stat_user_tables where relname like 'records_%'",
+    );
+    return Number(r.rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Replay on the replica paused (it keeps receiving WAL, so synchronous commits go on) while `fn` runs. */
+async function withReplayPaused<T>(fn: () => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: cluster.replica });
+  await c.connect();
+  try {
+    await c.query('select pg_wal_replay_pause()');
+    return await fn();
+  } finally {
+    await c.query('select pg_wal_replay_resume()');
+    await c.end();
+  }
+}
+
+const searchIds = async (base: string, token: string, patient: string) => {
+  const res = await call(base, 'GET', `/fhir/Observation?patient=${patient}&_count=1000`, { token });
+  assert.equal(res.status, 200);
+  return ((res.body.entry ?? []) as Array<{ resource: { id: string } }>).map((e) => e.resource.id);
+};
+
+test("searches run on the replica, yet never miss the caller's own write and never outlast a revocation by a second", async () => {
+  const doctor = clinicians[2];
+  const patient = doctor.patients[1];
+  // The replica takes the searches: its scans of the record tables rise while they run.
+  const before = await replicaScans();
+  let after = before;
+  for (let round = 0; round < 100 && after <= before; round++) {
+    for (let i = 0; i < 10; i++) await searchIds(cluster.balancer, doctor.token, patient);
+    after = await replicaScans();
+  }
+  assert.ok(after > before, 'searches ran on the replica');
+
+  // Read-your-writes: with the replica's replay stopped, a new Observation is found at once, by every process.
+  await withReplayPaused(async () => {
+    const created = await call(cluster.balancer, 'POST', '/fhir/Observation', { token: doctor.token, body: observation(patient, '8867-4', 77) });
+    assert.equal(created.status, 201);
+    for (const p of cluster.processes) {
+      assert.ok((await searchIds(p.url, doctor.token, patient)).includes(created.body.id as string), `${p.url} finds the caller's own new Observation`);
+    }
+  });
+
+  // A revocation while the replica's replay is stopped: a second later no process shows the patient.
+  const victim = clinicians[3];
+  const team = victim.teams[1];
+  const victimPatient = victim.patients[1];
+  await call(cluster.balancer, 'POST', '/fhir/Observation', { token: victim.token, body: observation(victimPatient) });
+  assert.ok((await searchIds(cluster.balancer, victim.token, victimPatient)).length > 0, 'before the revocation');
+  await withReplayPaused(async () => {
+    await cw.fhir.update(SYSTEM, 'CareTeam', team.id, { ...team, status: 'inactive' } as Resource);
+    const revokedAt = Date.now();
+    const late: string[] = [];
+    let checked = 0;
+    while (checked < 3 * cluster.processes.length) {
+      for (const p of cluster.processes) {
+        const askedAt = Date.now();
+        const ids = await searchIds(p.url, victim.token, victimPatient);
+        if (askedAt - revokedAt > 1000) {
+          checked++;
+          if (ids.length > 0) late.push(`${p.url} showed ${ids.length} ${askedAt - revokedAt} ms after the revocation`);
+        }
+      }
+    }
+    assert.deepEqual(late, [], 'a lagging replica never serves a revoked relationship a second later');
+  });
+  // No longer this clinician's patient: the load that follows reads only their own.
+  victim.patients.splice(1, 1);
+  victim.teams.splice(1, 1);
 });
 
 /** A request through the balancer; 503 (the database away) is tried again, as a client does. */
