@@ -139,6 +139,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     });
     // The live insider-misuse monitor reads the audit log and the records; the server starts its job.
     const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
+    // Cases go only to active privacy officers.
+    monitor.reviewers = () => identity.activeAccountsWithRole('privacy-officer');
     // The equipment update repository (TUF): its online keys are sealed with the general key.
     const updates = new UpdatesService(db, keyring, log);
     // Each device report (or refused one) goes to the audit log.

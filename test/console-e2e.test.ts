@@ -284,15 +284,33 @@ describe('web console', { skip }, () => {
     await page.getByText('no clinical action followed the access').waitFor();
     await page.getByRole('button', { name: 'Start investigating' }).click();
     await page.getByText('investigating', { exact: true }).first().waitFor();
-    await page.getByLabel('Assign to').fill('po-reyes');
+    // Given to a privacy officer picked by name: no free text, and only officers are offered.
+    const offered = await page.getByLabel('Assign to').locator('option').allTextContents();
+    assert.ok(
+      offered.some((o) => /po-reyes/.test(o)),
+      'the privacy officer is offered',
+    );
+    assert.ok(!offered.some((o) => /dr-hale/.test(o)), 'a physician is not');
+    await page.getByLabel('Assign to').selectOption({ label: offered.find((o) => /po-reyes/.test(o))! });
     await page.getByRole('button', { name: 'Assign', exact: true }).click();
     await page.getByLabel('Note').fill('Emergency department log confirms the patient was brought in unconscious');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.getByText(/Emergency department log confirms/).waitFor();
     await check(page, 'case');
+    // No decision is preselected, and closing needs what was found written down, then a confirmation.
+    assert.equal(await page.getByLabel('Decision').inputValue(), '');
+    assert.equal(await page.getByRole('button', { name: 'Close case' }).isDisabled(), true);
     await page.getByLabel('Decision').selectOption('legitimate');
+    assert.equal(await page.getByRole('button', { name: 'Close case' }).isDisabled(), true, 'not without a note');
+    await page.getByLabel('What was found').fill('Brought in unconscious; the access was for treatment');
+    let asked = '';
+    page.once('dialog', (d) => {
+      asked = d.message();
+      void d.accept();
+    });
     await page.getByRole('button', { name: 'Close case' }).click();
     await page.getByText('closed: legitimate').first().waitFor();
+    assert.match(asked, /no longer be flagged/, 'the consequence is said before closing');
     const cases = await call(s.url, 'GET', '/api/monitor/cases?status=closed', { token: await tokenOf('po-reyes') });
     assert.equal(cases.body.cases.length, 1);
     assert.deepEqual([cases.body.cases[0].resolution, cases.body.cases[0].assignee], ['legitimate', 'po-reyes']);

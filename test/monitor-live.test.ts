@@ -122,9 +122,31 @@ describe('live insider-misuse monitor', () => {
       ),
     );
 
+    // Given only to an active privacy officer: a typo, a physician or a disabled officer is refused.
+    await s.login(['privacy-officer'], 'po-left');
+    await s.cw.identity.disableAccount('po-left');
+    const assignees = await api('GET', '/api/monitor/assignees', officer);
+    assert.equal(assignees.status, 200);
+    assert.deepEqual(
+      (assignees.body.assignees as Array<{ username: string; name: string }>).map((p) => [p.username, p.name]),
+      [['po-live', 'po-live']],
+      'the active privacy officers only, each with a name to show',
+    );
+    for (const assignee of ['po-lvie', 'dr-snoop', 'po-left']) {
+      const refused = await api('POST', `/api/monitor/cases/${id}/assign`, officer, { assignee });
+      assert.equal(refused.status, 400, `assigned to ${assignee}`);
+      assert.equal(refused.body.error, 'the assignee must be an active privacy officer');
+    }
+    assert.equal((await api('GET', `/api/monitor/cases/${id}`, officer)).body.assignee, null, 'the refusals changed nothing');
     assert.equal((await api('POST', `/api/monitor/cases/${id}/assign`, officer, { assignee: 'po-live' })).status, 204);
     assert.equal((await api('POST', `/api/monitor/cases/${id}/notes`, officer, { text: `Asked ${STAFF_FAMILY}'s manager about the rota` })).status, 204);
     assert.equal((await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed' })).status, 400, 'closing needs a resolution');
+    for (const note of [undefined, '', '   ']) {
+      const noNote = await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed', resolution: 'violation', note });
+      assert.equal(noNote.status, 400, `closing with note ${JSON.stringify(note)}`);
+      assert.equal(noNote.body.error, 'closing needs a note saying what was found');
+    }
+    assert.equal((await api('GET', `/api/monitor/cases/${id}`, officer)).body.status, 'open', 'a refused closing leaves the case open');
     assert.equal((await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'investigating' })).status, 204);
     assert.equal((await api('GET', '/api/monitor/cases?status=investigating', officer)).body.cases.length, 1);
     assert.equal((await api('GET', '/api/monitor/cases?status=open', officer)).body.cases.length, 0);
@@ -134,7 +156,7 @@ describe('live insider-misuse monitor', () => {
       204,
     );
     assert.equal((await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'investigating' })).status, 409, 'a closed case stays closed');
-    assert.equal((await api('POST', `/api/monitor/cases/${id}/assign`, officer, { assignee: 'someone' })).status, 409);
+    assert.equal((await api('POST', `/api/monitor/cases/${id}/assign`, officer, { assignee: 'po-live' })).status, 409, 'a closed case is given to nobody');
 
     const detail = await api('GET', `/api/monitor/cases/${id}`, officer);
     assert.equal(detail.status, 200);
@@ -243,6 +265,7 @@ describe('live insider-misuse monitor', () => {
       ['POST', '/api/monitor/cases', { alerts: ['mon-seeded-1'] }],
       ['GET', '/api/monitor/cases'],
       ['GET', '/api/monitor/cases/case-x'],
+      ['GET', '/api/monitor/assignees'],
       ['POST', '/api/monitor/cases/case-x/assign', { assignee: 'x' }],
       ['POST', '/api/monitor/cases/case-x/notes', { text: 'x' }],
       ['POST', '/api/monitor/cases/case-x/status', { status: 'investigating' }],
@@ -300,7 +323,7 @@ describe('live insider-misuse monitor', () => {
     );
     assert.match(detail.title, /curiosity/);
     assert.equal(
-      (await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed', resolution: 'violation' })).status,
+      (await api('POST', `/api/monitor/cases/${id}/status`, officer, { status: 'closed', resolution: 'violation', note: 'confirmed with the ward' })).status,
       204,
       'open may be closed directly',
     );

@@ -62,6 +62,10 @@ export type NewCaseBody = Static<typeof NewCaseBody>;
 
 /** POST /api/monitor/cases/:id/assign */
 export const AssignBody = Type.Object({ assignee: Type.String() });
+
+/** GET /api/monitor/assignees: who a case may be given to (active privacy officers), by name. */
+export const AssigneeList = Type.Object({ assignees: Type.Array(Type.Object({ username: Type.String(), name: Type.String() })) });
+export type AssigneeList = Static<typeof AssigneeList>;
 export type AssignBody = Static<typeof AssignBody>;
 
 /** POST /api/monitor/cases/:id/notes */

@@ -11,6 +11,7 @@ import {
   AlertList,
   AlertsQuery,
   AssignBody,
+  AssigneeList,
   CaseDetail,
   CaseList,
   CasesQuery,
@@ -63,6 +64,11 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
   app.get<{ Querystring: CasesQuery; Reply: CaseList }>('/api/monitor/cases', { schema: cases }, async (req) => {
     const who = await officer(req, 'cases');
     return { cases: await monitor.listCases(who, req.query.status ?? 'all') };
+  });
+
+  app.get<{ Reply: AssigneeList }>('/api/monitor/assignees', { schema: { response: { 200: AssigneeList } } }, async (req) => {
+    const who = await officer(req, 'assignees');
+    return { assignees: await monitor.assignees(who) };
   });
 
   app.get<{ Params: IdParams; Reply: CaseDetail }>('/api/monitor/cases/:id', { schema: { response: { 200: CaseDetail } } }, async (req) => {

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { authorize } from '../access/index.js';
-import { SYSTEM, type Who } from '../shared/index.js';
+import { SYSTEM, type Role, type Who } from '../shared/index.js';
 import type { Settings } from '../config.js';
 import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
@@ -368,6 +368,17 @@ export class IdentityService {
     if (found.practitioner) who.practitioner = found.practitioner;
     const expired = found.validUntil !== undefined && Date.parse(found.validUntil) <= Date.now();
     return { who, active: !found.disabled && !expired };
+  }
+
+  /**
+   * The active accounts (not disabled, not expired) that hold `role`, with their practitioner: who
+   * a privacy officer may hand a case to. The caller has already been authorized for it.
+   */
+  async activeAccountsWithRole(role: Role): Promise<Array<{ username: string; practitioner?: string }>> {
+    const now = Date.now();
+    return (await accounts.listAccounts(this.db))
+      .filter((a) => !a.disabled && a.roles.includes(role) && (a.validUntil === undefined || Date.parse(a.validUntil) > now))
+      .map((a) => (a.practitioner ? { username: a.username, practitioner: a.practitioner } : { username: a.username }));
   }
 
   /** Deletes sessions that ended long ago, for all accounts (logins already do it per account). */

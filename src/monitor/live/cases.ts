@@ -74,7 +74,20 @@ interface CaseRow {
   alert_count: number;
 }
 
+/** An account a case may be given to: an active privacy officer. */
+export interface Reviewer {
+  username: string;
+  /** 'Practitioner/<id>' when the account is linked to one (their name comes from there). */
+  practitioner?: string;
+}
+
 export class MonitorCases {
+  /**
+   * The active privacy officers, from identity (wired in runtime.ts). Until it is wired nobody can
+   * be assigned: deny unless a rule allows.
+   */
+  reviewers: () => Promise<Reviewer[]> = () => Promise.resolve([]);
+
   constructor(
     private readonly db: Database,
     private readonly keyring: Keyring,
@@ -170,6 +183,9 @@ export class MonitorCases {
     authorize(who, 'access.review');
     const assignee = input.assignee;
     if (typeof assignee !== 'string' || !ID.test(assignee)) throw new FhirError(400, 'invalid', 'assignee must be a username');
+    // A case goes to someone who can work it: typing any text gave cases to nobody.
+    if (!(await this.reviewers()).some((r) => r.username === assignee.toLowerCase()))
+      throw new FhirError(400, 'invalid', 'the assignee must be an active privacy officer');
     await this.change(id, async (tx, row) => {
       if (row.status === 'closed') throw new FhirError(409, 'conflict', 'the case is closed');
       await tx.query('update monitor_case set assignee = $2, updated_at = now() where id = $1', [id, assignee]);
@@ -197,6 +213,10 @@ export class MonitorCases {
     if (status === 'investigating' && resolution !== undefined) throw new FhirError(400, 'invalid', 'a resolution is given only when closing');
     if (note !== undefined && (typeof note !== 'string' || note.length > 10_000))
       throw new FhirError(400, 'invalid', 'note must be a string of at most 10,000 characters');
+    // A closing decision has consequences (a violation reported; "legitimate" stops flagging): what
+    // was found is written down with it, never left to a default.
+    if (status === 'closed' && (typeof note !== 'string' || note.trim() === ''))
+      throw new FhirError(400, 'invalid', 'closing needs a note saying what was found');
     await this.change(id, async (tx, row) => {
       if (row.status === 'closed') throw new FhirError(409, 'conflict', 'the case is closed');
       if (row.status === status) throw new FhirError(409, 'conflict', `the case is already ${status}`);

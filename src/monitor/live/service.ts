@@ -10,7 +10,7 @@
  */
 import crypto from 'node:crypto';
 import { SYSTEM, type Who } from '../../shared/index.js';
-import type { AccessGrants } from '../../access/index.js';
+import { authorize, type AccessGrants } from '../../access/index.js';
 import type { AuditService } from '../../audit/index.js';
 import { decodeLeaf } from '../../audit/index.js';
 import type { Settings } from '../../config.js';
@@ -23,7 +23,17 @@ import { SCENARIO_CODES, type Alert } from '../catalog.js';
 import type { AccessEvent } from '../scan/events.js';
 import { realTimer, runWorkerTask, WorkerDeadlineError, WorkerStoppedError, type DeadlineTimer, type WorkerModule } from '../../util/index.js';
 import { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
-import { ID, MonitorCases, type AlertRow, type AlertStatus, type CaseDetail, type CaseStatus, type CaseSummary, type StoredAlert } from './cases.js';
+import {
+  ID,
+  MonitorCases,
+  type Reviewer,
+  type AlertRow,
+  type AlertStatus,
+  type CaseDetail,
+  type CaseStatus,
+  type CaseSummary,
+  type StoredAlert,
+} from './cases.js';
 import type { DetectTask } from './detection.js';
 import { LEASE_MINUTES, monitorSettings, type MonitorSettings } from './settings.js';
 
@@ -305,6 +315,29 @@ export class MonitorService {
 
   caseDetail(who: Who, id: string): Promise<CaseDetail> {
     return this.cases.caseDetail(who, id);
+  }
+
+  /** Who may be given cases: the active privacy officers (identity's list, wired in runtime.ts). */
+  set reviewers(list: () => Promise<Reviewer[]>) {
+    this.cases.reviewers = list;
+  }
+
+  /** The privacy officers a case may be given to, each by name (their practitioner's, else the account's). */
+  async assignees(who: Who): Promise<Array<{ username: string; name: string }>> {
+    authorize(who, 'access.review');
+    const out: Array<{ username: string; name: string }> = [];
+    for (const r of await this.cases.reviewers()) {
+      let name = r.username;
+      const id = r.practitioner?.replace(/^Practitioner\//, '');
+      if (id) {
+        const p = await this.fhir.read(SYSTEM, 'Practitioner', id).catch(() => undefined);
+        const n = (p?.resource as { name?: Array<{ text?: string; given?: string[]; family?: string; prefix?: string[] }> } | undefined)?.name?.[0];
+        const written = n && (n.text ?? [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' '));
+        if (written) name = written;
+      }
+      out.push({ username: r.username, name });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   assign(who: Who, id: string, input: { assignee?: unknown }): Promise<void> {

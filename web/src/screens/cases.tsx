@@ -1,5 +1,15 @@
 import { useState } from 'react';
-import { AlertList, CaseDetail, CaseList, CaseSummary, type AssignBody, type CaseStatusBody, type NoteBody, type StoredAlert } from '../../../src/api/index.js';
+import {
+  AlertList,
+  AssigneeList,
+  CaseDetail,
+  CaseList,
+  CaseSummary,
+  type AssignBody,
+  type CaseStatusBody,
+  type NoteBody,
+  type StoredAlert,
+} from '../../../src/api/index.js';
 import { get, post, send } from '../api';
 import { Link, navigate } from '../router';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
@@ -105,9 +115,12 @@ function CaseLists() {
 
 function CasePage({ id }: { id: string }) {
   const c = useLoad(() => get(CaseDetail, `/api/monitor/cases/${id}`), [id]);
+  const people = useLoad(() => get(AssigneeList, '/api/monitor/assignees'), []);
   const [note, setNote] = useState('');
   const [assignee, setAssignee] = useState('');
-  const [resolution, setResolution] = useState<'violation' | 'legitimate' | 'false-positive'>('violation');
+  // No decision is preselected: closing a case is a finding, never a default.
+  const [resolution, setResolution] = useState<'' | 'violation' | 'legitimate' | 'false-positive'>('');
+  const [finding, setFinding] = useState('');
   const [error, setError] = useState<string | null>(null);
   const act = async (path: 'assign' | 'notes' | 'status', body: AssignBody | NoteBody | CaseStatusBody) => {
     setError(null);
@@ -138,7 +151,7 @@ function CasePage({ id }: { id: string }) {
         </div>
         <div>
           <dt>Assignee</dt>
-          <dd>{d.assignee ?? '—'}</dd>
+          <dd>{d.assignee ? (people.data?.assignees.find((p) => p.username === d.assignee)?.name ?? d.assignee) : 'nobody yet'}</dd>
         </div>
         <div>
           <dt>Scenarios</dt>
@@ -197,7 +210,14 @@ function CasePage({ id }: { id: string }) {
           >
             <label>
               Assign to
-              <input value={assignee} onChange={(e) => setAssignee(e.target.value)} placeholder="username" required />
+              <select value={assignee} onChange={(e) => setAssignee(e.target.value)} required>
+                <option value="">Choose a privacy officer</option>
+                {(people.data?.assignees ?? []).map((p) => (
+                  <option key={p.username} value={p.username}>
+                    {p.name === p.username ? p.name : `${p.name} (${p.username})`}
+                  </option>
+                ))}
+              </select>
             </label>
             <button type="submit">Assign</button>
           </form>
@@ -219,18 +239,38 @@ function CasePage({ id }: { id: string }) {
                 Start investigating
               </button>
             ) : null}
+          </div>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (resolution === '') return;
+              const consequence =
+                resolution === 'legitimate'
+                  ? 'Close as legitimate? This user will no longer be flagged for these patients in this way.'
+                  : resolution === 'violation'
+                    ? 'Close as a violation? The case and its note stay on the record as a finding against this user.'
+                    : 'Close as a false positive? The alert was wrong; nothing is held against the user.';
+              if (!window.confirm(consequence)) return;
+              void act('status', { status: 'closed', resolution, note: finding });
+            }}
+          >
             <label>
               Decision
-              <select value={resolution} onChange={(e) => setResolution(e.target.value as typeof resolution)}>
-                <option value="violation">violation</option>
+              <select value={resolution} onChange={(e) => setResolution(e.target.value as typeof resolution)} required>
+                <option value="">Choose a decision</option>
+                <option value="violation">a violation</option>
                 <option value="legitimate">legitimate (stop flagging this)</option>
-                <option value="false-positive">false positive</option>
+                <option value="false-positive">a false positive</option>
               </select>
             </label>
-            <button type="button" className="primary" onClick={() => void act('status', { status: 'closed', resolution })}>
+            <label>
+              What was found
+              <textarea value={finding} onChange={(e) => setFinding(e.target.value)} rows={2} required />
+            </label>
+            <button type="submit" className="primary" disabled={resolution === '' || finding.trim() === ''}>
               Close case
             </button>
-          </div>
+          </form>
         </section>
       ) : null}
     </article>
