@@ -137,6 +137,8 @@ export interface SqlLiteral {
 
 const SQL_START = /^\s*(\(?\s*select|insert\s+into|update\s+\w+|delete\s+from|with\s+(recursive\s+)?\w+\s+as|copy\s|truncate\s|lock\s+table)/i;
 const SQL_WORDS = /\b(select|insert\s+into|update\s+\w+\s+set|delete\s+from|from|join)\b/i;
+/** A table named at run time: `from ${name}`, `copy ${table} ...` (backups and restores go over every table). */
+export const TABLE_HOLE = /\b(from|into|update|copy|truncate)\s+\$\{(name|[\w.]*table[\w.]*)\}/i;
 const DDL = /\b(create\s+(unique\s+)?(table|index|function|or\s+replace\s+function|trigger)|alter\s+table|drop\s+(table|index))\b/i;
 
 /** String and template literals of one TypeScript file that read like SQL (DDL left out: migrations). */
@@ -155,7 +157,12 @@ export function extractSql(file: string, source: string, tableNames: Iterable<st
       text = node.head.text + node.templateSpans.map((s) => '${' + s.expression.getText(sf) + '}' + s.literal.text).join('');
     }
     let isSql = false;
-    if (text !== undefined && !insideSql && ((SQL_WORDS.test(text) && mentions.test(text)) || calls.test(text)) && !DDL.test(text)) {
+    if (
+      text !== undefined &&
+      !insideSql &&
+      ((SQL_WORDS.test(text) && mentions.test(text)) || calls.test(text) || (SQL_START.test(text) && TABLE_HOLE.test(text))) &&
+      !DDL.test(text)
+    ) {
       const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
       const migration = ts.isPropertyAssignment(node.parent) && node.parent.name.getText(sf) === 'sql';
       out.push({ file, line, text, dynamic: holes || !SQL_START.test(text), ...(migration ? { migration } : {}) });
@@ -190,6 +197,7 @@ export type FanOutKind =
   | 'index row without its patient'
   | 'moves a row to another patient'
   | 'review queues across patients'
+  | 'every table, named at run time'
   | 'audit log read'
   | 'audit log append';
 
@@ -248,6 +256,11 @@ export function analyse(lit: SqlLiteral, classes: Map<string, TableInfo>, functi
   const base = { ...lit, tables, distributed };
   const fanOut = (kind: FanOutKind, why: string): Statement => ({ ...base, placement: 'multi-shard', kind, why });
 
+  if (TABLE_HOLE.test(text))
+    return fanOut(
+      'every table, named at run time',
+      'a table named at run time (backups copy every table, a restore writes them back): over a distributed table, every shard',
+    );
   if (distributed.length === 0 && shardLogs.length > 0) {
     return writes
       ? fanOut(
