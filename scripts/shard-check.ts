@@ -229,6 +229,8 @@ const PATIENT_BY_ID = /resource_type\s*=\s*'Patient'\s+and\s+(\w+\.)?id\s*=\s*(\
 /** Joined to another row on the distribution column (`g.patient_id = x.patient_id`, `x.patient_id in (select g.patient_id ...)`). */
 const PATIENT_JOIN =
   /\b\w+\.patient_id\s*=\s*(\w+|\$\{[^}]*\})\.patient_id\b|(\w+|\$\{[^}]*\})\.patient_id\s+in\s*\(\s*select\s+(distinct\s+)?\w+\.patient_id\b/i;
+/** The patient of a row of the enclosing statement, its alias given at run time. */
+const OUTER_PATIENT = /\$\{[^}]*\}\.patient_id\b/;
 /** Joined to an outer row by its resource key only (`t.id = ${a}.id`, `x.target_id = r.id`). */
 const RESOURCE_JOIN = /\b\w+\.(id|target_id)\s*=\s*(\$\{[^}]*\}|\w+)\.id\b/i;
 /** A row looked up by a key that is not the patient. */
@@ -296,7 +298,8 @@ export function analyse(lit: SqlLiteral, classes: Map<string, TableInfo>, functi
     return { ...base, placement: 'single-patient', why: 'filtered by one patient_id (or a Patient by its own id): one shard' };
   if (functionPinned && fragment)
     return { ...base, placement: 'co-located', why: `${called.join(', ')}() reads each distributed table by its patient argument: one shard per row` };
-  if (fragment && PATIENT_JOIN.test(text))
+  // A join to `${alias}.patient_id` names a row of the enclosing statement: a fragment, whatever it starts with.
+  if ((fragment || OUTER_PATIENT.test(text)) && PATIENT_JOIN.test(text))
     return { ...base, placement: 'co-located', why: 'a fragment joined to the outer row on patient_id: runs on whichever shard the outer row is on' };
   if (fragment && needsColumn.length > 0 && RESOURCE_JOIN.test(text))
     return fanOut(

@@ -86,6 +86,15 @@ describe('shard check: statements in the code', () => {
     for (const s of patient) assert.equal(s.placement, 'single-patient');
   });
 
+  it("finds the access predicate's per-row checks co-located with the row they judge", () => {
+    const consent = inFile('src/access/predicateSql.ts', /from access_consent c where c\.patient_id = \$\{a\}\.patient_id/);
+    assert.equal(consent.length, 1);
+    assert.equal(consent[0].placement, 'co-located');
+    const context = inFile('src/access/predicateSql.ts', /^access_context\(/);
+    assert.equal(context.length, 1);
+    assert.equal(context[0].placement, 'co-located', 'access_context() reads by its patient argument');
+  });
+
   it('lists a read by type and id as multi-shard: the id does not name the shard', () => {
     const reads = inFile('src/records/store.ts', /^select \* from records_version where resource_type = \$1 and id = \$2 and version_id = \$3$/);
     assert.equal(reads.length, 1);
