@@ -77,7 +77,11 @@ describe('through a pooler, on a PostgreSQL server', { skip: sharedPostgresUnava
     const db = await openDatabase({ databaseUrl: url, dataDir: tempDir(), listenUrl: listenUrl.toString(), pooler: 'transaction' });
     let resolveHeard: (p: string) => void = () => undefined;
     const heard = new Promise<string>((r) => (resolveHeard = r));
-    const stop = await db.listen('carewall_probe', (p) => resolveHeard(p), () => undefined);
+    const stop = await db.listen(
+      'carewall_probe',
+      (p) => resolveHeard(p),
+      () => undefined,
+    );
     try {
       const sessions = await db.query<{ query: string }>(
         "select query from pg_stat_activity where application_name = 'carewall_listen_probe' and datname = current_database()",

@@ -380,7 +380,8 @@ function publicSettings(settings: object): Record<string, unknown> {
   };
   for (const [k, v] of Object.entries(settings)) {
     // Connection strings may hold a password: recorded only as a digest (a change still shows).
-    if (k === 'databaseUrl' || k === 'databaseListenUrl') out[k] = v ? `sha256:${crypto.createHash('sha256').update(String(v)).digest('hex').slice(0, 16)}` : null;
+    if (k === 'databaseUrl' || k === 'databaseListenUrl')
+      out[k] = v ? `sha256:${crypto.createHash('sha256').update(String(v)).digest('hex').slice(0, 16)}` : null;
     else if (k !== 'dataDir') walk(k, v);
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));

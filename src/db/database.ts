@@ -97,8 +97,7 @@ export interface DatabaseOptions {
 export class DatabaseInUseError extends DatabaseUnavailableError {}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl)
-    return openPostgres(options.databaseUrl, options.poolSize ?? 10, { listenUrl: options.listenUrl, pooler: options.pooler });
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10, { listenUrl: options.listenUrl, pooler: options.pooler });
   return openPglite(path.join(options.dataDir, 'pgdata'));
 }
 

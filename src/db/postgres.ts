@@ -104,7 +104,7 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
       const r =
         options?.prepare && prepareAllowed
           ? await (q as pg.Pool).query({ name: statementName(sql), text: sql, values: params as unknown[] })
-        : await (q as pg.Pool).query(sql, params as unknown[]);
+          : await (q as pg.Pool).query(sql, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     });
   await run(pool, 'select 1');
