@@ -141,7 +141,7 @@ const SQL_WORDS = /\b(select|insert\s+into|update\s+\w+\s+set|delete\s+from|from
 export const TABLE_HOLE = /\b(from|into|update|copy|truncate)\s+\$\{(name|[\w.]*table[\w.]*)\}/i;
 const DDL = /\b(create\s+(unique\s+)?(table|index|function|or\s+replace\s+function|trigger)|alter\s+table|drop\s+(table|index))\b/i;
 
-/** String and template literals of one TypeScript file that read like SQL (DDL left out: migrations). */
+/** String and template literals of one TypeScript file that read like SQL; migrations' SQL marked, other DDL left out. */
 export function extractSql(file: string, source: string, tableNames: Iterable<string>, functionNames: Iterable<string> = []): SqlLiteral[] {
   const mentions = new RegExp(`\\b(${[...tableNames].join('|')})\\b`, 'i');
   const fns = [...functionNames];
@@ -157,16 +157,17 @@ export function extractSql(file: string, source: string, tableNames: Iterable<st
       text = node.head.text + node.templateSpans.map((s) => '${' + s.expression.getText(sf) + '}' + s.literal.text).join('');
     }
     let isSql = false;
-    if (
-      text !== undefined &&
-      !insideSql &&
-      ((SQL_WORDS.test(text) && mentions.test(text)) || calls.test(text) || (SQL_START.test(text) && TABLE_HOLE.test(text))) &&
-      !DDL.test(text)
-    ) {
+    if (text !== undefined && !insideSql) {
       const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-      const migration = ts.isPropertyAssignment(node.parent) && node.parent.name.getText(sf) === 'sql';
-      out.push({ file, line, text, dynamic: holes || !SQL_START.test(text), ...(migration ? { migration } : {}) });
-      isSql = true;
+      const sqlLike = (SQL_WORDS.test(text) && mentions.test(text)) || calls.test(text) || (SQL_START.test(text) && TABLE_HOLE.test(text));
+      // A migration's `sql` (a property of that name holding SQL or DDL): counted, never analysed as a statement.
+      if (ts.isPropertyAssignment(node.parent) && node.parent.name.getText(sf) === 'sql' && (sqlLike || DDL.test(text))) {
+        out.push({ file, line, text, dynamic: holes, migration: true });
+        isSql = true;
+      } else if (sqlLike && !DDL.test(text)) {
+        out.push({ file, line, text, dynamic: holes || !SQL_START.test(text) });
+        isSql = true;
+      }
     }
     // A literal inside an SQL template's hole is part of the statement already reported.
     ts.forEachChild(node, (child) => visit(child, insideSql || isSql));
@@ -417,7 +418,7 @@ export function formatReport(r: ShardReport): string {
   lines.push(
     `Statements (${r.statements.length}): ${s['single-patient']} single-patient, ${s['co-located']} co-located fragments, ${s['multi-shard']} multi-shard, ${s['not-distributed']} touching no distributed table; ${r.summary.builtAtRunTime} of those touching patient data built at run time`,
   );
-  lines.push(`(${r.migrationLiterals} literals are migrations' SQL: run once, DDL that Citus propagates; not counted)`);
+  lines.push(`(besides, ${r.migrationLiterals} migrations' SQL: run once by the migration runner on the coordinator; Citus propagates DDL; not analysed)`);
   lines.push(
     `Multi-shard by kind: ${Object.entries(r.summary.multiShardByKind)
       .map(([k, n]) => `${k} ${n}`)
