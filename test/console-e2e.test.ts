@@ -233,6 +233,21 @@ describe('web console', { skip }, () => {
     await page.getByRole('button', { name: 'Add staff member' }).click();
     await page.getByRole('img', { name: /QR code of the authenticator secret for nurse-haddad/ }).waitFor();
     await page.getByRole('cell', { name: 'nurse-haddad', exact: true }).waitFor();
+    // An account made elsewhere (the command line) without a practitioner: the administrator is told what that means.
+    await s.cw.identity.createAccount({ username: 'dr-unlinked', password: 'a long passphrase for the test', roles: ['physician'] });
+    await page.reload();
+    await page
+      .getByRole('row', { name: /dr-unlinked/ })
+      .getByText(/not linked to a practitioner/)
+      .waitFor();
+    assert.equal(
+      await page
+        .getByRole('row', { name: /nurse-haddad/ })
+        .getByText(/not linked to a practitioner/)
+        .count(),
+      0,
+      'a linked nurse has no warning',
+    );
     await check(page, 'staff-accounts');
     await page.getByRole('link', { name: 'Teams and wards' }).click();
     await page.getByLabel('Staff member').selectOption({ label: 'Noor Haddad' });

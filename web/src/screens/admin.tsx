@@ -34,6 +34,8 @@ function Enrolment({ username, uri }: { username: string; uri: string }) {
   );
 }
 
+/** Roles that see patients through care relationships, which name practitioners, not accounts. */
+const CARE_ROLES = ['physician', 'nurse', 'lab'];
 export function Staff() {
   const { data, error, loading, reload } = useLoad(() => get(AccountList, '/api/users'), []);
   const [form, setForm] = useState({ family: '', given: '', username: '', password: '', roles: [] as string[], requireTotp: true });
@@ -150,6 +152,9 @@ export function Staff() {
                   {u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${when(u.lockedUntil)}` : 'active'}
                   {u.pendingPractitioner ? (
                     <span className="muted"> · waits for a second person to approve acting as a practitioner another account acted as</span>
+                  ) : null}
+                  {!u.practitioner && !u.pendingPractitioner && u.roles.some((r) => CARE_ROLES.includes(r)) ? (
+                    <span className="warning"> · not linked to a practitioner: no care relationship can name this account, so it sees no patients</span>
                   ) : null}
                 </td>
                 <td>{when(u.lastLoginAt)}</td>
