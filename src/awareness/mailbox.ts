@@ -9,13 +9,13 @@
  * Each message is handled once: it is flagged \Seen after its report is stored, so a crash in
  * between reports it again rather than never (a duplicate report is harmless, a lost one is not).
  */
-import { ImapFlow } from 'imapflow';
-import { simpleParser } from 'mailparser';
+
+import { parseMail } from './parseMail.js';
 import type { MailboxSettings } from './settings.js';
 
 /** The reported message and who reported it, from what arrived in the report mailbox. */
 export async function unwrapReport(raw: Buffer, moved = false): Promise<{ reporter: string; reported: Buffer } | undefined> {
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+  const parsed = await parseMail(raw, { skipImageLinks: true, skipTextToHtml: true });
   if (moved) {
     // mailparser gives an address header as an object ({ value, text }), an unknown one as a string.
     const delivered = parsed.headers.get('delivered-to') as unknown;
@@ -32,6 +32,8 @@ export async function unwrapReport(raw: Buffer, moved = false): Promise<{ report
 }
 
 export async function pollReportMailbox(settings: MailboxSettings, handle: (reporter: string, raw: Buffer) => Promise<void>): Promise<number> {
+  // Loaded on first use (about 200 ms): only an installation with a report mailbox needs it.
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host: settings.host,
     port: settings.port,

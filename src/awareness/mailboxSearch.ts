@@ -5,7 +5,7 @@
  * Carewall. The mail server opens each mailbox for an administrator account (Dovecot's master user:
  * SASL PLAIN with the mailbox as authorisation identity; imapflow speaks it), read-only.
  */
-import { ImapFlow, type SearchObject } from 'imapflow';
+import type { SearchObject } from 'imapflow';
 import type { MailboxSearchSettings } from './settings.js';
 
 export interface MailboxHit {
@@ -27,6 +27,8 @@ const AT_ONCE = 4;
 const PER_MAILBOX = 20;
 
 async function searchOne(settings: MailboxSearchSettings, mailbox: string, filter: SearchFilter): Promise<MailboxHit[]> {
+  // Loaded on first use (about 200 ms): only an installation with a report mailbox needs it.
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host: settings.host,
     port: settings.port,

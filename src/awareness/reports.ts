@@ -6,7 +6,7 @@
  * for the queue and the search.
  */
 import crypto from 'node:crypto';
-import { simpleParser } from 'mailparser';
+import { parseMail } from './parseMail.js';
 import type { Database, Queryable } from '../db/index.js';
 import { FhirError } from '../shared/index.js';
 import { tokenHash } from './campaigns.js';
@@ -61,7 +61,7 @@ export interface IntakeDeps {
 
 /** The simulation tokens a message carries in its links or pixel (a forwarded copy keeps them in its text). */
 async function tokensIn(raw: Buffer): Promise<string[]> {
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+  const parsed = await parseMail(raw, { skipImageLinks: true, skipTextToHtml: true });
   const texts = [typeof parsed.html === 'string' ? parsed.html : '', parsed.text ?? ''];
   for (const a of parsed.attachments) if (a.contentType === 'message/rfc822') texts.push(...(await tokensIn(a.content)));
   const found = new Set<string>();

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Metadata, MetadataKind, type TargetFile } from '@tufjs/models';
-import { Updater } from 'tuf-js';
+import type { Updater } from 'tuf-js';
 import { directorTarget, mustAgree } from './director.js';
 import { signManifest, type DeviceManifest } from './manifest.js';
 import { vendorKeyId, vendorSignatureHolds } from './vendorSignature.js';
@@ -125,7 +125,9 @@ async function verifyAndInstall(
   let chosen: string | undefined;
   try {
     const server = o.server.replace(/\/+$/, '');
-    const updater = new Updater({
+    // Loaded on first use (about 160 ms): the server imports this folder for its manifest checks only.
+    const { Updater: TufUpdater } = await import('tuf-js');
+    const updater = new TufUpdater({
       metadataDir: paths.metadata,
       targetDir: staging,
       metadataBaseUrl: `${server}/updates/metadata`,

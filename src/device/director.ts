@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { canonicalize } from '@tufjs/canonical-json';
 import { Metadata, MetadataKind, type TargetFile } from '@tufjs/models';
-import { Updater } from 'tuf-js';
 import { Refusal } from './state.js';
 
 /** The custom fields the director copies from the image repository's target: they must be equal. */
@@ -29,7 +28,9 @@ export async function directorTarget(o: {
   // Trusted once, as the image repository's root: later runs start from the newest verified since.
   const trusted = path.join(metadataDir, 'root.json');
   if (!fs.existsSync(trusted)) fs.writeFileSync(trusted, JSON.stringify(o.directorRoot));
-  const updater = new Updater({
+  // Loaded on first use (about 160 ms): the server imports this folder for its manifest checks only.
+  const { Updater: TufUpdater } = await import('tuf-js');
+  const updater = new TufUpdater({
     metadataDir,
     targetDir: metadataDir, // never downloaded into: images come from the image repository only
     metadataBaseUrl: `${o.server}/updates/director/${encodeURIComponent(o.deviceId)}/metadata`,

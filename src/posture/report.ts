@@ -6,11 +6,11 @@
  * and no browser is needed. Only what the scorecard, its history and the clinic's name hold is
  * printed: a scorecard has no patient data, and the report adds none.
  */
-import PDFDocument from 'pdfkit';
+import type PDFKit from 'pdfkit';
 import { colours, drawBarChart, drawTrendChart, percent } from './reportCharts.js';
 import type { ItemStatus, ScoredItem, Scorecard } from './types.js';
 
-type Doc = InstanceType<typeof PDFDocument>;
+type Doc = InstanceType<typeof PDFKit>;
 
 /** One earlier taking of the scorecard: when, how many practices were in place, each threat's score. */
 export interface ScorecardHistoryPoint {
@@ -239,7 +239,10 @@ function footers(doc: Doc, card: Scorecard, clinic: { name: string }): void {
  * then a page per practice with its items, their status in words, evidence and next steps (a practice
  * with many items may run onto a further page).
  */
-export function renderBoardReport(card: Scorecard, history: ScorecardHistoryPoint[], clinic: { name: string }): Promise<Buffer> {
+export async function renderBoardReport(card: Scorecard, history: ScorecardHistoryPoint[], clinic: { name: string }): Promise<Buffer> {
+  // Loaded on first use: pdfkit takes about 190 ms to load, which every process (the CLI's every
+  // command, each test) would otherwise pay at start for a report few ever print.
+  const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({
       size: page.size,

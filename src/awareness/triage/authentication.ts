@@ -13,7 +13,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
-import { authenticate, type AuthenticateResult } from 'mailauth';
+import type { AuthenticateResult } from 'mailauth';
 import { registrableDomain } from './domains.js';
 import { reason, type ReasonCode } from './reasons.js';
 import type { AuthResult, AuthenticationSummary, DnsResolver, Reason, TriageOptions } from './types.js';
@@ -168,6 +168,8 @@ export async function checkAuthentication(
   const hop = options.clientIp ? { ip: options.clientIp, helo: options.helo } : boundaryHop(received);
   let result: AuthenticateResult | undefined;
   try {
+    // Loaded on first use (about 350 ms): only triage of reported mail needs it.
+    const { authenticate } = await import('mailauth');
     result = await authenticate(raw, {
       ip: hop?.ip,
       helo: hop?.helo ?? options.helo,

@@ -2,7 +2,8 @@
  * Triage of a reported message: parse it, run every check, add up the reasons' weights into a
  * score, and read the verdict off two thresholds (docs/awareness.md, "Triage").
  */
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
+import { parseMail } from '../parseMail.js';
 import { checkAttachments } from './attachments.js';
 import { checkAuthentication } from './authentication.js';
 import { registrableDomain } from './domains.js';
@@ -73,7 +74,7 @@ export async function triageMessage(input: Buffer, options: TriageOptions): Prom
 async function judge(input: Buffer, options: TriageOptions, mayUnwrap: boolean): Promise<TriageResult> {
   const raw = fromFirstHeader(input);
   if (!looksLikeMail(raw)) throw new NotAMailMessage();
-  const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 2_000_000 });
+  const mail = await parseMail(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 2_000_000 });
   const trusted = [...new Set(options.domains.map((d) => registrableDomain(d.trim()) ?? d.trim().toLowerCase()).filter(Boolean))];
   const staff = options.staff ?? [];
   const staffDomains = staff.map((s) => registrableDomain(s.email.split('@').pop() ?? '')).filter((d): d is string => !!d);
