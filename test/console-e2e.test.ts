@@ -222,6 +222,20 @@ describe('web console', { skip }, () => {
     await check(page, 'audit-log-health');
   });
 
+  test("another role's page says so at once, before any form", async () => {
+    const page = await pageOf('dr-hale');
+    await page.goto(`${s.url}/admin/staff`);
+    await page.getByRole('heading', { name: 'Not for your role' }).waitFor();
+    await page.getByText(/Staff accounts is for the role admin/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add staff member' }).count(), 0, 'no form that would only be refused');
+    await page.goto(`${s.url}/privacy/cases/some-case`);
+    await page.getByRole('heading', { name: 'Not for your role' }).waitFor();
+    await check(page, 'not-for-your-role');
+    await page.goto(`${s.url}/patients`);
+    await page.getByRole('heading', { name: 'My patients' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Not for your role' }).count(), 0, 'their own page is theirs');
+  });
+
   test('an administrator adds a user, who gets a second factor, and assigns a care team and ward', async () => {
     const page = await pageOf('admin-kim');
     await page.getByRole('link', { name: 'Staff accounts' }).click();

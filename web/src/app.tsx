@@ -146,9 +146,15 @@ export function App() {
   );
 }
 
+/** The section a path belongs to (the longest match: /equipment/releases, not /equipment). */
+const sectionOf = (path: string) => SECTIONS.filter((s) => path === s.to || path.startsWith(`${s.to}/`)).sort((a, b) => b.to.length - a.to.length)[0];
+
 function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
   const chart = /^\/patients\/([A-Za-z0-9\-.]+)$/.exec(path);
+  // A chart says itself why it is refused and offers break-the-glass where the rules allow it.
   if (chart) return <Chart id={chart[1]} me={me} />;
+  const section = sectionOf(path);
+  if (section && !section.roles.some((r) => me.roles.includes(r))) return <NotForYourRole section={section} />;
   const caseMatch = /^\/privacy\/cases\/([A-Za-z0-9\-.]+)$/.exec(path);
   if (caseMatch) return <Cases caseId={caseMatch[1]} />;
   const results = /^\/awareness\/results\/([A-Za-z0-9-]+)$/.exec(path);
@@ -210,6 +216,19 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
         </section>
       );
   }
+}
+
+/** A page of another role's work: said at once, before any form that would only be refused. */
+function NotForYourRole({ section }: { section: Section }) {
+  return (
+    <section>
+      <h1>Not for your role</h1>
+      <p>
+        {section.label} is for {section.roles.length === 1 ? 'the role' : 'the roles'} {section.roles.join(', ').replace(/, ([^,]*)$/, ' and $1')}. Your own
+        work is in the sections above; ask an administrator if you need this.
+      </p>
+    </section>
+  );
 }
 
 /** Shows the time left before the idle limit; every request to the server resets it. */
