@@ -118,11 +118,31 @@ describe('break-the-glass, investigations and explanations', () => {
 
     const notes = await get('/api/notifications', officer);
     assert.equal(notes.status, 200);
-    const note = (notes.body.notifications as Array<{ grant: string; message: string; kind: string }>).find((n) => n.grant === grantId);
+    const note = (notes.body.notifications as Array<{ grant: string; message: string; kind: string; read: boolean }>).find((n) => n.grant === grantId);
     assert.ok(note, 'a notification names the grant');
     assert.equal(note.kind, 'break-glass');
     assert.ok(note.message.includes('nurse-night'), 'the notification names who broke the glass');
     assertRevealsNothing(note, [patient.id, identifier, NAME.family, NAME.given, JUSTIFICATION]);
+
+    // Each officer reads at their own pace: marking read is one's own, and what comes later stays unread.
+    const colleague = await s.login(['privacy-officer'], 'po-colleague');
+    const unreadBefore = notes.body.unread as number;
+    assert.ok(unreadBefore >= 1);
+    assert.equal(note.read, false);
+    assert.equal((await post('/api/notifications/read', { upTo: notes.body.notifications[0].id }, officer)).status, 204);
+    const afterRead = await get('/api/notifications', officer);
+    assert.equal(afterRead.body.unread, 0);
+    assert.ok(afterRead.body.notifications.every((n: { read: boolean }) => n.read));
+    assert.equal((await get('/api/notifications', colleague)).body.unread, unreadBefore, "one officer's reading is not another's");
+    for (const upTo of ['0', 'abc', '999999999', 7]) {
+      assert.equal((await post('/api/notifications/read', { upTo }, officer)).status, 400, `upTo ${JSON.stringify(upTo)}`);
+    }
+    const older = notes.body.notifications.at(-1).id as string;
+    assert.equal((await post('/api/notifications/read', { upTo: older }, officer)).status, 204);
+    assert.equal((await get('/api/notifications', officer)).body.unread, 0, 'marking an older one read never un-reads newer ones');
+    const next = await post('/api/break-glass', { patient: (await chart(s)).patient.id, reason: 'covering-clinician', justification: JUSTIFICATION }, doctor);
+    assert.equal(next.status, 201);
+    assert.equal((await get('/api/notifications', officer)).body.unread, 1, 'a new one is unread');
 
     // Two accesses under the grant: two uses.
     assert.equal((await get(`/fhir/Patient/${patient.id}`, doctor)).status, 200);
@@ -196,6 +216,7 @@ describe('break-the-glass, investigations and explanations', () => {
       assert.equal((await get('/api/break-glass?status=unreviewed', token)).status, want);
       assert.equal((await get('/api/investigations', token)).status, want);
       assert.equal((await get('/api/notifications', token)).status, want);
+      assert.equal((await post('/api/notifications/read', { upTo: '1' }, token)).status, want);
       assert.equal((await get('/api/access/flags', token)).status, want);
       assert.equal((await post(`/api/break-glass/${bg.body.id}/review`, { decision: 'appropriate' }, token)).status, want);
     }

@@ -184,6 +184,29 @@ describe('web console', { skip }, () => {
     assert.match(await page.getByRole('status').first().innerText(), /break-the-glass/);
   });
 
+  test("the privacy officer's header counts new notifications; opening the list reads them", async () => {
+    const page = await pageOf('po-reyes');
+    await page.reload();
+    // dr-hale's break-the-glass (the test before) is news to the officer.
+    const bell = page.getByRole('link', { name: /^Notifications \(\d+ new\)$/ });
+    await bell.waitFor();
+    await bell.click();
+    await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor();
+    await page
+      .getByText(/Break-the-glass: .*dr-hale/)
+      .first()
+      .waitFor();
+    await check(page, 'notifications');
+    // Read once shown: the count is gone at the next page, and only for this officer.
+    await page.getByRole('link', { name: 'Break-the-glass review' }).click();
+    await page.getByRole('link', { name: 'Notifications', exact: true }).waitFor();
+    const mine = await call(s.url, 'GET', '/api/notifications', { token: await tokenOf('po-reyes') });
+    assert.equal(mine.body.unread, 0);
+    const doctor = await pageOf('dr-hale');
+    await doctor.getByRole('link', { name: 'My patients' }).waitFor();
+    assert.equal(await doctor.getByRole('link', { name: /^Notifications/ }).count(), 0, 'a physician has no notifications link');
+  });
+
   test('the privacy officer reviews the break-the-glass grant', async () => {
     const page = await pageOf('po-reyes');
     await page.getByRole('link', { name: 'Break-the-glass review' }).click();

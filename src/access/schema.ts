@@ -168,4 +168,15 @@ export const accessMigrations: Migration[] = [
         where kind = 'appointment' and (ends_at is null or ends_at > starts_at + interval '24 hours');
       ${contextFunctionSql()}`,
   },
+  {
+    module: 'access',
+    version: 10,
+    description: 'how far each reader has read the notifications (the console shows the unread count)',
+    sql: `
+      create table access_notification_read (
+        account_id text primary key,
+        read_up_to bigint not null
+      );
+    `,
+  },
 ];

@@ -129,3 +129,16 @@ export const Explanation = Type.Object({
   grounds: Type.Optional(Grounds),
 });
 export type Explanation = Static<typeof Explanation>;
+
+/** GET /api/notifications: the latest 200, newest first, each read or not by the caller; how many are unread. */
+export const NotificationList = Type.Object({
+  notifications: Type.Array(
+    Type.Object({ id: Type.String(), at: Time, kind: Type.String(), grant: Nullable(Type.String()), message: Type.String(), read: Type.Boolean() }),
+  ),
+  unread: Type.Integer(),
+});
+export type NotificationList = Static<typeof NotificationList>;
+
+/** POST /api/notifications/read: everything up to this notification (one the caller was shown) is read. */
+export const NotificationsRead = Type.Object({ upTo: Type.String() });
+export type NotificationsRead = Static<typeof NotificationsRead>;

@@ -5,7 +5,18 @@
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
 import { FhirError } from '../shared/index.js';
-import { Explanation, ExplainQuery, GrantBody, GrantList, GrantOpened, IdParams, ReviewBody, ReviewStatusQuery } from '../api/index.js';
+import {
+  Explanation,
+  ExplainQuery,
+  GrantBody,
+  GrantList,
+  GrantOpened,
+  IdParams,
+  NotificationList,
+  NotificationsRead,
+  ReviewBody,
+  ReviewStatusQuery,
+} from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 import { jsonBody } from './sessionRoutes.js';
@@ -46,7 +57,18 @@ export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewa
     return reply.status(204).send();
   });
 
-  app.get('/api/notifications', async (req) => ({ notifications: await grants.notifications(requireWho(req)) }));
+  app.get<{ Reply: NotificationList }>('/api/notifications', { schema: { response: { 200: NotificationList } } }, async (req) =>
+    grants.notifications(requireWho(req)),
+  );
+  // Authorised before the body is read: a caller who may not learns nothing from its checks.
+  const markRead = {
+    schema: { body: NotificationsRead },
+    preValidation: jsonBody((req) => authorize(requireWho(req), 'access.review')),
+  };
+  app.post<{ Body: NotificationsRead }>('/api/notifications/read', markRead, async (req, reply) => {
+    await grants.markNotificationsRead(requireWho(req), req.body.upTo);
+    return reply.status(204).send();
+  });
 
   const explain = { querystring: ExplainQuery, response: { 200: Explanation } };
   app.get<{ Querystring: ExplainQuery; Reply: Explanation }>('/api/access/explain', { schema: explain }, async (req) => {

@@ -11,6 +11,7 @@ import { MyPatients } from './screens/patients';
 import { Chart } from './screens/chart';
 import { ReviewQueue, AccessReport, AuditSearch, LogHealth } from './screens/privacy';
 import { Cases } from './screens/cases';
+import { NotificationBell, Notifications } from './screens/notifications';
 import { Staff, TeamsAndWards } from './screens/admin';
 import { Explain } from './screens/explain';
 import { FileShares } from './screens/guard';
@@ -37,6 +38,8 @@ interface Section {
   to: string;
   label: string;
   roles: string[];
+  /** Reached from the header (with its count), not the section list. */
+  inHeader?: boolean;
 }
 const SECTIONS: Section[] = [
   { to: '/patients', label: 'My patients', roles: CLINICAL },
@@ -44,6 +47,7 @@ const SECTIONS: Section[] = [
   { to: '/privacy/cases', label: 'Alerts and cases', roles: ['privacy-officer'] },
   { to: '/privacy/audit', label: 'Audit search', roles: ['privacy-officer'] },
   { to: '/privacy/access-report', label: 'Access report', roles: ['privacy-officer'] },
+  { to: '/notifications', label: 'Notifications', roles: ['privacy-officer'], inHeader: true },
   { to: '/privacy/log-health', label: 'Audit log health', roles: ['privacy-officer', 'security-admin'] },
   { to: '/admin/staff', label: 'Staff accounts', roles: ['admin'] },
   { to: '/admin/teams', label: 'Teams and wards', roles: ['admin'] },
@@ -112,7 +116,7 @@ export function App() {
       />
     );
   }
-  const mine = SECTIONS.filter((s) => s.roles.some((r) => me.roles.includes(r)));
+  const mine = SECTIONS.filter((s) => !s.inHeader && s.roles.some((r) => me.roles.includes(r)));
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -130,6 +134,7 @@ export function App() {
           </ul>
         </nav>
         <div className="who">
+          {me.roles.includes('privacy-officer') ? <NotificationBell path={path} /> : null}
           <span>
             {me.username} <span className="muted">({me.roles.join(', ')})</span>
           </span>
@@ -182,6 +187,8 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <ReviewQueue />;
     case '/privacy/cases':
       return <Cases />;
+    case '/notifications':
+      return <Notifications />;
     case '/privacy/audit':
       return <AuditSearch />;
     case '/privacy/access-report':
