@@ -7,7 +7,7 @@ import type { Consent } from '@medplum/fhirtypes';
 import { loadSettings } from '../src/config.js';
 import { consentRules } from '../src/access/consent.js';
 import { scopeAllowing } from '../src/access/systemScopes.js';
-import { tempDir } from './helpers/harness.js';
+import { tempDir } from './helpers/tempDir.js';
 
 const base: Consent = {
   resourceType: 'Consent',

@@ -16,6 +16,7 @@ import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from
 import { TileWrites } from '../src/audit/tiles.js';
 import { generateSignerKey } from '../src/audit/note.js';
 import { verifyLog } from '../src/audit/verify.js';
+import { copyTemplate } from './helpers/installationTemplate.js';
 
 let db: Database;
 let dir: string;
@@ -23,14 +24,14 @@ const schema = `audit_migration_${process.pid}`;
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carewall-audit-migration-'));
+  // The embedded database: a copy of the migrated installation's, not one made from nothing (PGlite's initdb, seconds).
+  if (!process.env.DATABASE_URL) await copyTemplate(dir);
   db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: dir, poolSize: 1 });
-  if (process.env.DATABASE_URL) {
-    // A schema of its own on the shared server, dropped afterwards.
-    await db.exec(`create schema ${schema}; set search_path to ${schema}`);
-  }
+  // A schema of its own (on the shared server; beside the copied installation's tables), dropped afterwards.
+  await db.exec(`create schema ${schema}; set search_path to ${schema}`);
 });
 after(async () => {
-  if (process.env.DATABASE_URL) await db.exec(`drop schema ${schema} cascade`);
+  await db.exec(`drop schema ${schema} cascade`);
   await db.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -17,7 +17,7 @@ import { S3Backend } from '../src/backup/s3.js';
 import { storeShare } from '../src/backup/snapshot.js';
 import { verifyRepository } from '../src/backup/verify.js';
 import { makeShare, sha256File, TEST_CHUNKER } from './helpers/backupFixture.js';
-import { tempDir } from './helpers/harness.js';
+import { tempDir } from './helpers/tempDir.js';
 
 let root: string;
 let server: { run(): Promise<{ port: number }>; close(): Promise<void> };

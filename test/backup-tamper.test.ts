@@ -15,7 +15,7 @@ import { initRepository, RepositoryReader, RepositoryWriter, type WriterCredenti
 import { storeShare } from '../src/backup/snapshot.js';
 import { verifyRepository } from '../src/backup/verify.js';
 import { makeShare, TEST_CHUNKER } from './helpers/backupFixture.js';
-import { tempDir } from './helpers/harness.js';
+import { tempDir } from './helpers/tempDir.js';
 import { Seeded, testSeed } from './helpers/seeded.js';
 
 let root: string;

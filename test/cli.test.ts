@@ -12,9 +12,16 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
+/** A scratch folder, removed after the servers started in it have stopped (a data folder is some 40 MB). */
+function scratch(): string {
+  const dir = tempDir();
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 describe('carewall CLI', () => {
   test('init --json prints the administrator and an otpauth URI; start serves; login needs the second factor; keys rotate works while serving', async () => {
-    const dataDir = path.join(tempDir(), 'install');
+    const dataDir = path.join(scratch(), 'install');
     const db = await freshDatabase();
     if (db) cleanups.push(db.drop);
     const env = { DATABASE_URL: db?.url };
@@ -69,7 +76,7 @@ describe('carewall CLI', () => {
   });
 
   test('init refuses a short password and leaves no installation', async () => {
-    const dataDir = path.join(tempDir(), 'weak');
+    const dataDir = path.join(scratch(), 'weak');
     const db = await freshDatabase();
     if (db) cleanups.push(db.drop);
     const res = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'a', '--admin-password-stdin', '--json'], {
@@ -82,20 +89,20 @@ describe('carewall CLI', () => {
   });
 
   test('start on a folder that is not an installation explains what to do', async () => {
-    const res = await runCli(['start', '--data-dir', path.join(tempDir(), 'nothing')]);
+    const res = await runCli(['start', '--data-dir', path.join(scratch(), 'nothing')]);
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /carewall init/);
   });
 
   test('demo mode refuses to listen on a non-loopback address', async () => {
-    const dataDir = path.join(tempDir(), 'demo');
+    const dataDir = path.join(scratch(), 'demo');
     const res = await runCli(['demo', '--data-dir', dataDir, '--host', '0.0.0.0', '--patients', '1']);
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /loopback|127\.0\.0\.1/);
   });
 
   test('demo serves a seeded clinic with working logins, and rebuilds a set-up that was interrupted', async () => {
-    const dataDir = path.join(tempDir(), 'demo');
+    const dataDir = path.join(scratch(), 'demo');
     // What an interrupted first run leaves: a key file and a half-made database, no logins file.
     fs.mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'master.key'), '{}', { mode: 0o600 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { call, currentOtp, freshDatabase, tempDir, PASSWORD } from './helpers/harness.js';
+import { call, currentOtp, prepareInstallation, PASSWORD } from './helpers/harness.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { observation, patient } from './helpers/fixtures.js';
 
@@ -14,19 +14,24 @@ after(async () => {
 });
 
 test('SIGKILL during a burst of writes loses no acknowledged write and leaves nothing half-written', async () => {
-  const dataDir = tempDir();
-  const db = await freshDatabase();
-  if (db) cleanups.push(db.drop);
-  const env = { DATABASE_URL: db?.url };
-  const init = await runCli(['init', '--data-dir', dataDir, '--admin-user', 'root-admin', '--admin-password-stdin', '--json'], { env, input: PASSWORD });
-  assert.equal(init.code, 0, init.stderr);
-  const { totpUri } = JSON.parse(init.stdout);
+  // An installation as `init` leaves it (init itself is tried in cli.test.ts), served by the real
+  // binary; the administrator is added through the running server.
+  const inst = await prepareInstallation();
+  cleanups.push(inst.cleanup);
+  const dataDir = inst.dataDir;
+  const env = { DATABASE_URL: inst.databaseUrl };
 
   let server = await startCli(['start', '--data-dir', dataDir, '--port', '0'], env);
   // Whatever fails, the server running then is stopped and the writers end: none outlives the test.
   let stop = false;
   let writers: Array<Promise<void>> = [];
   try {
+    const added = await runCli(['user', 'add', '--data-dir', dataDir, '--username', 'root-admin', '--roles', 'admin', '--password-stdin', '--json'], {
+      env,
+      input: PASSWORD,
+    });
+    assert.equal(added.code, 0, added.stderr);
+    const { totpUri } = JSON.parse(added.stdout);
     const login = async (username: string, otp?: string) =>
       (await call(server.url, 'POST', '/api/session', { body: { username, password: PASSWORD, otp }, headers: { 'content-type': 'application/json' } })).body
         .token as string;

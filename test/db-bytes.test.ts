@@ -8,22 +8,23 @@ import { after, before, test } from 'node:test';
 import { openDatabase, toBuffer, type Database } from '../src/db/database.js';
 import { bindPacked } from '../src/db/packedBytes.js';
 import { bindTo } from '../src/db/sqlParams.js';
-import { freshDatabase, tempDir } from './helpers/harness.js';
+import { prepareInstallation } from './helpers/harness.js';
 import { Seeded, testSeed } from './helpers/seeded.js';
 
 let db: Database;
-let drop: (() => Promise<void>) | undefined;
+let cleanup: (() => Promise<void>) | undefined;
 
 before(async () => {
-  const fresh = await freshDatabase();
-  drop = fresh?.drop;
-  db = await openDatabase({ databaseUrl: fresh?.url, dataDir: tempDir() });
+  // A copy of the migrated installation's database (an embedded one is then not created anew), a table of its own in it.
+  const inst = await prepareInstallation();
+  cleanup = inst.cleanup;
+  db = await openDatabase({ databaseUrl: inst.databaseUrl, dataDir: inst.dataDir });
   await db.query('create table bytes_probe (k int primary key, v bytea not null)');
 });
 
 after(async () => {
   await db.close();
-  await drop?.();
+  await cleanup?.();
 });
 
 // Every byte value, the ones text formats escape (NUL, backslash, quote) among them, an empty value,

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { openDatabase } from '../src/db/database.js';
 import { classifyDatabaseError, DatabaseUnavailableError, fromDatabaseAway, isConnectionFailure } from '../src/db/errors.js';
 import { retryWhileAway } from '../src/db/retry.js';
-import { tempDir } from './helpers/harness.js';
+import { tempDir } from './helpers/tempDir.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 

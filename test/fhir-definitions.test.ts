@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { generateClinic } from '../src/demo/clinic.js';
 import { generatePatient } from '../src/demo/patientRecord.js';
 import { demoFaker } from '../src/demo/seed.js';
-import { tempDir } from './helpers/harness.js';
+import { tempDir } from './helpers/tempDir.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TRIMMED = path.join(ROOT, 'definitions', 'fhir-r4-structure.json');

@@ -11,7 +11,7 @@ import { SCENARIO_CODES, type TruthIncident } from '../src/monitor/catalog.js';
 import { evaluate, matches } from '../src/monitor/evaluate.js';
 import { scan } from '../src/monitor/scan/index.js';
 import { simulate } from '../src/monitor/simulate/index.js';
-import { tempDir } from './helpers/harness.js';
+import { tempDir } from './helpers/tempDir.js';
 
 const root = tempDir('carewall-monitor-sim-');
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -17,7 +17,7 @@ import { verifyRepository } from '../src/backup/verify.js';
 import { addCredential } from '../src/vault/credentials.js';
 import { buildVault } from '../src/vault/server.js';
 import { makeShare, sha256File, TEST_CHUNKER } from './helpers/backupFixture.js';
-import { tempDir } from './helpers/harness.js';
+import { tempDir } from './helpers/tempDir.js';
 
 let root: string;
 let app: FastifyInstance;

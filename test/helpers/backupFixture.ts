@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SYSTEM } from '../../src/shared/index.js';
 import type { StoredSettings } from '../../src/config.js';
-import { startTestServer, tempDir, type TestServer } from './harness.js';
+import type { TestServer } from './harness.js';
+import { tempDir } from './tempDir.js';
 import { observation, patient } from './fixtures.js';
 
 /** Small chunks so that a few megabytes make many chunks (the repository's default averages 1 MiB). */
@@ -46,6 +47,8 @@ export interface BackupFixture {
 export async function backupFixture(extra: Record<string, unknown> = {}): Promise<BackupFixture> {
   const shareDir = tempDir('carewall-share-');
   const hashes = makeShare(shareDir);
+  // Loaded here: the files that use only makeShare and TEST_CHUNKER need not load all of Carewall.
+  const { startTestServer } = await import('./harness.js');
   const server = await startTestServer({ backup: { shares: { documents: shareDir }, everyHours: 0 }, ...extra } as StoredSettings);
   const patientIds: string[] = [];
   for (let i = 0; i < 3; i++) {

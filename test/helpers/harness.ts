@@ -4,8 +4,6 @@
  * server (and dropped afterwards), so test files never see each other's data.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
 import { loadSettings, writeSettings, type StoredSettings } from '../../src/config.js';
@@ -14,6 +12,7 @@ import { openCarewall, type Carewall } from '../../src/runtime.js';
 import { buildServer } from '../../src/http/server.js';
 import { SYSTEM, type Role } from '../../src/shared/index.js';
 import { copyTemplate } from './installationTemplate.js';
+import { tempDir } from './tempDir.js';
 import { createKeyFile } from '../../src/keys/masterKeys.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -33,9 +32,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export function tempDir(prefix = 'carewall-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir };
 
 /** A fresh, empty database on the server named by DATABASE_URL, or undefined for PGlite. */
 export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {

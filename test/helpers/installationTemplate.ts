@@ -18,7 +18,6 @@ import pg from 'pg';
 import { loadSettings, writeSettings } from '../../src/config.js';
 import { createKeyFile } from '../../src/keys/masterKeys.js';
 import { createLogger } from '../../src/log.js';
-import { openCarewall } from '../../src/runtime.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEMPLATES = path.join(os.tmpdir(), 'carewall-test-templates');
@@ -98,6 +97,8 @@ async function findOrMake(databaseUrl: string | undefined): Promise<Template> {
     settings = loadSettings(building, { DATABASE_URL: url.toString() });
     fs.writeFileSync(path.join(building, DATABASE_FILE), database);
   }
+  // Loaded only here: a test that copies a template it finds need not load all of Carewall.
+  const { openCarewall } = await import('../../src/runtime.js');
   const cw = await openCarewall(settings, createLogger('silent'));
   await cw.close();
   fs.rmSync(path.join(building, 'carewall.json'));
