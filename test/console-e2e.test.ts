@@ -249,7 +249,7 @@ describe('web console', { skip }, () => {
     const page = await pageOf('dr-hale');
     await page.goto(`${s.url}/admin/staff`);
     await page.getByRole('heading', { name: 'Not for your role' }).waitFor();
-    await page.getByText(/Staff accounts is for the role admin/).waitFor();
+    await page.getByText(/Staff accounts is for administrators\./).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Add staff member' }).count(), 0, 'no form that would only be refused');
     await page.goto(`${s.url}/privacy/cases/some-case`);
     await page.getByRole('heading', { name: 'Not for your role' }).waitFor();

@@ -216,7 +216,8 @@ describe('posture screens in the console', { skip }, () => {
     await page.getByRole('link', { name: 'My awareness' }).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Posture', exact: true }).count(), 0);
     await page.goto(s.url + '/posture');
-    await page.getByRole('alert').filter({ hasText: 'Posture is for administrators and the privacy and security officers' }).waitFor();
+    await page.getByRole('heading', { name: 'Not for your role' }).waitFor();
+    await page.getByText('Posture is for administrators, privacy officers and security administrators.').waitFor();
     assert.equal(await page.locator('h2.headline').count(), 0, 'nothing of the scorecard is shown');
     await check(page, 'refused (nurse)');
   });

@@ -225,14 +225,29 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
   }
 }
 
+/** Roles as people say them. */
+const ROLE_WORDS: Record<string, string> = {
+  physician: 'physicians',
+  nurse: 'nurses',
+  receptionist: 'receptionists',
+  billing: 'billing staff',
+  lab: 'laboratory staff',
+  'biomedical-engineer': 'biomedical engineers',
+  'privacy-officer': 'privacy officers',
+  'security-admin': 'security administrators',
+  'awareness-officer': 'awareness officers',
+  admin: 'administrators',
+};
+
 /** A page of another role's work: said at once, before any form that would only be refused. */
 function NotForYourRole({ section }: { section: Section }) {
+  const who = section.roles.map((r) => ROLE_WORDS[r] ?? r);
+  const listed = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who[who.length - 1]}` : who[0];
   return (
     <section>
       <h1>Not for your role</h1>
       <p>
-        {section.label} is for {section.roles.length === 1 ? 'the role' : 'the roles'} {section.roles.join(', ').replace(/, ([^,]*)$/, ' and $1')}. Your own
-        work is in the sections above; ask an administrator if you need this.
+        {section.label} is for {listed}. Your own work is in the sections above; ask an administrator if you need this.
       </p>
     </section>
   );
