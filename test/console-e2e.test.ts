@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { SYSTEM } from '../src/shared/index.js';
+import { PASSWORD_MIN, SYSTEM } from '../src/shared/index.js';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
 import type { StoredSettings } from '../src/config.js';
 import { makeShare, runBehaviour } from '../src/guard/index.js';
@@ -265,6 +265,9 @@ describe('web console', { skip }, () => {
     await page.getByLabel('Given name').fill('Noor');
     await page.getByLabel('Family name').fill('Haddad');
     await page.getByLabel('Username').fill('nurse-haddad');
+    // The rule is stated up front, and it is the server's own (identity's policy).
+    await page.getByLabel(`Initial password (at least ${PASSWORD_MIN} characters)`).waitFor();
+    assert.equal(await page.getByLabel('Initial password').getAttribute('minlength'), String(PASSWORD_MIN));
     await page.getByLabel('Initial password').fill('a long passphrase for noor');
     await page.getByRole('checkbox', { name: 'nurse' }).check();
     await page.getByRole('button', { name: 'Add staff member' }).click();
@@ -287,6 +290,9 @@ describe('web console', { skip }, () => {
     );
     await check(page, 'staff-accounts');
     await page.getByRole('link', { name: 'Teams and wards' }).click();
+    // The move is announced as a page load would be: the window's title names the page, focus is on its content.
+    await page.waitForFunction(() => document.title === 'Teams and wards · Carewall');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
     await page.getByLabel('Staff member').selectOption({ label: 'Noor Haddad' });
     await page.getByLabel('Care team (department)').selectOption({ label: 'Cardiology team' });
     await page.getByLabel('Ward').selectOption({ label: 'Ward 3 East' });

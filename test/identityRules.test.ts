@@ -26,7 +26,12 @@ test('usernames', () => {
 
 test('roles, practitioner and end date', () => {
   assert.deepEqual(checkRoles(['nurse', 'nurse', 'lab']), ['nurse', 'lab']);
-  assert.throws(() => checkRoles(['nurse', 'root']), /unknown role/);
+  assert.throws(() => checkRoles(['nurse', 'root']), /roles: the 2nd is not a known role; the roles are physician, nurse, /);
+  assert.throws(
+    () => checkRoles(['<script>']),
+    (err: Error) => !err.message.includes('<script>') && /the 1st is not a known role/.test(err.message),
+    'names the position, never the value',
+  );
   assert.throws(() => checkRoles([]), InvalidInputError);
   assert.equal(checkPractitioner('Practitioner/a.b-1'), 'Practitioner/a.b-1');
   assert.equal(checkPractitioner(null), undefined);

@@ -51,7 +51,7 @@ describe('user command', () => {
 
   test('add refuses bad input with a message that names the rule', async () => {
     await assert.rejects(run(['add', '--username', 'short', '--roles', 'nurse', '--password-stdin'], 'tiny\n'), /at least 10 characters/);
-    await assert.rejects(run(['add', '--username', 'x1', '--roles', 'surgeon', '--password-stdin']), /unknown role/);
+    await assert.rejects(run(['add', '--username', 'x1', '--roles', 'surgeon', '--password-stdin']), /the 1st is not a known role/);
     await assert.rejects(run(['add', '--username', 'dr.who', '--roles', 'nurse', '--password-stdin']), /already exists/);
   });
 

@@ -1,5 +1,8 @@
 /** Signing in and out, the caller, and account administration (http/sessionRoutes, userRoutes, consoleRoutes). */
 import { Type, type Static } from '@sinclair/typebox';
+
+/** The password rules, for the console to state up front and check before sending (the server checks them too). */
+export { PASSWORD_MAX, PASSWORD_MIN } from '../shared/index.js';
 import { Nullable, Time } from './shapes.js';
 
 /** POST /api/session. A code sent as a JSON number is accepted (the server restores its leading zeros). */

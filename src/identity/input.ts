@@ -1,5 +1,5 @@
 /** Validation of account fields. Messages name the field and the rule, never the value given. */
-import { isRole, type Role } from '../shared/index.js';
+import { isRole, ROLES, type Role } from '../shared/index.js';
 import { InvalidInputError } from './errors.js';
 
 const USERNAME = /^[a-zA-Z0-9._@-]{1,64}$/;
@@ -20,9 +20,10 @@ export function normaliseUsername(value: unknown): string {
 
 export function checkRoles(value: unknown): Role[] {
   if (!Array.isArray(value) || value.length === 0) throw new InvalidInputError('roles must be a non-empty list');
-  for (const r of value) {
-    if (!isRole(r)) throw new InvalidInputError('roles contains an unknown role');
-  }
+  value.forEach((r, i) => {
+    // Which one, by position, and what would do: never the value itself (rule 3: no echo of input).
+    if (!isRole(r)) throw new InvalidInputError(`roles: the ${ordinal(i + 1)} is not a known role; the roles are ${ROLES.join(', ')}`);
+  });
   return [...new Set(value as Role[])];
 }
 
@@ -43,4 +44,11 @@ export function checkValidUntil(value: unknown): Date | undefined {
     throw new InvalidInputError('validUntil must be an ISO 8601 date-time');
   }
   return date;
+}
+
+/** 1st, 2nd, 3rd, 4th... */
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }

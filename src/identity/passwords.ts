@@ -4,10 +4,10 @@
  */
 import crypto from 'node:crypto';
 import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../shared/index.js';
 import { InvalidInputError } from './errors.js';
 
-export const PASSWORD_MIN = 10;
-export const PASSWORD_MAX = 1024;
+export { PASSWORD_MAX, PASSWORD_MIN };
 
 // The package's `Algorithm` is a const enum that does not exist at run time under tsx/esbuild.
 const ARGON2ID = 2 as Algorithm;

@@ -4,6 +4,7 @@
  * what keeps access and records from importing each other.
  */
 export { ROLES, SYSTEM, isRole, type Role, type Who } from './who.js';
+export { PASSWORD_MAX, PASSWORD_MIN } from './passwordRules.js';
 export {
   ADMINISTRATIVE_TYPES,
   EQUIPMENT_TYPES,

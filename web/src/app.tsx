@@ -2,7 +2,7 @@
  * The console: sign-in, then the screens of the caller's roles. The session ends visibly when the
  * server's idle limit passes without activity (the server ends it then too), or on sign-out.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Me } from '../../src/api/index.js';
 import { activity, get, hasToken, send, setToken, whenUnauthorized } from './api';
 import { Link, navigate, usePath } from './router';
@@ -87,6 +87,15 @@ export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const path = usePath();
+  const moved = useRef(false);
+  useEffect(() => {
+    if (!me) return;
+    document.title = `${titleOf(path)} · Carewall`;
+    // After a move within the console, focus goes to the new page's content, as a page load would
+    // put it: someone on a keyboard or a screen reader starts there, not on the link they left.
+    if (moved.current) document.getElementById('main')?.focus();
+    moved.current = true;
+  }, [path, me]);
 
   const signOut = useCallback(async (why: string | null) => {
     if (why === null) await send('/api/session', { method: 'DELETE' }).catch(() => undefined);
@@ -149,6 +158,16 @@ export function App() {
       </main>
     </div>
   );
+}
+
+/** The window's title for a page: its section's name, or what a detail page shows. */
+function titleOf(path: string): string {
+  if (/^\/patients\/./.test(path)) return 'Patient chart';
+  if (/^\/privacy\/cases\/./.test(path)) return 'Case';
+  if (/^\/awareness\/lessons\/./.test(path)) return 'Lesson';
+  if (/^\/awareness\/results\/./.test(path)) return 'Campaign results';
+  if (/^\/posture\/practices\/./.test(path)) return 'Posture practice';
+  return sectionOf(path)?.label ?? 'Not found';
 }
 
 /** The section a path belongs to (the longest match: /equipment/releases, not /equipment). */

@@ -1,7 +1,7 @@
 import type { Location, Organization, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
-import { AccountCreated, AccountList, SecondFactorReset, type NewAccountBody } from '../../../src/api/index.js';
+import { AccountCreated, AccountList, PASSWORD_MIN, SecondFactorReset, type NewAccountBody } from '../../../src/api/index.js';
 import { fhirCreate, fhirSearch, get, nameOf, post, send } from '../api';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
@@ -101,14 +101,14 @@ export function Staff() {
             <input value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} required autoComplete="off" />
           </label>
           <label>
-            Initial password
+            Initial password (at least {PASSWORD_MIN} characters)
             <input
               type="password"
               value={form.password}
               onChange={(e) => setForm({ ...form, password: e.target.value })}
               required
               autoComplete="new-password"
-              minLength={12}
+              minLength={PASSWORD_MIN}
             />
           </label>
         </div>
