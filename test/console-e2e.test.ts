@@ -236,6 +236,31 @@ describe('web console', { skip }, () => {
       .first()
       .waitFor();
     await check(page, 'audit-search');
+    // Newest first, outcomes in words, and the whole result as a CSV a spreadsheet opens safely. Reads
+    // only: the officer's own searches are records of this patient too, and would grow the count meanwhile.
+    const newestFirst = await call(s.url, 'GET', `/fhir/AuditEvent?patient=Patient/${unrelated}&action=R&_sort=-date&_count=50`, {
+      token: await tokenOf('po-reyes'),
+    });
+    const reads = newestFirst.body.entry.length as number;
+    assert.ok(reads >= 2, 'the chart was read more than once');
+    await page.getByLabel('Action').selectOption('R');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length === n, reads);
+    const shown = await page.locator('table tbody tr td:nth-child(5)').allTextContents();
+    assert.ok(
+      shown.every((o) => ['success', 'refused or failed'].includes(o)),
+      `outcomes in words: ${shown.join(', ')}`,
+    );
+    const [downloaded] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download as CSV' }).click()]);
+    const csv = fs.readFileSync(await downloaded.path(), 'utf8').split('\r\n');
+    assert.equal(csv[0], '"When","User","What","Patient","Outcome"');
+    assert.equal(csv.length - 2, newestFirst.body.total, 'every matching record, one line each');
+    assert.equal(csv[1].split('","')[0].slice(1), newestFirst.body.entry[0].resource.recorded, 'the newest first');
+    assert.ok(csv[1].split('","')[0].slice(1) >= csv[reads].split('","')[0].slice(1), 'ordered newest to oldest');
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Downloaded ${newestFirst.body.total} records.` })
+      .waitFor();
     await page.getByRole('link', { name: 'Audit log health' }).click();
     await page.getByRole('button', { name: 'Verify now' }).click();
     await page

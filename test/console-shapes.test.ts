@@ -84,3 +84,20 @@ describe('console: checked answers', () => {
     await assert.rejects(web.get(Me, '/api/me'), (e: Error) => e instanceof web.ApiError && e.message === 'the server answered 502');
   });
 });
+
+test("the console's CSV downloads quote every cell and never hand a spreadsheet a formula", async () => {
+  const { csvCell, csvText } = await import('../web/src/csv.js');
+  assert.equal(csvCell('plain'), '"plain"');
+  assert.equal(csvCell('say "hi", then'), '"say ""hi"", then"');
+  for (const formula of ['=HYPERLINK("http://x")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx']) {
+    assert.ok(csvCell(formula).startsWith(`"'`), `neutralised: ${JSON.stringify(formula)}`);
+  }
+  assert.equal(csvCell('2026-12-06'), '"2026-12-06"', 'a date is not a formula');
+  assert.equal(
+    csvText([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]),
+    '"a","b"\r\n"c","d"\r\n',
+  );
+});

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { AccessReport as AccessReportShape, AuditVerification, GrantList, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
 import { fhirSearch, get, getText, post, send } from '../api';
+import { csvText } from '../csv';
 import { Link } from '../router';
 import { day, Dialog, ErrorNote, Heads, Loading, Pager, useAction, useLoad, when } from '../ui';
 
@@ -147,16 +148,63 @@ function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: 
 }
 
 const PAGE = 50;
+/** The most a download holds: a privacy officer's question, not a copy of the log (carewall audit verify has that). */
+const DOWNLOAD_MAX = 5000;
+
+/** AuditEvent outcomes in words (FHIR's codes 0, 4, 8, 12). */
+const OUTCOMES: Record<string, string> = { '0': 'success', '4': 'refused or failed', '8': 'failed seriously', '12': 'failed badly' };
+
+type AuditEventRow = Awaited<ReturnType<typeof fhirSearch<'AuditEvent'>>>['resources'][number];
+
+/** One audit record as the table and the download show it: words, not codes. */
+function auditRow(e: AuditEventRow): { when: string; user: string; what: string; patient: string; outcome: string } {
+  const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
+  return {
+    when: e.recorded ?? '',
+    user: who?.who?.display ?? who?.who?.reference ?? '—',
+    what: e.subtype?.[0]?.display ?? e.subtype?.[0]?.code ?? e.action ?? '—',
+    patient: e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference ?? '—',
+    outcome: OUTCOMES[e.outcome ?? ''] ?? e.outcome ?? '—',
+  };
+}
 
 /** AuditEvents by patient, user, date, action and outcome, a page at a time. */
 export function AuditSearch() {
   const [form, setForm] = useState({ patient: '', agent: '', from: '', to: '', action: '', outcome: '' });
   const [query, setQuery] = useState<string | null>(null);
   const [offset, setOffset] = useState(0);
+  // Newest first unless asked otherwise: an investigation starts from what happened last.
+  const [newestFirst, setNewestFirst] = useState(true);
+  const [downloadNote, setDownloadNote] = useState<string | null>(null);
+  const sort = newestFirst ? '-date' : 'date';
   const { data, error, loading } = useLoad(
-    () => (query === null ? Promise.resolve(undefined) : fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_count=${PAGE}&_offset=${offset}`)),
-    [query, offset],
+    () => (query === null ? Promise.resolve(undefined) : fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_sort=${sort}&_count=${PAGE}&_offset=${offset}`)),
+    [query, offset, sort],
   );
+  const download = async () => {
+    if (query === null) return;
+    const rows: AuditEventRow[] = [];
+    let total = 0;
+    for (let at = 0; at < DOWNLOAD_MAX; at += 1000) {
+      const page = await fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_sort=${sort}&_count=1000&_offset=${at}`);
+      total = page.total ?? rows.length + page.resources.length;
+      rows.push(...page.resources);
+      if (page.resources.length < 1000 || rows.length >= total) break;
+    }
+    const table = [['When', 'User', 'What', 'Patient', 'Outcome']];
+    for (const e of rows.slice(0, DOWNLOAD_MAX)) {
+      const r = auditRow(e);
+      table.push([r.when, r.user, r.what, r.patient, r.outcome]);
+    }
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([csvText(table)], { type: 'text/csv' }));
+    link.download = 'audit-search.csv';
+    link.click();
+    URL.revokeObjectURL(link.href);
+    setDownloadNote(
+      total > DOWNLOAD_MAX ? `Downloaded the first ${DOWNLOAD_MAX} of ${total} records: narrow the search for the rest.` : `Downloaded ${rows.length} records.`,
+    );
+  };
   const submit = () => {
     const q = new URLSearchParams();
     if (form.patient) q.set('patient', form.patient.startsWith('Patient/') ? form.patient : `Patient/${form.patient}`);
@@ -209,6 +257,13 @@ export function AuditSearch() {
             <option value="4">refused or failed</option>
           </select>
         </label>
+        <label>
+          Order
+          <select value={newestFirst ? 'newest' : 'oldest'} onChange={(e) => (setNewestFirst(e.target.value === 'newest'), setOffset(0))}>
+            <option value="newest">newest first</option>
+            <option value="oldest">oldest first</option>
+          </select>
+        </label>
         <button type="submit" className="primary">
           Search
         </button>
@@ -221,20 +276,26 @@ export function AuditSearch() {
             <Heads cols={['When', 'User', 'What', 'Patient', 'Outcome']} />
             <tbody>
               {events.map((e) => {
-                const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
+                const r = auditRow(e);
                 return (
                   <tr key={e.id}>
                     <td>{when(e.recorded)}</td>
-                    <td>{who?.who?.display ?? who?.who?.reference ?? '—'}</td>
-                    <td>{e.subtype?.[0]?.display ?? e.subtype?.[0]?.code ?? e.action}</td>
-                    <td>{e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference ?? '—'}</td>
-                    <td>{e.outcome ?? '—'}</td>
+                    <td>{r.user}</td>
+                    <td>{r.what}</td>
+                    <td>{r.patient}</td>
+                    <td>{r.outcome}</td>
                   </tr>
                 );
               })}
             </tbody>
           </table>
           <Pager offset={offset} count={PAGE} total={data.total ?? events.length} onChange={setOffset} />
+          <p>
+            <button type="button" onClick={() => void download().catch((err: Error) => setDownloadNote(err.message))} disabled={events.length === 0}>
+              Download as CSV
+            </button>{' '}
+            {downloadNote ? <span role="status">{downloadNote}</span> : null}
+          </p>
         </>
       ) : null}
     </section>
