@@ -139,6 +139,15 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     });
     // The live insider-misuse monitor reads the audit log and the records; the server starts its job.
     const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
+    // Accounts are shown by their practitioner's name (the staff directory, the case assignees).
+    identity.practitionerName = async (ref) => {
+      const id = ref.replace(/^Practitioner\//, '');
+      const p = (await fhir.read(SYSTEM, 'Practitioner', id)).resource as {
+        name?: Array<{ text?: string; prefix?: string[]; given?: string[]; family?: string }>;
+      };
+      const n = p.name?.[0];
+      return n && (n.text ?? ([...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ') || undefined));
+    };
     // Cases go only to active privacy officers.
     monitor.reviewers = () => identity.activeAccountsWithRole('privacy-officer');
     // The equipment update repository (TUF): its online keys are sealed with the general key.

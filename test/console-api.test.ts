@@ -25,6 +25,25 @@ describe('console routes', () => {
   });
   after(() => s?.close());
 
+  test('the staff directory names people for those who investigate, and for nobody else', async () => {
+    const officer = await s.login(['privacy-officer'], 'po-directory');
+    // A practitioner's written name is how people know them.
+    const doctorRef = s.practitionerOf(doctor);
+    const current = (await s.cw.fhir.read(SYSTEM, 'Practitioner', doctorRef.split('/')[1])).resource;
+    await s.cw.fhir.update(SYSTEM, 'Practitioner', doctorRef.split('/')[1], { ...current, name: [{ prefix: ['Dr'], given: ['Jo'], family: 'Parker' }] });
+    const r = await call(s.url, 'GET', '/api/staff', { token: officer });
+    assert.equal(r.status, 200);
+    const parker = (
+      r.body.staff as Array<{ username: string; name: string; roles: string[]; practitioner: string | null; active: boolean; accountId: string }>
+    ).find((p) => p.username === 'dr-console');
+    assert.deepEqual(parker && [parker.name, parker.roles, parker.practitioner, parker.active], ['Dr Jo Parker', ['physician'], doctorRef, true]);
+    assert.ok(parker?.accountId);
+    assert.ok(!JSON.stringify(r.body).includes('$argon2'), 'no password hash');
+    assert.equal((await call(s.url, 'GET', '/api/staff', { token: admin })).status, 200);
+    assert.equal((await call(s.url, 'GET', '/api/staff', { token: doctor })).status, 403);
+    assert.equal((await call(s.url, 'GET', '/api/staff')).status, 401);
+  });
+
   test('my patients lists only related patients, each with why; nothing without a session', async () => {
     const r = await call(s.url, 'GET', '/api/my-patients', { token: doctor });
     assert.equal(r.status, 200);

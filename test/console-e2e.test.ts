@@ -261,6 +261,28 @@ describe('web console', { skip }, () => {
       .getByRole('status')
       .filter({ hasText: `Downloaded ${newestFirst.body.total} records.` })
       .waitFor();
+    // People by name: the user column names them, and a staff member is searched for by name.
+    const users = await page.locator('table tbody tr td:nth-child(2)').allTextContents();
+    assert.ok(users.length > 0 && users.every((u) => !u.startsWith('Practitioner/')), `users by name: ${users.join(', ')}`);
+    await page.getByLabel('Patient id').fill('');
+    await page.getByLabel('Action').selectOption('');
+    await page.getByLabel('Staff member').fill('nobody-of-that-name');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No staff member has that name or user name: pick one from the list.').waitFor();
+    await page.getByLabel('Staff member').fill('dr-hale');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No staff member has that name or user name').waitFor({ state: 'detached' });
+    const staff = await call(s.url, 'GET', '/api/staff', { token: await tokenOf('po-reyes') });
+    const hale = (staff.body.staff as Array<{ username: string; accountId: string }>).find((p) => p.username === 'dr-hale')!;
+    const byHer = await call(s.url, 'GET', `/fhir/AuditEvent?agent=${hale.accountId}&_sort=-date&_count=50`, { token: await tokenOf('po-reyes') });
+    const expected = byHer.body.entry.length as number;
+    assert.ok(expected > reads, 'more of her records than the reads of one chart');
+    await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length === n, expected);
+    const hers = await page.locator('table tbody tr td:nth-child(2)').allTextContents();
+    assert.ok(
+      hers.every((u) => u.includes('dr-hale')),
+      `only dr-hale's records: ${hers.join(', ')}`,
+    );
     await page.getByRole('link', { name: 'Audit log health' }).click();
     await page.getByRole('button', { name: 'Verify now' }).click();
     await page

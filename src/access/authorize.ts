@@ -17,6 +17,8 @@ export type AdminAction =
   | 'keys.rotate'
   /** Ask whether and why a user can access a patient. */
   | 'access.explain'
+  /** The staff by name (who is who), for those who investigate and explain accesses. */
+  | 'staff.directory'
   /** Read and review break-the-glass grants, investigations and flagged accesses; read notifications. */
   | 'access.review'
   /** Open an investigation into a patient's chart. */
@@ -60,6 +62,7 @@ export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {
   'user.approve-binding': ['admin', 'privacy-officer'],
   'keys.rotate': ['admin'],
   'access.explain': ['admin', 'privacy-officer'],
+  'staff.directory': ['admin', 'privacy-officer', 'security-admin'],
   'access.review': ['privacy-officer'],
   'access.investigate': ['privacy-officer'],
   'audit.read': ['privacy-officer', 'security-admin'],

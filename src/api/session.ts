@@ -86,3 +86,18 @@ export type SecondFactorReset = Static<typeof SecondFactorReset>;
 /** Path parameters naming an account. */
 export const UsernameParams = Type.Object({ username: Type.String() });
 export type UsernameParams = Static<typeof UsernameParams>;
+
+/** GET /api/staff: every account by name, for privacy officers, security and administrators (who is who). */
+export const StaffDirectory = Type.Object({
+  staff: Type.Array(
+    Type.Object({
+      accountId: Type.String(),
+      username: Type.String(),
+      name: Type.String(),
+      roles: Type.Array(Type.String()),
+      practitioner: Nullable(Type.String()),
+      active: Type.Boolean(),
+    }),
+  ),
+});
+export type StaffDirectory = Static<typeof StaffDirectory>;

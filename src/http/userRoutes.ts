@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
-import { AccountCreated, AccountList, BindingDecided, NewAccountBody, type UsernameParams } from '../api/index.js';
+import { AccountCreated, AccountList, BindingDecided, NewAccountBody, StaffDirectory, type UsernameParams } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 import { jsonBody, toApiError } from './sessionRoutes.js';
@@ -69,6 +69,10 @@ export async function registerUserRoutes(app: FastifyInstance, cw: Pick<Carewall
     }
     return reply.status(204).send();
   });
+
+  app.get<{ Reply: StaffDirectory }>('/api/staff', { schema: { response: { 200: StaffDirectory } } }, async (req) => ({
+    staff: await cw.identity.staffDirectory(requireWho(req)),
+  }));
 
   app.get<{ Reply: AccountList }>('/api/users', { schema: { response: { 200: AccountList } } }, async (req) => {
     const who = requireWho(req);

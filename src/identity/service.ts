@@ -374,11 +374,41 @@ export class IdentityService {
    * The active accounts (not disabled, not expired) that hold `role`, with their practitioner: who
    * a privacy officer may hand a case to. The caller has already been authorized for it.
    */
-  async activeAccountsWithRole(role: Role): Promise<Array<{ username: string; practitioner?: string }>> {
+  async activeAccountsWithRole(role: Role): Promise<Array<{ username: string; name: string }>> {
     const now = Date.now();
-    return (await accounts.listAccounts(this.db))
-      .filter((a) => !a.disabled && a.roles.includes(role) && (a.validUntil === undefined || Date.parse(a.validUntil) > now))
-      .map((a) => (a.practitioner ? { username: a.username, practitioner: a.practitioner } : { username: a.username }));
+    const active = (await accounts.listAccounts(this.db)).filter(
+      (a) => !a.disabled && a.roles.includes(role) && (a.validUntil === undefined || Date.parse(a.validUntil) > now),
+    );
+    return Promise.all(active.map(async (a) => ({ username: a.username, name: await this.nameOf(a) })));
+  }
+
+  /** An account's name as people know it: its practitioner's, else the user name. */
+  private async nameOf(a: { username: string; practitioner?: string }): Promise<string> {
+    return (a.practitioner && (await this.practitionerName(a.practitioner).catch(() => undefined))) || a.username;
+  }
+
+  /**
+   * The written name of a practitioner ('Practitioner/<id>'), from the records (wired in runtime.ts):
+   * identity keeps accounts, the records keep people's names.
+   */
+  practitionerName: (practitioner: string) => Promise<string | undefined> = () => Promise.resolve(undefined);
+
+  /**
+   * Every account by name, for those who investigate and explain accesses (a privacy officer typing
+   * "parker" finds Dr Parker): who they are, their roles and whether they are active; no secret.
+   */
+  async staffDirectory(
+    who: Who,
+  ): Promise<Array<{ accountId: string; username: string; name: string; roles: Role[]; practitioner: string | null; active: boolean }>> {
+    authorize(who, 'staff.directory');
+    const now = Date.now();
+    const out = [];
+    for (const a of await accounts.listAccounts(this.db)) {
+      const name = await this.nameOf(a);
+      const expired = a.validUntil !== undefined && Date.parse(a.validUntil) <= now;
+      out.push({ accountId: a.id, username: a.username, name, roles: a.roles, practitioner: a.practitioner ?? null, active: !a.disabled && !expired });
+    }
+    return out.sort((x, y) => x.name.localeCompare(y.name));
   }
 
   /** Deletes sessions that ended long ago, for all accounts (logins already do it per account). */

@@ -77,8 +77,8 @@ interface CaseRow {
 /** An account a case may be given to: an active privacy officer. */
 export interface Reviewer {
   username: string;
-  /** 'Practitioner/<id>' when the account is linked to one (their name comes from there). */
-  practitioner?: string;
+  /** As people know them (their practitioner's name, else the user name). */
+  name: string;
 }
 
 export class MonitorCases {

@@ -322,22 +322,10 @@ export class MonitorService {
     this.cases.reviewers = list;
   }
 
-  /** The privacy officers a case may be given to, each by name (their practitioner's, else the account's). */
-  async assignees(who: Who): Promise<Array<{ username: string; name: string }>> {
+  /** The privacy officers a case may be given to, by name. */
+  async assignees(who: Who): Promise<Reviewer[]> {
     authorize(who, 'access.review');
-    const out: Array<{ username: string; name: string }> = [];
-    for (const r of await this.cases.reviewers()) {
-      let name = r.username;
-      const id = r.practitioner?.replace(/^Practitioner\//, '');
-      if (id) {
-        const p = await this.fhir.read(SYSTEM, 'Practitioner', id).catch(() => undefined);
-        const n = (p?.resource as { name?: Array<{ text?: string; given?: string[]; family?: string; prefix?: string[] }> } | undefined)?.name?.[0];
-        const written = n && (n.text ?? [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' '));
-        if (written) name = written;
-      }
-      out.push({ username: r.username, name });
-    }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    return (await this.cases.reviewers()).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   assign(who: Who, id: string, input: { assignee?: unknown }): Promise<void> {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { AccessReport as AccessReportShape, AuditVerification, GrantList, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
+import { AccessReport as AccessReportShape, AuditVerification, GrantList, StaffDirectory, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
 import { fhirSearch, get, getText, post, send } from '../api';
 import { csvText } from '../csv';
 import { Link } from '../router';
@@ -156,12 +156,20 @@ const OUTCOMES: Record<string, string> = { '0': 'success', '4': 'refused or fail
 
 type AuditEventRow = Awaited<ReturnType<typeof fhirSearch<'AuditEvent'>>>['resources'][number];
 
+type Staff = StaffDirectory['staff'];
+
+/** A user as people know them: the directory's name (and user name), else what the record says. */
+function personOf(staff: Staff, display?: string, reference?: string): string {
+  const person = staff.find((p) => (display !== undefined && p.username === display) || (reference !== undefined && p.practitioner === reference));
+  return person ? `${person.name}${person.name === person.username ? '' : ` (${person.username})`}` : (display ?? reference ?? '—');
+}
+
 /** One audit record as the table and the download show it: words, not codes. */
-function auditRow(e: AuditEventRow): { when: string; user: string; what: string; patient: string; outcome: string } {
+function auditRow(e: AuditEventRow, staff: Staff): { when: string; user: string; what: string; patient: string; outcome: string } {
   const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
   return {
     when: e.recorded ?? '',
-    user: who?.who?.display ?? who?.who?.reference ?? '—',
+    user: personOf(staff, who?.who?.display, who?.who?.reference),
     what: e.subtype?.[0]?.display ?? e.subtype?.[0]?.code ?? e.action ?? '—',
     patient: e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference ?? '—',
     outcome: OUTCOMES[e.outcome ?? ''] ?? e.outcome ?? '—',
@@ -176,6 +184,9 @@ export function AuditSearch() {
   // Newest first unless asked otherwise: an investigation starts from what happened last.
   const [newestFirst, setNewestFirst] = useState(true);
   const [downloadNote, setDownloadNote] = useState<string | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const directory = useLoad(() => get(StaffDirectory, '/api/staff'), []);
+  const staff = directory.data?.staff ?? [];
   const sort = newestFirst ? '-date' : 'date';
   const { data, error, loading } = useLoad(
     () => (query === null ? Promise.resolve(undefined) : fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_sort=${sort}&_count=${PAGE}&_offset=${offset}`)),
@@ -193,7 +204,7 @@ export function AuditSearch() {
     }
     const table = [['When', 'User', 'What', 'Patient', 'Outcome']];
     for (const e of rows.slice(0, DOWNLOAD_MAX)) {
-      const r = auditRow(e);
+      const r = auditRow(e, staff);
       table.push([r.when, r.user, r.what, r.patient, r.outcome]);
     }
     const link = document.createElement('a');
@@ -207,8 +218,19 @@ export function AuditSearch() {
   };
   const submit = () => {
     const q = new URLSearchParams();
+    setFormError(null);
     if (form.patient) q.set('patient', form.patient.startsWith('Patient/') ? form.patient : `Patient/${form.patient}`);
-    if (form.agent) q.set('agent', form.agent);
+    if (form.agent) {
+      // A person picked by name or user name; their records are found by their account.
+      const typed = form.agent.trim().toLowerCase();
+      const person = staff.find((p) => p.username === typed || p.name.toLowerCase() === typed);
+      if (person) q.set('agent', person.accountId);
+      else if (/^Practitioner\/[A-Za-z0-9\-.]+$/.test(form.agent.trim())) q.set('agent', form.agent.trim());
+      else {
+        setFormError('No staff member has that name or user name: pick one from the list.');
+        return;
+      }
+    }
     if (form.from) q.append('date', `ge${form.from}`);
     if (form.to) q.append('date', `le${form.to}`);
     if (form.action) q.set('action', form.action);
@@ -235,7 +257,17 @@ export function AuditSearch() {
         }}
       >
         {field('patient', 'Patient id')}
-        {field('agent', 'User (Practitioner/… or account id)')}
+        <label>
+          Staff member
+          <input list="staff-directory" value={form.agent} onChange={(e) => setForm({ ...form, agent: e.target.value })} placeholder="name or user name" />
+          <datalist id="staff-directory">
+            {staff.map((p) => (
+              <option key={p.accountId} value={p.username}>
+                {`${p.name} — ${p.roles.join(', ')}${p.active ? '' : ' (disabled)'}`}
+              </option>
+            ))}
+          </datalist>
+        </label>
         {field('from', 'From', 'date')}
         {field('to', 'To', 'date')}
         <label>
@@ -268,6 +300,7 @@ export function AuditSearch() {
           Search
         </button>
       </form>
+      <ErrorNote error={formError} />
       <ErrorNote error={error} />
       <Loading when={loading && query !== null} />
       {data ? (
@@ -276,7 +309,7 @@ export function AuditSearch() {
             <Heads cols={['When', 'User', 'What', 'Patient', 'Outcome']} />
             <tbody>
               {events.map((e) => {
-                const r = auditRow(e);
+                const r = auditRow(e, staff);
                 return (
                   <tr key={e.id}>
                     <td>{when(e.recorded)}</td>
