@@ -360,7 +360,11 @@ describe('web console', { skip }, () => {
     assert.deepEqual(nurse.roles, ['nurse']);
     assert.equal(nurse.totpRequired, true);
     await page.getByRole('link', { name: 'Explain access' }).click();
-    await page.getByLabel('Username').fill('dr-hale');
+    // Asked by the person's name, as an administrator knows them.
+    const directory = await call(s.url, 'GET', '/api/staff', { token: admin });
+    const haleName = (directory.body.staff as Array<{ username: string; name: string }>).find((p) => p.username === 'dr-hale')!.name;
+    assert.notEqual(haleName, 'dr-hale', 'known by a written name');
+    await page.getByLabel('Staff member').fill(haleName);
     await page.getByLabel('Patient id').fill(related);
     await page.getByRole('button', { name: 'Explain' }).click();
     await page.getByRole('heading', { name: 'Allowed' }).waitFor();

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Explanation } from '../../../src/api/index.js';
 import { get } from '../api';
+import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaff } from '../staff';
 import { ErrorNote, Loading, useLoad } from '../ui';
 
 /** "Can this user see this patient, and why?" */
@@ -8,6 +9,8 @@ export function Explain() {
   const [user, setUser] = useState('');
   const [patient, setPatient] = useState('');
   const [asked, setAsked] = useState<{ user: string; patient: string } | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const staff = useStaff();
   const { data, error, loading } = useLoad(
     () =>
       asked
@@ -22,13 +25,13 @@ export function Explain() {
         className="inline"
         onSubmit={(e) => {
           e.preventDefault();
-          setAsked({ user: user.trim(), patient: patient.trim().replace(/^Patient\//, '') });
+          // Found by name or user name; the question is asked of the account.
+          const person = findPerson(staff, user);
+          setFormError(person ? null : NO_SUCH_PERSON);
+          if (person) setAsked({ user: person.username, patient: patient.trim().replace(/^Patient\//, '') });
         }}
       >
-        <label>
-          Username
-          <input value={user} onChange={(e) => setUser(e.target.value)} required />
-        </label>
+        <StaffPicker label="Staff member" value={user} onChange={setUser} staff={staff} required />
         <label>
           Patient id
           <input value={patient} onChange={(e) => setPatient(e.target.value)} required />
@@ -37,6 +40,7 @@ export function Explain() {
           Explain
         </button>
       </form>
+      <ErrorNote error={formError} />
       <ErrorNote error={error} />
       <Loading when={loading && asked !== null} />
       {data ? (

@@ -1,7 +1,8 @@
 import { useState } from 'react';
-import { AccessReport as AccessReportShape, AuditVerification, GrantList, StaffDirectory, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
+import { AccessReport as AccessReportShape, AuditVerification, GrantList, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
 import { fhirSearch, get, getText, post, send } from '../api';
 import { csvText } from '../csv';
+import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaff, type Person } from '../staff';
 import { Link } from '../router';
 import { day, Dialog, ErrorNote, Heads, Loading, Pager, useAction, useLoad, when } from '../ui';
 
@@ -156,7 +157,7 @@ const OUTCOMES: Record<string, string> = { '0': 'success', '4': 'refused or fail
 
 type AuditEventRow = Awaited<ReturnType<typeof fhirSearch<'AuditEvent'>>>['resources'][number];
 
-type Staff = StaffDirectory['staff'];
+type Staff = Person[];
 
 /** A user as people know them: the directory's name (and user name), else what the record says. */
 function personOf(staff: Staff, display?: string, reference?: string): string {
@@ -185,8 +186,7 @@ export function AuditSearch() {
   const [newestFirst, setNewestFirst] = useState(true);
   const [downloadNote, setDownloadNote] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
-  const directory = useLoad(() => get(StaffDirectory, '/api/staff'), []);
-  const staff = directory.data?.staff ?? [];
+  const staff = useStaff();
   const sort = newestFirst ? '-date' : 'date';
   const { data, error, loading } = useLoad(
     () => (query === null ? Promise.resolve(undefined) : fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_sort=${sort}&_count=${PAGE}&_offset=${offset}`)),
@@ -222,12 +222,11 @@ export function AuditSearch() {
     if (form.patient) q.set('patient', form.patient.startsWith('Patient/') ? form.patient : `Patient/${form.patient}`);
     if (form.agent) {
       // A person picked by name or user name; their records are found by their account.
-      const typed = form.agent.trim().toLowerCase();
-      const person = staff.find((p) => p.username === typed || p.name.toLowerCase() === typed);
+      const person = findPerson(staff, form.agent);
       if (person) q.set('agent', person.accountId);
       else if (/^Practitioner\/[A-Za-z0-9\-.]+$/.test(form.agent.trim())) q.set('agent', form.agent.trim());
       else {
-        setFormError('No staff member has that name or user name: pick one from the list.');
+        setFormError(NO_SUCH_PERSON);
         return;
       }
     }
@@ -257,17 +256,7 @@ export function AuditSearch() {
         }}
       >
         {field('patient', 'Patient id')}
-        <label>
-          Staff member
-          <input list="staff-directory" value={form.agent} onChange={(e) => setForm({ ...form, agent: e.target.value })} placeholder="name or user name" />
-          <datalist id="staff-directory">
-            {staff.map((p) => (
-              <option key={p.accountId} value={p.username}>
-                {`${p.name} — ${p.roles.join(', ')}${p.active ? '' : ' (disabled)'}`}
-              </option>
-            ))}
-          </datalist>
-        </label>
+        <StaffPicker label="Staff member" value={form.agent} onChange={(v) => setForm({ ...form, agent: v })} staff={staff} />
         {field('from', 'From', 'date')}
         {field('to', 'To', 'date')}
         <label>

@@ -1,0 +1,50 @@
+/** Staff by name: the directory (GET /api/staff), a picker that offers it, and finding who was meant. */
+import { StaffDirectory } from '../../src/api/index.js';
+import { get } from './api';
+import { useLoad } from './ui';
+
+export type Person = StaffDirectory['staff'][number];
+
+/** The directory, loaded once per screen. */
+export function useStaff(): Person[] {
+  return useLoad(() => get(StaffDirectory, '/api/staff'), []).data?.staff ?? [];
+}
+
+/** The person meant by what was typed: a user name or a whole name, in any case. */
+export function findPerson(staff: Person[], typed: string): Person | undefined {
+  const t = typed.trim().toLowerCase();
+  return staff.find((p) => p.username === t || p.name.toLowerCase() === t);
+}
+
+/** What to say when nobody matches. */
+export const NO_SUCH_PERSON = 'No staff member has that name or user name: pick one from the list.';
+
+/** A text field that offers the staff by name as one types (the value is a user name). */
+export function StaffPicker({
+  label,
+  value,
+  onChange,
+  staff,
+  required,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  staff: Person[];
+  required?: boolean;
+}) {
+  const listId = `staff-${label.toLowerCase().replace(/[^a-z]+/g, '-')}`;
+  return (
+    <label>
+      {label}
+      <input list={listId} value={value} onChange={(e) => onChange(e.target.value)} placeholder="name or user name" required={required} />
+      <datalist id={listId}>
+        {staff.map((p) => (
+          <option key={p.accountId} value={p.username}>
+            {`${p.name} — ${p.roles.join(', ')}${p.active ? '' : ' (disabled)'}`}
+          </option>
+        ))}
+      </datalist>
+    </label>
+  );
+}
