@@ -221,13 +221,19 @@ describe('web console', { skip }, () => {
     assert.equal(reviewed.body.grants[0].review.decision, 'appropriate');
     // The audit search and the patient's access report show the emergency access.
     await page.getByRole('link', { name: 'Access report' }).click();
-    await page.getByLabel('Patient id').fill(unrelated);
-    await page.getByRole('button', { name: 'Make report' }).click();
+    // Found by name, as a complaint names the patient; the report then names them too.
+    await page.getByLabel('Patient (name, birth date or record number)').fill('Lindqvist');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await page.getByRole('button', { name: /choose Bo Lindqvist, born/ }).click();
     await page
       .getByRole('cell', { name: /dr-hale/ })
       .first()
       .waitFor();
+    await page.getByText(/Accesses to the record of Bo Lindqvist \(born /).waitFor();
     await check(page, 'access-report');
+    // The finding is recorded as the officer's compliance work.
+    const found = await s.cw.audit.search({ actions: ['lookup'], count: 10, offset: 0, newestFirst: true });
+    assert.ok(found.entries.some((e) => e.record.user?.username === 'po-reyes' && e.record.patient === unrelated && e.record.purposeOfUse === 'HCOMPL'));
     await page.getByRole('link', { name: 'Audit search' }).click();
     await page.getByLabel('Patient id').fill(unrelated);
     await page.getByRole('button', { name: 'Search' }).click();

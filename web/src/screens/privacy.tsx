@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { AccessReport as AccessReportShape, AuditVerification, GrantList, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
 import { fhirSearch, get, getText, post, send } from '../api';
 import { csvText } from '../csv';
+import { PatientFinder, type FoundPatient } from '../patientFinder';
 import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaff, type Person } from '../staff';
 import { Link } from '../router';
 import { day, Dialog, ErrorNote, Heads, Loading, Pager, useAction, useLoad, when } from '../ui';
@@ -328,6 +329,7 @@ export function AuditSearch() {
 export function AccessReport() {
   const [patient, setPatient] = useState('');
   const [asked, setAsked] = useState<string | null>(null);
+  const [chosen, setChosen] = useState<FoundPatient | null>(null);
   const { data, error, loading } = useLoad(
     () => (asked ? get(AccessReportShape, `/api/patients/${encodeURIComponent(asked)}/access-report`) : Promise.resolve(undefined)),
     [asked],
@@ -335,10 +337,18 @@ export function AccessReport() {
   return (
     <section>
       <h1>Access report</h1>
+      <PatientFinder
+        onChoose={(p) => {
+          setChosen(p);
+          setPatient(p.id);
+          setAsked(p.id);
+        }}
+      />
       <form
         className="inline no-print"
         onSubmit={(e) => {
           e.preventDefault();
+          setChosen(null);
           setAsked(patient.trim().replace(/^Patient\//, ''));
         }}
       >
@@ -355,7 +365,11 @@ export function AccessReport() {
       {data ? (
         <div className="report">
           <p>
-            Accesses to the record of {data.patient}, as recorded in the tamper-evident audit log. Generated {when(data.generated)}. {data.total} accesses.
+            Accesses to the record of{' '}
+            {chosen && chosen.id === asked
+              ? `${chosen.name} (born ${chosen.birthDate ? day(chosen.birthDate) : 'unknown'}${chosen.mrn ? `, record number ${chosen.mrn}` : ''})`
+              : data.patient}
+            , as recorded in the tamper-evident audit log. Generated {when(data.generated)}. {data.total} accesses.
           </p>
           <button type="button" className="no-print" onClick={() => window.print()}>
             Print
