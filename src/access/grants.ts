@@ -18,6 +18,8 @@ import { AccessDeniedError, authorize } from './authorize.js';
 import { type Who } from '../shared/index.js';
 import type { AccessPolicy } from './policy.js';
 import { announceAccessChange } from './projection.js';
+import * as notifications from './notifications.js';
+import type { NotificationPage } from './notifications.js';
 import { ROLE_RIGHTS } from './roles.js';
 import type { Webhooks } from '../notify/index.js';
 
@@ -228,41 +230,15 @@ export class AccessGrants {
   }
 
   /** The latest 200 notifications, newest first, each marked whether this reader has read it; and how many are unread. */
-  async notifications(who: Who): Promise<{
-    notifications: Array<{ id: string; at: string; kind: string; grant: string | null; message: string; read: boolean }>;
-    unread: number;
-  }> {
+  async notifications(who: Who): Promise<NotificationPage> {
     authorize(who, 'access.review');
-    const upTo = await this.readUpTo(who);
-    const r = await this.db.query<{ id: string; created_at: Date; kind: string; grant_id: string | null; message: string }>(
-      `select id::text as id, created_at, kind, grant_id, message from access_notification order by id desc limit 200`,
-    );
-    const unread = await this.db.query<{ n: number }>('select count(*)::int as n from access_notification where id > $1', [upTo]);
-    return {
-      notifications: r.rows.map((n) => ({ id: n.id, at: iso(n.created_at), kind: n.kind, grant: n.grant_id, message: n.message, read: Number(n.id) <= upTo })),
-      unread: unread.rows[0].n,
-    };
+    return notifications.forReader(this.db, who.accountId);
   }
 
-  /**
-   * Marks this reader's notifications read up to `upTo` (an id they were shown): what arrived since
-   * stays unread. Never moves backwards; one reader's marks are nobody else's.
-   */
+  /** Marks this reader's notifications read up to `upTo` (an id they were shown); never backwards, never anyone else's. */
   async markNotificationsRead(who: Who, upTo: unknown): Promise<void> {
     authorize(who, 'access.review');
-    if (typeof upTo !== 'string' || !/^\d{1,15}$/.test(upTo)) throw new FhirError(400, 'invalid', 'upTo must be the id of a notification');
-    const exists = await this.db.query('select 1 from access_notification where id = $1', [upTo]);
-    if (exists.rows.length === 0) throw new FhirError(400, 'invalid', 'upTo must be the id of a notification');
-    await this.db.query(
-      `insert into access_notification_read (account_id, read_up_to) values ($1, $2)
-       on conflict (account_id) do update set read_up_to = greatest(access_notification_read.read_up_to, excluded.read_up_to)`,
-      [who.accountId, upTo],
-    );
-  }
-
-  private async readUpTo(who: Who): Promise<number> {
-    const r = await this.db.query<{ n: string }>('select read_up_to::text as n from access_notification_read where account_id = $1', [who.accountId]);
-    return r.rows[0] ? Number(r.rows[0].n) : 0;
+    await notifications.markRead(this.db, who.accountId, upTo);
   }
 
   /** Whether and why `subject` can access `patient` now (for admins and privacy officers). */

@@ -10,6 +10,8 @@ import type { Settings } from '../config.js';
 import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import * as accounts from './accounts.js';
+import * as directory from './directory.js';
+import type { PractitionerName, StaffMember } from './directory.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
 import { activeHolder, everBound, lockPractitioner, pendingOf, settle } from './binding.js';
 import {
@@ -250,12 +252,7 @@ export class IdentityService {
    */
   async noteWrite(who: Who): Promise<void> {
     const position = await this.db.writePosition();
-    if (!position) return;
-    await this.db.query(
-      `insert into identity_write_position (account_id, wal_position) values ($1, $2::pg_lsn)
-       on conflict (account_id) do update set wal_position = greatest(identity_write_position.wal_position, excluded.wal_position)`,
-      [who.accountId, position],
-    );
+    if (position) await sessions.noteWritePosition(this.db, who.accountId, position);
   }
 
   /** Ends the session; false when the token named no live session. */
@@ -366,49 +363,27 @@ export class IdentityService {
     if (!found) return undefined;
     const who: Who = { accountId: found.id, username: found.username, roles: found.roles };
     if (found.practitioner) who.practitioner = found.practitioner;
-    const expired = found.validUntil !== undefined && Date.parse(found.validUntil) <= Date.now();
-    return { who, active: !found.disabled && !expired };
-  }
-
-  /**
-   * The active accounts (not disabled, not expired) that hold `role`, with their practitioner: who
-   * a privacy officer may hand a case to. The caller has already been authorized for it.
-   */
-  async activeAccountsWithRole(role: Role): Promise<Array<{ username: string; name: string }>> {
-    const now = Date.now();
-    const active = (await accounts.listAccounts(this.db)).filter(
-      (a) => !a.disabled && a.roles.includes(role) && (a.validUntil === undefined || Date.parse(a.validUntil) > now),
-    );
-    return Promise.all(active.map(async (a) => ({ username: a.username, name: await this.nameOf(a) })));
-  }
-
-  /** An account's name as people know it: its practitioner's, else the user name. */
-  private async nameOf(a: { username: string; practitioner?: string }): Promise<string> {
-    return (a.practitioner && (await this.practitionerName(a.practitioner).catch(() => undefined))) || a.username;
+    return { who, active: directory.isActive(found) };
   }
 
   /**
    * The written name of a practitioner ('Practitioner/<id>'), from the records (wired in runtime.ts):
    * identity keeps accounts, the records keep people's names.
    */
-  practitionerName: (practitioner: string) => Promise<string | undefined> = () => Promise.resolve(undefined);
+  practitionerName: PractitionerName = () => Promise.resolve(undefined);
+
+  /** The active accounts that hold `role`, by name: who a privacy officer may hand a case to. The caller is already authorized. */
+  activeAccountsWithRole(role: Role): Promise<Array<{ username: string; name: string }>> {
+    return directory.activeWithRole(this.db, role, this.practitionerName);
+  }
 
   /**
    * Every account by name, for those who investigate and explain accesses (a privacy officer typing
    * "parker" finds Dr Parker): who they are, their roles and whether they are active; no secret.
    */
-  async staffDirectory(
-    who: Who,
-  ): Promise<Array<{ accountId: string; username: string; name: string; roles: Role[]; practitioner: string | null; active: boolean }>> {
+  async staffDirectory(who: Who): Promise<StaffMember[]> {
     authorize(who, 'staff.directory');
-    const now = Date.now();
-    const out = [];
-    for (const a of await accounts.listAccounts(this.db)) {
-      const name = await this.nameOf(a);
-      const expired = a.validUntil !== undefined && Date.parse(a.validUntil) <= now;
-      out.push({ accountId: a.id, username: a.username, name, roles: a.roles, practitioner: a.practitioner ?? null, active: !a.disabled && !expired });
-    }
-    return out.sort((x, y) => x.name.localeCompare(y.name));
+    return directory.staffDirectory(this.db, this.practitionerName);
   }
 
   /** Deletes sessions that ended long ago, for all accounts (logins already do it per account). */

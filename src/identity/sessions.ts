@@ -138,3 +138,12 @@ export async function purgeEndedSessions(q: Queryable, accountId?: string): Prom
   );
   return r.rows.length;
 }
+
+/** An account's WAL position after a write (read-your-writes with a replica); never moves backwards. */
+export async function noteWritePosition(q: Queryable, accountId: string, position: string): Promise<void> {
+  await q.query(
+    `insert into identity_write_position (account_id, wal_position) values ($1, $2::pg_lsn)
+     on conflict (account_id) do update set wal_position = greatest(identity_write_position.wal_position, excluded.wal_position)`,
+    [accountId, position],
+  );
+}

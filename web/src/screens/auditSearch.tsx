@@ -1,0 +1,185 @@
+/**
+ * Audit search for privacy officers: AuditEvents by patient, staff member (by name), date, action and
+ * outcome, newest first, a page at a time, and the whole result as CSV.
+ */
+import { useState } from 'react';
+import { fhirSearch } from '../api';
+import { csvText } from '../csv';
+import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaff, type Person } from '../staff';
+import { ErrorNote, Heads, Loading, Pager, useLoad, when } from '../ui';
+
+const PAGE = 50;
+/** The most a download holds: a privacy officer's question, not a copy of the log (carewall audit verify has that). */
+const DOWNLOAD_MAX = 5000;
+
+/** AuditEvent outcomes in words (FHIR's codes 0, 4, 8, 12). */
+const OUTCOMES: Record<string, string> = { '0': 'success', '4': 'refused or failed', '8': 'failed seriously', '12': 'failed badly' };
+
+type AuditEventRow = Awaited<ReturnType<typeof fhirSearch<'AuditEvent'>>>['resources'][number];
+
+type Staff = Person[];
+
+/** A user as people know them: the directory's name (and user name), else what the record says. */
+function personOf(staff: Staff, display?: string, reference?: string): string {
+  const person = staff.find((p) => (display !== undefined && p.username === display) || (reference !== undefined && p.practitioner === reference));
+  return person ? `${person.name}${person.name === person.username ? '' : ` (${person.username})`}` : (display ?? reference ?? '—');
+}
+
+/** One audit record as the table and the download show it: words, not codes. */
+function auditRow(e: AuditEventRow, staff: Staff): { when: string; user: string; what: string; patient: string; outcome: string } {
+  const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
+  return {
+    when: e.recorded ?? '',
+    user: personOf(staff, who?.who?.display, who?.who?.reference),
+    what: e.subtype?.[0]?.display ?? e.subtype?.[0]?.code ?? e.action ?? '—',
+    patient: e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference ?? '—',
+    outcome: OUTCOMES[e.outcome ?? ''] ?? e.outcome ?? '—',
+  };
+}
+
+/** AuditEvents by patient, user, date, action and outcome, a page at a time. */
+export function AuditSearch() {
+  const [form, setForm] = useState({ patient: '', agent: '', from: '', to: '', action: '', outcome: '' });
+  const [query, setQuery] = useState<string | null>(null);
+  const [offset, setOffset] = useState(0);
+  // Newest first unless asked otherwise: an investigation starts from what happened last.
+  const [newestFirst, setNewestFirst] = useState(true);
+  const [downloadNote, setDownloadNote] = useState<string | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const staff = useStaff();
+  const sort = newestFirst ? '-date' : 'date';
+  const { data, error, loading } = useLoad(
+    () => (query === null ? Promise.resolve(undefined) : fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_sort=${sort}&_count=${PAGE}&_offset=${offset}`)),
+    [query, offset, sort],
+  );
+  const download = async () => {
+    if (query === null) return;
+    const rows: AuditEventRow[] = [];
+    let total = 0;
+    for (let at = 0; at < DOWNLOAD_MAX; at += 1000) {
+      const page = await fhirSearch('AuditEvent', `/fhir/AuditEvent?${query}&_sort=${sort}&_count=1000&_offset=${at}`);
+      total = page.total ?? rows.length + page.resources.length;
+      rows.push(...page.resources);
+      if (page.resources.length < 1000 || rows.length >= total) break;
+    }
+    const table = [['When', 'User', 'What', 'Patient', 'Outcome']];
+    for (const e of rows.slice(0, DOWNLOAD_MAX)) {
+      const r = auditRow(e, staff);
+      table.push([r.when, r.user, r.what, r.patient, r.outcome]);
+    }
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([csvText(table)], { type: 'text/csv' }));
+    link.download = 'audit-search.csv';
+    link.click();
+    URL.revokeObjectURL(link.href);
+    setDownloadNote(
+      total > DOWNLOAD_MAX ? `Downloaded the first ${DOWNLOAD_MAX} of ${total} records: narrow the search for the rest.` : `Downloaded ${rows.length} records.`,
+    );
+  };
+  const submit = () => {
+    const q = new URLSearchParams();
+    setFormError(null);
+    if (form.patient) q.set('patient', form.patient.startsWith('Patient/') ? form.patient : `Patient/${form.patient}`);
+    if (form.agent) {
+      // A person picked by name or user name; their records are found by their account.
+      const person = findPerson(staff, form.agent);
+      if (person) q.set('agent', person.accountId);
+      else if (/^Practitioner\/[A-Za-z0-9\-.]+$/.test(form.agent.trim())) q.set('agent', form.agent.trim());
+      else {
+        setFormError(NO_SUCH_PERSON);
+        return;
+      }
+    }
+    if (form.from) q.append('date', `ge${form.from}`);
+    if (form.to) q.append('date', `le${form.to}`);
+    if (form.action) q.set('action', form.action);
+    if (form.outcome) q.set('outcome', form.outcome);
+    setOffset(0);
+    setQuery(q.toString());
+  };
+  const field = (k: keyof typeof form, text: string, type = 'text') => (
+    <label>
+      {text}
+      <input type={type} value={form[k]} onChange={(e) => setForm({ ...form, [k]: e.target.value })} />
+    </label>
+  );
+  const events = data?.resources ?? [];
+  return (
+    <section>
+      <h1>Audit search</h1>
+      <form
+        className="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
+        }}
+      >
+        {field('patient', 'Patient id')}
+        <StaffPicker label="Staff member" value={form.agent} onChange={(v) => setForm({ ...form, agent: v })} staff={staff} />
+        {field('from', 'From', 'date')}
+        {field('to', 'To', 'date')}
+        <label>
+          Action
+          <select value={form.action} onChange={(e) => setForm({ ...form, action: e.target.value })}>
+            <option value="">any</option>
+            <option value="C">create</option>
+            <option value="R">read</option>
+            <option value="U">update</option>
+            <option value="D">delete</option>
+            <option value="E">execute (search, export, login)</option>
+          </select>
+        </label>
+        <label>
+          Outcome
+          <select value={form.outcome} onChange={(e) => setForm({ ...form, outcome: e.target.value })}>
+            <option value="">any</option>
+            <option value="0">success</option>
+            <option value="4">refused or failed</option>
+          </select>
+        </label>
+        <label>
+          Order
+          <select value={newestFirst ? 'newest' : 'oldest'} onChange={(e) => (setNewestFirst(e.target.value === 'newest'), setOffset(0))}>
+            <option value="newest">newest first</option>
+            <option value="oldest">oldest first</option>
+          </select>
+        </label>
+        <button type="submit" className="primary">
+          Search
+        </button>
+      </form>
+      <ErrorNote error={formError} />
+      <ErrorNote error={error} />
+      <Loading when={loading && query !== null} />
+      {data ? (
+        <>
+          <table>
+            <Heads cols={['When', 'User', 'What', 'Patient', 'Outcome']} />
+            <tbody>
+              {events.map((e) => {
+                const r = auditRow(e, staff);
+                return (
+                  <tr key={e.id}>
+                    <td>{when(e.recorded)}</td>
+                    <td>{r.user}</td>
+                    <td>{r.what}</td>
+                    <td>{r.patient}</td>
+                    <td>{r.outcome}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <Pager offset={offset} count={PAGE} total={data.total ?? events.length} onChange={setOffset} />
+          <p>
+            <button type="button" onClick={() => void download().catch((err: Error) => setDownloadNote(err.message))} disabled={events.length === 0}>
+              Download as CSV
+            </button>{' '}
+            {downloadNote ? <span role="status">{downloadNote}</span> : null}
+          </p>
+        </>
+      ) : null}
+    </section>
+  );
+}
