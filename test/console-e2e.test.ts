@@ -397,6 +397,16 @@ describe('web console', { skip }, () => {
     await page.getByRole('button', { name: /open a case for the curiosity alert/ }).click();
     await page.getByRole('heading', { name: 'Evidence' }).waitFor();
     await page.getByText('no clinical action followed the access').waitFor();
+    // The user is named as people know them, not by a practitioner id.
+    await page.getByRole('definition').filter({ hasText: 'Test Hale (dr-hale)' }).waitFor();
+    assert.equal(
+      await page
+        .locator('dl.facts')
+        .getByText(/Practitioner\//)
+        .count(),
+      0,
+      "no practitioner id among the case's facts",
+    );
     await page.getByRole('button', { name: 'Start investigating' }).click();
     await page.getByText('investigating', { exact: true }).first().waitFor();
     // Given to a privacy officer picked by name: no free text, and only officers are offered.

@@ -48,3 +48,9 @@ export function StaffPicker({
     </label>
   );
 }
+
+/** Someone the records name by practitioner ('Practitioner/<id>') or user name, as people know them. */
+export function nameOf(staff: Person[], ref: string): string {
+  const p = staff.find((x) => x.practitioner === ref || x.username === ref);
+  return p ? (p.name === p.username ? p.name : `${p.name} (${p.username})`) : ref;
+}

@@ -12,6 +12,7 @@ import {
 } from '../../../src/api/index.js';
 import { get, post, send } from '../api';
 import { Link, navigate } from '../router';
+import { nameOf, useStaff } from '../staff';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
 /** New alerts (to open cases from) and the cases, or one case's page. */
@@ -23,6 +24,7 @@ function CaseLists() {
   const [status, setStatus] = useState<'all' | 'open' | 'investigating' | 'closed'>('all');
   const [scenario, setScenario] = useState('');
   const alerts = useLoad(() => get(AlertList, '/api/monitor/alerts?status=new'), []);
+  const staff = useStaff();
   const cases = useLoad(() => get(CaseList, `/api/monitor/cases?status=${status}`), [status]);
   const [error, setError] = useState<string | null>(null);
   const open = async (a: StoredAlert) => {
@@ -60,7 +62,7 @@ function CaseLists() {
           <tbody>
             {shown.map((a) => (
               <tr key={a.id}>
-                <td>{a.user}</td>
+                <td>{nameOf(staff, a.user)}</td>
                 <td>{a.scenario}</td>
                 <td>{a.score.toFixed(2)}</td>
                 <td>{a.patients.length}</td>
@@ -69,7 +71,7 @@ function CaseLists() {
                 </td>
                 <td>{a.evidence[0] ?? ''}</td>
                 <td>
-                  <button type="button" onClick={() => void open(a)} aria-label={`open a case for the ${a.scenario} alert on ${a.user}`}>
+                  <button type="button" onClick={() => void open(a)} aria-label={`open a case for the ${a.scenario} alert on ${nameOf(staff, a.user)}`}>
                     Open case
                   </button>
                 </td>
@@ -100,7 +102,7 @@ function CaseLists() {
                 <td>
                   <Link to={`/privacy/cases/${c.id}`}>{c.title}</Link>
                 </td>
-                <td>{c.user}</td>
+                <td>{nameOf(staff, c.user)}</td>
                 <td>{c.status === 'closed' ? `closed: ${c.resolution}` : c.status}</td>
                 <td>{c.assignee ?? '—'}</td>
                 <td>{when(c.updatedAt)}</td>
@@ -116,6 +118,7 @@ function CaseLists() {
 function CasePage({ id }: { id: string }) {
   const c = useLoad(() => get(CaseDetail, `/api/monitor/cases/${id}`), [id]);
   const people = useLoad(() => get(AssigneeList, '/api/monitor/assignees'), []);
+  const staff = useStaff();
   const [note, setNote] = useState('');
   const [assignee, setAssignee] = useState('');
   // No decision is preselected: closing a case is a finding, never a default.
@@ -143,7 +146,7 @@ function CasePage({ id }: { id: string }) {
       <dl className="facts">
         <div>
           <dt>User</dt>
-          <dd>{d.user}</dd>
+          <dd>{nameOf(staff, d.user)}</dd>
         </div>
         <div>
           <dt>Status</dt>
