@@ -49,8 +49,14 @@ export function StaffPicker({
   );
 }
 
-/** Someone the records name by practitioner ('Practitioner/<id>') or user name, as people know them. */
-export function nameOf(staff: Person[], ref: string): string {
-  const p = staff.find((x) => x.practitioner === ref || x.username === ref);
-  return p ? (p.name === p.username ? p.name : `${p.name} (${p.username})`) : ref;
+/**
+ * Someone the records name by practitioner ('Practitioner/<id>') or user name, as people know them;
+ * the first of `refs` the directory knows, else the first given as it stands.
+ */
+export function nameOf(staff: Person[], ...refs: Array<string | undefined>): string {
+  for (const ref of refs) {
+    const p = ref === undefined ? undefined : staff.find((x) => x.practitioner === ref || x.username === ref);
+    if (p) return p.name === p.username ? p.name : `${p.name} (${p.username})`;
+  }
+  return refs.find((r) => r !== undefined) ?? '—';
 }

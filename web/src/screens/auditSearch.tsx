@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { fhirSearch } from '../api';
 import { csvText } from '../csv';
-import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaff, type Person } from '../staff';
+import { findPerson, nameOf, NO_SUCH_PERSON, StaffPicker, useStaff, type Person } from '../staff';
 import { ErrorNote, Heads, Loading, Pager, useLoad, when } from '../ui';
 
 const PAGE = 50;
@@ -19,18 +19,12 @@ type AuditEventRow = Awaited<ReturnType<typeof fhirSearch<'AuditEvent'>>>['resou
 
 type Staff = Person[];
 
-/** A user as people know them: the directory's name (and user name), else what the record says. */
-function personOf(staff: Staff, display?: string, reference?: string): string {
-  const person = staff.find((p) => (display !== undefined && p.username === display) || (reference !== undefined && p.practitioner === reference));
-  return person ? `${person.name}${person.name === person.username ? '' : ` (${person.username})`}` : (display ?? reference ?? '—');
-}
-
 /** One audit record as the table and the download show it: words, not codes. */
 function auditRow(e: AuditEventRow, staff: Staff): { when: string; user: string; what: string; patient: string; outcome: string } {
   const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
   return {
     when: e.recorded ?? '',
-    user: personOf(staff, who?.who?.display, who?.who?.reference),
+    user: nameOf(staff, who?.who?.display, who?.who?.reference),
     what: e.subtype?.[0]?.display ?? e.subtype?.[0]?.code ?? e.action ?? '—',
     patient: e.entity?.find((x) => x.what?.reference?.startsWith('Patient/'))?.what?.reference ?? '—',
     outcome: OUTCOMES[e.outcome ?? ''] ?? e.outcome ?? '—',
