@@ -81,7 +81,10 @@ async function findOrMake(databaseUrl: string | undefined): Promise<Template> {
   const name = `${sourceHash()}-${server}`;
   const dir = path.join(TEMPLATES, name);
   const found = readTemplate(dir);
-  if (found) return found;
+  if (found && (await databaseExists(databaseUrl, found.database))) return found;
+  // A folder whose database is gone (dropped by hand, a server rebuilt) is no template: set it aside
+  // and build anew. Of processes that notice at once, one rename wins; the others find nothing to move.
+  if (found) discard(dir);
 
   fs.mkdirSync(TEMPLATES, { recursive: true });
   removeStale(name);
@@ -112,6 +115,23 @@ async function findOrMake(databaseUrl: string | undefined): Promise<Template> {
   const result = readTemplate(dir);
   if (!result) throw new Error(`no installation template in ${dir}`);
   return result;
+}
+
+/** Whether the template's database is still on the server (the embedded template has none to lose). */
+async function databaseExists(databaseUrl: string | undefined, database: string | undefined): Promise<boolean> {
+  if (!databaseUrl || !database) return !databaseUrl;
+  const { rowCount } = await withAdmin(databaseUrl, (admin) => admin.query('select 1 from pg_database where datname = $1', [database]));
+  return rowCount === 1;
+}
+
+function discard(dir: string): void {
+  const aside = `${dir}.gone-${process.pid}-${Date.now()}`;
+  try {
+    fs.renameSync(dir, aside);
+  } catch {
+    return;
+  }
+  fs.rmSync(aside, { recursive: true, force: true });
 }
 
 function readTemplate(dir: string): Template | undefined {
