@@ -274,6 +274,27 @@ describe('AuditEvent (IHE BALP) and the access report', () => {
     assert.equal((await events(`date=ge${tomorrow}`)).bundle.total, 0);
   });
 
+  test('_summary=count: the total alone, the same as the search finds; other summaries are refused', async () => {
+    // Every search is itself recorded, so the records up to now are compared, and the whole log apart.
+    const now = `date=lt${encodeURIComponent(new Date().toISOString())}`;
+    for (const query of [now, `patient=${patientId}&${now}`, `action=R&${now}`, `outcome=4&${now}`, `date=ge${encodeURIComponent(start)}&action=R`]) {
+      const counted = await events(`${query}&_summary=count`);
+      assert.equal(counted.status, 200, query);
+      assert.equal(counted.bundle.resourceType, 'Bundle');
+      assert.equal(counted.bundle.entry, undefined, `no entries for ${query}`);
+      const all = await events(`${query}&_count=1000`);
+      assert.equal(counted.bundle.total, all.bundle.entry?.length ?? 0, `the count of ${query}`);
+      assert.ok((counted.bundle.total ?? 0) > 0, `something to count for ${query}`);
+    }
+    const whole = await events('_summary=count');
+    const everything = await events('_count=1000');
+    assert.equal(everything.bundle.entry?.length, (whole.bundle.total ?? 0) + 1, "the whole log, and the search's own record since");
+    const refused = await events('_summary=text');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.resourceType, 'OperationOutcome');
+    assert.equal((await events('_summary=count', doctor)).status, 403, 'counting is reading the log');
+  });
+
   test('only privacy officers search AuditEvents; unknown parameters are refused, not ignored', async () => {
     assert.equal((await events(`patient=${patientId}`, doctor)).status, 403);
     assert.equal((await events(`patient=${patientId}`, security)).status, 403);

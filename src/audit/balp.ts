@@ -167,6 +167,7 @@ const OUTCOMES: Record<string, string> = { '0': 'success', '4': 'denied', '8': '
  */
 export function parseAuditSearch(query: Record<string, string | string[] | undefined>): AuditSearch {
   const f: AuditSearch = { count: 50, offset: 0 };
+  let countOnly = false;
   for (const [name, raw] of Object.entries(query)) {
     if (raw === undefined) continue;
     const values = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== '');
@@ -247,6 +248,13 @@ export function parseAuditSearch(query: Record<string, string | string[] | undef
         f.offset = n;
         break;
       }
+      case '_summary': {
+        // count: the total alone (a bundle without entries), answered from the maintained counts.
+        const v = one();
+        if (v === 'count') countOnly = true;
+        else if (v !== 'false') throw new FhirError(400, 'not-supported', '_summary supports only count and false');
+        break;
+      }
       case '_sort':
         if (one() === '-date') f.newestFirst = true;
         else if (one() !== 'date') throw new FhirError(400, 'invalid', '_sort must be date or -date');
@@ -255,6 +263,7 @@ export function parseAuditSearch(query: Record<string, string | string[] | undef
         throw new FhirError(400, 'not-supported', `unsupported AuditEvent search parameter ${name}`);
     }
   }
+  if (countOnly) f.count = 0;
   return f;
 }
 

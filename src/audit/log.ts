@@ -17,6 +17,7 @@ import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, nodeHash, type 
 import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
 import { fetchTiles, TileWrites } from './tiles.js';
 import { addSearchColumns } from './searchColumns.js';
+import { addRecordCounts } from './counts.js';
 import { completeAt, HASH_SIZE, isStoredLevel, nodeFromTiles, TILE_WIDTH, tileKey, tilesForNode, type TileKey } from './tileLayout.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
@@ -138,6 +139,7 @@ export class MerkleLog {
     const batch = new WriteBatch();
     await storeLeaves(tx, n, leaves, batch);
     addSearchColumns(batch, n, columns ?? []);
+    addRecordCounts(batch, columns ?? []);
     writes.addTo(batch);
     const b = batch.bind;
     batch.add(

@@ -242,4 +242,26 @@ export const auditMigrations: Migration[] = [
       create index audit_verification_at on audit_verification (at desc);
     `,
   },
+  {
+    module: 'audit',
+    version: 10,
+    description: 'How many records per hour, action and outcome: counts at any size of the log; rows found by their time span',
+    sql: `
+      -- A search between two instants finds the rows whose span overlaps it (searchColumns.ts).
+      create index audit_entry_batch_span on audit_entry_batch using gist (tstzrange(at_min, at_max, '[]'));
+      -- Derived from the search columns, written in the same statement as they are (counts.ts).
+      create table audit_count (
+        hour timestamptz not null,
+        action text not null,
+        outcome text not null,
+        n bigint not null,
+        primary key (hour, action, outcome)
+      );
+      insert into audit_count (hour, action, outcome, n)
+        select date_bin('1 hour', u.at, timestamptz '2000-01-01T00:00:00Z'), u.action, u.outcome, count(*)
+          from audit_entry_batch g, unnest(g.ats, g.actions, g.outcomes) as u(at, action, outcome)
+         where u.action is not null
+         group by 1, 2, 3;
+    `,
+  },
 ];

@@ -120,16 +120,17 @@ export function searchFrom(f: SearchFilter, bind: (v: unknown) => string): strin
   }
   if (f.actions && f.actions.length > 0) entry.push(`e.action = any(${bind(f.actions)}::text[])`);
   if (f.outcome) entry.push(`e.outcome = ${bind(f.outcome)}`);
-  if (f.from) {
-    const from = bind(f.from);
-    batch.push(`g.at_max >= ${from}::timestamptz`);
-    entry.push(`e.at >= ${from}::timestamptz`);
-  }
-  if (f.to) {
-    const to = bind(f.to);
-    batch.push(`g.at_min < ${to}::timestamptz`);
-    entry.push(`e.at < ${to}::timestamptz`);
-  }
+  const from = f.from ? bind(f.from) : undefined;
+  const to = f.to ? bind(f.to) : undefined;
+  // A bounded range finds its rows through the GiST index on their time spans: the btree on
+  // (at_max, at_min) would read every row after `from` to find the few that start before `to`.
+  // A range that ends before it starts holds nothing (and is no valid range for the index).
+  if (f.from && f.to && Date.parse(f.from) >= Date.parse(f.to)) batch.push('false');
+  else if (from && to) batch.push(`tstzrange(g.at_min, g.at_max, '[]') && tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)')`);
+  else if (from) batch.push(`g.at_max >= ${from}::timestamptz`);
+  else if (to) batch.push(`g.at_min < ${to}::timestamptz`);
+  if (from) entry.push(`e.at >= ${from}::timestamptz`);
+  if (to) entry.push(`e.at < ${to}::timestamptz`);
   return `from (select u.*
                   from audit_entry_batch g,
                        unnest(g.idxs, g.ats, g.patients, g.accounts, g.practitioners, g.actions, g.outcomes) as u(leaf_index, at, patient_id, account_id, practitioner, action, outcome)

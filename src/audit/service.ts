@@ -20,6 +20,7 @@ import { C2SP_TILE_WIDTH, encodeEntryBundle, readHashTile, tileExists, type Tile
 import { currentRequest } from './context.js';
 import { AuditUnavailableError, MerkleLog } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
+import { countMatching } from './counts.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
 import type { ClientEvent } from '../clients/index.js';
 import type { EquipmentEvent } from '../shared/index.js';
@@ -233,7 +234,8 @@ export class AuditService {
     const params: unknown[] = [];
     const bind = bindTo(params);
     const from = searchFrom(f, bind);
-    const total = (await this.db.query<{ n: number }>(`select count(*)::int as n ${from}`, params)).rows[0].n;
+    const total = await countMatching(this.db, f);
+    if (f.count === 0) return { total, entries: [] };
     const order = f.newestFirst ? 'desc' : 'asc';
     const rows = await this.db.query<{ leaf_index: string | number }>(
       `select e.leaf_index ${from}

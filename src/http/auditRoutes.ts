@@ -51,7 +51,10 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
       type: 'searchset',
       total,
       link,
-      entry: entries.map((e) => ({ fullUrl: `${base}/${e.index}`, resource: toAuditEvent(e.index, e.record), search: { mode: 'match' } })),
+      // FHIR JSON has no empty arrays: a count alone, or no match, is a bundle without entries.
+      ...(entries.length > 0
+        ? { entry: entries.map((e) => ({ fullUrl: `${base}/${e.index}`, resource: toAuditEvent(e.index, e.record), search: { mode: 'match' } })) }
+        : {}),
     });
   });
 

@@ -75,6 +75,7 @@ export function capabilityStatement(baseUrl: string, version: string, tokenUrl?:
               { name: 'subtype', type: 'token' as const, documentation: 'The interaction (read, search, update...)' },
               { name: 'outcome', type: 'token' as const, documentation: 'The outcome code' },
               { name: 'date', type: 'date' as const, documentation: 'When it happened' },
+              { name: '_summary', type: 'token' as const, documentation: 'count: the total alone, from maintained counts at any size of the log' },
             ],
           },
         ],
