@@ -118,7 +118,7 @@ record's search columns (how totals were counted before), in the same run; both 
 ${rows.join('\n')}
 
 Target: under 100 ms at 1M records (${worst < 100 ? 'met' : 'not met'}: the slowest count took ${worst.toFixed(1)} ms). Counts by patient or user are not
-in the table: they unpack the rows their index finds, as their searches do (the audit log's section above).
+in the table: they unpack the rows their index finds, as their searches do (the searches in the audit log's own section).
 `);
 } finally {
   await db.exec(`drop schema ${schema} cascade`).catch(() => undefined);
