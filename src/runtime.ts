@@ -109,8 +109,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     identity.onEvent(audit.onIdentity);
     clients.onEvent(audit.onClient);
     grants.onEvent(audit.onGrant);
-    // A write and its record commit together; the sequencer lock comes first in every write.
-    fhir.writePreludes.push(audit.writePrelude);
+    // A write and its record commit together: the records of a write transaction are appended at its end.
+    fhir.transactionHooks.push(audit.writeTransactions);
     const exports = new BulkExports(db, fhir, keyring, audit, log);
     // An account changing or deleting an unusual number of records is suspended and reported.
     const massChange = new MassChangeGuard(

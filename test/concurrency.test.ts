@@ -11,6 +11,8 @@ import { loadSettings } from '../src/config.js';
 import { openCarewall } from '../src/runtime.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { patient, treatedBy } from './helpers/fixtures.js';
+import { until } from './helpers/poll.js';
+import { decodeLeaf } from '../src/audit/index.js';
 
 let s: TestServer;
 let secondUrl: string;
@@ -67,3 +69,38 @@ test('concurrent updates without If-Match are serialised: every one becomes its 
   const versions = results.map((r) => Number(r.body.meta.versionId)).sort((x, y) => x - y);
   assert.deepEqual(versions, [2, 3, 4, 5, 6, 7, 8, 9]);
 });
+
+test(
+  "writes run side by side: one held inside its transaction does not stop another's create, and both records are in the log in commit order",
+  { skip: process.env.DATABASE_URL ? false : 'the embedded database runs one transaction at a time: there is nothing to overlap' },
+  async () => {
+    const token = await s.login(['physician']);
+    treatedBy(s.practitionerOf(token));
+    // A write hook that holds the transaction of the write of one patient until released: the
+    // first write is then inside its transaction, its resource rows written, its record not yet.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding = false;
+    s.cw.fhir.writeHooks.push(async (_tx, v) => {
+      if (v.resource?.resourceType === 'Patient' && (v.resource as { name?: Array<{ family?: string }> }).name?.[0]?.family === 'Heldback') {
+        holding = true;
+        await held;
+      }
+    });
+    const first = call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Heldback') });
+    await until('the first write to be inside its transaction', () => holding);
+    let secondDone: { status: number; body: { id: string } } | undefined;
+    void call(s.url, 'POST', '/fhir/Patient', { token, body: patient('Sidebyside') }).then((r) => (secondDone = r));
+    await until('the second create to commit while the first is held', () => secondDone !== undefined);
+    assert.equal(secondDone!.status, 201);
+    release();
+    const firstDone = await first;
+    assert.equal(firstDone.status, 201);
+    const { size } = await s.cw.audit.log.head();
+    const created = (await s.cw.audit.log.leaves(size - 10, size))
+      .map((l) => decodeLeaf(l.leaf))
+      .filter((r) => r.action === 'create' && r.resource?.type === 'Patient')
+      .map((r) => r.resource?.id);
+    assert.deepEqual(created, [secondDone!.body.id, firstDone.body.id], 'both creates recorded, the one that committed first first');
+  },
+);

@@ -95,10 +95,10 @@ export class MerkleLog {
 
   /**
    * Appends leaves inside the caller's transaction: they commit or vanish with it. Used for the
-   * record of a write, so that a stored version and its record are one atomic change. The
-   * sequencer lock is then held until the caller's transaction ends; writes therefore take it
-   * before any row lock (their first record comes before their first write), which keeps the
-   * lock order the same in every transaction.
+   * records of a write, so that a stored version and its record are one atomic change. The
+   * sequencer lock is then held until the caller's transaction ends, so writes append as their
+   * last step (AuditService.writeTransactions): the lock covers the append and the commit, not
+   * the write, and a transaction holding it never waits for a row lock another one holds.
    */
   async appendIn(tx: Queryable, leaves: Buffer[], columns?: Array<EntryColumns | undefined>): Promise<number> {
     await this.lockSequencer(tx);

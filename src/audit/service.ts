@@ -18,7 +18,7 @@ import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { verifyLog, type VerifyReport } from './verify.js';
 import { C2SP_TILE_WIDTH, encodeEntryBundle, readHashTile, tileExists, type TilePath } from './tlogTiles.js';
 import { currentRequest } from './context.js';
-import { AuditUnavailableError, MerkleLog } from './log.js';
+import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
 import { countMatching } from './counts.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
@@ -49,6 +49,8 @@ const TILE_COUNT_SECONDS = 600;
 export class AuditService {
   readonly log: MerkleLog;
   readonly checkpoints: Checkpointer;
+  /** The records of write transactions still running, appended at their end (writeTransactions). */
+  private readonly deferred = new WeakMap<Queryable, { leaves: Buffer[]; columns: EntryColumns[] }>();
   private readonly tileReads = new Map<string, { user: NonNullable<AuditRecord['user']>; checkpoint: number; hash: number; entries: number; since: string }>();
   private tileTimer?: NodeJS.Timeout;
 
@@ -65,13 +67,16 @@ export class AuditService {
 
   /**
    * Appends a record; resolves with its index once committed. Fills in time and the request's
-   * context. Given a transaction, the record joins it (and is kept only if it commits).
+   * context. Given a transaction, the record joins it (and is kept only if it commits); in a write
+   * transaction it is appended at the transaction's end, its index not known before.
    *
    * A search's query text can hold a name, an identifier or a birth date: it goes into the leaf
    * sealed (AES-256-GCM under the installation's general data key), so the log's bytes, which
    * outside verifiers and backups copy, carry no patient data in clear.
    */
-  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }, tx?: Queryable): Promise<number> {
+  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }): Promise<number>;
+  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }, tx?: Queryable): Promise<number | undefined>;
+  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }, tx?: Queryable): Promise<number | undefined> {
     const req = currentRequest();
     const { query, ...rest } = partial;
     const record: AuditRecord = {
@@ -86,6 +91,12 @@ export class AuditService {
     const leaf = encodeLeaf(record);
     const columns = searchColumnsOf(record);
     if (!tx) return this.log.append(leaf, columns);
+    const kept = this.deferred.get(tx);
+    if (kept) {
+      kept.leaves.push(leaf);
+      kept.columns.push(columns);
+      return undefined;
+    }
     try {
       return await this.log.appendIn(tx, [leaf], [columns]);
     } catch (err) {
@@ -352,8 +363,25 @@ export class AuditService {
       });
   }
 
-  /** The first step of every write transaction (see FhirService.writePreludes). */
-  readonly writePrelude = (tx: Queryable): Promise<void> => this.log.lockSequencer(tx);
+  /**
+   * Write transactions (FhirService.transactionHooks): their records are kept until the last step,
+   * then appended together, the sequencer lock taken only then (records/service.ts says why).
+   */
+  readonly writeTransactions = {
+    begin: (tx: Queryable): void => {
+      this.deferred.set(tx, { leaves: [], columns: [] });
+    },
+    beforeCommit: async (tx: Queryable): Promise<void> => {
+      const kept = this.deferred.get(tx);
+      this.deferred.delete(tx);
+      if (!kept || kept.leaves.length === 0) return;
+      try {
+        await this.log.appendIn(tx, kept.leaves, kept.columns);
+      } catch (err) {
+        throw new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`, { cause: err });
+      }
+    },
+  };
 
   start(): void {
     this.checkpoints.start();

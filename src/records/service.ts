@@ -48,6 +48,17 @@ export interface PreparedWrite {
  */
 export type WriteHook = (tx: Queryable, version: StoredVersion, who: Who, decision?: AccessDecision) => Promise<void | (() => void)>;
 
+/**
+ * The start and the last step of every write transaction. The audit log keeps a transaction's
+ * records until its end and appends them there, in one batch under its sequencer lock: that lock
+ * then covers only the append, not the whole write, so writes run side by side until they commit;
+ * and since nothing takes a row lock after it, a transaction holding it never waits for another.
+ */
+export interface TransactionHook {
+  begin(tx: Queryable): void;
+  beforeCommit(tx: Queryable): Promise<void>;
+}
+
 /** As WriteHook, for many new resources written at once (an import). */
 export type NewVersionsHook = (tx: Queryable, versions: StoredVersion[]) => Promise<void | (() => void)>;
 
@@ -57,11 +68,8 @@ export class FhirService {
   private readonly parts: searches.ReadParts;
   readonly writeHooks: WriteHook[] = [];
   readonly newVersionsHooks: NewVersionsHook[] = [];
-  /**
-   * Run first in every write transaction, before any row is locked (the audit log takes its
-   * sequencer lock here, so that every write transaction takes its locks in the same order).
-   */
-  readonly writePreludes: Array<(tx: Queryable) => Promise<void>> = [];
+  /** Told when each write transaction begins, and given its last step before it commits (the audit log's). */
+  readonly transactionHooks: TransactionHook[] = [];
 
   constructor(
     readonly db: Database,
@@ -79,7 +87,7 @@ export class FhirService {
     const other = new FhirService(this.db, this.keyring, this.access, codec);
     other.writeHooks.push(...this.writeHooks);
     other.newVersionsHooks.push(...this.newVersionsHooks);
-    other.writePreludes.push(...this.writePreludes);
+    other.transactionHooks.push(...this.transactionHooks);
     return other;
   }
 
@@ -201,9 +209,7 @@ export class FhirService {
       return result;
     };
     try {
-      // Without the preludes: an import takes the audit log's sequencer lock only for its record at
-      // the end, so that a running server's audit appends do not wait for the whole import. The
-      // rows it inserts are new, so no other writer waits on them in between.
+      // Without the transaction hooks: an import appends its one record itself, at its end.
       return await this.writeTransaction(run, false);
     } catch (err) {
       this.keyring.forget(createdKeys);
@@ -218,14 +224,16 @@ export class FhirService {
    */
   private async writeTransaction<T>(
     fn: (tx: Queryable, after: Array<() => void>, refused: Array<() => Promise<void>>) => Promise<T>,
-    withPreludes = true,
+    withHooks = true,
   ): Promise<T> {
     const after: Array<() => void> = [];
     const refused: Array<() => Promise<void>> = [];
     try {
       return await this.db.transaction(async (tx) => {
-        if (withPreludes) for (const prelude of this.writePreludes) await prelude(tx);
-        return fn(tx, after, refused);
+        if (withHooks) for (const hook of this.transactionHooks) hook.begin(tx);
+        const result = await fn(tx, after, refused);
+        if (withHooks) for (const hook of this.transactionHooks) await hook.beforeCommit(tx);
+        return result;
       });
     } catch (err) {
       for (const record of refused) await record();
