@@ -11,7 +11,8 @@ export interface Measurement {
 export async function measure(
   baseUrl: string,
   token: string,
-  nextPath: (random: () => number) => string,
+  /** The next request: a path to GET, or a method, path and JSON body (a write). */
+  nextPath: (random: () => number) => string | { method: string; path: string; body: unknown },
   /** `ratePerSecond`: requests started at that total pace (a steady load) instead of back to back. */
   opts: { seconds: number; concurrency: number; warmupSeconds?: number; ratePerSecond?: number },
 ): Promise<Measurement> {
@@ -19,7 +20,15 @@ export async function measure(
   const headers = { authorization: `Bearer ${token}` };
   let reported = false;
   const once = async () => {
-    const res = await fetch(baseUrl + nextPath(random), { headers });
+    const next = nextPath(random);
+    const res =
+      typeof next === 'string'
+        ? await fetch(baseUrl + next, { headers })
+        : await fetch(baseUrl + next.path, {
+            method: next.method,
+            headers: { ...headers, 'content-type': 'application/fhir+json' },
+            body: JSON.stringify(next.body),
+          });
     if (!res.ok && !reported) {
       reported = true;
       process.stderr.write(`first error: ${res.status} ${(await res.text()).slice(0, 300)}\n`);

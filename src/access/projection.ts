@@ -15,6 +15,8 @@ export interface WrittenVersion {
   lastUpdated: Date;
   deleted: boolean;
   resource?: Resource;
+  /** 1 for a resource's first version: nothing was projected from it before. */
+  versionId?: number;
   /** Set when what the version records would be its author's own way in (policy.selfMadeBy). */
   selfMade?: SelfMade | null;
 }
@@ -46,23 +48,8 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
   // its carers still see that it was deleted (410) and its history; everything filed under it must
   // have been deleted first, which ended those relationships.
   if (v.deleted && v.resourceType === 'Patient') return;
-  const gone = await tx.query<{ patient_id: string }>('delete from access_relationship where source_type = $1 and source_id = $2 returning patient_id', [
-    v.resourceType,
-    v.id,
-  ]);
-  for (const r of gone.rows) patients.add(r.patient_id);
-  const left = await tx.query<{ member: string }>('delete from access_membership where source_type = $1 and source_id = $2 returning member', [
-    v.resourceType,
-    v.id,
-  ]);
-  for (const r of left.rows) members.add(r.member);
-  if (v.resourceType === 'Consent') {
-    const revoked = await tx.query<{ patient_id: string }>('delete from access_consent where consent_id = $1 returning patient_id', [v.id]);
-    for (const r of revoked.rows) patients.add(r.patient_id);
-  }
-  if (v.resourceType === 'Observation' || v.resourceType === 'DiagnosticReport') {
-    await tx.query('delete from access_result_link where resource_type = $1 and id = $2', [v.resourceType, v.id]);
-  }
+  // A first version replaces nothing: the deletes would find no rows (round trips a create saves).
+  if (v.versionId !== 1 || v.deleted) await unproject(tx, v, patients, members);
   if (v.deleted || !v.resource) return;
   const d = derive(v.resource as Resource & { id: string }, v.lastUpdated);
 
@@ -216,4 +203,25 @@ export async function projectNewInBulk(tx: Queryable, versions: WrittenVersion[]
     );
   }
   await announceAccessChange(tx, { all: true });
+}
+
+/** Removes what earlier versions of the resource projected, noting whose access that changes. */
+async function unproject(tx: Queryable, v: WrittenVersion, patients: Set<string>, members: Set<string>): Promise<void> {
+  const gone = await tx.query<{ patient_id: string }>('delete from access_relationship where source_type = $1 and source_id = $2 returning patient_id', [
+    v.resourceType,
+    v.id,
+  ]);
+  for (const r of gone.rows) patients.add(r.patient_id);
+  const left = await tx.query<{ member: string }>('delete from access_membership where source_type = $1 and source_id = $2 returning member', [
+    v.resourceType,
+    v.id,
+  ]);
+  for (const r of left.rows) members.add(r.member);
+  if (v.resourceType === 'Consent') {
+    const revoked = await tx.query<{ patient_id: string }>('delete from access_consent where consent_id = $1 returning patient_id', [v.id]);
+    for (const r of revoked.rows) patients.add(r.patient_id);
+  }
+  if (v.resourceType === 'Observation' || v.resourceType === 'DiagnosticReport') {
+    await tx.query('delete from access_result_link where resource_type = $1 and id = $2', [v.resourceType, v.id]);
+  }
 }

@@ -78,7 +78,8 @@ export class RecordStore {
       [resource.resourceType, resource.id, now, patientId, this.labelsOf(resource)],
     );
     await this.insertVersion(tx, stored, 1, now, patientId);
-    await this.reindex(tx, stored);
+    // A new resource has no index rows to clear (its row above would have collided): three round trips fewer a create.
+    await this.indexMany(tx, [stored]);
     return { resourceType: resource.resourceType, id: resource.id, versionId: 1, lastUpdated: now, deleted: false, patientId, resource: stored };
   }
 
