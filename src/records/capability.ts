@@ -63,6 +63,8 @@ export function capabilityStatement(baseUrl: string, version: string, tokenUrl?:
               ...paramsFor(type).map((p) => ({ name: p.name, type: p.fhirType, documentation: p.documentation })),
             ],
             ...(type === 'Patient' ? { operation: [{ name: 'export', definition: `${BULK_DATA}/OperationDefinition/patient-export` }] } : {}),
+            // Group level: over the Group's members the requester may see (bulk/exportRead.ts).
+            ...(type === 'Group' ? { operation: [{ name: 'export', definition: `${BULK_DATA}/OperationDefinition/group-export` }] } : {}),
           })),
           // The audit log as IHE BALP AuditEvents (privacy officers): searched and read, never written through FHIR.
           {

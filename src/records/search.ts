@@ -99,7 +99,7 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
     if (modifiers.length > 0) throw badRequest(`${nth}: search modifiers are not supported`);
     if (name !== '_id' && name !== '_lastUpdated' && !paramDef(type, name)) throw badRequest(`${nth} is not a search parameter of ${type}`);
     for (const value of values) {
-      conds.push(condition(type, name, splitValues(nth, value), blind, bind, 'r'));
+      conds.push(condition(type, name, splitValues(nth, value), blind, bind, 'r', visible));
       if (paramDef(type, name)?.kind === 'compartment') {
         const ids = compartmentIds(name, splitValues(name, value));
         patientIds = patientIds ? patientIds.filter((id) => ids.includes(id)) : ids;
@@ -145,14 +145,14 @@ function hasCondition(type: string, modifiers: string[], value: string, blind: B
       ? `${alias}.patient_id = r.id`
       : `${alias}.id in (select x.id from records_reference x where x.target_type = r.resource_type and x.target_id = r.id
           and x.param = ${bind(ref.name)}::text and x.resource_type = ${alias}.resource_type)`;
-  const inner = condition(innerType, innerParam, splitValues('_has', value), blind, bind, alias);
+  const inner = condition(innerType, innerParam, splitValues('_has', value), blind, bind, alias, visible);
   return `exists (select 1 from records_resource ${alias}
     where ${alias}.resource_type = ${bind(innerType)}::text and not ${alias}.deleted and ${link} and ${inner}
       and ${visible(innerType, alias, bind)})`;
 }
 
 /** A condition on the row `a` (records_resource) for one occurrence of a parameter. */
-function condition(type: string, name: string, values: string[], blind: BlindIndex, bind: Bind, a: string): string {
+function condition(type: string, name: string, values: string[], blind: BlindIndex, bind: Bind, a: string, visible: Visible = () => 'false'): string {
   if (name === '_id') return `${a}.id = any(${bind(values)}::text[])`;
   if (name === '_lastUpdated') {
     return `(${values.map((v) => dateCondition('_lastUpdated', v, `${a}.last_updated`, `${a}.last_updated + interval '1 millisecond'`, bind)).join(' or ')})`;
@@ -167,8 +167,12 @@ function condition(type: string, name: string, values: string[], blind: BlindInd
       return `${a}.patient_id = any(${bind(compartmentIds(name, values))}::text[])`;
     case 'reference': {
       const pairs = values.flatMap((v) => referenceTargets(def, v));
+      // Only through a target the caller may see, by the same rule a search of that type applies.
+      const seen = def.visibleTargets
+        ? ` and (${def.targets!.map((t) => `(x.target_type = ${bind(t)}::text and exists (select 1 from records_resource vt where vt.resource_type = x.target_type and vt.id = x.target_id and not vt.deleted and ${visible(t, 'vt', bind)}))`).join(' or ')})`
+        : '';
       return `exists (select 1 from records_reference x where x.resource_type = ${a}.resource_type and x.id = ${a}.id
-        and x.param = ${bind(name)}::text and (x.target_type, x.target_id) in (select * from unnest(${bind(pairs.map((p) => p.type))}::text[], ${bind(pairs.map((p) => p.id))}::text[])))`;
+        and x.param = ${bind(name)}::text and (x.target_type, x.target_id) in (select * from unnest(${bind(pairs.map((p) => p.type))}::text[], ${bind(pairs.map((p) => p.id))}::text[]))${seen})`;
     }
     case 'token':
       return tokenMatch(values.map((v) => blind.token(name, v)));
