@@ -16,7 +16,7 @@ import { fromDatabaseAway } from '../db/index.js';
 import { retryWhileAway } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
-import { instantParam, type FhirService } from '../records/index.js';
+import { instantParam, parseElements, withElements, type FhirService } from '../records/index.js';
 import { FhirError, ID_PATTERN, SUPPORTED_TYPES, isPatientData } from '../shared/index.js';
 import type { Logger } from '../log.js';
 import { exportedResources, fileContext, groupMembers, mayApprove, patientsOf } from './exportRead.js';
@@ -37,6 +37,8 @@ export interface ExportRequest {
   patients?: string[];
   /** The kick-off URL as sent (the manifest repeats it). */
   request?: string;
+  /** `_elements`: root elements to keep (records/elements.ts), checked against the types at kick-off. */
+  elements?: string[];
 }
 
 export interface ExportJob {
@@ -66,6 +68,7 @@ export interface JobRow {
   id: string;
   level: ExportLevel;
   group_id: string | null;
+  elements: string[] | null;
   types: string[];
   since: Date | null;
   patients: string[] | null;
@@ -113,6 +116,8 @@ export class BulkExports {
     const since = req.since ? instantParam('_since', req.since) : undefined;
     const patients = req.patients?.map((p) => p.replace(/^Patient\//, ''));
     if (patients?.some((p) => !/^[A-Za-z0-9\-.]{1,64}$/.test(p))) throw new FhirError(400, 'invalid', 'patient must list Patient references');
+    // Checked now, against the types exported: a bad name is refused before anyone is asked to approve.
+    if (req.elements) parseElements(req.elements, types);
     if (req.level === 'group') {
       if (!req.group || !ID_PATTERN.test(req.group)) throw new FhirError(404, 'not-found', 'no such Group');
       // The Group must be one the requester may read now (decided and recorded as any read); its
@@ -122,8 +127,18 @@ export class BulkExports {
     const id = crypto.randomUUID();
     const requester: Who = { accountId: who.accountId, username: who.username, roles: who.roles, practitioner: who.practitioner, client: who.client };
     await this.db.query(
-      `insert into bulk_export_job (id, level, types, since, patients, requester, status, request, group_id) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval', $7, $8)`,
-      [id, req.level, types, since ?? null, patients ?? null, JSON.stringify(requester), req.request?.slice(0, 4000) ?? null, req.group ?? null],
+      `insert into bulk_export_job (id, level, types, since, patients, requester, status, request, group_id, elements) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval', $7, $8, $9)`,
+      [
+        id,
+        req.level,
+        types,
+        since ?? null,
+        patients ?? null,
+        JSON.stringify(requester),
+        req.request?.slice(0, 4000) ?? null,
+        req.group ?? null,
+        req.elements ?? null,
+      ],
     );
     await this.record(who, 'export.request', 'success', id, {
       level: req.level,
@@ -206,16 +221,22 @@ export class BulkExports {
       throw new FhirError(410, 'deleted', 'the export files have expired; ask for a new export');
     }
     const f = (
-      await this.db.query<{ resource_type: string; count: number; body: unknown }>(
-        'select resource_type, count, body from bulk_export_file where job_id = $1 and seq = $2',
+      await this.db.query<{ resource_type: string; count: number; body: unknown; patients: number | null }>(
+        'select resource_type, count, body, patients from bulk_export_file where job_id = $1 and seq = $2',
         [id, seq],
       )
     ).rows[0];
     if (!f) throw new FhirError(404, 'not-found', 'no such export file');
     const body = this.keyring.openGeneral(toBuffer(f.body), fileContext(id, seq));
-    const patients = new Set<string>();
-    for (const line of body.toString('utf8').split('\n')) if (line) for (const p of patientsOf(JSON.parse(line) as Resource)) patients.add(p);
-    await this.record(who, 'export.download', 'success', id, { file: seq, type: f.resource_type, count: f.count, patients: patients.size });
+    // Counted when written (an `_elements` file may have left out the references that name them);
+    // files written before that column are counted from their lines.
+    let patients = f.patients;
+    if (patients === null) {
+      const seen = new Set<string>();
+      for (const line of body.toString('utf8').split('\n')) if (line) for (const p of patientsOf(JSON.parse(line) as Resource)) seen.add(p);
+      patients = seen.size;
+    }
+    await this.record(who, 'export.download', 'success', id, { file: seq, type: f.resource_type, count: f.count, patients });
     return { type: f.resource_type, count: f.count, body };
   }
 
@@ -257,24 +278,32 @@ export class BulkExports {
       const patients = new Set<string>();
       // Group level: the members the requester may see now (a hidden member is not even searched for).
       const confine = row.level === 'group' ? await groupMembers(this.fhir, who, row.group_id!) : (row.patients ?? undefined);
+      const elements = parseElements(row.elements ?? undefined, row.types);
       for (const type of row.types) {
         let lines: string[] = [];
+        let inFile = new Set<string>();
         const flush = async () => {
           if (lines.length === 0) return;
           const body = this.keyring.sealGeneral(lines.join('\n') + '\n', fileContext(id, ++seq));
-          await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body) values ($1, $2, $3, $4, $5)', [
+          await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body, patients) values ($1, $2, $3, $4, $5, $6)', [
             id,
             seq,
             type,
             lines.length,
             body,
+            inFile.size,
           ]);
           lines = [];
+          inFile = new Set();
         };
         for await (const resource of exportedResources(this.fhir, who, type, { since: row.since, patients: confine }, transactionTime)) {
-          lines.push(JSON.stringify(resource));
+          // Whose it is, from the whole resource, before `_elements` may leave out its references.
+          for (const p of patientsOf(resource)) {
+            patients.add(p);
+            inFile.add(p);
+          }
+          lines.push(JSON.stringify(withElements(elements, resource)));
           counts[type] = (counts[type] ?? 0) + 1;
-          for (const p of patientsOf(resource)) patients.add(p);
           if (lines.length >= FILE_MAX) await flush();
         }
         await flush();

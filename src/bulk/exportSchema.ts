@@ -66,4 +66,13 @@ export const bulkMigrations: Migration[] = [
       alter table bulk_export_job add column group_id text;
     `,
   },
+  {
+    module: 'bulk',
+    version: 5,
+    description: '_elements on export, and the patients each file holds (counted before _elements may drop their references)',
+    sql: `
+      alter table bulk_export_job add column elements text[];
+      alter table bulk_export_file add column patients int;
+    `,
+  },
 ];

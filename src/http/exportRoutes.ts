@@ -48,7 +48,7 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
     // GET passes the parameters in the query; POST (Bulk Data 2) in a Parameters body, the only way to pass patient.
     const query = req.method === 'POST' ? parametersOf(req.body) : req.query;
     // Parameters this server does not implement are refused, never silently ignored.
-    for (const name of ['_elements', '_typeFilter', 'includeAssociatedData', '_until'])
+    for (const name of ['_typeFilter', 'includeAssociatedData', '_until'])
       if (query[name] !== undefined) throw new FhirError(400, 'not-supported', `${name} is not supported by this server's export`);
     const format = last(query._outputFormat);
     if (format && !NDJSON_FORMATS.includes(format)) throw new FhirError(400, 'not-supported', '_outputFormat must be application/fhir+ndjson');
@@ -59,6 +59,7 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
       types: list(query._type),
       since: last(query._since),
       ...(query.patient ? { patients: list(query.patient) } : {}),
+      ...(query._elements !== undefined ? { elements: list(query._elements) } : {}),
       request: `${base(req)}${req.url}`,
     });
     return reply

@@ -9,6 +9,7 @@ import { badRequest, notFound, notSupported } from '../shared/index.js';
 import { ID_PATTERN, isSupportedType } from '../shared/index.js';
 import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions, localReference, type SearchParamDef } from './searchParams.js';
 import { bindTo } from '../db/index.js';
+import { parseElements, type ElementSelection } from './elements.js';
 
 export type SearchQuery = Record<string, string[]>;
 
@@ -40,6 +41,8 @@ export interface CompiledSearch {
    * patients: the access rule can then be the rule of those patients rather than the general one.
    */
   patientIds?: string[];
+  /** `_elements`: what of each resource is returned (records/elements.ts). */
+  elements?: ElementSelection;
 }
 
 export const DEFAULT_COUNT = 20;
@@ -66,6 +69,7 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
   const includes: IncludeSpec[] = [];
   let hasAliases = 0;
   let patientIds: string[] | undefined;
+  let elements: string[] | undefined;
 
   let position = 0;
   for (const [rawName, values] of Object.entries(query)) {
@@ -84,6 +88,11 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
     }
     if ((CONTROL_PARAMS as readonly string[]).includes(name)) {
       const v = values[values.length - 1];
+      if (name === '_elements') {
+        if (modifiers.length > 0) throw badRequest('_elements takes no modifiers');
+        elements = values;
+        continue;
+      }
       // A larger page than the server gives is a smaller page (FHIR allows it); an offset is exact or refused.
       if (name === '_count') count = Math.min(intParam('_count', v, 0, Number.MAX_SAFE_INTEGER), MAX_COUNT);
       else if (name === '_offset') offset = intParam('_offset', v, 0, MAX_OFFSET);
@@ -106,7 +115,19 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
       }
     }
   }
-  return { where: conds.join(' and '), params, count, offset, summaryCount, total, includes, ...(patientIds ? { patientIds } : {}) };
+  // Checked once every inclusion is known: a name may be an element of an included type.
+  const selection = parseElements(elements, [type, ...includes.flatMap((i) => i.fetchTypes)]);
+  return {
+    where: conds.join(' and '),
+    params,
+    count,
+    offset,
+    summaryCount,
+    total,
+    includes,
+    ...(patientIds ? { patientIds } : {}),
+    ...(selection ? { elements: selection } : {}),
+  };
 }
 
 /** The patient ids of a compartment parameter's values (Patient/<id> or <id>). */

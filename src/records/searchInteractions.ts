@@ -17,6 +17,7 @@ import { compileSearch, instantParam, intParam, MAX_COUNT, MAX_OFFSET, type Sear
 import { bindTo } from '../db/index.js';
 import type { RecordStore, VersionRow } from './store.js';
 import { showMembers } from './groupMembers.js';
+import { withElements } from './elements.js';
 
 /** What these interactions use of the FHIR service. */
 export interface ReadParts {
@@ -81,7 +82,7 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   );
   const entries: BundleEntry[] = all.map((row, i) => ({
     fullUrl: resourceUrl(selfUrl, row.resource_type, row.id),
-    resource: resources[i],
+    resource: withElements(compiled.elements, resources[i]),
     search: { mode: i < rows.length ? 'match' : 'include' },
   }));
   if (included.truncated) {

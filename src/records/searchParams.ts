@@ -278,7 +278,7 @@ const BY_TYPE: Record<string, SearchParamDef[]> = {
 /** Parameters every type supports, answered from columns rather than index tables. */
 export const COMMON_PARAMS = ['_id', '_lastUpdated'] as const;
 /** Result-control parameters. */
-export const CONTROL_PARAMS = ['_count', '_offset', '_total', '_summary', '_format', '_pretty'] as const;
+export const CONTROL_PARAMS = ['_count', '_offset', '_total', '_summary', '_elements', '_format', '_pretty'] as const;
 
 export function paramsFor(type: string): SearchParamDef[] {
   return BY_TYPE[type] ?? [];
