@@ -106,6 +106,20 @@ describe('FHIR Group and Group-level export', () => {
     assert.equal(device.body.resourceType, 'OperationOutcome');
     const practitioner = { ...naming([]), member: [{ entity: { reference: s.practitionerOf(doctor) } }] };
     assert.equal((await call(s.url, 'POST', '/fhir/Group', { token: doctor, body: practitioner })).status, 422);
+    // Nor may a patient be named where members are not filtered: contained, or in a characteristic.
+    const contained = {
+      ...naming([mine]),
+      contained: [{ resourceType: 'Patient', id: 'x', name: [{ family: 'Copied' }] }],
+      characteristic: [{ code: { text: 'copied' }, valueReference: { reference: '#x' }, exclude: false }],
+    };
+    assert.equal((await call(s.url, 'POST', '/fhir/Group', { token: doctor, body: contained })).status, 422);
+    const characteristic = {
+      ...naming([]),
+      characteristic: [{ code: { text: 'sibling of' }, valueReference: { reference: `Patient/${other}` }, exclude: false }],
+    };
+    const refused = await call(s.url, 'POST', '/fhir/Group', { token: doctor, body: characteristic });
+    assert.equal(refused.status, 422);
+    assert.ok(!JSON.stringify(refused.body).includes(other));
     assert.equal((await call(s.url, 'POST', '/fhir/Group', { token: receptionist, body: naming([]) })).status, 403);
     assert.equal((await call(s.url, 'GET', `/fhir/Group/${groupId}`, { token: receptionist })).status, 403);
     assert.equal((await call(s.url, 'GET', `/fhir/Group?member=Patient/${mine}`, { token: officer })).status, 403);

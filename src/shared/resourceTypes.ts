@@ -114,12 +114,23 @@ export function compartmentOf(resource: Resource & { id: string }): CompartmentR
  * member named by URL, could not be). It belongs to no one patient.
  */
 function groupShape(resource: Resource): CompartmentResult {
-  const group = resource as { type?: unknown; member?: Array<{ entity?: { reference?: unknown } }> };
+  const group = resource as { type?: unknown; member?: Array<{ entity?: { reference?: unknown } }>; contained?: unknown };
   if (group.type !== 'person') return { error: 'Group: this server keeps groups of patients only (type person)' };
   for (const m of group.member ?? []) {
     const reference = m.entity?.reference;
     if (typeof reference !== 'string' || !/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(reference))
       return { error: 'Group: each member must be a patient, referenced as Patient/<id>' };
   }
+  // Members are the one place a Group names patients, as only there is each one shown as its
+  // patient allows: a contained resource or a patient referenced elsewhere (a characteristic's
+  // value) would be shown to every reader of the Group.
+  if (group.contained !== undefined) return { error: 'Group: contained resources are not accepted' };
+  const { member: _members, ...rest } = group;
+  let elsewhere = false;
+  JSON.stringify(rest, (key, value: unknown) => {
+    if (key === 'reference' && typeof value === 'string' && /(^|\/)Patient\//.test(value)) elsewhere = true;
+    return value;
+  });
+  if (elsewhere) return { error: 'Group: patients are named as members only' };
   return { patientId: null };
 }
