@@ -44,6 +44,7 @@ describe('FHIR Group and Group-level export', () => {
         actual: true,
         name: 'Diabetes registry',
         quantity: 2,
+        text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Gruppemann, Verborgen</div>' },
         member: [{ entity: { reference: `Patient/${mine}` } }, { entity: { reference: `Patient/${other}` } }],
       })
     ).id;
@@ -55,6 +56,7 @@ describe('FHIR Group and Group-level export', () => {
     assert.equal(read.status, 200);
     assert.deepEqual(members(read.body), [`Patient/${mine}`]);
     assert.equal(read.body.quantity, undefined, 'not even how many were left out');
+    assert.equal(read.body.text, undefined, 'nor a narrative naming them');
     assert.ok(read.body.meta.tag.some((t: { code: string }) => t.code === 'SUBSETTED'));
     // The colleague sees the other patient only; the system (no rule narrower) sees both, untagged.
     assert.deepEqual(members((await call(s.url, 'GET', `/fhir/Group/${groupId}`, { token: colleague })).body), [`Patient/${other}`]);

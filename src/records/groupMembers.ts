@@ -2,8 +2,9 @@
  * A Group's members as each caller may see them (issue 30). A Group is reached by role
  * (access/roles.ts) yet names patients, so each member is shown only to a caller who may see that
  * patient, decided by the predicate a search of Patient joins (AccessGate.visiblePatients): no rule
- * of its own. A Group that lost members this way is marked SUBSETTED and loses its quantity, so a
- * client knows the list is not whole and is not told how many were left out.
+ * of its own. A Group that lost members this way is marked SUBSETTED and loses its quantity and
+ * narrative, so a client knows the list is not whole and is told neither how many were left out
+ * nor, by a narrative that lists them, who.
  *
  * Writes keep what the writer cannot see: a new member must be a patient the writer may see (else
  * the write is refused and recorded), and an update keeps the stored members hidden from its writer
@@ -16,7 +17,7 @@ import type { AccessGate } from './accessGate.js';
 import type { StoredVersion } from './store.js';
 
 type Member = { entity?: { reference?: string } };
-type GroupLike = Resource & { member?: Member[]; quantity?: number };
+type GroupLike = Resource & { member?: Member[]; quantity?: number; text?: unknown };
 
 export const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' };
 
@@ -38,7 +39,8 @@ export async function showMembers<T extends Resource | undefined>(gate: AccessGa
       return p !== undefined && seen.has(p);
     });
     if (member.length === r.member.length) return r;
-    const { quantity: _hiddenCount, ...rest } = r;
+    // The narrative may describe the members left out (a generated one lists them): it goes too.
+    const { quantity: _hiddenCount, text: _narrative, ...rest } = r;
     const tag = [...(r.meta?.tag ?? []).filter((t) => t.code !== SUBSETTED.code), SUBSETTED];
     return { ...rest, meta: { ...r.meta, tag }, ...(member.length > 0 ? { member } : {}) } as unknown as T;
   });
