@@ -40,7 +40,7 @@ export async function showMembers<T extends Resource | undefined>(gate: AccessGa
     });
     if (member.length === r.member.length) return r;
     // The narrative may describe the members left out (a generated one lists them): it goes too.
-    const { quantity: _hiddenCount, text: _narrative, ...rest } = r;
+    const { quantity: _hiddenCount, text: _narrative, member: _all, ...rest } = r;
     const tag = [...(r.meta?.tag ?? []).filter((t) => t.code !== SUBSETTED.code), SUBSETTED];
     return { ...rest, meta: { ...r.meta, tag }, ...(member.length > 0 ? { member } : {}) } as unknown as T;
   });
