@@ -47,6 +47,10 @@ describe('FHIR _elements', () => {
     const whole = await get(`/fhir/Patient/${patientId}`);
     assert.equal(whole.body.birthDate, '1980-05-12');
     assert.ok(!subsetted(whole.body));
+    // History too, for every version.
+    const h = await get(`/fhir/Patient/${patientId}/_history?_elements=name`);
+    assert.deepEqual(Object.keys(h.body.entry[0].resource).sort(), ['active', 'id', 'meta', 'name', 'resourceType']);
+    assert.equal((await get(`/fhir/Patient/${patientId}/_history?_elements=name.family`)).status, 400);
     // Everything named: nothing left out, so not subsetted.
     const all = await get(`/fhir/Patient/${patientId}?_elements=name,gender,birthDate,generalPractitioner`);
     assert.ok(!subsetted(all.body));

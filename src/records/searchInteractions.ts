@@ -17,7 +17,7 @@ import { compileSearch, instantParam, intParam, MAX_COUNT, MAX_OFFSET, type Sear
 import { bindTo } from '../db/index.js';
 import type { RecordStore, VersionRow } from './store.js';
 import { showMembers } from './groupMembers.js';
-import { withElements } from './elements.js';
+import { parseElements, withElements } from './elements.js';
 
 /** What these interactions use of the FHIR service. */
 export interface ReadParts {
@@ -126,6 +126,8 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
   const count = query._count ? Math.min(intParam('_count', query._count[0], 0, Number.MAX_SAFE_INTEGER), MAX_COUNT) : 20;
   const offset = query._offset ? intParam('_offset', query._offset[0], 0, MAX_OFFSET) : 0;
   const since = query._since ? instantParam('_since', query._since[0]) : undefined;
+  // As on a search: checked before anything is read, applied to every version returned.
+  const elements = parseElements(query._elements, [type]);
   const conds = ['resource_type = $1'];
   const params: unknown[] = [type];
   if (id !== undefined) {
@@ -163,7 +165,7 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
     const url = `${type}/${row.id}`;
     return {
       fullUrl: resourceUrl(selfUrl, type, row.id),
-      resource: resources[i],
+      resource: withElements(elements, resources[i]),
       request: { method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT', url: row.version_id === 1 ? type : url },
       response: {
         status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200',
