@@ -149,7 +149,13 @@ describe('bulk export', () => {
     const anonymous = await fetch(`${s.url}/fhir/$export`, { headers: { prefer: 'respond-async' } });
     assert.equal(anonymous.status, 401);
     // What this export does not implement is refused, never silently ignored.
-    for (const unsupported of ['_elements=Patient.id', '_typeFilter=Observation%3Fstatus%3Dfinal', 'includeAssociatedData=LatestProvenanceResources']) {
+    for (const unsupported of [
+      '_typeFilter=Observation%3Fstatus%3Dfinal',
+      'includeAssociatedData=LatestProvenanceResources',
+      // _elements is honoured, but not for a type the export does not hold, nor a nested path
+      '_elements=Patient.name',
+      '_elements=code.coding',
+    ]) {
       const r = await kickOff(doctor, `/fhir/$export?_type=Observation&${unsupported}`);
       assert.equal(r.status, 400, unsupported);
     }
@@ -204,6 +210,30 @@ describe('bulk export', () => {
     // A body that is not Parameters, or a parameter without a value, is refused.
     assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Patient' })).status, 400);
     assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Parameters', parameter: [{ name: '_type' }] })).status, 400);
-    assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Parameters', parameter: [{ name: '_elements', valueString: 'id' }] })).status, 400);
+    assert.equal((await post(admin, '/fhir/$export', { resourceType: 'Parameters', parameter: [{ name: '_typeFilter', valueString: 'x' }] })).status, 400);
+  });
+
+  test('_elements: each exported resource keeps the elements named and those FHIR always keeps, marked SUBSETTED', async () => {
+    const started = await kickOff(doctor, '/fhir/Patient/$export?_type=Patient,Observation&_elements=Patient.name,code');
+    assert.equal(started.status, 202);
+    const id = jobId(started.location);
+    await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} });
+    await s.cw.exports.running.get(id);
+    const manifest = (await (await get(doctor, started.location)).json()) as { output: Array<{ type: string; url: string }> };
+    const lines = async (type: string) =>
+      (await (await get(doctor, manifest.output.find((o) => o.type === type)!.url)).text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, any>);
+    const [p] = await lines('Patient');
+    assert.deepEqual(Object.keys(p).sort(), ['id', 'meta', 'name', 'resourceType']);
+    assert.ok(p.meta.tag.some((t: { code: string }) => t.code === 'SUBSETTED'));
+    for (const o of await lines('Observation')) {
+      assert.deepEqual(Object.keys(o).sort(), ['code', 'id', 'meta', 'resourceType', 'status']);
+      assert.equal(o.subject, undefined);
+    }
+    // Whose data left is still known (counted before the references were left out).
+    const job = (await call(s.url, 'GET', `/api/exports/${id}`, { token: officer })).body;
+    assert.deepEqual(job.contents.patients, [`Patient/${mine}`]);
   });
 });

@@ -198,6 +198,7 @@ describe('FHIR read, vread, create, update, delete, history', () => {
       'DocumentReference',
       'Encounter',
       'EpisodeOfCare',
+      'Group',
       'Location',
       'MedicationRequest',
       'Observation',
@@ -219,5 +220,12 @@ describe('FHIR read, vread, create, update, delete, history', () => {
     // What it claims about conditional interactions is what the server does.
     assert.equal(patientCaps.conditionalCreate, true);
     assert.equal(patientCaps.conditionalUpdate, true);
+    // Group-level export is declared on Group, as it works (test/export-group.test.ts).
+    const groupCaps = res.body.rest[0].resource.find((r: any) => r.type === 'Group');
+    assert.deepEqual(
+      groupCaps.operation.map((o: any) => o.definition),
+      ['http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export'],
+    );
+    assert.ok(['member', 'name', 'type', 'actual'].every((p) => groupCaps.searchParam.some((sp: any) => sp.name === p)));
   });
 });

@@ -2,7 +2,7 @@
  * What kind of data each role may touch ("roles decide what kind of data, relationships decide
  * whose"). Whose data is decided by the scope's predicate in policy.ts.
  */
-import { ADMINISTRATIVE_TYPES, EQUIPMENT_TYPES, PATIENT_REFERENCE_PATHS } from '../shared/index.js';
+import { ADMINISTRATIVE_TYPES, EQUIPMENT_TYPES, GROUP_TYPES, PATIENT_REFERENCE_PATHS } from '../shared/index.js';
 import type { Role } from '../shared/index.js';
 
 /** How a role reaches patients. */
@@ -52,6 +52,18 @@ export function byRoleAlone(type: string, roles: readonly Role[], interaction: I
       allowed,
       basis: 'equipment',
       reason: allowed ? 'equipment inventory' : 'the equipment inventory is kept by biomedical engineers; devices are retired, not deleted',
+    };
+  }
+  if ((GROUP_TYPES as readonly string[]).includes(type)) {
+    // Lists of patients (cohorts, panels, the patients of a Group-level export) are clinical work:
+    // physicians and nurses keep them. The role reaches the list; each member in it is shown only to
+    // those whose care reaches that patient (records/groupMembers.ts), so the role alone tells no one
+    // who is in a group. Nobody else, not even a privacy officer: deny unless a rule allows.
+    const allowed = roles.includes('physician') || roles.includes('nurse');
+    return {
+      allowed,
+      basis: 'patient-list',
+      reason: allowed ? 'list of patients (each member shown as its patient allows)' : 'lists of patients are kept by physicians and nurses',
     };
   }
   return undefined;

@@ -1,5 +1,5 @@
 /**
- * FHIR Bulk Data export (`$export`, system and patient level, NDJSON, the asynchronous kick-off /
+ * FHIR Bulk Data export (`$export`, system, patient and group level, NDJSON, the asynchronous kick-off /
  * status / download pattern), guarded: a mass export is the classic leak, so every job waits for
  * a second person (a privacy officer or security admin other than the requester) to approve it
  * before it runs; it runs under the requester's own access rules, never wider; its files are sealed
@@ -16,30 +16,35 @@ import { fromDatabaseAway } from '../db/index.js';
 import { retryWhileAway } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
-import { instantParam, type FhirService } from '../records/index.js';
-import { FhirError, SUPPORTED_TYPES, isPatientData } from '../shared/index.js';
+import { instantParam, parseElements, withElements, type FhirService } from '../records/index.js';
+import { FhirError, ID_PATTERN, SUPPORTED_TYPES, isPatientData } from '../shared/index.js';
 import type { Logger } from '../log.js';
+import { exportedResources, fileContext, groupMembers, mayApprove, patientsOf } from './exportRead.js';
 
-/** Resources per page read and per file written. */
-const PAGE = 1000;
+/** Resources per file written. */
 const FILE_MAX = 10_000;
-/** Patients per search in a patient-confined export (the rule for a few patients is their own). */
-const PATIENTS_PER_SEARCH = 20;
+
+export type ExportLevel = 'system' | 'patient' | 'group';
 
 export type ExportStatus = 'awaiting-approval' | 'running' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
 export interface ExportRequest {
-  level: 'system' | 'patient';
+  level: ExportLevel;
+  /** Group level: the Group whose members (those the requester may see) the export covers. */
+  group?: string;
   types?: string[];
   since?: string;
   patients?: string[];
   /** The kick-off URL as sent (the manifest repeats it). */
   request?: string;
+  /** `_elements`: root elements to keep (records/elements.ts), checked against the types at kick-off. */
+  elements?: string[];
 }
 
 export interface ExportJob {
   id: string;
-  level: 'system' | 'patient';
+  level: ExportLevel;
+  group?: string;
   types: string[];
   since?: string;
   patients?: string[];
@@ -59,9 +64,11 @@ export interface ExportJob {
   contents?: { counts: Record<string, number>; patients: string[] };
 }
 
-interface JobRow {
+export interface JobRow {
   id: string;
-  level: 'system' | 'patient';
+  level: ExportLevel;
+  group_id: string | null;
+  elements: string[] | null;
   types: string[];
   since: Date | null;
   patients: string[] | null;
@@ -100,7 +107,7 @@ export class BulkExports {
 
   /** Kick-off: the job is stored awaiting approval; nothing is read yet. */
   async request(who: Who, req: ExportRequest): Promise<ExportJob> {
-    const candidates = req.level === 'patient' ? SUPPORTED_TYPES.filter((t) => t === 'Patient' || isPatientData(t)) : SUPPORTED_TYPES;
+    const candidates = req.level !== 'system' ? SUPPORTED_TYPES.filter((t) => t === 'Patient' || isPatientData(t)) : SUPPORTED_TYPES;
     const types = req.types && req.types.length > 0 ? [...new Set(req.types)] : candidates.filter((t) => this.fhir.access.mayTouchType(who, 'read', t));
     const unknown = types.find((t) => !candidates.includes(t));
     if (unknown) throw new FhirError(400, 'not-supported', `_type names a type that cannot be exported at ${req.level} level`);
@@ -109,13 +116,37 @@ export class BulkExports {
     const since = req.since ? instantParam('_since', req.since) : undefined;
     const patients = req.patients?.map((p) => p.replace(/^Patient\//, ''));
     if (patients?.some((p) => !/^[A-Za-z0-9\-.]{1,64}$/.test(p))) throw new FhirError(400, 'invalid', 'patient must list Patient references');
+    // Checked now, against the types exported: a bad name is refused before anyone is asked to approve.
+    if (req.elements) parseElements(req.elements, types);
+    if (req.level === 'group') {
+      if (!req.group || !ID_PATTERN.test(req.group)) throw new FhirError(404, 'not-found', 'no such Group');
+      // The Group must be one the requester may read now (decided and recorded as any read); its
+      // members are read again when the job runs, as the requester may see them then.
+      await this.fhir.read(who, 'Group', req.group);
+    }
     const id = crypto.randomUUID();
     const requester: Who = { accountId: who.accountId, username: who.username, roles: who.roles, practitioner: who.practitioner, client: who.client };
     await this.db.query(
-      `insert into bulk_export_job (id, level, types, since, patients, requester, status, request) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval', $7)`,
-      [id, req.level, types, since ?? null, patients ?? null, JSON.stringify(requester), req.request?.slice(0, 4000) ?? null],
+      `insert into bulk_export_job (id, level, types, since, patients, requester, status, request, group_id, elements) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval', $7, $8, $9)`,
+      [
+        id,
+        req.level,
+        types,
+        since ?? null,
+        patients ?? null,
+        JSON.stringify(requester),
+        req.request?.slice(0, 4000) ?? null,
+        req.group ?? null,
+        req.elements ?? null,
+      ],
     );
-    await this.record(who, 'export.request', 'success', id, { level: req.level, types, since: since?.toISOString(), patients: patients?.length });
+    await this.record(who, 'export.request', 'success', id, {
+      level: req.level,
+      types,
+      since: since?.toISOString(),
+      patients: patients?.length,
+      ...(req.group ? { group: `Group/${req.group}` } : {}),
+    });
     return (await this.job(id))!;
   }
 
@@ -190,16 +221,22 @@ export class BulkExports {
       throw new FhirError(410, 'deleted', 'the export files have expired; ask for a new export');
     }
     const f = (
-      await this.db.query<{ resource_type: string; count: number; body: unknown }>(
-        'select resource_type, count, body from bulk_export_file where job_id = $1 and seq = $2',
+      await this.db.query<{ resource_type: string; count: number; body: unknown; patients: number | null }>(
+        'select resource_type, count, body, patients from bulk_export_file where job_id = $1 and seq = $2',
         [id, seq],
       )
     ).rows[0];
     if (!f) throw new FhirError(404, 'not-found', 'no such export file');
     const body = this.keyring.openGeneral(toBuffer(f.body), fileContext(id, seq));
-    const patients = new Set<string>();
-    for (const line of body.toString('utf8').split('\n')) if (line) for (const p of patientsOf(JSON.parse(line) as Resource)) patients.add(p);
-    await this.record(who, 'export.download', 'success', id, { file: seq, type: f.resource_type, count: f.count, patients: patients.size });
+    // Counted when written (an `_elements` file may have left out the references that name them);
+    // files written before that column are counted from their lines.
+    let patients = f.patients;
+    if (patients === null) {
+      const seen = new Set<string>();
+      for (const line of body.toString('utf8').split('\n')) if (line) for (const p of patientsOf(JSON.parse(line) as Resource)) seen.add(p);
+      patients = seen.size;
+    }
+    await this.record(who, 'export.download', 'success', id, { file: seq, type: f.resource_type, count: f.count, patients });
     return { type: f.resource_type, count: f.count, body };
   }
 
@@ -239,24 +276,34 @@ export class BulkExports {
       let seq = 0;
       const counts: Record<string, number> = {};
       const patients = new Set<string>();
+      // Group level: the members the requester may see now (a hidden member is not even searched for).
+      const confine = row.level === 'group' ? await groupMembers(this.fhir, who, row.group_id!) : (row.patients ?? undefined);
+      const elements = parseElements(row.elements ?? undefined, row.types);
       for (const type of row.types) {
         let lines: string[] = [];
+        let inFile = new Set<string>();
         const flush = async () => {
           if (lines.length === 0) return;
           const body = this.keyring.sealGeneral(lines.join('\n') + '\n', fileContext(id, ++seq));
-          await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body) values ($1, $2, $3, $4, $5)', [
+          await this.db.query('insert into bulk_export_file (job_id, seq, resource_type, count, body, patients) values ($1, $2, $3, $4, $5, $6)', [
             id,
             seq,
             type,
             lines.length,
             body,
+            inFile.size,
           ]);
           lines = [];
+          inFile = new Set();
         };
-        for await (const resource of this.resources(who, type, row, transactionTime)) {
-          lines.push(JSON.stringify(resource));
+        for await (const resource of exportedResources(this.fhir, who, type, { since: row.since, patients: confine }, transactionTime)) {
+          // Whose it is, from the whole resource, before `_elements` may leave out its references.
+          for (const p of patientsOf(resource)) {
+            patients.add(p);
+            inFile.add(p);
+          }
+          lines.push(JSON.stringify(withElements(elements, resource)));
           counts[type] = (counts[type] ?? 0) + 1;
-          for (const p of patientsOf(resource)) patients.add(p);
           if (lines.length >= FILE_MAX) await flush();
         }
         await flush();
@@ -284,27 +331,6 @@ export class BulkExports {
     }
   }
 
-  /** The resources of one type the requester may read, as of the transaction time, page by page. */
-  private async *resources(who: Who, type: string, row: JobRow, at: Date): AsyncGenerator<Resource> {
-    const base: Record<string, string[]> = {
-      _lastUpdated: [`le${at.toISOString()}`, ...(row.since ? [`gt${new Date(row.since).toISOString()}`] : [])],
-      _count: [String(PAGE)],
-      _total: ['none'],
-    };
-    const groups: Array<Record<string, string[]>> = row.patients
-      ? chunks(row.patients, PATIENTS_PER_SEARCH).map((ids) => ({ [type === 'Patient' ? '_id' : 'patient']: [ids.join(',')] }))
-      : [{}];
-    const self = new URL(`http://carewall.local/fhir/${type}`);
-    for (const confine of groups) {
-      for (let offset = 0; ; offset += PAGE) {
-        const page = await this.fhir.search(who, type, { ...base, ...confine, _offset: [String(offset)] }, self);
-        const found = (page.entry ?? []).filter((e) => e.search?.mode === 'match' && e.resource).map((e) => e.resource!);
-        for (const r of found) yield r;
-        if (found.length < PAGE) break;
-      }
-    }
-  }
-
   private async row(id: string): Promise<JobRow | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
     return (await this.db.query<JobRow>('select * from bulk_export_job where id = $1', [id])).rows[0];
@@ -325,6 +351,7 @@ export class BulkExports {
       types: row.types,
       ...(row.since ? { since: iso(row.since) } : {}),
       ...(row.patients ? { patients: row.patients } : {}),
+      ...(row.group_id ? { group: row.group_id } : {}),
       requester: { account: row.requester.accountId, username: row.requester.username },
       status: row.status,
       requestedAt: iso(row.requested_at)!,
@@ -348,30 +375,4 @@ export class BulkExports {
       explanation,
     });
   }
-}
-
-function mayApprove(who: Who): boolean {
-  try {
-    authorize(who, 'export.approve');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function fileContext(id: string, seq: number): string {
-  return `bulk-export:${id}:${seq}`;
-}
-
-/** The patients a resource belongs to, as far as its own references say. */
-function patientsOf(r: Resource): string[] {
-  if (r.resourceType === 'Patient') return r.id ? [r.id] : [];
-  const refs = [(r as { subject?: { reference?: string } }).subject?.reference, (r as { patient?: { reference?: string } }).patient?.reference];
-  return refs.filter((x): x is string => typeof x === 'string' && x.startsWith('Patient/')).map((x) => x.slice('Patient/'.length));
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

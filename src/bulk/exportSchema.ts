@@ -55,4 +55,24 @@ export const bulkMigrations: Migration[] = [
         check (status in ('awaiting-approval', 'running', 'completed', 'failed', 'rejected', 'cancelled'));
     `,
   },
+  {
+    module: 'bulk',
+    version: 4,
+    description: 'Group-level export (Group/{id}/$export): over the members of a Group the requester may see',
+    sql: `
+      alter table bulk_export_job drop constraint bulk_export_job_level_check;
+      alter table bulk_export_job add constraint bulk_export_job_level_check check (level in ('system', 'patient', 'group'));
+      -- the Group whose members the export covers, resolved when it runs (its members as of then)
+      alter table bulk_export_job add column group_id text;
+    `,
+  },
+  {
+    module: 'bulk',
+    version: 5,
+    description: '_elements on export, and the patients each file holds (counted before _elements may drop their references)',
+    sql: `
+      alter table bulk_export_job add column elements text[];
+      alter table bulk_export_file add column patients int;
+    `,
+  },
 ];

@@ -1,3 +1,3 @@
 export { importFiles, ImportError, type ImportSummary, type ImportedFile } from './import.js';
-export { BulkExports, type ExportJob, type ExportRequest, type ExportStatus } from './export.js';
+export { BulkExports, type ExportJob, type ExportLevel, type ExportRequest, type ExportStatus } from './export.js';
 export { bulkMigrations } from './exportSchema.js';

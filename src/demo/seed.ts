@@ -7,6 +7,7 @@
  * Everything goes through the FHIR service's validation and authorization like any other write,
  * as the system caller; the demo writes nothing the API would refuse.
  */
+import crypto from 'node:crypto';
 import { seedPosture } from './posture.js';
 import { en, Faker } from '@faker-js/faker';
 import type { Resource } from '@medplum/fhirtypes';
@@ -37,6 +38,8 @@ export interface SeedResult {
 
 export const DEFAULT_PATIENTS = 500;
 export const DEFAULT_SEED = 2026;
+/** Patients in the demo's Group. */
+const COHORT_SIZE = 25;
 
 /** A seeded faker: the only source of randomness for everything but resource ids. */
 export function demoFaker(seed: number, referenceDate: Date): Faker {
@@ -59,10 +62,26 @@ export async function seedDemoClinic(cw: Carewall, options: SeedOptions = {}): P
   await seedPosture(cw, options.referenceDate ?? new Date());
 
   options.onProgress?.(0, total);
+  const cohort: string[] = [];
   for (let n = 1; n <= total; n++) {
-    await write(cw, generatePatient(faker, clinic, n, now).resources);
+    const resources = generatePatient(faker, clinic, n, now).resources;
+    await write(cw, resources);
+    const patient = resources.find((r) => r.resourceType === 'Patient');
+    if (patient && cohort.length < COHORT_SIZE) cohort.push(patient.id);
     options.onProgress?.(n, total);
   }
+  // A list of patients for Group-level Bulk Data export (Group/{id}/$export): each requester gets
+  // the members they may see, so every clinician's export of it differs.
+  await write(cw, [
+    {
+      resourceType: 'Group',
+      id: crypto.randomUUID(),
+      type: 'person',
+      actual: true,
+      name: 'Demo cohort: the first patients registered',
+      member: cohort.map((id) => ({ entity: { reference: `Patient/${id}` } })),
+    },
+  ]);
   return { logins, patientCount: total };
 }
 

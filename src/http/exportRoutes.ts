@@ -1,10 +1,11 @@
 /**
- * FHIR Bulk Data export: kick-off (`GET /fhir/$export`, `GET /fhir/Patient/$export`), status
+ * FHIR Bulk Data export: kick-off (`GET /fhir/$export`, `GET /fhir/Patient/$export`,
+ * `GET /fhir/Group/{id}/$export`, and each by POST), status
  * (`GET /fhir/$export-status/{id}`), download (`GET /fhir/$export-file/{id}/{n}`), and the second
  * person's decision (`/api/exports`). A thin shell over bulk/export.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ExportStatus } from '../bulk/index.js';
+import type { ExportLevel, ExportStatus } from '../bulk/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
@@ -41,22 +42,24 @@ function parametersOf(body: unknown): Query {
 export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewall, 'exports'>): Promise<void> {
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
-  const kickOff = (level: 'system' | 'patient') => async (req: FastifyRequest<{ Querystring: Query; Body: unknown }>, reply: FastifyReply) => {
+  const kickOff = (level: ExportLevel) => async (req: FastifyRequest<{ Querystring: Query; Body: unknown; Params: { id?: string } }>, reply: FastifyReply) => {
     const who = requireWho(req);
     if (!/respond-async/.test(String(req.headers.prefer ?? ''))) throw new FhirError(400, 'invalid', 'a bulk export needs the header Prefer: respond-async');
     // GET passes the parameters in the query; POST (Bulk Data 2) in a Parameters body, the only way to pass patient.
     const query = req.method === 'POST' ? parametersOf(req.body) : req.query;
     // Parameters this server does not implement are refused, never silently ignored.
-    for (const name of ['_elements', '_typeFilter', 'includeAssociatedData', '_until'])
+    for (const name of ['_typeFilter', 'includeAssociatedData', '_until'])
       if (query[name] !== undefined) throw new FhirError(400, 'not-supported', `${name} is not supported by this server's export`);
     const format = last(query._outputFormat);
     if (format && !NDJSON_FORMATS.includes(format)) throw new FhirError(400, 'not-supported', '_outputFormat must be application/fhir+ndjson');
-    if (level === 'system' && query.patient) throw new FhirError(400, 'invalid', 'patient applies to Patient/$export only');
+    if (level !== 'patient' && query.patient) throw new FhirError(400, 'not-supported', 'patient applies to Patient/$export only on this server');
     const job = await cw.exports.request(who, {
       level,
+      ...(level === 'group' ? { group: req.params.id } : {}),
       types: list(query._type),
       since: last(query._since),
       ...(query.patient ? { patients: list(query.patient) } : {}),
+      ...(query._elements !== undefined ? { elements: list(query._elements) } : {}),
       request: `${base(req)}${req.url}`,
     });
     return reply
@@ -68,6 +71,9 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
   app.get('/fhir/Patient/$export', kickOff('patient'));
   app.post('/fhir/$export', kickOff('system'));
   app.post('/fhir/Patient/$export', kickOff('patient'));
+  // Group level: the Group's members the requester may see (bulk/exportRead.ts), nobody else.
+  app.get('/fhir/Group/:id/$export', kickOff('group'));
+  app.post('/fhir/Group/:id/$export', kickOff('group'));
 
   app.get<{ Params: { id: string } }>('/fhir/$export-status/:id', async (req, reply) => {
     const job = await cw.exports.status(requireWho(req), req.params.id);
@@ -83,7 +89,9 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
     if (job.status === 'failed') throw new FhirError(500, 'exception', job.error ?? 'the export failed');
     return reply.header('expires', new Date(job.expiresAt!).toUTCString()).send({
       transactionTime: job.transactionTime,
-      request: job.request ?? `${base(req)}/fhir/${job.level === 'patient' ? 'Patient/' : ''}$export?_type=${job.types.join(',')}`,
+      request:
+        job.request ??
+        `${base(req)}/fhir/${job.level === 'patient' ? 'Patient/' : job.level === 'group' ? `Group/${job.group}/` : ''}$export?_type=${job.types.join(',')}`,
       requiresAccessToken: true,
       output: job.files.map((f) => ({ type: f.type, url: `${base(req)}/fhir/$export-file/${job.id}/${f.seq}`, count: f.count })),
       error: [],

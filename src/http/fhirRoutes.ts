@@ -1,9 +1,9 @@
 /** /fhir: a thin shell over the FHIR service. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from '@medplum/fhirtypes';
-import { capabilityStatement, processBundle, type StoredVersion } from '../records/index.js';
-import { FhirError } from '../shared/index.js';
-import { compartmentQuery, conditionQuery, searchQuery } from '../records/index.js';
+import { capabilityStatement, processBundle, type ElementSelection, type StoredVersion } from '../records/index.js';
+import { FhirError, isSupportedType } from '../shared/index.js';
+import { compartmentQuery, conditionQuery, parseElements, searchQuery, withElements } from '../records/index.js';
 import type { Carewall } from '../runtime.js';
 import { FHIR_JSON, requireWho } from './server.js';
 import { VERSION } from '../version.js';
@@ -80,13 +80,15 @@ export async function registerFhirRoutes(app: FastifyInstance, cw: Pick<Carewall
   app.get<{ Params: Params }>('/fhir/Patient/:id/_history', async (req, reply) =>
     send(reply, 200, await fhir.history(requireWho(req), 'Patient', req.params.id, queryOf(req), selfUrl(req))),
   );
-  app.get<{ Params: Params }>('/fhir/Patient/:id/_history/:vid', async (req, reply) =>
-    sendVersion(reply, 200, await fhir.vread(requireWho(req), 'Patient', req.params.id, req.params.vid)),
-  );
+  app.get<{ Params: Params }>('/fhir/Patient/:id/_history/:vid', async (req, reply) => {
+    const elements = elementsOf(req, 'Patient');
+    return sendVersion(reply, 200, await fhir.vread(requireWho(req), 'Patient', req.params.id, req.params.vid), elements);
+  });
 
-  app.get<{ Params: Params }>('/fhir/:type/:id', async (req, reply) =>
-    sendVersion(reply, 200, await fhir.read(requireWho(req), req.params.type, req.params.id)),
-  );
+  app.get<{ Params: Params }>('/fhir/:type/:id', async (req, reply) => {
+    const elements = elementsOf(req, req.params.type);
+    return sendVersion(reply, 200, await fhir.read(requireWho(req), req.params.type, req.params.id), elements);
+  });
 
   app.put<{ Params: Params }>('/fhir/:type/:id', async (req, reply) => {
     const v = await fhir.update(requireWho(req), req.params.type, req.params.id, req.body, header(req, 'if-match'));
@@ -103,18 +105,27 @@ export async function registerFhirRoutes(app: FastifyInstance, cw: Pick<Carewall
     send(reply, 200, await fhir.history(requireWho(req), req.params.type, req.params.id, queryOf(req), selfUrl(req))),
   );
 
-  app.get<{ Params: Params }>('/fhir/:type/:id/_history/:vid', async (req, reply) =>
-    sendVersion(reply, 200, await fhir.vread(requireWho(req), req.params.type, req.params.id, req.params.vid)),
-  );
+  app.get<{ Params: Params }>('/fhir/:type/:id/_history/:vid', async (req, reply) => {
+    const elements = elementsOf(req, req.params.type);
+    return sendVersion(reply, 200, await fhir.vread(requireWho(req), req.params.type, req.params.id, req.params.vid), elements);
+  });
 }
 
 function send(reply: FastifyReply, status: number, body: unknown) {
   return reply.status(status).type(FHIR_JSON).send(body);
 }
 
-function sendVersion(reply: FastifyReply, status: number, v: StoredVersion) {
+function sendVersion(reply: FastifyReply, status: number, v: StoredVersion, elements?: ElementSelection) {
   reply.header('ETag', `W/"${v.versionId}"`).header('Last-Modified', v.lastUpdated.toUTCString());
-  return send(reply, status, v.resource as Resource);
+  return send(reply, status, withElements(elements, v.resource as Resource));
+}
+
+/**
+ * A read's `_elements`, checked before anything is read (a bad name is a 400 that reads nothing).
+ * An unknown type is left to the read, which answers it with its 404.
+ */
+function elementsOf(req: FastifyRequest, type: string): ElementSelection | undefined {
+  return isSupportedType(type) ? parseElements(queryOf(req)._elements, [type]) : undefined;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

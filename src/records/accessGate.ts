@@ -88,6 +88,33 @@ export class AccessGate {
     return decision;
   }
 
+  /**
+   * Which of these patients the caller may see, by the very predicate a search of Patient joins:
+   * a Group's member is shown (records/groupMembers.ts) exactly when a search would show that
+   * patient. A patient that does not exist is not seen.
+   */
+  async visiblePatients(who: Who, ids: readonly string[]): Promise<Set<string>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Set();
+    const params: unknown[] = [unique];
+    const rule = this.access.predicate(who, 'Patient', 'read', 'search', 'r', bindTo(params));
+    const rows = await this.db.query<{ id: string }>(
+      `select r.id from records_resource r where r.resource_type = 'Patient' and r.id = any($1::text[]) and not r.deleted and ${rule}`,
+      params,
+    );
+    return new Set(rows.rows.map((r) => r.id));
+  }
+
+  /**
+   * A refusal of a write the access rules would otherwise allow (a Group naming a patient the
+   * writer may not see): recorded like any refusal, then thrown.
+   */
+  async refuse(who: Who, action: FhirAction, target: AccessTarget, reason: string): Promise<never> {
+    const decision: AccessDecision = { allowed: false, reason };
+    await this.access.record(who, action, target, decision);
+    throw new AccessDeniedError(decision);
+  }
+
   /** Type-level interactions (search, type history) need a role that may read the type at all. */
   async requireRole(who: Who, action: FhirAction, type: string): Promise<void> {
     const interaction = action === 'create' ? 'create' : 'read';

@@ -60,9 +60,16 @@ export function capabilityStatement(baseUrl: string, version: string, tokenUrl?:
               { name: '_has', type: 'special' as const, documentation: 'Reverse chaining: resources referred to by others matching a search' },
               { name: '_summary', type: 'token' as const, documentation: 'count: the total alone' },
               { name: '_total', type: 'token' as const, documentation: 'none, estimate or accurate' },
+              {
+                name: '_elements',
+                type: 'special' as const,
+                documentation: 'Root elements to return (also on read); mandatory and modifier elements kept; SUBSETTED',
+              },
               ...paramsFor(type).map((p) => ({ name: p.name, type: p.fhirType, documentation: p.documentation })),
             ],
             ...(type === 'Patient' ? { operation: [{ name: 'export', definition: `${BULK_DATA}/OperationDefinition/patient-export` }] } : {}),
+            // Group level: over the Group's members the requester may see (bulk/exportRead.ts).
+            ...(type === 'Group' ? { operation: [{ name: 'export', definition: `${BULK_DATA}/OperationDefinition/group-export` }] } : {}),
           })),
           // The audit log as IHE BALP AuditEvents (privacy officers): searched and read, never written through FHIR.
           {

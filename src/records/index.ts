@@ -7,3 +7,4 @@ export { instantParam } from './search.js';
 export type { StoredVersion } from './store.js';
 export { compartmentQuery, conditionQuery, searchQuery } from './search.js';
 export { MAX_IDENTIFIED, type Identified } from './identify.js';
+export { parseElements, withElements, type ElementSelection } from './elements.js';

@@ -9,6 +9,7 @@ import { badRequest, notFound, notSupported } from '../shared/index.js';
 import { ID_PATTERN, isSupportedType } from '../shared/index.js';
 import { CONTROL_PARAMS, dateRange, paramDef, datePrecisions, localReference, type SearchParamDef } from './searchParams.js';
 import { bindTo } from '../db/index.js';
+import { parseElements, type ElementSelection } from './elements.js';
 
 export type SearchQuery = Record<string, string[]>;
 
@@ -40,6 +41,8 @@ export interface CompiledSearch {
    * patients: the access rule can then be the rule of those patients rather than the general one.
    */
   patientIds?: string[];
+  /** `_elements`: what of each resource is returned (records/elements.ts). */
+  elements?: ElementSelection;
 }
 
 export const DEFAULT_COUNT = 20;
@@ -66,6 +69,7 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
   const includes: IncludeSpec[] = [];
   let hasAliases = 0;
   let patientIds: string[] | undefined;
+  let elements: string[] | undefined;
 
   let position = 0;
   for (const [rawName, values] of Object.entries(query)) {
@@ -84,6 +88,11 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
     }
     if ((CONTROL_PARAMS as readonly string[]).includes(name)) {
       const v = values[values.length - 1];
+      if (name === '_elements') {
+        if (modifiers.length > 0) throw badRequest('_elements takes no modifiers');
+        elements = values;
+        continue;
+      }
       // A larger page than the server gives is a smaller page (FHIR allows it); an offset is exact or refused.
       if (name === '_count') count = Math.min(intParam('_count', v, 0, Number.MAX_SAFE_INTEGER), MAX_COUNT);
       else if (name === '_offset') offset = intParam('_offset', v, 0, MAX_OFFSET);
@@ -99,14 +108,26 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
     if (modifiers.length > 0) throw badRequest(`${nth}: search modifiers are not supported`);
     if (name !== '_id' && name !== '_lastUpdated' && !paramDef(type, name)) throw badRequest(`${nth} is not a search parameter of ${type}`);
     for (const value of values) {
-      conds.push(condition(type, name, splitValues(nth, value), blind, bind, 'r'));
+      conds.push(condition(type, name, splitValues(nth, value), blind, bind, 'r', visible));
       if (paramDef(type, name)?.kind === 'compartment') {
         const ids = compartmentIds(name, splitValues(name, value));
         patientIds = patientIds ? patientIds.filter((id) => ids.includes(id)) : ids;
       }
     }
   }
-  return { where: conds.join(' and '), params, count, offset, summaryCount, total, includes, ...(patientIds ? { patientIds } : {}) };
+  // Checked once every inclusion is known: a name may be an element of an included type.
+  const selection = parseElements(elements, [type, ...includes.flatMap((i) => i.fetchTypes)]);
+  return {
+    where: conds.join(' and '),
+    params,
+    count,
+    offset,
+    summaryCount,
+    total,
+    includes,
+    ...(patientIds ? { patientIds } : {}),
+    ...(selection ? { elements: selection } : {}),
+  };
 }
 
 /** The patient ids of a compartment parameter's values (Patient/<id> or <id>). */
@@ -145,14 +166,14 @@ function hasCondition(type: string, modifiers: string[], value: string, blind: B
       ? `${alias}.patient_id = r.id`
       : `${alias}.id in (select x.id from records_reference x where x.target_type = r.resource_type and x.target_id = r.id
           and x.param = ${bind(ref.name)}::text and x.resource_type = ${alias}.resource_type)`;
-  const inner = condition(innerType, innerParam, splitValues('_has', value), blind, bind, alias);
+  const inner = condition(innerType, innerParam, splitValues('_has', value), blind, bind, alias, visible);
   return `exists (select 1 from records_resource ${alias}
     where ${alias}.resource_type = ${bind(innerType)}::text and not ${alias}.deleted and ${link} and ${inner}
       and ${visible(innerType, alias, bind)})`;
 }
 
 /** A condition on the row `a` (records_resource) for one occurrence of a parameter. */
-function condition(type: string, name: string, values: string[], blind: BlindIndex, bind: Bind, a: string): string {
+function condition(type: string, name: string, values: string[], blind: BlindIndex, bind: Bind, a: string, visible: Visible = () => 'false'): string {
   if (name === '_id') return `${a}.id = any(${bind(values)}::text[])`;
   if (name === '_lastUpdated') {
     return `(${values.map((v) => dateCondition('_lastUpdated', v, `${a}.last_updated`, `${a}.last_updated + interval '1 millisecond'`, bind)).join(' or ')})`;
@@ -167,8 +188,12 @@ function condition(type: string, name: string, values: string[], blind: BlindInd
       return `${a}.patient_id = any(${bind(compartmentIds(name, values))}::text[])`;
     case 'reference': {
       const pairs = values.flatMap((v) => referenceTargets(def, v));
+      // Only through a target the caller may see, by the same rule a search of that type applies.
+      const seen = def.visibleTargets
+        ? ` and (${def.targets!.map((t) => `(x.target_type = ${bind(t)}::text and exists (select 1 from records_resource vt where vt.resource_type = x.target_type and vt.id = x.target_id and not vt.deleted and ${visible(t, 'vt', bind)}))`).join(' or ')})`
+        : '';
       return `exists (select 1 from records_reference x where x.resource_type = ${a}.resource_type and x.id = ${a}.id
-        and x.param = ${bind(name)}::text and (x.target_type, x.target_id) in (select * from unnest(${bind(pairs.map((p) => p.type))}::text[], ${bind(pairs.map((p) => p.id))}::text[])))`;
+        and x.param = ${bind(name)}::text and (x.target_type, x.target_id) in (select * from unnest(${bind(pairs.map((p) => p.type))}::text[], ${bind(pairs.map((p) => p.id))}::text[]))${seen})`;
     }
     case 'token':
       return tokenMatch(values.map((v) => blind.token(name, v)));

@@ -16,6 +16,8 @@ import { requireId, requireType } from './requestChecks.js';
 import { compileSearch, instantParam, intParam, MAX_COUNT, MAX_OFFSET, type SearchQuery, type Visible } from './search.js';
 import { bindTo } from '../db/index.js';
 import type { RecordStore, VersionRow } from './store.js';
+import { showMembers } from './groupMembers.js';
+import { parseElements, withElements } from './elements.js';
 
 /** What these interactions use of the FHIR service. */
 export interface ReadParts {
@@ -71,12 +73,18 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   const included = rows.length > 0 ? await fetchIncluded(reader, compiled.includes, type, rows, visible) : { rows: [], truncated: false };
   await s.gate.recordReads(who, 'search', [...rows, ...included.rows]);
   await s.store.loadKeys([...rows, ...included.rows]);
-  const entry = (row: VersionRow, mode: 'match' | 'include'): BundleEntry => ({
+  const all = [...rows, ...included.rows];
+  // A Group's members are shown as the caller may see each patient (groupMembers.ts).
+  const resources = await showMembers(
+    s.gate,
+    who,
+    all.map((row) => s.store.decrypt(row).resource),
+  );
+  const entries: BundleEntry[] = all.map((row, i) => ({
     fullUrl: resourceUrl(selfUrl, row.resource_type, row.id),
-    resource: s.store.decrypt(row).resource,
-    search: { mode },
-  });
-  const entries: BundleEntry[] = [...rows.map((row) => entry(row, 'match')), ...included.rows.map((row) => entry(row, 'include'))];
+    resource: withElements(compiled.elements, resources[i]),
+    search: { mode: i < rows.length ? 'match' : 'include' },
+  }));
   if (included.truncated) {
     entries.push({ resource: outcome('informational', `more than ${MAX_INCLUDED} resources to include: the rest were left out`), search: { mode: 'outcome' } });
   }
@@ -118,6 +126,8 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
   const count = query._count ? Math.min(intParam('_count', query._count[0], 0, Number.MAX_SAFE_INTEGER), MAX_COUNT) : 20;
   const offset = query._offset ? intParam('_offset', query._offset[0], 0, MAX_OFFSET) : 0;
   const since = query._since ? instantParam('_since', query._since[0]) : undefined;
+  // As on a search: checked before anything is read, applied to every version returned.
+  const elements = parseElements(query._elements, [type]);
   const conds = ['resource_type = $1'];
   const params: unknown[] = [type];
   if (id !== undefined) {
@@ -146,12 +156,16 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
   ).rows;
   await s.gate.recordReads(who, 'history', rows);
   await s.store.loadKeys(rows);
-  const entries: BundleEntry[] = rows.map((row) => {
-    const v = s.store.decrypt(row);
+  const resources = await showMembers(
+    s.gate,
+    who,
+    rows.map((row) => s.store.decrypt(row).resource),
+  );
+  const entries: BundleEntry[] = rows.map((row, i) => {
     const url = `${type}/${row.id}`;
     return {
       fullUrl: resourceUrl(selfUrl, type, row.id),
-      resource: v.resource,
+      resource: withElements(elements, resources[i]),
       request: { method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT', url: row.version_id === 1 ? type : url },
       response: {
         status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200',

@@ -26,6 +26,11 @@ export interface SearchParamDef {
   documentation: string;
   /** compartment and reference: the types a reference may point to (only types this server serves). */
   targets?: string[];
+  /**
+   * reference: a row matches only through a target the caller may see (a Group's member): else a
+   * search by a hidden patient would say which groups that patient is in.
+   */
+  visibleTargets?: boolean;
 }
 
 const token = (name: string, paths: string[], documentation: string): SearchParamDef => ({
@@ -257,12 +262,23 @@ const BY_TYPE: Record<string, SearchParamDef[]> = {
     ref('definition', ['definition'], ['DeviceDefinition'], 'Its model'),
   ],
   DeviceDefinition: [IDENTIFIER, token('type', ['type'], 'Device class')],
+  Group: [
+    IDENTIFIER,
+    str('name', ['name'], 'Name, starts-with'),
+    token('type', ['type'], 'The kind of members (person: this server keeps groups of patients only)'),
+    token('actual', ['actual'], 'true: the members are listed; false: a definition'),
+    CODE,
+    {
+      ...ref('member', ['member.entity'], ['Patient'], 'A member: matched only for a patient the caller may see'),
+      visibleTargets: true,
+    },
+  ],
 };
 
 /** Parameters every type supports, answered from columns rather than index tables. */
 export const COMMON_PARAMS = ['_id', '_lastUpdated'] as const;
 /** Result-control parameters. */
-export const CONTROL_PARAMS = ['_count', '_offset', '_total', '_summary', '_format', '_pretty'] as const;
+export const CONTROL_PARAMS = ['_count', '_offset', '_total', '_summary', '_elements', '_format', '_pretty'] as const;
 
 export function paramsFor(type: string): SearchParamDef[] {
   return BY_TYPE[type] ?? [];

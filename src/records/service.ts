@@ -19,6 +19,7 @@ import { canonicalQuery, parseIfMatch, patientOf, requireId, requireType, withCo
 import type { SearchQuery } from './search.js';
 import * as searches from './searchInteractions.js';
 import { identify, type Identified } from './identify.js';
+import { membersToStore, showVersion } from './groupMembers.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
 
@@ -98,7 +99,7 @@ export class FhirService {
       alone: () => this.store.currentRow(this.db, type, id),
       withContext: (columns, params) => this.store.currentRowWith(this.db, columns, params),
     });
-    return this.store.readable(row);
+    return showVersion(this.gate, who, await this.store.readable(row));
   }
 
   async vread(who: Who, type: string, id: string, version: string): Promise<StoredVersion> {
@@ -107,7 +108,7 @@ export class FhirService {
     const row = /^\d{1,9}$/.test(version) ? await this.store.versionRow(this.db, type, id, Number(version)) : undefined;
     // A version that does not exist of a resource that does is decided on the resource: 404 to those who may see it.
     await this.gate.check(who, 'vread', 'read', type, id, row ?? (await this.store.currentRow(this.db, type, id)));
-    return this.store.readable(row);
+    return showVersion(this.gate, who, await this.store.readable(row));
   }
 
   async create(who: Who, type: string, body: unknown): Promise<StoredVersion> {
@@ -132,7 +133,7 @@ export class FhirService {
     if (type) await this.gate.requireRole(who, 'create', type);
     const parsed = validateBody(body, type);
     // A client-supplied id on create is ignored, as FHIR specifies: the server assigns ids.
-    const resource = { ...parsed, id } as Resource & { id: string };
+    const resource = await membersToStore(this.gate, who, 'create', { ...parsed, id } as Resource & { id: string });
     const patientId = patientOf(resource);
     return { method: 'POST', resourceType: resource.resourceType, id, resource, patientId, who };
   }
@@ -147,7 +148,8 @@ export class FhirService {
     const parsed = validateBody(body, type);
     if (parsed.id === undefined) throw badRequest('the resource must carry its id in an update');
     if (parsed.id !== id) throw badRequest('the resource id does not match the URL');
-    const resource = parsed as Resource & { id: string };
+    const stored = type === 'Group' && !current.deleted ? (await this.store.readable(current)).resource : undefined;
+    const resource = await membersToStore(this.gate, who, 'update', parsed as Resource & { id: string }, stored);
     const patientId = patientOf(resource);
     // Both the compartment it leaves and the one it joins must allow the write.
     return { method: 'PUT', resourceType: type, id, resource, patientId, ifMatch: parseIfMatch(ifMatch), who, replaced };
@@ -164,11 +166,13 @@ export class FhirService {
   /** Runs prepared writes in one transaction, in the given order; all or nothing. */
   async commit(writes: PreparedWrite[]): Promise<Array<StoredVersion | undefined>> {
     await this.keyring.ensure(writes.filter((w) => w.resource).map((w) => scopeFor(w.patientId)));
-    return this.writeTransaction(async (tx, after, refused) => {
+    const results = await this.writeTransaction(async (tx, after, refused) => {
       const results: Array<StoredVersion | undefined> = [];
       for (const w of writes) results.push(await this.execute(tx, w, after, refused));
       return results;
     });
+    // What a write hands back is shown as a read would show it (a Group's hidden members kept, not told).
+    return Promise.all(results.map((v, i) => (v ? showVersion(this.gate, writes[i].who, v) : v)));
   }
 
   /**
@@ -321,7 +325,7 @@ export class FhirService {
     const row = result.found[0];
     // Seen through the search rule; handing it back is still an access of its own, decided and recorded.
     await this.gate.check(who, 'read', 'read', type, row.id, row);
-    return { created: false, version: await this.store.readable(row) };
+    return { created: false, version: await showVersion(this.gate, who, await this.store.readable(row)) };
   }
 
   /**

