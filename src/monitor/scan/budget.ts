@@ -105,8 +105,11 @@ export class AlertBudget {
   expectedFalse(alpha: number): number {
     if (!(alpha > 0)) return 0;
     let sum = 0;
-    // An empirical share is never below 1/tests: at most ⌊α·tests⌋ of them fall to α.
-    for (const u of this.uniformTests) sum += Math.floor(alpha * u.tests) * u.alertsAt(alpha);
+    // An empirical share is never below 1/tests: at most ⌊α·tests⌋ of them fall to α. The level
+    // is one of those shares, k/tests, and (k/tests)·tests can come out a hair under k in doubles
+    // (1/49·49 < 1): floored as it is, the largest crowd of a log was charged nothing, and the
+    // top of the log's own distribution alerted for free.
+    for (const u of this.uniformTests) sum += Math.floor(alpha * u.tests * (1 + 1e-9)) * u.alertsAt(alpha);
     for (const lambda of this.nulls) {
       // The smallest count whose tail is within α; its tail is the chance of a false alert.
       const k = lambda < 1 ? smallK(lambda, alpha) : poissonQuantile(lambda, alpha);
