@@ -55,6 +55,13 @@ for (const draw of draws) {
   process.stdout.write(
     `draw ${draw}: ${e.found}/${e.incidents} found, ${e.falseAlerts} false (${perK.toFixed(2)}/1000 user-days) ${JSON.stringify(e.falseByScenario)}; ${summary.eventsPerSecond} ev/s\n  missed: ${missed}\n`,
   );
+  if (verbose)
+    for (const m of e.missed) {
+      const w = summary.watchList.filter((x) => x.user === m.user);
+      process.stdout.write(
+        `  missed ${m.scenario} ${m.user} ${m.patients.length}: ${w.map((x) => `${x.scenario} p=${x.p} ${x.evidence.at(-1)}`).join(' || ') || 'not on the watch list'}\n`,
+      );
+    }
   if (verbose) for (const a of e.falseList) process.stdout.write(`  false ${a.scenario} ${a.user} ${a.patients.length} ${a.evidence.join(' | ')}\n`);
 }
 process.stdout.write(
