@@ -12,7 +12,7 @@
  */
 import type { Scenario } from '../catalog.js';
 import type { User } from './reference.js';
-import { poissonQuantile, poissonTail } from './stats.js';
+import { negBinomialQuantile, negBinomialTail, poissonQuantile, poissonTail } from './stats.js';
 
 /** Default: at most one false alert per 1,000 user-days from the whole scan. */
 export const FALSE_ALERTS_PER_1000_USER_DAYS = 1;
@@ -96,6 +96,16 @@ export class AlertBudget {
     this.uniformTests.push({ tests, alertsAt });
   }
 
+  /**
+   * Tests of a count that is negative binomial (mean, variance) when the user's work is ordinary:
+   * charged, as the Poisson ones, the tail at the smallest count whose tail is within α.
+   */
+  private readonly overdispersed: Array<[number, number]> = [];
+
+  negBinomialTest(mean: number, variance: number): void {
+    if (mean > 0) this.overdispersed.push([mean, variance]);
+  }
+
   /** One test made: the count it compares with is Poisson(λ) when the user's work is ordinary. */
   test(lambda: number, givenOne = false): void {
     if (lambda > 0) (givenOne ? this.given : this.nulls).push(lambda);
@@ -105,8 +115,12 @@ export class AlertBudget {
   expectedFalse(alpha: number): number {
     if (!(alpha > 0)) return 0;
     let sum = 0;
-    // An empirical share is never below 1/tests: at most ⌊α·tests⌋ of them fall to α.
-    for (const u of this.uniformTests) sum += Math.floor(alpha * u.tests) * u.alertsAt(alpha);
+    for (const [mean, variance] of this.overdispersed) sum += negBinomialTail(negBinomialQuantile(alpha, mean, variance), mean, variance);
+    // An empirical share is never below 1/tests: at most ⌊α·tests⌋ of them fall to α. The level
+    // is one of those shares, k/tests, and (k/tests)·tests can come out a hair under k in doubles
+    // (1/49·49 < 1): floored as it is, the largest crowd of a log was charged nothing, and the
+    // top of the log's own distribution alerted for free.
+    for (const u of this.uniformTests) sum += Math.floor(alpha * u.tests * (1 + 1e-9)) * u.alertsAt(alpha);
     for (const lambda of this.nulls) {
       // The smallest count whose tail is within α; its tail is the chance of a false alert.
       const k = lambda < 1 ? smallK(lambda, alpha) : poissonQuantile(lambda, alpha);
@@ -136,7 +150,7 @@ export class AlertBudget {
     }
     this.level = lo >= 0 ? ps[lo] : 0;
     this.expected = lo >= 0 ? this.expectedFalse(this.level) : 0;
-    const m = this.nulls.length + this.given.length + this.uniformTests.reduce((n, u) => n + u.tests, 0);
+    const m = this.overdispersed.length + this.nulls.length + this.given.length + this.uniformTests.reduce((n, u) => n + u.tests, 0);
     const pct = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toPrecision(2));
     const why = (c: Candidate) =>
       `${c.checked}; p = ${pct(c.p)}, the scan's level ${pct(this.level)} (${m} tests, expected false alerts ${this.expected.toFixed(1)} within a budget of ${budget.toFixed(1)}: ${per1000} per 1,000 user-days)`;

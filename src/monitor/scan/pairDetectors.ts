@@ -11,7 +11,7 @@ import { fmt, NO_LINK } from './alerting.js';
 import type { DetectionContext } from './detect.js';
 import { isTie, TIE_KEYS, tieKey, type Context, type Tie, type TieKey, type TieRate } from './baseRates.js';
 import type { User } from './reference.js';
-import { poissonTail, scoreFromTail } from './stats.js';
+import { negBinomialTail, poissonTail, scoreFromTail } from './stats.js';
 import { INCIDENT_GAP_MS, REPEAT_GAP_MS } from './thresholds.js';
 import { relation } from './ties.js';
 import { trendingPairs } from './trending.js';
@@ -179,12 +179,16 @@ export function pairScenarios(ctx: DetectionContext): void {
         "many users with no care link opened the same chart within a day: more than the log's own rate of unexplained readers per chart makes likely",
       );
     }
-    // Curiosity and department mismatch: more unexplained, read-only patients than the peers' rate makes likely.
-    const expected = ctx.peers.baseline(s).candidatesPerAccess * s.accesses;
-    ctx.budget.test(expected);
+    // Curiosity and department mismatch: more unexplained, read-only patients than the peers' rate
+    // makes likely, allowing for how much that rate differs from one peer to the next (a negative
+    // binomial; a Poisson at the median rate took every user with a habit above it for a snoop).
+    const b = ctx.peers.baseline(s);
+    const expected = b.candidatesPerAccess * s.accesses;
+    const variance = expected + b.candidatesRateVariance * s.accesses ** 2;
+    ctx.budget.negBinomialTest(expected, variance);
     if (candidates.length > 0) {
-      const p = poissonTail(candidates.length, expected);
-      const checked = `${candidates.length} unexplained, read-only patients against about ${fmt(expected)} at the peer group's rate`;
+      const p = negBinomialTail(candidates.length, expected, variance);
+      const checked = `${candidates.length} unexplained, read-only patients against about ${fmt(expected)} at the peer group's rate (± ${fmt(Math.sqrt(variance))}, as much as it differs between the peers)`;
       const elsewhere = candidates
         .filter((x) => x.elsewhere)
         .map((pair) => ({ pair, evidence: 'the patient was under care in another department at the time' }));

@@ -24,6 +24,12 @@ export interface GroupBaseline {
   /** Distinct unexplained patients (per day) per access: how often the peers' ordinary work is unexplained. */
   unexplainedPerAccess: number;
   candidatesPerAccess: number;
+  /**
+   * How much that rate differs between the peers beyond what chance gives (variance of the rate,
+   * robust: the scaled MAD squared less the Poisson part): one user's habit of looking in on
+   * charts nothing links is not another's.
+   */
+  candidatesRateVariance: number;
   breakGlassPerDay: number;
   breakGlassIdlePerDay: number;
   /** Per user with any steps: the share of steps to an adjacent chart (the user's own is left out when judging them). */
@@ -126,6 +132,7 @@ export class PeerBaselines {
     const unexplained: number[] = [];
     const unexplainedPerAccess: number[] = [];
     const candidates: number[] = [];
+    const inverseAccesses: number[] = [];
     const bg: number[] = [];
     const bgIdle: number[] = [];
     const adjacency = new Map<number, number>();
@@ -149,6 +156,7 @@ export class PeerBaselines {
       unexplainedPerAccess.push(unexplainedSum / Math.max(1, m.accesses));
       const f = this.factsOf(m.user.idx);
       candidates.push(f.candidates.length / Math.max(1, m.accesses));
+      inverseAccesses.push(1 / Math.max(1, m.accesses));
       bg.push(f.breakGlassPairs.length / days);
       bgIdle.push(f.breakGlassPairs.filter(idleBreakGlass).length / days);
       if (steps > 0) adjacency.set(m.user.idx, adjacent / steps);
@@ -165,6 +173,7 @@ export class PeerBaselines {
       unexplainedPerDay: median(unexplained),
       unexplainedPerAccess: median(unexplainedPerAccess),
       candidatesPerAccess: median(candidates),
+      candidatesRateVariance: Math.max(0, scaledMad(candidates) ** 2 - median(candidates) * median(inverseAccesses)),
       breakGlassPerDay: median(bg),
       breakGlassIdlePerDay: median(bgIdle),
       adjacencyByUser: adjacency,

@@ -96,3 +96,39 @@ export function poissonQuantile(lambda: number, alpha: number): number {
   }
   return above;
 }
+
+/**
+ * jstat's regularized incomplete beta function I_x(a, b) (doc/md/special-functions.md); src/types/jstat.d.ts,
+ * shared with the guard, declares only what that uses, so it is typed here.
+ */
+const ibeta = (jStat as unknown as { ibeta(x: number, a: number, b: number): number }).ibeta;
+
+/**
+ * P(X ≥ k) for a count whose rate differs between people: X ~ negative binomial with the given
+ * mean and variance (a Poisson whose rate is gamma-distributed across users), from the
+ * regularized incomplete beta function, P(X ≥ k) = I_{1−q}(k, r) with r = mean²/(variance − mean)
+ * and q = r/(r + mean). With no more variance than a Poisson has, the Poisson tail.
+ */
+export function negBinomialTail(k: number, mean: number, variance: number): number {
+  if (k <= 0) return 1;
+  if (!(variance > mean * (1 + 1e-9)) || mean <= 0) return poissonTail(k, mean);
+  const r = (mean * mean) / (variance - mean);
+  const q = r / (r + mean);
+  return Math.min(1, Math.max(0, ibeta(1 - q, Math.ceil(k), r)));
+}
+
+/** The smallest k ≥ 1 with negBinomialTail(k, mean, variance) ≤ α: doubling, then bisection (bounded loops). */
+export function negBinomialQuantile(alpha: number, mean: number, variance: number): number {
+  let hi = Math.max(1, Math.ceil(mean));
+  for (let i = 0; negBinomialTail(hi, mean, variance) > alpha; i++) {
+    if (i > 60) throw new Error(`negBinomialQuantile(${alpha}, ${mean}, ${variance}) did not converge`);
+    hi *= 2;
+  }
+  let lo = 0;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (mid >= 1 && negBinomialTail(mid, mean, variance) <= alpha) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
