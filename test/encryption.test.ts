@@ -12,6 +12,7 @@ import { Keyring, patientScope } from '../src/keys/keyring.js';
 import { loadMasterKeys } from '../src/keys/masterKeys.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 import { observation, patient, treatedBy } from './helpers/fixtures.js';
+import { until } from './helpers/poll.js';
 
 describe('encryption at rest', () => {
   let s: TestServer;
@@ -129,3 +130,43 @@ test('patient keys held in memory: the least recently used go first, the shared 
     await s.close();
   }
 });
+
+test(
+  'two processes making the same new patient key at once end up with the one key stored',
+  { skip: process.env.DATABASE_URL ? false : 'the embedded database runs one transaction at a time: the two cannot overlap' },
+  async () => {
+    const s = await startTestServer();
+    try {
+      const first = new Keyring(s.cw.db, loadMasterKeys(s.dataDir), s.dataDir);
+      const second = new Keyring(s.cw.db, loadMasterKeys(s.dataDir), s.dataDir);
+      await first.init();
+      await second.init();
+      const scope = patientScope('raced-patient');
+      // The first stores the key in a transaction still open when the second asks for it: the
+      // second's insert waits for that commit, and the stored key is not in its statement's view.
+      let commit!: () => void;
+      const open = new Promise<void>((r) => (commit = r));
+      let stored!: () => void;
+      const inside = new Promise<void>((r) => (stored = r));
+      const firstDone = s.cw.db.transaction(async (tx) => {
+        await first.ensureWithin(tx, [scope]);
+        stored();
+        await open;
+      });
+      await inside;
+      const secondDone = second.ensure([scope]);
+      await until('the second to wait for the first to commit', async () => {
+        const waiting = await s.cw.db.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into keys_data_key%'",
+        );
+        return waiting.rows[0].n > 0;
+      });
+      commit();
+      await firstDone;
+      await secondDone;
+      assert.deepEqual(second.cached(scope), first.cached(scope), 'the same key in both');
+    } finally {
+      await s.close();
+    }
+  },
+);

@@ -77,17 +77,28 @@ export class Keyring {
       const key = crypto.randomBytes(32);
       return { scope, wrapped: seal(this.currentMasterKey(), key, `data-key:${scope}`) };
     });
-    await this.db.query(
-      `insert into keys_data_key (scope, master_key_id, wrapped)
-       select s, $2, w from unnest($1::text[], $3::bytea[]) as t(s, w)
-       on conflict (scope) do nothing`,
+    // One round trip: the keys this statement stored, and those stored before it began. A key
+    // another process stores meanwhile is in neither (it is not in this statement's snapshot):
+    // those few are read once more below.
+    const rows = await this.db.query<{ scope: string; master_key_id: string; wrapped: unknown }>(
+      `with stored as (
+         insert into keys_data_key (scope, master_key_id, wrapped)
+         select s, $2, w from unnest($1::text[], $3::bytea[]) as t(s, w)
+         on conflict (scope) do nothing
+         returning scope, master_key_id, wrapped)
+       select scope, master_key_id, wrapped from stored
+       union all
+       select scope, master_key_id, wrapped from keys_data_key where scope = any($1::text[]) and scope not in (select scope from stored)`,
       [fresh.map((f) => f.scope), this.masterKeys.currentId, fresh.map((f) => f.wrapped)],
     );
-    const rows = await this.db.query<{ scope: string; master_key_id: string; wrapped: unknown }>(
-      'select scope, master_key_id, wrapped from keys_data_key where scope = any($1)',
-      [missing],
-    );
     for (const row of rows.rows) this.remember(row.scope, this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped)));
+    const late = missing.filter((s) => !this.isLoaded(s));
+    if (late.length === 0) return;
+    const again = await this.db.query<{ scope: string; master_key_id: string; wrapped: unknown }>(
+      'select scope, master_key_id, wrapped from keys_data_key where scope = any($1)',
+      [late],
+    );
+    for (const row of again.rows) this.remember(row.scope, this.unwrap(row.scope, row.master_key_id, toBuffer(row.wrapped)));
   }
 
   /**

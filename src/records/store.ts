@@ -6,7 +6,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.js';
-import { toBuffer } from '../db/index.js';
+import { toBuffer, WriteBatch } from '../db/index.js';
 import { open, seal } from '../keys/index.js';
 import { GENERAL_SCOPE, patientScope, type Keyring } from '../keys/index.js';
 import { conflict, gone, notFound, preconditionFailed, unprocessable } from '../shared/index.js';
@@ -73,13 +73,17 @@ export class RecordStore {
     await this.requireLivePatient(tx, resource, patientId);
     const now = new Date();
     const stored = withMeta(resource, 1, now);
-    await tx.query(
-      'insert into records_resource (resource_type, id, version_id, last_updated, deleted, patient_id, labels) values ($1, $2, 1, $3, false, $4, $5)',
-      [resource.resourceType, resource.id, now, patientId, this.labelsOf(resource)],
+    // The resource, its first version and its search index in one statement (one round trip, not
+    // five); a new resource has no index rows to clear (its row here would have collided).
+    const batch = new WriteBatch();
+    const b = batch.bind;
+    batch.add(
+      `insert into records_resource (resource_type, id, version_id, last_updated, deleted, patient_id, labels)
+       values (${b(resource.resourceType)}, ${b(resource.id)}, 1, ${b(now)}::timestamptz, false, ${b(patientId)}, ${b(this.labelsOf(resource))}::text[])`,
     );
-    await this.insertVersion(tx, stored, 1, now, patientId);
-    // A new resource has no index rows to clear (its row above would have collided): three round trips fewer a create.
-    await this.indexMany(tx, [stored]);
+    this.addVersion(batch, stored, 1, now, patientId);
+    this.addIndex(batch, [stored]);
+    await batch.run(tx);
     return { resourceType: resource.resourceType, id: resource.id, versionId: 1, lastUpdated: now, deleted: false, patientId, resource: stored };
   }
 
@@ -126,7 +130,9 @@ export class RecordStore {
        select t, i, 1, $3, false, p, s, b, array(select jsonb_array_elements_text(l)) from unnest($1::text[], $2::text[], $4::text[], $5::text[], $6::bytea[], array(select jsonb_array_elements($7::jsonb))) as x(t, i, p, s, b, l)`,
       [types, ids, now, patients, scopes, bodies, labelsJson],
     );
-    await this.indexMany(tx, stored);
+    const index = new WriteBatch();
+    this.addIndex(index, stored);
+    await index.run(tx);
     return stored.map((resource, k) => ({
       resourceType: resource.resourceType,
       id: resource.id,
@@ -167,8 +173,14 @@ export class RecordStore {
       'update records_resource set version_id = $3, last_updated = $4, deleted = false, patient_id = $5, labels = $6 where resource_type = $1 and id = $2',
       [resource.resourceType, resource.id, version, now, patientId, this.labelsOf(resource)],
     );
-    await this.insertVersion(tx, stored, version, now, patientId);
-    await this.reindex(tx, stored);
+    const batch = new WriteBatch();
+    this.addVersion(batch, stored, version, now, patientId);
+    await batch.run(tx);
+    // Cleared in a statement of its own: within one statement an insert could meet the rows its delete removes.
+    await this.clearIndex(tx, stored.resourceType, stored.id);
+    const index = new WriteBatch();
+    this.addIndex(index, [stored]);
+    await index.run(tx);
     return { resourceType: resource.resourceType, id: resource.id, versionId: version, lastUpdated: now, deleted: false, patientId, resource: stored };
   }
 
@@ -263,23 +275,19 @@ export class RecordStore {
     return this.decrypt(row);
   }
 
-  private async insertVersion(tx: Queryable, resource: Resource & { id: string }, version: number, now: Date, patientId: string | null) {
+  /** Adds the insert of a version, its body sealed under the patient's key. */
+  private addVersion(batch: WriteBatch, resource: Resource & { id: string }, version: number, now: Date, patientId: string | null): void {
     const scope = scopeFor(patientId);
     const body = this.codec.seal(scope, Buffer.from(JSON.stringify(resource), 'utf8'), bodyContext(resource.resourceType, resource.id, version));
-    await tx.query(
+    const b = batch.bind;
+    batch.add(
       `insert into records_version (resource_type, id, version_id, last_updated, deleted, patient_id, key_scope, body, labels)
-       values ($1, $2, $3, $4, false, $5, $6, $7, $8)`,
-      [resource.resourceType, resource.id, version, now, patientId, scope, body, this.labelsOf(resource)],
+       values (${b(resource.resourceType)}, ${b(resource.id)}, ${b(version)}::int, ${b(now)}::timestamptz, false, ${b(patientId)}, ${b(scope)}, ${b(body)}::bytea, ${b(this.labelsOf(resource))}::text[])`,
     );
   }
 
-  private async reindex(tx: Queryable, resource: Resource & { id: string }): Promise<void> {
-    await this.clearIndex(tx, resource.resourceType, resource.id);
-    await this.indexMany(tx, [resource]);
-  }
-
-  /** Writes the search index rows (blind tokens, references, dates) of resources not yet indexed. */
-  private async indexMany(tx: Queryable, resources: Array<Resource & { id: string }>): Promise<void> {
+  /** Adds the search index rows (blind tokens, references, dates) of resources not yet indexed. */
+  private addIndex(batch: WriteBatch, resources: Array<Resource & { id: string }>): void {
     const blind = this.keyring.blindIndex;
     const tokens = { t: [] as string[], i: [] as string[], h: [] as Buffer[] };
     const refs = { t: [] as string[], i: [] as string[], p: [] as string[], tt: [] as string[], ti: [] as string[] };
@@ -316,27 +324,21 @@ export class RecordStore {
         dates.h.push(d.high);
       }
     }
-    if (tokens.h.length > 0) {
-      await tx.query('insert into records_token (resource_type, id, hash) select * from unnest($1::text[], $2::text[], $3::bytea[])', [
-        tokens.t,
-        tokens.i,
-        tokens.h,
-      ]);
-    }
-    if (refs.p.length > 0) {
-      await tx.query(
+    const b = batch.bind;
+    if (tokens.h.length > 0)
+      batch.add(
+        `insert into records_token (resource_type, id, hash) select * from unnest(${b(tokens.t)}::text[], ${b(tokens.i)}::text[], ${b(tokens.h)}::bytea[])`,
+      );
+    if (refs.p.length > 0)
+      batch.add(
         `insert into records_reference (resource_type, id, param, target_type, target_id)
-         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-        [refs.t, refs.i, refs.p, refs.tt, refs.ti],
+         select * from unnest(${b(refs.t)}::text[], ${b(refs.i)}::text[], ${b(refs.p)}::text[], ${b(refs.tt)}::text[], ${b(refs.ti)}::text[])`,
       );
-    }
-    if (dates.p.length > 0) {
-      await tx.query(
+    if (dates.p.length > 0)
+      batch.add(
         `insert into records_date (resource_type, id, param, low, high)
-         select t, i, p, l::timestamptz, h::timestamptz from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as x(t, i, p, l, h)`,
-        [dates.t, dates.i, dates.p, dates.l, dates.h],
+         select t, i, p, l::timestamptz, h::timestamptz from unnest(${b(dates.t)}::text[], ${b(dates.i)}::text[], ${b(dates.p)}::text[], ${b(dates.l)}::text[], ${b(dates.h)}::text[]) as x(t, i, p, l, h)`,
       );
-    }
   }
 
   private async clearIndex(tx: Queryable, type: string, id: string): Promise<void> {
