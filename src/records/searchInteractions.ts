@@ -48,15 +48,30 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   // A replica when one may answer for this caller (db/replica.ts: within a second, after their own writes).
   const reader = s.db.reader(who.readsAfter);
   const wantTotal = compiled.total !== 'none' || compiled.summaryCount;
-  const total = wantTotal
-    ? (await reader.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)).rows[0].n
-    : undefined;
+  const wantRows = !compiled.summaryCount && compiled.count > 0;
+  let total: number | undefined;
   let rows: VersionRow[] = [];
   let more = false;
-  if (!compiled.summaryCount && compiled.count > 0) {
-    const p = compiled.params.length;
+  const p = compiled.params.length;
+  if (wantTotal && wantRows) {
+    // The total and the page in one statement: the matches are found (and the access predicate,
+    // which costs milliseconds to plan, planned) once; only the page's versions are read.
+    const found = await reader.query<VersionRow & { total_matches: number }>(
+      `with m as materialized (select r.resource_type, r.id, r.version_id, r.last_updated from records_resource r where ${compiled.where}),
+            page as (select * from m order by last_updated desc, id limit $${p + 1} offset $${p + 2})
+       select t.total_matches, v.*
+         from (select count(*)::int as total_matches from m) t
+         left join (page join records_version v on v.resource_type = page.resource_type and v.id = page.id and v.version_id = page.version_id) on true
+        order by page.last_updated desc, page.id`,
+      [...compiled.params, compiled.count, compiled.offset],
+    );
+    total = found.rows[0].total_matches;
+    rows = found.rows.filter((r) => r.id !== null).map(({ total_matches: _, ...row }) => row as VersionRow);
+    more = compiled.offset + compiled.count < total;
+  } else if (wantTotal) {
+    total = (await reader.query<{ n: number }>(`select count(*)::int as n from records_resource r where ${compiled.where}`, compiled.params)).rows[0].n;
+  } else if (wantRows) {
     // Without a total, one row beyond the page says whether there is a next page.
-    const limit = total === undefined ? compiled.count + 1 : compiled.count;
     rows = (
       await reader.query<VersionRow>(
         `select v.* from records_resource r
@@ -64,10 +79,10 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
          where ${compiled.where}
          order by r.last_updated desc, r.id
          limit $${p + 1} offset $${p + 2}`,
-        [...compiled.params, limit, compiled.offset],
+        [...compiled.params, compiled.count + 1, compiled.offset],
       )
     ).rows;
-    more = total === undefined ? rows.length > compiled.count : compiled.offset + compiled.count < total;
+    more = rows.length > compiled.count;
     rows = rows.slice(0, compiled.count);
   }
   const included = rows.length > 0 ? await fetchIncluded(reader, compiled.includes, type, rows, visible) : { rows: [], truncated: false };
