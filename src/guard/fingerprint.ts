@@ -50,6 +50,11 @@ export interface Fingerprint {
   sample: string;
   /** Whether the body still has its format's structure (structure.ts); undefined: cannot tell. */
   intact?: boolean;
+  /**
+   * Text only: whether the file ends at the end of a line. Programs end text files with a line
+   * break; a cut at an arbitrary byte rarely falls on one (destruction.ts's "cut short" on text).
+   */
+  lineEnd?: boolean;
 }
 
 /** Formats that share a container are one family: a DOCX saved as .zip is not a change of type. */
@@ -259,6 +264,7 @@ export async function fingerprintOf(bufs: Buffer[], offsets: number[], size: num
     }),
     sample: h.digest('base64url').slice(0, 22),
     intact: known ? bodyIntact(kind, bufs, size) : undefined,
+    lineEnd: kind === 'text' ? bufs[bufs.length - 1][bufs[bufs.length - 1].length - 1] === 0x0a : undefined,
   };
 }
 
