@@ -267,6 +267,18 @@ describe('the burst', () => {
   });
 });
 
+describe('judged without waiting: flat out, every event is judged as it comes', () => {
+  test('a DOCX, an XLSX-like ZIP, a PDF, a JPEG and DICOM are fingerprinted without yielding to the event loop', async () => {
+    for (const data of [await docx(rng, 30), pdf(rng, 2), jpeg(rng, 200), dicom(rng, 128)]) {
+      let turned = false;
+      const tick = setImmediate(() => (turned = true));
+      const f = await fp(data);
+      clearImmediate(tick);
+      assert.equal(turned, false, `${f.kind}: the judgement waited for the event loop (other files' events went first)`);
+    }
+  });
+});
+
 let n = 0;
 async function share(files: number): Promise<{ dir: string; alerts: string; base: string }> {
   const base = path.join(work, `case-${n++}`);

@@ -166,6 +166,10 @@ async function magic(head: Buffer): Promise<string | undefined> {
   // DICOM Part 10: a 128-byte preamble then "DICM" (file-type knows it too; this keeps the guard
   // independent of its version for the format clinics care most about).
   if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') return 'dcm';
+  // A ZIP local file header: OOXML, ODF, EPUB and the other ZIP-based formats, one family. file-type
+  // would inflate [Content_Types].xml to tell a DOCX from an XLSX, a round trip through the thread
+  // pool during which a burst's other events are judged first and the alarm waits.
+  if (head.length >= 30 && head.readUInt32LE(0) === 0x04034b50) return 'zip';
   try {
     const t = await fileTypeFromBuffer(head);
     return t ? family(t.ext) : undefined;
