@@ -8,10 +8,11 @@
  *   file is only pending. It is destroyed when a second file is wiped while the first still is
  *   (re-read at that moment: size and time unchanged), which a program rewriting files one after
  *   another never shows, or when it is still wiped two seconds later (guard.ts's retry).
- * - Deletions count when they come in a burst that only deletes: four or more files in ten
- *   seconds, from two or more folders that are still there, with fewer other changes than half as
- *   many meanwhile. Staff deleting a folder take the folder with them; git or an installer
- *   deletes among many writes; a backup prune deletes within its own folder.
+ * - Deletions count when the deleter leaves folders behind: three or more files in ten seconds,
+ *   from folders still there, one of which lost its files before an unrelated one lost any, with
+ *   fewer other changes than half as many meanwhile (see `deleted`). Staff and tools deleting a
+ *   tree take each folder with them before the next; git or an installer deletes among many
+ *   writes; a backup prune or a user's selection deletes within one folder.
  *
  * Logs, temporary and work files, and files in temp, cache or log folders are emptied by their
  * programs as a matter of course (log rotation, cache clean-up): never counted. Neither is a file
