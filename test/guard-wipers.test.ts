@@ -15,6 +15,7 @@ import { Destruction, transient, wipeSignal } from '../src/guard/destruction.js'
 import { compareToBaseline } from '../src/guard/evidence.js';
 import { csv, dicom, docx, jpeg, pdf, png, Rng, txt } from '../src/guard/formats.js';
 import { BENIGN, Guard, makeShare, runBehaviour } from '../src/guard/index.js';
+import { listTargets } from '../src/guard/simulate/behaviours.js';
 import { HOUSEKEEPING } from '../src/guard/simulate/housekeeping.js';
 import { fingerprintOfBytes } from './helpers/guardFingerprint.js';
 import type { Fingerprint } from '../src/guard/fingerprint.js';
@@ -349,6 +350,20 @@ describe('guard watch: deletions', () => {
     for (const p of g.alarms[0].paths) assert.ok(s.files.slice(0, 3).includes(p), `${p} was deleted`);
   });
 
+  test('a decoy deleted right after it was planted (its planting event judged as a new file) raises the alarm', async () => {
+    const s = await tree();
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
+    await g.start();
+    const decoy = g.decoyPaths.find((p) => path.basename(p).startsWith('!'))!;
+    fs.unlinkSync(decoy);
+    await g.sync();
+    await g.stop();
+    assert.deepEqual(
+      g.alarms.map((a) => a.reason),
+      ['decoy file deleted or renamed'],
+    );
+  });
+
   test('the same folders removed whole, at once (fs.rm) or one after the other: no alarm', async () => {
     for (const together of [true, false]) {
       const s = await tree();
@@ -378,6 +393,23 @@ describe('guard watch: deletions', () => {
     fs.unlinkSync(s.files[0]);
     fs.unlinkSync(path.join(sub, 'old-3.csv'));
     fs.unlinkSync(s.files[1]);
+    await g.sync();
+    await g.stop();
+    assert.deepEqual(
+      g.alarms.map((a) => a.reason),
+      [],
+    );
+  });
+});
+
+describe("the guard's own work is no burst", () => {
+  test('one document left empty right after the decoys were planted: pending, no alarm (planting is not a burst of the share)', async () => {
+    const s = await share(40);
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
+    const started = await g.start();
+    assert.ok(started.decoys >= 20, `enough decoys for a burst if they counted (${started.decoys})`);
+    const letter = listTargets(s.dir, 'readdir', new Rng(1)).find((t) => t.path.endsWith('.docx') && !g.decoyPaths.includes(t.path))!;
+    fs.truncateSync(letter.path, 0);
     await g.sync();
     await g.stop();
     assert.deepEqual(
