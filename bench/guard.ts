@@ -163,7 +163,7 @@ async function main() {
         }
         process.stderr.write(`${name} ${label} decoys=${decoys}: lost ${lost.join(',')}${missed ? ` missed ${missed}` : ''}\n`);
       }
-      rows.push(`| ${name} | ${label} | ${cells[0]} | ${cells[1]} |`);
+      rows.push(`| ${name}${BEHAVIOURS[name].heldOut ? ' (held out)' : ''} | ${label} | ${cells[0]} | ${cells[1]} |`);
     }
   }
   const brows: string[] = [];

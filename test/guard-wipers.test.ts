@@ -13,8 +13,9 @@ import { after, describe, test } from 'node:test';
 import { BurstMeter, BURST_FILES } from '../src/guard/burst.js';
 import { Destruction, transient, wipeSignal } from '../src/guard/destruction.js';
 import { compareToBaseline } from '../src/guard/evidence.js';
-import { dicom, docx, jpeg, pdf, png, Rng, txt } from '../src/guard/formats.js';
+import { csv, dicom, docx, jpeg, pdf, png, Rng, txt } from '../src/guard/formats.js';
 import { BENIGN, Guard, makeShare, runBehaviour } from '../src/guard/index.js';
+import { listTargets } from '../src/guard/simulate/behaviours.js';
 import { HOUSEKEEPING } from '../src/guard/simulate/housekeeping.js';
 import { fingerprintOfBytes } from './helpers/guardFingerprint.js';
 import type { Fingerprint } from '../src/guard/fingerprint.js';
@@ -75,6 +76,23 @@ describe('what a wipe looks like', () => {
     assert.match(wipeSignal(doc, await fp(Buffer.alloc(doc.size)))!, /zeros/);
     assert.match(wipeSignal(letter, await fp(Buffer.alloc(letter.size, 0xcc)))!, /repeated/);
     assert.match(wipeSignal(doc, await fp(pdf(rng, 4).subarray(0, 512)))!, /cut/);
+  });
+  test('cut far below its size (a quarter or less) with its structure gone: a letter, a note cut mid-line', async () => {
+    const letter = await docx(rng, 30);
+    assert.ok(letter.length >= 2048 && letter.length < 5120, `a small letter (${letter.length} bytes)`);
+    assert.match(wipeSignal(await fp(letter), await fp(letter.subarray(0, 512)))!, /cut/, 'a letter cut to its first 512 bytes');
+    const note = txt(rng, 1500);
+    const cut = note.subarray(0, 512);
+    assert.notEqual(cut[cut.length - 1], 0x0a, 'the cut falls inside a line');
+    assert.match(wipeSignal(await fp(note), await fp(cut))!, /cut/, 'a note cut to its first 512 bytes');
+  });
+  test('text rewritten much shorter, ending its last line: no wipe (an export regenerated with fewer rows)', async () => {
+    const before = csv(rng, 800);
+    const after = csv(rng, 10);
+    assert.ok(after.length * 10 < before.length);
+    assert.equal(wipeSignal(await fp(before), await fp(after)), undefined);
+    const unterminated = Buffer.from(txt(rng, 1500).toString().trimEnd());
+    assert.equal(wipeSignal(await fp(unterminated), await fp(unterminated.subarray(0, 512))), undefined, 'a note that never ended its line: cannot tell');
   });
   test('edits, growth, a small file, a file that was empty: none is a wipe', async () => {
     const letter = txt(rng, 2000);
@@ -143,22 +161,59 @@ describe('wiped files and deletions confirmed against the disk', () => {
     return { t, del, settle, confirmed, due };
   };
 
-  test('deletions only, from two folders still there: destroyed at the fourth, once the folders are seen to stay', () => {
-    const [d1, d2] = [folder('del/one'), folder('del/two')];
+  test('the deleter moved on: two files from one folder, then one from another, both still there: destroyed at the third, once they pause', () => {
+    const [d1, d2] = [folder('del/Lab'), folder('del/Patients/P1/Letters')];
+    const m = manual();
+    const files = [path.join(d1, 'a.csv'), path.join(d1, 'b.csv'), path.join(d2, 'c.docx')];
+    files.forEach((p, i) => m.del(p, 1000 + 25 * i));
+    assert.deepEqual(m.confirmed, [], 'not before a pause');
+    assert.equal(m.due.length, 1);
+    m.settle();
+    assert.deepEqual(m.confirmed, files);
+    const later = path.join(d2, 'd.docx');
+    m.del(later, 1100);
+    assert.deepEqual(m.confirmed, [...files, later], 'a deletion after the verdict joins it at once');
+  });
+
+  test('a deletion judged after the verdict was due (its timer held up): the verdict comes first, the pause having happened', () => {
+    const [d1, d2] = [folder('late/Lab'), folder('late/Patients/P2/Letters')];
+    const m = manual();
+    const files = [path.join(d1, 'a.csv'), path.join(d1, 'b.csv'), path.join(d2, 'c.docx')];
+    files.forEach((p, i) => m.del(p, 1000 + 25 * i));
+    assert.deepEqual(m.confirmed, []);
+    const fourth = path.join(d2, 'd.docx');
+    m.del(fourth, 1075); // 25 ms after the third: more than the pause the verdict waits for
+    assert.deepEqual(m.confirmed, [...files, fourth]);
+    assert.equal(m.due.length, 0, 'nothing left to wait for');
+  });
+
+  test('each deletion before the pause moves the verdict on; folders removed meanwhile no longer count', () => {
+    const [q1, q2] = [folder('pause/2019/Q1'), folder('pause/2019/Q2')];
+    const m = manual();
+    // Judged late, one after the other (the guard behind): spread in time although they happened together.
+    for (let i = 0; i < 3; i++) m.del(path.join(q1, `${i}.csv`), 1000 + 10 * i);
+    for (let i = 0; i < 3; i++) m.del(path.join(q2, `${i}.csv`), 1030 + 10 * i);
+    assert.equal(m.due.length, 1, 'one verdict, moved on');
+    fs.rmSync(path.join(work, 'pause/2019'), { recursive: true });
+    m.settle();
+    assert.deepEqual(m.confirmed, []);
+  });
+
+  test('deletions too close together to tell a folder being removed: the verdict waits, then counts the folders still there', () => {
+    const [d1, d2] = [folder('fast/one'), folder('fast/two')];
     const m = manual();
     const files = [path.join(d1, 'a.pdf'), path.join(d1, 'b.pdf'), path.join(d2, 'c.pdf')];
     files.forEach((p, i) => m.del(p, 1000 + i));
-    assert.equal(m.due.length, 0, 'three deletions are no burst');
-    m.del(path.join(d2, 'd.pdf'), 1003);
+    assert.deepEqual(m.confirmed, [], 'not yet');
     assert.equal(m.due.length, 1);
     m.settle();
-    assert.deepEqual(m.confirmed, [...files, path.join(d2, 'd.pdf')]);
+    assert.deepEqual(m.confirmed, files);
   });
 
   test('deletions inside one folder, in folders removed before the verdict, or among more writes: none confirmed', () => {
     const one = folder('del1/only');
     const a = manual();
-    for (let i = 0; i < 10; i++) a.del(path.join(one, `${i}.csv.gz`), 1000 + i);
+    for (let i = 0; i < 10; i++) a.del(path.join(one, `${i}.csv.gz`), 1000 + 25 * i);
     a.settle();
     assert.deepEqual(a.confirmed, [], 'a prune in its own folder');
     const [q1, q2] = [folder('del3/2019/Q1'), folder('del3/2019/Q2')];
@@ -170,9 +225,32 @@ describe('wiped files and deletions confirmed against the disk', () => {
     const [d1, d2] = [folder('del2/one'), folder('del2/two')];
     const c = manual();
     for (let i = 0; i < 6; i++) c.t.changed(1000);
-    for (let i = 0; i < 6; i++) c.del(path.join(i % 2 ? d1 : d2, `${i}.md`), 1001 + i);
+    for (let i = 0; i < 6; i++) c.del(path.join(i % 2 ? d1 : d2, `${i}.md`), 1001 + 25 * i);
     c.settle();
     assert.deepEqual(c.confirmed, [], 'a checkout: deletions among writes');
+  });
+
+  test('a folder and its subfolder are one branch (a tree being removed, parent files among its children): none confirmed', () => {
+    const parent = folder('tree/Study');
+    const child = folder('tree/Study/Series1');
+    const m = manual();
+    m.del(path.join(parent, 'report.pdf'), 1000);
+    for (let i = 0; i < 5; i++) m.del(path.join(child, `IM${i}.dcm`), 1025 + 25 * i);
+    m.settle();
+    assert.deepEqual(m.confirmed, []);
+  });
+
+  test('two folders emptied in turns (a remover working on both at once): not before one is seen left behind', () => {
+    const [d1, d2] = [folder('turns/one'), folder('turns/two')];
+    const m = manual();
+    m.del(path.join(d1, 'a.pdf'), 1000);
+    m.del(path.join(d2, 'b.pdf'), 1001);
+    m.del(path.join(d1, 'c.pdf'), 1002);
+    assert.equal(m.due.length, 0, 'neither folder was left: each still loses files');
+    fs.rmSync(d1, { recursive: true });
+    fs.rmSync(d2, { recursive: true });
+    m.settle();
+    assert.deepEqual(m.confirmed, []);
   });
 });
 
@@ -187,6 +265,18 @@ describe('the burst', () => {
     const same = new BurstMeter();
     for (let i = 0; i < 100; i++) same.saw('/s/one-file', 10_000 + i);
     assert.equal(same.burst(10_100), 0, 'one file written in many pieces is one file');
+  });
+});
+
+describe('judged without waiting: flat out, every event is judged as it comes', () => {
+  test('a DOCX, an XLSX-like ZIP, a PDF, a JPEG and DICOM are fingerprinted without yielding to the event loop', async () => {
+    for (const data of [await docx(rng, 30), pdf(rng, 2), jpeg(rng, 200), dicom(rng, 128)]) {
+      let turned = false;
+      const tick = setImmediate(() => (turned = true));
+      const f = await fp(data);
+      clearImmediate(tick);
+      assert.equal(turned, false, `${f.kind}: the judgement waited for the event loop (other files' events went first)`);
+    }
   });
 });
 
@@ -228,6 +318,105 @@ describe('guard watch: wipers caught', () => {
       for (const p of g.alarms[0].paths) assert.ok(destroyed.includes(p), `${p} was destroyed by the attack`);
     });
   }
+});
+
+describe('guard watch: deletions', () => {
+  /** Two patients' letters and a lab export: folders unrelated to each other. */
+  async function tree(): Promise<{ dir: string; alerts: string; files: string[] }> {
+    const base = path.join(work, `del-case-${n++}`);
+    const dir = path.join(base, 'share');
+    const letters = path.join(dir, 'Patients', 'P1', 'Letters');
+    const lab = path.join(dir, 'Lab');
+    for (const d of [letters, lab]) fs.mkdirSync(d, { recursive: true });
+    const files = [path.join(lab, 'export-1.csv'), path.join(lab, 'export-2.csv'), path.join(letters, 'letter-1.docx'), path.join(letters, 'letter-2.docx')];
+    for (const f of files) fs.writeFileSync(f, f.endsWith('.csv') ? csv(rng, 200) : await docx(rng, 30));
+    return {
+      dir: fs.realpathSync(dir),
+      alerts: path.join(base, 'alerts.ndjson'),
+      files: files.map((f) => path.join(fs.realpathSync(dir), path.relative(dir, f))),
+    };
+  }
+
+  test('three documents deleted one after another from two folders left standing: the alarm names them', async () => {
+    const s = await tree();
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
+    await g.start();
+    for (const f of s.files.slice(0, 3)) fs.unlinkSync(f);
+    await g.sync();
+    await g.stop();
+    assert.equal(g.alarms.length, 1);
+    assert.match(g.alarms[0].reason, /deleted/);
+    assert.ok(g.alarms[0].paths.length >= 2);
+    for (const p of g.alarms[0].paths) assert.ok(s.files.slice(0, 3).includes(p), `${p} was deleted`);
+  });
+
+  test('a decoy deleted right after it was planted (its planting event judged as a new file) raises the alarm', async () => {
+    const s = await tree();
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
+    await g.start();
+    const decoy = g.decoyPaths.find((p) => path.basename(p).startsWith('!'))!;
+    fs.unlinkSync(decoy);
+    await g.sync();
+    await g.stop();
+    assert.deepEqual(
+      g.alarms.map((a) => a.reason),
+      ['decoy file deleted or renamed'],
+    );
+  });
+
+  test('the same folders removed whole, at once (fs.rm) or one after the other: no alarm', async () => {
+    for (const together of [true, false]) {
+      const s = await tree();
+      const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
+      await g.start();
+      const folders = [path.join(s.dir, 'Lab'), path.join(s.dir, 'Patients')];
+      if (together) await Promise.all(folders.map((d) => fs.promises.rm(d, { recursive: true })));
+      else for (const d of folders) fs.rmSync(d, { recursive: true });
+      await g.sync();
+      await g.stop();
+      assert.deepEqual(
+        g.alarms.map((a) => a.reason),
+        [],
+        together ? 'at once' : 'one after the other',
+      );
+    }
+  });
+
+  test('a user deleting documents in one folder, then in its parent: one branch, no alarm', async () => {
+    const s = await tree();
+    const sub = path.join(s.dir, 'Lab', '2019');
+    fs.mkdirSync(sub);
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(sub, `old-${i}.csv`), csv(rng, 200));
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts });
+    await g.start();
+    for (let i = 0; i < 3; i++) fs.unlinkSync(path.join(sub, `old-${i}.csv`));
+    fs.unlinkSync(s.files[0]);
+    fs.unlinkSync(path.join(sub, 'old-3.csv'));
+    fs.unlinkSync(s.files[1]);
+    await g.sync();
+    await g.stop();
+    assert.deepEqual(
+      g.alarms.map((a) => a.reason),
+      [],
+    );
+  });
+});
+
+describe("the guard's own work is no burst", () => {
+  test('one document left empty right after the decoys were planted: pending, no alarm (planting is not a burst of the share)', async () => {
+    const s = await share(40);
+    const g = new Guard({ dirs: [s.dir], alertsFile: s.alerts, decoys: true });
+    const started = await g.start();
+    assert.ok(started.decoys >= 20, `enough decoys for a burst if they counted (${started.decoys})`);
+    const letter = listTargets(s.dir, 'readdir', new Rng(1)).find((t) => t.path.endsWith('.docx') && !g.decoyPaths.includes(t.path))!;
+    fs.truncateSync(letter.path, 0);
+    await g.sync();
+    await g.stop();
+    assert.deepEqual(
+      g.alarms.map((a) => a.reason),
+      [],
+    );
+  });
 });
 
 describe('guard watch: housekeeping stays quiet', () => {

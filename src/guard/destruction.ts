@@ -3,15 +3,16 @@
  * byte, cut them short or delete them. Each is judged against the fingerprint the guard keeps:
  *
  * - A file of substance (a known format, text, data; 128 bytes or more) now empty, zero-filled,
- *   one byte repeated, or cut below a tenth of its size with its structure gone, is *wiped*.
+ *   one byte repeated, or cut to a quarter of its size or less with its structure gone, is *wiped*.
  *   Programs do that for an instant while they rewrite a file (truncate, then write), so one wiped
  *   file is only pending. It is destroyed when a second file is wiped while the first still is
  *   (re-read at that moment: size and time unchanged), which a program rewriting files one after
  *   another never shows, or when it is still wiped two seconds later (guard.ts's retry).
- * - Deletions count when they come in a burst that only deletes: four or more files in ten
- *   seconds, from two or more folders that are still there, with fewer other changes than half as
- *   many meanwhile. Staff deleting a folder take the folder with them; git or an installer
- *   deletes among many writes; a backup prune deletes within its own folder.
+ * - Deletions count when the deleter leaves folders behind: three or more files in ten seconds,
+ *   from folders still there, one of which lost its files before an unrelated one lost any, with
+ *   fewer other changes than half as many meanwhile (see `deleted`). Staff and tools deleting a
+ *   tree take each folder with them before the next; git or an installer deletes among many
+ *   writes; a backup prune or a user's selection deletes within one folder.
  *
  * Logs, temporary and work files, and files in temp, cache or log folders are emptied by their
  * programs as a matter of course (log rotation, cache clean-up): never counted. Neither is a file
@@ -24,8 +25,16 @@ import { UNJUDGED, WORK_EXTENSIONS, type Fingerprint } from './fingerprint.js';
 /** A wiped file stays pending this long; after it, only the retry's verdict counts. */
 const PENDING_MS = 60e3;
 const DELETE_WINDOW_MS = 10e3;
-const DELETE_SETTLE_MS = 100;
-export const DELETE_BURST = 4;
+/**
+ * Deletions are judged once they pause this long (and at the latest DELETE_MAX_WAIT_MS after the
+ * first chance): a remover that works on several folders at once (rimraf, Node's fs.rm) removes
+ * each folder within milliseconds of its last file, so folders still there after a pause were left
+ * behind. A pause, not an age: when the guard falls behind, the deletions it judges late look
+ * spread out in time although they happened together.
+ */
+export const DELETE_SETTLE_MS = 15;
+const DELETE_MAX_WAIT_MS = 100;
+export const DELETE_BURST = 3;
 const SUBSTANCE = 128;
 
 const TRANSIENT_DIRS = new Set(['tmp', 'temp', 'cache', '.cache', 'caches', 'log', 'logs', 'spool', '$recycle.bin', '.trash']);
@@ -49,13 +58,29 @@ export function transient(p: string, roots: string[]): boolean {
     .some((d) => TRANSIENT_DIRS.has(d.toLowerCase()));
 }
 
+/**
+ * A cut is a file shrunk to a quarter of its size or less (2 KiB or more before): an edit that
+ * removes three quarters of a document is rare, and a file mid-rewrite is pending like any wipe.
+ * Alone the size proves nothing (an export regenerated with fewer rows), so the rest of the file
+ * must show it was cut rather than rewritten: its kind changed, or its format's structure is gone
+ * (no tail, no directory), or text that ended its last line now stops inside one.
+ */
+const CUT = 0.25;
+const CUT_SUBSTANCE = 2048;
+
+function structureGone(old: Fingerprint, now: Fingerprint): boolean {
+  if (now.kind !== old.kind || now.kind === 'zero') return true;
+  if (now.kind === 'text') return old.lineEnd === true && now.lineEnd === false;
+  return now.intact === false && old.intact !== false;
+}
+
 /** How a change destroyed a file's content without encrypting it, if it did. */
 export function wipeSignal(old: Fingerprint, now: Fingerprint): string | undefined {
   if (UNJUDGED.has(old.kind) || old.kind === 'constant' || old.size < SUBSTANCE) return undefined;
   if (now.kind === 'empty') return `${old.kind} emptied (truncated to zero)`;
   if (now.kind === 'zero' && now.size >= old.size * 0.5) return `${old.kind} overwritten with zeros`;
   if (now.kind === 'constant') return `${old.kind} overwritten with one repeated byte`;
-  if (now.size < old.size * 0.1 && old.size >= 4096 && (now.intact === false || now.kind !== old.kind || now.kind === 'zero'))
+  if (now.size <= old.size * CUT && old.size >= CUT_SUBSTANCE && structureGone(old, now))
     return `${old.kind} cut to ${Math.round((100 * now.size) / old.size)}% of its size`;
   return undefined;
 }
@@ -73,19 +98,28 @@ export interface Confirmed {
   signal: string;
 }
 
+interface Deletion {
+  path: string;
+  dir: string;
+  t: number;
+  confirmed?: boolean;
+}
+
 export class Destruction {
-  /** `later` runs the deferred deletion verdict (a timer; tests inject their own clock). */
+  /** `later` runs the deferred deletion verdict after `ms` (a timer; tests inject their own clock). */
   constructor(
     private readonly roots: string[],
-    private readonly later: (fn: () => void) => () => void = (fn) => {
-      const timer = setTimeout(fn, DELETE_SETTLE_MS).unref();
+    private readonly later: (fn: () => void, ms: number) => () => void = (fn, ms) => {
+      const timer = setTimeout(fn, ms).unref();
       return () => clearTimeout(timer);
     },
   ) {}
   private readonly pending = new Map<string, Pending>();
-  private readonly deletions: Array<{ path: string; dir: string; t: number }> = [];
+  private readonly deletions: Deletion[] = [];
   private readonly changes: number[] = [];
   private verdict?: () => void; // cancels the pending verdict
+  private firstChance?: number; // when the pending verdict was first due to wait
+  private due?: number; // when it is due
 
   /**
    * A file judged wiped: the files now known destroyed (it and every other still wiped), or none
@@ -122,21 +156,38 @@ export class Destruction {
   }
 
   /**
-   * A file of the baseline deleted (not renamed). When the deletions make a burst, the verdict
-   * waits DELETE_SETTLE_MS: a folder being removed whole (its children deleted in parallel, the
-   * folder last) is gone by then, and its deletions no longer count. Confirmed deletions go to
-   * `confirm`.
+   * A file of the baseline deleted (not renamed). Deletions are destruction when the deleter left
+   * folders behind: DELETE_BURST or more files of substance in the window, from folders still
+   * there, of which one lost its files before another, unrelated one (neither holds the other) lost
+   * any. Staff and tools removing a tree remove each folder once its files are gone, before the
+   * next (or, working on several at once, within milliseconds: the verdict waits for a pause); a
+   * prune or a user's selection stays in one folder; a tree's parent and child are one branch.
+   * Confirmed deletions go to `confirm`; once a burst is confirmed, each later deletion in the
+   * window joins it at once.
    */
   deleted(p: string, old: Fingerprint, t: number, confirm: (c: Confirmed[]) => void): void {
     if (old.size < SUBSTANCE || UNJUDGED.has(old.kind) || transient(p, this.roots)) return;
+    // A verdict whose time has come while its timer was held up (a busy process): the pause
+    // happened all the same, before this deletion. Judge it first.
+    if (this.verdict && this.due !== undefined && t >= this.due) this.decide(this.due, confirm);
     this.deletions.push({ path: p, dir: path.dirname(p), t });
     while (this.deletions.length > 0 && t - this.deletions[0].t > DELETE_WINDOW_MS) this.deletions.shift();
-    if (this.verdict || this.burstOfDeletions(t).length === 0) return;
-    this.verdict = this.later(() => {
-      this.verdict = undefined;
-      const live = this.burstOfDeletions(t);
-      if (live.length > 0) confirm(live);
-    });
+    const v = this.burstOfDeletions(t);
+    if (!v) return;
+    if (v.live.some((d) => d.confirmed)) return this.confirmLive(v.live, v.signal, confirm);
+    // Wait for a pause in the deletions (each one moves the verdict on), up to the longest wait.
+    this.firstChance ??= t;
+    const due = Math.min(t + DELETE_SETTLE_MS, this.firstChance + DELETE_MAX_WAIT_MS);
+    this.verdict?.();
+    this.due = due;
+    this.verdict = this.later(() => this.decide(due, confirm), Math.max(0, due - t));
+  }
+
+  /** The deferred verdict: the deletions that make a burst now, their folders still there. */
+  private decide(at: number, confirm: (c: Confirmed[]) => void): void {
+    this.clear();
+    const w = this.burstOfDeletions(at);
+    if (w) this.confirmLive(w.live, w.signal, confirm);
   }
 
   /** A deletion verdict still to come (sync() waits for it). */
@@ -147,16 +198,41 @@ export class Destruction {
   clear(): void {
     this.verdict?.();
     this.verdict = undefined;
+    this.firstChance = undefined;
+    this.due = undefined;
   }
 
-  private burstOfDeletions(t: number): Confirmed[] {
-    // Folders removed meanwhile were removed whole: someone deleting a folder, not files.
-    const live = this.deletions.filter((d) => fs.existsSync(d.dir));
-    const folders = new Set(live.map((d) => d.dir));
-    const others = this.changes.filter((c) => t - c <= DELETE_WINDOW_MS).length;
-    if (live.length < DELETE_BURST || folders.size < 2 || others * 2 >= live.length) return [];
-    return live.map((d) => ({ path: d.path, signal: `${live.length} files deleted from ${folders.size} folders in ${DELETE_WINDOW_MS / 1000} s` }));
+  private confirmLive(live: Deletion[], signal: string, confirm: (c: Confirmed[]) => void): void {
+    const fresh = live.filter((d) => !d.confirmed);
+    for (const d of fresh) d.confirmed = true;
+    if (fresh.length > 0) confirm(fresh.map((d) => ({ path: d.path, signal })));
   }
+
+  /** The deletions that make a burst at `t` (their folders still there); undefined: none. */
+  private burstOfDeletions(t: number): { live: Deletion[]; signal: string } | undefined {
+    const exists = new Map<string, boolean>();
+    const stands = (dir: string) => exists.get(dir) ?? exists.set(dir, fs.existsSync(dir)).get(dir)!;
+    // Folders removed meanwhile were removed whole: someone deleting a folder, not files.
+    const live = this.deletions.filter((d) => stands(d.dir));
+    const others = this.changes.filter((c) => t - c <= DELETE_WINDOW_MS).length;
+    if (live.length < DELETE_BURST || others * 2 >= live.length) return undefined;
+    // Order of arrival: the first and last deletion of each folder.
+    const span = new Map<string, { first: number; last: number }>();
+    live.forEach((d, i) => {
+      const s = span.get(d.dir);
+      if (!s) span.set(d.dir, { first: i, last: i });
+      else s.last = i;
+    });
+    const signal = `${live.length} files deleted from ${span.size} folders in ${DELETE_WINDOW_MS / 1000} s, folders left behind`;
+    if (live.some((d) => d.confirmed)) return { live, signal };
+    for (const [a, sa] of span) for (const [b, sb] of span) if (sa.last < sb.first && unrelated(a, b)) return { live, signal };
+    return undefined;
+  }
+}
+
+/** Neither folder holds the other. */
+function unrelated(a: string, b: string): boolean {
+  return a !== b && !a.startsWith(b + path.sep) && !b.startsWith(a + path.sep);
 }
 
 /** Still as it was seen wiped: same size and time, so no write has happened since. */

@@ -50,6 +50,11 @@ export interface Fingerprint {
   sample: string;
   /** Whether the body still has its format's structure (structure.ts); undefined: cannot tell. */
   intact?: boolean;
+  /**
+   * Text only: whether the file ends at the end of a line. Programs end text files with a line
+   * break; a cut at an arbitrary byte rarely falls on one (destruction.ts's "cut short" on text).
+   */
+  lineEnd?: boolean;
 }
 
 /** Formats that share a container are one family: a DOCX saved as .zip is not a change of type. */
@@ -161,6 +166,10 @@ async function magic(head: Buffer): Promise<string | undefined> {
   // DICOM Part 10: a 128-byte preamble then "DICM" (file-type knows it too; this keeps the guard
   // independent of its version for the format clinics care most about).
   if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') return 'dcm';
+  // A ZIP local file header: OOXML, ODF, EPUB and the other ZIP-based formats, one family. file-type
+  // would inflate [Content_Types].xml to tell a DOCX from an XLSX, a round trip through the thread
+  // pool during which a burst's other events are judged first and the alarm waits.
+  if (head.length >= 30 && head.readUInt32LE(0) === 0x04034b50) return 'zip';
   try {
     const t = await fileTypeFromBuffer(head);
     return t ? family(t.ext) : undefined;
@@ -259,6 +268,7 @@ export async function fingerprintOf(bufs: Buffer[], offsets: number[], size: num
     }),
     sample: h.digest('base64url').slice(0, 22),
     intact: known ? bodyIntact(kind, bufs, size) : undefined,
+    lineEnd: kind === 'text' ? bufs[bufs.length - 1][bufs[bufs.length - 1].length - 1] === 0x0a : undefined,
   };
 }
 

@@ -101,7 +101,7 @@ export class Guard {
           if (!name) return;
           const p = path.join(root, name.toString());
           if (this.markers.arrived(p)) return;
-          if (this.baseline.has(p)) this.burst.saw(p, Date.now());
+          if (this.baseline.has(p) && !this.decoys.has(p)) this.burst.saw(p, Date.now()); // planting decoys is no burst of the share
           this.enqueue(p);
         });
         w.on('error', () => {}); // a vanished subfolder; the periodic scan covers the rest
@@ -347,7 +347,7 @@ export class Guard {
       return;
     }
     // The other half of a rename whose new name was judged first.
-    const r = this.recentNew.findIndex((x) => x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
+    const r = this.recentNew.findIndex((x) => x.path !== p && x.fp.sample === fp.sample && x.fp.size === fp.size && now - x.t < 10000);
     if (r >= 0) {
       const [moved] = this.recentNew.splice(r, 1);
       if (foreignExtension(moved.path, moved.fp, this.extensions))
@@ -373,15 +373,13 @@ export class Guard {
   /**
    * A decoy left its name. Renamed or deleted inside a folder that is still there: an alarm at once.
    * Its whole folder gone: staff moving a folder take the decoys with them, so the alarm waits
-   * (DECOY_MOVE_MS) for the decoy to turn up under the same name elsewhere.
+   * (DECOY_MOVE_MS) for it under the same name elsewhere (not its own path: planted, it was new).
    */
   private decoyGone(p: string, fp: Fingerprint, now: number): void {
-    const moved = (x: { path: string; fp: Fingerprint }) => x.fp.sample === fp.sample && x.fp.size === fp.size && path.basename(x.path) === path.basename(p);
+    const moved = ({ path: q, fp: f }: { path: string; fp: Fingerprint }) =>
+      q !== p && f.sample === fp.sample && f.size === fp.size && path.basename(q) === path.basename(p);
     const r = this.recentNew.findIndex((x) => moved(x) && now - x.t < DECOY_MOVE_MS);
-    if (r >= 0) {
-      this.decoys.moved(p, this.recentNew.splice(r, 1)[0].path);
-      return;
-    }
+    if (r >= 0) return this.decoys.moved(p, this.recentNew.splice(r, 1)[0].path);
     if (fs.existsSync(path.dirname(p))) {
       this.raise([p], 'decoy file deleted or renamed', 'critical', now);
       return;
