@@ -11,9 +11,9 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { C2SP_TILE_WIDTH, parseTilePath, tilePath } from '../src/audit/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { systemClientKey } from './helpers/systemClient.js';
 
 const sha256 = (...parts: Buffer[]) => crypto.createHash('sha256').update(Buffer.concat(parts)).digest();
 const leafHash = (leaf: Buffer) => sha256(Buffer.from([0]), leaf);
@@ -127,28 +127,7 @@ describe('the audit log as C2SP tlog-tiles', () => {
     assert.equal((await get('/audit/log/tile/entries/000', tokens.security)).status, 403);
     assert.equal((await fetch(`${s.url}/audit/log/tile/0/000`)).status, 401);
     // An auditor client: registered for system/AuditEvent.read; a client for patients' data is not one.
-    const { publicKey, privateKey } = await generateKeyPair('ES384', { extractable: true });
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'aud-1', alg: 'ES384', use: 'sig' };
-    const tokenFor = async (scopes: string[], name: string) => {
-      const c = await s.cw.clients.register({ name, jwks: { keys: [jwk] }, scopes });
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: 'ES384', kid: 'aud-1', typ: 'JWT' })
-        .setIssuer(c.id)
-        .setSubject(c.id)
-        .setAudience(`${s.url}/auth/token`)
-        .setExpirationTime('4m')
-        .setJti(crypto.randomUUID())
-        .sign(privateKey);
-      const form = new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-        scope: scopes.join(' '),
-      });
-      const r = await fetch(`${s.url}/auth/token`, { method: 'POST', body: form });
-      assert.equal(r.status, 200, await r.clone().text());
-      return ((await r.json()) as { access_token: string }).access_token;
-    };
+    const { jwk, tokenFor } = await systemClientKey(s, 'aud-1');
     const auditor = await tokenFor(['system/AuditEvent.read'], 'outside-verifier');
     assert.equal((await get('/audit/log/tile/entries/000', auditor)).status, 200);
     assert.equal((await get('/audit/log/checkpoint', auditor)).status, 200);

@@ -6,12 +6,11 @@
  * Group that names one.
  */
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Group, Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
+import { systemClientKey } from './helpers/systemClient.js';
 import { observation } from './helpers/fixtures.js';
 
 describe('FHIR Group and Group-level export', () => {
@@ -194,28 +193,7 @@ describe('FHIR Group and Group-level export', () => {
   });
 
   test('system clients: a wildcard reaches every member; without Patient in its scopes, no member is seen', async () => {
-    const { publicKey, privateKey } = await generateKeyPair('ES384', { extractable: true });
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'grp-1', alg: 'ES384', use: 'sig' };
-    const tokenFor = async (scopes: string[], name: string) => {
-      const c = await s.cw.clients.register({ name, jwks: { keys: [jwk] }, scopes });
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: 'ES384', kid: 'grp-1', typ: 'JWT' })
-        .setIssuer(c.id)
-        .setSubject(c.id)
-        .setAudience(`${s.url}/auth/token`)
-        .setExpirationTime('4m')
-        .setJti(crypto.randomUUID())
-        .sign(privateKey);
-      const form = new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-        scope: scopes.join(' '),
-      });
-      const r = await fetch(`${s.url}/auth/token`, { method: 'POST', body: form });
-      assert.equal(r.status, 200);
-      return ((await r.json()) as { access_token: string }).access_token;
-    };
+    const { tokenFor } = await systemClientKey(s, 'grp-1');
     const registry = await tokenFor(['system/*.read'], 'registry-feed');
     const everyone = await exportAs(registry, `/fhir/Group/${groupId}/$export?_type=Patient,Observation`);
     assert.deepEqual([...patientsIn(everyone.out)].sort(), [mine, other].sort());
