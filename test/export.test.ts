@@ -4,6 +4,7 @@
  * requester cannot approve their own job; and all of it is in the audit log.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/shared/index.js';
@@ -143,6 +144,23 @@ describe('bulk export', () => {
 
     const noPrefer = await fetch(`${s.url}/fhir/$export`, { headers: { authorization: `Bearer ${doctor}` } });
     assert.equal(noPrefer.status, 400);
+    // Accept is required (the format of an OperationOutcome answer); FHIR JSON is the only one served.
+    const headers = { authorization: `Bearer ${doctor}`, prefer: 'respond-async' };
+    const viaHttp = (extra: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        // fetch always sends an Accept header: node:http sends none unless told.
+        const req = http.get(`${s.url}/fhir/$export?_type=Observation`, { headers: { ...headers, ...extra } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+    assert.equal(await viaHttp({}), 400, 'no Accept header');
+    assert.equal(await viaHttp({ accept: 'application/fhir+json' }), 202, 'the same request with Accept starts');
+    assert.equal(await viaHttp({ accept: 'application/fhir+xml' }), 406, 'XML alone');
+    const future = await kickOff(doctor, '/fhir/$export?_type=Observation&_since=2057-01-01T00:00:00%2B05:00');
+    assert.equal(future.status, 400, '_since in the future');
+    assert.equal((await kickOff(doctor, '/fhir/$export?_type=Observation&_since=0000-60-01T30:70:80%2B05:00')).status, 400, '_since not a date');
     assert.equal((await kickOff(doctor, '/fhir/$export?_outputFormat=text/csv')).status, 400);
     assert.equal((await kickOff(doctor, '/fhir/Patient/$export?_type=Practitioner')).status, 400, 'not patient data');
     assert.equal((await kickOff(doctor, '/fhir/$export?_type=Nonsense')).status, 400);

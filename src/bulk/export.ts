@@ -114,6 +114,8 @@ export class BulkExports {
     const refused = types.find((t) => !this.fhir.access.mayTouchType(who, 'read', t));
     if (refused || types.length === 0) throw new FhirError(403, 'forbidden', `the caller may not read ${refused ?? 'any exportable type'}`);
     const since = req.since ? instantParam('_since', req.since) : undefined;
+    // Nothing has changed since a moment still to come: such an export is a mistake, said at once.
+    if (since && since.getTime() > Date.now()) throw new FhirError(400, 'invalid', '_since is in the future');
     const patients = req.patients?.map((p) => p.replace(/^Patient\//, ''));
     if (patients?.some((p) => !/^[A-Za-z0-9\-.]{1,64}$/.test(p))) throw new FhirError(400, 'invalid', 'patient must list Patient references');
     // Checked now, against the types exported: a bad name is refused before anyone is asked to approve.

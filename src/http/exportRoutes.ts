@@ -45,6 +45,11 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
   const kickOff = (level: ExportLevel) => async (req: FastifyRequest<{ Querystring: Query; Body: unknown; Params: { id?: string } }>, reply: FastifyReply) => {
     const who = requireWho(req);
     if (!/respond-async/.test(String(req.headers.prefer ?? ''))) throw new FhirError(400, 'invalid', 'a bulk export needs the header Prefer: respond-async');
+    // Bulk Data requires Accept (the format of an OperationOutcome answer): FHIR JSON, the only one here.
+    const accept = String(req.headers.accept ?? '').trim();
+    if (!accept) throw new FhirError(400, 'invalid', 'a bulk export needs the header Accept: application/fhir+json');
+    if (!/(^|,)\s*(application\/(fhir\+)?json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept))
+      throw new FhirError(406, 'not-supported', 'a bulk export answers in application/fhir+json only');
     // GET passes the parameters in the query; POST (Bulk Data 2) in a Parameters body, the only way to pass patient.
     const query = req.method === 'POST' ? parametersOf(req.body) : req.query;
     // Parameters this server does not implement are refused, never silently ignored.
