@@ -190,6 +190,31 @@ describe('system clients', () => {
     assert.equal(patients.status, 403);
   });
 
+  test("a download needs the token's scopes to cover the file's type, not only the export's", async () => {
+    const k = await keyPair('narrow-1');
+    const feed = await s.cw.clients.register({ name: 'narrowing-feed', jwks: { keys: [k.jwk] }, scopes: ['system/Patient.read', 'system/Observation.read'] });
+    const tokenWith = async (scope: string) =>
+      (await requestToken(await assertion({ key: k.privateKey, kid: 'narrow-1', iss: feed.id }), scope)).body.access_token as string;
+    const broad = await tokenWith('system/Patient.read system/Observation.read');
+    const kickOff = await fetch(`${s.url}/fhir/$export?_type=Patient,Observation`, { headers: { authorization: `Bearer ${broad}`, prefer: 'respond-async' } });
+    assert.equal(kickOff.status, 202);
+    const id = (kickOff.headers.get('content-location') ?? '').split('/').pop()!;
+    const officer = await s.login(['privacy-officer'], 'po-narrowing');
+    assert.equal((await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} })).status, 200);
+    await s.cw.exports.running.get(id);
+    const manifest = (await (await fetch(kickOff.headers.get('content-location')!, { headers: { authorization: `Bearer ${broad}` } })).json()) as {
+      output: Array<{ type: string; url: string }>;
+    };
+    const fileOf = (type: string) => manifest.output.find((o) => o.type === type)!.url;
+    const narrow = await tokenWith('system/Observation.read');
+    const download = (url: string, token: string) => fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await download(fileOf('Observation'), narrow)).status, 200);
+    const refused = await download(fileOf('Patient'), narrow);
+    assert.equal(refused.status, 403, 'patients leave only with a token that may read patients');
+    assert.equal(((await refused.json()) as { resourceType: string }).resourceType, 'OperationOutcome');
+    assert.equal((await download(fileOf('Patient'), broad)).status, 200);
+  });
+
   test('registering a private key is refused; a disabled client loses its tokens at once', async () => {
     const k = await keyPair('feed-1');
     const privateJwk = await exportJWK(k.privateKey);

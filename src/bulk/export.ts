@@ -229,6 +229,12 @@ export class BulkExports {
       )
     ).rows[0];
     if (!f) throw new FhirError(404, 'not-found', 'no such export file');
+    // The caller now, not only at kick-off: a client that narrows its token's scopes (or an account
+    // whose roles changed) takes away only what its scopes still cover.
+    if (!this.fhir.access.mayTouchType(who, 'read', f.resource_type)) {
+      await this.record(who, 'export.download', 'denied', id, { file: seq, type: f.resource_type, reason: 'the caller may not read this type' });
+      throw new FhirError(403, 'forbidden', 'the caller may not read the type this file holds');
+    }
     const body = this.keyring.openGeneral(toBuffer(f.body), fileContext(id, seq));
     // Counted when written (an `_elements` file may have left out the references that name them);
     // files written before that column are counted from their lines.
