@@ -179,6 +179,55 @@ describe('bulk export', () => {
     }
   });
 
+  test("Prefer: handling=lenient: parameters this server lacks are ignored, each named in the manifest's error file; without it they are refused", async () => {
+    const path = '/fhir/$export?_type=Observation&includeAssociatedData=LatestProvenanceResources&_typeFilter=Observation%3Fstatus%3Dfinal';
+    const strict = await kickOff(doctor, path);
+    assert.equal(strict.status, 400, 'refused unless the client asks for lenience');
+    const res = await fetch(`${s.url}${path}`, {
+      headers: { authorization: `Bearer ${doctor}`, prefer: 'respond-async, handling=lenient', accept: 'application/fhir+json' },
+    });
+    assert.equal(res.status, 202);
+    const location = res.headers.get('content-location') ?? '';
+    const id = jobId(location);
+    assert.equal((await call(s.url, 'POST', `/api/exports/${id}/approve`, { token: officer, body: {} })).status, 200);
+    await s.cw.exports.running.get(id);
+    const manifest = (await (await get(doctor, location)).json()) as { output: Array<{ type: string }>; error: Array<{ type: string; url: string }> };
+    assert.deepEqual(
+      manifest.output.map((o) => o.type),
+      ['Observation'],
+      'the export itself ran',
+    );
+    assert.deepEqual(
+      manifest.error.map((e) => e.type),
+      ['OperationOutcome'],
+    );
+    const errors = await get(doctor, manifest.error[0].url);
+    assert.equal(errors.status, 200);
+    const text = await errors.text();
+    const outcomes = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { resourceType: string; issue: Array<{ severity: string; diagnostics: string }> });
+    assert.deepEqual(
+      outcomes.map((o) => [o.resourceType, o.issue[0].severity]),
+      [
+        ['OperationOutcome', 'warning'],
+        ['OperationOutcome', 'warning'],
+      ],
+    );
+    assert.match(outcomes[0].issue[0].diagnostics, /^_typeFilter /);
+    assert.match(outcomes[1].issue[0].diagnostics, /^includeAssociatedData /);
+    assert.ok(!text.includes('LatestProvenanceResources') && !text.includes('status'), 'the values sent are not repeated back');
+    // The error file is the requester's, as the others are.
+    assert.equal((await get(officer, manifest.error[0].url)).status, 404);
+    // An export without ignored parameters has no error file.
+    const plain = await kickOff(doctor, '/fhir/$export?_type=Observation');
+    assert.equal((await call(s.url, 'POST', `/api/exports/${jobId(plain.location)}/approve`, { token: officer, body: {} })).status, 200);
+    await s.cw.exports.running.get(jobId(plain.location));
+    assert.deepEqual(((await (await get(doctor, plain.location)).json()) as { error: unknown[] }).error, []);
+    assert.equal((await get(doctor, `${s.url}/fhir/$export-file/${jobId(plain.location)}/0`)).status, 404);
+  });
+
   test('a POST kick-off with a Parameters body, patients included; the manifest repeats the request as sent', async () => {
     const post = (token: string, path: string, body: unknown) =>
       fetch(`${s.url}${path}`, {

@@ -17,6 +17,7 @@ import { retryWhileAway } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import { instantParam, parseElements, withElements, type FhirService } from '../records/index.js';
+import { ignoredParameterOutcomes } from './lenient.js';
 import { FhirError, ID_PATTERN, SUPPORTED_TYPES, isPatientData } from '../shared/index.js';
 import type { Logger } from '../log.js';
 import { exportedResources, fileContext, groupMembers, mayApprove, patientsOf } from './exportRead.js';
@@ -39,6 +40,8 @@ export interface ExportRequest {
   request?: string;
   /** `_elements`: root elements to keep (records/elements.ts), checked against the types at kick-off. */
   elements?: string[];
+  /** Parameters this server does not implement, ignored because the client asked (Prefer: handling=lenient). */
+  ignored?: string[];
 }
 
 export interface ExportJob {
@@ -60,6 +63,8 @@ export interface ExportJob {
   files: Array<{ seq: number; type: string; count: number }>;
   /** The kick-off URL as sent. */
   request?: string;
+  /** Parameters ignored at the client's request: the manifest reports each. */
+  ignored?: string[];
   /** Once run: how many resources of each type and which patients the files hold (for the requester and the approvers). */
   contents?: { counts: Record<string, number>; patients: string[] };
 }
@@ -69,6 +74,7 @@ export interface JobRow {
   level: ExportLevel;
   group_id: string | null;
   elements: string[] | null;
+  ignored: string[] | null;
   types: string[];
   since: Date | null;
   patients: string[] | null;
@@ -129,7 +135,8 @@ export class BulkExports {
     const id = crypto.randomUUID();
     const requester: Who = { accountId: who.accountId, username: who.username, roles: who.roles, practitioner: who.practitioner, client: who.client };
     await this.db.query(
-      `insert into bulk_export_job (id, level, types, since, patients, requester, status, request, group_id, elements) values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval', $7, $8, $9)`,
+      `insert into bulk_export_job (id, level, types, since, patients, requester, status, request, group_id, elements, ignored)
+       values ($1, $2, $3, $4, $5, $6::jsonb, 'awaiting-approval', $7, $8, $9, $10)`,
       [
         id,
         req.level,
@@ -140,6 +147,7 @@ export class BulkExports {
         req.request?.slice(0, 4000) ?? null,
         req.group ?? null,
         req.elements ?? null,
+        req.ignored && req.ignored.length > 0 ? req.ignored : null,
       ],
     );
     await this.record(who, 'export.request', 'success', id, {
@@ -246,6 +254,14 @@ export class BulkExports {
     }
     await this.record(who, 'export.download', 'success', id, { file: seq, type: f.resource_type, count: f.count, patients });
     return { type: f.resource_type, count: f.count, body };
+  }
+
+  /** The error file of a completed export: an OperationOutcome for each parameter it ignored (lenient.ts). */
+  async errors(who: Who, id: string): Promise<Buffer> {
+    const job = await this.job(id);
+    if (!job || job.requester.account !== who.accountId || job.status !== 'completed' || !job.ignored)
+      throw new FhirError(404, 'not-found', 'no such export file');
+    return Buffer.from(ignoredParameterOutcomes(job.ignored), 'utf8');
   }
 
   /** Stops waiting for the database to come back for a job (shutdown). */
@@ -370,6 +386,7 @@ export class BulkExports {
       ...(row.error ? { error: row.error } : {}),
       files: files.map((f) => ({ seq: f.seq, type: f.resource_type, count: f.count })),
       ...(row.request ? { request: row.request } : {}),
+      ...(row.ignored && row.ignored.length > 0 ? { ignored: row.ignored } : {}),
       ...(row.summary?.patientRefs ? { contents: { counts: row.summary.counts ?? {}, patients: row.summary.patientRefs } } : {}),
     };
   }

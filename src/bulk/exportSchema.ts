@@ -75,4 +75,12 @@ export const bulkMigrations: Migration[] = [
       alter table bulk_export_file add column patients int;
     `,
   },
+  {
+    module: 'bulk',
+    version: 6,
+    description: 'Parameters ignored at the request of the client (Prefer: handling=lenient), reported in the manifest',
+    sql: `
+      alter table bulk_export_job add column ignored text[];
+    `,
+  },
 ];

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ExportLevel, ExportStatus } from '../bulk/index.js';
+import { prefersLenient, UNSUPPORTED_EXPORT_PARAMETERS } from '../bulk/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
@@ -52,9 +53,11 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
       throw new FhirError(406, 'not-supported', 'a bulk export answers in application/fhir+json only');
     // GET passes the parameters in the query; POST (Bulk Data 2) in a Parameters body, the only way to pass patient.
     const query = req.method === 'POST' ? parametersOf(req.body) : req.query;
-    // Parameters this server does not implement are refused, never silently ignored.
-    for (const name of ['_typeFilter', 'includeAssociatedData', '_until'])
-      if (query[name] !== undefined) throw new FhirError(400, 'not-supported', `${name} is not supported by this server's export`);
+    // Parameters this server does not implement are refused, or with `Prefer: handling=lenient`
+    // ignored and reported in the manifest's error file; never silently ignored.
+    const lenient = prefersLenient(String(req.headers.prefer ?? ''));
+    const ignored = UNSUPPORTED_EXPORT_PARAMETERS.filter((name) => query[name] !== undefined);
+    if (ignored.length > 0 && !lenient) throw new FhirError(400, 'not-supported', `${ignored[0]} is not supported by this server's export`);
     const format = last(query._outputFormat);
     if (format && !NDJSON_FORMATS.includes(format)) throw new FhirError(400, 'not-supported', '_outputFormat must be application/fhir+ndjson');
     if (level !== 'patient' && query.patient) throw new FhirError(400, 'not-supported', 'patient applies to Patient/$export only on this server');
@@ -66,6 +69,7 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
       ...(query.patient ? { patients: list(query.patient) } : {}),
       ...(query._elements !== undefined ? { elements: list(query._elements) } : {}),
       request: `${base(req)}${req.url}`,
+      ...(ignored.length > 0 ? { ignored } : {}),
     });
     return reply
       .status(202)
@@ -99,7 +103,8 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
         `${base(req)}/fhir/${job.level === 'patient' ? 'Patient/' : job.level === 'group' ? `Group/${job.group}/` : ''}$export?_type=${job.types.join(',')}`,
       requiresAccessToken: true,
       output: job.files.map((f) => ({ type: f.type, url: `${base(req)}/fhir/$export-file/${job.id}/${f.seq}`, count: f.count })),
-      error: [],
+      // File 0: what was ignored at the client's request (bulk/lenient.ts).
+      error: job.ignored ? [{ type: 'OperationOutcome', url: `${base(req)}/fhir/$export-file/${job.id}/0` }] : [],
     });
   });
 
@@ -111,7 +116,8 @@ export async function registerExportRoutes(app: FastifyInstance, cw: Pick<Carewa
 
   app.get<{ Params: { id: string; seq: string } }>('/fhir/$export-file/:id/:seq', async (req, reply) => {
     const seq = Number(req.params.seq);
-    if (!Number.isInteger(seq) || seq < 1) throw new FhirError(404, 'not-found', 'no such export file');
+    if (!Number.isInteger(seq) || seq < 0) throw new FhirError(404, 'not-found', 'no such export file');
+    if (seq === 0) return reply.type('application/fhir+ndjson').send(await cw.exports.errors(requireWho(req), req.params.id));
     const file = await cw.exports.file(requireWho(req), req.params.id, seq);
     return reply.type('application/fhir+ndjson').send(file.body);
   });
