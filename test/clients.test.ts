@@ -125,6 +125,12 @@ describe('system clients', () => {
     assert.equal((await call(s.url, 'GET', `/fhir/Observation/${obsId}`, { token })).status, 403, 'the token carries what was asked, no more');
     assert.deepEqual([(await ask('system/Patient.cruds')).body.error], ['invalid_scope']);
     assert.deepEqual([(await ask('system/Device.rs')).body.error], ['invalid_scope']);
+    // Scopes that name no action or no type (as SMART's bdt asks) are refused, not read as something else.
+    for (const unknown of ['system/Patient.foo', 'system/Patient.rx', 'system/Nosuchtype.read', 'system/Nosuchtype.rs', 'system/*.*'])
+      assert.deepEqual([(await ask(unknown)).body.error], ['invalid_scope'], unknown);
+    // v1 and v2 forms mixed in one request.
+    const mixed = await ask('system/Patient.read system/Observation.rs');
+    assert.deepEqual([mixed.status, mixed.body.scope], [200, 'system/Patient.read system/Observation.rs']);
   });
 
   test('an assertion naming where to fetch its key (jku, x5u, jwk) is refused, whatever it points to', async () => {
