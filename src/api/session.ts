@@ -14,6 +14,10 @@ export const LoginBody = Type.Object({
 export type LoginBody = Static<typeof LoginBody>;
 
 export const SessionCreated = Type.Object({ token: Type.String(), expiresAt: Time });
+
+/** POST /api/session/password: the caller's own password, proved by the current one. */
+export const PasswordChangeBody = Type.Object({ currentPassword: Type.String(), newPassword: Type.String() });
+export type PasswordChangeBody = Static<typeof PasswordChangeBody>;
 export type SessionCreated = Static<typeof SessionCreated>;
 
 /** GET /api/me */

@@ -210,6 +210,7 @@ export function parseAuditSearch(query: Record<string, string | string[] | undef
                 'user.disable',
                 'user.enable',
                 'user.second-factor',
+                'user.password',
                 'user.practitioner-request',
                 'user.practitioner-approve',
                 'user.practitioner-reject',

@@ -3,7 +3,7 @@
  * are a published contract: outside tools log in through them.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LoginBody, SessionCreated } from '../api/index.js';
+import { LoginBody, PasswordChangeBody, SessionCreated } from '../api/index.js';
 import { AccountLockedError, IdentityError } from '../identity/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
@@ -81,6 +81,16 @@ export async function registerSessionRoutes(app: FastifyInstance, cw: Pick<Carew
     // The token is a credential: no cache along the way may keep the response.
     reply.header('cache-control', 'no-store');
     return reply.status(201).send({ token: session.token, expiresAt: session.expiresAt.toISOString() });
+  });
+
+  // A person's own password; the current one is required, their other sessions end.
+  app.post<{ Body: PasswordChangeBody }>('/api/session/password', { schema: { body: PasswordChangeBody }, preValidation: jsonBody() }, async (req, reply) => {
+    try {
+      await cw.identity.changeOwnPassword(requireWho(req), req.token!, req.body.currentPassword, req.body.newPassword);
+    } catch (err) {
+      throw toApiError(err);
+    }
+    return reply.status(204).send();
   });
 
   app.delete('/api/session', async (req, reply) => {

@@ -24,6 +24,7 @@ import {
 } from './errors.js';
 import { checkPractitioner, checkRoles, checkValidUntil, isWellFormedUsername, normaliseUsername } from './input.js';
 import { recordFailure, type LockoutPolicy } from './lockout.js';
+import { changeOwnPassword } from './passwordChange.js';
 import { lockedForSeconds, purgeQuietThrottles, recordAddressFailure, recordUnknownNameFailure, throttleKey, type AddressPolicy } from './throttle.js';
 import { checkPasswordPolicy, hashPassword, needsRehash, PASSWORD_MAX, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.js';
@@ -238,6 +239,11 @@ export class IdentityService {
     }
     await this.afterLogin(account, password);
     return session;
+  }
+
+  /** The caller's own password changed, proved by the current one; their other sessions end (passwordChange.ts). */
+  changeOwnPassword(who: Who, sessionToken: string, current: unknown, next: unknown): Promise<void> {
+    return changeOwnPassword({ db: this.db, lockout: this.lockoutPolicy(), emit: (e) => this.emit(e) }, who, sessionToken, current, next);
   }
 
   /** The caller behind a bearer token, or null when it opens no live session of an active account. */

@@ -55,6 +55,7 @@ export interface IdentityEvent {
     | 'user.disable'
     | 'user.enable'
     | 'user.second-factor'
+    | 'user.password'
     | 'user.practitioner-request'
     | 'user.practitioner-approve'
     | 'user.practitioner-reject';
