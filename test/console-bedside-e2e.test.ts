@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_ROOT } from '../src/http/consoleRoutes.js';
 import { ROLES, SYSTEM } from '../src/shared/index.js';
-import { PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
+import { currentOtp, PASSWORD, startTestServer, type TestServer } from './helpers/harness.js';
 import { haveChromium, launch, seriousViolations, signedInTabs } from './helpers/browser.js';
 
 const skip = !haveChromium()
@@ -275,8 +275,38 @@ describe('the console at the bedside', { skip }, () => {
     await page.getByRole('alert').filter({ hasText: 'already has this team and ward assignment' }).waitFor();
   });
 
+  test('anyone changes their own password from the header: typed twice, the current one required, what follows said', async () => {
+    const page = await pageOf('home-nurse');
+    await page.getByRole('link', { name: 'Change password' }).click();
+    await page.getByRole('heading', { name: 'Change password' }).waitFor();
+    violations.password = await seriousViolations(page);
+    const form = page.getByRole('form', { name: 'Change password' });
+    const fill = async (current: string, next: string, again: string) => {
+      await form.getByLabel('Current password').fill(current);
+      await form.getByLabel(/^New password \(at least/).fill(next);
+      await form.getByLabel('New password again').fill(again);
+      await form.getByRole('button', { name: 'Change password' }).click();
+    };
+    const fresh = 'ward three night shift key';
+    await fill(PASSWORD, fresh, 'ward three night shift kee');
+    await page.getByRole('alert').filter({ hasText: 'The two new passwords are not the same.' }).waitFor();
+    await fill('not the password of this nurse', fresh, fresh);
+    await page.getByRole('alert').filter({ hasText: 'the current password is not right' }).waitFor();
+    await fill(PASSWORD, fresh, fresh);
+    await page.getByRole('status').filter({ hasText: 'Your password is changed.' }).waitFor();
+    // The new password signs in (with the next second-factor code: this one was used by the tab's sign-in).
+    const signIn = await fetch(`${s.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'home-nurse', password: fresh, otp: currentOtp(totp['home-nurse'], Date.now() + 30_000) }),
+    });
+    assert.equal(signIn.status, 201);
+    // And this tab is still signed in.
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  });
+
   test('no serious accessibility violations on the new screens (axe-core)', () => {
-    assert.deepEqual(Object.keys(violations).sort(), ['chart', 'inappropriate', 'lookup']);
+    assert.deepEqual(Object.keys(violations).sort(), ['chart', 'inappropriate', 'lookup', 'password']);
     assert.deepEqual(
       Object.entries(violations).filter(([, v]) => v.length > 0),
       [],

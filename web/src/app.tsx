@@ -13,6 +13,7 @@ import { ReviewQueue, AccessReport, LogHealth } from './screens/privacy';
 import { AuditSearch } from './screens/auditSearch';
 import { Cases } from './screens/cases';
 import { NotificationBell, Notifications } from './screens/notifications';
+import { ChangePassword } from './screens/password';
 import { Staff, TeamsAndWards } from './screens/admin';
 import { Explain } from './screens/explain';
 import { FileShares } from './screens/guard';
@@ -49,6 +50,7 @@ const SECTIONS: Section[] = [
   { to: '/privacy/audit', label: 'Audit search', roles: ['privacy-officer'] },
   { to: '/privacy/access-report', label: 'Access report', roles: ['privacy-officer'] },
   { to: '/notifications', label: 'Notifications', roles: ['privacy-officer'], inHeader: true },
+  { to: '/account/password', label: 'Change password', roles: EVERYONE, inHeader: true },
   { to: '/privacy/log-health', label: 'Audit log health', roles: ['privacy-officer', 'security-admin'] },
   { to: '/admin/staff', label: 'Staff accounts', roles: ['admin'] },
   { to: '/admin/teams', label: 'Teams and wards', roles: ['admin'] },
@@ -148,6 +150,7 @@ export function App() {
           <span>
             {me.username} <span className="muted">({me.roles.join(', ')})</span>
           </span>
+          <Link to="/account/password">Change password</Link>
           <IdleTimer minutes={me.idleMinutes} onIdle={() => void signOut(`You were signed out after ${me.idleMinutes} minutes without activity.`)} />
           <button type="button" onClick={() => void signOut(null)}>
             Sign out
@@ -199,6 +202,8 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <ReportedMail canSearchMailboxes={me.roles.includes('security-admin')} />;
     case '/awareness/me':
       return <MyAwareness />;
+    case '/account/password':
+      return <ChangePassword />;
     case '/awareness/lessons':
       return <Lessons />;
     case '/patients':
