@@ -26,7 +26,14 @@ describe('break-the-glass review decisions', () => {
     s = await startTestServer();
     doctor = await s.login(['physician'], 'dr-review');
     officer = await s.login(['privacy-officer'], 'po-review');
-    patient = (await s.cw.fhir.create(SYSTEM, 'Patient', { resourceType: 'Patient', name: [{ family: 'Sorensen' }] })).id;
+    patient = (
+      await s.cw.fhir.create(SYSTEM, 'Patient', {
+        resourceType: 'Patient',
+        name: [{ given: ['Ingrid'], family: 'Sorensen' }],
+        birthDate: '1948-02-11',
+        identifier: [{ type: { coding: [{ code: 'MR' }] }, value: 'MRN-4471' }],
+      })
+    ).id;
   });
   after(() => s?.close());
 
@@ -67,5 +74,25 @@ describe('break-the-glass review decisions', () => {
     assert.equal((await review(grant.id, { decision: 'appropriate' })).status, 204);
     const g = (await call(s.url, 'GET', '/api/break-glass?status=all', { token: officer })).body.grants.find((x: { id: string }) => x.id === grant.id);
     assert.equal(g.active, true);
+  });
+
+  test('the queue names people: the user and the reviewer by name and roles, the patient by who they are; each patient named is recorded', async () => {
+    const grant = await open();
+    const before = (await s.cw.audit.search({ actions: ['lookup'], count: 0, offset: 0 })).total;
+    const listed = (await call(s.url, 'GET', '/api/break-glass?status=all', { token: officer })).body.grants;
+    const g = listed.find((x: { id: string }) => x.id === grant.id);
+    assert.deepEqual(g.user, { name: 'dr-review', roles: ['physician'] }, "the practitioner's written name (the harness names them by user name)");
+    assert.deepEqual(g.patientIdentity, { name: 'Ingrid Sorensen', birthDate: '1948-02-11', mrn: 'MRN-4471' });
+    assert.equal(g.reviewerName, undefined, 'not reviewed yet');
+    const named = await s.cw.audit.search({ actions: ['lookup'], count: 100, offset: 0, newestFirst: true });
+    assert.equal(named.total - before, 1, 'one patient named (every grant listed is on the same patient): one lookup record');
+    const rec = named.entries[0]!.record;
+    assert.deepEqual([rec.user?.username, rec.patient, rec.purposeOfUse], ['po-review', patient, 'HCOMPL']);
+
+    assert.equal((await review(grant.id, { decision: 'appropriate' })).status, 204);
+    const reviewed = (await call(s.url, 'GET', '/api/break-glass?status=all', { token: officer })).body.grants.find((x: { id: string }) => x.id === grant.id);
+    assert.equal(reviewed.reviewerName, 'po-review');
+    // Nobody else reads the queue, with or without names.
+    assert.equal((await call(s.url, 'GET', '/api/break-glass?status=all', { token: doctor })).status, 403);
   });
 });

@@ -198,9 +198,9 @@ describe('the console at the bedside', { skip }, () => {
   test('finding an emergency access inappropriate is confirmed, needs a note, and ends the access', async () => {
     const page = await pageOf('home-privacy-officer');
     await page.getByRole('link', { name: 'Break-the-glass review' }).click();
-    const card = page.getByRole('listitem', { name: 'grant to home-physician' });
+    const card = page.getByRole('listitem', { name: 'emergency access by Ines Moreau' });
     await card.getByRole('button', { name: 'Inappropriate…' }).click();
-    const dialog = page.getByRole('dialog', { name: "Find home-physician's emergency access inappropriate" });
+    const dialog = page.getByRole('dialog', { name: "Find Ines Moreau's emergency access inappropriate" });
     await dialog.getByText('The grant ends at once').waitFor();
     violations.inappropriate = await seriousViolations(page);
     // Without a note the form does not go: the field is required.

@@ -210,9 +210,16 @@ describe('web console', { skip }, () => {
   test('the privacy officer reviews the break-the-glass grant', async () => {
     const page = await pageOf('po-reyes');
     await page.getByRole('link', { name: 'Break-the-glass review' }).click();
-    const card = page.getByRole('listitem', { name: 'grant to dr-hale' });
+    // People by name: the physician as colleagues know them, the patient by who they are, the reason in words.
+    const card = page.getByRole('listitem', { name: 'emergency access by Test Hale' });
     await card.waitFor();
-    assert.match(await card.innerText(), /Unconscious on arrival/);
+    const text = await card.innerText();
+    assert.match(text, /Test Hale opened the chart of Bo Lindqvist/);
+    assert.match(text, /Bo Lindqvist, born \S/);
+    assert.match(text, /Test Hale \(physician\)/);
+    assert.match(text, /Patient unable to consent/);
+    assert.doesNotMatch(text, /patient-unable-to-consent|Patient\//);
+    assert.match(text, /Unconscious on arrival/);
     await check(page, 'break-the-glass-review');
     await card.getByLabel('Review note').fill('Confirmed with the emergency department log');
     await card.getByRole('button', { name: 'Appropriate', exact: true }).click();

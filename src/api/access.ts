@@ -76,11 +76,25 @@ export const UseSummary = Type.Object({
 });
 export type UseSummary = Static<typeof UseSummary>;
 
+/** A member of staff as colleagues know them: the directory's name and the account's roles. */
+export const StaffName = Type.Object({ name: Type.String(), roles: Type.Array(Type.String()) });
+export type StaffName = Static<typeof StaffName>;
+
+/** Who a patient is and nothing more (records/identify.ts). */
+export const PatientIdentity = Type.Object({ name: Type.String(), birthDate: Nullable(Type.String()), mrn: Nullable(Type.String()) });
+export type PatientIdentity = Static<typeof PatientIdentity>;
+
 export const GrantSummary = Type.Object({
   id: Type.String(),
   kind: OneOf(['break-glass', 'investigation']),
   username: Type.String(),
+  /** The user by name (absent for an account the directory no longer has). */
+  user: Type.Optional(StaffName),
   patient: Type.String(),
+  /** Who the patient is, for a caller who may identify patients (a privacy officer); each one named is recorded. */
+  patientIdentity: Type.Optional(PatientIdentity),
+  /** The reviewer by name, once reviewed. */
+  reviewerName: Type.Optional(Type.String()),
   reason: Type.String(),
   justification: Type.String(),
   startedAt: Time,

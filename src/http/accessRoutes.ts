@@ -19,9 +19,10 @@ import {
 } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
+import { withNames } from './grantNames.js';
 import { jsonBody } from './sessionRoutes.js';
 
-export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewall, 'grants' | 'identity'>): Promise<void> {
+export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewall, 'grants' | 'identity' | 'fhir'>): Promise<void> {
   const grants = cw.grants;
 
   // Inputs and answers are the schemas' of src/api/access.ts; what the words mean (reason codes,
@@ -34,16 +35,20 @@ export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewa
   const review = { schema: { params: IdParams, body: ReviewBody }, preValidation: jsonBody() };
 
   app.post<Open>('/api/break-glass', open, async (req, reply) => reply.status(201).send(await grants.breakGlass(requireWho(req), req.body)));
-  app.get<List>('/api/break-glass', list, async (req) => ({ grants: await grants.list(requireWho(req), 'break-glass', req.query.status ?? 'unreviewed') }));
+  app.get<List>('/api/break-glass', list, async (req) => {
+    const who = requireWho(req);
+    return { grants: await withNames(who, await grants.list(who, 'break-glass', req.query.status ?? 'unreviewed'), cw) };
+  });
   app.post<Review>('/api/break-glass/:id/review', review, async (req, reply) => {
     await grants.reviewGrant(requireWho(req), 'break-glass', req.params.id, req.body);
     return reply.status(204).send();
   });
 
   app.post<Open>('/api/investigations', open, async (req, reply) => reply.status(201).send(await grants.investigate(requireWho(req), req.body)));
-  app.get<List>('/api/investigations', list, async (req) => ({
-    grants: await grants.list(requireWho(req), 'investigation', req.query.status ?? 'unreviewed'),
-  }));
+  app.get<List>('/api/investigations', list, async (req) => {
+    const who = requireWho(req);
+    return { grants: await withNames(who, await grants.list(who, 'investigation', req.query.status ?? 'unreviewed'), cw) };
+  });
   app.post<Review>('/api/investigations/:id/review', review, async (req, reply) => {
     await grants.reviewGrant(requireWho(req), 'investigation', req.params.id, req.body);
     return reply.status(204).send();

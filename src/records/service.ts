@@ -18,7 +18,7 @@ import { badRequest, notFound, preconditionFailed, unprocessable } from '../shar
 import { canonicalQuery, parseIfMatch, patientOf, requireId, requireType, withConditionalId } from './requestChecks.js';
 import type { SearchQuery } from './search.js';
 import * as searches from './searchInteractions.js';
-import { identify, type Identified } from './identify.js';
+import { identify, identifyById, type Identified } from './identify.js';
 import { membersToStore, showVersion } from './groupMembers.js';
 import { RecordStore, scopeFor, type BodyCodec, type StoredVersion, type VersionRow } from './store.js';
 import { validateBody } from './validate.js';
@@ -289,6 +289,11 @@ export class FhirService {
    */
   async identify(who: Who, query: string): Promise<Identified[]> {
     return identify(this.parts, who, query);
+  }
+
+  /** Who these patients are, by id, under the same rule and records as `identify` (identify.ts). */
+  async identifyById(who: Who, ids: string[]): Promise<Identified[]> {
+    return identifyById(this.parts, who, ids);
   }
 
   /** The visible current resources that match conditional criteria, at most two (searchInteractions.ts says why). */

@@ -6,14 +6,7 @@ import { ApiError, fhirRead, fhirSearch, nameOf, post } from '../api';
 import { Countdown, day, Dialog, ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 import { ageOf, label } from './clinicalWords';
 import { Observations } from './observations';
-
-const REASONS: Array<[string, string]> = [
-  ['emergency-treatment', 'Emergency treatment'],
-  ['patient-unable-to-consent', 'Patient unable to consent'],
-  ['covering-clinician', 'Covering for a colleague'],
-  ['urgent-result', 'Urgent result'],
-  ['other', 'Other (explain below)'],
-];
+import { BREAK_GLASS_REASONS } from '../people';
 
 /** A patient's chart, or, when the rules refuse it, why and how to get access (nothing of the patient). */
 export function Chart({ id, me }: { id: string; me: Me }) {
@@ -145,7 +138,7 @@ function Section<K extends ResourceType>({ title, type, patient, render, heads }
 /** A refused chart: why, and the two ways to access, without a word about the patient. */
 function Refused({ id, me, onGranted }: { id: string; me: Me; onGranted: (g: { expiresAt: string }) => void }) {
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState(REASONS[0][0]);
+  const [reason, setReason] = useState(BREAK_GLASS_REASONS[0][0]);
   const [justification, setJustification] = useState('');
   const [error, setError] = useState<string | null>(null);
   const clinical = me.roles.some((r) => r === 'physician' || r === 'nurse');
@@ -191,7 +184,7 @@ function Refused({ id, me, onGranted }: { id: string; me: Me; onGranted: (g: { e
           <label>
             Reason
             <select value={reason} onChange={(e) => setReason(e.target.value)}>
-              {REASONS.map(([code, text]) => (
+              {BREAK_GLASS_REASONS.map(([code, text]) => (
                 <option key={code} value={code}>
                   {text}
                 </option>

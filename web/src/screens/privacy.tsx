@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { AccessReport as AccessReportShape, AuditVerification, GrantList, type GrantSummary, type ReviewBody } from '../../../src/api/index.js';
 import { get, getText, post, send } from '../api';
 import { PatientFinder, type FoundPatient } from '../patientFinder';
+import { patientInWords, reasonInWords, rolesInWords } from '../people';
 import { Link } from '../router';
 import { day, Dialog, ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
 
@@ -38,7 +39,7 @@ export function ReviewQueue() {
             key={g.id}
             grant={g}
             onReviewed={(decision) => {
-              setEnded(decision === 'inappropriate' ? g.username : null);
+              setEnded(decision === 'inappropriate' ? (g.user?.name ?? g.username) : null);
               reload();
             }}
           />
@@ -65,15 +66,28 @@ function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: 
       setError((err as Error).message);
     }
   };
+  const userName = g.user?.name ?? g.username;
+  const patientName = g.patientIdentity?.name ?? `the patient with record ${g.patient}`;
   return (
-    <li className="card" aria-label={`grant to ${g.username}`}>
+    <li className="card" aria-label={`emergency access by ${userName}`}>
       <h2>
-        {g.username} → Patient/{g.patient}
+        {userName} opened the chart of {patientName}
       </h2>
       <dl className="facts">
         <div>
+          <dt>By</dt>
+          <dd>
+            {userName}
+            {g.user ? ` (${rolesInWords(g.user.roles)})` : ''} <span className="muted">user name {g.username}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Patient</dt>
+          <dd>{g.patientIdentity ? patientInWords(g.patientIdentity) : `record ${g.patient}`}</dd>
+        </div>
+        <div>
           <dt>Reason</dt>
-          <dd>{g.reason}</dd>
+          <dd>{reasonInWords(g.reason)}</dd>
         </div>
         <div>
           <dt>Justification</dt>
@@ -96,7 +110,7 @@ function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: 
       </dl>
       {g.review ? (
         <p>
-          Reviewed by {g.review.by} on {when(g.review.at)}: <strong>{g.review.decision}</strong>. {g.review.note}
+          Reviewed by {g.reviewerName ?? g.review.by} on {when(g.review.at)}: <strong>{g.review.decision}</strong>. {g.review.note}
         </p>
       ) : (
         <form onSubmit={(e) => e.preventDefault()}>
@@ -116,7 +130,7 @@ function GrantCard({ grant: g, onReviewed }: { grant: GrantSummary; onReviewed: 
         </form>
       )}
       {confirming ? (
-        <Dialog title={`Find ${g.username}'s emergency access inappropriate`} open onClose={() => setConfirming(false)}>
+        <Dialog title={`Find ${userName}'s emergency access inappropriate`} open onClose={() => setConfirming(false)}>
           <form
             onSubmit={(e) => {
               e.preventDefault();

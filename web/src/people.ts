@@ -1,0 +1,40 @@
+/** People and access codes in words: roles as colleagues say them, break-the-glass reasons, patients. */
+import type { PatientIdentity } from '../../src/api/index.js';
+import { day } from './ui';
+
+const ROLE: Record<string, string> = {
+  physician: 'physician',
+  nurse: 'nurse',
+  receptionist: 'receptionist',
+  billing: 'billing',
+  lab: 'laboratory',
+  'biomedical-engineer': 'biomedical engineer',
+  'privacy-officer': 'privacy officer',
+  'security-admin': 'security administrator',
+  'awareness-officer': 'awareness officer',
+  admin: 'administrator',
+};
+
+/** "physician, privacy officer" */
+export function rolesInWords(roles: readonly string[]): string {
+  return roles.map((r) => ROLE[r] ?? r).join(', ');
+}
+
+/** The reasons a clinician gives for breaking the glass (access/grants.ts's codes), as the dialog words them. */
+export const BREAK_GLASS_REASONS: Array<[string, string]> = [
+  ['emergency-treatment', 'Emergency treatment'],
+  ['patient-unable-to-consent', 'Patient unable to consent'],
+  ['covering-clinician', 'Covering for a colleague'],
+  ['urgent-result', 'Urgent result'],
+  ['other', 'Other (explain below)'],
+];
+
+export function reasonInWords(code: string): string {
+  if (code === 'other') return 'Other (see the justification)';
+  return BREAK_GLASS_REASONS.find(([c]) => c === code)?.[1] ?? code;
+}
+
+/** "Ingrid Sorensen, born 11 Feb 1948, record number MRN-4471" */
+export function patientInWords(p: PatientIdentity): string {
+  return [p.name, p.birthDate ? `born ${day(p.birthDate)}` : null, p.mrn ? `record number ${p.mrn}` : null].filter(Boolean).join(', ');
+}
