@@ -77,11 +77,19 @@ describe('break-the-glass review decisions', () => {
   });
 
   test('the queue names people: the user and the reviewer by name and roles, the patient by who they are; each patient named is recorded', async () => {
+    const practitioner = s.practitionerOf(doctor).replace('Practitioner/', '');
+    await s.cw.fhir.update(SYSTEM, 'Practitioner', practitioner, {
+      resourceType: 'Practitioner',
+      id: practitioner,
+      name: [{ prefix: ['Dr'], given: ['Ana'], family: 'Ruiz' }],
+    });
+    const officerRecord = s.practitionerOf(officer).replace('Practitioner/', '');
+    await s.cw.fhir.update(SYSTEM, 'Practitioner', officerRecord, { resourceType: 'Practitioner', id: officerRecord, name: [{ text: 'Paula Oyelaran' }] });
     const grant = await open();
     const before = (await s.cw.audit.search({ actions: ['lookup'], count: 0, offset: 0 })).total;
     const listed = (await call(s.url, 'GET', '/api/break-glass?status=all', { token: officer })).body.grants;
     const g = listed.find((x: { id: string }) => x.id === grant.id);
-    assert.deepEqual(g.user, { name: 'dr-review', roles: ['physician'] }, "the practitioner's written name (the harness names them by user name)");
+    assert.deepEqual(g.user, { name: 'Dr Ana Ruiz', roles: ['physician'] });
     assert.deepEqual(g.patientIdentity, { name: 'Ingrid Sorensen', birthDate: '1948-02-11', mrn: 'MRN-4471' });
     assert.equal(g.reviewerName, undefined, 'not reviewed yet');
     const named = await s.cw.audit.search({ actions: ['lookup'], count: 100, offset: 0, newestFirst: true });
@@ -91,7 +99,7 @@ describe('break-the-glass review decisions', () => {
 
     assert.equal((await review(grant.id, { decision: 'appropriate' })).status, 204);
     const reviewed = (await call(s.url, 'GET', '/api/break-glass?status=all', { token: officer })).body.grants.find((x: { id: string }) => x.id === grant.id);
-    assert.equal(reviewed.reviewerName, 'po-review');
+    assert.equal(reviewed.reviewerName, 'Paula Oyelaran');
     // Nobody else reads the queue, with or without names.
     assert.equal((await call(s.url, 'GET', '/api/break-glass?status=all', { token: doctor })).status, 403);
   });

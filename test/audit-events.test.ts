@@ -305,17 +305,36 @@ describe('AuditEvent (IHE BALP) and the access report', () => {
   });
 
   test("the patient's access report: who, when, in which role and why; nobody else's accesses", async () => {
+    const practitioner = s.practitionerOf(doctor).replace('Practitioner/', '');
+    await s.cw.fhir.update(SYSTEM, 'Practitioner', practitioner, {
+      resourceType: 'Practitioner',
+      id: practitioner,
+      name: [{ given: ['Berit'], family: 'Balstad' }],
+    });
     const res = await call(s.url, 'GET', `/api/patients/${patientId}/access-report`, { token: officer });
     assert.equal(res.status, 200);
     const report = res.body as {
       patient: string;
-      accesses: Array<{ user: string; roles: string[]; action: string; why: string; outcome: string; resource: string }>;
-      byUser: Array<{ user: string; accesses: number; refused: number }>;
+      accesses: Array<{
+        user: string;
+        userName?: string;
+        roles: string[];
+        action: string;
+        why: string;
+        relationships?: string[];
+        outcome: string;
+        resource: string;
+      }>;
+      byUser: Array<{ user: string; userName?: string; accesses: number; refused: number }>;
     };
     assert.equal(report.patient, `Patient/${patientId}`);
     const read = report.accesses.find((a) => a.action === 'read' && a.user === 'dr-balp')!;
     assert.deepEqual(read.roles, ['physician']);
     assert.match(read.why, /general-practitioner/);
+    // For the patient's copy: the person by the directory's name, the care relationship by kind.
+    assert.equal(read.userName, 'Berit Balstad');
+    assert.deepEqual(read.relationships, ['general-practitioner']);
+    assert.equal(report.byUser.find((u) => u.user === 'dr-balp')!.userName, 'Berit Balstad');
     assert.equal(read.resource, `Observation/${obsId}/_history/1`);
     assert.ok(!report.accesses.some((a) => a.resource?.includes(otherPatient)), "the other patient's read is not in this report");
     assert.ok(!report.accesses.some((a) => a.action.startsWith('audit.')));

@@ -232,11 +232,14 @@ describe('web console', { skip }, () => {
     await page.getByLabel('Patient (name, birth date or record number)').fill('Lindqvist');
     await page.getByRole('button', { name: 'Find', exact: true }).click();
     await page.getByRole('button', { name: /choose Bo Lindqvist, born/ }).click();
-    await page
-      .getByRole('cell', { name: /dr-hale/ })
-      .first()
-      .waitFor();
-    await page.getByText(/Accesses to the record of Bo Lindqvist \(born /).waitFor();
+    // In words the patient understands: the physician by name and role, what was done, why it was allowed.
+    await page.getByRole('cell', { name: 'Test Hale (physician)' }).first().waitFor();
+    await page.getByText(/the record of Bo Lindqvist \(born /).waitFor();
+    const report = await page.locator('.report').innerText();
+    assert.match(report, /opened your record in an emergency/);
+    assert.match(report, /An emergency: the access was recorded and reviewed/);
+    assert.match(report, /looked at your personal details/);
+    assert.doesNotMatch(report, /dr-hale|break-glass\.start|Patient\/|ETREAT/);
     await check(page, 'access-report');
     // The finding is recorded as the officer's compliance work.
     const found = await s.cw.audit.search({ actions: ['lookup'], count: 10, offset: 0, newestFirst: true });

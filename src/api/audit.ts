@@ -11,6 +11,8 @@ export const ReportLine = Type.Object({
   record: Type.Integer(),
   time: Time,
   user: Type.String(),
+  /** The user as colleagues and patients know them (the staff directory's name), when the reader may see it. */
+  userName: Type.Optional(Type.String()),
   practitioner: Type.Optional(Type.String()),
   roles: Type.Array(Type.String()),
   action: Type.String(),
@@ -18,6 +20,8 @@ export const ReportLine = Type.Object({
   outcome: Type.String(),
   purposeOfUse: Type.Optional(Type.String()),
   why: Type.String(),
+  /** The care relationships that allowed it, by kind (general-practitioner, care-team, encounter, ward, ...). */
+  relationships: Type.Optional(Type.Array(Type.String())),
   basis: Type.Optional(Type.String()),
   grant: Type.Optional(Type.String()),
 });
@@ -31,6 +35,7 @@ export const AccessReport = Type.Object({
   byUser: Type.Array(
     Type.Object({
       user: Type.String(),
+      userName: Type.Optional(Type.String()),
       practitioner: Type.Optional(Type.String()),
       roles: Type.Array(Type.String()),
       accesses: Type.Integer(),

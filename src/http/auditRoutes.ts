@@ -5,16 +5,16 @@
  * is itself a record in the log.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authorize, isAuditorClient, type AdminAction } from '../access/index.js';
+import { authorize, decide, isAuditorClient, type AdminAction } from '../access/index.js';
 import { type Who } from '../shared/index.js';
 import { parseAuditSearch, parseTilePath, toAuditEvent } from '../audit/index.js';
 import type { AuditRecord } from '../audit/index.js';
 import { FhirError } from '../shared/index.js';
-import { AccessReport, AccessReportQuery, type IdParams } from '../api/index.js';
+import { AccessReport, AccessReportQuery, type IdParams, type ReportLine } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 
-export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit'>): Promise<void> {
+export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit' | 'identity'>): Promise<void> {
   const audit = cw.audit;
   /** Authorises, and records the query of the log in the log. */
   const reader = async (req: FastifyRequest, what: string, permission: AdminAction = 'audit.read', patient?: string): Promise<Who> => {
@@ -77,16 +77,28 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
     if (req.query.from) dates.push(`ge${req.query.from}`);
     if (req.query.to) dates.push(`le${req.query.to}`);
     const filter = parseAuditSearch(dates.length > 0 ? { date: dates } : {});
-    await reader(req, 'access-report', 'audit.events', patient);
-    const accesses: ReturnType<typeof reportLine>[] = [];
+    const who = await reader(req, 'access-report', 'audit.events', patient);
+    // Staff by the names the patient knows them by (the directory's), for those who may read it.
+    const names = new Map<string, string>();
+    if (decide(who, 'staff.directory').allowed) for (const m of await cw.identity.staffDirectory(who)) names.set(m.username, m.name);
+    const accesses: ReportLine[] = [];
     for (let offset = 0; ; offset += 1000) {
       const { entries } = await audit.search({ ...filter, patient, count: 1000, offset, actions: REPORTED_ACTIONS });
-      accesses.push(...entries.map((e) => reportLine(e.index, e.record)));
+      accesses.push(...entries.map((e) => reportLine(e.index, e.record, names)));
       if (entries.length < 1000) break;
     }
-    const byUser = new Map<string, { user: string; practitioner?: string; roles: string[]; accesses: number; refused: number; first: string; last: string }>();
+    const byUser = new Map<string, AccessReport['byUser'][number]>();
     for (const a of accesses) {
-      const u = byUser.get(a.user) ?? { user: a.user, practitioner: a.practitioner, roles: a.roles, accesses: 0, refused: 0, first: a.time, last: a.time };
+      const u = byUser.get(a.user) ?? {
+        user: a.user,
+        ...(a.userName ? { userName: a.userName } : {}),
+        practitioner: a.practitioner,
+        roles: a.roles,
+        accesses: 0,
+        refused: 0,
+        first: a.time,
+        last: a.time,
+      };
       if (a.outcome === 'success') u.accesses++;
       else u.refused++;
       u.last = a.time;
@@ -193,13 +205,16 @@ const REPORTED_ACTIONS = [
 ];
 
 /** One line of an access report: who, when, in which role, what, and why in words. */
-function reportLine(index: number, r: AuditRecord) {
+function reportLine(index: number, r: AuditRecord, names: Map<string, string>): ReportLine {
   const ex = (r.explanation ?? {}) as { reason?: string; basis?: string; relationships?: Array<{ kind: string; source: string }>; grantId?: string };
   const ways = (ex.relationships ?? []).map((rel) => `${rel.kind} (${rel.source})`);
+  const userName = r.user?.username ? names.get(r.user.username) : undefined;
   return {
     record: index,
     time: r.time,
     user: r.user?.username ?? 'unknown',
+    ...(userName ? { userName } : {}),
+    ...(ex.relationships?.length ? { relationships: [...new Set(ex.relationships.map((rel) => rel.kind))] } : {}),
     practitioner: r.user?.practitioner,
     roles: r.user?.roles ?? [],
     action: r.action,

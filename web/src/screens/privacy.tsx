@@ -3,6 +3,7 @@ import { AccessReport as AccessReportShape, AuditVerification, GrantList, type G
 import { get, getText, post, send } from '../api';
 import { PatientFinder, type FoundPatient } from '../patientFinder';
 import { patientInWords, reasonInWords, rolesInWords } from '../people';
+import { whatInWords, whoInWords, whyInWords } from '../reportWords';
 import { Link } from '../router';
 import { day, Dialog, ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
 
@@ -201,23 +202,25 @@ export function AccessReport() {
       {data ? (
         <div className="report">
           <p>
-            Accesses to the record of{' '}
-            {chosen && chosen.id === asked
-              ? `${chosen.name} (born ${chosen.birthDate ? day(chosen.birthDate) : 'unknown'}${chosen.mrn ? `, record number ${chosen.mrn}` : ''})`
-              : data.patient}
-            , as recorded in the tamper-evident audit log. Generated {when(data.generated)}. {data.total} accesses.
+            Everyone who opened, searched or changed the record of{' '}
+            <strong>
+              {chosen && chosen.id === asked
+                ? `${chosen.name} (born ${chosen.birthDate ? day(chosen.birthDate) : 'unknown'}${chosen.mrn ? `, record number ${chosen.mrn}` : ''})`
+                : data.patient}
+            </strong>
+            , as recorded in the clinic&apos;s tamper-evident audit log. Made {when(data.generated)}: {data.total} {data.total === 1 ? 'access' : 'accesses'}.
+            If anything here looks wrong to you, tell the clinic&apos;s privacy officer.
           </p>
           <button type="button" className="no-print" onClick={() => window.print()}>
-            Print
+            Print for the patient
           </button>
-          <h2>By person</h2>
+          <h2>Who</h2>
           <table>
-            <Heads cols={['User', 'Roles', 'Accesses', 'Refused', 'First', 'Last']} />
+            <Heads cols={['Person', 'Times allowed', 'Times refused', 'First', 'Last']} />
             <tbody>
               {data.byUser.map((u) => (
                 <tr key={u.user}>
-                  <td>{u.user}</td>
-                  <td>{u.roles.join(', ')}</td>
+                  <td>{whoInWords(u)}</td>
                   <td>{u.accesses}</td>
                   <td>{u.refused}</td>
                   <td>{day(u.first)}</td>
@@ -228,18 +231,25 @@ export function AccessReport() {
           </table>
           <h2>Every access</h2>
           <table>
-            <Heads cols={['When', 'User', 'Action', 'Record', 'Why', 'Outcome']} />
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">What they did</th>
+                <th scope="col">Why</th>
+                <th scope="col" className="no-print">
+                  Audit record
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {data.accesses.slice(0, 500).map((a) => (
                 <tr key={a.record}>
                   <td>{when(a.time)}</td>
-                  <td>
-                    {a.user} <span className="muted">({a.roles.join(', ')})</span>
-                  </td>
-                  <td>{a.action}</td>
-                  <td>{a.resource ?? '—'}</td>
-                  <td>{a.why || a.purposeOfUse || '—'}</td>
-                  <td>{a.outcome}</td>
+                  <td>{whoInWords(a)}</td>
+                  <td>{whatInWords(a)}</td>
+                  <td>{whyInWords(a)}</td>
+                  <td className="no-print">{a.record}</td>
                 </tr>
               ))}
             </tbody>
