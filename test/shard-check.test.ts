@@ -61,14 +61,17 @@ describe('shard check: tables', () => {
 });
 
 describe('shard check: statements in the code', () => {
-  it('lists the emergency name look-up across all patients as multi-shard', () => {
+  it('lists the emergency name look-up, and the naming of patients by their ids, as multi-shard', () => {
     const found = inFile('src/records/identify.ts', /records_resource/);
-    assert.ok(found.length > 0, 'the look-up statement is found');
+    assert.equal(found.length, 2, 'the look-up and the naming by ids are found');
     for (const s of found) {
       assert.equal(s.placement, 'multi-shard');
       assert.equal(s.kind, 'search across patients');
-      assert.equal(s.dynamic, true, 'its conditions are compiled at run time');
     }
+    const lookup = found.find((s) => /limit/.test(s.text))!;
+    assert.equal(lookup.dynamic, true, "the look-up's conditions are compiled at run time");
+    const byIds = found.find((s) => /any\(\$1/.test(s.text))!;
+    assert.equal(byIds.dynamic, false, 'the ids are a parameter of a fixed statement');
   });
 
   it('lists the audit log verification as multi-shard', () => {
