@@ -241,6 +241,27 @@ describe('web console', { skip }, () => {
     assert.match(report, /looked at your personal details/);
     assert.doesNotMatch(report, /dr-hale|break-glass\.start|Patient\/|ETREAT/);
     await check(page, 'access-report');
+    // Tables sort by a click on a column's heading: ascending, then descending, said to screen readers.
+    const who = page.getByRole('table').first();
+    const allowed = () => who.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Number((r as HTMLTableRowElement).cells[1]!.textContent)));
+    const heading = who.getByRole('columnheader', { name: /Times allowed/ });
+    assert.equal(await heading.getAttribute('aria-sort'), 'none');
+    await heading.getByRole('button').click();
+    assert.equal(await heading.getAttribute('aria-sort'), 'ascending');
+    const up = await allowed();
+    assert.ok(up.length >= 2, 'two people accessed the record (the physician, the reviewing officer)');
+    assert.deepEqual(
+      up,
+      [...up].sort((a, b) => a - b),
+    );
+    await heading.getByRole('button').click();
+    assert.equal(await heading.getAttribute('aria-sort'), 'descending');
+    const down = await allowed();
+    assert.deepEqual(
+      down,
+      [...up].sort((a, b) => b - a),
+    );
+    assert.notDeepEqual(down, up, 'the counts differ, so the order shows');
     // The finding is recorded as the officer's compliance work.
     const found = await s.cw.audit.search({ actions: ['lookup'], count: 10, offset: 0, newestFirst: true });
     assert.ok(found.entries.some((e) => e.record.user?.username === 'po-reyes' && e.record.patient === unrelated && e.record.purposeOfUse === 'HCOMPL'));

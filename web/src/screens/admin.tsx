@@ -3,6 +3,7 @@ import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import { AccountCreated, AccountList, PASSWORD_MIN, SecondFactorReset, type NewAccountBody } from '../../../src/api/index.js';
 import { fhirCreate, fhirSearch, get, nameOf, post, send } from '../api';
+import { useSortable } from '../sortable';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
 const ROLES = [
@@ -38,6 +39,16 @@ function Enrolment({ username, uri }: { username: string; uri: string }) {
 const CARE_ROLES = ['physician', 'nurse', 'lab'];
 export function Staff() {
   const { data, error, loading, reload } = useLoad(() => get(AccountList, '/api/users'), []);
+  type Account = AccountList['users'][number];
+  const status = (u: Account) => (u.disabled ? 'disabled' : u.lockedUntil ? 'locked' : 'active');
+  const staffTable = useSortable<Account>(data?.users, [
+    { label: 'Username', sortBy: (u) => u.username },
+    { label: 'Roles', sortBy: (u) => u.roles.join(', ') },
+    { label: 'Second factor', sortBy: (u) => (u.totpRequired ? 'required' : 'optional') },
+    { label: 'Status', sortBy: status },
+    { label: 'Last sign-in', sortBy: (u) => u.lastLoginAt },
+    { label: '' },
+  ]);
   const [form, setForm] = useState({ family: '', given: '', username: '', password: '', roles: [] as string[], requireTotp: true });
   const [created, setCreated] = useState<{ username: string; uri?: string } | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -141,9 +152,9 @@ export function Staff() {
       {data ? (
         <table>
           <caption className="sr-only">Staff accounts</caption>
-          <Heads cols={['Username', 'Roles', 'Second factor', 'Status', 'Last sign-in', '']} />
+          {staffTable.heads}
           <tbody>
-            {data.users.map((u) => (
+            {staffTable.rows.map((u) => (
               <tr key={u.id}>
                 <td>{u.username}</td>
                 <td>{u.roles.join(', ')}</td>

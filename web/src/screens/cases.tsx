@@ -12,8 +12,9 @@ import {
 } from '../../../src/api/index.js';
 import { get, post, send } from '../api';
 import { Link, navigate } from '../router';
+import { useSortable } from '../sortable';
 import { nameOf, useStaff } from '../staff';
-import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
+import { ErrorNote, Loading, useLoad, when } from '../ui';
 
 /** New alerts (to open cases from) and the cases, or one case's page. */
 export function Cases({ caseId }: { caseId?: string }) {
@@ -38,6 +39,23 @@ function CaseLists() {
   };
   const shown = (alerts.data?.alerts ?? []).filter((a) => !scenario || a.scenario === scenario);
   const scenarios = [...new Set((alerts.data?.alerts ?? []).map((a) => a.scenario))].sort();
+  type Case = CaseList['cases'][number];
+  const alertTable = useSortable<StoredAlert>(shown, [
+    { label: 'User', sortBy: (a) => nameOf(staff, a.user) },
+    { label: 'Scenario', sortBy: (a) => a.scenario },
+    { label: 'Score', sortBy: (a) => a.score },
+    { label: 'Patients', sortBy: (a) => a.patients.length },
+    { label: 'Accesses', sortBy: (a) => a.firstAccess },
+    { label: 'Evidence' },
+    { label: '' },
+  ]);
+  const caseTable = useSortable<Case>(cases.data?.cases, [
+    { label: 'Case', sortBy: (c) => c.title },
+    { label: 'User', sortBy: (c) => nameOf(staff, c.user) },
+    { label: 'Status', sortBy: (c) => c.status },
+    { label: 'Assignee', sortBy: (c) => c.assignee },
+    { label: 'Updated', sortBy: (c) => c.updatedAt },
+  ]);
   return (
     <section>
       <h1>Alerts and cases</h1>
@@ -58,9 +76,9 @@ function CaseLists() {
       {shown.length > 0 ? (
         <table>
           <caption className="sr-only">New alerts</caption>
-          <Heads cols={['User', 'Scenario', 'Score', 'Patients', 'Accesses', 'Evidence', '']} />
+          {alertTable.heads}
           <tbody>
-            {shown.map((a) => (
+            {alertTable.rows.map((a) => (
               <tr key={a.id}>
                 <td>{nameOf(staff, a.user)}</td>
                 <td>{a.scenario}</td>
@@ -95,9 +113,9 @@ function CaseLists() {
       {cases.data && cases.data.cases.length > 0 ? (
         <table>
           <caption className="sr-only">Cases</caption>
-          <Heads cols={['Case', 'User', 'Status', 'Assignee', 'Updated']} />
+          {caseTable.heads}
           <tbody>
-            {cases.data.cases.map((c) => (
+            {caseTable.rows.map((c) => (
               <tr key={c.id}>
                 <td>
                   <Link to={`/privacy/cases/${c.id}`}>{c.title}</Link>

@@ -4,8 +4,9 @@ import { get, getText, post, send } from '../api';
 import { PatientFinder, type FoundPatient } from '../patientFinder';
 import { patientInWords, reasonInWords, rolesInWords } from '../people';
 import { whatInWords, whoInWords, whyInWords } from '../reportWords';
+import { useSortable } from '../sortable';
 import { Link } from '../router';
-import { day, Dialog, ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
+import { day, Dialog, ErrorNote, Loading, useAction, useLoad, when } from '../ui';
 
 /** Break-the-glass grants waiting for a privacy officer's decision, with what was done under them. */
 export function ReviewQueue() {
@@ -171,6 +172,22 @@ export function AccessReport() {
     () => (asked ? get(AccessReportShape, `/api/patients/${encodeURIComponent(asked)}/access-report`) : Promise.resolve(undefined)),
     [asked],
   );
+  type Person = AccessReportShape['byUser'][number];
+  type Line = AccessReportShape['accesses'][number];
+  const people = useSortable<Person>(data?.byUser, [
+    { label: 'Person', sortBy: whoInWords },
+    { label: 'Times allowed', sortBy: (u) => u.accesses },
+    { label: 'Times refused', sortBy: (u) => u.refused },
+    { label: 'First', sortBy: (u) => u.first },
+    { label: 'Last', sortBy: (u) => u.last },
+  ]);
+  const lines = useSortable<Line>(data?.accesses.slice(0, 500), [
+    { label: 'When', sortBy: (a) => a.time },
+    { label: 'Who', sortBy: whoInWords },
+    { label: 'What they did', sortBy: whatInWords },
+    { label: 'Why', sortBy: whyInWords },
+    { label: 'Audit record', sortBy: (a) => a.record, className: 'no-print' },
+  ]);
   return (
     <section>
       <h1>Access report</h1>
@@ -216,9 +233,9 @@ export function AccessReport() {
           </button>
           <h2>Who</h2>
           <table>
-            <Heads cols={['Person', 'Times allowed', 'Times refused', 'First', 'Last']} />
+            {people.heads}
             <tbody>
-              {data.byUser.map((u) => (
+              {people.rows.map((u) => (
                 <tr key={u.user}>
                   <td>{whoInWords(u)}</td>
                   <td>{u.accesses}</td>
@@ -231,19 +248,9 @@ export function AccessReport() {
           </table>
           <h2>Every access</h2>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What they did</th>
-                <th scope="col">Why</th>
-                <th scope="col" className="no-print">
-                  Audit record
-                </th>
-              </tr>
-            </thead>
+            {lines.heads}
             <tbody>
-              {data.accesses.slice(0, 500).map((a) => (
+              {lines.rows.map((a) => (
                 <tr key={a.record}>
                   <td>{when(a.time)}</td>
                   <td>{whoInWords(a)}</td>
