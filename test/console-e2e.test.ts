@@ -485,6 +485,21 @@ describe('web console', { skip }, () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Incident under way' }).waitFor();
     await page.getByRole('cell', { name: 'documents' }).first().waitFor();
+    // Danger, not a green "Watching": the state line says the attack, its count and the read-only shares.
+    const state = page.getByRole('status').filter({ hasText: 'Under attack since' });
+    assert.match(await state.innerText(), /\d+ file\(s\) affected so far; the shares are read-only until released/);
+    assert.equal(await state.getAttribute('class'), 'error');
+    assert.equal(
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Watching documents/ })
+        .count(),
+      0,
+    );
+    // The incident's count is the whole incident's: never fewer than any alarm counted when raised.
+    const view = (await call(s.url, 'GET', '/api/guard', { token: await tokenOf('admin-kim') })).body;
+    assert.ok(view.alarms.length > 0 && view.alarms.every((a: { affected: number }) => a.affected <= view.incident.affected));
+    assert.match(await state.innerText(), new RegExp(`: ${view.incident.affected} file\\(s\\) affected so far`));
     assert.equal(fs.statSync(shareDir).mode & 0o222, 0, 'read-only while the incident is open');
     // Counts and share names only: no file name reaches the browser.
     assert.ok(!(await page.content()).includes('.docx'), 'no file name on the page');

@@ -26,6 +26,13 @@ export function FileShares({ canRelease }: { canRelease: boolean }) {
             <h2>Ransomware guard</h2>
             {!g.enabled ? (
               <p>No share is watched: name the clinic&apos;s folders in carewall.json (backup.shares).</p>
+            ) : g.incident ? (
+              // During an incident the state is danger, whatever else holds: never a green "Watching".
+              <p role="status" className="error">
+                Under attack since {when(g.incident.since)}: {g.incident.affected} file(s) affected so far
+                {g.readOnly ? '; the shares are read-only until released' : '; the shares are still writable'}.
+                {g.watching ? ` Still watching ${g.shares.join(', ')}.` : ` Not watching ${g.shares.join(', ')}: see the server log.`}
+              </p>
             ) : (
               <p role="status" className={g.watching ? 'ok' : 'error'}>
                 {g.watching ? `Watching ${g.shares.join(', ')}` : `Not watching ${g.shares.join(', ')}: see the server log`}
@@ -38,7 +45,8 @@ export function FileShares({ canRelease }: { canRelease: boolean }) {
             <div className="card" role="alert">
               <h2>Incident under way</h2>
               <p>
-                Since {when(g.incident.since)}: <strong>{g.incident.affected}</strong> file(s) affected.{' '}
+                Since {when(g.incident.since)}: <strong>{g.incident.affected}</strong> file(s) affected so far, over the whole incident (each alarm below counts
+                those it had seen when raised).{' '}
                 {g.incident.snapshot?.location
                   ? `Protective snapshot: ${g.incident.snapshot.location} (${g.incident.snapshot.files ?? 0} untouched files).`
                   : ''}
@@ -68,7 +76,7 @@ export function FileShares({ canRelease }: { canRelease: boolean }) {
               <p>No alarm has been raised.</p>
             ) : (
               <table>
-                <Heads cols={['Raised', 'Severity', 'Shares', 'What was seen', 'Files affected']} />
+                <Heads cols={['Raised', 'Severity', 'Shares', 'What was seen', 'Files affected when raised']} />
                 <tbody>
                   {g.alarms.map((a) => (
                     <tr key={a.id}>
