@@ -475,6 +475,33 @@ describe('web console', { skip }, () => {
     await check(page, 'alerts-and-cases');
   });
 
+  test("the privacy officer's overview: the review backlog, chart openings per day, alerts and cases by state, the signed log", async () => {
+    const page = await pageOf('po-reyes');
+    await page.getByRole('link', { name: 'Privacy overview' }).click();
+    await page.getByRole('heading', { name: 'Privacy overview' }).waitFor();
+    const token = await tokenOf('po-reyes');
+    const waiting = (await call(s.url, 'GET', '/api/break-glass?status=unreviewed', { token })).body.grants.length;
+    const backlog = page.getByText(/emergency access(es)? waits? for review/);
+    await backlog.waitFor();
+    assert.match(await backlog.innerText(), new RegExp(`^${waiting} emergency`));
+    assert.match(await backlog.innerText(), /[1-9]\d* opened in the last 30 days/, "dr-hale's emergency access this morning");
+    // Today's bar says what the audit log counts for today's chart openings.
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const tomorrow = new Date(midnight.getTime());
+    tomorrow.setDate(tomorrow.getDate() + 1);
+    const q = `action=R&date=ge${encodeURIComponent(midnight.toISOString())}&date=lt${encodeURIComponent(tomorrow.toISOString())}&_summary=count`;
+    const today = (await call(s.url, 'GET', `/fhir/AuditEvent?${q}`, { token })).body.total;
+    assert.ok(today > 0, 'charts were opened today in this test');
+    const bars = page.getByRole('list', { name: /Chart openings per day/ }).getByRole('listitem');
+    assert.equal(await bars.count(), 14);
+    assert.match(await bars.last().innerText(), new RegExp(`\\b${today}$`));
+    const cases = page.getByRole('list', { name: 'Misuse alerts and cases' });
+    assert.match(await cases.innerText(), /Open[\s\S]*Being investigated[\s\S]*Closed/);
+    await page.getByText(/records; the latest signed checkpoint covers/).waitFor();
+    await check(page, 'privacy-overview');
+  });
+
   test('an attack on the watched share shows as an incident under File shares; the administrator releases the share', async () => {
     const page = await pageOf('admin-kim');
     await page.getByRole('link', { name: 'File shares' }).click();

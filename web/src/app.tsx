@@ -10,6 +10,7 @@ import { Login } from './screens/login';
 import { MyPatients } from './screens/patients';
 import { Chart } from './screens/chart';
 import { ReviewQueue, AccessReport, LogHealth } from './screens/privacy';
+import { PrivacyOverview } from './screens/privacyOverview';
 import { AuditSearch } from './screens/auditSearch';
 import { Cases } from './screens/cases';
 import { NotificationBell, Notifications } from './screens/notifications';
@@ -45,6 +46,7 @@ interface Section {
 }
 const SECTIONS: Section[] = [
   { to: '/patients', label: 'My patients', roles: CLINICAL },
+  { to: '/privacy/overview', label: 'Privacy overview', roles: ['privacy-officer'] },
   { to: '/privacy/break-glass', label: 'Break-the-glass review', roles: ['privacy-officer'] },
   { to: '/privacy/cases', label: 'Alerts and cases', roles: ['privacy-officer'] },
   { to: '/privacy/audit', label: 'Audit search', roles: ['privacy-officer'] },
@@ -208,6 +210,8 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <Lessons />;
     case '/patients':
       return <MyPatients clinician={me.roles.some((r) => r === 'physician' || r === 'nurse')} />;
+    case '/privacy/overview':
+      return <PrivacyOverview />;
     case '/privacy/break-glass':
       return <ReviewQueue />;
     case '/privacy/cases':
