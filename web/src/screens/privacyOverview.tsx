@@ -72,6 +72,10 @@ function Bars({ labelledBy, rows }: { labelledBy: string; rows: Array<{ label: s
   );
 }
 
+function waitedInWords(days: number): string {
+  return days === 0 ? 'opened today' : `waiting for ${days} ${days === 1 ? 'day' : 'days'}`;
+}
+
 const STATE_WORDS = { open: 'Open', investigating: 'Being investigated', closed: 'Closed' };
 
 export function PrivacyOverview() {
@@ -88,8 +92,8 @@ export function PrivacyOverview() {
             <h2>Break-the-glass</h2>
             <p className={data.waiting > 0 && daysWaiting >= 7 ? 'error' : undefined}>
               <strong>{data.waiting}</strong> emergency {data.waiting === 1 ? 'access waits' : 'accesses wait'} for review
-              {data.oldestWaiting ? `, the oldest for ${daysWaiting} ${daysWaiting === 1 ? 'day' : 'days'} (the clinic's rule: within a week)` : ''};{' '}
-              {data.openedThisMonth} opened in the last 30 days. <Link to="/privacy/break-glass">Review them</Link>
+              {data.oldestWaiting ? `, the oldest ${waitedInWords(daysWaiting)} (the clinic's rule: within a week)` : ''}; {data.openedThisMonth} opened in the
+              last 30 days. <Link to="/privacy/break-glass">Review them</Link>
             </p>
           </div>
           <div className="card">
