@@ -31,6 +31,7 @@ export type AdminAction =
   | 'export.approve'
   /** See the ransomware guard's state and alarms (counts, never file names). */
   | 'guard.read'
+  | 'backup.read'
   /** Give a share its write bits back after an alarm's clean-up, and start watching afresh. */
   | 'guard.release';
 export type Action = FhirAction | AdminAction;
@@ -69,6 +70,7 @@ export const ADMIN_ACTION_ROLES: Record<AdminAction, readonly Role[]> = {
   'audit.events': ['privacy-officer'],
   'export.approve': ['privacy-officer', 'security-admin'],
   'guard.read': ['security-admin', 'privacy-officer', 'admin'],
+  'backup.read': ['admin', 'security-admin'],
   'guard.release': ['security-admin', 'admin'],
 };
 

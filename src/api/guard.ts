@@ -1,6 +1,6 @@
-/** The ransomware guard's state and alarms: counts and share names, never paths (http/guardRoutes). */
+/** The ransomware guard's state and alarms (counts and share names, never paths), and where backups stand (http/guardRoutes). */
 import { Type, type Static } from '@sinclair/typebox';
-import { OneOf, Time } from './shapes.js';
+import { Nullable, OneOf, Time } from './shapes.js';
 
 export const GuardAlarm = Type.Object({
   id: Type.String(),
@@ -40,3 +40,14 @@ export type GuardView = Static<typeof GuardView>;
 /** POST /api/guard/release */
 export const GuardReleased = Type.Object({ writable: Type.Integer(), incidentFile: Type.Optional(Type.String()) });
 export type GuardReleased = Static<typeof GuardReleased>;
+
+/** GET /api/backups/status: where backups stand (administrators and security administrators). */
+export const BackupStatusView = Type.Object({
+  setUp: Type.Boolean(),
+  everyHours: Type.Number(),
+  repository: Nullable(Type.String()),
+  lastRun: Nullable(Type.Object({ at: Time, ok: Type.Boolean(), seconds: Type.Number(), error: Type.Optional(Type.String()) })),
+  lastSuccessAt: Nullable(Time),
+  lastRestoreTest: Nullable(Type.Object({ at: Time, ok: Type.Boolean(), seconds: Type.Number() })),
+});
+export type BackupStatusView = Static<typeof BackupStatusView>;

@@ -145,6 +145,34 @@ export class BackupService {
     return added;
   }
 
+  /**
+   * Where backups stand, for the administrator's overview: the repository (a folder, or an address
+   * without any credentials in it), the schedule, the last run and last success, the last restore test.
+   */
+  async status(): Promise<BackupStatus> {
+    const everyHours = this.config.everyHours;
+    if (!this.isSetUp()) return { setUp: false, everyHours, repository: null, lastRun: null, lastSuccessAt: null, lastRestoreTest: null };
+    const run = (
+      await this.db.query<{ started_at: Date; ok: boolean; seconds: number; error: string | null }>(
+        'select started_at, ok, seconds, error from backup_run order by id desc limit 1',
+      )
+    ).rows[0];
+    const success = (await this.db.query<{ at: Date | null }>('select max(started_at) as at from backup_run where ok')).rows[0]?.at ?? null;
+    const test = (
+      await this.db.query<{ tested_at: Date; ok: boolean; seconds: number }>(
+        'select tested_at, ok, seconds from backup_restore_test order by tested_at desc limit 1',
+      )
+    ).rows[0];
+    return {
+      setUp: true,
+      everyHours,
+      repository: withoutCredentials(this.credential().repository),
+      lastRun: run ? { at: run.started_at.toISOString(), ok: run.ok, seconds: Number(run.seconds), ...(run.error ? { error: run.error } : {}) } : null,
+      lastSuccessAt: success ? new Date(success).toISOString() : null,
+      lastRestoreTest: test ? { at: test.tested_at.toISOString(), ok: test.ok, seconds: Number(test.seconds) } : null,
+    };
+  }
+
   async runs(limit = 50) {
     return (await this.db.query(`select started_at, seconds, reason, snapshot, ok, stats, error from backup_run order by id desc limit $1`, [limit])).rows;
   }
@@ -180,5 +208,25 @@ export class BackupService {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+  }
+}
+
+export interface BackupStatus {
+  setUp: boolean;
+  everyHours: number;
+  repository: string | null;
+  lastRun: { at: string; ok: boolean; seconds: number; error?: string } | null;
+  lastSuccessAt: string | null;
+  lastRestoreTest: { at: string; ok: boolean; seconds: number } | null;
+}
+
+/** A repository's address as it may be shown: a folder as it is, a URL without user, password or query. */
+export function withoutCredentials(address: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) return address;
+  try {
+    const url = new URL(address);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(an address that does not parse)';
   }
 }

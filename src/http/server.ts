@@ -192,7 +192,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerAuditRoutes(app, { audit: cw.audit, identity: cw.identity });
   await registerClientRoutes(app, { clients: cw.clients, settings: cw.settings });
   await registerMonitorRoutes(app, { audit: cw.audit, monitor: cw.monitor });
-  await registerGuardRoutes(app, { audit: cw.audit, guard: cw.guard });
+  await registerGuardRoutes(app, { audit: cw.audit, guard: cw.guard, backups: cw.backups });
   await registerUpdatesRoutes(app, { updates: cw.updates });
   await registerReleaseRoutes(app, { releases: cw.releases, updates: cw.updates });
   await registerDirectorRoutes(app, { director: cw.director });
