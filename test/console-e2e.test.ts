@@ -502,6 +502,26 @@ describe('web console', { skip }, () => {
     await check(page, 'privacy-overview');
   });
 
+  test("the administrator's overview: no backup repository said as the danger it is, the guard watching, the accounts a password alone opens", async () => {
+    const page = await pageOf('admin-kim');
+    await page.getByRole('link', { name: 'Clinic overview' }).click();
+    await page.getByRole('heading', { name: 'Clinic overview' }).waitFor();
+    const noRepository = page.getByText(/No backup repository is set up: nothing could be restored/);
+    await noRepository.waitFor();
+    assert.equal(await noRepository.getAttribute('class'), 'error');
+    await page.getByText(/^Watching documents; 0 alarm\(s\) so far\./).waitFor();
+    const users = (await call(s.url, 'GET', '/api/users', { token: await tokenOf('admin-kim') })).body.users as Array<{
+      username: string;
+      disabled: boolean;
+      totpRequired: boolean;
+    }>;
+    const passwordOnly = users.filter((u) => !u.disabled && !u.totpRequired).map((u) => u.username);
+    assert.ok(passwordOnly.length > 0, 'the test clinic has accounts without a second factor');
+    const card = page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Sign-in' }) });
+    assert.deepEqual((await card.getByRole('listitem').allInnerTexts()).sort(), passwordOnly.sort());
+    await check(page, 'clinic-overview');
+  });
+
   test('an attack on the watched share shows as an incident under File shares; the administrator releases the share', async () => {
     const page = await pageOf('admin-kim');
     await page.getByRole('link', { name: 'File shares' }).click();

@@ -11,6 +11,7 @@ import { MyPatients } from './screens/patients';
 import { Chart } from './screens/chart';
 import { ReviewQueue, AccessReport, LogHealth } from './screens/privacy';
 import { PrivacyOverview } from './screens/privacyOverview';
+import { AdminOverview } from './screens/adminOverview';
 import { AuditSearch } from './screens/auditSearch';
 import { Cases } from './screens/cases';
 import { NotificationBell, Notifications } from './screens/notifications';
@@ -54,6 +55,7 @@ const SECTIONS: Section[] = [
   { to: '/notifications', label: 'Notifications', roles: ['privacy-officer'], inHeader: true },
   { to: '/account/password', label: 'Change password', roles: EVERYONE, inHeader: true },
   { to: '/privacy/log-health', label: 'Audit log health', roles: ['privacy-officer', 'security-admin'] },
+  { to: '/admin/overview', label: 'Clinic overview', roles: ['admin'] },
   { to: '/admin/staff', label: 'Staff accounts', roles: ['admin'] },
   { to: '/admin/teams', label: 'Teams and wards', roles: ['admin'] },
   { to: '/admin/explain', label: 'Explain access', roles: ['admin', 'privacy-officer'] },
@@ -212,6 +214,8 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
       return <MyPatients clinician={me.roles.some((r) => r === 'physician' || r === 'nurse')} />;
     case '/privacy/overview':
       return <PrivacyOverview />;
+    case '/admin/overview':
+      return <AdminOverview />;
     case '/privacy/break-glass':
       return <ReviewQueue />;
     case '/privacy/cases':

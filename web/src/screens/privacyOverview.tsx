@@ -105,7 +105,7 @@ export function PrivacyOverview() {
             <h2 id="cases-title">Misuse alerts and cases</h2>
             <p>
               <strong>{data.newAlerts}</strong> new {data.newAlerts === 1 ? 'alert' : 'alerts'} not yet in a case.{' '}
-              <Link to="/privacy/cases">Alerts and cases</Link>
+              <Link to="/privacy/cases">Open the alerts</Link>
             </p>
             <Bars labelledBy="cases-title" rows={data.byState.map((s) => ({ label: STATE_WORDS[s.state], value: s.count }))} />
           </div>
@@ -114,7 +114,7 @@ export function PrivacyOverview() {
             <p className={data.signed < data.logSize ? undefined : 'ok'}>
               <strong>{data.logSize}</strong> records; the latest signed checkpoint covers <strong>{data.signed}</strong>
               {data.signed < data.logSize ? ` (${data.logSize - data.signed} recorded since, signed at the next checkpoint)` : ''}.{' '}
-              <Link to="/privacy/log-health">Audit log health</Link>
+              <Link to="/privacy/log-health">Open the log's health</Link>
             </p>
           </div>
         </>
