@@ -24,7 +24,7 @@ import { DirectorService, directorMigrations } from './director/index.js';
 import { InventoryService } from './inventory/index.js';
 import { AdvisoryService, advisoriesMigrations } from './advisories/index.js';
 import { AwarenessService, awarenessMigrations, staffDirectory } from './awareness/index.js';
-import { SYSTEM } from './shared/index.js';
+import { SYSTEM, writtenName } from './shared/index.js';
 import { ITEM_CHECKS, PostureService, frameworkById, postureMigrations, readReleaseFeed } from './posture/index.js';
 import type { Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 
@@ -142,11 +142,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     // Accounts are shown by their practitioner's name (the staff directory, the case assignees).
     identity.practitionerName = async (ref) => {
       const id = ref.replace(/^Practitioner\//, '');
-      const p = (await fhir.read(SYSTEM, 'Practitioner', id)).resource as {
-        name?: Array<{ text?: string; prefix?: string[]; given?: string[]; family?: string }>;
-      };
-      const n = p.name?.[0];
-      return n && (n.text ?? ([...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ') || undefined));
+      const p = (await fhir.read(SYSTEM, 'Practitioner', id)).resource as { name?: Parameters<typeof writtenName>[0] };
+      return writtenName(p.name, { prefix: true });
     };
     // Cases go only to active privacy officers.
     monitor.reviewers = () => identity.activeAccountsWithRole('privacy-officer');

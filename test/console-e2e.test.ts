@@ -357,6 +357,10 @@ describe('web console', { skip }, () => {
     await page.getByRole('button', { name: 'Add staff member' }).click();
     await page.getByRole('img', { name: /QR code of the authenticator secret for nurse-haddad/ }).waitFor();
     await page.getByRole('cell', { name: 'nurse-haddad', exact: true }).waitFor();
+    // Shown by name and roles in words, the user name beside them.
+    const noor = page.getByRole('row', { name: /nurse-haddad/ });
+    await noor.getByRole('cell', { name: 'Noor Haddad', exact: true }).waitFor();
+    await noor.getByRole('cell', { name: 'nurse', exact: true }).waitFor();
     // An account made elsewhere (the command line) without a practitioner: the administrator is told what that means.
     await s.cw.identity.createAccount({ username: 'dr-unlinked', password: 'a long passphrase for the test', roles: ['physician'] });
     await page.reload();

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
 import type { Grounds } from '../access/index.js';
 import { AuditVerification, Me, MyPatients, MyPatientsQuery, PatientLookup, PatientLookupQuery, SecondFactorReset, type UsernameParams } from '../api/index.js';
-import { FhirError } from '../shared/index.js';
+import { FhirError, writtenName } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
 import { toApiError } from './sessionRoutes.js';
@@ -61,7 +61,8 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     // The search runs under the caller's access rules (and records each patient it returns).
     const bundle = await cw.fhir.search(who, 'Patient', query, url);
     const patients = (bundle.entry ?? []).map(
-      (e) => e.resource as { id: string; name?: Array<{ family?: string; given?: string[] }>; birthDate?: string; gender?: string },
+      (e) =>
+        e.resource as { id: string; name?: Array<{ use?: string; text?: string; family?: string; given?: string[] }>; birthDate?: string; gender?: string },
     );
     const decisions = await cw.access.decideMany(
       who,
@@ -73,7 +74,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
       total: bundle.total ?? patients.length,
       patients: patients.map((p, i) => ({
         id: p.id,
-        name: [p.name?.[0]?.given?.join(' '), p.name?.[0]?.family].filter(Boolean).join(' '),
+        name: writtenName(p.name) ?? '',
         birthDate: p.birthDate ?? null,
         gender: p.gender ?? null,
         why: reasonsOf(decisions[i].grounds, decisions[i].reason),

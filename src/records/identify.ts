@@ -6,7 +6,7 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { Who } from '../shared/index.js';
-import { badRequest } from '../shared/index.js';
+import { badRequest, writtenName } from '../shared/index.js';
 import { compileSearch, type SearchQuery } from './search.js';
 import type { ReadParts } from './searchInteractions.js';
 import type { VersionRow } from './store.js';
@@ -95,8 +95,6 @@ async function identities(s: ReadParts, rows: VersionRow[]): Promise<Identified[
   await s.store.loadKeys(rows);
   return rows.map((row) => {
     const patient = s.store.decrypt(row).resource as Patient;
-    const n = patient.name?.find((x) => x.use === 'official') ?? patient.name?.[0];
-    const name = n?.text ?? [n?.given?.join(' '), n?.family].filter(Boolean).join(' ');
-    return { id: row.id, name: name || '(no name recorded)', birthDate: patient.birthDate ?? null, mrn: mrnOf(patient) };
+    return { id: row.id, name: writtenName(patient.name) ?? '(no name recorded)', birthDate: patient.birthDate ?? null, mrn: mrnOf(patient) };
   });
 }

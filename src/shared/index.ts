@@ -5,6 +5,7 @@
  */
 export { ROLES, SYSTEM, isRole, type Role, type Who } from './who.js';
 export { PASSWORD_MAX, PASSWORD_MIN } from './passwordRules.js';
+export { writtenName } from './humanName.js';
 export {
   ADMINISTRATIVE_TYPES,
   EQUIPMENT_TYPES,

@@ -6,8 +6,9 @@ import { useLoad } from './ui';
 export type Person = StaffDirectory['staff'][number];
 
 /** The directory, loaded once per screen. */
-export function useStaff(): Person[] {
-  return useLoad(() => get(StaffDirectory, '/api/staff'), []).data?.staff ?? [];
+/** The staff directory, loaded again whenever something in `deps` changes (an account added). */
+export function useStaff(deps: unknown[] = []): Person[] {
+  return useLoad(() => get(StaffDirectory, '/api/staff'), deps).data?.staff ?? [];
 }
 
 /** The person meant by what was typed: a user name or a whole name, in any case. */

@@ -3,7 +3,9 @@ import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import { AccountCreated, AccountList, PASSWORD_MIN, SecondFactorReset, type NewAccountBody } from '../../../src/api/index.js';
 import { fhirCreate, fhirSearch, get, nameOf, post, send } from '../api';
+import { rolesInWords } from '../people';
 import { useSortable } from '../sortable';
+import { useStaff } from '../staff';
 import { ErrorNote, Heads, Loading, useLoad, when } from '../ui';
 
 const ROLES = [
@@ -41,7 +43,11 @@ export function Staff() {
   const { data, error, loading, reload } = useLoad(() => get(AccountList, '/api/users'), []);
   type Account = AccountList['users'][number];
   const status = (u: Account) => (u.disabled ? 'disabled' : u.lockedUntil ? 'locked' : 'active');
+  // People by name (the directory's: their practitioner's written name), the user name beside it.
+  const staff = useStaff([data]);
+  const personOf = (u: Account) => staff.find((p) => p.username === u.username)?.name ?? u.username;
   const staffTable = useSortable<Account>(data?.users, [
+    { label: 'Name', sortBy: personOf },
     { label: 'Username', sortBy: (u) => u.username },
     { label: 'Roles', sortBy: (u) => u.roles.join(', ') },
     { label: 'Second factor', sortBy: (u) => (u.totpRequired ? 'required' : 'optional') },
@@ -156,8 +162,9 @@ export function Staff() {
           <tbody>
             {staffTable.rows.map((u) => (
               <tr key={u.id}>
+                <td>{personOf(u)}</td>
                 <td>{u.username}</td>
-                <td>{u.roles.join(', ')}</td>
+                <td>{rolesInWords(u.roles)}</td>
                 <td>{u.totpRequired ? 'required' : 'optional'}</td>
                 <td>
                   {u.disabled ? 'disabled' : u.lockedUntil ? `locked until ${when(u.lockedUntil)}` : 'active'}
