@@ -30,6 +30,7 @@ import { ReportedMail } from './screens/awarenessTriage';
 import { MyAwareness } from './screens/awarenessMine';
 import { Posture } from './screens/posture';
 import { PosturePractice } from './screens/posturePractice';
+import { roleHolders } from './people';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
 /** Every role: staff awareness (one's own history, reporting, lessons) is for everyone signed in. */
@@ -258,23 +259,9 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
   }
 }
 
-/** Roles as people say them. */
-const ROLE_WORDS: Record<string, string> = {
-  physician: 'physicians',
-  nurse: 'nurses',
-  receptionist: 'receptionists',
-  billing: 'billing staff',
-  lab: 'laboratory staff',
-  'biomedical-engineer': 'biomedical engineers',
-  'privacy-officer': 'privacy officers',
-  'security-admin': 'security administrators',
-  'awareness-officer': 'awareness officers',
-  admin: 'administrators',
-};
-
 /** A page of another role's work: said at once, before any form that would only be refused. */
 function NotForYourRole({ section }: { section: Section }) {
-  const who = section.roles.map((r) => ROLE_WORDS[r] ?? r);
+  const who = section.roles.map(roleHolders);
   const listed = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who[who.length - 1]}` : who[0];
   return (
     <section>

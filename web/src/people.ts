@@ -2,22 +2,28 @@
 import type { PatientIdentity } from '../../src/api/index.js';
 import { day } from './ui';
 
-const ROLE: Record<string, string> = {
-  physician: 'physician',
-  nurse: 'nurse',
-  receptionist: 'receptionist',
-  billing: 'billing',
-  lab: 'laboratory',
-  'biomedical-engineer': 'biomedical engineer',
-  'privacy-officer': 'privacy officer',
-  'security-admin': 'security administrator',
-  'awareness-officer': 'awareness officer',
-  admin: 'administrator',
+/** Each role as colleagues say it: one person, and the people who hold it. */
+const ROLE: Record<string, [one: string, all: string]> = {
+  physician: ['physician', 'physicians'],
+  nurse: ['nurse', 'nurses'],
+  receptionist: ['receptionist', 'receptionists'],
+  billing: ['billing', 'billing staff'],
+  lab: ['laboratory', 'laboratory staff'],
+  'biomedical-engineer': ['biomedical engineer', 'biomedical engineers'],
+  'privacy-officer': ['privacy officer', 'privacy officers'],
+  'security-admin': ['security administrator', 'security administrators'],
+  'awareness-officer': ['awareness officer', 'awareness officers'],
+  admin: ['administrator', 'administrators'],
 };
 
 /** "physician, privacy officer" */
 export function rolesInWords(roles: readonly string[]): string {
-  return roles.map((r) => ROLE[r] ?? r).join(', ');
+  return roles.map((r) => ROLE[r]?.[0] ?? r).join(', ');
+}
+
+/** "physicians" */
+export function roleHolders(role: string): string {
+  return ROLE[role]?.[1] ?? role;
 }
 
 /** The reasons a clinician gives for breaking the glass (access/grants.ts's codes), as the dialog words them. */

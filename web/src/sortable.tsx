@@ -17,11 +17,11 @@ export interface Column<T> {
 
 type Order = { column: number; direction: 'ascending' | 'descending' };
 
-/** Empty values last whichever the direction; numbers as numbers; text as people read it (item 2 before item 10). */
+const isEmpty = (v: SortValue) => v === null || v === undefined || v === '';
+
+/** Empty values last; numbers as numbers; text as people read it (item 2 before item 10). */
 export function compareValues(a: SortValue, b: SortValue): number {
-  const emptyA = a === null || a === undefined || a === '';
-  const emptyB = b === null || b === undefined || b === '';
-  if (emptyA || emptyB) return emptyA === emptyB ? 0 : emptyA ? 1 : -1;
+  if (isEmpty(a) || isEmpty(b)) return isEmpty(a) === isEmpty(b) ? 0 : isEmpty(a) ? 1 : -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: 'base' });
 }
@@ -35,10 +35,8 @@ export function useSortable<T>(rows: readonly T[] | undefined, columns: Array<Co
     sorted.sort((a, b) => {
       const va = sortBy(a);
       const vb = sortBy(b);
-      const empty = (v: SortValue) => v === null || v === undefined || v === '';
-      // Empty values stay last in both directions.
-      if (empty(va) || empty(vb)) return compareValues(va, vb);
-      return sign * compareValues(va, vb);
+      // Empty values stay last in both directions: only the others' order turns.
+      return isEmpty(va) || isEmpty(vb) ? compareValues(va, vb) : sign * compareValues(va, vb);
     });
   }
   const heads = (
