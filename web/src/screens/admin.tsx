@@ -45,7 +45,12 @@ export function Staff() {
   const status = (u: Account) => (u.disabled ? 'disabled' : u.lockedUntil ? 'locked' : 'active');
   // People by name (the directory's: their practitioner's written name), the user name beside it.
   const staff = useStaff([data]);
-  const personOf = (u: Account) => staff.find((p) => p.username === u.username)?.name ?? u.username;
+  // The user name is its own column: the name column never repeats it (an account linked to no
+  // practitioner, or one added a moment ago before the directory is read again, shows a dash).
+  const personOf = (u: Account) => {
+    const name = staff.find((p) => p.username === u.username)?.name;
+    return name && name !== u.username ? name : undefined;
+  };
   const staffTable = useSortable<Account>(data?.users, [
     { label: 'Name', sortBy: personOf },
     { label: 'Username', sortBy: (u) => u.username },
@@ -162,7 +167,7 @@ export function Staff() {
           <tbody>
             {staffTable.rows.map((u) => (
               <tr key={u.id}>
-                <td>{personOf(u)}</td>
+                <td>{personOf(u) ?? '—'}</td>
                 <td>{u.username}</td>
                 <td>{rolesInWords(u.roles)}</td>
                 <td>{u.totpRequired ? 'required' : 'optional'}</td>
