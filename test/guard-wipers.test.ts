@@ -240,6 +240,72 @@ describe('wiped files and deletions confirmed against the disk', () => {
     assert.deepEqual(m.confirmed, []);
   });
 
+  /** A clock that runs only the verdicts due within the time said to pass. */
+  const timed = () => {
+    let now = 0;
+    const due: Array<{ at: number; fn: () => void }> = [];
+    const t = new Destruction([work], (fn, ms) => {
+      const item = { at: now + ms, fn };
+      due.push(item);
+      return () => due.splice(due.indexOf(item), 1);
+    });
+    const confirmed: string[] = [];
+    const del = (p: string, at: number) => {
+      now = at;
+      t.deleted(p, old, at, (cs) => confirmed.push(...cs.map((c) => c.path)));
+    };
+    const advance = (ms: number) => {
+      now += ms;
+      for (const d of due.filter((x) => x.at <= now)) {
+        due.splice(due.indexOf(d), 1);
+        d.fn();
+      }
+    };
+    return { del, advance, confirmed };
+  };
+
+  test('a tree removed by a tool that deletes every file before any folder (Node fs.rm), stalling on the way: no verdict until it stops', () => {
+    // Node's fs.rm unlinks every file of a tree and only then removes its folders; a busy machine
+    // stalls it for tens of milliseconds now and then, longer than a paced deleter's gaps.
+    const months = [1, 2, 3, 4].map((m) => folder(`export-rm/2019/M${m}`));
+    const m = timed();
+    let at = 1000;
+    for (const d of months) for (let i = 0; i < 40; i++) m.del(path.join(d, `lab-${i}.csv`), (at += 0.3));
+    m.advance(30); // a stall in the middle of the removal
+    assert.deepEqual(m.confirmed, [], 'a stall is not the end of the removal');
+    for (let i = 40; i < 45; i++) m.del(path.join(months[3], `lab-${i}.csv`), (at += 30.3));
+    fs.rmSync(path.join(work, 'export-rm/2019'), { recursive: true }); // then its folders
+    m.advance(1000);
+    assert.deepEqual(m.confirmed, [], 'the folders went: a folder removed whole');
+  });
+
+  test('the same deletions, folders left standing: destroyed once the deletions stop', () => {
+    const months = [1, 2, 3, 4].map((m) => folder(`export-left/2019/M${m}`));
+    const m = timed();
+    let at = 1000;
+    for (const d of months) for (let i = 0; i < 40; i++) m.del(path.join(d, `lab-${i}.csv`), (at += 0.3));
+    m.advance(1000);
+    assert.equal(m.confirmed.length, 160);
+  });
+
+  test('a paced deleter (gaps of 25 ms) in one branch: destroyed at the first pause, as before', () => {
+    const [d1, d2] = [folder('paced/Cardiology/P1'), folder('paced/Cardiology/P2')];
+    const m = timed();
+    const files = [path.join(d1, 'a.pdf'), path.join(d1, 'b.pdf'), path.join(d2, 'c.pdf')];
+    files.forEach((p, i) => m.del(p, 1000 + 25 * i));
+    m.advance(20);
+    assert.deepEqual(m.confirmed, files);
+  });
+
+  test('fast deletions spread over unrelated branches of the share: the verdict comes within its longest wait, pause or not', () => {
+    const [a, b] = [folder('spread-a/P1'), folder('spread-b/P2')];
+    const m = timed();
+    let at = 1000;
+    for (let i = 0; i < 700; i++) m.del(path.join(i < 200 ? a : b, `${i}.pdf`), (at += 0.3));
+    // The second branch's deletions went on for 150 ms without a pause.
+    assert.ok(m.confirmed.length > 200, 'the longest wait passed while they went on');
+  });
+
   test('two folders emptied in turns (a remover working on both at once): not before one is seen left behind', () => {
     const [d1, d2] = [folder('turns/one'), folder('turns/two')];
     const m = manual();
@@ -422,7 +488,7 @@ describe("the guard's own work is no burst", () => {
 describe('guard watch: housekeeping stays quiet', () => {
   for (const name of Object.keys(HOUSEKEEPING)) {
     // Deleting a folder with decoys in it is an alarm by design (docs/guard.md): that workload runs without.
-    const decoys = name !== 'export-folder-delete';
+    const decoys = name !== 'export-folder-delete' && name !== 'export-year-delete';
     test(`${name}${decoys ? ', with decoys planted,' : ''} raises no alarm`, async () => {
       const s = await share(40);
       const w = BENIGN[name];

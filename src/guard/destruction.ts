@@ -11,8 +11,9 @@
  * - Deletions count when the deleter leaves folders behind: three or more files in ten seconds,
  *   from folders still there, one of which lost its files before an unrelated one lost any, with
  *   fewer other changes than half as many meanwhile (see `deleted`). Staff and tools deleting a
- *   tree take each folder with them before the next; git or an installer deletes among many
- *   writes; a backup prune or a user's selection deletes within one folder.
+ *   tree take each folder with them before the next, or (Node's fs.rm) all files first, then the
+ *   folders: the verdict waits longer then (REMOVER_SETTLE_MS); git or an installer deletes among
+ *   many writes; a backup prune or a user's selection deletes within one folder.
  *
  * Logs, temporary and work files, and files in temp, cache or log folders are emptied by their
  * programs as a matter of course (log rotation, cache clean-up): never counted. Neither is a file
@@ -34,6 +35,19 @@ const DELETE_WINDOW_MS = 10e3;
  */
 export const DELETE_SETTLE_MS = 15;
 const DELETE_MAX_WAIT_MS = 100;
+/**
+ * A tree removal looks like a wiper until its end: Node's fs.rm (and tools built on it) unlinks
+ * every file of the tree and only then removes the folders, and a busy machine stalls it for tens
+ * of milliseconds on the way, longer than DELETE_SETTLE_MS. So deletions that came as a remover's
+ * streak (STREAK_FILES within STREAK_MS) and all lie in one top-level folder of the share, as a
+ * removal of one folder's tree does, wait for a longer pause and longer at most. A paced deleter
+ * (one file every 25 ms or slower) never makes a streak; a fast one is judged at once when it
+ * moves on to another top-level folder, and within REMOVER_MAX_WAIT_MS inside one.
+ */
+const STREAK_FILES = 8;
+const STREAK_MS = 40;
+const REMOVER_SETTLE_MS = 250;
+const REMOVER_MAX_WAIT_MS = 5000;
 export const DELETE_BURST = 3;
 const SUBSTANCE = 128;
 
@@ -101,6 +115,8 @@ export interface Confirmed {
 interface Deletion {
   path: string;
   dir: string;
+  /** The top-level folder of its share it lies in; undefined for the share's own folder. */
+  top?: string;
   t: number;
   confirmed?: boolean;
 }
@@ -120,6 +136,7 @@ export class Destruction {
   private verdict?: () => void; // cancels the pending verdict
   private firstChance?: number; // when the pending verdict was first due to wait
   private due?: number; // when it is due
+  private streak = false; // the deletions since the last verdict came as a remover's streak
 
   /**
    * A file judged wiped: the files now known destroyed (it and every other still wiped), or none
@@ -170,14 +187,20 @@ export class Destruction {
     // A verdict whose time has come while its timer was held up (a busy process): the pause
     // happened all the same, before this deletion. Judge it first.
     if (this.verdict && this.due !== undefined && t >= this.due) this.decide(this.due, confirm);
-    this.deletions.push({ path: p, dir: path.dirname(p), t });
+    this.deletions.push({ path: p, dir: path.dirname(p), top: this.topFolder(path.dirname(p)), t });
     while (this.deletions.length > 0 && t - this.deletions[0].t > DELETE_WINDOW_MS) this.deletions.shift();
+    const n = this.deletions.length;
+    if (n >= STREAK_FILES && t - this.deletions[n - STREAK_FILES].t <= STREAK_MS) this.streak = true;
     const v = this.burstOfDeletions(t);
     if (!v) return;
     if (v.live.some((d) => d.confirmed)) return this.confirmLive(v.live, v.signal, confirm);
-    // Wait for a pause in the deletions (each one moves the verdict on), up to the longest wait.
+    // Wait for a pause in the deletions (each one moves the verdict on), up to the longest wait;
+    // longer for what may be one folder's tree being removed.
     this.firstChance ??= t;
-    const due = Math.min(t + DELETE_SETTLE_MS, this.firstChance + DELETE_MAX_WAIT_MS);
+    const removal = this.streak && this.inOneTopFolder();
+    const due = removal
+      ? Math.min(t + REMOVER_SETTLE_MS, this.firstChance + REMOVER_MAX_WAIT_MS)
+      : Math.min(t + DELETE_SETTLE_MS, this.firstChance + DELETE_MAX_WAIT_MS);
     this.verdict?.();
     this.due = due;
     this.verdict = this.later(() => this.decide(due, confirm), Math.max(0, due - t));
@@ -200,6 +223,21 @@ export class Destruction {
     this.verdict = undefined;
     this.firstChance = undefined;
     this.due = undefined;
+    this.streak = false;
+  }
+
+  /** Every deletion in the window lies in one top-level folder of its share (not in the share's own folder). */
+  private inOneTopFolder(): boolean {
+    const first = this.deletions[0].top;
+    return first !== undefined && this.deletions.every((d) => d.top === first);
+  }
+
+  private topFolder(dir: string): string | undefined {
+    const root = this.roots.find((r) => dir.startsWith(r + path.sep));
+    if (!root) return undefined;
+    const rest = dir.slice(root.length + 1);
+    const cut = rest.indexOf(path.sep);
+    return cut < 0 ? dir : dir.slice(0, root.length + 1 + cut);
   }
 
   private confirmLive(live: Deletion[], signal: string, confirm: (c: Confirmed[]) => void): void {

@@ -138,7 +138,8 @@ export class IncidentDesk {
     if (!this.incident) this.incident = { since, affected: new Set(), lastLine: 0, reported: 0, severity: 0, results: {} };
     const inc = this.incident;
     inc.since = Math.min(inc.since, since);
-    for (const e of this.evidence.values()) for (const q of e.paths) inc.affected.add(q);
+    // Later evidence joins the affected list as it is added (add()); the earlier only here, once.
+    if (first) for (const e of this.evidence.values()) for (const q of e.paths) inc.affected.add(q);
     for (const q of paths) if (!this.ctx.isDecoy(q)) inc.affected.add(q);
     // Later lines of one incident: when something new is known (or it got more severe), and not
     // more often than REPEAT_MS; the affected file keeps up in between.

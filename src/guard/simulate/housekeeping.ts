@@ -119,4 +119,19 @@ export const HOUSEKEEPING: Record<string, Benign> = {
       return 36;
     },
   },
+  'export-year-delete': {
+    description:
+      "an administrator's script deletes a whole year of exports (twelve monthly folders of lab exports): Node's fs.rm deletes every file before any folder",
+    prepare: async (dir, rng) => {
+      for (let m = 1; m <= 12; m++) {
+        const d = path.join(dir, 'Exports/2018', `M${String(m).padStart(2, '0')}`);
+        await fsp.mkdir(d, { recursive: true });
+        for (let i = 0; i < 100; i++) await fsp.writeFile(path.join(d, `lab-${m}-${i}.csv`), csv(rng, 8));
+      }
+    },
+    run: async (dir) => {
+      await fsp.rm(path.join(dir, 'Exports/2018'), { recursive: true });
+      return 1200;
+    },
+  },
 };
