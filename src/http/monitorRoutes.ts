@@ -19,6 +19,8 @@ import {
   CaseSummary,
   NewCaseBody,
   NoteBody,
+  WatchCaseBody,
+  WatchList,
   type IdParams,
 } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
@@ -48,6 +50,19 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
   app.get<{ Querystring: AlertsQuery; Reply: AlertList }>('/api/monitor/alerts', { schema: alerts }, async (req) => {
     const who = await officer(req, 'alerts');
     return { alerts: await monitor.listAlerts(who, req.query.status ?? 'new') };
+  });
+
+  app.get<{ Reply: WatchList }>('/api/monitor/watch', { schema: { response: { 200: WatchList } } }, async (req) => {
+    const who = await officer(req, 'watch');
+    return { watch: await monitor.listWatch(who) };
+  });
+
+  const watchCase = {
+    schema: { body: WatchCaseBody, response: { 201: CaseSummary } },
+    preValidation: jsonBody((req) => officer(req, 'watch.case', (req.params as IdParams).id)),
+  };
+  app.post<{ Params: IdParams; Body: WatchCaseBody; Reply: CaseSummary }>('/api/monitor/watch/:id/case', watchCase, async (req, reply) => {
+    return reply.status(201).send(await monitor.openCaseFromWatch(requireWho(req), req.params.id, req.body));
   });
 
   app.post('/api/monitor/scan', async (req) => {

@@ -12,5 +12,6 @@ export {
   type StoredAlert,
   type CaseSummary,
   type CaseDetail,
+  type StoredWatchItem,
 } from './service.js';
 export { monitorMigrations } from './schema.js';

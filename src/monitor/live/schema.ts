@@ -69,4 +69,28 @@ export const monitorMigrations: Migration[] = [
         primary key (user_ref, patient, scenario));
     `,
   },
+  {
+    module: 'monitor',
+    version: 2,
+    description: 'live insider-misuse monitor: the watch list (candidates the alert budget held back)',
+    sql: `
+      -- Stored as monitor_alert stores alerts: patients are references and the evidence never
+      -- names anyone, so neither is sealed. Bounded: each scan replaces its users' entries, and
+      -- only the most improbable few hundred are kept (watch.ts).
+      create table monitor_watch (
+        id text primary key,
+        user_ref text not null,
+        patients text[] not null,
+        scenario text not null,
+        p double precision not null,
+        level double precision not null,
+        weight double precision,
+        first_access timestamptz not null,
+        last_access timestamptz not null,
+        evidence jsonb not null,
+        scanned_at timestamptz not null default now());
+      create index monitor_watch_rank on monitor_watch (p, id);
+      create index monitor_watch_user on monitor_watch (user_ref);
+    `,
+  },
 ];
