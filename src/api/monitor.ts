@@ -101,3 +101,32 @@ export type WatchList = Static<typeof WatchList>;
 /** POST /api/monitor/watch/:id/case: why the entry is worth a case (sealed in its timeline). */
 export const WatchCaseBody = Type.Object({ reason: Type.String(), title: Type.Optional(Type.String()) });
 export type WatchCaseBody = Static<typeof WatchCaseBody>;
+
+/** GET /api/monitor/learning: what closed cases taught (patterns weighed down) and every change. */
+export const LearningList = Type.Object({
+  weights: Type.Array(
+    Type.Object({
+      scenario: Type.String(),
+      role: Type.String(),
+      department: Nullable(Type.String()),
+      departmentName: Nullable(Type.String()),
+      weight: Type.Number(),
+      updatedAt: Time,
+    }),
+  ),
+  changes: Type.Array(
+    Type.Object({
+      at: Time,
+      by: Type.String(),
+      caseId: Type.String(),
+      resolution: Resolution,
+      scenario: Type.String(),
+      role: Type.String(),
+      department: Nullable(Type.String()),
+      departmentName: Nullable(Type.String()),
+      before: Type.Number(),
+      after: Type.Number(),
+    }),
+  ),
+});
+export type LearningList = Static<typeof LearningList>;

@@ -19,6 +19,7 @@ import {
   CaseSummary,
   NewCaseBody,
   NoteBody,
+  LearningList,
   WatchCaseBody,
   WatchList,
   type IdParams,
@@ -63,6 +64,11 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
   };
   app.post<{ Params: IdParams; Body: WatchCaseBody; Reply: CaseSummary }>('/api/monitor/watch/:id/case', watchCase, async (req, reply) => {
     return reply.status(201).send(await monitor.openCaseFromWatch(requireWho(req), req.params.id, req.body));
+  });
+
+  app.get<{ Reply: LearningList }>('/api/monitor/learning', { schema: { response: { 200: LearningList } } }, async (req) => {
+    const who = await officer(req, 'learning');
+    return monitor.listLearning(who);
   });
 
   app.post('/api/monitor/scan', async (req) => {

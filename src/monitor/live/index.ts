@@ -13,5 +13,7 @@ export {
   type CaseSummary,
   type CaseDetail,
   type StoredWatchItem,
+  type PatternChange,
+  type PatternWeightRow,
 } from './service.js';
 export { monitorMigrations } from './schema.js';

@@ -36,6 +36,8 @@ import {
 } from './cases.js';
 import type { DetectResult, DetectTask } from './detection.js';
 import { MonitorWatch, type StoredWatchItem } from './watch.js';
+import { MonitorLearning, type PatternChange, type PatternWeightRow } from './learning.js';
+import { peerGroupOf } from './peerGroup.js';
 import { LEASE_MINUTES, monitorSettings, type MonitorSettings } from './settings.js';
 
 export { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
@@ -43,6 +45,7 @@ export { RESOLUTIONS, type AlertStatus, type CaseDetail, type CaseStatus, type C
 export { DEFAULT_MONITOR, monitorSettings, type MonitorSettings } from './settings.js';
 export type { DetectTask } from './detection.js';
 export type { StoredWatchItem } from './watch.js';
+export type { PatternChange, PatternWeightRow } from './learning.js';
 export type { DeadlineTimer, WorkerModule } from '../../util/index.js';
 
 const PAGE = 1000;
@@ -65,6 +68,7 @@ export class MonitorService {
   private readonly holder = `${process.pid}:${crypto.randomUUID()}`;
   private readonly cases: MonitorCases;
   private readonly watch: MonitorWatch;
+  private readonly learning: MonitorLearning;
   private readonly detector: WorkerModule;
   private readonly deadlineTimer: DeadlineTimer;
   /** Fired by stop(): a running detection worker is terminated at once. */
@@ -83,6 +87,8 @@ export class MonitorService {
     this.settings = monitorSettings(settings);
     this.cases = new MonitorCases(db, keyring, audit);
     this.watch = new MonitorWatch(db, this.cases);
+    this.learning = new MonitorLearning(db, audit, (user) => peerGroupOf(fhir, user));
+    this.cases.learning = this.learning;
     this.detector = options.detector ?? { callerUrl: import.meta.url, baseName: 'detectWorker' };
     this.deadlineTimer = options.deadlineTimer ?? realTimer;
   }
@@ -176,7 +182,7 @@ export class MonitorService {
     events.reverse();
     if (events.length === 0) return { alerts: [], watch: [] };
     const resources = await this.reference(new Set(events.flatMap((e) => e.patients)));
-    const task: DetectTask = { events, resources, users: [...users] };
+    const task: DetectTask = { events, resources, users: [...users], adjustments: await this.learning.adjustments() };
     const seconds = this.settings.detectSeconds;
     try {
       return await runWorkerTask<DetectTask, DetectResult>(this.detector, task, {
@@ -323,6 +329,11 @@ export class MonitorService {
   /** Opens a case from a watch-list entry, raised as an alert with the officer's reason (watch.ts). */
   openCaseFromWatch(who: Who, id: string, input: { reason?: unknown; title?: unknown }): Promise<CaseSummary> {
     return this.watch.openCase(who, id, input);
+  }
+
+  /** What closed cases taught: the patterns weighed down, and every change (learning.ts). */
+  listLearning(who: Who): Promise<{ weights: PatternWeightRow[]; changes: PatternChange[] }> {
+    return this.learning.list(who);
   }
 
   listCases(who: Who, status: CaseStatus | 'all'): Promise<CaseSummary[]> {
