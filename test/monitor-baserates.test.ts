@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { scan } from '../src/monitor/scan/index.js';
-import { forUser } from './helpers/monitorFixture.js';
+import { at, forUser } from './helpers/monitorFixture.js';
 import { clinicWith, SNOOP } from './helpers/streetClinic.js';
 import type { TinyClinic } from './helpers/monitorFixture.js';
 
@@ -47,5 +47,46 @@ describe('monitor base rates and the watch list', () => {
     assert.ok(watched.evidence.some((e) => /are neighbours/.test(e) && /expected/.test(e)));
     // The watch list is ranked: the most improbable first.
     for (let i = 1; i < summary.watchList.length; i++) assert.ok(summary.watchList[i - 1].p <= summary.watchList[i].p);
+  });
+});
+
+describe('pattern weights (what closed cases taught) in the alert budget', () => {
+  const scanWith = async (clinic: TinyClinic, adjustments: Array<{ scenario: 'neighbour'; group: string; weight: number }>) => {
+    const dir = clinic.write();
+    try {
+      return await scan(dir, { adjustments });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test("a weighed-down pattern's look goes to the watch list, for that role and department only", async () => {
+    const theirs = await scanWith(clinicWith('Far Away Street'), [{ scenario: 'neighbour', group: 'nurse|org-cardio', weight: 2 }]);
+    assert.deepEqual(forUser(theirs.alerts, SNOOP), []);
+    const watched = theirs.summary.watchList.find((w) => w.user === `Practitioner/${SNOOP}` && w.scenario === 'neighbour');
+    assert.ok(watched, 'watched, never dropped');
+    assert.equal(watched.weight, 2);
+    assert.ok(watched.p * 2 > watched.level && watched.p <= watched.level, `p ${watched.p}, level ${watched.level}: it alerted without the weight`);
+    // The same weight for another department's nurses changes nothing for this one.
+    const other = await scanWith(clinicWith('Far Away Street'), [{ scenario: 'neighbour', group: 'nurse|org-surgery', weight: 10 }]);
+    assert.deepEqual(
+      forUser(other.alerts, SNOOP).map((a) => a.scenario),
+      ['neighbour'],
+    );
+  });
+
+  test('a weight above the cap counts as 10: a look far more improbable than the level still alerts', async () => {
+    const clinic = clinicWith('Far Away Street');
+    for (const [i, id] of ['far-a', 'far-b', 'far-c'].entries()) {
+      clinic.patient(id, { family: `Lilac${i}`, given: 'Jo', birthDate: `196${i}-01-01`, line: `${94 + i} Lilac Road`, phone: `+1-555-600-00${i}` });
+      clinic.access('street-nurse-3', id, at(7, 10 + i));
+    }
+    const { alerts, summary } = await scanWith(clinic, [{ scenario: 'neighbour', group: 'nurse|org-cardio', weight: 1e9 }]);
+    const three = forUser(alerts, 'street-nurse-3').find((a) => a.scenario === 'neighbour');
+    assert.ok(three, JSON.stringify(summary.watchList.filter((w) => w.user.includes('street-nurse-3'))));
+    assert.ok(
+      three.evidence.some((e) => /× 10:/.test(e)),
+      three.evidence.join('; '),
+    );
   });
 });
