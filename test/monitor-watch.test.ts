@@ -108,6 +108,12 @@ describe('live monitor: the watch list', () => {
       detail.timeline.some((t: { kind: string; text: string }) => t.kind === 'note' && t.text === 'opened from the watch list: her neighbour complained'),
     );
     assert.ok(!(await watchList()).some((w) => w.id === item.id), 'off the watch list once it is a case');
+    const recorded = await s.cw.audit.search({ actions: ['monitor.watch.case'], outcome: 'success', count: 10, offset: 0 });
+    assert.ok(
+      recorded.entries.some(
+        (e) => e.record.resource?.type === 'MonitorWatchItem' && e.record.resource.id === item.id && e.record.user?.username === 'po-watch',
+      ),
+    );
     assert.equal((await api('POST', `/api/monitor/watch/${item.id}/case`, officer, { reason: 'again' })).status, 404, 'once');
   });
 });
