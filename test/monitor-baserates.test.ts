@@ -8,51 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { scan } from '../src/monitor/scan/index.js';
-import { at, DAY, START, TinyClinic, forUser } from './helpers/monitorFixture.js';
-
-const SNOOP = 'street-nurse-1';
-
-/**
- * Six more cardiology nurses who live on one street; ten of the ward's patients live on `street`.
- * With `street` = the nurses' street, treating neighbours is everyday explained work there.
- */
-function clinicWith(street: string): TinyClinic {
-  const clinic = new TinyClinic();
-  const nurses: string[] = [];
-  for (let i = 1; i <= 6; i++)
-    nurses.push(
-      clinic.staff(
-        `street-nurse-${i}`,
-        { family: `Streetnurse${i}`, given: 'Ash', birthDate: `197${i}-04-0${i}`, line: `${10 + i} Lilac Road`, phone: `+1-555-300-00${i}` },
-        { role: 'nurse', org: 'cardio', ward: true },
-      ),
-    );
-  const treated: string[] = [];
-  for (let i = 1; i <= 10; i++) {
-    const id = clinic.patient(`local-${i}`, {
-      family: `Local${i}`,
-      given: 'Bo',
-      birthDate: `194${i % 10}-06-0${1 + (i % 9)}`,
-      line: `${40 + i} ${street}`,
-      phone: `+1-555-400-0${String(i).padStart(2, '0')}`,
-    });
-    clinic.encounter(id, 'cardio', START - DAY, START + clinic.days * DAY);
-    treated.push(id);
-  }
-  // Ward work with clinical action: every street nurse, every day, some of those patients.
-  for (let d = 0; d < clinic.days; d++)
-    nurses.forEach((n, i) => {
-      for (let k = 0; k < 3; k++) {
-        const p = treated[(d + i * 2 + k * 3) % treated.length];
-        clinic.access(n, p, at(d, 9 + k, i * 5));
-        clinic.access(n, p, at(d, 9 + k, i * 5 + 1), { subtype: 'create' });
-      }
-    });
-  // The look in question: a neighbour on Lilac Road no record links to any nurse or ward.
-  clinic.patient('next-door', { family: 'Nextdoor', given: 'Cy', birthDate: '1955-05-05', line: '90 Lilac Road', phone: '+1-555-500-001' });
-  clinic.access(SNOOP, 'next-door', at(6, 14));
-  return clinic;
-}
+import { at, forUser } from './helpers/monitorFixture.js';
+import { clinicWith, SNOOP } from './helpers/streetClinic.js';
+import type { TinyClinic } from './helpers/monitorFixture.js';
 
 async function scanOf(clinic: TinyClinic) {
   const dir = clinic.write();
@@ -89,5 +47,46 @@ describe('monitor base rates and the watch list', () => {
     assert.ok(watched.evidence.some((e) => /are neighbours/.test(e) && /expected/.test(e)));
     // The watch list is ranked: the most improbable first.
     for (let i = 1; i < summary.watchList.length; i++) assert.ok(summary.watchList[i - 1].p <= summary.watchList[i].p);
+  });
+});
+
+describe('pattern weights (what closed cases taught) in the alert budget', () => {
+  const scanWith = async (clinic: TinyClinic, adjustments: Array<{ scenario: 'neighbour'; group: string; weight: number }>) => {
+    const dir = clinic.write();
+    try {
+      return await scan(dir, { adjustments });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test("a weighed-down pattern's look goes to the watch list, for that role and department only", async () => {
+    const theirs = await scanWith(clinicWith('Far Away Street'), [{ scenario: 'neighbour', group: 'nurse|org-cardio', weight: 2 }]);
+    assert.deepEqual(forUser(theirs.alerts, SNOOP), []);
+    const watched = theirs.summary.watchList.find((w) => w.user === `Practitioner/${SNOOP}` && w.scenario === 'neighbour');
+    assert.ok(watched, 'watched, never dropped');
+    assert.equal(watched.weight, 2);
+    assert.ok(watched.p * 2 > watched.level && watched.p <= watched.level, `p ${watched.p}, level ${watched.level}: it alerted without the weight`);
+    // The same weight for another department's nurses changes nothing for this one.
+    const other = await scanWith(clinicWith('Far Away Street'), [{ scenario: 'neighbour', group: 'nurse|org-surgery', weight: 10 }]);
+    assert.deepEqual(
+      forUser(other.alerts, SNOOP).map((a) => a.scenario),
+      ['neighbour'],
+    );
+  });
+
+  test('a weight above the cap counts as 10: a look far more improbable than the level still alerts', async () => {
+    const clinic = clinicWith('Far Away Street');
+    for (const [i, id] of ['far-a', 'far-b', 'far-c'].entries()) {
+      clinic.patient(id, { family: `Lilac${i}`, given: 'Jo', birthDate: `196${i}-01-01`, line: `${94 + i} Lilac Road`, phone: `+1-555-600-00${i}` });
+      clinic.access('street-nurse-3', id, at(7, 10 + i));
+    }
+    const { alerts, summary } = await scanWith(clinic, [{ scenario: 'neighbour', group: 'nurse|org-cardio', weight: 1e9 }]);
+    const three = forUser(alerts, 'street-nurse-3').find((a) => a.scenario === 'neighbour');
+    assert.ok(three, JSON.stringify(summary.watchList.filter((w) => w.user.includes('street-nurse-3'))));
+    assert.ok(
+      three.evidence.some((e) => /× 10:/.test(e)),
+      three.evidence.join('; '),
+    );
   });
 });

@@ -79,3 +79,54 @@ export const CaseStatusBody = Type.Object({
   note: Type.Optional(Type.String()),
 });
 export type CaseStatusBody = Static<typeof CaseStatusBody>;
+
+/** GET /api/monitor/watch: what the alert budget held back, most improbable first (not accusations). */
+export const WatchItem = Type.Object({
+  id: Type.String(),
+  user: Type.String(),
+  scenario: Type.String(),
+  patients: Type.Array(Type.String()),
+  p: Type.Number(),
+  level: Type.Number(),
+  weight: Type.Optional(Type.Number()),
+  firstAccess: Time,
+  lastAccess: Time,
+  evidence: Type.Array(Type.String()),
+  scannedAt: Time,
+});
+export type WatchItem = Static<typeof WatchItem>;
+export const WatchList = Type.Object({ watch: Type.Array(WatchItem) });
+export type WatchList = Static<typeof WatchList>;
+
+/** POST /api/monitor/watch/:id/case: why the entry is worth a case (sealed in its timeline). */
+export const WatchCaseBody = Type.Object({ reason: Type.String(), title: Type.Optional(Type.String()) });
+export type WatchCaseBody = Static<typeof WatchCaseBody>;
+
+/** GET /api/monitor/learning: what closed cases taught (patterns weighed down) and every change. */
+export const LearningList = Type.Object({
+  weights: Type.Array(
+    Type.Object({
+      scenario: Type.String(),
+      role: Type.String(),
+      department: Nullable(Type.String()),
+      departmentName: Nullable(Type.String()),
+      weight: Type.Number(),
+      updatedAt: Time,
+    }),
+  ),
+  changes: Type.Array(
+    Type.Object({
+      at: Time,
+      by: Type.String(),
+      caseId: Type.String(),
+      resolution: Resolution,
+      scenario: Type.String(),
+      role: Type.String(),
+      department: Nullable(Type.String()),
+      departmentName: Nullable(Type.String()),
+      before: Type.Number(),
+      after: Type.Number(),
+    }),
+  ),
+});
+export type LearningList = Static<typeof LearningList>;

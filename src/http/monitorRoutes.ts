@@ -19,6 +19,9 @@ import {
   CaseSummary,
   NewCaseBody,
   NoteBody,
+  LearningList,
+  WatchCaseBody,
+  WatchList,
   type IdParams,
 } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
@@ -28,10 +31,10 @@ import { jsonBody } from './sessionRoutes.js';
 export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit' | 'monitor'>): Promise<void> {
   const monitor = cw.monitor;
   /** Authenticates, authorises (privacy officers: 'access.review') and records the call. */
-  const officer = async (req: FastifyRequest, what: string, caseId?: string): Promise<Who> => {
+  const officer = async (req: FastifyRequest, what: string, caseId?: string, type = 'MonitorCase'): Promise<Who> => {
     const who = requireWho(req);
     const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
-    const resource = caseId ? { type: 'MonitorCase', id: caseId.slice(0, 100) } : undefined;
+    const resource = caseId ? { type, id: caseId.slice(0, 100) } : undefined;
     try {
       authorize(who, 'access.review');
     } catch (err) {
@@ -48,6 +51,24 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
   app.get<{ Querystring: AlertsQuery; Reply: AlertList }>('/api/monitor/alerts', { schema: alerts }, async (req) => {
     const who = await officer(req, 'alerts');
     return { alerts: await monitor.listAlerts(who, req.query.status ?? 'new') };
+  });
+
+  app.get<{ Reply: WatchList }>('/api/monitor/watch', { schema: { response: { 200: WatchList } } }, async (req) => {
+    const who = await officer(req, 'watch');
+    return { watch: await monitor.listWatch(who) };
+  });
+
+  const watchCase = {
+    schema: { body: WatchCaseBody, response: { 201: CaseSummary } },
+    preValidation: jsonBody((req) => officer(req, 'watch.case', (req.params as IdParams).id, 'MonitorWatchItem')),
+  };
+  app.post<{ Params: IdParams; Body: WatchCaseBody; Reply: CaseSummary }>('/api/monitor/watch/:id/case', watchCase, async (req, reply) => {
+    return reply.status(201).send(await monitor.openCaseFromWatch(requireWho(req), req.params.id, req.body));
+  });
+
+  app.get<{ Reply: LearningList }>('/api/monitor/learning', { schema: { response: { 200: LearningList } } }, async (req) => {
+    const who = await officer(req, 'learning');
+    return monitor.listLearning(who);
   });
 
   app.post('/api/monitor/scan', async (req) => {

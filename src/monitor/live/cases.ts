@@ -13,6 +13,7 @@ import type { Keyring } from '../../keys/index.js';
 import { FhirError } from '../../shared/index.js';
 import type { Alert, Scenario } from '../catalog.js';
 import { ACCESS_ACTIONS } from './auditRecords.js';
+import type { MonitorLearning } from './learning.js';
 
 export type AlertStatus = 'new' | 'cased' | 'all';
 export type CaseStatus = 'open' | 'investigating' | 'closed';
@@ -87,6 +88,8 @@ export class MonitorCases {
    * be assigned: deny unless a rule allows.
    */
   reviewers: () => Promise<Reviewer[]> = () => Promise.resolve([]);
+  /** What a closing decision teaches the detectors (learning.ts; wired by the service). */
+  learning?: MonitorLearning;
 
   constructor(
     private readonly db: Database,
@@ -217,6 +220,8 @@ export class MonitorCases {
     // was found is written down with it, never left to a default.
     if (status === 'closed' && (typeof note !== 'string' || note.trim() === ''))
       throw new FhirError(400, 'invalid', 'closing needs a note saying what was found');
+    // The user's role and department are read from the records before the closing transaction.
+    const prepared = status === 'closed' && this.learning && ID.test(id) ? await this.learning.prepare(id) : undefined;
     await this.change(id, async (tx, row) => {
       if (row.status === 'closed') throw new FhirError(409, 'conflict', 'the case is closed');
       if (row.status === status) throw new FhirError(409, 'conflict', `the case is already ${status}`);
@@ -236,6 +241,8 @@ export class MonitorCases {
           [id],
         );
       }
+      // The feedback for the role and department: the pattern weighed down (or back up), recorded.
+      if (status === 'closed' && prepared) await this.learning!.apply(tx, who, id, resolution as Resolution, prepared);
     });
   }
 

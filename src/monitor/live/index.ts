@@ -12,5 +12,8 @@ export {
   type StoredAlert,
   type CaseSummary,
   type CaseDetail,
+  type StoredWatchItem,
+  type PatternChange,
+  type PatternWeightRow,
 } from './service.js';
 export { monitorMigrations } from './schema.js';

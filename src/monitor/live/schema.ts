@@ -69,4 +69,60 @@ export const monitorMigrations: Migration[] = [
         primary key (user_ref, patient, scenario));
     `,
   },
+  {
+    module: 'monitor',
+    version: 2,
+    description: 'live insider-misuse monitor: the watch list (candidates the alert budget held back)',
+    sql: `
+      -- Stored as monitor_alert stores alerts: patients are references and the evidence never
+      -- names anyone, so neither is sealed. Bounded: each scan replaces its users' entries, and
+      -- only the most improbable few hundred are kept (watch.ts).
+      create table monitor_watch (
+        id text primary key,
+        user_ref text not null,
+        patients text[] not null,
+        scenario text not null,
+        p double precision not null,
+        level double precision not null,
+        weight double precision,
+        first_access timestamptz not null,
+        last_access timestamptz not null,
+        evidence jsonb not null,
+        scanned_at timestamptz not null default now());
+      create index monitor_watch_rank on monitor_watch (p, id);
+      create index monitor_watch_user on monitor_watch (user_ref);
+    `,
+  },
+  {
+    module: 'monitor',
+    version: 3,
+    description: 'live insider-misuse monitor: learning from closed cases (pattern weights per scenario, role and department, and every change)',
+    sql: `
+      -- The weight of a pattern (scenario × role × department) closures taught: 1 to 10 (learning.ts).
+      create table monitor_pattern_weight (
+        scenario text not null,
+        peer_group text not null,
+        role text not null,
+        department text,
+        department_name text,
+        weight double precision not null check (weight >= 1 and weight <= 10),
+        updated_at timestamptz not null default now(),
+        primary key (scenario, peer_group));
+
+      -- Every change: who closed which case, how, and the weight before and after.
+      create table monitor_learning (
+        id bigserial primary key,
+        at timestamptz not null default now(),
+        case_id text not null references monitor_case (id),
+        by_user text not null,
+        resolution text not null check (resolution in ('violation', 'legitimate', 'false-positive')),
+        scenario text not null,
+        peer_group text not null,
+        role text not null,
+        department text,
+        department_name text,
+        weight_before double precision not null,
+        weight_after double precision not null);
+    `,
+  },
 ];

@@ -34,13 +34,18 @@ import {
   type CaseSummary,
   type StoredAlert,
 } from './cases.js';
-import type { DetectTask } from './detection.js';
+import type { DetectResult, DetectTask } from './detection.js';
+import { MonitorWatch, type StoredWatchItem } from './watch.js';
+import { MonitorLearning, type PatternChange, type PatternWeightRow } from './learning.js';
+import { peerGroupOf } from './peerGroup.js';
 import { LEASE_MINUTES, monitorSettings, type MonitorSettings } from './settings.js';
 
 export { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
 export { RESOLUTIONS, type AlertStatus, type CaseDetail, type CaseStatus, type CaseSummary, type Resolution, type StoredAlert } from './cases.js';
 export { DEFAULT_MONITOR, monitorSettings, type MonitorSettings } from './settings.js';
 export type { DetectTask } from './detection.js';
+export type { StoredWatchItem } from './watch.js';
+export type { PatternChange, PatternWeightRow } from './learning.js';
 export type { DeadlineTimer, WorkerModule } from '../../util/index.js';
 
 const PAGE = 1000;
@@ -62,6 +67,8 @@ export class MonitorService {
   private running: Promise<unknown> = Promise.resolve();
   private readonly holder = `${process.pid}:${crypto.randomUUID()}`;
   private readonly cases: MonitorCases;
+  private readonly watch: MonitorWatch;
+  private readonly learning: MonitorLearning;
   private readonly detector: WorkerModule;
   private readonly deadlineTimer: DeadlineTimer;
   /** Fired by stop(): a running detection worker is terminated at once. */
@@ -79,6 +86,9 @@ export class MonitorService {
   ) {
     this.settings = monitorSettings(settings);
     this.cases = new MonitorCases(db, keyring, audit);
+    this.watch = new MonitorWatch(db, this.cases);
+    this.learning = new MonitorLearning(db, audit, (user) => peerGroupOf(fhir, user));
+    this.cases.learning = this.learning;
     this.detector = options.detector ?? { callerUrl: import.meta.url, baseName: 'detectWorker' };
     this.deadlineTimer = options.deadlineTimer ?? realTimer;
   }
@@ -130,9 +140,11 @@ export class MonitorService {
           if (e?.user) activeUsers.add(e.user);
         }
       }
-      const fresh = activeUsers.size > 0 ? await this.detect(activeUsers) : [];
+      const fresh: DetectResult = activeUsers.size > 0 ? await this.detect(activeUsers) : { alerts: [], watch: [] };
       const stored = await this.db.transaction(async (tx) => {
-        const out = await this.store(tx, fresh);
+        const out = await this.store(tx, fresh.alerts);
+        // The watch list of the users scanned is replaced by this scan's, in the same transaction.
+        await this.watch.replace(tx, [...activeUsers], fresh.watch);
         await tx.query('update monitor_cursor set next_index = $2, last_run_at = now() where id = 1 and lease_holder = $1', [this.holder, size]);
         return out;
       });
@@ -144,8 +156,8 @@ export class MonitorService {
     }
   }
 
-  /** The detectors over the recent window; the alerts of the given users. */
-  private async detect(users: Set<string>): Promise<Alert[]> {
+  /** The detectors over the recent window; the alerts and the watch list of the given users. */
+  private async detect(users: Set<string>): Promise<DetectResult> {
     // A fixed end: records appended while the window is paged through do not shift its pages.
     const until = new Date(Date.now() + 1).toISOString();
     const since = new Date(Date.now() - this.settings.windowDays * 86_400_000).toISOString();
@@ -168,12 +180,12 @@ export class MonitorService {
       if (entries.length < PAGE) break;
     }
     events.reverse();
-    if (events.length === 0) return [];
+    if (events.length === 0) return { alerts: [], watch: [] };
     const resources = await this.reference(new Set(events.flatMap((e) => e.patients)));
-    const task: DetectTask = { events, resources, users: [...users] };
+    const task: DetectTask = { events, resources, users: [...users], adjustments: await this.learning.adjustments() };
     const seconds = this.settings.detectSeconds;
     try {
-      return await runWorkerTask<DetectTask, Alert[]>(this.detector, task, {
+      return await runWorkerTask<DetectTask, DetectResult>(this.detector, task, {
         deadlineMs: seconds * 1000,
         signal: this.stopping.signal,
         timer: this.deadlineTimer,
@@ -307,6 +319,21 @@ export class MonitorService {
 
   createCase(who: Who, input: { alerts?: unknown; title?: unknown }): Promise<CaseSummary> {
     return this.cases.createCase(who, input);
+  }
+
+  /** The watch list: what the alert budget held back, most improbable first (watch.ts). */
+  listWatch(who: Who): Promise<StoredWatchItem[]> {
+    return this.watch.list(who);
+  }
+
+  /** Opens a case from a watch-list entry, raised as an alert with the officer's reason (watch.ts). */
+  openCaseFromWatch(who: Who, id: string, input: { reason?: unknown; title?: unknown }): Promise<CaseSummary> {
+    return this.watch.openCase(who, id, input);
+  }
+
+  /** What closed cases taught: the patterns weighed down, and every change (learning.ts). */
+  listLearning(who: Who): Promise<{ weights: PatternWeightRow[]; changes: PatternChange[] }> {
+    return this.learning.list(who);
   }
 
   listCases(who: Who, status: CaseStatus | 'all'): Promise<CaseSummary[]> {

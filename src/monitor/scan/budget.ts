@@ -58,12 +58,38 @@ export interface WatchItem {
   firstAccess: string;
   lastAccess: string;
   evidence: string[];
+  /** The scan's level: a candidate alerts when its p-value (times its weight) is at or below it. */
+  level: number;
+  /**
+   * Present when privacy officers' closures weighed this pattern down (learning.ts): the factor
+   * its p-value was multiplied by before the level was applied.
+   */
+  weight?: number;
 }
 
 export interface BudgetOptions {
   /** Expected false alerts per 1,000 user-days the clinic accepts. */
   falseAlertsPer1000UserDays?: number;
+  /** What privacy officers' closures taught (live/learning.ts): a pattern's p-values weighed down. */
+  adjustments?: PatternWeight[];
 }
+
+/**
+ * A pattern a privacy officer's closures weighed down: the scenario for one peer group (role ×
+ * department, `User.peerKey`). Its candidates' p-values are multiplied by `weight` (1 to
+ * MAX_WEIGHT) before the level is applied; what no longer reaches it goes to the watch list.
+ */
+export interface PatternWeight {
+  scenario: Scenario;
+  group: string;
+  weight: number;
+}
+
+/**
+ * The most a pattern can be weighed down, whatever the closures: a candidate ten times more
+ * improbable than the level still alerts, so closing cases cannot switch a detector off.
+ */
+export const MAX_WEIGHT = 10;
 
 export class AlertBudget {
   readonly candidates: Candidate[] = [];
@@ -138,9 +164,16 @@ export class AlertBudget {
   decide(): void {
     const per1000 = this.opts.falseAlertsPer1000UserDays ?? FALSE_ALERTS_PER_1000_USER_DAYS;
     const budget = Math.max(MIN_BUDGET, (PAIR_BUDGET_SHARE * per1000 * this.userDays) / 1000);
-    const ranked = [...this.candidates].sort((a, b) => a.p - b.p);
+    const weights = new Map<string, number>();
+    for (const w of this.opts.adjustments ?? []) if (w.weight > 1) weights.set(`${w.scenario}|${w.group}`, Math.min(MAX_WEIGHT, w.weight));
+    const weightOf = (c: Candidate) => weights.get(`${c.scenario}|${c.user.peerKey}`) ?? 1;
+    // A weighed-down pattern is judged on its p-value times the weight, against the level the
+    // unweighted candidates set: learning moves that pattern's candidates to the watch list and
+    // never raises or lowers the bar of anything else.
+    const pw = (c: Candidate) => Math.min(1, c.p * weightOf(c));
+    const ranked = [...this.candidates].sort((a, b) => pw(a) - pw(b) || a.p - b.p);
     // Binary search over the candidates' own p-values (the level only matters where one lies).
-    const ps = [...new Set(ranked.map((c) => c.p).filter((p) => p <= MAX_LEVEL))];
+    const ps = [...new Set(this.candidates.map((c) => c.p).filter((p) => p <= MAX_LEVEL))].sort((x, y) => x - y);
     let lo = -1;
     let hi = ps.length;
     while (hi - lo > 1) {
@@ -152,14 +185,19 @@ export class AlertBudget {
     this.expected = lo >= 0 ? this.expectedFalse(this.level) : 0;
     const m = this.overdispersed.length + this.nulls.length + this.given.length + this.uniformTests.reduce((n, u) => n + u.tests, 0);
     const pct = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toPrecision(2));
+    const weighed = (c: Candidate) => {
+      const w = weightOf(c);
+      return w > 1 ? ` (× ${w.toPrecision(2)}: privacy officers closed such cases for this role and department as legitimate or false positives)` : '';
+    };
     const why = (c: Candidate) =>
-      `${c.checked}; p = ${pct(c.p)}, the scan's level ${pct(this.level)} (${m} tests, expected false alerts ${this.expected.toFixed(1)} within a budget of ${budget.toFixed(1)}: ${per1000} per 1,000 user-days)`;
+      `${c.checked}; p = ${pct(c.p)}${weighed(c)}, the scan's level ${pct(this.level)} (${m} tests, expected false alerts ${this.expected.toFixed(1)} within a budget of ${budget.toFixed(1)}: ${per1000} per 1,000 user-days)`;
     // Account-level alerts first, as outside the budget: the pairs inside their window are theirs.
-    for (const c of ranked) if (c.covers && c.p <= this.level) c.emit(why(c));
+    for (const c of ranked) if (c.covers && pw(c) <= this.level) c.emit(why(c));
     for (const c of ranked) {
-      if (c.p <= this.level) {
+      if (pw(c) <= this.level) {
         if (!c.covers) c.emit(why(c));
       } else if (c.p < WATCH_P && this.watch.length < WATCH_MAX)
+        // Learning never drops a candidate: one weighed down below the level is watched on its own p.
         this.watch.push({
           user: c.user.ref,
           scenario: c.scenario,
@@ -168,6 +206,8 @@ export class AlertBudget {
           firstAccess: new Date(c.first).toISOString(),
           lastAccess: new Date(c.last).toISOString(),
           evidence: [...c.evidence, why(c)],
+          level: this.level,
+          ...(weightOf(c) > 1 ? { weight: weightOf(c) } : {}),
         });
     }
   }

@@ -15,6 +15,7 @@ import { Link, navigate } from '../router';
 import { useSortable } from '../sortable';
 import { nameOf, useStaff } from '../staff';
 import { ErrorNote, Loading, useLoad, when } from '../ui';
+import { LearningSection, WatchListSection } from './watchList';
 
 /** New alerts (to open cases from) and the cases, or one case's page. */
 export function Cases({ caseId }: { caseId?: string }) {
@@ -98,6 +99,7 @@ function CaseLists() {
           </tbody>
         </table>
       ) : null}
+      <WatchListSection staff={staff} />
       <h2>Cases</h2>
       <label>
         Status
@@ -129,6 +131,7 @@ function CaseLists() {
           </tbody>
         </table>
       ) : null}
+      <LearningSection staff={staff} />
     </section>
   );
 }
