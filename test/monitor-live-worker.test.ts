@@ -107,6 +107,34 @@ describe('live monitor: detection in a worker thread, with a deadline', () => {
     await s?.close();
   });
 
+  test('the window the detectors get: the last windowDays, in time order, at most maxEvents of them, the newest', async () => {
+    const now = Date.now();
+    const user = 'Practitioner/window-clerk';
+    await seedReads(
+      user,
+      Array.from({ length: 100 }, (_, i) => ({ patient: `old-pt-${i}`, time: now - 20 * DAY + i * 1000 })),
+    );
+    const recent = Array.from({ length: 300 }, (_, i) => ({ patient: `recent-pt-${i}`, time: now - 2 * DAY + i * 60_000 }));
+    await seedReads(user, recent);
+    const scanHeld = async (monitorJson: object) => {
+      const scan = monitorWith({ detector: gated }, monitorJson).scanNow();
+      const held = await beforeScanEnds(nextSignal(channel, 'detecting'), scan);
+      channel.postMessage('go');
+      await scan;
+      return held;
+    };
+    const all = await scanHeld({ windowDays: 14, maxEvents: 100_000 });
+    assert.equal(all.events, 300, 'the accesses of twenty days ago are outside the window');
+    assert.equal(all.first, recent[0].time);
+    assert.equal(all.last, recent[299].time);
+    const later = Array.from({ length: 10 }, (_, i) => ({ patient: `later-pt-${i}`, time: now - DAY + i * 60_000 }));
+    await seedReads(user, later); // new records: the next scan detects again
+    const capped = await scanHeld({ windowDays: 14, maxEvents: 250 });
+    assert.equal(capped.events, 250, 'no more than maxEvents');
+    assert.equal(capped.first, recent[60].time, 'the newest 250 of 310');
+    assert.equal(capped.last, later[9].time);
+  });
+
   test('a user who opened 1,200 different charts a day is scanned to the end while the server answers', async () => {
     // Each of the last six days, the same 1,200 charts one after another over eight hours.
     const now = Date.now();

@@ -330,6 +330,16 @@ export class AuditService {
     return Number(r.rows[0].n);
   }
 
+  /**
+   * The first leaf index that may hold a record at or after an instant (records are appended in
+   * time order, give or take a transaction's length: the search columns' batches say where): the
+   * live monitor reads its window from here in order instead of paging a search through it.
+   */
+  async firstIndexSince(from: Date): Promise<number> {
+    const r = await this.db.query<{ i: string | number | null }>('select min(first_index) as i from audit_entry_batch where at_max >= $1', [from]);
+    return r.rows[0].i === null ? (await this.log.head()).size : Number(r.rows[0].i);
+  }
+
   /** A C2SP tile (tlogTiles.ts), or undefined while the log does not hold all of it. */
   async tile(tile: TilePath): Promise<Buffer | undefined> {
     const { size } = await this.log.head();

@@ -7,7 +7,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 
 export const DETECT_CHANNEL = 'carewall-test-detect';
 
-export type DetectSignal = { state: 'detecting'; events: number; users: string[] } | { state: 'stuck' };
+export type DetectSignal = { state: 'detecting'; events: number; users: string[]; first?: number; last?: number } | { state: 'stuck' };
 
 /** The next message on the channel that is in `state`. */
 export function nextSignal<S extends DetectSignal['state']>(channel: BroadcastChannel, state: S): Promise<Extract<DetectSignal, { state: S }>> {

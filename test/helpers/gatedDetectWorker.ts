@@ -14,5 +14,11 @@ parentPort?.once('message', ({ id, task }: { id: number; task: DetectTask }) => 
     channel.close();
     parentPort?.postMessage({ id, result: detectAlerts(task) });
   });
-  channel.postMessage({ state: 'detecting', events: task.events.length, users: task.users } satisfies DetectSignal);
+  channel.postMessage({
+    state: 'detecting',
+    events: task.events.length,
+    users: task.users,
+    first: task.events[0]?.t,
+    last: task.events.at(-1)?.t,
+  } satisfies DetectSignal);
 });

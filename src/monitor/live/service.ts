@@ -20,9 +20,9 @@ import type { Logger } from '../../log.js';
 import type { FhirService } from '../../records/index.js';
 import { FhirError } from '../../shared/index.js';
 import { SCENARIO_CODES, type Alert } from '../catalog.js';
-import type { AccessEvent } from '../scan/events.js';
 import { realTimer, runWorkerTask, WorkerDeadlineError, WorkerStoppedError, type DeadlineTimer, type WorkerModule } from '../../util/index.js';
-import { ACCESS_ACTIONS, toMonitorEvent } from './auditRecords.js';
+import { toMonitorEvent } from './auditRecords.js';
+import { readWindow } from './window.js';
 import {
   ID,
   MonitorCases,
@@ -158,28 +158,7 @@ export class MonitorService {
 
   /** The detectors over the recent window; the alerts and the watch list of the given users. */
   private async detect(users: Set<string>): Promise<DetectResult> {
-    // A fixed end: records appended while the window is paged through do not shift its pages.
-    const until = new Date(Date.now() + 1).toISOString();
-    const since = new Date(Date.now() - this.settings.windowDays * 86_400_000).toISOString();
-    // Newest first, so that a cap keeps the most recent records; then back into time order.
-    const events: AccessEvent[] = [];
-    for (let offset = 0; events.length < this.settings.maxEvents; offset += PAGE) {
-      const { entries } = await this.audit.search({
-        from: since,
-        to: until,
-        actions: ACCESS_ACTIONS,
-        outcome: 'success',
-        count: PAGE,
-        offset,
-        newestFirst: true,
-      });
-      for (const en of entries) {
-        const e = toMonitorEvent(en.record);
-        if (e) events.push(e);
-      }
-      if (entries.length < PAGE) break;
-    }
-    events.reverse();
+    const events = await readWindow(this.audit, Date.now() - this.settings.windowDays * 86_400_000, this.settings.maxEvents);
     if (events.length === 0) return { alerts: [], watch: [] };
     const resources = await this.reference(new Set(events.flatMap((e) => e.patients)));
     const task: DetectTask = { events, resources, users: [...users], adjustments: await this.learning.adjustments() };
