@@ -16,6 +16,8 @@ import { runBackup, type BackupResult, type FileSelection } from './snapshot.js'
 import type { ChunkerParams } from './chunker.js';
 
 export const CREDENTIAL_FILE = 'backup.key';
+/** The demo's recovery key, in its data folder: public like the demo's passwords. Never in a real installation. */
+export const DEMO_RECOVERY_KEY_FILE = 'demo-recovery-key.txt';
 
 export class BackupService {
   private timer?: NodeJS.Timeout;
@@ -173,6 +175,20 @@ export class BackupService {
     };
   }
 
+  /**
+   * What "undo the attack" is typed with: the repository (without credentials), each share's folder
+   * and, in the demo only, the file holding its public recovery key. Undefined without a repository.
+   */
+  restoreAdvice(): RestoreAdvice | undefined {
+    if (!this.isSetUp()) return undefined;
+    const keyFile = path.join(this.settings.dataDir, DEMO_RECOVERY_KEY_FILE);
+    return {
+      repository: withoutCredentials(this.credential().repository),
+      folders: this.config.shares,
+      ...(this.settings.demo && fs.existsSync(keyFile) ? { recoveryKeyFile: keyFile } : {}),
+    };
+  }
+
   async runs(limit = 50) {
     return (await this.db.query(`select started_at, seconds, reason, snapshot, ok, stats, error from backup_run order by id desc limit $1`, [limit])).rows;
   }
@@ -218,6 +234,13 @@ export interface BackupStatus {
   lastRun: { at: string; ok: boolean; seconds: number; error?: string } | null;
   lastSuccessAt: string | null;
   lastRestoreTest: { at: string; ok: boolean; seconds: number } | null;
+}
+
+export interface RestoreAdvice {
+  repository: string;
+  /** Share name -> its folder on the server. */
+  folders: Record<string, string>;
+  recoveryKeyFile?: string;
 }
 
 /** A repository's address as it may be shown: a folder as it is, a URL without user, password or query. */
