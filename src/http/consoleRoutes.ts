@@ -47,7 +47,13 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
   // Each route's answer is its schema's (src/api), which the console checks it against.
   app.get<{ Reply: Me }>('/api/me', { schema: { response: { 200: Me } } }, async (req) => {
     const who = requireWho(req);
-    return { username: who.username, roles: who.roles, practitioner: who.practitioner ?? null, idleMinutes: cw.settings.sessionIdleMinutes };
+    return {
+      username: who.username,
+      name: await cw.identity.ownName(who),
+      roles: who.roles,
+      practitioner: who.practitioner ?? null,
+      idleMinutes: cw.settings.sessionIdleMinutes,
+    };
   });
 
   const myPatients = { querystring: MyPatientsQuery, response: { 200: MyPatients } };
