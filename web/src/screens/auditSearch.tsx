@@ -163,9 +163,16 @@ export function AuditSearch() {
                   </tr>
                 );
               })}
+              {events.length === 0 ? (
+                <tr>
+                  <td colSpan={5} className="muted">
+                    No audit record matches this search: widen the dates, or leave a field empty.
+                  </td>
+                </tr>
+              ) : null}
             </tbody>
           </table>
-          <Pager offset={offset} count={PAGE} total={data.total ?? events.length} onChange={setOffset} />
+          <Pager what="Audit records" offset={offset} count={PAGE} total={data.total ?? events.length} onChange={setOffset} />
           <p>
             <button type="button" onClick={() => void download().catch((err: Error) => setDownloadNote(err.message))} disabled={events.length === 0}>
               Download as CSV

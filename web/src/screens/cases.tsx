@@ -72,7 +72,11 @@ function CaseLists() {
       <ErrorNote error={alerts.error} />
       <ErrorNote error={error} />
       <Loading when={alerts.loading && !alerts.data} />
-      {alerts.data && shown.length === 0 ? <p className="muted">No new alerts.</p> : null}
+      {alerts.data && shown.length === 0 ? (
+        <p className="muted">
+          {scenario ? `No new ${scenario} alert waits for you.` : 'No new alert waits for you: the misuse monitor has found nothing new.'}
+        </p>
+      ) : null}
       {shown.length > 0 ? (
         <table>
           <caption className="sr-only">New alerts</caption>
@@ -109,7 +113,9 @@ function CaseLists() {
         </select>
       </label>
       <ErrorNote error={cases.error} />
-      {cases.data && cases.data.cases.length === 0 ? <p className="muted">No cases.</p> : null}
+      {cases.data && cases.data.cases.length === 0 ? (
+        <p className="muted">{status === 'all' ? 'No case has been opened yet.' : `No case is ${status}.`}</p>
+      ) : null}
       {cases.data && cases.data.cases.length > 0 ? (
         <table>
           <caption className="sr-only">Cases</caption>

@@ -64,13 +64,15 @@ export function MyPatients({ clinician }: { clinician: boolean }) {
               {data.patients.length === 0 ? (
                 <tr>
                   <td colSpan={4} className="muted">
-                    No patients: none is linked to you by a care team, encounter, appointment, ward or order.
+                    {query
+                      ? `No patient you may see is called “${query}”.`
+                      : 'No patients: none is linked to you by a care team, encounter, appointment, ward or order.'}
                   </td>
                 </tr>
               ) : null}
             </tbody>
           </table>
-          <Pager offset={offset} count={PAGE} total={data.total} onChange={setOffset} />
+          <Pager what="Patients" offset={offset} count={PAGE} total={data.total} onChange={setOffset} />
         </>
       ) : null}
       {clinician ? <EmergencyLookup /> : null}
