@@ -248,7 +248,7 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
     case '/admin/teams':
       return <TeamsAndWards />;
     case '/admin/explain':
-      return <Explain />;
+      return <Explain canFindPatients={me.roles.includes('privacy-officer')} />;
     default:
       if (first && path === '/') {
         navigate(first);
