@@ -143,7 +143,7 @@ export function Staff() {
                 checked={form.roles.includes(r)}
                 onChange={(e) => setForm({ ...form, roles: e.target.checked ? [...form.roles, r] : form.roles.filter((x) => x !== r) })}
               />
-              {r}
+              {rolesInWords([r])}
             </label>
           ))}
         </fieldset>
