@@ -114,8 +114,38 @@ describe('the demo with backups', () => {
     ]);
     assert.equal(restore.code, 0, restore.stderr);
     assert.match(restore.stdout, /restored \d+ file\(s\)/);
-    for (const f of changed) assert.equal(sha256(f), before.get(f), `${path.relative(share, f)} has its content back`);
+    // The clinic's files come back; the guard's decoys the attack hit are not the clinic's, and are left as they are.
+    const decoys: string[] = JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys;
+    const restoredClinicFiles = changed.filter((f) => !decoys.includes(f));
+    assert.ok(restoredClinicFiles.length > 0, 'clinic files were among those attacked');
+    for (const f of restoredClinicFiles) assert.equal(sha256(f), before.get(f), `${path.relative(share, f)} has its content back`);
     const aside = filesOf(share).filter((f) => f.includes('.carewall-aside-'));
-    assert.equal(aside.length, changed.length, 'the attacked copies are kept aside, not deleted');
+    assert.equal(aside.length, restoredClinicFiles.length, 'the attacked copies are kept aside, not deleted');
+  });
+
+  test("the guard's decoys are not the clinic's files: backups leave them out, so undoing an attack never writes one back", async () => {
+    const decoys: string[] = JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys;
+    assert.ok(decoys.length > 0, 'the demo share has decoys');
+    const share = path.join(dataDir, 'shares', 'documents');
+    const scratch = path.join(path.dirname(dataDir), 'whole-share');
+    const whole = await runCli([
+      'backup',
+      'restore',
+      '--repository',
+      path.join(dataDir, 'backups'),
+      '--recovery-key-file',
+      path.join(dataDir, 'demo-recovery-key.txt'),
+      '--share',
+      'documents',
+      '--to',
+      scratch,
+    ]);
+    assert.equal(whole.code, 0, whole.stderr);
+    const restored = new Set(filesOf(scratch).map((f) => path.relative(scratch, f)));
+    assert.ok(restored.size >= 100, `the share's files are in the newest backup (${restored.size})`);
+    assert.deepEqual(
+      decoys.map((d) => path.relative(share, d)).filter((d) => restored.has(d)),
+      [],
+    );
   });
 });

@@ -34,11 +34,11 @@ export const GuardView = Type.Object({
   readOnly: Type.Boolean(),
   incident: Type.Optional(Type.Object({ since: Time, affected: Type.Integer(), snapshot: Type.Optional(GuardSnapshot) })),
   alarms: Type.Array(GuardAlarm),
-  /** What "undo the attack" is typed with, once a backup repository exists (the recovery key's file in the demo only). */
+  /** What "undo the attack" is typed with, once a backup repository exists (the shares' folders and the recovery key's file in the demo only). */
   undo: Type.Optional(
     Type.Object({
       repository: Type.String(),
-      folders: Type.Record(Type.String(), Type.String()),
+      folders: Type.Optional(Type.Record(Type.String(), Type.String())),
       recoveryKeyFile: Type.Optional(Type.String()),
     }),
   ),

@@ -22,6 +22,8 @@ export const DEMO_RECOVERY_KEY_FILE = 'demo-recovery-key.txt';
 export class BackupService {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  /** Files of the shares that are not the clinic's (wired in runtime.ts: the ransomware guard's decoys). */
+  notClinicFiles: () => string[] = () => [];
 
   constructor(
     private readonly db: Database,
@@ -84,6 +86,7 @@ export class BackupService {
         reason,
         onlyShares: opts.onlyShares,
         onlyFiles: opts.onlyFiles,
+        exclude: new Set(this.notClinicFiles()),
       });
       await this.db.query(`insert into backup_run (started_at, seconds, reason, repository, snapshot, ok, stats) values ($1, $2, $3, $4, $5, true, $6)`, [
         started,
@@ -176,16 +179,18 @@ export class BackupService {
   }
 
   /**
-   * What "undo the attack" is typed with: the repository (without credentials), each share's folder
-   * and, in the demo only, the file holding its public recovery key. Undefined without a repository.
+   * What "undo the attack" is typed with: the repository (without credentials, as the clinic
+   * overview shows it) and, in the demo only, each share's folder and the file holding the demo's
+   * public recovery key. A real installation's folders stay off the screens, as every path does.
+   * Undefined without a repository.
    */
   restoreAdvice(): RestoreAdvice | undefined {
     if (!this.isSetUp()) return undefined;
     const keyFile = path.join(this.settings.dataDir, DEMO_RECOVERY_KEY_FILE);
+    const demo = this.settings.demo && fs.existsSync(keyFile);
     return {
       repository: withoutCredentials(this.credential().repository),
-      folders: this.config.shares,
-      ...(this.settings.demo && fs.existsSync(keyFile) ? { recoveryKeyFile: keyFile } : {}),
+      ...(demo ? { folders: this.config.shares, recoveryKeyFile: keyFile } : {}),
     };
   }
 
@@ -238,8 +243,8 @@ export interface BackupStatus {
 
 export interface RestoreAdvice {
   repository: string;
-  /** Share name -> its folder on the server. */
-  folders: Record<string, string>;
+  /** Share name -> its folder on the server (the demo only). */
+  folders?: Record<string, string>;
   recoveryKeyFile?: string;
 }
 

@@ -10,9 +10,9 @@ import { ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
 /** The restore command with this installation's repository, share folder and (demo) key file where known. */
 function undoCommand(g: GuardView): string {
   const share = g.shares.length === 1 ? g.shares[0] : 'NAME';
-  const folder = g.undo?.folders[share] ?? 'FOLDER-OF-THE-SHARE';
+  const folder = g.undo?.folders?.[share] ?? 'FOLDER-OF-THE-SHARE';
   return [
-    'carewall backup restore',
+    'npx carewall backup restore',
     `--repository ${g.undo?.repository ?? 'REPOSITORY'}`,
     `--recovery-key-file ${g.undo?.recoveryKeyFile ?? 'RECOVERY-KEY-FILE'}`,
     `--share ${share}`,
@@ -77,10 +77,10 @@ export function FileShares({ canRelease }: { canRelease: boolean }) {
                 {g.undo?.recoveryKeyFile
                   ? 'This demo keeps its recovery key in its data folder; a clinic keeps it offline and runs this on the machine that keeps it.'
                   : g.undo
-                    ? 'Run it on the machine that keeps the recovery key, with the key in a file of your own.'
+                    ? "Run it on the machine that keeps the recovery key, with the key in a file of your own, and the share's folder (carewall.json backup.shares) for FOLDER-OF-THE-SHARE."
                     : 'No backup repository is set up, so there is nothing to restore from: set one up (carewall backup init) before the next attack.'}
               </p>
-              {g.readOnly ? <p>The shares are read-only.</p> : null}
+              {g.readOnly ? <p>The shares are read-only: the restore needs an account that may still write to them (root on the server).</p> : null}
               {canRelease ? (
                 <button type="button" className="primary" disabled={release.busy} onClick={() => void release.run()}>
                   {release.busy ? 'Releasing…' : 'Clean-up done: release the shares'}
