@@ -25,6 +25,7 @@ export function MyPatients({ clinician }: { clinician: boolean }) {
       <form
         className="inline"
         role="search"
+        aria-label="search my patients"
         onSubmit={(e) => {
           e.preventDefault();
           setOffset(0);
@@ -37,6 +38,8 @@ export function MyPatients({ clinician }: { clinician: boolean }) {
         </label>
         <button type="submit">Search</button>
       </form>
+      {/* At the bedside the emergency path comes first: above a long list, not below it (a phone shows a few rows). */}
+      {clinician ? <EmergencyLookup /> : null}
       <ErrorNote error={error} />
       <Loading when={loading && !data} />
       {data ? (
@@ -75,7 +78,6 @@ export function MyPatients({ clinician }: { clinician: boolean }) {
           <Pager what="Patients" offset={offset} count={PAGE} total={data.total} onChange={setOffset} />
         </>
       ) : null}
-      {clinician ? <EmergencyLookup /> : null}
     </section>
   );
 }
