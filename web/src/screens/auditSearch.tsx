@@ -37,6 +37,12 @@ const WHAT: Record<string, string> = {
   'Emergency Override Started': 'broke the glass (emergency access)',
   export: 'exported',
   print: 'printed',
+  'break-glass.review': 'reviewed an emergency access',
+  'investigation.start': 'opened a privacy investigation',
+  'investigation.review': 'reviewed a privacy investigation',
+  'flagged-access.review': 'reviewed a flagged access',
+  // Records of the audit log's own use carry only their type (DICOM's "Audit Log Used").
+  'Audit Log Used': "read the audit log (a search or a patient's access report)",
 };
 
 /** The part of a record a line is about, in words; the resource type itself when not listed. */
@@ -77,7 +83,8 @@ function auditRow(
 ): { when: string; user: string; what: string; patient: string; outcome: string } {
   const who = e.agent?.find((a) => a.requestor) ?? e.agent?.[0];
   const code = e.subtype?.[0]?.code ?? '';
-  const verb = WHAT[code] ?? WHAT[e.subtype?.[0]?.display ?? ''] ?? (e.subtype?.[0]?.display ?? code).replace(/[-.]/g, ' ');
+  const display = e.subtype?.[0]?.display ?? e.type?.display ?? '';
+  const verb = WHAT[code] ?? WHAT[display] ?? (display || code).replace(/[-.]/g, ' ');
   const type = e.entity?.map((x) => x.what?.reference?.split('/')[0]).find((t) => t && t !== 'Patient') ?? (code === 'read' ? 'Patient' : undefined);
   const patientId = patientIdOf(e);
   const patient = patientId ? patients.get(patientId) : undefined;
