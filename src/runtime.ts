@@ -137,6 +137,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       notify: (message) => grants.announce('ransomware-alarm', 'guard', message),
       log,
     });
+    // The guard's decoys are its own, not the clinic's: backups leave them out.
+    backups.notClinicFiles = () => guard.decoyPaths();
     // The live insider-misuse monitor reads the audit log and the records; the server starts its job.
     const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
     // Accounts are shown by their practitioner's name (the staff directory, the case assignees).

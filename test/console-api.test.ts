@@ -60,6 +60,8 @@ describe('console routes', () => {
     const me = await call(s.url, 'GET', '/api/me', { token: doctor });
     checkShape(Me, me.body, '/api/me');
     assert.deepEqual([me.body.username, me.body.roles, me.body.idleMinutes], ['dr-console', ['physician'], 15]);
+    // The header's name is the practitioner's, as the directory test above wrote it.
+    assert.equal(me.body.name, 'Dr Jo Parker');
   });
 
   test('resetting a second factor is for administrators, and gives a new secret', async () => {

@@ -296,7 +296,7 @@ describe('staff awareness screens in the console', { skip }, () => {
     await dialog.getByLabel('Note (kept with the decision)').fill('look-alike domain; sender blocked at the gateway');
     await check(page, 'decision dialog');
     await record.click();
-    await page.getByText('Nothing to decide.').waitFor();
+    await page.getByText('No reported message waits for a decision.').waitFor();
     await page.getByLabel('Only undecided').uncheck();
     await queueSearch.getByRole('button', { name: 'Search' }).click();
     await item.getByText('Decided: Confirmed phishing by sam').waitFor();

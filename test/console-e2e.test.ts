@@ -223,7 +223,7 @@ describe('web console', { skip }, () => {
     await check(page, 'break-the-glass-review');
     await card.getByLabel('Review note').fill('Confirmed with the emergency department log');
     await card.getByRole('button', { name: 'Appropriate', exact: true }).click();
-    await page.getByText('Nothing to review.').waitFor();
+    await page.getByText('No emergency accesses wait for review.').waitFor();
     const reviewed = await call(s.url, 'GET', '/api/break-glass?status=reviewed', { token: await tokenOf('po-reyes') });
     assert.equal(reviewed.body.grants[0].review.decision, 'appropriate');
     // The audit search and the patient's access report show the emergency access.
@@ -266,12 +266,19 @@ describe('web console', { skip }, () => {
     const found = await s.cw.audit.search({ actions: ['lookup'], count: 10, offset: 0, newestFirst: true });
     assert.ok(found.entries.some((e) => e.record.user?.username === 'po-reyes' && e.record.patient === unrelated && e.record.purposeOfUse === 'HCOMPL'));
     await page.getByRole('link', { name: 'Audit search' }).click();
-    await page.getByLabel('Patient id').fill(unrelated);
-    await page.getByRole('button', { name: 'Search' }).click();
+    // The patient found by name here too, and each record names them: no ids, no codes.
+    await page.getByLabel('Patient (name, birth date or record number)').fill('Lindqvist');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await page.getByRole('button', { name: /choose Bo Lindqvist, born/ }).click();
+    assert.equal(await page.getByLabel('Patient id').inputValue(), unrelated);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page
-      .getByRole('cell', { name: `Patient/${unrelated}` })
+      .getByRole('cell', { name: /^Bo Lindqvist, born / })
       .first()
       .waitFor();
+    const page1 = await page.locator('table tbody').innerText();
+    assert.doesNotMatch(page1, /Patient\/|search-type|Emergency Override|vread/);
+    assert.match(page1, /broke the glass \(emergency access\)/);
     await check(page, 'audit-search');
     // Newest first, outcomes in words, and the whole result as a CSV a spreadsheet opens safely. Reads
     // only: the officer's own searches are records of this patient too, and would grow the count meanwhile.
@@ -522,7 +529,13 @@ describe('web console', { skip }, () => {
     const passwordOnly = users.filter((u) => !u.disabled && !u.totpRequired).map((u) => u.username);
     assert.ok(passwordOnly.length > 0, 'the test clinic has accounts without a second factor');
     const card = page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Sign-in' }) });
-    assert.deepEqual((await card.getByRole('listitem').allInnerTexts()).sort(), passwordOnly.sort());
+    // Each by the name people know them by (the user name when no practitioner is linked), with the user name and roles beside it.
+    const staff = (await call(s.url, 'GET', '/api/staff', { token: await tokenOf('admin-kim') })).body.staff as Array<{ username: string; name: string }>;
+    const expected = passwordOnly.map((u) => {
+      const name = staff.find((p) => p.username === u)!.name;
+      return name === u ? `${u} (physician)` : `${name} (${u}, physician)`;
+    });
+    assert.deepEqual((await card.getByRole('listitem').allInnerTexts()).sort(), expected.sort());
     await check(page, 'clinic-overview');
   });
 

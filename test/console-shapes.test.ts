@@ -32,7 +32,7 @@ const answer = (body: unknown, status = 200) => (next = { status, type: 'applica
 
 describe('console: checked answers', () => {
   test('an answer of the route’s shape is returned as it came', async () => {
-    const me = { username: 'dr-a', roles: ['physician'], practitioner: null, idleMinutes: 15 };
+    const me = { username: 'dr-a', name: 'Dr Ann Able', roles: ['physician'], practitioner: null, idleMinutes: 15 };
     answer(me);
     assert.deepEqual(await web.get(Me, '/api/me'), me);
     assert.equal(asked.at(-1), '/api/me');
@@ -52,7 +52,7 @@ describe('console: checked answers', () => {
   });
 
   test('a missing field, a list where an object belongs, and a page that is not JSON are refused', async () => {
-    answer({ username: 'dr-a', roles: ['physician'], practitioner: null });
+    answer({ username: 'dr-a', name: 'Dr Ann Able', roles: ['physician'], practitioner: null });
     await assert.rejects(web.get(Me, '/api/me'), (e: Error) => e instanceof web.ShapeError && e.at === '/idleMinutes');
     answer([{ username: 'x' }]);
     await assert.rejects(web.get(AccountList, '/api/users'), (e: Error) => e instanceof web.ShapeError && e.at === '');

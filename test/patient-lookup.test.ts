@@ -89,6 +89,29 @@ describe('emergency patient look-up', () => {
     assert.equal((await call(s.url, 'GET', `/fhir/Patient/${stranger}`, { token: officer })).status, 403);
   });
 
+  test('the patients an audit search names are identified by id, under the same rule, each one recorded', async () => {
+    const officer = await s.login(['privacy-officer'], 'po-identify');
+    const identify = (ids: string, token?: string) => call(s.url, 'GET', `/api/patients/identify?ids=${encodeURIComponent(ids)}`, token ? { token } : {});
+    const r = await identify(`${stranger},no-such-patient`, officer);
+    assert.equal(r.status, 200);
+    checkShape(PatientLookup, r.body, 'identify');
+    assert.deepEqual(
+      r.body.patients,
+      [{ id: stranger, name: 'Elena Vasquez', birthDate: '1950-02-17', mrn: 'MRN-40417' }],
+      'an id that names nobody is left out',
+    );
+    const recorded = (await s.cw.audit.search({ actions: ['lookup'], count: 100, offset: 0, newestFirst: true })).entries
+      .map((e) => e.record)
+      .find((rec) => rec.user?.username === 'po-identify' && rec.patient === stranger);
+    assert.equal(recorded?.purposeOfUse, 'HCOMPL', 'recorded as the look-up is');
+    const admin = await s.login(['admin']);
+    assert.equal((await identify(stranger, admin)).status, 403);
+    assert.equal((await identify(stranger)).status, 401);
+    for (const bad of ['', 'a b', 'Patient/x', Array.from({ length: 101 }, (_, i) => `p${i}`).join(',')]) {
+      assert.equal((await identify(bad, officer)).status, 400, JSON.stringify(bad.slice(0, 20)));
+    }
+  });
+
   test('receptionists, billing, lab and other roles may not look up; nor may anyone signed out', async () => {
     assert.equal((await lookup(s, 'Vasquez')).status, 401);
     for (const role of ['receptionist', 'billing', 'lab', 'admin', 'biomedical-engineer', 'security-admin'] as const) {

@@ -25,6 +25,10 @@ export type MyPatients = Static<typeof MyPatients>;
 export const PatientLookupQuery = Type.Object({ q: Type.String({ maxLength: 100 }) });
 export type PatientLookupQuery = Static<typeof PatientLookupQuery>;
 
+/** GET /api/patients/identify?ids=a,b,c: the patients an audit record names, by id (at most 100). */
+export const PatientIdentifyQuery = Type.Object({ ids: Type.String({ maxLength: 4000, pattern: '^[A-Za-z0-9\\-.]{1,64}(,[A-Za-z0-9\\-.]{1,64}){0,99}$' }) });
+export type PatientIdentifyQuery = Static<typeof PatientIdentifyQuery>;
+
 /** Who each matching person is, and nothing clinical: at most 20, each look-up recorded. */
 export const PatientLookup = Type.Object({
   patients: Type.Array(

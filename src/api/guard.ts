@@ -34,6 +34,14 @@ export const GuardView = Type.Object({
   readOnly: Type.Boolean(),
   incident: Type.Optional(Type.Object({ since: Time, affected: Type.Integer(), snapshot: Type.Optional(GuardSnapshot) })),
   alarms: Type.Array(GuardAlarm),
+  /** What "undo the attack" is typed with, once a backup repository exists (the shares' folders and the recovery key's file in the demo only). */
+  undo: Type.Optional(
+    Type.Object({
+      repository: Type.String(),
+      folders: Type.Optional(Type.Record(Type.String(), Type.String())),
+      recoveryKeyFile: Type.Optional(Type.String()),
+    }),
+  ),
 });
 export type GuardView = Static<typeof GuardView>;
 

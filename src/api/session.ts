@@ -23,6 +23,8 @@ export type SessionCreated = Static<typeof SessionCreated>;
 /** GET /api/me */
 export const Me = Type.Object({
   username: Type.String(),
+  /** The person's name from their practitioner record; the user name when none is linked. */
+  name: Type.String(),
   roles: Type.Array(Type.String()),
   practitioner: Nullable(Type.String()),
   idleMinutes: Type.Number(),

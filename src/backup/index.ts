@@ -1,5 +1,5 @@
 export { backupMigrations } from './schema.js';
-export { BackupService, CREDENTIAL_FILE, withoutCredentials, type BackupStatus } from './service.js';
+export { BackupService, CREDENTIAL_FILE, DEMO_RECOVERY_KEY_FILE, withoutCredentials, type BackupStatus, type RestoreAdvice } from './service.js';
 export { MassChangeGuard } from './massChange.js';
 export { backupSettings, massChangeSettings, type BackupSettings, type MassChangeSettings } from './settings.js';
 export { RepositoryReader, RepositoryWriter, initRepository, type Manifest, type WriterCredential } from './repository.js';

@@ -16,10 +16,14 @@ import { runBackup, type BackupResult, type FileSelection } from './snapshot.js'
 import type { ChunkerParams } from './chunker.js';
 
 export const CREDENTIAL_FILE = 'backup.key';
+/** The demo's recovery key, in its data folder: public like the demo's passwords. Never in a real installation. */
+export const DEMO_RECOVERY_KEY_FILE = 'demo-recovery-key.txt';
 
 export class BackupService {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  /** Files of the shares that are not the clinic's (wired in runtime.ts: the ransomware guard's decoys). */
+  notClinicFiles: () => string[] = () => [];
 
   constructor(
     private readonly db: Database,
@@ -82,6 +86,7 @@ export class BackupService {
         reason,
         onlyShares: opts.onlyShares,
         onlyFiles: opts.onlyFiles,
+        exclude: new Set(this.notClinicFiles()),
       });
       await this.db.query(`insert into backup_run (started_at, seconds, reason, repository, snapshot, ok, stats) values ($1, $2, $3, $4, $5, true, $6)`, [
         started,
@@ -173,6 +178,22 @@ export class BackupService {
     };
   }
 
+  /**
+   * What "undo the attack" is typed with: the repository (without credentials, as the clinic
+   * overview shows it) and, in the demo only, each share's folder and the file holding the demo's
+   * public recovery key. A real installation's folders stay off the screens, as every path does.
+   * Undefined without a repository.
+   */
+  restoreAdvice(): RestoreAdvice | undefined {
+    if (!this.isSetUp()) return undefined;
+    const keyFile = path.join(this.settings.dataDir, DEMO_RECOVERY_KEY_FILE);
+    const demo = this.settings.demo && fs.existsSync(keyFile);
+    return {
+      repository: withoutCredentials(this.credential().repository),
+      ...(demo ? { folders: this.config.shares, recoveryKeyFile: keyFile } : {}),
+    };
+  }
+
   async runs(limit = 50) {
     return (await this.db.query(`select started_at, seconds, reason, snapshot, ok, stats, error from backup_run order by id desc limit $1`, [limit])).rows;
   }
@@ -218,6 +239,13 @@ export interface BackupStatus {
   lastRun: { at: string; ok: boolean; seconds: number; error?: string } | null;
   lastSuccessAt: string | null;
   lastRestoreTest: { at: string; ok: boolean; seconds: number } | null;
+}
+
+export interface RestoreAdvice {
+  repository: string;
+  /** Share name -> its folder on the server (the demo only). */
+  folders?: Record<string, string>;
+  recoveryKeyFile?: string;
 }
 
 /** A repository's address as it may be shown: a folder as it is, a URL without user, password or query. */

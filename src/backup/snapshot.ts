@@ -25,6 +25,8 @@ export interface BackupInput {
   onlyShares?: string[];
   /** Only these files of the shares (absolute paths), each kept only if `stillGood` says so after it is stored. */
   onlyFiles?: FileSelection;
+  /** Files of the shares that are not the clinic's (the ransomware guard's decoys): never stored. */
+  exclude?: Set<string>;
 }
 
 /**
@@ -122,7 +124,7 @@ export async function storeFile(writer: RepositoryWriter, abs: string): Promise<
   return { chunks, sha256: hash.digest('hex'), size };
 }
 
-export async function storeShare(writer: RepositoryWriter, root: string, only?: FileSelection): Promise<SharePart> {
+export async function storeShare(writer: RepositoryWriter, root: string, only?: FileSelection, exclude?: Set<string>): Promise<SharePart> {
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`backup: the share folder ${root} does not exist`);
   const entries: FileEntry[] = [];
   let files = 0;
@@ -133,6 +135,7 @@ export async function storeShare(writer: RepositoryWriter, root: string, only?: 
       continue;
     }
     if (only && !only.paths.has(e.abs)) continue;
+    if (exclude?.has(e.abs)) continue;
     let stored;
     try {
       stored = await storeFile(writer, e.abs);
@@ -195,7 +198,7 @@ export async function runBackup(writer: RepositoryWriter, input: BackupInput): P
   const shares: Manifest['shares'] = {};
   for (const [name, dir] of Object.entries(input.shares)) {
     if (input.onlyShares && !input.onlyShares.includes(name)) continue;
-    shares[name] = await storeShare(writer, dir, input.onlyFiles);
+    shares[name] = await storeShare(writer, dir, input.onlyFiles, input.exclude);
   }
   const manifest: Manifest = {
     format: FORMAT,

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { port, wholeNumber } from './argParsers.js';
 import * as OTPAuth from 'otpauth';
 import { DEFAULT_DATA_DIR, isInitialised, loadSettings } from '../config.js';
+import { DEMO_RECOVERY_KEY_FILE } from '../backup/index.js';
 import { makeShare } from '../guard/index.js';
 import { rotateMasterKey } from '../keys/index.js';
 import { createLogger } from '../log.js';
@@ -31,7 +32,18 @@ const TOTP_FROM = (uri: string) => (OTPAuth.URI.parse(uri) as OTPAuth.TOTP).gene
 /** A folder holding only a demo (or nothing of anyone's): safe to rebuild. Never a real installation. */
 function isLeftoverDemo(dir: string): boolean {
   if (isInitialised(dir)) return loadSettings(dir).demo;
-  const ours = new Set(['master.key', 'pgdata', 'pgdata.lock', 'control.sock', 'audit.vkey', 'shares', 'guard']);
+  const ours = new Set([
+    'master.key',
+    'pgdata',
+    'pgdata.lock',
+    'control.sock',
+    'audit.vkey',
+    'shares',
+    'guard',
+    'backups',
+    'backup.key',
+    DEMO_RECOVERY_KEY_FILE,
+  ]);
   return fs.readdirSync(dir).every((f) => ours.has(f));
 }
 
@@ -149,10 +161,11 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
       let cw: Carewall;
       if (!isInitialised(dataDir)) {
         io.out(`Creating a demo clinic in ${dataDir} ...`);
-        const { seedDemoClinic } = await loadDemo();
+        const { seedDemoClinic, setUpDemoBackups } = await loadDemo();
         // A synthetic file share of letters, scans and images, watched by the ransomware guard with
-        // decoys; it is a test share, so 'carewall guard simulate' may attack it.
-        const demoShare = { backup: { shares: { [DEMO_SHARE]: `shares/${DEMO_SHARE}` }, everyHours: 0 }, guard: { decoys: true, readOnlyOnAlarm: true } };
+        // decoys; it is a test share, so 'carewall guard simulate' may attack it. Backed up daily
+        // while the demo runs, as a clinic's would be.
+        const demoShare = { backup: { shares: { [DEMO_SHARE]: `shares/${DEMO_SHARE}` }, everyHours: 24 }, guard: { decoys: true, readOnlyOnAlarm: true } };
         const created = await install({
           dataDir,
           adminUser: DEMO_ADMIN.username,
@@ -167,6 +180,8 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
         const bar = io.progress('Seeding demo patients');
         const seeded = await seedDemoClinic(cw, { patients: opts.patients, seed: opts.seed, onProgress: (d, t) => bar.update(d, t) });
         bar.stop();
+        io.out('Backing up the demo clinic and its share ...');
+        await setUpDemoBackups(cw, dataDir);
         logins.push({ username: DEMO_ADMIN.username, password: DEMO_ADMIN.password, roles: ['admin'], totpUri: created.totpUri, description: 'administrator' });
         logins.push(...seeded.logins);
         fs.writeFileSync(loginsFile, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 });
@@ -184,7 +199,13 @@ export function registerInstallationCommands(program: Command, ctx: CommandConte
       if (cw.guard.status().watching) {
         const share = path.join(opts.dataDir, 'shares', DEMO_SHARE);
         io.out(
-          `Ransomware guard: watching the demo share ${share}. Attack it with\n  npx carewall guard simulate --dir ${share} --behaviour overwrite --limit 10\nand see the alarm under File shares (security-admin), then release the share there.\n`,
+          `Ransomware guard: watching the demo share ${share}. Attack it with\n  npx carewall guard simulate --dir ${share} --behaviour overwrite --limit 10\nand see the alarm under File shares (security-admin): it shows how to undo the attack from the demo's backups, then release the share there.\n`,
+        );
+      }
+      const undo = cw.backups.restoreAdvice();
+      if (undo?.recoveryKeyFile) {
+        io.out(
+          `Backups: the demo backs up to ${undo.repository}; its recovery key is in ${undo.recoveryKeyFile} (demo only: a clinic keeps it offline). List them with\n  npx carewall backup list --repository ${undo.repository} --recovery-key-file ${undo.recoveryKeyFile}\n`,
         );
       }
       io.out('Demo logins (demo mode only; these passwords are public):');

@@ -1,8 +1,9 @@
 /**
  * The demo clinic's posture history: what its owners attested over the last two months (an incident
  * response plan, the network's separation, written policies...), and a snapshot of the scorecard
- * every five days, so the trend rises as a real clinic's would, imperfect today (no backups set
- * up, no phishing campaign yet) and honest about it.
+ * every five days, so the trend rises as a real clinic's would, imperfect today (backups only
+ * just set up, by `carewall demo` once the clinic is seeded, and no restore tested yet; no phishing
+ * campaign yet) and honest about it.
  */
 import { frameworkById } from '../posture/index.js';
 import type { Carewall } from '../runtime.js';

@@ -88,6 +88,16 @@ export class GuardService {
     return this.deps.settings.enabled && Object.keys(this.watched).length > 0;
   }
 
+  /**
+   * The decoy files the guard planted in the shares (absolute paths): not the clinic's files, so
+   * backups leave them out, and "undo the attack" never writes one back (which would raise an alarm).
+   */
+  decoyPaths(): string[] {
+    const file = sideFiles(this.alertsFile).decoys;
+    if (!fs.existsSync(file)) return [];
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { decoys?: string[] }).decoys ?? [];
+  }
+
   private get modesFile(): string {
     return sideFiles(this.alertsFile).modes;
   }

@@ -11,7 +11,17 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
 import type { Grounds } from '../access/index.js';
-import { AuditVerification, Me, MyPatients, MyPatientsQuery, PatientLookup, PatientLookupQuery, SecondFactorReset, type UsernameParams } from '../api/index.js';
+import {
+  AuditVerification,
+  Me,
+  MyPatients,
+  MyPatientsQuery,
+  PatientIdentifyQuery,
+  PatientLookup,
+  PatientLookupQuery,
+  SecondFactorReset,
+  type UsernameParams,
+} from '../api/index.js';
 import { FhirError, writtenName } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
@@ -47,7 +57,13 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
   // Each route's answer is its schema's (src/api), which the console checks it against.
   app.get<{ Reply: Me }>('/api/me', { schema: { response: { 200: Me } } }, async (req) => {
     const who = requireWho(req);
-    return { username: who.username, roles: who.roles, practitioner: who.practitioner ?? null, idleMinutes: cw.settings.sessionIdleMinutes };
+    return {
+      username: who.username,
+      name: await cw.identity.ownName(who),
+      roles: who.roles,
+      practitioner: who.practitioner ?? null,
+      idleMinutes: cw.settings.sessionIdleMinutes,
+    };
   });
 
   const myPatients = { querystring: MyPatientsQuery, response: { 200: MyPatients } };
@@ -88,6 +104,15 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     const who = requireWho(req);
     reply.header('cache-control', 'no-store');
     return { patients: await cw.fhir.identify(who, req.query.q) };
+  });
+
+  // The patients of an audit search's page by name, for those who may identify patients (the same rule
+  // and the same 'lookup' record per patient named as the look-up); ids that name no patient are left out.
+  const identify = { querystring: PatientIdentifyQuery, response: { 200: PatientLookup } };
+  app.get<{ Querystring: PatientIdentifyQuery; Reply: PatientLookup }>('/api/patients/identify', { schema: identify }, async (req, reply) => {
+    const who = requireWho(req);
+    reply.header('cache-control', 'no-store');
+    return { patients: await cw.fhir.identifyById(who, req.query.ids.split(',')) };
   });
 
   const secondFactor = { response: { 201: SecondFactorReset } };

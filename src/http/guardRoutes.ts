@@ -25,7 +25,8 @@ export async function registerGuardRoutes(app: FastifyInstance, cw: Pick<Carewal
 
   app.get<{ Reply: GuardView }>('/api/guard', { schema: { response: { 200: GuardView } } }, async (req) => {
     await allowed(req, 'guard.read');
-    return { ...cw.guard.status(), alarms: await cw.guard.alarms() };
+    const undo = cw.backups.restoreAdvice();
+    return { ...cw.guard.status(), alarms: await cw.guard.alarms(), ...(undo ? { undo } : {}) };
   });
 
   // The other half of the ransomware defence: whether there is something to restore from.

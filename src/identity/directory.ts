@@ -25,7 +25,8 @@ export function isActive(a: Pick<AccountSummary, 'disabled' | 'validUntil'>, now
   return !a.disabled && (a.validUntil === undefined || Date.parse(a.validUntil) > now);
 }
 
-async function nameOf(a: Pick<AccountSummary, 'username' | 'practitioner'>, practitionerName: PractitionerName): Promise<string> {
+/** An account's name as people know it: its practitioner's written name, else the user name. */
+export async function nameOf(a: Pick<AccountSummary, 'username' | 'practitioner'>, practitionerName: PractitionerName): Promise<string> {
   return (a.practitioner && (await practitionerName(a.practitioner).catch(() => undefined))) || a.username;
 }
 

@@ -378,6 +378,11 @@ export class IdentityService {
    */
   practitionerName: PractitionerName = () => Promise.resolve(undefined);
 
+  /** The signed-in person's own name, as the console's header shows it (the user name when no practitioner is linked). */
+  ownName(who: Who): Promise<string> {
+    return directory.nameOf({ username: who.username, practitioner: who.practitioner }, this.practitionerName);
+  }
+
   /** The active accounts that hold `role`, by name: who a privacy officer may hand a case to. The caller is already authorized. */
   activeAccountsWithRole(role: Role): Promise<Array<{ username: string; name: string }>> {
     return directory.activeWithRole(this.db, role, this.practitionerName);

@@ -24,8 +24,6 @@ export async function serve(cw: Carewall, host: string, port: number, options: S
   const app = await buildServer(cw);
   await app.listen({ host, port });
   const stopControl = (await options.startControl?.(cw)) ?? (async () => {});
-  // Scheduled backups (carewall.json backup.everyHours, once `carewall backup init` has run).
-  cw.backups.startSchedule();
   // The live misuse monitor (carewall.json monitor.intervalSeconds, 60 by default; 0 off).
   cw.monitor.start();
   cw.awareness.start();
@@ -36,6 +34,9 @@ export async function serve(cw: Carewall, host: string, port: number, options: S
   // it off). A share that cannot be watched (not mounted yet) must not keep the records offline:
   // the error is logged, and GET /api/guard shows that the guard is not watching.
   await cw.guard.start().catch((err: Error) => cw.log.error({ err: err.message }, 'ransomware guard not started'));
+  // Scheduled backups (carewall.json backup.everyHours, once `carewall backup init` has run): after
+  // the guard has planted its decoys, so that the first run already knows to leave them out.
+  cw.backups.startSchedule();
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;

@@ -30,7 +30,7 @@ import { ReportedMail } from './screens/awarenessTriage';
 import { MyAwareness } from './screens/awarenessMine';
 import { Posture } from './screens/posture';
 import { PosturePractice } from './screens/posturePractice';
-import { roleHolders } from './people';
+import { roleHolders, rolesInWords } from './people';
 
 const CLINICAL = ['physician', 'nurse', 'receptionist', 'lab', 'billing'];
 /** Every role: staff awareness (one's own history, reporting, lessons) is for everyone signed in. */
@@ -153,7 +153,11 @@ export function App() {
         <div className="who">
           {me.roles.includes('privacy-officer') ? <NotificationBell path={path} /> : null}
           <span>
-            {me.username} <span className="muted">({me.roles.join(', ')})</span>
+            {me.name}{' '}
+            <span className="muted">
+              ({me.name === me.username ? '' : `${me.username}, `}
+              {rolesInWords(me.roles)})
+            </span>
           </span>
           <Link to="/account/password">Change password</Link>
           <IdleTimer minutes={me.idleMinutes} onIdle={() => void signOut(`You were signed out after ${me.idleMinutes} minutes without activity.`)} />
@@ -244,7 +248,7 @@ function Screen({ path, me, first }: { path: string; me: Me; first?: string }) {
     case '/admin/teams':
       return <TeamsAndWards />;
     case '/admin/explain':
-      return <Explain />;
+      return <Explain canFindPatients={me.roles.includes('privacy-officer')} />;
     default:
       if (first && path === '/') {
         navigate(first);

@@ -44,3 +44,29 @@ export function reasonInWords(code: string): string {
 export function patientInWords(p: PatientIdentity): string {
   return [p.name, p.birthDate ? `born ${day(p.birthDate)}` : null, p.mrn ? `record number ${p.mrn}` : null].filter(Boolean).join(', ');
 }
+
+/**
+ * The misuse monitor's scenarios (src/monitor/catalog.ts: codes that stay stable) as a privacy
+ * officer says them; docs/monitor.md has each in full.
+ */
+const SCENARIOS: Record<string, string> = {
+  family: 'family or household',
+  coworker: 'a co-worker’s chart',
+  neighbour: 'a neighbour’s chart',
+  vip: 'VIP or celebrity',
+  self: 'their own chart',
+  curiosity: 'curiosity',
+  department: 'another department’s patient',
+  volume: 'unusually many patients',
+  harvesting: 'harvesting before leaving',
+  terminated: 'an account that should be inactive',
+  credentials: 'shared or stolen credentials',
+  export: 'mass export or print',
+  enumeration: 'sweeping through records',
+  'break-glass': 'emergency access overused',
+  repeat: 'repeat offender',
+};
+
+export function scenarioInWords(code: string): string {
+  return SCENARIOS[code] ?? code;
+}

@@ -70,14 +70,31 @@ export function Heads({ cols }: { cols: string[] }) {
   );
 }
 
-export function Pager({ offset, count, total, onChange }: { offset: number; count: number; total: number; onChange: (offset: number) => void }) {
+/**
+ * "Patients 21–40 of 116" between Previous and Next: where one is, in words. Nothing when there is
+ * nothing to page through (the table's own empty state says so).
+ */
+export function Pager({
+  what,
+  offset,
+  count,
+  total,
+  onChange,
+}: {
+  what: string;
+  offset: number;
+  count: number;
+  total: number;
+  onChange: (offset: number) => void;
+}) {
+  if (total === 0) return null;
   const last = Math.min(total, offset + count);
   return (
-    <nav className="pager" aria-label="pages">
+    <nav className="pager" aria-label={`pages of ${what.toLowerCase()}`}>
       <button type="button" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - count))}>
         Previous
       </button>
-      <span>{total === 0 ? 'none' : `${offset + 1}–${last} of ${total}`}</span>
+      <span aria-live="polite">{`${what} ${offset + 1}–${last} of ${total}`}</span>
       <button type="button" disabled={last >= total} onClick={() => onChange(offset + count)}>
         Next
       </button>

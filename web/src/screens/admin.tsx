@@ -143,7 +143,7 @@ export function Staff() {
                 checked={form.roles.includes(r)}
                 onChange={(e) => setForm({ ...form, roles: e.target.checked ? [...form.roles, r] : form.roles.filter((x) => x !== r) })}
               />
-              {r}
+              {rolesInWords([r])}
             </label>
           ))}
         </fieldset>
@@ -383,6 +383,13 @@ export function TeamsAndWards() {
                 </td>
               </tr>
             ))}
+          {d.roles.every((r) => r.active === false) ? (
+            <tr>
+              <td colSpan={5} className="muted">
+                No one is assigned to a care team or ward yet.
+              </td>
+            </tr>
+          ) : null}
         </tbody>
       </table>
     </section>

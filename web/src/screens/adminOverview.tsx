@@ -3,9 +3,10 @@
  * restore test), is the ransomware guard watching or is an attack under way, and which accounts can
  * sign in with a password alone. From the routes the other screens use; each finding in words.
  */
-import { AccountList, BackupStatusView, GuardView } from '../../../src/api/index.js';
+import { AccountList, BackupStatusView, GuardView, StaffDirectory } from '../../../src/api/index.js';
 import { get } from '../api';
 import { Link } from '../router';
+import { rolesInWords } from '../people';
 import { ErrorNote, Loading, useLoad, when } from '../ui';
 
 /** A day and a half: a daily backup that missed its run shows, one that ran a little late does not. */
@@ -17,10 +18,17 @@ const hoursSince = (at: string | null | undefined) => (at ? (Date.now() - Date.p
 
 export function AdminOverview() {
   const { data, error, loading } = useLoad(
-    () => Promise.all([get(BackupStatusView, '/api/backups/status'), get(GuardView, '/api/guard'), get(AccountList, '/api/users')]),
+    () =>
+      Promise.all([
+        get(BackupStatusView, '/api/backups/status'),
+        get(GuardView, '/api/guard'),
+        get(AccountList, '/api/users'),
+        get(StaffDirectory, '/api/staff'),
+      ]),
     [],
   );
-  const [backups, guard, accounts] = data ?? [];
+  const [backups, guard, accounts, directory] = data ?? [];
+  const nameOf = (username: string) => directory?.staff.find((p) => p.username === username)?.name ?? username;
   const passwordOnly = (accounts?.users ?? []).filter((u) => !u.disabled && !u.totpRequired);
   const backupFresh = backups ? hoursSince(backups.lastSuccessAt) <= Math.max(STALE_BACKUP_HOURS, backups.everyHours * 1.5) : false;
   const restoreTested = backups?.lastRestoreTest?.ok === true && hoursSince(backups.lastRestoreTest.at) <= RESTORE_TEST_DAYS * 24;
@@ -82,7 +90,13 @@ export function AdminOverview() {
                 </p>
                 <ul>
                   {passwordOnly.map((u) => (
-                    <li key={u.id}>{u.username}</li>
+                    <li key={u.id}>
+                      {nameOf(u.username)}{' '}
+                      <span className="muted">
+                        ({nameOf(u.username) === u.username ? '' : `${u.username}, `}
+                        {rolesInWords(u.roles)})
+                      </span>
+                    </li>
                   ))}
                 </ul>
                 <p>

@@ -21,7 +21,7 @@ export function MyAwareness() {
         <h2>Practice messages sent to me</h2>
         <ErrorNote error={mine.error} />
         <Loading when={mine.loading} />
-        {mine.data && mine.data.history.length === 0 ? <p>None so far.</p> : null}
+        {mine.data && mine.data.history.length === 0 ? <p>No practice message has been sent to you yet.</p> : null}
         {mine.data && mine.data.history.length > 0 ? (
           <table>
             <Heads cols={['Campaign', 'Message', 'Sent', 'What happened']} />

@@ -53,7 +53,7 @@ export function ReportedMail({ canSearchMailboxes = false }: { canSearchMailboxe
       </form>
       <ErrorNote error={queue.error} />
       <Loading when={queue.loading} />
-      {queue.data && queue.data.clusters.length === 0 ? <p>Nothing to decide.</p> : null}
+      {queue.data && queue.data.clusters.length === 0 ? <p>No reported message {query.open ? 'waits for a decision' : 'matches this search'}.</p> : null}
       {queue.data?.clusters.map((c) => {
         const first = byId.get(c.ids[0]);
         const decided = first?.outcome;

@@ -11,6 +11,7 @@ import {
   type StoredAlert,
 } from '../../../src/api/index.js';
 import { get, post, send } from '../api';
+import { scenarioInWords } from '../people';
 import { Link, navigate } from '../router';
 import { useSortable } from '../sortable';
 import { nameOf, useStaff } from '../staff';
@@ -66,14 +67,20 @@ function CaseLists() {
         <select value={scenario} onChange={(e) => setScenario(e.target.value)}>
           <option value="">all</option>
           {scenarios.map((s) => (
-            <option key={s}>{s}</option>
+            <option key={s} value={s}>
+              {scenarioInWords(s)}
+            </option>
           ))}
         </select>
       </label>
       <ErrorNote error={alerts.error} />
       <ErrorNote error={error} />
       <Loading when={alerts.loading && !alerts.data} />
-      {alerts.data && shown.length === 0 ? <p className="muted">No new alerts.</p> : null}
+      {alerts.data && shown.length === 0 ? (
+        <p className="muted">
+          {scenario ? `No new alert of ${scenarioInWords(scenario)} waits for you.` : 'No new alert waits for you: the misuse monitor has found nothing new.'}
+        </p>
+      ) : null}
       {shown.length > 0 ? (
         <table>
           <caption className="sr-only">New alerts</caption>
@@ -82,7 +89,7 @@ function CaseLists() {
             {alertTable.rows.map((a) => (
               <tr key={a.id}>
                 <td>{nameOf(staff, a.user)}</td>
-                <td>{a.scenario}</td>
+                <td>{scenarioInWords(a.scenario)}</td>
                 <td>{a.score.toFixed(2)}</td>
                 <td>{a.patients.length}</td>
                 <td>
@@ -90,7 +97,11 @@ function CaseLists() {
                 </td>
                 <td>{a.evidence[0] ?? ''}</td>
                 <td>
-                  <button type="button" onClick={() => void open(a)} aria-label={`open a case for the ${a.scenario} alert on ${nameOf(staff, a.user)}`}>
+                  <button
+                    type="button"
+                    onClick={() => void open(a)}
+                    aria-label={`open a case for the ${scenarioInWords(a.scenario)} alert on ${nameOf(staff, a.user)}`}
+                  >
                     Open case
                   </button>
                 </td>
@@ -111,7 +122,9 @@ function CaseLists() {
         </select>
       </label>
       <ErrorNote error={cases.error} />
-      {cases.data && cases.data.cases.length === 0 ? <p className="muted">No cases.</p> : null}
+      {cases.data && cases.data.cases.length === 0 ? (
+        <p className="muted">{status === 'all' ? 'No case has been opened yet.' : `No case is ${status}.`}</p>
+      ) : null}
       {cases.data && cases.data.cases.length > 0 ? (
         <table>
           <caption className="sr-only">Cases</caption>
@@ -179,7 +192,7 @@ function CasePage({ id }: { id: string }) {
         </div>
         <div>
           <dt>Scenarios</dt>
-          <dd>{d.scenarios.join(', ')}</dd>
+          <dd>{d.scenarios.map(scenarioInWords).join(', ')}</dd>
         </div>
       </dl>
       <div className="grid">

@@ -116,7 +116,7 @@ function Section<K extends ResourceType>({ title, type, patient, render, heads }
           {error instanceof ApiError && error.status === 403 ? 'Not shown: your role or the patient’s consent does not allow this section.' : error.message}
         </p>
       ) : null}
-      {data && rows.length === 0 ? <p className="muted">None recorded.</p> : null}
+      {data && rows.length === 0 ? <p className="muted">No {title.toLowerCase()} recorded.</p> : null}
       {rows.length > 0 ? (
         <table>
           <Heads cols={heads} />

@@ -70,7 +70,7 @@ export function Releases({ me }: { me: string }) {
       <div className="card">
         <h2>Recently decided</h2>
         {done.length === 0 ? (
-          <p>Nothing yet.</p>
+          <p>No release has been decided yet.</p>
         ) : (
           <table>
             <Heads cols={['Release', 'Equipment', 'Outcome', 'Since']} />

@@ -1,11 +1,17 @@
 import { useState } from 'react';
 import { Explanation } from '../../../src/api/index.js';
 import { get } from '../api';
+import { PatientFinder, type FoundPatient } from '../patientFinder';
+import { patientInWords } from '../people';
 import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaff } from '../staff';
 import { ErrorNote, Loading, useLoad } from '../ui';
 
-/** "Can this user see this patient, and why?" */
-export function Explain() {
+/**
+ * "Can this user see this patient, and why?" A privacy officer finds the patient by name; an
+ * administrator, who sees no patient data, asks by the patient's id.
+ */
+export function Explain({ canFindPatients }: { canFindPatients: boolean }) {
+  const [chosen, setChosen] = useState<FoundPatient | null>(null);
   const [user, setUser] = useState('');
   const [patient, setPatient] = useState('');
   const [asked, setAsked] = useState<{ user: string; patient: string } | null>(null);
@@ -21,6 +27,15 @@ export function Explain() {
   return (
     <section>
       <h1>Explain access</h1>
+      {canFindPatients ? (
+        <PatientFinder
+          onChoose={(p) => {
+            setChosen(p);
+            setPatient(p.id);
+          }}
+        />
+      ) : null}
+      {chosen ? <p role="status">Patient: {patientInWords(chosen)}.</p> : null}
       <form
         className="inline"
         onSubmit={(e) => {
@@ -33,8 +48,8 @@ export function Explain() {
       >
         <StaffPicker label="Staff member" value={user} onChange={setUser} staff={staff} required />
         <label>
-          Patient id
-          <input value={patient} onChange={(e) => setPatient(e.target.value)} required />
+          {canFindPatients ? 'Patient id (or find the patient by name above)' : 'Patient id'}
+          <input value={patient} onChange={(e) => (setChosen(null), setPatient(e.target.value))} required />
         </label>
         <button type="submit" className="primary">
           Explain
@@ -51,7 +66,8 @@ export function Explain() {
             <ul>
               {data.grounds.relationships.map((r, i) => (
                 <li key={i}>
-                  {r.kind} through {r.source}
+                  {r.kind.replace(/-/g, ' ')}
+                  {r.direct ? '' : ', through a team or ward they belong to'}
                 </li>
               ))}
             </ul>

@@ -7,6 +7,20 @@ import { GuardReleased, GuardView } from '../../../src/api/index.js';
 import { get, post } from '../api';
 import { ErrorNote, Heads, Loading, useAction, useLoad, when } from '../ui';
 
+/** The restore command with this installation's repository, share folder and (demo) key file where known. */
+function undoCommand(g: GuardView): string {
+  const share = g.shares.length === 1 ? g.shares[0] : 'NAME';
+  const folder = g.undo?.folders?.[share] ?? 'FOLDER-OF-THE-SHARE';
+  return [
+    'npx carewall backup restore',
+    `--repository ${g.undo?.repository ?? 'REPOSITORY'}`,
+    `--recovery-key-file ${g.undo?.recoveryKeyFile ?? 'RECOVERY-KEY-FILE'}`,
+    `--share ${share}`,
+    `--changed-since ${g.incident?.since ?? ''}`,
+    `--to ${folder} --aside`,
+  ].join(' ');
+}
+
 export function FileShares({ canRelease }: { canRelease: boolean }) {
   const view = useLoad(() => get(GuardView, '/api/guard'), []);
   const release = useAction(async () => {
@@ -53,14 +67,20 @@ export function FileShares({ canRelease }: { canRelease: boolean }) {
                 {g.incident.snapshot?.error ? `The protective snapshot failed: ${g.incident.snapshot.error}.` : ''}
               </p>
               <p>
-                The list of affected files is in the server&apos;s data folder (guard/alerts.affected.json). Restore them with{' '}
-                <code>
-                  carewall backup restore --repository REPOSITORY --recovery-key-file KEY --share {g.shares.length === 1 ? g.shares[0] : 'NAME'} --changed-since{' '}
-                  {g.incident.since} --to {'FOLDER'} --aside
-                </code>{' '}
-                on the machine that keeps the recovery key.
+                The list of affected files is in the server&apos;s data folder (guard/alerts.affected.json). Undo the attack (the files changed since it began
+                come back from the last backup before it; the attacked copies are renamed aside, never deleted) with
               </p>
-              {g.readOnly ? <p>The shares are read-only.</p> : null}
+              <p className="note break">
+                <code>{undoCommand(g)}</code>
+              </p>
+              <p>
+                {g.undo?.recoveryKeyFile
+                  ? 'This demo keeps its recovery key in its data folder; a clinic keeps it offline and runs this on the machine that keeps it.'
+                  : g.undo
+                    ? "Run it on the machine that keeps the recovery key, with the key in a file of your own, and the share's folder (carewall.json backup.shares) for FOLDER-OF-THE-SHARE."
+                    : 'No backup repository is set up, so there is nothing to restore from: set one up (carewall backup init) before the next attack.'}
+              </p>
+              {g.readOnly ? <p>The shares are read-only: the restore needs an account that may still write to them (root on the server).</p> : null}
               {canRelease ? (
                 <button type="button" className="primary" disabled={release.busy} onClick={() => void release.run()}>
                   {release.busy ? 'Releasing…' : 'Clean-up done: release the shares'}

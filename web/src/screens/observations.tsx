@@ -49,7 +49,7 @@ export function Observations({ patient }: { patient: string }) {
     <section className="card wide" aria-labelledby="h-obs">
       <h2 id="h-obs">Observations</h2>
       <ErrorNote error={error} />
-      {data && all.length === 0 ? <p className="muted">None recorded.</p> : null}
+      {data && all.length === 0 ? <p className="muted">No observations recorded.</p> : null}
       {names.length > 0 ? (
         <label>
           Trend of
@@ -69,7 +69,8 @@ export function Observations({ patient }: { patient: string }) {
               const flags = abnormal(o);
               return (
                 <tr key={o.id} className={flags.length ? 'abnormal' : undefined}>
-                  <td>{label(o.code)}</td>
+                  {/* A panel's long official name ("Blood pressure panel with all children optional") is not what people say. */}
+                  <td>{bloodPressure(o) ? BLOOD_PRESSURE : label(o.code)}</td>
                   <td>{valueText(o)}</td>
                   <td>{flags.length ? <strong className="flag">{flags.map((f) => f[0].toUpperCase() + f.slice(1)).join(', ')}</strong> : '—'}</td>
                   <td>{when(o.effectiveDateTime)}</td>

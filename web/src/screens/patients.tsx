@@ -25,6 +25,7 @@ export function MyPatients({ clinician }: { clinician: boolean }) {
       <form
         className="inline"
         role="search"
+        aria-label="search my patients"
         onSubmit={(e) => {
           e.preventDefault();
           setOffset(0);
@@ -37,6 +38,8 @@ export function MyPatients({ clinician }: { clinician: boolean }) {
         </label>
         <button type="submit">Search</button>
       </form>
+      {/* At the bedside the emergency path comes first: above a long list, not below it (a phone shows a few rows). */}
+      {clinician ? <EmergencyLookup /> : null}
       <ErrorNote error={error} />
       <Loading when={loading && !data} />
       {data ? (
@@ -64,16 +67,17 @@ export function MyPatients({ clinician }: { clinician: boolean }) {
               {data.patients.length === 0 ? (
                 <tr>
                   <td colSpan={4} className="muted">
-                    No patients: none is linked to you by a care team, encounter, appointment, ward or order.
+                    {query
+                      ? `No patient you may see is called “${query}”.`
+                      : 'No patients: none is linked to you by a care team, encounter, appointment, ward or order.'}
                   </td>
                 </tr>
               ) : null}
             </tbody>
           </table>
-          <Pager offset={offset} count={PAGE} total={data.total} onChange={setOffset} />
+          <Pager what="Patients" offset={offset} count={PAGE} total={data.total} onChange={setOffset} />
         </>
       ) : null}
-      {clinician ? <EmergencyLookup /> : null}
     </section>
   );
 }

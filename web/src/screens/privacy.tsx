@@ -34,7 +34,15 @@ export function ReviewQueue() {
           </p>
         </div>
       ) : null}
-      {data && data.grants.length === 0 ? <p className="muted">Nothing to review.</p> : null}
+      {data && data.grants.length === 0 ? (
+        <p className="muted">
+          {status === 'unreviewed'
+            ? 'No emergency accesses wait for review.'
+            : status === 'reviewed'
+              ? 'No emergency access has been reviewed yet.'
+              : 'No one has used an emergency access yet.'}
+        </p>
+      ) : null}
       <ul className="cards">
         {data?.grants.map((g) => (
           <GrantCard
