@@ -64,6 +64,14 @@ describe('console routes', () => {
     assert.equal(me.body.name, 'Dr Jo Parker');
   });
 
+  test("a receptionist's list says why in words: the front desk's reach, not a role code", async () => {
+    const desk = await s.login(['receptionist'], 'desk-why');
+    const r = await call(s.url, 'GET', '/api/my-patients', { token: desk });
+    assert.equal(r.status, 200);
+    assert.ok(r.body.patients.length >= 2, 'the front desk sees the clinic');
+    for (const p of r.body.patients as Array<{ why: string[] }>) assert.deepEqual(p.why, ["the clinic's patients, for the front desk"]);
+  });
+
   test('resetting a second factor is for administrators, and gives a new secret', async () => {
     assert.equal((await call(s.url, 'POST', '/api/users/dr-console/second-factor', { token: doctor })).status, 403);
     assert.equal((await call(s.url, 'POST', '/api/users/nobody-here/second-factor', { token: admin })).status, 404);

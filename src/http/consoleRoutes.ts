@@ -40,6 +40,15 @@ const KIND_WORDS: Record<string, string> = {
   'episode-of-care': 'episode of care',
 };
 
+/** A role's reach across the clinic (no care relationship needed), as its holder reads it. */
+const REACH_WORDS: Record<string, string> = {
+  'front-desk': "the clinic's patients, for the front desk",
+  billing: "the clinic's patients, for billing",
+  lab: "the clinic's patients, for the lab's orders",
+  investigation: 'a privacy investigation',
+  registration: 'you registered this patient',
+};
+
 /** Why a patient is on the caller's list, in words a clinician reads at a glance. */
 export function reasonsOf(grounds: Grounds | undefined, reason: string): string[] {
   if (!grounds) return [reason];
@@ -47,7 +56,8 @@ export function reasonsOf(grounds: Grounds | undefined, reason: string): string[
   if (grounds.basis === 'relationship' && grounds.relationships?.length) {
     return [...new Set(grounds.relationships.map((r) => KIND_WORDS[r.kind] ?? r.kind))];
   }
-  return [reason];
+  const reach = REACH_WORDS[grounds.basis === 'registration' ? 'registration' : (grounds.roleScope ?? '')];
+  return [reach ?? reason];
 }
 
 /** The server's own paths, with or without a query: never the console's page or its headers. */

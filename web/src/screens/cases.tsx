@@ -40,11 +40,11 @@ function CaseLists() {
     }
   };
   const shown = (alerts.data?.alerts ?? []).filter((a) => !scenario || a.scenario === scenario);
-  const scenarios = [...new Set((alerts.data?.alerts ?? []).map((a) => a.scenario))].sort();
+  const scenarios = [...new Set((alerts.data?.alerts ?? []).map((a) => a.scenario))].sort((a, b) => scenarioInWords(a).localeCompare(scenarioInWords(b)));
   type Case = CaseList['cases'][number];
   const alertTable = useSortable<StoredAlert>(shown, [
     { label: 'User', sortBy: (a) => nameOf(staff, a.user) },
-    { label: 'Scenario', sortBy: (a) => a.scenario },
+    { label: 'Scenario', sortBy: (a) => scenarioInWords(a.scenario) },
     { label: 'Score', sortBy: (a) => a.score },
     { label: 'Patients', sortBy: (a) => a.patients.length },
     { label: 'Accesses', sortBy: (a) => a.firstAccess },
