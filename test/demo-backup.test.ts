@@ -93,7 +93,11 @@ describe('the demo with backups', () => {
     assert.equal(attack.code, 0, attack.stderr);
     const changed = [...before].filter(([f, h]) => !fs.existsSync(f) || sha256(f) !== h).map(([f]) => f);
     assert.ok(changed.length >= 5, `the attack changed files (${changed.length})`);
-    await until('the incident under way', async () => Boolean((await api('/api/guard')).body.incident));
+    // Every file the attack changed judged: the incident's count is the clinic's files among them
+    // (the guard's decoys are not counted), and its start the first of their writes.
+    const decoysPlanted: string[] = JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys;
+    const clinicChanged = changed.filter((f) => !decoysPlanted.includes(f)).length;
+    await until('the incident counting every file the attack changed', async () => ((await api('/api/guard')).body.incident?.affected ?? 0) >= clinicChanged);
     const guard = (await api('/api/guard')).body;
 
     // The command as the screen writes it (web/src/screens/guard.tsx), from the same answer.

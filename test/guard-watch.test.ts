@@ -100,6 +100,10 @@ describe('guard watch', () => {
     };
     for (const d of lost) assert.ok(side.affected.includes(d.path), 'every file lost before the alarm is in the affected list');
     assert.ok(Date.parse(side.since) <= Date.parse(a.time));
+    // "Undo the attack" restores what changed since the incident began: that is the first destroyed
+    // file's write, before the alarm, or the files lost before the alarm would be left as they are.
+    for (const d of lost)
+      assert.ok(Date.parse(side.since) <= Math.floor(fs.statSync(d.path).mtimeMs), 'the incident began no later than each destroyed file was written');
     assert.ok(side.readOnly.entries > 0);
     const anyFile = path.join(
       s.dir,

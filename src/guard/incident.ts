@@ -109,7 +109,10 @@ export class IncidentDesk {
     }
     const prev = this.evidence.get(p);
     if (!prev || prev.weight < s.weight) this.evidence.set(p, { t: now, weight: s.weight, signal: s.signal, paths });
-    if (this.incident) for (const q of paths) this.incident.affected.add(q);
+    if (this.incident) {
+      for (const q of paths) this.incident.affected.add(q);
+      this.incident.since = Math.min(this.incident.since, this.earliestChange(paths, now));
+    }
     let total = 0;
     const recent: Evidence[] = [];
     for (const [k, e] of this.evidence) {
@@ -141,6 +144,9 @@ export class IncidentDesk {
     // Later evidence joins the affected list as it is added (add()); the earlier only here, once.
     if (first) for (const e of this.evidence.values()) for (const q of e.paths) inc.affected.add(q);
     for (const q of paths) if (!this.ctx.isDecoy(q)) inc.affected.add(q);
+    // The incident began with the first destructive write, before the alarm: "undo the attack"
+    // restores what changed since then (later files' writes are taken in as add() records them).
+    if (first) inc.since = Math.min(inc.since, this.earliestChange(inc.affected, now));
     // Later lines of one incident: when something new is known (or it got more severe), and not
     // more often than REPEAT_MS; the affected file keeps up in between.
     const rank = SEVERITY_RANK[severity];
@@ -166,6 +172,20 @@ export class IncidentDesk {
     this.writeAffected();
     this.ctx.onAlarm?.(alarm);
     if (first) inc.response = this.respond(alarm);
+  }
+
+  /**
+   * When these files were last written (their destructive write, for files judged destroyed), at
+   * the earliest; never further back than the evidence window, whatever times a file carries.
+   */
+  private earliestChange(paths: Iterable<string>, now: number): number {
+    let t = Infinity;
+    for (const q of paths) {
+      if (this.ctx.isDecoy(q)) continue;
+      const st = fs.statSync(q, { throwIfNoEntry: false });
+      if (st && st.mtimeMs < t) t = Math.floor(st.mtimeMs);
+    }
+    return Math.max(t, now - STRONG_WINDOW_MS);
   }
 
   private affectedList(): string[] {
