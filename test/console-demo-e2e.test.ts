@@ -7,7 +7,6 @@
  * SCREENSHOTS=DIR saves the demo's File shares during an attack (docs/screenshots/file-shares-undo.png).
  */
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +16,7 @@ import { call, currentOtp, tempDir } from './helpers/harness.js';
 import { haveChromium, launch, seriousViolations } from './helpers/browser.js';
 import { runCli, startCli, type CliServer } from './helpers/cli.js';
 import { until } from './helpers/poll.js';
+import { attackCounted, demoDecoys, filesOf, firstScheduledBackup, sha256 } from './helpers/demoShare.js';
 
 const skip = !haveChromium()
   ? 'Debian chromium is not installed (.ci/run installs it)'
@@ -31,10 +31,6 @@ interface Login {
   roles: string[];
   totpUri?: string;
 }
-
-const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const filesOf = (dir: string) =>
-  fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isFile() ? [path.join(e.parentPath, e.name)] : []));
 
 describe('the demo clinic in the console', { skip }, () => {
   let dataDir: string;
@@ -130,25 +126,18 @@ describe('the demo clinic in the console', { skip }, () => {
   test('after an attack on the share, the command File shares shows, run as it stands, brings the files back', async () => {
     const share = path.join(dataDir, 'shares', 'documents');
     const security = holder('security-admin');
-    // The server backs up once at start too: attack after it, as a clinic's share is attacked between backups.
-    await until('the first scheduled backup', async () => {
-      const r = await runCli([
-        'backup',
-        'list',
-        '--repository',
-        path.join(dataDir, 'backups'),
-        '--recovery-key-file',
-        path.join(dataDir, 'demo-recovery-key.txt'),
-        '--json',
-      ]);
-      return r.code === 0 && JSON.parse(r.stdout).snapshots.some((s: { reason: string }) => s.reason === 'scheduled');
-    });
+    await firstScheduledBackup(dataDir);
     await until('the guard watching', async () => (await call(demo.url, 'GET', '/api/guard', { token: await tokenOf(security) })).body.watching === true);
     const before = new Map(filesOf(share).map((f) => [f, sha256(f)]));
     const attack = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'overwrite', '--limit', '10', '--pace', '0']);
     assert.equal(attack.code, 0, attack.stderr);
     const changed = [...before].filter(([f, h]) => sha256(f) !== h).map(([f]) => f);
     assert.ok(changed.length >= 5, `the attack changed files (${changed.length})`);
+    await attackCounted(
+      dataDir,
+      changed,
+      async () => (await call(demo.url, 'GET', '/api/guard', { token: await tokenOf(security) })).body.incident?.affected ?? 0,
+    );
 
     const page = await pageOf(security);
     await page.getByRole('link', { name: 'File shares' }).click();
@@ -168,7 +157,7 @@ describe('the demo clinic in the console', { skip }, () => {
     const restore = await runCli(command.split(/\s+/).slice(2));
     assert.equal(restore.code, 0, restore.stderr);
     // The clinic's files, that is: the guard's decoys are not in the backups, and stay as the attack left them.
-    const decoys = new Set<string>(JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys);
+    const decoys = new Set(demoDecoys(dataDir));
     const clinicFiles = changed.filter((f) => !decoys.has(f));
     assert.ok(clinicFiles.length > 0, 'clinic files were among those attacked');
     for (const f of clinicFiles) assert.equal(sha256(f), before.get(f), `${path.relative(share, f)} has its content back`);

@@ -5,19 +5,13 @@
  * restore command that File shares shows, typed as shown, brings the files' content back.
  */
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { call, currentOtp, tempDir } from './helpers/harness.js';
 import { runCli, startCli, type CliServer } from './helpers/cli.js';
 import { until } from './helpers/poll.js';
-
-const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-function filesOf(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isFile() ? [path.join(e.parentPath, e.name)] : []));
-}
+import { attackCounted, demoDecoys, filesOf, firstScheduledBackup, sha256 } from './helpers/demoShare.js';
 
 describe('the demo with backups', () => {
   let dataDir: string;
@@ -78,14 +72,7 @@ describe('the demo with backups', () => {
 
   test('after an attack on the share, the restore command File shares gives brings the files back as they were', async () => {
     const share = path.join(dataDir, 'shares', 'documents');
-    const repository = path.join(dataDir, 'backups');
-    const keyFile = path.join(dataDir, 'demo-recovery-key.txt');
-    // The server's schedule backs up once at start as well (no scheduled run yet): let it finish,
-    // so that the share is not attacked halfway through a snapshot.
-    await until('the first scheduled backup', async () => {
-      const r = await runCli(['backup', 'list', '--repository', repository, '--recovery-key-file', keyFile, '--json']);
-      return r.code === 0 && JSON.parse(r.stdout).snapshots.some((s: { reason: string }) => s.reason === 'scheduled');
-    });
+    await firstScheduledBackup(dataDir);
     await until('the guard watching', async () => (await api('/api/guard')).body.watching === true);
     const before = new Map(filesOf(share).map((f) => [f, sha256(f)]));
 
@@ -93,11 +80,7 @@ describe('the demo with backups', () => {
     assert.equal(attack.code, 0, attack.stderr);
     const changed = [...before].filter(([f, h]) => !fs.existsSync(f) || sha256(f) !== h).map(([f]) => f);
     assert.ok(changed.length >= 5, `the attack changed files (${changed.length})`);
-    // Every file the attack changed judged: the incident's count is the clinic's files among them
-    // (the guard's decoys are not counted), and its start the first of their writes.
-    const decoysPlanted: string[] = JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys;
-    const clinicChanged = changed.filter((f) => !decoysPlanted.includes(f)).length;
-    await until('the incident counting every file the attack changed', async () => ((await api('/api/guard')).body.incident?.affected ?? 0) >= clinicChanged);
+    await attackCounted(dataDir, changed, async () => (await api('/api/guard')).body.incident?.affected ?? 0);
     const guard = (await api('/api/guard')).body;
 
     // The command as the screen writes it (web/src/screens/guard.tsx), from the same answer.
@@ -119,7 +102,7 @@ describe('the demo with backups', () => {
     assert.equal(restore.code, 0, restore.stderr);
     assert.match(restore.stdout, /restored \d+ file\(s\)/);
     // The clinic's files come back; the guard's decoys the attack hit are not the clinic's, and are left as they are.
-    const decoys: string[] = JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys;
+    const decoys = demoDecoys(dataDir);
     const restoredClinicFiles = changed.filter((f) => !decoys.includes(f));
     assert.ok(restoredClinicFiles.length > 0, 'clinic files were among those attacked');
     for (const f of restoredClinicFiles) assert.equal(sha256(f), before.get(f), `${path.relative(share, f)} has its content back`);
@@ -128,7 +111,7 @@ describe('the demo with backups', () => {
   });
 
   test("the guard's decoys are not the clinic's files: backups leave them out, so undoing an attack never writes one back", async () => {
-    const decoys: string[] = JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys;
+    const decoys = demoDecoys(dataDir);
     assert.ok(decoys.length > 0, 'the demo share has decoys');
     const share = path.join(dataDir, 'shares', 'documents');
     const scratch = path.join(path.dirname(dataDir), 'whole-share');
