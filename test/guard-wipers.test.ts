@@ -297,6 +297,20 @@ describe('wiped files and deletions confirmed against the disk', () => {
     assert.deepEqual(m.confirmed, files);
   });
 
+  test('a removal ended by a pause is over: a paced deleter after it is judged at its own first pause', () => {
+    const old = folder('after-rm/Exports/2017');
+    const m = timed();
+    let at = 1000;
+    for (let i = 0; i < 20; i++) m.del(path.join(old, `lab-${i}.csv`), (at += 0.3)); // a remover's streak, one folder
+    fs.rmSync(old, { recursive: true });
+    m.advance(1000);
+    const [d1, d2] = [folder('after-rm/P1'), folder('after-rm/P2')];
+    const files = [path.join(d1, 'a.pdf'), path.join(d1, 'b.pdf'), path.join(d2, 'c.pdf')];
+    files.forEach((p, i) => m.del(p, at + 1000 + 25 * i));
+    m.advance(20); // 20 ms after the third deletion
+    assert.deepEqual(m.confirmed, files);
+  });
+
   test('fast deletions spread over unrelated branches of the share: the verdict comes within its longest wait, pause or not', () => {
     const [a, b] = [folder('spread-a/P1'), folder('spread-b/P2')];
     const m = timed();

@@ -136,7 +136,7 @@ export class Destruction {
   private verdict?: () => void; // cancels the pending verdict
   private firstChance?: number; // when the pending verdict was first due to wait
   private due?: number; // when it is due
-  private streak = false; // the deletions since the last verdict came as a remover's streak
+  private streak = false; // the deletions since the last verdict or pause came as a remover's streak
 
   /**
    * A file judged wiped: the files now known destroyed (it and every other still wiped), or none
@@ -187,6 +187,9 @@ export class Destruction {
     // A verdict whose time has come while its timer was held up (a busy process): the pause
     // happened all the same, before this deletion. Judge it first.
     if (this.verdict && this.due !== undefined && t >= this.due) this.decide(this.due, confirm);
+    // A pause as long as a removal's longest ends it: what comes after is judged on its own pace.
+    const previous = this.deletions.at(-1);
+    if (previous && t - previous.t > REMOVER_SETTLE_MS) this.streak = false;
     this.deletions.push({ path: p, dir: path.dirname(p), top: this.topFolder(path.dirname(p)), t });
     while (this.deletions.length > 0 && t - this.deletions[0].t > DELETE_WINDOW_MS) this.deletions.shift();
     const n = this.deletions.length;
