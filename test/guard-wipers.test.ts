@@ -320,6 +320,50 @@ describe('wiped files and deletions confirmed against the disk', () => {
     assert.ok(m.confirmed.length > 200, 'the longest wait passed while they went on');
   });
 
+  test('a wiper that emptied one top-level folder, its folders standing, and goes on in another: destroyed at once, no pause waited for', () => {
+    const first = [folder('walk-a/P1'), folder('walk-a/P2')];
+    const next = folder('walk-b/P3');
+    const m = timed();
+    let at = 1000;
+    const gone: string[] = [];
+    const del = (d: string, name: string) => {
+      gone.push(path.join(d, name));
+      m.del(gone.at(-1)!, (at += 0.3));
+    };
+    for (const d of first) for (let i = 0; i < 20; i++) del(d, `${i}.pdf`); // a remover's pace, one top-level folder
+    assert.deepEqual(m.confirmed, [], 'inside one top-level folder it may still be a tree removal');
+    del(next, 'a.pdf');
+    assert.deepEqual(m.confirmed, [], 'one deletion elsewhere is no walk on');
+    del(next, 'b.pdf');
+    assert.deepEqual(m.confirmed, gone, 'at the second deletion in the next top-level folder, without time passing');
+  });
+
+  test('rm -r of two top-level folders one after the other: the first gone with its folders before the second begins, no alarm', () => {
+    const [a1, a2] = [folder('seq-a/P1'), folder('seq-a/P2')];
+    const b = [folder('seq-b/P3'), folder('seq-b/P4')];
+    const m = timed();
+    let at = 1000;
+    for (const d of [a1, a2]) for (let i = 0; i < 10; i++) m.del(path.join(d, `${i}.pdf`), (at += 0.3));
+    fs.rmSync(path.join(work, 'seq-a'), { recursive: true });
+    for (const d of b) for (let i = 0; i < 10; i++) m.del(path.join(d, `${i}.pdf`), (at += 0.3));
+    fs.rmSync(path.join(work, 'seq-b'), { recursive: true });
+    m.advance(6000);
+    assert.deepEqual(m.confirmed, []);
+  });
+
+  test('two top-level folders removed at once (their deletions interleaved): judged only after a pause, by the folders left', () => {
+    const a = [folder('both-a/P1'), folder('both-a/P2')];
+    const b = [folder('both-b/P3'), folder('both-b/P4')];
+    const m = timed();
+    let at = 1000;
+    for (let i = 0; i < 10; i++) for (const d of [a[i % 2], b[i % 2]]) m.del(path.join(d, `${i}.pdf`), (at += 0.3));
+    assert.deepEqual(m.confirmed, [], 'not at once');
+    fs.rmSync(path.join(work, 'both-a'), { recursive: true });
+    fs.rmSync(path.join(work, 'both-b'), { recursive: true });
+    m.advance(6000);
+    assert.deepEqual(m.confirmed, []);
+  });
+
   test('two folders emptied in turns (a remover working on both at once): not before one is seen left behind', () => {
     const [d1, d2] = [folder('turns/one'), folder('turns/two')];
     const m = manual();

@@ -42,7 +42,7 @@ const DELETE_MAX_WAIT_MS = 100;
  * streak (STREAK_FILES within STREAK_MS) and all lie in one top-level folder of the share, as a
  * removal of one folder's tree does, wait for a longer pause and longer at most. A paced deleter
  * (one file every 25 ms or slower) never makes a streak; a fast one is judged at once when it
- * moves on to another top-level folder, and within REMOVER_MAX_WAIT_MS inside one.
+ * moves on to another top-level folder (crossedTopFolders), and within REMOVER_MAX_WAIT_MS inside one.
  */
 const STREAK_FILES = 8;
 const STREAK_MS = 40;
@@ -197,6 +197,10 @@ export class Destruction {
     const v = this.burstOfDeletions(t);
     if (!v) return;
     if (v.live.some((d) => d.confirmed)) return this.confirmLive(v.live, v.signal, confirm);
+    if (crossedTopFolders(v.live)) {
+      this.clear();
+      return this.confirmLive(v.live, v.signal, confirm);
+    }
     // Wait for a pause in the deletions (each one moves the verdict on), up to the longest wait;
     // longer for what may be one folder's tree being removed.
     this.firstChance ??= t;
@@ -269,6 +273,33 @@ export class Destruction {
     for (const [a, sa] of span) for (const [b, sb] of span) if (sa.last < sb.first && unrelated(a, b)) return { live, signal };
     return undefined;
   }
+}
+
+/**
+ * A deleter that emptied one top-level folder of the share, left its folders standing and went on
+ * in another (two or more deletions of substance in each, every one in the first before any in
+ * the second): no tree removal looks like that, so there is no pause to wait for. A tool removing
+ * one folder's tree stays inside one top-level folder; one removing several one after the other
+ * (rm -r A B) takes each with its folders before the next, so the first's deletions no longer
+ * count (their folders are gone) when the second's begin; several removed at once interleave.
+ * A wiper walking the share at thousands of files a second is judged when it moves on, not after
+ * the longest wait (100 ms: the whole share). Assumes a share has more than one top-level folder
+ * (departments, years, kinds of file): with everything under one folder, or a wiper deleting in
+ * random order, only the pause tells.
+ */
+function crossedTopFolders(live: Deletion[]): boolean {
+  const span = new Map<string, { first: number; last: number; n: number }>();
+  live.forEach((d, i) => {
+    if (d.top === undefined) return;
+    const s = span.get(d.top);
+    if (!s) span.set(d.top, { first: i, last: i, n: 1 });
+    else {
+      s.last = i;
+      s.n++;
+    }
+  });
+  const tops = [...span.values()].filter((s) => s.n >= 2);
+  return tops.some((a) => tops.some((b) => a.last < b.first));
 }
 
 /** Neither folder holds the other. */

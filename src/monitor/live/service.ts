@@ -22,7 +22,7 @@ import { FhirError } from '../../shared/index.js';
 import { SCENARIO_CODES, type Alert } from '../catalog.js';
 import { realTimer, runWorkerTask, WorkerDeadlineError, WorkerStoppedError, type DeadlineTimer, type WorkerModule } from '../../util/index.js';
 import { toMonitorEvent } from './auditRecords.js';
-import { readWindow } from './window.js';
+import { RecentWindow } from './window.js';
 import {
   ID,
   MonitorCases,
@@ -71,6 +71,8 @@ export class MonitorService {
   private readonly learning: MonitorLearning;
   private readonly detector: WorkerModule;
   private readonly deadlineTimer: DeadlineTimer;
+  /** The window as last read: each scan reads only what the log gained since. */
+  private readonly window: RecentWindow;
   /** Fired by stop(): a running detection worker is terminated at once. */
   private stopping = new AbortController();
 
@@ -91,6 +93,7 @@ export class MonitorService {
     this.cases.learning = this.learning;
     this.detector = options.detector ?? { callerUrl: import.meta.url, baseName: 'detectWorker' };
     this.deadlineTimer = options.deadlineTimer ?? realTimer;
+    this.window = new RecentWindow(audit);
   }
 
   /** The periodic live scan (the server starts it; tests call scanNow instead). */
@@ -158,7 +161,7 @@ export class MonitorService {
 
   /** The detectors over the recent window; the alerts and the watch list of the given users. */
   private async detect(users: Set<string>): Promise<DetectResult> {
-    const events = await readWindow(this.audit, Date.now() - this.settings.windowDays * 86_400_000, this.settings.maxEvents);
+    const events = await this.window.read(this.settings.windowDays * 86_400_000, this.settings.maxEvents);
     if (events.length === 0) return { alerts: [], watch: [] };
     const resources = await this.reference(new Set(events.flatMap((e) => e.patients)));
     const task: DetectTask = { events, resources, users: [...users], adjustments: await this.learning.adjustments() };
