@@ -14,12 +14,19 @@ import { Rng } from '../src/monitor/simulate/random.js';
 import { at, forUser } from './helpers/monitorFixture.js';
 import { clinicWith, SNOOP } from './helpers/streetClinic.js';
 
-const pair = (days: number, unexplained = 1): Pair => ({ unexplained, idleWeak: [], days: Array.from({ length: days }, (_, i) => i) }) as unknown as Pair;
+const pair = (visits: number, wrote = false): Pair => ({ unexplained: 1, idleWeak: [], visits, wrote, days: [0] }) as unknown as Pair;
 
 describe('monitor revisit ladder', () => {
-  test("the log's shares of pairs seen on d days or more, with half a pair added", () => {
-    // 100 unexplained pairs: 90 on one day, 8 on two, 2 on four; nothing on five.
-    const r = learnRevisits([...Array.from({ length: 90 }, () => pair(1)), ...Array.from({ length: 8 }, () => pair(2)), pair(4), pair(4)]);
+  test("the log's shares of read-only pairs with v visits or more, with half a pair added", () => {
+    // 100 read-only unexplained pairs: 90 of one visit, 8 of two, 2 of four; none of five. Charts
+    // the user wrote in are reopened for the care written, and are not counted.
+    const r = learnRevisits([
+      ...Array.from({ length: 90 }, () => pair(1)),
+      ...Array.from({ length: 8 }, () => pair(2)),
+      pair(4),
+      pair(4),
+      ...Array.from({ length: 50 }, () => pair(6, true)),
+    ]);
     assert.equal(revisitShare(r, 'any', 2), 10.5 / 101);
     assert.equal(revisitShare(r, 'any', 3), 2.5 / 101);
     assert.equal(revisitShare(r, 'any', 4), 2.5 / 101);
@@ -42,7 +49,7 @@ describe('monitor revisit ladder', () => {
     // Lilac Road: the nurses' street, where treating neighbours is everyday explained work, so one
     // unlinked look at a neighbour is a watch-list item. Around it, the other nurses' ordinary
     // unlinked looks: one each at a few dozen charts, a few of them again on a second day.
-    const withVisits = (days: number[]) => {
+    const withVisits = (times: number[]) => {
       const clinic = clinicWith('Lilac Road');
       const rng = new Rng(2806);
       for (let i = 1; i <= 120; i++)
@@ -53,11 +60,11 @@ describe('monitor revisit ladder', () => {
         clinic.access(nurse, `quiet-${i}`, at(day, 15, i % 60));
         if (i % 12 === 0) clinic.access(nurse, `quiet-${i}`, at(day + 1, 15, i % 60));
       }
-      for (const d of days) clinic.access(SNOOP, 'next-door', at(d, 16));
+      for (const t of times) clinic.access(SNOOP, 'next-door', t);
       return clinic;
     };
-    const scanOf = async (days: number[]) => {
-      const dir = withVisits(days).write();
+    const scanOf = async (times: number[]) => {
+      const dir = withVisits(times).write();
       try {
         return await scan(dir);
       } finally {
@@ -70,13 +77,22 @@ describe('monitor revisit ladder', () => {
       [],
     );
     assert.ok(once.summary.watchList.some((w) => w.user === `Practitioner/${SNOOP}` && w.scenario === 'neighbour'));
-    const again = await scanOf([2, 5, 9]);
+    // The street clinic's own look is on day 6 at 14:00: three more days make four visits.
+    const again = await scanOf([at(2, 16), at(5, 16), at(9, 16)]);
     const mine = forUser(again.alerts, SNOOP).filter((a) => a.scenario === 'neighbour');
     assert.equal(mine.length, 1, JSON.stringify(again.summary.watchList.filter((w) => w.user === `Practitioner/${SNOOP}`)));
     assert.deepEqual(mine[0].patients, ['Patient/next-door']);
     assert.ok(
-      mine[0].evidence.some((e) => /on 4 days or more/.test(e)),
+      mine[0].evidence.some((e) => /opened on 4 separate visits or more \(4 days;/.test(e)),
       mine[0].evidence.join('; '),
+    );
+    // Reopened the same day, hours apart, counts as well: three visits on day 6.
+    const sameDay = await scanOf([at(6, 9), at(6, 11)]);
+    const today = forUser(sameDay.alerts, SNOOP).filter((a) => a.scenario === 'neighbour');
+    assert.equal(today.length, 1);
+    assert.ok(
+      today[0].evidence.some((e) => /opened on 3 separate visits or more \(1 day;/.test(e)),
+      today[0].evidence.join('; '),
     );
   });
 });

@@ -44,18 +44,22 @@ const TIE_WORDS: Record<TieKey, string> = {
 function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { any: number; weak: number }, back: Revisits): { p: number; checked: string } {
   if (!ctx.acc.ties.learned())
     return { p: 0, checked: 'too little explained work in the log to learn how common such ties are here: flagged on the tie alone' };
-  const cells = new Map<string, { key: TieKey; context: Context; k: number; most: number }>();
+  const cells = new Map<string, { key: TieKey; context: Context; k: number; most: number; days: number }>();
   for (const x of items) {
     const key = tieKey(ctx.ref, u, ctx.ref.patients[x.pair.patient], tie);
     const context: Context = x.pair.unexplained > 0 || tie === 'self' ? 'any' : 'weak';
     const id = `${key}|${context}`;
-    const cell = cells.get(id) ?? { key, context, k: 0, most: 0 };
+    const cell = cells.get(id) ?? { key, context, k: 0, most: 0, days: 0 };
     cell.k++;
-    cell.most = Math.max(cell.most, x.pair.days.length);
+    // Returning to a chart one writes in is care; the ladder counts read-only returns (as the log's shares do).
+    if (!x.pair.wrote && x.pair.visits > cell.most) {
+      cell.most = x.pair.visits;
+      cell.days = x.pair.days.length;
+    }
     cells.set(id, cell);
   }
   let best = { p: Infinity, checked: '' };
-  for (const { key, context, k, most } of cells.values()) {
+  for (const { key, context, k, most, days } of cells.values()) {
     const r = rateFor(ctx, u, key, context);
     const pairs = context === 'weak' ? n.weak : key === 'self' ? Math.max(1, n.any) : n.any;
     const expected = pairs * r.rate;
@@ -66,7 +70,7 @@ function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { a
         -Math.expm1(-expected * share),
         1,
         expected * share,
-        ` on ${most} days or more (${pctOf(share)} of such pairs in this log come back on as many)`,
+        ` opened on ${most} separate visits or more (${days} day${days === 1 ? '' : 's'}; ${pctOf(share)} of such pairs in this log have as many)`,
       ]);
     }
     for (const [p, seen, lambda, what] of tests) {
