@@ -12,7 +12,7 @@ import type { DetectionContext } from './detect.js';
 import { isTie, TIE_KEYS, tieKey, type Context, type Tie, type TieKey, type TieRate } from './baseRates.js';
 import type { User } from './reference.js';
 import { negBinomialTail, poissonTail, scoreFromTail } from './stats.js';
-import { INCIDENT_GAP_MS, REPEAT_GAP_MS } from './thresholds.js';
+import { INCIDENT_GAP_MS, MIN_PEERS, REPEAT_GAP_MS } from './thresholds.js';
 import { learnRevisits, revisitShare, revisitTails, type Revisits } from './revisits.js';
 import { relation } from './ties.js';
 import { trendingPairs } from './trending.js';
@@ -90,6 +90,7 @@ function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { a
 function rateFor(ctx: DetectionContext, u: User, key: TieKey, context: Context): TieRate & { reference: string } {
   const r = ctx.acc.ties.rate(u, key, context);
   if (context === 'weak') return { ...r, reference: 'explained only by the ward, department or role' };
+  if (ctx.acc.ties.unexplainedUsers(u, key) < MIN_PEERS) return { ...r, reference: 'with an explanation' };
   // Little unexplained work says little: it is pooled with explained work's rate.
   const unx = ctx.acc.ties.rate(u, key, 'unexplained', r.rate);
   return unx.rate > r.rate ? { ...unx, reference: 'with no explanation' } : { ...r, reference: 'with an explanation' };
