@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { scan } from '../src/monitor/scan/index.js';
-import { at, forUser } from './helpers/monitorFixture.js';
+import { alertsOf, at, forUser, TinyClinic } from './helpers/monitorFixture.js';
 import { clinicWith, SNOOP } from './helpers/streetClinic.js';
-import type { TinyClinic } from './helpers/monitorFixture.js';
 
 async function scanOf(clinic: TinyClinic) {
   const dir = clinic.write();
@@ -88,5 +87,29 @@ describe('pattern weights (what closed cases taught) in the alert budget', () =>
       three.evidence.some((e) => /× 10:/.test(e)),
       three.evidence.join('; '),
     );
+  });
+});
+
+describe('monitor base rates: a tie few users show in unlinked work is not a habit', () => {
+  test('users who look up their own charts do not make each other look ordinary: each is tested against explained work', async () => {
+    const clinic = new TinyClinic();
+    // Four cardiology nurses, each a patient too, each opening their own chart once, unlinked.
+    for (const i of [1, 2, 3, 4]) {
+      clinic.patient(
+        `own-${i}`,
+        { family: `Nursecardio${i}`, given: 'Pat', birthDate: `198${i}-0${i}-1${i}`, line: `${i} Nursecardio${i} Road`, phone: `+1-555-011-00${i}` },
+        ['EMP'],
+      );
+      clinic.access(`cardio-nurse-${i}`, `own-${i}`, at(2 + i, 9));
+    }
+    const alerts = await alertsOf(clinic);
+    for (const i of [1, 2, 3, 4]) {
+      const mine = forUser(alerts, `cardio-nurse-${i}`).filter((a) => a.scenario === 'self');
+      assert.equal(mine.length, 1, `cardio-nurse-${i}`);
+      assert.ok(
+        mine[0].evidence.some((e) => /base rate: 0 of \d+ patients the user's .* opened with an explanation are the user's own chart/.test(e)),
+        mine[0].evidence.join('; '),
+      );
+    }
   });
 });

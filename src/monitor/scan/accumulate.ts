@@ -74,6 +74,11 @@ export interface Pair {
   /** An unexplained access came while the patient was under care in another department. */
   elsewhere: boolean;
   days: number[];
+  /**
+   * Separate looks at the chart: accesses half an hour or more after the pair's last one start a
+   * new visit (a chart reopened in the afternoon, or on another day, is a second visit).
+   */
+  visits: number;
 }
 
 export interface UserState {
@@ -299,6 +304,7 @@ export class Accumulator {
           actedAfterBreakGlass: false,
           elsewhere: false,
           days: [],
+          visits: 0,
         };
         this.pairs.set(key, pair);
       }
@@ -319,6 +325,7 @@ export class Accumulator {
       }
     }
     if (pair) {
+      if (pair.accesses === 0 || e.t - pair.last >= SESSION_GAP_MS) pair.visits++;
       pair.accesses++;
       if (e.t < pair.first) pair.first = e.t;
       if (e.t > pair.last) pair.last = e.t;

@@ -115,7 +115,29 @@ export class TieBaseRates {
       if (tie && isTie(tie)) c.unexplained.ties[tieKey(this.ref, u, patient, tie)]++;
     }
     this.cache.clear();
+    this.tiedUsers.clear();
   }
+
+  /**
+   * How many users other than `u` have the tie among their unexplained pairs, hospital-wide. The
+   * unexplained reference is the log's own unlinked work, and that holds the incidents too: two
+   * users looking up their own charts would each make the other's look ordinary. A habit of the
+   * hospital (colleagues looking in on colleagues) shows in many users' work; a tie in fewer than
+   * MIN_PEERS users' (the fewest that say what is normal, thresholds.ts) is a few people's doing,
+   * and the tie is then tested against explained work alone.
+   */
+  unexplainedUsers(u: User, tie: TieKey): number {
+    let all = this.tiedUsers.get(tie);
+    if (all === undefined) {
+      all = 0;
+      for (const c of this.byUser.values()) if (c.unexplained.ties[tie] > 0) all++;
+      this.tiedUsers.set(tie, all);
+    }
+    return all - ((this.byUser.get(u.idx)?.unexplained.ties[tie] ?? 0) > 0 ? 1 : 0);
+  }
+
+  /** Users with the tie among their unexplained pairs, per tie (learnt after the pass). */
+  private readonly tiedUsers = new Map<TieKey, number>();
 
   private group(level: 'peer' | 'role' | 'all', key: string): { any: Counts; weak: Counts; unexplained: Counts; users: number } {
     const id = `${level}:${key}`;

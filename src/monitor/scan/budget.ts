@@ -132,6 +132,16 @@ export class AlertBudget {
     if (mean > 0) this.overdispersed.push([mean, variance]);
   }
 
+  /**
+   * Tests whose p-value can only be one of `tails` (decreasing; a revisit ladder, revisits.ts):
+   * at level α each is charged the largest of its tails within α, the chance it falls that low.
+   */
+  private readonly ladders: number[][] = [];
+
+  ladder(tails: number[]): void {
+    if (tails.length > 0 && tails[0] > 0) this.ladders.push(tails);
+  }
+
   /** One test made: the count it compares with is Poisson(λ) when the user's work is ordinary. */
   test(lambda: number, givenOne = false): void {
     if (lambda > 0) (givenOne ? this.given : this.nulls).push(lambda);
@@ -151,6 +161,17 @@ export class AlertBudget {
       // The smallest count whose tail is within α; its tail is the chance of a false alert.
       const k = lambda < 1 ? smallK(lambda, alpha) : poissonQuantile(lambda, alpha);
       sum += poissonTail(k, lambda);
+    }
+    for (const tails of this.ladders) {
+      // The first rung within α (tails are decreasing; a binary search keeps this cheap).
+      let lo = 0;
+      let hi = tails.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (tails[mid] <= alpha) hi = mid;
+        else lo = mid + 1;
+      }
+      if (lo < tails.length) sum += tails[lo];
     }
     for (const lambda of this.given) {
       const one = -Math.expm1(-lambda);
@@ -183,7 +204,7 @@ export class AlertBudget {
     }
     this.level = lo >= 0 ? ps[lo] : 0;
     this.expected = lo >= 0 ? this.expectedFalse(this.level) : 0;
-    const m = this.overdispersed.length + this.nulls.length + this.given.length + this.uniformTests.reduce((n, u) => n + u.tests, 0);
+    const m = this.overdispersed.length + this.nulls.length + this.given.length + this.ladders.length + this.uniformTests.reduce((n, u) => n + u.tests, 0);
     const pct = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toPrecision(2));
     const weighed = (c: Candidate) => {
       const w = weightOf(c);

@@ -12,7 +12,8 @@ import type { DetectionContext } from './detect.js';
 import { isTie, TIE_KEYS, tieKey, type Context, type Tie, type TieKey, type TieRate } from './baseRates.js';
 import type { User } from './reference.js';
 import { negBinomialTail, poissonTail, scoreFromTail } from './stats.js';
-import { INCIDENT_GAP_MS, REPEAT_GAP_MS } from './thresholds.js';
+import { INCIDENT_GAP_MS, MIN_PEERS, REPEAT_GAP_MS } from './thresholds.js';
+import { learnRevisits, revisitShare, revisitTails, type Revisits } from './revisits.js';
 import { relation } from './ties.js';
 import { trendingPairs } from './trending.js';
 
@@ -31,57 +32,48 @@ const TIE_WORDS: Record<TieKey, string> = {
 };
 
 /**
- * How often the log's own unexplained pairs (and idle weakly explained ones) come back on a second
- * day: ordinary unlinked work is mostly one look; a tie opened again and again is the rarer thing.
- */
-export interface Revisits {
-  any: number;
-  weak: number;
-}
-
-function revisits(ctx: DetectionContext): Revisits {
-  const n = { any: 0, weak: 0 };
-  const again = { any: 0, weak: 0 };
-  for (const p of ctx.acc.pairs.values()) {
-    const c: Context | undefined = p.unexplained > 0 ? 'any' : p.idleWeak.length > 0 ? 'weak' : undefined;
-    if (!c) continue;
-    n[c]++;
-    if (p.days.length >= 2) again[c]++;
-  }
-  return { any: (again.any + 0.5) / (n.any + 1), weak: (again.weak + 0.5) / (n.weak + 1) };
-}
-
-/**
  * A personal tie against the hospital's base rate: per kind of tie and context (unexplained
  * pairs against all explained pairs, idle weakly explained pairs against weakly explained ones),
  * how many tied patients the user's pairs would hold if they were like their peers' explained
- * work (Poisson tail); and the same for tied patients opened on two days or more, at that rate
- * times the log's share of such pairs that come back. The smallest tail; every cell is a test of
- * its own, charged to the budget by nullTests whether it found anything or not.
+ * work (Poisson tail); and how many days the most revisited tied patient was opened on, against
+ * the log's own shares of such pairs that come back on as many days (revisits.ts): a colleague's
+ * chart opened on four days is far rarer in ordinary work than one opened on two, and was tested
+ * as if it were (until 2026-12-06 the test stopped at "two days or more"). The smaller tail; each
+ * cell's two tests are charged to the budget by nullTests whether they found anything or not.
  */
 function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { any: number; weak: number }, back: Revisits): { p: number; checked: string } {
   if (!ctx.acc.ties.learned())
     return { p: 0, checked: 'too little explained work in the log to learn how common such ties are here: flagged on the tie alone' };
-  const cells = new Map<string, { key: TieKey; context: Context; k: number; again: number }>();
+  const cells = new Map<string, { key: TieKey; context: Context; k: number; most: number; days: number }>();
   for (const x of items) {
     const key = tieKey(ctx.ref, u, ctx.ref.patients[x.pair.patient], tie);
     const context: Context = x.pair.unexplained > 0 || tie === 'self' ? 'any' : 'weak';
     const id = `${key}|${context}`;
-    const cell = cells.get(id) ?? { key, context, k: 0, again: 0 };
+    const cell = cells.get(id) ?? { key, context, k: 0, most: 0, days: 0 };
     cell.k++;
-    if (x.pair.days.length >= 2) cell.again++;
+    // Returning to a chart one writes in is care; the ladder counts read-only returns (as the log's shares do).
+    if (!x.pair.wrote && x.pair.visits > cell.most) {
+      cell.most = x.pair.visits;
+      cell.days = x.pair.days.length;
+    }
     cells.set(id, cell);
   }
   let best = { p: Infinity, checked: '' };
-  for (const { key, context, k, again } of cells.values()) {
+  for (const { key, context, k, most, days } of cells.values()) {
     const r = rateFor(ctx, u, key, context);
     const pairs = context === 'weak' ? n.weak : key === 'self' ? Math.max(1, n.any) : n.any;
     const expected = pairs * r.rate;
-    const tests: Array<[number, number, string]> = [[k, expected, '']];
-    if (again > 0)
-      tests.push([again, expected * back[context], ` on two days or more (${(100 * back[context]).toFixed(0)}% of such pairs in this log come back)`]);
-    for (const [seen, lambda, what] of tests) {
-      const p = poissonTail(seen, lambda);
+    const tests: Array<[number, number, number, string]> = [[poissonTail(k, expected), k, expected, '']];
+    if (most >= 2) {
+      const share = revisitShare(back, context, most);
+      tests.push([
+        -Math.expm1(-expected * share),
+        1,
+        expected * share,
+        ` opened on ${most} separate visits or more (${days} day${days === 1 ? '' : 's'}; ${pctOf(share)} of such pairs in this log have as many)`,
+      ]);
+    }
+    for (const [p, seen, lambda, what] of tests) {
       if (p < best.p)
         best = {
           p,
@@ -98,21 +90,29 @@ function tieTest(ctx: DetectionContext, u: User, tie: Tie, items: Item[], n: { a
 function rateFor(ctx: DetectionContext, u: User, key: TieKey, context: Context): TieRate & { reference: string } {
   const r = ctx.acc.ties.rate(u, key, context);
   if (context === 'weak') return { ...r, reference: 'explained only by the ward, department or role' };
+  if (ctx.acc.ties.unexplainedUsers(u, key) < MIN_PEERS) return { ...r, reference: 'with an explanation' };
   // Little unexplained work says little: it is pooled with explained work's rate.
   const unx = ctx.acc.ties.rate(u, key, 'unexplained', r.rate);
   return unx.rate > r.rate ? { ...unx, reference: 'with no explanation' } : { ...r, reference: 'with an explanation' };
 }
 
-/** The tie tests made for a user, one per kind of tie, context and revisit level: what the budget charges. */
+const pctOf = (x: number) => (x >= 0.01 ? `${(100 * x).toFixed(0)}%` : `${(100 * x).toPrecision(1)}%`);
+
+/** The tie tests made for a user, one count and one revisit ladder per kind of tie and context: what the budget charges. */
 function nullTests(ctx: DetectionContext, u: User, n: { any: number; weak: number }, back: Revisits): void {
   for (const key of TIE_KEYS) {
+    // A tie no patient of the hospital can have with this user (no record of their own; no one on
+    // their street, phone or address) is a test that cannot fire: the budget's rule for tests whose
+    // smallest possible p is above the level, and not charged.
+    if (key === 'self' && u.selfPatients.size === 0) continue;
+    if ((key === 'family' || key === 'neighbour') && u.householdPatients.size === 0) continue;
     const any = (key === 'self' ? Math.max(1, n.any) : n.any) * rateFor(ctx, u, key, 'any').rate;
     ctx.budget.test(any);
-    ctx.budget.test(any * back.any);
+    ctx.budget.ladder(revisitTails(back, 'any', any));
     if (key === 'self') continue;
     const weak = n.weak * ctx.acc.ties.rate(u, key, 'weak').rate;
     ctx.budget.test(weak);
-    ctx.budget.test(weak * back.weak);
+    ctx.budget.ladder(revisitTails(back, 'weak', weak));
   }
 }
 
@@ -123,7 +123,7 @@ function nullTests(ctx: DetectionContext, u: User, n: { any: number; weak: numbe
  */
 export function pairScenarios(ctx: DetectionContext): void {
   const trending = trendingPairs(ctx);
-  const back = revisits(ctx);
+  const back = learnRevisits(ctx.acc.pairs.values());
   ctx.acc.ties.learnUnexplained(ctx.acc.pairs.values());
   for (const s of ctx.peers.states) {
     const u = s.user;
