@@ -6,7 +6,9 @@
  * answers with `serveWorker` (below). A thread of its own per task, not a WorkerPool's: a pool's
  * threads are shared and kept, and a task stopped at its deadline must take its thread with it.
  */
-import { parentPort } from 'node:worker_threads';
+import fs from 'node:fs';
+import os from 'node:os';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { startWorker } from './workerThread.js';
 
 /** A worker module: its base name beside `callerUrl` (see startWorker). */
@@ -79,8 +81,14 @@ export function runWorkerTask<Task, Result>(module: WorkerModule, task: Task, op
   });
 }
 
-/** In a worker module run by runWorkerTask: answers the request (`{id, task}`) with `handle`. */
-export function serveWorker<Task, Result>(handle: (task: Task) => Result): void {
+/**
+ * In a worker module run by runWorkerTask: answers the request (`{id, task}`) with `handle`.
+ * `background`: the thread runs at the lowest CPU priority (lowerThisThread), for work that may
+ * take as long as it needs but must not take CPU from the requests the main thread serves.
+ */
+export function serveWorker<Task, Result>(handle: (task: Task) => Result, options: { background?: boolean } = {}): void {
+  // Only a worker's own thread: a module loaded on the main thread by mistake lowers nothing.
+  if (options.background && !isMainThread) lowerThisThread();
   parentPort?.on('message', (msg: { id: number; task: Task }) => {
     try {
       parentPort?.postMessage({ id: msg.id, result: handle(msg.task) });
@@ -88,4 +96,27 @@ export function serveWorker<Task, Result>(handle: (task: Task) => Result): void 
       parentPort?.postMessage({ id: msg.id, error: (err as Error).message || 'the worker failed' });
     }
   });
+}
+
+/**
+ * This thread alone to the lowest CPU priority (nice 19): on a clinic's small server the main
+ * thread answering requests and the embedded database in it then get the cores first, and this
+ * thread what they leave (measured in bench/liveScan.ts). Linux keeps a priority per thread, and
+ * setpriority given a thread's id sets that thread's; Node gives no thread id, but
+ * /proc/thread-self names it. Lowering one's own priority needs no privilege. Elsewhere (no /proc),
+ * the thread keeps the normal priority.
+ */
+export function lowerThisThread(): void {
+  let tid: number;
+  try {
+    tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(tid) || tid <= 0) return;
+  try {
+    os.setPriority(tid, os.constants.priority.PRIORITY_LOW);
+  } catch {
+    // Not permitted here: the work runs all the same, at the normal priority.
+  }
 }

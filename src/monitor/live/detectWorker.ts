@@ -2,4 +2,5 @@
 import { serveWorker } from '../../util/index.js';
 import { detectAlerts } from './detection.js';
 
-serveWorker(detectAlerts);
+// In the background: a scan takes what CPU the requests leave (util/workerTask.ts, lowerThisThread).
+serveWorker(detectAlerts, { background: true });
