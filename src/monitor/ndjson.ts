@@ -53,9 +53,21 @@ export function forEachRecord(file: string, onRecord: (value: unknown, line: num
     };
     stream.on('data', (chunk) => {
       if (failed) return;
-      const bytes = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+      const bytes = chunk as Buffer;
       let start = 0;
       try {
+        if (rest) {
+          // Only the line begun in the last chunk is joined, not the whole chunk copied behind it.
+          const nl = bytes.indexOf(10);
+          if (nl < 0) {
+            rest = Buffer.concat([rest, bytes]);
+            return;
+          }
+          const joined = Buffer.concat([rest, bytes.subarray(0, nl)]);
+          rest = undefined;
+          handle(joined, 0, joined.length);
+          start = nl + 1;
+        }
         for (let nl = bytes.indexOf(10, start); nl >= 0; nl = bytes.indexOf(10, start)) {
           handle(bytes, start, nl);
           start = nl + 1;
