@@ -15,20 +15,20 @@ describe('a search across patients, decided row by row', () => {
   let s: TestServer;
   let mine: string;
   let theirs: string;
-  const own: Record<string, string[]> = { Fewname: [], Crowdname: [] };
+  const own = { Fewname: [] as string[], Crowdname: [] as string[] };
 
   before(async () => {
     s = await startTestServer();
     mine = await s.login(['physician']);
     theirs = await s.login(['physician']);
-    const add = async (family: string, gp: string, security?: string) => {
+    const add = async (family: keyof typeof own, gp: string, security?: string) => {
       const body: Patient = {
         resourceType: 'Patient',
         name: [{ family, given: ['Alex'] }],
         generalPractitioner: [{ reference: s.practitionerOf(gp) }],
         ...(security ? { meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: security }] } } : {}),
       };
-      const id = (await s.cw.fhir.create(SYSTEM, 'Patient', body)).resource.id!;
+      const { id } = await s.cw.fhir.create(SYSTEM, 'Patient', body);
       if (gp === mine && security !== 'PSY') own[family].push(id);
       return id;
     };
@@ -51,7 +51,7 @@ describe('a search across patients, decided row by row', () => {
   };
   const ids = (bundle: any): string[] => (bundle.entry ?? []).map((e: any) => e.resource.id);
 
-  for (const family of ['Fewname', 'Crowdname']) {
+  for (const family of ['Fewname', 'Crowdname'] as const) {
     test(`${family}: the caller's own patients, as many as the count alone says, newest first, page by page`, async () => {
       const all = await search(`family=${family}&_count=1000`);
       assert.deepEqual([...ids(all)].sort(), [...own[family]].sort());
