@@ -33,10 +33,11 @@ export interface RowsFound {
 
 export async function searchByRows(reader: Queryable, access: AccessPolicy, who: Who, type: string, compiled: CompiledSearch): Promise<RowsFound | undefined> {
   const p = compiled.params.length;
-  // The versions are joined only when the rows are few enough to be decided here.
+  // Unordered, so that conditions matching many rows stop at the first MAX_ROWS + 1 (then the set
+  // predicate's way) instead of sorting them all; the versions are joined only when the rows are few.
   const found = await reader.query<VersionRow & { found_patient: string | null; found_labels: string[] | null; found_n: number }>(
     `with c as (select r.resource_type, r.id, r.version_id, r.last_updated, r.patient_id, r.labels from records_resource r
-                 where ${compiled.where} order by r.last_updated desc, r.id limit $${p + 1}),
+                 where ${compiled.where} limit $${p + 1}),
           n as (select count(*)::int as found_n from c)
      select c.patient_id as found_patient, c.labels as found_labels, n.found_n, v.*
        from n left join (c join records_version v on v.resource_type = c.resource_type and v.id = c.id and v.version_id = c.version_id) on n.found_n <= $${p + 2}
