@@ -34,14 +34,17 @@ export interface RowsFound {
 export async function searchByRows(reader: Queryable, access: AccessPolicy, who: Who, type: string, compiled: CompiledSearch): Promise<RowsFound | undefined> {
   const p = compiled.params.length;
   // Unordered, so that conditions matching many rows stop at the first MAX_ROWS + 1 (then the set
-  // predicate's way) instead of sorting them all; the versions are joined only when the rows are few.
-  const found = await reader.query<VersionRow & { found_patient: string | null; found_labels: string[] | null; found_n: number }>(
+  // predicate's way) instead of sorting them all; the versions are read only when the rows are few
+  // (an uncorrelated condition: checked once, before the join).
+  const found = await reader.query<VersionRow & { found_patient: string | null; found_labels: string[] | null; found_updated: Date; found_n: number }>(
     `with c as (select r.resource_type, r.id, r.version_id, r.last_updated, r.patient_id, r.labels from records_resource r
                  where ${compiled.where} limit $${p + 1}),
           n as (select count(*)::int as found_n from c)
-     select c.patient_id as found_patient, c.labels as found_labels, n.found_n, v.*
-       from n left join (c join records_version v on v.resource_type = c.resource_type and v.id = c.id and v.version_id = c.version_id) on n.found_n <= $${p + 2}
-      order by c.last_updated desc, c.id`,
+     select n.found_n, x.* from n left join (
+       select c.patient_id as found_patient, c.labels as found_labels, c.last_updated as found_updated, v.*
+         from c join records_version v on v.resource_type = c.resource_type and v.id = c.id and v.version_id = c.version_id
+        where (select found_n from n) <= $${p + 2}) x on true
+      order by x.found_updated desc, x.id`,
     [...compiled.params, MAX_ROWS + 1, MAX_ROWS],
   );
   const n = found.rows[0]?.found_n ?? 0;
@@ -54,6 +57,8 @@ export async function searchByRows(reader: Queryable, access: AccessPolicy, who:
     type,
     candidates.map((r) => ({ resourceType: type, id: r.id, patientId: r.found_patient, labels: r.found_labels ?? [] })),
   );
-  const admitted = candidates.filter((_, i) => allowed[i]).map(({ found_patient: _p, found_labels: _l, found_n: _n, ...row }) => row as VersionRow);
+  const admitted = candidates
+    .filter((_, i) => allowed[i])
+    .map(({ found_patient: _p, found_labels: _l, found_updated: _u, found_n: _n, ...row }) => row as VersionRow);
   return { rows: admitted.slice(compiled.offset, compiled.offset + compiled.count), total: admitted.length };
 }
