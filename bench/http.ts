@@ -13,7 +13,7 @@
  *
  * Knobs: BENCH_SECONDS per round (default 5), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS
  * (default 10,50), BENCH_PATIENTS (default 1000), BENCH_WORKLOADS (a comma-separated subset of
- * read,name,observations,create), DATABASE_URL (the PostgreSQL server for Carewall and the baseline;
+ * read,name,observations,create, or code: a search by code across patients, not in the default run), DATABASE_URL (the PostgreSQL server for Carewall and the baseline;
  * default postgres://postgres@127.0.0.1:5432/postgres), MEDPLUM_URL and MEDPLUM_TOKEN, and
  * BENCH_BEFORE (another work tree of Carewall with bench/httpCarewall.ts in it: its two servers are
  * measured beside these, for a before/after).
@@ -79,6 +79,12 @@ const WORKLOADS: Workload[] = [
     name: 'search Observation by patient',
     request: (t, r) => ({ method: 'GET', path: `/Observation?patient=${randomPick(r, t.patientIds)}` }),
   },
+  // Only when named in BENCH_WORKLOADS: a search across patients that finds many rows (a third of the observations).
+  {
+    key: 'code',
+    name: 'search Observation by code',
+    request: (_t, r) => ({ method: 'GET', path: `/Observation?code=http://loinc.org|${randomPick(r, ['8867-4', '29463-7', '8310-5'])}` }),
+  },
   // Last: the new patients would change the searches' data.
   {
     key: 'create',
@@ -91,7 +97,7 @@ const WORKLOADS: Workload[] = [
   },
 ];
 const chosen = process.env.BENCH_WORKLOADS?.split(',');
-const workloads = WORKLOADS.filter((w) => !chosen || chosen.includes(w.key));
+const workloads = WORKLOADS.filter((w) => (chosen ? chosen.includes(w.key) : w.key !== 'code'));
 
 interface Run {
   perSec: number;

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Patient } from '@medplum/fhirtypes';
 import { SYSTEM } from '../src/shared/index.js';
 import { MAX_ROWS } from '../src/records/searchByRows.js';
+import { compileSearch, searchQuery } from '../src/records/search.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 
 describe('a search across patients, decided row by row', () => {
@@ -69,6 +70,15 @@ describe('a search across patients, decided row by row', () => {
       assert.ok(!last.link.some((l: any) => l.relation === 'next'));
     });
   }
+
+  test('names, identifiers and ids are decided row by row; codes, statuses and dates by the set predicate', () => {
+    const narrow = (type: string, query: string) => compileSearch(type, searchQuery(new URLSearchParams(query)), s.cw.keyring.blindIndex).narrow;
+    assert.equal(narrow('Patient', 'family=Fewname'), true);
+    assert.equal(narrow('Patient', 'identifier=urn:mrn|A-1'), true);
+    assert.equal(narrow('Observation', '_id=x'), true);
+    assert.equal(narrow('Observation', 'code=http://loinc.org|8867-4'), false);
+    assert.equal(narrow('Observation', 'status=final&date=ge2024'), false);
+  });
 
   test('each patient shown is one recorded access, and no other is', async () => {
     const events: string[] = [];

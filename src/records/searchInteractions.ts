@@ -55,10 +55,11 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   const reader = s.db.reader(who.readsAfter);
   const wantTotal = compiled.total !== 'none' || compiled.summaryCount;
   const wantRows = !compiled.summaryCount && compiled.count > 0;
-  // Across patients, a page asked for: first the search's own conditions alone, each row they find
-  // then decided as a read of it is (searchByRows.ts). Undefined when they found too many rows.
+  // Across patients, a page asked for by a name, an identifier or an id: first the search's own
+  // conditions alone, each row they find then decided as a read of it is (searchByRows.ts).
+  // Undefined when they found too many rows. Codes, statuses and dates match too many to try.
   const byRows =
-    !pinned && !conditionsLookAtOthers && wantRows && s.access.decidesRowsByPatient(who, type)
+    !pinned && compiled.narrow && !conditionsLookAtOthers && wantRows && s.access.decidesRowsByPatient(who, type)
       ? await searchByRows(reader, s.access, who, type, compiled)
       : undefined;
   compiled.where = `${compiled.where} and ${pinned ?? visible(type, 'r', bindTo(compiled.params))}`;
