@@ -3,7 +3,8 @@
  * patient's decision context (a read; a search by patient, through `pinnedPredicate`) and the SQL
  * predicate of a search across patients. Here every condition of every scope's way in, and every
  * grant, is taken out of the table in turn, on a policy built with that table: some row's decision
- * must change, and all three forms must still agree on every row. A rule one interpreter ignored,
+ * must change, and all the forms (a read, the set predicate, a search by patient, a search's rows
+ * decided one by one) must still agree on every row. A rule one interpreter ignored,
  * or read differently from the other, fails this; test/access-matrix.test.ts holds the forms to the
  * real table over HTTP.
  */
@@ -31,6 +32,8 @@ interface Answer {
   search: boolean;
   /** Undefined when the rows' own ids matter (a lab's): the search then uses the set predicate. */
   byPatient?: boolean;
+  /** A search's rows decided one by one (AccessPolicy.admitted); undefined where the set predicate decides. */
+  byRow?: boolean;
 }
 
 const SCOPES = Object.keys(SCOPE_RULES) as Scope[];
@@ -155,7 +158,8 @@ describe('both interpreters follow the rules table', () => {
     };
     const search = (await holds((bind) => policy.predicate(c.who, row.resourceType, 'read', 'search', 'r', bind))) as boolean;
     const byPatient = await holds((bind) => policy.pinnedPredicate(c.who, row.resourceType, [row.patientId], 'r', bind));
-    return { read, search, byPatient };
+    const byRow = policy.decidesRowsByPatient(c.who, row.resourceType) ? (await policy.admitted(c.who, row.resourceType, [target]))[0] : undefined;
+    return { read, search, byPatient, byRow };
   }
 
   /** Every answer of the scope's callers on the rows their roles may read, each checked for agreement of the forms. */
@@ -166,7 +170,8 @@ describe('both interpreters follow the rules table', () => {
       for (const row of rows.filter((r) => rolesAllowing(c.who.roles, 'read', r.resourceType).length > 0)) {
         const a = await ask(table, c, row);
         const key = `${c.who.username} ${row.resourceType} of ${row.label}`;
-        if (a.search !== a.read || (a.byPatient !== undefined && a.byPatient !== a.read)) disagreements.push(`${key}: ${JSON.stringify(a)}`);
+        if (a.search !== a.read || (a.byPatient !== undefined && a.byPatient !== a.read) || (a.byRow !== undefined && a.byRow !== a.read))
+          disagreements.push(`${key}: ${JSON.stringify(a)}`);
         out.set(key, a.read);
       }
     assert.deepEqual(disagreements, [], 'the forms disagree');

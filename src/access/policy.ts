@@ -284,6 +284,33 @@ export class AccessPolicy implements RuleInputs {
     return parts.length === 0 ? 'false' : `(${parts.join(' or ')})`;
   }
 
+  /**
+   * Whether a search's rows can be decided one at a time by \`admitted\`: the caller is a user
+   * whose rule for the type would be the set predicate (not the system, a client's scopes or a role
+   * alone), and the rows' own ids do not matter (a lab's orders and results do: the set predicate).
+   */
+  decidesRowsByPatient(who: Who, type: string): boolean {
+    if (who.system || who.client || DIRECTORY_TYPES.includes(type) || !PATIENT_TYPES.has(type)) return false;
+    if (byRoleAlone(type, who.roles, 'read')) return false;
+    const roles = rolesAllowing(who.roles, 'read', type);
+    return roles.length > 0 && !asksAboutTheRow(this, roles);
+  }
+
+  /**
+   * Which of a search's rows (found by its own conditions, of one type) the caller may see: each
+   * decided as a read of it is, from its patient's decision context (cached) and its labels. For a
+   * search across patients whose conditions found few rows (a name): their patients are then known,
+   * and deciding them costs less than planning the set predicate. Only where
+   * \`decidesRowsByPatient\` holds.
+   */
+  async admitted(who: Who, type: string, rows: AccessTarget[]): Promise<boolean[]> {
+    if (!this.decidesRowsByPatient(who, type)) throw new Error('admitted: the set predicate decides these rows');
+    if (rows.some((r) => r.resourceType !== type)) throw new Error('admitted: one resource type per call');
+    const roles = rolesAllowing(who.roles, 'read', type);
+    const contexts = await this.contextsFor(who, 'read', type, false, rows, this.db);
+    return rows.map((row, i) => evaluate(this, who, 'search', 'read', row, roles, contexts[i]).allowed);
+  }
+
   /** Whether any of the caller's roles may do this kind of interaction on this type at all. */
   mayTouchType(who: Who, interaction: Interaction, type: string): boolean {
     if (who.system) return true;

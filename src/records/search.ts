@@ -43,6 +43,11 @@ export interface CompiledSearch {
   patientIds?: string[];
   /** `_elements`: what of each resource is returned (records/elements.ts). */
   elements?: ElementSelection;
+  /**
+   * A condition that picks out a few rows by its nature: a name or other string, an identifier,
+   * an id. A code, a status or a date matches a share of the clinic (records/searchByRows.ts).
+   */
+  narrow: boolean;
 }
 
 export const DEFAULT_COUNT = 20;
@@ -70,6 +75,7 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
   let hasAliases = 0;
   let patientIds: string[] | undefined;
   let elements: string[] | undefined;
+  let narrow = false;
 
   let position = 0;
   for (const [rawName, values] of Object.entries(query)) {
@@ -107,6 +113,7 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
     }
     if (modifiers.length > 0) throw badRequest(`${nth}: search modifiers are not supported`);
     if (name !== '_id' && name !== '_lastUpdated' && !paramDef(type, name)) throw badRequest(`${nth} is not a search parameter of ${type}`);
+    if (name === '_id' || name === 'identifier' || paramDef(type, name)?.kind === 'string') narrow = true;
     for (const value of values) {
       conds.push(condition(type, name, splitValues(nth, value), blind, bind, 'r', visible));
       if (paramDef(type, name)?.kind === 'compartment') {
@@ -125,6 +132,7 @@ export function compileSearch(type: string, query: SearchQuery, blind: BlindInde
     summaryCount,
     total,
     includes,
+    narrow,
     ...(patientIds ? { patientIds } : {}),
     ...(selection ? { elements: selection } : {}),
   };

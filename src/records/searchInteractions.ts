@@ -17,6 +17,7 @@ import { compileSearch, instantParam, intParam, MAX_COUNT, MAX_OFFSET, type Sear
 import { bindTo } from '../db/index.js';
 import type { RecordStore, VersionRow } from './store.js';
 import { showMembers } from './groupMembers.js';
+import { searchByRows } from './searchByRows.js';
 import { parseElements, withElements } from './elements.js';
 
 /** What these interactions use of the FHIR service. */
@@ -35,8 +36,14 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   requireType(type);
   await s.gate.requireRole(who, 'search', type);
   // One rule for every row a search looks at: the matches, _has sub-queries and inclusions.
-  const visible: Visible = (t, alias, bind) => s.access.predicate(who, t, 'read', 'search', alias, bind);
+  let conditionsLook = false;
+  const visible: Visible = (t, alias, bind) => {
+    conditionsLook = true;
+    return s.access.predicate(who, t, 'read', 'search', alias, bind);
+  };
   const compiled = compileSearch(type, query, s.keyring.blindIndex, visible);
+  // Whether the search's own conditions look at other rows (_has, a reference to a visible target): each under the rule.
+  const conditionsLookAtOthers = conditionsLook;
   // The access rule joins the WHERE clause: totals and pages count only what the caller may see.
   // Confined to a few patients (a chart's searches), the rule is those patients' own: cheaper to
   // plan than the rule for every patient, and the same as a read of each row would apply.
@@ -44,16 +51,27 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
     compiled.patientIds && compiled.patientIds.length <= MAX_PINNED_PATIENTS
       ? await s.access.pinnedPredicate(who, type, compiled.patientIds, 'r', bindTo(compiled.params))
       : undefined;
-  compiled.where = `${compiled.where} and ${pinned ?? visible(type, 'r', bindTo(compiled.params))}`;
   // A replica when one may answer for this caller (db/replica.ts: within a second, after their own writes).
   const reader = s.db.reader(who.readsAfter);
   const wantTotal = compiled.total !== 'none' || compiled.summaryCount;
   const wantRows = !compiled.summaryCount && compiled.count > 0;
+  // Across patients, a page asked for by a name, an identifier or an id: first the search's own
+  // conditions alone, each row they find then decided as a read of it is (searchByRows.ts).
+  // Undefined when they found too many rows. Codes, statuses and dates match too many to try.
+  const byRows =
+    !pinned && compiled.narrow && !conditionsLookAtOthers && wantRows && s.access.decidesRowsByPatient(who, type)
+      ? await searchByRows(reader, s.access, who, type, compiled)
+      : undefined;
+  compiled.where = `${compiled.where} and ${pinned ?? visible(type, 'r', bindTo(compiled.params))}`;
   let total: number | undefined;
   let rows: VersionRow[] = [];
   let more = false;
   const p = compiled.params.length;
-  if (wantTotal && wantRows) {
+  if (byRows) {
+    total = wantTotal ? byRows.total : undefined;
+    rows = byRows.rows;
+    more = compiled.offset + compiled.count < byRows.total;
+  } else if (wantTotal && wantRows) {
     // The total and the page in one statement: the matches are found (and the access predicate,
     // which costs milliseconds to plan, planned) once; only the page's versions are read.
     const found = await reader.query<VersionRow & { total_matches: number }>(
