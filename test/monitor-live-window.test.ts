@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
-import { searchColumnsOf } from '../src/audit/searchColumns.js';
 import { RecentWindow, type WindowSource } from '../src/monitor/live/window.js';
+import { appendChartReads } from './helpers/chartReads.js';
 import { startTestServer, type TestServer } from './helpers/harness.js';
 
 const DAY = 86_400_000;
@@ -21,21 +20,8 @@ describe('live monitor: the window is read incrementally', () => {
   let leavesRead = 0;
   let source: WindowSource;
 
-  async function seedReads(user: string, reads: Array<{ patient: string; time: number }>): Promise<void> {
-    const records: AuditRecord[] = reads.map(({ patient, time }) => ({
-      time: new Date(time).toISOString(),
-      action: 'read',
-      outcome: 'success',
-      user: { account: 'acct-w', username: 'window-clerk', practitioner: user, roles: ['nurse'] },
-      patient,
-      resource: { type: 'Patient', id: patient },
-      client: { ip: '10.9.0.8' },
-    }));
-    await s.cw.audit.log.appendBatch(
-      records.map((r) => encodeLeaf(r)),
-      records.map(searchColumnsOf),
-    );
-  }
+  const seedReads = (user: string, reads: Array<{ patient: string; time: number }>) =>
+    appendChartReads(s.cw, { account: 'acct-w', username: 'window-clerk', practitioner: user, roles: ['nurse'] }, reads, '10.9.0.8');
   const reads = (prefix: string, n: number, from: number, step: number) =>
     Array.from({ length: n }, (_, i) => ({ patient: `${prefix}-${i}`, time: from + i * step }));
   /** The same window read whole by a window that has read nothing yet. */

@@ -13,10 +13,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Writable } from 'node:stream';
-import { encodeLeaf, type AuditRecord } from '../src/audit/record.js';
-import { searchColumnsOf } from '../src/audit/searchColumns.js';
 import { createLogger } from '../src/log.js';
 import { MonitorService, type DeadlineTimer, type MonitorOptions } from '../src/monitor/live/index.js';
+import { appendChartReads } from './helpers/chartReads.js';
 import { DETECT_CHANNEL, nextSignal } from './helpers/detectChannel.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 
@@ -70,22 +69,9 @@ describe('live monitor: detection in a worker thread, with a deadline', () => {
   const leaseHolder = async () => (await s.cw.db.query<{ lease_holder: string | null }>('select lease_holder from monitor_cursor')).rows[0].lease_holder;
   const logSize = async () => (await s.cw.audit.log.head()).size;
 
-  /** Appends access records straight to the audit log (as the record service writes them), in one batch. */
-  async function seedReads(user: string, reads: Array<{ patient: string; time: number }>): Promise<void> {
-    const records: AuditRecord[] = reads.map(({ patient, time }) => ({
-      time: new Date(time).toISOString(),
-      action: 'read',
-      outcome: 'success',
-      user: { account: 'acct-busy', username: 'busy-clerk', practitioner: user, roles: ['physician'] },
-      patient,
-      resource: { type: 'Patient', id: patient },
-      client: { ip: '10.9.0.7' },
-    }));
-    await s.cw.audit.log.appendBatch(
-      records.map((r) => encodeLeaf(r)),
-      records.map(searchColumnsOf),
-    );
-  }
+  /** Reads by the busy clerk's account, under the given practitioner. */
+  const seedReads = (user: string, reads: Array<{ patient: string; time: number }>) =>
+    appendChartReads(s.cw, { account: 'acct-busy', username: 'busy-clerk', practitioner: user, roles: ['physician'] }, reads);
 
   /** The server still answering: a physician files a new chart for her own patient and opens it. */
   async function serverAnswers(family: string): Promise<void> {
