@@ -101,7 +101,8 @@ export function serveWorker<Task, Result>(handle: (task: Task) => Result, option
 /**
  * This thread alone to the lowest CPU priority (nice 19): on a clinic's small server the main
  * thread answering requests and the embedded database in it then get the cores first, and this
- * thread what they leave (measured in bench/liveScan.ts). Linux keeps a priority per thread, and
+ * thread what they leave. It matters when the cores are taken (bench/liveScan.ts on two cores with
+ * one free measured no difference). Linux keeps a priority per thread, and
  * setpriority given a thread's id sets that thread's; Node gives no thread id, but
  * /proc/thread-self names it. Lowering one's own priority needs no privilege. Elsewhere (no /proc),
  * the thread keeps the normal priority.
