@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { call, currentOtp, tempDir } from './helpers/harness.js';
 import { runCli, startCli, type CliServer } from './helpers/cli.js';
 import { until } from './helpers/poll.js';
-import { attackCounted, demoDecoys, filesOf, firstScheduledBackup, sha256 } from './helpers/demoShare.js';
+import { attackCounted, demoBackupArgs, demoBackups, demoDecoys, filesOf, firstScheduledBackup, sha256 } from './helpers/demoShare.js';
 
 describe('the demo with backups', () => {
   let dataDir: string;
@@ -37,8 +37,7 @@ describe('the demo with backups', () => {
   });
 
   test('a repository in the data folder, its recovery key beside it (owner only), and a backup of the database and the share listed', async () => {
-    const repository = path.join(dataDir, 'backups');
-    const keyFile = path.join(dataDir, 'demo-recovery-key.txt');
+    const { repository, recoveryKeyFile: keyFile } = demoBackups(dataDir);
     assert.ok(fs.existsSync(path.join(repository, 'config')), 'the repository exists');
     assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
     assert.match(demo.output(), new RegExp(`recovery key is in ${keyFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
@@ -63,11 +62,7 @@ describe('the demo with backups', () => {
     );
     assert.ok(!evidence.some((t: string) => /No backup repository is set up/.test(t)), 'and no longer says there is none');
     const guard = (await api('/api/guard')).body;
-    assert.deepEqual(guard.undo, {
-      repository: path.join(dataDir, 'backups'),
-      folders: { documents: path.join(dataDir, 'shares', 'documents') },
-      recoveryKeyFile: path.join(dataDir, 'demo-recovery-key.txt'),
-    });
+    assert.deepEqual(guard.undo, { ...demoBackups(dataDir), folders: { documents: path.join(dataDir, 'shares', 'documents') } });
   });
 
   test('after an attack on the share, the restore command File shares gives brings the files back as they were', async () => {
@@ -115,18 +110,7 @@ describe('the demo with backups', () => {
     assert.ok(decoys.length > 0, 'the demo share has decoys');
     const share = path.join(dataDir, 'shares', 'documents');
     const scratch = path.join(path.dirname(dataDir), 'whole-share');
-    const whole = await runCli([
-      'backup',
-      'restore',
-      '--repository',
-      path.join(dataDir, 'backups'),
-      '--recovery-key-file',
-      path.join(dataDir, 'demo-recovery-key.txt'),
-      '--share',
-      'documents',
-      '--to',
-      scratch,
-    ]);
+    const whole = await runCli(['backup', 'restore', ...demoBackupArgs(dataDir), '--share', 'documents', '--to', scratch]);
     assert.equal(whole.code, 0, whole.stderr);
     const restored = new Set(filesOf(scratch).map((f) => path.relative(scratch, f)));
     assert.ok(restored.size >= 100, `the share's files are in the newest backup (${restored.size})`);

@@ -20,21 +20,24 @@ export function demoDecoys(dataDir: string): string[] {
   return JSON.parse(fs.readFileSync(path.join(dataDir, 'guard', 'alerts.decoys.json'), 'utf8')).decoys;
 }
 
+/** Where `carewall demo` keeps its backups and their recovery key, in its data folder. */
+export function demoBackups(dataDir: string): { repository: string; recoveryKeyFile: string } {
+  return { repository: path.join(dataDir, 'backups'), recoveryKeyFile: path.join(dataDir, 'demo-recovery-key.txt') };
+}
+
+/** The `--repository` and `--recovery-key-file` arguments of a backup command on the demo's backups. */
+export function demoBackupArgs(dataDir: string): string[] {
+  const { repository, recoveryKeyFile } = demoBackups(dataDir);
+  return ['--repository', repository, '--recovery-key-file', recoveryKeyFile];
+}
+
 /**
  * The server backs up once at start as well: waits for that backup, so that an attack comes after
  * it, as a clinic's share is attacked between backups, and never halfway through a snapshot.
  */
 export async function firstScheduledBackup(dataDir: string): Promise<void> {
   await until('the first scheduled backup', async () => {
-    const r = await runCli([
-      'backup',
-      'list',
-      '--repository',
-      path.join(dataDir, 'backups'),
-      '--recovery-key-file',
-      path.join(dataDir, 'demo-recovery-key.txt'),
-      '--json',
-    ]);
+    const r = await runCli(['backup', 'list', ...demoBackupArgs(dataDir), '--json']);
     return r.code === 0 && JSON.parse(r.stdout).snapshots.some((s: { reason: string }) => s.reason === 'scheduled');
   });
 }
