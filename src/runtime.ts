@@ -314,6 +314,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     });
     await audit.pinnedVerifierKey();
     await audit.recordConfiguration(settings);
+    await audit.sequenceLeftovers();
     audit.start();
     const close = async () => {
       exports.stop(); // a job waiting for the database to come back ends now, as failed

@@ -142,6 +142,8 @@ export class Checkpointer {
 
   private async tick(): Promise<void> {
     try {
+      // Records a crash or an outage left staged go into the tree before it is signed.
+      await this.log.sequenceLeftovers();
       const before = await this.latest();
       const head = await this.log.head();
       if (before && before.size >= head.size) return;

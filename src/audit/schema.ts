@@ -264,4 +264,19 @@ export const auditMigrations: Migration[] = [
          group by 1, 2, 3;
     `,
   },
+  {
+    module: 'audit',
+    version: 11,
+    description: 'Records of write transactions staged with the write, moved into the tree by the next append',
+    sql: `
+      -- log.ts (stageIn, sequenceStaged): a write's records, committed with it without the
+      -- sequencer lock; each row leaves in the transaction that appends it to the tree. columns:
+      -- the record's search columns (EntryColumns), as the append stores them.
+      create table audit_pending (
+        id bigserial primary key,
+        leaf bytea not null,
+        columns jsonb
+      );
+    `,
+  },
 ];

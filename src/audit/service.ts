@@ -51,6 +51,8 @@ export class AuditService {
   readonly checkpoints: Checkpointer;
   /** The records of write transactions still running, appended at their end (writeTransactions). */
   private readonly deferred = new WeakMap<Queryable, { leaves: Buffer[]; columns: EntryColumns[] }>();
+  /** Write transactions that staged records, until they have ended. */
+  private readonly staged = new WeakSet<Queryable>();
   private readonly tileReads = new Map<string, { user: NonNullable<AuditRecord['user']>; checkpoint: number; hash: number; entries: number; since: string }>();
   private tileTimer?: NodeJS.Timeout;
 
@@ -58,7 +60,7 @@ export class AuditService {
     private readonly db: Database,
     private readonly keyring: Keyring,
     settings: CheckpointSettings,
-    logger: Logger,
+    private readonly logger: Logger,
     private readonly dataDir: string,
   ) {
     this.log = new MerkleLog(db);
@@ -374,8 +376,12 @@ export class AuditService {
   }
 
   /**
-   * Write transactions (FhirService.transactionHooks): their records are kept until the last step,
-   * then appended together, the sequencer lock taken only then (records/service.ts says why).
+   * Write transactions (FhirService.transactionHooks): their records are kept until the last step
+   * and staged there, in the write's transaction (they commit or vanish with it); once it has
+   * committed, the write waits until they are in the tree (log.ts says why they are not appended
+   * in the write itself). A committed write is not failed when the tree cannot take its records
+   * then: they stay staged, as durable as the write, and are moved by the next append, start or
+   * checkpoint.
    */
   readonly writeTransactions = {
     begin: (tx: Queryable): void => {
@@ -386,12 +392,38 @@ export class AuditService {
       this.deferred.delete(tx);
       if (!kept || kept.leaves.length === 0) return;
       try {
-        await this.log.appendIn(tx, kept.leaves, kept.columns);
+        await this.log.stageIn(tx, kept.leaves, kept.columns);
+        this.staged.add(tx);
       } catch (err) {
         throw new AuditUnavailableError(`the audit log could not be written: ${(err as Error).message}`, { cause: err });
       }
     },
+    afterCommit: async (tx: Queryable): Promise<void> => {
+      if (!this.staged.delete(tx)) return;
+      await this.sequenceStaged();
+    },
   };
+
+  /** Moves every staged record into the tree; a failure is logged, the records stay staged. */
+  async sequenceStaged(): Promise<void> {
+    try {
+      await this.log.sequenceStaged();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'audit: staged records not yet in the log; they are moved by the next append');
+    }
+  }
+
+  /**
+   * Records a crash or an outage left staged (writes that committed while the tree could not take
+   * them) go into the tree: at start, and on the checkpointer's timer. A failure is logged.
+   */
+  async sequenceLeftovers(): Promise<void> {
+    try {
+      await this.log.sequenceLeftovers();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'audit: staged records not yet in the log; they are moved by the next append');
+    }
+  }
 
   start(): void {
     this.checkpoints.start();

@@ -50,14 +50,16 @@ export interface PreparedWrite {
 export type WriteHook = (tx: Queryable, version: StoredVersion, who: Who, decision?: AccessDecision) => Promise<void | (() => void)>;
 
 /**
- * The start and the last step of every write transaction. The audit log keeps a transaction's
- * records until its end and appends them there, in one batch under its sequencer lock: that lock
- * then covers only the append, not the whole write, so writes run side by side until they commit;
- * and since nothing takes a row lock after it, a transaction holding it never waits for another.
+ * The start, the last step and the aftermath of every write transaction. The audit log keeps a
+ * transaction's records until its last step and stages them there, in the write's transaction;
+ * once the write has committed, `afterCommit` (awaited before the write returns) waits for them
+ * to be in the log's tree. Nothing in a write waits for another write's commit.
  */
 export interface TransactionHook {
   begin(tx: Queryable): void;
   beforeCommit(tx: Queryable): Promise<void>;
+  /** After a commit only; must not throw for what it cannot do then (the write has happened). */
+  afterCommit?(tx: Queryable): Promise<void>;
 }
 
 /** As WriteHook, for many new resources written at once (an import). */
@@ -232,11 +234,14 @@ export class FhirService {
   ): Promise<T> {
     const after: Array<() => void> = [];
     const refused: Array<() => Promise<void>> = [];
+    let committed: Queryable | undefined;
+    let result: T;
     try {
-      return await this.db.transaction(async (tx) => {
+      result = await this.db.transaction(async (tx) => {
         if (withHooks) for (const hook of this.transactionHooks) hook.begin(tx);
         const result = await fn(tx, after, refused);
         if (withHooks) for (const hook of this.transactionHooks) await hook.beforeCommit(tx);
+        committed = tx;
         return result;
       });
     } catch (err) {
@@ -245,6 +250,8 @@ export class FhirService {
     } finally {
       for (const f of after) f();
     }
+    if (committed) for (const hook of this.transactionHooks) await hook.afterCommit?.(committed);
+    return result;
   }
 
   /**
