@@ -68,9 +68,10 @@ record in one transaction), ${ROUNDS} rounds of ${SECONDS} s alternated with rea
 ${row(10)}
 ${row(50)}
 
-A write appends its audit record as its transaction's last step, under the log's sequencer lock (src/records/service.ts,
-TransactionHook): writes run side by side until then; a new resource's rows go in one statement. Against the code before
-those changes (bc086d2: the lock held for the whole write, 22 round trips a Patient create, now 13), alternated twice on
-2026-12-06, PostgreSQL, load 3-5: 50 connections 58-65 → 112-138 creates/s (p99 1.0-1.1 → 0.45-0.54 s); 10 connections
-47-77 → 77-95.
+A write stages its audit record in its own transaction (so the version and its record commit together) and the next
+group-commit batch moves it into the log's tree, under the sequencer lock, before the write answers (src/audit/log.ts).
+Before 5c8d830 the record was appended inside the write, and the lock was held from that append to the write's commit:
+7-8 of 10 connections waited on it. Against that code, alternated on 2026-12-06 (load 1-2, autocannon, 10 s a point):
+PostgreSQL 143 → 245 creates/s at 10 connections, 165 → 309 at 50; embedded 102 → 122 and 114 → 135. Earlier (bc086d2:
+the lock held for the whole write, 22 round trips a Patient create; 13 after): 50 connections 58-65 → 112-138.
 `);
