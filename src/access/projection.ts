@@ -6,6 +6,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.js';
+import { WriteBatch } from '../db/index.js';
 import { ACCESS_CHANNEL, changePayload, type AccessChange } from './contextCache.js';
 import { derive } from './relationships.js';
 
@@ -27,13 +28,19 @@ export interface SelfMade {
   as: string;
 }
 
-/** Projects one written version; returns what changed (for this process's cache, once committed). */
+/**
+ * Projects one written version; returns what changed (for this process's cache, once committed).
+ * A replaced version's rows are removed first; the new rows and the notice to every process then
+ * go in one statement (db/writeBatch.ts: they touch different rows), one round trip a write.
+ */
 export async function projectWrite(tx: Queryable, v: WrittenVersion): Promise<AccessChange> {
   const patients = new Set<string>();
   const members = new Set<string>();
-  await project(tx, v, patients, members);
+  const batch = new WriteBatch();
+  await project(tx, v, batch, patients, members);
   const change = { patients, members };
-  await announceAccessChange(tx, change);
+  const payload = changePayload(change);
+  await batch.run(tx, payload ? `pg_notify(${batch.bind(ACCESS_CHANNEL)}, ${batch.bind(payload)})` : undefined);
   return change;
 }
 
@@ -43,7 +50,8 @@ export async function announceAccessChange(q: Queryable, change: AccessChange): 
   if (payload) await q.query('select pg_notify($1, $2)', [ACCESS_CHANNEL, payload]);
 }
 
-async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, members: Set<string>): Promise<void> {
+/** Removes what a replaced version projected (through `tx`), and adds the new version's rows to `batch`. */
+async function project(tx: Queryable, v: WrittenVersion, batch: WriteBatch, patients: Set<string>, members: Set<string>): Promise<void> {
   // A deleted chart keeps the relationships its last version named (its general practitioner), so
   // its carers still see that it was deleted (410) and its history; everything filed under it must
   // have been deleted first, which ended those relationships.
@@ -52,6 +60,7 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
   if (v.versionId !== 1 || v.deleted) await unproject(tx, v, patients, members);
   if (v.deleted || !v.resource) return;
   const d = derive(v.resource as Resource & { id: string }, v.lastUpdated);
+  const b = batch.bind;
 
   for (const r of d.relationships) patients.add(r.patientId);
   for (const m of d.memberships) members.add(m.member);
@@ -59,80 +68,56 @@ async function project(tx: Queryable, v: WrittenVersion, patients: Set<string>, 
   if (d.encounterFor) patients.add(d.encounterFor);
   if (d.relationships.length > 0) {
     const r = d.relationships;
-    await tx.query(
+    batch.add(
       `insert into access_relationship (source_type, source_id, patient_id, principal, kind, role, direct, starts_at, ends_at, made_by, made_as)
-       select $1, $2, p, pr, k, ro, di, s::timestamptz, e::timestamptz, $10, $11
-       from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[], $9::text[]) as t(p, pr, k, ro, di, s, e)
+       select ${b(v.resourceType)}, ${b(v.id)}, p, pr, k, ro, di, s::timestamptz, e::timestamptz, ${b(v.selfMade?.by ?? null)}, ${b(v.selfMade?.as ?? null)}
+       from unnest(${b(r.map((x) => x.patientId))}::text[], ${b(r.map((x) => x.principal))}::text[], ${b(r.map((x) => x.kind))}::text[],
+                   ${b(r.map((x) => x.role))}::text[], ${b(r.map((x) => x.direct))}::boolean[], ${b(r.map((x) => x.startsAt ?? null))}::text[],
+                   ${b(r.map((x) => x.endsAt ?? null))}::text[]) as t(p, pr, k, ro, di, s, e)
        on conflict do nothing`,
-      [
-        v.resourceType,
-        v.id,
-        r.map((x) => x.patientId),
-        r.map((x) => x.principal),
-        r.map((x) => x.kind),
-        r.map((x) => x.role),
-        r.map((x) => x.direct),
-        r.map((x) => x.startsAt ?? null),
-        r.map((x) => x.endsAt ?? null),
-        v.selfMade?.by ?? null,
-        v.selfMade?.as ?? null,
-      ],
     );
   }
   if (d.memberships.length > 0) {
     const m = d.memberships;
-    await tx.query(
+    batch.add(
       `insert into access_membership (source_type, source_id, member, group_ref, kind, direct, starts_at, ends_at, made_by)
-       select $1, $2, mb, g, k, di, s::timestamptz, e::timestamptz, $9
-       from unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::text[]) as t(mb, g, k, di, s, e)
+       select ${b(v.resourceType)}, ${b(v.id)}, mb, g, k, di, s::timestamptz, e::timestamptz, ${b(v.selfMade?.by ?? null)}
+       from unnest(${b(m.map((x) => x.member))}::text[], ${b(m.map((x) => x.group))}::text[], ${b(m.map((x) => x.kind))}::text[],
+                   ${b(m.map((x) => x.direct))}::boolean[], ${b(m.map((x) => x.startsAt ?? null))}::text[], ${b(m.map((x) => x.endsAt ?? null))}::text[])
+         as t(mb, g, k, di, s, e)
        on conflict do nothing`,
-      [
-        v.resourceType,
-        v.id,
-        m.map((x) => x.member),
-        m.map((x) => x.group),
-        m.map((x) => x.kind),
-        m.map((x) => x.direct),
-        m.map((x) => x.startsAt ?? null),
-        m.map((x) => x.endsAt ?? null),
-        v.selfMade?.by ?? null,
-      ],
     );
   }
+  // One version is a Patient (d.patient) or files under one (d.encounterFor), never both: these
+  // two never meet the same row in one statement.
   if (d.patient) {
-    await tx.query(
-      `insert into access_patient (patient_id, restricted) values ($1, $2)
+    batch.add(
+      `insert into access_patient (patient_id, restricted) values (${b(v.id)}, ${b(d.patient.restricted)})
        on conflict (patient_id) do update set restricted = excluded.restricted`,
-      [v.id, d.patient.restricted],
     );
   }
   if (d.encounterFor) {
-    await tx.query(
-      `insert into access_patient (patient_id, has_encounter) values ($1, true)
+    batch.add(
+      `insert into access_patient (patient_id, has_encounter) values (${b(d.encounterFor)}, true)
        on conflict (patient_id) do update set has_encounter = true`,
-      [d.encounterFor],
     );
   }
   if (d.consentRules.length > 0) {
     const patientId = patientOfConsent(v.resource);
     if (patientId) {
       patients.add(patientId);
-      let seq = 0;
-      for (const rule of d.consentRules) {
-        await tx.query(
+      d.consentRules.forEach((rule, seq) =>
+        batch.add(
           `insert into access_consent (consent_id, seq, patient_id, effect, actors, purposes, starts_at, ends_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [v.id, seq++, patientId, rule.effect, rule.actors, rule.purposes, rule.startsAt ?? null, rule.endsAt ?? null],
-        );
-      }
+           values (${b(v.id)}, ${b(seq)}, ${b(patientId)}, ${b(rule.effect)}, ${b(rule.actors)}, ${b(rule.purposes)}, ${b(rule.startsAt ?? null)}, ${b(rule.endsAt ?? null)})`,
+        ),
+      );
     }
   }
   if (d.resultOf.length > 0) {
-    await tx.query('insert into access_result_link (resource_type, id, order_id) select $1, $2, unnest($3::text[]) on conflict do nothing', [
-      v.resourceType,
-      v.id,
-      d.resultOf,
-    ]);
+    batch.add(
+      `insert into access_result_link (resource_type, id, order_id) select ${b(v.resourceType)}, ${b(v.id)}, unnest(${b(d.resultOf)}::text[]) on conflict do nothing`,
+    );
   }
 }
 

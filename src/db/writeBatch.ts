@@ -20,9 +20,17 @@ export class WriteBatch {
     this.writes.push(sql);
   }
 
-  async run(q: Queryable): Promise<void> {
-    if (this.writes.length === 0) return;
-    const sql = this.writes.length === 1 ? this.writes[0] : `with ${this.writes.map((w, i) => `w${i} as (${w})`).join(', ')} select 1`;
+  /**
+   * Runs the writes; `select`, an expression over bound values, is evaluated by the same statement
+   * after them (a `pg_notify`, delivered when the transaction commits; a SELECT in a WITH clause
+   * that nothing reads would not run at all).
+   */
+  async run(q: Queryable, select?: string): Promise<void> {
+    if (this.writes.length === 0 && select === undefined) return;
+    const sql =
+      this.writes.length === 1 && select === undefined
+        ? this.writes[0]
+        : `${this.writes.length > 0 ? `with ${this.writes.map((w, i) => `w${i} as (${w})`).join(', ')} ` : ''}select ${select ?? '1'}`;
     await q.query(sql, this.params);
   }
 }
