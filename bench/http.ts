@@ -33,10 +33,10 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
-const POSTGRES = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BEFORE = process.env.BENCH_BEFORE;
 
-interface Target extends Loaded {
+export interface Target extends Loaded {
   name: string;
   base: string;
   token: string;
@@ -45,10 +45,14 @@ interface Target extends Loaded {
   stop: () => Promise<void>;
 }
 
-/** A server of its own process, ready once it prints its JSON line. */
-async function spawnServer(name: string, script: string, env: NodeJS.ProcessEnv, readOnly = false): Promise<Target> {
+/** A server of its own process, ready once it prints its JSON line; nodeArgs go after tsx (so that they may --import TypeScript) and before the script: httpProfile.ts's --cpu-prof and statement counter. */
+export async function spawnServer(name: string, script: string, env: NodeJS.ProcessEnv, readOnly = false, nodeArgs: string[] = []): Promise<Target> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: path.dirname(path.dirname(script)), env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script], {
+    cwd: path.dirname(path.dirname(script)),
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.on('exit', () => child.kill('SIGKILL')); // a failed run leaves no server behind
   const line = await new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).once('line', resolve);
@@ -63,14 +67,14 @@ async function spawnServer(name: string, script: string, env: NodeJS.ProcessEnv,
   return { name, readOnly, stop, ...(JSON.parse(line) as Omit<Target, 'name' | 'stop'>) };
 }
 
-interface Workload {
+export interface Workload {
   key: string;
   name: string;
   request: (t: Target, random: () => number) => { method: 'GET' | 'POST'; path: string; body?: string };
 }
 
 let created = 0;
-const WORKLOADS: Workload[] = [
+export const WORKLOADS: Workload[] = [
   { key: 'read', name: 'read Patient by id', request: (t, r) => ({ method: 'GET', path: `/Patient/${randomPick(r, t.patientIds)}` }) },
   // A clinician looking up one of their own patients by family name (all of them are the physician's).
   { key: 'name', name: 'search Patient by name', request: (t, r) => ({ method: 'GET', path: `/Patient?family=${randomPick(r, t.families)}` }) },
@@ -99,22 +103,25 @@ const WORKLOADS: Workload[] = [
 const chosen = process.env.BENCH_WORKLOADS?.split(',');
 const workloads = WORKLOADS.filter((w) => (chosen ? chosen.includes(w.key) : w.key !== 'code'));
 
-interface Run {
+export interface Run {
   perSec: number;
+  /** Requests answered in the measured window (after the warm-up). */
+  requests: number;
   p99: number;
   failed: number;
 }
 
-async function run(t: Target, w: Workload, connections: number, seed: number): Promise<Run> {
+/** One measurement: `warmup` seconds (0: none) and then `seconds` measured. */
+export async function run(t: Target, w: Workload, connections: number, seed: number, seconds = SECONDS, warmup = 1): Promise<Run> {
   const base = new URL(t.base);
   const random = rng(seed);
   const headers = { authorization: `Bearer ${t.token}`, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
   // warm-up is autocannon 9's (its types are still 7's).
-  const options: autocannon.Options & { warmup: { connections: number; duration: number } } = {
+  const options: autocannon.Options & { warmup?: { connections: number; duration: number } } = {
     url: base.origin,
     connections,
-    duration: SECONDS,
-    warmup: { connections, duration: 1 },
+    duration: seconds,
+    ...(warmup > 0 ? { warmup: { connections, duration: warmup } } : {}),
     requests: [
       {
         setupRequest: (req) => {
@@ -125,11 +132,16 @@ async function run(t: Target, w: Workload, connections: number, seed: number): P
     ],
   };
   const result = await autocannon(options);
-  return { perSec: result.requests.total / result.duration, p99: result.latency.p99, failed: result.non2xx + result.errors + result.timeouts };
+  return {
+    perSec: result.requests.total / result.duration,
+    requests: result.requests.total,
+    p99: result.latency.p99,
+    failed: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
 /** Reads every patient once, ten at a time. */
-async function warm(t: Target): Promise<void> {
+export async function warm(t: Target): Promise<void> {
   const queue = [...t.patientIds];
   const headers = { authorization: `Bearer ${t.token}`, accept: 'application/fhir+json' };
   await Promise.all(
@@ -238,7 +250,9 @@ function describe(tree: string): string {
   return execFileSync('git', ['-C', tree, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).trim();
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Only when run, not when httpProfile.ts imports the pieces above.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
