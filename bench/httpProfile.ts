@@ -281,7 +281,9 @@ async function profileOn(database: string, env: NodeJS.ProcessEnv): Promise<Meas
   const workers = files.filter((f) => f !== mainFile).map(read);
   // Node 20 runs module.register() hooks (tsx's) on a thread of their own: a worker, but not Carewall's.
   const loaders = workers.filter((p) => p.nodes.some((n) => n.callFrame.url === 'node:internal/modules/esm/worker')).length;
-  threads.push(`${workers.length} ${database === 'embedded' ? 'embedded' : 'on PostgreSQL'}${loaders ? `, ${loaders} of them the module loader's` : ''}`);
+  threads.push(
+    `${database}: ${workers.length}${loaders ? ` (${loaders === workers.length ? 'only' : `${loaders} of them`} Node's module-loader thread, for tsx)` : ''}`,
+  );
   if (KEEP) {
     const kept = path.join(KEEP, database.replace(/\W+/g, '-').replace(/^-/, ''));
     fs.mkdirSync(path.dirname(kept), { recursive: true });
