@@ -29,7 +29,7 @@ describe('write records staged with the write', () => {
       name: [{ family: 'Stagedale' }],
       generalPractitioner: [{ reference: s.practitionerOf(doctor) }],
     });
-    patientId = patient.resource.id!;
+    patientId = patient.resource!.id!;
   });
   after(() => s?.close());
 
