@@ -104,6 +104,18 @@ describe('write records staged with the write', () => {
     assert.equal(report.ok, true, JSON.stringify(report.problems));
   });
 
+  test('a batch already full of other records still moves the staged ones its waiters wait for', async () => {
+    const leaf = encodeLeaf({ time: new Date().toISOString(), action: 'create', outcome: 'success', explanation: { staged: 'behind a full batch' } });
+    await s.cw.db.transaction((tx) => s.cw.audit.log.stageIn(tx, [leaf], [undefined]));
+    // Queued in the same turn: the batch takes the 5,000 (its most) before it looks at what is staged.
+    const others = Array.from({ length: 5000 }, (_, i) =>
+      s.cw.audit.log.append(encodeLeaf({ time: new Date().toISOString(), action: 'test', outcome: 'success', explanation: { i } })),
+    );
+    await s.cw.audit.log.sequenceStaged();
+    assert.equal(await staged(s), 0);
+    await Promise.all(others);
+  });
+
   test('a write does not wait for another write to commit', async (t) => {
     if (!process.env.DATABASE_URL) {
       t.skip('on the embedded database one transaction runs at a time, whatever the audit log does');

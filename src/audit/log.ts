@@ -129,7 +129,8 @@ export class MerkleLog {
               tx,
               batch.map((p) => p.leaf),
               batch.map((p) => p.columns),
-              waiters.length > 0 ? MAX_BATCH - batch.length : 0,
+              // At least one: with 0 the waiters would be answered with nothing moved.
+              waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
             ),
           );
           batch.forEach((p, i) => p.resolve(first + i));
