@@ -22,6 +22,7 @@ import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
 import { countMatching } from './counts.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
+import { publicSettings } from './publicSettings.js';
 import type { ClientEvent } from '../clients/index.js';
 import type { EquipmentEvent } from '../shared/index.js';
 
@@ -400,26 +401,22 @@ export class AuditService {
     },
     afterCommit: async (tx: Queryable): Promise<void> => {
       if (!this.staged.delete(tx)) return;
-      await this.sequenceStaged();
+      await this.moveStaged(() => this.log.sequenceStaged());
     },
   };
 
-  /** Moves every staged record into the tree; a failure is logged, the records stay staged. */
-  async sequenceStaged(): Promise<void> {
-    try {
-      await this.log.sequenceStaged();
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'audit: staged records not yet in the log; they are moved by the next append');
-    }
-  }
-
   /**
    * Records a crash or an outage left staged (writes that committed while the tree could not take
-   * them) go into the tree: at start, and on the checkpointer's timer. A failure is logged.
+   * them) go into the tree: at start, and on the checkpointer's timer.
    */
-  async sequenceLeftovers(): Promise<void> {
+  sequenceLeftovers(): Promise<void> {
+    return this.moveStaged(() => this.log.sequenceLeftovers());
+  }
+
+  /** Staged records moved into the tree; a failure is logged, and they stay staged for the next append. */
+  private async moveStaged(move: () => Promise<void>): Promise<void> {
     try {
-      await this.log.sequenceLeftovers();
+      await move();
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'audit: staged records not yet in the log; they are moved by the next append');
     }
@@ -436,27 +433,6 @@ export class AuditService {
     if (this.tileTimer) clearInterval(this.tileTimer);
     this.tileTimer = undefined;
   }
-}
-
-/**
- * Settings as recorded, one entry per setting by its dotted path (`access.breakGlassMinutes`):
- * everything but the data folder, and the database addresses (which may hold a password) only as a
- * digest.
- */
-function publicSettings(settings: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const walk = (prefix: string, value: unknown) => {
-    if (value && typeof value === 'object' && !Array.isArray(value) && prefix.split('.').length < 2) {
-      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
-    } else if (value !== undefined) out[prefix] = value;
-  };
-  for (const [k, v] of Object.entries(settings)) {
-    // Connection strings may hold a password: recorded only as a digest (a change still shows).
-    if (k === 'databaseUrl' || k === 'databaseListenUrl' || k === 'databaseReplicaUrl')
-      out[k] = v ? `sha256:${crypto.createHash('sha256').update(String(v)).digest('hex').slice(0, 16)}` : null;
-    else if (k !== 'dataDir') walk(k, v);
-  }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 const canonicalJson = (v: unknown) => encodeCanonical(v ?? null);
