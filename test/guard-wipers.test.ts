@@ -338,6 +338,39 @@ describe('wiped files and deletions confirmed against the disk', () => {
     assert.deepEqual(m.confirmed, gone, 'at the second deletion in the next top-level folder, without time passing');
   });
 
+  test('a wiper deleting in random order across the share: destroyed once its deletions lie in three top-level folders still standing, no pause waited for', () => {
+    const dirs = [folder('rand-a/P1'), folder('rand-b/P2/Letters'), folder('rand-c/P3'), folder('rand-a/P4')];
+    const m = timed();
+    let at = 1000;
+    const gone: string[] = [];
+    const del = (d: string, name: string) => {
+      gone.push(path.join(d, name));
+      m.del(gone.at(-1)!, (at += 0.3));
+    };
+    del(dirs[0], 'a.pdf');
+    del(dirs[1], 'b.pdf');
+    del(dirs[3], 'c.pdf');
+    del(dirs[1], 'd.pdf');
+    assert.deepEqual(m.confirmed, [], 'two top-level folders: two removals at once look the same');
+    del(dirs[2], 'e.pdf');
+    assert.deepEqual(m.confirmed, gone, 'at the first deletion in a third, without time passing');
+  });
+
+  test('three top-level folders, one removed whole before the third is touched: two removals at once, no verdict without a pause', () => {
+    const [a, b, c] = [folder('three-a/P1'), folder('three-b/P2'), folder('three-c/P3')];
+    const m = timed();
+    let at = 1000;
+    for (let i = 0; i < 6; i++) m.del(path.join(i % 2 ? b : a, `${i}.pdf`), (at += 0.3));
+    fs.rmSync(path.join(work, 'three-a'), { recursive: true });
+    m.del(path.join(c, 'x.pdf'), (at += 0.3));
+    m.del(path.join(b, 'y.pdf'), (at += 0.3));
+    assert.deepEqual(m.confirmed, [], 'the first removal is over: its deletions no longer count');
+    fs.rmSync(path.join(work, 'three-b'), { recursive: true });
+    fs.rmSync(path.join(work, 'three-c'), { recursive: true });
+    m.advance(6000);
+    assert.deepEqual(m.confirmed, []);
+  });
+
   test('rm -r of two top-level folders one after the other: the first gone with its folders before the second begins, no alarm', () => {
     const [a1, a2] = [folder('seq-a/P1'), folder('seq-a/P2')];
     const b = [folder('seq-b/P3'), folder('seq-b/P4')];

@@ -197,7 +197,7 @@ export class Destruction {
     const v = this.burstOfDeletions(t);
     if (!v) return;
     if (v.live.some((d) => d.confirmed)) return this.confirmLive(v.live, v.signal, confirm);
-    if (crossedTopFolders(v.live)) {
+    if (crossedTopFolders(v.live) || spreadOverTopFolders(v.live)) {
       this.clear();
       return this.confirmLive(v.live, v.signal, confirm);
     }
@@ -284,8 +284,8 @@ export class Destruction {
  * count (their folders are gone) when the second's begin; several removed at once interleave.
  * A wiper walking the share at thousands of files a second is judged when it moves on, not after
  * the longest wait (100 ms: the whole share). Assumes a share has more than one top-level folder
- * (departments, years, kinds of file): with everything under one folder, or a wiper deleting in
- * random order, only the pause tells.
+ * (departments, years, kinds of file): with everything under one folder only the pause tells. A
+ * wiper deleting in random order is judged by spreadOverTopFolders.
  */
 function crossedTopFolders(live: Deletion[]): boolean {
   const span = new Map<string, { first: number; last: number; n: number }>();
@@ -301,6 +301,23 @@ function crossedTopFolders(live: Deletion[]): boolean {
   const tops = [...span.values()].filter((s) => s.n >= 2);
   return tops.some((a) => tops.some((b) => a.last < b.first));
 }
+
+/**
+ * Deletions from folders still standing in three or more top-level folders of the share at once:
+ * a deleter taking files in random order across the share. A tree removal stays inside the folder
+ * it removes; `rm -r A B C` takes each folder's tree, folders and all, before the next, so only one
+ * has live deletions at a time; two removals at once make two. So there is no pause to wait for:
+ * flat out, the pause (100 ms at most) was the whole share. What this takes for a wiper is three or
+ * more removals of top-level folders running at once (a script removing old year folders in
+ * parallel), and a user's deletions in three departments within ten seconds, which the rule above
+ * judges an alarm after a pause anyway (docs/guard.md).
+ */
+function spreadOverTopFolders(live: Deletion[]): boolean {
+  const tops = new Set<string>();
+  for (const d of live) if (d.top !== undefined) tops.add(d.top);
+  return tops.size >= SPREAD_TOP_FOLDERS;
+}
+const SPREAD_TOP_FOLDERS = 3;
 
 /** Neither folder holds the other. */
 function unrelated(a: string, b: string): boolean {
