@@ -7,6 +7,7 @@ import path from 'node:path';
 import { copyInSql } from './copySql.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { openPostgres } from './postgres.js';
+import { PgliteStatements, type PgliteEngine } from './pgliteStatements.js';
 import { acquireProcessLock } from './processLock.js';
 
 export { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
@@ -19,7 +20,8 @@ export interface QueryResult<T> {
 export interface QueryOptions {
   /**
    * A statement run very often (an access decision): prepared once per connection where the driver
-   * can (PostgreSQL), so it is not planned again on every call. Ignored by the embedded database.
+   * can (PostgreSQL), so it is not planned again on every call. The embedded database prepares every
+   * statement text at its first use anyway (pgliteStatements.ts).
    */
   prepare?: boolean;
 }
@@ -136,21 +138,6 @@ export function serializeByteaHex(value: unknown): string {
   return '\\x' + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
 }
 
-/**
- * Per query, a bytea parameter goes to PGlite as the bytes themselves (the binary parameter
- * format), not as hex text: no string twice the value's size to build, measure and encode, and no
- * hex to decode inside the database. Arrays of bytea still go as text (PGlite builds array
- * parameters as text from the element serializer above, which must therefore stay hex).
- */
-const BINARY_BYTEA = {
-  serializers: {
-    [BYTEA_OID]: (value: unknown) => {
-      if (!(value instanceof Uint8Array)) throw new Error('bytea: expected a Buffer or Uint8Array');
-      return value;
-    },
-  },
-} as unknown as { serializers: Record<number, (v: unknown) => string> };
-
 async function openPglite(dir: string): Promise<Database> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // PGlite is one process's database: a second process opening the same folder would corrupt it.
@@ -170,18 +157,19 @@ async function openPglite(dir: string): Promise<Database> {
     release();
     throw err;
   }
-  // The database, a transaction and a snapshot all query the same way: bytea parameters as bytes,
-  // rows and counts in the shape pg gives.
+  // The database, a transaction and a snapshot all query the same way: each statement text prepared
+  // once (pgliteStatements.ts), bytea parameters as bytes, rows and counts in the shape pg gives.
+  const statements = new PgliteStatements(db as unknown as PgliteEngine);
   const queryOn =
-    (q: Pick<typeof db, 'query'>): Queryable['query'] =>
+    (inTransaction: boolean): Queryable['query'] =>
     async <T>(sql: string, params?: unknown[]) => {
-      const r = await q.query(sql, params, BINARY_BYTEA);
-      return { rows: r.rows as T[], rowCount: r.affectedRows ?? r.rows.length };
+      const r = await statements.query(sql, params ?? [], inTransaction);
+      return { rows: r.rows as T[], rowCount: r.rowCount };
     };
   const self: Database = {
     kind: 'pglite',
     singleProcess: true,
-    query: queryOn(db),
+    query: queryOn(false),
     // One process, one database: there is no replica to read from.
     reader: () => self,
     writePosition: () => Promise.resolve(undefined),
@@ -197,7 +185,7 @@ async function openPglite(dir: string): Promise<Database> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       return db.transaction((tx) =>
         fn({
-          query: queryOn(tx),
+          query: queryOn(true),
           exec: async (sql) => {
             await tx.exec(sql);
           },
@@ -210,7 +198,7 @@ async function openPglite(dir: string): Promise<Database> {
       db.transaction(async (tx) => {
         await tx.query('set transaction read only');
         return fn({
-          query: queryOn(tx),
+          query: queryOn(true),
           copyOut: blobCopy,
           async *copyOutStream(select) {
             yield await blobCopy(select);
