@@ -1,0 +1,98 @@
+/**
+ * The embedded database's statements, prepared once and sent in one call (src/db/pgliteStatements.ts),
+ * give what PGlite's own query() gives, stay right when a table changes under them, and wait for an
+ * open transaction as query() does. Always on the embedded engine (what this file tests is its
+ * driver), whatever DATABASE_URL says.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { parseByteaHex, serializeByteaHex } from '../src/db/database.js';
+import { PgliteStatements, type PgliteEngine } from '../src/db/pgliteStatements.js';
+
+const BYTEA = 17;
+let db: PGlite;
+let statements: PgliteStatements;
+const q = (sql: string, params: unknown[] = []) => statements.query(sql, params, false);
+
+before(async () => {
+  db = await PGlite.create({ parsers: { [BYTEA]: parseByteaHex }, serializers: { [BYTEA]: serializeByteaHex } });
+  statements = new PgliteStatements(db as unknown as PgliteEngine);
+  await db.exec(`create table probe (id int primary key, body bytea, at timestamptz, doc jsonb, tags text[], n bigint, note text);`);
+});
+after(() => db.close());
+
+test("rows and values are what PGlite's own query() gives: bytes, times, JSON, arrays, numbers, nulls", async () => {
+  const at = new Date('2026-12-06T10:11:12.345Z');
+  await q('insert into probe (id, body, at, doc, tags, n, note) values ($1, $2, $3, $4, $5, $6, $7)', [
+    1,
+    Buffer.from([0, 92, 39, 255]),
+    at,
+    { name: 'Parker', é: ['日本'] },
+    ['a', 'b,c', 'd"e'],
+    '9007199254740993',
+    null,
+  ]);
+  const sql = 'select id, body, at, doc, tags, n, note from probe where id = $1';
+  const mine = (await q(sql, [1])).rows;
+  const theirs = (await db.query(sql, [1])).rows;
+  assert.deepEqual(mine, theirs);
+  assert.deepEqual(mine[0].body, Buffer.from([0, 92, 39, 255]));
+  assert.equal((mine[0].at as Date).toISOString(), at.toISOString());
+  assert.deepEqual(mine[0].tags, ['a', 'b,c', 'd"e']);
+  assert.equal(mine[0].note, null);
+});
+
+test('counts: rows changed by an insert, update or delete, rows returned by a select', async () => {
+  assert.equal((await q('insert into probe (id) select g from generate_series(100, 104) g')).rowCount, 5);
+  assert.equal((await q('update probe set note = $1 where id >= $2', ['x', 100])).rowCount, 5);
+  assert.equal((await q('select id from probe where id >= $1', [102])).rowCount, 3);
+  assert.equal((await q('delete from probe where id >= $1', [103])).rowCount, 2);
+});
+
+test('a failed statement throws its code and changes nothing; the same statement and others work after it', async () => {
+  const insert = 'insert into probe (id, note) values ($1, $2)';
+  await q(insert, [200, 'first']);
+  await assert.rejects(q(insert, [200, 'again']), (err: { code?: string }) => err.code === '23505');
+  assert.deepEqual((await q('select note from probe where id = $1', [200])).rows, [{ note: 'first' }]);
+  await q(insert, [201, 'next']);
+  await assert.rejects(q('select no_such_column from probe'), (err: { code?: string }) => err.code === '42703');
+  assert.equal((await q('select count(*)::int as n from probe where id in (200, 201)')).rows[0].n, 2);
+});
+
+test('a table that changed shape under a prepared statement: the statement is prepared again and sees the new shape', async () => {
+  await db.exec('create table shaped (id int primary key, a text)');
+  await q('insert into shaped values ($1, $2)', [1, 'one']);
+  assert.deepEqual((await q('select * from shaped')).rows, [{ id: 1, a: 'one' }]);
+  await db.exec("alter table shaped add column b text not null default 'new'");
+  assert.deepEqual((await q('select * from shaped')).rows, [{ id: 1, a: 'one', b: 'new' }]);
+});
+
+test('more statement texts than the cache holds: each still runs, and the first again after the others', async () => {
+  for (let i = 0; i < 450; i++) assert.equal((await q(`select $1::int + ${i} as v`, [1])).rows[0].v, i + 1);
+  assert.equal((await q('select $1::int + 0 as v', [41])).rows[0].v, 41);
+});
+
+test('a statement outside a transaction waits for the open one, as query() does: it sees the whole transaction, committed', async () => {
+  await db.exec('create table waits (id int primary key)');
+  let outside: Promise<unknown> | undefined;
+  await db.transaction(async () => {
+    await statements.query('insert into waits values ($1)', [1], true);
+    // The embedded engine has one session: a statement let in now would see this transaction half done.
+    outside = q('select count(*)::int as n from waits');
+    await statements.query('insert into waits values ($1)', [2], true);
+  });
+  assert.deepEqual(((await outside) as { rows: unknown[] }).rows, [{ n: 2 }]);
+});
+
+test('a statement inside a transaction that fails rolls the transaction back', async () => {
+  await db.exec('create table rolled (id int primary key)');
+  await assert.rejects(
+    db.transaction(async () => {
+      await statements.query('insert into rolled values ($1)', [1], true);
+      await statements.query('insert into rolled values ($1)', [1], true);
+    }),
+    (err: { code?: string }) => err.code === '23505',
+  );
+  assert.equal((await q('select count(*)::int as n from rolled')).rows[0].n, 0);
+});
