@@ -3,7 +3,7 @@
  * (records, identity) which asks the enforcement point (access/authorize) before touching data.
  */
 import formbody from '@fastify/formbody';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { AccessDeniedError } from '../access/index.js';
 import { type Who } from '../shared/index.js';
 import { AuditUnavailableError, withRequest } from '../audit/index.js';
@@ -24,6 +24,7 @@ import { registerMonitorRoutes } from './monitorRoutes.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerUserRoutes } from './userRoutes.js';
 import { describeSchemaErrors } from './schemaErrors.js';
+import { compilersFactory } from './schemaCompilers.js';
 import { registerUpdatesRoutes } from './updatesRoutes.js';
 import { registerReleaseRoutes } from './releaseRoutes.js';
 import { registerDirectorRoutes } from './directorRoutes.js';
@@ -72,6 +73,8 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     // carry the schema, for the allowed field names in the refusal (schemaErrors.ts).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
     schemaErrorFormatter: (errors, dataVar) => new FhirError(400, 'invalid', describeSchemaErrors(errors, dataVar)),
+    // Fastify's own compilers, each route's schema compiled once per process (schemaCompilers.ts).
+    schemaController: { compilersFactory: compilersFactory as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'] },
   });
 
   // FHIR clients send application/fhir+json; some send application/json. Both are read strictly, as
