@@ -78,11 +78,6 @@ export class PgliteStatements {
     return inTransaction ? run() : e._runExclusiveTransaction(run);
   }
 
-  /** Forgets every prepared statement (the engine forgets them too when it closes). */
-  clear(): void {
-    this.prepared.clear();
-  }
-
   private async run(sql: string, params: unknown[]): Promise<StatementResult> {
     let statement = this.prepared.get(sql) ?? (await this.prepare(sql));
     try {

@@ -5,8 +5,7 @@
  * (fast-json-stringify, which generates code) each time a server starts, with a fresh compiler per
  * server. Measured: 240 ms of a server's start, more than opening the embedded database (15 starts:
  * serializers 2.1 s, validators 1.4 s of CPU). A process that starts more than one server pays it
- * again each time: the CLI's commands run in the serving process, a restart after a settings change,
- * and the test suite, which starts several hundred. A compiled function depends only on the schema,
+ * again each time: the test suite starts several hundred. A compiled function depends only on the schema,
  * the part of the request it checks and the compiler's options, all fixed by the code, so it is kept
  * under their JSON and handed to the next server. These are Fastify's own compilers (the packages it
  * uses by default, at its versions), so what is accepted and refused does not change.
