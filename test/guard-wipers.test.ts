@@ -264,6 +264,18 @@ describe('wiped files and deletions confirmed against the disk', () => {
     return { del, advance, confirmed };
   };
 
+  /** A deleter flat out (a file every 0.3 ms): `del` deletes one, `gone` lists them in order. */
+  const flatOut = () => {
+    const m = timed();
+    let at = 1000;
+    const gone: string[] = [];
+    const del = (d: string, name: string) => {
+      gone.push(path.join(d, name));
+      m.del(gone.at(-1)!, (at += 0.3));
+    };
+    return { m, del, gone };
+  };
+
   test('a tree removed by a tool that deletes every file before any folder (Node fs.rm), stalling on the way: no verdict until it stops', () => {
     // Node's fs.rm unlinks every file of a tree and only then removes its folders; a busy machine
     // stalls it for tens of milliseconds now and then, longer than a paced deleter's gaps.
@@ -323,13 +335,7 @@ describe('wiped files and deletions confirmed against the disk', () => {
   test('a wiper that emptied one top-level folder, its folders standing, and goes on in another: destroyed at once, no pause waited for', () => {
     const first = [folder('walk-a/P1'), folder('walk-a/P2')];
     const next = folder('walk-b/P3');
-    const m = timed();
-    let at = 1000;
-    const gone: string[] = [];
-    const del = (d: string, name: string) => {
-      gone.push(path.join(d, name));
-      m.del(gone.at(-1)!, (at += 0.3));
-    };
+    const { m, del, gone } = flatOut();
     for (const d of first) for (let i = 0; i < 20; i++) del(d, `${i}.pdf`); // a remover's pace, one top-level folder
     assert.deepEqual(m.confirmed, [], 'inside one top-level folder it may still be a tree removal');
     del(next, 'a.pdf');
@@ -340,13 +346,7 @@ describe('wiped files and deletions confirmed against the disk', () => {
 
   test('a wiper deleting in random order across the share: destroyed once its deletions lie in three top-level folders still standing, no pause waited for', () => {
     const dirs = [folder('rand-a/P1'), folder('rand-b/P2/Letters'), folder('rand-c/P3'), folder('rand-a/P4')];
-    const m = timed();
-    let at = 1000;
-    const gone: string[] = [];
-    const del = (d: string, name: string) => {
-      gone.push(path.join(d, name));
-      m.del(gone.at(-1)!, (at += 0.3));
-    };
+    const { m, del, gone } = flatOut();
     del(dirs[0], 'a.pdf');
     del(dirs[1], 'b.pdf');
     del(dirs[3], 'c.pdf');
