@@ -5,26 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { openDatabase, toBuffer, type Database } from '../src/db/database.js';
+import { toBuffer, type Database } from '../src/db/database.js';
 import { bindPacked } from '../src/db/packedBytes.js';
 import { bindTo } from '../src/db/sqlParams.js';
-import { prepareInstallation } from './helpers/harness.js';
+import { openTestDatabase } from './helpers/harness.js';
 import { Seeded, testSeed } from './helpers/seeded.js';
 
 let db: Database;
-let cleanup: (() => Promise<void>) | undefined;
+let close: (() => Promise<void>) | undefined;
 
 before(async () => {
   // A copy of the migrated installation's database (an embedded one is then not created anew), a table of its own in it.
-  const inst = await prepareInstallation();
-  cleanup = inst.cleanup;
-  db = await openDatabase({ databaseUrl: inst.databaseUrl, dataDir: inst.dataDir });
+  ({ db, close } = await openTestDatabase());
   await db.query('create table bytes_probe (k int primary key, v bytea not null)');
 });
 
 after(async () => {
-  await db.close();
-  await cleanup?.();
+  await close?.();
 });
 
 // Every byte value, the ones text formats escape (NUL, backslash, quote) among them, an empty value,

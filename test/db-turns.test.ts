@@ -6,21 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { openDatabase, type Database } from '../src/db/database.js';
-import { prepareInstallation } from './helpers/harness.js';
+import { type Database } from '../src/db/database.js';
+import { openTestDatabase } from './helpers/harness.js';
 
 let db: Database;
-let cleanup: (() => Promise<void>) | undefined;
+let close: (() => Promise<void>) | undefined;
 
 before(async () => {
-  const inst = await prepareInstallation();
-  cleanup = inst.cleanup;
-  db = await openDatabase({ databaseUrl: inst.databaseUrl, dataDir: inst.dataDir });
+  ({ db, close } = await openTestDatabase());
 });
 
 after(async () => {
-  await db.close();
-  await cleanup?.();
+  await close?.();
 });
 
 test('what waits on the event loop is served before a transaction begins, however many run back to back', async () => {

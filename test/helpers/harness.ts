@@ -14,6 +14,7 @@ import { SYSTEM, type Role } from '../../src/shared/index.js';
 import { copyTemplate } from './installationTemplate.js';
 import { tempDir } from './tempDir.js';
 import { createKeyFile } from '../../src/keys/masterKeys.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -84,6 +85,22 @@ export async function prepareInstallation(overrides: StoredSettings = {}, option
     async cleanup() {
       if (base && name) await dropDatabase(base, name);
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The database of a copy of the migrated installation, opened on its own (no Carewall around it):
+ * on DATABASE_URL's server or embedded. `close` closes it and removes the copy.
+ */
+export async function openTestDatabase(): Promise<{ db: Database; close: () => Promise<void> }> {
+  const inst = await prepareInstallation();
+  const db = await openDatabase({ databaseUrl: inst.databaseUrl, dataDir: inst.dataDir });
+  return {
+    db,
+    async close() {
+      await db.close();
+      await inst.cleanup();
     },
   };
 }
