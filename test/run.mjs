@@ -107,7 +107,13 @@ const child = spawn(
     ...runnerFlags,
     ...shardFiles,
   ],
-  { cwd: ROOT, stdio: 'inherit' },
+  {
+    cwd: ROOT,
+    stdio: 'inherit',
+    // The suite opens a few hundred embedded databases, and PGlite zeroes its page cache at each
+    // open (src/db/database.ts, embeddedBuffersMb): 16 MB instead of 128 MB holds every test's data.
+    env: { ...process.env, CAREWALL_EMBEDDED_BUFFERS_MB: process.env.CAREWALL_EMBEDDED_BUFFERS_MB ?? '16' },
+  },
 );
 const forward = (/** @type {NodeJS.Signals} */ signal) => child.kill(signal);
 process.on('SIGINT', forward);
