@@ -14,6 +14,7 @@ import { FhirError, outcome } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
 import { registerAccessRoutes } from './accessRoutes.js';
 import { registerAdmission } from './admission.js';
+import { EMBEDDED_REQUESTS_AT_ONCE, registerWorkGate, WorkGate } from './workGate.js';
 import { registerAuditRoutes } from './auditRoutes.js';
 import { registerClientRoutes } from './clientRoutes.js';
 import { registerConsoleRoutes } from './consoleRoutes.js';
@@ -106,6 +107,9 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
       .noteWrite(req.who)
       .catch((err: unknown) => req.log.warn({ code: (err as { code?: string }).code }, 'read-your-writes: the write position was not noted'));
   });
+
+  // Its onRequest hook before any other (authentication reads the database), its onSend after them.
+  if (cw.db.singleProcess) registerWorkGate(app, new WorkGate(EMBEDDED_REQUESTS_AT_ONCE));
 
   // Patient data may sit in query strings: log the path only.
   app.addHook('onResponse', async (req, reply) => {

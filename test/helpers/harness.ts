@@ -3,6 +3,7 @@
  * embedded PGlite folder; with it, each server gets a fresh database created on that PostgreSQL
  * server (and dropped afterwards), so test files never see each other's data.
  */
+import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
@@ -21,6 +22,7 @@ export const PASSWORD = 'correct horse battery staple';
 export interface TestServer {
   url: string;
   cw: Carewall;
+  app: FastifyInstance;
   dataDir: string;
   databaseUrl?: string;
   /**
@@ -138,6 +140,7 @@ export async function startTestServer(
   return {
     url: `http://127.0.0.1:${port}`,
     cw,
+    app,
     dataDir: inst.dataDir,
     databaseUrl: inst.databaseUrl,
     async login(roles, username = `${roles.join('-')}-${++n}`) {
