@@ -108,7 +108,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
       .catch((err: unknown) => req.log.warn({ code: (err as { code?: string }).code }, 'read-your-writes: the write position was not noted'));
   });
 
-  // Its onRequest hook before any other (authentication reads the database), its onSend after them.
+  // Before the routes, whose own preHandlers read the database; its onSend after the others.
   if (cw.db.singleProcess) registerWorkGate(app, new WorkGate(EMBEDDED_REQUESTS_AT_ONCE));
 
   // Patient data may sit in query strings: log the path only.

@@ -12,10 +12,12 @@
  * 150 ms in 20 s before, none after. On PostgreSQL the connection pool already queues work in
  * order, and the server's backends work in parallel: no gate.
  *
- * A request holds its place from when its headers arrive until its answer starts (onSend).
- * Streaming the answer out to a slow client needs no place, or eight slow downloads would stop the
- * server. A client that hangs up while waiting gives its place up, and one that hangs up while
- * being served frees it. Hand-written because it is a dozen lines: a semaphore library would need
+ * A request takes its place once it has arrived whole (preHandler: its body read and checked) and
+ * holds it until its answer starts (onSend). Neither end waits on the client: eight callers
+ * trickling their bodies in, or eight slow downloads, would otherwise stop the server (found by
+ * test/http-admission.test.ts: stalled sign-ins held every place). Signing the caller in comes
+ * before, outside the gate: one short statement. A client that hangs up while waiting gives its
+ * place up, and one that hangs up while being served frees it. Hand-written because it is a dozen lines: a semaphore library would need
  * the same hooks around it.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -93,11 +95,11 @@ export class WorkGate {
   }
 }
 
-/** Every request takes a place from `gate` before anything else is done for it (registered first). */
+/** Every request takes a place from `gate` before its handler's hooks and the handler run (registered before the routes). */
 export function registerWorkGate(app: FastifyInstance, gate: WorkGate): void {
   app.decorate('workGate', gate);
   const places = new WeakMap<FastifyRequest, Place>();
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('preHandler', async (req, reply) => {
     const place = gate.enter();
     places.set(req, place);
     reply.raw.once('close', place.leave);
