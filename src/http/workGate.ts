@@ -20,7 +20,7 @@
  * place up, and one that hangs up while being served frees it.
  *
  * Hand-written because it is a few dozen lines: a semaphore library would need the same hooks
- * around it, and none of them lets a waiter leave the line.
+ * around it, and the part that needs care, a waiter leaving the line, is the part written here.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
