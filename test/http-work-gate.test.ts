@@ -10,6 +10,7 @@ import { SYSTEM } from '../src/shared/index.js';
 import Fastify from 'fastify';
 import { EMBEDDED_REQUESTS_AT_ONCE, registerWorkGate, WorkGate } from '../src/http/workGate.js';
 import { startTestServer, type TestServer } from './helpers/harness.js';
+import { patient, treatedBy } from './helpers/fixtures.js';
 
 /** Lets pending promise callbacks run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -82,12 +83,8 @@ describe('the server', () => {
   before(async () => {
     s = await startTestServer();
     token = await s.login(['physician']);
-    const patient = await s.cw.fhir.create(SYSTEM, 'Patient', {
-      resourceType: 'Patient',
-      name: [{ family: 'Gatekeeper' }],
-      generalPractitioner: [{ reference: s.practitionerOf(token) }],
-    });
-    patientId = patient.id!;
+    treatedBy(s.practitionerOf(token));
+    patientId = (await s.cw.fhir.create(SYSTEM, 'Patient', patient())).id!;
   });
 
   after(async () => {
