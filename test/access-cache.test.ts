@@ -220,6 +220,45 @@ describe('the cache on its own', () => {
     await cache.stop();
   });
 
+  test('when full, the least recently used pair makes room, and the others stay', async () => {
+    const cache = new ContextCache<string>(fakeDatabase(true).db, performance, 3);
+    await cache.start();
+    const put = (caller: string, patient: string) =>
+      cache.set(cache.ticket(), caller, `Practitioner/${caller}`, patient, `${caller}:${patient}`, cache.now(), null);
+    put('a', 'p1');
+    put('a', 'p2');
+    put('b', 'p2');
+    assert.equal(cache.get('a', 'p1'), 'a:p1', 'read again: now the most recently used');
+    put('b', 'p3'); // one too many: (a, p2) has waited longest
+    assert.equal(cache.size, 3);
+    assert.equal(cache.get('a', 'p2'), undefined);
+    assert.equal(cache.get('a', 'p1'), 'a:p1');
+    assert.equal(cache.get('b', 'p2'), 'b:p2');
+    assert.equal(cache.get('b', 'p3'), 'b:p3');
+    // A patient's pairs are still dropped together after others were pushed out.
+    cache.forget({ patients: ['p2'] });
+    assert.equal(cache.get('b', 'p2'), undefined);
+    assert.equal(cache.get('b', 'p3'), 'b:p3');
+    assert.equal(cache.size, 2);
+    await cache.stop();
+  });
+
+  test('an ended entry leaves the cache, and one already over is not kept', async () => {
+    let now = 5_000;
+    const cache = new ContextCache<string>(fakeDatabase(true).db, { now: () => now });
+    await cache.start();
+    cache.set(cache.ticket(), 'a', 'Practitioner/a', 'p1', 'allowed', cache.now(), 0.05);
+    cache.set(cache.ticket(), 'b', 'Practitioner/b', 'p1', 'allowed', cache.now(), null);
+    const startedLongAgo = now - 200;
+    cache.set(cache.ticket(), 'c', 'Practitioner/c', 'p1', 'allowed', startedLongAgo, 0.1);
+    assert.equal(cache.size, 2, 'a context whose time ran out during its load is not kept');
+    now += 50;
+    assert.equal(cache.get('a', 'p1'), undefined);
+    assert.equal(cache.size, 1);
+    assert.equal(cache.get('b', 'p1'), 'allowed');
+    await cache.stop();
+  });
+
   test('an entry ends when time alone would change it', async () => {
     let now = 5_000;
     const cache = new ContextCache<string>(fakeDatabase(true).db, { now: () => now });

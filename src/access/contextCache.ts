@@ -23,17 +23,20 @@
  *  - Decisions inside a write transaction never use or fill it: the transaction may have changed
  *    what the cache knows.
  */
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/index.js';
 
 export const ACCESS_CHANNEL = 'carewall_access';
 const HEARTBEAT_MS = 250;
 /** Rule 9: no cached decision outlives a revocation by more than a second. */
 const FRESHNESS_MS = 1000;
-const MAX_ENTRIES = 50_000;
+/** Pairs kept; past it the least recently used make room (a clinic's working set is far smaller). */
+export const MAX_CONTEXT_ENTRIES = 50_000;
 
 interface Entry<T> {
   value: T;
   practitioner: string;
+  patient: string;
   /** The clock's time after which time alone may have changed the context. */
   until: number;
 }
@@ -54,10 +57,18 @@ export function changePayload(change: AccessChange): string | undefined {
   return payload.length > 7000 ? '*' : payload;
 }
 
+/** One key per (patient, caller): a patient id never holds the separator. */
+const pairKey = (patientId: string, callerKey: string) => `${patientId}\u0000${callerKey}`;
+
 export class ContextCache<T> {
-  /** patient -> caller key -> entry */
-  private readonly byPatient = new Map<string, Map<string, Entry<T>>>();
-  private size = 0;
+  /**
+   * (patient, caller) -> entry: lru-cache keeps the most recently used pairs and gives each its own
+   * time to live. `until` is still checked on every read: lru-cache serves an entry until its time
+   * to live has passed, and a context must end at the boundary itself (a relationship's end).
+   */
+  private readonly entries: LRUCache<string, Entry<T>>;
+  /** patient -> its pairs' keys, to drop a patient's entries without going through every entry. */
+  private readonly keysOfPatient = new Map<string, Set<string>>();
   private generation = 0;
   private beatSeq = 0;
   private readonly beatsSent = new Map<number, number>();
@@ -73,7 +84,23 @@ export class ContextCache<T> {
   constructor(
     private readonly db: Database,
     private readonly clock: { now(): number } = performance,
-  ) {}
+    maxEntries = MAX_CONTEXT_ENTRIES,
+  ) {
+    this.entries = new LRUCache<string, Entry<T>>({
+      max: maxEntries,
+      perf: clock,
+      // Read the clock at every check: its default caches the time for a millisecond, and a test's clock moves at will.
+      ttlResolution: 0,
+      dispose: (entry, key, reason) => {
+        if (reason !== 'set') this.unindex(entry.patient, key);
+      },
+    });
+  }
+
+  /** Pairs held now. */
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** Starts listening; until a heartbeat has come back, nothing is served from the cache. */
   async start(): Promise<void> {
@@ -134,10 +161,11 @@ export class ContextCache<T> {
 
   get(callerKey: string, patientId: string): T | undefined {
     if (!this.live) return undefined;
-    const e = this.byPatient.get(patientId)?.get(callerKey);
+    const key = pairKey(patientId, callerKey);
+    const e = this.entries.get(key);
     if (!e) return undefined;
     if (this.clock.now() >= e.until) {
-      this.delete(callerKey, patientId);
+      this.entries.delete(key);
       return undefined;
     }
     return e.value;
@@ -149,25 +177,24 @@ export class ContextCache<T> {
    */
   set(ticket: number, callerKey: string, practitioner: string, patientId: string, value: T, startedAt: number, validForSeconds: number | null): void {
     if (ticket !== this.generation || !this.live) return;
-    if (this.size >= MAX_ENTRIES) this.clear();
-    let m = this.byPatient.get(patientId);
-    if (!m) this.byPatient.set(patientId, (m = new Map()));
-    if (!m.has(callerKey)) this.size++;
     const until = startedAt + (validForSeconds === null ? Infinity : Math.max(0, validForSeconds * 1000));
-    m.set(callerKey, { value, practitioner, until });
+    const ttl = until - this.clock.now();
+    if (ttl <= 0) return; // already over: nothing worth keeping
+    const key = pairKey(patientId, callerKey);
+    this.entries.set(key, { value, practitioner, patient: patientId, until }, { ttl: Number.isFinite(ttl) ? Math.ceil(ttl) : 0 });
+    let keys = this.keysOfPatient.get(patientId);
+    if (!keys) this.keysOfPatient.set(patientId, (keys = new Set()));
+    keys.add(key);
   }
 
   clear(): void {
-    this.byPatient.clear();
-    this.size = 0;
+    this.entries.clear();
+    this.keysOfPatient.clear();
   }
 
-  private delete(callerKey: string, patientId: string): void {
-    const m = this.byPatient.get(patientId);
-    if (m?.delete(callerKey)) {
-      this.size--;
-      if (m.size === 0) this.byPatient.delete(patientId);
-    }
+  private unindex(patientId: string, key: string): void {
+    const keys = this.keysOfPatient.get(patientId);
+    if (keys?.delete(key) && keys.size === 0) this.keysOfPatient.delete(patientId);
   }
 
   private onNotification(payload: string): void {
@@ -202,11 +229,7 @@ export class ContextCache<T> {
       return;
     }
     for (const patient of change.patients ?? []) {
-      const m = this.byPatient.get(patient);
-      if (m) {
-        this.size -= m.size;
-        this.byPatient.delete(patient);
-      }
+      for (const key of [...(this.keysOfPatient.get(patient) ?? [])]) this.entries.delete(key);
     }
     const members = new Set(change.members ?? []);
     if (members.size === 0) return;
@@ -215,9 +238,9 @@ export class ContextCache<T> {
       this.clear();
       return;
     }
-    for (const [patient, m] of this.byPatient) {
-      for (const [key, e] of m) if (members.has(e.practitioner)) this.delete(key, patient);
-    }
+    const stale: string[] = [];
+    for (const [key, e] of this.entries.entries()) if (members.has(e.practitioner)) stale.push(key);
+    for (const key of stale) this.entries.delete(key);
   }
 
   private onBroken(): void {
