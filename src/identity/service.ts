@@ -81,7 +81,7 @@ export class IdentityService {
         roles,
         practitioner: requested ? undefined : practitioner,
         pendingPractitioner: requested ? { practitioner, requestedBy: requester } : undefined,
-        totpSecretSealed: secret && sealTotpSecret(this.keyring.generalKey(), secret, id),
+        totpSecretSealed: secret && sealTotpSecret(this.keyring, secret, id),
         totpRequired,
         validUntil,
       });
@@ -134,7 +134,7 @@ export class IdentityService {
     authorize(opts.who ?? SYSTEM, 'user.create');
     const secret = newTotpSecret();
     const username = await this.db.transaction(async (tx) => {
-      const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.keyring.generalKey(), secret, accountId));
+      const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.keyring, secret, accountId));
       if (name === undefined) throw new UnknownAccountError();
       // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
       // factor must sign in again with the new one.
@@ -409,7 +409,7 @@ export class IdentityService {
 
   private matchOtp(account: LoginRow, otp: unknown): number | null {
     if (typeof otp !== 'string' || !account.totpSecretSealed) return null;
-    const secret = openTotpSecret(this.keyring.generalKey(), account.totpSecretSealed, account.id);
+    const secret = openTotpSecret(this.keyring, account.totpSecretSealed, account.id);
     return matchTotp(secret, otp, this.clock.now());
   }
 

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import type { Role } from '../shared/index.js';
-import { open, seal } from '../keys/index.js';
+import type { Keyring } from '../keys/index.js';
 
 export const TOTP_ISSUER = 'Carewall';
 const PERIOD = 30;
@@ -46,12 +46,12 @@ export function totpUri(secret: Buffer, username: string): string {
 
 const context = (accountId: string) => `totp:${accountId}`;
 
-export function sealTotpSecret(key: Buffer, secret: Buffer, accountId: string): Buffer {
-  return seal(key, secret, context(accountId));
+export function sealTotpSecret(keys: Pick<Keyring, 'sealGeneral'>, secret: Buffer, accountId: string): Buffer {
+  return keys.sealGeneral(secret, context(accountId));
 }
 
-export function openTotpSecret(key: Buffer, sealed: Buffer, accountId: string): Buffer {
-  return open(key, sealed, context(accountId));
+export function openTotpSecret(keys: Pick<Keyring, 'openGeneral'>, sealed: Buffer, accountId: string): Buffer {
+  return keys.openGeneral(sealed, context(accountId));
 }
 
 /**
