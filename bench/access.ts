@@ -16,6 +16,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { SYSTEM, type Who } from '../src/shared/index.js';
 import { AccessPolicy, type AccessDecision } from '../src/access/policy.js';
 import { projectNewInBulk, type WrittenVersion } from '../src/access/projection.js';
+import { reviewQueueSink } from '../src/access/reviewQueue.js';
 import { startTestServer } from '../test/helpers/harness.js';
 import { measure, type Measurement } from './measure.js';
 import { randomPick, rng } from './synthetic.js';
@@ -174,8 +175,8 @@ async function main() {
   // 2. Reads through HTTP: rules on against the foundation rule, same server, interleaved.
   const rules = cw.fhir.access;
   // Every access is recorded in the audit log whichever rule decides it (issue #4): the baseline
-  // records its decisions too, so that the comparison is of the rules alone.
-  const foundation = new FoundationRule(cw.db, () => cw.keyring.blindIndex, cw.settings.access, cw.audit.onAccess);
+  // records its decisions too (and files them for review), so that the comparison is of the rules alone.
+  const foundation = new FoundationRule(cw.db, () => cw.keyring.blindIndex, cw.settings.access, { audit: cw.audit.onAccess, review: reviewQueueSink(cw.db) });
   const use = (policy: AccessPolicy) => Object.defineProperty(cw.fhir, 'access', { value: policy, configurable: true, writable: true });
   const workloads = [
     { name: 'read Observation by id', path: (r: () => number) => `/fhir/Observation/${randomPick(r, observations)}` },

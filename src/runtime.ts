@@ -2,7 +2,7 @@
  * Composition root: opens the database, applies every capability's migrations, and wires the
  * capabilities together. The HTTP server and the CLI both start from here.
  */
-import { AccessGrants, AccessPolicy, accessMigrations, assignmentRules } from './access/index.js';
+import { AccessGrants, AccessPolicy, accessMigrations, assignmentRules, reviewQueueSink } from './access/index.js';
 import { AuditService, auditMigrations } from './audit/index.js';
 import { BackupService, MassChangeGuard, backupMigrations, massChangeSettings } from './backup/index.js';
 import { BulkExports, bulkMigrations } from './bulk/index.js';
@@ -93,7 +93,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     await keyring.init();
     // The audit log comes first: every access decision is a record in it before it is acted on.
     const audit = new AuditService(db, keyring, settings.audit, log, settings.dataDir);
-    const access = new AccessPolicy(db, () => keyring.blindIndex, settings.access, audit.onAccess);
+    // Every recorded decision goes to the audit log, and what a person must look at to the review queue.
+    const access = new AccessPolicy(db, () => keyring.blindIndex, settings.access, { audit: audit.onAccess, review: reviewQueueSink(db) });
     const fhir = new FhirService(db, keyring, access);
     // The access tables follow every write, in its transaction.
     fhir.writeHooks.push(access.writeHook);

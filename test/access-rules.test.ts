@@ -138,13 +138,7 @@ describe('both interpreters follow the rules table', () => {
 
   /** One caller's answer on one row, in the three forms, under `table`. */
   async function ask(table: ScopeRules, c: Caller, row: Row): Promise<Answer> {
-    const policy = new AccessPolicy(
-      s.cw.db,
-      () => s.cw.keyring.blindIndex,
-      s.cw.settings.access,
-      async () => {},
-      table,
-    );
+    const policy = new AccessPolicy(s.cw.db, () => s.cw.keyring.blindIndex, s.cw.settings.access, { audit: async () => {}, review: async () => {} }, table);
     const target = { resourceType: row.resourceType, id: row.id, patientId: row.patientId, labels: [] };
     const read = (await policy.decide(c.who, 'read', 'read', target)).allowed;
     const holds = async (predicate: (bind: (v: unknown) => string) => string | Promise<string | undefined>): Promise<boolean | undefined> => {

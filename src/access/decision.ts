@@ -65,6 +65,9 @@ export interface AccessEvent {
   tx?: Queryable;
 }
 
+/** Where a decision goes once taken: the audit log, the review queue. Awaited in the caller's transaction when it has one. */
+export type AccessSink = (e: AccessEvent) => Promise<void>;
+
 /** What the rules read besides a patient's context; AccessPolicy provides it (digests cached per process). */
 export interface RuleInputs {
   readonly settings: AccessSettings;

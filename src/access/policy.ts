@@ -19,7 +19,7 @@ import type { BlindIndex } from '../keys/index.js';
 import { AccessDeniedError, type FhirAction } from './authorize.js';
 import { type Role, type Who } from '../shared/index.js';
 import { ContextCache } from './contextCache.js';
-import { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Mode, type RuleInputs } from './decision.js';
+import { interactionOf, type AccessDecision, type AccessEvent, type AccessSink, type AccessTarget, type Bind, type Mode, type RuleInputs } from './decision.js';
 import { projectNewInBulk, projectWrite, type SelfMade, type WrittenVersion } from './projection.js';
 import { labelDigest, SENSITIVE_CATEGORIES } from './labels.js';
 import { Builder } from './predicateSql.js';
@@ -27,9 +27,8 @@ import { scopeAllowing } from './systemScopes.js';
 import { byRoleAlone, CLINICAL_TYPES, DIRECTORY_TYPES, rolesAllowing, rolesByScope, type Interaction } from './roles.js';
 import { asksAboutTheRow, decidedByOrder, evaluate, registersPatient, routes, type ContextRow } from './waysIn.js';
 import { SCOPE_RULES, type ScopeRules } from './rules.js';
-import { queueForReview } from './reviewQueue.js';
 
-export { interactionOf, type AccessDecision, type AccessEvent, type AccessTarget, type Bind, type Grounds, type Mode } from './decision.js';
+export { interactionOf, type AccessDecision, type AccessEvent, type AccessSink, type AccessTarget, type Bind, type Grounds, type Mode } from './decision.js';
 
 const PATIENT_TYPES = new Set(CLINICAL_TYPES);
 /** The cache key of rows that belong to no patient (patient ids are never empty). */
@@ -67,7 +66,8 @@ export class AccessPolicy implements RuleInputs {
     private readonly db: Database,
     private readonly blind: () => BlindIndex,
     readonly settings: AccessSettings,
-    private readonly audit: (e: AccessEvent) => Promise<void>,
+    /** Where every recorded decision goes: the audit log first, then the review queue (runtime.ts wires both). */
+    private readonly sinks: { audit: AccessSink; review: AccessSink },
     readonly scopeRules: ScopeRules = SCOPE_RULES,
   ) {
     this.allSensitive = SENSITIVE_CATEGORIES.map((c) => labelDigest(this.blind(), c));
@@ -337,10 +337,10 @@ export class AccessPolicy implements RuleInputs {
       decision,
       tx,
     };
-    // First the audit log, then what a person must look at: the review queue (reviewQueue.ts).
-    await this.audit(event);
+    // First the audit log, then what a person must look at: the review queue.
+    await this.sinks.audit(event);
     for (const l of this.listeners) await l(event);
-    await queueForReview(q, who, action, target, decision);
+    await this.sinks.review(event);
   }
 
   /** Sensitive-category digests the given roles may see over a direct relationship. */
