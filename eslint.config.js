@@ -2,7 +2,7 @@
 // - a folder under src/ is reached from outside only through its index.ts (docs/architecture.md);
 // - nothing under src/ imports a development dependency (a clinic installs without them), except
 //   the demo's generator, which the demo alone loads, lazily.
-// Formatting is Prettier's (npm run format:check); eslint-config-prettier turns off the rules it owns.
+// Formatting is Prettier's (checked by `npm run lint`, written by `npm run format`); eslint-config-prettier turns off the rules it owns.
 import fs from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
