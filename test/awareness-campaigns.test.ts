@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { DateTime } from 'luxon';
+import { AwarenessGroups, AwarenessLessons, AwarenessPeople, AwarenessTemplates, checkShape } from '../src/api/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 
 const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
@@ -362,6 +363,24 @@ describe('phishing simulation campaigns', () => {
       assert.match(String(r.body), /you passed/, l.id);
     }
     assert.ok((await enrolled()).coursePassedAt, 'the course is passed');
+  });
+
+  test("the console's lists are answered in the shapes it checks, nothing it shows left out", async () => {
+    const people = checkShape(AwarenessPeople, (await as('officer', 'GET', '/api/awareness/people')).body, 'people');
+    assert.ok(people.some((p) => p.courseEnrolledAt) && people.every((p) => p.email && p.lastName && p.source));
+    const templates = checkShape(AwarenessTemplates, (await as('officer', 'GET', '/api/awareness/templates')).body, 'templates');
+    assert.ok(
+      templates.some((t) => !t.shipped),
+      "the clinic's own template too",
+    );
+    assert.ok(
+      templates.every((t) => t.html && t.text),
+      'a template is reviewed whole',
+    );
+    assert.ok(templates.filter((t) => t.shipped).every((t) => t.tells.length > 0));
+    checkShape(AwarenessGroups, (await as('officer', 'GET', '/api/awareness/groups')).body, 'groups');
+    const lessons = checkShape(AwarenessLessons, (await as('nurse', 'GET', '/api/awareness/lessons')).body, 'lessons');
+    assert.ok(lessons.length > 0 && lessons.every((l) => l.quiz.length === 3 && l.html));
   });
 });
 

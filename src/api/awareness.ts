@@ -133,10 +133,26 @@ export const AwarenessGroup = Group;
 /** POST /api/awareness/campaigns: the campaign made and how many people it will reach. */
 export const AwarenessCreated = Type.Object({ id: Type.String(), targets: Type.Integer() });
 
-/** GET /api/awareness/people (the awareness officer's): what the console uses of each person. */
-export const AwarenessPeople = Type.Array(Type.Object({ id: Type.String(), department: Type.String(), active: Type.Boolean() }));
+/** GET /api/awareness/people (the awareness officer's): everyone the programme knows, as stored. */
+export const AwarenessPeople = Type.Array(
+  Type.Object({
+    id: Type.String(),
+    email: Type.String(),
+    firstName: Type.String(),
+    lastName: Type.String(),
+    department: Type.String(),
+    position: Type.String(),
+    timeZone: Type.String(),
+    username: Type.Optional(Type.String()),
+    source: Type.Union([Type.Literal('accounts'), Type.Literal('csv')]),
+    active: Type.Boolean(),
+    courseEnrolledAt: Type.Optional(Time),
+    coursePassedAt: Type.Optional(Time),
+  }),
+);
+export type AwarenessPeople = Static<typeof AwarenessPeople>;
 
-/** GET /api/awareness/templates: what the console shows of each template. */
+/** GET /api/awareness/templates: every template, shipped or the clinic's own, whole. */
 export const AwarenessTemplates = Type.Array(
   Type.Object({
     id: Type.String(),
@@ -145,8 +161,17 @@ export const AwarenessTemplates = Type.Array(
     subject: Type.String(),
     fromName: Type.String(),
     fromAddress: Type.String(),
+    html: Type.String(),
+    text: Type.String(),
     lesson: Type.String(),
     landingPage: Type.String(),
+    tells: Type.Array(
+      Type.Object({
+        marker: Type.String(),
+        in: Type.Union([Type.Literal('from'), Type.Literal('subject'), Type.Literal('body')]),
+        explanation: Type.String(),
+      }),
+    ),
     shipped: Type.Boolean(),
   }),
 );
@@ -167,6 +192,7 @@ export type AwarenessLessons = Static<typeof AwarenessLessons>;
 
 /** POST /api/awareness/people/sync and /import: how many people were added and updated. */
 export const AwarenessSynced = Type.Object({ added: Type.Integer(), updated: Type.Integer() });
+export type AwarenessSynced = Static<typeof AwarenessSynced>;
 
 /** GET /api/awareness/mailboxes/search: where a message still sits (security admin). */
 export const AwarenessMailboxHits = Type.Object({

@@ -12,6 +12,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AwarenessCampaigns,
   AwarenessDepartments,
+  AwarenessGroup,
+  AwarenessGroups,
+  AwarenessLessons,
+  AwarenessPeople,
+  AwarenessSynced,
+  AwarenessTemplates,
   AwarenessMailboxHits,
   AwarenessMine,
   AwarenessPeopleResults,
@@ -105,22 +111,28 @@ export async function registerAwarenessRoutes(app: FastifyInstance, cw: Pick<Car
     }),
   );
 
-  app.get('/api/awareness/people', async (req) => aw.people(requireWho(req)));
-  app.post('/api/awareness/people/sync', async (req) => aw.syncFromAccounts(requireWho(req)));
+  app.get<{ Reply: AwarenessPeople }>('/api/awareness/people', { schema: { response: { 200: AwarenessPeople } } }, async (req) => aw.people(requireWho(req)));
+  app.post<{ Reply: AwarenessSynced }>('/api/awareness/people/sync', { schema: { response: { 200: AwarenessSynced } } }, async (req) =>
+    aw.syncFromAccounts(requireWho(req)),
+  );
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
-  app.post('/api/awareness/people/import', async (req) => {
+  app.post<{ Reply: AwarenessSynced }>('/api/awareness/people/import', { schema: { response: { 200: AwarenessSynced } } }, async (req) => {
     if (typeof req.body !== 'string') throw new FhirError(415, 'not-supported', 'send the staff file as text/csv');
     return aw.importStaffCsv(requireWho(req), req.body);
   });
-  app.get('/api/awareness/groups', async (req) => aw.groups(requireWho(req)));
-  app.post<{ Body: Static<typeof GroupBody> }>('/api/awareness/groups', { schema: { body: GroupBody } }, async (req, reply) =>
-    reply.status(201).send(await aw.createGroup(requireWho(req), req.body)),
+  app.get<{ Reply: AwarenessGroups }>('/api/awareness/groups', { schema: { response: { 200: AwarenessGroups } } }, async (req) => aw.groups(requireWho(req)));
+  app.post<{ Body: Static<typeof GroupBody> }>(
+    '/api/awareness/groups',
+    { schema: { body: GroupBody, response: { 201: AwarenessGroup } } },
+    async (req, reply) => reply.status(201).send(await aw.createGroup(requireWho(req), req.body)),
   );
-  app.get('/api/awareness/templates', async (req) => aw.templates(requireWho(req)));
+  app.get<{ Reply: AwarenessTemplates }>('/api/awareness/templates', { schema: { response: { 200: AwarenessTemplates } } }, async (req) =>
+    aw.templates(requireWho(req)),
+  );
   app.get('/api/awareness/pages', async (req) => aw.pages(requireWho(req)));
-  app.get('/api/awareness/lessons', async (req) => {
+  app.get<{ Reply: AwarenessLessons }>('/api/awareness/lessons', { schema: { response: { 200: AwarenessLessons } } }, async (req) => {
     requireWho(req);
-    return aw.lessons();
+    return [...aw.lessons()];
   });
   app.post<{ Body: { template?: unknown; page?: unknown; id?: string } }>('/api/awareness/templates/gophish', async (req, reply) => {
     const body = req.body as { template?: unknown; page?: unknown; id?: unknown } | undefined;
