@@ -1,7 +1,8 @@
 // ESLint: the recommended JavaScript and TypeScript rules, and the house's boundaries:
 // - a folder under src/ is reached from outside only through its index.ts (docs/architecture.md);
 // - nothing under src/ imports a development dependency (a clinic installs without them), except
-//   the demo's generator, which the demo alone loads, lazily.
+//   the demo's generator, which the demo alone loads, lazily;
+// - inside src/records, only the access gate calls the access rules.
 // Formatting is Prettier's (checked by `npm run lint`, written by `npm run format`); eslint-config-prettier turns off the rules it owns.
 import fs from 'node:fs';
 import js from '@eslint/js';
@@ -49,6 +50,20 @@ export default tseslint.config(
   { files: ['src/*/*.ts'], rules: { 'no-restricted-imports': restricted(1) } },
   { files: ['src/*/*/*.ts'], rules: { 'no-restricted-imports': restricted(2) } },
   { files: ['src/demo/*.ts'], rules: { 'no-restricted-imports': restricted(1, ['@faker-js/faker']) } },
+  {
+    // One enforcement path (docs/architecture.md): inside records, only the gate asks the access rules.
+    files: ['src/records/**/*.ts'],
+    ignores: ['src/records/accessGate.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.property.name='access']",
+          message: 'records reaches the access rules through its AccessGate (accessGate.ts), the one enforcement path',
+        },
+      ],
+    },
+  },
   {
     // Tests, benches and scripts may use development dependencies and test a folder's inner parts.
     files: ['test/**', 'bench/**', 'scripts/**', 'web/**', '*.js'],

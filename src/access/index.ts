@@ -1,6 +1,6 @@
 export { accessMigrations } from './schema.js';
 export { reviewQueueSink } from './reviewQueue.js';
-export { AccessPolicy, type AccessDecision, type AccessEvent, type AccessSink, type AccessTarget, type Grounds, type Mode } from './policy.js';
+export { AccessPolicy, type AccessDecision, type AccessEvent, type AccessSink, type AccessTarget, type Bind, type Grounds, type Mode } from './policy.js';
 export { AccessGrants, BREAK_GLASS_REASONS, REVIEW_DECISIONS } from './grants.js';
 export { projectWrite } from './projection.js';
 export { AccessDeniedError, authorize, decide } from './authorize.js';

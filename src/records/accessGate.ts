@@ -1,11 +1,15 @@
 /**
  * The FHIR service's side of the enforcement point: every access to a stored row, a new state or a
  * type is decided by the access rules and recorded before any patient data is decrypted or written.
+ * The rest of records reaches the access rules only through this class: reads by id (`readById`,
+ * `check`), new resources (`checkNew`), what a write records (`recordWrite`), and the SQL forms a
+ * search or history joins (`visibleSql`, `visibleSqlForPatients`, `admitted`) with what it returns
+ * recorded after (`recordReads`).
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { AccessDeniedError, identifyDecision, type FhirAction } from '../access/index.js';
 import { type Who } from '../shared/index.js';
-import type { AccessDecision, AccessPolicy, AccessTarget, Mode } from '../access/index.js';
+import type { AccessDecision, AccessPolicy, AccessTarget, Bind, Mode } from '../access/index.js';
 import { bindTo, type Database, type Queryable } from '../db/index.js';
 import { notFound } from '../shared/index.js';
 import type { VersionRow } from './store.js';
@@ -146,6 +150,37 @@ export class AccessGate {
         ? [{ resourceType: 'Patient' }]
         : rows.map((r) => ({ resourceType: 'Patient', id: r.id, patientId: r.patient_id ?? r.id, labels: r.labels, version: r.version_id }));
     await Promise.all(targets.map((t) => this.access.record(who, 'lookup', t, decision)));
+  }
+
+  /**
+   * A search's or a history's access rule as SQL over `alias`: joined to the statement, so totals and
+   * pages count only what the caller may see. What it returns is recorded after (`recordReads`).
+   */
+  visibleSql(who: Who, type: string, interaction: 'search' | 'history', alias: string, bind: Bind): string {
+    return this.access.predicate(who, type, 'read', interaction, alias, bind);
+  }
+
+  /** The same for a search pinned to named patients: their contexts instead of the general rule (undefined: use `visibleSql`). */
+  visibleSqlForPatients(who: Who, type: string, patientIds: string[], alias: string, bind: Bind): Promise<string | undefined> {
+    return this.access.pinnedPredicate(who, type, patientIds, alias, bind);
+  }
+
+  /** Whether a search of `type` by this caller may be decided row by row, as reads are (`admitted`). */
+  decidesRowsByPatient(who: Who, type: string): boolean {
+    return this.access.decidesRowsByPatient(who, type);
+  }
+
+  /** Each found row decided as a read of it is; recorded, like every search's rows, by `recordReads`. */
+  admitted(who: Who, type: string, rows: AccessTarget[]): Promise<boolean[]> {
+    return this.access.admitted(who, type, rows);
+  }
+
+  /**
+   * A write's decision for the audit log: inside the write's transaction (`tx`), so the record
+   * commits or vanishes with the write; without one, a refusal recorded after its rollback.
+   */
+  recordWrite(who: Who, action: FhirAction, target: AccessTarget, decision: AccessDecision, tx?: Queryable): Promise<void> {
+    return this.access.record(who, action, target, decision, tx ?? this.db);
   }
 
   /** Each patient whose data a search or history returns is one access: explained, and reviewed when it must be. */

@@ -2,7 +2,7 @@
  * A search across patients whose own conditions find few rows (the common case: a clinician
  * looking up a patient by name): one indexed statement finds the rows by their blind-index digests
  * alone, with their versions, and each row is then decided as a read of it is, from its patient's
- * decision context (AccessPolicy.admitted; cached after a first look) and its labels. The set
+ * decision context (AccessGate.admitted; cached after a first look) and its labels. The set
  * predicate that a search across patients otherwise joins is the same rule written as SQL over
  * every patient (test/access-rules.test.ts holds the forms to each other), and planning it cost
  * more than the whole search (docs/benchmarks.md).
@@ -15,10 +15,10 @@
  * tenth of its requests on PostgreSQL and a quarter on the embedded database (docs/benchmarks.md).
  */
 import type { Who } from '../shared/index.js';
-import type { AccessPolicy } from '../access/index.js';
 import type { Queryable } from '../db/index.js';
 import type { CompiledSearch } from './search.js';
 import type { VersionRow } from './store.js';
+import type { AccessGate } from './accessGate.js';
 
 /**
  * Rows the search's conditions may find for them to be decided one by one. A name that many
@@ -34,7 +34,7 @@ export interface RowsFound {
   total: number;
 }
 
-export async function searchByRows(reader: Queryable, access: AccessPolicy, who: Who, type: string, compiled: CompiledSearch): Promise<RowsFound | undefined> {
+export async function searchByRows(reader: Queryable, gate: AccessGate, who: Who, type: string, compiled: CompiledSearch): Promise<RowsFound | undefined> {
   const p = compiled.params.length;
   // Unordered, so that conditions matching many rows stop at the first MAX_ROWS + 1 (then the set
   // predicate's way) instead of sorting them all; the versions are read only when the rows are few
@@ -55,7 +55,7 @@ export async function searchByRows(reader: Queryable, access: AccessPolicy, who:
   const candidates = found.rows.filter((r) => r.id !== null);
   // A row of no patient is the set predicate's to decide (never the case for the clinical types this serves).
   if (candidates.some((r) => r.found_patient === null)) return undefined;
-  const allowed = await access.admitted(
+  const allowed = await gate.admitted(
     who,
     type,
     candidates.map((r) => ({ resourceType: type, id: r.id, patientId: r.found_patient, labels: r.found_labels ?? [] })),

@@ -6,7 +6,6 @@
 import crypto from 'node:crypto';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { Who } from '../shared/index.js';
-import type { AccessPolicy } from '../access/index.js';
 import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import type { AccessGate } from './accessGate.js';
@@ -24,7 +23,6 @@ import { parseElements, withElements } from './elements.js';
 export interface ReadParts {
   db: Database;
   keyring: Keyring;
-  access: AccessPolicy;
   store: RecordStore;
   gate: AccessGate;
 }
@@ -39,7 +37,7 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   let conditionsLook = false;
   const visible: Visible = (t, alias, bind) => {
     conditionsLook = true;
-    return s.access.predicate(who, t, 'read', 'search', alias, bind);
+    return s.gate.visibleSql(who, t, 'search', alias, bind);
   };
   const compiled = compileSearch(type, query, s.keyring.blindIndex, visible);
   // Whether the search's own conditions look at other rows (_has, a reference to a visible target): each under the rule.
@@ -49,7 +47,7 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   // plan than the rule for every patient, and the same as a read of each row would apply.
   const pinned =
     compiled.patientIds && compiled.patientIds.length <= MAX_PINNED_PATIENTS
-      ? await s.access.pinnedPredicate(who, type, compiled.patientIds, 'r', bindTo(compiled.params))
+      ? await s.gate.visibleSqlForPatients(who, type, compiled.patientIds, 'r', bindTo(compiled.params))
       : undefined;
   // A replica when one may answer for this caller (db/replica.ts: within a second, after their own writes).
   const reader = s.db.reader(who.readsAfter);
@@ -59,8 +57,8 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
   // conditions alone, each row they find then decided as a read of it is (searchByRows.ts).
   // Undefined when they found too many rows. Codes, statuses and dates match too many to try.
   const byRows =
-    !pinned && compiled.narrow && !conditionsLookAtOthers && wantRows && s.access.decidesRowsByPatient(who, type)
-      ? await searchByRows(reader, s.access, who, type, compiled)
+    !pinned && compiled.narrow && !conditionsLookAtOthers && wantRows && s.gate.decidesRowsByPatient(who, type)
+      ? await searchByRows(reader, s.gate, who, type, compiled)
       : undefined;
   compiled.where = `${compiled.where} and ${pinned ?? visible(type, 'r', bindTo(compiled.params))}`;
   let total: number | undefined;
@@ -139,7 +137,7 @@ export async function search(s: ReadParts, who: Who, type: string, query: Search
  */
 export async function conditionalMatches(s: ReadParts, who: Who, type: string, criteria: SearchQuery, q: Queryable = s.db): Promise<VersionRow[]> {
   requireType(type);
-  const visible: Visible = (t, alias, bind) => s.access.predicate(who, t, 'read', 'search', alias, bind);
+  const visible: Visible = (t, alias, bind) => s.gate.visibleSql(who, t, 'search', alias, bind);
   const compiled = compileSearch(type, criteria, s.keyring.blindIndex, visible);
   const where = `${compiled.where} and ${visible(type, 'r', bindTo(compiled.params))}`;
   return (
@@ -173,7 +171,7 @@ export async function history(s: ReadParts, who: Who, type: string, id: string |
     await s.gate.requireRole(who, 'history', type);
   }
   // Versions are filtered by the same rule: an old version may carry a label the current one does not.
-  conds.push(s.access.predicate(who, type, 'read', 'history', 'records_version', bindTo(params)));
+  conds.push(s.gate.visibleSql(who, type, 'history', 'records_version', bindTo(params)));
   if (since !== undefined) {
     params.push(since);
     conds.push(`last_updated >= $${params.length}`);

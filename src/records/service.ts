@@ -82,7 +82,7 @@ export class FhirService {
   ) {
     this.store = new RecordStore(keyring, codec);
     this.gate = new AccessGate(db, access);
-    this.parts = { db, keyring, access, store: this.store, gate: this.gate };
+    this.parts = { db, keyring, store: this.store, gate: this.gate };
   }
 
   /** The same service with another body codec (the benchmark's plaintext baseline); hooks are kept. */
@@ -268,7 +268,7 @@ export class FhirService {
       decision = checked.decision;
       if (!decision.allowed) {
         const denied = decision;
-        refused.push(() => this.access.record(w.who, action, checked.target, denied));
+        refused.push(() => this.gate.recordWrite(w.who, action, checked.target, denied));
         throw new AccessDeniedError(denied);
       }
     }
@@ -277,7 +277,7 @@ export class FhirService {
     else if (w.method === 'PUT') v = await this.store.update(tx, w.resource!, w.patientId, w.ifMatch);
     else v = await this.store.delete(tx, w.resourceType, w.id, w.ifMatch);
     if (v) {
-      if (decision) await this.access.record(w.who, action, { ...target, version: v.versionId }, decision, tx);
+      if (decision) await this.gate.recordWrite(w.who, action, { ...target, version: v.versionId }, decision, tx);
       for (const hook of this.writeHooks) {
         const done = await hook(tx, v, w.who, decision);
         if (done) after.push(done);
