@@ -19,7 +19,14 @@ import type { MaintenanceWindow, Who } from '../src/shared/index.js';
 import { call, startTestServer, tempDir, type TestServer } from './helpers/harness.js';
 import { Ceremony, imageBytes } from './helpers/updates.js';
 
-const T0 = new Date('2026-12-07T02:30:00Z'); // a Monday, inside the 02:00–04:00 window
+/**
+ * The test's day: tomorrow by the real clock. The devices' TUF client (tuf-js) checks expiry against
+ * the real time, which no test clock reaches, so the windows the director signs for must lie ahead
+ * of it (a fixed date here failed once the real clock passed its window's end).
+ */
+const DAY = new Date(Date.now() + 24 * 3600_000).toISOString().slice(0, 10);
+const at = (time: string) => new Date(`${DAY}T${time}Z`);
+const T0 = at('02:30:00'); // inside the 02:00–04:00 window
 const NIGHTLY: MaintenanceWindow = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '02:00', end: '04:00', timeZone: 'UTC' };
 const FW2 = imageBytes('pump 2', 30_000);
 const FW3 = imageBytes('pump 3', 20_000);
@@ -227,10 +234,10 @@ describe('the director: waves, windows and full verification', () => {
     const id = (await as('alice', 'GET', '/updates/rollouts')).body[0].id;
     assert.equal((await as('alice', 'POST', `/updates/rollouts/${id}/advance`)).status, 200);
     const d = device('pump-2');
-    assert.match(refused(await d.run(new Date('2026-12-07T01:59:00Z'))), /outside the maintenance window: it opens at 2026-12-07T02:00:00/);
-    assert.match(refused(await d.run(new Date('2026-12-07T04:00:00Z'))), /outside the maintenance window: it closed at 2026-12-07T04:00:00Z/);
+    assert.match(refused(await d.run(at('01:59:00'))), new RegExp(`outside the maintenance window: it opens at ${DAY}T02:00:00`));
+    assert.match(refused(await d.run(at('04:00:00'))), new RegExp(`outside the maintenance window: it closed at ${DAY}T04:00:00Z`));
     assert.deepEqual(d.contents(), ['pump.fw-2.img']);
-    assert.equal(((await d.run(new Date('2026-12-07T03:59:00Z'))) as { installed: string }).installed, 'pump.fw-3.img');
+    assert.equal(((await d.run(at('03:59:00'))) as { installed: string }).installed, 'pump.fw-3.img');
   });
 
   test('a compromised director alone cannot install anything the engineers did not release', async () => {
@@ -241,7 +248,7 @@ describe('the director: waves, windows and full verification', () => {
       // The attacker signs with the director's own online key, through the director itself.
       s.cw.director.instructionFor = async (asked) =>
         asked === 'pump-3'
-          ? { target: { ...target, custom: { ...target.custom, deviceId, notBefore: '2026-12-07T02:00:00Z' } }, expires: '2026-12-07T04:00:00Z' }
+          ? { target: { ...target, custom: { ...target.custom, deviceId, notBefore: `${DAY}T02:00:00Z` } }, expires: `${DAY}T04:00:00Z` }
           : honest(asked);
       return d.run();
     };
@@ -281,7 +288,7 @@ describe('the director: waves, windows and full verification', () => {
   test('a release the director did not assign is not installed, however well signed (a compromised image repository alone)', async () => {
     await release('fw-4.img', FW4, 4);
     // (pump-2's clock is past 03:59 since the window test)
-    assert.deepEqual(await device('pump-2').run(new Date('2026-12-07T03:59:30Z')), { upToDate: true, reported: true });
+    assert.deepEqual(await device('pump-2').run(at('03:59:30')), { upToDate: true, reported: true });
     assert.ok(!device('pump-2').contents().includes('pump.fw-4.img'));
     // Nor does a chooser handed to the agent: a device provisioned with a director takes no other word.
     const chosen = await runAgent({
@@ -290,7 +297,7 @@ describe('the director: waves, windows and full verification', () => {
       deviceKeyFile: path.join(work, 'pump-2.key'),
       deviceId: 'pump-2',
       installDir: device('pump-2').installDir,
-      now: () => new Date('2026-12-07T03:59:40Z'),
+      now: () => at('03:59:40'),
       choose: () => 'pump.fw-4.img',
     });
     assert.ok(!('installed' in chosen), JSON.stringify(chosen));
@@ -302,7 +309,7 @@ describe('the director: waves, windows and full verification', () => {
     const fw3 = (await s.cw.updates.releasedTarget('pump.fw-3.img'))!;
     s.cw.director.instructionFor = async (asked) =>
       asked === 'pump-z'
-        ? { target: { ...fw3, custom: { ...fw3.custom, deviceId: 'pump-z', notBefore: '2026-12-07T02:00:00Z' } }, expires: '2026-12-07T04:00:00Z' }
+        ? { target: { ...fw3, custom: { ...fw3.custom, deviceId: 'pump-z', notBefore: `${DAY}T02:00:00Z` } }, expires: `${DAY}T04:00:00Z` }
         : honest(asked);
     try {
       assert.match(refused(await device('pump-z').run()), /pump.fw-3.img is not for hardware HW-Z/);
@@ -326,9 +333,9 @@ describe('the director: waves, windows and full verification', () => {
       s.cw.director.file = honest;
     }
     // Freeze: everything pump-4 is served was signed a month ago and has expired.
-    clock.at = new Date('2026-11-07T02:30:00Z');
+    clock.at = new Date(T0.getTime() - 30 * 24 * 3600_000);
     try {
-      assert.match(refused(await device('pump-4').run(new Date('2026-12-07T02:31:00Z'))), /the director did not verify: .*expired/);
+      assert.match(refused(await device('pump-4').run(at('02:31:00'))), /the director did not verify: .*expired/);
     } finally {
       clock.at = T0;
     }
