@@ -140,6 +140,51 @@ describe('what is recorded besides reads', () => {
     assert.ok(!all.includes('unconscious') && !all.includes('confirmed by ward'), 'free text stays sealed in the grant');
   });
 
+  test('each record names the request it came by (id, address, user agent): sign-ins before there is a caller, administrators, grants, searches; work outside a request names none', async () => {
+    const from = (what: string) => ({ 'user-agent': `origin-check/${what}` });
+    const wrong = await call(s.url, 'POST', '/api/session', { body: { username: 'dr-writes', password: 'a wrong guess' }, headers: from('sign-in') });
+    assert.equal(wrong.status, 401);
+    const made = await call(s.url, 'POST', '/api/users', {
+      token: admin,
+      body: { username: 'lab-origin', password: PASSWORD, roles: ['lab'] },
+      headers: from('admin'),
+    });
+    assert.equal(made.status, 201);
+    const night = await s.login(['physician'], 'dr-origin');
+    const glass = await call(s.url, 'POST', '/api/break-glass', {
+      token: night,
+      body: { patient: patientId, reason: 'emergency-treatment', justification: 'collapsed in the waiting room' },
+      headers: from('grant'),
+    });
+    assert.equal(glass.status, 201);
+    assert.equal((await call(s.url, 'GET', `/fhir/Observation?patient=${patientId}`, { token: doctor, headers: from('search') })).status, 200);
+    const labAccount = (await s.cw.identity.listAccounts()).find((a) => a.username === 'lab-origin')!;
+    await s.cw.identity.enrollTotp(labAccount.id); // in process, as the CLI does: no request
+
+    const recs = (await allRecords(s)).map((r) => r.record);
+    const signIn = recs.filter((r) => r.action === 'login' && r.outcome === 'denied' && r.client?.userAgent === 'origin-check/sign-in');
+    const byAdmin = recs.filter((r) => r.action === 'user.create' && (r.explanation as { account?: string }).account === 'lab-origin');
+    const grant = recs.filter((r) => r.action === 'break-glass.start' && r.user?.username === 'dr-origin');
+    const search = recs.filter((r) => r.action === 'search' && r.user?.username === 'dr-writes' && r.client?.userAgent === 'origin-check/search');
+    assert.equal(signIn.length, 1, 'the refused sign-in names the client it came from');
+    assert.deepEqual(
+      [byAdmin, grant].map((list) => list.map((r) => r.client?.userAgent)),
+      [['origin-check/admin'], ['origin-check/grant']],
+    );
+    assert.ok(search.length >= 1, 'the search is recorded with its client');
+    const origins = [signIn[0], byAdmin[0], grant[0], search[0]];
+    for (const r of origins) {
+      assert.ok(r.client?.ip, `${r.action} names the address`);
+      assert.ok(r.requestId, `${r.action} names its request`);
+    }
+    assert.equal(new Set(origins.map((r) => r.requestId)).size, 4, 'each request has its own id');
+    assert.equal(new Set(search.map((r) => r.requestId)).size, 1, "a search's records share its request");
+    const system = recs.find((r) => r.action === 'user.second-factor' && r.resource?.id === labAccount.id)!;
+    assert.equal(system.user?.username, 'system');
+    assert.equal(system.client, undefined);
+    assert.equal(system.requestId, undefined);
+  });
+
   test('while the log cannot be written, nobody signs in and no grant opens', async () => {
     await s.cw.db.exec('alter table audit_entry_batch rename to audit_entry_away');
     try {

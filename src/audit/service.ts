@@ -17,18 +17,23 @@ import type { Logger } from '../log.js';
 import { Checkpointer, type CheckpointSettings } from './checkpoints.js';
 import { verifyLog, type VerifyReport } from './verify.js';
 import { C2SP_TILE_WIDTH, encodeEntryBundle, readHashTile, tileExists, type TilePath } from './tlogTiles.js';
-import { currentRequest } from './context.js';
 import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
 import { countMatching } from './counts.js';
 import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
 import { publicSettings } from './publicSettings.js';
 import type { ClientEvent } from '../clients/index.js';
-import type { EquipmentEvent } from '../shared/index.js';
+import type { EquipmentEvent, RequestDetails } from '../shared/index.js';
 
 /** The verifier key's copy in the data folder, written when the key is made. */
 export const VKEY_FILE = 'audit.vkey';
 const QUERY_CONTEXT = 'audit:query';
+
+/**
+ * A record as its maker hands it over: time is filled in when absent, and `request` (the HTTP request
+ * it came through, if any) gives the record its request id and client, unless the record names them.
+ */
+export type NewRecord = Omit<AuditRecord, 'time'> & { time?: string; request?: RequestDetails };
 
 /** A record as handed to readers: its index, exact leaf bytes, and the record (search text opened). */
 export interface AuditEntry {
@@ -69,24 +74,23 @@ export class AuditService {
   }
 
   /**
-   * Appends a record; resolves with its index once committed. Fills in time and the request's
-   * context. Given a transaction, the record joins it (and is kept only if it commits); in a write
+   * Appends a record; resolves with its index once committed. Fills in the time, and the request id
+   * and client from the request it came through (`request`). Given a transaction, the record joins it (and is kept only if it commits); in a write
    * transaction it is appended at the transaction's end, its index not known before.
    *
    * A search's query text can hold a name, an identifier or a birth date: it goes into the leaf
    * sealed (AES-256-GCM under the installation's general data key), so the log's bytes, which
    * outside verifiers and backups copy, carry no patient data in clear.
    */
-  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }): Promise<number>;
-  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }, tx?: Queryable): Promise<number | undefined>;
-  async record(partial: Omit<AuditRecord, 'time'> & { time?: string }, tx?: Queryable): Promise<number | undefined> {
-    const req = currentRequest();
-    const { query, ...rest } = partial;
+  async record(partial: NewRecord): Promise<number>;
+  async record(partial: NewRecord, tx?: Queryable): Promise<number | undefined>;
+  async record(partial: NewRecord, tx?: Queryable): Promise<number | undefined> {
+    const { query, request: req, ...rest } = partial;
     const record: AuditRecord = {
       ...rest,
       time: partial.time ?? new Date().toISOString(),
       requestId: partial.requestId ?? req?.requestId,
-      client: partial.client ?? (req ? { ip: req.ip, userAgent: req.userAgent } : undefined),
+      client: partial.client ?? (req && (req.ip || req.userAgent) ? { ip: req.ip, userAgent: req.userAgent } : undefined),
     };
     if (query !== undefined && query !== '') {
       record.querySealed = this.keyring.sealGeneral(query, QUERY_CONTEXT).toString('base64');
@@ -110,7 +114,7 @@ export class AuditService {
   /** The access rules' decisions, one record each (a search: one per patient returned). */
   readonly onAccess = async (e: AccessEvent): Promise<void> => {
     const g = e.decision.grounds;
-    const req = currentRequest();
+    const req = e.who.request;
     await this.record(
       {
         action: e.action,
@@ -118,6 +122,7 @@ export class AuditService {
         user: { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] },
         patient: e.patientId ?? undefined,
         resource: { type: e.resourceType, id: e.id, version: e.version === undefined ? undefined : String(e.version) },
+        request: req,
         query: e.action === 'search' || e.action === 'history' || e.action === 'lookup' ? req?.query : undefined,
         purposeOfUse: g?.purposeOfUse,
         explanation: e.decision.allowed ? { reason: e.decision.reason, ...(g ?? {}) } : { reason: e.decision.reason },
@@ -136,7 +141,7 @@ export class AuditService {
         user: actor
           ? { account: actor.accountId, username: actor.username, practitioner: actor.practitioner, roles: [...actor.roles] }
           : { username: 'system' },
-        client: e.client ? { ip: e.client.ip, userAgent: e.client.userAgent } : undefined,
+        request: e.request ?? actor?.request,
         resource: e.account ? { type: 'Account', id: e.account.id } : undefined,
         explanation: {
           ...(e.reason ? { reason: e.reason } : {}),
@@ -160,6 +165,7 @@ export class AuditService {
         action: e.action,
         outcome: e.outcome,
         user: e.action === 'client.token' && e.client ? { account: `client:${e.client.id}`, username: `client:${e.client.name}` } : { username: 'system' },
+        request: e.request,
         resource: e.client ? { type: 'Client', id: e.client.id } : undefined,
         explanation: { ...(e.client ? { client: e.client.name } : {}), ...(e.scopes ? { scopes: e.scopes } : {}), ...(e.reason ? { reason: e.reason } : {}) },
       },
@@ -174,6 +180,7 @@ export class AuditService {
         action: e.action,
         outcome: e.outcome,
         user: { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] },
+        request: e.who.request,
         patient: e.patient,
         resource: e.grantId ? { type: 'AccessGrant', id: e.grantId } : undefined,
         purposeOfUse: e.action === 'break-glass.start' && e.outcome === 'success' ? 'ETREAT' : undefined,
@@ -194,6 +201,7 @@ export class AuditService {
         action: e.action,
         outcome: e.outcome,
         user,
+        request: e.who.request,
         resource: e.resource,
         explanation: { ...(e.reason ? { reason: e.reason } : {}), ...(e.details ?? {}) },
       },

@@ -396,6 +396,7 @@ export class BulkExports {
       action,
       outcome,
       user: { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
+      request: who.request,
       resource: { type: 'Bundle', id },
       explanation,
     });

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Database, Queryable } from '../db/index.js';
-import type { Who } from '../shared/index.js';
+import type { RequestDetails, Who } from '../shared/index.js';
 import { isSystemScope, scopeWithin } from '../access/index.js';
 import { hashToken, isWellFormedToken, newToken } from '../identity/index.js';
 
@@ -48,6 +48,8 @@ export interface ClientEvent {
   client?: { id: string; name: string };
   scopes?: string[];
   reason?: string;
+  /** The HTTP request a token was asked by (the audit log keeps its address and id). */
+  request?: RequestDetails;
   tx?: Queryable;
 }
 
@@ -117,8 +119,13 @@ export class ClientService {
    * The token endpoint: a client credentials grant authenticated by a signed JWT assertion. The
    * assertion must name the client as issuer and subject and this endpoint as audience, expire
    * within five minutes, carry a jti never used before, and verify against a registered key.
+   * `request`: the HTTP request it came by, for the audit log.
    */
-  async exchange(req: TokenRequest, tokenUrl: string): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number; scope: string }> {
+  async exchange(
+    req: TokenRequest,
+    tokenUrl: string,
+    request?: RequestDetails,
+  ): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number; scope: string }> {
     let client: ClientRow | undefined;
     try {
       if (req.grant_type !== 'client_credentials') throw new ClientAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
@@ -171,12 +178,18 @@ export class ClientService {
           `insert into clients_token (token_hash, client_id, scopes, expires_at) values ($1, $2, $3, now() + interval '${TOKEN_SECONDS} seconds')`,
           [hashToken(token), client!.id, scopes],
         );
-        await this.emit({ action: 'client.token', outcome: 'success', client: { id: client!.id, name: client!.name }, scopes, tx });
+        await this.emit({ action: 'client.token', outcome: 'success', client: { id: client!.id, name: client!.name }, scopes, request, tx });
       });
       return { access_token: token, token_type: 'bearer', expires_in: TOKEN_SECONDS, scope: scopes.join(' ') };
     } catch (err) {
       if (err instanceof ClientAuthError) {
-        await this.emit({ action: 'client.token', outcome: 'denied', client: client ? { id: client.id, name: client.name } : undefined, reason: err.message });
+        await this.emit({
+          action: 'client.token',
+          outcome: 'denied',
+          client: client ? { id: client.id, name: client.name } : undefined,
+          reason: err.message,
+          request,
+        });
       }
       throw err;
     }

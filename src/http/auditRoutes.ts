@@ -24,10 +24,18 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
     try {
       authorize(who, permission);
     } catch (err) {
-      await audit.record({ action: `audit.${what}`, outcome: 'denied', user, patient, query, explanation: { reason: (err as Error).message } });
+      await audit.record({
+        action: `audit.${what}`,
+        outcome: 'denied',
+        user,
+        request: who.request,
+        patient,
+        query,
+        explanation: { reason: (err as Error).message },
+      });
       throw err;
     }
-    await audit.record({ action: `audit.${what}`, outcome: 'success', user, patient, query });
+    await audit.record({ action: `audit.${what}`, outcome: 'success', user, request: who.request, patient, query });
     return who;
   };
 
@@ -124,7 +132,7 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
     const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
     const roles = kind === 'entries' ? ['privacy-officer'] : ['privacy-officer', 'security-admin'];
     if (!isAuditorClient(who) && !who.roles.some((r) => roles.includes(r))) {
-      await audit.record({ action: 'audit.tiles', outcome: 'denied', user, explanation: { reason: `reading ${kind} tiles` } });
+      await audit.record({ action: 'audit.tiles', outcome: 'denied', user, request: who.request, explanation: { reason: `reading ${kind} tiles` } });
       throw new FhirError(403, 'forbidden', 'access denied');
     }
     audit.countTileRead(user, kind);

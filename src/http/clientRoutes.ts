@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ClientAuthError, type TokenRequest } from '../clients/index.js';
 import type { Carewall } from '../runtime.js';
+import { requestDetails } from './server.js';
 
 const TOKEN_PATH = '/auth/token';
 
@@ -27,7 +28,7 @@ export async function registerClientRoutes(app: FastifyInstance, cw: Pick<Carewa
     if (!audience) return reply.status(503).send(NOT_CONFIGURED);
     const body = req.body && typeof req.body === 'object' ? req.body : {};
     try {
-      return await cw.clients.exchange(body, audience);
+      return await cw.clients.exchange(body, audience, requestDetails(req));
     } catch (err) {
       if (!(err instanceof ClientAuthError)) throw err;
       return reply.status(err.code === 'invalid_client' ? 401 : 400).send({ error: err.code, error_description: err.message });

@@ -17,10 +17,10 @@ export async function registerGuardRoutes(app: FastifyInstance, cw: Pick<Carewal
     try {
       authorize(who, action);
     } catch (err) {
-      await cw.audit.record({ action, outcome: 'denied', user, explanation: { reason: (err as Error).message } });
+      await cw.audit.record({ action, outcome: 'denied', user, request: who.request, explanation: { reason: (err as Error).message } });
       throw err;
     }
-    await cw.audit.record({ action, outcome: 'success', user });
+    await cw.audit.record({ action, outcome: 'success', user, request: who.request });
   };
 
   app.get<{ Reply: GuardView }>('/api/guard', { schema: { response: { 200: GuardView } } }, async (req) => {

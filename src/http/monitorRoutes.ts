@@ -38,10 +38,17 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
     try {
       authorize(who, 'access.review');
     } catch (err) {
-      await cw.audit.record({ action: `monitor.${what}`, outcome: 'denied', user, resource, explanation: { reason: (err as Error).message } });
+      await cw.audit.record({
+        action: `monitor.${what}`,
+        outcome: 'denied',
+        user,
+        request: who.request,
+        resource,
+        explanation: { reason: (err as Error).message },
+      });
       throw err;
     }
-    await cw.audit.record({ action: `monitor.${what}`, outcome: 'success', user, resource });
+    await cw.audit.record({ action: `monitor.${what}`, outcome: 'success', user, request: who.request, resource });
     return who;
   };
 

@@ -5,8 +5,8 @@
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { AccessDeniedError } from '../access/index.js';
-import { type Who } from '../shared/index.js';
-import { AuditUnavailableError, withRequest } from '../audit/index.js';
+import { type RequestDetails, type Who } from '../shared/index.js';
+import { AuditUnavailableError } from '../audit/index.js';
 import { classifyDatabaseError, DatabaseUnavailableError } from '../db/index.js';
 import { DecryptionError } from '../keys/index.js';
 import { parseStrictJson, StrictJsonError } from '../util/index.js';
@@ -116,17 +116,14 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
     req.log.info({ reqId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
-  // The request's context (client, request id, the search asked) follows it down to the audit log.
-  app.addHook('onRequest', (req, _reply, done) => {
-    const q = req.url.indexOf('?');
-    withRequest({ requestId: req.id, ip: req.ip, userAgent: req.headers['user-agent'], query: q >= 0 ? req.url.slice(q + 1) : undefined }, done);
-  });
-
+  // The caller carries the request it came through (client, request id, the search asked) down to
+  // the audit log; a copy, since authenticate may hand out a cached caller.
   app.addHook('onRequest', async (req) => {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       req.token = header.slice('Bearer '.length).trim();
-      req.who = (await cw.identity.authenticate(req.token)) ?? (await cw.clients.authenticate(req.token)) ?? undefined;
+      const who = (await cw.identity.authenticate(req.token)) ?? (await cw.clients.authenticate(req.token)) ?? undefined;
+      req.who = who && { ...who, request: requestDetails(req) };
     }
   });
   // Before any body is read: strangers' bodies only where a stranger may send one, small, and few at a time.
@@ -218,6 +215,16 @@ function causeCode(err: Error): string | undefined {
     if (typeof cause.code === 'string') return cause.code;
   }
   return undefined;
+}
+
+/**
+ * What the audit log keeps of a request: its id, the client's address and user agent, and the query
+ * string (a search's parameters, which the log seals). For the records of callers not yet known (a
+ * sign-in, a device's report); an authenticated caller carries it as `Who.request`.
+ */
+export function requestDetails(req: FastifyRequest): RequestDetails {
+  const q = req.url.indexOf('?');
+  return { requestId: req.id, ip: req.ip, userAgent: req.headers['user-agent'], query: q >= 0 ? req.url.slice(q + 1) : undefined };
 }
 
 /** The caller, or a 401 when there is none. */

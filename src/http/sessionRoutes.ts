@@ -7,7 +7,7 @@ import { LoginBody, PasswordChangeBody, SessionCreated } from '../api/index.js';
 import { AccountLockedError, IdentityError } from '../identity/index.js';
 import { FhirError } from '../shared/index.js';
 import type { Carewall } from '../runtime.js';
-import { requireWho } from './server.js';
+import { requestDetails, requireWho } from './server.js';
 
 /** Identity's typed failures as API errors; anything else is left for the server's error handler. */
 export function toApiError(err: unknown): unknown {
@@ -74,7 +74,7 @@ export async function registerSessionRoutes(app: FastifyInstance, cw: Pick<Carew
     const otp = typeof body.otp === 'number' ? String(body.otp).padStart(6, '0') : (body.otp ?? undefined);
     let session;
     try {
-      session = await cw.identity.login({ username: body.username, password: body.password, otp }, { ip: req.ip, userAgent: req.headers['user-agent'] });
+      session = await cw.identity.login({ username: body.username, password: body.password, otp }, requestDetails(req));
     } catch (err) {
       throw toApiError(err);
     }

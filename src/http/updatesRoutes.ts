@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Carewall } from '../runtime.js';
 import { ManifestRefused } from '../updates/index.js';
+import { requestDetails } from './server.js';
 
 const VERSIONED = /^([1-9][0-9]{0,9})\.([a-z0-9-]{1,64})\.json$/;
 const TARGET = /^([0-9a-f]{64})\.(.+)$/;
@@ -44,7 +45,7 @@ export async function registerUpdatesRoutes(app: FastifyInstance, cw: Pick<Carew
   // (admission.ts lets a stranger send this one small body, like a sign-in).
   app.post<{ Params: { id: string } }>('/updates/devices/:id/manifest', async (req, reply) => {
     try {
-      const r = await cw.updates.devices.receive(req.params.id, req.body);
+      const r = await cw.updates.devices.receive(req.params.id, req.body, requestDetails(req));
       return reply.status(201).send({ accepted: true, knownImage: r.knownImage });
     } catch (err) {
       if (err instanceof ManifestRefused) return reply.status(err.status).send({ error: err.message });

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { authorize } from '../access/index.js';
-import { SYSTEM, type Role, type Who } from '../shared/index.js';
+import { SYSTEM, type RequestDetails, type Role, type Who } from '../shared/index.js';
 import type { Settings } from '../config.js';
 import type { Database, Queryable } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
@@ -29,7 +29,7 @@ import { lockedForSeconds, purgeQuietThrottles, recordAddressFailure, recordUnkn
 import { checkPasswordPolicy, hashPassword, needsRehash, PASSWORD_MAX, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.js';
 import type { Acting, CreateAccountInput, CreatedAccount, IdentityEvent, LoginInput, Session } from './types.js';
-import type { ClientInfo, SessionTiming } from './sessions.js';
+import type { SessionTiming } from './sessions.js';
 import { matchTotp, newTotpSecret, openTotpSecret, rolesRequireTotp, sealTotpSecret, totpUri } from './totp.js';
 
 export class IdentityService {
@@ -156,7 +156,8 @@ export class IdentityService {
    * Checks the credentials and opens a session. Every refusal except a lock-out is the same
    * InvalidCredentialsError, and each counts towards the lock-out.
    */
-  async login(input: LoginInput, client: ClientInfo = {}): Promise<Session> {
+  /** `request`: the HTTP request the sign-in came through (its address also counts towards the address's lock-out). */
+  async login(input: LoginInput, request: RequestDetails = {}): Promise<Session> {
     const { username, password, otp } = input;
     const refused = async (reason: string, account?: LoginRow): Promise<void> => {
       const named = account && { id: account.id, username: account.username, roles: [...account.roles] };
@@ -166,10 +167,10 @@ export class IdentityService {
         actor: named && { accountId: named.id, username: named.username, roles: account.roles },
         account: named,
         reason,
-        client,
+        request,
       });
     };
-    const address = client.ip ? throttleKey(this.keyring.generalKey(), 'address', client.ip) : undefined;
+    const address = request.ip ? throttleKey(this.keyring.generalKey(), 'address', request.ip) : undefined;
     // An address that failed too often is refused before anything else is looked at (spraying).
     const addressLock = address ? await lockedForSeconds(this.db, address) : 0;
     if (addressLock > 0) {
@@ -221,14 +222,14 @@ export class IdentityService {
     const session = await this.db.transaction(async (tx) => {
       // Re-checks lock, activity and TOTP replay at this instant; another process may have moved first.
       if (!(await accounts.recordSuccess(tx, account.id, step))) return undefined;
-      const created = await sessions.createSession(tx, account.id, this.timing(), client);
+      const created = await sessions.createSession(tx, account.id, this.timing(), request);
       const named = { id: account.id, username: account.username, roles: [...account.roles] };
       await this.emit({
         action: 'login',
         outcome: 'success',
         actor: { accountId: named.id, username: named.username, roles: account.roles },
         account: named,
-        client,
+        request,
         tx,
       });
       return created;

@@ -2,9 +2,8 @@
  * The shapes the identity capability takes and gives: what an administrator asks for when making an
  * account, what a sign-in sends and gets back, and what the audit log is told.
  */
-import type { Role, Who } from '../shared/index.js';
+import type { RequestDetails, Role, Who } from '../shared/index.js';
 import type { Queryable } from '../db/index.js';
-import type { ClientInfo } from './sessions.js';
 
 export interface CreateAccountInput {
   username: string;
@@ -65,7 +64,8 @@ export interface IdentityEvent {
   /** The account acted on. */
   account?: { id: string; username: string; roles?: string[]; practitioner?: string };
   reason?: string;
-  client?: ClientInfo;
+  /** The HTTP request it came through, when the actor does not carry it (a sign-in has no caller yet). */
+  request?: RequestDetails;
   /** The transaction that made the change: the record joins it. */
   tx?: Queryable;
 }

@@ -4,14 +4,14 @@
  * it (AuditService.onEquipment). It lives here so neither side imports the other's files.
  */
 import type { Queryable } from '../db/index.js';
-import type { Who } from './who.js';
+import type { RequestDetails, Who } from './who.js';
 
 export interface EquipmentEvent {
   /** Dotted, stable names: 'inventory.import', 'release.approve', 'rollout.halt', 'advisory.import', 'device.manifest'... */
   action: string;
   outcome: 'success' | 'denied' | 'failure';
-  /** The person (or the system, a device) acting. A device reporting is `{ device: id }`. */
-  who: Who | { device: string };
+  /** The person (or the system, a device) acting. A device reporting is `{ device: id }`, with the request it reported by. */
+  who: Who | { device: string; request?: RequestDetails };
   /** What the step was about: a Device, a release, a rollout, an advisory. */
   resource?: { type: string; id: string };
   /** Why it was refused, or what was decided; never patient data (equipment has none). */

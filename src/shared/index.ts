@@ -3,7 +3,7 @@
  * FHIR error every layer throws and the HTTP layer answers with. It imports no capability, which is
  * what keeps access and records from importing each other.
  */
-export { ROLES, SYSTEM, isRole, type Role, type Who } from './who.js';
+export { ROLES, SYSTEM, isRole, type RequestDetails, type Role, type Who } from './who.js';
 export { PASSWORD_MAX, PASSWORD_MIN } from './passwordRules.js';
 export { writtenName } from './humanName.js';
 export {

@@ -46,6 +46,25 @@ export interface Who {
    * Unset: not known, so the primary.
    */
   readsAfter?: string;
+  /**
+   * The HTTP request this caller acts through, for the audit log (address, user agent, request id,
+   * the search asked). The HTTP shell sets it on the caller it authenticated; the CLI and the system
+   * act through none.
+   */
+  request?: RequestDetails;
+}
+
+/**
+ * What the audit log keeps of the request an action came through. Passed explicitly, on the caller
+ * (`Who.request`) or on an event whose actor is nobody yet (a sign-in, a device's report), so that
+ * a record's origin is visible in the code that makes it.
+ */
+export interface RequestDetails {
+  requestId?: string;
+  ip?: string;
+  userAgent?: string;
+  /** The query string of a search, as asked. */
+  query?: string;
 }
 
 /** The system itself: the CLI acting for whoever holds the data folder, seeding, migrations. */

@@ -7,7 +7,7 @@
 import type { Database } from '../db/index.js';
 import { manifestSignatureHolds, parseManifest, type SignedManifest } from '../device/index.js';
 import { parseStrictJson } from '../util/index.js';
-import type { EquipmentAudit } from '../shared/index.js';
+import type { EquipmentAudit, RequestDetails } from '../shared/index.js';
 import { checkClassName } from './proposals.js';
 
 /** A device that runs the agent daily has reported within a week unless something is wrong. */
@@ -64,20 +64,23 @@ export class DeviceRegistry {
     if (r.rowCount === 0) throw new Error(`device ${d.id} is registered already; its key is not replaced`);
   }
 
-  /** Verifies and keeps a manifest POSTed by device `id`; returns whether it names a released image. Recorded either way. */
-  async receive(id: string, body: unknown): Promise<{ knownImage: boolean }> {
+  /**
+   * Verifies and keeps a manifest POSTed by device `id`; returns whether it names a released image.
+   * Recorded either way, with the request it came by.
+   */
+  async receive(id: string, body: unknown, request?: RequestDetails): Promise<{ knownImage: boolean }> {
     try {
-      const { knownImage, refusal } = await this.accept(id, body);
+      const { knownImage, refusal } = await this.accept(id, body, request);
       if (refusal) await this.onRefusal(refusal);
       return { knownImage };
     } catch (err) {
       if (err instanceof ManifestRefused)
-        await this.audit({ action: 'device.manifest', outcome: 'denied', who: { device: DEVICE_ID.test(id) ? id : 'unknown' }, reason: err.message });
+        await this.audit({ action: 'device.manifest', outcome: 'denied', who: { device: DEVICE_ID.test(id) ? id : 'unknown', request }, reason: err.message });
       throw err;
     }
   }
 
-  private async accept(id: string, body: unknown): Promise<{ knownImage: boolean; refusal?: DeviceRefusal }> {
+  private async accept(id: string, body: unknown, request: RequestDetails | undefined): Promise<{ knownImage: boolean; refusal?: DeviceRefusal }> {
     const s = body as Partial<SignedManifest> | null;
     if (typeof s !== 'object' || s === null || typeof s.manifest !== 'string' || typeof s.signature !== 'string')
       throw new ManifestRefused(400, 'send {"manifest": "<JSON text>", "signature": "<base64>"}');
@@ -110,7 +113,7 @@ export class DeviceRegistry {
       await this.audit({
         action: 'device.manifest',
         outcome: 'success',
-        who: { device: id },
+        who: { device: id, request },
         resource: { type: 'Device', id },
         details: { target: m.target ?? 'factory image', version: m.version, knownImage: known },
         tx,
@@ -119,7 +122,7 @@ export class DeviceRegistry {
       await this.audit({
         action: 'device.refused-update',
         outcome: 'failure',
-        who: { device: id },
+        who: { device: id, request },
         resource: { type: 'Device', id },
         reason: m.refusal.reason,
         details: { target: m.refusal.target ?? 'not known' },

@@ -117,6 +117,7 @@ export class MonitorLearning {
           action: 'monitor.pattern.weight',
           outcome: 'success',
           user: { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
+          request: who.request,
           resource: { type: 'MonitorCase', id: caseId },
           explanation: { resolution, scenario, role: group.role, department: group.department, weightBefore: before, weightAfter: after },
         },
