@@ -2,7 +2,7 @@
  * Composition root: opens the database, applies every capability's migrations, and wires the
  * capabilities together. The HTTP server and the CLI both start from here.
  */
-import { AccessGrants, AccessPolicy, accessMigrations, assignmentRules, reviewQueueSink } from './access/index.js';
+import { AccessGrants, AccessPolicy, accessMigrations, assignmentRules, authorize, reviewQueueSink } from './access/index.js';
 import { AuditService, auditMigrations } from './audit/index.js';
 import { BackupService, MassChangeGuard, backupMigrations, massChangeSettings } from './backup/index.js';
 import { BulkExports, bulkMigrations } from './bulk/index.js';
@@ -17,7 +17,7 @@ import { loadMasterKeys } from './keys/index.js';
 import { MonitorService, monitorMigrations } from './monitor/index.js';
 import { createLogger, type Logger } from './log.js';
 import { FhirService, recordMigrations } from './records/index.js';
-import { Webhooks } from './notify/index.js';
+import { Notices, notifyMigrations, Webhooks } from './notify/index.js';
 import { GuardService, guardMigrations, guardSettings } from './guard/index.js';
 import { Engineers, ReleasePipeline, UpdatesService, updatesMigrations } from './updates/index.js';
 import { DirectorService, directorMigrations } from './director/index.js';
@@ -35,6 +35,8 @@ export interface Carewall {
   fhir: FhirService;
   access: AccessPolicy;
   grants: AccessGrants;
+  /** What privacy officers are told, by every capability: the console's list, the log, webhooks. */
+  notices: Notices;
   identity: IdentityService;
   clients: ClientService;
   exports: BulkExports;
@@ -65,6 +67,7 @@ export const ALL_MIGRATIONS = [
   ...recordMigrations,
   ...identityMigrations,
   ...accessMigrations,
+  ...notifyMigrations,
   ...auditMigrations,
   ...clientMigrations,
   ...bulkMigrations,
@@ -100,9 +103,11 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     fhir.writeHooks.push(access.writeHook);
     fhir.newVersionsHooks.push(access.newVersionsHook);
     await access.start();
-    const grants = new AccessGrants(db, keyring, access, settings.access, log, new Webhooks(settings.access.notifyWebhooks, log));
+    // Privacy officers (and only they: the access rules' 'access.review') read what they are told.
+    const notices = new Notices(db, log, new Webhooks(settings.access.notifyWebhooks, log), (who) => authorize(who, 'access.review'));
+    const grants = new AccessGrants(db, keyring, access, settings.access, notices.send);
     // Requests to act as a practitioner bound before, and their decisions, go to the privacy officers.
-    const identity = new IdentityService(db, keyring, settings, (kind, ref, message) => grants.announce(kind, ref, message));
+    const identity = new IdentityService(db, keyring, settings, notices.send);
     // Team and ward assignments: not twice, and not to staff whose accounts are all disabled.
     fhir.writeHooks.push(assignmentRules((practitioner, q) => identity.onlyDisabledAccounts(practitioner, q)));
     const clients = new ClientService(db);
@@ -119,7 +124,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       massChangeSettings(settings),
       {
         suspend: (username) => identity.disableAccount(username),
-        notify: (message) => grants.announce('mass-change', 'mass-change', message),
+        notify: (message) => notices.send('mass-change', 'mass-change', message),
       },
       log,
     );
@@ -135,13 +140,13 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       settings: guardSettings(settings, Object.keys(shares)),
       exclude: () => [backups.localRepositoryFolder()].filter((f): f is string => !!f),
       protect: () => (backups.isSetUp() ? (files, stillGood) => backups.protect(files, stillGood) : undefined),
-      notify: (message) => grants.announce('ransomware-alarm', 'guard', message),
+      notify: (message) => notices.send('ransomware-alarm', 'guard', message),
       log,
     });
     // The guard's decoys are its own, not the clinic's: backups leave them out.
     backups.notClinicFiles = () => guard.decoyPaths();
     // The live insider-misuse monitor reads the audit log and the records; the server starts its job.
-    const monitor = new MonitorService(db, keyring, fhir, audit, grants, settings, log);
+    const monitor = new MonitorService(db, keyring, fhir, audit, notices.send, settings, log);
     // Accounts are shown by their practitioner's name (the staff directory, the case assignees).
     identity.practitionerName = async (ref) => {
       const id = ref.replace(/^Practitioner\//, '');
@@ -156,13 +161,13 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     updates.devices.audit = audit.onEquipment;
     // Who releases for which equipment, and the steps of a release; approvals go to the officers.
     const engineers = new Engineers(db, audit.onEquipment, (username) => identity.describeAccount(username));
-    const releases = new ReleasePipeline(db, updates, engineers, audit.onEquipment, (message) => grants.announce('equipment-release', 'updates', message));
+    const releases = new ReleasePipeline(db, updates, engineers, audit.onEquipment, (message) => notices.send('equipment-release', 'updates', message));
     const inventory = new InventoryService(fhir, updates, audit.onEquipment);
     const advisories = new AdvisoryService(
       db,
       () => inventory.fleetItems(),
       audit.onEquipment,
-      (message) => grants.announce('equipment-advisory', 'advisories', message),
+      (message) => notices.send('equipment-advisory', 'advisories', message),
     );
     // The fleet shows each device's open advisories; a release's SBOM is checked against them.
     inventory.vulnerabilities = (deviceIds) => advisories.stateOf(deviceIds);
@@ -173,7 +178,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       updates,
       mayRelease: (who, deviceClass) => engineers.mayRelease(who, deviceClass),
       audit: audit.onEquipment,
-      notify: (message) => grants.announce('equipment-rollout', 'director', message),
+      notify: (message) => notices.send('equipment-rollout', 'director', message),
       // The maintenance windows the inventory keeps for each device.
       windowsOf: (deviceId) => inventory.maintenanceWindows(deviceId),
     });
@@ -184,7 +189,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       db,
       settings,
       audit: audit.onEquipment,
-      notify: (message) => grants.announce('reported-phishing', 'awareness', message),
+      notify: (message) => notices.send('reported-phishing', 'awareness', message),
       directory: () =>
         staffDirectory({
           accounts: () => identity.listAccounts(),
@@ -338,6 +343,7 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
       fhir,
       access,
       grants,
+      notices,
       identity,
       clients,
       exports,

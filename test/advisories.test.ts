@@ -95,7 +95,7 @@ describe('security advisories matched to the equipment', () => {
     const r = await as('eng', 'POST', '/advisories', ADVISORY);
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.deepEqual(r.body, { id: 'ICSMA-26-101-01', version: '1', devices: 6 });
-    const notes = (await s.cw.grants.notifications((await s.cw.identity.describeAccount('po-p'))!.who)).notifications;
+    const notes = (await s.cw.notices.forReader((await s.cw.identity.describeAccount('po-p'))!.who)).notifications;
     assert.ok(notes.some((n) => n.message.includes('ICSMA-26-101-01') && n.message.includes('pump-a')));
   });
 

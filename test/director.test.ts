@@ -220,7 +220,7 @@ describe('the director: waves, windows and full verification', () => {
     assert.equal(halted.body.state, 'halted');
     assert.deepEqual(await device('pump-1').run(), { upToDate: true, reported: true });
     assert.deepEqual(device('pump-1').contents(), ['pump.fw-2.img']);
-    const notes = (await s.cw.grants.notifications(who.officer)).notifications;
+    const notes = (await s.cw.notices.forReader(who.officer)).notifications;
     assert.ok(notes.some((n) => n.message.includes('pump.fw-3.img was halted by alice')));
     assert.equal(
       (await as('alice', 'POST', `/updates/rollouts/${id}/resume`, { reason: 'the alarms were a sensor batch, now replaced' })).body.state,
@@ -274,7 +274,7 @@ describe('the director: waves, windows and full verification', () => {
     assert.equal(rollout.state, 'halted');
     const halt = rollout.events.find((e: { action: string; by: string }) => e.action === 'halted' && e.by === 'device:pump-3');
     assert.match(halt.reason, /^device pump-3 refused it: pump.implant.img is not a verified target/);
-    const notes = (await s.cw.grants.notifications(who.officer)).notifications;
+    const notes = (await s.cw.notices.forReader(who.officer)).notifications;
     assert.ok(notes.some((n) => n.message.startsWith('The rollout of pump.fw-3.img was halted: device pump-3 refused it')));
     const records = (await s.cw.audit.log.leaves(0, (await s.cw.audit.log.head()).size)).map((l) => decodeLeaf(l.leaf));
     assert.equal(records.filter((r) => r.action === 'device.refused-update' && r.user?.username === 'device:pump-3').length, 4);

@@ -60,8 +60,17 @@ describe('live monitor: detection in a worker thread, with a deadline', () => {
         done();
       },
     });
-    const { db, keyring, fhir, audit, grants, settings } = s.cw;
-    return new MonitorService(db, keyring, fhir, audit, grants, { ...settings, monitor: monitorJson } as typeof settings, createLogger('info', sink), options);
+    const { db, keyring, fhir, audit, notices, settings } = s.cw;
+    return new MonitorService(
+      db,
+      keyring,
+      fhir,
+      audit,
+      notices.send,
+      { ...settings, monitor: monitorJson } as typeof settings,
+      createLogger('info', sink),
+      options,
+    );
   };
   const gated = { callerUrl: import.meta.url, baseName: 'helpers/gatedDetectWorker' };
   const stuck = { callerUrl: import.meta.url, baseName: 'helpers/stuckDetectWorker' };

@@ -12,16 +12,13 @@ import type { AccessSettings } from '../config.js';
 import type { Database, Queryable } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
-import type { Logger } from '../log.js';
 import { FhirError } from '../shared/index.js';
 import { AccessDeniedError, authorize } from './authorize.js';
 import { type Who } from '../shared/index.js';
 import type { AccessPolicy } from './policy.js';
 import { announceAccessChange } from './projection.js';
-import * as notifications from './notifications.js';
-import type { NotificationPage } from './notifications.js';
 import { ROLE_RIGHTS } from './roles.js';
-import type { Webhooks } from '../notify/index.js';
+import type { NotifyOfficers } from '../notify/index.js';
 
 export const BREAK_GLASS_REASONS = ['emergency-treatment', 'patient-unable-to-consent', 'covering-clinician', 'urgent-result', 'other'] as const;
 export const REVIEW_DECISIONS = ['appropriate', 'inappropriate'] as const;
@@ -81,8 +78,8 @@ export class AccessGrants {
     private readonly keyring: Keyring,
     private readonly policy: AccessPolicy,
     private readonly settings: AccessSettings,
-    private readonly log: Logger,
-    private readonly webhooks: Webhooks,
+    /** Privacy officers are told of every grant opened (notify's Notices). */
+    private readonly notify: NotifyOfficers,
   ) {}
 
   /** Listeners are awaited: when one fails (the audit log is down) the grant is not opened. */
@@ -229,18 +226,6 @@ export class AccessGrants {
     });
   }
 
-  /** The latest 200 notifications, newest first, each marked whether this reader has read it; and how many are unread. */
-  async notifications(who: Who): Promise<NotificationPage> {
-    authorize(who, 'access.review');
-    return notifications.forReader(this.db, who.accountId);
-  }
-
-  /** Marks this reader's notifications read up to `upTo` (an id they were shown); never backwards, never anyone else's. */
-  async markNotificationsRead(who: Who, upTo: unknown): Promise<void> {
-    authorize(who, 'access.review');
-    await notifications.markRead(this.db, who.accountId, upTo);
-  }
-
   /** Whether and why `subject` can access `patient` now (for admins and privacy officers). */
   async explain(who: Who, subject: { who: Who; active: boolean }, patient: string) {
     authorize(who, 'access.explain');
@@ -285,23 +270,6 @@ export class AccessGrants {
     this.policy.contexts.forget({ patients: [patient] });
     await announceAccessChange(this.db, { patients: [patient] });
     return { id, patient, expiresAt };
-  }
-
-  /**
-   * A notification to privacy officers from another capability (an account suspended for mass
-   * changes), through the same channels as a grant's: the message must not name a patient.
-   */
-  async announce(kind: string, ref: string, message: string): Promise<void> {
-    await this.notify(kind, ref, message);
-  }
-
-  /** In-app list, a warning in the log, and the configured webhooks; none of them names the patient. */
-  private async notify(kind: GrantKind | string, grantId: string, message: string): Promise<void> {
-    await this.db.query(`insert into access_notification (audience, kind, grant_id, message) values ('privacy-officer', $1, $2, $3)`, [kind, grantId, message]);
-    const isGrant = kind === 'break-glass' || kind === 'investigation';
-    this.log.warn({ grant: grantId, kind }, isGrant ? 'access grant opened: privacy officers notified' : 'privacy officers notified');
-    // Delivered beside the request (retried with back-off): a slow receiver must not hold up an emergency.
-    this.webhooks.send(isGrant ? { type: 'carewall.access-grant', grant: grantId, message } : { type: `carewall.${kind}`, ref: grantId, message });
   }
 
   private async requirePatient(value: unknown): Promise<string> {

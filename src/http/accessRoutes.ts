@@ -22,7 +22,7 @@ import { requireWho } from './server.js';
 import { withNames } from './grantNames.js';
 import { jsonBody } from './sessionRoutes.js';
 
-export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewall, 'grants' | 'identity' | 'fhir'>): Promise<void> {
+export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewall, 'grants' | 'notices' | 'identity' | 'fhir'>): Promise<void> {
   const grants = cw.grants;
 
   // Inputs and answers are the schemas' of src/api/access.ts; what the words mean (reason codes,
@@ -63,7 +63,7 @@ export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewa
   });
 
   app.get<{ Reply: NotificationList }>('/api/notifications', { schema: { response: { 200: NotificationList } } }, async (req) =>
-    grants.notifications(requireWho(req)),
+    cw.notices.forReader(requireWho(req)),
   );
   // Authorised before the body is read: a caller who may not learns nothing from its checks.
   const markRead = {
@@ -71,7 +71,7 @@ export async function registerAccessRoutes(app: FastifyInstance, cw: Pick<Carewa
     preValidation: jsonBody((req) => authorize(requireWho(req), 'access.review')),
   };
   app.post<{ Body: NotificationsRead }>('/api/notifications/read', markRead, async (req, reply) => {
-    await grants.markNotificationsRead(requireWho(req), req.body.upTo);
+    await cw.notices.markRead(requireWho(req), req.body.upTo);
     return reply.status(204).send();
   });
 

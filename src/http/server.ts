@@ -192,7 +192,7 @@ export async function buildServer(cw: Carewall): Promise<FastifyInstance> {
   await registerFhirRoutes(app, { fhir: cw.fhir, settings: cw.settings });
   await registerSessionRoutes(app, { identity: cw.identity });
   await registerUserRoutes(app, { identity: cw.identity });
-  await registerAccessRoutes(app, { grants: cw.grants, identity: cw.identity, fhir: cw.fhir });
+  await registerAccessRoutes(app, { grants: cw.grants, notices: cw.notices, identity: cw.identity, fhir: cw.fhir });
   await registerAuditRoutes(app, { audit: cw.audit, identity: cw.identity });
   await registerClientRoutes(app, { clients: cw.clients, settings: cw.settings });
   await registerMonitorRoutes(app, { audit: cw.audit, monitor: cw.monitor });

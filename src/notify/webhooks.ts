@@ -5,7 +5,7 @@
  * A receiver that is down or busy is tried again with growing pauses (1, 2, 4, 8 s: five attempts
  * in about 15 s), each attempt bounded by a timeout; a refusal (4xx other than 408 and 429) is not
  * retried, it would only be refused again. Delivery runs beside the request: a slow receiver never
- * holds up an emergency. It is kept in memory only: the in-app list (access_notification) is the
+ * holds up an emergency. It is kept in memory only: the in-app list (notices.ts) is the
  * record that survives a restart.
  */
 import type { Logger } from '../log.js';

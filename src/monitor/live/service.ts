@@ -10,7 +10,8 @@
  */
 import crypto from 'node:crypto';
 import { SYSTEM, type Who } from '../../shared/index.js';
-import { authorize, type AccessGrants } from '../../access/index.js';
+import { authorize } from '../../access/index.js';
+import type { NotifyOfficers } from '../../notify/index.js';
 import type { AuditService } from '../../audit/index.js';
 import { decodeLeaf } from '../../audit/index.js';
 import type { Settings } from '../../config.js';
@@ -81,7 +82,8 @@ export class MonitorService {
     keyring: Keyring,
     private readonly fhir: FhirService,
     private readonly audit: AuditService,
-    private readonly grants: AccessGrants,
+    /** Tells privacy officers of each new alert (notify's Notices). */
+    private readonly notifyOfficers: NotifyOfficers,
     settings: Settings,
     private readonly log: Logger,
     options: MonitorOptions = {},
@@ -274,7 +276,7 @@ export class MonitorService {
   private async notify(alerts: Alert[]): Promise<void> {
     for (const a of alerts) {
       const n = a.patients.length;
-      await this.grants.announce(
+      await this.notifyOfficers(
         'monitor-alert',
         a.id,
         `monitor: ${a.scenario} alert for ${a.user} (${n} patient${n === 1 ? '' : 's'}, score ${a.score.toFixed(2)}); review alert ${a.id}`,
