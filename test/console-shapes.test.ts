@@ -4,7 +4,7 @@
  * Node with the browser's fetch and sessionStorage stood in for.
  */
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { AccountList, Me, MyPatients } from '../src/api/index.js';
 
 /** What the stand-in fetch answers next, and what it was asked. */
@@ -12,6 +12,12 @@ let next: { status: number; type: string; text: string } = { status: 200, type: 
 const asked: string[] = [];
 
 let web: typeof import('../web/src/api.js');
+/**
+ * The globals stood in for, put back afterwards: the suite runs several files in one process
+ * (test/run.mjs), and a file after this one that posts with fetch (webhooks) must reach the network.
+ */
+const original = { fetch: globalThis.fetch, sessionStorage: (globalThis as { sessionStorage?: unknown }).sessionStorage };
+after(() => Object.assign(globalThis, original));
 before(async () => {
   const store = new Map<string, string>();
   Object.assign(globalThis, {
@@ -73,6 +79,44 @@ describe('console: checked answers', () => {
       ok.resources.map((p) => p.id),
       ['p1'],
     );
+  });
+
+  test('the elements a screen reads are checked with their R4 datatypes; everything else passes as it came', async () => {
+    const chart = {
+      resourceType: 'Patient',
+      id: 'p1',
+      meta: { versionId: '3' },
+      extension: [{ url: 'https://example.org/not-read-by-any-screen', valueBoolean: true }],
+      name: [{ family: 'Quennell', given: ['Ottoline'] }],
+      birthDate: '1961-04-12',
+      identifier: [{ type: { coding: [{ code: 'MR' }] }, value: 'MRN-1' }],
+      address: [{ line: ['1 Mill Lane'], city: 'Arden', postalCode: 'AR1 1AA' }],
+    };
+    answer(chart);
+    assert.deepEqual(await web.fhirRead('Patient', '/fhir/Patient/p1'), chart);
+
+    const refusedAt = async (body: unknown, read: () => Promise<unknown>) => {
+      answer(body);
+      const err = await read().then(
+        () => assert.fail('a malformed resource was accepted'),
+        (e: Error) => e,
+      );
+      assert.ok(err instanceof web.ShapeError, `not a ShapeError: ${err.name}`);
+      assert.doesNotMatch(err.message, /Quennell|1961|72 beats/, 'the value found is not repeated');
+      return err.at;
+    };
+    assert.equal(await refusedAt({ ...chart, birthDate: 19610412 }, () => web.fhirRead('Patient', '/fhir/Patient/p1')), '/birthDate');
+    assert.equal(await refusedAt({ ...chart, name: 'Quennell' }, () => web.fhirRead('Patient', '/fhir/Patient/p1')), '/name');
+    const observation = { resourceType: 'Observation', id: 'o1', code: { text: 'Heart rate' }, valueQuantity: { value: 72, unit: '/min' } };
+    const searchset = (resource: object) => ({ resourceType: 'Bundle', type: 'searchset', entry: [{ resource }] });
+    const observations = () => web.fhirSearch('Observation', '/fhir/Patient/p1/Observation');
+    assert.equal(await refusedAt(searchset({ ...observation, code: 'Heart rate' }), observations), '/entry/0/resource/code');
+    assert.equal(
+      await refusedAt(searchset({ ...observation, component: [{ code: { text: 'Systolic' }, valueQuantity: { value: '72 beats' } }] }), observations),
+      '/entry/0/resource/component/0/valueQuantity/value',
+    );
+    answer(searchset(observation));
+    assert.deepEqual((await observations()).resources, [observation]);
   });
 
   test('an error answer is an ApiError with the server’s sentence, in either error shape', async () => {

@@ -3,8 +3,8 @@
  * keeps the session but closing the tab ends it), JSON in and out, errors as readable text.
  *
  * Every answer the console uses is checked against its route's shape before a screen sees it: the
- * shapes are the server's own route schemas (src/api), and a FHIR answer's envelope is checked for
- * the resource type asked for. An answer of another shape is a ShapeError with a sentence for the
+ * shapes are the server's own route schemas (src/api); a FHIR answer is checked for the resource
+ * type asked for and, of the types the screens show, for the elements they read (src/api/fhir.ts). An answer of another shape is a ShapeError with a sentence for the
  * user, not a screen that breaks on a missing field.
  */
 import type { ExtractResource, ResourceType } from '@medplum/fhirtypes';
@@ -125,8 +125,9 @@ export async function getText(path: string): Promise<string> {
 }
 
 /**
- * One FHIR resource of `type`. The check is of its resource type; its content is FHIR R4, which
- * the server validated when it was written, typed as the server types it (@medplum/fhirtypes).
+ * One FHIR resource of `type`, checked: its resource type, and the elements the screens read with
+ * their R4 datatypes (src/api/fhir.ts). Typed as the server types it (@medplum/fhirtypes): the rest
+ * of its content is FHIR R4 that the server validated when it was written.
  */
 export async function fhirRead<K extends ResourceType>(type: K, path: string): Promise<ExtractResource<K>> {
   return checkShape(FhirResource(type), await request(path), routeOf(path)) as ExtractResource<K>;
