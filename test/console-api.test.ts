@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AccountList, AuditVerification, checkShape, Me, MyPatients, SecondFactorReset } from '../src/api/index.js';
+import { decodeLeaf } from '../src/audit/record.js';
 import { SYSTEM } from '../src/shared/index.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
 
@@ -88,11 +89,19 @@ describe('console routes', () => {
     const physician = await s.login(['physician'], 'dr-verify');
     assert.equal((await call(s.url, 'POST', '/api/audit/verify', { token: physician })).status, 403);
     const security = await s.login(['security-admin'], 'sec-console');
-    const r = await call(s.url, 'POST', '/api/audit/verify', { token: security });
+    const r = await call(s.url, 'POST', '/api/audit/verify', { token: security, headers: { 'user-agent': 'security-desk/2' } });
     assert.equal(r.status, 200);
     checkShape(AuditVerification, r.body, '/api/audit/verify');
     assert.equal(r.body.ok, true);
     assert.ok(r.body.size > 0);
+    // The verification is itself recorded, by whom and from where.
+    const { size } = await s.cw.audit.log.head();
+    const records = (await s.cw.audit.log.leaves(0, size)).map((l) => decodeLeaf(l.leaf));
+    const verified = records.filter((rec) => rec.action === 'audit.verify' && rec.user?.username === 'sec-console');
+    assert.equal(verified.length, 1);
+    const last = verified[0];
+    assert.equal(last.client?.userAgent, 'security-desk/2');
+    assert.ok(last.requestId);
   });
 
   test('input that does not fit its route’s schema is refused with a 400 that says what, and changes nothing', async () => {

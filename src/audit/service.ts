@@ -308,10 +308,15 @@ export class AuditService {
   /**
    * `verify`, with its outcome written into the log itself ('audit.verify'): the console's button,
    * the CLI and the posture scorecard's "verified end to end" check all see the same history.
+   * `request`: the console's request that asked for it (the CLI has none).
    */
-  async verifyAndRecord(user: NonNullable<AuditRecord['user']>, extraCheckpoints: Array<{ source: string; note: string }> = []): Promise<VerifyReport> {
+  async verifyAndRecord(
+    user: NonNullable<AuditRecord['user']>,
+    extraCheckpoints: Array<{ source: string; note: string }> = [],
+    request?: RequestDetails,
+  ): Promise<VerifyReport> {
     const report = await this.verify(extraCheckpoints);
-    await this.record({ action: 'audit.verify', outcome: report.ok ? 'success' : 'failure', user });
+    await this.record({ action: 'audit.verify', outcome: report.ok ? 'success' : 'failure', user, request });
     await this.db.query('insert into audit_verification (ok, size) values ($1, $2)', [report.ok, report.size]);
     return report;
   }

@@ -146,7 +146,11 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     const who = requireWho(req);
     authorize(who, 'audit.read');
     const started = Date.now();
-    const report = await cw.audit.verifyAndRecord({ account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] });
+    const report = await cw.audit.verifyAndRecord(
+      { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
+      [],
+      who.request,
+    );
     const latest = await cw.audit.checkpoints.latest();
     return {
       ok: report.ok,
