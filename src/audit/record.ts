@@ -7,6 +7,8 @@
  * later format coexist in the same tree; canonical JSON lets any verifier re-derive the bytes from
  * the decoded record.
  */
+import type { Who } from '../shared/index.js';
+
 export const LEAF_PREFIX = 'carewall-audit-v1\n';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
@@ -29,6 +31,11 @@ export interface AuditRecord {
   purposeOfUse?: string;
   /** Why the access was allowed (its grounds) or the reason it was refused. */
   explanation?: unknown;
+}
+
+/** The record's `user`: a person acting (their account, name, practitioner and roles). */
+export function auditUser(who: Who): NonNullable<AuditRecord['user']> {
+  return { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
 }
 
 /** RFC 8785 canonical JSON of a value (members sorted, no insignificant whitespace). */

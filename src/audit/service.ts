@@ -20,7 +20,7 @@ import { C2SP_TILE_WIDTH, encodeEntryBundle, readHashTile, tileExists, type Tile
 import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
 import { countMatching } from './counts.js';
-import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
+import { auditUser, canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
 import { publicSettings } from './publicSettings.js';
 import type { ClientEvent } from '../clients/index.js';
 import type { EquipmentEvent, RequestDetails } from '../shared/index.js';
@@ -119,7 +119,7 @@ export class AuditService {
       {
         action: e.action,
         outcome: e.decision.allowed ? 'success' : 'denied',
-        user: { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] },
+        user: auditUser(e.who),
         patient: e.patientId ?? undefined,
         resource: { type: e.resourceType, id: e.id, version: e.version === undefined ? undefined : String(e.version) },
         request: req,
@@ -138,9 +138,7 @@ export class AuditService {
       {
         action: e.action,
         outcome: e.outcome,
-        user: actor
-          ? { account: actor.accountId, username: actor.username, practitioner: actor.practitioner, roles: [...actor.roles] }
-          : { username: 'system' },
+        user: actor ? auditUser(actor) : { username: 'system' },
         request: e.request ?? actor?.request,
         resource: e.account ? { type: 'Account', id: e.account.id } : undefined,
         explanation: {
@@ -179,7 +177,7 @@ export class AuditService {
       {
         action: e.action,
         outcome: e.outcome,
-        user: { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] },
+        user: auditUser(e.who),
         request: e.who.request,
         patient: e.patient,
         resource: e.grantId ? { type: 'AccessGrant', id: e.grantId } : undefined,
@@ -192,10 +190,7 @@ export class AuditService {
 
   /** Equipment: inventory imports, update releases and approvals, rollouts, advisories, device reports. */
   readonly onEquipment = async (e: EquipmentEvent): Promise<void> => {
-    const user =
-      'device' in e.who
-        ? { account: `device:${e.who.device}`, username: `device:${e.who.device}` }
-        : { account: e.who.accountId, username: e.who.username, practitioner: e.who.practitioner, roles: [...e.who.roles] };
+    const user = 'device' in e.who ? { account: `device:${e.who.device}`, username: `device:${e.who.device}` } : auditUser(e.who);
     await this.record(
       {
         action: e.action,

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { authorize } from '../access/index.js';
 import { type Who } from '../shared/index.js';
-import type { AuditService } from '../audit/index.js';
+import { auditUser, type AuditService } from '../audit/index.js';
 import type { Database } from '../db/index.js';
 import { fromDatabaseAway } from '../db/index.js';
 import { retryWhileAway } from '../db/index.js';
@@ -395,7 +395,7 @@ export class BulkExports {
     await this.audit.record({
       action,
       outcome,
-      user: { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
+      user: auditUser(who),
       request: who.request,
       resource: { type: 'Bundle', id },
       explanation,

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize, decide, isAuditorClient, type AdminAction } from '../access/index.js';
 import { type Who } from '../shared/index.js';
-import { parseAuditSearch, parseTilePath, toAuditEvent } from '../audit/index.js';
+import { auditUser, parseAuditSearch, parseTilePath, toAuditEvent } from '../audit/index.js';
 import type { AuditRecord } from '../audit/index.js';
 import { FhirError } from '../shared/index.js';
 import { AccessReport, AccessReportQuery, type IdParams, type ReportLine } from '../api/index.js';
@@ -19,7 +19,7 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
   /** Authorises, and records the query of the log in the log. */
   const reader = async (req: FastifyRequest, what: string, permission: AdminAction = 'audit.read', patient?: string): Promise<Who> => {
     const who = requireWho(req);
-    const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
+    const user = auditUser(who);
     const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : undefined;
     try {
       authorize(who, permission);
@@ -129,7 +129,7 @@ export async function registerAuditRoutes(app: FastifyInstance, cw: Pick<Carewal
   // recorded one by one; a refusal is recorded.
   const tileReader = async (req: FastifyRequest, kind: 'checkpoint' | 'hash' | 'entries'): Promise<void> => {
     const who = requireWho(req);
-    const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
+    const user = auditUser(who);
     const roles = kind === 'entries' ? ['privacy-officer'] : ['privacy-officer', 'security-admin'];
     if (!isAuditorClient(who) && !who.roles.some((r) => roles.includes(r))) {
       await audit.record({ action: 'audit.tiles', outcome: 'denied', user, request: who.request, explanation: { reason: `reading ${kind} tiles` } });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { authorize } from '../access/index.js';
+import { auditUser } from '../audit/index.js';
 import type { Grounds } from '../access/index.js';
 import {
   AuditVerification,
@@ -146,11 +147,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, cw: Pick<Carew
     const who = requireWho(req);
     authorize(who, 'audit.read');
     const started = Date.now();
-    const report = await cw.audit.verifyAndRecord(
-      { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
-      [],
-      who.request,
-    );
+    const report = await cw.audit.verifyAndRecord(auditUser(who), [], who.request);
     const latest = await cw.audit.checkpoints.latest();
     return {
       ok: report.ok,

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize, type AdminAction } from '../access/index.js';
+import { auditUser } from '../audit/index.js';
 import { BackupStatusView, GuardReleased, GuardView } from '../api/index.js';
 import type { Carewall } from '../runtime.js';
 import { requireWho } from './server.js';
@@ -13,7 +14,7 @@ import { requireWho } from './server.js';
 export async function registerGuardRoutes(app: FastifyInstance, cw: Pick<Carewall, 'audit' | 'guard' | 'backups'>): Promise<void> {
   const allowed = async (req: FastifyRequest, action: AdminAction): Promise<void> => {
     const who = requireWho(req);
-    const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
+    const user = auditUser(who);
     try {
       authorize(who, action);
     } catch (err) {

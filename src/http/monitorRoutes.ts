@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize } from '../access/index.js';
+import { auditUser } from '../audit/index.js';
 import { type Who } from '../shared/index.js';
 import type { TSchema } from '@sinclair/typebox';
 import {
@@ -33,7 +34,7 @@ export async function registerMonitorRoutes(app: FastifyInstance, cw: Pick<Carew
   /** Authenticates, authorises (privacy officers: 'access.review') and records the call. */
   const officer = async (req: FastifyRequest, what: string, caseId?: string, type = 'MonitorCase'): Promise<Who> => {
     const who = requireWho(req);
-    const user = { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] };
+    const user = auditUser(who);
     const resource = caseId ? { type, id: caseId.slice(0, 100) } : undefined;
     try {
       authorize(who, 'access.review');

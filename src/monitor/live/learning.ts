@@ -17,7 +17,7 @@
  * break-the-glass) are not in the budget and are never weighed down.
  */
 import { authorize } from '../../access/index.js';
-import type { AuditService } from '../../audit/index.js';
+import { auditUser, type AuditService } from '../../audit/index.js';
 import type { Database, Queryable } from '../../db/index.js';
 import { type Who } from '../../shared/index.js';
 import type { Scenario } from '../catalog.js';
@@ -116,7 +116,7 @@ export class MonitorLearning {
         {
           action: 'monitor.pattern.weight',
           outcome: 'success',
-          user: { account: who.accountId, username: who.username, practitioner: who.practitioner, roles: [...who.roles] },
+          user: auditUser(who),
           request: who.request,
           resource: { type: 'MonitorCase', id: caseId },
           explanation: { resolution, scenario, role: group.role, department: group.department, weightBefore: before, weightAfter: after },
