@@ -75,8 +75,9 @@ export class AuditService {
 
   /**
    * Appends a record; resolves with its index once committed. Fills in the time, and the request id
-   * and client from the request it came through (`request`). Given a transaction, the record joins it (and is kept only if it commits); in a write
-   * transaction it is appended at the transaction's end, its index not known before.
+   * and client from the request it came through (`request`). Given a transaction, the record joins
+   * it (and is kept only if it commits); in a write transaction it is appended at the transaction's
+   * end, its index not known before.
    *
    * A search's query text can hold a name, an identifier or a birth date: it goes into the leaf
    * sealed (AES-256-GCM under the installation's general data key), so the log's bytes, which
