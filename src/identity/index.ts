@@ -2,7 +2,6 @@
 export { IdentityService } from './service.js';
 export type { Acting, CreateAccountInput, CreatedAccount, IdentityEvent, LoginInput, Session } from './types.js';
 export type { AccountSummary } from './accounts.js';
-export type { ClientInfo } from './sessions.js';
 export { hashToken, isWellFormedToken, newToken } from './sessions.js';
 export { identityMigrations } from './schema.js';
 export {
