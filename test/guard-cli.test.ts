@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { runCli } from './helpers/cli.js';
+import { binaryCommand, runCli } from './helpers/cli.js';
 import { until } from './helpers/poll.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,7 +80,7 @@ describe('carewall guard (CLI)', () => {
     const share = path.join(work, 'e2e');
     assert.equal((await runCli(['guard', 'make-share', '--dir', share, '--files', '40'])).code, 0);
     const alerts = path.join(work, 'e2e-alerts.ndjson');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'guard', 'watch', share, '--alerts', alerts, '--decoys'], {
+    const child = spawn(process.execPath, [...binaryCommand(), 'guard', 'watch', share, '--alerts', alerts, '--decoys'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -88,7 +88,7 @@ describe('carewall guard (CLI)', () => {
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      // A process starting under tsx and scanning the share: bounded generously (a loaded CI machine took over 10 s).
+      // A process starting and scanning the share: bounded generously (a loaded CI machine took over 10 s).
       await until('guard watch says it is watching', () => /guard: watching/.test(err) || child.exitCode !== null, { tries: 1200 });
       assert.match(err, /guard: watching \d+ files in \d+ folders, \d+ decoys planted/);
       const r = await runCli(['guard', 'simulate', '--dir', share, '--behaviour', 'random', '--pace', '40', '--limit', '10']);

@@ -1,8 +1,9 @@
 /**
  * The `carewall` command in tests. `runCli` runs a command line in this process, through the same
  * `runCommand` the binary calls, with its own standard input, output and environment (a second or
- * two faster per call than a process under tsx). `runBinary` and `startCli` run the real binary, for
- * the smoke tests of the process itself and for servers.
+ * two faster per call than a process under tsx). `runBinary` and `startCli` run the real binary, the
+ * build's dist/cli/main.js (./builtBinary.mjs says why and how it is kept current), for the smoke
+ * tests of the process itself and for servers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -10,9 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { runCommand, type RunOptions } from '../../src/cli/program.js';
 import type { CommandIo } from '../../src/cli/io.js';
 import type { Progress } from '../../src/cli/progress.js';
+import { assertBuildCurrent, BINARY } from './builtBinary.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
+/** The command line that starts the real binary, once the build is known to match the sources. */
+export function binaryCommand(): string[] {
+  assertBuildCurrent();
+  return [BINARY];
+}
 
 export interface CliResult {
   code: number | null;
@@ -55,10 +61,10 @@ export async function runCli(args: string[], opts: InProcessOptions = {}): Promi
   return { code, stdout, stderr };
 }
 
-/** Runs the real `carewall` command (from source, through tsx) as a child process. */
+/** Runs the real `carewall` command (the build's) as a child process. */
 export function runBinary(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: cliEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...binaryCommand(), ...args], { cwd: ROOT, env: cliEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -80,7 +86,7 @@ export interface CliServer {
 /** Starts `carewall start|demo ... --port 0` and resolves once it prints where it listens. */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...binaryCommand(), ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
