@@ -17,10 +17,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SOURCES = path.join(ROOT, 'src');
 /** Inside dist/, so removing the build removes the mark with it. */
-const STAMP = path.join(ROOT, 'dist', '.built-from-src');
-export const BINARY = path.join(ROOT, 'dist', 'cli', 'main.js');
+const STAMP = path.join('dist', '.built-from-src');
+const BINARY_IN_TREE = path.join('dist', 'cli', 'main.js');
+export const BINARY = path.join(ROOT, BINARY_IN_TREE);
 
 /** @param {string} dir @returns {number} */
 function newestModification(dir) {
@@ -33,22 +33,23 @@ function newestModification(dir) {
   return newest;
 }
 
-/** @returns {number} */
-function stampTime() {
+/**
+ * True when the tree's binary exists and its build is marked no older than every file under src/.
+ * @param {string} root the work tree
+ */
+export function buildIsCurrent(root = ROOT) {
+  let marked;
   try {
-    return fs.statSync(STAMP).mtimeMs;
+    marked = fs.statSync(path.join(root, STAMP)).mtimeMs;
   } catch {
-    return 0;
+    return false;
   }
-}
-
-function isCurrent() {
-  return fs.existsSync(BINARY) && stampTime() >= newestModification(SOURCES);
+  return fs.existsSync(path.join(root, BINARY_IN_TREE)) && marked >= newestModification(path.join(root, 'src'));
 }
 
 /** Compiles src/ into dist/ when a source is newer than the last build; exits on a compile error. */
 export function bringBuildUpToDate() {
-  if (isCurrent()) return;
+  if (buildIsCurrent()) return;
   // The start, not the end: a source saved while the compiler runs is newer than the mark.
   const started = new Date();
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -57,12 +58,13 @@ export function bringBuildUpToDate() {
     console.error('test/run.mjs: the build (tsc -p tsconfig.json) failed; the tests start the built binary');
     process.exit(result.status ?? 1);
   }
-  fs.writeFileSync(STAMP, `${started.toISOString()}\n`);
-  fs.utimesSync(STAMP, started, started);
+  const stamp = path.join(ROOT, STAMP);
+  fs.writeFileSync(stamp, `${started.toISOString()}\n`);
+  fs.utimesSync(stamp, started, started);
 }
 
 export function assertBuildCurrent() {
-  if (!isCurrent()) {
+  if (!buildIsCurrent()) {
     throw new Error('dist/ is older than src/: run the tests through `node test/run.mjs [files]` (npm test), which builds it first');
   }
 }
