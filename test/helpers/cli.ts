@@ -1,7 +1,7 @@
 /**
  * The `carewall` command in tests. `runCli` runs a command line in this process, through the same
- * `runCommand` the binary calls, with its own standard input, output and environment (a second or
- * two faster per call than a process under tsx). `runBinary` and `startCli` run the real binary, the
+ * `runCommand` the binary calls, with its own standard input, output and environment (no process
+ * to start: about a second of CPU less per call). `runBinary` and `startCli` run the real binary, the
  * build's dist/cli/main.js (./builtBinary.mjs says why and how it is kept current), for the smoke
  * tests of the process itself and for servers.
  */
