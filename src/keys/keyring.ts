@@ -39,7 +39,12 @@ export function patientScope(patientId: string): string {
 export class Keyring {
   /** The installation's shared keys (general, blind index): loaded by `init`, never evicted. */
   private readonly shared = new Map<string, Buffer>();
-  /** Patients' keys: the least recently used go past CACHE_LIMIT (and are read again when needed). */
+  /**
+   * Patients' keys: the least recently used go past CACHE_LIMIT (and are read again when needed).
+   * No time-to-live, unlike the access decisions' cache: a patient's data key never changes (a master
+   * key rotation re-wraps it, src/keys/rotate.ts), so a kept key is never stale, and the master key
+   * that unwraps every one of them is in this process's memory anyway.
+   */
   private readonly patientKeys: LRUCache<string, Buffer>;
   private blind?: BlindIndex;
   private keyFileMtime?: number;
