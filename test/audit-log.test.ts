@@ -12,6 +12,7 @@ import { leafHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from
 import { openNote, parseCheckpoint } from '../src/audit/note.js';
 import { decodeLeaf, encodeLeaf } from '../src/audit/record.js';
 import { verifyLog } from '../src/audit/verify.js';
+import { MerkleLog } from '../src/audit/log.js';
 import { DEFLATED, encodeBundle, PLAIN } from '../src/audit/bundles.js';
 import { changeStoredLeaf, relayoutLeaves } from './helpers/tamper.js';
 import { call, startTestServer, type TestServer } from './helpers/harness.js';
@@ -61,6 +62,40 @@ describe('the Merkle log in the database', () => {
         assert.ok(verifyConsistency(from, size, proof, rootFromLeafHashes(hashes.slice(0, from)), root), `consistency ${from} -> ${size}`);
       }
     }
+  });
+
+  test('appenders that share the database, as two Carewall processes do, take turns without a gap or a wrong hash', async () => {
+    // Each appender guesses the tree's size from its own last append; the other's appends in
+    // between (here across tile boundaries) make that guess wrong, and the append must still build
+    // on the tree as it is.
+    const logs = [s.cw.audit.log, new MerkleLog(s.cw.db)];
+    const start = (await logs[0].head()).size;
+    const leaves: Buffer[] = [];
+    for (let i = 0; i < start; i++) leaves.push((await logs[0].leaf(i))!);
+    const turns: Array<[number, number]> = [
+      [0, 3],
+      [1, 40],
+      [0, 2],
+      [0, 1],
+      [1, 1],
+      [0, 70],
+      [1, 33],
+      [0, 5],
+    ];
+    for (const [who, count] of turns) {
+      const mine = Array.from({ length: count }, (_, i) => leafOf(5000 + leaves.length + i));
+      const indexes = await Promise.all(mine.map((leaf) => logs[who].append(leaf)));
+      assert.deepEqual(
+        indexes,
+        mine.map((_, i) => leaves.length + i),
+      );
+      leaves.push(...mine);
+      const head = await logs[1 - who].head();
+      assert.equal(head.size, leaves.length);
+      assert.ok(head.root.equals(rootFromLeafHashes(leaves.map(leafHash))), `the root after ${leaves.length} leaves`);
+    }
+    const proof = await logs[1].inclusionProof(start + 50, leaves.length);
+    assert.ok(verifyInclusion(start + 50, leaves.length, leafHash(leaves[start + 50]), proof, rootFromLeafHashes(leaves.map(leafHash))));
   });
 });
 

@@ -67,6 +67,8 @@ export class MerkleLog {
   /** Callers waiting for the staged records committed before they asked to be in the tree. */
   private stagedWaiters: Waiter[] = [];
   private writing = false;
+  /** The tree's size after this process's last append: a guess at the next head (appendLocked). */
+  private expectedSize?: number;
 
   constructor(private readonly db: Database) {}
 
@@ -124,14 +126,16 @@ export class MerkleLog {
         const batch = this.queue.splice(0, MAX_BATCH);
         const waiters = this.stagedWaiters.splice(0);
         try {
-          const { first, stagedLeft } = await this.db.transaction((tx) =>
-            this.appendWithStaged(
-              tx,
-              batch.map((p) => p.leaf),
-              batch.map((p) => p.columns),
-              // At least one: with 0 the waiters would be answered with nothing moved.
-              waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
-            ),
+          const { first, stagedLeft } = await this.db.transaction(
+            (tx) =>
+              this.appendWithStaged(
+                tx,
+                batch.map((p) => p.leaf),
+                batch.map((p) => p.columns),
+                // At least one: with 0 the waiters would be answered with nothing moved.
+                waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
+              ),
+            this.lockStatement(),
           );
           batch.forEach((p, i) => p.resolve(first + i));
           // More was staged than one batch takes: the waiters wait for the next.
@@ -154,9 +158,9 @@ export class MerkleLog {
   }
 
   /**
-   * appendIn, with up to `stagedLimit` staged records taken out of audit_pending (oldest first)
-   * and appended after `leaves`, in the same transaction: a staged record is either still staged
-   * or in the tree, never both nor neither.
+   * Appends `leaves` and up to `stagedLimit` staged records taken out of audit_pending (oldest
+   * first) after them, in the same transaction: a staged record is either still staged or in the
+   * tree, never both nor neither. `tx` holds the sequencer lock already (its opening statement).
    */
   private async appendWithStaged(
     tx: Queryable,
@@ -164,8 +168,7 @@ export class MerkleLog {
     columns: Array<EntryColumns | undefined>,
     stagedLimit: number,
   ): Promise<{ first: number; stagedLeft: boolean }> {
-    if (stagedLimit === 0) return { first: await this.appendIn(tx, leaves, columns), stagedLeft: false };
-    await this.lockSequencer(tx);
+    if (stagedLimit === 0) return { first: await this.appendLocked(tx, leaves, columns), stagedLeft: false };
     // Under the lock: no other process takes the same rows (a second statement, so that it sees
     // what the lock's previous holder committed).
     const r = await tx.query<{ id: string | number; leaf: unknown; columns: EntryColumns | null }>(
@@ -196,21 +199,19 @@ export class MerkleLog {
 
   /** appendIn, the sequencer lock already held by `tx`. */
   private async appendLocked(tx: Queryable, leaves: Buffer[], columns?: Array<EntryColumns | undefined>): Promise<number> {
-    const head = await readHead(tx);
+    // The tiles are asked for with the head, for the size this process expects (its own last
+    // append's end; one statement instead of two). Another process's appends meanwhile make the
+    // guess wrong, and what the true size needs beyond it is fetched then.
+    const guess = this.expectedSize === undefined ? [] : tilesNeeded(this.expectedSize, leaves.length).keys;
+    const { head, tiles } = await readHeadWithTiles(tx, guess);
     const n = head.size;
-    // The rightmost tile of every stored level the new hashes can reach (they grow), and the tiles
-    // the tree's right frontier is read or hashed from (the left siblings the new leaves may
-    // complete). Each rightmost tile must hold exactly the subtrees complete so far: appending to a
-    // damaged tree would bury the damage under new hashes, so the append is refused instead (and
-    // the request fails closed).
-    const growing: Array<TileKey & { length: number }> = [];
-    for (let level = 0; 2 ** level <= n + leaves.length; level++) {
-      if (!isStoredLevel(level)) continue;
-      const complete = completeAt(n, level);
-      growing.push({ level, idx: Math.floor(complete / TILE_WIDTH), length: (complete % TILE_WIDTH) * HASH_SIZE });
-    }
-    const frontierKeys = frontierNodes(n).flatMap((f) => tilesForNode(f.level, f.index));
-    const tiles = await fetchTiles(tx, [...growing, ...frontierKeys]);
+    const { growing, keys } = tilesNeeded(n, leaves.length);
+    const asked = new Set(guess.map((k) => tileKey(k.level, k.idx)));
+    const missing = keys.filter((k) => !asked.has(tileKey(k.level, k.idx)));
+    if (missing.length > 0) for (const [k, v] of await fetchTiles(tx, missing)) tiles.set(k, v);
+    // Each rightmost tile must hold exactly the subtrees complete so far: appending to a damaged
+    // tree would bury the damage under new hashes, so the append is refused instead (and the
+    // request fails closed).
     for (const g of growing) {
       const stored = tiles.get(tileKey(g.level, g.idx))?.length ?? 0;
       if (stored !== g.length)
@@ -241,12 +242,23 @@ export class MerkleLog {
        on conflict (id) do update set size = excluded.size, root = excluded.root, updated_at = now()`,
     );
     await batch.run(tx);
+    this.expectedSize = f.size;
     return n;
   }
 
-  /** Takes the sequencer lock for the rest of `tx` (re-entrant: a transaction may take it again). */
+  /**
+   * Takes the sequencer lock for the rest of `tx` (re-entrant: a transaction may take it again).
+   * The embedded database needs none: it runs one transaction at a time, and no other process
+   * opens it.
+   */
   async lockSequencer(tx: Queryable): Promise<void> {
-    await tx.query('select pg_advisory_xact_lock($1::bigint)', [SEQUENCER_LOCK]);
+    const lock = this.lockStatement();
+    if (lock !== undefined) await tx.query(lock);
+  }
+
+  /** The statement that takes the sequencer lock (a constant inlined), none where none is needed. */
+  private lockStatement(): string | undefined {
+    return this.db.singleProcess ? undefined : `select pg_advisory_xact_lock(${SEQUENCER_LOCK})`;
   }
 
   async head(q: Queryable = this.db): Promise<TreeHead> {
@@ -312,6 +324,41 @@ export class MerkleLog {
       },
     });
   }
+}
+
+/**
+ * The tiles an append of `count` leaves to a tree of `size` reads: the rightmost tile of every
+ * stored level the new hashes can reach (`growing`, with the bytes each must hold now), and the
+ * tiles the tree's right frontier is read or hashed from (the left siblings the new leaves may
+ * complete).
+ */
+function tilesNeeded(size: number, count: number): { growing: Array<TileKey & { length: number }>; keys: TileKey[] } {
+  const growing: Array<TileKey & { length: number }> = [];
+  for (let level = 0; 2 ** level <= size + count; level++) {
+    if (!isStoredLevel(level)) continue;
+    const complete = completeAt(size, level);
+    growing.push({ level, idx: Math.floor(complete / TILE_WIDTH), length: (complete % TILE_WIDTH) * HASH_SIZE });
+  }
+  const frontierKeys = frontierNodes(size).flatMap((f) => tilesForNode(f.level, f.index));
+  return { growing, keys: [...growing, ...frontierKeys] };
+}
+
+/** The tree head and the stored tiles among `keys`, in one statement (the head is the row at level -1). */
+async function readHeadWithTiles(q: Queryable, keys: TileKey[]): Promise<{ head: TreeHead; tiles: Map<string, Buffer> }> {
+  if (keys.length === 0) return { head: await readHead(q), tiles: new Map() };
+  const r = await q.query<{ level: number; idx: string | number; hashes: unknown }>(
+    `select -1 as level, size as idx, root as hashes from audit_tree where id = 1
+     union all
+     select level, idx, hashes from audit_tile where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))`,
+    [keys.map((k) => k.level), keys.map((k) => k.idx)],
+  );
+  let head: TreeHead = { size: 0, root: EMPTY_ROOT };
+  const tiles = new Map<string, Buffer>();
+  for (const row of r.rows) {
+    if (row.level === -1) head = { size: Number(row.idx), root: toBuffer(row.hashes) };
+    else tiles.set(tileKey(row.level, Number(row.idx)), toBuffer(row.hashes));
+  }
+  return { head, tiles };
 }
 
 async function readHead(q: Queryable): Promise<TreeHead> {

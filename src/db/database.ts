@@ -48,8 +48,13 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** No other process can write to this database (the embedded one is locked to this process). */
   readonly singleProcess: boolean;
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * `opening`, a statement without parameters (callers inline only numbers they computed
+   * themselves), runs before `fn`; on PostgreSQL it goes with the BEGIN in one round trip (the
+   * audit log's sequencer lock: a round trip saved on every append batch).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opening?: string): Promise<T>;
   /**
    * LISTEN on a channel: `onMessage` gets each payload NOTIFY sends there, after the sending
    * transaction commits, in commit order. `onBroken` is called when the channel may have lost
@@ -198,22 +203,24 @@ async function openPglite(dir: string): Promise<Database> {
     exec: async (sql) => {
       await db.exec(sql);
     },
-    transaction: async (fn) => {
+    transaction: async (fn, opening) => {
       // A turn of the event loop first. PGlite answers without I/O, so requests already under way
       // can chain transaction after transaction as promise jobs while sockets wait unread: at 50
       // connections creating patients the loop stalled 300-500 ms at a time and the slowest
       // requests waited 2-4 s. Yielding here lets the waiting ones in (bench/http.ts creates at 50
       // connections, alternated three times: p99 1.9-2.5 s -> 0.5-1.6 s, and no fewer creates).
       await new Promise<void>((resolve) => setImmediate(resolve));
-      return db.transaction((tx) =>
-        fn({
+      return db.transaction(async (tx) => {
+        const inner = {
           query: queryOn(true),
-          exec: async (sql) => {
+          exec: async (sql: string) => {
             await tx.exec(sql);
           },
           pgliteTx: tx,
-        } as Queryable),
-      );
+        };
+        if (opening !== undefined) await inner.query(opening);
+        return fn(inner as Queryable);
+      });
     },
     readSnapshot: (fn) =>
       // One connection: while this transaction is open no other statement runs, so it is a snapshot.

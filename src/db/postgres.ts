@@ -205,8 +205,9 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
       return (await run<{ p: string }>(pool, 'select pg_current_wal_lsn()::text as p')).rows[0].p;
     },
     exec: (sql) => exec(pool, sql),
-    transaction: (fn) =>
-      inTransaction('begin', (client) => {
+    transaction: (fn, opening) =>
+      // Without parameters pg sends the simple protocol, which takes both statements in one message.
+      inTransaction(opening === undefined ? 'begin' : `begin; ${opening}`, (client) => {
         const q: Queryable & { client: pg.PoolClient } = {
           client,
           query: (sql, params, options) => run(client, sql, params, options),
