@@ -126,33 +126,23 @@ export class MerkleLog {
         const batch = this.queue.splice(0, MAX_BATCH);
         const waiters = this.stagedWaiters.splice(0);
         try {
-          // At least one: with 0 the waiters would be answered with nothing moved.
-          const stagedLimit = waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0;
-          // On PostgreSQL the lock, the head with the tiles this process expects to need, and the
-          // staged records go with the BEGIN (one round trip instead of four); the embedded
-          // database, which needs no lock and has no round trips, reads them with prepared
-          // statements.
+          // On PostgreSQL the lock, the head and the tiles this process expects to need go with
+          // the BEGIN (one round trip instead of three); the embedded database, which needs no
+          // lock and has no round trips, reads them with a prepared statement.
           const guess = this.guessTiles(batch.length);
           const lock = this.lockStatement();
-          const opening =
-            lock === undefined ? undefined : [lock, headWithTilesSql(guess), ...(stagedLimit > 0 ? [takeStagedSql(String(stagedLimit))] : [])].join('; ');
-          const { first, stagedLeft } = await this.db.transaction(async (tx, opened) => {
-            const read = lock === undefined ? undefined : { guess, ...headWithTiles(opened[1].rows as unknown as TileRow[]) };
-            const staged =
-              stagedLimit === 0
-                ? []
-                : lock === undefined
-                  ? (await tx.query<StagedRow>(takeStagedSql('$1'), [stagedLimit])).rows
-                  : (opened[2].rows as unknown as StagedRow[]);
-            return this.appendWithStaged(
-              tx,
-              batch.map((p) => p.leaf),
-              batch.map((p) => p.columns),
-              staged,
-              stagedLimit,
-              read,
-            );
-          }, opening);
+          const { first, stagedLeft } = await this.db.transaction(
+            (tx, opened) =>
+              this.appendWithStaged(
+                tx,
+                batch.map((p) => p.leaf),
+                batch.map((p) => p.columns),
+                // At least one: with 0 the waiters would be answered with nothing moved.
+                waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
+                lock === undefined ? undefined : { guess, ...headWithTiles(opened[1].rows as unknown as TileRow[]) },
+              ),
+            lock === undefined ? undefined : `${lock}; ${headWithTilesSql(guess)}`,
+          );
           batch.forEach((p, i) => p.resolve(first + i));
           // More was staged than one batch takes: the waiters wait for the next.
           if (stagedLeft) this.stagedWaiters.unshift(...waiters);
@@ -174,20 +164,25 @@ export class MerkleLog {
   }
 
   /**
-   * Appends `leaves` and then the staged records taken out of audit_pending (at most
-   * `stagedLimit`), in the same transaction: a staged record is either still staged or in the
-   * tree, never both nor neither. `tx` holds the sequencer lock already (its opening statement),
-   * and took the staged rows under it, so no other process takes the same ones.
+   * Appends `leaves` and up to `stagedLimit` staged records taken out of audit_pending (oldest
+   * first) after them, in the same transaction: a staged record is either still staged or in the
+   * tree, never both nor neither. `tx` holds the sequencer lock already (its opening statement).
    */
   private async appendWithStaged(
     tx: Queryable,
     leaves: Buffer[],
     columns: Array<EntryColumns | undefined>,
-    taken: StagedRow[],
     stagedLimit: number,
     read?: HeadRead,
   ): Promise<{ first: number; stagedLeft: boolean }> {
-    const staged = [...taken].sort((a, b) => Number(a.id) - Number(b.id));
+    if (stagedLimit === 0) return { first: await this.appendLocked(tx, leaves, columns, read), stagedLeft: false };
+    // Under the lock: no other process takes the same rows (a second statement, so that it sees
+    // what the lock's previous holder committed).
+    const r = await tx.query<{ id: string | number; leaf: unknown; columns: EntryColumns | null }>(
+      `delete from audit_pending where id in (select id from audit_pending order by id limit $1) returning id, leaf, columns`,
+      [stagedLimit],
+    );
+    const staged = r.rows.sort((a, b) => Number(a.id) - Number(b.id));
     if (leaves.length + staged.length === 0) return { first: (read?.head ?? (await readHead(tx))).size, stagedLeft: false };
     const first = await this.appendLocked(
       tx,
@@ -195,7 +190,7 @@ export class MerkleLog {
       [...columns, ...staged.map((row) => row.columns ?? undefined)],
       read,
     );
-    return { first, stagedLeft: stagedLimit > 0 && staged.length === stagedLimit };
+    return { first, stagedLeft: staged.length === stagedLimit };
   }
 
   /**
@@ -376,20 +371,6 @@ interface TileRow {
   idx: string | number;
   hashes: unknown;
 }
-
-interface StagedRow {
-  id: string | number;
-  leaf: unknown;
-  columns: EntryColumns | null;
-}
-
-/**
- * Takes the oldest staged records out of audit_pending; run under the sequencer lock, in a
- * statement after it (so that it sees what the lock's previous holder committed). `limit`: `$1` or
- * a number this file computed.
- */
-const takeStagedSql = (limit: string) =>
-  `delete from audit_pending where id in (select id from audit_pending order by id limit ${limit}) returning id, leaf, columns`;
 
 /** The tree head, as the row at level -1 of a union with the tiles. */
 const HEAD_ROW = 'select -1 as level, size as idx, root as hashes from audit_tree where id = 1';
