@@ -57,35 +57,3 @@ test('values packed into one parameter come out of substring unchanged and in or
     samples.map((s) => s.toString('hex')),
   );
 });
-
-test("a transaction's opening statements run first, in the transaction, and hand their rows over in order, bytes byte for byte", async () => {
-  await db.query('insert into bytes_probe (k, v) values (200, $1)', [allBytes]);
-  const seen = await db.transaction(
-    async (_tx, opened) => opened.map((r) => r.rows),
-    'select pg_advisory_xact_lock(4242); select k, v from bytes_probe where k = 200; select 7 as seven',
-  );
-  assert.equal(seen.length, 3);
-  const [lock, stored, seven] = seen;
-  assert.equal(lock.length, 1);
-  assert.equal(Number(stored[0].k), 200);
-  assert.deepEqual(toBuffer(stored[0].v), allBytes);
-  assert.equal(Number(seven[0].seven), 7);
-  // What the opening wrote is rolled back with the rest when the transaction fails.
-  await assert.rejects(
-    db.transaction(async (tx) => {
-      await tx.query('insert into bytes_probe (k, v) values (202, $1)', [Buffer.from('in the transaction')]);
-      throw new Error('changed my mind');
-    }, "insert into bytes_probe (k, v) values (201, '\\x00')"),
-    /changed my mind/,
-  );
-  // A failed opening runs nothing after it.
-  let ran = false;
-  await assert.rejects(
-    db.transaction(async () => {
-      ran = true;
-    }, 'select 1; select * from no_such_table'),
-  );
-  assert.equal(ran, false);
-  const left = await db.query<{ k: number }>('select k from bytes_probe where k in (201, 202)');
-  assert.equal(left.rows.length, 0);
-});

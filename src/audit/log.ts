@@ -126,22 +126,16 @@ export class MerkleLog {
         const batch = this.queue.splice(0, MAX_BATCH);
         const waiters = this.stagedWaiters.splice(0);
         try {
-          // On PostgreSQL the lock, the head and the tiles this process expects to need go with
-          // the BEGIN (one round trip instead of three); the embedded database, which needs no
-          // lock and has no round trips, reads them with a prepared statement.
-          const guess = this.guessTiles(batch.length);
-          const lock = this.lockStatement();
           const { first, stagedLeft } = await this.db.transaction(
-            (tx, opened) =>
+            (tx) =>
               this.appendWithStaged(
                 tx,
                 batch.map((p) => p.leaf),
                 batch.map((p) => p.columns),
                 // At least one: with 0 the waiters would be answered with nothing moved.
                 waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
-                lock === undefined ? undefined : { guess, ...headWithTiles(opened[1].rows as unknown as TileRow[]) },
               ),
-            lock === undefined ? undefined : `${lock}; ${headWithTilesSql(guess)}`,
+            this.lockStatement(),
           );
           batch.forEach((p, i) => p.resolve(first + i));
           // More was staged than one batch takes: the waiters wait for the next.
@@ -173,9 +167,8 @@ export class MerkleLog {
     leaves: Buffer[],
     columns: Array<EntryColumns | undefined>,
     stagedLimit: number,
-    read?: HeadRead,
   ): Promise<{ first: number; stagedLeft: boolean }> {
-    if (stagedLimit === 0) return { first: await this.appendLocked(tx, leaves, columns, read), stagedLeft: false };
+    if (stagedLimit === 0) return { first: await this.appendLocked(tx, leaves, columns), stagedLeft: false };
     // Under the lock: no other process takes the same rows (a second statement, so that it sees
     // what the lock's previous holder committed).
     const r = await tx.query<{ id: string | number; leaf: unknown; columns: EntryColumns | null }>(
@@ -183,12 +176,11 @@ export class MerkleLog {
       [stagedLimit],
     );
     const staged = r.rows.sort((a, b) => Number(a.id) - Number(b.id));
-    if (leaves.length + staged.length === 0) return { first: (read?.head ?? (await readHead(tx))).size, stagedLeft: false };
+    if (leaves.length + staged.length === 0) return { first: (await readHead(tx)).size, stagedLeft: false };
     const first = await this.appendLocked(
       tx,
       [...leaves, ...staged.map((row) => toBuffer(row.leaf))],
       [...columns, ...staged.map((row) => row.columns ?? undefined)],
-      read,
     );
     return { first, stagedLeft: staged.length === stagedLimit };
   }
@@ -205,16 +197,13 @@ export class MerkleLog {
     return this.appendLocked(tx, leaves, columns);
   }
 
-  /**
-   * appendIn, the sequencer lock already held by `tx`; `read`: the head and tiles read under it
-   * already.
-   */
-  private async appendLocked(tx: Queryable, leaves: Buffer[], columns?: Array<EntryColumns | undefined>, read?: HeadRead): Promise<number> {
+  /** appendIn, the sequencer lock already held by `tx`. */
+  private async appendLocked(tx: Queryable, leaves: Buffer[], columns?: Array<EntryColumns | undefined>): Promise<number> {
     // The tiles are asked for with the head, for the size this process expects (its own last
     // append's end; one statement instead of two). Another process's appends meanwhile make the
     // guess wrong, and what the true size needs beyond it is fetched then.
-    const guess = read?.guess ?? this.guessTiles(leaves.length);
-    const { head, tiles } = read ?? (await readHeadWithTiles(tx, guess));
+    const guess = this.expectedSize === undefined ? [] : tilesNeeded(this.expectedSize, leaves.length).keys;
+    const { head, tiles } = await readHeadWithTiles(tx, guess);
     const n = head.size;
     const { growing, keys } = tilesNeeded(n, leaves.length);
     const asked = new Set(guess.map((k) => tileKey(k.level, k.idx)));
@@ -265,11 +254,6 @@ export class MerkleLog {
   async lockSequencer(tx: Queryable): Promise<void> {
     const lock = this.lockStatement();
     if (lock !== undefined) await tx.query(lock);
-  }
-
-  /** The tiles an append of `count` leaves needs if the tree has the size this process last left it at. */
-  private guessTiles(count: number): TileKey[] {
-    return this.expectedSize === undefined ? [] : tilesNeeded(this.expectedSize, count).keys;
   }
 
   /** The statement that takes the sequencer lock (a constant inlined), none where none is needed. */
@@ -359,45 +343,20 @@ function tilesNeeded(size: number, count: number): { growing: Array<TileKey & { 
   return { growing, keys: [...growing, ...frontierKeys] };
 }
 
-/** The head and tiles an append read under the lock, and the tile keys it asked for (`guess`). */
-interface HeadRead {
-  guess: TileKey[];
-  head: TreeHead;
-  tiles: Map<string, Buffer>;
-}
-
-interface TileRow {
-  level: number | string;
-  idx: string | number;
-  hashes: unknown;
-}
-
-/** The tree head, as the row at level -1 of a union with the tiles. */
-const HEAD_ROW = 'select -1 as level, size as idx, root as hashes from audit_tree where id = 1';
-
-/** readHeadWithTiles as a statement without parameters: the keys are numbers this file computed. */
-function headWithTilesSql(keys: TileKey[]): string {
-  if (keys.length === 0) return HEAD_ROW;
-  const list = keys.map((k) => `(${Math.trunc(k.level)}, ${Math.trunc(k.idx)})`).join(', ');
-  return `${HEAD_ROW} union all select level, idx, hashes from audit_tile where (level, idx) in (${list})`;
-}
-
-/** The tree head and the stored tiles among `keys`, in one statement. */
-async function readHeadWithTiles(q: Queryable, keys: TileKey[]): Promise<HeadRead> {
-  if (keys.length === 0) return { guess: keys, head: await readHead(q), tiles: new Map() };
-  const r = await q.query<TileRow>(
-    `${HEAD_ROW} union all select level, idx, hashes from audit_tile where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))`,
+/** The tree head and the stored tiles among `keys`, in one statement (the head is the row at level -1). */
+async function readHeadWithTiles(q: Queryable, keys: TileKey[]): Promise<{ head: TreeHead; tiles: Map<string, Buffer> }> {
+  if (keys.length === 0) return { head: await readHead(q), tiles: new Map() };
+  const r = await q.query<{ level: number; idx: string | number; hashes: unknown }>(
+    `select -1 as level, size as idx, root as hashes from audit_tree where id = 1
+     union all
+     select level, idx, hashes from audit_tile where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))`,
     [keys.map((k) => k.level), keys.map((k) => k.idx)],
   );
-  return { guess: keys, ...headWithTiles(r.rows) };
-}
-
-function headWithTiles(rows: TileRow[]): { head: TreeHead; tiles: Map<string, Buffer> } {
   let head: TreeHead = { size: 0, root: EMPTY_ROOT };
   const tiles = new Map<string, Buffer>();
-  for (const row of rows) {
-    if (Number(row.level) === -1) head = { size: Number(row.idx), root: toBuffer(row.hashes) };
-    else tiles.set(tileKey(Number(row.level), Number(row.idx)), toBuffer(row.hashes));
+  for (const row of r.rows) {
+    if (row.level === -1) head = { size: Number(row.idx), root: toBuffer(row.hashes) };
+    else tiles.set(tileKey(row.level, Number(row.idx)), toBuffer(row.hashes));
   }
   return { head, tiles };
 }

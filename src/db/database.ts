@@ -50,12 +50,11 @@ export interface Database extends Queryable {
   readonly singleProcess: boolean;
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
-   * `opening`, statements without parameters separated by semicolons (callers inline only numbers
-   * they computed themselves), runs before `fn`, which gets their results in order; on PostgreSQL
-   * they go with the BEGIN in one round trip (the audit log's sequencer lock and tree head: two
-   * round trips saved on every append batch).
+   * `opening`, a statement without parameters (callers inline only numbers they computed
+   * themselves), runs before `fn`; on PostgreSQL it goes with the BEGIN in one round trip (the
+   * audit log's sequencer lock: a round trip saved on every append batch).
    */
-  transaction<T>(fn: (tx: Queryable, opened: Array<QueryResult<Record<string, unknown>>>) => Promise<T>, opening?: string): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opening?: string): Promise<T>;
   /**
    * LISTEN on a channel: `onMessage` gets each payload NOTIFY sends there, after the sending
    * transaction commits, in commit order. `onBroken` is called when the channel may have lost
@@ -219,11 +218,8 @@ async function openPglite(dir: string): Promise<Database> {
           },
           pgliteTx: tx,
         };
-        const opened =
-          opening === undefined
-            ? []
-            : (await tx.exec(opening)).map((r) => ({ rows: r.rows as Array<Record<string, unknown>>, rowCount: r.affectedRows ?? r.rows.length }));
-        return fn(inner as Queryable, opened);
+        if (opening !== undefined) await inner.query(opening);
+        return fn(inner as Queryable);
       });
     },
     readSnapshot: (fn) =>

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { copyInSql } from './copySql.js';
-import type { Database, Queryable, QueryOptions, QueryResult } from './database.js';
+import type { Database, Queryable, QueryOptions } from './database.js';
 import { classifyDatabaseError, DatabaseUnavailableError, isConnectionFailure } from './errors.js';
 import { ReplicaRoute } from './replica.js';
 
@@ -169,17 +169,12 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
     return Buffer.concat(parts);
   };
   /** Runs `fn` inside `begin` … `commit` on a leased connection, rolled back when it throws. */
-  const inTransaction = async <T>(
-    begin: string,
-    fn: (client: pg.PoolClient, opened: Array<QueryResult<Record<string, unknown>>>) => Promise<T>,
-  ): Promise<T> => {
+  const inTransaction = async <T>(begin: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const held = await lease(pool);
     let failure: unknown;
     try {
-      const r: pg.QueryResult | pg.QueryResult[] = await held.client.query(begin);
-      // Several statements answer with one result each; the first is the BEGIN's.
-      const opened = (Array.isArray(r) ? r.slice(1) : []).map((x) => ({ rows: x.rows as Array<Record<string, unknown>>, rowCount: x.rowCount ?? 0 }));
-      const result = await fn(held.client, opened);
+      await held.client.query(begin);
+      const result = await fn(held.client);
       await held.client.query('commit');
       return result;
     } catch (err) {
@@ -212,13 +207,13 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
     exec: (sql) => exec(pool, sql),
     transaction: (fn, opening) =>
       // Without parameters pg sends the simple protocol, which takes both statements in one message.
-      inTransaction(opening === undefined ? 'begin' : `begin; ${opening}`, (client, opened) => {
+      inTransaction(opening === undefined ? 'begin' : `begin; ${opening}`, (client) => {
         const q: Queryable & { client: pg.PoolClient } = {
           client,
           query: (sql, params, options) => run(client, sql, params, options),
           exec: (sql) => exec(client, sql),
         };
-        return fn(q, opened);
+        return fn(q);
       }),
     listen: (channel, onMessage, onBroken) => classified(() => listenPostgres(options.listenUrl ?? url, channel, onMessage, onBroken)),
     async copyOut(select) {
