@@ -5,7 +5,11 @@
  * clinic (httpData.ts: 1,000 patients, 5,000 observations, a physician related to every patient),
  * measured over HTTP by autocannon from this process while each server runs in its own. Per
  * workload and connection count the servers take turns, round after round (the first to go moves
- * along each round), so that drift on a shared machine falls on all of them alike.
+ * along each round, and every other round goes in the opposite order), so that drift on a shared
+ * machine falls on all of them alike. Before each turn the machine must be quiet again (quiet()):
+ * a server goes on working a little after its load (its collector, the embedded database's
+ * checkpoint, PostgreSQL's autovacuum after creates), and with a fixed order that fell on the same
+ * next server every round (two copies of the same code measured 1.23 to 1 that way).
  *
  * autocannon rather than bench/measure.ts: measure.ts's fetch costs the client more CPU per
  * request than the plain baseline's server spends answering (on two cores it would measure the
@@ -19,6 +23,7 @@
  * measured beside these, for a before/after).
  */
 import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -65,6 +70,31 @@ export async function spawnServer(name: string, script: string, env: NodeJS.Proc
       child.kill('SIGTERM');
     });
   return { name, readOnly, stop, ...(JSON.parse(line) as Omit<Target, 'name' | 'stop'>) };
+}
+
+/** The machine's CPU time so far, busy and in all, in clock ticks (/proc/stat's first line; steal is neither). */
+function cpuTicks(): { busy: number; all: number } | undefined {
+  try {
+    const [user, nice, system, idle, iowait, irq, softirq] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const busy = user + nice + system + irq + softirq;
+    return { busy, all: busy + idle + iowait };
+  } catch {
+    return undefined; // not Linux: no wait
+  }
+}
+
+/**
+ * Waits until the machine is quiet: at most a tenth of its time busy over 200 ms, for at most 10 s
+ * (a neighbour on a shared machine may never let it be).
+ */
+export async function quiet(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const a = cpuTicks();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const b = cpuTicks();
+    if (!a || !b || b.all === a.all || (b.busy - a.busy) / (b.all - a.all) <= 0.1) return;
+  }
 }
 
 export interface Workload {
@@ -183,9 +213,11 @@ async function main() {
   for (const w of workloads)
     for (const connections of CONNECTIONS) {
       const taking = targets.filter((t) => !t.readOnly || w.key === 'read');
-      for (let round = 0; round < ROUNDS; round++)
-        for (let k = 0; k < taking.length; k++) {
-          const t = taking[(k + round) % taking.length];
+      for (let round = 0; round < ROUNDS; round++) {
+        const rotated = taking.map((_, k) => taking[(k + round) % taking.length]);
+        const order = round % 2 === 0 ? rotated : rotated.reverse();
+        for (const [k, t] of order.entries()) {
+          await quiet();
           const r = await run(t, w, connections, 1000 * round + k);
           (
             results.get(`${t.name}|${w.key}|${connections}`) ?? results.set(`${t.name}|${w.key}|${connections}`, []).get(`${t.name}|${w.key}|${connections}`)!
@@ -194,6 +226,7 @@ async function main() {
             `round ${round + 1} ${w.name} at ${connections}: ${t.name} ${r.perSec.toFixed(0)}/s, p99 ${r.p99} ms${r.failed ? `, ${r.failed} failed` : ''}\n`,
           );
         }
+      }
     }
   const loadAfter = os.loadavg();
   for (const t of targets) await t.stop();
@@ -234,7 +267,7 @@ Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm ru
 Node ${process.version}, PostgreSQL ${pgVersion} on 127.0.0.1; load average ${loadBefore[0].toFixed(1)} before the runs and ${loadAfter[0].toFixed(1)} after (the machine is shared).
 Each server in its own process, loaded with the same ${fmt(PATIENTS)} patients and ${fmt(PATIENTS * OBSERVATIONS_PER_PATIENT)} observations, a physician related to
 every patient (their general practitioner) making every request; autocannon 9 from the bench's own process over loopback,
-every patient read once before the first round, ${ROUNDS} rounds of ${SECONDS} s (after 1 s of warm-up) per cell, the servers taking turns; requests/s as the median round (the
+every patient read once before the first round, ${ROUNDS} rounds of ${SECONDS} s (after 1 s of warm-up) per cell, the servers taking turns (every other round in the opposite order, each turn once the machine is quiet again); requests/s as the median round (the
 rounds' range in brackets) and the median round's p99. Name searches are \`Patient?family=<a patient's family name>\`;
 searches by patient \`Observation?patient=<id>\`; creates carry the physician as general practitioner. The plain baseline
 (bench/httpPlain.ts) answers a stored row by id through Fastify and pg from the same PostgreSQL server: no login,
