@@ -22,7 +22,7 @@ import { WorkerPool } from '../util/index.js';
 import type { Database } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import { eachCopyRow, readInt8 } from './copyRows.js';
-import { Frontier, frontierNodes } from './log.js';
+import { Frontier, frontierNodes } from './frontier.js';
 import { EMPTY_ROOT, leafHash, nodeHash } from './merkle.js';
 import { openNote, parseCheckpoint } from './note.js';
 import { fetchTiles } from './tiles.js';
