@@ -57,3 +57,22 @@ test('values packed into one parameter come out of substring unchanged and in or
     samples.map((s) => s.toString('hex')),
   );
 });
+
+test("a transaction's opening statement runs first and inside it: rolled back with it, and when it fails nothing after it runs", async () => {
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      const seen = await tx.query<{ k: number }>('select k from bytes_probe where k = 301');
+      assert.equal(seen.rows.length, 1, 'the opening ran before the transaction body');
+      throw new Error('changed my mind');
+    }, "insert into bytes_probe (k, v) values (301, '\\x00')"),
+    /changed my mind/,
+  );
+  let ran = false;
+  await assert.rejects(
+    db.transaction(async () => {
+      ran = true;
+    }, 'select * from no_such_table'),
+  );
+  assert.equal(ran, false);
+  assert.equal((await db.query('select k from bytes_probe where k = 301')).rows.length, 0);
+});
