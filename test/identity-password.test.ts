@@ -24,6 +24,7 @@ describe('changing one’s own password', () => {
     await f.create(name, ['nurse']);
     const here = await f.loginOk(name);
     const elsewhere = await f.loginOk(name);
+    assert.equal((await call(f.s.url, 'GET', '/api/me', { token: elsewhere })).status, 200, 'in use (and known to the session cache) before the change');
     const r = await change(here, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
     assert.equal(r.status, 204, JSON.stringify(r.body));
     assert.equal((await f.login({ username: name, password: PASSWORD })).status, 401, 'the old password opens nothing');

@@ -89,7 +89,7 @@ describe('identity sessions and administration', () => {
       assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 401);
     });
 
-    test('an idle session ends; a used one is kept alive', async () => {
+    test('an idle session ends; a used one is kept alive', async (t) => {
       const { token } = await newSession();
       const h = tokenHash(token);
       // Stale enough to be refreshed, well inside the 15-minute idle limit.
@@ -100,7 +100,15 @@ describe('identity sessions and administration', () => {
       ]);
       assert.ok(seen.age < 60, `last_seen refreshed (age ${seen.age}s)`);
 
+      // Sixteen minutes pass: for the database (last_seen moved back) and for the process's
+      // session cache (its clock moved on), which would otherwise still hold the answer above.
       await sql(`update identity_session set last_seen = now() - interval '16 minutes' where token_hash = $1`, [h]);
+      const cache = f.s.cw.identity.sessionCache;
+      const clock = cache.clock;
+      cache.clock = { now: () => clock.now() + 16 * 60_000 };
+      t.after(() => {
+        cache.clock = clock;
+      });
       assert.equal(await f.s.cw.identity.authenticate(token), null);
       assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 401);
     });

@@ -48,6 +48,8 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** No other process can write to this database (the embedded one is locked to this process). */
   readonly singleProcess: boolean;
+  /** Some reads may go to a streaming replica (`reader`), which is why callers note their writes' positions. */
+  readonly hasReplica: boolean;
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
    * `opening`, a statement without parameters (callers inline only numbers they computed
@@ -196,6 +198,7 @@ async function openPglite(dir: string): Promise<Database> {
   const self: Database = {
     kind: 'pglite',
     singleProcess: true,
+    hasReplica: false,
     query: queryOn(false),
     // One process, one database: there is no replica to read from.
     reader: () => self,

@@ -198,6 +198,7 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
   return {
     kind: 'postgres',
     singleProcess: false,
+    hasReplica: replica !== undefined,
     query: primary.query,
     reader: (after) => (replica ? replica.reader(after) : primary),
     async writePosition() {

@@ -28,6 +28,7 @@ import { changeOwnPassword } from './passwordChange.js';
 import { lockedForSeconds, purgeQuietThrottles, recordAddressFailure, recordUnknownNameFailure, throttleKey, type AddressPolicy } from './throttle.js';
 import { checkPasswordPolicy, hashPassword, needsRehash, PASSWORD_MAX, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import * as sessions from './sessions.js';
+import { SessionCache } from './sessionCache.js';
 import type { Acting, CreateAccountInput, CreatedAccount, IdentityEvent, LoginInput, Session } from './types.js';
 import type { SessionTiming } from './sessions.js';
 import { matchTotp, newTotpSecret, openTotpSecret, rolesRequireTotp, sealTotpSecret, totpUri } from './totp.js';
@@ -40,6 +41,8 @@ export class IdentityService {
    * between computing a code and its check.
    */
   clock: { now(): number } = Date;
+  /** Callers behind tokens for up to a second (sessionCache.ts); nothing kept with a replica. */
+  readonly sessionCache: SessionCache;
 
   constructor(
     private readonly db: Database,
@@ -47,7 +50,9 @@ export class IdentityService {
     private readonly settings: Settings,
     /** Tells privacy officers (the access module's notifications, wired in runtime.ts); never names a patient. */
     private readonly notify: (kind: string, ref: string, message: string) => Promise<void> = async () => undefined,
-  ) {}
+  ) {
+    this.sessionCache = new SessionCache(!db.hasReplica);
+  }
 
   /** Listeners are awaited: when one fails (the audit log is down) the change does not happen. */
   onEvent(listener: (e: IdentityEvent) => Promise<void>): void {
@@ -133,22 +138,24 @@ export class IdentityService {
   async enrollTotp(accountId: string, opts: Acting = {}): Promise<string> {
     authorize(opts.who ?? SYSTEM, 'user.create');
     const secret = newTotpSecret();
-    const username = await this.db.transaction(async (tx) => {
-      const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.keyring, secret, accountId));
-      if (name === undefined) throw new UnknownAccountError();
-      // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
-      // factor must sign in again with the new one.
-      const ended = await sessions.revokeAccountSessions(tx, accountId);
-      await this.emit({
-        action: 'user.second-factor',
-        outcome: 'success',
-        actor: opts.who,
-        account: { id: accountId, username: name },
-        reason: `second factor enrolled; ${ended} session(s) ended`,
-        tx,
-      });
-      return name;
-    });
+    const username = await this.sessionCache.changed(() =>
+      this.db.transaction(async (tx) => {
+        const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.keyring, secret, accountId));
+        if (name === undefined) throw new UnknownAccountError();
+        // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
+        // factor must sign in again with the new one.
+        const ended = await sessions.revokeAccountSessions(tx, accountId);
+        await this.emit({
+          action: 'user.second-factor',
+          outcome: 'success',
+          actor: opts.who,
+          account: { id: accountId, username: name },
+          reason: `second factor enrolled; ${ended} session(s) ended`,
+          tx,
+        });
+        return name;
+      }),
+    );
     return totpUri(secret, username);
   }
 
@@ -244,12 +251,15 @@ export class IdentityService {
 
   /** The caller's own password changed, proved by the current one; their other sessions end (passwordChange.ts). */
   changeOwnPassword(who: Who, sessionToken: string, current: unknown, next: unknown): Promise<void> {
-    return changeOwnPassword({ db: this.db, lockout: this.lockoutPolicy(), emit: (e) => this.emit(e) }, who, sessionToken, current, next);
+    return this.sessionCache.changed(() =>
+      changeOwnPassword({ db: this.db, lockout: this.lockoutPolicy(), emit: (e) => this.emit(e) }, who, sessionToken, current, next),
+    );
   }
 
   /** The caller behind a bearer token, or null when it opens no live session of an active account. */
   authenticate(token: string): Promise<Who | null> {
-    return sessions.sessionWho(this.db, token, this.timing());
+    if (!sessions.isWellFormedToken(token)) return Promise.resolve(null);
+    return this.sessionCache.who(sessions.hashToken(token).toString('hex'), () => sessions.sessionWho(this.db, token, this.timing()));
   }
 
   /**
@@ -264,24 +274,28 @@ export class IdentityService {
 
   /** Ends the session; false when the token named no live session. */
   async logout(token: string, who?: Who): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const ended = await sessions.revokeSession(tx, token);
-      if (ended && who) await this.emit({ action: 'logout', outcome: 'success', actor: who, account: { id: who.accountId, username: who.username }, tx });
-      return ended;
-    });
+    return this.sessionCache.changed(() =>
+      this.db.transaction(async (tx) => {
+        const ended = await sessions.revokeSession(tx, token);
+        if (ended && who) await this.emit({ action: 'logout', outcome: 'success', actor: who, account: { id: who.accountId, username: who.username }, tx });
+        return ended;
+      }),
+    );
   }
 
   /** Disables the account and ends all its sessions in the same transaction. */
   async disableAccount(username: string, opts: Acting = {}): Promise<{ id: string; revokedSessions: number }> {
     authorize(opts.who ?? SYSTEM, 'user.disable');
     if (!isWellFormedUsername(username)) throw new UnknownAccountError();
-    return this.db.transaction(async (tx) => {
-      const id = await accounts.disableByUsername(tx, username.toLowerCase());
-      if (id === undefined) throw new UnknownAccountError();
-      const revokedSessions = await sessions.revokeAccountSessions(tx, id);
-      await this.emit({ action: 'user.disable', outcome: 'success', actor: opts.who, account: { id, username: username.toLowerCase() }, tx });
-      return { id, revokedSessions };
-    });
+    return this.sessionCache.changed(() =>
+      this.db.transaction(async (tx) => {
+        const id = await accounts.disableByUsername(tx, username.toLowerCase());
+        if (id === undefined) throw new UnknownAccountError();
+        const revokedSessions = await sessions.revokeAccountSessions(tx, id);
+        await this.emit({ action: 'user.disable', outcome: 'success', actor: opts.who, account: { id, username: username.toLowerCase() }, tx });
+        return { id, revokedSessions };
+      }),
+    );
   }
 
   /** Whether a practitioner has accounts and every one of them is disabled (no assignment then). */
@@ -316,27 +330,29 @@ export class IdentityService {
     if (!isWellFormedUsername(username)) throw new UnknownAccountError();
     const action = approve ? 'user.practitioner-approve' : 'user.practitioner-reject';
     let refusal: { reason: string; error: Error; account: { id: string; username: string; practitioner: string } } | undefined;
-    const result = await this.db.transaction(async (tx) => {
-      const pending = await pendingOf(tx, username.toLowerCase());
-      if (!pending) throw new BindingConflictError('the account has no practitioner binding waiting for a decision');
-      const account = { id: pending.id, username: pending.username, practitioner: pending.practitioner };
-      await lockPractitioner(tx, pending.practitioner);
-      if (pending.requestedBy === who.accountId) {
-        refusal = { reason: 'the requester may not decide on their own request', error: new NotYoursToDecideError(), account };
-      } else if (approve && !pending.active) {
-        refusal = { reason: 'the account is disabled or expired', error: new BindingConflictError('the account is disabled or expired'), account };
-      } else if (approve && (await activeHolder(tx, pending.practitioner, pending.id))) {
-        refusal = {
-          reason: 'another active account is bound to the practitioner',
-          error: new BindingConflictError('another active account acts as this practitioner: disable it first'),
-          account,
-        };
-      }
-      if (refusal) return undefined;
-      await settle(tx, pending.id, approve);
-      await this.emit({ action, outcome: 'success', actor: opts.who, account, tx });
-      return { username: pending.username, practitioner: approve ? pending.practitioner : null };
-    });
+    const result = await this.sessionCache.changed(() =>
+      this.db.transaction(async (tx) => {
+        const pending = await pendingOf(tx, username.toLowerCase());
+        if (!pending) throw new BindingConflictError('the account has no practitioner binding waiting for a decision');
+        const account = { id: pending.id, username: pending.username, practitioner: pending.practitioner };
+        await lockPractitioner(tx, pending.practitioner);
+        if (pending.requestedBy === who.accountId) {
+          refusal = { reason: 'the requester may not decide on their own request', error: new NotYoursToDecideError(), account };
+        } else if (approve && !pending.active) {
+          refusal = { reason: 'the account is disabled or expired', error: new BindingConflictError('the account is disabled or expired'), account };
+        } else if (approve && (await activeHolder(tx, pending.practitioner, pending.id))) {
+          refusal = {
+            reason: 'another active account is bound to the practitioner',
+            error: new BindingConflictError('another active account acts as this practitioner: disable it first'),
+            account,
+          };
+        }
+        if (refusal) return undefined;
+        await settle(tx, pending.id, approve);
+        await this.emit({ action, outcome: 'success', actor: opts.who, account, tx });
+        return { username: pending.username, practitioner: approve ? pending.practitioner : null };
+      }),
+    );
     if (refusal) {
       await this.emit({ action, outcome: 'denied', actor: opts.who, account: refusal.account, reason: refusal.reason });
       throw refusal.error;

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type { Queryable } from '../db/index.js';
 import type { Who } from '../shared/index.js';
 import { asRoles } from './accounts.js';
+import type { Lookup } from './sessionCache.js';
 
 const TOKEN_BYTES = 32;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -55,14 +56,24 @@ export async function createSession(q: Queryable, accountId: string, timing: Ses
  * last_seen is due for a refresh. The refresh interval shrinks with very short idle limits so that a
  * session in steady use never idles out between refreshes.
  */
-export async function sessionWho(q: Queryable, token: string, timing: SessionTiming): Promise<Who | null> {
+export async function sessionWho(q: Queryable, token: string, timing: SessionTiming): Promise<Lookup | null> {
   if (!isWellFormedToken(token)) return null;
   const hash = hashToken(token);
   const idleSeconds = timing.idleMinutes * 60;
   const touchSeconds = Math.min(TOUCH_SECONDS, idleSeconds / 4);
-  const r = await q.query<{ account_id: string; username: string; roles: unknown; practitioner: string | null; stale: boolean; reads_after: string }>(
+  const r = await q.query<{
+    account_id: string;
+    username: string;
+    roles: unknown;
+    practitioner: string | null;
+    stale: boolean;
+    reads_after: string;
+    seconds_left: number;
+  }>(
     `select s.account_id, a.username, a.roles, a.practitioner,
        s.last_seen < now() - make_interval(secs => $3::float8) as stale,
+       extract(epoch from least(s.expires_at, s.last_seen + make_interval(secs => $2::float8), coalesce(a.valid_until, 'infinity')) - now())::float8
+         as seconds_left,
        coalesce(w.wal_position, '0/0')::text as reads_after
      from identity_session s join identity_account a on a.id = s.account_id
        left join identity_write_position w on w.account_id = s.account_id
@@ -82,7 +93,7 @@ export async function sessionWho(q: Queryable, token: string, timing: SessionTim
   }
   const who: Who = { accountId: row.account_id, username: row.username, roles: asRoles(row.roles), readsAfter: row.reads_after };
   if (row.practitioner) who.practitioner = row.practitioner;
-  return who;
+  return { who, secondsLeft: Number(row.seconds_left) };
 }
 
 /** Ends one session; false when the token named no live session. */
