@@ -10,6 +10,9 @@
  */
 import crypto from 'node:crypto';
 import type { Queryable } from '../db/index.js';
+import type { Who } from '../shared/index.js';
+import { BindingConflictError, NotYoursToDecideError } from './errors.js';
+import type { IdentityEvent } from './types.js';
 
 /** Serialises every binding decision about one practitioner, across processes (until the transaction ends). */
 export async function lockPractitioner(tx: Queryable, practitioner: string): Promise<void> {
@@ -60,4 +63,59 @@ export async function settle(q: Queryable, accountId: string, approve: boolean):
        practitioner_pending = null, practitioner_requested_by = null where id = $1`,
     [accountId, approve],
   );
+}
+
+export interface BindingDecisionParts {
+  /** A transaction that may change live sessions (the account's practitioner is in its callers' Who). */
+  changeSessions<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  emit(e: IdentityEvent): Promise<void>;
+  notify(kind: string, ref: string, message: string): Promise<void>;
+}
+
+/**
+ * A second person's decision on an account's request to act as a practitioner bound before: never
+ * the one who asked, an approval only while no other active account holds that practitioner.
+ * `who` decides (already authorised by the caller); `actor` is who the records name (none for the
+ * system). Refusals are recorded and thrown. Returns the account's binding after the decision.
+ */
+export async function decideBinding(
+  parts: BindingDecisionParts,
+  who: Who,
+  actor: Who | undefined,
+  username: string,
+  approve: boolean,
+): Promise<{ username: string; practitioner: string | null }> {
+  const action = approve ? 'user.practitioner-approve' : 'user.practitioner-reject';
+  let refusal: { reason: string; error: Error; account: { id: string; username: string; practitioner: string } } | undefined;
+  const result = await parts.changeSessions(async (tx) => {
+    const pending = await pendingOf(tx, username);
+    if (!pending) throw new BindingConflictError('the account has no practitioner binding waiting for a decision');
+    const account = { id: pending.id, username: pending.username, practitioner: pending.practitioner };
+    await lockPractitioner(tx, pending.practitioner);
+    if (pending.requestedBy === who.accountId) {
+      refusal = { reason: 'the requester may not decide on their own request', error: new NotYoursToDecideError(), account };
+    } else if (approve && !pending.active) {
+      refusal = { reason: 'the account is disabled or expired', error: new BindingConflictError('the account is disabled or expired'), account };
+    } else if (approve && (await activeHolder(tx, pending.practitioner, pending.id))) {
+      refusal = {
+        reason: 'another active account is bound to the practitioner',
+        error: new BindingConflictError('another active account acts as this practitioner: disable it first'),
+        account,
+      };
+    }
+    if (refusal) return undefined;
+    await settle(tx, pending.id, approve);
+    await parts.emit({ action, outcome: 'success', actor, account, tx });
+    return { username: pending.username, practitioner: approve ? pending.practitioner : null };
+  });
+  if (refusal) {
+    await parts.emit({ action, outcome: 'denied', actor, account: refusal.account, reason: refusal.reason });
+    throw refusal.error;
+  }
+  await parts.notify(
+    'practitioner-binding',
+    result!.username,
+    `${who.username} ${approve ? 'approved' : 'rejected'} account ${result!.username} acting as ${approve ? result!.practitioner : 'the practitioner it asked for'}`,
+  );
+  return result!;
 }

@@ -13,15 +13,8 @@ import * as accounts from './accounts.js';
 import * as directory from './directory.js';
 import type { PractitionerName, StaffMember } from './directory.js';
 import type { AccountSummary, LoginRow } from './accounts.js';
-import { activeHolder, everBound, lockPractitioner, pendingOf, settle } from './binding.js';
-import {
-  AccountLockedError,
-  BindingConflictError,
-  DuplicateUsernameError,
-  InvalidCredentialsError,
-  NotYoursToDecideError,
-  UnknownAccountError,
-} from './errors.js';
+import { activeHolder, decideBinding, everBound, lockPractitioner } from './binding.js';
+import { AccountLockedError, BindingConflictError, DuplicateUsernameError, InvalidCredentialsError, UnknownAccountError } from './errors.js';
 import { checkPractitioner, checkRoles, checkValidUntil, isWellFormedUsername, normaliseUsername } from './input.js';
 import { recordFailure, type LockoutPolicy } from './lockout.js';
 import { changeOwnPassword } from './passwordChange.js';
@@ -57,6 +50,11 @@ export class IdentityService {
   /** Listeners are awaited: when one fails (the audit log is down) the change does not happen. */
   onEvent(listener: (e: IdentityEvent) => Promise<void>): void {
     this.listeners.push(listener);
+  }
+
+  /** A transaction that may end or change live sessions: the session cache drops what it holds when it ends. */
+  private changeSessions<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.sessionCache.changed(() => this.db.transaction(fn));
   }
 
   private async emit(e: IdentityEvent): Promise<void> {
@@ -138,24 +136,22 @@ export class IdentityService {
   async enrollTotp(accountId: string, opts: Acting = {}): Promise<string> {
     authorize(opts.who ?? SYSTEM, 'user.create');
     const secret = newTotpSecret();
-    const username = await this.sessionCache.changed(() =>
-      this.db.transaction(async (tx) => {
-        const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.keyring, secret, accountId));
-        if (name === undefined) throw new UnknownAccountError();
-        // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
-        // factor must sign in again with the new one.
-        const ended = await sessions.revokeAccountSessions(tx, accountId);
-        await this.emit({
-          action: 'user.second-factor',
-          outcome: 'success',
-          actor: opts.who,
-          account: { id: accountId, username: name },
-          reason: `second factor enrolled; ${ended} session(s) ended`,
-          tx,
-        });
-        return name;
-      }),
-    );
+    const username = await this.changeSessions(async (tx) => {
+      const name = await accounts.setTotpSecret(tx, accountId, sealTotpSecret(this.keyring, secret, accountId));
+      if (name === undefined) throw new UnknownAccountError();
+      // A reset usually follows a lost or stolen phone: whoever holds a session opened with the old
+      // factor must sign in again with the new one.
+      const ended = await sessions.revokeAccountSessions(tx, accountId);
+      await this.emit({
+        action: 'user.second-factor',
+        outcome: 'success',
+        actor: opts.who,
+        account: { id: accountId, username: name },
+        reason: `second factor enrolled; ${ended} session(s) ended`,
+        tx,
+      });
+      return name;
+    });
     return totpUri(secret, username);
   }
 
@@ -274,28 +270,24 @@ export class IdentityService {
 
   /** Ends the session; false when the token named no live session. */
   async logout(token: string, who?: Who): Promise<boolean> {
-    return this.sessionCache.changed(() =>
-      this.db.transaction(async (tx) => {
-        const ended = await sessions.revokeSession(tx, token);
-        if (ended && who) await this.emit({ action: 'logout', outcome: 'success', actor: who, account: { id: who.accountId, username: who.username }, tx });
-        return ended;
-      }),
-    );
+    return this.changeSessions(async (tx) => {
+      const ended = await sessions.revokeSession(tx, token);
+      if (ended && who) await this.emit({ action: 'logout', outcome: 'success', actor: who, account: { id: who.accountId, username: who.username }, tx });
+      return ended;
+    });
   }
 
   /** Disables the account and ends all its sessions in the same transaction. */
   async disableAccount(username: string, opts: Acting = {}): Promise<{ id: string; revokedSessions: number }> {
     authorize(opts.who ?? SYSTEM, 'user.disable');
     if (!isWellFormedUsername(username)) throw new UnknownAccountError();
-    return this.sessionCache.changed(() =>
-      this.db.transaction(async (tx) => {
-        const id = await accounts.disableByUsername(tx, username.toLowerCase());
-        if (id === undefined) throw new UnknownAccountError();
-        const revokedSessions = await sessions.revokeAccountSessions(tx, id);
-        await this.emit({ action: 'user.disable', outcome: 'success', actor: opts.who, account: { id, username: username.toLowerCase() }, tx });
-        return { id, revokedSessions };
-      }),
-    );
+    return this.changeSessions(async (tx) => {
+      const id = await accounts.disableByUsername(tx, username.toLowerCase());
+      if (id === undefined) throw new UnknownAccountError();
+      const revokedSessions = await sessions.revokeAccountSessions(tx, id);
+      await this.emit({ action: 'user.disable', outcome: 'success', actor: opts.who, account: { id, username: username.toLowerCase() }, tx });
+      return { id, revokedSessions };
+    });
   }
 
   /** Whether a practitioner has accounts and every one of them is disabled (no assignment then). */
@@ -328,41 +320,13 @@ export class IdentityService {
     const who = opts.who ?? SYSTEM;
     authorize(who, 'user.approve-binding');
     if (!isWellFormedUsername(username)) throw new UnknownAccountError();
-    const action = approve ? 'user.practitioner-approve' : 'user.practitioner-reject';
-    let refusal: { reason: string; error: Error; account: { id: string; username: string; practitioner: string } } | undefined;
-    const result = await this.sessionCache.changed(() =>
-      this.db.transaction(async (tx) => {
-        const pending = await pendingOf(tx, username.toLowerCase());
-        if (!pending) throw new BindingConflictError('the account has no practitioner binding waiting for a decision');
-        const account = { id: pending.id, username: pending.username, practitioner: pending.practitioner };
-        await lockPractitioner(tx, pending.practitioner);
-        if (pending.requestedBy === who.accountId) {
-          refusal = { reason: 'the requester may not decide on their own request', error: new NotYoursToDecideError(), account };
-        } else if (approve && !pending.active) {
-          refusal = { reason: 'the account is disabled or expired', error: new BindingConflictError('the account is disabled or expired'), account };
-        } else if (approve && (await activeHolder(tx, pending.practitioner, pending.id))) {
-          refusal = {
-            reason: 'another active account is bound to the practitioner',
-            error: new BindingConflictError('another active account acts as this practitioner: disable it first'),
-            account,
-          };
-        }
-        if (refusal) return undefined;
-        await settle(tx, pending.id, approve);
-        await this.emit({ action, outcome: 'success', actor: opts.who, account, tx });
-        return { username: pending.username, practitioner: approve ? pending.practitioner : null };
-      }),
+    return decideBinding(
+      { changeSessions: (fn) => this.changeSessions(fn), emit: (e) => this.emit(e), notify: (kind, ref, message) => this.notify(kind, ref, message) },
+      who,
+      opts.who,
+      username.toLowerCase(),
+      approve,
     );
-    if (refusal) {
-      await this.emit({ action, outcome: 'denied', actor: opts.who, account: refusal.account, reason: refusal.reason });
-      throw refusal.error;
-    }
-    await this.notify(
-      'practitioner-binding',
-      result!.username,
-      `${who.username} ${approve ? 'approved' : 'rejected'} account ${result!.username} acting as ${approve ? result!.practitioner : 'the practitioner it asked for'}`,
-    );
-    return result!;
   }
 
   async listAccounts(opts: Acting = {}): Promise<AccountSummary[]> {
