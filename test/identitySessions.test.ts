@@ -9,6 +9,9 @@ import { Secret } from 'otpauth';
 import { GENERAL_SCOPE } from '../src/keys/keyring.js';
 import { open } from '../src/keys/envelope.js';
 import type { Role } from '../src/shared/index.js';
+import { IdentityService } from '../src/identity/index.js';
+import { SESSION_FRESHNESS_MS } from '../src/identity/sessionCache.js';
+import { sessionWho } from '../src/identity/sessions.js';
 import { call, currentOtp, PASSWORD } from './helpers/harness.js';
 import { GENERIC, identityFixture } from './helpers/identity.js';
 
@@ -111,6 +114,38 @@ describe('identity sessions and administration', () => {
       });
       assert.equal(await f.s.cw.identity.authenticate(token), null);
       assert.equal((await call(f.s.url, 'DELETE', '/api/session', { token })).status, 401);
+    });
+
+    test('a logout in another process holds here once a second has passed since this process last asked', async (t) => {
+      const { token } = await newSession();
+      const here = f.s.cw.identity;
+      // A second process on the same database: its own IdentityService, its own session cache.
+      const elsewhere = new IdentityService(f.s.cw.db, f.s.cw.keyring, f.s.cw.settings);
+      const clock = here.sessionCache.clock;
+      let offset = 0;
+      here.sessionCache.clock = { now: () => clock.now() + offset };
+      t.after(() => {
+        here.sessionCache.clock = clock;
+      });
+      assert.ok(await here.authenticate(token));
+      assert.equal(await elsewhere.logout(token), true);
+      assert.equal(await elsewhere.authenticate(token), null, 'the process that logged out refuses at once');
+      offset += SESSION_FRESHNESS_MS;
+      assert.equal(await here.authenticate(token), null, 'and this one a second after it last asked');
+    });
+
+    test("a session's lookup says how long it has left by time alone: the soonest of its end, its idle limit and the account's end", async () => {
+      const { name, token } = await newSession();
+      const h = tokenHash(token);
+      const timing = { idleMinutes: 15, maxHours: 12 };
+      const left = async () => (await sessionWho(f.s.cw.db, token, timing))!.secondsLeft;
+      assert.ok((await left()) > 14 * 60 && (await left()) <= 15 * 60, 'a fresh session: its idle limit');
+      await sql(`update identity_session set last_seen = now() - interval '14 minutes 50 seconds' where token_hash = $1`, [h]);
+      assert.ok((await left()) <= 10, 'nearly idle');
+      await sql(`update identity_session set last_seen = now(), expires_at = now() + interval '30 seconds' where token_hash = $1`, [h]);
+      assert.ok((await left()) <= 30, 'nearly at its end');
+      await sql(`update identity_account set valid_until = now() + interval '5 seconds' where username = $1`, [name]);
+      assert.ok((await left()) <= 5, "nearly at the account's end");
     });
 
     test('a session ends at its absolute lifetime however much it is used', async () => {
