@@ -93,7 +93,10 @@ describe('the connection to PostgreSQL cut (a proxy reset and stopped)', { skip:
       const write = await call(url, 'POST', '/fhir/Observation', { token, body: observation(clinic.patientId) });
       assert.equal(write.status, 503, JSON.stringify(write.body));
       assert.equal(checkUnavailable(write, true), undefined);
-      const api = await call(url, 'GET', '/api/users', { token });
+      // A route this physician may call and that reads the database: the session itself may be
+      // answered from the process's cache (identity/sessionCache.ts), so a route that only refuses
+      // a physician (403) need not reach the database at all.
+      const api = await call(url, 'GET', '/api/awareness/reports/mine', { token });
       assert.equal(api.status, 503, JSON.stringify(api.body));
       assert.equal(checkUnavailable(api, false), undefined);
       assert.ok(alive(clinic));
