@@ -5,10 +5,10 @@
  * driver), whatever DATABASE_URL says.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { PGlite } from '@electric-sql/pglite';
 import { parseByteaHex, serializeByteaHex } from '../src/db/database.js';
-import { PgliteStatements, type PgliteEngine } from '../src/db/pgliteStatements.js';
+import { PgliteStatements, type PgliteEngine, type PlanTimer } from '../src/db/pgliteStatements.js';
 
 const BYTEA = 17;
 let db: PGlite;
@@ -95,4 +95,73 @@ test('a statement inside a transaction that fails rolls the transaction back', a
     (err: { code?: string }) => err.code === '23505',
   );
   assert.equal((await q('select count(*)::int as n from rolled')).rows[0].n, 0);
+});
+
+describe("each statement is timed with PostgreSQL's own plan choice and with its generic plan, and keeps the faster", () => {
+  /** A statement that says which plan mode it ran under (the mode is set around the execution). */
+  const MODE = "select current_setting('plan_cache_mode') as mode, $1::int as n";
+  /** A timer that reports each run as taking `ms(generic, run)` milliseconds, and counts the runs. */
+  const timer = (ms: (generic: boolean, run: number) => number): PlanTimer => {
+    let runs = 0;
+    return async (run, generic) => ({ result: await run(), ms: ms(generic, runs++) });
+  };
+  const modes = async (s: PgliteStatements, n: number) => {
+    const seen: string[] = [];
+    for (let i = 0; i < n; i++) seen.push(String((await s.query(MODE, [i], false)).rows[0].mode));
+    return seen;
+  };
+  const AUTO = 'auto';
+  const GENERIC = 'force_generic_plan';
+
+  test('a generic plan clearly faster (half the time) is kept after the trial: 5 runs unmeasured, 5 timed each way, then generic', async () => {
+    const s = new PgliteStatements(
+      db as unknown as PgliteEngine,
+      timer((generic) => (generic ? 1 : 2)),
+    );
+    assert.deepEqual(await modes(s, 20), [...Array(10).fill(AUTO), ...Array(5).fill(GENERIC), ...Array(5).fill(GENERIC)]);
+    // Around each execution only: the session's own setting is untouched for every other statement.
+    assert.equal((await db.query<{ m: string }>("select current_setting('plan_cache_mode') as m")).rows[0].m, AUTO);
+    // A statement that runs with its generic plan answers as PGlite's own query() does.
+    const SELECT = 'select id, note from probe where id = any($1::int[]) order by id';
+    for (let i = 0; i < 20; i++) await s.query(SELECT, [[1, 200]], false);
+    assert.deepEqual((await s.query(SELECT, [[1, 200, 201]], false)).rows, (await db.query(SELECT, [[1, 200, 201]])).rows);
+    assert.equal((await db.query(SELECT, [[1, 200, 201]])).rows.length, 3);
+  });
+
+  test('a generic plan no faster, or only a little (0.8 of the time), is not kept', async () => {
+    for (const share of [1, 0.8]) {
+      const s = new PgliteStatements(
+        db as unknown as PgliteEngine,
+        timer((generic) => (generic ? share * 10 : 10)),
+      );
+      assert.deepEqual(await modes(s, 20), [...Array(10).fill(AUTO), ...Array(5).fill(GENERIC), ...Array(5).fill(AUTO)], `share ${share}`);
+    }
+  });
+
+  test('a generic run far slower (three times) ends the trial at once', async () => {
+    const s = new PgliteStatements(
+      db as unknown as PgliteEngine,
+      timer((generic) => (generic ? 30 : 10)),
+    );
+    assert.deepEqual(await modes(s, 14), [...Array(10).fill(AUTO), GENERIC, ...Array(3).fill(AUTO)]);
+  });
+
+  test('in a transaction that fails, the plan mode is undone with it; the next statements run as PostgreSQL chooses', async () => {
+    const s = new PgliteStatements(
+      db as unknown as PgliteEngine,
+      timer((generic) => (generic ? 1 : 2)),
+    );
+    await modes(s, 15);
+    await db.exec('create table planned (id int primary key)');
+    await assert.rejects(
+      db.transaction(async () => {
+        await s.query(MODE, [1], true);
+        await s.query('insert into planned values ($1)', [1], true);
+        await s.query('insert into planned values ($1)', [1], true);
+      }),
+      (err: { code?: string }) => err.code === '23505',
+    );
+    assert.equal((await db.query<{ m: string }>("select current_setting('plan_cache_mode') as m")).rows[0].m, AUTO);
+    assert.equal((await s.query(MODE, [2], false)).rows[0].mode, GENERIC);
+  });
 });
