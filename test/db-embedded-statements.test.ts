@@ -146,6 +146,22 @@ describe("each statement is timed with PostgreSQL's own plan choice and with its
     assert.deepEqual(await modes(s, 14), [...Array(10).fill(AUTO), GENERIC, ...Array(3).fill(AUTO)]);
   });
 
+  test("a run with the kept generic plan far slower than PostgreSQL's own choice was: its own choice from the next run, and a new trial", async () => {
+    // Generic runs take 1 ms until the timer's 16th timing (a table grew), 30 ms from then; PostgreSQL's own choice 2 ms.
+    const s = new PgliteStatements(
+      db as unknown as PgliteEngine,
+      timer((generic, run) => (generic ? (run < 15 ? 1 : 30) : 2)),
+    );
+    assert.deepEqual(await modes(s, 32), [
+      ...Array(10).fill(AUTO), // 5 unmeasured, 5 timed as PostgreSQL chooses
+      ...Array(5).fill(GENERIC), // 5 timed generic: kept
+      ...Array(6).fill(GENERIC), // kept, each timed; the sixth takes 30 ms
+      ...Array(5).fill(AUTO), // a new trial at once: as PostgreSQL chooses...
+      GENERIC, // ...and its first generic run, far slower, ends it
+      ...Array(5).fill(AUTO),
+    ]);
+  });
+
   test('in a transaction that fails, the plan mode is undone with it; the next statements run as PostgreSQL chooses', async () => {
     const s = new PgliteStatements(
       db as unknown as PgliteEngine,

@@ -49,7 +49,9 @@ interface Prepared {
  * (EXPLAIN ANALYZE), 0.76 ms a statement in all against 0.36 ms with the generic plan. But a generic
  * plan can also be far worse (a name search: 0.76 -> 2.4 ms), and only running it tells. So each
  * statement text is timed both ways, on this data, and keeps the generic plan only when it is
- * clearly faster; the trial is run again every RETRIAL_AFTER executions, as tables grow.
+ * clearly faster. The trial is run again every RETRIAL_AFTER executions, as tables grow, and at
+ * once when a run with the kept generic plan is far slower than PostgreSQL's own choice was (a
+ * table that grew past what the generic plan suits costs one slow run, not five thousand).
  */
 interface PlanTrial {
   /** Executions so far. */
@@ -60,6 +62,8 @@ interface PlanTrial {
   asChosen: number[];
   generic: number[];
   genericKept: boolean;
+  /** While the generic plan is kept: the median time, in the trial that kept it, of PostgreSQL's own choice. */
+  asChosenMs: number;
 }
 
 /** PostgreSQL plans the first five executions for their values whatever happens: not measured. */
@@ -159,7 +163,12 @@ export class PgliteStatements {
       else if (m.name === 'rowDescription')
         fields = (m as unknown as { fields: Prepared['fields'] }).fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
     }
-    const prepared: Prepared = { name, paramTypes, fields, plan: { runs: 0, trialFrom: FIRST_TRIAL_FROM, asChosen: [], generic: [], genericKept: false } };
+    const prepared: Prepared = {
+      name,
+      paramTypes,
+      fields,
+      plan: { runs: 0, trialFrom: FIRST_TRIAL_FROM, asChosen: [], generic: [], genericKept: false, asChosenMs: 0 },
+    };
     this.prepared.set(sql, prepared);
     return prepared;
   }
@@ -171,15 +180,20 @@ export class PgliteStatements {
     const i = trial.runs++ - trial.trialFrom;
     const measured = i >= 0 && i < 2 * TRIAL_RUNS;
     // A trial whose runs failed (errors are not timed) ends without a change.
-    if (i >= 2 * TRIAL_RUNS) this.endTrial(trial, trial.genericKept);
+    if (i >= 2 * TRIAL_RUNS) this.endTrial(trial, trial.genericKept, trial.asChosenMs);
     const generic = measured ? i >= TRIAL_RUNS : trial.genericKept;
     // A SET inside a transaction that fails is undone with it; outside one, the RESET runs on its own.
     const send = () => this.call(generic ? [FORCE_GENERIC, ...run, RESET_PLAN_MODE] : run);
     let messages: Array<{ name: string }>;
-    if (measured) {
+    if (measured || generic) {
       const timed = await this.time(send, generic);
       messages = timed.result;
-      this.noteTrial(trial, generic, timed.ms);
+      if (measured) this.noteTrial(trial, generic, timed.ms);
+      else if (timed.ms > GENERIC_GIVEN_UP_ABOVE * trial.asChosenMs) {
+        // The kept generic plan no longer suits: PostgreSQL's own choice from the next run, and a new trial.
+        trial.genericKept = false;
+        trial.trialFrom = trial.runs;
+      }
     } else messages = await send();
     const rows: Record<string, unknown>[] = [];
     let rowCount = 0;
@@ -211,12 +225,13 @@ export class PgliteStatements {
     (generic ? trial.generic : trial.asChosen).push(ms);
     if (!generic) return;
     const asChosen = median(trial.asChosen);
-    if (ms > GENERIC_GIVEN_UP_ABOVE * asChosen) this.endTrial(trial, false);
-    else if (trial.generic.length === TRIAL_RUNS) this.endTrial(trial, median(trial.generic) <= GENERIC_KEPT_BELOW * asChosen);
+    if (ms > GENERIC_GIVEN_UP_ABOVE * asChosen) this.endTrial(trial, false, asChosen);
+    else if (trial.generic.length === TRIAL_RUNS) this.endTrial(trial, median(trial.generic) <= GENERIC_KEPT_BELOW * asChosen, asChosen);
   }
 
-  private endTrial(trial: PlanTrial, genericKept: boolean): void {
+  private endTrial(trial: PlanTrial, genericKept: boolean, asChosenMs: number): void {
     trial.genericKept = genericKept;
+    trial.asChosenMs = asChosenMs;
     trial.trialFrom = trial.runs + RETRIAL_AFTER;
     trial.asChosen = [];
     trial.generic = [];
