@@ -7,6 +7,7 @@ import path from 'node:path';
 import { copyInSql } from './copySql.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { openPostgres } from './postgres.js';
+import { EMBEDDED_MAINTENANCE_EVERY_MS, maintainEmbedded } from './embeddedMaintenance.js';
 import { PgliteStatements, type PgliteEngine } from './pgliteStatements.js';
 import { acquireProcessLock } from './processLock.js';
 
@@ -264,10 +265,21 @@ async function openPglite(dir: string): Promise<Database> {
       return Buffer.from(await r.blob.arrayBuffer());
     },
     async close() {
+      clearInterval(housekeeping);
+      await maintaining;
       await db.close();
       release();
     },
   };
+  // PGlite runs no autovacuum: the server does its work (embeddedMaintenance.ts). A round that fails
+  // (the database closing under it) changes nothing, and the next one comes a minute later.
+  let maintaining: Promise<unknown> | undefined;
+  const housekeeping = setInterval(() => {
+    maintaining ??= maintainEmbedded(self)
+      .catch(() => undefined)
+      .finally(() => (maintaining = undefined));
+  }, EMBEDDED_MAINTENANCE_EVERY_MS);
+  housekeeping.unref();
   return self;
 }
 
