@@ -112,6 +112,10 @@ const child = spawn(
     pathToFileURL(path.join(TEST_DIR, 'helpers', 'scratchOnTmpfs.mjs')).href,
     '--test',
     `--test-concurrency=${CONCURRENCY}`,
+    // A shard ends once its tests are done. Without this, a shard whose tests had all passed once
+    // spun at full CPU for half an hour inside Node's own exit (node::Environment::CleanupHandles
+    // looping on uv_run, seen with gdb on Node 20.20, PostgreSQL run) and held CI until killed.
+    '--test-force-exit',
     ...runnerFlags,
     ...shardFiles,
   ],
