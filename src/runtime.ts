@@ -89,6 +89,9 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     listenUrl: settings.databaseListenUrl,
     replicaUrl: settings.databaseReplicaUrl,
     pooler: settings.databasePooler,
+    // The SQLSTATE only: the engine's message may name tables and values.
+    onMaintenanceFailed: (err) =>
+      log.warn({ code: (err as { code?: unknown }).code }, "the embedded database's maintenance (vacuum, analyse) failed; it is tried again in a minute"),
   });
   try {
     await migrate(db, ALL_MIGRATIONS);

@@ -102,3 +102,39 @@ test('the open embedded database maintains itself every minute, without anyone a
     await own?.close();
   }
 });
+
+test('a pass that fails is reported with its SQLSTATE, and the next pass a minute later runs again', async () => {
+  mock.timers.enable({ apis: ['setInterval'] });
+  const failures: unknown[] = [];
+  let own: Database | undefined;
+  try {
+    own = await openDatabase({ dataDir: scratch(), onMaintenanceFailed: (err) => failures.push(err) });
+    // ANALYZE computes an expression index's expression on sampled rows: this one raises while the switch is on.
+    await own.exec(`
+      create table fail_switch (on_ boolean);
+      create function refuse_when_switched(v int) returns int immutable language plpgsql as
+        'begin if exists (select 1 from public.fail_switch) then raise exception ''switched'' using errcode = ''P0001''; end if; return v; end';
+      create table probed (v int);
+      create index probed_refused on probed (refuse_when_switched(v));
+      insert into probed select g from generate_series(1, 200) g;
+      insert into fail_switch values (true);`);
+    const reported = async () => {
+      for (let i = 0; i < 50 && failures.length === 0; i++) await own!.query('select 1');
+    };
+    mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
+    await reported();
+    assert.equal(failures.length, 1);
+    assert.equal((failures[0] as { code?: string }).code, 'P0001');
+    // The switch off: the next pass analyses the table.
+    await own.exec('delete from fail_switch');
+    mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
+    let analyses = 0;
+    for (let i = 0; i < 50 && analyses === 0; i++)
+      analyses = (await own.query<{ n: number }>("select analyze_count::int as n from pg_stat_user_tables where relname = 'probed'")).rows[0].n;
+    assert.equal(analyses, 1);
+    assert.equal(failures.length, 1);
+  } finally {
+    mock.timers.reset();
+    await own?.close();
+  }
+});

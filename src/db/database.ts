@@ -114,6 +114,11 @@ export interface DatabaseOptions {
   pooler?: 'transaction';
   dataDir: string;
   poolSize?: number;
+  /**
+   * The embedded database's housekeeping (embeddedMaintenance.ts) failed; it is tried again a minute
+   * later. The server logs it: a pass that keeps failing would let the tables grow again unseen.
+   */
+  onMaintenanceFailed?: (err: unknown) => void;
 }
 
 /** The embedded database's folder is held by another process (the embedded database serves one). */
@@ -126,7 +131,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       pooler: options.pooler,
       replicaUrl: options.replicaUrl,
     });
-  return openPglite(path.join(options.dataDir, 'pgdata'));
+  return openPglite(path.join(options.dataDir, 'pgdata'), options.onMaintenanceFailed);
 }
 
 const BYTEA_OID = 17;
@@ -164,7 +169,7 @@ export function embeddedBuffersMb(env: NodeJS.ProcessEnv = process.env): number 
   return mb;
 }
 
-async function openPglite(dir: string): Promise<Database> {
+async function openPglite(dir: string, onMaintenanceFailed: (err: unknown) => void = () => {}): Promise<Database> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // PGlite is one process's database: a second process opening the same folder would corrupt it.
   let release: () => void;
@@ -271,12 +276,18 @@ async function openPglite(dir: string): Promise<Database> {
       release();
     },
   };
-  // PGlite runs no autovacuum: the server does its work (embeddedMaintenance.ts). A round that fails
-  // (the database closing under it) changes nothing, and the next one comes a minute later.
+  // PGlite runs no autovacuum: the server does its work (embeddedMaintenance.ts). A pass that fails
+  // is reported and changes nothing more; the next one comes a minute later.
   let maintaining: Promise<unknown> | undefined;
   const housekeeping = setInterval(() => {
     maintaining ??= maintainEmbedded(self)
-      .catch(() => undefined)
+      .catch((err: unknown) => {
+        try {
+          onMaintenanceFailed(err);
+        } catch {
+          // a report that fails must not stop the next pass
+        }
+      })
       .finally(() => (maintaining = undefined));
   }, EMBEDDED_MAINTENANCE_EVERY_MS);
   housekeeping.unref();
