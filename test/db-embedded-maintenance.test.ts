@@ -35,9 +35,10 @@ async function churn(table: string, rounds: number): Promise<void> {
   }
 }
 const size = async (table: string) => (await db.query<{ n: number }>(`select pg_relation_size($1)::float8 as n`, [table])).rows[0].n;
-const stats = async (table: string) =>
+/** A table's dead rows and how often it was vacuumed and analysed, in `on` (the shared database by default). */
+const stats = async (table: string, on: Database = db) =>
   (
-    await db.query<{ dead: number; vacuums: number; analyses: number }>(
+    await on.query<{ dead: number; vacuums: number; analyses: number }>(
       `select n_dead_tup::int as dead, vacuum_count::int as vacuums, analyze_count::int as analyses from pg_stat_user_tables where relname = $1`,
       [table],
     )
@@ -89,13 +90,12 @@ test('the open embedded database maintains itself every minute, without anyone a
     await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
     await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
     await own.query('delete from churned');
-    const before = (await own.query<{ vacuums: number }>("select vacuum_count::int as vacuums from pg_stat_user_tables where relname = 'churned'")).rows[0];
+    const before = await stats('churned', own);
     assert.equal(before.vacuums, 0);
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
     // The pass runs its statements in turn; a statement queued after them runs once they are done.
     let after = before;
-    for (let i = 0; i < 50 && after.vacuums === 0; i++)
-      after = (await own.query<{ vacuums: number }>("select vacuum_count::int as vacuums from pg_stat_user_tables where relname = 'churned'")).rows[0];
+    for (let i = 0; i < 50 && after.vacuums === 0; i++) after = await stats('churned', own);
     assert.equal(after.vacuums, 1);
   } finally {
     mock.timers.reset();
@@ -129,8 +129,7 @@ test('a pass that fails is reported with its SQLSTATE, and the next pass a minut
     await own.exec('delete from fail_switch');
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
     let analyses = 0;
-    for (let i = 0; i < 50 && analyses === 0; i++)
-      analyses = (await own.query<{ n: number }>("select analyze_count::int as n from pg_stat_user_tables where relname = 'probed'")).rows[0].n;
+    for (let i = 0; i < 50 && analyses === 0; i++) analyses = (await stats('probed', own)).analyses;
     assert.equal(analyses, 1);
     assert.equal(failures.length, 1);
   } finally {
