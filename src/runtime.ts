@@ -92,6 +92,8 @@ export async function openCarewall(settings: Settings, log: Logger = createLogge
     // The SQLSTATE only: the engine's message may name tables and values.
     onMaintenanceFailed: (err) =>
       log.warn({ code: (err as { code?: unknown }).code }, "the embedded database's maintenance (vacuum, analyse) failed; it is tried again in a minute"),
+    onMaintained: (done) =>
+      log.debug({ vacuumed: done.vacuumed, analysed: done.analysed, complete: done.complete }, "the embedded database's maintenance pass ended"),
   });
   try {
     await migrate(db, ALL_MIGRATIONS);

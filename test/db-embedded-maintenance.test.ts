@@ -9,7 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, mock, test } from 'node:test';
 import { openDatabase, type Database } from '../src/db/database.js';
-import { EMBEDDED_MAINTENANCE_EVERY_MS, maintainEmbedded, maintenanceDue } from '../src/db/embeddedMaintenance.js';
+import {
+  EMBEDDED_MAINTENANCE_EVERY_MS,
+  EMBEDDED_MAINTENANCE_LONGEST_WAIT_MS,
+  EMBEDDED_MAINTENANCE_LOOK_MS,
+  EMBEDDED_QUIET_MS,
+  maintainEmbedded,
+  maintenanceDue,
+  type Maintained,
+} from '../src/db/embeddedMaintenance.js';
 
 const dirs: string[] = [];
 const scratch = () => {
@@ -79,36 +87,119 @@ test('a queue table whose rows come and go stays small when maintained; unmainta
 
 test('tables that need nothing are left alone: a second pass straight after the first does nothing', async () => {
   await maintainEmbedded(db);
-  assert.deepEqual(await maintainEmbedded(db), { vacuumed: [], analysed: [] });
+  assert.deepEqual(await maintainEmbedded(db), { vacuumed: [], analysed: [], complete: true });
 });
 
-test('the open embedded database maintains itself every minute, without anyone asking', async () => {
-  mock.timers.enable({ apis: ['setInterval'] });
+test('a pass stops before the next table when told to (a request came), and the next pass finds what is left', async () => {
+  await db.exec('create table first_churned (id int); create table second_churned (id int)');
+  for (const table of ['first_churned', 'second_churned']) {
+    await db.query(`insert into ${table} select g from generate_series(1, 300) g`);
+    await db.query(`delete from ${table}`);
+  }
+  let asked = 0;
+  const stopped = await maintainEmbedded(db, () => ++asked === 1);
+  assert.equal(stopped.complete, false);
+  assert.deepEqual(stopped.vacuumed, ['public.first_churned']);
+  assert.equal((await stats('second_churned')).vacuums, 0);
+  const rest = await maintainEmbedded(db);
+  assert.ok(rest.complete);
+  assert.ok(rest.vacuumed.includes('public.second_churned') && !rest.vacuumed.includes('public.first_churned'), rest.vacuumed.join(', '));
+});
+
+/**
+ * An embedded database of its own with the housekeeper's clock mocked (setInterval and Date), its
+ * passes' ends collected. Requests are the test's own statements: each marks the engine busy.
+ */
+async function housekept(run: (own: Database, passes: Maintained[], nextPass: () => Promise<Maintained>) => Promise<void>): Promise<void> {
+  mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const passes: Maintained[] = [];
+  let waiting: ((m: Maintained) => void) | undefined;
   let own: Database | undefined;
   try {
-    own = await openDatabase({ dataDir: scratch() });
-    await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
-    await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
-    await own.query('delete from churned');
-    const before = await stats('churned', own);
-    assert.equal(before.vacuums, 0);
-    mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
-    // The pass runs its statements in turn; a statement queued after them runs once they are done.
-    let after = before;
-    for (let i = 0; i < 50 && after.vacuums === 0; i++) after = await stats('churned', own);
-    assert.equal(after.vacuums, 1);
+    own = await openDatabase({
+      dataDir: scratch(),
+      onMaintained: (m) => {
+        passes.push(m);
+        waiting?.(m);
+      },
+    });
+    const nextPass = () => new Promise<Maintained>((resolve) => (waiting = resolve));
+    await run(own, passes, nextPass);
   } finally {
     mock.timers.reset();
     await own?.close();
   }
+}
+
+/** A request every look of the housekeeper, just before it looks: the engine is never quiet then. */
+async function busyFor(own: Database, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += EMBEDDED_MAINTENANCE_LOOK_MS) {
+    mock.timers.tick(EMBEDDED_MAINTENANCE_LOOK_MS - EMBEDDED_QUIET_MS / 2);
+    await own.query('select 1');
+    mock.timers.tick(EMBEDDED_QUIET_MS / 2);
+  }
+}
+
+test('a due pass waits while requests keep the engine busy, and runs in the first quiet moment', { timeout: 60_000 }, async () => {
+  await housekept(async (own, passes, nextPass) => {
+    await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
+    await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
+    await own.query('delete from churned');
+    // Twice as long as a pass takes to come due, busy all along: no pass.
+    await busyFor(own, 2 * EMBEDDED_MAINTENANCE_EVERY_MS);
+    assert.equal(passes.length, 0);
+    assert.equal((await stats('churned', own)).vacuums, 0);
+    // Quiet: the next look starts the pass.
+    const pass = nextPass();
+    mock.timers.tick(EMBEDDED_MAINTENANCE_LOOK_MS + EMBEDDED_QUIET_MS);
+    assert.ok((await pass).vacuumed.includes('public.churned'));
+    assert.equal((await stats('churned', own)).vacuums, 1);
+  });
 });
 
-test('a pass that fails is reported with its SQLSTATE, and the next pass a minute later runs again', async () => {
-  mock.timers.enable({ apis: ['setInterval'] });
+test('under load that never pauses, a due pass runs anyway once it has waited the longest wait', { timeout: 60_000 }, async () => {
+  await housekept(async (own, passes, nextPass) => {
+    await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
+    await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
+    await own.query('delete from churned');
+    await busyFor(own, EMBEDDED_MAINTENANCE_EVERY_MS + EMBEDDED_MAINTENANCE_LONGEST_WAIT_MS - 2 * EMBEDDED_MAINTENANCE_LOOK_MS);
+    assert.equal(passes.length, 0);
+    const pass = nextPass();
+    await busyFor(own, 2 * EMBEDDED_MAINTENANCE_LOOK_MS);
+    assert.ok((await pass).vacuumed.includes('public.churned'));
+  });
+});
+
+test('the open embedded database maintains itself a minute after opening, without anyone asking', { timeout: 60_000 }, async () => {
+  await housekept(async (own, passes, nextPass) => {
+    await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
+    await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
+    await own.query('delete from churned');
+    assert.equal((await stats('churned', own)).vacuums, 0);
+    mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS - EMBEDDED_MAINTENANCE_LOOK_MS);
+    assert.equal(passes.length, 0);
+    const pass = nextPass();
+    mock.timers.tick(EMBEDDED_MAINTENANCE_LOOK_MS);
+    assert.ok((await pass).vacuumed.includes('public.churned'));
+    assert.equal((await stats('churned', own)).vacuums, 1);
+  });
+});
+
+test('a pass that fails is reported with its SQLSTATE, and the next pass a minute later runs again', { timeout: 60_000 }, async () => {
+  mock.timers.enable({ apis: ['setInterval', 'Date'] });
   const failures: unknown[] = [];
+  let failed: (() => void) | undefined;
+  let maintained: ((m: Maintained) => void) | undefined;
   let own: Database | undefined;
   try {
-    own = await openDatabase({ dataDir: scratch(), onMaintenanceFailed: (err) => failures.push(err) });
+    own = await openDatabase({
+      dataDir: scratch(),
+      onMaintenanceFailed: (err) => {
+        failures.push(err);
+        failed?.();
+      },
+      onMaintained: (m) => maintained?.(m),
+    });
     // ANALYZE computes an expression index's expression on sampled rows: this one raises while the switch is on.
     await own.exec(`
       create table fail_switch (on_ boolean);
@@ -118,19 +209,17 @@ test('a pass that fails is reported with its SQLSTATE, and the next pass a minut
       create index probed_refused on probed (refuse_when_switched(v));
       insert into probed select g from generate_series(1, 200) g;
       insert into fail_switch values (true);`);
-    const reported = async () => {
-      for (let i = 0; i < 50 && failures.length === 0; i++) await own!.query('select 1');
-    };
+    const failure = new Promise<void>((resolve) => (failed = resolve));
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
-    await reported();
+    await failure;
     assert.equal(failures.length, 1);
     assert.equal((failures[0] as { code?: string }).code, 'P0001');
-    // The switch off: the next pass analyses the table.
+    // The switch off: the next pass, a minute later, analyses the table.
     await own.exec('delete from fail_switch');
+    const pass = new Promise<Maintained>((resolve) => (maintained = resolve));
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
-    let analyses = 0;
-    for (let i = 0; i < 50 && analyses === 0; i++) analyses = (await stats('probed', own)).analyses;
-    assert.equal(analyses, 1);
+    assert.ok((await pass).analysed.includes('public.probed'));
+    assert.equal((await stats('probed', own)).analyses, 1);
     assert.equal(failures.length, 1);
   } finally {
     mock.timers.reset();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { copyInSql } from './copySql.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { openPostgres } from './postgres.js';
-import { EMBEDDED_MAINTENANCE_EVERY_MS, maintainEmbedded } from './embeddedMaintenance.js';
+import { startHousekeeping, type HousekeepingHooks, type Maintained } from './embeddedMaintenance.js';
 import { PgliteStatements, type PgliteEngine } from './pgliteStatements.js';
 import { acquireProcessLock } from './processLock.js';
 
@@ -119,6 +119,8 @@ export interface DatabaseOptions {
    * later. The server logs it: a pass that keeps failing would let the tables grow again unseen.
    */
   onMaintenanceFailed?: (err: unknown) => void;
+  /** A maintenance pass of the embedded database ended: which tables it vacuumed and analysed. */
+  onMaintained?: (done: Maintained) => void;
 }
 
 /** The embedded database's folder is held by another process (the embedded database serves one). */
@@ -131,7 +133,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       pooler: options.pooler,
       replicaUrl: options.replicaUrl,
     });
-  return openPglite(path.join(options.dataDir, 'pgdata'), options.onMaintenanceFailed);
+  return openPglite(path.join(options.dataDir, 'pgdata'), { onFailed: options.onMaintenanceFailed, onMaintained: options.onMaintained });
 }
 
 const BYTEA_OID = 17;
@@ -169,7 +171,7 @@ export function embeddedBuffersMb(env: NodeJS.ProcessEnv = process.env): number 
   return mb;
 }
 
-async function openPglite(dir: string, onMaintenanceFailed: (err: unknown) => void = () => {}): Promise<Database> {
+async function openPglite(dir: string, hooks: HousekeepingHooks): Promise<Database> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // PGlite is one process's database: a second process opening the same folder would corrupt it.
   let release: () => void;
@@ -198,21 +200,34 @@ async function openPglite(dir: string, onMaintenanceFailed: (err: unknown) => vo
   const queryOn =
     (inTransaction: boolean): Queryable['query'] =>
     async <T>(sql: string, params?: unknown[]) => {
+      // Only the server's transactions run statements in one (the housekeeping's are single statements).
+      if (inTransaction) housekeeping.used();
       const r = await statements.query(sql, params ?? [], inTransaction);
       return { rows: r.rows as T[], rowCount: r.rowCount };
     };
+  const engine: Queryable = {
+    query: queryOn(false),
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+  };
   const self: Database = {
     kind: 'pglite',
     singleProcess: true,
     hasReplica: false,
-    query: queryOn(false),
+    query: (sql, params) => {
+      housekeeping.used();
+      return engine.query(sql, params);
+    },
     // One process, one database: there is no replica to read from.
     reader: () => self,
     writePosition: () => Promise.resolve(undefined),
-    exec: async (sql) => {
-      await db.exec(sql);
+    exec: (sql) => {
+      housekeeping.used();
+      return engine.exec(sql);
     },
     transaction: async (fn, opening) => {
+      housekeeping.used();
       // A turn of the event loop first. PGlite answers without I/O, so requests already under way
       // can chain transaction after transaction as promise jobs while sockets wait unread: at 50
       // connections creating patients the loop stalled 300-500 ms at a time and the slowest
@@ -231,9 +246,10 @@ async function openPglite(dir: string, onMaintenanceFailed: (err: unknown) => vo
         return fn(inner as Queryable);
       });
     },
-    readSnapshot: (fn) =>
+    readSnapshot: (fn) => {
+      housekeeping.used();
       // One connection: while this transaction is open no other statement runs, so it is a snapshot.
-      db.transaction(async (tx) => {
+      return db.transaction(async (tx) => {
         await tx.query('set transaction read only');
         return fn({
           query: queryOn(true),
@@ -247,7 +263,8 @@ async function openPglite(dir: string, onMaintenanceFailed: (err: unknown) => vo
           if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
           return Buffer.from(await r.blob.arrayBuffer());
         }
-      }),
+      });
+    },
     async copyIn(tx, table, columns, data) {
       const inner = (tx as unknown as { pgliteTx?: { query: typeof db.query } }).pgliteTx;
       if (!inner) throw new Error('copyIn: needs a transaction of this database');
@@ -265,32 +282,21 @@ async function openPglite(dir: string, onMaintenanceFailed: (err: unknown) => vo
       };
     },
     async copyOut(select) {
+      housekeeping.used();
       const r = await db.query(`copy (${select}) to '/dev/blob' with (format binary)`);
       if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
       return Buffer.from(await r.blob.arrayBuffer());
     },
     async close() {
-      clearInterval(housekeeping);
-      await maintaining;
+      await housekeeping.stop();
       await db.close();
       release();
     },
   };
-  // PGlite runs no autovacuum: the server does its work (embeddedMaintenance.ts). A pass that fails
-  // is reported and changes nothing more; the next one comes a minute later.
-  let maintaining: Promise<unknown> | undefined;
-  const housekeeping = setInterval(() => {
-    maintaining ??= maintainEmbedded(self)
-      .catch((err: unknown) => {
-        try {
-          onMaintenanceFailed(err);
-        } catch {
-          // a report that fails must not stop the next pass
-        }
-      })
-      .finally(() => (maintaining = undefined));
-  }, EMBEDDED_MAINTENANCE_EVERY_MS);
-  housekeeping.unref();
+  // PGlite runs no autovacuum: the server does its work (embeddedMaintenance.ts), in the engine's
+  // quiet moments; its own statements go straight to the engine. A pass that fails is reported and
+  // changes nothing more; the next one is due a minute later.
+  const housekeeping = startHousekeeping(engine, hooks);
   return self;
 }
 
