@@ -18,7 +18,7 @@
  * are as durable as the write; the tree holds them a batch later (the write's caller waits for
  * that), and records left staged by a crash or an outage are moved at the next start or checkpoint.
  */
-import type { Database, Queryable } from '../db/index.js';
+import type { Database, Queryable, Statement } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import { bindPacked, bindTo, WriteBatch } from '../db/index.js';
 import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, type NodeSource } from './merkle.js';
@@ -127,17 +127,26 @@ export class MerkleLog {
         const batch = this.queue.splice(0, MAX_BATCH);
         const waiters = this.stagedWaiters.splice(0);
         try {
-          const { first, stagedLeft } = await this.db.transaction(
-            (tx) =>
-              this.appendWithStaged(
-                tx,
-                batch.map((p) => p.leaf),
-                batch.map((p) => p.columns),
-                // At least one: with 0 the waiters would be answered with nothing moved.
-                waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
-              ),
-            this.lockStatement(),
-          );
+          const { first, stagedLeft } =
+            waiters.length === 0 && this.expectedSize !== undefined
+              ? {
+                  first: await this.appendPipelined(
+                    batch.map((p) => p.leaf),
+                    batch.map((p) => p.columns),
+                  ),
+                  stagedLeft: false,
+                }
+              : await this.db.transaction(
+                  (tx) =>
+                    this.appendWithStaged(
+                      tx,
+                      batch.map((p) => p.leaf),
+                      batch.map((p) => p.columns),
+                      // At least one: with 0 the waiters would be answered with nothing moved.
+                      waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
+                    ),
+                  this.lockStatement(),
+                );
           batch.forEach((p, i) => p.resolve(first + i));
           // More was staged than one batch takes: the waiters wait for the next.
           if (stagedLeft) this.stagedWaiters.unshift(...waiters);
@@ -205,10 +214,41 @@ export class MerkleLog {
     // guess wrong, and what the true size needs beyond it is fetched then.
     const guess = this.expectedSize === undefined ? [] : tilesNeeded(this.expectedSize, leaves.length).keys;
     const { head, tiles } = await readHeadWithTiles(tx, guess);
+    const batch = await this.prepareAppend(tx, head, tiles, guess, leaves, columns);
+    await batch.run(tx);
+    return head.size;
+  }
+
+  /**
+   * appendLocked in two round trips (Database.readThenWrite): the sequencer lock and the head with
+   * the tiles this process expects to need, together; then the writes with the commit. Only for a
+   * process that has appended before (its guess at the tiles); the first append reads the head first.
+   */
+  private appendPipelined(leaves: Buffer[], columns: Array<EntryColumns | undefined>): Promise<number> {
+    const guess = tilesNeeded(this.expectedSize ?? 0, leaves.length).keys;
+    return this.db.readThenWrite(this.lockStatement(), [headWithTilesStatement(guess)], async ([read], tx) => {
+      const { head, tiles } = headAndTiles(read.rows as unknown as HeadOrTileRow[]);
+      const batch = await this.prepareAppend(tx, head, tiles, guess, leaves, columns);
+      return { statement: batch.statement(), result: head.size };
+    });
+  }
+
+  /**
+   * The writes of an append of `leaves` to the tree `head`, given the tiles read with it for the
+   * keys `asked` (what else the true size needs is fetched through `tx`).
+   */
+  private async prepareAppend(
+    tx: Queryable,
+    head: TreeHead,
+    tiles: Map<string, Buffer>,
+    asked: TileKey[],
+    leaves: Buffer[],
+    columns?: Array<EntryColumns | undefined>,
+  ): Promise<WriteBatch> {
     const n = head.size;
     const { growing, keys } = tilesNeeded(n, leaves.length);
-    const asked = new Set(guess.map((k) => tileKey(k.level, k.idx)));
-    const missing = keys.filter((k) => !asked.has(tileKey(k.level, k.idx)));
+    const askedKeys = new Set(asked.map((k) => tileKey(k.level, k.idx)));
+    const missing = keys.filter((k) => !askedKeys.has(tileKey(k.level, k.idx)));
     if (missing.length > 0) for (const [k, v] of await fetchTiles(tx, missing)) tiles.set(k, v);
     // Each rightmost tile must hold exactly the subtrees complete so far: appending to a damaged
     // tree would bury the damage under new hashes, so the append is refused instead (and the
@@ -242,9 +282,8 @@ export class MerkleLog {
       `insert into audit_tree (id, size, root, updated_at) values (1, ${b(f.size)}, ${b(f.root())}, now())
        on conflict (id) do update set size = excluded.size, root = excluded.root, updated_at = now()`,
     );
-    await batch.run(tx);
     this.expectedSize = f.size;
-    return n;
+    return batch;
   }
 
   /**
@@ -347,15 +386,29 @@ function tilesNeeded(size: number, count: number): { growing: Array<TileKey & { 
 /** The tree head and the stored tiles among `keys`, in one statement (the head is the row at level -1). */
 async function readHeadWithTiles(q: Queryable, keys: TileKey[]): Promise<{ head: TreeHead; tiles: Map<string, Buffer> }> {
   if (keys.length === 0) return { head: await readHead(q), tiles: new Map() };
-  const r = await q.query<{ level: number; idx: string | number; hashes: unknown }>(
-    `select -1 as level, size as idx, root as hashes from audit_tree where id = 1
+  const { sql, params } = headWithTilesStatement(keys);
+  return headAndTiles((await q.query<HeadOrTileRow>(sql, params)).rows);
+}
+
+interface HeadOrTileRow {
+  level: number;
+  idx: string | number;
+  hashes: unknown;
+}
+
+function headWithTilesStatement(keys: TileKey[]): Statement {
+  return {
+    sql: `select -1 as level, size as idx, root as hashes from audit_tree where id = 1
      union all
      select level, idx, hashes from audit_tile where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))`,
-    [keys.map((k) => k.level), keys.map((k) => k.idx)],
-  );
+    params: [keys.map((k) => k.level), keys.map((k) => k.idx)],
+  };
+}
+
+function headAndTiles(rows: HeadOrTileRow[]): { head: TreeHead; tiles: Map<string, Buffer> } {
   let head: TreeHead = { size: 0, root: EMPTY_ROOT };
   const tiles = new Map<string, Buffer>();
-  for (const row of r.rows) {
+  for (const row of rows) {
     if (row.level === -1) head = { size: Number(row.idx), root: toBuffer(row.hashes) };
     else tiles.set(tileKey(row.level, Number(row.idx)), toBuffer(row.hashes));
   }

@@ -27,6 +27,12 @@ export interface QueryOptions {
   prepare?: boolean;
 }
 
+/** A statement and its parameters. */
+export interface Statement {
+  sql: string;
+  params?: unknown[];
+}
+
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
@@ -58,6 +64,19 @@ export interface Database extends Queryable {
    * audit log's sequencer lock: a round trip saved on every append batch).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, opening?: string): Promise<T>;
+  /**
+   * One transaction that reads, computes and writes, in two round trips on PostgreSQL: BEGIN (with
+   * `opening`, as for `transaction`) and `reads` are sent together without waiting for each other's
+   * answers (the protocol's pipelining), then the statement `write` computes from their rows is sent
+   * together with the COMMIT. `write` may query through `tx` meanwhile, a round trip each. The audit
+   * log's append batches, four round trips each before (a sequencer lock, the head, the writes, the
+   * commit). Committed when the write succeeds; nothing written when anything fails.
+   */
+  readThenWrite<T>(
+    opening: string | undefined,
+    reads: Statement[],
+    write: (results: Array<QueryResult<Record<string, unknown>>>, tx: Queryable) => Promise<{ statement?: Statement; result: T }>,
+  ): Promise<T>;
   /**
    * LISTEN on a channel: `onMessage` gets each payload NOTIFY sends there, after the sending
    * transaction commits, in commit order. `onBroken` is called when the channel may have lost
@@ -246,6 +265,15 @@ async function openPglite(dir: string, hooks: HousekeepingHooks): Promise<Databa
         return fn(inner as Queryable);
       });
     },
+    // One connection in the same process: nothing to pipeline, the statements run one after another.
+    readThenWrite: (opening, reads, write) =>
+      self.transaction(async (tx) => {
+        const results: Array<QueryResult<Record<string, unknown>>> = [];
+        for (const r of reads) results.push(await tx.query(r.sql, r.params));
+        const { statement, result } = await write(results, tx);
+        if (statement) await tx.query(statement.sql, statement.params);
+        return result;
+      }, opening),
     readSnapshot: (fn) => {
       housekeeping.used();
       // One connection: while this transaction is open no other statement runs, so it is a snapshot.

@@ -126,8 +126,16 @@ export interface PostgresOptions {
   replicaUrl?: string;
 }
 
-function newPool(url: string, poolSize: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
+function newPool(url: string, poolSize: number, pipeline = false): pg.Pool {
+  // `pipeline` (pg's pipeline mode) sends a query without waiting for the one before it to be
+  // answered; such a connection cannot COPY, so only readThenWrite's own small pool has it.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...KEEPALIVE,
+    ...(pipeline ? { pipeline } : {}),
+  });
   pool.on('error', () => {
     /* an idle connection broke: the pool drops it, and the next query opens a new one */
   });
@@ -168,16 +176,36 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
     for await (const part of client.query(copyTo(`copy (${select}) to stdout with (format binary)`))) parts.push(part as Buffer);
     return Buffer.concat(parts);
   };
-  /** Runs `fn` inside `begin` … `commit` on a leased connection, rolled back when it throws. */
-  const inTransaction = async <T>(begin: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const held = await lease(pool);
+  // readThenWrite's connections: its callers (the audit log's append batches) take turns on a
+  // sequencer lock, so two are plenty.
+  const pipelined = newPool(url, 2, true);
+  /**
+   * Runs `fn` inside `begin` … `commit` on a connection leased from `from`, rolled back when it
+   * throws. `fn` commits itself when it says so (`commits`): readThenWrite sends the COMMIT with its
+   * last statement. With `pipelinedBegin` the BEGIN is not awaited before `fn` starts: its answer
+   * comes before any of `fn`'s (the connection answers in order), and a failed BEGIN fails them too.
+   */
+  const inTransaction = async <T>(
+    begin: string,
+    fn: (client: pg.PoolClient) => Promise<T>,
+    from: pg.Pool = pool,
+    mode: { commits?: boolean; pipelinedBegin?: boolean } = {},
+  ): Promise<T> => {
+    const held = await lease(from);
     let failure: unknown;
+    let beginFailure: unknown;
     try {
-      await held.client.query(begin);
+      const begun = held.client.query(begin);
+      // Handled here too: when `fn` fails first (its statements fail after a failed BEGIN, as
+      // "transaction aborted"), this one is not awaited, and its error is the one that says why.
+      begun.catch((err: unknown) => (beginFailure = err));
+      if (!mode.pipelinedBegin) await begun;
       const result = await fn(held.client);
-      await held.client.query('commit');
+      await begun;
+      if (!mode.commits) await held.client.query('commit');
       return result;
-    } catch (err) {
+    } catch (caught) {
+      const err = beginFailure ?? caught;
       failure = err;
       // On a broken connection there is nothing to roll back: the server has already done so.
       if (!held.lost && !isConnectionFailure(err)) await held.client.query('rollback').catch(() => undefined);
@@ -216,6 +244,23 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
         };
         return fn(q);
       }),
+    readThenWrite: (opening, reads, write) =>
+      inTransaction(
+        opening === undefined ? 'begin' : `begin; ${opening}`,
+        async (client) => {
+          const tx: Queryable = { query: (sql, params, options) => run(client, sql, params, options), exec: (sql) => exec(client, sql) };
+          // Sent together with the BEGIN inTransaction sent first: each answer awaited only now.
+          const results = await allOrFirstError(reads.map((r) => tx.query(r.sql, r.params)));
+          const { statement, result } = await write(results, tx);
+          // The write and the COMMIT together: a write that fails makes the COMMIT a ROLLBACK, and
+          // its error reaches the caller.
+          if (statement) await allOrFirstError<unknown>([tx.query(statement.sql, statement.params), client.query('commit')]);
+          else await client.query('commit');
+          return result;
+        },
+        pipelined,
+        { commits: true, pipelinedBegin: true },
+      ),
     listen: (channel, onMessage, onBroken) => classified(() => listenPostgres(options.listenUrl ?? url, channel, onMessage, onBroken)),
     async copyOut(select) {
       const held = await lease(pool);
@@ -253,6 +298,7 @@ export async function openPostgres(url: string, poolSize: number, options: Postg
     async close() {
       replica?.stop();
       await replicaPool?.end();
+      await pipelined.end();
       await pool.end();
     },
   };
@@ -305,4 +351,15 @@ async function listenPostgres(url: string, channel: string, onMessage: (p: strin
     client = undefined;
     await c?.end().catch(() => undefined);
   };
+}
+
+/**
+ * Awaits every promise (statements sent together on one connection), then throws the first
+ * failure: the transaction is rolled back only once nothing of it is still under way.
+ */
+async function allOrFirstError<T>(pending: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(pending);
+  const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((x) => (x as PromiseFulfilledResult<T>).value);
 }

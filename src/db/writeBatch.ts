@@ -6,7 +6,7 @@
  * PostgreSQL runs the writes on one snapshot, in no set order, and none sees another's rows: they
  * must not touch the same rows, nor read what another writes.
  */
-import type { Queryable } from './database.js';
+import type { Queryable, Statement } from './database.js';
 import { bindTo } from './sqlParams.js';
 
 export class WriteBatch {
@@ -26,11 +26,17 @@ export class WriteBatch {
    * that nothing reads would not run at all).
    */
   async run(q: Queryable, select?: string): Promise<void> {
-    if (this.writes.length === 0 && select === undefined) return;
+    const statement = this.statement(select);
+    if (statement) await q.query(statement.sql, statement.params);
+  }
+
+  /** The one statement `run` sends (none when there is nothing to write), for a caller that sends it itself. */
+  statement(select?: string): Statement | undefined {
+    if (this.writes.length === 0 && select === undefined) return undefined;
     const sql =
       this.writes.length === 1 && select === undefined
         ? this.writes[0]
         : `${this.writes.length > 0 ? `with ${this.writes.map((w, i) => `w${i} as (${w})`).join(', ')} ` : ''}select ${select ?? '1'}`;
-    await q.query(sql, this.params);
+    return { sql, params: this.params };
   }
 }
