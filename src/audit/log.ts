@@ -127,26 +127,12 @@ export class MerkleLog {
         const batch = this.queue.splice(0, MAX_BATCH);
         const waiters = this.stagedWaiters.splice(0);
         try {
-          const { first, stagedLeft } =
-            waiters.length === 0 && this.expectedSize !== undefined
-              ? {
-                  first: await this.appendPipelined(
-                    batch.map((p) => p.leaf),
-                    batch.map((p) => p.columns),
-                  ),
-                  stagedLeft: false,
-                }
-              : await this.db.transaction(
-                  (tx) =>
-                    this.appendWithStaged(
-                      tx,
-                      batch.map((p) => p.leaf),
-                      batch.map((p) => p.columns),
-                      // At least one: with 0 the waiters would be answered with nothing moved.
-                      waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
-                    ),
-                  this.lockStatement(),
-                );
+          const { first, stagedLeft } = await this.appendBatchWithStaged(
+            batch.map((p) => p.leaf),
+            batch.map((p) => p.columns),
+            // At least one: with 0 the waiters would be answered with nothing moved.
+            waiters.length > 0 ? Math.max(1, MAX_BATCH - batch.length) : 0,
+          );
           batch.forEach((p, i) => p.resolve(first + i));
           // More was staged than one batch takes: the waiters wait for the next.
           if (stagedLeft) this.stagedWaiters.unshift(...waiters);
@@ -165,34 +151,6 @@ export class MerkleLog {
   /** Appends leaves in one transaction; returns the index of the first. */
   appendBatch(leaves: Buffer[], columns?: Array<EntryColumns | undefined>): Promise<number> {
     return this.db.transaction((tx) => this.appendIn(tx, leaves, columns));
-  }
-
-  /**
-   * Appends `leaves` and up to `stagedLimit` staged records taken out of audit_pending (oldest
-   * first) after them, in the same transaction: a staged record is either still staged or in the
-   * tree, never both nor neither. `tx` holds the sequencer lock already (its opening statement).
-   */
-  private async appendWithStaged(
-    tx: Queryable,
-    leaves: Buffer[],
-    columns: Array<EntryColumns | undefined>,
-    stagedLimit: number,
-  ): Promise<{ first: number; stagedLeft: boolean }> {
-    if (stagedLimit === 0) return { first: await this.appendLocked(tx, leaves, columns), stagedLeft: false };
-    // Under the lock: no other process takes the same rows (a second statement, so that it sees
-    // what the lock's previous holder committed).
-    const r = await tx.query<{ id: string | number; leaf: unknown; columns: EntryColumns | null }>(
-      `delete from audit_pending where id in (select id from audit_pending order by id limit $1) returning id, leaf, columns`,
-      [stagedLimit],
-    );
-    const staged = r.rows.sort((a, b) => Number(a.id) - Number(b.id));
-    if (leaves.length + staged.length === 0) return { first: (await readHead(tx)).size, stagedLeft: false };
-    const first = await this.appendLocked(
-      tx,
-      [...leaves, ...staged.map((row) => toBuffer(row.leaf))],
-      [...columns, ...staged.map((row) => row.columns ?? undefined)],
-    );
-    return { first, stagedLeft: staged.length === stagedLimit };
   }
 
   /**
@@ -220,16 +178,34 @@ export class MerkleLog {
   }
 
   /**
-   * appendLocked in two round trips (Database.readThenWrite): the sequencer lock and the head with
-   * the tiles this process expects to need, together; then the writes with the commit. Only for a
-   * process that has appended before (its guess at the tiles); the first append reads the head first.
+   * Appends `leaves` and up to `stagedLimit` staged records taken out of audit_pending (oldest
+   * first) after them, in one transaction: a staged record is either still staged or in the tree,
+   * never both nor neither. Two round trips on PostgreSQL (Database.readThenWrite): the sequencer
+   * lock, the staged records and the head with the tiles this process expects to need, together
+   * (the server runs them in order, so both reads come after the lock is granted and see what its
+   * previous holder committed); then the writes with the commit. The tiles are guessed from the
+   * size this process left the tree at, for as many leaves as the batch can have (more leaves need
+   * more levels, never other tiles on a level); what the true size needs besides is fetched then.
    */
-  private appendPipelined(leaves: Buffer[], columns: Array<EntryColumns | undefined>): Promise<number> {
-    const guess = tilesNeeded(this.expectedSize ?? 0, leaves.length).keys;
-    return this.db.readThenWrite(this.lockStatement(), [headWithTilesStatement(guess)], async ([read], tx) => {
-      const { head, tiles } = headAndTiles(read.rows as unknown as HeadOrTileRow[]);
-      const batch = await this.prepareAppend(tx, head, tiles, guess, leaves, columns);
-      return { statement: batch.statement(), result: head.size };
+  private appendBatchWithStaged(
+    leaves: Buffer[],
+    columns: Array<EntryColumns | undefined>,
+    stagedLimit: number,
+  ): Promise<{ first: number; stagedLeft: boolean }> {
+    const guess = this.expectedSize === undefined ? [] : tilesNeeded(this.expectedSize, leaves.length + stagedLimit).keys;
+    const reads = [headWithTilesStatement(guess)];
+    if (stagedLimit > 0)
+      reads.unshift({
+        sql: `delete from audit_pending where id in (select id from audit_pending order by id limit $1) returning id, leaf, columns`,
+        params: [stagedLimit],
+      });
+    return this.db.readThenWrite(this.lockStatement(), reads, async (results, tx) => {
+      const staged = stagedLimit > 0 ? (results[0].rows as unknown as StagedRow[]).sort((x, y) => Number(x.id) - Number(y.id)) : [];
+      const { head, tiles } = headAndTiles(results[results.length - 1].rows as unknown as HeadOrTileRow[]);
+      const all = [...leaves, ...staged.map((row) => toBuffer(row.leaf))];
+      if (all.length === 0) return { result: { first: head.size, stagedLeft: false } };
+      const batch = await this.prepareAppend(tx, head, tiles, guess, all, [...columns, ...staged.map((row) => row.columns ?? undefined)]);
+      return { statement: batch.statement(), result: { first: head.size, stagedLeft: stagedLimit > 0 && staged.length === stagedLimit } };
     });
   }
 
@@ -388,6 +364,12 @@ async function readHeadWithTiles(q: Queryable, keys: TileKey[]): Promise<{ head:
   if (keys.length === 0) return { head: await readHead(q), tiles: new Map() };
   const { sql, params } = headWithTilesStatement(keys);
   return headAndTiles((await q.query<HeadOrTileRow>(sql, params)).rows);
+}
+
+interface StagedRow {
+  id: string | number;
+  leaf: unknown;
+  columns: EntryColumns | null;
 }
 
 interface HeadOrTileRow {
