@@ -18,16 +18,17 @@
  * are as durable as the write; the tree holds them a batch later (the write's caller waits for
  * that), and records left staged by a crash or an outage are moved at the next start or checkpoint.
  */
-import type { Database, Queryable, Statement } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import { bindPacked, bindTo, WriteBatch } from '../db/index.js';
-import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, type NodeSource } from './merkle.js';
+import { consistencyProof, inclusionProof, leafHash, type NodeSource } from './merkle.js';
 import { readLeaves, readLeavesAt, storeLeaves } from './leafStore.js';
-import { Frontier, frontierNodes } from './frontier.js';
+import { Frontier } from './frontier.js';
 import { fetchTiles, TileWrites } from './tiles.js';
 import { addSearchColumns } from './searchColumns.js';
 import { addRecordCounts } from './counts.js';
-import { completeAt, HASH_SIZE, isStoredLevel, nodeFromTiles, TILE_WIDTH, tileKey, tilesForNode, type TileKey } from './tileLayout.js';
+import { HASH_SIZE, isStoredLevel, nodeFromTiles, tileKey, tilesForNode, type TileKey } from './tileLayout.js';
+import { headAndTiles, headWithTilesStatement, readHead, readHeadWithTiles, tilesNeeded, type HeadOrTileRow, type TreeHead } from './treeHead.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
 const SEQUENCER_LOCK = 0x6175646974;
@@ -36,10 +37,7 @@ const MAX_BATCH = 5000;
 
 export class AuditUnavailableError extends Error {}
 
-export interface TreeHead {
-  size: number;
-  root: Buffer;
-}
+export type { TreeHead } from './treeHead.js';
 
 /** A record's search columns (searchColumns.ts; not hashed). */
 export interface EntryColumns {
@@ -342,62 +340,8 @@ export class MerkleLog {
   }
 }
 
-/**
- * The tiles an append of `count` leaves to a tree of `size` reads: the rightmost tile of every
- * stored level the new hashes can reach (`growing`, with the bytes each must hold now), and the
- * tiles the tree's right frontier is read or hashed from (the left siblings the new leaves may
- * complete).
- */
-function tilesNeeded(size: number, count: number): { growing: Array<TileKey & { length: number }>; keys: TileKey[] } {
-  const growing: Array<TileKey & { length: number }> = [];
-  for (let level = 0; 2 ** level <= size + count; level++) {
-    if (!isStoredLevel(level)) continue;
-    const complete = completeAt(size, level);
-    growing.push({ level, idx: Math.floor(complete / TILE_WIDTH), length: (complete % TILE_WIDTH) * HASH_SIZE });
-  }
-  const frontierKeys = frontierNodes(size).flatMap((f) => tilesForNode(f.level, f.index));
-  return { growing, keys: [...growing, ...frontierKeys] };
-}
-
-/** The tree head and the stored tiles among `keys`, in one statement (the head is the row at level -1). */
-async function readHeadWithTiles(q: Queryable, keys: TileKey[]): Promise<{ head: TreeHead; tiles: Map<string, Buffer> }> {
-  if (keys.length === 0) return { head: await readHead(q), tiles: new Map() };
-  const { sql, params } = headWithTilesStatement(keys);
-  return headAndTiles((await q.query<HeadOrTileRow>(sql, params)).rows);
-}
-
 interface StagedRow {
   id: string | number;
   leaf: unknown;
   columns: EntryColumns | null;
-}
-
-interface HeadOrTileRow {
-  level: number;
-  idx: string | number;
-  hashes: unknown;
-}
-
-function headWithTilesStatement(keys: TileKey[]): Statement {
-  return {
-    sql: `select -1 as level, size as idx, root as hashes from audit_tree where id = 1
-     union all
-     select level, idx, hashes from audit_tile where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))`,
-    params: [keys.map((k) => k.level), keys.map((k) => k.idx)],
-  };
-}
-
-function headAndTiles(rows: HeadOrTileRow[]): { head: TreeHead; tiles: Map<string, Buffer> } {
-  let head: TreeHead = { size: 0, root: EMPTY_ROOT };
-  const tiles = new Map<string, Buffer>();
-  for (const row of rows) {
-    if (row.level === -1) head = { size: Number(row.idx), root: toBuffer(row.hashes) };
-    else tiles.set(tileKey(row.level, Number(row.idx)), toBuffer(row.hashes));
-  }
-  return { head, tiles };
-}
-
-async function readHead(q: Queryable): Promise<TreeHead> {
-  const r = await q.query<{ size: string | number; root: unknown }>('select size, root from audit_tree where id = 1');
-  return r.rows[0] ? { size: Number(r.rows[0].size), root: toBuffer(r.rows[0].root) } : { size: 0, root: EMPTY_ROOT };
 }
