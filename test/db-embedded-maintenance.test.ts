@@ -131,6 +131,13 @@ async function housekept(run: (own: Database, passes: Maintained[], nextPass: ()
   }
 }
 
+/** A table `churned` whose 500 rows were all deleted: due for a vacuum. */
+async function churnedTable(own: Database): Promise<void> {
+  await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
+  await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
+  await own.query('delete from churned');
+}
+
 /** A request every look of the housekeeper, just before it looks: the engine is never quiet then. */
 async function busyFor(own: Database, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += EMBEDDED_MAINTENANCE_LOOK_MS) {
@@ -142,9 +149,7 @@ async function busyFor(own: Database, ms: number): Promise<void> {
 
 test('a due pass waits while requests keep the engine busy, and runs in the first quiet moment', { timeout: 60_000 }, async () => {
   await housekept(async (own, passes, nextPass) => {
-    await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
-    await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
-    await own.query('delete from churned');
+    await churnedTable(own);
     // Twice as long as a pass takes to come due, busy all along: no pass.
     await busyFor(own, 2 * EMBEDDED_MAINTENANCE_EVERY_MS);
     assert.equal(passes.length, 0);
@@ -159,9 +164,7 @@ test('a due pass waits while requests keep the engine busy, and runs in the firs
 
 test('under load that never pauses, a due pass runs anyway once it has waited the longest wait', { timeout: 60_000 }, async () => {
   await housekept(async (own, passes, nextPass) => {
-    await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
-    await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
-    await own.query('delete from churned');
+    await churnedTable(own);
     await busyFor(own, EMBEDDED_MAINTENANCE_EVERY_MS + EMBEDDED_MAINTENANCE_LONGEST_WAIT_MS - 2 * EMBEDDED_MAINTENANCE_LOOK_MS);
     assert.equal(passes.length, 0);
     const pass = nextPass();
@@ -172,9 +175,7 @@ test('under load that never pauses, a due pass runs anyway once it has waited th
 
 test('the open embedded database maintains itself a minute after opening, without anyone asking', { timeout: 60_000 }, async () => {
   await housekept(async (own, passes, nextPass) => {
-    await own.exec('create table churned (id bigserial primary key, leaf bytea not null)');
-    await own.query("insert into churned (leaf) select decode('ab', 'hex') from generate_series(1, 500)");
-    await own.query('delete from churned');
+    await churnedTable(own);
     assert.equal((await stats('churned', own)).vacuums, 0);
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS - EMBEDDED_MAINTENANCE_LOOK_MS);
     assert.equal(passes.length, 0);
