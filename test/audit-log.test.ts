@@ -97,6 +97,45 @@ describe('the Merkle log in the database', () => {
     const proof = await logs[1].inclusionProof(start + 50, leaves.length);
     assert.ok(verifyInclusion(start + 50, leaves.length, leafHash(leaves[start + 50]), proof, rootFromLeafHashes(leaves.map(leafHash))));
   });
+
+  test("an append rolled back with its transaction, or another appender's of the same size, is never what the next append builds on", async () => {
+    // Each log keeps the frontier its last append left; the head read under the lock decides whether it still holds.
+    const [log, other] = [s.cw.audit.log, new MerkleLog(s.cw.db)];
+    const start = (await log.head()).size;
+    const leaves: Buffer[] = [];
+    for (let i = 0; i < start; i++) leaves.push((await log.leaf(i))!);
+    const append = async (by: MerkleLog, n: number) => {
+      leaves.push(leafOf(n));
+      assert.equal(await by.append(leafOf(n)), leaves.length - 1);
+    };
+    await append(log, 7000);
+    // This log's append of two, rolled back with the write it belonged to.
+    await assert.rejects(
+      s.cw.db.transaction(async (tx) => {
+        await log.appendIn(tx, [leafOf(7001), leafOf(7002)]);
+        throw new Error('the write failed');
+      }),
+      /the write failed/,
+    );
+    await append(log, 7003);
+    await log.appendBatch([leafOf(7004)]).then(() => leaves.push(leafOf(7004)));
+    await assert.rejects(
+      s.cw.db.transaction(async (tx) => {
+        await log.appendIn(tx, [leafOf(7005), leafOf(7006)]);
+        throw new Error('the write failed');
+      }),
+      /the write failed/,
+    );
+    // The other appender brings the tree to the size this log's rolled-back append would have left.
+    await append(other, 7007);
+    await append(other, 7008);
+    await append(log, 7009);
+    const head = await log.head();
+    assert.equal(head.size, leaves.length);
+    assert.ok(head.root.equals(rootFromLeafHashes(leaves.map(leafHash))));
+    const proof = await other.inclusionProof(leaves.length - 1, leaves.length);
+    assert.ok(verifyInclusion(leaves.length - 1, leaves.length, leafHash(leafOf(7009)), proof, head.root));
+  });
 });
 
 describe('every access is recorded, and served only once recorded', () => {

@@ -68,6 +68,14 @@ export class MerkleLog {
   private writing = false;
   /** The tree's size after this process's last append: a guess at the next head (appendLocked). */
   private expectedSize?: number;
+  /**
+   * The right frontier after this process's last append, with the root it gives. Used again only
+   * when the head read under the lock has that size and root, so that neither another process's
+   * appends nor a rolled-back one of this process's are built on. Rebuilding it from the tiles
+   * hashes each frontier node up from its stored level, up to 127 hashes a node: a tenth of the
+   * audit code's CPU on a read (docs/benchmarks.md profile, `nodeFromTiles`).
+   */
+  private lastFrontier?: { frontier: Frontier; root: Buffer };
 
   constructor(private readonly db: Database) {}
 
@@ -234,11 +242,15 @@ export class MerkleLog {
           `the stored tree is damaged (level ${g.level} holds ${stored / HASH_SIZE} hashes where ${g.length / HASH_SIZE} are due): run carewall audit verify`,
         );
     }
-    const f = new Frontier(n, (level, index) => {
-      const h = nodeFromTiles(tiles, level, index);
-      if (!h) throw new Error('the stored tree is missing frontier hashes: run carewall audit verify');
-      return h;
-    });
+    const last = this.lastFrontier;
+    const f =
+      last && last.frontier.size === n && last.root.equals(head.root)
+        ? new Frontier(n, (level, index) => last.frontier.node(level, index))
+        : new Frontier(n, (level, index) => {
+            const h = nodeFromTiles(tiles, level, index);
+            if (!h) throw new Error('the stored tree is missing frontier hashes: run carewall audit verify');
+            return h;
+          });
     const writes = new TileWrites();
     const store = (level: number, index: number, hash: Buffer) => {
       if (isStoredLevel(level)) writes.add(level, index, hash);
@@ -252,11 +264,13 @@ export class MerkleLog {
     addRecordCounts(batch, columns ?? []);
     writes.addTo(batch);
     const b = batch.bind;
+    const root = f.root();
     batch.add(
-      `insert into audit_tree (id, size, root, updated_at) values (1, ${b(f.size)}, ${b(f.root())}, now())
+      `insert into audit_tree (id, size, root, updated_at) values (1, ${b(f.size)}, ${b(root)}, now())
        on conflict (id) do update set size = excluded.size, root = excluded.root, updated_at = now()`,
     );
     this.expectedSize = f.size;
+    this.lastFrontier = { frontier: f, root };
     return batch;
   }
 
