@@ -108,24 +108,20 @@ describe('the Merkle log in the database', () => {
       leaves.push(leafOf(n));
       assert.equal(await by.append(leafOf(n)), leaves.length - 1);
     };
+    /** This log's append of two, rolled back with the write it belonged to. */
+    const rolledBack = (n: number) =>
+      assert.rejects(
+        s.cw.db.transaction(async (tx) => {
+          await log.appendIn(tx, [leafOf(n), leafOf(n + 1)]);
+          throw new Error('the write failed');
+        }),
+        /the write failed/,
+      );
     await append(log, 7000);
-    // This log's append of two, rolled back with the write it belonged to.
-    await assert.rejects(
-      s.cw.db.transaction(async (tx) => {
-        await log.appendIn(tx, [leafOf(7001), leafOf(7002)]);
-        throw new Error('the write failed');
-      }),
-      /the write failed/,
-    );
+    await rolledBack(7001);
     await append(log, 7003);
     await log.appendBatch([leafOf(7004)]).then(() => leaves.push(leafOf(7004)));
-    await assert.rejects(
-      s.cw.db.transaction(async (tx) => {
-        await log.appendIn(tx, [leafOf(7005), leafOf(7006)]);
-        throw new Error('the write failed');
-      }),
-      /the write failed/,
-    );
+    await rolledBack(7005);
     // The other appender brings the tree to the size this log's rolled-back append would have left.
     await append(other, 7007);
     await append(other, 7008);
