@@ -106,25 +106,44 @@ test('a pass stops before the next table when told to (a request came), and the 
   assert.ok(rest.vacuumed.includes('public.second_churned') && !rest.vacuumed.includes('public.first_churned'), rest.vacuumed.join(', '));
 });
 
+/** What the housekeeper of a test's own database reported, and promises of what it reports next. */
+interface Reports {
+  passes: Maintained[];
+  failures: unknown[];
+  nextPass: () => Promise<Maintained>;
+  nextFailure: () => Promise<unknown>;
+}
+
 /**
  * An embedded database of its own with the housekeeper's clock mocked (setInterval and Date), its
- * passes' ends collected. Requests are the test's own statements: each marks the engine busy.
+ * passes' ends and failures collected. Requests are the test's own statements: each marks the
+ * engine busy.
  */
-async function housekept(run: (own: Database, passes: Maintained[], nextPass: () => Promise<Maintained>) => Promise<void>): Promise<void> {
+async function housekept(run: (own: Database, reports: Reports) => Promise<void>): Promise<void> {
   mock.timers.enable({ apis: ['setInterval', 'Date'] });
   const passes: Maintained[] = [];
-  let waiting: ((m: Maintained) => void) | undefined;
+  const failures: unknown[] = [];
+  let passWaiter: ((m: Maintained) => void) | undefined;
+  let failureWaiter: ((err: unknown) => void) | undefined;
   let own: Database | undefined;
   try {
     own = await openDatabase({
       dataDir: scratch(),
       onMaintained: (m) => {
         passes.push(m);
-        waiting?.(m);
+        passWaiter?.(m);
+      },
+      onMaintenanceFailed: (err) => {
+        failures.push(err);
+        failureWaiter?.(err);
       },
     });
-    const nextPass = () => new Promise<Maintained>((resolve) => (waiting = resolve));
-    await run(own, passes, nextPass);
+    await run(own, {
+      passes,
+      failures,
+      nextPass: () => new Promise<Maintained>((resolve) => (passWaiter = resolve)),
+      nextFailure: () => new Promise<unknown>((resolve) => (failureWaiter = resolve)),
+    });
   } finally {
     mock.timers.reset();
     await own?.close();
@@ -148,7 +167,7 @@ async function busyFor(own: Database, ms: number): Promise<void> {
 }
 
 test('a due pass waits while requests keep the engine busy, and runs in the first quiet moment', { timeout: 60_000 }, async () => {
-  await housekept(async (own, passes, nextPass) => {
+  await housekept(async (own, { passes, nextPass }) => {
     await churnedTable(own);
     // Twice as long as a pass takes to come due, busy all along: no pass.
     await busyFor(own, 2 * EMBEDDED_MAINTENANCE_EVERY_MS);
@@ -163,7 +182,7 @@ test('a due pass waits while requests keep the engine busy, and runs in the firs
 });
 
 test('under load that never pauses, a due pass runs anyway once it has waited the longest wait', { timeout: 60_000 }, async () => {
-  await housekept(async (own, passes, nextPass) => {
+  await housekept(async (own, { passes, nextPass }) => {
     await churnedTable(own);
     await busyFor(own, EMBEDDED_MAINTENANCE_EVERY_MS + EMBEDDED_MAINTENANCE_LONGEST_WAIT_MS - 2 * EMBEDDED_MAINTENANCE_LOOK_MS);
     assert.equal(passes.length, 0);
@@ -174,7 +193,7 @@ test('under load that never pauses, a due pass runs anyway once it has waited th
 });
 
 test('the open embedded database maintains itself a minute after opening, without anyone asking', { timeout: 60_000 }, async () => {
-  await housekept(async (own, passes, nextPass) => {
+  await housekept(async (own, { passes, nextPass }) => {
     await churnedTable(own);
     assert.equal((await stats('churned', own)).vacuums, 0);
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS - EMBEDDED_MAINTENANCE_LOOK_MS);
@@ -187,20 +206,7 @@ test('the open embedded database maintains itself a minute after opening, withou
 });
 
 test('a pass that fails is reported with its SQLSTATE, and the next pass a minute later runs again', { timeout: 60_000 }, async () => {
-  mock.timers.enable({ apis: ['setInterval', 'Date'] });
-  const failures: unknown[] = [];
-  let failed: (() => void) | undefined;
-  let maintained: ((m: Maintained) => void) | undefined;
-  let own: Database | undefined;
-  try {
-    own = await openDatabase({
-      dataDir: scratch(),
-      onMaintenanceFailed: (err) => {
-        failures.push(err);
-        failed?.();
-      },
-      onMaintained: (m) => maintained?.(m),
-    });
+  await housekept(async (own, { failures, nextPass, nextFailure }) => {
     // ANALYZE computes an expression index's expression on sampled rows: this one raises while the switch is on.
     await own.exec(`
       create table fail_switch (on_ boolean);
@@ -210,20 +216,17 @@ test('a pass that fails is reported with its SQLSTATE, and the next pass a minut
       create index probed_refused on probed (refuse_when_switched(v));
       insert into probed select g from generate_series(1, 200) g;
       insert into fail_switch values (true);`);
-    const failure = new Promise<void>((resolve) => (failed = resolve));
+    const failure = nextFailure();
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
     await failure;
     assert.equal(failures.length, 1);
     assert.equal((failures[0] as { code?: string }).code, 'P0001');
     // The switch off: the next pass, a minute later, analyses the table.
     await own.exec('delete from fail_switch');
-    const pass = new Promise<Maintained>((resolve) => (maintained = resolve));
+    const pass = nextPass();
     mock.timers.tick(EMBEDDED_MAINTENANCE_EVERY_MS);
     assert.ok((await pass).analysed.includes('public.probed'));
     assert.equal((await stats('probed', own)).analyses, 1);
     assert.equal(failures.length, 1);
-  } finally {
-    mock.timers.reset();
-    await own?.close();
-  }
+  });
 });
