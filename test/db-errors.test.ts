@@ -7,6 +7,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import { openDatabase } from '../src/db/database.js';
 import { classifyDatabaseError, DatabaseUnavailableError, fromDatabaseAway, isConnectionFailure } from '../src/db/errors.js';
+import { openPostgres } from '../src/db/postgres.js';
 import { retryWhileAway } from '../src/db/retry.js';
 import { tempDir } from './helpers/tempDir.js';
 
@@ -99,6 +100,90 @@ describe('real driver failures leave the database layer as DatabaseUnavailableEr
       await new Promise<void>((r) => s.close(() => r()));
     }
   });
+});
+
+/**
+ * A server that speaks just enough of PostgreSQL's protocol to be connected to and asked a query;
+ * the connections after the first are told "terminating connection" (57P01) in the same packet as
+ * the "ready for query" that completes them: what a restart does to a connection being opened.
+ */
+async function serverShuttingDownUnderNewConnections(): Promise<{ port: number; firstClosed: Promise<void>; close(): Promise<void> }> {
+  const message = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(5);
+    head.write(type, 0, 'latin1');
+    head.writeInt32BE(body.length + 4, 1);
+    return Buffer.concat([head, body]);
+  };
+  const int32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  const authenticated = message('R', int32(0));
+  const ready = message('Z', Buffer.from('I'));
+  const terminating = message('E', Buffer.from('SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0', 'latin1'));
+  let connections = 0;
+  let firstClosed!: () => void;
+  const closed = new Promise<void>((r) => (firstClosed = r));
+  const sockets = new Set<net.Socket>();
+  const s = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    const nth = ++connections;
+    if (nth === 1) socket.on('close', () => firstClosed());
+    let pending = Buffer.alloc(0);
+    let started = false;
+    socket.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        // The startup message has no type byte; every later one has.
+        const at = started ? 1 : 0;
+        if (pending.length < at + 4) return;
+        const length = pending.readInt32BE(at);
+        if (pending.length < at + length) return;
+        const type = started ? String.fromCharCode(pending[0]) : 'startup';
+        pending = pending.subarray(at + length);
+        started = true;
+        if (type === 'startup' && nth === 1) socket.write(Buffer.concat([authenticated, ready]));
+        else if (type === 'startup') socket.end(Buffer.concat([authenticated, ready, terminating]));
+        else if (type === 'Q') {
+          // The first connection answers its query, then is terminated while idle in the pool.
+          socket.write(Buffer.concat([message('C', Buffer.from('SELECT 0\0')), ready]));
+          setImmediate(() => socket.end(terminating));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return {
+    port: (s.address() as net.AddressInfo).port,
+    firstClosed: closed,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((r) => s.close(() => r()));
+    },
+  };
+}
+
+describe('a connection terminated in the packet that completes it', () => {
+  // The pool hands a new connection out from inside the driver's handling of that packet, after
+  // dropping its own error listener; the termination that follows is then emitted with nobody to
+  // hear it unless the connection has a listener of its own from the start (it ended the process).
+  for (const [what, use] of [
+    ['a transaction', (db: Awaited<ReturnType<typeof openPostgres>>) => db.transaction(async (tx) => tx.query('select 1'))],
+    [
+      'a read-then-write (pipelined)',
+      (db: Awaited<ReturnType<typeof openPostgres>>) => db.readThenWrite(undefined, [{ sql: 'select 1' }], async () => ({ result: 1 })),
+    ],
+  ] as const) {
+    test(`${what} on it fails as unavailable, and the process goes on`, async () => {
+      const server = await serverShuttingDownUnderNewConnections();
+      const db = await openPostgres(`postgres://postgres@127.0.0.1:${server.port}/none`, 2);
+      try {
+        await server.firstClosed;
+        await assert.rejects(use(db), DatabaseUnavailableError);
+      } finally {
+        await db.close().catch(() => undefined);
+        await server.close();
+      }
+    });
+  }
 });
 
 describe('background work waits out an outage (retryWhileAway)', () => {

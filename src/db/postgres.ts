@@ -91,27 +91,28 @@ interface Lease {
   release(err?: unknown): void;
 }
 
+/**
+ * Each pooled connection's first error, heard by a listener it has from the moment the pool made it.
+ * pg-pool removes its own listener while a connection is handed out, and hands a new one out from
+ * inside the driver's handling of the packet that completed it: a termination in that same packet
+ * (the server restarting) is emitted before any caller could listen, and an 'error' nobody hears
+ * ends the process.
+ */
+const connectionErrors = new WeakMap<pg.Client, Error>();
+
 async function lease(pool: pg.Pool): Promise<Lease> {
   const client = await classified(() => pool.connect());
-  let lost: Error | undefined;
-  // pg-pool removes its own 'error' listener while a client is checked out, and a connection that
-  // breaks then (the server restarting under a transaction) emits 'error' on the client: with no
-  // listener that ends the process. The failure itself reaches the caller through its query.
-  const onError = (err: Error) => {
-    lost ??= err;
-  };
-  client.on('error', onError);
   let released = false;
   return {
     client,
+    // The failure itself reaches the caller through its query; this says the connection is gone.
     get lost() {
-      return lost;
+      return connectionErrors.get(client);
     },
     release(err) {
       if (released) return;
       released = true;
-      client.off('error', onError);
-      const broken = lost ?? (isConnectionFailure(err) ? (err as Error) : undefined);
+      const broken = connectionErrors.get(client) ?? (isConnectionFailure(err) ? (err as Error) : undefined);
       client.release(broken);
     },
   };
@@ -138,6 +139,11 @@ function newPool(url: string, poolSize: number, pipeline = false): pg.Pool {
   });
   pool.on('error', () => {
     /* an idle connection broke: the pool drops it, and the next query opens a new one */
+  });
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      if (!connectionErrors.has(client)) connectionErrors.set(client, err);
+    });
   });
   return pool;
 }
