@@ -132,6 +132,66 @@ describe('the Merkle log in the database', () => {
     const proof = await other.inclusionProof(leaves.length - 1, leaves.length);
     assert.ok(verifyInclusion(leaves.length - 1, leaves.length, leafHash(leafOf(7009)), proof, head.root));
   });
+
+  test('an append sent while another of the same log is prepared and rolled back builds on the head it reads', async () => {
+    // The append's read leaves the tiles' hashes out when the head is the one its log knew when it
+    // was sent; what it builds on must be decided by that same knowledge, not by a frontier another
+    // append of the log prepared meanwhile (and rolled back).
+    let sent: (() => void) | undefined;
+    const db = new Proxy(s.cw.db, {
+      get(target, key) {
+        if (key === 'readThenWrite')
+          return (...args: Parameters<typeof target.readThenWrite>) => {
+            sent?.();
+            return target.readThenWrite(...args);
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const log = new MerkleLog(db);
+    const start = await log.append(leafOf(8000));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    const rolledBack = s.cw.db.transaction(async (tx) => {
+      await log.lockSequencer(tx);
+      holding();
+      await gate;
+      await log.appendIn(tx, [leafOf(8001), leafOf(8002)]);
+      throw new Error('the write failed');
+    });
+    await held;
+    const isSent = new Promise<void>((r) => (sent = r));
+    const appended = log.append(leafOf(8003));
+    await isSent;
+    release();
+    await assert.rejects(rolledBack, /the write failed/);
+    assert.equal(await appended, start + 1);
+    const head = await log.head();
+    const leaves: Buffer[] = [];
+    for (let i = 0; i < head.size; i++) leaves.push((await log.leaf(i))!);
+    assert.ok(leaves.at(-1)!.equals(leafOf(8003)));
+    assert.ok(head.root.equals(rootFromLeafHashes(leaves.map(leafHash))));
+  });
+
+  test('a rightmost tile that does not hold what the head says is never appended to, by the log that wrote it or another', async () => {
+    const log = s.cw.audit.log;
+    await log.append(leafOf(9000));
+    // A tree of a whole number of tiles has no rightmost tile to damage yet.
+    if ((await log.head()).size % 32 === 0) await log.append(leafOf(8999));
+    const { size } = await log.head();
+    const idx = Math.floor(size / 32);
+    const tile = (await s.cw.db.query<{ hashes: Buffer }>('select hashes from audit_tile where level = 0 and idx = $1', [idx])).rows[0].hashes;
+    for (const damaged of [tile.subarray(0, tile.length - 32), Buffer.concat([tile, tile.subarray(0, 32)])]) {
+      await s.cw.db.query('update audit_tile set hashes = $1 where level = 0 and idx = $2', [damaged, idx]);
+      for (const by of [log, new MerkleLog(s.cw.db)]) await assert.rejects(by.append(leafOf(9001)), /the stored tree is damaged/);
+      assert.equal((await log.head()).size, size, 'nothing appended');
+    }
+    await s.cw.db.query('update audit_tile set hashes = $1 where level = 0 and idx = $2', [tile, idx]);
+    assert.equal(await log.append(leafOf(9002)), size);
+  });
 });
 
 describe('every access is recorded, and served only once recorded', () => {

@@ -28,7 +28,16 @@ import { fetchTiles, TileWrites } from './tiles.js';
 import { addSearchColumns } from './searchColumns.js';
 import { addRecordCounts } from './counts.js';
 import { HASH_SIZE, isStoredLevel, nodeFromTiles, tileKey, tilesForNode, type TileKey } from './tileLayout.js';
-import { headAndTiles, headWithTilesStatement, readHead, readHeadWithTiles, tilesNeeded, type HeadOrTileRow, type TreeHead } from './treeHead.js';
+import {
+  headAndTiles,
+  headWithTilesStatement,
+  readHead,
+  readHeadWithTiles,
+  tilesNeeded,
+  type HeadAndTiles,
+  type HeadOrTileRow,
+  type TreeHead,
+} from './treeHead.js';
 
 /** Advisory lock key that sequences appends across processes ('audit' in ASCII). */
 const SEQUENCER_LOCK = 0x6175646974;
@@ -61,6 +70,14 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** A frontier this process built, with the root it gives. */
+interface KnownFrontier {
+  frontier: Frontier;
+  root: Buffer;
+}
+
+const headOf = (known: KnownFrontier): TreeHead => ({ size: known.frontier.size, root: known.root });
+
 export class MerkleLog {
   private queue: Pending[] = [];
   /** Callers waiting for the staged records committed before they asked to be in the tree. */
@@ -73,9 +90,11 @@ export class MerkleLog {
    * when the head read under the lock has that size and root, so that neither another process's
    * appends nor a rolled-back one of this process's are built on. Rebuilding it from the tiles
    * hashes each frontier node up from its stored level, up to 127 hashes a node: a tenth of the
-   * audit code's CPU on a read (docs/benchmarks.md profile, `nodeFromTiles`).
+   * audit code's CPU on a read (docs/benchmarks.md profile, `nodeFromTiles`). With it, the head
+   * read leaves the tiles' hashes out (treeHead.ts): on the embedded database, parsing them was
+   * most of that read's 0.3 ms.
    */
-  private lastFrontier?: { frontier: Frontier; root: Buffer };
+  private lastFrontier?: KnownFrontier;
 
   constructor(private readonly db: Database) {}
 
@@ -177,10 +196,11 @@ export class MerkleLog {
     // append's end; one statement instead of two). Another process's appends meanwhile make the
     // guess wrong, and what the true size needs beyond it is fetched then.
     const guess = this.expectedSize === undefined ? [] : tilesNeeded(this.expectedSize, leaves.length).keys;
-    const { head, tiles } = await readHeadWithTiles(tx, guess);
-    const batch = await this.prepareAppend(tx, head, tiles, guess, leaves, columns);
+    const known = this.lastFrontier;
+    const read = await readHeadWithTiles(tx, guess, known && headOf(known));
+    const batch = await this.prepareAppend(tx, read, known, guess, leaves, columns);
     await batch.run(tx);
-    return head.size;
+    return read.head.size;
   }
 
   /**
@@ -199,7 +219,8 @@ export class MerkleLog {
     stagedLimit: number,
   ): Promise<{ first: number; stagedLeft: boolean }> {
     const guess = this.expectedSize === undefined ? [] : tilesNeeded(this.expectedSize, leaves.length + stagedLimit).keys;
-    const reads = [headWithTilesStatement(guess)];
+    const known = this.lastFrontier;
+    const reads = [headWithTilesStatement(guess, known && headOf(known))];
     if (stagedLimit > 0)
       reads.unshift({
         sql: `delete from audit_pending where id in (select id from audit_pending order by id limit $1) returning id, leaf, columns`,
@@ -207,22 +228,25 @@ export class MerkleLog {
       });
     return this.db.readThenWrite(this.lockStatement(), reads, async (results, tx) => {
       const staged = stagedLimit > 0 ? (results[0].rows as unknown as StagedRow[]).sort((x, y) => Number(x.id) - Number(y.id)) : [];
-      const { head, tiles } = headAndTiles(results[results.length - 1].rows as unknown as HeadOrTileRow[]);
+      const read = headAndTiles(results[results.length - 1].rows as unknown as HeadOrTileRow[]);
       const all = [...leaves, ...staged.map((row) => toBuffer(row.leaf))];
-      if (all.length === 0) return { result: { first: head.size, stagedLeft: false } };
-      const batch = await this.prepareAppend(tx, head, tiles, guess, all, [...columns, ...staged.map((row) => row.columns ?? undefined)]);
-      return { statement: batch.statement(), result: { first: head.size, stagedLeft: stagedLimit > 0 && staged.length === stagedLimit } };
+      if (all.length === 0) return { result: { first: read.head.size, stagedLeft: false } };
+      const batch = await this.prepareAppend(tx, read, known, guess, all, [...columns, ...staged.map((row) => row.columns ?? undefined)]);
+      return { statement: batch.statement(), result: { first: read.head.size, stagedLeft: stagedLimit > 0 && staged.length === stagedLimit } };
     });
   }
 
   /**
-   * The writes of an append of `leaves` to the tree `head`, given the tiles read with it for the
-   * keys `asked` (what else the true size needs is fetched through `tx`).
+   * The writes of an append of `leaves` to the tree `read.head`, given what was read with it for
+   * the keys `asked` (what else the true size needs is fetched through `tx`). `known` is the
+   * frontier this process held when the read was sent: the read left out the tiles' hashes if and
+   * only if the head is still that one, so it is built on then. (Not the frontier held now: an
+   * append of this process may have prepared meanwhile and been rolled back.)
    */
   private async prepareAppend(
     tx: Queryable,
-    head: TreeHead,
-    tiles: Map<string, Buffer>,
+    { head, tiles, lengths }: HeadAndTiles,
+    known: KnownFrontier | undefined,
     asked: TileKey[],
     leaves: Buffer[],
     columns?: Array<EntryColumns | undefined>,
@@ -231,21 +255,24 @@ export class MerkleLog {
     const { growing, keys } = tilesNeeded(n, leaves.length);
     const askedKeys = new Set(asked.map((k) => tileKey(k.level, k.idx)));
     const missing = keys.filter((k) => !askedKeys.has(tileKey(k.level, k.idx)));
-    if (missing.length > 0) for (const [k, v] of await fetchTiles(tx, missing)) tiles.set(k, v);
+    if (missing.length > 0)
+      for (const [k, v] of await fetchTiles(tx, missing)) {
+        tiles.set(k, v);
+        lengths.set(k, v.length);
+      }
     // Each rightmost tile must hold exactly the subtrees complete so far: appending to a damaged
     // tree would bury the damage under new hashes, so the append is refused instead (and the
     // request fails closed).
     for (const g of growing) {
-      const stored = tiles.get(tileKey(g.level, g.idx))?.length ?? 0;
+      const stored = lengths.get(tileKey(g.level, g.idx)) ?? 0;
       if (stored !== g.length)
         throw new Error(
           `the stored tree is damaged (level ${g.level} holds ${stored / HASH_SIZE} hashes where ${g.length / HASH_SIZE} are due): run carewall audit verify`,
         );
     }
-    const last = this.lastFrontier;
     const f =
-      last && last.frontier.size === n && last.root.equals(head.root)
-        ? new Frontier(n, (level, index) => last.frontier.node(level, index))
+      known && known.frontier.size === n && known.root.equals(head.root)
+        ? new Frontier(n, (level, index) => known.frontier.node(level, index))
         : new Frontier(n, (level, index) => {
             const h = nodeFromTiles(tiles, level, index);
             if (!h) throw new Error('the stored tree is missing frontier hashes: run carewall audit verify');

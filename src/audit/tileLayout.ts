@@ -35,6 +35,13 @@ export interface TileKey {
 
 export const tileKey = (level: number, idx: number) => `${level}/${idx}`;
 
+/** Each tile once, in the order first named. */
+export function uniqueKeys(keys: TileKey[]): TileKey[] {
+  const unique = new Map<string, TileKey>();
+  for (const k of keys) if (!unique.has(tileKey(k.level, k.idx))) unique.set(tileKey(k.level, k.idx), k);
+  return [...unique.values()];
+}
+
 export function tileOf(level: number, index: number): TileKey {
   return { level, idx: Math.floor(index / TILE_WIDTH) };
 }

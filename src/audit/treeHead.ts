@@ -6,7 +6,7 @@ import type { Queryable, Statement } from '../db/index.js';
 import { toBuffer } from '../db/index.js';
 import { frontierNodes } from './frontier.js';
 import { EMPTY_ROOT } from './merkle.js';
-import { completeAt, HASH_SIZE, isStoredLevel, TILE_WIDTH, tileKey, tilesForNode, type TileKey } from './tileLayout.js';
+import { completeAt, HASH_SIZE, isStoredLevel, TILE_WIDTH, tileKey, tilesForNode, uniqueKeys, type TileKey } from './tileLayout.js';
 
 export interface TreeHead {
   size: number;
@@ -30,10 +30,27 @@ export function tilesNeeded(size: number, count: number): { growing: Array<TileK
   return { growing, keys: [...growing, ...frontierKeys] };
 }
 
+/**
+ * What one statement reads for an append: the tree head, the byte length of every tile among the
+ * keys asked for, and the tiles' hashes, but only when the head is not `known`. An appender that
+ * still holds the frontier of the head it left (log.ts) builds on that and needs no hashes; the
+ * lengths still show the rightmost tiles hold what they must before anything is appended to them.
+ */
+export interface HeadAndTiles {
+  head: TreeHead;
+  /** The hashes of the tiles read (none when the head was the one known). */
+  tiles: Map<string, Buffer>;
+  /** The stored byte length of every tile read. */
+  lengths: Map<string, number>;
+}
+
+/** The head no tree has: nothing is known, every tile's hashes come back. */
+export const UNKNOWN_HEAD: TreeHead = { size: -1, root: Buffer.alloc(0) };
+
 /** The tree head and the stored tiles among `keys`, in one statement (the head is the row at level -1). */
-export async function readHeadWithTiles(q: Queryable, keys: TileKey[]): Promise<{ head: TreeHead; tiles: Map<string, Buffer> }> {
-  if (keys.length === 0) return { head: await readHead(q), tiles: new Map() };
-  const { sql, params } = headWithTilesStatement(keys);
+export async function readHeadWithTiles(q: Queryable, keys: TileKey[], known: TreeHead = UNKNOWN_HEAD): Promise<HeadAndTiles> {
+  if (keys.length === 0) return { head: await readHead(q), tiles: new Map(), lengths: new Map() };
+  const { sql, params } = headWithTilesStatement(keys, known);
   return headAndTiles((await q.query<HeadOrTileRow>(sql, params)).rows);
 }
 
@@ -41,25 +58,40 @@ export interface HeadOrTileRow {
   level: number;
   idx: string | number;
   hashes: unknown;
+  length: number | null;
 }
 
-export function headWithTilesStatement(keys: TileKey[]): Statement {
+export function headWithTilesStatement(keys: TileKey[], known: TreeHead = UNKNOWN_HEAD): Statement {
+  const unique = uniqueKeys(keys);
+  // The subquery names no column of audit_tile: PostgreSQL runs it once for the statement. The
+  // keys are joined, not tested with `(level, idx) in (select * from unnest(...))`: on the
+  // embedded database that form took 260 us a statement against 120 (a log of 30,000 leaves, ten
+  // keys, six of them distinct), the semi-join's de-duplication done here instead.
   return {
-    sql: `select -1 as level, size as idx, root as hashes from audit_tree where id = 1
+    sql: `select -1 as level, size as idx, root as hashes, null::int as length from audit_tree where id = 1
      union all
-     select level, idx, hashes from audit_tile where (level, idx) in (select * from unnest($1::smallint[], $2::bigint[]))`,
-    params: [keys.map((k) => k.level), keys.map((k) => k.idx)],
+     select t.level, t.idx,
+       case when not exists (select 1 from audit_tree where id = 1 and size = $3::bigint and root = $4::bytea) then t.hashes end,
+       octet_length(t.hashes)
+     from unnest($1::smallint[], $2::bigint[]) as k(level, idx) join audit_tile t on t.level = k.level and t.idx = k.idx`,
+    params: [unique.map((k) => k.level), unique.map((k) => k.idx), known.size, known.root],
   };
 }
 
-export function headAndTiles(rows: HeadOrTileRow[]): { head: TreeHead; tiles: Map<string, Buffer> } {
+export function headAndTiles(rows: HeadOrTileRow[]): HeadAndTiles {
   let head: TreeHead = { size: 0, root: EMPTY_ROOT };
   const tiles = new Map<string, Buffer>();
+  const lengths = new Map<string, number>();
   for (const row of rows) {
-    if (row.level === -1) head = { size: Number(row.idx), root: toBuffer(row.hashes) };
-    else tiles.set(tileKey(row.level, Number(row.idx)), toBuffer(row.hashes));
+    if (row.level === -1) {
+      head = { size: Number(row.idx), root: toBuffer(row.hashes) };
+      continue;
+    }
+    const key = tileKey(row.level, Number(row.idx));
+    lengths.set(key, Number(row.length));
+    if (row.hashes !== null) tiles.set(key, toBuffer(row.hashes));
   }
-  return { head, tiles };
+  return { head, tiles, lengths };
 }
 
 export async function readHead(q: Queryable): Promise<TreeHead> {
