@@ -138,26 +138,36 @@ describe("each statement is timed with PostgreSQL's own plan choice and with its
     }
   });
 
-  test('a generic run far slower (three times) ends the trial at once', async () => {
+  test('three generic runs far slower (three times) end the trial without its other runs', async () => {
     const s = new PgliteStatements(
       db as unknown as PgliteEngine,
       timer((generic) => (generic ? 30 : 10)),
     );
-    assert.deepEqual(await modes(s, 14), [...Array(10).fill(AUTO), GENERIC, ...Array(3).fill(AUTO)]);
+    assert.deepEqual(await modes(s, 16), [...Array(10).fill(AUTO), ...Array(3).fill(GENERIC), ...Array(3).fill(AUTO)]);
   });
 
-  test("a run with the kept generic plan far slower than PostgreSQL's own choice was: its own choice from the next run, and a new trial", async () => {
+  test('a slow run now and then (a pause that is not the plan) decides nothing: in the trial, or while the generic plan is kept', async () => {
+    // Timings 0-4 as PostgreSQL chooses (2 ms), 5-9 generic (1 ms but two at 30), then kept generic runs, 1 ms but two in a row and one more at 30.
+    const slow = new Set([6, 8, 12, 13, 16]);
+    const s = new PgliteStatements(
+      db as unknown as PgliteEngine,
+      timer((generic, run) => (generic ? (slow.has(run) ? 30 : 1) : 2)),
+    );
+    assert.deepEqual(await modes(s, 30), [...Array(10).fill(AUTO), ...Array(20).fill(GENERIC)]);
+  });
+
+  test("three runs in a row with the kept generic plan far slower than PostgreSQL's own choice was: its own choice from the next run, and a new trial", async () => {
     // Generic runs take 1 ms until the timer's 16th timing (a table grew), 30 ms from then; PostgreSQL's own choice 2 ms.
     const s = new PgliteStatements(
       db as unknown as PgliteEngine,
       timer((generic, run) => (generic ? (run < 15 ? 1 : 30) : 2)),
     );
-    assert.deepEqual(await modes(s, 32), [
+    assert.deepEqual(await modes(s, 36), [
       ...Array(10).fill(AUTO), // 5 unmeasured, 5 timed as PostgreSQL chooses
       ...Array(5).fill(GENERIC), // 5 timed generic: kept
-      ...Array(6).fill(GENERIC), // kept, each timed; the sixth takes 30 ms
+      ...Array(8).fill(GENERIC), // kept, each timed; the sixth to eighth take 30 ms
       ...Array(5).fill(AUTO), // a new trial at once: as PostgreSQL chooses...
-      GENERIC, // ...and its first generic run, far slower, ends it
+      ...Array(3).fill(GENERIC), // ...and its first three generic runs, far slower, end it
       ...Array(5).fill(AUTO),
     ]);
   });

@@ -50,8 +50,13 @@ interface Prepared {
  * plan can also be far worse (a name search: 0.76 -> 2.4 ms), and only running it tells. So each
  * statement text is timed both ways, on this data, and keeps the generic plan only when it is
  * clearly faster. The trial is run again every RETRIAL_AFTER executions, as tables grow, and at
- * once when a run with the kept generic plan is far slower than PostgreSQL's own choice was (a
- * table that grew past what the generic plan suits costs one slow run, not five thousand).
+ * once when SLOW_RUNS runs in a row with the kept generic plan are far slower than PostgreSQL's own
+ * choice was (a table that grew past what the generic plan suits costs a few slow runs, not five
+ * thousand). Not at one: a run now and then takes milliseconds whatever its plan (a garbage
+ * collection, the data folder's sync), and giving the generic plan up at each such run sent the
+ * tree head's read of every audit append (0.1 ms generic, 0.3 ms planned each time) back to
+ * planning every time, its next trial sooner or later ending the same way. A trial's generic runs
+ * end it early for the same reason only when SLOW_RUNS of them are far slower.
  */
 interface PlanTrial {
   /** Executions so far. */
@@ -64,6 +69,8 @@ interface PlanTrial {
   genericKept: boolean;
   /** While the generic plan is kept: the median time, in the trial that kept it, of PostgreSQL's own choice. */
   asChosenMs: number;
+  /** Generic runs far slower than PostgreSQL's own choice: in the trial, or in a row while the generic plan is kept. */
+  slowRuns: number;
 }
 
 /** PostgreSQL plans the first five executions for their values whatever happens: not measured. */
@@ -72,8 +79,10 @@ const FIRST_TRIAL_FROM = 5;
 const TRIAL_RUNS = 5;
 /** The generic plan is kept when its median time is at most this share of the other's. */
 const GENERIC_KEPT_BELOW = 0.75;
-/** A generic run slower than this many times the other's median ends its trial at once. */
+/** A generic run slower than this many times the other's median is far slower... */
 const GENERIC_GIVEN_UP_ABOVE = 2;
+/** ...and this many of them end a trial, or (in a row) give up a kept generic plan. */
+const SLOW_RUNS = 3;
 const RETRIAL_AFTER = 5000;
 const FORCE_GENERIC = serialize.query('set plan_cache_mode = force_generic_plan');
 const RESET_PLAN_MODE = serialize.query('reset plan_cache_mode');
@@ -167,7 +176,7 @@ export class PgliteStatements {
       name,
       paramTypes,
       fields,
-      plan: { runs: 0, trialFrom: FIRST_TRIAL_FROM, asChosen: [], generic: [], genericKept: false, asChosenMs: 0 },
+      plan: { runs: 0, trialFrom: FIRST_TRIAL_FROM, asChosen: [], generic: [], genericKept: false, asChosenMs: 0, slowRuns: 0 },
     };
     this.prepared.set(sql, prepared);
     return prepared;
@@ -189,10 +198,12 @@ export class PgliteStatements {
       const timed = await this.time(send, generic);
       messages = timed.result;
       if (measured) this.noteTrial(trial, generic, timed.ms);
-      else if (timed.ms > GENERIC_GIVEN_UP_ABOVE * trial.asChosenMs) {
+      else if (timed.ms <= GENERIC_GIVEN_UP_ABOVE * trial.asChosenMs) trial.slowRuns = 0;
+      else if (++trial.slowRuns >= SLOW_RUNS) {
         // The kept generic plan no longer suits: PostgreSQL's own choice from the next run, and a new trial.
         trial.genericKept = false;
         trial.trialFrom = trial.runs;
+        trial.slowRuns = 0;
       }
     } else messages = await send();
     const rows: Record<string, unknown>[] = [];
@@ -225,7 +236,7 @@ export class PgliteStatements {
     (generic ? trial.generic : trial.asChosen).push(ms);
     if (!generic) return;
     const asChosen = median(trial.asChosen);
-    if (ms > GENERIC_GIVEN_UP_ABOVE * asChosen) this.endTrial(trial, false, asChosen);
+    if (ms > GENERIC_GIVEN_UP_ABOVE * asChosen && ++trial.slowRuns >= SLOW_RUNS) this.endTrial(trial, false, asChosen);
     else if (trial.generic.length === TRIAL_RUNS) this.endTrial(trial, median(trial.generic) <= GENERIC_KEPT_BELOW * asChosen, asChosen);
   }
 
@@ -235,6 +246,7 @@ export class PgliteStatements {
     trial.trialFrom = trial.runs + RETRIAL_AFTER;
     trial.asChosen = [];
     trial.generic = [];
+    trial.slowRuns = 0;
   }
 
   private serializeParam(value: unknown, type: number | undefined): string | Buffer | null {
