@@ -3,7 +3,7 @@
  * goes for each of bench/http.ts's workloads (a read by id, a name search, a search of observations
  * by patient, a create), on PostgreSQL and on the embedded database: the bench server
  * (httpCarewall.ts, the same clinic as bench/http.ts) runs under `node --cpu-prof`, autocannon
- * loads it with 10 connections for BENCH_SECONDS (default 10) per workload, and the main thread's
+ * loads it with BENCH_CONNECTIONS (default 10) connections for BENCH_SECONDS (default 10) per workload, and the main thread's
  * samples within each workload's window are attributed to categories (rules at `frameCategory`).
  *
  * One server per database, its profile cut into windows, rather than a server per workload or an
@@ -33,7 +33,7 @@ import { writeSection } from './report.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 10;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 /** A folder to keep the profiles in, for a closer look; by default they are deleted. */
 const KEEP = process.env.BENCH_PROFILE_KEEP;
 const workloads = WORKLOADS.filter((w) => w.key !== 'code'); // creates last, as in http.ts
@@ -334,7 +334,7 @@ function report(measured: Measured[], started: Date, loadBefore: number[], loadA
     return `- ${column(m)}: ${fns.map(([name, us]) => `\`${name}\` ${pct(us, busyOf(m))}`).join(', ')}`;
   });
   const pgVersion = execFileSync('psql', [POSTGRES, '-Atc', 'show server_version'], { encoding: 'utf8' }).trim();
-  return `## HTTP: where the server's CPU goes, per workload (issue 31)
+  return `## HTTP: where the server's CPU goes, per workload (issue 31)${CONNECTIONS === 10 ? '' : `, at ${CONNECTIONS} connections`}
 
 Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:profile\` (bench/httpProfile.ts) on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'},
 Node ${process.version}, PostgreSQL ${pgVersion} on 127.0.0.1; load average ${loadBefore[0].toFixed(1)} before and ${loadAfter[0].toFixed(1)} after (the machine is shared).
