@@ -20,7 +20,8 @@ import { C2SP_TILE_WIDTH, encodeEntryBundle, readHashTile, tileExists, type Tile
 import { AuditUnavailableError, MerkleLog, type EntryColumns } from './log.js';
 import { searchColumnsOf, searchFrom, type SearchFilter } from './searchColumns.js';
 import { countMatching } from './counts.js';
-import { auditUser, canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
+import { canonicalJson as encodeCanonical, decodeLeaf, encodeLeaf, type AuditRecord } from './record.js';
+import { accessRecord, clientRecord, equipmentRecord, grantRecord, identityRecord, type NewRecord } from './eventRecords.js';
 import { publicSettings } from './publicSettings.js';
 import type { ClientEvent } from '../clients/index.js';
 import type { EquipmentEvent, RequestDetails } from '../shared/index.js';
@@ -28,12 +29,6 @@ import type { EquipmentEvent, RequestDetails } from '../shared/index.js';
 /** The verifier key's copy in the data folder, written when the key is made. */
 export const VKEY_FILE = 'audit.vkey';
 const QUERY_CONTEXT = 'audit:query';
-
-/**
- * A record as its maker hands it over: time is filled in when absent, and `request` (the HTTP request
- * it came through, if any) gives the record its request id and client, unless the record names them.
- */
-export type NewRecord = Omit<AuditRecord, 'time'> & { time?: string; request?: RequestDetails };
 
 /** A record as handed to readers: its index, exact leaf bytes, and the record (search text opened). */
 export interface AuditEntry {
@@ -114,95 +109,27 @@ export class AuditService {
 
   /** The access rules' decisions, one record each (a search: one per patient returned). */
   readonly onAccess = async (e: AccessEvent): Promise<void> => {
-    const g = e.decision.grounds;
-    const req = e.who.request;
-    await this.record(
-      {
-        action: e.action,
-        outcome: e.decision.allowed ? 'success' : 'denied',
-        user: auditUser(e.who),
-        patient: e.patientId ?? undefined,
-        resource: { type: e.resourceType, id: e.id, version: e.version === undefined ? undefined : String(e.version) },
-        request: req,
-        query: e.action === 'search' || e.action === 'history' || e.action === 'lookup' ? req?.query : undefined,
-        purposeOfUse: g?.purposeOfUse,
-        explanation: e.decision.allowed ? { reason: e.decision.reason, ...(g ?? {}) } : { reason: e.decision.reason },
-      },
-      e.tx,
-    );
+    await this.record(accessRecord(e), e.tx);
   };
 
   /** Sign-ins, sign-outs, accounts made or disabled, second factors enrolled. */
   readonly onIdentity = async (e: IdentityEvent): Promise<void> => {
-    const actor = e.actor;
-    await this.record(
-      {
-        action: e.action,
-        outcome: e.outcome,
-        user: actor ? auditUser(actor) : { username: 'system' },
-        request: e.request ?? actor?.request,
-        resource: e.account ? { type: 'Account', id: e.account.id } : undefined,
-        explanation: {
-          ...(e.reason ? { reason: e.reason } : {}),
-          ...(e.account
-            ? {
-                account: e.account.username,
-                ...(e.account.roles ? { roles: e.account.roles } : {}),
-                ...(e.account.practitioner ? { practitioner: e.account.practitioner } : {}),
-              }
-            : {}),
-        },
-      },
-      e.tx,
-    );
+    await this.record(identityRecord(e), e.tx);
   };
 
   /** System clients registered, disabled, and tokens issued (or refused) to them. */
   readonly onClient = async (e: ClientEvent): Promise<void> => {
-    await this.record(
-      {
-        action: e.action,
-        outcome: e.outcome,
-        user: e.action === 'client.token' && e.client ? { account: `client:${e.client.id}`, username: `client:${e.client.name}` } : { username: 'system' },
-        request: e.request,
-        resource: e.client ? { type: 'Client', id: e.client.id } : undefined,
-        explanation: { ...(e.client ? { client: e.client.name } : {}), ...(e.scopes ? { scopes: e.scopes } : {}), ...(e.reason ? { reason: e.reason } : {}) },
-      },
-      e.tx,
-    );
+    await this.record(clientRecord(e), e.tx);
   };
 
   /** Break-the-glass and investigations opened (or refused), and their reviews. */
   readonly onGrant = async (e: GrantEvent): Promise<void> => {
-    await this.record(
-      {
-        action: e.action,
-        outcome: e.outcome,
-        user: auditUser(e.who),
-        request: e.who.request,
-        patient: e.patient,
-        resource: e.grantId ? { type: 'AccessGrant', id: e.grantId } : undefined,
-        purposeOfUse: e.action === 'break-glass.start' && e.outcome === 'success' ? 'ETREAT' : undefined,
-        explanation: { reason: e.reason, ...(e.expiresAt ? { expiresAt: e.expiresAt } : {}) },
-      },
-      e.tx,
-    );
+    await this.record(grantRecord(e), e.tx);
   };
 
   /** Equipment: inventory imports, update releases and approvals, rollouts, advisories, device reports. */
   readonly onEquipment = async (e: EquipmentEvent): Promise<void> => {
-    const user = 'device' in e.who ? { account: `device:${e.who.device}`, username: `device:${e.who.device}` } : auditUser(e.who);
-    await this.record(
-      {
-        action: e.action,
-        outcome: e.outcome,
-        user,
-        request: e.who.request,
-        resource: e.resource,
-        explanation: { ...(e.reason ? { reason: e.reason } : {}), ...(e.details ?? {}) },
-      },
-      e.tx,
-    );
+    await this.record(equipmentRecord(e), e.tx);
   };
 
   /**
