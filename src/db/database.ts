@@ -9,6 +9,7 @@ import { DatabaseUnavailableError } from './errors.js';
 import { openPostgres } from './postgres.js';
 import { startHousekeeping, type HousekeepingHooks, type Maintained } from './embeddedMaintenance.js';
 import { PgliteStatements, type PgliteEngine } from './pgliteStatements.js';
+import { durableStartParams, makeFsyncReal } from './embeddedDurability.js';
 import { acquireProcessLock } from './processLock.js';
 
 export { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
@@ -207,9 +208,19 @@ async function openPglite(dir: string, hooks: HousekeepingHooks): Promise<Databa
     db = await PGlite.create(dir, {
       parsers: { [BYTEA_OID]: parseByteaHex },
       serializers: { [BYTEA_OID]: serializeByteaHex },
-      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${embeddedBuffersMb()}MB`],
+      startParams: [...durableStartParams(PGlite.defaultStartParams), '-c', `shared_buffers=${embeddedBuffersMb()}MB`],
     });
   } catch (err) {
+    release();
+    throw err;
+  }
+  try {
+    const dataDir = (await db.query<{ data_directory: string }>('show data_directory')).rows[0].data_directory;
+    makeFsyncReal((db as unknown as { mod: { FS: Parameters<typeof makeFsyncReal>[0] } }).mod.FS, dataDir);
+    // What the start wrote (a recovery, a new folder) went through the no-op: a checkpoint flushes it now.
+    await db.exec('checkpoint');
+  } catch (err) {
+    await db.close().catch(() => undefined);
     release();
     throw err;
   }
