@@ -16,8 +16,8 @@ describe('the embedded database flushes its commits to the disk', () => {
   before(async () => {
     db = await openDatabase({ dataDir: tempDir() });
     await db.exec('create table durable (id int primary key, note text)');
-    const real = fs.fsyncSync;
-    mock.method(fs, 'fsyncSync', (fd: number) => {
+    const real = fs.fdatasyncSync;
+    mock.method(fs, 'fdatasyncSync', (fd: number) => {
       flushed.push(fs.readlinkSync(`/proc/self/fd/${fd}`));
       real(fd);
     });

@@ -10,10 +10,13 @@
  * recycled. Checked with strace on 200 commits: no fsync or fdatasync system call, before this.
  *
  * So: PostgreSQL runs with fsync on and flushes its log with fsync (`wal_sync_method=fsync`, the one
- * call that reaches the file system), and NODEFS's streams get the fsync they lack, a real
- * `fsync(2)` on the file's descriptor. That is PostgreSQL's own durability, nothing invented here:
- * the log is flushed at every commit, the data files at every checkpoint. The flush runs on the
- * server's thread (the engine calls it synchronously): its cost is the disk's (docs/benchmarks.md).
+ * call that reaches the file system), and NODEFS's streams get the fsync they lack: `fdatasync(2)`
+ * on the file's descriptor, which is what PostgreSQL itself uses for its log on Linux (the data and
+ * what is needed to read it, the size included, without a journal commit for the modification
+ * time alone). That is PostgreSQL's own durability, nothing invented here: the log is flushed at
+ * every commit, the data files at every checkpoint. The flush runs on the server's thread (the
+ * engine calls it synchronously), so its cost is the disk's, paid by every request behind it
+ * (docs/benchmarks.md: creates about a quarter slower on this machine's disk).
  */
 import fs from 'node:fs';
 
@@ -31,11 +34,11 @@ interface StreamOps {
 }
 
 /**
- * Gives the streams of the file system mounted at `dataDir` (inside the engine) a real fsync. The
+ * Gives the streams of the file system mounted at `dataDir` (inside the engine) a real flush. The
  * operations object is shared by every node of that file system, so this covers the log, the data
  * files and the folders PostgreSQL flushes.
  */
-export function makeFsyncReal(engineFs: EmscriptenFs, dataDir: string, fsync: (fd: number) => void = (fd) => fs.fsyncSync(fd)): void {
+export function makeFsyncReal(engineFs: EmscriptenFs, dataDir: string, fsync: (fd: number) => void = (fd) => fs.fdatasyncSync(fd)): void {
   const type = engineFs.lookupPath(dataDir).node.mount.type;
   const ops = type.stream_ops;
   if (ops.fsync) return;
