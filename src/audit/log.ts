@@ -91,8 +91,8 @@ export class MerkleLog {
    * appends nor a rolled-back one of this process's are built on. Rebuilding it from the tiles
    * hashes each frontier node up from its stored level, up to 127 hashes a node: a tenth of the
    * audit code's CPU on a read (docs/benchmarks.md profile, `nodeFromTiles`). With it, the head
-   * read leaves the tiles' hashes out (treeHead.ts): on the embedded database, parsing them was
-   * most of that read's 0.3 ms.
+   * read leaves the tiles' hashes out (treeHead.ts; on the embedded database 150-175 -> 125-150 us
+   * a statement).
    */
   private lastFrontier?: KnownFrontier;
 
