@@ -78,21 +78,21 @@ class EngineThread {
    */
   waitFor<T>(r: Request): T {
     if (this.stopped) throw this.stopped;
-    Atomics.store(this.answered, 0, 0);
+    Atomics.store(this.answered, ANSWERED, 0);
     this.waited.postMessage({ ...r, id: ++this.nextId });
     for (;;) {
-      Atomics.wait(this.answered, 0, 0);
       const got = receiveMessageOnPort(this.waited);
       if (got) {
         const reply = got.message as HostReply;
         if (reply.ok) return reply.value as T;
         throw fromCarried(reply.error);
       }
-      if (Atomics.load(this.answered, 0) === 2) {
+      if (Atomics.load(this.answered, GONE) === 1) {
         this.stopped ??= new DatabaseUnavailableError('the embedded database stopped');
         throw this.stopped;
       }
-      Atomics.store(this.answered, 0, 0);
+      // Woken by the answer, or after a while to look again: a wake-up is never lost for good.
+      Atomics.wait(this.answered, ANSWERED, 0, 50);
     }
   }
 
@@ -110,6 +110,10 @@ class EngineThread {
     await this.worker.terminate();
   }
 }
+
+/** The shared flags' slots (embeddedThread.ts sets them). */
+const ANSWERED = 0;
+const GONE = 1;
 
 function fromCarried(e: CarriedError): Error {
   const err = Object.assign(new Error(e.message), e.fields);
@@ -177,7 +181,7 @@ export async function openPglite(dir: string, buffersMb: number, hooks: Housekee
     throw err;
   }
   const { port1: waited, port2: waitedThere } = new MessageChannel();
-  const answered = new SharedArrayBuffer(4);
+  const answered = new SharedArrayBuffer(8);
   const worker = startWorker(import.meta.url, 'embeddedThread', { dir, buffersMb, artifacts: compiled, waited: waitedThere, answered }, [waitedThere]);
   const thread = new EngineThread(worker, waited, new Int32Array(answered), (channel, payload) => {
     for (const l of listeners.get(channel) ?? []) l(payload);

@@ -11,13 +11,13 @@ const { dir, buffersMb, artifacts, waited, answered } = workerData as {
   artifacts: EngineArtifacts;
   /** Requests the server's thread waits for without returning to its event loop (embedded.ts). */
   waited: MessagePort;
-  /** Set to 1 and notified when the answer to such a request is on `waited`. */
+  /** Two flags: the first set to 1 and notified when the answer to such a request is on `waited`, the second when this thread ends. */
   answered: SharedArrayBuffer;
 };
 const answeredFlag = new Int32Array(answered);
-// A thread that ends (an engine fault) wakes a server's thread that waits for it: 2 is "gone".
+// A thread that ends (an engine fault) wakes a server's thread that waits for it.
 process.on('exit', () => {
-  Atomics.store(answeredFlag, 0, 2);
+  Atomics.store(answeredFlag, 1, 1);
   Atomics.notify(answeredFlag, 0);
 });
 const port = parentPort;
