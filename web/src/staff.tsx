@@ -8,7 +8,16 @@ export type Person = StaffDirectory['staff'][number];
 /** The directory, loaded once per screen. */
 /** The staff directory, loaded again whenever something in `deps` changes (an account added). */
 export function useStaff(deps: unknown[] = []): Person[] {
-  return useLoad(() => get(StaffDirectory, '/api/staff'), deps).data?.staff ?? [];
+  return useStaffDirectory(deps).staff;
+}
+
+/**
+ * The staff directory, and whether it has come: a name typed before it has cannot be looked up
+ * yet, and a form asking by name waits for it rather than say nobody has that name.
+ */
+export function useStaffDirectory(deps: unknown[] = []): { staff: Person[]; loaded: boolean } {
+  const { data, error } = useLoad(() => get(StaffDirectory, '/api/staff'), deps);
+  return { staff: data?.staff ?? [], loaded: data !== undefined || error !== undefined };
 }
 
 /** The person meant by what was typed: a user name or a whole name, in any case. */

@@ -8,7 +8,7 @@ import { fhirSearch, get } from '../api';
 import { csvText } from '../csv';
 import { PatientFinder, type FoundPatient } from '../patientFinder';
 import { patientInWords } from '../people';
-import { findPerson, nameOf, NO_SUCH_PERSON, StaffPicker, useStaff, type Person } from '../staff';
+import { findPerson, nameOf, NO_SUCH_PERSON, StaffPicker, useStaffDirectory, type Person } from '../staff';
 import { ErrorNote, Heads, Loading, Pager, useLoad, when } from '../ui';
 
 const PAGE = 50;
@@ -111,7 +111,7 @@ export function AuditSearch() {
   const [formError, setFormError] = useState<string | null>(null);
   // The patient picked by name (the id field holds their id); cleared when the id is typed over.
   const [chosen, setChosen] = useState<FoundPatient | null>(null);
-  const staff = useStaff();
+  const { staff, loaded: staffLoaded } = useStaffDirectory();
   const sort = newestFirst ? '-date' : 'date';
   const { data, error, loading } = useLoad(async () => {
     if (query === null) return undefined;
@@ -222,7 +222,12 @@ export function AuditSearch() {
             <option value="oldest">oldest first</option>
           </select>
         </label>
-        <button type="submit" className="primary">
+        <button
+          type="submit"
+          className="primary"
+          disabled={form.agent.trim() !== '' && !staffLoaded}
+          title={form.agent.trim() !== '' && !staffLoaded ? 'The staff list is still loading' : undefined}
+        >
           Search
         </button>
       </form>

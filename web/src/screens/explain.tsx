@@ -3,7 +3,7 @@ import { Explanation } from '../../../src/api/index.js';
 import { get } from '../api';
 import { PatientFinder, type FoundPatient } from '../patientFinder';
 import { patientInWords } from '../people';
-import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaff } from '../staff';
+import { findPerson, NO_SUCH_PERSON, StaffPicker, useStaffDirectory } from '../staff';
 import { ErrorNote, Loading, useLoad } from '../ui';
 
 /**
@@ -16,7 +16,7 @@ export function Explain({ canFindPatients }: { canFindPatients: boolean }) {
   const [patient, setPatient] = useState('');
   const [asked, setAsked] = useState<{ user: string; patient: string } | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
-  const staff = useStaff();
+  const { staff, loaded: staffLoaded } = useStaffDirectory();
   const { data, error, loading } = useLoad(
     () =>
       asked
@@ -51,7 +51,7 @@ export function Explain({ canFindPatients }: { canFindPatients: boolean }) {
           {canFindPatients ? 'Patient id (or find the patient by name above)' : 'Patient id'}
           <input value={patient} onChange={(e) => (setChosen(null), setPatient(e.target.value))} required />
         </label>
-        <button type="submit" className="primary">
+        <button type="submit" className="primary" disabled={!staffLoaded} title={staffLoaded ? undefined : 'The staff list is still loading'}>
           Explain
         </button>
       </form>
