@@ -76,17 +76,3 @@ test("a transaction's opening statement runs first and inside it: rolled back wi
   assert.equal(ran, false);
   assert.equal((await db.query('select k from bytes_probe where k = 301')).rows.length, 0);
 });
-
-test('binary columns come back as Buffers, arrays of them too, and a Buffer given for text is its UTF-8', async () => {
-  const row = (await db.query<{ one: unknown; many: unknown[] }>('select $1::bytea as one, array[$1::bytea, $2::bytea] as many', [allBytes, Buffer.from('ok')]))
-    .rows[0];
-  // Callers read bytea as pg gives it (a Buffer), whichever engine and whichever thread it came from.
-  assert.ok(Buffer.isBuffer(row.one));
-  assert.deepEqual(row.one, allBytes);
-  if (db.kind === 'pglite') {
-    assert.ok(row.many.every((b) => Buffer.isBuffer(b)));
-    assert.deepEqual(row.many, [allBytes, Buffer.from('ok')]);
-  }
-  const text = (await db.query<{ t: string }>('select $1::text as t', [Buffer.from('naïve é')])).rows[0].t;
-  assert.equal(text, 'naïve é');
-});

@@ -5,49 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, mock, test } from 'node:test';
-import { openDatabase, type Queryable } from '../src/db/database.js';
-import { EmbeddedHost, openEmbeddedEngine, type HostRequest } from '../src/db/embeddedHost.js';
+import { openDatabase, type Database } from '../src/db/database.js';
 import { tempDir } from './helpers/tempDir.js';
 
-type Request = HostRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-test('the database the server opens runs the engine with fsync on, flushing its log with fsync', async () => {
-  const db = await openDatabase({ dataDir: tempDir() });
-  try {
-    assert.deepEqual((await db.query('show fsync')).rows, [{ fsync: 'on' }]);
-    assert.deepEqual((await db.query('show wal_sync_method')).rows, [{ wal_sync_method: 'fsync' }]);
-  } finally {
-    await db.close();
-  }
-});
-
-/**
- * The flushes are counted on this thread: the engine runs here with the same code that answers the
- * server on the engine's own thread (embeddedHost.ts), since a mock on this thread does not reach another.
- */
 describe('the embedded database flushes its commits to the disk', () => {
-  let engine: Awaited<ReturnType<typeof openEmbeddedEngine>>;
-  let host: EmbeddedHost;
-  let ids = 0;
-  const ask = <T>(r: Request) => host.handle({ ...r, id: ++ids } as HostRequest) as Promise<T>;
-  let transactions = 0;
-  const db = {
-    query: (sql: string, params: unknown[] = []) => ask<{ rows: unknown[] }>({ op: 'query', sql, params }),
-    exec: (sql: string) => ask({ op: 'exec', sql }),
-    async transaction(fn: (tx: Pick<Queryable, 'query'>) => Promise<void>) {
-      const tx = ++transactions;
-      await ask({ op: 'begin', tx, statements: [] });
-      await fn({ query: async (sql, params) => await ask<{ rows: never[]; rowCount: number }>({ op: 'query', sql, params: params ?? [], tx }) });
-      await ask({ op: 'end', tx, commit: true });
-    },
-  };
+  let db: Database;
   /** The files flushed since the last look, by their paths. */
   let flushed: string[] = [];
   before(async () => {
-    engine = await openEmbeddedEngine(path.join(tempDir(), 'pgdata'), 16);
-    host = new EmbeddedHost(engine, () => undefined);
+    db = await openDatabase({ dataDir: tempDir() });
     await db.exec('create table durable (id int primary key, note text)');
     const real = fs.fdatasyncSync;
     mock.method(fs, 'fdatasyncSync', (fd: number) => {
@@ -57,7 +24,7 @@ describe('the embedded database flushes its commits to the disk', () => {
   });
   after(async () => {
     mock.restoreAll();
-    await engine.close();
+    await db.close();
   });
   const look = () => {
     const seen = flushed;

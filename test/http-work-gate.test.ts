@@ -97,7 +97,7 @@ describe('the server', () => {
       return res.status;
     });
 
-  test('the embedded database has a gate of a few dozen places; PostgreSQL none (its pool queues in order, its backends work in parallel)', () => {
+  test('the embedded database has a gate of 8 places; PostgreSQL none (its pool queues in order, its backends work in parallel)', () => {
     if (s.databaseUrl) assert.equal(s.app.workGate, undefined);
     else assert.equal(s.app.workGate?.places, EMBEDDED_REQUESTS_AT_ONCE);
   });

@@ -4,11 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openPglite } from './embedded.js';
-import type { Maintained } from './embeddedMaintenance.js';
+import { copyInSql } from './copySql.js';
+import { DatabaseUnavailableError } from './errors.js';
 import { openPostgres } from './postgres.js';
+import { startHousekeeping, type HousekeepingHooks, type Maintained } from './embeddedMaintenance.js';
+import { PgliteStatements, type PgliteEngine } from './pgliteStatements.js';
+import { durableStartParams, makeFsyncReal } from './embeddedDurability.js';
+import { acquireProcessLock } from './processLock.js';
 
-export { DatabaseInUseError, DatabaseUnavailableError, isConnectionFailure } from './errors.js';
+export { DatabaseUnavailableError, isConnectionFailure } from './errors.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -139,6 +143,9 @@ export interface DatabaseOptions {
   onMaintained?: (done: Maintained) => void;
 }
 
+/** The embedded database's folder is held by another process (the embedded database serves one). */
+export class DatabaseInUseError extends DatabaseUnavailableError {}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl)
     return openPostgres(options.databaseUrl, options.poolSize ?? 10, {
@@ -146,12 +153,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       pooler: options.pooler,
       replicaUrl: options.replicaUrl,
     });
-  const dir = path.join(options.dataDir, 'pgdata');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return openPglite(dir, embeddedBuffersMb(), { onFailed: options.onMaintenanceFailed, onMaintained: options.onMaintained });
+  return openPglite(path.join(options.dataDir, 'pgdata'), { onFailed: options.onMaintenanceFailed, onMaintained: options.onMaintained });
 }
 
-export { parseByteaHex, serializeByteaHex } from './embeddedHost.js';
+const BYTEA_OID = 17;
+
+/**
+ * PGlite's own bytea conversions handle the hex text one byte at a time in JavaScript (measured:
+ * about 40 us per 650-byte value each way, ten times a text value of the same size); Buffer's hex
+ * codec does the same natively. Every sealed record body and audit leaf crosses here.
+ */
+export function parseByteaHex(text: string): Buffer {
+  if (!text.startsWith('\\x')) throw new Error('bytea: expected the hex output format');
+  return Buffer.from(text.slice(2), 'hex');
+}
+
+export function serializeByteaHex(value: unknown): string {
+  if (!(value instanceof Uint8Array)) throw new Error('bytea: expected a Buffer or Uint8Array');
+  return '\\x' + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+}
 
 /** PostgreSQL's own default, and PGlite's. */
 const DEFAULT_EMBEDDED_BUFFERS_MB = 128;
@@ -169,6 +189,154 @@ export function embeddedBuffersMb(env: NodeJS.ProcessEnv = process.env): number 
   const mb = Number(raw);
   if (!Number.isInteger(mb) || mb < 1 || mb > 16384) throw new Error('CAREWALL_EMBEDDED_BUFFERS_MB must be a whole number of megabytes from 1 to 16384');
   return mb;
+}
+
+async function openPglite(dir: string, hooks: HousekeepingHooks): Promise<Database> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // PGlite is one process's database: a second process opening the same folder would corrupt it.
+  let release: () => void;
+  try {
+    release = acquireProcessLock(`${dir}.lock`);
+  } catch {
+    throw new DatabaseInUseError(
+      `the embedded database in ${dir} is in use by another process (the embedded database serves one process). A carewall command given this data folder is run by the server serving it; this one did not answer on control.sock: if a server is starting, try again in a moment, otherwise stop the other process`,
+    );
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dir, {
+      parsers: { [BYTEA_OID]: parseByteaHex },
+      serializers: { [BYTEA_OID]: serializeByteaHex },
+      startParams: [...durableStartParams(PGlite.defaultStartParams), '-c', `shared_buffers=${embeddedBuffersMb()}MB`],
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  try {
+    const dataDir = (await db.query<{ data_directory: string }>('show data_directory')).rows[0].data_directory;
+    makeFsyncReal((db as unknown as { mod: { FS: Parameters<typeof makeFsyncReal>[0] } }).mod.FS, dataDir);
+    // What the start wrote (a recovery, a new folder) went through the no-op: a checkpoint flushes it now.
+    await db.exec('checkpoint');
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    release();
+    throw err;
+  }
+  // The database, a transaction and a snapshot all query the same way: each statement text prepared
+  // once (pgliteStatements.ts), bytea parameters as bytes, rows and counts in the shape pg gives.
+  const statements = new PgliteStatements(db as unknown as PgliteEngine);
+  const queryOn =
+    (inTransaction: boolean): Queryable['query'] =>
+    async <T>(sql: string, params?: unknown[]) => {
+      // Only the server's transactions run statements in one (the housekeeping's are single statements).
+      if (inTransaction) housekeeping.used();
+      const r = await statements.query(sql, params ?? [], inTransaction);
+      return { rows: r.rows as T[], rowCount: r.rowCount };
+    };
+  const engine: Queryable = {
+    query: queryOn(false),
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+  };
+  const self: Database = {
+    kind: 'pglite',
+    singleProcess: true,
+    hasReplica: false,
+    query: (sql, params) => {
+      housekeeping.used();
+      return engine.query(sql, params);
+    },
+    // One process, one database: there is no replica to read from.
+    reader: () => self,
+    writePosition: () => Promise.resolve(undefined),
+    exec: (sql) => {
+      housekeeping.used();
+      return engine.exec(sql);
+    },
+    transaction: async (fn, opening) => {
+      housekeeping.used();
+      // A turn of the event loop first. PGlite answers without I/O, so requests already under way
+      // can chain transaction after transaction as promise jobs while sockets wait unread: at 50
+      // connections creating patients the loop stalled 300-500 ms at a time and the slowest
+      // requests waited 2-4 s. Yielding here lets the waiting ones in (bench/http.ts creates at 50
+      // connections, alternated three times: p99 1.9-2.5 s -> 0.5-1.6 s, and no fewer creates).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return db.transaction(async (tx) => {
+        const inner = {
+          query: queryOn(true),
+          exec: async (sql: string) => {
+            await tx.exec(sql);
+          },
+          pgliteTx: tx,
+        };
+        if (opening !== undefined) await inner.query(opening);
+        return fn(inner as Queryable);
+      });
+    },
+    // One connection in the same process: nothing to pipeline, the statements run one after another.
+    readThenWrite: (opening, reads, write) =>
+      self.transaction(async (tx) => {
+        const results: Array<QueryResult<Record<string, unknown>>> = [];
+        for (const r of reads) results.push(await tx.query(r.sql, r.params));
+        const { statement, result } = await write(results, tx);
+        if (statement) await tx.query(statement.sql, statement.params);
+        return result;
+      }, opening),
+    readSnapshot: (fn) => {
+      housekeeping.used();
+      // One connection: while this transaction is open no other statement runs, so it is a snapshot.
+      return db.transaction(async (tx) => {
+        await tx.query('set transaction read only');
+        return fn({
+          query: queryOn(true),
+          copyOut: blobCopy,
+          async *copyOutStream(select) {
+            yield await blobCopy(select);
+          },
+        });
+        async function blobCopy(select: string): Promise<Buffer> {
+          const r = await tx.query(`copy (${select}) to '/dev/blob' with (format binary)`);
+          if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
+          return Buffer.from(await r.blob.arrayBuffer());
+        }
+      });
+    },
+    async copyIn(tx, table, columns, data) {
+      const inner = (tx as unknown as { pgliteTx?: { query: typeof db.query } }).pgliteTx;
+      if (!inner) throw new Error('copyIn: needs a transaction of this database');
+      const parts: Buffer[] = [];
+      if (Buffer.isBuffer(data)) parts.push(data);
+      else for await (const piece of data) parts.push(piece);
+      const blob = new Blob(parts.map((b) => new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength)));
+      await inner.query(copyInSql(table, columns, `'/dev/blob'`), [], { blob });
+    },
+    listen: async (channel, onMessage) => {
+      // One process, one connection: nothing can break between the sender and this listener.
+      const unlisten = await db.listen(channel, onMessage);
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
+    async copyOut(select) {
+      housekeeping.used();
+      const r = await db.query(`copy (${select}) to '/dev/blob' with (format binary)`);
+      if (!r.blob) throw new Error('copyOut: the embedded database returned no data');
+      return Buffer.from(await r.blob.arrayBuffer());
+    },
+    async close() {
+      await housekeeping.stop();
+      await db.close();
+      release();
+    },
+  };
+  // PGlite runs no autovacuum: the server does its work (embeddedMaintenance.ts), in the engine's
+  // quiet moments; its own statements go straight to the engine. A pass that fails is reported and
+  // changes nothing more; the next one is due a minute later.
+  const housekeeping = startHousekeeping(engine, hooks);
+  return self;
 }
 
 /** Bytea columns come back as Buffer from pg and Uint8Array from PGlite. */

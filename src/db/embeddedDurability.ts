@@ -14,9 +14,9 @@
  * on the file's descriptor, which is what PostgreSQL itself uses for its log on Linux (the data and
  * what is needed to read it, the size included, without a journal commit for the modification
  * time alone). That is PostgreSQL's own durability, nothing invented here: the log is flushed at
- * every commit, the data files at every checkpoint. The flush runs on the engine's thread (the
- * engine calls it synchronously; embedded.ts), so its cost is the disk's, paid by the statements
- * queued behind it, not by the server's thread.
+ * every commit, the data files at every checkpoint. The flush runs on the server's thread (the
+ * engine calls it synchronously), so its cost is the disk's, paid by every request behind it
+ * (docs/benchmarks.md: creates about a quarter slower on this machine's disk).
  */
 import fs from 'node:fs';
 

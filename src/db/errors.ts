@@ -15,9 +15,6 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
-/** The embedded database's folder is held by another process (the embedded database serves one). */
-export class DatabaseInUseError extends DatabaseUnavailableError {}
-
 /** Socket errors of a connection that broke, was refused or never answered. */
 const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
 

@@ -2,8 +2,9 @@
  * On the embedded database, how many requests the server works on at once; the others wait their
  * turn in the order they arrived.
  *
- * Why: the embedded database runs one statement at a time, so fifty requests worked on together
- * finish no sooner than a few dozen, and they do not take turns fairly. A request's statements and its event-loop turns interleave with everyone else's, and
+ * Why: the embedded database runs in the server's own thread and one statement at a time, so
+ * fifty requests worked on together finish no sooner than eight, and they do not take turns
+ * fairly. A request's statements and its event-loop turns interleave with everyone else's, and
  * some requests were overtaken again and again. Measured at 50 connections creating patients
  * (bench/http.ts, alternated in one run): the median was the same, but p99 was 0.56-1.1 s and the
  * slowest 0.9-2.2 s. With eight at a time (the place then taken when the headers arrived) the
@@ -30,13 +31,8 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Measured with 4, 8, 12 and 16 while the engine ran on the server's thread: 4 cost a quarter of the
- * creates, 12 and 16 brought the tail back. With the engine on its own thread (db/embedded.ts) the
- * server's thread prepares requests while the engine answers others, and 8 left the engine idle:
- * reads at 50 connections 608/s with 8 against 1,170 with 32 (bench/http.ts, same run conditions).
- */
-export const EMBEDDED_REQUESTS_AT_ONCE = 32;
+/** Measured with 4, 8, 12 and 16: 4 cost a quarter of the creates, 12 and 16 brought the tail back. */
+export const EMBEDDED_REQUESTS_AT_ONCE = 8;
 
 /** One request's place: `turn` resolves true when it may go on, false if it left before that. */
 export interface Place {

@@ -4,5 +4,4 @@ export { WorkerPool } from './workerPool.js';
 export { WorkerDeadlineError, WorkerStoppedError, realTimer, runWorkerTask, serveWorker } from './workerTask.js';
 export type { DeadlineTimer, WorkerModule } from './workerTask.js';
 export { exitOnSignal } from './signals.js';
-export { startWorker } from './workerThread.js';
 export { Rng } from './random.js';

@@ -8,24 +8,22 @@
  * `callerUrl` and `baseName` name the module relative to the caller's own file: the caller's
  * import.meta.url and the file's base name (its extension is the caller's, .js or .ts).
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
 /** The module `baseName` beside `callerUrl`, with the caller's extension. */
 export function workerModuleUrl(callerUrl: string, baseName: string): URL {
   return new URL(`./${baseName}.${callerUrl.endsWith('.ts') ? 'ts' : 'js'}`, callerUrl);
 }
 
-/** One thread running the module (its top level; see serveWorker, workerTask.ts), given `workerData` (with the ports of `transferList`). */
-export function startWorker(callerUrl: string, baseName: string, workerData?: unknown, transferList?: WorkerOptions['transferList']): Worker {
+/** One thread running the module (its top level; see serveWorker, workerTask.ts). */
+export function startWorker(callerUrl: string, baseName: string): Worker {
   const file = workerModuleUrl(callerUrl, baseName);
   return file.href.endsWith('.ts')
     ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); })`, {
         eval: true,
         execArgv: [],
-        workerData,
-        transferList,
       })
-    : new Worker(file, { execArgv: withoutTsx(process.execArgv), workerData, transferList });
+    : new Worker(file, { execArgv: withoutTsx(process.execArgv) });
 }
 
 /**
